@@ -1,0 +1,21 @@
+"""pybpf: eBPF for Python.
+
+The top level holds the data layer everyone needs: specs, enums, errors, and the entry points
+to read and write programs. Live objects come from the backends (``pybpf.kernel``,
+``pybpf.vm``).
+"""
+
+from .asm.instruction import Instruction
+from .errors import (AsmError, BPFError, BTFError, ClosedError, CORERelocationError,
+                     ELFError, InvalidInputError, KernelError, NotSupportedError,
+                     VerifierError)
+from .spec import (AttachType, CollectionSpec, MapSpec, MapType, Pinning, ProgramSpec,
+                   ProgramType)
+
+__all__ = [
+    "Instruction",
+    "AsmError", "BPFError", "BTFError", "ClosedError", "CORERelocationError", "ELFError",
+    "InvalidInputError", "KernelError", "NotSupportedError", "VerifierError",
+    "AttachType", "CollectionSpec", "MapSpec", "MapType", "Pinning", "ProgramSpec",
+    "ProgramType",
+]

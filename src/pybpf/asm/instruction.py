@@ -1,0 +1,115 @@
+"""One eBPF instruction as a small immutable value, with exact encode/decode."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..errors import AsmError
+from .opcodes import CLASS_MASK, LDDW_OPCODE, Class
+
+_SLOT = struct.Struct("<BBhi")  # opcode, dst|src<<4, off, imm
+SLOT_BYTES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    """An eBPF instruction (RFC 9669 section 3).
+
+    ``imm`` is the signed 32-bit immediate, or for the wide ``lddw`` the whole signed 64-bit
+    constant (low half in the first slot, high half in the second).
+
+    Metadata that is not encoded but travels with the instruction:
+
+    * ``symbol``: a label defined at this instruction (function or jump target name);
+    * ``reference``: what this instruction points at until it is linked: a jump/call target
+      label, or the name of a map / data section for an lddw;
+    * ``source``: where the instruction came from (a source line), for messages.
+    """
+
+    opcode: int
+    dst: int = 0
+    src: int = 0
+    off: int = 0
+    imm: int = 0
+    symbol: str | None = None
+    reference: str | None = None
+    source: Any = None
+
+    @property
+    def cls(self) -> Class:
+        return Class(self.opcode & CLASS_MASK)
+
+    @property
+    def is_wide(self) -> bool:
+        """True for the 16-byte lddw, which takes two instruction slots."""
+        return self.opcode == LDDW_OPCODE
+
+    @property
+    def slots(self) -> int:
+        return 2 if self.is_wide else 1
+
+    def encode(self) -> bytes:
+        """The 8 (or 16, for lddw) little-endian bytes of this instruction."""
+        try:
+            if self.is_wide:
+                value = self.imm & 0xFFFF_FFFF_FFFF_FFFF
+                lo = _s32(value & 0xFFFF_FFFF)
+                hi = _s32(value >> 32)
+                return (_SLOT.pack(self.opcode, self.dst | self.src << 4, self.off, lo)
+                        + _SLOT.pack(0, 0, 0, hi))
+            return _SLOT.pack(self.opcode, (self.dst & 0xF) | (self.src & 0xF) << 4,
+                              self.off, self.imm)
+        except struct.error as err:
+            raise AsmError(f"cannot encode {self!r}: {err}") from None
+
+    @classmethod
+    def decode(cls, buf: bytes | bytearray | memoryview, *, source_name: str | None = None
+               ) -> list["Instruction"]:
+        """Decode every instruction in ``buf`` (a multiple of 8 bytes).
+
+        Raises :class:`AsmError` naming the byte offset of a truncated buffer or a broken
+        lddw second slot. Opcodes are not judged here: an unknown opcode decodes and is
+        reported by the disassembler or a verifier, so bytes round-trip exactly.
+        """
+        view = memoryview(buf)
+        if len(view) % SLOT_BYTES:
+            raise AsmError(f"instruction bytes ({len(view)}) are not a multiple of 8",
+                           source=source_name, offset=len(view) - len(view) % SLOT_BYTES)
+        out: list[Instruction] = []
+        pos = 0
+        end = len(view)
+        unpack = _SLOT.unpack_from
+        while pos < end:
+            opcode, regs, off, imm = unpack(view, pos)
+            if opcode == LDDW_OPCODE:
+                if pos + 16 > end:
+                    raise AsmError("lddw is missing its second 8-byte slot",
+                                   source=source_name, offset=pos)
+                op2, regs2, off2, imm2 = unpack(view, pos + 8)
+                if op2 or regs2 or off2:
+                    raise AsmError("lddw second slot must have zero opcode, registers and "
+                                   "offset", source=source_name, offset=pos + 8)
+                value = (imm & 0xFFFF_FFFF) | (imm2 & 0xFFFF_FFFF) << 32
+                if value >= 1 << 63:
+                    value -= 1 << 64
+                out.append(cls(opcode, regs & 0xF, regs >> 4, off, value))
+                pos += 16
+            else:
+                out.append(cls(opcode, regs & 0xF, regs >> 4, off, imm))
+                pos += 8
+        return out
+
+    def with_(self, **changes: Any) -> "Instruction":
+        """A copy with some fields changed (instructions are immutable)."""
+        return replace(self, **changes)
+
+
+def _s32(value: int) -> int:
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def encode_all(insns: list[Instruction]) -> bytes:
+    """The bytes of a whole program."""
+    return b"".join(i.encode() for i in insns)

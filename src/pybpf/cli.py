@@ -1,0 +1,55 @@
+"""The ``pybpf`` command: a thin dispatcher to ``pybpf.commands.<name>``.
+
+Each command module offers ``add_arguments(parser)`` and ``run(args) -> int``. A
+:class:`~pybpf.errors.BPFError` becomes one line on stderr and exit status 1 (``-v`` adds the
+details); a traceback means a bug in pybpf.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import BPFError, VerifierError
+
+# command name -> (module under pybpf.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "disasm": ("disasm", "disassemble the programs of a BPF ELF object (llvm-objdump syntax)"),
+    "asm": ("assemble", "assemble llvm-objdump-syntax text to raw bytecode"),
+    "btf": ("btf", "inspect BTF: dump types as C, list types"),
+    "spec": ("spec", "print the CollectionSpec (programs, maps) of a BPF ELF object"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pybpf", description="eBPF for Python")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print error details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod = importlib.import_module(f"pybpf.commands.{module}")
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except BPFError as err:
+        print(f"pybpf {args.command}: {err}", file=sys.stderr)
+        if args.verbose and isinstance(err, VerifierError):
+            print("\n".join(err.log), file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""What a collection is before it lives: programs, maps and BTF as plain data.
+
+Specs hold no file descriptors and do not depend on the running kernel: the same object file
+gives the same spec everywhere. A backend (kernel/, vm/) turns a spec into live objects.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from .asm.instruction import Instruction
+
+
+class MapType(IntEnum):
+    """``enum bpf_map_type`` of uapi linux/bpf.h."""
+
+    UNSPEC = 0
+    HASH = 1
+    ARRAY = 2
+    PROG_ARRAY = 3
+    PERF_EVENT_ARRAY = 4
+    PERCPU_HASH = 5
+    PERCPU_ARRAY = 6
+    STACK_TRACE = 7
+    CGROUP_ARRAY = 8
+    LRU_HASH = 9
+    LRU_PERCPU_HASH = 10
+    LPM_TRIE = 11
+    ARRAY_OF_MAPS = 12
+    HASH_OF_MAPS = 13
+    DEVMAP = 14
+    SOCKMAP = 15
+    CPUMAP = 16
+    XSKMAP = 17
+    SOCKHASH = 18
+    CGROUP_STORAGE = 19
+    REUSEPORT_SOCKARRAY = 20
+    PERCPU_CGROUP_STORAGE = 21
+    QUEUE = 22
+    STACK = 23
+    SK_STORAGE = 24
+    DEVMAP_HASH = 25
+    STRUCT_OPS = 26
+    RINGBUF = 27
+    INODE_STORAGE = 28
+    TASK_STORAGE = 29
+    BLOOM_FILTER = 30
+    USER_RINGBUF = 31
+    CGRP_STORAGE = 32
+    ARENA = 33
+
+
+class ProgramType(IntEnum):
+    """``enum bpf_prog_type`` of uapi linux/bpf.h."""
+
+    UNSPEC = 0
+    SOCKET_FILTER = 1
+    KPROBE = 2
+    SCHED_CLS = 3
+    SCHED_ACT = 4
+    TRACEPOINT = 5
+    XDP = 6
+    PERF_EVENT = 7
+    CGROUP_SKB = 8
+    CGROUP_SOCK = 9
+    LWT_IN = 10
+    LWT_OUT = 11
+    LWT_XMIT = 12
+    SOCK_OPS = 13
+    SK_SKB = 14
+    CGROUP_DEVICE = 15
+    SK_MSG = 16
+    RAW_TRACEPOINT = 17
+    CGROUP_SOCK_ADDR = 18
+    LWT_SEG6LOCAL = 19
+    LIRC_MODE2 = 20
+    SK_REUSEPORT = 21
+    FLOW_DISSECTOR = 22
+    CGROUP_SYSCTL = 23
+    RAW_TRACEPOINT_WRITABLE = 24
+    CGROUP_SOCKOPT = 25
+    TRACING = 26
+    STRUCT_OPS = 27
+    EXT = 28
+    LSM = 29
+    SK_LOOKUP = 30
+    SYSCALL = 31
+    NETFILTER = 32
+
+
+class AttachType(IntEnum):
+    """``enum bpf_attach_type`` of uapi linux/bpf.h."""
+
+    CGROUP_INET_INGRESS = 0
+    CGROUP_INET_EGRESS = 1
+    CGROUP_INET_SOCK_CREATE = 2
+    CGROUP_SOCK_OPS = 3
+    SK_SKB_STREAM_PARSER = 4
+    SK_SKB_STREAM_VERDICT = 5
+    CGROUP_DEVICE = 6
+    SK_MSG_VERDICT = 7
+    CGROUP_INET4_BIND = 8
+    CGROUP_INET6_BIND = 9
+    CGROUP_INET4_CONNECT = 10
+    CGROUP_INET6_CONNECT = 11
+    CGROUP_INET4_POST_BIND = 12
+    CGROUP_INET6_POST_BIND = 13
+    CGROUP_UDP4_SENDMSG = 14
+    CGROUP_UDP6_SENDMSG = 15
+    LIRC_MODE2 = 16
+    FLOW_DISSECTOR = 17
+    CGROUP_SYSCTL = 18
+    CGROUP_UDP4_RECVMSG = 19
+    CGROUP_UDP6_RECVMSG = 20
+    CGROUP_GETSOCKOPT = 21
+    CGROUP_SETSOCKOPT = 22
+    TRACE_RAW_TP = 23
+    TRACE_FENTRY = 24
+    TRACE_FEXIT = 25
+    MODIFY_RETURN = 26
+    LSM_MAC = 27
+    TRACE_ITER = 28
+    CGROUP_INET4_GETPEERNAME = 29
+    CGROUP_INET6_GETPEERNAME = 30
+    CGROUP_INET4_GETSOCKNAME = 31
+    CGROUP_INET6_GETSOCKNAME = 32
+    XDP_DEVMAP = 33
+    CGROUP_INET_SOCK_RELEASE = 34
+    XDP_CPUMAP = 35
+    SK_LOOKUP = 36
+    XDP = 37
+    SK_SKB_VERDICT = 38
+    SK_REUSEPORT_SELECT = 39
+    SK_REUSEPORT_SELECT_OR_MIGRATE = 40
+    PERF_EVENT = 41
+    TRACE_KPROBE_MULTI = 42
+    LSM_CGROUP = 43
+    STRUCT_OPS = 44
+    NETFILTER = 45
+    TCX_INGRESS = 46
+    TCX_EGRESS = 47
+    TRACE_UPROBE_MULTI = 48
+    CGROUP_UNIX_CONNECT = 49
+    CGROUP_UNIX_SENDMSG = 50
+    CGROUP_UNIX_RECVMSG = 51
+    CGROUP_UNIX_GETPEERNAME = 52
+    CGROUP_UNIX_GETSOCKNAME = 53
+    NETKIT_PRIMARY = 54
+    NETKIT_PEER = 55
+    TRACE_KPROBE_SESSION = 56
+
+
+class Pinning(IntEnum):
+    """``LIBBPF_PIN_*`` of a BTF-defined map's ``pinning`` attribute."""
+
+    NONE = 0
+    BY_NAME = 1
+
+
+@dataclass
+class MapSpec:
+    """A map as declared: everything BPF_MAP_CREATE needs, plus initial contents.
+
+    ``key_type``/``value_type`` are BTF types (from ``pybpf.btf``) when the object carries
+    them. ``contents`` are initial ``(key, value)`` pairs; for a prog array or map-of-maps the
+    values are program or map *names* resolved at load. ``data`` is the initial image of a
+    global-data section map (.data, .rodata, .bss, .kconfig, .data.*), whose
+    ``section`` is then set.
+    """
+
+    name: str
+    type: MapType
+    key_size: int = 0
+    value_size: int = 0
+    max_entries: int = 0
+    flags: int = 0
+    pinning: Pinning = Pinning.NONE
+    numa_node: int = 0
+    map_extra: int = 0
+    key_type: Any = None
+    value_type: Any = None
+    inner_map: "MapSpec | None" = None
+    contents: list[tuple[Any, Any]] = field(default_factory=list)
+    data: bytes | None = None
+    section: str | None = None
+    readonly: bool = False  # freeze after load (.rodata, .kconfig)
+
+    def copy(self) -> "MapSpec":
+        return _copy.deepcopy(self)
+
+    def __str__(self) -> str:
+        parts = [f"{self.type.name}", f"key={self.key_size}", f"value={self.value_size}",
+                 f"max_entries={self.max_entries}"]
+        if self.flags:
+            parts.append(f"flags={self.flags:#x}")
+        if self.pinning:
+            parts.append(f"pinning={self.pinning.name}")
+        if self.inner_map is not None:
+            parts.append(f"inner=({self.inner_map})")
+        if self.section:
+            parts.append(f"section={self.section}")
+        if self.readonly:
+            parts.append("readonly")
+        if self.contents:
+            parts.append(f"contents={len(self.contents)}")
+        return f"map {self.name}: " + " ".join(parts)
+
+
+@dataclass
+class ProgramSpec:
+    """A program as compiled: instructions with symbolic references, and its metadata.
+
+    Instructions reference maps by name (``Instruction.reference``) and subprograms by symbol;
+    a backend resolves them at load. ``func_info``/``line_info``/``core_relos`` come from
+    ``.BTF.ext`` and are indexed by instruction slot offset within ``instructions``.
+    """
+
+    name: str
+    section: str
+    type: ProgramType = ProgramType.UNSPEC
+    attach_type: AttachType | None = None
+    attach_to: str = ""  # e.g. "syscalls/sys_enter_execve" for a tracepoint
+    instructions: list[Instruction] = field(default_factory=list)
+    license: str = ""
+    kernel_version: int = 0
+    flags: int = 0
+    btf: Any = None  # the collection's BTF spec
+    func_info: list[Any] = field(default_factory=list)
+    line_info: list[Any] = field(default_factory=list)
+    core_relos: list[Any] = field(default_factory=list)
+
+    def copy(self) -> "ProgramSpec":
+        return _copy.deepcopy(self)
+
+    def __str__(self) -> str:
+        attach = f" -> {self.attach_to}" if self.attach_to else ""
+        at = f" attach={self.attach_type.name}" if self.attach_type is not None else ""
+        return (f"program {self.name}: {self.type.name}{at} section={self.section}{attach} "
+                f"insns={sum(i.slots for i in self.instructions)} license={self.license!r}")
+
+
+@dataclass
+class CollectionSpec:
+    """Every program and map of one object, plus its BTF."""
+
+    programs: dict[str, ProgramSpec] = field(default_factory=dict)
+    maps: dict[str, MapSpec] = field(default_factory=dict)
+    btf: Any = None
+    license: str = ""
+    kernel_version: int = 0
+
+    def copy(self) -> "CollectionSpec":
+        return _copy.deepcopy(self)
+
+    def __str__(self) -> str:
+        lines = []
+        for m in self.maps.values():
+            lines.append(str(m))
+        for p in self.programs.values():
+            lines.append(str(p))
+        return "\n".join(lines)
