@@ -22,21 +22,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only the chosen command's module is imported (fast start-up)."""
     parser = argparse.ArgumentParser(prog="pybpf", description="eBPF for Python")
     parser.add_argument("-v", "--verbose", action="store_true", help="print error details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        mod = importlib.import_module(f"pybpf.commands.{module}")
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        if name == chosen:
+            mod = importlib.import_module(f"pybpf.commands.{module}")
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.run)
     return parser
 
 
+def _chosen_command(argv: list[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(_chosen_command(argv))
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
