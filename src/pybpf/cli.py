@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "asm": ("assemble", "assemble llvm-objdump-syntax text to raw bytecode"),
     "btf": ("btf", "inspect BTF: dump types as C, list types"),
     "spec": ("spec", "print the CollectionSpec (programs, maps) of a BPF ELF object"),
+    "vm": ("vm", "run eBPF bytecode in the userspace machine"),
 }
 
 
