@@ -7,7 +7,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import AsmError
-from .opcodes import CLASS_MASK, LDDW_OPCODE, Class
+from .opcodes import CLASS_MASK, LDDW_OPCODE, OP_MASK, SOURCE_MASK, CallSrc, Class, JumpOp
+
+_JMP = int(Class.JMP)
+_JMP32 = int(Class.JMP32)
+_CALL = int(JumpOp.CALL)
+_EXIT = int(JumpOp.EXIT)
+_JA = int(JumpOp.JA)
 
 _SLOT = struct.Struct("<BBhi")  # opcode, dst|src<<4, off, imm
 SLOT_BYTES = 8
@@ -49,6 +55,70 @@ class Instruction:
     @property
     def slots(self) -> int:
         return 2 if self.is_wide else 1
+
+    @property
+    def is_call(self) -> bool:
+        """Any call: helper, bpf-to-bpf (``src=1``) or kfunc (``src=2``)."""
+        return self.opcode == _JMP | _CALL
+
+    @property
+    def is_helper_call(self) -> bool:
+        return self.opcode == _JMP | _CALL and self.src == CallSrc.HELPER
+
+    @property
+    def is_pseudo_call(self) -> bool:
+        """A bpf-to-bpf call: ``imm`` is the callee's offset from the next instruction."""
+        return self.opcode == _JMP | _CALL and self.src == CallSrc.PSEUDO_CALL
+
+    @property
+    def is_kfunc_call(self) -> bool:
+        return self.opcode == _JMP | _CALL and self.src == CallSrc.KFUNC
+
+    @property
+    def is_exit(self) -> bool:
+        return self.opcode == _JMP | _EXIT
+
+    @property
+    def is_jump(self) -> bool:
+        """A pc-relative branch (goto, gotol, may_goto, conditional jumps); not call/exit."""
+        cls = self.opcode & CLASS_MASK
+        if cls != _JMP and cls != _JMP32:
+            return False
+        op = self.opcode & OP_MASK
+        return op != _CALL and op != _EXIT
+
+    @property
+    def is_long_jump(self) -> bool:
+        """``gotol`` (JMP32|JA): its offset lives in ``imm``, not ``off``."""
+        return self.opcode == _JMP32 | _JA
+
+    @property
+    def is_conditional_jump(self) -> bool:
+        return self.is_jump and self.opcode & OP_MASK != _JA
+
+    @property
+    def jump_offset(self) -> int:
+        """The branch offset in instructions (``imm`` for gotol, else ``off``).
+
+        For a bpf-to-bpf call this is ``imm`` as well: both count 8-byte slots from the
+        next instruction.
+        """
+        return self.imm if self.is_long_jump or self.is_call else self.off
+
+    def jump_target(self, slot: int) -> int:
+        """The slot index a branch or bpf-to-bpf call at ``slot`` goes to."""
+        return slot + 1 + self.jump_offset
+
+    def with_jump_offset(self, offset: int) -> "Instruction":
+        """A copy branching ``offset`` slots past the next instruction."""
+        if self.is_long_jump or self.is_call:
+            return replace(self, imm=offset)
+        return replace(self, off=offset)
+
+    @property
+    def uses_src_register(self) -> bool:
+        """ALU/JMP instructions whose second operand is ``src`` (the BPF_X bit)."""
+        return bool(self.opcode & SOURCE_MASK)
 
     def encode(self) -> bytes:
         """The 8 (or 16, for lddw) little-endian bytes of this instruction."""

@@ -71,6 +71,7 @@ class JumpOp(IntEnum):
     JLE = 0xB0
     JSLT = 0xC0
     JSLE = 0xD0
+    JCOND = 0xE0  # src=0: may_goto (a loop-bounding branch the verifier may take)
 
 
 class Size(IntEnum):
@@ -105,6 +106,8 @@ class AtomicOp(IntEnum):
     FETCH = 0x01       # flag: also return the old value in src
     XCHG = 0xE0 | 0x01
     CMPXCHG = 0xF0 | 0x01
+    LOAD_ACQ = 0x100   # dst = load_acquire(src + off)           (Linux 6.15)
+    STORE_REL = 0x110  # store_release(dst + off, src)           (Linux 6.15)
 
 
 class PseudoSrc(IntEnum):
@@ -134,3 +137,8 @@ SIZE_MASK = 0x18
 MODE_MASK = 0xE0
 
 LDDW_OPCODE = Class.LD | Size.DW | Mode.IMM  # 0x18
+
+# ALU offsets that select a variant of an operation (RFC 9669 section 4.1)
+SIGNED_OFF = 1                 # DIV/MOD with off=1: signed division and modulo
+MOVSX_OFFSETS = (8, 16, 32)    # MOV|X with off=8/16/32: sign-extending move
+ADDR_SPACE_CAST_OFF = 1        # ALU64 MOV|X with off=1: arena addr_space_cast
