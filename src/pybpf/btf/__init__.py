@@ -1,0 +1,23 @@
+"""BTF: parse ``.BTF``/``.BTF.ext`` and the kernel's BTF, look types up, print, encode.
+
+Start with :func:`load_kernel_spec` or :meth:`Spec.from_bytes`, then ``spec.find(name,
+Struct)``. Types are the classes of :mod:`pybpf.btf.types`; ``pybpf.btf.ext.parse_ext``
+reads ``.BTF.ext``; :class:`Builder` makes BTF bytes from type objects.
+"""
+
+from .builder import Builder
+from .queries import alignof, sizeof, skip_qualifiers
+from .spec import Spec, load_kernel_spec, load_split_spec
+from .types import (BOOL, CHAR, SIGNED, Array, Const, Datasec, DeclTag, Enum, Enum64,
+                    EnumValue, Float, Func, FuncLinkage, FuncProto, Fwd, FwdKind, Int,
+                    IntEncoding, Kind, Member, Param, Ptr, Restrict, Struct, Type, Typedef,
+                    TypeTag, Union, Var, VarLinkage, VarSecinfo, Void, Volatile)
+
+__all__ = [
+    "Spec", "load_kernel_spec", "load_split_spec", "Builder",
+    "skip_qualifiers", "sizeof", "alignof",
+    "Type", "Void", "Int", "Ptr", "Array", "Struct", "Union", "Member", "Enum", "Enum64",
+    "EnumValue", "Fwd", "FwdKind", "Typedef", "Volatile", "Const", "Restrict", "TypeTag",
+    "Func", "FuncProto", "Param", "Var", "Datasec", "VarSecinfo", "Float", "DeclTag",
+    "Kind", "IntEncoding", "SIGNED", "CHAR", "BOOL", "FuncLinkage", "VarLinkage",
+]

@@ -1,0 +1,87 @@
+"""Questions about one type: what it is beneath qualifiers, its size, its alignment."""
+
+from __future__ import annotations
+
+from ..errors import BTFError
+from .types import (Array, Const, Datasec, Enum, Float, Func, FuncProto, Fwd, Int, Ptr,
+                    Restrict, Struct, Type, Typedef, TypeTag, Union, Var, Void, Volatile)
+
+# Real BTF chains are short; a longer one is a cycle in corrupt or hand-built data.
+MAX_CHAIN = 64
+POINTER_SIZE = 8  # BPF is a 64-bit target
+
+_SKIPPED = (Typedef, Const, Volatile, Restrict, TypeTag)
+
+
+def skip_qualifiers(t: Type) -> Type:
+    """``t`` without typedef/const/volatile/restrict/type_tag wrappers.
+
+    Raises :class:`BTFError` on a cycle of such wrappers.
+    """
+    for _ in range(MAX_CHAIN):
+        if not isinstance(t, _SKIPPED):
+            return t
+        t = t.type
+    raise BTFError(f"qualifier/typedef chain longer than {MAX_CHAIN} at {t!r} (a cycle?)")
+
+
+def sizeof(t: Type) -> int:
+    """The size in bytes of ``t`` as C's ``sizeof`` would give it.
+
+    Raises :class:`BTFError` for types without a size (void, function, forward declaration)
+    or a cyclic chain.
+    """
+    multiplier = 1
+    for _ in range(MAX_CHAIN):
+        t = skip_qualifiers(t)
+        if isinstance(t, Array):
+            multiplier *= t.nelems
+            t = t.type
+            continue
+        if isinstance(t, Var):
+            t = t.type
+            continue
+        if isinstance(t, Ptr):
+            return multiplier * POINTER_SIZE
+        if isinstance(t, (Int, Float, Enum, Struct, Union, Datasec)):
+            return multiplier * t.size
+        raise BTFError(f"{t!r} has no size")
+    raise BTFError(f"array/var chain longer than {MAX_CHAIN} (a cycle?)")
+
+
+def alignof(t: Type) -> int:
+    """The natural alignment in bytes of ``t`` (BPF target: 8-byte pointers and longs).
+
+    A packed struct reports the alignment its members ask for; since BTF does not record
+    ``packed``, this is the C rule computed from the members. Raises :class:`BTFError` for
+    types without a size.
+    """
+    for _ in range(MAX_CHAIN):
+        t = skip_qualifiers(t)
+        if isinstance(t, (Array, Var)):
+            t = t.type
+            continue
+        if isinstance(t, Ptr):
+            return POINTER_SIZE
+        if isinstance(t, (Int, Float, Enum)):
+            return min(max(t.size, 1), 8)
+        if isinstance(t, (Struct, Union)):
+            return max((alignof(m.type) for m in t.members), default=1)
+        raise BTFError(f"{t!r} has no alignment")
+    raise BTFError(f"array chain longer than {MAX_CHAIN} (a cycle?)")
+
+
+def is_anonymous(t: Type) -> bool:
+    return not t.name
+
+
+def resolves_to_void(t: Type) -> bool:
+    return isinstance(skip_qualifiers(t), Void)
+
+
+def is_function_like(t: Type) -> bool:
+    return isinstance(t, (Func, FuncProto))
+
+
+def is_forward(t: Type) -> bool:
+    return isinstance(t, Fwd)
