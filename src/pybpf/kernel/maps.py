@@ -1,0 +1,789 @@
+"""Live BPF maps: create from a MapSpec, read and write from Python.
+
+A :class:`Map` speaks ``bytes``: keys and values are exactly ``key_size``/``value_size``
+bytes (an ``int`` key or value is accepted too, encoded in native byte order at the map's
+size). Per-CPU maps take and return lists with one value per possible CPU. For typed access
+wrap a map with :meth:`Map.typed` (ctypes types or any :class:`Codec`).
+
+Sizes are checked before each syscall, so a wrong key gives an
+:class:`~pybpf.errors.InvalidInputError` naming the map, not an EINVAL. A missing key is a
+``KeyError``; everything else the kernel refuses is a :class:`~pybpf.errors.KernelError`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import functools
+import mmap as _mmap
+import os
+import sys as _sys
+from dataclasses import dataclass
+from typing import Any, Iterator, Protocol, Sequence
+
+from ..errors import ClosedError, InvalidInputError, KernelError, NotSupportedError
+from ..spec import MapSpec, MapType
+from . import minimal_btf
+from . import sys as bpfsys
+from .fd import FD
+from .sys import MapFlags, UpdateFlags
+
+__all__ = ["Map", "MapInfo", "TypedMap", "Codec", "CtypesCodec", "possible_cpus",
+           "PERCPU_TYPES", "minimal_spec"]
+
+PAGE_SIZE = _mmap.PAGESIZE
+
+PERCPU_TYPES = frozenset({MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH,
+                          MapType.PERCPU_CGROUP_STORAGE})
+# Maps whose elements are pushed and popped, with no key (key_size 0).
+KEYLESS_TYPES = frozenset({MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER})
+LOCAL_STORAGE_TYPES = frozenset({MapType.SK_STORAGE, MapType.INODE_STORAGE,
+                                 MapType.TASK_STORAGE, MapType.CGRP_STORAGE})
+# Maps whose contents user space can neither read nor write with the *_ELEM commands.
+NO_ELEM_ACCESS_TYPES = frozenset({MapType.RINGBUF, MapType.USER_RINGBUF, MapType.ARENA,
+                                  MapType.STRUCT_OPS})
+ARRAY_TYPES = frozenset({MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.PROG_ARRAY,
+                         MapType.PERF_EVENT_ARRAY, MapType.CGROUP_ARRAY,
+                         MapType.ARRAY_OF_MAPS})
+
+
+@functools.cache
+def possible_cpus() -> int:
+    """How many CPUs the kernel sizes per-CPU data for (highest possible CPU id + 1)."""
+    with open("/sys/devices/system/cpu/possible") as f:
+        text = f.read().strip()
+    highest = 0
+    for part in text.split(","):
+        highest = max(highest, int(part.split("-")[-1]))
+    return highest + 1
+
+
+def _round_up(n: int, to: int) -> int:
+    return (n + to - 1) // to * to
+
+
+# -- specs the kernel will accept ------------------------------------------------------------
+
+def minimal_spec(map_type: MapType) -> MapSpec:
+    """A small MapSpec of ``map_type`` that a kernel which knows the type will create.
+
+    Used by feature probes and tests; STRUCT_OPS has none (it needs a kernel struct type).
+    """
+    t = map_type
+    name = f"probe_{t.name.lower()}"[:15]
+    if t in (MapType.QUEUE, MapType.STACK):
+        return MapSpec(name, t, 0, 8, 4)
+    if t == MapType.BLOOM_FILTER:
+        return MapSpec(name, t, 0, 8, 16)
+    if t in (MapType.RINGBUF, MapType.USER_RINGBUF):
+        return MapSpec(name, t, 0, 0, PAGE_SIZE)
+    if t == MapType.ARENA:
+        return MapSpec(name, t, 0, 0, 1, flags=MapFlags.MMAPABLE)
+    if t == MapType.LPM_TRIE:
+        return MapSpec(name, t, 8, 8, 4, flags=MapFlags.NO_PREALLOC)
+    if t in (MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE):
+        return MapSpec(name, t, 16, 8, 0)
+    if t in LOCAL_STORAGE_TYPES:
+        return MapSpec(name, t, 4, 8, 0, flags=MapFlags.NO_PREALLOC)
+    if t == MapType.STACK_TRACE:
+        return MapSpec(name, t, 4, 8 * 8, 4)
+    if t in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
+        return MapSpec(name, t, 4, 4, 4, inner_map=MapSpec("inner", MapType.ARRAY, 4, 4, 1))
+    if t in (MapType.PROG_ARRAY, MapType.PERF_EVENT_ARRAY, MapType.CGROUP_ARRAY,
+             MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP,
+             MapType.SOCKMAP, MapType.SOCKHASH, MapType.REUSEPORT_SOCKARRAY):
+        return MapSpec(name, t, 4, 4, 4)
+    return MapSpec(name, t, 4, 8, 4)
+
+
+def _create_attr(spec: MapSpec) -> bpfsys.MapCreateAttr:
+    """Fill the MAP_CREATE attr, adding what each map type requires and checking sizes."""
+    t = spec.type
+    key_size, value_size, max_entries = spec.key_size, spec.value_size, spec.max_entries
+    flags = int(spec.flags)
+    if t == MapType.PERF_EVENT_ARRAY:
+        # one slot per CPU is what every perf buffer reader wants
+        key_size, value_size = key_size or 4, value_size or 4
+        max_entries = max_entries or possible_cpus()
+    elif t in (MapType.LPM_TRIE, *LOCAL_STORAGE_TYPES):
+        flags |= MapFlags.NO_PREALLOC  # the kernel refuses these maps preallocated
+    if t in LOCAL_STORAGE_TYPES:
+        key_size = key_size or 4
+    if t in (MapType.RINGBUF, MapType.USER_RINGBUF):
+        if max_entries < PAGE_SIZE or max_entries & (max_entries - 1):
+            raise InvalidInputError(
+                f"ring buffer size {max_entries} must be a power of two and at least one "
+                f"page ({PAGE_SIZE} bytes)", source=f"map '{spec.name}'")
+    if t == MapType.STRUCT_OPS:
+        raise InvalidInputError("a struct_ops map needs a kernel struct type from BTF: "
+                                "load it as part of a collection", source=f"map '{spec.name}'")
+    return bpfsys.MapCreateAttr(
+        map_type=t, key_size=key_size, value_size=value_size, max_entries=max_entries,
+        map_flags=flags, numa_node=spec.numa_node, map_name=bpfsys.object_name(spec.name),
+        map_extra=spec.map_extra)
+
+
+# -- info --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MapInfo:
+    """What the kernel says about a map (BPF_OBJ_GET_INFO_BY_FD)."""
+
+    id: int
+    name: str
+    type: MapType | int
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int
+    btf_id: int
+    btf_key_type_id: int
+    btf_value_type_id: int
+    map_extra: int
+
+
+def _read_info(fd: FD, what: str) -> MapInfo:
+    raw = bpfsys.BpfMapInfo()
+    bpfsys.obj_get_info_by_fd(int(fd), raw, obj=what)
+    try:
+        map_type: MapType | int = MapType(raw.type)
+    except ValueError:
+        map_type = raw.type
+    return MapInfo(id=raw.id, name=raw.name.decode(errors="replace"), type=map_type,
+                   key_size=raw.key_size, value_size=raw.value_size,
+                   max_entries=raw.max_entries, flags=raw.map_flags, btf_id=raw.btf_id,
+                   btf_key_type_id=raw.btf_key_type_id,
+                   btf_value_type_id=raw.btf_value_type_id, map_extra=raw.map_extra)
+
+
+# -- the map --------------------------------------------------------------------------------
+
+Key = bytes | int | None
+Value = bytes | int | Sequence[bytes] | Any
+
+
+class Map:
+    """A live map. Make one with :meth:`create`, :meth:`from_pin`, :meth:`from_id`.
+
+    Works as a context manager; ``close()`` releases the fd (the kernel frees the map when
+    nothing else – a program, a pin – holds it).
+    """
+
+    def __init__(self, fd: FD, info: MapInfo, *, name: str | None = None):
+        self._fd = fd
+        self._info = info
+        self.name = name or info.name
+        self.type = info.type
+        self.key_size = info.key_size
+        self.value_size = info.value_size
+        self.max_entries = info.max_entries
+        self.flags = info.flags
+        self.id = info.id
+        self.percpu = info.type in PERCPU_TYPES
+        self.ncpus = possible_cpus() if self.percpu else 1
+        # per-CPU values are laid out one per CPU, each rounded up to 8 bytes
+        self._stride = _round_up(self.value_size, 8) if self.percpu else self.value_size
+        self._value_buf_size = self._stride * self.ncpus
+        self._pinned: str | None = None
+        self._frozen = False
+        self._what = f"map '{self.name}'"
+
+    # construction ------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, spec: MapSpec, *, inner_map: "Map | None" = None,
+               btf_fd: FD | int | None = None, btf_key_type_id: int = 0,
+               btf_value_type_id: int = 0, populate: bool = True) -> "Map":
+        """Create the map of ``spec`` in the kernel.
+
+        Map-of-maps use ``inner_map`` or else a temporary map made from
+        ``spec.inner_map``. Local-storage maps get a minimal BTF when none is given.
+        With ``populate``, byte/int ``contents`` and global ``data`` are written and a
+        ``readonly`` map is frozen.
+
+        Raises InvalidInputError for a spec the kernel cannot take, NotSupportedError for a
+        map type this kernel lacks, KernelError otherwise.
+        """
+        what = f"map '{spec.name}'"
+        attr = _create_attr(spec)
+        temporaries: list[Any] = []
+        try:
+            if spec.type in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
+                if inner_map is None:
+                    if spec.inner_map is None:
+                        raise InvalidInputError("a map of maps needs an inner map spec",
+                                                source=what)
+                    inner_map = cls.create(spec.inner_map, populate=False)
+                    temporaries.append(inner_map)
+                attr.inner_map_fd = inner_map.fileno()
+            if btf_fd is None and spec.type in LOCAL_STORAGE_TYPES:
+                btf = bpfsys.btf_load(minimal_btf.int_key_byte_array_value(attr.value_size),
+                                      obj=f"btf of {what}")
+                temporaries.append(btf)
+                btf_fd = btf
+                btf_key_type_id = minimal_btf.KEY_TYPE_ID
+                btf_value_type_id = minimal_btf.VALUE_TYPE_ID
+            if btf_fd is not None:
+                attr.btf_fd = int(btf_fd)
+                attr.btf_key_type_id = btf_key_type_id
+                attr.btf_value_type_id = btf_value_type_id
+            try:
+                fd = bpfsys.map_create(attr, obj=what)
+            except KernelError as err:
+                _explain_create_failure(spec, err)
+                raise
+        finally:
+            for obj in reversed(temporaries):
+                obj.close()
+        try:
+            m = cls(fd, _read_info(fd, what), name=spec.name)
+            if populate:
+                m._populate(spec)
+        except BaseException:
+            fd.close()
+            raise
+        return m
+
+    @classmethod
+    def from_fd(cls, fd: FD, *, name: str | None = None) -> "Map":
+        """Wrap an fd (taking ownership) of an existing map."""
+        try:
+            return cls(fd, _read_info(fd, name or "map"), name=name)
+        except BaseException:
+            fd.close()
+            raise
+
+    @classmethod
+    def from_pin(cls, path: str | os.PathLike[str]) -> "Map":
+        """Open the map pinned at ``path`` on a bpffs."""
+        return cls.from_fd(bpfsys.obj_get(os.fspath(path)))
+
+    @classmethod
+    def from_id(cls, map_id: int) -> "Map":
+        """Open a loaded map by its kernel id."""
+        return cls.from_fd(bpfsys.map_get_fd_by_id(map_id))
+
+    def _populate(self, spec: MapSpec) -> None:
+        if spec.data is not None:
+            self.update(0, spec.data)
+        for key, value in spec.contents:
+            if isinstance(key, (bytes, int)) and isinstance(value, (bytes, int)):
+                self.update(key, value)
+        if spec.readonly:
+            self.freeze()
+
+    # fd ownership ------------------------------------------------------------------------
+
+    @property
+    def fd(self) -> FD:
+        return self._fd
+
+    def fileno(self) -> int:
+        """The raw fd number (raises ClosedError after close)."""
+        return int(self._fd)
+
+    @property
+    def closed(self) -> bool:
+        return self._fd.closed
+
+    def close(self) -> None:
+        self._fd.close()
+
+    def __enter__(self) -> "Map":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = " closed" if self.closed else f" id={self.id}"
+        type_name = getattr(self.type, "name", self.type)
+        return (f"<Map '{self.name}' {type_name} key={self.key_size} value={self.value_size}"
+                f" max_entries={self.max_entries}{state}>")
+
+    def info(self) -> MapInfo:
+        """Fresh information from the kernel."""
+        return _read_info(self._fd, self._what)
+
+    # encoding ----------------------------------------------------------------------------
+
+    def _key(self, key: Key) -> bytes | None:
+        if self.key_size == 0:
+            if key is not None:
+                raise InvalidInputError(f"{getattr(self.type, 'name', self.type)} maps have "
+                                        "no keys: use push/pop/peek", source=self._what)
+            return None
+        return self._encode(key, self.key_size, "key")
+
+    def _encode(self, obj: Any, size: int, what: str) -> bytes:
+        if isinstance(obj, bytes):
+            data = obj
+        elif isinstance(obj, int):
+            if size not in (1, 2, 4, 8):
+                raise InvalidInputError(f"an int {what} needs a 1/2/4/8-byte {what}, the map "
+                                        f"has {size}", source=self._what)
+            try:
+                data = obj.to_bytes(size, _sys.byteorder, signed=obj < 0)
+            except OverflowError:
+                raise InvalidInputError(f"{what} {obj} does not fit in {size} bytes",
+                                        source=self._what) from None
+        elif isinstance(obj, (bytearray, memoryview)):
+            data = bytes(obj)
+        elif hasattr(obj, "fileno") and what == "value":
+            # a Map or Program stored in a map of maps / prog array: the kernel takes its fd
+            return self._encode(obj.fileno(), size, what)
+        else:
+            raise InvalidInputError(f"{what} must be bytes or int, not {type(obj).__name__}",
+                                    source=self._what)
+        if len(data) != size:
+            raise InvalidInputError(f"{what} is {len(data)} bytes, the map's {what} size is "
+                                    f"{size}", source=self._what)
+        return data
+
+    def _value(self, value: Value) -> bytes:
+        if not self.percpu:
+            return self._encode(value, self.value_size, "value")
+        if isinstance(value, (bytes, int)):
+            values: Sequence[Any] = [value] * self.ncpus  # the same value on every CPU
+        else:
+            values = list(value)
+            if len(values) != self.ncpus:
+                raise InvalidInputError(f"per-CPU value has {len(values)} entries, this "
+                                        f"machine has {self.ncpus} possible CPUs",
+                                        source=self._what)
+        pad = b"\0" * (self._stride - self.value_size)
+        return b"".join(self._encode(v, self.value_size, "value") + pad for v in values)
+
+    def _decode_value(self, raw: bytes) -> bytes | list[bytes]:
+        if not self.percpu:
+            return raw
+        stride, size = self._stride, self.value_size
+        return [raw[i * stride:i * stride + size] for i in range(self.ncpus)]
+
+    def _elem_access(self) -> None:
+        if self.type in NO_ELEM_ACCESS_TYPES:
+            raise InvalidInputError(f"{self.type.name} maps have no elements user space can "
+                                    "look up or update", source=self._what)
+
+    # element access ----------------------------------------------------------------------
+
+    def lookup(self, key: Key, *, flags: int = 0) -> bytes | list[bytes]:
+        """The value at ``key`` (a list per CPU for per-CPU maps); KeyError when missing."""
+        self._elem_access()
+        k = self._key(key)
+        out = ctypes.create_string_buffer(self._value_buf_size)
+        try:
+            bpfsys.map_lookup_elem(int(self._fd), k, out, flags, obj=self._what)
+        except KernelError as err:
+            if err.errno == errno.ENOENT:
+                raise KeyError(key) from None
+            raise
+        return self._decode_value(out.raw)
+
+    def get(self, key: Key, default: Any = None) -> Any:
+        try:
+            return self.lookup(key)
+        except KeyError:
+            return default
+
+    def update(self, key: Key, value: Value, *, flags: int = UpdateFlags.ANY) -> None:
+        """Set ``key`` to ``value`` (BPF_ANY); NOEXIST/EXIST failures raise KernelError."""
+        self._elem_access()
+        k = self._key(key)
+        v = self._value(value)
+        bpfsys.map_update_elem(int(self._fd), k, v, flags, obj=self._what)
+
+    def delete(self, key: Key) -> None:
+        """Remove ``key``; KeyError when it is not there."""
+        self._elem_access()
+        k = self._key(key)
+        try:
+            bpfsys.map_delete_elem(int(self._fd), k, obj=self._what)
+        except KernelError as err:
+            if err.errno == errno.ENOENT:
+                raise KeyError(key) from None
+            raise
+
+    def lookup_and_delete(self, key: Key, *, flags: int = 0) -> bytes | list[bytes]:
+        """Atomically read and remove ``key`` (hash maps since Linux 5.14)."""
+        self._elem_access()
+        k = self._key(key)
+        out = ctypes.create_string_buffer(self._value_buf_size)
+        try:
+            bpfsys.map_lookup_and_delete_elem(int(self._fd), k, out, flags, obj=self._what)
+        except KernelError as err:
+            if err.errno == errno.ENOENT:
+                raise KeyError(key) from None
+            raise
+        return self._decode_value(out.raw)
+
+    __getitem__ = lookup
+
+    def __setitem__(self, key: Key, value: Value) -> None:
+        self.update(key, value)
+
+    def __delitem__(self, key: Key) -> None:
+        self.delete(key)
+
+    def __contains__(self, key: Any) -> bool:
+        if self.type == MapType.BLOOM_FILTER:
+            return self.bloom_contains(key)
+        try:
+            self.lookup(key)
+        except KeyError:
+            return False
+        return True
+
+    # queue, stack, bloom filter ------------------------------------------------------------
+
+    def push(self, value: Value, *, flags: int = UpdateFlags.ANY) -> None:
+        """Add to a queue/stack (``flags=BPF_EXIST`` overwrites the oldest when full) or a
+        bloom filter."""
+        v = self._value(value)
+        bpfsys.map_update_elem(int(self._fd), None, v, flags, obj=self._what)
+
+    def pop(self) -> bytes:
+        """Remove and return the next element of a queue/stack; KeyError when empty."""
+        out = ctypes.create_string_buffer(self.value_size)
+        try:
+            bpfsys.map_lookup_and_delete_elem(int(self._fd), None, out, obj=self._what)
+        except KernelError as err:
+            if err.errno == errno.ENOENT:
+                raise KeyError(f"{self._what} is empty") from None
+            raise
+        return out.raw
+
+    def peek(self) -> bytes:
+        """The next element of a queue/stack without removing it; KeyError when empty."""
+        out = ctypes.create_string_buffer(self.value_size)
+        try:
+            bpfsys.map_lookup_elem(int(self._fd), None, out, obj=self._what)
+        except KernelError as err:
+            if err.errno == errno.ENOENT:
+                raise KeyError(f"{self._what} is empty") from None
+            raise
+        return out.raw
+
+    def bloom_contains(self, value: Value) -> bool:
+        """False when ``value`` was certainly never pushed; True when it may have been."""
+        v = self._encode(value, self.value_size, "value")
+        try:
+            bpfsys.map_lookup_elem(int(self._fd), None, v, obj=self._what)
+        except KernelError as err:
+            if err.errno == errno.ENOENT:
+                return False
+            raise
+        return True
+
+    # iteration ---------------------------------------------------------------------------
+
+    def keys(self) -> Iterator[bytes]:
+        """Every key, in the kernel's order (BPF_MAP_GET_NEXT_KEY)."""
+        if self.key_size == 0 or self.type in NO_ELEM_ACCESS_TYPES:
+            raise InvalidInputError(f"{getattr(self.type, 'name', self.type)} maps cannot be "
+                                    "iterated by key", source=self._what)
+        fd = int(self._fd)
+        prev: bytes | None = None
+        nxt = ctypes.create_string_buffer(self.key_size)
+        while bpfsys.map_get_next_key(fd, prev, nxt, obj=self._what):
+            prev = nxt.raw
+            yield prev
+
+    __iter__ = keys
+
+    def items(self) -> Iterator[tuple[bytes, bytes | list[bytes]]]:
+        """Every (key, value); keys deleted while iterating are skipped."""
+        for key in self.keys():
+            try:
+                yield key, self.lookup(key)
+            except KeyError:
+                continue
+
+    def values(self) -> Iterator[bytes | list[bytes]]:
+        for _, value in self.items():
+            yield value
+
+    # batch operations (Linux 5.6) ----------------------------------------------------------
+
+    def _batch_lookup(self, cmd: Any, chunk: int) -> list[tuple[bytes, Any]]:
+        out: list[tuple[bytes, Any]] = []
+        fd = int(self._fd)
+        # the batch token is a u32 bucket for hash maps, a key for arrays
+        token_size = max(self.key_size, 8)
+        in_batch: ctypes.Array | None = None
+        out_batch = ctypes.create_string_buffer(token_size)
+        keys = ctypes.create_string_buffer(self.key_size * chunk)
+        values = ctypes.create_string_buffer(self._value_buf_size * chunk)
+        while True:
+            try:
+                count, done = cmd(fd, in_batch=in_batch, out_batch=out_batch, keys=keys,
+                                  values=values, count=chunk, obj=self._what)
+            except KernelError as err:
+                if err.errno == errno.ENOSPC and chunk < 1 << 16:
+                    # a hash bucket holds more elements than one chunk: widen and retry
+                    chunk *= 4
+                    keys = ctypes.create_string_buffer(self.key_size * chunk)
+                    values = ctypes.create_string_buffer(self._value_buf_size * chunk)
+                    continue
+                raise
+            kraw, vraw = keys.raw, values.raw
+            ks, vs = self.key_size, self._value_buf_size
+            for i in range(count):
+                out.append((kraw[i * ks:(i + 1) * ks],
+                            self._decode_value(vraw[i * vs:(i + 1) * vs])))
+            if done:
+                return out
+            if in_batch is None:
+                in_batch = ctypes.create_string_buffer(token_size)
+            ctypes.memmove(in_batch, out_batch, token_size)
+
+    def lookup_batch(self, *, chunk: int = 256) -> list[tuple[bytes, Any]]:
+        """Every (key, value), read ``chunk`` elements per syscall (BPF_MAP_LOOKUP_BATCH)."""
+        return self._batch_lookup(bpfsys.map_lookup_batch, chunk)
+
+    def lookup_and_delete_batch(self, *, chunk: int = 256) -> list[tuple[bytes, Any]]:
+        """Drain the map, returning what it held (hash maps only)."""
+        return self._batch_lookup(bpfsys.map_lookup_and_delete_batch, chunk)
+
+    def update_batch(self, keys: Sequence[Key], values: Sequence[Value], *,
+                     flags: int = UpdateFlags.ANY) -> int:
+        """Write many elements in one syscall; returns how many were written."""
+        if len(keys) != len(values):
+            raise InvalidInputError(f"{len(keys)} keys but {len(values)} values",
+                                    source=self._what)
+        if not keys:
+            return 0
+        kbuf = b"".join(self._encode(k, self.key_size, "key") for k in keys)
+        vbuf = b"".join(self._value(v) for v in values)
+        return bpfsys.map_update_batch(int(self._fd), keys=kbuf, values=vbuf,
+                                       count=len(keys), elem_flags=flags, obj=self._what)
+
+    def delete_batch(self, keys: Sequence[Key]) -> int:
+        """Delete many keys in one syscall; a missing key raises KernelError(ENOENT)."""
+        if not keys:
+            return 0
+        kbuf = b"".join(self._encode(k, self.key_size, "key") for k in keys)
+        return bpfsys.map_delete_batch(int(self._fd), keys=kbuf, count=len(keys),
+                                       obj=self._what)
+
+    # lifetime beyond the process -------------------------------------------------------------
+
+    def pin(self, path: str | os.PathLike[str]) -> None:
+        """Pin on a bpffs so the map outlives this process; :meth:`unpin` removes it."""
+        path = os.fspath(path)
+        bpfsys.obj_pin(int(self._fd), path, obj=f"{self._what} at {path}")
+        self._pinned = path
+
+    def unpin(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Remove the pin made by :meth:`pin` (or the one at ``path``)."""
+        target = os.fspath(path) if path is not None else self._pinned
+        if target is None:
+            raise InvalidInputError("the map is not pinned by this object", source=self._what)
+        try:
+            os.unlink(target)
+        except OSError as err:
+            raise KernelError("unlink", err.errno or errno.EIO, obj=target) from err
+        if target == self._pinned:
+            self._pinned = None
+
+    @property
+    def pinned_path(self) -> str | None:
+        return self._pinned
+
+    def freeze(self) -> None:
+        """Make the map read-only from user space from now on (programs still write it)."""
+        bpfsys.map_freeze(int(self._fd), obj=self._what)
+        self._frozen = True
+
+    @property
+    def frozen(self) -> bool:
+        """True after :meth:`freeze` through this object."""
+        return self._frozen
+
+    def mmap(self) -> _mmap.mmap:
+        """Map an array created with BPF_F_MMAPABLE into memory (writable unless frozen).
+
+        The returned ``mmap.mmap`` is its own resource: close it (or use ``with``).
+        """
+        if not self.flags & MapFlags.MMAPABLE or self.type != MapType.ARRAY:
+            raise InvalidInputError("only ARRAY maps created with BPF_F_MMAPABLE can be "
+                                    "memory-mapped", source=self._what)
+        length = _round_up(self.value_size * self.max_entries, PAGE_SIZE)
+        read_only = self._frozen or bool(self.flags & MapFlags.RDONLY)
+        prot = _mmap.PROT_READ if read_only else _mmap.PROT_READ | _mmap.PROT_WRITE
+        try:
+            return _mmap.mmap(int(self._fd), length, flags=_mmap.MAP_SHARED, prot=prot)
+        except OSError as err:
+            raise KernelError("mmap", err.errno or errno.EINVAL, obj=self._what,
+                              hint="a frozen map can only be mapped read-only") from err
+
+    def typed(self, *, key: Any = None, value: Any = None) -> "TypedMap":
+        """A view that encodes/decodes keys and values (ctypes types or codecs)."""
+        return TypedMap(self, key=key, value=value)
+
+
+def _explain_create_failure(spec: MapSpec, err: KernelError) -> None:
+    """Turn an EINVAL from a map type this kernel lacks into NotSupportedError."""
+    if err.errno not in (errno.EINVAL, bpfsys.ENOTSUPP, errno.EOPNOTSUPP):
+        return
+    if spec == minimal_spec(spec.type):
+        exists = False  # the probe spec itself failed: no need to ask twice
+    else:
+        try:
+            with Map.create(minimal_spec(spec.type), populate=False):
+                exists = True
+        except NotSupportedError:
+            exists = False
+        except (KernelError, InvalidInputError):
+            return
+    if not exists:
+        raise NotSupportedError(f"map type {spec.type.name} (BPF_MAP_TYPE_{spec.type.name})",
+                                err=err.errno) from err
+
+
+# -- typed views -----------------------------------------------------------------------------
+
+class Codec(Protocol):
+    """Turns Python values into the map's bytes and back."""
+
+    size: int
+
+    def encode(self, obj: Any) -> bytes: ...
+
+    def decode(self, data: bytes) -> Any: ...
+
+
+class CtypesCodec:
+    """A ctypes type as a codec: structures decode to structure objects, simple types
+    (``c_uint32``...) to plain Python values."""
+
+    def __init__(self, ctype: Any):
+        self.ctype = ctype
+        self.size = ctypes.sizeof(ctype)
+        self._simple = issubclass(ctype, ctypes._SimpleCData)  # type: ignore[attr-defined]
+
+    def encode(self, obj: Any) -> bytes:
+        if isinstance(obj, self.ctype):
+            return bytes(obj)
+        if self._simple:
+            return bytes(self.ctype(obj))
+        if isinstance(obj, (bytes, bytearray)):
+            return bytes(obj)
+        raise InvalidInputError(f"cannot encode {type(obj).__name__} as "
+                                f"{self.ctype.__name__}")
+
+    def decode(self, data: bytes) -> Any:
+        obj = self.ctype.from_buffer_copy(data)
+        return obj.value if self._simple else obj
+
+
+class _RawCodec:
+    def __init__(self, size: int):
+        self.size = size
+
+    def encode(self, obj: Any) -> Any:
+        return obj
+
+    def decode(self, data: bytes) -> bytes:
+        return data
+
+
+def _as_codec(spec: Any, size: int) -> Any:
+    if spec is None:
+        return _RawCodec(size)
+    if isinstance(spec, type) and issubclass(spec, (ctypes._SimpleCData, ctypes.Structure,
+                                                     ctypes.Union, ctypes.Array)):
+        return CtypesCodec(spec)
+    return spec
+
+
+class TypedMap:
+    """A :class:`Map` seen through codecs: ``TypedMap(m, key=c_uint32, value=Event)``.
+
+    Sizes are checked once here against the map's; per-CPU values decode to lists.
+    """
+
+    def __init__(self, raw: Map, *, key: Any = None, value: Any = None):
+        self.raw = raw
+        self.key_codec = _as_codec(key, raw.key_size)
+        self.value_codec = _as_codec(value, raw.value_size)
+        for what, codec, size in (("key", self.key_codec, raw.key_size),
+                                  ("value", self.value_codec, raw.value_size)):
+            if codec.size != size:
+                raise InvalidInputError(f"{what} type is {codec.size} bytes, the map's {what} "
+                                        f"size is {size}", source=f"map '{raw.name}'")
+
+    def _dv(self, raw_value: Any) -> Any:
+        if isinstance(raw_value, list):
+            return [self.value_codec.decode(v) for v in raw_value]
+        return self.value_codec.decode(raw_value)
+
+    def _ev(self, value: Any) -> Any:
+        if self.raw.percpu and isinstance(value, (list, tuple)):
+            return [self.value_codec.encode(v) for v in value]
+        return self.value_codec.encode(value)
+
+    def lookup(self, key: Any, *, flags: int = 0) -> Any:
+        try:
+            return self._dv(self.raw.lookup(self.key_codec.encode(key), flags=flags))
+        except KeyError:
+            raise KeyError(key) from None
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        try:
+            return self.lookup(key)
+        except KeyError:
+            return default
+
+    def update(self, key: Any, value: Any, *, flags: int = UpdateFlags.ANY) -> None:
+        self.raw.update(self.key_codec.encode(key), self._ev(value), flags=flags)
+
+    def delete(self, key: Any) -> None:
+        try:
+            self.raw.delete(self.key_codec.encode(key))
+        except KeyError:
+            raise KeyError(key) from None
+
+    __getitem__ = lookup
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.update(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self.delete(key)
+
+    def __contains__(self, key: Any) -> bool:
+        return self.key_codec.encode(key) in self.raw
+
+    def keys(self) -> Iterator[Any]:
+        for k in self.raw.keys():
+            yield self.key_codec.decode(k)
+
+    __iter__ = keys
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        for k, v in self.raw.items():
+            yield self.key_codec.decode(k), self._dv(v)
+
+    def lookup_batch(self, *, chunk: int = 256) -> list[tuple[Any, Any]]:
+        return [(self.key_codec.decode(k), self._dv(v))
+                for k, v in self.raw.lookup_batch(chunk=chunk)]
+
+    def update_batch(self, keys: Sequence[Any], values: Sequence[Any], *,
+                     flags: int = UpdateFlags.ANY) -> int:
+        return self.raw.update_batch([self.key_codec.encode(k) for k in keys],
+                                     [self._ev(v) for v in values], flags=flags)
+
+    def push(self, value: Any) -> None:
+        self.raw.push(self.value_codec.encode(value))
+
+    def pop(self) -> Any:
+        return self.value_codec.decode(self.raw.pop())
+
+    def peek(self) -> Any:
+        return self.value_codec.decode(self.raw.peek())
+
+
+def _check_open(m: Map) -> None:  # pragma: no cover - kept for symmetry with programs
+    if m.closed:
+        raise ClosedError(f"map '{m.name}' used after close()")
