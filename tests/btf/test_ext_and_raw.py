@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -32,7 +33,10 @@ def test_func_line_and_core_infos_of_a_clang_object():
     lines = ext.line_infos[PROG_SECTION]
     assert lines[0].insn_off == 0 and lines[0].file_name.endswith("btf_kinds.bpf.c")
     assert any("bpf_get_current_task" in li.line_text for li in lines)
-    assert all(li.line > 0 for li in lines)
+    source = (Path(__file__).parents[1] / "bpf" / "btf_kinds.bpf.c").read_text().splitlines()
+    for li in lines:  # line numbers count from 1; clang marks compiler-made code line 0
+        assert li.line == 0 or source[li.line - 1] == li.line_text
+    assert (lines[0].line, lines[0].column) == (50, 45)
     relos = ext.core_relos[PROG_SECTION]
     kinds = {r.kind for r in relos}
     assert {CORERelocKind.FIELD_BYTE_OFFSET, CORERelocKind.FIELD_EXISTS,
