@@ -360,20 +360,23 @@ class Map:
         stride, size = self._stride, self.value_size
         return [raw[i * stride:i * stride + size] for i in range(self.ncpus)]
 
-    def _elem_access(self) -> None:
+    def _elem_access(self) -> int:
+        """The fd for an element command; ClosedError after close, before any other check."""
+        fd = int(self._fd)
         if self.type in NO_ELEM_ACCESS_TYPES:
             raise InvalidInputError(f"{self.type.name} maps have no elements user space can "
                                     "look up or update", source=self._what)
+        return fd
 
     # element access ----------------------------------------------------------------------
 
     def lookup(self, key: Key, *, flags: int = 0) -> bytes | list[bytes]:
         """The value at ``key`` (a list per CPU for per-CPU maps); KeyError when missing."""
-        self._elem_access()
+        fd = self._elem_access()
         k = self._key(key)
         out = ctypes.create_string_buffer(self._value_buf_size)
         try:
-            bpfsys.map_lookup_elem(int(self._fd), k, out, flags, obj=self._what)
+            bpfsys.map_lookup_elem(fd, k, out, flags, obj=self._what)
         except KernelError as err:
             if err.errno == errno.ENOENT:
                 raise KeyError(key) from None
@@ -388,17 +391,17 @@ class Map:
 
     def update(self, key: Key, value: Value, *, flags: int = UpdateFlags.ANY) -> None:
         """Set ``key`` to ``value`` (BPF_ANY); NOEXIST/EXIST failures raise KernelError."""
-        self._elem_access()
+        fd = self._elem_access()
         k = self._key(key)
         v = self._value(value)
-        bpfsys.map_update_elem(int(self._fd), k, v, flags, obj=self._what)
+        bpfsys.map_update_elem(fd, k, v, flags, obj=self._what)
 
     def delete(self, key: Key) -> None:
         """Remove ``key``; KeyError when it is not there."""
-        self._elem_access()
+        fd = self._elem_access()
         k = self._key(key)
         try:
-            bpfsys.map_delete_elem(int(self._fd), k, obj=self._what)
+            bpfsys.map_delete_elem(fd, k, obj=self._what)
         except KernelError as err:
             if err.errno == errno.ENOENT:
                 raise KeyError(key) from None
@@ -406,11 +409,11 @@ class Map:
 
     def lookup_and_delete(self, key: Key, *, flags: int = 0) -> bytes | list[bytes]:
         """Atomically read and remove ``key`` (hash maps since Linux 5.14)."""
-        self._elem_access()
+        fd = self._elem_access()
         k = self._key(key)
         out = ctypes.create_string_buffer(self._value_buf_size)
         try:
-            bpfsys.map_lookup_and_delete_elem(int(self._fd), k, out, flags, obj=self._what)
+            bpfsys.map_lookup_and_delete_elem(fd, k, out, flags, obj=self._what)
         except KernelError as err:
             if err.errno == errno.ENOENT:
                 raise KeyError(key) from None
@@ -439,8 +442,9 @@ class Map:
     def push(self, value: Value, *, flags: int = UpdateFlags.ANY) -> None:
         """Add to a queue/stack (``flags=BPF_EXIST`` overwrites the oldest when full) or a
         bloom filter."""
+        fd = int(self._fd)
         v = self._value(value)
-        bpfsys.map_update_elem(int(self._fd), None, v, flags, obj=self._what)
+        bpfsys.map_update_elem(fd, None, v, flags, obj=self._what)
 
     def pop(self) -> bytes:
         """Remove and return the next element of a queue/stack; KeyError when empty."""
@@ -466,9 +470,10 @@ class Map:
 
     def bloom_contains(self, value: Value) -> bool:
         """False when ``value`` was certainly never pushed; True when it may have been."""
+        fd = int(self._fd)
         v = self._encode(value, self.value_size, "value")
         try:
-            bpfsys.map_lookup_elem(int(self._fd), None, v, obj=self._what)
+            bpfsys.map_lookup_elem(fd, None, v, obj=self._what)
         except KernelError as err:
             if err.errno == errno.ENOENT:
                 return False
