@@ -235,30 +235,93 @@ class ProgramSpec:
     def copy(self) -> "ProgramSpec":
         return _copy.deepcopy(self)
 
+    @property
+    def references(self) -> list[str]:
+        """Every name the instructions refer to (maps, data sections, callees, externs)."""
+        return [i.reference for i in self.instructions if i.reference is not None]
+
     def __str__(self) -> str:
         attach = f" -> {self.attach_to}" if self.attach_to else ""
         at = f" attach={self.attach_type.name}" if self.attach_type is not None else ""
-        return (f"program {self.name}: {self.type.name}{at} section={self.section}{attach} "
-                f"insns={sum(i.slots for i in self.instructions)} license={self.license!r}")
+        flags = f" flags={self.flags:#x}" if self.flags else ""
+        relocs = len(self.references)
+        core = f" core_relos={len(self.core_relos)}" if self.core_relos else ""
+        return (f"program {self.name}: {self.type.name}{at}{flags} section={self.section}"
+                f"{attach} insns={sum(i.slots for i in self.instructions)} "
+                f"relocations={relocs}{core} license={self.license!r}")
+
+
+class ExternKind(IntEnum):
+    """What an ``extern`` symbol of a BPF object stands for."""
+
+    KCONFIG = 1  # ``extern ... __kconfig``: a value in the .kconfig map, filled by the loader
+    KSYM = 2     # ``extern ... __ksym`` variable: lddw src=BTF_ID, a kernel BTF id at load
+    KFUNC = 3    # an extern function called as a kfunc: call src=KFUNC, resolved at load
+
+
+@dataclass
+class ExternSpec:
+    """An extern the object needs from its loader.
+
+    For ``KCONFIG``, ``offset``/``size`` place the value in the ``.kconfig`` map's single
+    value (bytes); instructions read it there (lddw src=MAP_VALUE, reference ".kconfig").
+    ``weak`` externs may be missing at load (the value stays zero). ``type`` is the BTF type
+    of the variable (or the FuncProto of a kfunc) when the object has BTF.
+    """
+
+    name: str
+    kind: ExternKind
+    type: Any = None
+    offset: int = 0
+    size: int = 0
+    weak: bool = False
+
+    def __str__(self) -> str:
+        where = f" offset={self.offset} size={self.size}" if self.kind == ExternKind.KCONFIG else ""
+        weak = " weak" if self.weak else ""
+        return f"extern {self.name}: {self.kind.name}{where}{weak}"
 
 
 @dataclass
 class CollectionSpec:
-    """Every program and map of one object, plus its BTF."""
+    """Every program and map of one object, plus its BTF and the externs it needs."""
 
     programs: dict[str, ProgramSpec] = field(default_factory=dict)
     maps: dict[str, MapSpec] = field(default_factory=dict)
     btf: Any = None
     license: str = ""
     kernel_version: int = 0
+    externs: dict[str, ExternSpec] = field(default_factory=dict)
 
     def copy(self) -> "CollectionSpec":
         return _copy.deepcopy(self)
 
     def __str__(self) -> str:
         lines = []
+        if self.license:
+            lines.append(f"license {self.license!r}")
+        if self.kernel_version:
+            lines.append(f"kernel_version {self.kernel_version:#x}")
         for m in self.maps.values():
             lines.append(str(m))
+            for index, value in m.contents:
+                shown = value if isinstance(value, str) else f"<{len(value)} bytes>" \
+                    if isinstance(value, (bytes, bytearray)) else repr(value)
+                lines.append(f"  [{index!r}] = {shown}")
+        for e in self.externs.values():
+            lines.append(str(e))
         for p in self.programs.values():
             lines.append(str(p))
+            for relo in p.core_relos:
+                lines.append("  " + _describe_core_relo(relo))
         return "\n".join(lines)
+
+
+def _describe_core_relo(relo: Any) -> str:
+    """One CO-RE relocation as ``insn N: KIND <type> access a:b:c`` (duck-typed on
+    ``pybpf.btf.ext.CORERelo``, whose ``insn_off`` the ELF reader turned into a slot)."""
+    kind = getattr(relo.kind, "name", relo.kind)
+    target = relo.type
+    type_name = f"{type(target).__name__.lower()} {getattr(target, 'name', '') or '(anon)'}"
+    return (f"core insn {relo.insn_off}: {kind} {type_name} "
+            f"access {relo.access_str!r}")

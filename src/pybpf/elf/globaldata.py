@@ -1,0 +1,51 @@
+"""Global-data sections (.data, .rodata, .bss and their .name variants) as ARRAY maps.
+
+Each section becomes an ARRAY map of one entry whose value is the whole section: the
+section's name is the map's name (shortening it to the kernel's 15 characters, as libbpf's
+``<obj>.rodata`` does, is the loader's business). ``.rodata*`` maps are read-only (frozen
+after load). ``.bss`` has no bytes in the file: its initial image is zeros.
+"""
+
+from __future__ import annotations
+
+from ..spec import MapSpec, MapType
+from .reader import SHT_NOBITS, SHT_PROGBITS, Section
+
+DATA_SECTION_PREFIXES = (".data", ".rodata", ".bss")
+READONLY_PREFIX = ".rodata"
+
+
+def is_data_section(section: Section) -> bool:
+    """True for .data/.rodata/.bss and ``.data.<anything>`` etc. holding data."""
+    if section.type not in (SHT_PROGBITS, SHT_NOBITS) or section.is_code:
+        return False
+    return any(section.name == p or section.name.startswith(p + ".")
+               for p in DATA_SECTION_PREFIXES)
+
+
+def data_section_map(section: Section, btf: object | None) -> MapSpec:
+    """The MapSpec of one global-data section (``value_type`` its BTF DATASEC if any)."""
+    readonly = section.name == READONLY_PREFIX or section.name.startswith(READONLY_PREFIX + ".")
+    data = bytes(section.size) if section.type == SHT_NOBITS else section.data
+    return MapSpec(
+        name=section.name,
+        type=MapType.ARRAY,
+        key_size=4,
+        value_size=section.size,
+        max_entries=1,
+        value_type=_datasec(btf, section.name),
+        data=data,
+        section=section.name,
+        readonly=readonly,
+    )
+
+
+def _datasec(btf: object | None, name: str) -> object | None:
+    if btf is None:
+        return None
+    from ..btf import Datasec
+
+    try:
+        return btf.find(name, Datasec)  # type: ignore[attr-defined]
+    except KeyError:
+        return None
