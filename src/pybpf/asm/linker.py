@@ -1,0 +1,85 @@
+"""Resolve symbolic labels into branch offsets: the last step before encoding.
+
+Producers (the builder, the assembler, later the compiler) emit branches, bpf-to-bpf calls
+and ``ld_func`` loads that name a label in ``reference``; :func:`link` computes every offset
+at once, so a rewrite that inserts instructions only has to link again.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..errors import AsmError
+from .builder import Label
+from .instruction import Instruction
+from .opcodes import PseudoSrc
+
+_INT16 = range(-(1 << 15), 1 << 15)
+_INT32 = range(-(1 << 31), 1 << 31)
+
+
+def _links_to_label(insn: Instruction) -> bool:
+    """True for instructions whose ``reference`` is a label inside the program."""
+    if insn.is_jump or insn.is_pseudo_call:
+        return True
+    return insn.is_wide and insn.src == PseudoSrc.FUNC
+
+
+def link(items: Iterable[Instruction | Label], *, source: str | None = None
+         ) -> list[Instruction]:
+    """The instructions with labels attached and label references turned into offsets.
+
+    ``items`` mixes instructions and :class:`Label` markers; a marker names the next
+    instruction (it becomes that instruction's ``symbol`` unless it has one). References of
+    other instructions (map names on lddw, kfunc names) are left for a loader.
+
+    Raises :class:`AsmError` for an undefined or duplicate label, a label at the end of the
+    program, or an offset that does not fit its field.
+    """
+    insns: list[Instruction] = []
+    labels: dict[str, int] = {}   # label -> slot
+    pending: list[str] = []
+    slot = 0
+    for item in items:
+        if isinstance(item, Label):
+            if item.name in labels or item.name in pending:
+                raise AsmError(f"label {item.name!r} defined twice", source=source)
+            pending.append(item.name)
+            continue
+        if item.symbol is not None:
+            if item.symbol in labels or item.symbol in pending:
+                raise AsmError(f"label {item.symbol!r} defined twice", source=source)
+            labels[item.symbol] = slot
+        if pending:
+            for name in pending:
+                labels[name] = slot
+            if item.symbol is None:
+                item = item.with_(symbol=pending[0])
+            pending = []
+        insns.append(item)
+        slot += item.slots
+    if pending:
+        raise AsmError(f"label {pending[0]!r} names no instruction (end of program)",
+                       source=source)
+
+    out: list[Instruction] = []
+    slot = 0
+    for index, insn in enumerate(insns):
+        if insn.reference is not None and _links_to_label(insn):
+            target = labels.get(insn.reference)
+            if target is None:
+                raise AsmError(f"instruction {index}: undefined label {insn.reference!r}",
+                               source=source)
+            offset = target - slot - 1
+            if insn.is_wide:
+                insn = insn.with_(imm=offset)
+            else:
+                fits = _INT32 if (insn.is_long_jump or insn.is_call) else _INT16
+                if offset not in fits:
+                    raise AsmError(f"instruction {index}: jump to {insn.reference!r} "
+                                   f"({offset:+d} slots) does not fit; use gotol",
+                                   source=source)
+                insn = insn.with_jump_offset(offset)
+        out.append(insn)
+        slot += insn.slots
+    return out
