@@ -13,10 +13,10 @@ static __noinline int square_plus_one(int x)
 	return x * x + 1;
 }
 
-// a global (non-static) subprogram: verified on its own by the kernel
+// a global (non-static) subprogram: verified on its own by the kernel when BTF is given
 __noinline int global_twice(int x)
 {
-	return square_plus_one(x) * 2 + (int)hits;
+	return square_plus_one(x) * 2;
 }
 
 static int add_index(__u32 index, void *ctx)
@@ -37,6 +37,7 @@ int xdp_first(struct xdp_md *ctx)
 	return in_xdp_section(ctx->ingress_ifindex) & 1 ? XDP_PASS : XDP_DROP;
 }
 
+// sum = (0+1) + (1+2) + (2+5) + (3+10) = 24; global_twice(24) = 1154, even: XDP_DROP
 SEC("xdp")
 int xdp_second(struct xdp_md *ctx)
 {
@@ -50,7 +51,7 @@ SEC("tracepoint/syscalls/sys_enter_openat")
 int tp_openat(void *ctx)
 {
 	hits++;
-	return square_plus_one(3) & 0;
+	return square_plus_one(hits) & 1;
 }
 
 SEC("tp/sched/sched_switch") int tp_short(void *ctx) { return 0; }
@@ -78,3 +79,6 @@ SEC("lsm/file_open") int lsm_open(void *ctx) { return 0; }
 SEC("lsm.s/bprm_check_security") int lsm_sleepable(void *ctx) { return 0; }
 SEC("iter/task") int iter_task(void *ctx) { return 0; }
 SEC("syscall") int syscall_prog(void *ctx) { return 0; }
+
+// a static function nobody calls, in a program section: a program, as libbpf treats it
+SEC("socket") static int static_prog(void *ctx) { return 5; }
