@@ -50,11 +50,11 @@ def sizeof(t: Type) -> int:
 
 
 def alignof(t: Type) -> int:
-    """The natural alignment in bytes of ``t`` (BPF target: 8-byte pointers and longs).
+    """The alignment in bytes of ``t`` (BPF target: 8-byte pointers and longs).
 
-    A packed struct reports the alignment its members ask for; since BTF does not record
-    ``packed``, this is the C rule computed from the members. Raises :class:`BTFError` for
-    types without a size.
+    BTF does not record ``packed``, so a struct/union whose members sit off their natural
+    alignment, or whose size is not a multiple of it, is taken as packed: alignment 1 (the
+    rule bpftool's C dump uses too). Raises :class:`BTFError` for types without a size.
     """
     for _ in range(MAX_CHAIN):
         t = skip_qualifiers(t)
@@ -64,11 +64,28 @@ def alignof(t: Type) -> int:
         if isinstance(t, Ptr):
             return POINTER_SIZE
         if isinstance(t, (Int, Float, Enum)):
-            return min(max(t.size, 1), 8)
+            return min(t.size, POINTER_SIZE)
         if isinstance(t, (Struct, Union)):
-            return max((alignof(m.type) for m in t.members), default=1)
+            max_align = 1
+            for m in t.members:
+                align = alignof(m.type)
+                max_align = max(max_align, align)
+                if m.bitfield_size == 0 and m.bit_offset % (8 * align):
+                    return 1
+            return 1 if t.size % max_align else max_align
         raise BTFError(f"{t!r} has no alignment")
     raise BTFError(f"array chain longer than {MAX_CHAIN} (a cycle?)")
+
+
+def is_packed(t: Struct | Union) -> bool:
+    """Whether a struct must be declared ``__attribute__((packed))`` to get its layout."""
+    max_align = 1
+    for m in t.members:
+        align = alignof(m.type)
+        if align and m.bitfield_size == 0 and m.bit_offset % (8 * align):
+            return True
+        max_align = max(max_align, align)
+    return t.size % max_align != 0
 
 
 def is_anonymous(t: Type) -> bool:
