@@ -106,8 +106,9 @@ def _make_alu(op: ALUOp, cls: Class, off: int = 0):  # type: ignore[no-untyped-d
     def build(dst: int, src_or_imm: int, *, symbol: str | None = None) -> Instruction:
         return _alu(op, cls, dst, src_or_imm, use_reg=_is_reg(src_or_imm), off=off,
                     symbol=symbol)
-    build.__doc__ = (f"``dst {op.name.lower()}= src_or_imm`` ({'64' if cls == Class.ALU64 else '32'}"
-                     "-bit); a Register operand uses src, an int the immediate.")
+    width = "64" if cls == Class.ALU64 else "32"
+    build.__doc__ = (f"``dst {op.name.lower()}= src_or_imm`` ({width}-bit); a Register "
+                     "operand uses src, an int the immediate.")
     return build
 
 
@@ -235,21 +236,22 @@ jeq32, jgt32, jge32, jset32, jne32, jsgt32, jsge32, jlt32, jle32, jslt32, jsle32
 
 def call(helper: int, *, symbol: str | None = None) -> Instruction:
     """Call the kernel helper with this id (``call 1`` is bpf_map_lookup_elem)."""
-    return Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.HELPER, 0, _imm32(helper), symbol)
+    return Instruction(Class.JMP | JumpOp.CALL, 0, int(CallSrc.HELPER), 0, _imm32(helper),
+                       symbol)
 
 
 def call_func(target: Target, *, symbol: str | None = None) -> Instruction:
     """A bpf-to-bpf call (BPF_PSEUDO_CALL) of the subprogram at ``target``."""
     off, ref = _target(target)
-    return Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.PSEUDO_CALL, 0, _imm32(off),
+    return Instruction(Class.JMP | JumpOp.CALL, 0, int(CallSrc.PSEUDO_CALL), 0, _imm32(off),
                        symbol, ref)
 
 
 def call_kfunc(btf_id: int, *, reference: str | None = None, symbol: str | None = None
                ) -> Instruction:
     """Call a kernel function by its vmlinux BTF id (BPF_PSEUDO_KFUNC_CALL)."""
-    return Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.KFUNC, 0, _imm32(btf_id), symbol,
-                       reference)
+    return Instruction(Class.JMP | JumpOp.CALL, 0, int(CallSrc.KFUNC), 0, _imm32(btf_id),
+                       symbol, reference)
 
 
 def exit(*, symbol: str | None = None) -> Instruction:  # noqa: A001 - the BPF name
@@ -356,7 +358,7 @@ def ld_ind(size: int | str | Size, src: int, imm: int = 0, *, symbol: str | None
 
 def _lddw(dst: int, src: PseudoSrc, value: int, symbol: str | None,
           reference: str | None = None) -> Instruction:
-    return Instruction(Class.LD | Mode.IMM | Size.DW, _reg(dst), src, 0, _imm64(value),
+    return Instruction(Class.LD | Mode.IMM | Size.DW, _reg(dst), int(src), 0, _imm64(value),
                        symbol, reference)
 
 
