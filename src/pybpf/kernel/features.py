@@ -1,0 +1,223 @@
+"""What the running kernel offers, found by trying it: map types, program types, helpers.
+
+A probe creates the smallest map, or loads the smallest program, that a kernel knowing the
+feature accepts. Its answer is cached in a :class:`Features` object only when conclusive:
+the kernel created it (supported) or refused it in the way a kernel that lacks it refuses
+(EINVAL/ENOTSUPP with no verifier verdict). Anything else (EPERM, ENOMEM...) says nothing
+about the feature, so it is raised as :class:`~pybpf.errors.KernelError` and not cached.
+
+``Features()`` is an ordinary object; :data:`default` is the one shared by convenience
+functions, and ``default.clear()`` forgets everything it learnt.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import Callable
+
+from ..asm.instruction import Instruction
+from ..asm.opcodes import ALUOp, Class, JumpOp, Source
+from ..errors import InvalidInputError, KernelError, NotSupportedError, VerifierError
+from ..spec import AttachType, MapType, ProgramSpec, ProgramType
+from .maps import Map, minimal_spec
+from .programs import Program
+from . import sys as bpfsys
+
+__all__ = ["Features", "default"]
+
+# errnos with which a kernel refuses what it does not know
+_ABSENT_ERRNOS = {errno.EINVAL, errno.EOPNOTSUPP, bpfsys.ENOTSUPP}
+
+# Program types whose load needs a matching expected attach type.
+_PROBE_ATTACH_TYPE = {
+    ProgramType.CGROUP_SOCK_ADDR: AttachType.CGROUP_INET4_CONNECT,
+    ProgramType.SK_LOOKUP: AttachType.SK_LOOKUP,
+    ProgramType.CGROUP_SOCKOPT: AttachType.CGROUP_GETSOCKOPT,
+    ProgramType.NETFILTER: AttachType.NETFILTER,
+    ProgramType.TRACING: AttachType.TRACE_RAW_TP,  # tp_btf: fentry is an attach question
+    ProgramType.LSM: AttachType.LSM_MAC,
+}
+
+_RETURN_0 = [Instruction(Class.ALU64 | ALUOp.MOV | Source.K, dst=0, imm=0),
+             Instruction(Class.JMP | JumpOp.EXIT)]
+
+_PROGRAM_TYPE_HINTS = {
+    ProgramType.TRACING: "this kernel lacks BTF tracing programs (CONFIG_DEBUG_INFO_BTF)",
+    ProgramType.EXT: "this kernel lacks freplace programs (BPF trampolines)",
+    ProgramType.LSM: "this kernel lacks BPF LSM programs (CONFIG_BPF_LSM, lsm=bpf)",
+    ProgramType.KPROBE: "this kernel lacks kprobe programs (CONFIG_KPROBES)",
+}
+
+_TRAMPOLINE_HINT = ("this kernel lacks fentry/fexit (BPF trampolines: CONFIG_FUNCTION_TRACER, "
+                    "CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)")
+_ATTACH_TYPE_HINTS = {
+    AttachType.TRACE_FENTRY: _TRAMPOLINE_HINT,
+    AttachType.TRACE_FEXIT: _TRAMPOLINE_HINT,
+    AttachType.MODIFY_RETURN: _TRAMPOLINE_HINT,
+    AttachType.LSM_MAC: "this kernel lacks BPF LSM programs (CONFIG_BPF_LSM, lsm=bpf)",
+}
+
+# The verifier's words for a helper it does not offer (old and new kernels).
+_HELPER_ABSENT = ("invalid func ", "unknown func ", "cannot use helper")
+
+# Event sources that exist only when the kernel was built with them.
+_PMU_DIR = "/sys/bus/event_source/devices"
+
+
+class Features:
+    """A cache of probe results for one kernel (the one this process runs on)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, int, int], bool] = {}
+
+    def clear(self) -> None:
+        """Forget every cached answer."""
+        self._cache.clear()
+
+    def _cached(self, key: tuple[str, int, int], probe: Callable[[], bool]) -> bool:
+        if key not in self._cache:
+            self._cache[key] = probe()  # an inconclusive probe raises and is not stored
+        return self._cache[key]
+
+    # map types ---------------------------------------------------------------------------
+
+    def supports_map_type(self, map_type: MapType) -> bool:
+        """True when this kernel creates maps of ``map_type``; KernelError if it cannot tell."""
+        return self._cached(("map", int(map_type), 0), lambda: _probe_map_type(map_type))
+
+    def have_map_type(self, map_type: MapType) -> None:
+        """Return if maps of ``map_type`` can be created; else raise NotSupportedError."""
+        if not self.supports_map_type(map_type):
+            raise NotSupportedError(f"map type {map_type.name} (BPF_MAP_TYPE_{map_type.name})")
+
+    # program types -----------------------------------------------------------------------
+
+    def supports_program_type(self, prog_type: ProgramType) -> bool:
+        return self._cached(("prog", int(prog_type), -1),
+                            lambda: _probe_program_type(prog_type))
+
+    def supports_attach_type(self, prog_type: ProgramType, attach_type: AttachType) -> bool:
+        """True when programs of ``prog_type`` load with expected ``attach_type``."""
+        return self._cached(("prog", int(prog_type), int(attach_type)),
+                            lambda: _probe_program_type(prog_type, attach_type))
+
+    def have_attach_type(self, prog_type: ProgramType, attach_type: AttachType) -> None:
+        """Return if ``prog_type`` programs load for ``attach_type``; else raise
+        NotSupportedError (fentry/fexit on kernels without BPF trampolines...)."""
+        if not self.supports_attach_type(prog_type, attach_type):
+            raise NotSupportedError(
+                f"{prog_type.name} programs for attach type {attach_type.name}",
+                hint=_ATTACH_TYPE_HINTS.get(attach_type))
+
+    def have_program_type(self, prog_type: ProgramType) -> None:
+        """Return if programs of ``prog_type`` load; else raise NotSupportedError."""
+        if not self.supports_program_type(prog_type):
+            raise NotSupportedError(
+                f"program type {prog_type.name} (BPF_PROG_TYPE_{prog_type.name})",
+                hint=_PROGRAM_TYPE_HINTS.get(prog_type))
+
+    # helpers -----------------------------------------------------------------------------
+
+    def supports_helper(self, prog_type: ProgramType, helper_id: int) -> bool:
+        return self._cached(("helper", int(prog_type), helper_id),
+                            lambda: self._probe_helper(prog_type, helper_id))
+
+    def have_helper(self, prog_type: ProgramType, helper_id: int) -> None:
+        """Return if programs of ``prog_type`` may call helper ``helper_id``; else raise
+        NotSupportedError."""
+        if not self.supports_helper(prog_type, helper_id):
+            raise NotSupportedError(f"helper #{helper_id} for {prog_type.name} programs")
+
+    def _probe_helper(self, prog_type: ProgramType, helper_id: int) -> bool:
+        self.have_program_type(prog_type)
+        call = Instruction(Class.JMP | JumpOp.CALL, imm=helper_id)
+        try:
+            with _load_probe(prog_type, [call, *_RETURN_0]):
+                return True
+        except VerifierError as err:
+            text = "\n".join(err.log)
+            # any other complaint (unset argument registers...) means it got past the lookup
+            return not any(marker in text for marker in _HELPER_ABSENT)
+
+    # attach mechanisms without a bpf() probe ---------------------------------------------
+
+    def have_kprobes(self) -> None:
+        """Raise NotSupportedError when the kernel has no kprobe event source."""
+        if not os.path.isdir(os.path.join(_PMU_DIR, "kprobe")):
+            raise NotSupportedError("kprobes (CONFIG_KPROBES)")
+
+    def have_uprobes(self) -> None:
+        """Raise NotSupportedError when the kernel has no uprobe event source."""
+        if not os.path.isdir(os.path.join(_PMU_DIR, "uprobe")):
+            raise NotSupportedError("uprobes (CONFIG_UPROBE_EVENTS)")
+
+    # everything --------------------------------------------------------------------------
+
+    def report(self) -> dict[str, dict[str, bool | str]]:
+        """Every map and program type: True, False, or the error that left it unknown."""
+        out: dict[str, dict[str, bool | str]] = {"map_types": {}, "program_types": {}}
+        for map_type in MapType:
+            if map_type != MapType.UNSPEC:
+                out["map_types"][map_type.name] = _answer(self.supports_map_type, map_type)
+        for prog_type in ProgramType:
+            if prog_type != ProgramType.UNSPEC:
+                out["program_types"][prog_type.name] = _answer(self.supports_program_type,
+                                                               prog_type)
+        return out
+
+
+def _answer(probe: Callable[[object], bool], arg: object) -> bool | str:
+    try:
+        return probe(arg)
+    except KernelError as err:
+        return f"unknown ({err})"
+
+
+def _probe_map_type(map_type: MapType) -> bool:
+    if map_type == MapType.STRUCT_OPS:
+        # A struct_ops map cannot be made without a kernel struct type. The type exists in
+        # every kernel that has BTF and knows a later map type (ring buffers, Linux 5.8).
+        return os.path.exists("/sys/kernel/btf/vmlinux") and _probe_map_type(MapType.RINGBUF)
+    try:
+        with Map.create(minimal_spec(map_type), populate=False):
+            return True
+    except NotSupportedError:
+        return False
+    except KernelError as err:
+        if err.errno in _ABSENT_ERRNOS:
+            return False
+        raise
+    except InvalidInputError as err:  # pragma: no cover - minimal specs are valid
+        raise KernelError("feature probe", errno.EINVAL, obj=str(err)) from err
+
+
+def _load_probe(prog_type: ProgramType, insns: list[Instruction],
+                attach_type: AttachType | None = None) -> Program:
+    spec = ProgramSpec(f"probe_{prog_type.name.lower()}"[:15], "probe", prog_type,
+                       attach_type=attach_type if attach_type is not None
+                       else _PROBE_ATTACH_TYPE.get(prog_type),
+                       instructions=insns, license="GPL")
+    return Program.load(spec)
+
+
+def _probe_program_type(prog_type: ProgramType, attach_type: AttachType | None = None
+                        ) -> bool:
+    try:
+        with _load_probe(prog_type, _RETURN_0, attach_type):
+            return True
+    except VerifierError:
+        # the verifier ran (e.g. "tracing programs must provide btf_id"): the type exists
+        return True
+    except KernelError as err:
+        if err.errno in _ABSENT_ERRNOS:
+            return False
+        if err.errno == errno.EPERM and prog_type != ProgramType.SOCKET_FILTER \
+                and _probe_program_type(ProgramType.SOCKET_FILTER):
+            # We may load programs, yet this type is refused: the kernel withholds it (as
+            # fentry/fexit and LSM are on kernels built without their trampolines/LSM).
+            return False
+        raise
+
+
+default = Features()
