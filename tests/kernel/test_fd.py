@@ -62,3 +62,16 @@ def test_forgotten_fd_warns_and_closes():
 def test_negative_fd_refused():
     with pytest.raises(ValueError):
         FD(-1)
+
+
+@pytest.mark.kernel
+def test_leak_check_catches_a_forgotten_map():
+    from pybpf.kernel.maps import Map
+    from pybpf.spec import MapSpec, MapType
+    from tests.kernel.conftest import fd_leak_check
+
+    kept = []
+    with pytest.raises(AssertionError, match="anon_inode:bpf-map"):
+        with fd_leak_check():
+            kept.append(Map.create(MapSpec("leak", MapType.ARRAY, 4, 4, 1)))
+    kept[0].close()
