@@ -301,7 +301,8 @@ def relocate(insns: Sequence[Instruction], relos: Iterable[CORERelo], local: Spe
 def relocate_program(prog: Any, target: Spec, *, local: Spec | None = None,
                      cache: CandidateCache | None = None
                      ) -> tuple[Any, list[CORERelocationResult]]:
-    """A copy of the :class:`~pybpf.spec.ProgramSpec` ``prog`` relocated against ``target``.
+    """``prog`` (a :class:`~pybpf.spec.ProgramSpec`) relocated against ``target``: a copy
+    sharing everything but its instruction list, plus the per-relocation results.
 
     Uses ``prog.btf`` as the local BTF unless ``local`` is given, and ``prog.core_relos``
     whose ``insn_off`` is an instruction SLOT of ``prog.instructions`` (as
@@ -310,16 +311,16 @@ def relocate_program(prog: Any, target: Spec, *, local: Spec | None = None,
     """
     relos = [dataclasses.replace(r, insn_off=r.insn_off * INSN_BYTES)
              for r in (prog.core_relos or [])]
-    copy = prog.copy()
     if not relos:
-        return copy, []
+        return dataclasses.replace(prog, instructions=list(prog.instructions)), []
     local = local if local is not None else prog.btf
     if local is None:
         raise CORERelocationError("program has CO-RE relocations but no BTF",
                                   source=f"program '{prog.name}'")
-    copy.instructions, results = relocate_with_results(
-        prog.instructions, relos, local, target, program=prog.name, cache=cache)
-    return copy, results
+    insns, results = relocate_with_results(prog.instructions, relos, local, target,
+                                           program=prog.name, cache=cache)
+    # a shallow copy: the BTF and metadata are shared (never mutated), the list is new
+    return dataclasses.replace(prog, instructions=insns), results
 
 
 def format_results(results: Iterable[CORERelocationResult]) -> str:
