@@ -71,8 +71,8 @@ def format_branch(offset: int, imm_hex: bool) -> str:
 
 def _mem(base: int, off: int, imm_hex: bool) -> str:
     if off < 0:
-        return f"r{base} - {format_imm(-off, imm_hex)}"
-    return f"r{base} + {format_imm(off, imm_hex)}"
+        return f"{_REG_R[base]} - {format_imm(-off, imm_hex)}"
+    return f"{_REG_R[base]} + {format_imm(off, imm_hex)}"
 
 
 class _Invalid(Exception):
@@ -177,10 +177,10 @@ def _fmt_ld(insn: Instruction, imm_hex: bool, alu32: bool) -> str:
     if insn.opcode == 0x18:  # lddw
         _require(insn.dst <= 10 and insn.off == 0 and insn.src <= PseudoSrc.MAP_IDX_VALUE)
         if insn.src == PseudoSrc.IMM64:
-            return f"r{insn.dst} = {format_imm(insn.imm, imm_hex)} ll"
+            return f"{_REG_R[insn.dst]} = {format_imm(insn.imm, imm_hex)} ll"
         # LLVM prints only the low 32 bits, unsigned; keep all 64 when the high half is set
         value = insn.imm & 0xFFFF_FFFF_FFFF_FFFF
-        return (f"ld_pseudo\tr{insn.dst}, {format_imm(insn.src, imm_hex)}, "
+        return (f"ld_pseudo\t{_REG_R[insn.dst]}, {format_imm(int(insn.src), imm_hex)}, "
                 f"{format_imm(value, imm_hex)}")
     _require(size != 0x18 and insn.dst == 0 and insn.off == 0)
     if mode == 0x20:  # ABS
@@ -188,9 +188,9 @@ def _fmt_ld(insn: Instruction, imm_hex: bool, alu32: bool) -> str:
         return f"r0 = *({SIZE_NAMES[size]} *)skb[{format_imm(insn.imm, imm_hex)}]"
     _require(mode == 0x40 and insn.src <= 10)  # IND
     if insn.imm == 0:
-        return f"r0 = *({SIZE_NAMES[size]} *)skb[r{insn.src}]"
+        return f"r0 = *({SIZE_NAMES[size]} *)skb[{_REG_R[insn.src]}]"
     sign = "-" if insn.imm < 0 else "+"
-    return (f"r0 = *({SIZE_NAMES[size]} *)skb[r{insn.src} {sign} "
+    return (f"r0 = *({SIZE_NAMES[size]} *)skb[{_REG_R[insn.src]} {sign} "
             f"{format_imm(abs(insn.imm), imm_hex)}]")
 
 
@@ -203,7 +203,7 @@ def _fmt_ldx(insn: Instruction, imm_hex: bool, alu32: bool) -> str:
         dst = _REG_W[insn.dst] if alu32 and size != 0x18 else _REG_R[insn.dst]
         return f"{dst} = *({SIZE_NAMES[size]} *)({mem})"
     _require(mode == 0x80 and size != 0x18)  # MEMSX
-    return f"r{insn.dst} = *({SIGNED_SIZE_NAMES[size]} *)({mem})"
+    return f"{_REG_R[insn.dst]} = *({SIGNED_SIZE_NAMES[size]} *)({mem})"
 
 
 def _fmt_st(insn: Instruction, imm_hex: bool, alu32: bool) -> str:
@@ -266,6 +266,8 @@ def format_instruction(insn: Instruction, *, imm_hex: bool = False, alu32: bool 
     Raises :class:`AsmError` for an unknown opcode or fields no valid instruction has.
     """
     try:
+        if not (0 <= insn.dst <= 10 and 0 <= insn.src <= 10):
+            raise _Invalid
         return _BY_CLASS[insn.opcode & 0x07](insn, imm_hex, alu32)
     except (_Invalid, KeyError, IndexError):
         raise AsmError(f"unknown instruction: opcode {insn.opcode:#04x} (dst={insn.dst}, "
