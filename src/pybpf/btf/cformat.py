@@ -29,6 +29,7 @@ _NOT_EMITTED, _EMITTING, _EMITTED = 0, 1, 2
 _ORDERING, _ORDERED = 1, 2
 _MAX_INDENT = 13  # deeper nesting is printed at this indentation
 _POINTER_BITS = 64
+_MAX_PADDING_BITS = 1 << 22  # a 512 KiB hole between members only comes from corrupt BTF
 _PADS = (("long", _POINTER_BITS), ("int", 32), ("short", 16), ("char", 8))
 _MODIFIERS = (Volatile, Const, Restrict, TypeTag)
 # GCC's SIMD typedefs point at internal types; give them standard ones
@@ -127,13 +128,24 @@ class CDumper:
         self._alive: list[Type] = []  # keeps objects whose id() we store alive
 
     def dump(self, t: Type) -> str:
+        """C text for ``t`` and what it needs that this dumper has not written yet.
+
+        Raises :class:`BTFError` on corrupt BTF, a cycle C cannot express, or a type graph
+        nested too deeply to print.
+        """
         self._root = t
         self._queue = []
-        self._order_type(t, through_ptr=False)
-        for queued in self._queue:
-            self._emit_type(queued, None)
-        text = "".join(self._out)
-        self._out.clear()
+        try:
+            self._order_type(t, through_ptr=False)
+            for queued in self._queue:
+                self._emit_type(queued, None)
+        except RecursionError:
+            # only corrupt BTF nests this deep (e.g. a pointer or typedef that is its own
+            # target); real kernel types stay far below Python's recursion limit
+            raise BTFError(f"type graph of {t!r} is cyclic or nested too deeply") from None
+        finally:
+            text = "".join(self._out)
+            self._out.clear()
         return text
 
     # ---- ordering ----------------------------------------------------------------------
@@ -388,6 +400,8 @@ class CDumper:
         """Anonymous bitfields that make the compiler put the next member at ``nxt``."""
         if cur >= nxt:
             return
+        if nxt - cur > _MAX_PADDING_BITS:
+            raise BTFError(f"a {nxt - cur}-bit hole in a struct: corrupt member offsets?")
         write = self._out.append
         # the widest padding type whose alignment boundary still falls inside the gap
         for pad_type, pad_bits in _PADS:

@@ -68,7 +68,12 @@ def alignof(t: Type) -> int:
         if isinstance(t, (Struct, Union)):
             max_align = 1
             for m in t.members:
-                align = alignof(m.type)
+                try:
+                    align = alignof(m.type)
+                except RecursionError:  # a struct containing itself: corrupt BTF
+                    raise BTFError(f"{t!r} contains itself") from None
+                if align <= 0:  # a zero-sized member type: no alignment to speak of
+                    return 0
                 max_align = max(max_align, align)
                 if m.bitfield_size == 0 and m.bit_offset % (8 * align):
                     return 1
