@@ -26,7 +26,7 @@ def test_unknown_type_is_one_error_line(capsys):
 
 def test_not_btf_is_one_error_line(capsys, tmp_path):
     bad = tmp_path / "bad.btf"
-    bad.write_bytes(b"not btf at all, really")
+    bad.write_bytes(b"this is not BTF at all, not even close")
     assert main(["btf", "list", "--file", str(bad)]) == 1
     assert "bad BTF magic" in capsys.readouterr().err
 
