@@ -328,3 +328,10 @@ def test_relocate_program_uses_slot_offsets_and_leaves_the_input_alone():
     text = format_results(results)
     assert text.startswith("#0 insn 2 FIELD_BYTE_OFFSET ")
     assert "s.b (0:1 @ offset 4)" in text and "(0:0 @ offset 0): off 4 -> 0" in text
+
+
+def test_type_from_another_btf_is_an_error_not_a_key_error():
+    local = spec_of(struct("s", ("a", INT, 0)))
+    other = spec_of(struct("s", ("a", INT, 0)))
+    with pytest.raises(CORERelocationError, match="not a type of the local BTF"):
+        resolve([relo(other, "s", "0:0", K.FIELD_BYTE_OFFSET)], local, other)

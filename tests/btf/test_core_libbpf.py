@@ -33,8 +33,10 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from pybpf.asm.instruction import Instruction
-from pybpf.btf import Spec
-from pybpf.btf.ext import CORERelo, parse_ext
+from pybpf.btf import Spec, load_kernel_spec
+from pybpf.btf.core import CandidateCache, relocate_with_results
+from pybpf.btf.ext import CORERelo, CORERelocKind, parse_ext
+from tests.bpfobjs import build_object
 
 BPFFS = Path("/sys/fs/bpf")
 
@@ -189,11 +191,6 @@ def retype_relocations(path: Path, out: Path, old_kind: int, new_kind: int) -> i
 
 
 # ---- the tests --------------------------------------------------------------------------
-
-from pybpf.btf import load_kernel_spec  # noqa: E402
-from pybpf.btf.core import CandidateCache, relocate_with_results  # noqa: E402
-from pybpf.btf.ext import CORERelocKind  # noqa: E402
-from tests.bpfobjs import build_object  # noqa: E402
 
 VMLINUX = "/sys/kernel/btf/vmlinux"
 

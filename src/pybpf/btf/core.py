@@ -37,9 +37,9 @@ from typing import Any, Iterable, Sequence
 
 from ..asm.instruction import Instruction
 from ..errors import BTFError, CORERelocationError
-from .core_access import (ENUMVAL_KINDS, FIELD_KINDS, TYPE_KINDS, AccessSpec, find_candidates,
-                          match_candidate, parse_local_access)
-from .core_patch import Patch, patch, poison
+from .core_access import (ENUMVAL_KINDS, FIELD_KINDS, AccessSpec, describe_type,
+                          find_candidates, match_candidate, parse_local_access)
+from .core_patch import POISON_HELPER, Patch, patch, poison
 from .core_values import Poison, SideValue, enum_value, field_value, may_resize_access, \
     type_value
 from .ext import CORERelo, CORERelocKind
@@ -49,8 +49,6 @@ from .types import Type
 __all__ = ["relocate", "relocate_with_results", "relocate_program", "relocate_collection",
            "resolve",
            "format_results", "CORERelocationResult", "CandidateCache", "POISON_HELPER"]
-
-from .core_patch import POISON_HELPER  # noqa: E402  (re-exported)
 
 INSN_BYTES = 8
 
@@ -126,7 +124,7 @@ def _local_root(relo: CORERelo, local: Spec) -> Type:
 def _describe(index: int, relo: CORERelo, local: Spec) -> str:
     try:
         root = _local_root(relo, local)
-        type_text = f"[{local.type_id(root)}] {root!r}"
+        type_text = f"[{local.type_id(root)}] {describe_type(root)}"
     except (KeyError, BTFError):
         type_text = repr(relo.type)
     kind = getattr(relo.kind, "name", relo.kind)
@@ -239,6 +237,9 @@ def resolve(relos: Iterable[CORERelo], local: Spec, target: Spec, *, program: st
             raise _error(program, index, relo, local, err.message) from None
         except BTFError as err:
             raise _error(program, index, relo, local, f"bad BTF: {err}") from None
+        except KeyError:
+            raise _error(program, index, relo, local,
+                         "the relocation's type is not a type of the local BTF") from None
     return results
 
 

@@ -64,8 +64,7 @@ class AccessSpec:
 
     def describe(self) -> str:
         """``[id] struct task_struct.comm[3] (0:0:3 @ offset 3)``-style text for messages."""
-        root_name = self.root.name or "<anon>"
-        text = f"[{_type_id(self.btf, self.root)}] {_kind_word(self.root)} {root_name}"
+        text = f"[{_type_id(self.btf, self.root)}] {describe_type(self.root)}"
         if self.kind in ENUMVAL_KINDS and self.accessors:
             return f"{text}::{self.accessors[0].name}"
         if self.kind in TYPE_KINDS:
@@ -87,10 +86,12 @@ def _type_id(spec: Spec, t: Type) -> int | str:
         return "?"
 
 
-def _kind_word(t: Type) -> str:
-    return {4: "struct", 5: "union", 6: "enum", 19: "enum64", 8: "typedef", 7: "fwd",
+def describe_type(t: Type) -> str:
+    """``struct task_struct``, ``typedef u32``, ``union <anon>``: a type in messages."""
+    word = {4: "struct", 5: "union", 6: "enum", 19: "enum64", 8: "typedef", 7: "fwd",
             1: "int", 2: "ptr", 3: "array", 13: "func_proto", 16: "float"}.get(
-                int(t.kind), str(int(t.kind)))
+                int(t.kind), f"kind {int(t.kind)}")
+    return f"{word} {t.name or '<anon>'}"
 
 
 def _size(t: Type, what: str) -> int:
