@@ -203,6 +203,8 @@ def _bpf(cmd: Cmd, attr: ctypes.Structure, *, obj: str | None = None) -> int:
 
 # -- buffers -------------------------------------------------------------------------------
 
+_void_p_from = ctypes.c_void_p.from_buffer
+
 Buffer = Union[bytes, bytearray, memoryview, ctypes.Array, ctypes.Structure, None]
 
 
@@ -214,10 +216,12 @@ def address_of(buf: Buffer) -> int:
     """
     if buf is None:
         return 0
-    if isinstance(buf, bytes):
-        return ctypes.cast(buf, ctypes.c_void_p).value or 0
     if isinstance(buf, (ctypes.Array, ctypes.Structure)):
         return ctypes.addressof(buf)
+    if isinstance(buf, bytes):
+        # a c_char_p points into the bytes object itself; reading that pointer back is
+        # twice as fast as ctypes.cast on this hot path (every map key)
+        return _void_p_from(ctypes.c_char_p(buf)).value or 0
     view = memoryview(buf)
     if view.readonly:
         return ctypes.cast(bytes(view), ctypes.c_void_p).value or 0  # pragma: no cover
