@@ -21,7 +21,7 @@ import sys as _sys
 from dataclasses import dataclass
 from typing import Any, Iterator, Protocol, Sequence
 
-from ..errors import ClosedError, InvalidInputError, KernelError, NotSupportedError
+from ..errors import InvalidInputError, KernelError, NotSupportedError
 from ..spec import MapSpec, MapType
 from . import minimal_btf
 from . import sys as bpfsys
@@ -788,7 +788,3 @@ class TypedMap:
     def peek(self) -> Any:
         return self.value_codec.decode(self.raw.peek())
 
-
-def _check_open(m: Map) -> None:  # pragma: no cover - kept for symmetry with programs
-    if m.closed:
-        raise ClosedError(f"map '{m.name}' used after close()")

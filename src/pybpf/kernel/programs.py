@@ -267,7 +267,10 @@ class Program:
         if self._pinned is None:
             raise InvalidInputError("the program is not pinned by this object",
                                     source=self._what)
-        os.unlink(self._pinned)
+        try:
+            os.unlink(self._pinned)
+        except OSError as err:
+            raise KernelError("unlink", err.errno or errno.EIO, obj=self._pinned) from err
         self._pinned = None
 
     # running -----------------------------------------------------------------------------
