@@ -7,6 +7,8 @@ load-size changes, poisoning, the checks on the old value, and the errors.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pybpf.asm.instruction import Instruction
 from pybpf.btf import (Array, Builder, Enum, Enum64, EnumValue, Fwd, Int, Member, Ptr,
@@ -335,3 +337,28 @@ def test_type_from_another_btf_is_an_error_not_a_key_error():
     other = spec_of(struct("s", ("a", INT, 0)))
     with pytest.raises(CORERelocationError, match="not a type of the local BTF"):
         resolve([relo(other, "s", "0:0", K.FIELD_BYTE_OFFSET)], local, other)
+
+
+@settings(max_examples=150, deadline=None)
+@given(access=st.lists(st.integers(0, 5), min_size=1, max_size=6).map(
+           lambda xs: ":".join(map(str, xs))) | st.text(max_size=8),
+       kind=st.integers(0, 14), type_index=st.integers(1, 6),
+       insn=st.sampled_from([mov(4), ldx(4), lddw(4), Instruction(0x95)]))
+def test_any_relocation_resolves_or_raises_core_errors_only(access, kind, type_index, insn):
+    local = _FUZZ_LOCAL
+    r = CORERelo(0, local.type_by_id(type_index), access, kind)
+    try:
+        relocate([insn], [r], local, _FUZZ_TARGET)
+    except CORERelocationError:
+        pass
+
+
+_FUZZ_INNER = struct("inner", ("x", INT, 0), ("y", Array(CHAR, INT, 0), 4), size=8)
+_FUZZ_LOCAL = spec_of(struct("outer", ("a", INT, 0), ("in", _FUZZ_INNER, 8),
+                             ("arr", Array(LONG, INT, 3), 16), size=40),
+                      Enum("e", 4, [EnumValue("A", 1), EnumValue("B", 2)]),
+                      Typedef("t", UINT), Fwd("outer", "union"))
+_FUZZ_TARGET = spec_of(struct("outer", ("in", _FUZZ_INNER, 0), ("a", UINT, 12),
+                              ("arr", Array(LONG, INT, 2), 16), size=32),
+                       struct("outer___x", ("a", INT, 12), size=16),
+                       Enum64("e", 8, [EnumValue("B", 1 << 40)]), Typedef("t", INT))
