@@ -152,8 +152,8 @@ def test_bloom_filter_membership():
     with Map.create(MapSpec("bloom", MapType.BLOOM_FILTER, 0, 8, 64, map_extra=3)) as m:
         m.push(u64(42))
         assert u64(42) in m
-        misses = sum(u64(n) in m for n in range(1000, 1100))
-        assert misses < 100
+        false_positives = sum(u64(n) in m for n in range(1000, 1100))
+        assert false_positives <= 5  # one element in a 64-entry filter: almost none
 
 
 def test_ringbuf_size_is_checked_and_elements_refused():
