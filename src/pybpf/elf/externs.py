@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec import ExternKind, ExternSpec, MapSpec, MapType
+from .globaldata import MAX_SECTION_MAP_BYTES
 from .reader import STB_WEAK, ObjectFile
 
 KCONFIG_SECTION = ".kconfig"
@@ -78,6 +79,9 @@ def collect_externs(obj: ObjectFile, btf: Any | None) -> Externs:
                                            weak)
             offset += size
         value_size = (offset + 7) // 8 * 8
+        if value_size > MAX_SECTION_MAP_BYTES:
+            raise obj.error(f"__kconfig externs need {value_size} bytes, too many for a map "
+                            f"value", section=KCONFIG_SECTION)
         found.kconfig_map = MapSpec(name=KCONFIG_SECTION, type=MapType.ARRAY, key_size=4,
                                     value_size=value_size, max_entries=1,
                                     value_type=_kconfig_datasec(btf, found.specs,

@@ -9,10 +9,13 @@ after load). ``.bss`` has no bytes in the file: its initial image is zeros.
 from __future__ import annotations
 
 from ..spec import MapSpec, MapType
-from .reader import SHT_NOBITS, SHT_PROGBITS, Section
+from .reader import SHT_NOBITS, SHT_PROGBITS, ObjectFile, Section
 
 DATA_SECTION_PREFIXES = (".data", ".rodata", ".bss")
 READONLY_PREFIX = ".rodata"
+# far above any kernel's limit on a map value (KMALLOC_MAX_SIZE), far below what would
+# exhaust memory when a corrupt .bss claims gigabytes
+MAX_SECTION_MAP_BYTES = 1 << 28
 
 
 def is_data_section(section: Section) -> bool:
@@ -23,8 +26,14 @@ def is_data_section(section: Section) -> bool:
                for p in DATA_SECTION_PREFIXES)
 
 
-def data_section_map(section: Section, btf: object | None) -> MapSpec:
-    """The MapSpec of one global-data section (``value_type`` its BTF DATASEC if any)."""
+def data_section_map(obj: ObjectFile, section: Section, btf: object | None) -> MapSpec:
+    """The MapSpec of one global-data section (``value_type`` its BTF DATASEC if any).
+
+    Raises :class:`ELFError` for a section too large to be a map value.
+    """
+    if section.size > MAX_SECTION_MAP_BYTES:
+        raise obj.error(f"global data section of {section.size} bytes is too large for a "
+                        f"map value", section=section)
     readonly = section.name == READONLY_PREFIX or section.name.startswith(READONLY_PREFIX + ".")
     data = bytes(section.size) if section.type == SHT_NOBITS else section.data
     return MapSpec(

@@ -126,7 +126,7 @@ class _Builder:
                 if section.name in self.spec.maps:
                     raise self.obj.error(f"a map is already named {section.name!r}",
                                          section=section)
-                self.spec.maps[section.name] = data_section_map(section, self.btf)
+                self.spec.maps[section.name] = data_section_map(self.obj, section, self.btf)
                 self.targets.data_sections[section.index] = section.name
 
     # ---- programs -------------------------------------------------------------------------

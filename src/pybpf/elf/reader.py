@@ -69,7 +69,8 @@ _REL = struct.Struct("<QQ")      # r_offset, r_info (symbol << 32 | type)
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """One section header plus its bytes (``data`` is zeros for SHT_NOBITS, e.g. .bss)."""
+    """One section header plus its bytes (``data`` is empty for SHT_NOBITS, e.g. .bss:
+    such a section has ``size`` bytes of zeros that the file does not store)."""
 
     index: int
     name: str
@@ -185,9 +186,7 @@ def _parse(data: bytes, name: str) -> ObjectFile:
         header = sec.header
         sh_type = _section_type_number(header["sh_type"])
         offset, size = header["sh_offset"], header["sh_size"]
-        if sh_type == SHT_NOBITS:
-            body = bytes(size) if size < (1 << 31) else b""
-        elif index == 0:
+        if sh_type == SHT_NOBITS or index == 0:
             body = b""
         else:
             if offset + size > len(data):
