@@ -307,6 +307,26 @@ _FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Instruction]]] = [
     ]
 ]
 
+
+def _forms(*handlers: Callable[[re.Match[str]], Instruction]
+           ) -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], Instruction]]]:
+    return [form for form in _FORMS if form[1] in handlers]
+
+
+_FORMS_BY_FIRST_WORD = {
+    "exit": _forms(_exit), "call": _forms(_call), "goto": _forms(_goto),
+    "gotol": _forms(_goto), "may_goto": _forms(_goto), "if": _forms(_cond_jump),
+    "lock": _forms(_lock), "ld_pseudo": _forms(_ld_pseudo),
+}
+_FORMS_BY_FIRST_WORD.update({w: _forms(_store_release) for w in
+                             ("store_release((u8", "store_release((u16", "store_release((u32",
+                              "store_release((u64")})
+_STORE_FORMS = _forms(_store)
+_ALU_FORMS = _forms(_alu)
+_ASSIGN_FORMS = [form for form in _FORMS
+                 if form[1] not in (_exit, _call, _goto, _cond_jump, _lock, _ld_pseudo,
+                                    _store_release, _store, _alu)]
+
 # llvm-objdump decorations around the instruction text
 _OBJDUMP_PREFIX = re.compile(r"^\s*\d+:\s+(?:[0-9a-f]{2} ){7}[0-9a-f]{2}"
                              r"(?: (?:[0-9a-f]{2} ){7}[0-9a-f]{2})?\s+|^\s*\d+:\s+")
@@ -327,8 +347,22 @@ def parse_instruction(text: str) -> Instruction:
         raise AsmError(f"{err}: {text.strip()!r}") from None
 
 
+def _candidates(text: str) -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], Instruction]]]:
+    """The few forms a line can be, picked by its first words (saves trying all regexes)."""
+    first, _, rest = text.partition(" ")
+    by_word = _FORMS_BY_FIRST_WORD.get(first)
+    if by_word is not None:
+        return by_word
+    if first.startswith("*("):
+        return _STORE_FORMS
+    operator = rest.partition(" ")[0]
+    if operator != "=":
+        return _ALU_FORMS
+    return _ASSIGN_FORMS
+
+
 def _parse(text: str, note: str | None) -> Instruction:
-    for pattern, handler in _FORMS:
+    for pattern, handler in _candidates(text):
         m = pattern.fullmatch(text)
         if m:
             try:
