@@ -145,7 +145,7 @@ def trace_printk(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: int, r
             continue
         value = args[used]
         used += 1
-        bits = 64 if length in ("l", "ll", "z") else 32
+        bits = 64 if length in ("l", "ll", "z") or conv in "sp" else 32
         value &= (1 << bits) - 1
         spec = f"%{flags}{width}"
         if conv in "di":
