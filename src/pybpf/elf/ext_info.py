@@ -15,43 +15,61 @@ import bisect
 import dataclasses
 from typing import Any
 
-from ..asm.instruction import SLOT_BYTES
-from .linker import LinkedProgram
+from ..asm.instruction import SLOT_BYTES, Instruction
+from ..btf.ext import CORERelo, FuncInfo, LineInfo
+from .linker import LinkedProgram, Placement
 
 
-def _move(records: list[Any], program: LinkedProgram) -> list[Any]:
-    """Records of every placed function, their ``insn_off`` turned into program slots."""
-    moved = []
-    for place in program.placements:
-        func = place.function
-        offsets = [r.insn_off for r in records]
-        lo = bisect.bisect_left(offsets, func.byte_start)
-        hi = bisect.bisect_left(offsets, func.byte_end)
-        for record in records[lo:hi]:
-            slot = place.start_slot + (record.insn_off - func.byte_start) // SLOT_BYTES
-            moved.append(dataclasses.replace(record, insn_off=slot))
-    return moved
+def _move(records: list[Any], offsets: list[int], place: Placement) -> list[Any]:
+    """The records of one placed function (``offsets`` are the sorted records' byte
+    offsets), their ``insn_off`` turned into program slots."""
+    func = place.function
+    lo = bisect.bisect_left(offsets, func.byte_start)
+    hi = bisect.bisect_left(offsets, func.byte_end)
+    base = place.start_slot - func.byte_start // SLOT_BYTES
+    return [_with_insn_off(record, base + record.insn_off // SLOT_BYTES)
+            for record in records[lo:hi]]
 
 
-def _records_by_section(ext_area: dict[str, list[Any]], section_name: str) -> list[Any]:
-    return sorted(ext_area.get(section_name, ()), key=lambda r: r.insn_off)
+def _with_insn_off(record: Any, slot: int) -> Any:
+    # direct construction of the three known record types: dataclasses.replace costs
+    # several times more and runs for every line of every program
+    if isinstance(record, LineInfo):
+        return LineInfo(slot, record.file_name, record.line_text, record.line, record.column)
+    if isinstance(record, FuncInfo):
+        return FuncInfo(slot, record.type)
+    if isinstance(record, CORERelo):
+        return CORERelo(slot, record.type, record.access_str, record.kind)
+    return dataclasses.replace(record, insn_off=slot)
 
 
-def program_ext_info(ext: Any, program: LinkedProgram) -> tuple[list[Any], list[Any], list[Any]]:
+def _records_by_section(ext_area: dict[str, list[Any]], section_name: str
+                        ) -> tuple[list[Any], list[int]]:
+    records = sorted(ext_area.get(section_name, ()), key=lambda r: r.insn_off)
+    return records, [r.insn_off for r in records]
+
+
+def program_ext_info(ext: Any, program: LinkedProgram,
+                     cache: dict[tuple[int, str], tuple[list[Any], list[int]]] | None = None
+                     ) -> tuple[list[Any], list[Any], list[Any]]:
     """(func_info, line_info, core_relos) of ``program``, offsets in instruction slots.
 
     ``ext`` is a :class:`pybpf.btf.ext.ExtInfo`; records of functions not in the program
-    are left out.
+    are left out. ``cache`` (one dict shared by the programs of one object) keeps each
+    section's records sorted once.
     """
+    if cache is None:
+        cache = {}
     results = []
     for area in (ext.func_infos, ext.line_infos, ext.core_relos):
-        by_section: dict[str, list[Any]] = {}
         collected: list[Any] = []
         for place in program.placements:
             name = place.function.section.name
-            if name not in by_section:
-                by_section[name] = _records_by_section(area, name)
-            collected.extend(_move(by_section[name], LinkedProgram([], [place])))
+            key = (id(area), name)
+            if key not in cache:
+                cache[key] = _records_by_section(area, name)
+            records, offsets = cache[key]
+            collected.extend(_move(records, offsets, place))
         collected.sort(key=lambda r: r.insn_off)
         results.append(collected)
     return results[0], results[1], results[2]
@@ -74,5 +92,7 @@ def attach_line_sources(program: LinkedProgram, line_info: list[Any]) -> None:
             current = line_info[record_pos]
             record_pos += 1
         if current is not None:
-            insns[index] = insn.with_(source=current)
+            # the constructor, not dataclasses.replace: this runs for every instruction
+            insns[index] = Instruction(insn.opcode, insn.dst, insn.src, insn.off, insn.imm,
+                                       insn.symbol, insn.reference, current)
         slot += insn.slots

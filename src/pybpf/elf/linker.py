@@ -77,7 +77,8 @@ def link_program(entry: Function, layout: CodeLayout) -> LinkedProgram:
                     relative &= 0xFFFF_FFFF
                 insn = insn.with_(imm=relative)
             if n == 0:
-                insn = insn.with_(symbol=place.function.name)
+                insn = Instruction(insn.opcode, insn.dst, insn.src, insn.off, insn.imm,
+                                   place.function.name, insn.reference, insn.source)
             out.append(insn)
             slot += insn.slots
     return LinkedProgram(out, placements)

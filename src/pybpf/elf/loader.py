@@ -20,7 +20,6 @@ from typing import Any
 from ..asm.opcodes import CallSrc, PseudoSrc
 from ..btf import Spec as BTFSpec
 from ..btf.ext import parse_ext
-from ..errors import BTFError
 from ..spec import CollectionSpec, ExternKind, ExternSpec, MapSpec, ProgramSpec
 from .btf_fixup import fix_datasecs
 from .btf_maps import MAPS_SECTION, read_btf_maps
@@ -137,6 +136,7 @@ class _Builder:
         relocated = apply_relocations(self.obj, layout, self.targets, code)
         resolve_local_calls(self.obj, layout, relocated)
         ext = self._read_btf_ext()
+        self._ext_cache: dict[Any, Any] = {}
         for entry in self._entry_points(layout, code):
             self._add_program(entry, layout, ext)
         self._note_kernel_externs()
@@ -173,10 +173,7 @@ class _Builder:
             kernel_version=self.spec.kernel_version, flags=kind.flags, btf=self.btf,
         )
         if ext is not None:
-            try:
-                func_info, line_info, core_relos = program_ext_info(ext, linked)
-            except BTFError:
-                raise
+            func_info, line_info, core_relos = program_ext_info(ext, linked, self._ext_cache)
             program.func_info, program.line_info, program.core_relos = (
                 func_info, line_info, core_relos)
             attach_line_sources(linked, line_info)
