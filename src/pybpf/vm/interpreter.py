@@ -18,7 +18,7 @@ Run-time rules (kernel and RFC 9669):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..asm.instruction import Instruction
@@ -493,5 +493,3 @@ def execute(code: Code, regs: list[int], machine: Machine, budget: int) -> int:
     raise BudgetExceededError(f"stopped after {budget} instructions (the budget); raise it "
                               f"or look for a loop that never ends", insn=pc)
 
-
-Handler = Callable[..., int]
