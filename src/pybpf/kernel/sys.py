@@ -713,3 +713,143 @@ def mount(source: str, target: str, fstype: str, *, flags: int = 0) -> None:
         err = ctypes.get_errno()
         hint = "needs root (CAP_SYS_ADMIN)" if err == errno.EPERM else None
         raise KernelError("mount", err, obj=f"{fstype} at {target}", hint=hint)
+
+
+# -- perf_event_open(2): the perf buffer and perf-event links both need it --------------------
+
+# __NR_perf_event_open per architecture (the generic table is 241).
+PERF_EVENT_OPEN_NUMBERS = {
+    "x86_64": 298, "aarch64": 241, "arm64": 241, "riscv64": 241, "loongarch64": 241,
+    "s390x": 331, "ppc64le": 319, "ppc64": 319, "armv7l": 364, "i686": 336, "i386": 336,
+}
+NR_PERF_EVENT_OPEN = PERF_EVENT_OPEN_NUMBERS.get(platform.machine(), 241)
+
+
+class PerfType(IntEnum):
+    """``enum perf_type_id`` of uapi linux/perf_event.h."""
+
+    HARDWARE = 0
+    SOFTWARE = 1
+    TRACEPOINT = 2
+    HW_CACHE = 3
+    RAW = 4
+    BREAKPOINT = 5
+
+
+class PerfSwConfig(IntEnum):
+    """``enum perf_sw_ids``: the ``config`` of a PERF_TYPE_SOFTWARE event."""
+
+    CPU_CLOCK = 0
+    TASK_CLOCK = 1
+    PAGE_FAULTS = 2
+    CONTEXT_SWITCHES = 3
+    CPU_MIGRATIONS = 4
+    PAGE_FAULTS_MIN = 5
+    PAGE_FAULTS_MAJ = 6
+    ALIGNMENT_FAULTS = 7
+    EMULATION_FAULTS = 8
+    DUMMY = 9
+    BPF_OUTPUT = 10
+    CGROUP_SWITCHES = 11
+
+
+class PerfSampleFormat(IntFlag):
+    """``enum perf_event_sample_format`` (``sample_type`` bits), the ones pybpf uses."""
+
+    IP = 1 << 0
+    TID = 1 << 1
+    TIME = 1 << 2
+    ADDR = 1 << 3
+    READ = 1 << 4
+    CALLCHAIN = 1 << 5
+    ID = 1 << 6
+    CPU = 1 << 7
+    PERIOD = 1 << 8
+    STREAM_ID = 1 << 9
+    RAW = 1 << 10
+
+
+class PerfAttrFlags(IntFlag):
+    """The bit fields of ``perf_event_attr`` after ``read_format``, by bit position."""
+
+    DISABLED = 1 << 0
+    INHERIT = 1 << 1
+    PINNED = 1 << 2
+    EXCLUSIVE = 1 << 3
+    EXCLUDE_USER = 1 << 4
+    EXCLUDE_KERNEL = 1 << 5
+    EXCLUDE_HV = 1 << 6
+    EXCLUDE_IDLE = 1 << 7
+    MMAP = 1 << 8
+    COMM = 1 << 9
+    FREQ = 1 << 10
+    INHERIT_STAT = 1 << 11
+    ENABLE_ON_EXEC = 1 << 12
+    TASK = 1 << 13
+    WATERMARK = 1 << 14
+
+
+PERF_FLAG_FD_CLOEXEC = 1 << 3
+
+# ioctls on a perf event fd: _IO('$', n) and _IOW('$', 8, __u32) of linux/perf_event.h
+PERF_EVENT_IOC_ENABLE = 0x2400
+PERF_EVENT_IOC_DISABLE = 0x2401
+PERF_EVENT_IOC_SET_BPF = 0x40042408
+
+
+class PerfEventAttr(ctypes.Structure):
+    """``struct perf_event_attr`` up to ``config3`` (PERF_ATTR_SIZE_VER8, 136 bytes).
+
+    ``flags`` holds the bit fields (:class:`PerfAttrFlags`); ``sample_period`` is the union
+    with ``sample_freq`` and ``wakeup_events`` the one with ``wakeup_watermark``.
+    """
+
+    _uapi_ = ("struct perf_event_attr", "")
+    _fields_ = [
+        ("type", u32), ("size", u32), ("config", u64), ("sample_period", u64),
+        ("sample_type", u64), ("read_format", u64), ("flags", u64), ("wakeup_events", u32),
+        ("bp_type", u32), ("config1", u64), ("config2", u64), ("branch_sample_type", u64),
+        ("sample_regs_user", u64), ("sample_stack_user", u32), ("clockid", ctypes.c_int32),
+        ("sample_regs_intr", u64), ("aux_watermark", u32),
+        ("sample_max_stack", ctypes.c_uint16), ("_reserved_2", ctypes.c_uint16), ("aux_sample_size", u32), ("_reserved_3", u32),
+        ("sig_data", u64), ("config3", u64),
+    ]
+
+
+# a function object of its own (``_libc[...]`` is not cached), so its argtypes stay apart
+# from those of the bpf() entry point
+_perf_syscall = _libc["syscall"]
+_perf_syscall.restype = ctypes.c_long
+_perf_syscall.argtypes = [ctypes.c_long, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_ulong]
+
+
+def perf_event_open(attr: PerfEventAttr, *, pid: int = -1, cpu: int = -1, group_fd: int = -1,
+                    flags: int = PERF_FLAG_FD_CLOEXEC, obj: str | None = None) -> FD:
+    """perf_event_open(2) with ``attr.size`` filled in; raises KernelError naming ``obj``.
+
+    ``pid=-1, cpu=N`` counts every task on CPU N (needs root or perf_event_paranoid <= 0).
+    """
+    attr.size = attr.size or ctypes.sizeof(PerfEventAttr)
+    ret = _perf_syscall(NR_PERF_EVENT_OPEN, ctypes.addressof(attr), pid, cpu, group_fd, flags)
+    what = obj or f"perf event type {attr.type} config {attr.config} on cpu {cpu}"
+    if ret < 0:
+        err = ctypes.get_errno()
+        hint = {errno.EACCES: "needs root, or a lower /proc/sys/kernel/perf_event_paranoid",
+                errno.EPERM: "needs root, or a lower /proc/sys/kernel/perf_event_paranoid",
+                errno.ENOENT: "this kernel or CPU does not offer this event type/config",
+                errno.ENODEV: "no such CPU, or this PMU does not exist here",
+                errno.EINVAL: "an attr field this kernel does not accept"}.get(err)
+        raise KernelError("perf_event_open", err, obj=what, hint=hint)
+    return FD(ret, what=what)
+
+
+def perf_event_ioctl(fd: int, request: int, arg: int = 0, *, obj: str | None = None) -> None:
+    """An ioctl on a perf event fd (PERF_EVENT_IOC_ENABLE, ..._SET_BPF with a program fd)."""
+    import fcntl  # only perf users pay for it
+
+    try:
+        fcntl.ioctl(fd, request, arg)
+    except OSError as err:
+        raise KernelError("ioctl", err.errno or errno.EINVAL,
+                          obj=obj or f"perf event fd {fd}") from err
