@@ -255,7 +255,8 @@ class ExternKind(IntEnum):
     """What an ``extern`` symbol of a BPF object stands for."""
 
     KCONFIG = 1  # ``extern ... __kconfig``: a value in the .kconfig map, filled by the loader
-    KSYM = 2     # ``extern ... __ksym`` variable: lddw src=BTF_ID, a kernel BTF id at load
+    KSYM = 2     # ``extern ... __ksym`` variable: lddw src=BTF_ID (kernel BTF id) when typed,
+    #              src=0 with the /proc/kallsyms address when declared ``void``
     KFUNC = 3    # an extern function called as a kfunc: call src=KFUNC, resolved at load
 
 

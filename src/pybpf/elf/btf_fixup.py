@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..btf import Datasec, Var
 from .reader import STT_SECTION, ObjectFile
 
 
@@ -22,8 +23,6 @@ def fix_datasecs(obj: ObjectFile, btf: Any) -> None:
     Mutates the (mutable) type objects of ``btf``; ``btf.encode()`` then emits the fixed
     values. A DATASEC naming no ELF section (e.g. ``.kconfig``) is left alone.
     """
-    from ..btf import Datasec, Var
-
     sections = {s.name: s for s in obj.sections}
     for t in btf:
         if not isinstance(t, Datasec) or t.name not in sections:

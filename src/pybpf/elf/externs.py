@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..btf import Datasec, Func, Var, Void, alignof, sizeof, skip_qualifiers
+from ..errors import BTFError
 from ..spec import ExternKind, ExternSpec, MapSpec, MapType
 from .globaldata import MAX_SECTION_MAP_BYTES
 from .reader import STB_WEAK, ObjectFile
@@ -35,6 +37,11 @@ class Externs:
     def ksyms(self) -> set[str]:
         return {e.name for e in self.specs.values() if e.kind != ExternKind.KCONFIG}
 
+    @property
+    def untyped_ksyms(self) -> set[str]:
+        return {e.name for e in self.specs.values() if e.kind == ExternKind.KSYM
+                and e.type is not None and isinstance(skip_qualifiers(e.type), Void)}
+
 
 def collect_externs(obj: ObjectFile, btf: Any | None) -> Externs:
     """Classify the undefined symbols of ``obj`` using its BTF (nothing without BTF).
@@ -44,9 +51,6 @@ def collect_externs(obj: ObjectFile, btf: Any | None) -> Externs:
     found = Externs()
     if btf is None:
         return found
-    from ..btf import Datasec, Func, Var, alignof, sizeof
-    from ..errors import BTFError
-
     undefined = {s.name: s for s in obj.symbols if s.is_undefined and s.name}
     kconfig: list[tuple[int, str, Any, int, bool]] = []
     for section_name in (KCONFIG_SECTION, KSYMS_SECTION):
@@ -93,8 +97,6 @@ def collect_externs(obj: ObjectFile, btf: Any | None) -> Externs:
 
 def _kconfig_datasec(btf: Any, externs: dict[str, ExternSpec], value_size: int) -> Any:
     """The ``.kconfig`` DATASEC, given the layout chosen here so BTF and map agree."""
-    from ..btf import Datasec
-
     datasec = btf.find(KCONFIG_SECTION, Datasec)
     datasec.size = value_size
     for info in datasec.vars:

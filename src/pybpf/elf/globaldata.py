@@ -8,6 +8,7 @@ after load). ``.bss`` has no bytes in the file: its initial image is zeros.
 
 from __future__ import annotations
 
+from ..btf import Datasec
 from ..spec import MapSpec, MapType
 from .reader import SHT_NOBITS, SHT_PROGBITS, ObjectFile, Section
 
@@ -52,8 +53,6 @@ def data_section_map(obj: ObjectFile, section: Section, btf: object | None) -> M
 def _datasec(btf: object | None, name: str) -> object | None:
     if btf is None:
         return None
-    from ..btf import Datasec
-
     try:
         return btf.find(name, Datasec)  # type: ignore[attr-defined]
     except KeyError:

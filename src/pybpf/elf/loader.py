@@ -72,6 +72,7 @@ class _Builder:
         externs = collect_externs(self.obj, self.btf)
         self.targets.kconfig_offsets = externs.kconfig_offsets
         self.targets.ksyms = externs.ksyms
+        self.targets.untyped_ksyms = externs.untyped_ksyms
         self.spec.externs = externs.specs
         if externs.kconfig_map is not None:
             self.spec.maps[externs.kconfig_map.name] = externs.kconfig_map

@@ -12,9 +12,10 @@ clang leaves four kinds of holes in BPF code, each with a REL entry:
 * ``lddw`` of a function address (a callback for ``bpf_loop``...): ``src=PSEUDO_FUNC,
   reference=<function>``; ``call`` of a function in another section (``R_BPF_64_32``):
   ``src=PSEUDO_CALL, reference=<function>``. The linker fixes their imm.
-* ``call`` of an extern function (a kfunc): ``src=KFUNC, reference=<name>``; ``lddw`` of an
-  extern ``__ksym`` variable: ``src=BTF_ID, reference=<name>``; resolved against the kernel's
-  BTF at load.
+* ``call`` of an extern function (a kfunc): ``src=KFUNC, reference=<name>``; ``lddw`` of a
+  typed extern ``__ksym`` variable: ``src=BTF_ID, reference=<name>``; resolved against the
+  kernel's BTF at load. An untyped (``void``) ksym keeps ``src=0`` with its reference: the
+  loader writes its /proc/kallsyms address.
 
 Calls between functions of one section carry no relocation (the offset is final within the
 section); :func:`resolve_local_calls` names their targets too.
@@ -40,13 +41,15 @@ class RelocationTargets:
     ``maps`` maps (section index, byte offset) of a map definition to the map's name;
     ``data_sections`` maps a global-data section index to its map's name;
     ``kconfig_offsets`` maps a ``__kconfig`` extern to its byte offset in ``.kconfig``;
-    ``ksyms`` holds the names of ``__ksym`` extern variables and kfuncs.
+    ``ksyms`` holds the names of ``__ksym`` extern variables and kfuncs, and
+    ``untyped_ksyms`` those declared ``void`` (the loader writes their kallsyms address).
     """
 
     maps: dict[tuple[int, int], str] = field(default_factory=dict)
     data_sections: dict[int, str] = field(default_factory=dict)
     kconfig_offsets: dict[str, int] = field(default_factory=dict)
     ksyms: set[str] = field(default_factory=set)
+    untyped_ksyms: set[str] = field(default_factory=set)
 
     @property
     def map_sections(self) -> set[int]:
@@ -147,6 +150,9 @@ def _relocate(obj: ObjectFile, layout: CodeLayout, targets: RelocationTargets,
         if sym.name in targets.kconfig_offsets:
             offset = targets.kconfig_offsets[sym.name] + low_imm
             return insn.with_(src=PseudoSrc.MAP_VALUE, imm=offset << 32, reference=KCONFIG_MAP)
+        if sym.name in targets.untyped_ksyms:
+            # no BTF type: a plain 64-bit constant, the symbol's kallsyms address
+            return insn.with_(src=PseudoSrc.IMM64, imm=0, reference=sym.name)
         if sym.name in targets.ksyms:
             return insn.with_(src=PseudoSrc.BTF_ID, imm=0, reference=sym.name)
         raise fail("the symbol is undefined and not a known extern (__kconfig or __ksym)")
