@@ -5,7 +5,9 @@ to read and write programs. Live objects come from the backends (``pybpf.kernel`
 ``pybpf.vm``).
 """
 
+from .asm import assemble, disassemble
 from .asm.instruction import Instruction
+from .elf import load_collection_spec
 from .errors import (AsmError, BPFError, BTFError, ClosedError, CORERelocationError,
                      ELFError, InvalidInputError, KernelError, NotSupportedError,
                      VerifierError)
@@ -13,7 +15,7 @@ from .spec import (AttachType, CollectionSpec, MapSpec, MapType, Pinning, Progra
                    ProgramType)
 
 __all__ = [
-    "Instruction",
+    "Instruction", "assemble", "disassemble", "load_collection_spec",
     "AsmError", "BPFError", "BTFError", "ClosedError", "CORERelocationError", "ELFError",
     "InvalidInputError", "KernelError", "NotSupportedError", "VerifierError",
     "AttachType", "CollectionSpec", "MapSpec", "MapType", "Pinning", "ProgramSpec",
