@@ -11,13 +11,13 @@ from .elf import load_collection_spec
 from .errors import (AsmError, BPFError, BTFError, ClosedError, CORERelocationError,
                      ELFError, InvalidInputError, KernelError, NotSupportedError,
                      VerifierError)
-from .spec import (AttachType, CollectionSpec, MapSpec, MapType, Pinning, ProgramSpec,
-                   ProgramType)
+from .spec import (AttachType, CollectionSpec, ExternKind, ExternSpec, MapSpec, MapType,
+                   Pinning, ProgramSpec, ProgramType)
 
 __all__ = [
     "Instruction", "assemble", "disassemble", "load_collection_spec",
     "AsmError", "BPFError", "BTFError", "ClosedError", "CORERelocationError", "ELFError",
     "InvalidInputError", "KernelError", "NotSupportedError", "VerifierError",
-    "AttachType", "CollectionSpec", "MapSpec", "MapType", "Pinning", "ProgramSpec",
+    "AttachType", "CollectionSpec", "ExternKind", "ExternSpec", "MapSpec", "MapType", "Pinning", "ProgramSpec",
     "ProgramType",
 ]

@@ -72,7 +72,9 @@ def link(items: Iterable[Instruction | Label], *, source: str | None = None
                                source=source)
             offset = target - slot - 1
             if insn.is_wide:
-                insn = insn.with_(imm=offset)
+                # a function address (lddw src=FUNC) keeps its offset in the first slot's
+                # imm only, as clang emits it: the second slot's imm stays zero
+                insn = insn.with_(imm=offset & 0xFFFF_FFFF)
             else:
                 fits = _INT32 if (insn.is_long_jump or insn.is_call) else _INT16
                 if offset not in fits:
