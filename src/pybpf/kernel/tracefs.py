@@ -1,0 +1,57 @@
+"""The tracefs files attach code reads: tracepoint ids (``events/<category>/<name>/id``).
+
+tracefs is mounted at /sys/kernel/tracing when it is missing (root); the older
+/sys/kernel/debug/tracing view is used when only it exists.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+
+from ..errors import InvalidInputError, KernelError
+from .mounts import TRACEFS_PATH, ensure_tracefs, mounted_fs_type
+
+__all__ = ["tracefs_root", "tracepoint_id", "TRACEPOINT_NAME"]
+
+_DEBUGFS_TRACING = "/sys/kernel/debug/tracing"
+
+# category and event names as tracefs spells them (letters, digits, underscores, dots...)
+TRACEPOINT_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+def tracefs_root() -> str:
+    """Where tracefs is mounted, mounting it at /sys/kernel/tracing first if needed.
+
+    Raises KernelError when it is absent and cannot be mounted (not root).
+    """
+    if mounted_fs_type(TRACEFS_PATH) == "tracefs":
+        return TRACEFS_PATH
+    if os.path.isdir(os.path.join(_DEBUGFS_TRACING, "events")):
+        return _DEBUGFS_TRACING
+    return ensure_tracefs()
+
+
+def tracepoint_id(category: str, name: str) -> int:
+    """The perf id of tracepoint ``category:name`` (e.g. ``syscalls``, ``sys_enter_execve``).
+
+    Raises InvalidInputError for a malformed name or a tracepoint this kernel does not have
+    ("no such tracepoint syscalls/sys_enter_foo"), KernelError when tracefs is unreadable.
+    """
+    for part, what in ((category, "category"), (name, "name")):
+        if not isinstance(part, str) or not TRACEPOINT_NAME.match(part):
+            raise InvalidInputError(f"bad tracepoint {what} {part!r}: expected letters, "
+                                    "digits and underscores, e.g. syscalls/sys_enter_execve")
+    path = os.path.join(tracefs_root(), "events", category, name, "id")
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except FileNotFoundError:
+        raise InvalidInputError(
+            f"no such tracepoint {category}/{name} (see {os.path.dirname(os.path.dirname(path))}"
+            "/ or 'available_events' in tracefs)") from None
+    except OSError as err:
+        raise KernelError("read", err.errno or errno.EIO, obj=path) from err
+    except ValueError:
+        raise InvalidInputError("tracepoint id is not a number", source=path) from None

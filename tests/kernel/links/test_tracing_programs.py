@@ -1,0 +1,143 @@
+"""Programs and checks shared by the tracing link tests (this module holds no tests).
+
+The programs are built with the pybpf.asm builder, so the tests need no clang: each counts
+events in a hash map keyed by the current tgid (or CPU), or records a value it reads from
+its context. Their names start with ``lt_`` so the leak check can tell them from the
+programs other processes load at the same time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+import time
+from typing import Iterator
+
+from pybpf import asm
+from pybpf.asm import R0, R1, R2, R3, R4, R6, R10
+from pybpf.kernel import Map, Program
+from pybpf.kernel import sys as bpfsys
+from pybpf.spec import AttachType, MapSpec, MapType, ProgramSpec, ProgramType
+
+NAME_PREFIX = "lt_"
+
+GET_CURRENT_PID_TGID = 14
+GET_SMP_PROCESSOR_ID = 8
+MAP_LOOKUP_ELEM = 1
+MAP_UPDATE_ELEM = 2
+
+# where struct pt_regs keeps the return value register (uretprobe), per architecture
+RETURN_REG_OFFSET = {"x86_64": 80, "aarch64": 0}.get(platform.machine())
+
+
+def counts_map(name: str = "counts") -> Map:
+    """A u32 -> u64 hash map for the programs below."""
+    return Map.create(MapSpec(name, MapType.HASH, key_size=4, value_size=8, max_entries=4096))
+
+
+def _key_of(key: str) -> list:
+    if key == "tgid":
+        return [asm.call(GET_CURRENT_PID_TGID), asm.rsh(R0, 32)]
+    if key == "cpu":
+        return [asm.call(GET_SMP_PROCESSOR_ID)]
+    raise ValueError(key)
+
+
+def counter_spec(name: str, prog_type: ProgramType, *, key: str = "tgid",
+                 attach_type: AttachType | None = None) -> ProgramSpec:
+    """counts[key] += 1 for each run (key: the current tgid, or the CPU)."""
+    insns = [
+        *_key_of(key),
+        asm.stx(4, R10, R0, -4),
+        asm.ld_map_fd(R1, "counts"),
+        asm.mov(R2, R10), asm.add(R2, -4),
+        asm.call(MAP_LOOKUP_ELEM),
+        asm.jeq(R0, 0, "first"),
+        asm.mov(R1, 1),
+        asm.atomic_add(8, R0, R1, 0),
+        asm.ja("out"),
+        asm.label("first"),
+        asm.st(8, R10, 1, -16),
+        asm.ld_map_fd(R1, "counts"),
+        asm.mov(R2, R10), asm.add(R2, -4),
+        asm.mov(R3, R10), asm.add(R3, -16),
+        asm.mov(R4, 0),
+        asm.call(MAP_UPDATE_ELEM),
+        asm.label("out"),
+        asm.mov(R0, 0),
+        asm.exit(),
+    ]
+    return ProgramSpec(NAME_PREFIX + name, "test", prog_type, attach_type=attach_type,
+                       instructions=asm.link(insns), license="GPL")
+
+
+def recorder_spec(name: str, prog_type: ProgramType, ctx_offset: int) -> ProgramSpec:
+    """counts[tgid] = *(u64 *)(ctx + ctx_offset): e.g. a uretprobe's return value."""
+    insns = [
+        asm.mov(R6, R1),
+        asm.call(GET_CURRENT_PID_TGID), asm.rsh(R0, 32),
+        asm.stx(4, R10, R0, -4),
+        asm.ldx(8, R1, R6, ctx_offset),
+        asm.stx(8, R10, R1, -16),
+        asm.ld_map_fd(R1, "counts"),
+        asm.mov(R2, R10), asm.add(R2, -4),
+        asm.mov(R3, R10), asm.add(R3, -16),
+        asm.mov(R4, 0),
+        asm.call(MAP_UPDATE_ELEM),
+        asm.mov(R0, 0),
+        asm.exit(),
+    ]
+    return ProgramSpec(NAME_PREFIX + name, "test", prog_type, instructions=asm.link(insns),
+                       license="GPL")
+
+
+def count_of(counts: Map, key: int) -> int:
+    raw = counts.get(key.to_bytes(4, "little"))
+    return int.from_bytes(raw, "little") if raw is not None else 0
+
+
+# -- proving nothing stays in the kernel ------------------------------------------------------
+
+def _ours(kind: str, obj_id: int) -> bool:
+    """Whether kernel object ``obj_id`` still exists and belongs to our lt_ programs."""
+    try:
+        if kind == "prog":
+            fd = bpfsys.prog_get_fd_by_id(obj_id)
+            info: object = bpfsys.BpfProgInfo()
+        else:
+            fd = bpfsys.link_get_fd_by_id(obj_id)
+            info = bpfsys.BpfLinkInfo()
+    except bpfsys.KernelError:
+        return False  # gone meanwhile
+    with fd:
+        bpfsys.obj_get_info_by_fd(int(fd), info)
+        if kind == "link":
+            return _ours("prog", info.prog_id)  # type: ignore[attr-defined]
+        return info.name.decode().startswith(NAME_PREFIX)  # type: ignore[attr-defined]
+
+
+def _ids(next_id) -> set[int]:  # type: ignore[no-untyped-def]
+    found, current = set(), 0
+    while (current := next_id(current)) is not None:
+        found.add(current)
+    return found
+
+
+@contextlib.contextmanager
+def no_kernel_leak() -> Iterator[None]:
+    """Fail if the block leaves one of our programs or links alive in the kernel.
+
+    Other processes load programs meanwhile, so only new objects running an lt_ program
+    count; the kernel frees closed objects asynchronously (RCU), hence the short wait.
+    """
+    progs, links = _ids(bpfsys.prog_get_next_id), _ids(bpfsys.link_get_next_id)
+    yield
+    deadline = time.monotonic() + 3
+    while True:
+        left = [("prog", i) for i in _ids(bpfsys.prog_get_next_id) - progs] + \
+               [("link", i) for i in _ids(bpfsys.link_get_next_id) - links]
+        left = [(kind, i) for kind, i in left if _ours(kind, i)]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not left, f"kernel objects left behind: {left}"
