@@ -369,13 +369,19 @@ class _LinkTracing(ctypes.Structure):
     _fields_ = [("target_btf_id", u32), ("cookie", u64)]
 
 
+class _LinkTcx(ctypes.Structure):
+    """tcx (Linux 6.6): where in the interface's chain, and the chain revision expected."""
+
+    _fields_ = [("relative_fd", u32), ("expected_revision", u64)]  # relative_fd: or _id
+
+
 class _LinkTarget(ctypes.Union):
     """The per-attach-type tail of LINK_CREATE (newer kernels add members that fit here)."""
 
     _anonymous_ = ("iter",)
     _fields_ = [("target_btf_id", u32), ("iter", _LinkIter), ("perf_event", _LinkPerfEvent),
                 ("kprobe_multi", _LinkKprobeMulti), ("tracing", _LinkTracing),
-                ("raw", u8 * 32)]
+                ("tcx", _LinkTcx), ("raw", u8 * 32)]
 
 
 class LinkCreateAttr(_Attr):
