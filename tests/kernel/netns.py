@@ -1,0 +1,249 @@
+"""Helpers of the network attach tests: namespaces, veth pairs, programs, leak checks.
+
+Everything here removes what it made in ``finally`` blocks, also when the test fails.
+Addresses come only from 198.18.0.0/15 (RFC 2544 benchmarking) or loopback; names carry
+this process's pid so concurrent runs and leftovers are told apart.
+
+* :func:`veth_pair` makes a namespace ``pybpf-<pid>-<n>`` and a veth pair whose host end
+  stays in the test's namespace and whose peer lives in the new one, each with an address
+  of one /30.
+* :meth:`Netns.socket` creates a socket *inside* a namespace: a short-lived thread enters
+  the namespace with setns(2) (which changes only the calling thread) and opens it there; a
+  socket keeps its namespace for life, whichever thread uses it later.
+* :func:`loaded_program` builds ``tests/bpf/<object>.bpf.c`` and loads one program with its
+  maps.
+* :func:`no_kernel_leak` checks that no program of ours outlived the test (other engineers'
+  tests run concurrently, so only programs named ``net_*`` created during the test count).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ipaddress
+import itertools
+import os
+import socket
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import pytest
+
+from pybpf.elf.loader import load_collection_spec
+from pybpf.kernel import sys as bpfsys
+from pybpf.kernel.maps import Map
+from pybpf.kernel.programs import Program
+from tests.bpfobjs import build_object
+
+CLONE_NEWNET = 0x40000000
+NETNS_RUN_DIR = "/run/netns"
+NAME_PREFIX = f"pybpf-{os.getpid()}-"
+IF_PREFIX = f"pb{os.getpid() % 1_000_000}"  # interface names have at most 15 chars
+BENCHMARK_NET = ipaddress.ip_network("198.18.0.0/15")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_serial = itertools.count()
+
+
+def ip(*args: str) -> str:
+    """Run ``ip ARGS`` and return its output; a failure shows ip's own message."""
+    proc = subprocess.run(["ip", *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def our_namespaces() -> list[str]:
+    return [line.split()[0] for line in ip("netns", "list").splitlines()
+            if line.startswith(NAME_PREFIX)]
+
+
+def our_interfaces() -> list[str]:
+    return [name for _, name in socket.if_nameindex() if name.startswith(IF_PREFIX)]
+
+
+@dataclass
+class Netns:
+    """A named network namespace (``ip netns`` style, bind-mounted under /run/netns)."""
+
+    name: str
+
+    @property
+    def path(self) -> str:
+        return os.path.join(NETNS_RUN_DIR, self.name)
+
+    def ip(self, *args: str) -> str:
+        return ip("-n", self.name, *args)
+
+    def socket(self, family: int = socket.AF_INET, kind: int = socket.SOCK_DGRAM
+               ) -> socket.socket:
+        """A socket that belongs to this namespace."""
+        made: list[socket.socket] = []
+        failed: list[BaseException] = []
+
+        def enter_and_open() -> None:
+            try:
+                fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    if _libc.setns(fd, CLONE_NEWNET) != 0:
+                        err = ctypes.get_errno()
+                        raise OSError(err, f"setns {self.path}: {os.strerror(err)}")
+                finally:
+                    os.close(fd)
+                made.append(socket.socket(family, kind))
+            except BaseException as err:  # handed to the calling thread
+                failed.append(err)
+
+        worker = threading.Thread(target=enter_and_open, name=f"setns {self.name}")
+        worker.start()
+        worker.join()
+        if failed:
+            raise failed[0]
+        return made[0]
+
+
+@contextlib.contextmanager
+def netns() -> Iterator[Netns]:
+    """A fresh namespace with loopback up; deleted on exit."""
+    ns = Netns(f"{NAME_PREFIX}{next(_serial)}")
+    ip("netns", "add", ns.name)
+    try:
+        ns.ip("link", "set", "lo", "up")
+        yield ns
+    finally:
+        ip("netns", "delete", ns.name)
+
+
+@dataclass
+class VethPair:
+    """``host`` in the test's namespace, ``peer`` inside ``ns``; addresses of one /30."""
+
+    ns: Netns
+    host: str
+    peer: str
+    host_addr: str
+    peer_addr: str
+    host_ifindex: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.host_ifindex = socket.if_nametoindex(self.host)
+
+
+def _subnet(serial: int) -> ipaddress.IPv4Network:
+    """A /30 of 198.18.0.0/15 picked from pid and serial (distinct across runs)."""
+    index = (os.getpid() * 64 + serial) % (BENCHMARK_NET.num_addresses // 4)
+    return ipaddress.ip_network(f"{BENCHMARK_NET.network_address + index * 4}/30")
+
+
+@contextlib.contextmanager
+def veth_pair() -> Iterator[VethPair]:
+    """A namespace and a veth pair into it, both ends up and addressed; all removed on exit."""
+    serial = next(_serial)
+    host, peer = f"{IF_PREFIX}h{serial}", f"{IF_PREFIX}p{serial}"
+    net = _subnet(serial)
+    host_addr, peer_addr = (str(a) for a in itertools.islice(net.hosts(), 2))
+    assert ipaddress.ip_address(host_addr) in BENCHMARK_NET
+    with netns() as ns:
+        ip("link", "add", host, "type", "veth", "peer", "name", peer, "netns", ns.name)
+        try:
+            ip("addr", "add", f"{host_addr}/30", "dev", host)
+            ip("link", "set", host, "up")
+            ns.ip("addr", "add", f"{peer_addr}/30", "dev", peer)
+            ns.ip("link", "set", peer, "up")
+            yield VethPair(ns, host, peer, host_addr, peer_addr)
+        finally:
+            # deleting one end deletes both, right now (a namespace is torn down lazily)
+            ip("link", "delete", host)
+
+
+# -- programs --------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def loaded_program(obj: str, program: str) -> Iterator[tuple[Program, dict[str, Map]]]:
+    """Load ``program`` of ``tests/bpf/<obj>.bpf.c`` with every map of the object."""
+    coll = load_collection_spec(build_object(obj))
+    with contextlib.ExitStack() as stack:
+        maps = {name: stack.enter_context(Map.create(spec))
+                for name, spec in coll.maps.items()}
+        prog = stack.enter_context(Program.load(coll.programs[program], maps=maps))
+        yield prog, maps
+
+
+def u64(raw: bytes) -> int:
+    return int.from_bytes(raw, "little")
+
+
+# -- leak checks -----------------------------------------------------------------------------
+
+def _ids(next_id) -> set[int]:  # type: ignore[no-untyped-def]
+    ids, current = set(), 0
+    while (current := next_id(current)) is not None:
+        ids.add(current)
+    return ids
+
+
+def _name_of_program(prog_id: int) -> str | None:
+    try:
+        with bpfsys.prog_get_fd_by_id(prog_id) as fd:
+            info = bpfsys.BpfProgInfo()
+            bpfsys.obj_get_info_by_fd(int(fd), info)
+            return info.name.decode()
+    except OSError:  # gone meanwhile
+        return None
+
+
+@contextlib.contextmanager
+def no_kernel_leak() -> Iterator[None]:
+    """Fail if a ``net_*`` program or a link to it, a namespace or interface of ours, outlives
+    the block."""
+    progs_before, links_before = _ids(bpfsys.prog_get_next_id), _ids(bpfsys.link_get_next_id)
+    yield
+    leaked = {pid: name for pid in _ids(bpfsys.prog_get_next_id) - progs_before
+              if (name := _name_of_program(pid) or "").startswith("net_")}
+    assert not leaked, f"programs still loaded after the test: {leaked}"
+    new_links = _ids(bpfsys.link_get_next_id) - links_before
+    for link_id in new_links:
+        try:
+            with bpfsys.link_get_fd_by_id(link_id) as fd:
+                info = bpfsys.BpfLinkInfo()
+                bpfsys.obj_get_info_by_fd(int(fd), info)
+        except OSError:
+            continue
+        name = _name_of_program(info.prog_id) or ""
+        assert not name.startswith("net_"), f"link {link_id} of program {name} leaked"
+    assert not our_namespaces(), f"namespaces left: {our_namespaces()}"
+    assert not our_interfaces(), f"interfaces left: {our_interfaces()}"
+
+
+@pytest.fixture
+def kernel_leak_check() -> Iterator[None]:
+    """Use as ``pytestmark = pytest.mark.usefixtures("kernel_leak_check")`` after importing."""
+    with no_kernel_leak():
+        yield
+
+
+# -- traffic ---------------------------------------------------------------------------------
+
+def receive_all(sock: socket.socket, count: int, *, timeout_s: float = 2.0) -> list[bytes]:
+    """Up to ``count`` datagrams, waiting at most ``timeout_s`` for each."""
+    sock.settimeout(timeout_s)
+    got = []
+    try:
+        while len(got) < count:
+            got.append(sock.recv(65536))
+    except TimeoutError:
+        pass
+    return got
+
+
+def pending(sock: socket.socket) -> list[bytes]:
+    """Datagrams already queued on ``sock``, without waiting."""
+    sock.setblocking(False)
+    got = []
+    try:
+        while True:
+            got.append(sock.recv(65536))
+    except BlockingIOError:
+        return got
