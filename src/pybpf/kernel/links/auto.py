@@ -1,0 +1,178 @@
+"""Attach a program where its section name says, by libbpf's convention.
+
+``attach_auto(prog, "tracepoint/syscalls/sys_enter_execve")`` (or the ProgramSpec the
+program was loaded from) picks the family and its arguments from the name:
+
+=================================  ============================================
+``tracepoint/CAT/NAME``, ``tp/``   :func:`~.tracepoint.attach_tracepoint`
+``raw_tp/NAME``, ``raw_tracepoint/``  :func:`~.raw_tracepoint.attach_raw_tracepoint`
+``tp_btf/``, ``fentry/``, ``fexit/``, ``fmod_ret/``, ``lsm/``  :mod:`.tracing`
+``kprobe/FUNC[+OFF]``, ``kretprobe/FUNC``, ``ksyscall/NAME``  :mod:`.kprobe`
+``uprobe/PATH:FUNC[+OFF]``, ``uretprobe/``, ``uprobe/PATH:OFF``  :mod:`.uprobe`
+``usdt/PATH:PROVIDER:NAME``        :mod:`.usdt`
+``xdp``, ``tc``/``tcx``, ``cgroup*``, ``socket``, ``sk_lookup``  need ``target=``
+=================================  ============================================
+
+``perf_event`` programs are not auto-attachable (what to sample is the caller's choice).
+The network families take a ``target`` (interface, cgroup, socket, netns) and are found by
+name in their modules, so this module does not depend on how they are written.
+"""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import re
+from typing import Any, Callable
+
+from ...elf.section_names import classify_section
+from ...errors import InvalidInputError
+from ...spec import AttachType, ProgramSpec, ProgramType
+from .base import Link
+from .kprobe import attach_kprobe
+from .raw_tracepoint import attach_raw_tracepoint
+from .tracepoint import attach_tracepoint
+from .tracing import attach_tp_btf, attach_tracing
+from .uprobe import attach_uprobe
+from .usdt import attach_usdt
+
+__all__ = ["attach_auto", "parse_uprobe_target"]
+
+# the prefix of syscall entry points in the kernel (ksyscall/NAME), per architecture
+_SYSCALL_PREFIX = {"x86_64": "__x64_sys_", "aarch64": "__arm64_sys_", "s390x": "__s390x_sys_",
+                   "riscv64": "__riscv_sys_"}.get(platform.machine(), "sys_")
+
+_FUNC_PLUS_OFFSET = re.compile(r"^([A-Za-z_.$][A-Za-z0-9_.$@]*)(?:\+(0x[0-9a-fA-F]+|\d+))?$")
+_OFFSET = re.compile(r"^(0x[0-9a-fA-F]+|\d+)$")
+
+# network families: section prefix -> (module, function); their attach type travels along
+_NETWORK: dict[ProgramType, tuple[str, str, str]] = {
+    ProgramType.XDP: ("xdp", "attach_xdp", "an interface (index or name)"),
+    ProgramType.SCHED_CLS: ("tc", "attach_tc", "an interface (index or name)"),
+    ProgramType.CGROUP_SKB: ("cgroup", "attach_cgroup", "a cgroup (path or fd)"),
+    ProgramType.CGROUP_SOCK: ("cgroup", "attach_cgroup", "a cgroup (path or fd)"),
+    ProgramType.CGROUP_SOCK_ADDR: ("cgroup", "attach_cgroup", "a cgroup (path or fd)"),
+    ProgramType.CGROUP_SOCKOPT: ("cgroup", "attach_cgroup", "a cgroup (path or fd)"),
+    ProgramType.CGROUP_SYSCTL: ("cgroup", "attach_cgroup", "a cgroup (path or fd)"),
+    ProgramType.CGROUP_DEVICE: ("cgroup", "attach_cgroup", "a cgroup (path or fd)"),
+    ProgramType.SOCK_OPS: ("cgroup", "attach_cgroup", "a cgroup (path or fd)"),
+    ProgramType.SOCKET_FILTER: ("socket_filter", "attach_socket_filter", "a socket"),
+    ProgramType.SK_LOOKUP: ("sk_lookup", "attach_sk_lookup", "a network namespace"),
+}
+
+
+def parse_uprobe_target(extras: str, section: str) -> tuple[str, str | None, int]:
+    """Split ``PATH:FUNC[+OFFSET]`` or ``PATH:OFFSET`` into (path, symbol or None, offset).
+
+    Raises InvalidInputError naming ``section`` when the form is wrong.
+    """
+    path, colon, where = extras.rpartition(":")
+    if not colon or not path or not where:
+        raise InvalidInputError("expected uprobe/PATH:FUNCTION[+OFFSET] or "
+                                "uprobe/PATH:OFFSET", source=f"section '{section}'")
+    if _OFFSET.match(where):
+        return path, None, int(where, 0)
+    m = _FUNC_PLUS_OFFSET.match(where)
+    if m is None:
+        raise InvalidInputError(f"bad function {where!r}: expected NAME or NAME+OFFSET",
+                                source=f"section '{section}'")
+    return path, m.group(1), int(m.group(2), 0) if m.group(2) else 0
+
+
+def attach_auto(prog: object, section: str | ProgramSpec, *, target: Any = None,
+                **options: Any) -> Link:
+    """Attach ``prog`` as the section name (a string or ``spec.section``) says.
+
+    ``target`` is where a network program attaches; ``options`` go to the family's attach
+    function (``pid=`` for uprobes, ``mode=`` for XDP...). Raises InvalidInputError for a
+    section that says too little (``uprobe`` without a path), a network section without a
+    target, ``perf_event``, or an unknown name; plus whatever the family raises.
+    """
+    name = section.section if isinstance(section, ProgramSpec) else section
+    if not isinstance(name, str) or not name:
+        raise InvalidInputError(f"bad section name {name!r}")
+    where = f"section '{name}'"
+    kind = classify_section(name)
+    prefix = name.split("/", 1)[0]
+    extras = kind.attach_to
+
+    def need(form: str) -> str:
+        if not extras:
+            raise InvalidInputError(f"names no attach point: expected {form} (or call the "
+                                    "family's attach function yourself)", source=where)
+        return extras
+
+    if kind.type == ProgramType.UNSPEC:
+        raise InvalidInputError("not a section name pybpf knows how to attach", source=where)
+    if kind.type == ProgramType.PERF_EVENT:
+        raise InvalidInputError("perf_event programs are not auto-attachable: call "
+                                "attach_perf_event(prog, sample_freq=...)", source=where)
+    if kind.type == ProgramType.TRACEPOINT:
+        category, slash, event = need(f"{prefix}/CATEGORY/NAME").partition("/")
+        if not slash:
+            raise InvalidInputError(f"expected {prefix}/CATEGORY/NAME", source=where)
+        return attach_tracepoint(prog, category, event, **options)
+    if kind.type in (ProgramType.RAW_TRACEPOINT, ProgramType.RAW_TRACEPOINT_WRITABLE):
+        return attach_raw_tracepoint(prog, need(f"{prefix}/NAME"), **options)
+    if kind.type in (ProgramType.TRACING, ProgramType.LSM):
+        if kind.attach_type == AttachType.TRACE_RAW_TP:
+            return attach_tp_btf(prog)
+        if kind.attach_type == AttachType.TRACE_ITER or kind.attach_type is None:
+            raise InvalidInputError("iterators are created with BPF_ITER_CREATE, not "
+                                    "attached", source=where)
+        return attach_tracing(prog, kind.attach_type, **options)
+    if kind.type == ProgramType.KPROBE:
+        return _attach_probe(prog, name, kind.attach_type, need, options)
+    family = _NETWORK.get(kind.type)
+    if family is not None:
+        module, function, what = family
+        if target is None:
+            raise InvalidInputError(f"{kind.type.name} programs need a target: "
+                                    f"attach_auto(prog, {name!r}, target=<{what}>)",
+                                    source=where)
+        attach = _network_function(module, function, where)
+        if kind.attach_type is not None and module in ("cgroup", "tc"):
+            options.setdefault("attach_type", kind.attach_type)
+        return attach(prog, target, **options)
+    raise InvalidInputError(f"{kind.type.name} programs are not auto-attachable",
+                            source=where)
+
+
+def _attach_probe(prog: object, section: str, attach_type: AttachType | None,
+                  need: Callable[[str], str], options: dict[str, Any]) -> Link:
+    where = f"section '{section}'"
+    base = section.split("/", 1)[0].removesuffix(".s")
+    if attach_type is not None:  # kprobe.multi, uprobe.multi, kprobe.session
+        raise InvalidInputError(f"{base} programs are not auto-attachable yet", source=where)
+    if base in ("kprobe", "kretprobe"):
+        target = need(f"{base}/FUNCTION[+OFFSET]")
+        m = _FUNC_PLUS_OFFSET.match(target)
+        if m is None:
+            raise InvalidInputError(f"bad kernel function {target!r}", source=where)
+        offset = int(m.group(2), 0) if m.group(2) else 0
+        return attach_kprobe(prog, m.group(1), offset=offset, retprobe=base == "kretprobe",
+                             **options)
+    if base in ("ksyscall", "kretsyscall"):
+        syscall = need(f"{base}/SYSCALL")
+        return attach_kprobe(prog, _SYSCALL_PREFIX + syscall,
+                             retprobe=base == "kretsyscall", **options)
+    if base in ("uprobe", "uretprobe"):
+        path, symbol, offset = parse_uprobe_target(need(f"{base}/PATH:FUNCTION[+OFFSET]"),
+                                                   section)
+        return attach_uprobe(prog, path, symbol, offset=offset,
+                             retprobe=base == "uretprobe", **options)
+    if base == "usdt":
+        parts = need("usdt/PATH:PROVIDER:NAME").rsplit(":", 2)
+        if len(parts) != 3 or not all(parts):
+            raise InvalidInputError("expected usdt/PATH:PROVIDER:NAME", source=where)
+        return attach_usdt(prog, *parts, **options)
+    raise InvalidInputError(f"{base} programs are not auto-attachable", source=where)
+
+
+def _network_function(module: str, function: str, where: str) -> Callable[..., Link]:
+    try:
+        found = getattr(importlib.import_module(f"{__package__}.{module}"), function)
+    except (ImportError, AttributeError):
+        raise InvalidInputError(f"needs pybpf.kernel.links.{module}.{function}, which this "
+                                "pybpf does not have yet", source=where) from None
+    return found  # type: ignore[no-any-return]
