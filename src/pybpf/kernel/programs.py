@@ -40,8 +40,11 @@ def resolve_maps(insns: list[Instruction], maps: Mapping[str, HasFD | int], *,
                  program: str | None = None) -> list[Instruction]:
     """Replace each lddw that names a map (``Instruction.reference``) by its fd.
 
-    An lddw with ``src == BPF_PSEUDO_MAP_VALUE`` keeps its ``imm`` as the byte offset into
-    the map's value (global data) and becomes ``offset << 32 | fd``; any other referencing
+    An lddw with ``src == BPF_PSEUDO_MAP_VALUE`` carries the byte offset into the map's
+    value (global data) in the upper half of its ``imm``, where the ELF reader and
+    ``asm.ld_map_value`` put it (a nonzero lower half, where the fd goes, is taken as the
+    offset too, for callers that wrote it there); it becomes ``offset << 32 | fd``. Any
+    other referencing
     lddw becomes ``BPF_PSEUDO_MAP_FD``. Raises InvalidInputError naming the instruction
     when a referenced map is not in ``maps``.
     """
@@ -58,7 +61,7 @@ def resolve_maps(insns: list[Instruction], maps: Mapping[str, HasFD | int], *,
                     source=f"program '{program}'" if program else None)
             fd = target if isinstance(target, int) else target.fileno()
             if insn.src == PseudoSrc.MAP_VALUE:
-                offset = insn.imm & 0xFFFF_FFFF
+                offset = (insn.imm >> 32) & 0xFFFF_FFFF or insn.imm & 0xFFFF_FFFF
                 insn = insn.with_(imm=_s64(offset << 32 | fd))
             else:
                 insn = insn.with_(src=PseudoSrc.MAP_FD, imm=fd)
