@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import platform
+import shutil
+import subprocess
 import time
+from pathlib import Path
 from typing import Iterator
+
+import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R4, R6, R10
@@ -141,3 +146,30 @@ def no_kernel_leak() -> Iterator[None]:
             break
         time.sleep(0.05)
     assert not left, f"kernel objects left behind: {left}"
+
+
+@pytest.fixture
+def kernel_leak_check() -> Iterator[None]:
+    """Use with ``pytestmark = pytest.mark.usefixtures("kernel_leak_check")``."""
+    with no_kernel_leak():
+        yield
+
+
+def run_child(argv: list[str], stdin: bytes = b"") -> int:
+    """Run a program to completion; its pid (which was also its tgid)."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    proc.communicate(stdin)
+    return proc.pid
+
+
+def build_c(source: str, out_dir: Path, name: str) -> Path:
+    """Compile a small userspace C program with gcc (or cc)."""
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    if compiler is None:
+        pytest.fail("needs gcc to build the probed program")
+    src = out_dir / f"{name}.c"
+    src.write_text(source)
+    binary = out_dir / name
+    subprocess.run([compiler, "-O1", "-o", str(binary), str(src)], check=True,
+                   capture_output=True)
+    return binary
