@@ -1,4 +1,4 @@
-// Maps first, then a program the verifier must reject (an unchecked map lookup): the load
+// Maps first, then a program the verifier must reject (a read past a map value): the load
 // fails after maps and a good program exist, so the test proves everything is closed.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -27,5 +27,7 @@ int bad(struct __sk_buff *skb)
 	__u32 key = 0;
 	__u64 *value = bpf_map_lookup_elem(&values, &key);
 
-	return *value; /* pybpf: no null check */
+	if (!value)
+		return 0;
+	return value[1]; /* pybpf: past the end of the 8-byte value */
 }

@@ -42,7 +42,7 @@ class Variable:
     def decode(self, raw: bytes) -> Any:
         t = skip_qualifiers(self.type)
         if isinstance(t, Int) and t.size == self.size:
-            value = int.from_bytes(raw, _sys.byteorder, signed=t.is_signed)
+            value = int.from_bytes(raw, _sys.byteorder, signed=t.signed)
             return bool(value) if t.encoding & IntEncoding.BOOL else value
         if isinstance(t, (Enum, Enum64)):
             return int.from_bytes(raw, _sys.byteorder, signed=bool(getattr(t, "signed", False)))
@@ -50,13 +50,12 @@ class Variable:
             return struct.unpack("=f" if t.size == 4 else "=d", raw)[0]
         if isinstance(t, Array):
             element = skip_qualifiers(t.type)
-            if isinstance(element, Int) and element.size == 1 and not element.is_signed \
-                    or _is_char(element):
+            if isinstance(element, Int) and element.size == 1:  # char[N], __u8[N]
                 return bytes(raw)
             if isinstance(element, Int) and element.size * t.nelems == self.size:
                 step = element.size
                 return [int.from_bytes(raw[i:i + step], _sys.byteorder,
-                                       signed=element.is_signed)
+                                       signed=element.signed)
                         for i in range(0, self.size, step)]
         return bytes(raw)
 
@@ -70,7 +69,7 @@ class Variable:
         if isinstance(t, (Int, Enum, Enum64)) and not isinstance(value, (bytes, bytearray)):
             if not isinstance(value, int):  # bool is an int
                 raise fail(f"needs an int, not {type(value).__name__}")
-            signed = t.is_signed if isinstance(t, Int) else bool(getattr(t, "signed", False))
+            signed = t.signed if isinstance(t, Int) else bool(getattr(t, "signed", False))
             try:
                 return int(value).to_bytes(self.size, _sys.byteorder, signed=signed)
             except OverflowError:
@@ -88,18 +87,13 @@ class Variable:
             return b"".join(item.encode(v, section) for v in value)
         if isinstance(value, (bytes, bytearray, memoryview)):
             data = bytes(value)
-            text_like = isinstance(t, Array) and (_is_char(skip_qualifiers(t.type)) or
-                                                  sizeof(skip_qualifiers(t.type)) == 1)
+            text_like = isinstance(t, Array) and sizeof(skip_qualifiers(t.type)) == 1
             if text_like and len(data) <= self.size:
                 return data.ljust(self.size, b"\0")
             if len(data) != self.size:
                 raise fail(f"needs {self.size} bytes, got {len(data)}")
             return data
         raise fail(f"cannot store a {type(value).__name__}")
-
-
-def _is_char(t: Any) -> bool:
-    return isinstance(t, Int) and t.size == 1 and bool(t.encoding & IntEncoding.CHAR)
 
 
 def variables_of(datasec: Any) -> dict[str, Variable]:
