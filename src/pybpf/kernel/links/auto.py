@@ -61,6 +61,10 @@ _NETWORK: dict[ProgramType, tuple[str, str, str]] = {
 }
 
 
+# tc/ingress, tcx/egress...: the direction attach_tc takes
+_TC_DIRECTIONS = {AttachType.TCX_INGRESS: "ingress", AttachType.TCX_EGRESS: "egress"}
+
+
 def parse_uprobe_target(extras: str, section: str) -> tuple[str, str | None, int]:
     """Split ``PATH:FUNC[+OFFSET]`` or ``PATH:OFFSET`` into (path, symbol or None, offset).
 
@@ -131,7 +135,9 @@ def attach_auto(prog: object, section: str | ProgramSpec, *, target: Any = None,
                                     f"attach_auto(prog, {name!r}, target=<{what}>)",
                                     source=where)
         attach = _network_function(module, function, where)
-        if kind.attach_type is not None and module in ("cgroup", "tc"):
+        if module == "tc" and kind.attach_type in _TC_DIRECTIONS:
+            options.setdefault("direction", _TC_DIRECTIONS[kind.attach_type])
+        elif module == "cgroup" and kind.attach_type is not None:
             options.setdefault("attach_type", kind.attach_type)
         return attach(prog, target, **options)
     raise InvalidInputError(f"{kind.type.name} programs are not auto-attachable",
