@@ -9,13 +9,14 @@ refused at load (:class:`~pybpf.vm.errors.ProgramLoadError`), never mid-run.
 
 from __future__ import annotations
 
+import errno
 import random
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .alu import MASK64, to_signed
 from .errors import VMRunError
@@ -37,15 +38,36 @@ class HelperID(IntEnum):
     GET_PRANDOM_U32 = 7
     GET_SMP_PROCESSOR_ID = 8
     SKB_STORE_BYTES = 9
+    L3_CSUM_REPLACE = 10
+    L4_CSUM_REPLACE = 11
     TAIL_CALL = 12
     GET_CURRENT_PID_TGID = 14
+    GET_CURRENT_UID_GID = 15
     GET_CURRENT_COMM = 16
     PERF_EVENT_OUTPUT = 25
     SKB_LOAD_BYTES = 26
+    CSUM_DIFF = 28
+    GET_NUMA_NODE_ID = 42
+    XDP_ADJUST_HEAD = 44
+    PROBE_READ_STR = 45
+    XDP_ADJUST_META = 54
+    XDP_ADJUST_TAIL = 65
+    MAP_PUSH_ELEM = 87
+    MAP_POP_ELEM = 88
+    MAP_PEEK_ELEM = 89
+    PROBE_READ_USER = 112
     PROBE_READ_KERNEL = 113
+    PROBE_READ_USER_STR = 114
+    PROBE_READ_KERNEL_STR = 115
+    KTIME_GET_BOOT_NS = 125
     RINGBUF_OUTPUT = 130
     RINGBUF_RESERVE = 131
     RINGBUF_SUBMIT = 132
+    RINGBUF_DISCARD = 133
+    RINGBUF_QUERY = 134
+    KTIME_GET_COARSE_NS = 160
+    LOOP = 181
+    MAP_LOOKUP_PERCPU_ELEM = 195
 
 
 def helper_name(helper_id: int) -> str:
@@ -60,22 +82,43 @@ def helper_name(helper_id: int) -> str:
 class Environment:
     """What the outside world looks like to helpers; visible and replaceable in tests.
 
-    ``clock_ns`` feeds ktime_get_ns, ``rng`` feeds get_prandom_u32 (seed it for repeatable
-    runs), ``printk`` collects every trace_printk line in order.
+    ``clock_ns`` feeds the ktime helpers, ``rng`` feeds get_prandom_u32 (seed it for
+    repeatable runs), ``printk`` collects every trace_printk line in order. The "current
+    task" the tracing helpers report is the caller's to set: ``pid``/``tgid``, ``uid``/
+    ``gid``, ``comm``; ``cpu`` is the CPU the program runs on (get_smp_processor_id, the
+    per-CPU maps' slot, BPF_F_CURRENT_CPU).
     """
 
     clock_ns: Callable[[], int] = time.monotonic_ns
     rng: random.Random = field(default_factory=random.Random)
     printk: list[str] = field(default_factory=list)
+    cpu: int = 0
+    pid: int = 0
+    tgid: int = 0
+    uid: int = 0
+    gid: int = 0
+    comm: bytes = b"pybpf-vm"
 
 
 @dataclass(slots=True)
 class RunState:
-    """What helpers reach during one run."""
+    """What helpers reach during one run.
+
+    ``packet`` is the packet of an XDP/skb run (see :mod:`pybpf.vm.context`);
+    ``ring_records`` maps the address of each reserved ring buffer record to its ring and
+    record until it is submitted or discarded; ``call_function`` runs a subprogram of the
+    running program (bpf_loop's callback) given its slot and r1-r5 and returns its r0;
+    ``tail_calls_left`` counts down from MAX_TAIL_CALL_CNT.
+    """
 
     memory: "Memory"
     maps_by_address: dict[int, "VMMap"]
     env: Environment
+    packet: Any = None
+    ring_records: dict[int, Any] = field(default_factory=dict)
+    call_function: Callable[[int, int, int, int, int, int], int] | None = None
+    tail_calls_left: int = 33
+    in_subprogram: Callable[[], bool] | None = None
 
 
 Helper = Callable[[RunState, int, int, int, int, int, int], int]
@@ -90,10 +133,27 @@ def _map_at(run: RunState, address: int, insn: int) -> "VMMap":
 
 def map_lookup_elem(run: RunState, insn: int, r1: int, r2: int, *_: int) -> int:
     m = _map_at(run, r1, insn)
-    buf = m.value_buffer(run.memory.read(r2, m.key_size, insn))
+    key = run.memory.read(r2, m.key_size, insn)
+    object_at = getattr(m, "object_at", None)
+    if object_at is not None:  # a map of maps: the inner map's handle
+        inner = object_at(key)
+        if inner is None or not hasattr(inner, "handle"):
+            return 0
+        run.maps_by_address[inner.handle] = inner
+        return inner.handle
+    buf = m.program_lookup(key, run.env.cpu)
     if buf is None:
         return 0
     return run.memory.address_of(f"value of map {m.name}", buf)
+
+
+def map_lookup_percpu_elem(run: RunState, insn: int, r1: int, r2: int, r3: int,
+                           *_: int) -> int:
+    m = _map_at(run, r1, insn)
+    if r3 >= getattr(m, "ncpus", 1):
+        return 0
+    buf = m.program_lookup(run.memory.read(r2, m.key_size, insn), r3)
+    return 0 if buf is None else run.memory.address_of(f"value of map {m.name}", buf)
 
 
 def map_update_elem(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: int,
@@ -101,7 +161,37 @@ def map_update_elem(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: int
     m = _map_at(run, r1, insn)
     key = run.memory.read(r2, m.key_size, insn)
     value = run.memory.read(r3, m.value_size, insn)
-    return m.update_from_program(key, value, r4) & MASK64
+    return m.program_update(key, value, r4, run.env.cpu) & MASK64
+
+
+def _queue_at(run: RunState, address: int, insn: int) -> Any:
+    m = _map_at(run, address, insn)
+    if not hasattr(m, "push_from_program"):
+        raise VMRunError(f"map '{m.name}' ({m.type.name}) is not a queue or stack", insn=insn)
+    return m
+
+
+def map_push_elem(run: RunState, insn: int, r1: int, r2: int, r3: int, *_: int) -> int:
+    m = _queue_at(run, r1, insn)
+    return m.push_from_program(run.memory.read(r2, m.value_size, insn), r3) & MASK64
+
+
+def _pop_or_peek(run: RunState, insn: int, r1: int, r2: int, remove: bool) -> int:
+    m = _queue_at(run, r1, insn)
+    run.memory.read(r2, m.value_size, insn)  # fault before changing the map
+    value = m.pop_from_program(remove=remove)
+    if value is None:
+        return -errno.ENOENT & MASK64
+    run.memory.write(r2, value, insn)
+    return 0
+
+
+def map_pop_elem(run: RunState, insn: int, r1: int, r2: int, *_: int) -> int:
+    return _pop_or_peek(run, insn, r1, r2, True)
+
+
+def map_peek_elem(run: RunState, insn: int, r1: int, r2: int, *_: int) -> int:
+    return _pop_or_peek(run, insn, r1, r2, False)
 
 
 def map_delete_elem(run: RunState, insn: int, r1: int, r2: int, *_: int) -> int:
@@ -115,6 +205,83 @@ def ktime_get_ns(run: RunState, insn: int, *_: int) -> int:
 
 def get_prandom_u32(run: RunState, insn: int, *_: int) -> int:
     return run.env.rng.getrandbits(32)
+
+
+def get_smp_processor_id(run: RunState, insn: int, *_: int) -> int:
+    return run.env.cpu
+
+
+def get_numa_node_id(run: RunState, insn: int, *_: int) -> int:
+    return 0
+
+
+def get_current_pid_tgid(run: RunState, insn: int, *_: int) -> int:
+    return (run.env.tgid << 32 | run.env.pid) & MASK64
+
+
+def get_current_uid_gid(run: RunState, insn: int, *_: int) -> int:
+    return (run.env.gid << 32 | run.env.uid) & MASK64
+
+
+TASK_COMM_LEN = 16
+
+
+def get_current_comm(run: RunState, insn: int, r1: int, r2: int, *_: int) -> int:
+    """Copies the NUL-terminated comm into (r1, r2 bytes), truncating as the kernel does."""
+    if r2 == 0:
+        return -errno.EINVAL & MASK64
+    comm = run.env.comm[:min(r2, TASK_COMM_LEN) - 1]
+    run.memory.write(r1, comm + bytes(r2 - len(comm)), insn)
+    return 0
+
+
+def probe_read(run: RunState, insn: int, r1: int, r2: int, r3: int, *_: int) -> int:
+    """probe_read(_kernel/_user)(dst, size, src): VM memory only. An unreadable source
+    zeroes dst and returns -EFAULT, as the kernel does; a bad dst stops the run."""
+    run.memory.read(r1, r2, insn)  # dst must be writable program memory: check first
+    try:
+        data = run.memory.read(r3, r2, insn)
+    except VMRunError:
+        run.memory.write(r1, bytes(r2), insn)
+        return -errno.EFAULT & MASK64
+    run.memory.write(r1, data, insn)
+    return 0
+
+
+def probe_read_str(run: RunState, insn: int, r1: int, r2: int, r3: int, *_: int) -> int:
+    """probe_read(_kernel/_user)_str: copies up to r2 - 1 bytes and a NUL; returns the
+    length including the NUL, or -EFAULT (dst gets a lone NUL)."""
+    if r2 == 0:
+        return 0
+    run.memory.read(r1, r2, insn)
+    room = _string_room(run, r3, insn, limit=r2)
+    try:
+        text = run.memory.read_c_string(r3, min(room, r2 - 1), insn) if r2 > 1 else b""
+    except VMRunError:
+        run.memory.write(r1, b"\0", insn)
+        return -errno.EFAULT & MASK64
+    run.memory.write(r1, text + b"\0", insn)
+    return len(text) + 1
+
+
+MAX_LOOP_ITERATIONS = 1 << 23  # BPF_MAX_LOOPS
+# lddw src=FUNC loads a function "address": this base plus the callee's instruction slot,
+# in no memory region (a load through it faults)
+FUNCTION_HANDLE_BASE = 0x0FFE_0000_0000
+
+
+def bpf_loop(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: int, *_: int) -> int:
+    """bpf_loop(nr, callback, ctx, flags): calls callback(i, ctx) until it returns 1."""
+    if r4 != 0:
+        return -errno.EINVAL & MASK64
+    if r1 > MAX_LOOP_ITERATIONS:
+        return -errno.E2BIG & MASK64
+    if run.call_function is None:
+        raise VMRunError("bpf_loop needs a callback the VM can call", insn=insn)
+    for index in range(r1):
+        if run.call_function(r2 - FUNCTION_HANDLE_BASE, index, r3, 0, 0, 0) & MASK64 == 1:
+            return index + 1
+    return r1
 
 
 # one printf conversion: flags, width, length modifier, conversion letter
@@ -167,19 +334,9 @@ def trace_printk(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: int, r
     return len(line)
 
 
-def _string_room(run: RunState, address: int, insn: int) -> int:
-    """How many bytes a %s may read: up to 64, never past the end of its region."""
+def _string_room(run: RunState, address: int, insn: int, limit: int = 64) -> int:
+    """How many bytes a string read may take: up to ``limit``, never past its region."""
     for region in run.memory.regions():
         if region.base + region.low <= address < region.end:
-            return min(64, region.end - address)
+            return min(limit, region.end - address)
     return 1  # lets the read fault with the usual message
-
-
-DEFAULT_HELPERS: dict[int, Helper] = {
-    HelperID.MAP_LOOKUP_ELEM: map_lookup_elem,
-    HelperID.MAP_UPDATE_ELEM: map_update_elem,
-    HelperID.MAP_DELETE_ELEM: map_delete_elem,
-    HelperID.KTIME_GET_NS: ktime_get_ns,
-    HelperID.TRACE_PRINTK: trace_printk,
-    HelperID.GET_PRANDOM_U32: get_prandom_u32,
-}

@@ -29,7 +29,8 @@ from ..asm.opcodes import (
 from . import alu
 from .alu import MASK32, MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError, VMRunError
-from .helpers import Helper, RunState, helper_name
+from .event_helpers import TailCall
+from .helpers import FUNCTION_HANDLE_BASE, Helper, RunState, helper_name
 from .maps import VMMap
 from .memory import Memory, Region
 
@@ -37,8 +38,6 @@ STACK_BYTES_PER_FRAME = 512     # MAX_BPF_STACK
 MAX_FRAMES = 8                  # MAX_CALL_FRAMES: the program's frame and 7 nested calls
 STACK_BYTES = STACK_BYTES_PER_FRAME * MAX_FRAMES
 MAY_GOTO_LOOPS = 8 * 1024 * 1024  # BPF_MAX_LOOPS: how often may_goto falls through
-MAP_HANDLE_BASE = 0x0FFF_0000_0000  # maps are opaque: their "addresses" are in no region
-MAP_HANDLE_STRIDE = 0x1000
 
 Code = list[tuple[Any, ...]]
 
@@ -53,7 +52,7 @@ class Machine:
     __slots__ = ("memory", "load", "load_signed", "store", "frames", "stack", "packet",
                  "helper_state", "may_goto_left")
 
-    def __init__(self, memory: Memory, stack: Region, packet: Region | None,
+    def __init__(self, memory: Memory, stack: Region, packet: Any,
                  helper_state: RunState):
         self.memory = memory
         self.load = memory.load
@@ -162,9 +161,9 @@ def _call_helper(r, m, pc, d, s, o, i, helper):  # type: ignore[no-untyped-def]
 
 def _call_local(r, m, pc, d, s, o, target, a):  # type: ignore[no-untyped-def]
     frames = m.frames
-    if len(frames) + 1 >= MAX_FRAMES:
-        raise CallDepthError(f"bpf-to-bpf call would need frame {len(frames) + 2}, "
-                             f"more than the {MAX_FRAMES} allowed", insn=pc)
+    if m.stack.low < STACK_BYTES_PER_FRAME:  # every frame in use (callbacks count too)
+        raise CallDepthError(f"bpf-to-bpf call would need frame {MAX_FRAMES + 1}, more "
+                             f"than the {MAX_FRAMES} allowed", insn=pc)
     frames.append((pc + 1, r[6], r[7], r[8], r[9], r[10]))
     r[10] -= STACK_BYTES_PER_FRAME
     m.stack.low -= STACK_BYTES_PER_FRAME
@@ -234,10 +233,11 @@ def _ld_packet(r, m, pc, d, s, o, i, aux):  # type: ignore[no-untyped-def]
     size, indirect = aux
     offset = alu.to_signed(((r[s] if indirect else 0) + i) & MASK32, 32)
     packet = m.packet
-    if packet is None or offset < 0 or offset + size > len(packet.buf):
+    if packet is None or offset < 0 or packet.data_off + offset + size > len(packet.buf):
         r[0] = 0
         raise _Halt
-    r[0] = int.from_bytes(packet.buf[offset:offset + size], "big")
+    start = packet.data_off + offset
+    r[0] = int.from_bytes(packet.buf[start:start + size], "big")
     return pc + 1
 
 
@@ -273,14 +273,14 @@ class Predecoder:
         self.maps = maps
         self.helpers = helpers
         self.map_addresses: dict[VMMap, int] = {}
+        self.function_targets: list[tuple[int, int]] = []  # (lddw slot, callee slot)
 
     def fail(self, slot: int, message: str) -> ProgramLoadError:
         return ProgramLoadError(message, program=self.name, insn=slot)
 
     def map_address(self, m: VMMap) -> int:
-        if m not in self.map_addresses:
-            self.map_addresses[m] = MAP_HANDLE_BASE + MAP_HANDLE_STRIDE * len(self.map_addresses)
-        return self.map_addresses[m]
+        self.map_addresses[m] = m.handle
+        return m.handle
 
     def predecode(self, instructions: Sequence[Instruction]) -> Code:
         code: Code = []
@@ -305,6 +305,9 @@ class Predecoder:
                     raise self.fail(slot, f"jump target {target} is outside the program "
                                           f"(0..{last - 1}) or inside an lddw")
             slot += insn.slots
+        for slot, target in self.function_targets:
+            if not 0 <= target < last or code[target][0] is _bad_target:
+                raise self.fail(slot, f"function address {target} is outside the program")
 
     def one(self, insn: Instruction, slot: int) -> tuple[Any, ...]:
         op, d, s, o, imm = insn.opcode, insn.dst, insn.src, insn.off, insn.imm
@@ -421,6 +424,10 @@ class Predecoder:
         d, s, value = insn.dst, insn.src, insn.imm & MASK64
         if s == PseudoSrc.IMM64:
             return (_lddw, d, s, 0, value, None)
+        if s == PseudoSrc.FUNC:  # a callback's address (bpf_loop): a handle to its slot
+            target = slot + 1 + alu.to_signed(value & MASK32, 32)
+            self.function_targets.append((slot, target))
+            return (_lddw, d, s, 0, FUNCTION_HANDLE_BASE + target, None)
         if s in (PseudoSrc.MAP_FD, PseudoSrc.MAP_VALUE):
             handle: str | int = insn.reference or (value & MASK32)
             m = self.maps.get(handle)
@@ -475,14 +482,16 @@ def _pseudo_name(src: int) -> str:
         return "unknown"
 
 
-def execute(code: Code, regs: list[int], machine: Machine, budget: int) -> int:
-    """Run predecoded ``code`` from slot 0 until the outermost exit; returns how many
-    instructions ran. ``regs[0]`` then holds the result.
+def execute(code: Code, regs: list[int], machine: Machine, budget: int, start: int = 0
+            ) -> int:
+    """Run predecoded ``code`` from slot ``start`` until the outermost exit; returns how
+    many instructions ran. ``regs[0]`` then holds the result.
 
     Raises :class:`BudgetExceededError` after ``budget`` instructions, and the run errors
-    of the handlers (memory, call depth).
+    of the handlers (memory, call depth); a tail call leaves as :class:`TailCall` carrying
+    the count so far.
     """
-    pc = 0
+    pc = start
     count = -1
     try:
         for count in range(budget):
@@ -490,6 +499,9 @@ def execute(code: Code, regs: list[int], machine: Machine, budget: int) -> int:
             pc = h(regs, machine, pc, d, s, o, i, a)
     except _Halt:
         return count + 1
+    except TailCall as tail:
+        tail.insns = count + 1
+        raise
     raise BudgetExceededError(f"stopped after {budget} instructions (the budget); raise it "
                               f"or look for a loop that never ends", insn=pc)
 

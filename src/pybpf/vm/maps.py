@@ -10,6 +10,7 @@ through the helpers, which see each value as a live ``bytearray`` the program ca
 from __future__ import annotations
 
 import errno
+import itertools
 from collections.abc import Iterator
 
 from ..spec import MapSpec, MapType
@@ -22,6 +23,13 @@ BPF_EXIST = 2
 
 Key = bytes | bytearray | memoryview | int
 
+# A program sees a map as an opaque handle: an address in no memory region (just below the
+# first region base), unique per map object so inner maps and tail-call targets need no
+# per-program translation.
+MAP_HANDLE_BASE = 0x0FFF_0000_0000
+MAP_HANDLE_STRIDE = 0x1000
+_next_handle = itertools.count()
+
 
 class VMMap:
     """Common part of the VM's maps: sizes, the Pythonic interface, flag checks."""
@@ -29,13 +37,17 @@ class VMMap:
     type: MapType = MapType.UNSPEC
 
     def __init__(self, name: str, *, key_size: int, value_size: int, max_entries: int):
-        if key_size <= 0 or value_size <= 0 or max_entries <= 0:
+        if not self._sizes_valid(key_size, value_size, max_entries):
             raise VMError(f"map '{name}': key_size ({key_size}), value_size ({value_size}) "
-                          f"and max_entries ({max_entries}) must all be positive")
+                          f"and max_entries ({max_entries}) do not fit a {self.type.name} map")
         self.name = name
+        self.handle = MAP_HANDLE_BASE + MAP_HANDLE_STRIDE * next(_next_handle)
         self.key_size = key_size
         self.value_size = value_size
         self.max_entries = max_entries
+
+    def _sizes_valid(self, key_size: int, value_size: int, max_entries: int) -> bool:
+        return key_size > 0 and value_size > 0 and max_entries > 0
 
     # --- the program's side (helpers): live buffers and errno-style results ---
 
@@ -53,6 +65,14 @@ class VMMap:
 
     def keys(self) -> Iterator[bytes]:
         raise NotImplementedError
+
+    def program_lookup(self, key: bytes, cpu: int) -> bytearray | None:
+        """bpf_map_lookup_elem on CPU ``cpu``: the live value (per-CPU maps pick one)."""
+        return self.value_buffer(key)
+
+    def program_update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+        """bpf_map_update_elem on CPU ``cpu``: 0 or a negative errno."""
+        return self.update_from_program(key, value, flags)
 
     # --- the Python side ---
 
@@ -212,22 +232,167 @@ class ArrayMap(VMMap):
         return self.max_entries
 
 
-_MAP_CLASSES: dict[MapType, type[VMMap]] = {MapType.HASH: HashMap, MapType.ARRAY: ArrayMap}
+class LRUHashMap(HashMap):
+    """BPF_MAP_TYPE_LRU_HASH: a hash map that evicts its least recently used key when full.
 
-
-def create_map(spec: MapSpec) -> VMMap:
-    """A VM map for ``spec`` with its initial ``contents`` or ``data``.
-
-    Raises :class:`VMError` for a map type the VM does not offer yet.
+    Lookups (from the program or Python) and updates make a key the most recently used. The
+    kernel's LRU is approximate (per-CPU lists); this one is exact, so a test may only rely on
+    "a full map still accepts new keys and drops old ones".
     """
-    cls = _MAP_CLASSES.get(spec.type)
-    if cls is None:
-        raise VMError(f"map '{spec.name}': type {spec.type.name} is not supported by the VM yet "
-                      f"(supported: {', '.join(t.name for t in _MAP_CLASSES)})")
-    m = cls(spec.name, key_size=spec.key_size, value_size=spec.value_size,
-            max_entries=spec.max_entries)
-    if spec.data is not None:
-        m.update(0, spec.data.ljust(spec.value_size, b"\0"))
-    for key, value in spec.contents:
-        m.update(key, value)
-    return m
+
+    type = MapType.LRU_HASH
+
+    def value_buffer(self, key: bytes) -> bytearray | None:
+        buf = self._entries.pop(key, None)
+        if buf is not None:
+            self._entries[key] = buf  # re-insert: dict order is the recency order
+        return buf
+
+    def update_from_program(self, key: bytes, value: bytes, flags: int) -> int:
+        if (flags in (BPF_ANY, BPF_NOEXIST) and key not in self._entries
+                and len(self._entries) >= self.max_entries):
+            del self._entries[next(iter(self._entries))]  # the least recently used
+        err = super().update_from_program(key, value, flags)
+        if err == 0:
+            self._entries[key] = self._entries.pop(key)  # now the most recently used
+        return err
+
+    def keys(self) -> Iterator[bytes]:
+        return iter(list(self._entries))
+
+
+class _PerCPU:
+    """Shared by the per-CPU maps: a value is one buffer per CPU.
+
+    From Python a value is a ``list`` of ``ncpus`` bytes (as the kernel backend returns it);
+    an update takes such a list or one value that every CPU gets. The program sees only its
+    own CPU's buffer (``Environment.cpu``).
+    """
+
+    ncpus: int
+    name: str
+    value_size: int
+
+    def _values(self, value: "Key | list[Key]") -> list[bytes]:
+        exact = VMMap._exact
+        if isinstance(value, (list, tuple)):
+            if len(value) != self.ncpus:
+                raise MapError(f"per-CPU value has {len(value)} entries for {self.ncpus} CPUs",
+                               map_name=self.name, errno=errno.EINVAL)
+            return [exact(self, v, self.value_size, "value") for v in value]  # type: ignore
+        one = exact(self, value, self.value_size, "value")  # type: ignore[arg-type]
+        return [one] * self.ncpus
+
+
+class PercpuHashMap(_PerCPU, HashMap):
+    """BPF_MAP_TYPE_PERCPU_HASH: a hash map whose every value exists once per CPU."""
+
+    type = MapType.PERCPU_HASH
+
+    def __init__(self, name: str, *, key_size: int, value_size: int, max_entries: int,
+                 ncpus: int = 1):
+        super().__init__(name, key_size=key_size, value_size=value_size,
+                         max_entries=max_entries)
+        self.ncpus = ncpus
+        self._percpu: dict[bytes, list[bytearray]] = {}
+
+    def value_buffer(self, key: bytes) -> bytearray | None:
+        values = self._percpu.get(key)
+        return None if values is None else values[0]
+
+    def program_lookup(self, key: bytes, cpu: int) -> bytearray | None:
+        values = self._percpu.get(key)
+        return None if values is None else values[cpu % self.ncpus]
+
+    def _store(self, key: bytes, values: list[bytes], flags: int) -> int:
+        err = HashMap.update_from_program(self, key, values[0], flags)
+        if err == 0:
+            self._percpu[key] = [bytearray(v) for v in values]
+        return err
+
+    def update_from_program(self, key: bytes, value: bytes, flags: int) -> int:
+        return self._store(key, [value] * self.ncpus, flags)
+
+    def program_update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+        # the kernel's helper writes this CPU's slot; a new key starts zeroed elsewhere
+        old = self._percpu.get(key)
+        values = [bytes(v) for v in old] if old else [bytes(self.value_size)] * self.ncpus
+        values[cpu % self.ncpus] = value
+        return self._store(key, values, flags)
+
+    def delete_from_program(self, key: bytes) -> int:
+        self._percpu.pop(key, None)
+        return HashMap.delete_from_program(self, key)
+
+    def lookup(self, key: Key) -> list[bytes] | None:  # type: ignore[override]
+        values = self._percpu.get(self._key(key))
+        return None if values is None else [bytes(v) for v in values]
+
+    def update(self, key: Key, value: "Key | list[Key]", flags: int = BPF_ANY) -> None:  # type: ignore[override]
+        err = self._store(self._key(key), self._values(value), flags)
+        if err:
+            raise MapError(f"update failed: {errno.errorcode.get(-err, -err)}",
+                           map_name=self.name, errno=-err)
+
+    def items(self) -> Iterator[tuple[bytes, list[bytes]]]:  # type: ignore[override]
+        for key in list(self.keys()):
+            yield key, [bytes(v) for v in self._percpu[key]]
+
+
+class PercpuArrayMap(_PerCPU, ArrayMap):
+    """BPF_MAP_TYPE_PERCPU_ARRAY: an array whose every slot exists once per CPU."""
+
+    type = MapType.PERCPU_ARRAY
+
+    def __init__(self, name: str, *, key_size: int = 4, value_size: int, max_entries: int,
+                 ncpus: int = 1):
+        super().__init__(name, key_size=key_size, value_size=value_size,
+                         max_entries=max_entries)
+        self.ncpus = ncpus
+        self._percpu = [[bytearray(value_size) for _ in range(ncpus)]
+                        for _ in range(max_entries)]
+
+    def value_buffer(self, key: bytes) -> bytearray | None:
+        index = self._index(key)
+        return self._percpu[index][0] if index < self.max_entries else None
+
+    def program_lookup(self, key: bytes, cpu: int) -> bytearray | None:
+        index = self._index(key)
+        return self._percpu[index][cpu % self.ncpus] if index < self.max_entries else None
+
+    def _store(self, key: bytes, values: list[bytes | None], flags: int) -> int:
+        if flags not in (BPF_ANY, BPF_NOEXIST, BPF_EXIST):
+            return -errno.EINVAL
+        index = self._index(key)
+        if index >= self.max_entries:
+            return -errno.E2BIG
+        if flags == BPF_NOEXIST:
+            return -errno.EEXIST
+        for slot, value in zip(self._percpu[index], values):
+            if value is not None:
+                slot[:] = value
+        return 0
+
+    def update_from_program(self, key: bytes, value: bytes, flags: int) -> int:
+        return self._store(key, [value] * self.ncpus, flags)
+
+    def program_update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+        values: list[bytes | None] = [None] * self.ncpus
+        values[cpu % self.ncpus] = value
+        return self._store(key, values, flags)
+
+    def lookup(self, key: Key) -> list[bytes] | None:  # type: ignore[override]
+        index = self._index(self._key(key))
+        if index >= self.max_entries:
+            return None
+        return [bytes(v) for v in self._percpu[index]]
+
+    def update(self, key: Key, value: "Key | list[Key]", flags: int = BPF_ANY) -> None:  # type: ignore[override]
+        err = self._store(self._key(key), list(self._values(value)), flags)
+        if err:
+            raise MapError(f"update failed: {errno.errorcode.get(-err, -err)}",
+                           map_name=self.name, errno=-err)
+
+    def items(self) -> Iterator[tuple[bytes, list[bytes]]]:  # type: ignore[override]
+        for key in list(self.keys()):
+            yield key, [bytes(v) for v in self._percpu[self._index(key)]]

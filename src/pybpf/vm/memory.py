@@ -17,6 +17,9 @@ from .errors import MemoryAccessError, VMError
 
 REGION_SHIFT = 32                  # each region may be up to 4 GiB; its base is key << 32
 FIRST_REGION_KEY = 0x1000          # first base 0x0000100000000000: looks like a pointer
+# The packet of an XDP or skb run sits below 4 GiB (region key 0) because its context
+# fields (xdp_md.data, __sk_buff.data ...) are 32 bits wide and must still hold a pointer.
+LOW_REGION_BASE = 0x1000_0000
 MASK64 = (1 << 64) - 1
 
 # struct formats by access size: unsigned and signed little-endian
@@ -66,6 +69,23 @@ class Memory:
         region = Region(name, key << REGION_SHIFT, buf, writable)
         self._regions[key] = region
         return region
+
+    def add_low(self, name: str, buf: bytearray) -> Region:
+        """Map ``buf`` at :data:`LOW_REGION_BASE`, an address that fits in 32 bits (once)."""
+        if 0 in self._regions:
+            raise VMError(f"region {name}: the low region is taken by {self._regions[0].name}")
+        if LOW_REGION_BASE + len(buf) > 1 << REGION_SHIFT:
+            raise VMError(f"region {name} is too large for the low region ({len(buf)} bytes)")
+        region = Region(name, LOW_REGION_BASE, buf)
+        self._regions[0] = region
+        return region
+
+    def remove(self, base: int) -> None:
+        """Unmap the region at ``base`` (a submitted ring buffer record): later accesses
+        fault as stray pointers."""
+        region = self._regions.pop(base >> REGION_SHIFT, None)
+        if region is not None:
+            self._by_buffer.pop(id(region.buf), None)
 
     def address_of(self, name: str, buf: bytearray, *, writable: bool = True) -> int:
         """The base address of ``buf``, mapping it on first use (map values, helper memory).

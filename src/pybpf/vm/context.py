@@ -1,0 +1,184 @@
+"""What a packet program sees: its context structure and the packet, as BPF_PROG_TEST_RUN
+sets them up, and the results it reads back.
+
+* XDP (``struct xdp_md``, 24 bytes): the packet sits after 256 bytes of headroom
+  (XDP_PACKET_HEADROOM) in a 4 KiB frame whose last 320 bytes are reserved (skb_shared_info),
+  so ``bpf_xdp_adjust_head``/``_meta``/``_tail`` may move the edges within the same limits as
+  the kernel; ``data_out`` runs from data_meta to data_end after the run.
+* skb programs (``struct __sk_buff``, 192 bytes): SCHED_CLS/SCHED_ACT see the packet from
+  the Ethernet header (``is_l2``); SOCKET_FILTER and the others see ``skb->data`` at the
+  network header, ``len`` without the 14 Ethernet bytes, and get those bytes back zeroed in
+  ``data_out``, as the kernel's test run does.
+
+The packet is mapped at a low address so the 32-bit ``data``/``data_end``/``data_meta``
+fields hold real pointers; the region's bounds are exactly [data_meta, data_end), so reads
+past ``data_end`` fault.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from ..spec import ProgramType
+from .errors import VMError
+from .memory import Memory, Region
+
+ETH_HLEN = 14
+XDP_PACKET_HEADROOM = 256
+XDP_FRAME_BYTES = 4096
+SKB_SHARED_INFO_BYTES = 320          # SKB_DATA_ALIGN(sizeof(struct skb_shared_info)), x86-64
+XDP_FRAME_STRUCT_BYTES = 40          # sizeof(struct xdp_frame): reserved at the frame start
+XDP_METADATA_MAX = 32
+XDP_MD_BYTES = 24
+SK_BUFF_BYTES = 192
+LOOPBACK_IFINDEX = 1                 # test runs use the namespace's loopback device
+
+# struct __sk_buff offsets (uapi linux/bpf.h)
+SKB_LEN, SKB_PKT_TYPE, SKB_MARK, SKB_QUEUE_MAPPING, SKB_PROTOCOL = 0, 4, 8, 12, 16
+SKB_PRIORITY, SKB_INGRESS_IFINDEX, SKB_IFINDEX = 32, 36, 40
+SKB_CB, SKB_HASH, SKB_DATA, SKB_DATA_END, SKB_DATA_META = 48, 68, 76, 80, 140
+SKB_TSTAMP, SKB_WIRE_LEN, SKB_GSO_SEGS, SKB_GSO_SIZE = 152, 160, 164, 176
+# struct xdp_md offsets
+XDP_DATA, XDP_DATA_END, XDP_DATA_META, XDP_INGRESS_IFINDEX, XDP_RX_QUEUE = 0, 4, 8, 12, 16
+
+L2_SKB_TYPES = (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT)
+SKB_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
+             ProgramType.CGROUP_SKB, ProgramType.LWT_IN, ProgramType.LWT_OUT,
+             ProgramType.LWT_XMIT, ProgramType.SK_SKB)
+# PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST (linux/if_packet.h)
+PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST = 0, 1, 2, 3
+
+_U32 = struct.Struct("<I")
+
+
+@dataclass(eq=False)
+class Packet:
+    """The packet of one run: ``buf`` holds [hard start .. data_end), the region exposes
+    [meta, data_end). ``meta``/``data`` are offsets in ``buf``; ``end`` is ``len(buf)``."""
+
+    region: Region
+    meta: int
+    data: int
+    ctx: bytearray | None
+    xdp: bool
+    hard_end: int = 0  # the furthest data_end may grow to (XDP)
+
+    @property
+    def buf(self) -> bytearray:
+        return self.region.buf
+
+    @property
+    def data_off(self) -> int:
+        """Where LD_ABS offset 0 is (``skb->data``)."""
+        return self.data
+
+    def address(self, offset: int) -> int:
+        return self.region.base + offset
+
+    def sync(self) -> None:
+        """Bounds and context fields after the edges moved."""
+        self.region.low = self.meta
+        if self.ctx is None:
+            return
+        data, end = self.address(self.data), self.address(len(self.buf))
+        if self.xdp:
+            _U32.pack_into(self.ctx, XDP_DATA, data)
+            _U32.pack_into(self.ctx, XDP_DATA_END, end)
+            _U32.pack_into(self.ctx, XDP_DATA_META, self.address(self.meta))
+        else:
+            _U32.pack_into(self.ctx, SKB_LEN, len(self.buf) - self.data)
+            _U32.pack_into(self.ctx, SKB_DATA, data)
+            _U32.pack_into(self.ctx, SKB_DATA_END, end)
+            _U32.pack_into(self.ctx, SKB_DATA_META, data)
+
+
+def raw_packet(memory: Memory, data: bytes) -> Packet:
+    """A packet with no context (``VMProgram.run(packet=...)``: LD_ABS/LD_IND only)."""
+    region = memory.add_low("packet", bytearray(data))
+    region.writable = False
+    return Packet(region, 0, 0, None, xdp=False)
+
+
+def xdp_context(memory: Memory, data: bytes, ctx_in: bytes | None) -> tuple[Packet, bytearray]:
+    """xdp_md and packet as bpf_prog_test_run_xdp builds them; raises VMError when the packet
+    does not fit the frame or ``ctx_in`` sets data/data_end."""
+    max_data = XDP_FRAME_BYTES - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_BYTES
+    if len(data) > max_data:
+        raise VMError(f"an XDP test packet may have at most {max_data} bytes, not {len(data)}")
+    if len(data) < ETH_HLEN:
+        raise VMError(f"an XDP test packet needs at least {ETH_HLEN} bytes (Ethernet header)")
+    ctx = bytearray(XDP_MD_BYTES)
+    if ctx_in:
+        given = bytes(ctx_in[:XDP_MD_BYTES]).ljust(XDP_MD_BYTES, b"\0")
+        if any(given[XDP_DATA:XDP_DATA_META + 4]):
+            raise VMError("xdp_md data/data_end/data_meta must be 0 in ctx_in")
+        ctx[:] = given
+    region = memory.add_low("packet", bytearray(XDP_PACKET_HEADROOM) + bytearray(data))
+    packet = Packet(region, XDP_PACKET_HEADROOM, XDP_PACKET_HEADROOM, ctx, xdp=True,
+                    hard_end=XDP_FRAME_BYTES - SKB_SHARED_INFO_BYTES)
+    packet.sync()
+    return packet, ctx
+
+
+def xdp_results(packet: Packet, ctx: bytearray, ctx_given: bool) -> tuple[bytes, bytes | None]:
+    """(data_out from data_meta, ctx_out with offsets as the kernel returns them)."""
+    data_out = bytes(packet.buf[packet.meta:])
+    if not ctx_given:
+        return data_out, None
+    out = bytearray(ctx)
+    _U32.pack_into(out, XDP_DATA_META, 0)
+    _U32.pack_into(out, XDP_DATA, packet.data - packet.meta)
+    _U32.pack_into(out, XDP_DATA_END, len(packet.buf) - packet.meta)
+    return data_out, bytes(out)
+
+
+def _pkt_type(frame: bytes) -> int:
+    """What eth_type_trans decides on the loopback device (address 00:00:00:00:00:00)."""
+    dst = frame[:6]
+    if dst[0] & 1:
+        return PACKET_BROADCAST if dst == b"\xff" * 6 else PACKET_MULTICAST
+    return PACKET_HOST if dst == bytes(6) else PACKET_OTHERHOST
+
+
+def skb_context(memory: Memory, prog_type: ProgramType, data: bytes, ctx_in: bytes | None
+                ) -> tuple[Packet, bytearray]:
+    """__sk_buff and packet as bpf_prog_test_run_skb builds them (see the module doc)."""
+    if len(data) < ETH_HLEN:
+        raise VMError(f"an skb test packet needs at least {ETH_HLEN} bytes (Ethernet header)")
+    ctx = bytearray(SK_BUFF_BYTES)
+    if ctx_in:
+        ctx[:min(len(ctx_in), SK_BUFF_BYTES)] = bytes(ctx_in[:SK_BUFF_BYTES])
+    l2 = prog_type in L2_SKB_TYPES
+    region = memory.add_low("packet", bytearray(data))
+    start = 0 if l2 else ETH_HLEN
+    packet = Packet(region, start, start, ctx, xdp=False)
+    _U32.pack_into(ctx, SKB_PKT_TYPE, _pkt_type(data))
+    _U32.pack_into(ctx, SKB_PROTOCOL, int.from_bytes(data[12:14], "little"))  # __be16 as is
+    _U32.pack_into(ctx, SKB_IFINDEX, LOOPBACK_IFINDEX)
+    if not _U32.unpack_from(ctx, SKB_WIRE_LEN)[0]:
+        _U32.pack_into(ctx, SKB_WIRE_LEN, len(data))
+    if not _U32.unpack_from(ctx, SKB_GSO_SEGS)[0]:
+        _U32.pack_into(ctx, SKB_GSO_SEGS, 1)
+    packet.sync()
+    return packet, ctx
+
+
+def skb_results(packet: Packet, ctx: bytearray, ctx_given: bool, prog_type: ProgramType
+                ) -> tuple[bytes, bytes | None]:
+    """(data_out from the Ethernet header, zeroed for non-L2 types; ctx_out if given)."""
+    data_out = bytearray(packet.buf)
+    if prog_type not in L2_SKB_TYPES:
+        data_out[:ETH_HLEN] = bytes(ETH_HLEN)
+    if not ctx_given:
+        return bytes(data_out), None
+    # the kernel writes back only these fields (convert_skb_to___skb); the rest were 0
+    out = bytearray(SK_BUFF_BYTES)
+    for offset, size in _SKB_OUT_FIELDS:
+        out[offset:offset + size] = ctx[offset:offset + size]
+    return bytes(data_out), bytes(out)
+
+
+_SKB_OUT_FIELDS = ((SKB_MARK, 4), (SKB_PRIORITY, 4), (SKB_INGRESS_IFINDEX, 4), (SKB_IFINDEX, 4),
+                   (SKB_CB, 20), (SKB_TSTAMP, 8), (SKB_WIRE_LEN, 4), (SKB_GSO_SEGS, 4),
+                   (SKB_GSO_SIZE, 4), (184, 8))
