@@ -44,6 +44,7 @@ BUSY_BIT = 1 << 31  # BPF_RINGBUF_BUSY_BIT
 DISCARD_BIT = 1 << 30  # BPF_RINGBUF_DISCARD_BIT
 RECORD_HEADER_SIZE = 8  # BPF_RINGBUF_HDR_SZ
 _LENGTH_MASK = DISCARD_BIT - 1
+_U32 = struct.Struct("=I")
 
 # Whether plain loads/stores have the acquire/release order the protocol needs (TSO).
 STRONGLY_ORDERED = platform.machine() in ("x86_64", "AMD64", "i386", "i686", "s390x")
@@ -160,16 +161,28 @@ class RecordDecoder:
 # -- one ring buffer --------------------------------------------------------------------------
 
 class _Batch:
-    """Records gathered but not yet committed: where each ends and which were discarded."""
+    """Records gathered but not yet committed: where they sit and which were discarded.
 
-    __slots__ = ("records", "ends", "discarded_at", "end")
+    ``runs`` holds ``(position, stride, count)`` for each stretch of equally sized records
+    in ``records``, so the position just past record k is known without a list of ends.
+    """
 
-    def __init__(self, records: list[Any], ends: list[int], discarded_at: list[int],
-                 end: int):
+    __slots__ = ("records", "runs", "discarded_at", "end")
+
+    def __init__(self, records: list[Any], runs: list[tuple[int, int, int]],
+                 discarded_at: list[int], end: int):
         self.records = records
-        self.ends = ends  # consumer position just past records[k]
+        self.runs = runs
         self.discarded_at = discarded_at  # positions of discarded records passed over
         self.end = end  # consumer position past everything gathered
+
+    def end_of(self, index: int) -> int:
+        """The consumer position just past ``records[index]``."""
+        for position, stride, count in self.runs:
+            if index < count:
+                return position + (index + 1) * stride
+            index -= count
+        raise IndexError(index)
 
 
 class RingBuffer:
@@ -244,7 +257,7 @@ class RingBuffer:
         position = self._consumer_pos[0]
         producer = self._producer_pos[0]  # acquire: see the module docstring
         records: list[Any] = []
-        ends: list[int] = []
+        runs: list[tuple[int, int, int]] = []
         discarded_at: list[int] = []
         while position < producer and len(records) < limit:
             offset = position & mask
@@ -270,23 +283,22 @@ class RingBuffer:
             if count > 1:
                 with data[offset:offset + count * stride] as run, \
                         run.cast("I") as run_u32, run_u32[::stride >> 2] as headers:
-                    found = headers.tolist()
-                if found.count(header) != count:
-                    count = next(i for i, h in enumerate(found) if h != header)
+                    if headers.tobytes() != _U32.pack(header) * count:  # memcmp, in C
+                        found = headers.tolist()
+                        count = next(i for i, h in enumerate(found) if h != header)
             if count > 1:
                 with data[offset:offset + count * stride] as run:
                     raw = run.tobytes()
                 records += decoder.decode_strided(raw, RECORD_HEADER_SIZE, stride, count,
                                                   length)
-                ends += range(position + stride, position + count * stride + 1, stride)
-                position += count * stride
             else:
+                count = 1
                 start = offset + RECORD_HEADER_SIZE
                 with data[start:start + length] as body:
                     records.append(decoder.decode(body))
-                position += stride
-                ends.append(position)
-        return _Batch(records, ends, discarded_at, position)
+            runs.append((position, stride, count))
+            position += count * stride
+        return _Batch(records, runs, discarded_at, position)
 
     def _commit(self, position: int, discarded_at: list[int]) -> None:
         """Give the space before ``position`` back to the producer (release store)."""
@@ -316,7 +328,7 @@ class RingBuffer:
                     handed += 1
                     yield record
             finally:
-                done = batch.end if handed == len(batch.records) else batch.ends[handed - 1]
+                done = batch.end if handed == len(batch.records) else batch.end_of(handed - 1)
                 self._commit(done, batch.discarded_at)
                 self.received += handed
 
@@ -340,7 +352,7 @@ class RingBuffer:
                     handed += 1
                     callback(record)
             finally:
-                done = batch.end if handed == len(records) else batch.ends[handed - 1]
+                done = batch.end if handed == len(records) else batch.end_of(handed - 1)
                 self._commit(done, batch.discarded_at)
                 self.received += handed
             total += handed
