@@ -817,7 +817,8 @@ class PerfEventAttr(ctypes.Structure):
         ("bp_type", u32), ("config1", u64), ("config2", u64), ("branch_sample_type", u64),
         ("sample_regs_user", u64), ("sample_stack_user", u32), ("clockid", ctypes.c_int32),
         ("sample_regs_intr", u64), ("aux_watermark", u32),
-        ("sample_max_stack", ctypes.c_uint16), ("_reserved_2", ctypes.c_uint16), ("aux_sample_size", u32), ("_reserved_3", u32),
+        ("sample_max_stack", ctypes.c_uint16), ("_reserved_2", ctypes.c_uint16),
+        ("aux_sample_size", u32), ("_reserved_3", u32),
         ("sig_data", u64), ("config3", u64),
     ]
 
