@@ -122,9 +122,10 @@ class PerfBuffer:
                  page_count: int = 8, record_type: Any = None, wakeup_events: int = 1):
         name = getattr(perf_map, "name", "?")
         self._what = f"perf buffer '{name}'"
-        if getattr(perf_map, "type", None) != MapType.PERF_EVENT_ARRAY:
-            raise InvalidInputError(f"map type is {getattr(perf_map.type, 'name', perf_map.type)}"
-                                    ", not PERF_EVENT_ARRAY", source=self._what)
+        map_type = getattr(perf_map, "type", None)
+        if map_type != MapType.PERF_EVENT_ARRAY:
+            raise InvalidInputError(f"map type is {getattr(map_type, 'name', map_type)}, "
+                                    "not PERF_EVENT_ARRAY", source=self._what)
         if page_count < 1 or page_count & (page_count - 1):
             raise InvalidInputError(f"page_count {page_count} must be a power of two",
                                     source=self._what)

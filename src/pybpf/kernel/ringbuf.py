@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ctypes
 import mmap as _mmap
-import platform
 import struct
 from typing import Any, Callable, Iterator
 
@@ -46,8 +45,6 @@ RECORD_HEADER_SIZE = 8  # BPF_RINGBUF_HDR_SZ
 _LENGTH_MASK = DISCARD_BIT - 1
 _U32 = struct.Struct("=I")
 
-# Whether plain loads/stores have the acquire/release order the protocol needs (TSO).
-STRONGLY_ORDERED = platform.machine() in ("x86_64", "AMD64", "i386", "i686", "s390x")
 
 _CTYPES_BASES = (ctypes.Structure, ctypes.Union, ctypes.Array,
                  ctypes._SimpleCData)  # type: ignore[attr-defined]
@@ -206,9 +203,10 @@ class RingBuffer:
         """
         name = getattr(ring_map, "name", "?")
         self._what = f"ring buffer '{name}'"
-        if getattr(ring_map, "type", None) != MapType.RINGBUF:
-            raise InvalidInputError(f"map type is {getattr(ring_map.type, 'name', ring_map.type)}"
-                                    ", not RINGBUF", source=self._what)
+        map_type = getattr(ring_map, "type", None)
+        if map_type != MapType.RINGBUF:
+            raise InvalidInputError(f"map type is {getattr(map_type, 'name', map_type)}, "
+                                    "not RINGBUF", source=self._what)
         self.name = name
         self.size = ring_map.max_entries
         self.callback = callback
