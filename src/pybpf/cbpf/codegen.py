@@ -1,0 +1,232 @@
+"""Lower a predicate tree to classic BPF.
+
+Booleans compile by continuation: each test gets the labels to jump to when it holds and
+when it fails, so ``and``/``or``/``not`` cost no instructions. Arithmetic leaves its value
+in ``A`` and keeps the left operand of a binary operator in scratch memory ``M[depth]``.
+Jumps name labels until :func:`link` turns them into ``jt``/``jf`` offsets; a target more
+than 255 instructions ahead goes through a ``ja`` (32-bit offset) placed after the branch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .isa import (MEMWORDS, ALUOp, Class, JumpOp, MiscOp, Mode, RetSrc, Size, SockFilter,
+                  Src)
+from .predicates import (Always, And, Arith, BinOp, Cmp, Load, Negate, Not, Num, Or,
+                         PacketLen, PacketLoad, Pred, Relation, arith_guards)
+
+DEFAULT_SNAPLEN = 262144  # what tcpdump returns for an accepted packet
+_JUMPS = {"jeq": JumpOp.JEQ, "jgt": JumpOp.JGT, "jge": JumpOp.JGE, "jset": JumpOp.JSET}
+_ALU = {"+": ALUOp.ADD, "-": ALUOp.SUB, "*": ALUOp.MUL, "/": ALUOp.DIV, "%": ALUOp.MOD,
+        "&": ALUOp.AND, "|": ALUOp.OR, "^": ALUOp.XOR, "<<": ALUOp.LSH, ">>": ALUOp.RSH}
+_SIZES = {1: Size.B, 2: Size.H, 4: Size.W}
+# relation -> (jump, negated): a < b is not (a >= b)
+_RELATIONS = {"=": ("jeq", False), "!=": ("jeq", True), ">": ("jgt", False),
+              ">=": ("jge", False), "<": ("jge", True), "<=": ("jgt", True)}
+
+
+class CodegenError(Exception):
+    """Raised for programs cBPF cannot express (the compiler names the expression)."""
+
+
+@dataclass
+class _Insn:
+    code: int
+    k: int = 0
+    jt: str | None = None   # label (conditional jumps)
+    jf: str | None = None
+    target: str | None = None  # label (ja)
+
+
+@dataclass(frozen=True)
+class _Label:
+    name: str
+
+
+class _Emitter:
+    def __init__(self) -> None:
+        self.items: list[_Insn | _Label] = []
+        self.count = 0
+
+    def label(self) -> str:
+        self.count += 1
+        return f"L{self.count}"
+
+    def place(self, name: str) -> None:
+        self.items.append(_Label(name))
+
+    def stmt(self, code: int, k: int = 0) -> None:
+        self.items.append(_Insn(code, k & 0xFFFF_FFFF))
+
+    def branch(self, op: str, k: int, if_true: str, if_false: str, *, on_x: bool = False
+               ) -> None:
+        code = Class.JMP | _JUMPS[op] | (Src.X if on_x else Src.K)
+        self.items.append(_Insn(code, k & 0xFFFF_FFFF, jt=if_true, jf=if_false))
+
+    def goto(self, target: str) -> None:
+        self.items.append(_Insn(Class.JMP | JumpOp.JA, target=target))
+
+    # -- predicates ----------------------------------------------------------------------------
+
+    def predicate(self, pred: Pred, if_true: str, if_false: str) -> None:
+        if isinstance(pred, And):
+            middle = self.label()
+            self.predicate(pred.left, middle, if_false)
+            self.place(middle)
+            self.predicate(pred.right, if_true, if_false)
+        elif isinstance(pred, Or):
+            middle = self.label()
+            self.predicate(pred.left, if_true, middle)
+            self.place(middle)
+            self.predicate(pred.right, if_true, if_false)
+        elif isinstance(pred, Not):
+            self.predicate(pred.inner, if_false, if_true)
+        elif isinstance(pred, Cmp):
+            self.load(pred.load)
+            if pred.mask is not None:
+                self.stmt(Class.ALU | ALUOp.AND | Src.K, pred.mask)
+            self.branch(pred.op, pred.k, if_true, if_false)
+        elif isinstance(pred, Relation):
+            self.relation(pred, if_true, if_false)
+        elif isinstance(pred, Always):
+            self.goto(if_true if pred.value else if_false)
+        else:  # pragma: no cover - the parser builds nothing else
+            raise AssertionError(pred)
+
+    def load(self, load: Load) -> None:
+        if load.kind == "len":
+            self.stmt(Class.LD | Size.W | Mode.LEN)
+        elif load.kind == "abs":
+            self.stmt(Class.LD | _SIZES[load.size] | Mode.ABS, load.offset)
+        else:  # transport: X = IPv4 header length
+            self.stmt(Class.LDX | Size.B | Mode.MSH, load.msh_offset)
+            self.stmt(Class.LD | _SIZES[load.size] | Mode.IND, load.offset)
+
+    def relation(self, rel: Relation, if_true: str, if_false: str) -> None:
+        for guard in arith_guards(rel.left) + arith_guards(rel.right):
+            passed = self.label()
+            self.predicate(guard, passed, if_false)
+            self.place(passed)
+        op, negated = _RELATIONS[rel.op]
+        if negated:
+            if_true, if_false = if_false, if_true
+        self.arith(rel.left, 0)
+        if isinstance(rel.right, Num):
+            self.branch(op, rel.right.value, if_true, if_false)
+            return
+        self.stmt(Class.ST, self.scratch(0))
+        self.arith(rel.right, 1)
+        self.stmt(Class.MISC | MiscOp.TAX)
+        self.stmt(Class.LD | Size.W | Mode.MEM, 0)
+        self.branch(op, 0, if_true, if_false, on_x=True)
+
+    # -- arithmetic: A = value ---------------------------------------------------------------
+
+    @staticmethod
+    def scratch(depth: int) -> int:
+        if depth >= MEMWORDS:
+            raise CodegenError(f"arithmetic nested deeper than the {MEMWORDS} scratch words")
+        return depth
+
+    def arith(self, value: Arith, depth: int) -> None:
+        if isinstance(value, Num):
+            self.stmt(Class.LD | Size.W | Mode.IMM, value.value)
+        elif isinstance(value, PacketLen):
+            self.stmt(Class.LD | Size.W | Mode.LEN)
+        elif isinstance(value, Negate):
+            self.arith(value.inner, depth)
+            self.stmt(Class.ALU | ALUOp.NEG)
+        elif isinstance(value, BinOp):
+            self.arith(value.left, depth)
+            alu = Class.ALU | _ALU[value.op]
+            if isinstance(value.right, Num):
+                self.stmt(alu | Src.K, value.right.value)
+                return
+            self.stmt(Class.ST, self.scratch(depth))
+            self.arith(value.right, depth + 1)
+            self.stmt(Class.MISC | MiscOp.TAX)
+            self.stmt(Class.LD | Size.W | Mode.MEM, depth)
+            self.stmt(alu | Src.X)
+        elif isinstance(value, PacketLoad):
+            self.packet_load(value, depth)
+        else:  # pragma: no cover
+            raise AssertionError(value)
+
+    def packet_load(self, value: PacketLoad, depth: int) -> None:
+        size = _SIZES[value.size]
+        constant = value.index.value if isinstance(value.index, Num) else None
+        if value.transport_msh is None:
+            if constant is not None:
+                self.stmt(Class.LD | size | Mode.ABS, value.base + constant)
+                return
+            self.arith(value.index, depth)
+            self.stmt(Class.MISC | MiscOp.TAX)
+            self.stmt(Class.LD | size | Mode.IND, value.base)
+            return
+        # transport layer: X = IPv4 header length, then index (libpcap computes the index
+        # first and adds X to it)
+        if constant is not None:
+            self.stmt(Class.LDX | Size.B | Mode.MSH, value.transport_msh)
+            self.stmt(Class.LD | size | Mode.IND, value.base + constant)
+            return
+        self.arith(value.index, depth)
+        self.stmt(Class.ST, self.scratch(depth))
+        self.stmt(Class.LDX | Size.B | Mode.MSH, value.transport_msh)
+        self.stmt(Class.LD | Size.W | Mode.MEM, depth)
+        self.stmt(Class.ALU | ALUOp.ADD | Src.X)
+        self.stmt(Class.MISC | MiscOp.TAX)
+        self.stmt(Class.LD | size | Mode.IND, value.base)
+
+
+def _link(items: list[_Insn | _Label]) -> list[SockFilter]:
+    """Resolve labels to jt/jf/k offsets, routing far branches through ``ja``."""
+    while True:
+        positions: dict[str, int] = {}
+        index = 0
+        for item in items:
+            if isinstance(item, _Label):
+                positions[item.name] = index
+            else:
+                index += 1
+        program: list[SockFilter] = []
+        far: int | None = None
+        index = 0
+        for item_pos, item in enumerate(items):
+            if isinstance(item, _Label):
+                continue
+            if item.target is not None:
+                program.append(SockFilter(item.code, 0, 0, positions[item.target] - index - 1))
+            elif item.jt is not None and item.jf is not None:
+                jt = positions[item.jt] - index - 1
+                jf = positions[item.jf] - index - 1
+                if jt > 0xFF or jf > 0xFF:
+                    far = item_pos
+                    break
+                program.append(SockFilter(item.code, jt, jf, item.k))
+            else:
+                program.append(SockFilter(item.code, 0, 0, item.k))
+            index += 1
+        if far is None:
+            return program
+        branch = items[far]
+        assert isinstance(branch, _Insn) and branch.jt and branch.jf
+        to_true, to_false = f"{branch.jt}.far{far}", f"{branch.jf}.far{far}"
+        items[far + 1:far + 1] = [
+            _Label(to_true), _Insn(Class.JMP | JumpOp.JA, target=branch.jt),
+            _Label(to_false), _Insn(Class.JMP | JumpOp.JA, target=branch.jf)]
+        items[far] = _Insn(branch.code, branch.k, jt=to_true, jf=to_false)
+
+
+def generate(pred: Pred, *, snaplen: int = DEFAULT_SNAPLEN) -> list[SockFilter]:
+    """The cBPF program returning ``snaplen`` for packets ``pred`` accepts, else 0.
+
+    Raises CodegenError when arithmetic needs more than 16 scratch words.
+    """
+    emitter = _Emitter()
+    emitter.predicate(pred, "accept", "reject")
+    emitter.place("accept")
+    emitter.stmt(Class.RET | RetSrc.K, snaplen)
+    emitter.place("reject")
+    emitter.stmt(Class.RET | RetSrc.K, 0)
+    return _link(emitter.items)

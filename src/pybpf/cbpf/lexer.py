@@ -1,0 +1,102 @@
+"""Split a pcap-filter expression into tokens, each with its 1-based column."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import FilterSyntaxError
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str      # "op", "word", "num", "ipv4", "ipv6", "mac", "range", "end"
+    text: str
+    column: int
+    value: int = 0  # for "num"
+
+    def __str__(self) -> str:
+        return "end of expression" if self.kind == "end" else repr(self.text)
+
+
+_OPERATORS = ("&&", "||", "<<", ">>", ">=", "<=", "==", "!=", "!", "(", ")", "[", "]", ":",
+              "+", "-", "*", "/", "%", "&", "|", "^", "=", ">", "<")
+_SPACE = re.compile(r"\s+")
+# Address forms are only read outside brackets, where ``2:2`` is an offset and a size.
+_MAC = re.compile(r"[0-9A-Fa-f]{1,2}(?:[:.-][0-9A-Fa-f]{1,2}){5}(?![0-9A-Za-z:.])"
+                  r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![0-9A-Za-z:.])")
+_IPV6 = re.compile(r"[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*")
+_IPV4 = re.compile(r"\d+(?:\.\d+){1,3}(?![0-9A-Za-z.])")
+_RANGE = re.compile(r"\d+-\d+(?![0-9A-Za-z])")
+_NUMBER = re.compile(r"0[xX][0-9A-Fa-f]+(?![0-9A-Za-z_])|\d+(?![0-9A-Za-z_.])")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
+
+
+def parse_number(text: str) -> int:
+    """libpcap's numbers: 0x hex, a leading 0 is octal, else decimal."""
+    if text[:2].lower() == "0x":
+        return int(text, 16)
+    if len(text) > 1 and text[0] == "0":
+        return int(text, 8)
+    return int(text)
+
+
+def tokenize(expression: str) -> list[Token]:
+    """The tokens of ``expression``, ending with an ``end`` token.
+
+    Raises FilterSyntaxError at the column of a character no token starts with.
+    """
+    tokens: list[Token] = []
+    pos = 0
+    depth = 0  # inside [...]
+    length = len(expression)
+    while pos < length:
+        space = _SPACE.match(expression, pos)
+        if space:
+            pos = space.end()
+            continue
+        column = pos + 1
+        if depth == 0:
+            for kind, pattern in (("mac", _MAC), ("ipv6", _IPV6)):
+                match = pattern.match(expression, pos)
+                if match:
+                    tokens.append(Token(kind, match.group(), column))
+                    pos = match.end()
+                    break
+            else:
+                match = None
+            if match:
+                continue
+        for kind, pattern in (("ipv4", _IPV4), ("range", _RANGE), ("num", _NUMBER),
+                              ("word", _WORD)):
+            match = pattern.match(expression, pos)
+            if match:
+                text = match.group()
+                if kind == "num":
+                    try:
+                        value = parse_number(text)
+                    except ValueError:
+                        raise FilterSyntaxError(f"bad number {text!r}",
+                                                expression=expression,
+                                                column=column) from None
+                    if value > 0xFFFF_FFFF:
+                        raise FilterSyntaxError(f"number {text} does not fit in 32 bits",
+                                                expression=expression, column=column)
+                    tokens.append(Token(kind, text, column, value))
+                else:
+                    tokens.append(Token(kind, text, column))
+                pos = match.end()
+                break
+        else:
+            for op in _OPERATORS:
+                if expression.startswith(op, pos):
+                    depth += op == "["
+                    depth -= op == "]" and depth > 0
+                    tokens.append(Token("op", op, column))
+                    pos += len(op)
+                    break
+            else:
+                raise FilterSyntaxError(f"unexpected character {expression[pos]!r}",
+                                        expression=expression, column=column)
+    tokens.append(Token("end", "", length + 1))
+    return tokens

@@ -1,0 +1,139 @@
+"""The compiler's intermediate form: boolean trees of packet tests and arithmetic.
+
+The parser builds these (through :mod:`.primitives`), :mod:`.codegen` lowers them to cBPF.
+Evaluation order is part of the meaning: a test whose load falls beyond the captured bytes
+rejects the whole packet, so ``And``/``Or`` evaluate left to right, as libpcap's code does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """Where a test reads ``A`` from.
+
+    ``kind``: ``"abs"`` (``size`` bytes at ``offset``), ``"transport"`` (IPv4 header length
+    from ``ldxb 4*([msh_offset]&0xf)``, then ``size`` bytes at ``x + offset``) or ``"len"``
+    (the length on the wire).
+    """
+
+    kind: str
+    size: int = 4
+    offset: int = 0
+    msh_offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    """``A = load [& mask]``, then ``op`` (jeq/jgt/jge/jset) against ``k``."""
+
+    load: Load
+    op: str
+    k: int
+    mask: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    left: "Pred"
+    right: "Pred"
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    left: "Pred"
+    right: "Pred"
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    inner: "Pred"
+
+
+@dataclass(frozen=True, slots=True)
+class Always:
+    """A constant verdict (the empty expression accepts every packet)."""
+
+    value: bool
+
+
+# -- arithmetic (the operands of relations such as ``tcp[13] & 2 != 0``) ------------------
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class PacketLen:
+    """``len``: the packet's length on the wire."""
+
+
+@dataclass(frozen=True, slots=True)
+class PacketLoad:
+    """``proto[index : size]``.
+
+    The load happens only when ``guards_before``, the index's own guards and
+    ``guards_after`` all hold (libpcap's order). ``transport_msh`` is the offset of the IPv4
+    header's first byte for transport-relative loads, else None.
+    """
+
+    size: int
+    base: int
+    index: "Arith"
+    guards_before: tuple["Pred", ...] = ()
+    guards_after: tuple["Pred", ...] = ()
+    transport_msh: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp:
+    op: str  # + - * / % & | ^ << >>
+    left: "Arith"
+    right: "Arith"
+
+
+@dataclass(frozen=True, slots=True)
+class Negate:
+    inner: "Arith"
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """``left op right`` with op one of = != > >= < <=."""
+
+    op: str
+    left: "Arith"
+    right: "Arith"
+
+
+Pred = Cmp | And | Or | Not | Always | Relation
+Arith = Num | PacketLen | PacketLoad | BinOp | Negate
+
+
+def arith_guards(value: Arith) -> list[Pred]:
+    """The tests that must pass before ``value`` may be computed, in libpcap's order."""
+    if isinstance(value, PacketLoad):
+        return [*value.guards_before, *arith_guards(value.index), *value.guards_after]
+    if isinstance(value, BinOp):
+        return arith_guards(value.left) + arith_guards(value.right)
+    if isinstance(value, Negate):
+        return arith_guards(value.inner)
+    return []
+
+
+def all_of(*preds: Pred) -> Pred:
+    """``preds[0] and preds[1] and ...`` (left to right)."""
+    result = preds[0]
+    for pred in preds[1:]:
+        result = And(result, pred)
+    return result
+
+
+def any_of(*preds: Pred) -> Pred:
+    result = preds[0]
+    for pred in preds[1:]:
+        result = Or(result, pred)
+    return result
