@@ -3,11 +3,14 @@ to it.
 
 The ELF reader already completed the DATASECs (sizes and offsets clang leaves 0, see
 :mod:`pybpf.elf.btf_fixup`, and the ``.kconfig`` layout). What remains before BPF_BTF_LOAD
-is what no kernel accepts in program BTF (``kernel/bpf/btf.c``): ``extern`` linkage on a VAR
-or FUNC, FUNCs inside a DATASEC (``.ksyms`` lists kfuncs), and DATASEC variables out of
-offset order (``.kconfig`` is laid out by alignment). Like libbpf we rewrite those
-on a private re-parsed copy (the user's spec is never touched): extern VARs become global
-allocated, extern FUNCs global, and each ``.ksyms`` slot points at a dummy int variable.
+is what no kernel accepts in program BTF (``kernel/bpf/btf.c``): ``extern`` linkage on a
+VAR or FUNC, the unnamed parameters clang gives extern functions, ``void`` variables
+(untyped ``__ksym``s), FUNCs inside a DATASEC and ``.ksyms`` entries without a layout, and
+DATASEC variables out of offset order (``.kconfig`` is laid out by alignment). Like libbpf
+we rewrite those on a private re-parsed copy (the user's spec is never touched): extern VARs
+become global allocated (``void`` ones ``int``), extern FUNCs global with named parameters,
+``.ksyms`` entries are laid out one after another, functions replaced by a dummy int
+variable.
 
 Line info names its file and source line by string offsets into the loaded BTF, while our
 :class:`~pybpf.btf.ext.LineInfo` carries the strings: they are appended to the string
@@ -20,7 +23,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..btf import Datasec, Func, Int, Spec, Var, VarSecinfo
+from ..btf import (Datasec, Func, Int, Spec, Var, VarSecinfo, Void, sizeof,
+                   skip_qualifiers)
 from ..btf import layout
 from ..btf.types import FuncLinkage, VarLinkage
 from ..errors import BTFError
@@ -40,6 +44,7 @@ _LINE_INFO = struct.Struct("<IIII")
 _MAX_COLUMN = (1 << 10) - 1
 _BTF_LOG_SIZE = 1 << 20
 DUMMY_KSYM_NAME = "pybpf_dummy_ksym"
+KSYMS_SECTION = ".ksyms"
 
 
 @dataclass
@@ -52,14 +57,18 @@ class LoadableBTF:
     sanitized: list[str] = field(default_factory=list)
 
 
+def _typeless(var: Var) -> bool:
+    return isinstance(skip_qualifiers(var.type), Void)
+
+
 def _needs_sanitizing(btf: Spec) -> bool:
     for t in btf:
-        if isinstance(t, Var) and t.linkage == VarLinkage.GLOBAL_EXTERN:
+        if isinstance(t, Var) and (t.linkage == VarLinkage.GLOBAL_EXTERN or _typeless(t)):
             return True
         if isinstance(t, Func) and t.linkage == FuncLinkage.EXTERN:
             return True
-        if isinstance(t, Datasec) and (any(isinstance(v.type, Func) for v in t.vars) or
-                                       _unsorted(t)):
+        if isinstance(t, Datasec) and (t.name == KSYMS_SECTION or _unsorted(t) or
+                                       any(isinstance(v.type, Func) for v in t.vars)):
             return True
     return False
 
@@ -88,22 +97,38 @@ def _sanitize(btf: Spec) -> list[str]:
     """Rewrite, in place, what the kernel refuses; return a note per change."""
     notes = []
     dummy: Var | None = None
-    for t in list(btf):
-        if isinstance(t, Var) and t.linkage == VarLinkage.GLOBAL_EXTERN:
+    an_int = Int("int", 4, 1)
+    types = list(btf)
+    # variables and functions first: the DATASEC layout below needs their final sizes
+    types.sort(key=lambda t: isinstance(t, Datasec))
+    for t in types:
+        if isinstance(t, Var) and (t.linkage == VarLinkage.GLOBAL_EXTERN or _typeless(t)):
             t.linkage = VarLinkage.GLOBAL_ALLOCATED
+            if _typeless(t):  # an untyped __ksym (``extern const void x``): needs a size
+                t.type = an_int
             notes.append(f"extern variable {t.name!r} made global")
         elif isinstance(t, Func) and t.linkage == FuncLinkage.EXTERN:
             t.linkage = FuncLinkage.GLOBAL
-            notes.append(f"extern function {t.name!r} made global")
-        elif isinstance(t, Datasec) and any(isinstance(v.type, Func) for v in t.vars):
+            # clang drops the parameter names of extern declarations; the kernel wants
+            # every non-variadic parameter of a FUNC named
+            for index, param in enumerate(getattr(t.type, "params", [])):
+                if not param.name and not isinstance(param.type, Void):
+                    param.name = f"arg{index}"
+            notes.append(f"extern function {t.name!r} made global, parameters named")
+        elif isinstance(t, Datasec) and (t.name == KSYMS_SECTION or
+                                         any(isinstance(v.type, Func) for v in t.vars)):
+            # kernel symbols have no storage here: a DATASEC may only hold VARs, each
+            # inside the section, so lay them out one after the other (functions as a dummy)
             if dummy is None:
-                dummy = Var(DUMMY_KSYM_NAME, Int("int", 4, 1), VarLinkage.GLOBAL_ALLOCATED)
-            # a DATASEC may only hold VARs: each slot now points at one 4-byte dummy
-            t.vars = [VarSecinfo(dummy if isinstance(v.type, Func) else v.type, 4 * i,
-                                 4 if isinstance(v.type, Func) else v.size)
-                      for i, v in enumerate(t.vars)]
-            t.size = max([v.offset + v.size for v in t.vars] + [4])
-            notes.append(f"functions of DATASEC {t.name!r} replaced by a dummy variable")
+                dummy = Var(DUMMY_KSYM_NAME, an_int, VarLinkage.GLOBAL_ALLOCATED)
+            placed, offset = [], 0
+            for v in t.vars:
+                var = dummy if isinstance(v.type, Func) else v.type
+                size = sizeof(var.type)
+                placed.append(VarSecinfo(var, offset, size))
+                offset += size
+            t.vars, t.size = placed, max(offset, 1)
+            notes.append(f"DATASEC {t.name!r} laid out for the kernel")
         if isinstance(t, Datasec) and _unsorted(t):
             # the kernel wants variables in offset order; .kconfig places them by alignment
             t.vars.sort(key=lambda v: v.offset)

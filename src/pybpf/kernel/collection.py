@@ -258,7 +258,7 @@ class _Loader:
         self.options = coll.options
         self.stack = stack
         self.kernel_btf = self.options.kernel_btf or KernelBTF()
-        self._kallsyms: dict[str, int] | None = None
+        self._kallsyms_cache: dict[str, int] | None = None
         self.reused: set[str] = set()
 
     def run(self) -> None:
@@ -388,9 +388,9 @@ class _Loader:
     # 4. programs
 
     def _kallsyms(self) -> dict[str, int]:
-        if self._kallsyms is None:
-            self._kallsyms = read_kallsyms()
-        return self._kallsyms
+        if self._kallsyms_cache is None:
+            self._kallsyms_cache = read_kallsyms()
+        return self._kallsyms_cache
 
     def _load_programs(self, programs: dict[str, ProgramSpec],
                        loadable: btf_load.LoadableBTF | None) -> None:
