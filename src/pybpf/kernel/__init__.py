@@ -10,10 +10,14 @@ from .fd import FD
 from .features import Features
 from .maps import CtypesCodec, Map, MapInfo, TypedMap, possible_cpus
 from .mounts import ensure_bpffs, ensure_tracefs
+from .perfbuf import PerfBuffer
 from .programs import Program, ProgramInfo, TestRunResult, resolve_maps
+from .ringbuf import RingBuffer, RingBufferPoller
 from .sys import MapFlags, ProgFlags, UpdateFlags
+from .trace_pipe import TracePipe
 
 __all__ = ["load", "Collection", "CollectionOptions", "FD", "Features", "CtypesCodec", "Map",
            "MapInfo", "TypedMap", "possible_cpus",
            "ensure_bpffs", "ensure_tracefs", "Program", "ProgramInfo", "TestRunResult",
-           "resolve_maps", "MapFlags", "ProgFlags", "UpdateFlags"]
+           "resolve_maps", "MapFlags", "ProgFlags", "UpdateFlags", "RingBuffer",
+           "RingBufferPoller", "PerfBuffer", "TracePipe"]
