@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from pybpf import asm
 from pybpf.vm import RunResult, load
 
@@ -18,3 +20,21 @@ def run_items(items: Sequence[object], memory: bytes | None = None, **load_kwarg
 
 def r0_of(items: Sequence[object], memory: bytes | None = None) -> int:
     return run_items(items, memory).r0
+
+
+# The instruction-level tests run in every tier: a test in these modules runs once per tier,
+# with the tier made the default of VMProgram for its duration.
+ALL_TIERS_MODULES = ("test_interpreter", "test_memory_safety", "test_maps", "test_helpers",
+                     "test_packets")
+
+
+@pytest.fixture(autouse=True, params=["interp", "python"])
+def vm_tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    if module not in ALL_TIERS_MODULES:
+        if request.param != "interp":
+            pytest.skip("runs in the reference tier only")
+        return "interp"
+    from pybpf.vm.program import VMProgram
+    monkeypatch.setitem(VMProgram.__init__.__kwdefaults__, "tier", request.param)
+    return str(request.param)

@@ -50,7 +50,7 @@ class Machine:
     """The state one run mutates: registers are passed apart, as a plain list."""
 
     __slots__ = ("memory", "load", "load_signed", "store", "frames", "stack", "packet",
-                 "helper_state", "may_goto_left")
+                 "helper_state", "may_goto_left", "budget_left")
 
     def __init__(self, memory: Memory, stack: Region, packet: Any,
                  helper_state: RunState):
@@ -63,6 +63,7 @@ class Machine:
         self.packet = packet
         self.helper_state = helper_state
         self.may_goto_left = MAY_GOTO_LOOPS
+        self.budget_left = 0  # the Python tier's instruction allowance, shared by frames
 
 
 # --- handlers: (regs, machine, slot, dst, src, off, imm, aux) -> next slot ---------------
