@@ -32,7 +32,7 @@ import dataclasses
 import errno
 import mmap as _mmap
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 

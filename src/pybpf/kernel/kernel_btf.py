@@ -8,8 +8,6 @@ several loads to share it (``CollectionOptions(kernel_btf=...)``), ``clear()`` t
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..btf import Func, Spec, Typedef, Var, load_kernel_spec
 from ..errors import BTFError, InvalidInputError
 from ..spec import AttachType, ProgramSpec, ProgramType
@@ -93,7 +91,3 @@ def attach_btf_id(prog: ProgramSpec, kernel_btf: KernelBTF) -> int:
         raise InvalidInputError(f"needs the kernel's BTF to find {name!r}: {err}",
                                 source=f"program '{prog.name}'") from None
 
-
-def extern_btf_id(name: str, kind: Any, kernel_btf: KernelBTF) -> int | None:
-    """The vmlinux id of a kfunc (``Func``) or typed ``__ksym`` variable (``Var``)."""
-    return kernel_btf.find_id(name, Func if kind == "func" else Var)
