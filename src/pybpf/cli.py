@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "btf": ("btf", "inspect BTF: dump types as C, list types"),
     "spec": ("spec", "print the CollectionSpec (programs, maps) of a BPF ELF object"),
     "vm": ("vm", "run eBPF bytecode in the userspace machine"),
+    "verify": ("verify", "check a program with pybpf's verifier and explain a rejection"),
     "filter": ("filter", "compile a pcap-filter expression to classic BPF (like tcpdump -d)"),
 }
 
