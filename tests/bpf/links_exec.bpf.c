@@ -34,4 +34,12 @@ int lt_exec_raw(void *ctx)
     return 0;
 }
 
+
+
+SEC("uprobe")
+int lt_uprobe(void *ctx)
+{
+    count_current();
+    return 0;
+}
 char LICENSE[] SEC("license") = "GPL";
