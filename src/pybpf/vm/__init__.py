@@ -5,7 +5,7 @@
 ctx, repeat=N)`` runs it as BPF_PROG_TEST_RUN would. ``load_collection(spec)`` makes a
 whole :class:`~pybpf.spec.CollectionSpec` live. Maps: :func:`create_map` from a ``MapSpec``
 or the classes below. Tiers: ``tier="interp"`` (reference) or ``"python"`` (translated).
-Debugging: ``prog.debugger(...)``, :class:`Tracer`, :func:`coverage`.
+Debugging: ``prog.debugger(...)`` (step, breakpoints, trace, coverage).
 """
 
 from .collection import VMCollection, load_collection
