@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from . import primitives as gen
 from .errors import FilterSyntaxError
 from .lexer import Token, parse_number, tokenize
-from .predicates import (Always, And, Arith, BinOp, Negate, Not, Num, Or, PacketLen, Pred,
-                         Relation)
+from .predicates import (Always, And, Arith, BinOp, Negate, Not, Num, Or, PacketLen,
+                         PacketLoad, Pred, Relation)
 
 PROTO_NAMES = ("ether", "link", "ip", "ip6", "arp", "rarp", "tcp", "udp", "sctp", "icmp",
                "icmp6", "igmp")
@@ -234,7 +234,8 @@ class _Parser:
             return gen.ip_multicast(self.shift) if proto == "ip" else \
                 gen.ip6_multicast(self.shift)
         if token.text == "broadcast" and proto == "ip":
-            raise self.error("'ip broadcast' needs the netmask of a capture device", token)
+            # without a capture device the netmask is 0, as in 'tcpdump -d'
+            return gen.ip_broadcast(self.shift, netmask=0)
         raise self.error(f"'{proto} {token.text}' is not a valid primitive", token)
 
     def protocol_alone(self, proto: str, token: Token) -> Pred:
@@ -339,14 +340,23 @@ class _Parser:
             raise self.error(f"bad IPv4 address {token}", token) from None
         if any(n > 255 for n in numbers) and len(numbers) > 1:
             raise self.error(f"bad IPv4 address {token}", token)
+        if token.kind == "num":
+            addr = token.value
+            if kind == "host":  # a bare number is the whole 32-bit address
+                return gen.ipv4_host(self.shift, quals.proto, quals.direction, addr,
+                                     0xFFFF_FFFF)
+            # libpcap's 'net N': shift N up until its top byte is set, a byte per octet
+            prefix = 32
+            while addr and not addr & 0xFF00_0000:
+                addr <<= 8
+                prefix -= 8
+            mask = (0xFFFF_FFFF << (32 - prefix)) & 0xFFFF_FFFF if addr else 0
+        else:
+            # A[.B[.C[.D]]]: the octets given, the rest masked (for 'host' too, as libpcap)
+            addr = int.from_bytes(bytes(numbers + [0] * (4 - len(numbers))), "big")
+            mask = (0xFFFF_FFFF << (32 - 8 * len(numbers))) & 0xFFFF_FFFF
         if kind == "host":
-            if len(numbers) != 4:
-                raise self.error(f"host {token} needs all four octets", token)
-            addr = int.from_bytes(bytes(numbers), "big")
-            return gen.ipv4_host(self.shift, quals.proto, quals.direction, addr, 0xFFFF_FFFF)
-        # net: A[.B[.C[.D]]] with an implied mask, or /LEN, or 'mask M'
-        addr = int.from_bytes(bytes(numbers + [0] * (4 - len(numbers))), "big")
-        mask = (0xFFFF_FFFF << (32 - 8 * len(numbers))) & 0xFFFF_FFFF
+            return gen.ipv4_host(self.shift, quals.proto, quals.direction, addr, mask)
         if self.is_op("/"):
             self.next()
             length_token = self.peek()
@@ -412,10 +422,14 @@ class _Parser:
             left = self.binary(token, left, right)
 
     def binary(self, token: Token, left: Arith, right: Arith) -> Arith:
-        if token.text in ("/", "%") and right == Num(0):
+        # libpcap judges the divisor or shift count by the first statement of its code, a
+        # constant load for a number but also for the index of proto[N]: so it refuses
+        # 'x / ip[0]' as a division by zero, and so do we
+        first = _first_constant(right)
+        if token.text in ("/", "%") and first == 0:
             raise self.error("division by zero" if token.text == "/" else "modulus by zero",
                              token)
-        if token.text in ("<<", ">>") and isinstance(right, Num) and right.value > 31:
+        if token.text in ("<<", ">>") and first is not None and first > 31:
             raise self.error("shift by more than 31 bits", token)
         return BinOp(token.text, left, right)
 
@@ -463,6 +477,21 @@ class _Parser:
                 raise self.error("data size must be 1, 2, or 4", size_token)
         self.expect_op("]")
         return gen.packet_load(self.shift, proto, index, size)
+
+
+def _first_constant(value: Arith) -> int | None:
+    """The constant libpcap's code for ``value`` loads first, if it starts with one."""
+    while True:
+        if isinstance(value, Num):
+            return value.value
+        if isinstance(value, PacketLoad):
+            value = value.index
+        elif isinstance(value, BinOp):
+            value = value.left
+        elif isinstance(value, Negate):
+            value = value.inner
+        else:
+            return None
 
 
 def parse_filter(expression: str) -> Pred:

@@ -12,7 +12,7 @@ four words front to back, a MAC address last four bytes first.
 
 from __future__ import annotations
 
-from .predicates import (Always, And, Arith, Cmp, Load, Not, Or, PacketLoad, Pred, all_of,
+from .predicates import (And, Arith, Cmp, Load, Not, Or, PacketLoad, Pred, all_of,
                          any_of)
 
 ETHERTYPE_IP = 0x0800
@@ -119,12 +119,11 @@ def ipv6_host(shift: int, direction: str, addr: bytes, mask: bytes) -> Pred:
     def words(offset: int) -> Pred:
         tests: list[Pred] = []
         for i in range(4):
+            # a word under a zero mask still loads (it can fall beyond a short capture)
             word_mask = int.from_bytes(mask[4 * i:4 * i + 4], "big")
-            if word_mask == 0:
-                continue  # always true; libpcap's optimiser drops the load too
             word = int.from_bytes(addr[4 * i:4 * i + 4], "big")
             tests.append(_ipv4_word(shift, offset + 4 * i, word, word_mask))
-        return all_of(*tests) if tests else Always(True)
+        return all_of(*tests)
     return And(ethertype(shift, ETHERTYPE_IPV6), _by_direction(direction, words(8), words(24)))
 
 
@@ -147,6 +146,15 @@ def ether_multicast() -> Pred:
 
 def ip_multicast(shift: int) -> Pred:
     return And(ethertype(shift, ETHERTYPE_IP), Cmp(_abs(1, payload(shift) + 16), "jge", 224))
+
+
+def ip_broadcast(shift: int, *, netmask: int) -> Pred:
+    """Destination host part all zeros or all ones, under ``netmask``."""
+    hostmask = ~netmask & 0xFFFF_FFFF
+    dst = _abs(4, payload(shift) + 16)
+    return And(ethertype(shift, ETHERTYPE_IP),
+               Or(Cmp(dst, "jeq", 0, hostmask if hostmask != 0xFFFF_FFFF else None),
+                  Cmp(dst, "jeq", hostmask, hostmask if hostmask != 0xFFFF_FFFF else None)))
 
 
 def ip6_multicast(shift: int) -> Pred:
