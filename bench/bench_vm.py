@@ -1,9 +1,11 @@
-"""The userspace machine's reference interpreter beside the kernel's JIT on the same programs.
+"""The userspace machine's tiers beside the kernel's JIT on the same programs.
 
-Runnable alone: ``.venv/bin/python bench/bench_vm.py``. For each program it prints the VM's
-time per run and instructions per second (median of 5 runs) and, when bpf() works here, the
-kernel's BPF_PROG_TEST_RUN ``duration`` per run (median of 5 test runs of ``repeat`` each)
-for the very same bytecode loaded as a socket filter.
+Runnable alone: ``.venv/bin/python bench/bench_vm.py``. For each program it prints each VM
+tier's time per run and instructions per second (median of 5 runs) and, when bpf() works
+here, the kernel's BPF_PROG_TEST_RUN ``duration`` per run (median of 5 test runs of
+``repeat`` each) for the very same bytecode loaded as a socket filter. Tiers: ``interp``
+(reference interpreter) and ``python`` (translated to Python source; translation time not
+included, it happens once per program).
 """
 
 from __future__ import annotations
@@ -46,13 +48,36 @@ def stack_loop(iterations: int) -> list[asm.Instruction]:
         asm.ldx(8, R0, R10, -8), asm.exit()])
 
 
+def hash_counter(iterations: int) -> list[asm.Instruction]:
+    """A hash-map counter: look up key i % 16, add to its value, ``iterations`` times."""
+    from pybpf.asm import R6, R7
+    return asm.link([
+        asm.mov(R6, iterations),
+        asm.label("loop"),
+        asm.mov(R7, R6), asm.and_(R7, 15), asm.stx(4, R10, R7, -4),
+        asm.ld_map_fd(R1, "counts"), asm.mov(R2, R10), asm.add(R2, -4),
+        asm.call(1), asm.jeq(R0, 0, "next"),
+        asm.ldx(8, R1, R0, 0), asm.add(R1, R6), asm.stx(8, R0, R1, 0),
+        asm.label("next"),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, 0), asm.exit()])
+
+
 PROGRAMS = {"arithmetic loop (10k turns)": arithmetic_loop(10_000),
-            "stack load/store loop (10k turns)": stack_loop(10_000)}
+            "stack load/store loop (10k turns)": stack_loop(10_000),
+            "hash map counter (2k lookups)": hash_counter(2_000)}
+TIERS = ("interp", "python")
 
 
-def bench_vm(insns: list[asm.Instruction]) -> tuple[int, float, int]:
+def _counts_map():  # type: ignore[no-untyped-def]
+    from pybpf.vm import ArrayMap
+    return ArrayMap("counts", value_size=8, max_entries=16)
+
+
+def bench_vm(insns: list[asm.Instruction], tier: str) -> tuple[int, float, int]:
     """(r0, median seconds per run, instructions per run)."""
-    prog = load(insns)
+    prog = load(insns, maps={"counts": _counts_map()}, tier=tier)
+    prog.run()  # translate once (python tier) outside the timing
     times = []
     result = None
     for _ in range(RUNS):
@@ -67,9 +92,13 @@ def bench_kernel(insns: list[asm.Instruction]) -> tuple[int, float] | None:
     """(retval, median ns per run) from BPF_PROG_TEST_RUN, or None without bpf()."""
     try:
         from pybpf.kernel.programs import Program
+        from pybpf.kernel.maps import Map
+        from pybpf.spec import MapSpec, MapType
         spec = ProgramSpec("bench_vm", "socket", type=ProgramType.SOCKET_FILTER,
                            instructions=insns, license="GPL")
-        with Program.load(spec) as prog:
+        with Map.create(MapSpec("counts", MapType.ARRAY, key_size=4, value_size=8,
+                                max_entries=16)) as counts, \
+                Program.load(spec, maps={"counts": counts}) as prog:
             runs = [prog.test_run(PACKET, repeat=KERNEL_REPEAT) for _ in range(RUNS)]
     except (ImportError, BPFError, OSError) as err:  # no bpf() here: the VM alone
         print(f"(kernel column skipped: {err})", file=sys.stderr)
@@ -78,20 +107,24 @@ def bench_kernel(insns: list[asm.Instruction]) -> tuple[int, float] | None:
 
 
 def main() -> int:
-    print("| program | insns/run | pybpf VM interpreter per run | VM insns/s "
-          "| kernel JIT per run (BPF_PROG_TEST_RUN) | VM / kernel |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| program | insns/run | interp per run | interp insns/s | python tier per run "
+          "| python insns/s | kernel JIT per run (BPF_PROG_TEST_RUN) | python / kernel |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, insns in PROGRAMS.items():
-        r0, seconds, count = bench_vm(insns)
+        cells = []
+        seconds = {}
+        for tier in TIERS:
+            r0, seconds[tier], count = bench_vm(insns, tier)
+            cells.append(f"{seconds[tier] * 1000:.2f} ms | "
+                         f"{count / seconds[tier] / 1e6:.2f} M")
         kernel = bench_kernel(insns)
         if kernel is not None:
             retval, ns = kernel
             assert retval == r0 & 0xFFFF_FFFF, f"{name}: kernel {retval:#x} vm {r0:#x}"
-            kernel_cell, ratio = f"{ns / 1000:.1f} us", f"{seconds * 1e9 / ns:,.0f}x"
+            kernel_cell, ratio = f"{ns / 1000:.1f} us", f"{seconds['python'] * 1e9 / ns:,.0f}x"
         else:
             kernel_cell, ratio = "n/a", "n/a"
-        print(f"| {name} | {count:,} | {seconds * 1000:.1f} ms | {count / seconds / 1e6:.2f} M "
-              f"| {kernel_cell} | {ratio} |")
+        print(f"| {name} | {count:,} | {' | '.join(cells)} | {kernel_cell} | {ratio} |")
     print(f"\nmedians of {RUNS} runs; kernel: repeat={KERNEL_REPEAT}, duration is its mean "
           f"per run")
     return 0

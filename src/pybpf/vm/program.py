@@ -120,8 +120,9 @@ class VMProgram:
                 from .pytier import translate
                 compiled = translate(self)
             else:
-                from .llvmtier import compile_program  # raises VMError without llvmlite
-                compiled = compile_program(self)
+                raise ProgramLoadError("the llvm tier is not available yet (optional, needs "
+                                       "llvmlite); use tier='python' or 'interp'",
+                                       program=self.name)
             self._compiled[tier] = compiled
         return compiled
 
