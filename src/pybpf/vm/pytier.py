@@ -15,6 +15,7 @@ block before :class:`BudgetExceededError`); bpf-to-bpf calls are Python calls wi
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from . import alu
@@ -106,6 +107,7 @@ class _Writer:
     def function(self) -> str:
         self.emit(0, f"def f{self.start}(m, r1, r2, r3, r4, r5, r10):")
         self.emit(1, "ld = m.load; lds = m.load_signed; st = m.store; hs = m.helper_state")
+        self.emit(1, "sb = m.stack.buf; so = r10 - m.stack.base")
         self.emit(1, "r0 = r6 = r7 = r8 = r9 = 0")
         self.emit(1, "left = m.budget_left")
         self.emit(1, f"b = {self.start}")
@@ -140,10 +142,16 @@ class _Writer:
             self.alu(e, h, d, s, i, a, pc)
         elif h is ip._lddw:
             e(f"{rd} = {i}")
+        elif h is ip._ldx and s == 10 and _in_frame(o, a):
+            e(f"{rd} = U{a}(sb, so + {o})[0]")  # own frame: always in bounds, see _in_frame
         elif h is ip._ldx:
             e(f"{rd} = ld(({rs} + {o}) & {MASK64}, {a}, {pc})")
         elif h is ip._ldxsx:
             e(f"{rd} = lds(({rs} + {o}) & {MASK64}, {a}, {pc})")
+        elif h is ip._st and d == 10 and _in_frame(o, a):
+            e(f"P{a}(sb, so + {o}, {i & ((1 << 8 * a) - 1)})")
+        elif h is ip._stx and d == 10 and _in_frame(o, a):
+            e(f"P{a}(sb, so + {o}, {rs} & {(1 << 8 * a) - 1})")
         elif h is ip._st:
             e(f"st(({rd} + {o}) & {MASK64}, {a}, {i}, {pc})")
         elif h is ip._stx:
@@ -213,6 +221,13 @@ class _Writer:
         return f"{a} {_CMP[name]} {b}"
 
 
+def _in_frame(off: int, size: int) -> bool:
+    """r10 + off .. + size lies inside the function's own 512-byte frame. r10 never changes
+    within a function and that frame is always inside the stack region, so such an access
+    needs no run-time check (the interpreter's check would always pass)."""
+    return -ip.STACK_BYTES_PER_FRAME <= off and off + size <= 0
+
+
 def budget_exceeded(slot: int) -> None:
     raise BudgetExceededError("stopped after the run's instruction budget; raise it or look "
                               "for a loop that never ends", insn=slot)
@@ -268,5 +283,8 @@ def translate(program: Any) -> TranslatedProgram:
         "C": code, "OPS64": alu.OPS64, "OPS32": alu.OPS32, "to_signed": alu.to_signed,
         "budget_exceeded": budget_exceeded, "call_too_deep": call_too_deep,
     }
+    for size, fmt in ((1, "<B"), (2, "<H"), (4, "<I"), (8, "<Q")):
+        namespace[f"U{size}"] = struct.Struct(fmt).unpack_from
+        namespace[f"P{size}"] = struct.Struct(fmt).pack_into
     exec(compile(source, f"<pybpf vm: {program.name}>", "exec"), namespace)
     return TranslatedProgram(source, namespace)
