@@ -8,7 +8,7 @@ import pytest
 
 from pybpf.cli import main
 from pybpf.errors import InvalidInputError
-from pybpf.pcap import parse_pcap, read_pcap, write_pcap
+from pybpf.vm.pcap import parse_pcap, read_pcap, write_pcap
 
 from ..bpfobjs import build_object
 from .packets import arp_packet, tcp_packet, udp_packet

@@ -88,7 +88,7 @@ def _passed(prog_type: ProgramType, retval: int) -> bool:
 
 def run_pcap(args: argparse.Namespace) -> int:
     from ..elf import load_collection_spec
-    from ..pcap import LINKTYPE_ETHERNET, read_pcap, write_pcap
+    from ..vm.pcap import LINKTYPE_ETHERNET, read_pcap, write_pcap
 
     spec = load_collection_spec(args.object)
     capture = read_pcap(args.pcap)

@@ -1,4 +1,5 @@
-"""A small reader and writer of classic pcap files (the libpcap format, not pcapng).
+"""A small reader and writer of classic pcap files (the libpcap format, not pcapng); it
+lives in vm/ until a top-level layer for it is agreed (tests/test_layers.py).
 
 ``read_pcap(path)`` returns the link type and the packets (bytes) in file order; it accepts
 both byte orders and the microsecond and nanosecond magics. ``write_pcap(path, packets)``
@@ -14,7 +15,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
 
 LINKTYPE_ETHERNET = 1
 MAGIC_MICROS = 0xA1B2C3D4
