@@ -22,6 +22,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "vm": ("vm", "run eBPF bytecode in the userspace machine"),
     "verify": ("verify", "check a program with pybpf's verifier and explain a rejection"),
     "filter": ("filter", "compile a pcap-filter expression to classic BPF (like tcpdump -d)"),
+    "prog": ("prog", "list, show and dump the programs loaded in the kernel (like bpftool)"),
+    "map": ("map", "list, dump, look up, update and delete kernel maps (like bpftool)"),
+    "link": ("link", "list the bpf links in the kernel (like bpftool)"),
+    "feature": ("feature", "what this kernel offers: program, map and attach types, helpers"),
+    "load": ("load", "load a BPF object, attach it and print its events until Ctrl-C"),
+    "trace-pipe": ("trace_pipe", "print bpf_printk lines from tracefs trace_pipe"),
 }
 
 
