@@ -1,0 +1,61 @@
+"""Turn SIGINT/SIGTERM into ``KeyboardInterrupt`` so every ``with`` block unwinds.
+
+A tool holding links, readers, programs and maps inside ``with`` statements detaches and
+closes them all when the exception travels up. Python already does this for SIGINT; SIGTERM
+(what ``kill``, systemd and test harnesses send) would otherwise end the process at once,
+leaving the kernel objects to be freed only by fd teardown and pins behind. Handlers are set
+by a context manager and the previous ones restored in ``finally``, so nothing outlives the
+block (the idea of trio's ``open_signal_receiver``).
+
+A signal that arrives during the unwinding itself (a second Ctrl-C while links detach) is
+ignored: the cleanup is already happening and must not be cut short.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from types import FrameType
+from typing import Iterator
+
+__all__ = ["exit_on_signals", "SignalExit"]
+
+
+class SignalExit(KeyboardInterrupt):
+    """The ``KeyboardInterrupt`` raised for a signal; ``signum`` says which one."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def exit_on_signals(*signums: int) -> Iterator[None]:
+    """Within the block, each of ``signums`` (default SIGINT and SIGTERM) raises
+    :class:`SignalExit` (a ``KeyboardInterrupt``) once; later ones are ignored until the
+    block is left. The previous handlers come back on exit.
+
+    Must be used in the main thread (Python delivers signals only there); raises
+    RuntimeError elsewhere.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("exit_on_signals works only in the main thread")
+    chosen = signums or (signal.SIGINT, signal.SIGTERM)
+    fired = False
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        if fired:
+            return
+        fired = True
+        raise SignalExit(signum)
+
+    previous = {}
+    try:
+        for signum in chosen:
+            previous[signum] = signal.signal(signum, handler)
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old if old is not None else signal.SIG_DFL)
