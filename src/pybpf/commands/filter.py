@@ -1,0 +1,39 @@
+"""``pybpf filter EXPR``: compile a pcap-filter expression and print the program as
+``tcpdump -d`` does (``-dd``: C array, ``-ddd``: decimal; ``--ebpf``: the eBPF translation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..asm import disassemble
+from ..cbpf import (compile_filter, format_c_array, format_decimal, format_listing,
+                    to_ebpf)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("expression", nargs="+", help="pcap-filter expression (words are "
+                        "joined with spaces, as tcpdump does)")
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("-d", dest="form", action="store_const", const="d",
+                      help="listing like tcpdump -d (default)")
+    form.add_argument("--dd", "-dd", dest="form", action="store_const", const="dd",
+                      help="C array like tcpdump -dd")
+    form.add_argument("--ddd", "-ddd", dest="form", action="store_const", const="ddd",
+                      help="decimal like tcpdump -ddd")
+    form.add_argument("--ebpf", choices=("socket", "xdp", "tc"),
+                      help="print the eBPF translation for this program type instead")
+    parser.add_argument("-s", "--snaplen", type=int, default=262144,
+                        help="value returned for accepted packets (default 262144)")
+
+
+def run(args: argparse.Namespace) -> int:
+    program = compile_filter(" ".join(args.expression), snaplen=args.snaplen)
+    if args.ebpf:
+        sys.stdout.write(disassemble(to_ebpf(program, target=args.ebpf)) + "\n")
+        return 0
+    formatter = {"dd": format_c_array, "ddd": format_decimal}.get(args.form or "d",
+                                                                  format_listing)
+    sys.stdout.write(formatter(program))
+    return 0
