@@ -1,0 +1,282 @@
+"""``pybpf load OBJ.o [--attach] [--program P]... [--pin DIR] [--trace-pipe]``: load a BPF
+object, attach its programs, print what they report until Ctrl-C or SIGTERM, then detach
+and close everything (exit status 0).
+
+* loading is :func:`pybpf.kernel.load` (all or nothing: a corrupt object or a program the
+  verifier rejects leaves nothing loaded);
+* ``--attach`` attaches each program by its section name
+  (:func:`pybpf.kernel.links.attach_auto`); ``--program`` limits that to the named
+  programs; network programs need ``--target`` (an interface, cgroup...), other programs
+  that cannot be attached by name alone (``perf_event``, ``iter``...) are skipped with a
+  note unless named by ``--program``; an attach that fails undoes everything;
+* every ring buffer and perf event array of the object is read; a record is printed as
+  ``MAP: DATA`` (``MAP cpu N: DATA`` for perf buffers), DATA being JSON when the record's
+  type is known and hex bytes otherwise. The type comes from ``--record-type MAP=STRUCT``
+  or from a global ``struct S *MAP_record_type;`` in the object (a pointer variable makes
+  clang keep ``struct S`` in the BTF);
+* ``--trace-pipe`` adds the ``bpf_printk`` lines (``trace_pipe: TEXT``);
+* ``--pin DIR`` pins the maps and programs as ``DIR/NAME`` while running, so other tools
+  can open them (``pybpf map dump pinned DIR/counts``); the pins are removed at exit unless
+  ``--keep-pins`` (the pinned objects then stay loaded).
+
+Progress notes go to stderr; ``ready`` is written there once everything is attached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+from typing import IO, Any
+
+from ..btf import Ptr, Struct, Union, Var, sizeof, skip_qualifiers
+from ..errors import InvalidInputError
+from ..kernel.signals import exit_on_signals
+from ..spec import CollectionSpec, MapType, ProgramType
+from .btf_values import btf_to_python, hex_bytes
+
+# programs whose section name never says enough to attach them
+_NOT_BY_NAME = frozenset({ProgramType.PERF_EVENT, ProgramType.STRUCT_OPS, ProgramType.EXT,
+                          ProgramType.SYSCALL, ProgramType.UNSPEC})
+_NEEDS_TARGET = frozenset({
+    ProgramType.XDP, ProgramType.SCHED_CLS, ProgramType.CGROUP_SKB, ProgramType.CGROUP_SOCK,
+    ProgramType.CGROUP_SOCK_ADDR, ProgramType.CGROUP_SOCKOPT, ProgramType.CGROUP_SYSCTL,
+    ProgramType.CGROUP_DEVICE, ProgramType.SOCK_OPS, ProgramType.SOCKET_FILTER,
+    ProgramType.SK_LOOKUP})
+_POLL_MS = 100
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("object", metavar="OBJ.o", help="a clang-built BPF ELF object")
+    parser.add_argument("--attach", action="store_true",
+                        help="attach the programs by section name (libbpf's convention)")
+    parser.add_argument("--program", action="append", default=[], metavar="NAME",
+                        help="attach only this program (repeatable)")
+    parser.add_argument("--target", metavar="WHERE",
+                        help="where network programs attach: interface, cgroup path...")
+    parser.add_argument("--pin", metavar="DIR", help="pin maps and programs under DIR "
+                        "(a bpffs directory) while running")
+    parser.add_argument("--keep-pins", action="store_true",
+                        help="leave the pins (and so the objects) behind at exit")
+    parser.add_argument("--record-type", action="append", default=[], metavar="MAP=STRUCT",
+                        help="decode MAP's records as the object's BTF struct STRUCT")
+    parser.add_argument("--trace-pipe", action="store_true",
+                        help="also print bpf_printk lines from trace_pipe")
+    parser.add_argument("--duration", type=float, metavar="SECONDS",
+                        help="stop by itself after SECONDS")
+
+
+def run(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    try:
+        with exit_on_signals(signal.SIGINT, signal.SIGTERM):
+            return _load_and_stream(args, out)
+    except KeyboardInterrupt:
+        # every `with` below has unwound: links detached, readers and fds closed
+        _note("stopped: everything detached and closed")
+        return 0
+
+
+def _note(text: str) -> None:
+    print(f"pybpf load: {text}", file=sys.stderr, flush=True)
+
+
+def _load_and_stream(args: argparse.Namespace, out: IO[str]) -> int:
+    import time
+
+    from ..elf import load_collection_spec
+    from ..kernel import load
+    from ..kernel.perfbuf import PerfBuffer
+    from ..kernel.ringbuf import RingBufferPoller
+
+    spec = load_collection_spec(args.object)
+    unknown = [p for p in args.program if p not in spec.programs]
+    if unknown:
+        raise InvalidInputError(f"no program named {', '.join(map(repr, unknown))} (it has: "
+                                f"{', '.join(sorted(spec.programs)) or 'none'})",
+                                source=args.object)
+    record_types = _record_types(spec, args.record_type, args.object)
+    with contextlib.ExitStack() as stack:
+        coll = stack.enter_context(load(spec))
+        _note(f"loaded {len(coll.programs)} programs, {len(coll.maps)} maps from "
+              f"{args.object}")
+        for warning in coll.warnings:
+            _note(f"warning: {warning}")
+        if args.pin:
+            _pin_all(coll, args.pin, stack, keep=args.keep_pins)
+        if args.attach:
+            for name, link in _attach_all(coll, spec, args):
+                stack.enter_context(link)
+                _note(f"attached {name} ({spec.programs[name].section})")
+        readers: list[Any] = []
+        rings = [m for m in coll.maps.values() if m.type == MapType.RINGBUF]
+        if rings:
+            poller = stack.enter_context(RingBufferPoller())
+            for m in rings:
+                poller.add(m, _ring_printer(m.name, out), record_type=record_types.get(m.name))
+            readers.append(poller)
+        for m in coll.maps.values():
+            if m.type == MapType.PERF_EVENT_ARRAY:
+                readers.append(stack.enter_context(PerfBuffer(
+                    m, _perf_printer(m.name, out), _lost_printer(m.name, out),
+                    record_type=record_types.get(m.name))))
+        if args.trace_pipe:
+            from ..kernel.trace_pipe import TracePipe
+
+            readers.append(stack.enter_context(TracePipe()))
+        _note("ready (Ctrl-C to stop)")
+        deadline = time.monotonic() + args.duration if args.duration else None
+        _stream(readers, out, deadline)
+    _note("stopped: everything detached and closed")
+    return 0
+
+
+def _stream(readers: list[Any], out: IO[str], deadline: float | None) -> None:
+    """Poll every reader until the deadline (or forever: a signal ends it)."""
+    import time
+
+    from ..kernel.trace_pipe import TracePipe
+
+    # with one reader it may block in its own poll; several take turns without blocking long
+    wait_ms = _POLL_MS if len(readers) == 1 else _POLL_MS // max(len(readers), 1)
+    while deadline is None or time.monotonic() < deadline:
+        if not readers:
+            time.sleep(_POLL_MS / 1000)
+        for reader in readers:
+            if isinstance(reader, TracePipe):
+                for line in reader.read_lines(timeout_ms=wait_ms):
+                    out.write(f"trace_pipe: {line.message}\n")
+            else:
+                reader.poll(wait_ms)
+        out.flush()
+
+
+class _BTFRecord:
+    """A record decoder (``size`` + ``decode``) for a BTF type: JSON-able Python data."""
+
+    def __init__(self, btf_type: Any):
+        self.type = btf_type
+        self.size = sizeof(btf_type)
+
+    def decode(self, data: bytes) -> Any:
+        return btf_to_python(self.type, bytes(data))
+
+
+def _show(record: Any) -> str:
+    if isinstance(record, (bytes, bytearray, memoryview)):
+        return hex_bytes(bytes(record))
+    return json.dumps(record)
+
+
+def _ring_printer(name: str, out: IO[str]) -> Any:
+    def printer(record: Any) -> None:
+        out.write(f"{name}: {_show(record)}\n")
+    return printer
+
+
+def _perf_printer(name: str, out: IO[str]) -> Any:
+    def printer(cpu: int, record: Any) -> None:
+        out.write(f"{name} cpu {cpu}: {_show(record)}\n")
+    return printer
+
+
+def _lost_printer(name: str, out: IO[str]) -> Any:
+    def printer(cpu: int, count: int) -> None:
+        out.write(f"{name} cpu {cpu}: lost {count} samples\n")
+    return printer
+
+
+def _record_types(spec: CollectionSpec, options: list[str], source: str) -> dict[str, Any]:
+    """Map name -> record decoder, from ``--record-type`` and ``MAP_record_type`` globals."""
+    found: dict[str, Any] = {}
+    btf = spec.btf
+    readers = [n for n, m in spec.maps.items()
+               if m.type in (MapType.RINGBUF, MapType.PERF_EVENT_ARRAY)]
+    if btf is not None:
+        for name in readers:
+            for var in btf.types_by_name(f"{name}_record_type"):
+                target = skip_qualifiers(var.type) if isinstance(var, Var) else None
+                if isinstance(target, Ptr):
+                    pointee = skip_qualifiers(target.target)
+                    if isinstance(pointee, (Struct, Union)):
+                        found[name] = _BTFRecord(pointee)
+    for option in options:
+        map_name, eq, type_name = option.partition("=")
+        if not eq or not map_name or not type_name:
+            raise InvalidInputError(f"--record-type {option!r}: expected MAP=STRUCT")
+        if map_name not in readers:
+            raise InvalidInputError(f"--record-type: {map_name!r} is not a ring buffer or "
+                                    f"perf event array of the object (those are: "
+                                    f"{', '.join(readers) or 'none'})", source=source)
+        candidates = [t for t in (btf.types_by_name(type_name) if btf is not None else [])
+                      if isinstance(skip_qualifiers(t), (Struct, Union))]
+        if not candidates:
+            raise InvalidInputError(f"--record-type: no struct or union {type_name!r} in the "
+                                    "object's BTF", source=source)
+        found[map_name] = _BTFRecord(skip_qualifiers(candidates[0]))
+    return found
+
+
+def _attach_all(coll: Any, spec: CollectionSpec, args: argparse.Namespace) -> list[Any]:
+    """Attach the chosen programs; returns (name, link) pairs. On a failure the links made
+    so far are closed before the error goes up."""
+    from ..kernel.links import attach_auto
+
+    made: list[tuple[str, Any]] = []
+    try:
+        for name, prog in coll.programs.items():
+            prog_spec = spec.programs[name]
+            chosen = name in args.program
+            if args.program and not chosen:
+                continue
+            why_not = _why_not_attachable(prog_spec, args.target)
+            if why_not is not None:
+                if chosen:
+                    raise InvalidInputError(f"program {name!r} cannot be attached: {why_not}",
+                                            source=args.object)
+                _note(f"not attaching {name}: {why_not}")
+                continue
+            target = args.target if prog_spec.type in _NEEDS_TARGET else None
+            made.append((name, attach_auto(prog, prog_spec, target=target)))
+    except BaseException:
+        for _, link in reversed(made):
+            link.close()
+        raise
+    return made
+
+
+def _why_not_attachable(prog: Any, target: str | None) -> str | None:
+    if prog.type in _NOT_BY_NAME:
+        return f"{prog.type.name} programs are not attached by section name"
+    if prog.type in _NEEDS_TARGET and target is None:
+        return f"{prog.type.name} programs need --target"
+    return None
+
+
+def _pin_all(coll: Any, directory: str, stack: contextlib.ExitStack, *, keep: bool) -> None:
+    """Pin every map and program as DIR/NAME; unpin at exit unless ``keep``."""
+    from ..kernel.mounts import ensure_bpffs
+
+    ensure_bpffs()
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as err:
+        raise InvalidInputError(f"--pin: cannot create {directory}: {err.strerror}") from None
+    for kind, objects in (("map", coll.maps), ("prog", coll.programs)):
+        for name, obj in objects.items():
+            path = os.path.join(directory, name.lstrip("."))
+            if name in coll.pinned:  # already pinned by name by the loader
+                continue
+            obj.pin(path)
+            if not keep:
+                stack.callback(_unlink_quietly, path)
+            _note(f"pinned {kind} {name} at {path}")
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
