@@ -32,7 +32,7 @@ from .fd import FD
 __all__ = ["LinkType", "PerfEventType", "ProgramRecord", "MapRecord", "LinkRecord",
            "BTFRecord", "ObjectIds", "program_ids", "map_ids", "link_ids", "btf_ids",
            "program", "map_", "link", "btf", "programs", "maps", "links", "btfs",
-           "snapshot", "xlated_instructions", "jited_bytes", "btf_raw", "type_name"]
+           "snapshot", "still_loaded", "xlated_instructions", "jited_bytes", "btf_raw", "type_name"]
 
 T = TypeVar("T")
 
@@ -132,6 +132,23 @@ def snapshot() -> ObjectIds:
     """The id sets of everything loaded now."""
     return ObjectIds(frozenset(program_ids()), frozenset(map_ids()), frozenset(link_ids()),
                      frozenset(btf_ids()))
+
+
+def still_loaded(ids: ObjectIds, *, timeout_s: float = 5.0) -> ObjectIds:
+    """Which of ``ids`` are still loaded, waiting up to ``timeout_s`` for them to go.
+
+    Closing the last fd of a program frees it at once, but the maps it used are released
+    later (after an RCU grace period, from a workqueue), so a leak check must give the
+    kernel a moment before it calls what remains a leak.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        now = snapshot()
+        left = ObjectIds(ids.programs & now.programs, ids.maps & now.maps,
+                         ids.links & now.links, ids.btfs & now.btfs)
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.02)
 
 
 # -- fdinfo and clocks ---------------------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""exit_on_signals: SIGTERM and SIGINT become KeyboardInterrupt once; handlers come back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+from pybpf.kernel.signals import SignalExit, exit_on_signals
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_unwinds_the_block_as_keyboard_interrupt(signum):
+    before = signal.getsignal(signum)
+    unwound = []
+    with pytest.raises(KeyboardInterrupt) as info:
+        with exit_on_signals(signal.SIGINT, signal.SIGTERM):
+            try:
+                os.kill(os.getpid(), signum)
+                for _ in range(1000):  # the handler runs between bytecodes
+                    pass
+            finally:
+                unwound.append(True)
+    assert isinstance(info.value, SignalExit) and info.value.signum == signum
+    assert unwound == [True]
+    assert signal.getsignal(signum) is before
+
+
+def test_a_second_signal_during_cleanup_is_ignored():
+    with pytest.raises(SignalExit):
+        with exit_on_signals(signal.SIGTERM):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(1000):
+                    pass
+            finally:
+                os.kill(os.getpid(), signal.SIGTERM)  # must not cut this finally short
+                for _ in range(1000):
+                    pass
+                cleaned = True
+    assert cleaned
+
+
+def test_handlers_are_restored_without_a_signal():
+    before = signal.getsignal(signal.SIGTERM)
+    with exit_on_signals():
+        assert signal.getsignal(signal.SIGTERM) is not before
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_only_the_main_thread_may_use_it():
+    errors = []
+
+    def worker():
+        try:
+            with exit_on_signals():
+                pass
+        except RuntimeError as err:
+            errors.append(err)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert errors and "main thread" in str(errors[0])
