@@ -177,6 +177,8 @@ class Rtnetlink:
         header = _NLMSGHDR.pack(_NLMSGHDR.size + len(body), msg_type,
                                 flags | NLM_F_REQUEST | NLM_F_ACK, seq, 0)
         self._sock.send(header + body)
+        # NLM_F_DUMP's bits mean NLM_F_EXCL/CREATE in a NEW request: test the whole value
+        dump = flags & NLM_F_DUMP == NLM_F_DUMP and msg_type % 4 == 2  # RTM_GET*
         replies: list[bytes] = []
         while True:
             data = self._sock.recv(65536)
@@ -195,7 +197,7 @@ class Rtnetlink:
                 if kind == NLMSG_ERROR:
                     code = struct.unpack_from("=i", payload)[0]
                     if code == 0:
-                        if not flags & NLM_F_DUMP:
+                        if not dump:
                             return replies
                         continue
                     raise KernelError("rtnetlink", -code, obj=what,
