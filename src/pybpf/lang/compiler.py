@@ -1,0 +1,281 @@
+"""``compile(*programs)``: decorated functions to a :class:`CompiledCollection` whose
+``spec`` is a plain :class:`~pybpf.spec.CollectionSpec` (maps, global data, programs).
+
+Instructions carry ``source`` (:class:`~.errors.SourceLocation`: Python file and line), so
+line info can be emitted from them; ``CompiledProgram.core_accesses`` lists the kernel-type
+field accesses (instruction index, BTF root type, ``struct.field`` path) whose offsets came
+from the kernel BTF, for CO-RE records in an object file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import linecache
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ..asm.instruction import Instruction
+from ..asm.linker import link
+from ..btf import Datasec, Var, VarSecinfo
+from ..errors import AsmError, VerifierError
+from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec
+from . import contexts
+from .codegen import FunctionCompiler, source_of
+from .errors import CompileError, SourceLocation
+from .maps import Const, GlobalDecl, MapDecl
+from .programs import ProgramDecl
+from .types import StructType, to_btf, type_of
+
+__all__ = ["compile", "compile_source", "CompiledCollection", "CompiledProgram",
+           "LoadedCollection"]
+
+
+@dataclass
+class CompiledProgram:
+    decl: ProgramDecl
+    spec: ProgramSpec
+    core_accesses: list[tuple[int, Any, str]] = field(default_factory=list)
+
+    def source_of_insn(self, index: int) -> SourceLocation | None:
+        """The Python location of instruction ``index`` (counting slots, as the verifier
+        does)."""
+        slot = 0
+        for insn in self.spec.instructions:
+            if slot == index:
+                return insn.source if isinstance(insn.source, SourceLocation) else None
+            slot += insn.slots
+        return None
+
+
+class _GlobalLayout:
+    """Global variables placed in their sections in first-use order."""
+
+    def __init__(self) -> None:
+        self.sections: dict[str, list[tuple[GlobalDecl, int]]] = {}
+        self.sizes: dict[str, int] = {}
+        self.where: dict[int, tuple[str, int]] = {}
+
+    def place(self, decl: GlobalDecl) -> tuple[str, int]:
+        got = self.where.get(id(decl))
+        if got is not None:
+            return got
+        section = decl.section
+        t = decl.type
+        size = self.sizes.get(section, 0)
+        offset = (size + t.align - 1) // t.align * t.align
+        self.sizes[section] = offset + t.size
+        self.sections.setdefault(section, []).append((decl, offset))
+        self.where[id(decl)] = (section, offset)
+        return section, offset
+
+    def map_specs(self) -> dict[str, MapSpec]:
+        out = {}
+        for section, decls in self.sections.items():
+            size = max(self.sizes[section], 1)
+            image = bytearray(size)
+            infos = []
+            for decl, offset in decls:
+                raw = decl.initial_bytes()
+                image[offset:offset + len(raw)] = raw
+                infos.append(VarSecinfo(Var(decl.name or "", to_btf(decl.type)), offset,
+                                        decl.type.size))
+            out[section] = MapSpec(name=section, type=MapType.ARRAY, key_size=4,
+                                   value_size=size, max_entries=1, data=bytes(image),
+                                   section=section, readonly=section == ".rodata",
+                                   value_type=Datasec(section, size, infos))
+        return out
+
+
+def _name_declarations(namespace: dict[str, Any]) -> None:
+    for key, value in namespace.items():
+        if isinstance(value, (MapDecl, GlobalDecl)) and value.name is None:
+            value.name = key
+
+
+def _context_type(decl: ProgramDecl, kernel: contexts.KernelTypes) -> StructType | None:
+    if decl.ctx_struct is not None:
+        t = type_of(decl.ctx_struct)
+        if not isinstance(t, StructType):
+            raise CompileError(f"{decl.name}: ctx= must be a struct type")
+        return t
+    kind = decl.context[0]
+    if kind == "tracepoint":
+        category, _, name = decl.context[1].partition("/")
+        return contexts.tracepoint_context(category, name)
+    if kind == "btf":
+        return contexts.btf_context(kernel, decl.context[1])
+    if kind == "pt_regs":
+        return contexts.pt_regs_context(kernel)
+    if kind == "args":
+        return contexts.args_context()
+    return None
+
+
+def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None
+            ) -> "CompiledCollection":  # noqa: A001 - the verb users expect
+    """Compile ``programs`` (and every map and global they use) into one collection.
+
+    ``kernel`` is the BTF kernel types and contexts come from (the running kernel by
+    default). Raises :class:`CompileError` with the Python file, line and column.
+    """
+    kernel = kernel or contexts.DEFAULT_KERNEL_TYPES
+    if not programs:
+        raise CompileError("compile() needs at least one @bpf.<type> function")
+    maps: dict[str, MapDecl] = {}
+    layout = _GlobalLayout()
+    compiled: dict[str, CompiledProgram] = {}
+
+    def on_map(decl: MapDecl) -> str:
+        name = decl.name or f"map{len(maps)}"
+        decl.name = name
+        other = maps.get(name)
+        if other is not None and other is not decl:
+            raise CompileError(f"two different maps are named {name!r}")
+        maps[name] = decl
+        return name
+
+    for decl in programs:
+        if not isinstance(decl, ProgramDecl):
+            raise CompileError(f"{decl!r} is not a BPF program: decorate it with "
+                               "@bpf.tracepoint(...), @bpf.xdp, ...")
+        src = source_of(decl.fn)
+        _name_declarations(src.globals)
+        _name_declarations(src.closure)
+        ctx_type = _context_type(decl, kernel)
+        fc = FunctionCompiler(src, name=decl.name, ctx_type=ctx_type, kernel=kernel,
+                              on_map=on_map, on_global=layout.place)
+        emitter = fc.compile()
+        try:
+            insns = link(emitter.items, source=f"program '{decl.name}'")
+        except AsmError as err:
+            raise CompileError(f"{decl.name}: {err}") from None
+        spec = ProgramSpec(name=decl.name, section=decl.section, type=decl.type,
+                           attach_type=decl.attach_type, attach_to=decl.attach_to,
+                           instructions=insns, license=decl.license)
+        compiled[decl.name] = CompiledProgram(decl, spec, emitter.core_accesses)
+
+    map_specs = {name: m.spec() for name, m in maps.items()}
+    map_specs.update(layout.map_specs())
+    globals_ = {d.name or "": d for decls in layout.sections.values() for d, _ in decls}
+    spec = CollectionSpec(programs={n: c.spec for n, c in compiled.items()}, maps=map_specs,
+                          license=programs[0].license)
+    return CompiledCollection(spec, maps, globals_, compiled)
+
+
+def compile_source(text: str, filename: str = "<bpf>", *,
+                   kernel: contexts.KernelTypes | None = None) -> "CompiledCollection":
+    """Run ``text`` as a module and compile every ``@bpf.<type>`` program it defines.
+
+    The text is registered with ``linecache`` so messages quote its lines.
+    """
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": "__pybpf_source__", "__file__": filename}
+    try:
+        exec(__builtins__["compile"](text, filename, "exec")  # type: ignore[index]
+             if isinstance(__builtins__, dict) else
+             __builtins__.compile(text, filename, "exec"), namespace)  # type: ignore[attr-defined]
+    except SyntaxError as err:
+        raise CompileError(f"syntax error: {err.msg}", file=filename, line=err.lineno,
+                           column=err.offset) from None
+    programs = [v for v in namespace.values() if isinstance(v, ProgramDecl)]
+    return compile(*programs, kernel=kernel)
+
+
+class CompiledCollection:
+    """The result of :func:`compile`: ``spec`` plus the declarations it came from."""
+
+    def __init__(self, spec: CollectionSpec, maps: dict[str, MapDecl],
+                 globals_: dict[str, GlobalDecl], programs: dict[str, CompiledProgram]):
+        self.spec = spec
+        self.maps = maps
+        self.globals = globals_
+        self.programs = programs
+
+    def __repr__(self) -> str:
+        return (f"<CompiledCollection programs={list(self.programs)} maps={list(self.maps)} "
+                f"insns={sum(len(p.spec.instructions) for p in self.programs.values())}>")
+
+    def instructions(self, program: str | None = None) -> list[Instruction]:
+        name = program or next(iter(self.programs))
+        return self.programs[name].spec.instructions
+
+    def load(self, **options: Any) -> "LoadedCollection":
+        """Load into the running kernel (``pybpf.kernel``); declarations then read the live
+        maps. Raises VerifierError naming the Python line the verifier stopped at."""
+        kernel = importlib.import_module("pybpf.kernel")  # the backend, chosen at run time
+        coll = kernel.Collection.open(self.spec, options=kernel.CollectionOptions(**options)
+                                      if options else None)
+        for name, decl in self.globals.items():
+            if isinstance(decl, Const):
+                setattr(coll.rodata, name, decl.initial)
+        try:
+            coll.load()
+        except VerifierError as err:
+            raise self._with_python_line(err) from None
+        return LoadedCollection(self, coll)
+
+    def _with_python_line(self, err: VerifierError) -> VerifierError:
+        prog = self.programs.get(err.program or "")
+        if prog is None or err.insn is None:
+            return err
+        loc = prog.source_of_insn(err.insn)
+        if loc is None:
+            return err
+        last = next((ln for ln in reversed(err.log) if ln.strip()
+                     and not ln.startswith("processed")), "rejected")
+        return VerifierError(last, program=err.program, log=err.log, insn=err.insn,
+                             source_line=str(loc))
+
+
+class LoadedCollection:
+    """A compiled collection live in the kernel: ``programs``, ``maps`` (live), and the
+    declarations bound to them. Close it (or leave ``with``) to unload."""
+
+    def __init__(self, compiled: CompiledCollection, coll: Any):
+        self.compiled = compiled
+        self.collection = coll
+        self.links: list[Any] = []
+        for name, decl in compiled.maps.items():
+            decl.bind(coll.maps[name])
+        for name, decl in compiled.globals.items():
+            decl.bind(coll.globals.get(decl.section))
+
+    @property
+    def programs(self) -> dict[str, Any]:
+        return self.collection.programs
+
+    @property
+    def maps(self) -> dict[str, Any]:
+        return self.collection.maps
+
+    def attach(self, program: str | None = None, **options: Any) -> Any:
+        """Attach one program (or every program) where its section says (tracepoints,
+        raw tracepoints, uprobes with a target...); ``options`` go to the attach function
+        (``target=`` for network programs, ``pid=`` for uprobes). Returns the last link."""
+        links = importlib.import_module("pybpf.kernel.links")
+        names = [program] if program else list(self.programs)
+        link_ = None
+        for name in names:
+            spec = self.compiled.programs[name].spec
+            link_ = links.attach_auto(self.programs[name], spec.section, **options)
+            self.links.append(link_)
+        return link_
+
+    def close(self) -> None:
+        for link_ in reversed(self.links):
+            link_.close()
+        self.links.clear()
+        for decl in self.compiled.maps.values():
+            decl.bind(None)
+        for decl in self.compiled.globals.values():
+            decl.bind(None)
+        self.collection.close()
+
+    def __enter__(self) -> "LoadedCollection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_ = Iterable
