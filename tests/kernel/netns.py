@@ -12,6 +12,7 @@ this process's pid so concurrent runs and leftovers are told apart.
   socket keeps its namespace for life, whichever thread uses it later.
 * :func:`loaded_program` builds ``tests/bpf/<object>.bpf.c`` and loads one program with its
   maps.
+* :func:`child_cgroup` makes a cgroup v2 child for a test and removes it.
 * :func:`no_kernel_leak` checks that no program of ours outlived the test (other engineers'
   tests run concurrently, so only programs named ``net_*`` created during the test count).
 """
@@ -215,6 +216,8 @@ def no_kernel_leak() -> Iterator[None]:
         assert not name.startswith("net_"), f"link {link_id} of program {name} leaked"
     assert not our_namespaces(), f"namespaces left: {our_namespaces()}"
     assert not our_interfaces(), f"interfaces left: {our_interfaces()}"
+    cgroups = [name for name in os.listdir(cgroup2_root()) if name.startswith(NAME_PREFIX)]
+    assert not cgroups, f"cgroups left: {cgroups}"
 
 
 @pytest.fixture
@@ -247,3 +250,26 @@ def pending(sock: socket.socket) -> list[bytes]:
             got.append(sock.recv(65536))
     except BlockingIOError:
         return got
+
+
+# -- cgroups ---------------------------------------------------------------------------------
+
+def cgroup2_root() -> str:
+    """Where cgroup v2 is mounted (/sys/fs/cgroup/unified on hybrid systems, as here)."""
+    with open("/proc/mounts") as mounts:
+        for line in mounts:
+            fields = line.split()
+            if fields[2] == "cgroup2":
+                return fields[1]
+    pytest.skip("cgroup v2 is not mounted")
+
+
+@contextlib.contextmanager
+def child_cgroup() -> Iterator[str]:
+    """A new, empty child cgroup; removed on exit (its processes must have ended)."""
+    path = os.path.join(cgroup2_root(), f"{NAME_PREFIX}{next(_serial)}")
+    os.mkdir(path)
+    try:
+        yield path
+    finally:
+        os.rmdir(path)
