@@ -19,3 +19,13 @@ __all__ += ["attach_auto", "attach_kprobe", "attach_kretprobe", "attach_perf_eve
             "attach_raw_tracepoint", "attach_tracepoint", "attach_btf_id", "attach_fentry",
             "attach_fexit", "attach_lsm", "attach_tp_btf", "attach_tracing", "load_tracing",
             "attach_uprobe", "attach_uretprobe", "attach_usdt"]
+
+# network families
+from .cgroup import CGROUP_ATTACH_TYPES, attach_cgroup
+from .sk_lookup import attach_sk_lookup
+from .socket_filter import attach_socket_filter
+from .tc import attach_tc
+from .xdp import attach_xdp
+
+__all__ += ["CGROUP_ATTACH_TYPES", "attach_cgroup", "attach_sk_lookup",
+            "attach_socket_filter", "attach_tc", "attach_xdp"]
