@@ -1,0 +1,299 @@
+"""Memory accesses through pointers: stack, context, map values, packets, helper memory.
+
+Each ``check_*`` function either updates the state (a store, a helper filling memory) and
+returns what a load reads, or raises :class:`~.reject.Reject` saying why the access is
+unsafe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..spec import ProgramType
+from . import bounds as B
+from .contexts import SUPPORTED_TYPES, check_ctx_access
+from .reject import Reject
+from .state import (EMPTY_SLOT, STACK_BYTES, UNKNOWN_SCALAR, Byte, Reg, RegType, Slot, State,
+                    const_scalar, scalar)
+
+MAX_VAR_OFF = 1 << 29
+
+_MEMORY_TYPES = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_PACKET,
+                 RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MEM)
+
+
+def sized_unknown(size: int) -> Reg:
+    """An unknown value loaded with ``size`` bytes (zero-extended)."""
+    if size >= 8:
+        return UNKNOWN_SCALAR
+    return scalar(B.unsigned_range(0, (1 << (8 * size)) - 1))
+
+
+def offset_span(reg: Reg, insn_off: int) -> tuple[int, int]:
+    """Lowest and highest byte offset the pointer plus ``insn_off`` may hold."""
+    base = reg.off + insn_off
+    if reg.var.is_const:
+        v = B.to_s64(reg.var.value)
+        return base + v, base + v
+    return base + reg.var.smin, base + reg.var.smax
+
+
+def _check_var_bounds(reg: Reg, regno: int, what: str) -> None:
+    if reg.var.smin <= -MAX_VAR_OFF or reg.var.umax >= MAX_VAR_OFF and reg.var.smin >= 0:
+        raise Reject(f"R{regno} unbounded memory access to {what}: the variable offset "
+                     f"{reg.var} has no useful bound",
+                     hint=f"bound the index first (`if (idx >= N) return` or `idx &= N-1`) "
+                          f"before adding it to the {what} pointer", regs=(regno,))
+    if reg.var.smin < 0 and not reg.var.is_const:
+        raise Reject(f"R{regno} min value is negative: the variable offset {reg.var} may "
+                     f"point before the {what}",
+                     hint="use an unsigned index, or check `index >= 0` first",
+                     regs=(regno,))
+
+
+# -- stack -------------------------------------------------------------------------------------
+
+def _slot_bytes(state: State, frameno: int, lo: int, hi: int):  # type: ignore[no-untyped-def]
+    """(slot index, byte in slot) for each byte offset lo..hi-1 (negative, from fp)."""
+    for off in range(lo, hi):
+        pos = STACK_BYTES + off
+        yield pos // 8, pos % 8
+
+
+def _index(off: int) -> tuple[int, int]:
+    pos = STACK_BYTES + off
+    return pos // 8, pos % 8
+
+
+def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
+                value: Reg | None, *, depth: list[int]) -> None:
+    """Store ``size`` bytes of ``value`` (``None``: unknown bytes, e.g. a helper's output)."""
+    frame = state.frames[reg.frameno]
+    lo, hi = offset_span(reg, insn_off)
+    if not reg.var.is_const:
+        _check_var_bounds(reg, regno, "stack")
+    if lo < -STACK_BYTES or hi + size > 0:
+        raise Reject(f"invalid write to stack R{regno} off={lo} size={size}: the stack is "
+                     f"fp-512 .. fp-1",
+                     hint="keep stack accesses within 512 bytes below r10", regs=(regno,))
+    if lo == hi and lo % size:
+        raise Reject(f"misaligned stack access off {lo} size {size}",
+                     hint=f"align {size}-byte stack accesses to {size} bytes", regs=(regno,))
+    depth[0] = max(depth[0], -lo)
+    if lo != hi:
+        if value is not None and value.is_pointer:
+            raise Reject(f"R{regno} variable-offset stack write of a pointer",
+                         hint="spill pointers at constant stack offsets", regs=(regno,))
+        for idx, byte in _slot_bytes(state, reg.frameno, lo, hi + size):
+            _set_byte(frame.stack, idx, byte, Byte.MISC)
+        return
+    off = lo
+    idx, pos = _index(off)
+    if value is not None and value.is_pointer and size != 8:
+        raise Reject(f"invalid size of register spill: R{regno} stores {size} bytes of a "
+                     f"pointer", hint="spill pointers with 8-byte stores", regs=(regno,))
+    old = frame.stack.get(idx, EMPTY_SLOT)
+    if value is not None and (size == 8 or value.is_scalar):
+        kinds = list(old.kinds)
+        spilled = value if size == 8 else scalar(B.truncate(value.var, size))
+        if value.is_scalar and value.var.is_const and value.var.value & (
+                (1 << (8 * size)) - 1) == 0 and size < 8:
+            _overwrite(frame.stack, idx, pos, size, Byte.ZERO)
+            return
+        # destroy an old spill this store only partly covers
+        if old.spilled is not None:
+            kinds = [Byte.MISC if k is Byte.SPILL else k for k in kinds]
+        for i in range(pos, pos + size):
+            kinds[i] = Byte.SPILL
+        frame.stack[idx] = Slot(tuple(kinds), spilled, pos, size)
+        return
+    _overwrite(frame.stack, idx, pos, size, Byte.MISC)
+
+
+def _overwrite(stack: dict[int, Slot], idx: int, pos: int, size: int, kind: Byte) -> None:
+    old = stack.get(idx, EMPTY_SLOT)
+    kinds = list(old.kinds)
+    spilled = old.spilled
+    if spilled is not None:
+        covers_spill = pos <= old.spill_pos and old.spill_pos + old.spill_size <= pos + size
+        if not covers_spill:
+            kinds = [Byte.MISC if k is Byte.SPILL else k for k in kinds]
+        spilled = None
+    for i in range(pos, pos + size):
+        kinds[i] = kind
+    stack[idx] = Slot(tuple(kinds))
+
+
+def _set_byte(stack: dict[int, Slot], idx: int, pos: int, kind: Byte) -> None:
+    _overwrite(stack, idx, pos, 1, kind)
+
+
+def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
+               uninit_ok: bool, depth: list[int], what: str = "read") -> Reg:
+    """What loading ``size`` bytes from the stack gives."""
+    frame = state.frames[reg.frameno]
+    lo, hi = offset_span(reg, insn_off)
+    if not reg.var.is_const:
+        _check_var_bounds(reg, regno, "stack")
+    if lo < -STACK_BYTES or hi + size > 0:
+        raise Reject(f"invalid {what} from stack R{regno} off={lo} size={size}: outside "
+                     f"fp-512 .. fp-1", hint="keep stack accesses within 512 bytes below r10",
+                     regs=(regno,))
+    if lo == hi and lo % size and what == "read":
+        raise Reject(f"misaligned stack access off {lo} size {size}",
+                     hint=f"align {size}-byte stack accesses to {size} bytes", regs=(regno,))
+    depth[0] = max(depth[0], -lo)
+    all_zero = True
+    for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
+        slot = frame.stack.get(idx, EMPTY_SLOT)
+        kind = slot.kinds[pos]
+        if kind is Byte.INVALID:
+            if not uninit_ok:
+                raise Reject(f"invalid {what} from stack R{regno} off {lo} size {size}: "
+                             f"fp{idx * 8 + pos - STACK_BYTES:+d} was never written on this "
+                             f"path", hint="initialise the stack variable (or the whole "
+                             "struct, e.g. with `= {}` / __builtin_memset) before reading it",
+                             regs=(regno,))
+            all_zero = False
+        elif kind is Byte.SPILL:
+            if slot.spilled is not None and slot.spilled.is_pointer and (
+                    lo != hi or size != 8):
+                raise Reject(f"invalid size of register fill: R{regno} reads {size} bytes "
+                             f"of a spilled pointer", hint="reload spilled pointers with "
+                             "8-byte loads", regs=(regno,))
+            all_zero = False
+        elif kind is not Byte.ZERO:
+            all_zero = False
+    if lo == hi:
+        idx, pos = _index(lo)
+        slot = frame.stack.get(idx, EMPTY_SLOT)
+        if (slot.spilled is not None and slot.spill_pos == pos and slot.spill_size == size
+                and all(k is Byte.SPILL for k in slot.kinds[pos:pos + size])):
+            return slot.spilled
+    if all_zero:
+        return const_scalar(0)
+    return sized_unknown(size)
+
+
+def stack_initialised(state: State, reg: Reg, regno: int, size: int, *, uninit_ok: bool,
+                      depth: list[int]) -> None:
+    """A helper reads ``size`` bytes at a stack pointer (as raw memory)."""
+    if size == 0:
+        return
+    frame = state.frames[reg.frameno]
+    lo, hi = offset_span(reg, 0)
+    if not reg.var.is_const:
+        _check_var_bounds(reg, regno, "stack")
+    if lo < -STACK_BYTES or hi + size > 0:
+        raise Reject(f"invalid indirect access to stack R{regno} off={lo} size={size}: "
+                     f"outside fp-512 .. fp-1", hint="the buffer must lie within the 512-byte "
+                     "stack: make it smaller or check its size", regs=(regno,))
+    depth[0] = max(depth[0], -lo)
+    for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
+        slot = frame.stack.get(idx, EMPTY_SLOT)
+        if slot.kinds[pos] is Byte.INVALID:
+            if not uninit_ok:
+                raise Reject(f"invalid indirect read from stack R{regno} off {lo} size "
+                             f"{size}: fp{idx * 8 + pos - STACK_BYTES:+d} is uninitialised",
+                             hint="initialise the whole buffer (or struct, padding "
+                             "included) before passing it to a helper", regs=(regno,))
+            _set_byte(frame.stack, idx, pos, Byte.MISC)
+
+
+def stack_filled(state: State, reg: Reg, regno: int, size: int, *, depth: list[int]) -> None:
+    """A helper writes ``size`` bytes at a stack pointer."""
+    if size == 0:
+        return
+    frame = state.frames[reg.frameno]
+    lo, hi = offset_span(reg, 0)
+    if not reg.var.is_const:
+        _check_var_bounds(reg, regno, "stack")
+    if lo < -STACK_BYTES or hi + size > 0:
+        raise Reject(f"invalid indirect access to stack R{regno} off={lo} size={size}: "
+                     f"outside fp-512 .. fp-1", hint="the buffer must lie within the 512-byte "
+                     "stack: make it smaller or check its size", regs=(regno,))
+    depth[0] = max(depth[0], -lo)
+    for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
+        _set_byte(frame.stack, idx, pos, Byte.MISC)
+
+
+# -- the other memories -----------------------------------------------------------------------
+
+def check_region(reg: Reg, regno: int, insn_off: int, size: int, limit: int, what: str,
+                 hint: str) -> tuple[int, int]:
+    """A fixed-size region (map value, ring buffer record): every byte in [0, limit)."""
+    _check_var_bounds(reg, regno, what)
+    lo, _ = offset_span(reg, insn_off)
+    high = reg.off + insn_off + (B.to_s64(reg.var.value) if reg.var.is_const
+                                 else reg.var.umax)
+    if lo < 0 or high + size > limit:
+        raise Reject(f"invalid access to {what}: {what} size={limit}, R{regno} off={lo}.."
+                     f"{high} size={size}", hint=hint, regs=(regno,))
+    return lo, high
+
+
+def check_packet(reg: Reg, regno: int, insn_off: int, size: int) -> None:
+    """``range`` counts bytes from the packet start plus the variable offset the pointers of
+    one id share, so only the fixed offsets are compared with it."""
+    _check_var_bounds(reg, regno, "packet")
+    off = reg.off + insn_off
+    if off < 0 or off + size > reg.range:
+        raise Reject(f"invalid access to packet, off={off} size={size}, R{regno}"
+                     f"({reg.describe()}): only {reg.range} bytes past this pointer's "
+                     f"base are checked against data_end",
+                     hint=f"compare the pointer plus {off + size} with data_end first: "
+                          f"`if (p + {off + size} > data_end) return ...;`",
+                     regs=(regno,))
+
+
+def ctx_access(prog_type: ProgramType, reg: Reg, regno: int, insn_off: int, size: int, *,
+               write: bool) -> RegType:
+    if reg.off or not reg.var.is_const or reg.var.value:
+        raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off}"
+                     f"{'' if reg.var.is_const else ' var_off=' + str(reg.var)} disallowed",
+                     hint="access context fields as `ctx->field` on the unmodified r1 "
+                          "(constant offset in the instruction)", regs=(regno,))
+    verdict = check_ctx_access(prog_type, insn_off, size, write=write)
+    if prog_type not in SUPPORTED_TYPES:
+        raise Reject(verdict.why, kernel_rejects=False)
+    if verdict.why:
+        raise Reject(f"invalid bpf_context access off={insn_off} size={size}: {verdict.why}",
+                     hint="use only the fields this program type may "
+                          f"{'write' if write else 'read'}, with their own size",
+                     regs=(regno,))
+    return verdict.result
+
+
+def map_value_read(reg: Reg, lo: int, high: int, size: int) -> Reg | None:
+    """The bytes of a frozen (read-only) map at a constant offset, as the kernel folds them."""
+    m = reg.map
+    if not reg.readonly or lo != high or m is None or m.data is None:
+        return None
+    data = m.data[lo:lo + size]
+    if len(data) != size:
+        return None
+    return const_scalar(int.from_bytes(data, "little"))
+
+
+def region_of(reg: Reg) -> str:
+    return {RegType.PTR_TO_MAP_VALUE: "map value", RegType.PTR_TO_MEM: "memory",
+            RegType.PTR_TO_STACK: "stack", RegType.PTR_TO_PACKET: "packet"}.get(
+        reg.type, str(reg.type))
+
+
+def is_memory(reg: Reg) -> bool:
+    return reg.type in _MEMORY_TYPES
+
+
+def widen_stack_scalars(state: State, frames: range) -> None:
+    """Forget scalar values on the stacks of ``frames`` (a callback may change them)."""
+    for i in frames:
+        stack = state.frames[i].stack
+        for idx, slot in list(stack.items()):
+            if slot.spilled is not None and slot.spilled.is_scalar:
+                kinds = tuple(Byte.MISC if k is Byte.SPILL else k for k in slot.kinds)
+                stack[idx] = Slot(kinds)
+                slot = stack[idx]
+            if Byte.ZERO in slot.kinds:
+                stack[idx] = replace(slot, kinds=tuple(Byte.MISC if k is Byte.ZERO else k
+                                                       for k in slot.kinds))

@@ -1,0 +1,136 @@
+"""The entry points: verify one program, or every program of a collection."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from ..asm.instruction import Instruction
+from ..asm.linker import link
+from ..errors import BPFError, VerifierError
+from ..spec import CollectionSpec, MapSpec, ProgramSpec, ProgramType
+from .cfg import CfgReject, build
+from .checker import Checker, Failure, Options
+from .contexts import SUPPORTED_TYPES
+from .messages import build_error
+from .reject import Reject
+
+
+@dataclass
+class VerifierResult:
+    """What verifying a program took: ``insns_processed`` is comparable to the kernel's
+    "processed N insns"."""
+
+    program: str
+    insns: int
+    insns_processed: int
+    states_stored: int
+    states_pruned: int
+    peak_pending: int
+    max_stack_depth: int
+    elapsed_s: float
+    log: list[str] = field(default_factory=list)
+
+
+def _maps_of(maps: Mapping[str, MapSpec] | CollectionSpec | None) -> Mapping[str, MapSpec]:
+    if maps is None:
+        return {}
+    if isinstance(maps, CollectionSpec):
+        return maps.maps
+    return maps
+
+
+def verify(program: ProgramSpec | Sequence[Instruction], *,
+           maps: Mapping[str, MapSpec] | CollectionSpec | None = None,
+           prog_type: ProgramType | None = None, name: str | None = None,
+           options: Options | None = None, log: bool = False) -> VerifierResult:
+    """Verify ``program``; returns statistics or raises VerifierError.
+
+    ``maps`` gives the MapSpec of every map the instructions reference by name
+    (``Instruction.reference``); a frozen map (``readonly``, e.g. ``.rodata``) is read-only
+    for the program and its ``data`` is folded into constants, as the kernel does.
+    ``prog_type`` defaults to the spec's type (a bare instruction list needs it; else
+    socket filter). ``log=True`` keeps the state after every instruction in the result.
+
+    Raises :class:`~pybpf.errors.VerifierError`; ``e.kernel_may_accept`` is True when the
+    rejection is a limit of pybpf's verifier (an unsupported helper or program type) rather
+    than a proven safety problem.
+    """
+    if isinstance(program, ProgramSpec):
+        insns = list(program.instructions)
+        name = name or program.name
+        if prog_type is None:
+            prog_type = program.type
+    else:
+        insns = list(program)
+        name = name or "prog"
+    if prog_type is None or prog_type == ProgramType.UNSPEC:
+        prog_type = ProgramType.SOCKET_FILTER
+    opts = replace(options) if options is not None else Options()
+    opts.log = opts.log or log
+    try:
+        insns = link(insns, source=f"program '{name}'")
+    except BPFError as err:
+        raise VerifierError(f"cannot link: {err}", program=name) from None
+    resolved = _maps_of(maps)
+    if prog_type not in SUPPORTED_TYPES:
+        err = VerifierError(f"pybpf's verifier does not support {prog_type.name.lower()} "
+                            f"programs (it knows "
+                            f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES)})",
+                            program=name)
+        err.kernel_may_accept = True  # type: ignore[attr-defined]
+        raise err
+    start = time.perf_counter()
+    try:
+        prog = build(insns)
+        checker = Checker(prog, prog_type=prog_type, maps=resolved, options=opts)
+        stats = checker.run()
+    except CfgReject as rej:
+        raise _error(name, insns, rej.slot, rej, None, []) from None
+    except Failure as fail:
+        trail = checker.log if opts.log else _relog(insns, prog_type, resolved, opts)
+        raise _error(name, insns, fail.slot, fail.reject, fail.state, trail) from None
+    elapsed = time.perf_counter() - start
+    return VerifierResult(name, sum(i.slots for i in insns), stats.insns_processed,
+                          stats.states_stored, stats.states_pruned, stats.peak_pending,
+                          stats.max_stack_depth, elapsed, checker.log)
+
+
+def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, MapSpec],
+           opts: Options) -> list[str]:
+    """Run again with the state log on (as loaders redo a failed load with a log)."""
+    logged = replace(opts, log=True, max_insns=min(opts.max_insns, 200_000))
+    checker = Checker(build(insns), prog_type=prog_type, maps=maps, options=logged)
+    try:
+        checker.run()
+    except Failure as fail:
+        checker.log.append(f"rejected at insn {fail.slot}: {fail.reject.problem}")
+    return checker.log
+
+
+def _error(name: str, insns: list[Instruction], slot: int, rej: Reject, state: object,
+           log: list[str]) -> VerifierError:
+    by_slot: dict[int, Instruction] = {}
+    s = 0
+    for insn in insns:
+        by_slot[s] = insn
+        s += insn.slots
+    err = build_error(program=name, slot=slot, insn=by_slot.get(slot), problem=rej.problem,
+                      hint=rej.hint, state=state, regs=rej.regs, log=log)  # type: ignore
+    err.kernel_may_accept = not rej.kernel_rejects  # type: ignore[attr-defined]
+    return err
+
+
+def verify_collection(spec: CollectionSpec, *, programs: Sequence[str] | None = None,
+                      options: Options | None = None) -> dict[str, VerifierResult]:
+    """Verify every program of ``spec`` (or those named) with the collection's maps.
+
+    Raises the first :class:`VerifierError`.
+    """
+    out = {}
+    for pname, prog in spec.programs.items():
+        if programs is not None and pname not in programs:
+            continue
+        out[pname] = verify(prog, maps=spec.maps, options=options)
+    return out

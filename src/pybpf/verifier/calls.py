@@ -1,0 +1,385 @@
+"""Calls and returns: helpers (by prototype), bpf-to-bpf calls, bpf_loop callbacks, exit,
+references that must be released, and the legacy LD_ABS/LD_IND packet loads."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..asm.instruction import Instruction
+from ..asm.opcodes import MODE_MASK, SIZE_MASK, Mode, Size
+from ..spec import MapType, ProgramType
+from . import access
+from . import bounds as B
+from . import prune
+from .helpers import ALLOWED, PROTOS, Arg, Proto, Ret, helper_name
+from .reject import Reject
+from .state import (MAX_CALL_FRAMES, NOT_INIT, UNKNOWN_SCALAR, Frame, Reg, RegType, State,
+                    const_scalar)
+
+if TYPE_CHECKING:
+    from .checker import Checker, Checkpoint
+
+_SKB_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
+              ProgramType.CGROUP_SKB)
+_PACKET_PTRS = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
+MAX_SIZE = 1 << 29
+
+
+class CallChecker:
+    def __init__(self, checker: "Checker"):
+        self.c = checker
+
+    # --- entry points from the checker -----------------------------------------------------
+
+    def call(self, state: State, pc: int, insn: Instruction, cp: "Checkpoint",
+             pending: list) -> int | None:
+        if insn.is_pseudo_call:
+            return self._subprog_call(state, pc, insn.jump_target(pc))
+        if insn.is_kfunc_call:
+            raise Reject(f"kfunc call (btf id {insn.imm}) is not supported by pybpf's "
+                         f"verifier", hint="verify this program with the kernel",
+                         kernel_rejects=False)
+        return self._helper(state, pc, insn)
+
+    def exit(self, state: State, pc: int) -> int | None:
+        c = self.c
+        frame = state.frame
+        r0 = c.read(state, 0)
+        if len(state.frames) == 1:
+            if state.refs:
+                raise Reject(f"Unreleased reference id={state.refs[0]}: a ring buffer record "
+                             f"reserved on this path is neither submitted nor discarded",
+                             hint="call bpf_ringbuf_submit() or bpf_ringbuf_discard() on "
+                                  "every path after a successful bpf_ringbuf_reserve()")
+            c.check_return(state)
+            return None
+        if r0.type is RegType.PTR_TO_STACK and r0.frameno == len(state.frames) - 1:
+            raise Reject("cannot return stack pointer to the caller frame", regs=(0,),
+                         hint="return a number, or write into a buffer the caller passes")
+        if frame.resume is not None:
+            return self._callback_exit(state, r0)
+        state.frames.pop()
+        regs = state.regs
+        regs[0] = r0
+        for i in range(1, 6):
+            regs[i] = NOT_INIT
+        return frame.callsite + 1
+
+    # --- bpf-to-bpf calls ------------------------------------------------------------------
+
+    def _push_frame(self, state: State, pc: int, target: int, regs: list[Reg],
+                    resume: list[Frame] | None = None) -> None:
+        if len(state.frames) >= MAX_CALL_FRAMES:
+            raise Reject(f"the call stack of {len(state.frames) + 1} frames is too deep",
+                         hint=f"at most {MAX_CALL_FRAMES} nested calls")
+        frameno = len(state.frames)
+        regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=frameno)
+        state.frames.append(Frame(regs, {}, pc, target, resume))
+        self.c.chains.add(tuple(f.subprog_start for f in state.frames))
+
+    def _subprog_call(self, state: State, pc: int, target: int) -> int:
+        if any(f.callsite == pc for f in state.frames[1:]) and \
+                any(f.subprog_start == target for f in state.frames):
+            raise Reject("recursive call", hint="bpf-to-bpf calls may not recurse")
+        caller = state.regs
+        regs = [NOT_INIT] * 11
+        for i in range(1, 6):
+            regs[i] = caller[i]
+        self._push_frame(state, pc, target, regs)
+        return target
+
+    def _callback_exit(self, state: State, r0: Reg) -> int:
+        frame = state.frame
+        if not r0.is_scalar or r0.var.umax > 1:
+            raise Reject(f"At callback return the register R0 has {r0.describe()}: it should "
+                         f"have been in [0, 1]", regs=(0,),
+                         hint="return 0 (continue) or 1 (stop) from a bpf_loop callback")
+        resume = frame.resume
+        assert resume is not None
+        ids = prune._IdMap()
+        uninit_ok = self.c.options.uninit_stack_loads
+        for i, entry in enumerate(resume):
+            if not prune._frame_covers(entry, state.frames[i], ids, uninit_ok):
+                raise Reject("the callback stores something into its caller's stack that "
+                             "pybpf cannot follow across iterations (a pointer, or bytes "
+                             "that were uninitialised)", regs=(0,),
+                             hint="let the callback write only numbers into the context it "
+                                  "is given")
+        state.frames = [f.copy() for f in resume]
+        regs = state.regs
+        regs[0] = UNKNOWN_SCALAR
+        for i in range(1, 6):
+            regs[i] = NOT_INIT
+        return frame.callsite + 1
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _helper(self, state: State, pc: int, insn: Instruction) -> int:
+        helper_id = insn.imm
+        proto = PROTOS.get(helper_id)
+        if proto is None:
+            raise Reject(f"unknown func {helper_name(helper_id)}: pybpf's verifier has no "
+                         f"prototype for it", hint="use a helper pybpf knows, or verify with "
+                         "the kernel", kernel_rejects=False)
+        allowed = ALLOWED.get(self.c.prog_type)
+        if allowed is None:
+            raise Reject(f"pybpf's verifier does not support "
+                         f"{self.c.prog_type.name.lower()} programs", kernel_rejects=False)
+        if helper_id not in allowed:
+            raise Reject(f"program of this type cannot use helper {helper_name(helper_id)}"
+                         f"#{helper_id}", hint=f"{self.c.prog_type.name.lower()} programs "
+                         f"may not call {helper_name(helper_id)}")
+        meta: dict[str, Any] = {}
+        for i, kind in enumerate(proto.args):
+            self._arg(state, i + 1, kind, meta, proto)
+        if proto.ret is Ret.VOID and helper_id == 12 and state.refs:
+            raise Reject("tail_call would lead to reference leak",
+                         hint="submit or discard ring buffer records before a tail call")
+        if proto.changes_packet:
+            state.replace_all(lambda r: r.type in _PACKET_PTRS, lambda r: UNKNOWN_SCALAR)
+        released = meta.get("release")
+        if released:
+            state.refs = tuple(r for r in state.refs if r != released)
+            state.replace_all(lambda r: r.ref_obj_id == released, lambda r: UNKNOWN_SCALAR)
+        regs = state.regs
+        for i in range(1, 6):
+            regs[i] = NOT_INIT
+        regs[0] = self._result(state, proto, meta)
+        if "callback" in meta:
+            return self._enter_callback(state, pc, meta)
+        return pc + 1
+
+    def _result(self, state: State, proto: Proto, meta: dict[str, Any]) -> Reg:
+        ret = proto.ret
+        if ret is Ret.INTEGER:
+            return UNKNOWN_SCALAR
+        if ret is Ret.VOID:
+            return NOT_INIT
+        if ret is Ret.MAP_VALUE_OR_NULL:
+            m = meta["map"]
+            if m.type in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
+                return Reg(RegType.CONST_PTR_TO_MAP, B.const(0), nullable=True,
+                           id=state.new_id(), map=m.inner_map)
+            return Reg(RegType.PTR_TO_MAP_VALUE, B.const(0), nullable=True, id=state.new_id(),
+                       map=m, readonly=bool(m.readonly))
+        if ret is Ret.ALLOC_MEM_OR_NULL:
+            ref = state.new_id()
+            state.refs = state.refs + (ref,)
+            return Reg(RegType.PTR_TO_MEM, B.const(0), nullable=True, id=ref, ref_obj_id=ref,
+                       mem_size=meta["alloc_size"])
+        if ret is Ret.BTF_TASK:
+            return Reg(RegType.PTR_TO_BTF_ID, B.const(0), btf_name="task_struct")
+        raise AssertionError(ret)
+
+    def _arg(self, state: State, regno: int, kind: Arg, meta: dict[str, Any],
+             proto: Proto) -> None:
+        c = self.c
+        name = f"bpf_{proto.name}"
+        reg = c.read(state, regno)
+        if kind is Arg.ANYTHING:
+            return
+        if kind is Arg.CALLBACK_CTX:
+            meta["callback_ctx"] = reg
+            return
+        if kind is Arg.MAP_PTR:
+            if reg.type is not RegType.CONST_PTR_TO_MAP:
+                raise Reject(f"R{regno} type={reg.describe()} expected=map_ptr: {name} takes "
+                             f"a map as argument {regno}", regs=(regno,),
+                             hint="pass the map itself (&my_map), not a value")
+            m = reg.map
+            if proto.map_types and m.type not in proto.map_types:
+                raise Reject(f"cannot pass map_type {int(m.type)} ({m.type.name}) into func "
+                             f"{name}", regs=(regno,),
+                             hint=f"{name} works on maps of type "
+                                  f"{', '.join(t.name for t in proto.map_types)}")
+            meta["map"] = m
+            return
+        if kind is Arg.CTX:
+            if reg.type is not RegType.PTR_TO_CTX:
+                raise Reject(f"R{regno} type={reg.describe()} expected=ctx: {name} needs the "
+                             f"program's context", regs=(regno,),
+                             hint="pass the context pointer the program got in r1 (save it "
+                                  "in r6 before calls)")
+            if reg.off or not reg.var.is_const or reg.var.value:
+                raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off} "
+                             f"disallowed", regs=(regno,), hint="pass the unmodified context")
+            return
+        if kind in (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE):
+            m = meta.get("map")
+            size = m.key_size if kind is Arg.MAP_KEY else m.value_size
+            if m.type == MapType.BLOOM_FILTER:
+                size = m.value_size
+            what = "key" if kind is Arg.MAP_KEY else "value"
+            self.memory(state, regno, reg, size, write=kind is Arg.UNINIT_MAP_VALUE,
+                        what=f"map {what} ({size} bytes) for {name}")
+            return
+        if kind in (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM):
+            if kind is Arg.MEM_OR_NULL and reg.is_scalar and reg.var.is_const \
+                    and reg.var.value == 0:
+                meta["mem"] = None
+                return
+            meta["mem"] = (regno, reg, kind is Arg.UNINIT_MEM)
+            return
+        if kind in (Arg.SIZE, Arg.SIZE_OR_ZERO):
+            self._size(state, regno, reg, kind is Arg.SIZE_OR_ZERO, meta, name)
+            return
+        if kind is Arg.ALLOC_SIZE:
+            if not reg.is_scalar or not reg.var.is_const:
+                raise Reject(f"R{regno} is not a known constant: {name} needs a constant "
+                             f"size", regs=(regno,), hint="reserve a constant size "
+                             "(sizeof(struct ...))")
+            meta["alloc_size"] = reg.var.value
+            return
+        if kind is Arg.RELEASE_MEM:
+            if reg.type is not RegType.PTR_TO_MEM or not reg.ref_obj_id:
+                raise Reject(f"R{regno} type={reg.describe()} expected=ringbuf_mem: {name} "
+                             f"takes a record from bpf_ringbuf_reserve", regs=(regno,),
+                             hint="pass the pointer bpf_ringbuf_reserve returned")
+            if reg.nullable:
+                raise Reject(f"R{regno} may be NULL here: {name} needs a reserved record",
+                             regs=(regno,), hint=self.null_hint(regno, reg))
+            if reg.off or not reg.var.is_const or reg.var.value:
+                raise Reject(f"R{regno} must have zero offset when passed to release func",
+                             regs=(regno,), hint="pass the record pointer unmodified")
+            meta["release"] = reg.ref_obj_id
+            return
+        if kind is Arg.FUNC:
+            if reg.type is not RegType.PTR_TO_FUNC:
+                raise Reject(f"R{regno} type={reg.describe()} expected=func", regs=(regno,),
+                             hint="pass a static function as the callback")
+            meta["callback"] = reg.target
+            return
+        if kind is Arg.CONST_STR:
+            self._const_str(reg, regno, name)
+            return
+        raise AssertionError(kind)
+
+    def _size(self, state: State, regno: int, reg: Reg, zero_ok: bool, meta: dict[str, Any],
+              name: str) -> None:
+        if not reg.is_scalar:
+            raise Reject(f"R{regno} type={reg.describe()} expected=scalar: the size argument "
+                         f"of {name} must be a number", regs=(regno,))
+        var = reg.var
+        if var.smin < 0:
+            raise Reject(f"R{regno} min value is negative, either use unsigned or 'var &= "
+                         f"const'", regs=(regno,), hint="bound the size from below: it may "
+                         "be negative here")
+        if var.umin == 0 and not zero_ok:
+            raise Reject(f"R{regno} invalid zero-sized read: {name} needs a size of at least "
+                         f"1, the size here may be 0 ({var})", regs=(regno,),
+                         hint="check the size is nonzero first")
+        if var.umax >= MAX_SIZE:
+            raise Reject(f"R{regno} unbounded memory access, use 'var &= const' or 'if (var < "
+                         f"const)'", regs=(regno,), hint="bound the size before the call")
+        mem = meta.pop("mem", None)
+        if mem is None:
+            return
+        mregno, mreg, write = mem
+        if var.umax == 0:
+            return
+        self.memory(state, mregno, mreg, var.umax, write=write,
+                    what=f"{name}'s buffer of up to {var.umax} bytes")
+
+    def memory(self, state: State, regno: int, reg: Reg, size: int, *, write: bool,
+               what: str) -> None:
+        """A helper reads (or writes) ``size`` bytes at ``reg``."""
+        c = self.c
+        if reg.nullable:
+            raise Reject(f"R{regno} may be NULL here: it is passed as {what}",
+                         regs=(regno,), hint=self.null_hint(regno, reg))
+        t = reg.type
+        if t is RegType.PTR_TO_STACK:
+            depth = c.depth(state, reg.frameno)
+            if write:
+                access.stack_filled(state, reg, regno, size, depth=depth)
+            else:
+                access.stack_initialised(state, reg, regno, size,
+                                         uninit_ok=c.options.uninit_helper_memory,
+                                         depth=depth)
+            return
+        if t is RegType.PTR_TO_MAP_VALUE:
+            if write and reg.readonly:
+                raise Reject(f"write into map forbidden: R{regno} points into read-only map "
+                             f"'{reg.map.name}'", regs=(regno,),
+                             hint="pass a writable buffer (stack, .data, .bss)")
+            access.check_region(reg, regno, 0, size, reg.map.value_size, "map value",
+                                f"{what} must fit in the {reg.map.value_size}-byte value")
+            return
+        if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+            access.check_packet(reg, regno, 0, size)
+            return
+        if t is RegType.PTR_TO_MEM:
+            access.check_region(reg, regno, 0, size, reg.mem_size, "memory",
+                                f"{what} must fit in the {reg.mem_size} bytes reserved")
+            return
+        raise Reject(f"R{regno} type={reg.describe()} expected=fp, pkt, map_value, mem: "
+                     f"{what} must point to memory", regs=(regno,),
+                     hint="pass a pointer to a stack buffer or a map value")
+
+    def _const_str(self, reg: Reg, regno: int, name: str) -> None:
+        if reg.type is not RegType.PTR_TO_MAP_VALUE or not reg.readonly:
+            raise Reject(f"R{regno} does not point to a readonly map: {name} needs a "
+                         f"constant format string", regs=(regno,),
+                         hint="use a string literal (it lives in .rodata)")
+        if not reg.var.is_const or reg.map.data is None:
+            raise Reject(f"R{regno} is not a constant address", regs=(regno,))
+        start = reg.off + reg.var.value
+        if b"\0" not in reg.map.data[start:]:
+            raise Reject("string is not zero-terminated", regs=(regno,))
+
+    def _enter_callback(self, state: State, pc: int, meta: dict[str, Any]) -> int:
+        target = meta["callback"]
+        access.widen_stack_scalars(state, range(len(state.frames)))
+        resume = [f.copy() for f in state.frames]
+        regs = [NOT_INIT] * 11
+        regs[1] = UNKNOWN_SCALAR
+        regs[2] = meta.get("callback_ctx", NOT_INIT)
+        self._push_frame(state, pc, target, regs, resume)
+        return target
+
+    # --- null checks -------------------------------------------------------------------
+
+    def mark_null_checked(self, state: State, ptr: Reg, is_null: bool) -> None:
+        pid = ptr.id
+        if is_null:
+            state.replace_all(lambda r: r.nullable and r.id == pid, lambda r: const_scalar(0))
+            if ptr.ref_obj_id:
+                state.refs = tuple(r for r in state.refs if r != ptr.ref_obj_id)
+        else:
+            state.replace_all(lambda r: r.nullable and r.id == pid,
+                              lambda r: replace(r, nullable=False))
+
+    @staticmethod
+    def null_hint(regno: int, reg: Reg) -> str:
+        source = ("bpf_ringbuf_reserve" if reg.type is RegType.PTR_TO_MEM
+                  else "bpf_map_lookup_elem")
+        return (f"r{regno} may be NULL here: check the result of {source} before using it "
+                f"(`if (!p) return 0;`)")
+
+    # --- LD_ABS / LD_IND ---------------------------------------------------------------
+
+    def legacy_packet_load(self, state: State, insn: Instruction) -> None:
+        c = self.c
+        if c.prog_type not in _SKB_TYPES:
+            raise Reject("BPF_LD_[ABS|IND] instructions not allowed for this program type",
+                         hint="read the packet through ctx->data / data_end")
+        size = Size(insn.opcode & SIZE_MASK).nbytes
+        if size == 8:
+            raise Reject("BPF_LD_[ABS|IND] uses reserved fields (8-byte size)")
+        if state.refs:
+            raise Reject("BPF_LD_[ABS|IND] cannot be mixed with socket references",
+                         hint="release references first")
+        r6 = c.read(state, 6)
+        if r6.type is not RegType.PTR_TO_CTX:
+            raise Reject(f"at the time of BPF_LD_ABS|IND R6 != pointer to skb (R6 is "
+                         f"{r6.describe()})", regs=(6,),
+                         hint="keep the context pointer in r6 for legacy packet loads")
+        if insn.opcode & MODE_MASK == Mode.IND:
+            src = c.read(state, insn.src)
+            if not src.is_scalar:
+                raise Reject(f"R{insn.src} pointer used as LD_IND offset", regs=(insn.src,))
+        regs = state.regs
+        for i in range(1, 6):
+            regs[i] = NOT_INIT
+        regs[0] = access.sized_unknown(size)

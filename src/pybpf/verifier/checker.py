@@ -1,0 +1,690 @@
+"""The abstract interpreter: every path of a program, one instruction at a time.
+
+A depth-first walk over paths, as the kernel's do_check: a conditional jump whose both
+sides can happen forks the state; states are remembered at prune points (jump targets,
+after calls) and a new state already covered by a fully explored one stops its path
+(:mod:`.prune`). A path that comes back to an unfinished state unchanged is an infinite
+loop. The walk gives up after ``max_insns`` instructions, as the kernel does at 1M.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+from ..asm.instruction import Instruction
+from ..asm.opcodes import (CLASS_MASK, LDDW_OPCODE, MODE_MASK, OP_MASK, SIZE_MASK, ALUOp,
+                           AtomicOp, Class, JumpOp, Mode, PseudoSrc, Size)
+from ..spec import MapSpec, ProgramType
+from . import access
+from . import bounds as B
+from . import prune
+from .calls import CallChecker
+from .cfg import Program
+from .contexts import PACKET_TYPES, RETURN_RANGES
+from .reject import Reject
+from .scalar_ops import SWAPPED, alu, byte_swap, movsx, refine
+from .state import (MAX_CALL_FRAMES, NOT_INIT, STACK_BYTES, UNKNOWN_SCALAR, Frame, Reg,
+                    RegType, State, const_scalar, scalar)
+
+DEFAULT_MAX_INSNS = 1_000_000
+MAX_PENDING_BRANCHES = 8192   # the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ
+
+
+@dataclass
+class Options:
+    """How strict to be. The defaults follow the kernel for a privileged loader, except
+    that a direct load from never-written stack is an error (almost always a bug)."""
+
+    max_insns: int = DEFAULT_MAX_INSNS
+    uninit_stack_loads: bool = False    # let LDX read never-written stack bytes
+    uninit_helper_memory: bool = True   # let helpers read never-written stack (padding)
+    log: bool = False
+
+
+class Checkpoint:
+    """A state remembered at a prune point, with the number of paths still below it."""
+
+    __slots__ = ("state", "parent", "branches")
+
+    def __init__(self, state: State | None, parent: "Checkpoint | None"):
+        self.state = state
+        self.parent = parent
+        self.branches = 1
+
+
+@dataclass
+class Stats:
+    insns_processed: int = 0
+    states_stored: int = 0
+    states_pruned: int = 0
+    peak_pending: int = 0
+    max_stack_depth: int = 0
+
+
+class Failure(Exception):
+    """A rejection with where it happened (wraps :class:`Reject`)."""
+
+    def __init__(self, reject: Reject, slot: int, state: State | None):
+        super().__init__(reject.problem)
+        self.reject = reject
+        self.slot = slot
+        self.state = state
+
+
+def _ld_size(insn: Instruction) -> int:
+    return Size(insn.opcode & SIZE_MASK).nbytes
+
+
+class Checker:
+    def __init__(self, prog: Program, *, prog_type: ProgramType,
+                 maps: Mapping[str, MapSpec], options: Options):
+        self.prog = prog
+        self.prog_type = prog_type
+        self.maps = maps
+        self.options = options
+        self.stats = Stats()
+        self.visited: dict[int, list[Checkpoint]] = {}
+        self.log: list[str] = []
+        self.depths: dict[int, list[int]] = {}   # subprog start -> [max stack depth]
+        self.chains: set[tuple[int, ...]] = set()
+        self.calls = CallChecker(self)
+
+    # --- the walk -----------------------------------------------------------------------
+
+    def run(self) -> Stats:
+        regs = [NOT_INIT] * 11
+        regs[1] = Reg(RegType.PTR_TO_CTX, B.const(0))
+        regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=0)
+        start = State([Frame(regs)])
+        root = Checkpoint(None, None)
+        pending: list[tuple[State, int, Checkpoint]] = [(start, 0, root)]
+        while pending:
+            state, pc, cp = pending.pop()
+            try:
+                self._walk(state, pc, cp, pending)
+            except Reject as rej:
+                raise Failure(rej, self._pc, state) from None
+        self._check_stack_depth()
+        return self.stats
+
+    def _finish(self, cp: Checkpoint | None) -> None:
+        while cp is not None:
+            cp.branches -= 1
+            if cp.branches > 0:
+                return
+            cp = cp.parent
+
+    def _walk(self, state: State, pc: int, cp: Checkpoint,
+              pending: list[tuple[State, int, Checkpoint]]) -> None:
+        prog = self.prog
+        code = prog.code
+        limit = self.options.max_insns
+        while True:
+            self._pc = pc
+            if pc in prog.prune_points:
+                verdict = self._visit(state, pc, cp)
+                if verdict is None:
+                    self.stats.states_pruned += 1
+                    self._finish(cp)
+                    return
+                cp = verdict
+            insn = code.get(pc)
+            if insn is None:
+                raise Reject(f"execution runs past the end of the program at slot {pc}",
+                             hint="end the program with exit")
+            self.stats.insns_processed += 1
+            if self.stats.insns_processed > limit:
+                raise Reject(f"the program is too large or complex: more than {limit} "
+                             f"instructions processed",
+                             hint="bound loops more tightly, or split the work (tail calls, "
+                                  "bpf_loop)")
+            if self.options.log:
+                self._log_insn(state, pc, insn)
+            nxt = self._step(state, pc, insn, cp, pending)
+            if nxt is None:
+                self._finish(cp)
+                return
+            pc = nxt
+
+    def _visit(self, state: State, pc: int, cp: Checkpoint) -> Checkpoint | None:
+        """Prune against finished states, catch infinite loops, remember this one."""
+        seen = self.visited.setdefault(pc, [])
+        uninit_ok = self.options.uninit_stack_loads
+        for old in seen:
+            assert old.state is not None
+            if old.branches == 0:
+                if prune.covers(old.state, state, uninit_ok=uninit_ok):
+                    return None
+            elif prune.same(old.state, state):
+                raise Reject(f"infinite loop detected at insn {pc}: the loop comes back to "
+                             f"the same state", hint="make the loop variable change on every "
+                             "iteration and bound it (`for (i = 0; i < N; i++)`)")
+        snapshot = state.copy()
+        new = Checkpoint(snapshot, cp)
+        seen.append(new)
+        if len(seen) > 64:
+            # keep the list short: forget the oldest finished states
+            finished = [c for c in seen if c.branches == 0]
+            for c in finished[:len(seen) - 64]:
+                seen.remove(c)
+        self.stats.states_stored += 1
+        return new
+
+    def fork(self, state: State, pc: int, cp: Checkpoint,
+             pending: list[tuple[State, int, Checkpoint]]) -> None:
+        cp.branches += 1
+        pending.append((state, pc, cp))
+        if len(pending) > MAX_PENDING_BRANCHES:
+            raise Reject(f"the sequence of {len(pending)} pending branches is too complex",
+                         hint="simplify the control flow")
+        self.stats.peak_pending = max(self.stats.peak_pending, len(pending))
+
+    # --- one instruction ------------------------------------------------------------------
+
+    def read(self, state: State, regno: int) -> Reg:
+        if regno > 10:
+            raise Reject(f"R{regno} is invalid", hint="registers are r0..r10")
+        r = state.regs[regno]
+        if r.type is RegType.NOT_INIT:
+            raise Reject(f"R{regno} !read_ok: r{regno} is read before anything was written "
+                         f"to it on this path", regs=(regno,),
+                         hint=f"set r{regno} on every path before using it (calls clobber "
+                              f"r1-r5; only r6-r9 survive a call)")
+        return r
+
+    def write(self, state: State, regno: int, value: Reg) -> None:
+        if regno == 10:
+            raise Reject("frame pointer is read only: r10 cannot be written",
+                         hint="copy r10 to another register and change that one")
+        if regno > 10:
+            raise Reject(f"R{regno} is invalid", hint="registers are r0..r10")
+        state.regs[regno] = value
+
+    def depth(self, state: State, frameno: int) -> list[int]:
+        return self.depths.setdefault(state.frames[frameno].subprog_start, [0])
+
+    def _step(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
+              pending: list[tuple[State, int, Checkpoint]]) -> int | None:
+        cls = insn.opcode & CLASS_MASK
+        if cls in (Class.ALU, Class.ALU64):
+            self._alu(state, insn, cls == Class.ALU64)
+            return pc + 1
+        if cls == Class.LDX:
+            self._ldx(state, insn)
+            return pc + 1
+        if cls in (Class.ST, Class.STX):
+            self._store(state, insn, pc)
+            return pc + 1
+        if cls == Class.LD:
+            self._ld(state, insn, pc)
+            return pc + insn.slots
+        return self._jump(state, pc, insn, cp, pending)
+
+    # --- ALU ----------------------------------------------------------------------------
+
+    def _alu(self, state: State, insn: Instruction, alu64: bool) -> None:
+        op = insn.opcode & OP_MASK
+        use_reg = insn.uses_src_register
+        dst = insn.dst
+        if op not in set(ALUOp):
+            raise Reject(f"invalid BPF_ALU opcode {insn.opcode:#x}")
+        if dst == 10:
+            self.write(state, dst, NOT_INIT)
+        if op == ALUOp.END:
+            value = self.read(state, dst)
+            if not value.is_scalar:
+                raise Reject(f"R{dst} byte swap of a pointer", regs=(dst,),
+                             hint="byte-swap only numbers")
+            bits = insn.imm
+            if bits not in (16, 32, 64):
+                raise Reject(f"invalid byte swap width {bits}")
+            self.write(state, dst, scalar(byte_swap(value.var, bits, swap=bool(
+                use_reg) or alu64)))
+            return
+        if op == ALUOp.NEG:
+            value = self.read(state, dst)
+            if not value.is_scalar:
+                raise Reject(f"R{dst} pointer arithmetic (neg) prohibited", regs=(dst,),
+                             hint="only add or subtract numbers to pointers")
+            self.write(state, dst, scalar(alu(op, value.var, B.const(0), alu64=alu64)))
+            return
+        if use_reg:
+            src = self.read(state, insn.src)
+        else:
+            imm = insn.imm if alu64 else insn.imm & 0xFFFFFFFF
+            src = const_scalar(imm)
+            if op in (ALUOp.DIV, ALUOp.MOD) and insn.imm == 0:
+                raise Reject("div by zero: a division or modulo by the constant 0",
+                             hint="divide by a nonzero constant (a zero *register* divisor "
+                                  "is allowed: the result is defined)")
+            if op in (ALUOp.LSH, ALUOp.RSH, ALUOp.ARSH) and not 0 <= insn.imm < (
+                    64 if alu64 else 32):
+                raise Reject(f"invalid shift {insn.imm}",
+                             hint=f"shift by 0..{63 if alu64 else 31}")
+        if op == ALUOp.MOV:
+            self._mov(state, insn, src, alu64)
+            return
+        value = self.read(state, dst)
+        signed = insn.off == 1 and op in (ALUOp.DIV, ALUOp.MOD)
+        if value.is_scalar and src.is_scalar:
+            self.write(state, dst, scalar(alu(op, value.var, src.var, alu64=alu64,
+                                              signed=signed)))
+            return
+        if value.is_pointer and src.is_pointer:
+            if op == ALUOp.SUB:  # a privileged loader may take the distance of two pointers
+                self.write(state, dst, UNKNOWN_SCALAR if alu64 else
+                           scalar(B.unsigned_range(0, 0xFFFFFFFF)))
+                return
+            raise Reject(f"R{dst} pointer {ALUOp(op).name.lower()} pointer prohibited",
+                         regs=(dst, insn.src), hint="only a difference of two pointers "
+                                                    "is allowed")
+        if not alu64:
+            if op == ALUOp.SUB and value.is_pointer:
+                self.write(state, dst, scalar(B.unsigned_range(0, 0xFFFFFFFF)))
+                return
+            raise Reject(f"R{dst if value.is_pointer else insn.src} 32-bit pointer arithmetic "
+                         f"prohibited", regs=(dst, insn.src) if use_reg else (dst,),
+                         hint="do pointer arithmetic with 64-bit instructions (r, not w)")
+        if value.is_scalar:  # scalar op pointer
+            if op != ALUOp.ADD:
+                what = "subtract pointer from scalar" if op == ALUOp.SUB else \
+                    f"apply {ALUOp(op).name.lower()} to a pointer"
+                raise Reject(f"R{dst} tried to {what}", regs=(dst, insn.src),
+                             hint="only add or subtract numbers to pointers")
+            self.write(state, dst, self._ptr_arith(state, src, insn.src, value, op, dst))
+            return
+        if op not in (ALUOp.ADD, ALUOp.SUB):
+            raise Reject(f"R{dst} bitwise operator {ALUOp(op).name.lower()} on pointer "
+                         f"prohibited", regs=(dst,),
+                         hint="only add or subtract numbers to pointers; to test alignment, "
+                              "copy it to a number first is not allowed either")
+        self.write(state, dst, self._ptr_arith(state, value, dst, src, op, dst))
+
+    def _mov(self, state: State, insn: Instruction, src: Reg, alu64: bool) -> None:
+        dst = insn.dst
+        if insn.uses_src_register and insn.off in (8, 16, 32):
+            if not src.is_scalar:
+                raise Reject(f"R{insn.src} sign-extending move of a pointer",
+                             regs=(insn.src,), hint="sign-extend only numbers")
+            self.write(state, dst, scalar(movsx(src.var, insn.off, alu64=alu64)))
+            return
+        if not insn.uses_src_register:
+            self.write(state, dst, src)
+            return
+        if alu64:
+            if src.is_scalar and src.var.is_const:
+                self.write(state, dst, replace(src, id=0))
+                return
+            if src.is_scalar:
+                # linked copies: a bound learnt on one holds for the other
+                if src.id == 0:
+                    src = replace(src, id=state.new_id())
+                    state.regs[insn.src] = src
+            self.write(state, dst, src)
+            return
+        if src.is_pointer:
+            self.write(state, dst, scalar(B.unsigned_range(0, 0xFFFFFFFF)))
+            return
+        self.write(state, dst, scalar(B.zero_extend32(src.var.width_range(32))))
+
+    def _ptr_arith(self, state: State, ptr: Reg, ptr_regno: int, off: Reg, op: int,
+                   dst: int) -> Reg:
+        if ptr.nullable:
+            raise Reject(f"R{ptr_regno} pointer arithmetic on {ptr.type}_or_null prohibited, "
+                         f"null-check it first", regs=(ptr_regno,),
+                         hint="compare the pointer with NULL (0) before moving it")
+        if ptr.type in (RegType.PTR_TO_PACKET_END, RegType.CONST_PTR_TO_MAP,
+                        RegType.PTR_TO_FUNC, RegType.PTR_TO_SOCKET):
+            if not (ptr.type is RegType.CONST_PTR_TO_MAP and off.var.is_const
+                    and off.var.value == 0):
+                raise Reject(f"R{ptr_regno} pointer arithmetic on {ptr.type} prohibited",
+                             regs=(ptr_regno,), hint=f"a {ptr.type} pointer cannot be moved")
+        if off.var.is_const:
+            v = B.to_s64(off.var.value)
+            if abs(v) >= access.MAX_VAR_OFF:
+                raise Reject(f"math between {ptr.type} pointer and {v} is not allowed",
+                             regs=(dst,), hint="offsets must stay below 2**29")
+            new_off = ptr.off + v if op == ALUOp.ADD else ptr.off - v
+            if abs(new_off) >= access.MAX_VAR_OFF:
+                raise Reject(f"{ptr.type} pointer offset {new_off} is not allowed",
+                             regs=(dst,), hint="offsets must stay below 2**29")
+            return replace(ptr, off=new_off)
+        if off.var.smin == B.S64_MIN:
+            raise Reject(f"math between {ptr.type} pointer and register with unbounded min "
+                         f"value is not allowed", regs=(dst,),
+                         hint="bound the offset first (`if (x > N) return` or `x &= N-1`)")
+        if off.var.smin <= -access.MAX_VAR_OFF:
+            raise Reject(f"value {off.var.smin} makes {ptr.type} pointer be out of bounds",
+                         regs=(dst,), hint="bound the offset first")
+        var = alu(op, ptr.var, off.var, alu64=True)
+        new = replace(ptr, var=var)
+        if ptr.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+            new = replace(new, id=state.new_id(), range=0)
+        return new
+
+    # --- memory -------------------------------------------------------------------------
+
+    def _mem_target(self, state: State, regno: int) -> Reg:
+        reg = self.read(state, regno)
+        if reg.is_scalar:
+            raise Reject(f"R{regno} invalid mem access 'scalar': r{regno} holds a number, "
+                         f"not a pointer", regs=(regno,),
+                         hint="load or store through a pointer (stack, map value, packet, "
+                              "context)")
+        if reg.nullable:
+            raise Reject(f"R{regno} invalid mem access '{reg.type}_or_null': r{regno} may be "
+                         f"NULL here", regs=(regno,),
+                         hint=self.calls.null_hint(regno, reg))
+        return reg
+
+    def load(self, state: State, regno: int, off: int, size: int, *, signed: bool = False
+             ) -> Reg:
+        reg = self._mem_target(state, regno)
+        t = reg.type
+        if t is RegType.PTR_TO_STACK:
+            value = access.stack_read(state, reg, regno, off, size,
+                                      uninit_ok=self.options.uninit_stack_loads,
+                                      depth=self.depth(state, reg.frameno))
+        elif t is RegType.PTR_TO_CTX:
+            kind = access.ctx_access(self.prog_type, reg, regno, off, size, write=False)
+            if kind is RegType.SCALAR:
+                value = access.sized_unknown(size)
+            else:
+                value = Reg(kind, B.const(0), id=0 if kind is RegType.PTR_TO_PACKET_END
+                            else 0)
+        elif t is RegType.PTR_TO_MAP_VALUE:
+            lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
+                                           "map value",
+                                           f"keep accesses within the {reg.map.value_size}-"
+                                           f"byte value of map '{reg.map.name}'")
+            value = access.map_value_read(reg, lo, high, size) or access.sized_unknown(size)
+        elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+            access.check_packet(reg, regno, off, size)
+            value = access.sized_unknown(size)
+        elif t is RegType.PTR_TO_MEM:
+            access.check_region(reg, regno, off, size, reg.mem_size, "memory",
+                                f"keep accesses within the {reg.mem_size} bytes reserved")
+            value = access.sized_unknown(size)
+        elif t is RegType.PTR_TO_BTF_ID:
+            if reg.off + off < 0 or not reg.var.is_const:
+                raise Reject(f"R{regno} invalid negative or variable access to a kernel "
+                             f"object", regs=(regno,), hint="read kernel struct fields at "
+                             "constant offsets")
+            value = access.sized_unknown(size)
+        else:
+            raise Reject(f"R{regno} invalid mem access '{t}'", regs=(regno,),
+                         hint=f"a {t} pointer cannot be dereferenced")
+        if signed and value.is_scalar and size < 8:
+            value = scalar(B.sign_extend(value.var, size * 8))
+        return value
+
+    def _ldx(self, state: State, insn: Instruction) -> None:
+        mode = insn.opcode & MODE_MASK
+        if mode not in (Mode.MEM, Mode.MEMSX):
+            raise Reject(f"invalid BPF_LDX mode {mode:#x}")
+        size = _ld_size(insn)
+        if mode == Mode.MEMSX and size == 8:
+            raise Reject("invalid sign-extending 8-byte load")
+        value = self.load(state, insn.src, insn.off, size, signed=mode == Mode.MEMSX)
+        self.write(state, insn.dst, value)
+
+    def store(self, state: State, regno: int, off: int, size: int, value: Reg | None,
+              value_regno: int | None) -> None:
+        reg = self._mem_target(state, regno)
+        t = reg.type
+        if t is RegType.PTR_TO_STACK:
+            access.stack_write(state, reg, regno, off, size, value,
+                               depth=self.depth(state, reg.frameno))
+            return
+        if t is RegType.PTR_TO_CTX:
+            if value is not None and value.is_pointer:
+                raise Reject(f"R{value_regno} leaks addr into ctx", regs=(value_regno or 0,),
+                             hint="store numbers into the context, not pointers")
+            access.ctx_access(self.prog_type, reg, regno, off, size, write=True)
+            return
+        if t is RegType.PTR_TO_MAP_VALUE:
+            if reg.readonly:
+                raise Reject(f"write into map forbidden: map '{reg.map.name}' is read-only "
+                             f"for programs", regs=(regno,),
+                             hint="write to .data/.bss (non-const globals), not .rodata")
+            access.check_region(reg, regno, off, size, reg.map.value_size, "map value",
+                                f"keep accesses within the {reg.map.value_size}-byte value "
+                                f"of map '{reg.map.name}'")
+            return
+        if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+            if self.prog_type not in PACKET_TYPES:
+                raise Reject("cannot write into packet", regs=(regno,),
+                             hint="this program type may only read the packet")
+            access.check_packet(reg, regno, off, size)
+            return
+        if t is RegType.PTR_TO_MEM:
+            access.check_region(reg, regno, off, size, reg.mem_size, "memory",
+                                f"keep accesses within the {reg.mem_size} bytes reserved")
+            return
+        raise Reject(f"R{regno} cannot write into {t}", regs=(regno,),
+                     hint=f"a {t} pointer cannot be written through")
+
+    def _store(self, state: State, insn: Instruction, pc: int) -> None:
+        mode = insn.opcode & MODE_MASK
+        size = _ld_size(insn)
+        cls = insn.opcode & CLASS_MASK
+        if mode == Mode.ATOMIC and cls == Class.STX:
+            self._atomic(state, insn, size)
+            return
+        if mode != Mode.MEM:
+            raise Reject(f"invalid store mode {mode:#x}")
+        if cls == Class.STX:
+            value = self.read(state, insn.src)
+            self.store(state, insn.dst, insn.off, size, value, insn.src)
+        else:
+            self.store(state, insn.dst, insn.off, size, const_scalar(insn.imm), None)
+
+    def _atomic(self, state: State, insn: Instruction, size: int) -> None:
+        op = insn.imm
+        if size not in (4, 8):
+            if op not in (AtomicOp.LOAD_ACQ, AtomicOp.STORE_REL):
+                raise Reject(f"invalid atomic operand size {size}")
+        if op == AtomicOp.LOAD_ACQ:
+            self.write(state, insn.dst, self.load(state, insn.src, insn.off, size))
+            return
+        if op == AtomicOp.STORE_REL:
+            self.store(state, insn.dst, insn.off, size, self.read(state, insn.src), insn.src)
+            return
+        valid = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR, AtomicOp.XCHG,
+                 AtomicOp.CMPXCHG}
+        valid |= {o | AtomicOp.FETCH for o in (AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND,
+                                               AtomicOp.XOR)}
+        if op not in valid:
+            raise Reject(f"BPF_ATOMIC uses invalid atomic opcode {op:#x}")
+        value = self.read(state, insn.src)
+        if value.is_pointer:
+            raise Reject(f"R{insn.src} leaks addr into mem", regs=(insn.src,),
+                         hint="atomic operations take numbers")
+        if op == AtomicOp.CMPXCHG:
+            self.read(state, 0)
+        target = self._mem_target(state, insn.dst)
+        if target.type not in (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE,
+                               RegType.PTR_TO_MEM):
+            raise Reject(f"BPF_ATOMIC stores into R{insn.dst} {target.type} is not allowed",
+                         regs=(insn.dst,), hint="atomics work on the stack and map values")
+        old = self.load(state, insn.dst, insn.off, size)
+        if not old.is_scalar:
+            raise Reject(f"R{insn.dst} atomic on a spilled pointer", regs=(insn.dst,))
+        self.store(state, insn.dst, insn.off, size, UNKNOWN_SCALAR if size == 8 else None,
+                   None)
+        if op & AtomicOp.FETCH:
+            result = access.sized_unknown(size)
+            self.write(state, 0 if op == AtomicOp.CMPXCHG else insn.src, result)
+
+    def _ld(self, state: State, insn: Instruction, pc: int) -> None:
+        mode = insn.opcode & MODE_MASK
+        if insn.opcode == LDDW_OPCODE:
+            self.write(state, insn.dst, self._lddw(state, insn, pc))
+            return
+        if mode in (Mode.ABS, Mode.IND):
+            self.calls.legacy_packet_load(state, insn)
+            return
+        raise Reject(f"invalid BPF_LD mode {mode:#x}")
+
+    def _lddw(self, state: State, insn: Instruction, pc: int) -> Reg:
+        src = insn.src
+        if src == PseudoSrc.IMM64 and insn.reference is None:
+            return const_scalar(insn.imm)
+        if src == PseudoSrc.IMM64 and insn.reference not in self.maps:
+            return UNKNOWN_SCALAR  # a kernel symbol's address, filled in by the loader
+        if src == PseudoSrc.FUNC:
+            target = pc + 1 + B.to_s32(insn.imm)
+            return Reg(RegType.PTR_TO_FUNC, B.const(0), target=target)
+        if src == PseudoSrc.BTF_ID:
+            return Reg(RegType.PTR_TO_BTF_ID, B.const(0), btf_name=insn.reference or "ksym")
+        name = insn.reference
+        m = self.maps.get(name) if name is not None else None
+        if m is None:
+            known = ", ".join(sorted(self.maps)) or "none"
+            raise Reject(f"lddw refers to map '{name}' (src={src}) which the verifier was not "
+                         f"given (maps: {known})", hint="pass the program's maps (MapSpecs "
+                         "by name) to the verifier", kernel_rejects=False)
+        if src == PseudoSrc.MAP_VALUE:
+            offset = (insn.imm >> 32) & 0xFFFFFFFF or insn.imm & 0xFFFFFFFF
+            if offset >= m.value_size:
+                raise Reject(f"invalid access to map value pointer, value_size="
+                             f"{m.value_size} off={offset}", hint="the offset must lie in "
+                             "the map's value")
+            return Reg(RegType.PTR_TO_MAP_VALUE, B.const(0), off=offset, map=m,
+                       readonly=bool(m.readonly))
+        return Reg(RegType.CONST_PTR_TO_MAP, B.const(0), map=m)
+
+    # --- jumps --------------------------------------------------------------------------
+
+    def _jump(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
+              pending: list[tuple[State, int, Checkpoint]]) -> int | None:
+        op = insn.opcode & OP_MASK
+        jmp32 = insn.opcode & CLASS_MASK == Class.JMP32
+        if op == JumpOp.JA:
+            return insn.jump_target(pc)
+        if op == JumpOp.CALL:
+            return self.calls.call(state, pc, insn, cp, pending)
+        if op == JumpOp.EXIT:
+            return self.calls.exit(state, pc)
+        if op == JumpOp.JCOND:
+            other = state.copy()
+            other.path = state.path + (pc,)
+            self.fork(other, insn.jump_target(pc), cp, pending)
+            return pc + 1
+        if op not in SWAPPED:
+            raise Reject(f"invalid BPF_JMP opcode {insn.opcode:#x}")
+        a = self.read(state, insn.dst)
+        b = self.read(state, insn.src) if insn.uses_src_register else const_scalar(
+            insn.imm if not jmp32 else insn.imm & 0xFFFFFFFF)
+        taken = self._branch(state, insn, a, b, op, jmp32, True)
+        fall = self._branch(state, insn, a, b, op, jmp32, False)
+        target = insn.jump_target(pc)
+        if taken is not None and fall is not None:
+            taken.path = state.path + (pc,)
+            self.fork(taken, target, cp, pending)
+            self._replace(state, fall)
+            return pc + 1
+        if taken is not None:
+            self._replace(state, taken)
+            return target
+        if fall is not None:
+            self._replace(state, fall)
+            return pc + 1
+        # neither side can happen: this path itself is impossible (should not occur)
+        return None
+
+    @staticmethod
+    def _replace(state: State, new: State) -> None:
+        state.frames = new.frames
+        state.refs = new.refs
+
+    def _branch(self, state: State, insn: Instruction, a: Reg, b: Reg, op: int, jmp32: bool,
+                taken: bool) -> State | None:
+        """The state on one side of a conditional jump, or None if it cannot happen."""
+        dst, src = insn.dst, (insn.src if insn.uses_src_register else None)
+        if a.is_scalar and b.is_scalar:
+            pair = refine(op, a.var, b.var, taken, jmp32=jmp32)
+            if pair is None:
+                return None
+            new = state.copy()
+            self._set_scalar(new, dst, a, pair[0])
+            if src is not None:
+                self._set_scalar(new, src, b, pair[1])
+            return new
+        if op in (JumpOp.JEQ, JumpOp.JNE) and not jmp32:
+            ptr, other, pregno = (a, b, dst) if a.is_pointer else (b, a, src)
+            if other.is_scalar and other.var.is_const and other.var.value == 0:
+                is_null = (op == JumpOp.JEQ) == taken
+                if ptr.nullable:
+                    new = state.copy()
+                    self.calls.mark_null_checked(new, ptr, is_null)
+                    return new
+                if ptr.type not in (RegType.PTR_TO_BTF_ID,) and is_null:
+                    return None  # a valid pointer is never NULL
+                return state.copy()
+        if a.is_pointer and b.is_pointer and not jmp32:
+            new = state.copy()
+            self._packet_compare(new, op, a, b, taken)
+            return new
+        return state.copy()
+
+    def _set_scalar(self, state: State, regno: int, old: Reg, var: B.Bounds) -> None:
+        if old.id:
+            state.replace_all(lambda r: r.is_scalar and r.id == old.id,
+                              lambda r: replace(r, var=var))
+        else:
+            state.regs[regno] = replace(old, var=var)
+
+    def _packet_compare(self, state: State, op: int, a: Reg, b: Reg, taken: bool) -> None:
+        """``pkt op pkt_end``: on the side where pkt <= pkt_end, bytes before pkt exist."""
+        if a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET:
+            op, a, b = SWAPPED[op], b, a
+        if not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
+            return
+        # which side knows a <= end (or a < end)?
+        good = {JumpOp.JGT: not taken, JumpOp.JGE: not taken, JumpOp.JLT: taken,
+                JumpOp.JLE: taken}.get(op)
+        if not good:
+            return
+        if not a.var.is_const and a.var.umax > 0xFFFF:
+            return
+        new_range = a.off
+        if new_range <= 0:
+            return
+        pkt_id = a.id
+        state.replace_all(lambda r: r.type is RegType.PTR_TO_PACKET and r.id == pkt_id,
+                          lambda r: replace(r, range=max(r.range, new_range)))
+
+    # --- the end ------------------------------------------------------------------------
+
+    def check_return(self, state: State) -> None:
+        r0 = self.read(state, 0)
+        span = RETURN_RANGES.get(self.prog_type)
+        if span is None:
+            return
+        lo, hi = span
+        if not r0.is_scalar or r0.var.umin < lo or r0.var.umax > hi:
+            raise Reject(f"At program exit the register R0 has {r0.describe()}: it should "
+                         f"have been in [{lo}, {hi}]", regs=(0,),
+                         hint=f"return a value in [{lo}, {hi}] on every path")
+
+    def _check_stack_depth(self) -> None:
+        for chain in self.chains:
+            total = sum(-(-max(self.depths.get(s, [0])[0], 1) // 32) * 32 for s in chain)
+            if total > STACK_BYTES:
+                raise Failure(Reject(f"combined stack size of {len(chain)} calls is {total}. "
+                                     f"Too large", hint="use less stack per function or "
+                                     "move buffers into a per-CPU array map"), 0, None)
+        self.stats.max_stack_depth = max((d[0] for d in self.depths.values()), default=0)
+
+    def _log_insn(self, state: State, pc: int, insn: Instruction) -> None:
+        from .messages import describe_regs, format_insn
+        self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
+
+
+def frames_for_call(state: State) -> int:
+    return len(state.frames)
+
+
+__all__ = ["Checker", "Options", "Stats", "Failure", "MAX_CALL_FRAMES"]

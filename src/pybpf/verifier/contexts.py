@@ -1,0 +1,143 @@
+"""Which bytes of the context (r1 at entry) a program of each type may read and write.
+
+Offsets come from uapi linux/bpf.h (``struct __sk_buff``, ``struct xdp_md``,
+``struct bpf_perf_event_data``) and the x86-64 ``struct pt_regs``; the rules follow the
+kernel's ``*_is_valid_access`` functions. A context read returns a scalar, except the
+packet fields (``data``, ``data_end``, ``data_meta``), which give packet pointers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..spec import ProgramType
+from .state import RegType
+
+SKB_SIZE = 192
+XDP_MD_SIZE = 24
+PT_REGS_SIZE = 168           # x86-64 struct pt_regs
+PERF_EVENT_DATA_SIZE = 184   # pt_regs, sample_period, addr
+RAW_TP_ARGS_SIZE = 8 * 12    # MAX_BPF_FUNC_ARGS u64 arguments
+TRACEPOINT_MAX = 8192        # PERF_MAX_TRACE_SIZE; the first 8 bytes (common fields) hidden
+
+_SKB_CB = (48, 68)
+_SKB_PACKET = {76: RegType.PTR_TO_PACKET, 80: RegType.PTR_TO_PACKET_END,
+               140: RegType.PTR_TO_PACKET_META}
+_SKB_U64 = {152, 184}                       # tstamp, hwtstamp
+_SKB_HIDDEN = {144, 148, 168, 172, 180, 181, 182, 183}  # flow_keys, sk, tstamp_type, pad
+_SKB_SOCKET_FIELDS = (88, 140)              # family .. local_port
+_SOCKET_FILTER_HIDDEN = {72, 76, 80, 140, 152, 160, 184}  # tc_classid, data..., hwtstamp
+_TC_WRITABLE = {8, 44, 32, 72, 152, 12}     # mark, tc_index, priority, tc_classid, tstamp,
+#                                             queue_mapping (and cb[])
+
+_XDP_PACKET = {0: RegType.PTR_TO_PACKET, 4: RegType.PTR_TO_PACKET_END,
+               8: RegType.PTR_TO_PACKET_META}
+
+
+@dataclass(frozen=True)
+class CtxAccess:
+    """The verdict on one context access: ``why`` is empty when allowed."""
+
+    why: str = ""
+    result: RegType = RegType.SCALAR
+
+
+def _field_start(off: int, width: int) -> int:
+    return off - off % width
+
+
+def _skb_access(prog_type: ProgramType, off: int, size: int, write: bool) -> CtxAccess:
+    if off < 0 or off + size > SKB_SIZE:
+        return CtxAccess(f"offset {off} is outside struct __sk_buff ({SKB_SIZE} bytes)")
+    if off % size:
+        return CtxAccess(f"{size}-byte access at offset {off} is not aligned to its size")
+    field = _field_start(off, 8 if _field_start(off, 8) in _SKB_U64 else 4)
+    tc = prog_type in (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT)
+    if field in _SKB_HIDDEN:
+        return CtxAccess(f"__sk_buff offset {off} (a pointer or padding field) is not "
+                         f"accessible here")
+    if not tc and field in _SOCKET_FILTER_HIDDEN:
+        return CtxAccess(f"__sk_buff offset {off} is not accessible in "
+                         f"{prog_type.name.lower()} programs")
+    if _SKB_SOCKET_FIELDS[0] <= field < _SKB_SOCKET_FIELDS[1]:
+        return CtxAccess(f"__sk_buff offset {off} (socket fields) is only for sk_skb programs")
+    in_cb = _SKB_CB[0] <= off < _SKB_CB[1]
+    if write:
+        allowed = in_cb or (tc and field in _TC_WRITABLE)
+        if not allowed:
+            return CtxAccess(f"__sk_buff offset {off} is read-only")
+        width = 8 if field in _SKB_U64 else 4
+        if size != width and not in_cb:
+            return CtxAccess(f"__sk_buff field at {field} must be written whole "
+                             f"({width} bytes)")
+        if in_cb and off + size > _SKB_CB[1]:
+            return CtxAccess("write runs past cb[4]")
+        return CtxAccess()
+    if field in _SKB_PACKET:
+        if size != 4:
+            return CtxAccess(f"__sk_buff packet pointer at {field} must be read with 4 bytes")
+        return CtxAccess(result=_SKB_PACKET[field])
+    if field in _SKB_U64:
+        if size != 8:
+            return CtxAccess(f"__sk_buff field at {field} is 8 bytes: read it whole")
+        return CtxAccess()
+    if size > 4 and not in_cb:
+        return CtxAccess(f"{size}-byte read at __sk_buff offset {off} spans two fields")
+    if in_cb and off + size > _SKB_CB[1]:
+        return CtxAccess("read runs past cb[4]")
+    return CtxAccess()
+
+
+def _xdp_access(off: int, size: int, write: bool) -> CtxAccess:
+    if write:
+        return CtxAccess("struct xdp_md is read-only")
+    if off < 0 or off + size > XDP_MD_SIZE or size != 4 or off % 4:
+        return CtxAccess(f"xdp_md is read as aligned 4-byte fields (offset {off}, size "
+                         f"{size})")
+    return CtxAccess(result=_XDP_PACKET.get(off, RegType.SCALAR))
+
+
+def _read_only_window(name: str, lo: int, hi: int, off: int, size: int, write: bool,
+                      *, whole: int | None = None) -> CtxAccess:
+    if write:
+        return CtxAccess(f"the {name} context is read-only")
+    if off < lo or off + size > hi:
+        return CtxAccess(f"offset {off} is outside the {name} context ({lo}..{hi})")
+    if off % size:
+        return CtxAccess(f"{size}-byte read at offset {off} is not aligned to its size")
+    if whole is not None and size != whole:
+        return CtxAccess(f"the {name} context is read in {whole}-byte fields")
+    return CtxAccess()
+
+
+def check_ctx_access(prog_type: ProgramType, off: int, size: int, *, write: bool
+                     ) -> CtxAccess:
+    """May a program of ``prog_type`` access ``size`` bytes at context offset ``off``?"""
+    if prog_type in (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
+                     ProgramType.CGROUP_SKB):
+        return _skb_access(prog_type, off, size, write)
+    if prog_type == ProgramType.XDP:
+        return _xdp_access(off, size, write)
+    if prog_type == ProgramType.TRACEPOINT:
+        return _read_only_window("tracepoint", 8, TRACEPOINT_MAX, off, size, write)
+    if prog_type == ProgramType.RAW_TRACEPOINT:
+        return _read_only_window("raw tracepoint", 0, RAW_TP_ARGS_SIZE, off, size, write)
+    if prog_type == ProgramType.KPROBE:
+        return _read_only_window("pt_regs", 0, PT_REGS_SIZE, off, size, write)
+    if prog_type == ProgramType.PERF_EVENT:
+        if off >= PT_REGS_SIZE:
+            return _read_only_window("perf event", PT_REGS_SIZE, PERF_EVENT_DATA_SIZE, off,
+                                     size, write)
+        return _read_only_window("perf event", 0, PT_REGS_SIZE, off, size, write, whole=8)
+    return CtxAccess(f"pybpf's verifier does not know the context of "
+                     f"{prog_type.name.lower()} programs")
+
+
+SUPPORTED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
+                   ProgramType.CGROUP_SKB, ProgramType.XDP, ProgramType.TRACEPOINT,
+                   ProgramType.RAW_TRACEPOINT, ProgramType.KPROBE, ProgramType.PERF_EVENT)
+
+PACKET_TYPES = (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT, ProgramType.XDP)
+
+# R0 at exit must lie in this range (the kernel's check_return_code)
+RETURN_RANGES = {ProgramType.CGROUP_SKB: (0, 1)}

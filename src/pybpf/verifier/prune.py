@@ -1,0 +1,123 @@
+"""State pruning: is a new state already covered by one that was proven safe?
+
+``covers(old, new)`` is true when every concrete machine state ``new`` describes is also
+described by ``old``: whatever ``old``'s exploration proved safe then holds for ``new``, so
+the verifier stops there. Ids (null checks, packet ranges, references) need only match up
+consistently, through a map from old ids to new ids.
+"""
+
+from __future__ import annotations
+
+from .state import Byte, Frame, Reg, RegType, Slot, State
+
+
+class _IdMap:
+    def __init__(self) -> None:
+        self.old_to_new: dict[int, int] = {}
+        self.new_to_old: dict[int, int] = {}
+
+    def match(self, old: int, new: int) -> bool:
+        if old == 0 or new == 0:
+            return old == new
+        if self.old_to_new.setdefault(old, new) != new:
+            return False
+        return self.new_to_old.setdefault(new, old) == old
+
+
+def _reg_covers(old: Reg, new: Reg, ids: _IdMap) -> bool:
+    if old.type is RegType.NOT_INIT:
+        return True  # nothing after this point read it on the old path
+    if old.type is not new.type:
+        return False
+    if old.type is RegType.SCALAR:
+        # a scalar's id links registers copied from one another; ranges learnt through one
+        # reach the copies, so copies must stay copies
+        return old.var.contains(new.var) and (old.id == 0 or ids.match(old.id, new.id))
+    if (old.off != new.off or old.nullable != new.nullable or old.map is not new.map
+            or old.mem_size != new.mem_size or old.frameno != new.frameno
+            or old.readonly != new.readonly or old.target != new.target
+            or old.btf_name != new.btf_name):
+        return False
+    if not old.var.contains(new.var):
+        return False
+    if old.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+        if new.range < old.range:
+            return False
+    if not ids.match(old.ref_obj_id, new.ref_obj_id):
+        return False
+    if old.nullable or old.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+        return ids.match(old.id, new.id)
+    return True
+
+
+def _slot_covers(old: Slot, new: Slot, ids: _IdMap, uninit_ok: bool) -> bool:
+    if old.spilled is not None and all(k is Byte.SPILL for k in old.kinds):
+        if new.spilled is None or not all(k is Byte.SPILL for k in new.kinds):
+            # a spilled unknown scalar reads as what MISC bytes read as
+            if (old.spilled.type is RegType.SCALAR and old.spilled.var == Reg().var
+                    and old.spilled.id == 0):
+                return all(k in (Byte.MISC, Byte.ZERO) for k in new.kinds)
+            return False
+        return _reg_covers(old.spilled, new.spilled, ids)
+    for ok, nk in zip(old.kinds, new.kinds):
+        if ok is Byte.INVALID:
+            continue
+        if ok is Byte.MISC:
+            if nk is Byte.INVALID and not uninit_ok:
+                return False
+            if nk is Byte.SPILL and (new.spilled is None or
+                                     new.spilled.type is not RegType.SCALAR):
+                return False
+        elif ok is Byte.ZERO:
+            if nk is not Byte.ZERO:
+                if nk is Byte.SPILL and new.spilled is not None and new.spilled.is_scalar \
+                        and new.spilled.var.is_const and new.spilled.var.value == 0:
+                    continue
+                return False
+        elif ok is Byte.SPILL:
+            return False  # a partly overwritten spill: keep it simple
+    return True
+
+
+def _frame_covers(old: Frame, new: Frame, ids: _IdMap, uninit_ok: bool) -> bool:
+    if old.callsite != new.callsite:
+        return False
+    for o, n in zip(old.regs, new.regs):
+        if not _reg_covers(o, n, ids):
+            return False
+    for index, slot in old.stack.items():
+        other = new.stack.get(index)
+        if other is None:
+            if all(k is Byte.INVALID for k in slot.kinds):
+                continue
+            if uninit_ok and slot.spilled is None and Byte.ZERO not in slot.kinds:
+                continue
+            return False
+        if not _slot_covers(slot, other, ids, uninit_ok):
+            return False
+    return True
+
+
+def covers(old: State, new: State, *, uninit_ok: bool = False) -> bool:
+    """True when ``old`` (proven safe) describes every machine state ``new`` does."""
+    if len(old.frames) != len(new.frames) or len(old.refs) != len(new.refs):
+        return False
+    ids = _IdMap()
+    for o, n in zip(old.frames, new.frames):
+        if not _frame_covers(o, n, ids, uninit_ok):
+            return False
+    return all(ids.match(o, n) for o, n in zip(sorted(old.refs), sorted(new.refs)))
+
+
+def same(old: State, new: State) -> bool:
+    """Exactly the same abstract state (a loop that came back unchanged never ends)."""
+    if len(old.frames) != len(new.frames) or old.refs != new.refs:
+        return False
+    for o, n in zip(old.frames, new.frames):
+        if o.callsite != n.callsite or o.regs != n.regs:
+            return False
+        ostack = {k: v for k, v in o.stack.items() if v.kinds != (Byte.INVALID,) * 8}
+        nstack = {k: v for k, v in n.stack.items() if v.kinds != (Byte.INVALID,) * 8}
+        if ostack != nstack:
+            return False
+    return True

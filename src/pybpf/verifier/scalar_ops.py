@@ -1,0 +1,311 @@
+"""Arithmetic and comparisons on abstract values (:class:`~.bounds.Bounds`).
+
+``alu(op, dst, src, alu64=...)`` gives the bounds of ``dst op src`` covering every concrete
+result; ``refine(op, a, b, taken, jmp32=...)`` gives what a conditional jump teaches about
+both operands on one side of the branch, or ``None`` when that side cannot happen.
+Division and modulo follow eBPF's run-time rules (RFC 9669 section 4.1): x / 0 == 0 and
+x % 0 == x, so a zero divisor is no error.
+"""
+
+from __future__ import annotations
+
+from ..asm.opcodes import ALUOp, JumpOp
+from . import tnum
+from .bounds import (S32_MAX, S32_MIN, S64_MAX, S64_MIN, Bounds, Range, const, from_ranges,
+                     full_range, normalize, sign_extend, to_signed, zero_extend32)
+from .tnum import U32, U64
+
+# ops whose low 32 result bits depend only on the low 32 bits of the operands
+_LOW_BITS_OPS = (ALUOp.ADD, ALUOp.SUB, ALUOp.MUL, ALUOp.AND, ALUOp.OR, ALUOp.XOR,
+                 ALUOp.NEG, ALUOp.MOV)
+
+
+def _smin(width: int) -> int:
+    return S64_MIN if width == 64 else S32_MIN
+
+
+def _smax(width: int) -> int:
+    return S64_MAX if width == 64 else S32_MAX
+
+
+def _full(width: int) -> int:
+    return U64 if width == 64 else U32
+
+
+def _const_range(v: int, width: int) -> Range:
+    v &= _full(width)
+    s = to_signed(v, width)
+    return Range(v, v, s, s, (v, 0))
+
+
+def _unsigned(lo: int, hi: int, t: tnum.Tnum, width: int) -> Range:
+    r = full_range(width)
+    return Range(lo, hi, r.smin, r.smax, t)
+
+
+def alu_range(op: int, a: Range, b: Range, width: int, *, signed: bool = False) -> Range:
+    """``a op b`` at ``width`` bits (64, or 32 for the low half)."""
+    full = _full(width)
+    smin, smax = _smin(width), _smax(width)
+    unknown = full_range(width)
+    a_const = a.t[1] == 0
+    b_const = b.t[1] == 0
+    if a_const and b_const:
+        return _const_range(_concrete(op, a.t[0], b.t[0], width, signed), width)
+    if op == ALUOp.MOV:
+        return b
+    if op == ALUOp.ADD:
+        t = tnum.add(a.t, b.t, width)
+        umin, umax = a.umin + b.umin, a.umax + b.umax
+        if umax > full:
+            umin, umax = 0, full
+        lo, hi = a.smin + b.smin, a.smax + b.smax
+        if lo < smin or hi > smax:
+            lo, hi = smin, smax
+        return Range(umin, umax, lo, hi, t)
+    if op == ALUOp.SUB:
+        t = tnum.sub(a.t, b.t, width)
+        if a.umin >= b.umax:
+            umin, umax = a.umin - b.umax, a.umax - b.umin
+        else:
+            umin, umax = 0, full
+        lo, hi = a.smin - b.smax, a.smax - b.smin
+        if lo < smin or hi > smax:
+            lo, hi = smin, smax
+        return Range(umin, umax, lo, hi, t)
+    if op == ALUOp.MUL:
+        t = tnum.mul(a.t, b.t, width)
+        if a.umax * b.umax <= full:
+            umin, umax = a.umin * b.umin, a.umax * b.umax
+        else:
+            umin, umax = 0, full
+        products = (a.smin * b.smin, a.smin * b.smax, a.smax * b.smin, a.smax * b.smax)
+        lo, hi = min(products), max(products)
+        if lo < smin or hi > smax:
+            lo, hi = smin, smax
+        return Range(umin, umax, lo, hi, t)
+    if op == ALUOp.AND:
+        t = tnum.and_(a.t, b.t)
+        lo, hi = smin, smax
+        if a.smin >= 0 or b.smin >= 0:
+            lo, hi = 0, min(a.smax if a.smin >= 0 else smax, b.smax if b.smin >= 0 else smax)
+        return Range(t[0], min(a.umax, b.umax), lo, hi, t)
+    if op == ALUOp.OR:
+        t = tnum.or_(a.t, b.t)
+        lo, hi = smin, smax
+        if a.smin >= 0 and b.smin >= 0:
+            lo = max(a.smin, b.smin)
+        return Range(max(a.umin, b.umin, t[0]), t[0] | t[1], lo, hi, t)
+    if op == ALUOp.XOR:
+        t = tnum.xor(a.t, b.t)
+        return Range(t[0], t[0] | t[1], smin, smax, t)
+    if op in (ALUOp.LSH, ALUOp.RSH, ALUOp.ARSH):
+        if b.umax >= width:
+            return unknown  # the kernel masks the shift at run time; we know nothing
+        if not b_const:
+            if op == ALUOp.RSH:
+                return _unsigned(a.umin >> b.umax, a.umax >> b.umin,
+                                 tnum.from_range(a.umin >> b.umax, a.umax >> b.umin, width),
+                                 width)
+            if op == ALUOp.LSH and a.umax << b.umax <= full:
+                return _unsigned(a.umin << b.umin, a.umax << b.umax,
+                                 tnum.from_range(a.umin << b.umin, a.umax << b.umax, width),
+                                 width)
+            return unknown
+        k = b.t[0]
+        if op == ALUOp.LSH:
+            t = tnum.lshift(a.t, k, width)
+            if a.umax << k <= full:
+                return _unsigned(a.umin << k, a.umax << k, t, width)
+            return Range(0, full, smin, smax, t)
+        if op == ALUOp.RSH:
+            return _unsigned(a.umin >> k, a.umax >> k, tnum.rshift(a.t, k), width)
+        return Range(0, full, a.smin >> k, a.smax >> k, tnum.arshift(a.t, k, width))
+    if op in (ALUOp.DIV, ALUOp.MOD):
+        if signed:
+            return unknown
+        if op == ALUOp.DIV:
+            hi = a.umax // max(b.umin, 1)
+            lo = 0 if b.umin == 0 else a.umin // b.umax
+            return _unsigned(lo, hi, tnum.from_range(lo, hi, width), width)
+        hi = a.umax if b.umin == 0 else min(a.umax, b.umax - 1)
+        return _unsigned(0, hi, tnum.from_range(0, hi, width), width)
+    if op == ALUOp.NEG:
+        return unknown
+    return unknown
+
+
+def _concrete(op: int, a: int, b: int, width: int, signed: bool) -> int:
+    """The concrete result of one op at ``width`` (RFC 9669 semantics)."""
+    full = _full(width)
+    if op == ALUOp.ADD:
+        return (a + b) & full
+    if op == ALUOp.SUB:
+        return (a - b) & full
+    if op == ALUOp.MUL:
+        return (a * b) & full
+    if op == ALUOp.AND:
+        return a & b
+    if op == ALUOp.OR:
+        return a | b
+    if op == ALUOp.XOR:
+        return a ^ b
+    if op == ALUOp.MOV:
+        return b
+    if op == ALUOp.NEG:
+        return (-a) & full
+    if op == ALUOp.LSH:
+        return (a << (b & (width - 1))) & full
+    if op == ALUOp.RSH:
+        return a >> (b & (width - 1))
+    if op == ALUOp.ARSH:
+        return (to_signed(a, width) >> (b & (width - 1))) & full
+    if op in (ALUOp.DIV, ALUOp.MOD):
+        if b == 0:
+            return 0 if op == ALUOp.DIV else a
+        if not signed:
+            return a // b if op == ALUOp.DIV else a % b
+        sa, sb = to_signed(a, width), to_signed(b, width)
+        q = abs(sa) // abs(sb)
+        if (sa < 0) != (sb < 0):
+            q = -q
+        return (q if op == ALUOp.DIV else sa - q * sb) & full
+    raise ValueError(op)
+
+
+def alu(op: int, dst: Bounds, src: Bounds, *, alu64: bool, signed: bool = False) -> Bounds:
+    """The bounds of ``dst op src`` (``src`` unused for NEG)."""
+    if op == ALUOp.NEG:
+        src = const(0)
+    if alu64:
+        r64 = alu_range(op, dst.width_range(64), src.width_range(64), 64, signed=signed)
+        if op in _LOW_BITS_OPS:
+            r32 = alu_range(op, dst.width_range(32), src.width_range(32), 32, signed=signed)
+        else:
+            r32 = full_range(32)
+        out = from_ranges(r64, r32)
+        return out if out is not None else Bounds()
+    r32 = alu_range(op, dst.width_range(32), src.width_range(32), 32, signed=signed)
+    return zero_extend32(r32)
+
+
+def byte_swap(b: Bounds, bits: int, *, swap: bool) -> Bounds:
+    """``le16/32/64`` (no swap on this little-endian target: truncation) or
+    ``be``/``bswap`` (a swap): the value zero-extended from ``bits`` bits."""
+    full = (1 << bits) - 1
+    if b.is_const:
+        v = b.value & full
+        if swap:
+            v = int.from_bytes(v.to_bytes(bits // 8, "little"), "big")
+        return const(v)
+    if not swap:
+        if b.umax <= full:
+            return b
+        out = normalize(Bounds(0, full, 0, full, var=(b.var[0] & full, b.var[1] & full)))
+    else:
+        out = normalize(Bounds(0, full, 0, full, var=(0, full)))
+    return out if out is not None else Bounds()
+
+
+def movsx(b: Bounds, bits: int, *, alu64: bool) -> Bounds:
+    out = sign_extend(b, bits)
+    if alu64:
+        return out
+    return zero_extend32(out.width_range(32)) if bits < 32 else zero_extend32(b.width_range(32))
+
+
+# -- conditional jumps ----------------------------------------------------------------------
+
+_NEGATE = {JumpOp.JEQ: JumpOp.JNE, JumpOp.JNE: JumpOp.JEQ, JumpOp.JGT: JumpOp.JLE,
+           JumpOp.JLE: JumpOp.JGT, JumpOp.JGE: JumpOp.JLT, JumpOp.JLT: JumpOp.JGE,
+           JumpOp.JSGT: JumpOp.JSLE, JumpOp.JSLE: JumpOp.JSGT, JumpOp.JSGE: JumpOp.JSLT,
+           JumpOp.JSLT: JumpOp.JSGE}
+# a op b  ==  b swapped(op) a
+SWAPPED = {JumpOp.JEQ: JumpOp.JEQ, JumpOp.JNE: JumpOp.JNE, JumpOp.JGT: JumpOp.JLT,
+           JumpOp.JLT: JumpOp.JGT, JumpOp.JGE: JumpOp.JLE, JumpOp.JLE: JumpOp.JGE,
+           JumpOp.JSGT: JumpOp.JSLT, JumpOp.JSLT: JumpOp.JSGT, JumpOp.JSGE: JumpOp.JSLE,
+           JumpOp.JSLE: JumpOp.JSGE, JumpOp.JSET: JumpOp.JSET}
+
+
+def _refine_range(op: int, a: Range, b: Range, width: int, taken: bool
+                  ) -> tuple[Range, Range] | None:
+    """Both operands narrowed by ``a op b`` being ``taken`` (true) or not."""
+    if op == JumpOp.JSET:
+        if taken:
+            if (a.t[0] | a.t[1]) & (b.t[0] | b.t[1]) == 0:
+                return None  # no bit can be set in both
+            return a, b
+        if a.t[0] & b.t[0]:
+            return None  # a bit known set in both
+        if b.t[1] == 0:
+            t = (a.t[0], a.t[1] & ~b.t[0])
+            return Range(a.umin, a.umax, a.smin, a.smax, t), b
+        return a, b
+    if not taken:
+        op = _NEGATE[op]
+    if op == JumpOp.JEQ:
+        if not tnum.agree(a.t, b.t):
+            return None
+        t = tnum.intersect(a.t, b.t)
+        r = Range(max(a.umin, b.umin), min(a.umax, b.umax), max(a.smin, b.smin),
+                  min(a.smax, b.smax), t)
+        return r, r
+    if op == JumpOp.JNE:
+        if a.t[1] == 0 and b.t[1] == 0 and a.t[0] == b.t[0]:
+            return None
+        return _exclude(a, b, width), _exclude(b, a, width)
+    if op in (JumpOp.JGT, JumpOp.JGE):
+        d = 1 if op == JumpOp.JGT else 0
+        return (Range(max(a.umin, b.umin + d), a.umax, a.smin, a.smax, a.t),
+                Range(b.umin, min(b.umax, a.umax - d), b.smin, b.smax, b.t))
+    if op in (JumpOp.JLT, JumpOp.JLE):
+        d = 1 if op == JumpOp.JLT else 0
+        return (Range(a.umin, min(a.umax, b.umax - d), a.smin, a.smax, a.t),
+                Range(max(b.umin, a.umin + d), b.umax, b.smin, b.smax, b.t))
+    if op in (JumpOp.JSGT, JumpOp.JSGE):
+        d = 1 if op == JumpOp.JSGT else 0
+        return (Range(a.umin, a.umax, max(a.smin, b.smin + d), a.smax, a.t),
+                Range(b.umin, b.umax, b.smin, min(b.smax, a.smax - d), b.t))
+    if op in (JumpOp.JSLT, JumpOp.JSLE):
+        d = 1 if op == JumpOp.JSLT else 0
+        return (Range(a.umin, a.umax, a.smin, min(a.smax, b.smax - d), a.t),
+                Range(b.umin, b.umax, max(b.smin, a.smin + d), b.smax, b.t))
+    raise ValueError(op)
+
+
+def _exclude(a: Range, b: Range, width: int) -> Range:
+    """``a`` knowing ``a != b``: only a constant ``b`` at an end of ``a`` teaches anything."""
+    if b.t[1] != 0:
+        return a
+    v = b.t[0]
+    umin, umax, smin, smax = a.umin, a.umax, a.smin, a.smax
+    if umin == v:
+        umin += 1
+    elif umax == v:
+        umax -= 1
+    sv = to_signed(v, width)
+    if smin == sv:
+        smin += 1
+    elif smax == sv:
+        smax -= 1
+    return Range(umin, umax, smin, smax, a.t)
+
+
+def refine(op: int, a: Bounds, b: Bounds, taken: bool, *, jmp32: bool
+           ) -> tuple[Bounds, Bounds] | None:
+    """What ``a op b`` being ``taken`` (or not) says about ``a`` and ``b``; ``None`` when
+    it cannot be so."""
+    width = 32 if jmp32 else 64
+    pair = _refine_range(op, a.width_range(width), b.width_range(width), width, taken)
+    if pair is None:
+        return None
+    ra, rb = pair
+    if jmp32:
+        na = from_ranges(a.width_range(64), ra)
+        nb = from_ranges(b.width_range(64), rb)
+    else:
+        na = from_ranges(ra, a.width_range(32))
+        nb = from_ranges(rb, b.width_range(32))
+    if na is None or nb is None:
+        return None
+    return na, nb

@@ -1,0 +1,187 @@
+"""The abstract machine state: what each register and stack byte may hold on one path.
+
+A :class:`Reg` is immutable (updates make new ones), so copying a state for a branch copies
+lists of references only. Pointer registers keep a fixed offset (``off``) and a variable
+one (``var``, a :class:`~.bounds.Bounds`); scalars keep their value in ``var``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+from . import bounds as B
+from .bounds import Bounds
+
+STACK_BYTES = 512
+MAX_CALL_FRAMES = 8
+
+
+class RegType(Enum):
+    NOT_INIT = "not init"
+    SCALAR = "scalar"
+    PTR_TO_CTX = "ctx"
+    CONST_PTR_TO_MAP = "map_ptr"
+    PTR_TO_MAP_VALUE = "map_value"
+    PTR_TO_STACK = "fp"
+    PTR_TO_PACKET_META = "pkt_meta"
+    PTR_TO_PACKET = "pkt"
+    PTR_TO_PACKET_END = "pkt_end"
+    PTR_TO_MEM = "mem"          # a ring buffer record, a helper-returned buffer
+    PTR_TO_BTF_ID = "ptr_btf"   # a kernel object typed by BTF (task_struct...)
+    PTR_TO_FUNC = "func"
+    PTR_TO_SOCKET = "sock"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Reg:
+    type: RegType = RegType.NOT_INIT
+    var: Bounds = B.UNKNOWN
+    off: int = 0
+    nullable: bool = False      # the kernel's ..._OR_NULL: checked against 0 before use
+    id: int = 0                 # same id: same pointer (null checks, packet ranges)
+    ref_obj_id: int = 0         # a reference that must be released (ring buffer record)
+    map: Any = None             # the MapSpec of a map pointer or map value
+    mem_size: int = 0           # bytes of a PTR_TO_MEM
+    range: int = 0              # packet bytes known present from the packet start + off
+    frameno: int = 0            # the frame of a stack pointer
+    readonly: bool = False      # a map value of a frozen map (.rodata)
+    target: int = 0             # the slot a PTR_TO_FUNC points at
+    btf_name: str = ""          # the type of a PTR_TO_BTF_ID
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.type is RegType.SCALAR
+
+    @property
+    def is_pointer(self) -> bool:
+        return self.type not in (RegType.SCALAR, RegType.NOT_INIT)
+
+    def describe(self) -> str:
+        """The register as the kernel's log shows it, e.g. ``map_value_or_null(id=1,...)``."""
+        t = self.type
+        if t is RegType.NOT_INIT:
+            return "?"
+        if t is RegType.SCALAR:
+            if self.var.is_const:
+                return str(self.var)
+            return "scalar" + (str(self.var) if self.var != B.UNKNOWN else "()")
+        name = str(t) + ("_or_null" if self.nullable else "")
+        parts = []
+        if self.id:
+            parts.append(f"id={self.id}")
+        if self.ref_obj_id:
+            parts.append(f"ref_obj_id={self.ref_obj_id}")
+        if self.off:
+            parts.append(f"off={self.off}")
+        if not self.var.is_const or self.var.value:
+            parts.append(f"var_off={self.var}")
+        if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+            parts.append(f"r={self.range}")
+        if self.map is not None:
+            parts.append(f"map={getattr(self.map, 'name', '?')}")
+            if t is RegType.PTR_TO_MAP_VALUE:
+                parts.append(f"ks={self.map.key_size},vs={self.map.value_size}")
+        if t is RegType.PTR_TO_MEM:
+            parts.append(f"sz={self.mem_size}")
+        if t is RegType.PTR_TO_BTF_ID and self.btf_name:
+            parts.append(self.btf_name)
+        if t is RegType.PTR_TO_STACK and self.frameno:
+            parts.append(f"frame={self.frameno}")
+        return f"{name}({','.join(parts)})"
+
+
+NOT_INIT = Reg()
+UNKNOWN_SCALAR = Reg(RegType.SCALAR)
+
+
+def scalar(b: Bounds) -> Reg:
+    return Reg(RegType.SCALAR, b)
+
+
+def const_scalar(value: int) -> Reg:
+    return Reg(RegType.SCALAR, B.const(value))
+
+
+class Byte(Enum):
+    """What one stack byte holds (the kernel's STACK_INVALID/MISC/ZERO/SPILL)."""
+
+    INVALID = "?"
+    MISC = "m"
+    ZERO = "0"
+    SPILL = "r"
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """An 8-byte stack slot: eight byte kinds, and the register spilled there if any."""
+
+    kinds: tuple[Byte, ...]
+    spilled: Reg | None = None
+    spill_pos: int = 0      # a narrow scalar spill covers bytes spill_pos .. +spill_size
+    spill_size: int = 8
+
+    def describe(self) -> str:
+        if self.spilled is not None and all(k is Byte.SPILL for k in self.kinds):
+            return self.spilled.describe()
+        return "".join(k.value for k in reversed(self.kinds))
+
+
+EMPTY_SLOT = Slot((Byte.INVALID,) * 8)
+
+
+@dataclass(slots=True)
+class Frame:
+    """One function's registers and stack (slot ``i`` covers ``fp-8*(i+1)`` .. ``+7``)."""
+
+    regs: list[Reg]
+    stack: dict[int, Slot] = field(default_factory=dict)
+    callsite: int = -1      # the slot of the call that made this frame
+    subprog_start: int = 0
+    # a callback's frame (bpf_loop): the caller frames it returns to, their stack scalars
+    # widened so that one check covers every number of iterations
+    resume: list["Frame"] | None = None
+
+    def copy(self) -> "Frame":
+        return Frame(list(self.regs), dict(self.stack), self.callsite, self.subprog_start,
+                     self.resume)
+
+
+@dataclass(slots=True)
+class State:
+    """Every frame of one path, the references it holds, and how it got here."""
+
+    frames: list[Frame]
+    refs: tuple[int, ...] = ()        # ids of acquired references still to release
+    path: tuple[int, ...] = ()        # branch decisions (slot of each taken jump), newest last
+    next_id: list[int] = field(default_factory=lambda: [0])  # shared counter
+
+    def copy(self) -> "State":
+        return State([f.copy() for f in self.frames], self.refs, self.path, self.next_id)
+
+    @property
+    def frame(self) -> Frame:
+        return self.frames[-1]
+
+    @property
+    def regs(self) -> list[Reg]:
+        return self.frames[-1].regs
+
+    def new_id(self) -> int:
+        self.next_id[0] += 1
+        return self.next_id[0]
+
+    def replace_all(self, match: Any, change: Any) -> None:
+        """Apply ``change`` to every register and spilled register ``match`` selects."""
+        for frame in self.frames:
+            regs = frame.regs
+            for i, r in enumerate(regs):
+                if match(r):
+                    regs[i] = change(r)
+            for k, slot in list(frame.stack.items()):
+                if slot.spilled is not None and match(slot.spilled):
+                    frame.stack[k] = replace(slot, spilled=change(slot.spilled))
