@@ -447,9 +447,11 @@ class FunctionCompiler:
             self._copy(copy, value)
             self.frame.locals[name] = Local(name, value.type, aggregate=copy)
             return
+        if isinstance(value, Mem) and value.load_size != -1:
+            value = self._load(value)
+        elif isinstance(value, Mem):
+            value = self._to_reg(value)
         t = value.type
-        if isinstance(value, Imm) and t == s32 or t == VoidType:
-            t = s64  # a Python int
         if isinstance(t, VoidType):
             raise self._err(node, "this call returns nothing")
         if isinstance(t, IntType) and t.is_bool is False and t.size < 8 and isinstance(value, Imm):
@@ -974,6 +976,25 @@ class FunctionCompiler:
         return result
 
     def _bool_value(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and \
+                type(node.ops[0]) in _NEGATE:
+            # operands first, then the result register: nested comparisons stay shallow
+            a, b, t = self._compare_operands(node.left, node.comparators[0], node)
+            if isinstance(a, Imm) and isinstance(b, Imm):
+                holds = {ast.Lt: a.value < b.value, ast.LtE: a.value <= b.value,
+                         ast.Gt: a.value > b.value, ast.GtE: a.value >= b.value,
+                         ast.Eq: a.value == b.value, ast.NotEq: a.value != b.value}[
+                    type(node.ops[0])]
+                return Imm(s32, int(holds))
+            r = self.e.temp(s32)
+            true = self.e.new_label("true")
+            self.e.mov_imm(r.reg, 1)
+            self._emit_compare(type(node.ops[0]), a, b, t, true)
+            self.e.mov_imm(r.reg, 0)
+            self.e.label(true)
+            self.e.release(a)
+            self.e.release(b)
+            return r
         r = self.e.temp(s32)
         false = self.e.new_label("false")
         self.e.mov_imm(r.reg, 0)
@@ -1041,15 +1062,24 @@ class FunctionCompiler:
 
     def _compare_jump(self, op: type, left: ast.expr, right: ast.expr, target: str,
                       node: ast.AST) -> None:
+        a, b, t = self._compare_operands(left, right, node)
+        self._emit_compare(op, a, b, t, target)
+        self.e.release(a)
+        self.e.release(b)
+
+    def _compare_operands(self, left: ast.expr, right: ast.expr, node: ast.AST
+                          ) -> tuple[Any, Any, IntType]:
         a, b = self.rvalue(left), self.rvalue(right)
         for v in (a, b):
             if not isinstance(v, (Imm, Reg)):
                 raise self._err(node, f"cannot compare {_describe(v)}")
         if isinstance(a.type, PtrType) or isinstance(b.type, PtrType):
-            t: IntType = u64
-        else:
-            t = common_type(a.type, b.type)
-            a, b = self._convert(a, t), self._convert(b, t)
+            return a, b, u64
+        t = common_type(a.type, b.type)
+        return self._convert(a, t), self._convert(b, t), t
+
+    def _emit_compare(self, op: type, a: Any, b: Any, t: IntType, target: str) -> None:
+        """Jump to ``target`` when ``a op b`` holds (operands already converted to t)."""
         if isinstance(a, Imm) and isinstance(b, Imm):
             ta, tb = a.value, b.value
             holds = {ast.Lt: ta < tb, ast.LtE: ta <= tb, ast.Gt: ta > tb, ast.GtE: ta >= tb,
@@ -1061,15 +1091,14 @@ class FunctionCompiler:
             a, b, op = b, a, _MIRROR[op]
         jumps = _SIGNED_JUMP if t.signed else _UNSIGNED_JUMP
         is64 = t.size == 8
-        ra = self._to_reg(a)
         if isinstance(b, Imm) and (fits_imm(b.value) or not is64):
-            self.e.jump(jumps[op], ra.reg, target, imm=b.value & 0xFFFFFFFF if not is64
+            self.e.jump(jumps[op], a.reg, target, imm=b.value & 0xFFFFFFFF if not is64
                         else b.value, is64=is64)
         else:
             rb = self._to_reg(b)
-            self.e.jump(jumps[op], ra.reg, target, src=rb.reg, is64=is64)
-            self.e.release(rb)
-        self.e.release(ra)
+            self.e.jump(jumps[op], a.reg, target, src=rb.reg, is64=is64)
+            if rb is not b:
+                self.e.release(rb)
 
     # -- calls -------------------------------------------------------------------------------
 

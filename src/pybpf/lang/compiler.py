@@ -86,6 +86,52 @@ class _GlobalLayout:
         return out
 
 
+def _drop_unreachable(items: list[Any]) -> list[Any]:
+    """``items`` without instructions no path reaches (the kernel refuses those), e.g.
+    code after a constant-false condition. Labels nothing jumps to any more are dropped."""
+    linked = link(items)
+    reachable: set[int] = set()
+    slots = []
+    slot = 0
+    for insn in linked:
+        slots.append(slot)
+        slot += insn.slots
+    index_of = {s: i for i, s in enumerate(slots)}
+    todo = [0]
+    while todo:
+        i = todo.pop()
+        if i in reachable or i >= len(linked):
+            continue
+        reachable.add(i)
+        insn = linked[i]
+        if insn.is_exit:
+            continue
+        if insn.is_jump:
+            target = index_of.get(insn.jump_target(slots[i]))
+            if target is not None:
+                todo.append(target)
+            if not insn.is_conditional_jump:
+                continue
+        todo.append(i + 1)
+    if len(reachable) == len(linked):
+        return items
+    kept: list[Any] = []
+    index = 0
+    for item in items:
+        if isinstance(item, Instruction):
+            if index in reachable:
+                kept.append(item)
+            index += 1
+        else:
+            kept.append(item)
+    # a jump straight to the next instruction is a leftover of removed code
+    referenced = {i.reference for i in kept if isinstance(i, Instruction) and i.reference}
+    out = [i for i in kept if isinstance(i, Instruction) or i.name in referenced]
+    while out and not isinstance(out[-1], Instruction):
+        out.pop()
+    return out
+
+
 def _name_declarations(namespace: dict[str, Any]) -> None:
     for key, value in namespace.items():
         if isinstance(value, (MapDecl, GlobalDecl)) and value.name is None:
@@ -146,7 +192,7 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None
                               on_map=on_map, on_global=layout.place)
         emitter = fc.compile()
         try:
-            insns = link(emitter.items, source=f"program '{decl.name}'")
+            insns = link(_drop_unreachable(emitter.items), source=f"program '{decl.name}'")
         except AsmError as err:
             raise CompileError(f"{decl.name}: {err}") from None
         spec = ProgramSpec(name=decl.name, section=decl.section, type=decl.type,
