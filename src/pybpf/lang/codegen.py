@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
 import textwrap
 import types as pytypes
 from dataclasses import dataclass, field
@@ -67,12 +68,10 @@ def source_of(fn: Callable[..., Any]) -> FunctionSource:
                 closure[name] = cell.cell_contents
             except ValueError:
                 pass
-    full = open(file).read().splitlines() if file and not file.startswith("<") else \
-        [ln.rstrip("\n") for ln in lines]
-    offset = first - 1 if file and not file.startswith("<") else -1
-    return FunctionSource(node, file, first - 1, full if offset >= 0 else
-                          [""] * (first - 1) + [ln.rstrip("\n") for ln in lines],
-                          fn.__globals__, closure)
+    full = [ln.rstrip("\n") for ln in linecache.getlines(file)] if file else []
+    if not full:
+        full = [""] * (first - 1) + [ln.rstrip("\n") for ln in lines]
+    return FunctionSource(node, file, first - 1, full, fn.__globals__, closure)
 
 
 @dataclass
@@ -363,6 +362,10 @@ class FunctionCompiler:
         target = node.targets[0]
         if isinstance(target, ast.Name):
             local = self._lookup_local(target.id)
+            if local is None and isinstance(self._global_decl(target.id), GlobalDecl):
+                dest = self._python_value(target.id, target)
+                self._store_into(dest, node.value, node)
+                return
             if local is None:
                 value = self.expr(node.value)
                 self._bind_new(target.id, value, node)
@@ -752,6 +755,10 @@ class FunctionCompiler:
             return self._read_local(local)
         return self._python_value(node.id, node)
 
+    def _global_decl(self, name: str) -> Any:
+        src = self.frame.src
+        return src.closure.get(name, src.globals.get(name))
+
     def _python_value(self, name: str, node: ast.AST) -> Any:
         frame = self.frame
         if name in frame.nested:
@@ -935,8 +942,19 @@ class FunctionCompiler:
     def _pointer_arith(self, op: type, a: Any, b: Any, node: ast.AST) -> Any:
         if op is ast.Add and isinstance(b.type, PtrType):
             a, b = b, a
+        if op is ast.Sub and isinstance(b.type, PtrType) and isinstance(a.type, PtrType):
+            dst = self._to_owned(a)
+            rb = self._to_reg(b)
+            self.e.alu(ALUOp.SUB, dst.reg, rb.reg)
+            self.e.release(rb)
+            dst.type = s64
+            size = a.type.target.size if not isinstance(a.type.target, VoidType) else 1
+            if size > 1:
+                self.e.alu(ALUOp.DIV, dst.reg, imm=size, off=1)
+            return dst
         if op not in (ast.Add, ast.Sub) or isinstance(b.type, PtrType):
-            raise self._err(node, "pointers support only + and - an integer")
+            raise self._err(node, "pointers support only + and - an integer, and the "
+                                  "difference of two pointers")
         scale = max(a.type.target.size, 1) if not isinstance(a.type.target, VoidType) else 1
         dst = self._to_owned(a)
         alu = ALUOp.ADD if op is ast.Add else ALUOp.SUB

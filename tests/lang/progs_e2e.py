@@ -1,0 +1,46 @@
+"""Programs the end-to-end tests compile (a module, so inspect finds their source)."""
+
+from pybpf.lang import (XDP_PASS, Array, Global, Hash, RingBuf, bpf, bytes16, comm,
+                        current_task, pid_tgid, struct, u32, u64)
+
+
+class Event(struct):
+    pid: u32
+    ppid: u32
+    comm: bytes16
+
+
+events = RingBuf(max_entries=1 << 16)
+exec_counts = Hash(u32, u64, max_entries=1024)
+packets = Array(u64, max_entries=4)
+total_bytes = Global(u64)
+
+
+@bpf.tracepoint("syscalls/sys_enter_execve")
+def on_exec(ctx):
+    pid = pid_tgid() >> 32
+    ev = events.reserve(Event)
+    if ev:
+        ev.pid = pid
+        ev.ppid = current_task().real_parent.tgid
+        ev.comm = comm()
+        events.submit(ev)
+    exec_counts[pid] = exec_counts.get(pid, 0) + 1
+    return 0
+
+
+def at_least(ctx, size):
+    # the verifier lets a program compare packet pointers, not subtract data_end
+    return ctx.data + size <= ctx.data_end
+
+
+@bpf.xdp
+def count_packets(ctx):
+    global total_bytes
+    if at_least(ctx, 100):
+        packets.increment(1)
+        total_bytes += 100
+    else:
+        packets.increment(0)
+        total_bytes += 1
+    return XDP_PASS
