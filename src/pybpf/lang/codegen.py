@@ -207,10 +207,12 @@ class FunctionCompiler:
         if method is None:
             raise self._err(node, f"{type(node).__name__} statements are not supported in BPF "
                                   "programs")
+        before = list(self.e.live)  # an inlined body runs while its caller holds temporaries
         method(node)
-        if self.e.live:
-            leaked = ", ".join(f"r{r.reg}" for r in self.e.live)
-            for r in list(self.e.live):
+        extra = [r for r in self.e.live if r not in before]
+        if extra:
+            leaked = ", ".join(f"r{r.reg}" for r in extra)
+            for r in extra:
                 self.e.release(r)
             raise self._err(node, f"internal error: temporaries left live ({leaked})")
 
@@ -1027,10 +1029,7 @@ class FunctionCompiler:
     def cond_jump(self, node: ast.expr, false_label: str) -> None:
         """Jump to ``false_label`` when ``node`` is false; fall through when true."""
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            true_label = self.e.new_label("not")
-            self._cond_true_jump(node.operand, true_label)
-            self.e.ja(false_label)
-            self.e.label(true_label)
+            self._cond_true_jump(node.operand, false_label)
             return
         if isinstance(node, ast.BoolOp):
             if isinstance(node.op, ast.And):
