@@ -1,8 +1,8 @@
 """Attach + detach cycles per second of the network families, pybpf beside libbpf (C).
 
-Run alone, as root: ``.venv/bin/python bench/bench_net_attach.py``. A veth pair (no addresses) and a
-child cgroup are made for the run and removed afterwards. Each row attaches a trivial
-program and detaches it again, CYCLES times; the C reference does the same system calls
+Run alone, as root: ``.venv/bin/python bench/bench_net_attach.py``. A veth pair (without
+addresses) and a child cgroup are made for the run and removed afterwards. Each row
+attaches a trivial program and detaches it again, many times; the C reference does the same system calls
 through libbpf (``bpf_link_create``, ``setsockopt``), built here with the system compiler
 and libbpf-dev. The netlink rows (legacy XDP, clsact) have no libbpf twin in this table:
 their reference is the ``tc`` command itself, whose time includes process start-up.
