@@ -123,3 +123,12 @@ def test_closing_twice_is_a_no_op_and_a_closed_link_says_so(veth, xdp_prog):
     link.close()
     with pytest.raises(ClosedError):
         link.info()
+
+
+def test_the_veth_helper_removes_everything_when_the_test_fails():
+    with pytest.raises(RuntimeError, match="on purpose"):
+        with veth_pair() as pair:
+            assert pair.host in ip("link", "show")
+            raise RuntimeError("on purpose")
+    assert pair.host not in ip("link", "show")
+    assert pair.ns.name not in ip("netns", "list")
