@@ -24,6 +24,7 @@ import ctypes
 import ipaddress
 import itertools
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -42,7 +43,7 @@ from tests.bpfobjs import build_object
 CLONE_NEWNET = 0x40000000
 NETNS_RUN_DIR = "/run/netns"
 NAME_PREFIX = f"pybpf-{os.getpid()}-"
-IF_PREFIX = f"pb{os.getpid() % 1_000_000}"  # interface names have at most 15 chars
+IF_PREFIX = f"pb{os.getpid()}"  # pb + 7 digits + h/p + serial: within IFNAMSIZ (15)
 BENCHMARK_NET = ipaddress.ip_network("198.18.0.0/15")
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -106,9 +107,44 @@ class Netns:
         return made[0]
 
 
+_STALE_NETNS = re.compile(r"pybpf-(\d+)-\d+$")
+_STALE_IFACE = re.compile(r"pb(\d+)[hp]\d+$")
+
+
+def _alive(pid: int) -> bool:
+    return os.path.exists(f"/proc/{pid}")
+
+
+def sweep_stale() -> None:
+    """Remove namespaces, interfaces and cgroups left by test runs that were killed (a
+    SIGKILL skips every ``finally``): those whose owner pid no longer runs."""
+    for line in ip("netns", "list").splitlines():
+        m = _STALE_NETNS.match(line.split()[0]) if line.strip() else None
+        if m and not _alive(int(m.group(1))):
+            ip("netns", "delete", line.split()[0])
+    for _, name in socket.if_nameindex():
+        m = _STALE_IFACE.match(name)
+        if m and not _alive(int(m.group(1))):
+            with contextlib.suppress(RuntimeError):  # its peer went first
+                ip("link", "delete", name)
+    root = cgroup2_root()
+    for name in os.listdir(root):
+        m = _STALE_NETNS.match(name)
+        if m and not _alive(int(m.group(1))):
+            with contextlib.suppress(OSError):  # still has processes: leave it
+                os.rmdir(os.path.join(root, name))
+
+
+_swept = False
+
+
 @contextlib.contextmanager
 def netns() -> Iterator[Netns]:
     """A fresh namespace with loopback up; deleted on exit."""
+    global _swept
+    if not _swept:
+        sweep_stale()
+        _swept = True
     ns = Netns(f"{NAME_PREFIX}{next(_serial)}")
     ip("netns", "add", ns.name)
     try:

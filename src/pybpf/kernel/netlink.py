@@ -157,7 +157,12 @@ class Rtnetlink:
             self._sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
         except OSError:  # kernels before 4.12: plain errnos only
             pass
-        self._sock.bind((0, 0))
+        try:
+            self._sock.bind((0, 0))
+        except OSError as err:
+            self._sock.close()
+            raise KernelError("bind(AF_NETLINK)", err.errno or errno.EIO,
+                              obj="rtnetlink") from err
         self._seq = itertools.count(1)
 
     def close(self) -> None:
