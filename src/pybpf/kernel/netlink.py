@@ -142,6 +142,8 @@ class TcFilter:
 
 # -- the socket ----------------------------------------------------------------------------
 
+REPLY_TIMEOUT_S = 5.0
+
 class Rtnetlink:
     """One rtnetlink socket; a context manager. Each request waits for its acknowledgement."""
 
@@ -163,6 +165,8 @@ class Rtnetlink:
             self._sock.close()
             raise KernelError("bind(AF_NETLINK)", err.errno or errno.EIO,
                               obj="rtnetlink") from err
+        # the kernel answers at once; a reply that never comes must not hang the caller
+        self._sock.settimeout(REPLY_TIMEOUT_S)
         self._seq = itertools.count(1)
 
     def close(self) -> None:
@@ -186,7 +190,11 @@ class Rtnetlink:
         dump = flags & NLM_F_DUMP == NLM_F_DUMP and msg_type % 4 == 2  # RTM_GET*
         replies: list[bytes] = []
         while True:
-            data = self._sock.recv(65536)
+            try:
+                data = self._sock.recv(65536)
+            except TimeoutError:
+                raise KernelError("rtnetlink", errno.ETIMEDOUT, obj=what,
+                                  hint=f"no reply within {REPLY_TIMEOUT_S} s") from None
             offset = 0
             while offset + _NLMSGHDR.size <= len(data):
                 length, kind, msg_flags, msg_seq, _ = _NLMSGHDR.unpack_from(data, offset)
