@@ -5,19 +5,37 @@ to read and write programs. Live objects come from the backends (``pybpf.kernel`
 ``pybpf.vm``).
 """
 
-from .asm import assemble, disassemble
+from typing import Any as _Any
+
 from .asm.instruction import Instruction
-from .elf import load_collection_spec
-from .errors import (AsmError, BPFError, BTFError, ClosedError, CORERelocationError,
-                     ELFError, InvalidInputError, KernelError, NotSupportedError,
-                     VerifierError)
+from .errors import (AsmError, BPFError, BTFError, ClosedError, CompileError,
+                     CORERelocationError, ELFError, FilterSyntaxError, InvalidInputError,
+                     KernelError, NotSupportedError, VerifierError, VMError)
 from .spec import (AttachType, CollectionSpec, ExternKind, ExternSpec, MapSpec, MapType,
                    Pinning, ProgramSpec, ProgramType)
 
 __all__ = [
     "Instruction", "assemble", "disassemble", "load_collection_spec",
-    "AsmError", "BPFError", "BTFError", "ClosedError", "CORERelocationError", "ELFError",
-    "InvalidInputError", "KernelError", "NotSupportedError", "VerifierError",
+    "AsmError", "BPFError", "BTFError", "ClosedError", "CompileError", "CORERelocationError",
+    "ELFError", "FilterSyntaxError", "InvalidInputError", "KernelError", "NotSupportedError",
+    "VerifierError", "VMError",
     "AttachType", "CollectionSpec", "ExternKind", "ExternSpec", "MapSpec", "MapType", "Pinning", "ProgramSpec",
     "ProgramType",
 ]
+
+
+# loaded on first use, so that `import pybpf` (and every `pybpf` command) starts fast:
+# the ELF reader pulls in pyelftools, the assembler its grammar
+_LAZY = {"assemble": "pybpf.asm", "disassemble": "pybpf.asm",
+         "load_collection_spec": "pybpf.elf"}
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'pybpf' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

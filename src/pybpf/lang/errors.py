@@ -1,8 +1,8 @@
 """The compiler's error: a Python construct pybpf cannot compile, pointing at its source.
 
-``CompileError`` belongs to the ``InvalidInputError`` branch of :mod:`pybpf.errors` (it will
-move there); it names the Python file, line and column of the offending construct, so an
-unsupported statement, a type error or an unbounded loop reads like a Python SyntaxError::
+``CompileError`` (defined in :mod:`pybpf.errors`, in the ``InvalidInputError`` branch)
+names the Python file, line and column of the offending construct, so an unsupported
+statement, a type error or an unbounded loop reads like a Python SyntaxError::
 
     probe.py:12:8: 'while True' without a break: eBPF loops must be bounded
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InvalidInputError
+from ..errors import CompileError
 
 __all__ = ["CompileError", "SourceLocation"]
 
@@ -33,18 +33,3 @@ class SourceLocation:
         where = f"{self.file}:{self.line}"
         return f"{where}: {self.text}" if self.text else where
 
-
-class CompileError(InvalidInputError):
-    """Python source the compiler cannot turn into eBPF: ``file``, ``line``, ``column``."""
-
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 column: int | None = None):
-        self.file = file
-        self.line = line
-        self.column = column
-        where = file or "<source>"
-        if line is not None:
-            where += f":{line}"
-            if column is not None:
-                where += f":{column}"
-        super().__init__(message, source=where)
