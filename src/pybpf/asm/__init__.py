@@ -7,7 +7,8 @@
   symbolic targets :func:`link` resolves last.
 """
 
-from .assembler import assemble, parse_instruction
+from typing import Any
+
 from .builder import (Label, add, add32, addr_space_cast, and32, and_, arsh, arsh32,
                       atomic_add, atomic_and, atomic_or, atomic_xor, bswap, call, call_func,
                       call_kfunc, cmpxchg, div, div32, exit, gotol, ja, jeq, jeq32, jge,
@@ -43,3 +44,12 @@ __all__ = [
     "xchg", "cmpxchg", "load_acquire", "store_release", "ld_abs", "ld_ind", "lddw",
     "ld_map_fd", "ld_map_value", "ld_btf_id", "ld_func", "ld_map_idx", "ld_map_idx_value",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the assembler (a grammar of regular expressions) loads on first use: most users
+    # of pybpf.asm build or decode instructions and never parse text
+    if name in ("assemble", "parse_instruction"):
+        from . import assembler
+        return getattr(assembler, name)
+    raise AttributeError(f"module 'pybpf.asm' has no attribute {name!r}")
