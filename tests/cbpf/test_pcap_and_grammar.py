@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pybpf.cbpf import FilterProgram, FilterSyntaxError, compile_filter
-from pybpf.cbpf.pcapfile import PcapPacket, read_pcap, write_pcap
+from pybpf.pcap import PcapPacket, read_pcap, write_pcap
 from pybpf.cli import main
 
 from .oracle import TCPDUMP, LibpcapRefused, libpcap_program, needs_tcpdump
@@ -33,7 +33,7 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_pcap_round_trip(capture: Path) -> None:
-    back = list(read_pcap(capture))
+    back = read_pcap(capture).packets
     assert [(p.data, p.wirelen, p.timestamp_us) for p in back] == [
         (data, wirelen, index) for index, (_, data, wirelen) in enumerate(PACKETS)]
 
@@ -48,7 +48,7 @@ def test_tcpdump_r_keeps_what_we_accept(expression: str, capture: Path, tmp_path
     assert TCPDUMP is not None
     subprocess.run([TCPDUMP, "-r", str(capture), "-w", str(out), "--", expression],
                    capture_output=True, check=True)
-    kept = {p.timestamp_us for p in read_pcap(out)}
+    kept = {p.timestamp_us for p in read_pcap(out).packets}
     ours = FilterProgram(compile_filter(expression))
     theirs = FilterProgram(libpcap_program(expression))
     for index, (name, data, wirelen) in enumerate(PACKETS):
@@ -104,8 +104,13 @@ def test_random_expressions_match_libpcap(expression: str) -> None:
         return
     ours = FilterProgram(compile_filter(expression))
     for name, data, wirelen in PACKETS:
-        theirs = optimised if len(data) == wirelen else unoptimised
-        assert ours.run(data, wirelen) == theirs.run(data, wirelen), name
+        verdicts = {unoptimised.run(data, wirelen)}
+        if len(data) == wirelen:
+            # libpcap's optimiser may move a load past the packet's end ahead of a test
+            # that would have decided first ('ip[24] = 0 or ip' on a 38-byte frame), so its
+            # two programs can disagree; we follow the unoptimised order (oracle.py)
+            verdicts.add(optimised.run(data, wirelen))
+        assert ours.run(data, wirelen) in verdicts, name
 
 
 @given(st.text(alphabet="tcpudhos 0123456789.:[]()&|!=<>-+*/^%andorvl", max_size=40))
