@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pybpf import vm  # noqa: E402
 from pybpf.cbpf import FilterProgram, compile_filter, to_ebpf  # noqa: E402
-from pybpf.cbpf.pcapfile import PcapPacket, write_pcap  # noqa: E402
+from pybpf.pcap import PcapPacket, write_pcap  # noqa: E402
 from tests.cbpf.packets import build_packets  # noqa: E402
 
 RUNS = 5

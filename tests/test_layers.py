@@ -12,18 +12,19 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "pybpf"
 # layer -> the pybpf layers it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    "pcap": {"errors"},
     "asm": {"errors"},
     "btf": {"errors", "asm"},
     "spec": {"errors", "asm"},
     "elf": {"errors", "asm", "btf", "spec"},
-    "cbpf": {"errors", "asm", "spec"},
+    "cbpf": {"errors", "asm", "spec", "pcap"},
     "kernel": {"errors", "asm", "btf", "spec", "elf"},
-    "vm": {"errors", "asm", "btf", "spec", "elf"},
+    "vm": {"errors", "asm", "btf", "spec", "elf", "pcap"},
     "verifier": {"errors", "asm", "btf", "spec", "elf"},
-    "lang": {"errors", "asm", "btf", "spec", "elf"},
+    "lang": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm"},
     "tools": {"errors", "asm", "btf", "spec", "elf", "kernel", "lang", "cbpf"},
     "commands": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm", "verifier", "lang",
-                 "cbpf", "tools"},
+                 "cbpf", "tools", "pcap"},
 }
 
 

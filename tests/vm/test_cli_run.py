@@ -8,7 +8,7 @@ import pytest
 
 from pybpf.cli import main
 from pybpf.errors import InvalidInputError
-from pybpf.vm.pcap import parse_pcap, read_pcap, write_pcap
+from pybpf.pcap import parse_pcap, read_pcap, write_pcap
 
 from ..bpfobjs import build_object
 from .packets import arp_packet, tcp_packet, udp_packet
@@ -25,7 +25,7 @@ def test_counts_verdicts_and_writes_the_passed_packets(tmp_path: Path,
     assert main(["vm", "run", obj, "--pcap", str(pcap), "--program", "xdp_filter",
                  "--write-passed", str(passed)]) == 0
     assert capsys.readouterr().out == "xdp_filter: XDP_DROP 2  XDP_PASS 3\n"
-    assert read_pcap(passed).packets == [CAPTURE[0], CAPTURE[3], CAPTURE[4]]
+    assert [p.data for p in read_pcap(passed).packets] == [CAPTURE[0], CAPTURE[3], CAPTURE[4]]
 
 
 def test_every_packet_program_by_default(tmp_path: Path,

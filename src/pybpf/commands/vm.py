@@ -88,7 +88,7 @@ def _passed(prog_type: ProgramType, retval: int) -> bool:
 
 def run_pcap(args: argparse.Namespace) -> int:
     from ..elf import load_collection_spec
-    from ..vm.pcap import LINKTYPE_ETHERNET, read_pcap, write_pcap
+    from ..pcap import LINKTYPE_ETHERNET, read_pcap, write_pcap
 
     spec = load_collection_spec(args.object)
     capture = read_pcap(args.pcap)
@@ -109,7 +109,7 @@ def run_pcap(args: argparse.Namespace) -> int:
         prog = collection.programs[name]
         counts: Counter[str] = Counter()
         for packet in capture.packets:
-            result = prog.test_run(packet)
+            result = prog.test_run(packet.data)
             counts[verdict_name(prog.type, result.retval)] += 1
             if _passed(prog.type, result.retval):
                 passed.append(result.data_out)

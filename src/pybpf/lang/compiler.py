@@ -9,7 +9,6 @@ from the kernel BTF, for CO-RE records in an object file.
 
 from __future__ import annotations
 
-import importlib
 import linecache
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -248,7 +247,8 @@ class CompiledCollection:
     def load(self, **options: Any) -> "LoadedCollection":
         """Load into the running kernel (``pybpf.kernel``); declarations then read the live
         maps. Raises VerifierError naming the Python line the verifier stopped at."""
-        kernel = importlib.import_module("pybpf.kernel")  # the backend, chosen at run time
+        from .. import kernel  # imported on use: compiling needs no kernel backend
+
         coll = kernel.Collection.open(self.spec, options=kernel.CollectionOptions(**options)
                                       if options else None)
         for name, decl in self.globals.items():
@@ -298,7 +298,8 @@ class LoadedCollection:
         """Attach one program (or every program) where its section says (tracepoints,
         raw tracepoints, uprobes with a target...); ``options`` go to the attach function
         (``target=`` for network programs, ``pid=`` for uprobes). Returns the last link."""
-        links = importlib.import_module("pybpf.kernel.links")
+        from ..kernel import links
+
         names = [program] if program else list(self.programs)
         link_ = None
         for name in names:

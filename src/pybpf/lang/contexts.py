@@ -15,7 +15,6 @@ The kernel BTF comes from a :class:`KernelTypes` object (parsed once, visible, c
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from typing import Any
@@ -88,9 +87,8 @@ def _tracefs_events() -> str:
     for root in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
         if os.path.isdir(os.path.join(root, "events")):
             return os.path.join(root, "events")
-    # tracefs is not mounted: the kernel backend mounts it (root only); looked up at run
-    # time so that the compiler stays importable where the kernel backend is not usable
-    mounts = importlib.import_module("pybpf.kernel.mounts")
+    # tracefs is not mounted: the kernel backend mounts it (root only)
+    from ..kernel import mounts
     return os.path.join(mounts.ensure_tracefs(), "events")
 
 

@@ -193,7 +193,8 @@ class RingBuf(MapDecl):
 
     def reader(self, callback: Any, record: Any = None) -> Any:
         """A ring buffer reader over the live map; ``record`` (a struct) decodes records."""
-        ringbuf_cls = sys.modules["pybpf.kernel"].RingBuffer
+        from ..kernel import RingBuffer as ringbuf_cls
+
         decode = type_of(record) if record is not None else None
 
         def deliver(raw: bytes) -> Any:
