@@ -27,8 +27,21 @@ OUR_PROGRAMS = {"cli_exec", "cli_bad_good", "cli_bad_missi"}  # names are cut at
 OUR_MAPS = {"cli_events", "cli_perf", "cli_last", "cli_bad_events"}
 
 
+_leftovers = inventory.ObjectIds(frozenset(), frozenset(), frozenset(), frozenset())
+
+
+@pytest.fixture(autouse=True)
+def _ignore_leftovers() -> None:
+    """Objects of these names that were loaded before the test (pins left by a run that was
+    killed, say) are not the test's: ours_loaded() leaves them out."""
+    global _leftovers
+    _leftovers = inventory.ObjectIds(frozenset(), frozenset(), frozenset(), frozenset())
+    _leftovers = ours_loaded()
+
+
 def ours_loaded() -> inventory.ObjectIds:
-    """The programs/maps/links of this test's objects that are loaded now."""
+    """The programs/maps/links of this test's objects that are loaded now (and were not
+    before the test began)."""
     records = [p for p in inventory.programs() if p.name in OUR_PROGRAMS]
     progs = {p.id for p in records}
     # the maps our programs use (global data maps too), and any left by name
@@ -36,7 +49,7 @@ def ours_loaded() -> inventory.ObjectIds:
     maps |= {m.id for m in inventory.maps() if m.name in OUR_MAPS}
     links = {link.id for link in inventory.links() if link.prog_id in progs}
     return inventory.ObjectIds(frozenset(progs), frozenset(maps), frozenset(links),
-                               frozenset())
+                               frozenset()) - _leftovers
 
 
 def bpftool_prog_ids() -> set[int]:
@@ -53,9 +66,20 @@ class Reader:
     def __init__(self, proc: subprocess.Popen[str]):
         self.proc = proc
         self.lines: dict[str, list[str]] = {"out": [], "err": []}
+        self._partial = {"out": b"", "err": b""}
         self.selector = selectors.DefaultSelector()
         self.selector.register(proc.stdout, selectors.EVENT_READ, "out")  # type: ignore
         self.selector.register(proc.stderr, selectors.EVENT_READ, "err")  # type: ignore
+
+    def _read(self, key: selectors.SelectorKey) -> None:
+        # raw reads: a buffered readline() would pull several lines into Python's buffer
+        # and leave select() blind to the ones after the first
+        chunk = os.read(key.fileobj.fileno(), 65536)  # type: ignore[union-attr]
+        if not chunk:
+            self.selector.unregister(key.fileobj)
+            return
+        *complete, self._partial[key.data] = (self._partial[key.data] + chunk).split(b"\n")
+        self.lines[key.data].extend(line.decode(errors="replace") for line in complete)
 
     def wait_for(self, stream: str, text: str, timeout_s: float = 20,
                  poke=None) -> str:  # type: ignore[no-untyped-def]
@@ -66,12 +90,10 @@ class Reader:
                     return line
             if poke is not None:
                 poke()
+            if not self.selector.get_map():
+                break  # both pipes closed: the child is gone
             for key, _ in self.selector.select(0.2):
-                line = key.fileobj.readline()  # type: ignore[union-attr]
-                if line:
-                    self.lines[key.data].append(line.rstrip("\n"))
-            if self.proc.poll() is not None and not self.selector.select(0):
-                break
+                self._read(key)
         raise AssertionError(f"no {text!r} on std{stream}; got {self.lines}")
 
     def close(self) -> None:
