@@ -25,7 +25,7 @@ def r0_of(items: Sequence[object], memory: bytes | None = None) -> int:
 # The instruction-level tests run in every tier: a test in these modules runs once per tier,
 # with the tier made the default of VMProgram for its duration.
 ALL_TIERS_MODULES = ("test_interpreter", "test_memory_safety", "test_maps", "test_helpers",
-                     "test_packets")
+                     "test_packets", "test_differential_kernel")
 
 
 @pytest.fixture(autouse=True, params=["interp", "python"])
