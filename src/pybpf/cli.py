@@ -31,12 +31,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# BCC-style tools: `pybpf NAME ARGS` runs pybpf.tools.NAME.main(ARGS); each is also installed
+# as the console script NAME.pybpf (pyproject.toml)
+TOOLS: tuple[str, ...] = (
+    "execsnoop", "exitsnoop", "killsnoop", "opensnoop", "bashreadline", "statsnoop",
+    "syncsnoop", "mountsnoop", "syscount", "funccount", "biolatency", "runqlat", "cpudist",
+    "hardirqs", "softirqs", "tcplife", "tcpstates", "tcpconnect", "tcpaccept", "oomkill",
+    "capable", "drsnoop", "profile", "offcputime",
+)
+
+
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; only the chosen command's module is imported (fast start-up)."""
     parser = argparse.ArgumentParser(prog="pybpf", description="eBPF for Python")
     parser.add_argument("-v", "--verbose", action="store_true", help="print error details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    parser.epilog = "tools: " + ", ".join(TOOLS) + " (pybpf TOOL -h)"
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == chosen:
@@ -53,6 +64,9 @@ def _chosen_command(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
+    if argv and argv[0] in TOOLS:
+        tool = importlib.import_module(f"pybpf.tools.{argv[0]}")
+        return int(tool.main(argv[1:]) or 0)
     parser = build_parser(_chosen_command(argv))
     args = parser.parse_args(argv)
     try:
