@@ -23,8 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "verifier": {"errors", "asm", "btf", "spec", "elf"},
     "lang": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm"},
     "tools": {"errors", "asm", "btf", "spec", "elf", "kernel", "lang", "cbpf"},
+    "net": {"errors", "asm", "btf", "spec", "elf", "kernel", "lang", "cbpf", "pcap"},
     "commands": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm", "verifier", "lang",
-                 "cbpf", "tools", "pcap"},
+                 "cbpf", "tools", "pcap", "net"},
 }
 
 
