@@ -26,6 +26,7 @@ from ..spec import MapSpec, MapType
 from . import minimal_btf
 from . import sys as bpfsys
 from .fd import FD
+from .objects import KernelObject
 from .sys import MapFlags, UpdateFlags
 
 __all__ = ["Map", "MapInfo", "TypedMap", "Codec", "CtypesCodec", "possible_cpus",
@@ -162,7 +163,7 @@ Key = bytes | int | None
 Value = bytes | int | Sequence[bytes] | Any
 
 
-class Map:
+class Map(KernelObject):
     """A live map. Make one with :meth:`create`, :meth:`from_pin`, :meth:`from_id`.
 
     Works as a context manager; ``close()`` releases the fd (the kernel frees the map when
@@ -271,29 +272,6 @@ class Map:
                 self.update(key, value)
         if spec.readonly:
             self.freeze()
-
-    # fd ownership ------------------------------------------------------------------------
-
-    @property
-    def fd(self) -> FD:
-        return self._fd
-
-    def fileno(self) -> int:
-        """The raw fd number (raises ClosedError after close)."""
-        return int(self._fd)
-
-    @property
-    def closed(self) -> bool:
-        return self._fd.closed
-
-    def close(self) -> None:
-        self._fd.close()
-
-    def __enter__(self) -> "Map":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = " closed" if self.closed else f" id={self.id}"
@@ -570,30 +548,6 @@ class Map:
         kbuf = b"".join(self._encode(k, self.key_size, "key") for k in keys)
         return bpfsys.map_delete_batch(int(self._fd), keys=kbuf, count=len(keys),
                                        obj=self._what)
-
-    # lifetime beyond the process -------------------------------------------------------------
-
-    def pin(self, path: str | os.PathLike[str]) -> None:
-        """Pin on a bpffs so the map outlives this process; :meth:`unpin` removes it."""
-        path = os.fspath(path)
-        bpfsys.obj_pin(int(self._fd), path, obj=f"{self._what} at {path}")
-        self._pinned = path
-
-    def unpin(self, path: str | os.PathLike[str] | None = None) -> None:
-        """Remove the pin made by :meth:`pin` (or the one at ``path``)."""
-        target = os.fspath(path) if path is not None else self._pinned
-        if target is None:
-            raise InvalidInputError("the map is not pinned by this object", source=self._what)
-        try:
-            os.unlink(target)
-        except OSError as err:
-            raise KernelError("unlink", err.errno or errno.EIO, obj=target) from err
-        if target == self._pinned:
-            self._pinned = None
-
-    @property
-    def pinned_path(self) -> str | None:
-        return self._pinned
 
     def freeze(self) -> None:
         """Make the map read-only from user space from now on (programs still write it)."""

@@ -22,6 +22,7 @@ from ..errors import InvalidInputError, KernelError, VerifierError
 from ..spec import ProgramSpec, ProgramType
 from . import sys as bpfsys
 from .fd import FD
+from .objects import KernelObject
 
 __all__ = ["Program", "ProgramInfo", "TestRunResult", "resolve_maps", "summarize_log",
            "LOG_SIZE_START", "LOG_SIZE_MAX"]
@@ -146,7 +147,7 @@ class TestRunResult:
 
 # -- the program ------------------------------------------------------------------------------
 
-class Program:
+class Program(KernelObject):
     """A loaded program. Make one with :meth:`load`, :meth:`from_pin` or :meth:`from_id`."""
 
     def __init__(self, fd: FD, *, name: str, type: ProgramType | int,
@@ -235,46 +236,9 @@ class Program:
     def from_id(cls, prog_id: int) -> "Program":
         return cls.from_fd(bpfsys.prog_get_fd_by_id(prog_id))
 
-    # fd ownership ------------------------------------------------------------------------
-
-    @property
-    def fd(self) -> FD:
-        return self._fd
-
-    def fileno(self) -> int:
-        return int(self._fd)
-
-    @property
-    def closed(self) -> bool:
-        return self._fd.closed
-
-    def close(self) -> None:
-        self._fd.close()
-
-    def __enter__(self) -> "Program":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"fd={int(self._fd)}"
         return f"<Program '{self.name}' {getattr(self.type, 'name', self.type)} {state}>"
-
-    def pin(self, path: str | os.PathLike[str]) -> None:
-        path = os.fspath(path)
-        bpfsys.obj_pin(int(self._fd), path, obj=f"{self._what} at {path}")
-        self._pinned = path
-
-    def unpin(self) -> None:
-        if self._pinned is None:
-            raise InvalidInputError("the program is not pinned by this object",
-                                    source=self._what)
-        try:
-            os.unlink(self._pinned)
-        except OSError as err:
-            raise KernelError("unlink", err.errno or errno.EIO, obj=self._pinned) from err
-        self._pinned = None
 
     # running -----------------------------------------------------------------------------
 

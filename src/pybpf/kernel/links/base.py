@@ -15,14 +15,13 @@ then the extra fds (perf events) it kept open.
 
 from __future__ import annotations
 
-import errno
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ...errors import ClosedError, InvalidInputError, KernelError
+from ...errors import ClosedError, InvalidInputError
 from .. import sys as bpfsys
 from ..fd import FD
+from ..objects import KernelObject
 
 __all__ = ["Link", "LinkInfo"]
 
@@ -36,7 +35,7 @@ class LinkInfo:
     prog_id: int
 
 
-class Link:
+class Link(KernelObject):
     """One attachment of a program; a context manager that detaches on exit.
 
     ``fd`` is the bpf link fd when the attachment has one; ``extra_fds`` are further fds
@@ -52,6 +51,7 @@ class Link:
         self._closed = False
         self._pinned: str | None = None
         self.description = description
+        self._what = f"link {description}"
 
     @property
     def fd(self) -> FD:
@@ -93,23 +93,7 @@ class Link:
     def __repr__(self) -> str:
         return f"<Link {self.description} {'closed' if self._closed else 'attached'}>"
 
-    # bpf-link-only facilities -------------------------------------------------------------
-
-    def pin(self, path: str | os.PathLike[str]) -> None:
-        """Pin the link in bpffs: it then outlives this process until unpinned."""
-        path = os.fspath(path)
-        bpfsys.obj_pin(int(self.fd), path, obj=f"link {self.description} at {path}")
-        self._pinned = path
-
-    def unpin(self) -> None:
-        if self._pinned is None:
-            raise InvalidInputError("the link is not pinned by this object",
-                                    source=self.description)
-        try:
-            os.unlink(self._pinned)
-        except OSError as err:
-            raise KernelError("unlink", err.errno or errno.EIO, obj=self._pinned) from err
-        self._pinned = None
+    # bpf-link-only facilities (pin/unpin come from KernelObject and need the link fd) -----
 
     def info(self) -> LinkInfo:
         raw = bpfsys.BpfLinkInfo()
