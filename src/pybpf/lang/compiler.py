@@ -131,6 +131,37 @@ def _drop_unreachable(items: list[Any]) -> list[Any]:
     return out
 
 
+def _merge_label_aliases(items: list[Any]) -> list[Any]:
+    """``items`` with labels that mark the same instruction folded into one name.
+
+    An instruction carries one ``symbol``, so when two labels land on it (the ends of two
+    nested ``if`` blocks) the second name would vanish from the linked program, and a loader
+    that links again would find a jump to an undefined label. Jumps to an alias are renamed
+    to the name the instruction keeps.
+    """
+    alias: dict[str, str] = {}
+    pending: list[Any] = []
+    merged: list[Any] = []
+    for item in items:
+        if not isinstance(item, Instruction):
+            pending.append(item)
+            continue
+        if pending:
+            keep = item.symbol or pending[0].name
+            for label in pending:
+                if label.name != keep:
+                    alias[label.name] = keep
+            if item.symbol is None:
+                merged.append(pending[0])
+            pending = []
+        merged.append(item)
+    merged.extend(pending)
+    if not alias:
+        return items
+    return [i.with_(reference=alias[i.reference])
+            if isinstance(i, Instruction) and i.reference in alias else i for i in merged]
+
+
 def _name_declarations(namespace: dict[str, Any]) -> None:
     for key, value in namespace.items():
         if isinstance(value, (MapDecl, GlobalDecl)) and value.name is None:
@@ -191,7 +222,7 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None
                               on_map=on_map, on_global=layout.place)
         emitter = fc.compile()
         try:
-            insns = link(_drop_unreachable(emitter.items), source=f"program '{decl.name}'")
+            insns = link(_merge_label_aliases(_drop_unreachable(emitter.items)), source=f"program '{decl.name}'")
         except AsmError as err:
             raise CompileError(f"{decl.name}: {err}") from None
         spec = ProgramSpec(name=decl.name, section=decl.section, type=decl.type,
