@@ -12,6 +12,8 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "pybpf"
 # layer -> the pybpf layers it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    # the one module that knows both backends: pybpf.load(spec, backend="kernel"|"vm")
+    "backends": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm"},
     "pcap": {"errors"},
     "asm": {"errors"},
     "btf": {"errors", "asm"},
