@@ -1,0 +1,307 @@
+"""What every tool shares: options, output, the load/attach/poll loop, histograms.
+
+A tool module (STYLE.md section 8) offers ``parse_args(argv)``, ``build(opts)`` (the
+compiled BPF half), ``run(opts, out, stop) -> int`` and ``main(argv=None) -> int``. Its
+``main`` is usually one line::
+
+    def main(argv=None):
+        return common.tool_main("execsnoop", parse_args, run, argv)
+
+:func:`tool_main` checks for root, turns SIGINT/SIGTERM into a clean unwind, and prints a
+:class:`~pybpf.errors.BPFError` (a missing tracepoint, a verifier refusal, no kernel
+support) as one line ``NAME: message`` with exit status 1. ``run`` itself never touches
+signals, so tests call it from a thread with a :class:`Stop` event and a ``StringIO``.
+
+Inside ``run``::
+
+    with common.attached(build(opts)) as coll, common.ring_reader(events, Event, show) as rd:
+        writer.header(...)
+        common.poll_until_stopped([rd], stop, duration_s=opts.duration)
+
+The histogram printers reproduce the text of BCC's ``print_log2_hist`` and
+``print_linear_hist`` (header, column widths, 40-character star bars), so output can be
+compared with BCC's published examples line by line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import select
+import sys
+import threading
+import time
+from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
+
+from ..errors import BPFError
+
+__all__ = ["make_parser", "positive_int", "Stop", "EventWriter", "tool_main", "attached",
+           "ring_reader", "poll_until_stopped", "RelativeClock", "wall_clock_hms",
+           "decode_str", "print_log2_hist", "print_linear_hist", "ROOT_MESSAGE"]
+
+ROOT_MESSAGE = "must be run as root (it loads eBPF programs: needs CAP_BPF and CAP_PERFMON)"
+
+
+# -- options ---------------------------------------------------------------------------------
+
+def make_parser(prog: str, description: str, examples: str) -> argparse.ArgumentParser:
+    """An argparse parser shaped like BCC's: description on top, an ``examples:`` epilog
+    kept as written, and the ``--json`` flag every tool has."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n" + examples.strip("\n"))
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object per event (or interval) instead of columns")
+    return parser
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer > 0 (BCC's tools refuse 0 and negatives the same way)."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+# -- the run loop ----------------------------------------------------------------------------
+
+class Stop(threading.Event):
+    """Set it to end a tool's ``run``. ``ready`` is set by :func:`poll_until_stopped` once
+    the programs are attached and the header printed, so a caller knows when to cause
+    events."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ready = threading.Event()
+
+
+def tool_main(name: str, parse_args: Callable[[Sequence[str] | None], argparse.Namespace],
+              run: Callable[[argparse.Namespace, TextIO, threading.Event], int],
+              argv: Sequence[str] | None = None) -> int:
+    """Parse options, check privileges, run until Ctrl-C/SIGTERM/the tool's own end.
+
+    Returns the exit status: 0 on a clean end or a signal, 1 with one line on stderr when
+    not root or for any BPFError (missing hook, verifier refusal...).
+    """
+    from ..kernel.signals import exit_on_signals  # noqa: PLC0415 - keeps -h fast
+
+    opts = parse_args(argv)
+    if os.geteuid() != 0:
+        print(f"{name}: {ROOT_MESSAGE}", file=sys.stderr)
+        return 1
+    stop = Stop()
+    try:
+        with exit_on_signals():
+            return int(run(opts, sys.stdout, stop) or 0)
+    except KeyboardInterrupt:
+        return 0
+    except BrokenPipeError:
+        # the reader of our output went away (| head): nothing more to say
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the exit flush
+        return 0
+    except BPFError as err:
+        print(f"{name}: {err}", file=sys.stderr)
+        return 1
+
+
+@contextlib.contextmanager
+def attached(compiled: Any, **attach_options: Any) -> Iterator[Any]:
+    """Load ``compiled`` (a :class:`pybpf.lang.CompiledCollection`) and attach every
+    program where its section says; on leaving, links are detached and everything closed
+    (in that order). Raises BPFError (VerifierError, NotSupportedError, KernelError)."""
+    with compiled.load() as coll:
+        coll.attach(**attach_options)
+        yield coll
+
+
+@contextlib.contextmanager
+def ring_reader(ring_decl: Any, record: Any, callback: Callable[[Any], Any]) -> Iterator[Any]:
+    """A reader of the live ring buffer ``ring_decl`` that hands decoded ``record`` structs
+    to ``callback``; closed on leaving."""
+    reader = ring_decl.reader(callback, record)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+# how long one wait may block: bounds how late a stop request or the duration is noticed
+_POLL_SLICE_S = 0.1
+
+
+def poll_until_stopped(readers: Iterable[Any], stop: threading.Event, *,
+                       duration_s: float | None = None, interval_s: float | None = None,
+                       on_interval: Callable[[], bool | None] | None = None) -> None:
+    """Deliver events from ``readers`` (ring/perf buffer readers with ``consume()``) until
+    ``stop`` is set or ``duration_s`` has passed.
+
+    ``on_interval`` is called every ``interval_s`` (histogram tools print and clear there);
+    it may return True to end the loop (BCC's interval count reached). Sets
+    ``stop.ready`` first when ``stop`` is a :class:`Stop`. A signal arrives as
+    KeyboardInterrupt and unwinds the caller's ``with`` blocks.
+    """
+    readers = list(readers)
+    ready = getattr(stop, "ready", None)
+    if ready is not None:
+        ready.set()
+    poller = select.poll()
+    for reader in readers:
+        poller.register(reader.fileno(), select.POLLIN)
+    now = time.monotonic()
+    end = now + duration_s if duration_s else None
+    next_tick = now + interval_s if interval_s else None
+    while not stop.is_set():
+        now = time.monotonic()
+        wait_s = _POLL_SLICE_S
+        for deadline in (end, next_tick):
+            if deadline is not None:
+                wait_s = min(wait_s, max(deadline - now, 0.0))
+        if readers:
+            poller.poll(wait_s * 1000)
+            for reader in readers:
+                reader.consume()
+        else:
+            stop.wait(wait_s)
+        now = time.monotonic()
+        if next_tick is not None and on_interval is not None and now >= next_tick:
+            next_tick += interval_s  # type: ignore[operator]
+            if on_interval():
+                return
+        if end is not None and now >= end:
+            return
+
+
+# -- output ----------------------------------------------------------------------------------
+
+class EventWriter:
+    """Writes a tool's output: BCC-style columns, or one JSON object per line (``--json``).
+
+    Each line is flushed at once, so a pipe (or a test reading a subprocess) sees events
+    as they happen.
+    """
+
+    def __init__(self, out: TextIO, *, as_json: bool = False):
+        self.out = out
+        self.as_json = as_json
+
+    def header(self, text: str) -> None:
+        """The column header (text mode only)."""
+        if not self.as_json:
+            self.line(text)
+
+    def line(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def event(self, fields: dict[str, Any], text: str) -> None:
+        """One event: ``fields`` as JSON or the already formatted ``text`` line."""
+        self.line(json.dumps(fields, separators=(",", ":")) if self.as_json else text)
+
+
+class RelativeClock:
+    """Seconds since the first event, as BCC's ``-t``/``TIME(s)`` columns print them.
+
+    Fed kernel ``bpf_ktime_get_ns()`` stamps (CLOCK_MONOTONIC); the first one is zero.
+    """
+
+    def __init__(self) -> None:
+        self.first_ns: int | None = None
+
+    def seconds(self, ktime_ns: int) -> float:
+        if self.first_ns is None:
+            self.first_ns = ktime_ns
+        return (ktime_ns - self.first_ns) / 1e9
+
+
+def wall_clock_hms() -> str:
+    """The time of day as BCC's ``TIME`` columns print it (``%H:%M:%S``)."""
+    return time.strftime("%H:%M:%S")
+
+
+def decode_str(raw: bytes) -> str:
+    """A NUL-terminated C string from a fixed-size field, undecodable bytes kept as
+    backslash escapes (a file name need not be UTF-8)."""
+    return bytes(raw).split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
+
+
+# -- histograms (BCC's text format) ----------------------------------------------------------
+
+_STARS_MAX = 40
+
+
+def _stars(value: int, value_max: int, width: int) -> str:
+    """BCC's bar: ``width * value / value_max`` stars, the last one a ``+`` when the value
+    overflows the scale."""
+    if value_max <= 0:
+        return ""
+    filled = 0
+    while filled <= width * value / value_max - 1 and filled <= width - 1:
+        filled += 1
+    bar = "*" * filled
+    if value > value_max:
+        bar = bar[:-1] + "+"
+    return bar
+
+
+def print_log2_hist(counts: Sequence[int], val_type: str = "value", *,
+                    out: TextIO | None = None, strip_leading_zero: bool = False) -> None:
+    """Print a log2 histogram exactly as BCC's ``print_log2_hist`` does.
+
+    ``counts[i]`` counts values of bit length ``i`` (slot 0: the value 0, slot ``i``:
+    ``[2**(i-1), 2**i - 1]``), what ``Log2Hist`` fills. Like BCC, rows start at slot 1
+    (printed ``0 -> 1``, taking in the zeros' row) and end at the last non-empty slot;
+    nothing at all is printed when every slot above 0 is empty. Past 32 slots the columns
+    widen and the bar halves, as BCC's do.
+    """
+    out = out or sys.stdout
+    # BCC's bpf_log2l() puts 0 in slot 1 with 1; Log2Hist keeps it apart in slot 0
+    vals = list(counts) or [0]
+    if len(vals) > 1:
+        vals[1] += vals[0]
+        vals[0] = 0
+    idx_max = max((i for i, c in enumerate(vals) if c > 0), default=-1)
+    val_max = max(vals)
+    if idx_max <= 32:
+        header = f"     {val_type:<19} : count     distribution"
+        num_w, stars = 10, _STARS_MAX
+    else:
+        header = f"               {val_type:<29} : count     distribution"
+        num_w, stars = 20, _STARS_MAX // 2
+    if idx_max > 0:
+        out.write(header + "\n")
+    for i in range(1, idx_max + 1):
+        low, high = (1 << i) >> 1, (1 << i) - 1
+        if low == high:
+            low -= 1
+        value = vals[i]
+        if strip_leading_zero and not value:
+            continue
+        strip_leading_zero = False
+        out.write(f"{low:>{num_w}} -> {high:<{num_w}} : {value:<8} "
+                  f"|{_stars(value, val_max, stars):<{stars}}|\n")
+    out.flush()
+
+
+def print_linear_hist(counts: Sequence[int], val_type: str = "value", *,
+                      out: TextIO | None = None, strip_leading_zero: bool = False) -> None:
+    """Print a linear histogram exactly as BCC's ``print_linear_hist`` does: one row per
+    bucket index from 0 to the last non-empty one, the index itself as the row label."""
+    out = out or sys.stdout
+    idx_max = max((i for i, c in enumerate(counts) if c > 0), default=-1)
+    val_max = max(counts, default=0)
+    if idx_max >= 0:
+        out.write(f"     {val_type:<13} : count     distribution\n")
+    for i in range(0, idx_max + 1):
+        value = counts[i]
+        if strip_leading_zero and not value:
+            continue
+        strip_leading_zero = False
+        out.write(f"        {i:<10} : {value:<8} |{_stars(value, val_max, _STARS_MAX):<40}|\n")
+    out.flush()

@@ -1,0 +1,107 @@
+"""Helpers for the tool tests: run a tool in-process for a while, or as a subprocess.
+
+:func:`run_tool` starts ``tool.run(opts, out, stop)`` in a thread (``run`` never touches
+signals, so it need not be the main thread), waits until the tool is attached
+(``stop.ready``), calls ``action`` to cause events, then waits until ``until(output)`` holds
+or ``timeout_s`` passes, stops the tool and returns everything it printed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import threading
+import time
+from types import ModuleType
+from typing import Callable, Sequence
+
+import pytest
+
+from pybpf.tools.common import Stop
+
+READY_TIMEOUT_S = 10.0
+
+
+class ToolRun:
+    """What :func:`run_tool` saw: the output text and the tool's exit status."""
+
+    def __init__(self, output: str, status: int | None):
+        self.output = output
+        self.status = status
+
+    @property
+    def lines(self) -> list[str]:
+        return self.output.splitlines()
+
+
+def run_tool(tool: ModuleType, argv: Sequence[str], *, action: Callable[[], object] | None = None,
+             until: Callable[[str], bool] | None = None, timeout_s: float = 5.0) -> ToolRun:
+    """Run ``tool`` with ``argv`` in a thread; see the module docstring. Raises whatever
+    the tool raised; fails the test when it never became ready."""
+    opts = tool.parse_args(list(argv))
+    out = io.StringIO()
+    stop = Stop()
+    result: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            result["status"] = tool.run(opts, out, stop)
+        except BaseException as err:  # handed to the test thread below
+            result["error"] = err
+        finally:
+            stop.ready.set()
+
+    thread = threading.Thread(target=target, name=f"tool-{tool.__name__}", daemon=True)
+    thread.start()
+    if not stop.ready.wait(READY_TIMEOUT_S):
+        stop.set()
+        pytest.fail(f"{tool.__name__} did not become ready in {READY_TIMEOUT_S} s")
+    try:
+        if "error" not in result and action is not None:
+            action()
+        deadline = time.monotonic() + timeout_s
+        while thread.is_alive() and time.monotonic() < deadline:
+            if until is not None and until(out.getvalue()):
+                break
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(READY_TIMEOUT_S)
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    assert not thread.is_alive(), f"{tool.__name__} did not stop when asked"
+    return ToolRun(out.getvalue(), result.get("status"))  # type: ignore[arg-type]
+
+
+def start_tool_process(name: str, argv: Sequence[str]) -> subprocess.Popen[str]:
+    """``python -m pybpf NAME ARGV`` as a child with line-buffered text pipes."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, "-m", "pybpf", name, *argv], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def read_line_until(proc: subprocess.Popen[str], predicate: Callable[[str], bool],
+                    timeout_s: float = 10.0) -> list[str]:
+    """Lines of ``proc``'s stdout up to and including the first that satisfies
+    ``predicate``; fails the test on timeout or end of output."""
+    lines: list[str] = []
+    found = threading.Event()
+
+    def reader() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if predicate(line):
+                found.set()
+                return
+        found.set()
+
+    threading.Thread(target=reader, daemon=True).start()
+    if not found.wait(timeout_s) or not lines or not predicate(lines[-1]):
+        proc.kill()
+        err = proc.stderr.read() if proc.stderr else ""
+        pytest.fail(f"{proc.args}: expected line not seen in {timeout_s} s; got {lines!r}; "
+                    f"stderr {err!r}")
+    return lines

@@ -1,0 +1,81 @@
+"""The shared tool pieces: BCC's histogram text, options, the JSON/columns writer."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+
+from pybpf.tools import common
+
+
+def test_log2_hist_matches_bccs_text_row_for_row() -> None:
+    # BCC puts 0 and 1 in one row ("0 -> 1"); Log2Hist keeps 0 in slot 0, so both add up
+    counts = [1, 1, 0, 4, 8]          # 0, 1, (2..3 empty), 4..7 x4, 8..15 x8
+    out = io.StringIO()
+    common.print_log2_hist(counts, "usecs", out=out)
+    assert out.getvalue().splitlines() == [
+        "     usecs               : count     distribution",
+        "         0 -> 1          : 2        |**********                              |",
+        "         2 -> 3          : 0        |                                        |",
+        "         4 -> 7          : 4        |********************                    |",
+        "         8 -> 15         : 8        |****************************************|",
+    ]
+
+
+def test_log2_hist_prints_nothing_when_empty_and_can_strip_leading_zeros() -> None:
+    out = io.StringIO()
+    common.print_log2_hist([0] * 65, "msecs", out=out)
+    assert out.getvalue() == ""
+    common.print_log2_hist([0, 0, 0, 3], "msecs", out=out, strip_leading_zero=True)
+    assert out.getvalue().splitlines()[1:] == [
+        "         4 -> 7          : 3        |****************************************|"]
+
+
+def test_linear_hist_labels_rows_by_index() -> None:
+    out = io.StringIO()
+    common.print_linear_hist([0, 2, 1], "usecs", out=out)
+    assert out.getvalue().splitlines() == [
+        "     usecs         : count     distribution",
+        "        0          : 0        |                                        |",
+        "        1          : 2        |****************************************|",
+        "        2          : 1        |********************                    |",
+    ]
+
+
+def test_parser_has_json_and_examples_and_refuses_bad_numbers(capsys) -> None:
+    parser = common.make_parser("demo", "Trace demos", "    ./demo      # trace all\n")
+    parser.add_argument("-p", type=common.positive_int)
+    assert parser.parse_args(["--json", "-p", "7"]).json
+    assert "examples:\n    ./demo" in parser.format_help()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["-p", "0"])
+    assert "must be greater than 0" in capsys.readouterr().err
+
+
+def test_event_writer_prints_columns_or_json_lines() -> None:
+    out = io.StringIO()
+    text = common.EventWriter(out)
+    text.header("PID    COMM")
+    text.event({"pid": 1}, "1      init")
+    as_json = common.EventWriter(out, as_json=True)
+    as_json.header("ignored")
+    as_json.event({"pid": 1, "comm": "init"}, "unused")
+    assert out.getvalue().splitlines() == ["PID    COMM", "1      init",
+                                           '{"pid":1,"comm":"init"}']
+
+
+def test_poll_loop_without_readers_ends_on_stop_or_duration() -> None:
+    stop = common.Stop()
+    common.poll_until_stopped([], stop, duration_s=0.05)
+    assert stop.ready.is_set()
+    ticks = []
+    threading.Timer(0.05, stop.set).start()
+    common.poll_until_stopped([], stop, interval_s=0.01, on_interval=lambda: ticks.append(1))
+    assert ticks
+
+
+def test_decode_str_stops_at_nul_and_keeps_bad_bytes() -> None:
+    assert common.decode_str(b"bash\0junk") == "bash"
+    assert common.decode_str(b"a\xffb\0") == "a\\xffb"
