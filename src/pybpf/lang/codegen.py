@@ -832,8 +832,13 @@ class FunctionCompiler:
             f = base.type.field(attr)
             if f is None:
                 raise self._err(node, f"struct {base.type.name} has no field {attr!r}")
-            core = (base.type.btf_type, f"{base.type.name}.{attr}") \
-                if base.type.btf_type is not None else None
+            core = None
+            if base.core is not None:
+                # a field of an embedded kernel struct: one access path from the outer root,
+                # as the folded offset is the sum along it (``task_struct.se.vruntime``)
+                core = (base.core[0], f"{base.core[1]}.{attr}")
+            elif base.type.btf_type is not None and not base.off:
+                core = (base.type.btf_type, f"{base.type.name}.{attr}")
             return Mem(f.type, base.base, base.off + f.offset, base.space, base.base_reg,
                        load_size=4 if f.bit_size == 32 else 0, core=core)
         raise self._err(node, f"{_describe(base)} has no field {attr!r}")

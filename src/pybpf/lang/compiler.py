@@ -19,6 +19,7 @@ from ..btf import Datasec, Var, VarSecinfo
 from ..errors import AsmError, VerifierError
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec
 from . import contexts
+from .btfgen import build_program_btf
 from .codegen import FunctionCompiler, source_of
 from .errors import CompileError, SourceLocation
 from .maps import Const, GlobalDecl, MapDecl
@@ -187,12 +188,14 @@ def _context_type(decl: ProgramDecl, kernel: contexts.KernelTypes) -> StructType
     return None
 
 
-def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None
-            ) -> "CompiledCollection":  # noqa: A001 - the verb users expect
+def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
+            with_btf: bool = True) -> "CompiledCollection":  # noqa: A001 - users' verb
     """Compile ``programs`` (and every map and global they use) into one collection.
 
     ``kernel`` is the BTF kernel types and contexts come from (the running kernel by
-    default). Raises :class:`CompileError` with the Python file, line and column.
+    default). ``with_btf`` gives the spec program BTF with func_info and Python line_info
+    (the kernel's log and ``bpftool prog dump xlated`` then show Python lines).
+    Raises :class:`CompileError` with the Python file, line and column.
     """
     kernel = kernel or contexts.DEFAULT_KERNEL_TYPES
     if not programs:
@@ -221,21 +224,46 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None
         fc = FunctionCompiler(src, name=decl.name, ctx_type=ctx_type, kernel=kernel,
                               on_map=on_map, on_global=layout.place)
         emitter = fc.compile()
+        kept = _merge_label_aliases(_drop_unreachable(emitter.items))
         try:
-            insns = link(_merge_label_aliases(_drop_unreachable(emitter.items)), source=f"program '{decl.name}'")
+            insns = link(kept, source=f"program '{decl.name}'")
         except AsmError as err:
             raise CompileError(f"{decl.name}: {err}") from None
         spec = ProgramSpec(name=decl.name, section=decl.section, type=decl.type,
                            attach_type=decl.attach_type, attach_to=decl.attach_to,
                            instructions=insns, license=decl.license)
-        compiled[decl.name] = CompiledProgram(decl, spec, emitter.core_accesses)
+        compiled[decl.name] = CompiledProgram(decl, spec, _core_indexes(kept, emitter))
 
     map_specs = {name: m.spec() for name, m in maps.items()}
     map_specs.update(layout.map_specs())
     globals_ = {d.name or "": d for decls in layout.sections.values() for d, _ in decls}
     spec = CollectionSpec(programs={n: c.spec for n, c in compiled.items()}, maps=map_specs,
                           license=programs[0].license)
+    if with_btf:
+        _attach_btf(spec, compiled)
     return CompiledCollection(spec, maps, globals_, compiled)
+
+
+def _core_indexes(kept: list[Any], emitter: Any) -> list[tuple[int, Any, str]]:
+    """The kernel-type accesses with their index among the instructions that survived
+    :func:`_drop_unreachable` (which linking keeps one for one)."""
+    index_of = {id(item): n for n, item in
+                enumerate(i for i in kept if isinstance(i, Instruction))}
+    return [(index_of[id(insn)], root, path) for insn, root, path in emitter.core_insns
+            if id(insn) in index_of]
+
+
+def _attach_btf(spec: CollectionSpec, compiled: dict[str, CompiledProgram]) -> None:
+    """Give ``spec`` program BTF: func_info and Python line_info per program, map types
+    from the same BTF (see :mod:`.btfgen`)."""
+    program_btf = build_program_btf(compiled, spec.maps)
+    spec.btf = program_btf.spec
+    for name, prog in compiled.items():
+        prog.spec.btf = program_btf.spec
+        prog.spec.func_info = program_btf.func_info[name]
+        prog.spec.line_info = program_btf.line_info[name]
+    for name, m in spec.maps.items():
+        m.key_type, m.value_type = program_btf.map_types[name]
 
 
 def compile_source(text: str, filename: str = "<bpf>", *,

@@ -43,6 +43,7 @@ class Emitter:
         self.live: list[Reg] = []
         self._labels = 0
         self.core_accesses: list[tuple[int, Any, str]] = []
+        self.core_insns: list[tuple[Instruction, Any, str]] = []
         self._insn_count = 0
 
     # -- errors and labels ----------------------------------------------------------------
@@ -61,9 +62,12 @@ class Emitter:
         self.items.append(Label(name))
 
     def emit(self, insn: Instruction, *, core: tuple[Any, str] | None = None) -> None:
+        insn = insn.with_(source=self.loc)
         if core is not None:
             self.core_accesses.append((self._insn_count, core[0], core[1]))
-        self.items.append(insn.with_(source=self.loc))
+            # the instruction object itself too: dropping unreachable code shifts indexes
+            self.core_insns.append((insn, core[0], core[1]))
+        self.items.append(insn)
         self._insn_count += 1
 
     # -- stack ------------------------------------------------------------------------------
