@@ -1,0 +1,236 @@
+"""execsnoop: trace new processes through exec(), like BCC's execsnoop.
+
+The BPF half runs on two tracepoints. ``syscalls:sys_enter_execve`` sends the file name
+and then each argument (``argv[1]``...) as its own ring buffer record, as BCC does, so one
+record stays small however long the command line is; ``syscalls:sys_exit_execve`` sends
+the return value with the command name the process has after the exec. The Python half
+gathers the arguments per pid and prints one line when the return record arrives::
+
+    PCOMM            PID     PPID    RET ARGS
+    ls               41240   41211     0 /usr/bin/ls -l
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import threading
+import time
+from typing import Any, Sequence, TextIO
+
+from ..lang import (Const, RingBuf, bpf, bytes16, comm, current_task, pid, probe_read_user,
+                    probe_read_user_str, s32, string, struct, u32, u64, uid_gid)
+from . import common
+
+# the most arguments the BPF half will walk (BCC's default --max-args is 20)
+ARGS_LIMIT = 64
+ARG_SIZE = 128   # bytes kept of each argument, as BCC's ARGSIZE
+
+KIND_ARG = 0         # ``arg`` holds the file name or one argument
+KIND_TRUNCATED = 1   # more arguments than --max-args: print "..."
+KIND_RETURN = 2      # exec() returned ``retval``; ``comm`` is the new command name
+
+
+class ExecEvent(struct):
+    kind: u32
+    pid: u32
+    ppid: u32
+    uid: u32
+    retval: s32
+    comm: bytes16
+    arg: string(ARG_SIZE)
+
+
+events = RingBuf(max_entries=1 << 20)
+max_args = Const(u32, 20)
+uid_filter = Const(u32, 0xFFFFFFFF)   # all uids
+
+
+def _send_arg(kind, task_pid, text_addr):
+    ev = events.reserve(ExecEvent)
+    if ev:
+        ev.kind = kind
+        ev.pid = task_pid
+        ev.arg = probe_read_user_str(ARG_SIZE, text_addr)
+        events.submit(ev)
+
+
+@bpf.tracepoint("syscalls/sys_enter_execve")
+def execsnoop_enter(ctx):
+    if uid_filter != 0xFFFFFFFF and u32(uid_gid()) != uid_filter:
+        return 0
+    task_pid = pid()
+    _send_arg(KIND_ARG, task_pid, ctx.filename)
+    for i in range(1, ARGS_LIMIT + 1):
+        arg_addr = probe_read_user(u64, ctx.argv + i)   # C pointer arithmetic: argv[i]
+        if arg_addr == 0:
+            return 0
+        if i > max_args:
+            ev = events.reserve(ExecEvent)
+            if ev:
+                ev.kind = KIND_TRUNCATED
+                ev.pid = task_pid
+                events.submit(ev)
+            return 0
+        _send_arg(KIND_ARG, task_pid, arg_addr)
+    return 0
+
+
+@bpf.tracepoint("syscalls/sys_exit_execve")
+def execsnoop_exit(ctx):
+    ids = uid_gid()
+    if uid_filter != 0xFFFFFFFF and u32(ids) != uid_filter:
+        return 0
+    ev = events.reserve(ExecEvent)
+    if ev:
+        ev.kind = KIND_RETURN
+        ev.pid = pid()
+        ev.ppid = current_task().real_parent.tgid
+        ev.uid = u32(ids)
+        ev.retval = ctx.ret
+        ev.comm = comm()
+        events.submit(ev)
+    return 0
+
+
+EXAMPLES = """\
+    ./execsnoop           # trace all exec() syscalls
+    ./execsnoop -x        # include failed exec()s
+    ./execsnoop -T        # include time (HH:MM:SS)
+    ./execsnoop -U        # include UID
+    ./execsnoop -P 181    # only trace new processes whose parent PID is 181
+    ./execsnoop -t        # include timestamps
+    ./execsnoop -q        # add "quotemarks" around arguments
+    ./execsnoop -n main   # only print command lines containing "main"
+    ./execsnoop -l tpkg   # only print command where arguments contains "tpkg"
+    ./execsnoop -u 1000   # only trace UID 1000
+    ./execsnoop --json    # one JSON object per exec
+"""
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """BCC's execsnoop options (plus ``--json``); exits 2 with usage on bad input."""
+    p = common.make_parser("execsnoop", "Trace exec() syscalls", EXAMPLES)
+    p.add_argument("-T", "--time", action="store_true", help="include time column on output "
+                   "(HH:MM:SS)")
+    p.add_argument("-t", "--timestamp", action="store_true",
+                   help="include timestamp on output")
+    p.add_argument("-x", "--fails", action="store_true", help="include failed exec()s")
+    p.add_argument("-q", "--quote", action="store_true",
+                   help='Add quotemarks (") around arguments.')
+    p.add_argument("-n", "--name", type=_regex, metavar="NAME",
+                   help="only print commands matching this name (regex), any arg")
+    p.add_argument("-l", "--line", type=_regex, metavar="LINE",
+                   help="only print commands where arg contains this line (regex)")
+    p.add_argument("-U", "--print-uid", action="store_true", help="print UID column")
+    p.add_argument("-u", "--uid", type=_uid, metavar="USER",
+                   help="trace this UID only")
+    p.add_argument("-P", "--ppid", type=common.positive_int,
+                   help="trace this parent PID only")
+    p.add_argument("--max-args", type=_max_args, default=20, metavar="MAX_ARGS",
+                   help=f"maximum number of arguments parsed and displayed, defaults to 20 "
+                   f"(at most {ARGS_LIMIT})")
+    return p.parse_args(argv)
+
+
+def _regex(text: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text)
+    except re.error as err:
+        raise argparse.ArgumentTypeError(f"bad regular expression {text!r}: {err}") from None
+
+
+def _uid(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    import pwd  # noqa: PLC0415 - only for a user name
+    try:
+        return pwd.getpwnam(text).pw_uid
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"no such user {text!r}") from None
+
+
+def _max_args(text: str) -> int:
+    value = common.positive_int(text)
+    if value > ARGS_LIMIT:
+        raise argparse.ArgumentTypeError(f"at most {ARGS_LIMIT} arguments are supported")
+    return value
+
+
+def build(opts: argparse.Namespace) -> Any:
+    """The compiled BPF half (a CompiledCollection) with the options' constants set."""
+    max_args.value = opts.max_args
+    uid_filter.value = 0xFFFFFFFF if opts.uid is None else opts.uid
+    return bpf.compile(execsnoop_enter, execsnoop_exit)
+
+
+class _Printer:
+    """Gathers argument records per pid; prints a line when the return record comes."""
+
+    def __init__(self, opts: argparse.Namespace, writer: common.EventWriter):
+        self.opts = opts
+        self.writer = writer
+        self.pending: dict[int, list[str]] = {}
+        self.start_s = time.time()
+
+    def header(self) -> None:
+        cols = ""
+        if self.opts.time:
+            cols += f"{'TIME':<9}"
+        if self.opts.timestamp:
+            cols += f"{'TIME(s)':<8}"
+        if self.opts.print_uid:
+            cols += f"{'UID':<6}"
+        self.writer.header(cols + f"{'PCOMM':<16} {'PID':<7} {'PPID':<7} {'RET':>3} ARGS")
+
+    def __call__(self, ev: Any) -> None:
+        if ev.kind == KIND_ARG:
+            arg = common.decode_str(ev.arg)
+            if self.opts.quote:
+                arg = '"' + arg.replace('"', '\\"') + '"'
+            self.pending.setdefault(ev.pid, []).append(arg)
+            return
+        if ev.kind == KIND_TRUNCATED:
+            self.pending.setdefault(ev.pid, []).append("...")
+            return
+        args = self.pending.pop(ev.pid, [])
+        self.show(ev, args)
+
+    def show(self, ev: Any, args: list[str]) -> None:
+        opts = self.opts
+        name = common.decode_str(ev.comm)
+        argv_text = " ".join(args)
+        if ev.retval != 0 and not opts.fails:
+            return
+        if opts.ppid is not None and ev.ppid != opts.ppid:
+            return
+        if opts.name is not None and not opts.name.search(name):
+            return
+        if opts.line is not None and not opts.line.search(argv_text):
+            return
+        now = time.time()
+        text = ""
+        if opts.time:
+            text += f"{time.strftime('%H:%M:%S', time.localtime(now)):<9}"
+        if opts.timestamp:
+            text += f"{now - self.start_s:<8.3f}"
+        if opts.print_uid:
+            text += f"{ev.uid:<6d}"
+        text += f"{name:<16} {ev.pid:<7d} {ev.ppid:<7d} {ev.retval:>3d} {argv_text}"
+        fields = {"time": round(now, 6), "uid": ev.uid, "pcomm": name, "pid": ev.pid,
+                  "ppid": ev.ppid, "ret": ev.retval, "args": args}
+        self.writer.event(fields, text)
+
+
+def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
+    """Trace until ``stop`` is set (or a signal arrives as KeyboardInterrupt)."""
+    printer = _Printer(opts, common.EventWriter(out, as_json=opts.json))
+    with common.attached(build(opts)), \
+            common.ring_reader(events, ExecEvent, printer) as reader:
+        printer.header()
+        common.poll_until_stopped([reader], stop)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return common.tool_main("execsnoop", parse_args, run, argv)

@@ -1,0 +1,121 @@
+"""execsnoop: a command the test runs shows up with its pid, parent, return value and
+arguments, in BCC's columns; filters; JSON; SIGTERM leaves nothing loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+
+import pytest
+
+from pybpf.kernel import inventory
+from pybpf.tools import execsnoop
+from tests.tools.conftest import read_line_until, run_tool, start_tool_process
+
+pytestmark = pytest.mark.kernel
+
+# BCC's execsnoop header (tools/execsnoop.py): %-16s PCOMM, %-7s PID and PPID, %3s RET
+BCC_HEADER = "PCOMM            PID     PPID    RET ARGS"
+BCC_HEADER_T = "TIME(s) PCOMM            PID     PPID    RET ARGS"
+BCC_HEADER_TU = "TIME     UID   PCOMM            PID     PPID    RET ARGS"
+
+
+def _run_marker(*extra: str, **popen: object) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["/bin/echo", "pybpf-execsnoop-marker", *extra],
+                          stdout=subprocess.DEVNULL, check=True, **popen)  # type: ignore[arg-type]
+
+
+def test_a_command_shows_with_its_pid_ppid_ret_and_args_in_bccs_columns() -> None:
+    children: list[int] = []
+
+    def act() -> None:
+        child = subprocess.Popen(["/bin/echo", "pybpf-execsnoop-marker", "two words"],
+                                 stdout=subprocess.DEVNULL)
+        children.append(child.pid)
+        child.wait()
+
+    before = inventory.snapshot()
+    result = run_tool(execsnoop, [], action=act,
+                      until=lambda out: "pybpf-execsnoop-marker" in out)
+    assert inventory.still_loaded(inventory.snapshot() - before) == inventory.ObjectIds(
+        frozenset(), frozenset(), frozenset(), frozenset())
+    assert result.lines[0] == BCC_HEADER
+    line = next(ln for ln in result.lines if "pybpf-execsnoop-marker" in ln)
+    expected = (f"{'echo':<16} {children[0]:<7} {os.getpid():<7}   0 "
+                "/bin/echo pybpf-execsnoop-marker two words")
+    assert line == expected
+
+
+def test_failed_execs_only_with_x_and_their_negative_errno() -> None:
+    def act() -> None:
+        with pytest.raises(FileNotFoundError):
+            subprocess.run(["/nonexistent/pybpf-execsnoop-missing", "arg1"])
+        _run_marker()
+
+    plain = run_tool(execsnoop, [], action=act, until=lambda out: "marker" in out)
+    assert "pybpf-execsnoop-missing" not in plain.output
+    with_fails = run_tool(execsnoop, ["-x"], action=act, until=lambda out: "marker" in out)
+    line = next(ln for ln in with_fails.lines if "pybpf-execsnoop-missing" in ln)
+    fields = line.split()
+    assert fields[3] == "-2"    # -ENOENT
+    assert fields[4:] == ["/nonexistent/pybpf-execsnoop-missing", "arg1"]
+
+
+def test_uid_filter_time_columns_and_max_args() -> None:
+    def act() -> None:
+        _run_marker("a", "b", "c")                 # root: filtered out in the kernel
+        _run_marker("a", "b", "c", user=65534)     # nobody
+
+    result = run_tool(execsnoop, ["-u", "65534", "-T", "-U", "--max-args", "2"], action=act,
+                      until=lambda out: "marker" in out)
+    assert result.lines[0] == BCC_HEADER_TU
+    mine = [ln for ln in result.lines if "pybpf-execsnoop-marker" in ln]
+    assert len(mine) == 1
+    assert mine[0].split()[1] == "65534"
+    assert mine[0].endswith("/bin/echo pybpf-execsnoop-marker a ...")
+
+
+def test_name_line_and_quote_filters_and_timestamp_column() -> None:
+    def act() -> None:
+        subprocess.run(["/bin/true", "pybpf-execsnoop-other"], check=True)
+        _run_marker('say "hi"')
+
+    result = run_tool(execsnoop, ["-t", "-q", "-n", "^ec", "-l", "execsnoop-marker"], action=act,
+                      until=lambda out: "marker" in out)
+    assert result.lines[0] == BCC_HEADER_T
+    assert "pybpf-execsnoop-other" not in result.output
+    line = next(ln for ln in result.lines if "marker" in ln)
+    float(line.split()[0])
+    assert line.endswith('"/bin/echo" "pybpf-execsnoop-marker" "say \\"hi\\""')
+
+
+def test_json_lines() -> None:
+    result = run_tool(execsnoop, ["--json"], action=lambda: _run_marker("x"),
+                      until=lambda out: "marker" in out)
+    records = [json.loads(ln) for ln in result.lines]
+    mine = next(r for r in records if "pybpf-execsnoop-marker" in r["args"])
+    assert mine["pcomm"] == "echo" and mine["ret"] == 0 and mine["ppid"] == os.getpid()
+    assert mine["args"] == ["/bin/echo", "pybpf-execsnoop-marker", "x"]
+
+
+def test_sigterm_exits_cleanly_and_unloads_everything() -> None:
+    before = inventory.snapshot()
+    proc = start_tool_process("execsnoop", [])
+    read_line_until(proc, lambda line: line.startswith("PCOMM"))
+    _run_marker()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    leftover = inventory.still_loaded(inventory.snapshot() - before)
+    assert not leftover.programs and not leftover.maps and not leftover.links
+
+
+def test_bad_options_give_usage_not_traceback(capsys) -> None:
+    with pytest.raises(SystemExit):
+        execsnoop.parse_args(["--max-args", "0"])
+    with pytest.raises(SystemExit):
+        execsnoop.parse_args(["-n", "("])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "bad regular expression" in err
