@@ -43,13 +43,19 @@ class Mem:
     """
 
     type: Type
-    base: int
+    base_number: int
     off: int
     space: str = "direct"
     base_reg: Reg | None = None
     load_size: int = 0
     fresh: bool = False       # a stack temporary nobody else names yet
     core: tuple[Any, str] | None = None
+
+    @property
+    def base(self) -> int:
+        """The base register now: a temporary base may have been saved across a helper
+        call and restored into another register (``Emitter.call``), so follow it."""
+        return self.base_reg.reg if self.base_reg is not None else self.base_number
 
 
 @dataclass(eq=False)
