@@ -28,7 +28,9 @@ def test_hash_map_python_interface() -> None:
     assert m[2] == b"\x07\0" and len(m) == 2
     assert dict(m.items()) == {b"\1\0\0\0": b"\1\0", b"\2\0\0\0": b"\7\0"}
     del m[1]
-    assert m.lookup(1) is None and list(m) == [b"\2\0\0\0"]
+    assert m.get(1) is None and list(m) == [b"\2\0\0\0"]
+    with pytest.raises(KeyError):
+        m.lookup(1)
     with pytest.raises(KeyError):
         m[1]
     with pytest.raises(KeyError):

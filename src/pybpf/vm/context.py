@@ -101,21 +101,33 @@ def raw_packet(memory: Memory, data: bytes) -> Packet:
 
 
 def xdp_context(memory: Memory, data: bytes, ctx_in: bytes | None) -> tuple[Packet, bytearray]:
-    """xdp_md and packet as bpf_prog_test_run_xdp builds them; raises VMError when the packet
-    does not fit the frame or ``ctx_in`` sets data/data_end."""
-    max_data = XDP_FRAME_BYTES - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_BYTES
-    if len(data) > max_data:
-        raise VMError(f"an XDP test packet may have at most {max_data} bytes, not {len(data)}")
-    if len(data) < ETH_HLEN:
-        raise VMError(f"an XDP test packet needs at least {ETH_HLEN} bytes (Ethernet header)")
+    """xdp_md and packet as bpf_prog_test_run_xdp builds them.
+
+    As in the kernel, a ``ctx_in`` gives ``data_end`` = the input size (0 is taken as "not
+    set") and ``data`` = how many leading input bytes are metadata (a multiple of 4, at most
+    32), with ``data_meta`` 0. Raises VMError when the packet does not fit the frame or the
+    context breaks those rules (the kernel's EINVAL).
+    """
+    meta_len = 0
     ctx = bytearray(XDP_MD_BYTES)
     if ctx_in:
         given = bytes(ctx_in[:XDP_MD_BYTES]).ljust(XDP_MD_BYTES, b"\0")
-        if any(given[XDP_DATA:XDP_DATA_META + 4]):
-            raise VMError("xdp_md data/data_end/data_meta must be 0 in ctx_in")
+        meta_len, data_end, data_meta = struct.unpack_from("<III", given, XDP_DATA)
+        if (data_meta or data_end not in (0, len(data)) or meta_len > len(data)
+                or meta_len % 4 or meta_len > XDP_METADATA_MAX):
+            raise VMError(f"xdp_md in ctx_in: data_meta must be 0, data_end the input size "
+                          f"({len(data)}) and data the metadata length (a multiple of 4 up "
+                          f"to {XDP_METADATA_MAX}), not {data_meta}/{data_end}/{meta_len}")
         ctx[:] = given
-    region = memory.add_low("packet", bytearray(XDP_PACKET_HEADROOM) + bytearray(data))
-    packet = Packet(region, XDP_PACKET_HEADROOM, XDP_PACKET_HEADROOM, ctx, xdp=True,
+    max_data = XDP_FRAME_BYTES - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_BYTES
+    if len(data) - meta_len > max_data:
+        raise VMError(f"an XDP test packet may have at most {max_data} bytes, not {len(data)}")
+    if len(data) - meta_len < ETH_HLEN:
+        raise VMError(f"an XDP test packet needs at least {ETH_HLEN} bytes (Ethernet header)")
+    # the metadata is carved from the headroom, right before the packet
+    start = XDP_PACKET_HEADROOM - meta_len
+    region = memory.add_low("packet", bytearray(start) + bytearray(data))
+    packet = Packet(region, start, XDP_PACKET_HEADROOM, ctx, xdp=True,
                     hard_end=XDP_FRAME_BYTES - SKB_SHARED_INFO_BYTES)
     packet.sync()
     return packet, ctx

@@ -76,7 +76,11 @@ class _ObjectMap(VMMap):
         raise MapError(f"update failed: {errno.errorcode[err]}", map_name=self.name, errno=err)
 
     def lookup(self, key: Key) -> Any:  # type: ignore[override]
-        return self._objects.get(self._key(key))
+        """The object at ``key``; ``KeyError`` when the slot is empty."""
+        found = self._objects.get(self._key(key))
+        if found is None:
+            raise KeyError(key)
+        return found
 
     def delete(self, key: Key) -> None:
         if self._objects.pop(self._key(key), None) is None:

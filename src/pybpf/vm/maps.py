@@ -92,10 +92,24 @@ class VMMap:
                            map_name=self.name, errno=errno.EINVAL)
         return data
 
-    def lookup(self, key: Key) -> bytes | None:
-        """A copy of the value for ``key``, or None."""
+    def lookup(self, key: Key) -> bytes:
+        """A copy of the value for ``key``; ``KeyError`` when missing (as the kernel's Map)."""
         buf = self.value_buffer(self._key(key))
-        return None if buf is None else bytes(buf)
+        if buf is None:
+            raise KeyError(key)
+        return bytes(buf)
+
+    def get(self, key: Key, default: object = None) -> object:
+        """The value for ``key``, or ``default`` when missing."""
+        try:
+            return self.lookup(key)
+        except KeyError:
+            return default
+
+    def values(self) -> Iterator[object]:
+        """The values, in the map's iteration order."""
+        for _, value in self.items():
+            yield value
 
     def update(self, key: Key, value: Key, flags: int = BPF_ANY) -> None:
         """Insert or replace; raises :class:`MapError` (errno E2BIG, EEXIST, ENOENT...)."""
@@ -115,10 +129,7 @@ class VMMap:
                            map_name=self.name, errno=-err)
 
     def __getitem__(self, key: Key) -> bytes:
-        value = self.lookup(key)
-        if value is None:
-            raise KeyError(key)
-        return value
+        return self.lookup(key)
 
     def __setitem__(self, key: Key, value: Key) -> None:
         self.update(key, value)
@@ -324,9 +335,11 @@ class PercpuHashMap(_PerCPU, HashMap):
         self._percpu.pop(key, None)
         return HashMap.delete_from_program(self, key)
 
-    def lookup(self, key: Key) -> list[bytes] | None:  # type: ignore[override]
+    def lookup(self, key: Key) -> list[bytes]:  # type: ignore[override]
         values = self._percpu.get(self._key(key))
-        return None if values is None else [bytes(v) for v in values]
+        if values is None:
+            raise KeyError(key)
+        return [bytes(v) for v in values]
 
     def update(self, key: Key, value: "Key | list[Key]", flags: int = BPF_ANY) -> None:  # type: ignore[override]
         err = self._store(self._key(key), self._values(value), flags)
@@ -381,10 +394,10 @@ class PercpuArrayMap(_PerCPU, ArrayMap):
         values[cpu % self.ncpus] = value
         return self._store(key, values, flags)
 
-    def lookup(self, key: Key) -> list[bytes] | None:  # type: ignore[override]
+    def lookup(self, key: Key) -> list[bytes]:  # type: ignore[override]
         index = self._index(self._key(key))
         if index >= self.max_entries:
-            return None
+            raise KeyError(key)
         return [bytes(v) for v in self._percpu[index]]
 
     def update(self, key: Key, value: "Key | list[Key]", flags: int = BPF_ANY) -> None:  # type: ignore[override]

@@ -23,7 +23,8 @@ from .errors import CallDepthError, ProgramLoadError, VMError
 from .event_helpers import MAX_TAIL_CALL_CNT, TailCall
 from .helper_table import DEFAULT_HELPERS
 from .helpers import Environment, Helper, RunState
-from .interpreter import STACK_BYTES, STACK_BYTES_PER_FRAME, Machine, Predecoder, execute
+from .interpreter import (MAY_GOTO_LOOPS, STACK_BYTES, STACK_BYTES_PER_FRAME, Machine,
+                          Predecoder, execute)
 from .maps import VMMap
 from .memory import Memory
 
@@ -234,22 +235,38 @@ class VMProgram:
         return machine, regs, lambda: (data, bytes(ctx_buf) if ctx is not None else None)
 
     def test_run(self, data: bytes = b"", ctx: bytes | None = None, *, repeat: int = 1,
-                 budget: int = DEFAULT_BUDGET, tier: str | None = None) -> TestRunResult:
-        """Run like BPF_PROG_TEST_RUN: ``repeat`` times on fresh copies of ``data`` and
-        ``ctx``, returning the last run's result and the mean duration.
+                 budget: int = DEFAULT_BUDGET, tier: str | None = None,
+                 cpu: int | None = None) -> TestRunResult:
+        """Run like BPF_PROG_TEST_RUN and return a result with its fields.
+
+        As the kernel's bpf_test_run does, the ``repeat`` runs (0 counts as 1) share one
+        context and one packet: what a run changes (bytes, head/tail moves, context fields)
+        is what the next run sees; ``retval`` is the last run's, ``data_out``/``ctx_out``
+        the state after all of them, ``duration_ns`` the mean per run (context set-up not
+        included). ``cpu`` sets ``env.cpu`` for these runs (the kernel's ``cpu`` field).
 
         Raises :class:`VMError` for input the program type refuses (an XDP packet shorter
-        than an Ethernet header...), and the run errors of :meth:`run`.
+        than an Ethernet header...), and the run errors of :meth:`run` (the first failing
+        run stops the loop).
         """
         tier = _check_tier(tier or self.tier, self.name)
-        if repeat < 1:
-            repeat = 1
-        elapsed = 0
-        for _ in range(repeat):
+        repeat = max(repeat, 1)
+        saved_cpu = self.env.cpu
+        if cpu is not None:
+            self.env.cpu = cpu
+        try:
             machine, regs, results = self.prepare(data, ctx)
-            start = time.perf_counter_ns()
-            self._drive(machine, regs, budget, tier)
-            elapsed += time.perf_counter_ns() - start
+            entry = list(regs)
+            elapsed = 0
+            for _ in range(repeat):
+                regs[:] = entry
+                machine.may_goto_left = MAY_GOTO_LOOPS
+                machine.helper_state.tail_calls_left = MAX_TAIL_CALL_CNT
+                start = time.perf_counter_ns()
+                self._drive(machine, regs, budget, tier)
+                elapsed += time.perf_counter_ns() - start
+        finally:
+            self.env.cpu = saved_cpu
         data_out, ctx_out = results()
         return TestRunResult(regs[0] & 0xFFFF_FFFF, data_out, ctx_out, elapsed // repeat)
 

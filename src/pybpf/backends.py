@@ -1,0 +1,86 @@
+"""One load call for both backends: ``pybpf.load(spec_or_path, backend="kernel"|"vm")``.
+
+    with pybpf.load("prog.bpf.o", backend="vm") as coll:      # or backend="kernel"
+        result = coll.programs["xdp_filter"].test_run(data=packet, repeat=10)
+        result.retval, result.data_out, result.ctx_out, result.duration_ns
+        coll.maps["counts"][key]                               # KeyError when missing
+
+Both give a collection with ``.maps[name]`` (lookup/get/update/delete/keys/items/values,
+``m[k]``, ``k in m``; a missing key is ``KeyError``), ``.programs[name].test_run(data=,
+ctx=, repeat=)`` returning an object with ``retval``, ``data_out``, ``ctx_out`` and
+``duration_ns``, ``close()`` and ``with``. What stays backend-specific is said where it
+differs: the kernel's failed map update is a :class:`~pybpf.errors.KernelError`, the VM's a
+:class:`~pybpf.errors.MapError`, both carrying ``errno``; per-CPU values have one entry per
+possible CPU in the kernel and ``ncpus`` (default 1) in the VM.
+
+This is the one module allowed to import both :mod:`pybpf.kernel` and :mod:`pybpf.vm`; each
+is imported only when asked for, so ``backend="vm"`` works where bpf() does not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidInputError
+from .spec import CollectionSpec
+
+BACKENDS = ("kernel", "vm")
+VM_OPTIONS = ("tier", "env", "ncpus")
+
+SpecOrPath = CollectionSpec | str | os.PathLike[str] | bytes
+
+
+def _spec_of(spec_or_path: SpecOrPath) -> CollectionSpec:
+    if isinstance(spec_or_path, CollectionSpec):
+        return spec_or_path
+    from .elf import load_collection_spec
+
+    if isinstance(spec_or_path, Path):
+        spec_or_path = str(spec_or_path)
+    return load_collection_spec(spec_or_path)  # type: ignore[arg-type]
+
+
+def _check_options(backend: str, options: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise InvalidInputError(f"unknown option(s) {', '.join(unknown)} for backend "
+                                f"{backend!r} (it takes: {', '.join(allowed)})",
+                                source="pybpf.load")
+
+
+def load(spec_or_path: SpecOrPath, *, backend: str = "kernel", **options: Any) -> Any:
+    """Make the maps and programs of an object (path or bytes of a clang ``.o``) or of a
+    :class:`~pybpf.spec.CollectionSpec` live in ``backend``.
+
+    ``backend="kernel"``: a :class:`pybpf.kernel.Collection`; ``options`` are the fields of
+    :class:`pybpf.kernel.CollectionOptions` (``pin_path``, ``kernel_btf``, ``log_level``...).
+    ``backend="vm"``: a :class:`pybpf.vm.VMCollection`; ``options`` are ``tier``
+    (``"interp"``, ``"python"``, ``"llvm"``), ``env`` (a :class:`pybpf.vm.Environment`) and
+    ``ncpus`` (CPUs of per-CPU maps).
+
+    Raises :class:`~pybpf.errors.InvalidInputError` for an unknown backend or option, and
+    whatever the backend's loader raises (ELF/BTF errors for a bad object, VerifierError or
+    KernelError in the kernel, VMError/ProgramLoadError in the VM); nothing stays loaded
+    on error.
+    """
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"unknown backend {backend!r} (choose one of "
+                                f"{', '.join(BACKENDS)})", source="pybpf.load")
+    spec = _spec_of(spec_or_path)
+    if backend == "vm":
+        _check_options(backend, options, VM_OPTIONS)
+        from .vm import load_collection
+
+        return load_collection(spec, **options)
+    from .kernel import CollectionOptions
+    from .kernel import load as kernel_load
+
+    fields = tuple(f.name for f in dataclasses.fields(CollectionOptions))
+    _check_options(backend, options, fields)
+    return kernel_load(spec, options=CollectionOptions(**options))
+
+
+__all__ = ["BACKENDS", "load"]
