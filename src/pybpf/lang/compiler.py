@@ -281,6 +281,17 @@ def compile_source(text: str, filename: str = "<bpf>", *,
     except SyntaxError as err:
         raise CompileError(f"syntax error: {err.msg}", file=filename, line=err.lineno,
                            column=err.offset) from None
+    except CompileError:
+        raise
+    except Exception as err:  # the module's own code failed (an import, a bad map size)
+        tb = err.__traceback__
+        line = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == filename:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        raise CompileError(f"running the module failed: {type(err).__name__}: {err}",
+                           file=filename, line=line) from None
     programs = [v for v in namespace.values() if isinstance(v, ProgramDecl)]
     return compile(*programs, kernel=kernel)
 
@@ -302,6 +313,12 @@ class CompiledCollection:
     def instructions(self, program: str | None = None) -> list[Instruction]:
         name = program or next(iter(self.programs))
         return self.programs[name].spec.instructions
+
+    def to_object(self, programs: list[str] | None = None) -> bytes:
+        """This collection (or only ``programs``) as a BPF ELF object with BTF, line info
+        and CO-RE relocations, loadable by libbpf/bpftool (see :mod:`.objfile`)."""
+        from .objfile import write_object
+        return write_object(self, programs)[0]
 
     def load(self, **options: Any) -> "LoadedCollection":
         """Load into the running kernel (``pybpf.kernel``); declarations then read the live
