@@ -21,6 +21,11 @@ The steps of :meth:`Collection.load`, in this order because each needs the one b
    filled in, loaded with BTF, func_info and line_info, attach_btf_id for tp_btf & co;
 5. prog arrays and map-of-maps get their initial slots (names in ``MapSpec.contents``).
 
+Maps remember their BTF key/value types: ``coll.maps["counts"].typed()[1]`` decodes a value
+to a Python object (:mod:`pybpf.btf.values`). With ``CollectionOptions(typed_maps=True)``
+``coll.maps`` holds those typed views already (``coll.maps["counts"][1].field``; ``.raw``
+is the bytes view); ``coll.raw_maps`` always holds the bytes-speaking maps.
+
 All or nothing: every fd is registered in an ExitStack that closes it (and removes a pin
 made here) unless the whole load succeeds.
 """
@@ -48,7 +53,7 @@ from .globals import GlobalVariables, variables_of
 from .kconfig import KernelConfig, fill_kconfig, needs_config_file
 from .kernel_btf import KernelBTF, attach_btf_id
 from .ksyms import has_kernel_externs, read_kallsyms, resolve_kernel_externs
-from .maps import LOCAL_STORAGE_TYPES, Map, _create_attr
+from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
 from .sys import MapFlags
@@ -75,7 +80,9 @@ class CollectionOptions:
     once); a fresh one per load when None. ``kernel_config``: kconfig values (read from
     /proc/config.gz when needed and None). ``log_level``: verifier log level kept for
     successful loads (failed loads always get a log). ``load_btf``: False loads maps and
-    programs without BTF.
+    programs without BTF. ``typed_maps``: ``Collection.maps`` gives each map that has BTF
+    key/value types as a :class:`~.maps.TypedMap` (values decoded to Python objects) instead
+    of the bytes-speaking :class:`~.maps.Map`.
     """
 
     pin_path: str = BPFFS_PATH
@@ -83,6 +90,9 @@ class CollectionOptions:
     kernel_config: KernelConfig | None = None
     log_level: int = 0
     load_btf: bool = True
+    # False until the callers that read coll.maps as bytes (tests/kernel, pybpf.lang's
+    # map binding) move to coll.raw_maps; then this default becomes True
+    typed_maps: bool = False
 
 
 def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> CollectionSpec:
@@ -106,7 +116,8 @@ class Collection:
     def __init__(self, spec: CollectionSpec, options: CollectionOptions):
         self.spec = spec
         self.options = options
-        self.maps: dict[str, Map] = {}
+        self.maps: dict[str, Map | TypedMap] = {}
+        self.raw_maps: dict[str, Map] = {}  # the same maps, speaking bytes
         self.programs: dict[str, Program] = {}
         self.btf_fd: FD | None = None
         self.core_results: dict[str, list[CORERelocationResult]] = {}
@@ -147,6 +158,9 @@ class Collection:
             _Loader(self, stack).run()
             stack.pop_all()  # success: the collection owns everything now
         self._state = "loaded"
+        self.raw_maps = dict(self.maps)
+        if self.options.typed_maps:
+            self.maps = {name: _typed_view(m) for name, m in self.raw_maps.items()}
         return self
 
     # -- global variables ------------------------------------------------------------------
@@ -197,7 +211,7 @@ class Collection:
     def _mmap_of(self, name: str) -> _mmap.mmap:
         mapped = self._mmaps.get(name)
         if mapped is None:
-            mapped = self.maps[name].mmap()
+            mapped = self.raw_maps[name].mmap()
             self._mmaps[name] = mapped
         return mapped
 
@@ -217,7 +231,7 @@ class Collection:
         self._mmaps.clear()
         for prog in reversed(list(self.programs.values())):
             prog.close()
-        for m in reversed(list(self.maps.values())):
+        for m in reversed(list(self.raw_maps.values() or self.maps.values())):
             m.close()
         if self.btf_fd is not None:
             self.btf_fd.close()
@@ -238,6 +252,12 @@ class Collection:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
             del self.pinned[name]
+
+
+def _typed_view(m: Map) -> Map | TypedMap:
+    """``m`` through its BTF key/value types, or ``m`` itself when it has none to use."""
+    view = m.typed()
+    return m if view.speaks_bytes else view
 
 
 def load(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes, *,
@@ -373,6 +393,7 @@ class _Loader:
         except BaseException:
             existing.close()
             raise
+        existing.key_type, existing.value_type = m.key_type, m.value_type
         self.coll.pinned[m.name] = path
         return existing
 

@@ -3,7 +3,9 @@
 A :class:`Map` speaks ``bytes``: keys and values are exactly ``key_size``/``value_size``
 bytes (an ``int`` key or value is accepted too, encoded in native byte order at the map's
 size). Per-CPU maps take and return lists with one value per possible CPU. For typed access
-wrap a map with :meth:`Map.typed` (ctypes types or any :class:`Codec`).
+wrap a map with :meth:`Map.typed` (ctypes types, BTF types or any :class:`Codec`); with no
+arguments it uses the BTF key/value types the map was created with, if any, so a map from a
+clang object reads as Python objects (``m.typed()[1].count``).
 
 Sizes are checked before each syscall, so a wrong key gives an
 :class:`~pybpf.errors.InvalidInputError` naming the map, not an EINVAL. A missing key is a
@@ -21,7 +23,9 @@ import sys as _sys
 from dataclasses import dataclass
 from typing import Any, Iterator, Protocol, Sequence
 
-from ..errors import InvalidInputError, KernelError, NotSupportedError
+from ..btf.types import Type as BTFType
+from ..btf.values import BTFCodec
+from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
 from ..spec import MapSpec, MapType
 from . import minimal_btf
 from . import sys as bpfsys
@@ -29,8 +33,8 @@ from .fd import FD
 from .objects import KernelObject
 from .sys import MapFlags, UpdateFlags
 
-__all__ = ["Map", "MapInfo", "TypedMap", "Codec", "CtypesCodec", "possible_cpus",
-           "PERCPU_TYPES", "minimal_spec"]
+__all__ = ["Map", "MapInfo", "TypedMap", "Codec", "CtypesCodec", "FROM_BTF",
+           "possible_cpus", "PERCPU_TYPES", "minimal_spec"]
 
 PAGE_SIZE = _mmap.PAGESIZE
 
@@ -46,6 +50,13 @@ NO_ELEM_ACCESS_TYPES = frozenset({MapType.RINGBUF, MapType.USER_RINGBUF, MapType
 ARRAY_TYPES = frozenset({MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.PROG_ARRAY,
                          MapType.PERF_EVENT_ARRAY, MapType.CGROUP_ARRAY,
                          MapType.ARRAY_OF_MAPS})
+# Maps whose values are file descriptors or ids of other objects, not data a BTF type
+# describes: typed views leave their values as they are.
+FD_VALUE_TYPES = frozenset({MapType.PROG_ARRAY, MapType.PERF_EVENT_ARRAY,
+                            MapType.CGROUP_ARRAY, MapType.ARRAY_OF_MAPS,
+                            MapType.HASH_OF_MAPS, MapType.DEVMAP, MapType.DEVMAP_HASH,
+                            MapType.CPUMAP, MapType.XSKMAP, MapType.SOCKMAP,
+                            MapType.SOCKHASH, MapType.REUSEPORT_SOCKARRAY})
 
 
 @functools.cache
@@ -159,6 +170,16 @@ def _read_info(fd: FD, what: str) -> MapInfo:
 
 # -- the map --------------------------------------------------------------------------------
 
+class _FromBTF:
+    """The default of :meth:`Map.typed`: the map's own BTF type, else bytes."""
+
+    def __repr__(self) -> str:
+        return "FROM_BTF"
+
+
+FROM_BTF: Any = _FromBTF()
+
+
 Key = bytes | int | None
 Value = bytes | int | Sequence[bytes] | Any
 
@@ -188,6 +209,9 @@ class Map(KernelObject):
         self._pinned: str | None = None
         self._frozen = False
         self._what = f"map '{self.name}'"
+        # BTF types of keys and values, when the spec had them: :meth:`typed` uses them
+        self.key_type: BTFType | None = None
+        self.value_type: BTFType | None = None
 
     # construction ------------------------------------------------------------------------
 
@@ -238,6 +262,7 @@ class Map(KernelObject):
                 obj.close()
         try:
             m = cls(fd, _read_info(fd, what), name=spec.name)
+            m.key_type, m.value_type = spec.key_type, spec.value_type
             if populate:
                 m._populate(spec)
         except BaseException:
@@ -576,8 +601,15 @@ class Map(KernelObject):
             raise KernelError("mmap", err.errno or errno.EINVAL, obj=self._what,
                               hint="a frozen map can only be mapped read-only") from err
 
-    def typed(self, *, key: Any = None, value: Any = None) -> "TypedMap":
-        """A view that encodes/decodes keys and values (ctypes types or codecs)."""
+    def typed(self, *, key: Any = FROM_BTF, value: Any = FROM_BTF) -> "TypedMap":
+        """A view that encodes/decodes keys and values.
+
+        ``key``/``value`` each take a ctypes type, a BTF type, a :class:`Codec`, ``None``
+        (bytes, as this map speaks) or :data:`FROM_BTF` (the default): the BTF type the map
+        was created with (:attr:`key_type`/:attr:`value_type`), or bytes when it has none
+        or holds fds (prog arrays, maps of maps...). Raises InvalidInputError when a type's
+        size is not the map's.
+        """
         return TypedMap(self, key=key, value=value)
 
 
@@ -647,30 +679,59 @@ class _RawCodec:
         return data
 
 
-def _as_codec(spec: Any, size: int) -> Any:
+def _as_codec(spec: Any, size: int, *, source: str) -> Any:
     if spec is None:
         return _RawCodec(size)
     if isinstance(spec, type) and issubclass(spec, (ctypes._SimpleCData, ctypes.Structure,
                                                      ctypes.Union, ctypes.Array)):
         return CtypesCodec(spec)
+    if isinstance(spec, BTFType):
+        try:
+            return BTFCodec(spec)
+        except BPFError as err:
+            raise InvalidInputError(f"BTF type {spec!r} cannot type a map: {err}",
+                                    source=source) from None
     return spec
+
+
+def _btf_codec(raw: "Map", btf_type: BTFType | None, size: int) -> Any:
+    """The codec :data:`FROM_BTF` stands for: the map's BTF type when it describes the
+    bytes (a data map, sizes agreeing), else bytes."""
+    if btf_type is None or size == 0 or raw.type in FD_VALUE_TYPES:
+        return _RawCodec(size)
+    try:
+        codec = BTFCodec(btf_type)
+    except BPFError:  # void or a function: BTF that describes no value
+        return _RawCodec(size)
+    return codec if codec.size == size else _RawCodec(size)
 
 
 class TypedMap:
     """A :class:`Map` seen through codecs: ``TypedMap(m, key=c_uint32, value=Event)``.
 
     Sizes are checked once here against the map's; per-CPU values decode to lists.
+    ``raw`` is the bytes-speaking :class:`Map` beneath; what a view does not redefine (``id``,
+    ``info()``, ``pin()``, ``fileno()``, ``close()``...) is the raw map's.
     """
 
     def __init__(self, raw: Map, *, key: Any = None, value: Any = None):
         self.raw = raw
-        self.key_codec = _as_codec(key, raw.key_size)
-        self.value_codec = _as_codec(value, raw.value_size)
+        source = f"map '{raw.name}'"
+        self.key_codec = _btf_codec(raw, raw.key_type, raw.key_size) if key is FROM_BTF \
+            else _as_codec(key, raw.key_size, source=source)
+        self.value_codec = _btf_codec(raw, raw.value_type, raw.value_size) \
+            if value is FROM_BTF else _as_codec(value, raw.value_size, source=source)
         for what, codec, size in (("key", self.key_codec, raw.key_size),
                                   ("value", self.value_codec, raw.value_size)):
             if codec.size != size:
                 raise InvalidInputError(f"{what} type is {codec.size} bytes, the map's {what} "
                                         f"size is {size}", source=f"map '{raw.name}'")
+
+    @property
+    def speaks_bytes(self) -> bool:
+        """True when neither keys nor values are converted (a view that changes nothing)."""
+        return isinstance(self.key_codec, _RawCodec) and isinstance(self.value_codec,
+                                                                    _RawCodec)
 
     def _dv(self, raw_value: Any) -> Any:
         if isinstance(raw_value, list):
@@ -741,4 +802,44 @@ class TypedMap:
 
     def peek(self) -> Any:
         return self.value_codec.decode(self.raw.peek())
+
+    def values(self) -> Iterator[Any]:
+        for _, value in self.items():
+            yield value
+
+    def lookup_and_delete(self, key: Any, *, flags: int = 0) -> Any:
+        try:
+            return self._dv(self.raw.lookup_and_delete(self.key_codec.encode(key),
+                                                       flags=flags))
+        except KeyError:
+            raise KeyError(key) from None
+
+    def lookup_and_delete_batch(self, *, chunk: int = 256) -> list[tuple[Any, Any]]:
+        return [(self.key_codec.decode(k), self._dv(v))
+                for k, v in self.raw.lookup_and_delete_batch(chunk=chunk)]
+
+    def delete_batch(self, keys: Sequence[Any]) -> int:
+        return self.raw.delete_batch([self.key_codec.encode(k) for k in keys])
+
+    def typed(self, *, key: Any = FROM_BTF, value: Any = FROM_BTF) -> "TypedMap":
+        """Another view of the same map (see :meth:`Map.typed`)."""
+        return TypedMap(self.raw, key=key, value=value)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "raw":
+            raise AttributeError(name)
+        return getattr(self.raw, name)
+
+    def __enter__(self) -> "TypedMap":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.raw.close()
+
+    def __repr__(self) -> str:
+        names = []
+        for codec in (self.key_codec, self.value_codec):
+            names.append("bytes" if isinstance(codec, _RawCodec) else
+                         getattr(codec, "name", None) or type(codec).__name__)
+        return f"<TypedMap {names[0]} -> {names[1]} of {self.raw!r}>"
 

@@ -30,7 +30,9 @@ import mmap as _mmap
 import struct
 from typing import Any, Callable, Iterator
 
-from ..errors import ClosedError, InvalidInputError, KernelError
+from ..btf.types import Type as BTFType
+from ..btf.values import BTFCodec
+from ..errors import BPFError, ClosedError, InvalidInputError, KernelError
 from ..spec import MapType
 from .epoll import Epoll
 from .fd import FD
@@ -62,6 +64,8 @@ class RecordDecoder:
     * a ctypes ``Structure``/``Union``/array/simple type: a fresh instance (a copy, valid
       after the ring moves on; simple types give their Python value);
     * a ``struct.Struct``: the tuple it unpacks;
+    * a BTF type (``spec.btf.find("event", Struct)``): the Python object
+      :class:`pybpf.btf.values.BTFCodec` decodes (a struct with attribute access...);
     * a codec with ``size`` and ``decode(bytes)`` (see :class:`pybpf.kernel.maps.Codec`).
 
     A record longer than the type is decoded from its first ``size`` bytes; a shorter one
@@ -76,6 +80,12 @@ class RecordDecoder:
         self._simple = False
         self._codec_decode: Callable[[bytes], Any] | None = None
         self.size: int | None
+        if isinstance(record_type, BTFType):
+            try:
+                record_type = BTFCodec(record_type)
+            except BPFError as err:
+                raise InvalidInputError(f"record_type {record_type!r} has no size to decode: "
+                                        f"{err}", source=source) from None
         if record_type is None:
             self.size = None
         elif isinstance(record_type, struct.Struct):
@@ -91,15 +101,16 @@ class RecordDecoder:
             self.size = record_type.size
         else:
             raise InvalidInputError(
-                "record_type must be None, a ctypes type, a struct.Struct or a codec with "
-                f"size and decode(), not {record_type!r}", source=source)
+                "record_type must be None, a ctypes type, a struct.Struct, a BTF type or a "
+                f"codec with size and decode(), not {record_type!r}", source=source)
         self._framed: dict[tuple[int, int], struct.Struct | None] = {}
 
     def check_length(self, length: int, *, position: int | None = None) -> None:
         """Raise InvalidInputError when a record of ``length`` bytes is too short to decode."""
         if self.size is not None and length < self.size:
             where = f" at position {position}" if position is not None else ""
-            name = getattr(self.record_type, "__name__", type(self.record_type).__name__)
+            name = getattr(self.record_type, "__name__", None) or \
+                getattr(self.record_type, "name", None) or type(self.record_type).__name__
             raise InvalidInputError(f"record{where} has {length} bytes, fewer than the "
                                     f"{self.size} of {name}", source=self.source)
 
