@@ -185,7 +185,10 @@ class StructValue:
             return self._type_name == other._type_name and self.to_dict() == other.to_dict()
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]  # mutable
+    def __hash__(self) -> int:
+        # struct keys (flow tuples...) go into dicts: hash by content, like a tuple would;
+        # mutating a value while it is a dict key is then the caller's mistake, as with lists
+        return hash((self._type_name, _frozen(self.to_dict())))
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{name}={self[name]!r}" for name in self.members())
@@ -219,6 +222,14 @@ class UnionValue(StructValue):
         if name in self._assigned:
             self._assigned.remove(name)
         self._assigned.append(name)
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _plain_value(value: Any) -> Any:
@@ -774,7 +785,7 @@ def _datasec_encoder(t: Datasec) -> _Encoder:
                  if isinstance(v.type, Var)}
 
     def encode_section(out: bytearray, off: int, obj: Any, path: str) -> None:
-        fields, _ = _fields_of(obj, f"section {t.name}", path)
+        fields = _fields_of(obj, f"section {t.name}", path)
         for key, value in fields.items():
             if key not in variables:
                 raise _bad(path, f"section {t.name} has no variable {key!r}")
