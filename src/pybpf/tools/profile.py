@@ -148,9 +148,11 @@ def _frames(stacks: Any, stack_id: int, name: Any) -> list[str] | None:
 
 
 def collect_stacks(counts: Any, stacks: Any, symbols: Symbolizer, *,
-                   user: bool = True, kernel: bool = True) -> StackCounts:
+                   user: bool = True, kernel: bool = True,
+                   skip_kernel_prefixes: tuple[str, ...] = ()) -> StackCounts:
     """Read a (key -> count) hash and its stack map into symbolised stacks, least
-    frequent first (BCC's order)."""
+    frequent first (BCC's order). Leading kernel frames whose names start with one of
+    ``skip_kernel_prefixes`` (the BPF program and tracepoint glue) are dropped."""
     merged: dict[tuple[Any, ...], int] = {}
     for key, count in counts.items():
         if user and key.pid:
@@ -158,6 +160,8 @@ def collect_stacks(counts: Any, stacks: Any, symbols: Symbolizer, *,
         ustack = _frames(stacks, key.user_stack_id,
                          lambda a, pid=key.pid: symbols.user_name(pid, a)) if user else []
         kstack = _frames(stacks, key.kernel_stack_id, symbols.kernel_name) if kernel else []
+        while kstack and skip_kernel_prefixes and kstack[0].startswith(skip_kernel_prefixes):
+            kstack.pop(0)
         # stacks that differ only in addresses inside the same functions print as one
         ident = (common.decode_str(key.name), key.pid,
                  None if ustack is None else tuple(ustack),
