@@ -1,8 +1,15 @@
-"""pybpf.lang: compile time, and instructions emitted beside clang -O2 for the same program.
+"""pybpf.lang: start-up to first event beside bpftrace, compile time, and instructions
+emitted beside clang -O2 for the same program.
 
-Run alone: ``.venv/bin/python bench/bench_lang.py``. Prints a markdown table: median of 5
-compile times (ms, in-process, kernel BTF already parsed) and instruction counts (slots)
-of pybpf and of clang -O2 -target bpf for the same program written in C.
+Run alone (as root): ``.venv/bin/python bench/bench_lang.py``. Prints markdown tables:
+
+1. start-up to first event of an execsnoop-like tool, median of 5: a fresh ``python``
+   process that imports pybpf.lang, compiles, loads and attaches a sys_enter_execve program
+   and prints the first ring buffer record of a ``/bin/true`` (the bench runs one every
+   5 ms from launch), beside ``bpftrace -e`` with the equivalent one-liner, measured the
+   same way; plus the tool's own phase times;
+2. compile times (ms, in-process, kernel BTF already parsed) and instruction counts (slots)
+   of pybpf and of clang -O2 -target bpf for the same program written in C.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 
 from pybpf.lang import compile_source
@@ -139,7 +147,128 @@ def clang_insns(c_source: str) -> int | None:
         return sum(i.slots for i in spec.programs["prog"].instructions)
 
 
+EXECSNOOP_TOOL = '''
+import sys, time
+t0 = time.perf_counter()
+from pybpf.lang import RingBuf, bpf, bytes16, comm, pid_tgid, probe_read_user_str, string, \\
+    struct, u32
+t_import = time.perf_counter()
+
+class Event(struct):
+    pid: u32
+    comm: bytes16
+    filename: string(32)
+
+events = RingBuf(max_entries=1 << 16)
+
+@bpf.tracepoint("syscalls/sys_enter_execve")
+def on_exec(ctx):
+    ev = events.reserve(Event)
+    if ev:
+        ev.pid = pid_tgid() >> 32
+        ev.comm = comm()
+        ev.filename = probe_read_user_str(32, ctx.filename)
+        events.submit(ev)
+    return 0
+
+compiled = bpf.compile(on_exec)
+t_compile = time.perf_counter()
+coll = compiled.load()
+t_load = time.perf_counter()
+coll.attach()
+t_attach = time.perf_counter()
+found = []
+def seen(ev):
+    if ev.filename.startswith(b"/bin/true") and not found:
+        found.append(time.perf_counter())
+        print(f"{ev.pid} {ev.filename.decode()}", flush=True)
+with events.reader(seen, Event) as reader:
+    while not found:
+        reader.poll(50)
+ms = lambda a, b: (b - a) * 1000
+print(f"phases {ms(t0, t_import):.1f} {ms(t_import, t_compile):.1f} {ms(t_compile, t_load):.1f} "
+      f"{ms(t_load, t_attach):.1f} {ms(t_attach, found[0]):.1f}", flush=True)
+coll.close()
+'''
+
+BPFTRACE_ONE_LINER = ('tracepoint:syscalls:sys_enter_execve { printf("%d %s\\n", pid, '
+                      'str(args->filename)); }')
+
+
+def time_to_first_event(argv: list[str], env: dict[str, str] | None = None
+                        ) -> tuple[float, list[str]]:
+    """Milliseconds from launching ``argv`` until it prints a line naming /bin/true, while
+    /bin/true runs every 5 ms; and the lines it printed after that one."""
+    stop = threading.Event()
+
+    def spawn_true() -> None:
+        while not stop.is_set():
+            subprocess.run(["/bin/true"])
+            stop.wait(0.005)
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env=env)
+    spawner = threading.Thread(target=spawn_true)
+    spawner.start()
+    elapsed = float("nan")
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "/bin/true" in line:
+                elapsed = (time.perf_counter() - t0) * 1000
+                break
+    finally:
+        stop.set()
+        spawner.join()
+    try:
+        rest, _ = proc.communicate(timeout=2)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        rest, _ = proc.communicate()
+    return elapsed, rest.splitlines()
+
+
+def startup_table() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tool = os.path.join(tmp, "execsnoop_bench.py")
+        with open(tool, "w") as f:
+            f.write(EXECSNOOP_TOOL)
+        # an installed pybpf has its bytecode cached: cache it (outside the tree) and warm
+        # it up once, so the runs measure start-up rather than compiling .py to .pyc
+        env = dict(os.environ, PYTHONPYCACHEPREFIX=os.path.join(tmp, "pycache"))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        time_to_first_event([sys.executable, tool], env)
+        ours, phases = [], []
+        for _ in range(5):
+            ms, rest = time_to_first_event([sys.executable, tool], env)
+            ours.append(ms)
+            phases += [[float(x) for x in ln.split()[1:]] for ln in rest
+                       if ln.startswith("phases")]
+    theirs = []
+    for _ in range(5):
+        try:
+            theirs.append(time_to_first_event(["bpftrace", "-e", BPFTRACE_ONE_LINER])[0])
+        except OSError:
+            break
+    print("| start-up to first event (execsnoop-like) | median ms of 5 |")
+    print("|---|---|")
+    print(f"| pybpf.lang (python start, import, compile, load, attach, first record) | "
+          f"{statistics.median(ours):.0f} |")
+    print(f"| bpftrace one-liner | {statistics.median(theirs):.0f} |" if theirs else
+          "| bpftrace one-liner | not installed |")
+    if phases:
+        cols = [statistics.median(p[i] for p in phases) for i in range(5)]
+        print()
+        print("| pybpf phase (median ms) | import | compile | load | attach | first record |")
+        print("|---|---|---|---|---|---|")
+        print("| | " + " | ".join(f"{c:.1f}" for c in cols) + " |")
+    print()
+
+
 def main() -> None:
+    if os.geteuid() == 0:
+        startup_table()
     compile_source(PROGRAMS["xdp counter"][0])  # parse the kernel BTF once, outside timing
     print("| program | pybpf compile (ms, median of 5) | pybpf insns | clang -O2 insns | ratio |")
     print("|---|---|---|---|---|")
