@@ -1,16 +1,22 @@
-"""Open + load of a CO-RE tracing object: pybpf.kernel.load vs libbpf's bpf_object__load.
+"""Open + load (+ attach) of a CO-RE tracing object: pybpf beside libbpf (C).
 
-Runnable alone, as root: ``.venv/bin/python bench/bench_load.py``. Prints a markdown table
-of medians of 5 runs per object: the prebuilt README demo and tests/bpf/core_fields.bpf.c
-(4 programs, 46 CO-RE relocations; built with clang when available).
+Runnable alone, as root: ``.venv/bin/python bench/bench_load.py``. Prints two markdown
+tables of medians of 5 runs per object:
 
-Both columns do the same work in-process and from scratch each run: read the ELF, parse
-the kernel's BTF, apply CO-RE, load BTF, create maps, load programs (verifier included),
-then close everything. libbpf's column is a tiny C loader compiled here against libbpf-dev
-(``bpf_object__open_file`` + ``bpf_object__load`` + ``bpf_object__close``, timed with
+1. open + load + close of the prebuilt README demo and tests/bpf/core_fields.bpf.c
+   (4 programs, 46 CO-RE relocations; built with clang when available);
+2. open + load + ATTACH + detach + close of tests/bpf/prebuilt/core_demo.bpf.o, a
+   tracepoint program (syscalls/sys_enter_execve): pybpf attaches with
+   ``pybpf.kernel.links.attach_auto`` (by section name, libbpf's convention), libbpf with
+   ``bpf_program__attach``.
+
+Both sides do the same work in-process and from scratch each run: read the ELF, parse the
+kernel's BTF, apply CO-RE, load BTF, create maps, load programs (verifier included), attach
+where asked, then close everything. libbpf's column is a tiny C loader compiled here
+against libbpf-dev (``bpf_object__open_file`` + ``bpf_object__load`` [+
+``bpf_program__attach`` + ``bpf_link__destroy``] + ``bpf_object__close``, timed with
 CLOCK_MONOTONIC around each iteration), so process start-up is not counted on either side.
 The cached column shares one :class:`KernelBTF` across runs, as a long-lived tool would.
-Attaching is not measured (the link layer is separate).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from pybpf.kernel import CollectionOptions, load  # noqa: E402
 from pybpf.kernel.kernel_btf import KernelBTF  # noqa: E402
+from pybpf.kernel.links import attach_auto  # noqa: E402
 
 RUNS = 5
 
@@ -45,15 +52,32 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 int main(int argc, char **argv)
 {
 	int runs = atoi(argv[2]);
+	int attach = argc > 3 && !strcmp(argv[3], "attach");
 	libbpf_set_print(quiet);
 	for (int i = 0; i < runs; i++) {
 		struct timespec a, b;
+		struct bpf_link *links[64];
+		int nlinks = 0;
+		struct bpf_program *prog;
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
 		if (!obj || bpf_object__load(obj)) {
 			fprintf(stderr, "libbpf failed to load %s\n", argv[1]);
 			return 1;
 		}
+		if (attach) {
+			bpf_object__for_each_program(prog, obj) {
+				struct bpf_link *link = bpf_program__attach(prog);
+				if (!link || nlinks == 64) {
+					fprintf(stderr, "libbpf failed to attach %s\n",
+						bpf_program__name(prog));
+					return 1;
+				}
+				links[nlinks++] = link;
+			}
+		}
+		while (nlinks > 0)
+			bpf_link__destroy(links[--nlinks]);
 		bpf_object__close(obj);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		printf("%.3f\n", (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6);
@@ -76,7 +100,7 @@ def build_c_loader(workdir: Path) -> Path | None:
     if compiler is None:
         return None
     src = workdir / "loader.c"
-    src.write_text("#include <stdlib.h>\n#include <stdarg.h>\n" + C_LOADER)
+    src.write_text("#include <stdlib.h>\n#include <stdarg.h>\n#include <string.h>\n" + C_LOADER)
     exe = workdir / "loader"
     proc = subprocess.run([compiler, "-O2", str(src), "-o", str(exe), "-lbpf"],
                           capture_output=True, text=True)
@@ -87,21 +111,39 @@ def build_c_loader(workdir: Path) -> Path | None:
     return exe
 
 
-def libbpf_median_ms(loader: Path, obj: Path) -> float:
-    out = subprocess.run([str(loader), str(obj), str(RUNS)], check=True,
-                         capture_output=True, text=True).stdout
+def libbpf_median_ms(loader: Path, obj: Path, *, attach: bool = False) -> float:
+    args = [str(loader), str(obj), str(RUNS)] + (["attach"] if attach else [])
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     return statistics.median(float(x) for x in out.split())
 
 
-def pybpf_median_ms(obj: Path, options: CollectionOptions | None = None) -> float:
+def pybpf_median_ms(obj: Path, options: CollectionOptions | None = None, *,
+                    attach: bool = False) -> float:
     samples = []
     for _ in range(RUNS):
         start = time.perf_counter()
         # by default a fresh KernelBTF each time, as libbpf parses vmlinux each time
-        with load(obj, options=options):
-            pass
+        with load(obj, options=options) as coll:
+            links = [attach_auto(prog, coll.spec.programs[name])
+                     for name, prog in coll.programs.items()] if attach else []
+            for link in reversed(links):
+                link.close()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
+
+
+def attach_table(loader: Path | None) -> None:
+    obj = ROOT / "tests/bpf/prebuilt/core_demo.bpf.o"
+    print(f"\nopen + load + attach + detach + close of {obj.name} (tracepoint "
+          f"syscalls/sys_enter_execve), median of {RUNS} runs (ms)\n")
+    print("| object | pybpf | pybpf, vmlinux BTF cached | libbpf 1.1 (C) | ratio (uncached) |")
+    print("|---|---|---|---|---|")
+    ours = pybpf_median_ms(obj, attach=True)
+    cache = KernelBTF()
+    cache.spec
+    cached = pybpf_median_ms(obj, CollectionOptions(kernel_btf=cache), attach=True)
+    theirs = libbpf_median_ms(loader, obj, attach=True) if loader else float("nan")
+    print(f"| {obj.name} | {ours:.1f} | {cached:.1f} | {theirs:.1f} | {ours / theirs:.1f}x |")
 
 
 def main() -> None:
@@ -123,6 +165,7 @@ def main() -> None:
             name = obj.name if prebuilt else obj.name.split("-")[0] + ".bpf.o"
             print(f"| {name} | {programs} | {ours:.1f} | {cached:.1f} | {theirs:.1f} | "
                   f"{ours / theirs:.1f}x |")
+        attach_table(loader)
 
 
 if __name__ == "__main__":

@@ -257,6 +257,32 @@ class BTFCodec:
         self.size = sizeof(btf_type)
         self._decode = _decoder(btf_type)
         self._encode = _encoder(btf_type)
+        plain = skip_qualifiers(btf_type)
+        if isinstance(plain, Int) and plain.bits == plain.size * 8 and not plain.offset \
+                and not plain.encoding & IntEncoding.BOOL:
+            self._use_int_fast_path(plain.size, plain.signed)
+
+    def _use_int_fast_path(self, size: int, signed: bool) -> None:
+        """Map keys and counters are mostly whole integers: skip the general machinery
+        (measured in bench/bench_kernel_maps.py), falling back to it for anything unusual
+        so errors and conversions stay the same."""
+        general_encode, general_decode = self.encode, self.decode
+        from_bytes = int.from_bytes
+
+        def encode_int(obj: Any) -> bytes:
+            if obj.__class__ is int:
+                try:
+                    return obj.to_bytes(size, _BYTE_ORDER, signed=signed)
+                except OverflowError:
+                    pass
+            return general_encode(obj)
+
+        def decode_int(data: bytes | bytearray | memoryview) -> Any:
+            if len(data) == size:
+                return from_bytes(data, _BYTE_ORDER, signed=signed)
+            return general_decode(data)
+        self.encode = encode_int  # type: ignore[method-assign]
+        self.decode = decode_int  # type: ignore[method-assign]
 
     def __repr__(self) -> str:
         return f"<BTFCodec {self.name} size={self.size}>"
