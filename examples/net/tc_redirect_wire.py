@@ -7,8 +7,8 @@ so A and B reach each other as if cabled together (ARP included: every frame is 
 The map also counts the frames moved each way.
 
 Run as root: ``.venv/bin/python examples/net/tc_redirect_wire.py``. It sends UDP
-echoes from A to a server in B, prints the counters and removes everything it made. Addresses are
-from 198.18.0.0/15 (RFC 2544 benchmarking).
+echoes from A to a server in B, prints the counters and removes everything it made.
+Addresses are from 198.18.0.0/15 (RFC 2544 benchmarking).
 """
 
 from __future__ import annotations
