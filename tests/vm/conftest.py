@@ -22,19 +22,22 @@ def r0_of(items: Sequence[object], memory: bytes | None = None) -> int:
     return run_items(items, memory).r0
 
 
-# The instruction-level tests run in every tier: a test in these modules runs once per tier,
+# The instruction-level tests run in every tier (llvm when llvmlite is installed): a test in
+# these modules runs once per tier,
 # with the tier made the default of VMProgram for its duration.
 ALL_TIERS_MODULES = ("test_interpreter", "test_memory_safety", "test_maps", "test_helpers",
                      "test_packets", "test_differential_kernel")
 
 
-@pytest.fixture(autouse=True, params=["interp", "python"])
+@pytest.fixture(autouse=True, params=["interp", "python", "llvm"])
 def vm_tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     module = request.module.__name__.rsplit(".", 1)[-1]
     if module not in ALL_TIERS_MODULES:
         if request.param != "interp":
             pytest.skip("runs in the reference tier only")
         return "interp"
+    if request.param == "llvm":
+        pytest.importorskip("llvmlite", reason="the llvm tier needs the jit extra (llvmlite)")
     from pybpf.vm.program import VMProgram
     monkeypatch.setitem(VMProgram.__init__.__kwdefaults__, "tier", request.param)
     return str(request.param)

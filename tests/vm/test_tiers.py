@@ -49,9 +49,3 @@ def test_tiers_count_the_same_loop() -> None:
                           asm.add(R0, R2), asm.mov(R3, R0), asm.sub(R2, 1),
                           asm.jne(R2, 0, "l"), asm.exit()]))
     assert prog.run(tier="python") == prog.run(tier="interp")
-
-
-def test_llvm_tier_is_a_clear_error_until_it_exists() -> None:
-    prog = load(asm.link([asm.mov(R0, 0), asm.exit()]))
-    with pytest.raises(ProgramLoadError, match="llvm tier is not available"):
-        prog.run(tier="llvm")

@@ -92,7 +92,8 @@ def perf_event_output(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: i
 
 def tail_call(run: RunState, insn: int, r1: int, r2: int, r3: int, *_: int) -> int:
     """Jumps to prog_array[r3] (never returns then); a missing entry or the 33-call limit
-    makes it return -ENOENT and the program goes on, as in the kernel."""
+    makes it return -ENOENT and the program goes on, as in the kernel. From a subprogram
+    the tiers run the target in the subprogram's frame (see :mod:`.interpreter`)."""
     m = _map_at(run, r2, insn)
     object_at = getattr(m, "object_at", None)
     if object_at is None or m.type.name != "PROG_ARRAY":
@@ -100,8 +101,5 @@ def tail_call(run: RunState, insn: int, r1: int, r2: int, r3: int, *_: int) -> i
     target = object_at((r3 & 0xFFFFFFFF).to_bytes(4, "little"))
     if target is None or run.tail_calls_left <= 0:
         return -errno.ENOENT & MASK64
-    if run.in_subprogram is not None and run.in_subprogram():
-        raise VMRunError("bpf_tail_call from a bpf-to-bpf subprogram is not supported by "
-                         "the VM", insn=insn)
     run.tail_calls_left -= 1
     raise TailCall(target)

@@ -118,10 +118,16 @@ class RunState:
     ring_records: dict[int, Any] = field(default_factory=dict)
     call_function: Callable[[int, int, int, int, int, int], int] | None = None
     tail_calls_left: int = 33
-    in_subprogram: Callable[[], bool] | None = None
 
 
 Helper = Callable[[RunState, int, int, int, int, int, int], int]
+
+# After a helper call or a bpf-to-bpf call returns, r1-r5 hold this value in every tier.
+# The kernel's verifier treats them as clobbered (unreadable) and its JITs leave garbage
+# there, so no valid program reads them; the VM runs unverified bytecode too, and a fixed,
+# recognisable value makes such a program behave the same in all tiers and fault clearly
+# (it is an address in no region) instead of quietly reading a stale argument.
+CLOBBERED = 0xDEAD_C0DE_0BAD_0A11
 
 
 def _map_at(run: RunState, address: int, insn: int) -> "VMMap":

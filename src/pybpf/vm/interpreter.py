@@ -12,6 +12,10 @@ Run-time rules (kernel and RFC 9669):
 
 * 512 bytes of stack per frame, r10 the read-only frame pointer; up to 8 frames of
   bpf-to-bpf calls, r6-r9 restored for the caller on return;
+* after a helper or bpf-to-bpf call r1-r5 hold :data:`~pybpf.vm.helpers.CLOBBERED` (the
+  verifier forbids reading them; every tier gives the same value);
+* a tail call from a subprogram runs the target in that subprogram's frame and returns
+  its r0 to the subprogram's caller, as the kernel's JITs do;
 * every load and store goes through :class:`~pybpf.vm.memory.Memory`;
 * an instruction budget stops runaway loops with :class:`BudgetExceededError`.
 """
@@ -30,7 +34,7 @@ from . import alu
 from .alu import MASK32, MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError, VMRunError
 from .event_helpers import TailCall
-from .helpers import FUNCTION_HANDLE_BASE, Helper, RunState, helper_name
+from .helpers import CLOBBERED, FUNCTION_HANDLE_BASE, Helper, HelperID, RunState, helper_name
 from .maps import VMMap
 from .memory import Memory, Region
 
@@ -50,7 +54,8 @@ class Machine:
     """The state one run mutates: registers are passed apart, as a plain list."""
 
     __slots__ = ("memory", "load", "load_signed", "store", "frames", "stack", "packet",
-                 "helper_state", "may_goto_left", "budget_left")
+                 "helper_state", "may_goto_left", "budget_left", "run_tail_in_frame",
+                 "nested_insns")
 
     def __init__(self, memory: Memory, stack: Region, packet: Any,
                  helper_state: RunState):
@@ -64,6 +69,18 @@ class Machine:
         self.helper_state = helper_state
         self.may_goto_left = MAY_GOTO_LOOPS
         self.budget_left = 0  # the Python tier's instruction allowance, shared by frames
+        # (tail call, ctx, r10) -> r0: runs a tail call made in a subprogram (set by the
+        # program's runner); instructions run there are added to nested_insns
+        self.run_tail_in_frame = _no_tail_in_frame
+        self.nested_insns = 0
+
+
+def _no_tail_in_frame(tail: TailCall, ctx: int, r10: int) -> int:
+    raise VMRunError("bpf_tail_call from a subprogram needs the program's runner (not "
+                     "available in this loop)", insn=0)
+
+
+_CLOBBERED_ARGS = [CLOBBERED] * 5
 
 
 # --- handlers: (regs, machine, slot, dst, src, off, imm, aux) -> next slot ---------------
@@ -157,6 +174,22 @@ def _jmp32_x(r, m, pc, d, s, o, i, test):  # type: ignore[no-untyped-def]
 
 def _call_helper(r, m, pc, d, s, o, i, helper):  # type: ignore[no-untyped-def]
     r[0] = helper(m.helper_state, pc, r[1], r[2], r[3], r[4], r[5]) & MASK64
+    r[1:6] = _CLOBBERED_ARGS
+    return pc + 1
+
+
+def _call_tail(r, m, pc, d, s, o, i, helper):  # type: ignore[no-untyped-def]
+    # bpf_tail_call: from the program's own frame the runner switches programs (TailCall
+    # leaves the loop); from a subprogram the target runs in this frame and its r0 is what
+    # the subprogram returns to its caller
+    try:
+        r[0] = helper(m.helper_state, pc, r[1], r[2], r[3], r[4], r[5]) & MASK64
+    except TailCall as tail:
+        if not m.frames:
+            raise
+        r[0] = m.run_tail_in_frame(tail, r[1], r[10]) & MASK64
+        return _exit(r, m, pc, d, s, o, i, helper)
+    r[1:6] = _CLOBBERED_ARGS
     return pc + 1
 
 
@@ -176,6 +209,7 @@ def _exit(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
         raise _Halt
     ret, r[6], r[7], r[8], r[9], r[10] = m.frames.pop()
     m.stack.low += STACK_BYTES_PER_FRAME
+    r[1:6] = _CLOBBERED_ARGS
     return ret
 
 
@@ -415,7 +449,8 @@ class Predecoder:
             if helper is None:
                 raise self.fail(slot, f"{helper_name(insn.imm)} (id {insn.imm}) is not "
                                       f"available in the VM")
-            return (_call_helper, 0, 0, 0, insn.imm, helper)
+            handler = _call_tail if insn.imm == HelperID.TAIL_CALL else _call_helper
+            return (handler, 0, 0, 0, insn.imm, helper)
         if insn.src == CallSrc.KFUNC:
             raise self.fail(slot, f"kfunc calls (BTF id {insn.imm}) are not available in "
                                   f"the VM")

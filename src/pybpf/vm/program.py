@@ -121,9 +121,8 @@ class VMProgram:
                 from .pytier import translate
                 compiled = translate(self)
             else:
-                raise ProgramLoadError("the llvm tier is not available yet (optional, needs "
-                                       "llvmlite); use tier='python' or 'interp'",
-                                       program=self.name)
+                from .llvmtier import compile_program
+                compiled = compile_program(self)
             self._compiled[tier] = compiled
         return compiled
 
@@ -159,25 +158,16 @@ class VMProgram:
         run_state = RunState(memory, dict(self._maps_by_address), self.env, packet=packet,
                              tail_calls_left=MAX_TAIL_CALL_CNT)
         machine = Machine(memory, stack, packet, run_state)
-        run_state.in_subprogram = lambda: bool(machine.frames)
         return machine, regs
 
     def _drive(self, machine: Machine, regs: list[int], budget: int, tier: str) -> int:
         """Run to the end, following tail calls; returns the instructions executed."""
-        program: VMProgram = self
-        ctx = regs[1]
-        total = 0
         run_state = machine.helper_state
+        machine.nested_insns = 0
+        machine.run_tail_in_frame = lambda tail, ctx, r10: _tail_in_frame(
+            machine, tail, ctx, r10, budget, tier)
         try:
-            while True:
-                run_state.maps_by_address.update(program._maps_by_address)
-                run_state.call_function = program.function_caller(tier, machine, budget)
-                try:
-                    return total + program.engine(tier)(regs, machine, budget)
-                except TailCall as tail:
-                    total += tail.insns
-                    program = tail.program  # type: ignore[assignment]
-                    regs[:] = [0, ctx, 0, 0, 0, 0, 0, 0, 0, 0, machine.stack.end]
+            return _run_chain(self, machine, regs, budget, tier) + machine.nested_insns
         finally:
             # the verifier forbids leaking a reservation; here a fault may: drop them
             for ring, record in run_state.ring_records.values():
@@ -276,6 +266,50 @@ class VMProgram:
         a run on ``data``/``ctx`` (as test_run) or on raw ``memory`` (as run)."""
         from .debugger import Debugger
         return Debugger(self, data, ctx, memory=memory)
+
+
+def _run_chain(program: VMProgram, machine: Machine, regs: list[int], budget: int,
+               tier: str) -> int:
+    """Run ``program`` from ``regs`` and every program it tail-calls from its own frame
+    (each gets r1 = the context and the same r10); r0 ends in ``regs[0]``. Returns the
+    instructions run. The budget applies to each program of the chain."""
+    ctx, r10 = regs[1], regs[10]
+    total = 0
+    run_state = machine.helper_state
+    saved_caller = run_state.call_function
+    try:
+        while True:
+            run_state.maps_by_address.update(program._maps_by_address)
+            run_state.call_function = program.function_caller(tier, machine, budget)
+            try:
+                return total + program.engine(tier)(regs, machine, budget)
+            except TailCall as tail:
+                total += tail.insns
+                program = tail.program  # type: ignore[assignment]
+                regs[:] = [0, ctx, 0, 0, 0, 0, 0, 0, 0, 0, r10]
+    finally:
+        run_state.call_function = saved_caller
+
+
+def _tail_in_frame(machine: Machine, tail: TailCall, ctx: int, r10: int, budget: int,
+                   tier: str) -> int:
+    """A tail call made in a bpf-to-bpf subprogram: the target (and what it tail-calls)
+    runs in that subprogram's frame, with no frames of its own above, and its r0 is returned
+    for the subprogram's caller -- what the kernel's JITs do, which allow tail calls in
+    subprograms (the verifier then limits each frame of the chain to 256 bytes of stack;
+    the VM does not check stack sizes). The 33-call limit is shared with the whole run."""
+    saved_frames, machine.frames = machine.frames, []
+    stack = machine.stack
+    saved_low, saved_budget = stack.low, machine.budget_left
+    stack.low = r10 - STACK_BYTES_PER_FRAME - stack.base
+    regs = [0, ctx, 0, 0, 0, 0, 0, 0, 0, 0, r10]
+    try:
+        machine.nested_insns += _run_chain(tail.program, machine, regs,  # type: ignore
+                                           budget, tier)
+    finally:
+        machine.frames = saved_frames
+        stack.low, machine.budget_left = saved_low, saved_budget
+    return regs[0]
 
 
 def _check_tier(tier: str, name: str) -> str:

@@ -10,7 +10,8 @@ call the interpreter's own handler on a register list. Loads and stores go throu
 
 The instruction budget is counted per basic block (a run may overshoot it by less than one
 block before :class:`BudgetExceededError`); bpf-to-bpf calls are Python calls with a fresh
-512-byte frame, r6-r9 being the caller's locals, untouched.
+512-byte frame, r6-r9 being the caller's locals, untouched; r1-r5 are clobbered after calls
+and a subprogram's tail call returns the target's r0, as in the interpreter.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from . import interpreter as ip
 from .alu import MASK32, MASK64
 from .errors import BudgetExceededError, CallDepthError
 from .event_helpers import TailCall
-from .helpers import FUNCTION_HANDLE_BASE
+from .helpers import CLOBBERED, FUNCTION_HANDLE_BASE
 
 _ALU_NAME = {id(fn): name for name, fn in alu.OPS64.items()}
 _ALU_NAME.update({id(fn): name for name, fn in alu.OPS32.items()})
@@ -166,8 +167,18 @@ class _Writer:
             e("if m.may_goto_left:")
             e(f"    m.may_goto_left -= 1; b = {pc + 1}")
             e(f"else: b = {pc + 1 + o}")
-        elif h is ip._call_helper:
+        elif h is ip._call_tail and self.start != 0:
+            # a tail call in a subprogram: the target runs in this frame and its r0 is
+            # what this function returns (see the interpreter's _call_tail)
+            e("m.budget_left = left")
+            e("try:")
+            e(f"    r0 = C[{pc}][5](hs, {pc}, r1, r2, r3, r4, r5) & {MASK64}")
+            e("except TailCall as tail:")
+            e(f"    return m.run_tail_in_frame(tail, r1, r10) & {MASK64}")
+            e(f"r1 = r2 = r3 = r4 = r5 = {CLOBBERED}")
+        elif h is ip._call_helper or h is ip._call_tail:
             e(f"m.budget_left = left; r0 = C[{pc}][5](hs, {pc}, r1, r2, r3, r4, r5) & {MASK64}")
+            e(f"r1 = r2 = r3 = r4 = r5 = {CLOBBERED}")
         elif h is ip._call_local:
             e("stack = m.stack")
             e(f"if stack.low < {ip.STACK_BYTES_PER_FRAME}: call_too_deep({pc})")
@@ -177,6 +188,7 @@ class _Writer:
             e("finally:")
             e(f"    stack.low += {ip.STACK_BYTES_PER_FRAME}")
             e("left = m.budget_left")
+            e(f"r1 = r2 = r3 = r4 = r5 = {CLOBBERED}")
         elif h is ip._exit:
             e("m.budget_left = left")
             e("return r0")
@@ -282,6 +294,7 @@ def translate(program: Any) -> TranslatedProgram:
     namespace: dict[str, Any] = {
         "C": code, "OPS64": alu.OPS64, "OPS32": alu.OPS32, "to_signed": alu.to_signed,
         "budget_exceeded": budget_exceeded, "call_too_deep": call_too_deep,
+        "TailCall": TailCall,
     }
     for size, fmt in ((1, "<B"), (2, "<H"), (4, "<I"), (8, "<Q")):
         namespace[f"U{size}"] = struct.Struct(fmt).unpack_from

@@ -1,0 +1,472 @@
+"""eBPF lifted to LLVM IR text, for the llvm tier (:mod:`pybpf.vm.llvmtier` compiles it).
+
+One LLVM function per eBPF function (the program and each subprogram or callback), with the
+same blocks as the Python tier (:func:`pybpf.vm.pytier._blocks`); registers are ``i64``
+allocas that LLVM's mem2reg/SROA promote to SSA values. The input is the interpreter's
+predecoded code, so all tiers accept exactly the same programs.
+
+Memory checks are kept, inline: every load and store outside the function's own stack frame
+looks its address up in a *region table* the runner keeps in sync with the run's
+:class:`~pybpf.vm.memory.Memory` (entry = region key, base, host address, low, length,
+writable). A hit inside bounds is a plain native access; anything else (no entry, out of
+bounds, read-only, a region the table could not hold) calls back into Python, which does
+the access through ``Memory`` -- so a real fault raises the very error the interpreter
+raises. Calling back for every access would cost a ctypes round trip (about a microsecond)
+per load; the inline check costs a few instructions, hence this choice. Accesses at a
+constant offset of r10 inside the function's own 512-byte frame need no check, as in the
+Python tier. Helpers, the budget, rare instructions (atomics, LD_ABS/LD_IND, map-value
+lddw, may_goto) call back into Python too.
+
+Every function is ``i64 f<slot>(ptr state, i64 r1..r5, i64 r10, ptr frame)``: ``frame`` is
+the host address r10 stands for. ``state`` is an array of i64 (see ``STATE_FIELDS``); a
+callback that fails stores the exception on the Python side and sets ``status``; native code
+checks it after each callback and returns at once, up through every frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import alu
+from . import interpreter as ip
+from .helpers import CLOBBERED
+from .pytier import _blocks, _function_starts, _successors
+
+# i64 slots of the state array shared by native code and the runner
+STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1", "regs2",
+                "regs3", "regs4", "regs5", "regs6", "regs7", "regs8", "regs9", "regs10",
+                "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb")
+_F = {name: index for index, name in enumerate(STATE_FIELDS)}
+ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
+TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
+STATUS_OK, STATUS_ERROR, STATUS_RETURN = 0, 1, 2   # RETURN: a subprogram's tail call ended
+FAIL_BUDGET, FAIL_CALL_DEPTH = 0, 1
+
+_JUMP_NAME = {id(fn): name for name, fn in alu.JUMP_TESTS.items()}
+_ALU_NAME = {id(fn): name for name, fn in alu.OPS64.items()}
+_ALU_NAME.update({id(fn): name for name, fn in alu.OPS32.items()})
+_ICMP = {"jeq": "eq", "jne": "ne", "jgt": "ugt", "jge": "uge", "jlt": "ult", "jle": "ule",
+         "jsgt": "sgt", "jsge": "sge", "jslt": "slt", "jsle": "sle"}
+_SIMPLE = {"add": "add", "sub": "sub", "mul": "mul", "or": "or", "and": "and", "xor": "xor"}
+_JUMPS = (ip._jmp64_k, ip._jmp64_x, ip._jmp32_k, ip._jmp32_x)
+_NATIVE_ACCESS_SIZES = (1, 2, 4, 8)
+
+
+def _const(value: int, bits: int) -> str:
+    return str(alu.to_signed(value & ((1 << bits) - 1), bits))
+
+
+def _access_function(size: int, kind: str) -> str:
+    """``@ld<size>u``/``@ld<size>s`` (zero/sign-extending load) or ``@st<size>`` (store):
+    the region table check, then the native access or the Python callback."""
+    ty = f"i{8 * size}"
+    write = kind == "st"
+    name = f"st{size}" if write else f"ld{size}{kind}"
+    args = "ptr %st, ptr %tab, i64 %a, i64 %slot" + (", i64 %v" if write else "")
+    lines = [f"define internal {'void' if write else 'i64'} @{name}({args}) #0 {{",
+             "  %k = lshr i64 %a, 32", "  %h = lshr i64 %k, 12", "  %i0 = add i64 %k, %h",
+             f"  %i = and i64 %i0, {TABLE_ENTRIES - 1}",
+             "  %e = getelementptr [6 x i64], ptr %tab, i64 %i", "  %ek = load i64, ptr %e"]
+    for n, field in enumerate(ENTRY_FIELDS[1:], start=1):
+        lines += [f"  %{field}.p = getelementptr i64, ptr %e, i64 {n}",
+                  f"  %{field} = load i64, ptr %{field}.p"]
+    lines += ["  %off = sub i64 %a, %base", "  %c1 = icmp eq i64 %ek, %k",
+              "  %c2 = icmp sge i64 %off, %low", f"  %end = add i64 %off, {size}",
+              "  %c3 = icmp sle i64 %end, %length", "  %c12 = and i1 %c1, %c2",
+              "  %ok0 = and i1 %c12, %c3",
+              "  %c4 = icmp ne i64 %writable, 0" if write else "  %c4 = or i1 true, true",
+              "  %ok = and i1 %ok0, %c4",
+              "  br i1 %ok, label %fast, label %slow", "fast:",
+              "  %ha = add i64 %host, %off", "  %p = inttoptr i64 %ha to ptr"]
+    if write:
+        narrow = f"  %tv = trunc i64 %v to {ty}" if size < 8 else "  %tv = add i64 %v, 0"
+        lines += [narrow, f"  store {ty} %tv, ptr %p, align 1", "  ret void", "slow:",
+                  f"  %cbp = getelementptr i64, ptr %st, i64 {_F['store_cb']}",
+                  "  %cb = load ptr, ptr %cbp",
+                  f"  %ignored = call i64 %cb(ptr %st, i64 %slot, i64 %a, i64 {size}, i64 %v)",
+                  "  ret void", "}"]
+    else:
+        ext = "sext" if kind == "s" else "zext"
+        widen = f"  %x = {ext} {ty} %v to i64" if size < 8 else "  %x = add i64 %v, 0"
+        lines += [f"  %v = load {ty}, ptr %p, align 1", widen, "  ret i64 %x", "slow:",
+                  f"  %cbp = getelementptr i64, ptr %st, i64 {_F['load_cb']}",
+                  "  %cb = load ptr, ptr %cbp",
+                  f"  %r = call i64 %cb(ptr %st, i64 %slot, i64 %a, i64 {size}, "
+                  f"i64 {int(kind == 's')})", "  ret i64 %r", "}"]
+    return "\n".join(lines)
+
+
+def _access_functions() -> str:
+    return "\n\n".join(_access_function(size, kind) for size in _NATIVE_ACCESS_SIZES
+                        for kind in ("u", "s", "st"))
+
+
+class _FunctionWriter:
+    """The IR of the eBPF function starting at ``start``."""
+
+    def __init__(self, code: ip.Code, start: int):
+        self.code = code
+        self.start = start
+        self.lines: list[str] = []
+        self.counter = 0
+
+    def tmp(self) -> str:
+        self.counter += 1
+        return f"%t{self.counter}"
+
+    def label(self, hint: str) -> str:
+        self.counter += 1
+        return f"{hint}{self.counter}"
+
+    def emit(self, text: str) -> None:
+        self.lines.append("  " + text)
+
+    def block(self, name: str) -> None:
+        self.lines.append(f"{name}:")
+
+    def reg(self, n: int) -> str:
+        if n == 10:
+            return "%a10"
+        t = self.tmp()
+        self.emit(f"{t} = load i64, ptr %r{n}")
+        return t
+
+    def set(self, n: int, value: str) -> None:
+        self.emit(f"store i64 {value}, ptr %r{n}")
+
+    def field(self, name: str) -> str:
+        t = self.tmp()
+        self.emit(f"{t} = getelementptr i64, ptr %st, i64 {_F[name]}")
+        return t
+
+    def check_status(self) -> None:
+        status = self.tmp()
+        self.emit(f"{status} = load i64, ptr %st")
+        bad = self.tmp()
+        self.emit(f"{bad} = icmp ne i64 {status}, 0")
+        ok = self.label("ok")
+        self.emit(f"br i1 {bad}, label %bail, label %{ok}")
+        self.block(ok)
+
+    def clobber_arguments(self) -> None:
+        for n in range(1, 6):
+            self.set(n, _const(CLOBBERED, 64))
+
+    # --- the function -----------------------------------------------------------------
+
+    def function(self) -> str:
+        self.lines.append(f"define i64 @f{self.start}(ptr %st, i64 %a1, i64 %a2, i64 %a3, "
+                          f"i64 %a4, i64 %a5, i64 %a10, ptr %fh) {{")
+        self.block("entry")
+        for n in range(10):
+            self.emit(f"%r{n} = alloca i64")
+        for n in range(10):
+            self.set(n, f"%a{n}" if 1 <= n <= 5 else "0")
+        tab_p = self.field("table")
+        self.emit(f"%tab = load ptr, ptr {tab_p}")
+        self.emit(f"br label %b{self.start}")
+        blocks = _blocks(self.code, self.start)
+        for leader, slots in blocks.items():
+            self.block(f"b{leader}")
+            self.count_budget(leader, len(slots))
+            for pc in slots:
+                self.insn(pc)
+            last = slots[-1]
+            h = self.code[last][0]
+            ended = h in (ip._exit, ip._ja, ip._gotol) or h in _JUMPS or (
+                self.is_generic(h) and len(_successors(self.code, last)) != 1)
+            if ended:
+                continue  # the instruction ended the block itself
+            nexts = _successors(self.code, last)
+            self.emit(f"br label %b{nexts[0]}")
+        self.block("bail")
+        self.emit("ret i64 0")
+        self.lines.append("}")
+        return "\n".join(self.lines)
+
+    def count_budget(self, leader: int, count: int) -> None:
+        p = self.field("budget_left")
+        left = self.tmp()
+        self.emit(f"{left} = load i64, ptr {p}")
+        new = self.tmp()
+        self.emit(f"{new} = sub i64 {left}, {count}")
+        self.emit(f"store i64 {new}, ptr {p}")
+        over = self.tmp()
+        self.emit(f"{over} = icmp slt i64 {new}, 0")
+        spent, body = self.label("over"), self.label("body")
+        self.emit(f"br i1 {over}, label %{spent}, label %{body}")
+        self.block(spent)
+        self.fail(leader, FAIL_BUDGET)
+        self.block(body)
+
+    def fail(self, slot: int, kind: int) -> None:
+        p = self.field("fail_cb")
+        cb = self.tmp()
+        self.emit(f"{cb} = load ptr, ptr {p}")
+        self.emit(f"call i64 {cb}(ptr %st, i64 {slot}, i64 {kind})")
+        self.emit("br label %bail")
+
+    @staticmethod
+    def is_generic(h: Any) -> bool:
+        return h not in _NATIVE_HANDLERS
+
+    # --- instructions -----------------------------------------------------------------
+
+    def insn(self, pc: int) -> None:  # noqa: C901 (one branch per kind)
+        h, d, s, o, i, a = self.code[pc]
+        if h is ip._mov64_k or h is ip._lddw:
+            self.set(d, _const(i, 64))
+        elif h is ip._mov64_x:
+            self.set(d, self.reg(s))
+        elif h in (ip._add64_k, ip._add64_x):
+            x = _const(i, 64) if h is ip._add64_k else self.reg(s)
+            t = self.tmp()
+            self.emit(f"{t} = add i64 {self.reg(d)}, {x}")
+            self.set(d, t)
+        elif h in (ip._alu64_k, ip._alu64_x, ip._alu32_k, ip._alu32_x):
+            self.alu(h, d, s, i, a)
+        elif h is ip._movsx:
+            self.movsx(d, s, o, i)
+        elif h is ip._end:
+            self.byte_order(d, i, a)
+        elif h in (ip._ldx, ip._ldxsx):
+            self.load(pc, d, s, o, a, signed=h is ip._ldxsx)
+        elif h in (ip._st, ip._stx):
+            value = _const(i, 64) if h is ip._st else self.reg(s)
+            self.store(pc, d, o, a, value)
+        elif h is ip._ja:
+            self.emit(f"br label %b{pc + 1 + o}")
+        elif h is ip._gotol:
+            self.emit(f"br label %b{pc + 1 + i}")
+        elif h in _JUMPS:
+            self.jump(pc, h, d, s, o, i, a)
+        elif h is ip._call_helper or h is ip._call_tail:
+            self.call_helper(pc)
+        elif h is ip._call_local:
+            self.call_local(pc, i)
+        elif h is ip._exit:
+            self.emit(f"ret i64 {self.reg(0)}")
+        else:
+            self.generic(pc)
+
+    def alu(self, h: Any, d: int, s: int, i: int, fn: Any) -> None:
+        name = _ALU_NAME[id(fn)]
+        wide = h in (ip._alu64_k, ip._alu64_x)
+        bits = 64 if wide else 32
+        ty = f"i{bits}"
+        a = self.narrow(self.reg(d), bits)
+        if h in (ip._alu64_x, ip._alu32_x):
+            b = self.narrow(self.reg(s), bits)
+        else:
+            b = _const(i, bits)
+        out = self.tmp()
+        if name in _SIMPLE:
+            self.emit(f"{out} = {_SIMPLE[name]} {ty} {a}, {b}")
+        elif name == "mov":
+            self.emit(f"{out} = add {ty} {b}, 0")
+        elif name == "neg":
+            self.emit(f"{out} = sub {ty} 0, {a}")
+        elif name in ("lsh", "rsh", "arsh"):
+            amount = self.tmp()
+            self.emit(f"{amount} = and {ty} {b}, {bits - 1}")
+            op = {"lsh": "shl", "rsh": "lshr", "arsh": "ashr"}[name]
+            self.emit(f"{out} = {op} {ty} {a}, {amount}")
+        elif name in ("div", "mod"):
+            zero, safe, q = self.tmp(), self.tmp(), self.tmp()
+            self.emit(f"{zero} = icmp eq {ty} {b}, 0")
+            self.emit(f"{safe} = select i1 {zero}, {ty} 1, {ty} {b}")
+            self.emit(f"{q} = {'udiv' if name == 'div' else 'urem'} {ty} {a}, {safe}")
+            self.emit(f"{out} = select i1 {zero}, {ty} {'0' if name == 'div' else a}, "
+                      f"{ty} {q}")
+        else:  # sdiv, smod: x / 0 and x % 0 as for unsigned; MIN / -1 wraps (not C's UB)
+            zero, minus1, odd, safe, q, q2 = (self.tmp() for _ in range(6))
+            self.emit(f"{zero} = icmp eq {ty} {b}, 0")
+            self.emit(f"{minus1} = icmp eq {ty} {b}, -1")
+            self.emit(f"{odd} = or i1 {zero}, {minus1}")
+            self.emit(f"{safe} = select i1 {odd}, {ty} 1, {ty} {b}")
+            if name == "sdiv":
+                self.emit(f"{q} = sdiv {ty} {a}, {safe}")
+                neg = self.tmp()
+                self.emit(f"{neg} = sub {ty} 0, {a}")
+                self.emit(f"{q2} = select i1 {minus1}, {ty} {neg}, {ty} {q}")
+                self.emit(f"{out} = select i1 {zero}, {ty} 0, {ty} {q2}")
+            else:
+                self.emit(f"{q} = srem {ty} {a}, {safe}")
+                self.emit(f"{q2} = select i1 {minus1}, {ty} 0, {ty} {q}")
+                self.emit(f"{out} = select i1 {zero}, {ty} {a}, {ty} {q2}")
+        self.set(d, self.widen(out, bits))
+
+    def narrow(self, value: str, bits: int) -> str:
+        if bits == 64:
+            return value
+        t = self.tmp()
+        self.emit(f"{t} = trunc i64 {value} to i{bits}")
+        return t
+
+    def widen(self, value: str, bits: int, signed: bool = False) -> str:
+        if bits == 64:
+            return value
+        t = self.tmp()
+        self.emit(f"{t} = {'sext' if signed else 'zext'} i{bits} {value} to i64")
+        return t
+
+    def movsx(self, d: int, s: int, from_bits: int, to_bits: int) -> None:
+        small = self.narrow(self.reg(s), from_bits)
+        if to_bits == 64:
+            self.set(d, self.widen(small, from_bits, signed=True))
+            return
+        t = self.tmp()
+        self.emit(f"{t} = sext i{from_bits} {small} to i32")
+        self.set(d, self.widen(t, 32))
+
+    def byte_order(self, d: int, bits: int, convert: Any) -> None:
+        value = self.narrow(self.reg(d), bits)
+        if convert is alu.byte_swap and bits > 8:
+            t = self.tmp()
+            self.emit(f"{t} = call i{bits} @llvm.bswap.i{bits}(i{bits} {value})")
+            value = t
+        self.set(d, self.widen(value, bits))
+
+    def load(self, pc: int, d: int, s: int, off: int, size: int, *, signed: bool) -> None:
+        ty = f"i{8 * size}"
+        if s == 10 and _in_frame(off, size):
+            p, v = self.tmp(), self.tmp()
+            self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {off}")
+            self.emit(f"{v} = load {ty}, ptr {p}, align 1")
+            self.set(d, self.widen(v, 8 * size, signed=signed))
+            return
+        address = self.tmp()
+        self.emit(f"{address} = add i64 {self.reg(s)}, {off}")
+        value = self.tmp()
+        self.emit(f"{value} = call i64 @ld{size}{'s' if signed else 'u'}(ptr %st, ptr %tab, "
+                  f"i64 {address}, i64 {pc})")
+        self.set(d, value)
+        self.check_status()
+
+    def store(self, pc: int, d: int, off: int, size: int, value: str) -> None:
+        ty = f"i{8 * size}"
+        if d == 10 and _in_frame(off, size):
+            p = self.tmp()
+            self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {off}")
+            self.emit(f"store {ty} {self.narrow(value, 8 * size)}, ptr {p}, align 1")
+            return
+        address = self.tmp()
+        self.emit(f"{address} = add i64 {self.reg(d)}, {off}")
+        self.emit(f"call void @st{size}(ptr %st, ptr %tab, i64 {address}, i64 {pc}, "
+                  f"i64 {value})")
+        self.check_status()
+
+    def jump(self, pc: int, h: Any, d: int, s: int, off: int, i: int, test: Any) -> None:
+        name = _JUMP_NAME[id(test)]
+        wide = h in (ip._jmp64_k, ip._jmp64_x)
+        bits = 64 if wide else 32
+        a = self.narrow(self.reg(d), bits)
+        b = self.narrow(self.reg(s), bits) if h in (ip._jmp64_x, ip._jmp32_x) else _const(
+            i, bits)
+        taken = self.tmp()
+        if name == "jset":
+            both = self.tmp()
+            self.emit(f"{both} = and i{bits} {a}, {b}")
+            self.emit(f"{taken} = icmp ne i{bits} {both}, 0")
+        else:
+            self.emit(f"{taken} = icmp {_ICMP[name]} i{bits} {a}, {b}")
+        self.emit(f"br i1 {taken}, label %b{pc + 1 + off}, label %b{pc + 1}")
+
+    def call_helper(self, pc: int) -> None:
+        p = self.field("helper_cb")
+        cb = self.tmp()
+        self.emit(f"{cb} = load ptr, ptr {p}")
+        args = ", ".join(f"i64 {self.reg(n)}" for n in range(1, 6))
+        # a subprogram passes its r10, so that a tail call there can run in its frame
+        sub_r10 = "0" if self.start == 0 else "%a10"
+        r0 = self.tmp()
+        self.emit(f"{r0} = call i64 {cb}(ptr %st, i64 {pc}, i64 {sub_r10}, {args})")
+        self.set(0, r0)
+        self.clobber_arguments()
+        status = self.tmp()
+        self.emit(f"{status} = load i64, ptr %st")
+        ok, tail = self.label("ok"), self.label("tailret")
+        self.emit(f"switch i64 {status}, label %bail [i64 {STATUS_OK}, label %{ok} "
+                  f"i64 {STATUS_RETURN}, label %{tail}]")
+        self.block(tail)
+        self.emit(f"store i64 {STATUS_OK}, ptr %st")
+        self.emit(f"ret i64 {r0}")
+        self.block(ok)
+
+    def call_local(self, pc: int, target: int) -> None:
+        p = self.field("stack_entry")
+        entry = self.tmp()
+        self.emit(f"{entry} = load ptr, ptr {p}")
+        low_p, low = self.tmp(), self.tmp()
+        self.emit(f"{low_p} = getelementptr i64, ptr {entry}, i64 {ENTRY_FIELDS.index('low')}")
+        self.emit(f"{low} = load i64, ptr {low_p}")
+        deep = self.tmp()
+        self.emit(f"{deep} = icmp slt i64 {low}, {ip.STACK_BYTES_PER_FRAME}")
+        too_deep, go = self.label("deep"), self.label("call")
+        self.emit(f"br i1 {deep}, label %{too_deep}, label %{go}")
+        self.block(too_deep)
+        self.fail(pc, FAIL_CALL_DEPTH)
+        self.block(go)
+        lowered = self.tmp()
+        self.emit(f"{lowered} = sub i64 {low}, {ip.STACK_BYTES_PER_FRAME}")
+        self.emit(f"store i64 {lowered}, ptr {low_p}")
+        r10, fh = self.tmp(), self.tmp()
+        self.emit(f"{r10} = sub i64 %a10, {ip.STACK_BYTES_PER_FRAME}")
+        self.emit(f"{fh} = getelementptr i8, ptr %fh, i64 -{ip.STACK_BYTES_PER_FRAME}")
+        args = ", ".join(f"i64 {self.reg(n)}" for n in range(1, 6))
+        r0 = self.tmp()
+        self.emit(f"{r0} = call i64 @f{target}(ptr %st, {args}, i64 {r10}, ptr {fh})")
+        after, raised = self.tmp(), self.tmp()
+        self.emit(f"{after} = load i64, ptr {low_p}")
+        self.emit(f"{raised} = add i64 {after}, {ip.STACK_BYTES_PER_FRAME}")
+        self.emit(f"store i64 {raised}, ptr {low_p}")
+        self.set(0, r0)
+        self.clobber_arguments()
+        self.check_status()
+
+    def generic(self, pc: int) -> None:
+        """The interpreter's handler runs the instruction on the state's register array."""
+        regs = self.field("regs0")
+        for n in range(11):
+            p = self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr {regs}, i64 {n}")
+            self.emit(f"store i64 {self.reg(n)}, ptr {p}")
+        p = self.field("generic_cb")
+        cb, nxt = self.tmp(), self.tmp()
+        self.emit(f"{cb} = load ptr, ptr {p}")
+        self.emit(f"{nxt} = call i64 {cb}(ptr %st, i64 {pc})")
+        self.check_status()
+        for n in range(10):
+            p, v = self.tmp(), self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr {regs}, i64 {n}")
+            self.emit(f"{v} = load i64, ptr {p}")
+            self.set(n, v)
+        nexts = _successors(self.code, pc)
+        if not nexts:
+            self.emit("br label %bail")  # the handler raised (past the end, inside an lddw)
+        elif len(nexts) == 1:
+            pass  # on to the next instruction of the block (or the block's own branch)
+        else:
+            first = self.tmp()
+            self.emit(f"{first} = icmp eq i64 {nxt}, {nexts[0]}")
+            self.emit(f"br i1 {first}, label %b{nexts[0]}, label %b{nexts[1]}")
+
+
+_NATIVE_HANDLERS = frozenset({
+    ip._mov64_k, ip._mov64_x, ip._add64_k, ip._add64_x, ip._alu64_k, ip._alu64_x,
+    ip._alu32_k, ip._alu32_x, ip._movsx, ip._end, ip._lddw, ip._ldx, ip._ldxsx, ip._st,
+    ip._stx, ip._ja, ip._gotol, *_JUMPS, ip._call_helper, ip._call_tail, ip._call_local,
+    ip._exit})
+
+
+def _in_frame(off: int, size: int) -> bool:
+    return -ip.STACK_BYTES_PER_FRAME <= off and off + size <= 0
+
+
+def module_ir(code: ip.Code, name: str) -> str:
+    """The whole module: access functions, intrinsics, one function per eBPF function."""
+    parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
+    parts += [_FunctionWriter(code, start).function() for start in _function_starts(code)]
+    parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
+              "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,285 @@
+"""The third tier: eBPF lifted to LLVM IR (:mod:`pybpf.vm.llvm_ir`), compiled by llvmlite's
+MCJIT to native code and run through ctypes. Optional: needs the ``jit`` extra (llvmlite).
+
+The runner owns what native code reads: the state array (status, budget, callbacks, the
+register array of the generic path) and the *region table*, a copy of the run's
+:class:`~pybpf.vm.memory.Memory` with host addresses. Python code runs only inside
+callbacks (helpers, slow-path accesses, rare instructions), and every callback that may
+add, remove, grow or shrink a region refreshes the table before returning, so a host address
+in the table is never stale. The stack's ``low`` bound moves with bpf-to-bpf calls in native
+code; callbacks copy it to the Python region first, so helpers see the same bounds.
+
+An exception raised in a callback cannot cross the native frames: it is kept on the run,
+``status`` is set, native code returns at once from every frame, and the runner raises it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+from . import interpreter as ip
+from .alu import MASK64
+from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
+from .event_helpers import TailCall
+from .llvm_ir import (ENTRY_FIELDS, FAIL_BUDGET, STATE_FIELDS, STATUS_ERROR, STATUS_OK,
+                      STATUS_RETURN, TABLE_ENTRIES, module_ir)
+
+_u64 = ctypes.c_uint64
+HELPER_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64, _u64, _u64, _u64)
+LOAD_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64)
+STORE_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64)
+GENERIC_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64)
+FAIL_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64)
+NATIVE_FUNCTION = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64, _u64, _u64,
+                                   ctypes.c_void_p)
+
+_STATE = {name: index for index, name in enumerate(STATE_FIELDS)}
+_ENTRY = {name: index for index, name in enumerate(ENTRY_FIELDS)}
+_ENTRY_WORDS = len(ENTRY_FIELDS)
+_NO_KEY = MASK64  # an empty table slot: no region key is this large
+
+
+def available() -> bool:
+    """True when llvmlite can be imported (the ``jit`` extra is installed)."""
+    try:
+        import llvmlite.binding  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _host_address(buf: bytearray) -> int:
+    # the export is released as soon as the ctypes view dies, so the bytearray may still be
+    # resized by helpers; the table is refreshed after every callback for that reason
+    return ctypes.addressof(ctypes.c_char.from_buffer(buf))
+
+
+def _table_index(key: int) -> int:
+    return (key + (key >> 12)) & (TABLE_ENTRIES - 1)
+
+
+class _Run:
+    """One engine invocation: its state array, region table and pending exception."""
+
+    def __init__(self, machine: ip.Machine, callbacks: list[Any]):
+        self.machine = machine
+        self.state = (_u64 * len(STATE_FIELDS))()
+        self.table = (_u64 * (TABLE_ENTRIES * _ENTRY_WORDS))()
+        self.filled: list[int] = []
+        self.error: BaseException | None = None
+        self.stack = machine.stack
+        self.stack_index = -1
+        state = self.state
+        state[_STATE["table"]] = ctypes.addressof(self.table)
+        for name, cb in zip(("helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb"),
+                            callbacks):
+            state[_STATE[name]] = ctypes.cast(cb, ctypes.c_void_p).value or 0
+        self.refresh()
+
+    @property
+    def address(self) -> int:
+        return ctypes.addressof(self.state)
+
+    def stack_low_from_native(self) -> None:
+        """Native calls move the stack's low bound in the table: tell the Python region."""
+        if self.stack_index >= 0:
+            self.stack.low = self.table[self.stack_index * _ENTRY_WORDS + _ENTRY["low"]]
+
+    def refresh(self) -> None:
+        """Copy the regions of the run's memory into the table (host addresses fresh)."""
+        table = self.table
+        for index in self.filled:
+            table[index * _ENTRY_WORDS] = _NO_KEY
+        if not self.filled:
+            for index in range(TABLE_ENTRIES):
+                table[index * _ENTRY_WORDS] = _NO_KEY
+        self.filled = []
+        self.stack_index = -1
+        for key, region in self.machine.memory._regions.items():
+            index = _table_index(key)
+            word = index * _ENTRY_WORDS
+            if table[word] != _NO_KEY or not region.buf:
+                continue  # a collision or an empty region: the slow path handles it
+            table[word:word + _ENTRY_WORDS] = [
+                key, region.base, _host_address(region.buf), region.low, len(region.buf),
+                int(region.writable)]
+            self.filled.append(index)
+            if region is self.stack:
+                self.stack_index = index
+                self.state[_STATE["stack_entry"]] = ctypes.addressof(table) + word * 8
+        if self.stack_index < 0:
+            raise ProgramLoadError("the llvm tier found no table slot for the stack")
+
+    def fail(self, err: BaseException) -> int:
+        self.error = err
+        self.state[_STATE["status"]] = STATUS_ERROR
+        return 0
+
+    def frame_host(self, r10: int) -> int:
+        """The host address r10 stands for (the stack bytearray never moves)."""
+        return _host_address(self.stack.buf) + (r10 - self.stack.base)
+
+
+class CompiledProgram:
+    """A program's native functions (``ir`` keeps the LLVM IR it came from)."""
+
+    def __init__(self, program: Any):
+        import llvmlite.binding as llvm
+
+        self.name = program.name
+        self.code: ip.Code = program._code
+        self.program = program
+        self.ir = module_ir(self.code, program.name)
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        try:
+            module = llvm.parse_assembly(self.ir)
+            module.verify()
+        except RuntimeError as err:  # a bug of the lifter, not of the program
+            raise ProgramLoadError(f"the llvm tier produced invalid IR: {err}",
+                                   program=program.name) from None
+        target = llvm.Target.from_default_triple().create_target_machine(opt=2)
+        passes = llvm.create_pass_builder(target, llvm.create_pipeline_tuning_options(
+            speed_level=2))
+        passes.getModulePassManager().run(module, passes)
+        self._engine = llvm.create_mcjit_compiler(module, target)
+        self._engine.finalize_object()
+        self._functions = {
+            int(fn.name[1:]): NATIVE_FUNCTION(self._engine.get_function_address(fn.name))
+            for fn in module.functions if fn.name.startswith("f") and not fn.is_declaration}
+        self._runs: dict[int, _Run] = {}
+        self._active: list[_Run] = []
+        self._callbacks = [HELPER_CB(self._helper), LOAD_CB(self._load),
+                           STORE_CB(self._store), GENERIC_CB(self._generic),
+                           FAIL_CB(self._fail)]
+
+    # --- the engine interface of VMProgram -------------------------------------------
+
+    def run(self, regs: list[int], machine: ip.Machine, budget: int) -> int:
+        """Run from slot 0 with ``regs``; r0 goes to ``regs[0]``; returns insns run."""
+        run = _Run(machine, self._callbacks)
+        run.state[_STATE["budget_left"]] = budget
+        stack_low = machine.stack.low
+        self._runs[run.address] = run
+        self._active.append(run)
+        try:
+            r0 = self._functions[0](run.address, regs[1], regs[2], regs[3], regs[4],
+                                    regs[5], regs[10], run.frame_host(regs[10]))
+        finally:
+            self._active.pop()
+            del self._runs[run.address]
+            machine.stack.low = stack_low
+        count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
+        if run.state[_STATE["status"]] != STATUS_OK:
+            error = run.error
+            if isinstance(error, ip._Halt):  # LD_ABS/LD_IND out of bounds: r0 = 0, done
+                regs[0] = 0
+                return count
+            if isinstance(error, TailCall):
+                error.insns = count
+            assert error is not None
+            raise error
+        regs[0] = r0
+        return count
+
+    def caller(self, machine: ip.Machine, budget: int) -> Any:
+        """bpf_loop's way to call a function at ``slot`` with r1-r5 in a fresh frame."""
+
+        def call(slot: int, a1: int, a2: int, a3: int, a4: int, a5: int) -> int:
+            run = next(r for r in reversed(self._active) if r.machine is machine)
+            stack = machine.stack
+            if stack.low < ip.STACK_BYTES_PER_FRAME:
+                raise CallDepthError("callback needs a frame past the 8 allowed", insn=slot)
+            r10 = stack.base + stack.low
+            stack.low -= ip.STACK_BYTES_PER_FRAME
+            run.refresh()
+            try:
+                r0 = self._functions[slot](run.address, a1, a2, a3, a4, a5, r10,
+                                           run.frame_host(r10))
+            finally:
+                stack.low += ip.STACK_BYTES_PER_FRAME
+                run.refresh()
+            if run.state[_STATE["status"]] != STATUS_OK:
+                run.state[_STATE["status"]] = STATUS_OK
+                error, run.error = run.error, None
+                assert error is not None
+                raise error  # back through the helper that called us, into its callback
+            return r0
+        return call
+
+    # --- callbacks from native code ----------------------------------------------------
+
+    def _helper(self, state: int, slot: int, sub_r10: int, r1: int, r2: int, r3: int,
+                r4: int, r5: int) -> int:
+        run = self._runs[state]
+        run.stack_low_from_native()
+        machine = run.machine
+        try:
+            try:
+                result = self.code[slot][5](machine.helper_state, slot, r1, r2, r3, r4, r5)
+            except TailCall as tail:
+                if not sub_r10:
+                    raise
+                # a tail call in a subprogram: the target runs in its frame and returns to
+                # the subprogram's caller (see the interpreter's _call_tail)
+                result = machine.run_tail_in_frame(tail, r1, sub_r10)
+                run.state[_STATE["status"]] = STATUS_RETURN
+            run.refresh()
+            return result & MASK64
+        except BaseException as err:  # noqa: BLE001 - raised again by run()
+            return run.fail(err)
+
+    def _load(self, state: int, slot: int, address: int, size: int, signed: int) -> int:
+        run = self._runs[state]
+        run.stack_low_from_native()
+        try:
+            if signed:
+                return run.machine.load_signed(address, size, slot)
+            return run.machine.load(address, size, slot)
+        except BaseException as err:  # noqa: BLE001
+            return run.fail(err)
+
+    def _store(self, state: int, slot: int, address: int, size: int, value: int) -> int:
+        run = self._runs[state]
+        run.stack_low_from_native()
+        try:
+            run.machine.store(address, size, value, slot)
+        except BaseException as err:  # noqa: BLE001
+            return run.fail(err)
+        return 0
+
+    def _generic(self, state: int, slot: int) -> int:
+        run = self._runs[state]
+        run.stack_low_from_native()
+        base = _STATE["regs0"]
+        regs = list(run.state[base:base + 11])
+        h, d, s, o, i, a = self.code[slot]
+        try:
+            next_slot = h(regs, run.machine, slot, d, s, o, i, a)
+            run.state[base:base + 11] = [r & MASK64 for r in regs]
+            run.refresh()
+            return next_slot
+        except BaseException as err:  # noqa: BLE001
+            return run.fail(err)
+
+    def _fail(self, state: int, slot: int, kind: int) -> int:
+        run = self._runs[state]
+        if kind == FAIL_BUDGET:
+            return run.fail(BudgetExceededError(
+                "stopped after the run's instruction budget; raise it or look for a loop "
+                "that never ends", insn=slot))
+        return run.fail(CallDepthError(
+            f"bpf-to-bpf call would need frame {ip.MAX_FRAMES + 1}, more than the "
+            f"{ip.MAX_FRAMES} allowed", insn=slot))
+
+
+def compile_program(program: Any) -> CompiledProgram:
+    """Native code for every function of ``program`` (a VMProgram).
+
+    Raises :class:`ProgramLoadError` when llvmlite is missing (install the ``jit`` extra).
+    """
+    if not available():
+        raise ProgramLoadError("the llvm tier needs llvmlite: pip install 'pybpf[jit]' (or "
+                               "use tier='python')", program=program.name)
+    return CompiledProgram(program)
