@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pybpf.btf import (BOOL, CHAR, SIGNED, Array, Datasec, Enum, EnumValue, Float, FuncProto,
+from pybpf.btf import (BOOL, SIGNED, Array, Datasec, Enum, EnumValue, Float, FuncProto,
                        Int, Member, Ptr, Struct, Typedef, Union, Var, VarSecinfo, Void)
 from pybpf.btf.values import BTFCodec, EnumInt, StructValue, UnionValue, decode, encode, \
     to_python
