@@ -12,12 +12,13 @@ from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R4, R5, R10
 from pybpf.spec import MapSpec, MapType
 from pybpf.vm import (
-    BPF_EXIST, BPF_NOEXIST, ArrayMap, Environment, HashMap, MapError, ProgramLoadError,
+    BPF_EXIST, BPF_NOEXIST, ArrayMap, Environment, HashMap, MapError, PerfEventArrayMap,
+    ProgramLoadError,
     VMError, create_map, load,
 )
 from pybpf.vm.helpers import HelperID
 
-from .conftest import run_items
+from .conftest import U64, run_items
 
 
 def test_hash_map_python_interface() -> None:
@@ -165,3 +166,26 @@ def test_ktime_prandom_and_trace_printk() -> None:
     assert result.printk == ["n=-5 u=7b hi!%d"]
     assert env.printk == ["n=-5 u=7b hi!%d"]
     assert result.r0 == random.Random(1).getrandbits(32)
+
+
+def _perf_output(flags: int) -> list[object]:
+    return [asm.st(8, R10, 0x55, -8), asm.ld_map_fd(R2, "events"), asm.lddw(R3, flags),
+            asm.mov(R4, R10), asm.add(R4, -8), asm.mov(R5, 8),
+            asm.call(HelperID.PERF_EVENT_OUTPUT), asm.exit()]
+
+
+def test_perf_event_array_slots_open_per_cpu() -> None:
+    events = PerfEventArrayMap("events", max_entries=4, opened=[1, 2])
+    env = Environment(cpu=1)
+    current = load(asm.link(_perf_output(0xFFFF_FFFF)), maps={"events": events}, env=env)
+    assert current.run().r0 == 0
+    assert events.read() == [(1, (0x55).to_bytes(8, "little"))]
+    env.cpu = 0  # slot 0 has no reader: the kernel's -ENOENT
+    assert current.run().r0 == (-errno.ENOENT) & U64
+    other = load(asm.link(_perf_output(2)), maps={"events": events}, env=Environment(cpu=1))
+    assert other.run().r0 == (-errno.EOPNOTSUPP) & U64  # CPU 2's event, output on CPU 1
+    events.close_cpu(1)
+    env.cpu = 1
+    assert current.run().r0 == (-errno.ENOENT) & U64
+    events.open_cpu(1)
+    assert current.run().r0 == 0 and len(events.read(cpu=1)) == 1 and events.read() == []

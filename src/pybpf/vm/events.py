@@ -9,16 +9,19 @@ header plus the data rounded up to 8), so a full ring makes reserve return NULL.
 
 :class:`PerfEventArrayMap` follows BPF_MAP_TYPE_PERF_EVENT_ARRAY: bpf_perf_event_output
 appends ``(cpu, bytes)`` to the list of the CPU given by its flags (BPF_F_CURRENT_CPU for the
-running one); :meth:`PerfEventArrayMap.read` drains them.
+running one); :meth:`PerfEventArrayMap.read` drains them. Each slot is *opened* (a reader's
+perf event sits there) or not, as in the kernel: output to an empty slot is -ENOENT, and to
+another CPU's event -EOPNOTSUPP (a perf event bound to CPU n only takes output on CPU n).
 """
 
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..spec import MapType
+from .errors import MapError
 from .maps import VMMap
 
 RINGBUF_HEADER_BYTES = 8       # BPF_RINGBUF_HDR_SZ
@@ -116,18 +119,39 @@ class RingBufMap(VMMap):
 
 
 class PerfEventArrayMap(VMMap):
-    """BPF_MAP_TYPE_PERF_EVENT_ARRAY: one event list per CPU index (every CPU "opened")."""
+    """BPF_MAP_TYPE_PERF_EVENT_ARRAY: one event list per CPU index.
+
+    ``opened`` lists the slots with a reader (default: every slot, as a reader on all CPUs
+    leaves it); :meth:`open_cpu`/:meth:`close_cpu` change that, like a reader adding or removing
+    its perf event fd for one CPU.
+    """
 
     type = MapType.PERF_EVENT_ARRAY
 
     def __init__(self, name: str, *, key_size: int = 4, value_size: int = 4,
-                 max_entries: int = 1):
+                 max_entries: int = 1, opened: Iterable[int] | None = None):
         super().__init__(name, key_size=key_size, value_size=value_size,
                          max_entries=max_entries)
         self._events: list[tuple[int, bytes]] = []
+        self.opened: set[int] = set(range(max_entries) if opened is None else opened)
+
+    def open_cpu(self, cpu: int) -> None:
+        """A reader for ``cpu`` is there: output on that CPU is kept."""
+        if not 0 <= cpu < self.max_entries:
+            raise MapError(f"cpu {cpu} is outside the map (max_entries {self.max_entries})",
+                           map_name=self.name, errno=errno.E2BIG)
+        self.opened.add(cpu)
+
+    def close_cpu(self, cpu: int | None = None) -> None:
+        """No reader for ``cpu`` any more (every slot when None): output there is -ENOENT."""
+        if cpu is None:
+            self.opened.clear()
+        else:
+            self.opened.discard(cpu)
 
     def output(self, flags: int, cpu: int, data: bytes) -> int:
-        """bpf_perf_event_output: 0, -EINVAL for bad flags, -E2BIG past max_entries."""
+        """bpf_perf_event_output on CPU ``cpu``: 0, -EINVAL for bad flags, -E2BIG past
+        max_entries, -ENOENT for a slot without reader, -EOPNOTSUPP for another CPU's."""
         if flags & ~BPF_F_INDEX_MASK & ((1 << 64) - 1):
             return -errno.EINVAL
         index = flags & BPF_F_INDEX_MASK
@@ -135,13 +159,22 @@ class PerfEventArrayMap(VMMap):
             index = cpu
         if index >= self.max_entries:
             return -errno.E2BIG
+        if index not in self.opened:
+            return -errno.ENOENT
+        if index != cpu:
+            return -errno.EOPNOTSUPP
         self._events.append((index, bytes(data)))
         return 0
 
-    def read(self) -> list[tuple[int, bytes]]:
-        """Every event so far as ``(cpu, data)``, in output order; they are drained."""
-        events, self._events = self._events, []
-        return events
+    def read(self, cpu: int | None = None) -> list[tuple[int, bytes]]:
+        """The events so far as ``(cpu, data)`` in output order (of one CPU when given);
+        they are drained."""
+        if cpu is None:
+            events, self._events = self._events, []
+            return events
+        mine = [e for e in self._events if e[0] == cpu]
+        self._events = [e for e in self._events if e[0] != cpu]
+        return mine
 
     def value_buffer(self, key: bytes) -> bytearray | None:
         return None
