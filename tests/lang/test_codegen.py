@@ -108,3 +108,18 @@ def test_calling_a_program_in_python_says_to_compile_it() -> None:
         return 2
     with pytest.raises(Exception, match="compile"):
         prog(None)
+
+
+def test_packet_length_from_pointer_difference() -> None:
+    """data_end - data is the packet length (it once retyped its own operand and crashed)."""
+    source = (
+        "from pybpf.lang import bpf\n"
+        "@bpf.xdp\n"
+        "def plen(ctx):\n"
+        "    n = ctx.data_end - ctx.data\n"
+        "    if n > 100:\n"
+        "        return 1\n"
+        "    return 2\n")
+    prog = vm.load_collection(compile_source(source, "plen.py").spec).programs["plen"]
+    assert prog.test_run(bytes(150)).retval == 1
+    assert prog.test_run(bytes(50)).retval == 2

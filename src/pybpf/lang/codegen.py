@@ -950,12 +950,13 @@ class FunctionCompiler:
         if op is ast.Add and isinstance(b.type, PtrType):
             a, b = b, a
         if op is ast.Sub and isinstance(b.type, PtrType) and isinstance(a.type, PtrType):
+            # the element size first: _to_owned may hand back `a` itself, retyped below
+            size = a.type.target.size if not isinstance(a.type.target, VoidType) else 1
             dst = self._to_owned(a)
             rb = self._to_reg(b)
             self.e.alu(ALUOp.SUB, dst.reg, rb.reg)
             self.e.release(rb)
             dst.type = s64
-            size = a.type.target.size if not isinstance(a.type.target, VoidType) else 1
             if size > 1:
                 self.e.alu(ALUOp.DIV, dst.reg, imm=size, off=1)
             return dst

@@ -23,9 +23,9 @@ __all__ += ["attach_auto", "attach_kprobe", "attach_kretprobe", "attach_perf_eve
 # network families
 from .cgroup import CGROUP_ATTACH_TYPES, attach_cgroup
 from .sk_lookup import attach_sk_lookup
-from .socket_filter import attach_socket_filter
+from .socket_filter import attach_classic_filter, attach_socket_filter
 from .tc import attach_tc
 from .xdp import attach_xdp
 
 __all__ += ["CGROUP_ATTACH_TYPES", "attach_cgroup", "attach_sk_lookup",
-            "attach_socket_filter", "attach_tc", "attach_xdp"]
+            "attach_classic_filter", "attach_socket_filter", "attach_tc", "attach_xdp"]
