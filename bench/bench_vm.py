@@ -4,8 +4,9 @@ Runnable alone: ``.venv/bin/python bench/bench_vm.py``. For each program it prin
 tier's time per run and instructions per second (median of 5 runs) and, when bpf() works
 here, the kernel's BPF_PROG_TEST_RUN ``duration`` per run (median of 5 test runs of
 ``repeat`` each) for the very same bytecode loaded as a socket filter. Tiers: ``interp``
-(reference interpreter) and ``python`` (translated to Python source; translation time not
-included, it happens once per program).
+(reference interpreter), ``python`` (translated to Python source) and ``llvm`` (native code
+through llvmlite, when installed); translation/compile time is not included, it happens once
+per program.
 """
 
 from __future__ import annotations
@@ -66,7 +67,11 @@ def hash_counter(iterations: int) -> list[asm.Instruction]:
 PROGRAMS = {"arithmetic loop (10k turns)": arithmetic_loop(10_000),
             "stack load/store loop (10k turns)": stack_loop(10_000),
             "hash map counter (2k lookups)": hash_counter(2_000)}
-TIERS = ("interp", "python")
+try:
+    import llvmlite  # noqa: F401
+    TIERS: tuple[str, ...] = ("interp", "python", "llvm")
+except ImportError:  # the jit extra is optional: its column is left out
+    TIERS = ("interp", "python")
 
 
 def _counts_map():  # type: ignore[no-untyped-def]
@@ -107,27 +112,34 @@ def bench_kernel(insns: list[asm.Instruction]) -> tuple[int, float] | None:
 
 
 def main() -> int:
-    print("| program | insns/run | interp per run | interp insns/s | python tier per run "
-          "| python insns/s | kernel JIT per run (BPF_PROG_TEST_RUN) | python / kernel |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    heads = " | ".join(f"{t} per run | {t} insns/s" for t in TIERS)
+    print(f"| program | insns/run | {heads} | kernel JIT per run (BPF_PROG_TEST_RUN) | "
+          f"python / kernel | llvm / kernel |")
+    print("|---|---:|" + "---:|" * (2 * len(TIERS) + 3))
     for name, insns in PROGRAMS.items():
         cells = []
         seconds = {}
         for tier in TIERS:
             r0, seconds[tier], count = bench_vm(insns, tier)
-            cells.append(f"{seconds[tier] * 1000:.2f} ms | "
-                         f"{count / seconds[tier] / 1e6:.2f} M")
+            cells.append(f"{_duration(seconds[tier])} | {count / seconds[tier] / 1e6:.2f} M")
         kernel = bench_kernel(insns)
+        ratios = ["n/a", "n/a"]
+        kernel_cell = "n/a"
         if kernel is not None:
             retval, ns = kernel
             assert retval == r0 & 0xFFFF_FFFF, f"{name}: kernel {retval:#x} vm {r0:#x}"
-            kernel_cell, ratio = f"{ns / 1000:.1f} us", f"{seconds['python'] * 1e9 / ns:,.0f}x"
-        else:
-            kernel_cell, ratio = "n/a", "n/a"
-        print(f"| {name} | {count:,} | {' | '.join(cells)} | {kernel_cell} | {ratio} |")
+            kernel_cell = f"{ns / 1000:.1f} us"
+            ratios = [f"{seconds[t] * 1e9 / ns:,.1f}x" if t in seconds else "n/a"
+                      for t in ("python", "llvm")]
+        print(f"| {name} | {count:,} | {' | '.join(cells)} | {kernel_cell} | "
+              f"{' | '.join(ratios)} |")
     print(f"\nmedians of {RUNS} runs; kernel: repeat={KERNEL_REPEAT}, duration is its mean "
           f"per run")
     return 0
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.1f} us"
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from . import interpreter as ip
 from .alu import MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
 from .event_helpers import TailCall
+from .memory import Region
 from .llvm_ir import (ENTRY_FIELDS, FAIL_BUDGET, STATE_FIELDS, STATUS_ERROR, STATUS_OK,
                       STATUS_RETURN, TABLE_ENTRIES, module_ir)
 
@@ -62,19 +63,29 @@ def _table_index(key: int) -> int:
 class _Run:
     """One engine invocation: its state array, region table and pending exception."""
 
-    def __init__(self, machine: ip.Machine, callbacks: list[Any]):
-        self.machine = machine
+    def __init__(self, callback_addresses: list[int]):
         self.state = (_u64 * len(STATE_FIELDS))()
         self.table = (_u64 * (TABLE_ENTRIES * _ENTRY_WORDS))()
+        ctypes.memset(self.table, 0xFF, ctypes.sizeof(self.table))  # every key _NO_KEY
         self.filled: list[int] = []
+        self.signature: tuple[int, int] = (-1, -1)
         self.error: BaseException | None = None
-        self.stack = machine.stack
         self.stack_index = -1
         state = self.state
         state[_STATE["table"]] = ctypes.addressof(self.table)
-        for name, cb in zip(("helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb"),
-                            callbacks):
-            state[_STATE[name]] = ctypes.cast(cb, ctypes.c_void_p).value or 0
+        for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
+                                  "fail_cb"), callback_addresses):
+            state[_STATE[name]] = address
+
+    def start(self, machine: ip.Machine, budget: int) -> None:
+        """Ready for a run on ``machine`` (a _Run is reused from run to run: allocating
+        the table costs more than a short program's run)."""
+        self.machine = machine
+        self.stack = machine.stack
+        self.error = None
+        self.state[_STATE["status"]] = STATUS_OK
+        self.state[_STATE["budget_left"]] = budget
+        self.signature = (-1, -1)
         self.refresh()
 
     @property
@@ -87,29 +98,52 @@ class _Run:
             self.stack.low = self.table[self.stack_index * _ENTRY_WORDS + _ENTRY["low"]]
 
     def refresh(self) -> None:
-        """Copy the regions of the run's memory into the table (host addresses fresh)."""
+        """Bring the table in line with the run's memory after Python code ran.
+
+        Regions are only added or removed by helpers (map values, ring buffer records), and
+        only the packet (the low region, key 0) changes size or bounds; the stack's low
+        bound moves with calls. So when no region came or went, those two entries are all
+        that is copied again; otherwise the whole table is rebuilt.
+        """
+        memory = self.machine.memory
+        signature = (memory._next_key, len(memory._regions))
+        if signature != self.signature:
+            self.signature = signature
+            self._rebuild()
+            return
+        low_region = memory._regions.get(0)
+        if low_region is not None:
+            self._fill(0, low_region)
+        self.table[self.stack_index * _ENTRY_WORDS + _ENTRY["low"]] = self.stack.low
+
+    def _rebuild(self) -> None:
         table = self.table
         for index in self.filled:
             table[index * _ENTRY_WORDS] = _NO_KEY
-        if not self.filled:
-            for index in range(TABLE_ENTRIES):
-                table[index * _ENTRY_WORDS] = _NO_KEY
         self.filled = []
         self.stack_index = -1
         for key, region in self.machine.memory._regions.items():
-            index = _table_index(key)
-            word = index * _ENTRY_WORDS
-            if table[word] != _NO_KEY or not region.buf:
-                continue  # a collision or an empty region: the slow path handles it
-            table[word:word + _ENTRY_WORDS] = [
-                key, region.base, _host_address(region.buf), region.low, len(region.buf),
-                int(region.writable)]
-            self.filled.append(index)
-            if region is self.stack:
-                self.stack_index = index
-                self.state[_STATE["stack_entry"]] = ctypes.addressof(table) + word * 8
+            index = self._fill(key, region)
+            if index >= 0:
+                self.filled.append(index)
+                if region is self.stack:
+                    self.stack_index = index
+                    self.state[_STATE["stack_entry"]] = (ctypes.addressof(table)
+                                                         + index * _ENTRY_WORDS * 8)
         if self.stack_index < 0:
             raise ProgramLoadError("the llvm tier found no table slot for the stack")
+
+    def _fill(self, key: int, region: Region) -> int:
+        """Write ``region``'s entry; -1 when its slot belongs to another region (that one
+        then goes through the slow path) or it is empty."""
+        index = _table_index(key)
+        word = index * _ENTRY_WORDS
+        if (self.table[word] not in (_NO_KEY, key)) or not region.buf:
+            return -1
+        self.table[word:word + _ENTRY_WORDS] = [
+            key, region.base, _host_address(region.buf), region.low, len(region.buf),
+            int(region.writable)]
+        return index
 
     def fail(self, err: BaseException) -> int:
         self.error = err
@@ -153,13 +187,16 @@ class CompiledProgram:
         self._callbacks = [HELPER_CB(self._helper), LOAD_CB(self._load),
                            STORE_CB(self._store), GENERIC_CB(self._generic),
                            FAIL_CB(self._fail)]
+        self._callback_addresses = [ctypes.cast(cb, ctypes.c_void_p).value or 0
+                                    for cb in self._callbacks]
+        self._spare: list[_Run] = []
 
     # --- the engine interface of VMProgram -------------------------------------------
 
     def run(self, regs: list[int], machine: ip.Machine, budget: int) -> int:
         """Run from slot 0 with ``regs``; r0 goes to ``regs[0]``; returns insns run."""
-        run = _Run(machine, self._callbacks)
-        run.state[_STATE["budget_left"]] = budget
+        run = self._spare.pop() if self._spare else _Run(self._callback_addresses)
+        run.start(machine, budget)
         stack_low = machine.stack.low
         self._runs[run.address] = run
         self._active.append(run)
@@ -170,6 +207,7 @@ class CompiledProgram:
             self._active.pop()
             del self._runs[run.address]
             machine.stack.low = stack_low
+            self._spare.append(run)
         count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
         if run.state[_STATE["status"]] != STATUS_OK:
             error = run.error
