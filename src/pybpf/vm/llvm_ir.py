@@ -164,6 +164,10 @@ class _FunctionWriter:
             self.set(n, f"%a{n}" if 1 <= n <= 5 else "0")
         tab_p = self.field("table")
         self.emit(f"%tab = load ptr, ptr {tab_p}")
+        # the budget lives in a local (a register after mem2reg) and goes back to the state
+        # around calls that may run instructions (helpers, subprograms) and on the way out
+        self.emit("%bl = alloca i64")
+        self.budget_in()
         self.emit(f"br label %b{self.start}")
         blocks = _blocks(self.code, self.start)
         for leader, slots in blocks.items():
@@ -180,17 +184,27 @@ class _FunctionWriter:
             nexts = _successors(self.code, last)
             self.emit(f"br label %b{nexts[0]}")
         self.block("bail")
+        self.budget_out()
         self.emit("ret i64 0")
         self.lines.append("}")
         return "\n".join(self.lines)
 
+    def budget_in(self) -> None:
+        p, v = self.field("budget_left"), self.tmp()
+        self.emit(f"{v} = load i64, ptr {p}")
+        self.emit(f"store i64 {v}, ptr %bl")
+
+    def budget_out(self) -> None:
+        p, v = self.field("budget_left"), self.tmp()
+        self.emit(f"{v} = load i64, ptr %bl")
+        self.emit(f"store i64 {v}, ptr {p}")
+
     def count_budget(self, leader: int, count: int) -> None:
-        p = self.field("budget_left")
         left = self.tmp()
-        self.emit(f"{left} = load i64, ptr {p}")
+        self.emit(f"{left} = load i64, ptr %bl")
         new = self.tmp()
         self.emit(f"{new} = sub i64 {left}, {count}")
-        self.emit(f"store i64 {new}, ptr {p}")
+        self.emit(f"store i64 {new}, ptr %bl")
         over = self.tmp()
         self.emit(f"{over} = icmp slt i64 {new}, 0")
         spent, body = self.label("over"), self.label("body")
@@ -245,6 +259,7 @@ class _FunctionWriter:
         elif h is ip._call_local:
             self.call_local(pc, i)
         elif h is ip._exit:
+            self.budget_out()
             self.emit(f"ret i64 {self.reg(0)}")
         else:
             self.generic(pc)
@@ -380,7 +395,9 @@ class _FunctionWriter:
         # a subprogram passes its r10, so that a tail call there can run in its frame
         sub_r10 = "0" if self.start == 0 else "%a10"
         r0 = self.tmp()
+        self.budget_out()
         self.emit(f"{r0} = call i64 {cb}(ptr %st, i64 {pc}, i64 {sub_r10}, {args})")
+        self.budget_in()
         self.set(0, r0)
         self.clobber_arguments()
         status = self.tmp()
@@ -415,7 +432,9 @@ class _FunctionWriter:
         self.emit(f"{fh} = getelementptr i8, ptr %fh, i64 -{ip.STACK_BYTES_PER_FRAME}")
         args = ", ".join(f"i64 {self.reg(n)}" for n in range(1, 6))
         r0 = self.tmp()
+        self.budget_out()
         self.emit(f"{r0} = call i64 @f{target}(ptr %st, {args}, i64 {r10}, ptr {fh})")
+        self.budget_in()
         after, raised = self.tmp(), self.tmp()
         self.emit(f"{after} = load i64, ptr {low_p}")
         self.emit(f"{raised} = add i64 {after}, {ip.STACK_BYTES_PER_FRAME}")
