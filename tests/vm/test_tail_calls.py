@@ -18,7 +18,7 @@ BACKENDS = [pytest.param(("kernel", {}), id="kernel", marks=pytest.mark.kernel)]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_tail_call_in_subprogram_returns_to_its_caller(backend) -> None:  # type: ignore[no-untyped-def]
+def test_tail_call_in_subprogram_returns_to_its_caller(backend: tuple) -> None:
     name, options = backend
     if options.get("tier") == "llvm":
         pytest.importorskip("llvmlite", reason="the llvm tier needs the jit extra")

@@ -4,7 +4,8 @@
 ``prog.run(memory)`` executes it with every memory access checked; ``prog.test_run(data,
 ctx, repeat=N)`` runs it as BPF_PROG_TEST_RUN would. ``load_collection(spec)`` makes a
 whole :class:`~pybpf.spec.CollectionSpec` live. Maps: :func:`create_map` from a ``MapSpec``
-or the classes below. Tiers: ``tier="interp"`` (reference) or ``"python"`` (translated).
+or the classes below. Tiers: ``tier="interp"`` (reference), ``"python"`` (translated) or
+``"llvm"`` (native, needs llvmlite: the ``jit`` extra).
 Debugging: ``prog.debugger(...)`` (step, breakpoints, trace, coverage).
 """
 

@@ -4,8 +4,8 @@
 ``VMProgram.test_run(data, ctx, repeat=N)`` is BPF_PROG_TEST_RUN's: it builds the context
 of the program's type (see :mod:`pybpf.vm.context`) and returns a :class:`TestRunResult`
 shaped like the kernel backend's. Both run in the tier chosen at load or per call:
-``"interp"`` (the reference interpreter) or ``"python"`` (eBPF translated to Python source,
-:mod:`pybpf.vm.pytier`).
+``"interp"`` (the reference interpreter), ``"python"`` (eBPF translated to Python source,
+:mod:`pybpf.vm.pytier`) or ``"llvm"`` (native code, :mod:`pybpf.vm.llvmtier`).
 """
 
 from __future__ import annotations
