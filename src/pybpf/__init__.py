@@ -15,7 +15,7 @@ from .spec import (AttachType, CollectionSpec, ExternKind, ExternSpec, MapSpec, 
                    Pinning, ProgramSpec, ProgramType)
 
 __all__ = [
-    "Instruction", "assemble", "disassemble", "load_collection_spec",
+    "Instruction", "assemble", "disassemble", "load", "load_collection_spec",
     "AsmError", "BPFError", "BTFError", "ClosedError", "CompileError", "CORERelocationError",
     "ELFError", "FilterSyntaxError", "InvalidInputError", "KernelError", "NotSupportedError",
     "VerifierError", "VMError",
@@ -27,7 +27,7 @@ __all__ = [
 # loaded on first use, so that `import pybpf` (and every `pybpf` command) starts fast:
 # the ELF reader pulls in pyelftools, the assembler its grammar
 _LAZY = {"assemble": "pybpf.asm", "disassemble": "pybpf.asm",
-         "load_collection_spec": "pybpf.elf"}
+         "load_collection_spec": "pybpf.elf", "load": "pybpf.backends"}
 
 
 def __getattr__(name: str) -> _Any:

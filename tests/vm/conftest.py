@@ -23,21 +23,24 @@ def r0_of(items: Sequence[object], memory: bytes | None = None) -> int:
 
 
 # The instruction-level tests run in every tier (llvm when llvmlite is installed): a test in
-# these modules runs once per tier,
-# with the tier made the default of VMProgram for its duration.
+# these modules runs once per tier, with the tier made the default of VMProgram for its
+# duration. Tests elsewhere run once, in the reference tier.
 ALL_TIERS_MODULES = ("test_interpreter", "test_memory_safety", "test_maps", "test_helpers",
                      "test_packets", "test_differential_kernel")
+TIERS = ("interp", "python", "llvm")
 
 
-@pytest.fixture(autouse=True, params=["interp", "python", "llvm"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if "vm_tier" in metafunc.fixturenames and module in ALL_TIERS_MODULES:
+        metafunc.parametrize("vm_tier", TIERS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
 def vm_tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    module = request.module.__name__.rsplit(".", 1)[-1]
-    if module not in ALL_TIERS_MODULES:
-        if request.param != "interp":
-            pytest.skip("runs in the reference tier only")
-        return "interp"
-    if request.param == "llvm":
+    tier = getattr(request, "param", "interp")
+    if tier == "llvm":
         pytest.importorskip("llvmlite", reason="the llvm tier needs the jit extra (llvmlite)")
     from pybpf.vm.program import VMProgram
-    monkeypatch.setitem(VMProgram.__init__.__kwdefaults__, "tier", request.param)
-    return str(request.param)
+    monkeypatch.setitem(VMProgram.__init__.__kwdefaults__, "tier", tier)
+    return str(tier)

@@ -11,8 +11,8 @@ from pybpf.backends import load
 from pybpf.errors import InvalidInputError
 from pybpf.vm import TIERS
 
-from ..bpfobjs import build_object
-from .packets import arp_packet, tcp_packet, udp_packet
+from tests.bpfobjs import build_object
+from tests.vm.packets import arp_packet, tcp_packet, udp_packet
 
 XDP_DROP, XDP_PASS, XDP_TX = 1, 2, 3
 PACKETS = [udp_packet(53), udp_packet(9), tcp_packet(80), arp_packet(), udp_packet(9, b"x" * 300)]
