@@ -3,7 +3,12 @@ frame, temporary registers, and the source location each instruction carries.
 
 Registers: r6-r9 hold the hottest locals (callee-saved, so they survive helper calls);
 r0-r5 are temporaries. A helper call clobbers r0-r5, so :meth:`Emitter.call` saves the live
-temporaries that are not its arguments to the stack and brings them back afterwards.
+temporaries that are not its arguments to the stack and brings them back afterwards, each
+into the register it had: a temporary keeps one register for its whole life, so the paths
+of a branch (one through a call, one around it) meet with the value in the same place.
+Each temporary register has one 8-byte aligned spill slot, reused by every call (the
+kernel tracks a pointer spilled to an aligned 8-byte slot, so a ring buffer record or map
+value comes back with its type).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class Emitter:
         self.core_accesses: list[tuple[int, Any, str]] = []
         self.core_insns: list[tuple[Instruction, Any, str]] = []
         self._insn_count = 0
+        self._spill_slots: dict[int, int] = {}
 
     # -- errors and labels ----------------------------------------------------------------
 
@@ -184,18 +190,19 @@ class Emitter:
         if len(args) > 5:
             raise self.error("a helper takes at most 5 arguments")
         arg_regs = [a for a in args if isinstance(a, Reg) and a.owned]
+        mem_bases = {a.base_reg.reg for a in args if isinstance(a, Mem) and a.base_reg}
         saved: list[tuple[Reg, int]] = []
         for r in list(self.live):
-            if r in arg_regs or any(isinstance(a, Mem) and a.base_reg is r for a in args):
+            if r in arg_regs or r.reg in mem_bases:
                 continue
-            slot = self.alloc_stack(8)
+            slot = self._spill_slot(r.reg)
             self.stx(8, FP, slot, r.reg)
             saved.append((r, slot))
             self.live.remove(r)
             self.free.append(r.reg)
         # move temporaries into their argument registers (a parallel move)
         moves = {i + 1: a.reg for i, a in enumerate(args) if isinstance(a, Reg) and a.owned}
-        self._parallel_move(moves)
+        self._parallel_move(moves, keep=mem_bases)
         for i, a in enumerate(args):
             if isinstance(a, Reg) and a.owned:
                 continue
@@ -204,21 +211,37 @@ class Emitter:
         for a in arg_regs:
             if a in self.live:
                 self.live.remove(a)
-        self.free = [r for r in TEMP_REGS if r not in {x.reg for x in self.live}]
+        # saved temporaries come back into their own registers; the result takes r0
+        # unless a saved temporary owns r0, then the first register nobody owns
+        owned = {x.reg for x in self.live} | {r.reg for r, _ in saved}
         result = None
         if result_type is not None:
-            self.free.remove(0)
-            result = Reg(result_type, 0)
+            reg = 0
+            if 0 in owned:
+                reg = next((x for x in TEMP_REGS if x not in owned), -1)
+                if reg < 0:
+                    raise self.error("expression too complex: no register left for a "
+                                     "helper's result; split it into several statements")
+                self.mov(reg, 0)
+            result = Reg(result_type, reg)
             self.live.append(result)
         for r, slot in saved:
-            reg = self.free.pop(0)
-            r.reg = reg
+            self.ldx(8, r.reg, FP, slot)
             self.live.append(r)
-            self.ldx(8, reg, FP, slot)
+        self.free = [r for r in TEMP_REGS if r not in {x.reg for x in self.live}]
         return result
 
-    def _parallel_move(self, moves: dict[int, int]) -> None:
-        """Registers ``dst <- src`` all at once (cycles broken through a free register)."""
+    def _spill_slot(self, reg: int) -> int:
+        """The stack slot where temporary register ``reg`` waits out a helper call."""
+        slot = self._spill_slots.get(reg)
+        if slot is None:
+            slot = self._spill_slots[reg] = self.alloc_stack(8)
+        return slot
+
+    def _parallel_move(self, moves: dict[int, int],
+                       keep: set[int] | frozenset[int] = frozenset()) -> None:
+        """Registers ``dst <- src`` all at once (cycles broken through a register that is
+        neither a move's end nor in ``keep``)."""
         pending = {d: s for d, s in moves.items() if d != s}
         while pending:
             sources = set(pending.values())
@@ -229,7 +252,7 @@ class Emitter:
                 continue
             # every destination still feeds another move: park one in a spare register
             d = next(iter(pending))
-            busy = set(pending) | set(pending.values())
+            busy = set(pending) | set(pending.values()) | set(keep)
             spare = next(r for r in TEMP_REGS if r not in busy)
             self.mov(spare, d)
             for k, v in list(pending.items()):
