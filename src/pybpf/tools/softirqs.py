@@ -1,0 +1,170 @@
+"""softirqs: time spent in soft interrupts, as totals or log2 histograms.
+
+From the ``irq:softirq_entry``/``irq:softirq_exit`` tracepoints, keyed by vector and
+named as the kernel names them (``timer``, ``net_rx``...). Columns as BCC: ``SOFTIRQ
+TOTAL_usecs`` (``-N`` nanoseconds, ``-C`` counts), ``-d`` one histogram per vector
+(``softirq = net_rx``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any, TextIO
+
+from pybpf.lang import (BPF_NOEXIST, Const, Hash, PerCPUArray, bpf, ktime_ns,
+                        smp_processor_id, u32, u64)
+from pybpf.tools import common
+from pybpf.tools.hardirqs import print_totals
+from pybpf.tools.histkit import HistKey, hist_json, log2_slot, print_hists, read_hists
+
+__all__ = ["parse_args", "build", "run", "main", "SOFTIRQ_NAMES"]
+
+# enum of include/linux/interrupt.h, in the kernel's softirq_to_name order
+SOFTIRQ_NAMES = ["hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet",
+                 "sched", "hrtimer", "rcu"]
+
+MODE_TIME, MODE_COUNT, MODE_DIST = 0, 1, 2
+
+mode = Const(u32, MODE_TIME)
+in_nsecs = Const(u32, 0)
+one_cpu = Const(u32, 0)
+cpu_wanted = Const(u32, 0)
+softirq_start = PerCPUArray(u64, max_entries=1)
+softirq_totals = Hash(u32, u64, max_entries=64)
+softirq_dist = Hash(HistKey, u64, max_entries=2048)
+
+
+@bpf.tracepoint("irq/softirq_entry")
+def softirqs_entry(ctx):
+    if one_cpu and smp_processor_id() != cpu_wanted:
+        return 0
+    if mode == MODE_COUNT:
+        softirq_totals.increment(ctx.vec)
+        return 0
+    start = softirq_start.lookup(0)
+    if start:
+        start[0] = ktime_ns()
+    return 0
+
+
+@bpf.tracepoint("irq/softirq_exit")
+def softirqs_exit(ctx):
+    if mode == MODE_COUNT:
+        return 0
+    if one_cpu and smp_processor_id() != cpu_wanted:
+        return 0
+    start = softirq_start.lookup(0)
+    if not start:
+        return 0
+    if start[0] == 0:
+        return 0
+    delta = ktime_ns() - start[0]
+    start[0] = 0
+    if not in_nsecs:
+        delta = delta // 1000
+    if mode == MODE_TIME:
+        softirq_totals.increment(ctx.vec, delta)
+        return 0
+    hk = HistKey()
+    hk.key = ctx.vec
+    hk.slot = log2_slot(delta)
+    seen = softirq_dist.lookup(hk)
+    if seen:
+        seen[0] += 1
+    else:
+        softirq_dist.update(hk, 1, BPF_NOEXIST)
+    return 0
+
+
+def vec_name(vec: int) -> str:
+    return SOFTIRQ_NAMES[vec] if 0 <= vec < len(SOFTIRQ_NAMES) else f"[unknown: {vec}]"
+
+
+EXAMPLES = """
+    ./softirqs            # sum soft irq event time
+    ./softirqs -C         # show the number of soft irq events
+    ./softirqs -d         # show soft irq event time as histograms
+    ./softirqs 1 10       # print 1 second summaries, 10 times
+    ./softirqs -NT 1      # 1s summaries, nanoseconds, and timestamps
+    ./softirqs -c 1       # sum soft irq event time on CPU 1 only
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = common.make_parser("softirqs", "Summarize soft irq event time as histograms.",
+                                EXAMPLES)
+    parser.add_argument("-T", "--timestamp", action="store_true",
+                        help="include timestamp on output")
+    parser.add_argument("-N", "--nanoseconds", action="store_true",
+                        help="output in nanoseconds")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-C", "--events", dest="count", action="store_true",
+                       help="show the number of soft irq events")
+    group.add_argument("-d", "--dist", action="store_true", help="show distributions as "
+                       "histograms")
+    parser.add_argument("-c", "--cpu", type=int, help="trace this CPU only")
+    parser.add_argument("interval", nargs="?", type=common.positive_int, default=None,
+                        help="output interval, in seconds")
+    parser.add_argument("outputs", nargs="?", type=common.positive_int, default=None,
+                        help="number of outputs")
+    return parser.parse_args(argv)
+
+
+def build(opts: argparse.Namespace) -> Any:
+    mode.value = MODE_COUNT if opts.count else MODE_DIST if opts.dist else MODE_TIME
+    in_nsecs.value = 1 if opts.nanoseconds else 0
+    one_cpu.value = 0 if opts.cpu is None else 1
+    cpu_wanted.value = opts.cpu or 0
+    return bpf.compile(softirqs_entry, softirqs_exit)
+
+
+def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
+    """Trace until ``stop``, Ctrl-C or ``outputs`` intervals."""
+    label = "count" if opts.count else "nsecs" if opts.nanoseconds else "usecs"
+    left = [opts.outputs]
+    names = {i: n for i, n in enumerate(SOFTIRQ_NAMES)}
+
+    def emit() -> bool:
+        if not opts.json:
+            out.write("\n")
+            if opts.timestamp:
+                out.write(f"{common.wall_clock_hms():<8}\n")
+        if opts.dist:
+            hists = read_hists(softirq_dist)
+            show = (hist_json if opts.json else print_hists)
+            show(out, hists, label, section="softirq", label=vec_name)
+        else:
+            totals = dict(softirq_totals.items())
+            softirq_totals.clear()
+            print_totals(out, totals, label, names, title="SOFTIRQ", name_width=16,
+                         as_json=opts.json)
+        out.flush()
+        if left[0] is None:
+            return False
+        left[0] -= 1
+        return left[0] <= 0
+
+    with common.attached(build(opts)):
+        if not opts.json:
+            out.write("Tracing soft irq event %s... Hit Ctrl-C to end.\n"
+                      % ("count" if opts.count else "time"))
+            out.flush()
+        try:
+            common.poll_until_stopped([], stop, interval_s=opts.interval,
+                                      on_interval=emit if opts.interval else None)
+        except KeyboardInterrupt:
+            emit()
+            raise
+        if not opts.interval or left[0] is None or left[0] > 0:
+            emit()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return common.tool_main("softirqs", parse_args, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
