@@ -249,9 +249,15 @@ class Log2Hist(Array):
     def counts(self) -> list[int]:
         return [self[i] for i in range(self.max_entries)]
 
-    def print_log2_hist(self, val_type: str = "value", *, file: Any = None) -> None:
+    def print_log2_hist(self, val_type: str = "value", *, file: Any = None,
+                        strip_leading_zero: bool = False) -> None:
+        """Print the counts as BCC's ``print_log2_hist`` does (:mod:`.hist`); nothing when
+        every slot is empty."""
         from .hist import format_log2_hist
-        print(format_log2_hist(self.counts(), val_type), file=file or sys.stdout)
+        out = file or sys.stdout
+        out.write(format_log2_hist(self.counts(), val_type,
+                                   strip_leading_zero=strip_leading_zero))
+        out.flush()
 
 
 class LinearHist(Array):
@@ -268,10 +274,21 @@ class LinearHist(Array):
     def counts(self) -> list[int]:
         return [self[i] for i in range(self.max_entries)]
 
-    def print_linear_hist(self, val_type: str = "value", *, file: Any = None) -> None:
+    def print_linear_hist(self, val_type: str = "value", *, file: Any = None,
+                          strip_leading_zero: bool = False) -> None:
+        """Print the buckets in range as BCC's ``print_linear_hist`` does (:mod:`.hist`),
+        each row labelled by its bucket's lowest value; counts below ``low`` or at or
+        above ``high`` (BCC has no such buckets) follow on one line when there are any."""
         from .hist import format_linear_hist
-        print(format_linear_hist(self.counts(), self.low, self.step, val_type),
-              file=file or sys.stdout)
+        out = file or sys.stdout
+        counts = self.counts()
+        out.write(format_linear_hist(counts[1:-1], val_type,
+                                     strip_leading_zero=strip_leading_zero,
+                                     first_label=self.low, label_step=self.step))
+        below, above = counts[0], counts[-1]
+        if below or above:
+            out.write(f"     ({below} below {self.low}, {above} at or above {self.high})\n")
+        out.flush()
 
 
 class GlobalDecl:
