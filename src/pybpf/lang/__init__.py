@@ -61,6 +61,7 @@ Errors: :class:`CompileError` (file, line, column); a verifier rejection at load
 from . import programs as _programs
 from .builtins import (BPF_ANY, BPF_EXIST, BPF_F_CURRENT_CPU, BPF_F_USER_STACK, BPF_NOEXIST,
                        TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_ABORTED, XDP_DROP,
+                       attach_cookie,
                        XDP_PASS, XDP_REDIRECT, XDP_TX, addressof, cast, cgroup_id, comm,
                        csum_diff, current_task, gid, kernel_struct, ktime_boot_ns, ktime_ns,
                        l3_csum_replace, l4_csum_replace, pid, pid_tgid, prandom,
@@ -116,7 +117,7 @@ __all__ = [
     "probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str",
     "send_signal", "tail_call", "redirect", "skb_load_bytes", "skb_store_bytes",
     "xdp_adjust_head", "xdp_adjust_tail", "l3_csum_replace", "l4_csum_replace", "csum_diff",
-    "cast", "sizeof", "addressof",
+    "cast", "sizeof", "addressof", "attach_cookie",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT", "TC_ACT_OK",
     "TC_ACT_SHOT", "TC_ACT_REDIRECT", "BPF_ANY", "BPF_NOEXIST", "BPF_EXIST",
     "BPF_F_CURRENT_CPU", "BPF_F_USER_STACK",

@@ -19,7 +19,7 @@ __all__ = ["Helper", "HELPERS", "BUILTIN_NAMES",
            "kernel_struct", "probe_read_kernel", "probe_read_user", "probe_read_kernel_str",
            "probe_read_user_str", "send_signal", "tail_call", "redirect", "skb_load_bytes",
            "skb_store_bytes", "xdp_adjust_head", "xdp_adjust_tail", "l3_csum_replace",
-           "l4_csum_replace", "csum_diff", "cast", "sizeof", "addressof",
+           "l4_csum_replace", "csum_diff", "cast", "sizeof", "addressof", "attach_cookie",
            "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
            "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_REDIRECT", "BPF_ANY", "BPF_NOEXIST",
            "BPF_EXIST", "BPF_F_CURRENT_CPU", "BPF_F_USER_STACK"]
@@ -70,6 +70,7 @@ HELPERS: dict[str, Helper] = {h.name: h for h in [
     Helper("probe_read_user_str", 114, ("ptr", "const", "addr")),
     Helper("probe_read_kernel_str", 115, ("ptr", "const", "addr")),
     Helper("ktime_get_boot_ns", 125, (), "u64"),
+    Helper("get_attach_cookie", 174, ("ctx",), "u64"),
     Helper("ringbuf_output", 130, ("map", "ptr", "const", "int")),
     Helper("ringbuf_reserve", 131, ("map", "const", "int"), "ptr"),
     Helper("ringbuf_submit", 132, ("ptr", "int"), "void"),
@@ -133,6 +134,8 @@ csum_diff = _stub("csum_diff", "csum_diff(from_ptr, from_size, to_ptr, to_size, 
 cast = _stub("cast", "cast(T, value): an integer conversion, or a pointer to T from a "
                      "pointer/address.")
 sizeof = _stub("sizeof", "sizeof(T): the size of a type in bytes (a constant).")
+attach_cookie = _stub("attach_cookie", "attach_cookie(ctx): u64 the attachment was given "
+                                       "(bpf_get_attach_cookie; Linux 5.15).")
 addressof = _stub("addressof", "addressof(local): a pointer to a local aggregate.")
 
 BUILTIN_NAMES = {name for name in __all__ if name.islower() and name not in

@@ -1237,6 +1237,12 @@ class FunctionCompiler:
             r = self._helper(simple[name][0], [])
             r.type = simple[name][1]
             return r
+        if name == "attach_cookie":
+            if len(args) != 1:
+                raise self._err(node, "attach_cookie(ctx) takes the program's ctx")
+            r = self._helper("get_attach_cookie", [self._ctx_arg(args[0])])
+            r.type = u64
+            return r
         if name in ("pid", "tid", "uid", "gid"):
             if args:
                 raise self._err(node, f"{name}() takes no arguments")
