@@ -1,0 +1,170 @@
+"""funccount: count tracepoint hits, ``funccount 't:sched:sched_*'`` style, BCC's output.
+
+This kernel has no kprobes, so the patterns name tracepoints: ``t:CATEGORY:EVENT`` (also
+``tracepoint:``), shell wildcards in both parts, or ``-r`` for a regular expression on
+the event. One program counts every tracepoint: each attachment's cookie
+(``bpf_get_attach_cookie``, Linux 5.15) is the tracefs event id, the key of the count map.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+from pybpf.errors import InvalidInputError
+from pybpf.lang import Const, Hash, attach_cookie, bpf, pid_tgid, struct, u8, u16, u32, u64
+from pybpf.tools import common
+
+__all__ = ["parse_args", "build", "run", "main", "match_tracepoints"]
+
+
+class TraceEntry(struct):
+    """The header every tracepoint record starts with (tracefs ``common_*`` fields)."""
+
+    common_type: u16
+    common_flags: u8
+    common_preempt_count: u8
+    common_pid: u32
+
+
+only_pid = Const(u32, 0)
+hits = Hash(u32, u64, max_entries=4096)     # tracefs event id -> hits
+
+
+@bpf.tracepoint("sched/sched_switch", ctx=TraceEntry)
+def funccount_hit(ctx):
+    if only_pid and (pid_tgid() >> 32) != only_pid:
+        return 0
+    # each attachment carries its tracepoint's tracefs id as cookie (the record's own
+    # common_type is overwritten by the kernel before BPF programs run)
+    event_id: u32 = attach_cookie(ctx)
+    hits.increment(event_id)
+    return 0
+
+
+def _events_dir() -> str:
+    from pybpf.kernel import ensure_tracefs
+    return os.path.join(ensure_tracefs(), "events")
+
+
+def match_tracepoints(pattern: str, *, regexp: bool = False) -> list[tuple[str, str]]:
+    """The (category, event) pairs ``pattern`` names. Raises InvalidInputError for a
+    pattern that is not a tracepoint one or matches nothing."""
+    kind, _, rest = pattern.partition(":")
+    if kind not in ("t", "tracepoint") or ":" not in rest:
+        raise InvalidInputError(f"pattern {pattern!r}: only tracepoints can be counted here "
+                                "(no kprobes): use t:CATEGORY:EVENT, e.g. 't:sched:sched_*'")
+    category, _, event = rest.partition(":")
+    root = _events_dir()
+    found = []
+    for cat in sorted(os.listdir(root)):
+        if not os.path.isdir(os.path.join(root, cat)) or not fnmatch.fnmatchcase(cat, category):
+            continue
+        for ev in sorted(os.listdir(os.path.join(root, cat))):
+            if not os.path.exists(os.path.join(root, cat, ev, "id")):
+                continue
+            ok = re.search(event, ev) if regexp else fnmatch.fnmatchcase(ev, event)
+            if ok:
+                found.append((cat, ev))
+    if not found:
+        raise InvalidInputError(f"pattern {pattern!r} matches no tracepoint")
+    return found
+
+
+def _event_id(category: str, event: str) -> int:
+    with open(os.path.join(_events_dir(), category, event, "id")) as f:
+        return int(f.read())
+
+
+EXAMPLES = """
+    ./funccount 't:sched:sched_*'      # count scheduler tracepoints
+    ./funccount -i 1 't:syscalls:*open*'  # print counts every second
+    ./funccount -p 185 't:sched:*'     # count in PID 185 only
+    ./funccount -r 't:block:^block_rq' # a regular expression on the event names
+    ./funccount -d 5 't:irq:*'         # trace for 5 seconds
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = common.make_parser("funccount", "Count tracepoint events (kprobes and uprobes "
+                                "are not supported here)", EXAMPLES)
+    parser.add_argument("-p", "--pid", type=common.positive_int, help="trace this PID only")
+    parser.add_argument("-i", "--interval", type=common.positive_int,
+                        help="summary interval, seconds")
+    parser.add_argument("-d", "--duration", type=common.positive_int,
+                        help="total duration of trace, seconds")
+    parser.add_argument("-T", "--timestamp", action="store_true",
+                        help="include timestamp on output")
+    parser.add_argument("-r", "--regexp", action="store_true",
+                        help="use regular expressions. Default is \"*\" wildcards only.")
+    parser.add_argument("pattern", help="search expression for events")
+    return parser.parse_args(argv)
+
+
+def build(opts: argparse.Namespace) -> Any:
+    only_pid.value = opts.pid or 0
+    return bpf.compile(funccount_hit)
+
+
+def print_counts(opts: argparse.Namespace, out: TextIO, names: dict[int, str]) -> None:
+    counts = sorted(((names.get(k, str(k)), v) for k, v in hits.items()), key=lambda r: r[1])
+    hits.clear()
+    if opts.json:
+        for name, n in counts:
+            out.write(json.dumps({"ts": time.strftime("%H:%M:%S"), "func": name, "count": n},
+                                 separators=(",", ":")) + "\n")
+        out.flush()
+        return
+    out.write("\n")
+    if opts.timestamp:
+        out.write(time.strftime("%H:%M:%S") + "\n")
+    out.write(f"{'FUNC':<36} {'COUNT':>8}\n")
+    for name, n in counts:
+        out.write(f"{name:<36} {n:8d}\n")
+    out.flush()
+
+
+def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
+    """Count until ``stop``, Ctrl-C or ``-d``; print every ``-i`` seconds and at the end."""
+    from pybpf.kernel.links import attach_tracepoint
+
+    points = match_tracepoints(opts.pattern, regexp=opts.regexp)
+    names = {_event_id(c, e): f"{c}:{e}" for c, e in points}
+    with build(opts).load() as coll:
+        program = coll.programs["funccount_hit"]
+        for category, event in points:
+            coll.links.append(attach_tracepoint(program, category, event,
+                                                cookie=_event_id(category, event)))
+        if not opts.json:
+            out.write(f'Tracing {len(points)} functions for "{opts.pattern}"... '
+                      "Hit Ctrl-C to end.\n")
+            out.flush()
+        try:
+            common.poll_until_stopped([], stop, duration_s=opts.duration,
+                                      interval_s=opts.interval,
+                                      on_interval=(lambda: print_counts(opts, out, names))
+                                      if opts.interval else None)
+        except KeyboardInterrupt:
+            print_counts(opts, out, names)
+            if not opts.json:
+                out.write("Detaching...\n")
+            raise
+        print_counts(opts, out, names)
+        if not opts.json:
+            out.write("Detaching...\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return common.tool_main("funccount", parse_args, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
