@@ -1,0 +1,66 @@
+"""runqlat and cpudist: a child that sleeps and spins shows in its own histogram."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pybpf.kernel import inventory
+from pybpf.tools import cpudist, runqlat
+
+from .conftest import run_tool
+
+pytestmark = pytest.mark.kernel
+
+# spins ~3 ms, sleeps ~2 ms, again and again
+WORKER = ("import time\nwhile True:\n t = time.perf_counter()\n"
+          " while time.perf_counter() - t < 0.003: pass\n time.sleep(0.002)\n")
+
+
+@pytest.fixture
+def worker():
+    proc = subprocess.Popen([sys.executable, "-c", WORKER])
+    time.sleep(0.2)
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def _hist_rows(lines, section):
+    """{(low, high): count} of the histogram under ``section``."""
+    rows, inside = {}, False
+    for ln in lines:
+        if " = " in ln:
+            inside = ln == section
+        elif inside and "->" in ln:
+            rng, count = ln.split(":")[0], ln.split(":")[1].split()[0]
+            low, high = (int(x) for x in rng.split("->"))
+            rows[(low, high)] = int(count)
+    return rows
+
+
+def test_runqlat_per_process_has_the_worker(worker):
+    before = inventory.snapshot()
+    run = run_tool(runqlat, ["-P", "-p", str(worker.pid)], timeout_s=0.5)
+    assert run.lines[0] == "Tracing run queue latency... Hit Ctrl-C to end."
+    rows = _hist_rows(run.lines, f"pid = {worker.pid}")
+    assert sum(rows.values()) >= 20    # ~100 wakeups in 0.5 s
+    assert all(s.startswith(f"pid = {worker.pid}") for s in run.lines if " = " in s)
+    assert not inventory.still_loaded(inventory.snapshot() - before)
+
+
+def test_cpudist_on_cpu_mode_is_the_spin_length(worker):
+    run = run_tool(cpudist, ["-P", "-p", str(worker.pid)], timeout_s=0.5)
+    assert run.lines[0] == "Tracing on-CPU time... Hit Ctrl-C to end."
+    assert "     usecs               : count     distribution" in run.lines
+    rows = _hist_rows(run.lines, f"pid = {worker.pid}")
+    # the 3 ms spins: the 2048 -> 4095 us row is the mode
+    assert max(rows, key=rows.get) == (2048, 4095)
+
+
+def test_cpudist_off_cpu_mode_is_the_sleep_length(worker):
+    run = run_tool(cpudist, ["-O", "-L", "-p", str(worker.pid)], timeout_s=0.5)
+    assert run.lines[0] == "Tracing off-CPU time... Hit Ctrl-C to end."
+    rows = _hist_rows(run.lines, f"tid = {worker.pid}")
+    assert max(rows, key=rows.get) == (2048, 4095)
