@@ -138,7 +138,8 @@ class FunctionCompiler:
         self.frames: list[Frame] = []
         self.loops: list[tuple[str, str]] = []   # (continue label, break label)
         self.free_local_regs = list(LOCAL_REGS)
-        self.reg_candidates: set[str] = set()
+        self.planned_regs: dict[str, int] = {}      # the program's locals in r6-r9
+        self.planned_spans: dict[str, tuple[int, int]] = {}
         self._scratch: dict[str, int] = {}
         self._inline_depth = 0
 
@@ -148,7 +149,8 @@ class FunctionCompiler:
         node = self.src.node
         frame = Frame(self.src, name=node.name)
         self.frames.append(frame)
-        self._rank_locals(node)
+        self._plan_registers(node)
+        self.free_local_regs = self._registers_free_at(-1)
         self.e.loc = self._loc(node)
         params = node.args.args
         if len(params) > 1 or node.args.vararg or node.args.kwonlyargs:
@@ -157,27 +159,54 @@ class FunctionCompiler:
         if params and self.ctx_type is not None and params[0].arg in used:
             ctx_local = self._new_local(params[0].arg, PtrType(self.ctx_type, "direct"))
             self._store_local(ctx_local, Reg(ctx_local.type, 1, owned=False))
-        self.block(node.body)
+        for index, stmt in enumerate(node.body):
+            self.free_local_regs = self._registers_free_at(index)
+            self.statement(stmt)
         if not node.body or not isinstance(node.body[-1], ast.Return):
             self.e.mov_imm(0, 0)
             self.e.exit()
         return self.e
 
-    def _rank_locals(self, node: ast.FunctionDef) -> None:
-        counts: dict[str, int] = {}
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name):
-                weight = 1
-                counts[n.id] = counts.get(n.id, 0) + weight
-            elif isinstance(n, ast.arg):
-                counts[n.arg] = counts.get(n.arg, 0) + 1
-        for n in ast.walk(node):  # loop bodies run often: their names weigh more
-            if isinstance(n, (ast.For, ast.While)):
-                for inner in ast.walk(n):
-                    if isinstance(inner, ast.Name):
-                        counts[inner.id] = counts.get(inner.id, 0) + 3
-        ranked = sorted(counts, key=lambda k: -counts[k])
-        self.reg_candidates = set(ranked[:len(LOCAL_REGS)])
+    def _plan_registers(self, node: ast.FunctionDef) -> None:
+        """Give the program's own locals r6-r9 by weight and live span.
+
+        A local's span is the run of top-level statements from its first to its last
+        mention (a loop is one statement, so a value carried round it stays live); uses
+        inside loops weigh more. By falling weight, each local takes the first register
+        no overlapping span holds: ``ctx`` and ``data``, dead once a loop starts, hand
+        their registers to the loop's variables. Locals left out live on the stack.
+        """
+        weights: dict[str, int] = {}
+        spans: dict[str, list[int]] = {}
+        assigned = {a.arg for a in node.args.args}
+        for a in node.args.args:
+            weights[a.arg] = 1
+            spans[a.arg] = [-1, -1]      # bound before the first statement
+        for index, stmt in enumerate(node.body):
+            for name_node, loop_depth in _own_names(stmt):
+                name = name_node.id
+                if isinstance(name_node.ctx, ast.Store):
+                    assigned.add(name)
+                weights[name] = weights.get(name, 0) + 1 + 3 * loop_depth
+                span = spans.setdefault(name, [index, index])
+                span[0], span[1] = min(span[0], index), max(span[1], index)
+        held: dict[int, list[list[int]]] = {r: [] for r in LOCAL_REGS}
+        ranked = sorted((n for n in spans if n in assigned), key=lambda n: -weights[n])
+        for name in ranked:
+            lo, hi = spans[name]
+            for reg in LOCAL_REGS:
+                if all(hi < a or b < lo for a, b in held[reg]):
+                    held[reg].append([lo, hi])
+                    self.planned_regs[name] = reg
+                    self.planned_spans[name] = (lo, hi)
+                    break
+
+    def _registers_free_at(self, index: int) -> list[int]:
+        """r6-r9 not held by a planned local live at top-level statement ``index``
+        (inlined calls in that statement may use these for their own locals)."""
+        busy = {self.planned_regs[n] for n, (lo, hi) in self.planned_spans.items()
+                if lo <= index <= hi}
+        return [r for r in LOCAL_REGS if r not in busy]
 
     # -- locations and errors --------------------------------------------------------------
 
@@ -412,10 +441,11 @@ class FunctionCompiler:
 
     def _new_local(self, name: str, t: Type) -> Local:
         local = Local(name, t)
-        main = len(self.frames) == 1
-        if self.free_local_regs and (not main or name in self.reg_candidates):
+        if len(self.frames) == 1:
+            local.reg = self.planned_regs.get(name)
+        elif self.free_local_regs:
             local.reg = self.free_local_regs.pop(0)
-        else:
+        if local.reg is None:
             local.stack_off = self.e.alloc_stack(8)
         self.frame.locals[name] = local
         return local
@@ -430,7 +460,11 @@ class FunctionCompiler:
     def _store_local(self, local: Local, value: Any) -> None:
         value = self._convert(value, local.type)
         if local.reg is not None:
-            self._into(value, local.reg)
+            # a temporary just computed (callers release it after the store) is computed
+            # into the local's register instead of copied there
+            if not (isinstance(value, Reg) and value.owned and
+                    self.e.retarget(value.reg, local.reg)):
+                self._into(value, local.reg)
         else:
             assert local.stack_off is not None
             if isinstance(value, Imm) and fits_imm(value.value):
@@ -1746,6 +1780,19 @@ def _as_load(node: ast.expr) -> ast.expr:
         if hasattr(n, "lineno"):
             ast.copy_location(n, node)
     return copy
+
+
+def _own_names(node: ast.AST, loop_depth: int = 0) -> Any:
+    """(Name, loops around it) under ``node``, not looking into nested functions (their
+    names are their own frame's)."""
+    if isinstance(node, ast.Name):
+        yield node, loop_depth
+        return
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        return
+    inner = loop_depth + 1 if isinstance(node, (ast.For, ast.While)) else loop_depth
+    for child in ast.iter_child_nodes(node):
+        yield from _own_names(child, inner)
 
 
 def _ends_in_jump(body: list[ast.stmt]) -> bool:

@@ -231,6 +231,45 @@ class Emitter:
         self.free = [r for r in TEMP_REGS if r not in {x.reg for x in self.live}]
         return result
 
+    def retarget(self, temp: int, dst: int) -> bool:
+        """Make the instructions that just computed temporary ``temp`` compute straight
+        into ``dst`` (a local's register), so ``dst = temp`` needs no copy.
+
+        Copy elimination on the run of instructions since ``temp`` was last set afresh
+        (a move, a constant, a load): only ALU operations and loads into ``temp``, no
+        label (no jump lands inside), no CO-RE record, and nothing that reads ``dst``
+        after the first instruction (``dst`` now changes earlier). False, changing
+        nothing, when the run is not of that shape. The caller must not read ``temp``
+        afterwards.
+        """
+        items = self.items
+        core_ids = {id(insn) for insn, _, _ in self.core_insns}
+        start = len(items) - 1
+        while start >= 0:
+            insn = items[start]
+            if isinstance(insn, Label) or id(insn) in core_ids or insn.dst != temp:
+                return False
+            reads = _registers_read(insn)
+            if reads is None:
+                return False
+            if temp not in reads:
+                break                       # sets temp afresh: the run starts here
+            if dst in reads:
+                return False
+            start -= 1
+        if start < 0:
+            return False
+        for i in range(start, len(items)):
+            insn = items[i]
+            src = dst if insn.src == temp and _src_is_register(insn) else insn.src
+            items[i] = insn.with_(dst=dst, src=src)
+        head = items[start]
+        if head.opcode == Class.ALU64 | ALUOp.MOV | Source.X and head.off == 0 and \
+                head.src == dst:
+            del items[start]                # dst = dst
+            self._insn_count -= 1
+        return True
+
     def _spill_slot(self, reg: int) -> int:
         """The stack slot where temporary register ``reg`` waits out a helper call."""
         slot = self._spill_slots.get(reg)
@@ -258,6 +297,31 @@ class Emitter:
             for k, v in list(pending.items()):
                 if v == d:
                     pending[k] = spare
+
+
+def _src_is_register(insn: Instruction) -> bool:
+    cls = insn.opcode & 0x07
+    if cls == Class.LDX:
+        return True
+    return cls in (Class.ALU, Class.ALU64) and bool(insn.opcode & Source.X) and \
+        insn.opcode & 0xF0 != ALUOp.END
+
+
+def _registers_read(insn: Instruction) -> set[int] | None:
+    """The registers an instruction that writes its ``dst`` reads: None when it is not
+    an ALU operation or load (the only shapes :meth:`Emitter.retarget` rewrites)."""
+    cls = insn.opcode & 0x07
+    if insn.opcode == LDDW_OPCODE:
+        return set()
+    if cls == Class.LDX:
+        return {insn.src}
+    if cls not in (Class.ALU, Class.ALU64):
+        return None
+    op = insn.opcode & 0xF0
+    reads = set() if op == ALUOp.MOV else {insn.dst}
+    if _src_is_register(insn):
+        reads.add(insn.src)
+    return reads
 
 
 _ = (Imm, PyObj, IntType, u64)
