@@ -48,7 +48,8 @@ is ``.data``/``.bss`` (``.value`` reads it after load).
 
 **Maps** (:mod:`.maps`): Hash, LRUHash, PerCPUHash, Array, PerCPUArray, RingBuf,
 PerfEventArray, StackTrace, ProgArray, Log2Hist/LinearHist (``hist.log2_increment(v)``,
-``hist.print_log2_hist()``).
+``hist.print_log2_hist()``; the text is BCC's, from :func:`.hist.format_log2_hist` and
+:func:`.hist.format_linear_hist`, which also take plain lists of counts).
 
 **Helpers** (:mod:`.builtins`): pid/tid/pid_tgid, uid/gid, comm, ktime_ns, probe reads,
 ``print`` (bpf_trace_printk), send_signal, tail_call, redirect, skb/xdp helpers, csum;

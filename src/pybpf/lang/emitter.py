@@ -185,7 +185,9 @@ class Emitter:
         ``args`` are Reg temporaries (moved into place), or anything ``materialize(op,
         reg)`` can load straight into an argument register (constants, maps, stack
         addresses, locals in r6-r9). Live temporaries that are not arguments are saved on
-        the stack across the call and restored (possibly into other registers).
+        the stack across the call and restored into the same registers (so the result
+        is in r0 unless a restored temporary owns r0). Raises CompileError when no
+        register is left for the result.
         """
         if len(args) > 5:
             raise self.error("a helper takes at most 5 arguments")
