@@ -7,8 +7,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 

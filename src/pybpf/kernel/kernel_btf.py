@@ -8,7 +8,7 @@ several loads to share it (``CollectionOptions(kernel_btf=...)``), ``clear()`` t
 
 from __future__ import annotations
 
-from ..btf import Func, Spec, Typedef, Var, load_kernel_spec
+from ..btf import Func, Spec, Typedef, load_kernel_spec
 from ..errors import BTFError, InvalidInputError
 from ..spec import AttachType, ProgramSpec, ProgramType
 

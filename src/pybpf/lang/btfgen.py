@@ -208,7 +208,7 @@ def build_program_btf(programs: dict[str, Any], maps: dict[str, MapSpec], *,
     """
     builder = _btf.Builder()
     funcs: dict[str, Any] = {}
-    for name, prog in programs.items():
+    for name in programs:
         proto = _btf.FuncProto(_INT, [_btf.Param("ctx", _btf.Ptr(_btf.Void()))])
         funcs[name] = _btf.Func(name, proto, _btf.FuncLinkage.GLOBAL)
         builder.add(funcs[name])

@@ -359,7 +359,7 @@ class LoadedCollection:
         self.links: list[Any] = []
         for name, decl in compiled.maps.items():
             decl.bind(coll.maps[name])
-        for name, decl in compiled.globals.items():
+        for decl in compiled.globals.values():
             decl.bind(coll.globals.get(decl.section))
 
     @property

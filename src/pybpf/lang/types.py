@@ -22,9 +22,8 @@ sign-extended for signed ones; the code generator relies on that.
 
 from __future__ import annotations
 
-import struct as _struct
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .. import btf as _btf

@@ -13,7 +13,7 @@ import errno
 import itertools
 from collections.abc import Iterator
 
-from ..spec import MapSpec, MapType
+from ..spec import MapType
 from .errors import MapError, VMError
 
 # flags of BPF_MAP_UPDATE_ELEM (uapi linux/bpf.h)

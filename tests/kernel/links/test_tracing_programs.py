@@ -20,7 +20,7 @@ import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R4, R6, R10
-from pybpf.kernel import Map, Program
+from pybpf.kernel import Map
 from pybpf.kernel import sys as bpfsys
 from pybpf.spec import AttachType, MapSpec, MapType, ProgramSpec, ProgramType
 
