@@ -79,3 +79,53 @@ def test_poll_loop_without_readers_ends_on_stop_or_duration() -> None:
 def test_decode_str_stops_at_nul_and_keeps_bad_bytes() -> None:
     assert common.decode_str(b"bash\0junk") == "bash"
     assert common.decode_str(b"a\xffb\0") == "a\\xffb"
+
+
+def test_record_decoder_gives_what_the_language_decoder_gives() -> None:
+    from pybpf.lang import s32, string, struct, u8, u16, u32, u64
+
+    class Mixed(struct):
+        a: u8
+        b: u64       # 7 bytes of padding before it
+        c: s32
+        name: string(8)
+        d: u16       # tail padding after it
+
+    fast = common.record_decoder(Mixed)
+    assert fast is not None
+    layout, build = fast
+    value = Mixed(a=7, b=2**63 + 5, c=-3, name=b"ab", d=65535)
+    raw = value.pack()
+    assert layout.size == len(raw) == Mixed.size()
+    got = build(layout.unpack(raw))
+    assert type(got) is Mixed and got == Mixed.unpack(raw)
+    assert got.name == b"ab" and got.c == -3
+
+
+def test_record_decoder_declines_fields_it_cannot_unpack_flat() -> None:
+    from pybpf.lang import array, struct, u32
+
+    class WithNumbers(struct):
+        pid: u32
+        addrs: array(u32, 4)
+
+    assert common.record_decoder(WithNumbers) is None
+
+
+def test_event_writer_batched_flushes_on_request_but_header_at_once() -> None:
+    flushed = []
+
+    class Counting(io.StringIO):
+        def flush(self) -> None:
+            flushed.append(self.getvalue())
+
+    out = Counting()
+    writer = common.EventWriter(out)
+    writer.flush_each_line = False
+    writer.header("PID COMM")
+    assert flushed == ["PID COMM\n"]
+    writer.event({}, "1 a")
+    writer.event({}, "2 b")
+    assert len(flushed) == 1
+    writer.flush()
+    assert flushed[-1] == "PID COMM\n1 a\n2 b\n"

@@ -122,14 +122,127 @@ def attached(compiled: Any, **attach_options: Any) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def ring_reader(ring_decl: Any, record: Any, callback: Callable[[Any], Any]) -> Iterator[Any]:
+def ring_reader(ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
+                writer: "EventWriter | None" = None) -> Iterator[Any]:
     """A reader of the live ring buffer ``ring_decl`` that hands decoded ``record`` structs
-    to ``callback``; closed on leaving."""
-    reader = ring_decl.reader(callback, record)
+    to ``callback``; closed on leaving.
+
+    Records are read in batches (``RingBuffer.read_batch``) and decoded by one
+    ``struct.Struct`` when ``record`` holds only integers and byte strings (else by the
+    language's own decoder). With ``writer``, its lines are flushed once per batch
+    instead of once per line: one write() per wake-up, not one per event.
+    """
+    from ..kernel import RingBuffer  # noqa: PLC0415 - the kernel backend loads on use
+
+    fast = record_decoder(record)
+    if fast is None:
+        reader = ring_decl.reader(callback, record)
+    else:
+        layout, build = fast
+        reader = _BatchReader(RingBuffer(ring_decl.live, None, record_type=layout), build,
+                              callback, writer)
     try:
         yield reader
     finally:
         reader.close()
+
+
+class _BatchReader:
+    """A ring buffer reader (``fileno``/``consume``/``close``) that takes every record
+    available at once, turns each tuple into the record's class and flushes ``writer``
+    after the batch."""
+
+    def __init__(self, ring: Any, build: Callable[[tuple], Any],
+                 callback: Callable[[Any], Any], writer: "EventWriter | None"):
+        self.ring = ring
+        self.build = build
+        self.callback = callback
+        self.writer = writer
+        if writer is not None:
+            writer.flush_each_line = False
+
+    def fileno(self) -> int:
+        return self.ring.fileno()
+
+    def consume(self) -> int:
+        total = 0
+        build, callback = self.build, self.callback
+        try:
+            while True:
+                records = self.ring.read_batch(4096)
+                for values in records:
+                    callback(build(values))
+                total += len(records)
+                if len(records) < 4096:
+                    return total
+        finally:
+            if self.writer is not None:
+                self.writer.flush()
+
+    def close(self) -> None:
+        self.ring.close()
+
+    @property
+    def received(self) -> int:
+        return self.ring.received
+
+
+# struct.Struct codes of the language's integer types, by (size, signed)
+_INT_CODES = {(1, False): "B", (2, False): "H", (4, False): "I", (8, False): "Q",
+              (1, True): "b", (2, True): "h", (4, True): "i", (8, True): "q"}
+
+
+def record_decoder(record: Any) -> tuple[Any, Callable[[tuple], Any]] | None:
+    """A fast decoder for ``record`` (a :class:`pybpf.lang.struct` subclass) as a pair
+    (``struct.Struct`` of its layout, function from the unpacked tuple to a record object
+    equal to what ``record.unpack`` gives); None when a field is neither an integer nor a
+    byte string (nested structs, arrays of numbers: the language's decoder handles those).
+    """
+    import struct as _struct  # noqa: PLC0415
+
+    from ..lang.types import ArrayType, IntType, type_of  # noqa: PLC0415
+
+    try:
+        layout = type_of(record)
+    except TypeError:
+        return None
+    fields = getattr(layout, "fields", None)
+    pyclass = getattr(layout, "pyclass", None)
+    if not fields or pyclass is None:
+        return None
+    fmt, at, names, string_slots = ["="], 0, [], []
+    for f in sorted(fields.values(), key=lambda f: f.offset):
+        if f.bit_size or f.offset < at:
+            return None
+        if f.offset > at:
+            fmt.append(f"{f.offset - at}x")
+        t = f.type
+        if isinstance(t, IntType) and (t.size, t.signed) in _INT_CODES and not t.is_bool:
+            fmt.append(_INT_CODES[(t.size, t.signed)])
+        elif isinstance(t, ArrayType) and t.is_string:
+            string_slots.append(len(names))
+            fmt.append(f"{t.size}s")
+        else:
+            return None
+        names.append(f.name)
+        at = f.offset + t.size
+    if layout.size > at:
+        fmt.append(f"{layout.size - at}x")
+    packed = _struct.Struct("".join(fmt))
+    if packed.size != layout.size:
+        return None
+    new = pyclass.__new__
+    names_t = tuple(names)
+
+    def build(values: tuple) -> Any:
+        if string_slots:
+            values = list(values)
+            for i in string_slots:
+                values[i] = values[i].split(b"\0", 1)[0]
+        obj = new(pyclass)
+        obj.__dict__.update(zip(names_t, values))
+        return obj
+    return packed, build
 
 
 # how long one wait may block: bounds how late a stop request or the duration is noticed
@@ -183,21 +296,28 @@ def poll_until_stopped(readers: Iterable[Any], stop: threading.Event, *,
 class EventWriter:
     """Writes a tool's output: BCC-style columns, or one JSON object per line (``--json``).
 
-    Each line is flushed at once, so a pipe (or a test reading a subprocess) sees events
-    as they happen.
+    Each line is flushed at once (or, given to :func:`ring_reader`, once per batch of
+    events read), so a pipe (or a test reading a subprocess) sees events as they happen.
     """
 
     def __init__(self, out: TextIO, *, as_json: bool = False):
         self.out = out
         self.as_json = as_json
+        # ring_reader(..., writer=w) turns this off and flushes once per batch instead
+        self.flush_each_line = True
 
     def header(self, text: str) -> None:
-        """The column header (text mode only)."""
+        """The column header (text mode only), flushed at once: it says "ready"."""
         if not self.as_json:
-            self.line(text)
+            self.out.write(text + "\n")
+            self.out.flush()
 
     def line(self, text: str) -> None:
         self.out.write(text + "\n")
+        if self.flush_each_line:
+            self.out.flush()
+
+    def flush(self) -> None:
         self.out.flush()
 
     def event(self, fields: dict[str, Any], text: str) -> None:

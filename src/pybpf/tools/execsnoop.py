@@ -226,7 +226,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal arrives as KeyboardInterrupt)."""
     printer = _Printer(opts, common.EventWriter(out, as_json=opts.json))
     with common.attached(build(opts)), \
-            common.ring_reader(events, ExecEvent, printer) as reader:
+            common.ring_reader(events, ExecEvent, printer, writer=printer.writer) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop)
     return 0

@@ -144,7 +144,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                       "tid": ev.tid, "age_s": round(age_s, 6), "exit_code": ev.exit_code,
                       "reason": reason}, text)
 
-    with common.attached(build(opts)), common.ring_reader(events, ExitEvent, show) as reader:
+    with common.attached(build(opts)), \
+            common.ring_reader(events, ExitEvent, show, writer=writer) as reader:
         writer.header(header(opts))
         common.poll_until_stopped([reader], stop)
     return 0

@@ -115,7 +115,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         writer.event({"pid": ev.pid, "comm": name, "sig": ev.sig, "tpid": ev.tpid,
                       "result": ev.ret}, text)
 
-    with common.attached(build(opts)), common.ring_reader(events, KillEvent, show) as reader:
+    with common.attached(build(opts)), \
+            common.ring_reader(events, KillEvent, show, writer=writer) as reader:
         writer.header(HEADER)
         common.poll_until_stopped([reader], stop)
     return 0

@@ -212,7 +212,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                       "tid": ev.tid, "comm": name, "fd": fd, "err": err, "flags": ev.flags,
                       "path": path}, text + path)
 
-    with common.attached(build(opts)), common.ring_reader(events, OpenEvent, show) as reader:
+    with common.attached(build(opts)), \
+            common.ring_reader(events, OpenEvent, show, writer=writer) as reader:
         writer.header(header(opts))
         common.poll_until_stopped([reader], stop, duration_s=opts.duration)
     return 0

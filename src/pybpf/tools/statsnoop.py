@@ -172,7 +172,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         writer.event({"time_s": round(seconds, 9), "syscall": syscall, "pid": ev.pid,
                       "comm": name, "fd": fd, "err": err, "path": path}, text)
 
-    with common.attached(build(opts)), common.ring_reader(events, StatEvent, show) as reader:
+    with common.attached(build(opts)), \
+            common.ring_reader(events, StatEvent, show, writer=writer) as reader:
         writer.header(header(opts))
         common.poll_until_stopped([reader], stop)
     return 0
