@@ -83,15 +83,6 @@ _FIELD = re.compile(r"field:(?P<decl>[^;]*);\s*offset:(?P<off>\d+);\s*size:(?P<s
                     r"\s*signed:(?P<signed>\d+);")
 
 
-def _tracefs_events() -> str:
-    for root in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
-        if os.path.isdir(os.path.join(root, "events")):
-            return os.path.join(root, "events")
-    # tracefs is not mounted: the kernel backend mounts it (root only)
-    from ..kernel import mounts
-    return os.path.join(mounts.ensure_tracefs(), "events")
-
-
 def parse_tracepoint_format(text: str, *, name: str, user_pointers: bool) -> StructType:
     """A struct type from the text of a tracefs ``format`` file."""
     fields: list[Field] = []
@@ -128,7 +119,10 @@ def tracepoint_context(category: str, name: str) -> StructType:
 
     Raises CompileError when the kernel has no such tracepoint.
     """
-    path = os.path.join(_tracefs_events(), category, name, "format")
+    # imported here: compiling with ctx= given (offline) never needs the kernel layer
+    from ..kernel.tracefs import tracefs_root
+
+    path = os.path.join(tracefs_root(), "events", category, name, "format")
     try:
         with open(path) as f:
             text = f.read()
