@@ -7,17 +7,29 @@
 
 from .collection import Collection, CollectionOptions, load
 from .fd import FD
-from .features import Features
 from .maps import CtypesCodec, Map, MapInfo, TypedMap, possible_cpus
 from .mounts import ensure_bpffs, ensure_tracefs
-from .perfbuf import PerfBuffer
 from .programs import Program, ProgramInfo, TestRunResult, resolve_maps
 from .ringbuf import RingBuffer, RingBufferPoller
 from .sys import MapFlags, ProgFlags, UpdateFlags
-from .trace_pipe import TracePipe
+
+# imported on first use (PEP 562): a tool's start-up needs none of these
+_LAZY = {"Features": "features", "PerfBuffer": "perfbuf", "TracePipe": "trace_pipe"}
 
 __all__ = ["load", "Collection", "CollectionOptions", "FD", "Features", "CtypesCodec", "Map",
            "MapInfo", "TypedMap", "possible_cpus",
            "ensure_bpffs", "ensure_tracefs", "Program", "ProgramInfo", "TestRunResult",
            "resolve_maps", "MapFlags", "ProgFlags", "UpdateFlags", "RingBuffer",
            "RingBufferPoller", "PerfBuffer", "TracePipe"]
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(_LAZY))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import platform
 import re
 import sys as _sys
 from dataclasses import dataclass, field
@@ -85,7 +84,7 @@ class KernelConfig:
         if name == "LINUX_KERNEL_VERSION":
             return str(self.version_code)
         if name == "LINUX_HAS_SYSCALL_WRAPPER":
-            return "y" if platform.machine() in _ARCHES_WITH_SYSCALL_WRAPPER else "n"
+            return "y" if os.uname().machine in _ARCHES_WITH_SYSCALL_WRAPPER else "n"
         if name == "LINUX_HAS_BPF_COOKIE":
             return "y" if self.version_code >= (5 << 16 | 15 << 8) else "n"
         return self.options.get(name)

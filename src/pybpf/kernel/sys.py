@@ -16,7 +16,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 from enum import IntEnum, IntFlag
 from typing import Union
 
@@ -30,7 +29,7 @@ SYSCALL_NUMBERS = {
     "x86_64": 321, "aarch64": 280, "arm64": 280, "riscv64": 280, "loongarch64": 280,
     "s390x": 351, "ppc64le": 361, "ppc64": 361, "armv7l": 386, "i686": 357, "i386": 357,
 }
-NR_BPF = SYSCALL_NUMBERS.get(platform.machine(), 280)
+NR_BPF = SYSCALL_NUMBERS.get(os.uname().machine, 280)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _syscall = _libc.syscall
@@ -728,7 +727,7 @@ PERF_EVENT_OPEN_NUMBERS = {
     "x86_64": 298, "aarch64": 241, "arm64": 241, "riscv64": 241, "loongarch64": 241,
     "s390x": 331, "ppc64le": 319, "ppc64": 319, "armv7l": 364, "i686": 336, "i386": 336,
 }
-NR_PERF_EVENT_OPEN = PERF_EVENT_OPEN_NUMBERS.get(platform.machine(), 241)
+NR_PERF_EVENT_OPEN = PERF_EVENT_OPEN_NUMBERS.get(os.uname().machine, 241)
 
 
 class PerfType(IntEnum):

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import select
 import sys
@@ -322,7 +321,10 @@ class EventWriter:
 
     def event(self, fields: dict[str, Any], text: str) -> None:
         """One event: ``fields`` as JSON or the already formatted ``text`` line."""
-        self.line(json.dumps(fields, separators=(",", ":")) if self.as_json else text)
+        if self.as_json:
+            import json  # noqa: PLC0415 - only --json needs it
+            text = json.dumps(fields, separators=(",", ":"))
+        self.line(text)
 
 
 class RelativeClock:

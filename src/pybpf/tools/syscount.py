@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
-import platform
+import os
 import sys
 import threading
 import time
@@ -67,7 +66,7 @@ def syscount_exit(ctx):
 
 def syscall_name(number: int) -> str:
     """The name of syscall ``number`` on this machine, or ``[unknown: N]``."""
-    if platform.machine() == "x86_64":
+    if os.uname().machine == "x86_64":
         from pybpf.tools.syscall_names import X86_64_SYSCALLS
         name = X86_64_SYSCALLS.get(number)
         if name is not None:
@@ -167,6 +166,7 @@ def print_stats(opts: argparse.Namespace, out: TextIO) -> None:
                 record.update(syscall=syscall_name(key), id=key)
             if opts.latency:
                 record[f"time_{unit}"] = total_ns / (1e6 if opts.milliseconds else 1e3)
+            import json  # noqa: PLC0415 - only --json needs it
             out.write(json.dumps(record, separators=(",", ":")) + "\n")
         out.flush()
         return

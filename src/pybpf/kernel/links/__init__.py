@@ -20,12 +20,22 @@ __all__ += ["attach_auto", "attach_kprobe", "attach_kretprobe", "attach_perf_eve
             "attach_fexit", "attach_lsm", "attach_tp_btf", "attach_tracing", "load_tracing",
             "attach_uprobe", "attach_uretprobe", "attach_usdt"]
 
-# network families
-from .cgroup import CGROUP_ATTACH_TYPES, attach_cgroup
-from .sk_lookup import attach_sk_lookup
-from .socket_filter import attach_classic_filter, attach_socket_filter
-from .tc import attach_tc
-from .xdp import attach_xdp
+# network families: imported on first use (PEP 562), as they pull in socket and netlink,
+# which a tracing tool's start-up does not need
+_NETWORK = {"CGROUP_ATTACH_TYPES": "cgroup", "attach_cgroup": "cgroup",
+            "attach_sk_lookup": "sk_lookup", "attach_classic_filter": "socket_filter",
+            "attach_socket_filter": "socket_filter", "attach_tc": "tc", "attach_xdp": "xdp"}
 
-__all__ += ["CGROUP_ATTACH_TYPES", "attach_cgroup", "attach_sk_lookup",
-            "attach_classic_filter", "attach_socket_filter", "attach_tc", "attach_xdp"]
+__all__ += list(_NETWORK)
+
+
+def __getattr__(name: str) -> object:
+    module = _NETWORK.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(_NETWORK))

@@ -21,7 +21,7 @@ name in their modules, so this module does not depend on how they are written.
 from __future__ import annotations
 
 import importlib
-import platform
+import os
 import re
 from typing import Any, Callable
 
@@ -40,7 +40,7 @@ __all__ = ["attach_auto", "parse_uprobe_target"]
 
 # the prefix of syscall entry points in the kernel (ksyscall/NAME), per architecture
 _SYSCALL_PREFIX = {"x86_64": "__x64_sys_", "aarch64": "__arm64_sys_", "s390x": "__s390x_sys_",
-                   "riscv64": "__riscv_sys_"}.get(platform.machine(), "sys_")
+                   "riscv64": "__riscv_sys_"}.get(os.uname().machine, "sys_")
 
 _FUNC_PLUS_OFFSET = re.compile(r"^([A-Za-z_.$][A-Za-z0-9_.$@]*)(?:\+(0x[0-9a-fA-F]+|\d+))?$")
 _OFFSET = re.compile(r"^(0x[0-9a-fA-F]+|\d+)$")

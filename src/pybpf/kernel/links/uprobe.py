@@ -13,8 +13,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
-import shutil
 from dataclasses import dataclass
 
 from ...errors import ELFError, InvalidInputError, KernelError
@@ -29,7 +27,8 @@ __all__ = ["attach_uprobe", "attach_uretprobe", "resolve_binary", "symbol_offset
 _FEATURE = "uprobes (CONFIG_UPROBE_EVENTS)"
 
 # where a bare library name ("libc.so.6") is looked for, like the dynamic linker's defaults
-_LIBRARY_DIRS = (f"/lib/{platform.machine()}-linux-gnu", f"/usr/lib/{platform.machine()}-linux-gnu",
+_MULTIARCH = f"{os.uname().machine}-linux-gnu"
+_LIBRARY_DIRS = (f"/lib/{_MULTIARCH}", f"/usr/lib/{_MULTIARCH}",
                  "/lib64", "/usr/lib64", "/lib", "/usr/lib")
 
 
@@ -52,6 +51,7 @@ def resolve_binary(path: str | os.PathLike[str]) -> str:
             if os.path.isfile(candidate):
                 return candidate
         raise InvalidInputError(f"no library {text} in {', '.join(_LIBRARY_DIRS)}")
+    import shutil  # noqa: PLC0415 - only for a bare program name (and ~1.5 ms to import)
     found = shutil.which(text)
     if found is None:
         raise InvalidInputError(f"no program {text} on $PATH")
