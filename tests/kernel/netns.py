@@ -28,17 +28,16 @@ import re
 import socket
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import pytest
 
 from pybpf.elf.loader import load_collection_spec
-from pybpf.kernel import sys as bpfsys
 from pybpf.kernel.maps import Map
 from pybpf.kernel.programs import Program
 from tests.bpfobjs import build_object
+from tests.kernel.leaks import no_kernel_objects_left
 
 CLONE_NEWNET = 0x40000000
 NETNS_RUN_DIR = "/run/netns"
@@ -215,50 +214,12 @@ def u64(raw: bytes) -> int:
 
 # -- leak checks -----------------------------------------------------------------------------
 
-def _ids(next_id) -> set[int]:  # type: ignore[no-untyped-def]
-    ids, current = set(), 0
-    while (current := next_id(current)) is not None:
-        ids.add(current)
-    return ids
-
-
-def _name_of_program(prog_id: int) -> str | None:
-    try:
-        with bpfsys.prog_get_fd_by_id(prog_id) as fd:
-            info = bpfsys.BpfProgInfo()
-            bpfsys.obj_get_info_by_fd(int(fd), info)
-            return info.name.decode()
-    except OSError:  # gone meanwhile
-        return None
-
-
 @contextlib.contextmanager
 def no_kernel_leak() -> Iterator[None]:
     """Fail if a ``net_*`` program or a link to it, a namespace or interface of ours, outlives
     the block."""
-    progs_before, links_before = _ids(bpfsys.prog_get_next_id), _ids(bpfsys.link_get_next_id)
-    yield
-
-    def leaked_programs() -> dict[int, str]:
-        return {pid: name for pid in _ids(bpfsys.prog_get_next_id) - progs_before
-                if (name := _name_of_program(pid) or "").startswith("net_")}
-
-    # the kernel frees a program after an RCU grace period (e.g. a socket filter's): give
-    # it a moment before calling it a leak
-    deadline = time.monotonic() + 2.0
-    while (leaked := leaked_programs()) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not leaked, f"programs still loaded after the test: {leaked}"
-    new_links = _ids(bpfsys.link_get_next_id) - links_before
-    for link_id in new_links:
-        try:
-            with bpfsys.link_get_fd_by_id(link_id) as fd:
-                info = bpfsys.BpfLinkInfo()
-                bpfsys.obj_get_info_by_fd(int(fd), info)
-        except OSError:
-            continue
-        name = _name_of_program(info.prog_id) or ""
-        assert not name.startswith("net_"), f"link {link_id} of program {name} leaked"
+    with no_kernel_objects_left(lambda name: name.startswith("net_"), timeout_s=2.0):
+        yield
     assert not our_namespaces(), f"namespaces left: {our_namespaces()}"
     assert not our_interfaces(), f"interfaces left: {our_interfaces()}"
     cgroups = [name for name in os.listdir(cgroup2_root()) if name.startswith(NAME_PREFIX)]

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import os
 import struct
-import time
 
 import pytest
 
 from pybpf import load_collection_spec
 from pybpf.errors import BPFError, ClosedError, InvalidInputError, VerifierError
-from pybpf.kernel import sys as bpfsys
 from pybpf.kernel.collection import Collection, CollectionOptions, load
 from pybpf.kernel.maps import Map
-from pybpf.kernel.programs import Program
 from pybpf.spec import MapSpec, MapType, ProgramType
 from tests.bpfobjs import build_object
+from tests.kernel.leaks import no_kernel_objects_left
 
 pytestmark = pytest.mark.kernel
 
@@ -155,27 +153,10 @@ def test_close_tears_everything_down_and_views_fail_after(maps_object):
 
 # -- all or nothing ---------------------------------------------------------------------------
 
-def _ours(names: set[str]) -> set[tuple[str, int]]:
-    """Kernel programs and maps whose names are in ``names`` (those of coll_bad)."""
-    found = set()
-    for kind, next_id, opener in (("prog", bpfsys.prog_get_next_id, Program.from_id),
-                                  ("map", bpfsys.map_get_next_id, Map.from_id)):
-        current = 0
-        while (current := next_id(current)) is not None:
-            try:
-                with opener(current) as obj:
-                    name = obj.info().name
-            except BPFError:
-                continue  # freed meanwhile
-            if name in names:
-                found.add((kind, current))
-    return found
-
-
 def test_failed_load_leaves_nothing_and_names_the_source_line():
     names = {"good", "bad", "values", ".bss"}
-    before = _ours(names)
-    with pytest.raises(VerifierError) as caught:
+    with no_kernel_objects_left(names.__contains__, kinds=("prog", "map"), timeout_s=5.0), \
+            pytest.raises(VerifierError) as caught:
         load(build_object("coll_bad"))
     err = caught.value
     assert err.program == "bad"
@@ -183,11 +164,6 @@ def test_failed_load_leaves_nothing_and_names_the_source_line():
     assert err.source_line is not None and "return value[1]" in err.source_line
     assert "coll_bad.bpf.c" in err.source_line
     assert any("invalid access to map value" in line for line in err.log)
-    # the kernel frees maps and programs after an RCU grace period: give it a moment
-    deadline = time.monotonic() + 5
-    while (now := _ours(names)) - before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert now - before == set()
 
 
 # -- pinning by name --------------------------------------------------------------------------

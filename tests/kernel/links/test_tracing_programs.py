@@ -12,7 +12,6 @@ import contextlib
 import platform
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -21,8 +20,8 @@ import pytest
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R4, R6, R10
 from pybpf.kernel import Map
-from pybpf.kernel import sys as bpfsys
 from pybpf.spec import AttachType, MapSpec, MapType, ProgramSpec, ProgramType
+from tests.kernel.leaks import no_kernel_objects_left
 
 NAME_PREFIX = "lt_"
 
@@ -103,49 +102,12 @@ def count_of(counts: Map, key: int) -> int:
 
 # -- proving nothing stays in the kernel ------------------------------------------------------
 
-def _ours(kind: str, obj_id: int) -> bool:
-    """Whether kernel object ``obj_id`` still exists and belongs to our lt_ programs."""
-    try:
-        if kind == "prog":
-            fd = bpfsys.prog_get_fd_by_id(obj_id)
-            info: object = bpfsys.BpfProgInfo()
-        else:
-            fd = bpfsys.link_get_fd_by_id(obj_id)
-            info = bpfsys.BpfLinkInfo()
-    except bpfsys.KernelError:
-        return False  # gone meanwhile
-    with fd:
-        bpfsys.obj_get_info_by_fd(int(fd), info)
-        if kind == "link":
-            return _ours("prog", info.prog_id)  # type: ignore[attr-defined]
-        return info.name.decode().startswith(NAME_PREFIX)  # type: ignore[attr-defined]
-
-
-def _ids(next_id) -> set[int]:  # type: ignore[no-untyped-def]
-    found, current = set(), 0
-    while (current := next_id(current)) is not None:
-        found.add(current)
-    return found
-
-
 @contextlib.contextmanager
 def no_kernel_leak() -> Iterator[None]:
-    """Fail if the block leaves one of our programs or links alive in the kernel.
-
-    Other processes load programs meanwhile, so only new objects running an lt_ program
-    count; the kernel frees closed objects asynchronously (RCU), hence the short wait.
-    """
-    progs, links = _ids(bpfsys.prog_get_next_id), _ids(bpfsys.link_get_next_id)
-    yield
-    deadline = time.monotonic() + 3
-    while True:
-        left = [("prog", i) for i in _ids(bpfsys.prog_get_next_id) - progs] + \
-               [("link", i) for i in _ids(bpfsys.link_get_next_id) - links]
-        left = [(kind, i) for kind, i in left if _ours(kind, i)]
-        if not left or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert not left, f"kernel objects left behind: {left}"
+    """Fail if the block leaves one of our lt_ programs, or a link running one, alive in the
+    kernel (see tests/kernel/leaks.py)."""
+    with no_kernel_objects_left(lambda name: name.startswith(NAME_PREFIX)):
+        yield
 
 
 @pytest.fixture
