@@ -82,6 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except OSError as err:
+        # a file named on the command line is missing, a directory, unreadable...: the
+        # user's to fix, not a pybpf bug (an OSError naming no file stays a traceback)
+        if err.filename is None:
+            raise
+        print(f"pybpf {args.command}: {err.filename}: cannot open: {err.strerror}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -31,11 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        spec = load_collection_spec(args.object)
-    except OSError as err:  # a missing/unreadable file is the user's, not a pybpf bug
-        print(f"pybpf spec: cannot read {args.object}: {err.strerror}", file=sys.stderr)
-        return 1
+    spec = load_collection_spec(args.object)  # a missing file: cli.main says so in one line
     out = sys.stdout
     print(spec, file=out)
     if args.core:
