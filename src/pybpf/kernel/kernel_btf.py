@@ -12,7 +12,7 @@ from ..btf import Func, Spec, Typedef, load_kernel_spec
 from ..errors import BTFError, InvalidInputError
 from ..spec import AttachType, ProgramSpec, ProgramType
 
-__all__ = ["KernelBTF", "attach_btf_name"]
+__all__ = ["KernelBTF", "attach_btf_name", "BTF_ATTACH_TARGETS"]
 
 VMLINUX_PATH = "/sys/kernel/btf/vmlinux"
 
@@ -57,6 +57,18 @@ class KernelBTF:
             return None
 
 
+# attach type of a TRACING/LSM program -> (prefix of its target's BTF name, BTF kind of the
+# target, what the target is called in messages); the one copy of libbpf's naming convention
+BTF_ATTACH_TARGETS: dict[AttachType, tuple[str, type, str]] = {
+    AttachType.TRACE_RAW_TP: ("btf_trace_", Typedef, "tracepoint"),
+    AttachType.TRACE_FENTRY: ("", Func, "kernel function"),
+    AttachType.TRACE_FEXIT: ("", Func, "kernel function"),
+    AttachType.MODIFY_RETURN: ("", Func, "kernel function"),
+    AttachType.LSM_MAC: ("bpf_lsm_", Func, "LSM hook"),
+    AttachType.TRACE_ITER: ("bpf_iter_", Func, "iterator"),
+}
+
+
 def attach_btf_name(prog: ProgramSpec) -> tuple[str, type] | None:
     """The vmlinux type a program of this kind attaches to, by libbpf's naming convention:
     ``btf_trace_<tp>`` typedef for tp_btf, the function itself for fentry/fexit/fmod_ret,
@@ -64,14 +76,12 @@ def attach_btf_name(prog: ProgramSpec) -> tuple[str, type] | None:
     target = prog.attach_to
     if not target:
         return None
-    if prog.type == ProgramType.TRACING:
-        if prog.attach_type == AttachType.TRACE_RAW_TP:
-            return f"btf_trace_{target}", Typedef
-        if prog.attach_type == AttachType.TRACE_ITER:
-            return f"bpf_iter_{target}", Func
-        return target, Func
     if prog.type == ProgramType.LSM:
         return f"bpf_lsm_{target}", Func
+    if prog.type == ProgramType.TRACING:
+        prefix, kind, _ = BTF_ATTACH_TARGETS.get(prog.attach_type,  # type: ignore[arg-type]
+                                                 ("", Func, "kernel function"))
+        return prefix + target, kind
     return None
 
 

@@ -14,28 +14,18 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ...btf import Func, Spec, Typedef, load_kernel_spec
+from ...btf import Spec, load_kernel_spec
 from ...errors import InvalidInputError
 from ...spec import AttachType, ProgramSpec, ProgramType
 from .. import features as _features
 from .. import sys as bpfsys
+from ..kernel_btf import BTF_ATTACH_TARGETS
 from ..programs import Program
 from .base import Link
 from .perf import checked_program_fd
 
 __all__ = ["attach_btf_id", "load_tracing", "attach_tp_btf", "attach_fentry", "attach_fexit",
            "attach_lsm", "attach_tracing"]
-
-# attach type -> (prefix of the BTF name, BTF kind searched, what the target is called)
-_TARGETS: dict[AttachType, tuple[str, type, str]] = {
-    AttachType.TRACE_RAW_TP: ("btf_trace_", Typedef, "tracepoint"),
-    AttachType.TRACE_FENTRY: ("", Func, "kernel function"),
-    AttachType.TRACE_FEXIT: ("", Func, "kernel function"),
-    AttachType.MODIFY_RETURN: ("", Func, "kernel function"),
-    AttachType.LSM_MAC: ("bpf_lsm_", Func, "LSM hook"),
-    AttachType.TRACE_ITER: ("bpf_iter_", Func, "iterator"),
-}
-
 
 def _require(prog_type: ProgramType, attach_type: AttachType,
              features: _features.Features | None) -> None:
@@ -60,7 +50,7 @@ def attach_btf_id(spec: ProgramSpec, *, kernel_btf: Spec | None = None,
     if spec.type not in (ProgramType.TRACING, ProgramType.LSM):
         raise InvalidInputError(f"only TRACING and LSM programs attach by BTF id, not "
                                 f"{spec.type.name}", source=f"program '{spec.name}'")
-    target = _TARGETS.get(spec.attach_type) if spec.attach_type is not None else None
+    target = BTF_ATTACH_TARGETS.get(spec.attach_type) if spec.attach_type is not None else None
     if target is None:
         raise InvalidInputError("needs an attach type (tp_btf, fentry, fexit, fmod_ret, lsm, "
                                 "iter): load it from a section such as tp_btf/<name>",
@@ -116,7 +106,7 @@ def attach_tracing(prog: object, attach_type: AttachType, *,
     InvalidInputError for a program of the wrong type, KernelError when refused.
     """
     prog_type = ProgramType.LSM if attach_type == AttachType.LSM_MAC else ProgramType.TRACING
-    if attach_type not in _TARGETS or attach_type == AttachType.TRACE_ITER:
+    if attach_type not in BTF_ATTACH_TARGETS or attach_type == AttachType.TRACE_ITER:
         raise InvalidInputError(f"attach type {getattr(attach_type, 'name', attach_type)} is "
                                 "not a BTF tracing attachment")
     _require(prog_type, attach_type, features)
