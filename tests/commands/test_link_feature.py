@@ -16,9 +16,10 @@ def test_link_list_and_show_name_the_attached_tracepoint(capsys):
     bpftool_or_skip()
     with load(build_object("cli_exec")) as coll:
         prog = coll.programs["cli_exec"]
+        prog_id = prog.id  # also checked after close, when prog.id can no longer be asked
         with attach_auto(prog, coll.spec.programs["cli_exec"]):
             listed = [d for d in cli_json(capsys, "link", "list", "-j")
-                      if d["prog_id"] == prog.id]
+                      if d["prog_id"] == prog_id]
             assert len(listed) == 1
             link_id = listed[0]["id"]
             shown = cli_json(capsys, "link", "show", str(link_id), "-j")
@@ -28,9 +29,9 @@ def test_link_list_and_show_name_the_attached_tracepoint(capsys):
             assert {k: shown[k] for k in theirs if k != "pids"} == \
                 {k: v for k, v in theirs.items() if k != "pids"}
             status, out, _ = run_cli(capsys, "link", "show", "id", str(link_id))
-            assert out == (f"{link_id}: perf_event  prog {prog.id}\n"
+            assert out == (f"{link_id}: perf_event  prog {prog_id}\n"
                            "\tevent_type tracepoint  tp_name sys_enter_execve\n")
-    assert all(d["prog_id"] != prog.id for d in cli_json(capsys, "link", "list", "-j"))
+    assert all(d["prog_id"] != prog_id for d in cli_json(capsys, "link", "list", "-j"))
 
 
 def test_feature_json_answers_what_this_kernel_has(capsys):
