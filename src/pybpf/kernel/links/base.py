@@ -15,15 +15,16 @@ then the extra fds (perf events) it kept open.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import errno
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from ...errors import ClosedError, InvalidInputError
+from ...errors import ClosedError, InvalidInputError, KernelError
 from .. import sys as bpfsys
 from ..fd import FD
 from ..objects import KernelObject
 
-__all__ = ["Link", "LinkInfo"]
+__all__ = ["Link", "LinkInfo", "create_link"]
 
 
 @dataclass(frozen=True)
@@ -99,3 +100,21 @@ class Link(KernelObject):
         raw = bpfsys.BpfLinkInfo()
         bpfsys.obj_get_info_by_fd(int(self.fd), raw, obj=f"link {self.description}")
         return LinkInfo(id=raw.id, type=raw.type, prog_id=raw.prog_id)
+
+
+def create_link(attr: bpfsys.LinkCreateAttr, *, description: str,
+                hints: Mapping[int, str]) -> FD:
+    """``BPF_LINK_CREATE`` for one attach family: the new link's fd.
+
+    ``hints`` maps an errno to what it means for this family (EBUSY on an interface, EBADF
+    for a cgroup...); such an error is raised again as a KernelError carrying that hint,
+    any other stays as the kernel gave it.
+    """
+    try:
+        return bpfsys.link_create(attr, obj=description)
+    except KernelError as err:
+        hint = hints.get(err.errno or 0)
+        if hint is None:
+            raise
+        raise KernelError("bpf(LINK_CREATE)", err.errno or errno.EINVAL, obj=description,
+                          hint=hint) from err

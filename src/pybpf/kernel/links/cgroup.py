@@ -17,7 +17,7 @@ import os
 from ...errors import InvalidInputError, KernelError
 from ...spec import AttachType, ProgramType
 from .. import sys as bpfsys
-from .base import Link
+from .base import Link, create_link
 from .perf import checked_program_fd
 
 __all__ = ["attach_cgroup", "CGROUP_ATTACH_TYPES"]
@@ -99,14 +99,7 @@ def attach_cgroup(prog: object, cgroup_path: str | os.PathLike[str] | int,
     description = f"cgroup {kind.name} {getattr(prog, 'name', '?')} on {where}"
     try:
         attr = bpfsys.LinkCreateAttr(prog_fd=prog_fd, target_fd=cgroup_fd, attach_type=kind)
-        try:
-            link_fd = bpfsys.link_create(attr, obj=description)
-        except KernelError as err:
-            hint = _LINK_HINTS.get(err.errno or 0)
-            if hint is None:
-                raise
-            raise KernelError("bpf(LINK_CREATE)", err.errno or errno.EINVAL,
-                              obj=description, hint=hint) from err
+        link_fd = create_link(attr, description=description, hints=_LINK_HINTS)
     finally:
         if owned:  # the link holds the cgroup itself, not our fd of its directory
             os.close(cgroup_fd)

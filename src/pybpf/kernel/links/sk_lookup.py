@@ -16,7 +16,7 @@ import os
 from ...errors import InvalidInputError, KernelError
 from ...spec import AttachType, ProgramType
 from .. import sys as bpfsys
-from .base import Link
+from .base import Link, create_link
 from .perf import checked_program_fd
 
 __all__ = ["attach_sk_lookup"]
@@ -55,14 +55,7 @@ def attach_sk_lookup(prog: object, netns_path_or_fd: str | os.PathLike[str] | in
     try:
         attr = bpfsys.LinkCreateAttr(prog_fd=prog_fd, target_fd=netns_fd,
                                      attach_type=AttachType.SK_LOOKUP)
-        try:
-            link_fd = bpfsys.link_create(attr, obj=description)
-        except KernelError as err:
-            hint = _LINK_HINTS.get(err.errno or 0)
-            if hint is None:
-                raise
-            raise KernelError("bpf(LINK_CREATE)", err.errno or errno.EINVAL,
-                              obj=description, hint=hint) from err
+        link_fd = create_link(attr, description=description, hints=_LINK_HINTS)
     finally:
         if owned:  # the link holds the namespace itself
             os.close(netns_fd)

@@ -27,7 +27,7 @@ from .. import sys as bpfsys
 from ..fd import FD
 from ..netlink import (XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE, XDP_FLAGS_SKB_MODE,
                        Rtnetlink, interface_index)
-from .base import Link
+from .base import Link, create_link
 from .perf import checked_program_fd
 
 __all__ = ["attach_xdp", "XDP_MODES"]
@@ -64,14 +64,7 @@ def attach_xdp(prog: object, ifindex_or_name: int | str, *, mode: str = "auto",
         return _attach_by_netlink(prog_fd, ifindex, XDP_MODES[mode], description)
     attr = bpfsys.LinkCreateAttr(prog_fd=prog_fd, target_fd=ifindex,
                                  attach_type=AttachType.XDP, flags=XDP_MODES[mode])
-    try:
-        link_fd = bpfsys.link_create(attr, obj=description)
-    except KernelError as err:
-        hint = _LINK_HINTS.get(err.errno or 0)
-        if hint is None:
-            raise
-        raise KernelError("bpf(LINK_CREATE)", err.errno or errno.EINVAL, obj=description,
-                          hint=hint) from err
+    link_fd = create_link(attr, description=description, hints=_LINK_HINTS)
     return Link(link_fd, description=description)
 
 
