@@ -18,15 +18,21 @@ and adds up CPU time:
 overhead = (generator CPU with the tool - generator CPU alone + tool process CPU)
            / generator CPU alone
 
-i.e. the extra CPU per event relative to what the event itself costs. The same tool
+i.e. the extra CPU per event relative to what the event itself costs; "CPU of one core"
+is the same extra CPU at the paced rate as a share of one core (the other way to read
+"5% at 10k events/s": a cheap event like open+close costs ~0.8 us, so 5% of it would be
+40 ns, less than one BPF program run). The same tool
 runs as pybpf's and as bpftrace's equivalent one-liner, output written to a file (not a
 pipe a Python thread drains, which would hide the cost of writing it). A last table
 gives the unpaced loop's throughput with and without each tool. Medians of 5 runs.
 
-Everything else on the machine (other engineers' processes) also makes events the tools
-see; ``seen/ev`` (program runs per generated event) shows how much.
+Everything else on the machine (other processes) also makes events the tools see;
+``prog runs/ev`` (BPF program runs per generated event; an open is two: entry and exit)
+shows how much.
 
-Run as root: .venv/bin/python bench/bench_tools_overhead.py [--quick]
+Run as root: .venv/bin/python bench/bench_tools_overhead.py [--quick] [--only TOOL]
+(``--startup``: time to ready of each tool, with and without cached bytecode; bpftrace's
+ready times are in bench_tools_snoop.py and bench_tools_hist.py)
 """
 
 from __future__ import annotations
@@ -281,10 +287,58 @@ def unpaced_rate(gen: Path, w: Workload, path: str, seconds: float) -> float:
     return statistics.median(rates)
 
 
+# -- start-up ---------------------------------------------------------------------------------
+
+# tool -> (arguments, the line prefix it prints once attached)
+STARTUP_TOOLS = {
+    "execsnoop": ((), "PCOMM"), "opensnoop": ((), "PID"), "exitsnoop": ((), "PCOMM"),
+    "killsnoop": ((), "TIME"), "statsnoop": ((), "PID"), "syncsnoop": ((), "TIME"),
+    "mountsnoop": ((), "COMM"), "syscount": ((), "Tracing"),
+    "funccount": (("t:sched:sched_process_*",), "Tracing"), "biolatency": ((), "Tracing"),
+    "runqlat": ((), "Tracing"), "cpudist": ((), "Tracing"), "hardirqs": ((), "Tracing"),
+    "softirqs": ((), "Tracing"),
+}
+
+
+def time_to_ready_s(argv: list[str], prefix: str, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env=env)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(prefix):
+            break
+    elapsed = time.perf_counter() - start
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=20)
+    return elapsed
+
+
+def startup_table(workdir: Path) -> None:
+    """Median time to ready per tool: source compiled on every import (this environment
+    sets PYTHONDONTWRITEBYTECODE=1 and the tree has no .pyc), and with bytecode cached
+    (PYTHONPYCACHEPREFIX, warmed once) as a pip-installed pybpf runs."""
+    fresh = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+    fresh.pop("PYTHONPYCACHEPREFIX", None)
+    cached = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPYCACHEPREFIX=str(workdir / "pyc"))
+    cached.pop("PYTHONDONTWRITEBYTECODE", None)
+    print("| tool | pybpf, .pyc cached (ms) | pybpf, no .pyc (ms) |")
+    print("|---|---:|---:|")
+    for tool, (args, prefix) in STARTUP_TOOLS.items():
+        argv = [PYTHON, "-m", "pybpf", tool, *args]
+        time_to_ready_s(argv, prefix, cached)  # warm the cache
+        row = [statistics.median(time_to_ready_s(argv, prefix, env) for _ in range(RUNS))
+               for env in (cached, fresh)]
+        print(f"| {tool} | {row[0] * 1000:.0f} | {row[1] * 1000:.0f} |", flush=True)
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 s runs instead of 2 s")
     parser.add_argument("--only", help="one tool (opensnoop, syscount, execsnoop)")
+    parser.add_argument("--startup", action="store_true",
+                        help="only the start-up table (time to ready, with and without .pyc)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root")
@@ -293,6 +347,9 @@ def main() -> int:
     workloads = [w for w in WORKLOADS if not args.only or w.tool == args.only]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        if args.startup:
+            startup_table(workdir)
+            return 0
         gen = build_generator(workdir)
         target = workdir / "target"
         target.write_text("x")
@@ -316,15 +373,16 @@ def main() -> int:
                     f"| {w.label} @ {w.rate:,}/s | {who} | {base:,.0f} | "
                     f"{m.gen_ns_per_event:,.0f} | {m.tool_ns_per_event:,.0f} | "
                     f"{m.bpf_ns_per_event:,.0f} | {m.seen_per_event:.2f} | "
-                    f"{m.extra_ns_per_event:,.0f} | {m.overhead_pct:+.1f}% |")
+                    f"{m.extra_ns_per_event:,.0f} | {m.overhead_pct:+.1f}% | "
+                    f"{m.extra_ns_per_event * w.rate / 1e7:.1f}% |")
                 unpaced_rows.append(f"| {w.label} | {who} | {base_rate:,.0f} | {rate:,.0f} | "
                                     f"{(1 - rate / base_rate) * 100:+.1f}% |")
                 print(paced_rows[-1], file=sys.stderr, flush=True)
     print("CPU per generated event (ns), paced; overhead = extra CPU / generator's own CPU")
     print()
     print("| workload | tool | gen alone | gen with tool | tool process | of which BPF "
-          "(in gen) | seen/ev | extra | overhead |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          "(in gen) | prog runs/ev | extra | overhead | CPU of one core |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(paced_rows))
     print()
     print("| unpaced loop | tool | alone (/s) | with tool (/s) | throughput cost |")

@@ -30,6 +30,11 @@ KIND_ARG = 0         # ``arg`` holds the file name or one argument
 KIND_TRUNCATED = 1   # more arguments than --max-args: print "..."
 KIND_RETURN = 2      # exec() returned ``retval``; ``comm`` is the new command name
 
+# bpf_ringbuf_submit() flag: do not wake the reader. The argument records wait for the
+# return record of the same exec, which does wake it: one wake-up per exec, not per
+# argument.
+BPF_RB_NO_WAKEUP = 1
+
 
 class ExecEvent(struct):
     kind: u32
@@ -52,7 +57,7 @@ def _send_arg(kind, task_pid, text_addr):
         ev.kind = kind
         ev.pid = task_pid
         ev.arg = probe_read_user_str(ARG_SIZE, text_addr)
-        events.submit(ev)
+        events.submit(ev, BPF_RB_NO_WAKEUP)
 
 
 @bpf.tracepoint("syscalls/sys_enter_execve")
@@ -70,7 +75,7 @@ def execsnoop_enter(ctx):
             if ev:
                 ev.kind = KIND_TRUNCATED
                 ev.pid = task_pid
-                events.submit(ev)
+                events.submit(ev, BPF_RB_NO_WAKEUP)
             return 0
         _send_arg(KIND_ARG, task_pid, arg_addr)
     return 0

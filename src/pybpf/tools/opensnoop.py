@@ -193,24 +193,33 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     writer = common.EventWriter(out, as_json=opts.json)
     clock = common.RelativeClock()
 
+    # the options, read once: show() runs for every open on the machine
+    as_json, name_part, failed_only = opts.json, opts.name, opts.failed
+    timestamp, print_uid, by_tid, extended = (opts.timestamp, opts.print_uid, opts.tid,
+                                              opts.extended_fields)
+    decode = common.decode_str
+
     def show(ev: Any) -> None:
-        name = common.decode_str(ev.comm)
-        if opts.name and opts.name not in name:
+        ret = ev.ret
+        if failed_only and ret >= 0:
             return
-        if opts.failed and ev.ret >= 0:
+        name = decode(ev.comm)
+        if name_part and name_part not in name:
             return
-        fd, err = (-1, -ev.ret) if ev.ret < 0 else (ev.ret, 0)
-        path = common.decode_str(ev.path)
-        seconds = clock.seconds(ev.ts_ns)
-        text = f"{seconds:<14.9f}" if opts.timestamp else ""
-        if opts.print_uid:
+        fd, err = (-1, -ret) if ret < 0 else (ret, 0)
+        path = decode(ev.path)
+        if as_json:
+            writer.event({"time_s": round(clock.seconds(ev.ts_ns), 9), "uid": ev.uid,
+                          "pid": ev.pid, "tid": ev.tid, "comm": name, "fd": fd, "err": err,
+                          "flags": ev.flags, "path": path}, "")
+            return
+        text = f"{clock.seconds(ev.ts_ns):<14.9f}" if timestamp else ""
+        if print_uid:
             text += f"{ev.uid:<6d}"
-        text += f"{ev.tid if opts.tid else ev.pid:<6d} {name:<16} {fd:>4d} {err:>3d} "
-        if opts.extended_fields:
+        text += f"{ev.tid if by_tid else ev.pid:<6d} {name:<16} {fd:>4d} {err:>3d} "
+        if extended:
             text += f"{ev.flags:08o} "
-        writer.event({"time_s": round(seconds, 9), "uid": ev.uid, "pid": ev.pid,
-                      "tid": ev.tid, "comm": name, "fd": fd, "err": err, "flags": ev.flags,
-                      "path": path}, text + path)
+        writer.line(text + path)
 
     with common.attached(build(opts)), \
             common.ring_reader(events, OpenEvent, show, writer=writer) as reader:
