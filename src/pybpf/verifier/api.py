@@ -100,7 +100,7 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
 def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, MapSpec],
            opts: Options) -> list[str]:
     """Run again with the state log on (as loaders redo a failed load with a log)."""
-    logged = replace(opts, log=True, max_insns=min(opts.max_insns, 200_000))
+    logged = replace(opts, log=True, max_insns=min(opts.max_insns, 20_000))
     checker = Checker(build(insns), prog_type=prog_type, maps=maps, options=logged)
     try:
         checker.run()

