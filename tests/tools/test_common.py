@@ -98,8 +98,8 @@ def test_record_decoder_gives_what_the_language_decoder_gives() -> None:
     raw = value.pack()
     assert layout.size == len(raw) == Mixed.size()
     got = build(layout.unpack(raw))
-    assert type(got) is Mixed and got == Mixed.unpack(raw)
-    assert got.name == b"ab" and got.c == -3
+    assert got._asdict() == vars(Mixed.unpack(raw))
+    assert type(got).__name__ == "Mixed" and got.name == b"ab" and got.c == -3
 
 
 def test_record_decoder_declines_fields_it_cannot_unpack_flat() -> None:
@@ -129,3 +129,15 @@ def test_event_writer_batched_flushes_on_request_but_header_at_once() -> None:
     assert len(flushed) == 1
     writer.flush()
     assert flushed[-1] == "PID COMM\n1 a\n2 b\n"
+
+
+def test_record_decoder_of_integers_only_is_the_named_tuple_itself() -> None:
+    from pybpf.lang import s64, struct, u16
+
+    class Pair(struct):
+        port: u16
+        delta: s64
+
+    layout, build = common.record_decoder(Pair)  # type: ignore[misc]
+    got = build(layout.unpack(Pair(port=443, delta=-7).pack()))
+    assert (got.port, got.delta) == (443, -7)
