@@ -373,7 +373,10 @@ def wall_clock_hms() -> str:
 def decode_str(raw: bytes) -> str:
     """A NUL-terminated C string from a fixed-size field, undecodable bytes kept as
     backslash escapes (a file name need not be UTF-8)."""
-    return bytes(raw).split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
+    if type(raw) is not bytes:
+        raw = bytes(raw)
+    nul = raw.find(b"\0")
+    return (raw if nul < 0 else raw[:nul]).decode("utf-8", "backslashreplace")
 
 
 # -- histograms (BCC's text format) ----------------------------------------------------------
