@@ -141,3 +141,38 @@ def test_record_decoder_of_integers_only_is_the_named_tuple_itself() -> None:
     layout, build = common.record_decoder(Pair)  # type: ignore[misc]
     got = build(layout.unpack(Pair(port=443, delta=-7).pack()))
     assert (got.port, got.delta) == (443, -7)
+
+
+class _CountingReader:
+    """A reader whose fd never becomes readable; counts consume() calls."""
+
+    def __init__(self) -> None:
+        import os
+        self.read_fd, self.write_fd = os.pipe()
+        self.calls = 0
+
+    def fileno(self) -> int:
+        return self.read_fd
+
+    def consume(self) -> int:
+        self.calls += 1
+        return 0
+
+    def close(self) -> None:
+        import os
+        os.close(self.read_fd)
+        os.close(self.write_fd)
+
+
+def test_poll_until_stopped_drains_the_readers_once_more_on_the_way_out() -> None:
+    reader = _CountingReader()
+    stop = common.Stop()
+    stop.set()   # stopped before the first wait: only the final drain runs
+    try:
+        common.poll_until_stopped([reader], stop)
+        assert reader.calls == 1 and stop.ready.is_set()
+        reader.calls = 0
+        common.poll_until_stopped([reader], threading.Event(), duration_s=0.05)
+        assert reader.calls >= 2   # at least one pass in the loop, then the drain
+    finally:
+        reader.close()
