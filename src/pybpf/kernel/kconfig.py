@@ -11,7 +11,6 @@ object asks for a ``CONFIG_*`` value. Value conventions follow libbpf's document
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import sys as _sys
@@ -62,6 +61,7 @@ class KernelConfig:
         for candidate in candidates:
             try:
                 if candidate.endswith(".gz"):
+                    import gzip  # noqa: PLC0415 - only for /proc/config.gz, not at start-up
                     with gzip.open(candidate, "rt", errors="replace") as f:
                         text = f.read()
                 else:
