@@ -28,7 +28,7 @@ from .errors import InvalidInputError
 from .spec import CollectionSpec
 
 BACKENDS = ("kernel", "vm")
-VM_OPTIONS = ("tier", "env", "ncpus")
+VM_OPTIONS = ("tier", "env", "ncpus", "verify")
 
 SpecOrPath = CollectionSpec | str | os.PathLike[str] | bytes
 
@@ -58,12 +58,13 @@ def load(spec_or_path: SpecOrPath, *, backend: str = "kernel", **options: Any) -
     ``backend="kernel"``: a :class:`pybpf.kernel.Collection`; ``options`` are the fields of
     :class:`pybpf.kernel.CollectionOptions` (``pin_path``, ``kernel_btf``, ``log_level``...).
     ``backend="vm"``: a :class:`pybpf.vm.VMCollection`; ``options`` are ``tier``
-    (``"interp"``, ``"python"``, ``"llvm"``), ``env`` (a :class:`pybpf.vm.Environment`) and
-    ``ncpus`` (CPUs of per-CPU maps).
+    (``"interp"``, ``"python"``, ``"llvm"``), ``env`` (a :class:`pybpf.vm.Environment`),
+    ``ncpus`` (CPUs of per-CPU maps) and ``verify`` (default True: pybpf's verifier checks
+    every program first, as the kernel's does; False runs unverified bytecode).
 
     Raises :class:`~pybpf.errors.InvalidInputError` for an unknown backend or option, and
     whatever the backend's loader raises (ELF/BTF errors for a bad object, VerifierError or
-    KernelError in the kernel, VMError/ProgramLoadError in the VM); nothing stays loaded
+    KernelError in the kernel, VerifierError/VMError/ProgramLoadError in the VM); nothing stays loaded
     on error.
     """
     if backend not in BACKENDS:

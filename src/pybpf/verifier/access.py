@@ -170,6 +170,12 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
         if (slot.spilled is not None and slot.spill_pos == pos and slot.spill_size == size
                 and all(k is Byte.SPILL for k in slot.kinds[pos:pos + size])):
             return slot.spilled
+        if (slot.spilled is not None and slot.spilled.is_scalar and slot.spill_pos == pos
+                and size < slot.spill_size
+                and all(k is Byte.SPILL for k in slot.kinds[pos:pos + size])):
+            # the low bytes of a spilled number (little-endian): its value cut to ``size``
+            # bytes, as the kernel keeps it (a 4-byte reload of a spilled int stays bounded)
+            return scalar(B.truncate(slot.spilled.var, size))
     if all_zero:
         return const_scalar(0)
     return sized_unknown(size)
