@@ -314,8 +314,13 @@ def time_to_ready_s(argv: list[str], prefix: str, env: dict[str, str]) -> tuple[
             break
     elapsed = time.perf_counter() - start
     cpu_s = process_cpu_ns(proc.pid) / 1e9
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=20)
+    # ours unwinds on SIGINT; bpftrace would print its maps first, so it is killed
+    proc.send_signal(signal.SIGKILL if argv[0] == "bpftrace" else signal.SIGINT)
+    try:
+        proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
     return elapsed, cpu_s
 
 
@@ -327,8 +332,16 @@ def startup_table(workdir: Path) -> None:
     fresh.pop("PYTHONPYCACHEPREFIX", None)
     cached = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPYCACHEPREFIX=str(workdir / "pyc"))
     cached.pop("PYTHONDONTWRITEBYTECODE", None)
-    print("| tool | .pyc cached: wall (ms) | CPU (ms) | no .pyc: wall (ms) | CPU (ms) |")
-    print("|---|---:|---:|---:|---:|")
+    # the same bpftrace one-liners as the snoop and histogram start-up benchmarks
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_tools_hist import TOOLS as HIST_ONE_LINERS
+    from bench_tools_snoop import BPFTRACE as SNOOP_ONE_LINERS
+    one_liners = dict(SNOOP_ONE_LINERS)
+    one_liners.update({name: script for name, (_, script) in HIST_ONE_LINERS.items()})
+    have_bpftrace = shutil.which("bpftrace") is not None
+    print("| tool | .pyc cached: wall (ms) | CPU (ms) | no .pyc: wall (ms) | CPU (ms) | "
+          "bpftrace one-liner: wall (ms) |")
+    print("|---|---:|---:|---:|---:|---:|")
     for tool, (args, prefix) in STARTUP_TOOLS.items():
         argv = [PYTHON, "-m", "pybpf", tool, *args]
         time_to_ready_s(argv, prefix, cached)  # warm the cache
@@ -336,7 +349,13 @@ def startup_table(workdir: Path) -> None:
         for env in (cached, fresh):
             runs = [time_to_ready_s(argv, prefix, env) for _ in range(RUNS)]
             cols += [statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)]
-        print(f"| {tool} | " + " | ".join(f"{c * 1000:.0f}" for c in cols) + " |", flush=True)
+        theirs = "n/a"
+        if have_bpftrace and tool in one_liners:
+            theirs = "{:.0f}".format(1000 * statistics.median(
+                time_to_ready_s(["bpftrace", "-e", one_liners[tool]], "Attaching", cached)[0]
+                for _ in range(RUNS)))
+        print(f"| {tool} | " + " | ".join(f"{c * 1000:.0f}" for c in cols) + f" | {theirs} |",
+              flush=True)
     print()
 
 
