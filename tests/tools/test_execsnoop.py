@@ -119,3 +119,28 @@ def test_bad_options_give_usage_not_traceback(capsys) -> None:
         execsnoop.parse_args(["-n", "("])
     err = capsys.readouterr().err
     assert "Traceback" not in err and "bad regular expression" in err
+
+
+@pytest.mark.parametrize("extra", [1, 2, 3, 6, 7])
+def test_arguments_across_packed_records_come_back_in_order(extra: int) -> None:
+    # the file name, the marker and ``extra`` words travel four to a record: 3, 4, 5, 8
+    # and 9 strings end a record short, fill it exactly, or spill one into the next
+    words = [f"w{i}" for i in range(1, extra + 1)]
+
+    def act() -> None:
+        _run_marker(*words)
+
+    result = run_tool(execsnoop, [], action=act,
+                      until=lambda out: "pybpf-execsnoop-marker" in out)
+    line = next(ln for ln in result.lines if "pybpf-execsnoop-marker" in ln)
+    assert line.endswith(" ".join(["/bin/echo", "pybpf-execsnoop-marker", *words]))
+
+
+def test_max_args_at_a_record_boundary_prints_the_ellipsis_once() -> None:
+    def act() -> None:
+        _run_marker("a", "b", "c", "d", "e")   # argv[1..6]; --max-args 4 keeps argv[1..4]
+
+    result = run_tool(execsnoop, ["--max-args", "4"], action=act,
+                      until=lambda out: "pybpf-execsnoop-marker" in out)
+    line = next(ln for ln in result.lines if "pybpf-execsnoop-marker" in ln)
+    assert line.endswith("/bin/echo pybpf-execsnoop-marker a b c ...")

@@ -1,10 +1,12 @@
 """execsnoop: trace new processes through exec(), like BCC's execsnoop.
 
 The BPF half runs on two tracepoints. ``syscalls:sys_enter_execve`` sends the file name
-and then each argument (``argv[1]``...) as its own ring buffer record, as BCC does, so one
-record stays small however long the command line is; ``syscalls:sys_exit_execve`` sends
-the return value with the command name the process has after the exec. The Python half
-gathers the arguments per pid and prints one line when the return record arrives::
+and the arguments (``argv[1]``...) packed four to a ring buffer record (BCC sends one per
+argument; four to a record means one record for most commands, and each record costs the
+Python half a decode); ``syscalls:sys_exit_execve`` sends the return value with the
+command name the process has after the exec. The argument records do not wake the reader;
+the return record does, so a whole exec costs one wake-up. The Python half gathers the
+arguments per pid and prints one line when the return record arrives::
 
     PCOMM            PID     PPID    RET ARGS
     ls               41240   41211     0 /usr/bin/ls -l
@@ -25,14 +27,14 @@ from . import common
 # the most arguments the BPF half will walk (BCC's default --max-args is 20)
 ARGS_LIMIT = 64
 ARG_SIZE = 128   # bytes kept of each argument, as BCC's ARGSIZE
+ARGS_PER_RECORD = 4  # arg0..arg3 below; the BPF half fills them by constant names
 
-KIND_ARG = 0         # ``arg`` holds the file name or one argument
-KIND_TRUNCATED = 1   # more arguments than --max-args: print "..."
+KIND_ARGS = 0        # ``count`` strings in arg0..arg3 (the file name first), in order
 KIND_RETURN = 2      # exec() returned ``retval``; ``comm`` is the new command name
 
 # bpf_ringbuf_submit() flag: do not wake the reader. The argument records wait for the
 # return record of the same exec, which does wake it: one wake-up per exec, not per
-# argument.
+# record.
 BPF_RB_NO_WAKEUP = 1
 
 
@@ -42,8 +44,13 @@ class ExecEvent(struct):
     ppid: u32
     uid: u32
     retval: s32
+    count: u32       # KIND_ARGS: how many of arg0..arg3 hold arguments
+    truncated: u32   # KIND_ARGS: more arguments than --max-args follow: print "..."
     comm: bytes16
-    arg: string(ARG_SIZE)
+    arg0: string(ARG_SIZE)
+    arg1: string(ARG_SIZE)
+    arg2: string(ARG_SIZE)
+    arg3: string(ARG_SIZE)
 
 
 events = RingBuf(max_entries=1 << 20)
@@ -51,33 +58,47 @@ max_args = Const(u32, 20)
 uid_filter = Const(u32, 0xFFFFFFFF)   # all uids
 
 
-def _send_arg(kind, task_pid, text_addr):
-    ev = events.reserve(ExecEvent)
-    if ev:
-        ev.kind = kind
-        ev.pid = task_pid
-        ev.arg = probe_read_user_str(ARG_SIZE, text_addr)
-        events.submit(ev, BPF_RB_NO_WAKEUP)
-
-
 @bpf.tracepoint("syscalls/sys_enter_execve")
 def execsnoop_enter(ctx):
     if uid_filter != 0xFFFFFFFF and u32(uid_gid()) != uid_filter:
         return 0
     task_pid = pid()
-    _send_arg(KIND_ARG, task_pid, ctx.filename)
-    for i in range(1, ARGS_LIMIT + 1):
-        arg_addr = probe_read_user(u64, ctx.argv + i)   # C pointer arithmetic: argv[i]
-        if arg_addr == 0:
+    # argument index ``base + k`` goes to slot k; index 0 is the file name (BCC prints it
+    # in argv[0]'s place). No variable index into a record: four named slots, unrolled.
+    for base in range(0, ARGS_LIMIT, ARGS_PER_RECORD):
+        ev = events.reserve(ExecEvent)
+        if not ev:
             return 0
-        if i > max_args:
-            ev = events.reserve(ExecEvent)
-            if ev:
-                ev.kind = KIND_TRUNCATED
-                ev.pid = task_pid
-                events.submit(ev, BPF_RB_NO_WAKEUP)
+        ev.kind = KIND_ARGS
+        ev.pid = task_pid
+        ev.count = 0
+        ev.truncated = 0
+        addr = ctx.filename
+        if base != 0:
+            addr = probe_read_user(u64, ctx.argv + base)   # C pointer arithmetic: argv[i]
+        if addr != 0 and base <= max_args:
+            ev.arg0 = probe_read_user_str(ARG_SIZE, addr)
+            ev.count = 1
+            addr = probe_read_user(u64, ctx.argv + (base + 1))
+            if addr != 0 and base + 1 <= max_args:
+                ev.arg1 = probe_read_user_str(ARG_SIZE, addr)
+                ev.count = 2
+                addr = probe_read_user(u64, ctx.argv + (base + 2))
+                if addr != 0 and base + 2 <= max_args:
+                    ev.arg2 = probe_read_user_str(ARG_SIZE, addr)
+                    ev.count = 3
+                    addr = probe_read_user(u64, ctx.argv + (base + 3))
+                    if addr != 0 and base + 3 <= max_args:
+                        ev.arg3 = probe_read_user_str(ARG_SIZE, addr)
+                        ev.count = 4
+        # a record short of four slots ends the command line: by its end (argv[i] NULL)
+        # or by --max-args (argv[i] is there but not wanted)
+        last = ev.count < ARGS_PER_RECORD
+        if last and addr != 0:
+            ev.truncated = 1
+        events.submit(ev, BPF_RB_NO_WAKEUP)
+        if last:
             return 0
-        _send_arg(KIND_ARG, task_pid, arg_addr)
     return 0
 
 
@@ -94,6 +115,7 @@ def execsnoop_exit(ctx):
         ev.uid = u32(ids)
         ev.retval = ctx.ret
         ev.comm = comm()
+        ev.count = 0
         events.submit(ev)
     return 0
 
@@ -189,14 +211,15 @@ class _Printer:
         self.writer.header(cols + f"{'PCOMM':<16} {'PID':<7} {'PPID':<7} {'RET':>3} ARGS")
 
     def __call__(self, ev: Any) -> None:
-        if ev.kind == KIND_ARG:
-            arg = common.decode_str(ev.arg)
-            if self.opts.quote:
-                arg = '"' + arg.replace('"', '\\"') + '"'
-            self.pending.setdefault(ev.pid, []).append(arg)
-            return
-        if ev.kind == KIND_TRUNCATED:
-            self.pending.setdefault(ev.pid, []).append("...")
+        if ev.kind == KIND_ARGS:
+            args = self.pending.setdefault(ev.pid, [])
+            for raw in (ev.arg0, ev.arg1, ev.arg2, ev.arg3)[:ev.count]:
+                arg = common.decode_str(raw)
+                if self.opts.quote:
+                    arg = '"' + arg.replace('"', '\\"') + '"'
+                args.append(arg)
+            if ev.truncated:
+                args.append("...")
             return
         args = self.pending.pop(ev.pid, [])
         self.show(ev, args)
