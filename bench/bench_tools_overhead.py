@@ -382,13 +382,15 @@ def main() -> int:
         path = str(target)
         paced_rows, unpaced_rows = [], []
         for w in workloads:
-            alone = [run_generator(gen, w.mode, w.rate, seconds, path) for _ in range(RUNS)]
-            base = statistics.median(r.cpu_ns / r.events for r in alone)
-            base_rate = unpaced_rate(gen, w, path, seconds / 2)
             starters = [("pybpf " + w.tool, pybpf_argv(w), w.ready)]
             if have_bpftrace:
                 starters.append(("bpftrace", bpftrace_argv(w), "Attaching"))
             for who, argv, ready in starters:
+                # the baseline right before each tool: what else runs on the machine drifts
+                alone = [run_generator(gen, w.mode, w.rate, seconds, path)
+                         for _ in range(RUNS)]
+                base = statistics.median(r.cpu_ns / r.events for r in alone)
+                base_rate = unpaced_rate(gen, w, path, seconds / 2)
                 tracer = Tracer(argv, ready, workdir)
                 try:
                     m = measure(gen, w, seconds, path, base, tracer)
