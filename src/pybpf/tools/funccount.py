@@ -50,8 +50,9 @@ def funccount_hit(ctx):
 
 
 def _events_dir() -> str:
-    from pybpf.kernel import ensure_tracefs
-    return os.path.join(ensure_tracefs(), "events")
+    # the same root tracepoint_id() reads ids under (the debugfs view when only it exists)
+    from pybpf.kernel.tracefs import tracefs_root
+    return os.path.join(tracefs_root(), "events")
 
 
 def match_tracepoints(pattern: str, *, regexp: bool = False) -> list[tuple[str, str]]:
