@@ -18,10 +18,11 @@ from ..asm.opcodes import (CLASS_MASK, LDDW_OPCODE, MODE_MASK, OP_MASK, SIZE_MAS
 from ..spec import MapSpec, ProgramType
 from . import access
 from . import bounds as B
-from . import prune
+from . import effects, prune
 from .calls import CallChecker
 from .cfg import Program
 from .contexts import PACKET_TYPES, RETURN_RANGES
+from .liveness import FRAME_KEYS, Demand, Effect, back, merge
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, movsx, refine
 from .state import (MAX_CALL_FRAMES, NOT_INIT, STACK_BYTES, UNKNOWN_SCALAR, Frame, Reg,
@@ -43,14 +44,39 @@ class Options:
 
 
 class Checkpoint:
-    """A state remembered at a prune point, with the number of paths still below it."""
+    """A state remembered at a prune point, with the number of paths still below it.
 
-    __slots__ = ("state", "parent", "branches")
+    ``trace`` holds the effects of the instructions from ``parent`` to here; ``demand``
+    gathers what the paths below read and needed precisely (:mod:`.liveness`), complete
+    once ``branches`` is 0, which is when the checkpoint may prune (None: everything)."""
 
-    def __init__(self, state: State | None, parent: "Checkpoint | None"):
+    __slots__ = ("state", "parent", "branches", "trace", "demand", "consts")
+
+    def __init__(self, state: State | None, parent: "Checkpoint | None",
+                 trace: list[Effect] | None = None):
         self.state = state
         self.parent = parent
         self.branches = 1
+        self.trace = trace
+        self.demand: Demand | None = Demand()
+        self.consts: tuple[tuple[int, int], ...] | None = None
+
+    def precise_consts(self) -> tuple[tuple[int, int], ...]:
+        """(register, value) of the current frame's precise constants: a cheap first test,
+        since a state with another value there is never covered (loop counters differ)."""
+        if self.consts is None:
+            assert self.state is not None
+            regs = self.state.regs
+            frame = len(self.state.frames) - 1
+            precise = self.demand.precise if self.demand is not None else None
+            self.consts = tuple(
+                (i, r.var.value) for i, r in enumerate(regs)
+                if r.type is RegType.SCALAR and r.var.is_const
+                and (precise is None or frame * FRAME_KEYS + i in precise))
+        return self.consts
+
+
+Pending = list   # [state, pc, checkpoint, trace]: a path waiting to be explored
 
 
 @dataclass
@@ -98,37 +124,50 @@ class Checker:
         regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=0)
         start = State([Frame(regs)])
         root = Checkpoint(None, None)
-        pending: list[tuple[State, int, Checkpoint]] = [(start, 0, root)]
+        pending: list[Pending] = [[start, 0, root, []]]
+        self._forked: list[Pending] = []
         while pending:
-            state, pc, cp = pending.pop()
+            state, pc, cp, trace = pending.pop()
             try:
-                self._walk(state, pc, cp, pending)
+                self._walk(state, pc, cp, trace, pending)
             except Reject as rej:
                 raise Failure(rej, self._pc, state) from None
         self._check_stack_depth()
         return self.stats
+
+    def _end_path(self, cp: Checkpoint, trace: list[Effect], demand: Demand | None) -> None:
+        """A path ends (exit, or pruned by a state that needs ``demand``): carry what it
+        needed back to its checkpoint, then count the path done."""
+        cp.demand = merge(cp.demand, back(trace, demand))
+        self._finish(cp)
 
     def _finish(self, cp: Checkpoint | None) -> None:
         while cp is not None:
             cp.branches -= 1
             if cp.branches > 0:
                 return
-            cp = cp.parent
+            parent = cp.parent
+            if parent is not None and cp.trace is not None:
+                # every path below cp is done: its demand is final, hand it up
+                parent.demand = merge(parent.demand, back(cp.trace, cp.demand))
+                cp.trace = None
+            cp = parent
 
-    def _walk(self, state: State, pc: int, cp: Checkpoint,
-              pending: list[tuple[State, int, Checkpoint]]) -> None:
+    def _walk(self, state: State, pc: int, cp: Checkpoint, trace: list[Effect],
+              pending: list[Pending]) -> None:
         prog = self.prog
         code = prog.code
         limit = self.options.max_insns
         while True:
             self._pc = pc
             if pc in prog.prune_points:
-                verdict = self._visit(state, pc, cp)
-                if verdict is None:
+                verdict = self._visit(state, pc, cp, trace)
+                if isinstance(verdict, Demand) or verdict is None:
                     self.stats.states_pruned += 1
-                    self._finish(cp)
+                    self._end_path(cp, trace, verdict)
                     return
                 cp = verdict
+                trace = []
             insn = code.get(pc)
             if insn is None:
                 raise Reject(f"execution runs past the end of the program at slot {pc}",
@@ -141,38 +180,54 @@ class Checker:
                                   "bpf_loop)")
             if self.options.log:
                 self._log_insn(state, pc, insn)
+            effect = effects.before(state, insn)
+            self._decided = False
             nxt = self._step(state, pc, insn, cp, pending)
+            if self._decided:
+                effect = effects.decided(state, insn, effect)
+            trace.append(effect)
+            if self._forked:
+                for entry in self._forked:
+                    entry[3] = list(trace)
+                self._forked.clear()
             if nxt is None:
-                self._finish(cp)
+                self._end_path(cp, trace, Demand())
                 return
             pc = nxt
 
-    def _visit(self, state: State, pc: int, cp: Checkpoint) -> Checkpoint | None:
-        """Prune against finished states, catch infinite loops, remember this one."""
+    def _visit(self, state: State, pc: int, cp: Checkpoint, trace: list[Effect]
+               ) -> Checkpoint | Demand | None:
+        """Prune against finished states (returns the demand of the state that covers this
+        one), catch infinite loops, or remember this state (returns its checkpoint)."""
         seen = self.visited.setdefault(pc, [])
         uninit_ok = self.options.uninit_stack_loads
         # only the newest states are compared: a long loop stores one per iteration, and
         # comparing with all of them would make the walk quadratic
+        regs = state.regs
         for old in seen[-64:]:
             assert old.state is not None
             if old.branches == 0:
-                if prune.covers(old.state, state, uninit_ok=uninit_ok):
-                    return None
+                if any(not regs[i].is_scalar or regs[i].var.value != v
+                       or not regs[i].var.is_const for i, v in old.precise_consts()):
+                    continue
+                if prune.covers(old.state, state, uninit_ok=uninit_ok, demand=old.demand):
+                    return old.demand
             elif prune.same(old.state, state):
                 raise Reject(f"infinite loop detected at insn {pc}: the loop comes back to "
                              f"the same state", hint="make the loop variable change on every "
                              "iteration and bound it (`for (i = 0; i < N; i++)`)")
-        new = Checkpoint(state.copy(), cp)
+        new = Checkpoint(state.copy(), cp, trace)
         seen.append(new)
         if len(seen) > 256:
             del seen[:len(seen) - 256]
         self.stats.states_stored += 1
         return new
 
-    def fork(self, state: State, pc: int, cp: Checkpoint,
-             pending: list[tuple[State, int, Checkpoint]]) -> None:
+    def fork(self, state: State, pc: int, cp: Checkpoint, pending: list[Pending]) -> None:
         cp.branches += 1
-        pending.append((state, pc, cp))
+        entry: Pending = [state, pc, cp, None]   # the trace is filled in after this insn
+        pending.append(entry)
+        self._forked.append(entry)
         if len(pending) > MAX_PENDING_BRANCHES:
             raise Reject(f"the sequence of {len(pending)} pending branches is too complex",
                          hint="simplify the control flow")
@@ -203,7 +258,7 @@ class Checker:
         return self.depths.setdefault(state.frames[frameno].subprog_start, [0])
 
     def _step(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
-              pending: list[tuple[State, int, Checkpoint]]) -> int | None:
+              pending: list[Pending]) -> int | None:
         cls = insn.opcode & CLASS_MASK
         if cls in (Class.ALU, Class.ALU64):
             self._alu(state, insn, cls == Class.ALU64)
@@ -557,7 +612,7 @@ class Checker:
     # --- jumps --------------------------------------------------------------------------
 
     def _jump(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
-              pending: list[tuple[State, int, Checkpoint]]) -> int | None:
+              pending: list[Pending]) -> int | None:
         op = insn.opcode & OP_MASK
         jmp32 = insn.opcode & CLASS_MASK == Class.JMP32
         if op == JumpOp.JA:
@@ -579,6 +634,8 @@ class Checker:
         taken = self._branch(state, insn, a, b, op, jmp32, True)
         fall = self._branch(state, insn, a, b, op, jmp32, False)
         target = insn.jump_target(pc)
+        if taken is None or fall is None:
+            self._decided = True   # the values compared ruled a side out: they matter
         if taken is not None and fall is not None:
             taken.path = state.path[-15:] + (pc,)
             self.fork(taken, target, cp, pending)

@@ -8,7 +8,8 @@ consistently, through a map from old ids to new ids.
 
 from __future__ import annotations
 
-from .state import Byte, Frame, Reg, RegType, Slot, State
+from .liveness import Demand, reg_key, slot_key
+from .state import EMPTY_SLOT, Byte, Frame, Reg, RegType, Slot, State
 
 
 class _IdMap:
@@ -24,12 +25,14 @@ class _IdMap:
         return self.new_to_old.setdefault(new, old) == old
 
 
-def _reg_covers(old: Reg, new: Reg, ids: _IdMap) -> bool:
+def _reg_covers(old: Reg, new: Reg, ids: _IdMap, precise: bool = True) -> bool:
     if old.type is RegType.NOT_INIT:
         return True  # nothing after this point read it on the old path
     if old.type is not new.type:
         return False
     if old.type is RegType.SCALAR:
+        if not precise:
+            return True  # its value decided nothing below the old state: any number will do
         # a scalar's id links registers copied from one another; ranges learnt through one
         # reach the copies, so copies must stay copies
         return old.var.contains(new.var) and (old.id == 0 or ids.match(old.id, new.id))
@@ -51,6 +54,15 @@ def _reg_covers(old: Reg, new: Reg, ids: _IdMap) -> bool:
 
 
 def _slot_covers(old: Slot, new: Slot, ids: _IdMap, uninit_ok: bool) -> bool:
+    if (old.spilled is not None and new.spilled is not None and old.spilled.is_scalar
+            and Byte.SPILL in old.kinds and old.spill_pos == new.spill_pos
+            and old.spill_size == new.spill_size
+            and [k is Byte.SPILL for k in old.kinds] == [k is Byte.SPILL for k in new.kinds]):
+        # a narrow number spill (a u32 in its slot) in the same bytes on both: compare the
+        # number, then the other bytes one by one
+        if not _reg_covers(old.spilled, new.spilled, ids):
+            return False
+        return _bytes_cover(old, new, uninit_ok, spill_compared=True)
     if old.spilled is not None and all(k is Byte.SPILL for k in old.kinds):
         if new.spilled is None or not all(k is Byte.SPILL for k in new.kinds):
             # a spilled unknown scalar reads as what MISC bytes read as
@@ -59,9 +71,16 @@ def _slot_covers(old: Slot, new: Slot, ids: _IdMap, uninit_ok: bool) -> bool:
                 return all(k in (Byte.MISC, Byte.ZERO) for k in new.kinds)
             return False
         return _reg_covers(old.spilled, new.spilled, ids)
+    return _bytes_cover(old, new, uninit_ok)
+
+
+def _bytes_cover(old: Slot, new: Slot, uninit_ok: bool, spill_compared: bool = False
+                 ) -> bool:
     for ok, nk in zip(old.kinds, new.kinds):
         if ok is Byte.INVALID:
             continue
+        if ok is Byte.SPILL and nk is Byte.SPILL and spill_compared:
+            continue   # the narrow spill's bytes, in the same place on both: compared
         if ok is Byte.MISC:
             if nk is Byte.INVALID and not uninit_ok:
                 return False
@@ -79,14 +98,61 @@ def _slot_covers(old: Slot, new: Slot, ids: _IdMap, uninit_ok: bool) -> bool:
     return True
 
 
-def _frame_covers(old: Frame, new: Frame, ids: _IdMap, uninit_ok: bool) -> bool:
+def _scalar_bytes(slot: Slot) -> list[bool | None]:
+    """Per byte: True when it reads as some number, False for a pointer spill, None unset."""
+    out: list[bool | None] = []
+    for k in slot.kinds:
+        if k is Byte.INVALID:
+            out.append(None)
+        elif k is Byte.SPILL:
+            out.append(slot.spilled is not None and slot.spilled.is_scalar)
+        else:
+            out.append(True)
+    return out
+
+
+def _loose_slot_covers(old: Slot, new: Slot, uninit_ok: bool) -> bool:
+    """A live slot whose contents need not be precise: numbers cover numbers."""
+    for o, n in zip(_scalar_bytes(old), _scalar_bytes(new)):
+        if o is None:
+            continue
+        if o is False or n is False:
+            return False
+        if n is None and not uninit_ok:
+            return False
+    return True
+
+
+def _frame_covers(old: Frame, new: Frame, ids: _IdMap, uninit_ok: bool,
+                  frameno: int = 0, demand: Demand | None = None) -> bool:
+    """``demand`` (None: everything) says which registers and slots below the old state
+    read, and which of those needed exact numbers (see :mod:`.liveness`)."""
     if old.callsite != new.callsite:
         return False
-    for o, n in zip(old.regs, new.regs):
-        if not _reg_covers(o, n, ids):
+    if demand is None:
+        live = precise = None
+    else:
+        live, precise = demand.live, demand.precise
+    for regno, (o, n) in enumerate(zip(old.regs, new.regs)):
+        if live is None:
+            exact = True
+        else:
+            key = reg_key(frameno, regno)
+            if key not in live:
+                continue
+            exact = key in precise  # type: ignore[operator]
+        if not _reg_covers(o, n, ids, exact):
             return False
     for index, slot in old.stack.items():
         other = new.stack.get(index)
+        if live is not None:
+            key = slot_key(frameno, index)
+            if key not in live:
+                continue
+            if key not in precise and not _has_pointer(slot):  # type: ignore[operator]
+                if not _loose_slot_covers(slot, other or EMPTY_SLOT, uninit_ok):
+                    return False
+                continue
         if other is None:
             if all(k is Byte.INVALID for k in slot.kinds):
                 continue
@@ -98,13 +164,19 @@ def _frame_covers(old: Frame, new: Frame, ids: _IdMap, uninit_ok: bool) -> bool:
     return True
 
 
-def covers(old: State, new: State, *, uninit_ok: bool = False) -> bool:
-    """True when ``old`` (proven safe) describes every machine state ``new`` does."""
+def _has_pointer(slot: Slot) -> bool:
+    return slot.spilled is not None and slot.spilled.is_pointer and Byte.SPILL in slot.kinds
+
+
+def covers(old: State, new: State, *, uninit_ok: bool = False,
+           demand: Demand | None = None) -> bool:
+    """True when ``old`` (proven safe) describes every machine state ``new`` does, in the
+    registers and stack slots ``demand`` names (None: all of them, all exactly)."""
     if len(old.frames) != len(new.frames) or len(old.refs) != len(new.refs):
         return False
     ids = _IdMap()
-    for o, n in zip(old.frames, new.frames):
-        if not _frame_covers(o, n, ids, uninit_ok):
+    for frameno, (o, n) in enumerate(zip(old.frames, new.frames)):
+        if not _frame_covers(o, n, ids, uninit_ok, frameno, demand):
             return False
     return all(ids.match(o, n) for o, n in zip(sorted(old.refs), sorted(new.refs)))
 

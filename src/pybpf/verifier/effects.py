@@ -1,0 +1,189 @@
+"""The :class:`~.liveness.Effect` of one instruction on the state it runs in.
+
+Built from the instruction and the register types *before* it runs (which register is a
+stack pointer, which scalars are linked copies), so the backward pass of
+:mod:`.liveness` never needs the states again. Whatever is hard to follow exactly (a
+callback, a legacy packet load, a kfunc) demands everything, which only costs pruning.
+"""
+
+from __future__ import annotations
+
+from ..asm.instruction import Instruction
+from ..asm.opcodes import (CLASS_MASK, LDDW_OPCODE, MODE_MASK, OP_MASK, SIZE_MASK, ALUOp,
+                           AtomicOp, Class, JumpOp, Mode, Size)
+from ..spec import MapType
+from .access import offset_span
+from .helpers import PROTOS
+from .liveness import EVERYTHING, NOTHING, SLOTS, Effect, all_slot_keys, reg_key, slot_key
+from .state import RegType, State
+
+_R0_TO_R5 = tuple(range(6))
+_ARRAYS = (MapType.ARRAY, MapType.PERCPU_ARRAY)
+
+
+def _stack_slots(state: State, regno: int, insn_off: int, size: int) -> tuple[int, ...]:
+    """Keys of the stack slots ``size`` bytes at ``regs[regno] + insn_off`` may touch."""
+    reg = state.regs[regno]
+    lo, hi = offset_span(reg, insn_off)
+    first = max((512 + lo) // 8, 0)
+    last = min((512 + hi + size - 1) // 8, SLOTS - 1)
+    return tuple(slot_key(reg.frameno, i) for i in range(first, last + 1))
+
+
+def _is_stack(state: State, regno: int) -> bool:
+    return regno <= 10 and state.regs[regno].type is RegType.PTR_TO_STACK
+
+
+def _linked(state: State, regno: int) -> tuple[int, ...]:
+    """Keys of every register and spill sharing ``regno``'s scalar id (refined together)."""
+    reg = state.regs[regno]
+    if not reg.is_scalar or reg.id == 0:
+        return ()
+    keys = []
+    for f, frame in enumerate(state.frames):
+        for i, r in enumerate(frame.regs):
+            if r.is_scalar and r.id == reg.id:
+                keys.append(reg_key(f, i))
+        for index, slot in frame.stack.items():
+            if slot.spilled is not None and slot.spilled.is_scalar and \
+                    slot.spilled.id == reg.id:
+                keys.append(slot_key(f, index))
+    return tuple(keys)
+
+
+def before(state: State, insn: Instruction) -> Effect:
+    """The effect of ``insn``, from the state just before it runs."""
+    f = len(state.frames) - 1
+    cls = insn.opcode & CLASS_MASK
+    d = reg_key(f, insn.dst)
+    if cls in (Class.ALU, Class.ALU64):
+        op = insn.opcode & OP_MASK
+        if op == ALUOp.MOV:
+            if not insn.uses_src_register:
+                return Effect(kills=(d,))
+            s = reg_key(f, insn.src)
+            return Effect(kills=(d,), uses=(s,), flows=((d, (s,)),))
+        if not insn.uses_src_register or op in (ALUOp.END, ALUOp.NEG):
+            return Effect(kills=(d,), uses=(d,), flows=((d, (d,)),))
+        s = reg_key(f, insn.src)
+        regs = state.regs
+        precise: tuple[int, ...] = ()
+        if insn.dst <= 10 and insn.src <= 10:
+            a, b = regs[insn.dst], regs[insn.src]
+            if a.is_pointer and b.is_scalar:
+                precise = (s,)       # the number moves a pointer: its range decides access
+            elif a.is_scalar and b.is_pointer:
+                precise = (d,)
+        return Effect(kills=(d,), uses=(d, s), flows=((d, (d, s)),), precise=precise)
+    if cls == Class.LDX:
+        s = reg_key(f, insn.src)
+        if not _is_stack(state, insn.src):
+            return Effect(kills=(d,), uses=(s,))
+        slots = _stack_slots(state, insn.src, insn.off,
+                             Size(insn.opcode & SIZE_MASK).nbytes)
+        return Effect(kills=(d,), uses=(s,) + slots, flows=((d, slots),))
+    if cls in (Class.ST, Class.STX):
+        return _store(state, insn, f, d, cls)
+    if cls == Class.LD:
+        if insn.opcode == LDDW_OPCODE:
+            return Effect(kills=(d,))
+        return EVERYTHING   # legacy packet loads: r6, an offset register, clobbers
+    return _jump(state, insn, f, d)
+
+
+def _store(state: State, insn: Instruction, f: int, d: int, cls: int) -> Effect:
+    size = Size(insn.opcode & SIZE_MASK).nbytes
+    mode = insn.opcode & MODE_MASK
+    s = reg_key(f, insn.src) if cls == Class.STX else None
+    value = (s,) if s is not None else ()
+    if mode == Mode.ATOMIC and insn.imm == AtomicOp.LOAD_ACQ:   # dst = *(src + off)
+        src = reg_key(f, insn.src)
+        if not _is_stack(state, insn.src):
+            return Effect(kills=(d,), uses=(src,))
+        slots = _stack_slots(state, insn.src, insn.off, size)
+        return Effect(kills=(d,), uses=(src,) + slots, flows=((d, slots),))
+    if mode == Mode.ATOMIC and insn.imm != AtomicOp.STORE_REL:
+        r0 = reg_key(f, 0)
+        slots = _stack_slots(state, insn.dst, insn.off, size) if _is_stack(
+            state, insn.dst) else ()
+        flows = tuple((k, slots + value) for k in slots) + tuple(
+            (k, slots) for k in value + (r0,))
+        return Effect(uses=(d, r0) + value + slots, flows=flows)
+    if not _is_stack(state, insn.dst):
+        return Effect(uses=(d,) + value)
+    slots = _stack_slots(state, insn.dst, insn.off, size)
+    reg = state.regs[insn.dst]
+    lo, hi = offset_span(reg, insn.off)
+    if len(slots) == 1 and lo == hi and lo % 8 == 0 and size == 8:
+        # the whole slot is overwritten: what it held before cannot matter
+        return Effect(kills=slots, uses=(d,) + value, flows=((slots[0], value),))
+    return Effect(uses=(d,) + value, flows=tuple((k, (k,) + value) for k in slots))
+
+
+def _jump(state: State, insn: Instruction, f: int, d: int) -> Effect:
+    op = insn.opcode & OP_MASK
+    if op == JumpOp.JA or op == JumpOp.JCOND:
+        return NOTHING
+    if op == JumpOp.CALL:
+        if insn.is_pseudo_call:
+            moves = tuple((reg_key(f + 1, i), reg_key(f, i)) for i in range(1, 6))
+            return Effect(moves=moves, drop_from=f + 1)
+        if insn.src != 0:
+            return EVERYTHING   # kfuncs
+        return _helper(state, insn, f)
+    if op == JumpOp.EXIT:
+        r0 = reg_key(f, 0)
+        if f == 0:
+            return Effect(uses=(r0,), precise=(r0,))   # the return value's range is checked
+        if state.frames[f].resume is not None:
+            return EVERYTHING   # a callback returns into its caller's widened frames
+        caller_r0 = reg_key(f - 1, 0)
+        return Effect(kills=tuple(reg_key(f - 1, i) for i in _R0_TO_R5), uses=(r0,),
+                      moves=((caller_r0, r0),))
+    # a conditional jump: reads its operands; a scalar refined here also refines its
+    # linked copies, so a precise copy needs the others (and the operands) precise
+    operands = (d,) + ((reg_key(f, insn.src),) if insn.uses_src_register else ())
+    linked = _linked(state, insn.dst)
+    if insn.uses_src_register:
+        linked += _linked(state, insn.src)
+    flows = tuple((k, linked + operands) for k in linked)
+    return Effect(uses=operands, flows=flows)
+
+
+def decided(state: State, insn: Instruction, effect: Effect) -> Effect:
+    """A conditional jump only one side of which could happen: the scalars compared decided
+    that (the other side was never explored), so their values must be precise."""
+    f = len(state.frames) - 1
+    keys = []
+    for regno in (insn.dst, insn.src) if insn.uses_src_register else (insn.dst,):
+        if regno <= 10 and state.regs[regno].is_scalar:
+            keys.append(reg_key(f, regno))
+    return Effect(kills=effect.kills, uses=effect.uses, precise=tuple(keys),
+                  flows=effect.flows, moves=effect.moves)
+
+
+def _helper(state: State, insn: Instruction, f: int) -> Effect:
+    proto = PROTOS.get(insn.imm)
+    nargs = len(proto.args) if proto is not None else 5
+    regs = state.regs
+    args = tuple(reg_key(f, i) for i in range(1, nargs + 1))
+    precise = list(args)        # sizes, flags, constant keys: every argument may matter
+    uses = list(args)
+    # an array map's key on the stack may be a constant that makes the lookup non-null
+    # (see calls._const_key): then the key's bytes are precise, else only read
+    array_key = any(regs[i].type is RegType.CONST_PTR_TO_MAP
+                    and regs[i].map.type in _ARRAYS for i in range(1, nargs + 1))
+    for i in range(1, nargs + 1):
+        reg = regs[i]
+        if reg.type is RegType.PTR_TO_FUNC:
+            return EVERYTHING   # bpf_loop & co: the callback's frames resume the caller
+        if reg.type is RegType.PTR_TO_STACK:
+            # the helper may read from the pointer up to the frame's top
+            lo, _ = offset_span(reg, 0)
+            slots = all_slot_keys(reg.frameno, (512 + lo) // 8)
+            (precise if array_key else uses).extend(slots)
+    return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=tuple(uses),
+                  precise=tuple(precise))
+
+
+__all__ = ["before", "decided"]
