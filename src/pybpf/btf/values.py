@@ -373,30 +373,45 @@ def _bit_shift(storage_bits: int, bit_offset: int, bits: int) -> int:
     return bit_offset
 
 
-def _decoder(t: Type) -> _Decoder:
+# struct formats of the float sizes Python can hold (a long double is kept as bytes)
+_FLOAT_FORMATS = {2: "=e", 4: "=f", 8: "=d"}
+
+
+def _value_type(t: Type) -> Type:
+    """``t`` without qualifiers, typedefs and the Var wrapping a global's type: the type
+    whose kind decides how its bytes are read and written."""
     t = skip_qualifiers(t)
-    if isinstance(t, Var):
-        return _decoder(t.type)
-    if isinstance(t, Int):
-        return _int_decoder(t)
-    if isinstance(t, Enum):
-        return _enum_decoder(t)
-    if isinstance(t, Float):
-        fmt = {2: "=e", 4: "=f", 8: "=d"}.get(t.size)
-        if fmt is None:  # long double: no Python float holds it
-            size = t.size
-            return lambda data, off: bytes(data[off:off + size])
-        unpack = struct.Struct(fmt).unpack_from
-        return lambda data, off: unpack(data, off)[0]
-    if isinstance(t, Ptr):
-        return lambda data, off: int.from_bytes(data[off:off + 8], _BYTE_ORDER)
-    if isinstance(t, Array):
-        return _array_decoder(t)
-    if isinstance(t, (Struct, Union)):
-        return _composite_decoder(t)
-    if isinstance(t, Datasec):
-        return _datasec_decoder(t)
-    raise BTFError(f"{type_name(t)} has no value to decode")
+    while isinstance(t, Var):
+        t = skip_qualifiers(t.type)
+    return t
+
+
+def _build_by_kind(t: Type, builders: tuple[tuple[Any, Callable[[Any], Any]], ...],
+                   what: str) -> Any:
+    """The first of ``builders`` (kind, build) whose kind ``t`` is, applied to ``t``;
+    BTFError for a kind that holds no value (void, func...)."""
+    t = _value_type(t)
+    for kind, build in builders:
+        if isinstance(t, kind):
+            return build(t)
+    raise BTFError(f"{type_name(t)} has no value to {what}")
+
+
+def _decoder(t: Type) -> _Decoder:
+    return _build_by_kind(t, _DECODER_BUILDERS, "decode")  # type: ignore[no-any-return]
+
+
+def _float_decoder(t: Float) -> _Decoder:
+    fmt = _FLOAT_FORMATS.get(t.size)
+    if fmt is None:  # long double: no Python float holds it
+        size = t.size
+        return lambda data, off: bytes(data[off:off + size])
+    unpack = struct.Struct(fmt).unpack_from
+    return lambda data, off: unpack(data, off)[0]
+
+
+def _ptr_decoder(t: Ptr) -> _Decoder:
+    return lambda data, off: int.from_bytes(data[off:off + 8], _BYTE_ORDER)
 
 
 def _int_decoder(t: Int) -> _Decoder:
@@ -561,40 +576,31 @@ def _check_range(value: int, bits: int, signed: bool, path: str) -> int:
 
 
 def _encoder(t: Type) -> _Encoder:
-    t = skip_qualifiers(t)
-    if isinstance(t, Var):
-        return _encoder(t.type)
-    if isinstance(t, Int):
-        return _int_encoder(t)
-    if isinstance(t, Enum):
-        return _enum_encoder(t)
-    if isinstance(t, Float):
-        fmt = {2: "=e", 4: "=f", 8: "=d"}.get(t.size)
-        size = t.size
-        if fmt is None:
-            return _bytes_encoder(size, text=False)
-        pack_into = struct.Struct(fmt).pack_into
+    return _build_by_kind(t, _ENCODER_BUILDERS, "encode")  # type: ignore[no-any-return]
 
-        def encode_float(out: bytearray, off: int, obj: Any, path: str) -> None:
-            if not isinstance(obj, (int, float)) or isinstance(obj, bool):
-                raise _bad(path, f"needs a float, not {type(obj).__name__}")
-            try:
-                pack_into(out, off, obj)
-            except (OverflowError, struct.error) as err:
-                raise _bad(path, f"{obj} does not fit a {size}-byte float: {err}") from None
-        return encode_float
-    if isinstance(t, Ptr):
-        def encode_ptr(out: bytearray, off: int, obj: Any, path: str) -> None:
-            value = _check_range(_as_int(obj, path), 64, False, path)
-            out[off:off + 8] = value.to_bytes(8, _BYTE_ORDER)
-        return encode_ptr
-    if isinstance(t, Array):
-        return _array_encoder(t)
-    if isinstance(t, (Struct, Union)):
-        return _composite_encoder(t)
-    if isinstance(t, Datasec):
-        return _datasec_encoder(t)
-    raise BTFError(f"{type_name(t)} has no value to encode")
+
+def _float_encoder(t: Float) -> _Encoder:
+    fmt = _FLOAT_FORMATS.get(t.size)
+    size = t.size
+    if fmt is None:
+        return _bytes_encoder(size, text=False)
+    pack_into = struct.Struct(fmt).pack_into
+
+    def encode_float(out: bytearray, off: int, obj: Any, path: str) -> None:
+        if not isinstance(obj, (int, float)) or isinstance(obj, bool):
+            raise _bad(path, f"needs a float, not {type(obj).__name__}")
+        try:
+            pack_into(out, off, obj)
+        except (OverflowError, struct.error) as err:
+            raise _bad(path, f"{obj} does not fit a {size}-byte float: {err}") from None
+    return encode_float
+
+
+def _ptr_encoder(t: Ptr) -> _Encoder:
+    def encode_ptr(out: bytearray, off: int, obj: Any, path: str) -> None:
+        value = _check_range(_as_int(obj, path), 64, False, path)
+        out[off:off + 8] = value.to_bytes(8, _BYTE_ORDER)
+    return encode_ptr
 
 
 def _int_encoder(t: Int) -> _Encoder:
@@ -818,3 +824,12 @@ def _datasec_encoder(t: Datasec) -> _Encoder:
             var_off, encode_one = variables[key]
             encode_one(out, off + var_off, value, f"{path}.{key}")
     return encode_section
+
+
+# which builder makes the decoder/encoder of each kind of type (after _value_type)
+_DECODER_BUILDERS = ((Int, _int_decoder), (Enum, _enum_decoder), (Float, _float_decoder),
+                     (Ptr, _ptr_decoder), (Array, _array_decoder),
+                     ((Struct, Union), _composite_decoder), (Datasec, _datasec_decoder))
+_ENCODER_BUILDERS = ((Int, _int_encoder), (Enum, _enum_encoder), (Float, _float_encoder),
+                     (Ptr, _ptr_encoder), (Array, _array_encoder),
+                     ((Struct, Union), _composite_encoder), (Datasec, _datasec_encoder))
