@@ -6,9 +6,8 @@ that is not IPv4, and later fragments (no ports), count under ports 0. Bytes are
 ``skb->len`` (the whole frame as tc sees it). The program never changes a verdict.
 """
 
-from pybpf.lang import TC_ACT_OK, PerCPUHash, bpf, cast, struct, u8, u16, u32, u64
-
-ETH_IPV4_RAW = 0x0008
+from pybpf.lang import TC_ACT_OK, PerCPUHash, bpf, cast, struct, u16, u32, u64
+from pybpf.net.headers import ETH_IPV4_RAW, EthHdr, IPv4Hdr, Ports
 MAX_FLOWS = 16384
 
 
@@ -25,30 +24,7 @@ class FlowStats(struct):
     bytes: u64
 
 
-class EthHdr(struct):
-    dst_lo: u32
-    dst_hi: u16
-    src_lo: u16
-    src_hi: u32
-    proto: u16
 
-
-class IPv4Hdr(struct):
-    ver_ihl: u8
-    tos: u8
-    total_len: u16
-    ident: u16
-    frag: u16
-    ttl: u8
-    proto: u8
-    check: u16
-    saddr: u32
-    daddr: u32
-
-
-class Ports(struct):
-    sport: u16
-    dport: u16
 
 
 flows = PerCPUHash(FlowKey, FlowStats, max_entries=MAX_FLOWS)

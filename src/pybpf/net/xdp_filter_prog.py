@@ -18,8 +18,9 @@ Ethernet header (the verifier forbids ``data_end - data``, and Ethernet padding 
 traffic).
 """
 
-from pybpf.lang import (XDP_PASS, Array, PerCPUArray, bpf, cast, struct, u8, u16, u32,
-                        u64)
+from pybpf.lang import XDP_PASS, Array, PerCPUArray, bpf, cast, struct, u16, u32, u64
+from pybpf.net.headers import (ETH_IPV4_RAW, ETH_IPV6_RAW, IPPROTO_TCP, IPPROTO_UDP, EthHdr,
+                               IPv4Hdr, IPv6Hdr, Ports)
 
 MAX_RULES = 64
 NO_MATCH_SLOT = MAX_RULES
@@ -32,12 +33,6 @@ MATCH_SPORT = 8
 MATCH_DPORT = 16
 MATCH_PORT = 32     # either port
 MATCH_IPV4 = 64     # address rules: only IPv4 packets
-
-# Ethernet types and protocols as little-endian loads of network-order bytes see them
-ETH_IPV4_RAW = 0x0008
-ETH_IPV6_RAW = 0xDD86
-IPPROTO_TCP = 6
-IPPROTO_UDP = 17
 
 
 class Rule(struct):
@@ -57,37 +52,8 @@ class Counter(struct):
     bytes: u64
 
 
-class EthHdr(struct):
-    dst_lo: u32
-    dst_hi: u16
-    src_lo: u16
-    src_hi: u32
-    proto: u16
 
 
-class IPv4Hdr(struct):
-    ver_ihl: u8
-    tos: u8
-    total_len: u16
-    ident: u16
-    frag: u16
-    ttl: u8
-    proto: u8
-    check: u16
-    saddr: u32
-    daddr: u32
-
-
-class IPv6Hdr(struct):
-    ver_flow: u32
-    payload_len: u16
-    next_header: u8
-    hop_limit: u8
-
-
-class Ports(struct):
-    sport: u16
-    dport: u16
 
 
 rules = Array(Rule, max_entries=2 * MAX_RULES)
