@@ -27,11 +27,12 @@ import struct
 import warnings
 from typing import Any, Callable
 
-from ..errors import ClosedError, InvalidInputError, KernelError
+from ..errors import InvalidInputError, KernelError
 from ..spec import MapType
 from . import sys as bpfsys
 from .epoll import Epoll
 from .fd import FD
+from .reader_lifetime import ReaderLifetime
 from .ringbuf import RecordDecoder
 
 __all__ = ["PerfBuffer", "online_cpus", "PERF_RECORD_SAMPLE", "PERF_RECORD_LOST"]
@@ -104,7 +105,7 @@ class _CpuRing:
             fd.close()
 
 
-class PerfBuffer:
+class PerfBuffer(ReaderLifetime):
     """A reader of a PERF_EVENT_ARRAY map: ``PerfBuffer(events, on_event, on_lost)``.
 
     ``callback(cpu, record)`` gets each sample decoded by ``record_type`` (see
@@ -138,7 +139,7 @@ class PerfBuffer:
         self.received = 0
         self._rings: dict[int, _CpuRing] = {}
         self._epoll: Epoll[_CpuRing] | None = None
-        self._map_fd: FD | None = perf_map.fd.dup()
+        self._fd: FD | None = perf_map.fd.dup()
         try:
             self._epoll = Epoll(what=self._what)
             cpus = [c for c in online_cpus() if c < perf_map.max_entries]
@@ -154,7 +155,7 @@ class PerfBuffer:
     def _store_in_map(self, cpu: int, ring: _CpuRing) -> None:
         key = ctypes.c_uint32(cpu)
         value = ctypes.c_uint32(int(ring.fd))  # type: ignore[arg-type]
-        bpfsys.map_update_elem(int(self._map_fd), key, value,  # type: ignore[arg-type]
+        bpfsys.map_update_elem(int(self._fd), key, value,  # type: ignore[arg-type]
                                obj=f"{self._what} slot {cpu}")
 
     @property
@@ -243,17 +244,9 @@ class PerfBuffer:
 
     # lifetime ------------------------------------------------------------------------------
 
-    def _check_open(self) -> None:
-        if self._map_fd is None:
-            raise ClosedError(f"{self._what}: used after close()")
-
-    @property
-    def closed(self) -> bool:
-        return self._map_fd is None
-
     def close(self) -> None:
         """Remove the events from the map, unmap the rings, close every fd; idempotent."""
-        map_fd, self._map_fd = getattr(self, "_map_fd", None), None
+        map_fd, self._fd = getattr(self, "_fd", None), None
         epoll, self._epoll = getattr(self, "_epoll", None), None
         if epoll is not None:
             epoll.close()
@@ -267,12 +260,6 @@ class PerfBuffer:
         self._rings = {}
         if map_fd is not None:
             map_fd.close()
-
-    def __enter__(self) -> "PerfBuffer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"cpus={len(self._rings)}"

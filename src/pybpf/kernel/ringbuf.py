@@ -36,6 +36,7 @@ from ..errors import BPFError, ClosedError, InvalidInputError, KernelError
 from ..spec import MapType
 from .epoll import Epoll
 from .fd import FD
+from .reader_lifetime import ReaderLifetime
 
 __all__ = ["RingBuffer", "RingBufferPoller", "RecordDecoder", "BUSY_BIT", "DISCARD_BIT",
            "RECORD_HEADER_SIZE"]
@@ -193,7 +194,7 @@ class _Batch:
         raise IndexError(index)
 
 
-class RingBuffer:
+class RingBuffer(ReaderLifetime):
     """A reader of one BPF ring buffer map: ``RingBuffer(events_map, on_event, record_type=
     Event)``.
 
@@ -390,17 +391,7 @@ class RingBuffer:
 
     def fileno(self) -> int:
         """The map fd this reader polls (register it in your own event loop if you like)."""
-        self._check_open()
-        assert self._fd is not None
-        return int(self._fd)
-
-    def _check_open(self) -> None:
-        if self._fd is None:
-            raise ClosedError(f"{self._what}: used after close()")
-
-    @property
-    def closed(self) -> bool:
-        return self._fd is None
+        return self._open_fd()
 
     def close(self) -> None:
         """Unmap the ring and close the reader's fds; idempotent."""
@@ -419,12 +410,6 @@ class RingBuffer:
         fd, self._fd = getattr(self, "_fd", None), None
         if fd is not None:
             fd.close()
-
-    def __enter__(self) -> "RingBuffer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"size={self.size}"

@@ -20,9 +20,10 @@ import time
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..errors import ClosedError, KernelError
+from ..errors import KernelError
 from .fd import FD
-from .mounts import ensure_tracefs
+from .reader_lifetime import ReaderLifetime
+from .tracefs import tracefs_root
 
 __all__ = ["TracePipe", "TraceLine", "parse_trace_line"]
 
@@ -59,7 +60,7 @@ def parse_trace_line(line: str) -> TraceLine:
                      function=m["function"], message=m["message"])
 
 
-class TracePipe:
+class TracePipe(ReaderLifetime):
     """A non-blocking reader of tracefs ``trace_pipe``; a context manager.
 
     ``read_lines(timeout_ms)`` returns what is there (waiting up to ``timeout_ms`` for the
@@ -68,8 +69,9 @@ class TracePipe:
     """
 
     def __init__(self, tracefs: str | None = None):
-        root = tracefs if tracefs is not None else ensure_tracefs()
+        root = tracefs if tracefs is not None else tracefs_root()
         self.path = os.path.join(root, "trace_pipe")
+        self._what = self.path
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as err:
@@ -122,25 +124,11 @@ class TracePipe:
             yield from self.read_lines(None)
 
     def fileno(self) -> int:
-        self._check_open()
-        assert self._fd is not None
-        return int(self._fd)
-
-    def _check_open(self) -> None:
-        if self._fd is None:
-            raise ClosedError(f"{self.path}: used after close()")
-
-    @property
-    def closed(self) -> bool:
-        return self._fd is None
+        """The trace_pipe fd (readable when lines are waiting)."""
+        return self._open_fd()
 
     def close(self) -> None:
+        """Close trace_pipe; idempotent."""
         fd, self._fd = self._fd, None
         if fd is not None:
             fd.close()
-
-    def __enter__(self) -> "TracePipe":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
