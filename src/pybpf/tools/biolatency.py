@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from pybpf.lang import BPF_NOEXIST, Const, Hash, bpf, ktime_ns, struct, u32, u64
 from pybpf.tools import common
-from pybpf.tools.histkit import HistKey, log2_slot, run_histogram_tool
+from pybpf.tools.histkit import HistKey, add_interval_args, log2_slot, run_histogram_tool
 
 __all__ = ["parse_args", "build", "run", "main", "flags_name", "disk_name"]
 
@@ -158,10 +158,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                        help="print a histogram per disk device")
     group.add_argument("-F", "--flags", action="store_true",
                        help="print a histogram per set of I/O flags")
-    parser.add_argument("interval", nargs="?", type=common.positive_int, default=None,
-                        help="output interval, in seconds")
-    parser.add_argument("count", nargs="?", type=common.positive_int, default=None,
-                        help="number of outputs")
+    add_interval_args(parser)
     return parser.parse_args(argv)
 
 

@@ -10,7 +10,6 @@ nanoseconds, ``-C`` counts), ``-d`` one histogram per irq (``hardirq = 'name'``)
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 from typing import Any, TextIO
@@ -18,7 +17,8 @@ from typing import Any, TextIO
 from pybpf.lang import (BPF_NOEXIST, Const, Hash, PerCPUArray, bpf, ktime_ns,
                         smp_processor_id, u32, u64)
 from pybpf.tools import common
-from pybpf.tools.histkit import HistKey, hist_json, log2_slot, print_hists, read_hists
+from pybpf.tools.histkit import (HistKey, add_interval_args, hist_json, log2_slot,
+                                 print_hists, print_totals, read_hists, run_interval_reports)
 
 __all__ = ["parse_args", "build", "run", "main", "irq_names"]
 
@@ -116,10 +116,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     group.add_argument("-d", "--dist", action="store_true", help="show distributions as "
                        "histograms")
     parser.add_argument("-c", "--cpu", type=int, help="trace this CPU only")
-    parser.add_argument("interval", nargs="?", type=common.positive_int, default=None,
-                        help="output interval, in seconds")
-    parser.add_argument("outputs", nargs="?", type=common.positive_int, default=None,
-                        help="number of outputs")
+    add_interval_args(parser, count_dest="outputs")
     return parser.parse_args(argv)
 
 
@@ -131,62 +128,26 @@ def build(opts: argparse.Namespace) -> Any:
     return bpf.compile(hardirqs_entry, hardirqs_exit)
 
 
-def print_totals(out: TextIO, totals: dict[int, int], label: str, names: dict[int, str], *,
-                 title: str, name_width: int, as_json: bool) -> None:
-    """BCC's totals table (``HARDIRQ TOTAL_usecs``), smallest first."""
-    rows = sorted(((names.get(k, str(k)), v) for k, v in totals.items()),
-                  key=lambda kv: kv[1])
-    if as_json:
-        for name, value in rows:
-            out.write(json.dumps({"ts": common.wall_clock_hms(), title.lower(): name,
-                                  f"total_{label}": value}, separators=(",", ":")) + "\n")
-        return
-    out.write(f"{title:<{name_width}} {'TOTAL_' + label:>11}\n")
-    for name, value in rows:
-        out.write(f"{name:<{name_width}} {value:>11}\n")
-
-
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop``, Ctrl-C or ``outputs`` intervals."""
     label = "count" if opts.count else "nsecs" if opts.nanoseconds else "usecs"
-    left = [opts.outputs]
 
-    def emit() -> bool:
+    def report() -> None:
         names = irq_names()
-        if not opts.json:
-            out.write("\n")
-            if opts.timestamp:
-                out.write(f"{common.wall_clock_hms():<8}\n")
         if opts.dist:
-            hists = read_hists(irq_dist)
             show = (hist_json if opts.json else print_hists)
-            show(out, hists, label, section="hardirq",
+            show(out, read_hists(irq_dist), label, section="hardirq",
                  label=lambda irq: repr(names.get(irq, str(irq))))
         else:
             totals = dict(irq_totals.items())
             irq_totals.clear()
             print_totals(out, totals, label, names, title="HARDIRQ", name_width=26,
                          as_json=opts.json)
-        out.flush()
-        if left[0] is None:
-            return False
-        left[0] -= 1
-        return left[0] <= 0
 
-    with common.attached(build(opts)):
-        if not opts.json:
-            out.write("Tracing hard irq event %s... Hit Ctrl-C to end.\n"
-                      % ("count" if opts.count else "time"))
-            out.flush()
-        try:
-            common.poll_until_stopped([], stop, interval_s=opts.interval,
-                                      on_interval=emit if opts.interval else None)
-        except KeyboardInterrupt:
-            emit()
-            raise
-        if not opts.interval or left[0] is None or left[0] > 0:
-            emit()
-    return 0
+    return run_interval_reports(
+        opts, out, stop, compiled=build(opts), report=report, outputs=opts.outputs,
+        banner="Tracing hard irq event %s... Hit Ctrl-C to end."
+               % ("count" if opts.count else "time"))
 
 
 def main(argv: list[str] | None = None) -> int:

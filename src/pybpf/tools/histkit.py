@@ -1,12 +1,14 @@
-"""Pieces the histogram tools share (biolatency, runqlat, cpudist, hardirqs, softirqs).
+"""Pieces the summarising tools share (biolatency, runqlat, cpudist, hardirqs, softirqs).
 
 The BPF half of those tools counts into a ``Hash(HistKey, u64)``: ``key`` says which
 histogram (a disk, a pid, an irq... or 0 when there is one), ``slot`` is the bit length of
 the value (:func:`log2_slot`, inlined by the compiler). Programs count with
 ``seen = hist.lookup(k)``, ``seen[0] += 1`` or ``hist.update(k, 1, BPF_NOEXIST)``, as
-``increment`` takes integer keys only and a map cannot be passed to an inlined function. The Python half reads that map into
-one list of counts per key and prints them with :func:`pybpf.tools.common.print_log2_hist`,
-each under BCC's ``\\nSECTION = VALUE`` line when there are sections.
+``increment`` takes integer keys only and a map cannot be passed to an inlined function.
+The Python half reads that map into one list of counts per key and prints them with
+:func:`pybpf.tools.common.print_log2_hist`, each under BCC's ``\\nSECTION = VALUE`` line
+when there are sections; :func:`run_interval_reports` is the attach/interval/Ctrl-C loop
+around the reports (a histogram set, or hardirqs' and softirqs' totals table).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any, Callable, TextIO
 from pybpf.lang import struct, u64
 from pybpf.tools import common
 
-__all__ = ["HistKey", "log2_slot", "read_hists", "print_hists", "hist_json", "run_histogram_tool", "SLOTS"]
+__all__ = ["HistKey", "log2_slot", "read_hists", "print_hists", "hist_json", "print_totals",
+           "add_per_task_args", "per_task_section", "add_interval_args",
+           "run_interval_reports", "run_histogram_tool", "SLOTS"]
 
 SLOTS = 65  # bit lengths 0..64
 
@@ -105,24 +109,63 @@ def hist_json(out: TextIO, hists: dict[int, list[int]], val_type: str, *,
     out.flush()
 
 
-def run_histogram_tool(opts: argparse.Namespace, out: TextIO, stop: threading.Event, *,
-                       compiled: Any, hist_decl: Any, banner: str, unit: str,
-                       section: str | None, label: Any = str) -> int:
-    """The loop runqlat, cpudist and the other histogram tools share: attach, print
-    ``banner``, then one histogram set per interval (``count`` of them) or one at the
-    end, as BCC prints them (a blank line, an optional ``HH:MM:SS`` line, the sections)."""
-    left = [getattr(opts, "count", None)]
+def print_totals(out: TextIO, totals: dict[int, int], label: str, names: dict[int, str], *,
+                 title: str, name_width: int, as_json: bool) -> None:
+    """BCC's totals table (``HARDIRQ TOTAL_usecs``), smallest first; keys missing from
+    ``names`` print as numbers. JSON: one ``{"ts", title, "total_LABEL"}`` line per key."""
+    rows = sorted(((names.get(k, str(k)), v) for k, v in totals.items()),
+                  key=lambda kv: kv[1])
+    if as_json:
+        for name, value in rows:
+            out.write(json.dumps({"ts": common.wall_clock_hms(), title.lower(): name,
+                                  f"total_{label}": value}, separators=(",", ":")) + "\n")
+        return
+    out.write(f"{title:<{name_width}} {'TOTAL_' + label:>11}\n")
+    for name, value in rows:
+        out.write(f"{name:<{name_width}} {value:>11}\n")
+
+
+def add_per_task_args(parser: argparse.ArgumentParser) -> None:
+    """runqlat's and cpudist's ``-P``/``-L`` (a histogram per process or thread, one of
+    them) and ``-p PID`` options; :func:`per_task_section` reads them back."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-P", "--pids", action="store_true",
+                       help="print a histogram per process ID")
+    group.add_argument("-L", "--tids", action="store_true",
+                       help="print a histogram per thread ID")
+    parser.add_argument("-p", "--pid", type=common.positive_int, help="trace this PID only")
+
+
+def per_task_section(opts: argparse.Namespace) -> str | None:
+    """The section heading (``pid``/``tid``) :func:`add_per_task_args`' options ask for."""
+    return "pid" if opts.pids else "tid" if opts.tids else None
+
+
+def add_interval_args(parser: argparse.ArgumentParser, *, count_dest: str = "count") -> None:
+    """BCC's trailing ``[interval [count]]`` positionals (seconds, number of outputs);
+    ``count_dest`` names the second where ``count`` is taken by an option."""
+    parser.add_argument("interval", nargs="?", type=common.positive_int, default=None,
+                        help="output interval, in seconds")
+    parser.add_argument(count_dest, nargs="?", type=common.positive_int, default=None,
+                        help="number of outputs")
+
+
+def run_interval_reports(opts: argparse.Namespace, out: TextIO, stop: threading.Event, *,
+                         compiled: Any, banner: str, report: Callable[[], None],
+                         outputs: int | None) -> int:
+    """The loop the summarising tools share: attach ``compiled``, print ``banner`` (not
+    with ``--json``), then call ``report`` once per ``opts.interval`` (``outputs`` times,
+    or until stopped) or once at the end, and once more on Ctrl-C. Each text report is
+    preceded by BCC's blank line and, with ``opts.timestamp``, an ``HH:MM:SS`` line."""
+    left = [outputs]
 
     def emit() -> bool:
-        hists = read_hists(hist_decl)
-        if opts.json:
-            hist_json(out, hists, unit, section=section, label=label)
-        else:
+        if not opts.json:
             out.write("\n")
             if getattr(opts, "timestamp", False):
                 out.write(f"{common.wall_clock_hms():<8}\n")
-            print_hists(out, hists, unit, section=section, label=label)
-            out.flush()
+        report()
+        out.flush()
         if left[0] is None:
             return False
         left[0] -= 1
@@ -142,3 +185,18 @@ def run_histogram_tool(opts: argparse.Namespace, out: TextIO, stop: threading.Ev
         if not interval or left[0] is None or left[0] > 0:
             emit()
     return 0
+
+
+def run_histogram_tool(opts: argparse.Namespace, out: TextIO, stop: threading.Event, *,
+                       compiled: Any, hist_decl: Any, banner: str, unit: str,
+                       section: str | None, label: Any = str) -> int:
+    """:func:`run_interval_reports` for runqlat, cpudist, biolatency: each report is the
+    histograms of ``hist_decl`` (emptied after each), ``opts.count`` of them."""
+
+    def report() -> None:
+        hists = read_hists(hist_decl)
+        show = hist_json if opts.json else print_hists
+        show(out, hists, unit, section=section, label=label)
+
+    return run_interval_reports(opts, out, stop, compiled=compiled, banner=banner,
+                                report=report, outputs=getattr(opts, "count", None))

@@ -17,7 +17,8 @@ from typing import Any, TextIO
 
 from pybpf.lang import (BPF_NOEXIST, Const, Hash, bpf, kernel_struct, ktime_ns, u32, u64)
 from pybpf.tools import common
-from pybpf.tools.histkit import HistKey, log2_slot, run_histogram_tool
+from pybpf.tools.histkit import (HistKey, add_interval_args, add_per_task_args, log2_slot,
+                                 per_task_section, run_histogram_tool)
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -99,16 +100,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="include timestamp on output")
     parser.add_argument("-m", "--milliseconds", action="store_true",
                         help="millisecond histogram")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("-P", "--pids", action="store_true",
-                       help="print a histogram per process ID")
-    group.add_argument("-L", "--tids", action="store_true",
-                       help="print a histogram per thread ID")
-    parser.add_argument("-p", "--pid", type=common.positive_int, help="trace this PID only")
-    parser.add_argument("interval", nargs="?", type=common.positive_int, default=None,
-                        help="output interval, in seconds")
-    parser.add_argument("count", nargs="?", type=common.positive_int, default=None,
-                        help="number of outputs")
+    add_per_task_args(parser)
+    add_interval_args(parser)
     return parser.parse_args(argv)
 
 
@@ -119,16 +112,12 @@ def build(opts: argparse.Namespace) -> Any:
     return bpf.compile(runqlat_wakeup, runqlat_wakeup_new, runqlat_switch)
 
 
-def section_of(opts: argparse.Namespace) -> str | None:
-    return "pid" if opts.pids else "tid" if opts.tids else None
-
-
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop``, Ctrl-C or ``count`` intervals."""
     return run_histogram_tool(opts, out, stop, compiled=build(opts), hist_decl=runq_latency,
                               banner="Tracing run queue latency... Hit Ctrl-C to end.",
                               unit="msecs" if opts.milliseconds else "usecs",
-                              section=section_of(opts))
+                              section=per_task_section(opts))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,8 +16,8 @@ from typing import Any, TextIO
 from pybpf.lang import (BPF_NOEXIST, Const, Hash, PerCPUArray, bpf, ktime_ns,
                         smp_processor_id, u32, u64)
 from pybpf.tools import common
-from pybpf.tools.hardirqs import print_totals
-from pybpf.tools.histkit import HistKey, hist_json, log2_slot, print_hists, read_hists
+from pybpf.tools.histkit import (HistKey, add_interval_args, hist_json, log2_slot,
+                                 print_hists, print_totals, read_hists, run_interval_reports)
 
 __all__ = ["parse_args", "build", "run", "main", "SOFTIRQ_NAMES"]
 
@@ -105,10 +105,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     group.add_argument("-d", "--dist", action="store_true", help="show distributions as "
                        "histograms")
     parser.add_argument("-c", "--cpu", type=int, help="trace this CPU only")
-    parser.add_argument("interval", nargs="?", type=common.positive_int, default=None,
-                        help="output interval, in seconds")
-    parser.add_argument("outputs", nargs="?", type=common.positive_int, default=None,
-                        help="number of outputs")
+    add_interval_args(parser, count_dest="outputs")
     return parser.parse_args(argv)
 
 
@@ -123,43 +120,22 @@ def build(opts: argparse.Namespace) -> Any:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop``, Ctrl-C or ``outputs`` intervals."""
     label = "count" if opts.count else "nsecs" if opts.nanoseconds else "usecs"
-    left = [opts.outputs]
     names = {i: n for i, n in enumerate(SOFTIRQ_NAMES)}
 
-    def emit() -> bool:
-        if not opts.json:
-            out.write("\n")
-            if opts.timestamp:
-                out.write(f"{common.wall_clock_hms():<8}\n")
+    def report() -> None:
         if opts.dist:
-            hists = read_hists(softirq_dist)
             show = (hist_json if opts.json else print_hists)
-            show(out, hists, label, section="softirq", label=vec_name)
+            show(out, read_hists(softirq_dist), label, section="softirq", label=vec_name)
         else:
             totals = dict(softirq_totals.items())
             softirq_totals.clear()
             print_totals(out, totals, label, names, title="SOFTIRQ", name_width=16,
                          as_json=opts.json)
-        out.flush()
-        if left[0] is None:
-            return False
-        left[0] -= 1
-        return left[0] <= 0
 
-    with common.attached(build(opts)):
-        if not opts.json:
-            out.write("Tracing soft irq event %s... Hit Ctrl-C to end.\n"
-                      % ("count" if opts.count else "time"))
-            out.flush()
-        try:
-            common.poll_until_stopped([], stop, interval_s=opts.interval,
-                                      on_interval=emit if opts.interval else None)
-        except KeyboardInterrupt:
-            emit()
-            raise
-        if not opts.interval or left[0] is None or left[0] > 0:
-            emit()
-    return 0
+    return run_interval_reports(
+        opts, out, stop, compiled=build(opts), report=report, outputs=opts.outputs,
+        banner="Tracing soft irq event %s... Hit Ctrl-C to end."
+               % ("count" if opts.count else "time"))
 
 
 def main(argv: list[str] | None = None) -> int:
