@@ -18,7 +18,8 @@ from typing import Any, TextIO
 from pybpf.lang import (Const, RingBuf, bpf, bytes16, comm, current_task, kernel_struct,
                         ktime_ns, pid_tgid, probe_read_kernel, struct, u8, u16, u32, u64)
 from pybpf.tools import common
-from pybpf.tools.tcpstates import AF_INET, AF_INET6, format_address, port_list
+from pybpf.tools.tcp import (AF_INET, AF_INET6, add_family_args, format_address, ip_version,
+                             port_list, wanted_family)
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -108,16 +109,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-p", "--pid", type=common.positive_int, help="trace this PID only")
     parser.add_argument("-P", "--port", type=port_list,
                         help="comma-separated list of local ports to trace")
-    family = parser.add_mutually_exclusive_group()
-    family.add_argument("-4", "--ipv4", action="store_true", help="trace IPv4 family only")
-    family.add_argument("-6", "--ipv6", action="store_true", help="trace IPv6 family only")
+    add_family_args(parser)
     return parser.parse_args(argv)
 
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
     target_pid.value = opts.pid or 0
-    want_family.value = AF_INET if opts.ipv4 else AF_INET6 if opts.ipv6 else 0
+    want_family.value = wanted_family(opts)
     return bpf.compile(tcpaccept_accept4, tcpaccept_accept)
 
 
@@ -151,7 +150,7 @@ class _Printer:
         laddr, raddr = _addresses(ev)
         rport = socket.ntohs(ev.dport)
         task = common.decode_str(ev.task)
-        ipver = 4 if ev.family == AF_INET else 6
+        ipver = ip_version(ev.family)
         ts = self.clock.seconds(ev.ts_us * 1000)
         fields = dict(pid=ev.pid, comm=task, ip=ipver, raddr=raddr, rport=rport,
                       laddr=laddr, lport=ev.lport, ts=round(ts, 6))

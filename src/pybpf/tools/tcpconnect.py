@@ -19,12 +19,11 @@ from typing import Any, TextIO
 from pybpf.lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid_tgid,
                         struct, u8, u16, u32, u64, uid)
 from pybpf.tools import common
-from pybpf.tools.tcpstates import AF_INET, AF_INET6, format_address, port_list
+from pybpf.tools.tcp import (IPPROTO_TCP, TCP_SYN_SENT, add_family_args,
+                             copy_set_state_addresses, format_address, ip_version,
+                             port_list, wanted_family)
 
 __all__ = ["parse_args", "build", "run", "main"]
-
-IPPROTO_TCP = 6
-TCP_CLOSE, TCP_SYN_SENT = 7, 2
 
 
 class Caller(struct):
@@ -89,18 +88,7 @@ def tcpconnect_change(ctx):
         ev.lport = ctx.sport
         ev.dport = ctx.dport
         ev.newstate = ctx.newstate
-        if ctx.family == AF_INET:
-            ev.saddr[0] = ctx.saddr[0]
-            ev.saddr[1] = ctx.saddr[1]
-            ev.saddr[2] = ctx.saddr[2]
-            ev.saddr[3] = ctx.saddr[3]
-            ev.daddr[0] = ctx.daddr[0]
-            ev.daddr[1] = ctx.daddr[1]
-            ev.daddr[2] = ctx.daddr[2]
-            ev.daddr[3] = ctx.daddr[3]
-        else:
-            ev.saddr = ctx.saddr_v6
-            ev.daddr = ctx.daddr_v6
+        copy_set_state_addresses(ev, ctx)
         connect_events.submit(ev)
     callers.delete(sk)
     return 0
@@ -128,9 +116,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-p", "--pid", type=common.positive_int, help="trace this PID only")
     parser.add_argument("-P", "--port", type=port_list,
                         help="comma-separated list of destination ports to trace.")
-    family = parser.add_mutually_exclusive_group()
-    family.add_argument("-4", "--ipv4", action="store_true", help="trace IPv4 family only")
-    family.add_argument("-6", "--ipv6", action="store_true", help="trace IPv6 family only")
+    add_family_args(parser)
     parser.add_argument("-L", "--lport", action="store_true", help="include LPORT on output")
     parser.add_argument("-U", "--print-uid", action="store_true", help="include UID on output")
     parser.add_argument("-u", "--uid", type=int, help="trace this UID only")
@@ -145,7 +131,7 @@ def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
     target_pid.value = opts.pid or 0
     target_uid.value = 0xFFFFFFFF if opts.uid is None else opts.uid
-    want_family.value = AF_INET if opts.ipv4 else AF_INET6 if opts.ipv6 else 0
+    want_family.value = wanted_family(opts)
     return bpf.compile(tcpconnect_change)
 
 
@@ -181,7 +167,7 @@ class _Printer:
             self.counts[(saddr, daddr, ev.dport)] += 1
             return
         task = common.decode_str(ev.task)
-        ipver = 4 if ev.family == AF_INET else 6
+        ipver = ip_version(ev.family)
         ts = self.clock.seconds(ev.ts_us * 1000)
         fields = dict(pid=ev.pid, uid=ev.uid, comm=task, ip=ipver, saddr=saddr,
                       lport=ev.lport, daddr=daddr, dport=ev.dport,

@@ -17,12 +17,11 @@ from typing import Any, TextIO
 from pybpf.lang import (Const, Hash, RingBuf, bpf, bytes16, comm, kernel_struct, ktime_ns,
                         pid_tgid, struct, u8, u16, u32, u64)
 from pybpf.tools import common
-from pybpf.tools.tcpstates import AF_INET, AF_INET6, format_address, port_list
+from pybpf.tools.tcp import (IPPROTO_TCP, TCP_CLOSE, TCP_FIN_WAIT1, TCP_LAST_ACK,
+                             TCP_SYN_SENT, add_family_args, copy_set_state_addresses,
+                             format_address, ip_version, port_list, wanted_family)
 
 __all__ = ["parse_args", "build", "run", "main"]
-
-IPPROTO_TCP = 6
-TCP_SYN_SENT, TCP_FIN_WAIT1, TCP_CLOSE, TCP_LAST_ACK = 2, 4, 7, 9
 
 
 class Owner(struct):
@@ -103,18 +102,7 @@ def tcplife_change(ctx):
         ev.family = ctx.family
         ev.lport = ctx.sport
         ev.dport = ctx.dport
-        if ctx.family == AF_INET:
-            ev.saddr[0] = ctx.saddr[0]
-            ev.saddr[1] = ctx.saddr[1]
-            ev.saddr[2] = ctx.saddr[2]
-            ev.saddr[3] = ctx.saddr[3]
-            ev.daddr[0] = ctx.daddr[0]
-            ev.daddr[1] = ctx.daddr[1]
-            ev.daddr[2] = ctx.daddr[2]
-            ev.daddr[3] = ctx.daddr[3]
-        else:
-            ev.saddr = ctx.saddr_v6
-            ev.daddr = ctx.daddr_v6
+        copy_set_state_addresses(ev, ctx)
         life_events.submit(ev)
     owner.delete(sk)
     return 0
@@ -149,16 +137,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="comma-separated list of local ports to trace.")
     parser.add_argument("-D", "--remoteport", type=port_list,
                         help="comma-separated list of remote ports to trace.")
-    family = parser.add_mutually_exclusive_group()
-    family.add_argument("-4", "--ipv4", action="store_true", help="trace IPv4 family only")
-    family.add_argument("-6", "--ipv6", action="store_true", help="trace IPv6 family only")
+    add_family_args(parser)
     return parser.parse_args(argv)
 
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
     target_pid.value = opts.pid or 0
-    want_family.value = AF_INET if opts.ipv4 else AF_INET6 if opts.ipv6 else 0
+    want_family.value = wanted_family(opts)
     return bpf.compile(tcplife_change)
 
 
@@ -197,7 +183,7 @@ class _Printer:
             return
         task = common.decode_str(ev.task)
         laddr, raddr = format_address(ev.family, ev.saddr), format_address(ev.family, ev.daddr)
-        ipver = 4 if ev.family == AF_INET else 6
+        ipver = ip_version(ev.family)
         tx_kb, rx_kb = ev.tx_b >> 10, ev.rx_b >> 10
         ms = ev.span_us / 1000.0
         ts = self.clock.seconds(ev.ts_us * 1000)

@@ -4,16 +4,11 @@ From the ``sock:inet_sock_set_state`` tracepoint (no kprobes). Columns as BCC's 
 SKADDR C-PID C-COMM LADDR LPORT RADDR RPORT OLDSTATE -> NEWSTATE MS, where C-PID/C-COMM are
 whoever was on CPU (softirq transitions show an unrelated task or 0/swapper, as in BCC) and
 MS is the time since the previous state change of that socket (0 the first time we see it).
-
-This module also holds the small TCP helpers the other tcp* tools share (state names,
-address formatting, port lists).
 """
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
-import socket
 import sys
 import threading
 from typing import Any, TextIO
@@ -21,37 +16,11 @@ from typing import Any, TextIO
 from pybpf.lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid_tgid,
                         struct, u8, u16, u32, u64)
 from pybpf.tools import common
+from pybpf.tools.tcp import (IPPROTO_TCP, TCP_CLOSE, TCP_STATES, add_family_args,
+                             copy_set_state_addresses, format_address, ip_version,
+                             port_list, wanted_family)
 
-__all__ = ["parse_args", "build", "run", "main", "TCP_STATES", "format_address",
-           "port_list"]
-
-AF_INET, AF_INET6 = 2, 10
-IPPROTO_TCP = 6
-# enum of include/net/tcp_states.h (the tracepoint's own print format names them so)
-TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1",
-              5: "FIN_WAIT2", 6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK",
-              10: "LISTEN", 11: "CLOSING", 12: "NEW_SYN_RECV"}
-TCP_ESTABLISHED, TCP_SYN_SENT, TCP_SYN_RECV, TCP_FIN_WAIT1 = 1, 2, 3, 4
-TCP_CLOSE, TCP_LAST_ACK = 7, 9
-
-
-def format_address(family: int, raw: Any) -> str:
-    """The address text of a 4- or 16-byte address (as bytes or a list of ints)."""
-    data = bytes(raw)
-    if family == AF_INET:
-        return socket.inet_ntop(socket.AF_INET, data[:4])
-    return str(ipaddress.IPv6Address(data[:16]))
-
-
-def port_list(text: str) -> list[int]:
-    """``"80,443"`` -> [80, 443]; raises argparse.ArgumentTypeError for bad ports."""
-    try:
-        ports = [int(p) for p in text.split(",") if p]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"bad port list {text!r}: expected 80,443") from None
-    if not ports or any(not 0 < p < 65536 for p in ports):
-        raise argparse.ArgumentTypeError(f"bad port list {text!r}: ports are 1..65535")
-    return ports
+__all__ = ["parse_args", "build", "run", "main"]
 
 
 class StateEvent(struct):
@@ -101,18 +70,7 @@ def tcpstates_change(ctx):
         ev.family = ctx.family
         ev.sport = ctx.sport
         ev.dport = ctx.dport
-        if ctx.family == AF_INET:
-            ev.saddr[0] = ctx.saddr[0]
-            ev.saddr[1] = ctx.saddr[1]
-            ev.saddr[2] = ctx.saddr[2]
-            ev.saddr[3] = ctx.saddr[3]
-            ev.daddr[0] = ctx.daddr[0]
-            ev.daddr[1] = ctx.daddr[1]
-            ev.daddr[2] = ctx.daddr[2]
-            ev.daddr[3] = ctx.daddr[3]
-        else:
-            ev.saddr = ctx.saddr_v6
-            ev.daddr = ctx.daddr_v6
+        copy_set_state_addresses(ev, ctx)
         ev.task = comm()
         state_events.submit(ev)
     return 0
@@ -147,15 +105,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "local ports to trace")
     parser.add_argument("-D", "--remoteport", type=port_list, help="comma-separated list "
                         "of remote ports to trace")
-    family = parser.add_mutually_exclusive_group()
-    family.add_argument("-4", "--ipv4", action="store_true", help="trace IPv4 family only")
-    family.add_argument("-6", "--ipv6", action="store_true", help="trace IPv6 family only")
+    add_family_args(parser)
     return parser.parse_args(argv)
 
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
-    want_family.value = AF_INET if opts.ipv4 else AF_INET6 if opts.ipv6 else 0
+    want_family.value = wanted_family(opts)
     return bpf.compile(tcpstates_change)
 
 
@@ -195,7 +151,7 @@ class _Printer:
         old = TCP_STATES.get(ev.oldstate, str(ev.oldstate))
         new = TCP_STATES.get(ev.newstate, str(ev.newstate))
         ms = ev.delta_us / 1000.0
-        ipver = 4 if ev.family == AF_INET else 6
+        ipver = ip_version(ev.family)
         ts = self.clock.seconds(ev.ts_us * 1000)
         fields = dict(skaddr=f"{ev.skaddr:x}", pid=ev.pid, comm=task, ip=ipver, laddr=laddr,
                       lport=ev.sport, raddr=raddr, rport=ev.dport, oldstate=old,
