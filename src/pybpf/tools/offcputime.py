@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from pybpf.lang import (BPF_F_USER_STACK, Const, Hash, StackTrace, bpf, bytes16, comm,
                         kernel_struct, ktime_ns, s32, struct, u32, u64)
 from pybpf.tools import common
-from pybpf.tools.profile import collect_stacks, folded_frames, write_folded, write_stacks
+from pybpf.tools.stacks import collect_stacks, write_stack_report
 from pybpf.tools.symbols import Symbolizer
 
 __all__ = ["parse_args", "build", "run", "main"]
@@ -190,24 +190,14 @@ _GLUE = ("bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_")
 
 
 def report(opts: argparse.Namespace, out: TextIO) -> None:
+    """Print what the maps hold now (also used after Ctrl-C)."""
     user, kernel = not opts.kernel_stacks_only, not opts.user_stacks_only
     stacks = collect_stacks(offcpu_counts, offcpu_stacks, Symbolizer(), user=user,
                             kernel=kernel, skip_kernel_prefixes=_GLUE)
-    shape = dict(delimited=opts.delimited, user=user, kernel=kernel)
-    if opts.svg:
-        from pybpf.tools.flamegraph import write_svg  # noqa: PLC0415
-        write_svg([(folded_frames(s, **shape), s[4]) for s in stacks], opts.svg,
-                  title="Off-CPU Time Flame Graph", unit="us")
-    if opts.json:
-        writer = common.EventWriter(out, as_json=True)
-        for item in stacks:
-            writer.event(dict(comm=item[0], pid=item[1], user_stack=item[2],
-                              kernel_stack=item[3], usecs=item[4]), "")
-    elif opts.folded:
-        write_folded(stacks, out, **shape)
-    else:
-        write_stacks(stacks, out, **shape)
-    out.flush()
+    write_stack_report(stacks, out, as_json=opts.json, folded=opts.folded,
+                       svg_path=opts.svg, svg_title="Off-CPU Time Flame Graph", svg_unit="us",
+                       count_field="usecs", delimited=opts.delimited, user=user,
+                       kernel=kernel)
 
 
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
