@@ -2,8 +2,10 @@
 
 Parsing ``/sys/kernel/btf/vmlinux`` takes a noticeable fraction of a second, so a loader
 that needs it (CO-RE, tp_btf/fentry attach targets, kfuncs) asks a :class:`KernelBTF`
-object, which parses once and keeps the result. Nothing is global: pass the same object to
-several loads to share it (``CollectionOptions(kernel_btf=...)``), ``clear()`` to forget.
+object, which parses once and keeps the result. Pass the same object to several loads to
+share it (``CollectionOptions(kernel_btf=...)``), ``clear()`` to forget. Where no object is
+passed, the compiler (``pybpf.lang``) and ``links.tracing`` share the visible
+:data:`DEFAULT_KERNEL_BTF` (``DEFAULT_KERNEL_BTF.clear()`` after a kernel module loads).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from ..btf import Func, Spec, Typedef, load_kernel_spec
 from ..errors import BTFError, InvalidInputError
 from ..spec import AttachType, ProgramSpec, ProgramType
 
-__all__ = ["KernelBTF", "attach_btf_name", "BTF_ATTACH_TARGETS"]
+__all__ = ["KernelBTF", "DEFAULT_KERNEL_BTF", "as_kernel_btf", "attach_btf_name",
+           "BTF_ATTACH_TARGETS"]
 
 VMLINUX_PATH = "/sys/kernel/btf/vmlinux"
 
@@ -55,6 +58,20 @@ class KernelBTF:
             return self.spec.type_id(self.spec.find(name, kind))
         except KeyError:
             return None
+
+
+DEFAULT_KERNEL_BTF = KernelBTF()
+"""The running kernel's BTF shared by the callers that are given no :class:`KernelBTF`."""
+
+
+def as_kernel_btf(given: KernelBTF | Spec | None) -> KernelBTF:
+    """``given`` as a :class:`KernelBTF`: itself, a parsed Spec wrapped (a fixture or
+    another kernel's BTF), or :data:`DEFAULT_KERNEL_BTF` for None."""
+    if given is None:
+        return DEFAULT_KERNEL_BTF
+    if isinstance(given, KernelBTF):
+        return given
+    return KernelBTF(spec=given)
 
 
 # attach type of a TRACING/LSM program -> (prefix of its target's BTF name, BTF kind of the

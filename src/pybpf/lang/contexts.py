@@ -10,7 +10,8 @@
   (x86-64 calling convention: di, si, dx, cx, r8, r9; ax);
 * raw tracepoints and tp_btf: ``ctx.arg0``.. the u64 arguments.
 
-The kernel BTF comes from a :class:`KernelTypes` object (parsed once, visible, clearable).
+The kernel BTF comes from a :class:`KernelTypes` object over a
+:class:`~pybpf.kernel.kernel_btf.KernelBTF` (parsed once, visible, clearable).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import os
 import re
 from typing import Any
 
-from ..btf import Spec, Struct, Union, load_kernel_spec
+from ..btf import Spec, Struct, Union
+from ..kernel.kernel_btf import DEFAULT_KERNEL_BTF, VMLINUX_PATH, KernelBTF
 from .errors import CompileError
 from .types import ArrayType, Field, PtrType, StructType, char, from_btf, int_type, u8, u64
 
@@ -34,25 +36,28 @@ _PACKET_POINTERS = {"data", "data_end", "data_meta"}
 
 
 class KernelTypes:
-    """The running kernel's BTF for the compiler, parsed on first use (about 0.1 s) and kept.
+    """The kernel's structs as language types, over a :class:`KernelBTF` (the parsed BTF,
+    about 0.1 s on first use) and kept.
 
     ``path`` defaults to /sys/kernel/btf/vmlinux; pass ``spec=`` to compile against another
-    kernel's BTF (a fixture, or a target machine's vmlinux).
+    kernel's BTF (a fixture, or a target machine's vmlinux), or ``btf=`` to share a
+    :class:`KernelBTF` with the loader.
     """
 
-    def __init__(self, path: str = "/sys/kernel/btf/vmlinux", *, spec: Spec | None = None):
-        self.path = path
-        self._spec = spec
+    def __init__(self, path: str = VMLINUX_PATH, *, spec: Spec | None = None,
+                 btf: KernelBTF | None = None):
+        self.btf = btf if btf is not None else KernelBTF(path, spec=spec)
+        self.path = self.btf.path
         self._structs: dict[str, StructType] = {}
 
     @property
     def spec(self) -> Spec:
-        if self._spec is None:
-            self._spec = load_kernel_spec(self.path)
-        return self._spec
+        """The parsed BTF. Raises BTFError when it cannot be read."""
+        return self.btf.spec
 
     def clear(self) -> None:
-        self._spec = None
+        """Forget the parsed BTF and the struct types made from it."""
+        self.btf.clear()
         self._structs.clear()
 
     def struct(self, name: str) -> StructType:
@@ -73,8 +78,9 @@ class KernelTypes:
         raise CompileError(f"the kernel's BTF has no struct {name!r}")
 
 
-DEFAULT_KERNEL_TYPES = KernelTypes()
-"""The kernel BTF the compiler uses unless told otherwise (``bpf.compile(..., kernel=)``)."""
+DEFAULT_KERNEL_TYPES = KernelTypes(btf=DEFAULT_KERNEL_BTF)
+"""The kernel types the compiler uses unless told otherwise (``bpf.compile(..., kernel=)``),
+over the same parsed BTF as :data:`pybpf.kernel.kernel_btf.DEFAULT_KERNEL_BTF`."""
 
 
 # -- tracepoints ---------------------------------------------------------------------------

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ...btf import Spec, load_kernel_spec
+from ...btf import Spec
 from ...errors import InvalidInputError
 from ...spec import AttachType, ProgramSpec, ProgramType
 from .. import features as _features
 from .. import sys as bpfsys
-from ..kernel_btf import BTF_ATTACH_TARGETS
+from ..kernel_btf import BTF_ATTACH_TARGETS, KernelBTF, as_kernel_btf
 from ..programs import Program
 from .base import Link
 from .perf import checked_program_fd
@@ -36,13 +36,14 @@ def _require(prog_type: ProgramType, attach_type: AttachType,
     found.have_attach_type(prog_type, attach_type)
 
 
-def attach_btf_id(spec: ProgramSpec, *, kernel_btf: Spec | None = None,
+def attach_btf_id(spec: ProgramSpec, *, kernel_btf: KernelBTF | Spec | None = None,
                   features: _features.Features | None = None) -> int:
     """The ``attach_btf_id`` that ``Program.load`` needs for TRACING/LSM program ``spec``.
 
     ``spec.attach_to`` names the target (``sched_process_exec`` for ``tp_btf/...``, the
     function for fentry, the hook for lsm), ``spec.attach_type`` says which kind.
-    ``kernel_btf`` defaults to a fresh parse of /sys/kernel/btf/vmlinux (pass one to reuse).
+    ``kernel_btf`` is the kernel BTF cache (a parsed Spec also does); by default the shared
+    :data:`~pybpf.kernel.kernel_btf.DEFAULT_KERNEL_BTF`, so vmlinux is parsed once.
     Raises NotSupportedError when the kernel lacks the mechanism (fentry without
     trampolines, LSM without lsm=bpf), InvalidInputError for a missing or unknown target,
     BTFError when the kernel BTF is unreadable.
@@ -61,7 +62,7 @@ def attach_btf_id(spec: ProgramSpec, *, kernel_btf: Spec | None = None,
     if not spec.attach_to:
         raise InvalidInputError(f"names no {what} to attach to (section "
                                 f"'{spec.section}')", source=f"program '{spec.name}'")
-    btf = kernel_btf if kernel_btf is not None else load_kernel_spec()
+    btf = as_kernel_btf(kernel_btf).spec
     try:
         found = btf.find(prefix + spec.attach_to, kind)
     except KeyError:
@@ -72,7 +73,7 @@ def attach_btf_id(spec: ProgramSpec, *, kernel_btf: Spec | None = None,
 
 
 def load_tracing(spec: ProgramSpec, *, maps: Mapping[str, Any] | None = None,
-                 kernel_btf: Spec | None = None,
+                 kernel_btf: KernelBTF | Spec | None = None,
                  features: _features.Features | None = None, **load_args: Any) -> Program:
     """Load TRACING/LSM program ``spec`` with the attach_btf_id of its target.
 
