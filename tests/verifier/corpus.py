@@ -478,6 +478,28 @@ case("recursion", "reject", [asm.call_func("f"), asm.exit(), asm.label("f"),
 case("subprog without exit at end", "reject", [asm.call_func("f"), asm.exit(), asm.label("f"),
                                                asm.mov(R0, 0)])
 
+# -- pruning with liveness and precision: the safe path is explored first (fall-through),
+# the unsafe one reaches the join later and must not be pruned by the safe one ----------------
+_STACK_AT_R3 = [asm.mov_reg(R2, R10), asm.add(R2, -16), asm.add(R2, R3),
+                asm.st(8, R2, 0, 0), asm.mov(R0, 0), asm.exit()]
+case("prune join keeps pointer offset precise", "reject", [
+    asm.ldx(4, R5, R1, 0), asm.mov(R3, 16), asm.jne(R5, 0, 1), asm.mov(R3, 8),
+    *_STACK_AT_R3])
+case("prune join keeps spilled offset precise", "reject", [
+    asm.ldx(4, R5, R1, 0), asm.mov(R3, 16), asm.stx(8, R10, R3, -24), asm.jne(R5, 0, 2),
+    asm.mov(R3, 8), asm.stx(8, R10, R3, -24), asm.mov(R3, 0), asm.ldx(8, R3, R10, -24),
+    *_STACK_AT_R3])
+case("prune join keeps decided branch precise", "reject", [
+    asm.ldx(4, R5, R1, 0), asm.mov(R3, 1), asm.jne(R5, 0, 1), asm.mov(R3, 0),
+    asm.jeq(R3, 0, 1), asm.mov_reg(R0, R9), asm.mov(R0, 0), asm.exit()])
+case("prune join ignores dead difference", "accept", [
+    asm.ldx(4, R5, R1, 0), asm.mov(R3, 16), asm.jne(R5, 0, 1), asm.mov(R3, 8),
+    asm.mov(R3, 0), *_STACK_AT_R3])
+case("prune join ignores imprecise total", "accept", [
+    asm.ldx(4, R5, R1, 0), asm.mov(R3, 16), asm.jne(R5, 0, 1), asm.mov(R3, 8),
+    asm.mov_reg(R0, R3), asm.and_(R0, 1),
+    asm.exit()])
+
 # -- bpf_loop --------------------------------------------------------------------------------
 case("bpf_loop callback", "accept", [
     asm.mov(R1, 10), asm.ld_func(R2, "cb"), asm.mov(R3, 0), asm.mov(R4, 0), asm.call(181),

@@ -72,7 +72,7 @@ def test_verified_programs_never_fault_in_the_vm() -> None:
         insns = generate(rng)
         try:
             verify(insns, maps={"arr": ARRAY}, prog_type=ProgramType.XDP,
-                   options=Options(max_insns=20_000))
+                   options=Options())
         except VerifierError:
             rejected += 1
             continue
