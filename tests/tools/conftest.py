@@ -3,11 +3,15 @@
 :func:`run_tool` starts ``tool.run(opts, out, stop)`` in a thread (``run`` never touches
 signals, so it need not be the main thread), waits until the tool is attached
 (``stop.ready``), calls ``action`` to cause events, then waits until ``until(output)`` holds
-or ``timeout_s`` passes, stops the tool and returns everything it printed.
+or ``timeout_s`` passes, stops the tool and returns everything it printed. With
+``leaves_nothing=True`` it also fails the test when a program or link the tool loaded
+outlives it (:func:`tests.kernel.leaks.no_kernel_objects_left`, which counts only objects
+named after the tool, so other engineers' runs on the machine do not disturb it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import subprocess
@@ -20,6 +24,7 @@ from typing import Callable, Sequence
 import pytest
 
 from pybpf.tools.common import Stop
+from tests.kernel.leaks import no_kernel_objects_left
 
 READY_TIMEOUT_S = 10.0
 
@@ -36,10 +41,29 @@ class ToolRun:
         return self.output.splitlines()
 
 
+def tool_object_prefix(tool: ModuleType) -> str:
+    """The prefix of the kernel names of ``tool``'s programs: the tools name their BPF
+    functions ``<tool>_<what>`` and the kernel keeps 15 characters of a name."""
+    return tool.__name__.rpartition(".")[2] + "_"
+
+
 def run_tool(tool: ModuleType, argv: Sequence[str], *, action: Callable[[], object] | None = None,
-             until: Callable[[str], bool] | None = None, timeout_s: float = 5.0) -> ToolRun:
+             until: Callable[[str], bool] | None = None, timeout_s: float = 5.0,
+             leaves_nothing: bool = False) -> ToolRun:
     """Run ``tool`` with ``argv`` in a thread; see the module docstring. Raises whatever
-    the tool raised; fails the test when it never became ready."""
+    the tool raised; fails the test when it never became ready, or (``leaves_nothing``)
+    when its programs or links are still loaded afterwards."""
+    if leaves_nothing:
+        prefix = tool_object_prefix(tool)[:15]
+        guard = no_kernel_objects_left(lambda name: name.startswith(prefix))
+    else:
+        guard = contextlib.nullcontext()
+    with guard:
+        return _run_tool(tool, argv, action=action, until=until, timeout_s=timeout_s)
+
+
+def _run_tool(tool: ModuleType, argv: Sequence[str], *, action: Callable[[], object] | None,
+              until: Callable[[str], bool] | None, timeout_s: float) -> ToolRun:
     opts = tool.parse_args(list(argv))
     out = io.StringIO()
     stop = Stop()
