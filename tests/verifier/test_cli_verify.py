@@ -28,3 +28,47 @@ def test_verify_explains_rejection(capsys) -> None:  # type: ignore[no-untyped-d
     assert "invalid access to map value" in out
     assert "fix:" in out and "path:" in out
     assert "r6 = *(u64 *)(r0 + 8)" in out
+
+
+PY_SOURCE = '''
+from pybpf.lang import XDP_DROP, XDP_PASS, Array, bpf, u64
+
+seen = Array(u64, max_entries=4)
+
+
+@bpf.xdp
+def count(ctx):
+    slot = seen.lookup(ctx.data_end - ctx.data > 100)
+    if slot:
+        slot[0] += 1
+    return XDP_PASS
+
+
+@bpf.xdp
+def drop_all(ctx):
+    return XDP_DROP
+'''
+
+
+def test_verify_compiles_a_python_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "two_progs.py"
+    source.write_text(PY_SOURCE)
+    code, out = _run(capsys, str(source))
+    assert code == 0
+    assert "count: OK (" in out and "drop_all: OK (" in out
+    code, out = _run(capsys, str(source), "--program", "drop_all")
+    assert code == 0 and "count" not in out
+
+
+def test_verify_python_file_errors_name_the_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from pybpf.errors import BPFError
+    source = tmp_path / "broken.py"
+    source.write_text("def oops(:\n")
+    with pytest.raises(BPFError, match="broken.py"):
+        _run(capsys, str(source))
+    good = tmp_path / "two.py"
+    good.write_text(PY_SOURCE)
+    with pytest.raises(BPFError, match="no program named nope"):
+        _run(capsys, str(good), "--program", "nope")

@@ -1,4 +1,8 @@
-"""``pybpf verify OBJ.o [--program P] [--log]``: run pybpf's verifier on an object's programs.
+"""``pybpf verify OBJ.o|FILE.py [--program P] [--log]``: run pybpf's verifier on programs.
+
+An object is read as clang wrote it (CO-RE relocations applied against the running
+kernel's BTF); a ``.py`` file is compiled with :mod:`pybpf.lang` first, as ``pybpf
+compile`` would, and its programs verified without writing an object.
 
 Prints one verdict line per program (instructions processed, states stored, time); a
 rejected program prints the full explanation (instruction, source line, path, registers,
@@ -9,13 +13,16 @@ is rejected.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..errors import BPFError, VerifierError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("object", metavar="OBJ.o", help="clang -target bpf object file")
+    parser.add_argument("object", metavar="OBJ.o|FILE.py",
+                        help="clang -target bpf object file, or a Python file defining "
+                             "@bpf.<type> programs")
     parser.add_argument("--program", metavar="P", action="append",
                         help="only this program (repeatable; default: all)")
     parser.add_argument("--log", action="store_true",
@@ -32,10 +39,33 @@ def _relocated(spec):  # type: ignore[no-untyped-def]
     return relocated
 
 
+def _python_spec(path: str):  # type: ignore[no-untyped-def]
+    """The CollectionSpec of a pybpf.lang source file (compiled, nothing written)."""
+    from ..errors import CompileError
+    from ..lang import compile_source
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as err:
+        raise CompileError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise CompileError(f"{path} is not a UTF-8 text file") from None
+    # sibling modules of the file import as they would when it runs as a script
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)
+    try:
+        return compile_source(text, os.path.abspath(path)).spec
+    finally:
+        sys.path.remove(folder)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..elf import load_collection_spec
     from ..verifier import verify
-    spec = load_collection_spec(args.object)
+    if args.object.endswith(".py"):
+        spec = _python_spec(args.object)
+    else:
+        spec = load_collection_spec(args.object)
     names = args.program or list(spec.programs)
     missing = [n for n in names if n not in spec.programs]
     if missing:
