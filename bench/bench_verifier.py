@@ -1,9 +1,11 @@
 """Verification time per program: pybpf's verifier beside the kernel's own.
 
-For every clang-built program of tests/bpf/ that loads standalone, and a sample of the
-hand-written corpus: pybpf's time (median of 5) and instructions processed, beside the
-kernel's "verification time N usec" and "processed N insns" read from a log_level 4
-(BPF_LOG_STATS) load. Needs root for the kernel column. Prints a markdown table.
+For every clang-built program of tests/bpf/ that loads standalone, and the pybpf.lang
+programs of pybpf.net (xdp_filter, flowcount): pybpf's time (median of 5) and instructions
+processed, beside the kernel's "verification time N usec" and "processed N insns" read from
+a log_level 4 (BPF_LOG_STATS) load. Needs root for the kernel column. Prints a markdown
+table. ``--runs N`` changes the 5 (a slow old verifier: ``--runs 1``); ``--only WORD``
+keeps the rows whose name contains WORD.
 """
 
 from __future__ import annotations
@@ -53,21 +55,46 @@ def _kernel(spec, name):  # type: ignore[no-untyped-def]
     return (statistics.median(usecs) if usecs else None), processed
 
 
+def _lang_specs():  # type: ignore[no-untyped-def]
+    """(label, spec) of the pybpf.lang programs that pybpf.net ships."""
+    out = []
+    for module in ("xdp_filter", "flowcount"):
+        try:
+            mod = __import__(f"pybpf.net.{module}", fromlist=["compile_program"])
+            out.append((f"lang:{module}", mod.compile_program().spec))
+        except Exception:  # noqa: BLE001 - a module another engineer is changing
+            continue
+    return out
+
+
 def main() -> None:
+    import argparse
+
     from pybpf.btf.core import relocate_collection
     from pybpf.elf import load_collection_spec
     from pybpf.kernel.kernel_btf import KernelBTF
+    global RUNS
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--only", default="")
+    args = parser.parse_args()
+    RUNS = args.runs
     kbtf = KernelBTF()
     rows = []
+    sources = []
     for obj in all_sources():
         try:
-            spec = load_collection_spec(build_object(obj))
+            sources.append((obj, load_collection_spec(build_object(obj))))
         except Exception:
             continue
+    sources += _lang_specs()
+    for obj, spec in sources:
         relocated = spec
         if any(p.core_relos for p in spec.programs.values()):
             relocated, _ = relocate_collection(spec, kbtf.spec)
         for name, prog in relocated.programs.items():
+            if args.only not in f"{obj}/{name}":
+                continue
             try:
                 ours_s, result = _ours(prog, spec.maps)
             except VerifierError:

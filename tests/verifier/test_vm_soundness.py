@@ -3,7 +3,8 @@ VM's memory checks, whatever packet they run on.
 
 Programs are XDP programs built from random pieces (scalar arithmetic, stack stores and
 loads, packet reads after random bounds checks, map lookups with or without a NULL check,
-forward branches); a fixed seed keeps the run repeatable.
+forward branches, and joins of two paths holding different stack offsets, which pruning
+must keep apart); a fixed seed keeps the run repeatable.
 """
 
 from __future__ import annotations
@@ -21,9 +22,24 @@ ALU_OPS = (asm.add, asm.sub, asm.mul, asm.and_, asm.or_, asm.xor, asm.lsh, asm.r
            asm.div, asm.mod)
 
 
+def _join(rng: random.Random, label: str) -> list:
+    """Two paths (by packet length) give r3 different values, join, maybe pass it through
+    a stack spill, then move a stack pointer by it: one path may be out of bounds, and the
+    other must not prune it."""
+    base = rng.choice((8, 64, 256, 512))
+    spill = [asm.stx(8, R10, R3, -16), asm.mov(R3, 0), asm.ldx(8, R3, R10, -16)] \
+        if rng.random() < 0.5 else []
+    return [asm.mov_reg(R2, R8), asm.sub(R2, R7), asm.mov(R3, rng.randrange(0, 520)),
+            asm.jgt(R2, rng.randrange(14, 100), label), asm.mov(R3, rng.randrange(0, 520)),
+            asm.label(label), *spill, asm.mov_reg(R1, R10), asm.add(R1, -base),
+            asm.add(R1, R3), asm.st(1, R1, 0, 0)]
+
+
 def _piece(rng: random.Random, n: int) -> list:
-    kind = rng.randrange(6)
+    kind = rng.randrange(7)
     label = f"skip{n}"
+    if kind == 6:
+        return _join(rng, label)
     if kind == 0:  # scalar arithmetic
         dst = rng.choice((R0, R2, R3))
         return [asm.mov(dst, rng.randrange(-50, 200)),
