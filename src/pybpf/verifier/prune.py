@@ -134,6 +134,8 @@ def _frame_covers(old: Frame, new: Frame, ids: _IdMap, uninit_ok: bool,
     else:
         live, precise = demand.live, demand.precise
     for regno, (o, n) in enumerate(zip(old.regs, new.regs)):
+        if o is n and o.id == 0 and o.ref_obj_id == 0:
+            continue   # the very same register (states share them), linked to nothing
         if live is None:
             exact = True
         else:
@@ -145,6 +147,9 @@ def _frame_covers(old: Frame, new: Frame, ids: _IdMap, uninit_ok: bool,
             return False
     for index, slot in old.stack.items():
         other = new.stack.get(index)
+        if other is slot and (slot.spilled is None or (slot.spilled.id == 0
+                                                       and slot.spilled.ref_obj_id == 0)):
+            continue   # the very same slot, linked to nothing
         if live is not None:
             key = slot_key(frameno, index)
             if key not in live:
