@@ -9,7 +9,7 @@ or the classes below. Tiers: ``tier="interp"`` (reference), ``"python"`` (transl
 Debugging: ``prog.debugger(...)`` (step, breakpoints, trace, coverage).
 """
 
-from .collection import VMCollection, load_collection
+from .collection import UnverifiedWarning, VMCollection, load_collection
 from .errors import (
     BudgetExceededError, CallDepthError, MapError, MemoryAccessError, ProgramLoadError,
     VMError, VMRunError,
@@ -34,5 +34,5 @@ __all__ = [
     "PercpuArrayMap", "PercpuHashMap", "LPMTrieMap", "QueueMap", "StackMap", "RingBufMap",
     "PerfEventArrayMap", "ProgArrayMap", "ArrayOfMapsMap", "HashOfMapsMap", "VMMap",
     "create_map", "DEFAULT_BUDGET", "TIERS", "RunResult", "TestRunResult", "VMProgram", "load",
-    "VMCollection", "load_collection",
+    "VMCollection", "load_collection", "UnverifiedWarning",
 ]
