@@ -51,7 +51,7 @@ from . import btf_load
 from .fd import FD
 from .globals import GlobalVariables, variables_of
 from .kconfig import KernelConfig, fill_kconfig, needs_config_file
-from .kernel_btf import KernelBTF, attach_btf_id
+from .kernel_btf import DEFAULT_KERNEL_BTF, KernelBTF, attach_btf_id
 from .ksyms import has_kernel_externs, read_kallsyms, resolve_kernel_externs
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
@@ -76,8 +76,8 @@ class CollectionOptions:
     """How to load a collection.
 
     ``pin_path``: where ``LIBBPF_PIN_BY_NAME`` maps live (a bpffs directory).
-    ``kernel_btf``: the kernel BTF cache to use (share one between loads to parse vmlinux
-    once); a fresh one per load when None. ``kernel_config``: kconfig values (read from
+    ``kernel_btf``: the kernel BTF cache to use; when None, the visible process-wide
+    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it). ``kernel_config``: kconfig values (read from
     /proc/config.gz when needed and None). ``log_level``: verifier log level kept for
     successful loads (failed loads always get a log). ``load_btf``: False loads maps and
     programs without BTF. ``typed_maps``: ``Collection.maps`` gives each map that has BTF
@@ -277,7 +277,7 @@ class _Loader:
         self.spec = coll.spec
         self.options = coll.options
         self.stack = stack
-        self.kernel_btf = self.options.kernel_btf or KernelBTF()
+        self.kernel_btf = self.options.kernel_btf or DEFAULT_KERNEL_BTF
         self._kallsyms_cache: dict[str, int] | None = None
         self.reused: set[str] = set()
 
