@@ -11,9 +11,11 @@ keeps the rows whose name contains WORD.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,13 +41,20 @@ def _ours(prog, maps):  # type: ignore[no-untyped-def]
 
 
 def _kernel(spec, name):  # type: ignore[no-untyped-def]
-    from pybpf.kernel import CollectionOptions, load
+    from pybpf.kernel import CollectionOptions, ensure_bpffs, load
     usecs = []
     processed = None
     alone = dataclasses.replace(spec, programs={name: spec.programs[name]})
     for _ in range(RUNS):
-        with load(alone, options=CollectionOptions(log_level=4)) as coll:
-            log = "\n".join(coll.programs[name].verifier_log)
+        # maps pinned by name (LIBBPF_PIN_BY_NAME) go to a directory of our own, removed
+        # after each load: the bench must leave nothing in /sys/fs/bpf
+        pin_dir = tempfile.mkdtemp(prefix="pybpf-bench-verifier-", dir=ensure_bpffs())
+        try:
+            with load(alone, options=CollectionOptions(log_level=4, pin_path=pin_dir)) as coll:
+                log = "\n".join(coll.programs[name].verifier_log)
+                coll.unpin_maps()
+        finally:
+            os.rmdir(pin_dir)
         m = _TIME.search(log)
         p = _PROCESSED.search(log)
         if m:
