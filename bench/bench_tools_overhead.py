@@ -299,6 +299,9 @@ STARTUP_TOOLS = {
     "funccount": (("t:sched:sched_process_*",), "Tracing"), "biolatency": ((), "Tracing"),
     "runqlat": ((), "Tracing"), "cpudist": ((), "Tracing"), "hardirqs": ((), "Tracing"),
     "softirqs": ((), "Tracing"),
+    "tcplife": ((), "PID"), "tcpstates": ((), "SKADDR"), "tcpconnect": ((), "PID"),
+    "tcpaccept": ((), "PID"), "oomkill": ((), "Tracing"), "capable": ((), "TIME"),
+    "drsnoop": ((), "COMM"), "profile": ((), "Sampling"), "offcputime": ((), "Tracing"),
 }
 
 
@@ -324,7 +327,7 @@ def time_to_ready_s(argv: list[str], prefix: str, env: dict[str, str]) -> tuple[
     return elapsed, cpu_s
 
 
-def startup_table(workdir: Path) -> None:
+def startup_table(workdir: Path, only: set[str] | None = None) -> None:
     """Median time to ready per tool: source compiled on every import (this environment
     sets PYTHONDONTWRITEBYTECODE=1 and the tree has no .pyc), and with bytecode cached
     (PYTHONPYCACHEPREFIX, warmed once) as a pip-installed pybpf runs."""
@@ -338,11 +341,15 @@ def startup_table(workdir: Path) -> None:
     from bench_tools_snoop import BPFTRACE as SNOOP_ONE_LINERS
     one_liners = dict(SNOOP_ONE_LINERS)
     one_liners.update({name: script for name, (_, script) in HIST_ONE_LINERS.items()})
+    from bench_tools_net_prof import TOOLS as NET_PROF_ONE_LINERS
+    one_liners.update({name: script for name, (_, script) in NET_PROF_ONE_LINERS.items()})
     have_bpftrace = shutil.which("bpftrace") is not None
     print("| tool | .pyc cached: wall (ms) | CPU (ms) | no .pyc: wall (ms) | CPU (ms) | "
           "bpftrace one-liner: wall (ms) |")
     print("|---|---:|---:|---:|---:|---:|")
     for tool, (args, prefix) in STARTUP_TOOLS.items():
+        if only and tool not in only:
+            continue
         argv = [PYTHON, "-m", "pybpf", tool, *args]
         time_to_ready_s(argv, prefix, cached)  # warm the cache
         cols = []
@@ -362,7 +369,8 @@ def startup_table(workdir: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 s runs instead of 2 s")
-    parser.add_argument("--only", help="one tool (opensnoop, syscount, execsnoop)")
+    parser.add_argument("--only", help="one tool (opensnoop, syscount, execsnoop); with "
+                        "--startup, a comma-separated list of tools")
     parser.add_argument("--startup", action="store_true",
                         help="only the start-up table (time to ready, with and without .pyc)")
     args = parser.parse_args()
@@ -374,7 +382,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if args.startup:
-            startup_table(workdir)
+            startup_table(workdir, set(args.only.split(",")) if args.only else None)
             return 0
         gen = build_generator(workdir)
         target = workdir / "target"
