@@ -60,7 +60,8 @@ def test_core_records_name_task_struct_members_by_shadow_index() -> None:
         member = next(m for m in shadow.members if f"0:{shadow.members.index(m)}" ==
                       r.access_str)
         assert slots[r.insn_off].imm == member.bit_offset // 8
-    assert [v.type.name for v in pbtf.maps_datasec.vars] == ["events", "exec_counts"]
+    assert [v.type.name for v in pbtf.maps_datasec.vars] == ["events", "events_drops",
+                                                         "exec_counts"]
 
 
 @pytest.mark.kernel

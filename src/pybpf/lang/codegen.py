@@ -1605,14 +1605,17 @@ class FunctionCompiler:
             v = self.expr(args[0])
             if not isinstance(v, Mem):
                 raise self._err(args[0], "output() sends a struct or array")
-            return self._helper("ringbuf_output", [PyObj(decl), self._address_of(v),
-                                                   Imm(u32, v.type.size), Imm(u64, 0)])
+            r = self._helper("ringbuf_output", [PyObj(decl), self._address_of(v),
+                                                Imm(u32, v.type.size), Imm(u64, 0)])
+            self._count_ringbuf_drop(decl, r, JumpOp.JEQ, node)  # 0 is success
+            return r
         if method == "reserve":
             target = self.expr(args[0])
             if not isinstance(target, PyObj):
                 raise self._err(args[0], "reserve(T) takes the record's type")
             t = type_of(target.value)
             r = self._helper("ringbuf_reserve", [PyObj(decl), Imm(u32, t.size), Imm(u64, 0)])
+            self._count_ringbuf_drop(decl, r, JumpOp.JNE, node)  # NULL is failure
             r.type = PtrType(t)
             return r
         if method in ("submit", "discard"):
@@ -1620,6 +1623,18 @@ class FunctionCompiler:
             flags = self.rvalue(args[1]) if len(args) > 1 else Imm(u64, 0)
             return self._helper(f"ringbuf_{method}", [p, flags])
         raise self._err(node, f"RingBuf has no method {method!r}")
+
+    def _count_ringbuf_drop(self, decl: RingBuf, result: Reg, ok_when: JumpOp,
+                            node: ast.AST) -> None:
+        """Add one to ``decl``'s drop counter unless ``result ok_when 0`` (the helper
+        succeeded). The success path costs the one jump; the count (a lookup and an
+        atomic add, with ``result`` saved around the call) sits on the failure path."""
+        ok = self.e.new_label("rb_ok")
+        self.e.jump(ok_when, result.reg, ok, imm=0)
+        zero = self.e.temp(u64)
+        self.e.mov_imm(zero.reg, 0)
+        self._increment_slot(decl.drops_map, zero, node)
+        self.e.label(ok)
 
     def _log2_increment(self, decl: Log2Hist, value_node: ast.expr, node: ast.AST) -> Any:
         # slot = bit length of the value (0 for 0): a binary search over 32/16/8/4/2/1

@@ -181,12 +181,38 @@ class RingBuf(MapDecl):
     Compiled: ``events.output(ev)``, ``p = events.reserve(Event)`` then
     ``events.submit(p)`` or ``events.discard(p)``. Python: ``events.reader(callback, Event)``
     gives a :class:`pybpf.kernel.RingBuffer` whose callback gets decoded records.
+
+    Drops are counted, never silent: a ``reserve`` that returns NULL or an ``output``
+    that fails (the ring is full: the reader is behind) adds one to a companion per-CPU
+    array of one u64, ``<name>_drops`` (:attr:`drops_map`), which the compiled code only
+    touches on that failure path. ``events.dropped()`` sums it over the CPUs.
     """
 
     map_type = MapType.RINGBUF
 
     def __init__(self, *, max_entries: int = 1 << 16, name: str | None = None):
         super().__init__(max_entries=max_entries, name=name)
+        self._drops: PerCPUArray | None = None
+
+    @property
+    def drops_map(self) -> "PerCPUArray":
+        """The per-CPU u64 counter of failed reserves/outputs, named ``<name>_drops``
+        (made on first use, once the ring has its name)."""
+        if self._drops is None:
+            self._drops = PerCPUArray(u64, max_entries=1,
+                                      name=f"{self.name or 'ringbuf'}_drops")
+        return self._drops
+
+    def dropped(self) -> int:
+        """Records the BPF half could not put in the ring since load (summed over CPUs).
+
+        0 when no compiled code reserves or outputs into it (no counter was loaded).
+        Raises BPFError when the ring itself is not loaded.
+        """
+        _ = self.live  # "not loaded" names the ring, not its counter
+        if self._drops is None or self._drops._live is None:
+            return 0
+        return sum(self._drops[0])
 
     def items(self) -> Iterator[tuple[Any, Any]]:
         raise BPFError(f"ring buffer {self.name!r} has no items: read it with .reader()")
