@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 
 import pytest
 
+from pybpf.lang import XDP_PASS, RingBuf, bpf, struct, u64
 from pybpf.tools import common
 
 
@@ -176,3 +178,110 @@ def test_poll_until_stopped_drains_the_readers_once_more_on_the_way_out() -> Non
         assert reader.calls >= 2   # at least one pass in the loop, then the drain
     finally:
         reader.close()
+
+
+# -- lost events: reported on stderr, never silent ------------------------------------------
+
+def test_report_lost_prints_bccs_line_or_json_and_nothing_for_zero() -> None:
+    err = io.StringIO()
+    common.report_lost(0, err=err)
+    assert err.getvalue() == ""
+    common.report_lost(3, err=err)
+    common.report_lost(5, err=err, as_json=True)
+    assert err.getvalue().splitlines() == ["Possibly lost 3 samples", '{"lost":5}']
+
+
+def test_drop_reporter_reports_each_drop_once() -> None:
+    total = [0]
+    err = io.StringIO()
+    reporter = common.DropReporter(lambda: total[0], err=err)
+    assert reporter.report() == 0
+    total[0] = 4
+    assert reporter.report() == 4
+    assert reporter.report() == 0          # already said
+    total[0] = 6
+    assert reporter.report() == 2
+    assert err.getvalue().splitlines() == ["Possibly lost 4 samples",
+                                           "Possibly lost 2 samples"]
+
+
+def test_drop_reporter_is_quiet_when_the_counter_is_not_loaded() -> None:
+    from pybpf.errors import BPFError
+
+    def not_loaded() -> int:
+        raise BPFError("map 'events' is not loaded")
+    assert common.DropReporter(not_loaded).report() == 0
+    assert common.DropReporter(None).report() == 0
+
+
+class _QuietReader:
+    """A reader with nothing to read whose ring drops ``lost`` records before each tick."""
+
+    def __init__(self, err: io.StringIO):
+        self.rfd, self.wfd = os.pipe()
+        self.total = 0
+        self.drops = common.DropReporter(self.count, err=err)
+
+    def count(self) -> int:
+        self.total += 2
+        return self.total
+
+    def fileno(self) -> int:
+        return self.rfd
+
+    def consume(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        os.close(self.rfd)
+        os.close(self.wfd)
+
+
+def test_poll_loop_reports_new_drops_at_each_interval_before_the_tool_prints() -> None:
+    err = io.StringIO()
+    reader = _QuietReader(err)
+    ticks: list[str] = []
+
+    def on_interval() -> bool:
+        ticks.append(err.getvalue())
+        return len(ticks) == 2
+    try:
+        common.poll_until_stopped([reader], common.Stop(), interval_s=0.01,
+                                  on_interval=on_interval)
+    finally:
+        reader.close()
+    assert ticks == ["Possibly lost 2 samples\n",
+                     "Possibly lost 2 samples\nPossibly lost 2 samples\n"]
+
+
+class DropRecord(struct):
+    words: u64[50]        # 400 bytes: 408 in the ring, 10 fit in one page
+
+
+tiny_ring = RingBuf(max_entries=4096)
+
+
+@bpf.xdp
+def fill_tiny_ring(ctx):
+    rec = tiny_ring.reserve(DropRecord)
+    if rec:
+        rec.words[0] = 1
+        tiny_ring.submit(rec)
+    return XDP_PASS
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("as_json", [False, True])
+def test_ring_reader_reports_a_full_rings_drops_on_stderr_at_exit(capsys, as_json) -> None:
+    out = io.StringIO()
+    writer = common.EventWriter(out, as_json=as_json)
+    seen = []
+    with bpf.compile(fill_tiny_ring).load() as coll:
+        coll.programs["fill_tiny_ring"].test_run(bytes(64), repeat=25)
+        with common.ring_reader(tiny_ring, DropRecord, seen.append, writer=writer) as rd:
+            rd.consume()
+            assert capsys.readouterr().err == ""     # nothing said before the end
+    assert len(seen) == 10
+    assert out.getvalue() == ""                      # stdout untouched
+    expected = '{"lost":15}\n' if as_json else "Possibly lost 15 samples\n"
+    assert capsys.readouterr().err == expected

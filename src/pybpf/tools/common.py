@@ -18,6 +18,14 @@ Inside ``run``::
         writer.header(...)
         common.poll_until_stopped([rd], stop, duration_s=opts.duration)
 
+Lost events are reported, never silent: a ring buffer the BPF half could not write into
+(the reader fell behind) counts each refused record (``RingBuf.dropped()``), and
+:func:`ring_reader`/:func:`poll_until_stopped` print BCC's perf buffer warning
+``Possibly lost N samples`` on stderr, at each interval tick and at exit, for the drops
+not reported yet. stdout is unchanged. In ``--json`` mode (known when the tool hands its
+:class:`EventWriter` to :func:`ring_reader`) the warning is the JSON line ``{"lost":N}``
+on stderr instead, so stdout stays one event object per line.
+
 The histogram printers reproduce the text of BCC's ``print_log2_hist`` and
 ``print_linear_hist`` (header, column widths, 40-character star bars), so output can be
 compared with BCC's published examples line by line.
@@ -38,7 +46,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 from ..errors import BPFError
 
 __all__ = ["make_parser", "positive_int", "Stop", "EventWriter", "tool_main", "attached",
-           "ring_reader", "poll_until_stopped", "RelativeClock", "wall_clock_hms",
+           "ring_reader", "poll_until_stopped", "report_lost", "DropReporter", "RelativeClock", "wall_clock_hms",
            "decode_str", "print_log2_hist", "print_linear_hist", "ROOT_MESSAGE"]
 
 ROOT_MESSAGE = "must be run as root (it loads eBPF programs: needs CAP_BPF and CAP_PERFMON)"
@@ -131,6 +139,10 @@ def ring_reader(ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
     ``struct.Struct`` into read-only named tuples when ``record`` holds only integers and
     byte strings (else by the language's own decoder, into ``record`` instances). With ``writer``, its lines are flushed once per batch
     instead of once per line: one write() per wake-up, not one per event.
+
+    The reader carries a :class:`DropReporter` as ``reader.drops`` (what
+    :func:`poll_until_stopped` reports at interval ticks); drops not yet reported are
+    reported on leaving (JSON when ``writer`` is in ``--json`` mode).
     """
     from ..kernel import RingBuffer  # noqa: PLC0415 - the kernel backend loads on use
 
@@ -141,10 +153,57 @@ def ring_reader(ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
         layout, build = fast
         reader = _BatchReader(RingBuffer(ring_decl.live, None, record_type=layout), build,
                               callback, writer)
+    drops = DropReporter(getattr(ring_decl, "dropped", None),
+                         as_json=writer is not None and writer.as_json)
+    with contextlib.suppress(AttributeError):  # a reader with __slots__ goes unreported
+        reader.drops = drops
     try:
         yield reader
     finally:
-        reader.close()
+        try:
+            drops.report()  # the counter is still loaded: attached() closes it after us
+        finally:
+            reader.close()
+
+
+def report_lost(lost: int, *, err: TextIO | None = None, as_json: bool = False) -> None:
+    """Say on ``err`` (stderr) that ``lost`` events never reached us: BCC's line
+    ``Possibly lost N samples``, or ``{"lost":N}`` with ``as_json``. Nothing for 0."""
+    if lost <= 0:
+        return
+    err = err or sys.stderr
+    if as_json:
+        err.write(f'{{"lost":{int(lost)}}}\n')
+    else:
+        err.write(f"Possibly lost {int(lost)} samples\n")
+    err.flush()
+
+
+class DropReporter:
+    """Reports the growth of a drop counter (``count()``, e.g. ``RingBuf.dropped``) with
+    :func:`report_lost`, each drop once: ``report()`` prints what is new since the last
+    call and returns that number."""
+
+    def __init__(self, count: Callable[[], int] | None, *, as_json: bool = False,
+                 err: TextIO | None = None):
+        self.count = count
+        self.as_json = as_json
+        self.err = err
+        self.reported = 0
+
+    def report(self) -> int:
+        if self.count is None:
+            return 0
+        try:
+            total = int(self.count())
+        except BPFError:  # the counter was never loaded (or is gone): nothing to say
+            return 0
+        new = total - self.reported
+        if new <= 0:
+            return 0
+        self.reported = total
+        report_lost(new, err=self.err, as_json=self.as_json)
+        return new
 
 
 class _BatchReader:
@@ -270,7 +329,9 @@ def poll_until_stopped(readers: Iterable[Any], stop: threading.Event, *,
     ``stop.ready`` first when ``stop`` is a :class:`Stop`. A signal arrives as
     KeyboardInterrupt and unwinds the caller's ``with`` blocks. After a wake-up that
     delivered events the loop lets more gather for up to 50 ms (``_GATHER_S``), and it
-    drains the readers once more on the way out.
+    drains the readers once more on the way out. At each interval tick, readers that
+    carry a :class:`DropReporter` (``reader.drops``, set by :func:`ring_reader`) report
+    their new drops on stderr before ``on_interval`` prints.
     """
     readers = list(readers)
     ready = getattr(stop, "ready", None)
@@ -304,6 +365,7 @@ def poll_until_stopped(readers: Iterable[Any], stop: threading.Event, *,
         now = time.monotonic()
         if next_tick is not None and on_interval is not None and now >= next_tick:
             next_tick += interval_s  # type: ignore[operator]
+            _report_drops(readers)
             if on_interval():
                 break
         if end is not None and now >= end:
@@ -311,6 +373,13 @@ def poll_until_stopped(readers: Iterable[Any], stop: threading.Event, *,
     # what gathered while we waited is shown before the tool ends
     for reader in readers:
         reader.consume()
+
+
+def _report_drops(readers: Iterable[Any]) -> None:
+    for reader in readers:
+        drops = getattr(reader, "drops", None)
+        if drops is not None:
+            drops.report()
 
 
 # -- output ----------------------------------------------------------------------------------
