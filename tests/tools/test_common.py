@@ -271,14 +271,17 @@ def fill_tiny_ring(ctx):
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize("as_json", [False, True])
-def test_ring_reader_reports_a_full_rings_drops_on_stderr_at_exit(capsys, as_json) -> None:
+@pytest.mark.parametrize(("as_json", "hand_over_writer"),
+                         [(False, True), (True, True), (True, False)])
+def test_ring_reader_reports_a_full_rings_drops_on_stderr_at_exit(
+        capsys, as_json, hand_over_writer) -> None:
     out = io.StringIO()
     writer = common.EventWriter(out, as_json=as_json)
+    how = {"writer": writer} if hand_over_writer else {"as_json": as_json}
     seen = []
     with bpf.compile(fill_tiny_ring).load() as coll:
         coll.programs["fill_tiny_ring"].test_run(bytes(64), repeat=25)
-        with common.ring_reader(tiny_ring, DropRecord, seen.append, writer=writer) as rd:
+        with common.ring_reader(tiny_ring, DropRecord, seen.append, **how) as rd:
             rd.consume()
             assert capsys.readouterr().err == ""     # nothing said before the end
     assert len(seen) == 10

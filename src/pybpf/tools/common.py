@@ -23,7 +23,7 @@ Lost events are reported, never silent: a ring buffer the BPF half could not wri
 :func:`ring_reader`/:func:`poll_until_stopped` print BCC's perf buffer warning
 ``Possibly lost N samples`` on stderr, at each interval tick and at exit, for the drops
 not reported yet. stdout is unchanged. In ``--json`` mode (known when the tool hands its
-:class:`EventWriter` to :func:`ring_reader`) the warning is the JSON line ``{"lost":N}``
+:class:`EventWriter` to :func:`ring_reader`, or passes ``as_json=``) the warning is the JSON line ``{"lost":N}``
 on stderr instead, so stdout stays one event object per line.
 
 The histogram printers reproduce the text of BCC's ``print_log2_hist`` and
@@ -131,7 +131,8 @@ def attached(compiled: Any, **attach_options: Any) -> Iterator[Any]:
 
 @contextlib.contextmanager
 def ring_reader(ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
-                writer: "EventWriter | None" = None) -> Iterator[Any]:
+                writer: "EventWriter | None" = None,
+                as_json: bool | None = None) -> Iterator[Any]:
     """A reader of the live ring buffer ``ring_decl`` that hands decoded ``record`` structs
     to ``callback``; closed on leaving.
 
@@ -142,7 +143,8 @@ def ring_reader(ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
 
     The reader carries a :class:`DropReporter` as ``reader.drops`` (what
     :func:`poll_until_stopped` reports at interval ticks); drops not yet reported are
-    reported on leaving (JSON when ``writer`` is in ``--json`` mode).
+    reported on leaving, as JSON when ``as_json`` is true or, left None, when ``writer``
+    is in ``--json`` mode (a tool that does not hand over its writer passes ``as_json``).
     """
     from ..kernel import RingBuffer  # noqa: PLC0415 - the kernel backend loads on use
 
@@ -153,8 +155,9 @@ def ring_reader(ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
         layout, build = fast
         reader = _BatchReader(RingBuffer(ring_decl.live, None, record_type=layout), build,
                               callback, writer)
-    drops = DropReporter(getattr(ring_decl, "dropped", None),
-                         as_json=writer is not None and writer.as_json)
+    if as_json is None:
+        as_json = writer is not None and writer.as_json
+    drops = DropReporter(getattr(ring_decl, "dropped", None), as_json=as_json)
     with contextlib.suppress(AttributeError):  # a reader with __slots__ goes unreported
         reader.drops = drops
     try:
