@@ -159,7 +159,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop``, the duration or a signal; returns the exit status."""
     printer = _Printer(opts, out)
     with common.attached(build(opts)), \
-            common.ring_reader(reclaim_events, ReclaimEvent, printer) as reader:
+            common.ring_reader(reclaim_events, ReclaimEvent, printer, as_json=opts.json) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop, duration_s=opts.duration)
     return 0

@@ -106,7 +106,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal unwinds us); returns the exit status."""
     printer = _Printer(opts, out)
     with common.attached(build(opts)), \
-            common.ring_reader(oom_events, OomEvent, printer) as reader:
+            common.ring_reader(oom_events, OomEvent, printer, as_json=opts.json) as reader:
         if not opts.json:
             printer.writer.header("Tracing OOM kills... Ctrl-C to stop.")
         common.poll_until_stopped([reader], stop)

@@ -165,7 +165,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal unwinds us); returns the exit status."""
     printer = _Printer(opts, out)
     with common.attached(build(opts)), \
-            common.ring_reader(accept_events, AcceptEvent, printer) as reader:
+            common.ring_reader(accept_events, AcceptEvent, printer, as_json=opts.json) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop)
     return 0

@@ -197,7 +197,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     printer = _Printer(opts, out)
     try:
         with common.attached(build(opts)), \
-                common.ring_reader(connect_events, ConnectEvent, printer) as reader:
+                common.ring_reader(connect_events, ConnectEvent, printer,
+                                   as_json=opts.json) as reader:
             printer.header()
             common.poll_until_stopped([reader], stop, duration_s=opts.duration)
     finally:

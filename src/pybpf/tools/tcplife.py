@@ -212,7 +212,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal unwinds us); returns the exit status."""
     printer = _Printer(opts, out)
     with common.attached(build(opts)), \
-            common.ring_reader(life_events, LifeEvent, printer) as reader:
+            common.ring_reader(life_events, LifeEvent, printer, as_json=opts.json) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop)
     return 0
