@@ -30,6 +30,11 @@ ALLOWED: dict[str, set[str]] = {
     "commands": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm", "verifier", "lang",
                  "cbpf", "tools", "pcap", "net"},
 }
+# pybpf.live: the Protocols of live objects (Map, Program, Link, Collection) that both
+# backends offer; it sits beside spec, and every layer that holds live objects may name it
+ALLOWED["live"] = {"errors", "spec"}
+for _holder in ("backends", "kernel", "vm", "lang", "tools", "net", "commands"):
+    ALLOWED[_holder].add("live")
 
 
 def _layer_of(path: Path) -> str:
