@@ -159,7 +159,7 @@ class Features:
             text = "\n".join(err.log)
             # any other complaint (unset argument registers...) means it got past the lookup
             absent = any(marker in text for marker in _HELPER_ABSENT)
-            return (err.errno or errno.EINVAL) if absent else 0
+            return (getattr(err, "errno", None) or errno.EINVAL) if absent else 0
 
     # attach mechanisms without a bpf() probe ---------------------------------------------
 
