@@ -18,17 +18,19 @@ ALLOWED: dict[str, set[str]] = {
     "asm": {"errors"},
     "btf": {"errors", "asm"},
     "spec": {"errors", "asm"},
+    # the one helper table (ids, prototypes, availability; kfuncs from BTF)
+    "helpers": {"errors", "asm", "btf", "spec"},
     "elf": {"errors", "asm", "btf", "spec"},
     "cbpf": {"errors", "asm", "spec", "pcap"},
     "kernel": {"errors", "asm", "btf", "spec", "elf"},
-    "vm": {"errors", "asm", "btf", "spec", "elf", "pcap",
+    "vm": {"errors", "asm", "btf", "spec", "elf", "pcap", "helpers",
            "verifier"},  # verification is mandatory before the VM runs a collection,
-    "verifier": {"errors", "asm", "btf", "spec", "elf"},
-    "lang": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm"},
+    "verifier": {"errors", "asm", "btf", "spec", "elf", "helpers"},
+    "lang": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm", "helpers"},
     "tools": {"errors", "asm", "btf", "spec", "elf", "kernel", "lang", "cbpf"},
     "net": {"errors", "asm", "btf", "spec", "elf", "kernel", "lang", "cbpf", "pcap"},
     "commands": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm", "verifier", "lang",
-                 "cbpf", "tools", "pcap", "net"},
+                 "helpers", "cbpf", "tools", "pcap", "net"},
 }
 
 

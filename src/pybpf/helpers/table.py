@@ -156,16 +156,22 @@ class Helper:
     proto: Proto | None                     # None: no prototype in the source facts
     variants: Mapping[ProgramType, Proto] = field(default_factory=dict)
     changes_pkt_data: bool = False          # packet pointers are invalid afterwards
+    # the program types the source's func_proto switches give a prototype for
+    source_types: frozenset[ProgramType] = frozenset()
 
     @property
     def full_name(self) -> str:
         return f"bpf_{self.name}"
 
     def proto_for(self, prog_type: ProgramType | None = None) -> Proto | None:
-        """The prototype programs of ``prog_type`` get (variants differ per type)."""
-        if prog_type is not None and prog_type in self.variants:
+        """The prototype programs of ``prog_type`` get (variants differ per type); None
+        when the source facts give that type none (a newer kernel may offer it with a
+        prototype these facts do not know)."""
+        if prog_type is None:
+            return self.proto
+        if prog_type in self.variants:
             return self.variants[prog_type]
-        return self.proto
+        return self.proto if prog_type in self.source_types else None
 
 
 class HelperTable(Mapping[int, Helper]):
@@ -262,13 +268,19 @@ def helpers() -> HelperTable:
             protos[key] = _proto(key)
         return protos[key]
 
+    source_types: dict[int, set[ProgramType]] = {}
+    for t, ids in _data.SOURCE_AVAILABLE.items():
+        if (pt := _prog_type(t)) is not None:
+            for i in ids:
+                source_types.setdefault(i, set()).add(pt)
     table: dict[int, Helper] = {}
     for helper_id, name in _data.NAMES.items():
         default, variants = _data.FUNCS.get(helper_id, (None, {}))
         per_type = {pt: proto(k) for t, k in variants.items()
                     if (pt := _prog_type(t)) is not None}
         table[helper_id] = Helper(helper_id, name, proto(default) if default else None,
-                                  per_type, helper_id in _data.CHANGES_PKT_DATA)
+                                  per_type, helper_id in _data.CHANGES_PKT_DATA,
+                                  frozenset(source_types.get(helper_id, ())))
     available = {pt: frozenset(ids) for t, ids in _data.AVAILABLE.items()
                  if (pt := _prog_type(t)) is not None}
     return HelperTable(table, available, _data.KERNEL)
