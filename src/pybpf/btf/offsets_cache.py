@@ -2,10 +2,11 @@
 
 Walking the running kernel's BTF to find where each of its 100k+ records starts is the one
 part of parsing it whose cost grows with the kernel, and the answer never changes for the
-same bytes. So :func:`pybpf.btf.load_kernel_spec` stores the walk's result here (each record's
-offset and name offset) in a file named by the blob's size and CRC-32 (2 ms to compute),
-and the next process reads it back (about a millisecond) instead of walking again. A file that is missing, short or unreadable
-is simply walked again; nothing depends on the cache being there.
+same bytes. So :func:`pybpf.btf.load_kernel_spec` stores the walk's result here (each
+record's offset and name offset) in a file named by the blob's size and CRC-32 (2 ms to
+compute), and the next process reads it back (about a millisecond) instead of walking
+again. A file that is missing, short or unreadable is simply walked again; nothing depends
+on the cache being there.
 
 Where: ``$PYBPF_CACHE_DIR``, else ``$XDG_CACHE_HOME/pybpf``, else ``~/.cache/pybpf``.
 ``PYBPF_CACHE_DIR=`` (empty) turns the cache off.
@@ -41,7 +42,7 @@ def _path(data: bytes) -> Path | None:
     return directory / f"btf-index-{len(data)}-{zlib.crc32(data):08x}.bin"
 
 
-def read_index(data: bytes) -> tuple[array, bytes] | None:
+def read_index(data: bytes) -> tuple[array[int], bytes] | None:
     """The (record offsets, packed name offsets) stored for exactly these bytes, or None."""
     path = _path(data)
     if path is None:
@@ -54,17 +55,15 @@ def read_index(data: bytes) -> tuple[array, bytes] | None:
     if not stored.startswith(_MAGIC) or body % 8:
         return None
     offsets = array("I")
-    if offsets.itemsize != 4:  # pragma: no cover - 4-byte 'I' on every CPython we know
-        return None
     half = len(_MAGIC) + body // 2
     offsets.frombytes(stored[len(_MAGIC):half])
     return offsets, stored[half:]
 
 
-def write_index(data: bytes, offsets: array, name_offs: bytes) -> None:
+def write_index(data: bytes, offsets: array[int], name_offs: bytes) -> None:
     """Store the index for these bytes; quietly does nothing where it cannot write."""
     path = _path(data)
-    if path is None or offsets.itemsize != 4:
+    if path is None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
