@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "vm": {"errors", "asm", "btf", "spec", "elf", "pcap",
            "verifier"},  # verification is mandatory before the VM runs a collection,
     "verifier": {"errors", "asm", "btf", "spec", "elf"},
-    "lang": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm"},
+    "lang": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm", "backends"},
     "tools": {"errors", "asm", "btf", "spec", "elf", "kernel", "lang", "cbpf"},
     "net": {"errors", "asm", "btf", "spec", "elf", "kernel", "lang", "cbpf", "pcap"},
     "commands": {"errors", "asm", "btf", "spec", "elf", "kernel", "vm", "verifier", "lang",
