@@ -7,7 +7,6 @@ import subprocess
 
 import pytest
 
-from pybpf.errors import BPFError
 from pybpf.lang import bpf
 from tests.lang import progs_e2e as progs
 

@@ -357,6 +357,12 @@ class CompiledCollection:
             variables[name].set(raw)
         return spec
 
+    def with_constants(self, constants: Mapping[Any, Any]) -> "CompiledCollection":
+        """This collection with ``spec`` replaced by :meth:`spec_with` ``(constants)``
+        (declarations and programs shared): what a tool builds from its options."""
+        return CompiledCollection(self.spec_with(constants), self.maps, self.globals,
+                                  self.programs)
+
     def load(self, *, constants: Mapping[Any, Any] | None = None, backend: str = "kernel",
              **options: Any) -> LoadedCollection:
         """Load a copy of ``spec`` with ``constants`` set (see :meth:`spec_with`) into

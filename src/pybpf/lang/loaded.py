@@ -153,11 +153,15 @@ class LoadedCollection:
 
     @property
     def links(self) -> list[Any]:
-        return list(getattr(self.collection, "links", self._links))
+        """The links the collection owns (closed first); a link made elsewhere can be
+        appended to hand it over."""
+        links: list[Any] = getattr(self.collection, "links", self._links)
+        return links
 
     @property
     def readers(self) -> list[Any]:
-        return list(getattr(self.collection, "readers", self._readers))
+        readers: list[Any] = getattr(self.collection, "readers", self._readers)
+        return readers
 
     def attach(self, *names: str, target: Any = None, **options: Any) -> list[Any]:
         """Attach the named programs (every one when none is named) where their sections

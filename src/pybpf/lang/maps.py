@@ -64,11 +64,23 @@ class MapDecl:
 
     def __getattr__(self, attr: str) -> Any:
         # what the Python half had before it moved to the loaded collection's views
+        if attr == "reader":
+            raise AttributeError(f"{self!r} holds no live ring: read it through the collection "
+                                 f"it was loaded into, coll.ring_reader({self.name or 'decl'}, "
+                                 "callback, Record)")
         if attr in _VIEW_ATTRS:
             raise AttributeError(f"{self!r} holds no live map: read it from the collection "
                                  f"it was loaded into, coll.maps[{self.name or 'decl'}]."
                                  f"{attr}(...)")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+
+    def __getitem__(self, key: Any) -> Any:
+        raise TypeError(f"{self!r} holds no live map: read it from the collection it was "
+                        f"loaded into, coll.maps[{self.name or 'decl'}][key]")
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError(f"{self!r} holds no live map: write it in the collection it was "
+                        f"loaded into, coll.maps[{self.name or 'decl'}][key] = value")
 
     def view(self, raw: Any, maps: Mapping[str, Any]) -> views.MapView:
         """The typed view of ``raw``, this declaration's live map in a loaded collection

@@ -58,7 +58,8 @@ class MapView:
             return [pack_value(self._value_type, v) for v in value]
         return pack_value(self._value_type, value)
 
-    def __getitem__(self, key: Any) -> Any:
+    def lookup(self, key: Any) -> Any:
+        """The value at ``key``; KeyError when missing."""
         return self._decode_value(self.raw.lookup(self._encode_key(key)))
 
     def get(self, key: Any, default: Any = None) -> Any:
@@ -67,11 +68,20 @@ class MapView:
         except KeyError:
             return default
 
+    def update(self, key: Any, value: Any, *, flags: int = 0) -> None:
+        self.raw.update(self._encode_key(key), self._encode_value(value), flags=flags)
+
+    def delete(self, key: Any) -> None:
+        self.raw.delete(self._encode_key(key))
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.lookup(key)
+
     def __setitem__(self, key: Any, value: Any) -> None:
-        self.raw.update(self._encode_key(key), self._encode_value(value))
+        self.update(key, value)
 
     def __delitem__(self, key: Any) -> None:
-        self.raw.delete(self._encode_key(key))
+        self.delete(key)
 
     def __contains__(self, key: Any) -> bool:
         return self._encode_key(key) in self.raw
@@ -105,15 +115,15 @@ class MapView:
 class StackTraceView(MapView):
     """``stacks[id]`` is the list of instruction addresses (the zero padding cut off)."""
 
-    def __getitem__(self, key: Any) -> Any:
-        return [a for a in super().__getitem__(key) if a]
+    def lookup(self, key: Any) -> Any:
+        return [a for a in super().lookup(key) if a]
 
 
 class ProgArrayView(MapView):
     """``progs[i] = coll.programs[name]`` puts a program in slot ``i``."""
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self.raw.update(self._encode_key(key), value)
+    def update(self, key: Any, value: Any, *, flags: int = 0) -> None:
+        self.raw.update(self._encode_key(key), value, flags=flags)
 
 
 class RingBufView(MapView):

@@ -1,7 +1,9 @@
 """What every tool shares: options, output, the load/attach/poll loop, histograms.
 
 A tool module (STYLE.md section 8) offers ``parse_args(argv)``, ``build(opts)`` (the
-compiled BPF half), ``run(opts, out, stop) -> int`` and ``main(argv=None) -> int``. Its
+compiled BPF half with the options' constants set on its own copy of the spec:
+``bpf.compile(...).with_constants({...})``), ``run(opts, out, stop) -> int`` and
+``main(argv=None) -> int``. Its
 ``main`` is usually one line::
 
     def main(argv=None):
@@ -14,12 +16,13 @@ signals, so tests call it from a thread with a :class:`Stop` event and a ``Strin
 
 Inside ``run``::
 
-    with common.attached(build(opts)) as coll, common.ring_reader(events, Event, show) as rd:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, Event, show) as rd:
         writer.header(...)
         common.poll_until_stopped([rd], stop, duration_s=opts.duration)
 
 Lost events are reported, never silent: a ring buffer the BPF half could not write into
-(the reader fell behind) counts each refused record (``RingBuf.dropped()``), and
+(the reader fell behind) counts each refused record (``coll.maps[ring].dropped()``), and
 :func:`ring_reader`/:func:`poll_until_stopped` print BCC's perf buffer warning
 ``Possibly lost N samples`` on stderr, at each interval tick and at exit, for the drops
 not reported yet. stdout is unchanged. In ``--json`` mode (known when the tool hands its
@@ -122,42 +125,43 @@ def tool_main(name: str, parse_args: Callable[[Sequence[str] | None], argparse.N
 @contextlib.contextmanager
 def attached(compiled: Any, **attach_options: Any) -> Iterator[Any]:
     """Load ``compiled`` (a :class:`pybpf.lang.CompiledCollection`) and attach every
-    program where its section says; on leaving, links are detached and everything closed
-    (in that order). Raises BPFError (VerifierError, NotSupportedError, KernelError)."""
+    program where its section says; yields the loaded collection, which owns the links and
+    readers: on leaving, links are detached and everything closed (in that order). Raises
+    BPFError (VerifierError, NotSupportedError, KernelError)."""
     with compiled.load() as coll:
         coll.attach(**attach_options)
         yield coll
 
 
 @contextlib.contextmanager
-def ring_reader(ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
+def ring_reader(coll: Any, ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
                 writer: "EventWriter | None" = None,
                 as_json: bool | None = None) -> Iterator[Any]:
-    """A reader of the live ring buffer ``ring_decl`` that hands decoded ``record`` structs
-    to ``callback``; closed on leaving.
+    """A reader of the ring buffer ``ring_decl`` of the loaded collection ``coll`` that
+    hands decoded ``record`` structs to ``callback``; owned by ``coll`` and closed on
+    leaving (drops reported first).
 
     Records are read in batches (``RingBuffer.read_batch``) and decoded by one
     ``struct.Struct`` into read-only named tuples when ``record`` holds only integers and
-    byte strings (else by the language's own decoder, into ``record`` instances). With ``writer``, its lines are flushed once per batch
-    instead of once per line: one write() per wake-up, not one per event.
+    byte strings (else by the language's own decoder, into ``record`` instances). With
+    ``writer``, its lines are flushed once per batch instead of once per line: one write()
+    per wake-up, not one per event.
 
     The reader carries a :class:`DropReporter` as ``reader.drops`` (what
     :func:`poll_until_stopped` reports at interval ticks); drops not yet reported are
     reported on leaving, as JSON when ``as_json`` is true or, left None, when ``writer``
     is in ``--json`` mode (a tool that does not hand over its writer passes ``as_json``).
     """
-    from ..kernel import RingBuffer  # noqa: PLC0415 - the kernel backend loads on use
-
     fast = record_decoder(record)
     if fast is None:
-        reader = ring_decl.reader(callback, record)
+        reader = coll.ring_reader(ring_decl, callback, record)
     else:
         layout, build = fast
-        reader = _BatchReader(RingBuffer(ring_decl.live, None, record_type=layout), build,
+        reader = _BatchReader(coll.ring_reader(ring_decl, record_type=layout), build,
                               callback, writer)
     if as_json is None:
         as_json = writer is not None and writer.as_json
-    drops = DropReporter(getattr(ring_decl, "dropped", None), as_json=as_json)
+    drops = DropReporter(coll.maps[ring_decl].dropped, as_json=as_json)
     with contextlib.suppress(AttributeError):  # a reader with __slots__ goes unreported
         reader.drops = drops
     try:
