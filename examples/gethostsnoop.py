@@ -90,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     with bpf.compile(lookup_start, lookup_done).load() as coll:
         coll.attach()
         print(f"{'PID':<8} {'COMM':<16} {'LAT(us)':>10} HOST", flush=True)
-        with events.reader(show, Event) as reader:
-            run_until(lambda: reader.poll(100) >= 0 and
-                      not (args.count and seen[0] >= args.count), args.duration)
+        reader = coll.ring_reader(events, show, Event)   # closed with coll
+        run_until(lambda: reader.poll(100) >= 0 and
+                  not (args.count and seen[0] >= args.count), args.duration)
     return 0
 
 

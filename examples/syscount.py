@@ -45,13 +45,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds to count (default: until Ctrl-C)")
     parser.add_argument("-T", "--top", type=int, default=10, help="how many to print")
     args = parser.parse_args(argv)
-    only_pid.value = args.pid
     names = syscall_names()
-    with bpf.compile(count_syscall).load() as coll:
+    with bpf.compile(count_syscall).load(constants={only_pid: args.pid}) as coll:
         coll.attach()
         print("Tracing syscalls... Ctrl-C to end.", flush=True)
         run_until(lambda: time.sleep(0.1), args.duration)
-        ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:args.top]
+        ranked = sorted(coll.maps[counts].items(), key=lambda kv: -kv[1])[:args.top]
     print(f"{'SYSCALL':<22} {'COUNT':>10}")
     for number, n in ranked:
         print(f"{names.get(number, str(number)):<22} {n:>10}")

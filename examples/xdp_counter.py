@@ -68,13 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-d", "--duration", type=float, default=None)
     parser.add_argument("--mode", default="skb", help="XDP mode (skb works everywhere)")
     args = parser.parse_args(argv)
-    drop_port_be.value = socket.htons(args.drop_udp_port)
-    with bpf.compile(count_and_drop).load() as coll:
+    compiled = bpf.compile(count_and_drop)
+    with compiled.load(constants={drop_port_be: socket.htons(args.drop_udp_port)}) as coll:
         coll.attach(target=args.iface, mode=args.mode)
         print(f"Counting packets on {args.iface}... Ctrl-C to end.", flush=True)
         run_until(lambda: time.sleep(0.1), args.duration)
-        counts = {proto: packets[proto] for proto in range(256)}
-        drops = dropped[0]
+        counts = {proto: coll.maps[packets][proto] for proto in range(256)}
+        drops = coll.maps[dropped][0]
     names = {1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp"}
     print(f"{'PROTO':<10} {'PACKETS':>10}")
     for proto, n in sorted(counts.items()):
