@@ -11,8 +11,14 @@ import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R6, R10
-from pybpf.vm import (ArrayMap, BudgetExceededError, CallDepthError, MemoryAccessError,
-                      ProgramLoadError, load)
+from pybpf.vm import (
+    ArrayMap,
+    BudgetExceededError,
+    CallDepthError,
+    MemoryAccessError,
+    ProgramLoadError,
+    load,
+)
 from pybpf.vm.helpers import CLOBBERED, HelperID
 
 from .program_generator import random_program

@@ -381,7 +381,7 @@ def _raise_load_error(err: KernelError, lines: list[str], name: str, what: str) 
     errname = errno.errorcode.get(err.errno or 0, str(err.errno))
     error = VerifierError(f"load: {errname}: {summarize_log(lines)}", program=name,
                           log=lines, insn=insn, source_line=source)
-    error.errno = err.errno  # type: ignore[attr-defined]
+    error.errno = err.errno
     raise error from err
 
 

@@ -15,6 +15,7 @@ from .checker import Checker, Failure, Options
 from .contexts import SUPPORTED_TYPES
 from .messages import build_error
 from .reject import Reject
+from .state import State
 
 
 @dataclass
@@ -75,12 +76,11 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
         raise VerifierError(f"cannot link: {err}", program=name) from None
     resolved = _maps_of(maps)
     if prog_type not in SUPPORTED_TYPES:
-        err = VerifierError(f"pybpf's verifier does not support {prog_type.name.lower()} "
-                            f"programs (it knows "
-                            f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES)})",
-                            program=name)
-        err.kernel_may_accept = True  # type: ignore[attr-defined]
-        raise err
+        unsupported = VerifierError(
+            f"pybpf's verifier does not support {prog_type.name.lower()} programs (it knows "
+            f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES)})", program=name)
+        unsupported.kernel_may_accept = True
+        raise unsupported
     start = time.perf_counter()
     try:
         prog = build(insns)
@@ -109,7 +109,7 @@ def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, 
     return checker.log
 
 
-def _error(name: str, insns: list[Instruction], slot: int, rej: Reject, state: object,
+def _error(name: str, insns: list[Instruction], slot: int, rej: Reject, state: State | None,
            log: list[str]) -> VerifierError:
     by_slot: dict[int, Instruction] = {}
     s = 0
@@ -117,8 +117,8 @@ def _error(name: str, insns: list[Instruction], slot: int, rej: Reject, state: o
         by_slot[s] = insn
         s += insn.slots
     err = build_error(program=name, slot=slot, insn=by_slot.get(slot), problem=rej.problem,
-                      hint=rej.hint, state=state, regs=rej.regs, log=log)  # type: ignore
-    err.kernel_may_accept = not rej.kernel_rejects  # type: ignore[attr-defined]
+                      hint=rej.hint, state=state, regs=rej.regs, log=log)
+    err.kernel_may_accept = not rej.kernel_rejects
     return err
 
 

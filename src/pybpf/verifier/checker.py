@@ -9,24 +9,46 @@ loop. The walk gives up after ``max_insns`` instructions, as the kernel does at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ..asm.instruction import Instruction
-from ..asm.opcodes import (CLASS_MASK, LDDW_OPCODE, MODE_MASK, OP_MASK, SIZE_MASK, ALUOp,
-                           AtomicOp, Class, JumpOp, Mode, PseudoSrc, Size)
+from ..asm.opcodes import (
+    CLASS_MASK,
+    LDDW_OPCODE,
+    MODE_MASK,
+    OP_MASK,
+    SIZE_MASK,
+    ALUOp,
+    AtomicOp,
+    Class,
+    JumpOp,
+    Mode,
+    PseudoSrc,
+    Size,
+)
 from ..spec import MapSpec, ProgramType
-from . import access
+from . import access, effects, prune
 from . import bounds as B
-from . import effects, prune
 from .calls import CallChecker
 from .cfg import Program
 from .contexts import PACKET_TYPES, RETURN_RANGES
 from .liveness import FRAME_KEYS, Demand, Effect, back, merge
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, movsx, refine
-from .state import (MAX_CALL_FRAMES, NOT_INIT, STACK_BYTES, UNKNOWN_SCALAR, Frame, Reg,
-                    RegType, State, const_scalar, scalar)
+from .state import (
+    MAX_CALL_FRAMES,
+    NOT_INIT,
+    STACK_BYTES,
+    UNKNOWN_SCALAR,
+    Frame,
+    Reg,
+    RegType,
+    State,
+    const_scalar,
+    scalar,
+)
 
 DEFAULT_MAX_INSNS = 1_000_000
 MAX_PENDING_BRANCHES = 8192   # the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ
@@ -52,7 +74,7 @@ class Checkpoint:
 
     __slots__ = ("state", "parent", "branches", "trace", "demand", "consts")
 
-    def __init__(self, state: State | None, parent: "Checkpoint | None",
+    def __init__(self, state: State | None, parent: Checkpoint | None,
                  trace: list[Effect] | None = None):
         self.state = state
         self.parent = parent
@@ -76,7 +98,7 @@ class Checkpoint:
         return self.consts
 
 
-Pending = list   # [state, pc, checkpoint, trace]: a path waiting to be explored
+Pending = list[Any]  # [state, pc, checkpoint, trace]: a path waiting to be explored
 
 
 @dataclass
@@ -445,8 +467,7 @@ class Checker:
             if kind is RegType.SCALAR:
                 value = access.sized_unknown(size)
             else:
-                value = Reg(kind, B.const(0), id=0 if kind is RegType.PTR_TO_PACKET_END
-                            else 0)
+                value = Reg(kind, B.const(0), id=0)
         elif t is RegType.PTR_TO_MAP_VALUE:
             lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
                                            "map value",
@@ -545,8 +566,8 @@ class Checker:
         if op == AtomicOp.STORE_REL:
             self.store(state, insn.dst, insn.off, size, self.read(state, insn.src), insn.src)
             return
-        valid = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR, AtomicOp.XCHG,
-                 AtomicOp.CMPXCHG}
+        valid: set[int] = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR,
+                           AtomicOp.XCHG, AtomicOp.CMPXCHG}
         valid |= {o | AtomicOp.FETCH for o in (AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND,
                                                AtomicOp.XOR)}
         if op not in valid:
@@ -669,7 +690,7 @@ class Checker:
                 self._set_scalar(new, src, b, pair[1])
             return new
         if op in (JumpOp.JEQ, JumpOp.JNE) and not jmp32:
-            ptr, other, pregno = (a, b, dst) if a.is_pointer else (b, a, src)
+            ptr, other = (a, b) if a.is_pointer else (b, a)
             if other.is_scalar and other.var.is_const and other.var.value == 0:
                 is_null = (op == JumpOp.JEQ) == taken
                 if ptr.nullable:
@@ -699,8 +720,9 @@ class Checker:
         if not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
             return
         # which side knows a <= end (or a < end)?
-        good = {JumpOp.JGT: not taken, JumpOp.JGE: not taken, JumpOp.JLT: taken,
-                JumpOp.JLE: taken}.get(op)
+        sides: dict[int, bool] = {JumpOp.JGT: not taken, JumpOp.JGE: not taken,
+                                  JumpOp.JLT: taken, JumpOp.JLE: taken}
+        good = sides.get(op)
         if not good:
             return
         if not a.var.is_const and a.var.umax > 0xFFFF:

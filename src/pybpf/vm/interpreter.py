@@ -22,13 +22,23 @@ Run-time rules (kernel and RFC 9669):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.opcodes import (
-    CLASS_MASK, LDDW_OPCODE, MOVSX_OFFSETS, ALUOp, AtomicOp, CallSrc, Class, JumpOp, Mode,
-    PseudoSrc, Size, Source,
+    CLASS_MASK,
+    LDDW_OPCODE,
+    MOVSX_OFFSETS,
+    ALUOp,
+    AtomicOp,
+    CallSrc,
+    Class,
+    JumpOp,
+    Mode,
+    PseudoSrc,
+    Size,
+    Source,
 )
 from . import alu
 from .alu import MASK32, MASK64
@@ -43,7 +53,9 @@ MAX_FRAMES = 8                  # MAX_CALL_FRAMES: the program's frame and 7 nes
 STACK_BYTES = STACK_BYTES_PER_FRAME * MAX_FRAMES
 MAY_GOTO_LOOPS = 8 * 1024 * 1024  # BPF_MAX_LOOPS: how often may_goto falls through
 
-Code = list[tuple[Any, ...]]
+# a predecoded instruction: (handler, dst, src, off, imm, aux); a handler returns the next pc
+Handler = Callable[..., int]
+Code = list[tuple[Handler, int, int, int, Any, Any]]
 
 
 class _Halt(Exception):
@@ -188,7 +200,7 @@ def _call_tail(r, m, pc, d, s, o, i, helper):  # type: ignore[no-untyped-def]
         if not m.frames:
             raise
         r[0] = m.run_tail_in_frame(tail, r[1], r[10]) & MASK64
-        return _exit(r, m, pc, d, s, o, i, helper)
+        return _exit(r, m, pc, d, s, o, i, helper)  # type: ignore[no-untyped-call]
     r[1:6] = _CLOBBERED_ARGS
     return pc + 1
 
@@ -290,8 +302,9 @@ _JUMP_NAMES = {JumpOp.JEQ: "jeq", JumpOp.JGT: "jgt", JumpOp.JGE: "jge", JumpOp.J
                JumpOp.JNE: "jne", JumpOp.JSGT: "jsgt", JumpOp.JSGE: "jsge",
                JumpOp.JLT: "jlt", JumpOp.JLE: "jle", JumpOp.JSLT: "jslt",
                JumpOp.JSLE: "jsle"}
-_ATOMIC_RMW = {AtomicOp.ADD: "add", AtomicOp.OR: "or", AtomicOp.AND: "and",
-               AtomicOp.XOR: "xor"}
+# keyed by the imm of an atomic instruction
+_ATOMIC_RMW: dict[int, str] = {AtomicOp.ADD: "add", AtomicOp.OR: "or", AtomicOp.AND: "and",
+                               AtomicOp.XOR: "xor"}
 _SIZES = {Size.B: 1, Size.H: 2, Size.W: 4, Size.DW: 8}
 
 
@@ -449,7 +462,7 @@ class Predecoder:
             if helper is None:
                 raise self.fail(slot, f"{helper_name(insn.imm)} (id {insn.imm}) is not "
                                       f"available in the VM")
-            handler = _call_tail if insn.imm == HelperID.TAIL_CALL else _call_helper
+            handler = _call_tail if insn.imm == HelperID["TAIL_CALL"] else _call_helper
             return (handler, 0, 0, 0, insn.imm, helper)
         if insn.src == CallSrc.KFUNC:
             raise self.fail(slot, f"kfunc calls (BTF id {insn.imm}) are not available in "
@@ -530,7 +543,7 @@ def execute(code: Code, regs: list[int], machine: Machine, budget: int, start: i
     pc = start
     count = -1
     try:
-        for count in range(budget):
+        for count in range(budget):  # noqa: B007 - read after the loop
             h, d, s, o, i, a = code[pc]
             pc = h(regs, machine, pc, d, s, o, i, a)
     except _Halt:

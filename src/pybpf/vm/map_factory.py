@@ -41,8 +41,8 @@ def create_map(spec: MapSpec, *, ncpus: int | None = None) -> VMMap:
         raise VMError(f"map '{spec.name}': type {spec.type.name} is not supported by the VM "
                       f"(supported: {', '.join(t.name for t in MAP_CLASSES)})")
     ncpus = ncpus or default_ncpus()
-    kwargs: dict[str, object] = dict(key_size=spec.key_size, value_size=spec.value_size,
-                                     max_entries=spec.max_entries)
+    kwargs: dict[str, object] = {"key_size": spec.key_size, "value_size": spec.value_size,
+                                 "max_entries": spec.max_entries}
     if spec.type in _PERCPU:
         kwargs["ncpus"] = ncpus
     if spec.type == MapType.PERF_EVENT_ARRAY:
