@@ -13,8 +13,7 @@ import pytest
 
 from pybpf.errors import ClosedError, InvalidInputError, KernelError, NotSupportedError
 from pybpf.kernel import features
-from pybpf.kernel.maps import (LOCAL_STORAGE_TYPES, Map, TypedMap, minimal_spec,
-                               possible_cpus)
+from pybpf.kernel.maps import LOCAL_STORAGE_TYPES, Map, TypedMap, minimal_spec, possible_cpus
 from pybpf.kernel.mounts import ensure_bpffs
 from pybpf.kernel.sys import MapFlags, UpdateFlags
 from pybpf.spec import MapSpec, MapType

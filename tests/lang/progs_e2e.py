@@ -1,7 +1,21 @@
 """Programs the end-to-end tests compile (a module, so inspect finds their source)."""
 
-from pybpf.lang import (XDP_PASS, Array, Const, Global, Hash, RingBuf, bpf, bytes16, comm,
-                        current_task, pid_tgid, struct, u32, u64)
+from pybpf.lang import (
+    XDP_PASS,
+    Array,
+    Const,
+    Global,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    current_task,
+    pid_tgid,
+    struct,
+    u32,
+    u64,
+)
 
 
 class Event(struct):

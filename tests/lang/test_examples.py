@@ -45,7 +45,7 @@ def test_execsnoop_prints_the_exec_with_pid_parent_and_file() -> None:
     out = _finish(proc)
     mine = [ln.split() for ln in out.splitlines() if ln.split()[:1] == [str(child.pid)]]
     assert mine, out[-2000:]
-    pid, ppid, _comm, filename = mine[0][:4]
+    _pid, ppid, _comm, filename = mine[0][:4]
     assert ppid == str(os.getpid()) and filename == "/bin/true"
 
 

@@ -36,6 +36,7 @@ def read_program_sections(path: str) -> list[ProgramSection]:
     """
     from elftools.common.exceptions import ELFError as PyELFError
     from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
 
     try:
         with open(path, "rb") as f:
@@ -45,9 +46,9 @@ def read_program_sections(path: str) -> list[ProgramSection]:
                 if sec["sh_flags"] & _SHF_EXECINSTR and sec["sh_size"] and \
                         sec["sh_type"] != "SHT_NOBITS":
                     sections.append((index, ProgramSection(sec.name, sec.data(), {})))
-            by_index = {index: ps for index, ps in sections}
+            by_index = dict(sections)
             symtab = elf.get_section_by_name(".symtab")
-            if symtab is not None:
+            if isinstance(symtab, SymbolTableSection):
                 for sym in symtab.iter_symbols():
                     shndx = sym["st_shndx"]
                     kind = sym["st_info"]["type"]

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print the verifier state after every instruction")
 
 
-def _relocated(spec):  # type: ignore[no-untyped-def]
+def _relocated(spec):
     """CO-RE relocations applied against the running kernel's BTF, when there are any."""
     if not any(p.core_relos for p in spec.programs.values()):
         return spec
@@ -39,7 +39,7 @@ def _relocated(spec):  # type: ignore[no-untyped-def]
     return relocated
 
 
-def _python_spec(path: str):  # type: ignore[no-untyped-def]
+def _python_spec(path: str):
     """The CollectionSpec of a pybpf.lang source file (compiled, nothing written)."""
     from ..errors import CompileError
     from ..lang import compile_source

@@ -20,12 +20,11 @@ section of the blob (:func:`with_strings`), which keeps every existing offset va
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
-from ..btf import (Datasec, Func, Int, Spec, Var, VarSecinfo, Void, sizeof,
-                   skip_qualifiers)
-from ..btf import layout
+from ..btf import Datasec, Func, Int, Spec, Var, VarSecinfo, Void, layout, sizeof, skip_qualifiers
 from ..btf.types import FuncLinkage, VarLinkage
 from ..errors import BTFError
 from . import sys as bpfsys
@@ -123,7 +122,7 @@ def _sanitize(btf: Spec) -> list[str]:
                 dummy = Var(DUMMY_KSYM_NAME, an_int, VarLinkage.GLOBAL_ALLOCATED)
             placed, offset = [], 0
             for v in t.vars:
-                var = dummy if isinstance(v.type, Func) else v.type
+                var = v.type if isinstance(v.type, Var) else dummy  # a Func: the dummy
                 size = sizeof(var.type)
                 placed.append(VarSecinfo(var, offset, size))
                 offset += size

@@ -10,7 +10,7 @@ passed, the compiler (``pybpf.lang``) and ``links.tracing`` share the visible
 
 from __future__ import annotations
 
-from ..btf import Func, Spec, Typedef, load_kernel_spec
+from ..btf import Func, Spec, Type, Typedef, load_kernel_spec
 from ..errors import BTFError, InvalidInputError
 from ..spec import AttachType, ProgramSpec, ProgramType
 
@@ -42,7 +42,7 @@ class KernelBTF:
         """Forget the parsed BTF (the next use parses again)."""
         self._spec = None
 
-    def type_id(self, name: str, kind: type, *, what: str) -> int:
+    def type_id(self, name: str, kind: type[Type], *, what: str) -> int:
         """The id of the type ``name`` of class ``kind``; InvalidInputError naming ``what``
         when the kernel has none."""
         try:

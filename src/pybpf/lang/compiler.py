@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import linecache
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
@@ -190,7 +191,7 @@ def _context_type(decl: ProgramDecl, kernel: contexts.KernelTypes) -> StructType
 
 
 def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
-            with_btf: bool = True) -> "CompiledCollection":  # noqa: A001 - users' verb
+            with_btf: bool = True) -> CompiledCollection:  # noqa: A001 - users' verb
     """Compile ``programs`` (and every map and global they use) into one collection.
 
     ``kernel`` is the BTF kernel types and contexts come from (the running kernel by
@@ -238,11 +239,11 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
     map_specs = {name: m.spec() for name, m in maps.items()}
     map_specs.update(layout.map_specs())
     globals_ = {d.name or "": d for decls in layout.sections.values() for d, _ in decls}
-    spec = CollectionSpec(programs={n: c.spec for n, c in compiled.items()}, maps=map_specs,
-                          license=programs[0].license)
+    collection = CollectionSpec(programs={n: c.spec for n, c in compiled.items()},
+                                maps=map_specs, license=programs[0].license)
     if with_btf:
-        _attach_btf(spec, compiled)
-    return CompiledCollection(spec, maps, globals_, compiled)
+        _attach_btf(collection, compiled)
+    return CompiledCollection(collection, maps, globals_, compiled)
 
 
 def _core_indexes(kept: list[Any], emitter: Any) -> list[tuple[int, Any, str]]:
@@ -268,7 +269,7 @@ def _attach_btf(spec: CollectionSpec, compiled: dict[str, CompiledProgram]) -> N
 
 
 def compile_source(text: str, filename: str = "<bpf>", *,
-                   kernel: contexts.KernelTypes | None = None) -> "CompiledCollection":
+                   kernel: contexts.KernelTypes | None = None) -> CompiledCollection:
     """Run ``text`` as a module and compile every ``@bpf.<type>`` program it defines.
 
     The text is registered with ``linecache`` so messages quote its lines.
@@ -276,9 +277,9 @@ def compile_source(text: str, filename: str = "<bpf>", *,
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace: dict[str, Any] = {"__name__": "__pybpf_source__", "__file__": filename}
     try:
-        exec(__builtins__["compile"](text, filename, "exec")  # type: ignore[index]
+        exec(__builtins__["compile"](text, filename, "exec")
              if isinstance(__builtins__, dict) else
-             __builtins__.compile(text, filename, "exec"), namespace)  # type: ignore[attr-defined]
+             __builtins__.compile(text, filename, "exec"), namespace)
     except SyntaxError as err:
         raise CompileError(f"syntax error: {err.msg}", file=filename, line=err.lineno,
                            column=err.offset) from None
@@ -357,7 +358,7 @@ class CompiledCollection:
             variables[name].set(raw)
         return spec
 
-    def with_constants(self, constants: Mapping[Any, Any]) -> "CompiledCollection":
+    def with_constants(self, constants: Mapping[Any, Any]) -> CompiledCollection:
         """This collection with ``spec`` replaced by :meth:`spec_with` ``(constants)``
         (declarations and programs shared): what a tool builds from its options."""
         return CompiledCollection(self.spec_with(constants), self.maps, self.globals,

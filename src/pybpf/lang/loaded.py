@@ -15,7 +15,8 @@ declarations, per load, so two loads of one program live side by side:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BPFError, InvalidInputError
 from .maps import GlobalDecl, MapDecl
@@ -89,7 +90,7 @@ class _Variables:
     declaration's type. Reading goes through the section map (a lookup of its one value);
     writing a ``Global`` rewrites that value (a ``Const`` is frozen: the kernel refuses)."""
 
-    def __init__(self, coll: "LoadedCollection"):
+    def __init__(self, coll: LoadedCollection):
         self._coll = coll
 
     def _where(self, key: Any) -> tuple[GlobalDecl, Any, Any]:
@@ -127,7 +128,7 @@ class LoadedCollection:
     """See the module docstring. ``collection`` is the backend's live collection;
     ``compiled`` what it was loaded from. Close it (or leave ``with``) to unload."""
 
-    def __init__(self, compiled: "CompiledCollection", collection: Any):
+    def __init__(self, compiled: CompiledCollection, collection: Any):
         self.compiled = compiled
         self.collection = collection
         # the bytes-speaking maps (the kernel's collection may show typed views in .maps)
@@ -215,7 +216,7 @@ class LoadedCollection:
             self._readers.clear()
             self.collection.close()
 
-    def __enter__(self) -> "LoadedCollection":
+    def __enter__(self) -> LoadedCollection:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,8 +8,9 @@ and a later ELF writer agree with clang-built objects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..elf.section_names import classify_section
 from ..spec import AttachType, ProgramType

@@ -9,8 +9,20 @@ from typing import Any
 from ...asm.opcodes import ALUOp
 from ..emitter import FP
 from ..operands import Imm, Mem, PyObj, Reg
-from ..types import (ArrayType, IntType, PtrType, Type, bool_, char, common_type, s64, string,
-                     type_of, u32, u64)
+from ..types import (
+    ArrayType,
+    IntType,
+    PtrType,
+    Type,
+    bool_,
+    char,
+    common_type,
+    s64,
+    string,
+    type_of,
+    u32,
+    u64,
+)
 from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
 from .core import _describe
 from .maps import Maps
@@ -25,7 +37,8 @@ class Intrinsics(Maps):
 
     def _builtin(self, name: str, node: ast.Call) -> Any:
         args = node.args
-        simple = {"pid_tgid": ("get_current_pid_tgid", u64), "uid_gid": ("get_current_uid_gid", u64),
+        simple = {"pid_tgid": ("get_current_pid_tgid", u64),
+                  "uid_gid": ("get_current_uid_gid", u64),
                   "ktime_ns": ("ktime_get_ns", u64), "ktime_boot_ns": ("ktime_get_boot_ns", u64),
                   "smp_processor_id": ("get_smp_processor_id", u32),
                   "prandom": ("get_prandom_u32", u32), "cgroup_id": ("get_current_cgroup_id", u64)}
@@ -98,7 +111,7 @@ class Intrinsics(Maps):
                 raise self._err(args[0], "cast: the first argument is a type")
             t = type_of(target.value)
             v = self.rvalue(args[1])
-            if isinstance(t, IntType) or isinstance(t, PtrType):
+            if isinstance(t, (IntType, PtrType)):
                 return self._convert(v, t)
             if isinstance(v, Mem) and v.load_size == -1:
                 v = self._to_reg(v)
