@@ -45,8 +45,6 @@ ALLOWED: dict[str, set[str]] = {
 EXCEPTIONS: dict[str, set[str]] = {
     # Collection(path) reads the object itself; the path belongs in backends.load
     "kernel/collection.py": {"elf"},
-    # section names (a spec fact) still live in elf/
-    "kernel/links/auto.py": {"elf"},
     # LoadedCollection.load()/attach(): loading moves to backends (issue 15, item 2)
     "lang/compiler.py": {"kernel"},
     # the running kernel's BTF and tracepoint formats give program contexts their types

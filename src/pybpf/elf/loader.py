@@ -32,7 +32,7 @@ from .linker import callees, link_program
 from .reader import ObjectFile, Section, read_object
 from .relocations import (CALL_OPCODE, RelocationTargets, apply_relocations,
                           resolve_local_calls)
-from .section_names import classify_section
+from ..spec.sections import classify_section
 
 LICENSE_SECTION = "license"
 VERSION_SECTION = "version"

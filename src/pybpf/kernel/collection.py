@@ -56,7 +56,7 @@ from .ksyms import has_kernel_externs, read_kallsyms, resolve_kernel_externs
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
-from .sys import MapFlags
+from ..spec import MapFlags
 
 __all__ = ["Collection", "CollectionOptions", "load"]
 

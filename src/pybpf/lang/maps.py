@@ -18,7 +18,7 @@ import sys
 from typing import Any, Iterator
 
 from ..errors import BPFError
-from ..spec import MapSpec, MapType
+from ..spec import MapFlags, MapSpec, MapType
 from .types import ArrayType, IntType, StructType, Type, pack_value, to_btf, type_of, \
     u32, u64, unpack_value
 
@@ -26,7 +26,7 @@ __all__ = ["MapDecl", "Hash", "Array", "PerCPUHash", "PerCPUArray", "LRUHash",
            "LRUPerCPUHash", "RingBuf", "PerfEventArray", "StackTrace", "ProgArray",
            "Log2Hist", "LinearHist", "Global", "Const", "GlobalDecl"]
 
-BPF_F_NO_PREALLOC = 1
+BPF_F_NO_PREALLOC = MapFlags.NO_PREALLOC
 
 
 class MapDecl:

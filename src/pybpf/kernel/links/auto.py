@@ -25,7 +25,7 @@ import os
 import re
 from typing import Any, Callable
 
-from ...elf.section_names import classify_section
+from ...spec.sections import classify_section
 from ...errors import InvalidInputError
 from ...spec import AttachType, ProgramSpec, ProgramType
 from .base import Link

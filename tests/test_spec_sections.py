@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pybpf.elf import classify_section
-from pybpf.elf.section_names import BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS
+from pybpf.spec.sections import BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS
 from pybpf.spec import AttachType as A
 from pybpf.spec import ProgramType as P
 

@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from .asm.instruction import Instruction
-from .errors import InvalidInputError
+from ..asm.instruction import Instruction
+from ..btf import Spec as BTFSpec
+from ..btf import Type
+from ..btf.ext import CORERelo, FuncInfo, LineInfo
+from ..errors import InvalidInputError
+from .flags import MapFlags, ProgFlags, UpdateFlags
+
+__all__ = ["MapType", "ProgramType", "AttachType", "Pinning", "MapSpec", "ProgramSpec",
+           "ExternKind", "ExternSpec", "VariableSpec", "CollectionSpec", "MapFlags",
+           "ProgFlags", "UpdateFlags"]
 
 
 class MapType(IntEnum):
@@ -178,12 +186,12 @@ class MapSpec:
     key_size: int = 0
     value_size: int = 0
     max_entries: int = 0
-    flags: int = 0
+    flags: int = 0  # MapFlags
     pinning: Pinning = Pinning.NONE
     numa_node: int = 0
     map_extra: int = 0
-    key_type: Any = None
-    value_type: Any = None
+    key_type: Type | None = None
+    value_type: Type | None = None
     inner_map: "MapSpec | None" = None
     contents: list[tuple[Any, Any]] = field(default_factory=list)
     data: bytes | None = None
@@ -232,11 +240,11 @@ class ProgramSpec:
     instructions: list[Instruction] = field(default_factory=list)
     license: str = ""
     kernel_version: int = 0
-    flags: int = 0
-    btf: Any = None  # the collection's BTF spec
-    func_info: list[Any] = field(default_factory=list)
-    line_info: list[Any] = field(default_factory=list)
-    core_relos: list[Any] = field(default_factory=list)
+    flags: int = 0  # ProgFlags
+    btf: BTFSpec | None = None  # the collection's BTF spec
+    func_info: list[FuncInfo] = field(default_factory=list)
+    line_info: list[LineInfo] = field(default_factory=list)
+    core_relos: list[CORERelo] = field(default_factory=list)
 
     def copy(self) -> "ProgramSpec":
         """A copy with its own lists (instructions are immutable values; BTF is shared, as
@@ -282,7 +290,7 @@ class ExternSpec:
 
     name: str
     kind: ExternKind
-    type: Any = None
+    type: Type | None = None
     offset: int = 0
     size: int = 0
     weak: bool = False
@@ -309,7 +317,7 @@ class VariableSpec:
     map: str
     offset: int
     size: int
-    type: Any = None
+    type: Type | None = None
     map_spec: MapSpec | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -373,7 +381,7 @@ class CollectionSpec:
 
     programs: dict[str, ProgramSpec] = field(default_factory=dict)
     maps: dict[str, MapSpec] = field(default_factory=dict)
-    btf: Any = None
+    btf: BTFSpec | None = None
     license: str = ""
     kernel_version: int = 0
     externs: dict[str, ExternSpec] = field(default_factory=dict)
@@ -417,9 +425,9 @@ class CollectionSpec:
         return "\n".join(lines)
 
 
-def _describe_core_relo(relo: Any) -> str:
-    """One CO-RE relocation as ``insn N: KIND <type> access a:b:c`` (duck-typed on
-    ``pybpf.btf.ext.CORERelo``, whose ``insn_off`` the ELF reader turned into a slot)."""
+def _describe_core_relo(relo: CORERelo) -> str:
+    """One CO-RE relocation as ``insn N: KIND <type> access a:b:c`` (its ``insn_off`` the
+    ELF reader turned into a slot)."""
     kind = getattr(relo.kind, "name", relo.kind)
     target = relo.type
     type_name = f"{type(target).__name__.lower()} {getattr(target, 'name', '') or '(anon)'}"
