@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..errors import BTFError, CORERelocationError
 from .core_access import (ENUMVAL_KINDS, FIELD_KINDS, AccessSpec, describe_type,
                           find_candidates, match_candidate, parse_local_access)
@@ -253,11 +254,8 @@ def relocate_with_results(insns: Sequence[Instruction], relos: Iterable[CORERelo
     """
     relos = list(relos)
     results = resolve(relos, local, target, program=program, cache=cache)
-    slot_to_index: dict[int, int] = {}
-    slot = 0
-    for i, insn in enumerate(insns):
-        slot_to_index[slot] = i
-        slot += insn.slots
+    listing = Instructions(insns)
+    slot_to_index = listing.slot_to_index()
     pieces: list[list[Instruction]] = [[insn] for insn in insns]
     for result in results:
         relo = result.relo
@@ -266,7 +264,7 @@ def relocate_with_results(insns: Sequence[Instruction], relos: Iterable[CORERelo
         if i is None:
             raise _error(program, result.index, relo, local,
                          f"byte offset {relo.insn_off} is not the start of an instruction "
-                         f"(program has {slot} slots)")
+                         f"(program has {listing.slot_count} slots)")
         insn = pieces[i][0]
         try:
             done = _apply(insn, result)

@@ -13,6 +13,7 @@ from enum import IntEnum
 from typing import Any
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..btf import Spec as BTFSpec
 from ..btf import Type
 from ..btf.ext import CORERelo, FuncInfo, LineInfo
@@ -265,7 +266,7 @@ class ProgramSpec:
         relocs = len(self.references)
         core = f" core_relos={len(self.core_relos)}" if self.core_relos else ""
         return (f"program {self.name}: {self.type.name}{at}{flags} section={self.section}"
-                f"{attach} insns={sum(i.slots for i in self.instructions)} "
+                f"{attach} insns={Instructions(self.instructions).slot_count} "
                 f"relocations={relocs}{core} license={self.license!r}")
 
 
