@@ -109,7 +109,8 @@ from .opcodes import ALUOp, AtomicOp, CallSrc, Class, JumpOp, Mode, PseudoSrc, S
 from .registers import R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, RFP, Register
 
 __all__ = [
-    "Instruction", "Instructions", "encode_all", "ALUOp", "AtomicOp", "CallSrc", "Class", "JumpOp", "Mode",
+    "Instruction", "Instructions", "encode_all", "ALUOp", "AtomicOp", "CallSrc", "Class",
+    "JumpOp", "Mode",
     "PseudoSrc", "Size", "Source",
     "Register", "R0", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "RFP",
     "format_instruction", "disassemble", "check_program", "assemble", "parse_instruction",
