@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import AttachType as A
-from . import ProgramType as P
 from .flags import ProgFlags
+from .model import AttachType as A
+from .model import ProgramType as P
 
 __all__ = ["SectionKind", "classify_section"]
 
