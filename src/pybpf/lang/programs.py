@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..elf.section_names import classify_section
+from ..spec.sections import classify_section
 from ..spec import AttachType, ProgramType
 
 __all__ = ["ProgramDecl", "tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe",
