@@ -52,7 +52,7 @@ from ..errors import (
     KernelError,
     NotSupportedError,
 )
-from ..spec import CollectionSpec, ExternKind, MapSpec, MapType, Pinning, ProgramSpec
+from ..spec import CollectionSpec, ExternKind, MapFlags, MapSpec, MapType, Pinning, ProgramSpec
 from . import btf_load
 from .fd import FD
 from .globals import GlobalVariables, variables_of
@@ -63,7 +63,6 @@ from .links.base import Link
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
-from ..spec import MapFlags
 
 __all__ = ["Collection", "CollectionOptions", "load"]
 
@@ -500,8 +499,8 @@ class _Loader:
         for name, prog in programs.items():
             insns = self._final_instructions(prog)
             kwargs: dict[str, Any] = {}
-            if btf_fd is not None and loadable is not None:
-                btf = prog.btf if prog.btf is not None else self.spec.btf
+            btf = prog.btf if prog.btf is not None else self.spec.btf
+            if btf_fd is not None and loadable is not None and btf is not None:
                 kwargs = dict(
                     btf_fd=btf_fd,
                     func_info=btf_load.pack_func_info(prog.func_info, btf),

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.sections import classify_section
 from ..spec import AttachType, ProgramType
+from ..spec.sections import classify_section
 
 __all__ = ["ProgramDecl", "tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe",
            "kprobe", "kretprobe", "fentry", "fexit", "lsm", "perf_event", "xdp", "tc",

@@ -21,8 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..asm import format_instruction
-from ..asm import Instructions
+from ..asm import Instructions, format_instruction
 from . import interpreter as ip
 from .errors import BudgetExceededError, VMError
 from .event_helpers import TailCall
