@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..asm.instruction import Instruction
+from ..asm.linker import link
 from ..errors import AsmError
 from ..spec import ProgramType
 from . import context as contexts
@@ -98,7 +99,9 @@ class VMProgram:
                  type: ProgramType = ProgramType.UNSPEC, tier: str = "interp"):
         self.name = name
         self.type = type
-        self.instructions = list(instructions)
+        # labels become offsets here, as the kernel backend links before loading: the
+        # verifier checks the linked program, so the VM must run that one too
+        self.instructions = link(list(instructions), source=f"program '{name}'")
         self.env = env if env is not None else Environment()
         self.tier = _check_tier(tier, name)
         predecoder = Predecoder(name, maps or {}, DEFAULT_HELPERS if helpers is None
