@@ -13,7 +13,6 @@ from pybpf.errors import (InvalidInputError, MapArgumentError, MapError, MapFull
                           MapKeyExistsError, MapKeyNotFoundError, NotSupportedError)
 from pybpf.spec import CollectionSpec, MapSpec, MapType
 from pybpf.vm import TIERS
-
 from tests.bpfobjs import build_object
 from tests.vm.packets import arp_packet, tcp_packet, udp_packet
 
