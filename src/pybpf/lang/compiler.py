@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import linecache
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
@@ -190,7 +191,7 @@ def _context_type(decl: ProgramDecl, kernel: contexts.KernelTypes) -> StructType
 
 
 def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
-            with_btf: bool = True) -> "CompiledCollection":  # noqa: A001 - users' verb
+            with_btf: bool = True) -> CompiledCollection:  # noqa: A001 - users' verb
     """Compile ``programs`` (and every map and global they use) into one collection.
 
     ``kernel`` is the BTF kernel types and contexts come from (the running kernel by
@@ -268,7 +269,7 @@ def _attach_btf(spec: CollectionSpec, compiled: dict[str, CompiledProgram]) -> N
 
 
 def compile_source(text: str, filename: str = "<bpf>", *,
-                   kernel: contexts.KernelTypes | None = None) -> "CompiledCollection":
+                   kernel: contexts.KernelTypes | None = None) -> CompiledCollection:
     """Run ``text`` as a module and compile every ``@bpf.<type>`` program it defines.
 
     The text is registered with ``linecache`` so messages quote its lines.
@@ -357,7 +358,7 @@ class CompiledCollection:
             variables[name].set(raw)
         return spec
 
-    def with_constants(self, constants: Mapping[Any, Any]) -> "CompiledCollection":
+    def with_constants(self, constants: Mapping[Any, Any]) -> CompiledCollection:
         """This collection with ``spec`` replaced by :meth:`spec_with` ``(constants)``
         (declarations and programs shared): what a tool builds from its options."""
         return CompiledCollection(self.spec_with(constants), self.maps, self.globals,

@@ -16,7 +16,8 @@ set per load: ``compiled.load(constants={max_args: 5})``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import BPFError
 from ..spec import MapSpec, MapType
@@ -158,7 +159,7 @@ class RingBuf(MapDecl):
         self._drops: PerCPUArray | None = None
 
     @property
-    def drops_map(self) -> "PerCPUArray":
+    def drops_map(self) -> PerCPUArray:
         """The per-CPU u64 counter of failed reserves/outputs, named ``<name>_drops``
         (made on first use, once the ring has its name)."""
         if self._drops is None:
