@@ -12,7 +12,7 @@ from ..spec import MapType, ProgramType
 from . import access
 from . import bounds as B
 from . import prune
-from .helpers import ALLOWED, PROTOS, Arg, Proto, Ret, helper_name
+from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, helper_name, proto_for
 from .reject import Reject
 from .state import (MAX_CALL_FRAMES, NOT_INIT, UNKNOWN_SCALAR, Frame, Reg, RegType, State,
                     const_scalar)
@@ -117,19 +117,23 @@ class CallChecker:
 
     def _helper(self, state: State, pc: int, insn: Instruction) -> int:
         helper_id = insn.imm
-        proto = PROTOS.get(helper_id)
-        if proto is None:
-            raise Reject(f"unknown func {helper_name(helper_id)}: pybpf's verifier has no "
-                         f"prototype for it", hint="use a helper pybpf knows, or verify with "
-                         "the kernel", kernel_rejects=False)
+        name = helper_name(helper_id)
+        if not 0 < helper_id <= MAX_HELPER_ID:
+            raise Reject(f"invalid func {name}#{helper_id}",
+                         hint=f"helper ids of this kernel run from 1 to {MAX_HELPER_ID}")
         allowed = ALLOWED.get(self.c.prog_type)
         if allowed is None:
             raise Reject(f"pybpf's verifier does not support "
                          f"{self.c.prog_type.name.lower()} programs", kernel_rejects=False)
         if helper_id not in allowed:
-            raise Reject(f"program of this type cannot use helper {helper_name(helper_id)}"
-                         f"#{helper_id}", hint=f"{self.c.prog_type.name.lower()} programs "
-                         f"may not call {helper_name(helper_id)}")
+            raise Reject(f"program of this type cannot use helper {name}#{helper_id}",
+                         hint=f"{self.c.prog_type.name.lower()} programs may not call {name}")
+        proto = proto_for(helper_id, self.c.prog_type)
+        if proto is None or proto.unsupported:
+            what = proto.unsupported if proto is not None else "its prototype"
+            raise Reject(f"unsupported: pybpf's verifier cannot check calls to "
+                         f"{name}#{helper_id} yet ({what})",
+                         hint="verify this program with the kernel", kernel_rejects=False)
         meta: dict[str, Any] = {}
         for i, kind in enumerate(proto.args):
             self._arg(state, i + 1, kind, meta, proto)
@@ -222,12 +226,13 @@ class CallChecker:
             if kind is Arg.MAP_KEY:
                 meta["key_const"] = self._const_key(state, reg, size)
             return
-        if kind in (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM):
-            if kind is Arg.MEM_OR_NULL and reg.is_scalar and reg.var.is_const \
-                    and reg.var.value == 0:
+        if kind in (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM, Arg.RW_MEM, Arg.RW_MEM_OR_NULL):
+            if kind in (Arg.MEM_OR_NULL, Arg.RW_MEM_OR_NULL) and reg.is_scalar \
+                    and reg.var.is_const and reg.var.value == 0:
                 meta["mem"] = None
                 return
-            meta["mem"] = (regno, reg, kind is Arg.UNINIT_MEM)
+            meta["mem"] = (regno, reg, kind is Arg.UNINIT_MEM,
+                           kind in (Arg.RW_MEM, Arg.RW_MEM_OR_NULL))
             return
         if kind in (Arg.SIZE, Arg.SIZE_OR_ZERO):
             self._size(state, regno, reg, kind is Arg.SIZE_OR_ZERO, meta, name)
@@ -283,9 +288,13 @@ class CallChecker:
         mem = meta.pop("mem", None)
         if mem is None:
             return
-        mregno, mreg, write = mem
+        mregno, mreg, write, read_write = mem
         if var.umax == 0:
             return
+        if read_write:  # read first (initialised), then written below
+            self.memory(state, mregno, mreg, var.umax, write=False,
+                        what=f"{name}'s buffer of up to {var.umax} bytes")
+            write = True
         self.memory(state, mregno, mreg, var.umax, write=write,
                     what=f"{name}'s buffer of up to {var.umax} bytes")
 
