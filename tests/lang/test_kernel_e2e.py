@@ -30,8 +30,18 @@ def test_exec_tracer_sees_true_with_its_pid_comm_and_parent() -> None:
     assert mine[0].comm in (b"true", b"python", os.path.basename(os.sys.executable).encode()[:15])
     assert mine[0].ppid == os.getpid()
     assert counts.get(child.pid) == 1
-    with pytest.raises(AttributeError, match=r"coll.maps\[exec_counts\].items"):
+    with pytest.raises(AttributeError, match=r"coll.maps\[decl\].items"):
         list(progs.exec_counts.items())  # a declaration holds no live map
+
+
+def test_compiling_names_declarations_without_touching_them() -> None:
+    compiled = bpf.compile(progs.on_exec_tagged)
+    assert set(compiled.maps) == {"tagged", "tagged_drops", "tag_counts"}
+    assert set(compiled.globals) == {"tag"}
+    assert progs.tagged.name is None and progs.tag.name is None   # nothing written back
+    assert compiled.name_of(progs.tag_counts) == "tag_counts"
+    with pytest.raises(KeyError, match="no compiled program uses it"):
+        compiled.name_of(progs.exec_counts)
 
 
 def test_two_loads_with_different_constants_run_side_by_side() -> None:

@@ -19,26 +19,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import live
-from ..errors import BPFError, InvalidInputError
+from ..errors import InvalidInputError
 from ..spec import CollectionSpec
-from .maps import GlobalDecl, MapDecl
+from .maps import GlobalDecl
 from .types import Type, pack_value, type_of, unpack_value
 
 if TYPE_CHECKING:
     from .compiler import CompiledCollection
 
-__all__ = ["LoadedCollection", "name_of"]
-
-
-def name_of(key: str | MapDecl | GlobalDecl) -> str:
-    """The name a declaration (or a plain name) stands for in a compiled collection."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, (MapDecl, GlobalDecl)):
-        if key.name is None:
-            raise BPFError(f"{key!r} has no name yet: compile a program that uses it")
-        return key.name
-    raise TypeError(f"a name or a declaration, not {type(key).__name__}")
+__all__ = ["LoadedCollection"]
 
 
 class _TypeCodec:
@@ -59,25 +48,25 @@ class _TypeCodec:
 class _Maps(Mapping[Any, Any]):
     """``coll.maps``: typed views by declaration or name, made once each."""
 
-    def __init__(self, decls: Mapping[str, MapDecl], raw: Mapping[str, Any]):
-        self._decls = decls
+    def __init__(self, compiled: CompiledCollection, raw: Mapping[str, Any]):
+        self._compiled = compiled
         self._raw = raw
         self._views: dict[str, Any] = {}
 
     def __getitem__(self, key: Any) -> Any:
-        name = name_of(key)
+        name = self._compiled.name_of(key)
         view = self._views.get(name)
         if view is None:
             raw = self._raw[name]
-            decl = self._decls.get(name)
-            view = decl.view(raw, self._raw) if decl is not None else raw
+            decl = self._compiled.maps.get(name)
+            view = decl.view(raw, self._raw, name) if decl is not None else raw
             self._views[name] = view
         return view
 
     def __contains__(self, key: object) -> bool:
         try:
-            return name_of(key) in self._raw  # type: ignore[arg-type]
-        except (TypeError, BPFError):
+            return self._compiled.name_of(key) in self._raw  # type: ignore[arg-type]
+        except KeyError:
             return False
 
     def __iter__(self) -> Iterator[str]:
@@ -96,7 +85,7 @@ class _Variables:
         self._coll = coll
 
     def _where(self, key: Any) -> tuple[GlobalDecl, Any, Any]:
-        name = name_of(key)
+        name = self._coll.compiled.name_of(key)
         decl = self._coll.compiled.globals.get(name)
         variable = self._coll.collection.spec.variables.get(name)
         if decl is None or variable is None:
@@ -118,7 +107,7 @@ class _Variables:
     def __contains__(self, key: object) -> bool:
         try:
             self._where(key)
-        except (KeyError, TypeError, BPFError):
+        except KeyError:
             return False
         return True
 
@@ -138,7 +127,7 @@ class LoadedCollection:
         # the bytes-speaking maps (the kernel's collection may show typed views in .maps)
         self.raw_maps: Mapping[str, Any] = getattr(collection, "raw_maps", None) or \
             collection.maps
-        self.maps: Mapping[Any, Any] = _Maps(compiled.maps, self.raw_maps)
+        self.maps: Mapping[Any, Any] = _Maps(compiled, self.raw_maps)
         self.variables = _Variables(self)
 
     def __repr__(self) -> str:
@@ -184,7 +173,7 @@ class LoadedCollection:
         the raw bytes. Kernel backend only."""
         from ..kernel import RingBuffer
 
-        raw = self.raw_maps[name_of(ring)]
+        raw = self.raw_maps[self.compiled.name_of(ring)]
         if record is not None:
             if record_type is not None:
                 raise InvalidInputError("give record or record_type, not both")

@@ -32,10 +32,10 @@ class MapView:
     """A live map decoded by its declaration's key and value types (see the module
     docstring). ``raw`` is the bytes-speaking map beneath; per-CPU values are lists."""
 
-    def __init__(self, decl: MapDecl, raw: Any):
+    def __init__(self, decl: MapDecl, raw: Any, name: str):
         self.decl = decl
         self.raw = raw
-        self.name: str = decl.name or raw.name
+        self.name = name
         self._key_type: Type | None = decl.key_type
         self._value_type: Type | None = decl.value_type
 
@@ -134,8 +134,8 @@ class RingBufView(MapView):
     for each record it could not put in the ring (see :class:`~.maps.RingBuf`).
     """
 
-    def __init__(self, decl: RingBuf, raw: Any, drops: MapView | None):
-        super().__init__(decl, raw)
+    def __init__(self, decl: RingBuf, raw: Any, name: str, drops: MapView | None):
+        super().__init__(decl, raw, name)
         self.drops = drops
 
     def dropped(self) -> int:
