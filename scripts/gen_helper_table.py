@@ -261,14 +261,14 @@ class FuncProtoSwitch:
                 self.events.append(("proto", m.group("proto")))
             elif m.group("null"):
                 before = body[:m.start()].rstrip()
-                conditional = before.endswith(")") or before.endswith("else")
+                conditional = before.endswith((")", "else"))
                 if not conditional:
                     self.events.append(("null", None))
             elif m.group("brk") and stack and depth == switch_depths[-1]:
                 self.events.append(("break", stack[-1]))
             del kind
 
-    def resolve(self, func: str, funcs: dict[str, "FuncProtoSwitch"],
+    def resolve(self, func: str, funcs: dict[str, FuncProtoSwitch],
                 seen: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
         """The prototype(s) this function returns for ``func`` (first = unconditional
         reading), or None."""
@@ -435,8 +435,8 @@ def write(out: Path, *, kernel: str, source: str, names: dict[int, str],
     for title, table, var in (
             ("program type -> helper ids it may call, probed on this kernel as root",
              available, "AVAILABLE"),
-            ("program type -> helper ids its func_proto switch returns a prototype for "
-             "(6.12 source)", source_available, "SOURCE_AVAILABLE")):
+            (("program type -> helper ids its func_proto switch returns a prototype for "
+              "(6.12 source)"), source_available, "SOURCE_AVAILABLE")):
         w.write(f"# {title}\n{var} = {{\n")
         for pt in sorted(table):
             w.write(f"    {pt!r}: (\n" + _wrap([f"{i}," for i in table[pt]], "        ") +

@@ -9,8 +9,7 @@ import pytest
 
 from pybpf.asm import builder as asm
 from pybpf.errors import VerifierError
-from pybpf.helpers import ArgType, RetType, TypeFlag, helpers, kernel_kfuncs
-from pybpf.helpers import _data
+from pybpf.helpers import ArgType, RetType, TypeFlag, _data, helpers, kernel_kfuncs
 from pybpf.spec import ProgramType
 from pybpf.verifier import verify
 from pybpf.verifier.helpers import PROTOS, proto_for
@@ -54,8 +53,8 @@ def test_prototypes_are_the_kernels() -> None:
     assert reserve.args[1].type is ArgType.CONST_ALLOC_SIZE_OR_ZERO
     sk = table.by_name("sk_lookup_tcp").proto
     assert sk is not None and sk.ret.type is RetType.PTR_TO_SOCKET and sk.ret.nullable
-    assert table.by_name("tcp_sock").proto.ret.type is RetType.PTR_TO_TCP_SOCK  # type: ignore
-    assert table.by_name("get_current_task_btf").proto.ret.btf_type == "task_struct"  # type: ignore
+    assert table.by_name("tcp_sock").proto.ret.type is RetType.PTR_TO_TCP_SOCK  # type: ignore[union-attr]
+    assert table.by_name("get_current_task_btf").proto.ret.btf_type == "task_struct"  # type: ignore[union-attr]
     assert table.by_name("probe_read_kernel").proto.gpl_only  # type: ignore[union-attr]
     assert not table.by_name("map_lookup_elem").proto.gpl_only  # type: ignore[union-attr]
     fixed = table.by_name("tcp_raw_gen_syncookie_ipv4").proto

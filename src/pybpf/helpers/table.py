@@ -187,7 +187,7 @@ class HelperTable(Mapping[int, Helper]):
     def __getitem__(self, helper_id: int) -> Helper:
         return self._by_id[helper_id]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self._by_id)
 
     def __len__(self) -> int:

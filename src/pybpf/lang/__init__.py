@@ -61,6 +61,8 @@ Errors: :class:`CompileError` (file, line, column); a verifier rejection at load
 :class:`~pybpf.errors.VerifierError` whose ``source_line`` is the Python line.
 """
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from . import programs as _programs
 from .builtins import (BPF_ANY, BPF_EXIST, BPF_F_CURRENT_CPU, BPF_F_USER_STACK, BPF_NOEXIST,
                        TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_ABORTED, XDP_DROP,
@@ -79,8 +81,15 @@ from .loaded import LoadedCollection
 from .maps import (Array, Const, Global, Hash, LinearHist, Log2Hist, LRUHash, LRUPerCPUHash,
                    PerCPUArray, PerCPUHash, PerfEventArray, ProgArray, RingBuf, StackTrace)
 from .programs import ProgramDecl
-from .types import (array, bool_, bytes16, bytes32, bytes64, bytes128, bytes256, char, ptr,
-                    s8, s16, s32, s64, string, struct, u8, u16, u32, u64)
+from .types import struct
+
+if _TYPE_CHECKING:
+    # to a type checker a scalar type is an int, a byte string bytes (see ._hints)
+    from ._hints import (array, bool_, bytes16, bytes32, bytes64, bytes128, bytes256, char,
+                         ptr, s8, s16, s32, s64, string, u8, u16, u32, u64)
+else:
+    from .types import (array, bool_, bytes16, bytes32, bytes64, bytes128, bytes256, char,
+                        ptr, s8, s16, s32, s64, string, u8, u16, u32, u64)
 
 
 class _BPF:
