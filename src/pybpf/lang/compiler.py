@@ -27,7 +27,7 @@ from .errors import CompileError, SourceLocation
 from .loaded import LoadedCollection
 from .maps import GlobalDecl, MapDecl
 from .programs import ProgramDecl
-from .types import StructType, pack_value, to_btf, type_of
+from .types import IntType, StructType, pack_value, to_btf, type_of
 
 __all__ = ["compile", "compile_source", "CompiledCollection", "CompiledProgram"]
 
@@ -385,6 +385,10 @@ class CompiledCollection:
                 known = ", ".join(self.globals) or "none"
                 raise InvalidInputError(f"no global named {name!r} (these programs use: "
                                         f"{known})", source="constants")
+            if isinstance(decl.type, IntType) and isinstance(value, int) and \
+                    decl.type.wrap(value) != value:  # C would wrap it: say so instead
+                raise InvalidInputError(f"{name} = {value}: out of range for "
+                                        f"{decl.type.name}", source="constants")
             try:
                 raw = pack_value(decl.type, value)
             except (TypeError, ValueError, OverflowError, struct.error) as err:
