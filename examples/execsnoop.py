@@ -8,20 +8,29 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-from pybpf.lang import (RingBuf, bpf, bytes16, comm, current_task, pid_tgid,
-                        probe_read_user_str, string, struct, u32)
+from typing import Annotated
 
 from _common import run_until, text
+
+from pybpf.lang import (
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    current_task,
+    pid_tgid,
+    probe_read_user_str,
+    string,
+    struct,
+    u32,
+)
 
 
 class Event(struct):
     pid: u32
     ppid: u32
     comm: bytes16
-    filename: string(64)
-
-
+    filename: Annotated[bytes, string(64)]
 events = RingBuf(max_entries=1 << 18)
 
 

@@ -11,9 +11,9 @@ import argparse
 import sys
 import time
 
-from pybpf.lang import Const, Hash, Log2Hist, bpf, ktime_ns, pid_tgid, u32, u64
-
 from _common import run_until
+
+from pybpf.lang import Const, Hash, Log2Hist, bpf, ktime_ns, pid_tgid, u32, u64
 
 start = Hash(u32, u64, max_entries=10240)
 usecs = Log2Hist()

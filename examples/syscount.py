@@ -11,9 +11,9 @@ import re
 import sys
 import time
 
-from pybpf.lang import Const, Hash, bpf, pid_tgid, u32, u64
-
 from _common import run_until
+
+from pybpf.lang import Const, Hash, bpf, pid_tgid, u32, u64
 
 counts = Hash(u32, u64, max_entries=1024)
 only_pid = Const(u32, 0)          # .rodata: set before load, 0 means every process

@@ -12,10 +12,11 @@ import argparse
 import socket
 import sys
 import time
-
-from pybpf.lang import XDP_DROP, XDP_PASS, Array, Const, bpf, cast, struct, u8, u16, u64
+from typing import Annotated
 
 from _common import run_until
+
+from pybpf.lang import XDP_DROP, XDP_PASS, Array, Const, bpf, cast, struct, u8, u16, u64
 
 ETH_P_IP_BE = 0x0008        # htons(0x0800) as the little-endian u16 load sees it
 IPPROTO_UDP = 17
@@ -23,8 +24,8 @@ IPPROTO_UDP = 17
 
 class Head(struct):
     """Ethernet + IPv4 (no options) + the ports of UDP/TCP: 38 bytes."""
-    eth_dst: u8[6]
-    eth_src: u8[6]
+    eth_dst: Annotated[list[int], u8[6]]
+    eth_src: Annotated[list[int], u8[6]]
     eth_proto: u16
     ver_ihl: u8
     tos: u8
@@ -34,8 +35,8 @@ class Head(struct):
     ttl: u8
     protocol: u8
     check: u16
-    saddr: u16[2]
-    daddr: u16[2]
+    saddr: Annotated[list[int], u16[2]]
+    daddr: Annotated[list[int], u16[2]]
     sport: u16
     dport: u16
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from pybpf.kernel.links.tc import attach_tc
 from pybpf.lang import TC_ACT_OK, Hash, bpf, redirect, struct, u32, u64
@@ -110,7 +111,8 @@ def main() -> int:
     build()
     try:
         with bpf.compile(net_wire).load() as coll:
-            a, b = (int(open(f"/sys/class/net/{h}/ifindex").read()) for h in (HOST_A, HOST_B))
+            a, b = (int(Path(f"/sys/class/net/{h}/ifindex").read_text())
+                    for h in (HOST_A, HOST_B))
             table = coll.maps[routes]       # this load's map, keyed and valued by type
             table[a] = Route(to_ifindex=b, pad=0, frames=0)
             table[b] = Route(to_ifindex=a, pad=0, frames=0)

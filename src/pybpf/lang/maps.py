@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import BPFError
-from ..spec import MapSpec, MapType
+from ..spec import MapFlags, MapSpec, MapType
 from . import views
 from .types import ArrayType, IntType, StructType, Type, pack_value, to_btf, type_of, u32, u64
 
@@ -28,7 +28,7 @@ __all__ = ["MapDecl", "Hash", "Array", "PerCPUHash", "PerCPUArray", "LRUHash",
            "LRUPerCPUHash", "RingBuf", "PerfEventArray", "StackTrace", "ProgArray",
            "Log2Hist", "LinearHist", "Global", "Const", "GlobalDecl"]
 
-BPF_F_NO_PREALLOC = 1
+BPF_F_NO_PREALLOC = MapFlags.NO_PREALLOC
 _VIEW_ATTRS = frozenset({"items", "keys", "values", "clear", "live", "reader", "dropped",
                          "counts", "print_log2_hist", "print_linear_hist", "bind"})
 

@@ -314,6 +314,7 @@ class struct:
 def _layout_class(cls: type) -> StructType:
     namespace = dict(vars(sys.modules[cls.__module__])) if cls.__module__ in sys.modules else {}
     namespace.update({k: v for k, v in globals().items() if k in __all__})
+    namespace.setdefault("Annotated", Annotated)  # a module run by compile_source has no entry
     fields: list[Field] = []
     offset = 0
     align = 1

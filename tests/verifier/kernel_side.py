@@ -1,0 +1,48 @@
+"""The kernel's verdict on a program, for agreement tests and the benchmark.
+
+``kernel_verdict(insns, prog_type, maps)`` creates the maps for real (Map.create), loads the
+program (Program.load, license GPL) and reports whether the kernel's verifier accepted it,
+with the last lines of its log. Errors that are not the verifier's (EPERM, a map type the
+kernel refuses) come back as ``"error"`` so callers can leave such cases out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+from typing import Mapping, Sequence
+
+from pybpf.asm import Instruction, link
+from pybpf.errors import BPFError, VerifierError
+from pybpf.spec import MapSpec, ProgramSpec, ProgramType
+
+
+@dataclass
+class KernelVerdict:
+    verdict: str          # "accept", "reject" or "error"
+    detail: str = ""
+    log: list[str] | None = None
+
+
+def kernel_verdict(insns: Sequence[Instruction], prog_type: ProgramType,
+                   maps: Mapping[str, MapSpec], *, name: str = "case",
+                   log_level: int = 0) -> KernelVerdict:
+    from pybpf.kernel import Map, Program
+    spec = ProgramSpec(name="vcase", section="x", type=prog_type,
+                       instructions=link(list(insns)), license="GPL")
+    with contextlib.ExitStack() as stack:
+        try:
+            live = {n: stack.enter_context(Map.create(m)) for n, m in maps.items()}
+        except BPFError as err:
+            return KernelVerdict("error", f"map create: {err}")
+        try:
+            prog = Program.load(spec, maps=live, log_level=log_level)
+        except VerifierError as err:
+            if any("missing btf func_info" in line for line in err.log):
+                # callbacks need BTF func_info, which bare instructions lack: not a verdict
+                return KernelVerdict("error", str(err), err.log)
+            return KernelVerdict("reject", str(err), err.log)
+        except (BPFError, OSError) as err:
+            return KernelVerdict("error", str(err))
+        with prog:
+            return KernelVerdict("accept", "", prog.verifier_log)
