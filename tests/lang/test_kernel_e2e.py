@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from pybpf.lang import bpf
+from tests.kernel.leaks import no_kernel_objects_left
 from tests.lang import progs_e2e as progs
 
 pytestmark = pytest.mark.kernel
@@ -47,7 +48,9 @@ def test_compiling_names_declarations_without_touching_them() -> None:
 def test_two_loads_with_different_constants_run_side_by_side() -> None:
     compiled = bpf.compile(progs.on_exec_tagged)
     seen: dict[int, list] = {1: [], 2: []}
-    with compiled.load(constants={progs.tag: 1}) as one, \
+    ours = {"on_exec_tagged", "tagged", "tagged_drops", "tag_counts", ".rodata"}
+    with no_kernel_objects_left(lambda name: name in ours, kinds=("prog", "link", "map")), \
+            compiled.load(constants={progs.tag: 1}) as one, \
             compiled.load(constants={"tag": 2}) as two:
         for coll, got in ((one, seen[1]), (two, seen[2])):
             coll.attach()
