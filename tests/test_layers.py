@@ -52,8 +52,6 @@ EXCEPTIONS: dict[str, set[str]] = {
     "lang/loaded.py": {"kernel"},
     # the running kernel's BTF and tracepoint formats give program contexts their types
     "lang/contexts.py": {"kernel"},
-    # BTF encoding still sits in kernel/btf_load.py
-    "lang/objfile.py": {"kernel"},
 }
 # pybpf.live: the Protocols of live objects (Map, Program, Link, Collection) that both
 # backends offer; it sits beside spec, and every layer that holds live objects may name it

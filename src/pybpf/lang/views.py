@@ -15,7 +15,8 @@ the declaration's :mod:`.types` (struct classes come back as instances of the cl
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BPFError
 from .types import Type, pack_value, unpack_value
@@ -31,10 +32,10 @@ class MapView:
     """A live map decoded by its declaration's key and value types (see the module
     docstring). ``raw`` is the bytes-speaking map beneath; per-CPU values are lists."""
 
-    def __init__(self, decl: "MapDecl", raw: Any):
+    def __init__(self, decl: MapDecl, raw: Any, name: str):
         self.decl = decl
         self.raw = raw
-        self.name: str = decl.name or raw.name
+        self.name = name
         self._key_type: Type | None = decl.key_type
         self._value_type: Type | None = decl.value_type
 
@@ -133,8 +134,8 @@ class RingBufView(MapView):
     for each record it could not put in the ring (see :class:`~.maps.RingBuf`).
     """
 
-    def __init__(self, decl: "RingBuf", raw: Any, drops: MapView | None):
-        super().__init__(decl, raw)
+    def __init__(self, decl: RingBuf, raw: Any, name: str, drops: MapView | None):
+        super().__init__(decl, raw, name)
         self.drops = drops
 
     def dropped(self) -> int:
@@ -152,7 +153,7 @@ class RingBufView(MapView):
 class Log2HistView(MapView):
     """A :class:`~.maps.Log2Hist`: ``counts()`` and BCC's ``print_log2_hist``."""
 
-    decl: "Log2Hist"
+    decl: Log2Hist
 
     def counts(self) -> list[int]:
         return [self[i] for i in range(self.decl.max_entries)]
@@ -171,7 +172,7 @@ class Log2HistView(MapView):
 class LinearHistView(MapView):
     """A :class:`~.maps.LinearHist`: ``counts()`` and BCC's ``print_linear_hist``."""
 
-    decl: "LinearHist"
+    decl: LinearHist
 
     def counts(self) -> list[int]:
         return [self[i] for i in range(self.decl.max_entries)]
