@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pybpf import live
 from pybpf.errors import InvalidInputError, NotSupportedError
 from pybpf.lang import XDP_PASS, Array, Const, Global, Hash, RingBuf, bpf, u32, u64
 
@@ -68,6 +69,9 @@ def test_constants_are_checked_against_the_programs() -> None:
 def test_declarations_point_to_the_collection() -> None:
     with pytest.raises(AttributeError, match=r"coll.maps\[decl\].items"):
         hits.items()
+    with bpf.compile(count_scaled).load(backend="vm") as coll:
+        assert isinstance(coll, live.Collection)   # the one live shape, seen through decls
+        assert isinstance(coll.maps[hits], live.Map)
     with pytest.raises(TypeError, match=r"coll.maps\[decl\]\[key\]"):
         hits[1] = 2
     with pytest.raises(Exception, match="set per load"):
