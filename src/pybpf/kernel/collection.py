@@ -52,7 +52,7 @@ from ..errors import (
     KernelError,
     NotSupportedError,
 )
-from ..spec import CollectionSpec, ExternKind, MapFlags, MapSpec, MapType, Pinning, ProgramSpec
+from ..spec import CollectionSpec, ExternKind, MapSpec, MapType, Pinning, ProgramSpec
 from . import btf_load
 from .fd import FD
 from .globals import GlobalVariables, variables_of
@@ -63,6 +63,8 @@ from .links.base import Link
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
+from .ringbuf import RingBuffer
+from ..spec import MapFlags
 
 __all__ = ["Collection", "CollectionOptions", "load"]
 
@@ -83,8 +85,7 @@ class CollectionOptions:
 
     ``pin_path``: where ``LIBBPF_PIN_BY_NAME`` maps live (a bpffs directory).
     ``kernel_btf``: the kernel BTF cache to use; when None, the visible process-wide
-    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it).
-    ``kernel_config``: kconfig values (read from
+    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it). ``kernel_config``: kconfig values (read from
     /proc/config.gz when needed and None). ``log_level``: verifier log level kept for
     successful loads (failed loads always get a log). ``load_btf``: False loads maps and
     programs without BTF. ``typed_maps``: ``Collection.maps`` gives each map that has BTF
@@ -109,8 +110,7 @@ def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> C
 
     if isinstance(spec_or_path, Path):
         spec_or_path = str(spec_or_path)
-    spec: CollectionSpec = load_collection_spec(spec_or_path)
-    return spec
+    return load_collection_spec(spec_or_path)  # type: ignore[arg-type]
 
 
 class Collection:
@@ -286,6 +286,13 @@ class Collection:
             raise ClosedError("collection closed: it cannot own a reader")
         self.readers.append(reader)
         return reader
+
+    def ring_reader(self, name: str, callback: Callable[[Any], Any] | None = None, *,
+                    record_type: Any = None) -> RingBuffer:
+        """A :class:`~.ringbuf.RingBuffer` over the ring buffer map ``name``, owned by the
+        collection (see :meth:`own`); ``callback`` and ``record_type`` as RingBuffer takes
+        them. KeyError for a map the collection lacks."""
+        return self.own(RingBuffer(self.raw_maps[name], callback, record_type=record_type))
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -499,8 +506,8 @@ class _Loader:
         for name, prog in programs.items():
             insns = self._final_instructions(prog)
             kwargs: dict[str, Any] = {}
-            btf = prog.btf if prog.btf is not None else self.spec.btf
-            if btf_fd is not None and loadable is not None and btf is not None:
+            if btf_fd is not None and loadable is not None:
+                btf = prog.btf if prog.btf is not None else self.spec.btf
                 kwargs = dict(
                     btf_fd=btf_fd,
                     func_info=btf_load.pack_func_info(prog.func_info, btf),

@@ -9,20 +9,14 @@ from typing import TYPE_CHECKING, Any
 from ..asm.instruction import Instruction
 from ..asm.opcodes import MODE_MASK, SIZE_MASK, Mode, Size
 from ..spec import MapType, ProgramType
-from . import access, prune
+from . import access
 from . import bounds as B
-from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, helper_name, proto_for
+from . import prune
+from .helpers import (ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name,
+                      proto_for)
 from .reject import Reject
-from .state import (
-    MAX_CALL_FRAMES,
-    NOT_INIT,
-    UNKNOWN_SCALAR,
-    Frame,
-    Reg,
-    RegType,
-    State,
-    const_scalar,
-)
+from .state import (MAX_CALL_FRAMES, NOT_INIT, UNKNOWN_SCALAR, Frame, Reg, RegType, State,
+                    const_scalar)
 
 if TYPE_CHECKING:
     from .checker import Checker, Checkpoint
@@ -34,13 +28,13 @@ MAX_SIZE = 1 << 29
 
 
 class CallChecker:
-    def __init__(self, checker: Checker):
+    def __init__(self, checker: "Checker"):
         self.c = checker
 
     # --- entry points from the checker -----------------------------------------------------
 
-    def call(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
-             pending: list[Any]) -> int | None:
+    def call(self, state: State, pc: int, insn: Instruction, cp: "Checkpoint",
+             pending: list) -> int | None:
         if insn.is_pseudo_call:
             return self._subprog_call(state, pc, insn.jump_target(pc))
         if insn.is_kfunc_call:
@@ -135,6 +129,10 @@ class CallChecker:
         if helper_id not in allowed:
             raise Reject(f"program of this type cannot use helper {name}#{helper_id}",
                          hint=f"{self.c.prog_type.name.lower()} programs may not call {name}")
+        if gpl_only(helper_id) and not self.c.options.gpl_compatible:
+            raise Reject("cannot call GPL-restricted function from non-GPL compatible "
+                         "program", hint=f"{name} is GPL-only: license the program \"GPL\" "
+                         "(or \"Dual BSD/GPL\"...)")
         proto = proto_for(helper_id, self.c.prog_type)
         if proto is None or proto.unsupported:
             what = proto.unsupported if proto is not None else "its prototype"
@@ -223,7 +221,7 @@ class CallChecker:
                              f"disallowed", regs=(regno,), hint="pass the unmodified context")
             return
         if kind in (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE):
-            m = meta["map"]  # the map argument comes first (CONST_MAP_PTR)
+            m = meta.get("map")
             size = m.key_size if kind is Arg.MAP_KEY else m.value_size
             if m.type == MapType.BLOOM_FILTER:
                 size = m.value_size
@@ -363,7 +361,7 @@ class CallChecker:
             raise Reject("string is not zero-terminated", regs=(regno,))
 
     def _enter_callback(self, state: State, pc: int, meta: dict[str, Any]) -> int:
-        target: int = meta["callback"]
+        target = meta["callback"]
         access.widen_stack_scalars(state, range(len(state.frames)))
         resume = [f.copy() for f in state.frames]
         regs = [NOT_INIT] * 11
