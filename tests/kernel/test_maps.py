@@ -11,9 +11,17 @@ import uuid
 
 import pytest
 
-from pybpf.errors import (ClosedError, InvalidInputError, KernelError, MapArgumentError,
-                          MapError, MapFullError, MapKeyExistsError, MapKeyNotFoundError,
-                          NotSupportedError)
+from pybpf.errors import (
+    ClosedError,
+    InvalidInputError,
+    KernelError,
+    MapArgumentError,
+    MapError,
+    MapFullError,
+    MapKeyExistsError,
+    MapKeyNotFoundError,
+    NotSupportedError,
+)
 from pybpf.kernel import features
 from pybpf.kernel.maps import LOCAL_STORAGE_TYPES, Map, TypedMap, minimal_spec, possible_cpus
 from pybpf.kernel.mounts import ensure_bpffs

@@ -40,7 +40,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
@@ -52,7 +52,7 @@ from ..errors import (
     KernelError,
     NotSupportedError,
 )
-from ..spec import CollectionSpec, ExternKind, MapSpec, MapType, Pinning, ProgramSpec
+from ..spec import CollectionSpec, ExternKind, MapFlags, MapSpec, MapType, Pinning, ProgramSpec
 from . import btf_load
 from .fd import FD
 from .globals import GlobalVariables, variables_of
@@ -64,9 +64,10 @@ from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
 from .ringbuf import RingBuffer
-from ..spec import MapFlags
 
 __all__ = ["Collection", "CollectionOptions", "load"]
+
+_Owned = TypeVar("_Owned")  # what Collection.own takes, given back
 
 KCONFIG_MAP = ".kconfig"
 _MAP_OF_MAPS = (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
@@ -85,7 +86,8 @@ class CollectionOptions:
 
     ``pin_path``: where ``LIBBPF_PIN_BY_NAME`` maps live (a bpffs directory).
     ``kernel_btf``: the kernel BTF cache to use; when None, the visible process-wide
-    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it). ``kernel_config``: kconfig values (read from
+    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it).
+    ``kernel_config``: kconfig values (read from
     /proc/config.gz when needed and None). ``log_level``: verifier log level kept for
     successful loads (failed loads always get a log). ``load_btf``: False loads maps and
     programs without BTF. ``typed_maps``: ``Collection.maps`` gives each map that has BTF
@@ -110,7 +112,8 @@ def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> C
 
     if isinstance(spec_or_path, Path):
         spec_or_path = str(spec_or_path)
-    return load_collection_spec(spec_or_path)  # type: ignore[arg-type]
+    spec: CollectionSpec = load_collection_spec(spec_or_path)
+    return spec
 
 
 class Collection:
@@ -279,7 +282,7 @@ class Collection:
             self.links_of.setdefault(name, []).append(link)
         return [link for _, link in made]
 
-    def own(self, reader: Any) -> Any:
+    def own(self, reader: _Owned) -> _Owned:
         """Make ``reader`` (a ring/perf buffer reader, a stream...) the collection's: it is
         closed after the links and before the programs and maps. Returns ``reader``."""
         if self._state == "closed":
@@ -506,8 +509,8 @@ class _Loader:
         for name, prog in programs.items():
             insns = self._final_instructions(prog)
             kwargs: dict[str, Any] = {}
-            if btf_fd is not None and loadable is not None:
-                btf = prog.btf if prog.btf is not None else self.spec.btf
+            btf = prog.btf if prog.btf is not None else self.spec.btf
+            if btf_fd is not None and loadable is not None and btf is not None:
                 kwargs = dict(
                     btf_fd=btf_fd,
                     func_info=btf_load.pack_func_info(prog.func_info, btf),

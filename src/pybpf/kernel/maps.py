@@ -29,8 +29,14 @@ from typing import Any, Protocol
 
 from ..btf.types import Type as BTFType
 from ..btf.values import BTFCodec
-from ..errors import (BPFError, InvalidInputError, KernelError, MapArgumentError, MapError,
-                      NotSupportedError)
+from ..errors import (
+    BPFError,
+    InvalidInputError,
+    KernelError,
+    MapArgumentError,
+    MapError,
+    NotSupportedError,
+)
 from ..spec import MapFlags, MapSpec, MapType, UpdateFlags
 from . import minimal_btf
 from . import sys as bpfsys

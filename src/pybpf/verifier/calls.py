@@ -9,14 +9,20 @@ from typing import TYPE_CHECKING, Any
 from ..asm.instruction import Instruction
 from ..asm.opcodes import MODE_MASK, SIZE_MASK, Mode, Size
 from ..spec import MapType, ProgramType
-from . import access
+from . import access, prune
 from . import bounds as B
-from . import prune
-from .helpers import (ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name,
-                      proto_for)
+from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
 from .reject import Reject
-from .state import (MAX_CALL_FRAMES, NOT_INIT, UNKNOWN_SCALAR, Frame, Reg, RegType, State,
-                    const_scalar)
+from .state import (
+    MAX_CALL_FRAMES,
+    NOT_INIT,
+    UNKNOWN_SCALAR,
+    Frame,
+    Reg,
+    RegType,
+    State,
+    const_scalar,
+)
 
 if TYPE_CHECKING:
     from .checker import Checker, Checkpoint
@@ -28,13 +34,13 @@ MAX_SIZE = 1 << 29
 
 
 class CallChecker:
-    def __init__(self, checker: "Checker"):
+    def __init__(self, checker: Checker):
         self.c = checker
 
     # --- entry points from the checker -----------------------------------------------------
 
-    def call(self, state: State, pc: int, insn: Instruction, cp: "Checkpoint",
-             pending: list) -> int | None:
+    def call(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
+             pending: list[Any]) -> int | None:
         if insn.is_pseudo_call:
             return self._subprog_call(state, pc, insn.jump_target(pc))
         if insn.is_kfunc_call:
@@ -221,7 +227,7 @@ class CallChecker:
                              f"disallowed", regs=(regno,), hint="pass the unmodified context")
             return
         if kind in (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE):
-            m = meta.get("map")
+            m = meta["map"]  # the map argument comes first (CONST_MAP_PTR)
             size = m.key_size if kind is Arg.MAP_KEY else m.value_size
             if m.type == MapType.BLOOM_FILTER:
                 size = m.value_size
@@ -361,7 +367,7 @@ class CallChecker:
             raise Reject("string is not zero-terminated", regs=(regno,))
 
     def _enter_callback(self, state: State, pc: int, meta: dict[str, Any]) -> int:
-        target = meta["callback"]
+        target: int = meta["callback"]
         access.widen_stack_scalars(state, range(len(state.frames)))
         resume = [f.copy() for f in state.frames]
         regs = [NOT_INIT] * 11
