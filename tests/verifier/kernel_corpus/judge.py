@@ -34,6 +34,7 @@ from .selftests import FIXUP_MAPS, Case, attach_type_of, instructions
 LOG_SIZE = 1 << 22
 ENOTSUPP = 524
 _PROCESSED = re.compile(r"processed (\d+) insns")
+_USEC = re.compile(r"verification time (\d+) usec")
 _NOISE = re.compile(r"^(processed \d+ insns|verification time|stack depth|mark_precise|"
                     r"-- END PROG LOAD LOG --|\s*$)")
 _STATS_TAIL = re.compile(r"(verification time \d+ usec|processed \d+ insns).*$")
@@ -50,6 +51,7 @@ class KernelVerdict:
     fault: str = ""              # fault class of the message
     errno: str = ""
     processed: int | None = None
+    usec: int | None = None      # the kernel's "verification time" (accepted programs)
     log_tail: list[str] = field(default_factory=list)
 
 
@@ -176,8 +178,11 @@ def kernel_load(code: bytes, *, prog_type: int, prog_flags: int = 0,
     else:
         text = log.value.decode(errors="replace").splitlines()
         fd.close()
-        m = _PROCESSED.search("\n".join(text))
-        return KernelVerdict("accept", processed=int(m.group(1)) if m else None)
+        joined = "\n".join(text)
+        m = _PROCESSED.search(joined)
+        t = _USEC.search(joined)
+        return KernelVerdict("accept", processed=int(m.group(1)) if m else None,
+                             usec=int(t.group(1)) if t else None)
     name = errno.errorcode.get(first.errno or 0, str(first.errno))
     # again with the whole log (rotating: the end survives a log too large for the buffer)
     attr.log_level = 1 | 4
