@@ -24,7 +24,7 @@ from typing import Any
 from ..asm.instruction import Instruction
 from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
 from ..errors import ELFError
-from ..kernel.btf_load import with_strings
+from ..btf.loadable import with_strings
 from .btfgen import ProgramBTF, build_program_btf
 
 __all__ = ["write_object", "ObjectLayout", "EM_BPF", "R_BPF_64_64"]
