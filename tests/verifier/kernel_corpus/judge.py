@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import errno
 import re
 import signal
@@ -208,6 +209,28 @@ def kernel_load(code: bytes, *, prog_type: int, prog_flags: int = 0,
                          processed=processed, log_tail=lines[-6:])
 
 
+def annotated_verdict(case: Case, *, unprivileged: bool) -> KernelVerdict:
+    """The selftest's own expectation, for the modes the kernel cannot answer here (an
+    unprivileged load where the kernel refuses unprivileged BPF altogether)."""
+    from .classes import kernel_class
+    verdict = (case.annotated_unpriv or case.annotated) if unprivileged else case.annotated
+    message = ((case.errstr_unpriv or case.errstr) if unprivileged else case.errstr) or ""
+    if verdict == "reject":
+        return KernelVerdict("reject", f"{message} (annotation)", kernel_class(message))
+    if verdict == "accept":
+        return KernelVerdict("accept")
+    return KernelVerdict("error", "no annotation")
+
+
+def unprivileged_bpf_allowed() -> bool:
+    """Whether this machine lets a loader without CAP_BPF load programs at all."""
+    try:
+        with open("/proc/sys/kernel/unprivileged_bpf_disabled") as f:
+            return f.read().strip() == "0"
+    except OSError:
+        return False
+
+
 def kernel_verdict(case: Case) -> KernelVerdict:
     """The running kernel's verdict on ``case`` with root's rules."""
     from pybpf.kernel import sys as bpfsys
@@ -264,16 +287,29 @@ def wall_clock(seconds: float) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Budget:
-    """How long our verifier may take on one program before it counts as unjudged."""
+    """How long our verifier may take on one program before it counts as unjudged, and
+    whose rules it applies (``unprivileged``: the kernel's rules for a loader without
+    CAP_BPF, once pybpf's verifier has them)."""
 
-    max_insns: int = 200_000
-    seconds: float = 20.0
+    max_insns: int = 100_000
+    seconds: float = 30.0
+    unprivileged: bool = False
+
+    def options(self) -> Options | None:
+        """Our verifier's options for this budget; None when it cannot apply them."""
+        if not self.unprivileged:
+            return Options(max_insns=self.max_insns)
+        if "unprivileged" not in {f.name for f in dataclasses.fields(Options)}:
+            return None
+        return Options(max_insns=self.max_insns, unprivileged=True)  # type: ignore[call-arg]
 
 
 def judge_ours(run: Callable[[Options], Any], budget: Budget) -> OurVerdict:
     """Our verdict from ``run(options)`` (a call of verify): reject/unsupported from a
     VerifierError, timeout when the budget runs out, crash on anything else."""
-    options = Options(max_insns=budget.max_insns)
+    options = budget.options()
+    if options is None:
+        return OurVerdict("unsupported", "pybpf's verifier has no unprivileged mode yet")
     start = time.perf_counter()
     try:
         with wall_clock(budget.seconds):
