@@ -10,6 +10,7 @@ from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
 from ..asm.linker import link
 from ..errors import BPFError, VerifierError
+from ..helpers import gpl_compatible
 from ..spec import CollectionSpec, MapSpec, ProgramSpec, ProgramType
 from .cfg import CfgReject, build
 from .checker import Checker, Failure, Options
@@ -70,6 +71,10 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
         prog_type = ProgramType.SOCKET_FILTER
     opts = replace(options) if options is not None else Options()
     opts.log = opts.log or log
+    # without a license (a program assembled in Python) it is taken as GPL, as bare
+    # instructions are
+    if isinstance(program, ProgramSpec) and program.license:
+        opts.gpl_compatible = gpl_compatible(program.license)
     try:
         insns = link(insns, source=f"program '{name}'")
     except BPFError as err:

@@ -12,7 +12,8 @@ from ..spec import MapType, ProgramType
 from . import access
 from . import bounds as B
 from . import prune
-from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, helper_name, proto_for
+from .helpers import (ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name,
+                      proto_for)
 from .reject import Reject
 from .state import (MAX_CALL_FRAMES, NOT_INIT, UNKNOWN_SCALAR, Frame, Reg, RegType, State,
                     const_scalar)
@@ -128,6 +129,10 @@ class CallChecker:
         if helper_id not in allowed:
             raise Reject(f"program of this type cannot use helper {name}#{helper_id}",
                          hint=f"{self.c.prog_type.name.lower()} programs may not call {name}")
+        if gpl_only(helper_id) and not self.c.options.gpl_compatible:
+            raise Reject("cannot call GPL-restricted function from non-GPL compatible "
+                         "program", hint=f"{name} is GPL-only: license the program \"GPL\" "
+                         "(or \"Dual BSD/GPL\"...)")
         proto = proto_for(helper_id, self.c.prog_type)
         if proto is None or proto.unsupported:
             what = proto.unsupported if proto is not None else "its prototype"

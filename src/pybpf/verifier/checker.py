@@ -40,6 +40,7 @@ class Options:
     max_insns: int = DEFAULT_MAX_INSNS
     uninit_stack_loads: bool = False    # let LDX read never-written stack bytes
     uninit_helper_memory: bool = True   # let helpers read never-written stack (padding)
+    gpl_compatible: bool = True         # the license lets it call GPL-only helpers
     log: bool = False
 
 
