@@ -47,10 +47,8 @@ ALLOWED: dict[str, set[str]] = {
 EXCEPTIONS: dict[str, set[str]] = {
     # Collection(path) reads the object itself; the path belongs in backends.load
     "kernel/collection.py": {"elf"},
-    # ring buffer readers (and attach until the backend collection has its own) come from
-    # kernel/; the live Collection has no ring reader of its own yet
-    "lang/loaded.py": {"kernel"},
-    # the running kernel's BTF and tracepoint formats give program contexts their types
+    # tracepoint formats (under tracefs, which kernel.tracefs finds or mounts) give
+    # tracepoint contexts their types
     "lang/contexts.py": {"kernel"},
 }
 # pybpf.live: the Protocols of live objects (Map, Program, Link, Collection) that both

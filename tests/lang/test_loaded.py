@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import pytest
 
-from pybpf.errors import InvalidInputError
-from pybpf.lang import XDP_PASS, Array, Const, Global, Hash, bpf, u32, u64
+from pybpf import live
+from pybpf.errors import InvalidInputError, NotSupportedError
+from pybpf.lang import XDP_PASS, Array, Const, Global, Hash, RingBuf, bpf, u32, u64
 
 hits = Hash(u32, u64, max_entries=16)
 seen = Array(u64, max_entries=1)
 scale = Const(u32, 1)
 total = Global(u64)
 unused = Const(u32, 9)
+notes = RingBuf(max_entries=4096)
 
 
 @bpf.xdp
 def count_scaled(ctx):
     global total
+    notes.output(scale)
     hits.increment(scale)
     seen.increment(0)
     total += scale
@@ -66,7 +69,16 @@ def test_constants_are_checked_against_the_programs() -> None:
 def test_declarations_point_to_the_collection() -> None:
     with pytest.raises(AttributeError, match=r"coll.maps\[decl\].items"):
         hits.items()
+    with bpf.compile(count_scaled).load(backend="vm") as coll:
+        assert isinstance(coll, live.Collection)   # the one live shape, seen through decls
+        assert isinstance(coll.maps[hits], live.Map)
     with pytest.raises(TypeError, match=r"coll.maps\[decl\]\[key\]"):
         hits[1] = 2
     with pytest.raises(Exception, match="set per load"):
         scale.value = 3
+
+
+def test_the_vm_says_it_has_no_ring_readers() -> None:
+    with bpf.compile(count_scaled).load(backend="vm") as coll:
+        with pytest.raises(NotSupportedError, match="load into the kernel"):
+            coll.ring_reader(notes, print)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import live
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, NotSupportedError
 from ..spec import CollectionSpec
 from .maps import GlobalDecl
 from .types import Type, pack_value, type_of, unpack_value
@@ -170,15 +170,17 @@ class LoadedCollection:
         collection: ``callback`` gets each record decoded as ``record`` (a :mod:`.types`
         struct, e.g. the class the BPF half reserves), or by ``record_type`` (anything
         :class:`pybpf.kernel.RingBuffer` takes: a ``struct.Struct``, ctypes, a codec), or
-        the raw bytes. Kernel backend only."""
-        from ..kernel import RingBuffer
-
-        raw = self.raw_maps[self.compiled.name_of(ring)]
+        the raw bytes. Raises NotSupportedError where the backend has no ring readers (the
+        VM)."""
         if record is not None:
             if record_type is not None:
                 raise InvalidInputError("give record or record_type, not both")
             record_type = _TypeCodec(type_of(record))
-        return self.own(RingBuffer(raw, callback, record_type=record_type))
+        make = getattr(self.collection, "ring_reader", None)
+        if make is None:
+            raise NotSupportedError("ring buffer readers", hint="the VM backend has none: "
+                                    "load into the kernel to read events")
+        return make(self.compiled.name_of(ring), callback, record_type=record_type)
 
     def close(self) -> None:
         """Close links, readers, programs and maps, in that order."""

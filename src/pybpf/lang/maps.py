@@ -131,7 +131,7 @@ class PerCPUArray(Array):
 
 class ProgArray(MapDecl):
     """``BPF_MAP_TYPE_PROG_ARRAY`` for ``tail_call(ctx, progs, index)``; fill it from Python
-    with ``progs[i] = coll.programs[name]``."""
+    with ``coll.maps[progs][i] = coll.programs[name]``."""
 
     map_type = MapType.PROG_ARRAY
 
@@ -197,7 +197,7 @@ class PerfEventArray(MapDecl):
 
 class StackTrace(MapDecl):
     """``BPF_MAP_TYPE_STACK_TRACE``: ``stacks.get_stackid(ctx, flags)`` returns an id;
-    ``stacks[id]`` in Python is the list of instruction addresses."""
+    ``coll.maps[stacks][id]`` in Python is the list of instruction addresses."""
 
     map_type = MapType.STACK_TRACE
 

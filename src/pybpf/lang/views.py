@@ -30,7 +30,8 @@ __all__ = ["MapView", "StackTraceView", "ProgArrayView", "RingBufView", "Log2His
 
 class MapView:
     """A live map decoded by its declaration's key and value types (see the module
-    docstring). ``raw`` is the bytes-speaking map beneath; per-CPU values are lists."""
+    docstring), a :class:`pybpf.live.Map`. ``raw`` is the bytes-speaking map beneath;
+    per-CPU values are lists."""
 
     def __init__(self, decl: MapDecl, raw: Any, name: str):
         self.decl = decl
@@ -41,6 +42,18 @@ class MapView:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+    @property
+    def key_size(self) -> int:
+        return int(self.raw.key_size)
+
+    @property
+    def value_size(self) -> int:
+        return int(self.raw.value_size)
+
+    @property
+    def max_entries(self) -> int:
+        return int(self.raw.max_entries)
 
     def _encode_key(self, key: Any) -> bytes:
         if self._key_type is None:
