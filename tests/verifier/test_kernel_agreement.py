@@ -36,7 +36,8 @@ def _rates(pairs: list[tuple[str, str, str]]) -> tuple[list[str], float, int]:
 def test_corpus_agrees_with_kernel() -> None:
     pairs = []
     for case in CASES:
-        k = kernel_verdict(case.insns, case.prog_type, case.maps, name=case.name)
+        k = kernel_verdict(case.insns, case.prog_type, case.maps, name=case.name,
+                           btf=case.btf, func_info=case.func_info)
         if k.verdict == "error":
             continue
         pairs.append((case.name, our_verdict(case), k.verdict))

@@ -8,15 +8,29 @@ unsafe.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from ..spec import ProgramType
 from . import bounds as B
+from . import tnum
 from .contexts import SUPPORTED_TYPES, check_ctx_access
 from .reject import Reject
-from .state import (EMPTY_SLOT, STACK_BYTES, UNKNOWN_SCALAR, Byte, Reg, RegType, Slot, State,
-                    const_scalar, scalar)
+from .state import (
+    EMPTY_SLOT,
+    STACK_BYTES,
+    UNKNOWN_SCALAR,
+    Byte,
+    Reg,
+    RegType,
+    Slot,
+    State,
+    const_scalar,
+    scalar,
+)
 
 MAX_VAR_OFF = 1 << 29
+RDONLY_PROG = 1 << 7     # BPF_F_RDONLY_PROG: programs may only read the map's values
+WRONLY_PROG = 1 << 8     # BPF_F_WRONLY_PROG: programs may only write them
 
 _MEMORY_TYPES = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_PACKET,
                  RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MEM)
@@ -79,6 +93,8 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
     if lo == hi and lo % size:
         raise Reject(f"misaligned stack access off {lo} size {size}",
                      hint=f"align {size}-byte stack accesses to {size} bytes", regs=(regno,))
+    if lo != hi:
+        check_alignment(reg, regno, insn_off, size, "stack")
     depth[0] = max(depth[0], -lo)
     if lo != hi:
         if value is not None and value.is_pointer:
@@ -142,6 +158,8 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
     if lo == hi and lo % size and what == "read":
         raise Reject(f"misaligned stack access off {lo} size {size}",
                      hint=f"align {size}-byte stack accesses to {size} bytes", regs=(regno,))
+    if lo != hi and what == "read":
+        check_alignment(reg, regno, insn_off, size, "stack")
     depth[0] = max(depth[0], -lo)
     all_zero = True
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
@@ -268,6 +286,45 @@ def ctx_access(prog_type: ProgramType, reg: Reg, regno: int, insn_off: int, size
                           f"{'write' if write else 'read'}, with their own size",
                      regs=(regno,))
     return verdict.result
+
+
+def map_may_write(m: Any) -> bool:
+    """A frozen map (.rodata) is loaded with BPF_F_RDONLY_PROG too."""
+    return not (m.flags & RDONLY_PROG or m.readonly)
+
+
+def map_may_read(m: Any) -> bool:
+    return not m.flags & WRONLY_PROG
+
+
+def check_map_rights(reg: Reg, regno: int, off: int, size: int, *, read: bool = False,
+                     write: bool = False) -> None:
+    """The map's BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG rights (kernel check_map_access_type)."""
+    m = reg.map
+    where = f"value_size={m.value_size} off={reg.off + off} size={size}"
+    if write and not map_may_write(m):
+        raise Reject(f"write into map forbidden, {where}: map '{m.name}' is read-only for "
+                     f"programs (BPF_F_RDONLY_PROG)", regs=(regno,),
+                     hint="write to a map programs may write (.data/.bss, not .rodata or a "
+                          "map created with BPF_F_RDONLY_PROG)")
+    if read and not map_may_read(m):
+        raise Reject(f"read from map forbidden, {where}: map '{m.name}' is write-only for "
+                     f"programs (BPF_F_WRONLY_PROG)", regs=(regno,),
+                     hint="programs may only write into this map's values; read them from "
+                          "user space")
+
+
+def check_alignment(reg: Reg, regno: int, off: int, size: int, what: str) -> None:
+    """Strict alignment (stack accesses, atomics): the whole offset, variable part included,
+    must be a multiple of ``size`` (the kernel's check_generic_ptr_alignment)."""
+    if size == 1:
+        return
+    value, mask = tnum.add(reg.var.var, tnum.const(reg.off + off))
+    if (value | mask) & (size - 1):
+        desc = f"{what} " if what else ""
+        raise Reject(f"misaligned {desc}access off {reg.var}+{reg.off}+{off} size {size}",
+                     regs=(regno,), hint=f"align {size}-byte {desc}accesses to {size} "
+                                         f"bytes (the variable part too: `idx &= ~{size - 1}`)")
 
 
 def map_value_read(reg: Reg, lo: int, high: int, size: int) -> Reg | None:

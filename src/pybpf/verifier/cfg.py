@@ -10,8 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..asm.instruction import Instruction
-from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
+from ..asm.opcodes import CLASS_MASK, LDDW_OPCODE, MODE_MASK, Class, Mode, PseudoSrc
 from .reject import Reject
+
+# helpers after which every packet pointer is stale (the kernel's bpf_helper_changes_pkt_data):
+# they may move or resize the packet. (A tail call that returns failed and changed nothing,
+# so this kernel keeps packet pointers across it; a *function* that may tail-call is
+# treated as changing the packet, see Program.changes_packet.)
+CHANGES_PKT_DATA = frozenset({
+    9, 10, 11, 13, 18, 19, 31, 38, 39, 43, 44, 50, 54, 63, 65, 73, 74, 75, 76, 90, 91, 143})
 
 
 @dataclass
@@ -32,6 +39,24 @@ class Program:
     def subprog_end(self, start: int) -> int:
         later = [s for s in self.subprogs if s > start]
         return later[0] if later else self.end
+
+    def changes_packet(self, start: int, _seen: frozenset[int] = frozenset()) -> bool:
+        """May a call of the function at ``start`` move the packet (a helper that changes
+        packet data, or a tail call, in it or in a function it calls)?"""
+        stop = self.subprog_end(start)
+        for s in self.order:
+            if not start <= s < stop:
+                continue
+            insn = self.code[s]
+            if not insn.is_call:
+                continue
+            if insn.is_pseudo_call:
+                callee = insn.jump_target(s)
+                if callee not in _seen and self.changes_packet(callee, _seen | {start}):
+                    return True
+            elif insn.src == 0 and (insn.imm in CHANGES_PKT_DATA or insn.imm == 12):
+                return True
+        return False
 
 
 class CfgReject(Reject):
@@ -116,3 +141,35 @@ def _check_reachable(prog: Program) -> None:
         if s not in seen:
             raise CfgReject(s, f"unreachable insn {s}",
                             "remove dead code (no path from the entry reaches it)")
+
+
+def _is_legacy_load(insn: Instruction) -> bool:
+    return (insn.opcode & CLASS_MASK == Class.LD and insn.opcode != LDDW_OPCODE
+            and insn.opcode & MODE_MASK in (Mode.ABS, Mode.IND))
+
+
+def check_abnormal_exits(prog: Program, returns_int: dict[int, bool] | None) -> None:
+    """Legacy packet loads and tail calls may end the program from inside a function.
+
+    Without BTF func_info (``returns_int`` None) the kernel refuses both in any function
+    but the main one; with it, only in functions whose prototype returns an integer
+    (the kernel's check_abnormal_return / check_btf_func)."""
+    for start in prog.subprogs[1:]:
+        stop = prog.subprog_end(start)
+        for s in prog.order:
+            if not start <= s < stop:
+                continue
+            insn = prog.code[s]
+            legacy = _is_legacy_load(insn)
+            tail = insn.is_call and not insn.is_pseudo_call and insn.src == 0 \
+                and insn.imm == 12
+            if not (legacy or tail):
+                continue
+            what = "LD_ABS" if legacy else "tail_call"
+            if returns_int is None:
+                raise CfgReject(s, f"{what} is not allowed in subprogs without BTF",
+                                "load the program with BTF func_info (as clang -g gives) or "
+                                "move it into the main function")
+            if not returns_int.get(start, True):
+                raise CfgReject(s, f"{what} is only allowed in functions that return 'int'",
+                                "make the function return an integer type")

@@ -13,20 +13,42 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from ..asm.instruction import Instruction
-from ..asm.opcodes import (CLASS_MASK, LDDW_OPCODE, MODE_MASK, OP_MASK, SIZE_MASK, ALUOp,
-                           AtomicOp, Class, JumpOp, Mode, PseudoSrc, Size)
+from ..asm.opcodes import (
+    CLASS_MASK,
+    LDDW_OPCODE,
+    MODE_MASK,
+    OP_MASK,
+    SIZE_MASK,
+    ALUOp,
+    AtomicOp,
+    Class,
+    JumpOp,
+    Mode,
+    PseudoSrc,
+    Size,
+)
 from ..spec import MapSpec, ProgramType
-from . import access
+from . import access, effects, prune
 from . import bounds as B
-from . import effects, prune
 from .calls import CallChecker
 from .cfg import Program
 from .contexts import PACKET_TYPES, RETURN_RANGES
+from .funcs import FuncSig
 from .liveness import FRAME_KEYS, Demand, Effect, back, merge
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, movsx, refine
-from .state import (MAX_CALL_FRAMES, NOT_INIT, STACK_BYTES, UNKNOWN_SCALAR, Frame, Reg,
-                    RegType, State, const_scalar, scalar)
+from .state import (
+    MAX_CALL_FRAMES,
+    NOT_INIT,
+    STACK_BYTES,
+    UNKNOWN_SCALAR,
+    Frame,
+    Reg,
+    RegType,
+    State,
+    const_scalar,
+    scalar,
+)
 
 DEFAULT_MAX_INSNS = 1_000_000
 MAX_PENDING_BRANCHES = 8192   # the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ
@@ -41,6 +63,9 @@ class Options:
     uninit_stack_loads: bool = False    # let LDX read never-written stack bytes
     uninit_helper_memory: bool = True   # let helpers read never-written stack (padding)
     log: bool = False
+    # the kernel's rules for a loader without CAP_BPF/CAP_PERFMON (no pointer leaks, no
+    # uninitialised stack, no variable stack offsets, no bpf-to-bpf calls...)
+    unprivileged: bool = False
 
 
 class Checkpoint:
@@ -104,8 +129,12 @@ def _ld_size(insn: Instruction) -> int:
 
 class Checker:
     def __init__(self, prog: Program, *, prog_type: ProgramType,
-                 maps: Mapping[str, MapSpec], options: Options):
+                 maps: Mapping[str, MapSpec], options: Options,
+                 funcs: "Mapping[int, FuncSig] | None" = None):
         self.prog = prog
+        self.funcs = funcs          # BTF signatures by start slot (None: no BTF)
+        self.global_queue: list[int] = []
+        self.global_edges: set[tuple[tuple[int, ...], int]] = set()
         self.prog_type = prog_type
         self.maps = maps
         self.options = options
@@ -115,16 +144,32 @@ class Checker:
         self.depths: dict[int, list[int]] = {}   # subprog start -> [max stack depth]
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
+        self.ptr_types: dict[int, RegType] = {}   # slot -> pointer type a load/store saw
 
     # --- the walk -----------------------------------------------------------------------
 
     def run(self) -> Stats:
+        """Walk the main function, then every global function it calls (each on its own,
+        from its BTF prototype, as the kernel does)."""
         regs = [NOT_INIT] * 11
         regs[1] = Reg(RegType.PTR_TO_CTX, B.const(0))
+        self._walk_function(0, regs)
+        done = {0}
+        while self.global_queue:
+            start = self.global_queue.pop(0)
+            if start not in done:
+                done.add(start)
+                self._walk_function(start, self.calls.global_entry_regs(start))
+        self._check_stack_depth()
+        return self.stats
+
+    def _walk_function(self, start_pc: int, regs: list[Reg]) -> None:
         regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=0)
-        start = State([Frame(regs)])
+        start = State([Frame(regs, subprog_start=start_pc)])
+        self.chains.add((start_pc,))
+        self.visited = {}
         root = Checkpoint(None, None)
-        pending: list[Pending] = [[start, 0, root, []]]
+        pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
         while pending:
             state, pc, cp, trace = pending.pop()
@@ -132,8 +177,6 @@ class Checker:
                 self._walk(state, pc, cp, trace, pending)
             except Reject as rej:
                 raise Failure(rej, self._pc, state) from None
-        self._check_stack_depth()
-        return self.stats
 
     def _end_path(self, cp: Checkpoint, trace: list[Effect], demand: Demand | None) -> None:
         """A path ends (exit, or pruned by a state that needs ``demand``): carry what it
@@ -182,9 +225,12 @@ class Checker:
                 self._log_insn(state, pc, insn)
             effect = effects.before(state, insn)
             self._decided = False
+            self.effect_override: Effect | None = None
             nxt = self._step(state, pc, insn, cp, pending)
             if self._decided:
                 effect = effects.decided(state, insn, effect)
+            if self.effect_override is not None:   # e.g. a global function call
+                effect = self.effect_override
             trace.append(effect)
             if self._forked:
                 for entry in self._forked:
@@ -452,6 +498,7 @@ class Checker:
                                            "map value",
                                            f"keep accesses within the {reg.map.value_size}-"
                                            f"byte value of map '{reg.map.name}'")
+            access.check_map_rights(reg, regno, off, size, read=True)
             value = access.map_value_read(reg, lo, high, size) or access.sized_unknown(size)
         elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             access.check_packet(reg, regno, off, size)
@@ -481,6 +528,7 @@ class Checker:
         if mode == Mode.MEMSX and size == 8:
             raise Reject("invalid sign-extending 8-byte load")
         value = self.load(state, insn.src, insn.off, size, signed=mode == Mode.MEMSX)
+        self._same_pointer_type(state, insn.src)
         self.write(state, insn.dst, value)
 
     def store(self, state: State, regno: int, off: int, size: int, value: Reg | None,
@@ -498,10 +546,7 @@ class Checker:
             access.ctx_access(self.prog_type, reg, regno, off, size, write=True)
             return
         if t is RegType.PTR_TO_MAP_VALUE:
-            if reg.readonly:
-                raise Reject(f"write into map forbidden: map '{reg.map.name}' is read-only "
-                             f"for programs", regs=(regno,),
-                             hint="write to .data/.bss (non-const globals), not .rodata")
+            access.check_map_rights(reg, regno, off, size, write=True)
             access.check_region(reg, regno, off, size, reg.map.value_size, "map value",
                                 f"keep accesses within the {reg.map.value_size}-byte value "
                                 f"of map '{reg.map.name}'")
@@ -533,6 +578,21 @@ class Checker:
             self.store(state, insn.dst, insn.off, size, value, insn.src)
         else:
             self.store(state, insn.dst, insn.off, size, const_scalar(insn.imm), None)
+        self._same_pointer_type(state, insn.dst)
+
+    # pointer types one load/store instruction may see on different paths without being
+    # rejected: the kernel rewrites context, socket and kernel-object accesses per
+    # instruction, so those must always come with the same type
+    _REWRITTEN = (RegType.PTR_TO_CTX, RegType.PTR_TO_BTF_ID, RegType.PTR_TO_SOCKET)
+
+    def _same_pointer_type(self, state: State, regno: int) -> None:
+        t = state.regs[regno].type
+        prev = self.ptr_types.setdefault(self._pc, t)
+        if prev is not t and (prev in self._REWRITTEN or t in self._REWRITTEN):
+            raise Reject(f"same insn cannot be used with different pointers: R{regno} is "
+                         f"{t} here but was {prev} on another path",
+                         regs=(regno,), hint="use separate load/store instructions for the "
+                         "context and for other memory (e.g. copy the value on each branch)")
 
     def _atomic(self, state: State, insn: Instruction, size: int) -> None:
         op = insn.imm
@@ -540,10 +600,13 @@ class Checker:
             if op not in (AtomicOp.LOAD_ACQ, AtomicOp.STORE_REL):
                 raise Reject(f"invalid atomic operand size {size}")
         if op == AtomicOp.LOAD_ACQ:
-            self.write(state, insn.dst, self.load(state, insn.src, insn.off, size))
+            value = self.load(state, insn.src, insn.off, size)
+            self._atomic_alignment(state, insn.src, insn.off, size)
+            self.write(state, insn.dst, value)
             return
         if op == AtomicOp.STORE_REL:
             self.store(state, insn.dst, insn.off, size, self.read(state, insn.src), insn.src)
+            self._atomic_alignment(state, insn.dst, insn.off, size)
             return
         valid = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR, AtomicOp.XCHG,
                  AtomicOp.CMPXCHG}
@@ -562,6 +625,7 @@ class Checker:
                                RegType.PTR_TO_MEM):
             raise Reject(f"BPF_ATOMIC stores into R{insn.dst} {target.type} is not allowed",
                          regs=(insn.dst,), hint="atomics work on the stack and map values")
+        self._atomic_alignment(state, insn.dst, insn.off, size)
         old = self.load(state, insn.dst, insn.off, size)
         if not old.is_scalar:
             raise Reject(f"R{insn.dst} atomic on a spilled pointer", regs=(insn.dst,))
@@ -570,6 +634,17 @@ class Checker:
         if op & AtomicOp.FETCH:
             result = access.sized_unknown(size)
             self.write(state, 0 if op == AtomicOp.CMPXCHG else insn.src, result)
+
+    @staticmethod
+    def _atomic_alignment(state: State, regno: int, off: int, size: int) -> None:
+        """Atomics are checked for strict alignment, whatever the architecture."""
+        reg = state.regs[regno]
+        if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+            reg = replace(reg, off=reg.off + 2)   # the kernel's NET_IP_ALIGN rule
+        access.check_alignment(reg, regno, off, size, {
+            RegType.PTR_TO_STACK: "stack", RegType.PTR_TO_MAP_VALUE: "value",
+            RegType.PTR_TO_CTX: "context", RegType.PTR_TO_PACKET: "packet"}.get(
+                reg.type, ""))
 
     def _ld(self, state: State, insn: Instruction, pc: int) -> None:
         mode = insn.opcode & MODE_MASK
@@ -716,6 +791,12 @@ class Checker:
 
     def check_return(self, state: State) -> None:
         r0 = self.read(state, 0)
+        if state.frames[0].subprog_start != 0:   # a global function returns to its caller
+            if not r0.is_scalar:
+                raise Reject(f"At subprogram exit the register R0 is not a scalar value "
+                             f"({r0.describe()})", regs=(0,),
+                             hint="global functions return numbers")
+            return
         span = RETURN_RANGES.get(self.prog_type)
         if span is None:
             return
@@ -725,8 +806,30 @@ class Checker:
                          f"have been in [{lo}, {hi}]", regs=(0,),
                          hint=f"return a value in [{lo}, {hi}] on every path")
 
-    def _check_stack_depth(self) -> None:
+    def _full_chains(self) -> set[tuple[int, ...]]:
+        """Call chains from the main function, through global functions (walked apart:
+        their chains start with themselves) too."""
+        by_root: dict[int, list[tuple[int, ...]]] = {}
         for chain in self.chains:
+            by_root.setdefault(chain[0], []).append(chain)
+        out: set[tuple[int, ...]] = set()
+        todo: list[tuple[tuple[int, ...], int]] = [((), 0)]   # (chain so far, root)
+        while todo:
+            prefix, root = todo.pop()
+            for local in by_root.get(root, [(root,)]):
+                chain = prefix + local
+                if chain in out:
+                    continue
+                out.add(chain)
+                if len(chain) > MAX_CALL_FRAMES:
+                    raise Failure(Reject(f"the call stack of {len(chain)} frames is too deep",
+                                         hint=f"at most {MAX_CALL_FRAMES} nested calls"), 0,
+                                  None)
+                todo += [(chain, target) for at, target in self.global_edges if at == local]
+        return out
+
+    def _check_stack_depth(self) -> None:
+        for chain in self._full_chains():
             total = sum(-(-max(self.depths.get(s, [0])[0], 1) // 32) * 32 for s in chain)
             if total > STACK_BYTES:
                 raise Failure(Reject(f"combined stack size of {len(chain)} calls is {total}. "
