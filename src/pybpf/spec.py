@@ -6,12 +6,14 @@ gives the same spec everywhere. A backend (kernel/, vm/) turns a spec into live 
 
 from __future__ import annotations
 
-import copy as _copy
+import dataclasses
+import sys as _sys
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
 from .asm.instruction import Instruction
+from .errors import InvalidInputError
 
 
 class MapType(IntEnum):
@@ -189,7 +191,11 @@ class MapSpec:
     readonly: bool = False  # freeze after load (.rodata, .kconfig)
 
     def copy(self) -> "MapSpec":
-        return _copy.deepcopy(self)
+        """A copy whose contents, data and inner map can change apart from this one; BTF
+        types are shared (they are read-only, and a BTF spec knows its types by identity)."""
+        return dataclasses.replace(
+            self, contents=list(self.contents),
+            inner_map=self.inner_map.copy() if self.inner_map is not None else None)
 
     def __str__(self) -> str:
         parts = [f"{self.type.name}", f"key={self.key_size}", f"value={self.value_size}",
@@ -233,7 +239,11 @@ class ProgramSpec:
     core_relos: list[Any] = field(default_factory=list)
 
     def copy(self) -> "ProgramSpec":
-        return _copy.deepcopy(self)
+        """A copy with its own lists (instructions are immutable values; BTF is shared, as
+        for :meth:`MapSpec.copy`)."""
+        return dataclasses.replace(
+            self, instructions=list(self.instructions), func_info=list(self.func_info),
+            line_info=list(self.line_info), core_relos=list(self.core_relos))
 
     @property
     def references(self) -> list[str]:
@@ -284,6 +294,80 @@ class ExternSpec:
 
 
 @dataclass
+class VariableSpec:
+    """A global variable of a global-data map (``.rodata``, ``.data``, ``.bss``...): where
+    its bytes lie in the map's single value, as ``CollectionSpec.Variables`` in cilium/ebpf.
+
+    ``map`` names the map, ``offset``/``size`` are in bytes, ``type`` is the BTF type of the
+    variable. :meth:`set` writes the initial value into that map's ``data`` in the spec the
+    variable came from, so set constants on a copy (``spec.copy().variables[...]``) to keep
+    the original for other loads. ``constant`` is True for a read-only section (.rodata):
+    the verifier then sees the value as a constant.
+    """
+
+    name: str
+    map: str
+    offset: int
+    size: int
+    type: Any = None
+    map_spec: MapSpec | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def constant(self) -> bool:
+        return self.map_spec is not None and self.map_spec.readonly
+
+    def get(self) -> bytes:
+        """The initial value's bytes (zeros where the map has no data yet)."""
+        data = (self.map_spec.data if self.map_spec is not None else None) or b""
+        return bytes(data[self.offset:self.offset + self.size]).ljust(self.size, b"\0")
+
+    def set(self, value: bytes | int) -> None:
+        """Set the initial value: ``bytes`` of at most ``size`` (NUL-padded, as a C string
+        in a ``char[N]``) or an ``int`` (in the host's byte order, negative as two's
+        complement). Raises InvalidInputError when it does not fit."""
+        where = f"variable {self.name!r} ({self.map})"
+        if self.map_spec is None:
+            raise InvalidInputError(f"{where}: not part of a collection spec", source=where)
+        if isinstance(value, bool) or isinstance(value, int):
+            try:
+                raw = int(value).to_bytes(self.size, _sys.byteorder, signed=value < 0)
+            except OverflowError:
+                raise InvalidInputError(f"{where}: {value} does not fit in {self.size} bytes",
+                                        source=where) from None
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            raw = bytes(value)
+            if len(raw) > self.size:
+                raise InvalidInputError(f"{where}: {len(raw)} bytes do not fit in "
+                                        f"{self.size}", source=where)
+            raw = raw.ljust(self.size, b"\0")
+        else:
+            raise InvalidInputError(f"{where}: needs bytes or an int, not "
+                                    f"{type(value).__name__}", source=where)
+        m = self.map_spec
+        data = bytearray((m.data or b"").ljust(max(m.value_size, self.offset + self.size),
+                                                 b"\0"))
+        data[self.offset:self.offset + self.size] = raw
+        m.data = bytes(data)
+
+
+def _variables_of(maps: dict[str, MapSpec]) -> dict[str, VariableSpec]:
+    """The variables of every global-data map with a BTF ``DATASEC`` value type (duck-typed:
+    ``vars`` of ``(type=Var(name, type), offset, size)``). A name found in two sections
+    (two ``static`` variables) keeps its first place."""
+    out: dict[str, VariableSpec] = {}
+    for name, m in maps.items():
+        if m.section is None:
+            continue
+        for info in getattr(m.value_type, "vars", None) or ():
+            var = info.type
+            var_name = getattr(var, "name", "")
+            if var_name and var_name not in out:
+                out[var_name] = VariableSpec(var_name, name, info.offset, info.size,
+                                             getattr(var, "type", None), m)
+    return out
+
+
+@dataclass
 class CollectionSpec:
     """Every program and map of one object, plus its BTF and the externs it needs."""
 
@@ -295,7 +379,22 @@ class CollectionSpec:
     externs: dict[str, ExternSpec] = field(default_factory=dict)
 
     def copy(self) -> "CollectionSpec":
-        return _copy.deepcopy(self)
+        """A copy to set variables or edit maps and programs on, leaving this one as it was
+        (as ``CollectionSpec.Copy`` in cilium/ebpf). BTF is shared: it is read-only."""
+        return dataclasses.replace(
+            self, programs={n: p.copy() for n, p in self.programs.items()},
+            maps={n: m.copy() for n, m in self.maps.items()},
+            externs={n: dataclasses.replace(e) for n, e in self.externs.items()})
+
+    @property
+    def variables(self) -> dict[str, VariableSpec]:
+        """The global variables of the global-data maps, by name, read off their BTF
+        DATASEC (:class:`VariableSpec`); setting one edits this spec's map data::
+
+            spec = compiled.spec.copy()
+            spec.variables["max_args"].set(5)
+        """
+        return _variables_of(self.maps)
 
     def __str__(self) -> str:
         lines = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,7 @@ def _objdump(path: Path, imm_hex: bool, alu32: bool) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
-@lru_cache(maxsize=None)
+@cache
 def _object(name: str) -> Path:
     return build_object(name)
 

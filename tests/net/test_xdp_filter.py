@@ -16,8 +16,8 @@ from pybpf.errors import InvalidInputError
 from pybpf.net.rules import MAX_RULES, parse_rules
 from pybpf.net.xdp_filter import PROGRAM_NAME, compile_program, read_counters, write_rules
 from pybpf.pcap import read_pcap, write_pcap
-from tests.net.frames import conversation
 from tests.kernel.netns import kernel_leak_check  # noqa: F401
+from tests.net.frames import conversation
 
 RULES = """
 # test rules

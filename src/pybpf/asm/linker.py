@@ -7,7 +7,7 @@ at once, so a rewrite that inserts instructions only has to link again.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..errors import AsmError
 from .builder import Label

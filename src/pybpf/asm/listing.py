@@ -21,7 +21,7 @@ listing re-assemblable they get a comment naming their uapi source value
 from __future__ import annotations
 
 import bisect
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from .formatter import format_instruction
 from .instruction import Instruction
@@ -83,9 +83,9 @@ def disassemble(program: Iterable[Instruction] | bytes | bytearray | memoryview,
     namer = TargetNamer(labels)
     lines: list[str] = []
     for insn, at in zip(insns, starts):
-        name = labels.get(at)
-        if name is not None:
-            lines.append(f"{name}:")
+        label = labels.get(at)
+        if label is not None:
+            lines.append(f"{label}:")
         lines.append(format_line(insn, at, imm_hex=imm_hex, alu32=alu32, namer=namer,
                                  show_index=show_index, annotate=annotate, source=source))
     return "\n".join(lines) + ("\n" if lines else "")

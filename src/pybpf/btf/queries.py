@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 from ..errors import BTFError
-from .types import (Array, Const, Datasec, Enum, Float, Func, FuncProto, Fwd, Int, Ptr,
-                    Restrict, Struct, Type, Typedef, TypeTag, Union, Var, Void, Volatile)
+from .types import (
+    Array,
+    Const,
+    Datasec,
+    Enum,
+    Float,
+    Func,
+    FuncProto,
+    Fwd,
+    Int,
+    Ptr,
+    Restrict,
+    Struct,
+    Type,
+    Typedef,
+    TypeTag,
+    Union,
+    Var,
+    Void,
+    Volatile,
+)
 
 # Real BTF chains are short; a longer one is a cycle in corrupt or hand-built data.
 MAX_CHAIN = 64

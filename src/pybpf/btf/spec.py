@@ -18,14 +18,41 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from typing import Iterator, TypeVar
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 from ..errors import BTFError
 from . import layout
-from .types import (Array, Const, Datasec, DeclTag, Enum, Enum64, EnumValue, Float, Func,
-                    FuncLinkage, FuncProto, Fwd, Int, Kind, Member, Param, Ptr, Restrict,
-                    Struct, Type, Typedef, TypeTag, Union, Var, VarLinkage, VarSecinfo,
-                    Void, Volatile)
+from .types import (
+    Array,
+    Const,
+    Datasec,
+    DeclTag,
+    Enum,
+    Enum64,
+    EnumValue,
+    Float,
+    Func,
+    FuncLinkage,
+    FuncProto,
+    Fwd,
+    Int,
+    Kind,
+    Member,
+    Param,
+    Ptr,
+    Restrict,
+    Struct,
+    Type,
+    Typedef,
+    TypeTag,
+    Union,
+    Var,
+    VarLinkage,
+    VarSecinfo,
+    Void,
+    Volatile,
+)
 
 T = TypeVar("T", bound=Type)
 
@@ -37,8 +64,8 @@ _BAD_KIND_STEP = 1 << 40  # makes the scan overshoot at an unknown kind; diagnos
 class Spec:
     """A parsed BTF blob (see the module docstring). Build with :meth:`from_bytes`."""
 
-    def __init__(self, *, name: str, words: array, offsets: array, strings: bytes,
-                 base: "Spec | None", little_endian: bool):
+    def __init__(self, *, name: str, words: array[int], offsets: array[int], strings: bytes,
+                 base: Spec | None, little_endian: bool):
         self.name = name
         self.base = base
         self.little_endian = little_endian
@@ -48,7 +75,7 @@ class Spec:
         # split BTF continues the base's ids and string offsets
         self._first_id = len(base) if base is not None else 1
         self._str_base = base._str_end if base is not None else 0
-        self._str_end = self._str_base + len(strings)
+        self._str_end: int = self._str_base + len(strings)
         self._cache: list[Type | None] = [None] * len(offsets)
         self._ids: dict[int, int] = {}  # id(type object) -> type id, for objects we decoded
         self._name_offs: bytes | None = None
@@ -58,8 +85,8 @@ class Spec:
     # ---- construction ------------------------------------------------------------------
 
     @classmethod
-    def from_bytes(cls, data: bytes | bytearray | memoryview, *, base: "Spec | None" = None,
-                   name: str = "<btf>") -> "Spec":
+    def from_bytes(cls, data: bytes | bytearray | memoryview, *, base: Spec | None = None,
+                   name: str = "<btf>") -> Spec:
         """Parse a ``.BTF`` blob (or a split BTF over ``base``).
 
         Raises :class:`BTFError` naming ``name`` and the byte offset of a bad header, a
@@ -200,7 +227,7 @@ class Spec:
         found.extend(self.type_by_id(i) for i in self._ids_named(name))
         return found
 
-    def find(self, name: str, kind: "type[T] | None" = None) -> T:
+    def find(self, name: str, kind: type[T] | None = None) -> T:
         """The first type named ``name`` (of class ``kind``, e.g. ``Struct``, if given).
 
         Raises ``KeyError`` when there is none.
@@ -288,7 +315,12 @@ class Spec:
 
     def _decode_record(self, o: int) -> Type:
         w = self._words
+        # Where a type expects a Type, it is given the referenced type id: the type resolves
+        # it through our _spec when first read (types._lazy). ``ref`` and ``refs`` are those
+        # ids, typed as what the constructors take.
+        refs: Any = w
         name_off, info, size_or_type = w[o], w[o + 1], w[o + 2]
+        ref: Any = size_or_type
         kind = info >> 24 & 0x1F
         vlen = info & 0xFFFF
         kind_flag = info >> 31
@@ -298,38 +330,38 @@ class Spec:
             word = w[o + 3]
             t = Int(name, size_or_type, word >> 24 & 0xF, word & 0xFF, word >> 16 & 0xFF)
         elif kind == Kind.PTR:
-            t = Ptr(size_or_type)  # type: ignore[arg-type]
+            t = Ptr(ref)
         elif kind in (Kind.STRUCT, Kind.UNION):
             members = []
             p = o + 3
             for _ in range(vlen):
-                m_name_off, m_type, m_off = w[p], w[p + 1], w[p + 2]
+                m_name_off, m_type, m_off = w[p], refs[p + 1], w[p + 2]
                 if kind_flag:
-                    m = Member(self.string_at(m_name_off) if m_name_off else "", m_type,  # type: ignore[arg-type]
+                    m = Member(self.string_at(m_name_off) if m_name_off else "", m_type,
                                m_off & 0xFFFFFF, m_off >> 24)
                 else:
-                    m = Member(self.string_at(m_name_off) if m_name_off else "", m_type, m_off, 0)  # type: ignore[arg-type]
+                    m = Member(self.string_at(m_name_off) if m_name_off else "", m_type, m_off, 0)
                 m._spec = self
                 members.append(m)
                 p += 3
             t = (Struct if kind == Kind.STRUCT else Union)(name, size_or_type, members)
         elif kind == Kind.ARRAY:
-            t = Array(w[o + 3], w[o + 4], w[o + 5])  # type: ignore[arg-type]
+            t = Array(refs[o + 3], refs[o + 4], w[o + 5])
         elif kind == Kind.TYPEDEF:
-            t = Typedef(name, size_or_type)  # type: ignore[arg-type]
+            t = Typedef(name, ref)
         elif kind == Kind.FUNC_PROTO:
             params = []
             p = o + 3
             for _ in range(vlen):
-                prm = Param(self.string_at(w[p]) if w[p] else "", w[p + 1])  # type: ignore[arg-type]
+                prm = Param(self.string_at(w[p]) if w[p] else "", refs[p + 1])
                 prm._spec = self
                 params.append(prm)
                 p += 2
-            t = FuncProto(size_or_type, params)  # type: ignore[arg-type]
+            t = FuncProto(ref, params)
         elif kind == Kind.FUNC:
-            t = Func(name, size_or_type, FuncLinkage(vlen))  # type: ignore[arg-type]
+            t = Func(name, ref, FuncLinkage(vlen))
         elif kind in (Kind.CONST, Kind.VOLATILE, Kind.RESTRICT):
-            t = _QUALIFIERS[kind](size_or_type)
+            t = _QUALIFIERS[kind](ref)
         elif kind in (Kind.ENUM, Kind.ENUM64):
             values = []
             p = o + 3
@@ -352,12 +384,12 @@ class Spec:
         elif kind == Kind.FWD:
             t = Fwd(name, "union" if kind_flag else "struct")
         elif kind == Kind.VAR:
-            t = Var(name, size_or_type, VarLinkage(w[o + 3]))  # type: ignore[arg-type]
+            t = Var(name, ref, VarLinkage(w[o + 3]))
         elif kind == Kind.DATASEC:
             secinfos = []
             p = o + 3
             for _ in range(vlen):
-                vs = VarSecinfo(w[p], w[p + 1], w[p + 2])  # type: ignore[arg-type]
+                vs = VarSecinfo(refs[p], w[p + 1], w[p + 2])
                 vs._spec = self
                 secinfos.append(vs)
                 p += 3
@@ -366,9 +398,9 @@ class Spec:
             t = Float(name, size_or_type)
         elif kind == Kind.DECL_TAG:
             idx = w[o + 3]
-            t = DeclTag(name, size_or_type, idx - (1 << 32) if idx & 0x8000_0000 else idx)  # type: ignore[arg-type]
+            t = DeclTag(name, ref, idx - (1 << 32) if idx & 0x8000_0000 else idx)
         elif kind == Kind.TYPE_TAG:
-            t = TypeTag(name, size_or_type)  # type: ignore[arg-type]
+            t = TypeTag(name, ref)
         else:  # the scan rejects unknown kinds; kept so a logic slip is still a BTFError
             raise BTFError(f"unknown BTF kind {kind}", source=self.name, offset=o * 4)
         return t
@@ -389,10 +421,11 @@ class Spec:
         return builder.encode()
 
 
-_QUALIFIERS = {Kind.CONST: Const, Kind.VOLATILE: Volatile, Kind.RESTRICT: Restrict}
+_QUALIFIERS: dict[int, type[Const | Volatile | Restrict]] = {
+    Kind.CONST: Const, Kind.VOLATILE: Volatile, Kind.RESTRICT: Restrict}
 
 
-def _scan(words: array, name: str, section_offset: int) -> array:
+def _scan(words: array[int], name: str, section_offset: int) -> array[int]:
     """Word offsets of every record of the type section, in one pass.
 
     This loop is the hot path of loading vmlinux (100k+ records): it allocates nothing per

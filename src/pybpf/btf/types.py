@@ -73,20 +73,25 @@ class VarLinkage(IntEnum):
 
 
 class _Resolver(Protocol):
-    def type_by_id(self, type_id: int) -> "Type": ...
+    def type_by_id(self, type_id: int) -> Type: ...
 
 
-def _lazy(slot: str, doc: str) -> property:
-    """A property over ``slot`` that holds a Type, or an int id resolved via ``self._spec``."""
+def _lazy(slot: str, doc: str) -> Any:
+    """A property over ``slot`` that holds a Type, or an int id resolved via ``self._spec``.
 
-    def get(self: Any) -> "Type":
-        value = getattr(self, slot)
-        if value.__class__ is int:
-            value = self._spec.type_by_id(value)
-            setattr(self, slot, value)
+    Typed ``Any`` so that each use can say ``type: Type = _lazy(...)``: a type checker then
+    sees a plain ``Type`` attribute, and nothing changes at run time.
+    """
+
+    def get(self: Any) -> Type:
+        value: Type | int = getattr(self, slot)
+        if isinstance(value, int):
+            resolved: Type = self._spec.type_by_id(value)
+            setattr(self, slot, resolved)
+            return resolved
         return value
 
-    def set(self: Any, value: "Type") -> None:
+    def set(self: Any, value: Type) -> None:
         setattr(self, slot, value)
 
     return property(get, set, doc=doc)
@@ -96,6 +101,7 @@ class Type:
     """Base of every BTF type. ``kind`` is a :class:`Kind`; ``name`` is "" when anonymous."""
 
     __slots__ = ("_spec",)
+    _spec: _Resolver  # set on types a Spec decoded: resolves their lazy references
     kind: Kind = Kind.UNKNOWN
     name: str = ""
 
@@ -110,9 +116,9 @@ class Void(Type):
     __slots__ = ()
     kind = Kind.UNKNOWN
     name = ""
-    _instance: "Void | None" = None
+    _instance: Void | None = None
 
-    def __new__(cls) -> "Void":
+    def __new__(cls) -> Void:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -153,9 +159,9 @@ class Ptr(Type):
     __slots__ = ("_target",)
     kind = Kind.PTR
     name = ""
-    target = _lazy("_target", "the pointed-to type")
+    target: Type = _lazy("_target", "the pointed-to type")
 
-    def __init__(self, target: "Type | None" = None):
+    def __init__(self, target: Type | None = None):
         self._target = target if target is not None else Void()
 
 
@@ -165,10 +171,10 @@ class Array(Type):
     __slots__ = ("_type", "_index_type", "nelems")
     kind = Kind.ARRAY
     name = ""
-    type = _lazy("_type", "the element type")
-    index_type = _lazy("_index_type", "the index type")
+    type: Type = _lazy("_type", "the element type")
+    index_type: Type = _lazy("_index_type", "the index type")
 
-    def __init__(self, type: "Type", index_type: "Type | None", nelems: int):
+    def __init__(self, type: Type, index_type: Type | None, nelems: int):
         self._type = type
         self._index_type = index_type if index_type is not None else Int("int", 4, SIGNED)
         self.nelems = nelems
@@ -182,9 +188,9 @@ class Member(Type):
     """
 
     __slots__ = ("name", "_type", "bit_offset", "bitfield_size")
-    type = _lazy("_type", "the member's type")
+    type: Type = _lazy("_type", "the member's type")
 
-    def __init__(self, name: str, type: "Type", bit_offset: int = 0, bitfield_size: int = 0):
+    def __init__(self, name: str, type: Type, bit_offset: int = 0, bitfield_size: int = 0):
         self.name = name
         self._type = type
         self.bit_offset = bit_offset
@@ -197,7 +203,7 @@ class Member(Type):
 class _Composite(Type):
     __slots__ = ("name", "size", "members")
 
-    def __init__(self, name: str, size: int, members: "list[Member] | None" = None):
+    def __init__(self, name: str, size: int, members: list[Member] | None = None):
         self.name = name
         self.size = size
         self.members = list(members or [])
@@ -237,7 +243,7 @@ class Enum(Type):
     __slots__ = ("name", "size", "values", "signed")
     kind = Kind.ENUM
 
-    def __init__(self, name: str, size: int = 4, values: "list[EnumValue] | None" = None,
+    def __init__(self, name: str, size: int = 4, values: list[EnumValue] | None = None,
                  signed: bool = False):
         self.name = name
         self.size = size
@@ -251,7 +257,7 @@ class Enum64(Enum):
     __slots__ = ()
     kind = Kind.ENUM64
 
-    def __init__(self, name: str, size: int = 8, values: "list[EnumValue] | None" = None,
+    def __init__(self, name: str, size: int = 8, values: list[EnumValue] | None = None,
                  signed: bool = False):
         super().__init__(name, size, values, signed)
 
@@ -272,9 +278,9 @@ class Fwd(Type):
 class Typedef(Type):
     __slots__ = ("name", "_type")
     kind = Kind.TYPEDEF
-    type = _lazy("_type", "the aliased type")
+    type: Type = _lazy("_type", "the aliased type")
 
-    def __init__(self, name: str, type: "Type"):
+    def __init__(self, name: str, type: Type):
         self.name = name
         self._type = type
 
@@ -282,9 +288,9 @@ class Typedef(Type):
 class _Qualifier(Type):
     __slots__ = ("_type",)
     name = ""
-    type = _lazy("_type", "the qualified type")
+    type: Type = _lazy("_type", "the qualified type")
 
-    def __init__(self, type: "Type"):
+    def __init__(self, type: Type):
         self._type = type
 
 
@@ -309,7 +315,7 @@ class TypeTag(_Qualifier):
     __slots__ = ("value",)
     kind = Kind.TYPE_TAG
 
-    def __init__(self, value: str, type: "Type"):
+    def __init__(self, value: str, type: Type):
         super().__init__(type)
         self.value = value
 
@@ -322,9 +328,9 @@ class Param(Type):
     """A function prototype parameter (name may be ""); not a BTF type of its own."""
 
     __slots__ = ("name", "_type")
-    type = _lazy("_type", "the parameter's type")
+    type: Type = _lazy("_type", "the parameter's type")
 
-    def __init__(self, name: str, type: "Type"):
+    def __init__(self, name: str, type: Type):
         self.name = name
         self._type = type
 
@@ -335,9 +341,9 @@ class FuncProto(Type):
     __slots__ = ("_return_type", "params")
     kind = Kind.FUNC_PROTO
     name = ""
-    return_type = _lazy("_return_type", "the return type")
+    return_type: Type = _lazy("_return_type", "the return type")
 
-    def __init__(self, return_type: "Type", params: "list[Param] | None" = None):
+    def __init__(self, return_type: Type, params: list[Param] | None = None):
         self._return_type = return_type
         self.params = list(params or [])
 
@@ -349,9 +355,9 @@ class FuncProto(Type):
 class Func(Type):
     __slots__ = ("name", "_type", "linkage")
     kind = Kind.FUNC
-    type = _lazy("_type", "the FuncProto")
+    type: Type = _lazy("_type", "the FuncProto")
 
-    def __init__(self, name: str, type: "Type", linkage: int = FuncLinkage.STATIC):
+    def __init__(self, name: str, type: Type, linkage: int = FuncLinkage.STATIC):
         self.name = name
         self._type = type
         self.linkage = FuncLinkage(linkage)
@@ -360,9 +366,9 @@ class Func(Type):
 class Var(Type):
     __slots__ = ("name", "_type", "linkage")
     kind = Kind.VAR
-    type = _lazy("_type", "the variable's type")
+    type: Type = _lazy("_type", "the variable's type")
 
-    def __init__(self, name: str, type: "Type", linkage: int = VarLinkage.GLOBAL_ALLOCATED):
+    def __init__(self, name: str, type: Type, linkage: int = VarLinkage.GLOBAL_ALLOCATED):
         self.name = name
         self._type = type
         self.linkage = VarLinkage(linkage)
@@ -373,9 +379,9 @@ class VarSecinfo(Type):
 
     __slots__ = ("_type", "offset", "size")
     name = ""
-    type = _lazy("_type", "the Var (or Func)")
+    type: Type = _lazy("_type", "the Var (or Func)")
 
-    def __init__(self, type: "Type", offset: int, size: int):
+    def __init__(self, type: Type, offset: int, size: int):
         self._type = type
         self.offset = offset
         self.size = size
@@ -388,7 +394,7 @@ class Datasec(Type):
     __slots__ = ("name", "size", "vars")
     kind = Kind.DATASEC
 
-    def __init__(self, name: str, size: int = 0, vars: "list[VarSecinfo] | None" = None):
+    def __init__(self, name: str, size: int = 0, vars: list[VarSecinfo] | None = None):
         self.name = name
         self.size = size
         self.vars = list(vars or [])
@@ -402,9 +408,9 @@ class DeclTag(Type):
 
     __slots__ = ("value", "_type", "component_idx")
     kind = Kind.DECL_TAG
-    type = _lazy("_type", "the tagged type")
+    type: Type = _lazy("_type", "the tagged type")
 
-    def __init__(self, value: str, type: "Type", component_idx: int = -1):
+    def __init__(self, value: str, type: Type, component_idx: int = -1):
         self.value = value
         self._type = type
         self.component_idx = component_idx
@@ -423,7 +429,7 @@ class FwdKind(int):
 
     flavour: str
 
-    def __new__(cls, flavour: str) -> "FwdKind":
+    def __new__(cls, flavour: str) -> FwdKind:
         self = super().__new__(cls, int(Kind.FWD))
         self.flavour = flavour
         return self

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..btf import (Array, Datasec, Enum, FuncProto, Ptr, Struct, Union, Var, sizeof,
-                   skip_qualifiers)
+from ..btf import Array, Datasec, Enum, FuncProto, Ptr, Struct, Union, Var, sizeof, skip_qualifiers
 from ..errors import BTFError, ELFError
 from ..spec import MapSpec, MapType, Pinning
 from .reader import R_BPF_64_ABS64, STT_FUNC, ObjectFile, Section
@@ -68,7 +67,8 @@ def read_btf_maps(obj: ObjectFile, section: Section, btf: Any | None
     return found
 
 
-def _parse_definition(obj: ObjectFile, section: Section, name: str, definition: Struct,
+def _parse_definition(obj: ObjectFile, section: Section, name: str,
+                      definition: Struct | Union,
                       *, inner: bool) -> tuple[MapSpec, int | None]:
     """One map struct; returns the spec and the byte offset of its ``values`` member."""
 

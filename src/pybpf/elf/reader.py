@@ -201,15 +201,15 @@ def _parse(data: bytes, name: str) -> ObjectFile:
     symtab = next((s for s in sections if s.type == SHT_SYMTAB), None)
     if symtab is not None:
         obj.symbols = _parse_symbols(obj, symtab)
-    for sec in sections:
-        if sec.type == SHT_REL:
-            if symtab is None or sec.link != symtab.index:
+    for rel in sections:
+        if rel.type == SHT_REL:
+            if symtab is None or rel.link != symtab.index:
                 raise obj.error("relocation section does not use the symbol table",
-                                section=sec)
-            if not 0 < sec.info < len(sections):
-                raise obj.error(f"relocation section applies to section {sec.info}, "
-                                f"which does not exist", section=sec)
-            obj.relocations[sec.info] = _parse_relocations(obj, sec)
+                                section=rel)
+            if not 0 < rel.info < len(sections):
+                raise obj.error(f"relocation section applies to section {rel.info}, "
+                                f"which does not exist", section=rel)
+            obj.relocations[rel.info] = _parse_relocations(obj, rel)
     return obj
 
 

@@ -28,8 +28,16 @@ from dataclasses import dataclass, field
 from ..asm.instruction import SLOT_BYTES, Instruction
 from ..asm.opcodes import LDDW_OPCODE, CallSrc, Class, JumpOp, PseudoSrc, Source
 from .functions import CodeLayout, Function
-from .reader import (R_BPF_64_32, R_BPF_64_64, RELOCATION_NAMES, STT_SECTION, ObjectFile,
-                     Relocation, Section, Symbol)
+from .reader import (
+    R_BPF_64_32,
+    R_BPF_64_64,
+    RELOCATION_NAMES,
+    STT_SECTION,
+    ObjectFile,
+    Relocation,
+    Section,
+    Symbol,
+)
 
 CALL_OPCODE = Class.JMP | JumpOp.CALL | Source.K  # 0x85
 

@@ -141,8 +141,8 @@ _TABLE: list[tuple[str, P, A | None, int, bool]] = [
     ("netfilter", P.NETFILTER, A.NETFILTER, 0, False),
 ]
 
-_EXACT = {name: entry for name, *entry in _TABLE}
-_WITH_EXTRAS = {name: entry for name, *entry in _TABLE if entry[3]}
+_EXACT = {row[0]: row[1:] for row in _TABLE}
+_WITH_EXTRAS = {row[0]: row[1:] for row in _TABLE if row[4]}
 
 
 def classify_section(section_name: str) -> SectionKind:

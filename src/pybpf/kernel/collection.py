@@ -37,15 +37,21 @@ import dataclasses
 import errno
 import mmap as _mmap
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
 from ..btf.core import CORERelocationResult, relocate_collection
-from ..errors import BPFError, ClosedError, InvalidInputError, KernelError, \
-    NotSupportedError
+from ..errors import (
+    BPFError,
+    ClosedError,
+    InvalidInputError,
+    KernelError,
+    NotSupportedError,
+)
 from ..spec import CollectionSpec, ExternKind, MapSpec, MapType, Pinning, ProgramSpec
 from . import btf_load
 from .fd import FD
@@ -53,6 +59,7 @@ from .globals import GlobalVariables, variables_of
 from .kconfig import KernelConfig, fill_kconfig, needs_config_file
 from .kernel_btf import DEFAULT_KERNEL_BTF, KernelBTF, attach_btf_id
 from .ksyms import has_kernel_externs, read_kallsyms, resolve_kernel_externs
+from .links.base import Link
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
@@ -106,11 +113,13 @@ def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> C
 
 
 class Collection:
-    """The live maps and programs of one object (see the module docstring).
+    """The live maps, programs, links and readers of one object (see the module docstring);
+    a :class:`pybpf.live.Collection`.
 
     Make one with :meth:`open` (then set ``rodata`` and call :meth:`load`) or with
     :func:`load`. ``maps``/``programs`` map names to :class:`Map`/:class:`Program`;
-    ``close()`` (or leaving ``with``) closes programs, then maps, then the BTF.
+    :meth:`attach` makes ``links``, :meth:`own` adopts ``readers``; ``close()`` (or leaving
+    ``with``) closes links, readers, programs, maps, then the BTF.
     """
 
     def __init__(self, spec: CollectionSpec, options: CollectionOptions):
@@ -123,6 +132,11 @@ class Collection:
         self.core_results: dict[str, list[CORERelocationResult]] = {}
         self.warnings: list[str] = []
         self.pinned: dict[str, str] = {}  # map name -> pin path (made or reused)
+        self.links: list[Link] = []  # made by attach(), closed first
+        self.links_of: dict[str, list[Link]] = {}  # program name -> its links
+        self.readers: list[Any] = []  # given by own(), closed after the links
+        # programs attach() left out when named by none, and why (libbpf's auto-attach)
+        self.not_attached: dict[str, str] = {}
         self._state = "opened"
         # initial images of global data, editable before load; the spec stays untouched
         self._images = {name: bytearray(m.data or b"") for name, m in spec.maps.items()
@@ -136,14 +150,14 @@ class Collection:
 
     @classmethod
     def open(cls, spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes, *,
-             options: CollectionOptions | None = None) -> "Collection":
+             options: CollectionOptions | None = None) -> Collection:
         """A collection ready to load, whose global variables can still be set.
 
         Raises :class:`~pybpf.errors.ELFError`/:class:`BTFError` for a bad object.
         """
         return cls(_as_spec(spec_or_path), options or CollectionOptions())
 
-    def load(self) -> "Collection":
+    def load(self) -> Collection:
         """Make everything live (see the module docstring); returns ``self``.
 
         Raises :class:`~pybpf.errors.VerifierError` (naming the program and, through
@@ -158,7 +172,7 @@ class Collection:
             _Loader(self, stack).run()
             stack.pop_all()  # success: the collection owns everything now
         self._state = "loaded"
-        self.raw_maps = dict(self.maps)
+        self.raw_maps = {n: m for n, m in self.maps.items() if isinstance(m, Map)}  # all are
         if self.options.typed_maps:
             self.maps = {name: _typed_view(m) for name, m in self.raw_maps.items()}
         return self
@@ -215,6 +229,63 @@ class Collection:
             self._mmaps[name] = mapped
         return mapped
 
+    # -- attaching ----------------------------------------------------------------------------
+
+    def attach(self, *names: str, target: Any = None, **options: Any) -> list[Link]:
+        """Attach programs where their section names say (libbpf's convention, see
+        :mod:`pybpf.kernel.links.auto`); the collection owns the links.
+
+        With no names, every program whose section says enough is attached, as libbpf's
+        auto-attach does; the others (``perf_event``, ``xdp``/``tc``/cgroup programs when
+        no ``target`` is given, a bare ``uprobe``...) are skipped and listed with the reason
+        in :attr:`not_attached`. A named program that cannot be attached raises
+        :class:`~pybpf.kernel.links.NotAutoAttachable`. ``target`` is where network
+        programs attach (an interface, a cgroup...); ``options`` go to each family's attach
+        function (``pid=`` for uprobes...). Iterator programs (``iter/task``) give an
+        :class:`~pybpf.kernel.links.IterLink` to read.
+
+        All or nothing: when one attach fails, the links made by this call are closed
+        before the error goes up. Returns the new links, in program order.
+        """
+        from .links import NotAutoAttachable, plan_attach
+
+        if self._state != "loaded":
+            raise ClosedError(f"collection {self._state}: load it before attaching")
+        unknown = [n for n in names if n not in self.programs]
+        if unknown:
+            raise InvalidInputError(f"no program named {', '.join(map(repr, unknown))} "
+                                    f"(it has: {', '.join(self.programs) or 'none'})")
+        chosen = list(dict.fromkeys(names)) if names else list(self.programs)
+        plans = []
+        for name in chosen:
+            try:
+                plans.append((name, plan_attach(self.spec.programs[name], target=target,
+                                                **options)))
+            except NotAutoAttachable as err:
+                if names:
+                    raise
+                self.not_attached[name] = err.message
+        made: list[tuple[str, Link]] = []
+        try:
+            for name, plan in plans:
+                made.append((name, plan(self.programs[name])))
+        except BaseException:
+            for _, link in reversed(made):
+                link.close()
+            raise
+        for name, link in made:
+            self.links.append(link)
+            self.links_of.setdefault(name, []).append(link)
+        return [link for _, link in made]
+
+    def own(self, reader: Any) -> Any:
+        """Make ``reader`` (a ring/perf buffer reader, a stream...) the collection's: it is
+        closed after the links and before the programs and maps. Returns ``reader``."""
+        if self._state == "closed":
+            raise ClosedError("collection closed: it cannot own a reader")
+        self.readers.append(reader)
+        return reader
+
     # -- lifetime ----------------------------------------------------------------------------
 
     @property
@@ -222,21 +293,29 @@ class Collection:
         return self._state == "loaded"
 
     def close(self) -> None:
-        """Close mmaps, programs, maps, BTF in that order (pins stay: they outlive us)."""
+        """Close links, readers, mmaps, programs, maps, BTF in that order (pins stay: they
+        outlive us)."""
         if self._state == "closed":
             return
         self._state = "closed"
-        for mapped in reversed(list(self._mmaps.values())):
-            mapped.close()
-        self._mmaps.clear()
-        for prog in reversed(list(self.programs.values())):
-            prog.close()
-        for m in reversed(list(self.raw_maps.values() or self.maps.values())):
-            m.close()
+        # one failing close (a detach the kernel refuses) must not leak everything after it
+        first_error: BaseException | None = None
+        owned: list[Any] = [*reversed(self.links), *reversed(self.readers),
+                            *reversed(list(self._mmaps.values())),
+                            *reversed(list(self.programs.values())),
+                            *reversed(list(self.raw_maps.values() or self.maps.values()))]
         if self.btf_fd is not None:
-            self.btf_fd.close()
+            owned.append(self.btf_fd)
+        for obj in owned:
+            try:
+                obj.close()
+            except Exception as err:  # noqa: BLE001 - re-raised below, after the rest
+                first_error = first_error or err
+        self._mmaps.clear()
+        if first_error is not None:
+            raise first_error
 
-    def __enter__(self) -> "Collection":
+    def __enter__(self) -> Collection:
         return self
 
     def __exit__(self, *exc: object) -> None:

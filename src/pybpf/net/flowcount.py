@@ -105,7 +105,7 @@ class FlowCounter:
         self._link.close()
         self._coll.close()
 
-    def __enter__(self) -> "FlowCounter":
+    def __enter__(self) -> FlowCounter:
         return self
 
     def __exit__(self, *exc: object) -> None:

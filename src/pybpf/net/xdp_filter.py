@@ -145,7 +145,7 @@ class XdpFilter:
             self._link = None
         self._coll.close()
 
-    def __enter__(self) -> "XdpFilter":
+    def __enter__(self) -> XdpFilter:
         return self
 
     def __exit__(self, *exc: object) -> None:

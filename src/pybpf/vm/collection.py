@@ -16,9 +16,11 @@ that run unsafe bytecode on purpose to exercise the VM's own run-time checks.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from ..errors import VerifierError
+from ..errors import ClosedError, InvalidInputError, NotSupportedError, VerifierError
 from ..spec import CollectionSpec, MapType
 from .errors import VMError
 from .helpers import Environment
@@ -29,8 +31,14 @@ from .program import VMProgram
 
 @dataclass
 class VMCollection:
-    """The live maps and programs of one collection, by name. A context manager, like the
-    kernel's (closing drops nothing: the objects are plain Python)."""
+    """The live maps and programs of one collection, by name: a
+    :class:`pybpf.live.Collection`, like the kernel's.
+
+    There are no events in the VM (no tracepoint fires, no packet arrives by itself): a
+    program runs when a test calls its ``test_run``/``run``. So :meth:`attach` raises
+    :class:`~pybpf.errors.NotSupportedError` naming that, rather than pretending; readers
+    given to :meth:`own` are closed by :meth:`close`, and ``links`` stays empty.
+    """
 
     programs: dict[str, VMProgram] = field(default_factory=dict)
     maps: dict[str, VMMap] = field(default_factory=dict)
@@ -38,15 +46,41 @@ class VMCollection:
     # programs the verifier could not judge (unsupported type or helper) -> why; they run
     # with only the VM's run-time memory checks
     unverified: dict[str, str] = field(default_factory=dict)
+    spec: CollectionSpec = field(default_factory=CollectionSpec)
+    links: list[Any] = field(default_factory=list)  # always empty: see attach()
+    readers: list[Any] = field(default_factory=list)
+    closed: bool = False
 
-    def __enter__(self) -> "VMCollection":
+    def attach(self, *names: str, target: Any = None, **options: Any) -> list[Any]:
+        """Refused: the VM has no event sources. Raises InvalidInputError for a name that
+        is not a program, NotSupportedError otherwise (run programs with ``test_run``)."""
+        unknown = [n for n in names if n not in self.programs]
+        if unknown:
+            raise InvalidInputError(f"no program named {', '.join(map(repr, unknown))} "
+                                    f"(it has: {', '.join(self.programs) or 'none'})")
+        raise NotSupportedError("attaching programs in the VM", hint="the VM has no event "
+                                "sources: run each program with test_run()")
+
+    def own(self, reader: Any) -> Any:
+        """Close ``reader`` with the collection; returns it."""
+        if self.closed:
+            raise ClosedError("collection closed: it cannot own a reader")
+        self.readers.append(reader)
+        return reader
+
+    def __enter__(self) -> VMCollection:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
-        """Nothing to release in the VM; here so code runs unchanged on both backends."""
+        """Close the readers it owns; the maps and programs are plain Python objects."""
+        if self.closed:
+            return
+        self.closed = True
+        for reader in reversed(self.readers):
+            reader.close()
 
 
 class UnverifiedWarning(UserWarning):
@@ -91,12 +125,13 @@ def load_collection(spec: CollectionSpec, *, tier: str = "interp",
     unverified = verify_programs(spec) if verify else {}
     env = env if env is not None else Environment()
     maps = {name: create_map(map_spec, ncpus=ncpus) for name, map_spec in spec.maps.items()}
-    programs = {name: VMProgram(prog_spec.instructions, name=name, maps=maps, env=env,
+    by_name: Mapping[str | int, VMMap] = maps  # type: ignore[assignment]  # str keys only
+    programs = {name: VMProgram(prog_spec.instructions, name=name, maps=by_name, env=env,
                                 type=prog_spec.type, tier=tier)
                 for name, prog_spec in spec.programs.items()}
     for name, map_spec in spec.maps.items():
         if map_spec.type == MapType.PROG_ARRAY:
-            table: dict[str, object] = dict(programs)
+            table: dict[str, Any] = dict(programs)
         elif map_spec.type in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
             table = dict(maps)
         else:
@@ -108,4 +143,4 @@ def load_collection(spec: CollectionSpec, *, tier: str = "interp",
                               f"{'program' if map_spec.type == MapType.PROG_ARRAY else 'map'}"
                               f" of the collection")
             maps[name].update(key, target)
-    return VMCollection(programs, maps, env, unverified)
+    return VMCollection(programs, maps, env, unverified, spec=spec)

@@ -65,7 +65,7 @@ def test_uprobe_targets_parse(extras: str, expected: tuple) -> None:  # type: ig
     ("usdt/x:y", "expected usdt/PATH:PROVIDER:NAME"),
     ("tp/syscalls", "expected tp/CATEGORY/NAME"),
     ("raw_tp", "expected raw_tp/NAME"),
-    ("iter/task", "iterators are created"),
+    ("iter/task", "an iterator needs a TRACING program"),
     ("xdp", "XDP programs need a target"),
     ("tc/ingress", "SCHED_CLS programs need a target"),
     ("cgroup/connect4", "CGROUP_SOCK_ADDR programs need a target"),
