@@ -200,7 +200,7 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
 
 
 def stack_initialised(state: State, reg: Reg, regno: int, size: int, *, uninit_ok: bool,
-                      depth: list[int]) -> None:
+                      depth: list[int], pointers_ok: bool = True) -> None:
     """A helper reads ``size`` bytes at a stack pointer (as raw memory)."""
     if size == 0:
         return
@@ -215,6 +215,11 @@ def stack_initialised(state: State, reg: Reg, regno: int, size: int, *, uninit_o
     depth[0] = max(depth[0], -lo)
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
         slot = frame.stack.get(idx, EMPTY_SLOT)
+        if not pointers_ok and slot.kinds[pos] is Byte.SPILL and slot.spilled is not None \
+                and slot.spilled.is_pointer:
+            raise Reject(f"invalid indirect read from stack R{regno} off {lo}+0 size {size}: "
+                         f"fp{idx * 8 + pos - STACK_BYTES:+d} holds a spilled pointer, which "
+                         f"an unprivileged program may not hand to a helper", regs=(regno,))
         if slot.kinds[pos] is Byte.INVALID:
             if not uninit_ok:
                 raise Reject(f"invalid indirect read from stack R{regno} off {lo} size "

@@ -10,9 +10,11 @@ from ..asm.instruction import Instruction
 from ..asm.linker import link
 from ..errors import BPFError, VerifierError
 from ..spec import CollectionSpec, MapSpec, ProgramSpec, ProgramType
-from .cfg import CfgReject, build, check_abnormal_exits
+from .cfg import CfgReject, build, check_abnormal_exits, check_unprivileged
 from .checker import Checker, Failure, Options
 from .contexts import SUPPORTED_TYPES
+
+UNPRIVILEGED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.CGROUP_SKB)
 from .funcs import FuncSig, signatures
 from .messages import build_error
 from .reject import Reject
@@ -84,6 +86,10 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     except BPFError as err:
         raise VerifierError(f"cannot link: {err}", program=name) from None
     resolved = _maps_of(maps)
+    if opts.unprivileged and prog_type not in UNPRIVILEGED_TYPES:
+        raise VerifierError(f"an unprivileged loader may not load {prog_type.name.lower()} "
+                            f"programs (only socket_filter and cgroup_skb): the kernel "
+                            f"refuses with EPERM", program=name)
     if prog_type not in SUPPORTED_TYPES:
         err = VerifierError(f"pybpf's verifier does not support {prog_type.name.lower()} "
                             f"programs (it knows "
@@ -97,6 +103,8 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
         prog = build(insns)
         check_abnormal_exits(prog, None if funcs is None else {
             s: sig.returns_int for s, sig in funcs.items()})
+        if opts.unprivileged:
+            check_unprivileged(prog)
         checker = Checker(prog, prog_type=prog_type, maps=resolved, options=opts,
                           funcs=funcs)
         stats = checker.run()

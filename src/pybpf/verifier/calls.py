@@ -40,6 +40,11 @@ TAIL_CALL = 12
 # refuses a packet pointer as a memory argument
 PKT_ACCESS = frozenset({1, 2, 3, 28, 53, 70, 84, 85, 87, 99, 100, 110, 195, 204, 205, 206,
                         207})
+# the helpers of the kernel's bpf_base_func_proto a loader without CAP_BPF may call, and the
+# packet helpers of socket filters and cgroup skb programs (the only types it may load)
+UNPRIVILEGED_HELPERS = frozenset({
+    1, 2, 3, 5, 7, 8, 12, 14, 42, 87, 88, 89, 105, 106, 120, 125, 130, 131, 132, 133, 134,
+    182, 195, 208, 25, 26, 46, 47, 68, 79, 83, 122, 128, 129})
 # helpers that write into the map they are given (refused on a BPF_F_RDONLY_PROG map)
 _MAP_WRITERS = frozenset({2, 3, 87, 88})
 _MEMORY_ARGS = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_PACKET,
@@ -237,6 +242,10 @@ class CallChecker:
             raise Reject(f"program of this type cannot use helper {helper_name(helper_id)}"
                          f"#{helper_id}", hint=f"{self.c.prog_type.name.lower()} programs "
                          f"may not call {helper_name(helper_id)}")
+        if self.c.options.unprivileged and helper_id not in UNPRIVILEGED_HELPERS:
+            raise Reject(f"program of this type cannot use helper {helper_name(helper_id)}"
+                         f"#{helper_id} without CAP_BPF/CAP_PERFMON",
+                         hint="this helper needs a privileged loader")
         meta: dict[str, Any] = {"helper": helper_id}
         for i, kind in enumerate(proto.args):
             self._arg(state, i + 1, kind, meta, proto)
@@ -307,6 +316,8 @@ class CallChecker:
         name = f"bpf_{proto.name}"
         reg = c.read(state, regno)
         if kind is Arg.ANYTHING:
+            if reg.is_pointer:
+                c._no_leak(f"R{regno} leaks addr into helper function", regno)
             return
         if kind is Arg.CALLBACK_CTX:
             meta["callback_ctx"] = reg
@@ -457,7 +468,7 @@ class CallChecker:
             else:
                 access.stack_initialised(state, reg, regno, size,
                                          uninit_ok=c.options.uninit_helper_memory,
-                                         depth=depth)
+                                         depth=depth, pointers_ok=not c.options.unprivileged)
             return
         if t is RegType.PTR_TO_MAP_VALUE:
             access.check_map_rights(reg, regno, 0, size, read=not write, write=write)

@@ -173,3 +173,51 @@ def check_abnormal_exits(prog: Program, returns_int: dict[int, bool] | None) -> 
             if not returns_int.get(start, True):
                 raise CfgReject(s, f"{what} is only allowed in functions that return 'int'",
                                 "make the function return an integer type")
+
+
+def check_unprivileged(prog: Program) -> None:
+    """What a loader without CAP_BPF may not load at all: calls of other functions (bpf or
+    kernel) and loops (a back-edge in the control flow graph)."""
+    for s in prog.order:
+        insn = prog.code[s]
+        if insn.is_pseudo_call or insn.is_kfunc_call or (
+                insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC):
+            raise CfgReject(s, "loading/calling other bpf or kernel functions are allowed for "
+                               "CAP_BPF and CAP_SYS_ADMIN",
+                            "inline the function (static __always_inline) or load with CAP_BPF")
+    back = _back_edge(prog)
+    if back is not None:
+        raise CfgReject(back[0], f"back-edge from insn {back[0]} to {back[1]}: unprivileged "
+                                 f"programs may not loop",
+                        "unroll the loop (#pragma unroll) or load with CAP_BPF")
+
+
+def _back_edge(prog: Program) -> tuple[int, int] | None:
+    """An edge to an instruction still on the depth-first path (a loop), if any."""
+    state: dict[int, int] = {}     # 1: on the path, 2: done
+    stack: list[tuple[int, list[int]]] = []
+
+    def successors(s: int) -> list[int]:
+        insn = prog.code[s]
+        if insn.is_exit:
+            return []
+        if insn.is_jump:
+            target = insn.jump_target(s)
+            return [target] if not insn.is_conditional_jump else [s + insn.slots, target]
+        return [s + insn.slots] if s + insn.slots in prog.code else []
+
+    state[0] = 1
+    stack.append((0, successors(0)))
+    while stack:
+        s, succ = stack[-1]
+        if not succ:
+            state[s] = 2
+            stack.pop()
+            continue
+        t = succ.pop()
+        if state.get(t) == 1:
+            return s, t
+        if t not in state:
+            state[t] = 1
+            stack.append((t, successors(t)))
+    return None

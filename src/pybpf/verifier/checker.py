@@ -56,11 +56,11 @@ MAX_PENDING_BRANCHES = 8192   # the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ
 
 @dataclass
 class Options:
-    """How strict to be. The defaults follow the kernel for a privileged loader, except
-    that a direct load from never-written stack is an error (almost always a bug)."""
+    """How strict to be. The defaults follow the kernel for a privileged loader (root);
+    ``unprivileged=True`` follows it for a loader without CAP_BPF/CAP_PERFMON."""
 
     max_insns: int = DEFAULT_MAX_INSNS
-    uninit_stack_loads: bool = False    # let LDX read never-written stack bytes
+    uninit_stack_loads: bool = True     # let LDX read never-written stack bytes (root may)
     uninit_helper_memory: bool = True   # let helpers read never-written stack (padding)
     log: bool = False
     # the kernel's rules for a loader without CAP_BPF/CAP_PERFMON (no pointer leaks, no
@@ -131,6 +131,8 @@ class Checker:
     def __init__(self, prog: Program, *, prog_type: ProgramType,
                  maps: Mapping[str, MapSpec], options: Options,
                  funcs: "Mapping[int, FuncSig] | None" = None):
+        if options.unprivileged:   # the kernel's allow_uninit_stack is root's only
+            options = replace(options, uninit_stack_loads=False, uninit_helper_memory=False)
         self.prog = prog
         self.funcs = funcs          # BTF signatures by start slot (None: no BTF)
         self.global_queue: list[int] = []
@@ -145,6 +147,7 @@ class Checker:
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
         self.ptr_types: dict[int, RegType] = {}   # slot -> pointer type a load/store saw
+        self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
 
     # --- the walk -----------------------------------------------------------------------
 
@@ -344,6 +347,7 @@ class Checker:
         if op == ALUOp.NEG:
             value = self.read(state, dst)
             if not value.is_scalar:  # a privileged loader may turn a pointer into a number
+                self._no_leak(f"R{dst} pointer arithmetic prohibited", dst)
                 self.write(state, dst, UNKNOWN_SCALAR if alu64 else
                            scalar(B.unsigned_range(0, 0xFFFFFFFF)))
                 return
@@ -373,6 +377,7 @@ class Checker:
             return
         if value.is_pointer and src.is_pointer:
             if op == ALUOp.SUB:  # a privileged loader may take the distance of two pointers
+                self._no_leak(f"R{dst} pointer -= pointer prohibited", dst)
                 self.write(state, dst, UNKNOWN_SCALAR if alu64 else
                            scalar(B.unsigned_range(0, 0xFFFFFFFF)))
                 return
@@ -381,6 +386,7 @@ class Checker:
                                                     "is allowed")
         if not alu64:
             if op == ALUOp.SUB and value.is_pointer:
+                self._no_leak(f"R{dst} 32-bit pointer arithmetic prohibited", dst)
                 self.write(state, dst, scalar(B.unsigned_range(0, 0xFFFFFFFF)))
                 return
             raise Reject(f"R{dst if value.is_pointer else insn.src} 32-bit pointer arithmetic "
@@ -424,12 +430,58 @@ class Checker:
             self.write(state, dst, src)
             return
         if src.is_pointer:
+            self._no_leak(f"R{insn.src} partial copy of pointer", insn.src)
             self.write(state, dst, scalar(B.unsigned_range(0, 0xFFFFFFFF)))
             return
         self.write(state, dst, scalar(B.zero_extend32(src.var.width_range(32))))
 
+    def _no_leak(self, problem: str, regno: int) -> None:
+        """A pointer turned into a number: allowed for root, a leak for anyone else."""
+        if self.options.unprivileged:
+            raise Reject(f"{problem}: an unprivileged program may not turn pointers into "
+                         f"numbers", regs=(regno,), hint="keep pointers as pointers (or load "
+                         "the program with CAP_BPF and CAP_PERFMON)")
+
+    def _unprivileged_ptr_arith(self, new: Reg, off: Reg, dst: int) -> None:
+        """Without CAP_BPF the kernel masks pointer arithmetic against Spectre: a variable
+        stack offset is refused and the result must stay within its object."""
+        if off.var.smin < 0 < off.var.smax:
+            raise Reject(f"R{dst} has unknown scalar with mixed signed bounds, pointer "
+                         f"arithmetic with it prohibited for !root", regs=(dst,),
+                         hint="bound the offset to one sign first")
+        if new.type is RegType.PTR_TO_STACK:
+            if not new.var.is_const:
+                raise Reject(f"R{dst} variable stack access prohibited for !root, "
+                             f"var_off={new.var} off={new.off}", regs=(dst,),
+                             hint="use constant stack offsets")
+            total = new.off + B.to_s64(new.var.value)
+            if total >= 0 or total < -STACK_BYTES:
+                raise Reject(f"R{dst} stack pointer arithmetic goes out of range, prohibited "
+                             f"for !root; off={total}", regs=(dst,))
+        elif new.type is RegType.PTR_TO_MAP_VALUE:
+            lo, hi = access.offset_span(new, 0)
+            high = new.off + (B.to_s64(new.var.value) if new.var.is_const else new.var.umax)
+            if lo < 0 or high >= new.map.value_size:
+                raise Reject(f"R{dst} pointer arithmetic of map value goes out of range, "
+                             f"prohibited for !root", regs=(dst,),
+                             hint="bound the offset to the value before adding it")
+
     def _ptr_arith(self, state: State, ptr: Reg, ptr_regno: int, off: Reg, op: int,
                    dst: int) -> Reg:
+        new = self._ptr_arith_result(state, ptr, ptr_regno, off, op, dst)
+        if self.options.unprivileged:
+            self._unprivileged_ptr_arith(new, off, dst)
+            # one instruction must move the same kind of pointer by the same kind of
+            # offset on every path (the kernel masks it once, with one limit)
+            key = (new.type, id(new.map), off.var.is_const, off.var.smin < 0)
+            if self.alu_paths.setdefault(self._pc, key) != key:
+                raise Reject(f"R{dst} tried to {'add' if op == ALUOp.ADD else 'sub'} from "
+                             f"different maps, paths or scalars, pointer arithmetic with it "
+                             f"prohibited for !root", regs=(dst,))
+        return new
+
+    def _ptr_arith_result(self, state: State, ptr: Reg, ptr_regno: int, off: Reg, op: int,
+                          dst: int) -> Reg:
         if ptr.nullable:
             raise Reject(f"R{ptr_regno} pointer arithmetic on {ptr.type}_or_null prohibited, "
                          f"null-check it first", regs=(ptr_regno,),
@@ -545,6 +597,10 @@ class Checker:
                              hint="store numbers into the context, not pointers")
             access.ctx_access(self.prog_type, reg, regno, off, size, write=True)
             return
+        if value is not None and value.is_pointer and t is not RegType.PTR_TO_STACK:
+            what = {RegType.PTR_TO_MAP_VALUE: "map", RegType.PTR_TO_PACKET: "packet"}.get(
+                t, "mem")
+            self._no_leak(f"R{value_regno} leaks addr into {what}", value_regno or 0)
         if t is RegType.PTR_TO_MAP_VALUE:
             access.check_map_rights(reg, regno, off, size, write=True)
             access.check_region(reg, regno, off, size, reg.map.value_size, "map value",
@@ -706,6 +762,8 @@ class Checker:
         a = self.read(state, insn.dst)
         b = self.read(state, insn.src) if insn.uses_src_register else const_scalar(
             insn.imm if not jmp32 else insn.imm & 0xFFFFFFFF)
+        if self.options.unprivileged and (a.is_pointer or b.is_pointer):
+            self._unprivileged_compare(insn, a, b, op, jmp32)
         taken = self._branch(state, insn, a, b, op, jmp32, True)
         fall = self._branch(state, insn, a, b, op, jmp32, False)
         target = insn.jump_target(pc)
@@ -724,6 +782,23 @@ class Checker:
             return pc + 1
         # neither side can happen: this path itself is impossible (should not occur)
         return None
+
+    @staticmethod
+    def _unprivileged_compare(insn: Instruction, a: Reg, b: Reg, op: int, jmp32: bool) -> None:
+        """Without CAP_PERFMON a comparison may not reveal a pointer: only a NULL check of a
+        maybe-NULL pointer and packet bounds checks are allowed."""
+        packet = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
+        if a.type in packet and b.type in packet:
+            return
+        # (a pointer known not to be NULL compared with 0 is decided, which is allowed)
+        null_check = (not jmp32 and not insn.uses_src_register and insn.imm == 0
+                      and op in (JumpOp.JEQ, JumpOp.JNE) and a.is_pointer)
+        if null_check:
+            return
+        regno = insn.src if b.is_pointer and insn.uses_src_register else insn.dst
+        raise Reject(f"R{regno} pointer comparison prohibited: an unprivileged program may "
+                     f"only compare a maybe-NULL pointer with 0, or packet pointers",
+                     regs=(regno,), hint="compare numbers, not pointers")
 
     @staticmethod
     def _replace(state: State, new: State) -> None:
@@ -791,6 +866,8 @@ class Checker:
 
     def check_return(self, state: State) -> None:
         r0 = self.read(state, 0)
+        if r0.is_pointer and state.frames[0].subprog_start == 0:
+            self._no_leak("R0 leaks addr as return value", 0)
         if state.frames[0].subprog_start != 0:   # a global function returns to its caller
             if not r0.is_scalar:
                 raise Reject(f"At subprogram exit the register R0 is not a scalar value "
