@@ -105,6 +105,11 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
         return
     off = lo
     idx, pos = _index(off)
+    if value is not None and value.type is RegType.PTR_TO_STACK and \
+            reg.frameno != len(state.frames) - 1:
+        raise Reject("cannot spill pointers to stack into stack frame of the caller",
+                     hint="a callee's stack is gone once it returns: store numbers, or a "
+                          "pointer into the caller's own stack, there", regs=(regno,))
     if value is not None and value.is_pointer and size != 8:
         raise Reject(f"invalid size of register spill: R{regno} stores {size} bytes of a "
                      f"pointer", hint="spill pointers with 8-byte stores", regs=(regno,))

@@ -13,6 +13,7 @@ from ..spec import CollectionSpec, MapSpec, ProgramSpec, ProgramType
 from .cfg import CfgReject, build, check_abnormal_exits, check_unprivileged
 from .checker import Checker, Failure, Options
 from .contexts import SUPPORTED_TYPES
+from .encoding import EncodingReject, check_encodings
 
 UNPRIVILEGED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.CGROUP_SKB)
 from .funcs import FuncSig, signatures
@@ -100,6 +101,7 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     start = time.perf_counter()
     funcs = signatures(func_info, btf, prog_type)
     try:
+        check_encodings(insns)
         prog = build(insns)
         check_abnormal_exits(prog, None if funcs is None else {
             s: sig.returns_int for s, sig in funcs.items()})
@@ -108,7 +110,7 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
         checker = Checker(prog, prog_type=prog_type, maps=resolved, options=opts,
                           funcs=funcs)
         stats = checker.run()
-    except CfgReject as rej:
+    except (CfgReject, EncodingReject) as rej:
         raise _error(name, insns, rej.slot, rej, None, []) from None
     except Failure as fail:
         trail = checker.log if opts.log else _relog(insns, prog_type, resolved, opts, funcs)

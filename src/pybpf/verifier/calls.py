@@ -152,7 +152,6 @@ class CallChecker:
         if c.prog.changes_packet(target):
             self.invalidate_packet(state)
         c.global_queue.append(target)
-        c.global_edges.add((tuple(f.subprog_start for f in state.frames), target))
         c.effect_override = EVERYTHING   # arguments are judged by their types
         regs = state.regs
         for i in range(1, 6):

@@ -40,6 +40,33 @@ class Program:
         later = [s for s in self.subprogs if s > start]
         return later[0] if later else self.end
 
+    def call_chains(self) -> list[tuple[int, ...]]:
+        """Every chain of function starts from the main function along the calls (and
+        callback references) of the code, stopping one past the frame limit."""
+        out = []
+        todo: list[tuple[int, ...]] = [(0,)]
+        while todo:
+            chain = todo.pop()
+            out.append(chain)
+            if len(chain) > 8:
+                continue
+            start = chain[-1]
+            stop = self.subprog_end(start)
+            for s in self.order:
+                if start <= s < stop:
+                    insn = self.code[s]
+                    if insn.is_pseudo_call:
+                        todo.append(chain + (insn.jump_target(s),))
+                    elif insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC:
+                        todo.append(chain + (s + 1 + _s32(insn.imm),))
+        return out
+
+    def has_tail_call(self, start: int) -> bool:
+        stop = self.subprog_end(start)
+        return any(self.code[s].is_call and not self.code[s].is_pseudo_call
+                   and self.code[s].src == 0 and self.code[s].imm == 12
+                   for s in self.order if start <= s < stop)
+
     def changes_packet(self, start: int, _seen: frozenset[int] = frozenset()) -> bool:
         """May a call of the function at ``start`` move the packet (a helper that changes
         packet data, or a tail call, in it or in a function it calls)?"""

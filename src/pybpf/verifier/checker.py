@@ -51,6 +51,10 @@ from .state import (
 )
 
 DEFAULT_MAX_INSNS = 1_000_000
+# pointer types the kernel knows are never NULL (others, the context or a packet pointer,
+# compared with 0 leave both branches possible)
+_NEVER_NULL = (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.CONST_PTR_TO_MAP,
+               RegType.PTR_TO_SOCKET)
 MAX_PENDING_BRANCHES = 8192   # the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ
 
 
@@ -136,7 +140,6 @@ class Checker:
         self.prog = prog
         self.funcs = funcs          # BTF signatures by start slot (None: no BTF)
         self.global_queue: list[int] = []
-        self.global_edges: set[tuple[tuple[int, ...], int]] = set()
         self.prog_type = prog_type
         self.maps = maps
         self.options = options
@@ -826,8 +829,9 @@ class Checker:
                     new = state.copy()
                     self.calls.mark_null_checked(new, ptr, is_null)
                     return new
-                if ptr.type not in (RegType.PTR_TO_BTF_ID,) and is_null:
-                    return None  # a valid pointer is never NULL
+                if is_null and ptr.type in _NEVER_NULL and -access.MAX_VAR_OFF < \
+                        ptr.var.smin and ptr.var.smax < access.MAX_VAR_OFF:
+                    return None  # these pointers are never NULL (the kernel's reg_not_null)
                 return state.copy()
         if a.is_pointer and b.is_pointer and not jmp32:
             new = state.copy()
@@ -883,31 +887,23 @@ class Checker:
                          f"have been in [{lo}, {hi}]", regs=(0,),
                          hint=f"return a value in [{lo}, {hi}] on every path")
 
-    def _full_chains(self) -> set[tuple[int, ...]]:
-        """Call chains from the main function, through global functions (walked apart:
-        their chains start with themselves) too."""
-        by_root: dict[int, list[tuple[int, ...]]] = {}
-        for chain in self.chains:
-            by_root.setdefault(chain[0], []).append(chain)
-        out: set[tuple[int, ...]] = set()
-        todo: list[tuple[tuple[int, ...], int]] = [((), 0)]   # (chain so far, root)
-        while todo:
-            prefix, root = todo.pop()
-            for local in by_root.get(root, [(root,)]):
-                chain = prefix + local
-                if chain in out:
-                    continue
-                out.add(chain)
-                if len(chain) > MAX_CALL_FRAMES:
-                    raise Failure(Reject(f"the call stack of {len(chain)} frames is too deep",
-                                         hint=f"at most {MAX_CALL_FRAMES} nested calls"), 0,
-                                  None)
-                todo += [(chain, target) for at, target in self.global_edges if at == local]
-        return out
-
     def _check_stack_depth(self) -> None:
-        for chain in self._full_chains():
-            total = sum(-(-max(self.depths.get(s, [0])[0], 1) // 32) * 32 for s in chain)
+        """Every call chain of the code (dead calls too, as the kernel walks them) within
+        8 frames and 512 bytes of stack, each function's depth rounded up to 16 (JIT)."""
+        def depth(start: int) -> int:
+            return -(-self.depths.get(start, [0])[0] // 16) * 16
+        for chain in self.prog.call_chains():
+            if len(chain) > MAX_CALL_FRAMES:
+                raise Failure(Reject(f"the call stack of {len(chain) - 1} frames is too deep !",
+                                     hint=f"at most {MAX_CALL_FRAMES} nested calls"), 0, None)
+            total = 0
+            for i, start in enumerate(chain):
+                if i and total >= 256 and self.prog.has_tail_call(start):
+                    raise Failure(Reject(f"tail_calls are not allowed when call stack of "
+                                         f"previous frames is {total} bytes. Too large",
+                                         hint="use less stack before calling a function "
+                                              "that tail-calls"), 0, None)
+                total += depth(start)
             if total > STACK_BYTES:
                 raise Failure(Reject(f"combined stack size of {len(chain)} calls is {total}. "
                                      f"Too large", hint="use less stack per function or "
