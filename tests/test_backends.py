@@ -10,7 +10,6 @@ import pytest
 from pybpf.backends import load
 from pybpf.errors import InvalidInputError
 from pybpf.vm import TIERS
-
 from tests.bpfobjs import build_object
 from tests.vm.packets import arp_packet, tcp_packet, udp_packet
 

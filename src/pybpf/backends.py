@@ -47,7 +47,7 @@ def _spec_of(spec_or_path: SpecOrPath) -> CollectionSpec:
 
     if isinstance(spec_or_path, Path):
         spec_or_path = str(spec_or_path)
-    return load_collection_spec(spec_or_path)  # type: ignore[arg-type]
+    return load_collection_spec(spec_or_path)
 
 
 def _check_options(backend: str, options: dict[str, Any], allowed: tuple[str, ...]) -> None:
@@ -82,8 +82,8 @@ def load(spec_or_path: SpecOrPath, *, backend: str = "kernel",
 
     Raises :class:`~pybpf.errors.InvalidInputError` for an unknown backend or option, and
     whatever the backend's loader raises (ELF/BTF errors for a bad object, VerifierError or
-    KernelError in the kernel, VerifierError/VMError/ProgramLoadError in the VM); nothing stays loaded
-    on error.
+    KernelError in the kernel, VerifierError/VMError/ProgramLoadError in the VM); nothing
+    stays loaded on error.
     """
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r} (choose one of "

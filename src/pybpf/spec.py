@@ -184,13 +184,13 @@ class MapSpec:
     map_extra: int = 0
     key_type: Any = None
     value_type: Any = None
-    inner_map: "MapSpec | None" = None
+    inner_map: MapSpec | None = None
     contents: list[tuple[Any, Any]] = field(default_factory=list)
     data: bytes | None = None
     section: str | None = None
     readonly: bool = False  # freeze after load (.rodata, .kconfig)
 
-    def copy(self) -> "MapSpec":
+    def copy(self) -> MapSpec:
         """A copy whose contents, data and inner map can change apart from this one; BTF
         types are shared (they are read-only, and a BTF spec knows its types by identity)."""
         return dataclasses.replace(
@@ -238,7 +238,7 @@ class ProgramSpec:
     line_info: list[Any] = field(default_factory=list)
     core_relos: list[Any] = field(default_factory=list)
 
-    def copy(self) -> "ProgramSpec":
+    def copy(self) -> ProgramSpec:
         """A copy with its own lists (instructions are immutable values; BTF is shared, as
         for :meth:`MapSpec.copy`)."""
         return dataclasses.replace(
@@ -328,7 +328,7 @@ class VariableSpec:
         where = f"variable {self.name!r} ({self.map})"
         if self.map_spec is None:
             raise InvalidInputError(f"{where}: not part of a collection spec", source=where)
-        if isinstance(value, bool) or isinstance(value, int):
+        if isinstance(value, int):  # bool too
             try:
                 raw = int(value).to_bytes(self.size, _sys.byteorder, signed=value < 0)
             except OverflowError:
@@ -378,7 +378,7 @@ class CollectionSpec:
     kernel_version: int = 0
     externs: dict[str, ExternSpec] = field(default_factory=dict)
 
-    def copy(self) -> "CollectionSpec":
+    def copy(self) -> CollectionSpec:
         """A copy to set variables or edit maps and programs on, leaving this one as it was
         (as ``CollectionSpec.Copy`` in cilium/ebpf). BTF is shared: it is read-only."""
         return dataclasses.replace(

@@ -1,6 +1,6 @@
 """Programs the end-to-end tests compile (a module, so inspect finds their source)."""
 
-from pybpf.lang import (XDP_PASS, Array, Global, Hash, RingBuf, bpf, bytes16, comm,
+from pybpf.lang import (XDP_PASS, Array, Const, Global, Hash, RingBuf, bpf, bytes16, comm,
                         current_task, pid_tgid, struct, u32, u64)
 
 
@@ -44,3 +44,24 @@ def count_packets(ctx):
         packets.increment(0)
         total_bytes += 1
     return XDP_PASS
+
+
+class TaggedEvent(struct):
+    pid: u32
+    tag: u32
+
+
+tagged = RingBuf(max_entries=1 << 16)
+tag = Const(u32, 0)          # set per load: each load stamps its events with its own tag
+tag_counts = Hash(u32, u64, max_entries=64)   # tag -> execs seen by this load
+
+
+@bpf.tracepoint("syscalls/sys_enter_execve")
+def on_exec_tagged(ctx):
+    ev = tagged.reserve(TaggedEvent)
+    if ev:
+        ev.pid = pid_tgid() >> 32
+        ev.tag = tag
+        tagged.submit(ev)
+    tag_counts.increment(tag)
+    return 0

@@ -115,3 +115,18 @@ def test_every_example_compiles_to_an_object_pybpf_reads_back(tool: str, tmp_pat
     spec = load_collection_spec(str(output))
     assert spec.programs and all(p.line_info for p in spec.programs.values())
     assert f"{tool}.py" in next(iter(spec.programs.values())).line_info[0].file_name
+
+
+def test_the_readme_program_runs_and_sees_its_own_exec(tmp_path: Path) -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    section = readme.split("## A program in Python", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "readme_example.py"
+    script.write_text(code)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    events = re.findall(r"^exec: (\d+) ", done.stdout, re.M)
+    counts = eval(done.stdout.strip().splitlines()[-1])  # noqa: S307 - our own dict's repr
+    assert events, done.stdout
+    assert all(counts.get(int(pid), 0) >= 1 for pid in events)

@@ -3,7 +3,7 @@ verifier selftests (written here with pybpf.asm's builder).
 
 Each :class:`Case` is a small program, its type, the maps it uses and the verdict we
 expect from a privileged kernel ("accept" or "reject"). The same cases feed the
-kernel-agreement test (tests/verifier/test_kernel_agreement.py), which loads each one for
+kernel corpus (tests/verifier/kernel_corpus, test_kernel_corpus.py), which loads each one for
 real and compares.
 """
 

@@ -16,7 +16,7 @@ from pybpf.asm import R0, R1, R2, R3, R4, R6, R10
 from pybpf.errors import VerifierError
 from pybpf.spec import MapSpec, MapType, ProgramType
 from pybpf.verifier import verify
-from tests.verifier.kernel_side import kernel_verdict
+from tests.verifier.kernel_corpus.corpora import kernel_verdict_insns
 
 ARR = MapSpec("arr", MapType.ARRAY, 4, 16, 4)
 RET0 = [asm.mov(R0, 0), asm.exit()]
@@ -70,8 +70,8 @@ def test_refused_without_privileges(name: str, insns: list, why: str) -> None:
 @pytest.mark.kernel
 def test_root_cases_are_accepted_by_the_kernel() -> None:
     for name, insns, _ in CASES:
-        verdict = kernel_verdict(insns, ProgramType.SOCKET_FILTER, {"arr": ARR}, name=name)
-        assert verdict.verdict == "accept", (name, verdict.detail)
+        verdict = kernel_verdict_insns(insns, ProgramType.SOCKET_FILTER, {"arr": ARR})
+        assert verdict.verdict == "accept", (name, verdict)
 
 
 def test_unprivileged_accepts_plain_programs() -> None:

@@ -104,7 +104,7 @@ def test_falling_off_the_end_is_a_run_error() -> None:
     (bytes.fromhex("ff00000000000000"), "unknown opcode 0xff"),
     (bytes.fromhex("070a000001000000" "9500000000000000"), "r10 is the read-only"),
     (bytes.fromhex("0500050000000000" "9500000000000000"), "jump target"),
-    (bytes.fromhex("8500000017000000" "9500000000000000"), "helper 23 .id 23. is not available"),
+    (bytes.fromhex("8500000017000000" "9500000000000000"), "bpf_redirect .id 23. is not available"),
     (bytes.fromhex("8520000001000000" "9500000000000000"), "kfunc"),
     (bytes.fromhex("dc000000"), "not a multiple of 8"),
     (bytes.fromhex("1800000001000000"), "lddw"),

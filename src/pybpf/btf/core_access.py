@@ -212,31 +212,12 @@ def find_candidates(local_type: Type, target: Spec) -> list[Type]:
 
 def _names_with_essential(target: Spec, essential: str) -> list[str]:
     """``essential`` itself and every flavored name ``essential___*`` the target holds."""
+    # one pass over the strings finds both: the name and its flavors share the stem, and
+    # the spec remembers the pass for the lookups of those names that follow
     names = [essential]
-    finder = getattr(target, "names_with_prefix", None)
-    if finder is not None:
-        candidates = finder(essential + "___")
-    else:
-        candidates = _scan_flavored_names(target, essential)
-    names.extend(n for n in candidates if n != essential and essential_name(n) == essential)
+    names.extend(n for n in target.names_with_prefix(essential)
+                 if n != essential and essential_name(n) == essential)
     return names
-
-
-def _scan_flavored_names(target: Spec, essential: str) -> list[str]:
-    # Kernel BTF rarely holds flavored names, so one bytes.find over the string table per
-    # lookup is cheap; Spec offers no public prefix search (yet), hence the private read.
-    out: list[str] = []
-    spec: Spec | None = target
-    needle = b"\0" + essential.encode() + b"___"
-    while spec is not None:
-        strings: bytes = getattr(spec, "_strings", b"")
-        pos = strings.find(needle)
-        while pos >= 0:
-            end = strings.find(b"\0", pos + 1)
-            out.append(strings[pos + 1:end].decode(errors="replace"))
-            pos = strings.find(needle, pos + 1)
-        spec = spec.base
-    return out
 
 
 # ---- matching a local access in one candidate ------------------------------------------

@@ -9,6 +9,11 @@ properties). Name lookups search the string table with ``bytes.find`` and the pa
 name-offset array with ``bytes.find`` again, and switch to a dict index once a spec is asked
 many times.
 
+The walk and the packed name offsets are the costs that grow with the kernel (100k+
+records), and they never change for the same bytes: :func:`load_kernel_spec` keeps them on
+disk (:mod:`.offsets_cache`), keyed by the blob's size and checksum, so a later process
+reads them back instead of walking again.
+
 Type ids: 0 is :class:`Void`; records are numbered from 1 in file order. A split BTF (a
 kernel module's, over vmlinux) continues the ids and string offsets of its base.
 """
@@ -18,11 +23,11 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from collections.abc import Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from ..errors import BTFError
-from . import layout
+from . import layout, offsets_cache
 from .types import (
     Array,
     Const,
@@ -58,14 +63,15 @@ T = TypeVar("T", bound=Type)
 
 _HOST_LITTLE = sys.byteorder == "little"
 _NAME_LOOKUPS_BEFORE_INDEX = 16  # below this, a bytes.find per lookup beats building a dict
+_STEM_MEMO_SIZE = 256  # names remembered by _strings_starting before it starts over
 _BAD_KIND_STEP = 1 << 40  # makes the scan overshoot at an unknown kind; diagnosed afterwards
 
 
 class Spec:
     """A parsed BTF blob (see the module docstring). Build with :meth:`from_bytes`."""
 
-    def __init__(self, *, name: str, words: array[int], offsets: array[int], strings: bytes,
-                 base: Spec | None, little_endian: bool):
+    def __init__(self, *, name: str, words: Sequence[int], offsets: array[int],
+                 strings: bytes, base: Spec | None, little_endian: bool):
         self.name = name
         self.base = base
         self.little_endian = little_endian
@@ -81,17 +87,19 @@ class Spec:
         self._name_offs: bytes | None = None
         self._name_index: dict[int, list[int]] | None = None
         self._name_lookups = 0
+        self._stem_memo: dict[bytes, list[tuple[int, bytes]]] = {}
 
     # ---- construction ------------------------------------------------------------------
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview, *, base: Spec | None = None,
-                   name: str = "<btf>") -> Spec:
+                   name: str = "<btf>", index: RecordIndex | None = None) -> Spec:
         """Parse a ``.BTF`` blob (or a split BTF over ``base``).
 
         Raises :class:`BTFError` naming ``name`` and the byte offset of a bad header, a
         truncated section or an unknown kind. Records are checked for shape here; their
-        contents (names, referenced ids) when decoded.
+        contents (names, referenced ids) when decoded. ``index``: this very blob's
+        :meth:`record_index` from an earlier parse, to skip the walk.
         """
         data = bytes(data)
         if len(data) < layout.HEADER_SIZE:
@@ -130,15 +138,24 @@ class Spec:
         if strings and strings[-1:] != b"\0":
             raise BTFError("string section does not end with a NUL", source=name,
                            offset=str_start + str_len - 1)
-        words = array("I")
-        if words.itemsize != 4:  # pragma: no cover - every CPython we know has 4-byte 'I'
-            words = array("L")
-        words.frombytes(data[type_start:type_start + type_len])
-        if little != _HOST_LITTLE:
-            words.byteswap()
-        offsets = _scan(words, name, type_start)
-        return cls(name=name, words=words, offsets=offsets, strings=strings, base=base,
+        words = _words_of(data, type_start, type_len, little)
+        if index is None:
+            offsets = _scan(words, name, type_start)
+        elif _index_fits(words, index):
+            offsets = index.offsets
+        else:
+            raise BTFError("the given record index does not fit this type section",
+                           source=name, offset=type_start)
+        spec = cls(name=name, words=words, offsets=offsets, strings=strings, base=base,
                    little_endian=little)
+        if index is not None:
+            spec._name_offs = index.name_offs
+        return spec
+
+    def record_index(self) -> RecordIndex:
+        """Where each record starts and its name offset, to pass back to
+        :meth:`from_bytes` for the same bytes."""
+        return RecordIndex(self._offsets, self._packed_name_offs())
 
     # ---- ids and types -----------------------------------------------------------------
 
@@ -269,27 +286,49 @@ class Spec:
         ids.sort()
         return ids
 
-    def _string_offsets_of(self, needle: bytes) -> list[int]:
-        """Offsets (absolute, split-aware) of every string in our section equal to needle."""
-        strings = self._strings
-        out = []
-        if strings.startswith(needle + b"\0"):  # a split BTF's strings need no leading NUL
-            out.append(self._str_base)
-        key = b"\0" + needle + b"\0"
+    def names_with_prefix(self, prefix: str) -> list[str]:
+        """Every distinct name in the string table (a split BTF's and its base's) that
+        starts with ``prefix``, sorted. One pass over the strings; later lookups of those
+        names reuse it."""
+        try:
+            stem = prefix.encode()
+        except UnicodeEncodeError:
+            return []
+        return sorted({text.decode(errors="replace") for _, text in self._strings_starting(stem)})
+
+    def _strings_starting(self, stem: bytes) -> list[tuple[int, bytes]]:
+        """(absolute offset, string) of every string starting with ``stem``, memoised: CO-RE
+        asks for a name and its flavors (``name___x``) together."""
+        found = self._stem_memo.get(stem)
+        if found is not None:
+            return found
+        strings, str_base = self._strings, self._str_base
+        found = []
+        if strings.startswith(stem) and not strings.startswith(b"\0"):
+            # a split BTF's strings need no leading NUL
+            found.append((str_base, strings[:strings.find(b"\0")]))
+        key = b"\0" + stem
         pos = strings.find(key)
         while pos >= 0:
-            out.append(pos + 1 + self._str_base)
-            pos = strings.find(key, pos + 1)
+            end = strings.find(b"\0", pos + 1)
+            found.append((pos + 1 + str_base, strings[pos + 1:end]))
+            pos = strings.find(key, end)
         if self.base is not None:
             # a split BTF's types may name strings of its base
-            out.extend(self.base._string_offsets_of(needle))
-        return out
+            found.extend(self.base._strings_starting(stem))
+        if len(self._stem_memo) >= _STEM_MEMO_SIZE:
+            self._stem_memo.clear()
+        self._stem_memo[stem] = found
+        return found
+
+    def _string_offsets_of(self, needle: bytes) -> list[int]:
+        """Offsets (absolute, split-aware) of every string equal to needle."""
+        return [offset for offset, text in self._strings_starting(needle) if text == needle]
 
     def _packed_name_offs(self) -> bytes:
         if self._name_offs is None:
             words = self._words
-            self._name_offs = array(words.typecode,
-                                    map(words.__getitem__, self._offsets)).tobytes()
+            self._name_offs = array("I", map(words.__getitem__, self._offsets)).tobytes()
         return self._name_offs
 
     def _build_name_index(self) -> None:
@@ -421,11 +460,22 @@ class Spec:
         return builder.encode()
 
 
+def _words_of(data: bytes, start: int, length: int, little: bool) -> Sequence[int]:
+    """The type section as native u32 words: a view of ``data`` when its byte order is the
+    host's (no copy of a kernel's 5 MB), else a byte-swapped copy."""
+    if little == _HOST_LITTLE:
+        return memoryview(data)[start:start + length].cast("I")
+    words = array("I")
+    words.frombytes(data[start:start + length])
+    words.byteswap()
+    return words
+
+
 _QUALIFIERS: dict[int, type[Const | Volatile | Restrict]] = {
     Kind.CONST: Const, Kind.VOLATILE: Volatile, Kind.RESTRICT: Restrict}
 
 
-def _scan(words: array[int], name: str, section_offset: int) -> array[int]:
+def _scan(words: Sequence[int], name: str, section_offset: int) -> array[int]:
     """Word offsets of every record of the type section, in one pass.
 
     This loop is the hot path of loading vmlinux (100k+ records): it allocates nothing per
@@ -461,18 +511,59 @@ def _scan(words: array[int], name: str, section_offset: int) -> array[int]:
     return offsets
 
 
-def load_kernel_spec(path: str = "/sys/kernel/btf/vmlinux") -> Spec:
+class RecordIndex(NamedTuple):
+    """A walk's result: each record's word offset, and each record's name offset packed
+    as native u32 bytes (what name lookups search)."""
+
+    offsets: array[int]
+    name_offs: bytes
+
+
+def _index_fits(words: Sequence[int], index: RecordIndex) -> bool:
+    """A cheap check that ``index`` belongs to ``words``: as many names as records, and
+    the last record ends exactly at the end of the section (a full check would cost the
+    walk it replaces)."""
+    offsets = index.offsets
+    if len(index.name_offs) != 4 * len(offsets):
+        return False
+    if not offsets:
+        return not words
+    last = offsets[-1]
+    if last + 1 >= len(words):
+        return False
+    info = words[last + 1]
+    kind = info >> 24 & 0x1F
+    if kind > layout.MAX_KIND:
+        return False
+    step = 3 + layout.FIXED_WORDS[kind] + (info & 0xFFFF) * layout.ENTRY_WORDS[kind]
+    return bool(last + step == len(words))
+
+
+def load_kernel_spec(path: str = "/sys/kernel/btf/vmlinux", *,
+                     use_cache: bool = True) -> Spec:
     """The running kernel's BTF (or any raw BTF file at ``path``).
 
-    Raises :class:`BTFError` when the file is unreadable or not BTF. Each call parses
-    again: keep the returned spec if you need it twice (no hidden cache).
+    Raises :class:`BTFError` when the file is unreadable or not BTF. Each call reads and
+    parses again (keep the returned spec if you need it twice); only the record index of
+    the same bytes comes from :mod:`.offsets_cache` when an earlier process stored it
+    (``use_cache=False`` walks the records regardless).
     """
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as err:
         raise BTFError(f"cannot read BTF: {err.strerror}", source=path) from None
-    return Spec.from_bytes(data, name=path)
+    if not use_cache:
+        return Spec.from_bytes(data, name=path)
+    index = offsets_cache.read_index(data)
+    if index is not None:
+        try:
+            return Spec.from_bytes(data, name=path, index=RecordIndex(*index))
+        except BTFError:
+            pass  # a damaged cache file: walk again
+    spec = Spec.from_bytes(data, name=path)
+    offsets_cache.write_index(data, *spec.record_index())
+    return spec
 
 
 def load_split_spec(path: str, base: Spec) -> Spec:

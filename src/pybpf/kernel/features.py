@@ -21,7 +21,7 @@ from typing import Callable
 
 from ..asm.instruction import Instruction
 from ..asm.opcodes import ALUOp, Class, JumpOp, Source
-from ..errors import InvalidInputError, KernelError, NotSupportedError, VerifierError
+from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError, VerifierError
 from ..spec import AttachType, MapType, ProgramSpec, ProgramType
 from .maps import Map, minimal_spec
 from .programs import Program
@@ -157,9 +157,15 @@ class Features:
                 return 0
         except VerifierError as err:
             text = "\n".join(err.log)
+            if any(marker in text for marker in _HELPER_ABSENT):
+                return err.errno or errno.EINVAL
+            if "processed 0 insns" in text:
+                # refused before the verifier reached the call (a tracing program without
+                # btf_id...): this says nothing about the helper
+                raise KernelError(f"probe of helper #{helper_id} for {prog_type.name}",
+                                  errno.EINVAL, obj=err.log[0] if err.log else "") from err
             # any other complaint (unset argument registers...) means it got past the lookup
-            absent = any(marker in text for marker in _HELPER_ABSENT)
-            return (err.errno or errno.EINVAL) if absent else 0
+            return 0
 
     # attach mechanisms without a bpf() probe ---------------------------------------------
 
@@ -233,8 +239,25 @@ def _load_probe(prog_type: ProgramType, insns: list[Instruction],
     spec = ProgramSpec(f"probe_{prog_type.name.lower()}"[:15], "probe", prog_type,
                        attach_type=attach_type if attach_type is not None
                        else _PROBE_ATTACH_TYPE.get(prog_type),
-                       instructions=insns, license="GPL")
-    return Program.load(spec)
+                       instructions=insns, license="GPL",
+                       flags=_BPF_F_SLEEPABLE if prog_type == ProgramType.SYSCALL else 0)
+    btf_id = 0
+    if prog_type == ProgramType.TRACING and spec.attach_type == AttachType.TRACE_RAW_TP:
+        btf_id = _raw_tp_btf_id()  # tp_btf needs a tracepoint to be verified against
+    return Program.load(spec, attach_btf_id=btf_id)
+
+
+_BPF_F_SLEEPABLE = 1 << 4  # syscall programs must be sleepable
+
+
+def _raw_tp_btf_id() -> int:
+    from ..btf import Typedef, load_kernel_spec
+
+    try:
+        kernel = load_kernel_spec()
+        return kernel.type_id(kernel.find("btf_trace_sched_switch", Typedef))
+    except (OSError, KeyError, BPFError):
+        return 0
 
 
 def _probe_program_type(prog_type: ProgramType, attach_type: AttachType | None = None

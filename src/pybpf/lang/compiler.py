@@ -10,24 +10,25 @@ from the kernel BTF, for CO-RE records in an object file.
 from __future__ import annotations
 
 import linecache
+import struct
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Mapping
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
 from ..btf import Datasec, Var, VarSecinfo
-from ..errors import AsmError, VerifierError
+from ..errors import AsmError, InvalidInputError, VerifierError
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec
 from . import contexts
 from .btfgen import build_program_btf
 from .codegen import FunctionCompiler, source_of
 from .errors import CompileError, SourceLocation
-from .maps import Const, GlobalDecl, MapDecl
+from .loaded import LoadedCollection, name_of
+from .maps import GlobalDecl, MapDecl
 from .programs import ProgramDecl
-from .types import StructType, to_btf, type_of
+from .types import StructType, pack_value, to_btf, type_of
 
-__all__ = ["compile", "compile_source", "CompiledCollection", "CompiledProgram",
-           "LoadedCollection"]
+__all__ = ["compile", "compile_source", "CompiledCollection", "CompiledProgram"]
 
 
 @dataclass
@@ -297,7 +298,14 @@ def compile_source(text: str, filename: str = "<bpf>", *,
 
 
 class CompiledCollection:
-    """The result of :func:`compile`: ``spec`` plus the declarations it came from."""
+    """The result of :func:`compile`: a :class:`~pybpf.spec.CollectionSpec` plus the
+    declarations that decode its maps and events on the Python side. It holds no live
+    state: every :meth:`load` makes its own maps, with its own constants.
+
+    ``spec``: the collection; ``maps``/``globals``: the map and global-variable
+    declarations by name; ``programs``: each program's :class:`CompiledProgram` (Python
+    source lines of its instructions).
+    """
 
     def __init__(self, spec: CollectionSpec, maps: dict[str, MapDecl],
                  globals_: dict[str, GlobalDecl], programs: dict[str, CompiledProgram]):
@@ -320,18 +328,51 @@ class CompiledCollection:
         from .objfile import write_object
         return write_object(self, programs)[0]
 
-    def load(self, **options: Any) -> "LoadedCollection":
-        """Load into the running kernel (``pybpf.kernel``); declarations then read the live
-        maps. Raises VerifierError naming the Python line the verifier stopped at."""
-        from .. import kernel  # imported on use: compiling needs no kernel backend
+    def spec_with(self, constants: Mapping[Any, Any] | None = None) -> CollectionSpec:
+        """A copy of ``spec`` whose globals start with ``constants`` (keys: declarations or
+        names; values as the declaration's type takes them); ``spec`` stays as compiled.
 
-        coll = kernel.Collection.open(self.spec, options=kernel.CollectionOptions(**options)
-                                      if options else None)
-        for name, decl in self.globals.items():
-            if isinstance(decl, Const):
-                setattr(coll.rodata, name, decl.initial)
+        A declaration no compiled program uses has no place in the spec and is skipped; an
+        unknown name raises InvalidInputError.
+        """
+        spec = self.spec.copy()
+        if not constants:
+            return spec
+        variables = spec.variables
+        for key, value in constants.items():
+            if isinstance(key, GlobalDecl) and (key.name not in self.globals or
+                                                self.globals[key.name] is not key):
+                continue  # not read by these programs: nothing to set
+            name = name_of(key)
+            decl = self.globals.get(name)
+            if decl is None or name not in variables:
+                known = ", ".join(self.globals) or "none"
+                raise InvalidInputError(f"no global named {name!r} (these programs use: "
+                                        f"{known})", source="constants")
+            try:
+                raw = pack_value(decl.type, value)
+            except (TypeError, ValueError, OverflowError, struct.error) as err:
+                raise InvalidInputError(f"{name} = {value!r}: {err}",
+                                        source="constants") from None
+            variables[name].set(raw)
+        return spec
+
+    def with_constants(self, constants: Mapping[Any, Any]) -> "CompiledCollection":
+        """This collection with ``spec`` replaced by :meth:`spec_with` ``(constants)``
+        (declarations and programs shared): what a tool builds from its options."""
+        return CompiledCollection(self.spec_with(constants), self.maps, self.globals,
+                                  self.programs)
+
+    def load(self, *, constants: Mapping[Any, Any] | None = None, backend: str = "kernel",
+             **options: Any) -> LoadedCollection:
+        """Load a copy of ``spec`` with ``constants`` set (see :meth:`spec_with`) into
+        ``backend`` (``"kernel"`` or ``"vm"``, through :func:`pybpf.load`, which takes the
+        ``options``). Raises VerifierError naming the Python line the verifier stopped at."""
+        from .. import backends  # imported on use: compiling needs no backend
+
+        spec = self.spec_with(constants)
         try:
-            coll.load()
+            coll = backends.load(spec, backend=backend, **options)
         except VerifierError as err:
             raise self._with_python_line(err) from None
         return LoadedCollection(self, coll)
@@ -347,58 +388,3 @@ class CompiledCollection:
                      and not ln.startswith("processed")), "rejected")
         return VerifierError(last, program=err.program, log=err.log, insn=err.insn,
                              source_line=str(loc))
-
-
-class LoadedCollection:
-    """A compiled collection live in the kernel: ``programs``, ``maps`` (live), and the
-    declarations bound to them. Close it (or leave ``with``) to unload."""
-
-    def __init__(self, compiled: CompiledCollection, coll: Any):
-        self.compiled = compiled
-        self.collection = coll
-        self.links: list[Any] = []
-        for name, decl in compiled.maps.items():
-            decl.bind(coll.maps[name])
-        for decl in compiled.globals.values():
-            decl.bind(coll.globals.get(decl.section))
-
-    @property
-    def programs(self) -> dict[str, Any]:
-        return self.collection.programs
-
-    @property
-    def maps(self) -> dict[str, Any]:
-        return self.collection.maps
-
-    def attach(self, program: str | None = None, **options: Any) -> Any:
-        """Attach one program (or every program) where its section says (tracepoints,
-        raw tracepoints, uprobes with a target...); ``options`` go to the attach function
-        (``target=`` for network programs, ``pid=`` for uprobes). Returns the last link."""
-        from ..kernel import links
-
-        names = [program] if program else list(self.programs)
-        link_ = None
-        for name in names:
-            spec = self.compiled.programs[name].spec
-            link_ = links.attach_auto(self.programs[name], spec.section, **options)
-            self.links.append(link_)
-        return link_
-
-    def close(self) -> None:
-        for link_ in reversed(self.links):
-            link_.close()
-        self.links.clear()
-        for decl in self.compiled.maps.values():
-            decl.bind(None)
-        for decl in self.compiled.globals.values():
-            decl.bind(None)
-        self.collection.close()
-
-    def __enter__(self) -> "LoadedCollection":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-_ = Iterable

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, get_origin
 
 from .. import btf as _btf
 from ..btf import queries as _btfq
@@ -314,6 +314,7 @@ class struct:
 def _layout_class(cls: type) -> StructType:
     namespace = dict(vars(sys.modules[cls.__module__])) if cls.__module__ in sys.modules else {}
     namespace.update({k: v for k, v in globals().items() if k in __all__})
+    namespace.setdefault("Annotated", Annotated)  # a module run by compile_source has no entry
     fields: list[Field] = []
     offset = 0
     align = 1
@@ -335,9 +336,12 @@ def _layout_class(cls: type) -> StructType:
 
 def type_of(obj: Any) -> Type:
     """The language type named by ``obj``: a Type, a ``struct`` subclass, a map-less Python
-    ``int``/``bool`` (s64/bool). Raises TypeError otherwise."""
+    ``int``/``bool`` (s64/bool), or ``Annotated[python_type, lang_type]`` (the spelling type
+    checkers accept for arrays and strings). Raises TypeError otherwise."""
     if isinstance(obj, Type):
         return obj
+    if get_origin(obj) is Annotated:
+        return type_of(obj.__metadata__[0])
     if isinstance(obj, type) and issubclass(obj, struct) and obj is not struct:
         return obj.__bpf_type__
     if obj is int:

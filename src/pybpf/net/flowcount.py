@@ -96,7 +96,8 @@ class FlowCounter:
 
     @property
     def maps(self) -> Any:
-        return self._coll.maps
+        """The bytes-speaking maps (the helpers here pack and unpack with struct)."""
+        return self._coll.raw_maps
 
     def flows(self) -> list[Flow]:
         return read_flows(self.maps)

@@ -125,7 +125,8 @@ class XdpFilter:
 
     @property
     def maps(self) -> Any:
-        return self._coll.maps
+        """The bytes-speaking maps (the helpers here pack and unpack with struct)."""
+        return self._coll.raw_maps
 
     @property
     def program(self) -> Any:

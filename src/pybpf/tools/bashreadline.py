@@ -85,7 +85,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         # collection owns the link and detaches it on close
         coll.links.append(attach_uprobe(coll.programs["bashreadline_ret"], binary, "readline",
                                         retprobe=True))
-        with common.ring_reader(events, LineEvent, show, writer=writer) as reader:
+        with common.ring_reader(coll, events, LineEvent, show, writer=writer) as reader:
             writer.header(HEADER)
             common.poll_until_stopped([reader], stop)
     return 0

@@ -95,11 +95,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    only_pid.value = opts.pid or 0
-    hist_by.value = BY_PID if opts.pids else BY_TID if opts.tids else BY_NONE
-    in_msecs.value = 1 if opts.milliseconds else 0
-    off_cpu.value = 1 if opts.offcpu else 0
-    return bpf.compile(cpudist_switch)
+    return bpf.compile(cpudist_switch).with_constants({
+        only_pid: opts.pid or 0,
+        hist_by: BY_PID if opts.pids else BY_TID if opts.tids else BY_NONE,
+        in_msecs: 1 if opts.milliseconds else 0,
+        off_cpu: 1 if opts.offcpu else 0,
+    })
 
 
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:

@@ -186,9 +186,10 @@ def _max_args(text: str) -> int:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled BPF half (a CompiledCollection) with the options' constants set."""
-    max_args.value = opts.max_args
-    uid_filter.value = 0xFFFFFFFF if opts.uid is None else opts.uid
-    return bpf.compile(execsnoop_enter, execsnoop_exit)
+    return bpf.compile(execsnoop_enter, execsnoop_exit).with_constants({
+        max_args: opts.max_args,
+        uid_filter: 0xFFFFFFFF if opts.uid is None else opts.uid,
+    })
 
 
 class _Printer:
@@ -253,8 +254,8 @@ class _Printer:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal arrives as KeyboardInterrupt)."""
     printer = _Printer(opts, common.EventWriter(out, as_json=opts.json))
-    with common.attached(build(opts)), \
-            common.ring_reader(events, ExecEvent, printer, writer=printer.writer) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, ExecEvent, printer, writer=printer.writer) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop)
     return 0

@@ -94,10 +94,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    pid_filter.value = opts.pid or 0
-    tpid_filter.value = opts.tpid or 0
-    signal_filter.value = opts.signal or 0
-    return bpf.compile(killsnoop_enter, killsnoop_exit)
+    return bpf.compile(killsnoop_enter, killsnoop_exit).with_constants({
+        pid_filter: opts.pid or 0,
+        tpid_filter: opts.tpid or 0,
+        signal_filter: opts.signal or 0,
+    })
 
 
 HEADER = f"{'TIME':<9} {'PID':<6} {'COMM':<16} {'SIG':<4} {'TPID':<6} RESULT"
@@ -115,8 +116,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         writer.event({"pid": ev.pid, "comm": name, "sig": ev.sig, "tpid": ev.tpid,
                       "result": ev.ret}, text)
 
-    with common.attached(build(opts)), \
-            common.ring_reader(events, KillEvent, show, writer=writer) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, KillEvent, show, writer=writer) as reader:
         writer.header(HEADER)
         common.poll_until_stopped([reader], stop)
     return 0

@@ -187,8 +187,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                       "pcomm": common.decode_str(ev.pcomm), "mnt_ns": ev.mnt_ns,
                       "call": call, "ret": ev.ret}, text)
 
-    with common.attached(build(opts)), \
-            common.ring_reader(events, MountEvent, show, writer=writer) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, MountEvent, show, writer=writer) as reader:
         writer.header(header(opts))
         common.poll_until_stopped([reader], stop)
     return 0

@@ -168,14 +168,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled BPF half with the in-kernel filters set."""
-    pid_filter.value = opts.pid or 0
-    tid_filter.value = opts.tid or 0
-    uid_filter.value = ANY_UID if opts.uid is None else opts.uid
     flags = 0
     for flag in opts.flag_filter or ():
         flags |= flag
-    flags_filter.value = flags
-    return bpf.compile(*PROGRAMS)
+    return bpf.compile(*PROGRAMS).with_constants({
+        pid_filter: opts.pid or 0,
+        tid_filter: opts.tid or 0,
+        uid_filter: ANY_UID if opts.uid is None else opts.uid,
+        flags_filter: flags,
+    })
 
 
 def header(opts: argparse.Namespace) -> str:
@@ -221,8 +222,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
             text += f"{ev.flags:08o} "
         writer.line(text + path)
 
-    with common.attached(build(opts)), \
-            common.ring_reader(events, OpenEvent, show, writer=writer) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, OpenEvent, show, writer=writer) as reader:
         writer.header(header(opts))
         common.poll_until_stopped([reader], stop, duration_s=opts.duration)
     return 0

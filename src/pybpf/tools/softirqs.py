@@ -110,11 +110,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    mode.value = MODE_COUNT if opts.count else MODE_DIST if opts.dist else MODE_TIME
-    in_nsecs.value = 1 if opts.nanoseconds else 0
-    one_cpu.value = 0 if opts.cpu is None else 1
-    cpu_wanted.value = opts.cpu or 0
-    return bpf.compile(softirqs_entry, softirqs_exit)
+    return bpf.compile(softirqs_entry, softirqs_exit).with_constants({
+        mode: MODE_COUNT if opts.count else MODE_DIST if opts.dist else MODE_TIME,
+        in_nsecs: 1 if opts.nanoseconds else 0,
+        one_cpu: 0 if opts.cpu is None else 1,
+        cpu_wanted: opts.cpu or 0,
+    })
 
 
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
@@ -122,13 +123,14 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     label = "count" if opts.count else "nsecs" if opts.nanoseconds else "usecs"
     names = {i: n for i, n in enumerate(SOFTIRQ_NAMES)}
 
-    def report() -> None:
+    def report(coll: Any) -> None:
         if opts.dist:
             show = (hist_json if opts.json else print_hists)
-            show(out, read_hists(softirq_dist), label, section="softirq", label=vec_name)
+            show(out, read_hists(coll.maps[softirq_dist]), label, section="softirq", label=vec_name)
         else:
-            totals = dict(softirq_totals.items())
-            softirq_totals.clear()
+            view = coll.maps[softirq_totals]
+            totals = dict(view.items())
+            view.clear()
             print_totals(out, totals, label, names, title="SOFTIRQ", name_width=16,
                          as_json=opts.json)
 

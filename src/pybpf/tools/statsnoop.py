@@ -142,8 +142,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    pid_filter.value = opts.pid or 0
-    return bpf.compile(*PROGRAMS)
+    return bpf.compile(*PROGRAMS).with_constants({
+        pid_filter: opts.pid or 0,
+    })
 
 
 def header(opts: argparse.Namespace) -> str:
@@ -172,8 +173,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         writer.event({"time_s": round(seconds, 9), "syscall": syscall, "pid": ev.pid,
                       "comm": name, "fd": fd, "err": err, "path": path}, text)
 
-    with common.attached(build(opts)), \
-            common.ring_reader(events, StatEvent, show, writer=writer) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, StatEvent, show, writer=writer) as reader:
         writer.header(header(opts))
         common.poll_until_stopped([reader], stop)
     return 0

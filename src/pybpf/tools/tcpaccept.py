@@ -115,9 +115,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
-    target_pid.value = opts.pid or 0
-    want_family.value = wanted_family(opts)
-    return bpf.compile(tcpaccept_accept4, tcpaccept_accept)
+    return bpf.compile(tcpaccept_accept4, tcpaccept_accept).with_constants({
+        target_pid: opts.pid or 0,
+        want_family: wanted_family(opts),
+    })
 
 
 def _addresses(ev: Any) -> tuple[str, str]:
@@ -164,8 +165,9 @@ class _Printer:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal unwinds us); returns the exit status."""
     printer = _Printer(opts, out)
-    with common.attached(build(opts)), \
-            common.ring_reader(accept_events, AcceptEvent, printer, as_json=opts.json) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, accept_events, AcceptEvent, printer,
+                               as_json=opts.json) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop)
     return 0

@@ -129,10 +129,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
-    target_pid.value = opts.pid or 0
-    target_uid.value = 0xFFFFFFFF if opts.uid is None else opts.uid
-    want_family.value = wanted_family(opts)
-    return bpf.compile(tcpconnect_change)
+    return bpf.compile(tcpconnect_change).with_constants({
+        target_pid: opts.pid or 0,
+        target_uid: 0xFFFFFFFF if opts.uid is None else opts.uid,
+        want_family: wanted_family(opts),
+    })
 
 
 class _Printer:
@@ -196,8 +197,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop``, the duration or a signal; ``-c`` prints its table at the end."""
     printer = _Printer(opts, out)
     try:
-        with common.attached(build(opts)), \
-                common.ring_reader(connect_events, ConnectEvent, printer,
+        with common.attached(build(opts)) as coll, \
+                common.ring_reader(coll, connect_events, ConnectEvent, printer,
                                    as_json=opts.json) as reader:
             printer.header()
             common.poll_until_stopped([reader], stop, duration_s=opts.duration)

@@ -143,9 +143,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
-    target_pid.value = opts.pid or 0
-    want_family.value = wanted_family(opts)
-    return bpf.compile(tcplife_change)
+    return bpf.compile(tcplife_change).with_constants({
+        target_pid: opts.pid or 0,
+        want_family: wanted_family(opts),
+    })
 
 
 class _Printer:
@@ -211,8 +212,8 @@ class _Printer:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal unwinds us); returns the exit status."""
     printer = _Printer(opts, out)
-    with common.attached(build(opts)), \
-            common.ring_reader(life_events, LifeEvent, printer, as_json=opts.json) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, life_events, LifeEvent, printer, as_json=opts.json) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop)
     return 0

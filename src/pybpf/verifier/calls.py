@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..asm.instruction import Instruction
 from ..asm.opcodes import MODE_MASK, SIZE_MASK, Mode, Size
+from ..helpers import helpers
 from ..spec import MapType, ProgramType
 from . import access, prune
 from . import bounds as B
 from .cfg import CHANGES_PKT_DATA
 from .funcs import FuncSig
-from .helpers import ALLOWED, PROTOS, Arg, Proto, Ret, helper_name
+from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, helper_name, proto_for
 from .liveness import EVERYTHING
 from .reject import Reject
 from .state import (
@@ -36,10 +37,6 @@ _PACKET_PTRS = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_T
 MAX_SIZE = 1 << 29
 TAIL_CALL = 12
 
-# helpers that may be given packet memory (their prototype's pkt_access); any other helper
-# refuses a packet pointer as a memory argument
-PKT_ACCESS = frozenset({1, 2, 3, 28, 53, 70, 84, 85, 87, 99, 100, 110, 195, 204, 205, 206,
-                        207})
 # the helpers of the kernel's bpf_base_func_proto a loader without CAP_BPF may call, and the
 # packet helpers of socket filters and cgroup skb programs (the only types it may load)
 UNPRIVILEGED_HELPERS = frozenset({
@@ -228,23 +225,27 @@ class CallChecker:
 
     def _helper(self, state: State, pc: int, insn: Instruction) -> int:
         helper_id = insn.imm
-        proto = PROTOS.get(helper_id)
-        if proto is None:
-            raise Reject(f"unknown func {helper_name(helper_id)}: pybpf's verifier has no "
-                         f"prototype for it", hint="use a helper pybpf knows, or verify with "
-                         "the kernel", kernel_rejects=False)
+        name = helper_name(helper_id)
+        if not 0 < helper_id <= MAX_HELPER_ID:
+            raise Reject(f"invalid func {name}#{helper_id}",
+                         hint=f"helper ids of this kernel run from 1 to {MAX_HELPER_ID}")
         allowed = ALLOWED.get(self.c.prog_type)
         if allowed is None:
             raise Reject(f"pybpf's verifier does not support "
                          f"{self.c.prog_type.name.lower()} programs", kernel_rejects=False)
         if helper_id not in allowed:
-            raise Reject(f"program of this type cannot use helper {helper_name(helper_id)}"
-                         f"#{helper_id}", hint=f"{self.c.prog_type.name.lower()} programs "
-                         f"may not call {helper_name(helper_id)}")
+            raise Reject(f"program of this type cannot use helper {name}#{helper_id}",
+                         hint=f"{self.c.prog_type.name.lower()} programs may not call {name}")
         if self.c.options.unprivileged and helper_id not in UNPRIVILEGED_HELPERS:
-            raise Reject(f"program of this type cannot use helper {helper_name(helper_id)}"
-                         f"#{helper_id} without CAP_BPF/CAP_PERFMON",
+            raise Reject(f"program of this type cannot use helper {name}#{helper_id} "
+                         f"without CAP_BPF/CAP_PERFMON",
                          hint="this helper needs a privileged loader")
+        proto = proto_for(helper_id, self.c.prog_type)
+        if proto is None or proto.unsupported:
+            what = proto.unsupported if proto is not None else "its prototype"
+            raise Reject(f"unsupported: pybpf's verifier cannot check calls to "
+                         f"{name}#{helper_id} yet ({what})",
+                         hint="verify this program with the kernel", kernel_rejects=False)
         meta: dict[str, Any] = {"helper": helper_id}
         for i, kind in enumerate(proto.args):
             self._arg(state, i + 1, kind, meta, proto)
@@ -257,7 +258,7 @@ class CallChecker:
         if helper_id == TAIL_CALL and state.refs:
             raise Reject("tail_call would lead to reference leak",
                          hint="submit or discard ring buffer records before a tail call")
-        if helper_id in CHANGES_PKT_DATA or proto.changes_packet:
+        if helper_id in CHANGES_PKT_DATA or (proto.changes_packet and helper_id != TAIL_CALL):
             self.invalidate_packet(state)
         released = meta.get("release")
         if released:
@@ -361,13 +362,14 @@ class CallChecker:
             if kind is Arg.MAP_KEY:
                 meta["key_const"] = self._const_key(state, reg, size)
             return
-        if kind in (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM):
-            if kind is Arg.MEM_OR_NULL and reg.is_scalar and reg.var.is_const \
-                    and reg.var.value == 0:
-                meta["mem"] = (regno, None, False)
+        if kind in (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM, Arg.RW_MEM, Arg.RW_MEM_OR_NULL):
+            if kind in (Arg.MEM_OR_NULL, Arg.RW_MEM_OR_NULL) and reg.is_scalar \
+                    and reg.var.is_const and reg.var.value == 0:
+                meta["mem"] = (regno, None, False, False)
                 return
             self.memory_arg(regno, reg, meta, f"{name}'s buffer")
-            meta["mem"] = (regno, reg, kind is Arg.UNINIT_MEM)
+            meta["mem"] = (regno, reg, kind is Arg.UNINIT_MEM,
+                           kind in (Arg.RW_MEM, Arg.RW_MEM_OR_NULL))
             return
         if kind in (Arg.SIZE, Arg.SIZE_OR_ZERO):
             self._size(state, regno, reg, kind is Arg.SIZE_OR_ZERO, meta, name)
@@ -423,7 +425,7 @@ class CallChecker:
         mem = meta.pop("mem", None)
         if mem is None:
             return
-        mregno, mreg, write = mem
+        mregno, mreg, write, read_write = mem
         if mreg is None:   # NULL: only a zero size goes with it
             if var.umax:
                 raise Reject(f"R{mregno} type=scalar expected=fp: {name} is given NULL with "
@@ -432,6 +434,10 @@ class CallChecker:
             return
         if var.umax == 0:
             return
+        if read_write:  # read first (initialised), then written below
+            self.memory(state, mregno, mreg, var.umax, write=False,
+                        what=f"{name}'s buffer of up to {var.umax} bytes")
+            write = True
         self.memory(state, mregno, mreg, var.umax, write=write,
                     what=f"{name}'s buffer of up to {var.umax} bytes")
 
@@ -447,10 +453,18 @@ class CallChecker:
                          f"{what} may be NULL here", regs=(regno,),
                          hint=self.null_hint(regno, reg))
         if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META) and \
-                meta.get("helper") not in PKT_ACCESS:
+                not self._pkt_access(meta.get("helper", 0)):
             raise Reject(f"helper access to the packet is not allowed: R{regno} points into "
                          f"the packet, and {what} may not be packet memory", regs=(regno,),
                          hint="copy the bytes to the stack first (or use bpf_skb_load_bytes)")
+
+    def _pkt_access(self, helper_id: int) -> bool:
+        """May this helper be given packet memory (its prototype's pkt_access)?"""
+        try:
+            table_proto = helpers()[helper_id].proto_for(self.c.prog_type)
+        except KeyError:
+            return False
+        return table_proto.pkt_access if table_proto is not None else False
 
     def memory(self, state: State, regno: int, reg: Reg, size: int, *, write: bool,
                what: str) -> None:

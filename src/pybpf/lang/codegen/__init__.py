@@ -24,10 +24,10 @@ upwards are declared in :class:`.core.CompilerCore` for the type checker):
 from __future__ import annotations
 
 from .source import FunctionSource, source_of
-from .statements import Statements
+from .statements import Statements as _Statements
 
 __all__ = ["FunctionCompiler", "FunctionSource", "source_of"]
 
 
-class FunctionCompiler(Statements):
+class FunctionCompiler(_Statements):
     """Compiles one program function (and what it inlines); see the package docstring."""

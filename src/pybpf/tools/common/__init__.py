@@ -5,7 +5,9 @@ One module per job (:mod:`.options`, :mod:`.lifecycle`, :mod:`.rings`, :mod:`.dr
 namespace (``from pybpf.tools import common``).
 
 A tool module (STYLE.md section 8) offers ``parse_args(argv)``, ``build(opts)`` (the
-compiled BPF half), ``run(opts, out, stop) -> int`` and ``main(argv=None) -> int``. Its
+compiled BPF half with the options' constants set on its own copy of the spec:
+``bpf.compile(...).with_constants({...})``), ``run(opts, out, stop) -> int`` and
+``main(argv=None) -> int``. Its
 ``main`` is usually one line::
 
     def main(argv=None):
@@ -18,12 +20,13 @@ signals, so tests call it from a thread with a :class:`Stop` event and a ``Strin
 
 Inside ``run``::
 
-    with common.attached(build(opts)) as coll, common.ring_reader(events, Event, show) as rd:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, Event, show) as rd:
         writer.header(...)
         common.poll_until_stopped([rd], stop, duration_s=opts.duration)
 
 Lost events are reported, never silent: a ring buffer the BPF half could not write into
-(the reader fell behind) counts each refused record (``RingBuf.dropped()``), and
+(the reader fell behind) counts each refused record (``coll.maps[ring].dropped()``), and
 :func:`ring_reader`/:func:`poll_until_stopped` print BCC's perf buffer warning
 ``Possibly lost N samples`` on stderr, at each interval tick and at exit, for the drops
 not reported yet. stdout is unchanged. In ``--json`` mode (known when the tool hands its

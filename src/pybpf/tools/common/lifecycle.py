@@ -62,8 +62,9 @@ def tool_main(name: str, parse_args: Callable[[Sequence[str] | None], argparse.N
 @contextlib.contextmanager
 def attached(compiled: Any, **attach_options: Any) -> Iterator[Any]:
     """Load ``compiled`` (a :class:`pybpf.lang.CompiledCollection`) and attach every
-    program where its section says; on leaving, links are detached and everything closed
-    (in that order). Raises BPFError (VerifierError, NotSupportedError, KernelError)."""
+    program where its section says; yields the loaded collection, which owns the links and
+    readers: on leaving, links are detached and everything closed (in that order). Raises
+    BPFError (VerifierError, NotSupportedError, KernelError)."""
     with compiled.load() as coll:
         coll.attach(**attach_options)
         yield coll

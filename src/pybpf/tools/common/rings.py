@@ -15,34 +15,34 @@ __all__ = ["ring_reader", "record_decoder"]
 
 
 @contextlib.contextmanager
-def ring_reader(ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
+def ring_reader(coll: Any, ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
                 writer: "EventWriter | None" = None,
                 as_json: bool | None = None) -> Iterator[Any]:
-    """A reader of the live ring buffer ``ring_decl`` that hands decoded ``record`` structs
-    to ``callback``; closed on leaving.
+    """A reader of the ring buffer ``ring_decl`` of the loaded collection ``coll`` that
+    hands decoded ``record`` structs to ``callback``; owned by ``coll`` and closed on
+    leaving (drops reported first).
 
     Records are read in batches (``RingBuffer.read_batch``) and decoded by one
     ``struct.Struct`` into read-only named tuples when ``record`` holds only integers and
-    byte strings (else by the language's own decoder, into ``record`` instances). With ``writer``, its lines are flushed once per batch
-    instead of once per line: one write() per wake-up, not one per event.
+    byte strings (else by the language's own decoder, into ``record`` instances). With
+    ``writer``, its lines are flushed once per batch instead of once per line: one write()
+    per wake-up, not one per event.
 
     The reader carries a :class:`DropReporter` as ``reader.drops`` (what
     :func:`poll_until_stopped` reports at interval ticks); drops not yet reported are
     reported on leaving, as JSON when ``as_json`` is true or, left None, when ``writer``
     is in ``--json`` mode (a tool that does not hand over its writer passes ``as_json``).
     """
-    from ...kernel import RingBuffer  # noqa: PLC0415 - the kernel backend loads on use
-
     fast = record_decoder(record)
     if fast is None:
-        reader = ring_decl.reader(callback, record)
+        reader = coll.ring_reader(ring_decl, callback, record)
     else:
         layout, build = fast
-        reader = _BatchReader(RingBuffer(ring_decl.live, None, record_type=layout), build,
+        reader = _BatchReader(coll.ring_reader(ring_decl, record_type=layout), build,
                               callback, writer)
     if as_json is None:
         as_json = writer is not None and writer.as_json
-    drops = DropReporter(getattr(ring_decl, "dropped", None), as_json=as_json)
+    drops = DropReporter(coll.maps[ring_decl].dropped, as_json=as_json)
     with contextlib.suppress(AttributeError):  # a reader with __slots__ goes unreported
         reader.drops = drops
     try:
