@@ -298,6 +298,77 @@ def ctx_access(prog_type: ProgramType, reg: Reg, regno: int, insn_off: int, size
     return verdict.result
 
 
+# kernel objects a map value may embed, which programs touch only through their helpers or
+# kfuncs (the kernel's btf_record fields); pybpf's verifier does not model them
+_SPECIAL_STRUCTS = {"bpf_spin_lock", "bpf_res_spin_lock", "bpf_timer", "bpf_wq",
+                    "bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node",
+                    "bpf_refcount", "bpf_task_work", "bpf_workqueue"}
+_special_cache: dict[int, tuple[Any, list[tuple[int, int, str]]]] = {}
+
+
+def _special_fields(t: Any, base: int, out: list[tuple[int, int, str]], depth: int = 0
+                    ) -> None:
+    from ..btf import Array, Ptr, Struct, Union, sizeof, skip_qualifiers
+    from ..btf.types import TypeTag
+    if depth > 16:
+        return
+    t0 = t
+    t = skip_qualifiers(t)
+    if isinstance(t, Ptr):
+        target = t.target
+        for _ in range(8):   # __kptr & co are type tags on the pointed-to type
+            if isinstance(target, TypeTag) and "kptr" in target.value:
+                out.append((base, base + 8, target.value))
+                return
+            if not hasattr(target, "type") or isinstance(target, (Struct, Union)):
+                break
+            target = target.type
+        return
+    if isinstance(t, (Struct, Union)):
+        if t.name in _SPECIAL_STRUCTS:
+            out.append((base, base + t.size, t.name))
+            return
+        for mem in t.members:
+            _special_fields(mem.type, base + mem.bit_offset // 8, out, depth + 1)
+    elif isinstance(t, Array) and t.nelems:
+        try:
+            step = sizeof(t.type)
+        except Exception:   # noqa: BLE001 - a type without a size holds no field we know
+            return
+        for i in range(min(t.nelems, 64)):
+            _special_fields(t.type, base + i * step, out, depth + 1)
+    del t0
+
+
+def special_field(m: Any, lo: int, hi: int) -> str:
+    """The name of a kptr/spin lock/timer... field of map ``m``'s value that bytes
+    [lo, hi) overlap, or ""."""
+    if m is None or getattr(m, "value_type", None) is None:
+        return ""
+    cached = _special_cache.get(id(m))
+    if cached is None or cached[0] is not m:
+        fields: list[tuple[int, int, str]] = []
+        try:
+            _special_fields(m.value_type, 0, fields)
+        except Exception:   # noqa: BLE001 - malformed BTF: no fields known
+            fields = []
+        cached = (m, fields)
+        _special_cache[id(m)] = cached
+    for start, end, name in cached[1]:
+        if lo < end and start < hi:
+            return name
+    return ""
+
+
+def check_special_fields(reg: Reg, regno: int, lo: int, hi: int) -> None:
+    name = special_field(reg.map, lo, hi)
+    if name:
+        raise Reject(f"unsupported: access to a {name} field of map '{reg.map.name}''s value "
+                     f"(kptrs, spin locks, timers... are not modelled by pybpf's verifier)",
+                     regs=(regno,), kernel_rejects=False,
+                     hint="verify this program with the kernel")
+
+
 def map_may_write(m: Any) -> bool:
     """A frozen map (.rodata) is loaded with BPF_F_RDONLY_PROG too."""
     return not (m.flags & RDONLY_PROG or m.readonly)

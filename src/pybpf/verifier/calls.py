@@ -485,8 +485,10 @@ class CallChecker:
             return
         if t is RegType.PTR_TO_MAP_VALUE:
             access.check_map_rights(reg, regno, 0, size, read=not write, write=write)
-            access.check_region(reg, regno, 0, size, reg.map.value_size, "map value",
-                                f"{what} must fit in the {reg.map.value_size}-byte value")
+            lo, high = access.check_region(reg, regno, 0, size, reg.map.value_size,
+                                           "map value", f"{what} must fit in the "
+                                           f"{reg.map.value_size}-byte value")
+            access.check_special_fields(reg, regno, lo, high + size)
             return
         if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             access.check_packet(reg, regno, 0, size)

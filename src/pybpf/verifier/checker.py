@@ -554,6 +554,7 @@ class Checker:
                                            f"keep accesses within the {reg.map.value_size}-"
                                            f"byte value of map '{reg.map.name}'")
             access.check_map_rights(reg, regno, off, size, read=True)
+            access.check_special_fields(reg, regno, lo, high + size)
             value = access.map_value_read(reg, lo, high, size) or access.sized_unknown(size)
         elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             access.check_packet(reg, regno, off, size)
@@ -606,9 +607,11 @@ class Checker:
             self._no_leak(f"R{value_regno} leaks addr into {what}", value_regno or 0)
         if t is RegType.PTR_TO_MAP_VALUE:
             access.check_map_rights(reg, regno, off, size, write=True)
-            access.check_region(reg, regno, off, size, reg.map.value_size, "map value",
-                                f"keep accesses within the {reg.map.value_size}-byte value "
-                                f"of map '{reg.map.name}'")
+            lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
+                                           "map value", f"keep accesses within the "
+                                           f"{reg.map.value_size}-byte value of map "
+                                           f"'{reg.map.name}'")
+            access.check_special_fields(reg, regno, lo, high + size)
             return
         if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             if self.prog_type not in PACKET_TYPES:
