@@ -47,8 +47,6 @@ ALLOWED: dict[str, set[str]] = {
 EXCEPTIONS: dict[str, set[str]] = {
     # Collection(path) reads the object itself; the path belongs in backends.load
     "kernel/collection.py": {"elf"},
-    # section names (a spec fact) still live in elf/
-    "kernel/links/auto.py": {"elf"},
     # ring buffer readers (and attach until the backend collection has its own) come from
     # kernel/; the live Collection has no ring reader of its own yet
     "lang/loaded.py": {"kernel"},

@@ -16,7 +16,7 @@ from pybpf.kernel import features
 from pybpf.kernel.maps import (LOCAL_STORAGE_TYPES, Map, TypedMap, minimal_spec,
                                possible_cpus)
 from pybpf.kernel.mounts import ensure_bpffs
-from pybpf.kernel.sys import MapFlags, UpdateFlags
+from pybpf.spec import MapFlags, UpdateFlags
 from pybpf.spec import MapSpec, MapType
 
 pytestmark = pytest.mark.kernel

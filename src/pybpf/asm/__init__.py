@@ -102,13 +102,15 @@ from .builder import (
 )
 from .formatter import format_instruction
 from .instruction import Instruction, encode_all
+from .instructions import Instructions
 from .linker import link
 from .listing import check_program, disassemble
 from .opcodes import ALUOp, AtomicOp, CallSrc, Class, JumpOp, Mode, PseudoSrc, Size, Source
 from .registers import R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, RFP, Register
 
 __all__ = [
-    "Instruction", "encode_all", "ALUOp", "AtomicOp", "CallSrc", "Class", "JumpOp", "Mode",
+    "Instruction", "Instructions", "encode_all", "ALUOp", "AtomicOp", "CallSrc", "Class",
+    "JumpOp", "Mode",
     "PseudoSrc", "Size", "Source",
     "Register", "R0", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "RFP",
     "format_instruction", "disassemble", "check_program", "assemble", "parse_instruction",

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from ..errors import AsmError
 from .builder import Label
 from .instruction import Instruction
+from .instructions import Instructions
 from .opcodes import PseudoSrc
 
 _INT16 = range(-(1 << 15), 1 << 15)
@@ -63,8 +64,7 @@ def link(items: Iterable[Instruction | Label], *, source: str | None = None
                        source=source)
 
     out: list[Instruction] = []
-    slot = 0
-    for index, insn in enumerate(insns):
+    for index, slot, insn in Instructions(insns).enumerate():
         if insn.reference is not None and _links_to_label(insn):
             target = labels.get(insn.reference)
             if target is None:
@@ -83,5 +83,4 @@ def link(items: Iterable[Instruction | Label], *, source: str | None = None
                                    source=source)
                 insn = insn.with_jump_offset(offset)
         out.append(insn)
-        slot += insn.slots
     return out

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..errors import BTFError, CORERelocationError
 from .core_access import (
     ENUMVAL_KINDS,
@@ -260,11 +261,8 @@ def relocate_with_results(insns: Sequence[Instruction], relos: Iterable[CORERelo
     """
     relos = list(relos)
     results = resolve(relos, local, target, program=program, cache=cache)
-    slot_to_index: dict[int, int] = {}
-    slot = 0
-    for i, insn in enumerate(insns):
-        slot_to_index[slot] = i
-        slot += insn.slots
+    listing = Instructions(insns)
+    slot_to_index = listing.slot_to_index()
     pieces: list[list[Instruction]] = [[insn] for insn in insns]
     for result in results:
         relo = result.relo
@@ -273,7 +271,7 @@ def relocate_with_results(insns: Sequence[Instruction], relos: Iterable[CORERelo
         if at is None:
             raise _error(program, result.index, relo, local,
                          f"byte offset {relo.insn_off} is not the start of an instruction "
-                         f"(program has {slot} slots)")
+                         f"(program has {listing.slot_count} slots)")
         insn = pieces[at][0]
         try:
             done = _apply(insn, result)

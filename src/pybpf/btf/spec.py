@@ -71,17 +71,21 @@ class Spec:
     """A parsed BTF blob (see the module docstring). Build with :meth:`from_bytes`."""
 
     def __init__(self, *, name: str, words: Sequence[int], offsets: array[int],
-                 strings: bytes, base: Spec | None, little_endian: bool):
+                 data: bytes, str_start: int, str_len: int, base: Spec | None,
+                 little_endian: bool):
         self.name = name
         self.base = base
         self.little_endian = little_endian
         self._words = words
         self._offsets = offsets
-        self._strings = strings
+        # the string section stays inside the blob (no copy of a kernel's 2 MB of names):
+        # data[_str_lo:_str_hi]
+        self._data = data
+        self._str_lo, self._str_hi = str_start, str_start + str_len
         # split BTF continues the base's ids and string offsets
         self._first_id = len(base) if base is not None else 1
         self._str_base = base._str_end if base is not None else 0
-        self._str_end: int = self._str_base + len(strings)
+        self._str_end: int = self._str_base + str_len
         self._cache: list[Type | None] = [None] * len(offsets)
         self._ids: dict[int, int] = {}  # id(type object) -> type id, for objects we decoded
         self._name_offs: bytes | None = None
@@ -131,11 +135,10 @@ class Spec:
                            source=name, offset=12)
         if type_start < str_start + str_len and str_start < type_start + type_len:
             raise BTFError("type and string sections overlap", source=name, offset=8)
-        strings = data[str_start:str_start + str_len]
-        if base is None and strings[:1] != b"\0":
+        if base is None and data[str_start:str_start + 1] != b"\0":
             raise BTFError("string section must start with an empty string", source=name,
                            offset=str_start)
-        if strings and strings[-1:] != b"\0":
+        if str_len and data[str_start + str_len - 1] != 0:
             raise BTFError("string section does not end with a NUL", source=name,
                            offset=str_start + str_len - 1)
         words = _words_of(data, type_start, type_len, little)
@@ -146,8 +149,8 @@ class Spec:
         else:
             raise BTFError("the given record index does not fit this type section",
                            source=name, offset=type_start)
-        spec = cls(name=name, words=words, offsets=offsets, strings=strings, base=base,
-                   little_endian=little)
+        spec = cls(name=name, words=words, offsets=offsets, data=data, str_start=str_start,
+                   str_len=str_len, base=base, little_endian=little)
         if index is not None:
             spec._name_offs = index.name_offs
         return spec
@@ -225,15 +228,15 @@ class Spec:
             if self.base is None:
                 raise BTFError(f"string offset {offset} is negative", source=self.name)
             return self.base.string_at(offset)
-        strings = self._strings
-        if local >= len(strings):
+        data, at = self._data, self._str_lo + local
+        if at >= self._str_hi:
             if local == 0:
                 return ""
             raise BTFError(f"string offset {offset} is past the string section "
                            f"({self._str_end} bytes)", source=self.name)
-        end = strings.find(b"\0", local)
+        end = data.find(b"\0", at, self._str_hi)
         try:
-            return strings[local:end].decode()
+            return data[at:end].decode()
         except UnicodeDecodeError:
             raise BTFError(f"string at offset {offset} is not UTF-8",
                            source=self.name) from None
@@ -302,17 +305,18 @@ class Spec:
         found = self._stem_memo.get(stem)
         if found is not None:
             return found
-        strings, str_base = self._strings, self._str_base
+        data, lo, hi = self._data, self._str_lo, self._str_hi
+        shift = self._str_base - lo  # blob index -> string offset
         found = []
-        if strings.startswith(stem) and not strings.startswith(b"\0"):
+        if data.startswith(stem, lo, hi) and data[lo:lo + 1] != b"\0":
             # a split BTF's strings need no leading NUL
-            found.append((str_base, strings[:strings.find(b"\0")]))
+            found.append((self._str_base, data[lo:data.find(b"\0", lo, hi)]))
         key = b"\0" + stem
-        pos = strings.find(key)
+        pos = data.find(key, lo, hi)
         while pos >= 0:
-            end = strings.find(b"\0", pos + 1)
-            found.append((pos + 1 + str_base, strings[pos + 1:end]))
-            pos = strings.find(key, end)
+            end = data.find(b"\0", pos + 1, hi)
+            found.append((pos + 1 + shift, data[pos + 1:end]))
+            pos = data.find(key, end, hi)
         if self.base is not None:
             # a split BTF's types may name strings of its base
             found.extend(self.base._strings_starting(stem))
@@ -555,14 +559,14 @@ def load_kernel_spec(path: str = "/sys/kernel/btf/vmlinux", *,
         raise BTFError(f"cannot read BTF: {err.strerror}", source=path) from None
     if not use_cache:
         return Spec.from_bytes(data, name=path)
-    index = offsets_cache.read_index(data)
+    index = offsets_cache.read_index(data, path)
     if index is not None:
         try:
             return Spec.from_bytes(data, name=path, index=RecordIndex(*index))
         except BTFError:
             pass  # a damaged cache file: walk again
     spec = Spec.from_bytes(data, name=path)
-    offsets_cache.write_index(data, *spec.record_index())
+    offsets_cache.write_index(data, path, *spec.record_index())
     return spec
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..asm.listing import TargetNamer, format_line
 from ..errors import ELFError
 
@@ -83,8 +84,8 @@ def objdump_listing(path: str, *, section: str | None = None, imm_hex: bool = Fa
             sec.symbols[0] = [sec.name]  # llvm-objdump names the start after the section
         first = {slot: names[0] for slot, names in sec.symbols.items()}
         namer = TargetNamer(first)
-        slot = 0
-        for insn in Instruction.decode(sec.data, source_name=f"{path}: section {sec.name}"):
+        insns = Instruction.decode(sec.data, source_name=f"{path}: section {sec.name}")
+        for slot, insn in Instructions(insns).iterate():
             for name in sec.symbols.get(slot, ()):
                 out.append(f"\n{slot * 8:016x} <{name}>:\n")
             raw = insn.encode()
@@ -92,7 +93,6 @@ def objdump_listing(path: str, *, section: str | None = None, imm_hex: bool = Fa
                                show_index=False, annotate=False,
                                source=f"{path}: section {sec.name}")
             out.append(f"{slot:>8}:\t{' '.join(f'{x:02x}' for x in raw)}{line}\n")
-            slot += insn.slots
     return "".join(out)
 
 

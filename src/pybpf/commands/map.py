@@ -28,7 +28,7 @@ from ..errors import BPFError, InvalidInputError
 from ..kernel import inventory
 from ..kernel.inventory import MapRecord
 from ..kernel.maps import Map
-from ..kernel.sys import UpdateFlags
+from ..spec import UpdateFlags
 from .btf_values import btf_to_python, hex_bytes
 from .kernel_objects import parse_int, print_json, resolve_id, take_object_ref
 

@@ -21,6 +21,7 @@ from ..asm.opcodes import CallSrc, PseudoSrc
 from ..btf import Spec as BTFSpec
 from ..btf.ext import parse_ext
 from ..spec import CollectionSpec, ExternKind, ExternSpec, MapSpec, ProgramSpec
+from ..spec.sections import classify_section
 from .btf_fixup import fix_datasecs
 from .btf_maps import MAPS_SECTION, read_btf_maps
 from .ext_info import attach_line_sources, program_ext_info
@@ -31,7 +32,6 @@ from .legacy_maps import LEGACY_MAPS_SECTION, read_legacy_maps
 from .linker import callees, link_program
 from .reader import ObjectFile, Section, read_object
 from .relocations import CALL_OPCODE, RelocationTargets, apply_relocations, resolve_local_calls
-from .section_names import classify_section
 
 LICENSE_SECTION = "license"
 VERSION_SECTION = "version"

@@ -158,6 +158,9 @@ class Helper:
     changes_pkt_data: bool = False          # packet pointers are invalid afterwards
     # the program types the source's func_proto switches give a prototype for
     source_types: frozenset[ProgramType] = frozenset()
+    c_return: str = "long"                  # the C prototype of uapi linux/bpf.h
+    param_names: tuple[str, ...] = ()
+    variadic: bool = False                  # bpf_trace_printk: more values than args
 
     @property
     def full_name(self) -> str:
@@ -280,7 +283,8 @@ def helpers() -> HelperTable:
                     if (pt := _prog_type(t)) is not None}
         table[helper_id] = Helper(helper_id, name, proto(default) if default else None,
                                   per_type, helper_id in _data.CHANGES_PKT_DATA,
-                                  frozenset(source_types.get(helper_id, ())))
+                                  frozenset(source_types.get(helper_id, ())),
+                                  *_data.SIGNATURES.get(helper_id, ("long", (), False)))
     available = {pt: frozenset(ids) for t, ids in _data.AVAILABLE.items()
                  if (pt := _prog_type(t)) is not None}
     return HelperTable(table, available, _data.KERNEL)

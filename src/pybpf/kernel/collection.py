@@ -63,7 +63,7 @@ from .links.base import Link
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
-from .sys import MapFlags
+from ..spec import MapFlags
 
 __all__ = ["Collection", "CollectionOptions", "load"]
 

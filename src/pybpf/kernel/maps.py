@@ -26,12 +26,11 @@ from typing import Any, Iterator, Protocol, Sequence
 from ..btf.types import Type as BTFType
 from ..btf.values import BTFCodec
 from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
-from ..spec import MapSpec, MapType
+from ..spec import MapFlags, MapSpec, MapType, UpdateFlags
 from . import minimal_btf
 from . import sys as bpfsys
 from .fd import FD
 from .objects import KernelObject
-from .sys import MapFlags, UpdateFlags
 
 __all__ = ["Map", "MapInfo", "TypedMap", "Codec", "CtypesCodec", "FROM_BTF",
            "possible_cpus", "PERCPU_TYPES", "minimal_spec"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
 from ..asm.instruction import Instruction, encode_all
+from ..asm.instructions import Instructions
 from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
 from ..errors import InvalidInputError, KernelError, VerifierError
 from ..spec import ProgramSpec, ProgramType
@@ -50,8 +51,7 @@ def resolve_maps(insns: list[Instruction], maps: Mapping[str, HasFD | int], *,
     when a referenced map is not in ``maps``.
     """
     out = []
-    slot = 0
-    for insn in insns:
+    for slot, insn in Instructions(insns).iterate():
         if insn.opcode == LDDW_OPCODE and insn.reference is not None \
                 and insn.src != PseudoSrc.FUNC:
             target = maps.get(insn.reference)
@@ -67,7 +67,6 @@ def resolve_maps(insns: list[Instruction], maps: Mapping[str, HasFD | int], *,
             else:
                 insn = insn.with_(src=PseudoSrc.MAP_FD, imm=fd)
         out.append(insn)
-        slot += insn.slots
     return out
 
 
@@ -336,15 +335,13 @@ def _raw_info(fd: FD, what: str) -> bpfsys.BpfProgInfo:
 
 def _check_resolved(insns: list[Instruction], name: str) -> None:
     """An lddw still naming a map would load garbage: catch it before the kernel does."""
-    slot = 0
-    for insn in insns:
+    for slot, insn in Instructions(insns).iterate():
         if insn.opcode == LDDW_OPCODE and insn.reference is not None \
                 and insn.src in (PseudoSrc.IMM64, PseudoSrc.MAP_FD, PseudoSrc.MAP_VALUE) \
                 and insn.imm & 0xFFFF_FFFF == 0:  # fd 0 is stdin, never a map
             raise InvalidInputError(f"instruction {slot} still references '{insn.reference}': "
                                     "resolve map references first (maps=...)",
                                     source=f"program '{name}'")
-        slot += insn.slots
 
 
 def _load_with_log(attr: bpfsys.ProgLoadAttr, what: str, log_level: int, name: str, *,

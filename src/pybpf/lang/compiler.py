@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..asm.linker import link
 from ..btf import Datasec, Var, VarSecinfo
 from ..errors import AsmError, InvalidInputError, VerifierError
@@ -40,11 +41,9 @@ class CompiledProgram:
     def source_of_insn(self, index: int) -> SourceLocation | None:
         """The Python location of instruction ``index`` (counting slots, as the verifier
         does)."""
-        slot = 0
-        for insn in self.spec.instructions:
-            if slot == index:
-                return insn.source if isinstance(insn.source, SourceLocation) else None
-            slot += insn.slots
+        insn = Instructions(self.spec.instructions).by_slot().get(index)
+        if insn is not None and isinstance(insn.source, SourceLocation):
+            return insn.source
         return None
 
 
@@ -92,11 +91,7 @@ def _drop_unreachable(items: list[Any]) -> list[Any]:
     code after a constant-false condition. Labels nothing jumps to any more are dropped."""
     linked = link(items)
     reachable: set[int] = set()
-    slots = []
-    slot = 0
-    for insn in linked:
-        slots.append(slot)
-        slot += insn.slots
+    slots = Instructions(linked).offsets()
     index_of = {s: i for i, s in enumerate(slots)}
     todo = [0]
     while todo:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..errors import BPFError
-from ..spec import MapSpec, MapType
+from ..spec import MapFlags, MapSpec, MapType
 from . import views
 from .types import ArrayType, IntType, StructType, Type, pack_value, to_btf, type_of, u32, u64
 
@@ -27,7 +27,7 @@ __all__ = ["MapDecl", "Hash", "Array", "PerCPUHash", "PerCPUArray", "LRUHash",
            "LRUPerCPUHash", "RingBuf", "PerfEventArray", "StackTrace", "ProgArray",
            "Log2Hist", "LinearHist", "Global", "Const", "GlobalDecl"]
 
-BPF_F_NO_PREALLOC = 1
+BPF_F_NO_PREALLOC = MapFlags.NO_PREALLOC
 _VIEW_ATTRS = frozenset({"items", "keys", "values", "clear", "live", "reader", "dropped",
                          "counts", "print_log2_hist", "print_linear_hist", "bind"})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..elf.section_names import classify_section
+from ..spec.sections import classify_section
 from ..spec import AttachType, ProgramType
 
 __all__ = ["ProgramDecl", "tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe",

@@ -53,7 +53,7 @@ def offset_span(reg: Reg, insn_off: int) -> tuple[int, int]:
 
 
 def _check_var_bounds(reg: Reg, regno: int, what: str) -> None:
-    if reg.var.smin <= -MAX_VAR_OFF or reg.var.umax >= MAX_VAR_OFF and reg.var.smin >= 0:
+    if reg.var.smin <= -MAX_VAR_OFF or (reg.var.umax >= MAX_VAR_OFF and reg.var.smin >= 0):
         raise Reject(f"R{regno} unbounded memory access to {what}: the variable offset "
                      f"{reg.var} has no useful bound",
                      hint=f"bound the index first (`if (idx >= N) return` or `idx &= N-1`) "

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..asm.linker import link
 from ..errors import BPFError, VerifierError
 from ..spec import CollectionSpec, MapSpec, ProgramSpec, ProgramType
@@ -116,7 +117,7 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
         trail = checker.log if opts.log else _relog(insns, prog_type, resolved, opts, funcs)
         raise _error(name, insns, fail.slot, fail.reject, fail.state, trail) from None
     elapsed = time.perf_counter() - start
-    return VerifierResult(name, sum(i.slots for i in insns), stats.insns_processed,
+    return VerifierResult(name, Instructions(insns).slot_count, stats.insns_processed,
                           stats.states_stored, stats.states_pruned, stats.peak_pending,
                           stats.max_stack_depth, elapsed, checker.log)
 
@@ -136,11 +137,7 @@ def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, 
 
 def _error(name: str, insns: list[Instruction], slot: int, rej: Reject, state: object,
            log: list[str]) -> VerifierError:
-    by_slot: dict[int, Instruction] = {}
-    s = 0
-    for insn in insns:
-        by_slot[s] = insn
-        s += insn.slots
+    by_slot = Instructions(insns).by_slot()
     err = build_error(program=name, slot=slot, insn=by_slot.get(slot), problem=rej.problem,
                       hint=rej.hint, state=state, regs=rej.regs, log=log)  # type: ignore
     err.kernel_may_accept = not rej.kernel_rejects  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..asm.opcodes import CLASS_MASK, LDDW_OPCODE, MODE_MASK, Class, Mode, PseudoSrc
 from .reject import Reject
 
@@ -93,14 +94,10 @@ class CfgReject(Reject):
 
 
 def build(insns: list[Instruction]) -> Program:
-    code: dict[int, Instruction] = {}
-    order = []
-    slot = 0
-    for insn in insns:
-        code[slot] = insn
-        order.append(slot)
-        slot += insn.slots
-    end = slot
+    listing = Instructions(insns)
+    code = listing.by_slot()
+    order = list(code)
+    end = listing.slot_count
     if not order:
         raise CfgReject(0, "the program is empty", "a program needs at least an exit")
     subprogs = {0}

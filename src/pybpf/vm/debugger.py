@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..asm import format_instruction
+from ..asm import Instructions
 from . import interpreter as ip
 from .errors import VMError
 from .event_helpers import TailCall
@@ -56,13 +57,11 @@ class TraceEntry:
 
 def _texts(program: Any) -> dict[int, str]:
     texts = {}
-    slot = 0
-    for insn in program.instructions:
+    for slot, insn in Instructions(program.instructions).iterate():
         try:
             texts[slot] = format_instruction(insn)
         except Exception:  # noqa: BLE001 - a label for the trace must never stop a run
             texts[slot] = f"opcode {insn.opcode:#04x}"
-        slot += insn.slots
     return texts
 
 
@@ -183,10 +182,8 @@ class Debugger:
         e.g. from BTF line info); instructions without a source are left out."""
         lines: Counter[Any] = Counter()
         for prog in {self.program, self.current}:
-            slot = 0
-            for insn in prog.instructions:
+            for slot, insn in Instructions(prog.instructions).iterate():
                 hits = self.coverage.get((prog.name, slot), 0)
                 if hits and insn.source is not None:
                     lines[insn.source] += hits
-                slot += insn.slots
         return dict(lines)

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..asm.opcodes import (
     CLASS_MASK, LDDW_OPCODE, MOVSX_OFFSETS, ALUOp, AtomicOp, CallSrc, Class, JumpOp, Mode,
     PseudoSrc, Size, Source,
@@ -332,14 +333,12 @@ class Predecoder:
 
     def check_targets(self, code: Code, instructions: Sequence[Instruction]) -> None:
         last = len(code) - 1  # the _fell_off sentinel's slot
-        slot = 0
-        for insn in instructions:
+        for slot, insn in Instructions(instructions).iterate():
             if insn.is_jump or insn.is_pseudo_call:
                 target = insn.jump_target(slot)
                 if not 0 <= target < last or code[target][0] is _bad_target:
                     raise self.fail(slot, f"jump target {target} is outside the program "
                                           f"(0..{last - 1}) or inside an lddw")
-            slot += insn.slots
         for slot, target in self.function_targets:
             if not 0 <= target < last or code[target][0] is _bad_target:
                 raise self.fail(slot, f"function address {target} is outside the program")

@@ -13,13 +13,13 @@ import errno
 import itertools
 from collections.abc import Iterator
 
-from ..spec import MapType
+from ..spec import MapType, UpdateFlags
 from .errors import MapError, VMError
 
 # flags of BPF_MAP_UPDATE_ELEM (uapi linux/bpf.h)
-BPF_ANY = 0
-BPF_NOEXIST = 1
-BPF_EXIST = 2
+BPF_ANY = UpdateFlags.ANY
+BPF_NOEXIST = UpdateFlags.NOEXIST
+BPF_EXIST = UpdateFlags.EXIST
 
 Key = bytes | bytearray | memoryview | int
 

@@ -194,6 +194,8 @@ def kernel_load(code: bytes, *, prog_type: int, prog_flags: int = 0,
         return KernelVerdict("error", f"{name} (no verdict on this machine)", errno=name,
                              log_tail=lines[-4:])
     message = error_line(lines) if any(ln.strip() for ln in lines) else f"{name} (no log)"
+    if not message:  # refused after the verifier was done (prog array owner type, ...)
+        message = f"{name} (no log)"
     if "missing btf func_info" in message:
         # callbacks need BTF func_info, which bare instructions lack: no verdict
         return KernelVerdict("error", message, errno=name, log_tail=lines[-4:])

@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ...elf.section_names import classify_section
+from ...spec.sections import classify_section
 from ...errors import InvalidInputError
 from ...spec import AttachType, ProgramSpec, ProgramType
 from .base import Link

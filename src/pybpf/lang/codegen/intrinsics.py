@@ -7,6 +7,7 @@ import ast
 from typing import Any
 
 from ...asm.opcodes import ALUOp
+from .. import builtins as bi
 from ..emitter import FP
 from ..operands import Imm, Mem, PyObj, Reg
 from ..types import (ArrayType, IntType, PtrType, Type, bool_, char, common_type, s64, string,
@@ -25,22 +26,15 @@ class Intrinsics(Maps):
 
     def _builtin(self, name: str, node: ast.Call) -> Any:
         args = node.args
-        simple = {"pid_tgid": ("get_current_pid_tgid", u64), "uid_gid": ("get_current_uid_gid", u64),
-                  "ktime_ns": ("ktime_get_ns", u64), "ktime_boot_ns": ("ktime_get_boot_ns", u64),
-                  "smp_processor_id": ("get_smp_processor_id", u32),
-                  "prandom": ("get_prandom_u32", u32), "cgroup_id": ("get_current_cgroup_id", u64)}
-        if name in simple:
-            if args:
-                raise self._err(node, f"{name}() takes no arguments")
-            r = self._helper(simple[name][0], [])
-            r.type = simple[name][1]
-            return r
-        if name == "attach_cookie":
-            if len(args) != 1:
-                raise self._err(node, "attach_cookie(ctx) takes the program's ctx")
-            r = self._helper("get_attach_cookie", [self._ctx_arg(args[0])])
-            r.type = u64
-            return r
+        if name in bi.HELPER_BUILTINS or name in bi.POINTER_BUILTINS:
+            helper = bi.HELPER_BUILTINS.get(name, name)
+            arity = len(bi.HELPERS[helper].params)
+            if len(args) != arity:
+                raise self._err(node, f"{name}() takes {arity or 'no'} argument"
+                                      f"{'' if arity == 1 else 's'}, got {len(args)}")
+            if name in bi.POINTER_BUILTINS:
+                return self._helper(helper, [self._pointer_or_value(a) for a in args])
+            return self._helper(helper, [self.rvalue(a) for a in args])
         if name in ("pid", "tid", "uid", "gid"):
             if args:
                 raise self._err(node, f"{name}() takes no arguments")
@@ -121,8 +115,6 @@ class Intrinsics(Maps):
             if not isinstance(v, Mem):
                 raise self._err(node, "addressof() needs a local aggregate or field")
             return self._to_reg(self._address_of(v))
-        if name == "send_signal":
-            return self._helper("send_signal", [self.rvalue(a) for a in args])
         if name == "tail_call":
             if len(args) != 3:
                 raise self._err(node, "tail_call(ctx, prog_array, index)")
@@ -141,10 +133,6 @@ class Intrinsics(Maps):
             ops = [ctx, off, self._address_of(buf), size]
             if name == "skb_store_bytes":
                 ops.append(self.rvalue(args[3]) if len(args) == 4 else Imm(u64, 0))
-            return self._helper(name, ops)
-        if name in ("xdp_adjust_head", "xdp_adjust_tail", "l3_csum_replace",
-                    "l4_csum_replace", "csum_diff"):
-            ops = [self._pointer_or_value(a) for a in args]
             return self._helper(name, ops)
         raise self._err(node, f"{name}() is not supported in compiled code")
 

@@ -1,8 +1,5 @@
-"""What a collection is before it lives: programs, maps and BTF as plain data.
-
-Specs hold no file descriptors and do not depend on the running kernel: the same object file
-gives the same spec everywhere. A backend (kernel/, vm/) turns a spec into live objects.
-"""
+"""The data model: maps, programs, externs, variables and collections as specs, with the
+kinds (``enum bpf_map_type``...) they are made of. See the package docstring."""
 
 from __future__ import annotations
 
@@ -12,8 +9,15 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from .asm.instruction import Instruction
-from .errors import InvalidInputError
+from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
+from ..btf import Spec as BTFSpec
+from ..btf import Type
+from ..btf.ext import CORERelo, FuncInfo, LineInfo
+from ..errors import InvalidInputError
+
+__all__ = ["MapType", "ProgramType", "AttachType", "Pinning", "MapSpec", "ProgramSpec",
+           "ExternKind", "ExternSpec", "VariableSpec", "CollectionSpec"]
 
 
 class MapType(IntEnum):
@@ -178,12 +182,12 @@ class MapSpec:
     key_size: int = 0
     value_size: int = 0
     max_entries: int = 0
-    flags: int = 0
+    flags: int = 0  # MapFlags
     pinning: Pinning = Pinning.NONE
     numa_node: int = 0
     map_extra: int = 0
-    key_type: Any = None
-    value_type: Any = None
+    key_type: Type | None = None
+    value_type: Type | None = None
     inner_map: MapSpec | None = None
     contents: list[tuple[Any, Any]] = field(default_factory=list)
     data: bytes | None = None
@@ -232,11 +236,11 @@ class ProgramSpec:
     instructions: list[Instruction] = field(default_factory=list)
     license: str = ""
     kernel_version: int = 0
-    flags: int = 0
-    btf: Any = None  # the collection's BTF spec
-    func_info: list[Any] = field(default_factory=list)
-    line_info: list[Any] = field(default_factory=list)
-    core_relos: list[Any] = field(default_factory=list)
+    flags: int = 0  # ProgFlags
+    btf: BTFSpec | None = None  # the collection's BTF spec
+    func_info: list[FuncInfo] = field(default_factory=list)
+    line_info: list[LineInfo] = field(default_factory=list)
+    core_relos: list[CORERelo] = field(default_factory=list)
 
     def copy(self) -> ProgramSpec:
         """A copy with its own lists (instructions are immutable values; BTF is shared, as
@@ -257,7 +261,7 @@ class ProgramSpec:
         relocs = len(self.references)
         core = f" core_relos={len(self.core_relos)}" if self.core_relos else ""
         return (f"program {self.name}: {self.type.name}{at}{flags} section={self.section}"
-                f"{attach} insns={sum(i.slots for i in self.instructions)} "
+                f"{attach} insns={Instructions(self.instructions).slot_count} "
                 f"relocations={relocs}{core} license={self.license!r}")
 
 
@@ -282,7 +286,7 @@ class ExternSpec:
 
     name: str
     kind: ExternKind
-    type: Any = None
+    type: Type | None = None
     offset: int = 0
     size: int = 0
     weak: bool = False
@@ -309,7 +313,7 @@ class VariableSpec:
     map: str
     offset: int
     size: int
-    type: Any = None
+    type: Type | None = None
     map_spec: MapSpec | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -373,7 +377,7 @@ class CollectionSpec:
 
     programs: dict[str, ProgramSpec] = field(default_factory=dict)
     maps: dict[str, MapSpec] = field(default_factory=dict)
-    btf: Any = None
+    btf: BTFSpec | None = None
     license: str = ""
     kernel_version: int = 0
     externs: dict[str, ExternSpec] = field(default_factory=dict)
@@ -417,9 +421,9 @@ class CollectionSpec:
         return "\n".join(lines)
 
 
-def _describe_core_relo(relo: Any) -> str:
-    """One CO-RE relocation as ``insn N: KIND <type> access a:b:c`` (duck-typed on
-    ``pybpf.btf.ext.CORERelo``, whose ``insn_off`` the ELF reader turned into a slot)."""
+def _describe_core_relo(relo: CORERelo) -> str:
+    """One CO-RE relocation as ``insn N: KIND <type> access a:b:c`` (its ``insn_off`` the
+    ELF reader turned into a slot)."""
     kind = getattr(relo.kind, "name", relo.kind)
     target = relo.type
     type_name = f"{type(target).__name__.lower()} {getattr(target, 'name', '') or '(anon)'}"
