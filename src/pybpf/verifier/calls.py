@@ -432,7 +432,10 @@ class CallChecker:
                              f"a size of up to {var.umax} bytes", regs=(mregno, regno),
                              hint="pass a size of 0 with a NULL buffer")
             return
-        if var.umax == 0:
+        if var.umax == 0:   # nothing is accessed, but the rights are still checked
+            if mreg.type is RegType.PTR_TO_MAP_VALUE:
+                access.check_map_rights(mreg, mregno, 0, 0, read=not write or read_write,
+                                        write=write or read_write)
             return
         if read_write:  # read first (initialised), then written below
             self.memory(state, mregno, mreg, var.umax, write=False,
