@@ -42,7 +42,7 @@ CI_BUDGET = Budget(max_insns=100_000, seconds=30.0)
 
 # name -> (accepts accepted, rejects rejected, unjudged at most); goals: 0.97, 0.95, 0.03
 FLOORS: dict[str, tuple[float, float, float]] = {
-    "selftests": (0.81, 0.72, 0.20),
+    "selftests": (0.85, 0.70, 0.21),
     "handwritten": (0.99, 0.99, 0.01),
     "libbpf-tools": (0.85, 0.0, 0.15),
     "test-objects": (0.86, 0.50, 0.16),

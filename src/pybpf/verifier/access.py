@@ -290,6 +290,9 @@ def ctx_access(prog_type: ProgramType, reg: Reg, regno: int, insn_off: int, size
     verdict = check_ctx_access(prog_type, insn_off, size, write=write)
     if prog_type not in SUPPORTED_TYPES:
         raise Reject(verdict.why, kernel_rejects=False)
+    if verdict.unsupported:
+        raise Reject(verdict.why, regs=(regno,), kernel_rejects=False,
+                     hint="verify this program with the kernel")
     if verdict.why:
         raise Reject(f"invalid bpf_context access off={insn_off} size={size}: {verdict.why}",
                      hint="use only the fields this program type may "

@@ -67,7 +67,9 @@ class CallChecker:
     def exit(self, state: State, pc: int) -> int | None:
         c = self.c
         frame = state.frame
-        r0 = c.read(state, 0)
+        # a static function may return nothing (void): R0 is then unreadable in the caller
+        r0 = c.read(state, 0) if len(state.frames) == 1 or frame.resume is not None \
+            else state.regs[0]
         if len(state.frames) == 1:
             if state.refs:
                 raise Reject(f"Unreleased reference id={state.refs[0]}: a ring buffer record "

@@ -596,9 +596,8 @@ class Checker:
                                depth=self.depth(state, reg.frameno))
             return
         if t is RegType.PTR_TO_CTX:
-            if value is not None and value.is_pointer:
-                raise Reject(f"R{value_regno} leaks addr into ctx", regs=(value_regno or 0,),
-                             hint="store numbers into the context, not pointers")
+            if value is not None and value.is_pointer:   # root may store a pointer's bits
+                self._no_leak(f"R{value_regno} leaks addr into ctx", value_regno or 0)
             access.ctx_access(self.prog_type, reg, regno, off, size, write=True)
             return
         if value is not None and value.is_pointer and t is not RegType.PTR_TO_STACK:
@@ -677,25 +676,23 @@ class Checker:
         if op not in valid:
             raise Reject(f"BPF_ATOMIC uses invalid atomic opcode {op:#x}")
         value = self.read(state, insn.src)
-        if value.is_pointer:
-            raise Reject(f"R{insn.src} leaks addr into mem", regs=(insn.src,),
-                         hint="atomic operations take numbers")
-        if op == AtomicOp.CMPXCHG:
-            self.read(state, 0)
+        if value.is_pointer:   # root may store a pointer's bits
+            self._no_leak(f"R{insn.src} leaks addr into mem", insn.src)
+        if op == AtomicOp.CMPXCHG and self.read(state, 0).is_pointer:
+            self._no_leak("R0 leaks addr into mem", 0)
         target = self._mem_target(state, insn.dst)
         if target.type not in (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE,
                                RegType.PTR_TO_MEM):
             raise Reject(f"BPF_ATOMIC stores into R{insn.dst} {target.type} is not allowed",
                          regs=(insn.dst,), hint="atomics work on the stack and map values")
         self._atomic_alignment(state, insn.dst, insn.off, size)
+        # the old value is read as a load would (a spilled pointer comes back as itself),
+        # then the memory holds an unknown number
         old = self.load(state, insn.dst, insn.off, size)
-        if not old.is_scalar:
-            raise Reject(f"R{insn.dst} atomic on a spilled pointer", regs=(insn.dst,))
         self.store(state, insn.dst, insn.off, size, UNKNOWN_SCALAR if size == 8 else None,
                    None)
         if op & AtomicOp.FETCH:
-            result = access.sized_unknown(size)
-            self.write(state, 0 if op == AtomicOp.CMPXCHG else insn.src, result)
+            self.write(state, 0 if op == AtomicOp.CMPXCHG else insn.src, old)
 
     @staticmethod
     def _atomic_alignment(state: State, regno: int, off: int, size: int) -> None:
