@@ -80,6 +80,19 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 4 && !strcmp(argv[1], "attach")) {
+		/* load the one program argv[3] and attach it where its section says */
+		struct bpf_object *obj = open_only(argv[2], argv[3]);
+		struct bpf_program *prog;
+		if (!obj || bpf_object__load(obj))
+			return 2;
+		prog = bpf_object__find_program_by_name(obj, argv[3]);
+		struct bpf_link *link = prog ? bpf_program__attach(prog) : NULL;
+		printf("%d\n", link ? 0 : -1);
+		bpf_link__destroy(link);
+		bpf_object__close(obj);
+		return 0;
+	}
 	if (argc == 5 && !strcmp(argv[1], "time")) {
 		/* time open + load + close of the listed programs, argv[4] times, in ms */
 		for (int i = 0; i < atoi(argv[4]); i++) {
@@ -94,7 +107,7 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	fprintf(stderr, "usage: probe OBJ | time OBJ ,PROG,PROG, RUNS\n");
+	fprintf(stderr, "usage: probe OBJ | attach OBJ PROG | time OBJ ,PROG,PROG, RUNS\n");
 	return 2;
 }
 """
@@ -170,6 +183,13 @@ def libbpf_loads(runner: Path, obj: Path) -> dict[str, bool]:
         name, err = line.rsplit(" ", 1)
         verdicts[name] = int(err) == 0
     return verdicts
+
+
+def libbpf_attaches(runner: Path, obj: Path, program: str) -> bool:
+    """Whether libbpf attaches ``program`` (loaded alone) by its section name here."""
+    out = subprocess.run([str(runner), "attach", str(obj), program], check=True,
+                         capture_output=True, text=True).stdout
+    return out.strip() == "0"
 
 
 def only(spec: CollectionSpec, names: list[str]) -> CollectionSpec:

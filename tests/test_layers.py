@@ -47,13 +47,9 @@ ALLOWED: dict[str, set[str]] = {
 EXCEPTIONS: dict[str, set[str]] = {
     # Collection(path) reads the object itself; the path belongs in backends.load
     "kernel/collection.py": {"elf"},
-    # ring buffer readers (and attach until the backend collection has its own) come from
-    # kernel/; the live Collection has no ring reader of its own yet
-    "lang/loaded.py": {"kernel"},
-    # the running kernel's BTF and tracepoint formats give program contexts their types
+    # tracepoint formats (under tracefs, which kernel.tracefs finds or mounts) give
+    # tracepoint contexts their types
     "lang/contexts.py": {"kernel"},
-    # BTF encoding still sits in kernel/btf_load.py
-    "lang/objfile.py": {"kernel"},
 }
 # pybpf.live: the Protocols of live objects (Map, Program, Link, Collection) that both
 # backends offer; it sits beside spec, and every layer that holds live objects may name it

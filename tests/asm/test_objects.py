@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pybpf.asm import Instruction, assemble, disassemble, encode_all, format_instruction
-from pybpf.commands.disasm import objdump_listing, read_program_sections
+from pybpf.elf.listing import objdump_listing, read_program_sections
 from tests.bpfobjs import all_sources, build_object
 
 pytestmark = pytest.mark.clang

@@ -10,7 +10,7 @@ import pytest
 from pybpf import btf
 from pybpf.btf import Spec
 from pybpf.btf.cformat import format_c, format_c_all
-from pybpf.commands.btf import pick_type
+from pybpf.btf.queries import pick_type
 from tests.bpfobjs import clang_or_skip
 from tests.btf.helpers import VMLINUX, bpftool_dump, needs_vmlinux, object_btf
 

@@ -180,3 +180,27 @@ def test_kfuncs_from_kernel_btf() -> None:
     assert kfuncs.by_btf_id(acquire.btf_id) == acquire
     sized = [k for k in kfuncs.values() if any(p.annotation == "sz" for p in k.params)]
     assert sized, "some kfunc takes a __sz size argument"
+
+
+@pytest.mark.kernel
+def test_gpl_only_helpers_need_a_gpl_license() -> None:
+    from pybpf.kernel import Program
+    from pybpf.spec import ProgramSpec
+
+    read = helpers().by_name("probe_read_kernel")
+    assert read.proto is not None and read.proto.gpl_only
+    insns = [asm.mov_reg(1, 10), asm.add(1, -8), asm.mov(2, 8), asm.mov(3, 0),
+             asm.call(read.id), asm.mov(0, 0), asm.exit()]
+    for license, ok in (("GPL", True), ("Dual BSD/GPL", True), ("MIT", False)):
+        spec = ProgramSpec("gpl", "kprobe/x", ProgramType.KPROBE, instructions=insns,
+                           license=license)
+        if ok:
+            with Program.load(spec):
+                pass
+            verify(spec)
+            continue
+        with pytest.raises(VerifierError) as kernel:
+            Program.load(spec)
+        assert any("cannot call GPL-restricted function" in line for line in kernel.value.log)
+        with pytest.raises(VerifierError, match="cannot call GPL-restricted function"):
+            verify(spec)

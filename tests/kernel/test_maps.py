@@ -11,7 +11,9 @@ import uuid
 
 import pytest
 
-from pybpf.errors import ClosedError, InvalidInputError, KernelError, NotSupportedError
+from pybpf.errors import (ClosedError, InvalidInputError, KernelError, MapArgumentError,
+                          MapError, MapFullError, MapKeyExistsError, MapKeyNotFoundError,
+                          NotSupportedError)
 from pybpf.kernel import features
 from pybpf.kernel.maps import (LOCAL_STORAGE_TYPES, Map, TypedMap, minimal_spec,
                                possible_cpus)
@@ -79,20 +81,20 @@ def test_hash_like_maps_behave_like_dicts(map_type):
             del m[1]
         with pytest.raises(KeyError):
             m[1]
-        with pytest.raises(KernelError) as info:
+        with pytest.raises(MapKeyExistsError) as info:
             m.update(2, 5, flags=UpdateFlags.NOEXIST)
         assert info.value.errno == errno.EEXIST
-        with pytest.raises(KernelError) as info:
+        with pytest.raises(MapKeyNotFoundError) as info:
             m.update(9, 5, flags=UpdateFlags.EXIST)
         assert info.value.errno == errno.ENOENT
         assert m.lookup_and_delete(2) == u64(20)
         assert list(m) == []
 
 
-def test_hash_map_full_is_a_kernel_error_with_hint():
+def test_hash_map_full_is_a_map_full_error_with_hint():
     with Map.create(MapSpec("small", MapType.HASH, 4, 4, 2)) as m:
         m[1], m[2] = 1, 2
-        with pytest.raises(KernelError) as info:
+        with pytest.raises(MapFullError) as info:
             m[3] = 3
         assert info.value.errno == errno.E2BIG
         assert "max_entries" in str(info.value) and "map 'small'" in str(info.value)
@@ -104,7 +106,7 @@ def test_array_map_has_every_index_and_no_delete():
         m[2] = 7
         assert m[2] == u32(7)
         assert list(m.keys()) == [u32(0), u32(1), u32(2)]
-        with pytest.raises(KernelError) as info:
+        with pytest.raises(MapArgumentError) as info:
             del m[0]
         assert info.value.errno == errno.EINVAL
         with pytest.raises(KeyError):
@@ -147,7 +149,7 @@ def test_queue_and_stack_push_pop_peek(map_type, order):
     with Map.create(MapSpec("q", map_type, 0, 4, 3)) as m:
         for n in (1, 2, 3):
             m.push(n)
-        with pytest.raises(KernelError) as info:
+        with pytest.raises(MapFullError) as info:
             m.push(4)
         assert info.value.errno == errno.E2BIG
         assert m.peek() == u32(order[0])
@@ -283,7 +285,7 @@ def test_freeze_then_write_is_a_clear_error():
         m[0] = 1
         m.freeze()
         assert m.frozen and m[0] == u32(1)
-        with pytest.raises(KernelError) as info:
+        with pytest.raises(MapError) as info:
             m[0] = 2
         assert info.value.errno == errno.EPERM
         assert "frozen" in str(info.value) and "map 'frozen'" in str(info.value)
@@ -293,7 +295,7 @@ def test_readonly_spec_is_populated_then_frozen():
     spec = MapSpec(".rodata", MapType.ARRAY, 4, 8, 1, data=b"constant", readonly=True)
     with Map.create(spec) as m:
         assert m[0] == b"constant" and m.frozen
-        with pytest.raises(KernelError):
+        with pytest.raises(MapError):
             m[0] = b"changed!"
 
 

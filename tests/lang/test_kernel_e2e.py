@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from pybpf.lang import bpf
+from tests.kernel.leaks import no_kernel_objects_left
 from tests.lang import progs_e2e as progs
 
 pytestmark = pytest.mark.kernel
@@ -30,14 +31,26 @@ def test_exec_tracer_sees_true_with_its_pid_comm_and_parent() -> None:
     assert mine[0].comm in (b"true", b"python", os.path.basename(os.sys.executable).encode()[:15])
     assert mine[0].ppid == os.getpid()
     assert counts.get(child.pid) == 1
-    with pytest.raises(AttributeError, match=r"coll.maps\[exec_counts\].items"):
+    with pytest.raises(AttributeError, match=r"coll.maps\[decl\].items"):
         list(progs.exec_counts.items())  # a declaration holds no live map
+
+
+def test_compiling_names_declarations_without_touching_them() -> None:
+    compiled = bpf.compile(progs.on_exec_tagged)
+    assert set(compiled.maps) == {"tagged", "tagged_drops", "tag_counts"}
+    assert set(compiled.globals) == {"tag"}
+    assert progs.tagged.name is None and progs.tag.name is None   # nothing written back
+    assert compiled.name_of(progs.tag_counts) == "tag_counts"
+    with pytest.raises(KeyError, match="no compiled program uses it"):
+        compiled.name_of(progs.exec_counts)
 
 
 def test_two_loads_with_different_constants_run_side_by_side() -> None:
     compiled = bpf.compile(progs.on_exec_tagged)
     seen: dict[int, list] = {1: [], 2: []}
-    with compiled.load(constants={progs.tag: 1}) as one, \
+    ours = {"on_exec_tagged", "tagged", "tagged_drops", "tag_counts", ".rodata"}
+    with no_kernel_objects_left(lambda name: name in ours, kinds=("prog", "link", "map")), \
+            compiled.load(constants={progs.tag: 1}) as one, \
             compiled.load(constants={"tag": 2}) as two:
         for coll, got in ((one, seen[1]), (two, seen[2])):
             coll.attach()

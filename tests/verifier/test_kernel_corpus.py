@@ -36,17 +36,18 @@ from tests.verifier.kernel_corpus.source import CorpusUnavailable
 
 pytestmark = pytest.mark.kernel
 
-# a step budget keeps CI time reasonable while our verifier is slow: running out counts as
-# unjudged, never as an accept
-CI_BUDGET = Budget(max_insns=100_000, seconds=30.0)
+# the report's default step budget keeps CI time reasonable while our verifier is slow:
+# running out counts as unjudged, never as an accept
+CI_BUDGET = Budget()
 
-# name -> (accepts accepted, rejects rejected, unjudged at most); goals: 0.97, 0.95, 0.03
-FLOORS: dict[str, tuple[float, float, float]] = {
-    "selftests": (0.85, 0.70, 0.21),
-    "handwritten": (0.99, 0.99, 0.01),
-    "libbpf-tools": (0.85, 0.0, 0.15),
-    "test-objects": (0.86, 0.50, 0.16),
-    "pybpf.lang": (0.92, 1.0, 0.08),
+# name -> (accepts accepted, rejects rejected, unjudged at most, same fault class), as
+# measured (small corpora: a case of slack); goals: 0.97, 0.95, 0.03, (all)
+FLOORS: dict[str, tuple[float, float, float, float]] = {
+    "selftests": (0.85, 0.70, 0.21, 0.80),
+    "handwritten": (0.99, 0.99, 0.01, 0.96),
+    "libbpf-tools": (0.85, 0.66, 0.15, 0.66),
+    "test-objects": (0.86, 0.50, 0.15, 0.50),
+    "pybpf.lang": (0.92, 1.0, 0.08, 1.0),
 }
 
 # kernel rejects we accept today, by name: each is a bug of ours to fix (issue 12)
@@ -89,10 +90,11 @@ def test_no_unsound_accepts(corpus: str) -> None:
 @pytest.mark.parametrize("corpus", sorted(FLOORS))
 def test_agreement_floors(corpus: str) -> None:
     s = summary_of(corpus)
-    accepts, rejects, unjudged = FLOORS[corpus]
+    accepts, rejects, unjudged, same_class = FLOORS[corpus]
     assert s.accepts_accepted >= accepts, (s.accepts_accepted, f"goal {GOAL_ACCEPTS}")
     assert s.rejects_rejected >= rejects, (s.rejects_rejected, f"goal {GOAL_REJECTS}")
     assert s.unjudged <= unjudged, (s.unjudged, f"goal {GOAL_UNJUDGED}")
+    assert s.same_class_rate >= same_class, s.same_class_rate
 
 
 @pytest.mark.parametrize("corpus", sorted(FLOORS))

@@ -7,9 +7,10 @@ import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R10
-from pybpf.vm import ArrayMap, HashMap, MemoryAccessError, ProgramLoadError, VMRunError, load
+from pybpf.vm import ArrayMap, HashMap, MemoryAccessError, ProgramLoadError, VMRunError
 from pybpf.vm.helpers import HelperID
 from pybpf.vm.memory import Memory
+from tests.vm.unverified import load_unverified
 
 from .conftest import run_items
 
@@ -94,7 +95,7 @@ def test_helper_reading_a_bad_key_pointer_faults_at_the_call() -> None:
 
 
 def test_falling_off_the_end_is_a_run_error() -> None:
-    prog = load(asm.link([asm.mov(R0, 1), asm.jeq(R0, 1, "end"), asm.exit(), asm.label("end"),
+    prog = load_unverified(asm.link([asm.mov(R0, 1), asm.jeq(R0, 1, "end"), asm.exit(), asm.label("end"),
                           asm.mov(R0, 2)]))
     with pytest.raises(VMRunError, match="past the last instruction"):
         prog.run()
@@ -115,4 +116,4 @@ def test_falling_off_the_end_is_a_run_error() -> None:
 ])
 def test_bad_programs_are_refused_at_load(raw: bytes, message: str) -> None:
     with pytest.raises(ProgramLoadError, match=message):
-        load(raw)
+        load_unverified(raw)

@@ -212,10 +212,8 @@ def find_candidates(local_type: Type, target: Spec) -> list[Type]:
 
 def _names_with_essential(target: Spec, essential: str) -> list[str]:
     """``essential`` itself and every flavored name ``essential___*`` the target holds."""
-    # one pass over the strings finds both: the name and its flavors share the stem, and
-    # the spec remembers the pass for the lookups of those names that follow
     names = [essential]
-    names.extend(n for n in target.names_with_prefix(essential)
+    names.extend(n for n in target.flavors_of(essential)
                  if n != essential and essential_name(n) == essential)
     return names
 

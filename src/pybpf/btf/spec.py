@@ -2,17 +2,17 @@
 
 Why this shape: the running kernel's BTF holds 100k+ types and most users need a handful of
 them (one struct for CO-RE, a few for printing). So :meth:`Spec.from_bytes` only views the
-type section as an ``array('I')`` of u32 words and walks it once, recording the word offset
-of every record (no Python object per type). A type is decoded into a :mod:`.types` object
-the first time it is asked for, and its references stay type ids until read (lazy
-properties). Name lookups search the string table with ``bytes.find`` and the packed
-name-offset array with ``bytes.find`` again, and switch to a dict index once a spec is asked
-many times.
+type section as u32 words (no copy where the byte order is the host's) and walks it once,
+recording the word offset of every record (no Python object per type). A type is decoded
+into a :mod:`.types` object the first time it is asked for, and its references stay type
+ids until read (lazy properties). Name lookups search the string table with ``bytes.find``
+and the packed name-offset array with ``bytes.find`` again, and switch to a dict index once
+a spec is asked many times.
 
-The walk and the packed name offsets are the costs that grow with the kernel (100k+
-records), and they never change for the same bytes: :func:`load_kernel_spec` keeps them on
-disk (:mod:`.offsets_cache`), keyed by the blob's size and checksum, so a later process
-reads them back instead of walking again.
+For the kernel's BTF, :func:`load_kernel_spec` goes further: a
+:class:`~.record_index.RecordIndex` (record offsets, names and strings sorted for binary
+search) replaces the walk and every scan, and is kept on disk (:mod:`.index_cache`), so a
+later process reads it back instead of building it again.
 
 Type ids: 0 is :class:`Void`; records are numbered from 1 in file order. A split BTF (a
 kernel module's, over vmlinux) continues the ids and string offsets of its base.
@@ -24,10 +24,11 @@ import struct
 import sys
 from array import array
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from ..errors import BTFError
-from . import layout, offsets_cache
+from . import index_cache, layout
+from .record_index import RecordIndex
 from .types import (
     Array,
     Const,
@@ -92,6 +93,7 @@ class Spec:
         self._name_index: dict[int, list[int]] | None = None
         self._name_lookups = 0
         self._stem_memo: dict[bytes, list[tuple[int, bytes]]] = {}
+        self._record_index: RecordIndex | None = None
 
     # ---- construction ------------------------------------------------------------------
 
@@ -144,21 +146,25 @@ class Spec:
         words = _words_of(data, type_start, type_len, little)
         if index is None:
             offsets = _scan(words, name, type_start)
-        elif _index_fits(words, index):
+        elif index.fits(words):
             offsets = index.offsets
         else:
             raise BTFError("the given record index does not fit this type section",
                            source=name, offset=type_start)
         spec = cls(name=name, words=words, offsets=offsets, data=data, str_start=str_start,
                    str_len=str_len, base=base, little_endian=little)
-        if index is not None:
-            spec._name_offs = index.name_offs
+        spec._record_index = index
         return spec
 
     def record_index(self) -> RecordIndex:
-        """Where each record starts and its name offset, to pass back to
-        :meth:`from_bytes` for the same bytes."""
-        return RecordIndex(self._offsets, self._packed_name_offs())
+        """The lookup index of this blob (built on first call), to pass back to
+        :meth:`from_bytes` for the same bytes. Split BTF has none of its own."""
+        if self.base is not None:
+            raise BTFError("a split BTF has no record index of its own", source=self.name)
+        if self._record_index is None:
+            self._record_index = RecordIndex.build(
+                self._offsets, self._words, self._data[self._str_lo:self._str_hi])
+        return self._record_index
 
     # ---- ids and types -----------------------------------------------------------------
 
@@ -270,6 +276,11 @@ class Spec:
             self._build_name_index()
         string_offs = self._string_offsets_of(needle)
         ids: list[int] = []
+        if self._record_index is not None:
+            first = self._first_id
+            for soff in string_offs:
+                ids.extend(i + first for i in self._record_index.records_named(soff))
+            return sorted(ids)
         if self._name_index is not None:
             for soff in string_offs:
                 ids.extend(self._name_index.get(soff, ()))
@@ -289,15 +300,30 @@ class Spec:
         ids.sort()
         return ids
 
-    def names_with_prefix(self, prefix: str) -> list[str]:
-        """Every distinct name in the string table (a split BTF's and its base's) that
-        starts with ``prefix``, sorted. One pass over the strings; later lookups of those
-        names reuse it."""
+    def flavors_of(self, name: str) -> list[str]:
+        """``name`` itself (when some string is) and every flavored name ``name___*``
+        (CO-RE's convention) in the string table, a split BTF's and its base's."""
         try:
-            stem = prefix.encode()
+            stem = name.encode()
         except UnicodeEncodeError:
             return []
-        return sorted({text.decode(errors="replace") for _, text in self._strings_starting(stem)})
+        flavor = stem + b"___"
+        index = self._record_index
+        if index is None:
+            # one pass over the strings finds both, and is remembered for the lookups of
+            # those names that follow
+            texts = {text for _, text in self._strings_starting(stem)
+                     if text == stem or text.startswith(flavor)}
+        else:
+            texts = {stem} if self._string_offsets_of(stem) else set()
+            data, lo = self._data, self._str_lo
+            for off in index.flavored:
+                at = lo + off
+                if data.startswith(flavor, at):
+                    texts.add(data[at:data.find(b"\0", at)])
+        if self.base is not None:
+            texts.update(t.encode() for t in self.base.flavors_of(name))
+        return sorted(t.decode(errors="replace") for t in texts)
 
     def _strings_starting(self, stem: bytes) -> list[tuple[int, bytes]]:
         """(absolute offset, string) of every string starting with ``stem``, memoised: CO-RE
@@ -327,6 +353,8 @@ class Spec:
 
     def _string_offsets_of(self, needle: bytes) -> list[int]:
         """Offsets (absolute, split-aware) of every string equal to needle."""
+        if self._record_index is not None:  # never split: see record_index()
+            return self._record_index.string_offsets(needle, self._data, self._str_lo)
         return [offset for offset, text in self._strings_starting(needle) if text == needle]
 
     def _packed_name_offs(self) -> bytes:
@@ -515,41 +543,13 @@ def _scan(words: Sequence[int], name: str, section_offset: int) -> array[int]:
     return offsets
 
 
-class RecordIndex(NamedTuple):
-    """A walk's result: each record's word offset, and each record's name offset packed
-    as native u32 bytes (what name lookups search)."""
-
-    offsets: array[int]
-    name_offs: bytes
-
-
-def _index_fits(words: Sequence[int], index: RecordIndex) -> bool:
-    """A cheap check that ``index`` belongs to ``words``: as many names as records, and
-    the last record ends exactly at the end of the section (a full check would cost the
-    walk it replaces)."""
-    offsets = index.offsets
-    if len(index.name_offs) != 4 * len(offsets):
-        return False
-    if not offsets:
-        return not words
-    last = offsets[-1]
-    if last + 1 >= len(words):
-        return False
-    info = words[last + 1]
-    kind = info >> 24 & 0x1F
-    if kind > layout.MAX_KIND:
-        return False
-    step = 3 + layout.FIXED_WORDS[kind] + (info & 0xFFFF) * layout.ENTRY_WORDS[kind]
-    return bool(last + step == len(words))
-
-
 def load_kernel_spec(path: str = "/sys/kernel/btf/vmlinux", *,
                      use_cache: bool = True) -> Spec:
     """The running kernel's BTF (or any raw BTF file at ``path``).
 
     Raises :class:`BTFError` when the file is unreadable or not BTF. Each call reads and
     parses again (keep the returned spec if you need it twice); only the record index of
-    the same bytes comes from :mod:`.offsets_cache` when an earlier process stored it
+    the same bytes comes from :mod:`.index_cache` when an earlier process stored it
     (``use_cache=False`` walks the records regardless).
     """
     try:
@@ -559,14 +559,14 @@ def load_kernel_spec(path: str = "/sys/kernel/btf/vmlinux", *,
         raise BTFError(f"cannot read BTF: {err.strerror}", source=path) from None
     if not use_cache:
         return Spec.from_bytes(data, name=path)
-    index = offsets_cache.read_index(data, path)
+    index = index_cache.read_index(data, path)
     if index is not None:
         try:
-            return Spec.from_bytes(data, name=path, index=RecordIndex(*index))
+            return Spec.from_bytes(data, name=path, index=index)
         except BTFError:
-            pass  # a damaged cache file: walk again
+            pass  # a damaged cache file: build it again
     spec = Spec.from_bytes(data, name=path)
-    offsets_cache.write_index(data, path, *spec.record_index())
+    index_cache.write_index(data, path, spec.record_index())
     return spec
 
 

@@ -14,7 +14,18 @@ scripts/gen_helper_table.py into :mod:`._data`; nothing here is kept by hand.
 """
 
 from .kfuncs import Kfunc, KfuncParam, KfuncTable, kernel_kfuncs
-from .table import Arg, ArgType, Helper, HelperTable, Proto, Ret, RetType, TypeFlag, helpers
+from .table import (
+                    Arg,
+                    ArgType,
+                    Helper,
+                    HelperTable,
+                    Proto,
+                    Ret,
+                    RetType,
+                    TypeFlag,
+                    gpl_compatible,
+                    helpers,
+)
 
 __all__ = ["helpers", "HelperTable", "Helper", "Proto", "Arg", "Ret", "ArgType", "RetType",
-           "TypeFlag", "kernel_kfuncs", "KfuncTable", "Kfunc", "KfuncParam"]
+           "TypeFlag", "gpl_compatible", "kernel_kfuncs", "KfuncTable", "Kfunc", "KfuncParam"]

@@ -7,7 +7,7 @@ Built lazily from the generated facts in :mod:`._data` (see scripts/gen_helper_t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum, Flag, auto
 from functools import cache
@@ -16,7 +16,16 @@ from ..spec import ProgramType
 from . import _data
 
 __all__ = ["ArgType", "RetType", "TypeFlag", "Arg", "Ret", "Proto", "Helper", "HelperTable",
-           "helpers"]
+           "helpers", "gpl_compatible"]
+
+# the licenses the kernel counts as GPL-compatible (license_is_gpl_compatible)
+_GPL_LICENSES = frozenset({"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
+                           "Dual MIT/GPL", "Dual MPL/GPL"})
+
+
+def gpl_compatible(license: str) -> bool:
+    """Whether a program under ``license`` may call GPL-only helpers."""
+    return license in _GPL_LICENSES
 
 
 class ArgType(Enum):
@@ -190,7 +199,7 @@ class HelperTable(Mapping[int, Helper]):
     def __getitem__(self, helper_id: int) -> Helper:
         return self._by_id[helper_id]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self._by_id)
 
     def __len__(self) -> int:

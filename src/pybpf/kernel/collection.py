@@ -63,6 +63,7 @@ from .links.base import Link
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
+from .ringbuf import RingBuffer
 from ..spec import MapFlags
 
 __all__ = ["Collection", "CollectionOptions", "load"]
@@ -285,6 +286,13 @@ class Collection:
             raise ClosedError("collection closed: it cannot own a reader")
         self.readers.append(reader)
         return reader
+
+    def ring_reader(self, name: str, callback: Callable[[Any], Any] | None = None, *,
+                    record_type: Any = None) -> RingBuffer:
+        """A :class:`~.ringbuf.RingBuffer` over the ring buffer map ``name``, owned by the
+        collection (see :meth:`own`); ``callback`` and ``record_type`` as RingBuffer takes
+        them. KeyError for a map the collection lacks."""
+        return self.own(RingBuffer(self.raw_maps[name], callback, record_type=record_type))
 
     # -- lifetime ----------------------------------------------------------------------------
 

@@ -7,13 +7,16 @@ wrap a map with :meth:`Map.typed` (ctypes types, BTF types or any :class:`Codec`
 arguments it uses the BTF key/value types the map was created with, if any, so a map from a
 clang object reads as Python objects (``m.typed()[1].count``).
 
-Sizes are checked before each syscall, so a wrong key gives an
-:class:`~pybpf.errors.InvalidInputError` naming the map, not an EINVAL. A missing key is a
-``KeyError``; everything else the kernel refuses is a :class:`~pybpf.errors.KernelError`.
+Sizes are checked before each syscall, so a wrong key gives a
+:class:`~pybpf.errors.MapArgumentError` (an InvalidInputError) naming the map. A missing key
+on lookup/delete is a ``KeyError``; an update, push or batch the kernel refuses is a
+:class:`~pybpf.errors.MapError` subclass chosen by errno (MapFullError for E2BIG...), the
+class the VM raises for the same refusal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import functools
@@ -25,7 +28,8 @@ from typing import Any, Iterator, Protocol, Sequence
 
 from ..btf.types import Type as BTFType
 from ..btf.values import BTFCodec
-from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
+from ..errors import (BPFError, InvalidInputError, KernelError, MapArgumentError, MapError,
+                      NotSupportedError)
 from ..spec import MapFlags, MapSpec, MapType, UpdateFlags
 from . import minimal_btf
 from . import sys as bpfsys
@@ -322,13 +326,13 @@ class Map(KernelObject):
             data = obj
         elif isinstance(obj, int):
             if size not in (1, 2, 4, 8):
-                raise InvalidInputError(f"an int {what} needs a 1/2/4/8-byte {what}, the map "
-                                        f"has {size}", source=self._what)
+                raise MapArgumentError(f"an int {what} needs a 1/2/4/8-byte {what}, the map "
+                                       f"has {size}", map_name=self.name)
             try:
                 data = obj.to_bytes(size, _sys.byteorder, signed=obj < 0)
             except OverflowError:
-                raise InvalidInputError(f"{what} {obj} does not fit in {size} bytes",
-                                        source=self._what) from None
+                raise MapArgumentError(f"{what} {obj} does not fit in {size} bytes",
+                                       map_name=self.name) from None
         elif isinstance(obj, (bytearray, memoryview)):
             data = bytes(obj)
         elif hasattr(obj, "fileno") and what == "value":
@@ -338,8 +342,8 @@ class Map(KernelObject):
             raise InvalidInputError(f"{what} must be bytes or int, not {type(obj).__name__}",
                                     source=self._what)
         if len(data) != size:
-            raise InvalidInputError(f"{what} is {len(data)} bytes, the map's {what} size is "
-                                    f"{size}", source=self._what)
+            raise MapArgumentError(f"{what} is {len(data)} bytes, the map's {what} size is "
+                                   f"{size}", map_name=self.name)
         return data
 
     def _value(self, value: Value) -> bytes:
@@ -392,11 +396,27 @@ class Map(KernelObject):
             return default
 
     def update(self, key: Key, value: Value, *, flags: int = UpdateFlags.ANY) -> None:
-        """Set ``key`` to ``value`` (BPF_ANY); NOEXIST/EXIST failures raise KernelError."""
+        """Set ``key`` to ``value`` (BPF_ANY); a refusal raises a MapError subclass
+        (MapFullError, MapKeyExistsError for NOEXIST, MapKeyNotFoundError for EXIST...)."""
         fd = self._elem_access()
         k = self._key(key)
         v = self._value(value)
-        bpfsys.map_update_elem(fd, k, v, flags, obj=self._what)
+        with self._refusals():
+            bpfsys.map_update_elem(fd, k, v, flags, obj=self._what)
+
+    @contextlib.contextmanager
+    def _refusals(self) -> Iterator[None]:
+        """A KernelError of an element command becomes the MapError the VM raises too."""
+        try:
+            yield
+        except NotSupportedError:
+            raise
+        except KernelError as err:
+            code = err.errno or 0
+            text = f"{err.syscall}: {errno.errorcode.get(code, code)}: {os.strerror(code)}"
+            if err.hint:
+                text += f" ({err.hint})"
+            raise MapError(text, map_name=self.name, errno=code) from err
 
     def delete(self, key: Key) -> None:
         """Remove ``key``; KeyError when it is not there."""
@@ -407,7 +427,8 @@ class Map(KernelObject):
         except KernelError as err:
             if err.errno == errno.ENOENT:
                 raise KeyError(key) from None
-            raise
+            with self._refusals():
+                raise
 
     def lookup_and_delete(self, key: Key, *, flags: int = 0) -> bytes | list[bytes]:
         """Atomically read and remove ``key`` (hash maps since Linux 5.14)."""
@@ -446,7 +467,8 @@ class Map(KernelObject):
         bloom filter."""
         fd = int(self._fd)
         v = self._value(value)
-        bpfsys.map_update_elem(fd, None, v, flags, obj=self._what)
+        with self._refusals():
+            bpfsys.map_update_elem(fd, None, v, flags, obj=self._what)
 
     def pop(self) -> bytes:
         """Remove and return the next element of a queue/stack; KeyError when empty."""
@@ -562,16 +584,18 @@ class Map(KernelObject):
             return 0
         kbuf = b"".join(self._encode(k, self.key_size, "key") for k in keys)
         vbuf = b"".join(self._value(v) for v in values)
-        return bpfsys.map_update_batch(int(self._fd), keys=kbuf, values=vbuf,
-                                       count=len(keys), elem_flags=flags, obj=self._what)
+        with self._refusals():
+            return bpfsys.map_update_batch(int(self._fd), keys=kbuf, values=vbuf,
+                                           count=len(keys), elem_flags=flags, obj=self._what)
 
     def delete_batch(self, keys: Sequence[Key]) -> int:
-        """Delete many keys in one syscall; a missing key raises KernelError(ENOENT)."""
+        """Delete many keys in one syscall; a missing key raises MapKeyNotFoundError."""
         if not keys:
             return 0
         kbuf = b"".join(self._encode(k, self.key_size, "key") for k in keys)
-        return bpfsys.map_delete_batch(int(self._fd), keys=kbuf, count=len(keys),
-                                       obj=self._what)
+        with self._refusals():
+            return bpfsys.map_delete_batch(int(self._fd), keys=kbuf, count=len(keys),
+                                           obj=self._what)
 
     def freeze(self) -> None:
         """Make the map read-only from user space from now on (programs still write it)."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import linecache
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
@@ -24,10 +25,10 @@ from . import contexts
 from .btfgen import build_program_btf
 from .codegen import FunctionCompiler, source_of
 from .errors import CompileError, SourceLocation
-from .loaded import LoadedCollection, name_of
+from .loaded import LoadedCollection
 from .maps import GlobalDecl, MapDecl
 from .programs import ProgramDecl
-from .types import StructType, pack_value, to_btf, type_of
+from .types import IntType, StructType, pack_value, to_btf, type_of
 
 __all__ = ["compile", "compile_source", "CompiledCollection", "CompiledProgram"]
 
@@ -47,10 +48,39 @@ class CompiledProgram:
         return None
 
 
+class _Names:
+    """The name of each declaration in one compile: its ``name=``, else the module variable
+    it is bound to, else ``map<N>``/``global<N>``; a ring's drop counter is
+    ``<ring>_drops``. Nothing is written back to the declarations."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, str] = {}
+        self._keep: list[Any] = []  # the declarations named, alive while ids are keys
+
+    def learn(self, namespace: dict[str, Any]) -> None:
+        for key, value in namespace.items():
+            if isinstance(value, (MapDecl, GlobalDecl)) and id(value) not in self._by_id:
+                self._remember(value, value.name or key)
+
+    def of(self, decl: MapDecl | GlobalDecl, fallback: str) -> str:
+        name = self._by_id.get(id(decl))
+        if name is None:
+            ring = getattr(decl, "drops_of", None)
+            name = decl.name or (f"{self.of(ring, 'ringbuf')}_drops" if ring is not None
+                                 else fallback)
+            self._remember(decl, name)
+        return name
+
+    def _remember(self, decl: MapDecl | GlobalDecl, name: str) -> None:
+        self._by_id[id(decl)] = name
+        self._keep.append(decl)
+
+
 class _GlobalLayout:
     """Global variables placed in their sections in first-use order."""
 
-    def __init__(self) -> None:
+    def __init__(self, names: _Names) -> None:
+        self.names = names
         self.sections: dict[str, list[tuple[GlobalDecl, int]]] = {}
         self.sizes: dict[str, int] = {}
         self.where: dict[int, tuple[str, int]] = {}
@@ -77,7 +107,8 @@ class _GlobalLayout:
             for decl, offset in decls:
                 raw = decl.initial_bytes()
                 image[offset:offset + len(raw)] = raw
-                infos.append(VarSecinfo(Var(decl.name or "", to_btf(decl.type)), offset,
+                name = self.names.of(decl, f"global{len(self.where)}")
+                infos.append(VarSecinfo(Var(name, to_btf(decl.type)), offset,
                                         decl.type.size))
             out[section] = MapSpec(name=section, type=MapType.ARRAY, key_size=4,
                                    value_size=size, max_entries=1, data=bytes(image),
@@ -159,12 +190,6 @@ def _merge_label_aliases(items: list[Any]) -> list[Any]:
             if isinstance(i, Instruction) and i.reference in alias else i for i in merged]
 
 
-def _name_declarations(namespace: dict[str, Any]) -> None:
-    for key, value in namespace.items():
-        if isinstance(value, (MapDecl, GlobalDecl)) and value.name is None:
-            value.name = key
-
-
 def _context_type(decl: ProgramDecl, kernel: contexts.KernelTypes) -> StructType | None:
     if decl.ctx_struct is not None:
         t = type_of(decl.ctx_struct)
@@ -185,7 +210,7 @@ def _context_type(decl: ProgramDecl, kernel: contexts.KernelTypes) -> StructType
 
 
 def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
-            with_btf: bool = True) -> "CompiledCollection":  # noqa: A001 - users' verb
+            with_btf: bool = True) -> CompiledCollection:  # noqa: A001 - users' verb
     """Compile ``programs`` (and every map and global they use) into one collection.
 
     ``kernel`` is the BTF kernel types and contexts come from (the running kernel by
@@ -197,12 +222,12 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
     if not programs:
         raise CompileError("compile() needs at least one @bpf.<type> function")
     maps: dict[str, MapDecl] = {}
-    layout = _GlobalLayout()
+    names = _Names()
+    layout = _GlobalLayout(names)
     compiled: dict[str, CompiledProgram] = {}
 
     def on_map(decl: MapDecl) -> str:
-        name = decl.name or f"map{len(maps)}"
-        decl.name = name
+        name = names.of(decl, f"map{len(maps)}")
         other = maps.get(name)
         if other is not None and other is not decl:
             raise CompileError(f"two different maps are named {name!r}")
@@ -214,8 +239,8 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
             raise CompileError(f"{decl!r} is not a BPF program: decorate it with "
                                "@bpf.tracepoint(...), @bpf.xdp, ...")
         src = source_of(decl.fn)
-        _name_declarations(src.globals)
-        _name_declarations(src.closure)
+        names.learn(src.globals)
+        names.learn(src.closure)
         ctx_type = _context_type(decl, kernel)
         fc = FunctionCompiler(src, name=decl.name, ctx_type=ctx_type, kernel=kernel,
                               on_map=on_map, on_global=layout.place)
@@ -230,9 +255,9 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
                            instructions=insns, license=decl.license)
         compiled[decl.name] = CompiledProgram(decl, spec, _core_indexes(kept, emitter))
 
-    map_specs = {name: m.spec() for name, m in maps.items()}
+    map_specs = {name: m.spec(name) for name, m in maps.items()}
     map_specs.update(layout.map_specs())
-    globals_ = {d.name or "": d for decls in layout.sections.values() for d, _ in decls}
+    globals_ = {names.of(d, ""): d for decls in layout.sections.values() for d, _ in decls}
     spec = CollectionSpec(programs={n: c.spec for n, c in compiled.items()}, maps=map_specs,
                           license=programs[0].license)
     if with_btf:
@@ -263,7 +288,7 @@ def _attach_btf(spec: CollectionSpec, compiled: dict[str, CompiledProgram]) -> N
 
 
 def compile_source(text: str, filename: str = "<bpf>", *,
-                   kernel: contexts.KernelTypes | None = None) -> "CompiledCollection":
+                   kernel: contexts.KernelTypes | None = None) -> CompiledCollection:
     """Run ``text`` as a module and compile every ``@bpf.<type>`` program it defines.
 
     The text is registered with ``linecache`` so messages quote its lines.
@@ -308,6 +333,18 @@ class CompiledCollection:
         self.maps = maps
         self.globals = globals_
         self.programs = programs
+        self._names = {id(d): n for table in (maps, globals_) for n, d in table.items()}
+
+    def name_of(self, key: str | MapDecl | GlobalDecl) -> str:
+        """The name a declaration has in this collection (a plain name is itself).
+        Raises KeyError for a declaration no compiled program uses."""
+        if isinstance(key, str):
+            return key
+        name = self._names.get(id(key))
+        if name is None:
+            raise KeyError(f"{key!r} is not part of this collection: no compiled program "
+                           "uses it")
+        return name
 
     def __repr__(self) -> str:
         return (f"<CompiledCollection programs={list(self.programs)} maps={list(self.maps)} "
@@ -335,15 +372,18 @@ class CompiledCollection:
             return spec
         variables = spec.variables
         for key, value in constants.items():
-            if isinstance(key, GlobalDecl) and (key.name not in self.globals or
-                                                self.globals[key.name] is not key):
+            if isinstance(key, GlobalDecl) and id(key) not in self._names:
                 continue  # not read by these programs: nothing to set
-            name = name_of(key)
+            name = self.name_of(key)
             decl = self.globals.get(name)
             if decl is None or name not in variables:
                 known = ", ".join(self.globals) or "none"
                 raise InvalidInputError(f"no global named {name!r} (these programs use: "
                                         f"{known})", source="constants")
+            if isinstance(decl.type, IntType) and isinstance(value, int) and \
+                    decl.type.wrap(value) != value:  # C would wrap it: say so instead
+                raise InvalidInputError(f"{name} = {value}: out of range for "
+                                        f"{decl.type.name}", source="constants")
             try:
                 raw = pack_value(decl.type, value)
             except (TypeError, ValueError, OverflowError, struct.error) as err:
@@ -352,7 +392,7 @@ class CompiledCollection:
             variables[name].set(raw)
         return spec
 
-    def with_constants(self, constants: Mapping[Any, Any]) -> "CompiledCollection":
+    def with_constants(self, constants: Mapping[Any, Any]) -> CompiledCollection:
         """This collection with ``spec`` replaced by :meth:`spec_with` ``(constants)``
         (declarations and programs shared): what a tool builds from its options."""
         return CompiledCollection(self.spec_with(constants), self.maps, self.globals,

@@ -15,27 +15,19 @@ declarations, per load, so two loads of one program live side by side:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import BPFError, InvalidInputError
-from .maps import GlobalDecl, MapDecl
+from .. import live
+from ..errors import InvalidInputError, NotSupportedError
+from ..spec import CollectionSpec
+from .maps import GlobalDecl
 from .types import Type, pack_value, type_of, unpack_value
 
 if TYPE_CHECKING:
     from .compiler import CompiledCollection
 
-__all__ = ["LoadedCollection", "name_of"]
-
-
-def name_of(key: str | MapDecl | GlobalDecl) -> str:
-    """The name a declaration (or a plain name) stands for in a compiled collection."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, (MapDecl, GlobalDecl)):
-        if key.name is None:
-            raise BPFError(f"{key!r} has no name yet: compile a program that uses it")
-        return key.name
-    raise TypeError(f"a name or a declaration, not {type(key).__name__}")
+__all__ = ["LoadedCollection"]
 
 
 class _TypeCodec:
@@ -56,25 +48,25 @@ class _TypeCodec:
 class _Maps(Mapping[Any, Any]):
     """``coll.maps``: typed views by declaration or name, made once each."""
 
-    def __init__(self, decls: Mapping[str, MapDecl], raw: Mapping[str, Any]):
-        self._decls = decls
+    def __init__(self, compiled: CompiledCollection, raw: Mapping[str, Any]):
+        self._compiled = compiled
         self._raw = raw
         self._views: dict[str, Any] = {}
 
     def __getitem__(self, key: Any) -> Any:
-        name = name_of(key)
+        name = self._compiled.name_of(key)
         view = self._views.get(name)
         if view is None:
             raw = self._raw[name]
-            decl = self._decls.get(name)
-            view = decl.view(raw, self._raw) if decl is not None else raw
+            decl = self._compiled.maps.get(name)
+            view = decl.view(raw, self._raw, name) if decl is not None else raw
             self._views[name] = view
         return view
 
     def __contains__(self, key: object) -> bool:
         try:
-            return name_of(key) in self._raw  # type: ignore[arg-type]
-        except (TypeError, BPFError):
+            return self._compiled.name_of(key) in self._raw  # type: ignore[arg-type]
+        except KeyError:
             return False
 
     def __iter__(self) -> Iterator[str]:
@@ -89,11 +81,11 @@ class _Variables:
     declaration's type. Reading goes through the section map (a lookup of its one value);
     writing a ``Global`` rewrites that value (a ``Const`` is frozen: the kernel refuses)."""
 
-    def __init__(self, coll: "LoadedCollection"):
+    def __init__(self, coll: LoadedCollection):
         self._coll = coll
 
     def _where(self, key: Any) -> tuple[GlobalDecl, Any, Any]:
-        name = name_of(key)
+        name = self._coll.compiled.name_of(key)
         decl = self._coll.compiled.globals.get(name)
         variable = self._coll.collection.spec.variables.get(name)
         if decl is None or variable is None:
@@ -115,7 +107,7 @@ class _Variables:
     def __contains__(self, key: object) -> bool:
         try:
             self._where(key)
-        except (KeyError, TypeError, BPFError):
+        except KeyError:
             return False
         return True
 
@@ -124,70 +116,53 @@ class _Variables:
 
 
 class LoadedCollection:
-    """See the module docstring. ``collection`` is the backend's live collection;
-    ``compiled`` what it was loaded from. Close it (or leave ``with``) to unload."""
+    """See the module docstring. ``collection`` is the backend's live
+    :class:`pybpf.live.Collection`; ``compiled`` what it was loaded from. ``programs``,
+    ``links``, ``readers``, ``attach`` and ``own`` are the collection's; close it (or leave
+    ``with``) to unload."""
 
-    def __init__(self, compiled: "CompiledCollection", collection: Any):
+    def __init__(self, compiled: CompiledCollection, collection: live.Collection):
         self.compiled = compiled
         self.collection = collection
         # the bytes-speaking maps (the kernel's collection may show typed views in .maps)
         self.raw_maps: Mapping[str, Any] = getattr(collection, "raw_maps", None) or \
             collection.maps
-        self.maps: Mapping[Any, Any] = _Maps(compiled.maps, self.raw_maps)
+        self.maps: Mapping[Any, Any] = _Maps(compiled, self.raw_maps)
         self.variables = _Variables(self)
-        # until the backend collection owns links and readers itself, they are kept here
-        self._links: list[Any] = []
-        self._readers: list[Any] = []
 
     def __repr__(self) -> str:
         return f"<LoadedCollection of {self.collection!r}>"
 
     @property
-    def spec(self) -> Any:
+    def spec(self) -> CollectionSpec:
         """The spec this load was made from (the compiled one with its constants set)."""
         return self.collection.spec
 
     @property
-    def programs(self) -> Mapping[str, Any]:
+    def programs(self) -> Mapping[str, live.Program]:
         return self.collection.programs
 
     @property
-    def links(self) -> list[Any]:
-        """The links the collection owns (closed first); a link made elsewhere can be
-        appended to hand it over."""
-        links: list[Any] = getattr(self.collection, "links", self._links)
-        return links
+    def links(self) -> list[live.Link]:
+        """The collection's links (both backends keep a list: a link made by hand is
+        handed over by appending it)."""
+        return cast("list[live.Link]", self.collection.links)
 
     @property
-    def readers(self) -> list[Any]:
-        readers: list[Any] = getattr(self.collection, "readers", self._readers)
-        return readers
+    def readers(self) -> Sequence[live.Reader]:
+        return self.collection.readers
 
-    def attach(self, *names: str, target: Any = None, **options: Any) -> list[Any]:
-        """Attach the named programs (every one when none is named) where their sections
-        say; ``target`` is where network programs attach, ``options`` go to the family's
-        attach function (``pid=`` for uprobes, ``mode=`` for XDP). The collection owns the
-        links. Returns them."""
-        attach = getattr(self.collection, "attach", None)
-        if attach is not None:
-            return list(attach(*names, target=target, **options))
-        from ..kernel import links  # the backend has no attach() of its own yet
-
-        made = []
-        for name in names or tuple(self.programs):
-            spec = self.collection.spec.programs[name]
-            made.append(links.attach_auto(self.programs[name], spec, target=target,
-                                          **options))
-            self._links.append(made[-1])
-        return made
+    def attach(self, *names: str, target: Any = None, **options: Any) -> list[live.Link]:
+        """Attach the named programs (every auto-attachable one when none is named) where
+        their sections say, as :meth:`pybpf.live.Collection.attach`: ``target`` is where
+        network programs attach, ``options`` go to the family's attach function. The
+        collection owns the links."""
+        return self.collection.attach(*names, target=target, **options)
 
     def own(self, reader: Any) -> Any:
-        """Make ``reader`` the collection's: closed after the links, before the programs."""
-        own = getattr(self.collection, "own", None)
-        if own is not None:
-            return own(reader)
-        self._readers.append(reader)
-        return reader
+        """Make ``reader`` (or a link made by hand) the collection's: closed after the
+        links, before the programs."""
+        return self.collection.own(reader)
 
     def ring_reader(self, ring: Any, callback: Callable[[Any], Any] | None = None,
                     record: Any = None, *, record_type: Any = None) -> Any:
@@ -195,27 +170,23 @@ class LoadedCollection:
         collection: ``callback`` gets each record decoded as ``record`` (a :mod:`.types`
         struct, e.g. the class the BPF half reserves), or by ``record_type`` (anything
         :class:`pybpf.kernel.RingBuffer` takes: a ``struct.Struct``, ctypes, a codec), or
-        the raw bytes. Kernel backend only."""
-        raw = self.raw_maps[name_of(ring)]
+        the raw bytes. Raises NotSupportedError where the backend has no ring readers (the
+        VM)."""
         if record is not None:
             if record_type is not None:
                 raise InvalidInputError("give record or record_type, not both")
             record_type = _TypeCodec(type_of(record))
-        from ..kernel import RingBuffer
-
-        return self.own(RingBuffer(raw, callback, record_type=record_type))
+        make = getattr(self.collection, "ring_reader", None)
+        if make is None:
+            raise NotSupportedError("ring buffer readers", hint="the VM backend has none: "
+                                    "load into the kernel to read events")
+        return make(self.compiled.name_of(ring), callback, record_type=record_type)
 
     def close(self) -> None:
         """Close links, readers, programs and maps, in that order."""
-        try:
-            for obj in [*reversed(self._links), *reversed(self._readers)]:
-                obj.close()
-        finally:
-            self._links.clear()
-            self._readers.clear()
-            self.collection.close()
+        self.collection.close()
 
-    def __enter__(self) -> "LoadedCollection":
+    def __enter__(self) -> LoadedCollection:
         return self
 
     def __exit__(self, *exc: object) -> None:

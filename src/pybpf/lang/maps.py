@@ -16,7 +16,8 @@ set per load: ``compiled.load(constants={max_args: 5})``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import BPFError
 from ..spec import MapFlags, MapSpec, MapType
@@ -37,6 +38,7 @@ class MapDecl:
 
     map_type: MapType = MapType.UNSPEC
     percpu = False
+    drops_of: MapDecl | None = None  # the ring buffer whose drops this map counts
 
     def __init__(self, key: Any = None, value: Any = None, *, max_entries: int,
                  flags: int = 0, name: str | None = None):
@@ -51,11 +53,12 @@ class MapDecl:
 
     # -- the spec ---------------------------------------------------------------------
 
-    def spec(self) -> MapSpec:
+    def spec(self, name: str | None = None) -> MapSpec:
+        """The map as ``name`` (by default ``name=`` of the declaration)."""
         key_size = self.key_type.size if self.key_type is not None else 0
         value_size = self.value_type.size if self.value_type is not None else 0
         cache: dict[int, Any] = {}
-        return MapSpec(name=self.name or "map", type=self.map_type, key_size=key_size,
+        return MapSpec(name=name or self.name or "map", type=self.map_type, key_size=key_size,
                        value_size=value_size, max_entries=self.max_entries, flags=self.flags,
                        key_type=to_btf(self.key_type, cache) if self.key_type else None,
                        value_type=to_btf(self.value_type, cache) if self.value_type else None)
@@ -82,10 +85,11 @@ class MapDecl:
         raise TypeError(f"{self!r} holds no live map: write it in the collection it was "
                         f"loaded into, coll.maps[{self.name or 'decl'}][key] = value")
 
-    def view(self, raw: Any, maps: Mapping[str, Any]) -> views.MapView:
-        """The typed view of ``raw``, this declaration's live map in a loaded collection
-        whose other raw maps are ``maps`` (a ring buffer finds its drop counter there)."""
-        return views.MapView(self, raw)
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+        """The typed view of ``raw``, this declaration's live map (``name``) in a loaded
+        collection whose raw maps are ``maps`` (a ring buffer finds its drop counter there).
+        """
+        return views.MapView(self, raw, name)
 
 
 class Hash(MapDecl):
@@ -127,15 +131,15 @@ class PerCPUArray(Array):
 
 class ProgArray(MapDecl):
     """``BPF_MAP_TYPE_PROG_ARRAY`` for ``tail_call(ctx, progs, index)``; fill it from Python
-    with ``progs[i] = coll.programs[name]``."""
+    with ``coll.maps[progs][i] = coll.programs[name]``."""
 
     map_type = MapType.PROG_ARRAY
 
     def __init__(self, *, max_entries: int, name: str | None = None):
         super().__init__(u32, u32, max_entries=max_entries, name=name)
 
-    def view(self, raw: Any, maps: Mapping[str, Any]) -> views.MapView:
-        return views.ProgArrayView(self, raw)
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+        return views.ProgArrayView(self, raw, name)
 
 
 class RingBuf(MapDecl):
@@ -158,18 +162,20 @@ class RingBuf(MapDecl):
         self._drops: PerCPUArray | None = None
 
     @property
-    def drops_map(self) -> "PerCPUArray":
-        """The per-CPU u64 counter of failed reserves/outputs, named ``<name>_drops``
-        (made on first use, once the ring has its name)."""
+    def drops_map(self) -> PerCPUArray:
+        """The per-CPU u64 counter of failed reserves/outputs, named ``<ring>_drops`` in a
+        compiled collection (made on first use)."""
         if self._drops is None:
             self._drops = PerCPUArray(u64, max_entries=1,
-                                      name=f"{self.name or 'ringbuf'}_drops")
+                                      name=f"{self.name}_drops" if self.name else None)
+            self._drops.drops_of = self
         return self._drops
 
-    def view(self, raw: Any, maps: Mapping[str, Any]) -> views.MapView:
-        counter = maps.get(f"{self.name}_drops")
-        drops = self.drops_map.view(counter, maps) if counter is not None else None
-        return views.RingBufView(self, raw, drops)
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+        counter = maps.get(f"{name}_drops")
+        drops = None if counter is None else \
+            self.drops_map.view(counter, maps, f"{name}_drops")
+        return views.RingBufView(self, raw, name, drops)
 
 
 class PerfEventArray(MapDecl):
@@ -180,8 +186,8 @@ class PerfEventArray(MapDecl):
     def __init__(self, *, max_entries: int = 0, name: str | None = None):
         super().__init__(u32, u32, max_entries=max_entries, name=name)
 
-    def spec(self) -> MapSpec:
-        spec = super().spec()
+    def spec(self, name: str | None = None) -> MapSpec:
+        spec = super().spec(name)
         if not spec.max_entries:
             import os
             spec.max_entries = os.cpu_count() or 1  # one slot per CPU, as libbpf sizes it
@@ -191,20 +197,20 @@ class PerfEventArray(MapDecl):
 
 class StackTrace(MapDecl):
     """``BPF_MAP_TYPE_STACK_TRACE``: ``stacks.get_stackid(ctx, flags)`` returns an id;
-    ``stacks[id]`` in Python is the list of instruction addresses."""
+    ``coll.maps[stacks][id]`` in Python is the list of instruction addresses."""
 
     map_type = MapType.STACK_TRACE
 
     def __init__(self, *, max_entries: int = 1024, depth: int = 127, name: str | None = None):
         super().__init__(u32, ArrayType(u64, depth), max_entries=max_entries, name=name)
 
-    def spec(self) -> MapSpec:
-        spec = super().spec()
+    def spec(self, name: str | None = None) -> MapSpec:
+        spec = super().spec(name)
         spec.key_type = spec.value_type = None
         return spec
 
-    def view(self, raw: Any, maps: Mapping[str, Any]) -> views.MapView:
-        return views.StackTraceView(self, raw)
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+        return views.StackTraceView(self, raw, name)
 
 
 class Log2Hist(Array):
@@ -217,8 +223,8 @@ class Log2Hist(Array):
     def __init__(self, *, name: str | None = None, slots: int = 65):
         super().__init__(u64, max_entries=slots, name=name)
 
-    def view(self, raw: Any, maps: Mapping[str, Any]) -> views.MapView:
-        return views.Log2HistView(self, raw)
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+        return views.Log2HistView(self, raw, name)
 
 
 class LinearHist(Array):
@@ -232,8 +238,8 @@ class LinearHist(Array):
         self.buckets = (high - low + step - 1) // step
         super().__init__(u64, max_entries=self.buckets + 2, name=name)
 
-    def view(self, raw: Any, maps: Mapping[str, Any]) -> views.MapView:
-        return views.LinearHistView(self, raw)
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+        return views.LinearHistView(self, raw, name)
 
 
 class GlobalDecl:

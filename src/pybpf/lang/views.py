@@ -15,7 +15,8 @@ the declaration's :mod:`.types` (struct classes come back as instances of the cl
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BPFError
 from .types import Type, pack_value, unpack_value
@@ -29,17 +30,30 @@ __all__ = ["MapView", "StackTraceView", "ProgArrayView", "RingBufView", "Log2His
 
 class MapView:
     """A live map decoded by its declaration's key and value types (see the module
-    docstring). ``raw`` is the bytes-speaking map beneath; per-CPU values are lists."""
+    docstring), a :class:`pybpf.live.Map`. ``raw`` is the bytes-speaking map beneath;
+    per-CPU values are lists."""
 
-    def __init__(self, decl: "MapDecl", raw: Any):
+    def __init__(self, decl: MapDecl, raw: Any, name: str):
         self.decl = decl
         self.raw = raw
-        self.name: str = decl.name or raw.name
+        self.name = name
         self._key_type: Type | None = decl.key_type
         self._value_type: Type | None = decl.value_type
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+    @property
+    def key_size(self) -> int:
+        return int(self.raw.key_size)
+
+    @property
+    def value_size(self) -> int:
+        return int(self.raw.value_size)
+
+    @property
+    def max_entries(self) -> int:
+        return int(self.raw.max_entries)
 
     def _encode_key(self, key: Any) -> bytes:
         if self._key_type is None:
@@ -133,8 +147,8 @@ class RingBufView(MapView):
     for each record it could not put in the ring (see :class:`~.maps.RingBuf`).
     """
 
-    def __init__(self, decl: "RingBuf", raw: Any, drops: MapView | None):
-        super().__init__(decl, raw)
+    def __init__(self, decl: RingBuf, raw: Any, name: str, drops: MapView | None):
+        super().__init__(decl, raw, name)
         self.drops = drops
 
     def dropped(self) -> int:
@@ -152,7 +166,7 @@ class RingBufView(MapView):
 class Log2HistView(MapView):
     """A :class:`~.maps.Log2Hist`: ``counts()`` and BCC's ``print_log2_hist``."""
 
-    decl: "Log2Hist"
+    decl: Log2Hist
 
     def counts(self) -> list[int]:
         return [self[i] for i in range(self.decl.max_entries)]
@@ -171,7 +185,7 @@ class Log2HistView(MapView):
 class LinearHistView(MapView):
     """A :class:`~.maps.LinearHist`: ``counts()`` and BCC's ``print_linear_hist``."""
 
-    decl: "LinearHist"
+    decl: LinearHist
 
     def counts(self) -> list[int]:
         return [self[i] for i in range(self.decl.max_entries)]

@@ -10,16 +10,17 @@ from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
 from ..asm.linker import link
 from ..errors import BPFError, VerifierError
+from ..helpers import gpl_compatible
 from ..spec import CollectionSpec, MapSpec, ProgramSpec, ProgramType
 from .cfg import CfgReject, build, check_abnormal_exits, check_unprivileged
 from .checker import Checker, Failure, Options
 from .contexts import SUPPORTED_TYPES
 from .encoding import EncodingReject, check_encodings
-
-UNPRIVILEGED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.CGROUP_SKB)
 from .funcs import FuncSig, signatures
 from .messages import build_error
 from .reject import Reject
+
+UNPRIVILEGED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.CGROUP_SKB)
 
 
 @dataclass
@@ -83,6 +84,10 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     opts.log = opts.log or log
     if unprivileged is not None:
         opts.unprivileged = unprivileged
+    # without a license (a program assembled in Python) it is taken as GPL, as bare
+    # instructions are
+    if isinstance(program, ProgramSpec) and program.license:
+        opts.gpl_compatible = gpl_compatible(program.license)
     try:
         insns = link(insns, source=f"program '{name}'")
     except BPFError as err:

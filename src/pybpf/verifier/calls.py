@@ -14,7 +14,7 @@ from . import access, prune
 from . import bounds as B
 from .cfg import CHANGES_PKT_DATA
 from .funcs import FuncSig
-from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, helper_name, proto_for
+from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
 from .liveness import EVERYTHING
 from .reject import Reject
 from .state import (
@@ -49,12 +49,12 @@ _MEMORY_ARGS = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_P
 
 
 class CallChecker:
-    def __init__(self, checker: "Checker"):
+    def __init__(self, checker: Checker):
         self.c = checker
 
     # --- entry points from the checker -----------------------------------------------------
 
-    def call(self, state: State, pc: int, insn: Instruction, cp: "Checkpoint",
+    def call(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
              pending: list) -> int | None:
         if insn.is_pseudo_call:
             return self._subprog_call(state, pc, insn.jump_target(pc))
@@ -242,6 +242,10 @@ class CallChecker:
             raise Reject(f"program of this type cannot use helper {name}#{helper_id} "
                          f"without CAP_BPF/CAP_PERFMON",
                          hint="this helper needs a privileged loader")
+        if gpl_only(helper_id) and not self.c.options.gpl_compatible:
+            raise Reject("cannot call GPL-restricted function from non-GPL compatible "
+                         "program", hint=f"{name} is GPL-only: license the program \"GPL\" "
+                         "(or \"Dual BSD/GPL\"...)")
         proto = proto_for(helper_id, self.c.prog_type)
         if proto is None or proto.unsupported:
             what = proto.unsupported if proto is not None else "its prototype"

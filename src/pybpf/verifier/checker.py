@@ -66,6 +66,7 @@ class Options:
     max_insns: int = DEFAULT_MAX_INSNS
     uninit_stack_loads: bool = True     # let LDX read never-written stack bytes (root may)
     uninit_helper_memory: bool = True   # let helpers read never-written stack (padding)
+    gpl_compatible: bool = True         # the license lets it call GPL-only helpers
     log: bool = False
     # the kernel's rules for a loader without CAP_BPF/CAP_PERFMON (no pointer leaks, no
     # uninitialised stack, no variable stack offsets, no bpf-to-bpf calls...)

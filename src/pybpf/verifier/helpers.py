@@ -19,7 +19,7 @@ from ..helpers import ArgType, RetType, TypeFlag, helpers
 from ..helpers import Proto as TableProto
 from ..spec import MapType, ProgramType
 
-__all__ = ["Arg", "Ret", "Proto", "PROTOS", "ALLOWED", "proto_for", "helper_name",
+__all__ = ["Arg", "Ret", "Proto", "PROTOS", "ALLOWED", "proto_for", "helper_name", "gpl_only",
            "MAX_HELPER_ID"]
 
 
@@ -62,6 +62,7 @@ class Proto:
     changes_packet: bool = False        # invalidates every packet pointer
     map_types: tuple[MapType, ...] = ()  # the map argument must be one of these (if given)
     unsupported: str = ""               # why this verifier cannot check calls to it
+    gpl_only: bool = False              # only GPL-compatible programs may call it
 
 
 _LOOP = 181  # bpf_loop: the one callback helper whose callback frame calls.py models
@@ -155,7 +156,7 @@ def _translate(helper_id: int, p: TableProto) -> Proto:
     if Arg.MAP_PTR in args and name not in MAP_TYPES:
         why.append("the map types it takes")
     return Proto(name, args, ret, helpers()[helper_id].changes_pkt_data,
-                 MAP_TYPES.get(name, ()), ", ".join(why))
+                 MAP_TYPES.get(name, ()), ", ".join(why), p.gpl_only)
 
 
 def _build() -> tuple[dict[int, Proto], dict[tuple[int, ProgramType], Proto]]:
@@ -185,6 +186,12 @@ def proto_for(helper_id: int, prog_type: ProgramType) -> Proto | None:
     if h is None or h.proto_for(prog_type) is None:
         return None
     return _VARIANTS.get((helper_id, prog_type)) or PROTOS.get(helper_id)
+
+
+def gpl_only(helper_id: int) -> bool:
+    """Whether only GPL-compatible programs may call ``helper_id``."""
+    proto = PROTOS.get(helper_id)
+    return proto is not None and proto.gpl_only
 
 
 def helper_name(helper_id: int) -> str:

@@ -1,4 +1,5 @@
-"""A whole collection in the userspace machine: ``load_collection(spec) -> VMCollection``.
+"""A whole collection in the userspace machine: ``load_collection(spec) -> VMCollection``;
+one program: ``load(instructions, maps=...) -> VMProgram``. Both verify first.
 
 The VM twin of the kernel collection loader: maps are created first from their MapSpecs
 (global data sections get their initial image), then programs are predecoded with their map
@@ -15,14 +16,17 @@ that run unsafe bytecode on purpose to exercise the VM's own run-time checks.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ClosedError, InvalidInputError, NotSupportedError, VerifierError
-from ..spec import CollectionSpec, MapType
-from .errors import VMError
+from ..asm.instruction import Instruction
+from ..errors import (AsmError, ClosedError, InvalidInputError, NotSupportedError,
+                      VerifierError)
+from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
+from .errors import ProgramLoadError, VMError
 from .helpers import Environment
 from .map_factory import create_map
 from .maps import VMMap
@@ -107,6 +111,55 @@ def verify_programs(spec: CollectionSpec) -> dict[str, str]:
             warnings.warn(f"program '{name}' runs unverified in the VM: {reason}",
                           UnverifiedWarning, stacklevel=3)
     return unverified
+
+
+def load(program: Sequence[Instruction] | bytes, *, verify: bool = True, name: str = "prog",
+         maps: Mapping[str | int, VMMap] | None = None,
+         type: ProgramType = ProgramType.UNSPEC, **options: Any) -> VMProgram:
+    """One program (instructions or raw little-endian bytecode) live in the VM, checked by
+    pybpf's verifier first, as every VM load is (``verify=False`` runs it unverified: for
+    raw bytecode and tests of the VM's own run-time checks).
+
+    ``maps`` are the VM maps it references (by name), ``type`` its program type (the
+    verifier judges an UNSPEC program as a socket filter); ``options`` go to
+    :class:`VMProgram` (``helpers``, ``env``, ``tier``). Raises
+    :class:`~pybpf.errors.VerifierError` for a program proven unsafe (a program the
+    verifier cannot judge runs with an :class:`UnverifiedWarning`), and
+    :class:`~pybpf.errors.ProgramLoadError` for one the VM cannot run.
+    """
+    if isinstance(program, (bytes, bytearray, memoryview)):
+        try:
+            instructions = Instruction.decode(bytes(program))
+        except AsmError as err:
+            raise ProgramLoadError(str(err), program=name) from None
+    else:
+        instructions = list(program)
+    if verify:
+        verify_programs(_as_collection(instructions, name, type, maps or {}))
+    return VMProgram(instructions, name=name, maps=maps, type=type, **options)
+
+
+# lddw src values naming a map by fd (raw bytecode) or by fd plus a value offset
+_PSEUDO_MAP_FD, _PSEUDO_MAP_VALUE = 1, 2
+
+
+def _as_collection(instructions: list[Instruction], name: str, type: ProgramType,
+                   maps: Mapping[str | int, VMMap]) -> CollectionSpec:
+    """The spec the verifier judges: maps given by fd number (raw bytecode) get a name, and
+    the lddw naming them that name as reference, as a linker would have left it."""
+    by_number = {key: f"map_{key}" for key in maps if isinstance(key, int)}
+    if by_number:
+        instructions = [
+            dataclasses.replace(insn, reference=by_number[insn.imm])
+            if insn.is_wide and insn.src in (_PSEUDO_MAP_FD, _PSEUDO_MAP_VALUE)
+            and insn.reference is None and insn.imm in by_number else insn
+            for insn in instructions]
+    map_specs = {by_number.get(key, str(key)): MapSpec(by_number.get(key, str(key)), m.type,
+                                                       m.key_size, m.value_size,
+                                                       m.max_entries)
+                 for key, m in maps.items()}
+    spec = ProgramSpec(name, "", type, instructions=instructions)
+    return CollectionSpec(programs={name: spec}, maps=map_specs)
 
 
 def load_collection(spec: CollectionSpec, *, tier: str = "interp",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pybpf.btf import Struct, load_kernel_spec, offsets_cache
+from pybpf.btf import Struct, index_cache, load_kernel_spec
 from pybpf.btf import spec as btf_spec
 
 VMLINUX = "/sys/kernel/btf/vmlinux"
@@ -63,7 +63,7 @@ def test_a_damaged_index_is_walked_again_and_replaced(cache: Path):
 def test_an_empty_cache_dir_setting_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch,
                                                         tmp_path: Path):
     monkeypatch.setenv("PYBPF_CACHE_DIR", "")
-    assert offsets_cache.cache_dir() is None
+    assert index_cache.cache_dir() is None
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     load_kernel_spec(VMLINUX)
