@@ -690,6 +690,9 @@ class Checker:
         # the old value is read as a load would (a spilled pointer comes back as itself),
         # then the memory holds an unknown number
         old = self.load(state, insn.dst, insn.off, size)
+        if old.is_pointer and self.options.unprivileged:
+            raise Reject(f"leaking pointer from stack off {insn.off}: an atomic on a spilled "
+                         f"pointer", regs=(insn.dst,))
         self.store(state, insn.dst, insn.off, size, UNKNOWN_SCALAR if size == 8 else None,
                    None)
         if op & AtomicOp.FETCH:
@@ -773,6 +776,12 @@ class Checker:
         target = insn.jump_target(pc)
         if taken is None or fall is None:
             self._decided = True   # the values compared ruled a side out: they matter
+            if self.options.unprivileged and (taken is not None or fall is not None):
+                # without CAP_BPF the kernel also checks the side no run takes, as a CPU
+                # may run it speculatively (Spectre v1): same state, unrefined
+                other = state.copy()
+                other.path = state.path[-15:] + (pc,)
+                self.fork(other, target if taken is None else pc + 1, cp, pending)
         if taken is not None and fall is not None:
             taken.path = state.path[-15:] + (pc,)
             self.fork(taken, target, cp, pending)
