@@ -228,7 +228,7 @@ class CallChecker:
     def _helper(self, state: State, pc: int, insn: Instruction) -> int:
         helper_id = insn.imm
         name = helper_name(helper_id)
-        if not 0 < helper_id <= MAX_HELPER_ID:
+        if not 0 <= helper_id <= MAX_HELPER_ID:
             raise Reject(f"invalid func {name}#{helper_id}",
                          hint=f"helper ids of this kernel run from 1 to {MAX_HELPER_ID}")
         allowed = ALLOWED.get(self.c.prog_type)
@@ -339,11 +339,15 @@ class CallChecker:
                              hint="check the result of the outer bpf_map_lookup_elem against "
                                   "NULL before using the inner map")
             m = reg.map
-            if proto.map_types and m.type not in proto.map_types:
+            if m.type not in proto.map_types and m.type in proto.kernel_map_types:
+                raise Reject(f"unsupported: pybpf's verifier does not model {name} on "
+                             f"{m.type.name} maps yet", regs=(regno,),
+                             hint="verify this program with the kernel", kernel_rejects=False)
+            if m.type not in proto.map_types:
                 raise Reject(f"cannot pass map_type {int(m.type)} ({m.type.name}) into func "
                              f"{name}", regs=(regno,),
                              hint=f"{name} works on maps of type "
-                                  f"{', '.join(t.name for t in proto.map_types)}")
+                                  f"{', '.join(sorted(t.name for t in proto.map_types))}")
             meta["map"] = m
             return
         if kind is Arg.CTX:
