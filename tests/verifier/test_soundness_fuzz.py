@@ -41,12 +41,7 @@ SEED = int(os.environ.get("PYBPF_FUZZ_SEED", "20261207"))
 BUDGET = Options(max_insns=20_000)
 
 # families our verifier is known to get wrong today (issue 12's list of unsound classes)
-KNOWN_UNSOUND: dict[str, str] = {
-    "pointer_mix": "issue 12: one insn reached with ctx/stack/map value/packet pointers",
-    "helper_args": "issue 12: NULL/scalar to memory args, packet to helpers that may not "
-                   "take it, misaligned atomics on map values",
-    "map_rights": "issue 12: BPF_F_RDONLY_PROG/BPF_F_WRONLY_PROG not enforced",
-}
+KNOWN_UNSOUND: dict[str, str] = {}
 
 
 class _LiveMaps:
