@@ -64,6 +64,7 @@ from .links.usdt import SPECS_MAP, UsdtSpecTable
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
+from .perfbuf import PerfBuffer
 from .ringbuf import RingBuffer
 
 __all__ = ["Collection", "CollectionOptions", "load"]
@@ -305,6 +306,15 @@ class Collection:
         collection (see :meth:`own`); ``callback`` and ``record_type`` as RingBuffer takes
         them. KeyError for a map the collection lacks."""
         return self.own(RingBuffer(self.raw_maps[name], callback, record_type=record_type))
+
+    def perf_reader(self, name: str, callback: Callable[[int, Any], Any] | None = None,
+                    lost_callback: Callable[[int, int], Any] | None = None, *,
+                    record_type: Any = None, page_count: int = 8) -> PerfBuffer:
+        """A :class:`~.perfbuf.PerfBuffer` over the perf event array ``name`` (``callback(
+        cpu, record)``), owned by the collection (see :meth:`own`). KeyError for a map the
+        collection lacks."""
+        return self.own(PerfBuffer(self.raw_maps[name], callback, lost_callback,
+                                   record_type=record_type, page_count=page_count))
 
     # -- lifetime ----------------------------------------------------------------------------
 
