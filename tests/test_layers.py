@@ -47,7 +47,8 @@ ALLOWED: dict[str, set[str]] = {
 EXCEPTIONS: dict[str, set[str]] = {
     # Collection(path) reads the object itself; the path belongs in backends.load
     "kernel/collection.py": {"elf"},
-    # the running kernel's BTF and tracepoint formats give program contexts their types
+    # tracepoint formats (under tracefs, which kernel.tracefs finds or mounts) give
+    # tracepoint contexts their types
     "lang/contexts.py": {"kernel"},
 }
 # pybpf.live: the Protocols of live objects (Map, Program, Link, Collection) that both

@@ -6,6 +6,7 @@ from pybpf.lang import (
     Const,
     Global,
     Hash,
+    PerfEventArray,
     RingBuf,
     bpf,
     bytes16,
@@ -79,3 +80,21 @@ def on_exec_tagged(ctx):
         tagged.submit(ev)
     tag_counts.increment(tag)
     return 0
+
+
+class Sample(struct):
+    length: u32
+    stamp: u32
+
+
+samples = PerfEventArray()
+stamp = Const(u32, 0)
+
+
+@bpf.xdp
+def sample_packets(ctx):
+    s = Sample()
+    s.length = ctx.data_end - ctx.data
+    s.stamp = stamp
+    samples.output(ctx, s)
+    return XDP_PASS

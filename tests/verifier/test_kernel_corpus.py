@@ -36,47 +36,23 @@ from tests.verifier.kernel_corpus.source import CorpusUnavailable
 
 pytestmark = pytest.mark.kernel
 
-# a step budget keeps CI time reasonable while our verifier is slow: running out counts as
-# unjudged, never as an accept
-CI_BUDGET = Budget(max_insns=100_000, seconds=30.0)
+# the report's default step budget keeps CI time reasonable while our verifier is slow:
+# running out counts as unjudged, never as an accept
+CI_BUDGET = Budget()
 
-# name -> (accepts accepted, rejects rejected, unjudged at most); goals: 0.97, 0.95, 0.03
-FLOORS: dict[str, tuple[float, float, float]] = {
-    "selftests": (0.79, 0.64, 0.20),
-    "handwritten": (0.99, 0.97, 0.01),
-    "libbpf-tools": (0.83, 0.0, 0.18),
-    "test-objects": (0.86, 0.25, 0.17),
-    "pybpf.lang": (0.90, 1.0, 0.10),
+# name -> (accepts accepted, rejects rejected, unjudged at most, same fault class), as
+# measured (small corpora: a case of slack); goals: 0.97, 0.95, 0.03, (all)
+FLOORS: dict[str, tuple[float, float, float, float]] = {
+    "selftests": (0.85, 0.70, 0.21, 0.80),
+    "handwritten": (0.99, 0.99, 0.01, 0.96),
+    "libbpf-tools": (0.85, 0.66, 0.15, 0.66),
+    "test-objects": (0.86, 0.50, 0.15, 0.50),
+    "pybpf.lang": (0.92, 1.0, 0.08, 1.0),
 }
 
 # kernel rejects we accept today, by name: each is a bug of ours to fix (issue 12)
 KNOWN_UNSOUND: dict[str, set[str]] = {
-    "selftests": {
-        "basic_instr: invalid 64-bit BPF_END with BPF_TO_BE",
-        "calls: calls: multiple ret types in subprog 1",
-        "calls: calls: multiple ret types in subprog 2",
-        "calls: calls: wrong off value",
-        "calls: calls: stack depth check in dead code",
-        "calls: calls: spill into caller stack frame",
-        "calls: calls: ambiguous return value",
-        "calls: calls: pkt_ptr spill into caller stack 5",
-        "ctx_skb: access skb fields bad2",
-        "ctx_skb: access skb fields bad3",
-        "ctx_skb: access skb fields bad4",
-        "direct_value_access: direct map access, invalid insn test 2",
-        "direct_value_access: direct map access, invalid insn test 3",
-        "direct_value_access: direct map access, invalid insn test 6",
-        "direct_value_access: direct map access, invalid insn test 9",
-        "ld_imm64: test8 ld_imm64",
-        "ld_imm64: test14 ld_imm64: reject 2nd imm != 0",
-        "map_kptr: map_kptr: BPF_ST imm != 0",
-        "map_kptr: map_kptr: size != bpf_size_to_bytes(BPF_DW)",
-        "map_kptr: map_kptr: unaligned boundary load/store",
-        "map_kptr: map_kptr: unref: reject btf_struct_ids_match == false",
-        "map_kptr: map_kptr: ref: reject STX",
-        "map_kptr: map_kptr: ref: reject ST",
-        "map_kptr: map_kptr: reject helper access to kptr",
-    },
+    "selftests": set(),
     "handwritten": set(),
     "libbpf-tools": set(),
     "test-objects": set(),
@@ -114,10 +90,11 @@ def test_no_unsound_accepts(corpus: str) -> None:
 @pytest.mark.parametrize("corpus", sorted(FLOORS))
 def test_agreement_floors(corpus: str) -> None:
     s = summary_of(corpus)
-    accepts, rejects, unjudged = FLOORS[corpus]
+    accepts, rejects, unjudged, same_class = FLOORS[corpus]
     assert s.accepts_accepted >= accepts, (s.accepts_accepted, f"goal {GOAL_ACCEPTS}")
     assert s.rejects_rejected >= rejects, (s.rejects_rejected, f"goal {GOAL_REJECTS}")
     assert s.unjudged <= unjudged, (s.unjudged, f"goal {GOAL_UNJUDGED}")
+    assert s.same_class_rate >= same_class, s.same_class_rate
 
 
 @pytest.mark.parametrize("corpus", sorted(FLOORS))

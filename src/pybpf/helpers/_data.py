@@ -8,7 +8,7 @@ names without ARG_/RET_, '|' joining type flags, ':' a BTF type, '=' a fixed siz
 # ruff: noqa
 
 KERNEL = '6.18.44-fc-v1300'
-SOURCE = '/tmp/vh/linux-source-6.12'
+SOURCE = 'linux-source-6.12_6.12.118-1~deb12u1'
 
 # enum bpf_func_id of the kernel's BTF: id -> name (without bpf_)
 NAMES = {
@@ -1165,6 +1165,75 @@ SIGNATURES = {
     209: ('long', ('map', 'callback_fn', 'ctx', 'flags'), False),
     210: ('void *', ('map', 'cgroup', 'value', 'flags'), False),
     211: ('long', ('map', 'cgroup'), False),
+}
+
+# map type -> the only helpers that may take it (check_map_func_compatibility, 6.12)
+MAP_ONLY_FUNCS = {
+    'array_of_maps': ('map_lookup_elem',),
+    'bloom_filter': ('map_peek_elem', 'map_push_elem'),
+    'cgroup_array': ('current_task_under_cgroup', 'skb_under_cgroup'),
+    'cgroup_storage': ('get_local_storage',),
+    'cgrp_storage': ('cgrp_storage_delete', 'cgrp_storage_get', 'kptr_xchg'),
+    'cpumap': ('redirect_map',),
+    'devmap': ('map_lookup_elem', 'redirect_map'),
+    'devmap_hash': ('map_lookup_elem', 'redirect_map'),
+    'hash_of_maps': ('map_lookup_elem',),
+    'inode_storage': ('inode_storage_delete', 'inode_storage_get', 'kptr_xchg'),
+    'percpu_cgroup_storage': ('get_local_storage',),
+    'perf_event_array': ('perf_event_output', 'perf_event_read', 'perf_event_read_value', 'skb_output', 'xdp_output'),
+    'prog_array': ('tail_call',),
+    'queue': ('map_peek_elem', 'map_pop_elem', 'map_push_elem'),
+    'reuseport_sockarray': ('sk_select_reuseport',),
+    'ringbuf': ('ringbuf_discard_dynptr', 'ringbuf_output', 'ringbuf_query', 'ringbuf_reserve', 'ringbuf_reserve_dynptr', 'ringbuf_submit_dynptr'),
+    'sk_storage': ('kptr_xchg', 'sk_storage_delete', 'sk_storage_get'),
+    'sockhash': ('map_lookup_elem', 'msg_redirect_hash', 'sk_redirect_hash', 'sk_select_reuseport', 'sock_hash_update'),
+    'sockmap': ('map_lookup_elem', 'msg_redirect_map', 'sk_redirect_map', 'sk_select_reuseport', 'sock_map_update'),
+    'stack': ('map_peek_elem', 'map_pop_elem', 'map_push_elem'),
+    'stack_trace': ('get_stackid',),
+    'task_storage': ('kptr_xchg', 'task_storage_delete', 'task_storage_get'),
+    'user_ringbuf': ('user_ringbuf_drain',),
+    'xskmap': ('map_lookup_elem', 'redirect_map'),
+}
+
+# helper -> the only map types it may take (check_map_func_compatibility, 6.12)
+FUNC_ONLY_MAPS = {
+    'cgrp_storage_delete': ('cgrp_storage',),
+    'cgrp_storage_get': ('cgrp_storage',),
+    'current_task_under_cgroup': ('cgroup_array',),
+    'get_local_storage': ('cgroup_storage', 'percpu_cgroup_storage'),
+    'get_stackid': ('stack_trace',),
+    'inode_storage_delete': ('inode_storage',),
+    'inode_storage_get': ('inode_storage',),
+    'map_lookup_percpu_elem': ('lru_percpu_hash', 'percpu_array', 'percpu_hash'),
+    'map_peek_elem': ('bloom_filter', 'queue', 'stack'),
+    'map_pop_elem': ('queue', 'stack'),
+    'map_push_elem': ('bloom_filter', 'queue', 'stack'),
+    'msg_redirect_hash': ('sockhash',),
+    'msg_redirect_map': ('sockmap',),
+    'perf_event_output': ('perf_event_array',),
+    'perf_event_read': ('perf_event_array',),
+    'perf_event_read_value': ('perf_event_array',),
+    'redirect_map': ('cpumap', 'devmap', 'devmap_hash', 'xskmap'),
+    'ringbuf_discard_dynptr': ('ringbuf',),
+    'ringbuf_output': ('ringbuf',),
+    'ringbuf_query': ('ringbuf',),
+    'ringbuf_reserve': ('ringbuf',),
+    'ringbuf_reserve_dynptr': ('ringbuf',),
+    'ringbuf_submit_dynptr': ('ringbuf',),
+    'sk_redirect_hash': ('sockhash',),
+    'sk_redirect_map': ('sockmap',),
+    'sk_select_reuseport': ('reuseport_sockarray', 'sockhash', 'sockmap'),
+    'sk_storage_delete': ('sk_storage',),
+    'sk_storage_get': ('sk_storage',),
+    'skb_output': ('perf_event_array',),
+    'skb_under_cgroup': ('cgroup_array',),
+    'sock_hash_update': ('sockhash',),
+    'sock_map_update': ('sockmap',),
+    'tail_call': ('prog_array',),
+    'task_storage_delete': ('task_storage',),
+    'task_storage_get': ('task_storage',),
+    'user_ringbuf_drain': ('user_ringbuf',),
+    'xdp_output': ('perf_event_array',),
 }
 
 # kfunc -> KF_ flags (BTF_ID_FLAGS in the 6.12 source)

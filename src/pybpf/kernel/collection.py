@@ -40,7 +40,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
@@ -60,14 +60,14 @@ from .kconfig import KernelConfig, fill_kconfig, needs_config_file
 from .kernel_btf import DEFAULT_KERNEL_BTF, KernelBTF, attach_btf_id
 from .ksyms import has_kernel_externs, read_kallsyms, resolve_kernel_externs
 from .links.base import Link
+from .links.usdt import SPECS_MAP, UsdtSpecTable
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
+from .perfbuf import PerfBuffer
 from .ringbuf import RingBuffer
 
 __all__ = ["Collection", "CollectionOptions", "load"]
-
-_Owned = TypeVar("_Owned")  # what Collection.own takes, given back
 
 KCONFIG_MAP = ".kconfig"
 _MAP_OF_MAPS = (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
@@ -87,9 +87,9 @@ class CollectionOptions:
     ``pin_path``: where ``LIBBPF_PIN_BY_NAME`` maps live (a bpffs directory).
     ``kernel_btf``: the kernel BTF cache to use; when None, the visible process-wide
     :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it).
-    ``kernel_config``: kconfig values (read from
-    /proc/config.gz when needed and None). ``log_level``: verifier log level kept for
-    successful loads (failed loads always get a log). ``load_btf``: False loads maps and
+    ``kernel_config``: kconfig values (read from /proc/config.gz when needed and None).
+    ``log_level``: verifier log level kept for successful loads (failed loads always get a
+    log). ``load_btf``: False loads maps and
     programs without BTF. ``typed_maps``: ``Collection.maps`` gives each map that has BTF
     key/value types as a :class:`~.maps.TypedMap` (values decoded to Python objects) instead
     of the bytes-speaking :class:`~.maps.Map`.
@@ -112,8 +112,7 @@ def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> C
 
     if isinstance(spec_or_path, Path):
         spec_or_path = str(spec_or_path)
-    spec: CollectionSpec = load_collection_spec(spec_or_path)
-    return spec
+    return load_collection_spec(spec_or_path)  # type: ignore[arg-type]
 
 
 class Collection:
@@ -138,6 +137,7 @@ class Collection:
         self.pinned: dict[str, str] = {}  # map name -> pin path (made or reused)
         self.links: list[Link] = []  # made by attach(), closed first
         self.links_of: dict[str, list[Link]] = {}  # program name -> its links
+        self._usdt_table: UsdtSpecTable | None = None
         self.readers: list[Any] = []  # given by own(), closed after the links
         # programs attach() left out when named by none, and why (libbpf's auto-attach)
         self.not_attached: dict[str, str] = {}
@@ -262,9 +262,13 @@ class Collection:
         chosen = list(dict.fromkeys(names)) if names else list(self.programs)
         plans = []
         for name in chosen:
+            section = self.spec.programs[name].section
+            extra = dict(options)
+            if section.split("/", 1)[0].removesuffix(".s") == "usdt" and \
+                    self._usdt_specs() is not None:
+                extra.setdefault("specs", self._usdt_specs())
             try:
-                plans.append((name, plan_attach(self.spec.programs[name], target=target,
-                                                **options)))
+                plans.append((name, plan_attach(section, target=target, **extra)))
             except NotAutoAttachable as err:
                 if names:
                     raise
@@ -282,7 +286,13 @@ class Collection:
             self.links_of.setdefault(name, []).append(link)
         return [link for _, link in made]
 
-    def own(self, reader: _Owned) -> _Owned:
+    def _usdt_specs(self) -> UsdtSpecTable | None:
+        """The table of ``__bpf_usdt_specs`` (programs built with libbpf's usdt.bpf.h)."""
+        if self._usdt_table is None and SPECS_MAP in self.raw_maps:
+            self._usdt_table = UsdtSpecTable(self.raw_maps[SPECS_MAP])
+        return self._usdt_table
+
+    def own(self, reader: Any) -> Any:
         """Make ``reader`` (a ring/perf buffer reader, a stream...) the collection's: it is
         closed after the links and before the programs and maps. Returns ``reader``."""
         if self._state == "closed":
@@ -296,6 +306,15 @@ class Collection:
         collection (see :meth:`own`); ``callback`` and ``record_type`` as RingBuffer takes
         them. KeyError for a map the collection lacks."""
         return self.own(RingBuffer(self.raw_maps[name], callback, record_type=record_type))
+
+    def perf_reader(self, name: str, callback: Callable[[int, Any], Any] | None = None,
+                    lost_callback: Callable[[int, int], Any] | None = None, *,
+                    record_type: Any = None, page_count: int = 8) -> PerfBuffer:
+        """A :class:`~.perfbuf.PerfBuffer` over the perf event array ``name`` (``callback(
+        cpu, record)``), owned by the collection (see :meth:`own`). KeyError for a map the
+        collection lacks."""
+        return self.own(PerfBuffer(self.raw_maps[name], callback, lost_callback,
+                                   record_type=record_type, page_count=page_count))
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -509,15 +528,15 @@ class _Loader:
         for name, prog in programs.items():
             insns = self._final_instructions(prog)
             kwargs: dict[str, Any] = {}
-            btf = prog.btf if prog.btf is not None else self.spec.btf
-            if btf_fd is not None and loadable is not None and btf is not None:
-                kwargs = dict(
-                    btf_fd=btf_fd,
-                    func_info=btf_load.pack_func_info(prog.func_info, btf),
-                    func_info_rec_size=btf_load.FUNC_INFO_REC_SIZE,
-                    line_info=btf_load.pack_line_info(prog.line_info,
-                                                      loadable.string_offsets),
-                    line_info_rec_size=btf_load.LINE_INFO_REC_SIZE)
+            if btf_fd is not None and loadable is not None:
+                btf = prog.btf if prog.btf is not None else self.spec.btf
+                kwargs = {
+                    "btf_fd": btf_fd,
+                    "func_info": btf_load.pack_func_info(prog.func_info, btf),
+                    "func_info_rec_size": btf_load.FUNC_INFO_REC_SIZE,
+                    "line_info": btf_load.pack_line_info(prog.line_info,
+                                                         loadable.string_offsets),
+                    "line_info_rec_size": btf_load.LINE_INFO_REC_SIZE}
             final = dataclasses.replace(prog, instructions=insns)
             loaded = Program.load(final, maps=self.coll.maps, log_level=self.options.log_level,
                                   attach_btf_id=attach_btf_id(prog, self.kernel_btf), **kwargs)

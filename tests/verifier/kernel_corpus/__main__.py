@@ -25,9 +25,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="our verifier's step budget per program (a hit is unjudged)")
     parser.add_argument("--timeout", type=float, default=Budget.seconds,
                         help="our verifier's wall-clock budget per program, seconds")
+    parser.add_argument("--unprivileged", action="store_true",
+                        help="the kernel's rules for a loader without CAP_BPF (selftests "
+                             "only; their annotations stand in for the kernel, which "
+                             "refuses unprivileged BPF here)")
     parser.add_argument("-v", "--verbose", action="store_true", help="name each case")
     args = parser.parse_args(argv)
-    budget = Budget(args.max_insns, args.timeout)
+    budget = Budget(args.max_insns, args.timeout, args.unprivileged)
+    if args.unprivileged:
+        args.corpus = ["selftests"]
     progress = (lambda name: print(f"  {name}", file=sys.stderr, flush=True)) \
         if args.verbose else None
     rows: list[Row] = []

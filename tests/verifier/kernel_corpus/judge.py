@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import errno
 import re
 import signal
@@ -34,6 +35,7 @@ from .selftests import FIXUP_MAPS, Case, attach_type_of, instructions
 LOG_SIZE = 1 << 22
 ENOTSUPP = 524
 _PROCESSED = re.compile(r"processed (\d+) insns")
+_USEC = re.compile(r"verification time (\d+) usec")
 _NOISE = re.compile(r"^(processed \d+ insns|verification time|stack depth|mark_precise|"
                     r"-- END PROG LOAD LOG --|\s*$)")
 _STATS_TAIL = re.compile(r"(verification time \d+ usec|processed \d+ insns).*$")
@@ -50,6 +52,7 @@ class KernelVerdict:
     fault: str = ""              # fault class of the message
     errno: str = ""
     processed: int | None = None
+    usec: int | None = None      # the kernel's "verification time" (accepted programs)
     log_tail: list[str] = field(default_factory=list)
 
 
@@ -176,8 +179,11 @@ def kernel_load(code: bytes, *, prog_type: int, prog_flags: int = 0,
     else:
         text = log.value.decode(errors="replace").splitlines()
         fd.close()
-        m = _PROCESSED.search("\n".join(text))
-        return KernelVerdict("accept", processed=int(m.group(1)) if m else None)
+        joined = "\n".join(text)
+        m = _PROCESSED.search(joined)
+        t = _USEC.search(joined)
+        return KernelVerdict("accept", processed=int(m.group(1)) if m else None,
+                             usec=int(t.group(1)) if t else None)
     name = errno.errorcode.get(first.errno or 0, str(first.errno))
     # again with the whole log (rotating: the end survives a log too large for the buffer)
     attr.log_level = 1 | 4
@@ -201,6 +207,28 @@ def kernel_load(code: bytes, *, prog_type: int, prog_flags: int = 0,
         return KernelVerdict("error", message, errno=name, log_tail=lines[-4:])
     return KernelVerdict("reject", message, kernel_class(message), errno=name,
                          processed=processed, log_tail=lines[-6:])
+
+
+def annotated_verdict(case: Case, *, unprivileged: bool) -> KernelVerdict:
+    """The selftest's own expectation, for the modes the kernel cannot answer here (an
+    unprivileged load where the kernel refuses unprivileged BPF altogether)."""
+    from .classes import kernel_class
+    verdict = (case.annotated_unpriv or case.annotated) if unprivileged else case.annotated
+    message = ((case.errstr_unpriv or case.errstr) if unprivileged else case.errstr) or ""
+    if verdict == "reject":
+        return KernelVerdict("reject", f"{message} (annotation)", kernel_class(message))
+    if verdict == "accept":
+        return KernelVerdict("accept")
+    return KernelVerdict("error", "no annotation")
+
+
+def unprivileged_bpf_allowed() -> bool:
+    """Whether this machine lets a loader without CAP_BPF load programs at all."""
+    try:
+        with open("/proc/sys/kernel/unprivileged_bpf_disabled") as f:
+            return f.read().strip() == "0"
+    except OSError:
+        return False
 
 
 def kernel_verdict(case: Case) -> KernelVerdict:
@@ -259,16 +287,29 @@ def wall_clock(seconds: float) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Budget:
-    """How long our verifier may take on one program before it counts as unjudged."""
+    """How long our verifier may take on one program before it counts as unjudged, and
+    whose rules it applies (``unprivileged``: the kernel's rules for a loader without
+    CAP_BPF, once pybpf's verifier has them)."""
 
-    max_insns: int = 200_000
-    seconds: float = 20.0
+    max_insns: int = 100_000
+    seconds: float = 30.0
+    unprivileged: bool = False
+
+    def options(self) -> Options | None:
+        """Our verifier's options for this budget; None when it cannot apply them."""
+        if not self.unprivileged:
+            return Options(max_insns=self.max_insns)
+        if "unprivileged" not in {f.name for f in dataclasses.fields(Options)}:
+            return None
+        return Options(max_insns=self.max_insns, unprivileged=True)  # type: ignore[call-arg]
 
 
 def judge_ours(run: Callable[[Options], Any], budget: Budget) -> OurVerdict:
     """Our verdict from ``run(options)`` (a call of verify): reject/unsupported from a
     VerifierError, timeout when the budget runs out, crash on anything else."""
-    options = Options(max_insns=budget.max_insns)
+    options = budget.options()
+    if options is None:
+        return OurVerdict("unsupported", "pybpf's verifier has no unprivileged mode yet")
     start = time.perf_counter()
     try:
         with wall_clock(budget.seconds):

@@ -117,6 +117,7 @@ def _pct(x: float) -> str:
 
 def _reason(o: OurVerdict) -> str:
     first = o.message.splitlines()[0] if o.message else ""
+    first = first.removeprefix(f"{o.verdict}: ")
     return f"{o.verdict}: {normalise(first)}"
 
 
