@@ -1,4 +1,5 @@
-"""``pybpf verify OBJ.o|FILE.py [--program P] [--log] [--unprivileged]``: run pybpf's verifier on programs.
+"""``pybpf verify OBJ.o|FILE.py [--program P] [--log] [--unprivileged]``: run pybpf's
+verifier on programs.
 
 An object is read as clang wrote it (CO-RE relocations applied against the running
 kernel's BTF); a ``.py`` file is compiled with :mod:`pybpf.lang` first, as ``pybpf

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
@@ -68,7 +69,7 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     rejection is a limit of pybpf's verifier (an unsupported helper or program type) rather
     than a proven safety problem.
     """
-    func_info: list = []
+    func_info: list[Any] = []
     btf = None
     if isinstance(program, ProgramSpec):
         insns = list(program.instructions)

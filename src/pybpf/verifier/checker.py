@@ -136,7 +136,7 @@ def _ld_size(insn: Instruction) -> int:
 class Checker:
     def __init__(self, prog: Program, *, prog_type: ProgramType,
                  maps: Mapping[str, MapSpec], options: Options,
-                 funcs: "Mapping[int, FuncSig] | None" = None):
+                 funcs: Mapping[int, FuncSig] | None = None):
         if options.unprivileged:   # the kernel's allow_uninit_stack is root's only
             options = replace(options, uninit_stack_loads=False, uninit_helper_memory=False)
         self.prog = prog
@@ -464,7 +464,7 @@ class Checker:
                 raise Reject(f"R{dst} stack pointer arithmetic goes out of range, prohibited "
                              f"for !root; off={total}", regs=(dst,))
         elif new.type is RegType.PTR_TO_MAP_VALUE:
-            lo, hi = access.offset_span(new, 0)
+            lo, _ = access.offset_span(new, 0)
             high = new.off + (B.to_s64(new.var.value) if new.var.is_const else new.var.umax)
             if lo < 0 or high >= new.map.value_size:
                 raise Reject(f"R{dst} pointer arithmetic of map value goes out of range, "
@@ -601,7 +601,7 @@ class Checker:
                 self._no_leak(f"R{value_regno} leaks addr into ctx", value_regno or 0)
             access.ctx_access(self.prog_type, reg, regno, off, size, write=True)
             return
-        if value is not None and value.is_pointer and t is not RegType.PTR_TO_STACK:
+        if value is not None and value.is_pointer:  # (stack stores returned above)
             what = {RegType.PTR_TO_MAP_VALUE: "map", RegType.PTR_TO_PACKET: "packet"}.get(
                 t, "mem")
             self._no_leak(f"R{value_regno} leaks addr into {what}", value_regno or 0)
@@ -839,8 +839,8 @@ class Checker:
                     new = state.copy()
                     self.calls.mark_null_checked(new, ptr, is_null)
                     return new
-                if is_null and ptr.type in _NEVER_NULL and -access.MAX_VAR_OFF < \
-                        ptr.var.smin and ptr.var.smax < access.MAX_VAR_OFF:
+                if is_null and ptr.type in _NEVER_NULL and ptr.var.smin > \
+                        -access.MAX_VAR_OFF and ptr.var.smax < access.MAX_VAR_OFF:
                     return None  # these pointers are never NULL (the kernel's reg_not_null)
                 return state.copy()
         if a.is_pointer and b.is_pointer and not jmp32:
