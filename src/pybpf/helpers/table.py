@@ -219,7 +219,7 @@ class HelperTable(Mapping[int, Helper]):
     def name_of(self, helper_id: int) -> str:
         """``bpf_<name>`` as the kernel prints it; ``unknown`` beyond the enum."""
         h = self._by_id.get(helper_id)
-        return h.full_name if h is not None and helper_id else "unknown"
+        return h.full_name if h is not None else "unknown"
 
     def probed_types(self) -> frozenset[ProgramType]:
         """The program types whose availability was probed on this kernel."""

@@ -119,7 +119,7 @@ class CallChecker:
     def _helper(self, state: State, pc: int, insn: Instruction) -> int:
         helper_id = insn.imm
         name = helper_name(helper_id)
-        if not 0 < helper_id <= MAX_HELPER_ID:
+        if not 0 <= helper_id <= MAX_HELPER_ID:
             raise Reject(f"invalid func {name}#{helper_id}",
                          hint=f"helper ids of this kernel run from 1 to {MAX_HELPER_ID}")
         allowed = ALLOWED.get(self.c.prog_type)
