@@ -204,3 +204,26 @@ def test_gpl_only_helpers_need_a_gpl_license() -> None:
         assert any("cannot call GPL-restricted function" in line for line in kernel.value.log)
         with pytest.raises(VerifierError, match="cannot call GPL-restricted function"):
             verify(spec)
+
+
+@pytest.mark.kernel
+def test_map_types_from_the_kernels_compatibility_rules() -> None:
+    from pybpf.spec import MapSpec, MapType
+
+    read = helpers().by_name("perf_event_read")
+    assert read.map_types == {MapType.PERF_EVENT_ARRAY}
+    hash_map = MapSpec("m", MapType.HASH, 4, 8, 4)
+    insns = [asm.ld_map_fd(1, "m"), asm.mov(2, 0), asm.call(read.id), asm.mov(0, 0),
+             asm.exit()]
+    kernel = kernel_verdict_insns(insns, ProgramType.KPROBE, {"m": hash_map})
+    assert kernel.verdict == "reject" and "cannot pass map_type 1" in kernel.message
+    with pytest.raises(VerifierError, match="cannot pass map_type 1"):
+        verify(insns, prog_type=ProgramType.KPROBE, maps={"m": hash_map})
+    # a devmap lookup the kernel takes but this verifier does not model: unsupported
+    devmap = MapSpec("m", MapType.DEVMAP, 4, 4, 4)
+    insns = [asm.st(4, 10, 0, -4), asm.ld_map_fd(1, "m"), asm.mov_reg(2, 10), asm.add(2, -4),
+             asm.call(1), asm.mov(0, 0), asm.exit()]
+    assert kernel_verdict_insns(insns, ProgramType.XDP, {"m": devmap}).verdict == "accept"
+    with pytest.raises(VerifierError) as err:
+        verify(insns, prog_type=ProgramType.XDP, maps={"m": devmap})
+    assert err.value.kernel_may_accept  # type: ignore[attr-defined]

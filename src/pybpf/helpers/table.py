@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum, Flag, auto
 from functools import cache
 
-from ..spec import ProgramType
+from ..spec import MapType, ProgramType
 from . import _data
 
 __all__ = ["ArgType", "RetType", "TypeFlag", "Arg", "Ret", "Proto", "Helper", "HelperTable",
@@ -170,6 +170,9 @@ class Helper:
     c_return: str = "long"                  # the C prototype of uapi linux/bpf.h
     param_names: tuple[str, ...] = ()
     variadic: bool = False                  # bpf_trace_printk: more values than args
+    # the map types its map argument may be (check_map_func_compatibility); empty when it
+    # takes no map
+    map_types: frozenset[MapType] = frozenset()
 
     @property
     def full_name(self) -> str:
@@ -270,6 +273,16 @@ def _prog_type(name: str) -> ProgramType | None:
         return None
 
 
+def _map_types(name: str, p: Proto | None) -> frozenset[MapType]:
+    if p is None or not any(a.type is ArgType.CONST_MAP_PTR for a in p.args):
+        return frozenset()
+    only = _data.FUNC_ONLY_MAPS.get(name)
+    return frozenset(
+        m for m in MapType if m != MapType.UNSPEC
+        and (only is None or m.name.lower() in only)
+        and name in _data.MAP_ONLY_FUNCS.get(m.name.lower(), (name,)))
+
+
 @cache
 def helpers() -> HelperTable:
     """The table of this kernel (built once, on first use)."""
@@ -293,7 +306,8 @@ def helpers() -> HelperTable:
         table[helper_id] = Helper(helper_id, name, proto(default) if default else None,
                                   per_type, helper_id in _data.CHANGES_PKT_DATA,
                                   frozenset(source_types.get(helper_id, ())),
-                                  *_data.SIGNATURES.get(helper_id, ("long", (), False)))
+                                  *_data.SIGNATURES.get(helper_id, ("long", (), False)),
+                                  _map_types(name, proto(default) if default else None))
     available = {pt: frozenset(ids) for t, ids in _data.AVAILABLE.items()
                  if (pt := _prog_type(t)) is not None}
     return HelperTable(table, available, _data.KERNEL)

@@ -203,11 +203,15 @@ class CallChecker:
                              f"a map as argument {regno}", regs=(regno,),
                              hint="pass the map itself (&my_map), not a value")
             m = reg.map
-            if proto.map_types and m.type not in proto.map_types:
+            if m.type not in proto.map_types and m.type in proto.kernel_map_types:
+                raise Reject(f"unsupported: pybpf's verifier does not model {name} on "
+                             f"{m.type.name} maps yet", regs=(regno,),
+                             hint="verify this program with the kernel", kernel_rejects=False)
+            if m.type not in proto.map_types:
                 raise Reject(f"cannot pass map_type {int(m.type)} ({m.type.name}) into func "
                              f"{name}", regs=(regno,),
                              hint=f"{name} works on maps of type "
-                                  f"{', '.join(t.name for t in proto.map_types)}")
+                                  f"{', '.join(sorted(t.name for t in proto.map_types))}")
             meta["map"] = m
             return
         if kind is Arg.CTX:

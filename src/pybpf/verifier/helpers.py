@@ -60,7 +60,8 @@ class Proto:
     args: tuple[Arg, ...] = ()
     ret: Ret = Ret.INTEGER
     changes_packet: bool = False        # invalidates every packet pointer
-    map_types: tuple[MapType, ...] = ()  # the map argument must be one of these (if given)
+    map_types: frozenset[MapType] = frozenset()  # the map argument may be one of these
+    kernel_map_types: frozenset[MapType] = frozenset()  # ... and the kernel takes these
     unsupported: str = ""               # why this verifier cannot check calls to it
     gpl_only: bool = False              # only GPL-compatible programs may call it
 
@@ -72,27 +73,14 @@ _HASHLIKE = (MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_AR
              MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
 _UPDATABLE = (MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY,
               MapType.LRU_HASH, MapType.LRU_PERCPU_HASH, MapType.LPM_TRIE)
-_QUEUES = (MapType.QUEUE, MapType.STACK)
-_RINGBUF = (MapType.RINGBUF,)
 
-# helper name -> the map types its map argument may be (check_map_func_compatibility);
-# a helper with a map argument missing here is refused as unsupported
-MAP_TYPES: dict[str, tuple[MapType, ...]] = {
+# The generic map helpers on the map types whose values this verifier models (the kernel
+# takes more: socket maps, devmaps...; those calls are refused as unsupported). Every other
+# helper takes the map types the table says (check_map_func_compatibility).
+MODELLED_MAP_TYPES: dict[str, tuple[MapType, ...]] = {
     "map_lookup_elem": _HASHLIKE,
     "map_update_elem": _UPDATABLE,
     "map_delete_elem": _UPDATABLE,
-    "tail_call": (MapType.PROG_ARRAY,),
-    "perf_event_output": (MapType.PERF_EVENT_ARRAY,),
-    "get_stackid": (MapType.STACK_TRACE,),
-    "redirect_map": (MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP),
-    "map_push_elem": (*_QUEUES, MapType.BLOOM_FILTER),
-    "map_pop_elem": _QUEUES,
-    "map_peek_elem": (*_QUEUES, MapType.BLOOM_FILTER),
-    "ringbuf_output": _RINGBUF,
-    "ringbuf_reserve": _RINGBUF,
-    "ringbuf_query": _RINGBUF,
-    "map_lookup_percpu_elem": (MapType.PERCPU_HASH, MapType.PERCPU_ARRAY,
-                               MapType.LRU_PERCPU_HASH),
 }
 
 
@@ -153,10 +141,10 @@ def _translate(helper_id: int, p: TableProto) -> Proto:
             why.append(f"argument {i} ({a})")
     if ret is Ret.UNSUPPORTED:
         why.append(f"its result ({p.ret})")
-    if Arg.MAP_PTR in args and name not in MAP_TYPES:
-        why.append("the map types it takes")
-    return Proto(name, args, ret, helpers()[helper_id].changes_pkt_data,
-                 MAP_TYPES.get(name, ()), ", ".join(why), p.gpl_only)
+    kernel_maps = helpers()[helper_id].map_types
+    maps = kernel_maps & frozenset(MODELLED_MAP_TYPES.get(name, kernel_maps))
+    return Proto(name, args, ret, helpers()[helper_id].changes_pkt_data, maps, kernel_maps,
+                 ", ".join(why), p.gpl_only)
 
 
 def _build() -> tuple[dict[int, Proto], dict[tuple[int, ProgramType], Proto]]:
