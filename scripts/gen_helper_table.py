@@ -44,7 +44,7 @@ _WANTED = re.compile(r"^linux-source-[\d.]+/(?:(?:kernel|net|security|fs|drivers
 
 # --- getting the source ---------------------------------------------------------------------
 
-def source_tree(given: str | None) -> Path:
+def source_tree(given: str | None, scratch: Path) -> Path:
     if given:
         return Path(given)
     debs = sorted(CACHE.glob("linux-source-6.12_*.deb"))
@@ -52,8 +52,8 @@ def source_tree(given: str | None) -> Path:
         CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run(["apt-get", "download", "linux-source-6.12"], cwd=CACHE, check=True)
         debs = sorted(CACHE.glob("linux-source-6.12_*.deb"))
-    out = Path(tempfile.mkdtemp(prefix="pybpf-helpers-"))
-    print(f"extracting facts from {debs[-1].name} into {out}", file=sys.stderr)
+    out = scratch
+    print(f"extracting facts from {debs[-1].name}", file=sys.stderr)
     outer = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(debs[-1])], check=True,
                            capture_output=True).stdout
     with tarfile.open(fileobj=io.BytesIO(outer)) as deb:
@@ -514,9 +514,13 @@ def main(argv: list[str] | None = None) -> int:
     opts = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT / "src"))
+    with tempfile.TemporaryDirectory(prefix="pybpf-helpers-") as scratch:
+        return generate(opts, source_tree(opts.source, Path(scratch)))
+
+
+def generate(opts: argparse.Namespace, tree: Path) -> int:
     from pybpf.btf import load_kernel_spec
 
-    tree = source_tree(opts.source)
     sources = _read_sources(tree)
     bpf_h = _strip_comments((tree / "include/linux/bpf.h").read_text())
     types_h = (tree / "include/linux/bpf_types.h").read_text()
@@ -588,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
         available = probe_availability(names)
 
     deb = sorted(CACHE.glob("linux-source-6.12_*.deb"))
-    source = deb[-1].name.removesuffix("_all.deb") if deb and not opts.source else str(tree)
+    source = deb[-1].name.removesuffix("_all.deb") if deb and not opts.source else tree.name
     write(Path(opts.out), kernel=os.uname().release, source=source, names=names,
           protos=protos, funcs=funcs, changes=changes, available=available,
           source_available=source_available, kfuncs=kfunc_flags(sources),

@@ -160,6 +160,11 @@ def test_unavailable_helper_rejected_like_the_kernel() -> None:
     assert kernel_verdict_insns(insns, ProgramType.SOCKET_FILTER, {}).verdict == "reject"
     with pytest.raises(VerifierError, match=f"invalid func unknown#{beyond}"):
         verify(insns, prog_type=ProgramType.SOCKET_FILTER)
+    insns = [asm.call(0), asm.mov(0, 0), asm.exit()]
+    kernel = kernel_verdict_insns(insns, ProgramType.SOCKET_FILTER, {})
+    assert "cannot use helper bpf_unspec#0" in kernel.message
+    with pytest.raises(VerifierError, match="cannot use helper bpf_unspec#0"):
+        verify(insns, prog_type=ProgramType.SOCKET_FILTER)
 
 
 def test_verifier_prototypes_come_from_the_table() -> None:

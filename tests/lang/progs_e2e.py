@@ -1,7 +1,22 @@
 """Programs the end-to-end tests compile (a module, so inspect finds their source)."""
 
-from pybpf.lang import (XDP_PASS, Array, Const, Global, Hash, RingBuf, bpf, bytes16, comm,
-                        current_task, pid_tgid, struct, u32, u64)
+from pybpf.lang import (
+    XDP_PASS,
+    Array,
+    Const,
+    Global,
+    Hash,
+    PerfEventArray,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    current_task,
+    pid_tgid,
+    struct,
+    u32,
+    u64,
+)
 
 
 class Event(struct):
@@ -65,3 +80,21 @@ def on_exec_tagged(ctx):
         tagged.submit(ev)
     tag_counts.increment(tag)
     return 0
+
+
+class Sample(struct):
+    length: u32
+    stamp: u32
+
+
+samples = PerfEventArray()
+stamp = Const(u32, 0)
+
+
+@bpf.xdp
+def sample_packets(ctx):
+    s = Sample()
+    s.length = ctx.data_end - ctx.data
+    s.stamp = stamp
+    samples.output(ctx, s)
+    return XDP_PASS

@@ -101,3 +101,14 @@ def test_a_verifier_rejection_names_the_python_line(tmp_path) -> None:
         compiled.load()
     assert "bad_prog.py:6" in str(info.value)
     assert "return p[0]" in str(info.value)
+
+
+def test_perf_event_array_samples_come_through_a_reader_the_collection_owns() -> None:
+    got: list = []
+    with bpf.compile(progs.sample_packets).load(constants={progs.stamp: 77}) as coll:
+        reader = coll.perf_reader(progs.samples, lambda cpu, s: got.append(s), progs.Sample)
+        assert reader in coll.readers
+        for size in (64, 100):
+            coll.programs["sample_packets"].test_run(bytes(size))
+        reader.poll(100)
+    assert [(s.length, s.stamp) for s in got] == [(64, 77), (100, 77)]

@@ -10,6 +10,7 @@ real and compares.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pybpf import asm
 from pybpf.asm import (R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, Instruction, Label)
@@ -43,6 +44,8 @@ class Case:
     expect: str                      # "accept" or "reject"
     prog_type: ProgramType = SOCK
     maps: dict[str, MapSpec] = field(default_factory=dict)
+    btf: Any = None                  # program BTF (pybpf.btf.Spec) for func_info, if any
+    func_info: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         used = {i.reference for i in self.insns if isinstance(i, Instruction)}
@@ -512,3 +515,6 @@ case("bpf_loop callback counts on stack", "accept", [
     asm.add(R3, -8), asm.mov(R4, 0), asm.call(181), asm.ldx(8, R0, R10, -8), asm.exit(),
     asm.label("cb"), asm.ldx(8, R1, R2, 0), asm.add(R1, 1), asm.stx(8, R2, R1, 0),
     asm.mov(R0, 0), asm.exit()])
+
+# the soundness classes (map rights, pointer mixing, packet invalidation, ...) register here
+from tests.verifier import corpus_sound  # noqa: E402,F401

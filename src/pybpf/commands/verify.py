@@ -1,4 +1,4 @@
-"""``pybpf verify OBJ.o|FILE.py [--program P] [--log]``: run pybpf's verifier on programs.
+"""``pybpf verify OBJ.o|FILE.py [--program P] [--log] [--unprivileged]``: run pybpf's verifier on programs.
 
 An object is read as clang wrote it (CO-RE relocations applied against the running
 kernel's BTF); a ``.py`` file is compiled with :mod:`pybpf.lang` first, as ``pybpf
@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only this program (repeatable; default: all)")
     parser.add_argument("--log", action="store_true",
                         help="print the verifier state after every instruction")
+    parser.add_argument("--unprivileged", action="store_true",
+                        help="judge by the kernel's rules for a loader without CAP_BPF "
+                             "(default: root's rules)")
 
 
 def _relocated(spec):  # type: ignore[no-untyped-def]
@@ -75,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for name in names:
         try:
-            result = verify(spec.programs[name], maps=spec.maps, log=args.log)
+            result = verify(spec.programs[name], maps=spec.maps, log=args.log,
+                            unprivileged=args.unprivileged)
         except VerifierError as err:
             failed += 1
             print(f"{name}: REJECTED", file=sys.stdout)

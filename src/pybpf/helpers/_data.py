@@ -8,7 +8,7 @@ names without ARG_/RET_, '|' joining type flags, ':' a BTF type, '=' a fixed siz
 # ruff: noqa
 
 KERNEL = '6.18.44-fc-v1300'
-SOURCE = '/tmp/vh/linux-source-6.12'
+SOURCE = 'linux-source-6.12_6.12.118-1~deb12u1'
 
 # enum bpf_func_id of the kernel's BTF: id -> name (without bpf_)
 NAMES = {

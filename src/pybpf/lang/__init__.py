@@ -64,32 +64,119 @@ Errors: :class:`CompileError` (file, line, column); a verifier rejection at load
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from . import programs as _programs
-from .builtins import (BPF_ANY, BPF_EXIST, BPF_F_CURRENT_CPU, BPF_F_USER_STACK, BPF_NOEXIST,
-                       TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_ABORTED, XDP_DROP,
-                       attach_cookie,
-                       XDP_PASS, XDP_REDIRECT, XDP_TX, addressof, cast, cgroup_id, comm,
-                       csum_diff, current_task, gid, kernel_struct, ktime_boot_ns, ktime_ns,
-                       l3_csum_replace, l4_csum_replace, pid, pid_tgid, prandom,
-                       probe_read_kernel, probe_read_kernel_str, probe_read_user,
-                       probe_read_user_str, redirect, send_signal, sizeof, skb_load_bytes,
-                       skb_store_bytes, smp_processor_id, tail_call, tid, uid, uid_gid,
-                       xdp_adjust_head, xdp_adjust_tail)
+from .builtins import (
+    BPF_ANY,
+    BPF_EXIST,
+    BPF_F_CURRENT_CPU,
+    BPF_F_USER_STACK,
+    BPF_NOEXIST,
+    TC_ACT_OK,
+    TC_ACT_REDIRECT,
+    TC_ACT_SHOT,
+    XDP_ABORTED,
+    XDP_DROP,
+    XDP_PASS,
+    XDP_REDIRECT,
+    XDP_TX,
+    addressof,
+    attach_cookie,
+    cast,
+    cgroup_id,
+    comm,
+    csum_diff,
+    current_task,
+    gid,
+    kernel_struct,
+    ktime_boot_ns,
+    ktime_ns,
+    l3_csum_replace,
+    l4_csum_replace,
+    pid,
+    pid_tgid,
+    prandom,
+    probe_read_kernel,
+    probe_read_kernel_str,
+    probe_read_user,
+    probe_read_user_str,
+    redirect,
+    send_signal,
+    sizeof,
+    skb_load_bytes,
+    skb_store_bytes,
+    smp_processor_id,
+    tail_call,
+    tid,
+    uid,
+    uid_gid,
+    xdp_adjust_head,
+    xdp_adjust_tail,
+)
 from .compiler import CompiledCollection, CompiledProgram, compile, compile_source
 from .contexts import KernelTypes
 from .errors import CompileError, SourceLocation
 from .loaded import LoadedCollection
-from .maps import (Array, Const, Global, Hash, LinearHist, Log2Hist, LRUHash, LRUPerCPUHash,
-                   PerCPUArray, PerCPUHash, PerfEventArray, ProgArray, RingBuf, StackTrace)
+from .maps import (
+    Array,
+    Const,
+    Global,
+    Hash,
+    LinearHist,
+    Log2Hist,
+    LRUHash,
+    LRUPerCPUHash,
+    PerCPUArray,
+    PerCPUHash,
+    PerfEventArray,
+    ProgArray,
+    RingBuf,
+    StackTrace,
+)
 from .programs import ProgramDecl
 from .types import struct
 
 if _TYPE_CHECKING:
     # to a type checker a scalar type is an int, a byte string bytes (see ._hints)
-    from ._hints import (array, bool_, bytes16, bytes32, bytes64, bytes128, bytes256, char,
-                         ptr, s8, s16, s32, s64, string, u8, u16, u32, u64)
+    from ._hints import (
+        array,
+        bool_,
+        bytes16,
+        bytes32,
+        bytes64,
+        bytes128,
+        bytes256,
+        char,
+        ptr,
+        s8,
+        s16,
+        s32,
+        s64,
+        string,
+        u8,
+        u16,
+        u32,
+        u64,
+    )
 else:
-    from .types import (array, bool_, bytes16, bytes32, bytes64, bytes128, bytes256, char,
-                        ptr, s8, s16, s32, s64, string, u8, u16, u32, u64)
+    from .types import (
+        array,
+        bool_,
+        bytes16,
+        bytes32,
+        bytes64,
+        bytes128,
+        bytes256,
+        char,
+        ptr,
+        s8,
+        s16,
+        s32,
+        s64,
+        string,
+        u8,
+        u16,
+        u32,
+        u64,
+    )
 
 
 class _BPF:

@@ -182,6 +182,23 @@ class LoadedCollection:
                                     "load into the kernel to read events")
         return make(self.compiled.name_of(ring), callback, record_type=record_type)
 
+    def perf_reader(self, events: Any, callback: Callable[[int, Any], Any] | None = None,
+                    record: Any = None, *, record_type: Any = None,
+                    lost_callback: Callable[[int, int], Any] | None = None) -> Any:
+        """A reader of the perf event array ``events`` (declaration or name), owned by the
+        collection: ``callback(cpu, record)`` as :meth:`ring_reader` decodes records.
+        Raises NotSupportedError where the backend has no perf readers (the VM)."""
+        if record is not None:
+            if record_type is not None:
+                raise InvalidInputError("give record or record_type, not both")
+            record_type = _TypeCodec(type_of(record))
+        make = getattr(self.collection, "perf_reader", None)
+        if make is None:
+            raise NotSupportedError("perf buffer readers", hint="the VM backend has none: "
+                                    "load into the kernel to read events")
+        return make(self.compiled.name_of(events), callback, lost_callback,
+                    record_type=record_type)
+
     def close(self) -> None:
         """Close links, readers, programs and maps, in that order."""
         self.collection.close()

@@ -63,24 +63,36 @@ def selftest_rows(budget: Budget, only: str = "",
 
 
 def kernel_verdict_insns(insns: Sequence[Instruction | Label], prog_type: ProgramType,
-                         maps: Mapping[str, MapSpec]) -> KernelVerdict:
-    """The kernel's verdict on instructions that name their maps (created here)."""
+                         maps: Mapping[str, MapSpec], *, btf: Any = None,
+                         func_info: Sequence[Any] = ()) -> KernelVerdict:
+    """The kernel's verdict on instructions that name their maps (created here); ``btf``
+    (a pybpf.btf.Spec) and its ``func_info`` records are loaded with them when given."""
     from pybpf.asm.instruction import encode_all
-    from pybpf.kernel import Map
+    from pybpf.kernel import Map, btf_load
     from pybpf.kernel.programs import resolve_maps
     with contextlib.ExitStack() as stack:
         try:
             live = {n: stack.enter_context(Map.create(m)) for n, m in maps.items()}
             code = encode_all(resolve_maps(link(list(insns)), live))
+            extra: dict[str, Any] = {}
+            if btf is not None:
+                fd = btf_load.load_btf(btf_load.prepare_btf(btf), what="case BTF")
+                stack.callback(fd.close)
+                extra = {"btf_fd": int(fd),
+                         "func_info": btf_load.pack_func_info(list(func_info), btf)}
         except (BPFError, OSError) as err:
             return KernelVerdict("error", f"setup: {err}")
-        return kernel_load(code, prog_type=int(prog_type))
+        return kernel_load(code, prog_type=int(prog_type), **extra)
 
 
 def _verify_insns(insns: Sequence[Instruction | Label], prog_type: ProgramType,
-                  maps: Mapping[str, MapSpec], name: str) -> Callable[[Options], object]:
+                  maps: Mapping[str, MapSpec], name: str, *, btf: Any = None,
+                  func_info: Sequence[Any] = ()) -> Callable[[Options], object]:
     def run(options: Options) -> object:
         program: Any = list(insns)  # labels are linked by verify
+        if func_info:   # global functions are told by the program's BTF
+            program = ProgramSpec(name, "x", prog_type, instructions=list(insns), btf=btf,
+                                  func_info=list(func_info))
         return verify(program, maps=maps, prog_type=prog_type, options=options, name=name)
     return run
 
@@ -93,9 +105,10 @@ def handwritten_rows(budget: Budget, only: str = "",
             continue
         if progress:
             progress(case.name)
-        kernel = kernel_verdict_insns(case.insns, case.prog_type, case.maps)
-        ours = judge_ours(_verify_insns(case.insns, case.prog_type, case.maps, case.name),
-                          budget)
+        kernel = kernel_verdict_insns(case.insns, case.prog_type, case.maps, btf=case.btf,
+                                      func_info=case.func_info)
+        ours = judge_ours(_verify_insns(case.insns, case.prog_type, case.maps, case.name,
+                                        btf=case.btf, func_info=case.func_info), budget)
         yield Row("handwritten", case.name, kernel, ours)
 
 
