@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pybpf.elf import load_collection_spec
+from pybpf.elf.listing import read_program_sections
 from pybpf.elf.writer import write_object
 from pybpf.errors import ELFError
 from pybpf.lang import bpf
@@ -19,10 +20,12 @@ from pybpf.spec import CollectionSpec
 from tests.bpfobjs import build_object
 from tests.lang import progs_object
 
-# clang objects with maps of every common kind, global data, CO-RE and line info, and
-# several programs per object
+# clang objects with maps of every common kind, global data, CO-RE and line info, several
+# programs per object, static and global subprograms (bpf-to-bpf calls, shared by two
+# programs) and callbacks (a function's address for bpf_loop)
 ROUND_TRIP = ["core_fields", "core_types", "readers_producers", "net_tc", "typed_maps",
-              "live_attach", "coll_pinned"]
+              "live_attach", "coll_pinned", "minimal", "asm_kinds", "asm_loops", "vm_net",
+              "vm_tail_sub"]
 
 
 def _insns(prog):
@@ -79,8 +82,17 @@ def test_only_the_chosen_programs_and_their_maps() -> None:
         write_object(spec, ["nope"])
 
 
+def test_called_functions_go_to_text_once(tmp_path: Path) -> None:
+    spec = load_collection_spec(str(build_object("vm_net")))
+    path = tmp_path / "vm_net.o"
+    path.write_bytes(write_object(spec)[0])
+    sections = {s.name: s for s in read_program_sections(path)}
+    assert ".text" in sections
+    names = [n for names in sections[".text"].symbols.values() for n in names]
+    assert len(names) == len(set(names)) > 0
+
+
 @pytest.mark.parametrize(("name", "why"), [
-    ("minimal", "bpf-to-bpf calls"),       # a static subprogram in .text
     ("elf_globals", "externs"),            # .kconfig
     ("elf_externs", "externs"),            # kfuncs
     ("elf_legacy", "no BTF definition"),   # SEC("maps") definitions
