@@ -59,5 +59,8 @@ def create_map(spec: MapSpec, *, ncpus: int | None = None) -> VMMap:
         m.update(0, spec.data.ljust(spec.value_size, b"\0"))
     if spec.type not in (MapType.PROG_ARRAY, MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
         for key, value in spec.contents:
+            if isinstance(value, str):  # a name: only prog arrays and maps of maps hold those
+                raise VMError(f"map '{spec.name}': {value!r} is not a value of a "
+                              f"{spec.type.name} map")
             m.update(key, value)
     return m
