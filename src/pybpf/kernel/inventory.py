@@ -415,11 +415,13 @@ class LinkRecord:
 
 
 def _u32(buf: Any, offset: int) -> int:
-    return struct.unpack_from("=I", buf, offset)[0]
+    value: int = struct.unpack_from("=I", buf, offset)[0]
+    return value
 
 
 def _u64(buf: Any, offset: int) -> int:
-    return struct.unpack_from("=Q", buf, offset)[0]
+    value: int = struct.unpack_from("=Q", buf, offset)[0]
+    return value
 
 
 def _link_info(fd: FD, what: str, *, name_at: int | None = None,
