@@ -68,7 +68,7 @@ def load(spec_or_path: SpecOrPath, *, backend: str, **options: Any) -> Collectio
 
 
 def load(spec_or_path: SpecOrPath, *, backend: str = "kernel",
-         **options: Any) -> KernelCollection | VMCollection:
+         **options: Any) -> KernelCollection | VMCollection | Collection:
     """Make the maps and programs of an object (path or bytes of a clang ``.o``) or of a
     :class:`~pybpf.spec.CollectionSpec` live in ``backend``.
 

@@ -177,8 +177,8 @@ def format_map(m: MapRecord) -> str:
     if m.name:
         head += f"name {m.name}  "
     head += f"flags {m.flags:#x}"
-    lines = [head, f"\tkey {m.key_size}B  value {m.value_size}B  max_entries "
-                   f"{m.max_entries}  memlock {m.memlock_bytes}B"]
+    lines = [head, (f"\tkey {m.key_size}B  value {m.value_size}B  max_entries "
+                   f"{m.max_entries}  memlock {m.memlock_bytes}B")]
     if m.owner_prog_type is not None:
         lines.append(f"\towner_prog_type {inventory.type_name(m.owner_prog_type)}  "
                      f"owner{'' if m.owner_jited else ' not'} jited")
@@ -231,8 +231,9 @@ class MapView:
             doc["values"] = [{"cpu": cpu, "value": _hex_list(v)} for cpu, v in enumerate(value)]
             formatted = self._formatted(key, value[0]) if value else None
             if formatted is not None:
-                formatted["values"] = [{"cpu": cpu, "value": self._formatted(key, v)["value"]}
-                                       for cpu, v in enumerate(value)]  # type: ignore[index]
+                formatted["values"] = [{"cpu": cpu, "value": (self._formatted(key, v)
+                                                               or {}).get("value")}
+                                       for cpu, v in enumerate(value)]
                 del formatted["value"]
         else:
             doc["value"] = _hex_list(value)
@@ -245,7 +246,7 @@ class MapView:
         values = value if isinstance(value, list) else [value]
         formatted = [self._formatted(key, v) for v in values]
         if formatted[0] is not None:
-            shown_key = json.dumps(formatted[0]["key"])  # type: ignore[index]
+            shown_key = json.dumps(formatted[0]["key"])
             shown = [json.dumps(f["value"]) for f in formatted]  # type: ignore[index]
         else:
             shown_key = hex_bytes(key)

@@ -1,4 +1,5 @@
-"""``pybpf verify OBJ.o|FILE.py [--program P] [--log] [--unprivileged]``: run pybpf's verifier on programs.
+"""``pybpf verify OBJ.o|FILE.py [--program P] [--log] [--unprivileged]``: run pybpf's
+verifier on programs.
 
 An object is read as clang wrote it (CO-RE relocations applied against the running
 kernel's BTF); a ``.py`` file is compiled with :mod:`pybpf.lang` first, as ``pybpf
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: root's rules)")
 
 
-def _relocated(spec):  # type: ignore[no-untyped-def]
+def _relocated(spec):
     """CO-RE relocations applied against the running kernel's BTF, when there are any."""
     if not any(p.core_relos for p in spec.programs.values()):
         return spec
@@ -42,7 +43,7 @@ def _relocated(spec):  # type: ignore[no-untyped-def]
     return relocated
 
 
-def _python_spec(path: str):  # type: ignore[no-untyped-def]
+def _python_spec(path: str):
     """The CollectionSpec of a pybpf.lang source file (compiled, nothing written)."""
     from ..errors import CompileError
     from ..lang import compile_source

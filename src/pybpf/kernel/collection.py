@@ -40,7 +40,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
@@ -63,11 +63,13 @@ from .links.base import Link
 from .links.usdt import SPECS_MAP, UsdtSpecTable
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
-from .programs import Program
 from .perfbuf import PerfBuffer
+from .programs import Program
 from .ringbuf import RingBuffer
 
 __all__ = ["Collection", "CollectionOptions", "load"]
+
+_Owned = TypeVar("_Owned")  # what Collection.own takes, given back
 
 KCONFIG_MAP = ".kconfig"
 _MAP_OF_MAPS = (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
@@ -112,7 +114,8 @@ def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> C
 
     if isinstance(spec_or_path, Path):
         spec_or_path = str(spec_or_path)
-    return load_collection_spec(spec_or_path)  # type: ignore[arg-type]
+    spec: CollectionSpec = load_collection_spec(spec_or_path)
+    return spec
 
 
 class Collection:
@@ -311,7 +314,7 @@ class Collection:
             self._usdt_table = UsdtSpecTable(self.raw_maps[SPECS_MAP])
         return self._usdt_table
 
-    def own(self, reader: Any) -> Any:
+    def own(self, reader: _Owned) -> _Owned:
         """Make ``reader`` (a ring/perf buffer reader, a stream...) the collection's: it is
         closed after the links and before the programs and maps. Returns ``reader``."""
         if self._state == "closed":
@@ -578,8 +581,8 @@ class _Loader:
         for name, prog in programs.items():
             insns = self._final_instructions(prog)
             kwargs: dict[str, Any] = {}
-            if btf_fd is not None and loadable is not None:
-                btf = prog.btf if prog.btf is not None else self.spec.btf
+            btf = prog.btf if prog.btf is not None else self.spec.btf
+            if btf_fd is not None and loadable is not None and btf is not None:
                 kwargs = {
                     "btf_fd": btf_fd,
                     "func_info": btf_load.pack_func_info(prog.func_info, btf),

@@ -19,9 +19,10 @@ import ctypes
 import errno
 import struct
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from ..asm.instruction import Instruction
 from ..errors import KernelError
@@ -119,7 +120,7 @@ class ObjectIds:
     links: frozenset[int]
     btfs: frozenset[int]
 
-    def __sub__(self, other: "ObjectIds") -> "ObjectIds":
+    def __sub__(self, other: ObjectIds) -> ObjectIds:
         """What is here and was not in ``other`` (e.g. ``after - before``)."""
         return ObjectIds(self.programs - other.programs, self.maps - other.maps,
                          self.links - other.links, self.btfs - other.btfs)
@@ -414,11 +415,13 @@ class LinkRecord:
 
 
 def _u32(buf: Any, offset: int) -> int:
-    return struct.unpack_from("=I", buf, offset)[0]
+    value: int = struct.unpack_from("=I", buf, offset)[0]
+    return value
 
 
 def _u64(buf: Any, offset: int) -> int:
-    return struct.unpack_from("=Q", buf, offset)[0]
+    value: int = struct.unpack_from("=Q", buf, offset)[0]
+    return value
 
 
 def _link_info(fd: FD, what: str, *, name_at: int | None = None,

@@ -157,7 +157,7 @@ class LoadedCollection:
         their sections say, as :meth:`pybpf.live.Collection.attach`: ``target`` is where
         network programs attach, ``options`` go to the family's attach function. The
         collection owns the links."""
-        return self.collection.attach(*names, target=target, **options)
+        return list(self.collection.attach(*names, target=target, **options))
 
     def own(self, reader: Any) -> Any:
         """Make ``reader`` (or a link made by hand) the collection's: closed after the
