@@ -195,13 +195,15 @@ def _open(open_by_id: Callable[[int], FD], kind: str, obj_id: int) -> FD:
 
 
 def _each(ids: list[int], read: Callable[[int], T]) -> list[T]:
-    """``read(id)`` for each id, skipping objects that vanished meanwhile."""
+    """``read(id)`` for each id, skipping objects that vanished meanwhile (ENOENT) or are
+    being created or torn down by someone else (EAGAIN: a link whose id is not, or no
+    longer, usable)."""
     out = []
     for obj_id in ids:
         try:
             out.append(read(obj_id))
         except KernelError as err:
-            if err.errno != errno.ENOENT:
+            if err.errno not in (errno.ENOENT, errno.EAGAIN):
                 raise
     return out
 
