@@ -45,8 +45,8 @@ def _spec_of(spec_or_path: SpecOrPath) -> CollectionSpec:
         return spec_or_path
     from .elf import load_collection_spec
 
-    if isinstance(spec_or_path, Path):
-        spec_or_path = str(spec_or_path)
+    if isinstance(spec_or_path, os.PathLike):
+        spec_or_path = os.fspath(spec_or_path)
     return load_collection_spec(spec_or_path)
 
 

@@ -5,6 +5,7 @@ first (links, readers, programs, maps)."""
 from __future__ import annotations
 
 import os
+import subprocess
 from typing import Any
 
 import pytest
@@ -175,3 +176,17 @@ def test_pin_all_pins_maps_and_programs_and_undoes_nothing_it_did_not_make():
             for path in pins.values():
                 os.unlink(path)
             os.rmdir(directory)
+
+
+
+def test_an_iterator_link_can_be_limited_to_one_process():
+    """The bpf_iter_link_info of the link: iter/task over one pid's threads (Linux 6.1)."""
+    with opened().load() as coll:
+        child = subprocess.Popen(["sleep", "30"])
+        try:
+            (link,) = coll.attach("live_iter_task", pid=child.pid)
+            (line,) = link.read().decode().splitlines()  # its one thread, no other process
+            assert line.split()[0] == str(child.pid)
+        finally:
+            child.kill()
+            child.wait()

@@ -23,8 +23,7 @@ import json
 import sys
 from typing import IO, Any
 
-from ..btf import Spec, load_kernel_spec
-from ..errors import BPFError, InvalidInputError
+from ..errors import InvalidInputError
 from ..kernel import inventory
 from ..kernel.inventory import MapRecord
 from ..kernel.maps import Map
@@ -189,29 +188,13 @@ def format_map(m: MapRecord) -> str:
     return "\n".join(lines) + "\n"
 
 
-def map_btf(record: MapRecord) -> Spec | None:
-    """The BTF of a map that has key/value types, or None (also when it cannot be read:
-    the elements are then shown as bytes)."""
-    if not record.btf_id or not (record.btf_key_type_id or record.btf_value_type_id):
-        return None
-    try:
-        raw = inventory.btf_raw(record.btf_id)
-        try:
-            return Spec.from_bytes(raw, name=f"btf id {record.btf_id}")
-        except BPFError:  # split BTF (a module's) needs vmlinux under it
-            return Spec.from_bytes(raw, base=load_kernel_spec(),
-                                   name=f"btf id {record.btf_id}")
-    except BPFError:
-        return None
-
-
 class MapView:
     """Prints the elements of one open map, raw or BTF-decoded."""
 
     def __init__(self, m: Map, record: MapRecord):
         self.map = m
         self.record = record
-        btf = map_btf(record)
+        btf = inventory.map_btf(record)
         self.key_type = btf.type_by_id(record.btf_key_type_id) \
             if btf is not None and record.btf_key_type_id else None
         self.value_type = btf.type_by_id(record.btf_value_type_id) \
