@@ -182,9 +182,9 @@ def seen(ev):
     if ev.filename.startswith(b"/bin/true") and not found:
         found.append(time.perf_counter())
         print(f"{ev.pid} {ev.filename.decode()}", flush=True)
-with events.reader(seen, Event) as reader:
-    while not found:
-        reader.poll(50)
+reader = coll.ring_reader(events, seen, Event)
+while not found:
+    reader.poll(50)
 ms = lambda a, b: (b - a) * 1000
 print(f"phases {ms(t0, t_import):.1f} {ms(t_import, t_compile):.1f} {ms(t_compile, t_load):.1f} "
       f"{ms(t_load, t_attach):.1f} {ms(t_attach, found[0]):.1f}", flush=True)

@@ -23,8 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from pybpf import load_collection_spec  # noqa: E402
 from pybpf.kernel import Map, Program  # noqa: E402
-from pybpf.kernel.links import (attach_raw_tracepoint, attach_tracepoint,  # noqa: E402
-                                attach_uprobe)
+from pybpf.kernel.links import attach_raw_tracepoint, attach_tracepoint, attach_uprobe  # noqa: E402
 from tests.bpfobjs import build_object  # noqa: E402
 
 N = 50

@@ -17,6 +17,13 @@ against libbpf-dev (``bpf_object__open_file`` + ``bpf_object__load`` [+
 ``bpf_program__attach`` + ``bpf_link__destroy``] + ``bpf_object__close``, timed with
 CLOCK_MONOTONIC around each iteration), so process start-up is not counted on either side.
 The cached column shares one :class:`KernelBTF` across runs, as a long-lived tool would.
+
+3. open + load + close of every object Debian's libbpf-tools package ships (cut out of its
+   binaries at bench time by tests/libbpf_tools.py), each with the programs libbpf loads on
+   this kernel. pybpf parses the kernel's BTF afresh for every run, in two ways: "walk"
+   finds every record of vmlinux (what the first process after a boot does), "indexed" reads
+   the record index an earlier process left in the BTF offsets cache
+   (``pybpf.btf.offsets_cache``). ``--libbpf-tools N`` limits the table to N objects.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from pybpf.elf import load_collection_spec  # noqa: E402
 from pybpf.kernel import CollectionOptions, load  # noqa: E402
 from pybpf.kernel.kernel_btf import KernelBTF  # noqa: E402
 from pybpf.kernel.links import attach_auto  # noqa: E402
@@ -146,7 +154,66 @@ def attach_table(loader: Path | None) -> None:
     print(f"| {obj.name} | {ours:.1f} | {cached:.1f} | {theirs:.1f} | {ours / theirs:.1f}x |")
 
 
+def _pybpf_fresh_ms(spec, use_index: bool) -> float:
+    """Median ms of open + load + close with vmlinux parsed anew each run."""
+    from pybpf.btf import load_kernel_spec
+
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        kernel_btf = KernelBTF(spec=load_kernel_spec(use_cache=use_index))
+        with load(spec, options=CollectionOptions(kernel_btf=kernel_btf)):
+            pass
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def libbpf_tools_table(limit: int | None) -> list[float]:
+    """The libbpf-tools table; returns the "indexed" ratios."""
+    from tests import libbpf_tools
+
+    objects = libbpf_tools.objects()[:limit]
+    print(f"\nopen + load + close of Debian's libbpf-tools objects (the programs libbpf loads "
+          f"here), median of {RUNS} runs (ms)\n")
+    print("| object | programs | pybpf, walk | pybpf, indexed | libbpf (C) | ratio walk | "
+          "ratio indexed |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    ratios = []
+    with tempfile.TemporaryDirectory(prefix="pybpf-bench-load-") as tmp:
+        runner = libbpf_tools.build_libbpf_runner(Path(tmp))
+        for obj in objects:
+            keep = [n for n, ok in libbpf_tools.libbpf_loads(runner, obj).items() if ok]
+            if not keep:
+                continue
+            spec = libbpf_tools.only(load_collection_spec(str(obj)), keep)
+            out = subprocess.run([str(runner), "time", str(obj), "," + ",".join(keep) + ",",
+                                  str(RUNS)], check=True, capture_output=True, text=True)
+            theirs = statistics.median(float(x) for x in out.stdout.split())
+            # the ELF is read inside the timing too, as libbpf's open does
+            walk = _pybpf_fresh_ms(spec, use_index=False) + _elf_ms(obj)
+            indexed = _pybpf_fresh_ms(spec, use_index=True) + _elf_ms(obj)
+            ratios.append(indexed / theirs)
+            print(f"| {obj.name} | {len(keep)} | {walk:.1f} | {indexed:.1f} | {theirs:.1f} | "
+                  f"{walk / theirs:.2f}x | {indexed / theirs:.2f}x |")
+    print(f"\nmedian ratio (indexed): {statistics.median(ratios):.2f}x over {len(ratios)} "
+          f"objects; geometric mean {statistics.geometric_mean(ratios):.2f}x")
+    return ratios
+
+
+def _elf_ms(obj: Path) -> float:
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        load_collection_spec(str(obj))
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
 def main() -> None:
+    if "--libbpf-tools" in sys.argv:
+        limit = int(sys.argv[sys.argv.index("--libbpf-tools") + 1])
+        libbpf_tools_table(limit or None)
+        return
     with tempfile.TemporaryDirectory(prefix="pybpf-bench-load-") as tmp:
         loader = build_c_loader(Path(tmp))
         print(f"open + load + close, median of {RUNS} runs (ms)\n")
@@ -166,6 +233,7 @@ def main() -> None:
             print(f"| {name} | {programs} | {ours:.1f} | {cached:.1f} | {theirs:.1f} | "
                   f"{ours / theirs:.1f}x |")
         attach_table(loader)
+    libbpf_tools_table(None)
 
 
 if __name__ == "__main__":

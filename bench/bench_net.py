@@ -73,14 +73,15 @@ def enter(ns: str) -> None:
 
 
 def rx_packets() -> int:
-    for line in open("/proc/net/dev"):
+    for line in Path("/proc/net/dev").read_text().splitlines():
         if line.strip().startswith("veth0:"):
             return int(line.split(":")[1].split()[1])
     raise RuntimeError("veth0 not found")
 
 
 def udp_arrivals() -> int:
-    lines = [line.split() for line in open("/proc/net/snmp") if line.startswith("Udp:")]
+    lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines()
+             if line.startswith("Udp:")]
     fields = dict(zip(lines[0][1:], map(int, lines[1][1:])))
     return fields["InDatagrams"] + fields["NoPorts"] + fields["RcvbufErrors"]
 
@@ -97,7 +98,8 @@ def measure(dropped=lambda: 0, seconds: float = 1.0) -> tuple[float, float, floa
     finally:
         flood.wait()
     elapsed = after[3] - before[3]
-    return tuple((a - b) / elapsed for a, b in zip(after[:3], before[:3]))  # type: ignore
+    rx, udp, drops = ((a - b) / elapsed for a, b in zip(after[:3], before[:3]))
+    return rx, udp, drops
 
 
 def xdp_table() -> None:

@@ -19,16 +19,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from pybpf import asm  # noqa: E402
-from pybpf.kernel.links import (attach_cgroup, attach_socket_filter, attach_tc,  # noqa: E402
-                                attach_xdp)
+from pybpf.kernel.links import attach_cgroup, attach_socket_filter, attach_tc, attach_xdp  # noqa: E402
 from pybpf.kernel.programs import Program  # noqa: E402
 from pybpf.spec import AttachType, ProgramSpec, ProgramType  # noqa: E402
 

@@ -6,6 +6,13 @@ processed, beside the kernel's "verification time N usec" and "processed N insns
 a log_level 4 (BPF_LOG_STATS) load. Needs root for the kernel column. Prints a markdown
 table. ``--runs N`` changes the 5 (a slow old verifier: ``--runs 1``); ``--only WORD``
 keeps the rows whose name contains WORD.
+
+``--corpus NAME`` (repeatable: selftests, handwritten, libbpf-tools, test-objects,
+pybpf.lang; see tests/verifier/kernel_corpus) measures instead every program of those
+corpora that both verifiers accept, one run each: per corpus, our processed instructions
+per second, our processed counts beside the kernel's (ratio), the programs over 100 ms,
+and the slowest programs; also how long we take on the programs the kernel rejects at its
+1M-instruction limit. ``--max-insns``/``--timeout`` are our verifier's budget per program.
 """
 
 from __future__ import annotations
@@ -76,6 +83,51 @@ def _lang_specs():  # type: ignore[no-untyped-def]
     return out
 
 
+def _corpus_tables(corpora: list[str], only: str, max_insns: int, timeout: float) -> None:
+    from tests.verifier.kernel_corpus.corpora import CORPORA
+    from tests.verifier.kernel_corpus.judge import Budget
+    budget = Budget(max_insns, timeout)
+    print("| corpus | programs both accept | pybpf processed insns | pybpf s | pybpf insns/s | "
+          "processed ratio pybpf/kernel: median / max | over 100 ms | kernel µs total |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|")
+    slow = []
+    limits = []
+    for corpus in corpora:
+        both = []
+        for row in CORPORA[corpus](budget, only):
+            k, o = row.kernel, row.ours
+            if k.verdict == "reject" and k.fault == "too complex":
+                limits.append((row.name, o.verdict, o.seconds))
+            if k.verdict == "accept" and o.verdict == "accept" and o.processed:
+                both.append(row)
+        if not both:
+            continue
+        processed = sum(r.ours.processed or 0 for r in both)
+        seconds = sum(r.ours.seconds for r in both)
+        ratios = sorted((r.ours.processed or 0) / r.kernel.processed for r in both
+                        if r.kernel.processed)
+        over = [r for r in both if r.ours.seconds > 0.1]
+        k_us = sum(r.kernel.usec or 0 for r in both)
+        ratio = (f"{statistics.median(ratios):.2f} / {ratios[-1]:.2f}" if ratios else "-")
+        print(f"| {corpus} | {len(both)} | {processed} | {seconds:.2f} | "
+              f"{processed / seconds if seconds else 0:,.0f} | {ratio} | {len(over)} | "
+              f"{k_us} |")
+        slow += [(r.ours.seconds, corpus, r) for r in both]
+    slow.sort(key=lambda t: -t[0])
+    print("\nslowest programs both accept:\n")
+    print("| corpus | program | pybpf ms | pybpf processed | kernel processed | kernel µs |")
+    print("|---|---|---:|---:|---:|---:|")
+    for secs, corpus, r in slow[:15]:
+        print(f"| {corpus} | {r.name} | {secs * 1e3:.0f} | {r.ours.processed} | "
+              f"{r.kernel.processed} | {r.kernel.usec} |")
+    if limits:
+        print("\nprograms the kernel rejects as too complex (its 1M-instruction limit):\n")
+        print("| program | our verdict | pybpf s |")
+        print("|---|---|---:|")
+        for name, verdict, secs in limits:
+            print(f"| {name} | {verdict} | {secs:.1f} |")
+
+
 def main() -> None:
     import argparse
 
@@ -86,8 +138,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--only", default="")
+    parser.add_argument("--corpus", action="append", default=[])
+    parser.add_argument("--max-insns", type=int, default=1_000_000)
+    parser.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args()
     RUNS = args.runs
+    if args.corpus:
+        _corpus_tables(args.corpus, args.only, args.max_insns, args.timeout)
+        return
     kbtf = KernelBTF()
     rows = []
     sources = []

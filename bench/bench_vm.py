@@ -96,8 +96,8 @@ def bench_vm(insns: list[asm.Instruction], tier: str) -> tuple[int, float, int]:
 def bench_kernel(insns: list[asm.Instruction]) -> tuple[int, float] | None:
     """(retval, median ns per run) from BPF_PROG_TEST_RUN, or None without bpf()."""
     try:
-        from pybpf.kernel.programs import Program
         from pybpf.kernel.maps import Map
+        from pybpf.kernel.programs import Program
         from pybpf.spec import MapSpec, MapType
         spec = ProgramSpec("bench_vm", "socket", type=ProgramType.SOCKET_FILTER,
                            instructions=insns, license="GPL")

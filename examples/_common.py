@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def text(raw: object) -> str:
@@ -14,7 +14,7 @@ def text(raw: object) -> str:
     return str(raw)
 
 
-def run_until(step: Callable[[], bool], duration_s: float | None) -> None:
+def run_until(step: Callable[[], bool | None], duration_s: float | None) -> None:
     """Call ``step`` (it waits a little and returns False when done) until then, the
     duration is over, or SIGINT/SIGTERM arrives."""
     stop = []

@@ -8,20 +8,29 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-from pybpf.lang import (RingBuf, bpf, bytes16, comm, current_task, pid_tgid,
-                        probe_read_user_str, string, struct, u32)
+from typing import Annotated
 
 from _common import run_until, text
+
+from pybpf.lang import (
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    current_task,
+    pid_tgid,
+    probe_read_user_str,
+    string,
+    struct,
+    u32,
+)
 
 
 class Event(struct):
     pid: u32
     ppid: u32
     comm: bytes16
-    filename: string(64)
-
-
+    filename: Annotated[bytes, string(64)]
 events = RingBuf(max_entries=1 << 18)
 
 
@@ -51,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     with bpf.compile(trace_exec).load() as coll:
         coll.attach()
         print(f"{'PID':<8} {'PPID':<8} {'COMM':<16} FILENAME", flush=True)
-        with events.reader(show, Event) as reader:
-            run_until(lambda: reader.poll(100) >= 0 and
-                      not (args.count and seen[0] >= args.count), args.duration)
+        reader = coll.ring_reader(events, show, Event)   # closed with coll
+        run_until(lambda: reader.poll(100) >= 0 and
+                  not (args.count and seen[0] >= args.count), args.duration)
     return 0
 
 

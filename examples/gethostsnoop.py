@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-from pybpf.lang import (Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid_tgid,
-                        probe_read_user_str, string, struct, u32, u64)
+from typing import Annotated
 
 from _common import run_until, text
+
+from pybpf.lang import (
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid_tgid,
+    probe_read_user_str,
+    string,
+    struct,
+    u32,
+    u64,
+)
 
 
 def find_libc() -> str:
@@ -33,16 +46,12 @@ class Lookup(struct):
     pid: u32
     started_ns: u64
     comm: bytes16
-    host: string(80)
-
-
+    host: Annotated[bytes, string(80)]
 class Event(struct):
     pid: u32
     latency_us: u64
     comm: bytes16
-    host: string(80)
-
-
+    host: Annotated[bytes, string(80)]
 pending = Hash(u32, Lookup, max_entries=4096)
 events = RingBuf(max_entries=1 << 16)
 
@@ -90,9 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     with bpf.compile(lookup_start, lookup_done).load() as coll:
         coll.attach()
         print(f"{'PID':<8} {'COMM':<16} {'LAT(us)':>10} HOST", flush=True)
-        with events.reader(show, Event) as reader:
-            run_until(lambda: reader.poll(100) >= 0 and
-                      not (args.count and seen[0] >= args.count), args.duration)
+        reader = coll.ring_reader(events, show, Event)   # closed with coll
+        run_until(lambda: reader.poll(100) >= 0 and
+                  not (args.count and seen[0] >= args.count), args.duration)
     return 0
 
 

@@ -11,9 +11,9 @@ import argparse
 import sys
 import time
 
-from pybpf.lang import Const, Hash, Log2Hist, bpf, ktime_ns, pid_tgid, u32, u64
-
 from _common import run_until
+
+from pybpf.lang import Const, Hash, Log2Hist, bpf, ktime_ns, pid_tgid, u32, u64
 
 start = Hash(u32, u64, max_entries=10240)
 usecs = Log2Hist()
@@ -45,12 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-d", "--duration", type=float, default=None,
                         help="seconds to trace (default: until Ctrl-C)")
     args = parser.parse_args(argv)
-    only_pid.value = args.pid
-    with bpf.compile(sleep_enter, sleep_exit).load() as coll:
+    compiled = bpf.compile(sleep_enter, sleep_exit)
+    with compiled.load(constants={only_pid: args.pid}) as coll:
         coll.attach()
         print("Tracing clock_nanosleep()... Ctrl-C to end.", flush=True)
         run_until(lambda: time.sleep(0.1), args.duration)
-        usecs.print_log2_hist("usecs")
+        coll.maps[usecs].print_log2_hist("usecs")
     return 0
 
 

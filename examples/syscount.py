@@ -11,9 +11,9 @@ import re
 import sys
 import time
 
-from pybpf.lang import Const, Hash, bpf, pid_tgid, u32, u64
-
 from _common import run_until
+
+from pybpf.lang import Const, Hash, bpf, pid_tgid, u32, u64
 
 counts = Hash(u32, u64, max_entries=1024)
 only_pid = Const(u32, 0)          # .rodata: set before load, 0 means every process
@@ -45,13 +45,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds to count (default: until Ctrl-C)")
     parser.add_argument("-T", "--top", type=int, default=10, help="how many to print")
     args = parser.parse_args(argv)
-    only_pid.value = args.pid
     names = syscall_names()
-    with bpf.compile(count_syscall).load() as coll:
+    with bpf.compile(count_syscall).load(constants={only_pid: args.pid}) as coll:
         coll.attach()
         print("Tracing syscalls... Ctrl-C to end.", flush=True)
         run_until(lambda: time.sleep(0.1), args.duration)
-        ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:args.top]
+        ranked = sorted(coll.maps[counts].items(), key=lambda kv: -kv[1])[:args.top]
     print(f"{'SYSCALL':<22} {'COUNT':>10}")
     for number, n in ranked:
         print(f"{names.get(number, str(number)):<22} {n:>10}")

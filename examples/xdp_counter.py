@@ -12,10 +12,11 @@ import argparse
 import socket
 import sys
 import time
-
-from pybpf.lang import XDP_DROP, XDP_PASS, Array, Const, bpf, cast, struct, u8, u16, u64
+from typing import Annotated
 
 from _common import run_until
+
+from pybpf.lang import XDP_DROP, XDP_PASS, Array, Const, bpf, cast, struct, u8, u16, u64
 
 ETH_P_IP_BE = 0x0008        # htons(0x0800) as the little-endian u16 load sees it
 IPPROTO_UDP = 17
@@ -23,8 +24,8 @@ IPPROTO_UDP = 17
 
 class Head(struct):
     """Ethernet + IPv4 (no options) + the ports of UDP/TCP: 38 bytes."""
-    eth_dst: u8[6]
-    eth_src: u8[6]
+    eth_dst: Annotated[list[int], u8[6]]
+    eth_src: Annotated[list[int], u8[6]]
     eth_proto: u16
     ver_ihl: u8
     tos: u8
@@ -34,8 +35,8 @@ class Head(struct):
     ttl: u8
     protocol: u8
     check: u16
-    saddr: u16[2]
-    daddr: u16[2]
+    saddr: Annotated[list[int], u16[2]]
+    daddr: Annotated[list[int], u16[2]]
     sport: u16
     dport: u16
 
@@ -68,13 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-d", "--duration", type=float, default=None)
     parser.add_argument("--mode", default="skb", help="XDP mode (skb works everywhere)")
     args = parser.parse_args(argv)
-    drop_port_be.value = socket.htons(args.drop_udp_port)
-    with bpf.compile(count_and_drop).load() as coll:
+    compiled = bpf.compile(count_and_drop)
+    with compiled.load(constants={drop_port_be: socket.htons(args.drop_udp_port)}) as coll:
         coll.attach(target=args.iface, mode=args.mode)
         print(f"Counting packets on {args.iface}... Ctrl-C to end.", flush=True)
         run_until(lambda: time.sleep(0.1), args.duration)
-        counts = {proto: packets[proto] for proto in range(256)}
-        drops = dropped[0]
+        counts = {proto: coll.maps[packets][proto] for proto in range(256)}
+        drops = coll.maps[dropped][0]
     names = {1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp"}
     print(f"{'PROTO':<10} {'PACKETS':>10}")
     for proto, n in sorted(counts.items()):

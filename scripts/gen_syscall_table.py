@@ -17,7 +17,7 @@ OUT = pathlib.Path(__file__).resolve().parent.parent / "src/pybpf/tools/syscall_
 def main() -> int:
     header = sys.argv[1] if len(sys.argv) > 1 else HEADER
     table = {}
-    for line in open(header):
+    for line in pathlib.Path(header).read_text().splitlines():
         m = re.match(r"#define __NR_(\w+)\s+(\d+)", line)
         if m:
             table[int(m.group(2))] = m.group(1)

@@ -7,10 +7,19 @@ import struct
 
 import pytest
 
+from pybpf import live
 from pybpf.backends import load
-from pybpf.errors import InvalidInputError
+from pybpf.errors import (
+    InvalidInputError,
+    MapArgumentError,
+    MapError,
+    MapFullError,
+    MapKeyExistsError,
+    MapKeyNotFoundError,
+    NotSupportedError,
+)
+from pybpf.spec import CollectionSpec, MapSpec, MapType
 from pybpf.vm import TIERS
-
 from tests.bpfobjs import build_object
 from tests.vm.packets import arp_packet, tcp_packet, udp_packet
 
@@ -101,3 +110,81 @@ def test_unknown_backend_and_option_are_clear_errors() -> None:
         load(path, backend="gpu")
     with pytest.raises(InvalidInputError, match="unknown option.*pin_path.*'vm'"):
         load(path, backend="vm", pin_path="/sys/fs/bpf")
+
+
+def test_both_backends_give_the_live_collection_shape(coll) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(coll, live.Collection)
+    assert all(isinstance(m, live.Map) for m in coll.maps.values())
+    assert all(isinstance(p, live.Program) for p in coll.programs.values())
+    assert set(coll.programs) == set(coll.spec.programs) and coll.links == []
+
+    class Reader:
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    reader = coll.own(Reader())
+    assert reader in coll.readers
+    coll.close()
+    assert reader.closed
+
+
+# (name, operation on a HASH map of max_entries 2 holding keys 1 and 2, and an ARRAY map of
+# 2 entries) -> what both backends must raise
+U32 = struct.Struct("<I")
+REFUSALS = [
+    ("full map", lambda h, a: h.update(U32.pack(3), U32.pack(3)), MapFullError),
+    ("NOEXIST on a present key", lambda h, a: h.update(U32.pack(1), U32.pack(0), flags=1),
+     MapKeyExistsError),
+    ("EXIST on a missing key", lambda h, a: h.update(U32.pack(9), U32.pack(0), flags=2),
+     MapKeyNotFoundError),
+    ("unknown update flags", lambda h, a: h.update(U32.pack(1), U32.pack(0), flags=8),
+     MapArgumentError),
+    ("array elements cannot be deleted", lambda h, a: a.delete(U32.pack(0)), MapArgumentError),
+    ("array NOEXIST", lambda h, a: a.update(U32.pack(0), U32.pack(0), flags=1),
+     MapKeyExistsError),
+    ("array index out of range", lambda h, a: a.update(U32.pack(5), U32.pack(0)),
+     MapFullError),
+    ("key of the wrong size", lambda h, a: h.update(b"ab", U32.pack(0)), MapArgumentError),
+    ("value of the wrong size", lambda h, a: h.update(U32.pack(1), b"abc"), MapArgumentError),
+    ("lookup of a missing key", lambda h, a: h.lookup(U32.pack(7)), KeyError),
+    ("delete of a missing key", lambda h, a: h.delete(U32.pack(7)), KeyError),
+]
+
+
+def _refusals(backend: str) -> dict[str, tuple[type, int | None]]:
+    spec = CollectionSpec(maps={"h": MapSpec("h", MapType.HASH, 4, 4, 2),
+                                "a": MapSpec("a", MapType.ARRAY, 4, 4, 2)})
+    seen: dict[str, tuple[type, int | None]] = {}
+    with load(spec, backend=backend) as coll:
+        h, a = coll.maps["h"], coll.maps["a"]
+        for name, operation, _ in REFUSALS:
+            h.update(U32.pack(1), U32.pack(1))
+            h.update(U32.pack(2), U32.pack(2))
+            try:
+                operation(h, a)
+            except Exception as err:  # noqa: BLE001 - the class is what is compared
+                seen[name] = (type(err), getattr(err, "errno", None))
+            else:
+                seen[name] = (type(None), None)
+    return seen
+
+
+@pytest.mark.kernel
+def test_the_same_refusal_raises_the_same_exception_on_both_backends() -> None:
+    kernel, vm = _refusals("kernel"), _refusals("vm")
+    assert kernel == vm
+    for name, _, expected in REFUSALS:
+        raised, errno = kernel[name]
+        assert issubclass(raised, expected), (name, raised)
+        assert (errno is not None) == issubclass(raised, MapError), name
+    assert issubclass(MapArgumentError, InvalidInputError)
+
+
+def test_the_vm_refuses_to_attach_and_says_why() -> None:
+    with load(build_object("vm_net"), backend="vm") as coll:
+        with pytest.raises(NotSupportedError, match="no event sources"):
+            coll.attach()
+        with pytest.raises(InvalidInputError, match="no program named 'nope'"):
+            coll.attach("nope")

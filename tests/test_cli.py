@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pybpf import cli
@@ -24,7 +26,8 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().out.startswith("usage: pybpf " + command)
 
 
-def test_a_bad_object_is_one_line_not_a_traceback(tmp_path, capsys) -> None:  # type: ignore
+def test_a_bad_object_is_one_line_not_a_traceback(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.o"
     bad.write_bytes(b"\x7fELF" + bytes(60))
     assert cli.main(["spec", str(bad)]) == 1
@@ -34,8 +37,8 @@ def test_a_bad_object_is_one_line_not_a_traceback(tmp_path, capsys) -> None:  # 
 
 
 @pytest.mark.parametrize("argv", [["spec", "{dir}"], ["load", "{dir}"], ["spec", "{dir}/none.o"]])
-def test_a_missing_or_unreadable_file_is_one_line(argv: list[str], tmp_path,  # type: ignore
-                                                  capsys) -> None:
+def test_a_missing_or_unreadable_file_is_one_line(argv: list[str], tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
     argv = [a.format(dir=tmp_path) for a in argv]
     assert cli.main(argv) == 1
     err = capsys.readouterr().err

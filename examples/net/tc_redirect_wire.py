@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from pybpf.kernel.links.tc import attach_tc
 from pybpf.lang import TC_ACT_OK, Hash, bpf, redirect, struct, u32, u64
@@ -110,15 +111,17 @@ def main() -> int:
     build()
     try:
         with bpf.compile(net_wire).load() as coll:
-            a, b = (int(open(f"/sys/class/net/{h}/ifindex").read()) for h in (HOST_A, HOST_B))
-            routes[a] = Route(to_ifindex=b, pad=0, frames=0)
-            routes[b] = Route(to_ifindex=a, pad=0, frames=0)
+            a, b = (int(Path(f"/sys/class/net/{h}/ifindex").read_text())
+                    for h in (HOST_A, HOST_B))
+            table = coll.maps[routes]       # this load's map, keyed and valued by type
+            table[a] = Route(to_ifindex=b, pad=0, frames=0)
+            table[b] = Route(to_ifindex=a, pad=0, frames=0)
             links = [attach_tc(coll.programs["net_wire"], h) for h in (HOST_A, HOST_B)]
             try:
                 answered = udp_echo_round_trips(10)
                 print(f"{answered}/10 UDP echoes sent from A came back from B")
-                print(f"{HOST_A} -> {HOST_B}: {routes[a].frames} frames")
-                print(f"{HOST_B} -> {HOST_A}: {routes[b].frames} frames")
+                print(f"{HOST_A} -> {HOST_B}: {table[a].frames} frames")
+                print(f"{HOST_B} -> {HOST_A}: {table[b].frames} frames")
                 return 0 if answered == 10 else 1
             finally:
                 for link in links:

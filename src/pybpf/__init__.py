@@ -8,19 +8,40 @@ to read and write programs. Live objects come from the backends (``pybpf.kernel`
 from typing import Any as _Any
 
 from .asm.instruction import Instruction
-from .errors import (AsmError, BPFError, BTFError, ClosedError, CompileError,
-                     CORERelocationError, ELFError, FilterSyntaxError, InvalidInputError,
-                     KernelError, NotSupportedError, VerifierError, VMError)
-from .spec import (AttachType, CollectionSpec, ExternKind, ExternSpec, MapSpec, MapType,
-                   Pinning, ProgramSpec, ProgramType)
+from .errors import (
+    AsmError,
+    BPFError,
+    BTFError,
+    ClosedError,
+    CompileError,
+    CORERelocationError,
+    ELFError,
+    FilterSyntaxError,
+    InvalidInputError,
+    KernelError,
+    NotSupportedError,
+    VerifierError,
+    VMError,
+)
+from .spec import (
+    AttachType,
+    CollectionSpec,
+    ExternKind,
+    ExternSpec,
+    MapSpec,
+    MapType,
+    Pinning,
+    ProgramSpec,
+    ProgramType,
+)
 
 __all__ = [
     "Instruction", "assemble", "disassemble", "load", "load_collection_spec",
     "AsmError", "BPFError", "BTFError", "ClosedError", "CompileError", "CORERelocationError",
     "ELFError", "FilterSyntaxError", "InvalidInputError", "KernelError", "NotSupportedError",
     "VerifierError", "VMError",
-    "AttachType", "CollectionSpec", "ExternKind", "ExternSpec", "MapSpec", "MapType", "Pinning", "ProgramSpec",
-    "ProgramType",
+    "AttachType", "CollectionSpec", "ExternKind", "ExternSpec", "MapSpec", "MapType", "Pinning",
+    "ProgramSpec", "ProgramType",
 ]
 
 

@@ -8,10 +8,12 @@
 Both give a collection with ``.maps[name]`` (lookup/get/update/delete/keys/items/values,
 ``m[k]``, ``k in m``; a missing key is ``KeyError``), ``.programs[name].test_run(data=,
 ctx=, repeat=)`` returning an object with ``retval``, ``data_out``, ``ctx_out`` and
-``duration_ns``, ``close()`` and ``with``. What stays backend-specific is said where it
-differs: the kernel's failed map update is a :class:`~pybpf.errors.KernelError`, the VM's a
-:class:`~pybpf.errors.MapError`, both carrying ``errno``; per-CPU values have one entry per
-possible CPU in the kernel and ``ncpus`` (default 1) in the VM.
+``duration_ns``, ``attach(*names)``, ``links``, ``own(reader)``, ``close()`` and ``with``:
+the :class:`pybpf.live.Collection` Protocol. A refused map update is the same
+:class:`~pybpf.errors.MapError` subclass on both, carrying ``errno``. What stays
+backend-specific: per-CPU values have one entry per possible CPU in the kernel and
+``ncpus`` (default 1) in the VM; the VM's ``attach`` raises
+:class:`~pybpf.errors.NotSupportedError` (no events happen in a VM).
 
 This is the one module allowed to import both :mod:`pybpf.kernel` and :mod:`pybpf.vm`; each
 is imported only when asked for, so ``backend="vm"`` works where bpf() does not.
@@ -22,10 +24,15 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .errors import InvalidInputError
+from .live import Collection
 from .spec import CollectionSpec
+
+if TYPE_CHECKING:
+    from .kernel import Collection as KernelCollection
+    from .vm import VMCollection
 
 BACKENDS = ("kernel", "vm")
 VM_OPTIONS = ("tier", "env", "ncpus", "verify")
@@ -38,9 +45,9 @@ def _spec_of(spec_or_path: SpecOrPath) -> CollectionSpec:
         return spec_or_path
     from .elf import load_collection_spec
 
-    if isinstance(spec_or_path, Path):
-        spec_or_path = str(spec_or_path)
-    return load_collection_spec(spec_or_path)  # type: ignore[arg-type]
+    if isinstance(spec_or_path, os.PathLike):
+        spec_or_path = os.fspath(spec_or_path)
+    return load_collection_spec(spec_or_path)
 
 
 def _check_options(backend: str, options: dict[str, Any], allowed: tuple[str, ...]) -> None:
@@ -51,10 +58,21 @@ def _check_options(backend: str, options: dict[str, Any], allowed: tuple[str, ..
                                 source="pybpf.load")
 
 
-def load(spec_or_path: SpecOrPath, *, backend: str = "kernel", **options: Any) -> Any:
+@overload
+def load(spec_or_path: SpecOrPath, *, backend: Literal["kernel"] = ...,
+         **options: Any) -> KernelCollection: ...
+@overload
+def load(spec_or_path: SpecOrPath, *, backend: Literal["vm"], **options: Any) -> VMCollection: ...
+@overload
+def load(spec_or_path: SpecOrPath, *, backend: str, **options: Any) -> Collection: ...
+
+
+def load(spec_or_path: SpecOrPath, *, backend: str = "kernel",
+         **options: Any) -> KernelCollection | VMCollection | Collection:
     """Make the maps and programs of an object (path or bytes of a clang ``.o``) or of a
     :class:`~pybpf.spec.CollectionSpec` live in ``backend``.
 
+    Either way the result is a :class:`pybpf.live.Collection` (typed per backend).
     ``backend="kernel"``: a :class:`pybpf.kernel.Collection`; ``options`` are the fields of
     :class:`pybpf.kernel.CollectionOptions` (``pin_path``, ``kernel_btf``, ``log_level``...).
     ``backend="vm"``: a :class:`pybpf.vm.VMCollection`; ``options`` are ``tier``
@@ -64,8 +82,8 @@ def load(spec_or_path: SpecOrPath, *, backend: str = "kernel", **options: Any) -
 
     Raises :class:`~pybpf.errors.InvalidInputError` for an unknown backend or option, and
     whatever the backend's loader raises (ELF/BTF errors for a bad object, VerifierError or
-    KernelError in the kernel, VerifierError/VMError/ProgramLoadError in the VM); nothing stays loaded
-    on error.
+    KernelError in the kernel, VerifierError/VMError/ProgramLoadError in the VM); nothing
+    stays loaded on error.
     """
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r} (choose one of "
@@ -84,4 +102,4 @@ def load(spec_or_path: SpecOrPath, *, backend: str = "kernel", **options: Any) -
     return kernel_load(spec, options=CollectionOptions(**options))
 
 
-__all__ = ["BACKENDS", "load"]
+__all__ = ["BACKENDS", "Collection", "load"]

@@ -15,11 +15,15 @@
     │   └── NotSupportedError   a feature the running kernel lacks
     ├── VMError             what the userspace machine refuses or stops on
     │   ├── ProgramLoadError    rejected before running: bad opcode, jump, helper
-    │   ├── VMRunError          a run stopped: names the instruction slot (``insn``)
-    │   │   ├── MemoryAccessError   load/store outside every region it may touch
-    │   │   ├── BudgetExceededError more instructions than the run's budget
-    │   │   └── CallDepthError      bpf-to-bpf calls deeper than 8 frames
-    │   └── MapError            a map update/delete the map refuses (errno as the kernel's)
+    │   └── VMRunError          a run stopped: names the instruction slot (``insn``)
+    │       ├── MemoryAccessError   load/store outside every region it may touch
+    │       ├── BudgetExceededError more instructions than the run's budget
+    │       └── CallDepthError      bpf-to-bpf calls deeper than 8 frames
+    ├── MapError            a map operation the map refuses, on either backend (errno)
+    │   ├── MapFullError        E2BIG: max_entries reached
+    │   ├── MapKeyExistsError   EEXIST: BPF_NOEXIST on a present key
+    │   ├── MapKeyNotFoundError ENOENT: BPF_EXIST on a missing key
+    │   └── MapArgumentError    EINVAL: bad flags, key or value size (an InvalidInputError)
     └── ClosedError         a live object used after close()
 
 A missing map key stays a ``KeyError``.
@@ -72,7 +76,14 @@ class CORERelocationError(InvalidInputError):
 
 
 class VerifierError(BPFError):
-    """A program the verifier rejected; ``log`` holds every line of the verifier's log."""
+    """A program the verifier rejected; ``log`` holds every line of the verifier's log.
+
+    ``errno`` is the kernel's (None from pybpf's verifier); ``kernel_may_accept`` is True
+    when pybpf's verifier refused something the kernel's may accept (a helper it does not
+    model...)."""
+
+    errno: int | None = None
+    kernel_may_accept: bool = False
 
     def __init__(self, message: str, *, program: str | None = None, log: list[str] | None = None,
                  insn: int | None = None, source_line: str | None = None):
@@ -199,11 +210,69 @@ class CallDepthError(VMRunError):
     """A bpf-to-bpf call past the 8-frame limit of the kernel (MAX_CALL_FRAMES)."""
 
 
-class MapError(VMError):
-    """A map operation the map refuses (full, key exists, wrong size); ``errno`` as the
-    kernel would return it (E2BIG, EEXIST, ENOENT, EINVAL)."""
+class MapError(BPFError, OSError):
+    """A map operation the map refuses, the same on both backends: ``errno`` as the kernel
+    returns it, ``map_name`` the map.
 
-    def __init__(self, message: str, *, map_name: str, errno: int):
+    Like ``OSError(errno.ENOENT, ...)`` giving a ``FileNotFoundError``, ``MapError(...,
+    errno=E)`` is the subclass for ``E`` when there is one: :class:`MapFullError` (E2BIG),
+    :class:`MapKeyExistsError` (EEXIST), :class:`MapKeyNotFoundError` (ENOENT),
+    :class:`MapArgumentError` (EINVAL). A missing key on lookup or delete stays ``KeyError``.
+    """
+
+    default_errno = 0
+
+    def __new__(cls, message: str = "", *, map_name: str = "", errno: int = 0) -> MapError:
+        chosen = _MAP_ERRORS.get(errno, cls) if cls is MapError else cls
+        # with __new__ overridden, OSError takes errno and text here, not in __init__
+        return super().__new__(chosen, errno or chosen.default_errno,
+                               f"map '{map_name}': {message}")
+
+    def __init__(self, message: str, *, map_name: str, errno: int = 0):
         self.map_name = map_name
-        self.errno = errno
-        super().__init__(f"map '{map_name}': {message}")
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.strerror or ""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_map_error, (self.message, self.map_name, self.errno))
+
+
+class MapFullError(MapError):
+    """No room for a new element (E2BIG): the map holds ``max_entries`` already."""
+
+    default_errno = _errno.E2BIG
+
+
+class MapKeyExistsError(MapError):
+    """BPF_NOEXIST on a key that is there (EEXIST)."""
+
+    default_errno = _errno.EEXIST
+
+
+class MapKeyNotFoundError(MapError):
+    """BPF_EXIST on a key that is not there (ENOENT)."""
+
+    default_errno = _errno.ENOENT
+
+
+class MapArgumentError(MapError, InvalidInputError):
+    """Flags, a key or a value the map cannot take (EINVAL): unknown update flags, a key or
+    value of the wrong size. An :class:`InvalidInputError` too."""
+
+    default_errno = _errno.EINVAL
+
+    def __init__(self, message: str, *, map_name: str, errno: int = 0):
+        self.source = f"map '{map_name}'"
+        self.offset = None
+        super().__init__(message, map_name=map_name, errno=errno)
+
+
+_MAP_ERRORS: dict[int, type[MapError]] = {
+    _errno.E2BIG: MapFullError, _errno.EEXIST: MapKeyExistsError,
+    _errno.ENOENT: MapKeyNotFoundError, _errno.EINVAL: MapArgumentError}
+
+
+def _rebuild_map_error(message: str, map_name: str, err: int) -> MapError:
+    return MapError(message, map_name=map_name, errno=err)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pybpf.cli import main
-from pybpf.commands.disasm import read_program_sections
+from pybpf.elf.listing import read_program_sections
 from tests.bpfobjs import build_object
 
 
@@ -54,7 +54,7 @@ def test_bad_assembly_and_non_elf(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["asm", str(src)]) == 1
     assert "line 2" in capsys.readouterr().err
     assert main(["disasm", str(src)]) == 1
-    assert "not a readable ELF object" in capsys.readouterr().err
+    assert "not an ELF file" in capsys.readouterr().err
 
 
 @pytest.mark.clang

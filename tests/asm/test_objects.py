@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from pybpf.asm import Instruction, assemble, disassemble, encode_all, format_instruction
-from pybpf.commands.disasm import objdump_listing, read_program_sections
+from pybpf.elf.listing import objdump_listing, read_program_sections
 from tests.bpfobjs import all_sources, build_object
 
 pytestmark = pytest.mark.clang
@@ -40,7 +40,7 @@ def _objdump(path: Path, imm_hex: bool, alu32: bool) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
-@lru_cache(maxsize=None)
+@cache
 def _object(name: str) -> Path:
     return build_object(name)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ def elf_section(path: Path, name: str) -> bytes:
         return section.data()
 
 
-@lru_cache(maxsize=None)
+@cache
 def object_btf(name: str) -> tuple[Path, bytes, bytes]:
     """(object path, .BTF bytes, .BTF.ext bytes) of tests/bpf/<name>.bpf.c."""
     path = build_object(name)
@@ -42,7 +42,7 @@ def bpftool_or_skip() -> str:
     return tool
 
 
-@lru_cache(maxsize=None)
+@cache
 def bpftool_dump(path: str, fmt: str = "raw") -> str:
     """``bpftool btf dump file PATH format FMT`` (once per session per file and format)."""
     proc = subprocess.run([bpftool_or_skip(), "btf", "dump", "file", path, "format", fmt],

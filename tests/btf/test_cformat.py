@@ -10,7 +10,7 @@ import pytest
 from pybpf import btf
 from pybpf.btf import Spec
 from pybpf.btf.cformat import format_c, format_c_all
-from pybpf.commands.btf import pick_type
+from pybpf.btf.queries import pick_type
 from tests.bpfobjs import clang_or_skip
 from tests.btf.helpers import VMLINUX, bpftool_dump, needs_vmlinux, object_btf
 
@@ -70,7 +70,7 @@ def _c_type(kind: str, name: str) -> str:
 
 
 def test_pointers_need_only_forward_declarations(kernel_spec=None):
-    from pybpf.btf import Member, Ptr, Struct, Typedef, Int
+    from pybpf.btf import Int, Member, Ptr, Struct, Typedef
     other = Struct("other", 4, [Member("x", Int("int", 4, btf.SIGNED))])
     holder = Struct("holder", 8, [Member("p", Ptr(other))])
     assert format_c(holder) == "struct other;\n\nstruct holder {\n\tstruct other *p;\n};\n\n"

@@ -11,12 +11,34 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pybpf.asm.instruction import Instruction
-from pybpf.btf import (Array, Builder, Enum, Enum64, EnumValue, Fwd, Int, Member, Ptr,
-                       SIGNED, Spec, Struct, Typedef, Union)
-from pybpf.btf.core import (POISON_HELPER, CandidateCache, format_results, relocate,
-                            relocate_program, relocate_with_results, resolve)
+from pybpf.btf import (
+    SIGNED,
+    Array,
+    Builder,
+    Enum,
+    Enum64,
+    EnumValue,
+    Fwd,
+    Int,
+    Member,
+    Ptr,
+    Spec,
+    Struct,
+    Typedef,
+    Union,
+)
+from pybpf.btf.core import (
+    POISON_HELPER,
+    CandidateCache,
+    format_results,
+    relocate,
+    relocate_program,
+    relocate_with_results,
+    resolve,
+)
 from pybpf.btf.core_compat import essential_name, types_are_compat, types_match
-from pybpf.btf.ext import CORERelo, CORERelocKind as K
+from pybpf.btf.ext import CORERelo
+from pybpf.btf.ext import CORERelocKind as K
 from pybpf.errors import CORERelocationError
 from pybpf.spec import ProgramSpec
 

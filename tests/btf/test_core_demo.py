@@ -9,8 +9,8 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from pybpf.btf import Spec, load_kernel_spec
-from pybpf.btf.ext import parse_ext
 from pybpf.btf.core import format_results, relocate_collection
+from pybpf.btf.ext import parse_ext
 from pybpf.elf import load_collection_spec
 from tests.bpfobjs import build_object
 

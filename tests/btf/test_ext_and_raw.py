@@ -27,7 +27,7 @@ def test_func_line_and_core_infos_of_a_clang_object():
     spec, ext_bytes = _spec_and_ext()
     ext = parse_ext(ext_bytes, spec)
     funcs = ext.func_infos[PROG_SECTION]
-    assert [(f.insn_off % 8, f.type.name) for f in funcs][0] == (0, "btf_prog")
+    assert next((f.insn_off % 8, f.type.name) for f in funcs) == (0, "btf_prog")
     assert [f.type.name for f in ext.func_infos[".text"]] == ["btf_helper"]  # subprogram
     assert all(isinstance(f.type, Func) for f in funcs)
     lines = ext.line_infos[PROG_SECTION]

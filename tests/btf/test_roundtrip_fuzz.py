@@ -8,10 +8,35 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pybpf import btf
-from pybpf.btf import (Array, Builder, Const, Datasec, DeclTag, Enum, Enum64, EnumValue,
-                       Float, Func, FuncProto, Fwd, Int, Member, Param, Ptr, Restrict, Spec,
-                       Struct, Type, Typedef, TypeTag, Union, Var, VarSecinfo, Void,
-                       Volatile)
+from pybpf.btf import (
+    Array,
+    Builder,
+    Const,
+    Datasec,
+    DeclTag,
+    Enum,
+    Enum64,
+    EnumValue,
+    Float,
+    Func,
+    FuncProto,
+    Fwd,
+    Int,
+    Member,
+    Param,
+    Ptr,
+    Restrict,
+    Spec,
+    Struct,
+    Type,
+    Typedef,
+    TypeTag,
+    Union,
+    Var,
+    VarSecinfo,
+    Void,
+    Volatile,
+)
 from pybpf.btf.cformat import format_c
 from pybpf.btf.raw import raw_lines
 from pybpf.errors import BTFError
@@ -138,7 +163,7 @@ def _walk(spec: Spec) -> None:
             getattr(t, attr, None)
         for entry in (getattr(t, "members", None) or getattr(t, "params", None)
                       or getattr(t, "vars", None) or ()):
-            entry.type
+            _ = entry.type  # resolving the reference must not fail
         try:
             btf.sizeof(t)
         except BTFError:

@@ -8,10 +8,37 @@ import struct
 import pytest
 
 from pybpf import btf
-from pybpf.btf import (Array, Builder, Const, Datasec, DeclTag, Enum, Enum64, EnumValue,
-                       Float, Func, FuncLinkage, FuncProto, Fwd, Int, Kind, Member, Param,
-                       Ptr, Restrict, Spec, Struct, Typedef, TypeTag, Union, Var, VarLinkage,
-                       VarSecinfo, Void, Volatile)
+from pybpf.btf import (
+    Array,
+    Builder,
+    Const,
+    Datasec,
+    DeclTag,
+    Enum,
+    Enum64,
+    EnumValue,
+    Float,
+    Func,
+    FuncLinkage,
+    FuncProto,
+    Fwd,
+    Int,
+    Kind,
+    Member,
+    Param,
+    Ptr,
+    Restrict,
+    Spec,
+    Struct,
+    Typedef,
+    TypeTag,
+    Union,
+    Var,
+    VarLinkage,
+    VarSecinfo,
+    Void,
+    Volatile,
+)
 from pybpf.errors import BTFError
 
 VMLINUX = "/sys/kernel/btf/vmlinux"
@@ -104,7 +131,7 @@ def test_every_kind_round_trips_through_builder():
     assert tag.type is node and tag.component_idx == 1
     assert spec.find("percpu", TypeTag).type.name == "unsigned int"
     assert spec.find("double", Float).size == 8
-    arr = [t for t in spec if isinstance(t, Array)][0]
+    arr = next(t for t in spec if isinstance(t, Array))
     assert arr.nelems == 3 and isinstance(arr.type, Restrict)
     # encode() again gives the same ids
     again = Spec.from_bytes(spec.encode())
@@ -160,7 +187,7 @@ def test_skip_qualifiers_sizeof_alignof():
     td = spec.find("node_t", Typedef)
     assert btf.skip_qualifiers(Const(Volatile(td))) is node
     assert btf.sizeof(td) == 16 and btf.alignof(td) == 8
-    arr = [t for t in spec if isinstance(t, Array)][0]
+    arr = next(t for t in spec if isinstance(t, Array))
     assert btf.sizeof(arr) == 24
     with pytest.raises(BTFError):
         btf.sizeof(Void())

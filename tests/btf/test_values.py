@@ -13,10 +13,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pybpf.btf import (BOOL, SIGNED, Array, Datasec, Enum, EnumValue, Float, FuncProto,
-                       Int, Member, Ptr, Struct, Typedef, Union, Var, VarSecinfo, Void)
-from pybpf.btf.values import BTFCodec, EnumInt, StructValue, UnionValue, decode, encode, \
-    to_python
+from pybpf.btf import (
+    BOOL,
+    SIGNED,
+    Array,
+    Datasec,
+    Enum,
+    EnumValue,
+    Float,
+    FuncProto,
+    Int,
+    Member,
+    Ptr,
+    Struct,
+    Typedef,
+    Union,
+    Var,
+    VarSecinfo,
+    Void,
+)
+from pybpf.btf.values import BTFCodec, EnumInt, StructValue, UnionValue, decode, encode, to_python
 from pybpf.errors import BTFError, InvalidInputError
 from tests.btf.helpers import object_btf
 
@@ -72,7 +88,7 @@ def test_struct_decodes_to_an_object_with_attributes_and_a_readable_repr():
     assert value.members() == ["count", "comm", "state", "flag", "level", "delta", "where",
                                "word", "b", "mac", "ports"]
     with pytest.raises(AttributeError, match="record has no member 'nope'.*count, comm"):
-        value.nope
+        _ = value.nope
 
 
 def test_decoded_value_edited_and_encoded_changes_only_what_was_assigned():

@@ -113,7 +113,8 @@ def random_expressions(count: int, seed: int = 8) -> list[str]:
 EXPRESSIONS = ATOMS + COMPOUNDS + random_expressions(120)
 
 BAD_EXPRESSIONS = [
-    "tcp[", "host", "ip[2:2] / ip[0] > 0", "ip[0] << ip[40] = 1", "port 70000", "ip[0] / 0 = 1", "ip[0] << 40 = 1", "vlan 5000",
+    "tcp[", "host", "ip[2:2] / ip[0] > 0", "ip[0] << ip[40] = 1", "port 70000", "ip[0] / 0 = 1",
+    "ip[0] << 40 = 1", "vlan 5000",
     "net 198.18.0.1/15", "ether host 1.2.3.4", "tcp port 80 and", "(tcp", "tcp)", "ip[0:3] = 1",
     "ip6 host 198.18.0.1", "ip host 2001:db8::1", "tcp host 198.18.0.1",
     "port 1-2", "ip port 80", "80", "and", "not", "tcp tcp", "ip[0] =", "len", "= 1",

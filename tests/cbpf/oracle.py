@@ -29,7 +29,7 @@ class LibpcapRefused(Exception):
     """libpcap could not compile the expression; the message is tcpdump's."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def libpcap_program(expression: str, *, optimize: bool = True) -> tuple[SockFilter, ...]:
     """libpcap's program for ``expression`` on Ethernet; raises LibpcapRefused.
 

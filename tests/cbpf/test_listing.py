@@ -9,8 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pybpf.cbpf import (SockFilter, encode_program, format_c_array, format_decimal,
-                        format_listing, parse_decimal, parse_listing)
+from pybpf.cbpf import (
+    SockFilter,
+    encode_program,
+    format_c_array,
+    format_decimal,
+    format_listing,
+    parse_decimal,
+    parse_listing,
+)
 from pybpf.errors import AsmError
 
 from .expressions import ATOMS

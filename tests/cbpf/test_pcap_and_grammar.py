@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pybpf.cbpf import FilterProgram, FilterSyntaxError, compile_filter
-from pybpf.pcap import PcapPacket, read_pcap, write_pcap
 from pybpf.cli import main
+from pybpf.pcap import PcapPacket, read_pcap, write_pcap
 
 from .oracle import TCPDUMP, LibpcapRefused, libpcap_program, needs_tcpdump
 from .packets import build_packets
@@ -140,5 +140,5 @@ def test_filter_command_forms(capsys: pytest.CaptureFixture[str]) -> None:
 def test_filter_command_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["filter", "tcp port 80 and"]) == 1
     err = capsys.readouterr().err
-    assert err == "pybpf filter: filter 'tcp port 80 and': column 16: unexpected end of " \
-                  "expression\n"
+    assert err == ("pybpf filter: filter 'tcp port 80 and': column 16: unexpected end of "
+                   "expression\n")

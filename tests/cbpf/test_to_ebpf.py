@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pybpf import vm
 from pybpf.cbpf import FilterProgram, compile_filter, parse_listing
-from pybpf.cbpf.to_ebpf import (TC_ACT_OK, TC_ACT_SHOT, XDP_DROP, XDP_PASS, to_ebpf)
+from pybpf.cbpf.to_ebpf import TC_ACT_OK, TC_ACT_SHOT, XDP_DROP, XDP_PASS, to_ebpf
 from pybpf.errors import AsmError
 from pybpf.spec import ProgramSpec, ProgramType
 

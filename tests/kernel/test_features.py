@@ -107,3 +107,20 @@ def test_report_lists_everything():
 
 def test_default_instance_is_visible():
     assert isinstance(features_mod.default, Features)
+
+
+def test_a_map_type_withheld_by_eperm_is_a_clean_no(monkeypatch):
+    real = bpfsys._bpf
+
+    def no_arena(cmd, attr, *, obj=None):
+        if cmd == bpfsys.Cmd.MAP_CREATE and attr.map_type == MapType.ARENA:
+            raise KernelError("bpf(MAP_CREATE)", errno.EPERM)
+        return real(cmd, attr, obj=obj)
+
+    monkeypatch.setattr(bpfsys, "_bpf", no_arena)
+    f = Features()
+    assert f.supports_map_type(MapType.ARENA) is False  # plain maps create: withheld
+    with pytest.raises(NotSupportedError) as info:
+        f.have_map_type(MapType.ARENA)
+    assert info.value.errno == errno.EPERM and "refuses these to this process" in str(info.value)
+    assert f.report()["map_types"]["ARENA"] == features_mod.NOT_PERMITTED

@@ -1,7 +1,22 @@
 """Programs the end-to-end tests compile (a module, so inspect finds their source)."""
 
-from pybpf.lang import (XDP_PASS, Array, Global, Hash, RingBuf, bpf, bytes16, comm,
-                        current_task, pid_tgid, struct, u32, u64)
+from pybpf.lang import (
+    XDP_PASS,
+    Array,
+    Const,
+    Global,
+    Hash,
+    PerfEventArray,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    current_task,
+    pid_tgid,
+    struct,
+    u32,
+    u64,
+)
 
 
 class Event(struct):
@@ -43,4 +58,43 @@ def count_packets(ctx):
     else:
         packets.increment(0)
         total_bytes += 1
+    return XDP_PASS
+
+
+class TaggedEvent(struct):
+    pid: u32
+    tag: u32
+
+
+tagged = RingBuf(max_entries=1 << 16)
+tag = Const(u32, 0)          # set per load: each load stamps its events with its own tag
+tag_counts = Hash(u32, u64, max_entries=64)   # tag -> execs seen by this load
+
+
+@bpf.tracepoint("syscalls/sys_enter_execve")
+def on_exec_tagged(ctx):
+    ev = tagged.reserve(TaggedEvent)
+    if ev:
+        ev.pid = pid_tgid() >> 32
+        ev.tag = tag
+        tagged.submit(ev)
+    tag_counts.increment(tag)
+    return 0
+
+
+class Sample(struct):
+    length: u32
+    stamp: u32
+
+
+samples = PerfEventArray()
+stamp = Const(u32, 0)
+
+
+@bpf.xdp
+def sample_packets(ctx):
+    s = Sample()
+    s.length = ctx.data_end - ctx.data
+    s.stamp = stamp
+    samples.output(ctx, s)
     return XDP_PASS

@@ -20,8 +20,7 @@ import struct as pystruct
 import pytest
 
 from pybpf import vm
-from pybpf.lang import (Hash, RingBuf, bpf, cast, compile_source, ktime_ns, struct, u32,
-                        u64)
+from pybpf.lang import Hash, RingBuf, bpf, cast, compile_source, ktime_ns, struct, u32, u64
 from pybpf.spec import ProgramType
 
 
@@ -178,7 +177,7 @@ def test_store_after_helper_uses_the_restored_base_register() -> None:
 def test_more_than_four_values_survive_helper_calls_in_the_kernel() -> None:
     compiled = bpf.compile(many_live)
     with compiled.load() as coll:
-        coll.maps["spill_starts"].update(pystruct.pack("<I", 9), _start())
+        coll.raw_maps["spill_starts"].update(pystruct.pack("<I", 9), _start())
         prog = coll.programs["many_live"]
         assert prog.test_run(_packet(5, 9)).retval == 3
         assert prog.test_run(_packet(5, 8)).retval == 1

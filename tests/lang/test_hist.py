@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import struct as pystruct
 
-from pybpf import vm
 from pybpf.lang import compile_source
 from pybpf.lang.hist import format_linear_hist, format_log2_hist
 
@@ -146,14 +145,11 @@ def fill(ctx):
 
 def test_the_maps_print_what_the_program_counted() -> None:
     compiled = compile_source(_HIST_SOURCE, "hist.py")
-    coll = vm.load_collection(compiled.spec)
-    prog = coll.programs["fill"]
-    for value in [1] * 4 + [2] * 2 + [3] + [12] + [40]:
-        prog.test_run(pystruct.pack("<Q", value) + bytes(56))
-    lat, runq = compiled.maps["lat"], compiled.maps["runq"]
-    lat.bind(coll.maps["lat"])
-    runq.bind(coll.maps["runq"])
-    try:
+    with compiled.load(backend="vm") as coll:
+        prog = coll.programs["fill"]
+        for value in [1] * 4 + [2] * 2 + [3] + [12] + [40]:
+            prog.test_run(pystruct.pack("<Q", value) + bytes(56))
+        lat, runq = coll.maps["lat"], coll.maps["runq"]
         out = io.StringIO()
         lat.print_log2_hist("usecs", file=out)
         assert out.getvalue() == format_log2_hist(_slots([4, 3, 0, 1, 0, 1]), "usecs")
@@ -167,6 +163,3 @@ def test_the_maps_print_what_the_program_counted() -> None:
             "        3          : 1        |**********                              |",
             "     (0 below 0, 2 at or above 8)",
         ]
-    finally:
-        lat.bind(None)
-        runq.bind(None)

@@ -12,7 +12,7 @@ import pytest
 
 from pybpf.asm.opcodes import LDDW_OPCODE
 from pybpf.commands import compile as compile_command
-from pybpf.commands.disasm import objdump_listing
+from pybpf.elf.listing import objdump_listing
 from pybpf.elf.loader import load_collection_spec
 from pybpf.errors import CompileError, ELFError
 from pybpf.lang import bpf

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from pybpf.errors import BPFError
 from pybpf.lang import XDP_PASS, RingBuf, bpf, compile_source, struct, u64
 
 PAGE = 4096
@@ -59,17 +58,14 @@ def test_a_full_ring_counts_every_record_it_refuses(prog, ring, size) -> None:
     fit = records_that_fit(size)
     assert 0 < fit < runs
     with bpf.compile(prog).load() as coll:
-        assert ring.dropped() == 0
+        view = coll.maps[ring]
+        assert view.dropped() == 0
         coll.programs[prog.name].test_run(bytes(64), repeat=runs)
-        assert ring.dropped() == runs - fit
+        assert view.dropped() == runs - fit
         got: list[bytes] = []
-        reader = ring.reader(got.append)
-        try:
-            reader.consume()
-        finally:
-            reader.close()
+        coll.ring_reader(ring, got.append).consume()
         assert len(got) == fit
-        assert len(got) + ring.dropped() == runs
+        assert len(got) + view.dropped() == runs
         assert all(len(r) >= size for r in got)
 
 
@@ -90,7 +86,7 @@ def test_reserve_and_output_compile_a_drop_counter_named_after_the_ring() -> Non
     assert drops.type.name == "PERCPU_ARRAY"
 
 
-def test_dropped_before_load_says_not_loaded() -> None:
+def test_a_declaration_points_to_the_collection_for_its_drops() -> None:
     ring = RingBuf(max_entries=PAGE, name="unloaded")
-    with pytest.raises(BPFError, match="not loaded"):
+    with pytest.raises(AttributeError, match=r"coll.maps\[unloaded\].dropped"):
         ring.dropped()

@@ -46,7 +46,7 @@ def test_kernel_test_run_counts_like_the_vm() -> None:
     with compile_program().load() as coll:
         for frame in frames:
             coll.programs[PROGRAM_NAME].test_run(frame)
-        kernel = read_flows(coll.maps)
+        kernel = read_flows(coll.raw_maps)
     assert kernel == _vm_flows(frames)
 
 

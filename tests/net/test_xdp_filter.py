@@ -16,8 +16,8 @@ from pybpf.errors import InvalidInputError
 from pybpf.net.rules import MAX_RULES, parse_rules
 from pybpf.net.xdp_filter import PROGRAM_NAME, compile_program, read_counters, write_rules
 from pybpf.pcap import read_pcap, write_pcap
-from tests.net.frames import conversation
 from tests.kernel.netns import kernel_leak_check  # noqa: F401
+from tests.net.frames import conversation
 
 RULES = """
 # test rules
@@ -83,9 +83,9 @@ def test_rules_swap_in_place() -> None:
 def test_kernel_test_run_agrees_with_the_vm() -> None:
     frames = conversation()
     with compile_program().load() as coll:
-        write_rules(coll.maps, parse_rules(RULES))
+        write_rules(coll.raw_maps, parse_rules(RULES))
         kernel = [coll.programs[PROGRAM_NAME].test_run(f).retval for f in frames]
-        counts = read_counters(coll.maps, parse_rules(RULES))
+        counts = read_counters(coll.raw_maps, parse_rules(RULES))
     assert kernel == _vm_verdicts(frames)[0] == EXPECTED
     assert [c.packets for c in counts] == [1, 3, 4, 1, 5]
 

@@ -84,7 +84,7 @@ def test_decode_str_stops_at_nul_and_keeps_bad_bytes() -> None:
 
 
 def test_record_decoder_gives_what_the_language_decoder_gives() -> None:
-    from pybpf.lang import s32, string, struct, u8, u16, u32, u64
+    from pybpf.lang import s32, string, struct, u8, u16
 
     class Mixed(struct):
         a: u8
@@ -281,7 +281,7 @@ def test_ring_reader_reports_a_full_rings_drops_on_stderr_at_exit(
     seen = []
     with bpf.compile(fill_tiny_ring).load() as coll:
         coll.programs["fill_tiny_ring"].test_run(bytes(64), repeat=25)
-        with common.ring_reader(tiny_ring, DropRecord, seen.append, **how) as rd:
+        with common.ring_reader(coll, tiny_ring, DropRecord, seen.append, **how) as rd:
             rd.consume()
             assert capsys.readouterr().err == ""     # nothing said before the end
     assert len(seen) == 10

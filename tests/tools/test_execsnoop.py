@@ -144,3 +144,14 @@ def test_max_args_at_a_record_boundary_prints_the_ellipsis_once() -> None:
                       until=lambda out: "pybpf-execsnoop-marker" in out)
     line = next(ln for ln in result.lines if "pybpf-execsnoop-marker" in ln)
     assert line.endswith("/bin/echo pybpf-execsnoop-marker a b c ...")
+
+
+def test_options_go_to_a_copy_of_the_spec_not_to_the_module() -> None:
+    few = execsnoop.build(execsnoop.parse_args(["--max-args", "3", "-u", "1000"]))
+    default = execsnoop.build(execsnoop.parse_args([]))
+
+    def value(compiled: object, name: str) -> int:
+        return int.from_bytes(compiled.spec.variables[name].get(), "little")  # type: ignore[attr-defined]
+    assert (value(few, "max_args"), value(few, "uid_filter")) == (3, 1000)
+    assert (value(default, "max_args"), value(default, "uid_filter")) == (20, 0xFFFFFFFF)
+    assert execsnoop.max_args.initial == 20 and execsnoop.max_args.name is None

@@ -3,16 +3,17 @@ verifier selftests (written here with pybpf.asm's builder).
 
 Each :class:`Case` is a small program, its type, the maps it uses and the verdict we
 expect from a privileged kernel ("accept" or "reject"). The same cases feed the
-kernel-agreement test (tests/verifier/test_kernel_agreement.py), which loads each one for
+kernel corpus (tests/verifier/kernel_corpus, test_kernel_corpus.py), which loads each one for
 real and compares.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pybpf import asm
-from pybpf.asm import (R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, Instruction, Label)
+from pybpf.asm import R0, R1, R2, R3, R4, R5, R6, R7, R9, R10, Instruction, Label
 from pybpf.spec import MapSpec, MapType, ProgramType
 
 RDONLY_PROG = 1 << 7
@@ -43,6 +44,8 @@ class Case:
     expect: str                      # "accept" or "reject"
     prog_type: ProgramType = SOCK
     maps: dict[str, MapSpec] = field(default_factory=dict)
+    btf: Any = None                  # program BTF (pybpf.btf.Spec) for func_info, if any
+    func_info: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         used = {i.reference for i in self.insns if isinstance(i, Instruction)}
@@ -101,7 +104,8 @@ case("lddw", "accept", [asm.lddw(R0, 0x1_0000_0001), asm.exit()])
 case("unreachable insn", "reject", [asm.mov(R0, 0), asm.exit(), asm.mov(R0, 1), asm.exit()])
 case("fall off the end", "reject", [asm.mov(R0, 0)])
 case("jump back to self", "reject", [asm.mov(R0, 0), asm.ja(-1), asm.exit()])
-case("jump over an insn leaves it unreachable", "reject", [asm.mov(R0, 0), asm.ja(1), asm.mov(R0, 1), asm.exit()])
+case("jump over an insn leaves it unreachable", "reject",
+     [asm.mov(R0, 0), asm.ja(1), asm.mov(R0, 1), asm.exit()])
 case("conditional both ways", "accept", [asm.mov(R0, 0), asm.jeq(R1, R1, 1),
                                          asm.mov(R0, 1), asm.exit()])
 case("dead branch known false", "accept", [asm.mov(R0, 0), asm.mov(R2, 5), asm.jgt(R2, 6, 1),
@@ -512,3 +516,6 @@ case("bpf_loop callback counts on stack", "accept", [
     asm.add(R3, -8), asm.mov(R4, 0), asm.call(181), asm.ldx(8, R0, R10, -8), asm.exit(),
     asm.label("cb"), asm.ldx(8, R1, R2, 0), asm.add(R1, 1), asm.stx(8, R2, R1, 0),
     asm.mov(R0, 0), asm.exit()])
+
+# the soundness classes (map rights, pointer mixing, packet invalidation, ...) register here
+from tests.verifier import corpus_sound  # noqa: E402,F401

@@ -9,8 +9,9 @@ kernel refuses) come back as ``"error"`` so callers can leave such cases out.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pybpf.asm import Instruction, link
 from pybpf.errors import BPFError, VerifierError
@@ -26,8 +27,11 @@ class KernelVerdict:
 
 def kernel_verdict(insns: Sequence[Instruction], prog_type: ProgramType,
                    maps: Mapping[str, MapSpec], *, name: str = "case",
-                   log_level: int = 0) -> KernelVerdict:
-    from pybpf.kernel import Map, Program
+                   log_level: int = 0, btf: Any = None,
+                   func_info: Sequence[Any] = ()) -> KernelVerdict:
+    """``btf`` (a pybpf.btf.Spec) and ``func_info`` (FuncInfo records of it) are loaded
+    with the program when given."""
+    from pybpf.kernel import Map, Program, btf_load
     spec = ProgramSpec(name="vcase", section="x", type=prog_type,
                        instructions=link(list(insns)), license="GPL")
     with contextlib.ExitStack() as stack:
@@ -35,8 +39,17 @@ def kernel_verdict(insns: Sequence[Instruction], prog_type: ProgramType,
             live = {n: stack.enter_context(Map.create(m)) for n, m in maps.items()}
         except BPFError as err:
             return KernelVerdict("error", f"map create: {err}")
+        extra: dict[str, Any] = {}
+        if btf is not None:
+            try:
+                fd = btf_load.load_btf(btf_load.prepare_btf(btf), what="case BTF")
+            except BPFError as err:
+                return KernelVerdict("error", f"BTF load: {err}")
+            stack.callback(fd.close)
+            extra = {"btf_fd": fd,
+                     "func_info": btf_load.pack_func_info(list(func_info), btf)}
         try:
-            prog = Program.load(spec, maps=live, log_level=log_level)
+            prog = Program.load(spec, maps=live, log_level=log_level, **extra)
         except VerifierError as err:
             if any("missing btf func_info" in line for line in err.log):
                 # callbacks need BTF func_info, which bare instructions lack: not a verdict

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pybpf.errors import VerifierError
+from pybpf.spec import ProgramSpec
 from pybpf.verifier import Options, verify
 from tests.verifier.corpus import CASES
 
@@ -19,8 +20,12 @@ COMPLEXITY_OPTIONS = Options(max_insns=30_000)
 
 def our_verdict(case) -> str:  # type: ignore[no-untyped-def]
     options = COMPLEXITY_OPTIONS if case.name in COMPLEXITY_CASES else TEST_OPTIONS
+    program = case.insns
+    if case.func_info:   # global functions are told by the program's BTF
+        program = ProgramSpec(case.name, "x", case.prog_type, instructions=list(case.insns),
+                              btf=case.btf, func_info=case.func_info)
     try:
-        verify(case.insns, maps=case.maps, prog_type=case.prog_type, name=case.name,
+        verify(program, maps=case.maps, prog_type=case.prog_type, name=case.name,
                options=options)
     except VerifierError:
         return "reject"

@@ -6,7 +6,8 @@ import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R10
-from pybpf.vm import MemoryAccessError, VMError, load
+from pybpf.vm import MemoryAccessError, VMError
+from tests.vm.unverified import load_unverified
 
 LOOP = asm.link([asm.mov(R0, 0), asm.mov(R2, 3),
                  asm.label("top"), asm.add(R0, R2), asm.sub(R2, 1), asm.jne(R2, 0, "top"),
@@ -14,7 +15,7 @@ LOOP = asm.link([asm.mov(R0, 0), asm.mov(R2, 3),
 
 
 def test_step_reports_changed_registers_and_memory() -> None:
-    dbg = load(LOOP).debugger()
+    dbg = load_unverified(LOOP).debugger()
     first = dbg.step()
     assert first.slot == 0 and first.changed == {} and "r0 = 0" in first.text
     second = dbg.step()
@@ -30,7 +31,7 @@ def test_step_reports_changed_registers_and_memory() -> None:
 
 
 def test_coverage_counts_each_slot_and_trace_is_printable() -> None:
-    dbg = load(LOOP).debugger()
+    dbg = load_unverified(LOOP).debugger()
     dbg.run_to_end()
     assert dbg.coverage[("prog", 2)] == 3 and dbg.coverage[("prog", 0)] == 1
     assert len(dbg.trace) == 2 + 3 * 3 + 3
@@ -38,7 +39,7 @@ def test_coverage_counts_each_slot_and_trace_is_printable() -> None:
 
 
 def test_breakpoint_on_memory_fault_slot_then_the_fault() -> None:
-    prog = load(asm.link([asm.mov(R1, 0), asm.ldx(8, R0, R1, 0), asm.exit()]))
+    prog = load_unverified(asm.link([asm.mov(R1, 0), asm.ldx(8, R0, R1, 0), asm.exit()]))
     dbg = prog.debugger()
     dbg.breakpoints.add(1)
     dbg.cont()
@@ -48,7 +49,7 @@ def test_breakpoint_on_memory_fault_slot_then_the_fault() -> None:
 
 
 def test_debugger_over_raw_memory() -> None:
-    prog = load(asm.link([asm.ldx(1, R0, R1, 1), asm.exit()]))
+    prog = load_unverified(asm.link([asm.ldx(1, R0, R1, 1), asm.exit()]))
     dbg = prog.debugger(memory=b"\x01\x2a")
     entry = dbg.step()
     assert entry.memory[0].value == 0x2A and not entry.memory[0].write

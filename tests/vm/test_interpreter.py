@@ -6,7 +6,8 @@ import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R4, R6, R7, R8, R9, R10
-from pybpf.vm import BudgetExceededError, CallDepthError, load
+from pybpf.vm import BudgetExceededError, CallDepthError
+from tests.vm.unverified import load_unverified
 
 from .conftest import U64, r0_of
 
@@ -142,7 +143,7 @@ def test_memory_is_r1_and_length_r2() -> None:
 
 
 def test_program_writes_reach_the_result_memory() -> None:
-    prog = load(asm.link([asm.st(4, R1, 0x01020304, 0), asm.mov(R0, 0), asm.exit()]))
+    prog = load_unverified(asm.link([asm.st(4, R1, 0x01020304, 0), asm.mov(R0, 0), asm.exit()]))
     assert prog.run(b"\0" * 6).memory == b"\x04\x03\x02\x01\0\0"
 
 
@@ -223,14 +224,14 @@ def test_ninth_frame_stops_the_run() -> None:
 
 
 def test_budget_stops_an_endless_loop() -> None:
-    prog = load(asm.link([asm.label("top"), asm.ja("top")]))
+    prog = load_unverified(asm.link([asm.label("top"), asm.ja("top")]))
     with pytest.raises(BudgetExceededError, match="budget") as info:
         prog.run(budget=1000)
     assert info.value.insn == 0
 
 
 def test_budget_counts_executed_instructions() -> None:
-    prog = load(asm.link([asm.mov(R0, 0), asm.mov(R1, 4), asm.label("l"), asm.sub(R1, 1),
+    prog = load_unverified(asm.link([asm.mov(R0, 0), asm.mov(R1, 4), asm.label("l"), asm.sub(R1, 1),
                           asm.jne(R1, 0, "l"), asm.exit()]))
     assert prog.run().insns == 2 + 4 * 2 + 1
     with pytest.raises(BudgetExceededError):
@@ -249,10 +250,10 @@ def test_may_goto_falls_through_until_its_allowance_ends(monkeypatch: pytest.Mon
 def test_ld_abs_and_ind_read_the_packet_big_endian() -> None:
     body = [asm.mov(R6, R1), asm.ld_abs(2, 1), asm.mov(R7, R0), asm.mov(R1, 2),
             asm.ld_ind(1, R1, 1), asm.lsh(R7, 8), asm.add(R0, R7), asm.exit()]
-    prog = load(asm.link(body))
+    prog = load_unverified(asm.link(body))
     assert prog.run(packet=bytes([0, 0x12, 0x34, 0x56])).r0 == 0x1234_56
 
 
 def test_ld_abs_out_of_packet_ends_the_program_with_zero() -> None:
-    prog = load(asm.link([asm.mov(R0, 5), asm.ld_abs(4, 2), asm.mov(R0, 9), asm.exit()]))
+    prog = load_unverified(asm.link([asm.mov(R0, 5), asm.ld_abs(4, 2), asm.mov(R0, 9), asm.exit()]))
     assert prog.run(packet=b"\1\2\3\4").r0 == 0

@@ -11,9 +11,15 @@ import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R6, R10
-from pybpf.vm import (ArrayMap, BudgetExceededError, CallDepthError, MemoryAccessError,
-                      ProgramLoadError, load)
+from pybpf.vm import (
+    ArrayMap,
+    BudgetExceededError,
+    CallDepthError,
+    MemoryAccessError,
+    ProgramLoadError,
+)
 from pybpf.vm.helpers import CLOBBERED, HelperID
+from tests.vm.unverified import load_unverified
 
 from .program_generator import random_program
 
@@ -23,7 +29,7 @@ llvmlite = pytest.importorskip("llvmlite", reason="the llvm tier needs the jit e
 def test_random_programs_agree_in_all_tiers() -> None:
     rng = random.Random(4242)
     for _ in range(60):
-        prog = load(random_program(rng, length=rng.randint(4, 40)))
+        prog = load_unverified(random_program(rng, length=rng.randint(4, 40)))
         reference = prog.run(tier="interp")
         for tier in ("python", "llvm"):
             got = prog.run(tier=tier)
@@ -49,14 +55,14 @@ def test_random_memory_programs_agree_in_all_tiers() -> None:
                           asm.ldx(size, R3, R10, -size - 8 * rng.randrange(8)),
                           asm.xor(R0, R3)]
         items.append(asm.exit())
-        prog = load(asm.link([asm.mov(R0, 1), asm.mov(R3, 0)] + [
+        prog = load_unverified(asm.link([asm.mov(R0, 1), asm.mov(R3, 0)] + [
             asm.stx(8, R10, R3, -8 * (k + 1)) for k in range(8)] + items))
         reference = prog.run(memory, tier="interp")
         assert prog.run(memory, tier="llvm") == reference
 
 
 def test_one_native_function_per_ebpf_function() -> None:
-    prog = load(asm.link([asm.mov(R1, 3), asm.call_func("double"), asm.exit(),
+    prog = load_unverified(asm.link([asm.mov(R1, 3), asm.call_func("double"), asm.exit(),
                           asm.label("double"), asm.mov(R0, R1), asm.add(R0, R1), asm.exit()]))
     from pybpf.vm.llvmtier import compile_program
     ir = compile_program(prog).ir
@@ -65,18 +71,18 @@ def test_one_native_function_per_ebpf_function() -> None:
 
 
 def test_faults_name_the_instruction_and_region() -> None:
-    prog = load(asm.link([asm.mov(R0, 0), asm.ldx(4, R0, R1, 6), asm.exit()]))
+    prog = load_unverified(asm.link([asm.mov(R0, 0), asm.ldx(4, R0, R1, 6), asm.exit()]))
     with pytest.raises(MemoryAccessError, match="instruction 1: read of 4 bytes") as info:
         prog.run(b"12345678", tier="llvm")
     assert info.value.region == "memory"
-    store = load(asm.link([asm.mov(R0, 0), asm.stx(8, R1, R0, -8), asm.exit()]))
+    store = load_unverified(asm.link([asm.mov(R0, 0), asm.stx(8, R1, R0, -8), asm.exit()]))
     with pytest.raises(MemoryAccessError, match="write of 8 bytes"):
         store.run(b"12345678", tier="llvm")
 
 
 def test_map_values_are_written_natively_and_seen_by_python() -> None:
     counts = ArrayMap("counts", value_size=8, max_entries=4)
-    prog = load(asm.link([
+    prog = load_unverified(asm.link([
         asm.st(4, R10, 2, -4), asm.ld_map_fd(R1, "counts"), asm.mov(R2, R10),
         asm.add(R2, -4), asm.call(HelperID.MAP_LOOKUP_ELEM), asm.jeq(R0, 0, "out"),
         asm.st(8, R0, 0x1234, 0), asm.ldx(8, R1, R0, 0), asm.add(R1, 1),
@@ -88,17 +94,17 @@ def test_map_values_are_written_natively_and_seen_by_python() -> None:
 
 
 def test_budget_and_call_depth_stop_native_code() -> None:
-    spin = load(asm.link([asm.label("spin"), asm.ja("spin")]))
+    spin = load_unverified(asm.link([asm.label("spin"), asm.ja("spin")]))
     with pytest.raises(BudgetExceededError):
         spin.run(tier="llvm", budget=10_000)
-    recurse = load(asm.link([asm.call_func("f"), asm.exit(),
+    recurse = load_unverified(asm.link([asm.call_func("f"), asm.exit(),
                              asm.label("f"), asm.call_func("f"), asm.exit()]))
     with pytest.raises(CallDepthError):
         recurse.run(tier="llvm")
 
 
 def test_arguments_are_clobbered_after_calls_in_every_tier() -> None:
-    prog = load(asm.link([asm.mov(R1, 7), asm.call(HelperID.KTIME_GET_NS),
+    prog = load_unverified(asm.link([asm.mov(R1, 7), asm.call(HelperID.KTIME_GET_NS),
                           asm.mov(R0, R1), asm.exit()]))
     assert {prog.run(tier=t).r0 for t in ("interp", "python", "llvm")} == {CLOBBERED}
 
@@ -106,6 +112,6 @@ def test_arguments_are_clobbered_after_calls_in_every_tier() -> None:
 def test_missing_llvmlite_is_a_load_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from pybpf.vm import llvmtier
     monkeypatch.setattr(llvmtier, "available", lambda: False)
-    prog = load(asm.link([asm.mov(R0, 0), asm.exit()]))
+    prog = load_unverified(asm.link([asm.mov(R0, 0), asm.exit()]))
     with pytest.raises(ProgramLoadError, match="needs llvmlite"):
         prog.run(tier="llvm")

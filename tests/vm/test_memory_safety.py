@@ -7,9 +7,10 @@ import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R10
-from pybpf.vm import ArrayMap, HashMap, MemoryAccessError, ProgramLoadError, VMRunError, load
+from pybpf.vm import ArrayMap, HashMap, MemoryAccessError, ProgramLoadError, VMRunError
 from pybpf.vm.helpers import HelperID
 from pybpf.vm.memory import Memory
+from tests.vm.unverified import load_unverified
 
 from .conftest import run_items
 
@@ -94,8 +95,8 @@ def test_helper_reading_a_bad_key_pointer_faults_at_the_call() -> None:
 
 
 def test_falling_off_the_end_is_a_run_error() -> None:
-    prog = load(asm.link([asm.mov(R0, 1), asm.jeq(R0, 1, "end"), asm.exit(), asm.label("end"),
-                          asm.mov(R0, 2)]))
+    prog = load_unverified(asm.link([asm.mov(R0, 1), asm.jeq(R0, 1, "end"), asm.exit(),
+                                     asm.label("end"), asm.mov(R0, 2)]))
     with pytest.raises(VMRunError, match="past the last instruction"):
         prog.run()
 
@@ -104,7 +105,7 @@ def test_falling_off_the_end_is_a_run_error() -> None:
     (bytes.fromhex("ff00000000000000"), "unknown opcode 0xff"),
     (bytes.fromhex("070a000001000000" "9500000000000000"), "r10 is the read-only"),
     (bytes.fromhex("0500050000000000" "9500000000000000"), "jump target"),
-    (bytes.fromhex("8500000017000000" "9500000000000000"), "helper 23 .id 23. is not available"),
+    (bytes.fromhex("8500000017000000" "9500000000000000"), "bpf_redirect .id 23. is not available"),
     (bytes.fromhex("8520000001000000" "9500000000000000"), "kfunc"),
     (bytes.fromhex("dc000000"), "not a multiple of 8"),
     (bytes.fromhex("1800000001000000"), "lddw"),
@@ -115,4 +116,4 @@ def test_falling_off_the_end_is_a_run_error() -> None:
 ])
 def test_bad_programs_are_refused_at_load(raw: bytes, message: str) -> None:
     with pytest.raises(ProgramLoadError, match=message):
-        load(raw)
+        load_unverified(raw)

@@ -7,27 +7,110 @@
   symbolic targets :func:`link` resolves last.
 """
 
-from typing import Any
+from typing import Any as _Any
 
-from .builder import (Label, add, add32, addr_space_cast, and32, and_, arsh, arsh32,
-                      atomic_add, atomic_and, atomic_or, atomic_xor, bswap, call, call_func,
-                      call_kfunc, cmpxchg, div, div32, exit, gotol, ja, jeq, jeq32, jge,
-                      jge32, jgt, jgt32, jle, jle32, jlt, jlt32, jne, jne32, jset, jset32,
-                      jsge, jsge32, jsgt, jsgt32, jsle, jsle32, jslt, jslt32, label, ld_abs,
-                      ld_btf_id, ld_func, ld_ind, ld_map_fd, ld_map_idx, ld_map_idx_value,
-                      ld_map_value, lddw, ldx, ldxsx, load_acquire, lsh, lsh32, may_goto,
-                      mod, mod32, mov, mov32, mov_reg, movsx, movsx32, mul, mul32, neg,
-                      neg32, or32, or_, rsh, rsh32, sdiv, sdiv32, smod, smod32, st,
-                      store_release, stx, sub, sub32, to_be, to_le, xchg, xor, xor32)
+from .builder import (
+    Label,
+    add,
+    add32,
+    addr_space_cast,
+    and32,
+    and_,
+    arsh,
+    arsh32,
+    atomic_add,
+    atomic_and,
+    atomic_or,
+    atomic_xor,
+    bswap,
+    call,
+    call_func,
+    call_kfunc,
+    cmpxchg,
+    div,
+    div32,
+    exit,
+    gotol,
+    ja,
+    jeq,
+    jeq32,
+    jge,
+    jge32,
+    jgt,
+    jgt32,
+    jle,
+    jle32,
+    jlt,
+    jlt32,
+    jne,
+    jne32,
+    jset,
+    jset32,
+    jsge,
+    jsge32,
+    jsgt,
+    jsgt32,
+    jsle,
+    jsle32,
+    jslt,
+    jslt32,
+    label,
+    ld_abs,
+    ld_btf_id,
+    ld_func,
+    ld_ind,
+    ld_map_fd,
+    ld_map_idx,
+    ld_map_idx_value,
+    ld_map_value,
+    lddw,
+    ldx,
+    ldxsx,
+    load_acquire,
+    lsh,
+    lsh32,
+    may_goto,
+    mod,
+    mod32,
+    mov,
+    mov32,
+    mov_reg,
+    movsx,
+    movsx32,
+    mul,
+    mul32,
+    neg,
+    neg32,
+    or32,
+    or_,
+    rsh,
+    rsh32,
+    sdiv,
+    sdiv32,
+    smod,
+    smod32,
+    st,
+    store_release,
+    stx,
+    sub,
+    sub32,
+    to_be,
+    to_le,
+    xchg,
+    xor,
+    xor32,
+)
 from .formatter import format_instruction
 from .instruction import Instruction, encode_all
+from .instructions import Instructions
 from .linker import link
 from .listing import check_program, disassemble
 from .opcodes import ALUOp, AtomicOp, CallSrc, Class, JumpOp, Mode, PseudoSrc, Size, Source
 from .registers import R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, RFP, Register
 
 __all__ = [
-    "Instruction", "encode_all", "ALUOp", "AtomicOp", "CallSrc", "Class", "JumpOp", "Mode",
+    "Instruction", "Instructions", "encode_all", "ALUOp", "AtomicOp", "CallSrc", "Class",
+    "JumpOp", "Mode",
     "PseudoSrc", "Size", "Source",
     "Register", "R0", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "RFP",
     "format_instruction", "disassemble", "check_program", "assemble", "parse_instruction",
@@ -46,7 +129,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     # the assembler (a grammar of regular expressions) loads on first use: most users
     # of pybpf.asm build or decode instructions and never parse text
     if name in ("assemble", "parse_instruction"):

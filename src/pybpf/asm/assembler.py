@@ -18,7 +18,7 @@ Errors are :class:`~pybpf.errors.AsmError` naming the line.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import AsmError
 from . import builder as b

@@ -15,6 +15,7 @@ Bad operands raise :class:`~pybpf.errors.AsmError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..errors import AsmError
 from .instruction import Instruction
@@ -23,6 +24,22 @@ from .registers import MAX_REGISTER, Register
 
 Target = int | str
 """A branch target: an offset in slots from the next instruction, or a label."""
+
+
+# the shapes of the generated builders (add, jeq, atomic_add...), for type checkers
+class _AluBuilder(Protocol):
+    def __call__(self, dst: int, src_or_imm: int, *, symbol: str | None = None
+                 ) -> Instruction: ...
+
+
+class _JumpBuilder(Protocol):
+    def __call__(self, dst: int, src_or_imm: int, target: Target, *,
+                 symbol: str | None = None) -> Instruction: ...
+
+
+class _AtomicBuilder(Protocol):
+    def __call__(self, size: int | str | Size, dst: int, src: int, off: int = 0, *,
+                 fetch: bool = False, symbol: str | None = None) -> Instruction: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +119,7 @@ def _is_reg(operand: object) -> bool:
     return isinstance(operand, Register)
 
 
-def _make_alu(op: ALUOp, cls: Class, off: int = 0):  # type: ignore[no-untyped-def]
+def _make_alu(op: ALUOp, cls: Class, off: int = 0) -> _AluBuilder:
     def build(dst: int, src_or_imm: int, *, symbol: str | None = None) -> Instruction:
         return _alu(op, cls, dst, src_or_imm, use_reg=_is_reg(src_or_imm), off=off,
                     symbol=symbol)
@@ -212,7 +229,7 @@ def may_goto(target: Target, *, symbol: str | None = None) -> Instruction:
                        symbol, ref)
 
 
-def _make_jump(op: JumpOp, cls: Class):  # type: ignore[no-untyped-def]
+def _make_jump(op: JumpOp, cls: Class) -> _JumpBuilder:
     def build(dst: int, src_or_imm: int, target: Target, *, symbol: str | None = None
               ) -> Instruction:
         off, ref = _target(target)
@@ -300,7 +317,7 @@ def _atomic(size: int | str | Size, dst: int, src: int, off: int, op: int,
                        symbol)
 
 
-def _make_atomic(op: AtomicOp):  # type: ignore[no-untyped-def]
+def _make_atomic(op: AtomicOp) -> _AtomicBuilder:
     def build(size: int | str | Size, dst: int, src: int, off: int = 0, *,
               fetch: bool = False, symbol: str | None = None) -> Instruction:
         return _atomic(size, dst, src, off, op | (AtomicOp.FETCH if fetch else 0), symbol)

@@ -24,7 +24,7 @@ an :class:`~pybpf.errors.AsmError`, so that text and instruction map one-to-one.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import AsmError
 from .instruction import Instruction
@@ -46,10 +46,11 @@ JUMP_OPERATORS = {
 SIZE_NAMES = {0x00: "u32", 0x08: "u16", 0x10: "u8", 0x18: "u64"}
 SIGNED_SIZE_NAMES = {0x00: "s32", 0x08: "s16", 0x10: "s8"}
 
-ATOMIC_OPERATORS = {AtomicOp.ADD: "+", AtomicOp.OR: "|", AtomicOp.AND: "&",
-                    AtomicOp.XOR: "^"}
-ATOMIC_FETCH_NAMES = {AtomicOp.ADD: "add", AtomicOp.OR: "or", AtomicOp.AND: "and",
-                      AtomicOp.XOR: "xor"}
+# keyed by the imm of an atomic instruction (an int, not always an AtomicOp member)
+ATOMIC_OPERATORS: dict[int, str] = {AtomicOp.ADD: "+", AtomicOp.OR: "|", AtomicOp.AND: "&",
+                                    AtomicOp.XOR: "^"}
+ATOMIC_FETCH_NAMES: dict[int, str] = {AtomicOp.ADD: "add", AtomicOp.OR: "or",
+                                      AtomicOp.AND: "and", AtomicOp.XOR: "xor"}
 
 _REG_R = tuple(f"r{i}" for i in range(16))
 _REG_W = tuple(f"w{i}" for i in range(16))

@@ -109,7 +109,7 @@ class Instruction:
         """The slot index a branch or bpf-to-bpf call at ``slot`` goes to."""
         return slot + 1 + self.jump_offset
 
-    def with_jump_offset(self, offset: int) -> "Instruction":
+    def with_jump_offset(self, offset: int) -> Instruction:
         """A copy branching ``offset`` slots past the next instruction."""
         if self.is_long_jump or self.is_call:
             return replace(self, imm=offset)
@@ -136,7 +136,7 @@ class Instruction:
 
     @classmethod
     def decode(cls, buf: bytes | bytearray | memoryview, *, source_name: str | None = None
-               ) -> list["Instruction"]:
+               ) -> list[Instruction]:
         """Decode every instruction in ``buf`` (a multiple of 8 bytes).
 
         Raises :class:`AsmError` naming the byte offset of a truncated buffer or a broken
@@ -171,7 +171,7 @@ class Instruction:
                 pos += 8
         return out
 
-    def with_(self, **changes: Any) -> "Instruction":
+    def with_(self, **changes: Any) -> Instruction:
         """A copy with some fields changed (instructions are immutable)."""
         return replace(self, **changes)
 

@@ -7,11 +7,12 @@ at once, so a rewrite that inserts instructions only has to link again.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..errors import AsmError
 from .builder import Label
 from .instruction import Instruction
+from .instructions import Instructions
 from .opcodes import PseudoSrc
 
 _INT16 = range(-(1 << 15), 1 << 15)
@@ -62,14 +63,19 @@ def link(items: Iterable[Instruction | Label], *, source: str | None = None
         raise AsmError(f"label {pending[0]!r} names no instruction (end of program)",
                        source=source)
 
+    # every labelled instruction carries one name, its symbol; a reference to another label
+    # of it is renamed to that symbol, so linking the result again gives the same program
+    symbol_at = {slot: insn.symbol for _, slot, insn in Instructions(insns).enumerate()
+                 if insn.symbol is not None}
     out: list[Instruction] = []
-    slot = 0
-    for index, insn in enumerate(insns):
+    for index, slot, insn in Instructions(insns).enumerate():
         if insn.reference is not None and _links_to_label(insn):
             target = labels.get(insn.reference)
             if target is None:
                 raise AsmError(f"instruction {index}: undefined label {insn.reference!r}",
                                source=source)
+            if symbol_at.get(target, insn.reference) != insn.reference:
+                insn = insn.with_(reference=symbol_at[target])
             offset = target - slot - 1
             if insn.is_wide:
                 # a function address (lddw src=FUNC) keeps its offset in the first slot's
@@ -83,5 +89,4 @@ def link(items: Iterable[Instruction | Label], *, source: str | None = None
                                    source=source)
                 insn = insn.with_jump_offset(offset)
         out.append(insn)
-        slot += insn.slots
     return out

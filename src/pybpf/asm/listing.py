@@ -21,10 +21,11 @@ listing re-assemblable they get a comment naming their uapi source value
 from __future__ import annotations
 
 import bisect
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from .formatter import format_instruction
 from .instruction import Instruction
+from .instructions import Instructions
 from .opcodes import CallSrc
 
 CALL_ANNOTATIONS = {CallSrc.PSEUDO_CALL: "BPF_PSEUDO_CALL", CallSrc.KFUNC: "BPF_PSEUDO_KFUNC_CALL"}
@@ -70,22 +71,20 @@ def disassemble(program: Iterable[Instruction] | bytes | bytearray | memoryview,
     """
     insns = _as_instructions(program, source)
     labels: dict[int, str] = {}
-    slot = 0
     starts = []
-    for insn in insns:
+    for slot, insn in Instructions(insns).iterate():
         starts.append(slot)
         if insn.symbol is not None:
             labels.setdefault(slot, insn.symbol)
-        slot += insn.slots
     if symbols:
         for at, name in symbols.items():
             labels.setdefault(at, name)
     namer = TargetNamer(labels)
     lines: list[str] = []
     for insn, at in zip(insns, starts):
-        name = labels.get(at)
-        if name is not None:
-            lines.append(f"{name}:")
+        label = labels.get(at)
+        if label is not None:
+            lines.append(f"{label}:")
         lines.append(format_line(insn, at, imm_hex=imm_hex, alu32=alu32, namer=namer,
                                  show_index=show_index, annotate=annotate, source=source))
     return "\n".join(lines) + ("\n" if lines else "")
@@ -108,7 +107,5 @@ def format_line(insn: Instruction, slot: int, *, imm_hex: bool = False, alu32: b
 
 def check_program(insns: Iterable[Instruction], *, source: str | None = None) -> None:
     """Raise :class:`~pybpf.errors.AsmError` at the first instruction that is not valid."""
-    slot = 0
-    for insn in insns:
+    for slot, insn in Instructions(insns).iterate():
         format_instruction(insn, source=source, offset=slot * 8)
-        slot += insn.slots

@@ -85,7 +85,7 @@ class Size(IntEnum):
         return {Size.W: 4, Size.H: 2, Size.B: 1, Size.DW: 8}[self]
 
     @classmethod
-    def from_nbytes(cls, nbytes: int) -> "Size":
+    def from_nbytes(cls, nbytes: int) -> Size:
         return {4: cls.W, 2: cls.H, 1: cls.B, 8: cls.DW}[nbytes]
 
 

@@ -8,10 +8,41 @@ reads ``.BTF.ext``; :class:`Builder` makes BTF bytes from type objects.
 from .builder import Builder
 from .queries import alignof, sizeof, skip_qualifiers
 from .spec import Spec, load_kernel_spec, load_split_spec
-from .types import (BOOL, CHAR, SIGNED, Array, Const, Datasec, DeclTag, Enum, Enum64,
-                    EnumValue, Float, Func, FuncLinkage, FuncProto, Fwd, FwdKind, Int,
-                    IntEncoding, Kind, Member, Param, Ptr, Restrict, Struct, Type, Typedef,
-                    TypeTag, Union, Var, VarLinkage, VarSecinfo, Void, Volatile)
+from .types import (
+                    BOOL,
+                    CHAR,
+                    SIGNED,
+                    Array,
+                    Const,
+                    Datasec,
+                    DeclTag,
+                    Enum,
+                    Enum64,
+                    EnumValue,
+                    Float,
+                    Func,
+                    FuncLinkage,
+                    FuncProto,
+                    Fwd,
+                    FwdKind,
+                    Int,
+                    IntEncoding,
+                    Kind,
+                    Member,
+                    Param,
+                    Ptr,
+                    Restrict,
+                    Struct,
+                    Type,
+                    Typedef,
+                    TypeTag,
+                    Union,
+                    Var,
+                    VarLinkage,
+                    VarSecinfo,
+                    Void,
+                    Volatile,
+)
 
 __all__ = [
     "Spec", "load_kernel_spec", "load_split_spec", "Builder",

@@ -19,9 +19,31 @@ from typing import TYPE_CHECKING
 
 from ..errors import BTFError
 from . import layout
-from .types import (Array, Datasec, DeclTag, Enum, Enum64, Float, Func, FuncProto, Fwd, Int,
-                    Kind, Member, Param, Ptr, Struct, Type, Typedef, TypeTag, Union, Var,
-                    VarSecinfo, Void, _Qualifier)
+from .types import (
+    Array,
+    Datasec,
+    DeclTag,
+    Enum,
+    Enum64,
+    Float,
+    Func,
+    FuncProto,
+    Fwd,
+    Int,
+    Kind,
+    Member,
+    Param,
+    Ptr,
+    Struct,
+    Type,
+    Typedef,
+    TypeTag,
+    Union,
+    Var,
+    VarSecinfo,
+    Void,
+    _Qualifier,
+)
 
 if TYPE_CHECKING:
     from .spec import Spec
@@ -63,7 +85,7 @@ class _Strings:
 class Builder:
     """Collects types and encodes them as BTF (see the module docstring)."""
 
-    def __init__(self, *, base: "Spec | None" = None):
+    def __init__(self, *, base: Spec | None = None):
         self.base = base
         self._first_id = len(base) if base is not None else 1
         self._types: list[Type] = []
@@ -135,7 +157,7 @@ class Builder:
                                     len(type_bytes), len(type_bytes), len(str_bytes))
         return header + type_bytes + str_bytes
 
-    def spec(self, name: str = "<built>") -> "Spec":
+    def spec(self, name: str = "<built>") -> Spec:
         """Encode and parse back: a :class:`Spec` of everything added."""
         from .spec import Spec
 
@@ -208,8 +230,8 @@ class Builder:
             out.append(int(t.linkage))
         elif isinstance(t, Datasec):
             header(t.name, len(t.vars), False, t.size)
-            for v in t.vars:
-                out.extend((ref(v.type), _u32(v.offset, "offset"), _u32(v.size, "size")))
+            for sec in t.vars:
+                out.extend((ref(sec.type), _u32(sec.offset, "offset"), _u32(sec.size, "size")))
         elif isinstance(t, Float):
             header(t.name, 0, False, t.size)
         elif isinstance(t, DeclTag):

@@ -22,8 +22,25 @@ from __future__ import annotations
 from ..errors import BTFError
 from .queries import alignof, is_packed, sizeof
 from .spec import Spec
-from .types import (Array, Const, Enum, Enum64, Float, FuncProto, Fwd, Int, Ptr, Restrict,
-                    Struct, Type, Typedef, TypeTag, Union, Void, Volatile)
+from .types import (
+    Array,
+    Const,
+    Enum,
+    Enum64,
+    Float,
+    FuncProto,
+    Fwd,
+    Int,
+    Ptr,
+    Restrict,
+    Struct,
+    Type,
+    Typedef,
+    TypeTag,
+    Union,
+    Void,
+    Volatile,
+)
 
 _NOT_EMITTED, _EMITTING, _EMITTED = 0, 1, 2
 _ORDERING, _ORDERED = 1, 2
@@ -353,10 +370,9 @@ class CDumper:
             return
         if t.size == 1:
             write(" __attribute__((mode(byte)))")
-        elif t.size == 8:
-            # an enum becomes 8 bytes by itself only when a value needs the upper half
-            if not is64 or not any((v.value & mask) >> 32 for v in t.values):
-                write(" __attribute__((mode(word)))")
+        # an enum becomes 8 bytes by itself only when a value needs the upper half
+        elif t.size == 8 and (not is64 or not any((v.value & mask) >> 32 for v in t.values)):
+            write(" __attribute__((mode(word)))")
 
     def _struct_def(self, t: Struct | Union, level: int) -> None:
         write = self._out.append
@@ -404,10 +420,10 @@ class CDumper:
             raise BTFError(f"a {nxt - cur}-bit hole in a struct: corrupt member offsets?")
         write = self._out.append
         # the widest padding type whose alignment boundary still falls inside the gap
-        for pad_type, pad_bits in _PADS:
-            new_off = _roundup(cur, pad_bits)
-            if new_off <= nxt:
-                break
+        # (else the narrowest)
+        pad_type, pad_bits = next(((name, bits) for name, bits in _PADS
+                                   if _roundup(cur, bits) <= nxt), _PADS[-1])
+        new_off = _roundup(cur, pad_bits)
         if cur < new_off <= nxt:
             # natural alignment reaches new_off by itself unless the next member is less
             # aligned than the pad type, or a `type: N` would fit entirely in the hole

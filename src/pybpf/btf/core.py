@@ -32,16 +32,24 @@ local type consider (libbpf narrows its candidate cache the same way);
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..errors import BTFError, CORERelocationError
-from .core_access import (ENUMVAL_KINDS, FIELD_KINDS, AccessSpec, describe_type,
-                          find_candidates, match_candidate, parse_local_access)
+from .core_access import (
+    ENUMVAL_KINDS,
+    FIELD_KINDS,
+    AccessSpec,
+    describe_type,
+    find_candidates,
+    match_candidate,
+    parse_local_access,
+)
 from .core_patch import POISON_HELPER, Patch, patch, poison
-from .core_values import Poison, SideValue, enum_value, field_value, may_resize_access, \
-    type_value
+from .core_values import Poison, SideValue, enum_value, field_value, may_resize_access, type_value
 from .ext import CORERelo, CORERelocKind
 from .spec import Spec
 from .types import Type
@@ -115,7 +123,7 @@ def _kind_of(relo: CORERelo) -> CORERelocKind:
 
 
 def _local_root(relo: CORERelo, local: Spec) -> Type:
-    t: Any = relo.type
+    t: Type | int = relo.type  # a type id until resolved
     if isinstance(t, int):
         return local.type_by_id(t)
     return t
@@ -253,26 +261,23 @@ def relocate_with_results(insns: Sequence[Instruction], relos: Iterable[CORERelo
     """
     relos = list(relos)
     results = resolve(relos, local, target, program=program, cache=cache)
-    slot_to_index: dict[int, int] = {}
-    slot = 0
-    for i, insn in enumerate(insns):
-        slot_to_index[slot] = i
-        slot += insn.slots
+    listing = Instructions(insns)
+    slot_to_index = listing.slot_to_index()
     pieces: list[list[Instruction]] = [[insn] for insn in insns]
     for result in results:
         relo = result.relo
-        i = slot_to_index.get(relo.insn_off // INSN_BYTES) if relo.insn_off % INSN_BYTES == 0 \
+        at = slot_to_index.get(relo.insn_off // INSN_BYTES) if relo.insn_off % INSN_BYTES == 0 \
             else None
-        if i is None:
+        if at is None:
             raise _error(program, result.index, relo, local,
                          f"byte offset {relo.insn_off} is not the start of an instruction "
-                         f"(program has {slot} slots)")
-        insn = pieces[i][0]
+                         f"(program has {listing.slot_count} slots)")
+        insn = pieces[at][0]
         try:
             done = _apply(insn, result)
         except CORERelocationError as err:
             raise _error(program, result.index, relo, local, err.message) from None
-        pieces[i] = done.insns + pieces[i][1:]
+        pieces[at] = done.insns + pieces[at][1:]
         result.patch = done.description
     return [insn for piece in pieces for insn in piece], results
 

@@ -16,8 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import BTFError, CORERelocationError
-from .core_compat import (essential_name, fields_are_compat, is_any_enum, is_composite,
-                          kinds_core_compat, types_are_compat, types_match)
+from .core_compat import (
+    essential_name,
+    fields_are_compat,
+    is_any_enum,
+    is_composite,
+    kinds_core_compat,
+    types_are_compat,
+    types_match,
+)
 from .queries import sizeof, skip_qualifiers
 from .spec import Spec
 from .types import Array, Enum, Type
@@ -123,7 +130,7 @@ def _is_flex_array(prev: Accessor | None, array: Array) -> bool:
     if prev is None or not prev.name or array.nelems > 0:
         return False
     parent = skip_qualifiers(prev.parent)
-    return is_composite(parent) and prev.index == len(parent.members) - 1  # type: ignore[attr-defined]
+    return is_composite(parent) and prev.index == len(parent.members) - 1
 
 
 def parse_local_access(btf: Spec, root: Type, access: str, kind: int) -> AccessSpec:
@@ -145,10 +152,10 @@ def parse_local_access(btf: Spec, root: Type, access: str, kind: int) -> AccessS
     first = spec.raw[0]
     spec.accessors.append(Accessor(t, first))
     if kind in ENUMVAL_KINDS:
-        if not is_any_enum(t) or len(spec.raw) > 1 or first >= len(t.values):  # type: ignore[attr-defined]
+        if not is_any_enum(t) or len(spec.raw) > 1 or first >= len(t.values):
             raise CORERelocationError(f"enum relocation access {access!r} does not name an "
                                       f"enumerator of {t!r}")
-        spec.accessors[0].name = t.values[first].name  # type: ignore[attr-defined]
+        spec.accessors[0].name = t.values[first].name
         return spec
     if kind not in FIELD_KINDS:
         raise CORERelocationError(f"unknown relocation kind {kind}")
@@ -156,7 +163,7 @@ def parse_local_access(btf: Spec, root: Type, access: str, kind: int) -> AccessS
     for step, index in enumerate(spec.raw[1:], start=1):
         t = skip_qualifiers(t)
         if is_composite(t):
-            members = t.members  # type: ignore[attr-defined]
+            members = t.members
             if index >= len(members):
                 raise CORERelocationError(f"step {step}: member index {index} out of range "
                                           f"for {t!r} ({len(members)} members)")
@@ -206,30 +213,9 @@ def find_candidates(local_type: Type, target: Spec) -> list[Type]:
 def _names_with_essential(target: Spec, essential: str) -> list[str]:
     """``essential`` itself and every flavored name ``essential___*`` the target holds."""
     names = [essential]
-    finder = getattr(target, "names_with_prefix", None)
-    if finder is not None:
-        candidates = finder(essential + "___")
-    else:
-        candidates = _scan_flavored_names(target, essential)
-    names.extend(n for n in candidates if n != essential and essential_name(n) == essential)
+    names.extend(n for n in target.flavors_of(essential)
+                 if n != essential and essential_name(n) == essential)
     return names
-
-
-def _scan_flavored_names(target: Spec, essential: str) -> list[str]:
-    # Kernel BTF rarely holds flavored names, so one bytes.find over the string table per
-    # lookup is cheap; Spec offers no public prefix search (yet), hence the private read.
-    out: list[str] = []
-    spec: Spec | None = target
-    needle = b"\0" + essential.encode() + b"___"
-    while spec is not None:
-        strings: bytes = getattr(spec, "_strings", b"")
-        pos = strings.find(needle)
-        while pos >= 0:
-            end = strings.find(b"\0", pos + 1)
-            out.append(strings[pos + 1:end].decode(errors="replace"))
-            pos = strings.find(needle, pos + 1)
-        spec = spec.base
-    return out
 
 
 # ---- matching a local access in one candidate ------------------------------------------
@@ -293,8 +279,11 @@ def _match_member(local: AccessSpec, acc: Accessor, spec: AccessSpec, target_typ
     t = skip_qualifiers(target_type)
     if not is_composite(t):
         return None
-    local_member = skip_qualifiers(acc.parent).members[acc.index]  # type: ignore[attr-defined]
-    for index, member in enumerate(t.members):  # type: ignore[attr-defined]
+    parent = skip_qualifiers(acc.parent)
+    if not is_composite(parent):
+        raise CORERelocationError(f"local access step {acc.name!r} is not into a struct/union")
+    local_member = parent.members[acc.index]
+    for index, member in enumerate(t.members):
         if len(spec.raw) >= MAX_ACCESS_LEN:
             raise CORERelocationError(f"target access deeper than {MAX_ACCESS_LEN} steps")
         spec.bit_offset += member.bit_offset

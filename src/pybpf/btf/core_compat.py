@@ -14,10 +14,25 @@ Names compare by their *essential* part: ``task_struct___v2`` is a flavor of
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from ..errors import CORERelocationError
 from .queries import skip_qualifiers
-from .types import (Array, Enum, Float, FuncProto, Fwd, Int, Kind, Ptr, Struct, Type, Union,
-                    Void, kind_of)
+from .types import (
+    Array,
+    Enum,
+    Float,
+    FuncProto,
+    Fwd,
+    Int,
+    Kind,
+    Ptr,
+    Struct,
+    Type,
+    Union,
+    Void,
+    kind_of,
+)
 
 # libbpf bounds its recursion the same way: real kernel types are far shallower.
 MAX_DEPTH = 32
@@ -35,11 +50,11 @@ def essential_name(name: str) -> str:
     return name
 
 
-def is_composite(t: Type) -> bool:
+def is_composite(t: Type) -> TypeGuard[Struct | Union]:
     return isinstance(t, (Struct, Union))
 
 
-def is_any_enum(t: Type) -> bool:
+def is_any_enum(t: Type) -> TypeGuard[Enum]:
     return isinstance(t, Enum)  # Enum64 is a subclass
 
 
@@ -77,10 +92,11 @@ def fields_are_compat(local: Type, target: Type) -> bool:
             return True
         if isinstance(local, (Fwd, Enum)):
             return _names_compat(local.name, target.name)
-        if isinstance(local, Int):
-            return not _bitfield_like(local) and not _bitfield_like(target)  # type: ignore[arg-type]
-        if isinstance(local, Array):
-            local, target = local.type, target.type  # type: ignore[attr-defined]
+        # kinds agree from here on: the isinstance tests on target only tell the type checker
+        if isinstance(local, Int) and isinstance(target, Int):
+            return not _bitfield_like(local) and not _bitfield_like(target)
+        if isinstance(local, Array) and isinstance(target, Array):
+            local, target = local.type, target.type
             continue
         return False
     raise CORERelocationError(f"field type nesting deeper than {MAX_DEPTH}")
@@ -102,13 +118,14 @@ def types_are_compat(local: Type, target: Type, *, level: int = MAX_DEPTH) -> bo
             return False
         if isinstance(local, (Void, Struct, Union, Enum, Fwd)):
             return True
-        if isinstance(local, Int):
-            return not _bitfield_like(local) and not _bitfield_like(target)  # type: ignore[arg-type]
-        if isinstance(local, Ptr):
-            local, target = local.target, target.target  # type: ignore[attr-defined]
+        # kinds agree from here on: the isinstance tests on target only tell the type checker
+        if isinstance(local, Int) and isinstance(target, Int):
+            return not _bitfield_like(local) and not _bitfield_like(target)
+        if isinstance(local, Ptr) and isinstance(target, Ptr):
+            local, target = local.target, target.target
             continue
-        if isinstance(local, Array):
-            local, target = local.type, target.type  # type: ignore[attr-defined]
+        if isinstance(local, Array) and isinstance(target, Array):
+            local, target = local.type, target.type
             continue
         if isinstance(local, FuncProto):
             assert isinstance(target, FuncProto)
@@ -175,45 +192,46 @@ def types_match(local: Type, target: Type, *, behind_ptr: bool = False,
             return lk == tk
         if isinstance(local, Fwd):
             local_is_union = local.fwd_kind == "union"
-            if lk == tk:
-                return local_is_union == (target.fwd_kind == "union")  # type: ignore[attr-defined]
+            if isinstance(target, Fwd):
+                return local_is_union == (target.fwd_kind == "union")
             if not behind_ptr:
                 return False
             return (tk == Kind.STRUCT and not local_is_union) or (
                 tk == Kind.UNION and local_is_union)
         if is_any_enum(local):
-            return is_any_enum(target) and _enums_match(local, target)  # type: ignore[arg-type]
+            return is_any_enum(target) and _enums_match(local, target)
         if isinstance(local, (Struct, Union)):
             if behind_ptr:
                 if lk == tk:
                     return True
-                if tk != Kind.FWD:
+                if not isinstance(target, Fwd):
                     return False
-                return (lk == Kind.UNION) == (target.fwd_kind == "union")  # type: ignore[attr-defined]
-            if lk != tk:
+                return (lk == Kind.UNION) == (target.fwd_kind == "union")
+            if lk != tk or not is_composite(target):
                 return False
-            return _composites_match(local, target, behind_ptr, level)  # type: ignore[arg-type]
+            return _composites_match(local, target, behind_ptr, level)
+        # below, "same kind" is tested as "same class", which tells the type checker too
         if isinstance(local, Int):
-            return (lk == tk and local.size == target.size  # type: ignore[attr-defined]
-                    and local.signed == target.signed)  # type: ignore[attr-defined]
+            return (isinstance(target, Int) and local.size == target.size
+                    and local.signed == target.signed)
         if isinstance(local, Ptr):
-            if lk != tk:
+            if not isinstance(target, Ptr):
                 return False
             behind_ptr = True
-            local, target = local.target, target.target  # type: ignore[attr-defined]
+            local, target = local.target, target.target
             continue
         if isinstance(local, Array):
-            if lk != tk or local.nelems != target.nelems:  # type: ignore[attr-defined]
+            if not isinstance(target, Array) or local.nelems != target.nelems:
                 return False
-            local, target = local.type, target.type  # type: ignore[attr-defined]
+            local, target = local.type, target.type
             continue
         if isinstance(local, FuncProto):
-            if lk != tk or len(local.params) != len(target.params):  # type: ignore[attr-defined]
+            if not isinstance(target, FuncProto) or len(local.params) != len(target.params):
                 return False
-            for lp, tp in zip(local.params, target.params):  # type: ignore[attr-defined]
+            for lp, tp in zip(local.params, target.params):
                 if not types_match(lp.type, tp.type, behind_ptr=behind_ptr, level=level - 1):
                     return False
-            local, target = local.return_type, target.return_type  # type: ignore[attr-defined]
+            local, target = local.return_type, target.return_type
             continue
         return False
     raise CORERelocationError(f"type nesting deeper than {MAX_DEPTH}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import CORERelocationError
-from .core_access import AccessSpec, TYPE_KINDS
+from .core_access import TYPE_KINDS, AccessSpec
 from .core_compat import is_any_enum
 from .queries import sizeof, skip_qualifiers
 from .types import Enum, Enum64, Int, Kind, Type
@@ -88,7 +88,7 @@ def field_value(kind: int, spec: AccessSpec | None) -> SideValue:
     if kind == 1:  # FIELD_BYTE_SIZE
         return SideValue(byte_size, validate=validate)
     if kind == 3:  # FIELD_SIGNED: never ambiguous
-        signed = (is_any_enum(member_type) and member_type.signed) or (  # type: ignore[attr-defined]
+        signed = (is_any_enum(member_type) and member_type.signed) or (
             isinstance(member_type, Int) and member_type.signed)
         return SideValue(int(bool(signed)))
     if kind == 4:  # FIELD_LSHIFT_U64 (little-endian target)

@@ -12,9 +12,10 @@ Record sizes may grow in future versions: we read the fields we know and skip th
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from ..errors import BTFError
 from .spec import Spec

@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import BTFError
-from .types import (Array, Const, Datasec, Enum, Float, Func, FuncProto, Fwd, Int, Ptr,
-                    Restrict, Struct, Type, Typedef, TypeTag, Union, Var, Void, Volatile)
+from .types import (
+    Array,
+    Const,
+    Datasec,
+    Enum,
+    Float,
+    Func,
+    FuncProto,
+    Fwd,
+    Int,
+    Ptr,
+    Restrict,
+    Struct,
+    Type,
+    Typedef,
+    TypeTag,
+    Union,
+    Var,
+    Void,
+    Volatile,
+)
+
+if TYPE_CHECKING:
+    from .spec import Spec
 
 # Real BTF chains are short; a longer one is a cycle in corrupt or hand-built data.
 MAX_CHAIN = 64
@@ -107,3 +131,31 @@ def is_function_like(t: Type) -> bool:
 
 def is_forward(t: Type) -> bool:
     return isinstance(t, Fwd)
+
+
+# what a kind word of the command line or an API call names
+_KINDS: dict[str, tuple[type[Type], ...]] = {
+    "struct": (Struct,), "union": (Union,), "enum": (Enum,), "typedef": (Typedef,),
+}
+# when a name is both, e.g. `struct foo` and `typedef ... foo`, the definition comes first
+_PREFERENCE: tuple[type[Type], ...] = (Struct, Union, Enum, Typedef)
+
+
+def pick_type(spec: Spec, name: str, kind: str | None = None) -> Type:
+    """The type called ``name`` (or with that id, when ``name`` is a number) in ``spec``,
+    of ``kind`` ("struct", "union", "enum", "typedef") if given; a definition before a
+    forward declaration or a typedef of the same name. Raises BTFError naming what was
+    missing."""
+    if name.isdigit():
+        return spec.type_by_id(int(name))
+    candidates = [t for t in spec.types_by_name(name) if not isinstance(t, Fwd)]
+    if kind is not None:
+        candidates = [t for t in candidates if isinstance(t, _KINDS[kind])]
+    if not candidates:
+        what = f"{kind} " if kind else ""
+        raise BTFError(f"no {what}type named {name!r}", source=spec.name)
+    for preferred in _PREFERENCE:
+        for t in candidates:
+            if isinstance(t, preferred):
+                return t
+    return candidates[0]

@@ -8,9 +8,29 @@ Keeping bpftool's exact spelling lets tests diff our parse of a whole file again
 from __future__ import annotations
 
 from .spec import Spec
-from .types import (Array, Datasec, DeclTag, Enum, Enum64, Float, Func, FuncLinkage,
-                    FuncProto, Fwd, Int, IntEncoding, Kind, Ptr, Struct, Typedef,
-                    TypeTag, Union, Var, VarLinkage, _Qualifier)
+from .types import (
+    Array,
+    Datasec,
+    DeclTag,
+    Enum,
+    Enum64,
+    Float,
+    Func,
+    FuncLinkage,
+    FuncProto,
+    Fwd,
+    Int,
+    IntEncoding,
+    Kind,
+    Ptr,
+    Struct,
+    Typedef,
+    TypeTag,
+    Union,
+    Var,
+    VarLinkage,
+    _Qualifier,
+)
 
 _INT_ENCODING = {0: "(none)", int(IntEncoding.SIGNED): "SIGNED", int(IntEncoding.CHAR): "CHAR",
                  int(IntEncoding.BOOL): "BOOL"}
@@ -34,15 +54,15 @@ def raw_lines(spec: Spec, type_id: int) -> list[str]:
 
     if isinstance(t, Int):
         enc = _INT_ENCODING.get(int(t.encoding), "UNKN")
-        return [f"{head} size={t.size} bits_offset={t.offset} nr_bits={t.bits} "
-                f"encoding={enc}"]
+        return [(f"{head} size={t.size} bits_offset={t.offset} nr_bits={t.bits} "
+                 f"encoding={enc}")]
     if isinstance(t, Ptr):
         return [f"{head} type_id={ref(t.target)}"]
     if isinstance(t, (Typedef, TypeTag, _Qualifier)):
         return [f"{head} type_id={ref(t.type)}"]
     if isinstance(t, Array):
-        return [f"{head} type_id={ref(t.type)} index_type_id={ref(t.index_type)} "
-                f"nr_elems={t.nelems}"]
+        return [(f"{head} type_id={ref(t.type)} index_type_id={ref(t.index_type)} "
+                 f"nr_elems={t.nelems}")]
     if isinstance(t, (Struct, Union)):
         lines = [f"{head} size={t.size} vlen={len(t.members)}"]
         for m in t.members:

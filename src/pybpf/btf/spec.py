@@ -2,12 +2,17 @@
 
 Why this shape: the running kernel's BTF holds 100k+ types and most users need a handful of
 them (one struct for CO-RE, a few for printing). So :meth:`Spec.from_bytes` only views the
-type section as an ``array('I')`` of u32 words and walks it once, recording the word offset
-of every record (no Python object per type). A type is decoded into a :mod:`.types` object
-the first time it is asked for, and its references stay type ids until read (lazy
-properties). Name lookups search the string table with ``bytes.find`` and the packed
-name-offset array with ``bytes.find`` again, and switch to a dict index once a spec is asked
-many times.
+type section as u32 words (no copy where the byte order is the host's) and walks it once,
+recording the word offset of every record (no Python object per type). A type is decoded
+into a :mod:`.types` object the first time it is asked for, and its references stay type
+ids until read (lazy properties). Name lookups search the string table with ``bytes.find``
+and the packed name-offset array with ``bytes.find`` again, and switch to a dict index once
+a spec is asked many times.
+
+For the kernel's BTF, :func:`load_kernel_spec` goes further: a
+:class:`~.record_index.RecordIndex` (record offsets, names and strings sorted for binary
+search) replaces the walk and every scan, and is kept on disk (:mod:`.index_cache`), so a
+later process reads it back instead of building it again.
 
 Type ids: 0 is :class:`Void`; records are numbered from 1 in file order. A split BTF (a
 kernel module's, over vmlinux) continues the ids and string offsets of its base.
@@ -15,58 +20,97 @@ kernel module's, over vmlinux) continues the ids and string offsets of its base.
 
 from __future__ import annotations
 
+import mmap
 import struct
 import sys
 from array import array
-from typing import Iterator, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from ..errors import BTFError
-from . import layout
-from .types import (Array, Const, Datasec, DeclTag, Enum, Enum64, EnumValue, Float, Func,
-                    FuncLinkage, FuncProto, Fwd, Int, Kind, Member, Param, Ptr, Restrict,
-                    Struct, Type, Typedef, TypeTag, Union, Var, VarLinkage, VarSecinfo,
-                    Void, Volatile)
+from . import index_cache, layout
+from .record_index import RecordIndex
+from .types import (
+    Array,
+    Const,
+    Datasec,
+    DeclTag,
+    Enum,
+    Enum64,
+    EnumValue,
+    Float,
+    Func,
+    FuncLinkage,
+    FuncProto,
+    Fwd,
+    Int,
+    Kind,
+    Member,
+    Param,
+    Ptr,
+    Restrict,
+    Struct,
+    Type,
+    Typedef,
+    TypeTag,
+    Union,
+    Var,
+    VarLinkage,
+    VarSecinfo,
+    Void,
+    Volatile,
+)
 
 T = TypeVar("T", bound=Type)
 
 _HOST_LITTLE = sys.byteorder == "little"
 _NAME_LOOKUPS_BEFORE_INDEX = 16  # below this, a bytes.find per lookup beats building a dict
+_STEM_MEMO_SIZE = 256  # names remembered by _strings_starting before it starts over
 _BAD_KIND_STEP = 1 << 40  # makes the scan overshoot at an unknown kind; diagnosed afterwards
 
 
 class Spec:
     """A parsed BTF blob (see the module docstring). Build with :meth:`from_bytes`."""
 
-    def __init__(self, *, name: str, words: array, offsets: array, strings: bytes,
-                 base: "Spec | None", little_endian: bool):
+    def __init__(self, *, name: str, words: Sequence[int], offsets: Sequence[int],
+                 data: bytes | mmap.mmap, str_start: int, str_len: int, base: Spec | None,
+                 little_endian: bool):
         self.name = name
         self.base = base
         self.little_endian = little_endian
         self._words = words
         self._offsets = offsets
-        self._strings = strings
+        # the string section stays inside the blob (no copy of a kernel's 2 MB of names):
+        # data[_str_lo:_str_hi]
+        self._data = data
+        self._str_lo, self._str_hi = str_start, str_start + str_len
         # split BTF continues the base's ids and string offsets
         self._first_id = len(base) if base is not None else 1
         self._str_base = base._str_end if base is not None else 0
-        self._str_end = self._str_base + len(strings)
+        self._str_end: int = self._str_base + str_len
         self._cache: list[Type | None] = [None] * len(offsets)
         self._ids: dict[int, int] = {}  # id(type object) -> type id, for objects we decoded
         self._name_offs: bytes | None = None
         self._name_index: dict[int, list[int]] | None = None
         self._name_lookups = 0
+        self._stem_memo: dict[bytes, list[tuple[int, bytes]]] = {}
+        self._record_index: RecordIndex | None = None
 
     # ---- construction ------------------------------------------------------------------
 
     @classmethod
-    def from_bytes(cls, data: bytes | bytearray | memoryview, *, base: "Spec | None" = None,
-                   name: str = "<btf>") -> "Spec":
+    def from_bytes(cls, data: bytes | bytearray | memoryview | mmap.mmap, *,
+                   base: Spec | None = None, name: str = "<btf>",
+                   index: RecordIndex | None = None) -> Spec:
         """Parse a ``.BTF`` blob (or a split BTF over ``base``).
 
         Raises :class:`BTFError` naming ``name`` and the byte offset of a bad header, a
         truncated section or an unknown kind. Records are checked for shape here; their
-        contents (names, referenced ids) when decoded.
+        contents (names, referenced ids) when decoded. ``index``: this very blob's
+        :meth:`record_index` from an earlier parse, to skip the walk.
         """
-        data = bytes(data)
+        if not isinstance(data, (bytes, mmap.mmap)):
+            data = bytes(data)
         if len(data) < layout.HEADER_SIZE:
             raise BTFError(f"BTF header truncated: {len(data)} bytes, need "
                            f"{layout.HEADER_SIZE}", source=name, offset=0)
@@ -96,22 +140,34 @@ class Spec:
                            source=name, offset=12)
         if type_start < str_start + str_len and str_start < type_start + type_len:
             raise BTFError("type and string sections overlap", source=name, offset=8)
-        strings = data[str_start:str_start + str_len]
-        if base is None and strings[:1] != b"\0":
+        if base is None and data[str_start:str_start + 1] != b"\0":
             raise BTFError("string section must start with an empty string", source=name,
                            offset=str_start)
-        if strings and strings[-1:] != b"\0":
+        if str_len and data[str_start + str_len - 1] != 0:
             raise BTFError("string section does not end with a NUL", source=name,
                            offset=str_start + str_len - 1)
-        words = array("I")
-        if words.itemsize != 4:  # pragma: no cover - every CPython we know has 4-byte 'I'
-            words = array("L")
-        words.frombytes(data[type_start:type_start + type_len])
-        if little != _HOST_LITTLE:
-            words.byteswap()
-        offsets = _scan(words, name, type_start)
-        return cls(name=name, words=words, offsets=offsets, strings=strings, base=base,
-                   little_endian=little)
+        words = _words_of(data, type_start, type_len, little)
+        if index is None:
+            offsets: Sequence[int] = _scan(words, name, type_start)
+        elif index.fits(words):
+            offsets = index.offsets
+        else:
+            raise BTFError("the given record index does not fit this type section",
+                           source=name, offset=type_start)
+        spec = cls(name=name, words=words, offsets=offsets, data=data, str_start=str_start,
+                   str_len=str_len, base=base, little_endian=little)
+        spec._record_index = index
+        return spec
+
+    def record_index(self) -> RecordIndex:
+        """The lookup index of this blob (built on first call), to pass back to
+        :meth:`from_bytes` for the same bytes. Split BTF has none of its own."""
+        if self.base is not None:
+            raise BTFError("a split BTF has no record index of its own", source=self.name)
+        if self._record_index is None:
+            self._record_index = RecordIndex.build(
+                self._offsets, self._words, self._data[self._str_lo:self._str_hi])
+        return self._record_index
 
     # ---- ids and types -----------------------------------------------------------------
 
@@ -181,15 +237,15 @@ class Spec:
             if self.base is None:
                 raise BTFError(f"string offset {offset} is negative", source=self.name)
             return self.base.string_at(offset)
-        strings = self._strings
-        if local >= len(strings):
+        data, at = self._data, self._str_lo + local
+        if at >= self._str_hi:
             if local == 0:
                 return ""
             raise BTFError(f"string offset {offset} is past the string section "
                            f"({self._str_end} bytes)", source=self.name)
-        end = strings.find(b"\0", local)
+        end = data.find(b"\0", at, self._str_hi)
         try:
-            return strings[local:end].decode()
+            return data[at:end].decode()
         except UnicodeDecodeError:
             raise BTFError(f"string at offset {offset} is not UTF-8",
                            source=self.name) from None
@@ -200,7 +256,7 @@ class Spec:
         found.extend(self.type_by_id(i) for i in self._ids_named(name))
         return found
 
-    def find(self, name: str, kind: "type[T] | None" = None) -> T:
+    def find(self, name: str, kind: type[T] | None = None) -> T:
         """The first type named ``name`` (of class ``kind``, e.g. ``Struct``, if given).
 
         Raises ``KeyError`` when there is none.
@@ -223,6 +279,11 @@ class Spec:
             self._build_name_index()
         string_offs = self._string_offsets_of(needle)
         ids: list[int] = []
+        if self._record_index is not None:
+            first = self._first_id
+            for soff in string_offs:
+                ids.extend(i + first for i in self._record_index.records_named(soff))
+            return sorted(ids)
         if self._name_index is not None:
             for soff in string_offs:
                 ids.extend(self._name_index.get(soff, ()))
@@ -242,27 +303,68 @@ class Spec:
         ids.sort()
         return ids
 
-    def _string_offsets_of(self, needle: bytes) -> list[int]:
-        """Offsets (absolute, split-aware) of every string in our section equal to needle."""
-        strings = self._strings
-        out = []
-        if strings.startswith(needle + b"\0"):  # a split BTF's strings need no leading NUL
-            out.append(self._str_base)
-        key = b"\0" + needle + b"\0"
-        pos = strings.find(key)
+    def flavors_of(self, name: str) -> list[str]:
+        """``name`` itself (when some string is) and every flavored name ``name___*``
+        (CO-RE's convention) in the string table, a split BTF's and its base's."""
+        try:
+            stem = name.encode()
+        except UnicodeEncodeError:
+            return []
+        flavor = stem + b"___"
+        index = self._record_index
+        if index is None:
+            # one pass over the strings finds both, and is remembered for the lookups of
+            # those names that follow
+            texts = {text for _, text in self._strings_starting(stem)
+                     if text == stem or text.startswith(flavor)}
+        else:
+            texts = {stem} if self._string_offsets_of(stem) else set()
+            data, lo = self._data, self._str_lo
+            for off in index.flavored:
+                at = lo + off
+                if data[at:at + len(flavor)] == flavor:
+                    texts.add(data[at:data.find(b"\0", at)])
+        if self.base is not None:
+            texts.update(t.encode() for t in self.base.flavors_of(name))
+        return sorted(t.decode(errors="replace") for t in texts)
+
+    def _strings_starting(self, stem: bytes) -> list[tuple[int, bytes]]:
+        """(absolute offset, string) of every string starting with ``stem``, memoised: CO-RE
+        asks for a name and its flavors (``name___x``) together."""
+        found = self._stem_memo.get(stem)
+        if found is not None:
+            return found
+        data, lo, hi = self._data, self._str_lo, self._str_hi
+        shift = self._str_base - lo  # blob index -> string offset
+        found = []
+        if data[lo:lo + len(stem)] == stem and lo + len(stem) <= hi and \
+                data[lo:lo + 1] != b"\0":
+            # a split BTF's strings need no leading NUL
+            found.append((self._str_base, data[lo:data.find(b"\0", lo, hi)]))
+        key = b"\0" + stem
+        pos = data.find(key, lo, hi)
         while pos >= 0:
-            out.append(pos + 1 + self._str_base)
-            pos = strings.find(key, pos + 1)
+            end = data.find(b"\0", pos + 1, hi)
+            found.append((pos + 1 + shift, data[pos + 1:end]))
+            pos = data.find(key, end, hi)
         if self.base is not None:
             # a split BTF's types may name strings of its base
-            out.extend(self.base._string_offsets_of(needle))
-        return out
+            found.extend(self.base._strings_starting(stem))
+        if len(self._stem_memo) >= _STEM_MEMO_SIZE:
+            self._stem_memo.clear()
+        self._stem_memo[stem] = found
+        return found
+
+    def _string_offsets_of(self, needle: bytes) -> list[int]:
+        """Offsets (absolute, split-aware) of every string equal to needle."""
+        if self._record_index is not None:  # never split: see record_index()
+            return self._record_index.string_offsets(needle, self._data, self._str_lo)
+        return [offset for offset, text in self._strings_starting(needle) if text == needle]
 
     def _packed_name_offs(self) -> bytes:
         if self._name_offs is None:
             words = self._words
-            self._name_offs = array(words.typecode,
-                                    map(words.__getitem__, self._offsets)).tobytes()
+            self._name_offs = array("I", map(words.__getitem__, self._offsets)).tobytes()
         return self._name_offs
 
     def _build_name_index(self) -> None:
@@ -288,7 +390,12 @@ class Spec:
 
     def _decode_record(self, o: int) -> Type:
         w = self._words
+        # Where a type expects a Type, it is given the referenced type id: the type resolves
+        # it through our _spec when first read (types._lazy). ``ref`` and ``refs`` are those
+        # ids, typed as what the constructors take.
+        refs: Any = w
         name_off, info, size_or_type = w[o], w[o + 1], w[o + 2]
+        ref: Any = size_or_type
         kind = info >> 24 & 0x1F
         vlen = info & 0xFFFF
         kind_flag = info >> 31
@@ -298,38 +405,38 @@ class Spec:
             word = w[o + 3]
             t = Int(name, size_or_type, word >> 24 & 0xF, word & 0xFF, word >> 16 & 0xFF)
         elif kind == Kind.PTR:
-            t = Ptr(size_or_type)  # type: ignore[arg-type]
+            t = Ptr(ref)
         elif kind in (Kind.STRUCT, Kind.UNION):
             members = []
             p = o + 3
             for _ in range(vlen):
-                m_name_off, m_type, m_off = w[p], w[p + 1], w[p + 2]
+                m_name_off, m_type, m_off = w[p], refs[p + 1], w[p + 2]
                 if kind_flag:
-                    m = Member(self.string_at(m_name_off) if m_name_off else "", m_type,  # type: ignore[arg-type]
+                    m = Member(self.string_at(m_name_off) if m_name_off else "", m_type,
                                m_off & 0xFFFFFF, m_off >> 24)
                 else:
-                    m = Member(self.string_at(m_name_off) if m_name_off else "", m_type, m_off, 0)  # type: ignore[arg-type]
+                    m = Member(self.string_at(m_name_off) if m_name_off else "", m_type, m_off, 0)
                 m._spec = self
                 members.append(m)
                 p += 3
             t = (Struct if kind == Kind.STRUCT else Union)(name, size_or_type, members)
         elif kind == Kind.ARRAY:
-            t = Array(w[o + 3], w[o + 4], w[o + 5])  # type: ignore[arg-type]
+            t = Array(refs[o + 3], refs[o + 4], w[o + 5])
         elif kind == Kind.TYPEDEF:
-            t = Typedef(name, size_or_type)  # type: ignore[arg-type]
+            t = Typedef(name, ref)
         elif kind == Kind.FUNC_PROTO:
             params = []
             p = o + 3
             for _ in range(vlen):
-                prm = Param(self.string_at(w[p]) if w[p] else "", w[p + 1])  # type: ignore[arg-type]
+                prm = Param(self.string_at(w[p]) if w[p] else "", refs[p + 1])
                 prm._spec = self
                 params.append(prm)
                 p += 2
-            t = FuncProto(size_or_type, params)  # type: ignore[arg-type]
+            t = FuncProto(ref, params)
         elif kind == Kind.FUNC:
-            t = Func(name, size_or_type, FuncLinkage(vlen))  # type: ignore[arg-type]
+            t = Func(name, ref, FuncLinkage(vlen))
         elif kind in (Kind.CONST, Kind.VOLATILE, Kind.RESTRICT):
-            t = _QUALIFIERS[kind](size_or_type)
+            t = _QUALIFIERS[kind](ref)
         elif kind in (Kind.ENUM, Kind.ENUM64):
             values = []
             p = o + 3
@@ -352,12 +459,12 @@ class Spec:
         elif kind == Kind.FWD:
             t = Fwd(name, "union" if kind_flag else "struct")
         elif kind == Kind.VAR:
-            t = Var(name, size_or_type, VarLinkage(w[o + 3]))  # type: ignore[arg-type]
+            t = Var(name, ref, VarLinkage(w[o + 3]))
         elif kind == Kind.DATASEC:
             secinfos = []
             p = o + 3
             for _ in range(vlen):
-                vs = VarSecinfo(w[p], w[p + 1], w[p + 2])  # type: ignore[arg-type]
+                vs = VarSecinfo(refs[p], w[p + 1], w[p + 2])
                 vs._spec = self
                 secinfos.append(vs)
                 p += 3
@@ -366,9 +473,9 @@ class Spec:
             t = Float(name, size_or_type)
         elif kind == Kind.DECL_TAG:
             idx = w[o + 3]
-            t = DeclTag(name, size_or_type, idx - (1 << 32) if idx & 0x8000_0000 else idx)  # type: ignore[arg-type]
+            t = DeclTag(name, ref, idx - (1 << 32) if idx & 0x8000_0000 else idx)
         elif kind == Kind.TYPE_TAG:
-            t = TypeTag(name, size_or_type)  # type: ignore[arg-type]
+            t = TypeTag(name, ref)
         else:  # the scan rejects unknown kinds; kept so a logic slip is still a BTFError
             raise BTFError(f"unknown BTF kind {kind}", source=self.name, offset=o * 4)
         return t
@@ -389,10 +496,22 @@ class Spec:
         return builder.encode()
 
 
-_QUALIFIERS = {Kind.CONST: Const, Kind.VOLATILE: Volatile, Kind.RESTRICT: Restrict}
+def _words_of(data: bytes | mmap.mmap, start: int, length: int, little: bool) -> Sequence[int]:
+    """The type section as native u32 words: a view of ``data`` when its byte order is the
+    host's (no copy of a kernel's 5 MB), else a byte-swapped copy."""
+    if little == _HOST_LITTLE:
+        return memoryview(data)[start:start + length].cast("I")
+    words = array("I")
+    words.frombytes(data[start:start + length])
+    words.byteswap()
+    return words
 
 
-def _scan(words: array, name: str, section_offset: int) -> array:
+_QUALIFIERS: dict[int, type[Const | Volatile | Restrict]] = {
+    Kind.CONST: Const, Kind.VOLATILE: Volatile, Kind.RESTRICT: Restrict}
+
+
+def _scan(words: Sequence[int], name: str, section_offset: int) -> array[int]:
     """Word offsets of every record of the type section, in one pass.
 
     This loop is the hot path of loading vmlinux (100k+ records): it allocates nothing per
@@ -428,18 +547,39 @@ def _scan(words: array, name: str, section_offset: int) -> array:
     return offsets
 
 
-def load_kernel_spec(path: str = "/sys/kernel/btf/vmlinux") -> Spec:
+def load_kernel_spec(path: str = "/sys/kernel/btf/vmlinux", *,
+                     use_cache: bool = True) -> Spec:
     """The running kernel's BTF (or any raw BTF file at ``path``).
 
-    Raises :class:`BTFError` when the file is unreadable or not BTF. Each call parses
-    again: keep the returned spec if you need it twice (no hidden cache).
+    Raises :class:`BTFError` when the file is unreadable or not BTF. Each call reads and
+    parses again (keep the returned spec if you need it twice); only the record index of
+    the same bytes comes from :mod:`.index_cache` when an earlier process stored it
+    (``use_cache=False`` walks the records regardless).
     """
+    if use_cache:
+        mapped = index_cache.open_kernel_copy(path)
+        if mapped is not None:
+            try:
+                return Spec.from_bytes(mapped[0], name=path, index=mapped[1])
+            except BTFError:
+                pass  # a damaged copy: read the kernel's file and store it again
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as err:
         raise BTFError(f"cannot read BTF: {err.strerror}", source=path) from None
-    return Spec.from_bytes(data, name=path)
+    if not use_cache:
+        return Spec.from_bytes(data, name=path)
+    index_cache.store_kernel_copy(path, data)
+    index = index_cache.read_index(data, path)
+    if index is not None:
+        try:
+            return Spec.from_bytes(data, name=path, index=index)
+        except BTFError:
+            pass  # a damaged cache file: build it again
+    spec = Spec.from_bytes(data, name=path)
+    index_cache.write_index(data, path, spec.record_index())
+    return spec
 
 
 def load_split_spec(path: str, base: Spec) -> Spec:

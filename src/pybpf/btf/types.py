@@ -73,20 +73,29 @@ class VarLinkage(IntEnum):
 
 
 class _Resolver(Protocol):
-    def type_by_id(self, type_id: int) -> "Type": ...
+    def type_by_id(self, type_id: int) -> Type: ...
 
 
-def _lazy(slot: str, doc: str) -> property:
+class _LazyType(Protocol):
+    """What a type checker sees of a lazy reference: a readable, settable ``Type``."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> Type: ...
+
+    def __set__(self, obj: object, value: Type) -> None: ...
+
+
+def _lazy(slot: str, doc: str) -> _LazyType:
     """A property over ``slot`` that holds a Type, or an int id resolved via ``self._spec``."""
 
-    def get(self: Any) -> "Type":
-        value = getattr(self, slot)
-        if value.__class__ is int:
-            value = self._spec.type_by_id(value)
-            setattr(self, slot, value)
+    def get(self: Any) -> Type:
+        value: Type | int = getattr(self, slot)
+        if isinstance(value, int):
+            resolved: Type = self._spec.type_by_id(value)
+            setattr(self, slot, resolved)
+            return resolved
         return value
 
-    def set(self: Any, value: "Type") -> None:
+    def set(self: Any, value: Type) -> None:
         setattr(self, slot, value)
 
     return property(get, set, doc=doc)
@@ -96,6 +105,7 @@ class Type:
     """Base of every BTF type. ``kind`` is a :class:`Kind`; ``name`` is "" when anonymous."""
 
     __slots__ = ("_spec",)
+    _spec: _Resolver  # set on types a Spec decoded: resolves their lazy references
     kind: Kind = Kind.UNKNOWN
     name: str = ""
 
@@ -110,9 +120,9 @@ class Void(Type):
     __slots__ = ()
     kind = Kind.UNKNOWN
     name = ""
-    _instance: "Void | None" = None
+    _instance: Void | None = None
 
-    def __new__(cls) -> "Void":
+    def __new__(cls) -> Void:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -155,7 +165,7 @@ class Ptr(Type):
     name = ""
     target = _lazy("_target", "the pointed-to type")
 
-    def __init__(self, target: "Type | None" = None):
+    def __init__(self, target: Type | None = None):
         self._target = target if target is not None else Void()
 
 
@@ -168,7 +178,7 @@ class Array(Type):
     type = _lazy("_type", "the element type")
     index_type = _lazy("_index_type", "the index type")
 
-    def __init__(self, type: "Type", index_type: "Type | None", nelems: int):
+    def __init__(self, type: Type, index_type: Type | None, nelems: int):
         self._type = type
         self._index_type = index_type if index_type is not None else Int("int", 4, SIGNED)
         self.nelems = nelems
@@ -184,7 +194,7 @@ class Member(Type):
     __slots__ = ("name", "_type", "bit_offset", "bitfield_size")
     type = _lazy("_type", "the member's type")
 
-    def __init__(self, name: str, type: "Type", bit_offset: int = 0, bitfield_size: int = 0):
+    def __init__(self, name: str, type: Type, bit_offset: int = 0, bitfield_size: int = 0):
         self.name = name
         self._type = type
         self.bit_offset = bit_offset
@@ -197,7 +207,7 @@ class Member(Type):
 class _Composite(Type):
     __slots__ = ("name", "size", "members")
 
-    def __init__(self, name: str, size: int, members: "list[Member] | None" = None):
+    def __init__(self, name: str, size: int, members: list[Member] | None = None):
         self.name = name
         self.size = size
         self.members = list(members or [])
@@ -237,7 +247,7 @@ class Enum(Type):
     __slots__ = ("name", "size", "values", "signed")
     kind = Kind.ENUM
 
-    def __init__(self, name: str, size: int = 4, values: "list[EnumValue] | None" = None,
+    def __init__(self, name: str, size: int = 4, values: list[EnumValue] | None = None,
                  signed: bool = False):
         self.name = name
         self.size = size
@@ -251,7 +261,7 @@ class Enum64(Enum):
     __slots__ = ()
     kind = Kind.ENUM64
 
-    def __init__(self, name: str, size: int = 8, values: "list[EnumValue] | None" = None,
+    def __init__(self, name: str, size: int = 8, values: list[EnumValue] | None = None,
                  signed: bool = False):
         super().__init__(name, size, values, signed)
 
@@ -274,7 +284,7 @@ class Typedef(Type):
     kind = Kind.TYPEDEF
     type = _lazy("_type", "the aliased type")
 
-    def __init__(self, name: str, type: "Type"):
+    def __init__(self, name: str, type: Type):
         self.name = name
         self._type = type
 
@@ -284,7 +294,7 @@ class _Qualifier(Type):
     name = ""
     type = _lazy("_type", "the qualified type")
 
-    def __init__(self, type: "Type"):
+    def __init__(self, type: Type):
         self._type = type
 
 
@@ -309,7 +319,7 @@ class TypeTag(_Qualifier):
     __slots__ = ("value",)
     kind = Kind.TYPE_TAG
 
-    def __init__(self, value: str, type: "Type"):
+    def __init__(self, value: str, type: Type):
         super().__init__(type)
         self.value = value
 
@@ -324,7 +334,7 @@ class Param(Type):
     __slots__ = ("name", "_type")
     type = _lazy("_type", "the parameter's type")
 
-    def __init__(self, name: str, type: "Type"):
+    def __init__(self, name: str, type: Type):
         self.name = name
         self._type = type
 
@@ -337,7 +347,7 @@ class FuncProto(Type):
     name = ""
     return_type = _lazy("_return_type", "the return type")
 
-    def __init__(self, return_type: "Type", params: "list[Param] | None" = None):
+    def __init__(self, return_type: Type, params: list[Param] | None = None):
         self._return_type = return_type
         self.params = list(params or [])
 
@@ -351,7 +361,7 @@ class Func(Type):
     kind = Kind.FUNC
     type = _lazy("_type", "the FuncProto")
 
-    def __init__(self, name: str, type: "Type", linkage: int = FuncLinkage.STATIC):
+    def __init__(self, name: str, type: Type, linkage: int = FuncLinkage.STATIC):
         self.name = name
         self._type = type
         self.linkage = FuncLinkage(linkage)
@@ -362,7 +372,7 @@ class Var(Type):
     kind = Kind.VAR
     type = _lazy("_type", "the variable's type")
 
-    def __init__(self, name: str, type: "Type", linkage: int = VarLinkage.GLOBAL_ALLOCATED):
+    def __init__(self, name: str, type: Type, linkage: int = VarLinkage.GLOBAL_ALLOCATED):
         self.name = name
         self._type = type
         self.linkage = VarLinkage(linkage)
@@ -375,7 +385,7 @@ class VarSecinfo(Type):
     name = ""
     type = _lazy("_type", "the Var (or Func)")
 
-    def __init__(self, type: "Type", offset: int, size: int):
+    def __init__(self, type: Type, offset: int, size: int):
         self._type = type
         self.offset = offset
         self.size = size
@@ -388,7 +398,7 @@ class Datasec(Type):
     __slots__ = ("name", "size", "vars")
     kind = Kind.DATASEC
 
-    def __init__(self, name: str, size: int = 0, vars: "list[VarSecinfo] | None" = None):
+    def __init__(self, name: str, size: int = 0, vars: list[VarSecinfo] | None = None):
         self.name = name
         self.size = size
         self.vars = list(vars or [])
@@ -404,7 +414,7 @@ class DeclTag(Type):
     kind = Kind.DECL_TAG
     type = _lazy("_type", "the tagged type")
 
-    def __init__(self, value: str, type: "Type", component_idx: int = -1):
+    def __init__(self, value: str, type: Type, component_idx: int = -1):
         self.value = value
         self._type = type
         self.component_idx = component_idx
@@ -423,7 +433,7 @@ class FwdKind(int):
 
     flavour: str
 
-    def __new__(cls, flavour: str) -> "FwdKind":
+    def __new__(cls, flavour: str) -> FwdKind:
         self = super().__new__(cls, int(Kind.FWD))
         self.flavour = flavour
         return self

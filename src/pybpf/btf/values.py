@@ -41,13 +41,12 @@ from __future__ import annotations
 
 import struct
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ..errors import BTFError, InvalidInputError
 from .queries import sizeof, skip_qualifiers
-from .types import (Array, Datasec, Enum, Float, Int, IntEncoding, Ptr, Struct, Type, Union,
-                    Var)
+from .types import Array, Datasec, Enum, Float, Int, IntEncoding, Ptr, Struct, Type, Union, Var
 
 __all__ = ["BTFCodec", "StructValue", "UnionValue", "EnumInt", "decode", "encode",
            "to_python", "hex_bytes", "type_name"]
@@ -86,7 +85,7 @@ class EnumInt(int):
     name: str | None
     enum_name: str
 
-    def __new__(cls, value: int, name: str | None, enum_name: str) -> "EnumInt":
+    def __new__(cls, value: int, name: str | None, enum_name: str) -> EnumInt:
         self = super().__new__(cls, value)
         self.name = name
         self.enum_name = enum_name
@@ -110,10 +109,14 @@ class StructValue:
     """
 
     __slots__ = ("_type_name", "_fields", "_anonymous", "_layout")
+    _type_name: str
+    _fields: dict[str, Any]
+    _anonymous: list[StructValue]
+    _layout: list[str | int]
 
     def __init__(self, type_name: str, fields: dict[str, Any],
-                 anonymous: "list[StructValue] | None" = None,
-                 layout: "Sequence[str | int] | None" = None):
+                 anonymous: list[StructValue] | None = None,
+                 layout: Sequence[str | int] | None = None):
         object.__setattr__(self, "_type_name", type_name)
         object.__setattr__(self, "_fields", fields)
         # anonymous struct/union members, whose fields read as the parent's (C semantics)
@@ -122,7 +125,7 @@ class StructValue:
         object.__setattr__(self, "_layout", layout if layout is not None else
                            [*fields, *range(len(self._anonymous))])
 
-    def _owner(self, name: str) -> "StructValue | None":
+    def _owner(self, name: str) -> StructValue | None:
         if name in self._fields:
             return self
         for inner in self._anonymous:
@@ -211,8 +214,8 @@ class UnionValue(StructValue):
     __slots__ = ("_raw", "_assigned")
 
     def __init__(self, type_name: str, fields: dict[str, Any], raw: bytes,
-                 anonymous: "list[StructValue] | None" = None,
-                 layout: "Sequence[str | int] | None" = None):
+                 anonymous: list[StructValue] | None = None,
+                 layout: Sequence[str | int] | None = None):
         super().__init__(type_name, fields, anonymous, layout)
         object.__setattr__(self, "_raw", raw)
         object.__setattr__(self, "_assigned", [])
@@ -555,7 +558,7 @@ def _bad(path: str, message: str) -> InvalidInputError:
 
 
 def _as_int(obj: Any, path: str) -> int:
-    if isinstance(obj, bool) or isinstance(obj, int):
+    if isinstance(obj, int):  # bool too
         return int(obj)
     index = getattr(obj, "__index__", None)
     if index is None:

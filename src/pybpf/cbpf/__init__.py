@@ -14,9 +14,8 @@ from .compiler import DLT_EN10MB, compile_filter
 from .errors import FilterSyntaxError
 from .interpreter import FilterProgram, run_filter
 from .isa import SockFilter, encode_program
+from .listing import format_c_array, format_decimal, format_listing, parse_decimal, parse_listing
 from .to_ebpf import to_ebpf
-from .listing import (format_c_array, format_decimal, format_listing, parse_decimal,
-                      parse_listing)
 
 __all__ = [
     "DLT_EN10MB", "compile_filter", "FilterSyntaxError", "FilterProgram", "run_filter",

@@ -11,10 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .isa import (MEMWORDS, ALUOp, Class, JumpOp, MiscOp, Mode, RetSrc, Size, SockFilter,
-                  Src)
-from .predicates import (Always, And, Arith, BinOp, Cmp, Load, Negate, Not, Num, Or,
-                         PacketLen, PacketLoad, Pred, Relation, arith_guards)
+from .isa import MEMWORDS, ALUOp, Class, JumpOp, MiscOp, Mode, RetSrc, Size, SockFilter, Src
+from .predicates import (
+    Always,
+    And,
+    Arith,
+    BinOp,
+    Cmp,
+    Load,
+    Negate,
+    Not,
+    Num,
+    Or,
+    PacketLen,
+    PacketLoad,
+    Pred,
+    Relation,
+    arith_guards,
+)
 
 DEFAULT_SNAPLEN = 262144  # what tcpdump returns for an accepted packet
 _JUMPS = {"jeq": JumpOp.JEQ, "jgt": JumpOp.JGT, "jge": JumpOp.JGE, "jset": JumpOp.JSET}

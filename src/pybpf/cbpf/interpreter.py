@@ -19,9 +19,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..errors import AsmError
-from .isa import (CLASS_MASK, MEMWORDS, MODE_MASK, OP_MASK, RVAL_MASK, SIZE_MASK,
-                  SKF_AD_OFF, SRC_MASK, ALUOp, Class, JumpOp, MiscOp, Mode, RetSrc, Size,
-                  SockFilter)
+from .isa import (
+    CLASS_MASK,
+    MEMWORDS,
+    MODE_MASK,
+    OP_MASK,
+    RVAL_MASK,
+    SIZE_MASK,
+    SKF_AD_OFF,
+    SRC_MASK,
+    ALUOp,
+    Class,
+    JumpOp,
+    MiscOp,
+    Mode,
+    RetSrc,
+    Size,
+    SockFilter,
+)
 from .listing import format_instruction
 
 M32 = 0xFFFF_FFFF
@@ -33,14 +48,15 @@ _AD_BASE = SKF_AD_OFF & M32
  _JEQ_X, _JGT_X, _JGE_X, _JSET_X, _RET_K, _RET_A, _RET_X, _TAX, _TXA, _ALU_K, _ALU_X,
  _NEG) = range(32)
 
-_JUMP_OPS = {(JumpOp.JEQ, 0): _JEQ_K, (JumpOp.JGT, 0): _JGT_K, (JumpOp.JGE, 0): _JGE_K,
-             (JumpOp.JSET, 0): _JSET_K, (JumpOp.JEQ, 8): _JEQ_X, (JumpOp.JGT, 8): _JGT_X,
-             (JumpOp.JGE, 8): _JGE_X, (JumpOp.JSET, 8): _JSET_X}
-_LOADS = {(Size.W, Mode.ABS): _LD_ABS_W, (Size.H, Mode.ABS): _LD_ABS_H,
-          (Size.B, Mode.ABS): _LD_ABS_B, (Size.W, Mode.IND): _LD_IND_W,
-          (Size.H, Mode.IND): _LD_IND_H, (Size.B, Mode.IND): _LD_IND_B,
-          (Size.W, Mode.LEN): _LD_LEN, (Size.W, Mode.IMM): _LD_IMM,
-          (Size.W, Mode.MEM): _LD_MEM}
+# keyed by opcode bits (ints): (op, src) and (size, mode)
+_JUMP_OPS: dict[tuple[int, int], int] = {
+    (JumpOp.JEQ, 0): _JEQ_K, (JumpOp.JGT, 0): _JGT_K, (JumpOp.JGE, 0): _JGE_K,
+    (JumpOp.JSET, 0): _JSET_K, (JumpOp.JEQ, 8): _JEQ_X, (JumpOp.JGT, 8): _JGT_X,
+    (JumpOp.JGE, 8): _JGE_X, (JumpOp.JSET, 8): _JSET_X}
+_LOADS: dict[tuple[int, int], int] = {
+    (Size.W, Mode.ABS): _LD_ABS_W, (Size.H, Mode.ABS): _LD_ABS_H, (Size.B, Mode.ABS): _LD_ABS_B,
+    (Size.W, Mode.IND): _LD_IND_W, (Size.H, Mode.IND): _LD_IND_H, (Size.B, Mode.IND): _LD_IND_B,
+    (Size.W, Mode.LEN): _LD_LEN, (Size.W, Mode.IMM): _LD_IMM, (Size.W, Mode.MEM): _LD_MEM}
 
 
 def _alu(op: int, a: int, b: int) -> int | None:
@@ -93,8 +109,9 @@ def _predecode_one(insn: SockFilter, pc: int, length: int, name: str
         return (op, k, 0, 0)
     if cls == Class.LDX:
         mode = code & MODE_MASK
-        table = {(Size.W, Mode.IMM): _LDX_IMM, (Size.W, Mode.MEM): _LDX_MEM,
-                 (Size.W, Mode.LEN): _LDX_LEN, (Size.B, Mode.MSH): _LDX_MSH}
+        table: dict[tuple[int, int], int] = {
+            (Size.W, Mode.IMM): _LDX_IMM, (Size.W, Mode.MEM): _LDX_MEM,
+            (Size.W, Mode.LEN): _LDX_LEN, (Size.B, Mode.MSH): _LDX_MSH}
         op = table.get((code & SIZE_MASK, mode))
         if op is None or code & ~(SIZE_MASK | MODE_MASK | CLASS_MASK):
             raise bad(f"unknown ldx opcode {code:#x}")

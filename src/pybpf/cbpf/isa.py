@@ -135,7 +135,7 @@ class SockFilter:
 
     @classmethod
     def decode(cls, buf: bytes | bytearray | memoryview, *, source_name: str | None = None
-               ) -> list["SockFilter"]:
+               ) -> list[SockFilter]:
         """Every instruction in ``buf``; a length not a multiple of 8 raises AsmError."""
         view = memoryview(buf)
         if len(view) % INSN_BYTES:

@@ -15,8 +15,23 @@ from __future__ import annotations
 import re
 
 from ..errors import AsmError
-from .isa import (CLASS_MASK, MODE_MASK, OP_MASK, RVAL_MASK, SIZE_MASK, SRC_MASK, ALUOp,
-                  Class, JumpOp, MiscOp, Mode, RetSrc, Size, SockFilter, Src)
+from .isa import (
+    CLASS_MASK,
+    MODE_MASK,
+    OP_MASK,
+    RVAL_MASK,
+    SIZE_MASK,
+    SRC_MASK,
+    ALUOp,
+    Class,
+    JumpOp,
+    MiscOp,
+    Mode,
+    RetSrc,
+    Size,
+    SockFilter,
+    Src,
+)
 
 _LD_SIZE_NAMES = {Size.W: "ld", Size.H: "ldh", Size.B: "ldb"}
 _ALU_NAMES = {op: op.name.lower() for op in ALUOp}
@@ -209,11 +224,11 @@ def _assemble_line(name: str, operand: str, index: int, jt: int | None, jf: int 
     elif name.upper() in JumpOp.__members__ and name != "ja":
         if jt is None or jf is None:
             raise ValueError(f"{name} needs 'jt N jf M'")
-        op = JumpOp[name.upper()]
+        jump = JumpOp[name.upper()]
         if kind == "x":
-            return SockFilter(Class.JMP | op | Src.X, _fwd(jt, index), _fwd(jf, index), 0)
+            return SockFilter(Class.JMP | jump | Src.X, _fwd(jt, index), _fwd(jf, index), 0)
         if kind == "imm":
-            return SockFilter(Class.JMP | op | Src.K, _fwd(jt, index), _fwd(jf, index), k)
+            return SockFilter(Class.JMP | jump | Src.K, _fwd(jt, index), _fwd(jf, index), k)
     elif name.upper() in ALUOp.__members__:
         op = ALUOp[name.upper()]
         if kind == "x":

@@ -21,8 +21,20 @@ from dataclasses import dataclass
 from . import primitives as gen
 from .errors import FilterSyntaxError
 from .lexer import Token, parse_number, tokenize
-from .predicates import (Always, And, Arith, BinOp, Negate, Not, Num, Or, PacketLen,
-                         PacketLoad, Pred, Relation)
+from .predicates import (
+    Always,
+    And,
+    Arith,
+    BinOp,
+    Negate,
+    Not,
+    Num,
+    Or,
+    PacketLen,
+    PacketLoad,
+    Pred,
+    Relation,
+)
 
 PROTO_NAMES = ("ether", "link", "ip", "ip6", "arp", "rarp", "tcp", "udp", "sctp", "icmp",
                "icmp6", "igmp")
@@ -287,6 +299,7 @@ class _Parser:
 
     def port_value(self, quals: Qualifiers) -> Pred:
         token = self.next()
+        protos: tuple[int, ...]
         if quals.proto == "default":
             protos = gen.PORT_PROTOS
         elif quals.proto in ("tcp", "udp", "sctp"):

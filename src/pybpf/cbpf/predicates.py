@@ -37,19 +37,19 @@ class Cmp:
 
 @dataclass(frozen=True, slots=True)
 class And:
-    left: "Pred"
-    right: "Pred"
+    left: Pred
+    right: Pred
 
 
 @dataclass(frozen=True, slots=True)
 class Or:
-    left: "Pred"
-    right: "Pred"
+    left: Pred
+    right: Pred
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
-    inner: "Pred"
+    inner: Pred
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,22 +82,22 @@ class PacketLoad:
 
     size: int
     base: int
-    index: "Arith"
-    guards_before: tuple["Pred", ...] = ()
-    guards_after: tuple["Pred", ...] = ()
+    index: Arith
+    guards_before: tuple[Pred, ...] = ()
+    guards_after: tuple[Pred, ...] = ()
     transport_msh: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BinOp:
     op: str  # + - * / % & | ^ << >>
-    left: "Arith"
-    right: "Arith"
+    left: Arith
+    right: Arith
 
 
 @dataclass(frozen=True, slots=True)
 class Negate:
-    inner: "Arith"
+    inner: Arith
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +105,8 @@ class Relation:
     """``left op right`` with op one of = != > >= < <=."""
 
     op: str
-    left: "Arith"
-    right: "Arith"
+    left: Arith
+    right: Arith
 
 
 Pred = Cmp | And | Or | Not | Always | Relation

@@ -12,8 +12,7 @@ four words front to back, a MAC address last four bytes first.
 
 from __future__ import annotations
 
-from .predicates import (And, Arith, Cmp, Load, Not, Or, PacketLoad, Pred, all_of,
-                         any_of)
+from .predicates import And, Arith, Cmp, Load, Not, Or, PacketLoad, Pred, all_of, any_of
 
 ETHERTYPE_IP = 0x0800
 ETHERTYPE_IPV6 = 0x86DD

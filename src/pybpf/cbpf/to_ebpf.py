@@ -31,9 +31,24 @@ from .. import asm
 from ..asm import R0, R1, R2, R3, R4, R6, R7, R8, R9, R10, Instruction
 from ..errors import AsmError
 from .interpreter import FilterProgram
-from .isa import (CLASS_MASK, MEMWORDS, MODE_MASK, OP_MASK, RVAL_MASK, SIZE_MASK,
-                  SKF_AD_OFF, SRC_MASK, ALUOp, Class, JumpOp, MiscOp, Mode, RetSrc, Size,
-                  SockFilter)
+from .isa import (
+    CLASS_MASK,
+    MEMWORDS,
+    MODE_MASK,
+    OP_MASK,
+    RVAL_MASK,
+    SIZE_MASK,
+    SKF_AD_OFF,
+    SRC_MASK,
+    ALUOp,
+    Class,
+    JumpOp,
+    MiscOp,
+    Mode,
+    RetSrc,
+    Size,
+    SockFilter,
+)
 
 TARGETS = ("socket", "xdp", "tc")
 XDP_DROP, XDP_PASS = 1, 2

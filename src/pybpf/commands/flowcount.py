@@ -26,10 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with exit_on_signals(), FlowCounter(args.interface, direction=args.direction) as fc:
-        print(f"counting flows on {args.interface} {args.direction} (Ctrl-C ends)", flush=True)
-        start = time.monotonic()
-        next_print = start + args.interval
         try:
+            # the banner tells a waiting caller to signal us: from it on, a signal is the
+            # normal end, so it is inside the try (outside, one landing just after the
+            # write escaped as KeyboardInterrupt: exit 130)
+            print(f"counting flows on {args.interface} {args.direction} (Ctrl-C ends)",
+                  flush=True)
+            start = time.monotonic()
+            next_print = start + args.interval
             while not args.duration or time.monotonic() - start < args.duration:
                 time.sleep(0.1)
                 if args.interval and time.monotonic() >= next_print:
@@ -37,6 +41,6 @@ def run(args: argparse.Namespace) -> int:
                     print("\n".join(format_flows(fc.flows(), limit=args.top)) + "\n",
                           flush=True)
         except KeyboardInterrupt:
-            pass
+            pass  # Ctrl-C or SIGTERM ends counting normally: print the totals
         print("\n".join(format_flows(fc.flows(), limit=args.top)), flush=True)
     return 0

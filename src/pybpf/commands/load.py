@@ -4,11 +4,11 @@ and close everything (exit status 0).
 
 * loading is :func:`pybpf.kernel.load` (all or nothing: a corrupt object or a program the
   verifier rejects leaves nothing loaded);
-* ``--attach`` attaches each program by its section name
-  (:func:`pybpf.kernel.links.attach_auto`); ``--program`` limits that to the named
-  programs; network programs need ``--target`` (an interface, cgroup...), other programs
-  that cannot be attached by name alone (``perf_event``, ``iter``...) are skipped with a
-  note unless named by ``--program``; an attach that fails undoes everything;
+* ``--attach`` is :meth:`pybpf.kernel.Collection.attach`: each program by its section
+  name; ``--program`` limits that to the named programs; network programs need
+  ``--target`` (an interface, cgroup...), other programs that cannot be attached by name
+  alone (``perf_event``...) are skipped with a note unless named by ``--program``; an
+  attach that fails undoes everything;
 * every ring buffer and perf event array of the object is read; a record is printed as
   ``MAP: DATA`` (``MAP cpu N: DATA`` for perf buffers), DATA being JSON when the record's
   type is known and hex bytes otherwise. The type comes from ``--record-type MAP=STRUCT``
@@ -35,17 +35,9 @@ from typing import IO, Any
 from ..btf import Ptr, Struct, Union, Var, sizeof, skip_qualifiers
 from ..errors import InvalidInputError
 from ..kernel.signals import exit_on_signals
-from ..spec import CollectionSpec, MapType, ProgramType
+from ..spec import CollectionSpec, MapType
 from .btf_values import btf_to_python, hex_bytes
 
-# programs whose section name never says enough to attach them
-_NOT_BY_NAME = frozenset({ProgramType.PERF_EVENT, ProgramType.STRUCT_OPS, ProgramType.EXT,
-                          ProgramType.SYSCALL, ProgramType.UNSPEC})
-_NEEDS_TARGET = frozenset({
-    ProgramType.XDP, ProgramType.SCHED_CLS, ProgramType.CGROUP_SKB, ProgramType.CGROUP_SOCK,
-    ProgramType.CGROUP_SOCK_ADDR, ProgramType.CGROUP_SOCKOPT, ProgramType.CGROUP_SYSCTL,
-    ProgramType.CGROUP_DEVICE, ProgramType.SOCK_OPS, ProgramType.SOCKET_FILTER,
-    ProgramType.SK_LOOKUP})
 _POLL_MS = 100
 
 
@@ -108,25 +100,30 @@ def _load_and_stream(args: argparse.Namespace, out: IO[str]) -> int:
         if args.pin:
             _pin_all(coll, args.pin, stack, keep=args.keep_pins)
         if args.attach:
-            for name, link in _attach_all(coll, spec, args):
-                stack.enter_context(link)
-                _note(f"attached {name} ({spec.programs[name].section})")
+            before = set(coll.not_attached)
+            coll.attach(*args.program, target=args.target)
+            for name in coll.programs:
+                if name in coll.not_attached and name not in before:
+                    _note(f"not attaching {name}: {coll.not_attached[name]}")
+            for name, links in coll.links_of.items():
+                for link in links:
+                    _note(f"attached {name} ({link.description})")
         readers: list[Any] = []
         rings = [m for m in coll.maps.values() if m.type == MapType.RINGBUF]
         if rings:
-            poller = stack.enter_context(RingBufferPoller())
+            poller = coll.own(RingBufferPoller())
             for m in rings:
                 poller.add(m, _ring_printer(m.name, out), record_type=record_types.get(m.name))
             readers.append(poller)
         for m in coll.maps.values():
             if m.type == MapType.PERF_EVENT_ARRAY:
-                readers.append(stack.enter_context(PerfBuffer(
+                readers.append(coll.own(PerfBuffer(
                     m, _perf_printer(m.name, out), _lost_printer(m.name, out),
                     record_type=record_types.get(m.name))))
         if args.trace_pipe:
             from ..kernel.trace_pipe import TracePipe
 
-            readers.append(stack.enter_context(TracePipe()))
+            readers.append(coll.own(TracePipe()))
         _note("ready (Ctrl-C to stop)")
         deadline = time.monotonic() + args.duration if args.duration else None
         _stream(readers, out, deadline)
@@ -220,60 +217,14 @@ def _record_types(spec: CollectionSpec, options: list[str], source: str) -> dict
     return found
 
 
-def _attach_all(coll: Any, spec: CollectionSpec, args: argparse.Namespace) -> list[Any]:
-    """Attach the chosen programs; returns (name, link) pairs. On a failure the links made
-    so far are closed before the error goes up."""
-    from ..kernel.links import attach_auto
-
-    made: list[tuple[str, Any]] = []
-    try:
-        for name, prog in coll.programs.items():
-            prog_spec = spec.programs[name]
-            chosen = name in args.program
-            if args.program and not chosen:
-                continue
-            why_not = _why_not_attachable(prog_spec, args.target)
-            if why_not is not None:
-                if chosen:
-                    raise InvalidInputError(f"program {name!r} cannot be attached: {why_not}",
-                                            source=args.object)
-                _note(f"not attaching {name}: {why_not}")
-                continue
-            target = args.target if prog_spec.type in _NEEDS_TARGET else None
-            made.append((name, attach_auto(prog, prog_spec, target=target)))
-    except BaseException:
-        for _, link in reversed(made):
-            link.close()
-        raise
-    return made
-
-
-def _why_not_attachable(prog: Any, target: str | None) -> str | None:
-    if prog.type in _NOT_BY_NAME:
-        return f"{prog.type.name} programs are not attached by section name"
-    if prog.type in _NEEDS_TARGET and target is None:
-        return f"{prog.type.name} programs need --target"
-    return None
-
-
 def _pin_all(coll: Any, directory: str, stack: contextlib.ExitStack, *, keep: bool) -> None:
     """Pin every map and program as DIR/NAME; unpin at exit unless ``keep``."""
-    from ..kernel.mounts import ensure_bpffs
-
-    ensure_bpffs()
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as err:
-        raise InvalidInputError(f"--pin: cannot create {directory}: {err.strerror}") from None
-    for kind, objects in (("map", coll.maps), ("prog", coll.programs)):
-        for name, obj in objects.items():
-            path = os.path.join(directory, name.lstrip("."))
-            if name in coll.pinned:  # already pinned by name by the loader
-                continue
-            obj.pin(path)
-            if not keep:
-                stack.callback(_unlink_quietly, path)
-            _note(f"pinned {kind} {name} at {path}")
+    for key, path in coll.pin_all(directory).items():
+        if not keep:
+            stack.callback(_unlink_quietly, path)
+        kind, name = ("prog", key.removeprefix("prog:")) if key.startswith("prog:") \
+            else ("map", key)
+        _note(f"pinned {kind} {name} at {path}")
 
 
 def _unlink_quietly(path: str) -> None:

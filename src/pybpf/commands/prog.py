@@ -26,6 +26,7 @@ import tempfile
 import time
 from typing import IO
 
+from ..asm.instructions import Instructions
 from ..asm.listing import disassemble
 from ..errors import InvalidInputError
 from ..kernel import inventory
@@ -123,11 +124,10 @@ def dump_xlated(prog_id: int, out: IO[str], *, as_json: bool = False,
     record = inventory.program(prog_id)
     insns = inventory.xlated_instructions(prog_id)
     if as_json:
-        docs, slot = [], 0
-        for insn in insns:
+        docs = []
+        for slot, insn in Instructions(insns).iterate():
             text = disassemble([insn], show_index=False, annotate=False).strip()
             docs.append({"index": slot, "raw": insn.encode().hex(), "text": text})
-            slot += insn.slots
         print_json(docs, out, pretty=pretty)
         return
     out.write(f"{record.name or 'prog_' + str(prog_id)}:\n")

@@ -40,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
     with exit_on_signals(), Capture(args.interface, " ".join(args.expression),
                                     kind="ebpf" if args.ebpf else "classic",
                                     snaplen=args.snaplen) as capture:
-        print(f"listening on {args.interface}, link-type EN10MB (Ethernet), snapshot length "
-              f"{args.snaplen} bytes", file=sys.stderr, flush=True)
         try:
+            # inside the try: a signal right after the banner is a normal end too
+            print(f"listening on {args.interface}, link-type EN10MB (Ethernet), snapshot "
+                  f"length {args.snaplen} bytes", file=sys.stderr, flush=True)
             for packet in capture.packets(count=args.count):
                 seen += 1
                 if args.write:

@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from ..asm.formatter import format_instruction
+from ..asm.instructions import Instructions
 from ..btf import load_kernel_spec
 from ..btf.core import format_results, relocate_collection
 from ..elf import load_collection_spec
@@ -39,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.insns:
         for program in spec.programs.values():
             print(f"\n{program.name}:", file=out)
-            slot = 0
-            for insn in program.instructions:
+            for slot, insn in Instructions(program.instructions).iterate():
                 label = f"{insn.symbol}:" if insn.symbol else ""
                 ref = f" -> {insn.reference}" if insn.reference else ""
                 try:
@@ -48,11 +48,10 @@ def run(args: argparse.Namespace) -> int:
                 except AsmError:  # fields LLVM would not print: show the bytes instead
                     text = f".insn {insn.encode().hex(' ')}"
                 print(f"{label:>24} {slot:5}: {text}{ref}", file=out)
-                slot += insn.slots
     return 0
 
 
-def _print_core(spec, btf_path: str) -> None:  # type: ignore[no-untyped-def]
+def _print_core(spec, btf_path: str) -> None:
     try:
         target = load_kernel_spec(btf_path)
     except OSError as err:

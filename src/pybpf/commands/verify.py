@@ -1,4 +1,5 @@
-"""``pybpf verify OBJ.o|FILE.py [--program P] [--log]``: run pybpf's verifier on programs.
+"""``pybpf verify OBJ.o|FILE.py [--program P] [--log] [--unprivileged]``: run pybpf's
+verifier on programs.
 
 An object is read as clang wrote it (CO-RE relocations applied against the running
 kernel's BTF); a ``.py`` file is compiled with :mod:`pybpf.lang` first, as ``pybpf
@@ -13,7 +14,6 @@ is rejected.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from ..errors import BPFError, VerifierError
@@ -27,9 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only this program (repeatable; default: all)")
     parser.add_argument("--log", action="store_true",
                         help="print the verifier state after every instruction")
+    parser.add_argument("--unprivileged", action="store_true",
+                        help="judge by the kernel's rules for a loader without CAP_BPF "
+                             "(default: root's rules)")
 
 
-def _relocated(spec):  # type: ignore[no-untyped-def]
+def _relocated(spec):
     """CO-RE relocations applied against the running kernel's BTF, when there are any."""
     if not any(p.core_relos for p in spec.programs.values()):
         return spec
@@ -39,24 +42,10 @@ def _relocated(spec):  # type: ignore[no-untyped-def]
     return relocated
 
 
-def _python_spec(path: str):  # type: ignore[no-untyped-def]
+def _python_spec(path: str):
     """The CollectionSpec of a pybpf.lang source file (compiled, nothing written)."""
-    from ..errors import CompileError
-    from ..lang import compile_source
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as err:
-        raise CompileError(f"cannot read {path}: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise CompileError(f"{path} is not a UTF-8 text file") from None
-    # sibling modules of the file import as they would when it runs as a script
-    folder = os.path.dirname(os.path.abspath(path))
-    sys.path.insert(0, folder)
-    try:
-        return compile_source(text, os.path.abspath(path)).spec
-    finally:
-        sys.path.remove(folder)
+    from ..lang.files import compile_file
+    return compile_file(path).spec
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for name in names:
         try:
-            result = verify(spec.programs[name], maps=spec.maps, log=args.log)
+            result = verify(spec.programs[name], maps=spec.maps, log=args.log,
+                            unprivileged=args.unprivileged)
         except VerifierError as err:
             failed += 1
             print(f"{name}: REJECTED", file=sys.stdout)

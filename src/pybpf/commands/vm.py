@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-
 from collections import Counter
 
 from ..errors import InvalidInputError
@@ -127,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidInputError("--elf input is not supported yet; give raw bytecode",
                                 source="--elf")
     text = args.program if args.program is not None else sys.stdin.read()
-    program = load(parse_hex(text, "--program"))
+    # raw bytecode with the uBPF calling convention (r1 data, r2 length): no program type
+    # the verifier could judge it as, so it runs with the VM's run-time checks only
+    program = load(parse_hex(text, "--program"), verify=False)
     memory = parse_hex(" ".join(args.memory), "MEMHEX") if args.memory else None
     result = program.run(memory, budget=args.budget)
     print(f"{result.r0:#x}")

@@ -50,11 +50,12 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGHUP, lambda signum, frame: hangups.append(signum))
     try:
         with exit_on_signals(), XdpFilter(args.interface, rules, mode=args.mode) as xf:
-            print(f"filtering {args.interface} with {len(rules)} rules from {args.rules} "
-                  f"(SIGHUP reloads; Ctrl-C ends)", flush=True)
-            seen_mtime = _mtime(args.rules)
-            next_print = time.monotonic() + args.interval
             try:
+                # inside the try: a signal right after the banner is a normal end too
+                print(f"filtering {args.interface} with {len(rules)} rules from "
+                      f"{args.rules} (SIGHUP reloads; Ctrl-C ends)", flush=True)
+                seen_mtime = _mtime(args.rules)
+                next_print = time.monotonic() + args.interval
                 while True:
                     time.sleep(POLL_S)
                     mtime = _mtime(args.rules)

@@ -8,7 +8,7 @@ naming convention) is cheap and needs no ELF machinery.
 
 from typing import Any as _Any
 
-from .section_names import SectionKind, classify_section
+from ..spec.sections import SectionKind, classify_section
 
 __all__ = ["load_collection_spec", "classify_section", "SectionKind"]
 

@@ -16,6 +16,7 @@ import dataclasses
 from typing import Any
 
 from ..asm.instruction import SLOT_BYTES, Instruction
+from ..asm.instructions import Instructions
 from ..btf.ext import CORERelo, FuncInfo, LineInfo
 from .linker import LinkedProgram, Placement
 
@@ -86,8 +87,7 @@ def attach_line_sources(program: LinkedProgram, line_info: list[Any]) -> None:
     insns = program.instructions
     record_pos = 0
     current = None
-    slot = 0
-    for index, insn in enumerate(insns):
+    for index, slot, insn in Instructions(insns).enumerate():
         while record_pos < len(line_info) and line_info[record_pos].insn_off <= slot:
             current = line_info[record_pos]
             record_pos += 1
@@ -95,4 +95,3 @@ def attach_line_sources(program: LinkedProgram, line_info: list[Any]) -> None:
             # the constructor, not dataclasses.replace: this runs for every instruction
             insns[index] = Instruction(insn.opcode, insn.dst, insn.src, insn.off, insn.imm,
                                        insn.symbol, insn.reference, current)
-        slot += insn.slots

@@ -12,6 +12,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from ..asm.instruction import SLOT_BYTES, Instruction
+from ..asm.instructions import Instructions
 from ..errors import AsmError
 from .reader import STB_LOCAL, STT_FUNC, ObjectFile, Section, Symbol
 
@@ -135,8 +136,5 @@ def _decode_function(obj: ObjectFile, func: Function) -> None:
         offset = func.byte_start + (err.offset or 0)
         raise obj.error(f"function {func.name!r}: {err.message}", section=func.section,
                         offset=offset) from None
-    slot = 0
-    for index, insn in enumerate(insns):
-        func.slot_to_index[slot] = index
-        slot += insn.slots
+    func.slot_to_index.update(Instructions(insns).slot_to_index())
     func.insns = insns

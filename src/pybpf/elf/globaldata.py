@@ -9,6 +9,7 @@ after load). ``.bss`` has no bytes in the file: its initial image is zeros.
 from __future__ import annotations
 
 from ..btf import Datasec
+from ..btf import Spec as BTFSpec
 from ..spec import MapSpec, MapType
 from .reader import SHT_NOBITS, SHT_PROGBITS, ObjectFile, Section
 
@@ -27,7 +28,7 @@ def is_data_section(section: Section) -> bool:
                for p in DATA_SECTION_PREFIXES)
 
 
-def data_section_map(obj: ObjectFile, section: Section, btf: object | None) -> MapSpec:
+def data_section_map(obj: ObjectFile, section: Section, btf: BTFSpec | None) -> MapSpec:
     """The MapSpec of one global-data section (``value_type`` its BTF DATASEC if any).
 
     Raises :class:`ELFError` for a section too large to be a map value.
@@ -50,10 +51,10 @@ def data_section_map(obj: ObjectFile, section: Section, btf: object | None) -> M
     )
 
 
-def _datasec(btf: object | None, name: str) -> object | None:
+def _datasec(btf: BTFSpec | None, name: str) -> Datasec | None:
     if btf is None:
         return None
     try:
-        return btf.find(name, Datasec)  # type: ignore[attr-defined]
+        return btf.find(name, Datasec)
     except KeyError:
         return None

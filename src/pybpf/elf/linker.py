@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..asm.opcodes import LDDW_OPCODE, CallSrc, PseudoSrc
 from .functions import CodeLayout, Function
 from .relocations import CALL_OPCODE
@@ -68,8 +69,8 @@ def link_program(entry: Function, layout: CodeLayout) -> LinkedProgram:
 
     out: list[Instruction] = []
     for place in placements:
-        slot = place.start_slot
-        for n, insn in enumerate(place.function.insns):
+        for n, local_slot, insn in Instructions(place.function.insns).enumerate():
+            slot = place.start_slot + local_slot
             if insn.reference is not None and _is_function_reference(insn):
                 relative = start_of[insn.reference] - slot - 1
                 if insn.opcode == LDDW_OPCODE:
@@ -80,5 +81,4 @@ def link_program(entry: Function, layout: CodeLayout) -> LinkedProgram:
                 insn = Instruction(insn.opcode, insn.dst, insn.src, insn.off, insn.imm,
                                    place.function.name, insn.reference, insn.source)
             out.append(insn)
-            slot += insn.slots
     return LinkedProgram(out, placements)

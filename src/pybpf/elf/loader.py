@@ -21,18 +21,17 @@ from ..asm.opcodes import CallSrc, PseudoSrc
 from ..btf import Spec as BTFSpec
 from ..btf.ext import parse_ext
 from ..spec import CollectionSpec, ExternKind, ExternSpec, MapSpec, ProgramSpec
-from .btf_fixup import fix_datasecs
+from ..spec.sections import classify_section
+from .btf_fixup import fix_datasecs, mark_hidden_subprograms_static
 from .btf_maps import MAPS_SECTION, read_btf_maps
-from .externs import collect_externs
 from .ext_info import attach_line_sources, program_ext_info
-from .functions import CodeLayout, split_functions
+from .externs import collect_externs
+from .functions import CodeLayout, Function, split_functions
 from .globaldata import data_section_map, is_data_section
 from .legacy_maps import LEGACY_MAPS_SECTION, read_legacy_maps
 from .linker import callees, link_program
 from .reader import ObjectFile, Section, read_object
-from .relocations import (CALL_OPCODE, RelocationTargets, apply_relocations,
-                          resolve_local_calls)
-from .section_names import classify_section
+from .relocations import CALL_OPCODE, RelocationTargets, apply_relocations, resolve_local_calls
 
 LICENSE_SECTION = "license"
 VERSION_SECTION = "version"
@@ -100,6 +99,7 @@ class _Builder:
             return
         self.btf = BTFSpec.from_bytes(btf_section.data, name=f"{self.obj.name}: .BTF")
         fix_datasecs(self.obj, self.btf)
+        mark_hidden_subprograms_static(self.obj, self.btf)
         self.spec.btf = self.btf
 
     # ---- maps -----------------------------------------------------------------------------
@@ -148,12 +148,12 @@ class _Builder:
             return None
         return parse_ext(section.data, self.btf, name=f"{self.obj.name}: .BTF.ext")
 
-    def _entry_points(self, layout: CodeLayout, code: list[Section]) -> list[Any]:
+    def _entry_points(self, layout: CodeLayout, code: list[Section]) -> list[Function]:
         """Functions that are programs: those of program sections (not .text) except
         static functions that something calls, which are subprograms. An uncalled static
         function in a program section is a program, as in libbpf."""
         called = {name for func in layout.functions.values() for name in callees(func)}
-        entries = []
+        entries: list[Function] = []
         for section in code:
             if section.name == ".text":
                 continue
@@ -164,7 +164,7 @@ class _Builder:
             entries.extend(f for f in functions if not (f.is_static and f.name in called))
         return entries
 
-    def _add_program(self, entry: Any, layout: CodeLayout, ext: Any) -> None:
+    def _add_program(self, entry: Function, layout: CodeLayout, ext: Any) -> None:
         linked = link_program(entry, layout)
         kind = classify_section(entry.section.name)
         program = ProgramSpec(

@@ -26,10 +26,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..asm.instruction import SLOT_BYTES, Instruction
+from ..asm.instructions import Instructions
 from ..asm.opcodes import LDDW_OPCODE, CallSrc, Class, JumpOp, PseudoSrc, Source
 from .functions import CodeLayout, Function
-from .reader import (R_BPF_64_32, R_BPF_64_64, RELOCATION_NAMES, STT_SECTION, ObjectFile,
-                     Relocation, Section, Symbol)
+from .reader import (
+    R_BPF_64_32,
+    R_BPF_64_64,
+    RELOCATION_NAMES,
+    STT_SECTION,
+    ObjectFile,
+    Relocation,
+    Section,
+    Symbol,
+)
 
 CALL_OPCODE = Class.JMP | JumpOp.CALL | Source.K  # 0x85
 
@@ -88,8 +97,7 @@ def resolve_local_calls(obj: ObjectFile, layout: CodeLayout,
     Raises :class:`ELFError` when no function starts at the target.
     """
     for func in list(layout.functions.values()):
-        slot = 0
-        for index, insn in enumerate(func.insns):
+        for index, slot, insn in Instructions(func.insns).enumerate():
             if (insn.opcode == CALL_OPCODE and insn.src == CallSrc.PSEUDO_CALL
                     and (func.name, index) not in relocated):
                 target_slot = func.start_slot + slot + insn.imm + 1
@@ -99,7 +107,6 @@ def resolve_local_calls(obj: ObjectFile, layout: CodeLayout,
                                     f"where no function starts", section=func.section,
                                     offset=(func.start_slot + slot) * SLOT_BYTES)
                 func.insns[index] = insn.with_(reference=callee.name)
-            slot += insn.slots
 
 
 def _instruction_at(obj: ObjectFile, layout: CodeLayout, section: Section,

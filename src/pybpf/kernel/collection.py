@@ -37,28 +37,39 @@ import dataclasses
 import errno
 import mmap as _mmap
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, TypeVar
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
 from ..btf.core import CORERelocationResult, relocate_collection
-from ..errors import BPFError, ClosedError, InvalidInputError, KernelError, \
-    NotSupportedError
-from ..spec import CollectionSpec, ExternKind, MapSpec, MapType, Pinning, ProgramSpec
+from ..errors import (
+    BPFError,
+    ClosedError,
+    InvalidInputError,
+    KernelError,
+    NotSupportedError,
+)
+from ..spec import CollectionSpec, ExternKind, MapFlags, MapSpec, MapType, Pinning, ProgramSpec
 from . import btf_load
 from .fd import FD
 from .globals import GlobalVariables, variables_of
 from .kconfig import KernelConfig, fill_kconfig, needs_config_file
 from .kernel_btf import DEFAULT_KERNEL_BTF, KernelBTF, attach_btf_id
 from .ksyms import has_kernel_externs, read_kallsyms, resolve_kernel_externs
+from .links.base import Link
+from .links.usdt import SPECS_MAP, UsdtSpecTable
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
+from .perfbuf import PerfBuffer
 from .programs import Program
-from .sys import MapFlags
+from .ringbuf import RingBuffer
 
 __all__ = ["Collection", "CollectionOptions", "load"]
+
+_Owned = TypeVar("_Owned")  # what Collection.own takes, given back
 
 KCONFIG_MAP = ".kconfig"
 _MAP_OF_MAPS = (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
@@ -77,9 +88,10 @@ class CollectionOptions:
 
     ``pin_path``: where ``LIBBPF_PIN_BY_NAME`` maps live (a bpffs directory).
     ``kernel_btf``: the kernel BTF cache to use; when None, the visible process-wide
-    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it). ``kernel_config``: kconfig values (read from
-    /proc/config.gz when needed and None). ``log_level``: verifier log level kept for
-    successful loads (failed loads always get a log). ``load_btf``: False loads maps and
+    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it).
+    ``kernel_config``: kconfig values (read from /proc/config.gz when needed and None).
+    ``log_level``: verifier log level kept for successful loads (failed loads always get a
+    log). ``load_btf``: False loads maps and
     programs without BTF. ``typed_maps``: ``Collection.maps`` gives each map that has BTF
     key/value types as a :class:`~.maps.TypedMap` (values decoded to Python objects) instead
     of the bytes-speaking :class:`~.maps.Map`.
@@ -102,15 +114,18 @@ def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> C
 
     if isinstance(spec_or_path, Path):
         spec_or_path = str(spec_or_path)
-    return load_collection_spec(spec_or_path)  # type: ignore[arg-type]
+    spec: CollectionSpec = load_collection_spec(spec_or_path)
+    return spec
 
 
 class Collection:
-    """The live maps and programs of one object (see the module docstring).
+    """The live maps, programs, links and readers of one object (see the module docstring);
+    a :class:`pybpf.live.Collection`.
 
     Make one with :meth:`open` (then set ``rodata`` and call :meth:`load`) or with
     :func:`load`. ``maps``/``programs`` map names to :class:`Map`/:class:`Program`;
-    ``close()`` (or leaving ``with``) closes programs, then maps, then the BTF.
+    :meth:`attach` makes ``links``, :meth:`own` adopts ``readers``; ``close()`` (or leaving
+    ``with``) closes links, readers, programs, maps, then the BTF.
     """
 
     def __init__(self, spec: CollectionSpec, options: CollectionOptions):
@@ -123,6 +138,12 @@ class Collection:
         self.core_results: dict[str, list[CORERelocationResult]] = {}
         self.warnings: list[str] = []
         self.pinned: dict[str, str] = {}  # map name -> pin path (made or reused)
+        self.links: list[Link] = []  # made by attach(), closed first
+        self.links_of: dict[str, list[Link]] = {}  # program name -> its links
+        self._usdt_table: UsdtSpecTable | None = None
+        self.readers: list[Any] = []  # given by own(), closed after the links
+        # programs attach() left out when named by none, and why (libbpf's auto-attach)
+        self.not_attached: dict[str, str] = {}
         self._state = "opened"
         # initial images of global data, editable before load; the spec stays untouched
         self._images = {name: bytearray(m.data or b"") for name, m in spec.maps.items()
@@ -136,14 +157,14 @@ class Collection:
 
     @classmethod
     def open(cls, spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes, *,
-             options: CollectionOptions | None = None) -> "Collection":
+             options: CollectionOptions | None = None) -> Collection:
         """A collection ready to load, whose global variables can still be set.
 
         Raises :class:`~pybpf.errors.ELFError`/:class:`BTFError` for a bad object.
         """
         return cls(_as_spec(spec_or_path), options or CollectionOptions())
 
-    def load(self) -> "Collection":
+    def load(self) -> Collection:
         """Make everything live (see the module docstring); returns ``self``.
 
         Raises :class:`~pybpf.errors.VerifierError` (naming the program and, through
@@ -158,7 +179,7 @@ class Collection:
             _Loader(self, stack).run()
             stack.pop_all()  # success: the collection owns everything now
         self._state = "loaded"
-        self.raw_maps = dict(self.maps)
+        self.raw_maps = {n: m for n, m in self.maps.items() if isinstance(m, Map)}  # all are
         if self.options.typed_maps:
             self.maps = {name: _typed_view(m) for name, m in self.raw_maps.items()}
         return self
@@ -215,6 +236,108 @@ class Collection:
             self._mmaps[name] = mapped
         return mapped
 
+    # -- attaching ----------------------------------------------------------------------------
+
+    def attach(self, *names: str, target: Any = None, **options: Any) -> list[Link]:
+        """Attach programs where their section names say (libbpf's convention, see
+        :mod:`pybpf.kernel.links.auto`); the collection owns the links.
+
+        With no names, every program whose section says enough is attached, as libbpf's
+        auto-attach does; the others (``perf_event``, ``xdp``/``tc``/cgroup programs when
+        no ``target`` is given, a bare ``uprobe``...) are skipped and listed with the reason
+        in :attr:`not_attached`. A named program that cannot be attached raises
+        :class:`~pybpf.kernel.links.NotAutoAttachable`. ``target`` is where network
+        programs attach (an interface, a cgroup...); ``options`` go to each family's attach
+        function (``pid=`` for uprobes...). Iterator programs (``iter/task``) give an
+        :class:`~pybpf.kernel.links.IterLink` to read.
+
+        All or nothing: when one attach fails, the links made by this call are closed
+        before the error goes up. Returns the new links, in program order.
+        """
+        from .links import NotAutoAttachable, plan_attach
+
+        if self._state != "loaded":
+            raise ClosedError(f"collection {self._state}: load it before attaching")
+        unknown = [n for n in names if n not in self.programs]
+        if unknown:
+            raise InvalidInputError(f"no program named {', '.join(map(repr, unknown))} "
+                                    f"(it has: {', '.join(self.programs) or 'none'})")
+        chosen = list(dict.fromkeys(names)) if names else list(self.programs)
+        plans = []
+        for name in chosen:
+            section = self.spec.programs[name].section
+            extra = dict(options)
+            if section.split("/", 1)[0].removesuffix(".s") == "usdt" and \
+                    self._usdt_specs() is not None:
+                extra.setdefault("specs", self._usdt_specs())
+            try:
+                plans.append((name, plan_attach(section, target=target, **extra)))
+            except NotAutoAttachable as err:
+                if names:
+                    raise
+                self.not_attached[name] = err.message
+        made: list[tuple[str, Link]] = []
+        try:
+            for name, plan in plans:
+                made.append((name, plan(self.programs[name])))
+        except BaseException:
+            for _, link in reversed(made):
+                link.close()
+            raise
+        for name, link in made:
+            self.links.append(link)
+            self.links_of.setdefault(name, []).append(link)
+        return [link for _, link in made]
+
+    def attach_usdt(self, program: str, binary: str | os.PathLike[str], provider: str,
+                    probe: str, *, pid: int | None = None, cookie: int = 0) -> Link:
+        """Attach ``program`` to USDT probe ``provider:probe`` of ``binary``, as libbpf's
+        ``bpf_program__attach_usdt`` does: for a bare ``SEC("usdt")`` whose section names
+        no target. Arguments read with usdt.bpf.h work as with :meth:`attach`; ``cookie``
+        is what ``bpf_usdt_cookie`` returns. The collection owns the link."""
+        from .links.usdt import attach_usdt
+
+        if self._state != "loaded":
+            raise ClosedError(f"collection {self._state}: load it before attaching")
+        if program not in self.programs:
+            raise InvalidInputError(f"no program named {program!r} (it has: "
+                                    f"{', '.join(self.programs) or 'none'})")
+        link = attach_usdt(self.programs[program], binary, provider, probe, pid=pid,
+                           cookie=cookie, specs=self._usdt_specs())
+        self.links.append(link)
+        self.links_of.setdefault(program, []).append(link)
+        return link
+
+    def _usdt_specs(self) -> UsdtSpecTable | None:
+        """The table of ``__bpf_usdt_specs`` (programs built with libbpf's usdt.bpf.h)."""
+        if self._usdt_table is None and SPECS_MAP in self.raw_maps:
+            self._usdt_table = UsdtSpecTable(self.raw_maps[SPECS_MAP])
+        return self._usdt_table
+
+    def own(self, reader: _Owned) -> _Owned:
+        """Make ``reader`` (a ring/perf buffer reader, a stream...) the collection's: it is
+        closed after the links and before the programs and maps. Returns ``reader``."""
+        if self._state == "closed":
+            raise ClosedError("collection closed: it cannot own a reader")
+        self.readers.append(reader)
+        return reader
+
+    def ring_reader(self, name: str, callback: Callable[[Any], Any] | None = None, *,
+                    record_type: Any = None) -> RingBuffer:
+        """A :class:`~.ringbuf.RingBuffer` over the ring buffer map ``name``, owned by the
+        collection (see :meth:`own`); ``callback`` and ``record_type`` as RingBuffer takes
+        them. KeyError for a map the collection lacks."""
+        return self.own(RingBuffer(self.raw_maps[name], callback, record_type=record_type))
+
+    def perf_reader(self, name: str, callback: Callable[[int, Any], Any] | None = None,
+                    lost_callback: Callable[[int, int], Any] | None = None, *,
+                    record_type: Any = None, page_count: int = 8) -> PerfBuffer:
+        """A :class:`~.perfbuf.PerfBuffer` over the perf event array ``name`` (``callback(
+        cpu, record)``), owned by the collection (see :meth:`own`). KeyError for a map the
+        collection lacks."""
+        return self.own(PerfBuffer(self.raw_maps[name], callback, lost_callback,
+                                   record_type=record_type, page_count=page_count))
+
     # -- lifetime ----------------------------------------------------------------------------
 
     @property
@@ -222,21 +345,29 @@ class Collection:
         return self._state == "loaded"
 
     def close(self) -> None:
-        """Close mmaps, programs, maps, BTF in that order (pins stay: they outlive us)."""
+        """Close links, readers, mmaps, programs, maps, BTF in that order (pins stay: they
+        outlive us)."""
         if self._state == "closed":
             return
         self._state = "closed"
-        for mapped in reversed(list(self._mmaps.values())):
-            mapped.close()
-        self._mmaps.clear()
-        for prog in reversed(list(self.programs.values())):
-            prog.close()
-        for m in reversed(list(self.raw_maps.values() or self.maps.values())):
-            m.close()
+        # one failing close (a detach the kernel refuses) must not leak everything after it
+        first_error: BaseException | None = None
+        owned: list[Any] = [*reversed(self.links), *reversed(self.readers),
+                            *reversed(list(self._mmaps.values())),
+                            *reversed(list(self.programs.values())),
+                            *reversed(list(self.raw_maps.values() or self.maps.values()))]
         if self.btf_fd is not None:
-            self.btf_fd.close()
+            owned.append(self.btf_fd)
+        for obj in owned:
+            try:
+                obj.close()
+            except Exception as err:  # noqa: BLE001 - re-raised below, after the rest
+                first_error = first_error or err
+        self._mmaps.clear()
+        if first_error is not None:
+            raise first_error
 
-    def __enter__(self) -> "Collection":
+    def __enter__(self) -> Collection:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -245,6 +376,37 @@ class Collection:
     def __repr__(self) -> str:
         return (f"<Collection {self._state} maps={len(self.spec.maps)} "
                 f"programs={len(self.spec.programs)}>")
+
+    def pin_all(self, directory: str | os.PathLike[str]) -> dict[str, str]:
+        """Pin every map and program as ``directory/NAME`` (a leading dot dropped:
+        ``.rodata`` -> ``rodata``) so other processes can open them; maps already pinned by
+        name stay where they are. Returns what was pinned (object name -> path, programs
+        as ``prog:NAME``); the caller unlinks those pins when it no longer wants them.
+        All or nothing: on an error the pins made here are removed.
+
+        Raises InvalidInputError when the directory cannot be made, KernelError when
+        the kernel refuses a pin (not a bpffs, name taken).
+        """
+        ensure_bpffs()
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as err:
+            raise InvalidInputError(f"cannot create pin directory {os.fspath(directory)}: "
+                                    f"{err.strerror}") from None
+        made: dict[str, str] = {}
+        objects: list[tuple[str, Any]] = [(n, m) for n, m in self.raw_maps.items()
+                                          if n not in self.pinned]
+        objects += [(f"prog:{n}", p) for n, p in self.programs.items()]
+        try:
+            for key, obj in objects:
+                path = os.path.join(directory, key.removeprefix("prog:").lstrip("."))
+                obj.pin(path)
+                made[key] = path
+        except BaseException:
+            for path in made.values():
+                _unlink_quietly(path)
+            raise
+        return made
 
     def unpin_maps(self) -> None:
         """Remove the pins of every pinned-by-name map of this collection."""
@@ -419,15 +581,15 @@ class _Loader:
         for name, prog in programs.items():
             insns = self._final_instructions(prog)
             kwargs: dict[str, Any] = {}
-            if btf_fd is not None and loadable is not None:
-                btf = prog.btf if prog.btf is not None else self.spec.btf
-                kwargs = dict(
-                    btf_fd=btf_fd,
-                    func_info=btf_load.pack_func_info(prog.func_info, btf),
-                    func_info_rec_size=btf_load.FUNC_INFO_REC_SIZE,
-                    line_info=btf_load.pack_line_info(prog.line_info,
-                                                      loadable.string_offsets),
-                    line_info_rec_size=btf_load.LINE_INFO_REC_SIZE)
+            btf = prog.btf if prog.btf is not None else self.spec.btf
+            if btf_fd is not None and loadable is not None and btf is not None:
+                kwargs = {
+                    "btf_fd": btf_fd,
+                    "func_info": btf_load.pack_func_info(prog.func_info, btf),
+                    "func_info_rec_size": btf_load.FUNC_INFO_REC_SIZE,
+                    "line_info": btf_load.pack_line_info(prog.line_info,
+                                                         loadable.string_offsets),
+                    "line_info_rec_size": btf_load.LINE_INFO_REC_SIZE}
             final = dataclasses.replace(prog, instructions=insns)
             loaded = Program.load(final, maps=self.coll.maps, log_level=self.options.log_level,
                                   attach_btf_id=attach_btf_id(prog, self.kernel_btf), **kwargs)

@@ -7,31 +7,41 @@ wrap a map with :meth:`Map.typed` (ctypes types, BTF types or any :class:`Codec`
 arguments it uses the BTF key/value types the map was created with, if any, so a map from a
 clang object reads as Python objects (``m.typed()[1].count``).
 
-Sizes are checked before each syscall, so a wrong key gives an
-:class:`~pybpf.errors.InvalidInputError` naming the map, not an EINVAL. A missing key is a
-``KeyError``; everything else the kernel refuses is a :class:`~pybpf.errors.KernelError`.
+Sizes are checked before each syscall, so a wrong key gives a
+:class:`~pybpf.errors.MapArgumentError` (an InvalidInputError) naming the map. A missing key
+on lookup/delete is a ``KeyError``; an update, push or batch the kernel refuses is a
+:class:`~pybpf.errors.MapError` subclass chosen by errno (MapFullError for E2BIG...), the
+class the VM raises for the same refusal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import functools
 import mmap as _mmap
 import os
 import sys as _sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..btf.types import Type as BTFType
 from ..btf.values import BTFCodec
-from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
-from ..spec import MapSpec, MapType
+from ..errors import (
+    BPFError,
+    InvalidInputError,
+    KernelError,
+    MapArgumentError,
+    MapError,
+    NotSupportedError,
+)
+from ..spec import MapFlags, MapSpec, MapType, UpdateFlags
 from . import minimal_btf
 from . import sys as bpfsys
 from .fd import FD
 from .objects import KernelObject
-from .sys import MapFlags, UpdateFlags
 
 __all__ = ["Map", "MapInfo", "TypedMap", "Codec", "CtypesCodec", "FROM_BTF",
            "possible_cpus", "PERCPU_TYPES", "minimal_spec"]
@@ -191,6 +201,8 @@ class Map(KernelObject):
     nothing else – a program, a pin – holds it).
     """
 
+    _fd: FD  # always one (closed, not dropped, by close())
+
     def __init__(self, fd: FD, info: MapInfo, *, name: str | None = None):
         self._fd = fd
         self._info = info
@@ -216,9 +228,9 @@ class Map(KernelObject):
     # construction ------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, spec: MapSpec, *, inner_map: "Map | None" = None,
+    def create(cls, spec: MapSpec, *, inner_map: Map | None = None,
                btf_fd: FD | int | None = None, btf_key_type_id: int = 0,
-               btf_value_type_id: int = 0, populate: bool = True) -> "Map":
+               btf_value_type_id: int = 0, populate: bool = True) -> Map:
         """Create the map of ``spec`` in the kernel.
 
         Map-of-maps use ``inner_map`` or else a temporary map made from
@@ -271,7 +283,7 @@ class Map(KernelObject):
         return m
 
     @classmethod
-    def from_fd(cls, fd: FD, *, name: str | None = None) -> "Map":
+    def from_fd(cls, fd: FD, *, name: str | None = None) -> Map:
         """Wrap an fd (taking ownership) of an existing map."""
         try:
             return cls(fd, _read_info(fd, name or "map"), name=name)
@@ -280,12 +292,12 @@ class Map(KernelObject):
             raise
 
     @classmethod
-    def from_pin(cls, path: str | os.PathLike[str]) -> "Map":
+    def from_pin(cls, path: str | os.PathLike[str]) -> Map:
         """Open the map pinned at ``path`` on a bpffs."""
         return cls.from_fd(bpfsys.obj_get(os.fspath(path)))
 
     @classmethod
-    def from_id(cls, map_id: int) -> "Map":
+    def from_id(cls, map_id: int) -> Map:
         """Open a loaded map by its kernel id."""
         return cls.from_fd(bpfsys.map_get_fd_by_id(map_id))
 
@@ -323,13 +335,13 @@ class Map(KernelObject):
             data = obj
         elif isinstance(obj, int):
             if size not in (1, 2, 4, 8):
-                raise InvalidInputError(f"an int {what} needs a 1/2/4/8-byte {what}, the map "
-                                        f"has {size}", source=self._what)
+                raise MapArgumentError(f"an int {what} needs a 1/2/4/8-byte {what}, the map "
+                                       f"has {size}", map_name=self.name)
             try:
                 data = obj.to_bytes(size, _sys.byteorder, signed=obj < 0)
             except OverflowError:
-                raise InvalidInputError(f"{what} {obj} does not fit in {size} bytes",
-                                        source=self._what) from None
+                raise MapArgumentError(f"{what} {obj} does not fit in {size} bytes",
+                                       map_name=self.name) from None
         elif isinstance(obj, (bytearray, memoryview)):
             data = bytes(obj)
         elif hasattr(obj, "fileno") and what == "value":
@@ -339,8 +351,8 @@ class Map(KernelObject):
             raise InvalidInputError(f"{what} must be bytes or int, not {type(obj).__name__}",
                                     source=self._what)
         if len(data) != size:
-            raise InvalidInputError(f"{what} is {len(data)} bytes, the map's {what} size is "
-                                    f"{size}", source=self._what)
+            raise MapArgumentError(f"{what} is {len(data)} bytes, the map's {what} size is "
+                                   f"{size}", map_name=self.name)
         return data
 
     def _value(self, value: Value) -> bytes:
@@ -367,7 +379,8 @@ class Map(KernelObject):
         """The fd for an element command; ClosedError after close, before any other check."""
         fd = int(self._fd)
         if self.type in NO_ELEM_ACCESS_TYPES:
-            raise InvalidInputError(f"{self.type.name} maps have no elements user space can "
+            raise InvalidInputError(f"{MapType(self.type).name} maps have no elements user "
+                                    "space can "
                                     "look up or update", source=self._what)
         return fd
 
@@ -393,11 +406,27 @@ class Map(KernelObject):
             return default
 
     def update(self, key: Key, value: Value, *, flags: int = UpdateFlags.ANY) -> None:
-        """Set ``key`` to ``value`` (BPF_ANY); NOEXIST/EXIST failures raise KernelError."""
+        """Set ``key`` to ``value`` (BPF_ANY); a refusal raises a MapError subclass
+        (MapFullError, MapKeyExistsError for NOEXIST, MapKeyNotFoundError for EXIST...)."""
         fd = self._elem_access()
         k = self._key(key)
         v = self._value(value)
-        bpfsys.map_update_elem(fd, k, v, flags, obj=self._what)
+        with self._refusals():
+            bpfsys.map_update_elem(fd, k, v, flags, obj=self._what)
+
+    @contextlib.contextmanager
+    def _refusals(self) -> Iterator[None]:
+        """A KernelError of an element command becomes the MapError the VM raises too."""
+        try:
+            yield
+        except NotSupportedError:
+            raise
+        except KernelError as err:
+            code = err.errno or 0
+            text = f"{err.syscall}: {errno.errorcode.get(code, code)}: {os.strerror(code)}"
+            if err.hint:
+                text += f" ({err.hint})"
+            raise MapError(text, map_name=self.name, errno=code) from err
 
     def delete(self, key: Key) -> None:
         """Remove ``key``; KeyError when it is not there."""
@@ -408,7 +437,8 @@ class Map(KernelObject):
         except KernelError as err:
             if err.errno == errno.ENOENT:
                 raise KeyError(key) from None
-            raise
+            with self._refusals():
+                raise
 
     def lookup_and_delete(self, key: Key, *, flags: int = 0) -> bytes | list[bytes]:
         """Atomically read and remove ``key`` (hash maps since Linux 5.14)."""
@@ -447,7 +477,8 @@ class Map(KernelObject):
         bloom filter."""
         fd = int(self._fd)
         v = self._value(value)
-        bpfsys.map_update_elem(fd, None, v, flags, obj=self._what)
+        with self._refusals():
+            bpfsys.map_update_elem(fd, None, v, flags, obj=self._what)
 
     def pop(self) -> bytes:
         """Remove and return the next element of a queue/stack; KeyError when empty."""
@@ -518,7 +549,7 @@ class Map(KernelObject):
         fd = int(self._fd)
         # the batch token is a u32 bucket for hash maps, a key for arrays
         token_size = max(self.key_size, 8)
-        in_batch: ctypes.Array | None = None
+        in_batch: ctypes.Array[ctypes.c_char] | None = None
         out_batch = ctypes.create_string_buffer(token_size)
         keys = ctypes.create_string_buffer(self.key_size * chunk)
         values = ctypes.create_string_buffer(self._value_buf_size * chunk)
@@ -563,16 +594,18 @@ class Map(KernelObject):
             return 0
         kbuf = b"".join(self._encode(k, self.key_size, "key") for k in keys)
         vbuf = b"".join(self._value(v) for v in values)
-        return bpfsys.map_update_batch(int(self._fd), keys=kbuf, values=vbuf,
-                                       count=len(keys), elem_flags=flags, obj=self._what)
+        with self._refusals():
+            return bpfsys.map_update_batch(int(self._fd), keys=kbuf, values=vbuf,
+                                           count=len(keys), elem_flags=flags, obj=self._what)
 
     def delete_batch(self, keys: Sequence[Key]) -> int:
-        """Delete many keys in one syscall; a missing key raises KernelError(ENOENT)."""
+        """Delete many keys in one syscall; a missing key raises MapKeyNotFoundError."""
         if not keys:
             return 0
         kbuf = b"".join(self._encode(k, self.key_size, "key") for k in keys)
-        return bpfsys.map_delete_batch(int(self._fd), keys=kbuf, count=len(keys),
-                                       obj=self._what)
+        with self._refusals():
+            return bpfsys.map_delete_batch(int(self._fd), keys=kbuf, count=len(keys),
+                                           obj=self._what)
 
     def freeze(self) -> None:
         """Make the map read-only from user space from now on (programs still write it)."""
@@ -601,7 +634,7 @@ class Map(KernelObject):
             raise KernelError("mmap", err.errno or errno.EINVAL, obj=self._what,
                               hint="a frozen map can only be mapped read-only") from err
 
-    def typed(self, *, key: Any = FROM_BTF, value: Any = FROM_BTF) -> "TypedMap":
+    def typed(self, *, key: Any = FROM_BTF, value: Any = FROM_BTF) -> TypedMap:
         """A view that encodes/decodes keys and values.
 
         ``key``/``value`` each take a ctypes type, a BTF type, a :class:`Codec`, ``None``
@@ -651,7 +684,7 @@ class CtypesCodec:
     def __init__(self, ctype: Any):
         self.ctype = ctype
         self.size = ctypes.sizeof(ctype)
-        self._simple = issubclass(ctype, ctypes._SimpleCData)  # type: ignore[attr-defined]
+        self._simple = issubclass(ctype, ctypes._SimpleCData)
 
     def encode(self, obj: Any) -> bytes:
         if isinstance(obj, self.ctype):
@@ -694,7 +727,7 @@ def _as_codec(spec: Any, size: int, *, source: str) -> Any:
     return spec
 
 
-def _btf_codec(raw: "Map", btf_type: BTFType | None, size: int) -> Any:
+def _btf_codec(raw: Map, btf_type: BTFType | None, size: int) -> Any:
     """The codec :data:`FROM_BTF` stands for: the map's BTF type when it describes the
     bytes (a data map, sizes agreeing), else bytes."""
     if btf_type is None or size == 0 or raw.type in FD_VALUE_TYPES:
@@ -776,7 +809,7 @@ class TypedMap:
         return self.key_codec.encode(key) in self.raw
 
     def keys(self) -> Iterator[Any]:
-        for k in self.raw.keys():
+        for k in self.raw.keys():  # noqa: SIM118 - a Map, whose iteration is its keys() too
             yield self.key_codec.decode(k)
 
     __iter__ = keys
@@ -821,7 +854,7 @@ class TypedMap:
     def delete_batch(self, keys: Sequence[Any]) -> int:
         return self.raw.delete_batch([self.key_codec.encode(k) for k in keys])
 
-    def typed(self, *, key: Any = FROM_BTF, value: Any = FROM_BTF) -> "TypedMap":
+    def typed(self, *, key: Any = FROM_BTF, value: Any = FROM_BTF) -> TypedMap:
         """Another view of the same map (see :meth:`Map.typed`)."""
         return TypedMap(self.raw, key=key, value=value)
 
@@ -830,7 +863,7 @@ class TypedMap:
             raise AttributeError(name)
         return getattr(self.raw, name)
 
-    def __enter__(self) -> "TypedMap":
+    def __enter__(self) -> TypedMap:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -22,11 +22,12 @@
         counts.increment(pid)          # or counts[pid] += 1
         return 0
 
-    prog = bpf.compile(on_exec)        # CompiledCollection; prog.spec is a CollectionSpec
-    with prog.load() as coll:          # live in the kernel (pybpf.kernel)
+    prog = bpf.compile(on_exec)        # CompiledCollection: a CollectionSpec + decoders
+    with prog.load() as coll:          # live in the kernel (or backend="vm"), its own maps
         coll.attach()
-        ...
-        for pid, n in counts.items(): print(pid, n)   # the same objects read the live maps
+        with coll.ring_reader(events, print, Event):   # owned by coll, closed with it
+            ...
+        for pid, n in coll.maps[counts].items(): print(pid, n)   # typed view of the map
 
 **Programs**: ``bpf.tracepoint("cat/name")`` (``ctx`` fields from tracefs, or ``ctx=Struct``
 offline), ``bpf.raw_tracepoint``, ``bpf.tp_btf`` (``ctx.arg0``..), ``bpf.uprobe`` /
@@ -43,12 +44,13 @@ offline), ``bpf.raw_tracepoint``, ``bpf.tp_btf`` (``ctx.arg0``..), ``bpf.uprobe`
 **Statements**: assignment (``x: u32 = 0`` to fix a type), augmented assignment,
 if/elif/else, ``while`` (must be able to end), ``for i in range(N)`` (constant N),
 break/continue, return; functions called from a program are inlined. Module-level ints are
-constants; ``Const(u32, 0)`` is ``.rodata`` (set ``.value`` before load), ``Global(u64)``
-is ``.data``/``.bss`` (``.value`` reads it after load).
+constants; ``Const(u32, 0)`` is ``.rodata``, set per load (``prog.load(constants={decl:
+5})``, on a copy of the spec: two loads can differ); ``Global(u64)`` is ``.data``/``.bss``
+(``coll.variables[decl]`` reads it after load).
 
 **Maps** (:mod:`.maps`): Hash, LRUHash, PerCPUHash, Array, PerCPUArray, RingBuf,
 PerfEventArray, StackTrace, ProgArray, Log2Hist/LinearHist (``hist.log2_increment(v)``,
-``hist.print_log2_hist()``; the text is BCC's, from :func:`.hist.format_log2_hist` and
+``coll.maps[hist].print_log2_hist()``; the text is BCC's, from :func:`.hist.format_log2_hist` and
 :func:`.hist.format_linear_hist`, which also take plain lists of counts).
 
 **Helpers** (:mod:`.builtins`): pid/tid/pid_tgid, uid/gid, comm, ktime_ns, probe reads,
@@ -59,26 +61,122 @@ Errors: :class:`CompileError` (file, line, column); a verifier rejection at load
 :class:`~pybpf.errors.VerifierError` whose ``source_line`` is the Python line.
 """
 
+import typing as _typing
+
 from . import programs as _programs
-from .builtins import (BPF_ANY, BPF_EXIST, BPF_F_CURRENT_CPU, BPF_F_USER_STACK, BPF_NOEXIST,
-                       TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_ABORTED, XDP_DROP,
-                       attach_cookie,
-                       XDP_PASS, XDP_REDIRECT, XDP_TX, addressof, cast, cgroup_id, comm,
-                       csum_diff, current_task, gid, kernel_struct, ktime_boot_ns, ktime_ns,
-                       l3_csum_replace, l4_csum_replace, pid, pid_tgid, prandom,
-                       probe_read_kernel, probe_read_kernel_str, probe_read_user,
-                       probe_read_user_str, redirect, send_signal, sizeof, skb_load_bytes,
-                       skb_store_bytes, smp_processor_id, tail_call, tid, uid, uid_gid,
-                       xdp_adjust_head, xdp_adjust_tail)
-from .compiler import (CompiledCollection, CompiledProgram, LoadedCollection, compile,
-                       compile_source)
+from .builtins import (
+    BPF_ANY,
+    BPF_EXIST,
+    BPF_F_CURRENT_CPU,
+    BPF_F_USER_STACK,
+    BPF_NOEXIST,
+    TC_ACT_OK,
+    TC_ACT_REDIRECT,
+    TC_ACT_SHOT,
+    XDP_ABORTED,
+    XDP_DROP,
+    XDP_PASS,
+    XDP_REDIRECT,
+    XDP_TX,
+    addressof,
+    attach_cookie,
+    cast,
+    cgroup_id,
+    comm,
+    csum_diff,
+    current_task,
+    gid,
+    kernel_struct,
+    ktime_boot_ns,
+    ktime_ns,
+    l3_csum_replace,
+    l4_csum_replace,
+    pid,
+    pid_tgid,
+    prandom,
+    probe_read_kernel,
+    probe_read_kernel_str,
+    probe_read_user,
+    probe_read_user_str,
+    redirect,
+    send_signal,
+    sizeof,
+    skb_load_bytes,
+    skb_store_bytes,
+    smp_processor_id,
+    tail_call,
+    tid,
+    uid,
+    uid_gid,
+    xdp_adjust_head,
+    xdp_adjust_tail,
+)
+from .compiler import CompiledCollection, CompiledProgram, compile, compile_source
 from .contexts import KernelTypes
 from .errors import CompileError, SourceLocation
-from .maps import (Array, Const, Global, Hash, LinearHist, Log2Hist, LRUHash, LRUPerCPUHash,
-                   PerCPUArray, PerCPUHash, PerfEventArray, ProgArray, RingBuf, StackTrace)
+from .loaded import LoadedCollection
+from .maps import (
+    Array,
+    Const,
+    Global,
+    Hash,
+    LinearHist,
+    Log2Hist,
+    LRUHash,
+    LRUPerCPUHash,
+    PerCPUArray,
+    PerCPUHash,
+    PerfEventArray,
+    ProgArray,
+    RingBuf,
+    StackTrace,
+)
 from .programs import ProgramDecl
-from .types import (array, bool_, bytes16, bytes32, bytes64, bytes128, bytes256, char, ptr,
-                    s8, s16, s32, s64, string, struct, u8, u16, u32, u64)
+from .types import struct
+
+if _typing.TYPE_CHECKING:
+    # to a type checker a scalar type is an int, a byte string bytes (see ._hints)
+    from ._hints import (
+        array,
+        bool_,
+        bytes16,
+        bytes32,
+        bytes64,
+        bytes128,
+        bytes256,
+        char,
+        ptr,
+        s8,
+        s16,
+        s32,
+        s64,
+        string,
+        u8,
+        u16,
+        u32,
+        u64,
+    )
+else:
+    from .types import (
+        array,
+        bool_,
+        bytes16,
+        bytes32,
+        bytes64,
+        bytes128,
+        bytes256,
+        char,
+        ptr,
+        s8,
+        s16,
+        s32,
+        s64,
+        string,
+        u8,
+        u16,
+        u32,
+        u64,
+    )
 
 
 class _BPF:

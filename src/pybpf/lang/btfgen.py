@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import btf as _btf
+from ..asm.instructions import Instructions
 from ..btf.ext import CORERelo, CORERelocKind, FuncInfo, LineInfo
 from ..spec import MapSpec, MapType, ProgramSpec
 from .errors import SourceLocation
@@ -63,7 +64,7 @@ def _uint_marker(value: int) -> Any:
 def _map_struct(m: MapSpec) -> Any:
     """The anonymous struct a C ``.maps`` definition of ``m`` would have."""
     members = [("type", _uint_marker(int(m.type))), ("max_entries", _uint_marker(m.max_entries))]
-    if m.type in MAP_DEF_SIZE_ONLY or m.key_type is None and m.value_type is None:
+    if m.type in MAP_DEF_SIZE_ONLY or (m.key_type is None and m.value_type is None):
         if m.key_size:
             members.append(("key_size", _uint_marker(m.key_size)))
         if m.value_size:
@@ -147,20 +148,12 @@ def _find_member(t: Any, name: str, base_bits: int) -> tuple[Any, int] | None:
     return None
 
 
-def _slot_offsets(insns: list[Any]) -> list[int]:
-    out, slot = [], 0
-    for insn in insns:
-        out.append(slot)
-        slot += insn.slots
-    return out
-
-
 def _line_records(prog: ProgramSpec, fallback: SourceLocation | None) -> list[LineInfo]:
     """A record wherever the Python location changes; instruction 0 always has one (the
     kernel requires it)."""
     out: list[LineInfo] = []
     last = None
-    for slot, insn in zip(_slot_offsets(prog.instructions), prog.instructions):
+    for slot, insn in Instructions(prog.instructions).iterate():
         loc = insn.source if isinstance(insn.source, SourceLocation) else None
         if loc is None and slot == 0:
             loc = fallback
@@ -175,7 +168,7 @@ def _core_records(accesses: list[tuple[int, Any, str]], prog: ProgramSpec,
                   shadows: _Shadows) -> tuple[list[tuple[int, Any, list[str]]], int]:
     """(slot, root shadow, member names) per access whose instruction really carries the
     field offset; the rest are counted as skipped (offset folded into something else)."""
-    slots = _slot_offsets(prog.instructions)
+    slots = Instructions(prog.instructions).offsets()
     out, skipped = [], 0
     for index, root, path in accesses:
         names = path.split(".")[1:]

@@ -1,19 +1,22 @@
 """Names a compiled function can call, and the helper prototypes they are checked against.
 
 In Python these are stubs (calling one outside compiled code raises BPFError); in compiled
-code :mod:`.codegen` turns each into BPF helper calls. :data:`HELPERS` lists the kernel
-helpers used, by uapi id (``enum bpf_func_id`` in linux/bpf.h) with their argument kinds;
-every call is checked against it at compile time (count and kind of arguments).
+code :mod:`.codegen` turns each into BPF helper calls. :data:`HELPERS` gives each kernel
+helper (by name, from the one helper table :mod:`pybpf.helpers`) in the terms the compiler
+checks a call against (count and kind of arguments, result type).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from ..errors import BPFError
+from ..helpers import ArgType, helpers
 
-__all__ = ["Helper", "HELPERS", "BUILTIN_NAMES",
+__all__ = ["Helper", "HELPERS", "BUILTIN_NAMES", "HELPER_BUILTINS", "POINTER_BUILTINS",
            "pid_tgid", "pid", "tid", "uid_gid", "uid", "gid", "comm", "ktime_ns",
            "ktime_boot_ns", "smp_processor_id", "prandom", "cgroup_id", "current_task",
            "kernel_struct", "probe_read_kernel", "probe_read_user", "probe_read_kernel_str",
@@ -27,7 +30,7 @@ __all__ = ["Helper", "HELPERS", "BUILTIN_NAMES",
 
 @dataclass(frozen=True)
 class Helper:
-    """A kernel helper: uapi ``id``, argument kinds, what it returns.
+    """A kernel helper as the compiler checks a call: uapi ``id``, argument kinds, result.
 
     Kinds: ``int`` (any integer), ``const`` (a compile-time integer), ``ptr`` (a pointer:
     stack, map value, packet, ring buffer record), ``addr`` (an integer or pointer naming
@@ -37,45 +40,56 @@ class Helper:
     name: str
     id: int
     params: tuple[str, ...]
-    returns: str = "s64"   # "s64", "u64", "u32", "ptr"
+    returns: str = "s64"   # "s64", "u64", "u32", "ptr", "void"
 
 
-HELPERS: dict[str, Helper] = {h.name: h for h in [
-    Helper("map_lookup_elem", 1, ("map", "ptr"), "ptr"),
-    Helper("map_update_elem", 2, ("map", "ptr", "ptr", "int")),
-    Helper("map_delete_elem", 3, ("map", "ptr")),
-    Helper("ktime_get_ns", 5, (), "u64"),
-    Helper("trace_printk", 6, ("ptr", "const", "int", "int", "int")),
-    Helper("get_prandom_u32", 7, (), "u32"),
-    Helper("get_smp_processor_id", 8, (), "u32"),
-    Helper("skb_store_bytes", 9, ("ctx", "int", "ptr", "const", "int")),
-    Helper("l3_csum_replace", 10, ("ctx", "int", "int", "int", "int")),
-    Helper("l4_csum_replace", 11, ("ctx", "int", "int", "int", "int")),
-    Helper("tail_call", 12, ("ctx", "map", "int")),
-    Helper("get_current_pid_tgid", 14, (), "u64"),
-    Helper("get_current_uid_gid", 15, (), "u64"),
-    Helper("get_current_comm", 16, ("ptr", "const")),
-    Helper("redirect", 23, ("int", "int")),
-    Helper("perf_event_output", 25, ("ctx", "map", "int", "ptr", "const")),
-    Helper("skb_load_bytes", 26, ("ctx", "int", "ptr", "const")),
-    Helper("get_stackid", 27, ("ctx", "map", "int")),
-    Helper("csum_diff", 28, ("ptr", "int", "ptr", "int", "int")),
-    Helper("get_current_task", 35, (), "u64"),
-    Helper("xdp_adjust_head", 44, ("ctx", "int")),
-    Helper("xdp_adjust_tail", 65, ("ctx", "int")),
-    Helper("get_current_cgroup_id", 80, (), "u64"),
-    Helper("send_signal", 109, ("int",)),
-    Helper("probe_read_user", 112, ("ptr", "const", "addr")),
-    Helper("probe_read_kernel", 113, ("ptr", "const", "addr")),
-    Helper("probe_read_user_str", 114, ("ptr", "const", "addr")),
-    Helper("probe_read_kernel_str", 115, ("ptr", "const", "addr")),
-    Helper("ktime_get_boot_ns", 125, (), "u64"),
-    Helper("get_attach_cookie", 174, ("ctx",), "u64"),
-    Helper("ringbuf_output", 130, ("map", "ptr", "const", "int")),
-    Helper("ringbuf_reserve", 131, ("map", "const", "int"), "ptr"),
-    Helper("ringbuf_submit", 132, ("ptr", "int"), "void"),
-    Helper("ringbuf_discard", 133, ("ptr", "int"), "void"),
-]}
+_KINDS = {ArgType.CONST_MAP_PTR: "map", ArgType.PTR_TO_CTX: "ctx",
+          ArgType.CONST_ALLOC_SIZE_OR_ZERO: "const", ArgType.ANYTHING: "int",
+          ArgType.SCALAR: "int", ArgType.CONST_SIZE: "int", ArgType.CONST_SIZE_OR_ZERO: "int"}
+_RETURNS = {"u64": "u64", "u32": "u32", "void": "void"}
+
+
+@cache
+def _helper(name: str) -> Helper:
+    h = helpers().by_name(name)
+    if h.proto is None:
+        raise KeyError(name)
+    params = []
+    for arg, pname in zip(h.proto.args, h.param_names + ("",) * 5):
+        kind = _KINDS.get(arg.type, "ptr")
+        if kind == "int" and pname == "unsafe_ptr":
+            kind = "addr"  # an address the helper reads safely: integer or pointer
+        params.append(kind)
+    if h.variadic:  # bpf_trace_printk's values after the format
+        params += ["int"] * (5 - len(params))
+    returns = _RETURNS.get(h.c_return, "ptr" if h.c_return.endswith("*") else "s64")
+    return Helper(h.name, h.id, tuple(params), returns)
+
+
+class _Helpers(Mapping[str, Helper]):
+    """Every helper of the table, by name without ``bpf_``, decoded on first use."""
+
+    def __getitem__(self, name: str) -> Helper:
+        return _helper(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (h.name for i, h in helpers().items() if i and h.proto is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+HELPERS: Mapping[str, Helper] = _Helpers()
+
+# builtins that are one helper call on their values: builtin -> helper
+HELPER_BUILTINS = {"pid_tgid": "get_current_pid_tgid", "uid_gid": "get_current_uid_gid",
+                   "ktime_ns": "ktime_get_ns", "ktime_boot_ns": "ktime_get_boot_ns",
+                   "smp_processor_id": "get_smp_processor_id", "prandom": "get_prandom_u32",
+                   "cgroup_id": "get_current_cgroup_id", "attach_cookie": "get_attach_cookie",
+                   "send_signal": "send_signal"}
+# builtins that are the helper of the same name, local aggregates passed by address
+POINTER_BUILTINS = frozenset({"xdp_adjust_head", "xdp_adjust_tail", "l3_csum_replace",
+                              "l4_csum_replace", "csum_diff"})
 
 XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT = range(5)
 TC_ACT_OK, TC_ACT_SHOT, TC_ACT_REDIRECT = 0, 2, 7

@@ -10,24 +10,27 @@ from the kernel BTF, for CO-RE records in an object file.
 from __future__ import annotations
 
 import linecache
+import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..asm.linker import link
 from ..btf import Datasec, Var, VarSecinfo
-from ..errors import AsmError, VerifierError
+from ..errors import AsmError, InvalidInputError, VerifierError
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec
 from . import contexts
 from .btfgen import build_program_btf
 from .codegen import FunctionCompiler, source_of
 from .errors import CompileError, SourceLocation
-from .maps import Const, GlobalDecl, MapDecl
+from .loaded import LoadedCollection
+from .maps import GlobalDecl, MapDecl
 from .programs import ProgramDecl
-from .types import StructType, to_btf, type_of
+from .types import IntType, StructType, pack_value, to_btf, type_of
 
-__all__ = ["compile", "compile_source", "CompiledCollection", "CompiledProgram",
-           "LoadedCollection"]
+__all__ = ["compile", "compile_source", "CompiledCollection", "CompiledProgram"]
 
 
 @dataclass
@@ -39,18 +42,45 @@ class CompiledProgram:
     def source_of_insn(self, index: int) -> SourceLocation | None:
         """The Python location of instruction ``index`` (counting slots, as the verifier
         does)."""
-        slot = 0
-        for insn in self.spec.instructions:
-            if slot == index:
-                return insn.source if isinstance(insn.source, SourceLocation) else None
-            slot += insn.slots
+        insn = Instructions(self.spec.instructions).by_slot().get(index)
+        if insn is not None and isinstance(insn.source, SourceLocation):
+            return insn.source
         return None
+
+
+class _Names:
+    """The name of each declaration in one compile: its ``name=``, else the module variable
+    it is bound to, else ``map<N>``/``global<N>``; a ring's drop counter is
+    ``<ring>_drops``. Nothing is written back to the declarations."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, str] = {}
+        self._keep: list[Any] = []  # the declarations named, alive while ids are keys
+
+    def learn(self, namespace: dict[str, Any]) -> None:
+        for key, value in namespace.items():
+            if isinstance(value, (MapDecl, GlobalDecl)) and id(value) not in self._by_id:
+                self._remember(value, value.name or key)
+
+    def of(self, decl: MapDecl | GlobalDecl, fallback: str) -> str:
+        name = self._by_id.get(id(decl))
+        if name is None:
+            ring = getattr(decl, "drops_of", None)
+            name = decl.name or (f"{self.of(ring, 'ringbuf')}_drops" if ring is not None
+                                 else fallback)
+            self._remember(decl, name)
+        return name
+
+    def _remember(self, decl: MapDecl | GlobalDecl, name: str) -> None:
+        self._by_id[id(decl)] = name
+        self._keep.append(decl)
 
 
 class _GlobalLayout:
     """Global variables placed in their sections in first-use order."""
 
-    def __init__(self) -> None:
+    def __init__(self, names: _Names) -> None:
+        self.names = names
         self.sections: dict[str, list[tuple[GlobalDecl, int]]] = {}
         self.sizes: dict[str, int] = {}
         self.where: dict[int, tuple[str, int]] = {}
@@ -77,7 +107,8 @@ class _GlobalLayout:
             for decl, offset in decls:
                 raw = decl.initial_bytes()
                 image[offset:offset + len(raw)] = raw
-                infos.append(VarSecinfo(Var(decl.name or "", to_btf(decl.type)), offset,
+                name = self.names.of(decl, f"global{len(self.where)}")
+                infos.append(VarSecinfo(Var(name, to_btf(decl.type)), offset,
                                         decl.type.size))
             out[section] = MapSpec(name=section, type=MapType.ARRAY, key_size=4,
                                    value_size=size, max_entries=1, data=bytes(image),
@@ -91,11 +122,7 @@ def _drop_unreachable(items: list[Any]) -> list[Any]:
     code after a constant-false condition. Labels nothing jumps to any more are dropped."""
     linked = link(items)
     reachable: set[int] = set()
-    slots = []
-    slot = 0
-    for insn in linked:
-        slots.append(slot)
-        slot += insn.slots
+    slots = Instructions(linked).offsets()
     index_of = {s: i for i, s in enumerate(slots)}
     todo = [0]
     while todo:
@@ -163,12 +190,6 @@ def _merge_label_aliases(items: list[Any]) -> list[Any]:
             if isinstance(i, Instruction) and i.reference in alias else i for i in merged]
 
 
-def _name_declarations(namespace: dict[str, Any]) -> None:
-    for key, value in namespace.items():
-        if isinstance(value, (MapDecl, GlobalDecl)) and value.name is None:
-            value.name = key
-
-
 def _context_type(decl: ProgramDecl, kernel: contexts.KernelTypes) -> StructType | None:
     if decl.ctx_struct is not None:
         t = type_of(decl.ctx_struct)
@@ -189,7 +210,7 @@ def _context_type(decl: ProgramDecl, kernel: contexts.KernelTypes) -> StructType
 
 
 def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
-            with_btf: bool = True) -> "CompiledCollection":  # noqa: A001 - users' verb
+            with_btf: bool = True) -> CompiledCollection:  # noqa: A001 - users' verb
     """Compile ``programs`` (and every map and global they use) into one collection.
 
     ``kernel`` is the BTF kernel types and contexts come from (the running kernel by
@@ -201,12 +222,12 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
     if not programs:
         raise CompileError("compile() needs at least one @bpf.<type> function")
     maps: dict[str, MapDecl] = {}
-    layout = _GlobalLayout()
+    names = _Names()
+    layout = _GlobalLayout(names)
     compiled: dict[str, CompiledProgram] = {}
 
     def on_map(decl: MapDecl) -> str:
-        name = decl.name or f"map{len(maps)}"
-        decl.name = name
+        name = names.of(decl, f"map{len(maps)}")
         other = maps.get(name)
         if other is not None and other is not decl:
             raise CompileError(f"two different maps are named {name!r}")
@@ -218,8 +239,8 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
             raise CompileError(f"{decl!r} is not a BPF program: decorate it with "
                                "@bpf.tracepoint(...), @bpf.xdp, ...")
         src = source_of(decl.fn)
-        _name_declarations(src.globals)
-        _name_declarations(src.closure)
+        names.learn(src.globals)
+        names.learn(src.closure)
         ctx_type = _context_type(decl, kernel)
         fc = FunctionCompiler(src, name=decl.name, ctx_type=ctx_type, kernel=kernel,
                               on_map=on_map, on_global=layout.place)
@@ -234,14 +255,14 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
                            instructions=insns, license=decl.license)
         compiled[decl.name] = CompiledProgram(decl, spec, _core_indexes(kept, emitter))
 
-    map_specs = {name: m.spec() for name, m in maps.items()}
+    map_specs = {name: m.spec(name) for name, m in maps.items()}
     map_specs.update(layout.map_specs())
-    globals_ = {d.name or "": d for decls in layout.sections.values() for d, _ in decls}
-    spec = CollectionSpec(programs={n: c.spec for n, c in compiled.items()}, maps=map_specs,
-                          license=programs[0].license)
+    globals_ = {names.of(d, ""): d for decls in layout.sections.values() for d, _ in decls}
+    collection = CollectionSpec(programs={n: c.spec for n, c in compiled.items()},
+                                maps=map_specs, license=programs[0].license)
     if with_btf:
-        _attach_btf(spec, compiled)
-    return CompiledCollection(spec, maps, globals_, compiled)
+        _attach_btf(collection, compiled)
+    return CompiledCollection(collection, maps, globals_, compiled)
 
 
 def _core_indexes(kept: list[Any], emitter: Any) -> list[tuple[int, Any, str]]:
@@ -267,7 +288,7 @@ def _attach_btf(spec: CollectionSpec, compiled: dict[str, CompiledProgram]) -> N
 
 
 def compile_source(text: str, filename: str = "<bpf>", *,
-                   kernel: contexts.KernelTypes | None = None) -> "CompiledCollection":
+                   kernel: contexts.KernelTypes | None = None) -> CompiledCollection:
     """Run ``text`` as a module and compile every ``@bpf.<type>`` program it defines.
 
     The text is registered with ``linecache`` so messages quote its lines.
@@ -275,9 +296,9 @@ def compile_source(text: str, filename: str = "<bpf>", *,
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace: dict[str, Any] = {"__name__": "__pybpf_source__", "__file__": filename}
     try:
-        exec(__builtins__["compile"](text, filename, "exec")  # type: ignore[index]
+        exec(__builtins__["compile"](text, filename, "exec")
              if isinstance(__builtins__, dict) else
-             __builtins__.compile(text, filename, "exec"), namespace)  # type: ignore[attr-defined]
+             __builtins__.compile(text, filename, "exec"), namespace)
     except SyntaxError as err:
         raise CompileError(f"syntax error: {err.msg}", file=filename, line=err.lineno,
                            column=err.offset) from None
@@ -297,7 +318,14 @@ def compile_source(text: str, filename: str = "<bpf>", *,
 
 
 class CompiledCollection:
-    """The result of :func:`compile`: ``spec`` plus the declarations it came from."""
+    """The result of :func:`compile`: a :class:`~pybpf.spec.CollectionSpec` plus the
+    declarations that decode its maps and events on the Python side. It holds no live
+    state: every :meth:`load` makes its own maps, with its own constants.
+
+    ``spec``: the collection; ``maps``/``globals``: the map and global-variable
+    declarations by name; ``programs``: each program's :class:`CompiledProgram` (Python
+    source lines of its instructions).
+    """
 
     def __init__(self, spec: CollectionSpec, maps: dict[str, MapDecl],
                  globals_: dict[str, GlobalDecl], programs: dict[str, CompiledProgram]):
@@ -305,6 +333,18 @@ class CompiledCollection:
         self.maps = maps
         self.globals = globals_
         self.programs = programs
+        self._names = {id(d): n for table in (maps, globals_) for n, d in table.items()}
+
+    def name_of(self, key: str | MapDecl | GlobalDecl) -> str:
+        """The name a declaration has in this collection (a plain name is itself).
+        Raises KeyError for a declaration no compiled program uses."""
+        if isinstance(key, str):
+            return key
+        name = self._names.get(id(key))
+        if name is None:
+            raise KeyError(f"{key!r} is not part of this collection: no compiled program "
+                           "uses it")
+        return name
 
     def __repr__(self) -> str:
         return (f"<CompiledCollection programs={list(self.programs)} maps={list(self.maps)} "
@@ -320,18 +360,54 @@ class CompiledCollection:
         from .objfile import write_object
         return write_object(self, programs)[0]
 
-    def load(self, **options: Any) -> "LoadedCollection":
-        """Load into the running kernel (``pybpf.kernel``); declarations then read the live
-        maps. Raises VerifierError naming the Python line the verifier stopped at."""
-        from .. import kernel  # imported on use: compiling needs no kernel backend
+    def spec_with(self, constants: Mapping[Any, Any] | None = None) -> CollectionSpec:
+        """A copy of ``spec`` whose globals start with ``constants`` (keys: declarations or
+        names; values as the declaration's type takes them); ``spec`` stays as compiled.
 
-        coll = kernel.Collection.open(self.spec, options=kernel.CollectionOptions(**options)
-                                      if options else None)
-        for name, decl in self.globals.items():
-            if isinstance(decl, Const):
-                setattr(coll.rodata, name, decl.initial)
+        A declaration no compiled program uses has no place in the spec and is skipped; an
+        unknown name raises InvalidInputError.
+        """
+        spec = self.spec.copy()
+        if not constants:
+            return spec
+        variables = spec.variables
+        for key, value in constants.items():
+            if isinstance(key, GlobalDecl) and id(key) not in self._names:
+                continue  # not read by these programs: nothing to set
+            name = self.name_of(key)
+            decl = self.globals.get(name)
+            if decl is None or name not in variables:
+                known = ", ".join(self.globals) or "none"
+                raise InvalidInputError(f"no global named {name!r} (these programs use: "
+                                        f"{known})", source="constants")
+            if isinstance(decl.type, IntType) and isinstance(value, int) and \
+                    decl.type.wrap(value) != value:  # C would wrap it: say so instead
+                raise InvalidInputError(f"{name} = {value}: out of range for "
+                                        f"{decl.type.name}", source="constants")
+            try:
+                raw = pack_value(decl.type, value)
+            except (TypeError, ValueError, OverflowError, struct.error) as err:
+                raise InvalidInputError(f"{name} = {value!r}: {err}",
+                                        source="constants") from None
+            variables[name].set(raw)
+        return spec
+
+    def with_constants(self, constants: Mapping[Any, Any]) -> CompiledCollection:
+        """This collection with ``spec`` replaced by :meth:`spec_with` ``(constants)``
+        (declarations and programs shared): what a tool builds from its options."""
+        return CompiledCollection(self.spec_with(constants), self.maps, self.globals,
+                                  self.programs)
+
+    def load(self, *, constants: Mapping[Any, Any] | None = None, backend: str = "kernel",
+             **options: Any) -> LoadedCollection:
+        """Load a copy of ``spec`` with ``constants`` set (see :meth:`spec_with`) into
+        ``backend`` (``"kernel"`` or ``"vm"``, through :func:`pybpf.load`, which takes the
+        ``options``). Raises VerifierError naming the Python line the verifier stopped at."""
+        from .. import backends  # imported on use: compiling needs no backend
+
+        spec = self.spec_with(constants)
         try:
-            coll.load()
+            coll = backends.load(spec, backend=backend, **options)
         except VerifierError as err:
             raise self._with_python_line(err) from None
         return LoadedCollection(self, coll)
@@ -347,58 +423,3 @@ class CompiledCollection:
                      and not ln.startswith("processed")), "rejected")
         return VerifierError(last, program=err.program, log=err.log, insn=err.insn,
                              source_line=str(loc))
-
-
-class LoadedCollection:
-    """A compiled collection live in the kernel: ``programs``, ``maps`` (live), and the
-    declarations bound to them. Close it (or leave ``with``) to unload."""
-
-    def __init__(self, compiled: CompiledCollection, coll: Any):
-        self.compiled = compiled
-        self.collection = coll
-        self.links: list[Any] = []
-        for name, decl in compiled.maps.items():
-            decl.bind(coll.maps[name])
-        for decl in compiled.globals.values():
-            decl.bind(coll.globals.get(decl.section))
-
-    @property
-    def programs(self) -> dict[str, Any]:
-        return self.collection.programs
-
-    @property
-    def maps(self) -> dict[str, Any]:
-        return self.collection.maps
-
-    def attach(self, program: str | None = None, **options: Any) -> Any:
-        """Attach one program (or every program) where its section says (tracepoints,
-        raw tracepoints, uprobes with a target...); ``options`` go to the attach function
-        (``target=`` for network programs, ``pid=`` for uprobes). Returns the last link."""
-        from ..kernel import links
-
-        names = [program] if program else list(self.programs)
-        link_ = None
-        for name in names:
-            spec = self.compiled.programs[name].spec
-            link_ = links.attach_auto(self.programs[name], spec.section, **options)
-            self.links.append(link_)
-        return link_
-
-    def close(self) -> None:
-        for link_ in reversed(self.links):
-            link_.close()
-        self.links.clear()
-        for decl in self.compiled.maps.values():
-            decl.bind(None)
-        for decl in self.compiled.globals.values():
-            decl.bind(None)
-        self.collection.close()
-
-    def __enter__(self) -> "LoadedCollection":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-_ = Iterable

@@ -11,7 +11,7 @@
 * raw tracepoints and tp_btf: ``ctx.arg0``.. the u64 arguments.
 
 The kernel BTF comes from a :class:`KernelTypes` object over a
-:class:`~pybpf.kernel.kernel_btf.KernelBTF` (parsed once, visible, clearable).
+:class:`~pybpf.btf.kernel_btf.KernelBTF` (parsed once, visible, clearable).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 from ..btf import Spec, Struct, Union
-from ..kernel.kernel_btf import DEFAULT_KERNEL_BTF, VMLINUX_PATH, KernelBTF
+from ..btf.kernel_btf import DEFAULT_KERNEL_BTF, VMLINUX_PATH, KernelBTF
 from .errors import CompileError
 from .types import ArrayType, Field, PtrType, StructType, char, from_btf, int_type, u8, u64
 
@@ -80,7 +80,7 @@ class KernelTypes:
 
 DEFAULT_KERNEL_TYPES = KernelTypes(btf=DEFAULT_KERNEL_BTF)
 """The kernel types the compiler uses unless told otherwise (``bpf.compile(..., kernel=)``),
-over the same parsed BTF as :data:`pybpf.kernel.kernel_btf.DEFAULT_KERNEL_BTF`."""
+over the same parsed BTF as :data:`pybpf.btf.kernel_btf.DEFAULT_KERNEL_BTF`."""
 
 
 # -- tracepoints ---------------------------------------------------------------------------

@@ -8,11 +8,12 @@ and a later ELF writer agree with clang-built objects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from ..elf.section_names import classify_section
 from ..spec import AttachType, ProgramType
+from ..spec.sections import classify_section
 
 __all__ = ["ProgramDecl", "tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe",
            "kprobe", "kretprobe", "fentry", "fexit", "lsm", "perf_event", "xdp", "tc",

@@ -22,9 +22,10 @@ sign-extended for signed ones; the code generator relies on that.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, get_origin
 
 from .. import btf as _btf
 from ..btf import queries as _btfq
@@ -44,7 +45,7 @@ class Type:
     align: int = 1
     name: str = "?"
 
-    def __getitem__(self, count: int) -> "ArrayType":
+    def __getitem__(self, count: int) -> ArrayType:
         """``u32[4]``: a fixed array of this type."""
         return array(self, count)
 
@@ -264,7 +265,7 @@ def unpack_value(t: Type, raw: bytes) -> Any:
     if isinstance(t, PtrType):
         return u64.unpack(raw)
     if hasattr(t, "unpack"):
-        return t.unpack(raw)  # type: ignore[attr-defined]
+        return t.unpack(raw)
     return bytes(raw)
 
 
@@ -314,10 +315,11 @@ class struct:
 def _layout_class(cls: type) -> StructType:
     namespace = dict(vars(sys.modules[cls.__module__])) if cls.__module__ in sys.modules else {}
     namespace.update({k: v for k, v in globals().items() if k in __all__})
+    namespace.setdefault("Annotated", Annotated)  # a module run by compile_source has no entry
     fields: list[Field] = []
     offset = 0
     align = 1
-    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+    for name, annotation in inspect.get_annotations(cls).items():
         if isinstance(annotation, str):
             try:
                 annotation = eval(annotation, namespace)  # noqa: S307 - the user's own module
@@ -335,9 +337,12 @@ def _layout_class(cls: type) -> StructType:
 
 def type_of(obj: Any) -> Type:
     """The language type named by ``obj``: a Type, a ``struct`` subclass, a map-less Python
-    ``int``/``bool`` (s64/bool). Raises TypeError otherwise."""
+    ``int``/``bool`` (s64/bool), or ``Annotated[python_type, lang_type]`` (the spelling type
+    checkers accept for arrays and strings). Raises TypeError otherwise."""
     if isinstance(obj, Type):
         return obj
+    if get_origin(obj) is Annotated:
+        return type_of(obj.__metadata__[0])
     if isinstance(obj, type) and issubclass(obj, struct) and obj is not struct:
         return obj.__bpf_type__
     if obj is int:

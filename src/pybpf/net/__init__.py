@@ -10,3 +10,5 @@
 Modules are imported on use (``from pybpf.net.capture import Capture``): the XDP and tc
 programs compile when their module is imported.
 """
+
+__all__: list[str] = []  # its API is in its modules (imported on use, see above)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from ..cbpf import compile_filter, encode_program, to_ebpf
 from ..cbpf.isa import SockFilter
 from ..errors import InvalidInputError, KernelError
+from ..kernel.links import Link
 from ..kernel.links.socket_filter import attach_classic_filter, attach_socket_filter
 from ..kernel.netlink import interface_index
 from ..kernel.programs import Program
@@ -68,7 +69,7 @@ class Capture:
             raise KernelError("socket(AF_PACKET)", err.errno or errno.EPERM,
                               obj=f"capture on {iface}",
                               hint="packet capture needs CAP_NET_RAW (root)") from err
-        self._links: list = []
+        self._links: list[Link] = []
         self._prog: Program | None = None
         try:
             self._links.append(attach_classic_filter(self._sock, _DROP_ALL))
@@ -149,7 +150,7 @@ class Capture:
             self._prog = None
         self._sock.close()
 
-    def __enter__(self) -> "Capture":
+    def __enter__(self) -> Capture:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -96,7 +96,8 @@ class FlowCounter:
 
     @property
     def maps(self) -> Any:
-        return self._coll.maps
+        """The bytes-speaking maps (the helpers here pack and unpack with struct)."""
+        return self._coll.raw_maps
 
     def flows(self) -> list[Flow]:
         return read_flows(self.maps)
@@ -105,7 +106,7 @@ class FlowCounter:
         self._link.close()
         self._coll.close()
 
-    def __enter__(self) -> "FlowCounter":
+    def __enter__(self) -> FlowCounter:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,6 +8,7 @@ that is not IPv4, and later fragments (no ports), count under ports 0. Bytes are
 
 from pybpf.lang import TC_ACT_OK, PerCPUHash, bpf, cast, struct, u16, u32, u64
 from pybpf.net.headers import ETH_IPV4_RAW, EthHdr, IPv4Hdr, Ports
+
 MAX_FLOWS = 16384
 
 

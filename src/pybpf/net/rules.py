@@ -26,8 +26,16 @@ import struct
 from dataclasses import dataclass
 
 from ..errors import InvalidInputError
-from .xdp_filter_prog import (MATCH_DPORT, MATCH_DST, MATCH_IPV4, MATCH_PORT, MATCH_PROTO,
-                              MATCH_SPORT, MATCH_SRC, MAX_RULES)
+from .xdp_filter_prog import (
+    MATCH_DPORT,
+    MATCH_DST,
+    MATCH_IPV4,
+    MATCH_PORT,
+    MATCH_PROTO,
+    MATCH_SPORT,
+    MATCH_SRC,
+    MAX_RULES,
+)
 
 __all__ = ["Rule", "parse_rules", "read_rules", "MAX_RULES", "ACTIONS"]
 

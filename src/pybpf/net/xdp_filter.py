@@ -125,7 +125,8 @@ class XdpFilter:
 
     @property
     def maps(self) -> Any:
-        return self._coll.maps
+        """The bytes-speaking maps (the helpers here pack and unpack with struct)."""
+        return self._coll.raw_maps
 
     @property
     def program(self) -> Any:
@@ -145,7 +146,7 @@ class XdpFilter:
             self._link = None
         self._coll.close()
 
-    def __enter__(self) -> "XdpFilter":
+    def __enter__(self) -> XdpFilter:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -19,8 +19,16 @@ traffic).
 """
 
 from pybpf.lang import XDP_PASS, Array, PerCPUArray, bpf, cast, struct, u16, u32, u64
-from pybpf.net.headers import (ETH_IPV4_RAW, ETH_IPV6_RAW, IPPROTO_TCP, IPPROTO_UDP, EthHdr,
-                               IPv4Hdr, IPv6Hdr, Ports)
+from pybpf.net.headers import (
+    ETH_IPV4_RAW,
+    ETH_IPV6_RAW,
+    IPPROTO_TCP,
+    IPPROTO_UDP,
+    EthHdr,
+    IPv4Hdr,
+    IPv6Hdr,
+    Ports,
+)
 
 MAX_RULES = 64
 NO_MATCH_SLOT = MAX_RULES

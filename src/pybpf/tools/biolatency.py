@@ -164,12 +164,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled BPF half for ``opts`` (``-Q`` adds the insert program)."""
-    per_disk_or_flags.value = BY_DISK if opts.disks else BY_FLAGS if opts.flags else BY_NONE
-    in_msecs.value = 1 if opts.milliseconds else 0
     programs = [biolatency_issue, biolatency_complete]
     if opts.queued:
         programs.insert(0, biolatency_insert)
-    return bpf.compile(*programs)
+    return bpf.compile(*programs).with_constants({
+        per_disk_or_flags: BY_DISK if opts.disks else BY_FLAGS if opts.flags else BY_NONE,
+        in_msecs: 1 if opts.milliseconds else 0,
+    })
 
 
 def _section(opts: argparse.Namespace) -> tuple[str | None, Any]:

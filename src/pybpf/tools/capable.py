@@ -14,8 +14,20 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (Const, RingBuf, bpf, bytes16, comm, ktime_ns, pid_tgid, s32, struct,
-                        u32, u64, uid)
+from pybpf.lang import (
+    Const,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid_tgid,
+    s32,
+    struct,
+    u32,
+    u64,
+    uid,
+)
 from pybpf.tools import common
 
 __all__ = ["parse_args", "build", "run", "main", "CAPABILITIES"]
@@ -96,9 +108,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
     import os  # noqa: PLC0415
-    target_pid.value = opts.pid or 0
-    self_pid.value = os.getpid()
-    return bpf.compile(capable_check)
+    return bpf.compile(capable_check).with_constants({
+        target_pid: opts.pid or 0,
+        self_pid: os.getpid(),
+    })
 
 
 class _Printer:
@@ -131,8 +144,9 @@ class _Printer:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal unwinds us); returns the exit status."""
     printer = _Printer(opts, out)
-    with common.attached(build(opts)), \
-            common.ring_reader(cap_events, CapEvent, printer, as_json=opts.json) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, cap_events, CapEvent, printer,
+                               as_json=opts.json) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop)
     return 0

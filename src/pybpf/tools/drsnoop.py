@@ -13,8 +13,20 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid_tgid, struct,
-                        u32, u64, uid)
+from pybpf.lang import (
+    Const,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid_tgid,
+    struct,
+    u32,
+    u64,
+    uid,
+)
 from pybpf.tools import common
 
 __all__ = ["parse_args", "build", "run", "main"]
@@ -122,11 +134,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
-    target_pid.value = opts.pid or 0
-    target_tid.value = opts.tid or 0
-    target_uid.value = 0xFFFFFFFF if opts.uid is None else opts.uid
-    return bpf.compile(drsnoop_direct_begin, drsnoop_direct_end, drsnoop_memcg_begin,
-                       drsnoop_memcg_end)
+    compiled = bpf.compile(drsnoop_direct_begin, drsnoop_direct_end, drsnoop_memcg_begin,
+                           drsnoop_memcg_end)
+    return compiled.with_constants({
+        target_pid: opts.pid or 0,
+        target_tid: opts.tid or 0,
+        target_uid: 0xFFFFFFFF if opts.uid is None else opts.uid,
+    })
 
 
 class _Printer:
@@ -158,8 +172,9 @@ class _Printer:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop``, the duration or a signal; returns the exit status."""
     printer = _Printer(opts, out)
-    with common.attached(build(opts)), \
-            common.ring_reader(reclaim_events, ReclaimEvent, printer, as_json=opts.json) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, reclaim_events, ReclaimEvent, printer,
+                               as_json=opts.json) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop, duration_s=opts.duration)
     return 0

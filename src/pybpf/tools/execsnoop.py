@@ -18,10 +18,26 @@ import argparse
 import re
 import threading
 import time
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Annotated, Any, TextIO
 
-from ..lang import (Const, RingBuf, bpf, bytes16, comm, current_task, pid, probe_read_user,
-                    probe_read_user_str, s32, string, struct, u32, u64, uid_gid)
+from ..lang import (
+    Const,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    current_task,
+    pid,
+    probe_read_user,
+    probe_read_user_str,
+    s32,
+    string,
+    struct,
+    u32,
+    u64,
+    uid_gid,
+)
 from . import common
 
 # the most arguments the BPF half will walk (BCC's default --max-args is 20)
@@ -47,12 +63,10 @@ class ExecEvent(struct):
     count: u32       # KIND_ARGS: how many of arg0..arg3 hold arguments
     truncated: u32   # KIND_ARGS: more arguments than --max-args follow: print "..."
     comm: bytes16
-    arg0: string(ARG_SIZE)
-    arg1: string(ARG_SIZE)
-    arg2: string(ARG_SIZE)
-    arg3: string(ARG_SIZE)
-
-
+    arg0: Annotated[bytes, string(ARG_SIZE)]
+    arg1: Annotated[bytes, string(ARG_SIZE)]
+    arg2: Annotated[bytes, string(ARG_SIZE)]
+    arg3: Annotated[bytes, string(ARG_SIZE)]
 events = RingBuf(max_entries=1 << 20)
 max_args = Const(u32, 20)
 uid_filter = Const(u32, 0xFFFFFFFF)   # all uids
@@ -186,9 +200,10 @@ def _max_args(text: str) -> int:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled BPF half (a CompiledCollection) with the options' constants set."""
-    max_args.value = opts.max_args
-    uid_filter.value = 0xFFFFFFFF if opts.uid is None else opts.uid
-    return bpf.compile(execsnoop_enter, execsnoop_exit)
+    return bpf.compile(execsnoop_enter, execsnoop_exit).with_constants({
+        max_args: opts.max_args,
+        uid_filter: 0xFFFFFFFF if opts.uid is None else opts.uid,
+    })
 
 
 class _Printer:
@@ -253,8 +268,8 @@ class _Printer:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal arrives as KeyboardInterrupt)."""
     printer = _Printer(opts, common.EventWriter(out, as_json=opts.json))
-    with common.attached(build(opts)), \
-            common.ring_reader(events, ExecEvent, printer, writer=printer.writer) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, ExecEvent, printer, writer=printer.writer) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop)
     return 0

@@ -17,10 +17,10 @@ import argparse
 import signal
 import threading
 import time
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
-from ..lang import (Const, RingBuf, bpf, bytes16, comm, current_task, ktime_ns, s32, struct,
-                    u32, u64)
+from ..lang import Const, RingBuf, bpf, bytes16, comm, current_task, ktime_ns, s32, struct, u32, u64
 from . import common
 
 
@@ -89,9 +89,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    pid_filter.value = opts.pid or 0
-    per_thread.value = 1 if opts.per_thread else 0
-    return bpf.compile(exitsnoop_exit)
+    return bpf.compile(exitsnoop_exit).with_constants({
+        pid_filter: opts.pid or 0,
+        per_thread: 1 if opts.per_thread else 0,
+    })
 
 
 def describe_exit(exit_code: int) -> str:
@@ -144,8 +145,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                       "tid": ev.tid, "age_s": round(age_s, 6), "exit_code": ev.exit_code,
                       "reason": reason}, text)
 
-    with common.attached(build(opts)), \
-            common.ring_reader(events, ExitEvent, show, writer=writer) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, ExitEvent, show, writer=writer) as reader:
         writer.header(header(opts))
         common.poll_until_stopped([reader], stop)
     return 0

@@ -110,13 +110,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    only_pid.value = opts.pid or 0
-    return bpf.compile(funccount_hit)
+    return bpf.compile(funccount_hit).with_constants({only_pid: opts.pid or 0})
 
 
-def print_counts(opts: argparse.Namespace, out: TextIO, names: dict[int, str]) -> None:
-    counts = sorted(((names.get(k, str(k)), v) for k, v in hits.items()), key=lambda r: r[1])
-    hits.clear()
+def print_counts(coll: Any, opts: argparse.Namespace, out: TextIO,
+                 names: dict[int, str]) -> None:
+    view = coll.maps[hits]
+    counts = sorted(((names.get(k, str(k)), v) for k, v in view.items()), key=lambda r: r[1])
+    view.clear()
     if opts.json:
         for name, n in counts:
             out.write(json.dumps({"ts": time.strftime("%H:%M:%S"), "func": name, "count": n},
@@ -150,14 +151,14 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         try:
             common.poll_until_stopped([], stop, duration_s=opts.duration,
                                       interval_s=opts.interval,
-                                      on_interval=(lambda: print_counts(opts, out, names))
+                                      on_interval=(lambda: print_counts(coll, opts, out, names))
                                       if opts.interval else None)
         except KeyboardInterrupt:
-            print_counts(opts, out, names)
+            print_counts(coll, opts, out, names)
             if not opts.json:
                 out.write("Detaching...\n")
             raise
-        print_counts(opts, out, names)
+        print_counts(coll, opts, out, names)
         if not opts.json:
             out.write("Detaching...\n")
     return 0

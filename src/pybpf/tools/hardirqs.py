@@ -14,11 +14,28 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (BPF_NOEXIST, Const, Hash, PerCPUArray, bpf, ktime_ns,
-                        smp_processor_id, u32, u64)
+from pybpf.lang import (
+    BPF_NOEXIST,
+    Const,
+    Hash,
+    PerCPUArray,
+    bpf,
+    ktime_ns,
+    smp_processor_id,
+    u32,
+    u64,
+)
 from pybpf.tools import common
-from pybpf.tools.histkit import (HistKey, add_interval_args, hist_json, log2_slot,
-                                 print_hists, print_totals, read_hists, run_interval_reports)
+from pybpf.tools.histkit import (
+    HistKey,
+    add_interval_args,
+    hist_json,
+    log2_slot,
+    print_hists,
+    print_totals,
+    read_hists,
+    run_interval_reports,
+)
 
 __all__ = ["parse_args", "build", "run", "main", "irq_names"]
 
@@ -121,26 +138,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    mode.value = MODE_COUNT if opts.count else MODE_DIST if opts.dist else MODE_TIME
-    in_nsecs.value = 1 if opts.nanoseconds else 0
-    one_cpu.value = 0 if opts.cpu is None else 1
-    cpu_wanted.value = opts.cpu or 0
-    return bpf.compile(hardirqs_entry, hardirqs_exit)
+    return bpf.compile(hardirqs_entry, hardirqs_exit).with_constants({
+        mode: MODE_COUNT if opts.count else MODE_DIST if opts.dist else MODE_TIME,
+        in_nsecs: 1 if opts.nanoseconds else 0,
+        one_cpu: 0 if opts.cpu is None else 1,
+        cpu_wanted: opts.cpu or 0,
+    })
 
 
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop``, Ctrl-C or ``outputs`` intervals."""
     label = "count" if opts.count else "nsecs" if opts.nanoseconds else "usecs"
 
-    def report() -> None:
+    def report(coll: Any) -> None:
         names = irq_names()
         if opts.dist:
             show = (hist_json if opts.json else print_hists)
-            show(out, read_hists(irq_dist), label, section="hardirq",
+            show(out, read_hists(coll.maps[irq_dist]), label, section="hardirq",
                  label=lambda irq: repr(names.get(irq, str(irq))))
         else:
-            totals = dict(irq_totals.items())
-            irq_totals.clear()
+            view = coll.maps[irq_totals]
+            totals = dict(view.items())
+            view.clear()
             print_totals(out, totals, label, names, title="HARDIRQ", name_width=26,
                          as_json=opts.json)
 

@@ -17,7 +17,8 @@ import argparse
 import json
 import threading
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from pybpf.lang import struct, u64
 from pybpf.tools import common
@@ -59,16 +60,16 @@ def log2_slot(value):  # noqa: ANN001, ANN201 - compiled (inlined) into BPF prog
     return slot + v
 
 
-def read_hists(decl: Any, *, clear: bool = True) -> dict[int, list[int]]:
-    """The live ``Hash(HistKey, u64)`` ``decl`` as ``{key: counts by slot}``; emptied after
-    reading when ``clear`` (BCC's tools clear after each interval)."""
+def read_hists(view: Any, *, clear: bool = True) -> dict[int, list[int]]:
+    """The live ``Hash(HistKey, u64)`` ``view`` (``coll.maps[decl]``) as ``{key: counts by
+    slot}``; emptied after reading when ``clear`` (BCC's tools clear after each interval)."""
     hists: dict[int, list[int]] = {}
-    for k, count in list(decl.items()):
+    for k, count in list(view.items()):
         slots = hists.setdefault(k.key, [0] * SLOTS)
         if 0 <= k.slot < SLOTS:
             slots[k.slot] += count
     if clear:
-        decl.clear()
+        view.clear()
     return hists
 
 
@@ -151,20 +152,22 @@ def add_interval_args(parser: argparse.ArgumentParser, *, count_dest: str = "cou
 
 
 def run_interval_reports(opts: argparse.Namespace, out: TextIO, stop: threading.Event, *,
-                         compiled: Any, banner: str, report: Callable[[], None],
+                         compiled: Any, banner: str, report: Callable[[Any], None],
                          outputs: int | None) -> int:
-    """The loop the summarising tools share: attach ``compiled``, print ``banner`` (not
-    with ``--json``), then call ``report`` once per ``opts.interval`` (``outputs`` times,
-    or until stopped) or once at the end, and once more on Ctrl-C. Each text report is
-    preceded by BCC's blank line and, with ``opts.timestamp``, an ``HH:MM:SS`` line."""
+    """The loop the summarising tools share: load and attach ``compiled``, print
+    ``banner`` (not with ``--json``), then call ``report(coll)`` (the loaded collection)
+    once per ``opts.interval`` (``outputs`` times, or until stopped) or once at the end, and
+    once more on Ctrl-C. Each text report is preceded by BCC's blank line and, with
+    ``opts.timestamp``, an ``HH:MM:SS`` line."""
     left = [outputs]
+    loaded: list[Any] = []
 
     def emit() -> bool:
         if not opts.json:
             out.write("\n")
             if getattr(opts, "timestamp", False):
                 out.write(f"{common.wall_clock_hms():<8}\n")
-        report()
+        report(loaded[0])
         out.flush()
         if left[0] is None:
             return False
@@ -172,7 +175,8 @@ def run_interval_reports(opts: argparse.Namespace, out: TextIO, stop: threading.
         return left[0] <= 0
 
     interval = getattr(opts, "interval", None)
-    with common.attached(compiled):
+    with common.attached(compiled) as coll:
+        loaded.append(coll)
         if not opts.json:
             out.write(banner + "\n")
             out.flush()
@@ -191,10 +195,10 @@ def run_histogram_tool(opts: argparse.Namespace, out: TextIO, stop: threading.Ev
                        compiled: Any, hist_decl: Any, banner: str, unit: str,
                        section: str | None, label: Any = str) -> int:
     """:func:`run_interval_reports` for runqlat, cpudist, biolatency: each report is the
-    histograms of ``hist_decl`` (emptied after each), ``opts.count`` of them."""
+    histograms of ``hist_decl``'s live map (emptied after each), ``opts.count`` of them."""
 
-    def report() -> None:
-        hists = read_hists(hist_decl)
+    def report(coll: Any) -> None:
+        hists = read_hists(coll.maps[hist_decl])
         show = hist_json if opts.json else print_hists
         show(out, hists, unit, section=section, label=label)
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import threading
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
-from ..lang import (Const, Hash, RingBuf, bpf, bytes16, comm, pid, s32, struct, tid, u32)
+from ..lang import Const, Hash, RingBuf, bpf, bytes16, comm, pid, s32, struct, tid, u32
 from . import common
 
 
@@ -47,7 +48,7 @@ def killsnoop_enter(ctx):
         return 0
     if signal_filter != 0 and s32(ctx.sig) != signal_filter:
         return 0
-    start: KillStart
+    start = KillStart()
     start.tpid = s32(ctx.pid)
     start.sig = s32(ctx.sig)
     starts[tid()] = start
@@ -94,10 +95,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    pid_filter.value = opts.pid or 0
-    tpid_filter.value = opts.tpid or 0
-    signal_filter.value = opts.signal or 0
-    return bpf.compile(killsnoop_enter, killsnoop_exit)
+    return bpf.compile(killsnoop_enter, killsnoop_exit).with_constants({
+        pid_filter: opts.pid or 0,
+        tpid_filter: opts.tpid or 0,
+        signal_filter: opts.signal or 0,
+    })
 
 
 HEADER = f"{'TIME':<9} {'PID':<6} {'COMM':<16} {'SIG':<4} {'TPID':<6} RESULT"
@@ -115,8 +117,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         writer.event({"pid": ev.pid, "comm": name, "sig": ev.sig, "tpid": ev.tpid,
                       "result": ev.ret}, text)
 
-    with common.attached(build(opts)), \
-            common.ring_reader(events, KillEvent, show, writer=writer) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, KillEvent, show, writer=writer) as reader:
         writer.header(HEADER)
         common.poll_until_stopped([reader], stop)
     return 0

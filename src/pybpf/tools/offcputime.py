@@ -15,8 +15,21 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (BPF_F_USER_STACK, Const, Hash, StackTrace, bpf, bytes16, comm,
-                        kernel_struct, ktime_ns, s32, struct, u32, u64)
+from pybpf.lang import (
+    BPF_F_USER_STACK,
+    Const,
+    Hash,
+    StackTrace,
+    bpf,
+    bytes16,
+    comm,
+    kernel_struct,
+    ktime_ns,
+    s32,
+    struct,
+    u32,
+    u64,
+)
 from pybpf.tools import common
 from pybpf.tools.stacks import collect_stacks, write_stack_report
 from pybpf.tools.symbols import Symbolizer
@@ -78,7 +91,7 @@ def offcputime_switch(ctx):
     if want_state != 0xFFFFFFFFFFFFFFFF and ctx.arg3 != want_state:
         keep = 0
     if keep != 0:
-        out: SwitchedOut
+        out = SwitchedOut()
         out.ts = now
         out.pid = prev_pid
         out.name = comm()
@@ -95,7 +108,7 @@ def offcputime_switch(ctx):
         return 0
     delta = (now - was[0].ts) // 1000
     if delta >= min_block_us and delta <= max_block_us:
-        key: OffKey
+        key = OffKey()
         key.pid = was[0].pid
         key.tid = next_tid
         key.user_stack_id = was[0].user_stack_id
@@ -164,15 +177,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
-    target_pid.value = opts.pid or 0
-    target_tid.value = opts.tid or 0
-    threads_kind.value = 1 if opts.user_threads_only else 2 if opts.kernel_threads_only else 0
-    want_user.value = 0 if opts.kernel_stacks_only else 1
-    want_kernel.value = 0 if opts.user_stacks_only else 1
-    min_block_us.value = opts.min_block_time
-    max_block_us.value = opts.max_block_time
-    want_state.value = (1 << 64) - 1 if opts.state is None else opts.state
-    return bpf.compile(offcputime_switch)
+    return bpf.compile(offcputime_switch).with_constants({
+        target_pid: opts.pid or 0,
+        target_tid: opts.tid or 0,
+        threads_kind: 1 if opts.user_threads_only else 2 if opts.kernel_threads_only else 0,
+        want_user: 0 if opts.kernel_stacks_only else 1,
+        want_kernel: 0 if opts.user_stacks_only else 1,
+        min_block_us: opts.min_block_time,
+        max_block_us: opts.max_block_time,
+        want_state: (1 << 64) - 1 if opts.state is None else opts.state,
+    })
 
 
 def _describe(opts: argparse.Namespace) -> str:
@@ -189,11 +203,11 @@ def _describe(opts: argparse.Namespace) -> str:
 _GLUE = ("bpf_prog_", "bpf_trace_run", "__traceiter_", "__bpf_trace_")
 
 
-def report(opts: argparse.Namespace, out: TextIO) -> None:
-    """Print what the maps hold now (also used after Ctrl-C)."""
+def report(coll: Any, opts: argparse.Namespace, out: TextIO) -> None:
+    """Print what the maps of ``coll`` hold now (also used after Ctrl-C)."""
     user, kernel = not opts.kernel_stacks_only, not opts.user_stacks_only
-    stacks = collect_stacks(offcpu_counts, offcpu_stacks, Symbolizer(), user=user,
-                            kernel=kernel, skip_kernel_prefixes=_GLUE)
+    stacks = collect_stacks(coll.maps[offcpu_counts], coll.maps[offcpu_stacks], Symbolizer(),
+                            user=user, kernel=kernel, skip_kernel_prefixes=_GLUE)
     write_stack_report(stacks, out, as_json=opts.json, folded=opts.folded,
                        svg_path=opts.svg, svg_title="Off-CPU Time Flame Graph", svg_unit="us",
                        count_field="usecs", delimited=opts.delimited, user=user,
@@ -211,7 +225,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         finally:
             for link in coll.links:
                 link.close()
-            report(opts, out)
+            report(coll, opts, out)
     return 0
 
 

@@ -105,8 +105,8 @@ class _Printer:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal unwinds us); returns the exit status."""
     printer = _Printer(opts, out)
-    with common.attached(build(opts)), \
-            common.ring_reader(oom_events, OomEvent, printer, as_json=opts.json) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, oom_events, OomEvent, printer, as_json=opts.json) as reader:
         if not opts.json:
             printer.writer.header("Tracing OOM kills... Ctrl-C to stop.")
         common.poll_until_stopped([reader], stop)

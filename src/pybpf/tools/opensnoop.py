@@ -15,11 +15,30 @@ from __future__ import annotations
 import argparse
 import os
 import threading
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Annotated, Any, TextIO
 
-from ..lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid, pid_tgid,
-                    probe_read_user, probe_read_user_str, s32, string, struct, tid, u32, u64,
-                    uid, uid_gid)
+from ..lang import (
+    Const,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid,
+    pid_tgid,
+    probe_read_user,
+    probe_read_user_str,
+    s32,
+    string,
+    struct,
+    tid,
+    u32,
+    u64,
+    uid,
+    uid_gid,
+)
 from . import common
 
 PATH_SIZE = 256   # bytes kept of each path (BCC keeps NAME_MAX, 255)
@@ -39,9 +58,7 @@ class OpenEvent(struct):
     uid: u32
     ret: s32
     comm: bytes16
-    path: string(PATH_SIZE)
-
-
+    path: Annotated[bytes, string(PATH_SIZE)]
 starts = Hash(u32, OpenStart, max_entries=10240)
 events = RingBuf(max_entries=1 << 20)
 pid_filter = Const(u32, 0)
@@ -61,7 +78,7 @@ def _remember(fname_addr, flags):
         return 0
     if flags_filter != 0 and (flags & flags_filter) == 0:
         return 0
-    start: OpenStart
+    start = OpenStart()
     start.fname_addr = fname_addr
     start.flags = flags
     starts[tid] = start
@@ -168,14 +185,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled BPF half with the in-kernel filters set."""
-    pid_filter.value = opts.pid or 0
-    tid_filter.value = opts.tid or 0
-    uid_filter.value = ANY_UID if opts.uid is None else opts.uid
     flags = 0
     for flag in opts.flag_filter or ():
         flags |= flag
-    flags_filter.value = flags
-    return bpf.compile(*PROGRAMS)
+    return bpf.compile(*PROGRAMS).with_constants({
+        pid_filter: opts.pid or 0,
+        tid_filter: opts.tid or 0,
+        uid_filter: ANY_UID if opts.uid is None else opts.uid,
+        flags_filter: flags,
+    })
 
 
 def header(opts: argparse.Namespace) -> str:
@@ -221,8 +239,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
             text += f"{ev.flags:08o} "
         writer.line(text + path)
 
-    with common.attached(build(opts)), \
-            common.ring_reader(events, OpenEvent, show, writer=writer) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, OpenEvent, show, writer=writer) as reader:
         writer.header(header(opts))
         common.poll_until_stopped([reader], stop, duration_s=opts.duration)
     return 0

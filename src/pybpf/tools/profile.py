@@ -16,8 +16,20 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (BPF_F_USER_STACK, Const, Hash, StackTrace, bpf, bytes16, comm,
-                        pid_tgid, s32, struct, u32, u64)
+from pybpf.lang import (
+    BPF_F_USER_STACK,
+    Const,
+    Hash,
+    StackTrace,
+    bpf,
+    bytes16,
+    comm,
+    pid_tgid,
+    s32,
+    struct,
+    u32,
+    u64,
+)
 from pybpf.tools import common
 from pybpf.tools.stacks import collect_stacks, write_stack_report
 from pybpf.tools.symbols import Symbolizer
@@ -53,7 +65,7 @@ def profile_sample(ctx):
         return 0
     if target_tid != 0 and tid != target_tid:
         return 0
-    key: SampleKey
+    key = SampleKey()
     key.pid = tgid
     key.tid = tid
     key.name = comm()
@@ -115,12 +127,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
-    target_pid.value = opts.pid or 0
-    target_tid.value = opts.tid or 0
-    include_idle.value = 1 if opts.include_idle else 0
-    want_user.value = 0 if opts.kernel_stacks_only else 1
-    want_kernel.value = 0 if opts.user_stacks_only else 1
-    return bpf.compile(profile_sample)
+    return bpf.compile(profile_sample).with_constants({
+        target_pid: opts.pid or 0,
+        target_tid: opts.tid or 0,
+        include_idle: 1 if opts.include_idle else 0,
+        want_user: 0 if opts.kernel_stacks_only else 1,
+        want_kernel: 0 if opts.user_stacks_only else 1,
+    })
 
 
 def _describe(opts: argparse.Namespace) -> str:
@@ -131,11 +144,11 @@ def _describe(opts: argparse.Namespace) -> str:
     return f"Sampling at {opts.frequency} Hertz of {who} by {which} stack {until}"
 
 
-def report(opts: argparse.Namespace, out: TextIO) -> None:
-    """Print what the maps hold now (also used after Ctrl-C)."""
+def report(coll: Any, opts: argparse.Namespace, out: TextIO) -> None:
+    """Print what the maps of ``coll`` hold now (also used after Ctrl-C)."""
     user, kernel = not opts.kernel_stacks_only, not opts.user_stacks_only
-    stacks = collect_stacks(sample_counts, sample_stacks, Symbolizer(), user=user,
-                            kernel=kernel)
+    stacks = collect_stacks(coll.maps[sample_counts], coll.maps[sample_stacks], Symbolizer(),
+                            user=user, kernel=kernel)
     write_stack_report(stacks, out, as_json=opts.json, folded=opts.folded,
                        svg_path=opts.svg, svg_title="CPU Flame Graph", svg_unit="samples",
                        count_field="count", delimited=opts.delimited,
@@ -166,7 +179,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                 common.poll_until_stopped([], stop, duration_s=opts.duration)
             finally:
                 link.close()
-                report(opts, out)
+                report(coll, opts, out)
     return 0
 
 

@@ -15,10 +15,16 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (BPF_NOEXIST, Const, Hash, bpf, kernel_struct, ktime_ns, u32, u64)
+from pybpf.lang import BPF_NOEXIST, Const, Hash, bpf, kernel_struct, ktime_ns, u32, u64
 from pybpf.tools import common
-from pybpf.tools.histkit import (HistKey, add_interval_args, add_per_task_args, log2_slot,
-                                 per_task_section, run_histogram_tool)
+from pybpf.tools.histkit import (
+    HistKey,
+    add_interval_args,
+    add_per_task_args,
+    log2_slot,
+    per_task_section,
+    run_histogram_tool,
+)
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -106,10 +112,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    only_pid.value = opts.pid or 0
-    hist_by.value = BY_PID if opts.pids else BY_TID if opts.tids else BY_NONE
-    in_msecs.value = 1 if opts.milliseconds else 0
-    return bpf.compile(runqlat_wakeup, runqlat_wakeup_new, runqlat_switch)
+    return bpf.compile(runqlat_wakeup, runqlat_wakeup_new, runqlat_switch).with_constants({
+        only_pid: opts.pid or 0,
+        hist_by: BY_PID if opts.pids else BY_TID if opts.tids else BY_NONE,
+        in_msecs: 1 if opts.milliseconds else 0,
+    })
 
 
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:

@@ -13,11 +13,28 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (BPF_NOEXIST, Const, Hash, PerCPUArray, bpf, ktime_ns,
-                        smp_processor_id, u32, u64)
+from pybpf.lang import (
+    BPF_NOEXIST,
+    Const,
+    Hash,
+    PerCPUArray,
+    bpf,
+    ktime_ns,
+    smp_processor_id,
+    u32,
+    u64,
+)
 from pybpf.tools import common
-from pybpf.tools.histkit import (HistKey, add_interval_args, hist_json, log2_slot,
-                                 print_hists, print_totals, read_hists, run_interval_reports)
+from pybpf.tools.histkit import (
+    HistKey,
+    add_interval_args,
+    hist_json,
+    log2_slot,
+    print_hists,
+    print_totals,
+    read_hists,
+    run_interval_reports,
+)
 
 __all__ = ["parse_args", "build", "run", "main", "SOFTIRQ_NAMES"]
 
@@ -110,25 +127,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    mode.value = MODE_COUNT if opts.count else MODE_DIST if opts.dist else MODE_TIME
-    in_nsecs.value = 1 if opts.nanoseconds else 0
-    one_cpu.value = 0 if opts.cpu is None else 1
-    cpu_wanted.value = opts.cpu or 0
-    return bpf.compile(softirqs_entry, softirqs_exit)
+    return bpf.compile(softirqs_entry, softirqs_exit).with_constants({
+        mode: MODE_COUNT if opts.count else MODE_DIST if opts.dist else MODE_TIME,
+        in_nsecs: 1 if opts.nanoseconds else 0,
+        one_cpu: 0 if opts.cpu is None else 1,
+        cpu_wanted: opts.cpu or 0,
+    })
 
 
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop``, Ctrl-C or ``outputs`` intervals."""
     label = "count" if opts.count else "nsecs" if opts.nanoseconds else "usecs"
-    names = {i: n for i, n in enumerate(SOFTIRQ_NAMES)}
+    names = dict(enumerate(SOFTIRQ_NAMES))
 
-    def report() -> None:
+    def report(coll: Any) -> None:
         if opts.dist:
             show = (hist_json if opts.json else print_hists)
-            show(out, read_hists(softirq_dist), label, section="softirq", label=vec_name)
+            show(out, read_hists(coll.maps[softirq_dist]), label, section="softirq", label=vec_name)
         else:
-            totals = dict(softirq_totals.items())
-            softirq_totals.clear()
+            view = coll.maps[softirq_totals]
+            totals = dict(view.items())
+            view.clear()
             print_totals(out, totals, label, names, title="SOFTIRQ", name_width=16,
                          as_json=opts.json)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 import threading
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 from ..lang import RingBuf, bpf, bytes16, comm, ktime_ns, pid, struct, u32, u64
 from . import common
@@ -100,8 +101,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         writer.event({"time_s": seconds, "call": call, "pid": ev.pid,
                       "comm": common.decode_str(ev.comm)}, f"{seconds:<18.6f} {call}()")
 
-    with common.attached(build(opts)), \
-            common.ring_reader(events, SyncEvent, show, writer=writer) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, events, SyncEvent, show, writer=writer) as reader:
         writer.header(HEADER)
         common.poll_until_stopped([reader], stop)
     return 0

@@ -122,22 +122,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    only_pid.value = opts.pid or 0
-    by_process.value = 1 if opts.process else 0
-    with_latency.value = 1 if opts.latency else 0
-    failures_only.value = 1 if opts.failures else 0
-    errno_wanted.value = opts.errno or 0
+    constants = {
+        only_pid: opts.pid or 0,
+        by_process: 1 if opts.process else 0,
+        with_latency: 1 if opts.latency else 0,
+        failures_only: 1 if opts.failures else 0,
+        errno_wanted: opts.errno or 0,
+    }
     if opts.latency:
-        return bpf.compile(syscount_enter, syscount_exit)
-    return bpf.compile(syscount_exit)
+        return bpf.compile(syscount_enter, syscount_exit).with_constants(constants)
+    return bpf.compile(syscount_exit).with_constants(constants)
 
 
-def _rows(opts: argparse.Namespace) -> list[tuple[int, int, int]]:
+def _rows(coll: Any, opts: argparse.Namespace) -> list[tuple[int, int, int]]:
     """(key, count, total ns) of the top entries, emptied from the maps."""
-    counts = dict(call_counts.items())
-    times = dict(call_ns.items()) if opts.latency else {}
-    call_counts.clear()
-    call_ns.clear()
+    counts_view = coll.maps[call_counts]
+    counts = dict(counts_view.items())
+    counts_view.clear()
+    times = {}
+    if opts.latency:
+        times_view = coll.maps[call_ns]
+        times = dict(times_view.items())
+        times_view.clear()
     rows = [(k, n, times.get(k, 0)) for k, n in counts.items()]
     rows.sort(key=(lambda r: -r[2]) if opts.latency else (lambda r: -r[1]))
     return rows[:opts.top]
@@ -149,13 +155,14 @@ def _label(opts: argparse.Namespace, key: int, names: dict[int, str]) -> str:
     return syscall_name(key)
 
 
-def print_stats(opts: argparse.Namespace, out: TextIO) -> None:
+def print_stats(coll: Any, opts: argparse.Namespace, out: TextIO) -> None:
     """One summary as BCC prints it: ``[HH:MM:SS]``, the header, the top rows, a blank."""
-    rows = _rows(opts)
+    rows = _rows(coll, opts)
     names = {}
     if opts.process:
-        names = {k: common.decode_str(v) for k, v in process_names.items()}
-        process_names.clear()
+        names_view = coll.maps[process_names]
+        names = {k: common.decode_str(v) for k, v in names_view.items()}
+        names_view.clear()
     unit = "ms" if opts.milliseconds else "us"
     if opts.json:
         for key, count, total_ns in rows:
@@ -194,7 +201,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         for name in X86_64_SYSCALLS.values():
             out.write(name + "\n")
         return 0
-    with common.attached(build(opts)):
+    with common.attached(build(opts)) as coll:
         if not opts.json:
             out.write("Tracing %ssyscalls, printing top %d... Ctrl+C to quit.\n"
                       % ("failed " if opts.failures else "", opts.top))
@@ -202,14 +209,14 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         try:
             common.poll_until_stopped([], stop, duration_s=opts.duration,
                                       interval_s=opts.interval,
-                                      on_interval=(lambda: print_stats(opts, out))
+                                      on_interval=(lambda: print_stats(coll, opts, out))
                                       if opts.interval else None)
         except KeyboardInterrupt:
-            print_stats(opts, out)
+            print_stats(coll, opts, out)
             if not opts.json:
                 out.write("Detaching...\n")
             raise
-        print_stats(opts, out)
+        print_stats(coll, opts, out)
         if not opts.json:
             out.write("Detaching...\n")
     return 0

@@ -13,13 +13,35 @@ import argparse
 import socket
 import sys
 import threading
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
-from pybpf.lang import (Const, RingBuf, bpf, bytes16, comm, current_task, kernel_struct,
-                        ktime_ns, pid_tgid, probe_read_kernel, struct, u8, u16, u32, u64)
+from pybpf.lang import (
+    Const,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    current_task,
+    kernel_struct,
+    ktime_ns,
+    pid_tgid,
+    probe_read_kernel,
+    struct,
+    u8,
+    u16,
+    u32,
+    u64,
+)
 from pybpf.tools import common
-from pybpf.tools.tcp import (AF_INET, AF_INET6, add_family_args, format_address, ip_version,
-                             port_list, wanted_family)
+from pybpf.tools.tcp import (
+    AF_INET,
+    AF_INET6,
+    add_family_args,
+    format_address,
+    ip_version,
+    port_list,
+    wanted_family,
+)
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -34,8 +56,8 @@ class AcceptEvent(struct):
     saddr4: u32
     daddr4: u32
     pad2: u32
-    saddr6: u8[16]
-    daddr6: u8[16]
+    saddr6: Annotated[list[int], u8[16]]
+    daddr6: Annotated[list[int], u8[16]]
     task: bytes16
 
 
@@ -115,9 +137,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
-    target_pid.value = opts.pid or 0
-    want_family.value = wanted_family(opts)
-    return bpf.compile(tcpaccept_accept4, tcpaccept_accept)
+    return bpf.compile(tcpaccept_accept4, tcpaccept_accept).with_constants({
+        target_pid: opts.pid or 0,
+        want_family: wanted_family(opts),
+    })
 
 
 def _addresses(ev: Any) -> tuple[str, str]:
@@ -164,8 +187,9 @@ class _Printer:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal unwinds us); returns the exit status."""
     printer = _Printer(opts, out)
-    with common.attached(build(opts)), \
-            common.ring_reader(accept_events, AcceptEvent, printer, as_json=opts.json) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, accept_events, AcceptEvent, printer,
+                               as_json=opts.json) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop)
     return 0

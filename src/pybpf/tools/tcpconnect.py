@@ -14,14 +14,35 @@ import argparse
 import sys
 import threading
 from collections import Counter
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
-from pybpf.lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid_tgid,
-                        struct, u8, u16, u32, u64, uid)
+from pybpf.lang import (
+    Const,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid_tgid,
+    struct,
+    u8,
+    u16,
+    u32,
+    u64,
+    uid,
+)
 from pybpf.tools import common
-from pybpf.tools.tcp import (IPPROTO_TCP, TCP_SYN_SENT, add_family_args,
-                             copy_set_state_addresses, format_address, ip_version,
-                             port_list, wanted_family)
+from pybpf.tools.tcp import (
+    IPPROTO_TCP,
+    TCP_SYN_SENT,
+    add_family_args,
+    copy_set_state_addresses,
+    format_address,
+    ip_version,
+    port_list,
+    wanted_family,
+)
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -41,8 +62,8 @@ class ConnectEvent(struct):
     lport: u16
     dport: u16
     newstate: u16
-    saddr: u8[16]
-    daddr: u8[16]
+    saddr: Annotated[list[int], u8[16]]
+    daddr: Annotated[list[int], u8[16]]
     task: bytes16
 
 
@@ -64,7 +85,7 @@ def tcpconnect_change(ctx):
         me = pid_tgid() >> 32
         if target_pid != 0 and me != target_pid:
             return 0
-        who: Caller
+        who = Caller()
         who.uid = uid()
         if target_uid != 0xFFFFFFFF and who.uid != target_uid:
             return 0
@@ -129,10 +150,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
-    target_pid.value = opts.pid or 0
-    target_uid.value = 0xFFFFFFFF if opts.uid is None else opts.uid
-    want_family.value = wanted_family(opts)
-    return bpf.compile(tcpconnect_change)
+    return bpf.compile(tcpconnect_change).with_constants({
+        target_pid: opts.pid or 0,
+        target_uid: 0xFFFFFFFF if opts.uid is None else opts.uid,
+        want_family: wanted_family(opts),
+    })
 
 
 class _Printer:
@@ -196,8 +218,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop``, the duration or a signal; ``-c`` prints its table at the end."""
     printer = _Printer(opts, out)
     try:
-        with common.attached(build(opts)), \
-                common.ring_reader(connect_events, ConnectEvent, printer,
+        with common.attached(build(opts)) as coll, \
+                common.ring_reader(coll, connect_events, ConnectEvent, printer,
                                    as_json=opts.json) as reader:
             printer.header()
             common.poll_until_stopped([reader], stop, duration_s=opts.duration)

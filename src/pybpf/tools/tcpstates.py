@@ -11,14 +11,35 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
-from pybpf.lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid_tgid,
-                        struct, u8, u16, u32, u64)
+from pybpf.lang import (
+    Const,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid_tgid,
+    struct,
+    u8,
+    u16,
+    u32,
+    u64,
+)
 from pybpf.tools import common
-from pybpf.tools.tcp import (IPPROTO_TCP, TCP_CLOSE, TCP_STATES, add_family_args,
-                             copy_set_state_addresses, format_address, ip_version,
-                             port_list, wanted_family)
+from pybpf.tools.tcp import (
+    IPPROTO_TCP,
+    TCP_CLOSE,
+    TCP_STATES,
+    add_family_args,
+    copy_set_state_addresses,
+    format_address,
+    ip_version,
+    port_list,
+    wanted_family,
+)
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -34,8 +55,8 @@ class StateEvent(struct):
     sport: u16
     dport: u16
     pad: u16
-    saddr: u8[16]
-    daddr: u8[16]
+    saddr: Annotated[list[int], u8[16]]
+    daddr: Annotated[list[int], u8[16]]
     task: bytes16
 
 
@@ -111,8 +132,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(opts: argparse.Namespace) -> Any:
     """The compiled collection (``.spec`` is its CollectionSpec)."""
-    want_family.value = wanted_family(opts)
-    return bpf.compile(tcpstates_change)
+    return bpf.compile(tcpstates_change).with_constants({
+        want_family: wanted_family(opts),
+    })
 
 
 class _Printer:
@@ -175,8 +197,9 @@ class _Printer:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop`` is set (or a signal unwinds us); returns the exit status."""
     printer = _Printer(opts, out)
-    with common.attached(build(opts)), \
-            common.ring_reader(state_events, StateEvent, printer, as_json=opts.json) as reader:
+    with common.attached(build(opts)) as coll, \
+            common.ring_reader(coll, state_events, StateEvent, printer,
+                               as_json=opts.json) as reader:
         printer.header()
         common.poll_until_stopped([reader], stop)
     return 0

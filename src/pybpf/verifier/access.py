@@ -8,15 +8,29 @@ unsafe.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from ..spec import ProgramType
 from . import bounds as B
+from . import tnum
 from .contexts import SUPPORTED_TYPES, check_ctx_access
 from .reject import Reject
-from .state import (EMPTY_SLOT, STACK_BYTES, UNKNOWN_SCALAR, Byte, Reg, RegType, Slot, State,
-                    const_scalar, scalar)
+from .state import (
+    EMPTY_SLOT,
+    STACK_BYTES,
+    UNKNOWN_SCALAR,
+    Byte,
+    Reg,
+    RegType,
+    Slot,
+    State,
+    const_scalar,
+    scalar,
+)
 
 MAX_VAR_OFF = 1 << 29
+RDONLY_PROG = 1 << 7     # BPF_F_RDONLY_PROG: programs may only read the map's values
+WRONLY_PROG = 1 << 8     # BPF_F_WRONLY_PROG: programs may only write them
 
 _MEMORY_TYPES = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_PACKET,
                  RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MEM)
@@ -39,7 +53,7 @@ def offset_span(reg: Reg, insn_off: int) -> tuple[int, int]:
 
 
 def _check_var_bounds(reg: Reg, regno: int, what: str) -> None:
-    if reg.var.smin <= -MAX_VAR_OFF or reg.var.umax >= MAX_VAR_OFF and reg.var.smin >= 0:
+    if reg.var.smin <= -MAX_VAR_OFF or (reg.var.umax >= MAX_VAR_OFF and reg.var.smin >= 0):
         raise Reject(f"R{regno} unbounded memory access to {what}: the variable offset "
                      f"{reg.var} has no useful bound",
                      hint=f"bound the index first (`if (idx >= N) return` or `idx &= N-1`) "
@@ -79,6 +93,8 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
     if lo == hi and lo % size:
         raise Reject(f"misaligned stack access off {lo} size {size}",
                      hint=f"align {size}-byte stack accesses to {size} bytes", regs=(regno,))
+    if lo != hi:
+        check_alignment(reg, regno, insn_off, size, "stack")
     depth[0] = max(depth[0], -lo)
     if lo != hi:
         if value is not None and value.is_pointer:
@@ -89,6 +105,11 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
         return
     off = lo
     idx, pos = _index(off)
+    if value is not None and value.type is RegType.PTR_TO_STACK and \
+            reg.frameno != len(state.frames) - 1:
+        raise Reject("cannot spill pointers to stack into stack frame of the caller",
+                     hint="a callee's stack is gone once it returns: store numbers, or a "
+                          "pointer into the caller's own stack, there", regs=(regno,))
     if value is not None and value.is_pointer and size != 8:
         raise Reject(f"invalid size of register spill: R{regno} stores {size} bytes of a "
                      f"pointer", hint="spill pointers with 8-byte stores", regs=(regno,))
@@ -142,6 +163,8 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
     if lo == hi and lo % size and what == "read":
         raise Reject(f"misaligned stack access off {lo} size {size}",
                      hint=f"align {size}-byte stack accesses to {size} bytes", regs=(regno,))
+    if lo != hi and what == "read":
+        check_alignment(reg, regno, insn_off, size, "stack")
     depth[0] = max(depth[0], -lo)
     all_zero = True
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
@@ -182,7 +205,7 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
 
 
 def stack_initialised(state: State, reg: Reg, regno: int, size: int, *, uninit_ok: bool,
-                      depth: list[int]) -> None:
+                      depth: list[int], pointers_ok: bool = True) -> None:
     """A helper reads ``size`` bytes at a stack pointer (as raw memory)."""
     if size == 0:
         return
@@ -197,6 +220,11 @@ def stack_initialised(state: State, reg: Reg, regno: int, size: int, *, uninit_o
     depth[0] = max(depth[0], -lo)
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
         slot = frame.stack.get(idx, EMPTY_SLOT)
+        if not pointers_ok and slot.kinds[pos] is Byte.SPILL and slot.spilled is not None \
+                and slot.spilled.is_pointer:
+            raise Reject(f"invalid indirect read from stack R{regno} off {lo}+0 size {size}: "
+                         f"fp{idx * 8 + pos - STACK_BYTES:+d} holds a spilled pointer, which "
+                         f"an unprivileged program may not hand to a helper", regs=(regno,))
         if slot.kinds[pos] is Byte.INVALID:
             if not uninit_ok:
                 raise Reject(f"invalid indirect read from stack R{regno} off {lo} size "
@@ -262,12 +290,125 @@ def ctx_access(prog_type: ProgramType, reg: Reg, regno: int, insn_off: int, size
     verdict = check_ctx_access(prog_type, insn_off, size, write=write)
     if prog_type not in SUPPORTED_TYPES:
         raise Reject(verdict.why, kernel_rejects=False)
+    if verdict.unsupported:
+        raise Reject(verdict.why, regs=(regno,), kernel_rejects=False,
+                     hint="verify this program with the kernel")
     if verdict.why:
         raise Reject(f"invalid bpf_context access off={insn_off} size={size}: {verdict.why}",
                      hint="use only the fields this program type may "
                           f"{'write' if write else 'read'}, with their own size",
                      regs=(regno,))
     return verdict.result
+
+
+# kernel objects a map value may embed, which programs touch only through their helpers or
+# kfuncs (the kernel's btf_record fields); pybpf's verifier does not model them
+_SPECIAL_STRUCTS = {"bpf_spin_lock", "bpf_res_spin_lock", "bpf_timer", "bpf_wq",
+                    "bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node",
+                    "bpf_refcount", "bpf_task_work", "bpf_workqueue"}
+_special_cache: dict[int, tuple[Any, list[tuple[int, int, str]]]] = {}
+
+
+def _special_fields(t: Any, base: int, out: list[tuple[int, int, str]], depth: int = 0
+                    ) -> None:
+    from ..btf import Array, Ptr, Struct, Union, sizeof, skip_qualifiers
+    from ..btf.types import TypeTag
+    if depth > 16:
+        return
+    t0 = t
+    t = skip_qualifiers(t)
+    if isinstance(t, Ptr):
+        target = t.target
+        for _ in range(8):   # __kptr & co are type tags on the pointed-to type
+            if isinstance(target, TypeTag) and "kptr" in target.value:
+                out.append((base, base + 8, target.value))
+                return
+            if not hasattr(target, "type") or isinstance(target, (Struct, Union)):
+                break
+            target = target.type
+        return
+    if isinstance(t, (Struct, Union)):
+        if t.name in _SPECIAL_STRUCTS:
+            out.append((base, base + t.size, t.name))
+            return
+        for mem in t.members:
+            _special_fields(mem.type, base + mem.bit_offset // 8, out, depth + 1)
+    elif isinstance(t, Array) and t.nelems:
+        try:
+            step = sizeof(t.type)
+        except Exception:   # noqa: BLE001 - a type without a size holds no field we know
+            return
+        for i in range(min(t.nelems, 64)):
+            _special_fields(t.type, base + i * step, out, depth + 1)
+    del t0
+
+
+def special_field(m: Any, lo: int, hi: int) -> str:
+    """The name of a kptr/spin lock/timer... field of map ``m``'s value that bytes
+    [lo, hi) overlap, or ""."""
+    if m is None or getattr(m, "value_type", None) is None:
+        return ""
+    cached = _special_cache.get(id(m))
+    if cached is None or cached[0] is not m:
+        fields: list[tuple[int, int, str]] = []
+        try:
+            _special_fields(m.value_type, 0, fields)
+        except Exception:   # noqa: BLE001 - malformed BTF: no fields known
+            fields = []
+        cached = (m, fields)
+        _special_cache[id(m)] = cached
+    for start, end, name in cached[1]:
+        if lo < end and start < hi:
+            return name
+    return ""
+
+
+def check_special_fields(reg: Reg, regno: int, lo: int, hi: int) -> None:
+    name = special_field(reg.map, lo, hi)
+    if name:
+        raise Reject(f"unsupported: access to a {name} field of map '{reg.map.name}''s value "
+                     f"(kptrs, spin locks, timers... are not modelled by pybpf's verifier)",
+                     regs=(regno,), kernel_rejects=False,
+                     hint="verify this program with the kernel")
+
+
+def map_may_write(m: Any) -> bool:
+    """A frozen map (.rodata) is loaded with BPF_F_RDONLY_PROG too."""
+    return not (m.flags & RDONLY_PROG or m.readonly)
+
+
+def map_may_read(m: Any) -> bool:
+    return not m.flags & WRONLY_PROG
+
+
+def check_map_rights(reg: Reg, regno: int, off: int, size: int, *, read: bool = False,
+                     write: bool = False) -> None:
+    """The map's BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG rights (kernel check_map_access_type)."""
+    m = reg.map
+    where = f"value_size={m.value_size} off={reg.off + off} size={size}"
+    if write and not map_may_write(m):
+        raise Reject(f"write into map forbidden, {where}: map '{m.name}' is read-only for "
+                     f"programs (BPF_F_RDONLY_PROG)", regs=(regno,),
+                     hint="write to a map programs may write (.data/.bss, not .rodata or a "
+                          "map created with BPF_F_RDONLY_PROG)")
+    if read and not map_may_read(m):
+        raise Reject(f"read from map forbidden, {where}: map '{m.name}' is write-only for "
+                     f"programs (BPF_F_WRONLY_PROG)", regs=(regno,),
+                     hint="programs may only write into this map's values; read them from "
+                          "user space")
+
+
+def check_alignment(reg: Reg, regno: int, off: int, size: int, what: str) -> None:
+    """Strict alignment (stack accesses, atomics): the whole offset, variable part included,
+    must be a multiple of ``size`` (the kernel's check_generic_ptr_alignment)."""
+    if size == 1:
+        return
+    value, mask = tnum.add(reg.var.var, tnum.const(reg.off + off))
+    if (value | mask) & (size - 1):
+        desc = f"{what} " if what else ""
+        raise Reject(f"misaligned {desc}access off {reg.var}+{reg.off}+{off} size {size}",
+                     regs=(regno,), hint=f"align {size}-byte {desc}accesses to {size} "
+                                         f"bytes (the variable part too: `idx &= ~{size - 1}`)")
 
 
 def map_value_read(reg: Reg, lo: int, high: int, size: int) -> Reg | None:

@@ -5,16 +5,24 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..asm.linker import link
 from ..errors import BPFError, VerifierError
+from ..helpers import gpl_compatible
 from ..spec import CollectionSpec, MapSpec, ProgramSpec, ProgramType
-from .cfg import CfgReject, build
+from .cfg import CfgReject, build, check_abnormal_exits, check_unprivileged
 from .checker import Checker, Failure, Options
 from .contexts import SUPPORTED_TYPES
+from .encoding import EncodingReject, check_encodings
+from .funcs import FuncSig, signatures
 from .messages import build_error
 from .reject import Reject
+from .state import State
+
+UNPRIVILEGED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.CGROUP_SKB)
 
 
 @dataclass
@@ -44,7 +52,8 @@ def _maps_of(maps: Mapping[str, MapSpec] | CollectionSpec | None) -> Mapping[str
 def verify(program: ProgramSpec | Sequence[Instruction], *,
            maps: Mapping[str, MapSpec] | CollectionSpec | None = None,
            prog_type: ProgramType | None = None, name: str | None = None,
-           options: Options | None = None, log: bool = False) -> VerifierResult:
+           options: Options | None = None, log: bool = False,
+           unprivileged: bool | None = None) -> VerifierResult:
     """Verify ``program``; returns statistics or raises VerifierError.
 
     ``maps`` gives the MapSpec of every map the instructions reference by name
@@ -52,16 +61,22 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     for the program and its ``data`` is folded into constants, as the kernel does.
     ``prog_type`` defaults to the spec's type (a bare instruction list needs it; else
     socket filter). ``log=True`` keeps the state after every instruction in the result.
+    ``unprivileged=True`` applies the kernel's rules for a loader without CAP_BPF (the
+    default is root's rules, or ``options.unprivileged``). A ProgramSpec's BTF func_info
+    tells global functions, which are verified on their own from their prototype.
 
     Raises :class:`~pybpf.errors.VerifierError`; ``e.kernel_may_accept`` is True when the
     rejection is a limit of pybpf's verifier (an unsupported helper or program type) rather
     than a proven safety problem.
     """
+    func_info: list[Any] = []
+    btf = None
     if isinstance(program, ProgramSpec):
         insns = list(program.instructions)
         name = name or program.name
         if prog_type is None:
             prog_type = program.type
+        func_info, btf = program.func_info, program.btf
     else:
         insns = list(program)
         name = name or "prog"
@@ -69,39 +84,56 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
         prog_type = ProgramType.SOCKET_FILTER
     opts = replace(options) if options is not None else Options()
     opts.log = opts.log or log
+    if unprivileged is not None:
+        opts.unprivileged = unprivileged
+    # without a license (a program assembled in Python) it is taken as GPL, as bare
+    # instructions are
+    if isinstance(program, ProgramSpec) and program.license:
+        opts.gpl_compatible = gpl_compatible(program.license)
     try:
         insns = link(insns, source=f"program '{name}'")
     except BPFError as err:
         raise VerifierError(f"cannot link: {err}", program=name) from None
     resolved = _maps_of(maps)
+    if opts.unprivileged and prog_type not in UNPRIVILEGED_TYPES:
+        raise VerifierError(f"an unprivileged loader may not load {prog_type.name.lower()} "
+                            f"programs (only socket_filter and cgroup_skb): the kernel "
+                            f"refuses with EPERM", program=name)
     if prog_type not in SUPPORTED_TYPES:
-        err = VerifierError(f"pybpf's verifier does not support {prog_type.name.lower()} "
-                            f"programs (it knows "
-                            f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES)})",
-                            program=name)
-        err.kernel_may_accept = True  # type: ignore[attr-defined]
-        raise err
+        unsupported = VerifierError(
+            f"pybpf's verifier does not support {prog_type.name.lower()} programs (it knows "
+            f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES)})", program=name)
+        unsupported.kernel_may_accept = True
+        raise unsupported
     start = time.perf_counter()
+    funcs = signatures(func_info, btf, prog_type)
     try:
+        check_encodings(insns)
         prog = build(insns)
-        checker = Checker(prog, prog_type=prog_type, maps=resolved, options=opts)
+        check_abnormal_exits(prog, None if funcs is None else {
+            s: sig.returns_int for s, sig in funcs.items()})
+        if opts.unprivileged:
+            check_unprivileged(prog)
+        checker = Checker(prog, prog_type=prog_type, maps=resolved, options=opts,
+                          funcs=funcs)
         stats = checker.run()
-    except CfgReject as rej:
+    except (CfgReject, EncodingReject) as rej:
         raise _error(name, insns, rej.slot, rej, None, []) from None
     except Failure as fail:
-        trail = checker.log if opts.log else _relog(insns, prog_type, resolved, opts)
+        trail = checker.log if opts.log else _relog(insns, prog_type, resolved, opts, funcs)
         raise _error(name, insns, fail.slot, fail.reject, fail.state, trail) from None
     elapsed = time.perf_counter() - start
-    return VerifierResult(name, sum(i.slots for i in insns), stats.insns_processed,
+    return VerifierResult(name, Instructions(insns).slot_count, stats.insns_processed,
                           stats.states_stored, stats.states_pruned, stats.peak_pending,
                           stats.max_stack_depth, elapsed, checker.log)
 
 
 def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, MapSpec],
-           opts: Options) -> list[str]:
+           opts: Options, funcs: Mapping[int, FuncSig] | None) -> list[str]:
     """Run again with the state log on (as loaders redo a failed load with a log)."""
     logged = replace(opts, log=True, max_insns=min(opts.max_insns, 20_000))
-    checker = Checker(build(insns), prog_type=prog_type, maps=maps, options=logged)
+    checker = Checker(build(insns), prog_type=prog_type, maps=maps, options=logged,
+                      funcs=funcs)
     try:
         checker.run()
     except Failure as fail:
@@ -109,16 +141,12 @@ def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, 
     return checker.log
 
 
-def _error(name: str, insns: list[Instruction], slot: int, rej: Reject, state: object,
+def _error(name: str, insns: list[Instruction], slot: int, rej: Reject, state: State | None,
            log: list[str]) -> VerifierError:
-    by_slot: dict[int, Instruction] = {}
-    s = 0
-    for insn in insns:
-        by_slot[s] = insn
-        s += insn.slots
+    by_slot = Instructions(insns).by_slot()
     err = build_error(program=name, slot=slot, insn=by_slot.get(slot), problem=rej.problem,
-                      hint=rej.hint, state=state, regs=rej.regs, log=log)  # type: ignore
-    err.kernel_may_accept = not rej.kernel_rejects  # type: ignore[attr-defined]
+                      hint=rej.hint, state=state, regs=rej.regs, log=log)
+    err.kernel_may_accept = not rej.kernel_rejects
     return err
 
 

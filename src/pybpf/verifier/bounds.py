@@ -64,14 +64,14 @@ class Bounds(NamedTuple):
     def is_const32(self) -> bool:
         return self[8][1] & U32 == 0
 
-    def width_range(self, width: int) -> "Range":
+    def width_range(self, width: int) -> Range:
         if width == 64:
             return _new_range(Range, (self[0], self[1], self[2], self[3], self[8]))
         t = self[8]
         return _new_range(Range, (self[4], self[5], self[6], self[7],
                                   (t[0] & U32, t[1] & U32)))
 
-    def contains(self, other: "Bounds") -> bool:
+    def contains(self, other: Bounds) -> bool:
         """True when every value ``other`` allows, this allows too."""
         if self is other or self == other:
             return True
@@ -95,8 +95,8 @@ class Bounds(NamedTuple):
         if self.smin != S64_MIN or self.smax != S64_MAX:
             if (self.smin, self.smax) != (self.umin, self.umax):
                 parts.append(f"smin={self.smin},smax={self.smax}")
-        if self.var != tnum.UNKNOWN and not (self.var[0] == 0 and
-                                             self.var[1] + 1 == (self.var[1] + 1) & -(self.var[1] + 1)
+        low_mask = self.var[1] + 1 == (self.var[1] + 1) & -(self.var[1] + 1)
+        if self.var != tnum.UNKNOWN and not (self.var[0] == 0 and low_mask
                                              and self.umax == self.var[1]):
             parts.append(f"var_off={tnum.format_tnum(self.var)}")
         return "(" + ",".join(parts) + ")" if parts else "(unknown)"

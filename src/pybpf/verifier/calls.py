@@ -8,14 +8,25 @@ from typing import TYPE_CHECKING, Any
 
 from ..asm.instruction import Instruction
 from ..asm.opcodes import MODE_MASK, SIZE_MASK, Mode, Size
+from ..helpers import helpers
 from ..spec import MapType, ProgramType
-from . import access
+from . import access, prune
 from . import bounds as B
-from . import prune
-from .helpers import ALLOWED, PROTOS, Arg, Proto, Ret, helper_name
+from .cfg import CHANGES_PKT_DATA
+from .funcs import FuncSig
+from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
+from .liveness import EVERYTHING
 from .reject import Reject
-from .state import (MAX_CALL_FRAMES, NOT_INIT, UNKNOWN_SCALAR, Frame, Reg, RegType, State,
-                    const_scalar)
+from .state import (
+    MAX_CALL_FRAMES,
+    NOT_INIT,
+    UNKNOWN_SCALAR,
+    Frame,
+    Reg,
+    RegType,
+    State,
+    const_scalar,
+)
 
 if TYPE_CHECKING:
     from .checker import Checker, Checkpoint
@@ -24,16 +35,27 @@ _SKB_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHE
               ProgramType.CGROUP_SKB)
 _PACKET_PTRS = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
 MAX_SIZE = 1 << 29
+TAIL_CALL = 12
+
+# the helpers of the kernel's bpf_base_func_proto a loader without CAP_BPF may call, and the
+# packet helpers of socket filters and cgroup skb programs (the only types it may load)
+UNPRIVILEGED_HELPERS = frozenset({
+    1, 2, 3, 5, 7, 8, 12, 14, 42, 87, 88, 89, 105, 106, 120, 125, 130, 131, 132, 133, 134,
+    182, 195, 208, 25, 26, 46, 47, 68, 79, 83, 122, 128, 129})
+# helpers that write into the map they are given (refused on a BPF_F_RDONLY_PROG map)
+_MAP_WRITERS = frozenset({2, 3, 87, 88})
+_MEMORY_ARGS = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_PACKET,
+                RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MEM)
 
 
 class CallChecker:
-    def __init__(self, checker: "Checker"):
+    def __init__(self, checker: Checker):
         self.c = checker
 
     # --- entry points from the checker -----------------------------------------------------
 
-    def call(self, state: State, pc: int, insn: Instruction, cp: "Checkpoint",
-             pending: list) -> int | None:
+    def call(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
+             pending: list[Any]) -> int | None:
         if insn.is_pseudo_call:
             return self._subprog_call(state, pc, insn.jump_target(pc))
         if insn.is_kfunc_call:
@@ -45,7 +67,9 @@ class CallChecker:
     def exit(self, state: State, pc: int) -> int | None:
         c = self.c
         frame = state.frame
-        r0 = c.read(state, 0)
+        # a static function may return nothing (void): R0 is then unreadable in the caller
+        r0 = c.read(state, 0) if len(state.frames) == 1 or frame.resume is not None \
+            else state.regs[0]
         if len(state.frames) == 1:
             if state.refs:
                 raise Reject(f"Unreleased reference id={state.refs[0]}: a ring buffer record "
@@ -79,6 +103,10 @@ class CallChecker:
         self.c.chains.add(tuple(f.subprog_start for f in state.frames))
 
     def _subprog_call(self, state: State, pc: int, target: int) -> int:
+        funcs = self.c.funcs
+        sig = funcs.get(target) if funcs is not None else None
+        if sig is not None and sig.is_global:
+            return self._global_call(state, pc, target, sig)
         if any(f.callsite == pc for f in state.frames[1:]) and \
                 any(f.subprog_start == target for f in state.frames):
             raise Reject("recursive call", hint="bpf-to-bpf calls may not recurse")
@@ -88,6 +116,88 @@ class CallChecker:
             regs[i] = caller[i]
         self._push_frame(state, pc, target, regs)
         return target
+
+    def _global_call(self, state: State, pc: int, target: int, sig: FuncSig) -> int:
+        """A global function is verified apart from its callers: here only check that the
+        arguments fit its prototype, then it returns an unknown number."""
+        c = self.c
+        where = f"Caller passes invalid args into func '{sig.name}'"
+        if sig.unsupported:
+            raise Reject(f"{sig.unsupported} (calling '{sig.name}')", kernel_rejects=False)
+        if sig.problem:
+            raise Reject(f"{where}: {sig.problem}",
+                         hint="global functions take numbers, the context or pointers to "
+                              "sized types, and return an integer")
+        for i, param in enumerate(sig.params):
+            regno = i + 1
+            reg = c.read(state, regno)
+            if param.kind == "scalar":
+                if not reg.is_scalar:
+                    raise Reject(f"R{regno} is not a scalar: {where}: argument {i} of "
+                                 f"{sig.name}() is a number, r{regno} is {reg.describe()}",
+                                 regs=(regno,), hint="pass a number (a pointer may not be "
+                                 "turned into one across a global call)")
+            elif param.kind == "ctx":
+                if reg.type is not RegType.PTR_TO_CTX:
+                    raise Reject(f"arg#{i} expects pointer to ctx: {where}: r{regno} is "
+                                 f"{reg.describe()}", regs=(regno,),
+                                 hint="pass the program's context pointer")
+                if reg.off or not reg.var.is_const or reg.var.value:
+                    raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off} "
+                                 f"disallowed", regs=(regno,),
+                                 hint="pass the unmodified context")
+            else:
+                self._global_mem_arg(state, regno, reg, i, param, sig, where)
+        if c.prog.changes_packet(target):
+            self.invalidate_packet(state)
+        c.global_queue.append(target)
+        c.effect_override = EVERYTHING   # arguments are judged by their types
+        regs = state.regs
+        for i in range(1, 6):
+            regs[i] = NOT_INIT
+        regs[0] = UNKNOWN_SCALAR
+        return pc + 1
+
+    def _global_mem_arg(self, state: State, regno: int, reg: Reg, i: int, param: Any,
+                        sig: FuncSig, where: str) -> None:
+        if reg.is_scalar and reg.var.is_const and reg.var.value == 0:
+            if not param.nullable:
+                raise Reject(f"arg#{i} is expected to be non-NULL: {where}",
+                             regs=(regno,), kernel_rejects=False,
+                             hint=f"{sig.name}() takes its argument as non-NULL "
+                                  f"(__arg_nonnull)")
+            return
+        if reg.nullable and not param.nullable:
+            raise Reject(f"arg#{i} is expected to be non-NULL: {where}: r{regno} may be "
+                         f"NULL here", regs=(regno,), hint=self.null_hint(regno, reg))
+        if reg.type not in _MEMORY_ARGS:
+            raise Reject(f"R{regno} type={reg.describe()} expected=fp, pkt, map_value, mem: "
+                         f"{where}: argument {i} points to {param.size} bytes",
+                         regs=(regno,), hint="pass a pointer to memory of that size")
+        plain = replace(reg, nullable=False)
+        what = f"argument {i} of {sig.name}() ({param.size} bytes)"
+        # the function may read and write the whole pointed-to object
+        self.memory(state, regno, plain, param.size, write=False, what=what)
+        self.memory(state, regno, plain, param.size, write=True, what=what)
+
+    def global_entry_regs(self, start: int) -> list[Reg]:
+        """A global function's arguments, from its prototype."""
+        funcs = self.c.funcs
+        assert funcs is not None
+        sig = funcs[start]
+        regs = [NOT_INIT] * 11
+        state_ids = 0
+        for i, param in enumerate(sig.params):
+            if param.kind == "scalar":
+                regs[i + 1] = UNKNOWN_SCALAR
+            elif param.kind == "ctx":
+                regs[i + 1] = Reg(RegType.PTR_TO_CTX, B.const(0))
+            else:
+                state_ids += 1
+                regs[i + 1] = Reg(RegType.PTR_TO_MEM, B.const(0), mem_size=param.size,
+                                  nullable=param.nullable,
+                                  id=(1 << 30) + state_ids if param.nullable else 0)
+        return regs
 
     def _callback_exit(self, state: State, r0: Reg) -> int:
         frame = state.frame
@@ -117,27 +227,45 @@ class CallChecker:
 
     def _helper(self, state: State, pc: int, insn: Instruction) -> int:
         helper_id = insn.imm
-        proto = PROTOS.get(helper_id)
-        if proto is None:
-            raise Reject(f"unknown func {helper_name(helper_id)}: pybpf's verifier has no "
-                         f"prototype for it", hint="use a helper pybpf knows, or verify with "
-                         "the kernel", kernel_rejects=False)
+        name = helper_name(helper_id)
+        if not 0 <= helper_id <= MAX_HELPER_ID:
+            raise Reject(f"invalid func {name}#{helper_id}",
+                         hint=f"helper ids of this kernel run from 1 to {MAX_HELPER_ID}")
         allowed = ALLOWED.get(self.c.prog_type)
         if allowed is None:
             raise Reject(f"pybpf's verifier does not support "
                          f"{self.c.prog_type.name.lower()} programs", kernel_rejects=False)
         if helper_id not in allowed:
-            raise Reject(f"program of this type cannot use helper {helper_name(helper_id)}"
-                         f"#{helper_id}", hint=f"{self.c.prog_type.name.lower()} programs "
-                         f"may not call {helper_name(helper_id)}")
-        meta: dict[str, Any] = {}
+            raise Reject(f"program of this type cannot use helper {name}#{helper_id}",
+                         hint=f"{self.c.prog_type.name.lower()} programs may not call {name}")
+        if self.c.options.unprivileged and helper_id not in UNPRIVILEGED_HELPERS:
+            raise Reject(f"program of this type cannot use helper {name}#{helper_id} "
+                         f"without CAP_BPF/CAP_PERFMON",
+                         hint="this helper needs a privileged loader")
+        if gpl_only(helper_id) and not self.c.options.gpl_compatible:
+            raise Reject("cannot call GPL-restricted function from non-GPL compatible "
+                         "program", hint=f"{name} is GPL-only: license the program \"GPL\" "
+                         "(or \"Dual BSD/GPL\"...)")
+        proto = proto_for(helper_id, self.c.prog_type)
+        if proto is None or proto.unsupported:
+            what = proto.unsupported if proto is not None else "its prototype"
+            raise Reject(f"unsupported: pybpf's verifier cannot check calls to "
+                         f"{name}#{helper_id} yet ({what})",
+                         hint="verify this program with the kernel", kernel_rejects=False)
+        meta: dict[str, Any] = {"helper": helper_id}
         for i, kind in enumerate(proto.args):
             self._arg(state, i + 1, kind, meta, proto)
-        if proto.ret is Ret.VOID and helper_id == 12 and state.refs:
+        m = meta.get("map")
+        if m is not None and helper_id in _MAP_WRITERS and not access.map_may_write(m):
+            raise Reject(f"write into map forbidden: {helper_name(helper_id)} changes map "
+                         f"'{m.name}', which is read-only for programs (BPF_F_RDONLY_PROG)",
+                         hint="update this map from user space, or create it without "
+                              "BPF_F_RDONLY_PROG")
+        if helper_id == TAIL_CALL and state.refs:
             raise Reject("tail_call would lead to reference leak",
                          hint="submit or discard ring buffer records before a tail call")
-        if proto.changes_packet:
-            state.replace_all(lambda r: r.type in _PACKET_PTRS, lambda r: UNKNOWN_SCALAR)
+        if helper_id in CHANGES_PKT_DATA or (proto.changes_packet and helper_id != TAIL_CALL):
+            self.invalidate_packet(state)
         released = meta.get("release")
         if released:
             state.refs = tuple(r for r in state.refs if r != released)
@@ -150,6 +278,12 @@ class CallChecker:
             return self._enter_callback(state, pc, meta)
         return pc + 1
 
+    def invalidate_packet(self, state: State) -> None:
+        """The packet may have moved: every packet pointer, in registers or spilled, is
+        stale (a number for a privileged loader, unreadable for an unprivileged one)."""
+        stale = NOT_INIT if self.c.options.unprivileged else UNKNOWN_SCALAR
+        state.replace_all(lambda r: r.type in _PACKET_PTRS, lambda r: stale)
+
     def _result(self, state: State, proto: Proto, meta: dict[str, Any]) -> Reg:
         ret = proto.ret
         if ret is Ret.INTEGER:
@@ -159,6 +293,10 @@ class CallChecker:
         if ret is Ret.MAP_VALUE_OR_NULL:
             m = meta["map"]
             if m.type in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
+                if m.inner_map is None:
+                    raise Reject(f"unsupported: map-in-map '{m.name}' has no inner map "
+                                 f"spec, so its lookup result cannot be judged",
+                                 hint="give the MapSpec its inner_map", kernel_rejects=False)
                 return Reg(RegType.CONST_PTR_TO_MAP, B.const(0), nullable=True,
                            id=state.new_id(), map=m.inner_map)
             # an array lookup with a constant key below max_entries cannot fail (the
@@ -184,6 +322,8 @@ class CallChecker:
         name = f"bpf_{proto.name}"
         reg = c.read(state, regno)
         if kind is Arg.ANYTHING:
+            if reg.is_pointer:
+                c._no_leak(f"R{regno} leaks addr into helper function", regno)
             return
         if kind is Arg.CALLBACK_CTX:
             meta["callback_ctx"] = reg
@@ -193,12 +333,21 @@ class CallChecker:
                 raise Reject(f"R{regno} type={reg.describe()} expected=map_ptr: {name} takes "
                              f"a map as argument {regno}", regs=(regno,),
                              hint="pass the map itself (&my_map), not a value")
+            if reg.nullable:
+                raise Reject(f"R{regno} type={reg.describe()} expected=map_ptr: the inner map "
+                             f"of a map-in-map lookup may be NULL here", regs=(regno,),
+                             hint="check the result of the outer bpf_map_lookup_elem against "
+                                  "NULL before using the inner map")
             m = reg.map
-            if proto.map_types and m.type not in proto.map_types:
+            if m.type not in proto.map_types and m.type in proto.kernel_map_types:
+                raise Reject(f"unsupported: pybpf's verifier does not model {name} on "
+                             f"{m.type.name} maps yet", regs=(regno,),
+                             hint="verify this program with the kernel", kernel_rejects=False)
+            if m.type not in proto.map_types:
                 raise Reject(f"cannot pass map_type {int(m.type)} ({m.type.name}) into func "
                              f"{name}", regs=(regno,),
                              hint=f"{name} works on maps of type "
-                                  f"{', '.join(t.name for t in proto.map_types)}")
+                                  f"{', '.join(sorted(t.name for t in proto.map_types))}")
             meta["map"] = m
             return
         if kind is Arg.CTX:
@@ -212,7 +361,8 @@ class CallChecker:
                              f"disallowed", regs=(regno,), hint="pass the unmodified context")
             return
         if kind in (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE):
-            m = meta.get("map")
+            self.memory_arg(regno, reg, meta, f"{name}'s map {kind.name.lower()}")
+            m = meta["map"]  # the map argument comes first (CONST_MAP_PTR)
             size = m.key_size if kind is Arg.MAP_KEY else m.value_size
             if m.type == MapType.BLOOM_FILTER:
                 size = m.value_size
@@ -222,12 +372,14 @@ class CallChecker:
             if kind is Arg.MAP_KEY:
                 meta["key_const"] = self._const_key(state, reg, size)
             return
-        if kind in (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM):
-            if kind is Arg.MEM_OR_NULL and reg.is_scalar and reg.var.is_const \
-                    and reg.var.value == 0:
-                meta["mem"] = None
+        if kind in (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM, Arg.RW_MEM, Arg.RW_MEM_OR_NULL):
+            if kind in (Arg.MEM_OR_NULL, Arg.RW_MEM_OR_NULL) and reg.is_scalar \
+                    and reg.var.is_const and reg.var.value == 0:
+                meta["mem"] = (regno, None, False, False)
                 return
-            meta["mem"] = (regno, reg, kind is Arg.UNINIT_MEM)
+            self.memory_arg(regno, reg, meta, f"{name}'s buffer")
+            meta["mem"] = (regno, reg, kind is Arg.UNINIT_MEM,
+                           kind in (Arg.RW_MEM, Arg.RW_MEM_OR_NULL))
             return
         if kind in (Arg.SIZE, Arg.SIZE_OR_ZERO):
             self._size(state, regno, reg, kind is Arg.SIZE_OR_ZERO, meta, name)
@@ -283,11 +435,49 @@ class CallChecker:
         mem = meta.pop("mem", None)
         if mem is None:
             return
-        mregno, mreg, write = mem
-        if var.umax == 0:
+        mregno, mreg, write, read_write = mem
+        if mreg is None:   # NULL: only a zero size goes with it
+            if var.umax:
+                raise Reject(f"R{mregno} type=scalar expected=fp: {name} is given NULL with "
+                             f"a size of up to {var.umax} bytes", regs=(mregno, regno),
+                             hint="pass a size of 0 with a NULL buffer")
             return
+        if var.umax == 0:   # nothing is accessed, but the rights are still checked
+            if mreg.type is RegType.PTR_TO_MAP_VALUE:
+                access.check_map_rights(mreg, mregno, 0, 0, read=not write or read_write,
+                                        write=write or read_write)
+            return
+        if read_write:  # read first (initialised), then written below
+            self.memory(state, mregno, mreg, var.umax, write=False,
+                        what=f"{name}'s buffer of up to {var.umax} bytes")
+            write = True
         self.memory(state, mregno, mreg, var.umax, write=write,
                     what=f"{name}'s buffer of up to {var.umax} bytes")
+
+    def memory_arg(self, regno: int, reg: Reg, meta: dict[str, Any], what: str) -> None:
+        """The type of a memory argument, whatever its size (the kernel checks it before
+        looking at the size): memory, not NULL, packet memory only for helpers that take it."""
+        if reg.type not in _MEMORY_ARGS:
+            raise Reject(f"R{regno} type={reg.describe()} expected=fp, pkt, pkt_meta, "
+                         f"map_value, mem: {what} must point to memory", regs=(regno,),
+                         hint="pass a pointer to a stack buffer or a map value")
+        if reg.nullable:
+            raise Reject(f"R{regno} type={reg.describe()} expected=fp, pkt, map_value, mem: "
+                         f"{what} may be NULL here", regs=(regno,),
+                         hint=self.null_hint(regno, reg))
+        if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META) and \
+                not self._pkt_access(meta.get("helper", 0)):
+            raise Reject(f"helper access to the packet is not allowed: R{regno} points into "
+                         f"the packet, and {what} may not be packet memory", regs=(regno,),
+                         hint="copy the bytes to the stack first (or use bpf_skb_load_bytes)")
+
+    def _pkt_access(self, helper_id: int) -> bool:
+        """May this helper be given packet memory (its prototype's pkt_access)?"""
+        try:
+            table_proto = helpers()[helper_id].proto_for(self.c.prog_type)
+        except KeyError:
+            return False
+        return table_proto.pkt_access if table_proto is not None else False
 
     def memory(self, state: State, regno: int, reg: Reg, size: int, *, write: bool,
                what: str) -> None:
@@ -304,15 +494,14 @@ class CallChecker:
             else:
                 access.stack_initialised(state, reg, regno, size,
                                          uninit_ok=c.options.uninit_helper_memory,
-                                         depth=depth)
+                                         depth=depth, pointers_ok=not c.options.unprivileged)
             return
         if t is RegType.PTR_TO_MAP_VALUE:
-            if write and reg.readonly:
-                raise Reject(f"write into map forbidden: R{regno} points into read-only map "
-                             f"'{reg.map.name}'", regs=(regno,),
-                             hint="pass a writable buffer (stack, .data, .bss)")
-            access.check_region(reg, regno, 0, size, reg.map.value_size, "map value",
-                                f"{what} must fit in the {reg.map.value_size}-byte value")
+            access.check_map_rights(reg, regno, 0, size, read=not write, write=write)
+            lo, high = access.check_region(reg, regno, 0, size, reg.map.value_size,
+                                           "map value", f"{what} must fit in the "
+                                           f"{reg.map.value_size}-byte value")
+            access.check_special_fields(reg, regno, lo, high + size)
             return
         if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             access.check_packet(reg, regno, 0, size)
@@ -347,7 +536,7 @@ class CallChecker:
             raise Reject("string is not zero-terminated", regs=(regno,))
 
     def _enter_callback(self, state: State, pc: int, meta: dict[str, Any]) -> int:
-        target = meta["callback"]
+        target: int = meta["callback"]
         access.widen_stack_scalars(state, range(len(state.frames)))
         resume = [f.copy() for f in state.frames]
         regs = [NOT_INIT] * 11
@@ -382,6 +571,10 @@ class CallChecker:
         if c.prog_type not in _SKB_TYPES:
             raise Reject("BPF_LD_[ABS|IND] instructions not allowed for this program type",
                          hint="read the packet through ctx->data / data_end")
+        if any(f.resume is not None for f in state.frames):
+            raise Reject("cannot use BPF_LD_[ABS|IND] within callback",
+                         hint="a failed legacy load ends the program, which a callback may "
+                              "not do: use bpf_skb_load_bytes")
         size = Size(insn.opcode & SIZE_MASK).nbytes
         if size == 8:
             raise Reject("BPF_LD_[ABS|IND] uses reserved fields (8-byte size)")

@@ -10,8 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..asm.instruction import Instruction
-from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
+from ..asm.instructions import Instructions
+from ..asm.opcodes import CLASS_MASK, LDDW_OPCODE, MODE_MASK, Class, Mode, PseudoSrc
 from .reject import Reject
+
+# helpers after which every packet pointer is stale (the kernel's bpf_helper_changes_pkt_data):
+# they may move or resize the packet. (A tail call that returns failed and changed nothing,
+# so this kernel keeps packet pointers across it; a *function* that may tail-call is
+# treated as changing the packet, see Program.changes_packet.)
+CHANGES_PKT_DATA = frozenset({
+    9, 10, 11, 13, 18, 19, 31, 38, 39, 43, 44, 50, 54, 63, 65, 73, 74, 75, 76, 90, 91, 143})
 
 
 @dataclass
@@ -33,6 +41,51 @@ class Program:
         later = [s for s in self.subprogs if s > start]
         return later[0] if later else self.end
 
+    def call_chains(self) -> list[tuple[int, ...]]:
+        """Every chain of function starts from the main function along the calls (and
+        callback references) of the code, stopping one past the frame limit."""
+        out = []
+        todo: list[tuple[int, ...]] = [(0,)]
+        while todo:
+            chain = todo.pop()
+            out.append(chain)
+            if len(chain) > 8:
+                continue
+            start = chain[-1]
+            stop = self.subprog_end(start)
+            for s in self.order:
+                if start <= s < stop:
+                    insn = self.code[s]
+                    if insn.is_pseudo_call:
+                        todo.append(chain + (insn.jump_target(s),))
+                    elif insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC:
+                        todo.append(chain + (s + 1 + _s32(insn.imm),))
+        return out
+
+    def has_tail_call(self, start: int) -> bool:
+        stop = self.subprog_end(start)
+        return any(self.code[s].is_call and not self.code[s].is_pseudo_call
+                   and self.code[s].src == 0 and self.code[s].imm == 12
+                   for s in self.order if start <= s < stop)
+
+    def changes_packet(self, start: int, _seen: frozenset[int] = frozenset()) -> bool:
+        """May a call of the function at ``start`` move the packet (a helper that changes
+        packet data, or a tail call, in it or in a function it calls)?"""
+        stop = self.subprog_end(start)
+        for s in self.order:
+            if not start <= s < stop:
+                continue
+            insn = self.code[s]
+            if not insn.is_call:
+                continue
+            if insn.is_pseudo_call:
+                callee = insn.jump_target(s)
+                if callee not in _seen and self.changes_packet(callee, _seen | {start}):
+                    return True
+            elif insn.src == 0 and (insn.imm in CHANGES_PKT_DATA or insn.imm == 12):
+                return True
+        return False
+
 
 class CfgReject(Reject):
     def __init__(self, slot: int, problem: str, hint: str = ""):
@@ -41,14 +94,10 @@ class CfgReject(Reject):
 
 
 def build(insns: list[Instruction]) -> Program:
-    code: dict[int, Instruction] = {}
-    order = []
-    slot = 0
-    for insn in insns:
-        code[slot] = insn
-        order.append(slot)
-        slot += insn.slots
-    end = slot
+    listing = Instructions(insns)
+    code = listing.by_slot()
+    order = list(code)
+    end = listing.slot_count
     if not order:
         raise CfgReject(0, "the program is empty", "a program needs at least an exit")
     subprogs = {0}
@@ -116,3 +165,83 @@ def _check_reachable(prog: Program) -> None:
         if s not in seen:
             raise CfgReject(s, f"unreachable insn {s}",
                             "remove dead code (no path from the entry reaches it)")
+
+
+def _is_legacy_load(insn: Instruction) -> bool:
+    return (insn.opcode & CLASS_MASK == Class.LD and insn.opcode != LDDW_OPCODE
+            and insn.opcode & MODE_MASK in (Mode.ABS, Mode.IND))
+
+
+def check_abnormal_exits(prog: Program, returns_int: dict[int, bool] | None) -> None:
+    """Legacy packet loads and tail calls may end the program from inside a function.
+
+    Without BTF func_info (``returns_int`` None) the kernel refuses both in any function
+    but the main one; with it, only in functions whose prototype returns an integer
+    (the kernel's check_abnormal_return / check_btf_func)."""
+    for start in prog.subprogs[1:]:
+        stop = prog.subprog_end(start)
+        for s in prog.order:
+            if not start <= s < stop:
+                continue
+            insn = prog.code[s]
+            legacy = _is_legacy_load(insn)
+            tail = insn.is_call and not insn.is_pseudo_call and insn.src == 0 \
+                and insn.imm == 12
+            if not (legacy or tail):
+                continue
+            what = "LD_ABS" if legacy else "tail_call"
+            if returns_int is None:
+                raise CfgReject(s, f"{what} is not allowed in subprogs without BTF",
+                                "load the program with BTF func_info (as clang -g gives) or "
+                                "move it into the main function")
+            if not returns_int.get(start, True):
+                raise CfgReject(s, f"{what} is only allowed in functions that return 'int'",
+                                "make the function return an integer type")
+
+
+def check_unprivileged(prog: Program) -> None:
+    """What a loader without CAP_BPF may not load at all: calls of other functions (bpf or
+    kernel) and loops (a back-edge in the control flow graph)."""
+    for s in prog.order:
+        insn = prog.code[s]
+        if insn.is_pseudo_call or insn.is_kfunc_call or (
+                insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC):
+            raise CfgReject(s, "loading/calling other bpf or kernel functions are allowed for "
+                               "CAP_BPF and CAP_SYS_ADMIN",
+                            "inline the function (static __always_inline) or load with CAP_BPF")
+    back = _back_edge(prog)
+    if back is not None:
+        raise CfgReject(back[0], f"back-edge from insn {back[0]} to {back[1]}: unprivileged "
+                                 f"programs may not loop",
+                        "unroll the loop (#pragma unroll) or load with CAP_BPF")
+
+
+def _back_edge(prog: Program) -> tuple[int, int] | None:
+    """An edge to an instruction still on the depth-first path (a loop), if any."""
+    state: dict[int, int] = {}     # 1: on the path, 2: done
+    stack: list[tuple[int, list[int]]] = []
+
+    def successors(s: int) -> list[int]:
+        insn = prog.code[s]
+        if insn.is_exit:
+            return []
+        if insn.is_jump:
+            target = insn.jump_target(s)
+            return [target] if not insn.is_conditional_jump else [s + insn.slots, target]
+        return [s + insn.slots] if s + insn.slots in prog.code else []
+
+    state[0] = 1
+    stack.append((0, successors(0)))
+    while stack:
+        s, succ = stack[-1]
+        if not succ:
+            state[s] = 2
+            stack.pop()
+            continue
+        t = succ.pop()
+        if state.get(t) == 1:
+            return s, t
+        if t not in state:
+            state[t] = 1
+            stack.append((t, successors(t)))
+    return None

@@ -9,41 +9,73 @@ loop. The walk gives up after ``max_insns`` instructions, as the kernel does at 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from ..asm.instruction import Instruction
-from ..asm.opcodes import (CLASS_MASK, LDDW_OPCODE, MODE_MASK, OP_MASK, SIZE_MASK, ALUOp,
-                           AtomicOp, Class, JumpOp, Mode, PseudoSrc, Size)
+from ..asm.opcodes import (
+    CLASS_MASK,
+    LDDW_OPCODE,
+    MODE_MASK,
+    OP_MASK,
+    SIZE_MASK,
+    ALUOp,
+    AtomicOp,
+    Class,
+    JumpOp,
+    Mode,
+    PseudoSrc,
+    Size,
+)
 from ..spec import MapSpec, ProgramType
-from . import access
+from . import access, effects, prune
 from . import bounds as B
-from . import effects, prune
 from .calls import CallChecker
 from .cfg import Program
 from .contexts import PACKET_TYPES, RETURN_RANGES
+from .funcs import FuncSig
 from .liveness import FRAME_KEYS, SLOT_BASE, Demand, Effect, back, merge
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, movsx, refine
-from .state import (MAX_CALL_FRAMES, NOT_INIT, STACK_BYTES, UNKNOWN_SCALAR, Byte, Frame,
-                    Reg, RegType, State, const_scalar, scalar)
+from .state import (
+    MAX_CALL_FRAMES,
+    NOT_INIT,
+    STACK_BYTES,
+    UNKNOWN_SCALAR,
+    Byte,
+    Frame,
+    Reg,
+    RegType,
+    State,
+    const_scalar,
+    scalar,
+)
 
 DEFAULT_MAX_INSNS = 1_000_000
 _SCALAR = RegType.SCALAR
 _ALU_OPS = frozenset(ALUOp)
 _MISSES = 8   # a remembered state that misses more than 8 times per hit (+8) is forgotten
+# pointer types the kernel knows are never NULL (others, the context or a packet pointer,
+# compared with 0 leave both branches possible)
+_NEVER_NULL = (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.CONST_PTR_TO_MAP,
+               RegType.PTR_TO_SOCKET)
 MAX_PENDING_BRANCHES = 8192   # the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ
 
 
 @dataclass
 class Options:
-    """How strict to be. The defaults follow the kernel for a privileged loader, except
-    that a direct load from never-written stack is an error (almost always a bug)."""
+    """How strict to be. The defaults follow the kernel for a privileged loader (root);
+    ``unprivileged=True`` follows it for a loader without CAP_BPF/CAP_PERFMON."""
 
     max_insns: int = DEFAULT_MAX_INSNS
-    uninit_stack_loads: bool = False    # let LDX read never-written stack bytes
+    uninit_stack_loads: bool = True     # let LDX read never-written stack bytes (root may)
     uninit_helper_memory: bool = True   # let helpers read never-written stack (padding)
+    gpl_compatible: bool = True         # the license lets it call GPL-only helpers
     log: bool = False
+    # the kernel's rules for a loader without CAP_BPF/CAP_PERFMON (no pointer leaks, no
+    # uninitialised stack, no variable stack offsets, no bpf-to-bpf calls...)
+    unprivileged: bool = False
 
 
 class Checkpoint:
@@ -56,7 +88,7 @@ class Checkpoint:
     __slots__ = ("branches", "consts", "demand", "hits", "last_miss", "loop_key", "misses",
                  "parent", "pc", "plan", "state", "trace")
 
-    def __init__(self, state: State | None, parent: "Checkpoint | None",
+    def __init__(self, state: State | None, parent: Checkpoint | None,
                  trace: list[Effect] | None = None):
         self.state = state
         self.parent = parent
@@ -93,7 +125,7 @@ class Checkpoint:
         return self.consts
 
 
-Pending = list   # [state, pc, checkpoint, trace]: a path waiting to be explored
+Pending = list[Any]  # [state, pc, checkpoint, trace]: a path waiting to be explored
 
 
 @dataclass
@@ -121,8 +153,13 @@ def _ld_size(insn: Instruction) -> int:
 
 class Checker:
     def __init__(self, prog: Program, *, prog_type: ProgramType,
-                 maps: Mapping[str, MapSpec], options: Options):
+                 maps: Mapping[str, MapSpec], options: Options,
+                 funcs: Mapping[int, FuncSig] | None = None):
+        if options.unprivileged:   # the kernel's allow_uninit_stack is root's only
+            options = replace(options, uninit_stack_loads=False, uninit_helper_memory=False)
         self.prog = prog
+        self.funcs = funcs          # BTF signatures by start slot (None: no BTF)
+        self.global_queue: list[int] = []
         self.prog_type = prog_type
         self.maps = maps
         self.options = options
@@ -139,16 +176,33 @@ class Checker:
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
+        self.ptr_types: dict[int, RegType] = {}   # slot -> pointer type a load/store saw
+        self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
 
     # --- the walk -----------------------------------------------------------------------
 
     def run(self) -> Stats:
+        """Walk the main function, then every global function it calls (each on its own,
+        from its BTF prototype, as the kernel does)."""
         regs = [NOT_INIT] * 11
         regs[1] = Reg(RegType.PTR_TO_CTX, B.const(0))
+        self._walk_function(0, regs)
+        done = {0}
+        while self.global_queue:
+            start = self.global_queue.pop(0)
+            if start not in done:
+                done.add(start)
+                self._walk_function(start, self.calls.global_entry_regs(start))
+        self._check_stack_depth()
+        return self.stats
+
+    def _walk_function(self, start_pc: int, regs: list[Reg]) -> None:
         regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=0)
-        start = State([Frame(regs)])
+        start = State([Frame(regs, subprog_start=start_pc)])
+        self.chains.add((start_pc,))
+        self.visited = {}
         root = Checkpoint(None, None)
-        pending: list[Pending] = [[start, 0, root, []]]
+        pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
         while pending:
             state, pc, cp, trace = pending.pop()
@@ -156,8 +210,6 @@ class Checker:
                 self._walk(state, pc, cp, trace, pending)
             except Reject as rej:
                 raise Failure(rej, self._pc, state) from None
-        self._check_stack_depth()
-        return self.stats
 
     def _end_path(self, cp: Checkpoint, trace: list[Effect], demand: Demand | None) -> None:
         """A path ends (exit, or pruned by a state that needs ``demand``): carry what it
@@ -211,9 +263,12 @@ class Checker:
                 self._log_insn(state, pc, insn)
             effect = effects.before(state, insn, effect_cache)
             self._decided = False
+            self.effect_override: Effect | None = None
             nxt = self._step(state, pc, insn, cp, pending)
             if self._decided:
                 effect = effects.decided(state, insn, effect)
+            if self.effect_override is not None:   # e.g. a global function call
+                effect = self.effect_override
             trace.append(effect)
             if self._forked:
                 for entry in self._forked:
@@ -418,6 +473,7 @@ class Checker:
         if op == ALUOp.NEG:
             value = self.read(state, dst)
             if not value.is_scalar:  # a privileged loader may turn a pointer into a number
+                self._no_leak(f"R{dst} pointer arithmetic prohibited", dst)
                 self.write(state, dst, UNKNOWN_SCALAR if alu64 else
                            scalar(B.unsigned_range(0, 0xFFFFFFFF)))
                 return
@@ -447,6 +503,7 @@ class Checker:
             return
         if value.is_pointer and src.is_pointer:
             if op == ALUOp.SUB:  # a privileged loader may take the distance of two pointers
+                self._no_leak(f"R{dst} pointer -= pointer prohibited", dst)
                 self.write(state, dst, UNKNOWN_SCALAR if alu64 else
                            scalar(B.unsigned_range(0, 0xFFFFFFFF)))
                 return
@@ -455,6 +512,7 @@ class Checker:
                                                     "is allowed")
         if not alu64:
             if op == ALUOp.SUB and value.is_pointer:
+                self._no_leak(f"R{dst} 32-bit pointer arithmetic prohibited", dst)
                 self.write(state, dst, scalar(B.unsigned_range(0, 0xFFFFFFFF)))
                 return
             raise Reject(f"R{dst if value.is_pointer else insn.src} 32-bit pointer arithmetic "
@@ -498,12 +556,58 @@ class Checker:
             self.write(state, dst, src)
             return
         if src.is_pointer:
+            self._no_leak(f"R{insn.src} partial copy of pointer", insn.src)
             self.write(state, dst, scalar(B.unsigned_range(0, 0xFFFFFFFF)))
             return
         self.write(state, dst, scalar(B.zero_extend32(src.var.width_range(32))))
 
+    def _no_leak(self, problem: str, regno: int) -> None:
+        """A pointer turned into a number: allowed for root, a leak for anyone else."""
+        if self.options.unprivileged:
+            raise Reject(f"{problem}: an unprivileged program may not turn pointers into "
+                         f"numbers", regs=(regno,), hint="keep pointers as pointers (or load "
+                         "the program with CAP_BPF and CAP_PERFMON)")
+
+    def _unprivileged_ptr_arith(self, new: Reg, off: Reg, dst: int) -> None:
+        """Without CAP_BPF the kernel masks pointer arithmetic against Spectre: a variable
+        stack offset is refused and the result must stay within its object."""
+        if off.var.smin < 0 < off.var.smax:
+            raise Reject(f"R{dst} has unknown scalar with mixed signed bounds, pointer "
+                         f"arithmetic with it prohibited for !root", regs=(dst,),
+                         hint="bound the offset to one sign first")
+        if new.type is RegType.PTR_TO_STACK:
+            if not new.var.is_const:
+                raise Reject(f"R{dst} variable stack access prohibited for !root, "
+                             f"var_off={new.var} off={new.off}", regs=(dst,),
+                             hint="use constant stack offsets")
+            total = new.off + B.to_s64(new.var.value)
+            if total >= 0 or total < -STACK_BYTES:
+                raise Reject(f"R{dst} stack pointer arithmetic goes out of range, prohibited "
+                             f"for !root; off={total}", regs=(dst,))
+        elif new.type is RegType.PTR_TO_MAP_VALUE:
+            lo, _ = access.offset_span(new, 0)
+            high = new.off + (B.to_s64(new.var.value) if new.var.is_const else new.var.umax)
+            if lo < 0 or high >= new.map.value_size:
+                raise Reject(f"R{dst} pointer arithmetic of map value goes out of range, "
+                             f"prohibited for !root", regs=(dst,),
+                             hint="bound the offset to the value before adding it")
+
     def _ptr_arith(self, state: State, ptr: Reg, ptr_regno: int, off: Reg, op: int,
                    dst: int) -> Reg:
+        new = self._ptr_arith_result(state, ptr, ptr_regno, off, op, dst)
+        if self.options.unprivileged:
+            self._unprivileged_ptr_arith(new, off, dst)
+            # one instruction must move the same kind of pointer by the same kind of
+            # offset on every path (the kernel masks it once, with one limit)
+            key = (new.type, id(new.map), off.var.is_const, off.var.smin < 0)
+            if self.alu_paths.setdefault(self._pc, key) != key:
+                raise Reject(f"R{dst} tried to {'add' if op == ALUOp.ADD else 'sub'} from "
+                             f"different maps, paths or scalars, pointer arithmetic with it "
+                             f"prohibited for !root", regs=(dst,))
+        return new
+
+    def _ptr_arith_result(self, state: State, ptr: Reg, ptr_regno: int, off: Reg, op: int,
+                          dst: int) -> Reg:
         if ptr.nullable:
             raise Reject(f"R{ptr_regno} pointer arithmetic on {ptr.type}_or_null prohibited, "
                          f"null-check it first", regs=(ptr_regno,),
@@ -565,13 +669,14 @@ class Checker:
             if kind is RegType.SCALAR:
                 value = access.sized_unknown(size)
             else:
-                value = Reg(kind, B.const(0), id=0 if kind is RegType.PTR_TO_PACKET_END
-                            else 0)
+                value = Reg(kind, B.const(0), id=0)
         elif t is RegType.PTR_TO_MAP_VALUE:
             lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
                                            "map value",
                                            f"keep accesses within the {reg.map.value_size}-"
                                            f"byte value of map '{reg.map.name}'")
+            access.check_map_rights(reg, regno, off, size, read=True)
+            access.check_special_fields(reg, regno, lo, high + size)
             value = access.map_value_read(reg, lo, high, size) or access.sized_unknown(size)
         elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             access.check_packet(reg, regno, off, size)
@@ -601,6 +706,7 @@ class Checker:
         if mode == Mode.MEMSX and size == 8:
             raise Reject("invalid sign-extending 8-byte load")
         value = self.load(state, insn.src, insn.off, size, signed=mode == Mode.MEMSX)
+        self._same_pointer_type(state, insn.src)
         self.write(state, insn.dst, value)
 
     def store(self, state: State, regno: int, off: int, size: int, value: Reg | None,
@@ -612,19 +718,21 @@ class Checker:
                                depth=self.depth(state, reg.frameno))
             return
         if t is RegType.PTR_TO_CTX:
-            if value is not None and value.is_pointer:
-                raise Reject(f"R{value_regno} leaks addr into ctx", regs=(value_regno or 0,),
-                             hint="store numbers into the context, not pointers")
+            if value is not None and value.is_pointer:   # root may store a pointer's bits
+                self._no_leak(f"R{value_regno} leaks addr into ctx", value_regno or 0)
             access.ctx_access(self.prog_type, reg, regno, off, size, write=True)
             return
+        if value is not None and value.is_pointer:  # (stack stores returned above)
+            what = {RegType.PTR_TO_MAP_VALUE: "map", RegType.PTR_TO_PACKET: "packet"}.get(
+                t, "mem")
+            self._no_leak(f"R{value_regno} leaks addr into {what}", value_regno or 0)
         if t is RegType.PTR_TO_MAP_VALUE:
-            if reg.readonly:
-                raise Reject(f"write into map forbidden: map '{reg.map.name}' is read-only "
-                             f"for programs", regs=(regno,),
-                             hint="write to .data/.bss (non-const globals), not .rodata")
-            access.check_region(reg, regno, off, size, reg.map.value_size, "map value",
-                                f"keep accesses within the {reg.map.value_size}-byte value "
-                                f"of map '{reg.map.name}'")
+            access.check_map_rights(reg, regno, off, size, write=True)
+            lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
+                                           "map value", f"keep accesses within the "
+                                           f"{reg.map.value_size}-byte value of map "
+                                           f"'{reg.map.name}'")
+            access.check_special_fields(reg, regno, lo, high + size)
             return
         if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             if self.prog_type not in PACKET_TYPES:
@@ -653,6 +761,21 @@ class Checker:
             self.store(state, insn.dst, insn.off, size, value, insn.src)
         else:
             self.store(state, insn.dst, insn.off, size, const_scalar(insn.imm), None)
+        self._same_pointer_type(state, insn.dst)
+
+    # pointer types one load/store instruction may see on different paths without being
+    # rejected: the kernel rewrites context, socket and kernel-object accesses per
+    # instruction, so those must always come with the same type
+    _REWRITTEN = (RegType.PTR_TO_CTX, RegType.PTR_TO_BTF_ID, RegType.PTR_TO_SOCKET)
+
+    def _same_pointer_type(self, state: State, regno: int) -> None:
+        t = state.regs[regno].type
+        prev = self.ptr_types.setdefault(self._pc, t)
+        if prev is not t and (prev in self._REWRITTEN or t in self._REWRITTEN):
+            raise Reject(f"same insn cannot be used with different pointers: R{regno} is "
+                         f"{t} here but was {prev} on another path",
+                         regs=(regno,), hint="use separate load/store instructions for the "
+                         "context and for other memory (e.g. copy the value on each branch)")
 
     def _atomic(self, state: State, insn: Instruction, size: int) -> None:
         op = insn.imm
@@ -660,36 +783,52 @@ class Checker:
             if op not in (AtomicOp.LOAD_ACQ, AtomicOp.STORE_REL):
                 raise Reject(f"invalid atomic operand size {size}")
         if op == AtomicOp.LOAD_ACQ:
-            self.write(state, insn.dst, self.load(state, insn.src, insn.off, size))
+            value = self.load(state, insn.src, insn.off, size)
+            self._atomic_alignment(state, insn.src, insn.off, size)
+            self.write(state, insn.dst, value)
             return
         if op == AtomicOp.STORE_REL:
             self.store(state, insn.dst, insn.off, size, self.read(state, insn.src), insn.src)
+            self._atomic_alignment(state, insn.dst, insn.off, size)
             return
-        valid = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR, AtomicOp.XCHG,
-                 AtomicOp.CMPXCHG}
+        valid: set[int] = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR,
+                           AtomicOp.XCHG, AtomicOp.CMPXCHG}
         valid |= {o | AtomicOp.FETCH for o in (AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND,
                                                AtomicOp.XOR)}
         if op not in valid:
             raise Reject(f"BPF_ATOMIC uses invalid atomic opcode {op:#x}")
         value = self.read(state, insn.src)
-        if value.is_pointer:
-            raise Reject(f"R{insn.src} leaks addr into mem", regs=(insn.src,),
-                         hint="atomic operations take numbers")
-        if op == AtomicOp.CMPXCHG:
-            self.read(state, 0)
+        if value.is_pointer:   # root may store a pointer's bits
+            self._no_leak(f"R{insn.src} leaks addr into mem", insn.src)
+        if op == AtomicOp.CMPXCHG and self.read(state, 0).is_pointer:
+            self._no_leak("R0 leaks addr into mem", 0)
         target = self._mem_target(state, insn.dst)
         if target.type not in (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE,
                                RegType.PTR_TO_MEM):
             raise Reject(f"BPF_ATOMIC stores into R{insn.dst} {target.type} is not allowed",
                          regs=(insn.dst,), hint="atomics work on the stack and map values")
+        self._atomic_alignment(state, insn.dst, insn.off, size)
+        # the old value is read as a load would (a spilled pointer comes back as itself),
+        # then the memory holds an unknown number
         old = self.load(state, insn.dst, insn.off, size)
-        if not old.is_scalar:
-            raise Reject(f"R{insn.dst} atomic on a spilled pointer", regs=(insn.dst,))
+        if old.is_pointer and self.options.unprivileged:
+            raise Reject(f"leaking pointer from stack off {insn.off}: an atomic on a spilled "
+                         f"pointer", regs=(insn.dst,))
         self.store(state, insn.dst, insn.off, size, UNKNOWN_SCALAR if size == 8 else None,
                    None)
         if op & AtomicOp.FETCH:
-            result = access.sized_unknown(size)
-            self.write(state, 0 if op == AtomicOp.CMPXCHG else insn.src, result)
+            self.write(state, 0 if op == AtomicOp.CMPXCHG else insn.src, old)
+
+    @staticmethod
+    def _atomic_alignment(state: State, regno: int, off: int, size: int) -> None:
+        """Atomics are checked for strict alignment, whatever the architecture."""
+        reg = state.regs[regno]
+        if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+            reg = replace(reg, off=reg.off + 2)   # the kernel's NET_IP_ALIGN rule
+        access.check_alignment(reg, regno, off, size, {
+            RegType.PTR_TO_STACK: "stack", RegType.PTR_TO_MAP_VALUE: "value",
+            RegType.PTR_TO_CTX: "context", RegType.PTR_TO_PACKET: "packet"}.get(
+                reg.type, ""))
 
     def _ld(self, state: State, insn: Instruction, pc: int) -> None:
         mode = insn.opcode & MODE_MASK
@@ -752,13 +891,21 @@ class Checker:
         a = self.read(state, insn.dst)
         b = self.read(state, insn.src) if insn.uses_src_register else const_scalar(
             insn.imm if not jmp32 else insn.imm & 0xFFFFFFFF)
-        if a.type is _SCALAR and b.type is _SCALAR:
+        if a.type is _SCALAR and b.type is _SCALAR and not self.options.unprivileged:
             return self._scalar_jump(state, pc, insn, a, b, op, jmp32, cp, pending)
+        if self.options.unprivileged and (a.is_pointer or b.is_pointer):
+            self._unprivileged_compare(insn, a, b, op, jmp32)
         taken = self._branch(state, insn, a, b, op, jmp32, True)
         fall = self._branch(state, insn, a, b, op, jmp32, False)
         target = insn.jump_target(pc)
         if taken is None or fall is None:
             self._decided = True   # the values compared ruled a side out: they matter
+            if self.options.unprivileged and (taken is not None or fall is not None):
+                # without CAP_BPF the kernel also checks the side no run takes, as a CPU
+                # may run it speculatively (Spectre v1): same state, unrefined
+                other = state.copy()
+                other.path = state.path[-15:] + (pc,)
+                self.fork(other, target if taken is None else pc + 1, cp, pending)
         if taken is not None and fall is not None:
             taken.path = state.path[-15:] + (pc,)
             self.fork(taken, target, cp, pending)
@@ -805,6 +952,23 @@ class Checker:
             self._set_scalar(state, src, b, bvar)
 
     @staticmethod
+    def _unprivileged_compare(insn: Instruction, a: Reg, b: Reg, op: int, jmp32: bool) -> None:
+        """Without CAP_PERFMON a comparison may not reveal a pointer: only a NULL check of a
+        maybe-NULL pointer and packet bounds checks are allowed."""
+        packet = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
+        if a.type in packet and b.type in packet:
+            return
+        # (a pointer known not to be NULL compared with 0 is decided, which is allowed)
+        null_check = (not jmp32 and not insn.uses_src_register and insn.imm == 0
+                      and op in (JumpOp.JEQ, JumpOp.JNE) and a.is_pointer)
+        if null_check:
+            return
+        regno = insn.src if b.is_pointer and insn.uses_src_register else insn.dst
+        raise Reject(f"R{regno} pointer comparison prohibited: an unprivileged program may "
+                     f"only compare a maybe-NULL pointer with 0, or packet pointers",
+                     regs=(regno,), hint="compare numbers, not pointers")
+
+    @staticmethod
     def _replace(state: State, new: State) -> None:
         state.frames = new.frames
         state.refs = new.refs
@@ -823,15 +987,16 @@ class Checker:
                 self._set_scalar(new, src, b, pair[1])
             return new
         if op in (JumpOp.JEQ, JumpOp.JNE) and not jmp32:
-            ptr, other, pregno = (a, b, dst) if a.is_pointer else (b, a, src)
+            ptr, other = (a, b) if a.is_pointer else (b, a)
             if other.is_scalar and other.var.is_const and other.var.value == 0:
                 is_null = (op == JumpOp.JEQ) == taken
                 if ptr.nullable:
                     new = state.copy()
                     self.calls.mark_null_checked(new, ptr, is_null)
                     return new
-                if ptr.type not in (RegType.PTR_TO_BTF_ID,) and is_null:
-                    return None  # a valid pointer is never NULL
+                if is_null and ptr.type in _NEVER_NULL and ptr.var.smin > \
+                        -access.MAX_VAR_OFF and ptr.var.smax < access.MAX_VAR_OFF:
+                    return None  # these pointers are never NULL (the kernel's reg_not_null)
                 return state.copy()
         if a.is_pointer and b.is_pointer and not jmp32:
             new = state.copy()
@@ -853,8 +1018,9 @@ class Checker:
         if not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
             return
         # which side knows a <= end (or a < end)?
-        good = {JumpOp.JGT: not taken, JumpOp.JGE: not taken, JumpOp.JLT: taken,
-                JumpOp.JLE: taken}.get(op)
+        sides: dict[int, bool] = {JumpOp.JGT: not taken, JumpOp.JGE: not taken,
+                                  JumpOp.JLT: taken, JumpOp.JLE: taken}
+        good = sides.get(op)
         if not good:
             return
         if not a.var.is_const and a.var.umax > 0xFFFF:
@@ -870,6 +1036,14 @@ class Checker:
 
     def check_return(self, state: State) -> None:
         r0 = self.read(state, 0)
+        if r0.is_pointer and state.frames[0].subprog_start == 0:
+            self._no_leak("R0 leaks addr as return value", 0)
+        if state.frames[0].subprog_start != 0:   # a global function returns to its caller
+            if not r0.is_scalar:
+                raise Reject(f"At subprogram exit the register R0 is not a scalar value "
+                             f"({r0.describe()})", regs=(0,),
+                             hint="global functions return numbers")
+            return
         span = RETURN_RANGES.get(self.prog_type)
         if span is None:
             return
@@ -880,8 +1054,22 @@ class Checker:
                          hint=f"return a value in [{lo}, {hi}] on every path")
 
     def _check_stack_depth(self) -> None:
-        for chain in self.chains:
-            total = sum(-(-max(self.depths.get(s, [0])[0], 1) // 32) * 32 for s in chain)
+        """Every call chain of the code (dead calls too, as the kernel walks them) within
+        8 frames and 512 bytes of stack, each function's depth rounded up to 16 (JIT)."""
+        def depth(start: int) -> int:
+            return -(-self.depths.get(start, [0])[0] // 16) * 16
+        for chain in self.prog.call_chains():
+            if len(chain) > MAX_CALL_FRAMES:
+                raise Failure(Reject(f"the call stack of {len(chain) - 1} frames is too deep !",
+                                     hint=f"at most {MAX_CALL_FRAMES} nested calls"), 0, None)
+            total = 0
+            for i, start in enumerate(chain):
+                if i and total >= 256 and self.prog.has_tail_call(start):
+                    raise Failure(Reject(f"tail_calls are not allowed when call stack of "
+                                         f"previous frames is {total} bytes. Too large",
+                                         hint="use less stack before calling a function "
+                                              "that tail-calls"), 0, None)
+                total += depth(start)
             if total > STACK_BYTES:
                 raise Failure(Reject(f"combined stack size of {len(chain)} calls is {total}. "
                                      f"Too large", hint="use less stack per function or "

@@ -24,11 +24,24 @@ _SKB_CB = (48, 68)
 _SKB_PACKET = {76: RegType.PTR_TO_PACKET, 80: RegType.PTR_TO_PACKET_END,
                140: RegType.PTR_TO_PACKET_META}
 _SKB_U64 = {152, 184}                       # tstamp, hwtstamp
-_SKB_HIDDEN = {144, 148, 168, 172, 180, 181, 182, 183}  # flow_keys, sk, tstamp_type, pad
+_SKB_SK = 168                               # struct bpf_sock *sk (8 bytes)
+_SKB_HIDDEN = {144, 148, 180, 181, 182, 183}  # flow_keys, tstamp_type, padding
 _SKB_SOCKET_FIELDS = (88, 140)              # family .. local_port
-_SOCKET_FILTER_HIDDEN = {72, 76, 80, 140, 152, 160, 184}  # tc_classid, data..., hwtstamp
-_TC_WRITABLE = {8, 44, 32, 72, 152, 12}     # mark, tc_index, priority, tc_classid, tstamp,
-#                                             queue_mapping (and cb[])
+_SKB_IP_FIELDS = (92, 132)                  # remote/local ip4 and ip6: read whole
+# what each skb program type may not touch (the kernel's *_is_valid_access), beyond the above
+_TYPE_HIDDEN = {
+    ProgramType.SOCKET_FILTER: {72, 76, 80, 140, 152, 160, 184, *range(88, 140, 4)},
+    ProgramType.CGROUP_SKB: {72, 140, 160},     # tc_classid, data_meta, wire_len
+    ProgramType.SCHED_CLS: set(),
+    ProgramType.SCHED_ACT: set(),
+}
+_TYPE_WRITABLE = {       # fields each type may write, besides cb[]
+    ProgramType.SOCKET_FILTER: set(),
+    ProgramType.CGROUP_SKB: {8, 32, 152},       # mark, priority, tstamp
+    ProgramType.SCHED_CLS: {8, 44, 32, 72, 152, 12},   # + tc_index, tc_classid,
+    ProgramType.SCHED_ACT: {8, 44, 32, 72, 152, 12},   #   queue_mapping
+}
+_TC = (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT)
 
 _XDP_PACKET = {0: RegType.PTR_TO_PACKET, 4: RegType.PTR_TO_PACKET_END,
                8: RegType.PTR_TO_PACKET_META}
@@ -40,6 +53,7 @@ class CtxAccess:
 
     why: str = ""
     result: RegType = RegType.SCALAR
+    unsupported: bool = False   # ``why`` is a limit of pybpf's verifier, not a refusal
 
 
 def _field_start(off: int, width: int) -> int:
@@ -51,20 +65,28 @@ def _skb_access(prog_type: ProgramType, off: int, size: int, write: bool) -> Ctx
         return CtxAccess(f"offset {off} is outside struct __sk_buff ({SKB_SIZE} bytes)")
     if off % size:
         return CtxAccess(f"{size}-byte access at offset {off} is not aligned to its size")
-    field = _field_start(off, 8 if _field_start(off, 8) in _SKB_U64 else 4)
-    tc = prog_type in (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT)
-    if field in _SKB_HIDDEN:
-        return CtxAccess(f"__sk_buff offset {off} (a pointer or padding field) is not "
-                         f"accessible here")
-    if not tc and field in _SOCKET_FILTER_HIDDEN:
+    field = _field_start(off, 8 if _field_start(off, 8) in _SKB_U64 | {_SKB_SK} else 4)
+    tc = prog_type in _TC
+    if field == _SKB_SK:
+        if write or size != 8 or off != _SKB_SK:
+            return CtxAccess("__sk_buff->sk is read whole (8 bytes), never written")
+        return CtxAccess("unsupported: __sk_buff->sk (a socket pointer, which pybpf's "
+                         "verifier does not model)", unsupported=True)
+    if off == 180 and tc and size == 1:   # tstamp_type: a byte, for tc programs
+        return CtxAccess() if not write else CtxAccess("__sk_buff->tstamp_type is read-only")
+    if field in _SKB_HIDDEN or field in _TYPE_HIDDEN.get(prog_type, set()):
         return CtxAccess(f"__sk_buff offset {off} is not accessible in "
                          f"{prog_type.name.lower()} programs")
     if _SKB_SOCKET_FIELDS[0] <= field < _SKB_SOCKET_FIELDS[1]:
-        return CtxAccess(f"__sk_buff offset {off} (socket fields) is only for sk_skb programs")
+        if tc:
+            return CtxAccess(f"__sk_buff offset {off} (socket fields) is not accessible in "
+                             f"tc programs")
+        if _SKB_IP_FIELDS[0] <= field < _SKB_IP_FIELDS[1] and size != 4:
+            return CtxAccess(f"__sk_buff address field at {field} is read with 4 bytes")
     in_cb = _SKB_CB[0] <= off < _SKB_CB[1]
     if write:
-        allowed = in_cb or (tc and field in _TC_WRITABLE)
-        if not allowed:
+        allowed = in_cb or field in _TYPE_WRITABLE.get(prog_type, set())
+        if not allowed or field == 184:
             return CtxAccess(f"__sk_buff offset {off} is read-only")
         width = 8 if field in _SKB_U64 else 4
         if size != width and not in_cb:

@@ -1,8 +1,13 @@
-"""Prototypes of the helper functions the verifier knows: argument kinds and return types.
+"""Helper prototypes in the terms this verifier checks, read from the one helper table
+(:mod:`pybpf.helpers`, generated from the kernel's facts).
 
-Facts from uapi linux/bpf.h (helper ids and documented arguments) and the kernel's helper
-prototypes. A call to a helper not listed here is rejected (the verifier cannot say what it
-reads or writes); so is a helper the program type may not call.
+The table says what the kernel's prototype is; this module says which of its argument and
+return kinds pybpf's verifier can check. A prototype with a kind it cannot check yet
+(sockets, spin locks, timers, dynptrs, kptrs, callbacks other than bpf_loop's...) is kept
+with ``unsupported`` set, so calls to it are refused as unsupported, never accepted
+unchecked. Which program types may call which helper is the table's (probed on this
+kernel); the map types a helper takes are the verifier's own rule (the kernel's
+check_map_func_compatibility).
 """
 
 from __future__ import annotations
@@ -10,7 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, auto
 
+from ..helpers import ArgType, RetType, TypeFlag, helpers
+from ..helpers import Proto as TableProto
 from ..spec import MapType, ProgramType
+
+__all__ = ["Arg", "Ret", "Proto", "PROTOS", "ALLOWED", "proto_for", "helper_name", "gpl_only",
+           "MAX_HELPER_ID"]
 
 
 class Arg(Enum):
@@ -22,6 +32,8 @@ class Arg(Enum):
     MEM = auto()               # readable memory, size in the next argument
     MEM_OR_NULL = auto()       # the same, or NULL
     UNINIT_MEM = auto()        # writable memory, size in the next argument
+    RW_MEM = auto()            # read (so initialised) and maybe written: plain PTR_TO_MEM
+    RW_MEM_OR_NULL = auto()    # the same, or NULL
     SIZE = auto()              # the size of the previous memory argument, > 0
     SIZE_OR_ZERO = auto()      # the same, 0 allowed
     ALLOC_SIZE = auto()        # a constant size for ringbuf_reserve
@@ -30,6 +42,7 @@ class Arg(Enum):
     FUNC = auto()              # a callback (ld_func)
     CALLBACK_CTX = auto()      # anything passed through to the callback
     CONST_STR = auto()         # a NUL-terminated string in a read-only map value
+    UNSUPPORTED = auto()       # a kind this verifier cannot check yet
 
 
 class Ret(Enum):
@@ -38,6 +51,7 @@ class Ret(Enum):
     MAP_VALUE_OR_NULL = auto()
     ALLOC_MEM_OR_NULL = auto()  # ringbuf_reserve: a record to submit or discard
     BTF_TASK = auto()           # a trusted struct task_struct pointer
+    UNSUPPORTED = auto()
 
 
 @dataclass(frozen=True)
@@ -46,109 +60,128 @@ class Proto:
     args: tuple[Arg, ...] = ()
     ret: Ret = Ret.INTEGER
     changes_packet: bool = False        # invalidates every packet pointer
-    map_types: tuple[MapType, ...] = ()  # the map argument must be one of these (if given)
+    map_types: frozenset[MapType] = frozenset()  # the map argument may be one of these
+    kernel_map_types: frozenset[MapType] = frozenset()  # ... and the kernel takes these
+    unsupported: str = ""               # why this verifier cannot check calls to it
+    gpl_only: bool = False              # only GPL-compatible programs may call it
 
 
-_A = Arg
+_LOOP = 181  # bpf_loop: the one callback helper whose callback frame calls.py models
+
 _HASHLIKE = (MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY,
              MapType.LRU_HASH, MapType.LRU_PERCPU_HASH, MapType.LPM_TRIE,
              MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
 _UPDATABLE = (MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY,
               MapType.LRU_HASH, MapType.LRU_PERCPU_HASH, MapType.LPM_TRIE)
-_DELETABLE = (MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH,
-              MapType.LPM_TRIE)
-_PROBE = (_A.UNINIT_MEM, _A.SIZE_OR_ZERO, _A.ANYTHING)
 
-PROTOS: dict[int, Proto] = {
-    1: Proto("map_lookup_elem", (_A.MAP_PTR, _A.MAP_KEY), Ret.MAP_VALUE_OR_NULL,
-             map_types=_HASHLIKE),
-    2: Proto("map_update_elem", (_A.MAP_PTR, _A.MAP_KEY, _A.MAP_VALUE, _A.ANYTHING),
-             map_types=_UPDATABLE),
-    3: Proto("map_delete_elem", (_A.MAP_PTR, _A.MAP_KEY), map_types=_UPDATABLE),
-    4: Proto("probe_read", _PROBE),
-    5: Proto("ktime_get_ns"),
-    6: Proto("trace_printk", (_A.MEM, _A.SIZE)),  # r3-r5 are read only if the format says
-    7: Proto("get_prandom_u32"),
-    8: Proto("get_smp_processor_id"),
-    9: Proto("skb_store_bytes", (_A.CTX, _A.ANYTHING, _A.MEM, _A.SIZE, _A.ANYTHING),
-             changes_packet=True),
-    10: Proto("l3_csum_replace", (_A.CTX, _A.ANYTHING, _A.ANYTHING, _A.ANYTHING,
-                                  _A.ANYTHING), changes_packet=True),
-    11: Proto("l4_csum_replace", (_A.CTX, _A.ANYTHING, _A.ANYTHING, _A.ANYTHING,
-                                  _A.ANYTHING), changes_packet=True),
-    12: Proto("tail_call", (_A.CTX, _A.MAP_PTR, _A.ANYTHING), Ret.VOID,
-              map_types=(MapType.PROG_ARRAY,)),
-    14: Proto("get_current_pid_tgid"),
-    15: Proto("get_current_uid_gid"),
-    16: Proto("get_current_comm", (_A.UNINIT_MEM, _A.SIZE)),
-    23: Proto("redirect", (_A.ANYTHING, _A.ANYTHING)),
-    25: Proto("perf_event_output", (_A.CTX, _A.MAP_PTR, _A.ANYTHING, _A.MEM,
-                                    _A.SIZE_OR_ZERO), map_types=(MapType.PERF_EVENT_ARRAY,)),
-    26: Proto("skb_load_bytes", (_A.CTX, _A.ANYTHING, _A.UNINIT_MEM, _A.SIZE)),
-    27: Proto("get_stackid", (_A.CTX, _A.MAP_PTR, _A.ANYTHING),
-              map_types=(MapType.STACK_TRACE,)),
-    28: Proto("csum_diff", (_A.MEM_OR_NULL, _A.SIZE_OR_ZERO, _A.MEM_OR_NULL,
-                            _A.SIZE_OR_ZERO, _A.ANYTHING)),
-    35: Proto("get_current_task"),
-    42: Proto("get_numa_node_id"),
-    44: Proto("xdp_adjust_head", (_A.CTX, _A.ANYTHING), changes_packet=True),
-    45: Proto("probe_read_str", _PROBE),
-    51: Proto("redirect_map", (_A.MAP_PTR, _A.ANYTHING, _A.ANYTHING),
-              map_types=(MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP,
-                         MapType.XSKMAP)),
-    54: Proto("xdp_adjust_meta", (_A.CTX, _A.ANYTHING), changes_packet=True),
-    65: Proto("xdp_adjust_tail", (_A.CTX, _A.ANYTHING), changes_packet=True),
-    80: Proto("get_current_cgroup_id"),
-    87: Proto("map_push_elem", (_A.MAP_PTR, _A.MAP_VALUE, _A.ANYTHING),
-              map_types=(MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER)),
-    88: Proto("map_pop_elem", (_A.MAP_PTR, _A.UNINIT_MAP_VALUE),
-              map_types=(MapType.QUEUE, MapType.STACK)),
-    89: Proto("map_peek_elem", (_A.MAP_PTR, _A.UNINIT_MAP_VALUE),
-              map_types=(MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER)),
-    112: Proto("probe_read_user", _PROBE),
-    113: Proto("probe_read_kernel", _PROBE),
-    114: Proto("probe_read_user_str", _PROBE),
-    115: Proto("probe_read_kernel_str", _PROBE),
-    118: Proto("jiffies64"),
-    125: Proto("ktime_get_boot_ns"),
-    130: Proto("ringbuf_output", (_A.MAP_PTR, _A.MEM, _A.SIZE_OR_ZERO, _A.ANYTHING),
-               map_types=(MapType.RINGBUF,)),
-    131: Proto("ringbuf_reserve", (_A.MAP_PTR, _A.ALLOC_SIZE, _A.ANYTHING),
-               Ret.ALLOC_MEM_OR_NULL, map_types=(MapType.RINGBUF,)),
-    132: Proto("ringbuf_submit", (_A.RELEASE_MEM, _A.ANYTHING), Ret.VOID),
-    133: Proto("ringbuf_discard", (_A.RELEASE_MEM, _A.ANYTHING), Ret.VOID),
-    134: Proto("ringbuf_query", (_A.MAP_PTR, _A.ANYTHING), map_types=(MapType.RINGBUF,)),
-    158: Proto("get_current_task_btf", (), Ret.BTF_TASK),
-    160: Proto("ktime_get_coarse_ns"),
-    165: Proto("snprintf", (_A.UNINIT_MEM, _A.SIZE_OR_ZERO, _A.CONST_STR, _A.MEM_OR_NULL,
-                            _A.SIZE_OR_ZERO)),
-    181: Proto("loop", (_A.ANYTHING, _A.FUNC, _A.CALLBACK_CTX, _A.ANYTHING)),
-    195: Proto("map_lookup_percpu_elem", (_A.MAP_PTR, _A.MAP_KEY, _A.ANYTHING),
-               Ret.MAP_VALUE_OR_NULL, map_types=(MapType.PERCPU_HASH, MapType.PERCPU_ARRAY,
-                                                 MapType.LRU_PERCPU_HASH)),
+# The generic map helpers on the map types whose values this verifier models (the kernel
+# takes more: socket maps, devmaps...; those calls are refused as unsupported). Every other
+# helper takes the map types the table says (check_map_func_compatibility).
+MODELLED_MAP_TYPES: dict[str, tuple[MapType, ...]] = {
+    "map_lookup_elem": _HASHLIKE,
+    "map_update_elem": _UPDATABLE,
+    "map_delete_elem": _UPDATABLE,
 }
 
-# which helpers each program type may call (the kernel's *_func_proto); BASE is for all
-BASE = {1, 2, 3, 5, 6, 7, 8, 12, 42, 87, 88, 89, 113, 115, 118, 125, 130, 131, 132, 133,
-        134, 158, 160, 165, 181, 195, 35, 14, 15}
-_TRACING = BASE | {4, 14, 15, 16, 25, 27, 45, 80, 112, 114}
-_SKB = BASE | {26, 25}
-_TC = _SKB | {9, 10, 11, 23, 28}
-_XDP = BASE | {23, 25, 28, 44, 51, 54, 65}
 
-ALLOWED: dict[ProgramType, set[int]] = {
-    ProgramType.SOCKET_FILTER: _SKB,
-    ProgramType.CGROUP_SKB: _SKB - {26} | {26},
-    ProgramType.SCHED_CLS: _TC,
-    ProgramType.SCHED_ACT: _TC,
-    ProgramType.XDP: _XDP,
-    ProgramType.KPROBE: _TRACING,
-    ProgramType.TRACEPOINT: _TRACING,
-    ProgramType.RAW_TRACEPOINT: _TRACING,
-    ProgramType.PERF_EVENT: _TRACING,
-}
+def _arg(kind: ArgType, flags: TypeFlag, size: int | None, helper_id: int) -> Arg:
+    F = TypeFlag
+    nullable = bool(flags & F.PTR_MAYBE_NULL)
+    if kind in (ArgType.ANYTHING, ArgType.SCALAR):
+        return Arg.ANYTHING
+    if flags & ~(F.PTR_MAYBE_NULL | F.MEM_RDONLY | F.MEM_UNINIT | F.MEM_WRITE |
+                 F.OBJ_RELEASE):
+        return Arg.UNSUPPORTED  # fixed-size, aligned, dynptr, percpu... memory
+    simple = {ArgType.CONST_MAP_PTR: Arg.MAP_PTR, ArgType.PTR_TO_MAP_KEY: Arg.MAP_KEY,
+              ArgType.CONST_SIZE: Arg.SIZE, ArgType.CONST_SIZE_OR_ZERO: Arg.SIZE_OR_ZERO,
+              ArgType.CONST_ALLOC_SIZE_OR_ZERO: Arg.ALLOC_SIZE, ArgType.PTR_TO_CTX: Arg.CTX,
+              ArgType.PTR_TO_CONST_STR: Arg.CONST_STR}
+    if kind in simple and not flags:
+        return simple[kind]
+    if kind is ArgType.PTR_TO_MAP_VALUE and not nullable:
+        return Arg.UNINIT_MAP_VALUE if flags & F.MEM_UNINIT else Arg.MAP_VALUE
+    if kind is ArgType.PTR_TO_MEM:
+        if flags & F.MEM_UNINIT:
+            return Arg.UNSUPPORTED if nullable else Arg.UNINIT_MEM
+        if flags & F.MEM_RDONLY:
+            return Arg.MEM_OR_NULL if nullable else Arg.MEM
+        return Arg.RW_MEM_OR_NULL if nullable else Arg.RW_MEM
+    if kind is ArgType.PTR_TO_RINGBUF_MEM and flags == F.OBJ_RELEASE:
+        return Arg.RELEASE_MEM
+    if helper_id == _LOOP and kind is ArgType.PTR_TO_FUNC:
+        return Arg.FUNC
+    if helper_id == _LOOP and kind is ArgType.PTR_TO_STACK:
+        return Arg.CALLBACK_CTX
+    return Arg.UNSUPPORTED
+
+
+def _ret(p: TableProto) -> Ret:
+    r, F = p.ret, TypeFlag
+    if r.type is RetType.INTEGER:
+        return Ret.INTEGER
+    if r.type is RetType.VOID:
+        return Ret.VOID
+    if r.type is RetType.PTR_TO_MAP_VALUE and r.flags == F.PTR_MAYBE_NULL:
+        return Ret.MAP_VALUE_OR_NULL
+    if r.type is RetType.PTR_TO_MEM and r.flags == F.PTR_MAYBE_NULL | F.MEM_RINGBUF:
+        return Ret.ALLOC_MEM_OR_NULL
+    if r.type is RetType.PTR_TO_BTF_ID and r.flags == F.PTR_TRUSTED \
+            and r.btf_type == "task_struct":
+        return Ret.BTF_TASK
+    return Ret.UNSUPPORTED
+
+
+def _translate(helper_id: int, p: TableProto) -> Proto:
+    name = helpers()[helper_id].name
+    args = tuple(_arg(a.type, a.flags, a.size, helper_id) for a in p.args)
+    ret = _ret(p)
+    why = []
+    for i, (a, kind) in enumerate(zip(p.args, args), start=1):
+        if kind is Arg.UNSUPPORTED:
+            why.append(f"argument {i} ({a})")
+    if ret is Ret.UNSUPPORTED:
+        why.append(f"its result ({p.ret})")
+    kernel_maps = helpers()[helper_id].map_types
+    maps = kernel_maps & frozenset(MODELLED_MAP_TYPES.get(name, kernel_maps))
+    return Proto(name, args, ret, helpers()[helper_id].changes_pkt_data, maps, kernel_maps,
+                 ", ".join(why), p.gpl_only)
+
+
+def _build() -> tuple[dict[int, Proto], dict[tuple[int, ProgramType], Proto]]:
+    defaults: dict[int, Proto] = {}
+    variants: dict[tuple[int, ProgramType], Proto] = {}
+    for helper_id, h in helpers().items():
+        if h.proto is not None and helper_id:
+            defaults[helper_id] = _translate(helper_id, h.proto)
+        for pt, vp in h.variants.items():
+            variants[helper_id, pt] = _translate(helper_id, vp)
+    return defaults, variants
+
+
+# helper id -> its usual prototype (per-type variants: proto_for)
+PROTOS, _VARIANTS = _build()
+
+# program type -> the helper ids it may call (probed on this kernel, as root)
+ALLOWED: dict[ProgramType, frozenset[int]] = {
+    pt: ids for pt in helpers().probed_types() if (ids := helpers().available(pt)) is not None}
+
+MAX_HELPER_ID = helpers().max_id
+
+
+def proto_for(helper_id: int, prog_type: ProgramType) -> Proto | None:
+    """The prototype programs of ``prog_type`` get for ``helper_id``, or None if unknown."""
+    h = helpers().get(helper_id)
+    if h is None or h.proto_for(prog_type) is None:
+        return None
+    return _VARIANTS.get((helper_id, prog_type)) or PROTOS.get(helper_id)
+
+
+def gpl_only(helper_id: int) -> bool:
+    """Whether only GPL-compatible programs may call ``helper_id``."""
+    proto = PROTOS.get(helper_id)
+    return proto is not None and proto.gpl_only
 
 
 def helper_name(helper_id: int) -> str:
-    proto = PROTOS.get(helper_id)
-    return f"bpf_{proto.name}" if proto else f"helper #{helper_id}"
+    """``bpf_<name>`` as the kernel prints it (``unknown`` outside the enum)."""
+    return helpers().name_of(helper_id)

@@ -1,4 +1,5 @@
-"""A whole collection in the userspace machine: ``load_collection(spec) -> VMCollection``.
+"""A whole collection in the userspace machine: ``load_collection(spec) -> VMCollection``;
+one program: ``load(instructions, maps=...) -> VMProgram``. Both verify first.
 
 The VM twin of the kernel collection loader: maps are created first from their MapSpecs
 (global data sections get their initial image), then programs are predecoded with their map
@@ -15,12 +16,16 @@ that run unsafe bytecode on purpose to exercise the VM's own run-time checks.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from ..errors import VerifierError
-from ..spec import CollectionSpec, MapType
-from .errors import VMError
+from ..asm.instruction import Instruction
+from ..errors import AsmError, ClosedError, InvalidInputError, NotSupportedError, VerifierError
+from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
+from .errors import ProgramLoadError, VMError
 from .helpers import Environment
 from .map_factory import create_map
 from .maps import VMMap
@@ -29,8 +34,14 @@ from .program import VMProgram
 
 @dataclass
 class VMCollection:
-    """The live maps and programs of one collection, by name. A context manager, like the
-    kernel's (closing drops nothing: the objects are plain Python)."""
+    """The live maps and programs of one collection, by name: a
+    :class:`pybpf.live.Collection`, like the kernel's.
+
+    There are no events in the VM (no tracepoint fires, no packet arrives by itself): a
+    program runs when a test calls its ``test_run``/``run``. So :meth:`attach` raises
+    :class:`~pybpf.errors.NotSupportedError` naming that, rather than pretending; readers
+    given to :meth:`own` are closed by :meth:`close`, and ``links`` stays empty.
+    """
 
     programs: dict[str, VMProgram] = field(default_factory=dict)
     maps: dict[str, VMMap] = field(default_factory=dict)
@@ -38,15 +49,41 @@ class VMCollection:
     # programs the verifier could not judge (unsupported type or helper) -> why; they run
     # with only the VM's run-time memory checks
     unverified: dict[str, str] = field(default_factory=dict)
+    spec: CollectionSpec = field(default_factory=CollectionSpec)
+    links: list[Any] = field(default_factory=list)  # always empty: see attach()
+    readers: list[Any] = field(default_factory=list)
+    closed: bool = False
 
-    def __enter__(self) -> "VMCollection":
+    def attach(self, *names: str, target: Any = None, **options: Any) -> list[Any]:
+        """Refused: the VM has no event sources. Raises InvalidInputError for a name that
+        is not a program, NotSupportedError otherwise (run programs with ``test_run``)."""
+        unknown = [n for n in names if n not in self.programs]
+        if unknown:
+            raise InvalidInputError(f"no program named {', '.join(map(repr, unknown))} "
+                                    f"(it has: {', '.join(self.programs) or 'none'})")
+        raise NotSupportedError("attaching programs in the VM", hint="the VM has no event "
+                                "sources: run each program with test_run()")
+
+    def own(self, reader: Any) -> Any:
+        """Close ``reader`` with the collection; returns it."""
+        if self.closed:
+            raise ClosedError("collection closed: it cannot own a reader")
+        self.readers.append(reader)
+        return reader
+
+    def __enter__(self) -> VMCollection:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
-        """Nothing to release in the VM; here so code runs unchanged on both backends."""
+        """Close the readers it owns; the maps and programs are plain Python objects."""
+        if self.closed:
+            return
+        self.closed = True
+        for reader in reversed(self.readers):
+            reader.close()
 
 
 class UnverifiedWarning(UserWarning):
@@ -75,6 +112,56 @@ def verify_programs(spec: CollectionSpec) -> dict[str, str]:
     return unverified
 
 
+def load(program: Sequence[Instruction] | bytes, *, verify: bool = True, name: str = "prog",
+         maps: Mapping[str | int, VMMap] | None = None,
+         type: ProgramType = ProgramType.UNSPEC, **options: Any) -> VMProgram:
+    """One program (instructions or raw little-endian bytecode) live in the VM, checked by
+    pybpf's verifier first, as every VM load is (``verify=False`` runs it unverified: for
+    raw bytecode and tests of the VM's own run-time checks).
+
+    ``maps`` are the VM maps it references (by name), ``type`` its program type (the
+    verifier judges an UNSPEC program as a socket filter); ``options`` go to
+    :class:`VMProgram` (``helpers``, ``env``, ``tier``). Raises
+    :class:`~pybpf.errors.VerifierError` for a program proven unsafe (a program the
+    verifier cannot judge runs with an :class:`UnverifiedWarning`), and
+    :class:`~pybpf.errors.ProgramLoadError` for one the VM cannot run.
+    """
+    if isinstance(program, (bytes, bytearray, memoryview)):
+        try:
+            instructions = Instruction.decode(bytes(program))
+        except AsmError as err:
+            raise ProgramLoadError(str(err), program=name) from None
+    else:
+        instructions = list(program)
+    if verify:
+        verify_programs(_as_collection(instructions, name, type, maps or {}))
+    return VMProgram(instructions, name=name, maps=maps, type=type, **options)
+
+
+# lddw src values naming a map by fd (raw bytecode) or by fd plus a value offset
+_PSEUDO_MAP_FD, _PSEUDO_MAP_VALUE = 1, 2
+
+
+def _as_collection(instructions: list[Instruction], name: str, type: ProgramType,
+                   maps: Mapping[str | int, VMMap]) -> CollectionSpec:
+    """The spec the verifier judges: maps given by fd number (raw bytecode) get a name, and
+    the lddw naming them that name as reference, as a linker would have left it."""
+    by_number: dict[str | int, str] = {key: f"map_{key}" for key in maps
+                                       if isinstance(key, int)}
+    if by_number:
+        instructions = [
+            dataclasses.replace(insn, reference=by_number[insn.imm])
+            if insn.is_wide and insn.src in (_PSEUDO_MAP_FD, _PSEUDO_MAP_VALUE)
+            and insn.reference is None and insn.imm in by_number else insn
+            for insn in instructions]
+    map_specs = {by_number.get(key, str(key)): MapSpec(by_number.get(key, str(key)), m.type,
+                                                       m.key_size, m.value_size,
+                                                       m.max_entries)
+                 for key, m in maps.items()}
+    spec = ProgramSpec(name, "", type, instructions=instructions)
+    return CollectionSpec(programs={name: spec}, maps=map_specs)
+
+
 def load_collection(spec: CollectionSpec, *, tier: str = "interp",
                     env: Environment | None = None, ncpus: int | None = None,
                     verify: bool = True) -> VMCollection:
@@ -91,12 +178,13 @@ def load_collection(spec: CollectionSpec, *, tier: str = "interp",
     unverified = verify_programs(spec) if verify else {}
     env = env if env is not None else Environment()
     maps = {name: create_map(map_spec, ncpus=ncpus) for name, map_spec in spec.maps.items()}
-    programs = {name: VMProgram(prog_spec.instructions, name=name, maps=maps, env=env,
+    by_name: Mapping[str | int, VMMap] = maps  # type: ignore[assignment]  # str keys only
+    programs = {name: VMProgram(prog_spec.instructions, name=name, maps=by_name, env=env,
                                 type=prog_spec.type, tier=tier)
                 for name, prog_spec in spec.programs.items()}
     for name, map_spec in spec.maps.items():
         if map_spec.type == MapType.PROG_ARRAY:
-            table: dict[str, object] = dict(programs)
+            table: dict[str, Any] = dict(programs)
         elif map_spec.type in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
             table = dict(maps)
         else:
@@ -108,4 +196,4 @@ def load_collection(spec: CollectionSpec, *, tier: str = "interp",
                               f"{'program' if map_spec.type == MapType.PROG_ARRAY else 'map'}"
                               f" of the collection")
             maps[name].update(key, target)
-    return VMCollection(programs, maps, env, unverified)
+    return VMCollection(programs, maps, env, unverified, spec=spec)

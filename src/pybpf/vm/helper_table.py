@@ -1,50 +1,58 @@
-"""The helpers a VM program may call, by uapi helper id: :data:`DEFAULT_HELPERS`."""
+"""The helpers a VM program may call: :data:`DEFAULT_HELPERS`, by helper id.
+
+Ids come from the one helper table (:mod:`pybpf.helpers`); this module only says which
+Python implementation serves which helper, by name.
+"""
 
 from __future__ import annotations
 
+from ..helpers import helpers
 from . import event_helpers as ev
 from . import helpers as core
 from . import packet_helpers as pkt
-from .helpers import Helper, HelperID
+from .helpers import Helper
+
+_IMPLEMENTATIONS: dict[str, Helper] = {
+    "map_lookup_elem": core.map_lookup_elem,
+    "map_update_elem": core.map_update_elem,
+    "map_delete_elem": core.map_delete_elem,
+    "map_lookup_percpu_elem": core.map_lookup_percpu_elem,
+    "map_push_elem": core.map_push_elem,
+    "map_pop_elem": core.map_pop_elem,
+    "map_peek_elem": core.map_peek_elem,
+    "ktime_get_ns": core.ktime_get_ns,
+    "ktime_get_boot_ns": core.ktime_get_ns,
+    "ktime_get_coarse_ns": core.ktime_get_ns,
+    "trace_printk": core.trace_printk,
+    "get_prandom_u32": core.get_prandom_u32,
+    "get_smp_processor_id": core.get_smp_processor_id,
+    "get_numa_node_id": core.get_numa_node_id,
+    "get_current_pid_tgid": core.get_current_pid_tgid,
+    "get_current_uid_gid": core.get_current_uid_gid,
+    "get_current_comm": core.get_current_comm,
+    "probe_read": core.probe_read,
+    "probe_read_kernel": core.probe_read,
+    "probe_read_user": core.probe_read,
+    "probe_read_str": core.probe_read_str,
+    "probe_read_kernel_str": core.probe_read_str,
+    "probe_read_user_str": core.probe_read_str,
+    "loop": core.bpf_loop,
+    "skb_load_bytes": pkt.skb_load_bytes,
+    "skb_store_bytes": pkt.skb_store_bytes,
+    "l3_csum_replace": pkt.l3_csum_replace,
+    "l4_csum_replace": pkt.l4_csum_replace,
+    "csum_diff": pkt.csum_diff,
+    "xdp_adjust_head": pkt.xdp_adjust_head,
+    "xdp_adjust_meta": pkt.xdp_adjust_meta,
+    "xdp_adjust_tail": pkt.xdp_adjust_tail,
+    "ringbuf_reserve": ev.ringbuf_reserve,
+    "ringbuf_submit": ev.ringbuf_submit,
+    "ringbuf_discard": ev.ringbuf_discard,
+    "ringbuf_output": ev.ringbuf_output,
+    "ringbuf_query": ev.ringbuf_query,
+    "perf_event_output": ev.perf_event_output,
+    "tail_call": ev.tail_call,
+}
 
 DEFAULT_HELPERS: dict[int, Helper] = {
-    HelperID.MAP_LOOKUP_ELEM: core.map_lookup_elem,
-    HelperID.MAP_UPDATE_ELEM: core.map_update_elem,
-    HelperID.MAP_DELETE_ELEM: core.map_delete_elem,
-    HelperID.MAP_LOOKUP_PERCPU_ELEM: core.map_lookup_percpu_elem,
-    HelperID.MAP_PUSH_ELEM: core.map_push_elem,
-    HelperID.MAP_POP_ELEM: core.map_pop_elem,
-    HelperID.MAP_PEEK_ELEM: core.map_peek_elem,
-    HelperID.KTIME_GET_NS: core.ktime_get_ns,
-    HelperID.KTIME_GET_BOOT_NS: core.ktime_get_ns,
-    HelperID.KTIME_GET_COARSE_NS: core.ktime_get_ns,
-    HelperID.TRACE_PRINTK: core.trace_printk,
-    HelperID.GET_PRANDOM_U32: core.get_prandom_u32,
-    HelperID.GET_SMP_PROCESSOR_ID: core.get_smp_processor_id,
-    HelperID.GET_NUMA_NODE_ID: core.get_numa_node_id,
-    HelperID.GET_CURRENT_PID_TGID: core.get_current_pid_tgid,
-    HelperID.GET_CURRENT_UID_GID: core.get_current_uid_gid,
-    HelperID.GET_CURRENT_COMM: core.get_current_comm,
-    HelperID.PROBE_READ: core.probe_read,
-    HelperID.PROBE_READ_KERNEL: core.probe_read,
-    HelperID.PROBE_READ_USER: core.probe_read,
-    HelperID.PROBE_READ_STR: core.probe_read_str,
-    HelperID.PROBE_READ_KERNEL_STR: core.probe_read_str,
-    HelperID.PROBE_READ_USER_STR: core.probe_read_str,
-    HelperID.LOOP: core.bpf_loop,
-    HelperID.SKB_LOAD_BYTES: pkt.skb_load_bytes,
-    HelperID.SKB_STORE_BYTES: pkt.skb_store_bytes,
-    HelperID.L3_CSUM_REPLACE: pkt.l3_csum_replace,
-    HelperID.L4_CSUM_REPLACE: pkt.l4_csum_replace,
-    HelperID.CSUM_DIFF: pkt.csum_diff,
-    HelperID.XDP_ADJUST_HEAD: pkt.xdp_adjust_head,
-    HelperID.XDP_ADJUST_META: pkt.xdp_adjust_meta,
-    HelperID.XDP_ADJUST_TAIL: pkt.xdp_adjust_tail,
-    HelperID.RINGBUF_RESERVE: ev.ringbuf_reserve,
-    HelperID.RINGBUF_SUBMIT: ev.ringbuf_submit,
-    HelperID.RINGBUF_DISCARD: ev.ringbuf_discard,
-    HelperID.RINGBUF_OUTPUT: ev.ringbuf_output,
-    HelperID.RINGBUF_QUERY: ev.ringbuf_query,
-    HelperID.PERF_EVENT_OUTPUT: ev.perf_event_output,
-    HelperID.TAIL_CALL: ev.tail_call,
-}
+    helpers().by_name(name).id: fn for name, fn in _IMPLEMENTATIONS.items()}

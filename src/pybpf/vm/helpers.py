@@ -18,64 +18,25 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
+from ..helpers import helpers
 from .alu import MASK64, to_signed
 from .errors import VMRunError
 
 if TYPE_CHECKING:
-    from .memory import Memory
     from .maps import VMMap
+    from .memory import Memory
 
 
-class HelperID(IntEnum):
-    """``enum bpf_func_id`` values (uapi linux/bpf.h) the VM knows by name."""
-
-    MAP_LOOKUP_ELEM = 1
-    MAP_UPDATE_ELEM = 2
-    MAP_DELETE_ELEM = 3
-    PROBE_READ = 4
-    KTIME_GET_NS = 5
-    TRACE_PRINTK = 6
-    GET_PRANDOM_U32 = 7
-    GET_SMP_PROCESSOR_ID = 8
-    SKB_STORE_BYTES = 9
-    L3_CSUM_REPLACE = 10
-    L4_CSUM_REPLACE = 11
-    TAIL_CALL = 12
-    GET_CURRENT_PID_TGID = 14
-    GET_CURRENT_UID_GID = 15
-    GET_CURRENT_COMM = 16
-    PERF_EVENT_OUTPUT = 25
-    SKB_LOAD_BYTES = 26
-    CSUM_DIFF = 28
-    GET_NUMA_NODE_ID = 42
-    XDP_ADJUST_HEAD = 44
-    PROBE_READ_STR = 45
-    XDP_ADJUST_META = 54
-    XDP_ADJUST_TAIL = 65
-    MAP_PUSH_ELEM = 87
-    MAP_POP_ELEM = 88
-    MAP_PEEK_ELEM = 89
-    PROBE_READ_USER = 112
-    PROBE_READ_KERNEL = 113
-    PROBE_READ_USER_STR = 114
-    PROBE_READ_KERNEL_STR = 115
-    KTIME_GET_BOOT_NS = 125
-    RINGBUF_OUTPUT = 130
-    RINGBUF_RESERVE = 131
-    RINGBUF_SUBMIT = 132
-    RINGBUF_DISCARD = 133
-    RINGBUF_QUERY = 134
-    KTIME_GET_COARSE_NS = 160
-    LOOP = 181
-    MAP_LOOKUP_PERCPU_ELEM = 195
+# ``enum bpf_func_id`` of this kernel, from the one helper table (pybpf.helpers)
+HelperID = IntEnum("HelperID", {h.name.upper(): i  # type: ignore[misc]
+                                for i, h in helpers().items() if i})
+HelperID.__doc__ = "``enum bpf_func_id`` values of this kernel, by upper-case name."
 
 
 def helper_name(helper_id: int) -> str:
     """``bpf_<name>`` for a known id, else ``helper <id>``."""
-    try:
-        return f"bpf_{HelperID(helper_id).name.lower()}"
-    except ValueError:
-        return f"helper {helper_id}"
+    h = helpers().get(helper_id)
+    return h.full_name if h is not None and helper_id else f"helper {helper_id}"
 
 
 @dataclass
@@ -111,8 +72,8 @@ class RunState:
     ``tail_calls_left`` counts down from MAX_TAIL_CALL_CNT.
     """
 
-    memory: "Memory"
-    maps_by_address: dict[int, "VMMap"]
+    memory: Memory
+    maps_by_address: dict[int, VMMap]
     env: Environment
     packet: Any = None
     ring_records: dict[int, Any] = field(default_factory=dict)
@@ -130,7 +91,7 @@ Helper = Callable[[RunState, int, int, int, int, int, int], int]
 CLOBBERED = 0xDEAD_C0DE_0BAD_0A11
 
 
-def _map_at(run: RunState, address: int, insn: int) -> "VMMap":
+def _map_at(run: RunState, address: int, insn: int) -> VMMap:
     m = run.maps_by_address.get(address)
     if m is None:
         raise VMRunError(f"r1 ({address:#x}) is not a map", insn=insn)
@@ -145,8 +106,9 @@ def map_lookup_elem(run: RunState, insn: int, r1: int, r2: int, *_: int) -> int:
         inner = object_at(key)
         if inner is None or not hasattr(inner, "handle"):
             return 0
-        run.maps_by_address[inner.handle] = inner
-        return inner.handle
+        handle: int = inner.handle
+        run.maps_by_address[handle] = inner
+        return handle
     buf = m.program_lookup(key, run.env.cpu)
     if buf is None:
         return 0
@@ -179,7 +141,8 @@ def _queue_at(run: RunState, address: int, insn: int) -> Any:
 
 def map_push_elem(run: RunState, insn: int, r1: int, r2: int, r3: int, *_: int) -> int:
     m = _queue_at(run, r1, insn)
-    return m.push_from_program(run.memory.read(r2, m.value_size, insn), r3) & MASK64
+    pushed: int = m.push_from_program(run.memory.read(r2, m.value_size, insn), r3)
+    return pushed & MASK64
 
 
 def _pop_or_peek(run: RunState, insn: int, r1: int, r2: int, remove: bool) -> int:

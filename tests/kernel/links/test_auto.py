@@ -17,8 +17,14 @@ from pybpf.kernel.links.auto import attach_auto, parse_uprobe_target
 from pybpf.spec import ProgramType
 from tests.bpfobjs import build_object
 
-from .test_tracing_programs import (build_c, count_of, counter_spec, counts_map,
-                                    kernel_leak_check, run_child)
+from .test_tracing_programs import (
+    build_c,
+    count_of,
+    counter_spec,
+    counts_map,
+    kernel_leak_check,
+    run_child,
+)
 from .test_uprobe import TARGET_C
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("kernel_leak_check")]
@@ -65,7 +71,7 @@ def test_uprobe_targets_parse(extras: str, expected: tuple) -> None:  # type: ig
     ("usdt/x:y", "expected usdt/PATH:PROVIDER:NAME"),
     ("tp/syscalls", "expected tp/CATEGORY/NAME"),
     ("raw_tp", "expected raw_tp/NAME"),
-    ("iter/task", "iterators are created"),
+    ("iter/task", "an iterator needs a TRACING program"),
     ("xdp", "XDP programs need a target"),
     ("tc/ingress", "SCHED_CLS programs need a target"),
     ("cgroup/connect4", "CGROUP_SOCK_ADDR programs need a target"),

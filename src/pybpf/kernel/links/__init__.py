@@ -5,17 +5,26 @@ from .base import Link, LinkInfo
 __all__ = ["Link", "LinkInfo"]
 
 # tracing families
-from .auto import attach_auto
+from .auto import NotAutoAttachable, attach_auto, plan_attach
+from .iter import IterLink, IterStream, attach_iter
 from .kprobe import attach_kprobe, attach_kretprobe
 from .perf_event import attach_perf_event
 from .raw_tracepoint import attach_raw_tracepoint
 from .tracepoint import attach_tracepoint
-from .tracing import (attach_btf_id, attach_fentry, attach_fexit, attach_lsm, attach_tp_btf,
-                      attach_tracing, load_tracing)
+from .tracing import (
+    attach_btf_id,
+    attach_fentry,
+    attach_fexit,
+    attach_lsm,
+    attach_tp_btf,
+    attach_tracing,
+    load_tracing,
+)
 from .uprobe import attach_uprobe, attach_uretprobe
 from .usdt import attach_usdt
 
-__all__ += ["attach_auto", "attach_kprobe", "attach_kretprobe", "attach_perf_event",
+__all__ += ["attach_auto", "plan_attach", "NotAutoAttachable", "attach_iter", "IterLink",
+            "IterStream", "attach_kprobe", "attach_kretprobe", "attach_perf_event",
             "attach_raw_tracepoint", "attach_tracepoint", "attach_btf_id", "attach_fentry",
             "attach_fexit", "attach_lsm", "attach_tp_btf", "attach_tracing", "load_tracing",
             "attach_uprobe", "attach_uretprobe", "attach_usdt"]

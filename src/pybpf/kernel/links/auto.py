@@ -10,10 +10,15 @@ program was loaded from) picks the family and its arguments from the name:
 ``kprobe/FUNC[+OFF]``, ``kretprobe/FUNC``, ``ksyscall/NAME``  :mod:`.kprobe`
 ``uprobe/PATH:FUNC[+OFF]``, ``uretprobe/``, ``uprobe/PATH:OFF``  :mod:`.uprobe`
 ``usdt/PATH:PROVIDER:NAME``        :mod:`.usdt`
+``iter/TARGET``                    :mod:`.iter` (an :class:`~.iter.IterLink` to read)
 ``xdp``, ``tc``/``tcx``, ``cgroup*``, ``socket``, ``sk_lookup``  need ``target=``
 =================================  ============================================
 
-``perf_event`` programs are not auto-attachable (what to sample is the caller's choice).
+As in libbpf's auto-attach, some programs cannot be attached from their name alone:
+``perf_event`` (what to sample is the caller's choice), bare ``uprobe``/``usdt``/``kprobe``
+names without a target, ``kprobe.multi``/``uprobe.multi``/``kprobe.session`` (not yet),
+``struct_ops``, ``freplace``/``syscall``/``sk_msg``/``sk_skb``/``flow_dissector`` and other
+types without a form here; those raise :class:`NotAutoAttachable`.
 The network families take a ``target`` (interface, cgroup, socket, netns) and are found by
 name in their modules, so this module does not depend on how they are written.
 """
@@ -23,12 +28,14 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from ...elf.section_names import classify_section
 from ...errors import InvalidInputError
 from ...spec import AttachType, ProgramSpec, ProgramType
+from ...spec.sections import classify_section
 from .base import Link
+from .iter import attach_iter
 from .kprobe import attach_kprobe
 from .raw_tracepoint import attach_raw_tracepoint
 from .tracepoint import attach_tracepoint
@@ -36,7 +43,7 @@ from .tracing import attach_tp_btf, attach_tracing
 from .uprobe import attach_uprobe
 from .usdt import attach_usdt
 
-__all__ = ["attach_auto", "parse_uprobe_target"]
+__all__ = ["NotAutoAttachable", "attach_auto", "parse_uprobe_target", "plan_attach"]
 
 # the prefix of syscall entry points in the kernel (ksyscall/NAME), per architecture
 _SYSCALL_PREFIX = {"x86_64": "__x64_sys_", "aarch64": "__arm64_sys_", "s390x": "__s390x_sys_",
@@ -83,18 +90,33 @@ def parse_uprobe_target(extras: str, section: str) -> tuple[str, str | None, int
     return path, m.group(1), int(m.group(2), 0) if m.group(2) else 0
 
 
+class NotAutoAttachable(InvalidInputError):
+    """A section name that does not say enough to attach its programs (``perf_event``,
+    ``xdp`` without a target, a bare ``uprobe``...): :meth:`Collection.attach` with no
+    names skips these, naming one explicitly raises this."""
+
+
 def attach_auto(prog: object, section: str | ProgramSpec, *, target: Any = None,
                 **options: Any) -> Link:
     """Attach ``prog`` as the section name (a string or ``spec.section``) says.
 
     ``target`` is where a network program attaches; ``options`` go to the family's attach
-    function (``pid=`` for uprobes, ``mode=`` for XDP...). Raises InvalidInputError for a
-    section that says too little (``uprobe`` without a path), a network section without a
-    target, ``perf_event``, or an unknown name; plus whatever the family raises.
+    function (``pid=`` for uprobes, ``mode=`` for XDP...). Raises
+    :class:`NotAutoAttachable` (an InvalidInputError) for a section that says too little
+    (``uprobe`` without a path), a network section without a target, ``perf_event``, or an
+    unknown name; plus whatever the family raises.
     """
+    return plan_attach(section, target=target, **options)(prog)
+
+
+def plan_attach(section: str | ProgramSpec, *, target: Any = None,
+                **options: Any) -> Callable[[object], Link]:
+    """What :func:`attach_auto` would call for ``section``, without calling it: a function
+    of the loaded program. Raises :class:`NotAutoAttachable` (nothing attached) when the
+    name does not say where to attach."""
     name = section.section if isinstance(section, ProgramSpec) else section
     if not isinstance(name, str) or not name:
-        raise InvalidInputError(f"bad section name {name!r}")
+        raise NotAutoAttachable(f"bad section name {name!r}")
     where = f"section '{name}'"
     kind = classify_section(name)
     prefix = name.split("/", 1)[0]
@@ -102,77 +124,85 @@ def attach_auto(prog: object, section: str | ProgramSpec, *, target: Any = None,
 
     def need(form: str) -> str:
         if not extras:
-            raise InvalidInputError(f"names no attach point: expected {form} (or call the "
+            raise NotAutoAttachable(f"names no attach point: expected {form} (or call the "
                                     "family's attach function yourself)", source=where)
         return extras
 
     if kind.type == ProgramType.UNSPEC:
-        raise InvalidInputError("not a section name pybpf knows how to attach", source=where)
+        raise NotAutoAttachable("not a section name pybpf knows how to attach", source=where)
     if kind.type == ProgramType.PERF_EVENT:
-        raise InvalidInputError("perf_event programs are not auto-attachable: call "
+        raise NotAutoAttachable("perf_event programs are not auto-attachable: call "
                                 "attach_perf_event(prog, sample_freq=...)", source=where)
     if kind.type == ProgramType.TRACEPOINT:
         category, slash, event = need(f"{prefix}/CATEGORY/NAME").partition("/")
         if not slash:
-            raise InvalidInputError(f"expected {prefix}/CATEGORY/NAME", source=where)
-        return attach_tracepoint(prog, category, event, **options)
+            raise NotAutoAttachable(f"expected {prefix}/CATEGORY/NAME", source=where)
+        return lambda prog: attach_tracepoint(prog, category, event, **options)
     if kind.type in (ProgramType.RAW_TRACEPOINT, ProgramType.RAW_TRACEPOINT_WRITABLE):
-        return attach_raw_tracepoint(prog, need(f"{prefix}/NAME"), **options)
+        tracepoint = need(f"{prefix}/NAME")
+        return lambda prog: attach_raw_tracepoint(prog, tracepoint, **options)
     if kind.type in (ProgramType.TRACING, ProgramType.LSM):
         if kind.attach_type == AttachType.TRACE_RAW_TP:
-            return attach_tp_btf(prog)
-        if kind.attach_type == AttachType.TRACE_ITER or kind.attach_type is None:
-            raise InvalidInputError("iterators are created with BPF_ITER_CREATE, not "
-                                    "attached", source=where)
-        return attach_tracing(prog, kind.attach_type, **options)
+            return lambda prog: attach_tp_btf(prog)
+        if kind.attach_type == AttachType.TRACE_ITER:
+            return lambda prog: attach_iter(prog, **options)
+        if kind.attach_type is None:
+            raise NotAutoAttachable(f"{prefix} programs are not auto-attachable",
+                                    source=where)
+        attach_type = kind.attach_type
+        return lambda prog: attach_tracing(prog, attach_type, **options)
     if kind.type == ProgramType.KPROBE:
-        return _attach_probe(prog, name, kind.attach_type, need, options)
+        return _plan_probe(name, kind.attach_type, need, options)
     family = _NETWORK.get(kind.type)
     if family is not None:
         module, function, what = family
         if target is None:
-            raise InvalidInputError(f"{kind.type.name} programs need a target: "
-                                    f"attach_auto(prog, {name!r}, target=<{what}>)",
-                                    source=where)
+            raise NotAutoAttachable(f"{kind.type.name} programs need a target: "
+                                    f"attach(..., target=<{what}>)", source=where)
         attach = _network_function(module, function, where)
         if module == "tc" and kind.attach_type in _TC_DIRECTIONS:
             options.setdefault("direction", _TC_DIRECTIONS[kind.attach_type])
         elif module == "cgroup" and kind.attach_type is not None:
             options.setdefault("attach_type", kind.attach_type)
-        return attach(prog, target, **options)
-    raise InvalidInputError(f"{kind.type.name} programs are not auto-attachable",
+        return lambda prog: attach(prog, target, **options)
+    raise NotAutoAttachable(f"{kind.type.name} programs are not auto-attachable",
                             source=where)
 
 
-def _attach_probe(prog: object, section: str, attach_type: AttachType | None,
-                  need: Callable[[str], str], options: dict[str, Any]) -> Link:
+def _plan_probe(section: str, attach_type: AttachType | None, need: Callable[[str], str],
+                options: dict[str, Any]) -> Callable[[object], Link]:
     where = f"section '{section}'"
     base = section.split("/", 1)[0].removesuffix(".s")
     if attach_type is not None:  # kprobe.multi, uprobe.multi, kprobe.session
-        raise InvalidInputError(f"{base} programs are not auto-attachable yet", source=where)
+        raise NotAutoAttachable(f"{base} programs are not auto-attachable yet", source=where)
     if base in ("kprobe", "kretprobe"):
         target = need(f"{base}/FUNCTION[+OFFSET]")
         m = _FUNC_PLUS_OFFSET.match(target)
         if m is None:
-            raise InvalidInputError(f"bad kernel function {target!r}", source=where)
-        offset = int(m.group(2), 0) if m.group(2) else 0
-        return attach_kprobe(prog, m.group(1), offset=offset, retprobe=base == "kretprobe",
-                             **options)
+            raise NotAutoAttachable(f"bad kernel function {target!r}", source=where)
+        function, offset = m.group(1), int(m.group(2), 0) if m.group(2) else 0
+        return lambda prog: attach_kprobe(prog, function, offset=offset,
+                                          retprobe=base == "kretprobe", **options)
     if base in ("ksyscall", "kretsyscall"):
         syscall = need(f"{base}/SYSCALL")
-        return attach_kprobe(prog, _SYSCALL_PREFIX + syscall,
-                             retprobe=base == "kretsyscall", **options)
+        return lambda prog: attach_kprobe(prog, _SYSCALL_PREFIX + syscall,
+                                          retprobe=base == "kretsyscall", **options)
     if base in ("uprobe", "uretprobe"):
-        path, symbol, offset = parse_uprobe_target(need(f"{base}/PATH:FUNCTION[+OFFSET]"),
-                                                   section)
-        return attach_uprobe(prog, path, symbol, offset=offset,
-                             retprobe=base == "uretprobe", **options)
+        try:
+            path, symbol, offset = parse_uprobe_target(
+                need(f"{base}/PATH:FUNCTION[+OFFSET]"), section)
+        except NotAutoAttachable:
+            raise
+        except InvalidInputError as err:
+            raise NotAutoAttachable(err.message, source=err.source) from None
+        return lambda prog: attach_uprobe(prog, path, symbol, offset=offset,
+                                          retprobe=base == "uretprobe", **options)
     if base == "usdt":
         parts = need("usdt/PATH:PROVIDER:NAME").rsplit(":", 2)
         if len(parts) != 3 or not all(parts):
-            raise InvalidInputError("expected usdt/PATH:PROVIDER:NAME", source=where)
-        return attach_usdt(prog, *parts, **options)
-    raise InvalidInputError(f"{base} programs are not auto-attachable", source=where)
+            raise NotAutoAttachable("expected usdt/PATH:PROVIDER:NAME", source=where)
+        return lambda prog: attach_usdt(prog, *parts, **options)
+    raise NotAutoAttachable(f"{base} programs are not auto-attachable", source=where)
 
 
 def _network_function(module: str, function: str, where: str) -> Callable[..., Link]:

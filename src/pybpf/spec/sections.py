@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..spec import AttachType as A
-from ..spec import ProgramType as P
+from .flags import ProgFlags
+from .model import AttachType as A
+from .model import ProgramType as P
+
+__all__ = ["SectionKind", "classify_section"]
 
 # flags of BPF_PROG_LOAD (uapi linux/bpf.h) implied by a section name
-BPF_F_SLEEPABLE = 1 << 4
-BPF_F_XDP_HAS_FRAGS = 1 << 5
+BPF_F_SLEEPABLE = ProgFlags.SLEEPABLE
+BPF_F_XDP_HAS_FRAGS = ProgFlags.XDP_HAS_FRAGS
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +144,8 @@ _TABLE: list[tuple[str, P, A | None, int, bool]] = [
     ("netfilter", P.NETFILTER, A.NETFILTER, 0, False),
 ]
 
-_EXACT = {name: entry for name, *entry in _TABLE}
-_WITH_EXTRAS = {name: entry for name, *entry in _TABLE if entry[3]}
+_EXACT = {row[0]: row[1:] for row in _TABLE}
+_WITH_EXTRAS = {row[0]: row[1:] for row in _TABLE if row[4]}
 
 
 def classify_section(section_name: str) -> SectionKind:

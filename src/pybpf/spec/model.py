@@ -1,17 +1,27 @@
-"""What a collection is before it lives: programs, maps and BTF as plain data.
-
-Specs hold no file descriptors and do not depend on the running kernel: the same object file
-gives the same spec everywhere. A backend (kernel/, vm/) turns a spec into live objects.
-"""
+"""The data model: maps, programs, externs, variables and collections as specs, with the
+kinds (``enum bpf_map_type``...) they are made of. See the package docstring."""
 
 from __future__ import annotations
 
-import copy as _copy
+import dataclasses
+import sys as _sys
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
 
-from .asm.instruction import Instruction
+from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
+from ..btf import Spec as BTFSpec
+from ..btf import Type
+from ..btf.ext import CORERelo, FuncInfo, LineInfo
+from ..errors import InvalidInputError
+
+# an initial element of a map: a key (an index or key bytes) and a value (bytes, an integer,
+# or for a prog array or map of maps the name of a program or map, resolved at load)
+MapKey = int | bytes
+MapValue = int | bytes | str
+
+__all__ = ["MapType", "ProgramType", "AttachType", "Pinning", "MapSpec", "ProgramSpec",
+           "ExternKind", "ExternSpec", "VariableSpec", "CollectionSpec"]
 
 
 class MapType(IntEnum):
@@ -176,20 +186,24 @@ class MapSpec:
     key_size: int = 0
     value_size: int = 0
     max_entries: int = 0
-    flags: int = 0
+    flags: int = 0  # MapFlags
     pinning: Pinning = Pinning.NONE
     numa_node: int = 0
     map_extra: int = 0
-    key_type: Any = None
-    value_type: Any = None
-    inner_map: "MapSpec | None" = None
-    contents: list[tuple[Any, Any]] = field(default_factory=list)
+    key_type: Type | None = None
+    value_type: Type | None = None
+    inner_map: MapSpec | None = None
+    contents: list[tuple[MapKey, MapValue]] = field(default_factory=list)
     data: bytes | None = None
     section: str | None = None
     readonly: bool = False  # freeze after load (.rodata, .kconfig)
 
-    def copy(self) -> "MapSpec":
-        return _copy.deepcopy(self)
+    def copy(self) -> MapSpec:
+        """A copy whose contents, data and inner map can change apart from this one; BTF
+        types are shared (they are read-only, and a BTF spec knows its types by identity)."""
+        return dataclasses.replace(
+            self, contents=list(self.contents),
+            inner_map=self.inner_map.copy() if self.inner_map is not None else None)
 
     def __str__(self) -> str:
         parts = [f"{self.type.name}", f"key={self.key_size}", f"value={self.value_size}",
@@ -226,14 +240,18 @@ class ProgramSpec:
     instructions: list[Instruction] = field(default_factory=list)
     license: str = ""
     kernel_version: int = 0
-    flags: int = 0
-    btf: Any = None  # the collection's BTF spec
-    func_info: list[Any] = field(default_factory=list)
-    line_info: list[Any] = field(default_factory=list)
-    core_relos: list[Any] = field(default_factory=list)
+    flags: int = 0  # ProgFlags
+    btf: BTFSpec | None = None  # the collection's BTF spec
+    func_info: list[FuncInfo] = field(default_factory=list)
+    line_info: list[LineInfo] = field(default_factory=list)
+    core_relos: list[CORERelo] = field(default_factory=list)
 
-    def copy(self) -> "ProgramSpec":
-        return _copy.deepcopy(self)
+    def copy(self) -> ProgramSpec:
+        """A copy with its own lists (instructions are immutable values; BTF is shared, as
+        for :meth:`MapSpec.copy`)."""
+        return dataclasses.replace(
+            self, instructions=list(self.instructions), func_info=list(self.func_info),
+            line_info=list(self.line_info), core_relos=list(self.core_relos))
 
     @property
     def references(self) -> list[str]:
@@ -247,7 +265,7 @@ class ProgramSpec:
         relocs = len(self.references)
         core = f" core_relos={len(self.core_relos)}" if self.core_relos else ""
         return (f"program {self.name}: {self.type.name}{at}{flags} section={self.section}"
-                f"{attach} insns={sum(i.slots for i in self.instructions)} "
+                f"{attach} insns={Instructions(self.instructions).slot_count} "
                 f"relocations={relocs}{core} license={self.license!r}")
 
 
@@ -272,7 +290,7 @@ class ExternSpec:
 
     name: str
     kind: ExternKind
-    type: Any = None
+    type: Type | None = None
     offset: int = 0
     size: int = 0
     weak: bool = False
@@ -284,18 +302,107 @@ class ExternSpec:
 
 
 @dataclass
+class VariableSpec:
+    """A global variable of a global-data map (``.rodata``, ``.data``, ``.bss``...): where
+    its bytes lie in the map's single value, as ``CollectionSpec.Variables`` in cilium/ebpf.
+
+    ``map`` names the map, ``offset``/``size`` are in bytes, ``type`` is the BTF type of the
+    variable. :meth:`set` writes the initial value into that map's ``data`` in the spec the
+    variable came from, so set constants on a copy (``spec.copy().variables[...]``) to keep
+    the original for other loads. ``constant`` is True for a read-only section (.rodata):
+    the verifier then sees the value as a constant.
+    """
+
+    name: str
+    map: str
+    offset: int
+    size: int
+    type: Type | None = None
+    map_spec: MapSpec | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def constant(self) -> bool:
+        return self.map_spec is not None and self.map_spec.readonly
+
+    def get(self) -> bytes:
+        """The initial value's bytes (zeros where the map has no data yet)."""
+        data = (self.map_spec.data if self.map_spec is not None else None) or b""
+        return bytes(data[self.offset:self.offset + self.size]).ljust(self.size, b"\0")
+
+    def set(self, value: bytes | int) -> None:
+        """Set the initial value: ``bytes`` of at most ``size`` (NUL-padded, as a C string
+        in a ``char[N]``) or an ``int`` (in the host's byte order, negative as two's
+        complement). Raises InvalidInputError when it does not fit."""
+        where = f"variable {self.name!r} ({self.map})"
+        if self.map_spec is None:
+            raise InvalidInputError(f"{where}: not part of a collection spec", source=where)
+        if isinstance(value, int):  # bool too
+            try:
+                raw = int(value).to_bytes(self.size, _sys.byteorder, signed=value < 0)
+            except OverflowError:
+                raise InvalidInputError(f"{where}: {value} does not fit in {self.size} bytes",
+                                        source=where) from None
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            raw = bytes(value)
+            if len(raw) > self.size:
+                raise InvalidInputError(f"{where}: {len(raw)} bytes do not fit in "
+                                        f"{self.size}", source=where)
+            raw = raw.ljust(self.size, b"\0")
+        else:
+            raise InvalidInputError(f"{where}: needs bytes or an int, not "
+                                    f"{type(value).__name__}", source=where)
+        m = self.map_spec
+        data = bytearray((m.data or b"").ljust(max(m.value_size, self.offset + self.size),
+                                                 b"\0"))
+        data[self.offset:self.offset + self.size] = raw
+        m.data = bytes(data)
+
+
+def _variables_of(maps: dict[str, MapSpec]) -> dict[str, VariableSpec]:
+    """The variables of every global-data map with a BTF ``DATASEC`` value type (duck-typed:
+    ``vars`` of ``(type=Var(name, type), offset, size)``). A name found in two sections
+    (two ``static`` variables) keeps its first place."""
+    out: dict[str, VariableSpec] = {}
+    for name, m in maps.items():
+        if m.section is None:
+            continue
+        for info in getattr(m.value_type, "vars", None) or ():
+            var = info.type
+            var_name = getattr(var, "name", "")
+            if var_name and var_name not in out:
+                out[var_name] = VariableSpec(var_name, name, info.offset, info.size,
+                                             getattr(var, "type", None), m)
+    return out
+
+
+@dataclass
 class CollectionSpec:
     """Every program and map of one object, plus its BTF and the externs it needs."""
 
     programs: dict[str, ProgramSpec] = field(default_factory=dict)
     maps: dict[str, MapSpec] = field(default_factory=dict)
-    btf: Any = None
+    btf: BTFSpec | None = None
     license: str = ""
     kernel_version: int = 0
     externs: dict[str, ExternSpec] = field(default_factory=dict)
 
-    def copy(self) -> "CollectionSpec":
-        return _copy.deepcopy(self)
+    def copy(self) -> CollectionSpec:
+        """A copy to set variables or edit maps and programs on, leaving this one as it was
+        (as ``CollectionSpec.Copy`` in cilium/ebpf). BTF is shared: it is read-only."""
+        return dataclasses.replace(
+            self, programs={n: p.copy() for n, p in self.programs.items()},
+            maps={n: m.copy() for n, m in self.maps.items()},
+            externs={n: dataclasses.replace(e) for n, e in self.externs.items()})
+
+    @property
+    def variables(self) -> dict[str, VariableSpec]:
+        """The global variables of the global-data maps, by name, read off their BTF
+        DATASEC (:class:`VariableSpec`); setting one edits this spec's map data::
+
+            spec = compiled.spec.copy()
+            spec.variables["max_args"].set(5)
+        """
+        return _variables_of(self.maps)
 
     def __str__(self) -> str:
         lines = []
@@ -318,9 +425,9 @@ class CollectionSpec:
         return "\n".join(lines)
 
 
-def _describe_core_relo(relo: Any) -> str:
-    """One CO-RE relocation as ``insn N: KIND <type> access a:b:c`` (duck-typed on
-    ``pybpf.btf.ext.CORERelo``, whose ``insn_off`` the ELF reader turned into a slot)."""
+def _describe_core_relo(relo: CORERelo) -> str:
+    """One CO-RE relocation as ``insn N: KIND <type> access a:b:c`` (its ``insn_off`` the
+    ELF reader turned into a slot)."""
     kind = getattr(relo.kind, "name", relo.kind)
     target = relo.type
     type_name = f"{type(target).__name__.lower()} {getattr(target, 'name', '') or '(anon)'}"

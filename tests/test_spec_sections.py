@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pybpf.elf import classify_section
-from pybpf.elf.section_names import BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS
 from pybpf.spec import AttachType as A
 from pybpf.spec import ProgramType as P
+from pybpf.spec.sections import BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS
 
 
 @pytest.mark.parametrize("name, prog_type, attach_type, attach_to, flags", [

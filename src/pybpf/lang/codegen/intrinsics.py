@@ -1,0 +1,220 @@
+"""pybpf.lang's builtins (pid(), comm(), cast()...) and the Python ones it accepts
+(print, int, min...)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from ...asm.opcodes import ALUOp
+from .. import builtins as bi
+from ..emitter import FP
+from ..operands import Imm, Mem, PyObj, Reg
+from ..types import (
+    ArrayType,
+    IntType,
+    PtrType,
+    Type,
+    bool_,
+    char,
+    common_type,
+    s64,
+    string,
+    type_of,
+    u32,
+    u64,
+)
+from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
+from .core import _describe
+from .maps import Maps
+
+
+class Intrinsics(Maps):
+    """Builtin functions, pybpf.lang's and Python's."""
+
+    def _ctx_arg(self, node: ast.expr) -> Any:
+        v = self.rvalue(node)
+        return v
+
+    def _builtin(self, name: str, node: ast.Call) -> Any:
+        args = node.args
+        if name in bi.HELPER_BUILTINS or name in bi.POINTER_BUILTINS:
+            helper = bi.HELPER_BUILTINS.get(name, name)
+            arity = len(bi.HELPERS[helper].params)
+            if len(args) != arity:
+                raise self._err(node, f"{name}() takes {arity or 'no'} argument"
+                                      f"{'' if arity == 1 else 's'}, got {len(args)}")
+            if name in bi.POINTER_BUILTINS:
+                return self._helper(helper, [self._pointer_or_value(a) for a in args])
+            return self._helper(helper, [self.rvalue(a) for a in args])
+        if name in ("pid", "tid", "uid", "gid"):
+            if args:
+                raise self._err(node, f"{name}() takes no arguments")
+            r = self._helper("get_current_pid_tgid" if name in ("pid", "tid") else
+                             "get_current_uid_gid", [])
+            if name in ("pid", "gid"):
+                self.e.alu(ALUOp.RSH, r.reg, imm=32)
+            else:
+                self.e.alu(ALUOp.MOV, r.reg, r.reg, is64=False)
+            r.type = u32
+            return r
+        if name == "comm":
+            mem = self._stack_aggregate(string(16))
+            self.e.release(self._helper("get_current_comm", [self._address_of(mem),
+                                                             Imm(u32, 16)]))
+            return mem
+        if name == "current_task":
+            r = self._helper("get_current_task", [])
+            r.type = PtrType(lambda: self.kernel.struct("task_struct"), "kernel")
+            return r
+        if name == "kernel_struct":
+            if len(args) != 2 or not isinstance(args[0], ast.Constant):
+                raise self._err(node, "kernel_struct('name', addr)")
+            st = self.kernel.struct(args[0].value)
+            v = self._to_owned(self.rvalue(args[1]))
+            v.type = PtrType(st, "kernel")
+            return v
+        if name in ("probe_read_kernel", "probe_read_user", "probe_read_kernel_str",
+                    "probe_read_user_str"):
+            if len(args) != 2:
+                raise self._err(node, f"{name}(T_or_size, addr) takes two arguments")
+            spec = self.expr(args[0])
+            if name.endswith("_str"):
+                if not isinstance(spec, Imm):
+                    raise self._err(args[0], f"{name}: the size must be a constant")
+                t: Type = string(spec.value)
+            else:
+                if not isinstance(spec, PyObj):
+                    raise self._err(args[0], f"{name}: the first argument is a type")
+                t = type_of(spec.value)
+            mem = self._stack_aggregate(t)
+            src = self.rvalue(args[1])
+            if isinstance(src, Mem):
+                src = self._address_of(src)
+            self.e.release(self._helper(name, [self._address_of(mem), Imm(u32, t.size), src]))
+            if t.is_scalar:
+                mem.fresh = False
+                return self._load(mem)
+            return mem
+        if name == "cast":
+            if len(args) != 2:
+                raise self._err(node, "cast(T, value) takes two arguments")
+            target = self.expr(args[0])
+            if not isinstance(target, PyObj):
+                raise self._err(args[0], "cast: the first argument is a type")
+            t = type_of(target.value)
+            v = self.rvalue(args[1])
+            if isinstance(t, (IntType, PtrType)):
+                return self._convert(v, t)
+            if isinstance(v, Mem) and v.load_size == -1:
+                v = self._to_reg(v)
+            if not isinstance(v, (Reg, Imm)):
+                raise self._err(node, f"cannot cast {_describe(v)} to a {t.name} pointer")
+            space = v.type.space if isinstance(v.type, PtrType) else "kernel"
+            r = self._to_owned(v)
+            r.type = PtrType(t, space)
+            return r
+        if name == "sizeof":
+            target = self.expr(args[0]) if len(args) == 1 else None
+            if isinstance(target, PyObj):
+                return Imm(s64, type_of(target.value).size)
+            if isinstance(target, (Mem, Reg, Imm)):
+                self.e.release(target)
+                return Imm(s64, target.type.size)
+            raise self._err(node, "sizeof(T) takes one type")
+        if name == "addressof":
+            v = self.expr(args[0])
+            if not isinstance(v, Mem):
+                raise self._err(node, "addressof() needs a local aggregate or field")
+            return self._to_reg(self._address_of(v))
+        if name == "tail_call":
+            if len(args) != 3:
+                raise self._err(node, "tail_call(ctx, prog_array, index)")
+            ops = [self.rvalue(args[0]), self.expr(args[1]), self.rvalue(args[2])]
+            return self._helper("tail_call", ops)
+        if name == "redirect":
+            ops = [self.rvalue(a) for a in args] + [Imm(u64, 0)] * (2 - len(args))
+            return self._helper("redirect", ops)
+        if name in ("skb_load_bytes", "skb_store_bytes"):
+            if len(args) not in (3, 4):
+                raise self._err(node, f"{name}(ctx, offset, buffer[, flags])")
+            ctx, off, buf = self.rvalue(args[0]), self.rvalue(args[1]), self.expr(args[2])
+            if not isinstance(buf, Mem):
+                raise self._err(args[2], f"{name}: the buffer must be a local aggregate")
+            size = Imm(u32, buf.type.size)
+            ops = [ctx, off, self._address_of(buf), size]
+            if name == "skb_store_bytes":
+                ops.append(self.rvalue(args[3]) if len(args) == 4 else Imm(u64, 0))
+            return self._helper(name, ops)
+        raise self._err(node, f"{name}() is not supported in compiled code")
+
+    def _pointer_or_value(self, node: ast.expr) -> Any:
+        v = self.expr(node)
+        if isinstance(v, Mem) and not v.type.is_scalar:
+            return self._address_of(v)
+        if isinstance(v, Mem):
+            return self._load(v)
+        return v
+
+    def _python_builtin(self, name: str, node: ast.Call) -> Any:
+        if name == "print":
+            return self._print(node)
+        if name in ("int", "bool"):
+            return self._convert(self.rvalue(node.args[0]), s64 if name == "int" else bool_)
+        if name in ("min", "max") and len(node.args) == 2:
+            a, b = self.rvalue(node.args[0]), self.rvalue(node.args[1])
+            t = common_type(a.type, b.type)
+            a, b = self._convert(a, t), self._convert(b, t)
+            if isinstance(a, Imm) and isinstance(b, Imm):
+                return Imm(t, min(a.value, b.value) if name == "min" else max(a.value, b.value))
+            r = self._to_owned(a)
+            rb = self._to_reg(b)
+            keep = self.e.new_label("minmax")
+            jumps = _SIGNED_JUMP if t.signed else _UNSIGNED_JUMP
+            self.e.jump(jumps[ast.LtE if name == "min" else ast.GtE], r.reg, keep, src=rb.reg)
+            self.e.mov(r.reg, rb.reg)
+            self.e.label(keep)
+            self.e.release(rb)
+            return r
+        if name == "len":
+            v = self.expr(node.args[0])
+            if isinstance(v, (Mem, Reg)) and isinstance(v.type, ArrayType):
+                self.e.release(v)
+                return Imm(s64, v.type.count)
+        raise self._err(node, f"{name}() is not supported in BPF programs")
+
+    def _print(self, node: ast.Call) -> Any:
+        """print(...) -> bpf_trace_printk: an f-string or a printf format and <= 3 values."""
+        if len(node.args) == 1 and isinstance(node.args[0], ast.JoinedStr):
+            fmt, values = b"", []
+            for part in node.args[0].values:
+                if isinstance(part, ast.Constant):
+                    fmt += str(part.value).replace("%", "%%").encode()
+                else:
+                    assert isinstance(part, ast.FormattedValue)
+                    v = self.rvalue(part.value)
+                    if isinstance(v, Mem) and isinstance(v.type, ArrayType) and v.type.is_string:
+                        fmt += b"%s"
+                        values.append(self._address_of(v))
+                    elif isinstance(v, (Imm, Reg)):
+                        t = v.type if isinstance(v.type, IntType) else u64
+                        fmt += (b"%ll" if t.size == 8 else b"%") + (b"d" if t.signed else b"u")
+                        values.append(v)
+                    else:
+                        raise self._err(part, f"cannot print {_describe(v)}")
+        else:
+            if not node.args or not isinstance(node.args[0], ast.Constant):
+                raise self._err(node, "print() takes an f-string, or a format string and "
+                                      "up to 3 values")
+            fmt = str(node.args[0].value).encode()
+            values = [self._pointer_or_value(a) for a in node.args[1:]]
+        if len(values) > 3:
+            raise self._err(node, "print() can show at most 3 values (bpf_trace_printk)")
+        fmt += b"\n\0"
+        mem = self._stack_aggregate(ArrayType(char, len(fmt)))
+        values = [self._to_reg(v) if isinstance(v, Mem) and v.load_size != -1 else v
+                  for v in values]
+        self._store_bytes(Mem(mem.type, FP, mem.off), fmt)
+        ops = [self._address_of(mem), Imm(u32, len(fmt))] + values + \
+            [Imm(u64, 0)] * (3 - len(values))
+        return self._helper("trace_printk", ops)

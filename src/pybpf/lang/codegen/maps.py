@@ -1,0 +1,248 @@
+"""Map accesses: ``m[k]``, ``m[k] += n``, map methods, ring buffers, histograms."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from ...asm.opcodes import ALUOp, JumpOp
+from .. import builtins as bi
+from ..emitter import FP, fits_imm
+from ..maps import LinearHist, Log2Hist, MapDecl, PerfEventArray, ProgArray, RingBuf, StackTrace
+from ..operands import Imm, Mem, PyObj, Reg
+from ..types import IntType, PtrType, Type, s32, s64, type_of, u32, u64
+from .conditions import Conditions
+
+
+class Maps(Conditions):
+    """Map reads, writes, increments and methods."""
+
+    def _stack_copy_of(self, value: Any, t: Type, slot_name: str) -> Any:
+        """A pointer to ``value`` (of map key/value type ``t``) on the stack."""
+        if isinstance(value, Mem) and not value.type.is_scalar:
+            if value.type.size != t.size:
+                raise self.e.error(f"map expects a {t.name} ({t.size} bytes), got "
+                                   f"{value.type.name}")
+            if value.space == "direct" and value.base == FP:
+                return self._address_of(value)
+            copy = self._stack_aggregate(t)
+            self._copy(copy, value)
+            return self._address_of(copy)
+        value = self._for_store(value, t)
+        off = self._scratch_slot(slot_name, max(t.size, 8))
+        if isinstance(value, Imm) and fits_imm(value.value):
+            self.e.st(t.size, FP, off, value.value)
+        else:
+            r = self._to_reg(value)
+            self.e.stx(t.size, FP, off, r.reg)
+            self.e.release(r)
+        return Mem(t, FP, off, load_size=-1)
+
+    def _map_lookup(self, decl: MapDecl, key_node: ast.expr) -> Reg:
+        if decl.key_type is None or decl.value_type is None:
+            raise self.e.error(f"{type(decl).__name__} maps have no lookup")
+        key = self.rvalue(key_node)
+        key_ptr = self._stack_copy_of(key, decl.key_type, "key")
+        r = self._helper("map_lookup_elem", [PyObj(decl), key_ptr])
+        r.type = PtrType(decl.value_type)
+        return r
+
+    def _map_read(self, decl: MapDecl, key_node: ast.expr, default: Any) -> Any:
+        p = self._map_lookup(decl, key_node)
+        vt = decl.value_type
+        if not (vt is not None and vt.is_scalar):
+            raise self.e.error("m[k] reads integer values; use m.lookup(k) for a pointer to a "
+                               "struct value")
+        missing, end = self.e.new_label("miss"), self.e.new_label("hit")
+        self.e.jump(JumpOp.JEQ, p.reg, missing, imm=0)
+        self.e.ldx(vt.size, p.reg, p.reg, 0, signed=isinstance(vt, IntType) and vt.signed)
+        if isinstance(default, Imm) and default.value == 0:
+            self.e.label(missing)  # r == 0 already
+        else:
+            self.e.ja(end)
+            self.e.label(missing)
+            self._into(self._convert(default, vt), p.reg)
+            self.e.label(end)
+        p.type = vt
+        return p
+
+    def _map_store(self, decl: MapDecl, key_node: ast.expr, value_node: ast.expr,
+                   flags: Any = None) -> Any:
+        if decl.key_type is None or decl.value_type is None:
+            raise self.e.error(f"{type(decl).__name__} maps cannot be assigned to")
+        key = self.rvalue(key_node)
+        value = self.rvalue(value_node)
+        key_ptr = self._stack_copy_of(key, decl.key_type, "key")
+        value_ptr = self._stack_copy_of(value, decl.value_type, "value")
+        r = self._helper("map_update_elem", [PyObj(decl), key_ptr, value_ptr,
+                                             flags if flags is not None else Imm(u64, 0)])
+        self.e.release(r)
+        return None
+
+    def _map_increment(self, decl: MapDecl, key_node: ast.expr, by_node: ast.expr | None,
+                       node: ast.AST) -> None:
+        vt = decl.value_type
+        if not isinstance(vt, IntType):
+            raise self._err(node, "increment needs a map of integers")
+        by = self._convert(self.rvalue(by_node), vt) if by_node is not None else Imm(vt, 1)
+        if isinstance(by, Reg) and not by.owned:
+            by = self._to_owned(by)
+        p = self._map_lookup(decl, key_node)
+        rb = self._to_owned(by) if isinstance(by, Imm) else by
+        init, end = self.e.new_label("init"), self.e.new_label("incd")
+        self.e.jump(JumpOp.JEQ, p.reg, init, imm=0)
+        if vt.size in (4, 8) and not decl.percpu:
+            self.e.atomic_add(vt.size, p.reg, 0, rb.reg)
+        else:
+            tmp = self.e.temp(vt)
+            self.e.ldx(vt.size, tmp.reg, p.reg, 0)
+            self.e.alu(ALUOp.ADD, tmp.reg, rb.reg)
+            self.e.stx(vt.size, p.reg, 0, tmp.reg)
+            self.e.release(tmp)
+        self.e.ja(end)
+        self.e.label(init)
+        self.e.release(p)
+        # first time: insert n (BPF_NOEXIST, so a racing insert is not overwritten);
+        # the key is still in its stack slot: helpers do not write their key argument
+        vslot = self._scratch_slot("value", max(vt.size, 8))
+        self.e.stx(vt.size, FP, vslot, rb.reg)
+        self.e.release(rb)
+        key_ptr = Mem(decl.key_type, FP, self._scratch["key"], load_size=-1) \
+            if decl.key_type is not None and decl.key_type.is_scalar else None
+        if key_ptr is None:
+            raise self._err(node, "increment needs an integer key")
+        r = self._helper("map_update_elem", [PyObj(decl), key_ptr,
+                                             Mem(vt, FP, vslot, load_size=-1), Imm(u64, 1)])
+        self.e.release(r)
+        self.e.label(end)
+
+    def _map_method(self, decl: MapDecl, method: str, node: ast.Call) -> Any:
+        args, kw = node.args, {k.arg: k.value for k in node.keywords}
+        if isinstance(decl, RingBuf):
+            return self._ringbuf_method(decl, method, node)
+        if isinstance(decl, PerfEventArray) and method == "output":
+            if len(args) != 2:
+                raise self._err(node, "events.output(ctx, value)")
+            ctx, v = self.rvalue(args[0]), self.expr(args[1])
+            if not isinstance(v, Mem):
+                raise self._err(args[1], "output() sends a struct or array")
+            return self._helper("perf_event_output", [ctx, PyObj(decl),
+                                                      Imm(u64, bi.BPF_F_CURRENT_CPU),
+                                                      self._address_of(v), Imm(u32, v.type.size)])
+        if isinstance(decl, StackTrace) and method == "get_stackid":
+            ctx = self.rvalue(args[0])
+            flags = self.rvalue(args[1]) if len(args) > 1 else Imm(u64, 0)
+            return self._helper("get_stackid", [ctx, PyObj(decl), flags])
+        if isinstance(decl, Log2Hist) and method in ("log2_increment", "increment"):
+            return self._log2_increment(decl, args[0], node)
+        if isinstance(decl, LinearHist) and method in ("linear_increment", "increment"):
+            return self._linear_increment(decl, args[0], node)
+        if isinstance(decl, ProgArray):
+            raise self._err(node, "use tail_call(ctx, progs, index) with a ProgArray")
+        if method == "lookup":
+            return self._map_lookup(decl, args[0])
+        if method == "get":
+            default = self.rvalue(args[1]) if len(args) > 1 else Imm(s32, 0)
+            if not isinstance(default, Imm):
+                raise self._err(node, "m.get(k, default): the default must be a constant")
+            return self._map_read(decl, args[0], default)
+        if method == "update":
+            flags = self.rvalue(args[2]) if len(args) > 2 else (
+                self.rvalue(kw["flags"]) if "flags" in kw else None)
+            return self._map_store(decl, args[0], args[1], flags) or Imm(s64, 0)
+        if method == "delete":
+            key = self._stack_copy_of(self.rvalue(args[0]), decl.key_type, "key")  # type: ignore[arg-type]
+            return self._helper("map_delete_elem", [PyObj(decl), key])
+        if method == "increment":
+            self._map_increment(decl, args[0], args[1] if len(args) > 1 else kw.get("n"), node)
+            return Imm(s64, 0)
+        raise self._err(node, f"{type(decl).__name__} has no method {method!r} in compiled "
+                              "code")
+
+    def _ringbuf_method(self, decl: RingBuf, method: str, node: ast.Call) -> Any:
+        args = node.args
+        if method == "output":
+            v = self.expr(args[0])
+            if not isinstance(v, Mem):
+                raise self._err(args[0], "output() sends a struct or array")
+            r = self._helper("ringbuf_output", [PyObj(decl), self._address_of(v),
+                                                Imm(u32, v.type.size), Imm(u64, 0)])
+            self._count_ringbuf_drop(decl, r, JumpOp.JEQ, node)  # 0 is success
+            return r
+        if method == "reserve":
+            target = self.expr(args[0])
+            if not isinstance(target, PyObj):
+                raise self._err(args[0], "reserve(T) takes the record's type")
+            t = type_of(target.value)
+            r = self._helper("ringbuf_reserve", [PyObj(decl), Imm(u32, t.size), Imm(u64, 0)])
+            self._count_ringbuf_drop(decl, r, JumpOp.JNE, node)  # NULL is failure
+            r.type = PtrType(t)
+            return r
+        if method in ("submit", "discard"):
+            p = self.rvalue(args[0])
+            flags = self.rvalue(args[1]) if len(args) > 1 else Imm(u64, 0)
+            return self._helper(f"ringbuf_{method}", [p, flags])
+        raise self._err(node, f"RingBuf has no method {method!r}")
+
+    def _count_ringbuf_drop(self, decl: RingBuf, result: Reg, ok_when: JumpOp,
+                            node: ast.AST) -> None:
+        """Add one to ``decl``'s drop counter unless ``result ok_when 0`` (the helper
+        succeeded). The success path costs the one jump; the count (a lookup and an
+        atomic add, with ``result`` saved around the call) sits on the failure path."""
+        ok = self.e.new_label("rb_ok")
+        self.e.jump(ok_when, result.reg, ok, imm=0)
+        zero = self.e.temp(u64)
+        self.e.mov_imm(zero.reg, 0)
+        self._increment_slot(decl.drops_map, zero, node)
+        self.e.label(ok)
+
+    def _log2_increment(self, decl: Log2Hist, value_node: ast.expr, node: ast.AST) -> Any:
+        # slot = bit length of the value (0 for 0): a binary search over 32/16/8/4/2/1
+        v = self._to_owned(self._convert(self.rvalue(value_node), u64))
+        slot = self.e.temp(u64)
+        tmp = self.e.temp(u64)
+        self.e.mov_imm(slot.reg, 0)
+        for shift in (32, 16, 8, 4, 2, 1):
+            skip = self.e.new_label("log2")
+            self.e.mov(tmp.reg, v.reg)
+            self.e.alu(ALUOp.RSH, tmp.reg, imm=shift)
+            self.e.jump(JumpOp.JEQ, tmp.reg, skip, imm=0)
+            self.e.mov(v.reg, tmp.reg)
+            self.e.alu(ALUOp.ADD, slot.reg, imm=shift)
+            self.e.label(skip)
+        self.e.alu(ALUOp.ADD, slot.reg, v.reg)  # v is now 0 or 1
+        self.e.release(tmp)
+        self.e.release(v)
+        return self._increment_slot(decl, slot, node)
+
+    def _linear_increment(self, decl: LinearHist, value_node: ast.expr, node: ast.AST) -> Any:
+        v = self._to_owned(self._convert(self.rvalue(value_node), s64))
+        below, above, done = (self.e.new_label(x) for x in ("lo", "hi", "lin"))
+        self.e.jump(JumpOp.JSLT, v.reg, below, imm=decl.low) if fits_imm(decl.low) else None
+        self.e.jump(JumpOp.JSGE, v.reg, above, imm=decl.high)
+        self.e.alu(ALUOp.SUB, v.reg, imm=decl.low)
+        self.e.alu(ALUOp.DIV, v.reg, imm=decl.step)
+        self.e.alu(ALUOp.ADD, v.reg, imm=1)
+        self.e.ja(done)
+        self.e.label(below)
+        self.e.mov_imm(v.reg, 0)
+        self.e.ja(done)
+        self.e.label(above)
+        self.e.mov_imm(v.reg, decl.buckets + 1)
+        self.e.label(done)
+        return self._increment_slot(decl, v, node)
+
+    def _increment_slot(self, decl: MapDecl, slot: Reg, node: ast.AST) -> Any:
+        off = self._scratch_slot("key", 8)
+        self.e.stx(4, FP, off, slot.reg)
+        self.e.release(slot)
+        r = self._helper("map_lookup_elem", [PyObj(decl), Mem(u32, FP, off, load_size=-1)])
+        skip = self.e.new_label("nobucket")
+        self.e.jump(JumpOp.JEQ, r.reg, skip, imm=0)
+        one = self.e.temp(u64)
+        self.e.mov_imm(one.reg, 1)
+        self.e.atomic_add(8, r.reg, 0, one.reg)
+        self.e.release(one)
+        self.e.label(skip)
+        self.e.release(r)
+        return Imm(s64, 0)

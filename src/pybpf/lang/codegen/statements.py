@@ -1,0 +1,237 @@
+"""Statements: assignments, returns, if/while/for, break/continue."""
+
+from __future__ import annotations
+
+import ast
+
+from ...asm.opcodes import ALUOp, JumpOp
+from ..maps import GlobalDecl, MapDecl
+from ..operands import Imm, Local, Mem, PyObj
+from ..types import IntType, PtrType, literal_type, s32, s64
+from .calls import Calls
+from .source import FunctionSource
+
+
+class Statements(Calls):
+    """Compiles statements."""
+
+    def block(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            self.statement(stmt)
+
+    def statement(self, node: ast.stmt) -> None:
+        self.e.loc = self._loc(node)
+        method = getattr(self, "stmt_" + type(node).__name__, None)
+        if method is None:
+            raise self._err(node, f"{type(node).__name__} statements are not supported in BPF "
+                                  "programs")
+        before = list(self.e.live)  # an inlined body runs while its caller holds temporaries
+        method(node)
+        extra = [r for r in self.e.live if r not in before]
+        if extra:
+            leaked = ", ".join(f"r{r.reg}" for r in extra)
+            for r in extra:
+                self.e.release(r)
+            raise self._err(node, f"internal error: temporaries left live ({leaked})")
+
+    def stmt_Pass(self, node: ast.Pass) -> None:
+        pass
+
+    def stmt_Global(self, node: ast.Global) -> None:
+        pass  # globals are declarations (Global/Const); nothing to do
+
+    def stmt_Nonlocal(self, node: ast.Nonlocal) -> None:
+        pass
+
+    def stmt_FunctionDef(self, node: ast.FunctionDef) -> None:
+        src = self.frame.src
+        self.frame.nested[node.name] = FunctionSource(node, src.file, src.line_offset,
+                                                      src.lines, src.globals, src.closure)
+
+    def stmt_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return  # a docstring
+        self.e.release(self.expr(node.value))
+
+    def stmt_Return(self, node: ast.Return) -> None:
+        frame = self.frame
+        value = self.rvalue(node.value) if node.value is not None else Imm(s64, 0)
+        if frame.return_label is not None:
+            if frame.return_local is not None:
+                if isinstance(value, Mem) and not value.type.is_scalar:
+                    raise self._err(node, "inlined functions return integers or pointers")
+                self._store_local(frame.return_local, value)
+            self.e.release(value)
+            self.e.ja(frame.return_label)
+            return
+        if isinstance(value, Mem):
+            raise self._err(node, "a program returns an integer")
+        self._into(value, 0)
+        self.e.release(value)
+        self.e.exit()
+
+    def stmt_If(self, node: ast.If) -> None:
+        else_label = self.e.new_label("else")
+        end_label = self.e.new_label("endif")
+        self.cond_jump(node.test, else_label)
+        self.block(node.body)
+        if node.orelse:
+            if not _ends_in_jump(node.body):
+                self.e.ja(end_label)
+            self.e.label(else_label)
+            self.block(node.orelse)
+            self.e.label(end_label)
+        else:
+            self.e.label(else_label)
+        self._pending_label_fix()
+
+    def _pending_label_fix(self) -> None:
+        pass
+
+    def stmt_While(self, node: ast.While) -> None:
+        if node.orelse:
+            raise self._err(node, "while/else is not supported")
+        forever = isinstance(node.test, ast.Constant) and bool(node.test.value)
+        if forever and not any(isinstance(n, (ast.Break, ast.Return)) for n in ast.walk(node)):
+            raise self._err(node, "'while True' without a break or return: eBPF loops must "
+                                  "be bounded (use 'for i in range(N)')")
+        top, cont, end = (self.e.new_label(x) for x in ("while", "wcont", "wend"))
+        self.e.label(top)
+        if not forever:
+            self.cond_jump(node.test, end)
+        self.loops.append((top, end))
+        self.block(node.body)
+        self.loops.pop()
+        self.e.ja(top)
+        self.e.label(end)
+        _ = cont
+
+    def stmt_For(self, node: ast.For) -> None:
+        if node.orelse:
+            raise self._err(node, "for/else is not supported")
+        it = node.iter
+        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
+                and it.func.id == "range" and 1 <= len(it.args) <= 3 and not it.keywords):
+            raise self._err(node, "only 'for NAME in range(N)' loops are supported (N a "
+                                  "constant, so the loop is bounded)")
+        bounds = []
+        for a in it.args:
+            v = self.expr(a)
+            if not isinstance(v, Imm):
+                self.e.release(v)
+                raise self._err(a, "range() bounds must be compile-time constants: eBPF "
+                                   "loops must be bounded")
+            bounds.append(v.value)
+        start, stop, step = (0, bounds[0], 1) if len(bounds) == 1 else (
+            bounds[0], bounds[1], bounds[2] if len(bounds) == 3 else 1)
+        if step == 0:
+            raise self._err(it, "range() step must not be zero")
+        if not isinstance(node.target, ast.Name):
+            raise self._err(node.target, "the loop variable must be a plain name")
+        var = self._lookup_local(node.target.id)
+        ltype = literal_type(min(start, stop)) if literal_type(max(start, stop)) == s32 else s64
+        if var is None:
+            var = self._new_local(node.target.id, ltype if ltype != s32 else s64)
+        self._store_local(var, Imm(s64, start))
+        top, cont, end = (self.e.new_label(x) for x in ("for", "fcont", "fend"))
+        self.e.label(top)
+        cur = self._read_local(var)
+        reg = self._to_reg(cur)
+        self.e.jump(JumpOp.JSGE if step > 0 else JumpOp.JSLE, reg.reg, end, imm=stop)
+        self.e.release(reg)
+        self.loops.append((cont, end))
+        self.block(node.body)
+        self.loops.pop()
+        self.e.label(cont)
+        cur = self._to_owned(self._read_local(var))
+        self.e.alu(ALUOp.ADD, cur.reg, imm=step)
+        self._store_local(var, cur)
+        self.e.release(cur)
+        self.e.ja(top)
+        self.e.label(end)
+
+    def stmt_Break(self, node: ast.Break) -> None:
+        if not self.loops:
+            raise self._err(node, "'break' outside a loop")
+        self.e.ja(self.loops[-1][1])
+
+    def stmt_Continue(self, node: ast.Continue) -> None:
+        if not self.loops:
+            raise self._err(node, "'continue' outside a loop")
+        self.e.ja(self.loops[-1][0])
+
+    def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+        t = self._type_expr(node.annotation)
+        if not isinstance(node.target, ast.Name):
+            raise self._err(node, "annotated assignment needs a plain name")
+        local = self._lookup_local(node.target.id)
+        if local is None:
+            if isinstance(t, (IntType, PtrType)):
+                local = self._new_local(node.target.id, t)
+            else:
+                mem = self._stack_aggregate(t)
+                self._zero(mem)
+                self.frame.locals[node.target.id] = Local(node.target.id, t, aggregate=mem)
+                local = self.frame.locals[node.target.id]
+        if node.value is not None:
+            self._assign_to_local(local, node.value, node)
+
+    def stmt_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) != 1:
+            raise self._err(node, "chained assignment (a = b = c) is not supported")
+        target = node.targets[0]
+        if isinstance(target, ast.Name):
+            local = self._lookup_local(target.id)
+            if local is None and isinstance(self._global_decl(target.id), GlobalDecl):
+                dest = self._python_value(target.id, target)
+                self._store_into(dest, node.value, node)
+                return
+            if local is None:
+                value = self.expr(node.value)
+                self._bind_new(target.id, value, node)
+                return
+            self._assign_to_local(local, node.value, node)
+            return
+        if isinstance(target, ast.Subscript):
+            base = self.expr(target.value)
+            if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
+                self._map_store(base.value, target.slice, node.value)
+                return
+            dest = self._subscript(base, target.slice, target)
+            self._store_into(dest, node.value, node)
+            return
+        if isinstance(target, ast.Attribute):
+            dest = self._attribute(self.expr(target.value), target.attr, target)
+            self._store_into(dest, node.value, node)
+            return
+        raise self._err(node, "unsupported assignment target (tuple unpacking is not "
+                              "supported)")
+
+    def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        target = node.target
+        if isinstance(target, ast.Subscript):
+            base = self.expr(target.value)
+            if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
+                if not isinstance(node.op, ast.Add):
+                    raise self._err(node, "maps support m[k] += n; other operators need "
+                                          "m[k] = m[k] <op> n")
+                self._map_increment(base.value, target.slice, node.value, node)
+                return
+            self.e.release(base)
+        # x op= y is x = x op y (target evaluated twice: it has no side effects here)
+        load = ast.copy_location(ast.BinOp(left=_as_load(target), op=node.op,
+                                           right=node.value), node)
+        self.stmt_Assign(ast.copy_location(ast.Assign(targets=[target], value=load), node))
+
+
+def _as_load(node: ast.expr) -> ast.expr:
+    copy = ast.parse(ast.unparse(node), mode="eval").body
+    ast.copy_location(copy, node)
+    for n in ast.walk(copy):
+        if hasattr(n, "lineno"):
+            ast.copy_location(n, node)
+    return copy
+
+
+def _ends_in_jump(body: list[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Break, ast.Continue))

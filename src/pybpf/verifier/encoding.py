@@ -1,0 +1,151 @@
+"""Every instruction's encoding, checked before any path is walked, as the kernel does:
+an opcode it does not know, or a field an opcode leaves reserved but set, is refused
+wherever the instruction is, even on a path no run can take."""
+
+from __future__ import annotations
+
+from ..asm.instruction import Instruction
+from ..asm.opcodes import (
+    CLASS_MASK,
+    LDDW_OPCODE,
+    MODE_MASK,
+    OP_MASK,
+    SIZE_MASK,
+    ALUOp,
+    AtomicOp,
+    Class,
+    JumpOp,
+    Mode,
+    PseudoSrc,
+    Size,
+)
+from .reject import Reject
+
+_SRC_X = 0x08
+_ALU_OPS = {int(o) for o in ALUOp}
+_COND_JUMPS = {int(o) for o in JumpOp} - {JumpOp.JA, JumpOp.CALL, JumpOp.EXIT,
+                                           JumpOp.JCOND}
+_ATOMICS = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR} | {
+    o | AtomicOp.FETCH for o in (AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR)} | {
+    AtomicOp.XCHG, AtomicOp.CMPXCHG, AtomicOp.LOAD_ACQ, AtomicOp.STORE_REL}
+_PSEUDO_LDDW = {int(p) for p in PseudoSrc}
+
+
+class EncodingReject(Reject):
+    def __init__(self, slot: int, problem: str):
+        super().__init__(problem, hint="the instruction is malformed: re-assemble it (pybpf.asm "
+                                       "builds only valid encodings)")
+        self.slot = slot
+
+
+def check_encodings(insns: list[Instruction]) -> None:
+    slot = 0
+    for insn in insns:
+        problem = _problem(insn)
+        if problem:
+            raise EncodingReject(slot, problem)
+        slot += insn.slots
+
+
+def _problem(insn: Instruction) -> str:
+    code = insn.opcode
+    cls = code & CLASS_MASK
+    if cls in (Class.ALU, Class.ALU64):
+        return _alu(insn, cls == Class.ALU64)
+    if cls in (Class.JMP, Class.JMP32):
+        return _jump(insn, cls == Class.JMP32)
+    if cls == Class.LD:
+        return _ld(insn)
+    mode = code & MODE_MASK
+    if cls == Class.LDX:
+        if mode not in (Mode.MEM, Mode.MEMSX) or insn.imm != 0:
+            return "BPF_LDX uses reserved fields"
+        if mode == Mode.MEMSX and code & SIZE_MASK == Size.DW:
+            return f"unknown opcode {code:02x}"
+        return ""
+    if cls == Class.ST:
+        if mode != Mode.MEM or insn.src != 0:
+            return "BPF_ST uses reserved fields"
+        return ""
+    # STX
+    if mode == Mode.ATOMIC:
+        if insn.imm not in _ATOMICS:
+            return f"BPF_ATOMIC uses invalid atomic opcode {insn.imm:02x}"
+        return ""
+    if mode != Mode.MEM or insn.imm != 0:
+        return "BPF_STX uses reserved fields"
+    return ""
+
+
+def _alu(insn: Instruction, alu64: bool) -> str:
+    op = insn.opcode & OP_MASK
+    x = bool(insn.opcode & _SRC_X)
+    if op not in _ALU_OPS:
+        return f"unknown opcode {insn.opcode:02x}"
+    if op == ALUOp.NEG:
+        if x or insn.src or insn.off or insn.imm:
+            return "BPF_NEG uses reserved fields"
+    elif op == ALUOp.END:
+        if alu64 and x:
+            return f"unknown opcode {insn.opcode:02x}"
+        if insn.src or insn.off or insn.imm not in (16, 32, 64):
+            return "BPF_END uses reserved fields"
+    elif op == ALUOp.MOV:
+        if x:
+            offs = (0, 8, 16, 32) if alu64 else (0, 8, 16)
+            if alu64 and insn.off == 1:   # addr_space_cast (arena): not modelled
+                return ""
+            if insn.off not in offs or insn.imm:
+                return "BPF_MOV uses reserved fields"
+        elif insn.src or insn.off:
+            return "BPF_MOV uses reserved fields"
+    else:
+        signed_ok = insn.off == 0 or (insn.off == 1 and op in (ALUOp.DIV, ALUOp.MOD))
+        if (x and insn.imm) or (not x and insn.src) or not signed_ok:
+            return "BPF_ALU uses reserved fields"
+    return ""
+
+
+def _jump(insn: Instruction, jmp32: bool) -> str:
+    op = insn.opcode & OP_MASK
+    x = bool(insn.opcode & _SRC_X)
+    if op == JumpOp.CALL:
+        if jmp32 or x or insn.dst or insn.src not in (0, 1, 2) or (insn.src != 2 and insn.off):
+            return "BPF_CALL uses reserved fields"
+        return ""
+    if op == JumpOp.EXIT:
+        if jmp32 or x or insn.imm or insn.src or insn.dst:
+            return "BPF_EXIT uses reserved fields"
+        return ""
+    if op == JumpOp.JA:
+        if x or insn.src or insn.dst or (not jmp32 and insn.imm) or (jmp32 and insn.off):
+            return "BPF_JA uses reserved fields"
+        return ""
+    if op == JumpOp.JCOND:
+        if jmp32 or x or insn.src != 0 or insn.dst or insn.imm:
+            return f"unknown opcode {insn.opcode:02x}"
+        return ""
+    if op not in _COND_JUMPS:
+        return f"unknown opcode {insn.opcode:02x}"
+    if (x and insn.imm) or (not x and insn.src):
+        return "BPF_JMP/JMP32 uses reserved fields"
+    return ""
+
+
+def _ld(insn: Instruction) -> str:
+    code = insn.opcode
+    mode = code & MODE_MASK
+    if code == LDDW_OPCODE:
+        if insn.off:
+            return "BPF_LD_IMM64 uses reserved fields"
+        if insn.src not in _PSEUDO_LDDW:
+            return "unrecognized bpf_ld_imm64 insn"
+        if insn.src in (PseudoSrc.MAP_FD, PseudoSrc.MAP_IDX) and insn.imm >> 32 & 0xFFFFFFFF:
+            return "unrecognized bpf_ld_imm64 insn"
+        return ""
+    if mode in (Mode.ABS, Mode.IND):
+        size = code & SIZE_MASK
+        if size == Size.DW or insn.dst != 0 or insn.off or (mode == Mode.ABS and insn.src):
+            return "BPF_LD_[ABS|IND] uses reserved fields"
+        return ""
+    return f"unknown opcode {code:02x}"
