@@ -17,8 +17,10 @@ The object (ELF64, little-endian, ``EM_BPF``, relocatable) holds:
 * ``.BTF`` (the spec's BTF) and ``.BTF.ext`` with func_info, line_info and CO-RE
   relocations, ``insn_off`` in bytes of the section.
 
-Not written yet (an ELFError says so): externs (``.kconfig``, ``__ksym``, kfuncs), legacy
-``maps`` definitions and initial map contents (prog arrays, maps of maps).
+``.rel.maps`` carries the initial values of prog arrays and maps of maps (an
+``R_BPF_64_ABS64`` per slot of the definition's ``values`` array, against the program or
+map). Not written yet (an ELFError says so): externs (``.kconfig``, ``__ksym``, kfuncs) and
+legacy ``maps`` definitions.
 
 Layouts from the System V ABI (ELF64) and the kernel's ``Documentation/bpf/btf.rst``.
 """
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
 from ..asm.opcodes import LDDW_OPCODE, CallSrc, PseudoSrc
-from ..btf import Datasec, Func
+from ..btf import Datasec, Func, Var, VarSecinfo, skip_qualifiers
 from ..btf import Spec as BTFSpec
 from ..btf.ext import CORERelo, FuncInfo, LineInfo
 from ..btf.loadable import with_strings
@@ -43,6 +45,7 @@ __all__ = ["write_object", "ObjectLayout", "EM_BPF", "R_BPF_64_64"]
 
 EM_BPF = 247
 R_BPF_64_64 = 1
+R_BPF_64_ABS64 = 2
 R_BPF_64_32 = 10
 _ET_REL = 1
 _SHT_PROGBITS, _SHT_SYMTAB, _SHT_STRTAB, _SHT_NOBITS, _SHT_REL = 1, 2, 3, 8, 9
@@ -102,7 +105,8 @@ class _Strtab:
 
 # a relocation to write: (byte offset in its section, target name, kind), kind one of
 # "map" (a map's symbol in .maps), "data" (a data section's symbol, offset in the imm),
-# "call" (a function in .text, R_BPF_64_32) and "func" (a function's address, R_BPF_64_64)
+# "call" (a function in .text, R_BPF_64_32), "func" (a function's address, R_BPF_64_64),
+# "prog" and "mapref" (an initial value of a prog array or map of maps, R_BPF_64_ABS64)
 _Reloc = tuple[int, str, str]
 
 
@@ -227,6 +231,8 @@ class _Writer:
         self.sections: list[_Section] = [_Section("", 0, 0, align=0)]
         self.symbols: list[_Symbol] = []
         self.local_symbols: list[_Symbol] = []  # static functions in .text
+        self.maps_section: _Section | None = None
+        self.maps_relocs: list[_Reloc] = []      # initial values of prog arrays, maps of maps
         # per code section: (byte offset, record) of func_info, line_info, CO-RE relocations
         self.ext: dict[str, tuple[list[tuple[int, FuncInfo]], list[tuple[int, LineInfo]],
                                   list[tuple[int, CORERelo]]]] = {}
@@ -261,7 +267,12 @@ class _Writer:
         sym_index = {id(s): i for i, s in enumerate(symbols)}
         text_index = next((s.index for s in self.sections if s.name == ".text"), -1)
         by_name = {(s.section, s.name): i for i, s in enumerate(symbols) if s.name}
-        for section, relocs in code:
+        programs = {s.name: i for i, s in enumerate(symbols) if s.type == _STT_FUNC
+                    and s.name in self.layout.program_offsets}
+        relocated = list(code)
+        if self.maps_section is not None and self.maps_relocs:
+            relocated.append((self.maps_section, self.maps_relocs))
+        for section, relocs in relocated:
             rel = bytearray()
             patched = bytearray(section.data)
             for offset, target, kind in relocs:
@@ -273,6 +284,10 @@ class _Writer:
                 elif kind == "call":
                     sym = by_name[(text_index, target)]
                     rtype = R_BPF_64_32
+                elif kind == "prog":
+                    sym, rtype = programs[target], R_BPF_64_ABS64
+                elif kind == "mapref":
+                    sym, rtype = by_name[(maps_index, target)], R_BPF_64_ABS64
                 else:
                     # a function's address: libbpf takes it against .text's section symbol
                     # only, the function's byte offset in the immediate
@@ -386,8 +401,6 @@ class _Writer:
             if m.section is None and name not in defined:
                 raise ELFError(f"map {name!r} has no BTF definition (the spec's BTF needs a "
                                "'.maps' DATASEC variable for it)")
-            if m.section is None and m.contents:
-                raise ELFError(f"map {name!r}: writing initial contents is not supported yet")
         if datasec is None:
             return 0
         s = self.add_section(_Section(".maps", _SHT_PROGBITS, _SHF_WRITE | _SHF_ALLOC,
@@ -395,7 +408,34 @@ class _Writer:
         for info in datasec.vars:
             self.symbols.append(_Symbol(info.type.name, _STB_GLOBAL, _STT_OBJECT, s.index,
                                         info.offset, info.size))
+            declared = self.maps.get(info.type.name)
+            if declared is not None and declared.contents:
+                self.maps_relocs += self._initial_values(declared, info, defined)
+        self.maps_section = s
         return s.index
+
+    def _initial_values(self, m: MapSpec, info: VarSecinfo, defined: set[str]
+                        ) -> list[_Reloc]:
+        """A prog array's programs or a map of maps' maps, as libbpf takes them: an
+        ``R_BPF_64_ABS64`` per slot of the definition's ``values`` array."""
+        definition = skip_qualifiers(info.type.type) if isinstance(info.type, Var) else None
+        values = next((member for member in getattr(definition, "members", ())
+                       if member.name == "values"), None)
+        if values is None:
+            raise ELFError(f"map {m.name!r} has initial contents but its BTF definition no "
+                           "'values' array")
+        relocs: list[_Reloc] = []
+        for index, target in m.contents:
+            if not isinstance(index, int) or not isinstance(target, str):
+                raise ELFError(f"map {m.name!r}: only programs and maps by name can be "
+                               "initial values in an object")
+            kind = "prog" if target in self.programs else "mapref" if target in defined \
+                else None
+            if kind is None:
+                raise ELFError(f"map {m.name!r}: initial value {target!r} is no program or "
+                               "map written to the object")
+            relocs.append((info.offset + values.bit_offset // 8 + 8 * index, target, kind))
+        return relocs
 
     # -- BTF -----------------------------------------------------------------------------
 
