@@ -200,7 +200,7 @@ class Checker:
         regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=0)
         start = State([Frame(regs, subprog_start=start_pc)])
         self.chains.add((start_pc,))
-        self.visited = {}
+        self.visited: dict[Any, Any] = {}
         root = Checkpoint(None, None)
         pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
@@ -245,7 +245,7 @@ class Checker:
                 if verdict is not cp:
                     if verdict is None or verdict.__class__ is Demand:
                         self.stats.states_pruned += 1
-                        self._end_path(cp, trace, verdict)  # type: ignore[arg-type]
+                        self._end_path(cp, trace, verdict)
                         return
                     cp = verdict  # type: ignore[assignment]
                     trace = []
