@@ -279,3 +279,15 @@ for ret, verdict in ((_INT, "accept"), (_btf.Void(), "reject")):
              [asm.call_func("g"), asm.exit(), asm.label("g"), asm.mov_reg(R6, R1),
               asm.ld_abs(1, 0), asm.exit()],
              {"g": _func("g", [_btf.Ptr(_SKB)], static=True, ret=ret)})
+
+# -- a packet pointer known past pkt_end decides a second comparison with it ------------------
+for op, name in (("jgt", "pkt > end"), ("jge", "pkt >= end")):
+    cmp = getattr(asm, op)
+    case(f"xdp: {name} twice, the second decided", "accept",
+         [asm.ldx(4, R2, R1, 4), asm.ldx(4, R4, R1, 0), asm.mov_reg(R3, R4), asm.add(R3, 42),
+          asm.mov(R1, 0), cmp(R3, R2, 2), asm.add(R4, 14), asm.mov_reg(R1, R4),
+          cmp(R3, R2, 1), asm.ldx(2, R2, R1, 9), asm.mov(R0, 2), asm.exit()], XDP)
+case("xdp: pkt < end then pkt >= end, the second decided", "accept",
+     [asm.ldx(4, R2, R1, 4), asm.ldx(4, R4, R1, 0), asm.mov_reg(R3, R4), asm.add(R3, 42),
+      asm.mov(R1, 0), asm.jlt(R3, R2, 2), asm.jge(R3, R2, 2), asm.ja(1),
+      asm.ldx(1, R0, R4, 0), asm.mov(R0, 2), asm.exit()], XDP)
