@@ -215,7 +215,7 @@ class MapError(BPFError, OSError):
 
     default_errno = 0
 
-    def __new__(cls, message: str = "", *, map_name: str = "", errno: int = 0) -> "MapError":
+    def __new__(cls, message: str = "", *, map_name: str = "", errno: int = 0) -> MapError:
         chosen = _MAP_ERRORS.get(errno, cls) if cls is MapError else cls
         # with __new__ overridden, OSError takes errno and text here, not in __init__
         return super().__new__(chosen, errno or chosen.default_errno,

@@ -7,6 +7,9 @@ CI runs a small budget per family (``PYBPF_FUZZ_PROGRAMS``, default 150, seed
 
     PYBPF_FUZZ_PROGRAMS=1000000 pytest -q tests/verifier/test_soundness_fuzz.py -s
 
+With ``PYBPF_FUZZ_OUT=PATH`` every unsound program is written to PATH.<family>.txt (the
+kernel's message and the listing), for the long mode.
+
 A family whose rule our verifier does not enforce yet is expected to fail (xfail, with the
 issue-12 class named); remove it from KNOWN_UNSOUND once that class is fixed.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +30,7 @@ from pybpf.asm import encode_all, link
 from pybpf.asm.formatter import format_instruction
 from pybpf.errors import BPFError, MemoryAccessError, VerifierError, VMError
 from pybpf.verifier import Options, verify
+from tests.verifier.kernel_corpus.classes import kernel_class
 from tests.verifier.kernel_corpus.judge import _WallClock, kernel_load, wall_clock
 from tests.verifier.soundness_gen import FAMILIES, MAPS, PKT_CTX, Generated
 
@@ -141,8 +146,14 @@ def test_accepted_programs_are_safe(family: str, live_maps: _LiveMaps) -> None:
         fault = _vm_faults(g, rng)
         if fault:
             faults.append(f"VM: {fault}\n      {_listing(g)}")
-    print(f"\n{family}: {PROGRAMS} programs, {counts}, unsound {len(unsound)}, "
-          f"VM faults {len(faults)}")
+    by_class = Counter(kernel_class(u.split("\n", 1)[0].removeprefix("kernel: "))
+                       for u in unsound)
+    print(f"\n{family}: {PROGRAMS} programs, {counts}, unsound {len(unsound)} "
+          f"{dict(by_class.most_common())}, VM faults {len(faults)}")
+    out = os.environ.get("PYBPF_FUZZ_OUT")
+    if out and (unsound or faults):
+        with open(f"{out}.{family}.txt", "w") as f:
+            f.write("\n\n".join(unsound + faults) + "\n")
     assert not faults, f"{len(faults)} accepted programs fault in the VM; first:\n" + \
         "\n".join(faults[:3])
     assert not unsound, f"{len(unsound)} programs we accept, the kernel rejects; first:\n" + \

@@ -26,28 +26,31 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
+from mmap import mmap
 from typing import NamedTuple
 
 from . import layout
 
 __all__ = ["RecordIndex"]
 
+Buffer = bytes | mmap  # what a BTF blob or a stored index is read from
+
 _FIELDS = 6
-_MAGIC = b"pybpf-btf-index-2\n"
+_MAGIC = b"pybpf-btfidx-03\n"  # 16 bytes: with the counts, the arrays start 8-aligned
 
 
 class RecordIndex(NamedTuple):
     """See the module docstring."""
 
-    offsets: array[int]
-    names: array[int]
-    named: array[int]
-    hashes: array[int]
-    strings: array[int]
-    flavored: array[int]
+    offsets: Sequence[int]
+    names: Sequence[int]
+    named: Sequence[int]
+    hashes: Sequence[int]
+    strings: Sequence[int]
+    flavored: Sequence[int]
 
     @classmethod
-    def build(cls, offsets: array[int], words: Sequence[int], strings: bytes) -> RecordIndex:
+    def build(cls, offsets: Sequence[int], words: Sequence[int], strings: bytes) -> RecordIndex:
         """The index of records at ``offsets`` in ``words`` whose string section is
         ``strings`` (offset 0 = its first byte)."""
         name_of = array("I", map(words.__getitem__, offsets))
@@ -72,7 +75,7 @@ class RecordIndex(NamedTuple):
         hi = bisect_right(self.names, name_off, lo)
         return list(self.named[lo:hi])
 
-    def string_offsets(self, needle: bytes, strings: bytes, base: int = 0) -> list[int]:
+    def string_offsets(self, needle: bytes, strings: Buffer, base: int = 0) -> list[int]:
         """Offsets of every string equal to ``needle``; ``strings`` is the blob holding the
         section at index ``base``."""
         h = zlib.crc32(needle)
@@ -109,13 +112,14 @@ class RecordIndex(NamedTuple):
 
     def to_bytes(self) -> bytes:
         counts = struct.pack(f"<{_FIELDS}I", *(len(a) for a in self))
-        return _MAGIC + counts + b"".join(a.tobytes() for a in self)
+        return _MAGIC + counts + b"".join(array("I", a).tobytes() for a in self)
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> RecordIndex | None:
-        """The index :meth:`to_bytes` wrote, or None when ``blob`` is not one."""
+    def from_buffer(cls, blob: Buffer) -> RecordIndex | None:
+        """The index :meth:`to_bytes` wrote, viewed in place (no copy: ``blob`` may be a
+        mapped file), or None when ``blob`` is not one."""
         head = len(_MAGIC) + 4 * _FIELDS
-        if len(blob) < head or not blob.startswith(_MAGIC):
+        if len(blob) < head or blob[:len(_MAGIC)] != _MAGIC:
             return None
         counts = struct.unpack_from(f"<{_FIELDS}I", blob, len(_MAGIC))
         if head + 4 * sum(counts) != len(blob):
@@ -124,8 +128,6 @@ class RecordIndex(NamedTuple):
         arrays = []
         at = head
         for n in counts:
-            a = array("I")
-            a.frombytes(view[at:at + 4 * n])
-            arrays.append(a)
+            arrays.append(view[at:at + 4 * n].cast("I"))
             at += 4 * n
         return cls(*arrays)

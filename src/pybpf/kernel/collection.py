@@ -52,7 +52,7 @@ from ..errors import (
     KernelError,
     NotSupportedError,
 )
-from ..spec import CollectionSpec, ExternKind, MapSpec, MapType, Pinning, ProgramSpec
+from ..spec import CollectionSpec, ExternKind, MapFlags, MapSpec, MapType, Pinning, ProgramSpec
 from . import btf_load
 from .fd import FD
 from .globals import GlobalVariables, variables_of
@@ -60,12 +60,12 @@ from .kconfig import KernelConfig, fill_kconfig, needs_config_file
 from .kernel_btf import DEFAULT_KERNEL_BTF, KernelBTF, attach_btf_id
 from .ksyms import has_kernel_externs, read_kallsyms, resolve_kernel_externs
 from .links.base import Link
+from .links.usdt import SPECS_MAP, UsdtSpecTable
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
 from .programs import Program
 from .perfbuf import PerfBuffer
 from .ringbuf import RingBuffer
-from ..spec import MapFlags
 
 __all__ = ["Collection", "CollectionOptions", "load"]
 
@@ -86,9 +86,10 @@ class CollectionOptions:
 
     ``pin_path``: where ``LIBBPF_PIN_BY_NAME`` maps live (a bpffs directory).
     ``kernel_btf``: the kernel BTF cache to use; when None, the visible process-wide
-    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it). ``kernel_config``: kconfig values (read from
-    /proc/config.gz when needed and None). ``log_level``: verifier log level kept for
-    successful loads (failed loads always get a log). ``load_btf``: False loads maps and
+    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it).
+    ``kernel_config``: kconfig values (read from /proc/config.gz when needed and None).
+    ``log_level``: verifier log level kept for successful loads (failed loads always get a
+    log). ``load_btf``: False loads maps and
     programs without BTF. ``typed_maps``: ``Collection.maps`` gives each map that has BTF
     key/value types as a :class:`~.maps.TypedMap` (values decoded to Python objects) instead
     of the bytes-speaking :class:`~.maps.Map`.
@@ -136,6 +137,7 @@ class Collection:
         self.pinned: dict[str, str] = {}  # map name -> pin path (made or reused)
         self.links: list[Link] = []  # made by attach(), closed first
         self.links_of: dict[str, list[Link]] = {}  # program name -> its links
+        self._usdt_table: UsdtSpecTable | None = None
         self.readers: list[Any] = []  # given by own(), closed after the links
         # programs attach() left out when named by none, and why (libbpf's auto-attach)
         self.not_attached: dict[str, str] = {}
@@ -260,9 +262,13 @@ class Collection:
         chosen = list(dict.fromkeys(names)) if names else list(self.programs)
         plans = []
         for name in chosen:
+            section = self.spec.programs[name].section
+            extra = dict(options)
+            if section.split("/", 1)[0].removesuffix(".s") == "usdt" and \
+                    self._usdt_specs() is not None:
+                extra.setdefault("specs", self._usdt_specs())
             try:
-                plans.append((name, plan_attach(self.spec.programs[name], target=target,
-                                                **options)))
+                plans.append((name, plan_attach(section, target=target, **extra)))
             except NotAutoAttachable as err:
                 if names:
                     raise
@@ -279,6 +285,12 @@ class Collection:
             self.links.append(link)
             self.links_of.setdefault(name, []).append(link)
         return [link for _, link in made]
+
+    def _usdt_specs(self) -> UsdtSpecTable | None:
+        """The table of ``__bpf_usdt_specs`` (programs built with libbpf's usdt.bpf.h)."""
+        if self._usdt_table is None and SPECS_MAP in self.raw_maps:
+            self._usdt_table = UsdtSpecTable(self.raw_maps[SPECS_MAP])
+        return self._usdt_table
 
     def own(self, reader: Any) -> Any:
         """Make ``reader`` (a ring/perf buffer reader, a stream...) the collection's: it is
@@ -518,13 +530,13 @@ class _Loader:
             kwargs: dict[str, Any] = {}
             if btf_fd is not None and loadable is not None:
                 btf = prog.btf if prog.btf is not None else self.spec.btf
-                kwargs = dict(
-                    btf_fd=btf_fd,
-                    func_info=btf_load.pack_func_info(prog.func_info, btf),
-                    func_info_rec_size=btf_load.FUNC_INFO_REC_SIZE,
-                    line_info=btf_load.pack_line_info(prog.line_info,
-                                                      loadable.string_offsets),
-                    line_info_rec_size=btf_load.LINE_INFO_REC_SIZE)
+                kwargs = {
+                    "btf_fd": btf_fd,
+                    "func_info": btf_load.pack_func_info(prog.func_info, btf),
+                    "func_info_rec_size": btf_load.FUNC_INFO_REC_SIZE,
+                    "line_info": btf_load.pack_line_info(prog.line_info,
+                                                         loadable.string_offsets),
+                    "line_info_rec_size": btf_load.LINE_INFO_REC_SIZE}
             final = dataclasses.replace(prog, instructions=insns)
             loaded = Program.load(final, maps=self.coll.maps, log_level=self.options.log_level,
                                   attach_btf_id=attach_btf_id(prog, self.kernel_btf), **kwargs)

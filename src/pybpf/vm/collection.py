@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..asm.instruction import Instruction
-from ..errors import (AsmError, ClosedError, InvalidInputError, NotSupportedError,
-                      VerifierError)
+from ..errors import AsmError, ClosedError, InvalidInputError, NotSupportedError, VerifierError
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
 from .errors import ProgramLoadError, VMError
 from .helpers import Environment
