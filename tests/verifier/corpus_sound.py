@@ -8,10 +8,12 @@ the kernel-agreement test loads each one for real.
 from __future__ import annotations
 
 from pybpf import asm
-from pybpf.asm import R0, R1, R2, R3, R4, R5, R6, R7, R10
+from pybpf import btf as _btf
+from pybpf.asm import R0, R1, R2, R3, R4, R5, R6, R7, R10, Instruction, Label
+from pybpf.btf.ext import FuncInfo
 from pybpf.spec import MapSpec, MapType, ProgramType
 
-from .corpus import ALL_MAPS, RET0, case
+from .corpus import ALL_MAPS, CASES, RET0, Case, case
 
 RDONLY_PROG = 1 << 7
 WRONLY_PROG = 1 << 8
@@ -169,11 +171,7 @@ case("stack store u32 at a variable offset aligned to 4", "accept",
      [*_VAR_STACK, asm.and_(R2, 4), asm.add(R3, R2), asm.st(4, R3, 1, 0), *RET0])
 
 # -- global functions: verified on their own, from their BTF prototype -------------------------
-from pybpf import btf as _btf
-from pybpf.asm import Instruction, Label
-from pybpf.btf.ext import FuncInfo
 
-from .corpus import CASES, Case
 
 _INT = _btf.Int("int", 4, _btf.SIGNED)
 _LONG = _btf.Int("long", 8, _btf.SIGNED)

@@ -845,8 +845,8 @@ class Checker:
                     new = state.copy()
                     self.calls.mark_null_checked(new, ptr, is_null)
                     return new
-                if is_null and ptr.type in _NEVER_NULL and -access.MAX_VAR_OFF < \
-                        ptr.var.smin and ptr.var.smax < access.MAX_VAR_OFF:
+                if is_null and ptr.type in _NEVER_NULL and \
+                        ptr.var.smin > -access.MAX_VAR_OFF and ptr.var.smax < access.MAX_VAR_OFF:
                     return None  # these pointers are never NULL (the kernel's reg_not_null)
                 return state.copy()
         if a.is_pointer and b.is_pointer and not jmp32:
