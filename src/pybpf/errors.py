@@ -76,7 +76,14 @@ class CORERelocationError(InvalidInputError):
 
 
 class VerifierError(BPFError):
-    """A program the verifier rejected; ``log`` holds every line of the verifier's log."""
+    """A program the verifier rejected; ``log`` holds every line of the verifier's log.
+
+    ``errno`` is the kernel's (None from pybpf's verifier); ``kernel_may_accept`` is True
+    when pybpf's verifier refused something the kernel's may accept (a helper it does not
+    model...)."""
+
+    errno: int | None = None
+    kernel_may_accept: bool = False
 
     def __init__(self, message: str, *, program: str | None = None, log: list[str] | None = None,
                  insn: int | None = None, source_line: str | None = None):

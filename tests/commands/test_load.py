@@ -68,8 +68,8 @@ class Reader:
         self.lines: dict[str, list[str]] = {"out": [], "err": []}
         self._partial = {"out": b"", "err": b""}
         self.selector = selectors.DefaultSelector()
-        self.selector.register(proc.stdout, selectors.EVENT_READ, "out")  # type: ignore
-        self.selector.register(proc.stderr, selectors.EVENT_READ, "err")  # type: ignore
+        self.selector.register(proc.stdout, selectors.EVENT_READ, "out")  # type: ignore[arg-type]
+        self.selector.register(proc.stderr, selectors.EVENT_READ, "err")  # type: ignore[arg-type]
 
     def _read(self, key: selectors.SelectorKey) -> None:
         # raw reads: a buffered readline() would pull several lines into Python's buffer

@@ -123,3 +123,15 @@ def test_a_missing_probe_is_refused_and_nothing_stays_attached(target: Path) -> 
         with pytest.raises(InvalidInputError, match="no USDT probe pybpf:args"):
             coll.attach()
         assert coll.links == [] and not coll._usdt_specs()._used  # type: ignore[union-attr]
+
+
+def test_a_bare_usdt_section_attaches_by_name_with_its_arguments(target: Path) -> None:
+    # built for another binary: the section names /bin/true, the probe is in target
+    obj = build_object("live_usdt", cflags=('-DUSDT_TARGET="/bin/true"',))
+    with no_kernel_leak(), load(obj) as coll:
+        link = coll.attach_usdt("live_usdt_args", target, "pybpf", "args", cookie=7)
+        assert coll.links == [link] and coll.links_of == {"live_usdt_args": [link]}
+        assert subprocess.run([str(target)], input=b"g").returncode == 0  # argc 1
+        assert SEEN.unpack(coll.maps["seen"][0]) == (-3, 0x123456789, 5, -2, 4, 7, 1)
+        with pytest.raises(InvalidInputError, match="no program named 'nope'"):
+            coll.attach_usdt("nope", target, "pybpf", "args")

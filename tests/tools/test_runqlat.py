@@ -63,4 +63,6 @@ def test_cpudist_off_cpu_mode_is_the_sleep_length(worker):
     run = run_tool(cpudist, ["-O", "-L", "-p", str(worker.pid)], timeout_s=0.5)
     assert run.lines[0] == "Tracing off-CPU time... Hit Ctrl-C to end."
     rows = _hist_rows(run.lines, f"tid = {worker.pid}")
-    assert max(rows, key=rows.get) == (2048, 4095)
+    # each 2 ms sleep is off-CPU for 2 ms or more (more on a busy machine, where waiting
+    # for a CPU adds to it): dozens of them in 0.5 s
+    assert sum(n for (low, _), n in rows.items() if low >= 1024) >= 10, run.lines

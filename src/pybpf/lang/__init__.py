@@ -61,7 +61,7 @@ Errors: :class:`CompileError` (file, line, column); a verifier rejection at load
 :class:`~pybpf.errors.VerifierError` whose ``source_line`` is the Python line.
 """
 
-from typing import TYPE_CHECKING as _TYPE_CHECKING
+import typing as _typing
 
 from . import programs as _programs
 from .builtins import (
@@ -134,7 +134,7 @@ from .maps import (
 from .programs import ProgramDecl
 from .types import struct
 
-if _TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     # to a type checker a scalar type is an int, a byte string bytes (see ._hints)
     from ._hints import (
         array,

@@ -59,12 +59,12 @@ class Bounds:
     def is_const32(self) -> bool:
         return self.var[1] & U32 == 0
 
-    def width_range(self, width: int) -> "Range":
+    def width_range(self, width: int) -> Range:
         if width == 64:
             return Range(self.umin, self.umax, self.smin, self.smax, self.var)
         return Range(self.u32min, self.u32max, self.s32min, self.s32max, tnum.subreg(self.var))
 
-    def contains(self, other: "Bounds") -> bool:
+    def contains(self, other: Bounds) -> bool:
         """True when every value ``other`` allows, this allows too."""
         return (self.umin <= other.umin and other.umax <= self.umax
                 and self.smin <= other.smin and other.smax <= self.smax
@@ -83,8 +83,8 @@ class Bounds:
         if self.smin != S64_MIN or self.smax != S64_MAX:
             if (self.smin, self.smax) != (self.umin, self.umax):
                 parts.append(f"smin={self.smin},smax={self.smax}")
-        if self.var != tnum.UNKNOWN and not (self.var[0] == 0 and
-                                             self.var[1] + 1 == (self.var[1] + 1) & -(self.var[1] + 1)
+        low_mask = self.var[1] + 1 == (self.var[1] + 1) & -(self.var[1] + 1)
+        if self.var != tnum.UNKNOWN and not (self.var[0] == 0 and low_mask
                                              and self.umax == self.var[1]):
             parts.append(f"var_off={tnum.format_tnum(self.var)}")
         return "(" + ",".join(parts) + ")" if parts else "(unknown)"

@@ -9,8 +9,9 @@ loop. The walk gives up after ``max_insns`` instructions, as the kernel does at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.opcodes import (
@@ -85,7 +86,7 @@ class Checkpoint:
 
     __slots__ = ("state", "parent", "branches", "trace", "demand", "consts")
 
-    def __init__(self, state: State | None, parent: "Checkpoint | None",
+    def __init__(self, state: State | None, parent: Checkpoint | None,
                  trace: list[Effect] | None = None):
         self.state = state
         self.parent = parent
@@ -109,7 +110,7 @@ class Checkpoint:
         return self.consts
 
 
-Pending = list   # [state, pc, checkpoint, trace]: a path waiting to be explored
+Pending = list[Any]  # [state, pc, checkpoint, trace]: a path waiting to be explored
 
 
 @dataclass
@@ -138,7 +139,7 @@ def _ld_size(insn: Instruction) -> int:
 class Checker:
     def __init__(self, prog: Program, *, prog_type: ProgramType,
                  maps: Mapping[str, MapSpec], options: Options,
-                 funcs: "Mapping[int, FuncSig] | None" = None):
+                 funcs: Mapping[int, FuncSig] | None = None):
         if options.unprivileged:   # the kernel's allow_uninit_stack is root's only
             options = replace(options, uninit_stack_loads=False, uninit_helper_memory=False)
         self.prog = prog
@@ -466,7 +467,7 @@ class Checker:
                 raise Reject(f"R{dst} stack pointer arithmetic goes out of range, prohibited "
                              f"for !root; off={total}", regs=(dst,))
         elif new.type is RegType.PTR_TO_MAP_VALUE:
-            lo, hi = access.offset_span(new, 0)
+            lo, _ = access.offset_span(new, 0)
             high = new.off + (B.to_s64(new.var.value) if new.var.is_const else new.var.umax)
             if lo < 0 or high >= new.map.value_size:
                 raise Reject(f"R{dst} pointer arithmetic of map value goes out of range, "
@@ -553,8 +554,7 @@ class Checker:
             if kind is RegType.SCALAR:
                 value = access.sized_unknown(size)
             else:
-                value = Reg(kind, B.const(0), id=0 if kind is RegType.PTR_TO_PACKET_END
-                            else 0)
+                value = Reg(kind, B.const(0), id=0)
         elif t is RegType.PTR_TO_MAP_VALUE:
             lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
                                            "map value",
@@ -607,7 +607,7 @@ class Checker:
                 self._no_leak(f"R{value_regno} leaks addr into ctx", value_regno or 0)
             access.ctx_access(self.prog_type, reg, regno, off, size, write=True)
             return
-        if value is not None and value.is_pointer and t is not RegType.PTR_TO_STACK:
+        if value is not None and value.is_pointer:  # (stack stores returned above)
             what = {RegType.PTR_TO_MAP_VALUE: "map", RegType.PTR_TO_PACKET: "packet"}.get(
                 t, "mem")
             self._no_leak(f"R{value_regno} leaks addr into {what}", value_regno or 0)
@@ -676,8 +676,8 @@ class Checker:
             self.store(state, insn.dst, insn.off, size, self.read(state, insn.src), insn.src)
             self._atomic_alignment(state, insn.dst, insn.off, size)
             return
-        valid = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR, AtomicOp.XCHG,
-                 AtomicOp.CMPXCHG}
+        valid: set[int] = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR,
+                           AtomicOp.XCHG, AtomicOp.CMPXCHG}
         valid |= {o | AtomicOp.FETCH for o in (AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND,
                                                AtomicOp.XOR)}
         if op not in valid:
@@ -838,15 +838,15 @@ class Checker:
                 self._set_scalar(new, src, b, pair[1])
             return new
         if op in (JumpOp.JEQ, JumpOp.JNE) and not jmp32:
-            ptr, other, pregno = (a, b, dst) if a.is_pointer else (b, a, src)
+            ptr, other = (a, b) if a.is_pointer else (b, a)
             if other.is_scalar and other.var.is_const and other.var.value == 0:
                 is_null = (op == JumpOp.JEQ) == taken
                 if ptr.nullable:
                     new = state.copy()
                     self.calls.mark_null_checked(new, ptr, is_null)
                     return new
-                if is_null and ptr.type in _NEVER_NULL and \
-                        ptr.var.smin > -access.MAX_VAR_OFF and ptr.var.smax < access.MAX_VAR_OFF:
+                if is_null and ptr.type in _NEVER_NULL and ptr.var.smin > \
+                        -access.MAX_VAR_OFF and ptr.var.smax < access.MAX_VAR_OFF:
                     return None  # these pointers are never NULL (the kernel's reg_not_null)
                 return state.copy()
         if a.is_pointer and b.is_pointer and not jmp32:
@@ -910,8 +910,9 @@ class Checker:
         if not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
             return
         # which side knows a <= end (or a < end)?
-        good = {JumpOp.JGT: not taken, JumpOp.JGE: not taken, JumpOp.JLT: taken,
-                JumpOp.JLE: taken}.get(op)
+        sides: dict[int, bool] = {JumpOp.JGT: not taken, JumpOp.JGE: not taken,
+                                  JumpOp.JLT: taken, JumpOp.JLE: taken}
+        good = sides.get(op)
         if not good:
             return
         if not a.var.is_const and a.var.umax > 0xFFFF:

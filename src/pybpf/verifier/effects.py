@@ -9,8 +9,19 @@ callback, a legacy packet load, a kfunc) demands everything, which only costs pr
 from __future__ import annotations
 
 from ..asm.instruction import Instruction
-from ..asm.opcodes import (CLASS_MASK, LDDW_OPCODE, MODE_MASK, OP_MASK, SIZE_MASK, ALUOp,
-                           AtomicOp, Class, JumpOp, Mode, Size)
+from ..asm.opcodes import (
+    CLASS_MASK,
+    LDDW_OPCODE,
+    MODE_MASK,
+    OP_MASK,
+    SIZE_MASK,
+    ALUOp,
+    AtomicOp,
+    Class,
+    JumpOp,
+    Mode,
+    Size,
+)
 from ..spec import MapType
 from .access import offset_span
 from .helpers import PROTOS

@@ -11,8 +11,21 @@ from __future__ import annotations
 
 from ..asm.opcodes import ALUOp, JumpOp
 from . import tnum
-from .bounds import (S32_MAX, S32_MIN, S64_MAX, S64_MIN, Bounds, Range, const, from_ranges,
-                     full_range, normalize, sign_extend, to_signed, zero_extend32)
+from .bounds import (
+    S32_MAX,
+    S32_MIN,
+    S64_MAX,
+    S64_MIN,
+    Bounds,
+    Range,
+    const,
+    from_ranges,
+    full_range,
+    normalize,
+    sign_extend,
+    to_signed,
+    zero_extend32,
+)
 from .tnum import U32, U64
 
 # ops whose low 32 result bits depend only on the low 32 bits of the operands
@@ -216,12 +229,15 @@ def movsx(b: Bounds, bits: int, *, alu64: bool) -> Bounds:
 
 # -- conditional jumps ----------------------------------------------------------------------
 
-_NEGATE = {JumpOp.JEQ: JumpOp.JNE, JumpOp.JNE: JumpOp.JEQ, JumpOp.JGT: JumpOp.JLE,
+# keyed by the op bits of a jump (ints)
+_NEGATE: dict[int, JumpOp] = {
+           JumpOp.JEQ: JumpOp.JNE, JumpOp.JNE: JumpOp.JEQ, JumpOp.JGT: JumpOp.JLE,
            JumpOp.JLE: JumpOp.JGT, JumpOp.JGE: JumpOp.JLT, JumpOp.JLT: JumpOp.JGE,
            JumpOp.JSGT: JumpOp.JSLE, JumpOp.JSLE: JumpOp.JSGT, JumpOp.JSGE: JumpOp.JSLT,
            JumpOp.JSLT: JumpOp.JSGE}
 # a op b  ==  b swapped(op) a
-SWAPPED = {JumpOp.JEQ: JumpOp.JEQ, JumpOp.JNE: JumpOp.JNE, JumpOp.JGT: JumpOp.JLT,
+SWAPPED: dict[int, JumpOp] = {
+           JumpOp.JEQ: JumpOp.JEQ, JumpOp.JNE: JumpOp.JNE, JumpOp.JGT: JumpOp.JLT,
            JumpOp.JLT: JumpOp.JGT, JumpOp.JGE: JumpOp.JLE, JumpOp.JLE: JumpOp.JGE,
            JumpOp.JSGT: JumpOp.JSLT, JumpOp.JSLT: JumpOp.JSGT, JumpOp.JSGE: JumpOp.JSLE,
            JumpOp.JSLE: JumpOp.JSGE, JumpOp.JSET: JumpOp.JSET}

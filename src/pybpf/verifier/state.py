@@ -144,9 +144,9 @@ class Frame:
     subprog_start: int = 0
     # a callback's frame (bpf_loop): the caller frames it returns to, their stack scalars
     # widened so that one check covers every number of iterations
-    resume: list["Frame"] | None = None
+    resume: list[Frame] | None = None
 
-    def copy(self) -> "Frame":
+    def copy(self) -> Frame:
         return Frame(list(self.regs), dict(self.stack), self.callsite, self.subprog_start,
                      self.resume)
 
@@ -160,7 +160,7 @@ class State:
     path: tuple[int, ...] = ()        # branch decisions (slot of each taken jump), newest last
     next_id: list[int] = field(default_factory=lambda: [0])  # shared counter
 
-    def copy(self) -> "State":
+    def copy(self) -> State:
         return State([f.copy() for f in self.frames], self.refs, self.path, self.next_id)
 
     @property
