@@ -1044,8 +1044,9 @@ class Checker:
             return
         norm, _ = got
         regno = insn.dst if a.type is RegType.PTR_TO_PACKET else insn.src
-        beyond = {JumpOp.JGT: taken, JumpOp.JLE: not taken}.get(norm)
-        at = {JumpOp.JGE: taken, JumpOp.JLT: not taken}.get(norm)
+        beyond_by_op: dict[int, bool] = {JumpOp.JGT: taken, JumpOp.JLE: not taken}
+        at_by_op: dict[int, bool] = {JumpOp.JGE: taken, JumpOp.JLT: not taken}
+        beyond, at = beyond_by_op.get(norm), at_by_op.get(norm)
         if beyond:
             state.regs[regno] = replace(state.regs[regno], range=BEYOND_PKT_END)
         elif at:
