@@ -28,12 +28,13 @@ from ..asm.opcodes import (
     PseudoSrc,
     Size,
 )
-from ..spec import MapSpec, ProgramType
+from ..spec import AttachType, MapSpec, ProgramType
 from . import access, effects, prune
 from . import bounds as B
 from .calls import CallChecker
 from .cfg import Program
 from .contexts import PACKET_TYPES, RETURN_RANGES
+from .ctx_sock import return_range
 from .funcs import FuncSig
 from .liveness import FRAME_KEYS, SLOT_BASE, Demand, Effect, back, merge
 from .reject import Reject
@@ -157,13 +158,15 @@ def _ld_size(insn: Instruction) -> int:
 class Checker:
     def __init__(self, prog: Program, *, prog_type: ProgramType,
                  maps: Mapping[str, MapSpec], options: Options,
-                 funcs: Mapping[int, FuncSig] | None = None):
+                 funcs: Mapping[int, FuncSig] | None = None,
+                 attach_type: AttachType | None = None):
         if options.unprivileged:   # the kernel's allow_uninit_stack is root's only
             options = replace(options, uninit_stack_loads=False, uninit_helper_memory=False)
         self.prog = prog
         self.funcs = funcs          # BTF signatures by start slot (None: no BTF)
         self.global_queue: list[int] = []
         self.prog_type = prog_type
+        self.attach_type = attach_type   # expected attach type: some types' rules need it
         self.maps = maps
         self.options = options
         self.stats = Stats()
@@ -671,11 +674,13 @@ class Checker:
                                       uninit_ok=self.options.uninit_stack_loads,
                                       depth=self.depth(state, reg.frameno))
         elif t is RegType.PTR_TO_CTX:
-            kind = access.ctx_access(self.prog_type, reg, regno, off, size, write=False)
-            if kind is RegType.SCALAR:
+            got = access.ctx_access(self.prog_type, reg, regno, off, size, write=False,
+                                    attach=self.attach_type)
+            if got.result is RegType.SCALAR:
                 value = access.sized_unknown(size)
             else:
-                value = Reg(kind, B.const(0), id=0)
+                value = Reg(got.result, B.const(0), nullable=got.nullable,
+                            id=state.new_id() if got.nullable else 0)
         elif t is RegType.PTR_TO_MAP_VALUE:
             lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
                                            "map value",
@@ -691,6 +696,10 @@ class Checker:
             access.check_region(reg, regno, off, size, reg.mem_size, "memory",
                                 f"keep accesses within the {reg.mem_size} bytes reserved")
             value = access.sized_unknown(size)
+        elif t is RegType.PTR_TO_SOCKET:
+            raise Reject(f"unsupported: pybpf's verifier does not model reads of struct "
+                         f"bpf_sock fields through R{regno}", regs=(regno,),
+                         kernel_rejects=False, hint="verify this program with the kernel")
         elif t is RegType.PTR_TO_BTF_ID:
             if reg.off + off < 0 or not reg.var.is_const:
                 raise Reject(f"R{regno} invalid negative or variable access to a kernel "
@@ -726,7 +735,8 @@ class Checker:
         if t is RegType.PTR_TO_CTX:
             if value is not None and value.is_pointer:   # root may store a pointer's bits
                 self._no_leak(f"R{value_regno} leaks addr into ctx", value_regno or 0)
-            access.ctx_access(self.prog_type, reg, regno, off, size, write=True)
+            access.ctx_access(self.prog_type, reg, regno, off, size, write=True,
+                              attach=self.attach_type)
             return
         if value is not None and value.is_pointer:  # (stack stores returned above)
             what = {RegType.PTR_TO_MAP_VALUE: "map", RegType.PTR_TO_PACKET: "packet"}.get(
@@ -1092,7 +1102,8 @@ class Checker:
                              f"({r0.describe()})", regs=(0,),
                              hint="global functions return numbers")
             return
-        span = RETURN_RANGES.get(self.prog_type)
+        span = RETURN_RANGES.get(self.prog_type) or return_range(self.prog_type,
+                                                                  self.attach_type)
         if span is None:
             return
         lo, hi = span
