@@ -203,7 +203,8 @@ class Checker:
         regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=0)
         start = State([Frame(regs, subprog_start=start_pc)])
         self.chains.add((start_pc,))
-        self.visited = {}
+        self.done = {}        # a function's walk prunes only against its own states
+        self.looping = {}
         root = Checkpoint(None, None)
         pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
