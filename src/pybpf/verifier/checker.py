@@ -249,7 +249,7 @@ class Checker:
                 if verdict is not cp:
                     if verdict is None or verdict.__class__ is Demand:
                         self.stats.states_pruned += 1
-                        self._end_path(cp, trace, verdict)  # type: ignore[arg-type]
+                        self._end_path(cp, trace, verdict)
                         return
                     cp = verdict  # type: ignore[assignment]
                     trace = []
@@ -1045,8 +1045,9 @@ class Checker:
             return
         norm, _ = got
         regno = insn.dst if a.type is RegType.PTR_TO_PACKET else insn.src
-        beyond = {JumpOp.JGT: taken, JumpOp.JLE: not taken}.get(norm)
-        at = {JumpOp.JGE: taken, JumpOp.JLT: not taken}.get(norm)
+        beyond_by_op: dict[int, bool] = {JumpOp.JGT: taken, JumpOp.JLE: not taken}
+        at_by_op: dict[int, bool] = {JumpOp.JGE: taken, JumpOp.JLT: not taken}
+        beyond, at = beyond_by_op.get(norm), at_by_op.get(norm)
         if beyond:
             state.regs[regno] = replace(state.regs[regno], range=BEYOND_PKT_END)
         elif at:
