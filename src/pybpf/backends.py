@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .errors import InvalidInputError

@@ -109,12 +109,18 @@ def test_what_cannot_be_written_yet_is_refused_by_name(name: str, why: str) -> N
 
 def _loadall(path: Path) -> tuple[int, list[str], str]:
     pin = Path(f"/sys/fs/bpf/pybpf_test_writer_{os.getpid()}")
+    # libbpf pins LIBBPF_PIN_BY_NAME maps under /sys/fs/bpf itself: remove those it made
+    by_name = [Path("/sys/fs/bpf", m.name) for m in load_collection_spec(str(path)).maps.values()
+               if m.pinning]
+    made = [p for p in by_name if not p.exists()]
     try:
         done = subprocess.run(["bpftool", "prog", "loadall", str(path), str(pin)],
                               capture_output=True, text=True)
         return done.returncode, sorted(os.listdir(pin)) if pin.is_dir() else [], done.stderr
     finally:
         shutil.rmtree(pin, ignore_errors=True)
+        for p in made:
+            p.unlink(missing_ok=True)
 
 
 @pytest.mark.kernel
