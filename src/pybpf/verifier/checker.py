@@ -203,7 +203,8 @@ class Checker:
         regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=0)
         start = State([Frame(regs, subprog_start=start_pc)])
         self.chains.add((start_pc,))
-        self.visited = {}
+        self.done = {}        # a function's walk prunes only against its own states
+        self.looping = {}
         root = Checkpoint(None, None)
         pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
@@ -248,7 +249,7 @@ class Checker:
                 if verdict is not cp:
                     if verdict is None or verdict.__class__ is Demand:
                         self.stats.states_pruned += 1
-                        self._end_path(cp, trace, verdict)  # type: ignore[arg-type]
+                        self._end_path(cp, trace, verdict)
                         return
                     cp = verdict  # type: ignore[assignment]
                     trace = []
@@ -1044,8 +1045,9 @@ class Checker:
             return
         norm, _ = got
         regno = insn.dst if a.type is RegType.PTR_TO_PACKET else insn.src
-        beyond = {JumpOp.JGT: taken, JumpOp.JLE: not taken}.get(norm)
-        at = {JumpOp.JGE: taken, JumpOp.JLT: not taken}.get(norm)
+        beyond_by_op: dict[int, bool] = {JumpOp.JGT: taken, JumpOp.JLE: not taken}
+        at_by_op: dict[int, bool] = {JumpOp.JGE: taken, JumpOp.JLT: not taken}
+        beyond, at = beyond_by_op.get(norm), at_by_op.get(norm)
         if beyond:
             state.regs[regno] = replace(state.regs[regno], range=BEYOND_PKT_END)
         elif at:
@@ -1062,7 +1064,13 @@ class Checker:
         """``pkt op pkt_end``: on the side where pkt <= pkt_end, bytes before pkt exist."""
         if a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET:
             op, a, b = SWAPPED[op], b, a
-        if not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
+        elif _is_packet_start(a) and b.type is RegType.PTR_TO_PACKET_META:
+            op, a, b = SWAPPED[op], b, a
+        if a.type is RegType.PTR_TO_PACKET_META and _is_packet_start(b):
+            # ``meta op data``: data_meta bytes below the packet start are checked against
+            # the packet start itself
+            pass
+        elif not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
             return
         # which side knows a <= end (or a < end)?
         sides: dict[int, bool] = {JumpOp.JGT: not taken, JumpOp.JGE: not taken,
@@ -1075,8 +1083,8 @@ class Checker:
         new_range = a.off
         if new_range <= 0:
             return
-        pkt_id = a.id
-        state.replace_all(lambda r: r.type is RegType.PTR_TO_PACKET and r.id == pkt_id,
+        pkt_id, pkt_type = a.id, a.type
+        state.replace_all(lambda r: r.type is pkt_type and r.id == pkt_id,
                           lambda r: replace(r, range=max(r.range, new_range)))
 
     # --- the end ------------------------------------------------------------------------
@@ -1126,6 +1134,12 @@ class Checker:
     def _log_insn(self, state: State, pc: int, insn: Instruction) -> None:
         from .messages import describe_regs, format_insn
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
+
+
+def _is_packet_start(reg: Reg) -> bool:
+    """ctx->data itself (no offset): what data_meta pointers are compared with."""
+    return (reg.type is RegType.PTR_TO_PACKET and reg.off == 0 and reg.var.is_const
+            and reg.var.value == 0)
 
 
 def _loop_key(state: State) -> tuple[Any, ...]:
