@@ -190,6 +190,11 @@ def alu(op: int, dst: Bounds, src: Bounds, *, alu64: bool, signed: bool = False)
     """The bounds of ``dst op src`` (``src`` unused for NEG)."""
     if op == ALUOp.NEG:
         src = const(0)
+    if not dst[8][1] and not src[8][1]:
+        # two constants: the concrete result (what the general path below gives, faster)
+        if alu64:
+            return const(_concrete(op, dst[8][0], src[8][0], 64, signed))
+        return const(_concrete(op, dst[8][0] & U32, src[8][0] & U32, 32, signed))
     if alu64:
         r64 = alu_range(op, dst.width_range(64), src.width_range(64), 64, signed=signed)
         if op in _LOW_BITS_OPS:
@@ -312,16 +317,19 @@ def refine(op: int, a: Bounds, b: Bounds, taken: bool, *, jmp32: bool
     """What ``a op b`` being ``taken`` (or not) says about ``a`` and ``b``; ``None`` when
     it cannot be so."""
     width = 32 if jmp32 else 64
-    pair = _refine_range(op, a.width_range(width), b.width_range(width), width, taken)
+    wa = a.width_range(width)
+    wb = b.width_range(width)
+    pair = _refine_range(op, wa, wb, width, taken)
     if pair is None:
         return None
     ra, rb = pair
+    # an operand the jump taught nothing keeps its bounds (already normalized)
     if jmp32:
-        na = from_ranges(a.width_range(64), ra)
-        nb = from_ranges(b.width_range(64), rb)
+        na = a if ra == wa else from_ranges(a.width_range(64), ra)
+        nb = b if rb == wb else from_ranges(b.width_range(64), rb)
     else:
-        na = from_ranges(ra, a.width_range(32))
-        nb = from_ranges(rb, b.width_range(32))
+        na = a if ra == wa else from_ranges(ra, a.width_range(32))
+        nb = b if rb == wb else from_ranges(rb, b.width_range(32))
     if na is None or nb is None:
         return None
     return na, nb
