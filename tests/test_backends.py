@@ -9,8 +9,15 @@ import pytest
 
 from pybpf import live
 from pybpf.backends import load
-from pybpf.errors import (InvalidInputError, MapArgumentError, MapError, MapFullError,
-                          MapKeyExistsError, MapKeyNotFoundError, NotSupportedError)
+from pybpf.errors import (
+    InvalidInputError,
+    MapArgumentError,
+    MapError,
+    MapFullError,
+    MapKeyExistsError,
+    MapKeyNotFoundError,
+    NotSupportedError,
+)
 from pybpf.spec import CollectionSpec, MapSpec, MapType
 from pybpf.vm import TIERS
 from tests.bpfobjs import build_object

@@ -7,8 +7,15 @@ import pickle
 
 import pytest
 
-from pybpf.errors import (BPFError, InvalidInputError, MapArgumentError, MapError,
-                          MapFullError, MapKeyExistsError, MapKeyNotFoundError)
+from pybpf.errors import (
+    BPFError,
+    InvalidInputError,
+    MapArgumentError,
+    MapError,
+    MapFullError,
+    MapKeyExistsError,
+    MapKeyNotFoundError,
+)
 
 
 @pytest.mark.parametrize("code,cls", [(errno.E2BIG, MapFullError),

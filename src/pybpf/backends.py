@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .errors import InvalidInputError
@@ -45,8 +44,8 @@ def _spec_of(spec_or_path: SpecOrPath) -> CollectionSpec:
         return spec_or_path
     from .elf import load_collection_spec
 
-    if isinstance(spec_or_path, Path):
-        spec_or_path = str(spec_or_path)
+    if isinstance(spec_or_path, os.PathLike):
+        spec_or_path = os.fspath(spec_or_path)
     return load_collection_spec(spec_or_path)
 
 
@@ -68,7 +67,7 @@ def load(spec_or_path: SpecOrPath, *, backend: str, **options: Any) -> Collectio
 
 
 def load(spec_or_path: SpecOrPath, *, backend: str = "kernel",
-         **options: Any) -> KernelCollection | VMCollection:
+         **options: Any) -> KernelCollection | VMCollection | Collection:
     """Make the maps and programs of an object (path or bytes of a clang ``.o``) or of a
     :class:`~pybpf.spec.CollectionSpec` live in ``backend``.
 

@@ -76,7 +76,14 @@ class CORERelocationError(InvalidInputError):
 
 
 class VerifierError(BPFError):
-    """A program the verifier rejected; ``log`` holds every line of the verifier's log."""
+    """A program the verifier rejected; ``log`` holds every line of the verifier's log.
+
+    ``errno`` is the kernel's (None from pybpf's verifier); ``kernel_may_accept`` is True
+    when pybpf's verifier refused something the kernel's may accept (a helper it does not
+    model...)."""
+
+    errno: int | None = None
+    kernel_may_accept: bool = False
 
     def __init__(self, message: str, *, program: str | None = None, log: list[str] | None = None,
                  insn: int | None = None, source_line: str | None = None):
@@ -215,7 +222,7 @@ class MapError(BPFError, OSError):
 
     default_errno = 0
 
-    def __new__(cls, message: str = "", *, map_name: str = "", errno: int = 0) -> "MapError":
+    def __new__(cls, message: str = "", *, map_name: str = "", errno: int = 0) -> MapError:
         chosen = _MAP_ERRORS.get(errno, cls) if cls is MapError else cls
         # with __new__ overridden, OSError takes errno and text here, not in __init__
         return super().__new__(chosen, errno or chosen.default_errno,

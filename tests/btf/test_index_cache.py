@@ -82,3 +82,29 @@ def test_other_files_are_named_by_their_bytes(cache: Path, tmp_path: Path):
     renamed = load_kernel_spec(str(copy))
     assert renamed.find("Task_struct").name == "Task_struct"
     assert len(list(cache.glob("btf-index-*.bin"))) == 2
+
+
+@needs_vmlinux
+def test_the_kernel_file_is_not_read_again_once_copied(cache: Path,
+                                                       monkeypatch: pytest.MonkeyPatch):
+    first = load_kernel_spec(VMLINUX)
+    [copy] = cache.glob("btf-blob-*.bin")
+    assert copy.read_bytes() == Path(VMLINUX).read_bytes()
+    real_open = open
+
+    def guarded_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        assert str(path) != VMLINUX, "read the kernel's BTF although a copy is cached"
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", guarded_open)
+    _same_lookups(first, load_kernel_spec(VMLINUX))
+
+
+@needs_vmlinux
+def test_a_short_copy_is_ignored_and_written_again(cache: Path):
+    load_kernel_spec(VMLINUX)
+    [copy] = cache.glob("btf-blob-*.bin")
+    copy.write_bytes(copy.read_bytes()[:1000])
+    spec = load_kernel_spec(VMLINUX)
+    assert spec.find("task_struct").name == "task_struct"
+    assert copy.read_bytes() == Path(VMLINUX).read_bytes()

@@ -28,7 +28,7 @@ def test_link_list_and_show_name_the_attached_tracepoint(capsys):
             theirs = bpftool_json("link", "show", "id", str(link_id))
             assert {k: shown[k] for k in theirs if k != "pids"} == \
                 {k: v for k, v in theirs.items() if k != "pids"}
-            status, out, _ = run_cli(capsys, "link", "show", "id", str(link_id))
+            _status, out, _ = run_cli(capsys, "link", "show", "id", str(link_id))
             assert out == (f"{link_id}: perf_event  prog {prog_id}\n"
                            "\tevent_type tracepoint  tp_name sys_enter_execve\n")
     assert all(d["prog_id"] != prog_id for d in cli_json(capsys, "link", "list", "-j"))

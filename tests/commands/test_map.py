@@ -82,7 +82,7 @@ def test_wrong_sizes_and_shapes_are_one_clear_line(capsys, coll):
                         (("lookup", map_id, "key", "1", "2", "300", "4"), "one byte"),
                         (("lookup", map_id), "expected 'key DATA'"),
                         (("dump", str(coll.maps["cli_events"].id)), "cannot be iterated")]:
-        status, out, err = run_cli(capsys, "map", *argv)
+        status, _out, err = run_cli(capsys, "map", *argv)
         assert status == 1 and words in err and err.count("\n") == 1, (argv, err)
 
 

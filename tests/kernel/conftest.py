@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
+from pybpf.btf import index_cache
+
 
 def open_fds() -> dict[int, str]:
-    """Each open fd of this process and what it points at (map, prog, file...)."""
+    """Each open fd of this process and what it points at (map, prog, file...), less the
+    mappings of the kernel BTF cache (pybpf.btf.index_cache): a kernel BTF spec keeps its
+    mapped copy open for as long as the spec lives, and the process-wide one lives on."""
+    cache = index_cache.cache_dir()
     fds = {}
     for name in os.listdir("/proc/self/fd"):
         try:
-            fds[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+            target = os.readlink(f"/proc/self/fd/{name}")
         except OSError:  # the fd of the listdir itself, already closed
-            pass
+            continue
+        if cache is None or not target.startswith(f"{cache}/btf-"):
+            fds[int(name)] = target
     return fds
 
 

@@ -148,7 +148,7 @@ def test_close_tears_everything_down_and_views_fail_after(maps_object):
     assert all(m.closed for m in coll.maps.values())
     assert all(p.closed for p in coll.programs.values())
     with pytest.raises(ClosedError):
-        data.data_counter
+        _ = data.data_counter
 
 
 # -- all or nothing ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ first (links, readers, programs, maps)."""
 from __future__ import annotations
 
 import os
+import subprocess
 from typing import Any
 
 import pytest
@@ -151,3 +152,41 @@ def test_a_pybpf_lang_collection_attaches_through_the_same_method():
         links = coll.attach()
         assert list(coll.links_of) == ["on_exec"] and len(links) == 1
         assert "count_packets" in coll.not_attached  # XDP without an interface
+
+
+def test_pin_all_pins_maps_and_programs_and_undoes_nothing_it_did_not_make():
+    from pybpf.kernel import Map, Program
+    from pybpf.kernel.mounts import BPFFS_PATH
+
+    directory = os.path.join(BPFFS_PATH, f"pybpf-live-{os.getpid()}")
+    with opened().load() as coll:
+        pins = coll.pin_all(directory)
+        try:
+            assert set(pins) == {"hits", ".rodata", *(f"prog:{n}" for n in coll.programs)}
+            assert pins[".rodata"] == os.path.join(directory, "rodata")
+            with Map.from_pin(pins["hits"]) as again:
+                assert again.id == coll.maps["hits"].id
+            with Program.from_pin(pins["prog:live_tp"]) as again:
+                assert again.id == coll.programs["live_tp"].id
+            with pytest.raises(KernelError):  # the names are taken now: nothing new stays
+                coll.pin_all(directory)
+            assert sorted(os.listdir(directory)) == sorted(os.path.basename(p)
+                                                           for p in pins.values())
+        finally:
+            for path in pins.values():
+                os.unlink(path)
+            os.rmdir(directory)
+
+
+
+def test_an_iterator_link_can_be_limited_to_one_process():
+    """The bpf_iter_link_info of the link: iter/task over one pid's threads (Linux 6.1)."""
+    with opened().load() as coll:
+        child = subprocess.Popen(["sleep", "30"])
+        try:
+            (link,) = coll.attach("live_iter_task", pid=child.pid)
+            (line,) = link.read().decode().splitlines()  # its one thread, no other process
+            assert line.split()[0] == str(child.pid)
+        finally:
+            child.kill()
+            child.wait()

@@ -7,11 +7,22 @@ import struct
 import pytest
 
 from pybpf import load_collection_spec
-from pybpf.btf import Builder, Datasec, Func, FuncProto, Int, Param, Ptr, Spec, Var, \
-    VarSecinfo, Void
+from pybpf.btf import (
+    Builder,
+    Datasec,
+    Func,
+    FuncProto,
+    Int,
+    Param,
+    Ptr,
+    Spec,
+    Var,
+    VarSecinfo,
+    Void,
+)
+from pybpf.btf.loadable import line_strings, pack_line_info, prepare_btf, with_strings
 from pybpf.btf.types import FuncLinkage, VarLinkage
 from pybpf.kernel import sys as bpfsys
-from pybpf.btf.loadable import line_strings, pack_line_info, prepare_btf, with_strings
 from pybpf.kernel.collection import load
 from pybpf.kernel.ksyms import read_kallsyms
 from tests.bpfobjs import build_object

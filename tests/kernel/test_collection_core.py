@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pybpf.errors import InvalidInputError
-from pybpf.kernel.collection import Collection, CollectionOptions, load
-from pybpf.kernel.kconfig import KernelConfig, fill_kconfig, kernel_version_code, \
-    parse_config
-from pybpf.kernel.kernel_btf import KernelBTF
 from pybpf.btf import Array, Int
 from pybpf.btf.types import BOOL, SIGNED
+from pybpf.errors import InvalidInputError
+from pybpf.kernel.collection import Collection, CollectionOptions, load
+from pybpf.kernel.kconfig import KernelConfig, fill_kconfig, kernel_version_code, parse_config
+from pybpf.kernel.kernel_btf import KernelBTF
 from pybpf.spec import ExternKind, ExternSpec, ProgramType
 from tests.bpfobjs import build_object
 

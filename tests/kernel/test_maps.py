@@ -11,15 +11,21 @@ import uuid
 
 import pytest
 
-from pybpf.errors import (ClosedError, InvalidInputError, KernelError, MapArgumentError,
-                          MapError, MapFullError, MapKeyExistsError, MapKeyNotFoundError,
-                          NotSupportedError)
+from pybpf.errors import (
+    ClosedError,
+    InvalidInputError,
+    KernelError,
+    MapArgumentError,
+    MapError,
+    MapFullError,
+    MapKeyExistsError,
+    MapKeyNotFoundError,
+    NotSupportedError,
+)
 from pybpf.kernel import features
-from pybpf.kernel.maps import (LOCAL_STORAGE_TYPES, Map, TypedMap, minimal_spec,
-                               possible_cpus)
+from pybpf.kernel.maps import LOCAL_STORAGE_TYPES, Map, TypedMap, minimal_spec, possible_cpus
 from pybpf.kernel.mounts import ensure_bpffs
-from pybpf.spec import MapFlags, UpdateFlags
-from pybpf.spec import MapSpec, MapType
+from pybpf.spec import MapFlags, MapSpec, MapType, UpdateFlags
 
 pytestmark = pytest.mark.kernel
 

@@ -14,8 +14,13 @@ import pytest
 
 from pybpf.errors import ClosedError, InvalidInputError
 from pybpf.kernel import sys as bpfsys
-from pybpf.kernel.perfbuf import (DATA_HEAD_OFFSET, DATA_TAIL_OFFSET, PerfBuffer,
-                                  _parse_cpu_list, online_cpus)
+from pybpf.kernel.perfbuf import (
+    DATA_HEAD_OFFSET,
+    DATA_TAIL_OFFSET,
+    PerfBuffer,
+    _parse_cpu_list,
+    online_cpus,
+)
 from tests.kernel.test_ringbuf import EVENT_STRUCT, Event, Producers, event_bytes
 
 pytestmark = pytest.mark.kernel

@@ -171,7 +171,7 @@ def test_successful_load_can_keep_the_log():
 
 
 def test_unknown_program_type_is_a_kernel_error():
-    spec = ProgramSpec("nope", "x", 999, instructions=[mov_imm(R0, 0), EXIT])  # type: ignore
+    spec = ProgramSpec("nope", "x", 999, instructions=[mov_imm(R0, 0), EXIT])  # type: ignore[arg-type]
     with pytest.raises(KernelError) as info:
         Program.load(spec)
     assert info.value.errno == errno.EINVAL and "PROG_LOAD" in str(info.value)
@@ -192,6 +192,7 @@ def test_test_run_too_small_output_says_the_size_needed():
 def test_pin_and_reopen_program(tmp_path):
     import os
     import uuid
+
     from pybpf.kernel.mounts import ensure_bpffs
     ensure_bpffs()
     path = f"/sys/fs/bpf/pybpf-prog-{uuid.uuid4().hex[:8]}"

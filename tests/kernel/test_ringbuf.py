@@ -16,8 +16,7 @@ import pytest
 from pybpf.elf import load_collection_spec
 from pybpf.errors import ClosedError, InvalidInputError
 from pybpf.kernel import CtypesCodec, Map, Program
-from pybpf.kernel.ringbuf import (BUSY_BIT, DISCARD_BIT, PAGE_SIZE, RingBuffer,
-                                  RingBufferPoller)
+from pybpf.kernel.ringbuf import BUSY_BIT, DISCARD_BIT, PAGE_SIZE, RingBuffer, RingBufferPoller
 from pybpf.spec import MapSpec, MapType
 from tests.bpfobjs import build_object
 

@@ -44,8 +44,8 @@ def test_instructions_carry_the_python_line() -> None:
 
 
 @pytest.mark.parametrize("body, expected", [
-    ("total = 0\nfor i in range(10):\n    if i == 7:\n        break\n    if i % 2:\n"
-     "        continue\n    total += i\nreturn total", 0 + 2 + 4 + 6),
+    (("total = 0\nfor i in range(10):\n    if i == 7:\n        break\n    if i % 2:\n"
+     "        continue\n    total += i\nreturn total"), 0 + 2 + 4 + 6),
     ("n = u32(p.a)\nwhile n > 1:\n    n = n // 2\nreturn n", 1),
     ("def sq(x):\n    return x * x\nreturn sq(u32(p.a)) + sq(3)", 5 * 5 + 9),
     ("x = s8(p.a)\nreturn 1 if x < 0 else 2", 2),

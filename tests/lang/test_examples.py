@@ -45,7 +45,7 @@ def test_execsnoop_prints_the_exec_with_pid_parent_and_file() -> None:
     out = _finish(proc)
     mine = [ln.split() for ln in out.splitlines() if ln.split()[:1] == [str(child.pid)]]
     assert mine, out[-2000:]
-    pid, ppid, _comm, filename = mine[0][:4]
+    _pid, ppid, _comm, filename = mine[0][:4]
     assert ppid == str(os.getpid()) and filename == "/bin/true"
 
 
@@ -58,14 +58,15 @@ def test_syscount_counts_this_process_getppid_calls() -> None:
     assert int(counts.get("getppid", counts.get("110", 0))) >= 500, out
 
 
-def test_sleeplat_puts_10ms_sleeps_in_the_8_to_16ms_bucket() -> None:
+def test_sleeplat_puts_10ms_sleeps_at_8ms_or_more() -> None:
     proc = _start("sleeplat", "--pid", str(os.getpid()), "--duration", "1.5")
     for _ in range(4):
         time.sleep(0.01)
     out = _finish(proc)
     buckets = {int(lo): int(n) for lo, n in re.findall(r"^\s*(\d+) -> \d+\s*: (\d+)", out,
                                                        re.M)}
-    assert buckets.get(8192, 0) >= 4, out
+    # a 10 ms sleep is never shorter, and on a busy machine may be much longer
+    assert sum(n for lo, n in buckets.items() if lo >= 8192) >= 4, out
 
 
 def test_gethostsnoop_sees_a_getaddrinfo_with_its_host() -> None:

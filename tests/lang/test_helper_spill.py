@@ -20,8 +20,7 @@ import struct as pystruct
 import pytest
 
 from pybpf import vm
-from pybpf.lang import (Hash, RingBuf, bpf, cast, compile_source, ktime_ns, struct, u32,
-                        u64)
+from pybpf.lang import Hash, RingBuf, bpf, cast, compile_source, ktime_ns, struct, u32, u64
 from pybpf.spec import ProgramType
 
 

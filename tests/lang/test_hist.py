@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import struct as pystruct
 
-from pybpf import vm
 from pybpf.lang import compile_source
 from pybpf.lang.hist import format_linear_hist, format_log2_hist
 

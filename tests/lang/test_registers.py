@@ -36,8 +36,8 @@ def _run(compiled: object, a: int, b: int) -> int:
     ("x = u32(p.a)\nx = -x + 8\nreturn x", 3),
     ("x = u32(p.a)\nx = x if p.b == 2 else 9\nreturn x", 5),
     # five locals, four registers: ctx/data/p die before the loop, which reuses theirs
-    ("t = 0\nfor i in range(8):\n    if p.a & (1 << i):\n        t += i\n"
-     "u = u32(p.b)\nreturn t * 100 + u", 2 * 100 + 2),
+    (("t = 0\nfor i in range(8):\n    if p.a & (1 << i):\n        t += i\n"
+     "u = u32(p.b)\nreturn t * 100 + u"), 2 * 100 + 2),
 ])
 def test_assignments_keep_their_meaning(body: str, expected: int) -> None:
     assert _run(_compile(body), a=5, b=2) == expected

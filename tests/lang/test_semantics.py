@@ -67,7 +67,7 @@ def expressions(draw: st.DrawFn, depth: int = 3) -> tuple[str, object]:
     left_text, left = draw(expressions(depth - 1))
     right_text, right = draw(expressions(depth - 1))
     return (f"({left_text} {op} {right_text})",
-            lambda inp, op=op, l=left, r=right: c_model.binop(op, l(inp), r(inp)))
+            lambda inp, op=op, lhs=left, rhs=right: c_model.binop(op, lhs(inp), rhs(inp)))
 
 
 def _source(texts: list[str]) -> str:
@@ -89,7 +89,7 @@ def _results(data_out: bytes) -> list[int]:
 
 u64s = st.one_of(st.integers(0, (1 << 64) - 1), st.sampled_from(
     [0, 1, 0x7F, 0x80, 0xFF, 0x8000, 0xFFFF, 0x80000000, 0xFFFFFFFF, 1 << 63, (1 << 64) - 1]))
-inputs_strategy = st.fixed_dictionaries({f: u64s for f in FIELDS})
+inputs_strategy = st.fixed_dictionaries(dict.fromkeys(FIELDS, u64s))
 exprs = st.lists(expressions(), min_size=4, max_size=4)
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -36,7 +36,7 @@ def loopback_session(*, send: int = 3000, reply: int = 2048, hold_s: float = 0.0
     return session
 
 
-def own_objects(program_prefix: str) -> "inventory.ObjectIds":
+def own_objects(program_prefix: str) -> inventory.ObjectIds:
     """Ids of the loaded programs named ``program_prefix``... and the maps they use, so a
     leak check ignores what other processes load meanwhile."""
     from pybpf.kernel import inventory

@@ -14,8 +14,8 @@ pytestmark = pytest.mark.kernel
 
 
 def test_raw_socket_checks_cap_net_raw() -> None:
-    child = subprocess.Popen([sys.executable, "-c", "import sys, socket; sys.stdin.readline()"
-                              "; socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)"],
+    child = subprocess.Popen([sys.executable, "-c", ("import sys, socket; sys.stdin.readline()"
+                              "; socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)")],
                              stdin=subprocess.PIPE, text=True)
 
     def act() -> None:

@@ -84,7 +84,7 @@ def test_decode_str_stops_at_nul_and_keeps_bad_bytes() -> None:
 
 
 def test_record_decoder_gives_what_the_language_decoder_gives() -> None:
-    from pybpf.lang import s32, string, struct, u8, u16, u32, u64
+    from pybpf.lang import s32, string, struct, u8, u16
 
     class Mixed(struct):
         a: u8

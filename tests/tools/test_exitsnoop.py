@@ -50,7 +50,7 @@ def test_failed_only_label_and_utc_timestamp() -> None:
     result = run_tool(exitsnoop, ["-x", "--utc", "--label", "exit"], action=act,
                       until=lambda out: "code 3" in out)
     assert result.lines[0].startswith("TIME-UTC     LABEL PCOMM ")
-    body = [ln for ln in result.lines[1:]]
+    body = list(result.lines[1:])
     assert all(not ln.endswith(" 0") for ln in body)
     line = next(ln for ln in body if ln.endswith("code 3"))
     assert line.split()[1] == "exit" and len(line.split()[0]) == 12

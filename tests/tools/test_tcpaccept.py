@@ -12,7 +12,7 @@ from tests.tools.tcp_helpers import loopback_session
 
 pytestmark = pytest.mark.kernel
 
-# BCC's tcpaccept_example.txt: "PID     COMM         IP RADDR            RPORT LADDR            LPORT"
+# the header of BCC's tcpaccept_example.txt
 HEADER = "PID     COMM         IP RADDR            RPORT LADDR            LPORT"
 
 

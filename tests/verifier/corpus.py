@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pybpf import asm
-from pybpf.asm import (R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, Instruction, Label)
+from pybpf.asm import R0, R1, R2, R3, R4, R5, R6, R7, R9, R10, Instruction, Label
 from pybpf.spec import MapSpec, MapType, ProgramType
 
 RDONLY_PROG = 1 << 7
@@ -104,7 +104,8 @@ case("lddw", "accept", [asm.lddw(R0, 0x1_0000_0001), asm.exit()])
 case("unreachable insn", "reject", [asm.mov(R0, 0), asm.exit(), asm.mov(R0, 1), asm.exit()])
 case("fall off the end", "reject", [asm.mov(R0, 0)])
 case("jump back to self", "reject", [asm.mov(R0, 0), asm.ja(-1), asm.exit()])
-case("jump over an insn leaves it unreachable", "reject", [asm.mov(R0, 0), asm.ja(1), asm.mov(R0, 1), asm.exit()])
+case("jump over an insn leaves it unreachable", "reject",
+     [asm.mov(R0, 0), asm.ja(1), asm.mov(R0, 1), asm.exit()])
 case("conditional both ways", "accept", [asm.mov(R0, 0), asm.jeq(R1, R1, 1),
                                          asm.mov(R0, 1), asm.exit()])
 case("dead branch known false", "accept", [asm.mov(R0, 0), asm.mov(R2, 5), asm.jgt(R2, 6, 1),

@@ -9,8 +9,9 @@ kernel refuses) come back as ``"error"`` so callers can leave such cases out.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pybpf.asm import Instruction, link
 from pybpf.errors import BPFError, VerifierError

@@ -30,7 +30,7 @@ def _holds(b: B.Bounds, v: int) -> bool:
 @settings(max_examples=400, deadline=None)
 @given(st.sampled_from(OPS), values, values, st.integers(0, 70), st.integers(0, 70),
        st.booleans())
-def test_alu_covers_concrete_results(op, a, b, wa, wb, alu64) -> None:  # type: ignore
+def test_alu_covers_concrete_results(op, a, b, wa, wb, alu64):
     if op in (ALUOp.LSH, ALUOp.RSH, ALUOp.ARSH):
         b %= 64 if alu64 else 32
     ra, rb = _range_around(a, wa), _range_around(b, wb)
@@ -49,7 +49,7 @@ def test_alu_covers_concrete_results(op, a, b, wa, wb, alu64) -> None:  # type: 
 @given(st.sampled_from([JumpOp.JEQ, JumpOp.JNE, JumpOp.JGT, JumpOp.JGE, JumpOp.JLT,
                         JumpOp.JLE, JumpOp.JSGT, JumpOp.JSGE, JumpOp.JSLT, JumpOp.JSLE,
                         JumpOp.JSET]), values, values, st.integers(0, 40), st.booleans())
-def test_refine_keeps_values_on_their_branch(op, a, b, wa, jmp32) -> None:  # type: ignore
+def test_refine_keeps_values_on_their_branch(op, a, b, wa, jmp32):
     ra, rb = _range_around(a, wa), B.const(b)
     width = 32 if jmp32 else 64
     mask = (1 << width) - 1

@@ -25,11 +25,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pybpf.asm import Instruction, encode_all, link
-from pybpf.errors import BPFError
 from pybpf.asm.builder import Label
 from pybpf.asm.opcodes import (
-    ALUOp, AtomicOp, CallSrc, Class, JumpOp, Mode, PseudoSrc, Size, Source,
+    ALUOp,
+    AtomicOp,
+    CallSrc,
+    Class,
+    JumpOp,
+    Mode,
+    PseudoSrc,
+    Size,
+    Source,
 )
+from pybpf.errors import BPFError
 
 
 class Unsupported(Exception):

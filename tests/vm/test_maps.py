@@ -12,9 +12,17 @@ from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R4, R5, R10
 from pybpf.spec import MapSpec, MapType
 from pybpf.vm import (
-    BPF_EXIST, BPF_NOEXIST, ArrayMap, Environment, HashMap, MapError, PerfEventArrayMap,
+    BPF_EXIST,
+    BPF_NOEXIST,
+    ArrayMap,
+    Environment,
+    HashMap,
+    MapError,
+    PerfEventArrayMap,
     ProgramLoadError,
-    VMError, create_map, load,
+    VMError,
+    create_map,
+    load,
 )
 from pybpf.vm.helpers import HelperID
 

@@ -95,8 +95,8 @@ def test_helper_reading_a_bad_key_pointer_faults_at_the_call() -> None:
 
 
 def test_falling_off_the_end_is_a_run_error() -> None:
-    prog = load_unverified(asm.link([asm.mov(R0, 1), asm.jeq(R0, 1, "end"), asm.exit(), asm.label("end"),
-                          asm.mov(R0, 2)]))
+    prog = load_unverified(asm.link([asm.mov(R0, 1), asm.jeq(R0, 1, "end"), asm.exit(),
+                                     asm.label("end"), asm.mov(R0, 2)]))
     with pytest.raises(VMRunError, match="past the last instruction"):
         prog.run()
 

@@ -63,6 +63,10 @@ def link(items: Iterable[Instruction | Label], *, source: str | None = None
         raise AsmError(f"label {pending[0]!r} names no instruction (end of program)",
                        source=source)
 
+    # every labelled instruction carries one name, its symbol; a reference to another label
+    # of it is renamed to that symbol, so linking the result again gives the same program
+    symbol_at = {slot: insn.symbol for _, slot, insn in Instructions(insns).enumerate()
+                 if insn.symbol is not None}
     out: list[Instruction] = []
     for index, slot, insn in Instructions(insns).enumerate():
         if insn.reference is not None and _links_to_label(insn):
@@ -70,6 +74,8 @@ def link(items: Iterable[Instruction | Label], *, source: str | None = None
             if target is None:
                 raise AsmError(f"instruction {index}: undefined label {insn.reference!r}",
                                source=source)
+            if symbol_at.get(target, insn.reference) != insn.reference:
+                insn = insn.with_(reference=symbol_at[target])
             offset = target - slot - 1
             if insn.is_wide:
                 # a function address (lddw src=FUNC) keeps its offset in the first slot's

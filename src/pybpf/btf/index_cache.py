@@ -12,6 +12,7 @@ Where: ``$PYBPF_CACHE_DIR``, else ``$XDG_CACHE_HOME/pybpf``, else ``~/.cache/pyb
 
 from __future__ import annotations
 
+import mmap
 import os
 import tempfile
 import zlib
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from .record_index import RecordIndex
 
-__all__ = ["cache_dir", "read_index", "write_index"]
+__all__ = ["cache_dir", "read_index", "write_index", "open_kernel_copy", "store_kernel_copy"]
 
 _KERNEL_BTF_DIR = "/sys/kernel/btf/"
 
@@ -34,20 +35,27 @@ def cache_dir() -> Path | None:
     return base / "pybpf"
 
 
+def _kernel_key(source: str) -> tuple[str, int] | None:
+    """The name of one of the kernel's own BTF files and its size, or None for any other
+    file. Those files cannot change while the kernel runs, and a module loaded again gets a
+    new file (a new mtime): the boot, the file's size and its mtime name its bytes."""
+    if not source.startswith(_KERNEL_BTF_DIR):
+        return None
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+        st = os.stat(source)
+    except OSError:
+        return None
+    return f"{boot}-{Path(source).name}-{st.st_size}-{st.st_mtime_ns}", st.st_size
+
+
 def _key(data: bytes, source: str) -> str:
-    """What names these bytes. The kernel's own BTF files cannot change while it runs, and
-    a module loaded again gets a new file (a new mtime): for them the boot and the file's
-    size and mtime suffice. Anything else is named by its CRC-32 (2 ms for vmlinux)."""
-    if source.startswith(_KERNEL_BTF_DIR):
-        try:
-            with open("/proc/sys/kernel/random/boot_id") as f:
-                boot = f.read().strip()
-            st = os.stat(source)
-        except OSError:
-            pass
-        else:
-            if st.st_size == len(data):
-                return f"{boot}-{Path(source).name}-{st.st_size}-{st.st_mtime_ns}"
+    """What names these bytes: see _kernel_key; anything else by its CRC-32 (2 ms for
+    vmlinux)."""
+    kernel = _kernel_key(source)
+    if kernel is not None and kernel[1] == len(data):
+        return kernel[0]
     return f"{len(data)}-{zlib.crc32(data):08x}"
 
 
@@ -56,6 +64,38 @@ def _path(data: bytes, source: str) -> Path | None:
     if directory is None:
         return None
     return directory / f"btf-index-{_key(data, source)}.bin"
+
+
+def _map(path: Path) -> mmap.mmap | None:
+    try:
+        with open(path, "rb") as f:
+            return mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
+        return None
+
+
+def open_kernel_copy(source: str) -> tuple[mmap.mmap, RecordIndex] | None:
+    """For one of the kernel's own BTF files: our copy of its bytes and its index, both
+    mapped from the cache (nothing is read until used; the kernel's file is not read at
+    all), or None when there are none yet. sysfs cannot be mapped itself."""
+    directory, kernel = cache_dir(), _kernel_key(source)
+    if directory is None or kernel is None:
+        return None
+    blob = _map(directory / f"btf-blob-{kernel[0]}.bin")
+    if blob is None or len(blob) != kernel[1]:
+        return None
+    stored = _map(directory / f"btf-index-{kernel[0]}.bin")
+    index = RecordIndex.from_buffer(stored) if stored is not None else None
+    if index is None:
+        return None
+    return blob, index
+
+
+def store_kernel_copy(source: str, data: bytes) -> None:
+    """Keep a copy of one of the kernel's own BTF files for :func:`open_kernel_copy`."""
+    directory, kernel = cache_dir(), _kernel_key(source)
+    if directory is not None and kernel is not None and kernel[1] == len(data):
+        _write(directory / f"btf-blob-{kernel[0]}.bin", data)
 
 
 def read_index(data: bytes, source: str = "") -> RecordIndex | None:
@@ -67,19 +107,23 @@ def read_index(data: bytes, source: str = "") -> RecordIndex | None:
         stored = path.read_bytes()
     except OSError:
         return None
-    return RecordIndex.from_bytes(stored)
+    return RecordIndex.from_buffer(stored)
 
 
 def write_index(data: bytes, source: str, index: RecordIndex) -> None:
     """Store the index for these bytes; quietly does nothing where it cannot write."""
     path = _path(data, source)
-    if path is None:
-        return
+    if path is not None:
+        _write(path, index.to_bytes())
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Write then rename, so a reader (or a mapping) never sees half a file; quietly
+    nothing where the cache cannot be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # write then rename, so a concurrent reader never sees half a file
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-            tmp.write(index.to_bytes())
+            tmp.write(content)
         os.replace(tmp.name, path)
     except OSError:
         return

@@ -103,7 +103,7 @@ def _sanitize(btf: Spec) -> list[str]:
         if isinstance(t, Var) and (t.linkage == VarLinkage.GLOBAL_EXTERN or _typeless(t)):
             t.linkage = VarLinkage.GLOBAL_ALLOCATED
             if _typeless(t):  # an untyped __ksym (``extern const void x``): needs a size
-                t.type = an_int  # type: ignore[misc]  # a property over the slot
+                t.type = an_int  # a property over the slot
             notes.append(f"extern variable {t.name!r} made global")
         elif isinstance(t, Func) and t.linkage == FuncLinkage.EXTERN:
             t.linkage = FuncLinkage.GLOBAL

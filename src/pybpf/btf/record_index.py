@@ -21,50 +21,71 @@ costs about a millisecond.
 from __future__ import annotations
 
 import struct
+import sys
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import accumulate
+from mmap import mmap
 from typing import NamedTuple
 
 from . import layout
 
 __all__ = ["RecordIndex"]
 
+Buffer = bytes | mmap  # what a BTF blob or a stored index is read from
+
 _FIELDS = 6
-_MAGIC = b"pybpf-btf-index-2\n"
+_MAGIC = b"pybpf-btfidx-03\n"  # 16 bytes: with the counts, the arrays start 8-aligned
+
+
+def _sorted_pairs(pairs: Iterable[int]) -> tuple[array[int], array[int]]:
+    """Sort ``high << 32 | low`` ints; return the highs and the lows, in that order."""
+    packed = array("Q", sorted(pairs))
+    halves = memoryview(packed).cast("B").cast("I")
+    little = sys.byteorder == "little"
+    return array("I", halves[1::2] if little else halves[0::2]), \
+        array("I", halves[0::2] if little else halves[1::2])
+
+
+def _flavored(strings: bytes) -> array[int]:
+    """Offsets of the strings holding ``___`` (few in a kernel: one find each)."""
+    found = array("I")
+    pos = strings.find(b"___")
+    while pos >= 0:
+        start = strings.rfind(b"\0", 0, pos) + 1
+        found.append(start)
+        pos = strings.find(b"___", strings.find(b"\0", pos))
+        if pos < 0:
+            break
+    return found
 
 
 class RecordIndex(NamedTuple):
     """See the module docstring."""
 
-    offsets: array[int]
-    names: array[int]
-    named: array[int]
-    hashes: array[int]
-    strings: array[int]
-    flavored: array[int]
+    offsets: Sequence[int]
+    names: Sequence[int]
+    named: Sequence[int]
+    hashes: Sequence[int]
+    strings: Sequence[int]
+    flavored: Sequence[int]
 
     @classmethod
-    def build(cls, offsets: array[int], words: Sequence[int], strings: bytes) -> RecordIndex:
+    def build(cls, offsets: Sequence[int], words: Sequence[int], strings: bytes) -> RecordIndex:
         """The index of records at ``offsets`` in ``words`` whose string section is
         ``strings`` (offset 0 = its first byte)."""
-        name_of = array("I", map(words.__getitem__, offsets))
-        order = sorted(range(len(name_of)), key=name_of.__getitem__)
+        # pairs are sorted as single ints (key << 32 | value), far quicker than sorting
+        # indexes by a key function, then split into their two halves
+        name_of = map(words.__getitem__, offsets)
+        names, named = _sorted_pairs(n << 32 | i for i, n in enumerate(name_of))
         parts = strings.split(b"\0")
-        starts = list(accumulate((len(p) + 1 for p in parts), initial=0))[:-1]
-        hashes = list(map(zlib.crc32, parts))
-        by_hash = sorted(range(len(parts)), key=hashes.__getitem__)
-        return cls(
-            offsets=offsets,
-            names=array("I", map(name_of.__getitem__, order)),
-            named=array("I", order),
-            hashes=array("I", map(hashes.__getitem__, by_hash)),
-            strings=array("I", map(starts.__getitem__, by_hash)),
-            flavored=array("I", (s for s, p in zip(starts, parts, strict=True)
-                                 if b"___" in p)),
-        )
+        starts = accumulate((len(p) + 1 for p in parts), initial=0)
+        hashes, at = _sorted_pairs(zlib.crc32(p) << 32 | s
+                                   for p, s in zip(parts, starts, strict=False))
+        return cls(offsets=offsets, names=names, named=named, hashes=hashes, strings=at,
+                   flavored=_flavored(strings))
 
     def records_named(self, name_off: int) -> list[int]:
         """Indexes (not ids) of the records whose name is at ``name_off``, ascending."""
@@ -72,7 +93,7 @@ class RecordIndex(NamedTuple):
         hi = bisect_right(self.names, name_off, lo)
         return list(self.named[lo:hi])
 
-    def string_offsets(self, needle: bytes, strings: bytes, base: int = 0) -> list[int]:
+    def string_offsets(self, needle: bytes, strings: Buffer, base: int = 0) -> list[int]:
         """Offsets of every string equal to ``needle``; ``strings`` is the blob holding the
         section at index ``base``."""
         h = zlib.crc32(needle)
@@ -109,13 +130,14 @@ class RecordIndex(NamedTuple):
 
     def to_bytes(self) -> bytes:
         counts = struct.pack(f"<{_FIELDS}I", *(len(a) for a in self))
-        return _MAGIC + counts + b"".join(a.tobytes() for a in self)
+        return _MAGIC + counts + b"".join(array("I", a).tobytes() for a in self)
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> RecordIndex | None:
-        """The index :meth:`to_bytes` wrote, or None when ``blob`` is not one."""
+    def from_buffer(cls, blob: Buffer) -> RecordIndex | None:
+        """The index :meth:`to_bytes` wrote, viewed in place (no copy: ``blob`` may be a
+        mapped file), or None when ``blob`` is not one."""
         head = len(_MAGIC) + 4 * _FIELDS
-        if len(blob) < head or not blob.startswith(_MAGIC):
+        if len(blob) < head or blob[:len(_MAGIC)] != _MAGIC:
             return None
         counts = struct.unpack_from(f"<{_FIELDS}I", blob, len(_MAGIC))
         if head + 4 * sum(counts) != len(blob):
@@ -124,8 +146,6 @@ class RecordIndex(NamedTuple):
         arrays = []
         at = head
         for n in counts:
-            a = array("I")
-            a.frombytes(view[at:at + 4 * n])
-            arrays.append(a)
+            arrays.append(view[at:at + 4 * n].cast("I"))
             at += 4 * n
         return cls(*arrays)

@@ -20,6 +20,7 @@ kernel module's, over vmlinux) continues the ids and string offsets of its base.
 
 from __future__ import annotations
 
+import mmap
 import struct
 import sys
 from array import array
@@ -71,8 +72,8 @@ _BAD_KIND_STEP = 1 << 40  # makes the scan overshoot at an unknown kind; diagnos
 class Spec:
     """A parsed BTF blob (see the module docstring). Build with :meth:`from_bytes`."""
 
-    def __init__(self, *, name: str, words: Sequence[int], offsets: array[int],
-                 data: bytes, str_start: int, str_len: int, base: Spec | None,
+    def __init__(self, *, name: str, words: Sequence[int], offsets: Sequence[int],
+                 data: bytes | mmap.mmap, str_start: int, str_len: int, base: Spec | None,
                  little_endian: bool):
         self.name = name
         self.base = base
@@ -98,8 +99,9 @@ class Spec:
     # ---- construction ------------------------------------------------------------------
 
     @classmethod
-    def from_bytes(cls, data: bytes | bytearray | memoryview, *, base: Spec | None = None,
-                   name: str = "<btf>", index: RecordIndex | None = None) -> Spec:
+    def from_bytes(cls, data: bytes | bytearray | memoryview | mmap.mmap, *,
+                   base: Spec | None = None, name: str = "<btf>",
+                   index: RecordIndex | None = None) -> Spec:
         """Parse a ``.BTF`` blob (or a split BTF over ``base``).
 
         Raises :class:`BTFError` naming ``name`` and the byte offset of a bad header, a
@@ -107,7 +109,8 @@ class Spec:
         contents (names, referenced ids) when decoded. ``index``: this very blob's
         :meth:`record_index` from an earlier parse, to skip the walk.
         """
-        data = bytes(data)
+        if not isinstance(data, (bytes, mmap.mmap)):
+            data = bytes(data)
         if len(data) < layout.HEADER_SIZE:
             raise BTFError(f"BTF header truncated: {len(data)} bytes, need "
                            f"{layout.HEADER_SIZE}", source=name, offset=0)
@@ -145,7 +148,7 @@ class Spec:
                            offset=str_start + str_len - 1)
         words = _words_of(data, type_start, type_len, little)
         if index is None:
-            offsets = _scan(words, name, type_start)
+            offsets: Sequence[int] = _scan(words, name, type_start)
         elif index.fits(words):
             offsets = index.offsets
         else:
@@ -319,7 +322,7 @@ class Spec:
             data, lo = self._data, self._str_lo
             for off in index.flavored:
                 at = lo + off
-                if data.startswith(flavor, at):
+                if data[at:at + len(flavor)] == flavor:
                     texts.add(data[at:data.find(b"\0", at)])
         if self.base is not None:
             texts.update(t.encode() for t in self.base.flavors_of(name))
@@ -334,7 +337,8 @@ class Spec:
         data, lo, hi = self._data, self._str_lo, self._str_hi
         shift = self._str_base - lo  # blob index -> string offset
         found = []
-        if data.startswith(stem, lo, hi) and data[lo:lo + 1] != b"\0":
+        if data[lo:lo + len(stem)] == stem and lo + len(stem) <= hi and \
+                data[lo:lo + 1] != b"\0":
             # a split BTF's strings need no leading NUL
             found.append((self._str_base, data[lo:data.find(b"\0", lo, hi)]))
         key = b"\0" + stem
@@ -492,7 +496,7 @@ class Spec:
         return builder.encode()
 
 
-def _words_of(data: bytes, start: int, length: int, little: bool) -> Sequence[int]:
+def _words_of(data: bytes | mmap.mmap, start: int, length: int, little: bool) -> Sequence[int]:
     """The type section as native u32 words: a view of ``data`` when its byte order is the
     host's (no copy of a kernel's 5 MB), else a byte-swapped copy."""
     if little == _HOST_LITTLE:
@@ -552,6 +556,13 @@ def load_kernel_spec(path: str = "/sys/kernel/btf/vmlinux", *,
     the same bytes comes from :mod:`.index_cache` when an earlier process stored it
     (``use_cache=False`` walks the records regardless).
     """
+    if use_cache:
+        mapped = index_cache.open_kernel_copy(path)
+        if mapped is not None:
+            try:
+                return Spec.from_bytes(mapped[0], name=path, index=mapped[1])
+            except BTFError:
+                pass  # a damaged copy: read the kernel's file and store it again
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -559,6 +570,7 @@ def load_kernel_spec(path: str = "/sys/kernel/btf/vmlinux", *,
         raise BTFError(f"cannot read BTF: {err.strerror}", source=path) from None
     if not use_cache:
         return Spec.from_bytes(data, name=path)
+    index_cache.store_kernel_copy(path, data)
     index = index_cache.read_index(data, path)
     if index is not None:
         try:

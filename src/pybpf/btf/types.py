@@ -76,12 +76,16 @@ class _Resolver(Protocol):
     def type_by_id(self, type_id: int) -> Type: ...
 
 
-def _lazy(slot: str, doc: str) -> Any:
-    """A property over ``slot`` that holds a Type, or an int id resolved via ``self._spec``.
+class _LazyType(Protocol):
+    """What a type checker sees of a lazy reference: a readable, settable ``Type``."""
 
-    Typed ``Any`` so that each use can say ``type: Type = _lazy(...)``: a type checker then
-    sees a plain ``Type`` attribute, and nothing changes at run time.
-    """
+    def __get__(self, obj: object, owner: type | None = None) -> Type: ...
+
+    def __set__(self, obj: object, value: Type) -> None: ...
+
+
+def _lazy(slot: str, doc: str) -> _LazyType:
+    """A property over ``slot`` that holds a Type, or an int id resolved via ``self._spec``."""
 
     def get(self: Any) -> Type:
         value: Type | int = getattr(self, slot)
@@ -159,7 +163,7 @@ class Ptr(Type):
     __slots__ = ("_target",)
     kind = Kind.PTR
     name = ""
-    target: Type = _lazy("_target", "the pointed-to type")
+    target = _lazy("_target", "the pointed-to type")
 
     def __init__(self, target: Type | None = None):
         self._target = target if target is not None else Void()
@@ -171,8 +175,8 @@ class Array(Type):
     __slots__ = ("_type", "_index_type", "nelems")
     kind = Kind.ARRAY
     name = ""
-    type: Type = _lazy("_type", "the element type")
-    index_type: Type = _lazy("_index_type", "the index type")
+    type = _lazy("_type", "the element type")
+    index_type = _lazy("_index_type", "the index type")
 
     def __init__(self, type: Type, index_type: Type | None, nelems: int):
         self._type = type
@@ -188,7 +192,7 @@ class Member(Type):
     """
 
     __slots__ = ("name", "_type", "bit_offset", "bitfield_size")
-    type: Type = _lazy("_type", "the member's type")
+    type = _lazy("_type", "the member's type")
 
     def __init__(self, name: str, type: Type, bit_offset: int = 0, bitfield_size: int = 0):
         self.name = name
@@ -278,7 +282,7 @@ class Fwd(Type):
 class Typedef(Type):
     __slots__ = ("name", "_type")
     kind = Kind.TYPEDEF
-    type: Type = _lazy("_type", "the aliased type")
+    type = _lazy("_type", "the aliased type")
 
     def __init__(self, name: str, type: Type):
         self.name = name
@@ -288,7 +292,7 @@ class Typedef(Type):
 class _Qualifier(Type):
     __slots__ = ("_type",)
     name = ""
-    type: Type = _lazy("_type", "the qualified type")
+    type = _lazy("_type", "the qualified type")
 
     def __init__(self, type: Type):
         self._type = type
@@ -328,7 +332,7 @@ class Param(Type):
     """A function prototype parameter (name may be ""); not a BTF type of its own."""
 
     __slots__ = ("name", "_type")
-    type: Type = _lazy("_type", "the parameter's type")
+    type = _lazy("_type", "the parameter's type")
 
     def __init__(self, name: str, type: Type):
         self.name = name
@@ -341,7 +345,7 @@ class FuncProto(Type):
     __slots__ = ("_return_type", "params")
     kind = Kind.FUNC_PROTO
     name = ""
-    return_type: Type = _lazy("_return_type", "the return type")
+    return_type = _lazy("_return_type", "the return type")
 
     def __init__(self, return_type: Type, params: list[Param] | None = None):
         self._return_type = return_type
@@ -355,7 +359,7 @@ class FuncProto(Type):
 class Func(Type):
     __slots__ = ("name", "_type", "linkage")
     kind = Kind.FUNC
-    type: Type = _lazy("_type", "the FuncProto")
+    type = _lazy("_type", "the FuncProto")
 
     def __init__(self, name: str, type: Type, linkage: int = FuncLinkage.STATIC):
         self.name = name
@@ -366,7 +370,7 @@ class Func(Type):
 class Var(Type):
     __slots__ = ("name", "_type", "linkage")
     kind = Kind.VAR
-    type: Type = _lazy("_type", "the variable's type")
+    type = _lazy("_type", "the variable's type")
 
     def __init__(self, name: str, type: Type, linkage: int = VarLinkage.GLOBAL_ALLOCATED):
         self.name = name
@@ -379,7 +383,7 @@ class VarSecinfo(Type):
 
     __slots__ = ("_type", "offset", "size")
     name = ""
-    type: Type = _lazy("_type", "the Var (or Func)")
+    type = _lazy("_type", "the Var (or Func)")
 
     def __init__(self, type: Type, offset: int, size: int):
         self._type = type
@@ -408,7 +412,7 @@ class DeclTag(Type):
 
     __slots__ = ("value", "_type", "component_idx")
     kind = Kind.DECL_TAG
-    type: Type = _lazy("_type", "the tagged type")
+    type = _lazy("_type", "the tagged type")
 
     def __init__(self, value: str, type: Type, component_idx: int = -1):
         self.value = value

@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     dump.add_argument("type", metavar="TYPE", help="type name, or a numeric type id")
     dump.add_argument("--file", default=VMLINUX, help="BTF file or BPF ELF object "
                       "(default: %(default)s)")
-    dump.add_argument("--kind", choices=["enum", "struct", "typedef", "union"], help="which kind of TYPE")
+    dump.add_argument("--kind", choices=["enum", "struct", "typedef", "union"],
+                      help="which kind of TYPE")
     listing = sub.add_parser("list", help="list types: [id] KIND 'name'")
     listing.add_argument("pattern", nargs="?", help="shell-style name pattern (fnmatch)")
     listing.add_argument("--file", default=VMLINUX, help="BTF file or BPF ELF object "

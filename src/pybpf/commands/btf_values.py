@@ -7,6 +7,7 @@ print map values and ring buffer records import it from where they always did.
 
 from __future__ import annotations
 
-from ..btf.values import hex_bytes, to_python as btf_to_python
+from ..btf.values import hex_bytes
+from ..btf.values import to_python as btf_to_python
 
 __all__ = ["btf_to_python", "hex_bytes"]

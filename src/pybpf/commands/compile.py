@@ -13,7 +13,7 @@ import os
 import sys
 from typing import IO
 
-from ..errors import CompileError, ELFError
+from ..errors import ELFError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,23 +30,10 @@ def default_output(path: str) -> str:
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
-    from ..lang import compile_source
+    from ..lang.files import compile_file
     from ..lang.objfile import write_object
 
-    try:
-        with open(args.file, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as err:
-        raise CompileError(f"cannot read {args.file}: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise CompileError(f"{args.file} is not a UTF-8 text file") from None
-    # sibling modules of the file import as they would when it runs as a script
-    folder = os.path.dirname(os.path.abspath(args.file))
-    sys.path.insert(0, folder)
-    try:
-        compiled = compile_source(text, os.path.abspath(args.file))
-    finally:
-        sys.path.remove(folder)
+    compiled = compile_file(args.file)
     data, layout = write_object(compiled, args.program)
     output = args.output or default_output(args.file)
     try:

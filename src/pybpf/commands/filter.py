@@ -8,8 +8,7 @@ import argparse
 import sys
 
 from ..asm import disassemble
-from ..cbpf import (compile_filter, format_c_array, format_decimal, format_listing,
-                    to_ebpf)
+from ..cbpf import compile_filter, format_c_array, format_decimal, format_listing, to_ebpf
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any
 
 from ..errors import InvalidInputError, KernelError
 from ..kernel import sys as bpfsys

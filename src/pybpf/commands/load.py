@@ -219,22 +219,12 @@ def _record_types(spec: CollectionSpec, options: list[str], source: str) -> dict
 
 def _pin_all(coll: Any, directory: str, stack: contextlib.ExitStack, *, keep: bool) -> None:
     """Pin every map and program as DIR/NAME; unpin at exit unless ``keep``."""
-    from ..kernel.mounts import ensure_bpffs
-
-    ensure_bpffs()
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as err:
-        raise InvalidInputError(f"--pin: cannot create {directory}: {err.strerror}") from None
-    for kind, objects in (("map", coll.maps), ("prog", coll.programs)):
-        for name, obj in objects.items():
-            path = os.path.join(directory, name.lstrip("."))
-            if name in coll.pinned:  # already pinned by name by the loader
-                continue
-            obj.pin(path)
-            if not keep:
-                stack.callback(_unlink_quietly, path)
-            _note(f"pinned {kind} {name} at {path}")
+    for key, path in coll.pin_all(directory).items():
+        if not keep:
+            stack.callback(_unlink_quietly, path)
+        kind, name = ("prog", key.removeprefix("prog:")) if key.startswith("prog:") \
+            else ("map", key)
+        _note(f"pinned {kind} {name} at {path}")
 
 
 def _unlink_quietly(path: str) -> None:

@@ -23,8 +23,7 @@ import json
 import sys
 from typing import IO, Any
 
-from ..btf import Spec, load_kernel_spec
-from ..errors import BPFError, InvalidInputError
+from ..errors import InvalidInputError
 from ..kernel import inventory
 from ..kernel.inventory import MapRecord
 from ..kernel.maps import Map
@@ -177,8 +176,8 @@ def format_map(m: MapRecord) -> str:
     if m.name:
         head += f"name {m.name}  "
     head += f"flags {m.flags:#x}"
-    lines = [head, f"\tkey {m.key_size}B  value {m.value_size}B  max_entries "
-                   f"{m.max_entries}  memlock {m.memlock_bytes}B"]
+    lines = [head, (f"\tkey {m.key_size}B  value {m.value_size}B  max_entries "
+                   f"{m.max_entries}  memlock {m.memlock_bytes}B")]
     if m.owner_prog_type is not None:
         lines.append(f"\towner_prog_type {inventory.type_name(m.owner_prog_type)}  "
                      f"owner{'' if m.owner_jited else ' not'} jited")
@@ -189,29 +188,13 @@ def format_map(m: MapRecord) -> str:
     return "\n".join(lines) + "\n"
 
 
-def map_btf(record: MapRecord) -> Spec | None:
-    """The BTF of a map that has key/value types, or None (also when it cannot be read:
-    the elements are then shown as bytes)."""
-    if not record.btf_id or not (record.btf_key_type_id or record.btf_value_type_id):
-        return None
-    try:
-        raw = inventory.btf_raw(record.btf_id)
-        try:
-            return Spec.from_bytes(raw, name=f"btf id {record.btf_id}")
-        except BPFError:  # split BTF (a module's) needs vmlinux under it
-            return Spec.from_bytes(raw, base=load_kernel_spec(),
-                                   name=f"btf id {record.btf_id}")
-    except BPFError:
-        return None
-
-
 class MapView:
     """Prints the elements of one open map, raw or BTF-decoded."""
 
     def __init__(self, m: Map, record: MapRecord):
         self.map = m
         self.record = record
-        btf = map_btf(record)
+        btf = inventory.map_btf(record)
         self.key_type = btf.type_by_id(record.btf_key_type_id) \
             if btf is not None and record.btf_key_type_id else None
         self.value_type = btf.type_by_id(record.btf_value_type_id) \
@@ -231,8 +214,9 @@ class MapView:
             doc["values"] = [{"cpu": cpu, "value": _hex_list(v)} for cpu, v in enumerate(value)]
             formatted = self._formatted(key, value[0]) if value else None
             if formatted is not None:
-                formatted["values"] = [{"cpu": cpu, "value": self._formatted(key, v)["value"]}
-                                       for cpu, v in enumerate(value)]  # type: ignore[index]
+                formatted["values"] = [{"cpu": cpu, "value": (self._formatted(key, v)
+                                                               or {}).get("value")}
+                                       for cpu, v in enumerate(value)]
                 del formatted["value"]
         else:
             doc["value"] = _hex_list(value)
@@ -245,7 +229,7 @@ class MapView:
         values = value if isinstance(value, list) else [value]
         formatted = [self._formatted(key, v) for v in values]
         if formatted[0] is not None:
-            shown_key = json.dumps(formatted[0]["key"])  # type: ignore[index]
+            shown_key = json.dumps(formatted[0]["key"])
             shown = [json.dumps(f["value"]) for f in formatted]  # type: ignore[index]
         else:
             shown_key = hex_bytes(key)

@@ -26,8 +26,8 @@ import tempfile
 import time
 from typing import IO
 
-from ..asm.listing import disassemble
 from ..asm.instructions import Instructions
+from ..asm.listing import disassemble
 from ..errors import InvalidInputError
 from ..kernel import inventory
 from ..kernel.inventory import ProgramRecord

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_core(spec, btf_path: str) -> None:  # type: ignore[no-untyped-def]
+def _print_core(spec, btf_path: str) -> None:
     try:
         target = load_kernel_spec(btf_path)
     except OSError as err:

@@ -1,4 +1,5 @@
-"""``pybpf verify OBJ.o|FILE.py [--program P] [--log] [--unprivileged]``: run pybpf's verifier on programs.
+"""``pybpf verify OBJ.o|FILE.py [--program P] [--log] [--unprivileged]``: run pybpf's
+verifier on programs.
 
 An object is read as clang wrote it (CO-RE relocations applied against the running
 kernel's BTF); a ``.py`` file is compiled with :mod:`pybpf.lang` first, as ``pybpf
@@ -13,7 +14,6 @@ is rejected.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from ..errors import BPFError, VerifierError
@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: root's rules)")
 
 
-def _relocated(spec):  # type: ignore[no-untyped-def]
+def _relocated(spec):
     """CO-RE relocations applied against the running kernel's BTF, when there are any."""
     if not any(p.core_relos for p in spec.programs.values()):
         return spec
@@ -42,24 +42,10 @@ def _relocated(spec):  # type: ignore[no-untyped-def]
     return relocated
 
 
-def _python_spec(path: str):  # type: ignore[no-untyped-def]
+def _python_spec(path: str):
     """The CollectionSpec of a pybpf.lang source file (compiled, nothing written)."""
-    from ..errors import CompileError
-    from ..lang import compile_source
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as err:
-        raise CompileError(f"cannot read {path}: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise CompileError(f"{path} is not a UTF-8 text file") from None
-    # sibling modules of the file import as they would when it runs as a script
-    folder = os.path.dirname(os.path.abspath(path))
-    sys.path.insert(0, folder)
-    try:
-        return compile_source(text, os.path.abspath(path)).spec
-    finally:
-        sys.path.remove(folder)
+    from ..lang.files import compile_file
+    return compile_file(path).spec
 
 
 def run(args: argparse.Namespace) -> int:

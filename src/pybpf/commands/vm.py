@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-
 from collections import Counter
 
 from ..errors import InvalidInputError

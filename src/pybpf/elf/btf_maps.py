@@ -21,6 +21,7 @@ from typing import Any
 from ..btf import Array, Datasec, Enum, FuncProto, Ptr, Struct, Union, Var, sizeof, skip_qualifiers
 from ..errors import BTFError, ELFError
 from ..spec import MapSpec, MapType, Pinning
+from ..spec.model import MapKey, MapValue
 from .reader import R_BPF_64_ABS64, STT_FUNC, ObjectFile, Section
 
 MAPS_SECTION = ".maps"
@@ -168,7 +169,7 @@ def _values_member(obj: ObjectFile, section: Section, name: str, mtype: Any, fai
 def _initial_values(obj: ObjectFile, section: Section, map_name: str, map_offset: int,
                     map_size: int, values_offset: int | None) -> list[tuple[Any, Any]]:
     """(index, program or map name) for each relocation in this map's ``values`` slots."""
-    contents: list[tuple[Any, Any]] = []
+    contents: list[tuple[MapKey, MapValue]] = []
     end = map_offset + map_size
     for rel in obj.relocations.get(section.index, ()):
         if not map_offset <= rel.offset < end:

@@ -22,7 +22,7 @@ from ..btf import Spec as BTFSpec
 from ..btf.ext import parse_ext
 from ..spec import CollectionSpec, ExternKind, ExternSpec, MapSpec, ProgramSpec
 from ..spec.sections import classify_section
-from .btf_fixup import fix_datasecs
+from .btf_fixup import fix_datasecs, mark_hidden_subprograms_static
 from .btf_maps import MAPS_SECTION, read_btf_maps
 from .ext_info import attach_line_sources, program_ext_info
 from .externs import collect_externs
@@ -99,6 +99,7 @@ class _Builder:
             return
         self.btf = BTFSpec.from_bytes(btf_section.data, name=f"{self.obj.name}: .BTF")
         fix_datasecs(self.obj, self.btf)
+        mark_hidden_subprograms_static(self.obj, self.btf)
         self.spec.btf = self.btf
 
     # ---- maps -----------------------------------------------------------------------------

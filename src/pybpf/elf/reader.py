@@ -100,6 +100,7 @@ class Symbol:
     section: int
     value: int
     size: int
+    visibility: int = 0  # ELF64_ST_VISIBILITY(st_other): STV_DEFAULT, STV_HIDDEN...
 
     @property
     def is_undefined(self) -> bool:
@@ -253,7 +254,7 @@ def _parse_symbols(obj: ObjectFile, symtab: Section) -> list[Symbol]:
                         f"{_SYM.size}", section=symtab)
     symbols = []
     sections = obj.sections
-    for index, (st_name, st_info, _other, shndx, value, size) in enumerate(
+    for index, (st_name, st_info, other, shndx, value, size) in enumerate(
             _SYM.iter_unpack(symtab.data)):
         sym_type, bind = st_info & 0xF, st_info >> 4
         if sym_type == STT_SECTION and shndx < len(sections):
@@ -264,7 +265,7 @@ def _parse_symbols(obj: ObjectFile, symtab: Section) -> list[Symbol]:
         if SHN_UNDEF < shndx < SHN_LORESERVE and shndx >= len(sections):
             raise obj.error(f"symbol {name!r} refers to section {shndx}, which does not "
                             f"exist", section=symtab, offset=index * _SYM.size)
-        symbols.append(Symbol(index, name, sym_type, bind, shndx, value, size))
+        symbols.append(Symbol(index, name, sym_type, bind, shndx, value, size, other & 0x3))
     return symbols
 
 

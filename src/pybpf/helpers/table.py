@@ -254,14 +254,21 @@ def _describe(base: str, flags: TypeFlag, btf: str | None, size: int | None) -> 
     return text
 
 
+@cache
+def _arg(text: str) -> Arg:  # a hundred distinct kinds among ~500 arguments
+    base, flags, btf, size = _parse(text)
+    return Arg(ArgType[base], flags, btf, size)
+
+
+@cache
+def _ret(text: str) -> Ret:
+    base, flags, btf, _ = _parse(text)
+    return Ret(RetType[base], flags, btf)
+
+
 def _proto(key: str) -> Proto:
     gpl, ret, args, props = _data.PROTOS[key]
-    rbase, rflags, rbtf, _ = _parse(ret)
-    parsed = []
-    for a in args:
-        base, flags, btf, size = _parse(a)
-        parsed.append(Arg(ArgType[base], flags, btf, size))
-    return Proto(key, Ret(RetType[rbase], rflags, rbtf), tuple(parsed), gpl_only=gpl,
+    return Proto(key, _ret(ret), tuple(_arg(a) for a in args), gpl_only=gpl,
                  pkt_access="pkt_access" in props, might_sleep="might_sleep" in props,
                  allowed_check="allowed_check" in props)
 

@@ -5,13 +5,13 @@
 ``Features()`` for probing; ``pybpf.kernel.sys`` holds the raw commands and attr layouts.
 """
 
+from ..spec import MapFlags, ProgFlags, UpdateFlags
 from .collection import Collection, CollectionOptions, load
 from .fd import FD
 from .maps import CtypesCodec, Map, MapInfo, TypedMap, possible_cpus
 from .mounts import ensure_bpffs, ensure_tracefs
 from .programs import Program, ProgramInfo, TestRunResult, resolve_maps
 from .ringbuf import RingBuffer, RingBufferPoller
-from ..spec import MapFlags, ProgFlags, UpdateFlags
 
 # imported on first use (PEP 562): a tool's start-up needs none of these
 _LAZY = {"Features": "features", "PerfBuffer": "perfbuf", "TracePipe": "trace_pipe"}

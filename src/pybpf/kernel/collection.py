@@ -40,7 +40,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
@@ -52,7 +52,7 @@ from ..errors import (
     KernelError,
     NotSupportedError,
 )
-from ..spec import CollectionSpec, ExternKind, MapSpec, MapType, Pinning, ProgramSpec
+from ..spec import CollectionSpec, ExternKind, MapFlags, MapSpec, MapType, Pinning, ProgramSpec
 from . import btf_load
 from .fd import FD
 from .globals import GlobalVariables, variables_of
@@ -60,14 +60,16 @@ from .kconfig import KernelConfig, fill_kconfig, needs_config_file
 from .kernel_btf import DEFAULT_KERNEL_BTF, KernelBTF, attach_btf_id
 from .ksyms import has_kernel_externs, read_kallsyms, resolve_kernel_externs
 from .links.base import Link
+from .links.usdt import SPECS_MAP, UsdtSpecTable
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
-from .programs import Program
 from .perfbuf import PerfBuffer
+from .programs import Program
 from .ringbuf import RingBuffer
-from ..spec import MapFlags
 
 __all__ = ["Collection", "CollectionOptions", "load"]
+
+_Owned = TypeVar("_Owned")  # what Collection.own takes, given back
 
 KCONFIG_MAP = ".kconfig"
 _MAP_OF_MAPS = (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
@@ -86,9 +88,10 @@ class CollectionOptions:
 
     ``pin_path``: where ``LIBBPF_PIN_BY_NAME`` maps live (a bpffs directory).
     ``kernel_btf``: the kernel BTF cache to use; when None, the visible process-wide
-    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it). ``kernel_config``: kconfig values (read from
-    /proc/config.gz when needed and None). ``log_level``: verifier log level kept for
-    successful loads (failed loads always get a log). ``load_btf``: False loads maps and
+    :data:`~.kernel_btf.DEFAULT_KERNEL_BTF` (vmlinux parsed once; ``clear()`` forgets it).
+    ``kernel_config``: kconfig values (read from /proc/config.gz when needed and None).
+    ``log_level``: verifier log level kept for successful loads (failed loads always get a
+    log). ``load_btf``: False loads maps and
     programs without BTF. ``typed_maps``: ``Collection.maps`` gives each map that has BTF
     key/value types as a :class:`~.maps.TypedMap` (values decoded to Python objects) instead
     of the bytes-speaking :class:`~.maps.Map`.
@@ -111,7 +114,8 @@ def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> C
 
     if isinstance(spec_or_path, Path):
         spec_or_path = str(spec_or_path)
-    return load_collection_spec(spec_or_path)  # type: ignore[arg-type]
+    spec: CollectionSpec = load_collection_spec(spec_or_path)
+    return spec
 
 
 class Collection:
@@ -136,6 +140,7 @@ class Collection:
         self.pinned: dict[str, str] = {}  # map name -> pin path (made or reused)
         self.links: list[Link] = []  # made by attach(), closed first
         self.links_of: dict[str, list[Link]] = {}  # program name -> its links
+        self._usdt_table: UsdtSpecTable | None = None
         self.readers: list[Any] = []  # given by own(), closed after the links
         # programs attach() left out when named by none, and why (libbpf's auto-attach)
         self.not_attached: dict[str, str] = {}
@@ -260,9 +265,13 @@ class Collection:
         chosen = list(dict.fromkeys(names)) if names else list(self.programs)
         plans = []
         for name in chosen:
+            section = self.spec.programs[name].section
+            extra = dict(options)
+            if section.split("/", 1)[0].removesuffix(".s") == "usdt" and \
+                    self._usdt_specs() is not None:
+                extra.setdefault("specs", self._usdt_specs())
             try:
-                plans.append((name, plan_attach(self.spec.programs[name], target=target,
-                                                **options)))
+                plans.append((name, plan_attach(section, target=target, **extra)))
             except NotAutoAttachable as err:
                 if names:
                     raise
@@ -280,7 +289,32 @@ class Collection:
             self.links_of.setdefault(name, []).append(link)
         return [link for _, link in made]
 
-    def own(self, reader: Any) -> Any:
+    def attach_usdt(self, program: str, binary: str | os.PathLike[str], provider: str,
+                    probe: str, *, pid: int | None = None, cookie: int = 0) -> Link:
+        """Attach ``program`` to USDT probe ``provider:probe`` of ``binary``, as libbpf's
+        ``bpf_program__attach_usdt`` does: for a bare ``SEC("usdt")`` whose section names
+        no target. Arguments read with usdt.bpf.h work as with :meth:`attach`; ``cookie``
+        is what ``bpf_usdt_cookie`` returns. The collection owns the link."""
+        from .links.usdt import attach_usdt
+
+        if self._state != "loaded":
+            raise ClosedError(f"collection {self._state}: load it before attaching")
+        if program not in self.programs:
+            raise InvalidInputError(f"no program named {program!r} (it has: "
+                                    f"{', '.join(self.programs) or 'none'})")
+        link = attach_usdt(self.programs[program], binary, provider, probe, pid=pid,
+                           cookie=cookie, specs=self._usdt_specs())
+        self.links.append(link)
+        self.links_of.setdefault(program, []).append(link)
+        return link
+
+    def _usdt_specs(self) -> UsdtSpecTable | None:
+        """The table of ``__bpf_usdt_specs`` (programs built with libbpf's usdt.bpf.h)."""
+        if self._usdt_table is None and SPECS_MAP in self.raw_maps:
+            self._usdt_table = UsdtSpecTable(self.raw_maps[SPECS_MAP])
+        return self._usdt_table
+
+    def own(self, reader: _Owned) -> _Owned:
         """Make ``reader`` (a ring/perf buffer reader, a stream...) the collection's: it is
         closed after the links and before the programs and maps. Returns ``reader``."""
         if self._state == "closed":
@@ -342,6 +376,37 @@ class Collection:
     def __repr__(self) -> str:
         return (f"<Collection {self._state} maps={len(self.spec.maps)} "
                 f"programs={len(self.spec.programs)}>")
+
+    def pin_all(self, directory: str | os.PathLike[str]) -> dict[str, str]:
+        """Pin every map and program as ``directory/NAME`` (a leading dot dropped:
+        ``.rodata`` -> ``rodata``) so other processes can open them; maps already pinned by
+        name stay where they are. Returns what was pinned (object name -> path, programs
+        as ``prog:NAME``); the caller unlinks those pins when it no longer wants them.
+        All or nothing: on an error the pins made here are removed.
+
+        Raises InvalidInputError when the directory cannot be made, KernelError when
+        the kernel refuses a pin (not a bpffs, name taken).
+        """
+        ensure_bpffs()
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as err:
+            raise InvalidInputError(f"cannot create pin directory {os.fspath(directory)}: "
+                                    f"{err.strerror}") from None
+        made: dict[str, str] = {}
+        objects: list[tuple[str, Any]] = [(n, m) for n, m in self.raw_maps.items()
+                                          if n not in self.pinned]
+        objects += [(f"prog:{n}", p) for n, p in self.programs.items()]
+        try:
+            for key, obj in objects:
+                path = os.path.join(directory, key.removeprefix("prog:").lstrip("."))
+                obj.pin(path)
+                made[key] = path
+        except BaseException:
+            for path in made.values():
+                _unlink_quietly(path)
+            raise
+        return made
 
     def unpin_maps(self) -> None:
         """Remove the pins of every pinned-by-name map of this collection."""
@@ -516,15 +581,15 @@ class _Loader:
         for name, prog in programs.items():
             insns = self._final_instructions(prog)
             kwargs: dict[str, Any] = {}
-            if btf_fd is not None and loadable is not None:
-                btf = prog.btf if prog.btf is not None else self.spec.btf
-                kwargs = dict(
-                    btf_fd=btf_fd,
-                    func_info=btf_load.pack_func_info(prog.func_info, btf),
-                    func_info_rec_size=btf_load.FUNC_INFO_REC_SIZE,
-                    line_info=btf_load.pack_line_info(prog.line_info,
-                                                      loadable.string_offsets),
-                    line_info_rec_size=btf_load.LINE_INFO_REC_SIZE)
+            btf = prog.btf if prog.btf is not None else self.spec.btf
+            if btf_fd is not None and loadable is not None and btf is not None:
+                kwargs = {
+                    "btf_fd": btf_fd,
+                    "func_info": btf_load.pack_func_info(prog.func_info, btf),
+                    "func_info_rec_size": btf_load.FUNC_INFO_REC_SIZE,
+                    "line_info": btf_load.pack_line_info(prog.line_info,
+                                                         loadable.string_offsets),
+                    "line_info_rec_size": btf_load.LINE_INFO_REC_SIZE}
             final = dataclasses.replace(prog, instructions=insns)
             loaded = Program.load(final, maps=self.coll.maps, log_level=self.options.log_level,
                                   attach_btf_id=attach_btf_id(prog, self.kernel_btf), **kwargs)

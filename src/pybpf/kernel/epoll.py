@@ -71,7 +71,7 @@ class Epoll(Generic[T]):
         if epoll is not None:
             epoll.close()
 
-    def __enter__(self) -> "Epoll[T]":
+    def __enter__(self) -> Epoll[T]:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -57,11 +57,11 @@ class FD:
         self._fd = -1
         return fd
 
-    def dup(self) -> "FD":
+    def dup(self) -> FD:
         """A second, independently owned descriptor for the same kernel object."""
         return FD(os.dup(int(self)), what=self._what)
 
-    def __enter__(self) -> "FD":
+    def __enter__(self) -> FD:
         return self
 
     def __exit__(self, *exc: object) -> None:

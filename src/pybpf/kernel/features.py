@@ -16,16 +16,17 @@ functions, and ``default.clear()`` forgets everything it learnt.
 from __future__ import annotations
 
 import errno
+import functools
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from ..asm.instruction import Instruction
 from ..asm.opcodes import ALUOp, Class, JumpOp, Source
 from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError, VerifierError
 from ..spec import AttachType, MapType, ProgramSpec, ProgramType
+from . import sys as bpfsys
 from .maps import Map, minimal_spec
 from .programs import Program
-from . import sys as bpfsys
 
 __all__ = ["NOT_PERMITTED", "Features", "default"]
 
@@ -189,14 +190,14 @@ class Features:
             if map_type != MapType.UNSPEC:
                 out["map_types"][map_type.name] = _answer(
                     self._refusal, ("map", int(map_type), 0),
-                    lambda t=map_type: _probe_map_type(t))
+                    functools.partial(_probe_map_type, map_type))
         for prog_type in ProgramType:
             if prog_type != ProgramType.UNSPEC:
                 # EPERM for one program type is how kernels without BPF LSM or trampolines
                 # refuse those types: they lack them, so it reads False here
                 out["program_types"][prog_type.name] = _answer(
                     self._refusal, ("prog", int(prog_type), -1),
-                    lambda t=prog_type: _probe_program_type(t), withheld=False)
+                    functools.partial(_probe_program_type, prog_type), withheld=False)
         return out
 
 

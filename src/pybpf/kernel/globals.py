@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import struct
 import sys as _sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..btf import Array, Enum, Enum64, Float, Int, Var, sizeof, skip_qualifiers
 from ..btf.types import IntEncoding
@@ -112,6 +113,10 @@ class GlobalVariables:
     ``view.name`` reads, ``view.name = value`` writes, ``view["name"]`` too; ``list(view)``
     names the variables; ``view.raw`` is the whole section's bytes.
     """
+
+    _section: str
+    _variables: dict[str, Variable]
+    _access: Callable[[], tuple[Any, str | None]]
 
     def __init__(self, section: str, variables: dict[str, Variable],
                  access: Callable[[], tuple[Any, str | None]]):

@@ -19,12 +19,14 @@ import ctypes
 import errno
 import struct
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from ..asm.instruction import Instruction
-from ..errors import KernelError
+from ..btf import Spec, load_kernel_spec
+from ..errors import BPFError, KernelError
 from ..spec import AttachType, MapType, ProgramType
 from . import sys as bpfsys
 from .fd import FD
@@ -32,7 +34,8 @@ from .fd import FD
 __all__ = ["LinkType", "PerfEventType", "ProgramRecord", "MapRecord", "LinkRecord",
            "BTFRecord", "ObjectIds", "program_ids", "map_ids", "link_ids", "btf_ids",
            "program", "map_", "link", "btf", "programs", "maps", "links", "btfs",
-           "snapshot", "still_loaded", "xlated_instructions", "jited_bytes", "btf_raw", "type_name"]
+           "snapshot", "still_loaded", "xlated_instructions", "jited_bytes", "btf_raw", "type_name",
+           "map_btf"]
 
 T = TypeVar("T")
 
@@ -119,7 +122,7 @@ class ObjectIds:
     links: frozenset[int]
     btfs: frozenset[int]
 
-    def __sub__(self, other: "ObjectIds") -> "ObjectIds":
+    def __sub__(self, other: ObjectIds) -> ObjectIds:
         """What is here and was not in ``other`` (e.g. ``after - before``)."""
         return ObjectIds(self.programs - other.programs, self.maps - other.maps,
                          self.links - other.links, self.btfs - other.btfs)
@@ -192,13 +195,15 @@ def _open(open_by_id: Callable[[int], FD], kind: str, obj_id: int) -> FD:
 
 
 def _each(ids: list[int], read: Callable[[int], T]) -> list[T]:
-    """``read(id)`` for each id, skipping objects that vanished meanwhile."""
+    """``read(id)`` for each id, skipping objects that vanished meanwhile (ENOENT) or are
+    being created or torn down by someone else (EAGAIN: a link whose id is not, or no
+    longer, usable)."""
     out = []
     for obj_id in ids:
         try:
             out.append(read(obj_id))
         except KernelError as err:
-            if err.errno != errno.ENOENT:
+            if err.errno not in (errno.ENOENT, errno.EAGAIN):
                 raise
     return out
 
@@ -412,11 +417,13 @@ class LinkRecord:
 
 
 def _u32(buf: Any, offset: int) -> int:
-    return struct.unpack_from("=I", buf, offset)[0]
+    value: int = struct.unpack_from("=I", buf, offset)[0]
+    return value
 
 
 def _u64(buf: Any, offset: int) -> int:
-    return struct.unpack_from("=Q", buf, offset)[0]
+    value: int = struct.unpack_from("=Q", buf, offset)[0]
+    return value
 
 
 def _link_info(fd: FD, what: str, *, name_at: int | None = None,
@@ -580,3 +587,20 @@ def iter_records() -> Iterator[ProgramRecord | MapRecord | LinkRecord]:
     yield from maps()
     yield from links()
 
+
+
+def map_btf(record: MapRecord) -> Spec | None:
+    """The BTF of a loaded map that has key/value types, or None (also when it cannot be
+    read: its elements are then shown as bytes). A module's split BTF is read over
+    vmlinux."""
+    if not record.btf_id or not (record.btf_key_type_id or record.btf_value_type_id):
+        return None
+    try:
+        raw = btf_raw(record.btf_id)
+        try:
+            return Spec.from_bytes(raw, name=f"btf id {record.btf_id}")
+        except BPFError:  # split BTF (a module's) needs vmlinux under it
+            return Spec.from_bytes(raw, base=load_kernel_spec(),
+                                   name=f"btf id {record.btf_id}")
+    except BPFError:
+        return None

@@ -51,7 +51,7 @@ class KernelConfig:
     source: str = ""
 
     @classmethod
-    def running(cls, path: str | None = None) -> "KernelConfig":
+    def running(cls, path: str | None = None) -> KernelConfig:
         """The running kernel's config (``path`` overrides where it is read from).
 
         Raises :class:`InvalidInputError` when no config file can be read.
@@ -75,7 +75,7 @@ class KernelConfig:
                                 source=".kconfig")
 
     @classmethod
-    def version_only(cls) -> "KernelConfig":
+    def version_only(cls) -> KernelConfig:
         """No CONFIG_ options, only the kernel version (when an object needs no more)."""
         return cls({}, kernel_version_code(), "uname")
 
@@ -150,8 +150,8 @@ def _encode(ext: Any, text: str) -> bytes:
         return data.ljust(ext.size, b"\0")
     is_char = isinstance(t, Int) and bool(t.encoding & IntEncoding.CHAR) and ext.size == 1
     is_bool = isinstance(t, Int) and bool(t.encoding & IntEncoding.BOOL)
-    signed = isinstance(t, Int) and bool(t.encoding & IntEncoding.SIGNED) or \
-        isinstance(t, Enum) and getattr(t, "signed", False)
+    signed = (isinstance(t, Int) and bool(t.encoding & IntEncoding.SIGNED)) or \
+        (isinstance(t, Enum) and getattr(t, "signed", False))
     if text in _TRISTATE:
         if is_char:
             return text.encode()

@@ -12,7 +12,7 @@ reports with the instruction). Modules' BTF is not searched (vmlinux only).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..asm.instruction import Instruction
 from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
@@ -62,7 +62,7 @@ def resolve_kernel_externs(insns: list[Instruction], coll: CollectionSpec,
         ext = coll.externs.get(name)
         weak = bool(ext is not None and ext.weak)
 
-        def missing(where: str) -> InvalidInputError:
+        def missing(where: str, name: str = name) -> InvalidInputError:
             return InvalidInputError(f"extern {name!r} is not in {where}; declare it __weak "
                                      "to load anyway", source=f"program '{program}'")
 

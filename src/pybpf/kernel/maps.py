@@ -23,13 +23,20 @@ import functools
 import mmap as _mmap
 import os
 import sys as _sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..btf.types import Type as BTFType
 from ..btf.values import BTFCodec
-from ..errors import (BPFError, InvalidInputError, KernelError, MapArgumentError, MapError,
-                      NotSupportedError)
+from ..errors import (
+    BPFError,
+    InvalidInputError,
+    KernelError,
+    MapArgumentError,
+    MapError,
+    NotSupportedError,
+)
 from ..spec import MapFlags, MapSpec, MapType, UpdateFlags
 from . import minimal_btf
 from . import sys as bpfsys
@@ -194,6 +201,8 @@ class Map(KernelObject):
     nothing else – a program, a pin – holds it).
     """
 
+    _fd: FD  # always one (closed, not dropped, by close())
+
     def __init__(self, fd: FD, info: MapInfo, *, name: str | None = None):
         self._fd = fd
         self._info = info
@@ -219,9 +228,9 @@ class Map(KernelObject):
     # construction ------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, spec: MapSpec, *, inner_map: "Map | None" = None,
+    def create(cls, spec: MapSpec, *, inner_map: Map | None = None,
                btf_fd: FD | int | None = None, btf_key_type_id: int = 0,
-               btf_value_type_id: int = 0, populate: bool = True) -> "Map":
+               btf_value_type_id: int = 0, populate: bool = True) -> Map:
         """Create the map of ``spec`` in the kernel.
 
         Map-of-maps use ``inner_map`` or else a temporary map made from
@@ -274,7 +283,7 @@ class Map(KernelObject):
         return m
 
     @classmethod
-    def from_fd(cls, fd: FD, *, name: str | None = None) -> "Map":
+    def from_fd(cls, fd: FD, *, name: str | None = None) -> Map:
         """Wrap an fd (taking ownership) of an existing map."""
         try:
             return cls(fd, _read_info(fd, name or "map"), name=name)
@@ -283,12 +292,12 @@ class Map(KernelObject):
             raise
 
     @classmethod
-    def from_pin(cls, path: str | os.PathLike[str]) -> "Map":
+    def from_pin(cls, path: str | os.PathLike[str]) -> Map:
         """Open the map pinned at ``path`` on a bpffs."""
         return cls.from_fd(bpfsys.obj_get(os.fspath(path)))
 
     @classmethod
-    def from_id(cls, map_id: int) -> "Map":
+    def from_id(cls, map_id: int) -> Map:
         """Open a loaded map by its kernel id."""
         return cls.from_fd(bpfsys.map_get_fd_by_id(map_id))
 
@@ -370,7 +379,8 @@ class Map(KernelObject):
         """The fd for an element command; ClosedError after close, before any other check."""
         fd = int(self._fd)
         if self.type in NO_ELEM_ACCESS_TYPES:
-            raise InvalidInputError(f"{self.type.name} maps have no elements user space can "
+            raise InvalidInputError(f"{MapType(self.type).name} maps have no elements user "
+                                    "space can "
                                     "look up or update", source=self._what)
         return fd
 
@@ -539,7 +549,7 @@ class Map(KernelObject):
         fd = int(self._fd)
         # the batch token is a u32 bucket for hash maps, a key for arrays
         token_size = max(self.key_size, 8)
-        in_batch: ctypes.Array | None = None
+        in_batch: ctypes.Array[ctypes.c_char] | None = None
         out_batch = ctypes.create_string_buffer(token_size)
         keys = ctypes.create_string_buffer(self.key_size * chunk)
         values = ctypes.create_string_buffer(self._value_buf_size * chunk)
@@ -624,7 +634,7 @@ class Map(KernelObject):
             raise KernelError("mmap", err.errno or errno.EINVAL, obj=self._what,
                               hint="a frozen map can only be mapped read-only") from err
 
-    def typed(self, *, key: Any = FROM_BTF, value: Any = FROM_BTF) -> "TypedMap":
+    def typed(self, *, key: Any = FROM_BTF, value: Any = FROM_BTF) -> TypedMap:
         """A view that encodes/decodes keys and values.
 
         ``key``/``value`` each take a ctypes type, a BTF type, a :class:`Codec`, ``None``
@@ -674,7 +684,7 @@ class CtypesCodec:
     def __init__(self, ctype: Any):
         self.ctype = ctype
         self.size = ctypes.sizeof(ctype)
-        self._simple = issubclass(ctype, ctypes._SimpleCData)  # type: ignore[attr-defined]
+        self._simple = issubclass(ctype, ctypes._SimpleCData)
 
     def encode(self, obj: Any) -> bytes:
         if isinstance(obj, self.ctype):
@@ -717,7 +727,7 @@ def _as_codec(spec: Any, size: int, *, source: str) -> Any:
     return spec
 
 
-def _btf_codec(raw: "Map", btf_type: BTFType | None, size: int) -> Any:
+def _btf_codec(raw: Map, btf_type: BTFType | None, size: int) -> Any:
     """The codec :data:`FROM_BTF` stands for: the map's BTF type when it describes the
     bytes (a data map, sizes agreeing), else bytes."""
     if btf_type is None or size == 0 or raw.type in FD_VALUE_TYPES:
@@ -799,7 +809,7 @@ class TypedMap:
         return self.key_codec.encode(key) in self.raw
 
     def keys(self) -> Iterator[Any]:
-        for k in self.raw.keys():
+        for k in self.raw.keys():  # noqa: SIM118 - a Map, whose iteration is its keys() too
             yield self.key_codec.decode(k)
 
     __iter__ = keys
@@ -844,7 +854,7 @@ class TypedMap:
     def delete_batch(self, keys: Sequence[Any]) -> int:
         return self.raw.delete_batch([self.key_codec.encode(k) for k in keys])
 
-    def typed(self, *, key: Any = FROM_BTF, value: Any = FROM_BTF) -> "TypedMap":
+    def typed(self, *, key: Any = FROM_BTF, value: Any = FROM_BTF) -> TypedMap:
         """Another view of the same map (see :meth:`Map.typed`)."""
         return TypedMap(self.raw, key=key, value=value)
 
@@ -853,7 +863,7 @@ class TypedMap:
             raise AttributeError(name)
         return getattr(self.raw, name)
 
-    def __enter__(self) -> "TypedMap":
+    def __enter__(self) -> TypedMap:
         return self
 
     def __exit__(self, *exc: object) -> None:

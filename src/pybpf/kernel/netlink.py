@@ -172,7 +172,7 @@ class Rtnetlink:
     def close(self) -> None:
         self._sock.close()
 
-    def __enter__(self) -> "Rtnetlink":
+    def __enter__(self) -> Rtnetlink:
         return self
 
     def __exit__(self, *exc: object) -> None:

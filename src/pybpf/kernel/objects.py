@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import Self
 
 from ..errors import InvalidInputError, KernelError
 from . import sys as bpfsys
@@ -20,7 +21,7 @@ class KernelObject:
     """Mixin for live objects: subclasses set ``_fd`` (an FD), ``_what`` (a description
     such as ``map 'counts'``) and ``_pinned`` (``None``) in their constructor."""
 
-    _fd: FD | None
+    _fd: FD | None  # None for a link without an fd of its own; close() closes, not drops
     _what: str
     _pinned: str | None
 
@@ -42,7 +43,7 @@ class KernelObject:
         """Release the fd; closing twice is a no-op. A pin keeps the object alive."""
         self.fd.close()
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -25,7 +25,8 @@ import ctypes
 import mmap as _mmap
 import struct
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import InvalidInputError, KernelError
 from ..spec import MapType
@@ -253,7 +254,7 @@ class PerfBuffer(ReaderLifetime):
         for cpu, ring in getattr(self, "_rings", {}).items():
             if map_fd is not None:
                 try:
-                    bpfsys.map_delete_elem(int(map_fd), ctypes.c_uint32(cpu))
+                    bpfsys.map_delete_elem(int(map_fd), struct.pack("=I", cpu))
                 except KernelError:
                     pass  # never stored (open failed half-way) or already gone
             ring.close()

@@ -13,8 +13,9 @@ import ctypes
 import errno
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from ..asm.instruction import Instruction, encode_all
 from ..asm.instructions import Instructions
@@ -149,6 +150,8 @@ class TestRunResult:
 class Program(KernelObject):
     """A loaded program. Make one with :meth:`load`, :meth:`from_pin` or :meth:`from_id`."""
 
+    _fd: FD  # always one (closed, not dropped, by close())
+
     def __init__(self, fd: FD, *, name: str, type: ProgramType | int,
                  verifier_log: list[str] | None = None):
         self._fd = fd
@@ -164,7 +167,7 @@ class Program(KernelObject):
              func_info: bytes = b"", func_info_rec_size: int = 8,
              line_info: bytes = b"", line_info_rec_size: int = 16,
              attach_btf_id: int = 0, attach_btf_obj_fd: int = 0, attach_prog_fd: int = 0,
-             prog_ifindex: int = 0) -> "Program":
+             prog_ifindex: int = 0) -> Program:
         """Load ``spec`` into the kernel.
 
         ``maps`` resolves map references first (see :func:`resolve_maps`). With
@@ -214,7 +217,7 @@ class Program(KernelObject):
         return cls(fd, name=spec.name, type=spec.type)
 
     @classmethod
-    def from_fd(cls, fd: FD, *, name: str | None = None) -> "Program":
+    def from_fd(cls, fd: FD, *, name: str | None = None) -> Program:
         """Wrap (taking ownership of) the fd of a loaded program."""
         try:
             raw = _raw_info(fd, name or "program")
@@ -228,11 +231,11 @@ class Program(KernelObject):
         return cls(fd, name=name or raw.name.decode(errors="replace"), type=prog_type)
 
     @classmethod
-    def from_pin(cls, path: str | os.PathLike[str]) -> "Program":
+    def from_pin(cls, path: str | os.PathLike[str]) -> Program:
         return cls.from_fd(bpfsys.obj_get(os.fspath(path)))
 
     @classmethod
-    def from_id(cls, prog_id: int) -> "Program":
+    def from_id(cls, prog_id: int) -> Program:
         return cls.from_fd(bpfsys.prog_get_fd_by_id(prog_id))
 
     def __repr__(self) -> str:
@@ -308,7 +311,8 @@ class Program(KernelObject):
 
     @property
     def id(self) -> int:
-        return _raw_info(self._fd, self._what).id
+        prog_id: int = _raw_info(self._fd, self._what).id
+        return prog_id
 
     def xlated_instructions(self) -> list[Instruction]:
         """The instructions as the kernel rewrote them (map fds become addresses etc.)."""
@@ -378,7 +382,7 @@ def _raise_load_error(err: KernelError, lines: list[str], name: str, what: str) 
     errname = errno.errorcode.get(err.errno or 0, str(err.errno))
     error = VerifierError(f"load: {errname}: {summarize_log(lines)}", program=name,
                           log=lines, insn=insn, source_line=source)
-    error.errno = err.errno  # type: ignore[attr-defined]
+    error.errno = err.errno
     raise error from err
 
 

@@ -28,7 +28,8 @@ from __future__ import annotations
 import ctypes
 import mmap as _mmap
 import struct
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..btf.types import Type as BTFType
 from ..btf.values import BTFCodec
@@ -50,7 +51,7 @@ _U32 = struct.Struct("=I")
 
 
 _CTYPES_BASES = (ctypes.Structure, ctypes.Union, ctypes.Array,
-                 ctypes._SimpleCData)  # type: ignore[attr-defined]
+                 ctypes._SimpleCData)
 _STRUCT_PREFIXES = ("@", "=", "<", ">", "!")
 
 
@@ -94,7 +95,7 @@ class RecordDecoder:
             self.size = record_type.size
         elif isinstance(record_type, type) and issubclass(record_type, _CTYPES_BASES):
             self._ctype = record_type
-            self._simple = issubclass(record_type, ctypes._SimpleCData)  # type: ignore
+            self._simple = issubclass(record_type, ctypes._SimpleCData)
             self.size = ctypes.sizeof(record_type)
         elif callable(getattr(record_type, "decode", None)) and \
                 isinstance(getattr(record_type, "size", None), int):
@@ -474,7 +475,7 @@ class RingBufferPoller:
         self.readers.clear()
         self._epoll.close()
 
-    def __enter__(self) -> "RingBufferPoller":
+    def __enter__(self) -> RingBufferPoller:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+from collections.abc import Iterator
 from types import FrameType
-from typing import Iterator
 
 __all__ = ["exit_on_signals", "SignalExit"]
 

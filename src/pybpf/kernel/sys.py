@@ -17,7 +17,7 @@ import ctypes
 import errno
 import os
 from enum import IntEnum, IntFlag
-from typing import Union
+from typing import Any
 
 from ..errors import KernelError
 from ..spec.flags import MapFlags, ProgFlags, UpdateFlags  # noqa: F401 - as kernel.sys knew them
@@ -154,7 +154,7 @@ def _bpf(cmd: Cmd, attr: ctypes.Structure, *, obj: str | None = None) -> int:
 
     ``obj`` names the object worked on (e.g. ``map 'events'``) for the message.
     """
-    ret = _syscall(NR_BPF, cmd, ctypes.addressof(attr), ctypes.sizeof(attr))
+    ret: int = _syscall(NR_BPF, cmd, ctypes.addressof(attr), ctypes.sizeof(attr))
     if ret < 0:
         err = ctypes.get_errno()
         raise KernelError(f"bpf({cmd.name})", err, obj=obj, hint=hint_for(cmd, err))
@@ -165,7 +165,7 @@ def _bpf(cmd: Cmd, attr: ctypes.Structure, *, obj: str | None = None) -> int:
 
 _void_p_from = ctypes.c_void_p.from_buffer
 
-Buffer = Union[bytes, bytearray, memoryview, ctypes.Array, ctypes.Structure, None]
+Buffer = bytes | bytearray | memoryview | ctypes.Array[Any] | ctypes.Structure | None
 
 
 def address_of(buf: Buffer) -> int:
@@ -184,11 +184,11 @@ def address_of(buf: Buffer) -> int:
         return _void_p_from(ctypes.c_char_p(buf)).value or 0
     view = memoryview(buf)
     if view.readonly:
-        return ctypes.cast(bytes(view), ctypes.c_void_p).value or 0  # pragma: no cover
+        return _void_p_from(ctypes.c_char_p(bytes(view))).value or 0  # pragma: no cover
     return ctypes.addressof((ctypes.c_char * view.nbytes).from_buffer(view))
 
 
-def c_string(text: str | bytes) -> ctypes.Array:
+def c_string(text: str | bytes) -> ctypes.Array[ctypes.c_char]:
     """A NUL-terminated C string buffer that stays alive as long as the returned object."""
     if isinstance(text, str):
         text = os.fsencode(text)
@@ -504,11 +504,11 @@ def _map_batch(cmd: Cmd, map_fd: int, *, in_batch: Buffer = None, out_batch: Buf
     return attr.count, False
 
 
-def map_lookup_batch(map_fd: int, **kw) -> tuple[int, bool]:  # type: ignore[no-untyped-def]
+def map_lookup_batch(map_fd: int, **kw: Any) -> tuple[int, bool]:
     return _map_batch(Cmd.MAP_LOOKUP_BATCH, map_fd, **kw)
 
 
-def map_lookup_and_delete_batch(map_fd: int, **kw) -> tuple[int, bool]:  # type: ignore
+def map_lookup_and_delete_batch(map_fd: int, **kw: Any) -> tuple[int, bool]:
     return _map_batch(Cmd.MAP_LOOKUP_AND_DELETE_BATCH, map_fd, **kw)
 
 
@@ -548,11 +548,13 @@ def obj_get(path: str, *, file_flags: int = 0, obj: str | None = None) -> FD:
     return FD(fd, what=obj or path)
 
 
-def obj_get_info_by_fd(fd: int, info: ctypes.Structure, *, obj: str | None = None) -> int:
+def obj_get_info_by_fd(fd: int, info: ctypes.Structure | ctypes.Array[Any], *,
+                       obj: str | None = None) -> int:
     """Fill ``info`` (BpfProgInfo, BpfMapInfo...); returns the length the kernel wrote."""
     attr = InfoByFdAttr(bpf_fd=fd, info_len=ctypes.sizeof(info), info=address_of(info))
     _bpf(Cmd.OBJ_GET_INFO_BY_FD, attr, obj=obj)
-    return attr.info_len
+    info_len: int = attr.info_len
+    return info_len
 
 
 def _get_next_id(cmd: Cmd, start_id: int) -> int | None:
@@ -563,7 +565,8 @@ def _get_next_id(cmd: Cmd, start_id: int) -> int | None:
         if err.errno == errno.ENOENT:
             return None
         raise
-    return attr.next_id
+    next_id: int = attr.next_id
+    return next_id
 
 
 def prog_get_next_id(start_id: int = 0) -> int | None:

@@ -17,8 +17,8 @@ import os
 import re
 import select
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..errors import KernelError
 from .fd import FD

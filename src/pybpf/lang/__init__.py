@@ -61,7 +61,7 @@ Errors: :class:`CompileError` (file, line, column); a verifier rejection at load
 :class:`~pybpf.errors.VerifierError` whose ``source_line`` is the Python line.
 """
 
-from typing import TYPE_CHECKING as _TYPE_CHECKING
+import typing as _typing
 
 from . import programs as _programs
 from .builtins import (
@@ -117,8 +117,6 @@ from .errors import CompileError, SourceLocation
 from .loaded import LoadedCollection
 from .maps import (
     Array,
-    Const,
-    Global,
     Hash,
     LinearHist,
     Log2Hist,
@@ -134,9 +132,12 @@ from .maps import (
 from .programs import ProgramDecl
 from .types import struct
 
-if _TYPE_CHECKING:
-    # to a type checker a scalar type is an int, a byte string bytes (see ._hints)
+if _typing.TYPE_CHECKING:
+    # to a type checker a scalar type is an int, a byte string bytes, and a Const or Global
+    # the value it holds (see ._hints)
     from ._hints import (
+        Const,
+        Global,
         array,
         bool_,
         bytes16,
@@ -157,6 +158,7 @@ if _TYPE_CHECKING:
         u64,
     )
 else:
+    from .maps import Const, Global
     from .types import (
         array,
         bool_,

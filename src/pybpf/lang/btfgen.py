@@ -64,7 +64,7 @@ def _uint_marker(value: int) -> Any:
 def _map_struct(m: MapSpec) -> Any:
     """The anonymous struct a C ``.maps`` definition of ``m`` would have."""
     members = [("type", _uint_marker(int(m.type))), ("max_entries", _uint_marker(m.max_entries))]
-    if m.type in MAP_DEF_SIZE_ONLY or m.key_type is None and m.value_type is None:
+    if m.type in MAP_DEF_SIZE_ONLY or (m.key_type is None and m.value_type is None):
         if m.key_size:
             members.append(("key_size", _uint_marker(m.key_size)))
         if m.value_size:

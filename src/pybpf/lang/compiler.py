@@ -258,11 +258,11 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
     map_specs = {name: m.spec(name) for name, m in maps.items()}
     map_specs.update(layout.map_specs())
     globals_ = {names.of(d, ""): d for decls in layout.sections.values() for d, _ in decls}
-    spec = CollectionSpec(programs={n: c.spec for n, c in compiled.items()}, maps=map_specs,
-                          license=programs[0].license)
+    collection = CollectionSpec(programs={n: c.spec for n, c in compiled.items()},
+                                maps=map_specs, license=programs[0].license)
     if with_btf:
-        _attach_btf(spec, compiled)
-    return CompiledCollection(spec, maps, globals_, compiled)
+        _attach_btf(collection, compiled)
+    return CompiledCollection(collection, maps, globals_, compiled)
 
 
 def _core_indexes(kept: list[Any], emitter: Any) -> list[tuple[int, Any, str]]:
@@ -296,9 +296,9 @@ def compile_source(text: str, filename: str = "<bpf>", *,
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace: dict[str, Any] = {"__name__": "__pybpf_source__", "__file__": filename}
     try:
-        exec(__builtins__["compile"](text, filename, "exec")  # type: ignore[index]
+        exec(__builtins__["compile"](text, filename, "exec")
              if isinstance(__builtins__, dict) else
-             __builtins__.compile(text, filename, "exec"), namespace)  # type: ignore[attr-defined]
+             __builtins__.compile(text, filename, "exec"), namespace)
     except SyntaxError as err:
         raise CompileError(f"syntax error: {err.msg}", file=filename, line=err.lineno,
                            column=err.offset) from None

@@ -17,8 +17,7 @@ from typing import Any
 
 from ..asm.builder import Label
 from ..asm.instruction import Instruction
-from ..asm.opcodes import (ALUOp, CallSrc, Class, JumpOp, LDDW_OPCODE, Mode, PseudoSrc, Size,
-                           Source)
+from ..asm.opcodes import LDDW_OPCODE, ALUOp, CallSrc, Class, JumpOp, Mode, PseudoSrc, Size, Source
 from .errors import CompileError, SourceLocation
 from .operands import Imm, Mem, PyObj, Reg
 from .types import IntType, Type, u64
@@ -263,9 +262,11 @@ class Emitter:
             return False
         for i in range(start, len(items)):
             insn = items[i]
+            assert not isinstance(insn, Label)  # the run holds no label (checked above)
             src = dst if insn.src == temp and _src_is_register(insn) else insn.src
             items[i] = insn.with_(dst=dst, src=src)
         head = items[start]
+        assert not isinstance(head, Label)
         if head.opcode == Class.ALU64 | ALUOp.MOV | Source.X and head.off == 0 and \
                 head.src == dst:
             del items[start]                # dst = dst

@@ -23,7 +23,7 @@ nothing), so ``out.write(format_log2_hist(...))`` prints what BCC prints.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["format_log2_hist", "format_linear_hist"]
 

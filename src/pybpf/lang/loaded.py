@@ -16,7 +16,7 @@ declarations, per load, so two loads of one program live side by side:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from .. import live
 from ..errors import InvalidInputError, NotSupportedError
@@ -26,6 +26,8 @@ from .types import Type, pack_value, type_of, unpack_value
 
 if TYPE_CHECKING:
     from .compiler import CompiledCollection
+    from .maps import LinearHist, Log2Hist, MapDecl, RingBuf, StackTrace
+    from .views import LinearHistView, Log2HistView, MapView, RingBufView, StackTraceView
 
 __all__ = ["LoadedCollection"]
 
@@ -45,6 +47,10 @@ class _TypeCodec:
         return pack_value(self.type, obj)
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
 class _Maps(Mapping[Any, Any]):
     """``coll.maps``: typed views by declaration or name, made once each."""
 
@@ -52,6 +58,20 @@ class _Maps(Mapping[Any, Any]):
         self._compiled = compiled
         self._raw = raw
         self._views: dict[str, Any] = {}
+
+    # by declaration: the view typed as the declaration says; by name: untyped
+    @overload
+    def __getitem__(self, key: RingBuf) -> RingBufView: ...
+    @overload
+    def __getitem__(self, key: Log2Hist) -> Log2HistView: ...
+    @overload
+    def __getitem__(self, key: LinearHist) -> LinearHistView: ...
+    @overload
+    def __getitem__(self, key: StackTrace) -> StackTraceView: ...
+    @overload
+    def __getitem__(self, key: MapDecl[_K, _V]) -> MapView[_K, _V]: ...
+    @overload
+    def __getitem__(self, key: object) -> Any: ...
 
     def __getitem__(self, key: Any) -> Any:
         name = self._compiled.name_of(key)
@@ -127,7 +147,7 @@ class LoadedCollection:
         # the bytes-speaking maps (the kernel's collection may show typed views in .maps)
         self.raw_maps: Mapping[str, Any] = getattr(collection, "raw_maps", None) or \
             collection.maps
-        self.maps: Mapping[Any, Any] = _Maps(compiled, self.raw_maps)
+        self.maps = _Maps(compiled, self.raw_maps)
         self.variables = _Variables(self)
 
     def __repr__(self) -> str:
@@ -157,7 +177,7 @@ class LoadedCollection:
         their sections say, as :meth:`pybpf.live.Collection.attach`: ``target`` is where
         network programs attach, ``options`` go to the family's attach function. The
         collection owns the links."""
-        return self.collection.attach(*names, target=target, **options)
+        return list(self.collection.attach(*names, target=target, **options))
 
     def own(self, reader: Any) -> Any:
         """Make ``reader`` (or a link made by hand) the collection's: closed after the

@@ -17,7 +17,7 @@ set per load: ``compiled.load(constants={max_args: 5})``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from ..errors import BPFError
 from ..spec import MapFlags, MapSpec, MapType
@@ -33,15 +33,24 @@ _VIEW_ATTRS = frozenset({"items", "keys", "values", "clear", "live", "reader", "
                          "counts", "print_log2_hist", "print_linear_hist", "bind"})
 
 
-class MapDecl:
-    """A map declaration (see the module docstring); subclasses fix the map type."""
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class MapDecl(Generic[K, V]):
+    """A map declaration (see the module docstring); subclasses fix the map type.
+
+    To a type checker a declaration is generic in the Python types of its keys and values
+    (``Hash(u32, Event)`` is a ``Hash[int, Event]``), which its view in a loaded
+    collection gives back (``coll.maps[decl]`` is a ``MapView[int, Event]``)."""
 
     map_type: MapType = MapType.UNSPEC
     percpu = False
-    drops_of: MapDecl | None = None  # the ring buffer whose drops this map counts
+    drops_of: MapDecl[Any, Any] | None = None  # the ring buffer whose drops this map counts
 
-    def __init__(self, key: Any = None, value: Any = None, *, max_entries: int,
-                 flags: int = 0, name: str | None = None):
+    def __init__(self, key: type[K] | Type | None = None,
+                 value: type[V] | Type | None = None, *,
+                 max_entries: int, flags: int = 0, name: str | None = None):
         self.key_type: Type | None = type_of(key) if key is not None else None
         self.value_type: Type | None = type_of(value) if value is not None else None
         self.max_entries = max_entries
@@ -85,14 +94,14 @@ class MapDecl:
         raise TypeError(f"{self!r} holds no live map: write it in the collection it was "
                         f"loaded into, coll.maps[{self.name or 'decl'}][key] = value")
 
-    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView[K, V]:
         """The typed view of ``raw``, this declaration's live map (``name``) in a loaded
         collection whose raw maps are ``maps`` (a ring buffer finds its drop counter there).
         """
         return views.MapView(self, raw, name)
 
 
-class Hash(MapDecl):
+class Hash(MapDecl[K, V]):
     """``BPF_MAP_TYPE_HASH``. Compiled: ``m[k]`` (0 when missing), ``m.get(k, d)``,
     ``m[k] = v``, ``m[k] += n``, ``m.increment(k, n=1)``, ``m.lookup(k)`` (a pointer or 0),
     ``m.update(k, v, flags=0)``, ``m.delete(k)``."""
@@ -100,36 +109,45 @@ class Hash(MapDecl):
     map_type = MapType.HASH
 
 
-class LRUHash(MapDecl):
+class LRUHash(MapDecl[K, V]):
     map_type = MapType.LRU_HASH
 
 
-class PerCPUHash(MapDecl):
+class PerCPUHash(MapDecl[K, list[V]]):
+    """``BPF_MAP_TYPE_PERCPU_HASH``: from Python a value is a list, one per CPU."""
+
     map_type = MapType.PERCPU_HASH
     percpu = True
 
+    def __init__(self, key: type[K] | Type, value: type[V] | Type, *, max_entries: int,
+                 flags: int = 0, name: str | None = None):
+        # the declaration holds the element type; its Python values are lists of them
+        super().__init__(key, cast(Any, value), max_entries=max_entries, flags=flags,
+                         name=name)
 
-class LRUPerCPUHash(MapDecl):
+
+class LRUPerCPUHash(PerCPUHash[K, V]):
     map_type = MapType.LRU_PERCPU_HASH
-    percpu = True
 
 
-class Array(MapDecl):
+class Array(MapDecl[int, V]):
     """``BPF_MAP_TYPE_ARRAY``: ``Array(u64, max_entries=N)`` (keys are u32 indexes)."""
 
     map_type = MapType.ARRAY
 
-    def __init__(self, value: Any, *, max_entries: int, flags: int = 0,
+    def __init__(self, value: type[V] | Type, *, max_entries: int, flags: int = 0,
                  name: str | None = None):
         super().__init__(u32, value, max_entries=max_entries, flags=flags, name=name)
 
 
-class PerCPUArray(Array):
+class PerCPUArray(Array[Any]):
+    """``BPF_MAP_TYPE_PERCPU_ARRAY``: from Python a value is a list, one per CPU."""
+
     map_type = MapType.PERCPU_ARRAY
     percpu = True
 
 
-class ProgArray(MapDecl):
+class ProgArray(MapDecl[int, Any]):
     """``BPF_MAP_TYPE_PROG_ARRAY`` for ``tail_call(ctx, progs, index)``; fill it from Python
     with ``coll.maps[progs][i] = coll.programs[name]``."""
 
@@ -138,11 +156,11 @@ class ProgArray(MapDecl):
     def __init__(self, *, max_entries: int, name: str | None = None):
         super().__init__(u32, u32, max_entries=max_entries, name=name)
 
-    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.ProgArrayView:
         return views.ProgArrayView(self, raw, name)
 
 
-class RingBuf(MapDecl):
+class RingBuf(MapDecl[Any, Any]):
     """``BPF_MAP_TYPE_RINGBUF`` of ``max_entries`` bytes (a power of two, a page multiple).
 
     Compiled: ``events.output(ev)``, ``p = events.reserve(Event)`` then
@@ -171,14 +189,14 @@ class RingBuf(MapDecl):
             self._drops.drops_of = self
         return self._drops
 
-    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.RingBufView:
         counter = maps.get(f"{name}_drops")
         drops = None if counter is None else \
             self.drops_map.view(counter, maps, f"{name}_drops")
         return views.RingBufView(self, raw, name, drops)
 
 
-class PerfEventArray(MapDecl):
+class PerfEventArray(MapDecl[int, Any]):
     """``BPF_MAP_TYPE_PERF_EVENT_ARRAY``: ``events.output(ctx, ev)`` in compiled code."""
 
     map_type = MapType.PERF_EVENT_ARRAY
@@ -195,7 +213,7 @@ class PerfEventArray(MapDecl):
         return spec
 
 
-class StackTrace(MapDecl):
+class StackTrace(MapDecl[int, list[int]]):
     """``BPF_MAP_TYPE_STACK_TRACE``: ``stacks.get_stackid(ctx, flags)`` returns an id;
     ``coll.maps[stacks][id]`` in Python is the list of instruction addresses."""
 
@@ -209,11 +227,11 @@ class StackTrace(MapDecl):
         spec.key_type = spec.value_type = None
         return spec
 
-    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.StackTraceView:
         return views.StackTraceView(self, raw, name)
 
 
-class Log2Hist(Array):
+class Log2Hist(Array[int]):
     """A log2 histogram: an array of 65 u64 counters, slot = bit length of the value.
 
     Compiled: ``hist.log2_increment(value)``; Python:
@@ -223,11 +241,11 @@ class Log2Hist(Array):
     def __init__(self, *, name: str | None = None, slots: int = 65):
         super().__init__(u64, max_entries=slots, name=name)
 
-    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.Log2HistView:
         return views.Log2HistView(self, raw, name)
 
 
-class LinearHist(Array):
+class LinearHist(Array[int]):
     """A linear histogram over ``[low, high)`` in buckets of ``step`` (plus one bucket for
     below and one for above). Compiled: ``hist.linear_increment(value)``."""
 
@@ -238,7 +256,7 @@ class LinearHist(Array):
         self.buckets = (high - low + step - 1) // step
         super().__init__(u64, max_entries=self.buckets + 2, name=name)
 
-    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapView:
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.LinearHistView:
         return views.LinearHistView(self, raw, name)
 
 

@@ -22,6 +22,7 @@ sign-extended for signed ones; the code generator relies on that.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from dataclasses import dataclass
 from typing import Annotated, Any, get_origin
@@ -44,7 +45,7 @@ class Type:
     align: int = 1
     name: str = "?"
 
-    def __getitem__(self, count: int) -> "ArrayType":
+    def __getitem__(self, count: int) -> ArrayType:
         """``u32[4]``: a fixed array of this type."""
         return array(self, count)
 
@@ -264,7 +265,7 @@ def unpack_value(t: Type, raw: bytes) -> Any:
     if isinstance(t, PtrType):
         return u64.unpack(raw)
     if hasattr(t, "unpack"):
-        return t.unpack(raw)  # type: ignore[attr-defined]
+        return t.unpack(raw)
     return bytes(raw)
 
 
@@ -318,7 +319,7 @@ def _layout_class(cls: type) -> StructType:
     fields: list[Field] = []
     offset = 0
     align = 1
-    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+    for name, annotation in inspect.get_annotations(cls).items():
         if isinstance(annotation, str):
             try:
                 annotation = eval(annotation, namespace)  # noqa: S307 - the user's own module

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import BPFError
 from .types import Type, pack_value, unpack_value
@@ -28,12 +28,17 @@ __all__ = ["MapView", "StackTraceView", "ProgArrayView", "RingBufView", "Log2His
            "LinearHistView"]
 
 
-class MapView:
+K = TypeVar("K")
+V = TypeVar("V")
+D = TypeVar("D")
+
+
+class MapView(Generic[K, V]):
     """A live map decoded by its declaration's key and value types (see the module
     docstring), a :class:`pybpf.live.Map`. ``raw`` is the bytes-speaking map beneath;
-    per-CPU values are lists."""
+    per-CPU values are lists. ``K`` and ``V`` are the Python types of keys and values."""
 
-    def __init__(self, decl: MapDecl, raw: Any, name: str):
+    def __init__(self, decl: MapDecl[K, V], raw: Any, name: str):
         self.decl = decl
         self.raw = raw
         self.name = name
@@ -72,48 +77,48 @@ class MapView:
             return [pack_value(self._value_type, v) for v in value]
         return pack_value(self._value_type, value)
 
-    def lookup(self, key: Any) -> Any:
+    def lookup(self, key: K) -> V:
         """The value at ``key``; KeyError when missing."""
         return self._decode_value(self.raw.lookup(self._encode_key(key)))
 
-    def get(self, key: Any, default: Any = None) -> Any:
+    def get(self, key: K, default: D | None = None) -> V | D | None:
         try:
             return self[key]
         except KeyError:
             return default
 
-    def update(self, key: Any, value: Any, *, flags: int = 0) -> None:
+    def update(self, key: K, value: V, *, flags: int = 0) -> None:
         self.raw.update(self._encode_key(key), self._encode_value(value), flags=flags)
 
-    def delete(self, key: Any) -> None:
+    def delete(self, key: K) -> None:
         self.raw.delete(self._encode_key(key))
 
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self, key: K) -> V:
         return self.lookup(key)
 
-    def __setitem__(self, key: Any, value: Any) -> None:
+    def __setitem__(self, key: K, value: V) -> None:
         self.update(key, value)
 
-    def __delitem__(self, key: Any) -> None:
+    def __delitem__(self, key: K) -> None:
         self.delete(key)
 
     def __contains__(self, key: Any) -> bool:
         return self._encode_key(key) in self.raw
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[K]:
         return self.keys()
 
-    def items(self) -> Iterator[tuple[Any, Any]]:
+    def items(self) -> Iterator[tuple[K, V]]:
         assert self._key_type is not None
         key_type = self._key_type
         for k, v in self.raw.items():
             yield unpack_value(key_type, k), self._decode_value(v)
 
-    def keys(self) -> Iterator[Any]:
+    def keys(self) -> Iterator[K]:
         for k, _ in self.items():
             yield k
 
-    def values(self) -> Iterator[Any]:
+    def values(self) -> Iterator[V]:
         for _, v in self.items():
             yield v
 
@@ -126,21 +131,21 @@ class MapView:
                 pass
 
 
-class StackTraceView(MapView):
+class StackTraceView(MapView[int, list[int]]):
     """``stacks[id]`` is the list of instruction addresses (the zero padding cut off)."""
 
     def lookup(self, key: Any) -> Any:
         return [a for a in super().lookup(key) if a]
 
 
-class ProgArrayView(MapView):
+class ProgArrayView(MapView[int, Any]):
     """``progs[i] = coll.programs[name]`` puts a program in slot ``i``."""
 
     def update(self, key: Any, value: Any, *, flags: int = 0) -> None:
         self.raw.update(self._encode_key(key), value, flags=flags)
 
 
-class RingBufView(MapView):
+class RingBufView(MapView[Any, Any]):
     """A ring buffer: no items to read; read records with ``coll.ring_reader(ring, cb)``.
 
     :meth:`dropped` sums the per-CPU ``<name>_drops`` counter the compiled code adds one to
@@ -163,7 +168,7 @@ class RingBufView(MapView):
                        "coll.ring_reader(...)")
 
 
-class Log2HistView(MapView):
+class Log2HistView(MapView[int, int]):
     """A :class:`~.maps.Log2Hist`: ``counts()`` and BCC's ``print_log2_hist``."""
 
     decl: Log2Hist
@@ -182,7 +187,7 @@ class Log2HistView(MapView):
         out.flush()
 
 
-class LinearHistView(MapView):
+class LinearHistView(MapView[int, int]):
     """A :class:`~.maps.LinearHist`: ``counts()`` and BCC's ``print_linear_hist``."""
 
     decl: LinearHist

@@ -7,7 +7,6 @@ import dataclasses
 import sys as _sys
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
@@ -15,6 +14,11 @@ from ..btf import Spec as BTFSpec
 from ..btf import Type
 from ..btf.ext import CORERelo, FuncInfo, LineInfo
 from ..errors import InvalidInputError
+
+# an initial element of a map: a key (an index or key bytes) and a value (bytes, an integer,
+# or for a prog array or map of maps the name of a program or map, resolved at load)
+MapKey = int | bytes
+MapValue = int | bytes | str
 
 __all__ = ["MapType", "ProgramType", "AttachType", "Pinning", "MapSpec", "ProgramSpec",
            "ExternKind", "ExternSpec", "VariableSpec", "CollectionSpec"]
@@ -189,7 +193,7 @@ class MapSpec:
     key_type: Type | None = None
     value_type: Type | None = None
     inner_map: MapSpec | None = None
-    contents: list[tuple[Any, Any]] = field(default_factory=list)
+    contents: list[tuple[MapKey, MapValue]] = field(default_factory=list)
     data: bytes | None = None
     section: str | None = None
     readonly: bool = False  # freeze after load (.rodata, .kconfig)

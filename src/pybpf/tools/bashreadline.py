@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import argparse
 import threading
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Annotated, Any, TextIO
 
 from ..lang import RingBuf, bpf, bytes16, comm, pid, probe_read_user_str, string, struct, u32
 from . import common
@@ -24,9 +25,7 @@ DEFAULT_SHELL = "/bin/bash"
 class LineEvent(struct):
     pid: u32
     comm: bytes16
-    line: string(LINE_SIZE)
-
-
+    line: Annotated[bytes, string(LINE_SIZE)]
 events = RingBuf(max_entries=1 << 16)
 
 

@@ -15,8 +15,14 @@ from typing import Any, TextIO
 
 from pybpf.lang import BPF_NOEXIST, Const, Hash, bpf, kernel_struct, ktime_ns, u32, u64
 from pybpf.tools import common
-from pybpf.tools.histkit import (HistKey, add_interval_args, add_per_task_args, log2_slot,
-                                 per_task_section, run_histogram_tool)
+from pybpf.tools.histkit import (
+    HistKey,
+    add_interval_args,
+    add_per_task_args,
+    log2_slot,
+    per_task_section,
+    run_histogram_tool,
+)
 
 __all__ = ["parse_args", "build", "run", "main"]
 

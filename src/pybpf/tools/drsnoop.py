@@ -13,8 +13,20 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid_tgid, struct,
-                        u32, u64, uid)
+from pybpf.lang import (
+    Const,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid_tgid,
+    struct,
+    u32,
+    u64,
+    uid,
+)
 from pybpf.tools import common
 
 __all__ = ["parse_args", "build", "run", "main"]

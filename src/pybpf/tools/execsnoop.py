@@ -18,10 +18,26 @@ import argparse
 import re
 import threading
 import time
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Annotated, Any, TextIO
 
-from ..lang import (Const, RingBuf, bpf, bytes16, comm, current_task, pid, probe_read_user,
-                    probe_read_user_str, s32, string, struct, u32, u64, uid_gid)
+from ..lang import (
+    Const,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    current_task,
+    pid,
+    probe_read_user,
+    probe_read_user_str,
+    s32,
+    string,
+    struct,
+    u32,
+    u64,
+    uid_gid,
+)
 from . import common
 
 # the most arguments the BPF half will walk (BCC's default --max-args is 20)
@@ -47,12 +63,10 @@ class ExecEvent(struct):
     count: u32       # KIND_ARGS: how many of arg0..arg3 hold arguments
     truncated: u32   # KIND_ARGS: more arguments than --max-args follow: print "..."
     comm: bytes16
-    arg0: string(ARG_SIZE)
-    arg1: string(ARG_SIZE)
-    arg2: string(ARG_SIZE)
-    arg3: string(ARG_SIZE)
-
-
+    arg0: Annotated[bytes, string(ARG_SIZE)]
+    arg1: Annotated[bytes, string(ARG_SIZE)]
+    arg2: Annotated[bytes, string(ARG_SIZE)]
+    arg3: Annotated[bytes, string(ARG_SIZE)]
 events = RingBuf(max_entries=1 << 20)
 max_args = Const(u32, 20)
 uid_filter = Const(u32, 0xFFFFFFFF)   # all uids

@@ -17,10 +17,10 @@ import argparse
 import signal
 import threading
 import time
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
-from ..lang import (Const, RingBuf, bpf, bytes16, comm, current_task, ktime_ns, s32, struct,
-                    u32, u64)
+from ..lang import Const, RingBuf, bpf, bytes16, comm, current_task, ktime_ns, s32, struct, u32, u64
 from . import common
 
 

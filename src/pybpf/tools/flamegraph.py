@@ -12,7 +12,7 @@ same function has the same colour in every graph.
 from __future__ import annotations
 
 import zlib
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
 
 __all__ = ["build_tree", "render_svg", "write_svg", "FrameNode"]
@@ -80,11 +80,11 @@ def render_svg(stacks: Iterable[tuple[Sequence[str], int]], *, title: str = "Fla
     scale = (width - 2 * PAD_SIDE) / root.count if root.count else 0.0
     parts = [
         '<?xml version="1.0" standalone="no"?>',
-        f'<svg version="1.1" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        (f'<svg version="1.1" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'),
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f8f8f0"/>',
-        f'<text x="{width / 2:.1f}" y="24" font-size="17" font-family="Verdana" '
-        f'text-anchor="middle">{escape(title)}</text>',
+        (f'<text x="{width / 2:.1f}" y="24" font-size="17" font-family="Verdana" '
+        f'text-anchor="middle">{escape(title)}</text>'),
     ]
     if not root.count:
         parts.append(f'<text x="{width / 2:.1f}" y="{PAD_TOP + 20}" font-size="{FONT_SIZE}" '

@@ -14,11 +14,28 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (BPF_NOEXIST, Const, Hash, PerCPUArray, bpf, ktime_ns,
-                        smp_processor_id, u32, u64)
+from pybpf.lang import (
+    BPF_NOEXIST,
+    Const,
+    Hash,
+    PerCPUArray,
+    bpf,
+    ktime_ns,
+    smp_processor_id,
+    u32,
+    u64,
+)
 from pybpf.tools import common
-from pybpf.tools.histkit import (HistKey, add_interval_args, hist_json, log2_slot,
-                                 print_hists, print_totals, read_hists, run_interval_reports)
+from pybpf.tools.histkit import (
+    HistKey,
+    add_interval_args,
+    hist_json,
+    log2_slot,
+    print_hists,
+    print_totals,
+    read_hists,
+    run_interval_reports,
+)
 
 __all__ = ["parse_args", "build", "run", "main", "irq_names"]
 

@@ -17,7 +17,8 @@ import argparse
 import json
 import threading
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from pybpf.lang import struct, u64
 from pybpf.tools import common

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import threading
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
-from ..lang import (Const, Hash, RingBuf, bpf, bytes16, comm, pid, s32, struct, tid, u32)
+from ..lang import Const, Hash, RingBuf, bpf, bytes16, comm, pid, s32, struct, tid, u32
 from . import common
 
 
@@ -47,7 +48,7 @@ def killsnoop_enter(ctx):
         return 0
     if signal_filter != 0 and s32(ctx.sig) != signal_filter:
         return 0
-    start: KillStart
+    start = KillStart()
     start.tpid = s32(ctx.pid)
     start.sig = s32(ctx.sig)
     starts[tid()] = start

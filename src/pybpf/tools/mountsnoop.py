@@ -15,10 +15,25 @@ from __future__ import annotations
 import argparse
 import errno
 import threading
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Annotated, Any, TextIO
 
-from ..lang import (Hash, RingBuf, bpf, bytes16, comm, current_task, pid, probe_read_user_str,
-                    s32, string, struct, tid, u32, u64)
+from ..lang import (
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    current_task,
+    pid,
+    probe_read_user_str,
+    s32,
+    string,
+    struct,
+    tid,
+    u32,
+    u64,
+)
 from . import common
 
 KIND_MOUNT = 0
@@ -57,19 +72,17 @@ class MountEvent(struct):
     ret: s32
     comm: bytes16
     pcomm: bytes16
-    source: string(64)
-    target: string(128)
-    fstype: string(32)
-    data: string(64)
-
-
+    source: Annotated[bytes, string(64)]
+    target: Annotated[bytes, string(128)]
+    fstype: Annotated[bytes, string(32)]
+    data: Annotated[bytes, string(64)]
 starts = Hash(u32, MountStart, max_entries=1024)
 events = RingBuf(max_entries=1 << 18)
 
 
 @bpf.tracepoint("syscalls/sys_enter_mount")
 def mountsnoop_mount(ctx):
-    start: MountStart
+    start = MountStart()
     start.kind = KIND_MOUNT
     start.source_addr = ctx.dev_name
     start.target_addr = ctx.dir_name
@@ -82,7 +95,7 @@ def mountsnoop_mount(ctx):
 
 @bpf.tracepoint("syscalls/sys_enter_umount")
 def mountsnoop_umount(ctx):
-    start: MountStart
+    start = MountStart()
     start.kind = KIND_UMOUNT
     start.target_addr = ctx.name
     start.flags = u64(ctx.flags)

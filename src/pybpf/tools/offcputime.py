@@ -15,8 +15,21 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (BPF_F_USER_STACK, Const, Hash, StackTrace, bpf, bytes16, comm,
-                        kernel_struct, ktime_ns, s32, struct, u32, u64)
+from pybpf.lang import (
+    BPF_F_USER_STACK,
+    Const,
+    Hash,
+    StackTrace,
+    bpf,
+    bytes16,
+    comm,
+    kernel_struct,
+    ktime_ns,
+    s32,
+    struct,
+    u32,
+    u64,
+)
 from pybpf.tools import common
 from pybpf.tools.stacks import collect_stacks, write_stack_report
 from pybpf.tools.symbols import Symbolizer
@@ -78,7 +91,7 @@ def offcputime_switch(ctx):
     if want_state != 0xFFFFFFFFFFFFFFFF and ctx.arg3 != want_state:
         keep = 0
     if keep != 0:
-        out: SwitchedOut
+        out = SwitchedOut()
         out.ts = now
         out.pid = prev_pid
         out.name = comm()
@@ -95,7 +108,7 @@ def offcputime_switch(ctx):
         return 0
     delta = (now - was[0].ts) // 1000
     if delta >= min_block_us and delta <= max_block_us:
-        key: OffKey
+        key = OffKey()
         key.pid = was[0].pid
         key.tid = next_tid
         key.user_stack_id = was[0].user_stack_id

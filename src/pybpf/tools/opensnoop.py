@@ -15,11 +15,30 @@ from __future__ import annotations
 import argparse
 import os
 import threading
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Annotated, Any, TextIO
 
-from ..lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid, pid_tgid,
-                    probe_read_user, probe_read_user_str, s32, string, struct, tid, u32, u64,
-                    uid, uid_gid)
+from ..lang import (
+    Const,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid,
+    pid_tgid,
+    probe_read_user,
+    probe_read_user_str,
+    s32,
+    string,
+    struct,
+    tid,
+    u32,
+    u64,
+    uid,
+    uid_gid,
+)
 from . import common
 
 PATH_SIZE = 256   # bytes kept of each path (BCC keeps NAME_MAX, 255)
@@ -39,9 +58,7 @@ class OpenEvent(struct):
     uid: u32
     ret: s32
     comm: bytes16
-    path: string(PATH_SIZE)
-
-
+    path: Annotated[bytes, string(PATH_SIZE)]
 starts = Hash(u32, OpenStart, max_entries=10240)
 events = RingBuf(max_entries=1 << 20)
 pid_filter = Const(u32, 0)
@@ -61,7 +78,7 @@ def _remember(fname_addr, flags):
         return 0
     if flags_filter != 0 and (flags & flags_filter) == 0:
         return 0
-    start: OpenStart
+    start = OpenStart()
     start.fname_addr = fname_addr
     start.flags = flags
     starts[tid] = start

@@ -16,8 +16,20 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (BPF_F_USER_STACK, Const, Hash, StackTrace, bpf, bytes16, comm,
-                        pid_tgid, s32, struct, u32, u64)
+from pybpf.lang import (
+    BPF_F_USER_STACK,
+    Const,
+    Hash,
+    StackTrace,
+    bpf,
+    bytes16,
+    comm,
+    pid_tgid,
+    s32,
+    struct,
+    u32,
+    u64,
+)
 from pybpf.tools import common
 from pybpf.tools.stacks import collect_stacks, write_stack_report
 from pybpf.tools.symbols import Symbolizer
@@ -53,7 +65,7 @@ def profile_sample(ctx):
         return 0
     if target_tid != 0 and tid != target_tid:
         return 0
-    key: SampleKey
+    key = SampleKey()
     key.pid = tgid
     key.tid = tid
     key.name = comm()

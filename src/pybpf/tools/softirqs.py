@@ -13,11 +13,28 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import (BPF_NOEXIST, Const, Hash, PerCPUArray, bpf, ktime_ns,
-                        smp_processor_id, u32, u64)
+from pybpf.lang import (
+    BPF_NOEXIST,
+    Const,
+    Hash,
+    PerCPUArray,
+    bpf,
+    ktime_ns,
+    smp_processor_id,
+    u32,
+    u64,
+)
 from pybpf.tools import common
-from pybpf.tools.histkit import (HistKey, add_interval_args, hist_json, log2_slot,
-                                 print_hists, print_totals, read_hists, run_interval_reports)
+from pybpf.tools.histkit import (
+    HistKey,
+    add_interval_args,
+    hist_json,
+    log2_slot,
+    print_hists,
+    print_totals,
+    read_hists,
+    run_interval_reports,
+)
 
 __all__ = ["parse_args", "build", "run", "main", "SOFTIRQ_NAMES"]
 
@@ -121,7 +138,7 @@ def build(opts: argparse.Namespace) -> Any:
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Trace until ``stop``, Ctrl-C or ``outputs`` intervals."""
     label = "count" if opts.count else "nsecs" if opts.nanoseconds else "usecs"
-    names = {i: n for i, n in enumerate(SOFTIRQ_NAMES)}
+    names = dict(enumerate(SOFTIRQ_NAMES))
 
     def report(coll: Any) -> None:
         if opts.dist:

@@ -11,10 +11,26 @@ from __future__ import annotations
 
 import argparse
 import threading
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Annotated, Any, TextIO
 
-from ..lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid,
-                    probe_read_user_str, s32, string, struct, tid, u32, u64)
+from ..lang import (
+    Const,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid,
+    probe_read_user_str,
+    s32,
+    string,
+    struct,
+    tid,
+    u32,
+    u64,
+)
 from . import common
 
 PATH_SIZE = 256
@@ -32,9 +48,7 @@ class StatEvent(struct):
     ret: s32
     syscall: u32
     comm: bytes16
-    path: string(PATH_SIZE)
-
-
+    path: Annotated[bytes, string(PATH_SIZE)]
 starts = Hash(u32, StatStart, max_entries=10240)
 events = RingBuf(max_entries=1 << 20)
 pid_filter = Const(u32, 0)
@@ -43,7 +57,7 @@ pid_filter = Const(u32, 0)
 def _remember(path_addr, syscall):
     if pid_filter != 0 and pid() != pid_filter:
         return 0
-    start: StatStart
+    start = StatStart()
     start.path_addr = path_addr
     start.syscall = syscall
     starts[tid()] = start

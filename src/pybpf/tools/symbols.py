@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import bisect
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 __all__ = ["KernelSymbols", "ElfSymbols", "ProcessSymbols", "Symbolizer", "Mapping",
            "read_maps", "UNKNOWN"]
@@ -87,6 +87,7 @@ class ElfSymbols:
         try:
             from elftools.common.exceptions import ELFError as PyElfError  # noqa: PLC0415
             from elftools.elf.elffile import ELFFile  # noqa: PLC0415
+            from elftools.elf.sections import SymbolTableSection  # noqa: PLC0415
             with open(path, "rb") as f:
                 elf = ELFFile(f)
                 for seg in elf.iter_segments():
@@ -95,7 +96,7 @@ class ElfSymbols:
                                               seg["p_filesz"]))
                 for section_name in (".symtab", ".dynsym"):
                     table = elf.get_section_by_name(section_name)
-                    if table is None:
+                    if not isinstance(table, SymbolTableSection):
                         continue
                     for sym in table.iter_symbols():
                         if sym["st_info"]["type"] in ("STT_FUNC", "STT_GNU_IFUNC") and \

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 import threading
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 from ..lang import RingBuf, bpf, bytes16, comm, ktime_ns, pid, struct, u32, u64
 from . import common

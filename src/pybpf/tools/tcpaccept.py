@@ -13,13 +13,35 @@ import argparse
 import socket
 import sys
 import threading
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
-from pybpf.lang import (Const, RingBuf, bpf, bytes16, comm, current_task, kernel_struct,
-                        ktime_ns, pid_tgid, probe_read_kernel, struct, u8, u16, u32, u64)
+from pybpf.lang import (
+    Const,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    current_task,
+    kernel_struct,
+    ktime_ns,
+    pid_tgid,
+    probe_read_kernel,
+    struct,
+    u8,
+    u16,
+    u32,
+    u64,
+)
 from pybpf.tools import common
-from pybpf.tools.tcp import (AF_INET, AF_INET6, add_family_args, format_address, ip_version,
-                             port_list, wanted_family)
+from pybpf.tools.tcp import (
+    AF_INET,
+    AF_INET6,
+    add_family_args,
+    format_address,
+    ip_version,
+    port_list,
+    wanted_family,
+)
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -34,8 +56,8 @@ class AcceptEvent(struct):
     saddr4: u32
     daddr4: u32
     pad2: u32
-    saddr6: u8[16]
-    daddr6: u8[16]
+    saddr6: Annotated[list[int], u8[16]]
+    daddr6: Annotated[list[int], u8[16]]
     task: bytes16
 
 

@@ -14,14 +14,35 @@ import argparse
 import sys
 import threading
 from collections import Counter
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
-from pybpf.lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid_tgid,
-                        struct, u8, u16, u32, u64, uid)
+from pybpf.lang import (
+    Const,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid_tgid,
+    struct,
+    u8,
+    u16,
+    u32,
+    u64,
+    uid,
+)
 from pybpf.tools import common
-from pybpf.tools.tcp import (IPPROTO_TCP, TCP_SYN_SENT, add_family_args,
-                             copy_set_state_addresses, format_address, ip_version,
-                             port_list, wanted_family)
+from pybpf.tools.tcp import (
+    IPPROTO_TCP,
+    TCP_SYN_SENT,
+    add_family_args,
+    copy_set_state_addresses,
+    format_address,
+    ip_version,
+    port_list,
+    wanted_family,
+)
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -41,8 +62,8 @@ class ConnectEvent(struct):
     lport: u16
     dport: u16
     newstate: u16
-    saddr: u8[16]
-    daddr: u8[16]
+    saddr: Annotated[list[int], u8[16]]
+    daddr: Annotated[list[int], u8[16]]
     task: bytes16
 
 
@@ -64,7 +85,7 @@ def tcpconnect_change(ctx):
         me = pid_tgid() >> 32
         if target_pid != 0 and me != target_pid:
             return 0
-        who: Caller
+        who = Caller()
         who.uid = uid()
         if target_uid != 0xFFFFFFFF and who.uid != target_uid:
             return 0

@@ -12,14 +12,38 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
-from pybpf.lang import (Const, Hash, RingBuf, bpf, bytes16, comm, kernel_struct, ktime_ns,
-                        pid_tgid, struct, u8, u16, u32, u64)
+from pybpf.lang import (
+    Const,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    kernel_struct,
+    ktime_ns,
+    pid_tgid,
+    struct,
+    u8,
+    u16,
+    u32,
+    u64,
+)
 from pybpf.tools import common
-from pybpf.tools.tcp import (IPPROTO_TCP, TCP_CLOSE, TCP_FIN_WAIT1, TCP_LAST_ACK,
-                             TCP_SYN_SENT, add_family_args, copy_set_state_addresses,
-                             format_address, ip_version, port_list, wanted_family)
+from pybpf.tools.tcp import (
+    IPPROTO_TCP,
+    TCP_CLOSE,
+    TCP_FIN_WAIT1,
+    TCP_LAST_ACK,
+    TCP_SYN_SENT,
+    add_family_args,
+    copy_set_state_addresses,
+    format_address,
+    ip_version,
+    port_list,
+    wanted_family,
+)
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -41,8 +65,8 @@ class LifeEvent(struct):
     dport: u16
     pad: u16
     pad2: u32
-    saddr: u8[16]
-    daddr: u8[16]
+    saddr: Annotated[list[int], u8[16]]
+    daddr: Annotated[list[int], u8[16]]
     task: bytes16
 
 
@@ -68,7 +92,7 @@ def tcplife_change(ctx):
         me = pid_tgid() >> 32
         if target_pid != 0 and me != target_pid:
             return 0
-        who: Owner
+        who = Owner()
         who.pid = me
         who.task = comm()
         owner[sk] = who

@@ -11,14 +11,35 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
-from pybpf.lang import (Const, Hash, RingBuf, bpf, bytes16, comm, ktime_ns, pid_tgid,
-                        struct, u8, u16, u32, u64)
+from pybpf.lang import (
+    Const,
+    Hash,
+    RingBuf,
+    bpf,
+    bytes16,
+    comm,
+    ktime_ns,
+    pid_tgid,
+    struct,
+    u8,
+    u16,
+    u32,
+    u64,
+)
 from pybpf.tools import common
-from pybpf.tools.tcp import (IPPROTO_TCP, TCP_CLOSE, TCP_STATES, add_family_args,
-                             copy_set_state_addresses, format_address, ip_version,
-                             port_list, wanted_family)
+from pybpf.tools.tcp import (
+    IPPROTO_TCP,
+    TCP_CLOSE,
+    TCP_STATES,
+    add_family_args,
+    copy_set_state_addresses,
+    format_address,
+    ip_version,
+    port_list,
+    wanted_family,
+)
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -34,8 +55,8 @@ class StateEvent(struct):
     sport: u16
     dport: u16
     pad: u16
-    saddr: u8[16]
-    daddr: u8[16]
+    saddr: Annotated[list[int], u8[16]]
+    daddr: Annotated[list[int], u8[16]]
     task: bytes16
 
 

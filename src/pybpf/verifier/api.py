@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
@@ -19,6 +20,7 @@ from .encoding import EncodingReject, check_encodings
 from .funcs import FuncSig, signatures
 from .messages import build_error
 from .reject import Reject
+from .state import State
 
 UNPRIVILEGED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.CGROUP_SKB)
 
@@ -67,7 +69,7 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     rejection is a limit of pybpf's verifier (an unsupported helper or program type) rather
     than a proven safety problem.
     """
-    func_info: list = []
+    func_info: list[Any] = []
     btf = None
     if isinstance(program, ProgramSpec):
         insns = list(program.instructions)
@@ -98,12 +100,11 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
                             f"programs (only socket_filter and cgroup_skb): the kernel "
                             f"refuses with EPERM", program=name)
     if prog_type not in SUPPORTED_TYPES:
-        err = VerifierError(f"pybpf's verifier does not support {prog_type.name.lower()} "
-                            f"programs (it knows "
-                            f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES)})",
-                            program=name)
-        err.kernel_may_accept = True  # type: ignore[attr-defined]
-        raise err
+        unsupported = VerifierError(
+            f"pybpf's verifier does not support {prog_type.name.lower()} programs (it knows "
+            f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES)})", program=name)
+        unsupported.kernel_may_accept = True
+        raise unsupported
     start = time.perf_counter()
     funcs = signatures(func_info, btf, prog_type)
     try:
@@ -140,12 +141,12 @@ def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, 
     return checker.log
 
 
-def _error(name: str, insns: list[Instruction], slot: int, rej: Reject, state: object,
+def _error(name: str, insns: list[Instruction], slot: int, rej: Reject, state: State | None,
            log: list[str]) -> VerifierError:
     by_slot = Instructions(insns).by_slot()
     err = build_error(program=name, slot=slot, insn=by_slot.get(slot), problem=rej.problem,
-                      hint=rej.hint, state=state, regs=rej.regs, log=log)  # type: ignore
-    err.kernel_may_accept = not rej.kernel_rejects  # type: ignore[attr-defined]
+                      hint=rej.hint, state=state, regs=rej.regs, log=log)
+    err.kernel_may_accept = not rej.kernel_rejects
     return err
 
 

@@ -31,8 +31,8 @@ from .state import (
 if TYPE_CHECKING:
     from .checker import Checker, Checkpoint
 
-_SKB_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
-              ProgramType.CGROUP_SKB)
+# the types that may use legacy packet loads (the kernel's may_access_skb)
+_SKB_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT)
 _PACKET_PTRS = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
 MAX_SIZE = 1 << 29
 TAIL_CALL = 12
@@ -55,7 +55,7 @@ class CallChecker:
     # --- entry points from the checker -----------------------------------------------------
 
     def call(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
-             pending: list) -> int | None:
+             pending: list[Any]) -> int | None:
         if insn.is_pseudo_call:
             return self._subprog_call(state, pc, insn.jump_target(pc))
         if insn.is_kfunc_call:
@@ -362,7 +362,7 @@ class CallChecker:
             return
         if kind in (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE):
             self.memory_arg(regno, reg, meta, f"{name}'s map {kind.name.lower()}")
-            m = meta.get("map")
+            m = meta["map"]  # the map argument comes first (CONST_MAP_PTR)
             size = m.key_size if kind is Arg.MAP_KEY else m.value_size
             if m.type == MapType.BLOOM_FILTER:
                 size = m.value_size
@@ -536,7 +536,7 @@ class CallChecker:
             raise Reject("string is not zero-terminated", regs=(regno,))
 
     def _enter_callback(self, state: State, pc: int, meta: dict[str, Any]) -> int:
-        target = meta["callback"]
+        target: int = meta["callback"]
         access.widen_stack_scalars(state, range(len(state.frames)))
         resume = [f.copy() for f in state.frames]
         regs = [NOT_INIT] * 11

@@ -9,8 +9,9 @@ loop. The walk gives up after ``max_insns`` instructions, as the kernel does at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.opcodes import (
@@ -34,7 +35,7 @@ from .calls import CallChecker
 from .cfg import Program
 from .contexts import PACKET_TYPES, RETURN_RANGES
 from .funcs import FuncSig
-from .liveness import FRAME_KEYS, Demand, Effect, back, merge
+from .liveness import FRAME_KEYS, SLOT_BASE, Demand, Effect, back, merge
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, movsx, refine
 from .state import (
@@ -42,6 +43,7 @@ from .state import (
     NOT_INIT,
     STACK_BYTES,
     UNKNOWN_SCALAR,
+    Byte,
     Frame,
     Reg,
     RegType,
@@ -51,6 +53,12 @@ from .state import (
 )
 
 DEFAULT_MAX_INSNS = 1_000_000
+# a packet pointer's ``range`` when it is known to be at / past pkt_end (as the kernel's)
+AT_PKT_END = -1
+BEYOND_PKT_END = -2
+_SCALAR = RegType.SCALAR
+_ALU_OPS = frozenset(ALUOp)
+_MISSES = 8   # a remembered state that misses more than 8 times per hit (+8) is forgotten
 # pointer types the kernel knows are never NULL (others, the context or a packet pointer,
 # compared with 0 leave both branches possible)
 _NEVER_NULL = (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.CONST_PTR_TO_MAP,
@@ -80,9 +88,10 @@ class Checkpoint:
     gathers what the paths below read and needed precisely (:mod:`.liveness`), complete
     once ``branches`` is 0, which is when the checkpoint may prune (None: everything)."""
 
-    __slots__ = ("state", "parent", "branches", "trace", "demand", "consts")
+    __slots__ = ("branches", "consts", "demand", "hits", "last_miss", "loop_key", "misses",
+                 "parent", "pc", "plan", "state", "trace")
 
-    def __init__(self, state: State | None, parent: "Checkpoint | None",
+    def __init__(self, state: State | None, parent: Checkpoint | None,
                  trace: list[Effect] | None = None):
         self.state = state
         self.parent = parent
@@ -90,23 +99,36 @@ class Checkpoint:
         self.trace = trace
         self.demand: Demand | None = Demand()
         self.consts: tuple[tuple[int, int], ...] | None = None
+        self.pc = -1
+        self.loop_key: tuple[Any, ...] = ()
+        self.plan: prune.Plan | None = None
+        self.last_miss: list[Any] = []
+        self.hits = 0
+        self.misses = 0
 
     def precise_consts(self) -> tuple[tuple[int, int], ...]:
-        """(register, value) of the current frame's precise constants: a cheap first test,
+        """(place, value) of the current frame's precise constants, in registers (place
+        0..10) and spilled to the stack (place SLOT_BASE + slot index): a cheap first test,
         since a state with another value there is never covered (loop counters differ)."""
         if self.consts is None:
             assert self.state is not None
-            regs = self.state.regs
-            frame = len(self.state.frames) - 1
+            frame = self.state.frame
+            base = (len(self.state.frames) - 1) * FRAME_KEYS
             precise = self.demand.precise if self.demand is not None else None
-            self.consts = tuple(
-                (i, r.var.value) for i, r in enumerate(regs)
-                if r.type is RegType.SCALAR and r.var.is_const
-                and (precise is None or frame * FRAME_KEYS + i in precise))
+            consts = [(i, r.var.value) for i, r in enumerate(frame.regs)
+                      if r.type is RegType.SCALAR and r.var.is_const
+                      and (precise is None or base + i in precise)]
+            for index, slot in sorted(frame.stack.items()):
+                r = slot.spilled
+                if (r is not None and r.type is RegType.SCALAR and r.var.is_const
+                        and Byte.SPILL in slot.kinds
+                        and (precise is None or base + SLOT_BASE + index in precise)):
+                    consts.append((SLOT_BASE + index, r.var.value))
+            self.consts = tuple(consts)
         return self.consts
 
 
-Pending = list   # [state, pc, checkpoint, trace]: a path waiting to be explored
+Pending = list[Any]  # [state, pc, checkpoint, trace]: a path waiting to be explored
 
 
 @dataclass
@@ -135,7 +157,7 @@ def _ld_size(insn: Instruction) -> int:
 class Checker:
     def __init__(self, prog: Program, *, prog_type: ProgramType,
                  maps: Mapping[str, MapSpec], options: Options,
-                 funcs: "Mapping[int, FuncSig] | None" = None):
+                 funcs: Mapping[int, FuncSig] | None = None):
         if options.unprivileged:   # the kernel's allow_uninit_stack is root's only
             options = replace(options, uninit_stack_loads=False, uninit_helper_memory=False)
         self.prog = prog
@@ -145,11 +167,18 @@ class Checker:
         self.maps = maps
         self.options = options
         self.stats = Stats()
-        self.visited: dict[int, list[Checkpoint]] = {}
+        # pc -> precise constant registers -> their values -> finished states, newest last
+        self.done: dict[int, dict[tuple[int, ...], dict[tuple[int, ...], list[Checkpoint]]]] = {}
+        self.looping: dict[int, dict[tuple[Any, ...], list[Checkpoint]]] = {}
         self.log: list[str] = []
         self.depths: dict[int, list[int]] = {}   # subprog start -> [max stack depth]
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
+        self._effects: dict[int, Effect] = {}
+        self.prune_points = prog.prune_points
+        self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
+        self._prev_jmps = 0     # ... and both counts when a state was last remembered
+        self._prev_insns = 0
         self.ptr_types: dict[int, RegType] = {}   # slot -> pointer type a load/store saw
         self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
 
@@ -174,7 +203,8 @@ class Checker:
         regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=0)
         start = State([Frame(regs, subprog_start=start_pc)])
         self.chains.add((start_pc,))
-        self.visited = {}
+        self.done = {}        # a function's walk prunes only against its own states
+        self.looping = {}
         root = Checkpoint(None, None)
         pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
@@ -196,6 +226,8 @@ class Checker:
             cp.branches -= 1
             if cp.branches > 0:
                 return
+            if cp.pc >= 0:
+                self._explored(cp)
             parent = cp.parent
             if parent is not None and cp.trace is not None:
                 # every path below cp is done: its demand is final, hand it up
@@ -207,17 +239,20 @@ class Checker:
               pending: list[Pending]) -> None:
         prog = self.prog
         code = prog.code
+        prune_points = self.prune_points
         limit = self.options.max_insns
+        effect_cache = self._effects
         while True:
             self._pc = pc
-            if pc in prog.prune_points:
+            if pc in prune_points:
                 verdict = self._visit(state, pc, cp, trace)
-                if isinstance(verdict, Demand) or verdict is None:
-                    self.stats.states_pruned += 1
-                    self._end_path(cp, trace, verdict)
-                    return
-                cp = verdict
-                trace = []
+                if verdict is not cp:
+                    if verdict is None or verdict.__class__ is Demand:
+                        self.stats.states_pruned += 1
+                        self._end_path(cp, trace, verdict)
+                        return
+                    cp = verdict  # type: ignore[assignment]
+                    trace = []
             insn = code.get(pc)
             if insn is None:
                 raise Reject(f"execution runs past the end of the program at slot {pc}",
@@ -230,7 +265,7 @@ class Checker:
                                   "bpf_loop)")
             if self.options.log:
                 self._log_insn(state, pc, insn)
-            effect = effects.before(state, insn)
+            effect = effects.before(state, insn, effect_cache)
             self._decided = False
             self.effect_override: Effect | None = None
             nxt = self._step(state, pc, insn, cp, pending)
@@ -251,30 +286,121 @@ class Checker:
     def _visit(self, state: State, pc: int, cp: Checkpoint, trace: list[Effect]
                ) -> Checkpoint | Demand | None:
         """Prune against finished states (returns the demand of the state that covers this
-        one), catch infinite loops, or remember this state (returns its checkpoint)."""
-        seen = self.visited.setdefault(pc, [])
-        uninit_ok = self.options.uninit_stack_loads
-        # only the newest states are compared: a long loop stores one per iteration, and
-        # comparing with all of them would make the walk quadratic
-        regs = state.regs
-        for old in seen[-64:]:
-            assert old.state is not None
-            if old.branches == 0:
-                if any(not regs[i].is_scalar or regs[i].var.value != v
-                       or not regs[i].var.is_const for i, v in old.precise_consts()):
-                    continue
-                if prune.covers(old.state, state, uninit_ok=uninit_ok, demand=old.demand):
-                    return old.demand
-            elif prune.same(old.state, state):
-                raise Reject(f"infinite loop detected at insn {pc}: the loop comes back to "
-                             f"the same state", hint="make the loop variable change on every "
-                             "iteration and bound it (`for (i = 0; i < N; i++)`)")
+        one), catch infinite loops, or remember this state (returns its checkpoint; ``cp``
+        itself when this state is not worth remembering).
+
+        Finished states wait in :attr:`done` (newest last); states still being explored,
+        which only a loop can meet again, in :attr:`looping` by :func:`_loop_key`, so
+        that neither search compares with states that cannot match."""
+        stats = self.stats
+        key = _loop_key(state)
+        looping = self.looping.get(pc)
+        if looping is None:
+            looping = self.looping[pc] = {}
+        else:
+            for old in looping.get(key, ()):
+                assert old.state is not None
+                if prune.same(old.state, state):
+                    raise Reject(f"infinite loop detected at insn {pc}: the loop comes back "
+                                 f"to the same state", hint="make the loop variable change "
+                                 "on every iteration and bound it (`for (i = 0; i < N; "
+                                 "i++)`)")
+        groups = self.done.get(pc)
+        if groups:
+            regs = state.regs
+            stack = state.frame.stack
+            uninit_ok = self.options.uninit_stack_loads
+            # finished states are grouped by their precise constants (loop counters...):
+            # only those whose constants this state has too can cover it
+            for idx, by_value in groups.items():
+                values = []
+                for i in idx:
+                    r: Reg | None
+                    if i < SLOT_BASE:
+                        r = regs[i]
+                    else:
+                        slot = stack.get(i - SLOT_BASE)
+                        r = slot.spilled if slot is not None else None
+                    if r is None or r.type is not _SCALAR:
+                        break
+                    t = r.var[8]
+                    if t[1]:
+                        break
+                    values.append(t[0])
+                else:
+                    same = by_value.get(tuple(values))
+                    if not same:
+                        continue
+                    evict = False
+                    for old in reversed(same):
+                        ostate = old.state
+                        assert ostate is not None
+                        old_plan = old.plan
+                        if old_plan is None:
+                            old_plan = old.plan = prune.plan(ostate, old.demand)
+                        if prune.covers_planned(ostate, state, old_plan, uninit_ok=uninit_ok,
+                                                last_miss=old.last_miss):
+                            old.hits += 1
+                            return old.demand
+                        old.misses += 1
+                        if old.misses > old.hits * _MISSES + _MISSES:
+                            evict = True
+                    if evict:
+                        # as the kernel: a state that keeps failing to prune is forgotten
+                        keep = []
+                        for old in same:
+                            if old.misses > old.hits * _MISSES + _MISSES:
+                                old.state = None
+                            else:
+                                keep.append(old)
+                        same[:] = keep
+        if len(looping) > 256 and len(trace) < 64:
+            # a long loop: remember a state only now and then (as the kernel, after 20
+            # jumps or 100 instructions), or it piles up one per iteration; an infinite
+            # loop still meets one of them again. But at least every 64 instructions of a
+            # path, so that the effects to walk back (liveness) stay few.
+            if (self._jmps - self._prev_jmps < 20
+                    and stats.insns_processed - self._prev_insns < 100):
+                return cp
+        self._prev_jmps = self._jmps
+        self._prev_insns = stats.insns_processed
         new = Checkpoint(state.copy(), cp, trace)
-        seen.append(new)
-        if len(seen) > 256:
-            del seen[:len(seen) - 256]
-        self.stats.states_stored += 1
+        new.pc = pc
+        new.loop_key = key
+        same_key = looping.get(key)
+        if same_key is None:
+            looping[key] = [new]
+        else:
+            same_key.append(new)
+        stats.states_stored += 1
         return new
+
+    def _explored(self, cp: Checkpoint) -> None:
+        """Every path below ``cp`` is done: from now on it may prune, not loop."""
+        looping = self.looping[cp.pc]
+        same_key = looping[cp.loop_key]
+        same_key.remove(cp)
+        if not same_key:
+            del looping[cp.loop_key]
+        consts = cp.precise_consts()
+        idx = tuple(i for i, _ in consts)
+        values = tuple(v for _, v in consts)
+        groups = self.done.get(cp.pc)
+        if groups is None:
+            groups = self.done[cp.pc] = {}
+        by_value = groups.get(idx)
+        if by_value is None:
+            by_value = groups[idx] = {}
+        same = by_value.get(values)
+        if same is None:
+            by_value[values] = [cp]
+            return
+        same.append(cp)
+        if len(same) > 64:
+            # only the newest are kept: a long loop finishes one state per iteration, and
+            # comparing with all of them would make the walk quadratic
+            same[0].state = None
+            del same[0]
 
     def fork(self, state: State, pc: int, cp: Checkpoint, pending: list[Pending]) -> None:
         cp.branches += 1
@@ -333,7 +459,7 @@ class Checker:
         op = insn.opcode & OP_MASK
         use_reg = insn.uses_src_register
         dst = insn.dst
-        if op not in set(ALUOp):
+        if op not in _ALU_OPS:
             raise Reject(f"invalid BPF_ALU opcode {insn.opcode:#x}")
         if dst == 10:
             self.write(state, dst, NOT_INIT)
@@ -463,7 +589,7 @@ class Checker:
                 raise Reject(f"R{dst} stack pointer arithmetic goes out of range, prohibited "
                              f"for !root; off={total}", regs=(dst,))
         elif new.type is RegType.PTR_TO_MAP_VALUE:
-            lo, hi = access.offset_span(new, 0)
+            lo, _ = access.offset_span(new, 0)
             high = new.off + (B.to_s64(new.var.value) if new.var.is_const else new.var.umax)
             if lo < 0 or high >= new.map.value_size:
                 raise Reject(f"R{dst} pointer arithmetic of map value goes out of range, "
@@ -505,6 +631,9 @@ class Checker:
             if abs(new_off) >= access.MAX_VAR_OFF:
                 raise Reject(f"{ptr.type} pointer offset {new_off} is not allowed",
                              regs=(dst,), hint="offsets must stay below 2**29")
+            if ptr.range < 0 and new_off < ptr.off:
+                # moved back from at/past pkt_end: no longer known to be there
+                return replace(ptr, off=new_off, range=0)
             return replace(ptr, off=new_off)
         if off.var.smin == B.S64_MIN:
             raise Reject(f"math between {ptr.type} pointer and register with unbounded min "
@@ -547,8 +676,7 @@ class Checker:
             if kind is RegType.SCALAR:
                 value = access.sized_unknown(size)
             else:
-                value = Reg(kind, B.const(0), id=0 if kind is RegType.PTR_TO_PACKET_END
-                            else 0)
+                value = Reg(kind, B.const(0), id=0)
         elif t is RegType.PTR_TO_MAP_VALUE:
             lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
                                            "map value",
@@ -601,7 +729,7 @@ class Checker:
                 self._no_leak(f"R{value_regno} leaks addr into ctx", value_regno or 0)
             access.ctx_access(self.prog_type, reg, regno, off, size, write=True)
             return
-        if value is not None and value.is_pointer and t is not RegType.PTR_TO_STACK:
+        if value is not None and value.is_pointer:  # (stack stores returned above)
             what = {RegType.PTR_TO_MAP_VALUE: "map", RegType.PTR_TO_PACKET: "packet"}.get(
                 t, "mem")
             self._no_leak(f"R{value_regno} leaks addr into {what}", value_regno or 0)
@@ -670,8 +798,8 @@ class Checker:
             self.store(state, insn.dst, insn.off, size, self.read(state, insn.src), insn.src)
             self._atomic_alignment(state, insn.dst, insn.off, size)
             return
-        valid = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR, AtomicOp.XCHG,
-                 AtomicOp.CMPXCHG}
+        valid: set[int] = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR,
+                           AtomicOp.XCHG, AtomicOp.CMPXCHG}
         valid |= {o | AtomicOp.FETCH for o in (AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND,
                                                AtomicOp.XOR)}
         if op not in valid:
@@ -753,6 +881,7 @@ class Checker:
               pending: list[Pending]) -> int | None:
         op = insn.opcode & OP_MASK
         jmp32 = insn.opcode & CLASS_MASK == Class.JMP32
+        self._jmps += 1
         if op == JumpOp.JA:
             return insn.jump_target(pc)
         if op == JumpOp.CALL:
@@ -769,6 +898,8 @@ class Checker:
         a = self.read(state, insn.dst)
         b = self.read(state, insn.src) if insn.uses_src_register else const_scalar(
             insn.imm if not jmp32 else insn.imm & 0xFFFFFFFF)
+        if a.type is _SCALAR and b.type is _SCALAR and not self.options.unprivileged:
+            return self._scalar_jump(state, pc, insn, a, b, op, jmp32, cp, pending)
         if self.options.unprivileged and (a.is_pointer or b.is_pointer):
             self._unprivileged_compare(insn, a, b, op, jmp32)
         taken = self._branch(state, insn, a, b, op, jmp32, True)
@@ -795,6 +926,37 @@ class Checker:
             return pc + 1
         # neither side can happen: this path itself is impossible (should not occur)
         return None
+
+    def _scalar_jump(self, state: State, pc: int, insn: Instruction, a: Reg, b: Reg, op: int,
+                     jmp32: bool, cp: Checkpoint, pending: list[Pending]) -> int | None:
+        """A jump comparing two numbers: as :meth:`_branch` for both sides, but refining
+        ``state`` in place for the side walked now (one copy, and only for a fork)."""
+        taken = refine(op, a.var, b.var, True, jmp32=jmp32)
+        fall = refine(op, a.var, b.var, False, jmp32=jmp32)
+        src = insn.src if insn.uses_src_register else None
+        if taken is None or fall is None:
+            self._decided = True   # the values compared ruled a side out: they matter
+        if taken is not None:
+            if fall is not None:
+                other = state.copy()
+                self._refined(other, insn.dst, a, taken[0], src, b, taken[1])
+                other.path = state.path[-15:] + (pc,)
+                self.fork(other, insn.jump_target(pc), cp, pending)
+                self._refined(state, insn.dst, a, fall[0], src, b, fall[1])
+                return pc + 1
+            self._refined(state, insn.dst, a, taken[0], src, b, taken[1])
+            return insn.jump_target(pc)
+        if fall is not None:
+            self._refined(state, insn.dst, a, fall[0], src, b, fall[1])
+            return pc + 1
+        return None   # neither side can happen: this path itself is impossible
+
+    def _refined(self, state: State, dst: int, a: Reg, avar: B.Bounds, src: int | None,
+                 b: Reg, bvar: B.Bounds) -> None:
+        if avar is not a.var:
+            self._set_scalar(state, dst, a, avar)
+        if src is not None and bvar is not b.var:
+            self._set_scalar(state, src, b, bvar)
 
     @staticmethod
     def _unprivileged_compare(insn: Instruction, a: Reg, b: Reg, op: int, jmp32: bool) -> None:
@@ -832,39 +994,88 @@ class Checker:
                 self._set_scalar(new, src, b, pair[1])
             return new
         if op in (JumpOp.JEQ, JumpOp.JNE) and not jmp32:
-            ptr, other, pregno = (a, b, dst) if a.is_pointer else (b, a, src)
+            ptr, other = (a, b) if a.is_pointer else (b, a)
             if other.is_scalar and other.var.is_const and other.var.value == 0:
                 is_null = (op == JumpOp.JEQ) == taken
                 if ptr.nullable:
                     new = state.copy()
                     self.calls.mark_null_checked(new, ptr, is_null)
                     return new
-                if is_null and ptr.type in _NEVER_NULL and -access.MAX_VAR_OFF < \
-                        ptr.var.smin and ptr.var.smax < access.MAX_VAR_OFF:
+                if is_null and ptr.type in _NEVER_NULL and ptr.var.smin > \
+                        -access.MAX_VAR_OFF and ptr.var.smax < access.MAX_VAR_OFF:
                     return None  # these pointers are never NULL (the kernel's reg_not_null)
                 return state.copy()
         if a.is_pointer and b.is_pointer and not jmp32:
+            if self._packet_end_decided(op, a, b) is (not taken):
+                return None
             new = state.copy()
             self._packet_compare(new, op, a, b, taken)
+            self._mark_past_end(new, insn, op, a, b, taken)
             return new
         return state.copy()
+
+    @staticmethod
+    def _as_pkt_vs_end(op: int, a: Reg, b: Reg) -> tuple[int, Reg] | None:
+        """``pkt op pkt_end`` (the operands swapped if needed), or None."""
+        if a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END:
+            return op, a
+        if a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET:
+            return SWAPPED[op], b
+        return None
+
+    def _packet_end_decided(self, op: int, a: Reg, b: Reg) -> bool | None:
+        """A packet pointer known to be at or past pkt_end decides a comparison with it
+        (the kernel's is_pkt_ptr_branch_taken)."""
+        got = self._as_pkt_vs_end(op, a, b)
+        if got is None or got[1].range >= 0:
+            return None
+        op, pkt = got
+        if op in (JumpOp.JGT, JumpOp.JLE) and pkt.range == BEYOND_PKT_END:
+            return op == JumpOp.JGT
+        if op in (JumpOp.JLT, JumpOp.JGE):
+            return op == JumpOp.JGE
+        return None
+
+    def _mark_past_end(self, state: State, insn: Instruction, op: int, a: Reg, b: Reg,
+                       taken: bool) -> None:
+        """On the side where ``pkt > pkt_end`` (or ``>=``) holds, that register is past the
+        end: a later comparison of it with pkt_end is decided (the kernel's mark_pkt_end)."""
+        got = self._as_pkt_vs_end(op, a, b)
+        if got is None:
+            return
+        norm, _ = got
+        regno = insn.dst if a.type is RegType.PTR_TO_PACKET else insn.src
+        beyond_by_op: dict[int, bool] = {JumpOp.JGT: taken, JumpOp.JLE: not taken}
+        at_by_op: dict[int, bool] = {JumpOp.JGE: taken, JumpOp.JLT: not taken}
+        beyond, at = beyond_by_op.get(norm), at_by_op.get(norm)
+        if beyond:
+            state.regs[regno] = replace(state.regs[regno], range=BEYOND_PKT_END)
+        elif at:
+            state.regs[regno] = replace(state.regs[regno], range=AT_PKT_END)
 
     def _set_scalar(self, state: State, regno: int, old: Reg, var: B.Bounds) -> None:
         if old.id:
             state.replace_all(lambda r: r.is_scalar and r.id == old.id,
                               lambda r: replace(r, var=var))
         else:
-            state.regs[regno] = replace(old, var=var)
+            state.regs[regno] = old.with_var(var)
 
     def _packet_compare(self, state: State, op: int, a: Reg, b: Reg, taken: bool) -> None:
         """``pkt op pkt_end``: on the side where pkt <= pkt_end, bytes before pkt exist."""
         if a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET:
             op, a, b = SWAPPED[op], b, a
-        if not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
+        elif _is_packet_start(a) and b.type is RegType.PTR_TO_PACKET_META:
+            op, a, b = SWAPPED[op], b, a
+        if a.type is RegType.PTR_TO_PACKET_META and _is_packet_start(b):
+            # ``meta op data``: data_meta bytes below the packet start are checked against
+            # the packet start itself
+            pass
+        elif not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
             return
         # which side knows a <= end (or a < end)?
-        good = {JumpOp.JGT: not taken, JumpOp.JGE: not taken, JumpOp.JLT: taken,
-                JumpOp.JLE: taken}.get(op)
+        sides: dict[int, bool] = {JumpOp.JGT: not taken, JumpOp.JGE: not taken,
+                                  JumpOp.JLT: taken, JumpOp.JLE: taken}
+        good = sides.get(op)
         if not good:
             return
         if not a.var.is_const and a.var.umax > 0xFFFF:
@@ -872,8 +1083,8 @@ class Checker:
         new_range = a.off
         if new_range <= 0:
             return
-        pkt_id = a.id
-        state.replace_all(lambda r: r.type is RegType.PTR_TO_PACKET and r.id == pkt_id,
+        pkt_id, pkt_type = a.id, a.type
+        state.replace_all(lambda r: r.type is pkt_type and r.id == pkt_id,
                           lambda r: replace(r, range=max(r.range, new_range)))
 
     # --- the end ------------------------------------------------------------------------
@@ -923,6 +1134,38 @@ class Checker:
     def _log_insn(self, state: State, pc: int, insn: Instruction) -> None:
         from .messages import describe_regs, format_insn
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
+
+
+def _is_packet_start(reg: Reg) -> bool:
+    """ctx->data itself (no offset): what data_meta pointers are compared with."""
+    return (reg.type is RegType.PTR_TO_PACKET and reg.off == 0 and reg.var.is_const
+            and reg.var.value == 0)
+
+
+def _loop_key(state: State) -> tuple[Any, ...]:
+    """The values of the current frame's registers: two states that differ here are not
+    the same (the cheap first test of the infinite loop check)."""
+    return (len(state.frames), *[r.var for r in state.regs])
+
+
+def _kernel_prune_points(prog: Program) -> set[int]:
+    """Where the kernel compares states (check_cfg's mark_prune_point): every conditional
+    jump itself (one comparison before both ways), jump targets, the instruction after a
+    call, and a called function's first instruction."""
+    points: set[int] = set()
+    for s, insn in prog.code.items():
+        if insn.is_jump:
+            points.add(insn.jump_target(s))
+            if insn.is_conditional_jump or insn.opcode & OP_MASK == JumpOp.JCOND:
+                points.add(s)
+        elif insn.is_call:
+            points.add(s + 1)
+            if insn.is_pseudo_call:
+                points.add(s)
+                points.add(insn.jump_target(s))
+        elif insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC:
+            points.add(s + 1 + B.to_s32(insn.imm))     # a callback's entry
+    return points
 
 
 def frames_for_call(state: State) -> int:

@@ -9,8 +9,19 @@ callback, a legacy packet load, a kfunc) demands everything, which only costs pr
 from __future__ import annotations
 
 from ..asm.instruction import Instruction
-from ..asm.opcodes import (CLASS_MASK, LDDW_OPCODE, MODE_MASK, OP_MASK, SIZE_MASK, ALUOp,
-                           AtomicOp, Class, JumpOp, Mode, Size)
+from ..asm.opcodes import (
+    CLASS_MASK,
+    LDDW_OPCODE,
+    MODE_MASK,
+    OP_MASK,
+    SIZE_MASK,
+    ALUOp,
+    AtomicOp,
+    Class,
+    JumpOp,
+    Mode,
+    Size,
+)
 from ..spec import MapType
 from .access import offset_span
 from .helpers import PROTOS
@@ -51,9 +62,46 @@ def _linked(state: State, regno: int) -> tuple[int, ...]:
     return tuple(keys)
 
 
-def before(state: State, insn: Instruction) -> Effect:
-    """The effect of ``insn``, from the state just before it runs."""
+def before(state: State, insn: Instruction, cache: dict[int, Effect] | None = None
+           ) -> Effect:
+    """The effect of ``insn``, from the state just before it runs.
+
+    ``cache`` (one per walk, the instructions kept alive meanwhile) remembers the effects
+    that depend on the instruction and the frame depth only, most of them."""
     f = len(state.frames) - 1
+    if cache is None:
+        return _before(state, insn, f)
+    opcode = insn.opcode
+    cls = opcode & CLASS_MASK
+    if cls == Class.ALU or cls == Class.ALU64:
+        op = opcode & OP_MASK
+        fixed = op == ALUOp.MOV or not insn.uses_src_register or op in (ALUOp.END, ALUOp.NEG)
+    elif cls == Class.LD:
+        fixed = opcode == LDDW_OPCODE
+    elif cls == Class.JMP or cls == Class.JMP32:
+        op = opcode & OP_MASK
+        if op == JumpOp.CALL or op == JumpOp.EXIT:
+            fixed = False
+        elif op == JumpOp.JA or op == JumpOp.JCOND:
+            fixed = True
+        else:   # a conditional jump's effect varies only with linked scalar copies
+            regs = state.regs
+            fixed = insn.dst > 10 or regs[insn.dst].id == 0 or not regs[insn.dst].is_scalar
+            if fixed and insn.uses_src_register:
+                fixed = (insn.src > 10 or regs[insn.src].id == 0
+                         or not regs[insn.src].is_scalar)
+    else:
+        fixed = False
+    if not fixed:
+        return _before(state, insn, f)
+    key = (id(insn) << 4) | f
+    eff = cache.get(key)
+    if eff is None:
+        eff = cache[key] = _before(state, insn, f)
+    return eff
+
+
+def _before(state: State, insn: Instruction, f: int) -> Effect:
     cls = insn.opcode & CLASS_MASK
     d = reg_key(f, insn.dst)
     if cls in (Class.ALU, Class.ALU64):

@@ -23,7 +23,7 @@ the flow would be hard: callbacks, legacy packet loads).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 FRAME_KEYS = 256
 SLOT_BASE = 16
@@ -43,8 +43,7 @@ def all_slot_keys(frame: int, first: int = 0) -> tuple[int, ...]:
     return tuple(slot_key(frame, i) for i in range(max(first, 0), SLOTS))
 
 
-@dataclass(frozen=True, slots=True)
-class Effect:
+class Effect(NamedTuple):
     """What one executed instruction did to the locations (see the module docstring).
 
     Going backwards: a location in ``kills`` was written, so demand on it stops here;

@@ -8,7 +8,7 @@ from typing import Any
 from ..asm.formatter import format_instruction
 from ..asm.instruction import Instruction
 from ..errors import VerifierError
-from .state import Byte, RegType, State, STACK_BYTES
+from .state import STACK_BYTES, Byte, RegType, State
 
 
 def format_insn(insn: Instruction) -> str:

@@ -8,6 +8,8 @@ consistently, through a map from old ids to new ids.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .liveness import Demand, reg_key, slot_key
 from .state import EMPTY_SLOT, Byte, Frame, Reg, RegType, Slot, State
 
@@ -44,8 +46,8 @@ def _reg_covers(old: Reg, new: Reg, ids: _IdMap, precise: bool = True) -> bool:
     if not old.var.contains(new.var):
         return False
     if old.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
-        if new.range < old.range:
-            return False
+        if new.range < old.range or (old.range < 0 and new.range != old.range):
+            return False   # (a negative range, at/past the end, decides comparisons)
     if not ids.match(old.ref_obj_id, new.ref_obj_id):
         return False
     if old.nullable or old.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
@@ -198,3 +200,104 @@ def same(old: State, new: State) -> bool:
         if ostack != nstack:
             return False
     return True
+
+
+# a remembered state's comparison plan: per frame, the live registers (regno, exact) and
+# the live stack slots (index, exact), worked out once from its final demand
+Plan = tuple[tuple[tuple[tuple[int, bool], ...], tuple[tuple[int, bool], ...]], ...]
+
+
+def plan(old: State, demand: Demand | None) -> Plan:
+    """What :func:`covers_planned` compares of ``old``: its registers and slots that the
+    paths below it read (``demand``; None: all), and which of them exactly. Registers
+    never written (NOT_INIT) cover anything and are left out."""
+    frames = []
+    for frameno, frame in enumerate(old.frames):
+        regs = []
+        for regno, r in enumerate(frame.regs):
+            if r.type is RegType.NOT_INIT:
+                continue
+            if demand is None:
+                regs.append((regno, True))
+                continue
+            key = reg_key(frameno, regno)
+            if key in demand.live:
+                regs.append((regno, key in demand.precise))
+        slots = []
+        for index, slot in frame.stack.items():
+            if demand is None:
+                slots.append((index, True))
+                continue
+            key = slot_key(frameno, index)
+            if key in demand.live:
+                slots.append((index, key in demand.precise or _has_pointer(slot)))
+        frames.append((tuple(regs), tuple(slots)))
+    return tuple(frames)
+
+
+def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = False,
+                   last_miss: list[Any] | None = None) -> bool:
+    """:func:`covers` with ``old``'s demand worked out beforehand (:func:`plan`).
+
+    ``last_miss`` (a list kept with ``old``) remembers which register or slot differed
+    last time, to compare it first: states that reach the same place again mostly
+    differ in the same spot (a loop counter spilled to the stack)."""
+    if len(old.frames) != len(new.frames) or len(old.refs) != len(new.refs):
+        return False
+    ids = _IdMap()
+    if last_miss:
+        frameno, is_slot, index, exact = last_miss
+        o = old.frames[frameno]
+        n = new.frames[frameno]
+        if is_slot:
+            if not _planned_slot(o.stack[index], n.stack.get(index), exact, ids, uninit_ok):
+                return False
+        elif not _planned_reg(o.regs[index], n.regs[index], exact, ids):
+            return False
+    frameno = 0
+    for (o, n), (regs_plan, slots_plan) in zip(zip(old.frames, new.frames), old_plan):
+        if o.callsite != n.callsite:
+            return False
+        oregs = o.regs
+        nregs = n.regs
+        for regno, exact in regs_plan:
+            a = oregs[regno]
+            b = nregs[regno]
+            if a is b and a.id == 0 and a.ref_obj_id == 0:
+                continue   # the very same register (states share them), linked to nothing
+            if not _planned_reg(a, b, exact, ids):
+                if last_miss is not None:
+                    last_miss[:] = (frameno, False, regno, exact)
+                return False
+        ostack = o.stack
+        nstack = n.stack
+        for index, exact in slots_plan:
+            if not _planned_slot(ostack[index], nstack.get(index), exact, ids, uninit_ok):
+                if last_miss is not None:
+                    last_miss[:] = (frameno, True, index, exact)
+                return False
+        frameno += 1
+    return all(ids.match(o, n) for o, n in zip(sorted(old.refs), sorted(new.refs)))
+
+
+def _planned_reg(a: Reg, b: Reg, exact: bool, ids: _IdMap) -> bool:
+    if a.type is not b.type:
+        return False
+    if a.type is RegType.SCALAR and (not exact or (a.id == 0 and (
+            a.var is b.var or a.var.contains(b.var)))):
+        return True
+    return _reg_covers(a, b, ids, exact)
+
+
+def _planned_slot(slot: Slot, other: Slot | None, exact: bool, ids: _IdMap, uninit_ok: bool
+                  ) -> bool:
+    if other is slot and (slot.spilled is None or (slot.spilled.id == 0
+                                                   and slot.spilled.ref_obj_id == 0)):
+        return True   # the very same slot, linked to nothing
+    if not exact:
+        return _loose_slot_covers(slot, other or EMPTY_SLOT, uninit_ok)
+    if other is None:
+        if all(k is Byte.INVALID for k in slot.kinds):
+            return True
+        return uninit_ok and slot.spilled is None and Byte.ZERO not in slot.kinds
+    return _slot_covers(slot, other, ids, uninit_ok)

@@ -11,8 +11,21 @@ from __future__ import annotations
 
 from ..asm.opcodes import ALUOp, JumpOp
 from . import tnum
-from .bounds import (S32_MAX, S32_MIN, S64_MAX, S64_MIN, Bounds, Range, const, from_ranges,
-                     full_range, normalize, sign_extend, to_signed, zero_extend32)
+from .bounds import (
+    S32_MAX,
+    S32_MIN,
+    S64_MAX,
+    S64_MIN,
+    Bounds,
+    Range,
+    const,
+    from_ranges,
+    full_range,
+    normalize,
+    sign_extend,
+    to_signed,
+    zero_extend32,
+)
 from .tnum import U32, U64
 
 # ops whose low 32 result bits depend only on the low 32 bits of the operands
@@ -177,6 +190,11 @@ def alu(op: int, dst: Bounds, src: Bounds, *, alu64: bool, signed: bool = False)
     """The bounds of ``dst op src`` (``src`` unused for NEG)."""
     if op == ALUOp.NEG:
         src = const(0)
+    if not dst[8][1] and not src[8][1]:
+        # two constants: the concrete result (what the general path below gives, faster)
+        if alu64:
+            return const(_concrete(op, dst[8][0], src[8][0], 64, signed))
+        return const(_concrete(op, dst[8][0] & U32, src[8][0] & U32, 32, signed))
     if alu64:
         r64 = alu_range(op, dst.width_range(64), src.width_range(64), 64, signed=signed)
         if op in _LOW_BITS_OPS:
@@ -216,12 +234,15 @@ def movsx(b: Bounds, bits: int, *, alu64: bool) -> Bounds:
 
 # -- conditional jumps ----------------------------------------------------------------------
 
-_NEGATE = {JumpOp.JEQ: JumpOp.JNE, JumpOp.JNE: JumpOp.JEQ, JumpOp.JGT: JumpOp.JLE,
+# keyed by the op bits of a jump (ints)
+_NEGATE: dict[int, JumpOp] = {
+           JumpOp.JEQ: JumpOp.JNE, JumpOp.JNE: JumpOp.JEQ, JumpOp.JGT: JumpOp.JLE,
            JumpOp.JLE: JumpOp.JGT, JumpOp.JGE: JumpOp.JLT, JumpOp.JLT: JumpOp.JGE,
            JumpOp.JSGT: JumpOp.JSLE, JumpOp.JSLE: JumpOp.JSGT, JumpOp.JSGE: JumpOp.JSLT,
            JumpOp.JSLT: JumpOp.JSGE}
 # a op b  ==  b swapped(op) a
-SWAPPED = {JumpOp.JEQ: JumpOp.JEQ, JumpOp.JNE: JumpOp.JNE, JumpOp.JGT: JumpOp.JLT,
+SWAPPED: dict[int, JumpOp] = {
+           JumpOp.JEQ: JumpOp.JEQ, JumpOp.JNE: JumpOp.JNE, JumpOp.JGT: JumpOp.JLT,
            JumpOp.JLT: JumpOp.JGT, JumpOp.JGE: JumpOp.JLE, JumpOp.JLE: JumpOp.JGE,
            JumpOp.JSGT: JumpOp.JSLT, JumpOp.JSLT: JumpOp.JSGT, JumpOp.JSGE: JumpOp.JSLE,
            JumpOp.JSLE: JumpOp.JSGE, JumpOp.JSET: JumpOp.JSET}
@@ -296,16 +317,19 @@ def refine(op: int, a: Bounds, b: Bounds, taken: bool, *, jmp32: bool
     """What ``a op b`` being ``taken`` (or not) says about ``a`` and ``b``; ``None`` when
     it cannot be so."""
     width = 32 if jmp32 else 64
-    pair = _refine_range(op, a.width_range(width), b.width_range(width), width, taken)
+    wa = a.width_range(width)
+    wb = b.width_range(width)
+    pair = _refine_range(op, wa, wb, width, taken)
     if pair is None:
         return None
     ra, rb = pair
+    # an operand the jump taught nothing keeps its bounds (already normalized)
     if jmp32:
-        na = from_ranges(a.width_range(64), ra)
-        nb = from_ranges(b.width_range(64), rb)
+        na = a if ra == wa else from_ranges(a.width_range(64), ra)
+        nb = b if rb == wb else from_ranges(b.width_range(64), rb)
     else:
-        na = from_ranges(ra, a.width_range(32))
-        nb = from_ranges(rb, b.width_range(32))
+        na = a if ra == wa else from_ranges(ra, a.width_range(32))
+        nb = b if rb == wb else from_ranges(rb, b.width_range(32))
     if na is None or nb is None:
         return None
     return na, nb

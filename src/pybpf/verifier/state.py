@@ -37,8 +37,12 @@ class RegType(Enum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Reg:
+    """Never changed once made (states share them): ``dataclasses.replace`` or
+    :meth:`with_var` make a changed copy. Not frozen only because a frozen dataclass is
+    several times slower to build, and the walk builds millions."""
+
     type: RegType = RegType.NOT_INIT
     var: Bounds = B.UNKNOWN
     off: int = 0
@@ -52,6 +56,12 @@ class Reg:
     readonly: bool = False      # a map value of a frozen map (.rodata)
     target: int = 0             # the slot a PTR_TO_FUNC points at
     btf_name: str = ""          # the type of a PTR_TO_BTF_ID
+
+    def with_var(self, var: Bounds) -> Reg:
+        """This register with ``var`` for its value (a fast ``replace(self, var=var)``)."""
+        return Reg(self.type, var, self.off, self.nullable, self.id, self.ref_obj_id,
+                   self.map, self.mem_size, self.range, self.frameno, self.readonly,
+                   self.target, self.btf_name)
 
     @property
     def is_scalar(self) -> bool:
@@ -104,7 +114,15 @@ def scalar(b: Bounds) -> Reg:
 
 
 def const_scalar(value: int) -> Reg:
-    return Reg(RegType.SCALAR, B.const(value))
+    reg = _CONSTS.get(value)
+    if reg is None:
+        reg = Reg(RegType.SCALAR, B.const(value))
+        if len(_CONSTS) < 4096:
+            _CONSTS[value] = reg
+    return reg
+
+
+_CONSTS: dict[int, Reg] = {}   # registers are never changed: one per constant will do
 
 
 class Byte(Enum):
@@ -144,9 +162,9 @@ class Frame:
     subprog_start: int = 0
     # a callback's frame (bpf_loop): the caller frames it returns to, their stack scalars
     # widened so that one check covers every number of iterations
-    resume: list["Frame"] | None = None
+    resume: list[Frame] | None = None
 
-    def copy(self) -> "Frame":
+    def copy(self) -> Frame:
         return Frame(list(self.regs), dict(self.stack), self.callsite, self.subprog_start,
                      self.resume)
 
@@ -160,7 +178,7 @@ class State:
     path: tuple[int, ...] = ()        # branch decisions (slot of each taken jump), newest last
     next_id: list[int] = field(default_factory=lambda: [0])  # shared counter
 
-    def copy(self) -> "State":
+    def copy(self) -> State:
         return State([f.copy() for f in self.frames], self.refs, self.path, self.next_id)
 
     @property

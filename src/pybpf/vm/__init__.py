@@ -12,8 +12,13 @@ Debugging: ``prog.debugger(...)`` (step, breakpoints, trace, coverage).
 
 from .collection import UnverifiedWarning, VMCollection, load, load_collection
 from .errors import (
-    BudgetExceededError, CallDepthError, MapError, MemoryAccessError, ProgramLoadError,
-    VMError, VMRunError,
+    BudgetExceededError,
+    CallDepthError,
+    MapError,
+    MemoryAccessError,
+    ProgramLoadError,
+    VMError,
+    VMRunError,
 )
 from .events import PerfEventArrayMap, RingBufMap
 from .helper_table import DEFAULT_HELPERS
@@ -22,8 +27,15 @@ from .lpm import LPMTrieMap
 from .map_factory import create_map
 from .map_refs import ArrayOfMapsMap, HashOfMapsMap, ProgArrayMap
 from .maps import (
-    BPF_ANY, BPF_EXIST, BPF_NOEXIST, ArrayMap, HashMap, LRUHashMap, PercpuArrayMap,
-    PercpuHashMap, VMMap,
+    BPF_ANY,
+    BPF_EXIST,
+    BPF_NOEXIST,
+    ArrayMap,
+    HashMap,
+    LRUHashMap,
+    PercpuArrayMap,
+    PercpuHashMap,
+    VMMap,
 )
 from .program import DEFAULT_BUDGET, TIERS, RunResult, TestRunResult, VMProgram
 from .queues import QueueMap, StackMap

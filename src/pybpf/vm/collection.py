@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..asm.instruction import Instruction
-from ..errors import (AsmError, ClosedError, InvalidInputError, NotSupportedError,
-                      VerifierError)
+from ..errors import AsmError, ClosedError, InvalidInputError, NotSupportedError, VerifierError
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
 from .errors import ProgramLoadError, VMError
 from .helpers import Environment
@@ -147,7 +146,8 @@ def _as_collection(instructions: list[Instruction], name: str, type: ProgramType
                    maps: Mapping[str | int, VMMap]) -> CollectionSpec:
     """The spec the verifier judges: maps given by fd number (raw bytecode) get a name, and
     the lddw naming them that name as reference, as a linker would have left it."""
-    by_number = {key: f"map_{key}" for key in maps if isinstance(key, int)}
+    by_number: dict[str | int, str] = {key: f"map_{key}" for key in maps
+                                       if isinstance(key, int)}
     if by_number:
         instructions = [
             dataclasses.replace(insn, reference=by_number[insn.imm])

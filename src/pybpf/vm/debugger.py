@@ -17,14 +17,17 @@ bpf_loop callbacks run inside their helper call and are not traced one by one.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..asm import format_instruction
-from ..asm import Instructions
+from ..asm import Instructions, format_instruction
 from . import interpreter as ip
-from .errors import VMError
+from .errors import BudgetExceededError, VMError
 from .event_helpers import TailCall
+
+if TYPE_CHECKING:
+    from .program import VMProgram
 
 
 @dataclass
@@ -73,7 +76,7 @@ class Debugger:
     (memory faults, budget) propagate from :meth:`step` as in a normal run.
     """
 
-    def __init__(self, program: Any, data: bytes = b"", ctx: bytes | None = None, *,
+    def __init__(self, program: VMProgram, data: bytes = b"", ctx: bytes | None = None, *,
                  memory: bytes | None = None, record: bool = True,
                  budget: int = 10_000_000):
         from .memory import Memory
@@ -84,7 +87,8 @@ class Debugger:
             buf = bytearray(memory)
             self.regs[1] = address_space.add("memory", buf).base
             self.regs[2] = len(buf)
-            self._results = lambda: (bytes(buf), None)
+            self._results: Callable[[], tuple[bytes, bytes | None]] = \
+                lambda: (bytes(buf), None)
         else:
             self.machine, self.regs, self._results = program.prepare(data, ctx)
         self._ctx = self.regs[1]
@@ -138,7 +142,7 @@ class Debugger:
         if self.finished:
             raise VMError(f"program '{self.current.name}': the run has finished")
         if self.executed >= self.budget:
-            raise ip.BudgetExceededError("stopped after the debugger's budget", insn=self.pc)
+            raise BudgetExceededError("stopped after the debugger's budget", insn=self.pc)
         before = list(self.regs)
         self._accesses.clear()
         slot = self.pc

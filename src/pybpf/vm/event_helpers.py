@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import errno
+from typing import TYPE_CHECKING
 
 from .alu import MASK64
 from .errors import VMRunError
 from .events import PerfEventArrayMap, RingBufMap
 from .helpers import RunState, _map_at
+
+if TYPE_CHECKING:
+    from .program import VMProgram
 
 BPF_RB_NO_WAKEUP = 1
 BPF_RB_FORCE_WAKEUP = 2
@@ -21,7 +25,7 @@ MAX_TAIL_CALL_CNT = 33
 class TailCall(Exception):
     """Raised by bpf_tail_call to make the runner switch programs (never seen by users)."""
 
-    def __init__(self, program: object):
+    def __init__(self, program: VMProgram):
         self.program = program
         self.insns = 0
 

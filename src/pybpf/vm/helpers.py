@@ -23,8 +23,8 @@ from .alu import MASK64, to_signed
 from .errors import VMRunError
 
 if TYPE_CHECKING:
-    from .memory import Memory
     from .maps import VMMap
+    from .memory import Memory
 
 
 # ``enum bpf_func_id`` of this kernel, from the one helper table (pybpf.helpers)
@@ -72,8 +72,8 @@ class RunState:
     ``tail_calls_left`` counts down from MAX_TAIL_CALL_CNT.
     """
 
-    memory: "Memory"
-    maps_by_address: dict[int, "VMMap"]
+    memory: Memory
+    maps_by_address: dict[int, VMMap]
     env: Environment
     packet: Any = None
     ring_records: dict[int, Any] = field(default_factory=dict)
@@ -91,7 +91,7 @@ Helper = Callable[[RunState, int, int, int, int, int, int], int]
 CLOBBERED = 0xDEAD_C0DE_0BAD_0A11
 
 
-def _map_at(run: RunState, address: int, insn: int) -> "VMMap":
+def _map_at(run: RunState, address: int, insn: int) -> VMMap:
     m = run.maps_by_address.get(address)
     if m is None:
         raise VMRunError(f"r1 ({address:#x}) is not a map", insn=insn)
@@ -106,8 +106,9 @@ def map_lookup_elem(run: RunState, insn: int, r1: int, r2: int, *_: int) -> int:
         inner = object_at(key)
         if inner is None or not hasattr(inner, "handle"):
             return 0
-        run.maps_by_address[inner.handle] = inner
-        return inner.handle
+        handle: int = inner.handle
+        run.maps_by_address[handle] = inner
+        return handle
     buf = m.program_lookup(key, run.env.cpu)
     if buf is None:
         return 0
@@ -140,7 +141,8 @@ def _queue_at(run: RunState, address: int, insn: int) -> Any:
 
 def map_push_elem(run: RunState, insn: int, r1: int, r2: int, r3: int, *_: int) -> int:
     m = _queue_at(run, r1, insn)
-    return m.push_from_program(run.memory.read(r2, m.value_size, insn), r3) & MASK64
+    pushed: int = m.push_from_program(run.memory.read(r2, m.value_size, insn), r3)
+    return pushed & MASK64
 
 
 def _pop_or_peek(run: RunState, insn: int, r1: int, r2: int, remove: bool) -> int:

@@ -22,14 +22,24 @@ Run-time rules (kernel and RFC 9669):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
 from ..asm.opcodes import (
-    CLASS_MASK, LDDW_OPCODE, MOVSX_OFFSETS, ALUOp, AtomicOp, CallSrc, Class, JumpOp, Mode,
-    PseudoSrc, Size, Source,
+    CLASS_MASK,
+    LDDW_OPCODE,
+    MOVSX_OFFSETS,
+    ALUOp,
+    AtomicOp,
+    CallSrc,
+    Class,
+    JumpOp,
+    Mode,
+    PseudoSrc,
+    Size,
+    Source,
 )
 from . import alu
 from .alu import MASK32, MASK64
@@ -44,7 +54,9 @@ MAX_FRAMES = 8                  # MAX_CALL_FRAMES: the program's frame and 7 nes
 STACK_BYTES = STACK_BYTES_PER_FRAME * MAX_FRAMES
 MAY_GOTO_LOOPS = 8 * 1024 * 1024  # BPF_MAX_LOOPS: how often may_goto falls through
 
-Code = list[tuple[Any, ...]]
+# a predecoded instruction: (handler, dst, src, off, imm, aux); a handler returns the next pc
+Handler = Callable[..., int]
+Code = list[tuple[Handler, int, int, int, Any, Any]]
 
 
 class _Halt(Exception):
@@ -86,70 +98,84 @@ _CLOBBERED_ARGS = [CLOBBERED] * 5
 
 # --- handlers: (regs, machine, slot, dst, src, off, imm, aux) -> next slot ---------------
 
-def _alu64_k(r, m, pc, d, s, o, i, op):  # type: ignore[no-untyped-def]
+def _alu64_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, op: Any) -> int:
     r[d] = op(r[d], i)
     return pc + 1
 
 
-def _alu64_x(r, m, pc, d, s, o, i, op):  # type: ignore[no-untyped-def]
+def _alu64_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, op: Any) -> int:
     r[d] = op(r[d], r[s])
     return pc + 1
 
 
-def _alu32_k(r, m, pc, d, s, o, i, op):  # type: ignore[no-untyped-def]
+def _alu32_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, op: Any) -> int:
     r[d] = op(r[d] & MASK32, i)
     return pc + 1
 
 
-def _alu32_x(r, m, pc, d, s, o, i, op):  # type: ignore[no-untyped-def]
+def _alu32_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, op: Any) -> int:
     r[d] = op(r[d] & MASK32, r[s] & MASK32)
     return pc + 1
 
 
-def _mov64_k(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
+def _mov64_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, a: Any) -> int:
     r[d] = i
     return pc + 1
 
 
-def _mov64_x(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
+def _mov64_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, a: Any) -> int:
     r[d] = r[s]
     return pc + 1
 
 
-def _add64_k(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
+def _add64_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, a: Any) -> int:
     r[d] = (r[d] + i) & MASK64
     return pc + 1
 
 
-def _add64_x(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
+def _add64_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, a: Any) -> int:
     r[d] = (r[d] + r[s]) & MASK64
     return pc + 1
 
 
-def _movsx(r, m, pc, d, s, o, bits, a):  # type: ignore[no-untyped-def]
+def _movsx(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+           bits: Any, a: Any) -> int:
     r[d] = alu.sign_extend(r[s], o, bits)
     return pc + 1
 
 
-def _end(r, m, pc, d, s, o, bits, convert):  # type: ignore[no-untyped-def]
+def _end(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+         bits: Any, convert: Any) -> int:
     r[d] = convert(r[d], bits)
     return pc + 1
 
 
-def _lddw(r, m, pc, d, s, o, value, a):  # type: ignore[no-untyped-def]
+def _lddw(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+          value: Any, a: Any) -> int:
     r[d] = value
     return pc + 2
 
 
-def _ja(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
+def _ja(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+        i: Any, a: Any) -> int:
     return pc + 1 + o
 
 
-def _gotol(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
+def _gotol(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+           i: int, a: Any) -> int:
     return pc + 1 + i
 
 
-def _may_goto(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
+def _may_goto(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+              i: Any, a: Any) -> int:
     # falls through while the loop allowance lasts, then takes the branch (the way out)
     if m.may_goto_left:
         m.may_goto_left -= 1
@@ -157,29 +183,35 @@ def _may_goto(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
     return pc + 1 + o
 
 
-def _jmp64_k(r, m, pc, d, s, o, i, test):  # type: ignore[no-untyped-def]
+def _jmp64_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, test: Any) -> int:
     return pc + 1 + o if test(r[d], i, 64) else pc + 1
 
 
-def _jmp64_x(r, m, pc, d, s, o, i, test):  # type: ignore[no-untyped-def]
+def _jmp64_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, test: Any) -> int:
     return pc + 1 + o if test(r[d], r[s], 64) else pc + 1
 
 
-def _jmp32_k(r, m, pc, d, s, o, i, test):  # type: ignore[no-untyped-def]
+def _jmp32_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, test: Any) -> int:
     return pc + 1 + o if test(r[d] & MASK32, i, 32) else pc + 1
 
 
-def _jmp32_x(r, m, pc, d, s, o, i, test):  # type: ignore[no-untyped-def]
+def _jmp32_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+             i: Any, test: Any) -> int:
     return pc + 1 + o if test(r[d] & MASK32, r[s] & MASK32, 32) else pc + 1
 
 
-def _call_helper(r, m, pc, d, s, o, i, helper):  # type: ignore[no-untyped-def]
+def _call_helper(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+                 i: Any, helper: Any) -> int:
     r[0] = helper(m.helper_state, pc, r[1], r[2], r[3], r[4], r[5]) & MASK64
     r[1:6] = _CLOBBERED_ARGS
     return pc + 1
 
 
-def _call_tail(r, m, pc, d, s, o, i, helper):  # type: ignore[no-untyped-def]
+def _call_tail(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+               i: Any, helper: Any) -> int:
     # bpf_tail_call: from the program's own frame the runner switches programs (TailCall
     # leaves the loop); from a subprogram the target runs in this frame and its r0 is what
     # the subprogram returns to its caller
@@ -194,7 +226,8 @@ def _call_tail(r, m, pc, d, s, o, i, helper):  # type: ignore[no-untyped-def]
     return pc + 1
 
 
-def _call_local(r, m, pc, d, s, o, target, a):  # type: ignore[no-untyped-def]
+def _call_local(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+                target: int, a: Any) -> int:
     frames = m.frames
     if m.stack.low < STACK_BYTES_PER_FRAME:  # every frame in use (callbacks count too)
         raise CallDepthError(f"bpf-to-bpf call would need frame {MAX_FRAMES + 1}, more "
@@ -205,7 +238,8 @@ def _call_local(r, m, pc, d, s, o, target, a):  # type: ignore[no-untyped-def]
     return target
 
 
-def _exit(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
+def _exit(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+          i: Any, a: Any) -> int:
     if not m.frames:
         raise _Halt
     ret, r[6], r[7], r[8], r[9], r[10] = m.frames.pop()
@@ -214,27 +248,32 @@ def _exit(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
     return ret
 
 
-def _ldx(r, m, pc, d, s, o, i, size):  # type: ignore[no-untyped-def]
+def _ldx(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+         i: Any, size: Any) -> int:
     r[d] = m.load((r[s] + o) & MASK64, size, pc)
     return pc + 1
 
 
-def _ldxsx(r, m, pc, d, s, o, i, size):  # type: ignore[no-untyped-def]
+def _ldxsx(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+           i: Any, size: Any) -> int:
     r[d] = m.load_signed((r[s] + o) & MASK64, size, pc)
     return pc + 1
 
 
-def _st(r, m, pc, d, s, o, i, size):  # type: ignore[no-untyped-def]
+def _st(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+        i: Any, size: Any) -> int:
     m.store((r[d] + o) & MASK64, size, i, pc)
     return pc + 1
 
 
-def _stx(r, m, pc, d, s, o, i, size):  # type: ignore[no-untyped-def]
+def _stx(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+         i: Any, size: Any) -> int:
     m.store((r[d] + o) & MASK64, size, r[s], pc)
     return pc + 1
 
 
-def _atomic_rmw(r, m, pc, d, s, o, fetch, aux):  # type: ignore[no-untyped-def]
+def _atomic_rmw(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+                fetch: Any, aux: Any) -> int:
     size, op = aux
     address = (r[d] + o) & MASK64
     old = m.load(address, size, pc)
@@ -244,7 +283,8 @@ def _atomic_rmw(r, m, pc, d, s, o, fetch, aux):  # type: ignore[no-untyped-def]
     return pc + 1
 
 
-def _atomic_cmpxchg(r, m, pc, d, s, o, i, size):  # type: ignore[no-untyped-def]
+def _atomic_cmpxchg(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+                    i: Any, size: Any) -> int:
     address = (r[d] + o) & MASK64
     old = m.load(address, size, pc)
     if old == r[0] & ((1 << (8 * size)) - 1):
@@ -253,17 +293,20 @@ def _atomic_cmpxchg(r, m, pc, d, s, o, i, size):  # type: ignore[no-untyped-def]
     return pc + 1
 
 
-def _load_acquire(r, m, pc, d, s, o, i, size):  # type: ignore[no-untyped-def]
+def _load_acquire(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+                  i: Any, size: Any) -> int:
     r[d] = m.load((r[s] + o) & MASK64, size, pc)
     return pc + 1
 
 
-def _store_release(r, m, pc, d, s, o, i, size):  # type: ignore[no-untyped-def]
+def _store_release(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+                   i: Any, size: Any) -> int:
     m.store((r[d] + o) & MASK64, size, r[s], pc)
     return pc + 1
 
 
-def _ld_packet(r, m, pc, d, s, o, i, aux):  # type: ignore[no-untyped-def]
+def _ld_packet(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+               i: Any, aux: Any) -> int:
     # legacy LD_ABS/LD_IND: big-endian load from the packet into r0; out of bounds ends
     # the program with r0 = 0, as the kernel does
     size, indirect = aux
@@ -277,7 +320,8 @@ def _ld_packet(r, m, pc, d, s, o, i, aux):  # type: ignore[no-untyped-def]
     return pc + 1
 
 
-def _fell_off(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
+def _fell_off(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+              i: Any, a: Any) -> int:
     raise VMRunError("ran past the last instruction without exit", insn=pc)
 
 
@@ -291,8 +335,9 @@ _JUMP_NAMES = {JumpOp.JEQ: "jeq", JumpOp.JGT: "jgt", JumpOp.JGE: "jge", JumpOp.J
                JumpOp.JNE: "jne", JumpOp.JSGT: "jsgt", JumpOp.JSGE: "jsge",
                JumpOp.JLT: "jlt", JumpOp.JLE: "jle", JumpOp.JSLT: "jslt",
                JumpOp.JSLE: "jsle"}
-_ATOMIC_RMW = {AtomicOp.ADD: "add", AtomicOp.OR: "or", AtomicOp.AND: "and",
-               AtomicOp.XOR: "xor"}
+# keyed by the imm of an atomic instruction
+_ATOMIC_RMW: dict[int, str] = {AtomicOp.ADD: "add", AtomicOp.OR: "or", AtomicOp.AND: "and",
+                               AtomicOp.XOR: "xor"}
 _SIZES = {Size.B: 1, Size.H: 2, Size.W: 4, Size.DW: 8}
 
 
@@ -448,7 +493,7 @@ class Predecoder:
             if helper is None:
                 raise self.fail(slot, f"{helper_name(insn.imm)} (id {insn.imm}) is not "
                                       f"available in the VM")
-            handler = _call_tail if insn.imm == HelperID.TAIL_CALL else _call_helper
+            handler = _call_tail if insn.imm == HelperID["TAIL_CALL"] else _call_helper
             return (handler, 0, 0, 0, insn.imm, helper)
         if insn.src == CallSrc.KFUNC:
             raise self.fail(slot, f"kfunc calls (BTF id {insn.imm}) are not available in "
@@ -500,13 +545,15 @@ class Predecoder:
                                                      alu.OPS32)[name]))
 
 
-def _lddw_map_value(r, m, pc, d, s, o, offset, vmmap):  # type: ignore[no-untyped-def]
+def _lddw_map_value(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+                    offset: Any, vmmap: Any) -> int:
     buf = vmmap.value_buffer(b"\0" * vmmap.key_size)
     r[d] = (m.memory.address_of(f"value of map {vmmap.name}", buf) + offset) & MASK64
     return pc + 2
 
 
-def _bad_target(r, m, pc, d, s, o, i, a):  # type: ignore[no-untyped-def]
+def _bad_target(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
+                i: Any, a: Any) -> int:
     raise VMRunError("jumped into the second half of an lddw", insn=pc)
 
 
@@ -529,7 +576,7 @@ def execute(code: Code, regs: list[int], machine: Machine, budget: int, start: i
     pc = start
     count = -1
     try:
-        for count in range(budget):
+        for count in range(budget):  # noqa: B007 - read after the loop
             h, d, s, o, i, a = code[pc]
             pc = h(regs, machine, pc, d, s, o, i, a)
     except _Halt:

@@ -91,8 +91,8 @@ def _access_function(size: int, kind: str) -> str:
         lines += [f"  %v = load {ty}, ptr %p, align 1", widen, "  ret i64 %x", "slow:",
                   f"  %cbp = getelementptr i64, ptr %st, i64 {_F['load_cb']}",
                   "  %cb = load ptr, ptr %cbp",
-                  f"  %r = call i64 %cb(ptr %st, i64 %slot, i64 %a, i64 {size}, "
-                  f"i64 {int(kind == 's')})", "  ret i64 %r", "}"]
+                  (f"  %r = call i64 %cb(ptr %st, i64 %slot, i64 %a, i64 {size}, "
+                   f"i64 {int(kind == 's')})"), "  ret i64 %r", "}"]
     return "\n".join(lines)
 
 
@@ -479,7 +479,7 @@ _NATIVE_HANDLERS = frozenset({
 
 
 def _in_frame(off: int, size: int) -> bool:
-    return -ip.STACK_BYTES_PER_FRAME <= off and off + size <= 0
+    return off >= -ip.STACK_BYTES_PER_FRAME and off + size <= 0
 
 
 def module_ir(code: ip.Code, name: str) -> str:

@@ -22,9 +22,17 @@ from . import interpreter as ip
 from .alu import MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
 from .event_helpers import TailCall
+from .llvm_ir import (
+    ENTRY_FIELDS,
+    FAIL_BUDGET,
+    STATE_FIELDS,
+    STATUS_ERROR,
+    STATUS_OK,
+    STATUS_RETURN,
+    TABLE_ENTRIES,
+    module_ir,
+)
 from .memory import Region
-from .llvm_ir import (ENTRY_FIELDS, FAIL_BUDGET, STATE_FIELDS, STATUS_ERROR, STATUS_OK,
-                      STATUS_RETURN, TABLE_ENTRIES, module_ir)
 
 _u64 = ctypes.c_uint64
 HELPER_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64, _u64, _u64, _u64)
@@ -233,8 +241,8 @@ class CompiledProgram:
             stack.low -= ip.STACK_BYTES_PER_FRAME
             run.refresh()
             try:
-                r0 = self._functions[slot](run.address, a1, a2, a3, a4, a5, r10,
-                                           run.frame_host(r10))
+                r0: int = self._functions[slot](run.address, a1, a2, a3, a4, a5, r10,
+                                                run.frame_host(r10))
             finally:
                 stack.low += ip.STACK_BYTES_PER_FRAME
                 run.refresh()
@@ -255,7 +263,8 @@ class CompiledProgram:
         machine = run.machine
         try:
             try:
-                result = self.code[slot][5](machine.helper_state, slot, r1, r2, r3, r4, r5)
+                result: int = self.code[slot][5](machine.helper_state, slot, r1, r2, r3, r4,
+                                                 r5)
             except TailCall as tail:
                 if not sub_r10:
                     raise
@@ -294,7 +303,7 @@ class CompiledProgram:
         regs = list(run.state[base:base + 11])
         h, d, s, o, i, a = self.code[slot]
         try:
-            next_slot = h(regs, run.machine, slot, d, s, o, i, a)
+            next_slot: int = h(regs, run.machine, slot, d, s, o, i, a)
             run.state[base:base + 11] = [r & MASK64 for r in regs]
             run.refresh()
             return next_slot

@@ -41,8 +41,8 @@ def create_map(spec: MapSpec, *, ncpus: int | None = None) -> VMMap:
         raise VMError(f"map '{spec.name}': type {spec.type.name} is not supported by the VM "
                       f"(supported: {', '.join(t.name for t in MAP_CLASSES)})")
     ncpus = ncpus or default_ncpus()
-    kwargs: dict[str, object] = dict(key_size=spec.key_size, value_size=spec.value_size,
-                                     max_entries=spec.max_entries)
+    kwargs: dict[str, object] = {"key_size": spec.key_size, "value_size": spec.value_size,
+                                 "max_entries": spec.max_entries}
     if spec.type in _PERCPU:
         kwargs["ncpus"] = ncpus
     if spec.type == MapType.PERF_EVENT_ARRAY:
@@ -59,5 +59,8 @@ def create_map(spec: MapSpec, *, ncpus: int | None = None) -> VMMap:
         m.update(0, spec.data.ljust(spec.value_size, b"\0"))
     if spec.type not in (MapType.PROG_ARRAY, MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
         for key, value in spec.contents:
+            if isinstance(value, str):  # a name: only prog arrays and maps of maps hold those
+                raise VMError(f"map '{spec.name}': {value!r} is not a value of a "
+                              f"{spec.type.name} map")
             m.update(key, value)
     return m

@@ -55,7 +55,7 @@ class _ObjectMap(VMMap):
             raise MapError(f"a value must be a {self.value_kind.__name__}, not "
                            f"{type(value).__name__}", map_name=self.name, errno=errno.EINVAL)
 
-    def update(self, key: Key, value: Any, flags: int = BPF_ANY) -> None:  # type: ignore[override]
+    def update(self, key: Key, value: Any, flags: int = BPF_ANY) -> None:
         """Store an object; raises :class:`MapError` like the kernel (E2BIG, EEXIST...)."""
         self._check_value(value)
         raw = self._key(key)
@@ -75,7 +75,7 @@ class _ObjectMap(VMMap):
             return
         raise MapError(f"update failed: {errno.errorcode[err]}", map_name=self.name, errno=err)
 
-    def lookup(self, key: Key) -> Any:  # type: ignore[override]
+    def lookup(self, key: Key) -> Any:
         """The object at ``key``; ``KeyError`` when the slot is empty."""
         found = self._objects.get(self._key(key))
         if found is None:
@@ -89,7 +89,7 @@ class _ObjectMap(VMMap):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, (bytes, int)) and self._key(key) in self._objects
 
-    def items(self) -> Iterator[tuple[bytes, Any]]:  # type: ignore[override]
+    def items(self) -> Iterator[tuple[bytes, Any]]:
         for key in list(self.keys()):
             yield key, self._objects[key]
 

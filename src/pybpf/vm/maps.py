@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import errno
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..spec import MapType, UpdateFlags
 from .errors import MapError, VMError
@@ -106,7 +106,7 @@ class VMMap:
         except KeyError:
             return default
 
-    def values(self) -> Iterator[object]:
+    def values(self) -> Iterable[object]:
         """The values, in the map's iteration order."""
         for _, value in self.items():
             yield value
@@ -284,13 +284,15 @@ class _PerCPU:
     name: str
     value_size: int
 
-    def _values(self, value: "Key | list[Key]") -> list[bytes]:
+    def _per_cpu(self, value: Key | list[Key]) -> list[bytes]:
         exact = VMMap._exact
         if isinstance(value, (list, tuple)):
             if len(value) != self.ncpus:
                 raise MapError(f"per-CPU value has {len(value)} entries for {self.ncpus} CPUs",
                                map_name=self.name, errno=errno.EINVAL)
-            return [exact(self, v, self.value_size, "value") for v in value]  # type: ignore
+            # self is a VMMap too (per-CPU maps derive from both)
+            return [exact(self, v, self.value_size, "value")  # type: ignore[arg-type]
+                    for v in value]
         one = exact(self, value, self.value_size, "value")  # type: ignore[arg-type]
         return [one] * self.ncpus
 
@@ -341,8 +343,8 @@ class PercpuHashMap(_PerCPU, HashMap):
             raise KeyError(key)
         return [bytes(v) for v in values]
 
-    def update(self, key: Key, value: "Key | list[Key]", flags: int = BPF_ANY) -> None:  # type: ignore[override]
-        err = self._store(self._key(key), self._values(value), flags)
+    def update(self, key: Key, value: Key | list[Key], flags: int = BPF_ANY) -> None:
+        err = self._store(self._key(key), self._per_cpu(value), flags)
         if err:
             raise MapError(f"update failed: {errno.errorcode.get(-err, -err)}",
                            map_name=self.name, errno=-err)
@@ -400,8 +402,8 @@ class PercpuArrayMap(_PerCPU, ArrayMap):
             raise KeyError(key)
         return [bytes(v) for v in self._percpu[index]]
 
-    def update(self, key: Key, value: "Key | list[Key]", flags: int = BPF_ANY) -> None:  # type: ignore[override]
-        err = self._store(self._key(key), list(self._values(value)), flags)
+    def update(self, key: Key, value: Key | list[Key], flags: int = BPF_ANY) -> None:
+        err = self._store(self._key(key), list(self._per_cpu(value)), flags)
         if err:
             raise MapError(f"update failed: {errno.errorcode.get(-err, -err)}",
                            map_name=self.name, errno=-err)

@@ -125,12 +125,14 @@ class Memory:
     def load(self, address: int, size: int, insn: int) -> int:
         """The unsigned little-endian integer of ``size`` bytes at ``address``."""
         buf, offset = self._find(address, size, False, insn)
-        return _UNSIGNED[size].unpack_from(buf, offset)[0]
+        value: int = _UNSIGNED[size].unpack_from(buf, offset)[0]
+        return value
 
     def load_signed(self, address: int, size: int, insn: int) -> int:
         """Like :meth:`load`, sign-extended to 64 bits (returned as unsigned)."""
         buf, offset = self._find(address, size, False, insn)
-        return _SIGNED[size].unpack_from(buf, offset)[0] & MASK64
+        value: int = _SIGNED[size].unpack_from(buf, offset)[0]
+        return value & MASK64
 
     def store(self, address: int, size: int, value: int, insn: int) -> None:
         """Write the low ``size`` bytes of ``value`` at ``address``."""

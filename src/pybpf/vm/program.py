@@ -13,9 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..asm.instruction import Instruction
+from ..asm.linker import link
 from ..errors import AsmError
 from ..spec import ProgramType
 from . import context as contexts
@@ -23,8 +24,14 @@ from .errors import CallDepthError, ProgramLoadError, VMError
 from .event_helpers import MAX_TAIL_CALL_CNT, TailCall
 from .helper_table import DEFAULT_HELPERS
 from .helpers import Environment, Helper, RunState
-from .interpreter import (MAY_GOTO_LOOPS, STACK_BYTES, STACK_BYTES_PER_FRAME, Machine,
-                          Predecoder, execute)
+from .interpreter import (
+    MAY_GOTO_LOOPS,
+    STACK_BYTES,
+    STACK_BYTES_PER_FRAME,
+    Machine,
+    Predecoder,
+    execute,
+)
 from .maps import VMMap
 from .memory import Memory
 
@@ -64,6 +71,15 @@ class TestRunResult:
     duration_ns: int
 
 
+class _CompiledTier(Protocol):
+    """A program compiled by a faster tier (pytier, llvmtier)."""
+
+    def run(self, regs: list[int], machine: Machine, budget: int) -> int: ...
+
+    def caller(self, machine: Machine, budget: int
+               ) -> Callable[[int, int, int, int, int, int], int]: ...
+
+
 class VMProgram:
     """Instructions checked and predecoded once, run many times.
 
@@ -83,7 +99,9 @@ class VMProgram:
                  type: ProgramType = ProgramType.UNSPEC, tier: str = "interp"):
         self.name = name
         self.type = type
-        self.instructions = list(instructions)
+        # labels become offsets here, as the kernel backend links before loading: the
+        # verifier checks the linked program, so the VM must run that one too
+        self.instructions = link(list(instructions), source=f"program '{name}'")
         self.env = env if env is not None else Environment()
         self.tier = _check_tier(tier, name)
         predecoder = Predecoder(name, maps or {}, DEFAULT_HELPERS if helpers is None
@@ -91,10 +109,10 @@ class VMProgram:
         self._code = predecoder.predecode(self.instructions)
         self._maps_by_address = {address: m for m, address
                                  in predecoder.map_addresses.items()}
-        self._compiled: dict[str, Any] = {}
+        self._compiled: dict[str, _CompiledTier] = {}
 
     @classmethod
-    def from_bytes(cls, bytecode: bytes, **kwargs: object) -> "VMProgram":
+    def from_bytes(cls, bytecode: bytes, **kwargs: object) -> VMProgram:
         """Load little-endian raw bytecode; a truncated buffer is a ProgramLoadError."""
         try:
             instructions = Instruction.decode(bytecode)
@@ -114,7 +132,7 @@ class VMProgram:
             return lambda regs, machine, budget: execute(code, regs, machine, budget)
         return self._compiled_for(tier).run
 
-    def _compiled_for(self, tier: str) -> Any:
+    def _compiled_for(self, tier: str) -> _CompiledTier:
         compiled = self._compiled.get(tier)
         if compiled is None:
             if tier == "python":
@@ -285,7 +303,7 @@ def _run_chain(program: VMProgram, machine: Machine, regs: list[int], budget: in
                 return total + program.engine(tier)(regs, machine, budget)
             except TailCall as tail:
                 total += tail.insns
-                program = tail.program  # type: ignore[assignment]
+                program = tail.program
                 regs[:] = [0, ctx, 0, 0, 0, 0, 0, 0, 0, 0, r10]
     finally:
         run_state.call_function = saved_caller
@@ -304,7 +322,7 @@ def _tail_in_frame(machine: Machine, tail: TailCall, ctx: int, r10: int, budget:
     stack.low = r10 - STACK_BYTES_PER_FRAME - stack.base
     regs = [0, ctx, 0, 0, 0, 0, 0, 0, 0, 0, r10]
     try:
-        machine.nested_insns += _run_chain(tail.program, machine, regs,  # type: ignore
+        machine.nested_insns += _run_chain(tail.program, machine, regs,
                                            budget, tier)
     finally:
         machine.frames = saved_frames

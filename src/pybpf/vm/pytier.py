@@ -35,7 +35,7 @@ _CMP = {"jeq": "==", "jne": "!=", "jgt": ">", "jge": ">=", "jlt": "<", "jle": "<
 
 
 def _successors(code: ip.Code, pc: int) -> list[int]:
-    h, d, s, o, i, a = code[pc]
+    h, _, _, o, i, _ = code[pc]
     if h in (ip._exit, ip._fell_off, ip._bad_target):
         return []
     if h is ip._ja:
@@ -51,7 +51,7 @@ def _successors(code: ip.Code, pc: int) -> list[int]:
 
 def _function_starts(code: ip.Code) -> list[int]:
     starts = {0}
-    for h, d, s, o, i, a in code:
+    for h, _, s, _, i, _ in code:
         if h is ip._call_local:
             starts.add(i)
         elif h is ip._lddw and s == 4:  # PseudoSrc.FUNC: a callback's handle
@@ -129,7 +129,9 @@ class _Writer:
 
     def insn(self, depth: int, pc: int) -> None:  # noqa: C901 (one branch per kind)
         h, d, s, o, i, a = self.code[pc]
-        e = lambda text: self.emit(depth, text)  # noqa: E731
+        def e(text: str) -> None:
+            self.emit(depth, text)
+
         rd, rs = f"r{d}", f"r{s}"
         if h is ip._mov64_k:
             e(f"{rd} = {i}")
@@ -237,7 +239,7 @@ def _in_frame(off: int, size: int) -> bool:
     """r10 + off .. + size lies inside the function's own 512-byte frame. r10 never changes
     within a function and that frame is always inside the stack region, so such an access
     needs no run-time check (the interpreter's check would always pass)."""
-    return -ip.STACK_BYTES_PER_FRAME <= off and off + size <= 0
+    return off >= -ip.STACK_BYTES_PER_FRAME and off + size <= 0
 
 
 def budget_exceeded(slot: int) -> None:
@@ -281,7 +283,8 @@ class TranslatedProgram:
             r10 = stack.base + stack.low
             stack.low -= ip.STACK_BYTES_PER_FRAME
             try:
-                return namespace[f"f{slot}"](machine, a1, a2, a3, a4, a5, r10)  # type: ignore
+                r0: int = namespace[f"f{slot}"](machine, a1, a2, a3, a4, a5, r10)
+                return r0
             finally:
                 stack.low += ip.STACK_BYTES_PER_FRAME
         return call

@@ -17,8 +17,14 @@ from pybpf.kernel.links.auto import attach_auto, parse_uprobe_target
 from pybpf.spec import ProgramType
 from tests.bpfobjs import build_object
 
-from .test_tracing_programs import (build_c, count_of, counter_spec, counts_map,
-                                    kernel_leak_check, run_child)
+from .test_tracing_programs import (
+    build_c,
+    count_of,
+    counter_spec,
+    counts_map,
+    kernel_leak_check,
+    run_child,
+)
 from .test_uprobe import TARGET_C
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("kernel_leak_check")]

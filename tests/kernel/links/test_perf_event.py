@@ -19,8 +19,8 @@ from .test_tracing_programs import count_of, counter_spec, counts_map, kernel_le
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("kernel_leak_check")]
 __all__ = ["kernel_leak_check"]
 
-SPIN = "import os, sys, time\nos.sched_setaffinity(0, {int(sys.argv[1])})\n" \
-       "end = time.monotonic() + 0.4\nwhile time.monotonic() < end: pass\n"
+SPIN = ("import os, sys, time\nos.sched_setaffinity(0, {int(sys.argv[1])})\n"
+        "end = time.monotonic() + 0.4\nwhile time.monotonic() < end: pass\n")
 
 
 def _per_cpu_program(counts):  # type: ignore[no-untyped-def]

@@ -9,14 +9,13 @@ import subprocess
 
 import pytest
 
-from pybpf.errors import InvalidInputError, KernelError
 from pybpf.elf.loader import load_collection_spec
+from pybpf.errors import InvalidInputError, KernelError
 from pybpf.kernel.links.tc import attach_tc, have_tcx
 from pybpf.kernel.netlink import Rtnetlink
 from pybpf.kernel.programs import Program
 from tests.bpfobjs import build_object
-from tests.kernel.netns import (kernel_leak_check, loaded_program, receive_all, u64,
-                                veth_pair)
+from tests.kernel.netns import kernel_leak_check, loaded_program, receive_all, u64, veth_pair
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("kernel_leak_check")]
 __all__ = ["kernel_leak_check"]  # the fixture, imported for pytest
@@ -79,7 +78,7 @@ def test_netlink_attach_removes_the_qdisc_it_added(veth, counting):
         assert "clsact" in tc("qdisc", "show", "dev", veth.host)
         assert "net_tc_ingress" in tc("filter", "show", "dev", veth.host, "ingress")
         with pytest.raises(InvalidInputError):
-            link.fd  # a netlink filter has no link fd
+            _ = link.fd  # a netlink filter has no link fd
     assert "clsact" not in tc("qdisc", "show", "dev", veth.host)
 
 

@@ -8,8 +8,14 @@ import pytest
 from pybpf.btf import Spec, load_kernel_spec
 from pybpf.errors import InvalidInputError, NotSupportedError
 from pybpf.kernel import Features
-from pybpf.kernel.links.tracing import (attach_btf_id, attach_fentry, attach_fexit, attach_lsm,
-                                        attach_tp_btf, load_tracing)
+from pybpf.kernel.links.tracing import (
+    attach_btf_id,
+    attach_fentry,
+    attach_fexit,
+    attach_lsm,
+    attach_tp_btf,
+    load_tracing,
+)
 from pybpf.spec import AttachType, ProgramType
 
 from .test_tracing_programs import count_of, counter_spec, counts_map, kernel_leak_check, run_child
@@ -65,7 +71,7 @@ def _missing(features: Features, prog_type: ProgramType, attach_type: AttachType
     (AttachType.LSM_MAC, ProgramType.LSM, attach_lsm, "lacks BPF LSM"),
 ])
 def test_missing_trampolines_and_lsm_give_the_reason(kernel_btf: Spec, attach_type, prog_type,
-                                                     attach, words) -> None:  # type: ignore
+                                                     attach, words) -> None:  # type: ignore[no-untyped-def]
     features = Features()
     if not _missing(features, prog_type, attach_type):
         pytest.skip(f"this kernel has {attach_type.name}: nothing to refuse")

@@ -11,12 +11,18 @@ import pytest
 
 from pybpf.errors import ELFError, InvalidInputError
 from pybpf.kernel import Program
-from pybpf.kernel.links.uprobe import (attach_uprobe, attach_uretprobe, resolve_binary,
-                                       symbol_offset)
+from pybpf.kernel.links.uprobe import attach_uprobe, attach_uretprobe, resolve_binary, symbol_offset
 from pybpf.spec import ProgramType
 
-from .test_tracing_programs import (RETURN_REG_OFFSET, build_c, count_of, counter_spec,
-                                    counts_map, kernel_leak_check, recorder_spec)
+from .test_tracing_programs import (
+    RETURN_REG_OFFSET,
+    build_c,
+    count_of,
+    counter_spec,
+    counts_map,
+    kernel_leak_check,
+    recorder_spec,
+)
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("kernel_leak_check")]
 __all__ = ["kernel_leak_check"]

@@ -9,8 +9,15 @@ import pytest
 
 from pybpf.errors import ClosedError, InvalidInputError, KernelError
 from pybpf.kernel.links.xdp import attach_xdp
-from tests.kernel.netns import (kernel_leak_check, loaded_program, pending, receive_all,
-                                u64, veth_pair, ip)
+from tests.kernel.netns import (
+    ip,
+    kernel_leak_check,
+    loaded_program,
+    pending,
+    receive_all,
+    u64,
+    veth_pair,
+)
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("kernel_leak_check")]
 __all__ = ["kernel_leak_check"]  # the fixture, imported for pytest
@@ -86,7 +93,7 @@ def test_replace_takes_over_a_netlink_attachment_and_removes_only_its_own(veth):
             with attach_xdp(second, veth.host, mode="skb", replace=True) as new:
                 assert f"id {second.id}" in ip("-d", "link", "show", "dev", veth.host)
                 with pytest.raises(InvalidInputError):
-                    new.fd  # a netlink attachment has no link fd
+                    _ = new.fd  # a netlink attachment has no link fd
             assert "xdp" not in ip("link", "show", "dev", veth.host)
         assert old.closed  # closing it found nothing of its own left: no error
 

@@ -11,8 +11,15 @@ from .kprobe import attach_kprobe, attach_kretprobe
 from .perf_event import attach_perf_event
 from .raw_tracepoint import attach_raw_tracepoint
 from .tracepoint import attach_tracepoint
-from .tracing import (attach_btf_id, attach_fentry, attach_fexit, attach_lsm, attach_tp_btf,
-                      attach_tracing, load_tracing)
+from .tracing import (
+    attach_btf_id,
+    attach_fentry,
+    attach_fexit,
+    attach_lsm,
+    attach_tp_btf,
+    attach_tracing,
+    load_tracing,
+)
 from .uprobe import attach_uprobe, attach_uretprobe
 from .usdt import attach_usdt
 

@@ -31,9 +31,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ...spec.sections import classify_section
 from ...errors import InvalidInputError
 from ...spec import AttachType, ProgramSpec, ProgramType
+from ...spec.sections import classify_section
 from .base import Link
 from .iter import attach_iter
 from .kprobe import attach_kprobe

@@ -85,7 +85,7 @@ class Link(KernelObject):
             for extra in reversed(self._extra_fds):
                 extra.close()
 
-    def __enter__(self) -> "Link":
+    def __enter__(self) -> Link:
         return self
 
     def __exit__(self, *exc: object) -> None:

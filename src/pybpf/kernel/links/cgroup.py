@@ -84,7 +84,10 @@ def attach_cgroup(prog: object, cgroup_path: str | os.PathLike[str] | int,
     kind = _attach_type(attach_type)
     prog_fd = checked_program_fd(prog, (CGROUP_ATTACH_TYPES[kind],),
                                  f"cgroup attach ({kind.name})")
-    if isinstance(cgroup_path, int) and not isinstance(cgroup_path, bool):
+    if isinstance(cgroup_path, bool):
+        raise InvalidInputError(f"a cgroup is a path or an fd, not {cgroup_path!r}",
+                                source=f"cgroup attach ({kind.name})")
+    if isinstance(cgroup_path, int):
         where, cgroup_fd, owned = f"cgroup fd {cgroup_path}", cgroup_path, False
     else:
         where = os.fspath(cgroup_path)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+from collections.abc import Iterable
 from enum import IntEnum
-from typing import Iterable
 
 from ...errors import InvalidInputError, KernelError, NotSupportedError
 from ...spec import ProgramType

@@ -23,8 +23,14 @@ import errno
 from ...errors import InvalidInputError, KernelError, NotSupportedError
 from ...spec import AttachType, ProgramType
 from .. import sys as bpfsys
-from ..netlink import TC_H_CLSACT, TC_H_MAJ_MASK, TC_H_MIN_EGRESS, TC_H_MIN_INGRESS, \
-    Rtnetlink, interface_index
+from ..netlink import (
+    TC_H_CLSACT,
+    TC_H_MAJ_MASK,
+    TC_H_MIN_EGRESS,
+    TC_H_MIN_INGRESS,
+    Rtnetlink,
+    interface_index,
+)
 from .base import Link
 from .perf import checked_program_fd
 

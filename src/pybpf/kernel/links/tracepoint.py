@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ...spec import ProgramType
 from .. import sys as bpfsys
+from ..fd import FD
 from ..tracefs import tracepoint_id
 from .base import Link
 from .perf import attach_to_perf_event, checked_program_fd
@@ -16,7 +17,7 @@ from .perf import attach_to_perf_event, checked_program_fd
 __all__ = ["attach_tracepoint", "open_tracepoint_event"]
 
 
-def open_tracepoint_event(category: str, name: str) -> bpfsys.FD:
+def open_tracepoint_event(category: str, name: str) -> FD:
     """A perf event fd for tracepoint ``category/name`` (all tasks).
 
     Raises InvalidInputError for an unknown tracepoint, KernelError from perf_event_open.

@@ -12,9 +12,10 @@ found by feature probing and refused with NotSupportedError before anything is l
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ...btf import Spec
+from ...btf import Spec, Type
 from ...errors import InvalidInputError
 from ...spec import AttachType, ProgramSpec, ProgramType
 from .. import features as _features
@@ -64,7 +65,7 @@ def attach_btf_id(spec: ProgramSpec, *, kernel_btf: KernelBTF | Spec | None = No
                                 f"'{spec.section}')", source=f"program '{spec.name}'")
     btf = as_kernel_btf(kernel_btf).spec
     try:
-        found = btf.find(prefix + spec.attach_to, kind)
+        found: Type = btf.find(prefix + spec.attach_to, kind)
     except KeyError:
         raise InvalidInputError(f"no {what} {spec.attach_to} in the kernel's BTF "
                                 f"(looked for {kind.__name__.lower()} {prefix}"

@@ -14,12 +14,17 @@ import ctypes
 import errno
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO
 
 from ...errors import ELFError, InvalidInputError, KernelError
 from ...spec import ProgramType
 from .. import sys as bpfsys
+from ..fd import FD
 from .base import Link
 from .perf import attach_to_perf_event, checked_program_fd, pmu_format_bit, pmu_type
+
+if TYPE_CHECKING:
+    from elftools.elf.elffile import ELFFile
 
 __all__ = ["attach_uprobe", "attach_uretprobe", "resolve_binary", "symbol_offset",
            "address_to_offset", "ElfSymbol"]
@@ -68,12 +73,13 @@ class ElfSymbol:
     file_offset: int
 
 
-def _open_elf(path: str):  # type: ignore[no-untyped-def]
+def _open_elf(path: str) -> tuple[BinaryIO, ELFFile]:
+    """The open file (the caller closes it) and its pyelftools view."""
     from elftools.common.exceptions import ELFError as PyELFError
     from elftools.elf.elffile import ELFFile
 
     try:
-        f = open(path, "rb")
+        f = open(path, "rb")  # noqa: SIM115 - returned open, with the ELFFile reading it
     except OSError as err:
         raise InvalidInputError(f"cannot open: {err.strerror}", source=path) from None
     try:
@@ -83,7 +89,7 @@ def _open_elf(path: str):  # type: ignore[no-untyped-def]
         raise ELFError(f"not an ELF file: {err}", source=path) from None
 
 
-def address_to_offset(elf, address: int, *, section_index: int | None = None,  # type: ignore[no-untyped-def]
+def address_to_offset(elf: ELFFile, address: int, *, section_index: object = None,
                       source: str = "") -> int:
     """The file offset of virtual ``address`` in the open pyelftools ``elf``.
 
@@ -94,13 +100,15 @@ def address_to_offset(elf, address: int, *, section_index: int | None = None,  #
         section = elf.get_section(section_index)
         start, size = section["sh_addr"], section["sh_size"]
         if start <= address < start + size and section["sh_type"] != "SHT_NOBITS":
-            return address - start + section["sh_offset"]
+            in_section: int = address - start + section["sh_offset"]
+            return in_section
     for segment in elf.iter_segments():
         if segment["p_type"] != "PT_LOAD":
             continue
         start = segment["p_vaddr"]
         if start <= address < start + segment["p_filesz"]:
-            return address - start + segment["p_offset"]
+            in_segment: int = address - start + segment["p_offset"]
+            return in_segment
     raise ELFError(f"address {address:#x} is in no loaded part of the file", source=source)
 
 
@@ -121,6 +129,7 @@ def symbol_offset(path: str, symbol: str) -> ElfSymbol:
     from another library), an IFUNC resolver, or ambiguous; ELFError for a corrupt file.
     """
     from elftools.common.exceptions import ELFError as PyELFError
+    from elftools.elf.sections import SymbolTableSection
 
     f, elf = _open_elf(path)
     with f:
@@ -129,7 +138,7 @@ def symbol_offset(path: str, symbol: str) -> ElfSymbol:
             undefined = ifunc = False
             for table_name in (".symtab", ".dynsym"):
                 table = elf.get_section_by_name(table_name)
-                if table is None or not hasattr(table, "get_symbol_by_name"):
+                if not isinstance(table, SymbolTableSection):
                     continue
                 for index, sym in enumerate(table.iter_symbols()):
                     if sym.name != symbol:
@@ -171,7 +180,7 @@ def symbol_offset(path: str, symbol: str) -> ElfSymbol:
 
 def open_uprobe_event(path: str, file_offset: int, *, pid: int | None = None,
                       retprobe: bool = False, ref_ctr_offset: int = 0,
-                      description: str) -> bpfsys.FD:
+                      description: str) -> FD:
     """A perf event of the uprobe PMU at ``file_offset`` of ``path`` (absolute).
 
     ``ref_ctr_offset`` is the file offset of a USDT semaphore the kernel increments while

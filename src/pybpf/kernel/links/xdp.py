@@ -25,8 +25,13 @@ from ...errors import InvalidInputError, KernelError
 from ...spec import AttachType, ProgramType
 from .. import sys as bpfsys
 from ..fd import FD
-from ..netlink import (XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE, XDP_FLAGS_SKB_MODE,
-                       Rtnetlink, interface_index)
+from ..netlink import (
+    XDP_FLAGS_DRV_MODE,
+    XDP_FLAGS_HW_MODE,
+    XDP_FLAGS_SKB_MODE,
+    Rtnetlink,
+    interface_index,
+)
 from .base import Link, create_link
 from .perf import checked_program_fd
 

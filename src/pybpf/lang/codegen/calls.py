@@ -34,8 +34,8 @@ class Calls(Intrinsics):
             if len(node.args) != 1:
                 raise self._err(node, f"{value.name}(x) takes one argument")
             return self._convert(self.rvalue(node.args[0]), value)
-        if isinstance(value, Type) or isinstance(value, type) and hasattr(value,
-                                                                          "__bpf_type__"):
+        if isinstance(value, Type) or (isinstance(value, type) and hasattr(value,
+                                                                          "__bpf_type__")):
             t = type_of(value)
             if node.args or node.keywords:
                 mem = self._stack_aggregate(t)
@@ -49,6 +49,7 @@ class Calls(Intrinsics):
                 return mem
             mem = self._stack_aggregate(t)
             self._zero(mem)
+            mem.fresh = True  # `x = T()` binds this zeroed struct, as `x: T` does
             return mem
         name = getattr(value, "__pybpf_builtin__", None)
         if name is not None:
@@ -100,9 +101,10 @@ class Calls(Intrinsics):
             ok = {
                 "int": isinstance(a, (Imm, Reg)) and isinstance(a.type, (IntType, PtrType)),
                 "const": isinstance(a, Imm),
-                "ptr": isinstance(a, Reg) and isinstance(a.type, PtrType)
-                or isinstance(a, Mem) and a.load_size == -1 or isinstance(a, Imm) and a.value == 0,
-                "addr": isinstance(a, (Imm, Reg)) or isinstance(a, Mem) and a.load_size == -1,
+                "ptr": (isinstance(a, Reg) and isinstance(a.type, PtrType))
+                or (isinstance(a, Mem) and a.load_size == -1)
+                or (isinstance(a, Imm) and a.value == 0),
+                "addr": isinstance(a, (Imm, Reg)) or (isinstance(a, Mem) and a.load_size == -1),
                 "map": isinstance(a, PyObj) and isinstance(a.value, MapDecl),
                 "ctx": isinstance(a, Reg) and isinstance(a.type, PtrType)
                 and a.type.target is self.ctx_type,
@@ -112,8 +114,7 @@ class Calls(Intrinsics):
                                    f"{_describe(a)}")
         ret = {"s64": s64, "u64": u64, "u32": u32, "ptr": PtrType(void), "void": s64}[
             proto.returns]
-        result = self.e.call(proto.id, [a if not (isinstance(a, Reg) and not a.owned) else a
-                                        for a in args], ret, self._materialize)
+        result = self.e.call(proto.id, list(args), ret, self._materialize)
         return result
 
     def _inline(self, src: FunctionSource, node: ast.Call) -> Any:
@@ -124,8 +125,8 @@ class Calls(Intrinsics):
         fn = src.node
         params = [a.arg for a in fn.args.args]
         defaults = fn.args.defaults
-        if len(node.args) > len(params) or node.keywords and any(
-                k.arg not in params for k in node.keywords):
+        if len(node.args) > len(params) or (node.keywords and any(
+                k.arg not in params for k in node.keywords)):
             raise self._err(node, f"{fn.name}() takes {len(params)} arguments")
         values: dict[str, Any] = {}
         for name, a in zip(params, node.args):

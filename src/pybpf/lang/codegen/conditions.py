@@ -88,10 +88,10 @@ class Conditions(Expressions):
             return
         if isinstance(node, ast.Compare):
             if len(node.ops) > 1:
-                parts = []
+                parts: list[ast.expr] = []
                 left = node.left
-                for op, right in zip(node.ops, node.comparators):
-                    parts.append(ast.copy_location(ast.Compare(left=left, ops=[op],
+                for cmp, right in zip(node.ops, node.comparators):
+                    parts.append(ast.copy_location(ast.Compare(left=left, ops=[cmp],
                                                                comparators=[right]), node))
                     left = right
                 self.cond_jump(ast.copy_location(ast.BoolOp(op=ast.And(), values=parts),
@@ -143,8 +143,10 @@ class Conditions(Expressions):
         """Jump to ``target`` when ``a op b`` holds (operands already converted to t)."""
         if isinstance(a, Imm) and isinstance(b, Imm):
             ta, tb = a.value, b.value
-            holds = {ast.Lt: ta < tb, ast.LtE: ta <= tb, ast.Gt: ta > tb, ast.GtE: ta >= tb,
-                     ast.Eq: ta == tb, ast.NotEq: ta != tb}[op]
+            outcomes: dict[type, bool] = {ast.Lt: ta < tb, ast.LtE: ta <= tb, ast.Gt: ta > tb,
+                                          ast.GtE: ta >= tb, ast.Eq: ta == tb,
+                                          ast.NotEq: ta != tb}
+            holds = outcomes[op]
             if holds:
                 self.e.ja(target)
             return
@@ -162,17 +164,17 @@ class Conditions(Expressions):
                 self.e.release(rb)
 
 
-_SIGNED_JUMP = {ast.Lt: JumpOp.JSLT, ast.LtE: JumpOp.JSLE, ast.Gt: JumpOp.JSGT,
+_SIGNED_JUMP: dict[type, JumpOp] = {ast.Lt: JumpOp.JSLT, ast.LtE: JumpOp.JSLE, ast.Gt: JumpOp.JSGT,
                 ast.GtE: JumpOp.JSGE, ast.Eq: JumpOp.JEQ, ast.NotEq: JumpOp.JNE}
 
 
-_UNSIGNED_JUMP = {ast.Lt: JumpOp.JLT, ast.LtE: JumpOp.JLE, ast.Gt: JumpOp.JGT,
+_UNSIGNED_JUMP: dict[type, JumpOp] = {ast.Lt: JumpOp.JLT, ast.LtE: JumpOp.JLE, ast.Gt: JumpOp.JGT,
                   ast.GtE: JumpOp.JGE, ast.Eq: JumpOp.JEQ, ast.NotEq: JumpOp.JNE}
 
 
-_NEGATE = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt,
+_NEGATE: dict[type, type] = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt,
            ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
 
 
-_MIRROR = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE,
+_MIRROR: dict[type, type] = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE,
            ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}

@@ -7,13 +7,14 @@ units below call on the units above are declared here for the type checker only.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..emitter import LOCAL_REGS, Emitter
 from ..errors import CompileError, SourceLocation
 from ..maps import GlobalDecl, MapDecl
-from ..operands import Mem, PyObj, Reg, StrLit
-from ..types import PtrType, StructType
+from ..operands import Local, Mem, PyObj, Reg, StrLit
+from ..types import PtrType, StructType, Type
 from .source import Frame, FunctionSource
 
 
@@ -29,6 +30,9 @@ class CompilerCore:
         def _bool_value(self, node: ast.expr) -> Any: ...
         def _map_read(self, decl: MapDecl, key_node: ast.expr, default: Any) -> Any: ...
         def _call_into(self, value_node: ast.expr, dest: Mem) -> bool: ...
+        def statement(self, node: ast.stmt) -> None: ...
+        def _new_local(self, name: str, t: Type) -> Local: ...
+        def _store_local(self, local: Local, value: Any) -> None: ...
         def _helper(self, name: str, args: list[Any], *, keep_result: bool = False,
                     node: ast.AST | None = None) -> Any: ...
 

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import ast
 import types as pytypes
+from collections.abc import Callable
 from typing import Any
 
 from ...asm.opcodes import ALUOp
 from ..emitter import FP, fits_imm
 from ..maps import GlobalDecl, MapDecl
 from ..operands import Imm, Mem, PyObj, Reg, StrLit
-from ..types import (ArrayType, IntType, PtrType, StructType, Type, VoidType, bool_,
-                     common_type, literal_type, promote, s32, s64, type_of)
+from ..types import (
+    ArrayType,
+    IntType,
+    PtrType,
+    StructType,
+    Type,
+    VoidType,
+    bool_,
+    common_type,
+    literal_type,
+    promote,
+    s32,
+    s64,
+    type_of,
+)
 from .core import _describe
 from .values import Values
 
@@ -75,8 +89,8 @@ class Expressions(Values):
             return PyObj(("builtin", name))
         else:
             builtins_ns = src.globals.get("__builtins__")
-            if isinstance(builtins_ns, dict) and name in builtins_ns or \
-                    isinstance(builtins_ns, pytypes.ModuleType) and hasattr(builtins_ns, name):
+            if (isinstance(builtins_ns, dict) and name in builtins_ns) or \
+                    (isinstance(builtins_ns, pytypes.ModuleType) and hasattr(builtins_ns, name)):
                 raise self._err(node, f"Python builtin {name!r} is not supported in BPF "
                                       "programs")
             raise self._err(node, f"name {name!r} is not defined")
@@ -103,7 +117,7 @@ class Expressions(Values):
             value = base.value
             if isinstance(value, (MapDecl, )):
                 return PyObj(("method", value, attr))
-            if isinstance(value, pytypes.ModuleType) or isinstance(value, type) or \
+            if isinstance(value, (pytypes.ModuleType, type)) or \
                     hasattr(value, attr):
                 if not hasattr(value, attr):
                     raise self._err(node, f"{_describe(base)} has no attribute {attr!r}")
@@ -171,8 +185,8 @@ class Expressions(Values):
         if isinstance(base, Mem) and isinstance(base.type, PtrType):
             base = self._load(base)
         if isinstance(base, Reg) and isinstance(base.type, PtrType):
-            t = base.type.target
-            return Mem(t, base.reg, index.value * t.size, base.type.space,
+            target = base.type.target
+            return Mem(target, base.reg, index.value * target.size, base.type.space,
                        base if base.owned else None)
         raise self._err(node, f"{_describe(base)} cannot be indexed")
 
@@ -287,7 +301,8 @@ class Expressions(Values):
         raise self._err(node, f"{ast.unparse(node)} is not a type")
 
 
-_ALU = {ast.Add: ALUOp.ADD, ast.Sub: ALUOp.SUB, ast.Mult: ALUOp.MUL, ast.Div: ALUOp.DIV,
+_ALU: dict[type, ALUOp] = {
+        ast.Add: ALUOp.ADD, ast.Sub: ALUOp.SUB, ast.Mult: ALUOp.MUL, ast.Div: ALUOp.DIV,
         ast.FloorDiv: ALUOp.DIV, ast.Mod: ALUOp.MOD, ast.BitAnd: ALUOp.AND,
         ast.BitOr: ALUOp.OR, ast.BitXor: ALUOp.XOR, ast.LShift: ALUOp.LSH,
         ast.RShift: ALUOp.RSH}
@@ -308,7 +323,8 @@ def fold(op: type, a: int, b: int, t: IntType) -> int:
         if (a < 0) != (b < 0):
             q = -q
         return t.wrap(q) if op is not ast.Mod else t.wrap(a - q * b)
-    result = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
-              ast.BitAnd: lambda: a & b, ast.BitOr: lambda: a | b,
-              ast.BitXor: lambda: a ^ b}[op]()
+    results: dict[type, Callable[[], int]] = {
+        ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
+        ast.BitAnd: lambda: a & b, ast.BitOr: lambda: a | b, ast.BitXor: lambda: a ^ b}
+    result = results[op]()
     return t.wrap(result)

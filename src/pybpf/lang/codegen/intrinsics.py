@@ -10,8 +10,20 @@ from ...asm.opcodes import ALUOp
 from .. import builtins as bi
 from ..emitter import FP
 from ..operands import Imm, Mem, PyObj, Reg
-from ..types import (ArrayType, IntType, PtrType, Type, bool_, char, common_type, s64, string,
-                     type_of, u32, u64)
+from ..types import (
+    ArrayType,
+    IntType,
+    PtrType,
+    Type,
+    bool_,
+    char,
+    common_type,
+    s64,
+    string,
+    type_of,
+    u32,
+    u64,
+)
 from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
 from .core import _describe
 from .maps import Maps
@@ -92,7 +104,7 @@ class Intrinsics(Maps):
                 raise self._err(args[0], "cast: the first argument is a type")
             t = type_of(target.value)
             v = self.rvalue(args[1])
-            if isinstance(t, IntType) or isinstance(t, PtrType):
+            if isinstance(t, (IntType, PtrType)):
                 return self._convert(v, t)
             if isinstance(v, Mem) and v.load_size == -1:
                 v = self._to_reg(v)

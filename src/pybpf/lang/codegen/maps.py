@@ -8,8 +8,7 @@ from typing import Any
 from ...asm.opcodes import ALUOp, JumpOp
 from .. import builtins as bi
 from ..emitter import FP, fits_imm
-from ..maps import (LinearHist, Log2Hist, MapDecl, PerfEventArray, ProgArray, RingBuf,
-                    StackTrace)
+from ..maps import LinearHist, Log2Hist, MapDecl, PerfEventArray, ProgArray, RingBuf, StackTrace
 from ..operands import Imm, Mem, PyObj, Reg
 from ..types import IntType, PtrType, Type, s32, s64, type_of, u32, u64
 from .conditions import Conditions

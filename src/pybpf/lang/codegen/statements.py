@@ -166,7 +166,7 @@ class Statements(Calls):
             raise self._err(node, "annotated assignment needs a plain name")
         local = self._lookup_local(node.target.id)
         if local is None:
-            if isinstance(t, IntType) or isinstance(t, PtrType):
+            if isinstance(t, (IntType, PtrType)):
                 local = self._new_local(node.target.id, t)
             else:
                 mem = self._stack_aggregate(t)

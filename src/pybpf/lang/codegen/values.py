@@ -55,7 +55,7 @@ class Values(CompilerCore):
                 self.e.release(r)
 
     def _bind_new(self, name: str, value: Any, node: ast.AST) -> None:
-        if isinstance(value, PyObj) or isinstance(value, StrLit):
+        if isinstance(value, (PyObj, StrLit)):
             raise self._err(node, f"cannot store {_describe(value)} in a variable")
         if isinstance(value, Mem) and not value.type.is_scalar:
             if value.fresh and value.space == "direct":
@@ -273,7 +273,7 @@ class Values(CompilerCore):
         """``op`` converted to type ``t`` as C converts on assignment."""
         if isinstance(op, Mem) and op.type.is_scalar:
             op = self._load(op)
-        if isinstance(op, PyObj) or isinstance(op, StrLit):
+        if isinstance(op, (PyObj, StrLit)):
             raise self.e.error(f"cannot use {_describe(op)} as a {t.name}")
         src = op.type
         if isinstance(t, PtrType):

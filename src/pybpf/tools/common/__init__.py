@@ -30,8 +30,8 @@ Lost events are reported, never silent: a ring buffer the BPF half could not wri
 :func:`ring_reader`/:func:`poll_until_stopped` print BCC's perf buffer warning
 ``Possibly lost N samples`` on stderr, at each interval tick and at exit, for the drops
 not reported yet. stdout is unchanged. In ``--json`` mode (known when the tool hands its
-:class:`EventWriter` to :func:`ring_reader`, or passes ``as_json=``) the warning is the JSON line ``{"lost":N}``
-on stderr instead, so stdout stays one event object per line.
+:class:`EventWriter` to :func:`ring_reader`, or passes ``as_json=``) the warning is the
+JSON line ``{"lost":N}`` on stderr instead, so stdout stays one event object per line.
 
 The histogram printers reproduce the text of BCC's ``print_log2_hist`` and
 ``print_linear_hist`` (header, column widths, 40-character star bars), so output can be

@@ -6,7 +6,8 @@ with BCC's published examples.
 from __future__ import annotations
 
 import sys
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 __all__ = ["print_log2_hist", "print_linear_hist"]
 
@@ -76,7 +77,7 @@ def print_linear_hist(counts: Sequence[int], val_type: str = "value", *,
     val_max = max(counts, default=0)
     if idx_max >= 0:
         out.write(f"     {val_type:<13} : count     distribution\n")
-    for i in range(0, idx_max + 1):
+    for i in range(idx_max + 1):
         value = counts[i]
         if strip_leading_zero and not value:
             continue

@@ -9,7 +9,8 @@ import contextlib
 import os
 import sys
 import threading
-from typing import Any, Callable, Iterator, Sequence, TextIO
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TextIO
 
 from ...errors import BPFError
 
@@ -29,7 +30,7 @@ class Stop(threading.Event):
         self.ready = threading.Event()
 
 
-def tool_main(name: str, parse_args: Callable[[Sequence[str] | None], argparse.Namespace],
+def tool_main(name: str, parse_args: Callable[[list[str] | None], argparse.Namespace],
               run: Callable[[argparse.Namespace, TextIO, threading.Event], int],
               argv: Sequence[str] | None = None) -> int:
     """Parse options, check privileges, run until Ctrl-C/SIGTERM/the tool's own end.
@@ -39,7 +40,7 @@ def tool_main(name: str, parse_args: Callable[[Sequence[str] | None], argparse.N
     """
     from ...kernel.signals import exit_on_signals  # noqa: PLC0415 - keeps -h fast
 
-    opts = parse_args(argv)
+    opts = parse_args(list(argv) if argv is not None else None)
     if os.geteuid() != 0:
         print(f"{name}: {ROOT_MESSAGE}", file=sys.stderr)
         return 1

@@ -7,7 +7,8 @@ from __future__ import annotations
 import select
 import threading
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 __all__ = ["poll_until_stopped"]
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .drops import DropReporter
 from .output import EventWriter
@@ -16,7 +17,7 @@ __all__ = ["ring_reader", "record_decoder"]
 
 @contextlib.contextmanager
 def ring_reader(coll: Any, ring_decl: Any, record: Any, callback: Callable[[Any], Any], *,
-                writer: "EventWriter | None" = None,
+                writer: EventWriter | None = None,
                 as_json: bool | None = None) -> Iterator[Any]:
     """A reader of the ring buffer ``ring_decl`` of the loaded collection ``coll`` that
     hands decoded ``record`` structs to ``callback``; owned by ``coll`` and closed on
@@ -60,7 +61,7 @@ class _BatchReader:
     after the batch."""
 
     def __init__(self, ring: Any, build: Callable[[tuple], Any],
-                 callback: Callable[[Any], Any], writer: "EventWriter | None"):
+                 callback: Callable[[Any], Any], writer: EventWriter | None):
         self.ring = ring
         self.build = build
         self.callback = callback
@@ -119,7 +120,9 @@ def record_decoder(record: Any) -> tuple[Any, Callable[[tuple], Any]] | None:
     pyclass = getattr(layout, "pyclass", None)
     if not fields or pyclass is None:
         return None
-    fmt, at, names, string_slots = ["="], 0, [], []
+    fmt, at = ["="], 0
+    names: list[str] = []
+    string_slots: list[int] = []
     for f in sorted(fields.values(), key=lambda f: f.offset):
         if f.bit_size or f.offset < at:
             return None
@@ -143,7 +146,7 @@ def record_decoder(record: Any) -> tuple[Any, Callable[[tuple], Any]] | None:
     try:
         # a tuple with named fields is made in C, several times faster than an instance
         # of the struct class with its __dict__ (it matters at 10k events/s)
-        record_class = collections.namedtuple(pyclass.__name__, names)
+        record_class = collections.namedtuple(pyclass.__name__, names)  # type: ignore[misc]
     except ValueError:  # a field name a namedtuple refuses (leading underscore...)
         return None
     make = record_class._make
