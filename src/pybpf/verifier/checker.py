@@ -172,7 +172,7 @@ class Checker:
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
         self._effects: dict[int, Effect] = {}
-        self.prune_points = prog.prune_points
+        self.prune_points = _kernel_prune_points(prog)
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
