@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -13,18 +12,27 @@ from .conftest import run_tool
 
 pytestmark = pytest.mark.kernel
 
-# spins ~3 ms, sleeps ~2 ms, again and again
-WORKER = ("import time\nwhile True:\n t = time.perf_counter()\n"
+# spins ~3 ms, sleeps ~2 ms, again and again. It runs SCHED_FIFO: on a loaded machine the
+# fair scheduler would otherwise cut each spin into slices of ~1.5 ms (and delay the
+# wakeups), so the on-CPU histogram would show the load instead of the spin length.
+WORKER = ("import os, time\n"
+          "os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))\n"
+          "print('ready', flush=True)\n"
+          "while True:\n t = time.perf_counter()\n"
           " while time.perf_counter() - t < 0.003: pass\n time.sleep(0.002)\n")
 
 
 @pytest.fixture
 def worker():
-    proc = subprocess.Popen([sys.executable, "-c", WORKER])
-    time.sleep(0.2)
-    yield proc
-    proc.kill()
-    proc.wait()
+    proc = subprocess.Popen([sys.executable, "-c", WORKER], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    with proc:     # closes the pipes
+        try:
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n", \
+                proc.stderr.read() if proc.stderr else ""
+            yield proc
+        finally:
+            proc.kill()
 
 
 def _hist_rows(lines, section):

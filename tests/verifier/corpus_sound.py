@@ -8,10 +8,12 @@ the kernel-agreement test loads each one for real.
 from __future__ import annotations
 
 from pybpf import asm
-from pybpf.asm import R0, R1, R2, R3, R4, R5, R6, R7, R10
+from pybpf import btf as _btf
+from pybpf.asm import R0, R1, R2, R3, R4, R5, R6, R7, R10, Instruction, Label
+from pybpf.btf.ext import FuncInfo
 from pybpf.spec import MapSpec, MapType, ProgramType
 
-from .corpus import ALL_MAPS, RET0, case
+from .corpus import ALL_MAPS, CASES, RET0, Case, case
 
 RDONLY_PROG = 1 << 7
 WRONLY_PROG = 1 << 8
@@ -169,11 +171,7 @@ case("stack store u32 at a variable offset aligned to 4", "accept",
      [*_VAR_STACK, asm.and_(R2, 4), asm.add(R3, R2), asm.st(4, R3, 1, 0), *RET0])
 
 # -- global functions: verified on their own, from their BTF prototype -------------------------
-from pybpf import btf as _btf
-from pybpf.asm import Instruction, Label
-from pybpf.btf.ext import FuncInfo
 
-from .corpus import CASES, Case
 
 _INT = _btf.Int("int", 4, _btf.SIGNED)
 _LONG = _btf.Int("long", 8, _btf.SIGNED)
@@ -279,3 +277,26 @@ for ret, verdict in ((_INT, "accept"), (_btf.Void(), "reject")):
              [asm.call_func("g"), asm.exit(), asm.label("g"), asm.mov_reg(R6, R1),
               asm.ld_abs(1, 0), asm.exit()],
              {"g": _func("g", [_btf.Ptr(_SKB)], static=True, ret=ret)})
+
+# -- a packet pointer known past pkt_end decides a second comparison with it ------------------
+for op, name in (("jgt", "pkt > end"), ("jge", "pkt >= end")):
+    cmp = getattr(asm, op)
+    case(f"xdp: {name} twice, the second decided", "accept",
+         [asm.ldx(4, R2, R1, 4), asm.ldx(4, R4, R1, 0), asm.mov_reg(R3, R4), asm.add(R3, 42),
+          asm.mov(R1, 0), cmp(R3, R2, 2), asm.add(R4, 14), asm.mov_reg(R1, R4),
+          cmp(R3, R2, 1), asm.ldx(2, R2, R1, 9), asm.mov(R0, 2), asm.exit()], XDP)
+case("xdp: pkt < end then pkt >= end, the second decided", "accept",
+     [asm.ldx(4, R2, R1, 4), asm.ldx(4, R4, R1, 0), asm.mov_reg(R3, R4), asm.add(R3, 42),
+      asm.mov(R1, 0), asm.jlt(R3, R2, 2), asm.jge(R3, R2, 2), asm.ja(1),
+      asm.ldx(1, R0, R4, 0), asm.mov(R0, 2), asm.exit()], XDP)
+
+# -- data_meta: bytes before the packet, checked against ctx->data ---------------------------
+for check, size, verdict in ((4, 4, "accept"), (4, 8, "reject"), (8, 8, "accept")):
+    case(f"xdp: data_meta checked {check} against data, read u{size * 8}", verdict,
+         [asm.ldx(4, R2, R1, 8), asm.ldx(4, R3, R1, 0), asm.mov_reg(R4, R2),
+          asm.add(R4, check), asm.jgt(R4, R3, "out"), asm.ldx(size, R0, R2, 0),
+          asm.label("out"), asm.mov(R0, 2), asm.exit()], XDP)
+case("xdp: data_meta checked against data_end is not enough", "reject",
+     [asm.ldx(4, R2, R1, 8), asm.ldx(4, R3, R1, 4), asm.mov_reg(R4, R2), asm.add(R4, 4),
+      asm.jgt(R4, R3, "out"), asm.ldx(4, R0, R2, 0), asm.label("out"), asm.mov(R0, 2),
+      asm.exit()], XDP)

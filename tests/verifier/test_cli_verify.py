@@ -72,3 +72,11 @@ def test_verify_python_file_errors_name_the_file(tmp_path, capsys) -> None:  # t
     good.write_text(PY_SOURCE)
     with pytest.raises(BPFError, match="no program named nope"):
         _run(capsys, str(good), "--program", "nope")
+
+
+def test_verify_unprivileged(capsys) -> None:  # type: ignore[no-untyped-def]
+    # root may load an XDP program; a loader without CAP_BPF may not
+    code, out = _run(capsys, str(build_object("vm_net")), "--program", "xdp_filter",
+                     "--unprivileged")
+    assert code == 1
+    assert "an unprivileged loader may not load xdp programs" in out

@@ -117,8 +117,6 @@ from .errors import CompileError, SourceLocation
 from .loaded import LoadedCollection
 from .maps import (
     Array,
-    Const,
-    Global,
     Hash,
     LinearHist,
     Log2Hist,
@@ -135,8 +133,11 @@ from .programs import ProgramDecl
 from .types import struct
 
 if _typing.TYPE_CHECKING:
-    # to a type checker a scalar type is an int, a byte string bytes (see ._hints)
+    # to a type checker a scalar type is an int, a byte string bytes, and a Const or Global
+    # the value it holds (see ._hints)
     from ._hints import (
+        Const,
+        Global,
         array,
         bool_,
         bytes16,
@@ -157,6 +158,7 @@ if _typing.TYPE_CHECKING:
         u64,
     )
 else:
+    from .maps import Const, Global
     from .types import (
         array,
         bool_,

@@ -11,11 +11,16 @@ written ``Annotated[python_type, lang_type]``, the pybpf.lang type as the metada
         comm: bytes16
         path: Annotated[bytes, string(PATH_SIZE)]
         daddr: Annotated[list[int], u8[16]]
+
+A ``Const`` or ``Global`` is, in the program that reads it, the value it holds: to a
+checker ``max_args = Const(u32, 20)`` is an ``int`` (``if i < max_args:`` type-checks).
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
+
+_T = TypeVar("_T")
 
 u8: TypeAlias = int
 u16: TypeAlias = int
@@ -44,3 +49,13 @@ def array(elem: Any, count: int) -> Any:
 
 def ptr(target: Any, space: str = "direct") -> Any:
     """A pointer to ``target``."""
+
+
+def Const(type: type[_T], value: Any = 0, *, name: str | None = None) -> _T:  # noqa: N802
+    """A ``.rodata`` constant of ``type``, set per load."""
+    raise NotImplementedError  # never called: pybpf.lang.maps.Const is the real one
+
+
+def Global(type: type[_T], value: Any = 0, *, name: str | None = None) -> _T:  # noqa: N802
+    """A ``.data``/``.bss`` global of ``type``."""
+    raise NotImplementedError  # never called: pybpf.lang.maps.Global is the real one

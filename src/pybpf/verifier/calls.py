@@ -31,8 +31,8 @@ from .state import (
 if TYPE_CHECKING:
     from .checker import Checker, Checkpoint
 
-_SKB_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
-              ProgramType.CGROUP_SKB)
+# the types that may use legacy packet loads (the kernel's may_access_skb)
+_SKB_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT)
 _PACKET_PTRS = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
 MAX_SIZE = 1 << 29
 TAIL_CALL = 12

@@ -53,6 +53,9 @@ from .state import (
 )
 
 DEFAULT_MAX_INSNS = 1_000_000
+# a packet pointer's ``range`` when it is known to be at / past pkt_end (as the kernel's)
+AT_PKT_END = -1
+BEYOND_PKT_END = -2
 _SCALAR = RegType.SCALAR
 _ALU_OPS = frozenset(ALUOp)
 _MISSES = 8   # a remembered state that misses more than 8 times per hit (+8) is forgotten
@@ -200,7 +203,8 @@ class Checker:
         regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=0)
         start = State([Frame(regs, subprog_start=start_pc)])
         self.chains.add((start_pc,))
-        self.visited = {}
+        self.done = {}        # a function's walk prunes only against its own states
+        self.looping = {}
         root = Checkpoint(None, None)
         pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
@@ -245,7 +249,7 @@ class Checker:
                 if verdict is not cp:
                     if verdict is None or verdict.__class__ is Demand:
                         self.stats.states_pruned += 1
-                        self._end_path(cp, trace, verdict)  # type: ignore[arg-type]
+                        self._end_path(cp, trace, verdict)
                         return
                     cp = verdict  # type: ignore[assignment]
                     trace = []
@@ -627,6 +631,9 @@ class Checker:
             if abs(new_off) >= access.MAX_VAR_OFF:
                 raise Reject(f"{ptr.type} pointer offset {new_off} is not allowed",
                              regs=(dst,), hint="offsets must stay below 2**29")
+            if ptr.range < 0 and new_off < ptr.off:
+                # moved back from at/past pkt_end: no longer known to be there
+                return replace(ptr, off=new_off, range=0)
             return replace(ptr, off=new_off)
         if off.var.smin == B.S64_MIN:
             raise Reject(f"math between {ptr.type} pointer and register with unbounded min "
@@ -999,10 +1006,52 @@ class Checker:
                     return None  # these pointers are never NULL (the kernel's reg_not_null)
                 return state.copy()
         if a.is_pointer and b.is_pointer and not jmp32:
+            if self._packet_end_decided(op, a, b) is (not taken):
+                return None
             new = state.copy()
             self._packet_compare(new, op, a, b, taken)
+            self._mark_past_end(new, insn, op, a, b, taken)
             return new
         return state.copy()
+
+    @staticmethod
+    def _as_pkt_vs_end(op: int, a: Reg, b: Reg) -> tuple[int, Reg] | None:
+        """``pkt op pkt_end`` (the operands swapped if needed), or None."""
+        if a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END:
+            return op, a
+        if a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET:
+            return SWAPPED[op], b
+        return None
+
+    def _packet_end_decided(self, op: int, a: Reg, b: Reg) -> bool | None:
+        """A packet pointer known to be at or past pkt_end decides a comparison with it
+        (the kernel's is_pkt_ptr_branch_taken)."""
+        got = self._as_pkt_vs_end(op, a, b)
+        if got is None or got[1].range >= 0:
+            return None
+        op, pkt = got
+        if op in (JumpOp.JGT, JumpOp.JLE) and pkt.range == BEYOND_PKT_END:
+            return op == JumpOp.JGT
+        if op in (JumpOp.JLT, JumpOp.JGE):
+            return op == JumpOp.JGE
+        return None
+
+    def _mark_past_end(self, state: State, insn: Instruction, op: int, a: Reg, b: Reg,
+                       taken: bool) -> None:
+        """On the side where ``pkt > pkt_end`` (or ``>=``) holds, that register is past the
+        end: a later comparison of it with pkt_end is decided (the kernel's mark_pkt_end)."""
+        got = self._as_pkt_vs_end(op, a, b)
+        if got is None:
+            return
+        norm, _ = got
+        regno = insn.dst if a.type is RegType.PTR_TO_PACKET else insn.src
+        beyond_by_op: dict[int, bool] = {JumpOp.JGT: taken, JumpOp.JLE: not taken}
+        at_by_op: dict[int, bool] = {JumpOp.JGE: taken, JumpOp.JLT: not taken}
+        beyond, at = beyond_by_op.get(norm), at_by_op.get(norm)
+        if beyond:
+            state.regs[regno] = replace(state.regs[regno], range=BEYOND_PKT_END)
+        elif at:
+            state.regs[regno] = replace(state.regs[regno], range=AT_PKT_END)
 
     def _set_scalar(self, state: State, regno: int, old: Reg, var: B.Bounds) -> None:
         if old.id:
@@ -1015,7 +1064,13 @@ class Checker:
         """``pkt op pkt_end``: on the side where pkt <= pkt_end, bytes before pkt exist."""
         if a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET:
             op, a, b = SWAPPED[op], b, a
-        if not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
+        elif _is_packet_start(a) and b.type is RegType.PTR_TO_PACKET_META:
+            op, a, b = SWAPPED[op], b, a
+        if a.type is RegType.PTR_TO_PACKET_META and _is_packet_start(b):
+            # ``meta op data``: data_meta bytes below the packet start are checked against
+            # the packet start itself
+            pass
+        elif not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
             return
         # which side knows a <= end (or a < end)?
         sides: dict[int, bool] = {JumpOp.JGT: not taken, JumpOp.JGE: not taken,
@@ -1028,8 +1083,8 @@ class Checker:
         new_range = a.off
         if new_range <= 0:
             return
-        pkt_id = a.id
-        state.replace_all(lambda r: r.type is RegType.PTR_TO_PACKET and r.id == pkt_id,
+        pkt_id, pkt_type = a.id, a.type
+        state.replace_all(lambda r: r.type is pkt_type and r.id == pkt_id,
                           lambda r: replace(r, range=max(r.range, new_range)))
 
     # --- the end ------------------------------------------------------------------------
@@ -1079,6 +1134,12 @@ class Checker:
     def _log_insn(self, state: State, pc: int, insn: Instruction) -> None:
         from .messages import describe_regs, format_insn
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
+
+
+def _is_packet_start(reg: Reg) -> bool:
+    """ctx->data itself (no offset): what data_meta pointers are compared with."""
+    return (reg.type is RegType.PTR_TO_PACKET and reg.off == 0 and reg.var.is_const
+            and reg.var.value == 0)
 
 
 def _loop_key(state: State) -> tuple[Any, ...]:

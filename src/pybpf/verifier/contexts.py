@@ -34,13 +34,16 @@ _TYPE_HIDDEN = {
     ProgramType.CGROUP_SKB: {72, 140, 160},     # tc_classid, data_meta, wire_len
     ProgramType.SCHED_CLS: set(),
     ProgramType.SCHED_ACT: set(),
+    ProgramType.SK_SKB: {72, 140, 152, 160, 184, 8},   # ... and mark
 }
 _TYPE_WRITABLE = {       # fields each type may write, besides cb[]
     ProgramType.SOCKET_FILTER: set(),
     ProgramType.CGROUP_SKB: {8, 32, 152},       # mark, priority, tstamp
     ProgramType.SCHED_CLS: {8, 44, 32, 72, 152, 12},   # + tc_index, tc_classid,
     ProgramType.SCHED_ACT: {8, 44, 32, 72, 152, 12},   #   queue_mapping
+    ProgramType.SK_SKB: {44, 32},               # tc_index, priority (not cb[])
 }
+_NO_CB_WRITES = (ProgramType.SK_SKB,)
 _TC = (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT)
 
 _XDP_PACKET = {0: RegType.PTR_TO_PACKET, 4: RegType.PTR_TO_PACKET_END,
@@ -85,7 +88,8 @@ def _skb_access(prog_type: ProgramType, off: int, size: int, write: bool) -> Ctx
             return CtxAccess(f"__sk_buff address field at {field} is read with 4 bytes")
     in_cb = _SKB_CB[0] <= off < _SKB_CB[1]
     if write:
-        allowed = in_cb or field in _TYPE_WRITABLE.get(prog_type, set())
+        allowed = (in_cb and prog_type not in _NO_CB_WRITES) or \
+            field in _TYPE_WRITABLE.get(prog_type, set())
         if not allowed or field == 184:
             return CtxAccess(f"__sk_buff offset {off} is read-only")
         width = 8 if field in _SKB_U64 else 4
@@ -136,7 +140,7 @@ def check_ctx_access(prog_type: ProgramType, off: int, size: int, *, write: bool
                      ) -> CtxAccess:
     """May a program of ``prog_type`` access ``size`` bytes at context offset ``off``?"""
     if prog_type in (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
-                     ProgramType.CGROUP_SKB):
+                     ProgramType.CGROUP_SKB, ProgramType.SK_SKB):
         return _skb_access(prog_type, off, size, write)
     if prog_type == ProgramType.XDP:
         return _xdp_access(off, size, write)
@@ -156,10 +160,12 @@ def check_ctx_access(prog_type: ProgramType, off: int, size: int, *, write: bool
 
 
 SUPPORTED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
-                   ProgramType.CGROUP_SKB, ProgramType.XDP, ProgramType.TRACEPOINT,
-                   ProgramType.RAW_TRACEPOINT, ProgramType.KPROBE, ProgramType.PERF_EVENT)
+                   ProgramType.CGROUP_SKB, ProgramType.SK_SKB, ProgramType.XDP,
+                   ProgramType.TRACEPOINT, ProgramType.RAW_TRACEPOINT, ProgramType.KPROBE,
+                   ProgramType.PERF_EVENT)
 
-PACKET_TYPES = (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT, ProgramType.XDP)
+PACKET_TYPES = (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT, ProgramType.XDP,
+                ProgramType.SK_SKB)
 
 # R0 at exit must lie in this range (the kernel's check_return_code)
 RETURN_RANGES = {ProgramType.CGROUP_SKB: (0, 1)}

@@ -46,8 +46,8 @@ def _reg_covers(old: Reg, new: Reg, ids: _IdMap, precise: bool = True) -> bool:
     if not old.var.contains(new.var):
         return False
     if old.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
-        if new.range < old.range:
-            return False
+        if new.range < old.range or (old.range < 0 and new.range != old.range):
+            return False   # (a negative range, at/past the end, decides comparisons)
     if not ids.match(old.ref_obj_id, new.ref_obj_id):
         return False
     if old.nullable or old.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):

@@ -57,7 +57,7 @@ class Reg:
     target: int = 0             # the slot a PTR_TO_FUNC points at
     btf_name: str = ""          # the type of a PTR_TO_BTF_ID
 
-    def with_var(self, var: Bounds) -> "Reg":
+    def with_var(self, var: Bounds) -> Reg:
         """This register with ``var`` for its value (a fast ``replace(self, var=var)``)."""
         return Reg(self.type, var, self.off, self.nullable, self.id, self.ref_obj_id,
                    self.map, self.mem_size, self.range, self.frameno, self.readonly,
