@@ -289,3 +289,14 @@ case("xdp: pkt < end then pkt >= end, the second decided", "accept",
      [asm.ldx(4, R2, R1, 4), asm.ldx(4, R4, R1, 0), asm.mov_reg(R3, R4), asm.add(R3, 42),
       asm.mov(R1, 0), asm.jlt(R3, R2, 2), asm.jge(R3, R2, 2), asm.ja(1),
       asm.ldx(1, R0, R4, 0), asm.mov(R0, 2), asm.exit()], XDP)
+
+# -- data_meta: bytes before the packet, checked against ctx->data ---------------------------
+for check, size, verdict in ((4, 4, "accept"), (4, 8, "reject"), (8, 8, "accept")):
+    case(f"xdp: data_meta checked {check} against data, read u{size * 8}", verdict,
+         [asm.ldx(4, R2, R1, 8), asm.ldx(4, R3, R1, 0), asm.mov_reg(R4, R2),
+          asm.add(R4, check), asm.jgt(R4, R3, "out"), asm.ldx(size, R0, R2, 0),
+          asm.label("out"), asm.mov(R0, 2), asm.exit()], XDP)
+case("xdp: data_meta checked against data_end is not enough", "reject",
+     [asm.ldx(4, R2, R1, 8), asm.ldx(4, R3, R1, 4), asm.mov_reg(R4, R2), asm.add(R4, 4),
+      asm.jgt(R4, R3, "out"), asm.ldx(4, R0, R2, 0), asm.label("out"), asm.mov(R0, 2),
+      asm.exit()], XDP)

@@ -19,8 +19,10 @@ The object (ELF64, little-endian, ``EM_BPF``, relocatable) holds:
 
 ``.rel.maps`` carries the initial values of prog arrays and maps of maps (an
 ``R_BPF_64_ABS64`` per slot of the definition's ``values`` array, against the program or
-map). Not written yet (an ELFError says so): externs (``.kconfig``, ``__ksym``, kfuncs) and
-legacy ``maps`` definitions.
+map). Externs (``__kconfig`` values, ``__ksym`` variables, kfuncs) are undefined symbols
+(weak where the extern is), referenced as clang does; BTF's ``.kconfig``/``.ksyms``
+DATASECs say which is which. Not written yet (an ELFError says so): legacy ``maps``
+definitions.
 
 Layouts from the System V ABI (ELF64) and the kernel's ``Documentation/bpf/btf.rst``.
 """
@@ -39,7 +41,7 @@ from ..btf.ext import CORERelo, FuncInfo, LineInfo
 from ..btf.loadable import with_strings
 from ..btf.types import FuncLinkage
 from ..errors import ELFError
-from ..spec import CollectionSpec, MapSpec, ProgramSpec
+from ..spec import CollectionSpec, ExternKind, ExternSpec, MapSpec, ProgramSpec
 
 __all__ = ["write_object", "ObjectLayout", "EM_BPF", "R_BPF_64_64"]
 
@@ -50,7 +52,7 @@ R_BPF_64_32 = 10
 _ET_REL = 1
 _SHT_PROGBITS, _SHT_SYMTAB, _SHT_STRTAB, _SHT_NOBITS, _SHT_REL = 1, 2, 3, 8, 9
 _SHF_WRITE, _SHF_ALLOC, _SHF_EXECINSTR = 1, 2, 4
-_STB_LOCAL, _STB_GLOBAL = 0, 1
+_STB_LOCAL, _STB_GLOBAL, _STB_WEAK = 0, 1, 2
 _STT_NOTYPE, _STT_OBJECT, _STT_FUNC, _STT_SECTION = 0, 1, 2, 3
 
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
@@ -111,14 +113,34 @@ _Reloc = tuple[int, str, str]
 
 
 def _encode_function(insns: list[Instruction], base: int, map_names: set[str],
-                     data_sections: set[str], section: str, function: str
-                     ) -> tuple[bytes, list[_Reloc]]:
+                     data_sections: set[str], section: str, function: str,
+                     externs: dict[str, ExternSpec]) -> tuple[bytes, list[_Reloc]]:
     """The section bytes of one function and its relocations."""
     out = bytearray()
     relocs: list[_Reloc] = []
     for insn in insns:
         at = base + len(out)
-        if insn.opcode == LDDW_OPCODE and insn.src in (PseudoSrc.MAP_FD, PseudoSrc.MAP_VALUE):
+        if insn.opcode == LDDW_OPCODE and insn.reference == ".kconfig" and \
+                insn.src == PseudoSrc.MAP_VALUE:
+            # clang's shape: against the extern's undefined symbol, the offset within it
+            offset = (insn.imm >> 32) & 0xFFFF_FFFF
+            extern = _kconfig_extern(externs, offset)
+            if extern is None:
+                raise ELFError(f"lddw of .kconfig offset {offset} names no __kconfig extern",
+                               source=f"{section}: {function}", offset=at)
+            insn = Instruction(LDDW_OPCODE, insn.dst, 0, 0, offset - extern.offset)
+            relocs.append((at, extern.name, "extern"))
+        elif insn.opcode == LDDW_OPCODE and insn.reference in externs:
+            # a __ksym variable: typed (src BTF_ID) or not (src 0), both src 0 in an object
+            relocs.append((at, insn.reference, "extern"))
+            insn = Instruction(LDDW_OPCODE, insn.dst, 0, 0, 0)
+        elif insn.is_call and insn.src == CallSrc.KFUNC:
+            if insn.reference not in externs:
+                raise ELFError(f"a kfunc call names no extern ({insn.reference!r})",
+                               source=f"{section}: {function}", offset=at)
+            relocs.append((at, insn.reference, "extern_call"))
+            insn = Instruction(insn.opcode, 0, CallSrc.PSEUDO_CALL, 0, -1)
+        elif insn.opcode == LDDW_OPCODE and insn.src in (PseudoSrc.MAP_FD, PseudoSrc.MAP_VALUE):
             name = insn.reference
             if name in data_sections:
                 # clang's shape: src 0, the variable's offset in the immediate
@@ -157,14 +179,10 @@ def write_object(spec: CollectionSpec, programs: list[str] | None = None
         raise ELFError(f"no program named {missing[0]!r} (have: "
                        f"{', '.join(spec.programs)})")
     chosen = {n: spec.programs[n] for n in names}
-    for name, prog in chosen.items():
-        _check_writable(name, prog)
     used = {i.reference for p in chosen.values() for i in p.instructions
             if i.opcode == LDDW_OPCODE and i.reference}
-    maps = {n: m for n, m in spec.maps.items()
-            if n in used or (programs is None and m.section is not None)}
-    if used & _EXTERN_MAPS:
-        raise ELFError("writing externs (.kconfig, __ksym) is not supported yet")
+    maps = {n: m for n, m in spec.maps.items() if n not in _EXTERN_MAPS
+            and (n in used or (programs is None and m.section is not None))}
     return _Writer(spec, chosen, maps).write()
 
 
@@ -172,11 +190,12 @@ def write_object(spec: CollectionSpec, programs: list[str] | None = None
 _EXTERN_MAPS = frozenset({".kconfig", ".ksyms"})
 
 
-def _check_writable(name: str, prog: ProgramSpec) -> None:
-    for index, insn in enumerate(prog.instructions):
-        if insn.is_call and insn.src == CallSrc.KFUNC:
-            raise ELFError(f"program {name!r}: instruction {index} calls kfunc "
-                           f"{insn.reference!r}; writing externs is not supported yet")
+def _kconfig_extern(externs: dict[str, ExternSpec], offset: int) -> ExternSpec | None:
+    """The ``__kconfig`` extern at byte ``offset`` of the .kconfig map."""
+    for e in externs.values():
+        if e.kind == ExternKind.KCONFIG and e.offset <= offset < e.offset + max(e.size, 1):
+            return e
+    return None
 
 
 def _binding(prog: ProgramSpec, start: int) -> int:
@@ -264,6 +283,14 @@ class _Writer:
         symbols += self.local_symbols
         first_global = len(symbols)
         symbols += self.symbols
+        # externs: undefined symbols (weak when the extern may be missing), typeless as clang
+        # leaves them; BTF says which kind each is
+        referenced = {target for _, relocs in code for _, target, kind in relocs
+                      if kind in ("extern", "extern_call")}
+        for name, extern in self.spec.externs.items():
+            if name in referenced:
+                symbols.append(_Symbol(name, _STB_WEAK if extern.weak else _STB_GLOBAL,
+                                       _STT_NOTYPE, 0))
         sym_index = {id(s): i for i, s in enumerate(symbols)}
         text_index = next((s.index for s in self.sections if s.name == ".text"), -1)
         by_name = {(s.section, s.name): i for i, s in enumerate(symbols) if s.name}
@@ -284,6 +311,9 @@ class _Writer:
                 elif kind == "call":
                     sym = by_name[(text_index, target)]
                     rtype = R_BPF_64_32
+                elif kind in ("extern", "extern_call"):
+                    sym = by_name[(0, target)]
+                    rtype = R_BPF_64_32 if kind == "extern_call" else R_BPF_64_64
                 elif kind == "prog":
                     sym, rtype = programs[target], R_BPF_64_ABS64
                 elif kind == "mapref":
@@ -336,7 +366,7 @@ class _Writer:
                 (_, start, stop, insns), *callees = _functions(prog)
                 base = len(data)
                 blob, found = _encode_function(insns, base, map_names, data_sections,
-                                               section_name, name)
+                                               section_name, name, self.spec.externs)
                 data += blob
                 relocs += found
                 self.symbols.append(_Symbol(name, _STB_GLOBAL, _STT_FUNC, section.index,
@@ -348,7 +378,7 @@ class _Writer:
                         continue
                     base = len(text)
                     blob, found = _encode_function(insns, base, map_names, data_sections,
-                                                   ".text", callee)
+                                                   ".text", callee, self.spec.externs)
                     text += blob
                     text_relocs += found
                     text_funcs[callee] = (base, len(blob), _binding(prog, start))

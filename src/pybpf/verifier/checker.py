@@ -178,7 +178,7 @@ class Checker:
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
         self._effects: dict[int, Effect] = {}
-        self.prune_points = prog.prune_points
+        self.prune_points = _kernel_prune_points(prog)
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
@@ -206,7 +206,8 @@ class Checker:
         regs[10] = Reg(RegType.PTR_TO_STACK, B.const(0), frameno=0)
         start = State([Frame(regs, subprog_start=start_pc)])
         self.chains.add((start_pc,))
-        self.visited: dict[Any, Any] = {}
+        self.done = {}        # a function's walk prunes only against its own states
+        self.looping = {}
         root = Checkpoint(None, None)
         pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
@@ -1071,9 +1072,14 @@ class Checker:
 
     def _packet_compare(self, state: State, op: int, a: Reg, b: Reg, taken: bool) -> None:
         """``pkt op pkt_end``: on the side where pkt <= pkt_end, bytes before pkt exist."""
-        if a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET:
+        if (a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET) or (
+                _is_packet_start(a) and b.type is RegType.PTR_TO_PACKET_META):
             op, a, b = SWAPPED[op], b, a
-        if not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
+        if a.type is RegType.PTR_TO_PACKET_META and _is_packet_start(b):
+            # ``meta op data``: data_meta bytes below the packet start are checked against
+            # the packet start itself
+            pass
+        elif not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
             return
         # which side knows a <= end (or a < end)?
         sides: dict[int, bool] = {JumpOp.JGT: not taken, JumpOp.JGE: not taken,
@@ -1086,8 +1092,8 @@ class Checker:
         new_range = a.off
         if new_range <= 0:
             return
-        pkt_id = a.id
-        state.replace_all(lambda r: r.type is RegType.PTR_TO_PACKET and r.id == pkt_id,
+        pkt_id, pkt_type = a.id, a.type
+        state.replace_all(lambda r: r.type is pkt_type and r.id == pkt_id,
                           lambda r: replace(r, range=max(r.range, new_range)))
 
     # --- the end ------------------------------------------------------------------------
@@ -1138,6 +1144,12 @@ class Checker:
     def _log_insn(self, state: State, pc: int, insn: Instruction) -> None:
         from .messages import describe_regs, format_insn
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
+
+
+def _is_packet_start(reg: Reg) -> bool:
+    """ctx->data itself (no offset): what data_meta pointers are compared with."""
+    return (reg.type is RegType.PTR_TO_PACKET and reg.off == 0 and reg.var.is_const
+            and reg.var.value == 0)
 
 
 def _loop_key(state: State) -> tuple[Any, ...]:
