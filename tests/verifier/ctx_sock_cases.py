@@ -63,6 +63,16 @@ case("sk_lookup: 4-byte read of sk", "reject", SKL, SKL_AT, read(4, 0))
 case("sk_lookup: read sk", "accept", SKL, SKL_AT, read(8, 0))
 case("sk_lookup: sk dereferenced without a NULL check", "reject", SKL, SKL_AT,
      [*read(8, 0), asm.ldx(4, R0, R2, 4)])
+case("sk_lookup: sk->family after a NULL check", "accept", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.ldx(4, R0, R2, 4)])
+case("sk_lookup: 2-byte read of sk->dst_port", "accept", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.ldx(2, R0, R2, 48)])
+case("sk_lookup: 8-byte read of sk->family", "reject", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.ldx(8, R0, R2, 0)])
+case("sk_lookup: read past struct bpf_sock", "reject", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.ldx(4, R0, R2, 80)])
+case("sk_lookup: write into sk", "reject", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.stx(4, R2, R2, 16)])
 case("sk_lookup: pointer arithmetic on sk", "reject", SKL, SKL_AT,
      [*read(8, 0), asm.jeq(R2, 0, 1), asm.add(R2, 4)])
 case("sk_lookup: sk returned", "reject", SKL, SKL_AT,
@@ -95,6 +105,10 @@ case("sock_addr connect4: write family", "reject", SA, A.CGROUP_INET4_CONNECT, w
 case("sock_addr connect4: 2-byte read of protocol", "reject", SA, A.CGROUP_INET4_CONNECT,
      read(2, 36))
 case("sock_addr connect4: read sk", "accept", SA, A.CGROUP_INET4_CONNECT, read(8, 64))
+case("sock_addr connect4: sk->state, no NULL check needed", "accept", SA,
+     A.CGROUP_INET4_CONNECT, [*read(8, 64), asm.ldx(4, R0, R2, 72)])
+case("sock_addr connect4: sk->mark", "accept", SA, A.CGROUP_INET4_CONNECT,
+     [*read(8, 64), asm.ldx(4, R0, R2, 16)])
 case("sock_addr connect4: 4-byte read of sk's upper half", "reject", SA,
      A.CGROUP_INET4_CONNECT, read(4, 68))
 case("sock_addr recvmsg4: return 0", "reject", SA, A.CGROUP_UDP4_RECVMSG, [], ret=0)

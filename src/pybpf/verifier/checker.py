@@ -34,7 +34,7 @@ from . import bounds as B
 from .calls import CallChecker
 from .cfg import Program
 from .contexts import PACKET_TYPES, RETURN_RANGES
-from .ctx_sock import return_range
+from .ctx_sock import return_range, sock_field_problem
 from .funcs import FuncSig
 from .liveness import FRAME_KEYS, SLOT_BASE, Demand, Effect, back, merge
 from .reject import Reject
@@ -697,10 +697,13 @@ class Checker:
             access.check_region(reg, regno, off, size, reg.mem_size, "memory",
                                 f"keep accesses within the {reg.mem_size} bytes reserved")
             value = access.sized_unknown(size)
-        elif t is RegType.PTR_TO_SOCKET:
-            raise Reject(f"unsupported: pybpf's verifier does not model reads of struct "
-                         f"bpf_sock fields through R{regno}", regs=(regno,),
-                         kernel_rejects=False, hint="verify this program with the kernel")
+        elif t is RegType.PTR_TO_SOCKET:   # never moved: arithmetic on it is refused
+            why = sock_field_problem(off, size, write=False)
+            if why:
+                raise Reject(f"R{regno} invalid sock access off={off} size={size}: {why}",
+                             regs=(regno,), hint="read struct bpf_sock fields whole, at "
+                             "their own offsets")
+            value = access.sized_unknown(size)
         elif t is RegType.PTR_TO_BTF_ID:
             if reg.off + off < 0 or not reg.var.is_const:
                 raise Reject(f"R{regno} invalid negative or variable access to a kernel "

@@ -18,7 +18,7 @@ from .contexts import CtxAccess
 from .state import RegType
 
 __all__ = ["SOCK_TYPES", "SOCK_RETURN_RANGES", "SOCK_CTX_TYPES", "sock_ctx_access",
-           "return_range", "attach_problem", "helper_problem"]
+           "sock_field_problem", "return_range", "attach_problem", "helper_problem"]
 
 A = AttachType
 _Check = Callable[[int, int, bool, "AttachType | None"], CtxAccess]
@@ -140,6 +140,13 @@ def _bpf_sock_shape(off: int, size: int) -> str:
     if 50 <= off < 52:      # the zero padding after dst_port
         return "bpf_sock offsets 50..51 are padding"
     return "" if size == 4 else f"bpf_sock field at {off} is accessed with 4 bytes"
+
+
+def sock_field_problem(off: int, size: int, write: bool) -> str:
+    """Why a read through a socket pointer (``struct bpf_sock``) is refused ("" if fine)."""
+    if write:
+        return "cannot write into sock"
+    return _bpf_sock_shape(off, size)
 
 
 def _cgroup_sock(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
