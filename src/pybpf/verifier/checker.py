@@ -28,12 +28,12 @@ from ..asm.opcodes import (
     PseudoSrc,
     Size,
 )
-from ..spec import MapSpec, ProgramType
+from ..spec import AttachType, MapSpec, ProgramType
 from . import access, effects, prune
 from . import bounds as B
 from .calls import CallChecker
 from .cfg import Program
-from .contexts import PACKET_TYPES, RETURN_RANGES
+from .contexts import PACKET_TYPES, return_range
 from .funcs import FuncSig
 from .liveness import FRAME_KEYS, SLOT_BASE, Demand, Effect, back, merge
 from .reject import Reject
@@ -162,6 +162,7 @@ class Checker:
             options = replace(options, uninit_stack_loads=False, uninit_helper_memory=False)
         self.prog = prog
         self.funcs = funcs          # BTF signatures by start slot (None: no BTF)
+        self.attach_type: AttachType | None = None   # the expected attach type, if known
         self.global_queue: list[int] = []
         self.prog_type = prog_type
         self.maps = maps
@@ -1099,7 +1100,7 @@ class Checker:
                              f"({r0.describe()})", regs=(0,),
                              hint="global functions return numbers")
             return
-        span = RETURN_RANGES.get(self.prog_type)
+        span = return_range(self.prog_type, self.attach_type)
         if span is None:
             return
         lo, hi = span
