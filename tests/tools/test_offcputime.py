@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,13 @@ def test_sleeping_process_blocked_in_nanosleep(tmp_path) -> None:
                     str(HERE / "nap_loop.c")], check=True)
     child = subprocess.Popen([str(exe)])
     box = {}
+    started = time.monotonic()
     try:
         run = run_tool(offcputime, ["-f", "-p", str(child.pid), "1"],
                        action=lambda: box.setdefault("live", own_objects("offcputime_swit")),
                        timeout_s=4)
     finally:
+        traced_us = (time.monotonic() - started) * 1e6
         child.kill()
         child.wait()
     lines = [ln for ln in run.lines if ln]
@@ -35,5 +38,6 @@ def test_sleeping_process_blocked_in_nanosleep(tmp_path) -> None:
     assert frames[0] == "nap_loop"
     assert "pybpf_nap_loop" in frames
     assert "do_nanosleep" in frames and frames[-1] in ("__schedule", "schedule")
-    assert 700_000 <= int(usecs) <= 1_100_000     # asleep ~all of the 1 s
+    # asleep ~all of the 1 s; never more than the tool ran (which a loaded machine stretches)
+    assert 700_000 <= int(usecs) <= traced_us
     assert box["live"].programs and not inventory.still_loaded(box["live"])
