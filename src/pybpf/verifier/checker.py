@@ -176,7 +176,7 @@ class Checker:
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
         self._effects: dict[int, Effect] = {}
-        self.prune_points = prog.prune_points
+        self.prune_points = _kernel_prune_points(prog)
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
@@ -1098,9 +1098,8 @@ class Checker:
 
     def _packet_compare(self, state: State, op: int, a: Reg, b: Reg, taken: bool) -> None:
         """``pkt op pkt_end``: on the side where pkt <= pkt_end, bytes before pkt exist."""
-        if a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET:
-            op, a, b = SWAPPED[op], b, a
-        elif _is_packet_start(a) and b.type is RegType.PTR_TO_PACKET_META:
+        if (a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET) or (
+                _is_packet_start(a) and b.type is RegType.PTR_TO_PACKET_META):
             op, a, b = SWAPPED[op], b, a
         if a.type is RegType.PTR_TO_PACKET_META and _is_packet_start(b):
             # ``meta op data``: data_meta bytes below the packet start are checked against
