@@ -18,7 +18,7 @@ from .contexts import CtxAccess
 from .state import RegType
 
 __all__ = ["SOCK_TYPES", "SOCK_RETURN_RANGES", "SOCK_CTX_TYPES", "sock_ctx_access",
-           "sock_field_problem", "return_range", "attach_problem", "helper_problem"]
+           "sock_field_problem", "sock_return_range", "attach_problem", "helper_problem"]
 
 A = AttachType
 _Check = Callable[[int, int, bool, "AttachType | None"], CtxAccess]
@@ -240,7 +240,7 @@ _ONE_ONLY = {A.CGROUP_UDP4_RECVMSG, A.CGROUP_UDP6_RECVMSG, A.CGROUP_UNIX_RECVMSG
              A.CGROUP_INET4_GETSOCKNAME, A.CGROUP_INET6_GETSOCKNAME, A.CGROUP_UNIX_GETSOCKNAME}
 
 
-def return_range(prog_type: ProgramType, attach: AttachType | None) -> tuple[int, int] | None:
+def sock_return_range(prog_type: ProgramType, attach: AttachType | None) -> tuple[int, int] | None:
     if prog_type is ProgramType.CGROUP_SOCK_ADDR:
         if attach in _ONE_ONLY:
             return (1, 1)
