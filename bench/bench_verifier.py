@@ -13,6 +13,10 @@ corpora that both verifiers accept, one run each: per corpus, our processed inst
 per second, our processed counts beside the kernel's (ratio), the programs over 100 ms,
 and the slowest programs; also how long we take on the programs the kernel rejects at its
 1M-instruction limit. ``--max-insns``/``--timeout`` are our verifier's budget per program.
+
+``--limits`` times instead small loops written here that walk up to the 1M-instruction
+limit (a counter in a register, in a stack slot, a bound the verifier cannot know) and
+cond_break-style loops (``may_goto``), beside the kernel's verdict, time and count.
 """
 
 from __future__ import annotations
@@ -128,6 +132,96 @@ def _corpus_tables(corpora: list[str], only: str, max_insns: int, timeout: float
             print(f"| {name} | {verdict} | {secs:.1f} |")
 
 
+# loops that make a verifier walk long: the kernel rejects the first three at its 1M limit
+_LIMIT_PROGRAMS = {
+    "counter loop to 2^28 (1M limit)": """
+        r1 = 0
+    top:
+        r1 += 1
+        if r1 < 0x10000000 goto top
+        r0 = 0
+        exit""",
+    "stack counter loop to 2^24 (1M limit)": """
+        r1 = 0
+        *(u64 *)(r10 - 8) = r1
+    top:
+        r1 = *(u64 *)(r10 - 8)
+        r1 += 1
+        *(u64 *)(r10 - 8) = r1
+        if r1 < 0x1000000 goto top
+        r0 = 0
+        exit""",
+    "loop to an unknown bound (1M limit)": """
+        r2 = *(u32 *)(r1 + 0)
+        r0 = 0
+    top:
+        r0 += 1
+        if r0 != r2 goto top
+        exit""",
+    "cond_break, unknown bound": """
+        r6 = *(u32 *)(r1 + 0)
+        r1 = 0
+        r2 = 0
+    top:
+        if r1 >= r6 goto out
+        may_goto out
+        r2 += r1
+        r1 += 1
+        goto top
+    out:
+        r0 = 0
+        exit""",
+    "cond_break, 100000 iterations": """
+        r1 = 0
+        r2 = 0
+    top:
+        if r1 >= 100000 goto out
+        may_goto out
+        r2 += r1
+        r1 += 1
+        goto top
+    out:
+        r0 = 0
+        exit""",
+}
+
+
+def _limit_table(only: str) -> None:
+    from pybpf.asm.assembler import assemble
+    from pybpf.spec import ProgramType
+    from tests.verifier.kernel_side import kernel_verdict
+    runs = max(1, min(RUNS, 3))
+    print("| program | pybpf verdict | pybpf s | pybpf processed | pybpf insns/s | "
+          "kernel verdict | kernel s | kernel processed |")
+    print("|---|---|---:|---:|---:|---|---:|---:|")
+    for label, text in _LIMIT_PROGRAMS.items():
+        if only not in label:
+            continue
+        insns = assemble(text)
+        times = []
+        verdict, processed = "accept", 0
+        for _ in range(runs):
+            start = time.process_time()
+            try:
+                processed = verify(insns, prog_type=ProgramType.SOCKET_FILTER).insns_processed
+            except VerifierError as err:
+                verdict = "reject: " + str(err).splitlines()[0].split(": ", 2)[-1][:60]
+                m = re.search(r"more than (\d+) instructions", str(err))
+                processed = int(m.group(1)) if m else 0
+            times.append(time.process_time() - start)
+        ours = statistics.median(times)
+        k = kernel_verdict(insns, ProgramType.SOCKET_FILTER, {}, log_level=4)
+        log = "\n".join(k.log or [])
+        k_us = _TIME.search(log)
+        k_processed = _PROCESSED.search(log)
+        rate = f"{processed / ours:,.0f}" if processed and ours else "-"
+        print(f"| {label} | {verdict} | {ours:.2f} | {processed or '-'} | {rate} | "
+              f"{k.verdict} | {int(k_us.group(1)) / 1e6 if k_us else 0:.2f} | "
+              f"{k_processed.group(1) if k_processed else '-'} |")
+    print(f"\npybpf: CPU time, median of {runs} runs (the whole verify() with its error "
+          f"message); kernel: its log's verification time")
+
+
 def main() -> None:
     import argparse
 
@@ -141,8 +235,12 @@ def main() -> None:
     parser.add_argument("--corpus", action="append", default=[])
     parser.add_argument("--max-insns", type=int, default=1_000_000)
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--limits", action="store_true")
     args = parser.parse_args()
     RUNS = args.runs
+    if args.limits:
+        _limit_table(args.only)
+        return
     if args.corpus:
         _corpus_tables(args.corpus, args.only, args.max_insns, args.timeout)
         return
@@ -173,15 +271,20 @@ def main() -> None:
             rows.append((f"{obj}/{name}", result.insns, ours_s * 1e6, result.insns_processed,
                          result.states_stored, k_us, k_processed))
     rows.sort(key=lambda r: -r[1])
-    print("| program | insns | pybpf µs | pybpf insns processed | pybpf states | "
+    print("| program | insns | pybpf µs | pybpf insns processed | pybpf insns/s | pybpf states | "
           "kernel µs | kernel processed insns |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         k_us = "-" if r[5] is None else f"{r[5]:.0f}"
-        print(f"| {r[0]} | {r[1]} | {r[2]:.0f} | {r[3]} | {r[4]} | {k_us} | {r[6]} |")
+        rate = r[3] / (r[2] / 1e6) if r[2] else 0
+        print(f"| {r[0]} | {r[1]} | {r[2]:.0f} | {r[3]} | {rate:,.0f} | {r[4]} | {k_us} | "
+              f"{r[6]} |")
     total_ours = sum(r[2] for r in rows)
     total_kernel = sum(r[5] or 0 for r in rows)
-    print(f"\n{len(rows)} programs; total pybpf {total_ours / 1e3:.1f} ms, kernel "
+    total_processed = sum(r[3] for r in rows)
+    print(f"\n{len(rows)} programs; total pybpf {total_ours / 1e3:.1f} ms "
+          f"({total_processed / (total_ours / 1e6):,.0f} processed insns/s), slowest "
+          f"{max((r[2] for r in rows), default=0) / 1e3:.1f} ms; kernel "
           f"{total_kernel / 1e3:.1f} ms (medians of {RUNS} runs)")
 
 

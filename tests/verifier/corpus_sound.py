@@ -300,3 +300,26 @@ case("xdp: data_meta checked against data_end is not enough", "reject",
      [asm.ldx(4, R2, R1, 8), asm.ldx(4, R3, R1, 4), asm.mov_reg(R4, R2), asm.add(R4, 4),
       asm.jgt(R4, R3, "out"), asm.ldx(4, R0, R2, 0), asm.label("out"), asm.mov(R0, 2),
       asm.exit()], XDP)
+
+# -- may_goto: loops the kernel bounds at run time -------------------------------------------
+case("may_goto: a loop doing nothing", "accept",
+     [asm.mov(R0, 0), asm.label("top"), asm.may_goto("out"), asm.ja("top"), asm.label("out"),
+      asm.exit()])
+case("may_goto: a counting loop", "accept",
+     [asm.mov(R0, 0), asm.label("top"), asm.may_goto("out"), asm.add(R0, 1), asm.ja("top"),
+      asm.label("out"), asm.exit()])
+case("may_goto: bounded index into the stack", "accept",
+     [asm.st(8, R10, 0, -8), asm.mov(R1, 0), asm.label("top"), asm.may_goto("out"),
+      asm.jge(R1, 8, "out"), asm.mov_reg(R2, R10), asm.add(R2, -8), asm.add(R2, R1),
+      asm.st(1, R2, 1, 0), asm.add(R1, 1), asm.ja("top"), asm.label("out"), *RET0])
+case("may_goto: unbounded index into the stack", "reject",
+     [asm.st(8, R10, 0, -8), asm.mov(R1, 0), asm.label("top"), asm.may_goto("out"),
+      asm.mov_reg(R2, R10), asm.add(R2, -8), asm.add(R2, R1), asm.st(1, R2, 1, 0),
+      asm.add(R1, 1), asm.ja("top"), asm.label("out"), *RET0])
+case("may_goto: a pointer walking off the stack", "reject",
+     [asm.mov_reg(R2, R10), asm.add(R2, -16), asm.label("top"), asm.may_goto("out"),
+      asm.st(1, R2, 1, 0), asm.add(R2, 1), asm.ja("top"), asm.label("out"), *RET0])
+case("may_goto: the loop exit sees every iteration's value", "reject",
+     [asm.mov(R1, 0), asm.label("top"), asm.may_goto("out"), asm.add(R1, 8), asm.ja("top"),
+      asm.label("out"), asm.st(8, R10, 0, -16), asm.mov_reg(R2, R10), asm.add(R2, -16),
+      asm.add(R2, R1), asm.ldx(8, R0, R2, 0), asm.exit()])

@@ -11,7 +11,13 @@ them safe and some not; the kernel's verdict and the checked VM then judge ours
 - ``helper_args``: helpers with memory arguments given NULL, scalars, ctx, uninitialised or
   short stack, packet, read-only map values, and sizes from 0 to too large;
 - ``map_rights``: values of BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG maps read, written,
-  updated atomically or handed to helpers that read or write them.
+  updated atomically or handed to helpers that read or write them;
+- ``map_in_map``: the inner map from an outer lookup used with or without its NULL check;
+- ``legacy_loads``: LD_ABS/LD_IND in the main program or in a subprogram, with r6 as the
+  context or not;
+- ``helper_sets``: helpers of every family called from program types that may or may not
+  call them;
+- ``loops``: back-edges with bounded, unbounded and never-ending conditions.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ MAPS: dict[str, MapSpec] = {m.name: m for m in (
     MapSpec("wo", MapType.ARRAY, 4, 48, 1, flags=WRONLY_PROG),
     MapSpec("rb", MapType.RINGBUF, 0, 0, 4096),
     MapSpec("ev", MapType.PERF_EVENT_ARRAY, 4, 4, 0),
+    MapSpec("outer", MapType.ARRAY_OF_MAPS, 4, 4, 1,
+            inner_map=MapSpec("inner", MapType.ARRAY, 4, 16, 1)),
 )}
 
 XDP, TC, TP = ProgramType.XDP, ProgramType.SCHED_CLS, ProgramType.TRACEPOINT
@@ -347,9 +355,139 @@ def map_rights(rng: random.Random) -> Generated:
     return g.finish("map_rights")
 
 
+# -- map in map ---------------------------------------------------------------------------
+
+def map_in_map(rng: random.Random) -> Generated:
+    g = _Gen(rng, rng.choice((XDP, TC, TP)))
+    g.init_stack(16)
+    g.lookup(R7, "outer", exit_on_null=rng.random() < 0.6)
+    g.emit(asm.st(4, R10, 0, -8), asm.mov_reg(R1, R7), asm.mov_reg(R2, R10),
+           asm.add(R2, -8), asm.call(1))
+    if rng.random() < 0.6:
+        ok = g.label()
+        g.emit(asm.jne(R0, 0, ok), asm.mov(R0, 0), asm.exit(), asm.label(ok))
+    off = rng.choice((0, 8, 12, 16))
+    if rng.random() < 0.5:
+        g.emit(asm.ldx(4, R1, R0, off))
+    else:
+        g.emit(asm.st(4, R0, 1, off))
+    if rng.random() < 0.2:  # the inner map pointer itself dereferenced
+        g.emit(asm.ldx(8, R1, R7, 0))
+    return g.finish("map_in_map")
+
+
+# -- LD_ABS / LD_IND ----------------------------------------------------------------------
+
+def _legacy(g: _Gen) -> None:
+    rng = g.rng
+    if rng.random() < 0.5:
+        g.emit(asm.ld_abs(rng.choice((1, 2, 4)), rng.choice((0, 12, 14, 1 << 20))))
+    else:
+        g.emit(asm.mov(R7, rng.choice((0, 2, 30))),
+               asm.ld_ind(rng.choice((1, 2, 4)), R7, rng.choice((0, 4))))
+
+
+def legacy_loads(rng: random.Random) -> Generated:
+    g = _Gen(rng, rng.choice((ProgramType.SOCKET_FILTER, TC)))
+    if rng.random() < 0.2:
+        g.emit(asm.mov(R6, 0))  # r6 no longer the context
+    if rng.random() < 0.5:
+        _legacy(g)
+    else:
+        g.emit(asm.mov_reg(R1, R6), asm.call_func("sub"))
+        g.subprogs += [asm.label("sub"), asm.mov_reg(R6, R1)]
+        sub = _Gen(rng, g.type)
+        sub.insns = []
+        _legacy(sub)
+        g.subprogs += sub.insns + [asm.mov(R0, 0), asm.exit()]
+    return g.finish("legacy_loads")
+
+
+# -- helpers per program type --------------------------------------------------------------
+
+# (helper id, argument setup) for helpers whose arguments are easy to make valid
+_HELPER_CALLS: list[tuple[int, Callable[[_Gen], None]]] = [
+    (5, lambda g: None),                                                  # ktime_get_ns
+    (7, lambda g: None),                                                  # get_prandom_u32
+    (8, lambda g: None),                                                  # get_smp_processor_id
+    (14, lambda g: None),                                                 # get_current_pid_tgid
+    (15, lambda g: None),                                                 # get_current_uid_gid
+    (16, lambda g: g.emit(asm.mov_reg(R1, R10), asm.add(R1, -16), asm.mov(R2, 16))),
+    (34, lambda g: g.emit(asm.mov_reg(R1, R6))),                          # get_socket_cookie
+    (35, lambda g: g.emit(asm.mov_reg(R1, R6))),                          # get_socket_uid
+    (23, lambda g: g.emit(asm.mov_reg(R1, R6))),                          # get_route_realm
+    (24, lambda g: g.emit(asm.mov_reg(R1, R6))),                          # get_hash_recalc
+    (80, lambda g: None),                                                 # get_current_cgroup_id
+    (113, lambda g: g.emit(asm.mov_reg(R1, R10), asm.add(R1, -16), asm.mov(R2, 8),
+                           asm.mov(R3, 0))),                              # probe_read_kernel
+    (125, lambda g: None),                                                # ktime_get_boot_ns
+    (26, lambda g: g.emit(asm.mov_reg(R1, R6), asm.mov(R2, 0), asm.mov_reg(R3, R10),
+                          asm.add(R3, -16), asm.mov(R4, 8))),             # skb_load_bytes
+    (39, lambda g: g.emit(asm.mov_reg(R1, R6), asm.mov(R2, 0))),          # skb_pull_data
+    (44, lambda g: g.emit(asm.mov_reg(R1, R6), asm.mov(R2, 0))),          # xdp_adjust_head
+    (51, lambda g: g.emit(asm.ld_map_fd(R1, "h"), asm.mov(R2, 0), asm.mov(R3, 0))),
+    (67, lambda g: g.emit(asm.mov_reg(R1, R6), asm.mov_reg(R2, R10), asm.add(R2, -16),
+                          asm.mov(R3, 16), asm.mov(R4, 0))),              # get_stack
+    (41, lambda g: g.emit(asm.mov_reg(R1, R6), asm.mov(R2, 0))),          # set_hash
+    (183, lambda g: g.emit(asm.mov(R1, 0))),                              # ktime_get_coarse?
+]
+
+
+def helper_sets(rng: random.Random) -> Generated:
+    prog_type = rng.choice((XDP, TC, TP, ProgramType.SOCKET_FILTER, ProgramType.KPROBE,
+                            ProgramType.CGROUP_SKB, ProgramType.PERF_EVENT,
+                            ProgramType.RAW_TRACEPOINT))
+    g = _Gen(rng, prog_type)
+    g.init_stack(16)
+    helper, setup = rng.choice(_HELPER_CALLS)
+    setup(g)
+    g.emit(asm.call(helper))
+    return g.finish("helper_sets")
+
+
+# -- loops ---------------------------------------------------------------------------------
+
+def loops(rng: random.Random, *, slow: bool = False) -> Generated:
+    """Bounded loops, and loops that never end; with ``slow``, also loops the kernel only
+    gives up on at its 1M-instruction limit (seconds each on both sides)."""
+    g = _Gen(rng, rng.choice((XDP, TC, TP)))
+    top, out = g.label(), g.label()
+    start = rng.choice((0, 0, 5))
+    g.emit(asm.mov(R7, start))
+    if slow and rng.random() < 0.3:
+        g.emit(asm.call(7), asm.mov_reg(R8, R0))  # an unknown bound
+    else:
+        g.emit(asm.mov(R8, rng.choice((4, 16, 64))))
+    g.emit(asm.label(top))
+    step = rng.choice((1, 1, 2, 0, -1)) if slow else rng.choice((1, 1, 2, 0))
+    if step:
+        g.emit(asm.add(R7, step))
+    kind = rng.randrange(3)
+    if kind == 0 or (not slow and step and start == 0 and kind == 2):
+        g.emit(asm.jlt(R7, R8, top))
+    elif kind == 1 and (slow or (start == 0 and step == 1)):
+        g.emit(asm.jeq(R7, R8, out), asm.ja(top), asm.label(out))
+    else:  # a loop whose exit test never changes: the same state comes back (if step 0)
+        if not slow:
+            g.insns = [i for i in g.insns if not (isinstance(i, Instruction)
+                                                   and i.opcode == 0x07 and i.dst == R7)]
+        g.emit(asm.jeq(R8, rng.choice((0, 1 << 20)), out), asm.ja(top), asm.label(out))
+    return g.finish("loops")
+
+
+def loops_slow(rng: random.Random) -> Generated:
+    return loops(rng, slow=True)
+
+
 FAMILIES: dict[str, Callable[[random.Random], Generated]] = {
     "pointer_mix": pointer_mix,
     "packet_invalidation": packet_invalidation,
     "helper_args": helper_args,
     "map_rights": map_rights,
+    "map_in_map": map_in_map,
+    "legacy_loads": legacy_loads,
+    "helper_sets": helper_sets,
+    "loops": loops,
 }
+# families that take seconds per program on both sides: the long mode only
+SLOW_FAMILIES: dict[str, Callable[[random.Random], Generated]] = {"loops_slow": loops_slow}

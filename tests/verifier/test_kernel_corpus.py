@@ -115,3 +115,15 @@ def test_corpora_are_all_there() -> None:
     assert summary_of("handwritten").judged_by_kernel >= 450
     assert summary_of("test-objects").kernel_accepts >= 60
     assert summary_of("pybpf.lang").kernel_accepts >= 50
+
+
+def test_unprivileged_selftests_against_their_annotations() -> None:
+    """The kernel here refuses unprivileged BPF (sysctl unprivileged_bpf_disabled), so the
+    selftests' own unprivileged expectations stand in: we never accept what they expect
+    rejected, and agree with them as measured (goals as above)."""
+    budget = Budget(unprivileged=True)
+    rows = list(CORPORA["selftests"](budget))
+    s = summarise("selftests-unprivileged", rows)
+    assert not s.unsound, s.unsound
+    assert s.judged_by_kernel >= 250
+    assert s.accepts_accepted >= 0.99 and s.rejects_rejected >= 0.99 and s.unjudged <= 0.01

@@ -116,6 +116,8 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
             check_unprivileged(prog)
         checker = Checker(prog, prog_type=prog_type, maps=resolved, options=opts,
                           funcs=funcs)
+        if isinstance(program, ProgramSpec):
+            checker.attach_type = program.attach_type
         stats = checker.run()
     except (CfgReject, EncodingReject) as rej:
         raise _error(name, insns, rej.slot, rej, None, []) from None

@@ -28,12 +28,12 @@ from ..asm.opcodes import (
     PseudoSrc,
     Size,
 )
-from ..spec import MapSpec, ProgramType
+from ..spec import AttachType, MapSpec, ProgramType
 from . import access, effects, prune
 from . import bounds as B
 from .calls import CallChecker
 from .cfg import Program
-from .contexts import PACKET_TYPES, RETURN_RANGES
+from .contexts import PACKET_TYPES, return_range
 from .funcs import FuncSig
 from .liveness import FRAME_KEYS, SLOT_BASE, Demand, Effect, back, merge
 from .reject import Reject
@@ -162,6 +162,7 @@ class Checker:
             options = replace(options, uninit_stack_loads=False, uninit_helper_memory=False)
         self.prog = prog
         self.funcs = funcs          # BTF signatures by start slot (None: no BTF)
+        self.attach_type: AttachType | None = None   # the expected attach type, if known
         self.global_queue: list[int] = []
         self.prog_type = prog_type
         self.maps = maps
@@ -175,7 +176,7 @@ class Checker:
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
         self._effects: dict[int, Effect] = {}
-        self.prune_points = prog.prune_points
+        self.prune_points = _kernel_prune_points(prog)
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
@@ -298,9 +299,13 @@ class Checker:
         if looping is None:
             looping = self.looping[pc] = {}
         else:
+            if self.prog.code[pc].opcode & OP_MASK == JumpOp.JCOND and \
+                    self._may_goto_converged(looping, state):
+                return None
             for old in looping.get(key, ()):
                 assert old.state is not None
-                if prune.same(old.state, state):
+                if old.state.may_goto_depth == state.may_goto_depth and \
+                        prune.same(old.state, state):
                     raise Reject(f"infinite loop detected at insn {pc}: the loop comes back "
                                  f"to the same state", hint="make the loop variable change "
                                  "on every iteration and bound it (`for (i = 0; i < N; "
@@ -374,6 +379,30 @@ class Checker:
             same_key.append(new)
         stats.states_stored += 1
         return new
+
+    @staticmethod
+    def _previous_at(cp: Checkpoint | None, pc: int, state: State) -> State | None:
+        """The state of the previous visit of ``pc`` on this path (the kernel's
+        find_prev_entry), skipping the checkpoint of this very visit."""
+        while cp is not None:
+            if cp.pc == pc and cp.state is not None and not prune.same(cp.state, state):
+                return cp.state
+            cp = cp.parent
+        return None
+
+    def _may_goto_converged(self, looping: dict[Any, list[Checkpoint]], state: State) -> bool:
+        """At a may_goto, a state covered by one of an earlier iteration of the same loop
+        (still being explored, so on this path) adds nothing: the loop ends after a bounded
+        number of iterations at run time whatever they do (the kernel's may_goto_depth
+        rule). Compared in full, as the earlier state's needs are not known yet."""
+        uninit_ok = self.options.uninit_stack_loads
+        for same_key in looping.values():
+            for old in same_key:
+                ostate = old.state
+                if ostate is not None and ostate.may_goto_depth != state.may_goto_depth \
+                        and prune.covers(ostate, state, uninit_ok=uninit_ok, demand=None):
+                    return True
+        return False
 
     def _explored(self, cp: Checkpoint) -> None:
         """Every path below ``cp`` is done: from now on it may prune, not loop."""
@@ -889,10 +918,17 @@ class Checker:
         if op == JumpOp.EXIT:
             return self.calls.exit(state, pc)
         if op == JumpOp.JCOND:
-            other = state.copy()
-            other.path = state.path[-15:] + (pc,)
-            self.fork(other, insn.jump_target(pc), cp, pending)
-            return pc + 1
+            # may_goto: the jump is taken once the loop's budget runs out; the fall-through
+            # is one more iteration, with numbers that changed since the previous one
+            # widened (the kernel's widen_imprecise_scalars) so that iterations converge
+            again = state.copy()
+            again.path = state.path[-15:] + (pc,)
+            again.may_goto_depth += 1
+            prev = self._previous_at(cp, pc, state)
+            if prev is not None:
+                _widen_changed_scalars(prev, again)
+            self.fork(again, pc + 1, cp, pending)
+            return insn.jump_target(pc)
         if op not in SWAPPED:
             raise Reject(f"invalid BPF_JMP opcode {insn.opcode:#x}")
         a = self.read(state, insn.dst)
@@ -1062,9 +1098,8 @@ class Checker:
 
     def _packet_compare(self, state: State, op: int, a: Reg, b: Reg, taken: bool) -> None:
         """``pkt op pkt_end``: on the side where pkt <= pkt_end, bytes before pkt exist."""
-        if a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET:
-            op, a, b = SWAPPED[op], b, a
-        elif _is_packet_start(a) and b.type is RegType.PTR_TO_PACKET_META:
+        if (a.type is RegType.PTR_TO_PACKET_END and b.type is RegType.PTR_TO_PACKET) or (
+                _is_packet_start(a) and b.type is RegType.PTR_TO_PACKET_META):
             op, a, b = SWAPPED[op], b, a
         if a.type is RegType.PTR_TO_PACKET_META and _is_packet_start(b):
             # ``meta op data``: data_meta bytes below the packet start are checked against
@@ -1099,7 +1134,7 @@ class Checker:
                              f"({r0.describe()})", regs=(0,),
                              hint="global functions return numbers")
             return
-        span = RETURN_RANGES.get(self.prog_type)
+        span = return_range(self.prog_type, self.attach_type)
         if span is None:
             return
         lo, hi = span
@@ -1134,6 +1169,22 @@ class Checker:
     def _log_insn(self, state: State, pc: int, insn: Instruction) -> None:
         from .messages import describe_regs, format_insn
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
+
+
+def _widen_changed_scalars(prev: State, cur: State) -> None:
+    """Numbers of ``cur`` that differ from ``prev`` (registers and spilled numbers, frame by
+    frame) become unknown."""
+    for pf, cf in zip(prev.frames, cur.frames):
+        for i, (p, c) in enumerate(zip(pf.regs, cf.regs)):
+            if c.type is RegType.SCALAR and p.type is RegType.SCALAR and c.var != p.var:
+                cf.regs[i] = UNKNOWN_SCALAR
+        for idx, slot in list(cf.stack.items()):
+            old = pf.stack.get(idx)
+            if slot.spilled is not None and slot.spilled.type is RegType.SCALAR and \
+                    old is not None and old.spilled is not None and \
+                    old.spilled.type is RegType.SCALAR and old.spilled.var != slot.spilled.var:
+                cf.stack[idx] = replace(slot, spilled=UNKNOWN_SCALAR if slot.spill_size == 8
+                                        else access.sized_unknown(slot.spill_size))
 
 
 def _is_packet_start(reg: Reg) -> bool:

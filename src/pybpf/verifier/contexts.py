@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..spec import ProgramType
+from ..spec import AttachType, ProgramType
 from .state import RegType
 
 SKB_SIZE = 192
@@ -169,3 +169,12 @@ PACKET_TYPES = (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT, ProgramType.XDP,
 
 # R0 at exit must lie in this range (the kernel's check_return_code)
 RETURN_RANGES = {ProgramType.CGROUP_SKB: (0, 1)}
+
+
+def return_range(prog_type: ProgramType, attach_type: AttachType | None
+                 ) -> tuple[int, int] | None:
+    """The range R0 must lie in at program exit (None: any number). A cgroup_skb egress
+    program may also return 2 and 3 (congestion notification)."""
+    if prog_type == ProgramType.CGROUP_SKB and attach_type == AttachType.CGROUP_INET_EGRESS:
+        return (0, 3)
+    return RETURN_RANGES.get(prog_type)

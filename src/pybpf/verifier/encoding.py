@@ -5,6 +5,7 @@ wherever the instruction is, even on a path no run can take."""
 from __future__ import annotations
 
 from ..asm.instruction import Instruction
+from ..asm.instructions import Instructions
 from ..asm.opcodes import (
     CLASS_MASK,
     LDDW_OPCODE,
@@ -39,12 +40,10 @@ class EncodingReject(Reject):
 
 
 def check_encodings(insns: list[Instruction]) -> None:
-    slot = 0
-    for insn in insns:
+    for slot, insn in Instructions(insns).iterate():
         problem = _problem(insn)
         if problem:
             raise EncodingReject(slot, problem)
-        slot += insn.slots
 
 
 def _problem(insn: Instruction) -> str:

@@ -81,27 +81,35 @@ def back(effects: list[Effect], demand: Demand | None) -> Demand | None:
     """The demand before ``effects`` ran, given the demand after them (None: everything)."""
     if demand is None:
         return None
-    live = set(demand.live)
     precise = set(demand.precise)
-    for eff in reversed(effects):
-        if eff.everything:
+    live = set(demand.live)
+    live |= precise          # kept so below: whatever becomes precise becomes live
+    for kills, uses, eff_precise, flows, moves, drop_from, everything in reversed(effects):
+        if everything:
             return None
-        more_precise = [b for a, bs in eff.flows if a in precise for b in bs]
-        moved_live = [b for a, b in eff.moves if a in live]
-        moved_precise = [b for a, b in eff.moves if a in precise]
-        if eff.drop_from >= 0:
-            limit = eff.drop_from * FRAME_KEYS
+        more: list[int] = []
+        if flows and precise:
+            more = [b for a, bs in flows if a in precise for b in bs]
+        if moves:
+            moved_live = [b for a, b in moves if a in live]
+            more += [b for a, b in moves if a in precise]
+        if drop_from >= 0:
+            limit = drop_from * FRAME_KEYS
             live = {k for k in live if k < limit}
             precise = {k for k in precise if k < limit}
-        if eff.kills:
-            live.difference_update(eff.kills)
-            precise.difference_update(eff.kills)
-        live.update(eff.uses)
-        live.update(moved_live)
-        precise.update(more_precise)
-        precise.update(moved_precise)
-        precise.update(eff.precise)
-        live.update(precise)
+        if kills:
+            live.difference_update(kills)
+            if precise:
+                precise.difference_update(kills)
+        if uses:
+            live.update(uses)
+        if moves:
+            live.update(moved_live)
+        if eff_precise:
+            more += eff_precise
+        if more:
+            precise.update(more)
+            live.update(more)
     return Demand(live, precise)
 
 

@@ -177,9 +177,11 @@ class State:
     refs: tuple[int, ...] = ()        # ids of acquired references still to release
     path: tuple[int, ...] = ()        # branch decisions (slot of each taken jump), newest last
     next_id: list[int] = field(default_factory=lambda: [0])  # shared counter
+    may_goto_depth: int = 0           # may_goto iterations taken on this path
 
     def copy(self) -> State:
-        return State([f.copy() for f in self.frames], self.refs, self.path, self.next_id)
+        return State([f.copy() for f in self.frames], self.refs, self.path, self.next_id,
+                     self.may_goto_depth)
 
     @property
     def frame(self) -> Frame:

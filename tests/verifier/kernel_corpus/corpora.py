@@ -89,9 +89,10 @@ def _verify_insns(insns: Sequence[Instruction | Label], prog_type: ProgramType,
                   maps: Mapping[str, MapSpec], name: str, *, btf: Any = None,
                   func_info: Sequence[Any] = ()) -> Callable[[Options], object]:
     def run(options: Options) -> object:
-        program: Any = list(insns)  # labels are linked by verify
+        items: Any = list(insns)  # labels are linked by verify
+        program: Any = items
         if func_info:   # global functions are told by the program's BTF
-            program = ProgramSpec(name, "x", prog_type, instructions=list(insns), btf=btf,
+            program = ProgramSpec(name, "x", prog_type, instructions=items, btf=btf,
                                   func_info=list(func_info))
         return verify(program, maps=maps, prog_type=prog_type, options=options, name=name)
     return run

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import dataclasses
 import errno
 import re
 import signal
@@ -196,10 +195,13 @@ def kernel_load(code: bytes, *, prog_type: int, prog_flags: int = 0,
     lines = log.value.decode(errors="replace").splitlines()
     m = _PROCESSED.search("\n".join(lines[-5:]))
     processed = int(m.group(1)) if m else None
-    if first.errno in (errno.EPERM, ENOTSUPP):
+    message = error_line(lines) if any(ln.strip() for ln in lines) else ""
+    if first.errno == errno.EPERM or (first.errno == ENOTSUPP and not message):
+        # an attach kind this machine lacks, a feature it does not have: no verdict (an
+        # ENOTSUPP with the verifier's own error, as direct value access to an array of
+        # more than one entry, is a verdict)
         return KernelVerdict("error", f"{name} (no verdict on this machine)", errno=name,
                              log_tail=lines[-4:])
-    message = error_line(lines) if any(ln.strip() for ln in lines) else f"{name} (no log)"
     if not message:  # refused after the verifier was done (prog array owner type, ...)
         message = f"{name} (no log)"
     if "missing btf func_info" in message:
@@ -213,6 +215,9 @@ def annotated_verdict(case: Case, *, unprivileged: bool) -> KernelVerdict:
     """The selftest's own expectation, for the modes the kernel cannot answer here (an
     unprivileged load where the kernel refuses unprivileged BPF altogether)."""
     from .classes import kernel_class
+    if unprivileged and case.prog_type not in _UNPRIVILEGED_TYPES:
+        # only these types load without CAP_BPF; the selftests run no others unprivileged
+        return KernelVerdict("error", "not a type an unprivileged loader may load")
     verdict = (case.annotated_unpriv or case.annotated) if unprivileged else case.annotated
     message = ((case.errstr_unpriv or case.errstr) if unprivileged else case.errstr) or ""
     if verdict == "reject":
@@ -220,6 +225,9 @@ def annotated_verdict(case: Case, *, unprivileged: bool) -> KernelVerdict:
     if verdict == "accept":
         return KernelVerdict("accept")
     return KernelVerdict("error", "no annotation")
+
+
+_UNPRIVILEGED_TYPES = {ProgramType.SOCKET_FILTER, ProgramType.CGROUP_SKB}
 
 
 def unprivileged_bpf_allowed() -> bool:
@@ -289,27 +297,21 @@ def wall_clock(seconds: float) -> Iterator[None]:
 class Budget:
     """How long our verifier may take on one program before it counts as unjudged, and
     whose rules it applies (``unprivileged``: the kernel's rules for a loader without
-    CAP_BPF, once pybpf's verifier has them)."""
+    CAP_BPF)."""
 
     max_insns: int = 100_000
     seconds: float = 30.0
     unprivileged: bool = False
 
-    def options(self) -> Options | None:
-        """Our verifier's options for this budget; None when it cannot apply them."""
-        if not self.unprivileged:
-            return Options(max_insns=self.max_insns)
-        if "unprivileged" not in {f.name for f in dataclasses.fields(Options)}:
-            return None
-        return Options(max_insns=self.max_insns, unprivileged=True)  # type: ignore[call-arg]
+    def options(self) -> Options:
+        """Our verifier's options for this budget."""
+        return Options(max_insns=self.max_insns, unprivileged=self.unprivileged)
 
 
 def judge_ours(run: Callable[[Options], Any], budget: Budget) -> OurVerdict:
     """Our verdict from ``run(options)`` (a call of verify): reject/unsupported from a
     VerifierError, timeout when the budget runs out, crash on anything else."""
     options = budget.options()
-    if options is None:
-        return OurVerdict("unsupported", "pybpf's verifier has no unprivileged mode yet")
     start = time.perf_counter()
     try:
         with wall_clock(budget.seconds):
