@@ -51,26 +51,35 @@ def test_rules_parse_and_reject_bad_lines() -> None:
         parse_rules("drop icmp\n" * (MAX_RULES + 1))
 
 
-def _vm_verdicts(frames: list[bytes]) -> tuple[list[int], object]:
-    coll = vm.load_collection(compile_program().spec)
+@pytest.fixture(scope="module")
+def verified_spec():  # type: ignore[no-untyped-def]
+    """The filter's spec, through pybpf's verifier once (seconds on a loaded machine); the
+    tests below then load that same spec into fresh VM collections without verifying again."""
+    spec = compile_program().spec
+    vm.load_collection(spec)            # raises VerifierError if the verifier rejects it
+    return spec
+
+
+def _vm_verdicts(spec, frames: list[bytes]) -> tuple[list[int], object]:  # type: ignore[no-untyped-def]
+    coll = vm.load_collection(spec, verify=False)
     write_rules(coll.maps, parse_rules(RULES))
     return [coll.programs[PROGRAM_NAME].test_run(f).retval for f in frames], coll
 
 
-def test_vm_verdicts_and_counters_over_a_pcap(tmp_path) -> None:
+def test_vm_verdicts_and_counters_over_a_pcap(tmp_path, verified_spec) -> None:
     # through a pcap file, as `pybpf vm run --pcap` reads it
     path = tmp_path / "in.pcap"
     write_pcap(path, conversation())
     frames = [p.data for p in read_pcap(path).packets]
-    verdicts, coll = _vm_verdicts(frames)
+    verdicts, coll = _vm_verdicts(verified_spec, frames)
     assert verdicts == EXPECTED
     counts = read_counters(coll.maps, parse_rules(RULES))  # type: ignore[attr-defined]
     assert [c.packets for c in counts] == [1, 3, 4, 1, 5]
     assert counts[0].bytes == 14 + 20 + 8 + 8  # Ethernet + IP + UDP + "datagram"
 
 
-def test_rules_swap_in_place() -> None:
-    coll = vm.load_collection(compile_program().spec)
+def test_rules_swap_in_place(verified_spec) -> None:
+    coll = vm.load_collection(verified_spec, verify=False)
     frames = conversation()
     write_rules(coll.maps, parse_rules("drop udp"))
     assert coll.programs[PROGRAM_NAME].test_run(frames[7]).retval == XDP_DROP
@@ -80,13 +89,13 @@ def test_rules_swap_in_place() -> None:
 
 
 @pytest.mark.kernel
-def test_kernel_test_run_agrees_with_the_vm() -> None:
+def test_kernel_test_run_agrees_with_the_vm(verified_spec) -> None:
     frames = conversation()
     with compile_program().load() as coll:
         write_rules(coll.raw_maps, parse_rules(RULES))
         kernel = [coll.programs[PROGRAM_NAME].test_run(f).retval for f in frames]
         counts = read_counters(coll.raw_maps, parse_rules(RULES))
-    assert kernel == _vm_verdicts(frames)[0] == EXPECTED
+    assert kernel == _vm_verdicts(verified_spec, frames)[0] == EXPECTED
     assert [c.packets for c in counts] == [1, 3, 4, 1, 5]
 
 

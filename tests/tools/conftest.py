@@ -6,12 +6,12 @@ signals, so it need not be the main thread), waits until the tool is attached
 or ``timeout_s`` passes, stops the tool and returns everything it printed. With
 ``leaves_nothing=True`` it also fails the test when a program or link the tool loaded
 outlives it (:func:`tests.kernel.leaks.no_kernel_objects_left`, which counts only objects
-named after the tool, so other engineers' runs on the machine do not disturb it).
+named after the tool, so other engineers' runs on the machine do not disturb it), or a map
+its programs used (taken from this process's fds while the tool runs).
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import subprocess
@@ -23,8 +23,10 @@ from types import ModuleType
 
 import pytest
 
+from pybpf.kernel import inventory
 from pybpf.tools.common import Stop
 from tests.kernel.leaks import no_kernel_objects_left
+from tests.tools.tcp_helpers import own_objects
 
 READY_TIMEOUT_S = 10.0
 
@@ -53,13 +55,23 @@ def run_tool(tool: ModuleType, argv: Sequence[str], *, action: Callable[[], obje
     """Run ``tool`` with ``argv`` in a thread; see the module docstring. Raises whatever
     the tool raised; fails the test when it never became ready, or (``leaves_nothing``)
     when its programs or links are still loaded afterwards."""
-    if leaves_nothing:
-        prefix = tool_object_prefix(tool)[:15]
-        guard = no_kernel_objects_left(lambda name: name.startswith(prefix))
-    else:
-        guard = contextlib.nullcontext()
-    with guard:
+    if not leaves_nothing:
         return _run_tool(tool, argv, action=action, until=until, timeout_s=timeout_s)
+    prefix = tool_object_prefix(tool)[:15]
+    live: list[inventory.ObjectIds] = []
+
+    def act() -> None:
+        # what the tool holds while running, maps included, before the events
+        live.append(own_objects(prefix))
+        if action is not None:
+            action()
+
+    with no_kernel_objects_left(lambda name: name.startswith(prefix)):
+        run = _run_tool(tool, argv, action=act, until=until, timeout_s=timeout_s)
+    if live:    # else the tool failed before it was ready
+        assert live[0].programs, f"{tool.__name__} held no programs named {prefix}..."
+        assert not inventory.still_loaded(live[0]), f"{tool.__name__} left objects behind"
+    return run
 
 
 def _run_tool(tool: ModuleType, argv: Sequence[str], *, action: Callable[[], object] | None,

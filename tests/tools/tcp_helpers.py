@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from dataclasses import dataclass
@@ -36,14 +37,30 @@ def loopback_session(*, send: int = 3000, reply: int = 2048, hold_s: float = 0.0
     return session
 
 
-def own_objects(program_prefix: str) -> inventory.ObjectIds:
-    """Ids of the loaded programs named ``program_prefix``... and the maps they use, so a
-    leak check ignores what other processes load meanwhile."""
+def own_objects(program_prefix: str, pid: int | None = None) -> inventory.ObjectIds:
+    """Ids of the loaded programs named ``program_prefix``... that process ``pid`` (default:
+    this one) holds an fd on, the maps they use and the links it holds, so a leak check
+    ignores what other processes (other runs of the same tool too) load meanwhile."""
     from pybpf.kernel import inventory
-    progs = [p for p in inventory.programs() if p.name.startswith(program_prefix[:15])]
+    held: dict[str, set[int]] = {"prog_id": set(), "link_id": set()}
+    fdinfo = f"/proc/{pid or os.getpid()}/fdinfo"
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                text = f.read()
+        except OSError:     # closed meanwhile
+            continue
+        for line in text.splitlines():
+            key, _, value = line.partition(":")
+            if key in held:
+                held[key].add(int(value))
+    progs = [p for p in inventory.programs()
+             if p.id in held["prog_id"] and p.name.startswith(program_prefix[:15])]
     maps = frozenset(m for p in progs for m in (getattr(p, "map_ids", None) or ()))
-    return inventory.ObjectIds(frozenset(p.id for p in progs), maps, frozenset(),
-                               frozenset())
+    ids = frozenset(p.id for p in progs)
+    links = frozenset(i.id for i in inventory.links()
+                      if i.id in held["link_id"] and i.prog_id in ids)
+    return inventory.ObjectIds(ids, maps, links, frozenset())
 
 
 from pybpf.kernel import inventory  # noqa: E402 - for the annotation above

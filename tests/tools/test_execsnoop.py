@@ -13,6 +13,7 @@ import pytest
 from pybpf.kernel import inventory
 from pybpf.tools import execsnoop
 from tests.tools.conftest import read_line_until, run_tool, start_tool_process
+from tests.tools.tcp_helpers import own_objects
 
 pytestmark = pytest.mark.kernel
 
@@ -36,11 +37,8 @@ def test_a_command_shows_with_its_pid_ppid_ret_and_args_in_bccs_columns() -> Non
         children.append(child.pid)
         child.wait()
 
-    before = inventory.snapshot()
-    result = run_tool(execsnoop, [], action=act,
+    result = run_tool(execsnoop, [], action=act, leaves_nothing=True,
                       until=lambda out: "pybpf-execsnoop-marker" in out)
-    assert inventory.still_loaded(inventory.snapshot() - before) == inventory.ObjectIds(
-        frozenset(), frozenset(), frozenset(), frozenset())
     assert result.lines[0] == BCC_HEADER
     line = next(ln for ln in result.lines if "pybpf-execsnoop-marker" in ln)
     expected = (f"{'echo':<16} {children[0]:<7} {os.getpid():<7}   0 "
@@ -101,15 +99,15 @@ def test_json_lines() -> None:
 
 
 def test_sigterm_exits_cleanly_and_unloads_everything() -> None:
-    before = inventory.snapshot()
     proc = start_tool_process("execsnoop", [])
     read_line_until(proc, lambda line: line.startswith("PCOMM"))
+    live = own_objects("execsnoop_", pid=proc.pid)
     _run_marker()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
-    leftover = inventory.still_loaded(inventory.snapshot() - before)
-    assert not leftover.programs and not leftover.maps and not leftover.links
+    assert live.programs and live.maps and live.links
+    assert not inventory.still_loaded(live)
 
 
 def test_bad_options_give_usage_not_traceback(capsys) -> None:

@@ -10,6 +10,7 @@ from pybpf.kernel import inventory
 from pybpf.tools import syscount
 
 from .conftest import read_line_until, run_tool, start_tool_process
+from .tcp_helpers import own_objects
 
 pytestmark = pytest.mark.kernel
 
@@ -56,14 +57,15 @@ def test_by_process_shows_pid_and_comm():
 
 
 def test_sigterm_leaves_nothing_loaded():
-    before = inventory.snapshot()
     proc = start_tool_process("syscount", ["-i", "1"])
     read_line_until(proc, lambda ln: ln.startswith("SYSCALL"))
+    live = own_objects("syscount_", pid=proc.pid)
+    assert live.programs and live.maps
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "Detaching..." in out
-    assert not inventory.still_loaded(inventory.snapshot() - before)
+    assert not inventory.still_loaded(live)
 
 
 def test_unknown_syscall_numbers_print_as_bcc_does():

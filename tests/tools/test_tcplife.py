@@ -40,7 +40,7 @@ def test_session_line_has_pid_ports_kilobytes_and_lifetime() -> None:
 def test_sigterm_ends_the_process_and_unloads_everything() -> None:
     proc = start_tool_process("tcplife", [])
     read_line_until(proc, lambda ln: ln.startswith("PID"))
-    live = own_objects("tcplife_change")
+    live = own_objects("tcplife_change", pid=proc.pid)
     loopback_session()
     lines = read_line_until(proc, lambda ln: "127.0.0.1" in ln)
     assert lines

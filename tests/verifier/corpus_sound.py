@@ -323,3 +323,8 @@ case("may_goto: the loop exit sees every iteration's value", "reject",
      [asm.mov(R1, 0), asm.label("top"), asm.may_goto("out"), asm.add(R1, 8), asm.ja("top"),
       asm.label("out"), asm.st(8, R10, 0, -16), asm.mov_reg(R2, R10), asm.add(R2, -16),
       asm.add(R2, R1), asm.ldx(8, R0, R2, 0), asm.exit()])
+
+# -- direct value access (lddw of a map value): only an array of one entry has an address ------
+for m, verdict in (("bss", "accept"), ("arr", "reject"), ("hash", "reject")):
+    case(f"direct value access to {m}", verdict,
+         [asm.ld_map_value(R1, m, 0), asm.ldx(4, R0, R1, 0), asm.exit()])

@@ -44,7 +44,7 @@ CI_BUDGET = Budget()
 # measured (small corpora: a case of slack); goals: 0.97, 0.95, 0.03, (all)
 FLOORS: dict[str, tuple[float, float, float, float]] = {
     "selftests": (0.91, 0.71, 0.17, 0.92),
-    "handwritten": (0.99, 0.99, 0.01, 0.96),
+    "handwritten": (0.99, 0.99, 0.01, 0.95),
     "libbpf-tools": (0.85, 0.66, 0.14, 0.66),
     "test-objects": (0.86, 0.50, 0.15, 0.50),
     "pybpf.lang": (0.92, 1.0, 0.08, 1.0),

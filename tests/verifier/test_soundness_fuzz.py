@@ -42,11 +42,7 @@ SEED = int(os.environ.get("PYBPF_FUZZ_SEED", "20261207"))
 BUDGET = Options(max_insns=20_000)
 
 # families our verifier is known to get wrong today (issue 12's list of unsound classes)
-KNOWN_UNSOUND: dict[str, str] = {
-    "map_rights": "issue 12: direct value access (lddw of a map value) to an array of more "
-                  "than one entry is accepted; the kernel refuses it ('invalid access to map "
-                  "value pointer', ENOTSUPP)",
-}
+KNOWN_UNSOUND: dict[str, str] = {}
 
 
 class _LiveMaps:

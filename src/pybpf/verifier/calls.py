@@ -122,7 +122,8 @@ class CallChecker:
         """A global function is verified apart from its callers: here only check that the
         arguments fit its prototype, then it returns an unknown number."""
         c = self.c
-        where = f"Caller passes invalid args into func '{sig.name}'"
+        index = c.prog.subprogs.index(target) if target in c.prog.subprogs else 0
+        where = f"Caller passes invalid args into func#{index} ('{sig.name}')"
         if sig.unsupported:
             raise Reject(f"{sig.unsupported} (calling '{sig.name}')", kernel_rejects=False)
         if sig.problem:
@@ -169,8 +170,8 @@ class CallChecker:
                                   f"(__arg_nonnull)")
             return
         if reg.nullable and not param.nullable:
-            raise Reject(f"arg#{i} is expected to be non-NULL: {where}: r{regno} may be "
-                         f"NULL here", regs=(regno,), hint=self.null_hint(regno, reg))
+            raise Reject(f"arg#{i} is expected to be non-NULL: {where}: r{regno} is "
+                         f"{reg.describe()}", regs=(regno,), hint=self.null_hint(regno, reg))
         if reg.type not in _MEMORY_ARGS:
             raise Reject(f"R{regno} type={reg.describe()} expected=fp, pkt, map_value, mem: "
                          f"{where}: argument {i} points to {param.size} bytes",

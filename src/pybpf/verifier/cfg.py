@@ -195,7 +195,7 @@ def check_abnormal_exits(prog: Program, returns_int: dict[int, bool] | None) -> 
                                 "load the program with BTF func_info (as clang -g gives) or "
                                 "move it into the main function")
             if not returns_int.get(start, True):
-                raise CfgReject(s, f"{what} is only allowed in functions that return 'int'",
+                raise CfgReject(s, f"{what} is only allowed in functions that return 'int'.",
                                 "make the function return an integer type")
 
 

@@ -28,7 +28,7 @@ from ..asm.opcodes import (
     PseudoSrc,
     Size,
 )
-from ..spec import AttachType, MapSpec, ProgramType
+from ..spec import AttachType, MapSpec, MapType, ProgramType
 from . import access, effects, prune
 from . import bounds as B
 from .calls import CallChecker
@@ -908,7 +908,12 @@ class Checker:
                          "by name) to the verifier", kernel_rejects=False)
         if src == PseudoSrc.MAP_VALUE:
             offset = (insn.imm >> 32) & 0xFFFFFFFF or insn.imm & 0xFFFFFFFF
-            if offset >= m.value_size:
+            if m.type != MapType.ARRAY:
+                raise Reject(f"no direct value access support for this map type "
+                             f"({m.type.name.lower()} map '{m.name}')",
+                             hint="look the value up with bpf_map_lookup_elem; only an array "
+                                  "of one entry (a global data section) has a direct address")
+            if m.max_entries != 1 or offset >= m.value_size:
                 raise Reject(f"invalid access to map value pointer, value_size="
                              f"{m.value_size} off={offset}", hint="the offset must lie in "
                              "the map's value")

@@ -99,73 +99,73 @@ _CLOBBERED_ARGS = [CLOBBERED] * 5
 # --- handlers: (regs, machine, slot, dst, src, off, imm, aux) -> next slot ---------------
 
 def _alu64_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, op: Any) -> int:
+             i: int, op: Any) -> int:
     r[d] = op(r[d], i)
     return pc + 1
 
 
 def _alu64_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, op: Any) -> int:
+             i: int, op: Any) -> int:
     r[d] = op(r[d], r[s])
     return pc + 1
 
 
 def _alu32_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, op: Any) -> int:
+             i: int, op: Any) -> int:
     r[d] = op(r[d] & MASK32, i)
     return pc + 1
 
 
 def _alu32_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, op: Any) -> int:
+             i: int, op: Any) -> int:
     r[d] = op(r[d] & MASK32, r[s] & MASK32)
     return pc + 1
 
 
 def _mov64_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, a: Any) -> int:
+             i: int, a: Any) -> int:
     r[d] = i
     return pc + 1
 
 
 def _mov64_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, a: Any) -> int:
+             i: int, a: Any) -> int:
     r[d] = r[s]
     return pc + 1
 
 
 def _add64_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, a: Any) -> int:
+             i: int, a: Any) -> int:
     r[d] = (r[d] + i) & MASK64
     return pc + 1
 
 
 def _add64_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, a: Any) -> int:
+             i: int, a: Any) -> int:
     r[d] = (r[d] + r[s]) & MASK64
     return pc + 1
 
 
 def _movsx(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-           bits: Any, a: Any) -> int:
+           bits: int, a: Any) -> int:
     r[d] = alu.sign_extend(r[s], o, bits)
     return pc + 1
 
 
 def _end(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-         bits: Any, convert: Any) -> int:
+         bits: int, convert: Any) -> int:
     r[d] = convert(r[d], bits)
     return pc + 1
 
 
 def _lddw(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-          value: Any, a: Any) -> int:
+          value: int, a: Any) -> int:
     r[d] = value
     return pc + 2
 
 
 def _ja(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-        i: Any, a: Any) -> int:
+        i: int, a: Any) -> int:
     return pc + 1 + o
 
 
@@ -175,7 +175,7 @@ def _gotol(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
 
 
 def _may_goto(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-              i: Any, a: Any) -> int:
+              i: int, a: Any) -> int:
     # falls through while the loop allowance lasts, then takes the branch (the way out)
     if m.may_goto_left:
         m.may_goto_left -= 1
@@ -184,34 +184,34 @@ def _may_goto(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
 
 
 def _jmp64_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, test: Any) -> int:
+             i: int, test: Any) -> int:
     return pc + 1 + o if test(r[d], i, 64) else pc + 1
 
 
 def _jmp64_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, test: Any) -> int:
+             i: int, test: Any) -> int:
     return pc + 1 + o if test(r[d], r[s], 64) else pc + 1
 
 
 def _jmp32_k(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, test: Any) -> int:
+             i: int, test: Any) -> int:
     return pc + 1 + o if test(r[d] & MASK32, i, 32) else pc + 1
 
 
 def _jmp32_x(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-             i: Any, test: Any) -> int:
+             i: int, test: Any) -> int:
     return pc + 1 + o if test(r[d] & MASK32, r[s] & MASK32, 32) else pc + 1
 
 
 def _call_helper(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-                 i: Any, helper: Any) -> int:
+                 i: int, helper: Any) -> int:
     r[0] = helper(m.helper_state, pc, r[1], r[2], r[3], r[4], r[5]) & MASK64
     r[1:6] = _CLOBBERED_ARGS
     return pc + 1
 
 
 def _call_tail(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-               i: Any, helper: Any) -> int:
+               i: int, helper: Any) -> int:
     # bpf_tail_call: from the program's own frame the runner switches programs (TailCall
     # leaves the loop); from a subprogram the target runs in this frame and its r0 is what
     # the subprogram returns to its caller
@@ -239,7 +239,7 @@ def _call_local(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
 
 
 def _exit(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-          i: Any, a: Any) -> int:
+          i: int, a: Any) -> int:
     if not m.frames:
         raise _Halt
     ret, r[6], r[7], r[8], r[9], r[10] = m.frames.pop()
@@ -249,31 +249,31 @@ def _exit(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
 
 
 def _ldx(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-         i: Any, size: Any) -> int:
+         i: int, size: int) -> int:
     r[d] = m.load((r[s] + o) & MASK64, size, pc)
     return pc + 1
 
 
 def _ldxsx(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-           i: Any, size: Any) -> int:
+           i: int, size: int) -> int:
     r[d] = m.load_signed((r[s] + o) & MASK64, size, pc)
     return pc + 1
 
 
 def _st(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-        i: Any, size: Any) -> int:
+        i: int, size: int) -> int:
     m.store((r[d] + o) & MASK64, size, i, pc)
     return pc + 1
 
 
 def _stx(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-         i: Any, size: Any) -> int:
+         i: int, size: int) -> int:
     m.store((r[d] + o) & MASK64, size, r[s], pc)
     return pc + 1
 
 
 def _atomic_rmw(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-                fetch: Any, aux: Any) -> int:
+                fetch: bool, aux: Any) -> int:
     size, op = aux
     address = (r[d] + o) & MASK64
     old = m.load(address, size, pc)
@@ -284,7 +284,7 @@ def _atomic_rmw(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
 
 
 def _atomic_cmpxchg(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-                    i: Any, size: Any) -> int:
+                    i: int, size: int) -> int:
     address = (r[d] + o) & MASK64
     old = m.load(address, size, pc)
     if old == r[0] & ((1 << (8 * size)) - 1):
@@ -294,19 +294,19 @@ def _atomic_cmpxchg(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
 
 
 def _load_acquire(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-                  i: Any, size: Any) -> int:
+                  i: int, size: int) -> int:
     r[d] = m.load((r[s] + o) & MASK64, size, pc)
     return pc + 1
 
 
 def _store_release(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-                   i: Any, size: Any) -> int:
+                   i: int, size: int) -> int:
     m.store((r[d] + o) & MASK64, size, r[s], pc)
     return pc + 1
 
 
 def _ld_packet(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-               i: Any, aux: Any) -> int:
+               i: int, aux: Any) -> int:
     # legacy LD_ABS/LD_IND: big-endian load from the packet into r0; out of bounds ends
     # the program with r0 = 0, as the kernel does
     size, indirect = aux
@@ -321,7 +321,7 @@ def _ld_packet(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
 
 
 def _fell_off(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-              i: Any, a: Any) -> int:
+              i: int, a: Any) -> int:
     raise VMRunError("ran past the last instruction without exit", insn=pc)
 
 
@@ -546,14 +546,14 @@ class Predecoder:
 
 
 def _lddw_map_value(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-                    offset: Any, vmmap: Any) -> int:
+                    offset: int, vmmap: Any) -> int:
     buf = vmmap.value_buffer(b"\0" * vmmap.key_size)
     r[d] = (m.memory.address_of(f"value of map {vmmap.name}", buf) + offset) & MASK64
     return pc + 2
 
 
 def _bad_target(r: list[int], m: Machine, pc: int, d: int, s: int, o: int,
-                i: Any, a: Any) -> int:
+                i: int, a: Any) -> int:
     raise VMRunError("jumped into the second half of an lddw", insn=pc)
 
 
