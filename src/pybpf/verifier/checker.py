@@ -9,6 +9,7 @@ loop. The walk gives up after ``max_insns`` instructions, as the kernel does at 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -189,7 +190,20 @@ class Checker:
 
     def run(self) -> Stats:
         """Walk the main function, then every global function it calls (each on its own,
-        from its BTF prototype, as the kernel does)."""
+        from its BTF prototype, as the kernel does).
+
+        Python's cycle collector is paused meanwhile: the walk makes millions of short-lived
+        objects and keeps many states, none of them in reference cycles, and the collector
+        would scan them all again and again."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run()
+        finally:
+            if paused:
+                gc.enable()
+
+    def _run(self) -> Stats:
         regs = [NOT_INIT] * 11
         regs[1] = Reg(RegType.PTR_TO_CTX, B.const(0))
         self._walk_function(0, regs)
