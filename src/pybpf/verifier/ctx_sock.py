@@ -190,6 +190,28 @@ def _cgroup_dev(off: int, size: int, write: bool, attach: AttachType | None) -> 
     return CtxAccess() if size == 4 else _bad("major and minor are read with 4 bytes")
 
 
+# --- sk_msg: struct sk_msg_md (80 bytes) -----------------------------------------------------
+
+_MSG_POINTERS = {0: (RegType.PTR_TO_PACKET, "data"), 8: (RegType.PTR_TO_PACKET_END, "data_end"),
+                 72: (RegType.PTR_TO_SOCKET, "sk")}
+
+
+def _sk_msg(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
+    if write:
+        return _bad("struct sk_msg_md is read-only")
+    if off < 0 or off % size:
+        return _bad(f"{size}-byte access at offset {off} is not aligned to its size")
+    base = off - off % 8
+    if base in _MSG_POINTERS:
+        kind, name = _MSG_POINTERS[base]
+        if size != 8:
+            return _bad(f"sk_msg_md->{name} is read whole (8 bytes)")
+        return CtxAccess(result=kind)
+    if 16 <= off < 72:   # family .. size: u32 fields, read whole
+        return CtxAccess() if size == 4 else _bad("sk_msg_md fields are read with 4 bytes")
+    return _bad(f"offset {off} is outside struct sk_msg_md")
+
+
 def _opaque(prog_type: ProgramType) -> _Check:
     def check(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
         return CtxAccess(f"unsupported: pybpf's verifier does not model the context of "
@@ -203,9 +225,9 @@ _CHECKS: dict[ProgramType, _Check] = {
     ProgramType.CGROUP_SOCK: _cgroup_sock,
     ProgramType.CGROUP_SYSCTL: _sysctl,
     ProgramType.CGROUP_DEVICE: _cgroup_dev,
-    **{t: _opaque(t) for t in (ProgramType.SOCK_OPS, ProgramType.SK_MSG,
-                               ProgramType.SK_REUSEPORT, ProgramType.CGROUP_SOCKOPT,
-                               ProgramType.FLOW_DISSECTOR)},
+    ProgramType.SK_MSG: _sk_msg,
+    **{t: _opaque(t) for t in (ProgramType.SOCK_OPS, ProgramType.SK_REUSEPORT,
+                               ProgramType.CGROUP_SOCKOPT, ProgramType.FLOW_DISSECTOR)},
 }
 SOCK_TYPES = tuple(_CHECKS)
 
