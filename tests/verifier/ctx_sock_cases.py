@@ -186,11 +186,30 @@ case("sk_msg: packet read past the checked bytes", "reject", MSG, None,
 case("sk_msg: packet read without a bounds check", "reject", MSG, None,
      [asm.ldx(8, R2, R1, 0), asm.ldx(1, R0, R2, 0)])
 
+# -- cgroup_sockopt: struct bpf_sockopt, by hook ----------------------------------------------
+SO, GET, SET = P.CGROUP_SOCKOPT, A.CGROUP_GETSOCKOPT, A.CGROUP_SETSOCKOPT
+case("sockopt get: read level", "accept", SO, GET, read(4, 24))
+case("sockopt get: write retval", "accept", SO, GET, write(4, 36))
+case("sockopt set: write retval", "reject", SO, SET, write(4, 36))
+case("sockopt set: read retval", "reject", SO, SET, read(4, 36))
+case("sockopt set: write optname", "accept", SO, SET, write(4, 28))
+case("sockopt get: write optname", "reject", SO, GET, write(4, 28))
+case("sockopt get: write optlen", "accept", SO, GET, write(4, 32))
+case("sockopt get: 2-byte write of optlen", "reject", SO, GET, write(2, 32))
+case("sockopt get: 2-byte read of level", "reject", SO, GET, read(2, 24))
+case("sockopt get: write optval", "reject", SO, GET, write(8, 8))
+case("sockopt get: 4-byte read of optval", "reject", SO, GET, read(4, 8))
+case("sockopt get: read past retval", "reject", SO, GET, read(4, 40))
+case("sockopt get: sk->family", "accept", SO, GET, [*read(8, 0), asm.ldx(4, R0, R2, 4)])
+case("sockopt get: optval read after a bounds check", "accept", SO, GET,
+     [asm.ldx(8, R2, R1, 8), asm.ldx(8, R1, R1, 16), asm.mov_reg(R0, R2), asm.add(R0, 1),
+      asm.jgt(R0, R1, 1), asm.ldx(1, R0, R2, 0)])
+case("sockopt get: optval read without a bounds check", "reject", SO, GET,
+     [asm.ldx(8, R2, R1, 8), asm.ldx(1, R0, R2, 0)])
+
 # -- types whose context we do not model field by field: the rest is still checked ------------
-# (each with a field it may read: sock_ops args[0], sk_reuseport len,
-# sockopt level, flow_dissector data)
+# (each with a field it may read: sock_ops args[0], sk_reuseport len, flow_dissector data)
 for t, at, field in ((P.SOCK_OPS, None, 4), (P.SK_REUSEPORT, None, 16),
-                     (P.CGROUP_SOCKOPT, A.CGROUP_GETSOCKOPT, 24),
                      (P.FLOW_DISSECTOR, None, 76)):
     n = t.name.lower()
     case(f"{n}: return without touching the context", "accept", t, at, [])
