@@ -207,10 +207,28 @@ case("sockopt get: optval read after a bounds check", "accept", SO, GET,
 case("sockopt get: optval read without a bounds check", "reject", SO, GET,
      [asm.ldx(8, R2, R1, 8), asm.ldx(1, R0, R2, 0)])
 
+# -- sk_reuseport: struct sk_reuseport_md ---------------------------------------------------
+RP = P.SK_REUSEPORT
+case("sk_reuseport: 1-byte read of ip_protocol", "accept", RP, None, read(1, 24))
+case("sk_reuseport: 1-byte read of eth_protocol", "reject", RP, None, read(1, 20))
+case("sk_reuseport: 2-byte read of eth_protocol", "accept", RP, None, read(2, 22))
+case("sk_reuseport: 2-byte read of hash", "reject", RP, None, read(2, 32))
+case("sk_reuseport: read the padding after hash", "reject", RP, None, read(4, 36))
+case("sk_reuseport: write len", "reject", RP, None, write(4, 16))
+case("sk_reuseport: sk->protocol", "accept", RP, A.SK_REUSEPORT_SELECT,
+     [*read(8, 40), asm.ldx(4, R0, R2, 12)])
+case("sk_reuseport: migrating_sk read", "accept", RP, A.SK_REUSEPORT_SELECT_OR_MIGRATE,
+     read(8, 48), unsupported=True)
+case("sk_reuseport: packet read after a bounds check", "accept", RP, None,
+     [asm.ldx(8, R2, R1, 0), asm.ldx(8, R1, R1, 8), asm.mov_reg(R0, R2), asm.add(R0, 2),
+      asm.jgt(R0, R1, 1), asm.ldx(2, R0, R2, 0)])
+case("sk_reuseport: packet read without a bounds check", "reject", RP, None,
+     [asm.ldx(8, R2, R1, 0), asm.ldx(1, R0, R2, 0)])
+case("sk_reuseport: connect4 attach type", "reject", RP, A.CGROUP_INET4_CONNECT, [])
+
 # -- types whose context we do not model field by field: the rest is still checked ------------
-# (each with a field it may read: sock_ops args[0], sk_reuseport len, flow_dissector data)
-for t, at, field in ((P.SOCK_OPS, None, 4), (P.SK_REUSEPORT, None, 16),
-                     (P.FLOW_DISSECTOR, None, 76)):
+# (each with a field it may read: sock_ops args[0], flow_dissector data)
+for t, at, field in ((P.SOCK_OPS, None, 4), (P.FLOW_DISSECTOR, None, 76)):
     n = t.name.lower()
     case(f"{n}: return without touching the context", "accept", t, at, [])
     case(f"{n}: uninitialised register returned", "reject", t, at,

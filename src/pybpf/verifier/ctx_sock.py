@@ -245,6 +245,35 @@ def _sockopt(off: int, size: int, write: bool, attach: AttachType | None) -> Ctx
     return CtxAccess()
 
 
+# --- sk_reuseport: struct sk_reuseport_md (56 bytes) ------------------------------------------
+
+_REUSE_POINTERS = {0: RegType.PTR_TO_PACKET, 8: RegType.PTR_TO_PACKET_END,
+                   40: RegType.PTR_TO_SOCKET}
+
+
+def _sk_reuseport(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
+    if write:
+        return _bad("struct sk_reuseport_md is read-only")
+    if off < 0 or off >= 56 or off % size:
+        return _bad(f"{size}-byte access at offset {off} is outside or misaligned in "
+                    f"struct sk_reuseport_md")
+    if off in _REUSE_POINTERS:
+        return CtxAccess(result=_REUSE_POINTERS[off]) if size == 8 else \
+            _bad("sk_reuseport_md pointers are read whole (8 bytes)")
+    if off == 48:
+        if size != 8:
+            return _bad("sk_reuseport_md->migrating_sk is read whole (8 bytes)")
+        return CtxAccess("unsupported: sk_reuseport_md->migrating_sk (a sock_common "
+                         "pointer, which pybpf's verifier does not model)", unsupported=True)
+    if off == 32:
+        return CtxAccess() if size == 4 else _bad("sk_reuseport_md->hash is read whole")
+    if 20 <= off < 24 and size < 2:
+        return _bad("sk_reuseport_md->eth_protocol is read with at least 2 bytes")
+    if 16 <= off < 32:      # len, eth_protocol, ip_protocol, bind_inany
+        return CtxAccess() if _narrow_ok(size, 4) else _bad("8-byte read of a u32 field")
+    return _bad(f"sk_reuseport_md offset {off} is not a field")
+
+
 def _opaque(prog_type: ProgramType) -> _Check:
     def check(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
         return CtxAccess(f"unsupported: pybpf's verifier does not model the context of "
@@ -260,8 +289,8 @@ _CHECKS: dict[ProgramType, _Check] = {
     ProgramType.CGROUP_DEVICE: _cgroup_dev,
     ProgramType.SK_MSG: _sk_msg,
     ProgramType.CGROUP_SOCKOPT: _sockopt,
-    **{t: _opaque(t) for t in (ProgramType.SOCK_OPS, ProgramType.SK_REUSEPORT,
-                               ProgramType.FLOW_DISSECTOR)},
+    ProgramType.SK_REUSEPORT: _sk_reuseport,
+    **{t: _opaque(t) for t in (ProgramType.SOCK_OPS, ProgramType.FLOW_DISSECTOR)},
 }
 SOCK_TYPES = tuple(_CHECKS)
 
