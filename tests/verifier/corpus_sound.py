@@ -328,3 +328,9 @@ case("may_goto: the loop exit sees every iteration's value", "reject",
 for m, verdict in (("bss", "accept"), ("arr", "reject"), ("hash", "reject")):
     case(f"direct value access to {m}", verdict,
          [asm.ld_map_value(R1, m, 0), asm.ldx(4, R0, R1, 0), asm.exit()])
+
+# -- register fields past R10 (4-bit fields, eleven registers) -----------------------------------
+case("jump compares with r11", "reject",
+     [asm.mov(R0, 0), Instruction(0x2D, 0, 11, 0, 0), asm.exit()])
+case("mov from r12", "reject", [Instruction(0xBF, 0, 12, 0, 0), asm.exit()])
+case("mov into r15", "reject", [Instruction(0xB7, 15, 0, 0, 0), asm.mov(R0, 0), asm.exit()])

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..spec import ProgramType
+from ..spec import AttachType, ProgramType
 from . import bounds as B
 from . import tnum
-from .contexts import SUPPORTED_TYPES, check_ctx_access
+from .contexts import SUPPORTED_TYPES, CtxAccess, check_ctx_access
+from .ctx_sock import SOCK_TYPES, sock_ctx_access
 from .reject import Reject
 from .state import (
     EMPTY_SLOT,
@@ -167,6 +168,7 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
         check_alignment(reg, regno, insn_off, size, "stack")
     depth[0] = max(depth[0], -lo)
     all_zero = True
+    spilled_zero = lo == hi   # every byte read is of a spilled constant 0 (then 0, too)
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
         slot = frame.stack.get(idx, EMPTY_SLOT)
         kind = slot.kinds[pos]
@@ -185,8 +187,14 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
                              f"of a spilled pointer", hint="reload spilled pointers with "
                              "8-byte loads", regs=(regno,))
             all_zero = False
+            spilled_zero = spilled_zero and slot.spilled is not None and \
+                slot.spilled.is_scalar and slot.spilled.var.is_const and \
+                slot.spilled.var.value == 0
         elif kind is not Byte.ZERO:
             all_zero = False
+            spilled_zero = False
+        else:
+            spilled_zero = False
     if lo == hi:
         idx, pos = _index(lo)
         slot = frame.stack.get(idx, EMPTY_SLOT)
@@ -199,7 +207,7 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
             # the low bytes of a spilled number (little-endian): its value cut to ``size``
             # bytes, as the kernel keeps it (a 4-byte reload of a spilled int stays bounded)
             return scalar(B.truncate(slot.spilled.var, size))
-    if all_zero:
+    if all_zero or spilled_zero:
         return const_scalar(0)
     return sized_unknown(size)
 
@@ -281,14 +289,19 @@ def check_packet(reg: Reg, regno: int, insn_off: int, size: int) -> None:
 
 
 def ctx_access(prog_type: ProgramType, reg: Reg, regno: int, insn_off: int, size: int, *,
-               write: bool) -> RegType:
+               write: bool, attach: AttachType | None = None) -> CtxAccess:
+    """The verdict on a context access (raises Reject when refused); ``attach`` is the
+    program's expected attach type, which some types' rules depend on."""
     if reg.off or not reg.var.is_const or reg.var.value:
         raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off}"
                      f"{'' if reg.var.is_const else ' var_off=' + str(reg.var)} disallowed",
                      hint="access context fields as `ctx->field` on the unmodified r1 "
                           "(constant offset in the instruction)", regs=(regno,))
-    verdict = check_ctx_access(prog_type, insn_off, size, write=write)
-    if prog_type not in SUPPORTED_TYPES:
+    if prog_type in SOCK_TYPES:
+        verdict = sock_ctx_access(prog_type, insn_off, size, write, attach)
+    else:
+        verdict = check_ctx_access(prog_type, insn_off, size, write=write)
+    if prog_type not in SUPPORTED_TYPES and prog_type not in SOCK_TYPES:
         raise Reject(verdict.why, kernel_rejects=False)
     if verdict.unsupported:
         raise Reject(verdict.why, regs=(regno,), kernel_rejects=False,
@@ -298,7 +311,7 @@ def ctx_access(prog_type: ProgramType, reg: Reg, regno: int, insn_off: int, size
                      hint="use only the fields this program type may "
                           f"{'write' if write else 'read'}, with their own size",
                      regs=(regno,))
-    return verdict.result
+    return verdict
 
 
 # kernel objects a map value may embed, which programs touch only through their helpers or

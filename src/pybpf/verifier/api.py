@@ -12,10 +12,11 @@ from ..asm.instructions import Instructions
 from ..asm.linker import link
 from ..errors import BPFError, VerifierError
 from ..helpers import gpl_compatible
-from ..spec import CollectionSpec, MapSpec, ProgramSpec, ProgramType
+from ..spec import AttachType, CollectionSpec, MapSpec, ProgramSpec, ProgramType
 from .cfg import CfgReject, build, check_abnormal_exits, check_unprivileged
 from .checker import Checker, Failure, Options
 from .contexts import SUPPORTED_TYPES
+from .ctx_sock import SOCK_TYPES, attach_problem
 from .encoding import EncodingReject, check_encodings
 from .funcs import FuncSig, signatures
 from .messages import build_error
@@ -99,10 +100,13 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
         raise VerifierError(f"an unprivileged loader may not load {prog_type.name.lower()} "
                             f"programs (only socket_filter and cgroup_skb): the kernel "
                             f"refuses with EPERM", program=name)
-    if prog_type not in SUPPORTED_TYPES:
+    attach = program.attach_type if isinstance(program, ProgramSpec) else None
+    if attach_problem(prog_type, attach):
+        raise VerifierError(attach_problem(prog_type, attach), program=name)
+    if prog_type not in SUPPORTED_TYPES and prog_type not in SOCK_TYPES:
         unsupported = VerifierError(
             f"pybpf's verifier does not support {prog_type.name.lower()} programs (it knows "
-            f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES)})", program=name)
+            f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES + SOCK_TYPES)})", program=name)
         unsupported.kernel_may_accept = True
         raise unsupported
     start = time.perf_counter()
@@ -115,14 +119,13 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
         if opts.unprivileged:
             check_unprivileged(prog)
         checker = Checker(prog, prog_type=prog_type, maps=resolved, options=opts,
-                          funcs=funcs)
-        if isinstance(program, ProgramSpec):
-            checker.attach_type = program.attach_type
+                          funcs=funcs, attach_type=attach)
         stats = checker.run()
     except (CfgReject, EncodingReject) as rej:
         raise _error(name, insns, rej.slot, rej, None, []) from None
     except Failure as fail:
-        trail = checker.log if opts.log else _relog(insns, prog_type, resolved, opts, funcs)
+        trail = checker.log if opts.log else _relog(insns, prog_type, resolved, opts, funcs,
+                                                             attach)
         raise _error(name, insns, fail.slot, fail.reject, fail.state, trail) from None
     elapsed = time.perf_counter() - start
     return VerifierResult(name, Instructions(insns).slot_count, stats.insns_processed,
@@ -131,11 +134,12 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
 
 
 def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, MapSpec],
-           opts: Options, funcs: Mapping[int, FuncSig] | None) -> list[str]:
+           opts: Options, funcs: Mapping[int, FuncSig] | None,
+           attach: AttachType | None = None) -> list[str]:
     """Run again with the state log on (as loaders redo a failed load with a log)."""
     logged = replace(opts, log=True, max_insns=min(opts.max_insns, 20_000))
     checker = Checker(build(insns), prog_type=prog_type, maps=maps, options=logged,
-                      funcs=funcs)
+                      funcs=funcs, attach_type=attach)
     try:
         checker.run()
     except Failure as fail:

@@ -13,6 +13,7 @@ from ..spec import MapType, ProgramType
 from . import access, prune
 from . import bounds as B
 from .cfg import CHANGES_PKT_DATA
+from .ctx_sock import helper_problem
 from .funcs import FuncSig
 from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
 from .liveness import EVERYTHING
@@ -239,6 +240,10 @@ class CallChecker:
         if helper_id not in allowed:
             raise Reject(f"program of this type cannot use helper {name}#{helper_id}",
                          hint=f"{self.c.prog_type.name.lower()} programs may not call {name}")
+        hook = helper_problem(self.c.prog_type, self.c.attach_type, helper_id)
+        if hook:
+            raise Reject(f"program of this type cannot use helper {name}#{helper_id}",
+                         hint=hook)
         if self.c.options.unprivileged and helper_id not in UNPRIVILEGED_HELPERS:
             raise Reject(f"program of this type cannot use helper {name}#{helper_id} "
                          f"without CAP_BPF/CAP_PERFMON",

@@ -9,6 +9,7 @@ loop. The walk gives up after ``max_insns`` instructions, as the kernel does at 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,6 +35,7 @@ from . import bounds as B
 from .calls import CallChecker
 from .cfg import Program
 from .contexts import PACKET_TYPES, return_range
+from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
 from .liveness import FRAME_KEYS, SLOT_BASE, Demand, Effect, back, merge
 from .reject import Reject
@@ -157,14 +159,15 @@ def _ld_size(insn: Instruction) -> int:
 class Checker:
     def __init__(self, prog: Program, *, prog_type: ProgramType,
                  maps: Mapping[str, MapSpec], options: Options,
-                 funcs: Mapping[int, FuncSig] | None = None):
+                 funcs: Mapping[int, FuncSig] | None = None,
+                 attach_type: AttachType | None = None):
         if options.unprivileged:   # the kernel's allow_uninit_stack is root's only
             options = replace(options, uninit_stack_loads=False, uninit_helper_memory=False)
         self.prog = prog
         self.funcs = funcs          # BTF signatures by start slot (None: no BTF)
-        self.attach_type: AttachType | None = None   # the expected attach type, if known
         self.global_queue: list[int] = []
         self.prog_type = prog_type
+        self.attach_type = attach_type   # the expected attach type, if known
         self.maps = maps
         self.options = options
         self.stats = Stats()
@@ -187,7 +190,20 @@ class Checker:
 
     def run(self) -> Stats:
         """Walk the main function, then every global function it calls (each on its own,
-        from its BTF prototype, as the kernel does)."""
+        from its BTF prototype, as the kernel does).
+
+        Python's cycle collector is paused meanwhile: the walk makes millions of short-lived
+        objects and keeps many states, none of them in reference cycles, and the collector
+        would scan them all again and again."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run()
+        finally:
+            if paused:
+                gc.enable()
+
+    def _run(self) -> Stats:
         regs = [NOT_INIT] * 11
         regs[1] = Reg(RegType.PTR_TO_CTX, B.const(0))
         self._walk_function(0, regs)
@@ -701,11 +717,13 @@ class Checker:
                                       uninit_ok=self.options.uninit_stack_loads,
                                       depth=self.depth(state, reg.frameno))
         elif t is RegType.PTR_TO_CTX:
-            kind = access.ctx_access(self.prog_type, reg, regno, off, size, write=False)
-            if kind is RegType.SCALAR:
+            got = access.ctx_access(self.prog_type, reg, regno, off, size, write=False,
+                                    attach=self.attach_type)
+            if got.result is RegType.SCALAR:
                 value = access.sized_unknown(size)
             else:
-                value = Reg(kind, B.const(0), id=0)
+                value = Reg(got.result, B.const(0), nullable=got.nullable,
+                            id=state.new_id() if got.nullable else 0)
         elif t is RegType.PTR_TO_MAP_VALUE:
             lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
                                            "map value",
@@ -720,6 +738,13 @@ class Checker:
         elif t is RegType.PTR_TO_MEM:
             access.check_region(reg, regno, off, size, reg.mem_size, "memory",
                                 f"keep accesses within the {reg.mem_size} bytes reserved")
+            value = access.sized_unknown(size)
+        elif t is RegType.PTR_TO_SOCKET:   # never moved: arithmetic on it is refused
+            why = sock_field_problem(off, size, write=False)
+            if why:
+                raise Reject(f"R{regno} invalid sock access off={off} size={size}: {why}",
+                             regs=(regno,), hint="read struct bpf_sock fields whole, at "
+                             "their own offsets")
             value = access.sized_unknown(size)
         elif t is RegType.PTR_TO_BTF_ID:
             if reg.off + off < 0 or not reg.var.is_const:
@@ -756,7 +781,8 @@ class Checker:
         if t is RegType.PTR_TO_CTX:
             if value is not None and value.is_pointer:   # root may store a pointer's bits
                 self._no_leak(f"R{value_regno} leaks addr into ctx", value_regno or 0)
-            access.ctx_access(self.prog_type, reg, regno, off, size, write=True)
+            access.ctx_access(self.prog_type, reg, regno, off, size, write=True,
+                              attach=self.attach_type)
             return
         if value is not None and value.is_pointer:  # (stack stores returned above)
             what = {RegType.PTR_TO_MAP_VALUE: "map", RegType.PTR_TO_PACKET: "packet"}.get(
@@ -1139,7 +1165,8 @@ class Checker:
                              f"({r0.describe()})", regs=(0,),
                              hint="global functions return numbers")
             return
-        span = return_range(self.prog_type, self.attach_type)
+        span = return_range(self.prog_type, self.attach_type) or \
+            sock_return_range(self.prog_type, self.attach_type)
         if span is None:
             return
         lo, hi = span

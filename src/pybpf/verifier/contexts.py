@@ -28,6 +28,8 @@ _SKB_SK = 168                               # struct bpf_sock *sk (8 bytes)
 _SKB_HIDDEN = {144, 148, 180, 181, 182, 183}  # flow_keys, tstamp_type, padding
 _SKB_SOCKET_FIELDS = (88, 140)              # family .. local_port
 _SKB_IP_FIELDS = (92, 132)                  # remote/local ip4 and ip6: read whole
+_LWT = (ProgramType.LWT_IN, ProgramType.LWT_OUT, ProgramType.LWT_XMIT,
+        ProgramType.LWT_SEG6LOCAL)
 # what each skb program type may not touch (the kernel's *_is_valid_access), beyond the above
 _TYPE_HIDDEN = {
     ProgramType.SOCKET_FILTER: {72, 76, 80, 140, 152, 160, 184, *range(88, 140, 4)},
@@ -35,6 +37,8 @@ _TYPE_HIDDEN = {
     ProgramType.SCHED_CLS: set(),
     ProgramType.SCHED_ACT: set(),
     ProgramType.SK_SKB: {72, 140, 152, 160, 184, 8},   # ... and mark
+    # lwt: no tc_classid, socket fields, data_meta, tstamp, wire_len, hwtstamp
+    **{t: {72, 140, 152, 160, 184, *range(88, 140, 4)} for t in _LWT},
 }
 _TYPE_WRITABLE = {       # fields each type may write, besides cb[]
     ProgramType.SOCKET_FILTER: set(),
@@ -42,6 +46,7 @@ _TYPE_WRITABLE = {       # fields each type may write, besides cb[]
     ProgramType.SCHED_CLS: {8, 44, 32, 72, 152, 12},   # + tc_index, tc_classid,
     ProgramType.SCHED_ACT: {8, 44, 32, 72, 152, 12},   #   queue_mapping
     ProgramType.SK_SKB: {44, 32},               # tc_index, priority (not cb[])
+    **{t: {8, 32} for t in _LWT},               # mark, priority
 }
 _NO_CB_WRITES = (ProgramType.SK_SKB,)
 _TC = (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT)
@@ -57,6 +62,7 @@ class CtxAccess:
     why: str = ""
     result: RegType = RegType.SCALAR
     unsupported: bool = False   # ``why`` is a limit of pybpf's verifier, not a refusal
+    nullable: bool = False      # the pointer read may be NULL (the kernel's ..._OR_NULL)
 
 
 def _field_start(off: int, width: int) -> int:
@@ -140,7 +146,7 @@ def check_ctx_access(prog_type: ProgramType, off: int, size: int, *, write: bool
                      ) -> CtxAccess:
     """May a program of ``prog_type`` access ``size`` bytes at context offset ``off``?"""
     if prog_type in (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
-                     ProgramType.CGROUP_SKB, ProgramType.SK_SKB):
+                     ProgramType.CGROUP_SKB, ProgramType.SK_SKB, *_LWT):
         return _skb_access(prog_type, off, size, write)
     if prog_type == ProgramType.XDP:
         return _xdp_access(off, size, write)
@@ -162,7 +168,7 @@ def check_ctx_access(prog_type: ProgramType, off: int, size: int, *, write: bool
 SUPPORTED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
                    ProgramType.CGROUP_SKB, ProgramType.SK_SKB, ProgramType.XDP,
                    ProgramType.TRACEPOINT, ProgramType.RAW_TRACEPOINT, ProgramType.KPROBE,
-                   ProgramType.PERF_EVENT)
+                   ProgramType.PERF_EVENT, *_LWT)
 
 PACKET_TYPES = (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT, ProgramType.XDP,
                 ProgramType.SK_SKB)

@@ -30,6 +30,7 @@ _ATOMICS = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR} | {
     o | AtomicOp.FETCH for o in (AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR)} | {
     AtomicOp.XCHG, AtomicOp.CMPXCHG, AtomicOp.LOAD_ACQ, AtomicOp.STORE_REL}
 _PSEUDO_LDDW = {int(p) for p in PseudoSrc}
+_LAST_REGISTER = 10
 
 
 class EncodingReject(Reject):
@@ -49,6 +50,12 @@ def check_encodings(insns: list[Instruction]) -> None:
 def _problem(insn: Instruction) -> str:
     code = insn.opcode
     cls = code & CLASS_MASK
+    # registers are 4-bit fields but only R0-R10 exist (the kernel: "R%d is invalid"); a
+    # call's and an lddw's src field is a pseudo kind, checked below
+    pseudo_src = code == LDDW_OPCODE or (cls == Class.JMP and code & OP_MASK == JumpOp.CALL)
+    for reg in (insn.dst,) if pseudo_src else (insn.dst, insn.src):
+        if reg > _LAST_REGISTER:
+            return f"R{reg} is invalid"
     if cls in (Class.ALU, Class.ALU64):
         return _alu(insn, cls == Class.ALU64)
     if cls in (Class.JMP, Class.JMP32):

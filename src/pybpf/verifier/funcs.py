@@ -30,6 +30,7 @@ from ..btf import (
 from ..btf.types import Const, Restrict, TypeTag, Volatile
 from ..errors import BTFError
 from ..spec import ProgramType
+from .ctx_sock import SOCK_CTX_TYPES
 
 # the uapi context struct each program type's functions may take (and the kernel struct it
 # projects, which the kernel accepts too)
@@ -42,6 +43,9 @@ CTX_TYPES: dict[ProgramType, tuple[str, ...]] = {
     ProgramType.KPROBE: ("pt_regs", "bpf_user_pt_regs_t"),
     ProgramType.PERF_EVENT: ("bpf_perf_event_data", "bpf_perf_event_data_kern"),
     ProgramType.RAW_TRACEPOINT: ("bpf_raw_tracepoint_args",),
+    **SOCK_CTX_TYPES,
+    **dict.fromkeys((ProgramType.LWT_IN, ProgramType.LWT_OUT, ProgramType.LWT_XMIT,
+                     ProgramType.LWT_SEG6LOCAL), ("__sk_buff", "sk_buff")),
 }
 
 

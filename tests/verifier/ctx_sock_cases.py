@@ -1,0 +1,184 @@
+"""Hand-written cases for the socket and cgroup program types that need an expected attach
+type (sk_lookup, cgroup_sock_addr, cgroup_sock, cgroup_sysctl, cgroup_device, lwt,
+sock_ops...), each with the verdict a privileged kernel gives. test_ctx_sock.py checks
+them against our verifier and, for real, against the running kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pybpf import asm
+from pybpf.asm import R0, R1, R2, R3, R5, Instruction
+from pybpf.spec import AttachType, ProgramType
+
+A = AttachType
+P = ProgramType
+
+
+@dataclass(frozen=True)
+class SockCase:
+    name: str
+    insns: list[Instruction]
+    expect: str                     # the kernel's verdict: "accept" or "reject"
+    prog_type: ProgramType
+    attach: AttachType | None
+    unsupported: bool = False       # ours: "unsupported" (kernel_may_accept) is the answer
+
+
+SOCK_CASES: list[SockCase] = []
+
+
+def _ret(value: int) -> list[Instruction]:
+    return [asm.mov(R0, value), asm.exit()]
+
+
+def case(name: str, expect: str, prog_type: ProgramType, attach: AttachType | None,
+         insns: list[Instruction], *, ret: int | None = 1, unsupported: bool = False
+         ) -> None:
+    tail = _ret(ret) if ret is not None else []
+    SOCK_CASES.append(SockCase(name, [*insns, *tail], expect, prog_type, attach,
+                               unsupported))
+
+
+def read(size: int, off: int) -> list[Instruction]:
+    return [asm.ldx(size, R2, R1, off)]
+
+
+def write(size: int, off: int) -> list[Instruction]:
+    return [asm.mov(R2, 0), asm.stx(size, R1, R2, off)]
+
+
+# -- sk_lookup: struct bpf_sk_lookup ---------------------------------------------------------
+SKL, SKL_AT = P.SK_LOOKUP, A.SK_LOOKUP
+case("sk_lookup: read family", "accept", SKL, SKL_AT, read(4, 8))
+case("sk_lookup: 2-byte read of family", "accept", SKL, SKL_AT, read(2, 8))
+case("sk_lookup: 8-byte read of local_port", "reject", SKL, SKL_AT, read(8, 56))
+case("sk_lookup: 4-byte read of remote_port", "accept", SKL, SKL_AT, read(4, 36))
+case("sk_lookup: 1-byte read of remote_port's high byte", "accept", SKL, SKL_AT, read(1, 37))
+case("sk_lookup: 2-byte read of the padding after remote_port", "accept", SKL, SKL_AT,
+     read(2, 38))
+case("sk_lookup: read past ingress_ifindex", "reject", SKL, SKL_AT, read(4, 68))
+case("sk_lookup: 4-byte read of sk", "reject", SKL, SKL_AT, read(4, 0))
+case("sk_lookup: read sk", "accept", SKL, SKL_AT, read(8, 0))
+case("sk_lookup: sk dereferenced without a NULL check", "reject", SKL, SKL_AT,
+     [*read(8, 0), asm.ldx(4, R0, R2, 4)])
+case("sk_lookup: sk->family after a NULL check", "accept", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.ldx(4, R0, R2, 4)])
+case("sk_lookup: 2-byte read of sk->dst_port", "accept", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.ldx(2, R0, R2, 48)])
+case("sk_lookup: 8-byte read of sk->family", "reject", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.ldx(8, R0, R2, 0)])
+case("sk_lookup: read past struct bpf_sock", "reject", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.ldx(4, R0, R2, 80)])
+case("sk_lookup: write into sk", "reject", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.stx(4, R2, R2, 16)])
+case("sk_lookup: pointer arithmetic on sk", "reject", SKL, SKL_AT,
+     [*read(8, 0), asm.jeq(R2, 0, 1), asm.add(R2, 4)])
+case("sk_lookup: sk returned", "reject", SKL, SKL_AT,
+     [*read(8, 0), asm.mov_reg(R0, R2), asm.exit()], ret=None)
+case("sk_lookup: write family", "reject", SKL, SKL_AT, write(4, 8))
+case("sk_lookup: return 2", "reject", SKL, SKL_AT, [], ret=2)
+case("sk_lookup: without its expected attach type", "reject", SKL, None, [])
+
+# -- cgroup_sock_addr: struct bpf_sock_addr, by hook -----------------------------------------
+SA = P.CGROUP_SOCK_ADDR
+case("sock_addr connect4: read user_ip4", "accept", SA, A.CGROUP_INET4_CONNECT, read(4, 4))
+case("sock_addr connect4: 1-byte read of user_ip4", "accept", SA, A.CGROUP_INET4_CONNECT,
+     read(1, 5))
+case("sock_addr connect4: write user_ip4", "accept", SA, A.CGROUP_INET4_CONNECT,
+     write(4, 4))
+case("sock_addr connect4: read user_ip6", "reject", SA, A.CGROUP_INET4_CONNECT, read(4, 8))
+case("sock_addr connect6: 8-byte read of user_ip6[2..3]", "accept", SA,
+     A.CGROUP_INET6_CONNECT, read(8, 16))
+case("sock_addr connect6: 8-byte read of user_ip6[1..2]", "reject", SA,
+     A.CGROUP_INET6_CONNECT, read(8, 12))
+case("sock_addr sendmsg4: write msg_src_ip4", "accept", SA, A.CGROUP_UDP4_SENDMSG,
+     write(4, 40))
+case("sock_addr connect4: write msg_src_ip4", "reject", SA, A.CGROUP_INET4_CONNECT,
+     write(4, 40))
+case("sock_addr connect4: 2-byte read of user_port", "accept", SA, A.CGROUP_INET4_CONNECT,
+     read(2, 24))
+case("sock_addr connect4: 2-byte write of user_port", "reject", SA, A.CGROUP_INET4_CONNECT,
+     write(2, 24))
+case("sock_addr connect4: write family", "reject", SA, A.CGROUP_INET4_CONNECT, write(4, 28))
+case("sock_addr connect4: 2-byte read of protocol", "reject", SA, A.CGROUP_INET4_CONNECT,
+     read(2, 36))
+case("sock_addr connect4: read sk", "accept", SA, A.CGROUP_INET4_CONNECT, read(8, 64))
+case("sock_addr connect4: sk->state, no NULL check needed", "accept", SA,
+     A.CGROUP_INET4_CONNECT, [*read(8, 64), asm.ldx(4, R0, R2, 72)])
+case("sock_addr connect4: sk->mark", "accept", SA, A.CGROUP_INET4_CONNECT,
+     [*read(8, 64), asm.ldx(4, R0, R2, 16)])
+case("sock_addr connect4: 4-byte read of sk's upper half", "reject", SA,
+     A.CGROUP_INET4_CONNECT, read(4, 68))
+case("sock_addr recvmsg4: return 0", "reject", SA, A.CGROUP_UDP4_RECVMSG, [], ret=0)
+case("sock_addr recvmsg4: return 1", "accept", SA, A.CGROUP_UDP4_RECVMSG, [])
+case("sock_addr bind4: return 3", "accept", SA, A.CGROUP_INET4_BIND, [], ret=3)
+case("sock_addr connect4: return 3", "reject", SA, A.CGROUP_INET4_CONNECT, [], ret=3)
+case("sock_addr sendmsg4: bpf_bind is for connect hooks only", "reject", SA,
+     A.CGROUP_UDP4_SENDMSG, [asm.mov(R2, 0), asm.mov(R3, 0), asm.call(64)])
+case("sock_addr: without an expected attach type", "reject", SA, None, [])
+
+# -- cgroup_sock: struct bpf_sock, by hook ---------------------------------------------------
+CS = P.CGROUP_SOCK
+case("cgroup_sock create: write mark", "accept", CS, None, write(4, 16))
+case("cgroup_sock create: read priority", "accept", CS, A.CGROUP_INET_SOCK_CREATE,
+     read(4, 20))
+case("cgroup_sock create: read src_ip4", "reject", CS, None, read(4, 24))
+case("cgroup_sock post_bind4: read src_ip4", "accept", CS, A.CGROUP_INET4_POST_BIND,
+     read(4, 24))
+case("cgroup_sock post_bind4: write src_ip4", "reject", CS, A.CGROUP_INET4_POST_BIND,
+     write(4, 24))
+case("cgroup_sock post_bind4: read mark", "reject", CS, A.CGROUP_INET4_POST_BIND,
+     read(4, 16))
+case("cgroup_sock post_bind6: 2-byte read of src_port", "accept", CS,
+     A.CGROUP_INET6_POST_BIND, read(2, 44))
+case("cgroup_sock: 2-byte read of dst_port", "accept", CS, None, read(2, 48))
+case("cgroup_sock: read the padding after dst_port", "reject", CS, None, read(2, 50))
+case("cgroup_sock: 2-byte read of family's high half", "reject", CS, None, read(2, 6))
+case("cgroup_sock: return 2", "reject", CS, None, [], ret=2)
+case("cgroup_sock ingress attach type", "reject", CS, A.CGROUP_INET_EGRESS, [])
+
+# -- cgroup_sysctl and cgroup_device ----------------------------------------------------------
+SY, DEV = P.CGROUP_SYSCTL, P.CGROUP_DEVICE
+case("sysctl: 1-byte read of write", "accept", SY, None, read(1, 0))
+case("sysctl: write file_pos", "accept", SY, None, write(4, 4))
+case("sysctl: 2-byte write of file_pos", "reject", SY, None, write(2, 4))
+case("sysctl: write write", "reject", SY, None, write(4, 0))
+case("sysctl: 8-byte read", "reject", SY, None, read(8, 0))
+case("sysctl: return 2", "reject", SY, None, [], ret=2)
+case("device: 2-byte read of access_type", "accept", DEV, None, read(2, 0))
+case("device: read minor", "accept", DEV, None, read(4, 8))
+case("device: 2-byte read of major", "reject", DEV, None, read(2, 4))
+case("device: write access_type", "reject", DEV, None, write(4, 0))
+case("device: read past minor", "reject", DEV, None, read(4, 12))
+
+# -- lwt: __sk_buff with lwt's rights ---------------------------------------------------------
+for lwt in (P.LWT_IN, P.LWT_XMIT):
+    n = lwt.name.lower()
+    case(f"{n}: read mark", "accept", lwt, None, read(4, 8))
+    case(f"{n}: write mark", "accept", lwt, None, write(4, 8))
+    case(f"{n}: write cb[0]", "accept", lwt, None, write(4, 48))
+    case(f"{n}: write tc_index", "reject", lwt, None, write(4, 44))
+    case(f"{n}: read tc_classid", "reject", lwt, None, read(4, 72))
+    case(f"{n}: read data_meta", "reject", lwt, None, read(4, 140))
+    case(f"{n}: read family", "reject", lwt, None, read(4, 88))
+case("lwt_in: packet read after a bounds check", "accept", P.LWT_IN, None,
+     [asm.ldx(4, R2, R1, 76), asm.ldx(4, R1, R1, 80), asm.mov_reg(R0, R2), asm.add(R0, 1),
+      asm.jgt(R0, R1, 1), asm.ldx(1, R0, R2, 0)])
+case("lwt_in: packet read without a bounds check", "reject", P.LWT_IN, None,
+     [asm.ldx(4, R2, R1, 76), asm.ldx(1, R0, R2, 0)])
+
+# -- types whose context we do not model field by field: the rest is still checked ------------
+# (each with a field it may read: sock_ops args[0], sk_msg family, sk_reuseport len,
+# sockopt level, flow_dissector data)
+for t, at, field in ((P.SOCK_OPS, None, 4), (P.SK_MSG, None, 16), (P.SK_REUSEPORT, None, 16),
+                     (P.CGROUP_SOCKOPT, A.CGROUP_GETSOCKOPT, 24),
+                     (P.FLOW_DISSECTOR, None, 76)):
+    n = t.name.lower()
+    case(f"{n}: return without touching the context", "accept", t, at, [])
+    case(f"{n}: uninitialised register returned", "reject", t, at,
+         [asm.mov_reg(R0, R5), asm.exit()], ret=None)
+    case(f"{n}: a context read", "accept", t, at, read(4, field), unsupported=True)
+case("sock_ops: return 2", "reject", P.SOCK_OPS, None, [], ret=2)
+case("sockopt: without its expected attach type", "reject", P.CGROUP_SOCKOPT, None, [])
