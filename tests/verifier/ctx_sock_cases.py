@@ -169,11 +169,47 @@ case("lwt_in: packet read after a bounds check", "accept", P.LWT_IN, None,
 case("lwt_in: packet read without a bounds check", "reject", P.LWT_IN, None,
      [asm.ldx(4, R2, R1, 76), asm.ldx(1, R0, R2, 0)])
 
+# -- sk_msg: struct sk_msg_md, read-only, with a packet of its own ---------------------------
+MSG = P.SK_MSG
+case("sk_msg: read size", "accept", MSG, None, read(4, 68))
+case("sk_msg: 2-byte read of family", "reject", MSG, None, read(2, 16))
+case("sk_msg: write family", "reject", MSG, None, write(4, 16))
+case("sk_msg: 4-byte read of data", "reject", MSG, None, read(4, 0))
+case("sk_msg: read past sk", "reject", MSG, None, read(4, 80))
+case("sk_msg: sk->family", "accept", MSG, None, [*read(8, 72), asm.ldx(4, R0, R2, 4)])
+case("sk_msg: packet read after a bounds check", "accept", MSG, None,
+     [asm.ldx(8, R2, R1, 0), asm.ldx(8, R1, R1, 8), asm.mov_reg(R0, R2), asm.add(R0, 4),
+      asm.jgt(R0, R1, 1), asm.ldx(4, R0, R2, 0)])
+case("sk_msg: packet read past the checked bytes", "reject", MSG, None,
+     [asm.ldx(8, R2, R1, 0), asm.ldx(8, R1, R1, 8), asm.mov_reg(R0, R2), asm.add(R0, 4),
+      asm.jgt(R0, R1, 1), asm.ldx(4, R0, R2, 2)])
+case("sk_msg: packet read without a bounds check", "reject", MSG, None,
+     [asm.ldx(8, R2, R1, 0), asm.ldx(1, R0, R2, 0)])
+
+# -- cgroup_sockopt: struct bpf_sockopt, by hook ----------------------------------------------
+SO, GET, SET = P.CGROUP_SOCKOPT, A.CGROUP_GETSOCKOPT, A.CGROUP_SETSOCKOPT
+case("sockopt get: read level", "accept", SO, GET, read(4, 24))
+case("sockopt get: write retval", "accept", SO, GET, write(4, 36))
+case("sockopt set: write retval", "reject", SO, SET, write(4, 36))
+case("sockopt set: read retval", "reject", SO, SET, read(4, 36))
+case("sockopt set: write optname", "accept", SO, SET, write(4, 28))
+case("sockopt get: write optname", "reject", SO, GET, write(4, 28))
+case("sockopt get: write optlen", "accept", SO, GET, write(4, 32))
+case("sockopt get: 2-byte write of optlen", "reject", SO, GET, write(2, 32))
+case("sockopt get: 2-byte read of level", "reject", SO, GET, read(2, 24))
+case("sockopt get: write optval", "reject", SO, GET, write(8, 8))
+case("sockopt get: 4-byte read of optval", "reject", SO, GET, read(4, 8))
+case("sockopt get: read past retval", "reject", SO, GET, read(4, 40))
+case("sockopt get: sk->family", "accept", SO, GET, [*read(8, 0), asm.ldx(4, R0, R2, 4)])
+case("sockopt get: optval read after a bounds check", "accept", SO, GET,
+     [asm.ldx(8, R2, R1, 8), asm.ldx(8, R1, R1, 16), asm.mov_reg(R0, R2), asm.add(R0, 1),
+      asm.jgt(R0, R1, 1), asm.ldx(1, R0, R2, 0)])
+case("sockopt get: optval read without a bounds check", "reject", SO, GET,
+     [asm.ldx(8, R2, R1, 8), asm.ldx(1, R0, R2, 0)])
+
 # -- types whose context we do not model field by field: the rest is still checked ------------
-# (each with a field it may read: sock_ops args[0], sk_msg family, sk_reuseport len,
-# sockopt level, flow_dissector data)
-for t, at, field in ((P.SOCK_OPS, None, 4), (P.SK_MSG, None, 16), (P.SK_REUSEPORT, None, 16),
-                     (P.CGROUP_SOCKOPT, A.CGROUP_GETSOCKOPT, 24),
+# (each with a field it may read: sock_ops args[0], sk_reuseport len, flow_dissector data)
+for t, at, field in ((P.SOCK_OPS, None, 4), (P.SK_REUSEPORT, None, 16),
                      (P.FLOW_DISSECTOR, None, 76)):
     n = t.name.lower()
     case(f"{n}: return without touching the context", "accept", t, at, [])

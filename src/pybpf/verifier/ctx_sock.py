@@ -190,6 +190,61 @@ def _cgroup_dev(off: int, size: int, write: bool, attach: AttachType | None) -> 
     return CtxAccess() if size == 4 else _bad("major and minor are read with 4 bytes")
 
 
+# --- sk_msg: struct sk_msg_md (80 bytes) -----------------------------------------------------
+
+_MSG_POINTERS = {0: (RegType.PTR_TO_PACKET, "data"), 8: (RegType.PTR_TO_PACKET_END, "data_end"),
+                 72: (RegType.PTR_TO_SOCKET, "sk")}
+
+
+def _sk_msg(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
+    if write:
+        return _bad("struct sk_msg_md is read-only")
+    if off < 0 or off % size:
+        return _bad(f"{size}-byte access at offset {off} is not aligned to its size")
+    base = off - off % 8
+    if base in _MSG_POINTERS:
+        kind, name = _MSG_POINTERS[base]
+        if size != 8:
+            return _bad(f"sk_msg_md->{name} is read whole (8 bytes)")
+        return CtxAccess(result=kind)
+    if 16 <= off < 72:   # family .. size: u32 fields, read whole
+        return CtxAccess() if size == 4 else _bad("sk_msg_md fields are read with 4 bytes")
+    return _bad(f"offset {off} is outside struct sk_msg_md")
+
+
+# --- cgroup_sockopt: struct bpf_sockopt (40 bytes) --------------------------------------------
+
+_SOCKOPT_POINTERS = {0: (RegType.PTR_TO_SOCKET, "sk"), 8: (RegType.PTR_TO_PACKET, "optval"),
+                     16: (RegType.PTR_TO_PACKET_END, "optval_end")}
+_LEVEL, _OPTNAME, _OPTLEN, _RETVAL = 24, 28, 32, 36
+
+
+def _sockopt(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
+    if off < 0 or off >= 40:
+        return _bad(f"offset {off} is outside struct bpf_sockopt (40 bytes)")
+    if off % size:
+        return _bad(f"{size}-byte access at offset {off} is not aligned to its size")
+    hook = attach.name.lower() if attach is not None else "no attach type"
+    if write:
+        if off not in (_LEVEL, _OPTNAME, _OPTLEN, _RETVAL) or size != 4:
+            return _bad(f"bpf_sockopt offset {off} is not writable with {size} bytes")
+        if (off == _RETVAL and attach is not A.CGROUP_GETSOCKOPT) or \
+                (off in (_LEVEL, _OPTNAME) and attach is not A.CGROUP_SETSOCKOPT):
+            return _bad(f"bpf_sockopt offset {off} is not writable at {hook}")
+        return CtxAccess()
+    base = off - off % 8
+    if base in _SOCKOPT_POINTERS:
+        kind, name = _SOCKOPT_POINTERS[base]
+        if size != 8:
+            return _bad(f"bpf_sockopt->{name} is read whole (8 bytes)")
+        return CtxAccess(result=kind)
+    if size != 4:
+        return _bad("bpf_sockopt fields are read with 4 bytes")
+    if off == _RETVAL and attach is not A.CGROUP_GETSOCKOPT:
+        return _bad(f"bpf_sockopt->retval is readable at getsockopt only, not {hook}")
+    return CtxAccess()
+
+
 def _opaque(prog_type: ProgramType) -> _Check:
     def check(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
         return CtxAccess(f"unsupported: pybpf's verifier does not model the context of "
@@ -203,8 +258,9 @@ _CHECKS: dict[ProgramType, _Check] = {
     ProgramType.CGROUP_SOCK: _cgroup_sock,
     ProgramType.CGROUP_SYSCTL: _sysctl,
     ProgramType.CGROUP_DEVICE: _cgroup_dev,
-    **{t: _opaque(t) for t in (ProgramType.SOCK_OPS, ProgramType.SK_MSG,
-                               ProgramType.SK_REUSEPORT, ProgramType.CGROUP_SOCKOPT,
+    ProgramType.SK_MSG: _sk_msg,
+    ProgramType.CGROUP_SOCKOPT: _sockopt,
+    **{t: _opaque(t) for t in (ProgramType.SOCK_OPS, ProgramType.SK_REUSEPORT,
                                ProgramType.FLOW_DISSECTOR)},
 }
 SOCK_TYPES = tuple(_CHECKS)
