@@ -20,6 +20,7 @@ import pytest
 from pybpf.kernel import inventory
 from tests.bpfobjs import build_object
 from tests.commands.conftest import PYBPF
+from tests.kernel.leaks import held_by_another_process
 
 pytestmark = pytest.mark.kernel
 
@@ -39,14 +40,41 @@ def _ignore_leftovers() -> None:
     _leftovers = ours_loaded()
 
 
-def ours_loaded() -> inventory.ObjectIds:
+def _held_by(pid: int) -> set[tuple[str, int]]:
+    """(kind, id) of every bpf object process ``pid`` has an fd on (kind: prog_id, map_id,
+    link_id, as fdinfo names them)."""
+    held = set()
+    fdinfo = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                lines = f.read().splitlines()
+        except OSError:     # closed meanwhile
+            continue
+        for line in lines:
+            key, _, value = line.partition(":")
+            if key in ("prog_id", "map_id", "link_id"):
+                held.add((key, int(value)))
+    return held
+
+
+def ours_loaded(pid: int | None = None) -> inventory.ObjectIds:
     """The programs/maps/links of this test's objects that are loaded now (and were not
-    before the test began)."""
+    before the test began): those process ``pid`` holds, or (no pid) those no other process
+    holds (other engineers' runs of these tests load objects of the same names meanwhile)."""
     records = [p for p in inventory.programs() if p.name in OUR_PROGRAMS]
-    progs = {p.id for p in records}
+    if pid is not None:
+        held = _held_by(pid)
+        mine = [p for p in records if ("prog_id", p.id) in held]
+        named = {m.id for m in inventory.maps() if m.name in OUR_MAPS and ("map_id", m.id) in held}
+    else:
+        mine = [p for p in records if not held_by_another_process("prog", p.id)]
+        theirs = {i for p in records if p not in mine for i in p.map_ids}
+        named = {m.id for m in inventory.maps() if m.name in OUR_MAPS and m.id not in theirs
+                 and not held_by_another_process("map", m.id)}
+    progs = {p.id for p in mine}
     # the maps our programs use (global data maps too), and any left by name
-    maps = {i for p in records for i in p.map_ids}
-    maps |= {m.id for m in inventory.maps() if m.name in OUR_MAPS}
+    maps = {i for p in mine for i in p.map_ids} | named
     links = {link.id for link in inventory.links() if link.prog_id in progs}
     return inventory.ObjectIds(frozenset(progs), frozenset(maps), frozenset(links),
                                frozenset()) - _leftovers
@@ -109,7 +137,7 @@ def test_load_streams_exec_events_and_leaves_nothing_after_a_signal(signum):
     reader = Reader(proc)
     try:
         reader.wait_for("err", "ready")
-        during = ours_loaded()
+        during = ours_loaded(proc.pid)
         assert len(during.programs) == 1 and len(during.links) == 1
         assert len(during.maps) == 5  # three of ours, .rodata, .bss
         children: list[int] = []
