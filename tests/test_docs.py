@@ -6,6 +6,7 @@ larger program, a loop that waits for Ctrl-C...)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -28,6 +29,8 @@ def python_blocks(page: Path) -> list[str]:
 def test_page_snippets_run(page: Path, tmp_path: Path) -> None:
     script = tmp_path / f"{page.stem}_snippets.py"  # a file: pybpf.lang reads its source
     script.write_text("\n\n".join(python_blocks(page)))
+    # TMPDIR: the temporary directories a snippet makes (as a reader's would) go under
+    # tmp_path, not into /tmp run after run
     done = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=240)
+                          text=True, timeout=240, env={**os.environ, "TMPDIR": str(tmp_path)})
     assert done.returncode == 0, f"{page.name}:\n{done.stderr[-3000:]}"
