@@ -226,9 +226,25 @@ case("sk_reuseport: packet read without a bounds check", "reject", RP, None,
      [asm.ldx(8, R2, R1, 0), asm.ldx(1, R0, R2, 0)])
 case("sk_reuseport: connect4 attach type", "reject", RP, A.CGROUP_INET4_CONNECT, [])
 
+# -- flow_dissector: only the packet and flow_keys -------------------------------------------
+FD = P.FLOW_DISSECTOR
+case("flow_dissector: read len", "reject", FD, None, read(4, 0))
+case("flow_dissector: write cb[0]", "reject", FD, None, write(4, 48))
+case("flow_dissector: 8-byte read of data", "reject", FD, None, read(8, 76))
+case("flow_dissector: read flow_keys", "accept", FD, None, read(8, 144), unsupported=True)
+case("flow_dissector: packet read after a bounds check", "accept", FD, None,
+     [asm.ldx(4, R2, R1, 76), asm.ldx(4, R1, R1, 80), asm.mov_reg(R0, R2), asm.add(R0, 2),
+      asm.jgt(R0, R1, 1), asm.ldx(2, R0, R2, 0)])
+case("flow_dissector: packet write after a bounds check", "reject", FD, None,
+     [asm.ldx(4, R2, R1, 76), asm.ldx(4, R1, R1, 80), asm.mov_reg(R0, R2), asm.add(R0, 2),
+      asm.jgt(R0, R1, 1), asm.stx(2, R2, R0, 0)])
+for t in (P.LWT_IN, FD):
+    case(f"{t.name.lower()}: sign-extending load of data", "reject", t, None,
+         [asm.ldxsx(4, R2, R1, 76)])
+
 # -- types whose context we do not model field by field: the rest is still checked ------------
-# (each with a field it may read: sock_ops args[0], flow_dissector data)
-for t, at, field in ((P.SOCK_OPS, None, 4), (P.FLOW_DISSECTOR, None, 76)):
+# (each with a field it may read: sock_ops args[0])
+for t, at, field in ((P.SOCK_OPS, None, 4),):
     n = t.name.lower()
     case(f"{n}: return without touching the context", "accept", t, at, [])
     case(f"{n}: uninitialised register returned", "reject", t, at,

@@ -721,6 +721,10 @@ class Checker:
                                     attach=self.attach_type)
             if got.result is RegType.SCALAR:
                 value = access.sized_unknown(size)
+            elif signed:   # the kernel refuses a sign-extending load of a pointer field
+                raise Reject(f"invalid bpf_context access off={off} size={size}: a "
+                             f"pointer field cannot be loaded sign-extended", regs=(regno,),
+                             hint="load context pointers with a plain load")
             else:
                 value = Reg(got.result, B.const(0), nullable=got.nullable,
                             id=state.new_id() if got.nullable else 0)

@@ -1,12 +1,13 @@
-"""Contexts of the socket and cgroup program types that do not see a ``struct __sk_buff``.
+"""Contexts of the socket and cgroup program types beside the __sk_buff/xdp ones.
 
 Layouts are uapi linux/bpf.h's (``struct bpf_sk_lookup``, ``bpf_sock_addr``, ``bpf_sock``,
-``bpf_sysctl``, ``bpf_cgroup_dev_ctx``); the rules are the kernel's ``*_is_valid_access``
-for each, including the ones that depend on the expected attach type (a ``cgroup_sock_addr``
-program sees only its own address family; a ``cgroup_sock`` program writes ``mark`` only at
-socket creation). Types whose context pybpf's verifier does not model field by field yet
-(sock_ops, sk_msg, sk_reuseport, sockopt, flow_dissector) are still verified: every context
-access in them is answered "unsupported", never accepted unchecked.
+``bpf_sysctl``, ``bpf_cgroup_dev_ctx``, ``sk_msg_md``, ``bpf_sockopt``, ``sk_reuseport_md``,
+and ``__sk_buff`` as a flow dissector sees it); the rules are the kernel's
+``*_is_valid_access`` for each, including the ones that depend on the expected attach type
+(a ``cgroup_sock_addr`` program sees only its own address family; a ``cgroup_sock`` program
+writes ``mark`` only at socket creation; only getsockopt reads ``retval``). Pointers the
+verifier does not model (sock_ops' whole context, flow_keys, migrating_sk) are answered
+"unsupported", never accepted unchecked.
 """
 
 from __future__ import annotations
@@ -274,6 +275,28 @@ def _sk_reuseport(off: int, size: int, write: bool, attach: AttachType | None) -
     return _bad(f"sk_reuseport_md offset {off} is not a field")
 
 
+# --- flow_dissector: __sk_buff, of which only the packet and flow_keys ---------------------
+
+def _flow_dissector(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
+    if off < 0 or off >= 192 or off % size:
+        return _bad(f"{size}-byte access at offset {off} is outside or misaligned in "
+                    f"struct __sk_buff")
+    if write:
+        return _bad("flow_dissector programs may not write the context")
+    if off in (76, 80):
+        if size != 4:
+            return _bad("__sk_buff packet pointers are read with 4 bytes")
+        return CtxAccess(result=RegType.PTR_TO_PACKET if off == 76 else
+                         RegType.PTR_TO_PACKET_END)
+    if off == 144:
+        if size != 8:
+            return _bad("__sk_buff->flow_keys is read whole (8 bytes)")
+        return CtxAccess("unsupported: __sk_buff->flow_keys (a flow keys pointer, which "
+                         "pybpf's verifier does not model)", unsupported=True)
+    return _bad(f"flow_dissector programs may read only data, data_end and flow_keys, "
+                f"not __sk_buff offset {off}")
+
+
 def _opaque(prog_type: ProgramType) -> _Check:
     def check(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
         return CtxAccess(f"unsupported: pybpf's verifier does not model the context of "
@@ -290,7 +313,8 @@ _CHECKS: dict[ProgramType, _Check] = {
     ProgramType.SK_MSG: _sk_msg,
     ProgramType.CGROUP_SOCKOPT: _sockopt,
     ProgramType.SK_REUSEPORT: _sk_reuseport,
-    **{t: _opaque(t) for t in (ProgramType.SOCK_OPS, ProgramType.FLOW_DISSECTOR)},
+    ProgramType.FLOW_DISSECTOR: _flow_dissector,
+    ProgramType.SOCK_OPS: _opaque(ProgramType.SOCK_OPS),
 }
 SOCK_TYPES = tuple(_CHECKS)
 
