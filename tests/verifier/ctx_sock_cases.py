@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pybpf import asm
-from pybpf.asm import R0, R1, R2, R3, R5, Instruction
+from pybpf.asm import R0, R1, R2, R3, Instruction
 from pybpf.spec import AttachType, ProgramType
 
 A = AttachType
@@ -242,13 +242,29 @@ for t in (P.LWT_IN, FD):
     case(f"{t.name.lower()}: sign-extending load of data", "reject", t, None,
          [asm.ldxsx(4, R2, R1, 76)])
 
-# -- types whose context we do not model field by field: the rest is still checked ------------
-# (each with a field it may read: sock_ops args[0])
-for t, at, field in ((P.SOCK_OPS, None, 4),):
-    n = t.name.lower()
-    case(f"{n}: return without touching the context", "accept", t, at, [])
-    case(f"{n}: uninitialised register returned", "reject", t, at,
-         [asm.mov_reg(R0, R5), asm.exit()], ret=None)
-    case(f"{n}: a context read", "accept", t, at, read(4, field), unsupported=True)
-case("sock_ops: return 2", "reject", P.SOCK_OPS, None, [], ret=2)
+# -- sock_ops: struct bpf_sock_ops -------------------------------------------------------------
+OPS = P.SOCK_OPS
+case("sock_ops: read op", "accept", OPS, None, read(4, 0))
+case("sock_ops: write reply", "accept", OPS, None, write(4, 4))
+case("sock_ops: write replylong[1]", "reject", OPS, None, write(4, 8))
+case("sock_ops: write sk_txhash", "accept", OPS, None, write(4, 164))
+case("sock_ops: write family", "reject", OPS, None, write(4, 20))
+case("sock_ops: 2-byte read of family", "reject", OPS, None, read(2, 20))
+case("sock_ops: read bytes_acked", "accept", OPS, None, read(8, 176))
+case("sock_ops: 4-byte read of bytes_received", "reject", OPS, None, read(4, 168))
+case("sock_ops: 1-byte read of skb_tcp_flags", "accept", OPS, None, read(1, 212))
+case("sock_ops: 1-byte read inside skb_tcp_flags", "reject", OPS, None, read(1, 213))
+case("sock_ops: read skb_hwtstamp", "accept", OPS, None, read(8, 216))
+case("sock_ops: read skb_len", "accept", OPS, None, read(4, 208))
+case("sock_ops: read past skb_hwtstamp", "reject", OPS, None, read(4, 224))
+case("sock_ops: sk dereferenced without a NULL check", "reject", OPS, None,
+     [*read(8, 184), asm.ldx(4, R0, R2, 4)])
+case("sock_ops: sk->family after a NULL check", "accept", OPS, None,
+     [*read(8, 184), asm.jeq(R2, 0, 1), asm.ldx(4, R0, R2, 4)])
+case("sock_ops: packet read after a bounds check", "accept", OPS, None,
+     [asm.ldx(8, R2, R1, 192), asm.ldx(8, R1, R1, 200), asm.mov_reg(R0, R2),
+      asm.add(R0, 2), asm.jgt(R0, R1, 1), asm.ldx(2, R0, R2, 0)])
+case("sock_ops: packet read without a bounds check", "reject", OPS, None,
+     [asm.ldx(8, R2, R1, 192), asm.ldx(1, R0, R2, 0)])
+case("sock_ops: return 2", "reject", OPS, None, [], ret=2)
 case("sockopt: without its expected attach type", "reject", P.CGROUP_SOCKOPT, None, [])

@@ -2,11 +2,12 @@
 
 Layouts are uapi linux/bpf.h's (``struct bpf_sk_lookup``, ``bpf_sock_addr``, ``bpf_sock``,
 ``bpf_sysctl``, ``bpf_cgroup_dev_ctx``, ``sk_msg_md``, ``bpf_sockopt``, ``sk_reuseport_md``,
+``bpf_sock_ops``,
 and ``__sk_buff`` as a flow dissector sees it); the rules are the kernel's
 ``*_is_valid_access`` for each, including the ones that depend on the expected attach type
 (a ``cgroup_sock_addr`` program sees only its own address family; a ``cgroup_sock`` program
 writes ``mark`` only at socket creation; only getsockopt reads ``retval``). Pointers the
-verifier does not model (sock_ops' whole context, flow_keys, migrating_sk) are answered
+verifier does not model (flow_keys, migrating_sk) are answered
 "unsupported", never accepted unchecked.
 """
 
@@ -297,11 +298,36 @@ def _flow_dissector(off: int, size: int, write: bool, attach: AttachType | None)
                 f"not __sk_buff offset {off}")
 
 
-def _opaque(prog_type: ProgramType) -> _Check:
-    def check(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
-        return CtxAccess(f"unsupported: pybpf's verifier does not model the context of "
-                         f"{prog_type.name.lower()} programs yet", unsupported=True)
-    return check
+# --- sock_ops: struct bpf_sock_ops (224 bytes) -----------------------------------------------
+
+_OPS_REPLY, _OPS_TXHASH, _OPS_TCP_FLAGS = 4, 164, 212
+_OPS_U64 = {168, 176, 216}          # bytes_received, bytes_acked, skb_hwtstamp
+_OPS_POINTERS = {184: RegType.PTR_TO_SOCKET, 192: RegType.PTR_TO_PACKET,
+                 200: RegType.PTR_TO_PACKET_END}
+
+
+def _sock_ops(off: int, size: int, write: bool, attach: AttachType | None) -> CtxAccess:
+    if off < 0 or off >= 224 or off % size:
+        return _bad(f"{size}-byte access at offset {off} is outside or misaligned in "
+                    f"struct bpf_sock_ops")
+    if write:
+        if off in (_OPS_REPLY, _OPS_TXHASH) and size == 4:
+            return CtxAccess()
+        return _bad(f"bpf_sock_ops offset {off} is not writable with {size} bytes (only "
+                    f"reply and sk_txhash, 4 bytes)")
+    base = off - off % 8
+    if base in _OPS_POINTERS:
+        if size != 8:
+            return _bad("bpf_sock_ops pointers are read whole (8 bytes)")
+        kind = _OPS_POINTERS[base]
+        return CtxAccess(result=kind, nullable=kind is RegType.PTR_TO_SOCKET)
+    if base in _OPS_U64:
+        return CtxAccess() if size == 8 else _bad(f"bpf_sock_ops field at {base} is 8 "
+                                                  f"bytes: read it whole")
+    if off == _OPS_TCP_FLAGS:
+        return CtxAccess() if _narrow_ok(size, 4) else _bad("8-byte read of skb_tcp_flags")
+    return CtxAccess() if size == 4 else _bad(f"bpf_sock_ops field at {off} is read with "
+                                              f"4 bytes")
 
 
 _CHECKS: dict[ProgramType, _Check] = {
@@ -314,7 +340,7 @@ _CHECKS: dict[ProgramType, _Check] = {
     ProgramType.CGROUP_SOCKOPT: _sockopt,
     ProgramType.SK_REUSEPORT: _sk_reuseport,
     ProgramType.FLOW_DISSECTOR: _flow_dissector,
-    ProgramType.SOCK_OPS: _opaque(ProgramType.SOCK_OPS),
+    ProgramType.SOCK_OPS: _sock_ops,
 }
 SOCK_TYPES = tuple(_CHECKS)
 
