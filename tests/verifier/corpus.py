@@ -517,5 +517,16 @@ case("bpf_loop callback counts on stack", "accept", [
     asm.label("cb"), asm.ldx(8, R1, R2, 0), asm.add(R1, 1), asm.stx(8, R2, R1, 0),
     asm.mov(R0, 0), asm.exit()])
 
+# sock_ops reads its packet directly only: no helper may be given packet memory there,
+# whatever the helper's own rights (the kernel's may_access_direct_pkt_data); tc may
+for _ptype, _verdict, _skb_data in ((ProgramType.SOCK_OPS, "reject", (192, 200)),
+                                    (TC, "accept", (76, 80))):
+    case(f"{_ptype.name.lower()}: packet memory as a map key", _verdict,
+         [asm.ldx(8 if _ptype is ProgramType.SOCK_OPS else 4, R2, R1, _skb_data[0]),
+          asm.ldx(8 if _ptype is ProgramType.SOCK_OPS else 4, R3, R1, _skb_data[1]),
+          asm.mov_reg(R0, R2), asm.add(R0, 8), asm.jgt(R0, R3, "out"),
+          asm.ld_map_fd(R1, "hash"), asm.call(1), asm.label("out"), asm.mov(R0, 1),
+          asm.exit()], _ptype)
+
 # the soundness classes (map rights, pointer mixing, packet invalidation, ...) register here
 from tests.verifier import corpus_sound  # noqa: E402,F401

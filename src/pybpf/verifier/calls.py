@@ -13,7 +13,7 @@ from ..spec import MapType, ProgramType
 from . import access, prune
 from . import bounds as B
 from .cfg import CHANGES_PKT_DATA
-from .ctx_sock import helper_problem
+from .ctx_sock import PKT_HELPER_TYPES, helper_problem
 from .funcs import FuncSig
 from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
 from .liveness import EVERYTHING
@@ -471,8 +471,9 @@ class CallChecker:
             raise Reject(f"R{regno} type={reg.describe()} expected=fp, pkt, map_value, mem: "
                          f"{what} may be NULL here", regs=(regno,),
                          hint=self.null_hint(regno, reg))
-        if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META) and \
-                not self._pkt_access(meta.get("helper", 0)):
+        if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META) and (
+                self.c.prog_type not in PKT_HELPER_TYPES
+                or not self._pkt_access(meta.get("helper", 0))):
             raise Reject(f"helper access to the packet is not allowed: R{regno} points into "
                          f"the packet, and {what} may not be packet memory", regs=(regno,),
                          hint="copy the bytes to the stack first (or use bpf_skb_load_bytes)")

@@ -19,8 +19,9 @@ from ..spec import AttachType, ProgramType
 from .contexts import CtxAccess
 from .state import RegType
 
-__all__ = ["SOCK_TYPES", "SOCK_RETURN_RANGES", "SOCK_CTX_TYPES", "sock_ctx_access",
-           "sock_field_problem", "sock_return_range", "attach_problem", "helper_problem"]
+__all__ = ["SOCK_TYPES", "SOCK_RETURN_RANGES", "SOCK_CTX_TYPES", "PKT_HELPER_TYPES",
+           "sock_ctx_access", "sock_field_problem", "sock_return_range", "attach_problem",
+           "helper_problem"]
 
 A = AttachType
 _Check = Callable[[int, int, bool, "AttachType | None"], CtxAccess]
@@ -406,6 +407,15 @@ def attach_problem(prog_type: ProgramType, attach: AttachType | None) -> str:
         return (f"cgroup_sock programs attach at socket create/release or post-bind, not "
                 f"{attach.name.lower()}: the kernel refuses the load with EINVAL")
     return ""
+
+
+# the types whose helpers may be given packet memory at all (the kernel's
+# may_access_direct_pkt_data with a helper): sock_ops reads its packet only directly
+PKT_HELPER_TYPES = frozenset({
+    ProgramType.LWT_IN, ProgramType.LWT_OUT, ProgramType.LWT_SEG6LOCAL, ProgramType.LWT_XMIT,
+    ProgramType.SK_REUSEPORT, ProgramType.FLOW_DISSECTOR, ProgramType.CGROUP_SKB,
+    ProgramType.SCHED_CLS, ProgramType.SCHED_ACT, ProgramType.XDP, ProgramType.SK_SKB,
+    ProgramType.SK_MSG, ProgramType.CGROUP_SOCKOPT})
 
 
 # helpers whose availability depends on the hook: the generated table (probed per program
