@@ -144,7 +144,7 @@ def attach_table(loader: Path | None) -> None:
     obj = ROOT / "tests/bpf/prebuilt/core_demo.bpf.o"
     print(f"\nopen + load + attach + detach + close of {obj.name} (tracepoint "
           f"syscalls/sys_enter_execve), median of {RUNS} runs (ms)\n")
-    print("| object | pybpf | pybpf, vmlinux BTF cached | libbpf 1.1 (C) | ratio (uncached) |")
+    print("| object | pybpf, vmlinux BTF parsed (index on disk) | pybpf, KernelBTF kept | libbpf 1.1 (C) | ratio (parsed) |")
     print("|---|---|---|---|---|")
     ours = pybpf_median_ms(obj, attach=True)
     cache = KernelBTF()
@@ -217,8 +217,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pybpf-bench-load-") as tmp:
         loader = build_c_loader(Path(tmp))
         print(f"open + load + close, median of {RUNS} runs (ms)\n")
-        print("| object | programs | pybpf | pybpf, vmlinux BTF cached | libbpf 1.1 (C) "
-              "| ratio (uncached) |")
+        print("| object | programs | pybpf, vmlinux BTF parsed (index on disk) | "
+              "pybpf, KernelBTF kept | libbpf 1.1 (C) | ratio (parsed) |")
         print("|---|---|---|---|---|---|")
         for obj in objects():
             with load(obj) as coll:
