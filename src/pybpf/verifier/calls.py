@@ -12,7 +12,6 @@ from ..helpers import helpers
 from ..spec import MapType, ProgramType
 from . import access, prune
 from . import bounds as B
-from .cfg import CHANGES_PKT_DATA
 from .ctx_sock import PKT_HELPER_TYPES, helper_problem
 from .funcs import FuncSig
 from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
@@ -270,7 +269,9 @@ class CallChecker:
         if helper_id == TAIL_CALL and state.refs:
             raise Reject("tail_call would lead to reference leak",
                          hint="submit or discard ring buffer records before a tail call")
-        if helper_id in CHANGES_PKT_DATA or (proto.changes_packet and helper_id != TAIL_CALL):
+        # a tail call that returns failed and moved nothing: this kernel keeps packet
+        # pointers across it (a function that may tail-call is another matter: cfg)
+        if proto.changes_packet and helper_id != TAIL_CALL:
             self.invalidate_packet(state)
         released = meta.get("release")
         if released:

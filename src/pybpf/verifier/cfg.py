@@ -8,18 +8,30 @@ instruction is unreachable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
-from ..asm.opcodes import CLASS_MASK, LDDW_OPCODE, MODE_MASK, Class, Mode, PseudoSrc
+from ..asm.opcodes import (
+    CLASS_MASK,
+    LDDW_OPCODE,
+    MODE_MASK,
+    OP_MASK,
+    Class,
+    JumpOp,
+    Mode,
+    PseudoSrc,
+)
+from ..helpers import helpers
 from .reject import Reject
 
-# helpers after which every packet pointer is stale (the kernel's bpf_helper_changes_pkt_data):
-# they may move or resize the packet. (A tail call that returns failed and changed nothing,
-# so this kernel keeps packet pointers across it; a *function* that may tail-call is
-# treated as changing the packet, see Program.changes_packet.)
-CHANGES_PKT_DATA = frozenset({
-    9, 10, 11, 13, 18, 19, 31, 38, 39, 43, 44, 50, 54, 63, 65, 73, 74, 75, 76, 90, 91, 143})
+
+@cache
+def _moves_packet() -> frozenset[int]:
+    """Helpers after which a function's caller must forget its packet pointers: the helper
+    table's changes_pkt_data (the kernel's bpf_helper_changes_pkt_data), tail_call included:
+    a function that may tail-call is treated as changing the packet."""
+    return frozenset(i for i, h in helpers().items() if h.changes_pkt_data)
 
 
 @dataclass
@@ -82,7 +94,7 @@ class Program:
                 callee = insn.jump_target(s)
                 if callee not in _seen and self.changes_packet(callee, _seen | {start}):
                     return True
-            elif insn.src == 0 and (insn.imm in CHANGES_PKT_DATA or insn.imm == 12):
+            elif insn.src == 0 and insn.imm in _moves_packet():
                 return True
         return False
 
@@ -127,13 +139,29 @@ def build(insns: list[Instruction]) -> Program:
             if target not in code or prog.subprog_of(target) != prog.subprog_of(s):
                 raise CfgReject(s, f"jump out of range from insn {s} to {target}",
                                 "jumps must land on an instruction of the same function")
-            prog.prune_points.add(target)
-            if insn.is_conditional_jump:
-                prog.prune_points.add(s + 1)
-        elif insn.is_call:
-            prog.prune_points.add(s + 1)
+    prog.prune_points = _prune_points(prog)
     _check_reachable(prog)
     return prog
+
+
+def _prune_points(prog: Program) -> set[int]:
+    """Where the kernel compares states (check_cfg's mark_prune_point): every conditional
+    jump itself (one comparison before both ways), jump targets, the instruction after a
+    call, and a called function's first instruction."""
+    points: set[int] = set()
+    for s, insn in prog.code.items():
+        if insn.is_jump:
+            points.add(insn.jump_target(s))
+            if insn.is_conditional_jump or insn.opcode & OP_MASK == JumpOp.JCOND:
+                points.add(s)
+        elif insn.is_call:
+            points.add(s + 1)
+            if insn.is_pseudo_call:
+                points.add(s)
+                points.add(insn.jump_target(s))
+        elif insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC:
+            points.add(s + 1 + _s32(insn.imm))     # a callback's entry
+    return points
 
 
 def _s32(x: int) -> int:

@@ -179,7 +179,7 @@ class Checker:
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
         self._effects: dict[int, Effect] = {}
-        self.prune_points = _kernel_prune_points(prog)
+        self.prune_points = prog.prune_points
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
@@ -1233,26 +1233,6 @@ def _loop_key(state: State) -> tuple[Any, ...]:
     """The values of the current frame's registers: two states that differ here are not
     the same (the cheap first test of the infinite loop check)."""
     return (len(state.frames), *[r.var for r in state.regs])
-
-
-def _kernel_prune_points(prog: Program) -> set[int]:
-    """Where the kernel compares states (check_cfg's mark_prune_point): every conditional
-    jump itself (one comparison before both ways), jump targets, the instruction after a
-    call, and a called function's first instruction."""
-    points: set[int] = set()
-    for s, insn in prog.code.items():
-        if insn.is_jump:
-            points.add(insn.jump_target(s))
-            if insn.is_conditional_jump or insn.opcode & OP_MASK == JumpOp.JCOND:
-                points.add(s)
-        elif insn.is_call:
-            points.add(s + 1)
-            if insn.is_pseudo_call:
-                points.add(s)
-                points.add(insn.jump_target(s))
-        elif insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC:
-            points.add(s + 1 + B.to_s32(insn.imm))     # a callback's entry
-    return points
 
 
 def frames_for_call(state: State) -> int:
