@@ -39,8 +39,13 @@ ALLOWED: dict[str, set[str]] = {
     # tools and net read live objects (ring buffers, signals) from the kernel backend
     "tools": _BASE | {"elf", "lang", "cbpf", "backends", "kernel"},
     "net": _BASE | {"elf", "lang", "cbpf", "pcap", "backends", "kernel"},
+    # the bpftrace language: its own front end and code generator, loaded through backends
+    "trace": _BASE | {"elf", "helpers", "verifier", "backends", "kernel", "tools"},
+    # the security guard and the metrics exporter: agents built on programs, maps and readers
+    "guard": _BASE | {"elf", "lang", "helpers", "backends", "kernel", "tools"},
+    "export": _BASE | {"elf", "lang", "backends", "kernel", "tools", "guard"},
     "commands": _BASE | {"elf", "kernel", "vm", "verifier", "lang", "cbpf", "tools", "pcap",
-                         "net", "backends", "helpers"},
+                         "net", "backends", "helpers", "trace", "guard", "export"},
 }
 
 # Known breaks of an arrow, each with its reason; keep this list short and shrinking.
@@ -54,7 +59,8 @@ EXCEPTIONS: dict[str, set[str]] = {
 # pybpf.live: the Protocols of live objects (Map, Program, Link, Collection) that both
 # backends offer; it sits beside spec, and every layer that holds live objects may name it
 ALLOWED["live"] = {"errors", "spec"}
-for _holder in ("backends", "kernel", "vm", "lang", "tools", "net", "commands"):
+for _holder in ("backends", "kernel", "vm", "lang", "tools", "net", "commands", "trace",
+                "guard", "export"):
     ALLOWED[_holder].add("live")
 
 
