@@ -42,7 +42,8 @@ TOOLS: tuple[str, ...] = (
     "syncsnoop", "mountsnoop", "syscount", "funccount", "biolatency", "runqlat", "cpudist",
     "hardirqs", "softirqs", "tcplife", "tcpstates", "tcpconnect", "tcpaccept", "oomkill",
     "capable", "drsnoop", "profile", "offcputime", "sigsnoop", "biosnoop", "bitesize",
-    "biopattern", "biotop",
+    "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
+    "pidpersec",
 )
 
 
