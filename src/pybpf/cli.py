@@ -42,7 +42,9 @@ TOOLS: tuple[str, ...] = (
     "execsnoop", "exitsnoop", "killsnoop", "opensnoop", "bashreadline", "statsnoop",
     "syncsnoop", "mountsnoop", "syscount", "funccount", "biolatency", "runqlat", "cpudist",
     "hardirqs", "softirqs", "tcplife", "tcpstates", "tcpconnect", "tcpaccept", "oomkill",
-    "capable", "drsnoop", "profile", "offcputime",
+    "capable", "drsnoop", "profile", "offcputime", "sigsnoop", "biosnoop", "bitesize",
+    "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
+    "pidpersec",
 )
 
 
