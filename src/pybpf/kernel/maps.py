@@ -38,6 +38,7 @@ from ..errors import (
     NotSupportedError,
 )
 from ..spec import MapFlags, MapSpec, MapType, UpdateFlags
+from . import elem_scratch as _fast
 from . import minimal_btf
 from . import sys as bpfsys
 from .fd import FD
@@ -224,6 +225,9 @@ class Map(KernelObject):
         # BTF types of keys and values, when the spec had them: :meth:`typed` uses them
         self.key_type: BTFType | None = None
         self.value_type: BTFType | None = None
+        # the element fast path's buffers: None until the first element command, False
+        # for maps it does not serve (per-CPU, keyless, no element access)
+        self._scratch: _fast.Scratch | None | bool = None
 
     # construction ------------------------------------------------------------------------
 
@@ -386,8 +390,30 @@ class Map(KernelObject):
 
     # element access ----------------------------------------------------------------------
 
+    def _make_scratch(self) -> _fast.Scratch | bool:
+        if (self.percpu or self.key_size == 0 or self.type in NO_ELEM_ACCESS_TYPES
+                or self._fd.closed):
+            return False
+        return _fast.Scratch(int(self._fd), self.key_size, self.value_size)
+
     def lookup(self, key: Key, *, flags: int = 0) -> bytes | list[bytes]:
         """The value at ``key`` (a list per CPU for per-CPU maps); KeyError when missing."""
+        s = self._scratch
+        if s and flags == 0 and self._fd._fd == s.fd and _fast.get_ident() == s.owner:
+            # the fast path: see elem_scratch; anything it does not handle falls through
+            if type(key) is int and 0 <= key <= s.key_max:
+                s.key_int.value = key
+            elif type(key) is bytes and len(key) == s.key_size:
+                s.key.raw = key
+            else:
+                s = None
+            if s:
+                if _fast.syscall(_fast.NR_BPF, _fast.LOOKUP, s.attr_addr, s.attr_size) >= 0:
+                    return s.value.raw
+                if ctypes.get_errno() == errno.ENOENT:
+                    raise KeyError(key)
+        elif s is None:
+            self._scratch = self._make_scratch()
         fd = self._elem_access()
         k = self._key(key)
         out = ctypes.create_string_buffer(self._value_buf_size)
@@ -408,6 +434,27 @@ class Map(KernelObject):
     def update(self, key: Key, value: Value, *, flags: int = UpdateFlags.ANY) -> None:
         """Set ``key`` to ``value`` (BPF_ANY); a refusal raises a MapError subclass
         (MapFullError, MapKeyExistsError for NOEXIST, MapKeyNotFoundError for EXIST...)."""
+        s = self._scratch
+        if s and flags == 0 and self._fd._fd == s.fd and _fast.get_ident() == s.owner:
+            if type(key) is int and 0 <= key <= s.key_max:
+                s.key_int.value = key
+            elif type(key) is bytes and len(key) == s.key_size:
+                s.key.raw = key
+            else:
+                s = None
+            if s:
+                if type(value) is int and 0 <= value <= s.value_max:
+                    s.value_int.value = value
+                elif type(value) is bytes and len(value) == s.value_size:
+                    s.value.raw = value
+                else:
+                    s = None
+            # a refusal is raised by the checked path below, which asks again
+            if s and _fast.syscall(_fast.NR_BPF, _fast.UPDATE, s.attr_addr,
+                                   s.attr_size) >= 0:
+                return
+        elif s is None:
+            self._scratch = self._make_scratch()
         fd = self._elem_access()
         k = self._key(key)
         v = self._value(value)
@@ -430,6 +477,21 @@ class Map(KernelObject):
 
     def delete(self, key: Key) -> None:
         """Remove ``key``; KeyError when it is not there."""
+        s = self._scratch
+        if s and self._fd._fd == s.fd and _fast.get_ident() == s.owner:
+            if type(key) is int and 0 <= key <= s.key_max:
+                s.key_int.value = key
+            elif type(key) is bytes and len(key) == s.key_size:
+                s.key.raw = key
+            else:
+                s = None
+            if s:
+                if _fast.syscall(_fast.NR_BPF, _fast.DELETE, s.attr_addr, s.attr_size) >= 0:
+                    return
+                if ctypes.get_errno() == errno.ENOENT:
+                    raise KeyError(key)
+        elif s is None:
+            self._scratch = self._make_scratch()
         fd = self._elem_access()
         k = self._key(key)
         try:
@@ -455,11 +517,8 @@ class Map(KernelObject):
 
     __getitem__ = lookup
 
-    def __setitem__(self, key: Key, value: Value) -> None:
-        self.update(key, value)
-
-    def __delitem__(self, key: Key) -> None:
-        self.delete(key)
+    __setitem__ = update
+    __delitem__ = delete
 
     def __contains__(self, key: Any) -> bool:
         if self.type == MapType.BLOOM_FILTER:
