@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from typing import Any
 
 from . import sys as bpfsys
 
-__all__ = ["Scratch", "LOOKUP", "UPDATE", "DELETE", "syscall", "NR_BPF", "get_ident"]
+__all__ = ["Scratch", "UNBUILT", "UNSERVED", "LOOKUP", "UPDATE", "DELETE", "syscall",
+           "NR_BPF", "get_ident"]
 
 LOOKUP = int(bpfsys.Cmd.MAP_LOOKUP_ELEM)
 UPDATE = int(bpfsys.Cmd.MAP_UPDATE_ELEM)
@@ -36,6 +38,10 @@ class Scratch:
 
     __slots__ = ("fd", "owner", "attr", "attr_addr", "attr_size", "key", "value",
                  "key_size", "value_size", "key_int", "value_int", "key_max", "value_max")
+
+    # ctypes views (None where the size has none: key_max/value_max are -1 then)
+    key_int: Any
+    value_int: Any
 
     def __init__(self, fd: int, key_size: int, value_size: int):
         self.fd = fd
@@ -54,3 +60,14 @@ class Scratch:
         self.value_int = value_view.from_buffer(self.value) if value_view else None
         self.key_max = (1 << (8 * key_size)) - 1 if key_view else -1
         self.value_max = (1 << (8 * value_size)) - 1 if value_view else -1
+
+
+def _placeholder() -> Scratch:
+    """A Scratch that never matches an open fd (-2), so the fast path always falls through."""
+    return Scratch(-2, 1, 1)
+
+
+# A map's scratch before its first element command, and for maps the fast path does not
+# serve (per-CPU, keyless, no element access); both fail the fast path's fd check.
+UNBUILT = _placeholder()
+UNSERVED = _placeholder()
