@@ -44,7 +44,7 @@ TOOLS: tuple[str, ...] = (
     "hardirqs", "softirqs", "tcplife", "tcpstates", "tcpconnect", "tcpaccept", "oomkill",
     "capable", "drsnoop", "profile", "offcputime", "sigsnoop", "biosnoop", "bitesize",
     "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
-    "pidpersec",
+    "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
 )
 
 
