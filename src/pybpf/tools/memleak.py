@@ -49,14 +49,14 @@ __all__ = ["parse_args", "build", "run", "main"]
 
 
 class AllocInfo(struct):
-    size: u64
+    nbytes: u64
     ts: u64
     stack_id: s32
     pad: u32
 
 
 class PendingAlloc(struct):
-    size: u64
+    nbytes: u64
     memptr: u64
 
 
@@ -76,7 +76,7 @@ def begin(size, memptr):  # noqa: ANN001, ANN201 - inlined into the entry probes
     if size < min_size or size > max_size:
         return 0
     p = PendingAlloc()
-    p.size = size
+    p.nbytes = size
     p.memptr = memptr
     sizes[tid()] = p
     return 0
@@ -88,7 +88,7 @@ def record(ctx, address, size):  # noqa: ANN001, ANN201 - inlined
     if sample_every > 1 and (ktime_ns() % sample_every) != 0:
         return 0
     info = AllocInfo()
-    info.size = size
+    info.nbytes = size
     info.ts = ktime_ns()
     if kernel_stacks != 0:
         info.stack_id = alloc_stacks.get_stackid(ctx, 0)
@@ -103,7 +103,7 @@ def finish(ctx, address):  # noqa: ANN001, ANN201 - inlined into the return prob
     pending = sizes.lookup(thread)
     if not pending:
         return 0
-    size = pending[0].size
+    size = pending[0].nbytes
     sizes.delete(thread)
     return record(ctx, address, size)
 
@@ -282,10 +282,10 @@ def _report(coll: Any, opts: argparse.Namespace, out: TextIO, symbols: Symbolize
         if now_ns - info.ts < older_ns:
             continue
         row = by_stack.setdefault(info.stack_id, [0, 0])
-        row[0] += info.size
+        row[0] += info.nbytes
         row[1] += 1
         if opts.show_allocs:
-            listed.append((address, info.size, now_ns - info.ts))
+            listed.append((address, info.nbytes, now_ns - info.ts))
     top = sorted(by_stack.items(), key=lambda kv: kv[1][0], reverse=True)[:opts.top]
     if opts.json:
         for stack_id, (total, count) in top:
