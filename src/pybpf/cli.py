@@ -46,7 +46,8 @@ TOOLS: tuple[str, ...] = (
     "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
     "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
     "runqslower", "funclatency", "funcslower", "stackcount", "memleak", "sslsniff",
-    "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin",
+    "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin", "mdflush", "tcprtt",
+    "ttysnoop",
 )
 
 
