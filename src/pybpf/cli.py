@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "load": ("load", "load a BPF object, attach it and print its events until Ctrl-C"),
     "trace-pipe": ("trace_pipe", "print bpf_printk lines from tracefs trace_pipe"),
     "trace": ("trace", "run a bpftrace program, compiled in-process (no LLVM)"),
+    "export": ("export", "serve eBPF maps as Prometheus metrics (and OTLP) from a YAML config"),
 }
 
 
@@ -42,7 +43,9 @@ TOOLS: tuple[str, ...] = (
     "execsnoop", "exitsnoop", "killsnoop", "opensnoop", "bashreadline", "statsnoop",
     "syncsnoop", "mountsnoop", "syscount", "funccount", "biolatency", "runqlat", "cpudist",
     "hardirqs", "softirqs", "tcplife", "tcpstates", "tcpconnect", "tcpaccept", "oomkill",
-    "capable", "drsnoop", "profile", "offcputime",
+    "capable", "drsnoop", "profile", "offcputime", "sigsnoop", "biosnoop", "bitesize",
+    "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
+    "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
 )
 
 
