@@ -4,7 +4,6 @@ actions, END, read the maps back as plan values, close everything."""
 from __future__ import annotations
 
 import ctypes
-import importlib
 import os
 import select
 import signal
@@ -30,6 +29,7 @@ from ..kernel.links import (
 )
 from ..kernel.ringbuf import RingBuffer
 from .compiler import Compiled
+from .output import Printer
 from .plan import ValueType
 from .probes import Probe
 
@@ -177,13 +177,6 @@ class Decoder:
         return self.value(plan.value, data)
 
 
-def _printer_class() -> Any:
-    try:
-        return importlib.import_module(f"{__package__}.output").Printer
-    except ImportError:
-        return importlib.import_module(f"{__package__}._standin").Printer
-
-
 class Session:
     """One run of a compiled script: ``with Session(compiled, out) as s: s.run(stop)``.
 
@@ -194,7 +187,7 @@ class Session:
                  json: bool = False, printer: Any = None):
         self.compiled = compiled
         self.pid = pid
-        self.printer = printer or _printer_class()(compiled.plan, out, json=json)
+        self.printer = printer or Printer(compiled.plan, out, json=json)
         self.coll: Collection | None = None
         self.decoder = Decoder(compiled, None)
         self.ring: RingBuffer | None = None
