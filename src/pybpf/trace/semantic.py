@@ -131,11 +131,12 @@ class Checker:
     def set_value(self, ref: A.MapRef, agg: str, value: Ty, loc: A.Loc) -> None:
         info = self.map_info(ref)
         value = _stored(value)
+        # bpftrace 0.17's message lacks the closing quote; kept, so outputs compare equal
         if info.agg and info.agg != agg:
             raise TraceError(f"Type mismatch for {ref.name}: trying to assign value of type "
                              f"'{agg if agg != 'none' else value}' when map already contains "
-                             f"a value of type '{info.agg if info.agg != 'none' else info.value}'",
-                             loc)
+                             f"a value of type '{info.agg if info.agg != 'none' else info.value}",
+                             ref.loc)
         info.agg = agg
         if info.value is None:
             info.value = value
@@ -144,7 +145,7 @@ class Checker:
         if merged is None:
             raise TraceError(f"Type mismatch for {ref.name}: trying to assign value of type "
                              f"'{value}' when map already contains a value of type "
-                             f"'{info.value}'", loc)
+                             f"'{info.value}", ref.loc)
         info.value = merged
 
     # -- statements -----------------------------------------------------------------------
@@ -296,7 +297,9 @@ class Checker:
             if info.agg in ("hist", "lhist", "stats"):
                 raise TraceError(f"{e.name} is a {info.agg}() map and has no single value",
                                  e.loc)
-            return info.value if info.agg == "none" else INT
+            if info.agg == "none":
+                return info.value
+            return Ty("int", 8, True, agg=info.agg)
         if isinstance(e, A.Builtin):
             return self.builtin(e, scope)
         if isinstance(e, A.Tuple):
@@ -316,7 +319,7 @@ class Checker:
             if e.op in ("==", "!=") and lt.kind == rt.kind == "str":
                 return INT
             for t in (lt, rt):
-                if t.kind not in ("int", "ptr", "bool"):
+                if t.kind not in ("int", "ptr", "bool") or t.agg:
                     raise TraceError(f"Type mismatch for '{e.op}': comparing '{lt}' with "
                                      f"'{rt}'", e.loc)
             if e.op in ("+", "-") and lt.kind == "ptr" and rt.kind == "int":

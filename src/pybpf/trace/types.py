@@ -24,6 +24,7 @@ class Ty:
     # ptr: the BTF type pointed to (None: a plain address); record: the BTF struct
     btf: Any = field(default=None, compare=False)
     user: bool = False            # a pointer into user memory (tracepoint syscall args)
+    agg: str = ""                 # read from a count()/sum()... map: no arithmetic on it
 
     @property
     def scalar(self) -> bool:
@@ -51,6 +52,8 @@ class Ty:
                          self.signed if self.kind == "int" else False)
 
     def __str__(self) -> str:
+        if self.agg:
+            return self.agg
         if self.kind == "int":
             return f"{'' if self.signed else 'u'}int{self.size * 8}"
         if self.kind == "str":
