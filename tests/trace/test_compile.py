@@ -75,7 +75,7 @@ def test_wildcards_expand_and_share_one_program_without_args() -> None:
       "contain a field named 'nofield'")),
     ('BEGIN { @x = 1; @x = "a"; }',
      ("ERROR: Type mismatch for @x: trying to assign value of type 'string[2]' when map "
-      "already contains a value of type 'int64'")),
+      "already contains a value of type 'int64")),
     ('BEGIN { printf("%d\\n"); }',
      "ERROR: printf: Not enough arguments for format string (0 supplied, 1 expected)"),
     ("BEGIN { $y = $x; }", "ERROR: Undefined or undeclared variable: $x"),

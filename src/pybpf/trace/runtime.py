@@ -330,8 +330,8 @@ class Session:
                 except KeyError:
                     pass
 
-    def maps(self) -> dict[str, list[tuple[tuple[Any, ...], Any]]]:
-        """Every script map's entries, decoded (plan values)."""
+    def maps(self) -> dict[str, Any]:
+        """Every script map's entries, decoded (plan values): name -> [(key, value)]."""
         return {name: self.decoder.map_entries(name) for name in self.compiled.plan.maps}
 
     def run(self, stop: threading.Event | None = None, *, quiet: bool = False,
@@ -364,7 +364,7 @@ class Session:
         self.drain()
         self.exit_requested = False
         self.run_special("END")
-        self.printer.exit(self.maps())
+        self.printer.exit(dict(self.maps()))
         return 0
 
 
