@@ -46,6 +46,7 @@ TOOLS: tuple[str, ...] = (
     "capable", "drsnoop", "profile", "offcputime", "sigsnoop", "biosnoop", "bitesize",
     "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
     "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
+    "runqslower", "funclatency", "funcslower", "stackcount", "memleak", "sslsniff",
 )
 
 

@@ -102,8 +102,9 @@ class MapCollector:
                     family: Any = CounterMetricFamily(config.full_name,
                                                       config.help or config.metric,
                                                       labels=reader.label_names)
+                    mult = config.value_multiplier
                     for labels, total in values.items():
-                        family.add_metric(labels, total)
+                        family.add_metric(labels, total * mult if mult != 1.0 else total)
                 else:
                     family = self._histogram(HistogramMetricFamily, config,
                                              reader.label_names, values)

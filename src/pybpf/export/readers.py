@@ -129,15 +129,12 @@ class MapMetric:
             out: dict[tuple[str, ...], Any] = {}
             number = self._number
             if self._slot is None:
-                mult = self.config.value_multiplier
                 for key, value in entries:
                     n = number(value)
                     if not n and self.is_array:
                         continue   # an array holds every index: unused ones are not series
                     labels = self._label_values(key)
                     out[labels] = out.get(labels, 0) + n
-                if mult != 1.0:
-                    out = {k: v * mult for k, v in out.items()}
                 return out
             lo, hi = self._slot
             for key, value in entries:
