@@ -47,6 +47,7 @@ TOOLS: tuple[str, ...] = (
     "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
     "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
     "runqslower", "funclatency", "funcslower", "stackcount", "memleak", "sslsniff",
+    "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin",
 )
 
 
