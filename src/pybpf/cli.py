@@ -45,7 +45,8 @@ TOOLS: tuple[str, ...] = (
     "capable", "drsnoop", "profile", "offcputime", "sigsnoop", "biosnoop", "bitesize",
     "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
     "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
-    "runqslower", "funclatency", "funcslower",
+    "runqslower", "funclatency", "funcslower", "stackcount", "memleak", "sslsniff",
+    "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin",
 )
 
 
