@@ -63,6 +63,9 @@ def format_buf(data: bytes) -> str:
 
 
 def _stack(frames: Sequence[str], indent: int) -> str:
+    # no frames: the stack could not be read (bpftrace prints nothing then)
+    if not frames:
+        return ""
     pad = " " * indent
     return "\n" + "".join(f"{pad}{frame}\n" for frame in frames)
 
