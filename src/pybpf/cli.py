@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feature": ("feature", "what this kernel offers: program, map and attach types, helpers"),
     "load": ("load", "load a BPF object, attach it and print its events until Ctrl-C"),
     "trace-pipe": ("trace_pipe", "print bpf_printk lines from tracefs trace_pipe"),
+    "guard": ("guard", "enforce a security policy (YAML) from inside the kernel"),
 }
 
 
