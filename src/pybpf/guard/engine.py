@@ -21,7 +21,7 @@ from typing import Any
 from . import programs as bpf_half
 from .cgroups import CgroupNames, container_id, default_root
 from .gate import OpenGate
-from .policy import Policy
+from .policy import Policy, Rule
 from .proctree import ProcessTree
 from .tables import Tables, build_tables
 
@@ -59,6 +59,7 @@ class Guard:
         self._readers: list[Any] = []
         self._gen = 0
         self._tables: Tables | None = None
+        self._rules_of: dict[int, tuple[list[Rule], list[str]]] = {}
         self._missing_kinds: frozenset[str] = frozenset()
         self._boot_offset = time.time() - time.monotonic()
 
@@ -81,6 +82,7 @@ class Guard:
         self._coll = coll
         try:
             self._write(tables)
+            self._rules_of[0] = (list(self.policy.rules), tables.effective)
             coll.raw_maps["active"].update(struct.pack("<I", 0), struct.pack("<I", 0))
             self._tables, self._gen = tables, 0
             self.tree.scan_proc()
@@ -109,7 +111,9 @@ class Guard:
         gen = 1 - self._gen
         tables = build_tables(policy, gen, missing_kinds=self._missing_kinds,
                               cgroup_root=self.cgroup_root)
+        self.poll(0)   # hits of the generation about to be reused are named by its rules
         self._clear(gen)   # leftovers of an earlier failed reload
+        self._rules_of[gen] = (list(policy.rules), tables.effective)
         self._write(tables)
         if self._gate is not None:
             self._gate.protect(self._tables.protected + tables.protected
@@ -246,8 +250,8 @@ class Guard:
         base["ancestry"] = self.tree.ancestry(ev.pid, ev.ppid)
         base["killed"] = bool(ev.acted & bpf_half.ACT_KILLED)
         base["denied"] = bool(ev.acted & bpf_half.ACT_DENIED)
-        rules = self.policy.rules
-        effective = self._tables.effective if self._tables else []
+        # the rules of the generation the kernel matched with (a reload may have come since)
+        rules, effective = self._rules_of.get(ev.gen, ([], []))
         for i, rule in enumerate(rules):
             if ev.mask >> i & 1:
                 out = {"time": base["time"], "rule": rule.name,

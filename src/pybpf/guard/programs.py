@@ -10,10 +10,10 @@ instant one complete policy is in force (no unprotected window).
 
 Matching: exec by the executed file's (device, inode), by the inodes of its parent
 directories (``binary_prefix``) and by the file name as executed (a script's own file: the
-kernel has swapped it for its interpreter by then), open by an LPM trie over path strings (exact paths are
-entries that include the terminating NUL), connect/bind by an LPM trie over IPv6 and
-IPv4-mapped addresses and a port table, and uid, comm and cgroup (the task's cgroup and its
-ancestors) for every kind.
+kernel has swapped it for its interpreter by then); open by an LPM trie over path strings
+(exact paths are entries that include the terminating NUL); connect/bind by an LPM trie
+over IPv6 and IPv4-mapped addresses and a port table; and uid, comm and cgroup (the task's
+cgroup and its ancestors) for every kind.
 
 Acting: ``kill`` is ``bpf_send_signal(SIGKILL)``. At ``sched_process_exec`` the signal is
 pending before the new image returns to user space, so it never runs an instruction. At
@@ -167,7 +167,7 @@ class Hit(struct):
     port: u32
     family: u32
     args_len: u32
-    pad: u32
+    gen: u32          # the generation whose rules ``mask`` names
     comm: bytes16
     addr_hi: u64      # as NetKey
     addr_lo: u64
@@ -231,12 +231,13 @@ def _common(gen, cfg, mask):
     return mask
 
 
-def _report(kind, mask, acted, arg):
+def _report(gen, kind, mask, acted, arg):
     ev = hits.reserve(Hit)
     if ev:
         ids = pid_tgid()
         ev.ts_ns = ktime_ns()
         ev.mask = mask
+        ev.gen = gen
         ev.kind = kind
         ev.acted = acted
         ev.arg = arg
@@ -307,6 +308,7 @@ def guard_exec(ctx):
         ids = pid_tgid()
         ev.ts_ns = ktime_ns()
         ev.mask = mask
+        ev.gen = gen
         ev.kind = K_EXEC
         ev.acted = acted
         ev.arg = 0
@@ -390,6 +392,7 @@ def _open(name_addr, flags):
         ids = pid_tgid()
         ev.ts_ns = ktime_ns()
         ev.mask = mask
+        ev.gen = gen
         ev.kind = K_OPEN
         ev.acted = 0
         ev.arg = flags
@@ -442,6 +445,7 @@ def _net_report(kind, mask, acted, key, port, family):
         ids = pid_tgid()
         ev.ts_ns = ktime_ns()
         ev.mask = mask
+        ev.gen = key.gen
         ev.kind = kind
         ev.acted = acted
         ev.arg = 0
@@ -579,7 +583,7 @@ def _sys(kind, arg):
     if mask & cfg.kill:
         send_signal(SIGKILL)
         acted = ACT_KILLED
-    return _report(kind, mask, acted, arg)
+    return _report(gen, kind, mask, acted, arg)
 
 
 @bpf.tracepoint("syscalls/sys_enter_ptrace")
