@@ -9,6 +9,8 @@ Consumers:
 * pybpf batch: ``read_batch(8192)`` in a loop, records as ctypes structures or as
   ``struct.Struct`` tuples whose ``seq`` is summed (as the C callback does), or as bytes;
 * pybpf callback: ``consume()`` calling a Python function per ctypes record;
+* pybpf array: ``read_array()`` (NumPy extra), one structured array per read, summing the
+  ``seq`` column;
 * C: a program written here, compiled at bench time against libbpf (``gcc -lbpf``), that
   opens the map by id and times ``ring_buffer__consume`` with a callback summing ``seq``.
 
@@ -132,6 +134,31 @@ def python_batch(bench: Bench, record_type, seq_of) -> float:
     return EVENTS / statistics.median(times)
 
 
+def python_array(bench: Bench) -> float | None:
+    """Drain as NumPy structured arrays (``read_array``), summing the ``seq`` column."""
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return None
+    times = []
+    total = 0
+    with RingBuffer(bench.maps["rb"], record_type=Event) as rb:
+        for _ in range(RUNS):
+            bench.fill()
+            drained = 0
+            start = time.perf_counter()
+            while True:
+                arr = rb.read_array(BATCH * 8)
+                if not len(arr):
+                    break
+                drained += len(arr)
+                total += int(arr["seq"].sum())
+            times.append(time.perf_counter() - start)
+            assert drained == EVENTS, drained
+    assert total > 0
+    return EVENTS / statistics.median(times)
+
+
 def python_callback(bench: Bench) -> float:
     times = []
     state = {"sum": 0}
@@ -180,6 +207,9 @@ def main() -> None:
             ("pybpf batch, bytes (copied, not decoded)", python_batch(bench, None, None)),
             ("pybpf callback, ctypes Structure", python_callback(bench)),
         ]
+        array_rate = python_array(bench)
+        if array_rate is not None:
+            rows.insert(0, ("pybpf read_array, NumPy structured array", array_rate))
         c_rate = c_libbpf(bench, Path(tmp))
     print(f"Ring buffer drain, {EVENTS:,} events of 64 bytes (32 MiB ring, XDP test-run "
           f"producer), median of {RUNS} runs\n")

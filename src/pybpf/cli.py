@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feature": ("feature", "what this kernel offers: program, map and attach types, helpers"),
     "load": ("load", "load a BPF object, attach it and print its events until Ctrl-C"),
     "trace-pipe": ("trace_pipe", "print bpf_printk lines from tracefs trace_pipe"),
+    "export": ("export", "serve eBPF maps as Prometheus metrics (and OTLP) from a YAML config"),
     "guard": ("guard", "enforce a security policy (YAML) from inside the kernel"),
 }
 
@@ -42,7 +43,9 @@ TOOLS: tuple[str, ...] = (
     "execsnoop", "exitsnoop", "killsnoop", "opensnoop", "bashreadline", "statsnoop",
     "syncsnoop", "mountsnoop", "syscount", "funccount", "biolatency", "runqlat", "cpudist",
     "hardirqs", "softirqs", "tcplife", "tcpstates", "tcpconnect", "tcpaccept", "oomkill",
-    "capable", "drsnoop", "profile", "offcputime",
+    "capable", "drsnoop", "profile", "offcputime", "sigsnoop", "biosnoop", "bitesize",
+    "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
+    "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
 )
 
 

@@ -30,14 +30,16 @@ class LibpcapRefused(Exception):
 
 
 @functools.cache
-def libpcap_program(expression: str, *, optimize: bool = True) -> tuple[SockFilter, ...]:
-    """libpcap's program for ``expression`` on Ethernet; raises LibpcapRefused.
+def libpcap_program(expression: str, *, optimize: bool = True, linktype: str = "EN10MB"
+                    ) -> tuple[SockFilter, ...]:
+    """libpcap's program for ``expression`` on ``linktype`` (tcpdump -y's name, Ethernet
+    by default); raises LibpcapRefused.
 
     The optimiser refuses an expression it proves false ("expression rejects all
     packets"); that counts as the program that rejects everything.
     """
     assert TCPDUMP is not None
-    args = [TCPDUMP, "-y", "EN10MB", "-ddd"] + ([] if optimize else ["-O"])
+    args = [TCPDUMP, "-y", linktype, "-ddd"] + ([] if optimize else ["-O"])
     done = subprocess.run(args + ["--", expression], capture_output=True, text=True,
                           timeout=30)
     if done.returncode != 0:

@@ -357,3 +357,39 @@ def test_the_reader_outlives_the_map_object():
         rb = RingBuffer(ring_map)
     with rb:
         assert rb.read_batch() == []  # its own fd and mappings keep the ring alive
+
+
+# -- records as NumPy arrays: one structured array per read, no object per record ----------
+
+def test_read_array_gives_the_records_fields_as_columns(producers):
+    np = pytest.importorskip("numpy")  # the test extra installs it; never skipped in CI
+    with RingBuffer(producers.maps["rb"], record_type=Event) as rb:
+        producers.run("rb_output", 100)
+        producers.run("rb_discard_odd", 4)      # seq 100..103: 101 and 103 are discarded
+        producers.run("rb_sized", 1)            # seq 104: 9 bytes, too short for Event
+        producers.run("rb_output", 2)           # seq 105, 106
+        assert producers.drops == 0
+        arr = rb.read_array()
+        assert arr.dtype == np.dtype(Event) and len(arr) == 102
+        assert arr["seq"].tolist() == list(range(101)) + [102]
+        assert set(arr["magic"].tolist()) == {EVENT_MAGIC}
+        assert arr["kind"].tolist() == [1] * 100 + [3, 3]
+        assert bytes(arr[7]["payload"]) == event_bytes(7, 1)[16:]
+        assert rb.discarded == 2 and rb.received == 102
+        with pytest.raises(InvalidInputError, match="fewer than the 64"):
+            rb.read_array()
+        assert rb.read_array()["seq"].tolist() == [105, 106]
+        assert len(rb.read_array()) == 0 and rb.available_bytes() == 0
+
+
+def test_read_array_takes_a_dtype_and_a_limit_and_agrees_with_read_batch(producers):
+    np = pytest.importorskip("numpy")
+    dtype = np.dtype([("seq", "<u8"), ("magic", "<u4")])  # a prefix of the record
+    with RingBuffer(producers.maps["rb"], record_type=EVENT_STRUCT) as rb:
+        producers.run("rb_output", 50)
+        head = rb.read_array(20, dtype=dtype)
+        rest = rb.read_batch()
+        assert head["seq"].tolist() == list(range(20))
+        assert [r[0] for r in rest] == list(range(20, 50))
+        with pytest.raises(InvalidInputError, match="needs a dtype"):
+            rb.read_array()

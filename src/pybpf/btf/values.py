@@ -260,6 +260,9 @@ class BTFCodec:
         self.size = sizeof(btf_type)
         self._decode = _decoder(btf_type)
         self._encode = _encoder(btf_type)
+        # the largest value of a whole unsigned integer type, else -1: a map view hands
+        # such ints to the map as they are (it packs them in the same byte order)
+        self.uint_max = -1
         plain = skip_qualifiers(btf_type)
         if isinstance(plain, Int) and plain.bits == plain.size * 8 and not plain.offset \
                 and not plain.encoding & IntEncoding.BOOL:
@@ -269,6 +272,8 @@ class BTFCodec:
         """Map keys and counters are mostly whole integers: skip the general machinery
         (measured in bench/bench_kernel_maps.py), falling back to it for anything unusual
         so errors and conversions stay the same."""
+        if not signed and size in (1, 2, 4, 8):
+            self.uint_max = (1 << (8 * size)) - 1
         general_encode, general_decode = self.encode, self.decode
         from_bytes = int.from_bytes
 

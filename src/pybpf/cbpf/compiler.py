@@ -1,34 +1,66 @@
 """``compile_filter``: a pcap-filter expression to a classic BPF program, as libpcap does.
 
-The program accepts exactly the packets libpcap's program for the same expression accepts
-(DLT_EN10MB); it is not optimised, so it is longer than ``tcpdump -d`` shows.
+The program accepts exactly the packets libpcap's program for the same expression and link
+type accepts. By default it is optimised (:mod:`.optimizer`); ``optimize=False`` gives the
+straight translation, which keeps libpcap's unoptimised evaluation order.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from .codegen import DEFAULT_SNAPLEN, CodegenError, generate
 from .errors import FilterSyntaxError
 from .isa import SockFilter
 from .parser import parse_filter
+from .primitives import LINKTYPE_NUMBERS, LINKTYPES
 
 DLT_EN10MB = 1
+# what tcpdump -y calls each link type
+LINKTYPE_NAMES = {name: key for key, (_, name) in LINKTYPES.items()}
+
+
+def linktype_key(linktype: int | str) -> str:
+    """Our key ("ether", "sll"...) for a DLT/LINKTYPE number or a ``tcpdump -y`` name.
+
+    Raises FilterSyntaxError-free ValueError for link types we do not compile for.
+    """
+    if isinstance(linktype, str):
+        if linktype in LINKTYPES:
+            return linktype
+        if linktype.upper() in LINKTYPE_NAMES:
+            return LINKTYPE_NAMES[linktype.upper()]
+        raise ValueError(f"unknown link type {linktype!r} (known: "
+                         f"{', '.join(LINKTYPE_NAMES)})")
+    for key, numbers in LINKTYPE_NUMBERS.items():
+        if linktype in numbers:
+            return key
+    raise ValueError(f"link type {linktype} is not supported (Ethernet 1, Linux cooked 113 "
+                     f"and 276, raw IP 12/14/101, loopback 0 and 108)")
 
 
 def compile_filter(expression: str, *, snaplen: int = DEFAULT_SNAPLEN,
-                   linktype: int = DLT_EN10MB) -> list[SockFilter]:
+                   linktype: int | str = DLT_EN10MB, optimize: bool = True,
+                   resolve: Callable[[str], list[str]] | None = None) -> list[SockFilter]:
     """Compile ``expression``; accepted packets return ``snaplen``, others 0.
 
-    Raises FilterSyntaxError (an InvalidInputError) naming the column of the problem, or
-    the whole expression when it is too complex for cBPF's 16 scratch words.
+    ``linktype``: a DLT number or tcpdump's name for it (EN10MB, LINUX_SLL, LINUX_SLL2,
+    RAW, NULL, LOOP). Raises FilterSyntaxError (an InvalidInputError) naming the column of
+    the problem, or the whole expression when it is too complex for cBPF's 16 scratch words.
     """
-    if linktype != DLT_EN10MB:
-        raise FilterSyntaxError(f"link type {linktype} is not supported (only Ethernet, 1)",
-                                expression=expression)
+    try:
+        key = linktype_key(linktype)
+    except ValueError as err:
+        raise FilterSyntaxError(str(err), expression=expression) from None
     if not 0 <= snaplen <= 0xFFFF_FFFF:
         raise FilterSyntaxError(f"snaplen {snaplen} does not fit in 32 bits",
                                 expression=expression)
-    pred = parse_filter(expression)
+    pred = parse_filter(expression, key, resolve)
     try:
-        return generate(pred, snaplen=snaplen)
+        program = generate(pred, snaplen=snaplen)
     except CodegenError as err:
         raise FilterSyntaxError(str(err), expression=expression) from None
+    if optimize:
+        from .optimizer import optimize_program
+        program = optimize_program(program)
+    return program

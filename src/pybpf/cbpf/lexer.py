@@ -10,7 +10,7 @@ from .errors import FilterSyntaxError
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    kind: str      # "op", "word", "num", "ipv4", "ipv6", "mac", "range", "end"
+    kind: str      # "op", "word", "name", "num", "ipv4", "ipv6", "mac", "range", "end"
     text: str
     column: int
     value: int = 0  # for "num"
@@ -56,7 +56,13 @@ def tokenize(expression: str) -> list[Token]:
             pos = space.end()
             continue
         column = pos + 1
-        if depth == 0:
+        escaped = expression[pos] == "\\"
+        if escaped:  # '\\tcp': a name, not the keyword (as in 'proto \\tcp')
+            pos += 1
+            if pos >= length or expression[pos].isspace():
+                raise FilterSyntaxError("'\\' must be followed by a name",
+                                        expression=expression, column=column)
+        if depth == 0 and not escaped:
             for kind, pattern in (("mac", _MAC), ("ipv6", _IPV6)):
                 match = pattern.match(expression, pos)
                 if match:
@@ -84,7 +90,8 @@ def tokenize(expression: str) -> list[Token]:
                                                 expression=expression, column=column)
                     tokens.append(Token(kind, text, column, value))
                 else:
-                    tokens.append(Token(kind, text, column))
+                    tokens.append(Token("name" if escaped and kind == "word" else kind,
+                                        text, column))
                 pos = match.end()
                 break
         else:

@@ -16,16 +16,22 @@ expression is written, as libpcap's does.
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from . import primitives as gen
 from .errors import FilterSyntaxError
 from .lexer import Token, parse_number, tokenize
+from .names import ip_protocol_number, resolve_host, service_port
 from .predicates import (
     Always,
     And,
     Arith,
     BinOp,
+    Cmp,
+    Load,
     Negate,
     Not,
     Num,
@@ -34,31 +40,78 @@ from .predicates import (
     PacketLoad,
     Pred,
     Relation,
+    any_of,
 )
 
-PROTO_NAMES = ("ether", "link", "ip", "ip6", "arp", "rarp", "tcp", "udp", "sctp", "icmp",
-               "icmp6", "igmp")
-KIND_NAMES = ("host", "net", "port", "portrange", "proto")
-VALUE_KINDS = ("num", "ipv4", "ipv6", "mac", "range")
+T = TypeVar("T")
+
+PROTO_NAMES = ("ether", "link", "fddi", "tr", "wlan", "ppp", "slip", "ip", "ip6", "arp",
+               "rarp", "tcp", "udp", "sctp", "icmp", "icmp6", "igmp", "igrp", "pim", "vrrp",
+               "carp", "decnet")
+# protocols that stand alone ('pim', 'stp') and what they test
+ALONE_ETHER = {"atalk": 0x809B, "aarp": 0x80F3, "decnet": 0x6003, "lat": 0x6004,
+               "sca": 0x6007, "mopdl": 0x6001, "moprc": 0x6002, "ipx": 0xE0, "stp": 0x42,
+               "netbeui": 0xF0, "iso": 0xFE, "pppoed": 0x8863}
+ALONE_IP = ("ah", "esp", "pim", "vrrp", "carp", "igrp")
+# 'ether proto \\NAME' (libpcap's own table)
+ETHER_PROTO_NAMES = {"ip": 0x0800, "ip6": 0x86DD, "arp": 0x0806, "rarp": 0x8035,
+                     "atalk": 0x809B, "aarp": 0x80F3, "decnet": 0x6003, "sca": 0x6007,
+                     "lat": 0x6004, "mopdl": 0x6001, "moprc": 0x6002, "iso": 0xFE,
+                     "stp": 0x42, "ipx": 0xE0, "netbeui": 0xF0}
+KEYWORDS = frozenset(PROTO_NAMES) | frozenset(ALONE_ETHER) | frozenset(ALONE_IP) | {
+    "ah", "esp", "stp", "iso", "isis", "clnp", "esis", "llc", "mpls", "pppoes", "vlan",
+    "host", "net", "port", "portrange", "proto", "src", "dst", "and", "or", "not", "len",
+    "length", "byte", "broadcast", "multicast", "inbound", "outbound", "less", "greater"}
+KIND_NAMES = ("host", "net", "port", "portrange", "proto", "protochain")
+VALUE_KINDS = ("num", "ipv4", "ipv6", "mac", "range", "name")
 RELOPS = ("=", "==", "!=", ">", ">=", "<", "<=")
-UNSUPPORTED = {"gateway": "needs host name lookups", "protochain": "is not supported",
-               "mpls": "is not supported", "pppoed": "is not supported",
-               "pppoes": "is not supported", "geneve": "is not supported",
-               "ifname": "is not supported", "on": "is not supported",
-               "inbound": "is not supported", "outbound": "is not supported",
-               "atalk": "is not supported", "decnet": "is not supported",
-               "iso": "is not supported", "stp": "is not supported",
-               "ipx": "is not supported", "netbeui": "is not supported",
-               "llc": "is not supported", "wlan": "is not supported",
-               "fddi": "is not supported", "tr": "is not supported",
-               "byte": "is not supported", "mask": "needs 'net ADDR mask MASK'"}
+UNSUPPORTED = {"gateway": "'gateway' not supported in this configuration",
+               "ifname": "'ifname' supported only on PFLOG captures",
+               "on": "'on' supported only on PFLOG captures",
+               "rnr": "'rnr' supported only on PFLOG captures",
+               "rulenum": "'rulenum' supported only on PFLOG captures",
+               "reason": "'reason' supported only on PFLOG captures",
+               "action": "'action' supported only on PFLOG captures",
+               "type": "'type' supported only on 802.11 captures",
+               "subtype": "'subtype' supported only on 802.11 captures",
+               "dir": "'dir' supported only on 802.11 captures",
+               "ra": "'ra' supported only on 802.11 captures",
+               "ta": "'ta' supported only on 802.11 captures",
+               "addr1": "'addr1' supported only on 802.11 captures",
+               "addr2": "'addr2' supported only on 802.11 captures",
+               "addr3": "'addr3' supported only on 802.11 captures",
+               "addr4": "'addr4' supported only on 802.11 captures",
+               "vpi": "'vpi' supported only on ATM captures",
+               "vci": "'vci' supported only on ATM captures",
+               "lane": "'lane' supported only on ATM captures",
+               "oamf4": "'oamf4' supported only on ATM captures",
+               "metac": "'metac' supported only on ATM captures",
+               "sio": "'sio' supported only on SS7 captures",
+               "dpc": "'dpc' supported only on SS7 captures",
+               "opc": "'opc' supported only on SS7 captures",
+               "sls": "'sls' supported only on SS7 captures",
+               "geneve": "'geneve' is not supported yet",
+               "protochain": "'protochain' is not supported yet",
+               "mask": "needs 'net ADDR mask MASK'"}
 NAMED_CONSTANTS = {
     "icmptype": 0, "icmpcode": 1, "icmp-echoreply": 0, "icmp-unreach": 3,
     "icmp-sourcequench": 4, "icmp-redirect": 5, "icmp-echo": 8, "icmp-routeradvert": 9,
     "icmp-routersolicit": 10, "icmp-timxceed": 11, "icmp-paramprob": 12, "icmp-tstamp": 13,
     "icmp-tstampreply": 14, "icmp-ireq": 15, "icmp-ireqreply": 16, "icmp-maskreq": 17,
-    "icmp-maskreply": 18, "icmp6type": 0, "icmp6code": 1, "icmp6-echo": 128,
-    "icmp6-echoreply": 129, "icmp6-neighborsolicit": 135, "icmp6-neighboradvert": 136,
+    "icmp-maskreply": 18, "icmp6type": 0, "icmp6code": 1,
+    "icmp6-destinationunreach": 1, "icmp6-packettoobig": 2, "icmp6-timeexceeded": 3,
+    "icmp6-parameterproblem": 4, "icmp6-echo": 128, "icmp6-echoreply": 129,
+    "icmp6-multicastlistenerquery": 130, "icmp6-multicastlistenerreportv1": 131,
+    "icmp6-multicastlistenerdone": 132, "icmp6-routersolicit": 133,
+    "icmp6-routeradvert": 134, "icmp6-neighborsolicit": 135, "icmp6-neighboradvert": 136,
+    "icmp6-redirect": 137, "icmp6-routerrenum": 138, "icmp6-nodeinformationquery": 139,
+    "icmp6-nodeinformationresponse": 140, "icmp6-ineighbordiscoverysolicit": 141,
+    "icmp6-ineighbordiscoveryadvert": 142, "icmp6-multicastlistenerreportv2": 143,
+    "icmp6-homeagentdiscoveryrequest": 144, "icmp6-homeagentdiscoveryreply": 145,
+    "icmp6-mobileprefixsolicit": 146, "icmp6-mobileprefixadvert": 147,
+    "icmp6-certpathsolicit": 148, "icmp6-certpathadvert": 149,
+    "icmp6-multicastrouteradvert": 151, "icmp6-multicastroutersolicit": 152,
+    "icmp6-multicastrouterterm": 153,
     "tcpflags": 13, "tcp-fin": 0x01, "tcp-syn": 0x02, "tcp-rst": 0x04, "tcp-push": 0x08,
     "tcp-ack": 0x10, "tcp-urg": 0x20, "tcp-ece": 0x40, "tcp-cwr": 0x80,
 }
@@ -78,11 +131,13 @@ class Qualifiers:
 
 
 class _Parser:
-    def __init__(self, expression: str):
+    def __init__(self, expression: str, linktype: str = "ether",
+                 resolve: Callable[[str], list[str]] | None = None):
         self.expression = expression
         self.tokens = tokenize(expression)
         self.pos = 0
-        self.shift = 0  # bytes of VLAN tags stepped over so far
+        self.layer = gen.Layer.of(linktype)  # moves past vlan, mpls, pppoes
+        self.resolve = resolve or resolve_host
 
     # -- token helpers ----------------------------------------------------------------------
 
@@ -111,6 +166,13 @@ class _Parser:
         if not self.is_op(op):
             raise self.error(f"expected '{op}', found {self.peek()}")
         return self.next()
+
+    def build(self, token: Token, make: Callable[[], T]) -> T:
+        """``make()``, with a primitive the link type cannot have reported at ``token``."""
+        try:
+            return make()
+        except gen.PrimitiveError as err:
+            raise self.error(str(err), token) from None
 
     # -- boolean structure ----------------------------------------------------------------------
 
@@ -147,7 +209,7 @@ class _Parser:
         if token.kind == "op" and token.text == "-":
             return self.parse_relation(), None
         if token.kind == "word":
-            return self.parse_word_term()
+            return self.parse_word_term(inherited)
         raise self.error(f"unexpected {token}")
 
     def starts_arithmetic_after_number(self) -> bool:
@@ -159,11 +221,11 @@ class _Parser:
                             ) -> tuple[Pred, Qualifiers | None]:
         # '(' opens either a boolean group or an arithmetic operand of a relation:
         # try the relation first and fall back, reporting whichever got further
-        start, start_shift = self.pos, self.shift
+        start, start_layer = self.pos, self.layer
         try:
             return self.parse_relation(), None
         except FilterSyntaxError as as_relation:
-            self.pos, self.shift = start, start_shift
+            self.pos, self.layer = start, start_layer
             try:
                 self.next()
                 pred, quals = self.parse_expr(inherited)
@@ -172,44 +234,100 @@ class _Parser:
             except FilterSyntaxError as as_group:
                 raise max(as_relation, as_group, key=lambda e: e.column or 0) from None
 
-    def parse_word_term(self) -> tuple[Pred, Qualifiers | None]:
+    def parse_word_term(self, inherited: Qualifiers | None
+                        ) -> tuple[Pred, Qualifiers | None]:
         token = self.peek()
         word = token.text
         if word in UNSUPPORTED:
-            raise self.error(f"'{word}' {UNSUPPORTED[word]}")
-        if word in NAMED_CONSTANTS or word == "len":
+            raise self.error(UNSUPPORTED[word])
+        if word in NAMED_CONSTANTS or word in ("len", "length"):
             return self.parse_relation(), None
         if word in PROTO_NAMES and self.is_op("[", ahead=1):
             return self.parse_relation(), None
         if word == "vlan":
-            return self.parse_vlan(), None
+            return self.parse_encapsulation(gen.vlan, 4095, "VLAN ID"), None
+        if word == "mpls":
+            return self.parse_encapsulation(gen.mpls, 0xFFFFF, "MPLS label"), None
+        if word == "pppoes":
+            return self.parse_encapsulation(gen.pppoes, 0xFFFF, "PPPoE session id"), None
         if word in ("greater", "less"):
             self.next()
             value = self.expect_number(f"'{word}' needs a length")
-            pred = gen.length_at_least(value) if word == "greater" else \
-                gen.length_at_most(value)
-            return pred, None
-        if word in ("broadcast", "multicast"):
+            return (gen.length_at_least(value) if word == "greater"
+                    else gen.length_at_most(value)), None
+        if word in ("inbound", "outbound"):
             self.next()
-            return (gen.ether_broadcast() if word == "broadcast" else gen.ether_multicast()), \
+            return self.build(token, lambda: gen.direction(self.layer, word == "inbound")), \
                 None
-        if word in PROTO_NAMES or word in KIND_NAMES or word in ("src", "dst"):
+        if word == "ifindex":
+            self.next()
+            index = self.expect_number("'ifindex' needs an interface index")
+            return self.build(token, lambda: gen.ifindex(self.layer, index)), None
+        if word == "byte":
+            return self.parse_byte(), None
+        if word == "llc":
+            self.next()
+            kind = None
+            if self.peek().kind == "word" and self.peek().text in gen.LLC_KINDS:
+                kind = self.next().text
+            return self.build(token, lambda: gen.llc(self.layer, kind)), None
+        if word in gen.ISO_PROTOS or word in gen.ISIS_PDUS:
+            self.next()
+            return self.build(token, lambda: (
+                gen.iso_proto(self.layer, gen.ISO_PROTOS[word]) if word in gen.ISO_PROTOS
+                else gen.isis_pdu(self.layer, word))), None
+        if word in ALONE_ETHER and not (word == "decnet" and self.peek(1).text in (
+                "src", "dst", "host")):
+            self.next()
+            return self.build(token, lambda: gen.ether_proto(self.layer,
+                                                             ALONE_ETHER[word])), None
+        if word in ALONE_IP and not self.is_op("[", ahead=1):
+            self.next()
+            return self.build(token, lambda: gen.transport_proto(self.layer, word)), None
+        if (word in PROTO_NAMES or word in ("src", "dst") or word in KIND_NAMES
+                or word in ("broadcast", "multicast")):
             return self.parse_primitive()
-        raise self.error(f"unknown word {token} (host names and services are not looked up)")
+        if inherited is not None:  # a host name continuing 'host a or b'
+            return self.parse_value(inherited), inherited
+        raise self.error(f"unknown word {token} (expected a primitive such as host, port, "
+                         f"tcp or ip)")
 
     # -- primitives -------------------------------------------------------------------------------
 
-    def parse_vlan(self) -> Pred:
-        self.next()
-        vlan_id = None
+    def parse_encapsulation(self, make: Callable[[gen.Layer, int | None],
+                                                 tuple[Pred, gen.Layer]],
+                            limit: int, what: str) -> Pred:
+        keyword = self.next()
+        value = None
         if self.peek().kind == "num" and not self.starts_arithmetic_after_number():
             token = self.next()
-            if token.value > 4095:
-                raise self.error(f"VLAN ID {token.value} is above 4095", token)
-            vlan_id = token.value
-        pred = gen.vlan(self.shift, vlan_id)
-        self.shift += 4
+            if token.value > limit:
+                raise self.error(f"{what} {token.value} greater than maximum {limit}", token)
+            value = token.value
+        pred, self.layer = self.build(keyword, lambda: make(self.layer, value))
         return pred
+
+    def parse_byte(self) -> Pred:
+        # 'byte OFFSET OP VALUE': one byte of the network header
+        keyword = self.next()
+        offset = self.expect_number("'byte' needs an offset")
+        op = self.next()
+        if op.kind != "op" or op.text not in ("=", "==", "<", ">", "&", "|"):
+            raise self.error(f"'byte' needs one of = < > & |, found {op}", op)
+        value = self.expect_number(f"'byte {offset} {op.text}' needs a value")
+        # libpcap reads the byte from the start of the packet, and for '&' and '|' tests
+        # whatever A holds without loading it (so 'byte N & V' alone never matches)
+        cmp_load = Load("abs", 1, offset)
+        del keyword
+        if op.text in ("=", "=="):
+            return Cmp(cmp_load, "jeq", value)
+        if op.text == ">":
+            return Cmp(cmp_load, "jgt", value)
+        if op.text == "<":
+            return Not(Cmp(cmp_load, "jge", value))
+        if op.text == "&":
+            return Cmp(Load("none"), "jset", value)
+        return Always(True)  # A | V with V != 0 ... is never 0
 
     def expect_number(self, message: str) -> int:
         if self.peek().kind != "num":
@@ -219,10 +337,14 @@ class _Parser:
     def parse_primitive(self) -> tuple[Pred, Qualifiers | None]:
         proto = direction = kind = "default"
         first = self.peek()
-        if self.peek().text in PROTO_NAMES:
+        if self.peek().text in PROTO_NAMES and self.peek().kind == "word":
             proto = self.next().text
+            if proto in gen.LINK_ALIASES:
+                proto = "ether"
             if self.is_word("broadcast", "multicast"):
                 return self.parse_cast(proto, self.next()), None
+        elif self.is_word("broadcast", "multicast"):
+            return self.parse_cast("ether", self.next()), None
         if self.is_word("src", "dst"):
             direction = self.next().text
             if (self.is_word("and", "or") and self.is_word("src", "dst", ahead=1)
@@ -231,35 +353,41 @@ class _Parser:
                 self.next()
         if self.peek().text in KIND_NAMES and self.peek().kind == "word":
             kind = self.next().text
+            if kind in UNSUPPORTED:
+                raise self.error(UNSUPPORTED[kind], self.tokens[self.pos - 1])
         quals = Qualifiers(proto, direction, kind)
         if direction == "default" and kind == "default":
             # a protocol alone: 'tcp', 'ip6', ...
-            if self.peek().kind in VALUE_KINDS and proto in ("ether", "link"):
+            if self.peek().kind in VALUE_KINDS and proto == "ether":
                 return self.parse_value(Qualifiers(proto, direction, "host")), quals
             return self.protocol_alone(proto, first), None
         return self.parse_value(quals), quals
 
     def parse_cast(self, proto: str, token: Token) -> Pred:
-        if proto in ("ether", "link"):
-            return gen.ether_broadcast() if token.text == "broadcast" else gen.ether_multicast()
+        if proto == "ether":
+            return self.build(token, lambda: gen.ether_broadcast(self.layer)
+                              if token.text == "broadcast" else gen.ether_multicast(self.layer))
         if token.text == "multicast" and proto in ("ip", "ip6"):
-            return gen.ip_multicast(self.shift) if proto == "ip" else \
-                gen.ip6_multicast(self.shift)
+            return self.build(token, lambda: gen.ip_multicast(self.layer) if proto == "ip"
+                              else gen.ip6_multicast(self.layer))
         if token.text == "broadcast" and proto == "ip":
             # without a capture device the netmask is 0, as in 'tcpdump -d'
-            return gen.ip_broadcast(self.shift, netmask=0)
+            return self.build(token, lambda: gen.ip_broadcast(self.layer, netmask=0))
         raise self.error(f"'{proto} {token.text}' is not a valid primitive", token)
 
     def protocol_alone(self, proto: str, token: Token) -> Pred:
         if proto in gen.NETWORK_PROTOS:
-            return gen.ethertype(self.shift, gen.NETWORK_PROTOS[proto])
+            return self.build(token, lambda: gen.ethertype(self.layer,
+                                                           gen.NETWORK_PROTOS[proto]))
         if proto in gen.IPPROTO:
-            return gen.transport_proto(self.shift, proto)
+            return self.build(token, lambda: gen.transport_proto(self.layer, proto))
+        if proto == "decnet":
+            return self.build(token, lambda: gen.ether_proto(self.layer, 0x6003))
         raise self.error(f"'{proto}' needs more (e.g. '{proto} host ADDRESS')", token)
 
     def parse_value(self, quals: Qualifiers) -> Pred:
         token = self.peek()
-        if token.kind not in VALUE_KINDS:
+        if token.kind not in VALUE_KINDS and token.kind != "word":
             raise self.error(f"expected an address or number after the qualifiers, "
                              f"found {token}")
         kind = quals.kind
@@ -269,107 +397,158 @@ class _Parser:
             return self.proto_value(quals)
         if token.kind == "mac":
             return self.mac_value(quals)
-        if token.kind in ("ipv4", "num") or (token.kind == "ipv6"):
+        if token.kind in ("ipv4", "num", "ipv6"):
             return self.address_value(quals)
+        if token.kind in ("word", "name"):
+            return self.name_value(quals)
         raise self.error(f"{token} is not an address", token)
 
     def check_direction(self, quals: Qualifiers, what: str, token: Token) -> None:
         if quals.direction != "default":
             raise self.error(f"'{quals.direction}' cannot qualify {what}", token)
 
+    def proto_number(self, token: Token, table: Callable[[str], int | None],
+                     what: str) -> int:
+        if token.kind == "num":
+            return token.value
+        if token.kind == "word" and token.text in KEYWORDS:
+            raise self.error(f"'{token.text}' is a keyword here: write '\\{token.text}' for "
+                             f"the protocol name", token)
+        if token.kind in ("word", "name"):
+            value = table(token.text)
+            if value is not None:
+                return value
+            raise self.error(f"unknown {what} '{token.text}'", token)
+        raise self.error(f"'proto' needs a protocol number or name, found {token}", token)
+
     def proto_value(self, quals: Qualifiers) -> Pred:
-        token = self.peek()
+        token = self.next()
         self.check_direction(quals, "'proto'", token)
-        value = self.expect_number("'proto' needs a protocol number")
+        layer = self.layer
+        if quals.proto in ("ether",):
+            value = self.proto_number(token, ETHER_PROTO_NAMES.get, "ether proto")
+            return self.build(token, lambda: gen.ether_proto(layer, value))
+        if quals.proto not in ("default", "ip", "ip6"):
+            raise self.error(f"'{quals.proto} proto' is not a valid primitive", token)
+        value = self.proto_number(token, ip_protocol_number, "ip proto")
         if quals.proto == "default":
-            return Or(gen.ip_proto(self.shift, value), gen.ip6_proto(self.shift, value))
+            return self.build(token, lambda: Or(gen.ip_proto(layer, value),
+                                                gen.ip6_proto(layer, value)))
         if quals.proto == "ip":
-            return gen.ip_proto(self.shift, value)
-        if quals.proto == "ip6":
-            return gen.ip6_proto(self.shift, value)
-        if quals.proto in ("ether", "link"):
-            if value > 0xFFFF:
-                raise self.error(f"EtherType {value:#x} does not fit in 16 bits", token)
-            if value in gen.UNSUPPORTED_ETHER_PROTOS:
-                raise self.error(f"ether proto {value:#x} "
-                                 f"({gen.UNSUPPORTED_ETHER_PROTOS[value]}) is not supported",
-                                 token)
-            return gen.ether_proto(self.shift, value)
-        raise self.error(f"'{quals.proto} proto' is not a valid primitive", token)
+            return self.build(token, lambda: gen.ip_proto(layer, value))
+        return self.build(token, lambda: gen.ip6_proto(layer, value))
+
+    def port_number(self, token: Token, text: str, proto: str) -> tuple[int, str]:
+        """A port number or service name, and the protocol the name restricts it to."""
+        if text.isdigit() or text[:2].lower() == "0x":
+            try:
+                return parse_number(text), "default"
+            except ValueError:
+                raise self.error(f"bad port {text!r}", token) from None
+        found = service_port(text)
+        if found is None:
+            raise self.error(f"unknown port '{text}'", token)
+        value, only = found
+        if only != "default" and proto not in ("default", only):
+            raise self.error(f"port '{text}' is {only}", token)
+        return value, only
 
     def port_value(self, quals: Qualifiers) -> Pred:
         token = self.next()
-        protos: tuple[int, ...]
-        if quals.proto == "default":
-            protos = gen.PORT_PROTOS
-        elif quals.proto in ("tcp", "udp", "sctp"):
-            protos = (gen.IPPROTO[quals.proto],)
-        else:
+        if quals.proto not in ("default", "tcp", "udp", "sctp"):
             raise self.error(f"'{quals.proto}' cannot qualify '{quals.kind}'", token)
-        if token.kind == "range" or (token.kind == "num" and quals.kind == "portrange"):
-            if quals.kind != "portrange":
-                raise self.error(f"{token} is a range: use 'portrange'", token)
-            if token.kind == "range":
-                low_text, high_text = token.text.split("-")
-                low, high = parse_number(low_text), parse_number(high_text)
-            else:
-                low = high = token.value
-            for value in (low, high):
-                if value > 0xFFFF:
-                    raise self.error(f"port {value} is above 65535", token)
-            return gen.port(self.shift, protos, quals.direction, min(low, high),
-                            max(low, high))
-        if token.kind != "num":
+        if token.kind not in ("num", "range", "word", "name"):
             raise self.error(f"expected a port number, found {token}", token)
-        if token.value > 0xFFFF:
-            raise self.error(f"port {token.value} is above 65535", token)
-        return gen.port(self.shift, protos, quals.direction, token.value)
+        texts = [token.text]
+        if token.kind == "range":
+            texts = token.text.split("-")
+        elif quals.kind == "portrange" and token.kind in ("word", "name") \
+                and service_port(token.text) is None and "-" in token.text:
+            texts = token.text.split("-", 1)
+        elif quals.kind == "portrange" and self.is_op("-"):
+            self.next()
+            high_token = self.next()
+            if high_token.kind not in ("num", "word", "name"):
+                raise self.error(f"expected the end of the port range, found {high_token}",
+                                 high_token)
+            texts = [token.text, high_token.text]
+        if len(texts) == 2 and quals.kind != "portrange":
+            raise self.error(f"{token} is a range: use 'portrange'", token)
+        numbers = [self.port_number(token, text, quals.proto) for text in texts]
+        only = {p for _, p in numbers} - {"default"}
+        proto = quals.proto
+        if proto == "default" and len(only) == 1:
+            proto = only.pop()
+        protos = gen.PORT_PROTOS if proto == "default" else (gen.IPPROTO[proto],)
+        values = [n for n, _ in numbers]
+        for value in values:
+            if value > 0xFFFF:
+                raise self.error(f"port {value} is above 65535", token)
+        layer = self.layer
+        if quals.kind == "portrange":
+            low, high = min(values), max(values)
+            return self.build(token, lambda: gen.port(layer, protos, quals.direction, low,
+                                                      high))
+        return self.build(token, lambda: gen.port(layer, protos, quals.direction, values[0]))
 
     def mac_value(self, quals: Qualifiers) -> Pred:
         token = self.next()
-        if quals.proto not in ("default", "ether", "link") or quals.kind not in (
-                "default", "host"):
+        if quals.proto not in ("default", "ether") or quals.kind not in ("default", "host"):
             raise self.error(f"a MAC address needs 'ether host', not "
                              f"'{quals.proto} {quals.kind}'", token)
-        digits = token.text.replace(":", "").replace("-", "").replace(".", "") \
-            if "." in token.text and len(token.text) == 14 else \
-            "".join(f"{int(part, 16):02x}" for part in
-                    token.text.replace("-", ":").replace(".", ":").split(":"))
-        return gen.ether_host(quals.direction, bytes.fromhex(digits))
+        text = token.text
+        if re.fullmatch(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}", text):
+            digits = text.replace(".", "")
+        else:
+            digits = "".join(f"{int(part, 16):02x}" for part in re.split(r"[:.-]", text))
+        mac = bytes.fromhex(digits)
+        return self.build(token, lambda: gen.ether_host(self.layer, quals.direction, mac))
+
+    def name_value(self, quals: Qualifiers) -> Pred:
+        """A host name: every address the resolver gives (libpcap's meaning)."""
+        token = self.next()
+        kind = "host" if quals.kind == "default" else quals.kind
+        if quals.proto == "ether":
+            raise self.error(f"unknown ether host '{token.text}' (/etc/ethers is not read)",
+                             token)
+        if kind == "net":
+            raise self.error(f"unknown network '{token.text}' (network names are not looked "
+                             f"up)", token)
+        try:
+            addresses = self.resolve(token.text)
+        except OSError as err:
+            raise self.error(f"unknown host '{token.text}' ({err})", token) from None
+        tests: list[Pred] = []
+        for address in addresses:
+            addr = ipaddress.ip_address(address)
+            if addr.version == 4 and quals.proto in ("default", "ip", "arp", "rarp"):
+                value = int(addr)
+                tests.append(self.build(token, lambda value=value: gen.ipv4_host(  # type: ignore[misc]
+                    self.layer, quals.proto, quals.direction, value, 0xFFFF_FFFF)))
+            elif addr.version == 6 and quals.proto in ("default", "ip6"):
+                raw = addr.packed
+                tests.append(self.build(token, lambda raw=raw: gen.ipv6_host(  # type: ignore[misc]
+                    self.layer, quals.direction, raw, b"\xff" * 16)))
+        if not tests:
+            raise self.error(f"unknown host '{token.text}' (no address for "
+                             f"'{quals.proto}')", token)
+        return any_of(*tests)
 
     def address_value(self, quals: Qualifiers) -> Pred:
         token = self.next()
         kind = "host" if quals.kind == "default" else quals.kind
-        if quals.proto in ("ether", "link"):
-            raise self.error(f"'{quals.proto} {kind}' needs a MAC address", token)
+        if quals.proto == "ether":
+            raise self.error(f"'ether {kind}' needs a MAC address", token)
         if token.kind == "ipv6":
             return self.ipv6_value(quals, kind, token)
         if quals.proto not in ("default", "ip", "arp", "rarp"):
             raise self.error(f"'{quals.proto}' cannot qualify an IPv4 {kind}", token)
-        octets = token.text.split(".") if token.kind == "ipv4" else [token.text]
-        try:
-            numbers = [parse_number(o) for o in octets]
-        except ValueError:
-            raise self.error(f"bad IPv4 address {token}", token) from None
-        if any(n > 255 for n in numbers) and len(numbers) > 1:
-            raise self.error(f"bad IPv4 address {token}", token)
-        if token.kind == "num":
-            addr = token.value
-            if kind == "host":  # a bare number is the whole 32-bit address
-                return gen.ipv4_host(self.shift, quals.proto, quals.direction, addr,
-                                     0xFFFF_FFFF)
-            # libpcap's 'net N': shift N up until its top byte is set, a byte per octet
-            prefix = 32
-            while addr and not addr & 0xFF00_0000:
-                addr <<= 8
-                prefix -= 8
-            mask = (0xFFFF_FFFF << (32 - prefix)) & 0xFFFF_FFFF if addr else 0
-        else:
-            # A[.B[.C[.D]]]: the octets given, the rest masked (for 'host' too, as libpcap)
-            addr = int.from_bytes(bytes(numbers + [0] * (4 - len(numbers))), "big")
-            mask = (0xFFFF_FFFF << (32 - 8 * len(numbers))) & 0xFFFF_FFFF
+        addr, mask = self.ipv4_number(token, host=kind == "host")
         if kind == "host":
-            return gen.ipv4_host(self.shift, quals.proto, quals.direction, addr, mask)
+            if self.is_op("/") or self.is_word("mask"):
+                raise self.error("Mask syntax for networks only", self.peek())
+            return self.build(token, lambda: gen.ipv4_host(self.layer, quals.proto,
+                                                           quals.direction, addr, mask))
         if self.is_op("/"):
             self.next()
             length_token = self.peek()
@@ -380,12 +559,36 @@ class _Parser:
         elif self.is_word("mask"):
             self.next()
             mask_token = self.next()
-            if mask_token.kind != "ipv4" or len(mask_token.text.split(".")) != 4:
+            if mask_token.kind not in ("ipv4", "num"):
                 raise self.error("'mask' needs a dotted netmask", mask_token)
-            mask = int(ipaddress.IPv4Address(mask_token.text))
+            mask, _ = self.ipv4_number(mask_token, dotted=True)
         if addr & ~mask & 0xFFFF_FFFF:
             raise self.error(f"non-network bits set in {token.text}", token)
-        return gen.ipv4_host(self.shift, quals.proto, quals.direction, addr, mask)
+        return self.build(token, lambda: gen.ipv4_host(self.layer, quals.proto,
+                                                       quals.direction, addr, mask))
+
+    def ipv4_number(self, token: Token, *, dotted: bool = False, host: bool = False
+                    ) -> tuple[int, int]:
+        """libpcap's reading of ``A[.B[.C[.D]]]`` (left-aligned, the rest masked) or of a
+        bare number (a whole host address; for 'net', shifted up to its top byte)."""
+        octets = token.text.split(".") if token.kind == "ipv4" else [token.text]
+        try:
+            numbers = [parse_number(o) for o in octets]
+        except ValueError:
+            raise self.error(f"bad IPv4 address {token}", token) from None
+        if any(n > 255 for n in numbers) and len(numbers) > 1:
+            raise self.error(f"bad IPv4 address {token}", token)
+        if token.kind == "num" and (dotted or host):
+            return token.value, 0xFFFF_FFFF
+        if token.kind == "num":
+            # libpcap's 'net N': shift N up until its top byte is set, a byte per octet
+            addr, prefix = token.value, 32
+            while addr and not addr & 0xFF00_0000:
+                addr <<= 8
+                prefix -= 8
+            return addr, (0xFFFF_FFFF << (32 - prefix)) & 0xFFFF_FFFF if addr else 0
+        addr = int.from_bytes(bytes(numbers + [0] * (4 - len(numbers))), "big")
+        return addr, (0xFFFF_FFFF << (32 - 8 * len(numbers))) & 0xFFFF_FFFF
 
     def ipv6_value(self, quals: Qualifiers, kind: str, token: Token) -> Pred:
         if quals.proto not in ("default", "ip6"):
@@ -396,18 +599,23 @@ class _Parser:
             raise self.error(f"bad IPv6 address {token}", token) from None
         prefix = 128
         if self.is_op("/"):
-            if kind != "net":
-                raise self.error("a prefix length needs 'net'", self.peek())
             self.next()
             length_token = self.peek()
             prefix = self.expect_number("expected a prefix length after '/'")
             if prefix > 128:
                 raise self.error(f"mask length {prefix} is above 128", length_token)
+            mask = ((1 << 128) - (1 << (128 - prefix))).to_bytes(16, "big")
+            if any(a & ~m & 0xFF for a, m in zip(addr.packed, mask)):
+                raise self.error(f"non-network bits set in \"{token.text}/{prefix}\"",
+                                 token)
+            if kind == "host" and prefix != 128:
+                raise self.error("Mask syntax for networks only", token)
         mask = ((1 << 128) - (1 << (128 - prefix))).to_bytes(16, "big")
         raw = addr.packed
         if any(a & ~m & 0xFF for a, m in zip(raw, mask)):
             raise self.error(f"non-network bits set in {token.text}/{prefix}", token)
-        return gen.ipv6_host(self.shift, quals.direction, raw, mask)
+        return self.build(token, lambda: gen.ipv6_host(self.layer, quals.direction, raw,
+                                                       mask))
 
     # -- relations and arithmetic ---------------------------------------------------------------
 
@@ -467,7 +675,7 @@ class _Parser:
             self.expect_op(")")
             return value
         if token.kind == "word":
-            if token.text == "len":
+            if token.text in ("len", "length"):
                 self.next()
                 return PacketLen()
             if token.text in NAMED_CONSTANTS:
@@ -489,7 +697,7 @@ class _Parser:
             if size not in (1, 2, 4):
                 raise self.error("data size must be 1, 2, or 4", size_token)
         self.expect_op("]")
-        return gen.packet_load(self.shift, proto, index, size)
+        return gen.packet_load(self.layer, proto, index, size)
 
 
 def _first_constant(value: Arith) -> int | None:
@@ -507,9 +715,12 @@ def _first_constant(value: Arith) -> int | None:
             return None
 
 
-def parse_filter(expression: str) -> Pred:
-    """The predicate tree of a pcap-filter ``expression`` (Ethernet link layer).
+def parse_filter(expression: str, linktype: str = "ether",
+                 resolve: Callable[[str], list[str]] | None = None) -> Pred:
+    """The predicate tree of a pcap-filter ``expression`` for ``linktype`` (a key of
+    :data:`~.primitives.LINKTYPES`); ``resolve`` maps host names to addresses (default:
+    the system resolver).
 
     Raises FilterSyntaxError naming the column of the first thing it cannot use.
     """
-    return _Parser(expression).parse()
+    return _Parser(expression, linktype, resolve).parse()

@@ -1,9 +1,10 @@
-"""Filter primitives for Ethernet (DLT_EN10MB) as predicate trees, with libpcap's meaning.
+"""Filter primitives as predicate trees, with libpcap's meaning, for five link types.
 
-Every builder takes ``shift``: the bytes of VLAN tags the expression has stepped over so
-far. libpcap moves its link-type and payload offsets by 4 each time it compiles ``vlan``,
-for the rest of the expression (even across ``or``), and so do we. Offsets in the Ethernet
-header itself (``ether host``, ``ether[...]``) never move.
+Every builder takes a :class:`Layer`: where the link-layer protocol field is, where the
+network header starts, and what encapsulation the expression has stepped into so far.
+libpcap moves these offsets each time it compiles ``vlan``, ``mpls`` or ``pppoes``, for the
+rest of the expression (even across ``or``), and so do we. Offsets in the Ethernet header
+itself (``ether host``, ``ether[...]``) never move.
 
 Test order inside a primitive follows libpcap's generated code, since a load beyond the
 captured bytes rejects the packet: e.g. the 16 bytes of an IPv6 address are compared in
@@ -12,75 +13,187 @@ four words front to back, a MAC address last four bytes first.
 
 from __future__ import annotations
 
-from .predicates import And, Arith, Cmp, Load, Not, Or, PacketLoad, Pred, all_of, any_of
+from dataclasses import dataclass, replace
+
+from .isa import SKF_AD_OFF
+from .predicates import Always, And, Arith, Cmp, Load, Not, Or, PacketLoad, Pred, all_of, any_of
 
 ETHERTYPE_IP = 0x0800
 ETHERTYPE_IPV6 = 0x86DD
 ETHERTYPE_ARP = 0x0806
 ETHERTYPE_REVARP = 0x8035
+ETHERTYPE_ATALK = 0x809B
+ETHERTYPE_AARP = 0x80F3
+ETHERTYPE_IPX = 0x8137
+ETHERTYPE_MPLS = 0x8847
+ETHERTYPE_PPPOED = 0x8863
+ETHERTYPE_PPPOES = 0x8864
 VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
 ETHERMTU = 1500
-LINK_HEADER_BYTES = 14
 IPV6_HEADER_BYTES = 40
-IPPROTO = {"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "icmp6": 58, "sctp": 132}
+IPPROTO = {"icmp": 1, "igmp": 2, "igrp": 9, "tcp": 6, "udp": 17, "ah": 51, "esp": 50,
+           "icmp6": 58, "pim": 103, "vrrp": 112, "carp": 112, "sctp": 132}
 IPPROTO_FRAGMENT = 44
 IP_FRAGMENT_OFFSET_MASK = 0x1FFF
 PORT_PROTOS = (IPPROTO["tcp"], IPPROTO["udp"], IPPROTO["sctp"])
-# 802.2 LLC SAPs libpcap compares as a 16-bit DSAP+SSAP pair
+# 802.2 LLC SAPs libpcap compares as a 16-bit DSAP+SSAP pair (IP, NetBEUI, ISO)
 _LLC_PAIRED_SAPS = (0x06, 0xF0, 0xFE)
-# values libpcap compiles into SNAP/802.2 tests we do not model
-UNSUPPORTED_ETHER_PROTOS = {0xE0: "IPX", 0x809B: "AppleTalk", 0x80F3: "AARP"}
+LLCSAP_IPX, LLCSAP_ISONS, LLCSAP_8021D, LLCSAP_NETBEUI = 0xE0, 0xFE, 0x42, 0xF0
+_SNAP_AARP, _SNAP_ATALK = 0xAAAA0300, 0xAAAA0308
+# PPP protocol numbers for EtherTypes inside PPPoE sessions (others pass through)
+_PPP_PROTOS = {ETHERTYPE_IP: 0x21, ETHERTYPE_IPV6: 0x57}
+SKF_AD_PKTTYPE, SKF_AD_IFINDEX = 4, 8
+PACKET_OUTGOING = 4
+
+# link types: name -> (DLT number, its name in tcpdump -y)
+LINKTYPES = {"ether": (1, "EN10MB"), "sll": (113, "LINUX_SLL"), "sll2": (276, "LINUX_SLL2"),
+             "raw": (12, "RAW"), "null": (0, "NULL"), "loop": (108, "LOOP")}
+LINKTYPE_NUMBERS = {"ether": (1,), "sll": (113,), "sll2": (276,), "raw": (12, 14, 101),
+                    "null": (0,), "loop": (108,)}
+LINKTYPE_TITLES = {"ether": "Ethernet", "sll": "Linux cooked v1", "sll2": "Linux cooked v2",
+                   "raw": "Raw IP", "null": "BSD loopback", "loop": "OpenBSD loopback"}
+_FIXED = {"ether": (12, 14), "sll": (14, 16), "sll2": (0, 20), "raw": (-1, 0),
+          "null": (0, 4), "loop": (0, 4)}
+
+
+class PrimitiveError(Exception):
+    """A primitive that makes no sense on this link type (the parser adds the column)."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Where the expression stands: the link type, the offset of the protocol field that
+    says what follows (EtherType, PPP protocol), the network header's offset, and the
+    encapsulation stepped into (``"link"``, ``"mpls"`` and its label count, ``"ppp"``)."""
+
+    linktype: str = "ether"
+    proto_off: int = 12
+    net: int = 14
+    encap: str = "link"
+    labels: int = 0
+
+    @staticmethod
+    def of(linktype: str) -> Layer:
+        proto_off, net = _FIXED[linktype]
+        return Layer(linktype, proto_off, net)
+
+    @property
+    def title(self) -> str:
+        return LINKTYPE_TITLES[self.linktype]
 
 
 def _abs(size: int, offset: int) -> Load:
     return Load("abs", size, offset)
 
 
-def payload(shift: int) -> int:
-    """Offset of the network-layer header."""
-    return LINK_HEADER_BYTES + shift
+def _mpls_bos(layer: Layer, bottom: bool) -> Pred:
+    """The last label read has its bottom-of-stack bit set (or not)."""
+    return Cmp(_abs(1, layer.net - 2), "jeq", int(bottom), 1)
 
 
-def ethertype(shift: int, value: int) -> Pred:
-    return Cmp(_abs(2, 12 + shift), "jeq", value)
+def link_proto(layer: Layer, ethertype: int) -> Pred:
+    """The packet carries ``ethertype`` (> 1500) next, wherever the expression stands."""
+    if layer.encap == "mpls":
+        version = {ETHERTYPE_IP: 0x40, ETHERTYPE_IPV6: 0x60}.get(ethertype)
+        if version is None:
+            raise PrimitiveError("unsupported protocol over mpls")
+        return And(_mpls_bos(layer, True), Cmp(_abs(1, layer.net), "jeq", version, 0xF0))
+    if layer.encap == "ppp":
+        return Cmp(_abs(2, layer.proto_off), "jeq", _PPP_PROTOS.get(ethertype, ethertype))
+    kind = layer.linktype
+    if kind in ("ether", "sll", "sll2"):
+        return Cmp(_abs(2, layer.proto_off), "jeq", ethertype)
+    if kind == "raw":
+        version = {ETHERTYPE_IP: 0x40, ETHERTYPE_IPV6: 0x60}.get(ethertype)
+        return Cmp(_abs(1, 0), "jeq", version, 0xF0) if version else Always(False)
+    family = {ETHERTYPE_IP: 2, ETHERTYPE_IPV6: 10}.get(ethertype)
+    if family is None:
+        return Always(False)
+    # DLT_NULL stores the family in the capturing host's byte order (little-endian here)
+    return Cmp(_abs(4, 0), "jeq", family if kind == "loop" else family << 24)
 
 
-def ether_proto(shift: int, value: int) -> Pred:
-    """``ether proto N``: an EtherType above 1500, else an 802.2 LLC SAP."""
-    if value > ETHERMTU:
-        return ethertype(shift, value)
-    is_llc = Not(Cmp(_abs(2, 12 + shift), "jgt", ETHERMTU))
+def ethertype(layer: Layer, value: int) -> Pred:
+    return link_proto(layer, value)
+
+
+def _llc_sap(layer: Layer, value: int) -> Pred:
+    """The 802.2 LLC header right after the link header starts with SAP ``value``."""
     if value in _LLC_PAIRED_SAPS:
-        return And(is_llc, Cmp(_abs(2, payload(shift)), "jeq", value << 8 | value))
-    return And(is_llc, Cmp(_abs(1, payload(shift)), "jeq", value))
+        return Cmp(_abs(2, layer.net), "jeq", value << 8 | value)
+    return Cmp(_abs(1, layer.net), "jeq", value)
 
 
-def ip_proto(shift: int, proto: int) -> Pred:
-    return And(ethertype(shift, ETHERTYPE_IP), Cmp(_abs(1, payload(shift) + 9), "jeq", proto))
+def _snap(layer: Layer, oui_and_ctl: int, etype: int) -> Pred:
+    return And(Cmp(_abs(4, layer.net + 4), "jeq", etype),
+               Cmp(_abs(4, layer.net), "jeq", oui_and_ctl))
 
 
-def ip6_proto(shift: int, proto: int) -> Pred:
+def ether_proto(layer: Layer, value: int) -> Pred:
+    """``ether proto N``: an EtherType above 1500, else an 802.2 LLC SAP (and the ways
+    IPX, AppleTalk and AARP travel), per link type as libpcap's gen_linktype."""
+    if layer.encap != "link" or layer.linktype in ("raw", "null", "loop", "sll2"):
+        if layer.linktype == "sll2" and layer.encap == "link":
+            return Cmp(_abs(2, layer.proto_off), "jeq", value)
+        return link_proto(layer, value)
+    kind = layer.linktype
+    field = _abs(2, layer.proto_off)
+    if kind == "ether":
+        is_llc = Not(Cmp(field, "jgt", ETHERMTU))
+        if value == LLCSAP_IPX:
+            return Or(Cmp(field, "jeq", ETHERTYPE_IPX), And(is_llc, any_of(
+                _snap(layer, 0xAAAA0300, ETHERTYPE_IPX), Cmp(_abs(1, layer.net), "jeq", 0xE0),
+                Cmp(_abs(2, layer.net), "jeq", 0xFFFF))))
+        if value == ETHERTYPE_ATALK:
+            return Or(Cmp(field, "jeq", value),
+                      And(is_llc, _snap(layer, _SNAP_ATALK, 0x7809B)))
+        if value == ETHERTYPE_AARP:
+            return Or(Cmp(field, "jeq", value), And(is_llc, _snap(layer, _SNAP_AARP, value)))
+        if value > ETHERMTU:
+            return Cmp(field, "jeq", value)
+        return And(is_llc, _llc_sap(layer, value))
+    # Linux cooked v1: 802.2 frames carry protocol 4, raw 802.3 (IPX) protocol 1
+    cooked_llc = Cmp(field, "jeq", 4)
+    if value == LLCSAP_IPX:
+        return any_of(Cmp(field, "jeq", ETHERTYPE_IPX), Cmp(field, "jeq", 1), And(
+            cooked_llc, Or(Cmp(_abs(1, layer.net), "jeq", 0xE0),
+                       _snap(layer, 0xAAAA0300, ETHERTYPE_IPX))))
+    if value == ETHERTYPE_ATALK:
+        return Or(Cmp(field, "jeq", value), And(cooked_llc, _snap(layer, _SNAP_ATALK, 0x7809B)))
+    if value == ETHERTYPE_AARP:
+        return Or(Cmp(field, "jeq", value), And(cooked_llc, _snap(layer, _SNAP_AARP, value)))
+    if value > ETHERMTU:
+        return Cmp(field, "jeq", value)
+    return And(cooked_llc, _llc_sap(layer, value))
+
+
+def ip_proto(layer: Layer, proto: int) -> Pred:
+    return And(ethertype(layer, ETHERTYPE_IP), Cmp(_abs(1, layer.net + 9), "jeq", proto))
+
+
+def ip6_proto(layer: Layer, proto: int) -> Pred:
     """IPv6 next header, or the next header of a fragment header right after it."""
-    next_header = _abs(1, payload(shift) + 6)
+    next_header = _abs(1, layer.net + 6)
     direct = Cmp(next_header, "jeq", proto)
     fragmented = And(Cmp(next_header, "jeq", IPPROTO_FRAGMENT),
-                     Cmp(_abs(1, payload(shift) + IPV6_HEADER_BYTES), "jeq", proto))
-    return And(ethertype(shift, ETHERTYPE_IPV6), Or(direct, fragmented))
+                     Cmp(_abs(1, layer.net + IPV6_HEADER_BYTES), "jeq", proto))
+    return And(ethertype(layer, ETHERTYPE_IPV6), Or(direct, fragmented))
 
 
-def transport_proto(shift: int, name: str) -> Pred:
-    """``tcp``, ``udp``, ``sctp`` (IPv4 or IPv6), ``icmp``, ``igmp`` (IPv4), ``icmp6``."""
+def transport_proto(layer: Layer, name: str) -> Pred:
+    """``tcp``, ``udp``, ``sctp``... (IPv4 or IPv6), ``icmp``, ``igmp``... (IPv4),
+    ``icmp6``."""
     proto = IPPROTO[name]
-    if name in ("icmp", "igmp"):
-        return ip_proto(shift, proto)
+    if name in ("icmp", "igmp", "igrp", "vrrp", "carp"):
+        return ip_proto(layer, proto)
     if name == "icmp6":
-        return ip6_proto(shift, proto)
-    return Or(ip_proto(shift, proto), ip6_proto(shift, proto))
+        return ip6_proto(layer, proto)
+    return Or(ip_proto(layer, proto), ip6_proto(layer, proto))
 
 
-def not_ip_fragment(shift: int) -> Pred:
+def not_ip_fragment(layer: Layer) -> Pred:
     """The first (or only) fragment: fragment offset 0 (libpcap's ``jset #0x1fff``)."""
-    return Not(Cmp(_abs(2, payload(shift) + 6), "jset", IP_FRAGMENT_OFFSET_MASK))
+    return Not(Cmp(_abs(2, layer.net + 6), "jset", IP_FRAGMENT_OFFSET_MASK))
 
 
 def _by_direction(direction: str, src: Pred, dst: Pred) -> Pred:
@@ -95,35 +208,45 @@ def _by_direction(direction: str, src: Pred, dst: Pred) -> Pred:
 
 # -- addresses ---------------------------------------------------------------------------------
 
-def _ipv4_word(shift: int, offset: int, addr: int, mask: int) -> Pred:
-    return Cmp(_abs(4, payload(shift) + offset), "jeq", addr & mask,
+def _ipv4_word(layer: Layer, offset: int, addr: int, mask: int) -> Pred:
+    return Cmp(_abs(4, layer.net + offset), "jeq", addr & mask,
                None if mask == 0xFFFF_FFFF else mask)
 
 
-def ipv4_host(shift: int, proto: str, direction: str, addr: int, mask: int) -> Pred:
+def ipv4_host(layer: Layer, proto: str, direction: str, addr: int, mask: int) -> Pred:
     """``[ip|arp|rarp] [src|dst] host/net`` for an IPv4 address and mask."""
     # (ethertype, source address offset, destination address offset) in the payload
     layouts = {"ip": (ETHERTYPE_IP, 12, 16), "arp": (ETHERTYPE_ARP, 14, 24),
                "rarp": (ETHERTYPE_REVARP, 14, 24)}
+    names = ("ip", "arp", "rarp") if proto == "default" else (proto,)
+    if layer.encap == "mpls" or layer.linktype in ("raw", "null", "loop"):
+        if proto in ("arp", "rarp"):
+            return link_proto(layer, layouts[proto][0]) if layer.encap != "mpls" else \
+                _raise("unsupported protocol over mpls")
+        names = ("ip",)
     tests = []
-    for name in (("ip", "arp", "rarp") if proto == "default" else (proto,)):
+    for name in names:
         etype, src_off, dst_off = layouts[name]
-        tests.append(And(ethertype(shift, etype), _by_direction(
-            direction, _ipv4_word(shift, src_off, addr, mask),
-            _ipv4_word(shift, dst_off, addr, mask))))
+        tests.append(And(ethertype(layer, etype), _by_direction(
+            direction, _ipv4_word(layer, src_off, addr, mask),
+            _ipv4_word(layer, dst_off, addr, mask))))
     return any_of(*tests)
 
 
-def ipv6_host(shift: int, direction: str, addr: bytes, mask: bytes) -> Pred:
+def _raise(message: str) -> Pred:
+    raise PrimitiveError(message)
+
+
+def ipv6_host(layer: Layer, direction: str, addr: bytes, mask: bytes) -> Pred:
     def words(offset: int) -> Pred:
         tests: list[Pred] = []
         for i in range(4):
             # a word under a zero mask still loads (it can fall beyond a short capture)
             word_mask = int.from_bytes(mask[4 * i:4 * i + 4], "big")
             word = int.from_bytes(addr[4 * i:4 * i + 4], "big")
-            tests.append(_ipv4_word(shift, offset + 4 * i, word, word_mask))
+            tests.append(_ipv4_word(layer, offset + 4 * i, word, word_mask))
         return all_of(*tests)
-    return And(ethertype(shift, ETHERTYPE_IPV6), _by_direction(direction, words(8), words(24)))
+    return And(ethertype(layer, ETHERTYPE_IPV6), _by_direction(direction, words(8), words(24)))
 
 
 def _mac_equals(offset: int, mac: bytes) -> Pred:
@@ -131,34 +254,41 @@ def _mac_equals(offset: int, mac: bytes) -> Pred:
                Cmp(_abs(2, offset), "jeq", int.from_bytes(mac[:2], "big")))
 
 
-def ether_host(direction: str, mac: bytes) -> Pred:
+def ether_host(layer: Layer, direction: str, mac: bytes) -> Pred:
+    if layer.linktype != "ether":
+        raise PrimitiveError("ethernet addresses supported only on ethernet/FDDI/token "
+                             "ring/802.11/ATM LANE/Fibre Channel")
     return _by_direction(direction, _mac_equals(6, mac), _mac_equals(0, mac))
 
 
-def ether_broadcast() -> Pred:
+def ether_broadcast(layer: Layer) -> Pred:
+    if layer.linktype != "ether":
+        raise PrimitiveError("not a broadcast link")
     return _mac_equals(0, b"\xff" * 6)
 
 
-def ether_multicast() -> Pred:
+def ether_multicast(layer: Layer) -> Pred:
+    if layer.linktype != "ether":
+        raise PrimitiveError("not a broadcast link")
     return Cmp(_abs(1, 0), "jset", 1)
 
 
-def ip_multicast(shift: int) -> Pred:
-    return And(ethertype(shift, ETHERTYPE_IP), Cmp(_abs(1, payload(shift) + 16), "jge", 224))
+def ip_multicast(layer: Layer) -> Pred:
+    return And(ethertype(layer, ETHERTYPE_IP), Cmp(_abs(1, layer.net + 16), "jge", 224))
 
 
-def ip_broadcast(shift: int, *, netmask: int) -> Pred:
+def ip_broadcast(layer: Layer, *, netmask: int) -> Pred:
     """Destination host part all zeros or all ones, under ``netmask``."""
     hostmask = ~netmask & 0xFFFF_FFFF
-    dst = _abs(4, payload(shift) + 16)
-    return And(ethertype(shift, ETHERTYPE_IP),
+    dst = _abs(4, layer.net + 16)
+    return And(ethertype(layer, ETHERTYPE_IP),
                Or(Cmp(dst, "jeq", 0, hostmask if hostmask != 0xFFFF_FFFF else None),
                   Cmp(dst, "jeq", hostmask, hostmask if hostmask != 0xFFFF_FFFF else None)))
 
 
-def ip6_multicast(shift: int) -> Pred:
-    return And(ethertype(shift, ETHERTYPE_IPV6),
-               Cmp(_abs(1, payload(shift) + 24), "jeq", 0xFF))
+def ip6_multicast(layer: Layer) -> Pred:
+    return And(ethertype(layer, ETHERTYPE_IPV6),
+               Cmp(_abs(1, layer.net + 24), "jeq", 0xFF))
 
 
 # -- ports ---------------------------------------------------------------------------------
@@ -169,37 +299,115 @@ def _port_test(load: Load, low: int, high: int | None) -> Pred:
     return And(Cmp(load, "jge", low), Not(Cmp(load, "jgt", high)))
 
 
-def port(shift: int, protos: tuple[int, ...], direction: str, low: int,
+def port(layer: Layer, protos: tuple[int, ...], direction: str, low: int,
          high: int | None = None) -> Pred:
     """``[tcp|udp|sctp] [src|dst] port N`` (``high``: portrange), over IPv6 and IPv4.
 
     IPv6 reads the ports right after the fixed header (no extension headers, as libpcap);
     IPv4 skips non-first fragments and finds the ports after the header's IHL.
     """
-    base = payload(shift)
+    base = layer.net
     v6_proto = any_of(*(Cmp(_abs(1, base + 6), "jeq", p) for p in protos))
-    v6 = all_of(ethertype(shift, ETHERTYPE_IPV6), v6_proto, _by_direction(
+    v6 = all_of(ethertype(layer, ETHERTYPE_IPV6), v6_proto, _by_direction(
         direction, _port_test(_abs(2, base + 40), low, high),
         _port_test(_abs(2, base + 42), low, high)))
     v4_proto = any_of(*(Cmp(_abs(1, base + 9), "jeq", p) for p in protos))
 
     def transport(offset: int) -> Load:
         return Load("transport", 2, base + offset, base)
-    v4 = all_of(ethertype(shift, ETHERTYPE_IP), v4_proto, not_ip_fragment(shift),
+    v4 = all_of(ethertype(layer, ETHERTYPE_IP), v4_proto, not_ip_fragment(layer),
                 _by_direction(direction, _port_test(transport(0), low, high),
                               _port_test(transport(2), low, high)))
     return Or(v6, v4)
 
 
-# -- vlan, lengths -----------------------------------------------------------------------------
+# -- encapsulations that move later offsets ----------------------------------------------------
 
-def vlan(shift: int, vlan_id: int | None) -> Pred:
+def vlan(layer: Layer, vlan_id: int | None) -> tuple[Pred, Layer]:
     """An 802.1Q/802.1ad tag at the current link-type offset (and its VLAN ID)."""
-    tpid = any_of(*(Cmp(_abs(2, 12 + shift), "jeq", t) for t in VLAN_TPIDS))
-    if vlan_id is None:
-        return tpid
-    return And(tpid, Cmp(_abs(2, payload(shift)), "jeq", vlan_id, 0x0FFF))
+    if layer.linktype != "ether":
+        raise PrimitiveError(f"no VLAN support for {layer.title}")
+    if layer.encap == "mpls":
+        raise PrimitiveError("no VLAN match after MPLS")
+    if layer.encap == "ppp":
+        raise PrimitiveError("no VLAN support for PPP")
+    tpid = any_of(*(Cmp(_abs(2, layer.proto_off), "jeq", t) for t in VLAN_TPIDS))
+    if vlan_id is not None:
+        tpid = And(tpid, Cmp(_abs(2, layer.net), "jeq", vlan_id, 0x0FFF))
+    return tpid, replace(layer, proto_off=layer.proto_off + 4, net=layer.net + 4)
 
+
+def mpls(layer: Layer, label: int | None) -> tuple[Pred, Layer]:
+    """An MPLS label stack entry here; later protocols look past it."""
+    if layer.linktype != "ether":
+        raise PrimitiveError(f"no MPLS support for {layer.title}")
+    if layer.encap == "mpls":
+        pred: Pred = _mpls_bos(layer, False)
+    elif layer.encap == "ppp":
+        pred = Cmp(_abs(2, layer.proto_off), "jeq", 0x281)
+    else:
+        pred = Cmp(_abs(2, layer.proto_off), "jeq", ETHERTYPE_MPLS)
+    if label is not None:
+        pred = And(pred, Cmp(_abs(4, layer.net), "jeq", label << 12, 0xFFFFF000))
+    return pred, replace(layer, net=layer.net + 4, encap="mpls", labels=layer.labels + 1)
+
+
+def pppoes(layer: Layer, session: int | None) -> tuple[Pred, Layer]:
+    """A PPPoE session frame (and its session id); later protocols are PPP's."""
+    if layer.encap != "link":
+        raise PrimitiveError("'pppoes' is supported only directly over Ethernet/VLAN")
+    pred: Pred = link_proto(layer, ETHERTYPE_PPPOES)
+    if session is not None:
+        pred = And(pred, Cmp(_abs(4, layer.net), "jeq", session, 0xFFFF))
+    return pred, replace(layer, proto_off=layer.net + 6, net=layer.net + 8, encap="ppp")
+
+
+# -- LLC and the protocols that ride on it ----------------------------------------------------
+
+LLC_KINDS = {"i": (0x01, "i"), "s": (0x03, 0x01), "u": (0x03, 0x03),
+             "rr": (0x0F, 0x01), "rnr": (0x0F, 0x05), "rej": (0x0F, 0x09),
+             "ui": (0xEF, 0x03), "ua": (0xEF, 0x63), "disc": (0xEF, 0x43),
+             "dm": (0xEF, 0x0F), "sabme": (0xEF, 0x6F), "test": (0xEF, 0xE3),
+             "xid": (0xEF, 0xAF), "frmr": (0xEF, 0x87)}
+
+
+def llc(layer: Layer, kind: str | None) -> Pred:
+    """An 802.2 LLC frame (not Novell raw 802.3), optionally of one frame type."""
+    if layer.linktype != "ether" or layer.encap != "link":
+        raise PrimitiveError(f"'llc' not supported for {layer.title}")
+    base = And(Not(Cmp(_abs(2, layer.proto_off), "jgt", ETHERMTU)),
+               Not(Cmp(_abs(2, layer.net), "jeq", 0xFFFF)))
+    if kind is None:
+        return base
+    mask, value = LLC_KINDS[kind]
+    control = _abs(1, layer.net + 2)
+    if value == "i":
+        return And(base, Not(Cmp(control, "jset", 1)))
+    assert isinstance(value, int)
+    return And(base, Cmp(control, "jeq", value, mask))
+
+
+ISO_PROTOS = {"clnp": 0x81, "esis": 0x82, "isis": 0x83}
+ISIS_PDUS = {"l1": (0x0F, 0x11, 0x12, 0x18, 0x1A), "l2": (0x10, 0x11, 0x14, 0x19, 0x1B),
+             "iih": (0x0F, 0x10, 0x11), "lsp": (0x12, 0x14), "snp": (0x18, 0x19, 0x1A, 0x1B),
+             "csnp": (0x18, 0x19), "psnp": (0x1A, 0x1B)}
+
+
+def iso_proto(layer: Layer, nlpid: int) -> Pred:
+    """An OSI network-layer protocol id inside an ISO (0xfefe) LLC frame."""
+    return And(ether_proto(layer, LLCSAP_ISONS), Cmp(_abs(1, layer.net + 3), "jeq", nlpid))
+
+
+def isis_pdu(layer: Layer, name: str) -> Pred:
+    """IS-IS PDU types (``l1``, ``lsp``...) in libpcap's order of alternatives."""
+    order = {"l1": (0x1A, 0x18, 0x12, 0x0F, 0x11), "l2": (0x1B, 0x19, 0x14, 0x10, 0x11),
+             "iih": (0x11, 0x10, 0x0F), "lsp": (0x14, 0x12), "snp": (0x1B, 0x1A, 0x19, 0x18),
+             "csnp": (0x19, 0x18), "psnp": (0x1B, 0x1A)}[name]
+    isis = iso_proto(layer, ISO_PROTOS["isis"])
+    return any_of(*(And(isis, Cmp(_abs(1, layer.net + 7), "jeq", pdu)) for pdu in order))
+
+
+# -- lengths, metadata -------------------------------------------------------------------------
 
 def length_at_least(n: int) -> Pred:
     return Cmp(Load("len"), "jge", n)
@@ -209,29 +417,49 @@ def length_at_most(n: int) -> Pred:
     return Not(Cmp(Load("len"), "jgt", n))
 
 
+def direction(layer: Layer, inbound: bool) -> Pred:
+    """``inbound``/``outbound``: the cooked header's packet type, else Linux's ancillary
+    packet type (which a saved file does not have: libpcap then rejects every packet)."""
+    if layer.linktype == "sll":
+        outgoing = Cmp(_abs(2, 0), "jeq", PACKET_OUTGOING)
+    elif layer.linktype == "sll2":
+        outgoing = Cmp(_abs(1, 10), "jeq", PACKET_OUTGOING)
+    else:
+        outgoing = Cmp(_abs(2, (SKF_AD_OFF + SKF_AD_PKTTYPE) & 0xFFFF_FFFF), "jeq",
+                       PACKET_OUTGOING)
+    return Not(outgoing) if inbound else outgoing
+
+
+def ifindex(layer: Layer, index: int) -> Pred:
+    if layer.linktype == "sll2":
+        return Cmp(_abs(4, 4), "jeq", index)
+    return Cmp(_abs(4, (SKF_AD_OFF + SKF_AD_IFINDEX) & 0xFFFF_FFFF), "jeq", index)
+
+
 # -- proto[index:size] ---------------------------------------------------------------------------
 
 NETWORK_PROTOS = {"ip": ETHERTYPE_IP, "ip6": ETHERTYPE_IPV6, "arp": ETHERTYPE_ARP,
                   "rarp": ETHERTYPE_REVARP}
-TRANSPORT_V4_PROTOS = ("tcp", "udp", "sctp", "icmp", "igmp")
+TRANSPORT_V4_PROTOS = ("tcp", "udp", "sctp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp")
+LINK_ALIASES = ("ether", "link", "fddi", "tr", "wlan", "ppp", "slip")
 
 
-def packet_load(shift: int, proto: str, index: Arith, size: int) -> PacketLoad:
+def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad:
     """``proto[index:size]`` with the guards libpcap puts before it."""
-    base = payload(shift)
-    if proto in ("ether", "link"):
+    base = layer.net
+    if proto in LINK_ALIASES:
         return PacketLoad(size, 0, index)
     if proto in NETWORK_PROTOS:
         return PacketLoad(size, base, index,
-                          guards_after=(ethertype(shift, NETWORK_PROTOS[proto]),))
+                          guards_after=(ethertype(layer, NETWORK_PROTOS[proto]),))
     if proto in TRANSPORT_V4_PROTOS:
         return PacketLoad(size, base, index,
-                          guards_before=(ethertype(shift, ETHERTYPE_IP),),
-                          guards_after=(And(transport_proto(shift, proto),
-                                            not_ip_fragment(shift)),),
+                          guards_before=(ethertype(layer, ETHERTYPE_IP),),
+                          guards_after=(And(ip_proto(layer, IPPROTO[proto]),
+                                            not_ip_fragment(layer)),),
                           transport_msh=base)
     if proto == "icmp6":
         return PacketLoad(size, base + IPV6_HEADER_BYTES, index,
-                          guards_after=(And(ethertype(shift, ETHERTYPE_IPV6),
+                          guards_after=(And(ethertype(layer, ETHERTYPE_IPV6),
                                             Cmp(_abs(1, base + 6), "jeq", IPPROTO["icmp6"])),))
     raise KeyError(proto)

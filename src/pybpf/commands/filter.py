@@ -1,5 +1,6 @@
 """``pybpf filter EXPR``: compile a pcap-filter expression and print the program as
-``tcpdump -d`` does (``-dd``: C array, ``-ddd``: decimal; ``--ebpf``: the eBPF translation).
+``tcpdump -d`` does (``-dd``: C array, ``-ddd``: decimal; ``--ebpf``: the eBPF translation;
+``-y``: link type; ``-O``: unoptimised).
 """
 
 from __future__ import annotations
@@ -23,12 +24,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="decimal like tcpdump -ddd")
     form.add_argument("--ebpf", choices=("socket", "xdp", "tc"),
                       help="print the eBPF translation for this program type instead")
+    parser.add_argument("-y", dest="linktype", default="EN10MB",
+                        help="link type as tcpdump names it: EN10MB (default), LINUX_SLL, "
+                        "LINUX_SLL2, RAW, NULL, LOOP")
+    parser.add_argument("-O", dest="optimize", action="store_false",
+                        help="do not optimise the program (as tcpdump -O)")
     parser.add_argument("-s", "--snaplen", type=int, default=262144,
                         help="value returned for accepted packets (default 262144)")
 
 
 def run(args: argparse.Namespace) -> int:
-    program = compile_filter(" ".join(args.expression), snaplen=args.snaplen)
+    program = compile_filter(" ".join(args.expression), snaplen=args.snaplen,
+                             linktype=args.linktype, optimize=args.optimize)
     if args.ebpf:
         sys.stdout.write(disassemble(to_ebpf(program, target=args.ebpf)) + "\n")
         return 0

@@ -22,10 +22,11 @@ import errno
 import functools
 import mmap as _mmap
 import os
+import struct
 import sys as _sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ..btf.types import Type as BTFType
 from ..btf.values import BTFCodec
@@ -38,6 +39,7 @@ from ..errors import (
     NotSupportedError,
 )
 from ..spec import MapFlags, MapSpec, MapType, UpdateFlags
+from . import elem_scratch as _fast
 from . import minimal_btf
 from . import sys as bpfsys
 from .fd import FD
@@ -47,6 +49,8 @@ __all__ = ["Map", "MapInfo", "TypedMap", "Codec", "CtypesCodec", "FROM_BTF",
            "possible_cpus", "PERCPU_TYPES", "minimal_spec"]
 
 PAGE_SIZE = _mmap.PAGESIZE
+# struct formats of whole unsigned ints, by size: batches of int keys pack in one call
+_UINT_FORMATS: dict[int, Literal["B", "H", "I", "Q"]] = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 PERCPU_TYPES = frozenset({MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH,
                           MapType.PERCPU_CGROUP_STORAGE})
@@ -224,6 +228,8 @@ class Map(KernelObject):
         # BTF types of keys and values, when the spec had them: :meth:`typed` uses them
         self.key_type: BTFType | None = None
         self.value_type: BTFType | None = None
+        # the element fast path's buffers, built on the first element command
+        self._scratch: _fast.Scratch = _fast.UNBUILT
 
     # construction ------------------------------------------------------------------------
 
@@ -386,8 +392,31 @@ class Map(KernelObject):
 
     # element access ----------------------------------------------------------------------
 
+    def _make_scratch(self) -> _fast.Scratch:
+        if (self.percpu or self.key_size == 0 or self.type in NO_ELEM_ACCESS_TYPES
+                or self._fd.closed):
+            return _fast.UNSERVED
+        return _fast.Scratch(int(self._fd), self.key_size, self.value_size)
+
     def lookup(self, key: Key, *, flags: int = 0) -> bytes | list[bytes]:
         """The value at ``key`` (a list per CPU for per-CPU maps); KeyError when missing."""
+        s = self._scratch
+        if self._fd._fd == s.fd and flags == 0 and _fast.get_ident() == s.owner:
+            # the fast path: see elem_scratch; anything it does not handle falls through
+            fast = True
+            if type(key) is int and 0 <= key <= s.key_max:
+                s.key_int.value = key
+            elif type(key) is bytes and len(key) == s.key_size:
+                s.key.raw = key
+            else:
+                fast = False
+            if fast:
+                if _fast.syscall(_fast.NR_BPF, _fast.LOOKUP, s.attr_addr, s.attr_size) >= 0:
+                    return s.value.raw
+                if ctypes.get_errno() == errno.ENOENT:
+                    raise KeyError(key)
+        elif s is _fast.UNBUILT:
+            self._scratch = self._make_scratch()
         fd = self._elem_access()
         k = self._key(key)
         out = ctypes.create_string_buffer(self._value_buf_size)
@@ -408,6 +437,27 @@ class Map(KernelObject):
     def update(self, key: Key, value: Value, *, flags: int = UpdateFlags.ANY) -> None:
         """Set ``key`` to ``value`` (BPF_ANY); a refusal raises a MapError subclass
         (MapFullError, MapKeyExistsError for NOEXIST, MapKeyNotFoundError for EXIST...)."""
+        s = self._scratch
+        if self._fd._fd == s.fd and flags == 0 and _fast.get_ident() == s.owner:
+            fast = True
+            if type(key) is int and 0 <= key <= s.key_max:
+                s.key_int.value = key
+            elif type(key) is bytes and len(key) == s.key_size:
+                s.key.raw = key
+            else:
+                fast = False
+            if type(value) is int and 0 <= value <= s.value_max:
+                s.value_int.value = value
+            elif type(value) is bytes and len(value) == s.value_size:
+                s.value.raw = value
+            else:
+                fast = False
+            # a refusal is raised by the checked path below, which asks again
+            if fast and _fast.syscall(_fast.NR_BPF, _fast.UPDATE, s.attr_addr,
+                                   s.attr_size) >= 0:
+                return
+        elif s is _fast.UNBUILT:
+            self._scratch = self._make_scratch()
         fd = self._elem_access()
         k = self._key(key)
         v = self._value(value)
@@ -430,6 +480,22 @@ class Map(KernelObject):
 
     def delete(self, key: Key) -> None:
         """Remove ``key``; KeyError when it is not there."""
+        s = self._scratch
+        if self._fd._fd == s.fd and _fast.get_ident() == s.owner:
+            fast = True
+            if type(key) is int and 0 <= key <= s.key_max:
+                s.key_int.value = key
+            elif type(key) is bytes and len(key) == s.key_size:
+                s.key.raw = key
+            else:
+                fast = False
+            if fast:
+                if _fast.syscall(_fast.NR_BPF, _fast.DELETE, s.attr_addr, s.attr_size) >= 0:
+                    return
+                if ctypes.get_errno() == errno.ENOENT:
+                    raise KeyError(key)
+        elif s is _fast.UNBUILT:
+            self._scratch = self._make_scratch()
         fd = self._elem_access()
         k = self._key(key)
         try:
@@ -455,11 +521,8 @@ class Map(KernelObject):
 
     __getitem__ = lookup
 
-    def __setitem__(self, key: Key, value: Value) -> None:
-        self.update(key, value)
-
-    def __delitem__(self, key: Key) -> None:
-        self.delete(key)
+    __setitem__ = update
+    __delitem__ = delete
 
     def __contains__(self, key: Any) -> bool:
         if self.type == MapType.BLOOM_FILTER:
@@ -544,15 +607,19 @@ class Map(KernelObject):
 
     # batch operations (Linux 5.6) ----------------------------------------------------------
 
-    def _batch_lookup(self, cmd: Any, chunk: int) -> list[tuple[bytes, Any]]:
-        out: list[tuple[bytes, Any]] = []
+    def _batch_read(self, cmd: Any, chunk: int) -> tuple[bytes, bytes, int]:
+        """Run a batch lookup command to the end: (keys packed, values packed, count)."""
         fd = int(self._fd)
         # the batch token is a u32 bucket for hash maps, a key for arrays
         token_size = max(self.key_size, 8)
         in_batch: ctypes.Array[ctypes.c_char] | None = None
         out_batch = ctypes.create_string_buffer(token_size)
-        keys = ctypes.create_string_buffer(self.key_size * chunk)
-        values = ctypes.create_string_buffer(self._value_buf_size * chunk)
+        ks, vs = self.key_size, self._value_buf_size
+        keys = ctypes.create_string_buffer(ks * chunk)
+        values = ctypes.create_string_buffer(vs * chunk)
+        key_parts: list[bytes] = []
+        value_parts: list[bytes] = []
+        total = 0
         while True:
             try:
                 count, done = cmd(fd, in_batch=in_batch, out_batch=out_batch, keys=keys,
@@ -561,39 +628,76 @@ class Map(KernelObject):
                 if err.errno == errno.ENOSPC and chunk < 1 << 16:
                     # a hash bucket holds more elements than one chunk: widen and retry
                     chunk *= 4
-                    keys = ctypes.create_string_buffer(self.key_size * chunk)
-                    values = ctypes.create_string_buffer(self._value_buf_size * chunk)
+                    keys = ctypes.create_string_buffer(ks * chunk)
+                    values = ctypes.create_string_buffer(vs * chunk)
                     continue
                 raise
-            kraw, vraw = keys.raw, values.raw
-            ks, vs = self.key_size, self._value_buf_size
-            for i in range(count):
-                out.append((kraw[i * ks:(i + 1) * ks],
-                            self._decode_value(vraw[i * vs:(i + 1) * vs])))
+            key_parts.append(ctypes.string_at(keys, count * ks))
+            value_parts.append(ctypes.string_at(values, count * vs))
+            total += count
             if done:
-                return out
+                return b"".join(key_parts), b"".join(value_parts), total
             if in_batch is None:
                 in_batch = ctypes.create_string_buffer(token_size)
             ctypes.memmove(in_batch, out_batch, token_size)
+
+    def _batch_lookup(self, cmd: Any, chunk: int) -> list[tuple[bytes, Any]]:
+        kraw, vraw, count = self._batch_read(cmd, chunk)
+        ks, vs = self.key_size, self._value_buf_size
+        keys = [kraw[i:i + ks] for i in range(0, count * ks, ks)]
+        values: list[Any] = [vraw[i:i + vs] for i in range(0, count * vs, vs)]
+        if self.percpu:
+            values = [self._decode_value(v) for v in values]
+        return list(zip(keys, values))
 
     def lookup_batch(self, *, chunk: int = 256) -> list[tuple[bytes, Any]]:
         """Every (key, value), read ``chunk`` elements per syscall (BPF_MAP_LOOKUP_BATCH)."""
         return self._batch_lookup(bpfsys.map_lookup_batch, chunk)
 
+    def lookup_batch_packed(self, *, chunk: int = 4096) -> tuple[bytes, bytes, int]:
+        """Every element as two packed buffers, (keys, values, count), with no object per
+        element: ``numpy.frombuffer(keys, dtype)`` gives a column. Per-CPU values are
+        ``ncpus`` slots of the value size rounded up to 8 bytes."""
+        return self._batch_read(bpfsys.map_lookup_batch, chunk)
+
     def lookup_and_delete_batch(self, *, chunk: int = 256) -> list[tuple[bytes, Any]]:
         """Drain the map, returning what it held (hash maps only)."""
         return self._batch_lookup(bpfsys.map_lookup_and_delete_batch, chunk)
 
+    def _pack(self, items: Sequence[Any], size: int, what: str) -> bytes | memoryview:
+        """Many keys or values as one buffer: a buffer of exactly that many elements
+        (array.array, NumPy) passes as it is, ints are packed in one struct call, and
+        anything else is encoded one by one (with the same checks as single elements)."""
+        if not isinstance(items, (list, tuple)):
+            try:
+                view = memoryview(items)  # type: ignore[arg-type]
+            except TypeError:
+                pass
+            else:
+                if view.c_contiguous and view.nbytes == len(items) * size:
+                    # the kernel needs an address that lives as long as the call
+                    return view if isinstance(view.obj, bytes) or not view.readonly \
+                        else view.tobytes()
+        fmt = _UINT_FORMATS.get(size)
+        if fmt is not None:
+            try:
+                return struct.pack(f"={len(items)}{fmt}", *items)
+            except (struct.error, TypeError):
+                pass  # negative, too large or not ints: the checked path says which
+        return b"".join(self._encode(obj, size, what) for obj in items)
+
     def update_batch(self, keys: Sequence[Key], values: Sequence[Value], *,
                      flags: int = UpdateFlags.ANY) -> int:
-        """Write many elements in one syscall; returns how many were written."""
+        """Write many elements in one syscall; returns how many were written. Keys and
+        values are sequences of bytes or ints, or buffers of packed elements."""
         if len(keys) != len(values):
             raise InvalidInputError(f"{len(keys)} keys but {len(values)} values",
                                     source=self._what)
-        if not keys:
+        if not len(keys):
             return 0
-        kbuf = b"".join(self._encode(k, self.key_size, "key") for k in keys)
-        vbuf = b"".join(self._value(v) for v in values)
+        kbuf = self._pack(keys, self.key_size, "key")
+        vbuf = b"".join(self._value(v) for v in values) if self.percpu \
+            else self._pack(values, self.value_size, "value")
         with self._refusals():
             return bpfsys.map_update_batch(int(self._fd), keys=kbuf, values=vbuf,
                                            count=len(keys), elem_flags=flags, obj=self._what)
@@ -739,6 +843,16 @@ def _btf_codec(raw: Map, btf_type: BTFType | None, size: int) -> Any:
     return codec if codec.size == size else _RawCodec(size)
 
 
+def _pack_uints(items: Sequence[Any], size: int) -> memoryview | None:
+    """Whole unsigned ints packed in one struct call, as a view of ``len(items)``
+    elements; None when one is negative, too large or not an int (the codec says which)."""
+    fmt = _UINT_FORMATS[size]
+    try:
+        return memoryview(struct.pack(f"={len(items)}{fmt}", *items)).cast(fmt)
+    except (struct.error, TypeError):
+        return None
+
+
 class TypedMap:
     """A :class:`Map` seen through codecs: ``TypedMap(m, key=c_uint32, value=Event)``.
 
@@ -759,6 +873,11 @@ class TypedMap:
             if codec.size != size:
                 raise InvalidInputError(f"{what} type is {codec.size} bytes, the map's {what} "
                                         f"size is {size}", source=f"map '{raw.name}'")
+        # whole unsigned int keys and values go to the raw map as ints (it packs them in
+        # the same byte order, on its fast path) instead of through the codec
+        self._key_max: int = getattr(self.key_codec, "uint_max", -1)
+        self._value_max: int = getattr(self.value_codec, "uint_max", -1)
+        self._decode = self.value_codec.decode
 
     @property
     def speaks_bytes(self) -> bool:
@@ -777,10 +896,17 @@ class TypedMap:
         return self.value_codec.encode(value)
 
     def lookup(self, key: Any, *, flags: int = 0) -> Any:
+        k = key if type(key) is int and 0 <= key <= self._key_max \
+            else self.key_codec.encode(key)
         try:
-            return self._dv(self.raw.lookup(self.key_codec.encode(key), flags=flags))
+            raw_value = self.raw.lookup(k, flags=flags)
         except KeyError:
             raise KeyError(key) from None
+        if type(raw_value) is bytes:
+            if self._value_max >= 0:
+                return int.from_bytes(raw_value, _sys.byteorder)
+            return self._decode(raw_value)
+        return self._dv(raw_value)
 
     def get(self, key: Any, default: Any = None) -> Any:
         try:
@@ -789,7 +915,11 @@ class TypedMap:
             return default
 
     def update(self, key: Any, value: Any, *, flags: int = UpdateFlags.ANY) -> None:
-        self.raw.update(self.key_codec.encode(key), self._ev(value), flags=flags)
+        k = key if type(key) is int and 0 <= key <= self._key_max \
+            else self.key_codec.encode(key)
+        v = value if type(value) is int and 0 <= value <= self._value_max \
+            and not self.raw.percpu else self._ev(value)
+        self.raw.update(k, v, flags=flags)
 
     def delete(self, key: Any) -> None:
         try:
@@ -799,8 +929,7 @@ class TypedMap:
 
     __getitem__ = lookup
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self.update(key, value)
+    __setitem__ = update
 
     def __delitem__(self, key: Any) -> None:
         self.delete(key)
@@ -819,13 +948,24 @@ class TypedMap:
             yield self.key_codec.decode(k), self._dv(v)
 
     def lookup_batch(self, *, chunk: int = 256) -> list[tuple[Any, Any]]:
+        raw = self.raw
+        if self._key_max >= 0 and self._value_max >= 0 and not raw.percpu:
+            # whole unsigned ints both sides: one C conversion per column
+            kraw, vraw, _ = raw.lookup_batch_packed(chunk=chunk)
+            keys = memoryview(kraw).cast(_UINT_FORMATS[raw.key_size]).tolist()
+            values = memoryview(vraw).cast(_UINT_FORMATS[raw.value_size]).tolist()
+            return list(zip(keys, values))
         return [(self.key_codec.decode(k), self._dv(v))
-                for k, v in self.raw.lookup_batch(chunk=chunk)]
+                for k, v in raw.lookup_batch(chunk=chunk)]
 
     def update_batch(self, keys: Sequence[Any], values: Sequence[Any], *,
                      flags: int = UpdateFlags.ANY) -> int:
-        return self.raw.update_batch([self.key_codec.encode(k) for k in keys],
-                                     [self._ev(v) for v in values], flags=flags)
+        k = _pack_uints(keys, self.raw.key_size) if self._key_max >= 0 else None
+        v = _pack_uints(values, self.raw.value_size) \
+            if self._value_max >= 0 and not self.raw.percpu else None
+        return self.raw.update_batch(
+            k if k is not None else [self.key_codec.encode(x) for x in keys],
+            v if v is not None else [self._ev(x) for x in values], flags=flags)
 
     def push(self, value: Any) -> None:
         self.raw.push(self.value_codec.encode(value))

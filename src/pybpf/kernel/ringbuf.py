@@ -170,6 +170,39 @@ class RecordDecoder:
 
 # -- one ring buffer --------------------------------------------------------------------------
 
+def _numpy(source: str) -> Any:
+    try:
+        import numpy
+    except ImportError:
+        raise InvalidInputError("reading records as arrays needs NumPy: pip install "
+                                "'pybpf[numpy]'", source=source) from None
+    return numpy
+
+
+def _copy_records(ring: memoryview, dtype: Any, stride: int, count: int) -> Any:
+    """``count`` records of ``dtype`` at ``ring[k * stride + header]``, copied once, in C,
+    from the ring into a packed array: the dtype framed with the header before and the
+    padding after reads the ring in place."""
+    np = _numpy("ring buffer")
+    names = dtype.names
+    framed = np.dtype({
+        "names": list(names) if names else ["f0"],
+        "formats": [dtype.fields[n][0] for n in names] if names else [dtype],
+        "offsets": [RECORD_HEADER_SIZE + dtype.fields[n][1] for n in names] if names
+        else [RECORD_HEADER_SIZE],
+        "itemsize": stride})
+    in_place = np.frombuffer(ring, dtype=framed, count=count)
+    try:
+        packed = np.empty(count, dtype=dtype)
+        if names:
+            packed[...] = in_place  # field by field, by name
+        else:
+            packed[...] = in_place["f0"]
+        return packed
+    finally:
+        del in_place  # drop the export of the ring's view before it is released
+
+
 class _Batch:
     """Records gathered but not yet committed: where they sit and which were discarded.
 
@@ -260,17 +293,19 @@ class RingBuffer(ReaderLifetime):
         self._check_open()
         return self._producer_pos[0] - self._consumer_pos[0]
 
-    def _gather(self, limit: int) -> _Batch:
+    def _gather(self, limit: int, array_of: Any = None) -> _Batch:
         """Decode up to ``limit`` committed records from the consumer position on, without
-        moving it. Stops at the first busy record."""
+        moving it. Stops at the first busy record. With ``array_of`` (a NumPy dtype), each
+        run of equally sized records becomes one structured array instead of objects."""
         self._check_open()
         data, data_u32, decoder, mask = self._data, self._data_u32, self.decoder, self._mask
         position = self._consumer_pos[0]
         producer = self._producer_pos[0]  # acquire: see the module docstring
         records: list[Any] = []
+        taken = 0
         runs: list[tuple[int, int, int]] = []
         discarded_at: list[int] = []
-        while position < producer and len(records) < limit:
+        while position < producer and taken < limit:
             offset = position & mask
             header = data_u32[offset >> 2]
             if header & BUSY_BIT:
@@ -282,22 +317,31 @@ class RingBuffer(ReaderLifetime):
                 position += stride
                 continue
             try:
-                decoder.check_length(length, position=position)
+                if array_of is None:
+                    decoder.check_length(length, position=position)
+                elif length < array_of.itemsize:
+                    raise InvalidInputError(f"record at position {position} has {length} "
+                                            f"bytes, fewer than the {array_of.itemsize} of "
+                                            "the array's dtype", source=self._what)
             except InvalidInputError:
-                if records:
+                if taken:
                     break  # hand out what came before; the next read raises
                 self._commit(position + stride, discarded_at)
                 raise
             # How many records from here have this very header (same length, committed,
             # kept)? One strided read of the headers answers it in C.
-            count = min((producer - position) // stride, limit - len(records))
+            count = min((producer - position) // stride, limit - taken)
             if count > 1:
                 with data[offset:offset + count * stride] as run, \
                         run.cast("I") as run_u32, run_u32[::stride >> 2] as headers:
                     if headers.tobytes() != _U32.pack(header) * count:  # memcmp, in C
                         found = headers.tolist()
                         count = next(i for i, h in enumerate(found) if h != header)
-            if count > 1:
+            if array_of is not None:
+                count = max(count, 1)
+                with data[offset:offset + count * stride] as run:
+                    records.append(_copy_records(run, array_of, stride, count))
+            elif count > 1:
                 with data[offset:offset + count * stride] as run:
                     raw = run.tobytes()
                 records += decoder.decode_strided(raw, RECORD_HEADER_SIZE, stride, count,
@@ -308,6 +352,7 @@ class RingBuffer(ReaderLifetime):
                 with data[start:start + length] as body:
                     records.append(decoder.decode(body))
             runs.append((position, stride, count))
+            taken += count
             position += count * stride
         return _Batch(records, runs, discarded_at, position)
 
@@ -324,6 +369,29 @@ class RingBuffer(ReaderLifetime):
         self._commit(batch.end, batch.discarded_at)
         self.received += len(batch.records)
         return batch.records
+
+    def read_array(self, max_records: int | None = None, *, dtype: Any = None) -> Any:
+        """Every committed record available now (at most ``max_records``) as one NumPy
+        structured array, with no Python object per record: for fixed-size records and
+        analysis (``pandas.DataFrame(arr)``). ``dtype`` defaults to the reader's ctypes
+        ``record_type``; a record longer than the dtype keeps its first ``itemsize``
+        bytes. Needs NumPy (``pip install pybpf[numpy]``). Does not wait."""
+        np = _numpy(self._what)
+        if dtype is None:
+            ctype = self.decoder._ctype
+            if ctype is None or self.decoder._simple:
+                raise InvalidInputError("read_array needs a dtype, or a ctypes structure as "
+                                        "the reader's record_type", source=self._what)
+            dtype = np.dtype(ctype)
+        dtype = np.dtype(dtype)
+        batch = self._gather(max_records if max_records is not None else self.size,
+                             array_of=dtype)
+        self._commit(batch.end, batch.discarded_at)
+        arrays = batch.records
+        result = arrays[0] if len(arrays) == 1 else \
+            np.concatenate(arrays) if arrays else np.empty(0, dtype)
+        self.received += len(result)
+        return result
 
     def __iter__(self) -> Iterator[Any]:
         """The records available now, one by one, without waiting; a record counts as

@@ -184,7 +184,11 @@ def address_of(buf: Buffer) -> int:
         return _void_p_from(ctypes.c_char_p(buf)).value or 0
     view = memoryview(buf)
     if view.readonly:
-        return _void_p_from(ctypes.c_char_p(bytes(view))).value or 0  # pragma: no cover
+        # only a view of a whole bytes object has an address that outlives this call (a
+        # copy made here would be freed on return)
+        if isinstance(view.obj, bytes) and view.nbytes == len(view.obj):
+            return _void_p_from(ctypes.c_char_p(view.obj)).value or 0
+        raise TypeError("a read-only buffer must be bytes or a view of whole bytes")
     return ctypes.addressof((ctypes.c_char * view.nbytes).from_buffer(view))
 
 

@@ -31,7 +31,7 @@ from .. import btf as _btf
 from ..btf import queries as _btfq
 
 __all__ = [
-    "Type", "IntType", "ArrayType", "PtrType", "StructType", "Field", "VoidType",
+    "Type", "IntType", "ArrayType", "PtrType", "StructType", "TupleType", "Field", "VoidType",
     "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "bool_", "char", "void",
     "bytes16", "bytes32", "bytes64", "bytes128", "bytes256", "string", "array", "ptr",
     "struct", "type_of", "common_type", "promote", "literal_type", "from_btf",
@@ -250,6 +250,39 @@ class StructType(Type):
         return values
 
 
+class TupleType(StructType):
+    """A tuple of types, ``(u32, bytes16)``: a struct of fields ``f0``, ``f1``... laid out
+    as C lays out a struct, packed from and unpacked to a Python tuple (map keys and
+    values indexed ``m[pid, comm()]``)."""
+
+    def __init__(self, elems: list[Type]):
+        fields: list[Field] = []
+        offset, align = 0, 1
+        for i, t in enumerate(elems):
+            offset = (offset + t.align - 1) // t.align * t.align
+            fields.append(Field(f"f{i}", t, offset))
+            offset += t.size
+            align = max(align, t.align)
+        name = "(" + ", ".join(t.name for t in elems) + ")"
+        super().__init__(name, (offset + align - 1) // align * align, align, fields)
+        self.elems = elems
+
+    def pack(self, value: Any) -> bytes:
+        if isinstance(value, (bytes, bytearray)):
+            return bytes(value).ljust(self.size, b"\0")
+        if len(value) != len(self.elems):
+            raise ValueError(f"{self.name} takes {len(self.elems)} values, not {len(value)}")
+        out = bytearray(self.size)
+        for f, v in zip(self.fields.values(), value):
+            raw = pack_value(f.type, v)
+            out[f.offset:f.offset + len(raw)] = raw
+        return bytes(out)
+
+    def unpack(self, raw: bytes) -> Any:
+        return tuple(unpack_value(f.type, raw[f.offset:f.offset + f.type.size])
+                     for f in self.fields.values())
+
+
 def pack_value(t: Type, value: Any) -> bytes:
     """The bytes of ``value`` as type ``t`` (ints, bytes, struct instances, lists)."""
     if isinstance(t, IntType):
@@ -345,6 +378,8 @@ def type_of(obj: Any) -> Type:
         return type_of(obj.__metadata__[0])
     if isinstance(obj, type) and issubclass(obj, struct) and obj is not struct:
         return obj.__bpf_type__
+    if isinstance(obj, tuple) and obj:
+        return TupleType([type_of(x) for x in obj])
     if obj is int:
         return s64
     if obj is bool:
@@ -468,7 +503,8 @@ def to_btf(t: Type, cache: dict[int, Any] | None = None) -> Any:
         out = _btf.Array(_btf.Int("unsigned char", 1, 0), _btf.Int("int", 4, _btf.SIGNED),
                          t.size)
     elif isinstance(t, StructType):
-        out = _btf.Struct(t.name, t.size, [])
+        # a tuple's struct is anonymous: "(u32, char[16])" is no C identifier
+        out = _btf.Struct("" if isinstance(t, TupleType) else t.name, t.size, [])
         cache[id(t)] = out
         out.members = [_btf.Member(f.name, to_btf(f.type, cache), f.offset * 8)
                        for f in t.fields.values()]

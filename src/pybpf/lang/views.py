@@ -122,6 +122,44 @@ class MapView(Generic[K, V]):
         for _, v in self.items():
             yield v
 
+    def sum(self, key: K, default: int = 0) -> int:
+        """A per-CPU map's value at ``key`` summed over the CPUs (``default`` when the
+        key is missing); a plain map's value as it is."""
+        try:
+            value = self.lookup(key)
+        except KeyError:
+            return default
+        return _total(value)
+
+    def sums(self) -> dict[K, int]:
+        """Every key with its value summed over the CPUs (see :meth:`sum`)."""
+        return {k: _total(v) for k, v in self.read_all()}
+
+    def read_all(self) -> list[tuple[K, V]]:
+        """Every (key, value), decoded: with one BPF_MAP_LOOKUP_BATCH walk on a kernel
+        map that has it (far fewer system calls for big maps), else by iteration."""
+        batch = getattr(self.raw, "lookup_batch", None)
+        if batch is not None and self._key_type is not None:
+            try:
+                pairs = batch()
+            except (NotImplementedError, OSError):
+                pairs = None
+            if pairs is not None:
+                return [(unpack_value(self._key_type, k), self._decode_value(v))
+                        for k, v in pairs]
+        return list(self.items())
+
+    def delete_all(self, keys: list[K]) -> int:
+        """Delete ``keys`` (one batch command where the kernel has it); the number
+        deleted. A key already gone raises KeyError, as :meth:`delete` does."""
+        raw_keys = [self._encode_key(k) for k in keys]
+        batch = getattr(self.raw, "delete_batch", None)
+        if batch is not None:
+            return int(batch(raw_keys))
+        for k in raw_keys:
+            self.raw.delete(k)
+        return len(raw_keys)
+
     def clear(self) -> None:
         """Delete every key (one at a time: entries the BPF half adds meanwhile stay)."""
         for k in list(self.raw.keys()):
@@ -129,6 +167,12 @@ class MapView(Generic[K, V]):
                 self.raw.delete(k)
             except KeyError:
                 pass
+
+
+def _total(value: Any) -> int:
+    if isinstance(value, list):
+        return sum(int(v) for v in value)
+    return int(value)
 
 
 class StackTraceView(MapView[int, list[int]]):

@@ -5,7 +5,9 @@ CPU), keys a hash by (pid, user stack id, kernel stack id, comm) and counts. Sta
 from ``bpf_get_stackid`` into a STACK_TRACE map. At the end the stacks are symbolised:
 kernel frames from /proc/kallsyms, user frames from the process's ELF symbols through
 /proc/PID/maps (:mod:`pybpf.tools.symbols`), and printed as BCC's profile does (stacks with
-counts, least frequent first), or folded (``-f``), or drawn as a flame graph (``--svg``).
+counts, least frequent first), or folded (``-f``), or drawn as a flame graph (``--svg``),
+or written as a pprof profile (``--pprof FILE``: gzip protobuf, for Grafana Pyroscope,
+Parca and ``go tool pprof``; :mod:`pybpf.tools.pprof`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import errno
 import sys
 import threading
+import time
 from typing import Any, TextIO
 
 from pybpf.lang import (
@@ -31,10 +34,12 @@ from pybpf.lang import (
     u64,
 )
 from pybpf.tools import common
-from pybpf.tools.stacks import collect_stacks, write_stack_report
+from pybpf.tools.pprof import PprofSample, write_pprof
+from pybpf.tools.stacks import StackCounts, collect_stacks, folded_frames, write_stack_report
 from pybpf.tools.symbols import Symbolizer
 
-__all__ = ["parse_args", "build", "run", "main"]
+__all__ = ["parse_args", "build", "run", "main", "pprof_samples", "write_profile",
+           "attach_sampler"]
 
 
 class SampleKey(struct):
@@ -120,6 +125,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-f", "--folded", action="store_true",
                         help="output folded format, one line per stack (for flame graphs)")
     parser.add_argument("--svg", metavar="FILE", help="also write a flame graph SVG to FILE")
+    parser.add_argument("--pprof", metavar="FILE",
+                        help="also write the samples as a pprof profile (gzip protobuf) to "
+                        "FILE")
     parser.add_argument("duration", nargs="?", type=common.positive_int,
                         help="duration of trace, in seconds")
     return parser.parse_args(argv)
@@ -144,34 +152,70 @@ def _describe(opts: argparse.Namespace) -> str:
     return f"Sampling at {opts.frequency} Hertz of {who} by {which} stack {until}"
 
 
-def report(coll: Any, opts: argparse.Namespace, out: TextIO) -> None:
+def pprof_samples(stacks: StackCounts, *, user: bool = True,
+                  kernel: bool = True) -> list[PprofSample]:
+    """``stacks`` as pprof samples: frames leaf first down to the command name at the
+    root (the folded stack reversed), labelled with ``comm`` and ``pid``."""
+    return [(folded_frames(item, user=user, kernel=kernel)[::-1], item[4],
+             {"comm": item[0]}, {"pid": item[1]}) for item in stacks]
+
+
+def write_profile(coll: Any, opts: argparse.Namespace, path: str, *, started_ns: int,
+                  clear: bool = False) -> StackCounts:
+    """Write the samples ``coll`` holds to ``path`` as pprof (``clear``: then empty the
+    counts, for the next period); returns the stacks."""
+    user, kernel = not opts.kernel_stacks_only, not opts.user_stacks_only
+    counts = coll.maps[sample_counts]
+    stacks = collect_stacks(counts, coll.maps[sample_stacks], Symbolizer(), user=user,
+                            kernel=kernel)
+    if clear:
+        counts.clear()
+    _write_pprof(stacks, opts, path, started_ns)
+    return stacks
+
+
+def _write_pprof(stacks: StackCounts, opts: argparse.Namespace, path: str,
+                 started_ns: int) -> None:
+    user, kernel = not opts.kernel_stacks_only, not opts.user_stacks_only
+    write_pprof(path, pprof_samples(stacks, user=user, kernel=kernel),
+                period_ns=1_000_000_000 // opts.frequency, time_ns=started_ns,
+                duration_ns=max(time.time_ns() - started_ns, 0))
+
+
+def report(coll: Any, opts: argparse.Namespace, out: TextIO, *, started_ns: int = 0) -> None:
     """Print what the maps of ``coll`` hold now (also used after Ctrl-C)."""
     user, kernel = not opts.kernel_stacks_only, not opts.user_stacks_only
     stacks = collect_stacks(coll.maps[sample_counts], coll.maps[sample_stacks], Symbolizer(),
                             user=user, kernel=kernel)
+    if opts.pprof:
+        _write_pprof(stacks, opts, opts.pprof, started_ns or time.time_ns())
     write_stack_report(stacks, out, as_json=opts.json, folded=opts.folded,
                        svg_path=opts.svg, svg_title="CPU Flame Graph", svg_unit="samples",
                        count_field="count", delimited=opts.delimited,
                        annotate=opts.annotations, user=user, kernel=kernel)
 
 
-def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
-    """Sample until ``stop``, the duration or a signal, then print the stacks."""
+def attach_sampler(coll: Any, opts: argparse.Namespace) -> Any:
+    """The perf_event link sampling every CPU ``opts.frequency`` times a second."""
     from pybpf.errors import KernelError  # noqa: PLC0415
     from pybpf.kernel.links.perf_event import attach_perf_event  # noqa: PLC0415
 
+    try:
+        return attach_perf_event(coll.programs["profile_sample"], sample_freq=opts.frequency)
+    except KernelError as err:
+        if err.errno == errno.EINVAL:
+            raise KernelError("perf_event_open", err.errno, obj=f"{opts.frequency} Hz "
+                              "CPU-clock sampling (above kernel.perf_event_max_sample_"
+                              "rate?)") from None
+        raise
+
+
+def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
+    """Sample until ``stop``, the duration or a signal, then print the stacks."""
     compiled = build(opts)
+    started_ns = time.time_ns()
     with compiled.load() as coll:
-        try:
-            link = attach_perf_event(coll.programs["profile_sample"],
-                                     sample_freq=opts.frequency)
-        except KernelError as err:
-            if err.errno == errno.EINVAL:
-                raise KernelError("perf_event_open", err.errno, obj=f"{opts.frequency} Hz "
-                                  "CPU-clock sampling (above kernel.perf_event_max_sample_"
-                                  "rate?)") from None
-            raise
-        with link:
+        with attach_sampler(coll, opts) as link:
             if not (opts.folded or opts.json):
                 out.write(_describe(opts) + "\n")
                 out.flush()
@@ -179,7 +223,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                 common.poll_until_stopped([], stop, duration_s=opts.duration)
             finally:
                 link.close()
-                report(coll, opts, out)
+                report(coll, opts, out, started_ns=started_ns)
     return 0
 
 

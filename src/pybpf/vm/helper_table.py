@@ -24,6 +24,7 @@ _IMPLEMENTATIONS: dict[str, Helper] = {
     "ktime_get_boot_ns": core.ktime_get_ns,
     "ktime_get_coarse_ns": core.ktime_get_ns,
     "trace_printk": core.trace_printk,
+    "trace_vprintk": core.trace_vprintk,
     "get_prandom_u32": core.get_prandom_u32,
     "get_smp_processor_id": core.get_smp_processor_id,
     "get_numa_node_id": core.get_numa_node_id,

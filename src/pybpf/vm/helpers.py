@@ -255,7 +255,7 @@ def bpf_loop(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: int, *_: i
 
 # one printf conversion: flags, width, length modifier, conversion letter
 _CONVERSION = re.compile(rb"%([-+ 0#]*)(\d*)(l{0,2}|h{0,2}|z)([diuxXcsp%])")
-_MAX_PRINTK_ARGS = 3
+_MAX_VPRINTK_ARGS = 12
 
 
 def trace_printk(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
@@ -264,8 +264,21 @@ def trace_printk(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: int, r
     Returns the length of the formatted line, as the kernel does. ``%s`` reads a string from
     program memory (at most 64 bytes); ``%p`` prints the address in hex.
     """
-    fmt = run.memory.read_c_string(r1, r2, insn)
-    args = [r3, r4, r5]
+    return _printk(run, insn, run.memory.read_c_string(r1, r2, insn), [r3, r4, r5])
+
+
+def trace_vprintk(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: int, r5: int
+                  ) -> int:
+    """bpf_trace_vprintk(fmt, fmt_size, data, data_len): trace_printk's line with its
+    values read from an array of u64 (at most 12, as the kernel allows)."""
+    if r4 % 8 or r4 > 8 * _MAX_VPRINTK_ARGS or (r4 and not r3):
+        return -22  # -EINVAL
+    raw = run.memory.read(r3, r4, insn) if r4 else b""
+    args = [int.from_bytes(raw[i:i + 8], "little") for i in range(0, r4, 8)]
+    return _printk(run, insn, run.memory.read_c_string(r1, r2, insn), args)
+
+
+def _printk(run: RunState, insn: int, fmt: bytes, args: list[int]) -> int:
     used = 0
     out = []
     pos = 0
@@ -276,7 +289,7 @@ def trace_printk(run: RunState, insn: int, r1: int, r2: int, r3: int, r4: int, r
         if conv == "%":
             out.append("%")
             continue
-        if used == _MAX_PRINTK_ARGS:
+        if used == len(args):
             out.append(match.group().decode())
             continue
         value = args[used]

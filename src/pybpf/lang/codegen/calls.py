@@ -21,6 +21,8 @@ class Calls(Intrinsics):
     """Calls, helper calls and inlining."""
 
     def expr_Call(self, node: ast.Call) -> Any:
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "startswith":
+            return self._bool_value(node)
         func = self.expr(node.func)
         if not isinstance(func, PyObj):
             raise self._err(node, f"cannot call {_describe(func)}")

@@ -7,8 +7,9 @@ from typing import Any
 
 from ...asm.opcodes import JumpOp
 from ..emitter import fits_imm
-from ..operands import Imm, Reg
-from ..types import IntType, PtrType, common_type, s32, s64, u64
+from ..maps import MapDecl
+from ..operands import Imm, Mem, PyObj, Reg
+from ..types import ArrayType, IntType, PtrType, common_type, s32, s64, u64
 from .core import _describe
 from .expressions import Expressions
 
@@ -43,7 +44,7 @@ class Conditions(Expressions):
 
     def _bool_value(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and \
-                type(node.ops[0]) in _NEGATE:
+                type(node.ops[0]) in _NEGATE and not self._is_string_compare(node):
             # operands first, then the result register: nested comparisons stay shallow
             a, b, t = self._compare_operands(node.left, node.comparators[0], node)
             if isinstance(a, Imm) and isinstance(b, Imm):
@@ -98,13 +99,24 @@ class Conditions(Expressions):
                                                  node), false_label)
                 return
             op = type(node.ops[0])
+            if op in (ast.In, ast.NotIn):
+                self._membership_jump(node, op is ast.In, false_label)
+                return
             if op not in _NEGATE:
                 raise self._err(node, f"comparison {op.__name__} is not supported")
+            if op in (ast.Eq, ast.NotEq) and self._is_string_compare(node):
+                self._string_compare(node.left, node.comparators[0], op is ast.Eq,
+                                     false_label, node)
+                return
             self._compare_jump(_NEGATE[op], node.left, node.comparators[0], false_label, node)
             return
         if isinstance(node, ast.Constant):
             if not node.value:
                 self.e.ja(false_label)
+            return
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr == "startswith":
+            self._startswith_jump(node, false_label)
             return
         v = self.rvalue(node)
         if isinstance(v, Imm):
@@ -114,6 +126,87 @@ class Conditions(Expressions):
         r = self._to_reg(v)
         self.e.jump(JumpOp.JEQ, r.reg, false_label, imm=0)
         self.e.release(r)
+
+    # -- byte strings compared as C strings ------------------------------------------------
+
+    @staticmethod
+    def _is_string_compare(node: ast.Compare) -> bool:
+        sides = (node.left, node.comparators[0])
+        return any(isinstance(x, ast.Constant) and isinstance(x.value, bytes) for x in sides)
+
+    def _string_compare(self, left: ast.expr, right: ast.expr, equal: bool, false_label: str,
+                        node: ast.AST) -> None:
+        """``buf == b"lit"``: the C string in ``buf`` (up to its NUL) is ``lit``."""
+        if isinstance(left, ast.Constant) and isinstance(left.value, bytes):
+            left, right = right, left
+        assert isinstance(right, ast.Constant) and isinstance(right.value, bytes)
+        self._string_match(self.expr(left), right.value, exact=True, negate=not equal,
+                           false_label=false_label, node=node)
+
+    def _startswith_jump(self, node: ast.Call, false_label: str, negate: bool = False
+                         ) -> None:
+        args = node.args
+        if len(args) != 1 or not (isinstance(args[0], ast.Constant)
+                                  and isinstance(args[0].value, bytes)):
+            raise self._err(node, "startswith() takes one bytes literal: "
+                                  "name.startswith(b\"/tmp/\")")
+        assert isinstance(node.func, ast.Attribute)
+        self._string_match(self.expr(node.func.value), args[0].value, exact=False,
+                           negate=negate, false_label=false_label, node=node)
+
+    def _string_match(self, buf: Any, lit: bytes, *, exact: bool, negate: bool,
+                      false_label: str, node: ast.AST) -> None:
+        """Jump to ``false_label`` unless the bytes of ``buf`` start with ``lit`` (and,
+        when ``exact``, end there: a NUL follows, or the buffer does), negated by
+        ``negate``. Compared a word at a time against immediates, as clang does for a
+        memcmp with a constant."""
+        t = getattr(buf, "type", None)
+        if not (isinstance(buf, Mem) and isinstance(t, ArrayType) and t.elem.size == 1):
+            self.e.release(buf)
+            raise self._err(node, f"cannot compare {_describe(buf)} with a bytes literal: "
+                                  "strings are char arrays (bytes16, string(N))")
+        if buf.space != "direct":          # kernel or user memory: read it onto the stack
+            copy = self._stack_aggregate(t)
+            self._copy(copy, buf)
+            buf = copy
+        pattern = lit + b"\0" if exact and len(lit) < t.size else lit
+        if len(lit) > t.size:              # cannot match: a constant outcome
+            self.e.release(buf)
+            if not negate:
+                self.e.ja(false_label)
+            return
+        mismatch = false_label if not negate else self.e.new_label("strne")
+        tmp = self.e.temp(u64)
+        done = 0
+        while done < len(pattern):
+            rest = len(pattern) - done
+            width = next(w for w in (8, 4, 2, 1) if w <= rest and (buf.off + done) % w == 0)
+            chunk = pattern[done:done + width]
+            self.e.ldx(width, tmp.reg, buf.base, buf.off + done)
+            value = int.from_bytes(chunk, "little", signed=width == 8)
+            if width == 8 and not fits_imm(value):
+                other = self.e.temp(u64)
+                self.e.mov_imm(other.reg, value)
+                self.e.jump(JumpOp.JNE, tmp.reg, mismatch, src=other.reg)
+                self.e.release(other)
+            else:
+                self.e.jump(JumpOp.JNE, tmp.reg, mismatch, imm=value, is64=width == 8)
+            done += width
+        self.e.release(tmp)
+        self.e.release(buf)
+        if negate:
+            self.e.ja(false_label)
+            self.e.label(mismatch)
+
+    def _membership_jump(self, node: ast.Compare, present: bool, false_label: str) -> None:
+        """``k in m`` / ``k not in m``: jump to ``false_label`` when it does not hold."""
+        container = self.expr(node.comparators[0])
+        if not (isinstance(container, PyObj) and isinstance(container.value, MapDecl)):
+            self.e.release(container)
+            raise self._err(node, "'in' tests a map: k in m")
+        p = self._map_contains(container.value, node.left)
+        self.e.jump(JumpOp.JEQ if present else JumpOp.JNE, p.reg, false_label, imm=0)
+        self.e.release(p)
 
     def _cond_true_jump(self, node: ast.expr, true_label: str) -> None:
         skip = self.e.new_label("skip")

@@ -8,8 +8,8 @@ from typing import Any
 
 from ...asm.opcodes import ALUOp
 from .. import builtins as bi
-from ..emitter import FP
-from ..operands import Imm, Mem, PyObj, Reg
+from ..emitter import FP, fits_imm
+from ..operands import Imm, Mem, PyObj, Reg, StrLit
 from ..types import (
     ArrayType,
     IntType,
@@ -184,37 +184,82 @@ class Intrinsics(Maps):
         raise self._err(node, f"{name}() is not supported in BPF programs")
 
     def _print(self, node: ast.Call) -> Any:
-        """print(...) -> bpf_trace_printk: an f-string or a printf format and <= 3 values."""
-        if len(node.args) == 1 and isinstance(node.args[0], ast.JoinedStr):
-            fmt, values = b"", []
-            for part in node.args[0].values:
-                if isinstance(part, ast.Constant):
-                    fmt += str(part.value).replace("%", "%%").encode()
-                else:
-                    assert isinstance(part, ast.FormattedValue)
-                    v = self.rvalue(part.value)
-                    if isinstance(v, Mem) and isinstance(v.type, ArrayType) and v.type.is_string:
-                        fmt += b"%s"
-                        values.append(self._address_of(v))
-                    elif isinstance(v, (Imm, Reg)):
-                        t = v.type if isinstance(v.type, IntType) else u64
-                        fmt += (b"%ll" if t.size == 8 else b"%") + (b"d" if t.signed else b"u")
-                        values.append(v)
-                    else:
-                        raise self._err(part, f"cannot print {_describe(v)}")
+        """print(...) -> bpf_trace_printk (bpf_trace_vprintk past three values): an f-string,
+        a printf format and values, or values alone (separated by spaces, as Python does)."""
+        # the format's pieces: literal bytes, or an expression whose conversion its type picks
+        pieces: list[bytes | ast.expr] = []
+        first = node.args[0] if node.args else None
+        head = first.value if isinstance(first, ast.Constant) else None
+        printf = isinstance(head, (str, bytes)) and b"%" in _as_bytes(head)
+        if printf:
+            assert isinstance(head, (str, bytes))
+            pieces.append(_as_bytes(head))
+            pieces.extend(node.args[1:])
         else:
-            if not node.args or not isinstance(node.args[0], ast.Constant):
-                raise self._err(node, "print() takes an f-string, or a format string and "
-                                      "up to 3 values")
-            fmt = str(node.args[0].value).encode()
-            values = [self._pointer_or_value(a) for a in node.args[1:]]
-        if len(values) > 3:
-            raise self._err(node, "print() can show at most 3 values (bpf_trace_printk)")
+            for i, arg in enumerate(node.args):
+                if i:
+                    pieces.append(b" ")
+                for part in arg.values if isinstance(arg, ast.JoinedStr) else [arg]:
+                    if isinstance(part, ast.Constant) and isinstance(part.value, (str, bytes)):
+                        pieces.append(_as_bytes(part.value).replace(b"%", b"%%"))
+                    else:
+                        pieces.append(part.value if isinstance(part, ast.FormattedValue)
+                                      else part)
+        count = sum(1 for p in pieces if not isinstance(p, bytes))
+        if count > 12:
+            raise self._err(node, "print() can show at most 12 values (bpf_trace_vprintk)")
+        # past three values each goes to an array of u64 as soon as it is computed
+        data = self._stack_aggregate(ArrayType(u64, count)) if count > 3 else None
+        fmt, values = b"", []
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                fmt += piece
+                continue
+            v = self.rvalue(piece)
+            text = v.value if isinstance(v, (PyObj, StrLit)) else None
+            if isinstance(text, (str, bytes)) and not printf:
+                fmt += _as_bytes(text).replace(b"%", b"%%")   # a Python constant: text
+                continue
+            if isinstance(text, (str, bytes)):      # a string argument of a printf format
+                raw = _as_bytes(text) + b"\0"
+                v = self._stack_aggregate(ArrayType(char, len(raw)))
+                self._store_bytes(Mem(v.type, FP, v.off), raw)
+            if isinstance(v, Mem) and not v.type.is_scalar:
+                if not printf and not (isinstance(v.type, ArrayType) and v.type.is_string):
+                    raise self._err(piece, f"cannot print {_describe(v)}")
+                fmt += b"" if printf else b"%s"
+                v = self._address_of(v)
+            elif isinstance(v, (Imm, Reg)):
+                t = v.type if isinstance(v.type, IntType) else u64
+                fmt += b"" if printf else (b"%ll" if t.size == 8 else b"%") + (
+                    b"d" if t.signed else b"u")
+            elif isinstance(v, Mem) and v.load_size == -1:
+                fmt += b"" if printf else b"%p"
+            else:
+                raise self._err(piece, f"cannot print {_describe(v)}")
+            if data is None:
+                values.append(v)
+                continue
+            slot = data.off + 8 * len(values)
+            values.append(None)
+            if isinstance(v, Imm) and fits_imm(v.value):
+                self.e.st(8, FP, slot, v.value)
+            else:
+                r = self._to_reg(v)
+                self.e.stx(8, FP, slot, r.reg)
+                self.e.release(r)
         fmt += b"\n\0"
         mem = self._stack_aggregate(ArrayType(char, len(fmt)))
-        values = [self._to_reg(v) if isinstance(v, Mem) and v.load_size != -1 else v
-                  for v in values]
         self._store_bytes(Mem(mem.type, FP, mem.off), fmt)
+        if data is not None:
+            return self._helper("trace_vprintk", [
+                self._address_of(mem), Imm(u32, len(fmt)), self._address_of(data),
+                Imm(u32, 8 * count)])
+        # an address is a value like any other to trace_printk
+        values = [self._to_reg(v) if isinstance(v, Mem) else v for v in values]
         ops = [self._address_of(mem), Imm(u32, len(fmt))] + values + \
             [Imm(u64, 0)] * (3 - len(values))
         return self._helper("trace_printk", ops)
+
+def _as_bytes(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode()

@@ -10,7 +10,7 @@ from .. import builtins as bi
 from ..emitter import FP, fits_imm
 from ..maps import LinearHist, Log2Hist, MapDecl, PerfEventArray, ProgArray, RingBuf, StackTrace
 from ..operands import Imm, Mem, PyObj, Reg
-from ..types import IntType, PtrType, Type, s32, s64, type_of, u32, u64
+from ..types import IntType, PtrType, StructType, Type, s32, s64, type_of, u32, u64
 from .conditions import Conditions
 
 
@@ -38,21 +38,45 @@ class Maps(Conditions):
             self.e.release(r)
         return Mem(t, FP, off, load_size=-1)
 
+    def _operand_ptr(self, t: Type, node: ast.expr, slot_name: str) -> Any:
+        """A pointer to the value of ``node`` as a map key or value of type ``t`` on the
+        stack. A tuple ``(a, b)`` fills a struct or tuple type field by field (zeroed
+        first: a hash map compares the padding too)."""
+        if isinstance(node, ast.Tuple) and isinstance(t, StructType):
+            fields = list(t.fields.values())
+            if len(node.elts) != len(fields):
+                raise self._err(node, f"{t.name} takes {len(fields)} values, not "
+                                      f"{len(node.elts)}")
+            mem = self._stack_aggregate(t)
+            self._zero(mem)
+            for f, elt in zip(fields, node.elts):
+                self._store_into(Mem(f.type, FP, mem.off + f.offset), elt, elt)
+            return self._address_of(mem)
+        return self._stack_copy_of(self.rvalue(node), t, slot_name)
+
     def _map_lookup(self, decl: MapDecl, key_node: ast.expr) -> Reg:
+        return self._map_lookup_key(decl, key_node)[0]
+
+    def _map_lookup_key(self, decl: MapDecl, key_node: ast.expr) -> tuple[Reg, Any]:
+        """The value pointer (0 when missing) and the key's stack address, which stays
+        valid afterwards (helpers do not write their key argument)."""
         if decl.key_type is None or decl.value_type is None:
             raise self.e.error(f"{type(decl).__name__} maps have no lookup")
-        key = self.rvalue(key_node)
-        key_ptr = self._stack_copy_of(key, decl.key_type, "key")
+        key_ptr = self._operand_ptr(decl.key_type, key_node, "key")
         r = self._helper("map_lookup_elem", [PyObj(decl), key_ptr])
         r.type = PtrType(decl.value_type)
-        return r
+        return r, key_ptr
 
     def _map_read(self, decl: MapDecl, key_node: ast.expr, default: Any) -> Any:
-        p = self._map_lookup(decl, key_node)
         vt = decl.value_type
         if not (vt is not None and vt.is_scalar):
+            self.e.release(default)
             raise self.e.error("m[k] reads integer values; use m.lookup(k) for a pointer to a "
                                "struct value")
+        default = self._convert(default, vt)
+        if isinstance(default, Reg) and not default.owned:
+            default = self._to_owned(default)  # a local's register may be reused meanwhile
+        p = self._map_lookup(decl, key_node)
         missing, end = self.e.new_label("miss"), self.e.new_label("hit")
         self.e.jump(JumpOp.JEQ, p.reg, missing, imm=0)
         self.e.ldx(vt.size, p.reg, p.reg, 0, signed=isinstance(vt, IntType) and vt.signed)
@@ -61,8 +85,9 @@ class Maps(Conditions):
         else:
             self.e.ja(end)
             self.e.label(missing)
-            self._into(self._convert(default, vt), p.reg)
+            self._into(default, p.reg)
             self.e.label(end)
+        self.e.release(default)
         p.type = vt
         return p
 
@@ -70,14 +95,60 @@ class Maps(Conditions):
                    flags: Any = None) -> Any:
         if decl.key_type is None or decl.value_type is None:
             raise self.e.error(f"{type(decl).__name__} maps cannot be assigned to")
-        key = self.rvalue(key_node)
-        value = self.rvalue(value_node)
-        key_ptr = self._stack_copy_of(key, decl.key_type, "key")
-        value_ptr = self._stack_copy_of(value, decl.value_type, "value")
+        key_ptr = self._operand_ptr(decl.key_type, key_node, "key")
+        value_ptr = self._operand_ptr(decl.value_type, value_node, "value")
         r = self._helper("map_update_elem", [PyObj(decl), key_ptr, value_ptr,
                                              flags if flags is not None else Imm(u64, 0)])
         self.e.release(r)
         return None
+
+    def _map_delete(self, decl: MapDecl, key_node: ast.expr) -> Reg:
+        if decl.key_type is None or isinstance(decl, (RingBuf, PerfEventArray)):
+            raise self._err(key_node, f"{type(decl).__name__} maps have no delete")
+        key_ptr = self._operand_ptr(decl.key_type, key_node, "key")
+        return self._helper("map_delete_elem", [PyObj(decl), key_ptr])
+
+    def _map_setdefault(self, decl: MapDecl, key_node: ast.expr, value_node: ast.expr | None
+                        ) -> Any:
+        """``m.setdefault(k, v)``: the value at k, inserting v first when k is missing
+        (BPF_NOEXIST: a racing insert wins). An integer value comes back as a value, a
+        struct as a pointer (0 only when the map is full)."""
+        vt = decl.value_type
+        if vt is None:
+            raise self.e.error(f"{type(decl).__name__} maps have no values")
+        value_ptr = self._operand_ptr(vt, value_node, "value") if value_node is not None \
+            else None
+        if value_ptr is None:
+            zero = self._stack_aggregate(vt)
+            self._zero(zero)
+            value_ptr = self._address_of(zero)
+        if isinstance(value_ptr, Reg):  # keep it on the stack: it would be saved anyway
+            raise self.e.error("setdefault(): the value must be a local or a constant")
+        p, key_ptr = self._map_lookup_key(decl, key_node)
+        found = self.e.new_label("found")
+        self.e.jump(JumpOp.JNE, p.reg, found, imm=0)
+        self.e.release(p)
+        self.e.release(self._helper("map_update_elem", [PyObj(decl), key_ptr, value_ptr,
+                                                        Imm(u64, 1)]))
+        p2 = self._helper("map_lookup_elem", [PyObj(decl), key_ptr])
+        if p2.reg != p.reg:  # both paths meet with the pointer in one register
+            self.e.mov(p.reg, p2.reg)
+            self.e.release(p2)
+            p2 = self.e.temp(PtrType(vt), prefer=p.reg)
+        self.e.label(found)
+        p2.type = PtrType(vt)
+        if not vt.is_scalar:
+            return p2
+        done = self.e.new_label("sdef")
+        self.e.jump(JumpOp.JEQ, p2.reg, done, imm=0)
+        self.e.ldx(vt.size, p2.reg, p2.reg, 0, signed=isinstance(vt, IntType) and vt.signed)
+        self.e.label(done)
+        p2.type = vt
+        return p2
+
+    def _map_contains(self, decl: MapDecl, key_node: ast.expr) -> Reg:
+        """``k in m``: the lookup's pointer, nonzero when present."""
+        return self._map_lookup(decl, key_node)
 
     def _map_increment(self, decl: MapDecl, key_node: ast.expr, by_node: ast.expr | None,
                        node: ast.AST) -> None:
@@ -87,7 +158,7 @@ class Maps(Conditions):
         by = self._convert(self.rvalue(by_node), vt) if by_node is not None else Imm(vt, 1)
         if isinstance(by, Reg) and not by.owned:
             by = self._to_owned(by)
-        p = self._map_lookup(decl, key_node)
+        p, key_ptr = self._map_lookup_key(decl, key_node)
         rb = self._to_owned(by) if isinstance(by, Imm) else by
         init, end = self.e.new_label("init"), self.e.new_label("incd")
         self.e.jump(JumpOp.JEQ, p.reg, init, imm=0)
@@ -107,10 +178,8 @@ class Maps(Conditions):
         vslot = self._scratch_slot("value", max(vt.size, 8))
         self.e.stx(vt.size, FP, vslot, rb.reg)
         self.e.release(rb)
-        key_ptr = Mem(decl.key_type, FP, self._scratch["key"], load_size=-1) \
-            if decl.key_type is not None and decl.key_type.is_scalar else None
-        if key_ptr is None:
-            raise self._err(node, "increment needs an integer key")
+        if not isinstance(key_ptr, Mem):
+            raise self._err(node, "increment needs a key on the stack")
         r = self._helper("map_update_elem", [PyObj(decl), key_ptr,
                                              Mem(vt, FP, vslot, load_size=-1), Imm(u64, 1)])
         self.e.release(r)
@@ -142,17 +211,21 @@ class Maps(Conditions):
         if method == "lookup":
             return self._map_lookup(decl, args[0])
         if method == "get":
+            if decl.value_type is not None and not decl.value_type.is_scalar:
+                if len(args) > 1:
+                    raise self._err(node, "m.get(k) of a struct value is a pointer (0 when "
+                                          "missing): it takes no default")
+                return self._map_lookup(decl, args[0])
             default = self.rvalue(args[1]) if len(args) > 1 else Imm(s32, 0)
-            if not isinstance(default, Imm):
-                raise self._err(node, "m.get(k, default): the default must be a constant")
             return self._map_read(decl, args[0], default)
+        if method == "setdefault":
+            return self._map_setdefault(decl, args[0], args[1] if len(args) > 1 else None)
         if method == "update":
             flags = self.rvalue(args[2]) if len(args) > 2 else (
                 self.rvalue(kw["flags"]) if "flags" in kw else None)
             return self._map_store(decl, args[0], args[1], flags) or Imm(s64, 0)
         if method == "delete":
-            key = self._stack_copy_of(self.rvalue(args[0]), decl.key_type, "key")  # type: ignore[arg-type]
-            return self._helper("map_delete_elem", [PyObj(decl), key])
+            return self._map_delete(decl, args[0])
         if method == "increment":
             self._map_increment(decl, args[0], args[1] if len(args) > 1 else kw.get("n"), node)
             return Imm(s64, 0)

@@ -207,6 +207,16 @@ class Statements(Calls):
         raise self._err(node, "unsupported assignment target (tuple unpacking is not "
                               "supported)")
 
+    def stmt_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                base = self.expr(target.value)
+                if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
+                    self.e.release(self._map_delete(base.value, target.slice))
+                    continue
+                self.e.release(base)
+            raise self._err(target, "del works on map entries (del m[k]) only")
+
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
         target = node.target
         if isinstance(target, ast.Subscript):

@@ -91,7 +91,9 @@ class Values(CompilerCore):
         self.e.release(value)
 
     def _stack_aggregate(self, t: Type) -> Mem:
-        off = self.e.alloc_stack(t.size, t.align)
+        # 8-aligned whatever the type: copies and constant stores then use whole words,
+        # and the verifier refuses a misaligned 8-byte stack access
+        off = self.e.alloc_stack((t.size + 7) // 8 * 8, 8)
         return Mem(t, FP, off, fresh=True)
 
     def _zero(self, mem: Mem) -> None:
@@ -202,7 +204,7 @@ class Values(CompilerCore):
         tmp = None
         for i in range(0, len(data), 8):
             chunk = data[i:i + 8]
-            if len(chunk) == 8:
+            if len(chunk) == 8 and (dest.off + i) % 8 == 0:
                 value = int.from_bytes(chunk, "little", signed=True)
                 if fits_imm(value):
                     self.e.st(8, dest.base, dest.off + i, value)

@@ -1,0 +1,128 @@
+"""The map element and batch fast paths give what the checked paths give.
+
+Single element commands reuse per-map buffers (kernel/elem_scratch.py) and batches pack
+ints in one call; these tests run the same operations on both paths (the checked one is
+forced by another thread, which never shares the buffers, or by values the fast path does
+not take) and compare, including the errors and a map used after close.
+"""
+
+from __future__ import annotations
+
+import array
+import threading
+
+import pytest
+
+from pybpf.btf import Int
+from pybpf.errors import ClosedError, InvalidInputError, MapError
+from pybpf.kernel.maps import Map
+from pybpf.spec import MapSpec, MapType, UpdateFlags
+
+pytestmark = pytest.mark.kernel
+
+
+def _hash(n: int = 64, key: int = 4, value: int = 8) -> Map:
+    spec = MapSpec("fast", MapType.HASH, key, value, n, key_type=Int("__u32", 4),
+                   value_type=Int("__u64", 8))
+    return Map.create(spec)
+
+
+def _in_thread(fn, *args):
+    out: list = []
+
+    def run() -> None:
+        try:
+            out.append(("ok", fn(*args)))
+        except Exception as err:  # the other path's error, compared by class
+            out.append(("err", type(err)))
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    return out[0]
+
+
+def test_elements_agree_between_fast_and_checked_paths() -> None:
+    with _hash() as m:
+        m[1] = 10                      # builds the scratch (the first call is checked)
+        m[2] = b"\x05" + b"\0" * 7     # bytes value on the fast path
+        m[b"\x03\0\0\0"] = 7           # bytes key on the fast path
+        assert m[1] == (10).to_bytes(8, "little")
+        assert _in_thread(m.lookup, 1) == ("ok", m[1])
+        assert _in_thread(m.lookup, 2) == ("ok", (5).to_bytes(8, "little"))
+        assert m[3] == (7).to_bytes(8, "little")
+        assert 2 in m and 99 not in m
+        with pytest.raises(KeyError):
+            m[99]
+        assert _in_thread(m.lookup, 99) == ("err", KeyError)
+        del m[2]
+        with pytest.raises(KeyError):
+            del m[2]
+        assert 2 not in m
+        # values the fast path does not take go the checked way and give its errors
+        m[4] = -1
+        assert m[4] == b"\xff" * 8
+        with pytest.raises(MapError):
+            m[5] = 1 << 64
+        with pytest.raises(MapError):
+            m[b"\x01\0"] = 1
+        with pytest.raises(MapError):
+            m.update(1, 11, flags=UpdateFlags.NOEXIST)
+        assert m[1] == (10).to_bytes(8, "little")
+
+
+def test_a_full_map_refuses_on_the_fast_path_as_on_the_checked_one() -> None:
+    with _hash(n=2) as m:
+        m[1] = 1
+        m[2] = 2
+        with pytest.raises(MapError) as fast:
+            m[3] = 3
+        assert _in_thread(m.update, 3, 3) == ("err", type(fast.value))
+
+
+def test_a_closed_map_is_refused_not_served_from_its_buffers() -> None:
+    m = _hash()
+    m[1] = 1
+    assert m[1]
+    m.close()
+    with pytest.raises(ClosedError):
+        m[1]
+    with pytest.raises(ClosedError):
+        m[1] = 2
+
+
+def test_batches_pack_ints_and_buffers_and_check_the_rest() -> None:
+    with _hash(n=256) as m:
+        assert m.update_batch(list(range(100)), [i * 3 for i in range(100)]) == 100
+        keys = array.array("I", range(100, 150))
+        values = array.array("Q", range(50))
+        assert m.update_batch(keys, values) == 50
+        got = dict(m.lookup_batch(chunk=16))
+        assert len(got) == 150
+        assert got[(7).to_bytes(4, "little")] == (21).to_bytes(8, "little")
+        assert got[(149).to_bytes(4, "little")] == (49).to_bytes(8, "little")
+        kraw, vraw, count = m.lookup_batch_packed(chunk=32)
+        assert count == 150 and len(kraw) == 600 and len(vraw) == 1200
+        assert dict(zip(memoryview(kraw).cast("I").tolist(),
+                        memoryview(vraw).cast("Q").tolist())) == \
+            {int.from_bytes(k, "little"): int.from_bytes(v, "little") for k, v in got.items()}
+        with pytest.raises(MapError):
+            m.update_batch([1 << 40], [1])
+
+
+def test_typed_views_take_ints_straight_and_keep_codec_errors() -> None:
+    with _hash(n=256) as m:
+        t = m.typed()
+        t[1] = 5
+        assert t[1] == 5 and m[1] == (5).to_bytes(8, "little")
+        assert t.update_batch(list(range(10, 20)), list(range(10))) == 10
+        assert dict(t.lookup_batch())[15] == 5
+        # the codec's rules hold where ints skip it: -1 is all ones (as in C), too large
+        # is an error naming the type
+        t[-1] = 1
+        assert t[0xFFFFFFFF] == 1
+        t.update_batch([-2], [2])
+        assert t[0xFFFFFFFE] == 2
+        with pytest.raises(InvalidInputError, match="__u32"):
+            t[1 << 40] = 1
+        with pytest.raises(InvalidInputError, match="__u32"):
+            t.update_batch([1 << 40], [1])
