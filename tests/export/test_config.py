@@ -144,3 +144,19 @@ def test_a_tool_brings_its_metrics(tmp_path: Path, capsys: pytest.CaptureFixture
                   "  - {name: d, tool: execsnoop}\n  - {name: e, tool: runqlat}\n")
     assert main(["export", path, "--check"]) == 0
     assert "ok, 5 program(s)" in capsys.readouterr().out
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("case", [*BAD, "port in use"])
+def test_a_refused_config_leaves_nothing_in_the_kernel(
+        case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.kernel.leaks import no_kernel_objects_left
+
+    with socket.socket() as taken, no_kernel_objects_left(lambda n: n.startswith("pxt_")):
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        text = GOOD if case == "port in use" else BAD[case][0]
+        path = _write(tmp_path, text.replace("127.0.0.1:9435", f"127.0.0.1:{port}"))
+        status, err = _export(capsys, path)     # not --check: it would run if it could
+    assert status == 2, err

@@ -36,3 +36,28 @@ def test_kprobe_patterns_are_refused_with_a_hint():
         funccount.match_tracepoints("vfs_*")
     with pytest.raises(InvalidInputError, match="matches no tracepoint"):
         funccount.match_tracepoints("t:sched:no_such_event_*")
+
+
+def _libc_calls() -> None:
+    import ctypes
+    libc = ctypes.CDLL("libc.so.6")
+    for _ in range(7):
+        libc.getppid()
+    for _ in range(3):
+        libc.getpgrp()
+
+
+def test_counts_user_functions():
+    import os
+    run = run_tool(funccount, ["-p", str(os.getpid()), "c:getp[pg]*"], action=_libc_calls,
+                   timeout_s=0.3, leaves_nothing=True)
+    assert run.lines[0].startswith("Tracing ") and '"c:getp[pg]*"' in run.lines[0]
+    counts = {ln.split()[0]: int(ln.split()[1]) for ln in run.lines
+              if ln.startswith("getp")}
+    assert counts == {"getppid": 7, "getpgrp": 3}
+
+
+def test_kernel_functions_are_refused():
+    opts = funccount.parse_args(["vfs_read"])
+    with pytest.raises(InvalidInputError, match="no kprobes"):
+        funccount.run(opts, None, None)

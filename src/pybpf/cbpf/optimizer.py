@@ -1,6 +1,617 @@
-"""Placeholder: filled in below."""
-from .isa import SockFilter
+"""Make a classic BPF program shorter without changing any verdict, on any packet.
+
+A cBPF program only jumps forwards and has no effect but its return value, so every value
+it computes is a function of the packet: ``ldh [12]``, ``ldb [x + 23]`` with ``x`` from
+``ldxb 4*([14]&0xf)``, ``A & 0xf0``... The optimiser names each value by the expression
+that computed it (a *symbol*) and, flowing forwards, learns facts on each edge (after
+``ldh [12]; jeq #0x800`` took its false branch, ``[12]:2 != 0x800``). Then it repeats
+until nothing changes:
+
+* **jump threading**: an edge whose target re-loads a value ``A`` already holds, or tests
+  something the edge already knows, is sent straight past them (libpcap's main trick:
+  ``ip or ip6 and tcp`` tests the EtherType once per path);
+* a load of the value ``A`` (or ``X``) already holds, or a test known on every path into
+  it, is deleted; so are stores never read and computations into a dead ``A``;
+* unreachable code is dropped and identical tails (``ret #0``...) are shared.
+
+What it never does is what libpcap's optimiser does and what makes its verdicts differ on
+captures cut short: move a packet load before or after another test. A load that may fall
+beyond the captured bytes runs exactly when it ran before, so optimised and unoptimised
+programs agree on every packet, complete or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .isa import (
+    CLASS_MASK,
+    MODE_MASK,
+    OP_MASK,
+    RVAL_MASK,
+    SIZE_MASK,
+    SRC_MASK,
+    ALUOp,
+    Class,
+    JumpOp,
+    MiscOp,
+    Mode,
+    RetSrc,
+    SockFilter,
+)
+
+__all__ = ["optimize_program"]
+
+M32 = 0xFFFF_FFFF
+Sym = tuple[object, ...]
+# a fact: (symbol, jump op, k) -> outcome
+Facts = frozenset[tuple[Sym, int, int, bool]]
+_FOLD: dict[int, Callable[[int, int], int | None]] = {
+         ALUOp.ADD: lambda a, b: a + b, ALUOp.SUB: lambda a, b: a - b,
+         ALUOp.MUL: lambda a, b: a * b, ALUOp.OR: lambda a, b: a | b,
+         ALUOp.AND: lambda a, b: a & b, ALUOp.XOR: lambda a, b: a ^ b,
+         ALUOp.LSH: lambda a, b: a << b if b < 32 else 0,
+         ALUOp.RSH: lambda a, b: a >> b if b < 32 else 0,
+         ALUOp.DIV: lambda a, b: a // b if b else None,
+         ALUOp.MOD: lambda a, b: a % b if b else None}
+
+
+@dataclass(frozen=True)
+class _State:
+    """What holds when control reaches an instruction along some edge(s)."""
+
+    a: Sym | None = None
+    x: Sym | None = None
+    mem: tuple[Sym | None, ...] = (None,) * 16
+    facts: Facts = frozenset()
+
+    def meet(self, other: _State) -> _State:
+        return _State(self.a if self.a == other.a else None,
+                      self.x if self.x == other.x else None,
+                      tuple(m if m == n else None for m, n in zip(self.mem, other.mem)),
+                      self.facts & other.facts)
+
+
+def _is_cond(insn: SockFilter) -> bool:
+    return insn.code & CLASS_MASK == Class.JMP and insn.code & OP_MASK != JumpOp.JA
+
+
+def _is_ja(insn: SockFilter) -> bool:
+    return insn.code & CLASS_MASK == Class.JMP and insn.code & OP_MASK == JumpOp.JA
+
+
+def _is_ret(insn: SockFilter) -> bool:
+    return insn.code & CLASS_MASK == Class.RET
+
+
+@dataclass
+class _Insn:
+    """An instruction with absolute targets (``jt``/``jf`` for conditional jumps, ``jt``
+    for ``ja``)."""
+
+    code: int
+    k: int
+    jt: int = -1
+    jf: int = -1
+
+
+def _absolute(program: list[SockFilter]) -> list[_Insn]:
+    out = []
+    for pc, insn in enumerate(program):
+        if _is_cond(insn):
+            out.append(_Insn(insn.code, insn.k, pc + 1 + insn.jt, pc + 1 + insn.jf))
+        elif _is_ja(insn):
+            out.append(_Insn(insn.code, 0, pc + 1 + insn.k))
+        else:
+            out.append(_Insn(insn.code, insn.k))
+    return out
+
+
+def _successors(insns: list[_Insn], pc: int) -> tuple[int, ...]:
+    insn = insns[pc]
+    cls = insn.code & CLASS_MASK
+    if cls == Class.RET:
+        return ()
+    if cls == Class.JMP:
+        if insn.code & OP_MASK == JumpOp.JA:
+            return (insn.jt,)
+        return (insn.jt, insn.jf)
+    return (pc + 1,)
+
+
+# -- symbolic execution ---------------------------------------------------------------------
+
+def _step(insn: _Insn, state: _State) -> _State:
+    """The state after a non-jump instruction (symbols name the computation)."""
+    code, k = insn.code, insn.k
+    cls = code & CLASS_MASK
+    if cls == Class.LD:
+        mode, size = code & MODE_MASK, code & SIZE_MASK
+        sym: Sym | None
+        if mode == Mode.IMM:
+            sym = ("imm", k)
+        elif mode == Mode.ABS:
+            sym = ("abs", size, k)
+        elif mode == Mode.IND:
+            sym = ("ind", size, k, state.x) if state.x is not None else None
+        elif mode == Mode.LEN:
+            sym = ("len",)
+        elif mode == Mode.MEM:
+            sym = state.mem[k] if k < 16 else None
+        else:
+            sym = None
+        return _State(sym, state.x, state.mem, state.facts)
+    if cls == Class.LDX:
+        mode = code & MODE_MASK
+        if mode == Mode.IMM:
+            xsym: Sym | None = ("imm", k)
+        elif mode == Mode.MSH:
+            xsym = ("msh", k)
+        elif mode == Mode.LEN:
+            xsym = ("len",)
+        elif mode == Mode.MEM:
+            xsym = state.mem[k] if k < 16 else None
+        else:
+            xsym = None
+        return _State(state.a, xsym, state.mem, state.facts)
+    if cls in (Class.ST, Class.STX):
+        mem = list(state.mem)
+        if k < 16:
+            mem[k] = state.a if cls == Class.ST else state.x
+        return _State(state.a, state.x, tuple(mem), state.facts)
+    if cls == Class.ALU:
+        op = code & OP_MASK
+        if op == ALUOp.NEG:
+            a: Sym | None = ("neg", state.a) if state.a is not None else None
+            if state.a is not None and state.a[0] == "imm":
+                a = ("imm", -state.a[1] & M32)  # type: ignore[operator]
+            return _State(a, state.x, state.mem, state.facts)
+        operand = ("imm", k) if code & SRC_MASK == 0 else state.x
+        if state.a is None or operand is None:
+            return _State(None, state.x, state.mem, state.facts)
+        if state.a[0] == "imm" and operand[0] == "imm" and op in _FOLD:
+            value = _FOLD[op](int(state.a[1]), int(operand[1]))  # type: ignore[call-overload]
+            if value is not None:
+                return _State(("imm", value & M32), state.x, state.mem, state.facts)
+        return _State(("alu", op, state.a, operand), state.x, state.mem, state.facts)
+    if cls == Class.MISC:
+        if code & 0xF8 == MiscOp.TAX:
+            return _State(state.a, state.a, state.mem, state.facts)
+        return _State(state.x, state.x, state.mem, state.facts)
+    return state
+
+
+def _decide(state: _State, insn: _Insn) -> bool | None:
+    """The outcome of conditional jump ``insn`` if ``state`` settles it."""
+    a = state.a
+    if a is None:
+        return None
+    op = insn.code & OP_MASK
+    if insn.code & SRC_MASK:
+        if state.x is None or state.x[0] != "imm":
+            return None
+        k = state.x[1]
+    else:
+        k = insn.k
+    assert isinstance(k, int)
+    if a[0] == "imm":
+        return _evaluate(op, a[1], k)  # type: ignore[arg-type]
+    # what the facts say of A: lo <= A <= hi, A not in excluded, A & zeros == 0
+    lo, hi, zeros = 0, M32, 0
+    excluded: set[int] = set()
+    some_bits: list[int] = []
+    for sym, fop, fk, outcome in state.facts:
+        if sym != a:
+            continue
+        if fop == JumpOp.JEQ:
+            if outcome:
+                lo, hi = max(lo, fk), min(hi, fk)
+            else:
+                excluded.add(fk)
+        elif fop == JumpOp.JGT:
+            lo, hi = (max(lo, fk + 1), hi) if outcome else (lo, min(hi, fk))
+        elif fop == JumpOp.JGE:
+            lo, hi = (max(lo, fk), hi) if outcome else (lo, min(hi, fk - 1))
+        elif outcome:
+            some_bits.append(fk)
+        else:
+            zeros |= fk
+    if lo == hi:
+        return _evaluate(op, lo, k)
+    if op == JumpOp.JEQ:
+        if k < lo or k > hi or k in excluded or k & zeros:
+            return False
+        return None
+    if op == JumpOp.JGT:
+        return True if lo > k else False if hi <= k else None
+    if op == JumpOp.JGE:
+        return True if lo >= k else False if hi < k else None
+    if not k & ~zeros & M32:
+        return False
+    if any(bits & ~k == 0 for bits in some_bits):
+        return True
+    return None
+
+
+def _evaluate(op: int, a: int, k: int) -> bool:
+    if op == JumpOp.JEQ:
+        return a == k
+    if op == JumpOp.JGT:
+        return a > k
+    if op == JumpOp.JGE:
+        return a >= k
+    return bool(a & k)
+
+
+def _edge_state(state: _State, insn: _Insn, taken: bool) -> _State:
+    if state.a is None:
+        return state
+    if insn.code & SRC_MASK:
+        if state.x is None or state.x[0] != "imm":
+            return state
+        k = state.x[1]
+    else:
+        k = insn.k
+    fact = (state.a, insn.code & OP_MASK, k, taken)
+    return _State(state.a, state.x, state.mem, state.facts | {fact})  # type: ignore[arg-type]
+
+
+def _states(insns: list[_Insn]) -> list[_State | None]:
+    """The meet of the states on every edge into each instruction (None: unreachable)."""
+    into: list[_State | None] = [None] * len(insns)
+    into[0] = _State()
+
+    def flow(target: int, state: _State) -> None:
+        current = into[target]
+        into[target] = state if current is None else current.meet(state)
+
+    for pc, insn in enumerate(insns):
+        state = into[pc]
+        if state is None:
+            continue
+        cls = insn.code & CLASS_MASK
+        if cls == Class.RET:
+            continue
+        if cls == Class.JMP:
+            if insn.code & OP_MASK == JumpOp.JA:
+                flow(insn.jt, state)
+                continue
+            decided = _decide(state, insn)
+            if decided is not False:
+                flow(insn.jt, _edge_state(state, insn, True))
+            if decided is not True:
+                flow(insn.jf, _edge_state(state, insn, False))
+            continue
+        flow(pc + 1, _step(insn, state))
+    return into
+
+
+# -- passes ---------------------------------------------------------------------------------
+
+def _redundant(insn: _Insn, state: _State) -> bool:
+    """``insn`` recomputes what its register already holds."""
+    cls = insn.code & CLASS_MASK
+    if cls == Class.LD:
+        after = _step(insn, state)
+        return after.a is not None and after.a == state.a
+    if cls == Class.LDX:
+        after = _step(insn, state)
+        return after.x is not None and after.x == state.x
+    if cls in (Class.ST, Class.STX):
+        return _step(insn, state).mem == state.mem and state.mem[insn.k] is not None
+    if cls == Class.MISC:
+        after = _step(insn, state)
+        return after.a == state.a and after.x == state.x and state.a is not None \
+            and state.x is not None
+    return False
+
+
+def _proven(sym: Sym | None, state: _State) -> bool:
+    """Loading ``sym`` cannot fail here: it is a constant or was loaded on this path."""
+    if sym is None:
+        return False
+    if sym[0] in ("imm", "len"):
+        return True
+    return sym in (state.a, state.x) or any(fact[0] == sym for fact in state.facts)
+
+
+def _thread(insns: list[_Insn], target: int, state: _State, limit: int,
+            live_in: Liveness) -> int:
+    """Where an edge arriving at ``target`` with ``state`` may go instead: past loads of
+    values already known and tests already decided (at most ``limit`` instructions on).
+
+    A load that is not redundant may be stepped over when it cannot fail and the register
+    it set is dead where the edge lands.
+    """
+    best = target
+    dirty_a = dirty_x = False
+    while target < len(insns) and target <= limit:
+        a_live, x_live, _ = live_in[target]
+        if not ((dirty_a and a_live) or (dirty_x and x_live)):
+            best = target
+        insn = insns[target]
+        cls = insn.code & CLASS_MASK
+        if cls == Class.JMP:
+            if insn.code & OP_MASK == JumpOp.JA:
+                nxt = insn.jt
+            else:
+                decided = _decide(state, insn)
+                if decided is None:
+                    break
+                state = _edge_state(state, insn, decided)
+                nxt = insn.jt if decided else insn.jf
+        elif cls in (Class.LD, Class.LDX, Class.MISC) and _redundant(insn, state):
+            nxt = target + 1
+        elif cls in (Class.LD, Class.LDX):
+            after = _step(insn, state)
+            sym = after.a if cls == Class.LD else after.x
+            if not _proven(sym, state) and insn.code & MODE_MASK != Mode.MEM:
+                break
+            dirty_a |= cls == Class.LD
+            dirty_x |= cls == Class.LDX
+            state = after
+            nxt = target + 1
+        else:
+            break
+        target = nxt
+    return best
+
+
+def _pass_thread(insns: list[_Insn], states: list[_State | None]) -> bool:
+    changed = False
+    _, live_in = _liveness(insns)
+    for pc, insn in enumerate(insns):
+        state = states[pc]
+        if state is None or not _is_cond_insn(insn):
+            continue
+        limit = pc + 256
+        for taken in (True, False):
+            old = insn.jt if taken else insn.jf
+            new = _thread(insns, old, _edge_state(state, insn, taken), limit, live_in)
+            if new != old:
+                changed = True
+                if taken:
+                    insn.jt = new
+                else:
+                    insn.jf = new
+    return changed
+
+
+def _is_cond_insn(insn: _Insn) -> bool:
+    return insn.code & CLASS_MASK == Class.JMP and insn.code & OP_MASK != JumpOp.JA
+
+
+Liveness = list[tuple[bool, bool, frozenset[int]]]
+
+
+def _live_after(insns: list[_Insn]) -> Liveness:
+    """For each instruction: are A, X, and which M[i] read after it on some path."""
+    return _liveness(insns)[0]
+
+
+def _liveness(insns: list[_Insn]) -> tuple[Liveness, Liveness]:
+    """(live after, live before) each instruction: A, X, and the M[i] read later."""
+    live: list[tuple[bool, bool, frozenset[int]]] = [(False, False, frozenset())] * len(insns)
+    live_in: list[tuple[bool, bool, frozenset[int]]] = [(False, False, frozenset())] * len(
+        insns)
+    for pc in range(len(insns) - 1, -1, -1):
+        insn = insns[pc]
+        a, x, mem = False, False, frozenset[int]()
+        for succ in _successors(insns, pc):
+            sa, sx, smem = live_in[succ]
+            a, x, mem = a or sa, x or sx, mem | smem
+        live[pc] = (a, x, mem)
+        a_in, x_in, mem_in = a, x, mem
+        code, k = insn.code, insn.k
+        cls = code & CLASS_MASK
+        if cls == Class.LD:
+            a_in = False
+            if code & MODE_MASK == Mode.IND:
+                x_in = True
+            if code & MODE_MASK == Mode.MEM:
+                mem_in = mem | {k}
+        elif cls == Class.LDX:
+            x_in = False
+            if code & MODE_MASK == Mode.MEM:
+                mem_in = mem | {k}
+        elif cls == Class.ST:
+            a_in, mem_in = True, mem - {k}
+            a_in = a or True
+        elif cls == Class.STX:
+            x_in, mem_in = True, mem - {k}
+        elif cls == Class.ALU:
+            a_in = True
+            if code & SRC_MASK and code & OP_MASK != ALUOp.NEG:
+                x_in = True
+        elif cls == Class.JMP:
+            if code & OP_MASK != JumpOp.JA:
+                a_in = True
+                if code & SRC_MASK:
+                    x_in = True
+        elif cls == Class.RET:
+            a_in = code & RVAL_MASK == RetSrc.A
+            x_in = code & RVAL_MASK == RetSrc.X
+        elif cls == Class.MISC:
+            if code & 0xF8 == MiscOp.TAX:
+                a_in, x_in = True, False
+            else:
+                a_in, x_in = False, True
+        live_in[pc] = (a_in, x_in, mem_in)
+    return live, live_in
+
+
+def _may_fail(insn: _Insn) -> bool:
+    """Whether ``insn`` can end the program (a packet load, a division by X)."""
+    code = insn.code
+    cls = code & CLASS_MASK
+    if cls == Class.LD:
+        return code & MODE_MASK in (Mode.ABS, Mode.IND)
+    if cls == Class.LDX:
+        return code & MODE_MASK == Mode.MSH
+    if cls == Class.ALU:
+        return code & SRC_MASK == Src_X and code & OP_MASK in (ALUOp.DIV, ALUOp.MOD)
+    return False
+
+
+Src_X = SRC_MASK
+
+
+def _pass_delete(insns: list[_Insn], states: list[_State | None], *, dead: bool
+                 ) -> set[int]:
+    """Instructions that can go: redundant or decided (``dead=False``), or computing what
+    nobody reads (``dead=True``). Never both at once: deleting a redundant load makes the
+    load before it live."""
+    live = _live_after(insns)
+    gone: set[int] = set()
+    for pc, insn in enumerate(insns):
+        state = states[pc]
+        if state is None:
+            gone.add(pc)
+            continue
+        cls = insn.code & CLASS_MASK
+        if _is_cond_insn(insn):
+            decided = _decide(state, insn)
+            if decided is not None or insn.jt == insn.jf:
+                # becomes a ja to the branch taken (jt == jf: either)
+                target = insn.jt if decided is not False else insn.jf
+                insn.code, insn.k, insn.jt, insn.jf = Class.JMP | JumpOp.JA, 0, target, -1
+            continue
+        if cls in (Class.JMP, Class.RET):
+            continue
+        if not dead:
+            if _redundant(insn, state):
+                gone.add(pc)
+            continue
+        if _may_fail(insn):
+            continue
+        a_live, x_live, mem_live = live[pc]
+        unread = ((cls in (Class.LD, Class.ALU) and not a_live)
+                  or (cls == Class.LDX and not x_live)
+                  or (cls in (Class.ST, Class.STX) and insn.k not in mem_live))
+        if unread:
+            gone.add(pc)
+        elif cls == Class.MISC:
+            writes_a = insn.code & 0xF8 == MiscOp.TXA
+            if (writes_a and not a_live) or (not writes_a and not x_live):
+                gone.add(pc)
+    return gone
+
+
+def _share_tails(insns: list[_Insn]) -> bool:
+    """Send jumps to the last of several identical instructions with identical futures."""
+    changed = False
+    canonical: dict[tuple[object, ...], int] = {}
+    ident: list[int] = [0] * len(insns)
+    for pc in range(len(insns) - 1, -1, -1):
+        insn = insns[pc]
+        cls = insn.code & CLASS_MASK
+        if cls == Class.RET:
+            key: tuple[object, ...] = (insn.code, insn.k)
+        elif cls == Class.JMP:
+            if insn.code & OP_MASK == JumpOp.JA:
+                ident[pc] = ident[insn.jt]
+                continue
+            key = (insn.code, insn.k, ident[insn.jt], ident[insn.jf])
+        else:
+            key = (insn.code, insn.k, ident[pc + 1])
+        ident[pc] = canonical.setdefault(key, pc)
+    for pc, insn in enumerate(insns):
+        if insn.code & CLASS_MASK != Class.JMP:
+            continue
+        for attr in ("jt", "jf"):
+            old = getattr(insn, attr)
+            if old < 0:
+                continue
+            new = ident[old]
+            if new != old and new - pc - 1 <= 255 and new > pc:
+                setattr(insn, attr, new)
+                changed = True
+    return changed
+
+
+def _compact(insns: list[_Insn], gone: Iterable[int]) -> list[_Insn]:
+    """Drop ``gone`` and unreachable instructions and jumps to the next one; renumber."""
+    removed = set(gone)
+    while True:
+        reachable = {0}
+        for pc in range(len(insns)):
+            if pc in reachable:
+                for succ in _successors(insns, pc):
+                    reachable.add(succ)
+        # a jump to the next kept instruction is no jump
+        keep = [pc for pc in range(len(insns)) if pc in reachable or pc not in removed]
+        keep = [pc for pc in keep if pc in reachable and pc not in removed]
+        new_pos = {pc: position for position, pc in enumerate(keep)}
+        next_kept = len(insns)
+        forward: dict[int, int] = {}
+        for pc in range(len(insns) - 1, -1, -1):
+            if pc in keep:
+                next_kept = pc
+            forward[pc] = next_kept
+        ja_dropped = False
+        for pc in keep:
+            insn = insns[pc]
+            if _is_ja(SockFilter(insn.code)) and forward[insn.jt] == forward.get(pc + 1, -1):
+                removed.add(pc)
+                ja_dropped = True
+        if ja_dropped:
+            continue
+        out = []
+        for pc in keep:
+            insn = insns[pc]
+            jt = new_pos[forward[insn.jt]] if insn.jt >= 0 else -1
+            jf = new_pos[forward[insn.jf]] if insn.jf >= 0 else -1
+            out.append(_Insn(insn.code, insn.k, jt, jf))
+        return out
+
+
+def _relative(insns: list[_Insn]) -> list[SockFilter] | None:
+    out = []
+    for pc, insn in enumerate(insns):
+        if _is_cond_insn(insn):
+            jt, jf = insn.jt - pc - 1, insn.jf - pc - 1
+            if not (0 <= jt <= 255 and 0 <= jf <= 255):
+                return None
+            out.append(SockFilter(insn.code, jt, jf, insn.k))
+        elif insn.code & CLASS_MASK == Class.JMP:
+            out.append(SockFilter(insn.code, 0, 0, insn.jt - pc - 1))
+        else:
+            out.append(SockFilter(insn.code, 0, 0, insn.k))
+    return out
 
 
 def optimize_program(program: list[SockFilter]) -> list[SockFilter]:
-    return program
+    """A program with the same verdict as ``program`` on every packet, usually shorter.
+
+    Programs it cannot analyse (backward or out-of-range jumps) come back unchanged.
+    """
+    for pc, insn in enumerate(program):
+        targets: tuple[int, ...] = ()
+        if _is_cond(insn):
+            targets = (pc + 1 + insn.jt, pc + 1 + insn.jf)
+        elif _is_ja(insn):
+            targets = (pc + 1 + insn.k,)
+        if any(t >= len(program) for t in targets):
+            return program
+    if not program or not _is_ret(program[-1]):
+        return program
+    insns = _absolute(program)
+    for _ in range(32):
+        before = [(i.code, i.k, i.jt, i.jf) for i in insns]
+        # each pass sees a CFG its own analysis was made on
+        _pass_thread(insns, _states(insns))
+        insns = _compact(insns, ())
+        insns = _compact(insns, _pass_delete(insns, _states(insns), dead=False))
+        insns = _compact(insns, _pass_delete(insns, _states(insns), dead=True))
+        _share_tails(insns)
+        insns = _compact(insns, ())
+        if [(i.code, i.k, i.jt, i.jf) for i in insns] == before:
+            break
+    if all(i.code == Class.RET | RetSrc.K and i.k == 0 for i in insns if _is_ret_insn(i)):
+        return [SockFilter(Class.RET | RetSrc.K, 0, 0, 0)]  # every path rejects
+    return _relative(insns) or program
+
+
+def _is_ret_insn(insn: _Insn) -> bool:
+    return insn.code & CLASS_MASK == Class.RET

@@ -120,8 +120,12 @@ class _Translator:
         if self.uses_verdict_exits:
             accept, reject = (XDP_PASS, XDP_DROP) if self.target == "xdp" else \
                 (TC_ACT_OK, TC_ACT_SHOT)
-            self.emit(asm.label(_ACCEPT), asm.mov32(R0, accept), asm.exit(),
-                      asm.label(_REJECT), asm.mov32(R0, reject), asm.exit())
+            # only the exits something jumps to: the kernel refuses unreachable code
+            used = {item.reference for item in self.out if isinstance(item, Instruction)}
+            if _ACCEPT in used:
+                self.emit(asm.label(_ACCEPT), asm.mov32(R0, accept), asm.exit())
+            if _REJECT in used:
+                self.emit(asm.label(_REJECT), asm.mov32(R0, reject), asm.exit())
 
     # -- packet access ----------------------------------------------------------------------------
 

@@ -1,9 +1,12 @@
-"""funccount: count tracepoint hits, ``funccount 't:sched:sched_*'`` style, BCC's output.
+"""funccount: count tracepoint hits or user function calls, ``funccount 't:sched:sched_*'``
+or ``funccount 'c:str*'`` style, BCC's output.
 
-This kernel has no kprobes, so the patterns name tracepoints: ``t:CATEGORY:EVENT`` (also
-``tracepoint:``), shell wildcards in both parts, or ``-r`` for a regular expression on
-the event. One program counts every tracepoint: each attachment's cookie
-(``bpf_get_attach_cookie``, Linux 5.15) is the tracefs event id, the key of the count map.
+This kernel has no kprobes, so the patterns name tracepoints, ``t:CATEGORY:EVENT`` (also
+``tracepoint:``), or user functions, ``LIB:FUNC`` (also ``u:``/``p:LIB:FUNC``; ``c`` is
+libc), shell wildcards in both parts, or ``-r`` for a regular expression on the event or
+function. One program counts every tracepoint (or function): each attachment's cookie
+(``bpf_get_attach_cookie``, Linux 5.15) is the tracefs event id (the function's index),
+the key of the count map.
 """
 
 from __future__ import annotations
@@ -36,6 +39,15 @@ class TraceEntry(struct):
 
 only_pid = Const(u32, 0)
 hits = Hash(u32, u64, max_entries=4096)     # tracefs event id -> hits
+
+
+@bpf.uprobe()
+def funccount_uhit(ctx):
+    if only_pid and (pid_tgid() >> 32) != only_pid:
+        return 0
+    index: u32 = attach_cookie(ctx)
+    hits.increment(index)
+    return 0
 
 
 @bpf.tracepoint("sched/sched_switch", ctx=TraceEntry)
@@ -90,12 +102,14 @@ EXAMPLES = """
     ./funccount -p 185 't:sched:*'     # count in PID 185 only
     ./funccount -r 't:block:^block_rq' # a regular expression on the event names
     ./funccount -d 5 't:irq:*'         # trace for 5 seconds
+    ./funccount 'c:str*'               # count libc functions starting with "str"
+    ./funccount -p 185 c:malloc        # count malloc() calls of PID 185
 """
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = common.make_parser("funccount", "Count tracepoint events (kprobes and uprobes "
-                                "are not supported here)", EXAMPLES)
+    parser = common.make_parser("funccount", "Count tracepoint events and user function "
+                                "calls (kprobes are not supported here)", EXAMPLES)
     parser.add_argument("-p", "--pid", type=common.positive_int, help="trace this PID only")
     parser.add_argument("-i", "--interval", type=common.positive_int,
                         help="summary interval, seconds")
@@ -109,8 +123,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def is_tracepoint_pattern(pattern: str) -> bool:
+    return pattern.partition(":")[0] in ("t", "tracepoint")
+
+
 def build(opts: argparse.Namespace) -> Any:
-    return bpf.compile(funccount_hit).with_constants({only_pid: opts.pid or 0})
+    program = funccount_hit if is_tracepoint_pattern(opts.pattern) else funccount_uhit
+    return bpf.compile(program).with_constants({only_pid: opts.pid or 0})
 
 
 def print_counts(coll: Any, opts: argparse.Namespace, out: TextIO,
@@ -137,15 +156,30 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Count until ``stop``, Ctrl-C or ``-d``; print every ``-i`` seconds and at the end."""
     from pybpf.kernel.links import attach_tracepoint
 
-    points = match_tracepoints(opts.pattern, regexp=opts.regexp)
-    names = {_event_id(c, e): f"{c}:{e}" for c, e in points}
+    tracing = is_tracepoint_pattern(opts.pattern)
+    points: list[tuple[str, str]] = []
+    offsets: list[int] = []
+    if tracing:
+        points = match_tracepoints(opts.pattern, regexp=opts.regexp)
+        names = {_event_id(c, e): f"{c}:{e}" for c, e in points}
+    else:
+        from pybpf.tools.uprobes import match_functions, split_probe_spec
+        binary, func_pattern = split_probe_spec(opts.pattern)
+        functions = match_functions(binary, func_pattern, regexp=opts.regexp)
+        names = dict(enumerate(functions))
+        offsets = list(functions.values())
     with build(opts).load() as coll:
-        program = coll.programs["funccount_hit"]
-        for category, event in points:
-            coll.links.append(attach_tracepoint(program, category, event,
-                                                cookie=_event_id(category, event)))
+        if tracing:
+            program = coll.programs["funccount_hit"]
+            for category, event in points:
+                coll.links.append(attach_tracepoint(program, category, event,
+                                                    cookie=_event_id(category, event)))
+        else:
+            from pybpf.tools.uprobes import attach_offsets
+            attach_offsets(coll, "funccount_uhit", binary, offsets, pid=opts.pid)
         if not opts.json:
-            out.write(f'Tracing {len(points)} functions for "{opts.pattern}"... '
+            out.write(f'Tracing {len(points) + len(offsets)} functions for '
+                      f'"{opts.pattern}"... '
                       "Hit Ctrl-C to end.\n")
             out.flush()
         try:

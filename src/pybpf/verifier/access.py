@@ -114,6 +114,10 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
     if value is not None and value.is_pointer and size != 8:
         raise Reject(f"invalid size of register spill: R{regno} stores {size} bytes of a "
                      f"pointer", hint="spill pointers with 8-byte stores", regs=(regno,))
+    if size == 8 and value is not None:
+        # the common whole-slot spill (what the general path below makes of it, faster)
+        frame.stack[idx] = Slot(_ALL_SPILL, value, 0, 8)
+        return
     old = frame.stack.get(idx, EMPTY_SLOT)
     if value is not None and (size == 8 or value.is_scalar):
         kinds = list(old.kinds)
@@ -130,6 +134,9 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
         frame.stack[idx] = Slot(tuple(kinds), spilled, pos, size)
         return
     _overwrite(frame.stack, idx, pos, size, Byte.MISC)
+
+
+_ALL_SPILL = (Byte.SPILL,) * 8
 
 
 def _overwrite(stack: dict[int, Slot], idx: int, pos: int, size: int, kind: Byte) -> None:
@@ -166,7 +173,14 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
                      hint=f"align {size}-byte stack accesses to {size} bytes", regs=(regno,))
     if lo != hi and what == "read":
         check_alignment(reg, regno, insn_off, size, "stack")
-    depth[0] = max(depth[0], -lo)
+    if depth[0] < -lo:
+        depth[0] = -lo
+    if lo == hi and size == 8:
+        # a whole-slot fill of a whole-slot spill (what the general path below gives)
+        slot = frame.stack.get((STACK_BYTES + lo) // 8)
+        if slot is not None and slot.kinds == _ALL_SPILL and slot.spilled is not None \
+                and slot.spill_size == 8:
+            return slot.spilled
     all_zero = True
     spilled_zero = lo == hi   # every byte read is of a spilled constant 0 (then 0, too)
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
@@ -315,7 +329,7 @@ def ctx_access(prog_type: ProgramType, reg: Reg, regno: int, insn_off: int, size
 
 
 # kernel objects a map value may embed, which programs touch only through their helpers or
-# kfuncs (the kernel's btf_record fields); pybpf's verifier does not model them
+# kfuncs (the kernel's btf_record fields; their rules are in .kptr)
 _SPECIAL_STRUCTS = {"bpf_spin_lock", "bpf_res_spin_lock", "bpf_timer", "bpf_wq",
                     "bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node",
                     "bpf_refcount", "bpf_task_work", "bpf_workqueue"}
@@ -356,11 +370,10 @@ def _special_fields(t: Any, base: int, out: list[tuple[int, int, str]], depth: i
     del t0
 
 
-def special_field(m: Any, lo: int, hi: int) -> str:
-    """The name of a kptr/spin lock/timer... field of map ``m``'s value that bytes
-    [lo, hi) overlap, or ""."""
+def special_fields(m: Any) -> list[tuple[int, int, str]]:
+    """(start, end, name) of the kptr/spin lock/timer... fields of map ``m``'s value."""
     if m is None or getattr(m, "value_type", None) is None:
-        return ""
+        return []
     cached = _special_cache.get(id(m))
     if cached is None or cached[0] is not m:
         fields: list[tuple[int, int, str]] = []
@@ -370,19 +383,7 @@ def special_field(m: Any, lo: int, hi: int) -> str:
             fields = []
         cached = (m, fields)
         _special_cache[id(m)] = cached
-    for start, end, name in cached[1]:
-        if lo < end and start < hi:
-            return name
-    return ""
-
-
-def check_special_fields(reg: Reg, regno: int, lo: int, hi: int) -> None:
-    name = special_field(reg.map, lo, hi)
-    if name:
-        raise Reject(f"unsupported: access to a {name} field of map '{reg.map.name}''s value "
-                     f"(kptrs, spin locks, timers... are not modelled by pybpf's verifier)",
-                     regs=(regno,), kernel_rejects=False,
-                     hint="verify this program with the kernel")
+    return cached[1]
 
 
 def map_may_write(m: Any) -> bool:

@@ -12,7 +12,7 @@ from ..asm.instructions import Instructions
 from ..asm.linker import link
 from ..errors import BPFError, VerifierError
 from ..helpers import gpl_compatible
-from ..spec import AttachType, CollectionSpec, MapSpec, ProgramSpec, ProgramType
+from ..spec import AttachType, CollectionSpec, MapSpec, ProgFlags, ProgramSpec, ProgramType
 from .cfg import CfgReject, build, check_abnormal_exits, check_unprivileged
 from .checker import Checker, Failure, Options
 from .contexts import SUPPORTED_TYPES
@@ -103,6 +103,10 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     attach = program.attach_type if isinstance(program, ProgramSpec) else None
     if attach_problem(prog_type, attach):
         raise VerifierError(attach_problem(prog_type, attach), program=name)
+    problem = _sleepable_problem(program.flags if isinstance(program, ProgramSpec) else 0,
+                                 prog_type, attach)
+    if problem:   # the kernel checks this before it looks at a single instruction
+        raise VerifierError(problem, program=name)
     if prog_type not in SUPPORTED_TYPES and prog_type not in SOCK_TYPES:
         unsupported = VerifierError(
             f"pybpf's verifier does not support {prog_type.name.lower()} programs (it knows "
@@ -131,6 +135,28 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     return VerifierResult(name, Instructions(insns).slot_count, stats.insns_processed,
                           stats.states_stored, stats.states_pruned, stats.peak_pending,
                           stats.max_stack_depth, elapsed, checker.log)
+
+
+def _sleepable_problem(flags: int, prog_type: ProgramType, attach: AttachType | None) -> str:
+    """The kernel's rule on BPF_F_SLEEPABLE (check_attach_btf_id): syscall programs must
+    be sleepable; besides them only tracing (not raw tracepoints), uprobe, LSM and
+    struct_ops programs may be."""
+    sleepable = bool(flags & ProgFlags.SLEEPABLE)
+    if prog_type == ProgramType.SYSCALL:
+        return "" if sleepable else ("Syscall programs can only be sleepable: load it with "
+                                     "BPF_F_SLEEPABLE")
+    if not sleepable:
+        return ""
+    if prog_type in _MAYBE_SLEEPABLE and not (
+            prog_type == ProgramType.TRACING and attach == AttachType.TRACE_RAW_TP):
+        return ""
+    return ("Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be "
+            f"sleepable, not {prog_type.name.lower()} (drop BPF_F_SLEEPABLE)")
+
+
+# program types of which some may be sleepable (uprobes are kprobe programs)
+_MAYBE_SLEEPABLE = (ProgramType.TRACING, ProgramType.KPROBE, ProgramType.LSM,
+                    ProgramType.STRUCT_OPS)
 
 
 def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, MapSpec],

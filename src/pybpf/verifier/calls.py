@@ -10,7 +10,7 @@ from ..asm.instruction import Instruction
 from ..asm.opcodes import MODE_MASK, SIZE_MASK, Mode, Size
 from ..helpers import helpers
 from ..spec import MapType, ProgramType
-from . import access, prune
+from . import access, kptr, prune
 from . import bounds as B
 from .ctx_sock import PKT_HELPER_TYPES, helper_problem
 from .funcs import FuncSig
@@ -44,6 +44,7 @@ UNPRIVILEGED_HELPERS = frozenset({
     182, 195, 208, 25, 26, 46, 47, 68, 79, 83, 122, 128, 129})
 # helpers that write into the map they are given (refused on a BPF_F_RDONLY_PROG map)
 _MAP_WRITERS = frozenset({2, 3, 87, 88})
+_KPTR_XCHG = 194
 _MEMORY_ARGS = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_PACKET,
                 RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MEM)
 
@@ -59,6 +60,12 @@ class CallChecker:
         if insn.is_pseudo_call:
             return self._subprog_call(state, pc, insn.jump_target(pc))
         if insn.is_kfunc_call:
+            if insn.imm == 0:
+                # the kernel walks past a kfunc call of BTF id 0 (one its loader could not
+                # resolve) without touching a register, and refuses the program at the end
+                # if the call was reachable
+                self.c.unresolved_kfunc.append(pc)
+                return pc + 1
             raise Reject(f"kfunc call (btf id {insn.imm}) is not supported by pybpf's "
                          f"verifier", hint="verify this program with the kernel",
                          kernel_rejects=False)
@@ -252,6 +259,10 @@ class CallChecker:
                          "program", hint=f"{name} is GPL-only: license the program \"GPL\" "
                          "(or \"Dual BSD/GPL\"...)")
         proto = proto_for(helper_id, self.c.prog_type)
+        if helper_id == _KPTR_XCHG:
+            for regno in (1, 2):
+                self.c.read(state, regno)
+            kptr.xchg(state, state.regs)
         if proto is None or proto.unsupported:
             what = proto.unsupported if proto is not None else "its prototype"
             raise Reject(f"unsupported: pybpf's verifier cannot check calls to "
@@ -509,7 +520,7 @@ class CallChecker:
             lo, high = access.check_region(reg, regno, 0, size, reg.map.value_size,
                                            "map value", f"{what} must fit in the "
                                            f"{reg.map.value_size}-byte value")
-            access.check_special_fields(reg, regno, lo, high + size)
+            kptr.check_access(reg, regno, 0, size, lo, high + size, helper=True)
             return
         if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             access.check_packet(reg, regno, 0, size)

@@ -30,7 +30,7 @@ from ..asm.opcodes import (
     Size,
 )
 from ..spec import AttachType, MapSpec, MapType, ProgramType
-from . import access, effects, prune
+from . import access, effects, kptr, prune
 from . import bounds as B
 from .calls import CallChecker
 from .cfg import Program
@@ -178,13 +178,14 @@ class Checker:
         self.depths: dict[int, list[int]] = {}   # subprog start -> [max stack depth]
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
-        self._effects: dict[int, Effect] = {}
+        self._effects: dict[Any, Effect] = {}
         self.prune_points = prog.prune_points
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
         self.ptr_types: dict[int, RegType] = {}   # slot -> pointer type a load/store saw
         self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
+        self.unresolved_kfunc: list[int] = []   # reachable kfunc calls of BTF id 0
 
     # --- the walk -----------------------------------------------------------------------
 
@@ -214,6 +215,12 @@ class Checker:
                 done.add(start)
                 self._walk_function(start, self.calls.global_entry_regs(start))
         self._check_stack_depth()
+        if self.unresolved_kfunc:
+            raise Failure(Reject("invalid kernel function call not eliminated in verifier "
+                                 "pass: the kfunc call has BTF id 0",
+                                 hint="resolve the kfunc against the kernel's BTF before "
+                                      "loading (is its module loaded?)"),
+                          self.unresolved_kfunc[0], None)
         return self.stats
 
     def _walk_function(self, start_pc: int, regs: list[Reg]) -> None:
@@ -708,8 +715,8 @@ class Checker:
                          hint=self.calls.null_hint(regno, reg))
         return reg
 
-    def load(self, state: State, regno: int, off: int, size: int, *, signed: bool = False
-             ) -> Reg:
+    def load(self, state: State, regno: int, off: int, size: int, *, signed: bool = False,
+             atomic: bool = False) -> Reg:
         reg = self._mem_target(state, regno)
         t = reg.type
         if t is RegType.PTR_TO_STACK:
@@ -734,8 +741,14 @@ class Checker:
                                            f"keep accesses within the {reg.map.value_size}-"
                                            f"byte value of map '{reg.map.name}'")
             access.check_map_rights(reg, regno, off, size, read=True)
-            access.check_special_fields(reg, regno, lo, high + size)
-            value = access.map_value_read(reg, lo, high, size) or access.sized_unknown(size)
+            field = kptr.check_access(reg, regno, off, size, lo, high + size)
+            if atomic:
+                kptr.atomic(field, regno)
+            if field is not None:
+                value = kptr.load(state, field, regno)
+            else:
+                value = access.map_value_read(reg, lo, high, size) or \
+                    access.sized_unknown(size)
         elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             access.check_packet(reg, regno, off, size)
             value = access.sized_unknown(size)
@@ -751,6 +764,7 @@ class Checker:
                              "their own offsets")
             value = access.sized_unknown(size)
         elif t is RegType.PTR_TO_BTF_ID:
+            kptr.deref(reg, regno)
             if reg.off + off < 0 or not reg.var.is_const:
                 raise Reject(f"R{regno} invalid negative or variable access to a kernel "
                              f"object", regs=(regno,), hint="read kernel struct fields at "
@@ -775,7 +789,7 @@ class Checker:
         self.write(state, insn.dst, value)
 
     def store(self, state: State, regno: int, off: int, size: int, value: Reg | None,
-              value_regno: int | None) -> None:
+              value_regno: int | None, *, atomic: bool = False) -> None:
         reg = self._mem_target(state, regno)
         t = reg.type
         if t is RegType.PTR_TO_STACK:
@@ -798,7 +812,11 @@ class Checker:
                                            "map value", f"keep accesses within the "
                                            f"{reg.map.value_size}-byte value of map "
                                            f"'{reg.map.name}'")
-            access.check_special_fields(reg, regno, lo, high + size)
+            field = kptr.check_access(reg, regno, off, size, lo, high + size)
+            if atomic or value is None:
+                kptr.atomic(field, regno)
+            elif field is not None:
+                kptr.store(field, regno, value, value_regno)
             return
         if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             if self.prog_type not in PACKET_TYPES:
@@ -849,12 +867,13 @@ class Checker:
             if op not in (AtomicOp.LOAD_ACQ, AtomicOp.STORE_REL):
                 raise Reject(f"invalid atomic operand size {size}")
         if op == AtomicOp.LOAD_ACQ:
-            value = self.load(state, insn.src, insn.off, size)
+            value = self.load(state, insn.src, insn.off, size, atomic=True)
             self._atomic_alignment(state, insn.src, insn.off, size)
             self.write(state, insn.dst, value)
             return
         if op == AtomicOp.STORE_REL:
-            self.store(state, insn.dst, insn.off, size, self.read(state, insn.src), insn.src)
+            self.store(state, insn.dst, insn.off, size, self.read(state, insn.src), insn.src,
+                       atomic=True)
             self._atomic_alignment(state, insn.dst, insn.off, size)
             return
         valid: set[int] = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR,
@@ -876,12 +895,12 @@ class Checker:
         self._atomic_alignment(state, insn.dst, insn.off, size)
         # the old value is read as a load would (a spilled pointer comes back as itself),
         # then the memory holds an unknown number
-        old = self.load(state, insn.dst, insn.off, size)
+        old = self.load(state, insn.dst, insn.off, size, atomic=True)
         if old.is_pointer and self.options.unprivileged:
             raise Reject(f"leaking pointer from stack off {insn.off}: an atomic on a spilled "
                          f"pointer", regs=(insn.dst,))
         self.store(state, insn.dst, insn.off, size, UNKNOWN_SCALAR if size == 8 else None,
-                   None)
+                   None, atomic=True)
         if op & AtomicOp.FETCH:
             self.write(state, 0 if op == AtomicOp.CMPXCHG else insn.src, old)
 

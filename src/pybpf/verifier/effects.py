@@ -8,6 +8,8 @@ callback, a legacy packet load, a kfunc) demands everything, which only costs pr
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..asm.instruction import Instruction
 from ..asm.opcodes import (
     CLASS_MASK,
@@ -62,7 +64,7 @@ def _linked(state: State, regno: int) -> tuple[int, ...]:
     return tuple(keys)
 
 
-def before(state: State, insn: Instruction, cache: dict[int, Effect] | None = None
+def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = None
            ) -> Effect:
     """The effect of ``insn``, from the state just before it runs.
 
@@ -91,7 +93,25 @@ def before(state: State, insn: Instruction, cache: dict[int, Effect] | None = No
                 fixed = (insn.src > 10 or regs[insn.src].id == 0
                          or not regs[insn.src].is_scalar)
     else:
-        fixed = False
+        # a load or store: its effect varies only with where the base pointer points when
+        # that is the stack
+        if cls == Class.LDX or (opcode & MODE_MASK == Mode.ATOMIC
+                                and insn.imm == AtomicOp.LOAD_ACQ):
+            base = insn.src
+        else:
+            base = insn.dst
+        if base > 10:
+            return _before(state, insn, f)
+        reg = state.regs[base]
+        mkey: Any = (id(insn) << 4) | f
+        if reg.type is RegType.PTR_TO_STACK:
+            mkey = (mkey, reg.frameno, reg.off, reg.var)
+        else:
+            mkey = (mkey,)
+        eff = cache.get(mkey)
+        if eff is None:
+            eff = cache[mkey] = _before(state, insn, f)
+        return eff
     if not fixed:
         return _before(state, insn, f)
     key = (id(insn) << 4) | f

@@ -312,10 +312,48 @@ def _exclude(a: Range, b: Range, width: int) -> Range:
     return Range(umin, umax, smin, smax, a.t)
 
 
+def _holds(op: int, x: int, y: int, jmp32: bool) -> bool:
+    """``x op y`` for two concrete values (unsigned 64-bit, or their low 32 bits)."""
+    if jmp32:
+        x &= U32
+        y &= U32
+        sx, sy = to_signed(x, 32), to_signed(y, 32)
+    else:
+        sx, sy = to_signed(x, 64), to_signed(y, 64)
+    if op == JumpOp.JEQ:
+        return x == y
+    if op == JumpOp.JNE:
+        return x != y
+    if op == JumpOp.JGT:
+        return x > y
+    if op == JumpOp.JGE:
+        return x >= y
+    if op == JumpOp.JLT:
+        return x < y
+    if op == JumpOp.JLE:
+        return x <= y
+    if op == JumpOp.JSGT:
+        return sx > sy
+    if op == JumpOp.JSGE:
+        return sx >= sy
+    if op == JumpOp.JSLT:
+        return sx < sy
+    if op == JumpOp.JSLE:
+        return sx <= sy
+    if op == JumpOp.JSET:
+        return x & y != 0
+    raise ValueError(op)
+
+
 def refine(op: int, a: Bounds, b: Bounds, taken: bool, *, jmp32: bool
            ) -> tuple[Bounds, Bounds] | None:
     """What ``a op b`` being ``taken`` (or not) says about ``a`` and ``b``; ``None`` when
     it cannot be so."""
+    ta, tb = a[8], b[8]
+    if not ta[1] and not tb[1]:
+        # two constants: the comparison is decided and teaches nothing (what the general
+        # path below gives, faster)
+        return (a, b) if _holds(op, ta[0], tb[0], jmp32) == taken else None
     width = 32 if jmp32 else 64
     wa = a.width_range(width)
     wb = b.width_range(width)

@@ -2,10 +2,11 @@
 ``uprobe`` PMU on a file offset of an ELF binary or shared library, carrying a KPROBE
 program.
 
-The kernel wants a path and a *file offset*. A symbol is turned into one here with
-pyelftools: its value is a virtual address inside its section, so the offset is
-``st_value - sh_addr + sh_offset`` (program headers are used when the section is not
-known). A uprobe hits every process mapping the file; ``pid`` narrows it to one.
+The kernel wants a path and a *file offset*. A symbol is turned into one here (with
+elf_symbols, a few milliseconds even for libc): its value is a virtual address inside its
+section, so the offset is ``st_value - sh_addr + sh_offset`` (program headers are used
+when the section is not known). A uprobe hits every process mapping the file; ``pid``
+narrows it to one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ...errors import ELFError, InvalidInputError, KernelError
 from ...spec import ProgramType
 from .. import sys as bpfsys
 from ..fd import FD
+from . import elf_symbols
 from .base import Link
 from .perf import attach_to_perf_event, checked_program_fd, pmu_format_bit, pmu_type
 
@@ -112,15 +114,6 @@ def address_to_offset(elf: ELFFile, address: int, *, section_index: object = Non
     raise ELFError(f"address {address:#x} is in no loaded part of the file", source=source)
 
 
-def _default_version(elf, index: int) -> bool:  # type: ignore[no-untyped-def]
-    """True unless symbol ``index`` of .dynsym is a hidden (non-default) version."""
-    versym = elf.get_section_by_name(".gnu.version")
-    if versym is None or index >= versym.num_symbols():
-        return True
-    ndx = versym.get_symbol(index)["ndx"]
-    return not (isinstance(ndx, int) and ndx & 0x8000)
-
-
 def symbol_offset(path: str, symbol: str) -> ElfSymbol:
     """Find function ``symbol`` in the ELF file ``path`` (.symtab, then .dynsym).
 
@@ -128,53 +121,40 @@ def symbol_offset(path: str, symbol: str) -> ElfSymbol:
     version wins. Raises InvalidInputError when the symbol is missing, undefined (imported
     from another library), an IFUNC resolver, or ambiguous; ELFError for a corrupt file.
     """
-    from elftools.common.exceptions import ELFError as PyELFError
-    from elftools.elf.sections import SymbolTableSection
-
-    f, elf = _open_elf(path)
-    with f:
-        try:
-            found: dict[int, tuple[int, object, bool]] = {}
-            undefined = ifunc = False
-            for table_name in (".symtab", ".dynsym"):
-                table = elf.get_section_by_name(table_name)
-                if not isinstance(table, SymbolTableSection):
-                    continue
-                for index, sym in enumerate(table.iter_symbols()):
-                    if sym.name != symbol:
-                        continue
-                    kind = sym["st_info"]["type"]
-                    if sym["st_shndx"] == "SHN_UNDEF":
-                        undefined = True
-                        continue
-                    if kind in ("STT_GNU_IFUNC", "STT_LOOS"):  # pyelftools names 10 LOOS
-                        ifunc = True
-                        continue
-                    if kind != "STT_FUNC":
-                        continue
-                    default = table_name == ".symtab" or _default_version(elf, index)
-                    address = sym["st_value"]
-                    if address not in found or default:
-                        found[address] = (sym["st_size"], sym["st_shndx"], default)
-            if not found:
-                if ifunc:
-                    raise InvalidInputError(
-                        f"{symbol} is an IFUNC: its symbol is the resolver that picks an "
-                        "implementation at load time, not the code that runs; probe the "
-                        "implementation (e.g. __strlen_avx2) or give a raw offset",
-                        source=path)
-                why = "is only imported (undefined) there" if undefined else "is not there"
-                raise InvalidInputError(f"function {symbol} {why}", source=path)
-            if len(found) > 1:
-                found = {a: v for a, v in found.items() if v[2]} or found
-            if len(found) > 1:
-                addresses = ", ".join(f"{a:#x}" for a in sorted(found))
-                raise InvalidInputError(f"function {symbol} is defined at several addresses "
-                                        f"({addresses}): give an offset instead", source=path)
-            (address, (size, shndx, _)), = found.items()
-            offset = address_to_offset(elf, address, section_index=shndx, source=path)
-        except PyELFError as err:
-            raise ELFError(f"corrupt ELF file: {err}", source=path) from None
+    if not os.path.isfile(path):
+        raise InvalidInputError("cannot open: no such file", source=path)
+    found: dict[int, tuple[int, int, bool]] = {}
+    undefined = ifunc = False
+    for sym in elf_symbols.find_function(path, symbol):
+        if sym.section == elf_symbols.SHN_UNDEF:
+            undefined = True
+            continue
+        if sym.kind == elf_symbols.STT_GNU_IFUNC:
+            ifunc = True
+            continue
+        if sym.kind != elf_symbols.STT_FUNC:
+            continue
+        default = sym.table == ".symtab" or sym.default
+        if sym.address not in found or default:
+            found[sym.address] = (sym.size, sym.section, default)
+    if not found:
+        if ifunc:
+            raise InvalidInputError(
+                f"{symbol} is an IFUNC: its symbol is the resolver that picks an "
+                "implementation at load time, not the code that runs; probe the "
+                "implementation (e.g. __strlen_avx2) or give a raw offset", source=path)
+        why = "is only imported (undefined) there" if undefined else "is not there"
+        raise InvalidInputError(f"function {symbol} {why}", source=path)
+    if len(found) > 1:
+        found = {a: v for a, v in found.items() if v[2]} or found
+    if len(found) > 1:
+        addresses = ", ".join(f"{a:#x}" for a in sorted(found))
+        raise InvalidInputError(f"function {symbol} is defined at several addresses "
+                                f"({addresses}): give an offset instead", source=path)
+    (address, (size, shndx, _)), = found.items()
+    offset = elf_symbols.address_to_offset(path, address, shndx)
+    if offset is None:
+        raise ELFError(f"address {address:#x} is in no loaded part of the file", source=path)
     return ElfSymbol(symbol, address, size, offset)
 
 
