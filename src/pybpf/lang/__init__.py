@@ -43,7 +43,9 @@ offline), ``bpf.raw_tracepoint``, ``bpf.tp_btf`` (``ctx.arg0``..), ``bpf.uprobe`
 
 **Statements**: assignment (``x: u32 = 0`` to fix a type), augmented assignment,
 if/elif/else, ``while`` (must be able to end), ``for i in range(N)`` (constant N),
-break/continue, return; functions called from a program are inlined. Module-level ints are
+break/continue, return. A plain function a program calls is a BPF-to-BPF subprogram
+(compiled once per map/constant it is given; structs go by reference), ``@bpf.inline``
+inlines it, ``@bpf.global_function`` has the kernel verify it on its own. Module-level ints are
 constants; ``Const(u32, 0)`` is ``.rodata``, set per load (``prog.load(constants={decl:
 5})``, on a copy of the spec: two loads can differ); ``Global(u64)`` is ``.data``/``.bss``
 (``coll.variables[decl]`` reads it after load).
@@ -111,6 +113,7 @@ from .builtins import (
     xdp_adjust_head,
     xdp_adjust_tail,
 )
+from .codegen import functions as _functions
 from .compiler import CompiledCollection, CompiledProgram, compile, compile_source
 from .contexts import KernelTypes
 from .errors import CompileError, SourceLocation
@@ -200,6 +203,8 @@ class _BPF:
     socket_filter = staticmethod(_programs.socket_filter)
     cgroup_skb = staticmethod(_programs.cgroup_skb)
     cgroup_sock_addr = staticmethod(_programs.cgroup_sock_addr)
+    inline = staticmethod(_functions.inline)
+    global_function = staticmethod(_functions.global_function)
     compile = staticmethod(compile)
     compile_source = staticmethod(compile_source)
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..asm.builder import Label
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
 from ..asm.linker import link
@@ -24,6 +25,7 @@ from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec
 from . import contexts
 from .btfgen import build_program_btf
 from .codegen import FunctionCompiler, source_of
+from .codegen.functions import Subprogram, Subprograms
 from .errors import CompileError, SourceLocation
 from .loaded import LoadedCollection
 from .maps import GlobalDecl, MapDecl
@@ -38,6 +40,8 @@ class CompiledProgram:
     decl: ProgramDecl
     spec: ProgramSpec
     core_accesses: list[tuple[int, Any, str]] = field(default_factory=list)
+    functions: list[tuple[int, Subprogram]] = field(default_factory=list)
+    """the subprograms after the program: (first slot, subprogram)"""
 
     def source_of_insn(self, index: int) -> SourceLocation | None:
         """The Python location of instruction ``index`` (counting slots, as the verifier
@@ -133,6 +137,10 @@ def _drop_unreachable(items: list[Any]) -> list[Any]:
         insn = linked[i]
         if insn.is_exit:
             continue
+        if insn.is_pseudo_call:           # the callee runs, then the next instruction
+            target = index_of.get(insn.jump_target(slots[i]))
+            if target is not None:
+                todo.append(target)
         if insn.is_jump:
             target = index_of.get(insn.jump_target(slots[i]))
             if target is not None:
@@ -159,7 +167,8 @@ def _drop_unreachable(items: list[Any]) -> list[Any]:
     return out
 
 
-def _merge_label_aliases(items: list[Any]) -> list[Any]:
+def _merge_label_aliases(items: list[Any], prefer: set[str] | frozenset[str] = frozenset()
+                         ) -> list[Any]:
     """``items`` with labels that mark the same instruction folded into one name.
 
     An instruction carries one ``symbol``, so when two labels land on it (the ends of two
@@ -175,12 +184,14 @@ def _merge_label_aliases(items: list[Any]) -> list[Any]:
             pending.append(item)
             continue
         if pending:
-            keep = item.symbol or pending[0].name
+            # a function's start keeps its own name (BTF and the ELF symbol use it)
+            keep = item.symbol or next((lb.name for lb in pending if lb.name in prefer),
+                                       pending[0].name)
             for label in pending:
                 if label.name != keep:
                     alias[label.name] = keep
             if item.symbol is None:
-                merged.append(pending[0])
+                merged.append(Label(keep))
             pending = []
         merged.append(item)
     merged.extend(pending)
@@ -242,10 +253,27 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
         names.learn(src.globals)
         names.learn(src.closure)
         ctx_type = _context_type(decl, kernel)
+
+        def compile_one(sub: Subprogram, registry: Subprograms, ctx_type: Any = ctx_type
+                        ) -> tuple[list[Any], list[Any], Any]:
+            sfc = FunctionCompiler(sub.src, name=sub.label, ctx_type=ctx_type,
+                                   kernel=kernel, on_map=on_map, on_global=layout.place,
+                                   subprograms=registry)
+            em = sfc.compile_subprogram(sub.params)
+            return em.items, em.core_insns, sfc.return_type()
+
+        subprograms = Subprograms(decl.name, compile_one)
         fc = FunctionCompiler(src, name=decl.name, ctx_type=ctx_type, kernel=kernel,
-                              on_map=on_map, on_global=layout.place)
+                              on_map=on_map, on_global=layout.place, subprograms=subprograms)
         emitter = fc.compile()
-        kept = _merge_label_aliases(_drop_unreachable(emitter.items))
+        items: list[Any] = list(emitter.items)
+        core_insns = list(emitter.core_insns)
+        for sub in subprograms.order:           # each function after the program, once
+            items.append(Label(sub.label))
+            items.extend(sub.items)
+            core_insns.extend(sub.core_insns)
+        starts = {sub.label for sub in subprograms.order}
+        kept = _merge_label_aliases(_drop_unreachable(items), prefer=starts)
         try:
             insns = link(kept, source=f"program '{decl.name}'")
         except AsmError as err:
@@ -253,7 +281,8 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
         spec = ProgramSpec(name=decl.name, section=decl.section, type=decl.type,
                            attach_type=decl.attach_type, attach_to=decl.attach_to,
                            instructions=insns, license=decl.license)
-        compiled[decl.name] = CompiledProgram(decl, spec, _core_indexes(kept, emitter))
+        compiled[decl.name] = CompiledProgram(decl, spec, _core_indexes(kept, core_insns),
+                                              _function_starts(insns, subprograms.order))
 
     map_specs = {name: m.spec(name) for name, m in maps.items()}
     map_specs.update(layout.map_specs())
@@ -265,12 +294,20 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
     return CompiledCollection(collection, maps, globals_, compiled)
 
 
-def _core_indexes(kept: list[Any], emitter: Any) -> list[tuple[int, Any, str]]:
+def _function_starts(insns: list[Instruction], subs: list[Subprogram]
+                     ) -> list[tuple[int, Subprogram]]:
+    """(slot, subprogram) of each function laid out after the program."""
+    slot_of = {insn.symbol: slot for _, slot, insn in Instructions(insns).enumerate()
+               if insn.symbol is not None}
+    return [(slot_of[sub.label], sub) for sub in subs if sub.label in slot_of]
+
+
+def _core_indexes(kept: list[Any], core_insns: list[Any]) -> list[tuple[int, Any, str]]:
     """The kernel-type accesses with their index among the instructions that survived
     :func:`_drop_unreachable` (which linking keeps one for one)."""
     index_of = {id(item): n for n, item in
                 enumerate(i for i in kept if isinstance(i, Instruction))}
-    return [(index_of[id(insn)], root, path) for insn, root, path in emitter.core_insns
+    return [(index_of[id(insn)], root, path) for insn, root, path in core_insns
             if id(insn) in index_of]
 
 

@@ -178,7 +178,7 @@ class Emitter:
     # -- helper calls ----------------------------------------------------------------------
 
     def call(self, helper_id: int, args: list[Any], result_type: Type | None,
-             materialize: Any) -> Reg | None:
+             materialize: Any, *, function: str | None = None) -> Reg | None:
         """Call helper ``helper_id`` with ``args`` in r1..r5; returns r0 as a temporary.
 
         ``args`` are Reg temporaries (moved into place), or anything ``materialize(op,
@@ -186,7 +186,8 @@ class Emitter:
         addresses, locals in r6-r9). Live temporaries that are not arguments are saved on
         the stack across the call and restored into the same registers (so the result
         is in r0 unless a restored temporary owns r0). Raises CompileError when no
-        register is left for the result.
+        register is left for the result. With ``function`` (a label) it is a BPF-to-BPF
+        call of the subprogram there, which clobbers the same registers.
         """
         if len(args) > 5:
             raise self.error("a helper takes at most 5 arguments")
@@ -208,7 +209,11 @@ class Emitter:
             if isinstance(a, Reg) and a.owned:
                 continue
             materialize(a, i + 1)
-        self.emit(Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.HELPER, 0, helper_id))
+        if function is not None:
+            self.emit(Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.PSEUDO_CALL, 0, 0,
+                                  reference=function))
+        else:
+            self.emit(Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.HELPER, 0, helper_id))
         for a in arg_regs:
             if a in self.live:
                 self.live.remove(a)

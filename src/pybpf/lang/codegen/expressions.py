@@ -78,6 +78,8 @@ class Expressions(Values):
 
     def _python_value(self, name: str, node: ast.AST) -> Any:
         frame = self.frame
+        if name in frame.statics:
+            return frame.statics[name]
         if name in frame.nested:
             return PyObj(frame.nested[name])
         src = frame.src

@@ -5,10 +5,12 @@ from __future__ import annotations
 import ast
 
 from ...asm.opcodes import ALUOp, JumpOp
+from ..emitter import FP
 from ..maps import GlobalDecl, MapDecl
-from ..operands import Imm, Local, Mem, PyObj
+from ..operands import Imm, Local, Mem, PyObj, Reg
 from ..types import IntType, PtrType, literal_type, s32, s64
 from .calls import Calls
+from .functions import NotASubprogram
 from .source import FunctionSource
 
 
@@ -57,15 +59,27 @@ class Statements(Calls):
         frame = self.frame
         value = self.rvalue(node.value) if node.value is not None else Imm(s64, 0)
         if frame.return_label is not None:
+            if isinstance(value, Mem) and not value.type.is_scalar:
+                # a struct or array: copied to a stack slot of the caller's, the result
+                if frame.return_mem is None:
+                    frame.return_mem = self._stack_aggregate(value.type)
+                elif frame.return_mem.type.size != value.type.size:
+                    raise self._err(node, f"{frame.name} returns structs of two types")
+                self._copy(Mem(value.type, FP, frame.return_mem.off), value)
+                self.e.ja(frame.return_label)
+                return
             if frame.return_local is not None:
-                if isinstance(value, Mem) and not value.type.is_scalar:
-                    raise self._err(node, "inlined functions return integers or pointers")
                 self._store_local(frame.return_local, value)
             self.e.release(value)
             self.e.ja(frame.return_label)
             return
+        if isinstance(value, Mem) and self.in_subprogram and len(self.frames) == 1:
+            self.e.release(value)
+            raise NotASubprogram("returns a struct")   # inlined: the caller gets it in place
         if isinstance(value, Mem):
             raise self._err(node, "a program returns an integer")
+        if self.in_subprogram and isinstance(value, Reg):
+            self.return_types.append(value.type)
         self._into(value, 0)
         self.e.release(value)
         self.e.exit()
