@@ -75,6 +75,15 @@ class Emitter:
         self.items.append(insn)
         self._insn_count += 1
 
+    def drop_since(self, mark: int) -> None:
+        """Forget the items emitted since ``len(items)`` was ``mark`` (a trial that did
+        not pan out)."""
+        dropped = self.items[mark:]
+        del self.items[mark:]
+        gone = {id(i) for i in dropped}
+        self._insn_count -= sum(1 for i in dropped if isinstance(i, Instruction))
+        self.core_insns = [c for c in self.core_insns if id(c[0]) not in gone]
+
     # -- stack ------------------------------------------------------------------------------
 
     def alloc_stack(self, size: int, align: int = 8) -> int:
