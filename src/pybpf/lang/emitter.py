@@ -181,6 +181,10 @@ class Emitter:
         self.emit(Instruction(LDDW_OPCODE, dst, PseudoSrc.MAP_VALUE, 0, off << 32,
                               reference=name))
 
+    def ld_function(self, dst: int, label: str) -> None:
+        """``dst`` = the address of the subprogram at ``label`` (a callback)."""
+        self.emit(Instruction(LDDW_OPCODE, dst, PseudoSrc.FUNC, 0, 0, reference=label))
+
     def exit(self) -> None:
         self.emit(Instruction(Class.JMP | JumpOp.EXIT))
 
