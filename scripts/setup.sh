@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(clang llvm bpftool bpftrace libbpf-dev linux-libc-dev tcpdump iproute2 gcc librsvg2-bin python3-venv
-          systemtap-sdt-dev prometheus)
+          systemtap-sdt-dev prometheus libssl3 openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -32,7 +32,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feature": ("feature", "what this kernel offers: program, map and attach types, helpers"),
     "load": ("load", "load a BPF object, attach it and print its events until Ctrl-C"),
     "trace-pipe": ("trace_pipe", "print bpf_printk lines from tracefs trace_pipe"),
+    "trace": ("trace", "run a bpftrace program, compiled in-process (no LLVM)"),
     "export": ("export", "serve eBPF maps as Prometheus metrics (and OTLP) from a YAML config"),
+    "guard": ("guard", "enforce a security policy (YAML) from inside the kernel"),
 }
 
 
@@ -45,7 +47,9 @@ TOOLS: tuple[str, ...] = (
     "capable", "drsnoop", "profile", "offcputime", "sigsnoop", "biosnoop", "bitesize",
     "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
     "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
-    "runqslower", "funclatency", "funcslower",
+    "runqslower", "funclatency", "funcslower", "stackcount", "memleak", "sslsniff",
+    "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin", "mdflush", "tcprtt",
+    "ttysnoop", "wakeuptime", "runqlen", "llcstat", "filetop",
 )
 
 

@@ -146,3 +146,36 @@ def test_syscall_ksym_and_cgroup_decoders() -> None:
     else:
         pytest.skip("no cgroup v2 mount")
     assert _decode("cgroup", os.stat(root).st_ino.to_bytes(8, "little")) == "/"
+
+
+class _Snapshotted:
+    """A collector giving prometheus_client one fixed snapshot."""
+
+    def __init__(self, snapshot: list[Any]):
+        self.snapshot = snapshot
+
+    def collect(self) -> Any:
+        from pybpf.export.collector import families
+        return families(self.snapshot)
+
+
+def test_the_fast_text_is_what_prometheus_client_writes() -> None:
+    from pybpf.export.exposition import render_text
+
+    hist = _program("h", [_hist(bucket_multiplier=1e-9)])
+    reader = hist.event_metrics["lat_seconds"]
+    for i, disk in enumerate(['sda', 'we"ird\\dev\nname', "", "ü-nicode"]):
+        for value in range(1, 3000, 7 * (i + 1)):
+            reader.observe((disk,), value)
+    counter = MetricConfig("counter", "calls_total", "", [LabelConfig("b", "uint", 0),
+                                                          LabelConfig("a", "uint", 0)],
+                           0, help='calls \\ with "quotes"\nand a newline')
+    prog = _program("c", [counter])
+    for i in range(300):
+        prog.event_metrics["calls_total"].add((str(i), str(i % 7)), i * 1.5)
+    snapshot = MapCollector([hist, prog, _program("down", [], up=False)]).snapshot()
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Snapshotted(snapshot))
+    expected = generate_latest(registry).decode()
+    assert render_text(snapshot) == expected
+    assert 'disk="we\\"ird\\\\dev\\nname"' in expected

@@ -18,8 +18,11 @@ def test_each_program_has_a_func_and_line_info_naming_python_lines() -> None:
     spec = compiled.spec
     for name, prog in spec.programs.items():
         assert prog.btf is spec.btf
-        [info] = prog.func_info
+        info, *functions = prog.func_info
         assert info.insn_off == 0 and isinstance(info.type, Func) and info.type.name == name
+        # the functions a program calls are subprograms under their Python names
+        assert [f.type.name for f in functions] == (["at_least"] if name == "count_packets"
+                                                    else [])
         assert prog.line_info[0].insn_off == 0
         offsets = [r.insn_off for r in prog.line_info]
         assert offsets == sorted(set(offsets))

@@ -47,7 +47,8 @@ M32 = 0xFFFF_FFFF
 Sym = tuple[object, ...]
 # a fact: (symbol, jump op, k) -> outcome
 Facts = frozenset[tuple[Sym, int, int, bool]]
-_FOLD: dict[int, Callable[[int, int], int | None]] = {ALUOp.ADD: lambda a, b: a + b, ALUOp.SUB: lambda a, b: a - b,
+_FOLD: dict[int, Callable[[int, int], int | None]] = {
+         ALUOp.ADD: lambda a, b: a + b, ALUOp.SUB: lambda a, b: a - b,
          ALUOp.MUL: lambda a, b: a * b, ALUOp.OR: lambda a, b: a | b,
          ALUOp.AND: lambda a, b: a & b, ALUOp.XOR: lambda a, b: a ^ b,
          ALUOp.LSH: lambda a, b: a << b if b < 32 else 0,

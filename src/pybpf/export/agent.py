@@ -12,6 +12,7 @@ back as it was at exit).
 from __future__ import annotations
 
 import contextlib
+import errno
 import sys
 import threading
 from collections.abc import Iterator
@@ -65,33 +66,27 @@ def bpf_stats() -> Iterator[str]:
             f.write(before)
 
 
-def _bind(config: ExportConfig) -> Any:
-    """The HTTP server of ``/metrics``, bound (not serving yet)."""
+def _bind(config: ExportConfig, app: Any) -> Any:
+    """The HTTP server of ``/metrics`` serving ``app``, bound (not serving yet)."""
+    import socket  # noqa: PLC0415
     from wsgiref.simple_server import WSGIRequestHandler, make_server  # noqa: PLC0415
 
-    from prometheus_client import CollectorRegistry  # noqa: PLC0415
-    from prometheus_client.exposition import ThreadingWSGIServer, make_wsgi_app  # noqa: PLC0415
+    from prometheus_client.exposition import ThreadingWSGIServer  # noqa: PLC0415
 
     class _QuietHandler(WSGIRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass
 
-    registry = CollectorRegistry(auto_describe=False)
-    server_class = ThreadingWSGIServer
-    if ":" in config.host:
-        import socket  # noqa: PLC0415
+    class _Server(ThreadingWSGIServer):
+        address_family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
 
-        class _V6(ThreadingWSGIServer):
-            address_family = socket.AF_INET6
-        server_class = _V6
     try:
-        server = make_server(config.host, config.port, make_wsgi_app(registry),
-                             server_class, handler_class=_QuietHandler)
+        return make_server(config.host, config.port, app, _Server,
+                           handler_class=_QuietHandler)
     except OSError as err:
         raise ConfigError(f"cannot listen on {config.host}:{config.port}: {err.strerror}"
-                          + (" (port in use)" if err.errno == 98 else ""),
+                          + (" (port in use)" if err.errno == errno.EADDRINUSE else ""),
                           path=config.path, line=config.listen_line) from None
-    return server, registry
 
 
 class Agent:
@@ -101,8 +96,17 @@ class Agent:
         self.options = options
         self.config = load_config(options.config)
         self.programs: list[Program] = prepare(self.config)
-        self.server, self.registry = _bind(self.config)
+        from prometheus_client import CollectorRegistry, ProcessCollector  # noqa: PLC0415
+
+        from .exposition import make_app  # noqa: PLC0415
         self.collector = MapCollector(self.programs)
+        process = ProcessCollector(namespace="pybpf", registry=None)
+        self.registry = CollectorRegistry(auto_describe=False)   # everything: OTLP, OpenMetrics
+        self.registry.register(self.collector)
+        self.registry.register(process)
+        others = CollectorRegistry(auto_describe=False)
+        others.register(process)
+        self.server = _bind(self.config, make_app(self.registry, self.collector, others))
         self.pusher: Any = None
 
     @property
@@ -112,8 +116,6 @@ class Agent:
     def serve(self, stop: threading.Event) -> int:
         """Load, attach and serve until ``stop`` (or KeyboardInterrupt); unload on the way
         out, whatever happens."""
-        from prometheus_client import ProcessCollector  # noqa: PLC0415
-
         thread = None
         try:
             with bpf_stats():
@@ -125,8 +127,6 @@ class Agent:
                     if self.pusher is not None:
                         prog.log_sink = self.pusher.log
                     prog.start()
-                self.registry.register(self.collector)
-                ProcessCollector(namespace="pybpf", registry=self.registry)
                 thread = threading.Thread(target=self.server.serve_forever,
                                           kwargs={"poll_interval": 0.5},
                                           name="pybpf-metrics", daemon=True)

@@ -14,18 +14,24 @@ time and run count (``pybpf_bpf_run_seconds_total``, ``pybpf_bpf_runs_total``, f
 kernel's bpf_stats), ring buffer drops (``pybpf_ringbuf_dropped_total``), and the agent
 process itself (``pybpf_process_*`` from prometheus_client's process collector) with
 ``pybpf_scrape_duration_seconds``, the time the previous scrape of the maps took.
+
+A scrape is first a :class:`Snapshot` (plain tuples); :meth:`MapCollector.collect` turns it
+into prometheus_client metric families (OpenMetrics, OTLP), and
+:func:`pybpf.export.exposition.render_text` writes the same text prometheus_client's
+``generate_latest`` would, without making an object per sample (a 10k-series scrape).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .config import MetricConfig
 from .programs import Program
 
-__all__ = ["MapCollector", "bucket_bounds", "upper_bound"]
+__all__ = ["MapCollector", "Family", "bucket_bounds", "upper_bound"]
 
 
 def upper_bound(config: MetricConfig, slot: int) -> float:
@@ -42,7 +48,19 @@ def bucket_bounds(config: MetricConfig, top: int) -> list[tuple[int, float]]:
     return [(i, upper_bound(config, i)) for i in range(config.bucket_min, last + 1)]
 
 
-def _le(bound: float) -> str:
+@dataclass
+class Family:
+    """One metric of a scrape. ``rows``: ``(label values, value)`` for counters and gauges;
+    ``(label values, [(le text, cumulative count)...], sum, count)`` for histograms."""
+
+    name: str            # counters without their _total
+    kind: str            # counter | gauge | histogram
+    help: str
+    label_names: list[str]
+    rows: list[Any] = field(default_factory=list)
+
+
+def _le_text(bound: float) -> str:
     from prometheus_client.utils import floatToGoString  # noqa: PLC0415
     return str(floatToGoString(bound))
 
@@ -62,28 +80,23 @@ class MapCollector:
     def _le(self, bound: float) -> str:
         text = self._le_text.get(bound)
         if text is None:
-            text = self._le_text[bound] = _le(bound)
+            text = self._le_text[bound] = _le_text(bound)
         return text
 
-    def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import (  # noqa: PLC0415
-            CounterMetricFamily,
-            GaugeMetricFamily,
-            HistogramMetricFamily,
-        )
+    def snapshot(self) -> list[Family]:
+        """Read every map now (see the module docstring)."""
         started = time.perf_counter()
-        up = GaugeMetricFamily("pybpf_program_up", "1 while the program is loaded and "
-                               "attached", labels=["program"])
-        runs = CounterMetricFamily("pybpf_bpf_runs", "times each BPF program ran "
-                                   "(kernel bpf_stats)", labels=["program", "bpf_program"])
-        run_time = CounterMetricFamily("pybpf_bpf_run_seconds", "time each BPF program ran "
-                                       "(kernel bpf_stats)",
-                                       labels=["program", "bpf_program"])
-        drops = CounterMetricFamily("pybpf_ringbuf_dropped", "records a ring buffer could "
-                                    "not take (the reader was behind)",
-                                    labels=["program", "map"])
+        out: list[Family] = []
+        up = Family("pybpf_program_up", "gauge", "1 while the program is loaded and attached",
+                    ["program"])
+        runs = Family("pybpf_bpf_runs", "counter", "times each BPF program ran (kernel "
+                      "bpf_stats)", ["program", "bpf_program"])
+        run_time = Family("pybpf_bpf_run_seconds", "counter", "time each BPF program ran "
+                          "(kernel bpf_stats)", ["program", "bpf_program"])
+        drops = Family("pybpf_ringbuf_dropped", "counter", "records a ring buffer could not "
+                       "take (the reader was behind)", ["program", "map"])
         for prog in self.programs:
-            up.add_metric([prog.name], 1.0 if prog.up else 0.0)
+            up.rows.append(((prog.name,), 1.0 if prog.up else 0.0))
             if not prog.up:
                 continue
             for bpf_name, bpf_prog in prog.programs().items():
@@ -91,38 +104,34 @@ class MapCollector:
                     info = bpf_prog.info()
                 except OSError:
                     continue
-                runs.add_metric([prog.name, bpf_name], info.run_cnt)
-                run_time.add_metric([prog.name, bpf_name], info.run_time_ns / 1e9)
+                runs.rows.append(((prog.name, bpf_name), info.run_cnt))
+                run_time.rows.append(((prog.name, bpf_name), info.run_time_ns / 1e9))
             for ring, n in prog.ring_drops().items():
-                drops.add_metric([prog.name, ring], n)
+                drops.rows.append(((prog.name, ring), n))
             for reader in prog.readers:
                 config = reader.config
                 values = reader.read()
                 if config.kind == "counter":
-                    family: Any = CounterMetricFamily(config.full_name,
-                                                      config.help or config.metric,
-                                                      labels=reader.label_names)
+                    name = config.full_name.removesuffix("_total")
+                    family = Family(name, "counter", config.help or config.metric,
+                                    reader.label_names)
                     mult = config.value_multiplier
-                    for labels, total in values.items():
-                        family.add_metric(labels, total * mult if mult != 1.0 else total)
+                    family.rows = [(labels, total * mult) for labels, total in values.items()] \
+                        if mult != 1.0 else list(values.items())
                 else:
-                    family = self._histogram(HistogramMetricFamily, config,
-                                             reader.label_names, values)
-                yield family
-        yield up
-        yield runs
-        yield run_time
-        yield drops
-        scrape = GaugeMetricFamily("pybpf_scrape_duration_seconds",
-                                   "time the previous scrape took to read the maps")
-        scrape.add_metric([], self.last_scrape_s)
-        yield scrape
+                    family = self._histogram(config, reader.label_names, values)
+                out.append(family)
+        scrape = Family("pybpf_scrape_duration_seconds", "gauge",
+                        "time the previous scrape took to read the maps", [],
+                        [((), self.last_scrape_s)])
+        out += [up, runs, run_time, drops, scrape]
         self.last_scrape_s = time.perf_counter() - started
+        return out
 
-    def _histogram(self, family_type: Any, config: MetricConfig, label_names: list[str],
-                   values: dict[tuple[str, ...], dict[int, int]]) -> Any:
-        family = family_type(config.full_name, config.help or config.metric,
-                             labels=label_names)
+    def _histogram(self, config: MetricConfig, label_names: list[str],
+                   values: dict[tuple[str, ...], dict[int, int]]) -> Family:
+        family = Family(config.full_name, "histogram", config.help or config.metric,
+                        label_names)
         top = self._top.get(config.metric, config.bucket_min)
         for slots in values.values():
             if slots:
@@ -149,5 +158,29 @@ class MapCollector:
                 cumulative += n
                 buckets.append((le, cumulative))
             buckets.append(("+Inf", total))
-            family.add_metric(list(labels), buckets, estimate)
+            family.rows.append((labels, buckets, estimate, total))
         return family
+
+    def collect(self) -> Iterator[Any]:
+        """prometheus_client's view of a scrape (:meth:`snapshot` as metric families)."""
+        yield from families(self.snapshot())
+
+
+def families(snapshot: list[Family]) -> Iterator[Any]:
+    """``snapshot`` as prometheus_client metric families."""
+    from prometheus_client.core import (  # noqa: PLC0415
+        CounterMetricFamily,
+        GaugeMetricFamily,
+        HistogramMetricFamily,
+    )
+    kinds = {"counter": CounterMetricFamily, "gauge": GaugeMetricFamily,
+             "histogram": HistogramMetricFamily}
+    for fam in snapshot:
+        out = kinds[fam.kind](fam.name, fam.help, labels=fam.label_names)
+        if fam.kind == "histogram":
+            for labels, buckets, estimate, _count in fam.rows:
+                out.add_metric(list(labels), buckets, estimate)
+        else:
+            for labels, value in fam.rows:
+                out.add_metric(list(labels), value)
+        yield out

@@ -43,7 +43,9 @@ offline), ``bpf.raw_tracepoint``, ``bpf.tp_btf`` (``ctx.arg0``..), ``bpf.uprobe`
 
 **Statements**: assignment (``x: u32 = 0`` to fix a type), augmented assignment,
 if/elif/else, ``while`` (must be able to end), ``for i in range(N)`` (constant N),
-break/continue, return; functions called from a program are inlined. Module-level ints are
+break/continue, return. A plain function a program calls is a BPF-to-BPF subprogram
+(compiled once per map/constant it is given; structs go by reference), ``@bpf.inline``
+inlines it, ``@bpf.global_function`` has the kernel verify it on its own. Module-level ints are
 constants; ``Const(u32, 0)`` is ``.rodata``, set per load (``prog.load(constants={decl:
 5})``, on a copy of the spec: two loads can differ); ``Global(u64)`` is ``.data``/``.bss``
 (``coll.variables[decl]`` reads it after load).
@@ -80,6 +82,7 @@ from .builtins import (
     XDP_TX,
     addressof,
     attach_cookie,
+    bpf_loop,
     cast,
     cgroup_id,
     comm,
@@ -111,6 +114,7 @@ from .builtins import (
     xdp_adjust_head,
     xdp_adjust_tail,
 )
+from .codegen import functions as _functions
 from .compiler import CompiledCollection, CompiledProgram, compile, compile_source
 from .contexts import KernelTypes
 from .errors import CompileError, SourceLocation
@@ -200,6 +204,8 @@ class _BPF:
     socket_filter = staticmethod(_programs.socket_filter)
     cgroup_skb = staticmethod(_programs.cgroup_skb)
     cgroup_sock_addr = staticmethod(_programs.cgroup_sock_addr)
+    inline = staticmethod(_functions.inline)
+    global_function = staticmethod(_functions.global_function)
     compile = staticmethod(compile)
     compile_source = staticmethod(compile_source)
 
@@ -218,7 +224,7 @@ __all__ = [
     "probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str",
     "send_signal", "tail_call", "redirect", "skb_load_bytes", "skb_store_bytes",
     "xdp_adjust_head", "xdp_adjust_tail", "l3_csum_replace", "l4_csum_replace", "csum_diff",
-    "cast", "sizeof", "addressof", "attach_cookie",
+    "cast", "sizeof", "addressof", "attach_cookie", "bpf_loop",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT", "TC_ACT_OK",
     "TC_ACT_SHOT", "TC_ACT_REDIRECT", "BPF_ANY", "BPF_NOEXIST", "BPF_EXIST",
     "BPF_F_CURRENT_CPU", "BPF_F_USER_STACK",

@@ -148,16 +148,35 @@ def _find_member(t: Any, name: str, base_bits: int) -> tuple[Any, int] | None:
     return None
 
 
-def _line_records(prog: ProgramSpec, fallback: SourceLocation | None) -> list[LineInfo]:
-    """A record wherever the Python location changes; instruction 0 always has one (the
-    kernel requires it)."""
+def _subprogram_func(sub: Any) -> Any:
+    """The BTF FUNC of a subprogram: its Python name, one parameter per register
+    argument (integers as their C type, pointers as ``void *``), an integer result;
+    global linkage for a global function (the kernel then checks calls against it)."""
+    from .types import IntType, to_btf
+    params = []
+    for p in sub.params:
+        if p.kind == "static":
+            continue
+        t = to_btf(p.type) if p.kind == "value" and isinstance(p.type, IntType) else \
+            _btf.Ptr(_btf.Void())
+        params.append(_btf.Param(p.name, t))
+    ret = to_btf(sub.returns) if isinstance(sub.returns, IntType) else _btf.Int(
+        "long long", 8, _btf.SIGNED)
+    linkage = _btf.FuncLinkage.GLOBAL if sub.is_global else _btf.FuncLinkage.STATIC
+    return _btf.Func(sub.name, _btf.FuncProto(ret, params), linkage)
+
+
+def _line_records(prog: ProgramSpec, fallback: SourceLocation | None,
+                  starts: set[int] | frozenset[int] = frozenset()) -> list[LineInfo]:
+    """A record wherever the Python location changes; instruction 0 and each function's
+    first instruction (``starts``) always have one (the kernel requires it)."""
     out: list[LineInfo] = []
     last = None
     for slot, insn in Instructions(prog.instructions).iterate():
         loc = insn.source if isinstance(insn.source, SourceLocation) else None
         if loc is None and slot == 0:
             loc = fallback
-        if loc is None or loc == last:
+        if loc is None or (loc == last and slot not in starts):
             continue
         last = loc
         out.append(LineInfo(slot, loc.file, loc.text, loc.line, loc.column))
@@ -201,10 +220,16 @@ def build_program_btf(programs: dict[str, Any], maps: dict[str, MapSpec], *,
     """
     builder = _btf.Builder()
     funcs: dict[str, Any] = {}
-    for name in programs:
+    subfuncs: dict[str, list[tuple[int, Any]]] = {}
+    for name, prog in programs.items():
         proto = _btf.FuncProto(_INT, [_btf.Param("ctx", _btf.Ptr(_btf.Void()))])
         funcs[name] = _btf.Func(name, proto, _btf.FuncLinkage.GLOBAL)
         builder.add(funcs[name])
+        subfuncs[name] = []
+        for slot, sub in getattr(prog, "functions", ()):
+            func = _subprogram_func(sub)
+            builder.add(func)
+            subfuncs[name].append((slot, func))
     for m in maps.values():
         for t in (m.key_type, m.value_type):
             if t is not None:
@@ -241,8 +266,10 @@ def build_program_btf(programs: dict[str, Any], maps: dict[str, MapSpec], *,
     out = ProgramBTF(spec, skipped_core=skipped)
     for name, prog in programs.items():
         func = decoded(funcs[name])
-        out.func_info[name] = [FuncInfo(0, func)]
-        out.line_info[name] = _line_records(prog.spec, _def_location(prog))
+        out.func_info[name] = [FuncInfo(0, func)] + [
+            FuncInfo(slot, decoded(f)) for slot, f in subfuncs[name]]
+        out.line_info[name] = _line_records(prog.spec, _def_location(prog),
+                                            {slot for slot, _ in subfuncs[name]})
         out.core_relos[name] = [
             CORERelo(slot, decoded(shadows.shadow(root)),
                      ":".join(["0"] + [str(shadows.index_of(s, n)) for s, n in

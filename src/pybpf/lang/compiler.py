@@ -15,18 +15,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..asm.builder import Label
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
 from ..asm.linker import link
+from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
 from ..btf import Datasec, Var, VarSecinfo
 from ..errors import AsmError, InvalidInputError, VerifierError
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec
 from . import contexts
 from .btfgen import build_program_btf
 from .codegen import FunctionCompiler, source_of
+from .codegen.functions import Subprogram, Subprograms
 from .errors import CompileError, SourceLocation
 from .loaded import LoadedCollection
-from .maps import GlobalDecl, MapDecl
+from .maps import GlobalDecl, MapDecl, ProgArray
 from .programs import ProgramDecl
 from .types import IntType, StructType, pack_value, to_btf, type_of
 
@@ -38,6 +41,8 @@ class CompiledProgram:
     decl: ProgramDecl
     spec: ProgramSpec
     core_accesses: list[tuple[int, Any, str]] = field(default_factory=list)
+    functions: list[tuple[int, Subprogram]] = field(default_factory=list)
+    """the subprograms after the program: (first slot, subprogram)"""
 
     def source_of_insn(self, index: int) -> SourceLocation | None:
         """The Python location of instruction ``index`` (counting slots, as the verifier
@@ -133,6 +138,13 @@ def _drop_unreachable(items: list[Any]) -> list[Any]:
         insn = linked[i]
         if insn.is_exit:
             continue
+        if insn.is_pseudo_call or (insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC):
+            # the callee (or callback) runs, and so does the next instruction
+            offset = insn.imm if insn.is_pseudo_call else insn.imm - (1 << 32) \
+                if insn.imm >= 1 << 31 else insn.imm
+            target = index_of.get(slots[i] + 1 + offset)
+            if target is not None:
+                todo.append(target)
         if insn.is_jump:
             target = index_of.get(insn.jump_target(slots[i]))
             if target is not None:
@@ -159,7 +171,8 @@ def _drop_unreachable(items: list[Any]) -> list[Any]:
     return out
 
 
-def _merge_label_aliases(items: list[Any]) -> list[Any]:
+def _merge_label_aliases(items: list[Any], prefer: set[str] | frozenset[str] = frozenset()
+                         ) -> list[Any]:
     """``items`` with labels that mark the same instruction folded into one name.
 
     An instruction carries one ``symbol``, so when two labels land on it (the ends of two
@@ -175,12 +188,14 @@ def _merge_label_aliases(items: list[Any]) -> list[Any]:
             pending.append(item)
             continue
         if pending:
-            keep = item.symbol or pending[0].name
+            # a function's start keeps its own name (BTF and the ELF symbol use it)
+            keep = item.symbol or next((lb.name for lb in pending if lb.name in prefer),
+                                       pending[0].name)
             for label in pending:
                 if label.name != keep:
                     alias[label.name] = keep
             if item.symbol is None:
-                merged.append(pending[0])
+                merged.append(Label(keep))
             pending = []
         merged.append(item)
     merged.extend(pending)
@@ -234,7 +249,12 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
         maps[name] = decl
         return name
 
-    for decl in programs:
+    tails = _TailCalls(on_map)
+    queue = list(programs)
+    while queue:
+        decl = queue.pop(0)
+        if isinstance(decl, ProgramDecl) and decl.name in compiled:
+            continue
         if not isinstance(decl, ProgramDecl):
             raise CompileError(f"{decl!r} is not a BPF program: decorate it with "
                                "@bpf.tracepoint(...), @bpf.xdp, ...")
@@ -242,10 +262,29 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
         names.learn(src.globals)
         names.learn(src.closure)
         ctx_type = _context_type(decl, kernel)
+
+        def compile_one(sub: Subprogram, registry: Subprograms, ctx_type: Any = ctx_type
+                        ) -> tuple[list[Any], list[Any], Any]:
+            sfc = FunctionCompiler(sub.src, name=sub.label, ctx_type=ctx_type,
+                                   kernel=kernel, on_map=on_map, on_global=layout.place,
+                                   subprograms=registry)
+            sfc.on_tail_call = tails.slot
+            em = sfc.compile_subprogram(sub.params)
+            return em.items, em.core_insns, sfc.return_type()
+
+        subprograms = Subprograms(decl.name, compile_one)
         fc = FunctionCompiler(src, name=decl.name, ctx_type=ctx_type, kernel=kernel,
-                              on_map=on_map, on_global=layout.place)
+                              on_map=on_map, on_global=layout.place, subprograms=subprograms)
+        fc.on_tail_call = tails.slot
         emitter = fc.compile()
-        kept = _merge_label_aliases(_drop_unreachable(emitter.items))
+        items: list[Any] = list(emitter.items)
+        core_insns = list(emitter.core_insns)
+        for sub in subprograms.order:           # each function after the program, once
+            items.append(Label(sub.label))
+            items.extend(sub.items)
+            core_insns.extend(sub.core_insns)
+        starts = {sub.label for sub in subprograms.order}
+        kept = _merge_label_aliases(_drop_unreachable(items), prefer=starts)
         try:
             insns = link(kept, source=f"program '{decl.name}'")
         except AsmError as err:
@@ -253,8 +292,12 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
         spec = ProgramSpec(name=decl.name, section=decl.section, type=decl.type,
                            attach_type=decl.attach_type, attach_to=decl.attach_to,
                            instructions=insns, license=decl.license)
-        compiled[decl.name] = CompiledProgram(decl, spec, _core_indexes(kept, emitter))
+        compiled[decl.name] = CompiledProgram(decl, spec, _core_indexes(kept, core_insns),
+                                              _function_starts(insns, subprograms.order))
 
+        queue.extend(d for d in tails.targets.values() if d.name not in compiled)
+
+    tails.finish()
     map_specs = {name: m.spec(name) for name, m in maps.items()}
     map_specs.update(layout.map_specs())
     globals_ = {names.of(d, ""): d for decls in layout.sections.values() for d, _ in decls}
@@ -262,15 +305,48 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
                                 maps=map_specs, license=programs[0].license)
     if with_btf:
         _attach_btf(collection, compiled)
-    return CompiledCollection(collection, maps, globals_, compiled)
+    out = CompiledCollection(collection, maps, globals_, compiled)
+    out.tail_calls = {decl.name: slot for slot, decl in tails.targets.items()}
+    return out
 
 
-def _core_indexes(kept: list[Any], emitter: Any) -> list[tuple[int, Any, str]]:
+class _TailCalls:
+    """``tail_call(ctx, other_program)``: the programs called by name, each a slot of one
+    ProgArray named ``tail_calls`` (filled at load); a target not given to compile() is
+    compiled too."""
+
+    def __init__(self, on_map: Any):
+        self.on_map = on_map
+        self.map = ProgArray(max_entries=1, name="tail_calls")
+        self.targets: dict[int, ProgramDecl] = {}
+
+    def slot(self, target: ProgramDecl) -> tuple[ProgArray, int]:
+        for slot, decl in self.targets.items():
+            if decl is target or decl.name == target.name:
+                return self.map, slot
+        slot = len(self.targets)
+        self.targets[slot] = target
+        self.on_map(self.map)
+        return self.map, slot
+
+    def finish(self) -> None:
+        self.map.max_entries = max(1, len(self.targets))
+
+
+def _function_starts(insns: list[Instruction], subs: list[Subprogram]
+                     ) -> list[tuple[int, Subprogram]]:
+    """(slot, subprogram) of each function laid out after the program."""
+    slot_of = {insn.symbol: slot for _, slot, insn in Instructions(insns).enumerate()
+               if insn.symbol is not None}
+    return [(slot_of[sub.label], sub) for sub in subs if sub.label in slot_of]
+
+
+def _core_indexes(kept: list[Any], core_insns: list[Any]) -> list[tuple[int, Any, str]]:
     """The kernel-type accesses with their index among the instructions that survived
     :func:`_drop_unreachable` (which linking keeps one for one)."""
     index_of = {id(item): n for n, item in
                 enumerate(i for i in kept if isinstance(i, Instruction))}
-    return [(index_of[id(insn)], root, path) for insn, root, path in emitter.core_insns
+    return [(index_of[id(insn)], root, path) for insn, root, path in core_insns
             if id(insn) in index_of]
 
 
@@ -333,6 +409,7 @@ class CompiledCollection:
         self.maps = maps
         self.globals = globals_
         self.programs = programs
+        self.tail_calls: dict[str, int] = {}   # program -> its slot in map "tail_calls"
         self._names = {id(d): n for table in (maps, globals_) for n, d in table.items()}
 
     def name_of(self, key: str | MapDecl | GlobalDecl) -> str:
@@ -395,8 +472,10 @@ class CompiledCollection:
     def with_constants(self, constants: Mapping[Any, Any]) -> CompiledCollection:
         """This collection with ``spec`` replaced by :meth:`spec_with` ``(constants)``
         (declarations and programs shared): what a tool builds from its options."""
-        return CompiledCollection(self.spec_with(constants), self.maps, self.globals,
-                                  self.programs)
+        out = CompiledCollection(self.spec_with(constants), self.maps, self.globals,
+                                 self.programs)
+        out.tail_calls = self.tail_calls
+        return out
 
     def load(self, *, constants: Mapping[Any, Any] | None = None, backend: str = "kernel",
              **options: Any) -> LoadedCollection:

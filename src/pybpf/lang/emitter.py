@@ -75,6 +75,15 @@ class Emitter:
         self.items.append(insn)
         self._insn_count += 1
 
+    def drop_since(self, mark: int) -> None:
+        """Forget the items emitted since ``len(items)`` was ``mark`` (a trial that did
+        not pan out)."""
+        dropped = self.items[mark:]
+        del self.items[mark:]
+        gone = {id(i) for i in dropped}
+        self._insn_count -= sum(1 for i in dropped if isinstance(i, Instruction))
+        self.core_insns = [c for c in self.core_insns if id(c[0]) not in gone]
+
     # -- stack ------------------------------------------------------------------------------
 
     def alloc_stack(self, size: int, align: int = 8) -> int:
@@ -172,13 +181,17 @@ class Emitter:
         self.emit(Instruction(LDDW_OPCODE, dst, PseudoSrc.MAP_VALUE, 0, off << 32,
                               reference=name))
 
+    def ld_function(self, dst: int, label: str) -> None:
+        """``dst`` = the address of the subprogram at ``label`` (a callback)."""
+        self.emit(Instruction(LDDW_OPCODE, dst, PseudoSrc.FUNC, 0, 0, reference=label))
+
     def exit(self) -> None:
         self.emit(Instruction(Class.JMP | JumpOp.EXIT))
 
     # -- helper calls ----------------------------------------------------------------------
 
     def call(self, helper_id: int, args: list[Any], result_type: Type | None,
-             materialize: Any) -> Reg | None:
+             materialize: Any, *, function: str | None = None) -> Reg | None:
         """Call helper ``helper_id`` with ``args`` in r1..r5; returns r0 as a temporary.
 
         ``args`` are Reg temporaries (moved into place), or anything ``materialize(op,
@@ -186,7 +199,8 @@ class Emitter:
         addresses, locals in r6-r9). Live temporaries that are not arguments are saved on
         the stack across the call and restored into the same registers (so the result
         is in r0 unless a restored temporary owns r0). Raises CompileError when no
-        register is left for the result.
+        register is left for the result. With ``function`` (a label) it is a BPF-to-BPF
+        call of the subprogram there, which clobbers the same registers.
         """
         if len(args) > 5:
             raise self.error("a helper takes at most 5 arguments")
@@ -208,7 +222,11 @@ class Emitter:
             if isinstance(a, Reg) and a.owned:
                 continue
             materialize(a, i + 1)
-        self.emit(Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.HELPER, 0, helper_id))
+        if function is not None:
+            self.emit(Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.PSEUDO_CALL, 0, 0,
+                                  reference=function))
+        else:
+            self.emit(Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.HELPER, 0, helper_id))
         for a in arg_regs:
             if a in self.live:
                 self.live.remove(a)

@@ -79,4 +79,5 @@ class Local:
     reg: int | None = None
     stack_off: int | None = None
     aggregate: Mem | None = None   # structs/arrays live in memory; the name is their address
+    by_ref: Type | None = None     # a subprogram's struct/array parameter: holds its address
     uses: list[int] = field(default_factory=list)

@@ -17,7 +17,8 @@ and a subprogram's tail call returns the target's r0, as in the interpreter.
 from __future__ import annotations
 
 import struct
-from typing import Any
+import sys
+from typing import Any, Literal
 
 from . import alu
 from . import interpreter as ip
@@ -95,6 +96,9 @@ class _Writer:
         self.code = code
         self.start = start
         self.lines: list[str] = []
+        # aligned accesses to the function's own frame, as (offset, size): they read and
+        # write typed views of the stack by an index computed once per call
+        self.frame_slots: set[tuple[int, int]] = set()
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -115,6 +119,8 @@ class _Writer:
         self.emit(1, "while True:")
         for n, (leader, slots) in enumerate(_blocks(self.code, self.start).items()):
             self.emit(2, f"{'if' if n == 0 else 'elif'} b == {leader}:")
+            if self.self_loop(leader, slots):
+                continue
             self.emit(3, f"left -= {len(slots)}")
             self.emit(3, f"if left < 0: budget_exceeded({leader})")
             for pc in slots:
@@ -125,7 +131,44 @@ class _Writer:
                 self.emit(3, f"b = {nexts[0]}")
         self.emit(2, "else:")
         self.emit(3, "raise AssertionError(b)")
+        # the views and slot indexes used above, set up once per call (after `so`)
+        setup = [f"    v{size} = sb_view(sb, {size!r})"
+                 for size in sorted({size for _, size in self.frame_slots})]
+        setup += [f"    {_slot_name(off, size)} = (so + {off}) // {size}"
+                  for off, size in sorted(self.frame_slots)]
+        self.lines[3:3] = setup
         return "\n".join(self.lines)
+
+    def frame_slot(self, off: int, size: int) -> str | None:
+        """``v{size}[index]`` for an aligned access to the own frame, else None. Registers
+        always hold 0..2**64-1, so an 8-byte store needs no mask."""
+        if not _TYPED_VIEWS or off % size:
+            return None
+        self.frame_slots.add((off, size))
+        return f"v{size}[{_slot_name(off, size)}]"
+
+    def self_loop(self, leader: int, slots: list[int]) -> bool:
+        """A block ending in a conditional jump back to itself (the body of most loops)
+        runs in a Python ``while`` of its own, so each turn skips the block dispatch."""
+        last = slots[-1]
+        h, d, s, o, i, a = self.code[last]
+        if h not in _JUMP_HANDLERS or leader not in (last + 1 + o, last + 1):
+            return False
+        taken, fallthrough = last + 1 + o, last + 1
+        condition = self.condition(h, d, s, i, a)
+        self.emit(3, "while True:")
+        self.emit(4, f"left -= {len(slots)}")
+        self.emit(4, f"if left < 0: budget_exceeded({leader})")
+        for pc in slots[:-1]:
+            self.insn(4, pc)
+        if taken == leader:
+            self.emit(4, f"if {condition}: continue")
+            self.emit(4, f"b = {fallthrough}")
+        else:
+            self.emit(4, f"if not ({condition}): continue")
+            self.emit(4, f"b = {taken}")
+        self.emit(4, "break")
+        return True
 
     def insn(self, depth: int, pc: int) -> None:  # noqa: C901 (one branch per kind)
         h, d, s, o, i, a = self.code[pc]
@@ -145,12 +188,19 @@ class _Writer:
             self.alu(e, h, d, s, i, a, pc)
         elif h is ip._lddw:
             e(f"{rd} = {i}")
+        elif h is ip._ldx and s == 10 and _in_frame(o, a) and self.frame_slot(o, a):
+            e(f"{rd} = {self.frame_slot(o, a)}")
         elif h is ip._ldx and s == 10 and _in_frame(o, a):
             e(f"{rd} = U{a}(sb, so + {o})[0]")  # own frame: always in bounds, see _in_frame
         elif h is ip._ldx:
             e(f"{rd} = ld(({rs} + {o}) & {MASK64}, {a}, {pc})")
         elif h is ip._ldxsx:
             e(f"{rd} = lds(({rs} + {o}) & {MASK64}, {a}, {pc})")
+        elif h is ip._st and d == 10 and _in_frame(o, a) and self.frame_slot(o, a):
+            e(f"{self.frame_slot(o, a)} = {i & ((1 << 8 * a) - 1)}")
+        elif h is ip._stx and d == 10 and _in_frame(o, a) and self.frame_slot(o, a):
+            value = rs if a == 8 else f"{rs} & {(1 << 8 * a) - 1}"
+            e(f"{self.frame_slot(o, a)} = {value}")
         elif h is ip._st and d == 10 and _in_frame(o, a):
             e(f"P{a}(sb, so + {o}, {i & ((1 << 8 * a) - 1)})")
         elif h is ip._stx and d == 10 and _in_frame(o, a):
@@ -235,6 +285,23 @@ class _Writer:
         return f"{a} {_CMP[name]} {b}"
 
 
+# Typed views index the stack in the host's byte order: only where that is eBPF's own
+# (little-endian, as struct's "<" formats above assume everywhere else).
+_TYPED_VIEWS = sys.byteorder == "little"
+_VIEW_FORMATS: dict[int, Literal["B", "H", "I", "Q"]] = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def _slot_name(off: int, size: int) -> str:
+    return f"k{size}_{'m' if off < 0 else 'p'}{abs(off)}"
+
+
+def sb_view(buf: bytearray, size: int) -> memoryview:
+    """The stack seen as an array of ``size``-byte unsigned ints. The stack frame base
+    (``so``) is a multiple of 8, so an access at an offset aligned to its size is one
+    element."""
+    return memoryview(buf).cast(_VIEW_FORMATS[size])
+
+
 def _in_frame(off: int, size: int) -> bool:
     """r10 + off .. + size lies inside the function's own 512-byte frame. r10 never changes
     within a function and that frame is always inside the stack region, so such an access
@@ -297,7 +364,7 @@ def translate(program: Any) -> TranslatedProgram:
     namespace: dict[str, Any] = {
         "C": code, "OPS64": alu.OPS64, "OPS32": alu.OPS32, "to_signed": alu.to_signed,
         "budget_exceeded": budget_exceeded, "call_too_deep": call_too_deep,
-        "TailCall": TailCall,
+        "TailCall": TailCall, "sb_view": sb_view,
     }
     for size, fmt in ((1, "<B"), (2, "<H"), (4, "<I"), (8, "<Q")):
         namespace[f"U{size}"] = struct.Struct(fmt).unpack_from

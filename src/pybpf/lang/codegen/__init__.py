@@ -1,8 +1,9 @@
 """Python function bodies (``ast``) to eBPF instructions.
 
 One :class:`FunctionCompiler` per program. Statements compile in order; expressions to the
-lazy operands of :mod:`..operands`; conditions straight to conditional jumps. Helper
-functions the program calls (module-level or nested ``def``) are inlined. Every
+lazy operands of :mod:`..operands`; conditions straight to conditional jumps. Functions
+the program calls are BPF-to-BPF subprograms (:mod:`.functions`); nested ``def`` and
+``@bpf.inline`` functions are inlined. Every
 instruction carries the :class:`~..errors.SourceLocation` of the Python line it came from.
 
 Integer semantics are C's (see :mod:`..types`); registers hold canonical 64-bit values.
@@ -17,7 +18,8 @@ upwards are declared in :class:`.core.CompilerCore` for the type checker):
 - :mod:`.conditions`: conditions as jumps, comparisons as values
 - :mod:`.maps`: map reads, writes, increments, ring buffers, histograms
 - :mod:`.intrinsics`: pybpf.lang's builtins and the Python builtins it accepts
-- :mod:`.calls`: calls, helper calls checked against prototypes, inlining
+- :mod:`.calls`: calls, helper calls checked against prototypes, subprogram calls, inlining
+- :mod:`.functions`: the subprograms of one program, compiled once per specialization
 - :mod:`.statements`: statements
 """
 

@@ -8,11 +8,13 @@ import types as pytypes
 from typing import Any
 
 from .. import builtins as bi
+from ..emitter import FP
 from ..errors import CompileError
 from ..maps import MapDecl
-from ..operands import Imm, Mem, PyObj, Reg
+from ..operands import Imm, Mem, PyObj, Reg, StrLit
 from ..types import IntType, PtrType, Type, s64, type_of, u32, u64, void
 from .core import _describe
+from .functions import MAX_REGISTER_ARGS, NotASubprogram, Param
 from .intrinsics import Intrinsics
 from .source import Frame, FunctionSource, source_of
 
@@ -59,7 +61,10 @@ class Calls(Intrinsics):
         if isinstance(value, FunctionSource):
             return self._inline(value, node)
         if isinstance(value, pytypes.FunctionType):
-            return self._inline(source_of(value), node)
+            if getattr(value, "__pybpf_inline__", False) or self.subprograms is None:
+                return self._inline(source_of(value), node)
+            return self._call_function(self.subprograms.source(value), node,
+                                       bool(getattr(value, "__pybpf_global__", False)))
         raise self._err(node, f"cannot call {_describe(func)} from a BPF program")
 
     def _no_keywords(self, node: ast.Call) -> None:
@@ -119,14 +124,14 @@ class Calls(Intrinsics):
         result = self.e.call(proto.id, list(args), ret, self._materialize)
         return result
 
-    def _inline(self, src: FunctionSource, node: ast.Call) -> Any:
-        self._inline_depth += 1
-        if self._inline_depth > 8:
-            raise self._err(node, f"{src.node.name}: inlining too deep (recursion is not "
-                                  "supported in BPF programs)")
+    def _arguments(self, src: FunctionSource, node: ast.Call) -> dict[str, Any]:
+        """The call's arguments by parameter name, evaluated in order (defaults last)."""
         fn = src.node
         params = [a.arg for a in fn.args.args]
         defaults = fn.args.defaults
+        if fn.args.vararg or fn.args.kwonlyargs or fn.args.kwarg:
+            raise self._err(node, f"{fn.name}(): *args, **kwargs and keyword-only "
+                                  "parameters are not supported")
         if len(node.args) > len(params) or (node.keywords and any(
                 k.arg not in params for k in node.keywords)):
             raise self._err(node, f"{fn.name}() takes {len(params)} arguments")
@@ -137,7 +142,83 @@ class Calls(Intrinsics):
             values[k.arg] = self.rvalue(k.value)  # type: ignore[index]
         missing = [p for p in params if p not in values]
         if len(missing) > len(defaults):
+            for v in values.values():
+                self.e.release(v)
             raise self._err(node, f"{fn.name}() is missing argument {missing[0]!r}")
+        for name, d in zip(params[len(params) - len(defaults):], defaults):
+            if name not in values:
+                values[name] = self.rvalue(d)
+        return {name: values[name] for name in params}
+
+    def _call_function(self, src: FunctionSource, node: ast.Call, is_global: bool) -> Any:
+        """A call of the program's function ``src``: a BPF-to-BPF call of its subprogram
+        for these kinds of arguments (see :mod:`.functions`), else inlined."""
+        values = self._arguments(src, node)
+        annotations = {a.arg: a.annotation for a in src.node.args.args}
+        params: list[Param] = []
+        passed: list[Any] = []
+        for name, v in values.items():
+            param, op = self._parameter(name, v, annotations.get(name), node)
+            params.append(param)
+            if op is not None:
+                passed.append(op)
+        if len(passed) > MAX_REGISTER_ARGS or (is_global and any(
+                p.kind != "static" and not isinstance(p.type, IntType) for p in params)):
+            if is_global:
+                for op in passed:
+                    self.e.release(op)
+                raise self._err(node, f"{src.node.name}: a global function takes at most "
+                                      f"{MAX_REGISTER_ARGS} integers (maps and constants "
+                                      "are baked in)")
+            return self._inline(src, node, values)
+        assert self.subprograms is not None
+        try:
+            sub = self.subprograms.get(src, params, is_global)
+        except NotASubprogram:
+            return self._inline(src, node, values)
+        except CompileError:
+            for op in passed:
+                self.e.release(op)
+            raise
+        result = self.e.call(0, passed, sub.returns or s64, self._materialize,
+                             function=sub.label)
+        assert result is not None
+        return result
+
+    def _parameter(self, name: str, v: Any, annotation: ast.expr | None, node: ast.AST
+                   ) -> tuple[Param, Any]:
+        """How argument ``v`` goes to parameter ``name``: the Param and the operand to
+        put in its register (None for a constant baked into the subprogram)."""
+        if isinstance(v, (PyObj, StrLit)):
+            return Param(name, "static", value=v), None
+        if isinstance(v, Mem) and not v.type.is_scalar and v.load_size != -1:
+            if v.space != "direct":            # kernel/user memory: the callee gets a copy
+                copy = self._stack_aggregate(v.type)
+                self._copy(copy, v)
+                v = copy
+            return Param(name, "ref", v.type), self._address_of(v)
+        if isinstance(v, Mem) and v.load_size == -1:
+            v = self._to_reg(v)
+        t = self._type_expr(annotation) if annotation is not None else None
+        if t is not None and t.is_scalar:
+            v = self._convert(v, t)
+        elif isinstance(v, Imm) and isinstance(v.type, IntType) and not v.type.is_bool:
+            v = Imm(s64, v.value)          # a bare literal: a Python int, as a local
+        return Param(name, "value", v.type), v
+
+    def _inline(self, src: FunctionSource, node: ast.Call,
+                evaluated: dict[str, Any] | None = None) -> Any:
+        self._inline_depth += 1
+        if self._inline_depth > 8:
+            raise self._err(node, f"{src.node.name}: inlining too deep (recursion is not "
+                                  "supported in BPF programs)")
+        fn = src.node
+        params = [a.arg for a in fn.args.args]
+        try:
+            values = evaluated if evaluated is not None else self._arguments(src, node)
+        except CompileError:
+            self._inline_depth -= 1
+            raise
         frame = Frame(src, name=fn.name)
         frame.return_label = self.e.new_label(f"ret_{fn.name}_")
         caller_loc = self.e.loc
@@ -149,10 +230,10 @@ class Calls(Intrinsics):
         self.frames.append(frame)
         try:
             for name, v in bound:
-                self._bind_new(name, v, node)
-            for name, d in zip(params[len(params) - len(defaults):], defaults):
-                if name not in frame.locals:
-                    self._bind_new(name, self.rvalue(d), d)
+                if isinstance(v, (PyObj, StrLit)):
+                    frame.statics[name] = v     # a map, type or constant: no variable
+                else:
+                    self._bind_new(name, v, node)
             returns_value = any(isinstance(n, ast.Return) and n.value is not None
                                 for n in ast.walk(fn))
             if returns_value:
@@ -164,7 +245,9 @@ class Calls(Intrinsics):
             self.e.loc = caller_loc
             result = self._read_local(frame.return_local) if frame.return_local else \
                 Imm(s64, 0)
-            if isinstance(result, Reg):
+            if frame.return_mem is not None:
+                result = Mem(frame.return_mem.type, FP, frame.return_mem.off, fresh=True)
+            elif isinstance(result, Reg):
                 # the frame's register goes back to the pool: copy the value out
                 out = self.e.temp(result.type)
                 self.e.mov(out.reg, result.reg)

@@ -15,6 +15,7 @@ from ..errors import CompileError, SourceLocation
 from ..maps import GlobalDecl, MapDecl
 from ..operands import Local, Mem, PyObj, Reg, StrLit
 from ..types import PtrType, StructType, Type
+from .functions import Param, Subprograms
 from .source import Frame, FunctionSource
 
 
@@ -33,13 +34,15 @@ class CompilerCore:
         def _call_into(self, value_node: ast.expr, dest: Mem) -> bool: ...
         def statement(self, node: ast.stmt) -> None: ...
         def _new_local(self, name: str, t: Type) -> Local: ...
+        def _type_expr(self, node: ast.expr) -> Type: ...
         def _store_local(self, local: Local, value: Any) -> None: ...
         def _helper(self, name: str, args: list[Any], *, keep_result: bool = False,
                     node: ast.AST | None = None) -> Any: ...
 
     def __init__(self, src: FunctionSource, *, name: str, ctx_type: StructType | None,
                  kernel: Any, on_map: Callable[[MapDecl], str],
-                 on_global: Callable[[GlobalDecl], tuple[str, int]]):
+                 on_global: Callable[[GlobalDecl], tuple[str, int]],
+                 subprograms: Subprograms | None = None):
         self.e = Emitter(name)
         self.src = src
         self.ctx_type = ctx_type
@@ -53,6 +56,11 @@ class CompilerCore:
         self.planned_spans: dict[str, tuple[int, int]] = {}
         self._scratch: dict[str, int] = {}
         self._inline_depth = 0
+        self.subprograms = subprograms   # where called functions are compiled (or inlined)
+        self.in_subprogram = False
+        # tail_call(ctx, program): the ProgArray and slot of a program called by name
+        self.on_tail_call: Callable[[Any], tuple[MapDecl, int]] | None = None
+        self.return_types: list[Type] = []   # what this subprogram's returns give
 
     def compile(self) -> Emitter:
         node = self.src.node
@@ -76,7 +84,53 @@ class CompilerCore:
             self.e.exit()
         return self.e
 
-    def _plan_registers(self, node: ast.FunctionDef) -> None:
+    def compile_subprogram(self, params: list[Param]) -> Emitter:
+        """Compile the function as a subprogram taking ``params`` (see :mod:`.functions`):
+        register parameters arrive in r1-r5 in order. Raises NotASubprogram when its shape
+        needs inlining."""
+        node = self.src.node
+        frame = Frame(self.src, name=node.name)
+        self.frames.append(frame)
+        self.in_subprogram = True
+        statics = {p.name for p in params if p.kind == "static"}
+        self._plan_registers(node, skip=statics)
+        self.free_local_regs = self._registers_free_at(-1)
+        self.e.loc = self._loc(node)
+        reg = 1
+        for p in params:
+            if p.kind == "static":
+                frame.statics[p.name] = p.value
+                continue
+            assert p.type is not None
+            t = p.type if p.kind == "value" else PtrType(p.type)
+            local = self._new_local(p.name, t)
+            if p.kind == "ref":
+                local.by_ref = p.type
+            self._store_local(local, Reg(t, reg, owned=False))
+            reg += 1
+        for index, stmt in enumerate(node.body):
+            self.free_local_regs = self._registers_free_at(index)
+            self.statement(stmt)
+        if not node.body or not isinstance(node.body[-1], ast.Return):
+            self.e.mov_imm(0, 0)
+            self.e.exit()
+        return self.e
+
+    def return_type(self) -> Type | None:
+        """The type a subprogram returns: its annotation, else the type its returns
+        give (a pointer if any is one), else None (it returns no value)."""
+        node = self.src.node
+        if node.returns is not None:
+            try:
+                return self._type_expr(node.returns)
+            except CompileError:
+                pass
+        for t in self.return_types:
+            if isinstance(t, PtrType):
+                return t
+        return self.return_types[0] if self.return_types else None
+
+    def _plan_registers(self, node: ast.FunctionDef, skip: set[str] | None = None) -> None:
         """Give the program's own locals r6-r9 by weight and live span.
 
         A local's span is the run of top-level statements from its first to its last
@@ -88,7 +142,10 @@ class CompilerCore:
         weights: dict[str, int] = {}
         spans: dict[str, list[int]] = {}
         assigned = {a.arg for a in node.args.args}
+        skip = skip or set()
         for a in node.args.args:
+            if a.arg in skip:
+                continue
             weights[a.arg] = 1
             spans[a.arg] = [-1, -1]      # bound before the first statement
         for index, stmt in enumerate(node.body):
@@ -100,7 +157,8 @@ class CompilerCore:
                 span = spans.setdefault(name, [index, index])
                 span[0], span[1] = min(span[0], index), max(span[1], index)
         held: dict[int, list[list[int]]] = {r: [] for r in LOCAL_REGS}
-        ranked = sorted((n for n in spans if n in assigned), key=lambda n: -weights[n])
+        ranked = sorted((n for n in spans if n in assigned and n not in skip),
+                        key=lambda n: -weights[n])
         for name in ranked:
             lo, hi = spans[name]
             for reg in LOCAL_REGS:

@@ -63,6 +63,8 @@ class Frame:
     src: FunctionSource
     locals: dict[str, Local] = field(default_factory=dict)
     nested: dict[str, FunctionSource] = field(default_factory=dict)
+    statics: dict[str, Any] = field(default_factory=dict)   # parameters baked in (maps...)
     return_label: str | None = None
     return_local: Local | None = None
+    return_mem: Any = None        # where an inlined function's struct result is copied
     name: str = ""

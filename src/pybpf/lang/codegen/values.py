@@ -33,6 +33,12 @@ class Values(CompilerCore):
     def _read_local(self, local: Local) -> Any:
         if local.aggregate is not None:
             return local.aggregate
+        if local.by_ref is not None:      # a struct/array parameter: the caller's, by address
+            if local.reg is not None:
+                return Mem(local.by_ref, local.reg, 0)
+            base = self.e.temp(PtrType(local.by_ref))
+            self.e.ldx(8, base.reg, FP, local.stack_off or 0)
+            return Mem(local.by_ref, base.reg, 0, base_reg=base)
         if local.reg is not None:
             return Reg(local.type, local.reg, owned=False)
         return Mem(local.type, FP, local.stack_off or 0)
@@ -80,8 +86,8 @@ class Values(CompilerCore):
         self.e.release(value)
 
     def _assign_to_local(self, local: Local, value_node: ast.expr, node: ast.AST) -> None:
-        if local.aggregate is not None:
-            self._store_into(local.aggregate, value_node, node)
+        if local.aggregate is not None or local.by_ref is not None:
+            self._store_into(self._read_local(local), value_node, node)
             return
         value = self.rvalue(value_node)
         if isinstance(value, Mem):

@@ -1,0 +1,184 @@
+"""A bpftrace script to a CollectionSpec and a PrintPlan: parse, resolve attach points,
+type, then emit one program per probe (per attach point where the code differs)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..kernel.ksyms import read_kallsyms
+from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
+from . import ast as A
+from .codegen import Emitter, MapLayout, Shared
+from .errors import TraceError
+from .parser import parse
+from .plan import MapPlan, PrintPlan
+from .probes import Probe, resolve
+from .semantic import Checker, Scope
+
+__all__ = ["Compiled", "Unit", "compile_script"]
+
+_PROG_TYPES = {
+    "tracepoint": ProgramType.TRACEPOINT, "rawtracepoint": ProgramType.RAW_TRACEPOINT,
+    "uprobe": ProgramType.KPROBE, "uretprobe": ProgramType.KPROBE,
+    "usdt": ProgramType.KPROBE, "kprobe": ProgramType.KPROBE,
+    "kretprobe": ProgramType.KPROBE, "kfunc": ProgramType.KPROBE,
+    "kretfunc": ProgramType.KPROBE, "profile": ProgramType.PERF_EVENT,
+    "interval": ProgramType.PERF_EVENT, "software": ProgramType.PERF_EVENT,
+    "hardware": ProgramType.PERF_EVENT,
+    # BEGIN and END run once, by BPF_PROG_TEST_RUN, as raw tracepoint programs
+    "BEGIN": ProgramType.RAW_TRACEPOINT, "END": ProgramType.RAW_TRACEPOINT,
+}
+_MAP_KEYS_MAX = 4096
+_RINGBUF_SIZE = 1 << 20
+_STACK_DEPTH = 127
+
+
+@dataclass
+class Unit:
+    """One program: the probe it compiles and the attach points it serves."""
+
+    name: str
+    probe: A.Probe
+    points: list[Probe]
+    source_line: int
+
+    @property
+    def provider(self) -> str:
+        return self.points[0].provider
+
+
+@dataclass
+class Compiled:
+    """What :func:`compile_script` gives: the spec to load, the plan to print with, and
+    where each program attaches."""
+
+    spec: CollectionSpec
+    plan: PrintPlan
+    units: list[Unit]
+    probe_names: list[str]
+    map_names: dict[str, str]             # script name "@x" -> kernel map name
+    stack_maps: dict[str, str] = field(default_factory=dict)   # "kstack"/"ustack" -> map
+    text: str = ""
+    # program -> (instruction index, script line) where each statement's code starts
+    lines: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    @property
+    def attach_count(self) -> int:
+        """The N of ``Attaching N probes...``: every concrete attach point."""
+        return sum(len(u.points) for u in self.units)
+
+
+def _uses(node: A.Node, names: set[str]) -> bool:
+    """Whether the builtin ``names`` appear anywhere under ``node``."""
+    if isinstance(node, A.Builtin) and node.name in names:
+        return True
+    for value in vars(node).values():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, A.Node) and _uses(item, names):
+                return True
+    return False
+
+
+def _units(script: A.Script) -> list[Unit]:
+    units: list[Unit] = []
+    for probe in script.probes:
+        resolved: list[Probe] = []
+        for ap in probe.points:
+            resolved.extend(resolve(ap))
+        per_point = _uses(probe, {"args", "probe"})
+        groups: dict[str, list[Probe]] = {}
+        for p in resolved:
+            if per_point or p.provider in ("BEGIN", "END"):
+                units.append(Unit("", probe, [p], probe.loc.line))
+            else:
+                groups.setdefault(p.provider, []).append(p)
+        for points in groups.values():
+            units.append(Unit("", probe, points, probe.loc.line))
+    for i, u in enumerate(units):
+        u.name = u.provider if u.provider in ("BEGIN", "END") else \
+            f"{re.sub(r'[^a-z]', '', u.provider)[:10]}_{i}"
+    names = [u.name for u in units]
+    for special in ("BEGIN", "END"):
+        if names.count(special) > 1:
+            raise TraceError(f"Only one {special} probe is allowed",
+                             units[names.index(special, names.index(special) + 1)].probe.loc)
+    return units
+
+
+def _map_name(name: str, index: int) -> str:
+    spec_name = "AT_" + re.sub(r"[^A-Za-z0-9_]", "_", name[1:])
+    return spec_name if len(spec_name) <= 15 else f"AT{index}_{name[1:]}"[:15]
+
+
+def compile_script(text: str, *, filename: str = "stdin", unsafe: bool = False,
+                   params: list[str] | None = None) -> Compiled:
+    """Compile bpftrace ``text``; :class:`TraceError` (bpftrace's message) when it is
+    wrong. Resolving attach points reads tracefs; nothing is loaded."""
+    try:
+        return _compile(text, unsafe=unsafe, params=params)
+    except TraceError as err:
+        raise err.located(text, filename) from None
+
+
+def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
+    script = parse(text)
+    units = _units(script)
+    checker = Checker(unsafe=unsafe, params=params)
+    probe_names = [p.name for u in units for p in u.points]
+    scopes = [Scope(u.points[0]) for u in units]
+    for u, scope in zip(units, scopes, strict=True):      # pass 1: learn the maps' types
+        checker.probe(u.probe, scope)
+    checker.final = True
+    for info in checker.maps.values():
+        if not info.agg:
+            raise TraceError(f"Undefined map: {info.name}", info.loc)
+    shared = Shared(checker, probe_names=probe_names, kallsyms=read_kallsyms)
+    maps: dict[str, MapSpec] = {}
+    plan = PrintPlan()
+    for info in sorted(checker.maps.values(), key=lambda i: i.index):
+        keys = info.keys or []
+        key_size = sum(k.stored for k in keys) or 8
+        if info.agg in ("hist", "lhist"):
+            key_size = sum(k.stored for k in keys) + 8
+        value_size = 16 if info.agg in ("avg", "stats") else \
+            info.value.stored if info.value is not None and info.agg == "none" else 8
+        spec_name = _map_name(info.name, info.index)
+        shared.layouts[info.name] = MapLayout(info, spec_name, key_size, value_size)
+        maps[spec_name] = MapSpec(spec_name, MapType.HASH, key_size, value_size,
+                                  _MAP_KEYS_MAX)
+        plan.maps[info.name] = MapPlan(
+            info.name, tuple(k.value_type() for k in keys), info.agg,  # type: ignore[arg-type]
+            info.value.value_type() if info.value is not None else MapPlan.value,
+            info.lhist)
+    plan.print_at_exit = sorted(plan.maps)
+    programs: dict[str, ProgramSpec] = {}
+    lines: dict[str, list[tuple[int, int]]] = {}
+    for index, (u, scope) in enumerate(zip(units, scopes, strict=True)):
+        scope.vars.clear()
+        checker.probe(u.probe, scope)                     # pass 2: final types
+        first = u.points[0]
+        emitter = Emitter(shared, scope, probe_names.index(first.name))
+        insns = emitter.emit(u.probe)
+        section = f"tracepoint/{first.target}/{first.func}" \
+            if first.provider == "tracepoint" else u.provider
+        programs[u.name] = ProgramSpec(u.name, section, _PROG_TYPES[u.provider],
+                                       instructions=insns, license="GPL")
+        lines[u.name] = emitter.lines
+        del index
+    stack_maps: dict[str, str] = {}
+    if "ringbuf" in shared.uses:
+        maps["ringbuf"] = MapSpec("ringbuf", MapType.RINGBUF, 0, 0, _RINGBUF_SIZE)
+    for kind in ("kstack", "ustack"):
+        if kind in shared.uses:
+            maps[kind] = MapSpec(kind, MapType.STACK_TRACE, 4, 8 * _STACK_DEPTH,
+                                 _MAP_KEYS_MAX)
+            stack_maps[kind] = kind
+    if "elapsed" in shared.uses:
+        maps["elapsed"] = MapSpec("elapsed", MapType.ARRAY, 4, 8, 1)
+    plan.actions = dict(shared.actions)
+    spec = CollectionSpec(programs=programs, maps=maps, license="GPL")
+    return Compiled(spec, plan, units, probe_names,
+                    {n: lay.spec_name for n, lay in shared.layouts.items()}, stack_maps, text,
+                    lines)

@@ -1,0 +1,180 @@
+"""Attach points: what ``tracepoint:syscalls:sys_enter_*`` or ``uprobe:/bin/bash:readline``
+means, expanded against this machine (tracefs events, ELF symbols), and tracepoint fields
+from their tracefs ``format`` files."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass
+
+from ..kernel.tracefs import tracefs_root
+from .ast import AttachPoint
+from .errors import TraceError
+
+__all__ = ["Probe", "TracepointField", "resolve", "tracepoint_fields"]
+
+_ALIASES = {
+    "t": "tracepoint", "tracepoint": "tracepoint", "rawtracepoint": "rawtracepoint",
+    "rt": "rawtracepoint", "u": "uprobe", "uprobe": "uprobe", "ur": "uretprobe",
+    "uretprobe": "uretprobe", "U": "usdt", "usdt": "usdt", "p": "profile",
+    "profile": "profile", "i": "interval", "interval": "interval", "s": "software",
+    "software": "software", "h": "hardware", "hardware": "hardware", "k": "kprobe",
+    "kprobe": "kprobe", "kr": "kretprobe", "kretprobe": "kretprobe", "f": "kfunc",
+    "kfunc": "kfunc", "fr": "kretfunc", "kretfunc": "kretfunc", "BEGIN": "BEGIN",
+    "END": "END",
+}
+_TIME_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "hz": 0}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One concrete attach point."""
+
+    provider: str          # tracepoint, uprobe, profile, BEGIN, ...
+    target: str = ""       # tracepoint category, binary path, time unit, event name
+    func: str = ""         # tracepoint name, function, rate
+    count: int = 0         # profile/interval/software/hardware: the number after the unit
+
+    @property
+    def name(self) -> str:
+        """The full name bpftrace's ``probe`` builtin gives."""
+        if self.provider in ("BEGIN", "END"):
+            return self.provider
+        if self.provider == "rawtracepoint":
+            return f"rawtracepoint:{self.func}"
+        if self.provider in ("kprobe", "kretprobe", "kfunc", "kretfunc"):
+            return f"{self.provider}:{self.func}"
+        if self.provider in ("profile", "interval", "software", "hardware"):
+            return f"{self.provider}:{self.target}:{self.count}"
+        return f"{self.provider}:{self.target}:{self.func}"
+
+
+@dataclass(frozen=True)
+class TracepointField:
+    name: str
+    offset: int
+    size: int
+    signed: bool
+    ctype: str             # "const char *", "char[16]", "__data_loc char[]", ...
+
+    @property
+    def is_pointer(self) -> bool:
+        return "*" in self.ctype
+
+    @property
+    def array_len(self) -> int:
+        m = re.search(r"\[(\d+)\]$", self.ctype)
+        return int(m.group(1)) if m else 0
+
+    @property
+    def data_loc(self) -> bool:
+        return self.ctype.startswith("__data_loc")
+
+
+_FIELD = re.compile(r"field:(?P<decl>[^;]+);\s*offset:(?P<off>\d+);\s*size:(?P<size>\d+);"
+                    r"\s*signed:(?P<signed>\d+);")
+
+
+def parse_format(text: str) -> list[TracepointField]:
+    fields = []
+    for m in _FIELD.finditer(text):
+        decl = m.group("decl").strip()
+        arr = re.search(r"\s*(\[[^\]]*\])$", decl)
+        suffix = arr.group(1) if arr else ""
+        base = decl[:arr.start()] if arr else decl
+        name_m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)$", base)
+        if name_m is None:
+            continue
+        ctype = (base[:name_m.start()].strip() + suffix).strip()
+        fields.append(TracepointField(name_m.group(1), int(m.group("off")),
+                                      int(m.group("size")), m.group("signed") == "1", ctype))
+    return fields
+
+
+_FORMATS: dict[tuple[str, str], list[TracepointField]] = {}
+
+
+def tracepoint_fields(category: str, name: str) -> list[TracepointField]:
+    """The fields of tracepoint ``category:name`` (common_* ones left out), cached."""
+    key = (category, name)
+    if key not in _FORMATS:
+        path = os.path.join(tracefs_root(), "events", category, name, "format")
+        with open(path) as f:
+            _FORMATS[key] = [fl for fl in parse_format(f.read())
+                             if not fl.name.startswith("common_")]
+    return _FORMATS[key]
+
+
+def _split(text: str) -> list[str]:
+    """Split at ":" except inside a path; uprobe:/a/b:func -> [uprobe, /a/b, func]."""
+    return text.split(":")
+
+
+def _expand_tracepoints(ap: AttachPoint, cat: str, name: str) -> list[Probe]:
+    events = os.path.join(tracefs_root(), "events")
+    if not any(c in cat + name for c in "*?["):
+        if not os.path.isfile(os.path.join(events, cat, name, "format")):
+            raise TraceError(f"tracepoint not found: {cat}:{name}", ap.loc)
+        return [Probe("tracepoint", cat, name)]
+    found = []
+    for c in sorted(os.listdir(events)):
+        if not fnmatch.fnmatchcase(c, cat) or not os.path.isdir(os.path.join(events, c)):
+            continue
+        for n in sorted(os.listdir(os.path.join(events, c))):
+            if fnmatch.fnmatchcase(n, name) and \
+                    os.path.isfile(os.path.join(events, c, n, "format")):
+                found.append(Probe("tracepoint", c, n))
+    if not found:
+        raise TraceError(f"No probes to attach (tracepoint:{cat}:{name} matched none)",
+                         ap.loc)
+    return found
+
+
+def _rate(ap: AttachPoint, provider: str, parts: list[str]) -> Probe:
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise TraceError(f"{provider} probe must have unit of time and a count", ap.loc)
+    unit, count = parts[1], int(parts[2])
+    if provider in ("profile", "interval") and unit not in _TIME_UNITS:
+        raise TraceError(f"{parts[1]} is not an accepted unit of time", ap.loc)
+    if count <= 0:
+        raise TraceError(f"{provider} count must be a positive integer", ap.loc)
+    return Probe(provider, unit, "", count)
+
+
+def resolve(ap: AttachPoint) -> list[Probe]:
+    """The concrete probes of one attach point; TraceError for unknown ones."""
+    parts = _split(ap.text)
+    provider = _ALIASES.get(parts[0])
+    if provider is None:
+        raise TraceError(f"Invalid probe type: {parts[0]}", ap.loc)
+    if provider in ("BEGIN", "END"):
+        if len(parts) != 1:
+            raise TraceError(f"{provider} probe type requires 0 arguments", ap.loc)
+        return [Probe(provider)]
+    if provider == "tracepoint":
+        if len(parts) != 3 or not parts[1] or not parts[2]:
+            raise TraceError("tracepoint probe type requires 2 arguments", ap.loc)
+        return _expand_tracepoints(ap, parts[1], parts[2])
+    if provider == "rawtracepoint":
+        if len(parts) != 2 or not parts[1]:
+            raise TraceError("rawtracepoint probe type requires 1 argument", ap.loc)
+        return [Probe(provider, "", parts[1])]
+    if provider in ("kprobe", "kretprobe", "kfunc", "kretfunc"):
+        if len(parts) < 2 or not parts[-1]:
+            raise TraceError(f"{provider} probe type requires 1 argument", ap.loc)
+        return [Probe(provider, "", parts[-1])]
+    if provider in ("uprobe", "uretprobe"):
+        if len(parts) != 3 or not parts[1] or not parts[2]:
+            raise TraceError(f"{provider} probe type requires 2 arguments", ap.loc)
+        return [Probe(provider, parts[1], parts[2])]
+    if provider == "usdt":
+        if len(parts) not in (3, 4):
+            raise TraceError("usdt probe type requires 2 or 3 arguments", ap.loc)
+        return [Probe(provider, parts[1], ":".join(parts[2:]))]
+    if provider in ("software", "hardware"):
+        if len(parts) == 2:
+            parts = [*parts, "0"]
+        return [_rate(ap, provider, parts)]
+    return [_rate(ap, provider, parts)]

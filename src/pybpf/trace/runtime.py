@@ -1,0 +1,386 @@
+"""Running a compiled script on the kernel: load, attach, BEGIN, read the ring buffer of
+actions, END, read the maps back as plan values, close everything."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
+from ..kernel import sys as bpfsys
+from ..kernel.collection import Collection, CollectionOptions
+from ..kernel.links import (
+    Link,
+    attach_kprobe,
+    attach_perf_event,
+    attach_raw_tracepoint,
+    attach_tracepoint,
+    attach_uprobe,
+    attach_usdt,
+)
+from ..kernel.ringbuf import RingBuffer
+from .compiler import Compiled
+from .output import Printer
+from .plan import ValueType
+from .probes import Probe
+
+__all__ = ["Session", "Decoder"]
+
+_SOFTWARE = {"cpu-clock": 0, "cpu": 0, "task-clock": 1, "page-faults": 2, "faults": 2,
+             "context-switches": 3, "cs": 3, "cpu-migrations": 4, "minor-faults": 5,
+             "major-faults": 6, "alignment-faults": 7, "emulation-faults": 8, "dummy": 9,
+             "bpf-output": 10}
+_HARDWARE = {"cpu-cycles": 0, "cycles": 0, "instructions": 1, "cache-references": 2,
+             "cache-misses": 3, "branch-instructions": 4, "branches": 4,
+             "branch-misses": 5, "bus-cycles": 6, "frontend-stalls": 7,
+             "backend-stalls": 8, "ref-cycles": 9}
+_DEFAULT_COUNT = 1_000_000 // 10   # bpftrace's default sample period for software events
+
+
+class Decoder:
+    """Turns the kernel's bytes into the Python values :mod:`.plan` promises."""
+
+    def __init__(self, compiled: Compiled, coll: Collection | None):
+        self.compiled = compiled
+        self.coll = coll
+        self._symbols: Any = None
+
+    @property
+    def symbols(self) -> Any:
+        if self._symbols is None:
+            from ..tools.symbols import Symbolizer
+
+            self._symbols = Symbolizer()
+        return self._symbols
+
+    def value(self, vt: ValueType, data: bytes) -> Any:
+        k = vt.kind
+        if k == "int":
+            return struct.unpack_from("<q", data)[0]
+        if k in ("uint", "kaddr", "uaddr", "cgroup_path", "timestamp"):
+            return struct.unpack_from("<Q", data)[0]
+        if k == "bool":
+            return bool(struct.unpack_from("<Q", data)[0])
+        if k == "str":
+            return data[:vt.size].split(b"\0", 1)[0].decode(errors="surrogateescape")
+        if k == "buf":
+            return bytes(data[:vt.size])
+        if k == "tuple":
+            out, pos = [], 0
+            for f in vt.fields:
+                out.append(self.value(f, data[pos:pos + f.size]))
+                pos += f.size
+            return tuple(out)
+        if k == "ksym":
+            return self.symbols.kernel_name(struct.unpack_from("<Q", data)[0])
+        if k == "usym":
+            addr, pid = struct.unpack_from("<QQ", data)
+            return self.symbols.user_name(pid, addr)
+        if k == "probe":
+            return self.compiled.probe_names[struct.unpack_from("<Q", data)[0]]
+        if k == "username":
+            import pwd
+
+            uid = struct.unpack_from("<Q", data)[0]
+            try:
+                return pwd.getpwuid(uid).pw_name
+            except KeyError:
+                return str(uid)
+        if k == "inet":
+            family = struct.unpack_from("<Q", data)[0]
+            if family == socket.AF_INET6:
+                return socket.inet_ntop(socket.AF_INET6, bytes(data[8:24]))
+            return socket.inet_ntop(socket.AF_INET, bytes(data[8:12]))
+        if k in ("kstack", "ustack"):
+            return self.stack(k, data)
+        return None
+
+    def stack(self, kind: str, data: bytes) -> tuple[str, ...]:
+        stack_id = struct.unpack_from("<q", data)[0]
+        pid = struct.unpack_from("<Q", data, 8)[0] if kind == "ustack" else 0
+        if stack_id < 0 or self.coll is None:
+            return ()
+        try:
+            raw = bytes(self.coll.raw_maps[kind].lookup(struct.pack("<I", stack_id)))  # type: ignore[arg-type]
+        except (KeyError, BPFError):
+            return ()
+        frames = []
+        for (addr,) in struct.iter_unpack("<Q", raw):
+            if not addr:
+                break
+            if kind == "kstack":
+                frames.append(self.symbols.kernel.name(addr, with_offset=True))
+            else:
+                frames.append(self.symbols.user_name(pid, addr))
+        return tuple(frames)
+
+    def record(self, data: bytes) -> tuple[Any, list[Any]]:
+        aid = struct.unpack_from("<Q", data)[0]
+        action = self.compiled.plan.actions[aid]
+        values, pos = [], 8
+        for vt in action.args:
+            values.append(self.value(vt, data[pos:pos + vt.size]))
+            pos += vt.size
+        return action, values
+
+    def map_entries(self, name: str) -> list[tuple[tuple[Any, ...], Any]]:
+        """Every entry of script map ``name`` as (key values, value) in plan terms."""
+        assert self.coll is not None
+        plan = self.compiled.plan.maps[name]
+        kmap = self.coll.raw_maps[self.compiled.map_names[name]]
+        raw = list(kmap.items())
+        grouped: dict[bytes, list[int]] = {}
+        out: list[tuple[tuple[Any, ...], Any]] = []
+        for kb, vb in raw:
+            kb, vb = bytes(kb), bytes(vb)  # type: ignore[arg-type]
+            if plan.aggregation in ("hist", "lhist"):
+                user, bucket = kb[:-8], struct.unpack_from("<Q", kb, len(kb) - 8)[0]
+                buckets = grouped.setdefault(user, [])
+                while len(buckets) <= bucket:
+                    buckets.append(0)
+                buckets[bucket] += struct.unpack_from("<Q", vb)[0]
+                continue
+            out.append((self.key(plan.keys, kb), self.map_value(plan, vb)))
+        if plan.aggregation == "lhist" and plan.lhist is not None:
+            lo, hi, step = plan.lhist
+            n = (hi - lo) // step + 2
+            for b in grouped.values():
+                b.extend([0] * (n - len(b)))
+        for user, buckets in grouped.items():
+            out.append((self.key(plan.keys, user), buckets))
+        return out
+
+    def key(self, types: tuple[ValueType, ...], data: bytes) -> tuple[Any, ...]:
+        out, pos = [], 0
+        for vt in types:
+            out.append(self.value(vt, data[pos:pos + vt.size]))
+            pos += vt.size
+        return tuple(out)
+
+    def map_value(self, plan: Any, data: bytes) -> Any:
+        agg = plan.aggregation
+        if agg in ("avg", "stats"):
+            return struct.unpack_from("<QQ", data)
+        if agg in ("count", "sum"):
+            return struct.unpack_from("<Q", data)[0]
+        if agg in ("min", "max"):
+            return struct.unpack_from("<q", data)[0]
+        return self.value(plan.value, data)
+
+
+class Session:
+    """One run of a compiled script: ``with Session(compiled, out) as s: s.run(stop)``.
+
+    ``pid`` limits uprobes and usdt probes to one process; ``json`` prints as ``-f json``.
+    """
+
+    def __init__(self, compiled: Compiled, out: IO[str], *, pid: int | None = None,
+                 json: bool = False, printer: Any = None):
+        self.compiled = compiled
+        self.pid = pid
+        self.printer = printer or Printer(compiled.plan, out, json=json)
+        self.coll: Collection | None = None
+        self.decoder = Decoder(compiled, None)
+        self.ring: RingBuffer | None = None
+        self.exit_requested = False
+        self.out = out
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def load(self) -> Session:
+        coll = Collection.open(self.compiled.spec, options=CollectionOptions(load_btf=False))
+        self.coll = coll.load()
+        self.decoder.coll = self.coll
+        if "elapsed" in self.coll.raw_maps:
+            self.coll.raw_maps["elapsed"].update(struct.pack("<I", 0),
+                                                 struct.pack("<Q", time.monotonic_ns()))
+        if "ringbuf" in self.coll.raw_maps:
+            self.ring = self.coll.ring_reader("ringbuf", self._on_record)
+        return self
+
+    def close(self) -> None:
+        if self.coll is not None:
+            self.coll.close()
+            self.coll = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- attaching --------------------------------------------------------------------------
+    def attach(self) -> int:
+        """Attach every probe but BEGIN/END; the number ``Attaching N probes...`` says."""
+        assert self.coll is not None
+        for unit in self.compiled.units:
+            if unit.provider in ("BEGIN", "END"):
+                continue
+            prog = self.coll.programs[unit.name]
+            for p in unit.points:
+                link = self._attach_one(prog, p)
+                self.coll.links.append(link)
+                self.coll.links_of.setdefault(unit.name, []).append(link)
+        return self.compiled.attach_count
+
+    def _attach_one(self, prog: Any, p: Probe) -> Link:
+        try:
+            return self._attach(prog, p)
+        except NotSupportedError as err:
+            raise BPFError(f"ERROR: {p.name}: this kernel lacks {p.provider} probes "
+                           f"({err})") from None
+        except (InvalidInputError, KernelError) as err:
+            raise BPFError(f"ERROR: Error attaching probe: '{p.name}': {err}") from None
+
+    def _attach(self, prog: Any, p: Probe) -> Link:
+        prov = p.provider
+        if prov == "tracepoint":
+            return attach_tracepoint(prog, p.target, p.func)
+        if prov == "rawtracepoint":
+            return attach_raw_tracepoint(prog, p.func)
+        if prov in ("uprobe", "uretprobe"):
+            if p.func.startswith("0x") or p.func.isdigit():
+                return attach_uprobe(prog, p.target, None, offset=int(p.func, 0),
+                                     retprobe=prov == "uretprobe", pid=self.pid)
+            return attach_uprobe(prog, p.target, p.func, retprobe=prov == "uretprobe",
+                                 pid=self.pid)
+        if prov == "usdt":
+            provider, _, name = p.func.rpartition(":")
+            return attach_usdt(prog, p.target, provider or os.path.basename(p.target), name,
+                               pid=self.pid)
+        if prov in ("kprobe", "kretprobe"):
+            return attach_kprobe(prog, p.func, retprobe=prov == "kretprobe")
+        if prov in ("kfunc", "kretfunc"):
+            raise NotSupportedError(f"{prov} {p.func}", hint="fentry/fexit programs do not "
+                                    "load on this kernel")
+        if prov == "profile":
+            if p.target == "hz":
+                return attach_perf_event(prog, sample_freq=p.count, pid=self.pid)
+            return attach_perf_event(prog, sample_period=p.count * _unit(p.target),
+                                     pid=self.pid)
+        if prov == "interval":
+            period = 1_000_000_000 // p.count if p.target == "hz" else \
+                p.count * _unit(p.target)
+            return attach_perf_event(prog, sample_period=period, cpus=[0])
+        if prov in ("software", "hardware"):
+            table = _SOFTWARE if prov == "software" else _HARDWARE
+            if p.target not in table:
+                raise InvalidInputError(f"{p.target} is not a {prov} event")
+            return attach_perf_event(
+                prog, type=bpfsys.PerfType.SOFTWARE if prov == "software"
+                else bpfsys.PerfType.HARDWARE, config=table[p.target],
+                sample_period=p.count or _DEFAULT_COUNT, pid=self.pid)
+        raise InvalidInputError(f"cannot attach {p.name}")
+
+    # -- running ----------------------------------------------------------------------------
+    def run_special(self, name: str) -> None:
+        """Run BEGIN or END once, on this CPU, by BPF_PROG_TEST_RUN."""
+        assert self.coll is not None
+        prog = self.coll.programs.get(name)
+        if prog is not None:
+            prog.test_run(ctx=bytes(8), repeat=0, ctx_size_out=0)
+        self.drain()
+
+    def drain(self) -> None:
+        if self.ring is not None:
+            self.ring.consume()
+
+    def _on_record(self, data: Any) -> None:
+        action, values = self.decoder.record(bytes(data))
+        kind = action.kind
+        if self.exit_requested and kind != "exit":
+            return
+        if kind == "exit":
+            self.exit_requested = True
+        elif kind == "print_map":
+            self.printer.map(action.map, self.decoder.map_entries(action.map), action.top,
+                             action.div)
+        elif kind in ("clear", "zero"):
+            self._clear(action.map, zero=kind == "zero")
+        elif kind == "cat":
+            self.printer.cat(_cat(action.fmt, values))
+        elif kind == "system":
+            from .formats_py import c_format
+
+            cmd = c_format(action.fmt, values)
+            done = subprocess.run(cmd, shell=True, capture_output=True, text=True,
+                                  check=False)
+            self.printer.system(done.stdout)
+        else:
+            self.printer.action(action, values)
+
+    def _clear(self, name: str, *, zero: bool) -> None:
+        assert self.coll is not None
+        kmap = self.coll.raw_maps[self.compiled.map_names[name]]
+        for key in list(kmap.keys()):
+            if zero:
+                kmap.update(key, bytes(kmap.value_size if hasattr(kmap, "value_size")
+                                       else len(kmap.lookup(key))))
+            else:
+                try:
+                    kmap.delete(key)
+                except KeyError:
+                    pass
+
+    def maps(self) -> dict[str, Any]:
+        """Every script map's entries, decoded (plan values): name -> [(key, value)]."""
+        return {name: self.decoder.map_entries(name) for name in self.compiled.plan.maps}
+
+    def run(self, stop: threading.Event | None = None, *, quiet: bool = False,
+            started: Callable[[], None] | None = None,
+            child_getter: Callable[[], subprocess.Popen[bytes] | None] | None = None) -> int:
+        """Load, attach, BEGIN, print events until exit()/``stop``/the child ends, END,
+        print the maps. Returns 0."""
+        self.load()
+        count = self.attach()
+        if not quiet:
+            self.printer.attached(count)
+        self.run_special("BEGIN")
+        if started is not None:
+            started()
+        try:
+            while not self.exit_requested and not (stop is not None and stop.is_set()):
+                child = child_getter() if child_getter is not None else None
+                if child is not None and child.poll() is not None:
+                    break
+                if self.ring is not None:
+                    self.ring.poll(100)
+                else:
+                    select.select([], [], [], 0.1)
+        except KeyboardInterrupt:
+            pass
+        assert self.coll is not None
+        for link in reversed(self.coll.links):    # no more events while the maps print
+            link.close()
+        self.coll.links.clear()
+        self.drain()
+        self.exit_requested = False
+        self.run_special("END")
+        self.printer.exit(dict(self.maps()))
+        return 0
+
+
+def _unit(name: str) -> int:
+    return {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000}.get(name, 1)
+
+
+def _cat(fmt: str, values: list[Any]) -> str:
+    from .formats_py import c_format
+
+    path = c_format(fmt, values)
+    try:
+        with open(path, errors="surrogateescape") as f:
+            return f.read(10240)
+    except OSError as err:
+        return f"ERROR: failed to open file '{path}': {err.strerror}\n"
+
+
+del ctypes, signal

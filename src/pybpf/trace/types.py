@@ -1,0 +1,76 @@
+"""The types of bpftrace values in the compiler, and how each is stored in a map key, a
+map value or an output record (every scalar takes 8 bytes, as in bpftrace)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .plan import ValueType
+
+__all__ = ["Ty", "INT", "UINT", "NONE", "str_ty", "tuple_ty"]
+
+# kinds held in a register (8 bytes); the rest live in stack memory
+_SCALARS = frozenset({"int", "ksym", "kaddr", "uaddr", "kstack", "probe", "username",
+                      "cgroup_path", "ptr", "bool", "timestamp"})
+
+
+@dataclass(frozen=True)
+class Ty:
+    kind: str                     # int, str, tuple, ksym, usym, kstack, ustack, ptr, ...
+    size: int = 8                 # bytes of the value in memory (str: its buffer)
+    signed: bool = True
+    fields: tuple[Ty, ...] = ()
+    # ptr: the BTF type pointed to (None: a plain address); record: the BTF struct
+    btf: Any = field(default=None, compare=False)
+    user: bool = False            # a pointer into user memory (tracepoint syscall args)
+    agg: str = ""                 # read from a count()/sum()... map: no arithmetic on it
+
+    @property
+    def scalar(self) -> bool:
+        return self.kind in _SCALARS
+
+    @property
+    def stored(self) -> int:
+        """Bytes the value takes in a key, value or record (8-aligned)."""
+        if self.kind == "tuple":
+            return sum(f.stored for f in self.fields)
+        if self.kind in ("str", "buf"):
+            return (self.size + 7) // 8 * 8
+        if self.kind in ("usym", "ustack"):
+            return 16
+        if self.kind == "inet":
+            return 24
+        return 8
+
+    def value_type(self) -> ValueType:
+        """The plan's description of this type, for the printer."""
+        kind = {"ptr": "uint", "bool": "bool", "int": "int" if self.signed else "uint"}.get(
+            self.kind, self.kind)
+        return ValueType(kind, self.stored,  # type: ignore[arg-type]
+                         tuple(f.value_type() for f in self.fields),
+                         self.signed if self.kind == "int" else False)
+
+    def __str__(self) -> str:
+        if self.agg:
+            return self.agg
+        if self.kind == "int":
+            return f"{'' if self.signed else 'u'}int{self.size * 8}"
+        if self.kind == "str":
+            return f"string[{self.size}]"
+        if self.kind == "tuple":
+            return "(" + ",".join(str(f) for f in self.fields) + ")"
+        return self.kind
+
+
+INT = Ty("int")
+UINT = Ty("int", signed=False)
+NONE = Ty("none", 0)
+
+
+def str_ty(size: int) -> Ty:
+    return Ty("str", size, False)
+
+
+def tuple_ty(fields: list[Ty]) -> Ty:
+    return Ty("tuple", sum(f.stored for f in fields), False, tuple(fields))
