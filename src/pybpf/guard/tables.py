@@ -15,13 +15,14 @@ from .cgroups import cgroup_ids_for
 from .policy import Policy, Rule
 from .programs import EXEC_PATHS, KIND_BITS, PATH_BYTES
 
-__all__ = ["Tables", "build_tables", "DENY_HOOKS"]
+__all__ = ["Tables", "build_tables", "DENY_HOOKS", "CONFIG_SIZE"]
 
 # kinds a cgroup hook can refuse (EPERM); a deny elsewhere falls back to kill
 DENY_HOOKS = frozenset({"connect", "bind"})
 _CONFIG_FIELDS = ("binary_free", "path_free", "cidr_free", "port_free", "uid_free",
-                  "comm_free", "cgroup_free", "need_flags", "read_ok", "write_ok", "kill",
-                  "deny")
+                  "comm_free", "cgroup_free", "need_flags", "read_ok", "write_ok", "dir_rules",
+                  "kill", "deny")
+CONFIG_SIZE = 8 * len(_CONFIG_FIELDS)
 
 
 @dataclass
@@ -99,7 +100,7 @@ def build_tables(policy: Policy, gen: int, *, missing_kinds: frozenset[str] = fr
             if oplen <= plen and _bits(oaddr, oplen) == _bits(addr, oplen):
                 value |= obit
         maps["nets"][struct.pack("<II", 32 + plen, gen) + addr] = _u64(value)
-    t.config = struct.pack("<12Q", *(masks[f] for f in _CONFIG_FIELDS))
+    t.config = struct.pack(f"<{len(_CONFIG_FIELDS)}Q", *(masks[f] for f in _CONFIG_FIELDS))
     t.maps = maps
     return t
 
@@ -135,6 +136,7 @@ def _free_or_fill(rule: Rule, bit: int, gen: int, masks: dict[str, int], add: ob
         for path in rule.binary_prefix:
             st = os.stat(path)
             put("directories", struct.pack("<IIQ", gen, _kdev(st.st_dev), st.st_ino), bit)
+            masks["dir_rules"] |= bit
             path_entries.append((EXEC_PATHS, path.rstrip("/").encode() + b"/", bit))
     else:
         masks["binary_free"] |= bit
