@@ -14,6 +14,7 @@ from ..operands import Imm, Local, Mem, PyObj, Reg
 from ..types import IntType, PtrType, literal_type, s32, s64, u64
 from .calls import Calls
 from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
+from .expressions import _ALU
 from .core import _describe
 from .functions import NotASubprogram
 from .source import FunctionSource
@@ -283,8 +284,10 @@ class Statements(Calls):
             if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
                 self._map_store(base.value, target.slice, node.value)
                 return
-            dest = self._subscript(base, target.slice, target)
+            dest, skip = self._element_for_write(base, target.slice, target)
             self._store_into(dest, node.value, node)
+            if skip is not None:
+                self.e.label(skip)       # an index out of range writes nothing
             return
         if isinstance(target, ast.Attribute):
             dest = self._attribute(self.expr(target.value), target.attr, target)
@@ -314,6 +317,34 @@ class Statements(Calls):
                 self._map_increment(base.value, target.slice, node.value, node)
                 return
             self.e.release(base)
+        if isinstance(target, (ast.Subscript, ast.Attribute)) and type(node.op) in _ALU:
+            # a field or element: its address computed once, read, updated, written back
+            skip = None
+            if isinstance(target, ast.Subscript):
+                dest, skip = self._element_for_write(self.expr(target.value), target.slice,
+                                                     target)
+            else:
+                dest = self.expr(target)
+            if isinstance(dest, Mem) and dest.type.is_scalar and dest.space == "direct" \
+                    and isinstance(dest.type, IntType):
+                view = Mem(dest.type, dest.base, dest.off, dest.space,
+                           load_size=dest.load_size, core=dest.core)
+                result = self._binop(type(node.op), self._load(view),
+                                     self.rvalue(node.value), node)
+                value = self._for_store(result, dest.type)
+                size = dest.load_size or dest.type.size
+                r = self._to_reg(value)
+                self.e.stx(size, dest.base, dest.off, r.reg)
+                self.e.release(r)
+                self.e.release(dest)
+                if skip is not None:
+                    self.e.label(skip)
+                return
+            self.e.release(dest)
+            if skip is not None:
+                self.e.label(skip)
+            if isinstance(dest, Mem) and dest.space != "direct":
+                raise self._err(node, "cannot write kernel or user memory from a BPF program")
         # x op= y is x = x op y (target evaluated twice: it has no side effects here)
         load = ast.copy_location(ast.BinOp(left=_as_load(target), op=node.op,
                                            right=node.value), node)
