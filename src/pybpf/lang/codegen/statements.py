@@ -14,8 +14,8 @@ from ..operands import Imm, Local, Mem, PyObj, Reg
 from ..types import IntType, PtrType, literal_type, s32, s64, u64
 from .calls import Calls
 from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
-from .expressions import _ALU
 from .core import _describe
+from .expressions import _ALU
 from .functions import NotASubprogram
 from .source import FunctionSource
 
