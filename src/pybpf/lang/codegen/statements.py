@@ -11,7 +11,7 @@ from ..emitter import FP
 from ..errors import CompileError
 from ..maps import GlobalDecl, MapDecl
 from ..operands import Imm, Local, Mem, PyObj, Reg
-from ..types import IntType, PtrType, literal_type, s32, s64, u64
+from ..types import IntType, PtrType, literal_type, s32, s64, u32, u64
 from .calls import Calls
 from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
 from .core import _describe
@@ -209,9 +209,18 @@ class Statements(Calls):
                 raise self._err(a, f"range() takes integers, not {_describe(v)}")
         # a Python int as far as it goes: s64, or u64 when a bound is one
         t = u64 if u64 in (start.type, stop.type) else s64
-        var = self._lookup_local(node.target.id)
-        if var is None:
-            var = self._new_local(node.target.id, t)
+        name = node.target.id
+        # the verifier checks the body once for all rounds only if the counter's exact
+        # value does not matter to it; an index into memory makes it matter, so then the
+        # body sees a copy of the counter the verifier knows nothing about (read back
+        # through a helper), and the counter itself stays out of its sight
+        opaque = any(isinstance(n, ast.Subscript) and any(
+            isinstance(m, ast.Name) and m.id == name for m in ast.walk(n.slice))
+            for stmt in node.body for n in ast.walk(stmt))
+        visible = self._lookup_local(name)
+        if visible is None:
+            visible = self._new_local(name, t)
+        var = self._new_local(f"$count{id(node)}", t) if opaque else visible
         limit = self._new_local(f"$stop{len(self.loops)}_{id(node)}", t)
         self._store_local(limit, self._convert(stop, t))
         self.e.release(stop)
@@ -226,6 +235,17 @@ class Statements(Calls):
         self.e.jump(jumps[ast.GtE if step > 0 else ast.LtE], cur.reg, end, src=lim.reg)
         self.e.release(cur)
         self.e.release(lim)
+        if opaque:
+            slot = self._scratch_slot("opaque", 8)
+            cur = self._to_reg(self._read_local(var))
+            self.e.stx(8, FP, slot, cur.reg)
+            self.e.release(cur)
+            self.e.release(self._helper("probe_read_kernel", [
+                Mem(u64, FP, slot, load_size=-1), Imm(u32, 8), Mem(u64, FP, slot,
+                                                                  load_size=-1)]))
+            copy = self._load(Mem(t, FP, slot))
+            self._store_local(visible, copy)
+            self.e.release(copy)
         self.loops.append((cont, end))
         self.block(node.body)
         self.loops.pop()
