@@ -23,9 +23,13 @@ def _verdict_mismatches(linktype: str, expression: str) -> list[str]:
                                                 linktype=linktype))
     ours = FilterProgram(compile_filter(expression, linktype=linktype, optimize=False))
     ours_optimised = FilterProgram(compile_filter(expression, linktype=linktype))
+    # Linux's ancillary loads (inbound/outbound/ifindex off cooked captures) fail on a file
+    # as a load past the captured bytes does: libpcap's optimiser then has its own mind
+    ancillary = linktype not in ("LINUX_SLL", "LINUX_SLL2") and any(
+        word in expression for word in ("inbound", "outbound", "ifindex"))
     out = []
     for name, data, wirelen in _FRAMES[linktype]:
-        theirs = optimised if len(data) == wirelen else unoptimised
+        theirs = optimised if len(data) == wirelen and not ancillary else unoptimised
         reference = theirs.run(data, wirelen)
         mine, mine_optimised = ours.run(data, wirelen), ours_optimised.run(data, wirelen)
         if (mine, mine_optimised) != (reference, reference):

@@ -90,7 +90,6 @@ UNSUPPORTED = {"gateway": "'gateway' not supported in this configuration",
                "dpc": "'dpc' supported only on SS7 captures",
                "opc": "'opc' supported only on SS7 captures",
                "sls": "'sls' supported only on SS7 captures",
-               "geneve": "'geneve' is not supported yet",
                "protochain": "'protochain' is not supported yet",
                "mask": "needs 'net ADDR mask MASK'"}
 NAMED_CONSTANTS = {
@@ -232,7 +231,8 @@ class _Parser:
                 self.expect_op(")")
                 return pred, quals
             except FilterSyntaxError as as_group:
-                raise max(as_relation, as_group, key=lambda e: e.column or 0) from None
+                # the one that got further; on a tie the boolean reading's
+                raise max(as_group, as_relation, key=lambda e: e.column or 0) from None
 
     def parse_word_term(self, inherited: Qualifiers | None
                         ) -> tuple[Pred, Qualifiers | None]:
@@ -250,6 +250,8 @@ class _Parser:
             return self.parse_encapsulation(gen.mpls, 0xFFFFF, "MPLS label"), None
         if word == "pppoes":
             return self.parse_encapsulation(gen.pppoes, 0xFFFF, "PPPoE session id"), None
+        if word == "geneve":
+            return self.parse_encapsulation(gen.geneve, 0xFFFFFF, "Geneve VNI"), None
         if word in ("greater", "less"):
             self.next()
             value = self.expect_number(f"'{word}' needs a length")
