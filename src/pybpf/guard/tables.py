@@ -11,6 +11,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 
+from ..errors import BPFError
 from .cgroups import cgroup_ids_for
 from .policy import Policy, Rule
 from .programs import EXEC_PATHS, KIND_BITS, PATH_BYTES
@@ -116,10 +117,25 @@ def _effective_action(rule: Rule, notes: list[str], missing: frozenset[str]) -> 
                      "never match")
     if rule.action != "deny" or rule.on in DENY_HOOKS:
         return rule.action
-    notes.append(f"rule {rule.name!r} (line {rule.line}): no hook on this kernel can refuse "
-                 f"'{rule.on}' (that needs BPF LSM); enforced as kill: the process gets "
-                 "SIGKILL before the operation completes")
+    if have_bpf_lsm():
+        why = ("this kernel has BPF LSM, which the guard does not use yet; enforced as "
+               "kill")
+    else:
+        why = "that needs BPF LSM, which this kernel cannot load; enforced as kill"
+    notes.append(f"rule {rule.name!r} (line {rule.line}): no hook here can refuse "
+                 f"'{rule.on}' ({why}: the process gets SIGKILL before the operation "
+                 "completes)")
     return "kill"
+
+
+def have_bpf_lsm() -> bool:
+    """Whether this kernel loads BPF LSM programs (pybpf.kernel.features asked)."""
+    from ..kernel import features
+    from ..spec import AttachType, ProgramType
+    try:
+        return features.default.supports_attach_type(ProgramType.LSM, AttachType.LSM_MAC)
+    except BPFError:   # an inconclusive probe: say what is sure
+        return False
 
 
 def _free_or_fill(rule: Rule, bit: int, gen: int, masks: dict[str, int], add: object,
