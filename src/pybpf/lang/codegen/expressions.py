@@ -7,7 +7,7 @@ import types as pytypes
 from collections.abc import Callable
 from typing import Any
 
-from ...asm.opcodes import ALUOp
+from ...asm.opcodes import ALUOp, JumpOp
 from ..emitter import FP, fits_imm
 from ..maps import GlobalDecl, MapDecl
 from ..operands import Imm, Mem, PyObj, Reg, StrLit
@@ -25,6 +25,7 @@ from ..types import (
     s32,
     s64,
     type_of,
+    u64,
 )
 from .core import _describe
 from .values import Values
@@ -174,10 +175,7 @@ class Expressions(Values):
     def _subscript(self, base: Any, index_node: ast.expr, node: ast.AST) -> Any:
         index = self.rvalue(index_node)
         if not isinstance(index, Imm):
-            self.e.release(index)
-            raise self._err(index_node, "array and pointer indexes must be constants (a "
-                                        "variable index needs a bounds check the verifier "
-                                        "can follow: use a map)")
+            return self._variable_subscript(base, index, index_node, node)
         if isinstance(base, Mem) and isinstance(base.type, ArrayType):
             t = base.type
             if not 0 <= index.value < t.count:
@@ -191,6 +189,60 @@ class Expressions(Values):
             return Mem(target, base.reg, index.value * target.size, base.type.space,
                        base if base.owned else None)
         raise self._err(node, f"{_describe(base)} cannot be indexed")
+
+    def _variable_subscript(self, base: Any, index: Any, index_node: ast.expr,
+                            node: ast.AST) -> Any:
+        """``a[i]`` with ``i`` known only at run time.
+
+        An array the program may access directly (stack, map value, record) is bounds
+        checked, so the verifier can follow it: an index out of range addresses a zeroed
+        scratch element instead, so a read gives 0 and a write goes nowhere. Kernel and
+        user memory (read with probe reads, which check for themselves) and pointers into
+        it are indexed without a check."""
+        if not (isinstance(index, (Reg, Imm)) and isinstance(index.type, IntType)):
+            self.e.release(index)
+            raise self._err(index_node, f"an index must be an integer, not {_describe(index)}")
+        if isinstance(base, Mem) and isinstance(base.type, PtrType):
+            base = self._load(base)
+        if isinstance(base, Reg) and isinstance(base.type, PtrType):
+            if base.type.space == "direct":
+                self.e.release(index)
+                raise self._err(index_node, "a pointer into packet or map memory has no "
+                                            "length to check a variable index against: "
+                                            "index an array (a struct field or local) instead")
+            elem = base.type.target
+            ptr = self._to_owned(base)
+            off = self._to_owned(self._convert(index, s64))
+            if elem.size != 1:
+                self.e.alu(ALUOp.MUL, off.reg, imm=elem.size)
+            self.e.alu(ALUOp.ADD, ptr.reg, off.reg)
+            self.e.release(off)
+            return Mem(elem, ptr.reg, 0, base.type.space, base_reg=ptr)
+        if not (isinstance(base, Mem) and isinstance(base.type, ArrayType)):
+            self.e.release(index)
+            raise self._err(node, f"{_describe(base)} cannot be indexed")
+        t = base.type
+        idx = self._to_owned(self._convert(index, u64))    # negative: huge, out of range
+        ptr = self.e.temp(PtrType(t.elem, base.space))
+        inside, done = self.e.new_label("inb"), self.e.new_label("idx")
+        if base.space == "direct":
+            self.e.jump(JumpOp.JLT, idx.reg, inside, imm=t.count)
+            sink = self._scratch_slot(f"sink{t.elem.size}", (t.elem.size + 7) // 8 * 8)
+            self._zero(Mem(t.elem, FP, sink))
+            self.e.mov(ptr.reg, FP)
+            self.e.alu(ALUOp.ADD, ptr.reg, imm=sink)
+            self.e.ja(done)
+            self.e.label(inside)
+        if t.elem.size != 1:
+            self.e.alu(ALUOp.MUL, idx.reg, imm=t.elem.size)
+        self.e.mov(ptr.reg, base.base)
+        if base.off:
+            self.e.alu(ALUOp.ADD, ptr.reg, imm=base.off)
+        self.e.alu(ALUOp.ADD, ptr.reg, idx.reg)
+        self.e.label(done)
+        self.e.release(idx)
+        self.e.release(base)
+        return Mem(t.elem, ptr.reg, 0, base.space, base_reg=ptr)
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> Any:
         if isinstance(node.op, ast.Not):

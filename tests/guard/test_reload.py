@@ -1,0 +1,81 @@
+"""SIGHUP reloads: the new policy takes effect, and a loop of execs across many reloads
+never runs a forbidden binary."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from pybpf.guard import PolicyError
+from tests.guard.conftest import run_in
+
+pytestmark = pytest.mark.kernel
+
+SCRIPT = "#!/bin/sh\necho ran >> {marker}\n"
+
+
+def _policy(bad: str, extra: str) -> str:
+    return f"""
+        rules:
+          - name: {extra}
+            on: exec
+            match:
+              binary: /usr/bin/true
+            action: log
+          - name: no-bad
+            on: exec
+            match:
+              binary: {bad}
+            action: kill
+    """
+
+
+def test_exec_loop_across_reloads(guard, cgroup, workdir):
+    marker = workdir / "marker"
+    bad = workdir / "bad.sh"
+    bad.write_text(SCRIPT.format(marker=marker))
+    bad.chmod(0o755)
+    guard.start(_policy(str(bad), "first"))
+    done = threading.Event()
+    codes: list[int] = []
+
+    def loop() -> None:
+        while not done.is_set():
+            codes.append(run_in(cgroup, [str(bad)]).returncode)
+
+    worker = threading.Thread(target=loop)
+    worker.start()
+    try:
+        for i in range(40):
+            guard.reload(_policy(str(bad), f"v{i}"))   # rule bits move: v_i comes first
+            guard.guard.poll(0)
+    finally:
+        done.set()
+        worker.join()
+    assert codes and set(codes) == {-9}
+    assert not marker.exists()
+
+
+def test_reload_changes_what_is_enforced(guard, cgroup, workdir):
+    marker = workdir / "marker"
+    bad = workdir / "bad.sh"
+    bad.write_text(SCRIPT.format(marker=marker))
+    bad.chmod(0o755)
+    guard.start(_policy(str(bad), "first"))
+    assert run_in(cgroup, [str(bad)]).returncode == -9
+    with pytest.raises(PolicyError):
+        guard.reload("rules:\n  - name: x\n    on: exec\n    action: explode\n")
+    assert run_in(cgroup, [str(bad)]).returncode == -9   # the old policy stays
+    guard.reload("""
+        rules:
+          - name: only-log
+            on: exec
+            match:
+              binary: /usr/bin/true
+            action: log
+    """)
+    assert run_in(cgroup, [str(bad)]).returncode == 0
+    assert marker.read_text() == "ran\n"
+    guard.collect(lambda ev: len(ev) >= 2)
+    assert [e["rule"] for e in guard.events] == ["no-bad", "no-bad"]
