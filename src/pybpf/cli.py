@@ -49,7 +49,8 @@ TOOLS: tuple[str, ...] = (
     "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
     "runqslower", "funclatency", "funcslower", "stackcount", "memleak", "sslsniff",
     "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin", "mdflush", "tcprtt",
-    "ttysnoop", "wakeuptime", "runqlen", "llcstat", "filetop",
+    "ttysnoop", "wakeuptime", "runqlen", "llcstat", "filetop", "klockstat", "argdist",
+    "compactsnoop", "tcpsubnet",
 )
 
 

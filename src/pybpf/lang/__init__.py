@@ -193,6 +193,7 @@ class _BPF:
     tp_btf = staticmethod(_programs.tp_btf)
     uprobe = staticmethod(_programs.uprobe)
     uretprobe = staticmethod(_programs.uretprobe)
+    usdt = staticmethod(_programs.usdt)
     kprobe = staticmethod(_programs.kprobe)
     kretprobe = staticmethod(_programs.kretprobe)
     fentry = staticmethod(_programs.fentry)

@@ -66,6 +66,8 @@ _MISSES = 8   # a remembered state that misses more than 8 times per hit (+8) is
 _NEVER_NULL = (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.CONST_PTR_TO_MAP,
                RegType.PTR_TO_SOCKET)
 MAX_PENDING_BRANCHES = 8192   # the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ
+_MOV64_IMM = Class.ALU64 | ALUOp.MOV      # (BPF_K: the source bit clear)
+_MOV32_IMM = Class.ALU | ALUOp.MOV
 
 
 @dataclass
@@ -299,9 +301,17 @@ class Checker:
                 effect = self.effect_override
             trace.append(effect)
             if self._forked:
+                # a junction: the effects so far are walked back once for every path
+                # below it (the demand of a union of paths is the union of their demands)
+                junction = Checkpoint(None, cp, trace)
+                cp.branches -= len(self._forked)
+                junction.branches += len(self._forked)
                 for entry in self._forked:
-                    entry[3] = list(trace)
+                    entry[2] = junction
+                    entry[3] = []
                 self._forked.clear()
+                cp = junction
+                trace = []
             if nxt is None:
                 self._end_path(cp, trace, Demand())
                 return
@@ -490,7 +500,13 @@ class Checker:
 
     def _step(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
               pending: list[Pending]) -> int | None:
-        cls = insn.opcode & CLASS_MASK
+        opcode = insn.opcode
+        if opcode in (_MOV64_IMM, _MOV32_IMM) and insn.dst < 10:
+            # the commonest instruction, as _alu and _mov would do it
+            state.frames[-1].regs[insn.dst] = const_scalar(
+                insn.imm if opcode == _MOV64_IMM else insn.imm & 0xFFFFFFFF)
+            return pc + 1
+        cls = opcode & CLASS_MASK
         if cls in (Class.ALU, Class.ALU64):
             self._alu(state, insn, cls == Class.ALU64)
             return pc + 1

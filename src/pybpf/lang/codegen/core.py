@@ -124,7 +124,7 @@ class CompilerCore:
             try:
                 return self._type_expr(node.returns)
             except CompileError:
-                pass
+                pass                 # a Python-only annotation (-> int, -> Any)
         for t in self.return_types:
             if isinstance(t, PtrType):
                 return t
