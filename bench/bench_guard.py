@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from pybpf.guard import Guard, parse_policy  # noqa: E402
+from pybpf.guard import Guard, parse_policy, programs  # noqa: E402
 from pybpf.guard.cgroups import default_root  # noqa: E402
 from pybpf.lang import Const, Hash, bpf, cgroup_id, ktime_ns, pid, u32, u64  # noqa: E402
 
@@ -148,28 +148,48 @@ def overhead(tmp: str, workload: str) -> list[str]:
     argv = [workload, str(EXECS), str(OPENS_PER_EXEC), target]
     events = EXECS * (1 + OPENS_PER_EXEC)
     base, with_guard, guard_cpu, rates = [], [], [], []
-    with _cgroup() as cg:
+    prog_runs: dict[str, list[tuple[int, int]]] = {}
+    with _cgroup() as cg, _bpf_stats():
         for _ in range(RUNS):
             base.append(_run_in(cg, argv))
             seen: list[Any] = []
             with Guard(policy, seen.append).start() as g:
                 stop = threading.Event()
+                # the service polls every 200 ms; records wait in the ring meanwhile
 
                 def reader(guard: Guard = g, done: threading.Event = stop) -> None:
                     while not done.is_set():
-                        guard.poll(50)
+                        guard.poll(200)
 
                 t = threading.Thread(target=reader)
                 cpu0 = time.process_time()   # the main thread only waits meanwhile
                 t.start()
+                before = _prog_stats(g)
                 start = time.monotonic()
                 with_guard.append(_run_in(cg, argv))
                 rates.append(events / (time.monotonic() - start))
+                after = _prog_stats(g)
+                for name, (ns, cnt) in after.items():
+                    ns0, cnt0 = before.get(name, (0, 0))
+                    runs = prog_runs.setdefault(name, [])
+                    runs.append((ns - ns0, cnt - cnt0))
                 stop.set()
                 t.join()
                 guard_cpu.append(time.process_time() - cpu0)
     b, w, gc = (statistics.median(x) for x in (base, with_guard, guard_cpu))
-    extra_per_event = (w - b + gc) / events
+    prog_rows = []
+    bpf_total = 0.0
+    for name, runs in sorted(prog_runs.items()):
+        per_run = statistics.median(ns / cnt for ns, cnt in runs if cnt) if \
+            any(cnt for _, cnt in runs) else 0.0
+        count = statistics.median(cnt for _, cnt in runs)
+        if count:
+            prog_rows.append(f"| {name} | {count:,.0f} | {per_run:,.0f} ns |")
+            bpf_total += statistics.median(ns for ns, _ in runs)
+    # the workload's own CPU time varies by more than the guard adds (a shared machine):
+    # the overhead is what the kernel accounts to the guard's programs plus the guard
+    # process's CPU time; the workload's with/without times are shown beside it
+    extra_per_event = (bpf_total / 1e9 + gc) / events
     rows = [
         "| measure | value |", "| --- | --- |",
         (f"| workload | {EXECS} fork+exec+exit of /bin/true, {EXECS * OPENS_PER_EXEC} opens "
@@ -178,11 +198,35 @@ def overhead(tmp: str, workload: str) -> list[str]:
         f"| workload CPU without guard | {b * 1e3:.1f} ms |",
         f"| workload CPU with guard (BPF programs run in it) | {w * 1e3:.1f} ms |",
         f"| guard process CPU (reader, process tree) | {gc * 1e3:.1f} ms |",
+        (f"| BPF programs (kernel bpf_stats, all runs during the workload) | "
+        f"{bpf_total / 1e6:.1f} ms |"),
         f"| extra CPU per event | {extra_per_event * 1e6:.2f} us |",
         (f"| **overhead at {RATE:,} events/s** | **{extra_per_event * RATE * 100:.2f}% of one "
         "core** |"),
     ]
+    rows += ["", "| program | runs during the workload | median time per run |",
+             "| --- | --- | --- |", *prog_rows]
     return rows
+
+
+def _prog_stats(g: Guard) -> dict[str, tuple[int, int]]:
+    out = {}
+    for name, prog in g.programs.items():
+        info = prog.info()
+        out[name] = (info.run_time_ns, info.run_cnt)
+    return out
+
+
+@contextlib.contextmanager
+def _bpf_stats() -> Any:
+    """kernel.bpf_stats_enabled on for the block (it costs two clock reads per run)."""
+    path = "/proc/sys/kernel/bpf_stats_enabled"
+    old = Path(path).read_text().strip()
+    Path(path).write_text("1")
+    try:
+        yield
+    finally:
+        Path(path).write_text(old)
 
 
 def start_time(tmp: str) -> list[str]:
@@ -191,11 +235,17 @@ def start_time(tmp: str) -> list[str]:
     inproc, command = [], []
     Path(tmp, "policy.yaml").write_text(POLICY.format(nc="/usr/bin/true", jail=tmp,
                                                       secret=os.path.join(tmp, "secret")))
+    compile_s = []
+    kinds = frozenset(r.on for r in policy.rules)
+    deny = frozenset(r.on for r in policy.rules if r.action == "deny") & {"connect", "bind"}
     for _ in range(RUNS):
         t0 = time.perf_counter()
         g = Guard(policy, lambda ev: None).start()
         inproc.append(time.perf_counter() - t0)
         g.close()
+        t0 = time.perf_counter()
+        programs.build(kinds, deny)
+        compile_s.append(time.perf_counter() - t0)
         env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent / "src"))
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "pybpf", "guard",
@@ -211,6 +261,9 @@ def start_time(tmp: str) -> list[str]:
     return ["| start to enforcing | median | min |", "| --- | --- | --- |",
             (f"| Guard.start() in a running process | {statistics.median(inproc) * 1e3:.0f} ms "
             f"| {min(inproc) * 1e3:.0f} ms |"),
+            (f"| of which: compiling the {len(programs.build(kinds, deny).spec.programs)} "
+             f"programs (pybpf.lang) | {statistics.median(compile_s) * 1e3:.0f} ms "
+             f"| {min(compile_s) * 1e3:.0f} ms |"),
             (f"| `pybpf guard` exec to 'rules active' | {statistics.median(command) * 1e3:.0f} ms"
             f" | {min(command) * 1e3:.0f} ms |")]
 
@@ -262,11 +315,13 @@ def kill_latency(tmp: str, victim: str) -> list[str]:
     with _cgroup() as cg:
         policy = parse_policy(f"rules:\n  - name: p\n    on: open\n    match: {{path: {secret}, "
                               "flags: [write]}\n    action: kill\n", "bench.yaml")
-        with Guard(policy, lambda ev: None).start() as g:
-            lat = _victims(cg, victim, secret)
-            g.poll(0)
-        rows.append(_lat_row("pybpf guard (bpf_send_signal + open gate)", lat, secret))
-        Path(secret).write_text("keep")
+        for gate, name in ((True, "pybpf guard (bpf_send_signal + open gate)"),
+                           (False, "pybpf guard, open_gate=False")):
+            with Guard(policy, lambda ev: None, open_gate=gate).start() as g:
+                lat = _victims(cg, victim, secret)
+                g.poll(0)
+            rows.append(_lat_row(name, lat, secret))
+            Path(secret).write_text("keep")
         script = (f'tracepoint:syscalls:sys_enter_openat /str(args->filename) == "{secret}"/ '
                   '{ signal("KILL"); } BEGIN { printf("ready\\n"); }')
         bt = subprocess.Popen(["bpftrace", "--unsafe", "-e", script], stdout=subprocess.PIPE,

@@ -87,5 +87,5 @@ rules:
     assert int.from_bytes(value, "little") == 0b11   # both rules
     (plen, gen), value = entries[b"/etc/"]
     assert plen == 8 * (4 + 5) and int.from_bytes(value, "little") == 0b01
-    kill, deny = struct.unpack_from("<QQ", t.config, 80)
+    kill, deny = struct.unpack_from("<QQ", t.config, 88)
     assert (kill, deny) == (0b10, 0)

@@ -79,3 +79,47 @@ def test_reload_changes_what_is_enforced(guard, cgroup, workdir):
     assert marker.read_text() == "ran\n"
     guard.collect(lambda ev: len(ev) >= 2)
     assert [e["rule"] for e in guard.events] == ["no-bad", "no-bad"]
+
+
+def test_reload_that_needs_new_programs_keeps_enforcing(guard, cgroup, workdir):
+    """exec only, then exec + open: the open programs load and attach before the old
+    collection goes; the exec loop never runs the forbidden script meanwhile."""
+    marker = workdir / "marker"
+    bad = workdir / "bad.sh"
+    bad.write_text(SCRIPT.format(marker=marker))
+    bad.chmod(0o755)
+    secret = workdir / "secret"
+    secret.write_text("keep")
+    exec_only = _policy(str(bad), "first")
+    with_open = exec_only + f"""
+          - name: protect
+            on: open
+            match:
+              path: {secret}
+              flags: [write]
+            action: kill
+    """
+    g = guard.start(exec_only)
+    assert {n for n in g.programs if "open" in n} == set()
+    done = threading.Event()
+    codes: list[int] = []
+
+    def loop() -> None:
+        while not done.is_set():
+            codes.append(run_in(cgroup, [str(bad)]).returncode)
+
+    worker = threading.Thread(target=loop)
+    worker.start()
+    try:
+        for i in range(6):
+            guard.reload(with_open if i % 2 == 0 else exec_only)
+            g.poll(0)
+        guard.reload(with_open)
+    finally:
+        done.set()
+        worker.join()
+    assert codes and set(codes) == {-9}
+    assert not marker.exists()
+    assert {n for n in g.programs if "open" in n} >= {"guard_openat"}
+    assert run_in(cgroup, ["/bin/sh", "-c", f": > {secret}"]).returncode == -9
+    assert secret.read_text() == "keep"

@@ -76,6 +76,21 @@ def ranges(ctx):
     return total + a[0] + a[3]
 
 
+@bpf.xdp
+def indexed_range(ctx):
+    n = (ctx.data_end - ctx.data) // 4    # 16: the loop may go past the array's end
+    a = u32[8]()
+    for i in range(n):
+        a[i] += i                         # the verifier checks this body once, not 16 times
+    return a[0] + a[7] + a[n]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_run_time_range_may_index_arrays(backend: str) -> None:
+    with load(bpf.compile(indexed_range), backend) as coll:
+        assert run(coll, "indexed_range") == 7
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_for_loops_over_ranges_known_at_run_time(backend: str) -> None:
     with load(bpf.compile(ranges), backend) as coll:

@@ -16,24 +16,31 @@ import select
 import struct
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from ..errors import InvalidInputError
+from ..lang.types import StructType, type_of
 from . import programs as bpf_half
 from .cgroups import CgroupNames, container_id, default_root
 from .gate import OpenGate
 from .policy import Policy, Rule
 from .proctree import ProcessTree
-from .tables import Tables, build_tables
+from .tables import CONFIG_SIZE, Tables, build_tables
 
 __all__ = ["Guard"]
 
 _KIND_NAMES = {bit: kind for kind, bit in bpf_half.KIND_BITS.items()}
+_PROC_FIELDS = cast(StructType, type_of(bpf_half.Proc)).fields
+_PROC_HEAD = struct.Struct("<III")   # kind, pid, ppid
+_KIND, _COMM, _PATH = (_PROC_FIELDS[f].offset for f in ("kind", "comm", "path"))
 _TABLE_MAPS = ("kinds", "uids", "comms", "cgroups", "binaries", "directories", "ports",
                "paths", "nets")
 
 
 def _text(raw: Any) -> str:
-    return bytes(raw).split(b"\0", 1)[0].decode(errors="replace")
+    data = bytes(raw)
+    end = data.find(b"\0")
+    return (data if end < 0 else data[:end]).decode(errors="replace")
 
 
 class Guard:
@@ -41,10 +48,13 @@ class Guard:
 
     ``cgroup``: where the connect/bind deny programs attach (default: the cgroup2 root,
     the whole host). ``ring_bytes``: size of the event ring (a power of two pages).
+    ``open_gate=False`` leaves out the fanotify gate (see :mod:`.gate`): a killed opener's
+    O_TRUNC may then land.
     """
 
     def __init__(self, policy: Policy, emit: Callable[[dict[str, Any]], None], *,
-                 cgroup: str | None = None, ring_bytes: int | None = None):
+                 cgroup: str | None = None, ring_bytes: int | None = None,
+                 open_gate: bool = True):
         self.policy = policy
         self.emit = emit
         self.cgroup_root = default_root()
@@ -57,80 +67,127 @@ class Guard:
         self._coll: Any = None
         self._gate: OpenGate | None = None
         self._readers: list[Any] = []
+        self._poller = select.poll()
+        self._poller_of: list[Any] | None = None
         self._gen = 0
         self._tables: Tables | None = None
         self._rules_of: dict[int, tuple[list[Rule], list[str]]] = {}
         self._missing_kinds: frozenset[str] = frozenset()
+        self._loaded: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        self._lost_before = 0   # lost by collections replaced on reload
+        self.open_gate = open_gate
         self._boot_offset = time.time() - time.monotonic()
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> Guard:
         """Load, fill the tables, attach, start the gate. On any error nothing stays."""
-        compiled, missing = bpf_half.build()
-        self._missing_kinds = frozenset(
-            kind for kind, tps in bpf_half.KIND_TRACEPOINTS.items()
-            if all(tp in missing for tp in tps))
+        self._missing_kinds = bpf_half.missing_kinds()
         tables = build_tables(self.policy, 0, missing_kinds=self._missing_kinds,
                               cgroup_root=self.cgroup_root)
-        spec = compiled.spec_with({bpf_half.guard_tgid: os.getpid()})
-        if self.ring_bytes:
-            spec.maps["hits"].max_entries = self.ring_bytes
-        from ..backends import load
-        from ..lang import LoadedCollection
-        coll = LoadedCollection(compiled, load(spec, backend="kernel"))
-        self._coll = coll
         try:
-            self._write(tables)
-            self._rules_of[0] = (list(self.policy.rules), tables.effective)
-            coll.raw_maps["active"].update(struct.pack("<I", 0), struct.pack("<I", 0))
-            self._tables, self._gen = tables, 0
-            self.tree.scan_proc()
-            self._readers = [
-                coll.ring_reader(bpf_half.procs, self._on_proc, bpf_half.Proc),
-                coll.ring_reader(bpf_half.hits, self._on_hit, bpf_half.Hit)]
-            coll.attach()   # the tracepoints; cgroup programs need a target
-            for prog in bpf_half.CGROUP_PROGRAMS:
-                coll.attach(prog.name, target=self.cgroup)
-            self._gate = OpenGate()
-            self._gate.protect(tables.protected)
+            self._open_collection(self.policy, tables)
+            self.tree.scan_proc()   # after attaching: a fork in between is an event
+            if self.open_gate:
+                self._gate = OpenGate()
+                self._gate.protect(tables.protected)
         except BaseException:
             self.close()
             raise
         self.notes = tables.notes
         return self
 
+    @staticmethod
+    def _needs(policy: Policy, tables: Tables) -> tuple[frozenset[str], frozenset[str]]:
+        """The kinds whose tracepoints ``policy`` needs, and those it denies by cgroup."""
+        kinds = frozenset(r.on for r in policy.rules)
+        # connect/bind kills are refused by the cgroup hooks too (see programs._sock_deny)
+        deny = frozenset(r.on for r, act in zip(policy.rules, tables.effective, strict=True)
+                         if act in ("deny", "kill")) & frozenset(bpf_half.CGROUP_DENY)
+        return kinds, deny
+
+    def _open_collection(self, policy: Policy, tables: Tables) -> None:
+        """Load the programs ``policy`` needs with ``tables`` (generation 0) in force and
+        attach them; they enforce from the last attach on. Sets the live collection."""
+        kinds, deny = self._needs(policy, tables)
+        compiled = bpf_half.build(kinds, deny)
+        spec = compiled.spec_with({bpf_half.guard_tgid: os.getpid()})
+        if self.ring_bytes:
+            spec.maps["hits"].max_entries = self.ring_bytes
+        from ..backends import load
+        from ..lang import LoadedCollection
+        coll = LoadedCollection(compiled, load(spec, backend="kernel"))
+        previous = self._coll
+        try:
+            self._coll = coll
+            self._write(tables)
+            coll.raw_maps["active"].update(struct.pack("<I", 0), struct.pack("<I", 0))
+            readers = [coll.ring_reader(bpf_half.procs, self._on_proc),   # raw: the hot path
+                       coll.ring_reader(bpf_half.hits, self._on_hit, bpf_half.Hit)]
+            coll.attach()   # the tracepoints; cgroup programs need a target
+            for kind in deny:
+                for prog in bpf_half.CGROUP_DENY.get(kind, ()):
+                    coll.attach(prog.name, target=self.cgroup)
+        except BaseException:
+            self._coll = previous
+            coll.close()
+            raise
+        self._readers = readers
+        self._rules_of = {0: (list(policy.rules), tables.effective)}
+        self.policy, self._tables, self._gen = policy, tables, 0
+        self._loaded = (kinds, deny)
+
     @property
     def rules_active(self) -> int:
         return len(self.policy.rules)
 
     def reload(self, policy: Policy) -> list[str]:
-        """Enforce ``policy`` instead: the other generation is written whole, then
-        ``active`` flips with one update, then the old entries go. Raises PolicyError (the
-        running policy stays) when the new one cannot be built."""
+        """Enforce ``policy`` instead, with no moment where neither policy holds. When the
+        loaded programs cover it, the other generation is written whole, ``active`` flips
+        with one update and the old entries go. When it needs programs not loaded (a new
+        kind), a new collection is loaded and attached first, then the old one closed.
+        Raises PolicyError (the running policy stays) when the new one cannot be built."""
         gen = 1 - self._gen
         tables = build_tables(policy, gen, missing_kinds=self._missing_kinds,
                               cgroup_root=self.cgroup_root)
-        self.poll(0)   # hits of the generation about to be reused are named by its rules
-        self._clear(gen)   # leftovers of an earlier failed reload
-        self._rules_of[gen] = (list(policy.rules), tables.effective)
-        self._write(tables)
+        kinds, deny = self._needs(policy, tables)
+        old_protected = self._tables.protected if self._tables else []
         if self._gate is not None:
-            self._gate.protect(self._tables.protected + tables.protected
-                               if self._tables else tables.protected)
-        self._coll.raw_maps["active"].update(struct.pack("<I", 0), struct.pack("<I", gen))
-        old = self._gen
-        self.policy, self._tables, self._gen = policy, tables, gen
-        self._clear(old)
+            self._gate.protect(old_protected + tables.protected)
+        if not (kinds <= self._loaded[0] and deny <= self._loaded[1]):
+            self._swap(policy, build_tables(policy, 0, missing_kinds=self._missing_kinds,
+                                            cgroup_root=self.cgroup_root))
+        else:
+            self.poll(0)   # hits of the generation about to be reused are named by its rules
+            self._clear(gen)   # leftovers of an earlier failed reload
+            self._rules_of[gen] = (list(policy.rules), tables.effective)
+            self._write(tables)
+            self._coll.raw_maps["active"].update(struct.pack("<I", 0), struct.pack("<I", gen))
+            old = self._gen
+            self.policy, self._tables, self._gen = policy, tables, gen
+            self._clear(old)
         if self._gate is not None:
-            self._gate.protect(tables.protected)
+            self._gate.protect(self._tables.protected if self._tables else [])
         self.notes = tables.notes
         return tables.notes
+
+    def _swap(self, policy: Policy, tables: Tables) -> None:
+        old_coll, old_readers = self._coll, self._readers
+        self._open_collection(policy, tables)   # both enforce from here
+        for r in old_readers:   # the old collection's last events, then it goes
+            r.consume()
+        self._lost_before += self._lost_of(old_coll)
+        old_coll.close()
 
     def _write(self, t: Tables) -> None:
         maps = self._coll.raw_maps
         maps["config"].update(struct.pack("<I", t.gen), t.config)
         for name, entries in t.maps.items():
+            if not entries:
+                continue
+            if name not in maps:   # a table only the programs of its kind use: loaded
+                raise InvalidInputError(f"guard: map {name} is not loaded (a bug: its rules' "
+                                        "programs should be)")
             for key, value in entries.items():
                 maps[name].update(key, value)
 
@@ -138,11 +195,12 @@ class Guard:
         """Remove generation ``gen``'s entries (keys start with the generation, except
         the LPM tries, whose second u32 is it, and ``kinds``, indexed gen * 16 + kind)."""
         maps = self._coll.raw_maps
-        maps["config"].update(struct.pack("<I", gen), bytes(len(self._tables.config)
-                                                            if self._tables else 96))
+        maps["config"].update(struct.pack("<I", gen), bytes(CONFIG_SIZE))
         for kind in range(16):
             maps["kinds"].update(struct.pack("<I", gen * 16 + kind), bytes(8))
         for name in _TABLE_MAPS[1:]:
+            if name not in maps:
+                continue   # no loaded program uses it
             m = maps[name]
             at = 4 if name in ("paths", "nets") else 0
             size = 8 if name == "cgroups" else 4
@@ -162,25 +220,32 @@ class Guard:
             made.append(path)
         return made
 
-    def readers(self) -> list[Any]:
-        return list(self._readers)
+    @property
+    def programs(self) -> dict[str, Any]:
+        """The live programs by name (their ``info()`` has the kernel's run-time stats)."""
+        return dict(self._coll.programs) if self._coll is not None else {}
 
     def poll(self, timeout_ms: int = 100) -> None:
         """Deliver the events that are there (waiting up to ``timeout_ms`` for one)."""
-        poller = select.poll()
-        for r in self._readers:
-            poller.register(r.fileno(), select.POLLIN)
-        poller.poll(timeout_ms)
+        if self._poller_of is not self._readers:
+            self._poller = select.poll()
+            for r in self._readers:
+                self._poller.register(r.fileno(), select.POLLIN)
+            self._poller_of = self._readers
+        self._poller.poll(timeout_ms)
         for r in self._readers:
             r.consume()
         self._report_lost()
 
     def lost(self) -> int:
         """Events the kernel could not put in the rings since start."""
-        if self._coll is None:
+        return self._lost_before + self._lost_of(self._coll)
+
+    @staticmethod
+    def _lost_of(coll: Any) -> int:
+        if coll is None:
             return 0
-        maps = self._coll.maps
-        return int(maps[bpf_half.hits].dropped() + maps[bpf_half.procs].dropped())
+        return int(coll.maps[bpf_half.hits].dropped() + coll.maps[bpf_half.procs].dropped())
 
     def _report_lost(self) -> None:
         total = self.lost()
@@ -208,13 +273,16 @@ class Guard:
 
     # -- events --------------------------------------------------------------------------
 
-    def _on_proc(self, ev: Any) -> None:
-        if ev.kind == bpf_half.P_FORK:
-            self.tree.fork(ev.pid, ev.ppid, _text(ev.comm))
-        elif ev.kind == bpf_half.P_EXEC:
-            self.tree.exec(ev.pid, ev.ppid, _text(ev.comm), _text(ev.path))
-        elif ev.kind == bpf_half.P_EXIT:
-            self.tree.exit(ev.pid)
+    def _on_proc(self, raw: Any) -> None:
+        # every fork, exec and exit of the host passes here: unpack only what is used
+        kind, pid, ppid = _PROC_HEAD.unpack_from(raw, _KIND)
+        if kind == bpf_half.P_EXIT:
+            self.tree.exit(pid)
+        elif kind == bpf_half.P_FORK:
+            self.tree.fork(pid, ppid, _text(raw[_COMM:_COMM + 16]))
+        elif kind == bpf_half.P_EXEC:
+            self.tree.exec(pid, ppid, _text(raw[_COMM:_COMM + 16]),
+                           _text(raw[_PATH:_PATH + bpf_half.PATH_BYTES]))
 
     def _on_hit(self, ev: Any) -> None:
         kind = _KIND_NAMES.get(ev.kind, "?")

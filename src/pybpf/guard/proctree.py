@@ -13,7 +13,7 @@ MAX_ANCESTORS = 32
 _KEEP_EXITED = 4096   # exited processes remembered (a killed child's parent may go first)
 
 
-@dataclass
+@dataclass(slots=True)
 class ProcInfo:
     pid: int
     ppid: int

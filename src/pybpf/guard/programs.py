@@ -28,6 +28,7 @@ would do it in the program, but kernel lockdown "integrity", as here, forbids it
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from ..lang import (
@@ -66,6 +67,9 @@ ARGS_BYTES = 256
 CGROUP_DEPTH = 8      # cgroup ancestors compared (the task's own cgroup is the first)
 DIR_DEPTH = 24        # parent directories of an executed file compared
 SIGKILL = 9
+# process-tree records do not wake the reader: it reads them in batches, and always before
+# the hits (which do wake it), so a hit's ancestry is up to date
+BPF_RB_NO_WAKEUP = 1
 
 K_EXEC, K_OPEN, K_CONNECT, K_BIND, K_PTRACE, K_SETUID, K_MODULE, K_BPF, K_MOUNT, K_KILL = \
     range(10)
@@ -102,6 +106,7 @@ class Config(struct):
     need_flags: u64    # open rules with flags: read_ok / write_ok say which
     read_ok: u64
     write_ok: u64
+    dir_rules: u64     # exec rules with binary_prefix (the parent-directory walk)
     kill: u64          # rules whose action is kill (deny falls back here where no hook denies)
     deny: u64          # rules denied by a cgroup hook (connect/bind)
 
@@ -199,7 +204,7 @@ ports = Hash(IdKey, u64, max_entries=1024)
 paths = LpmTrie(PathKey, u64, max_entries=4096, flags=NO_PREALLOC)
 nets = LpmTrie(NetKey, u64, max_entries=4096, flags=NO_PREALLOC)
 hits = RingBuf(max_entries=1 << 20)
-procs = RingBuf(max_entries=1 << 20)
+procs = RingBuf(max_entries=1 << 22)
 guard_tgid = Const(u32, 0)   # the guard itself is never matched (its own bpf() calls...)
 
 
@@ -267,7 +272,7 @@ def guard_exec(ctx):
         proc.comm = comm()
         # exec pushes the file name first: it sits right above the environment strings
         proc.path = probe_read_user_str(PATH_BYTES, mm.env_end)
-        procs.submit(proc)
+        procs.submit(proc, BPF_RB_NO_WAKEUP)
     if u32(pid_tgid() >> 32) == guard_tgid:
         return 0
     gen = active.get(0, 0)
@@ -277,25 +282,28 @@ def guard_exec(ctx):
     mask = kinds.get(gen * 16 + K_EXEC, 0)
     if mask == 0:
         return 0
-    inode = mm.exe_file.f_inode
-    key = InodeKey()
-    key.gen = gen
-    key.dev = inode.i_sb.s_dev
-    key.ino = inode.i_ino
-    found = cfg.binary_free | binaries.get(key, 0)
-    dentry = mm.exe_file.f_path.dentry
-    for _ in range(DIR_DEPTH):
-        parent = dentry.d_parent
-        if parent != dentry:
-            dentry = kernel_struct("dentry", parent)
-            key.ino = dentry.d_inode.i_ino
-            found |= directories.get(key, 0)
-    # the file name as executed: a script's own file (its interpreter is exe_file)
-    pkey = PathKey()
-    pkey.prefixlen = 8 * (PATH_BYTES + 4)
-    pkey.gen = gen + EXEC_PATHS
-    pkey.path = probe_read_user_str(PATH_BYTES, mm.env_end)
-    found |= paths.get(pkey, 0)
+    found = cfg.binary_free
+    if mask & ~found:
+        inode = mm.exe_file.f_inode
+        key = InodeKey()
+        key.gen = gen
+        key.dev = inode.i_sb.s_dev
+        key.ino = inode.i_ino
+        found |= binaries.get(key, 0)
+        if mask & cfg.dir_rules:
+            dentry = mm.exe_file.f_path.dentry
+            for _ in range(DIR_DEPTH):
+                parent = dentry.d_parent
+                if parent != dentry:
+                    dentry = kernel_struct("dentry", parent)
+                    key.ino = dentry.d_inode.i_ino
+                    found |= directories.get(key, 0)
+        # the file name as executed: a script's own file (its interpreter is exe_file)
+        pkey = PathKey()
+        pkey.prefixlen = 8 * (PATH_BYTES + 4)
+        pkey.gen = gen + EXEC_PATHS
+        pkey.path = probe_read_user_str(PATH_BYTES, mm.env_end)
+        found |= paths.get(pkey, 0)
     mask = _common(gen, cfg, mask & found)
     if mask == 0:
         return 0
@@ -338,7 +346,7 @@ def guard_fork(ctx):
         proc.uid = u32(uid_gid())
         proc.cgroup = cgroup_id()
         proc.comm = comm()
-        procs.submit(proc)
+        procs.submit(proc, BPF_RB_NO_WAKEUP)
     return 0
 
 
@@ -355,7 +363,7 @@ def guard_exit(ctx):
         proc.uid = 0
         proc.cgroup = 0
         proc.comm = comm()
-        procs.submit(proc)
+        procs.submit(proc, BPF_RB_NO_WAKEUP)
     return 0
 
 
@@ -508,12 +516,14 @@ def guard_bind(ctx):
 
 
 def _sock_deny(ctx, kind, v6):
-    """A cgroup sock_addr hook: 0 (EPERM) when a deny rule matches, else 1."""
+    """A cgroup sock_addr hook: 0 (EPERM) when a deny rule matches, else 1. A kill rule is
+    refused here too: its SIGKILL, sent at syscall entry, is only pending, and the
+    connection must not go out meanwhile (its event comes from the tracepoint)."""
     gen = active.get(0, 0)
     cfg = config.lookup(gen)
     if not cfg:
         return 1
-    mask = kinds.get(gen * 16 + kind, 0) & cfg.deny
+    mask = kinds.get(gen * 16 + kind, 0) & (cfg.deny | cfg.kill)
     if mask == 0:
         return 1
     key = NetKey()
@@ -530,7 +540,8 @@ def _sock_deny(ctx, kind, v6):
     mask = _net_match(gen, cfg, mask, key, port)
     if mask == 0:
         return 1
-    _net_report(kind, mask, ACT_DENIED, key, port, AF_INET6 if v6 else AF_INET)
+    if mask & cfg.deny:
+        _net_report(kind, mask & cfg.deny, ACT_DENIED, key, port, AF_INET6 if v6 else AF_INET)
     return 0
 
 
@@ -667,8 +678,8 @@ SYSCALL_PROGRAMS = (
     (guard_tkill, "sys_enter_tkill"),
     (guard_tgkill, "sys_enter_tgkill"),
 )
-CGROUP_PROGRAMS = (guard_connect4, guard_connect6, guard_sendmsg4, guard_sendmsg6,
-                   guard_bind4, guard_bind6)
+CGROUP_DENY = {"connect": (guard_connect4, guard_connect6, guard_sendmsg4, guard_sendmsg6),
+               "bind": (guard_bind4, guard_bind6)}
 KIND_TRACEPOINTS = {
     "open": ("sys_enter_open", "sys_enter_openat", "sys_enter_openat2"),
     "connect": ("sys_enter_connect",), "bind": ("sys_enter_bind",),
@@ -685,13 +696,22 @@ def _have_syscall_tracepoint(name: str) -> bool:
     return os.path.exists(os.path.join(tracefs_root(), "events", "syscalls", name))
 
 
-def build() -> tuple[CompiledCollection, frozenset[str]]:
-    """The guard's programs compiled for this kernel, and the syscall tracepoints it lacks."""
-    missing = frozenset(tp for _, tp in SYSCALL_PROGRAMS if not
-                        _have_syscall_tracepoint(tp))
-    chosen = [guard_exec, guard_fork, guard_exit, *CGROUP_PROGRAMS]
-    chosen += [p for p, tp in SYSCALL_PROGRAMS if tp not in missing]
+def missing_kinds() -> frozenset[str]:
+    """Kinds this kernel has no system call tracepoint for (no CONFIG_MODULES: module_load)."""
+    return frozenset(kind for kind, tps in KIND_TRACEPOINTS.items()
+                     if not any(_have_syscall_tracepoint(tp) for tp in tps))
+
+
+def build(kinds: Iterable[str] = tuple(KIND_BITS),
+          deny_kinds: Iterable[str] = tuple(CGROUP_DENY)) -> CompiledCollection:
+    """The programs a policy needs, compiled for this kernel: the process tree's always,
+    the tracepoints of ``kinds`` (those this kernel has) and the cgroup hooks that deny
+    ``deny_kinds`` (connect, bind). Compiling is most of a start: only what is used."""
+    wanted = {tp for kind in kinds for tp in KIND_TRACEPOINTS.get(kind, ())}
+    chosen = [guard_exec, guard_fork, guard_exit]
+    chosen += [p for p, tp in SYSCALL_PROGRAMS if tp in wanted and _have_syscall_tracepoint(tp)]
+    chosen += [p for kind in deny_kinds for p in CGROUP_DENY.get(kind, ())]
     compiled = bpf.compile(*chosen)
     for prog in compiled.spec.programs.values():
         prog.license = "GPL"   # bpf_send_signal is GPL-only
-    return compiled, missing
+    return compiled

@@ -11,17 +11,19 @@ import os
 import struct
 from dataclasses import dataclass, field
 
+from ..errors import BPFError
 from .cgroups import cgroup_ids_for
 from .policy import Policy, Rule
 from .programs import EXEC_PATHS, KIND_BITS, PATH_BYTES
 
-__all__ = ["Tables", "build_tables", "DENY_HOOKS"]
+__all__ = ["Tables", "build_tables", "DENY_HOOKS", "CONFIG_SIZE"]
 
 # kinds a cgroup hook can refuse (EPERM); a deny elsewhere falls back to kill
 DENY_HOOKS = frozenset({"connect", "bind"})
 _CONFIG_FIELDS = ("binary_free", "path_free", "cidr_free", "port_free", "uid_free",
-                  "comm_free", "cgroup_free", "need_flags", "read_ok", "write_ok", "kill",
-                  "deny")
+                  "comm_free", "cgroup_free", "need_flags", "read_ok", "write_ok", "dir_rules",
+                  "kill", "deny")
+CONFIG_SIZE = 8 * len(_CONFIG_FIELDS)
 
 
 @dataclass
@@ -99,7 +101,7 @@ def build_tables(policy: Policy, gen: int, *, missing_kinds: frozenset[str] = fr
             if oplen <= plen and _bits(oaddr, oplen) == _bits(addr, oplen):
                 value |= obit
         maps["nets"][struct.pack("<II", 32 + plen, gen) + addr] = _u64(value)
-    t.config = struct.pack("<12Q", *(masks[f] for f in _CONFIG_FIELDS))
+    t.config = struct.pack(f"<{len(_CONFIG_FIELDS)}Q", *(masks[f] for f in _CONFIG_FIELDS))
     t.maps = maps
     return t
 
@@ -115,10 +117,25 @@ def _effective_action(rule: Rule, notes: list[str], missing: frozenset[str]) -> 
                      "never match")
     if rule.action != "deny" or rule.on in DENY_HOOKS:
         return rule.action
-    notes.append(f"rule {rule.name!r} (line {rule.line}): no hook on this kernel can refuse "
-                 f"'{rule.on}' (that needs BPF LSM); enforced as kill: the process gets "
-                 "SIGKILL before the operation completes")
+    if have_bpf_lsm():
+        why = ("this kernel has BPF LSM, which the guard does not use yet; enforced as "
+               "kill")
+    else:
+        why = "that needs BPF LSM, which this kernel cannot load; enforced as kill"
+    notes.append(f"rule {rule.name!r} (line {rule.line}): no hook here can refuse "
+                 f"'{rule.on}' ({why}: the process gets SIGKILL before the operation "
+                 "completes)")
     return "kill"
+
+
+def have_bpf_lsm() -> bool:
+    """Whether this kernel loads BPF LSM programs (pybpf.kernel.features asked)."""
+    from ..kernel import features
+    from ..spec import AttachType, ProgramType
+    try:
+        return features.default.supports_attach_type(ProgramType.LSM, AttachType.LSM_MAC)
+    except BPFError:   # an inconclusive probe: say what is sure
+        return False
 
 
 def _free_or_fill(rule: Rule, bit: int, gen: int, masks: dict[str, int], add: object,
@@ -135,6 +152,7 @@ def _free_or_fill(rule: Rule, bit: int, gen: int, masks: dict[str, int], add: ob
         for path in rule.binary_prefix:
             st = os.stat(path)
             put("directories", struct.pack("<IIQ", gen, _kdev(st.st_dev), st.st_ino), bit)
+            masks["dir_rules"] |= bit
             path_entries.append((EXEC_PATHS, path.rstrip("/").encode() + b"/", bit))
     else:
         masks["binary_free"] |= bit

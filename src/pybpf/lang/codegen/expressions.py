@@ -190,6 +190,34 @@ class Expressions(Values):
                        base if base.owned else None)
         raise self._err(node, f"{_describe(base)} cannot be indexed")
 
+    def _element_for_write(self, base: Any, index_node: ast.expr, node: ast.AST
+                           ) -> tuple[Any, str | None]:
+        """``base[index]`` as the target of an assignment: with a run-time index into an
+        array the program may write, the element and a label to jump to (past the write,
+        which the caller places) when the index is out of range; else the element as
+        :meth:`_subscript` gives it and None."""
+        if not (isinstance(base, Mem) and isinstance(base.type, ArrayType)
+                and base.space == "direct"):
+            return self._subscript(base, index_node, node), None
+        index = self.rvalue(index_node)
+        if isinstance(index, Imm) or not isinstance(getattr(index, "type", None), IntType):
+            self.e.release(index)
+            return self._subscript(base, index_node, node), None
+        t = base.type
+        skip = self.e.new_label("oob")
+        idx = self._to_owned(self._convert(index, u64))
+        self.e.jump(JumpOp.JGE, idx.reg, skip, imm=t.count)
+        if t.elem.size != 1:
+            self.e.alu(ALUOp.MUL, idx.reg, imm=t.elem.size)
+        ptr = self.e.temp(PtrType(t.elem))
+        self.e.mov(ptr.reg, base.base)
+        if base.off:
+            self.e.alu(ALUOp.ADD, ptr.reg, imm=base.off)
+        self.e.alu(ALUOp.ADD, ptr.reg, idx.reg)
+        self.e.release(idx)
+        self.e.release(base)
+        return Mem(t.elem, ptr.reg, 0, base_reg=ptr), skip
+
     def _variable_subscript(self, base: Any, index: Any, index_node: ast.expr,
                             node: ast.AST) -> Any:
         """``a[i]`` with ``i`` known only at run time.

@@ -11,10 +11,11 @@ from ..emitter import FP
 from ..errors import CompileError
 from ..maps import GlobalDecl, MapDecl
 from ..operands import Imm, Local, Mem, PyObj, Reg
-from ..types import IntType, PtrType, literal_type, s32, s64, u64
+from ..types import IntType, PtrType, literal_type, s32, s64, u32, u64
 from .calls import Calls
 from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
 from .core import _describe
+from .expressions import _ALU
 from .functions import NotASubprogram
 from .source import FunctionSource
 
@@ -208,9 +209,18 @@ class Statements(Calls):
                 raise self._err(a, f"range() takes integers, not {_describe(v)}")
         # a Python int as far as it goes: s64, or u64 when a bound is one
         t = u64 if u64 in (start.type, stop.type) else s64
-        var = self._lookup_local(node.target.id)
-        if var is None:
-            var = self._new_local(node.target.id, t)
+        name = node.target.id
+        # the verifier checks the body once for all rounds only if the counter's exact
+        # value does not matter to it; an index into memory makes it matter, so then the
+        # body sees a copy of the counter the verifier knows nothing about (read back
+        # through a helper), and the counter itself stays out of its sight
+        opaque = any(isinstance(n, ast.Subscript) and any(
+            isinstance(m, ast.Name) and m.id == name for m in ast.walk(n.slice))
+            for stmt in node.body for n in ast.walk(stmt))
+        visible = self._lookup_local(name)
+        if visible is None:
+            visible = self._new_local(name, t)
+        var = self._new_local(f"$count{id(node)}", t) if opaque else visible
         limit = self._new_local(f"$stop{len(self.loops)}_{id(node)}", t)
         self._store_local(limit, self._convert(stop, t))
         self.e.release(stop)
@@ -225,6 +235,17 @@ class Statements(Calls):
         self.e.jump(jumps[ast.GtE if step > 0 else ast.LtE], cur.reg, end, src=lim.reg)
         self.e.release(cur)
         self.e.release(lim)
+        if opaque:
+            slot = self._scratch_slot("opaque", 8)
+            cur = self._to_reg(self._read_local(var))
+            self.e.stx(8, FP, slot, cur.reg)
+            self.e.release(cur)
+            self.e.release(self._helper("probe_read_kernel", [
+                Mem(u64, FP, slot, load_size=-1), Imm(u32, 8), Mem(u64, FP, slot,
+                                                                  load_size=-1)]))
+            copy = self._load(Mem(t, FP, slot))
+            self._store_local(visible, copy)
+            self.e.release(copy)
         self.loops.append((cont, end))
         self.block(node.body)
         self.loops.pop()
@@ -283,8 +304,10 @@ class Statements(Calls):
             if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
                 self._map_store(base.value, target.slice, node.value)
                 return
-            dest = self._subscript(base, target.slice, target)
+            dest, skip = self._element_for_write(base, target.slice, target)
             self._store_into(dest, node.value, node)
+            if skip is not None:
+                self.e.label(skip)       # an index out of range writes nothing
             return
         if isinstance(target, ast.Attribute):
             dest = self._attribute(self.expr(target.value), target.attr, target)
@@ -314,6 +337,34 @@ class Statements(Calls):
                 self._map_increment(base.value, target.slice, node.value, node)
                 return
             self.e.release(base)
+        if isinstance(target, (ast.Subscript, ast.Attribute)) and type(node.op) in _ALU:
+            # a field or element: its address computed once, read, updated, written back
+            skip = None
+            if isinstance(target, ast.Subscript):
+                dest, skip = self._element_for_write(self.expr(target.value), target.slice,
+                                                     target)
+            else:
+                dest = self.expr(target)
+            if isinstance(dest, Mem) and dest.type.is_scalar and dest.space == "direct" \
+                    and isinstance(dest.type, IntType):
+                view = Mem(dest.type, dest.base, dest.off, dest.space,
+                           load_size=dest.load_size, core=dest.core)
+                result = self._binop(type(node.op), self._load(view),
+                                     self.rvalue(node.value), node)
+                value = self._for_store(result, dest.type)
+                size = dest.load_size or dest.type.size
+                r = self._to_reg(value)
+                self.e.stx(size, dest.base, dest.off, r.reg)
+                self.e.release(r)
+                self.e.release(dest)
+                if skip is not None:
+                    self.e.label(skip)
+                return
+            self.e.release(dest)
+            if skip is not None:
+                self.e.label(skip)
+            if isinstance(dest, Mem) and dest.space != "direct":
+                raise self._err(node, "cannot write kernel or user memory from a BPF program")
         # x op= y is x = x op y (target evaluated twice: it has no side effects here)
         load = ast.copy_location(ast.BinOp(left=_as_load(target), op=node.op,
                                            right=node.value), node)
