@@ -85,6 +85,10 @@ NEW_TOOLS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
     "filetop": (("-C",), "Tracing", ("tracepoint:syscalls:sys_exit_read { @[comm] = "
                 "sum(args->ret); }")),
     "klockstat": ((), "Tracing", "tracepoint:lock:contention_begin { @[kstack] = count(); }"),
+    "compactsnoop": ((), "COMM", "tracepoint:compaction:mm_compaction_begin { @ = count(); }"),
+    "tcpsubnet": ((), "Tracing", "tracepoint:sock:sock_send_length { @[comm] = count(); }"),
+    "slabratetop": (("-C",), "Tracing", ("tracepoint:kmem:kmem_cache_alloc { @[args->name] = "
+                    "count(); }")),
 }
 LEFT_OUT = {
     "dcsnoop": "kprobes only (absent here)", "cachestat": "kprobes only (absent here)",

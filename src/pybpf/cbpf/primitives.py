@@ -28,6 +28,7 @@ from .predicates import (
     Or,
     PacketLoad,
     Pred,
+    ProtoChain,
     all_of,
     any_of,
 )
@@ -88,6 +89,9 @@ class Layer:
     # past 'geneve': offsets are in scratch memory (M[0] the protocol field, M[1] the inner
     # link header, M[2] the network header), as libpcap keeps them
     var: bool = False
+    # for a saved file libpcap tests BSD loopback IPv6 as BSDs number it (24, 28, 30),
+    # for a capture without one (tcpdump -y NULL -d) as this host does (Linux: 10)
+    savefile: bool = False
 
     @staticmethod
     def of(linktype: str) -> Layer:
@@ -158,6 +162,9 @@ def link_proto(layer: Layer, ethertype: int) -> Pred:
     family = {ETHERTYPE_IP: 2, ETHERTYPE_IPV6: 10}.get(ethertype)
     if family is None:
         return Always(False)
+    if family == 10 and layer.savefile:
+        return any_of(*(Cmp(_abs(4, 0), "jeq", bsd if kind == "loop" else bsd << 24)
+                        for bsd in (30, 24, 28)))
     # DLT_NULL stores the family in the capturing host's byte order (little-endian here)
     return Cmp(_abs(4, 0), "jeq", family if kind == "loop" else family << 24)
 
@@ -546,3 +553,15 @@ def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
                 *header(lambda size, off: _net(layer, size, IPV6_HEADER_BYTES + off)))
     inner = Layer(layer.linktype, 0, 0, encap="geneve", var=True)
     return GeneveSetup(v4, v6, layer.net), inner
+
+
+def protochain(layer: Layer, version: int | None, proto: int) -> Pred:
+    """``[ip|ip6] protochain PROTO``: ``proto`` anywhere in the header chain."""
+    _refuse_after_geneve(layer, "'protochain'")
+    v4 = And(ethertype(layer, ETHERTYPE_IP), ProtoChain(4, layer.net, proto))
+    v6 = And(ethertype(layer, ETHERTYPE_IPV6), ProtoChain(6, layer.net, proto))
+    if version == 4:
+        return v4
+    if version == 6:
+        return v6
+    return Or(v4, v6)

@@ -101,8 +101,9 @@ class Guard:
     def _needs(policy: Policy, tables: Tables) -> tuple[frozenset[str], frozenset[str]]:
         """The kinds whose tracepoints ``policy`` needs, and those it denies by cgroup."""
         kinds = frozenset(r.on for r in policy.rules)
+        # connect/bind kills are refused by the cgroup hooks too (see programs._sock_deny)
         deny = frozenset(r.on for r, act in zip(policy.rules, tables.effective, strict=True)
-                         if act == "deny")
+                         if act in ("deny", "kill")) & frozenset(bpf_half.CGROUP_DENY)
         return kinds, deny
 
     def _open_collection(self, policy: Policy, tables: Tables) -> None:

@@ -22,6 +22,8 @@ import select
 import struct
 import threading
 
+from ..errors import KernelError
+
 __all__ = ["OpenGate"]
 
 FAN_CLOEXEC, FAN_NONBLOCK, FAN_CLASS_CONTENT = 0x1, 0x2, 0x4
@@ -45,8 +47,9 @@ class OpenGate:
         fd = _libc.fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
                                  os.O_RDONLY | os.O_LARGEFILE | os.O_CLOEXEC)
         if fd < 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"fanotify_init: {os.strerror(err)}")
+            raise KernelError("fanotify_init", ctypes.get_errno(), obj="(the open gate)",
+                              hint="the guard needs CAP_SYS_ADMIN and CONFIG_FANOTIFY_"
+                                   "ACCESS_PERMISSIONS; Guard(open_gate=False) goes without")
         self._fd = fd
         self._marked: dict[str, int] = {}
         self._stop_r, self._stop_w = os.pipe2(os.O_CLOEXEC)
@@ -78,9 +81,8 @@ class OpenGate:
 
     def _mark(self, flags: int, mask: int, path: str, missing_ok: bool = False) -> None:
         if _libc.fanotify_mark(self._fd, flags, mask, _AT_FDCWD, os.fsencode(path)) < 0:
-            err = ctypes.get_errno()
             if not missing_ok:
-                raise OSError(err, f"fanotify_mark {path}: {os.strerror(err)}")
+                raise KernelError("fanotify_mark", ctypes.get_errno(), obj=path)
 
     def _answer(self) -> None:
         poller = select.poll()

@@ -516,12 +516,14 @@ def guard_bind(ctx):
 
 
 def _sock_deny(ctx, kind, v6):
-    """A cgroup sock_addr hook: 0 (EPERM) when a deny rule matches, else 1."""
+    """A cgroup sock_addr hook: 0 (EPERM) when a deny rule matches, else 1. A kill rule is
+    refused here too: its SIGKILL, sent at syscall entry, is only pending, and the
+    connection must not go out meanwhile (its event comes from the tracepoint)."""
     gen = active.get(0, 0)
     cfg = config.lookup(gen)
     if not cfg:
         return 1
-    mask = kinds.get(gen * 16 + kind, 0) & cfg.deny
+    mask = kinds.get(gen * 16 + kind, 0) & (cfg.deny | cfg.kill)
     if mask == 0:
         return 1
     key = NetKey()
@@ -538,7 +540,8 @@ def _sock_deny(ctx, kind, v6):
     mask = _net_match(gen, cfg, mask, key, port)
     if mask == 0:
         return 1
-    _net_report(kind, mask, ACT_DENIED, key, port, AF_INET6 if v6 else AF_INET)
+    if mask & cfg.deny:
+        _net_report(kind, mask & cfg.deny, ACT_DENIED, key, port, AF_INET6 if v6 else AF_INET)
     return 0
 
 

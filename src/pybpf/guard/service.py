@@ -8,6 +8,7 @@ import json
 import signal
 from typing import Any, TextIO
 
+from ..errors import BPFError
 from ..kernel.signals import exit_on_signals
 from .engine import Guard
 from .policy import PolicyError, load_policy
@@ -69,7 +70,7 @@ def serve(policy_path: str, out: TextIO, status: TextIO, *, pin: str | None = No
 def _reload(guard: Guard, path: str, status: TextIO) -> None:
     try:
         notes = guard.reload(load_policy(path))
-    except PolicyError as err:
+    except BPFError as err:   # a bad policy, or the kernel refused the new programs
         print(f"guard: reload refused, the previous policy stays: {err}", file=status,
               flush=True)
         return
