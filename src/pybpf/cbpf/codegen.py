@@ -27,6 +27,7 @@ from .predicates import (
     PacketLen,
     PacketLoad,
     Pred,
+    ProtoChain,
     Relation,
     arith_guards,
 )
@@ -109,6 +110,8 @@ class _Emitter:
             self.goto(if_true if pred.value else if_false)
         elif isinstance(pred, GeneveSetup):
             self.geneve(pred, if_true, if_false)
+        elif isinstance(pred, ProtoChain):
+            self.protochain(pred, if_true, if_false)
         else:  # pragma: no cover - the parser builds nothing else
             raise AssertionError(pred)
 
@@ -196,6 +199,57 @@ class _Emitter:
         self.place(done)
         self.stmt(Class.STX, 2)
         self.goto(if_true)
+
+    def protochain(self, pred: ProtoChain, if_true: str, if_false: str) -> None:
+        """Walk the header chain as libpcap's code does (A: the next protocol, X: the offset
+        of its header in the network layer), unrolled ``pred.limit`` times."""
+        net, slot = pred.net, self.scratch(0)
+        if pred.version == 4:
+            self.stmt(Class.LD | Size.B | Mode.ABS, net + 9)
+            self.stmt(Class.LDX | Size.B | Mode.MSH, net)
+            chained: tuple[int, ...] = ()
+        else:
+            self.stmt(Class.LD | Size.B | Mode.ABS, net + 6)
+            self.stmt(Class.LDX | Size.W | Mode.IMM, 40)
+            chained = (0, 60, 43, 44)  # hop-by-hop, destination options, routing, fragment
+        end = self.label()
+        for _ in range(pred.limit):
+            steps = [self.label() for _ in range(3 + len(chained))]
+            extension, ah, following = self.label(), self.label(), self.label()
+            self.branch("jeq", pred.proto, end, steps[0])
+            self.place(steps[0])
+            self.branch("jeq", 59, end, steps[1])  # no next header
+            self.place(steps[1])
+            for index, proto in enumerate(chained):
+                self.branch("jeq", proto, extension, steps[2 + index])
+                self.place(steps[2 + index])
+            self.branch("jeq", 51, ah, end)
+            if chained:
+                self.place(extension)  # next header, then X += (length + 1) * 8
+                self.stmt(Class.LD | Size.B | Mode.IND, net)
+                self.stmt(Class.ST, slot)
+                self.stmt(Class.LD | Size.B | Mode.IND, net + 1)
+                self.stmt(Class.ALU | ALUOp.ADD | Src.K, 1)
+                self.stmt(Class.ALU | ALUOp.MUL | Src.K, 8)
+                self.stmt(Class.ALU | ALUOp.ADD | Src.X)
+                self.stmt(Class.MISC | MiscOp.TAX)
+                self.stmt(Class.LD | Size.W | Mode.MEM, slot)
+                self.goto(following)
+            self.place(ah)  # AH: libpcap sets X to (length + 2) * 4, not X plus it
+            self.stmt(Class.LD | Size.B | Mode.IND, net)
+            self.stmt(Class.ST, slot)
+            self.stmt(Class.MISC | MiscOp.TXA)
+            self.stmt(Class.ALU | ALUOp.ADD | Src.K, 1)
+            self.stmt(Class.MISC | MiscOp.TAX)
+            self.stmt(Class.LD | Size.B | Mode.IND, net)
+            self.stmt(Class.ALU | ALUOp.ADD | Src.K, 2)
+            self.stmt(Class.ALU | ALUOp.MUL | Src.K, 4)
+            self.stmt(Class.MISC | MiscOp.TAX)
+            self.stmt(Class.LD | Size.W | Mode.MEM, slot)
+            self.place(following)
+        self.goto(if_false)  # a chain longer than the unrolled walk
+        self.place(end)
+        self.branch("jeq", pred.proto, if_true, if_false)
 
     # -- arithmetic: A = value ---------------------------------------------------------------
 

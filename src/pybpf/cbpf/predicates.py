@@ -123,7 +123,20 @@ class GeneveSetup:
     net: int
 
 
-Pred = Cmp | And | Or | Not | Always | Relation | GeneveSetup
+@dataclass(frozen=True, slots=True)
+class ProtoChain:
+    """libpcap's ``protochain``: follow the header chain of the IPv4 (``version`` 4, from
+    its protocol field and IHL) or IPv6 packet at ``net`` through extension headers (IPv6)
+    and AH, and test whether ``proto`` is met. libpcap loops; this is unrolled to
+    ``limit`` headers, a chain longer than that does not match."""
+
+    version: int
+    net: int
+    proto: int
+    limit: int = 8
+
+
+Pred = Cmp | And | Or | Not | Always | Relation | GeneveSetup | ProtoChain
 Arith = Num | PacketLen | PacketLoad | BinOp | Negate
 
 

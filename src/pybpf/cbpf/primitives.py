@@ -28,6 +28,7 @@ from .predicates import (
     Or,
     PacketLoad,
     Pred,
+    ProtoChain,
     all_of,
     any_of,
 )
@@ -88,6 +89,9 @@ class Layer:
     # past 'geneve': offsets are in scratch memory (M[0] the protocol field, M[1] the inner
     # link header, M[2] the network header), as libpcap keeps them
     var: bool = False
+    # for a saved file libpcap tests BSD loopback IPv6 as BSDs number it (24, 28, 30),
+    # for a capture without one (tcpdump -y NULL -d) as this host does (Linux: 10)
+    savefile: bool = False
 
     @staticmethod
     def of(linktype: str) -> Layer:
@@ -158,6 +162,9 @@ def link_proto(layer: Layer, ethertype: int) -> Pred:
     family = {ETHERTYPE_IP: 2, ETHERTYPE_IPV6: 10}.get(ethertype)
     if family is None:
         return Always(False)
+    if family == 10 and layer.savefile:
+        return any_of(*(Cmp(_abs(4, 0), "jeq", bsd if kind == "loop" else bsd << 24)
+                        for bsd in (30, 24, 28)))
     # DLT_NULL stores the family in the capturing host's byte order (little-endian here)
     return Cmp(_abs(4, 0), "jeq", family if kind == "loop" else family << 24)
 
@@ -546,3 +553,36 @@ def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
                 *header(lambda size, off: _net(layer, size, IPV6_HEADER_BYTES + off)))
     inner = Layer(layer.linktype, 0, 0, encap="geneve", var=True)
     return GeneveSetup(v4, v6, layer.net), inner
+
+
+def protochain(layer: Layer, version: int | None, proto: int) -> Pred:
+    """``[ip|ip6] protochain PROTO``: ``proto`` anywhere in the header chain."""
+    _refuse_after_geneve(layer, "'protochain'")
+    v4 = And(ethertype(layer, ETHERTYPE_IP), ProtoChain(4, layer.net, proto))
+    v6 = And(ethertype(layer, ETHERTYPE_IPV6), ProtoChain(6, layer.net, proto))
+    if version == 4:
+        return v4
+    if version == 6:
+        return v6
+    return Or(v4, v6)
+
+
+def decnet_host(layer: Layer, direction: str, addr: int) -> Pred:
+    """``decnet [src|dst|host] AREA.NODE``: the address in the four DECnet routing header
+    layouts (short or long, with or without a pad byte), as libpcap lists them."""
+    _refuse_after_geneve(layer, "'decnet host'")
+    value = (addr & 0xFF) << 8 | (addr >> 8 & 0xFF)  # little-endian on the wire
+
+    def at(offsets: tuple[int, int, int, int]) -> Pred:
+        short, padded_short, long, padded_long = offsets
+        flags = _net(layer, 1, 2)
+        flags_pad = _net(layer, 2, 2)
+        return any_of(
+            And(Cmp(flags, "jeq", 0x02, 0x07), Cmp(_net(layer, 2, short), "jeq", value)),
+            And(Cmp(flags_pad, "jeq", 0x8102, 0xFF07),
+                Cmp(_net(layer, 2, padded_short), "jeq", value)),
+            And(Cmp(flags, "jeq", 0x06, 0x07), Cmp(_net(layer, 2, long), "jeq", value)),
+            And(Cmp(flags_pad, "jeq", 0x8106, 0xFF07),
+                Cmp(_net(layer, 2, padded_long), "jeq", value)))
+    return And(ethertype(layer, 0x6003),
+               _by_direction(direction, at((5, 6, 17, 18)), at((3, 4, 9, 10))))

@@ -169,7 +169,8 @@ def filter_file(path: str, expression: str = "", *, count: int = 0,
     """
     capture = read_pcap(path, partial=True)
     program = FilterProgram(compile_filter(expression, linktype=capture.linktype,
-                                           optimize=optimize)) if expression else None
+                                           optimize=optimize, savefile=True)) \
+        if expression else None
 
     def kept() -> Iterator[PcapPacket]:
         seen = 0
