@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trace-pipe": ("trace_pipe", "print bpf_printk lines from tracefs trace_pipe"),
     "trace": ("trace", "run a bpftrace program, compiled in-process (no LLVM)"),
     "export": ("export", "serve eBPF maps as Prometheus metrics (and OTLP) from a YAML config"),
+    "guard": ("guard", "enforce a security policy (YAML) from inside the kernel"),
 }
 
 
@@ -48,7 +49,8 @@ TOOLS: tuple[str, ...] = (
     "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
     "runqslower", "funclatency", "funcslower", "stackcount", "memleak", "sslsniff",
     "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin", "mdflush", "tcprtt",
-    "ttysnoop",
+    "ttysnoop", "wakeuptime", "runqlen", "llcstat", "filetop", "klockstat", "argdist",
+    "compactsnoop", "tcpsubnet", "slabratetop", "biolatpcts",
 )
 
 
