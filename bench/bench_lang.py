@@ -1,7 +1,8 @@
 """pybpf.lang: start-up to first event beside bpftrace, compile time, and instructions
 emitted beside clang -O2 for the same program.
 
-Run alone (as root): ``.venv/bin/python bench/bench_lang.py``. Prints markdown tables:
+Run alone (as root): ``.venv/bin/python bench/bench_lang.py`` (``--no-startup``: only the
+second table). Prints markdown tables:
 
 1. start-up to first event of an execsnoop-like tool, median of 5: a fresh ``python``
    process that imports pybpf.lang, compiles, loads and attaches a sys_enter_execve program
@@ -87,8 +88,15 @@ def prog(ctx):
 #include <bpf/bpf_helpers.h>
 struct event { __u32 pid; char comm[16]; };
 struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 1 << 16); } events SEC(".maps");
+/* pybpf.lang counts the records it could not reserve: the same here */
+struct { __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __type(key, __u32); __type(value, __u64);
+         __uint(max_entries, 1); } events_drops SEC(".maps");
 SEC("tracepoint/syscalls/sys_enter_execve") int prog(void *ctx) {
     struct event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+    if (!ev) {
+        __u32 zero = 0; __u64 *n = bpf_map_lookup_elem(&events_drops, &zero);
+        if (n) __sync_fetch_and_add(n, 1);
+    }
     if (ev) {
         ev->pid = bpf_get_current_pid_tgid() >> 32;
         bpf_get_current_comm(ev->comm, sizeof(ev->comm));
@@ -126,6 +134,86 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";
 '''),
+    "subprogram + map parameter": ("""
+from pybpf.lang import *
+counts = Hash(u32, u64, max_entries=1024)
+def bump(m, k):
+    m[k] += 1
+@bpf.tracepoint("syscalls/sys_enter_execve")
+def prog(ctx):
+    bump(counts, pid_tgid() >> 32)
+    return 0
+""", """
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_HASH); __type(key, __u32); __type(value, __u64);
+         __uint(max_entries, 1024); } counts SEC(".maps");
+static __noinline int bump(__u32 k) {
+    __u64 *v = bpf_map_lookup_elem(&counts, &k);
+    if (v) __sync_fetch_and_add(v, 1);
+    else { __u64 one = 1; bpf_map_update_elem(&counts, &k, &one, BPF_NOEXIST); }
+    return 0;
+}
+SEC("tracepoint/syscalls/sys_enter_execve") int prog(void *ctx) {
+    bump(bpf_get_current_pid_tgid() >> 32);
+    return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""),
+    "tuple key + comm() == b'bash'": ("""
+from pybpf.lang import *
+counts = Hash((u32, bytes16), u64, max_entries=1024)
+@bpf.tracepoint("syscalls/sys_enter_execve")
+def prog(ctx):
+    c = comm()
+    if c == b"bash":
+        return 0
+    counts[pid_tgid() >> 32, c] += 1
+    return 0
+""", """
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct key { __u32 pid; char comm[16]; };
+struct { __uint(type, BPF_MAP_TYPE_HASH); __type(key, struct key); __type(value, __u64);
+         __uint(max_entries, 1024); } counts SEC(".maps");
+SEC("tracepoint/syscalls/sys_enter_execve") int prog(void *ctx) {
+    struct key k = {};
+    bpf_get_current_comm(k.comm, sizeof(k.comm));
+    if (__builtin_memcmp(k.comm, "bash", 5) == 0) return 0;
+    k.pid = bpf_get_current_pid_tgid() >> 32;
+    __u64 *v = bpf_map_lookup_elem(&counts, &k);
+    if (v) __sync_fetch_and_add(v, 1);
+    else { __u64 one = 1; bpf_map_update_elem(&counts, &k, &one, BPF_NOEXIST); }
+    return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""),
+    "variable index into a map array": ("""
+from pybpf.lang import *
+class Slots(struct):
+    vals: u64[16]
+slots = Array(Slots, max_entries=1)
+@bpf.xdp
+def prog(ctx):
+    i = (ctx.data_end - ctx.data) & 31
+    s = slots.lookup(0)
+    if s:
+        s.vals[i] += 1
+    return XDP_PASS
+""", """
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct slots { __u64 vals[16]; };
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __type(key, __u32); __type(value, struct slots);
+         __uint(max_entries, 1); } slots SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+    __u32 i = (ctx->data_end - ctx->data) & 31, zero = 0;
+    struct slots *s = bpf_map_lookup_elem(&slots, &zero);
+    if (s && i < 16) s->vals[i] += 1;
+    return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""),
 }
 
 
@@ -267,7 +355,7 @@ def startup_table() -> None:
 
 
 def main() -> None:
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and "--no-startup" not in sys.argv:
         startup_table()
     compile_source(PROGRAMS["xdp counter"][0])  # parse the kernel BTF once, outside timing
     print("| program | pybpf compile (ms, median of 5) | pybpf insns | clang -O2 insns | ratio |")

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trace-pipe": ("trace_pipe", "print bpf_printk lines from tracefs trace_pipe"),
     "trace": ("trace", "run a bpftrace program, compiled in-process (no LLVM)"),
     "export": ("export", "serve eBPF maps as Prometheus metrics (and OTLP) from a YAML config"),
+    "guard": ("guard", "enforce a security policy (YAML) from inside the kernel"),
 }
 
 
@@ -47,7 +48,9 @@ TOOLS: tuple[str, ...] = (
     "biopattern", "biotop", "threadsnoop", "gethostlatency", "setuids", "shmsnoop",
     "pidpersec", "tcpretrans", "tcpdrop", "tcpconnlat", "solisten", "tcptop", "bindsnoop",
     "runqslower", "funclatency", "funcslower", "stackcount", "memleak", "sslsniff",
-    "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin",
+    "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin", "mdflush", "tcprtt",
+    "ttysnoop", "wakeuptime", "runqlen", "llcstat", "filetop", "klockstat", "argdist",
+    "compactsnoop", "tcpsubnet", "slabratetop", "biolatpcts",
 )
 
 

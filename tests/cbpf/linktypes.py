@@ -65,6 +65,9 @@ def ethernet_extra() -> list[tuple[str, bytes]]:
         ("atalk ethertype", ether(b"\x00" * 40, 0x809B)),
         ("aarp snap", _snap(0xAAAA0300, 0x80F3, b"\x00" * 40)),
         ("decnet", ether(b"\x00" * 40, 0x6003)),
+        ("decnet short", ether(b"\x10\x00\x02\x04\x04\x02\x04" + bytes(40), 0x6003)),
+        ("decnet padded long", ether(b"\x10\x00\x81\x06" + bytes(6) + b"\x04\x04"
+                                     + bytes(6) + b"\x02\x04" + bytes(30), 0x6003)),
         ("lat", ether(b"\x00" * 40, 0x6004)),
         ("mopdl", ether(b"\x00" * 40, 0x6001)),
         ("mpls ipv4", ether(_mpls([5], v4), 0x8847)),
@@ -83,9 +86,31 @@ def ethernet_extra() -> list[tuple[str, bytes]]:
         ("vrrp", ether(ipv4(a, "224.0.0.18", 112, b"\x21" + b"\x00" * 19), 0x800)),
         ("igrp", ether(ipv4(a, b, 9, b"\x00" * 20), 0x800)),
         ("geneve", ether(ipv4(a, b, 17, udp(40000, 6081, b"\x00\x00\x65\x58\x00\x00\x05\x00"
-                                              + bytes(14) + b"\x08\x00" + v4)), 0x800)),
+                                              + bytes(12) + b"\x08\x00" + v4)), 0x800)),
+        ("geneve options ipv6", ether(ipv4(a, b, 17, udp(
+            40000, 6081, b"\x02\x00\x65\x58\x00\x00\x06\x00" + bytes(8) + bytes(12)
+            + b"\x86\xdd" + v6)), 0x800)),
+        ("geneve bare ipv4", ether(ipv4(a, b, 17, udp(
+            40000, 6081, b"\x00\x00\x08\x00\x00\x00\x05\x00" + v4)), 0x800)),
+        ("geneve over ipv6", ether(ipv6("2001:db8::1", "2001:db8::2", 17, udp(
+            40000, 6081, b"\x00\x00\x65\x58\x00\x00\x05\x00" + bytes(12) + b"\x08\x00"
+            + v4)), 0x86DD)),
+        ("geneve version 1", ether(ipv4(a, b, 17, udp(
+            40000, 6081, b"\x40\x00\x65\x58\x00\x00\x05\x00" + bytes(12) + b"\x08\x00"
+            + v4)), 0x800)),
         ("vxlan", ether(ipv4(a, b, 17, udp(40000, 4789, b"\x08\x00\x00\x00\x00\x00\x05\x00"
                                              + bytes(12) + b"\x08\x00" + v4)), 0x800)),
+        ("ip6 hbh tcp", ether(ipv6("2001:db8::1", "2001:db8::2", 0, bytes([6, 0]) + bytes(6)
+                                   + tcp(1, 80)), 0x86DD)),
+        ("ip6 dstopt routing udp", ether(ipv6("2001:db8::1", "2001:db8::2", 60, bytes(
+            [43, 0]) + bytes(6) + bytes([17, 0]) + bytes(6) + udp(1, 53)), 0x86DD)),
+        ("ip6 ah tcp", ether(ipv6("2001:db8::1", "2001:db8::2", 51, bytes([6, 4])
+                                  + bytes(22) + tcp(1, 80)), 0x86DD)),
+        ("ip6 no next", ether(ipv6("2001:db8::1", "2001:db8::2", 0, bytes([59, 0])
+                                   + bytes(6)), 0x86DD)),
+        ("ip4 ah tcp", ether(ipv4(a, b, 51, bytes([6, 4]) + bytes(22) + tcp(1, 80)), 0x800)),
+        ("ip4 ah ah udp", ether(ipv4(a, b, 51, bytes([51, 1]) + bytes(10) + bytes([17, 1])
+                                     + bytes(10) + udp(1, 2)), 0x800)),
         ("smtp", ether(ipv4(a, b, 6, tcp(40000, 25)), 0x800)),
         ("dns6", ether(ipv6("2001:db8::1", "::1", 17, udp(40000, 53)), 0x86DD)),
         ("to localhost", ether(ipv4("127.0.0.1", "127.0.0.1", 17, udp(1, 2)), 0x800)),
@@ -179,10 +204,20 @@ LANGUAGE = [
     "llc disc", "llc dm", "llc sabme", "llc test", "llc xid", "llc frmr", "stp", "iso",
     "isis", "clnp", "esis", "l1", "l2", "iih", "lsp", "snp", "csnp", "psnp", "decnet",
     "atalk", "aarp", "ipx", "netbeui", "lat", "sca", "mopdl", "moprc",
+    "decnet host 1.2", "decnet src 1.2", "decnet dst 1.1", "decnet dst 1.2",
+    "decnet host 1026", "decnet src 1.2.3", "decnet host 64.1", "decnet dst 1.4",
     "mpls", "mpls 5", "mpls 7", "mpls and ip", "mpls and ip6", "mpls 5 and tcp port 80",
     "mpls and mpls 5 and ip", "mpls and udp", "mpls and host 198.18.0.2",
     "pppoed", "pppoes", "pppoes 3", "pppoes and ip", "pppoes 7 and ip6",
     "pppoes and tcp port 80", "pppoes and host 198.18.0.2", "vlan 5 and pppoes and ip",
+    "protochain 6", "ip6 protochain 17", "ip protochain 6", "protochain \\udp",
+    "ip6 protochain 58", "ip protochain 17", "protochain 51", "protochain 59",
+    "tcp or protochain 17", "vlan and ip6 protochain 6",
+    "geneve", "geneve 5", "geneve 6", "geneve and ip", "geneve and ip6", "geneve and arp",
+    "geneve and tcp port 80", "geneve 5 and host 198.18.0.2", "geneve and udp port 53",
+    "geneve and ip[9] = 6", "geneve and tcp[13] & 2 != 0", "geneve and ether[12:2] = 0x800",
+    "geneve and ip6 net 2001:db8::/32", "geneve or tcp", "vlan and geneve and tcp",
+    "not geneve and udp", "geneve and ether proto 0x86dd", "geneve and ip[2:2] - ip[0] > 10",
     "ah", "esp", "pim", "vrrp", "carp", "igrp", "ip6 proto 50", "ip proto 51",
     "ah or esp", "pim and ip6", "vrrp or carp",
     # bytes, lengths, metadata
@@ -241,10 +276,15 @@ REFUSED = [
 
 def random_compounds(linktype: str, count: int) -> list[str]:
     rng = random.Random(f"compound {linktype}")
-    atoms = LANGUAGE
+    # past 'geneve' we refuse link-layer primitives (ether host, vlan, mpls...) that
+    # libpcap accepts: geneve atoms go last
+    atoms = [a for a in LANGUAGE if "geneve" not in a]
+    tails = [a for a in LANGUAGE if "geneve" in a]
     out = []
     for _ in range(count):
         parts = [rng.choice(atoms) for _ in range(rng.randint(2, 3))]
+        if rng.random() < 0.2:
+            parts[-1] = rng.choice(tails)
         text = parts[0]
         for part in parts[1:]:
             op = rng.choice(["and", "or", "and not", "or not"])

@@ -73,3 +73,31 @@ def test_profile_pprof_matches_its_folded_output(tmp_path: Path) -> None:
     assert from_pprof == folded
     assert profile.period == 1_000_000_000 // 99
     assert profile.duration_nanos > 1_000_000_000
+
+
+@pytest.mark.kernel
+def test_export_writes_a_profile_each_period(tmp_path: Path) -> None:
+    from tests.export.helpers import HERE, free_port, run_exporter, wait_for
+    from tests.kernel.leaks import no_kernel_objects_left
+
+    port = free_port()
+    config = (f"listen: 127.0.0.1:{port}\nprograms:\n  - name: sleeps\n"
+              f"    python: {HERE / 'progs_sleeps.py'}\n")
+    out = tmp_path / "profiles"
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        with no_kernel_objects_left(lambda n: n.startswith(("profile_", "pxt_"))), \
+                run_exporter(config, port, "--pprof-dir", str(out), "--pprof-interval", "1"):
+            files = wait_for("two profiles", lambda: sorted(out.glob("cpu-*.pb.gz"))[:2]
+                             if len(list(out.glob("cpu-*.pb.gz"))) >= 2 else None)
+    finally:
+        busy.kill()
+        busy.wait()
+    assert (out / "latest.pb.gz").is_symlink()
+    profile, _ = _parse(gzip.decompress(files[0].read_bytes()))
+    assert sum(s.value[0] for s in profile.sample) > 0
+    table = list(profile.string_table)
+    comms = {table[lb.str] for s in profile.sample for lb in s.label if table[lb.key] == "comm"}
+    assert "python3" in comms or any(c.startswith("python") for c in comms), comms
+    # about the period (a busy machine may delay the tick that ends it)
+    assert 0 < profile.duration_nanos < 60_000_000_000

@@ -71,7 +71,7 @@ def test_maps_and_globals_become_specs() -> None:
 
 @pytest.mark.parametrize("body, message, line", [
     ("while True:\n    x = 1", "must be bounded", 7),
-    ("for i in range(ctx.data):\n    pass", "compile-time constants", 7),
+    ("for i in range(0, 9, ctx.data):\n    pass", "step must be a nonzero constant", 7),
     ("x = [1, 2]", "List expressions are not supported", 7),
     ("return undefined_name", "not defined", 7),
     ("try:\n    pass\nexcept Exception:\n    pass", "Try statements", 7),

@@ -42,10 +42,14 @@ def test_relative_sequence_numbers_start_at_the_first_ack() -> None:
 
 
 @pytest.mark.parametrize("frame, text", [
-    (b"", "[|ether]"),
-    (bytes(12) + b"\x08\x00" + b"\x45", "IP [|ip]"),
-    (bytes(12) + b"\x86\xdd" + bytes(10), "IP6 [|ip6]"),
-    (bytes(12) + b"\x88\xcc" + bytes(46), "ethertype 0x88cc, length 60"),
+    # tcpdump 4.99's spacing of truncation marks
+    (b"", " [|ether]"),
+    (bytes(12) + b"\x08\x00" + b"\x45", "IP  [|ip]"),
+    (bytes(12) + b"\x86\xdd" + bytes(10), " [|ip6]"),
+    (bytes(12) + b"\x88\xcc" + bytes(46), "LLDP, length 46"),
+    (bytes(12) + b"\x88\xb5" + bytes(2), ("00:00:00:00:00:00 > 00:00:00:00:00:00, ethertype "
+                                        "Unknown (0x88b5), length 16: \n\t0x0000:  0000"
+                                        "                                     ..")),
 ])
 def test_truncated_or_unknown_frames_never_raise(frame: bytes, text: str) -> None:
     assert PacketPrinter().describe(frame) == text

@@ -288,3 +288,16 @@ def test_ring_reader_reports_a_full_rings_drops_on_stderr_at_exit(
     assert out.getvalue() == ""                      # stdout untouched
     expected = '{"lost":15}\n' if as_json else "Possibly lost 15 samples\n"
     assert capsys.readouterr().err == expected
+
+
+def test_every_tool_has_its_console_script() -> None:
+    """``TOOL.pybpf`` runs ``pybpf.tools.TOOL:main`` for every tool ``pybpf TOOL`` knows."""
+    import tomllib
+    from pathlib import Path
+
+    from pybpf import cli
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    scripts = tomllib.loads(pyproject.read_text())["project"]["scripts"]
+    for tool in cli.TOOLS:
+        assert scripts.get(f"{tool}.pybpf") == f"pybpf.tools.{tool}:main", tool

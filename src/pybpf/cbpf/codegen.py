@@ -18,6 +18,7 @@ from .predicates import (
     Arith,
     BinOp,
     Cmp,
+    GeneveSetup,
     Load,
     Negate,
     Not,
@@ -26,6 +27,7 @@ from .predicates import (
     PacketLen,
     PacketLoad,
     Pred,
+    ProtoChain,
     Relation,
     arith_guards,
 )
@@ -59,9 +61,10 @@ class _Label:
 
 
 class _Emitter:
-    def __init__(self) -> None:
+    def __init__(self, reserved: int = 0) -> None:
         self.items: list[_Insn | _Label] = []
         self.count = 0
+        self.reserved = reserved  # scratch words held for the whole program (geneve)
 
     def label(self) -> str:
         self.count += 1
@@ -105,11 +108,23 @@ class _Emitter:
             self.relation(pred, if_true, if_false)
         elif isinstance(pred, Always):
             self.goto(if_true if pred.value else if_false)
+        elif isinstance(pred, GeneveSetup):
+            self.geneve(pred, if_true, if_false)
+        elif isinstance(pred, ProtoChain):
+            self.protochain(pred, if_true, if_false)
         else:  # pragma: no cover - the parser builds nothing else
             raise AssertionError(pred)
 
     def load(self, load: Load) -> None:
         if load.kind == "none":  # libpcap's 'byte N & V' tests A as it is
+            return
+        if load.kind == "memind":  # size bytes at M[slot] + offset
+            self.stmt(Class.LDX | Size.W | Mode.MEM, load.msh_offset)
+            self.stmt(Class.LD | _SIZES[load.size] | Mode.IND, load.offset)
+            return
+        if load.kind == "memtransport":  # past the IPv4 header starting at M[slot]
+            self.ip_header_end(load.msh_offset)
+            self.stmt(Class.LD | _SIZES[load.size] | Mode.IND, load.offset)
             return
         if load.kind == "len":
             self.stmt(Class.LD | Size.W | Mode.LEN)
@@ -134,13 +149,112 @@ class _Emitter:
         self.stmt(Class.ST, self.scratch(0))
         self.arith(rel.right, 1)
         self.stmt(Class.MISC | MiscOp.TAX)
-        self.stmt(Class.LD | Size.W | Mode.MEM, 0)
+        self.stmt(Class.LD | Size.W | Mode.MEM, self.scratch(0))
         self.branch(op, 0, if_true, if_false, on_x=True)
+
+    def ip_header_end(self, slot: int) -> None:
+        """X = M[slot] + the length of the IPv4 header starting there."""
+        self.stmt(Class.LDX | Size.W | Mode.MEM, slot)
+        self.stmt(Class.LD | Size.B | Mode.IND, 0)
+        self.stmt(Class.ALU | ALUOp.AND | Src.K, 0x0F)
+        self.stmt(Class.ALU | ALUOp.LSH | Src.K, 2)
+        self.stmt(Class.ALU | ALUOp.ADD | Src.X)
+        self.stmt(Class.MISC | MiscOp.TAX)
+
+    def geneve(self, pred: GeneveSetup, if_true: str, if_false: str) -> None:
+        """libpcap's Geneve code: check the outer headers, then keep the offsets of what
+        the Geneve header carries in M[0] (protocol field), M[1] (link), M[2] (network)."""
+        over_v4, try_v6, over_v6, join = self.label(), self.label(), self.label(), \
+            self.label()
+        self.predicate(pred.over_ipv4, over_v4, try_v6)
+        self.place(over_v4)
+        self.stmt(Class.LDX | Size.B | Mode.MSH, pred.net)  # A = X = the IPv4 header's length
+        self.stmt(Class.MISC | MiscOp.TXA)
+        self.goto(join)
+        self.place(try_v6)
+        self.predicate(pred.over_ipv6, over_v6, if_false)
+        self.place(over_v6)
+        self.stmt(Class.LD | Size.W | Mode.IMM, 40)
+        self.place(join)
+        self.stmt(Class.ALU | ALUOp.ADD | Src.K, pred.net + 8)  # the Geneve header
+        self.stmt(Class.MISC | MiscOp.TAX)
+        self.stmt(Class.ALU | ALUOp.ADD | Src.K, 2)
+        self.stmt(Class.ST, 0)                                   # its protocol type
+        self.stmt(Class.LD | Size.B | Mode.IND, 0)
+        self.stmt(Class.ALU | ALUOp.AND | Src.K, 0x3F)
+        self.stmt(Class.ALU | ALUOp.MUL | Src.K, 4)
+        self.stmt(Class.ALU | ALUOp.ADD | Src.K, 8)
+        self.stmt(Class.ALU | ALUOp.ADD | Src.X)
+        self.stmt(Class.ST, 1)                                   # what it carries
+        self.stmt(Class.LD | Size.H | Mode.IND, 2)
+        self.stmt(Class.LDX | Size.W | Mode.MEM, 1)
+        teb, done = self.label(), self.label()
+        self.branch("jeq", 0x6558, teb, done)
+        self.place(teb)  # an Ethernet frame: its EtherType and network header
+        self.stmt(Class.MISC | MiscOp.TXA)
+        self.stmt(Class.ALU | ALUOp.ADD | Src.K, 12)
+        self.stmt(Class.ST, 0)
+        self.stmt(Class.ALU | ALUOp.ADD | Src.K, 2)
+        self.stmt(Class.MISC | MiscOp.TAX)
+        self.place(done)
+        self.stmt(Class.STX, 2)
+        self.goto(if_true)
+
+    def protochain(self, pred: ProtoChain, if_true: str, if_false: str) -> None:
+        """Walk the header chain as libpcap's code does (A: the next protocol, X: the offset
+        of its header in the network layer), unrolled ``pred.limit`` times."""
+        net, slot = pred.net, self.scratch(0)
+        if pred.version == 4:
+            self.stmt(Class.LD | Size.B | Mode.ABS, net + 9)
+            self.stmt(Class.LDX | Size.B | Mode.MSH, net)
+            chained: tuple[int, ...] = ()
+        else:
+            self.stmt(Class.LD | Size.B | Mode.ABS, net + 6)
+            self.stmt(Class.LDX | Size.W | Mode.IMM, 40)
+            chained = (0, 60, 43, 44)  # hop-by-hop, destination options, routing, fragment
+        end = self.label()
+        for _ in range(pred.limit):
+            steps = [self.label() for _ in range(3 + len(chained))]
+            extension, ah, following = self.label(), self.label(), self.label()
+            self.branch("jeq", pred.proto, end, steps[0])
+            self.place(steps[0])
+            self.branch("jeq", 59, end, steps[1])  # no next header
+            self.place(steps[1])
+            for index, proto in enumerate(chained):
+                self.branch("jeq", proto, extension, steps[2 + index])
+                self.place(steps[2 + index])
+            self.branch("jeq", 51, ah, end)
+            if chained:
+                self.place(extension)  # next header, then X += (length + 1) * 8
+                self.stmt(Class.LD | Size.B | Mode.IND, net)
+                self.stmt(Class.ST, slot)
+                self.stmt(Class.LD | Size.B | Mode.IND, net + 1)
+                self.stmt(Class.ALU | ALUOp.ADD | Src.K, 1)
+                self.stmt(Class.ALU | ALUOp.MUL | Src.K, 8)
+                self.stmt(Class.ALU | ALUOp.ADD | Src.X)
+                self.stmt(Class.MISC | MiscOp.TAX)
+                self.stmt(Class.LD | Size.W | Mode.MEM, slot)
+                self.goto(following)
+            self.place(ah)  # AH: libpcap sets X to (length + 2) * 4, not X plus it
+            self.stmt(Class.LD | Size.B | Mode.IND, net)
+            self.stmt(Class.ST, slot)
+            self.stmt(Class.MISC | MiscOp.TXA)
+            self.stmt(Class.ALU | ALUOp.ADD | Src.K, 1)
+            self.stmt(Class.MISC | MiscOp.TAX)
+            self.stmt(Class.LD | Size.B | Mode.IND, net)
+            self.stmt(Class.ALU | ALUOp.ADD | Src.K, 2)
+            self.stmt(Class.ALU | ALUOp.MUL | Src.K, 4)
+            self.stmt(Class.MISC | MiscOp.TAX)
+            self.stmt(Class.LD | Size.W | Mode.MEM, slot)
+            self.place(following)
+        self.goto(if_false)  # a chain longer than the unrolled walk
+        self.place(end)
+        self.branch("jeq", pred.proto, if_true, if_false)
 
     # -- arithmetic: A = value ---------------------------------------------------------------
 
-    @staticmethod
-    def scratch(depth: int) -> int:
+    def scratch(self, depth: int) -> int:
+        depth += self.reserved
         if depth >= MEMWORDS:
             raise CodegenError(f"arithmetic nested deeper than the {MEMWORDS} scratch words")
         return depth
@@ -162,7 +276,7 @@ class _Emitter:
             self.stmt(Class.ST, self.scratch(depth))
             self.arith(value.right, depth + 1)
             self.stmt(Class.MISC | MiscOp.TAX)
-            self.stmt(Class.LD | Size.W | Mode.MEM, depth)
+            self.stmt(Class.LD | Size.W | Mode.MEM, self.scratch(depth))
             self.stmt(alu | Src.X)
         elif isinstance(value, PacketLoad):
             self.packet_load(value, depth)
@@ -172,6 +286,18 @@ class _Emitter:
     def packet_load(self, value: PacketLoad, depth: int) -> None:
         size = _SIZES[value.size]
         constant = value.index.value if isinstance(value.index, Num) else None
+        if value.base_mem is not None:  # past 'geneve': the base is in scratch memory
+            self.arith(value.index, depth)
+            self.stmt(Class.ST, self.scratch(depth))
+            if value.transport_msh is None:
+                self.stmt(Class.LDX | Size.W | Mode.MEM, value.base_mem)
+            else:
+                self.ip_header_end(value.base_mem)
+            self.stmt(Class.LD | Size.W | Mode.MEM, self.scratch(depth))
+            self.stmt(Class.ALU | ALUOp.ADD | Src.X)
+            self.stmt(Class.MISC | MiscOp.TAX)
+            self.stmt(Class.LD | size | Mode.IND, value.base)
+            return
         if value.transport_msh is None:
             if constant is not None:
                 self.stmt(Class.LD | size | Mode.ABS, value.base + constant)
@@ -189,7 +315,7 @@ class _Emitter:
         self.arith(value.index, depth)
         self.stmt(Class.ST, self.scratch(depth))
         self.stmt(Class.LDX | Size.B | Mode.MSH, value.transport_msh)
-        self.stmt(Class.LD | Size.W | Mode.MEM, depth)
+        self.stmt(Class.LD | Size.W | Mode.MEM, self.scratch(depth))
         self.stmt(Class.ALU | ALUOp.ADD | Src.X)
         self.stmt(Class.MISC | MiscOp.TAX)
         self.stmt(Class.LD | size | Mode.IND, value.base)
@@ -234,12 +360,22 @@ def _link(items: list[_Insn | _Label]) -> list[SockFilter]:
         items[far] = _Insn(branch.code, branch.k, jt=to_true, jf=to_false)
 
 
+def _has_geneve(pred: Pred) -> bool:
+    if isinstance(pred, GeneveSetup):
+        return True
+    if isinstance(pred, (And, Or)):
+        return _has_geneve(pred.left) or _has_geneve(pred.right)
+    if isinstance(pred, Not):
+        return _has_geneve(pred.inner)
+    return False
+
+
 def generate(pred: Pred, *, snaplen: int = DEFAULT_SNAPLEN) -> list[SockFilter]:
     """The cBPF program returning ``snaplen`` for packets ``pred`` accepts, else 0.
 
     Raises CodegenError when arithmetic needs more than 16 scratch words.
     """
-    emitter = _Emitter()
+    emitter = _Emitter(reserved=3 if _has_geneve(pred) else 0)
     emitter.predicate(pred, "accept", "reject")
     emitter.place("accept")
     emitter.stmt(Class.RET | RetSrc.K, snaplen)

@@ -41,12 +41,15 @@ def linktype_key(linktype: int | str) -> str:
 
 def compile_filter(expression: str, *, snaplen: int = DEFAULT_SNAPLEN,
                    linktype: int | str = DLT_EN10MB, optimize: bool = True,
-                   resolve: Callable[[str], list[str]] | None = None) -> list[SockFilter]:
+                   resolve: Callable[[str], list[str]] | None = None,
+                   savefile: bool = False) -> list[SockFilter]:
     """Compile ``expression``; accepted packets return ``snaplen``, others 0.
 
     ``linktype``: a DLT number or tcpdump's name for it (EN10MB, LINUX_SLL, LINUX_SLL2,
-    RAW, NULL, LOOP). Raises FilterSyntaxError (an InvalidInputError) naming the column of
-    the problem, or the whole expression when it is too complex for cBPF's 16 scratch words.
+    RAW, NULL, LOOP). ``savefile``: the program filters a saved file (libpcap then tests
+    BSD loopback IPv6 by the BSDs' address-family numbers). Raises FilterSyntaxError (an
+    InvalidInputError) naming the column of the problem, or the whole expression when it is
+    too complex for cBPF's 16 scratch words.
     """
     try:
         key = linktype_key(linktype)
@@ -55,7 +58,7 @@ def compile_filter(expression: str, *, snaplen: int = DEFAULT_SNAPLEN,
     if not 0 <= snaplen <= 0xFFFF_FFFF:
         raise FilterSyntaxError(f"snaplen {snaplen} does not fit in 32 bits",
                                 expression=expression)
-    pred = parse_filter(expression, key, resolve)
+    pred = parse_filter(expression, key, resolve, savefile=savefile)
     try:
         program = generate(pred, snaplen=snaplen)
     except CodegenError as err:

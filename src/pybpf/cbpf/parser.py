@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from . import primitives as gen
@@ -90,8 +90,6 @@ UNSUPPORTED = {"gateway": "'gateway' not supported in this configuration",
                "dpc": "'dpc' supported only on SS7 captures",
                "opc": "'opc' supported only on SS7 captures",
                "sls": "'sls' supported only on SS7 captures",
-               "geneve": "'geneve' is not supported yet",
-               "protochain": "'protochain' is not supported yet",
                "mask": "needs 'net ADDR mask MASK'"}
 NAMED_CONSTANTS = {
     "icmptype": 0, "icmpcode": 1, "icmp-echoreply": 0, "icmp-unreach": 3,
@@ -132,11 +130,12 @@ class Qualifiers:
 
 class _Parser:
     def __init__(self, expression: str, linktype: str = "ether",
-                 resolve: Callable[[str], list[str]] | None = None):
+                 resolve: Callable[[str], list[str]] | None = None, savefile: bool = False):
         self.expression = expression
         self.tokens = tokenize(expression)
         self.pos = 0
-        self.layer = gen.Layer.of(linktype)  # moves past vlan, mpls, pppoes
+        # moves past vlan, mpls, pppoes, geneve
+        self.layer = replace(gen.Layer.of(linktype), savefile=savefile)
         self.resolve = resolve or resolve_host
 
     # -- token helpers ----------------------------------------------------------------------
@@ -232,7 +231,8 @@ class _Parser:
                 self.expect_op(")")
                 return pred, quals
             except FilterSyntaxError as as_group:
-                raise max(as_relation, as_group, key=lambda e: e.column or 0) from None
+                # the one that got further; on a tie the boolean reading's
+                raise max(as_group, as_relation, key=lambda e: e.column or 0) from None
 
     def parse_word_term(self, inherited: Qualifiers | None
                         ) -> tuple[Pred, Qualifiers | None]:
@@ -250,6 +250,8 @@ class _Parser:
             return self.parse_encapsulation(gen.mpls, 0xFFFFF, "MPLS label"), None
         if word == "pppoes":
             return self.parse_encapsulation(gen.pppoes, 0xFFFF, "PPPoE session id"), None
+        if word == "geneve":
+            return self.parse_encapsulation(gen.geneve, 0xFFFFFF, "Geneve VNI"), None
         if word in ("greater", "less"):
             self.next()
             value = self.expect_number(f"'{word}' needs a length")
@@ -393,7 +395,7 @@ class _Parser:
         kind = quals.kind
         if kind in ("port", "portrange"):
             return self.port_value(quals)
-        if kind == "proto":
+        if kind in ("proto", "protochain"):
             return self.proto_value(quals)
         if token.kind == "mac":
             return self.mac_value(quals)
@@ -431,6 +433,9 @@ class _Parser:
         if quals.proto not in ("default", "ip", "ip6"):
             raise self.error(f"'{quals.proto} proto' is not a valid primitive", token)
         value = self.proto_number(token, ip_protocol_number, "ip proto")
+        if quals.kind == "protochain":
+            version = {"ip": 4, "ip6": 6}.get(quals.proto)
+            return self.build(token, lambda: gen.protochain(layer, version, value))
         if quals.proto == "default":
             return self.build(token, lambda: Or(gen.ip_proto(layer, value),
                                                 gen.ip6_proto(layer, value)))
@@ -537,6 +542,15 @@ class _Parser:
     def address_value(self, quals: Qualifiers) -> Pred:
         token = self.next()
         kind = "host" if quals.kind == "default" else quals.kind
+        if quals.proto == "decnet":
+            if token.kind not in ("ipv4", "num"):
+                raise self.error(f"bad DECnet address {token}", token)
+            parts = token.text.split(".") if token.kind == "ipv4" else [token.text]
+            numbers = [parse_number(p) for p in parts]
+            addr = (numbers[0] << 10 | numbers[1] if len(numbers) > 1 else numbers[0]) \
+                & 0xFFFF
+            return self.build(token, lambda: gen.decnet_host(self.layer, quals.direction,
+                                                             addr))
         if quals.proto == "ether":
             raise self.error(f"'ether {kind}' needs a MAC address", token)
         if token.kind == "ipv6":
@@ -716,11 +730,12 @@ def _first_constant(value: Arith) -> int | None:
 
 
 def parse_filter(expression: str, linktype: str = "ether",
-                 resolve: Callable[[str], list[str]] | None = None) -> Pred:
+                 resolve: Callable[[str], list[str]] | None = None, *,
+                 savefile: bool = False) -> Pred:
     """The predicate tree of a pcap-filter ``expression`` for ``linktype`` (a key of
     :data:`~.primitives.LINKTYPES`); ``resolve`` maps host names to addresses (default:
     the system resolver).
 
     Raises FilterSyntaxError naming the column of the first thing it cannot use.
     """
-    return _Parser(expression, linktype, resolve).parse()
+    return _Parser(expression, linktype, resolve, savefile).parse()

@@ -15,8 +15,10 @@ class Load:
     """Where a test reads ``A`` from.
 
     ``kind``: ``"abs"`` (``size`` bytes at ``offset``), ``"transport"`` (IPv4 header length
-    from ``ldxb 4*([msh_offset]&0xf)``, then ``size`` bytes at ``x + offset``) or ``"len"``
-    (the length on the wire).
+    from ``ldxb 4*([msh_offset]&0xf)``, then ``size`` bytes at ``x + offset``), ``"len"``
+    (the length on the wire), ``"memind"`` (``size`` bytes at ``M[msh_offset] + offset``),
+    ``"memtransport"`` (past the IPv4 header that starts at ``M[msh_offset]``) or
+    ``"none"`` (A as it is).
     """
 
     kind: str
@@ -86,6 +88,7 @@ class PacketLoad:
     guards_before: tuple[Pred, ...] = ()
     guards_after: tuple[Pred, ...] = ()
     transport_msh: int | None = None
+    base_mem: int | None = None  # the base is M[base_mem] + base (past 'geneve')
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,31 @@ class Relation:
     right: Arith
 
 
-Pred = Cmp | And | Or | Not | Always | Relation
+@dataclass(frozen=True, slots=True)
+class GeneveSetup:
+    """libpcap's ``geneve``: ``over_ipv4`` or else ``over_ipv6`` must hold, then the
+    offsets of the encapsulated protocol field, link and network headers go to M[0..2]
+    (``net`` is the outer network header's offset, for the UDP payload's start)."""
+
+    over_ipv4: Pred
+    over_ipv6: Pred
+    net: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProtoChain:
+    """libpcap's ``protochain``: follow the header chain of the IPv4 (``version`` 4, from
+    its protocol field and IHL) or IPv6 packet at ``net`` through extension headers (IPv6)
+    and AH, and test whether ``proto`` is met. libpcap loops; this is unrolled to
+    ``limit`` headers, a chain longer than that does not match."""
+
+    version: int
+    net: int
+    proto: int
+    limit: int = 8
+
+
+Pred = Cmp | And | Or | Not | Always | Relation | GeneveSetup | ProtoChain
 Arith = Num | PacketLen | PacketLoad | BinOp | Negate
 
 

@@ -13,10 +13,25 @@ four words front to back, a MAC address last four bytes first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .isa import SKF_AD_OFF
-from .predicates import Always, And, Arith, Cmp, Load, Not, Or, PacketLoad, Pred, all_of, any_of
+from .predicates import (
+    Always,
+    And,
+    Arith,
+    Cmp,
+    GeneveSetup,
+    Load,
+    Not,
+    Or,
+    PacketLoad,
+    Pred,
+    ProtoChain,
+    all_of,
+    any_of,
+)
 
 ETHERTYPE_IP = 0x0800
 ETHERTYPE_IPV6 = 0x86DD
@@ -71,6 +86,12 @@ class Layer:
     net: int = 14
     encap: str = "link"
     labels: int = 0
+    # past 'geneve': offsets are in scratch memory (M[0] the protocol field, M[1] the inner
+    # link header, M[2] the network header), as libpcap keeps them
+    var: bool = False
+    # for a saved file libpcap tests BSD loopback IPv6 as BSDs number it (24, 28, 30),
+    # for a capture without one (tcpdump -y NULL -d) as this host does (Linux: 10)
+    savefile: bool = False
 
     @staticmethod
     def of(linktype: str) -> Layer:
@@ -86,6 +107,36 @@ def _abs(size: int, offset: int) -> Load:
     return Load("abs", size, offset)
 
 
+GENEVE_PROTO_SLOT, GENEVE_LINK_SLOT, GENEVE_NET_SLOT = 0, 1, 2
+GENEVE_PORT = 6081
+
+
+def _net(layer: Layer, size: int, offset: int) -> Load:
+    """``size`` bytes at ``offset`` into the network header."""
+    if layer.var:
+        return Load("memind", size, offset, GENEVE_NET_SLOT)
+    return _abs(size, layer.net + offset)
+
+
+def _field(layer: Layer) -> Load:
+    """The 16-bit protocol field (EtherType, PPP protocol) saying what follows."""
+    if layer.var:
+        return Load("memind", 2, 0, GENEVE_PROTO_SLOT)
+    return _abs(2, layer.proto_off)
+
+
+def _transport(layer: Layer, size: int, offset: int) -> Load:
+    """``size`` bytes at ``offset`` past the IPv4 header (its length from IHL)."""
+    if layer.var:
+        return Load("memtransport", size, offset, GENEVE_NET_SLOT)
+    return Load("transport", size, layer.net + offset, layer.net)
+
+
+def _refuse_after_geneve(layer: Layer, what: str) -> None:
+    if layer.var:
+        raise PrimitiveError(f"{what} after 'geneve' is not supported")
+
+
 def _mpls_bos(layer: Layer, bottom: bool) -> Pred:
     """The last label read has its bottom-of-stack bit set (or not)."""
     return Cmp(_abs(1, layer.net - 2), "jeq", int(bottom), 1)
@@ -93,22 +144,27 @@ def _mpls_bos(layer: Layer, bottom: bool) -> Pred:
 
 def link_proto(layer: Layer, ethertype: int) -> Pred:
     """The packet carries ``ethertype`` (> 1500) next, wherever the expression stands."""
+    if layer.var:
+        return Cmp(_field(layer), "jeq", ethertype)
     if layer.encap == "mpls":
         version = {ETHERTYPE_IP: 0x40, ETHERTYPE_IPV6: 0x60}.get(ethertype)
         if version is None:
             raise PrimitiveError("unsupported protocol over mpls")
-        return And(_mpls_bos(layer, True), Cmp(_abs(1, layer.net), "jeq", version, 0xF0))
+        return And(_mpls_bos(layer, True), Cmp(_net(layer, 1, 0), "jeq", version, 0xF0))
     if layer.encap == "ppp":
-        return Cmp(_abs(2, layer.proto_off), "jeq", _PPP_PROTOS.get(ethertype, ethertype))
+        return Cmp(_field(layer), "jeq", _PPP_PROTOS.get(ethertype, ethertype))
     kind = layer.linktype
     if kind in ("ether", "sll", "sll2"):
-        return Cmp(_abs(2, layer.proto_off), "jeq", ethertype)
+        return Cmp(_field(layer), "jeq", ethertype)
     if kind == "raw":
         version = {ETHERTYPE_IP: 0x40, ETHERTYPE_IPV6: 0x60}.get(ethertype)
         return Cmp(_abs(1, 0), "jeq", version, 0xF0) if version else Always(False)
     family = {ETHERTYPE_IP: 2, ETHERTYPE_IPV6: 10}.get(ethertype)
     if family is None:
         return Always(False)
+    if family == 10 and layer.savefile:
+        return any_of(*(Cmp(_abs(4, 0), "jeq", bsd if kind == "loop" else bsd << 24)
+                        for bsd in (30, 24, 28)))
     # DLT_NULL stores the family in the capturing host's byte order (little-endian here)
     return Cmp(_abs(4, 0), "jeq", family if kind == "loop" else family << 24)
 
@@ -120,30 +176,34 @@ def ethertype(layer: Layer, value: int) -> Pred:
 def _llc_sap(layer: Layer, value: int) -> Pred:
     """The 802.2 LLC header right after the link header starts with SAP ``value``."""
     if value in _LLC_PAIRED_SAPS:
-        return Cmp(_abs(2, layer.net), "jeq", value << 8 | value)
-    return Cmp(_abs(1, layer.net), "jeq", value)
+        return Cmp(_net(layer, 2, 0), "jeq", value << 8 | value)
+    return Cmp(_net(layer, 1, 0), "jeq", value)
 
 
 def _snap(layer: Layer, oui_and_ctl: int, etype: int) -> Pred:
-    return And(Cmp(_abs(4, layer.net + 4), "jeq", etype),
-               Cmp(_abs(4, layer.net), "jeq", oui_and_ctl))
+    return And(Cmp(_net(layer, 4, 4), "jeq", etype),
+               Cmp(_net(layer, 4, 0), "jeq", oui_and_ctl))
 
 
 def ether_proto(layer: Layer, value: int) -> Pred:
     """``ether proto N``: an EtherType above 1500, else an 802.2 LLC SAP (and the ways
     IPX, AppleTalk and AARP travel), per link type as libpcap's gen_linktype."""
+    if layer.var:
+        if value <= ETHERMTU:
+            raise PrimitiveError("802.2 LLC protocols after 'geneve' are not supported")
+        return link_proto(layer, value)
     if layer.encap != "link" or layer.linktype in ("raw", "null", "loop", "sll2"):
         if layer.linktype == "sll2" and layer.encap == "link":
-            return Cmp(_abs(2, layer.proto_off), "jeq", value)
+            return Cmp(_field(layer), "jeq", value)
         return link_proto(layer, value)
     kind = layer.linktype
-    field = _abs(2, layer.proto_off)
+    field = _field(layer)
     if kind == "ether":
         is_llc = Not(Cmp(field, "jgt", ETHERMTU))
         if value == LLCSAP_IPX:
             return Or(Cmp(field, "jeq", ETHERTYPE_IPX), And(is_llc, any_of(
-                _snap(layer, 0xAAAA0300, ETHERTYPE_IPX), Cmp(_abs(1, layer.net), "jeq", 0xE0),
-                Cmp(_abs(2, layer.net), "jeq", 0xFFFF))))
+                _snap(layer, 0xAAAA0300, ETHERTYPE_IPX), Cmp(_net(layer, 1, 0), "jeq", 0xE0),
+                Cmp(_net(layer, 2, 0), "jeq", 0xFFFF))))
         if value == ETHERTYPE_ATALK:
             return Or(Cmp(field, "jeq", value),
                       And(is_llc, _snap(layer, _SNAP_ATALK, 0x7809B)))
@@ -156,7 +216,7 @@ def ether_proto(layer: Layer, value: int) -> Pred:
     cooked_llc = Cmp(field, "jeq", 4)
     if value == LLCSAP_IPX:
         return any_of(Cmp(field, "jeq", ETHERTYPE_IPX), Cmp(field, "jeq", 1), And(
-            cooked_llc, Or(Cmp(_abs(1, layer.net), "jeq", 0xE0),
+            cooked_llc, Or(Cmp(_net(layer, 1, 0), "jeq", 0xE0),
                        _snap(layer, 0xAAAA0300, ETHERTYPE_IPX))))
     if value == ETHERTYPE_ATALK:
         return Or(Cmp(field, "jeq", value), And(cooked_llc, _snap(layer, _SNAP_ATALK, 0x7809B)))
@@ -168,15 +228,15 @@ def ether_proto(layer: Layer, value: int) -> Pred:
 
 
 def ip_proto(layer: Layer, proto: int) -> Pred:
-    return And(ethertype(layer, ETHERTYPE_IP), Cmp(_abs(1, layer.net + 9), "jeq", proto))
+    return And(ethertype(layer, ETHERTYPE_IP), Cmp(_net(layer, 1, 9), "jeq", proto))
 
 
 def ip6_proto(layer: Layer, proto: int) -> Pred:
     """IPv6 next header, or the next header of a fragment header right after it."""
-    next_header = _abs(1, layer.net + 6)
+    next_header = _net(layer, 1, 6)
     direct = Cmp(next_header, "jeq", proto)
     fragmented = And(Cmp(next_header, "jeq", IPPROTO_FRAGMENT),
-                     Cmp(_abs(1, layer.net + IPV6_HEADER_BYTES), "jeq", proto))
+                     Cmp(_net(layer, 1, IPV6_HEADER_BYTES), "jeq", proto))
     return And(ethertype(layer, ETHERTYPE_IPV6), Or(direct, fragmented))
 
 
@@ -193,7 +253,7 @@ def transport_proto(layer: Layer, name: str) -> Pred:
 
 def not_ip_fragment(layer: Layer) -> Pred:
     """The first (or only) fragment: fragment offset 0 (libpcap's ``jset #0x1fff``)."""
-    return Not(Cmp(_abs(2, layer.net + 6), "jset", IP_FRAGMENT_OFFSET_MASK))
+    return Not(Cmp(_net(layer, 2, 6), "jset", IP_FRAGMENT_OFFSET_MASK))
 
 
 def _by_direction(direction: str, src: Pred, dst: Pred) -> Pred:
@@ -209,7 +269,7 @@ def _by_direction(direction: str, src: Pred, dst: Pred) -> Pred:
 # -- addresses ---------------------------------------------------------------------------------
 
 def _ipv4_word(layer: Layer, offset: int, addr: int, mask: int) -> Pred:
-    return Cmp(_abs(4, layer.net + offset), "jeq", addr & mask,
+    return Cmp(_net(layer, 4, offset), "jeq", addr & mask,
                None if mask == 0xFFFF_FFFF else mask)
 
 
@@ -255,6 +315,7 @@ def _mac_equals(offset: int, mac: bytes) -> Pred:
 
 
 def ether_host(layer: Layer, direction: str, mac: bytes) -> Pred:
+    _refuse_after_geneve(layer, "'ether host'")
     if layer.linktype != "ether":
         raise PrimitiveError("ethernet addresses supported only on ethernet/FDDI/token "
                              "ring/802.11/ATM LANE/Fibre Channel")
@@ -262,25 +323,27 @@ def ether_host(layer: Layer, direction: str, mac: bytes) -> Pred:
 
 
 def ether_broadcast(layer: Layer) -> Pred:
+    _refuse_after_geneve(layer, "'broadcast'")
     if layer.linktype != "ether":
         raise PrimitiveError("not a broadcast link")
     return _mac_equals(0, b"\xff" * 6)
 
 
 def ether_multicast(layer: Layer) -> Pred:
+    _refuse_after_geneve(layer, "'multicast'")
     if layer.linktype != "ether":
         raise PrimitiveError("not a broadcast link")
     return Cmp(_abs(1, 0), "jset", 1)
 
 
 def ip_multicast(layer: Layer) -> Pred:
-    return And(ethertype(layer, ETHERTYPE_IP), Cmp(_abs(1, layer.net + 16), "jge", 224))
+    return And(ethertype(layer, ETHERTYPE_IP), Cmp(_net(layer, 1, 16), "jge", 224))
 
 
 def ip_broadcast(layer: Layer, *, netmask: int) -> Pred:
     """Destination host part all zeros or all ones, under ``netmask``."""
     hostmask = ~netmask & 0xFFFF_FFFF
-    dst = _abs(4, layer.net + 16)
+    dst = _net(layer, 4, 16)
     return And(ethertype(layer, ETHERTYPE_IP),
                Or(Cmp(dst, "jeq", 0, hostmask if hostmask != 0xFFFF_FFFF else None),
                   Cmp(dst, "jeq", hostmask, hostmask if hostmask != 0xFFFF_FFFF else None)))
@@ -288,7 +351,7 @@ def ip_broadcast(layer: Layer, *, netmask: int) -> Pred:
 
 def ip6_multicast(layer: Layer) -> Pred:
     return And(ethertype(layer, ETHERTYPE_IPV6),
-               Cmp(_abs(1, layer.net + 24), "jeq", 0xFF))
+               Cmp(_net(layer, 1, 24), "jeq", 0xFF))
 
 
 # -- ports ---------------------------------------------------------------------------------
@@ -306,15 +369,14 @@ def port(layer: Layer, protos: tuple[int, ...], direction: str, low: int,
     IPv6 reads the ports right after the fixed header (no extension headers, as libpcap);
     IPv4 skips non-first fragments and finds the ports after the header's IHL.
     """
-    base = layer.net
-    v6_proto = any_of(*(Cmp(_abs(1, base + 6), "jeq", p) for p in protos))
+    v6_proto = any_of(*(Cmp(_net(layer, 1, 6), "jeq", p) for p in protos))
     v6 = all_of(ethertype(layer, ETHERTYPE_IPV6), v6_proto, _by_direction(
-        direction, _port_test(_abs(2, base + 40), low, high),
-        _port_test(_abs(2, base + 42), low, high)))
-    v4_proto = any_of(*(Cmp(_abs(1, base + 9), "jeq", p) for p in protos))
+        direction, _port_test(_net(layer, 2, 40), low, high),
+        _port_test(_net(layer, 2, 42), low, high)))
+    v4_proto = any_of(*(Cmp(_net(layer, 1, 9), "jeq", p) for p in protos))
 
     def transport(offset: int) -> Load:
-        return Load("transport", 2, base + offset, base)
+        return _transport(layer, 2, offset)
     v4 = all_of(ethertype(layer, ETHERTYPE_IP), v4_proto, not_ip_fragment(layer),
                 _by_direction(direction, _port_test(transport(0), low, high),
                               _port_test(transport(2), low, high)))
@@ -325,40 +387,43 @@ def port(layer: Layer, protos: tuple[int, ...], direction: str, low: int,
 
 def vlan(layer: Layer, vlan_id: int | None) -> tuple[Pred, Layer]:
     """An 802.1Q/802.1ad tag at the current link-type offset (and its VLAN ID)."""
+    _refuse_after_geneve(layer, "'vlan'")
     if layer.linktype != "ether":
         raise PrimitiveError(f"no VLAN support for {layer.title}")
     if layer.encap == "mpls":
         raise PrimitiveError("no VLAN match after MPLS")
     if layer.encap == "ppp":
         raise PrimitiveError("no VLAN support for PPP")
-    tpid = any_of(*(Cmp(_abs(2, layer.proto_off), "jeq", t) for t in VLAN_TPIDS))
+    tpid = any_of(*(Cmp(_field(layer), "jeq", t) for t in VLAN_TPIDS))
     if vlan_id is not None:
-        tpid = And(tpid, Cmp(_abs(2, layer.net), "jeq", vlan_id, 0x0FFF))
+        tpid = And(tpid, Cmp(_net(layer, 2, 0), "jeq", vlan_id, 0x0FFF))
     return tpid, replace(layer, proto_off=layer.proto_off + 4, net=layer.net + 4)
 
 
 def mpls(layer: Layer, label: int | None) -> tuple[Pred, Layer]:
     """An MPLS label stack entry here; later protocols look past it."""
+    _refuse_after_geneve(layer, "'mpls'")
     if layer.linktype != "ether":
         raise PrimitiveError(f"no MPLS support for {layer.title}")
     if layer.encap == "mpls":
         pred: Pred = _mpls_bos(layer, False)
     elif layer.encap == "ppp":
-        pred = Cmp(_abs(2, layer.proto_off), "jeq", 0x281)
+        pred = Cmp(_field(layer), "jeq", 0x281)
     else:
-        pred = Cmp(_abs(2, layer.proto_off), "jeq", ETHERTYPE_MPLS)
+        pred = Cmp(_field(layer), "jeq", ETHERTYPE_MPLS)
     if label is not None:
-        pred = And(pred, Cmp(_abs(4, layer.net), "jeq", label << 12, 0xFFFFF000))
+        pred = And(pred, Cmp(_net(layer, 4, 0), "jeq", label << 12, 0xFFFFF000))
     return pred, replace(layer, net=layer.net + 4, encap="mpls", labels=layer.labels + 1)
 
 
 def pppoes(layer: Layer, session: int | None) -> tuple[Pred, Layer]:
     """A PPPoE session frame (and its session id); later protocols are PPP's."""
+    _refuse_after_geneve(layer, "'pppoes'")
     if layer.encap != "link":
         raise PrimitiveError("'pppoes' is supported only directly over Ethernet/VLAN")
     pred: Pred = link_proto(layer, ETHERTYPE_PPPOES)
     if session is not None:
-        pred = And(pred, Cmp(_abs(4, layer.net), "jeq", session, 0xFFFF))
+        pred = And(pred, Cmp(_net(layer, 4, 0), "jeq", session, 0xFFFF))
     return pred, replace(layer, proto_off=layer.net + 6, net=layer.net + 8, encap="ppp")
 
 
@@ -373,14 +438,15 @@ LLC_KINDS = {"i": (0x01, "i"), "s": (0x03, 0x01), "u": (0x03, 0x03),
 
 def llc(layer: Layer, kind: str | None) -> Pred:
     """An 802.2 LLC frame (not Novell raw 802.3), optionally of one frame type."""
+    _refuse_after_geneve(layer, "'llc'")
     if layer.linktype != "ether" or layer.encap != "link":
         raise PrimitiveError(f"'llc' not supported for {layer.title}")
-    base = And(Not(Cmp(_abs(2, layer.proto_off), "jgt", ETHERMTU)),
-               Not(Cmp(_abs(2, layer.net), "jeq", 0xFFFF)))
+    base = And(Not(Cmp(_field(layer), "jgt", ETHERMTU)),
+               Not(Cmp(_net(layer, 2, 0), "jeq", 0xFFFF)))
     if kind is None:
         return base
     mask, value = LLC_KINDS[kind]
-    control = _abs(1, layer.net + 2)
+    control = _net(layer, 1, 2)
     if value == "i":
         return And(base, Not(Cmp(control, "jset", 1)))
     assert isinstance(value, int)
@@ -395,7 +461,7 @@ ISIS_PDUS = {"l1": (0x0F, 0x11, 0x12, 0x18, 0x1A), "l2": (0x10, 0x11, 0x14, 0x19
 
 def iso_proto(layer: Layer, nlpid: int) -> Pred:
     """An OSI network-layer protocol id inside an ISO (0xfefe) LLC frame."""
-    return And(ether_proto(layer, LLCSAP_ISONS), Cmp(_abs(1, layer.net + 3), "jeq", nlpid))
+    return And(ether_proto(layer, LLCSAP_ISONS), Cmp(_net(layer, 1, 3), "jeq", nlpid))
 
 
 def isis_pdu(layer: Layer, name: str) -> Pred:
@@ -404,7 +470,7 @@ def isis_pdu(layer: Layer, name: str) -> Pred:
              "iih": (0x11, 0x10, 0x0F), "lsp": (0x14, 0x12), "snp": (0x1B, 0x1A, 0x19, 0x18),
              "csnp": (0x19, 0x18), "psnp": (0x1B, 0x1A)}[name]
     isis = iso_proto(layer, ISO_PROTOS["isis"])
-    return any_of(*(And(isis, Cmp(_abs(1, layer.net + 7), "jeq", pdu)) for pdu in order))
+    return any_of(*(And(isis, Cmp(_net(layer, 1, 7), "jeq", pdu)) for pdu in order))
 
 
 # -- lengths, metadata -------------------------------------------------------------------------
@@ -446,20 +512,77 @@ LINK_ALIASES = ("ether", "link", "fddi", "tr", "wlan", "ppp", "slip")
 
 def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad:
     """``proto[index:size]`` with the guards libpcap puts before it."""
-    base = layer.net
+    base = 0 if layer.var else layer.net
+    mem = GENEVE_NET_SLOT if layer.var else None
     if proto in LINK_ALIASES:
+        if layer.var:
+            return PacketLoad(size, 0, index, base_mem=GENEVE_LINK_SLOT)
         return PacketLoad(size, 0, index)
     if proto in NETWORK_PROTOS:
-        return PacketLoad(size, base, index,
+        return PacketLoad(size, base, index, base_mem=mem,
                           guards_after=(ethertype(layer, NETWORK_PROTOS[proto]),))
     if proto in TRANSPORT_V4_PROTOS:
-        return PacketLoad(size, base, index,
+        return PacketLoad(size, base, index, base_mem=mem,
                           guards_before=(ethertype(layer, ETHERTYPE_IP),),
                           guards_after=(And(ip_proto(layer, IPPROTO[proto]),
                                             not_ip_fragment(layer)),),
                           transport_msh=base)
     if proto == "icmp6":
-        return PacketLoad(size, base + IPV6_HEADER_BYTES, index,
+        return PacketLoad(size, base + IPV6_HEADER_BYTES, index, base_mem=mem,
                           guards_after=(And(ethertype(layer, ETHERTYPE_IPV6),
-                                            Cmp(_abs(1, base + 6), "jeq", IPPROTO["icmp6"])),))
+                                            Cmp(_net(layer, 1, 6), "jeq",
+                                                IPPROTO["icmp6"])),))
     raise KeyError(proto)
+
+
+def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
+    """A Geneve packet (UDP port 6081, version 0, and its VNI) over IPv4 or IPv6; later
+    primitives look at what it carries (its own Ethernet frame, or a bare protocol)."""
+    _refuse_after_geneve(layer, "'geneve'")
+    udp = IPPROTO["udp"]
+
+    def header(load: Callable[[int, int], Load]) -> list[Pred]:
+        tests: list[Pred] = [Cmp(load(2, 2), "jeq", GENEVE_PORT),
+                             Cmp(load(1, 8), "jeq", 0, 0xC0)]
+        if vni is not None:
+            tests.append(Cmp(load(4, 12), "jeq", vni << 8, 0xFFFFFF00))
+        return tests
+    v4 = all_of(ethertype(layer, ETHERTYPE_IP), Cmp(_net(layer, 1, 9), "jeq", udp),
+                not_ip_fragment(layer), *header(lambda size, off: _transport(layer, size, off)))
+    v6 = all_of(ethertype(layer, ETHERTYPE_IPV6), Cmp(_net(layer, 1, 6), "jeq", udp),
+                *header(lambda size, off: _net(layer, size, IPV6_HEADER_BYTES + off)))
+    inner = Layer(layer.linktype, 0, 0, encap="geneve", var=True)
+    return GeneveSetup(v4, v6, layer.net), inner
+
+
+def protochain(layer: Layer, version: int | None, proto: int) -> Pred:
+    """``[ip|ip6] protochain PROTO``: ``proto`` anywhere in the header chain."""
+    _refuse_after_geneve(layer, "'protochain'")
+    v4 = And(ethertype(layer, ETHERTYPE_IP), ProtoChain(4, layer.net, proto))
+    v6 = And(ethertype(layer, ETHERTYPE_IPV6), ProtoChain(6, layer.net, proto))
+    if version == 4:
+        return v4
+    if version == 6:
+        return v6
+    return Or(v4, v6)
+
+
+def decnet_host(layer: Layer, direction: str, addr: int) -> Pred:
+    """``decnet [src|dst|host] AREA.NODE``: the address in the four DECnet routing header
+    layouts (short or long, with or without a pad byte), as libpcap lists them."""
+    _refuse_after_geneve(layer, "'decnet host'")
+    value = (addr & 0xFF) << 8 | (addr >> 8 & 0xFF)  # little-endian on the wire
+
+    def at(offsets: tuple[int, int, int, int]) -> Pred:
+        short, padded_short, long, padded_long = offsets
+        flags = _net(layer, 1, 2)
+        flags_pad = _net(layer, 2, 2)
+        return any_of(
+            And(Cmp(flags, "jeq", 0x02, 0x07), Cmp(_net(layer, 2, short), "jeq", value)),
+            And(Cmp(flags_pad, "jeq", 0x8102, 0xFF07),
+                Cmp(_net(layer, 2, padded_short), "jeq", value)),
+            And(Cmp(flags, "jeq", 0x06, 0x07), Cmp(_net(layer, 2, long), "jeq", value)),
+            And(Cmp(flags_pad, "jeq", 0x8106, 0xFF07),
+                Cmp(_net(layer, 2, padded_long), "jeq", value)))
+    return And(ethertype(layer, 0x6003),
+               _by_direction(direction, at((5, 6, 17, 18)), at((3, 4, 9, 10))))

@@ -18,6 +18,8 @@ from ..errors import BPFError
 
 __all__ = ["PeriodicProfiler"]
 
+_SYMBOLS_FOR_S = 300.0
+
 
 class PeriodicProfiler:
     """A context manager: loaded and sampling within ``with``; :meth:`rotate` writes one
@@ -35,6 +37,17 @@ class PeriodicProfiler:
         self._coll: Any = None
         self._link: Any = None
         self._started = time.time_ns()
+        self._symbols: Any = None
+        self._symbols_since = 0.0
+
+    def _symbolizer(self) -> Any:
+        """One Symbolizer for several periods (ELF symbols are read once), renewed every
+        five minutes so new processes' mappings and ended ones' memory do not linger."""
+        now = time.monotonic()
+        if self._symbols is None or now - self._symbols_since > _SYMBOLS_FOR_S:
+            from ..tools.symbols import Symbolizer  # noqa: PLC0415
+            self._symbols, self._symbols_since = Symbolizer(), now
+        return self._symbols
 
     def __enter__(self) -> PeriodicProfiler:
         os.makedirs(self.directory, exist_ok=True)
@@ -49,11 +62,12 @@ class PeriodicProfiler:
 
     def rotate(self) -> bool:
         """Write the period that just ended; never ends the loop (returns False)."""
-        started, self._started = self._started, time.time_ns()
+        ended = time.time_ns()
+        started, self._started = self._started, ended
         path = os.path.join(self.directory, f"cpu-{started // 1_000_000_000}.pb.gz")
         try:
             self._tool.write_profile(self._coll, self._opts, path, started_ns=started,
-                                     clear=True)
+                                     ended_ns=ended, clear=True, symbols=self._symbolizer())
         except (BPFError, OSError) as err:
             print(f"pybpf export: profile not written: {err}", file=sys.stderr)
             return False

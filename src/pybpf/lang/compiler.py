@@ -19,6 +19,7 @@ from ..asm.builder import Label
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
 from ..asm.linker import link
+from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
 from ..btf import Datasec, Var, VarSecinfo
 from ..errors import AsmError, InvalidInputError, VerifierError
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec
@@ -28,7 +29,7 @@ from .codegen import FunctionCompiler, source_of
 from .codegen.functions import Subprogram, Subprograms
 from .errors import CompileError, SourceLocation
 from .loaded import LoadedCollection
-from .maps import GlobalDecl, MapDecl
+from .maps import GlobalDecl, MapDecl, ProgArray
 from .programs import ProgramDecl
 from .types import IntType, StructType, pack_value, to_btf, type_of
 
@@ -137,8 +138,11 @@ def _drop_unreachable(items: list[Any]) -> list[Any]:
         insn = linked[i]
         if insn.is_exit:
             continue
-        if insn.is_pseudo_call:           # the callee runs, then the next instruction
-            target = index_of.get(insn.jump_target(slots[i]))
+        if insn.is_pseudo_call or (insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC):
+            # the callee (or callback) runs, and so does the next instruction
+            offset = insn.imm if insn.is_pseudo_call else insn.imm - (1 << 32) \
+                if insn.imm >= 1 << 31 else insn.imm
+            target = index_of.get(slots[i] + 1 + offset)
             if target is not None:
                 todo.append(target)
         if insn.is_jump:
@@ -245,7 +249,12 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
         maps[name] = decl
         return name
 
-    for decl in programs:
+    tails = _TailCalls(on_map)
+    queue = list(programs)
+    while queue:
+        decl = queue.pop(0)
+        if isinstance(decl, ProgramDecl) and decl.name in compiled:
+            continue
         if not isinstance(decl, ProgramDecl):
             raise CompileError(f"{decl!r} is not a BPF program: decorate it with "
                                "@bpf.tracepoint(...), @bpf.xdp, ...")
@@ -259,12 +268,14 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
             sfc = FunctionCompiler(sub.src, name=sub.label, ctx_type=ctx_type,
                                    kernel=kernel, on_map=on_map, on_global=layout.place,
                                    subprograms=registry)
+            sfc.on_tail_call = tails.slot
             em = sfc.compile_subprogram(sub.params)
             return em.items, em.core_insns, sfc.return_type()
 
         subprograms = Subprograms(decl.name, compile_one)
         fc = FunctionCompiler(src, name=decl.name, ctx_type=ctx_type, kernel=kernel,
                               on_map=on_map, on_global=layout.place, subprograms=subprograms)
+        fc.on_tail_call = tails.slot
         emitter = fc.compile()
         items: list[Any] = list(emitter.items)
         core_insns = list(emitter.core_insns)
@@ -284,6 +295,9 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
         compiled[decl.name] = CompiledProgram(decl, spec, _core_indexes(kept, core_insns),
                                               _function_starts(insns, subprograms.order))
 
+        queue.extend(d for d in tails.targets.values() if d.name not in compiled)
+
+    tails.finish()
     map_specs = {name: m.spec(name) for name, m in maps.items()}
     map_specs.update(layout.map_specs())
     globals_ = {names.of(d, ""): d for decls in layout.sections.values() for d, _ in decls}
@@ -291,7 +305,32 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
                                 maps=map_specs, license=programs[0].license)
     if with_btf:
         _attach_btf(collection, compiled)
-    return CompiledCollection(collection, maps, globals_, compiled)
+    out = CompiledCollection(collection, maps, globals_, compiled)
+    out.tail_calls = {decl.name: slot for slot, decl in tails.targets.items()}
+    return out
+
+
+class _TailCalls:
+    """``tail_call(ctx, other_program)``: the programs called by name, each a slot of one
+    ProgArray named ``tail_calls`` (filled at load); a target not given to compile() is
+    compiled too."""
+
+    def __init__(self, on_map: Any):
+        self.on_map = on_map
+        self.map = ProgArray(max_entries=1, name="tail_calls")
+        self.targets: dict[int, ProgramDecl] = {}
+
+    def slot(self, target: ProgramDecl) -> tuple[ProgArray, int]:
+        for slot, decl in self.targets.items():
+            if decl is target or decl.name == target.name:
+                return self.map, slot
+        slot = len(self.targets)
+        self.targets[slot] = target
+        self.on_map(self.map)
+        return self.map, slot
+
+    def finish(self) -> None:
+        self.map.max_entries = max(1, len(self.targets))
 
 
 def _function_starts(insns: list[Instruction], subs: list[Subprogram]
@@ -370,6 +409,7 @@ class CompiledCollection:
         self.maps = maps
         self.globals = globals_
         self.programs = programs
+        self.tail_calls: dict[str, int] = {}   # program -> its slot in map "tail_calls"
         self._names = {id(d): n for table in (maps, globals_) for n, d in table.items()}
 
     def name_of(self, key: str | MapDecl | GlobalDecl) -> str:
@@ -432,8 +472,10 @@ class CompiledCollection:
     def with_constants(self, constants: Mapping[Any, Any]) -> CompiledCollection:
         """This collection with ``spec`` replaced by :meth:`spec_with` ``(constants)``
         (declarations and programs shared): what a tool builds from its options."""
-        return CompiledCollection(self.spec_with(constants), self.maps, self.globals,
-                                  self.programs)
+        out = CompiledCollection(self.spec_with(constants), self.maps, self.globals,
+                                 self.programs)
+        out.tail_calls = self.tail_calls
+        return out
 
     def load(self, *, constants: Mapping[Any, Any] | None = None, backend: str = "kernel",
              **options: Any) -> LoadedCollection:

@@ -75,6 +75,15 @@ class Emitter:
         self.items.append(insn)
         self._insn_count += 1
 
+    def drop_since(self, mark: int) -> None:
+        """Forget the items emitted since ``len(items)`` was ``mark`` (a trial that did
+        not pan out)."""
+        dropped = self.items[mark:]
+        del self.items[mark:]
+        gone = {id(i) for i in dropped}
+        self._insn_count -= sum(1 for i in dropped if isinstance(i, Instruction))
+        self.core_insns = [c for c in self.core_insns if id(c[0]) not in gone]
+
     # -- stack ------------------------------------------------------------------------------
 
     def alloc_stack(self, size: int, align: int = 8) -> int:
@@ -171,6 +180,10 @@ class Emitter:
     def ld_map_value(self, dst: int, name: str, off: int) -> None:
         self.emit(Instruction(LDDW_OPCODE, dst, PseudoSrc.MAP_VALUE, 0, off << 32,
                               reference=name))
+
+    def ld_function(self, dst: int, label: str) -> None:
+        """``dst`` = the address of the subprogram at ``label`` (a callback)."""
+        self.emit(Instruction(LDDW_OPCODE, dst, PseudoSrc.FUNC, 0, 0, reference=label))
 
     def exit(self) -> None:
         self.emit(Instruction(Class.JMP | JumpOp.EXIT))

@@ -148,6 +148,8 @@ class LoadedCollection:
         self.raw_maps: Mapping[str, Any] = getattr(collection, "raw_maps", None) or \
             collection.maps
         self.maps = _Maps(compiled, self.raw_maps)
+        for name, slot in compiled.tail_calls.items():   # tail_call(ctx, program) targets
+            self.maps["tail_calls"][slot] = collection.programs[name]
         self.variables = _Variables(self)
 
     def __repr__(self) -> str:

@@ -16,7 +16,7 @@ from ..spec import AttachType, ProgramType
 from ..spec.sections import classify_section
 
 __all__ = ["ProgramDecl", "tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe",
-           "kprobe", "kretprobe", "fentry", "fexit", "lsm", "perf_event", "xdp", "tc",
+           "usdt", "kprobe", "kretprobe", "fentry", "fexit", "lsm", "perf_event", "xdp", "tc",
            "socket_filter", "cgroup_skb", "cgroup_sock_addr"]
 
 
@@ -96,6 +96,12 @@ def uretprobe(binary: str | None = None, symbol: str | None = None
               ) -> Callable[[Callable[..., Any]], ProgramDecl]:
     """``uretprobe[/binary:symbol]``: ``ctx.ret`` is the return value."""
     return _decl(_probe("uretprobe", binary, symbol), ("pt_regs",))
+
+
+def usdt(binary: str, provider: str, name: str) -> Callable[[Callable[..., Any]], ProgramDecl]:
+    """``usdt/<binary>:<provider>:<name>``: every site of a USDT probe; read its arguments
+    with :func:`pybpf.lang.usdt.usdt_arg` ``(ctx, n)``."""
+    return _decl(f"usdt/{binary}:{provider}:{name}", ("pt_regs",))
 
 
 def kprobe(function: str) -> Callable[[Callable[..., Any]], ProgramDecl]:

@@ -21,17 +21,17 @@ import struct
 import time
 from collections.abc import Callable, Iterator
 
-from ..cbpf import compile_filter, encode_program, to_ebpf
+from ..cbpf import FilterProgram, compile_filter, encode_program, to_ebpf
 from ..cbpf.isa import SockFilter
 from ..errors import InvalidInputError, KernelError
 from ..kernel.links import Link
 from ..kernel.links.socket_filter import attach_classic_filter, attach_socket_filter
 from ..kernel.netlink import interface_index
 from ..kernel.programs import Program
-from ..pcap import PcapPacket
+from ..pcap import PcapFile, PcapPacket, read_pcap
 from ..spec import ProgramSpec, ProgramType
 
-__all__ = ["Capture", "KINDS", "ETH_P_ALL"]
+__all__ = ["Capture", "KINDS", "ETH_P_ALL", "drop_privileges", "filter_file"]
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4   # linux/if_packet.h sll_pkttype
@@ -155,3 +155,54 @@ class Capture:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def filter_file(path: str, expression: str = "", *, count: int = 0,
+                optimize: bool = True) -> tuple[PcapFile, Iterator[PcapPacket]]:
+    """The capture file at ``path`` and an iterator over the packets ``expression`` accepts
+    (compiled for the file's link type and run as libpcap's ``bpf_filter`` would), at most
+    ``count`` of them (0: all). The whole of a packet's captured bytes is kept.
+
+    Raises InvalidInputError (unreadable or malformed file; a file damaged after some
+    packets raises once those are yielded) and FilterSyntaxError (bad expression, or one
+    the link type cannot have).
+    """
+    capture = read_pcap(path, partial=True)
+    program = FilterProgram(compile_filter(expression, linktype=capture.linktype,
+                                           optimize=optimize, savefile=True)) \
+        if expression else None
+
+    def kept() -> Iterator[PcapPacket]:
+        seen = 0
+        for packet in capture.packets:
+            if program is not None and not program.run(packet.data, packet.wirelen):
+                continue
+            yield packet
+            seen += 1
+            if count and seen >= count:
+                return
+        if capture.error is not None:
+            raise capture.error
+    return capture, kept()
+
+
+def drop_privileges(user: str) -> None:
+    """Become ``user`` (its groups and ids), as tcpdump -Z does after opening the capture.
+
+    Raises InvalidInputError for an unknown user, KernelError when the switch is refused.
+    """
+    import grp
+    import os
+    import pwd
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise InvalidInputError(f"unknown user {user!r}", source="-Z") from None
+    try:
+        groups = [g.gr_gid for g in grp.getgrall() if user in g.gr_mem]
+        os.setgroups([entry.pw_gid, *groups])
+        os.setgid(entry.pw_gid)
+        os.setuid(entry.pw_uid)
+    except OSError as err:
+        raise KernelError("setuid", err.errno or errno.EPERM, obj=f"user {user}",
+                          hint="dropping privileges needs to start as root") from err

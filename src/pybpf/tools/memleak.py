@@ -319,8 +319,10 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
             if target:
                 library = library_path(opts.obj)
                 offsets = function_offsets(library)
+                done: set[int] = set()      # aliases (memalign, aligned_alloc) once
                 for func, (entry, ret) in USER_PROBES.items():
-                    if func in offsets:
+                    if func in offsets and offsets[func] not in done:
+                        done.add(offsets[func])
                         attach_offsets(coll, entry, library, [offsets[func]], retprogram=ret,
                                        pid=target)
                 attach_offsets(coll, "memleak_free", library, [offsets["free"]], pid=target)

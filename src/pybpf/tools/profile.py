@@ -161,25 +161,29 @@ def pprof_samples(stacks: StackCounts, *, user: bool = True,
 
 
 def write_profile(coll: Any, opts: argparse.Namespace, path: str, *, started_ns: int,
-                  clear: bool = False) -> StackCounts:
-    """Write the samples ``coll`` holds to ``path`` as pprof (``clear``: then empty the
-    counts, for the next period); returns the stacks."""
+                  ended_ns: int | None = None, clear: bool = False,
+                  symbols: Symbolizer | None = None) -> StackCounts:
+    """Write the samples ``coll`` holds to ``path`` as pprof, a profile of ``started_ns``
+    to ``ended_ns`` (default now); ``clear``: then empty the counts, for the next period;
+    ``symbols``: a Symbolizer kept across periods (ELF symbols read once). Returns the
+    stacks."""
     user, kernel = not opts.kernel_stacks_only, not opts.user_stacks_only
+    ended_ns = ended_ns or time.time_ns()
     counts = coll.maps[sample_counts]
-    stacks = collect_stacks(counts, coll.maps[sample_stacks], Symbolizer(), user=user,
-                            kernel=kernel)
+    stacks = collect_stacks(counts, coll.maps[sample_stacks], symbols or Symbolizer(),
+                            user=user, kernel=kernel)
     if clear:
         counts.clear()
-    _write_pprof(stacks, opts, path, started_ns)
+    _write_pprof(stacks, opts, path, started_ns, ended_ns)
     return stacks
 
 
 def _write_pprof(stacks: StackCounts, opts: argparse.Namespace, path: str,
-                 started_ns: int) -> None:
+                 started_ns: int, ended_ns: int) -> None:
     user, kernel = not opts.kernel_stacks_only, not opts.user_stacks_only
     write_pprof(path, pprof_samples(stacks, user=user, kernel=kernel),
                 period_ns=1_000_000_000 // opts.frequency, time_ns=started_ns,
-                duration_ns=max(time.time_ns() - started_ns, 0))
+                duration_ns=max(ended_ns - started_ns, 0))
 
 
 def report(coll: Any, opts: argparse.Namespace, out: TextIO, *, started_ns: int = 0) -> None:
@@ -188,7 +192,8 @@ def report(coll: Any, opts: argparse.Namespace, out: TextIO, *, started_ns: int 
     stacks = collect_stacks(coll.maps[sample_counts], coll.maps[sample_stacks], Symbolizer(),
                             user=user, kernel=kernel)
     if opts.pprof:
-        _write_pprof(stacks, opts, opts.pprof, started_ns or time.time_ns())
+        now = time.time_ns()
+        _write_pprof(stacks, opts, opts.pprof, started_ns or now, now)
     write_stack_report(stacks, out, as_json=opts.json, folded=opts.folded,
                        svg_path=opts.svg, svg_title="CPU Flame Graph", svg_unit="samples",
                        count_field="count", delimited=opts.delimited,

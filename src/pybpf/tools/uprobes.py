@@ -5,8 +5,10 @@ file, and attaching one program to several functions of it.
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
+import struct
 from typing import Any
 
 from ..errors import InvalidInputError
@@ -53,59 +55,93 @@ def attach_functions(coll: Any, program: str, binary: str, functions: list[str],
                      missing_ok: bool = False) -> list[str]:
     """Attach ``program`` (and ``retprogram`` as a uretprobe) to each of ``functions`` in
     ``binary``; the collection owns the links. Returns the functions attached (with
-    ``missing_ok``, those the binary lacks are skipped)."""
-    from ..kernel.links.uprobe import attach_uprobe  # noqa: PLC0415 - kernel on use
-
+    ``missing_ok``, those the binary lacks are skipped; else InvalidInputError)."""
+    offsets = function_offsets(binary)
     done = []
     for func in functions:
-        try:
-            coll.links.append(attach_uprobe(coll.programs[program], binary, func, pid=pid))
-        except InvalidInputError:
-            if not missing_ok:
-                raise
-            continue
-        if retprogram is not None:
-            coll.links.append(attach_uprobe(coll.programs[retprogram], binary, func, pid=pid,
-                                            retprobe=True))
+        if func not in offsets:
+            if missing_ok:
+                continue
+            raise InvalidInputError(f"function {func} is not in {binary}")
+        attach_offsets(coll, program, binary, [offsets[func]], retprogram=retprogram, pid=pid)
         done.append(func)
     return done
 
 
+_ELF_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")
+_SECTION = struct.Struct("<IIQQQQIIQQ")
+_SYMBOL = struct.Struct("<IBBHQQ")
+_SHT_SYMTAB, _SHT_DYNSYM, _SHT_GNU_VERSYM = 2, 11, 0x6FFFFFFF
+_STT_FUNC, _VERSYM_HIDDEN = 2, 0x8000
+
+
+@functools.cache
+def _function_offsets(binary: str, size: int, mtime_ns: int) -> dict[str, int]:
+    # keyed by size and mtime too: a library replaced on disk is read again
+    del size, mtime_ns
+    with open(binary, "rb") as f:
+        data = f.read()
+    try:
+        return _read_functions(data)
+    except (struct.error, IndexError, ValueError):
+        raise InvalidInputError(f"{binary}: not a 64-bit little-endian ELF file (or a "
+                                "corrupt one)") from None
+
+
+def _read_functions(data: bytes) -> dict[str, int]:
+    """Function name -> file offset from an ELF64 image: .symtab (else .dynsym), default
+    symbol versions preferred."""
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        raise ValueError("not ELF64 LSB")
+    header = _ELF_HEADER.unpack_from(data, 0)
+    shoff, shentsize, shnum = header[6], header[11], header[12]
+    sections = [_SECTION.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
+    by_type: dict[int, int] = {}
+    for index, sec in enumerate(sections):
+        by_type.setdefault(sec[1], index)
+    table = by_type.get(_SHT_SYMTAB, by_type.get(_SHT_DYNSYM))
+    if table is None:
+        return {}
+    _, _, _, _, sym_off, sym_size, strtab_index, _, _, entsize = sections[table]
+    str_off = sections[strtab_index][4]
+    versym_off = None
+    if sections[table][1] == _SHT_DYNSYM and _SHT_GNU_VERSYM in by_type:
+        versym_off = sections[by_type[_SHT_GNU_VERSYM]][4]
+    offsets: dict[str, int] = {}
+    defaults: dict[str, bool] = {}
+    count = sym_size // (entsize or _SYMBOL.size)
+    for i in range(count):
+        name_off, info, _, shndx, value, _ = _SYMBOL.unpack_from(data, sym_off + i * entsize)
+        if info & 0xF != _STT_FUNC or shndx == 0 or shndx >= len(sections) or not value:
+            continue
+        end = data.index(b"\0", str_off + name_off)
+        name = data[str_off + name_off:end].decode("utf-8", "replace").split("@", 1)[0]
+        if not name:
+            continue
+        default = True
+        if versym_off is not None:
+            default = not int.from_bytes(data[versym_off + 2 * i:versym_off + 2 * i + 2],
+                                         "little") & _VERSYM_HIDDEN
+        # a default version wins over an old one of the same name
+        if name in offsets and (defaults[name] or not default):
+            continue
+        sec = sections[shndx]
+        sh_addr, sh_offset, sh_size = sec[3], sec[4], sec[5]
+        if sh_addr <= value < sh_addr + sh_size:
+            offsets[name] = value - sh_addr + sh_offset
+            defaults[name] = default
+    return offsets
+
+
 def function_offsets(binary: str) -> dict[str, int]:
     """Every function defined in ``binary`` (``.symtab``, else ``.dynsym``) -> the file
-    offset of its code, read in one pass. Aliases (several names at one address) keep
-    the shortest name, so a probe is attached once; IFUNC resolvers are left out (their
-    code is not the function's)."""
-    from elftools.elf.elffile import ELFFile  # noqa: PLC0415
-    from elftools.elf.sections import SymbolTableSection  # noqa: PLC0415
-
-    from ..kernel.links.uprobe import address_to_offset  # noqa: PLC0415
-
-    by_address: dict[int, tuple[str, object]] = {}
-    with open(binary, "rb") as f:
-        elf = ELFFile(f)
-        for table_name in (".symtab", ".dynsym"):
-            table = elf.get_section_by_name(table_name)
-            if not isinstance(table, SymbolTableSection):
-                continue
-            for sym in table.iter_symbols():
-                if sym["st_info"]["type"] != "STT_FUNC" or sym["st_shndx"] == "SHN_UNDEF":
-                    continue
-                address, name = sym["st_value"], sym.name.split("@", 1)[0]
-                if not address or not name:
-                    continue
-                seen = by_address.get(address)
-                if seen is None or len(name) < len(seen[0]):
-                    by_address[address] = (name, sym["st_shndx"])
-            if by_address:
-                break
-        offsets: dict[str, int] = {}
-        for address, (name, shndx) in by_address.items():
-            try:
-                offsets.setdefault(name, address_to_offset(elf, address, section_index=shndx))
-            except Exception:  # noqa: BLE001 - a symbol outside any loaded part: skip it
-                continue
-    return offsets
+    offset of its code, read in one pass of the file's symbol table (a few ms for libc,
+    where pyelftools takes most of a second), cached per process. Aliases (several names
+    at one address) are all there (:func:`match_functions` keeps one); of two versions of
+    one name the default wins; IFUNC resolvers are left out (their code is not the
+    function's)."""
+    st = os.stat(binary)
+    return _function_offsets(os.path.realpath(binary), st.st_size, st.st_mtime_ns)
 
 
 def match_functions(binary: str, pattern: str, *, regexp: bool = False) -> dict[str, int]:
@@ -125,7 +161,13 @@ def match_functions(binary: str, pattern: str, *, regexp: bool = False) -> dict[
         found = {pattern: offsets[pattern]} if pattern in offsets else {}
     if not found:
         raise InvalidInputError(f"no function of {binary} matches {pattern!r}")
-    return dict(sorted(found.items()))
+    # aliases (one address, several names) once, under the shortest name: a probe there
+    # would fire once per attachment
+    by_offset: dict[int, str] = {}
+    for name, offset in found.items():
+        if offset not in by_offset or len(name) < len(by_offset[offset]):
+            by_offset[offset] = name
+    return dict(sorted((name, offset) for offset, name in by_offset.items()))
 
 
 def attach_offsets(coll: Any, program: str, binary: str, offsets: list[int], *,

@@ -63,6 +63,9 @@ def format_buf(data: bytes) -> str:
 
 
 def _stack(frames: Sequence[str], indent: int) -> str:
+    # no frames: the stack could not be read (bpftrace prints nothing then)
+    if not frames:
+        return ""
     pad = " " * indent
     return "\n" + "".join(f"{pad}{frame}\n" for frame in frames)
 
@@ -102,23 +105,23 @@ def format_value(value: Any, vt: ValueType, *, indent: int = 8) -> str:
 _QUOTED = {"str", "buf", "ksym", "usym", "kstack", "ustack", "inet", "username", "probe"}
 
 
+_JSON_ESCAPES = {ord('"'): '\\"', ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r",
+                 ord("\t"): "\\t"}
+
+
 def _json_escape(text: str) -> str:
+    """bpftrace 0.17's escaping, byte by byte: control characters become \\u00XX, and so
+    does every byte of a UTF-8 sequence (as a sign-extended char: \\uffffffc3)."""
     out = []
-    for ch in text:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch < " ":
-            out.append(f"\\u{ord(ch):04x}")
+    for b in _bytes(text):
+        if b in _JSON_ESCAPES:
+            out.append(_JSON_ESCAPES[b])
+        elif b < 0x20:
+            out.append(f"\\u{b:04x}")
+        elif b >= 0x80:
+            out.append(f"\\u{b | 0xFFFFFF00:x}")
         else:
-            out.append(ch)
+            out.append(chr(b))
     return "".join(out)
 
 
@@ -530,12 +533,15 @@ def format_map_json(plan: MapPlan, entries: Iterable[Entry], top: int = 0,
 # ---------------------------------------------------------------------------------------
 # printf, time, join
 
-# The conversions bpftrace recognises in a printf format: "-", digits, a precision, then one
-# of these; anything else (%%, %i, %o, %+d...) is copied as text and takes no argument.
+# The conversions bpftrace 0.17 recognises in a printf format: "-", digits, a precision,
+# then one of these. Each is handed to C's printf together with the text since the previous
+# one (so a "%%" there prints "%"); the text after the last is copied as it is ("%%" stays).
 _LENGTHS = ("", "hh", "h", "l", "ll", "j", "z", "t")
-_CONVERSIONS = ["s", "r", "c"] + [f"{n}{c}" for n in _LENGTHS for c in "duxXp"]
+_CONVERSIONS = ["s", "r", "rx", "rh", "c"] + [f"{n}{c}" for n in _LENGTHS for c in "duxXpo"]
 _SPEC = re.compile(r"%(-?)([0-9]*)(\.[0-9]+)?(" + "|".join(
     sorted(_CONVERSIONS, key=len, reverse=True)) + ")")
+# a conversion as C's printf reads one, for the text bpftrace hands it before its own
+_C_SPEC = re.compile(r"%[-+ #0]*[0-9]*(?:\.[0-9]*)?(?:hh|h|ll|l|j|z|t|L|q)?[A-Za-z%]")
 _BITS = {"": 32, "hh": 8, "h": 16, "l": 64, "ll": 64, "j": 64, "z": 64, "t": 64}
 
 
@@ -563,16 +569,23 @@ def _pad(text: bytes, left: bool, width: str, zero: bool = False) -> bytes:
 def _conversion(m: re.Match[str], arg: Any) -> bytes:
     left, width, prec, conv = m.group(1) == "-", m.group(2), m.group(3), m.group(4)
     if conv == "s":
+        if isinstance(arg, bytes | bytearray):
+            arg = format_buf(bytes(arg))
         raw = _bytes(arg) if isinstance(arg, str) else _bytes(str(arg))
         if prec:
             raw = raw[:int(prec[1:] or 0)]
         return _pad(raw, left, width)
-    if conv == "r":
+    if conv in ("r", "rx", "rh"):
         # bpftrace turns "%r" into "%s" before formatting; with a width or precision the
         # conversion is unknown to C's printf and printed as it stands
-        if m.group(0) != "%r":
+        if not m.group(0).startswith("%" + conv):
             return _bytes(m.group(0))
-        return _bytes(arg) if isinstance(arg, str) else _bytes(format_buf(bytes(arg)))
+        data = _bytes(arg) if isinstance(arg, str) else bytes(arg)
+        if conv == "rx":
+            return "".join(f"\\x{b:02x}" for b in data).encode()
+        if conv == "rh":
+            return " ".join(f"{b:02x}" for b in data).encode()
+        return data if isinstance(arg, str) else _bytes(format_buf(data))
     value = int(arg) & _U64
     if conv == "c":
         return _pad(bytes([value & 0xFF]), left, width)
@@ -584,7 +597,7 @@ def _conversion(m: re.Match[str], arg: Any) -> bytes:
     value &= (1 << bits) - 1
     if spec == "d" and value >> (bits - 1):
         value -= 1 << bits
-    digits = {"d": "%d", "u": "%d", "x": "%x", "X": "%X"}[spec] % abs(value)
+    digits = {"d": "%d", "u": "%d", "x": "%x", "X": "%X", "o": "%o"}[spec] % abs(value)
     if prec:
         want = int(prec[1:] or 0)
         digits = "" if want == 0 and value == 0 else digits.rjust(want, "0")
@@ -594,22 +607,50 @@ def _conversion(m: re.Match[str], arg: Any) -> bytes:
     return _pad(number, left, width.lstrip("0") if zero else width, zero)
 
 
+def _c_piece(piece: str, start: int, m: re.Match[str], arg: Any) -> bytes:
+    """What C's printf prints for ``piece``: text, then bpftrace's conversion ``m`` at
+    ``start``. A ``%%`` before it prints ``%`` (and may swallow the conversion's own ``%``,
+    leaving the rest as text); other conversions in the text would read arguments that were
+    never passed (bpftrace prints garbage there): they are kept as text."""
+    out = bytearray()
+    i = 0
+    while i < len(piece):
+        if i == start:
+            return bytes(out + _conversion(m, arg))
+        if piece[i] != "%":
+            j = piece.find("%", i)
+            j = len(piece) if j < 0 else j
+            j = min(j, start) if i < start else j
+            out += _bytes(piece[i:j])
+            i = j
+            continue
+        c = _C_SPEC.match(piece, i)
+        if c is None:
+            out += b"%"
+            i += 1
+        elif c.group().endswith("%"):
+            out += b"%"
+            i = c.end()
+        else:
+            out += _bytes(c.group())
+            i = c.end()
+    return bytes(out)
+
+
 def format_printf(fmt: str, args: Sequence[Any], types: Sequence[ValueType] = ()) -> str:
     """printf(fmt, args...) as bpftrace formats it. Arguments are decoded values; a value
-    of a kind printed as text (stacks, symbols, buffers, tuples) is formatted first."""
+    of a kind printed as text (stacks, symbols, tuples) is formatted first."""
     out = bytearray()
     pos = 0
     for i, m in enumerate(_SPEC.finditer(fmt)):
-        out += _bytes(fmt[pos:m.start()])
         arg = args[i]
         if i < len(types) and types[i].kind not in ("int", "uint", "kaddr", "uaddr", "bool",
-                                                    "str"):
-            if types[i].kind == "buf":
-                arg = format_buf(bytes(arg))
-            elif m.group(4) == "s" or m.group(4) == "r":
+                                                    "str", "buf"):
+            if m.group(4) == "s" or m.group(4).startswith("r"):
                 arg = format_value(arg, types[i])
-        # bpftrace keeps each conversion's output up to a NUL byte (a %c of 0)
-        out += _conversion(m, arg).split(b"\0", 1)[0]
+        piece = _c_piece(fmt[pos:m.end()], m.start() - pos, m, arg)
+        # bpftrace keeps each piece up to a NUL byte (a %c of 0)
+        out += piece.split(b"\0", 1)[0]
         pos = m.end()
     out += _bytes(fmt[pos:])
     return _text(bytes(out))
@@ -628,8 +669,14 @@ def format_time(fmt: str = "%H:%M:%S\n", now: float | None = None) -> str:
 
 
 def format_join(parts: Sequence[str], sep: str = " ") -> str:
-    """join(arr, sep) without its newline."""
-    return sep.join(parts)
+    """join(arr, sep) without its newline: the strings up to the first empty one (an
+    unreadable or missing element reads as empty)."""
+    kept = []
+    for part in parts:
+        if not part:
+            break
+        kept.append(part)
+    return sep.join(kept)
 
 
 # ---------------------------------------------------------------------------------------

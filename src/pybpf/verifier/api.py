@@ -10,6 +10,7 @@ from typing import Any
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
 from ..asm.linker import link
+from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
 from ..errors import BPFError, VerifierError
 from ..helpers import gpl_compatible
 from ..spec import AttachType, CollectionSpec, MapSpec, ProgFlags, ProgramSpec, ProgramType
@@ -92,7 +93,8 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     if isinstance(program, ProgramSpec) and program.license:
         opts.gpl_compatible = gpl_compatible(program.license)
     try:
-        insns = link(insns, source=f"program '{name}'")
+        if _needs_link(insns):
+            insns = link(insns, source=f"program '{name}'")
     except BPFError as err:
         raise VerifierError(f"cannot link: {err}", program=name) from None
     resolved = _maps_of(maps)
@@ -135,6 +137,19 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     return VerifierResult(name, Instructions(insns).slot_count, stats.insns_processed,
                           stats.states_stored, stats.states_pruned, stats.peak_pending,
                           stats.max_stack_depth, elapsed, checker.log)
+
+
+def _needs_link(insns: Sequence[Instruction | Any]) -> bool:
+    """False when linking would give the instructions back unchanged: no labels, no
+    symbols, no references but map names (a large decoded program is a million of them,
+    and linking costs seconds)."""
+    for insn in insns:
+        if type(insn) is not Instruction or insn.symbol is not None:
+            return True
+        if insn.reference is not None and not (insn.opcode == LDDW_OPCODE
+                                               and insn.src != PseudoSrc.FUNC):
+            return True
+    return False
 
 
 def _sleepable_problem(flags: int, prog_type: ProgramType, attach: AttachType | None) -> str:

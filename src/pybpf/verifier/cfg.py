@@ -68,6 +68,8 @@ class Program:
             for s in self.order:
                 if start <= s < stop:
                     insn = self.code[s]
+                    if insn.opcode != _CALL and insn.opcode != LDDW_OPCODE:
+                        continue
                     if insn.is_pseudo_call:
                         todo.append(chain + (insn.jump_target(s),))
                     elif insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC:
@@ -115,7 +117,10 @@ def build(insns: list[Instruction]) -> Program:
     subprogs = {0}
     for s in order:
         insn = code[s]
-        if insn.is_pseudo_call or (insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC):
+        op = insn.opcode
+        if op != _CALL and op != LDDW_OPCODE:
+            continue
+        if insn.is_pseudo_call or (op == LDDW_OPCODE and insn.src == PseudoSrc.FUNC):
             target = s + 1 + (insn.imm if insn.is_pseudo_call else _s32(insn.imm))
             if target not in code:
                 raise CfgReject(s, f"call to a function at slot {target}, which is not the "
@@ -133,9 +138,9 @@ def build(insns: list[Instruction]) -> Program:
                                   "execution would fall off its end",
                             "end every function with `exit` (return)")
     for s in order:
-        insn = code[s]
-        if insn.is_jump:
-            target = insn.jump_target(s)
+        branch = _branch(s, code[s])
+        if branch is not None:
+            target = branch[0]
             if target not in code or prog.subprog_of(target) != prog.subprog_of(s):
                 raise CfgReject(s, f"jump out of range from insn {s} to {target}",
                                 "jumps must land on an instruction of the same function")
@@ -144,23 +149,52 @@ def build(insns: list[Instruction]) -> Program:
     return prog
 
 
+# raw opcode facts for the passes over every instruction (a large program has a million;
+# Instruction's properties cost a call each)
+_CLASS_JMP, _CLASS_JMP32 = int(Class.JMP), int(Class.JMP32)
+_OP_CALL, _OP_EXIT, _OP_JA = int(JumpOp.CALL), int(JumpOp.EXIT), int(JumpOp.JA)
+_CALL = _CLASS_JMP | _OP_CALL
+_EXIT = _CLASS_JMP | _OP_EXIT
+_GOTOL = _CLASS_JMP32 | _OP_JA
+_PSEUDO_CALL_SRC = 1
+_FUNC_SRC = int(PseudoSrc.FUNC)
+
+
+def _branch(s: int, insn: Instruction) -> tuple[int, bool] | None:
+    """(target, conditional) of a pc-relative jump at ``s`` (as Instruction.is_jump,
+    jump_target and is_conditional_jump), or None for any other instruction."""
+    op = insn.opcode
+    cls = op & CLASS_MASK
+    if cls != _CLASS_JMP and cls != _CLASS_JMP32:
+        return None
+    kind = op & OP_MASK
+    if kind in (_OP_CALL, _OP_EXIT):
+        return None
+    return s + 1 + (insn.imm if op == _GOTOL else insn.off), kind != _OP_JA
+
+
 def _prune_points(prog: Program) -> set[int]:
     """Where the kernel compares states (check_cfg's mark_prune_point): every conditional
     jump itself (one comparison before both ways), jump targets, the instruction after a
     call, and a called function's first instruction."""
     points: set[int] = set()
     for s, insn in prog.code.items():
-        if insn.is_jump:
-            points.add(insn.jump_target(s))
-            if insn.is_conditional_jump or insn.opcode & OP_MASK == JumpOp.JCOND:
-                points.add(s)
-        elif insn.is_call:
+        op = insn.opcode
+        if op == _CALL:
             points.add(s + 1)
-            if insn.is_pseudo_call:
+            if insn.src == _PSEUDO_CALL_SRC:
                 points.add(s)
-                points.add(insn.jump_target(s))
-        elif insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC:
-            points.add(s + 1 + _s32(insn.imm))     # a callback's entry
+                points.add(s + 1 + insn.imm)
+            continue
+        if op == LDDW_OPCODE:
+            if insn.src == _FUNC_SRC:
+                points.add(s + 1 + _s32(insn.imm))     # a callback's entry
+            continue
+        branch = _branch(s, insn)
+        if branch is not None:
+            points.add(branch[0])
+            if branch[1]:    # conditional jumps and may_goto
+                points.add(s)
     return points
 
 
@@ -170,25 +204,36 @@ def _s32(x: int) -> int:
 
 
 def _check_reachable(prog: Program) -> None:
+    code = prog.code
     seen: set[int] = set()
     todo = [0]
     while todo:
         s = todo.pop()
-        if s in seen or s not in prog.code:
+        if s in seen:
+            continue
+        insn = code.get(s)
+        if insn is None:
             continue
         seen.add(s)
-        insn = prog.code[s]
-        if insn.is_exit:
+        op = insn.opcode
+        if op == _EXIT:
             continue
-        if insn.is_jump:
-            todo.append(insn.jump_target(s))
-            if not insn.is_conditional_jump:
-                continue
-        if insn.is_pseudo_call:
-            todo.append(insn.jump_target(s))
-        if insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC:
-            todo.append(s + 1 + _s32(insn.imm))
-        todo.append(s + insn.slots)
+        if op == LDDW_OPCODE:
+            if insn.src == _FUNC_SRC:
+                todo.append(s + 1 + _s32(insn.imm))
+            todo.append(s + 2)
+            continue
+        if op == _CALL and insn.src == _PSEUDO_CALL_SRC:
+            todo.append(s + 1 + insn.imm)
+        else:
+            branch = _branch(s, insn)
+            if branch is not None:
+                todo.append(branch[0])
+                if not branch[1]:
+                    continue
+        todo.append(s + 1)
+    if len(seen) == len(prog.order):
+        return
     for s in prog.order:
         if s not in seen:
             raise CfgReject(s, f"unreachable insn {s}",

@@ -66,6 +66,8 @@ _MISSES = 8   # a remembered state that misses more than 8 times per hit (+8) is
 _NEVER_NULL = (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.CONST_PTR_TO_MAP,
                RegType.PTR_TO_SOCKET)
 MAX_PENDING_BRANCHES = 8192   # the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ
+_MOV64_IMM = Class.ALU64 | ALUOp.MOV      # (BPF_K: the source bit clear)
+_MOV32_IMM = Class.ALU | ALUOp.MOV
 
 
 @dataclass
@@ -180,6 +182,8 @@ class Checker:
         self.calls = CallChecker(self)
         self._effects: dict[Any, Effect] = {}
         self.prune_points = prog.prune_points
+        self._may_gotos = {pc for pc, insn in prog.code.items()
+                           if insn.opcode == Class.JMP | JumpOp.JCOND}
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
@@ -265,14 +269,19 @@ class Checker:
         code = prog.code
         prune_points = self.prune_points
         limit = self.options.max_insns
+        log = self.options.log
         effect_cache = self._effects
+        stats = self.stats
+        forked = self._forked
+        before = effects.before
+        step = self._step
         while True:
             self._pc = pc
             if pc in prune_points:
                 verdict = self._visit(state, pc, cp, trace)
                 if verdict is not cp:
                     if verdict is None or verdict.__class__ is Demand:
-                        self.stats.states_pruned += 1
+                        stats.states_pruned += 1
                         self._end_path(cp, trace, verdict)
                         return
                     cp = verdict  # type: ignore[assignment]
@@ -281,27 +290,36 @@ class Checker:
             if insn is None:
                 raise Reject(f"execution runs past the end of the program at slot {pc}",
                              hint="end the program with exit")
-            self.stats.insns_processed += 1
-            if self.stats.insns_processed > limit:
+            processed = stats.insns_processed + 1
+            stats.insns_processed = processed
+            if processed > limit:
                 raise Reject(f"the program is too large or complex: more than {limit} "
                              f"instructions processed",
                              hint="bound loops more tightly, or split the work (tail calls, "
                                   "bpf_loop)")
-            if self.options.log:
+            if log:
                 self._log_insn(state, pc, insn)
-            effect = effects.before(state, insn, effect_cache)
+            effect = before(state, insn, effect_cache)
             self._decided = False
             self.effect_override: Effect | None = None
-            nxt = self._step(state, pc, insn, cp, pending)
+            nxt = step(state, pc, insn, cp, pending)
             if self._decided:
                 effect = effects.decided(state, insn, effect)
             if self.effect_override is not None:   # e.g. a global function call
                 effect = self.effect_override
             trace.append(effect)
-            if self._forked:
-                for entry in self._forked:
-                    entry[3] = list(trace)
-                self._forked.clear()
+            if forked:
+                # a junction: the effects so far are walked back once for every path
+                # below it (the demand of a union of paths is the union of their demands)
+                junction = Checkpoint(None, cp, trace)
+                cp.branches -= len(forked)
+                junction.branches += len(forked)
+                for entry in forked:
+                    entry[2] = junction
+                    entry[3] = []
+                forked.clear()
+                cp = junction
+                trace = []
             if nxt is None:
                 self._end_path(cp, trace, Demand())
                 return
@@ -322,8 +340,7 @@ class Checker:
         if looping is None:
             looping = self.looping[pc] = {}
         else:
-            if self.prog.code[pc].opcode & OP_MASK == JumpOp.JCOND and \
-                    self._may_goto_converged(looping, state):
+            if pc in self._may_gotos and self._may_goto_converged(looping, state):
                 return None
             for old in looping.get(key, ()):
                 assert old.state is not None
@@ -490,7 +507,13 @@ class Checker:
 
     def _step(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
               pending: list[Pending]) -> int | None:
-        cls = insn.opcode & CLASS_MASK
+        opcode = insn.opcode
+        if opcode in (_MOV64_IMM, _MOV32_IMM) and insn.dst < 10:
+            # the commonest instruction, as _alu and _mov would do it
+            state.frames[-1].regs[insn.dst] = const_scalar(
+                insn.imm if opcode == _MOV64_IMM else insn.imm & 0xFFFFFFFF)
+            return pc + 1
+        cls = opcode & CLASS_MASK
         if cls in (Class.ALU, Class.ALU64):
             self._alu(state, insn, cls == Class.ALU64)
             return pc + 1

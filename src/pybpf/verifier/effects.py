@@ -68,8 +68,9 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
            ) -> Effect:
     """The effect of ``insn``, from the state just before it runs.
 
-    ``cache`` (one per walk, the instructions kept alive meanwhile) remembers the effects
-    that depend on the instruction and the frame depth only, most of them."""
+    ``cache`` (one per walk) remembers the effects that depend on the instruction's fields
+    and the frame depth only (most of them), and those of loads and stores by where their
+    base register points."""
     f = len(state.frames) - 1
     if cache is None:
         return _before(state, insn, f)
@@ -103,7 +104,7 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
         if base > 10:
             return _before(state, insn, f)
         reg = state.regs[base]
-        mkey: Any = (id(insn) << 4) | f
+        mkey: Any = (opcode, insn.dst, insn.src, insn.off, insn.imm, f)
         if reg.type is RegType.PTR_TO_STACK:
             mkey = (mkey, reg.frameno, reg.off, reg.var)
         else:
@@ -114,7 +115,9 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
         return eff
     if not fixed:
         return _before(state, insn, f)
-    key = (id(insn) << 4) | f
+    # what a fixed effect depends on: the opcode, the registers and the frame (so equal
+    # instructions share it, as a large straight-line program has many)
+    key = (((opcode << 8) | (insn.dst << 4) | insn.src) << 4) | f
     eff = cache.get(key)
     if eff is None:
         eff = cache[key] = _before(state, insn, f)

@@ -41,8 +41,13 @@ class EncodingReject(Reject):
 
 
 def check_encodings(insns: list[Instruction]) -> None:
+    # the verdict depends on the five fields only, and large programs repeat instructions
+    seen: dict[tuple[int, int, int, int, int], str] = {}
     for slot, insn in Instructions(insns).iterate():
-        problem = _problem(insn)
+        key = (insn.opcode, insn.dst, insn.src, insn.off, insn.imm)
+        problem = seen.get(key)
+        if problem is None:
+            problem = seen[key] = _problem(insn)
         if problem:
             raise EncodingReject(slot, problem)
 

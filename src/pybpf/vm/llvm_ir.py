@@ -35,12 +35,20 @@ from .pytier import _blocks, _function_starts, _successors
 # i64 slots of the state array shared by native code and the runner
 STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1", "regs2",
                 "regs3", "regs4", "regs5", "regs6", "regs7", "regs8", "regs9", "regs10",
-                "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb")
+                "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
+                "lookup_generation")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
 STATUS_OK, STATUS_ERROR, STATUS_RETURN = 0, 1, 2   # RETURN: a subprogram's tail call ended
 FAIL_BUDGET, FAIL_CALL_DEPTH = 0, 1
+# the map lookup cache: sets of two entries (map handle, key, value address, generation),
+# the set chosen by a hash of handle and key; an entry counts only while its generation is
+# the run's current one, so emptying the cache is one increment
+LOOKUP_CACHE_SETS = 2048
+LOOKUP_CACHE_WAYS = 2
+LOOKUP_ENTRY_WORDS = 4
+MAP_LOOKUP_ELEM = 1  # helper id
 
 _JUMP_NAME = {id(fn): name for name, fn in alu.JUMP_TESTS.items()}
 _ALU_NAME = {id(fn): name for name, fn in alu.OPS64.items()}
@@ -97,18 +105,82 @@ def _access_function(size: int, kind: str) -> str:
 
 
 def _access_functions() -> str:
-    return "\n\n".join(_access_function(size, kind) for size in _NATIVE_ACCESS_SIZES
-                        for kind in ("u", "s", "st"))
+    return "\n\n".join([_access_function(size, kind) for size in _NATIVE_ACCESS_SIZES
+                         for kind in ("u", "s", "st")]
+                        + [_cached_lookup(size) for size in _NATIVE_ACCESS_SIZES])
+
+
+def _cached_lookup(size: int) -> str:
+    """``@cached_lookup<size>``: the value address the lookup cache holds for the
+    ``size``-byte key at address ``%a`` of map ``%handle``, or -1 when the key cannot be
+    read natively (not in the region table) or the cache does not hold it. -1 sends the
+    caller to the helper itself, which faults or answers exactly as in the other tiers."""
+    ty = f"i{8 * size}"
+    lines = [(f"define internal i64 @cached_lookup{size}(ptr %st, ptr %tab, i64 %handle, "
+             "i64 %a) #0 {"),
+             "  %k = lshr i64 %a, 32", "  %h = lshr i64 %k, 12", "  %i0 = add i64 %k, %h",
+             f"  %i = and i64 %i0, {TABLE_ENTRIES - 1}",
+             "  %e = getelementptr [6 x i64], ptr %tab, i64 %i", "  %ek = load i64, ptr %e"]
+    for n, field in enumerate(ENTRY_FIELDS[1:5], start=1):
+        lines += [f"  %{field}.p = getelementptr i64, ptr %e, i64 {n}",
+                  f"  %{field} = load i64, ptr %{field}.p"]
+    lines += ["  %off = sub i64 %a, %base", "  %c1 = icmp eq i64 %ek, %k",
+              "  %c2 = icmp sge i64 %off, %low", f"  %end = add i64 %off, {size}",
+              "  %c3 = icmp sle i64 %end, %length", "  %c12 = and i1 %c1, %c2",
+              "  %ok = and i1 %c12, %c3", "  br i1 %ok, label %read, label %miss", "read:",
+              "  %ha = add i64 %host, %off", "  %p = inttoptr i64 %ha to ptr",
+              f"  %kv = load {ty}, ptr %p, align 1",
+              f"  %key = zext {ty} %kv to i64" if size < 8 else "  %key = add i64 %kv, 0",
+              "  %mix = xor i64 %key, %handle",
+              "  %hash = mul i64 %mix, -7046029254386353131",  # 0x9E3779B97F4A7C15
+              f"  %set = lshr i64 %hash, {64 - (LOOKUP_CACHE_SETS.bit_length() - 1)}",
+              f"  %cp = getelementptr i64, ptr %st, i64 {_F['lookup_cache']}",
+              "  %cache = load ptr, ptr %cp",
+              f"  %gp = getelementptr i64, ptr %st, i64 {_F['lookup_generation']}",
+              "  %gen = load i64, ptr %gp",
+              (f"  %s = getelementptr [{LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS} x i64], "
+              "ptr %cache, i64 %set"),
+              "  br label %way0"]
+    for way in range(LOOKUP_CACHE_WAYS):
+        nxt = f"way{way + 1}" if way + 1 < LOOKUP_CACHE_WAYS else "miss"
+        base = way * LOOKUP_ENTRY_WORDS
+        lines += [f"way{way}:"]
+        for n, field in enumerate(("h", "k", "v", "g")):
+            lines += [f"  %{field}{way}p = getelementptr i64, ptr %s, i64 {base + n}",
+                      f"  %{field}{way} = load i64, ptr %{field}{way}p"]
+        lines += [f"  %m{way}a = icmp eq i64 %h{way}, %handle",
+                  f"  %m{way}b = icmp eq i64 %k{way}, %key",
+                  f"  %m{way}c = icmp eq i64 %g{way}, %gen",
+                  f"  %m{way}ab = and i1 %m{way}a, %m{way}b",
+                  f"  %m{way} = and i1 %m{way}ab, %m{way}c",
+                  f"  br i1 %m{way}, label %found{way}, label %{nxt}",
+                  f"found{way}:", f"  ret i64 %v{way}"]
+    lines += ["miss:", "  ret i64 -1", "}"]
+    return "\n".join(lines)
+
+
+def lookup_cache_set(handle: int, key: int) -> int:
+    """The cache set of (handle, key): the same hash as ``@cached_lookup``."""
+    mixed = ((key ^ handle) * 0x9E3779B97F4A7C15) & ((1 << 64) - 1)
+    return mixed >> (64 - (LOOKUP_CACHE_SETS.bit_length() - 1))
 
 
 class _FunctionWriter:
-    """The IR of the eBPF function starting at ``start``."""
+    """The IR of the eBPF function starting at ``start``.
 
-    def __init__(self, code: ip.Code, start: int):
+    ``cached_maps`` maps the handle of every map whose lookups may be served by the lookup
+    cache to its key size; the call sites that use it are added to ``cached_sites``.
+    """
+
+    def __init__(self, code: ip.Code, start: int, cached_maps: dict[int, int] | None = None,
+                 cached_sites: dict[int, int] | None = None):
         self.code = code
         self.start = start
         self.lines: list[str] = []
         self.counter = 0
+        self.cached_maps = cached_maps or {}
+        self.cached_sites = cached_sites if cached_sites is not None else {}
+        self.block_start = start
 
     def tmp(self) -> str:
         self.counter += 1
@@ -172,6 +244,7 @@ class _FunctionWriter:
         blocks = _blocks(self.code, self.start)
         for leader, slots in blocks.items():
             self.block(f"b{leader}")
+            self.block_start = leader
             self.count_budget(leader, len(slots))
             for pc in slots:
                 self.insn(pc)
@@ -387,7 +460,45 @@ class _FunctionWriter:
             self.emit(f"{taken} = icmp {_ICMP[name]} i{bits} {a}, {b}")
         self.emit(f"br i1 {taken}, label %b{pc + 1 + off}, label %b{pc + 1}")
 
+    def map_in_r1(self, pc: int) -> int | None:
+        """The handle of the map r1 holds at ``pc``, when the same block loaded it with
+        ``lddw r1, map`` and nothing after that wrote r1."""
+        for slot in range(pc - 1, self.block_start - 1, -1):
+            h, d, s, _, i, _ = self.code[slot]
+            if h is ip._bad_target:
+                continue  # the second half of a wide instruction
+            if h is ip._lddw and d == 1 and s == 1:  # PseudoSrc.MAP_FD
+                return int(i)
+            if d == 1 or h in (ip._call_helper, ip._call_tail, ip._call_local) \
+                    or self.is_generic(h):
+                return None
+        return None
+
     def call_helper(self, pc: int) -> None:
+        handle = self.map_in_r1(pc) if self.code[pc][0] is ip._call_helper \
+            and self.code[pc][4] == MAP_LOOKUP_ELEM else None
+        key_size = self.cached_maps.get(handle) if handle is not None else None
+        done = None
+        if key_size is not None:
+            # a lookup in a plain hash or array map: try the cache first (see llvmtier)
+            self.cached_sites[pc] = key_size
+            value, hit = self.tmp(), self.tmp()
+            self.emit(f"{value} = call i64 @cached_lookup{key_size}(ptr %st, ptr %tab, "
+                      f"i64 {handle}, i64 {self.reg(2)})")
+            self.emit(f"{hit} = icmp ne i64 {value}, -1")
+            found, slow, done = self.label("cached"), self.label("lookup"), self.label("done")
+            self.emit(f"br i1 {hit}, label %{found}, label %{slow}")
+            self.block(found)
+            self.set(0, value)
+            self.clobber_arguments()
+            self.emit(f"br label %{done}")
+            self.block(slow)
+        self.call_helper_slow(pc)
+        if done is not None:
+            self.emit(f"br label %{done}")
+            self.block(done)
+
+    def call_helper_slow(self, pc: int) -> None:
         p = self.field("helper_cb")
         cb = self.tmp()
         self.emit(f"{cb} = load ptr, ptr {p}")
@@ -482,10 +593,16 @@ def _in_frame(off: int, size: int) -> bool:
     return off >= -ip.STACK_BYTES_PER_FRAME and off + size <= 0
 
 
-def module_ir(code: ip.Code, name: str) -> str:
-    """The whole module: access functions, intrinsics, one function per eBPF function."""
+def module_ir(code: ip.Code, name: str, cached_maps: dict[int, int] | None = None,
+              cached_sites: dict[int, int] | None = None) -> str:
+    """The whole module: access functions, intrinsics, one function per eBPF function.
+
+    ``cached_maps`` (handle -> key size) names the maps whose lookups may be served by the
+    lookup cache; the slots of the call sites that use it go into ``cached_sites``.
+    """
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
-    parts += [_FunctionWriter(code, start).function() for start in _function_starts(code)]
+    parts += [_FunctionWriter(code, start, cached_maps, cached_sites).function()
+              for start in _function_starts(code)]
     parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
               "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]
     return "\n\n".join(parts) + "\n"

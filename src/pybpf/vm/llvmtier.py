@@ -22,16 +22,22 @@ from . import interpreter as ip
 from .alu import MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
 from .event_helpers import TailCall
+from .helpers import HelperID
 from .llvm_ir import (
     ENTRY_FIELDS,
     FAIL_BUDGET,
+    LOOKUP_CACHE_SETS,
+    LOOKUP_CACHE_WAYS,
+    LOOKUP_ENTRY_WORDS,
     STATE_FIELDS,
     STATUS_ERROR,
     STATUS_OK,
     STATUS_RETURN,
     TABLE_ENTRIES,
+    lookup_cache_set,
     module_ir,
 )
+from .maps import ArrayMap, HashMap
 from .memory import Region
 
 _u64 = ctypes.c_uint64
@@ -47,6 +53,19 @@ _STATE = {name: index for index, name in enumerate(STATE_FIELDS)}
 _ENTRY = {name: index for index, name in enumerate(ENTRY_FIELDS)}
 _ENTRY_WORDS = len(ENTRY_FIELDS)
 _NO_KEY = MASK64  # an empty table slot: no region key is this large
+
+# The lookup cache (see CompiledProgram) serves map_lookup_elem natively for plain hash and
+# array maps: a hit gives the address the helper gave before in this run. A map's values
+# only move or vanish through an update or delete, so the cache is emptied at the start of
+# every run (user space may have changed the maps) and after any helper call not in this
+# list of helpers that leave map contents alone.
+_CACHE_KEEPING_HELPERS = frozenset(int(HelperID[name]) for name in (
+    "MAP_LOOKUP_ELEM", "KTIME_GET_NS", "KTIME_GET_BOOT_NS", "KTIME_GET_COARSE_NS",
+    "TRACE_PRINTK", "TRACE_VPRINTK", "GET_PRANDOM_U32", "GET_SMP_PROCESSOR_ID",
+    "GET_CURRENT_PID_TGID", "GET_CURRENT_UID_GID", "GET_CURRENT_COMM", "PROBE_READ",
+    "PROBE_READ_USER", "PROBE_READ_KERNEL", "PROBE_READ_STR", "PROBE_READ_USER_STR",
+    "PROBE_READ_KERNEL_STR", "RINGBUF_OUTPUT", "RINGBUF_RESERVE", "RINGBUF_SUBMIT",
+    "RINGBUF_DISCARD", "PERF_EVENT_OUTPUT") if name in HelperID.__members__)
 
 
 def available() -> bool:
@@ -79,8 +98,14 @@ class _Run:
         self.signature: tuple[int, int] = (-1, -1)
         self.error: BaseException | None = None
         self.stack_index = -1
+        # generation 0 is never current: a fresh (zeroed) cache holds nothing
+        self.cache: Any = (_u64 * (LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
+                                   * LOOKUP_ENTRY_WORDS))()
+        self.cache_used = False
         state = self.state
+        state[_STATE["lookup_generation"]] = 1
         state[_STATE["table"]] = ctypes.addressof(self.table)
+        state[_STATE["lookup_cache"]] = ctypes.addressof(self.cache)
         for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
                                   "fail_cb"), callback_addresses):
             state[_STATE[name]] = address
@@ -94,7 +119,32 @@ class _Run:
         self.state[_STATE["status"]] = STATUS_OK
         self.state[_STATE["budget_left"]] = budget
         self.signature = (-1, -1)
+        self.clear_cache()
         self.refresh()
+
+    def clear_cache(self) -> None:
+        """Forget every cached lookup: entries of older generations never match."""
+        if self.cache_used:
+            self.state[_STATE["lookup_generation"]] += 1
+            self.cache_used = False
+
+    def remember(self, handle: int, key: int, address: int) -> None:
+        """Cache a lookup's answer in its set: a free (stale) entry, else the first entry
+        moves out of the way (the older one goes)."""
+        generation = self.state[_STATE["lookup_generation"]]
+        first = lookup_cache_set(handle, key) * LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS
+        entry = [handle, key, address, generation]
+        cache, words = self.cache, LOOKUP_ENTRY_WORDS
+        for way in range(LOOKUP_CACHE_WAYS):
+            at = first + way * words
+            if cache[at + 3] != generation:
+                cache[at:at + words] = entry
+                break
+        else:  # every way in use: shift them down, the newest goes last
+            end = first + LOOKUP_CACHE_WAYS * words
+            cache[first:end - words] = cache[first + words:end]
+            cache[end - words:end] = entry
+        self.cache_used = True
 
     @property
     def address(self) -> int:
@@ -116,9 +166,19 @@ class _Run:
         memory = self.machine.memory
         signature = (memory._next_key, len(memory._regions))
         if signature != self.signature:
-            self.signature = signature
-            self._rebuild()
-            return
+            old_next, old_count = self.signature
+            added = signature[0] - old_next
+            if old_next >= 0 and added > 0 and signature[1] - old_count == added:
+                # regions only came (a helper mapped map values): fill in just those
+                self.signature = signature
+                for key in range(old_next, signature[0]):
+                    index = self._fill(key, memory._regions[key])
+                    if index >= 0:
+                        self.filled.append(index)
+            else:
+                self.signature = signature
+                self._rebuild()
+                return
         low_region = memory._regions.get(0)
         if low_region is not None:
             self._fill(0, low_region)
@@ -172,7 +232,14 @@ class CompiledProgram:
         self.name = program.name
         self.code: ip.Code = program._code
         self.program = program
-        self.ir = module_ir(self.code, program.name)
+        # plain hash and array maps with keys the native code can read in one load: their
+        # lookups go through the lookup cache (LRU and per-CPU maps do not: a lookup
+        # changes an LRU map's order, and a per-CPU value depends on the CPU)
+        cached_maps = {handle: m.key_size
+                       for handle, m in getattr(program, "_maps_by_address", {}).items()
+                       if type(m) in (HashMap, ArrayMap) and m.key_size in (1, 2, 4, 8)}
+        self._cached_sites: dict[int, int] = {}
+        self.ir = module_ir(self.code, program.name, cached_maps, self._cached_sites)
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         try:
@@ -273,8 +340,15 @@ class CompiledProgram:
                 result = machine.run_tail_in_frame(tail, r1, sub_r10)
                 run.state[_STATE["status"]] = STATUS_RETURN
             run.refresh()
+            key_size = self._cached_sites.get(slot)
+            if key_size is not None and result:
+                key = machine.helper_state.memory.read(r2, key_size, slot)
+                run.remember(r1, int.from_bytes(key, "little"), result & MASK64)
+            elif self.code[slot][4] not in _CACHE_KEEPING_HELPERS:
+                run.clear_cache()
             return result & MASK64
         except BaseException as err:  # noqa: BLE001 - raised again by run()
+            run.clear_cache()
             return run.fail(err)
 
     def _load(self, state: int, slot: int, address: int, size: int, signed: int) -> int:

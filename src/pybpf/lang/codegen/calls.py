@@ -158,7 +158,8 @@ class Calls(Intrinsics):
         params: list[Param] = []
         passed: list[Any] = []
         for name, v in values.items():
-            param, op = self._parameter(name, v, annotations.get(name), node)
+            param, op = self._parameter(name, v, _annotation_type(src, annotations.get(name)),
+                                        node)
             params.append(param)
             if op is not None:
                 passed.append(op)
@@ -185,7 +186,7 @@ class Calls(Intrinsics):
         assert result is not None
         return result
 
-    def _parameter(self, name: str, v: Any, annotation: ast.expr | None, node: ast.AST
+    def _parameter(self, name: str, v: Any, t: Type | None, node: ast.AST
                    ) -> tuple[Param, Any]:
         """How argument ``v`` goes to parameter ``name``: the Param and the operand to
         put in its register (None for a constant baked into the subprogram)."""
@@ -199,7 +200,6 @@ class Calls(Intrinsics):
             return Param(name, "ref", v.type), self._address_of(v)
         if isinstance(v, Mem) and v.load_size == -1:
             v = self._to_reg(v)
-        t = self._type_expr(annotation) if annotation is not None else None
         if t is not None and t.is_scalar:
             v = self._convert(v, t)
         elif isinstance(v, Imm) and isinstance(v.type, IntType) and not v.type.is_bool:
@@ -274,3 +274,16 @@ class Calls(Intrinsics):
 
 _KIND_WORDS = {"int": "an integer", "const": "a constant", "ptr": "a pointer",
                "addr": "an address", "map": "a map", "ctx": "the program's ctx"}
+
+
+def _annotation_type(src: FunctionSource, annotation: ast.expr | None) -> Type | None:
+    """The language type a parameter annotation names in the function's own module
+    (``x: u32``); None for none, or for a Python-only one (``ctx: Any``)."""
+    if annotation is None:
+        return None
+    try:
+        value = eval(compile(ast.Expression(annotation), src.file, "eval"),  # noqa: S307
+                     dict(src.globals), dict(src.closure))
+        return type_of(value)
+    except Exception:  # not a language type: the argument's own type stands
+        return None

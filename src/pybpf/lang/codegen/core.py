@@ -58,6 +58,8 @@ class CompilerCore:
         self._inline_depth = 0
         self.subprograms = subprograms   # where called functions are compiled (or inlined)
         self.in_subprogram = False
+        # tail_call(ctx, program): the ProgArray and slot of a program called by name
+        self.on_tail_call: Callable[[Any], tuple[MapDecl, int]] | None = None
         self.return_types: list[Type] = []   # what this subprogram's returns give
 
     def compile(self) -> Emitter:
@@ -122,7 +124,7 @@ class CompilerCore:
             try:
                 return self._type_expr(node.returns)
             except CompileError:
-                pass
+                pass                 # a Python-only annotation (-> int, -> Any)
         for t in self.return_types:
             if isinstance(t, PtrType):
                 return t

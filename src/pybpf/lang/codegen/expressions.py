@@ -7,7 +7,7 @@ import types as pytypes
 from collections.abc import Callable
 from typing import Any
 
-from ...asm.opcodes import ALUOp
+from ...asm.opcodes import ALUOp, JumpOp
 from ..emitter import FP, fits_imm
 from ..maps import GlobalDecl, MapDecl
 from ..operands import Imm, Mem, PyObj, Reg, StrLit
@@ -20,11 +20,13 @@ from ..types import (
     VoidType,
     bool_,
     common_type,
+    int_type,
     literal_type,
     promote,
     s32,
     s64,
     type_of,
+    u64,
 )
 from .core import _describe
 from .values import Values
@@ -135,9 +137,10 @@ class Expressions(Values):
             f = target.field(attr)
             if f is None:
                 raise self._err(node, f"struct {target.name} has no field {attr!r}")
-            if f.bit_size and f.bit_size != 32:
-                raise self._err(node, f"bitfield {target.name}.{attr} is not supported")
             owned = base if base.owned else None
+            if f.bit_size and f.bit_size != 32:
+                return self._bitfield(Mem(f.type, base.reg, f.offset, base.type.space,
+                                          base_reg=owned), f)
             if owned is None and base.reg != FP:
                 # a local's register: address it directly (no copy needed)
                 pass
@@ -149,6 +152,9 @@ class Expressions(Values):
             f = base.type.field(attr)
             if f is None:
                 raise self._err(node, f"struct {base.type.name} has no field {attr!r}")
+            if f.bit_size and f.bit_size != 32:
+                return self._bitfield(Mem(f.type, base.base, base.off + f.offset, base.space,
+                                          base.base_reg), f)
             core = None
             if base.core is not None:
                 # a field of an embedded kernel struct: one access path from the outer root,
@@ -159,6 +165,29 @@ class Expressions(Values):
             return Mem(f.type, base.base, base.off + f.offset, base.space, base.base_reg,
                        load_size=4 if f.bit_size == 32 else 0, core=core)
         raise self._err(node, f"{_describe(base)} has no field {attr!r}")
+
+    def _bitfield(self, at: Mem, f: Any) -> Reg:
+        """The value of bitfield ``f`` whose first byte is ``at``: the smallest load that
+        covers its bits, shifted and masked (sign-extended for a signed field). A value,
+        not a place: bitfields are read, not written. Its offsets are this kernel's (no
+        CO-RE record describes them)."""
+        t = f.type if isinstance(f.type, IntType) else u64
+        span = f.bit_offset + f.bit_size
+        width = next(w for w in (1, 2, 4, 8) if 8 * w >= span)
+        r = self._load(Mem(int_type(width, False), at.base, at.off, at.space, at.base_reg))
+        if t.signed:   # the field's top bit to bit 63, then back down with its sign
+            self.e.alu(ALUOp.LSH, r.reg, imm=64 - span)
+            self.e.alu(ALUOp.ARSH, r.reg, imm=64 - f.bit_size)
+        else:
+            if f.bit_offset:
+                self.e.alu(ALUOp.RSH, r.reg, imm=f.bit_offset)
+            if f.bit_size < 32:
+                self.e.alu(ALUOp.AND, r.reg, imm=(1 << f.bit_size) - 1)
+            else:          # a mask that does not fit an immediate: shift it out instead
+                self.e.alu(ALUOp.LSH, r.reg, imm=64 - f.bit_size)
+                self.e.alu(ALUOp.RSH, r.reg, imm=64 - f.bit_size)
+        r.type = int_type(8, t.signed)
+        return r
 
     def expr_Subscript(self, node: ast.Subscript) -> Any:
         base = self.expr(node.value)
@@ -174,10 +203,7 @@ class Expressions(Values):
     def _subscript(self, base: Any, index_node: ast.expr, node: ast.AST) -> Any:
         index = self.rvalue(index_node)
         if not isinstance(index, Imm):
-            self.e.release(index)
-            raise self._err(index_node, "array and pointer indexes must be constants (a "
-                                        "variable index needs a bounds check the verifier "
-                                        "can follow: use a map)")
+            return self._variable_subscript(base, index, index_node, node)
         if isinstance(base, Mem) and isinstance(base.type, ArrayType):
             t = base.type
             if not 0 <= index.value < t.count:
@@ -191,6 +217,88 @@ class Expressions(Values):
             return Mem(target, base.reg, index.value * target.size, base.type.space,
                        base if base.owned else None)
         raise self._err(node, f"{_describe(base)} cannot be indexed")
+
+    def _element_for_write(self, base: Any, index_node: ast.expr, node: ast.AST
+                           ) -> tuple[Any, str | None]:
+        """``base[index]`` as the target of an assignment: with a run-time index into an
+        array the program may write, the element and a label to jump to (past the write,
+        which the caller places) when the index is out of range; else the element as
+        :meth:`_subscript` gives it and None."""
+        if not (isinstance(base, Mem) and isinstance(base.type, ArrayType)
+                and base.space == "direct"):
+            return self._subscript(base, index_node, node), None
+        index = self.rvalue(index_node)
+        if isinstance(index, Imm) or not isinstance(getattr(index, "type", None), IntType):
+            self.e.release(index)
+            return self._subscript(base, index_node, node), None
+        t = base.type
+        skip = self.e.new_label("oob")
+        idx = self._to_owned(self._convert(index, u64))
+        self.e.jump(JumpOp.JGE, idx.reg, skip, imm=t.count)
+        if t.elem.size != 1:
+            self.e.alu(ALUOp.MUL, idx.reg, imm=t.elem.size)
+        ptr = self.e.temp(PtrType(t.elem))
+        self.e.mov(ptr.reg, base.base)
+        if base.off:
+            self.e.alu(ALUOp.ADD, ptr.reg, imm=base.off)
+        self.e.alu(ALUOp.ADD, ptr.reg, idx.reg)
+        self.e.release(idx)
+        self.e.release(base)
+        return Mem(t.elem, ptr.reg, 0, base_reg=ptr), skip
+
+    def _variable_subscript(self, base: Any, index: Any, index_node: ast.expr,
+                            node: ast.AST) -> Any:
+        """``a[i]`` with ``i`` known only at run time.
+
+        An array the program may access directly (stack, map value, record) is bounds
+        checked, so the verifier can follow it: an index out of range addresses a zeroed
+        scratch element instead, so a read gives 0 and a write goes nowhere. Kernel and
+        user memory (read with probe reads, which check for themselves) and pointers into
+        it are indexed without a check."""
+        if not (isinstance(index, (Reg, Imm)) and isinstance(index.type, IntType)):
+            self.e.release(index)
+            raise self._err(index_node, f"an index must be an integer, not {_describe(index)}")
+        if isinstance(base, Mem) and isinstance(base.type, PtrType):
+            base = self._load(base)
+        if isinstance(base, Reg) and isinstance(base.type, PtrType):
+            if base.type.space == "direct":
+                self.e.release(index)
+                raise self._err(index_node, "a pointer into packet or map memory has no "
+                                            "length to check a variable index against: "
+                                            "index an array (a struct field or local) instead")
+            elem = base.type.target
+            ptr = self._to_owned(base)
+            off = self._to_owned(self._convert(index, s64))
+            if elem.size != 1:
+                self.e.alu(ALUOp.MUL, off.reg, imm=elem.size)
+            self.e.alu(ALUOp.ADD, ptr.reg, off.reg)
+            self.e.release(off)
+            return Mem(elem, ptr.reg, 0, base.type.space, base_reg=ptr)
+        if not (isinstance(base, Mem) and isinstance(base.type, ArrayType)):
+            self.e.release(index)
+            raise self._err(node, f"{_describe(base)} cannot be indexed")
+        t = base.type
+        idx = self._to_owned(self._convert(index, u64))    # negative: huge, out of range
+        ptr = self.e.temp(PtrType(t.elem, base.space))
+        inside, done = self.e.new_label("inb"), self.e.new_label("idx")
+        if base.space == "direct":
+            self.e.jump(JumpOp.JLT, idx.reg, inside, imm=t.count)
+            sink = self._scratch_slot(f"sink{t.elem.size}", (t.elem.size + 7) // 8 * 8)
+            self._zero(Mem(t.elem, FP, sink))
+            self.e.mov(ptr.reg, FP)
+            self.e.alu(ALUOp.ADD, ptr.reg, imm=sink)
+            self.e.ja(done)
+            self.e.label(inside)
+        if t.elem.size != 1:
+            self.e.alu(ALUOp.MUL, idx.reg, imm=t.elem.size)
+        self.e.mov(ptr.reg, base.base)
+        if base.off:
+            self.e.alu(ALUOp.ADD, ptr.reg, imm=base.off)
+        self.e.alu(ALUOp.ADD, ptr.reg, idx.reg)
+        self.e.label(done)
+        self.e.release(idx)
+        self.e.release(base)
+        return Mem(t.elem, ptr.reg, 0, base.space, base_reg=ptr)
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> Any:
         if isinstance(node.op, ast.Not):

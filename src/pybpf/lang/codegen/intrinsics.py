@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import ast
+import types as pytypes
 from typing import Any
 
 from ...asm.opcodes import ALUOp
 from .. import builtins as bi
 from ..emitter import FP, fits_imm
 from ..operands import Imm, Mem, PyObj, Reg, StrLit
+from ..programs import ProgramDecl
 from ..types import (
     ArrayType,
     IntType,
@@ -26,6 +28,7 @@ from ..types import (
 )
 from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
 from .core import _describe
+from .functions import NotASubprogram, Param
 from .maps import Maps
 
 
@@ -128,10 +131,23 @@ class Intrinsics(Maps):
                 raise self._err(node, "addressof() needs a local aggregate or field")
             return self._to_reg(self._address_of(v))
         if name == "tail_call":
+            if len(args) == 2:
+                target = self.expr(args[1])
+                if not (isinstance(target, PyObj) and isinstance(target.value, ProgramDecl)):
+                    raise self._err(args[1], "tail_call(ctx, program): a @bpf program of "
+                                             "the same type")
+                if self.on_tail_call is None:
+                    raise self._err(node, "tail calls by name need bpf.compile()")
+                progs, slot = self.on_tail_call(target.value)
+                return self._helper("tail_call", [self.rvalue(args[0]), PyObj(progs),
+                                                  Imm(u32, slot)])
             if len(args) != 3:
-                raise self._err(node, "tail_call(ctx, prog_array, index)")
+                raise self._err(node, "tail_call(ctx, prog_array, index) or "
+                                      "tail_call(ctx, program)")
             ops = [self.rvalue(args[0]), self.expr(args[1]), self.rvalue(args[2])]
             return self._helper("tail_call", ops)
+        if name == "bpf_loop":
+            return self._bpf_loop(node)
         if name == "redirect":
             ops = [self.rvalue(a) for a in args] + [Imm(u64, 0)] * (2 - len(args))
             return self._helper("redirect", ops)
@@ -147,6 +163,44 @@ class Intrinsics(Maps):
                 ops.append(self.rvalue(args[3]) if len(args) == 4 else Imm(u64, 0))
             return self._helper(name, ops)
         raise self._err(node, f"{name}() is not supported in compiled code")
+
+    def _bpf_loop(self, node: ast.Call) -> Any:
+        """``bpf_loop(n, fn, data)``: ``fn`` compiled as a callback subprogram taking the
+        index (u64) and a pointer to ``data`` (a local struct, by reference)."""
+        args = node.args
+        if not 2 <= len(args) <= 3 or node.keywords:
+            raise self._err(node, "bpf_loop(n, fn, data=None) takes two or three arguments")
+        fn = self.expr(args[1])
+        if not (isinstance(fn, PyObj) and isinstance(fn.value, pytypes.FunctionType)):
+            raise self._err(args[1], "bpf_loop: the second argument is a function of the "
+                                     "module: fn(i) or fn(i, data)")
+        if self.subprograms is None:
+            raise self._err(node, "bpf_loop needs subprograms")
+        src = self.subprograms.source(fn.value)
+        names = [a.arg for a in src.node.args.args]
+        count = self._convert(self.rvalue(args[0]), u32)
+        data = self.expr(args[2]) if len(args) == 3 else None
+        if data is not None and not (isinstance(data, Mem) and not data.type.is_scalar
+                                     and data.space == "direct"):
+            self.e.release(data)
+            raise self._err(args[2], "bpf_loop: data is a local struct or array")
+        if len(names) != (2 if data is not None else 1) and len(names) != 2:
+            raise self._err(args[1], f"{src.node.name}: a bpf_loop callback takes (i) or "
+                                     "(i, data)")
+        params = [Param(names[0], "value", u64)]
+        if len(names) == 2:
+            params.append(Param(names[1], "ref", data.type) if data is not None
+                          else Param(names[1], "value", u64))
+        try:
+            sub = self.subprograms.get(src, params, False)
+        except NotASubprogram:
+            raise self._err(args[1], f"{src.node.name}: a callback returns an integer "
+                                     "(0: go on, 1: stop)") from None
+        callback = self.e.temp(PtrType(u64))
+        self.e.ld_function(callback.reg, sub.label)
+        ops = [count, callback, self._address_of(data) if data is not None else Imm(u64, 0),
+               Imm(u64, 0)]
+        return self._helper("loop", ops)
 
     def _pointer_or_value(self, node: ast.expr) -> Any:
         v = self.expr(node)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
-from ...asm.opcodes import ALUOp, JumpOp
+from ...asm.instruction import Instruction
+from ...asm.opcodes import ALUOp, Class, JumpOp
 from ..emitter import FP
+from ..errors import CompileError
 from ..maps import GlobalDecl, MapDecl
 from ..operands import Imm, Local, Mem, PyObj, Reg
-from ..types import IntType, PtrType, literal_type, s32, s64
+from ..types import IntType, PtrType, literal_type, s32, s64, u32, u64
 from .calls import Calls
+from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
+from .core import _describe
+from .expressions import _ALU
 from .functions import NotASubprogram
 from .source import FunctionSource
 
@@ -128,13 +134,13 @@ class Statements(Calls):
                 and it.func.id == "range" and 1 <= len(it.args) <= 3 and not it.keywords):
             raise self._err(node, "only 'for NAME in range(N)' loops are supported (N a "
                                   "constant, so the loop is bounded)")
+        if not all(isinstance(v, Imm) for v in map(self._peek_constant, it.args)):
+            self._variable_range(node, it)
+            return
         bounds = []
         for a in it.args:
             v = self.expr(a)
-            if not isinstance(v, Imm):
-                self.e.release(v)
-                raise self._err(a, "range() bounds must be compile-time constants: eBPF "
-                                   "loops must be bounded")
+            assert isinstance(v, Imm)
             bounds.append(v.value)
         start, stop, step = (0, bounds[0], 1) if len(bounds) == 1 else (
             bounds[0], bounds[1], bounds[2] if len(bounds) == 3 else 1)
@@ -161,6 +167,93 @@ class Statements(Calls):
         self.e.alu(ALUOp.ADD, cur.reg, imm=step)
         self._store_local(var, cur)
         self.e.release(cur)
+        self.e.ja(top)
+        self.e.label(end)
+
+    def _peek_constant(self, node: ast.expr) -> Any:
+        """``node``'s value when it is a compile-time constant (emitting nothing), else
+        None."""
+        if any(isinstance(n, (ast.Call, ast.Subscript, ast.NamedExpr)) for n in ast.walk(node)):
+            return None                      # may have effects: not evaluated twice
+        mark = len(self.e.items)
+        try:
+            v = self.expr(node)
+        except CompileError:
+            v = None
+        if isinstance(v, Imm) and len(self.e.items) == mark:
+            return v
+        self.e.release(v)
+        self.e.drop_since(mark)
+        return None
+
+    def _variable_range(self, node: ast.For, it: ast.Call) -> None:
+        """``for i in range(a, b, step)`` with bounds known at run time (step constant).
+
+        Each round starts with ``may_goto`` (Linux 6.9): the kernel lets the loop run as
+        many times as the bounds say, up to its own budget of 8M rounds, and the verifier
+        checks the body once instead of once per round."""
+        args = it.args
+        step = 1
+        if len(args) == 3:
+            stepv = self._peek_constant(args[2])
+            if stepv is None or stepv.value == 0:
+                raise self._err(args[2], "range() step must be a nonzero constant")
+            step = stepv.value
+        if not isinstance(node.target, ast.Name):
+            raise self._err(node.target, "the loop variable must be a plain name")
+        start_node = args[0] if len(args) > 1 else ast.copy_location(ast.Constant(0), it)
+        stop_node = args[1] if len(args) > 1 else args[0]
+        start, stop = self.rvalue(start_node), self.rvalue(stop_node)
+        for v, a in ((start, start_node), (stop, stop_node)):
+            if not (isinstance(v, (Imm, Reg)) and isinstance(v.type, IntType)):
+                raise self._err(a, f"range() takes integers, not {_describe(v)}")
+        # a Python int as far as it goes: s64, or u64 when a bound is one
+        t = u64 if u64 in (start.type, stop.type) else s64
+        name = node.target.id
+        # the verifier checks the body once for all rounds only if the counter's exact
+        # value does not matter to it; an index into memory makes it matter, so then the
+        # body sees a copy of the counter the verifier knows nothing about (read back
+        # through a helper), and the counter itself stays out of its sight
+        opaque = any(isinstance(n, ast.Subscript) and any(
+            isinstance(m, ast.Name) and m.id == name for m in ast.walk(n.slice))
+            for stmt in node.body for n in ast.walk(stmt))
+        visible = self._lookup_local(name)
+        if visible is None:
+            visible = self._new_local(name, t)
+        var = self._new_local(f"$count{id(node)}", t) if opaque else visible
+        limit = self._new_local(f"$stop{len(self.loops)}_{id(node)}", t)
+        self._store_local(limit, self._convert(stop, t))
+        self.e.release(stop)
+        self._store_local(var, self._convert(start, t))
+        self.e.release(start)
+        top, cont, end = (self.e.new_label(x) for x in ("vfor", "vfcont", "vfend"))
+        self.e.label(top)
+        self.e.emit(Instruction(Class.JMP | JumpOp.JCOND, reference=end))   # may_goto
+        cur = self._to_reg(self._read_local(var))
+        lim = self._to_reg(self._read_local(limit))
+        jumps = _SIGNED_JUMP if t.signed else _UNSIGNED_JUMP
+        self.e.jump(jumps[ast.GtE if step > 0 else ast.LtE], cur.reg, end, src=lim.reg)
+        self.e.release(cur)
+        self.e.release(lim)
+        if opaque:
+            slot = self._scratch_slot("opaque", 8)
+            cur = self._to_reg(self._read_local(var))
+            self.e.stx(8, FP, slot, cur.reg)
+            self.e.release(cur)
+            self.e.release(self._helper("probe_read_kernel", [
+                Mem(u64, FP, slot, load_size=-1), Imm(u32, 8), Mem(u64, FP, slot,
+                                                                  load_size=-1)]))
+            copy = self._load(Mem(t, FP, slot))
+            self._store_local(visible, copy)
+            self.e.release(copy)
+        self.loops.append((cont, end))
+        self.block(node.body)
+        self.loops.pop()
+        self.e.label(cont)
+        nxt = self._to_owned(self._read_local(var))
+        self.e.alu(ALUOp.ADD, nxt.reg, imm=step)
+        self._store_local(var, nxt)
+        self.e.release(nxt)
         self.e.ja(top)
         self.e.label(end)
 
@@ -211,8 +304,10 @@ class Statements(Calls):
             if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
                 self._map_store(base.value, target.slice, node.value)
                 return
-            dest = self._subscript(base, target.slice, target)
+            dest, skip = self._element_for_write(base, target.slice, target)
             self._store_into(dest, node.value, node)
+            if skip is not None:
+                self.e.label(skip)       # an index out of range writes nothing
             return
         if isinstance(target, ast.Attribute):
             dest = self._attribute(self.expr(target.value), target.attr, target)
@@ -242,6 +337,34 @@ class Statements(Calls):
                 self._map_increment(base.value, target.slice, node.value, node)
                 return
             self.e.release(base)
+        if isinstance(target, (ast.Subscript, ast.Attribute)) and type(node.op) in _ALU:
+            # a field or element: its address computed once, read, updated, written back
+            skip = None
+            if isinstance(target, ast.Subscript):
+                dest, skip = self._element_for_write(self.expr(target.value), target.slice,
+                                                     target)
+            else:
+                dest = self.expr(target)
+            if isinstance(dest, Mem) and dest.type.is_scalar and dest.space == "direct" \
+                    and isinstance(dest.type, IntType):
+                view = Mem(dest.type, dest.base, dest.off, dest.space,
+                           load_size=dest.load_size, core=dest.core)
+                result = self._binop(type(node.op), self._load(view),
+                                     self.rvalue(node.value), node)
+                value = self._for_store(result, dest.type)
+                size = dest.load_size or dest.type.size
+                r = self._to_reg(value)
+                self.e.stx(size, dest.base, dest.off, r.reg)
+                self.e.release(r)
+                self.e.release(dest)
+                if skip is not None:
+                    self.e.label(skip)
+                return
+            self.e.release(dest)
+            if skip is not None:
+                self.e.label(skip)
+            if isinstance(dest, Mem) and dest.space != "direct":
+                raise self._err(node, "cannot write kernel or user memory from a BPF program")
         # x op= y is x = x op y (target evaluated twice: it has no side effects here)
         load = ast.copy_location(ast.BinOp(left=_as_load(target), op=node.op,
                                            right=node.value), node)

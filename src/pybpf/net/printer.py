@@ -1,0 +1,1272 @@
+"""Lines in the shape of ``tcpdump -n`` for captured packets of five link types.
+
+``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
+packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
+(Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, TCP with its
+options, UDP, DNS, BOOTP/DHCP, NTP, VXLAN, Geneve) and the payload names tcpdump adds on
+well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps. What it does not
+decode it shows as tcpdump does for unknown data. A frame cut short ends its line with
+``[|proto]``; no input makes it raise.
+
+The printer keeps TCP connection state for relative sequence numbers (tcpdump's default;
+``-S`` turns it off) and the previous timestamp for ``-ttt``: one printer per capture.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+import time
+from dataclasses import dataclass
+
+from ..pcap import PcapPacket
+
+__all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
+
+# DLT number -> (tcpdump's name, description) for the "reading from file" banner
+LINKTYPE_NAMES = {1: ("EN10MB", "Ethernet"), 113: ("LINUX_SLL", "Linux cooked v1"),
+                  276: ("LINUX_SLL2", "Linux cooked v2"), 12: ("RAW", "Raw IP"),
+                  101: ("RAW", "Raw IP"), 0: ("NULL", "BSD loopback"),
+                  108: ("LOOP", "OpenBSD loopback")}
+
+_ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8035: "Reverse ARP",
+               0x8100: "802.1Q", 0x88A8: "802.1Q-QinQ", 0x9100: "802.1Q-9100",
+               0x8847: "MPLS unicast", 0x8848: "MPLS multicast", 0x8863: "PPPoE D",
+               0x8864: "PPPoE S", 0x88CC: "LLDP", 0x6558: "TEB", 0x88E5: "MACsec",
+               0x8809: "Slow Protocols", 0x888E: "EAPOL", 0x9000: "Loopback",
+               0x6003: "DN", 0x809B: "Appletalk", 0x80F3: "AARP", 0x8137: "IPX",
+               0x22F0: "AVTP", 0x88F7: "PTP", 0x8906: "FCoE"}
+_VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
+_TCP_FLAGS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"),
+              (0x40, "E"), (0x80, "W"))
+# what tcpdump names after ': ' for TCP payload on well-known ports (its print-tcp.c)
+_TCP_PAYLOAD_NAMES = {179: "BGP", 80: "HTTP", 8080: "HTTP", 3128: "HTTP", 443: None,
+                      21: "FTP", 23: None, 25: "SMTP", 110: "POP3", 143: "IMAP",
+                      554: "RTSP", 5060: "SIP", 1723: None, 3306: None}
+_IP_PROTOS = {1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE",
+              50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP",
+              132: "SCTP"}
+_NEXT_HEADERS = {**_IP_PROTOS, 0: "Options", 43: "Routing", 44: "Fragment", 60: "DSTOPT"}
+_DNS_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
+              28: "AAAA", 33: "SRV", 35: "NAPTR", 43: "DS", 46: "RRSIG", 47: "NSEC",
+              48: "DNSKEY", 64: "SVCB", 65: "HTTPS", 255: "ANY", 257: "CAA"}
+_NTP_MODES = {1: "Symmetric Active", 2: "Symmetric Passive", 3: "Client", 4: "Server",
+              5: "Broadcast", 6: "Control Message", 7: "Reserved"}
+_ICMP6_NAMES = {133: "router solicitation", 134: "router advertisement",
+                135: "neighbor solicitation", 136: "neighbor advertisement",
+                137: "redirect", 130: "multicast listener query",
+                131: "multicast listener report", 132: "multicast listener done",
+                143: "multicast listener report v2"}
+_ICMP6_UNREACH = {0: "unreachable route", 1: "unreachable prohibited",
+                  2: "beyond scope", 3: "unreachable address", 4: "unreachable port"}
+_ICMP_UNREACH = {0: "net {dst} unreachable", 1: "host {dst} unreachable",
+                 2: "{dst} protocol {proto} unreachable",
+                 3: "{dst} {tproto} port {port} unreachable",
+                 13: "host {dst} unreachable - admin prohibited filter"}
+_SAPS = {0x42: "STP", 0xAA: "SNAP", 0xF0: "NetBeui", 0xFE: "OSI", 0xE0: "IPX", 0x06: "IP",
+         0x00: "Null"}
+_LLC_U = {0x03: "ui", 0x2F: "sabme", 0x43: "disc", 0x63: "ua", 0x0F: "dm", 0xAF: "xid",
+          0xE3: "test", 0x87: "frmr"}
+
+
+class _Truncated(Exception):
+    """The captured bytes end inside the header of ``proto``."""
+
+    def __init__(self, proto: str) -> None:
+        super().__init__(proto)
+        self.proto = proto
+
+
+def _need(data: bytes, size: int, proto: str) -> None:
+    if len(data) < size:
+        raise _Truncated(proto)
+
+
+def _mac(raw: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+def _ip4(raw: bytes) -> str:
+    return str(ipaddress.IPv4Address(raw))
+
+
+def _ip6(raw: bytes) -> str:
+    return str(ipaddress.IPv6Address(raw))
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """tcpdump's printing flags: ``link_header`` (-e), ``verbose`` (count of -v),
+    ``quiet`` (-q), ``absolute_seq`` (-S), ``time_format`` (number of -t: 0 default,
+    1 none, 2 epoch, 3 delta, 4 date, 5 since first), ``dump`` ("x", "xx", "X", "XX",
+    "A" or "")."""
+
+    link_header: bool = False
+    verbose: int = 0
+    quiet: bool = False
+    absolute_seq: bool = False
+    time_format: int = 0
+    dump: str = ""
+    utc: bool = False
+
+
+class Printer:
+    """Formats packets of one capture, one after another."""
+
+    def __init__(self, linktype: int = 1, options: PrintOptions | None = None) -> None:
+        self.linktype = linktype
+        self.options = options or PrintOptions()
+        self._connections: dict[tuple[bytes, int, bytes, int], list[int]] = {}
+        self._previous_us: int | None = None
+        self._first_us: int | None = None
+        self._addresses = (b"", b"")
+        self._fragment = False  # the transport header is in a fragment: no checksums
+
+    # -- whole packets --------------------------------------------------------------------------
+
+    def format(self, packet: PcapPacket) -> str:
+        """Everything tcpdump prints for ``packet`` (its timestamp, line and dumps)."""
+        stamp = self.timestamp(packet.timestamp_us)
+        text, link_bytes = self.describe(packet.data, packet.wirelen)
+        out = stamp + text
+        dump = self.options.dump
+        if dump:
+            data = packet.data if dump in ("xx", "XX") else packet.data[link_bytes:]
+            if dump == "A":
+                out += "\n" + _ascii(data)
+            else:
+                out += _hex(data, ascii_too=dump in ("X", "XX"))
+        return out
+
+    def timestamp(self, stamp_us: int) -> str:
+        """The timestamp and the space after it, per ``-t`` (empty for ``-t``)."""
+        kind = self.options.time_format
+        if self._first_us is None:
+            self._first_us = stamp_us
+        previous = self._previous_us if self._previous_us is not None else stamp_us
+        self._previous_us = stamp_us
+        seconds, micros = divmod(stamp_us, 1_000_000)
+        convert = time.gmtime if self.options.utc else time.localtime
+        if kind == 1:
+            return ""
+        if kind == 2:
+            return f"{seconds}.{micros:06d} "
+        if kind in (3, 5):
+            delta = stamp_us - (previous if kind == 3 else self._first_us)
+            sign = "-" if delta < 0 else " "
+            d_seconds, d_micros = divmod(abs(delta), 1_000_000)
+            hours, rest = divmod(d_seconds, 3600)
+            return f"{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}.{d_micros:06d} "
+        if kind == 4:
+            return time.strftime("%Y-%m-%d %H:%M:%S", convert(seconds)) + f".{micros:06d} "
+        return time.strftime("%H:%M:%S", convert(seconds)) + f".{micros:06d} "
+
+    def describe(self, frame: bytes, wirelen: int | None = None) -> tuple[str, int]:
+        """The line without its timestamp, and how many bytes the link header took."""
+        if wirelen is None:
+            wirelen = len(frame)
+        try:
+            if self.linktype == 1:
+                return self._ethernet(frame, wirelen)
+            if self.linktype == 113:
+                return self._sll(frame, wirelen)
+            if self.linktype == 276:
+                return self._sll2(frame, wirelen)
+            if self.linktype in (12, 14, 101):
+                if self.options.link_header:
+                    return "ip: " + self._network_by_version(frame, wirelen, prefix=False), 0
+                return self._network_by_version(frame, wirelen), 0
+            if self.linktype in (0, 108):
+                return self._loopback(frame, wirelen)
+        except _Truncated as cut:
+            return f" [|{cut.proto}]", 0
+        except (struct.error, ValueError, IndexError):
+            # a header whose fields contradict each other (lengths beyond the data...):
+            # what tcpdump calls an invalid packet
+            return " (invalid)", 0
+        return f"unsupported link type {self.linktype}", 0
+
+    def _unknown(self, data: bytes) -> str:
+        """tcpdump dumps what it cannot decode, unless -x/-X/-A dump everything anyway."""
+        if self.options.quiet or self.options.dump in ("x", "xx", "X", "XX"):
+            return ""
+        return _hex(data, ascii_too=True)
+
+    # -- link layers ----------------------------------------------------------------------------
+
+    def _ethernet(self, frame: bytes, wirelen: int) -> tuple[str, int]:
+        if len(frame) < 14:
+            return " [|ether]", 0
+        dst, src = _mac(frame[0:6]), _mac(frame[6:12])
+        etype = struct.unpack_from("!H", frame, 12)[0]
+        e = self.options.link_header
+        head = f"{src} > {dst}, " if e else ""
+        if etype <= 1500:  # 802.3: a length, then 802.2 LLC
+            llc = frame[14:14 + etype]
+            if e:
+                head += f"802.3, length {etype}: "
+            text, llc_bytes = self._llc(llc, etype, src, dst)
+            return head + text, 14 + llc_bytes
+        offset = 14
+        text = ""
+        while etype in _VLAN_TPIDS:
+            if len(frame) < offset + 4:
+                return head + f"ethertype {_etype(etype)}, [|vlan]", offset
+            tci, inner = struct.unpack_from("!HH", frame, offset)
+            if e:
+                quiet = self.options.quiet
+                if not text:
+                    head += (f"{_etype_name(etype)}, length {wirelen}: " if quiet else
+                             f"ethertype {_etype(etype)}, length {wirelen}: ")
+                text += (f"vlan {tci & 0xFFF}, p {tci >> 13}"
+                         + (", DEI" if tci & 0x1000 else "")
+                         + (f", {_etype_name(inner)}, " if quiet else
+                            f", ethertype {_etype(inner)}, "))
+            etype = inner
+            offset += 4
+        if e and not text:
+            if self.options.quiet:
+                kind = _ETHERTYPES.get(etype, f"Unknown Ethertype (0x{etype:04x})")
+                head += f"{kind}, length {wirelen}: "
+            else:
+                head += f"ethertype {_etype(etype)}, length {wirelen}: "
+        body = self._ethertype(etype, frame[offset:], wirelen - offset, frame, offset)
+        if body is None:
+            if not e:
+                kind = f"Unknown Ethertype (0x{etype:04x})" if self.options.quiet else \
+                    f"ethertype {_etype(etype)}"
+                head = f"{src} > {dst}, {kind}, length {wirelen}: "
+            return head + text + self._unknown(frame[offset:]), offset
+        return head + text + body, offset
+
+    def _sll(self, frame: bytes, wirelen: int) -> tuple[str, int]:
+        if len(frame) < 16:
+            return "[|sll]", 0
+        pkttype, _, addrlen = struct.unpack_from("!HHH", frame)
+        etype = struct.unpack_from("!H", frame, 14)[0]
+        head = ""
+        if self.options.link_header:
+            direction = {0: "In", 1: "B", 2: "M", 3: "P", 4: "Out"}.get(pkttype, "?")
+            addr = _mac(frame[6:6 + min(addrlen, 8)])
+            head = f"{direction:>3} {addr} ethertype {_etype(etype)}, length {wirelen}: "
+        body = self._ethertype(etype, frame[16:], wirelen - 16, frame, 16)
+        return head + (body if body is not None else ""), 16
+
+    def _sll2(self, frame: bytes, wirelen: int) -> tuple[str, int]:
+        if len(frame) < 20:
+            return " [|sll2]", 0
+        etype = struct.unpack_from("!H", frame, 0)[0]
+        ifindex = struct.unpack_from("!I", frame, 4)[0]
+        pkttype, addrlen = frame[10], frame[11]
+        direction = {0: "In", 1: "B", 2: "M", 3: "P", 4: "Out"}.get(pkttype, "?")
+        try:  # tcpdump names the interface as this machine knows its index
+            ifname = socket.if_indextoname(ifindex)
+        except OSError:
+            ifname = str(ifindex)
+        if self.options.link_header:
+            head = (f"{ifname:<5} {direction:<3} ifindex {ifindex} "
+                    f"{_mac(frame[12:12 + min(addrlen, 8)])} ethertype {_etype(etype)}, "
+                    f"length {wirelen}: ")
+            body = self._ethertype(etype, frame[20:], wirelen - 20, frame, 20)
+        else:
+            head = f"{ifname:<5} {direction:<3} "
+            body = self._ethertype(etype, frame[20:], wirelen - 20, frame, 20, prefix=True)
+        return head + (body if body is not None else ""), 20
+
+    def _loopback(self, frame: bytes, wirelen: int) -> tuple[str, int]:
+        if len(frame) < 4:
+            return " [|null]", 0
+        order = "<" if self.linktype == 0 else ">"
+        family = struct.unpack_from(order + "I", frame)[0]
+        if self.linktype == 0 and family & 0xFFFF0000:
+            family = struct.unpack_from(">I", frame)[0]  # written on the other byte order
+        # BSD's numbering: IPv6 is 24, 28 or 30 (Linux's 10 is not one of them)
+        name = {2: "IPv4", 24: "IPv6", 28: "IPv6", 30: "IPv6"}.get(family, "Unknown")
+        e = self.options.link_header
+        head = f"AF {name} ({family}), length {wirelen}: " if e else ""
+        payload = frame[4:]
+        if family == 2:
+            return head + self._ipv4(payload, wirelen - 4, prefix=not e), 4
+        if name == "IPv6":
+            return head + self._ipv6(payload, wirelen - 4, prefix=not e), 4
+        return f"AF {name} ({family}), length {wirelen}: " + self._unknown(payload), 4
+
+    def _network_by_version(self, packet: bytes, length: int, *, prefix: bool = True) -> str:
+        _need(packet, 1, "ip")
+        if packet[0] >> 4 == 4:
+            return self._ipv4(packet, length, prefix=prefix)
+        if packet[0] >> 4 == 6:
+            return self._ipv6(packet, length, prefix=prefix)
+        return f"IP{packet[0] >> 4}"
+
+    def _ethertype(self, etype: int, payload: bytes, length: int, frame: bytes,
+                   offset: int, *, prefix: bool | None = None) -> str | None:
+        """The text for ``payload`` of EtherType ``etype`` (None: unknown, dump it)."""
+        e = self.options.link_header if prefix is None else not prefix
+        try:
+            if etype == 0x0800:
+                return self._ipv4(payload, length, prefix=not e)
+            if etype == 0x86DD:
+                return self._ipv6(payload, length, prefix=not e)
+            if etype in (0x0806, 0x8035):
+                return self._arp(payload, length, prefix=not e)
+            if etype in (0x8847, 0x8848):
+                return self._mpls(payload, length)
+            if etype == 0x8863:
+                return self._pppoe_discovery(payload)
+            if etype == 0x8864:
+                return self._pppoe_session(payload, length)
+            if etype == 0x6558:
+                text, _ = self._ethernet(payload, length)
+                return text
+            if etype == 0x88CC:
+                return self._lldp(payload, length)
+        except _Truncated as cut:
+            return f" [|{cut.proto}]"
+        return None
+
+    def _llc(self, llc: bytes, length: int, src: str, dst: str) -> tuple[str, int]:
+        """An 802.2 frame: its text, and the bytes of LLC (and SNAP) header (which -x
+        counts as link layer)."""
+        e = self.options.link_header
+        if len(llc) < 3:
+            return "[|llc]", 0
+        dsap, ssap, control = llc[0], llc[1], llc[2]
+        if dsap == 0xFF and ssap == 0xFF:
+            return "IPX 802.3", 0
+        head = ""
+        if e:
+            head = (f"LLC, dsap {_SAPS.get(dsap & 0xFE, 'Unknown')} (0x{dsap & 0xFE:02x}) "
+                    f"{'Group' if dsap & 1 else 'Individual'}, ssap "
+                    f"{_SAPS.get(ssap & 0xFE, 'Unknown')} (0x{ssap & 0xFE:02x}) "
+                    f"{'Response' if ssap & 1 else 'Command'}, ctrl 0x{control:02x}: ")
+        if dsap == 0x42 and ssap == 0x42 and control == 0x03:
+            return head + self._stp(llc[3:], length - 3), 3
+        if dsap == 0xAA and ssap == 0xAA and control == 0x03 and len(llc) >= 8:
+            oui = int.from_bytes(llc[3:6], "big")
+            pid = struct.unpack_from("!H", llc, 6)[0]
+            if oui == 0:
+                body = self._ethertype(pid, llc[8:], length - 8, llc, 8)
+                if body is not None:
+                    if e:
+                        head += (f"oui Ethernet (0x000000), ethertype {_etype(pid)}, length "
+                                 f"{length - 8}: ")
+                    return head + body, 8
+            text = f"oui {_OUIS.get(oui, 'Unknown')} (0x{oui:06x}), pid "
+            text += f"{_SNAP_PIDS.get((oui, pid), 'Unknown')} (0x{pid:04x}), length {length - 8}"
+            if not e:
+                return f"{src} > {dst} SNAP, {text}: " + self._unknown(llc[8:]), 8
+            return head + text + ": " + self._unknown(llc[8:]), 8
+        name = _SAPS.get(dsap, "")
+        kind = ""
+        if control & 0x03 == 0x03:
+            kind = (f"Unnumbered, {_LLC_U.get(control & 0xEF, 'unknown')}, Flags "
+                    f"[{'Response' if ssap & 1 else 'Command'}], length {length}")
+        elif control & 1 == 0:
+            kind = f"Information, send seq {control >> 1}, length {length}"
+        else:
+            kind = f"Supervisory, length {length}"
+        dump = self._unknown(llc[:length])
+        if e:
+            return head + kind + dump, 3
+        return f"{src} > {dst} {name + ' ' if name else ''}{kind}{dump}", 3
+
+    def _stp(self, bpdu: bytes, length: int) -> str:
+        _need(bpdu, 4, "stp")
+        version, kind = bpdu[2], bpdu[3]
+        if kind == 0x80:
+            return f"STP 802.1d, Topology Change, length {length}"
+        names = {0: "802.1d", 2: "802.1w", 3: "802.1s"}
+        text = f"STP {names.get(version, f'v{version}')}, "
+        if kind == 0x00 and len(bpdu) >= 35:
+            flags = bpdu[4]
+            flag_words = [w for bit, w in ((0x01, "Topology change"),
+                                           (0x80, "Topology change ACK")) if flags & bit]
+            root_prio, root = struct.unpack_from("!H6s", bpdu, 5)
+            bridge_prio, bridge, port_id = struct.unpack_from("!H6sH", bpdu, 17)
+            del root_prio, root
+            return (text + f"Config, Flags [{', '.join(flag_words) or 'none'}], bridge-id "
+                    f"{bridge_prio:04x}.{_mac(bridge)}.{port_id:04x}, length {length}")
+        if kind == 0x02:
+            return text + f"Rapid STP, length {length}"
+        return text + f"type 0x{kind:02x}, length {length}"
+
+    def _lldp(self, payload: bytes, length: int) -> str:
+        """tcpdump without -v: the system name (TLV 5) when there is one."""
+        offset = 0
+        name = ""
+        while offset + 2 <= len(payload):
+            head = struct.unpack_from("!H", payload, offset)[0]
+            kind, size = head >> 9, head & 0x1FF
+            if kind == 0:
+                return f"LLDP, length {length}" + (f": {name}" if name else "")
+            if offset + 2 + size > len(payload):
+                break
+            if kind == 5:
+                name = payload[offset + 2:offset + 2 + size].decode("ascii", "replace")
+            offset += 2 + size
+        return f"LLDP, length {length} [|lldp]"
+
+    def _mpls(self, payload: bytes, length: int) -> str:
+        parts = []
+        offset = 0
+        while True:
+            _need(payload, offset + 4, "mpls")
+            entry = struct.unpack_from("!I", payload, offset)[0]
+            label, tc, bottom, ttl = entry >> 12, (entry >> 9) & 7, (entry >> 8) & 1, \
+                entry & 0xFF
+            parts.append(f"(label {label}, tc {tc}{', [S]' if bottom else ''}, ttl {ttl})")
+            offset += 4
+            if bottom:
+                break
+        inner = payload[offset:]
+        text = "MPLS " + ", ".join(parts)
+        prefix = not self.options.link_header
+        if inner and inner[0] >> 4 == 4:
+            return text + " " + self._ipv4(inner, length - offset, prefix=prefix)
+        if inner and inner[0] >> 4 == 6:
+            return text + " " + self._ipv6(inner, length - offset, prefix=prefix)
+        return text
+
+    def _pppoe_discovery(self, payload: bytes) -> str:
+        _need(payload, 6, "pppoe")
+        code = payload[1]
+        names = {0x09: "PADI", 0x07: "PADO", 0x19: "PADR", 0x65: "PADS", 0xA7: "PADT"}
+        tags = []
+        offset = 6
+        body_len = struct.unpack_from("!H", payload, 4)[0]
+        end = min(len(payload), 6 + body_len)
+        tag_names = {0x0101: "Service-Name", 0x0102: "AC-Name", 0x0103: "Host-Uniq",
+                     0x0104: "AC-Cookie", 0x0105: "Vendor-Specific", 0x0110: "Relay-Session-ID",
+                     0x0201: "Service-Name-Error", 0x0202: "AC-System-Error",
+                     0x0203: "Generic-Error", 0x0000: "EOL"}
+        while offset + 4 <= end:
+            tag, tag_len = struct.unpack_from("!HH", payload, offset)
+            value = payload[offset + 4:offset + 4 + tag_len]
+            name = tag_names.get(tag, f"unknown tag 0x{tag:04x}")
+            tags.append(f"[{name}{' ' + _quote(value) if value else ''}]")
+            offset += 4 + tag_len
+            if tag == 0:
+                break
+        session = struct.unpack_from("!H", payload, 2)[0]
+        text = f"PPPoE {names.get(code, f'unknown code 0x{code:02x}')}"
+        if session:
+            text += f" [ses 0x{session:x}]"
+        return text + (" " + " ".join(tags) if tags else "")
+
+    def _pppoe_session(self, payload: bytes, length: int) -> str:
+        _need(payload, 8, "pppoe")
+        session, body_len, proto = struct.unpack_from("!HHH", payload, 2)
+        inner = payload[8:6 + body_len]
+        text = f"PPPoE  [ses 0x{session:x}] "
+        if self.options.link_header:
+            name = {0x21: "IP", 0x57: "IPv6"}.get(proto, "unknown")
+            text += f"{name} (0x{proto:04x}), length {body_len}: "
+            if proto == 0x21:
+                return text + self._ipv4(inner, body_len - 2, prefix=False)
+            if proto == 0x57:
+                return text + self._ipv6(inner, body_len - 2, prefix=False)
+            return text
+        if proto == 0x21:
+            return text + self._ipv4(inner, body_len - 2, prefix=True)
+        if proto == 0x57:
+            return text + self._ipv6(inner, body_len - 2, prefix=True)
+        return text + f"unknown PPP protocol (0x{proto:04x})"
+
+    def _arp(self, packet: bytes, length: int, *, prefix: bool) -> str:
+        head = "ARP, " if prefix else ""
+        _need(packet, 8, "arp")
+        hrd, pro, hln, pln, op = struct.unpack_from("!HHBBH", packet)
+        if hln != 6 or pln != 4 or pro != 0x0800:
+            return head + f"Unknown Hardware ({hrd}), length {length}"
+        _need(packet, 28, "arp")
+        sha, spa, tha, tpa = packet[8:14], packet[14:18], packet[18:24], packet[24:28]
+        if self.options.verbose:
+            head += "Ethernet (len 6), IPv4 (len 4), "
+        if op == 1:
+            who = f"who-has {_ip4(tpa)}"
+            if tha != bytes(6):
+                who += f" ({_mac(tha)})"
+            return head + f"Request {who} tell {_ip4(spa)}, length {length}"
+        if op == 2:
+            return head + f"Reply {_ip4(spa)} is-at {_mac(sha)}, length {length}"
+        if op == 3:
+            return (head + f"Reverse Request who-is {_mac(tha)} tell {_mac(sha)}, length "
+                 f"{length}")
+        if op == 4:
+            return head + f"Reverse Reply {_mac(tha)} at {_ip4(tpa)}, length {length}"
+        return head + f"Unknown (op {op}), length {length}"
+
+    # -- IP ---------------------------------------------------------------------------------------
+
+    def _ipv4(self, packet: bytes, length: int, *, prefix: bool) -> str:
+        head = "IP " if prefix else ""
+        self._fragment = False
+        if len(packet) < 20:
+            return head + " [|ip]"
+        ihl = (packet[0] & 0x0F) * 4
+        tos, total, ident, frag, ttl, proto = struct.unpack_from("!xBHHHBB", packet)
+        src, dst = packet[12:16], packet[16:20]
+        src_text, dst_text = _ip4(src), _ip4(dst)
+        verbose = ""
+        if self.options.verbose:
+            flags = [w for bit, w in ((0x8000, "rsvd"), (0x4000, "DF"), (0x2000, "+"))
+                     if frag & bit]
+            proto_name = _IP_PROTOS.get(proto, "unknown")
+            verbose = (f"(tos 0x{tos:x}" + (f",ECT({tos & 3 - 1})" if tos & 3 in (1, 2)
+                                             else ",CE" if tos & 3 == 3 else "")
+                       + f", ttl {ttl}, id {ident}, offset {(frag & 0x1FFF) * 8}, flags "
+                       f"[{'|'.join(flags) if flags else 'none'}], proto {proto_name} "
+                       f"({proto}), length {total}")
+            if ihl > 20:
+                verbose += ", options (" + _ip_options(packet[20:ihl]) + ")"
+            verbose += ")\n    "
+            head = head + verbose
+        payload_len = min(total, length) - ihl
+        payload = packet[ihl:min(total, len(packet))]
+        self._fragment = bool(frag & 0x3FFF & ~0x4000 & 0xFFFF) and bool(frag & 0x2000 or
+                                                                      frag & 0x1FFF)
+        if frag & 0x1FFF:
+            return head + f"{src_text} > {dst_text}: ip-proto-{proto}"
+        if not self.options.verbose and frag & 0x2000 and proto != 6 and proto != 17 and \
+                proto != 1:
+            pass
+        return head + self._transport(proto, src, dst, src_text, dst_text, payload,
+                                      payload_len, frag)
+
+    def _ipv6(self, packet: bytes, length: int, *, prefix: bool) -> str:
+        head = "IP6 " if prefix else ""
+        self._fragment = False
+        if len(packet) < 40:
+            return " [|ip6]"
+        flow_word, payload_len, next_header, hop_limit = struct.unpack_from("!IHBB", packet)
+        src, dst = packet[8:24], packet[24:40]
+        src_text, dst_text = _ip6(src), _ip6(dst)
+        if self.options.verbose:
+            head += ("(" + (f"class 0x{(flow_word >> 20) & 0xFF:x}, "
+                             if (flow_word >> 20) & 0xFF else "")
+                     + (f"flowlabel 0x{flow_word & 0xFFFFF:05x}, "
+                        if flow_word & 0xFFFFF else "")
+                     + f"hlim {hop_limit}, next-header {_NEXT_HEADERS.get(next_header, 'unknown')}"
+                     f" ({next_header}) payload length: {payload_len}) ")
+        offset = 40
+        words = []
+        remaining = payload_len
+        while next_header in (0, 43, 60, 44):
+            if len(packet) < offset + 8:
+                return head + f"{src_text} > {dst_text}: [|ip6]"
+            if next_header == 44:
+                inner, _, frag_word, ident = struct.unpack_from("!BBHI", packet, offset)
+                frag_off = frag_word & 0xFFF8
+                words.append(f"frag (0x{ident:08x}:{frag_off}|{remaining - 8})"
+                             if self.options.verbose else
+                             f"frag ({frag_off}|{remaining - 8})")
+                offset += 8
+                remaining -= 8
+                next_header = inner
+                self._fragment = True
+                if frag_off:
+                    return head + f"{src_text} > {dst_text}: " + " ".join(words)
+                continue
+            ext_len = (packet[offset + 1] + 1) * 8
+            words.append({0: "HBH", 43: "srcrt", 60: "DSTOPT"}[next_header])
+            next_header = packet[offset]
+            offset += ext_len
+            remaining -= ext_len
+        payload = packet[offset:offset + max(remaining, 0)]
+        text = self._transport(next_header, src, dst, src_text, dst_text, payload, remaining, 0,
+                               v6=True)
+        if words:
+            # tcpdump puts the extension headers after the addresses, then names only ports
+            return head + f"{src_text} > {dst_text}: " + " ".join(words) + " " + \
+                self._strip_addresses(text, src_text, dst_text)
+        return head + text
+
+    @staticmethod
+    def _strip_addresses(text: str, src: str, dst: str) -> str:
+        """``a.p > b.q: X`` -> ``p > q: X``; ``a > b: X`` -> ``X`` (after a fragment or
+        extension header tcpdump names only the ports)."""
+        plain = f"{src} > {dst}: "
+        if text.startswith(plain):
+            return text[len(plain):]
+        if text.startswith(src + "."):
+            left, _, rest = text.partition(" > ")
+            right, _, tail = rest.partition(": ")
+            return f"{left[len(src) + 1:]} > {right[len(dst) + 1:]}: {tail}"
+        return text
+
+    def _transport(self, proto: int, src: bytes, dst: bytes, src_text: str, dst_text: str,
+                   payload: bytes, length: int, frag: int, *, v6: bool = False) -> str:
+        addresses = f"{src_text} > {dst_text}: "
+        self._addresses = (src, dst)
+        try:
+            if proto == 6:
+                return self._tcp(src, dst, src_text, dst_text, payload, length)
+            if proto == 17:
+                return self._udp(src_text, dst_text, payload, length)
+            if proto == 1 and not v6:
+                return addresses + self._icmp(payload, length)
+            if proto == 58 and v6:
+                return addresses + self._icmp6(payload, length)
+            if proto == 2 and not v6:
+                return addresses + self._igmp(payload, length)
+            if proto == 47:
+                return addresses + self._gre(payload, length)
+            if proto == 4:
+                return addresses + self._ipv4(payload, length, prefix=not
+                                              self.options.link_header)
+            if proto == 41:
+                return addresses + self._ipv6(payload, length, prefix=True)
+        except _Truncated as cut:
+            return addresses + f" [|{cut.proto}]"
+        if proto == 132:
+            if len(payload) < 12:
+                return addresses + " [|sctp]"
+            sport, dport = struct.unpack_from("!HH", payload)
+            return f"{src_text}.{sport} > {dst_text}.{dport}: sctp" + _sctp_chunks(payload[12:])
+        if proto == 50 and len(payload) >= 8:
+            spi, seq = struct.unpack_from("!II", payload)
+            return addresses + f"ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {length}"
+        return addresses + f"ip-proto-{proto} {length}"
+
+    def _icmp(self, payload: bytes, length: int) -> str:
+        _need(payload, 4, "icmp")
+        kind, code = payload[0], payload[1]
+        if kind in (0, 8):
+            _need(payload, 8, "icmp")
+            ident, seq = struct.unpack_from("!HH", payload, 4)
+            name = "echo reply" if kind == 0 else "echo request"
+            return f"ICMP {name}, id {ident}, seq {seq}, length {length}"
+        if kind == 3:
+            _need(payload, 28, "icmp")
+            inner = payload[8:]
+            ihl = (inner[0] & 0x0F) * 4
+            template = _ICMP_UNREACH.get(code, "{dst} unreachable - code " + str(code))
+            port = struct.unpack_from("!H", inner, ihl + 2)[0] if len(inner) >= ihl + 4 \
+                else 0
+            text = template.format(dst=_ip4(inner[16:20]),
+                                   tproto={6: "tcp", 17: "udp"}.get(inner[9], "ip"),
+                                   proto=inner[9], port=port)
+            return f"ICMP {text}, length {length}" + self._icmp_inner(inner)
+        if kind == 11:
+            return (f"ICMP time exceeded in-transit{'' if code == 0 else ' reassembly'}, "
+                 f"length {length}" + self._icmp_inner(payload[8:]))
+        if kind == 5:
+            return f"ICMP redirect, length {length}"
+        if kind in (13, 14) and len(payload) >= 8:
+            ident, seq = struct.unpack_from("!HH", payload, 4)
+            return (f"ICMP time stamp {'query' if kind == 13 else 'reply'} id {ident} seq "
+                 f"{seq}, length {length}")
+        names = {9: "router advertisement",
+                 10: "router solicitation", 4: "source quench", 12: "parameter problem",
+                 17: "address mask request", 18: "address mask reply"}
+        if kind in names:
+            return f"ICMP {names[kind]}, length {length}"
+        return f"ICMP type-#{kind}, length {length}"
+
+    def _icmp_inner(self, inner: bytes) -> str:
+        """tcpdump -v shows the packet an ICMP error quotes, on its own lines."""
+        if not self.options.verbose or len(inner) < 20:
+            return ""
+        saved = self._addresses
+        total = struct.unpack_from("!H", inner, 2)[0]
+        text = self._ipv4(inner, total, prefix=True)
+        self._addresses = saved
+        return "\n\t" + text
+
+    def _icmp6(self, payload: bytes, length: int) -> str:
+        _need(payload, 4, "icmp6")
+        kind, code = payload[0], payload[1]
+        sum_words = ""
+        if self.options.verbose and len(payload) >= length:
+            src, dst = self._addresses
+            pseudo = src + dst + struct.pack("!IxxxB", length, 58)
+            good = _ones_sum(pseudo + payload[:length]) == 0xFFFF
+            sum_words = "[icmp6 sum ok] " if good else \
+                f"[bad icmp6 cksum 0x{struct.unpack_from('!H', payload, 2)[0]:04x}!] "
+        if kind in (128, 129):
+            _need(payload, 8, "icmp6")
+            ident, seq = struct.unpack_from("!HH", payload, 4)
+            name = "echo request" if kind == 128 else "echo reply"
+            if self.options.verbose:
+                return sum_words + f"ICMP6, {name}, id {ident}, seq {seq}"
+            return f"ICMP6, {name}, id {ident}, seq {seq}, length {length}"
+        if kind == 135:
+            _need(payload, 24, "icmp6")
+            if self.options.verbose:
+                return (sum_words + f"ICMP6, neighbor solicitation, length {length}, who has "
+                     f"{_ip6(payload[8:24])}" + _nd_options(payload[24:length]))
+            return (f"ICMP6, neighbor solicitation, who has {_ip6(payload[8:24])}, length "
+                 f"{length}")
+        if kind == 136:
+            _need(payload, 24, "icmp6")
+            if self.options.verbose:
+                flags = [w for bit, w in ((0x80, "router"), (0x40, "solicited"),
+                                          (0x20, "override")) if payload[4] & bit]
+                return (sum_words + f"ICMP6, neighbor advertisement, length {length}, tgt is "
+                     f"{_ip6(payload[8:24])}, Flags [{', '.join(flags) or 'none'}]" +
+                     _nd_options(payload[24:length]))
+            return (f"ICMP6, neighbor advertisement, tgt is {_ip6(payload[8:24])}, length "
+                 f"{length}")
+        if kind == 134 and self.options.verbose and len(payload) >= 16:
+            hop, flag_byte, lifetime, reachable, retrans = struct.unpack_from("!BBHII",
+                                                                             payload, 4)
+            flags = [w for bit, w in ((0x80, "managed"), (0x40, "other stateful"),
+                                      (0x20, "home agent")) if flag_byte & bit]
+            pref = {0: "medium", 1: "high", 2: "reserved", 3: "low"}[(flag_byte >> 3) & 3]
+            return (sum_words + f"ICMP6, router advertisement, length {length}\n\thop limit "
+                    f"{hop}, Flags [{', '.join(flags) or 'none'}], pref {pref}, router "
+                    f"lifetime {lifetime}s, reachable time {reachable}ms, retrans timer "
+                    f"{retrans}ms" + _nd_options(payload[16:length]))
+        if kind == 143:
+            _need(payload, 8, "icmp6")
+            records = struct.unpack_from("!H", payload, 6)[0]
+            return (f"ICMP6, multicast listener report v2, {records} group record(s), "
+                 f"length {length}")
+        if kind in (130, 131, 132):
+            _need(payload, 24, "icmp6")
+            if kind == 130 and length > 24:
+                return (f"ICMP6, multicast listener query v2 [gaddr {_ip6(payload[8:24])}], "
+                     f"length {length}")
+            return f"ICMP6, {_ICMP6_NAMES[kind]}" + (
+                f" max resp delay: {struct.unpack_from('!H', payload, 4)[0]}"
+                if kind == 130 else "") + f" addr: {_ip6(payload[8:24])}, length {length}"
+        if kind == 133 and self.options.verbose:
+            return sum_words + f"ICMP6, router solicitation, length {length}" + \
+                _nd_options(payload[8:length])
+        if kind in _ICMP6_NAMES and kind != 143:
+            return sum_words + f"ICMP6, {_ICMP6_NAMES[kind]}, length {length}"
+        if kind == 1:
+            what = _ICMP6_UNREACH.get(code, f"unknown code ({code})")
+            if code == 4 and len(payload) >= 8 + 40 + 4:
+                inner = payload[8:]
+                port = struct.unpack_from("!H", inner, 42)[0]
+                proto = ({6: "tcp", 17: "udp"}.get(inner[6], ""))
+                return (f"ICMP6, destination unreachable, {what} {_ip6(inner[24:40])} "
+                     f"{proto} port {port}, length {length}")
+            return sum_words + f"ICMP6, destination unreachable, {what} [|icmp6]"
+        if kind == 3:
+            return f"ICMP6, time exceeded in-transit, length {length}"
+        if kind == 2:
+            _need(payload, 8, "icmp6")
+            return (f"ICMP6, packet too big, mtu {struct.unpack_from('!I', payload, 4)[0]}, "
+                 f"length {length}")
+        return f"ICMP6, type-#{kind}, length {length}"
+
+    def _igmp(self, payload: bytes, length: int) -> str:
+        _need(payload, 8, "igmp")
+        kind = payload[0]
+        group = _ip4(payload[4:8])
+        if self.options.quiet:
+            return "igmp"
+        if kind == 0x16:
+            return f"igmp v2 report {group}"
+        if kind == 0x12:
+            return f"igmp v1 report {group}"
+        if kind == 0x17:
+            return f"igmp leave {group}"
+        if kind == 0x11:
+            if length >= 12:
+                return "igmp query v3" + (f" [gaddr {group}]" if group != "0.0.0.0" else "")
+            max_resp = payload[1]
+            return "igmp query v2" + (f" [max resp time {max_resp / 10:g}s]"
+                                      if max_resp != 100 else "") + (
+                f" [gaddr {group}]" if group != "0.0.0.0" else "")
+        if kind == 0x22:
+            records = struct.unpack_from("!H", payload, 6)[0]
+            return f"igmp v3 report, {records} group record(s)"
+        return f"igmp-{kind}"
+
+    def _gre(self, payload: bytes, length: int) -> str:
+        _need(payload, 4, "gre")
+        flags, proto = struct.unpack_from("!HH", payload)
+        version = flags & 7
+        offset = 4 + 4 * bool(flags & 0x8000) + 4 * bool(flags & 0x2000) + 4 * bool(
+            flags & 0x1000)
+        inner = payload[offset:]
+        head = f"GREv{version}"
+        words = []
+        if flags & 0x2000 and len(payload) >= offset:
+            key_at = 4 + 4 * bool(flags & 0x8000)
+            words.append(f"key=0x{struct.unpack_from('!I', payload, key_at)[0]:x}")
+        if flags & 0x1000:
+            seq_at = offset - 4
+            words.append(f"seq {struct.unpack_from('!I', payload, seq_at)[0]}")
+        text = head + (", " + ", ".join(words) if words else "")
+        if self.options.link_header:
+            text += f", proto {_etype(proto)}"
+        text += f", length {length}: "
+        if proto == 0x0800:
+            return text + self._ipv4(inner, length - offset, prefix=not
+                                     self.options.link_header)
+        if proto == 0x86DD:
+            return text + self._ipv6(inner, length - offset, prefix=not
+                                     self.options.link_header)
+        if proto == 0x6558:
+            body, _ = self._ethernet(inner, length - offset)
+            return text + body
+        return text + f"gre-proto-0x{proto:x}"
+
+    def _tcp(self, src: bytes, dst: bytes, src_text: str, dst_text: str, segment: bytes,
+             segment_len: int) -> str:
+        if len(segment) < 20:
+            if len(segment) >= 4:
+                sport, dport = struct.unpack_from("!HH", segment)
+                return f"{src_text}.{sport} > {dst_text}.{dport}:  [|tcp]"
+            return f"{src_text} > {dst_text}: [|tcp]"
+        sport, dport, seq, ack, offset_byte, flags, win, _, urg = struct.unpack_from(
+            "!HHIIBBHHH", segment)
+        header_len = (offset_byte >> 4) * 4
+        data_len = segment_len - header_len
+        head = f"{src_text}.{sport} > {dst_text}.{dport}: "
+        if self.options.quiet:
+            return head + f"tcp {max(data_len, 0)}"
+        if header_len < 20:
+            return head + f"tcp {segment_len} [bad hdr length {header_len} - too short, < 20]"
+        letters = "".join(c for bit, c in _TCP_FLAGS if flags & bit) or "none"
+        seq, ack = self._relative(src, sport, dst, dport, flags, seq, ack)
+        parts = [f"Flags [{letters}]"]
+        if self.options.verbose and len(segment) >= segment_len:
+            parts.append(_checksum_words(src, dst, 6, segment[:segment_len], 16))
+        if data_len > 0 or flags & 0x07 or self.options.verbose > 1:
+            parts.append(f"seq {seq}" + (f":{(seq + data_len) & 0xFFFFFFFF}"
+                                         if data_len > 0 else ""))
+        if flags & 0x10:
+            parts.append(f"ack {ack}")
+        parts.append(f"win {win}")
+        if flags & 0x20:
+            parts.append(f"urg {urg}")
+        if header_len > 20:
+            if len(segment) < header_len:
+                return head + ", ".join(parts) + ", options [|tcp]"
+            options = _tcp_options(segment[20:header_len], self._seq_base(src, sport, dst,
+                                                                          dport))
+            parts.append(f"options [{options}]")
+        parts.append(f"length {data_len}")
+        line = head + ", ".join(parts)
+        if data_len > 0 and not self._fragment:
+            name = _TCP_PAYLOAD_NAMES.get(sport) or _TCP_PAYLOAD_NAMES.get(dport)
+            data = segment[header_len:]
+            if name == "HTTP" and (sport in (80, 8080, 3128) or dport in (80, 8080, 3128)):
+                first = data.split(b"\r\n", 1)[0]
+                if self.options.verbose:
+                    text = data.decode("ascii", "replace").replace("\r\n", "\n\t")
+                    if text.endswith("\n\t"):
+                        text = text[:-2]
+                    return line + f": HTTP, length: {data_len}\n\t" + text
+                if _looks_http(first):
+                    return line + ": HTTP: " + first.decode("ascii", "replace")
+                return line + ": HTTP"
+            if name in ("SMTP", "FTP", "POP3", "IMAP", "RTSP", "SIP"):
+                # the first line of a text protocol, as far as it was captured
+                first, crlf, _ = data[:data_len].partition(b"\r\n")
+                text = first.decode("ascii", "replace")
+                return line + f": {name}: {text}" + ("" if crlf else f" [|{name.lower()}]")
+            if name:
+                return line + f": {name}"
+        return line
+
+    def _seq_base(self, src: bytes, sport: int, dst: bytes, dport: int) -> int:
+        """The peer's sequence base (SACK edges are in its numbering), 0 for absolute."""
+        if self.options.absolute_seq:
+            return 0
+        reverse = (sport, src) > (dport, dst) if sport != dport else src > dst
+        key = (dst, dport, src, sport) if reverse else (src, sport, dst, dport)
+        bases = self._connections.get(key)
+        if bases is None:
+            return 0
+        return bases[0] if reverse else bases[1]
+
+    def _relative(self, src: bytes, sport: int, dst: bytes, dport: int, flags: int, seq: int,
+                  ack: int) -> tuple[int, int]:
+        """tcpdump's relative numbering: the first ACK-carrying packet of a connection sets
+        the bases (and prints absolute numbers); later ones print the difference."""
+        if self.options.absolute_seq or not flags & 0x10:
+            return seq, ack
+        reverse = (sport, src) > (dport, dst) if sport != dport else src > dst
+        key = (dst, dport, src, sport) if reverse else (src, sport, dst, dport)
+        bases = self._connections.get(key)
+        if bases is None:
+            self._connections[key] = [(ack - 1) & 0xFFFFFFFF, seq] if reverse \
+                else [seq, (ack - 1) & 0xFFFFFFFF]
+            return seq, ack
+        if reverse:
+            return (seq - bases[1]) & 0xFFFFFFFF, (ack - bases[0]) & 0xFFFFFFFF
+        return (seq - bases[0]) & 0xFFFFFFFF, (ack - bases[1]) & 0xFFFFFFFF
+
+    def _udp(self, src_text: str, dst_text: str, payload: bytes, length: int) -> str:
+        if len(payload) < 8:
+            if len(payload) >= 4:
+                sport, dport = struct.unpack_from("!HH", payload)
+                return f"{src_text}.{sport} > {dst_text}.{dport}:  [|udp]"
+            return f"{src_text} > {dst_text}:  [|udp]"
+        sport, dport, udp_len = struct.unpack_from("!HHH", payload)
+        head = f"{src_text}.{sport} > {dst_text}.{dport}: "
+        v6 = ":" in src_text
+        if (self.options.verbose > 1 or (v6 and self.options.verbose)) and \
+                not self._fragment and \
+                len(payload) >= udp_len >= 8 and (v6 or payload[6:8] != b"\0\0"):
+            head += _udp_checksum_words(self._addresses, payload[:udp_len])
+        data = payload[8:]
+        data_len = udp_len - 8
+        if self.options.quiet:
+            return head + f"UDP, length {data_len}"
+        try:
+            if 53 in (sport, dport) or 5353 in (sport, dport):
+                return head + _dns(data, data_len, self.options.verbose)
+            if {sport, dport} & {67, 68}:
+                return head + _bootp(data, data_len)
+            if 123 in (sport, dport):
+                return head + _ntp(data, data_len)
+            if dport == 4789:
+                inner = data[8:]
+                vni = int.from_bytes(data[4:7], "big") if len(data) >= 8 else 0
+                text, _ = self._ethernet(inner, data_len - 8)
+                return head + f"VXLAN, flags [I] (0x{data[0]:02x}), vni {vni}\n" + text
+            if dport == 6081:
+                return head + self._geneve(data, data_len)
+        except _Truncated as cut:
+            return head + f" [|{cut.proto}]"
+        return head + f"UDP, length {data_len}"
+
+    def _geneve(self, data: bytes, length: int) -> str:
+        _need(data, 8, "geneve")
+        opt_len = (data[0] & 0x3F) * 4
+        flags = [w for bit, w in ((0x80, "O"), (0x40, "C")) if data[1] & bit]
+        proto = struct.unpack_from("!H", data, 2)[0]
+        vni = int.from_bytes(data[4:7], "big")
+        text = f"Geneve, Flags [{', '.join(flags) or 'none'}], vni 0x{vni:x}"
+        if self.options.link_header:
+            text += f", proto {_etype(proto)}"
+        inner = data[8 + opt_len:]
+        if proto == 0x6558:
+            body, _ = self._ethernet(inner, length - 8 - opt_len)
+            return text + ": " + body
+        return text
+
+
+def _nd_options(raw: bytes) -> str:
+    """The neighbour-discovery options tcpdump -v lists, one per line."""
+    names = {1: "source link-address", 2: "destination link-address", 3: "prefix info",
+             5: "mtu", 25: "rdnss"}
+    out = []
+    offset = 0
+    while offset + 2 <= len(raw):
+        kind, units = raw[offset], raw[offset + 1]
+        if units == 0:
+            break
+        body = (raw[offset + 2:offset + 8 * units])
+        text = (f"\n\t  {names.get(kind, 'unknown option')} option ({kind}), length "
+             f"{8 * units} ({units}): ")
+        if kind in (1, 2) and len(body) >= 6:
+            text += _mac(body[:6])
+        elif kind == 5 and len(body) >= 6:
+            text += str(struct.unpack_from("!I", body, 2)[0])
+        out.append(text)
+        offset += 8 * units
+    return "".join(out)
+
+
+def _ones_sum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def _pseudo_header(src: bytes, dst: bytes, proto: int, length: int) -> bytes:
+    if len(src) == 16:
+        return src + dst + struct.pack("!IxxxB", length, proto)
+    return src + dst + struct.pack("!BBH", 0, proto, length)
+
+
+def _checksum_words(src: bytes, dst: bytes, proto: int, segment: bytes, at: int) -> str:
+    """tcpdump -v's ``cksum 0x1234 (correct)`` / ``(incorrect -> 0xabcd)``."""
+    stored = struct.unpack_from("!H", segment, at)[0]
+    total = _ones_sum(_pseudo_header(src, dst, proto, len(segment)) + segment)
+    if total == 0xFFFF:
+        return f"cksum 0x{stored:04x} (correct)"
+    zeroed = segment[:at] + b"\0\0" + segment[at + 2:]
+    right = ~_ones_sum(_pseudo_header(src, dst, proto, len(segment)) + zeroed) & 0xFFFF
+    return f"cksum 0x{stored:04x} (incorrect -> 0x{right:04x})"
+
+
+def _udp_checksum_words(addresses: tuple[bytes, bytes], dgram: bytes) -> str:
+    src, dst = addresses
+    total = _ones_sum(_pseudo_header(src, dst, 17, len(dgram)) + dgram)
+    if total == 0xFFFF:
+        return "[udp sum ok] "
+    stored = struct.unpack_from("!H", dgram, 6)[0]
+    zeroed = dgram[:6] + b"\0\0" + dgram[8:]
+    right = ~_ones_sum(_pseudo_header(src, dst, 17, len(dgram)) + zeroed) & 0xFFFF
+    return f"[bad udp cksum 0x{stored:04x} -> 0x{right:04x}!] "
+
+
+def _sctp_chunks(raw: bytes) -> str:
+    names = {0: "DATA", 1: "INIT", 2: "INIT ACK", 3: "SACK", 4: "HB REQ", 5: "HB ACK",
+             6: "ABORT", 7: "SHUTDOWN", 8: "SHUTDOWN ACK", 9: "OP ERR", 10: "COOKIE ECHO",
+             11: "COOKIE ACK", 14: "SHUTDOWN COMPLETE"}
+    out: list[str] = []
+    offset = 0
+    while offset + 4 <= len(raw):
+        kind, _, size = struct.unpack_from("!BBH", raw, offset)
+        out.append(f"({len(out) + 1}) [{names.get(kind, f'Unknown chunk type: {kind}')}] ")
+        if size < 4:
+            break
+        offset += (size + 3) // 4 * 4
+    return (" " + "".join(out).rstrip()) if out else ""
+
+
+def _looks_http(line: bytes) -> bool:
+    methods = (b"GET ", b"POST ", b"PUT ", b"HEAD ", b"DELETE ", b"OPTIONS ", b"PATCH ",
+               b"CONNECT ", b"TRACE ", b"HTTP/1.")
+    return line.startswith(methods)
+
+
+def _dns(data: bytes, length: int, verbose: int = 0) -> str:
+    if length < 12:
+        return f"domain [length {length} < 12] (invalid)"
+    _need(data, 12, "domain")
+    ident, flags, qd, an, ns, ar = struct.unpack_from("!HHHHHH", data)
+    response = flags & 0x8000
+    offset = 12
+    questions = []
+    for _ in range(qd):
+        name, offset = _dns_name(data, offset)
+        _need(data, offset + 4, "domain")
+        qtype, _ = struct.unpack_from("!HH", data, offset)
+        offset += 4
+        questions.append((name, qtype))
+    if not response:
+        text = f"{ident}" + ("+" if flags & 0x0100 else "")
+        opcode = (flags >> 11) & 0xF
+        if opcode:
+            text += {4: " notify", 5: " update"}.get(opcode, f" op{opcode}")
+        if an or ns or ar:
+            text += f" [{an}a]" if an else ""
+            text += f" [{ns}n]" if ns else ""
+            text += f" [{ar}au]" if ar else ""
+        for name, qtype in questions:
+            text += f" {_DNS_TYPES.get(qtype, f'Type{qtype}')}? {name}"
+        return text + f" ({length})"
+    rcode = flags & 0xF
+    text = f"{ident}"
+    if flags & 0x0400:
+        text += "*"
+    if not flags & 0x0080:
+        text += "-"
+    if rcode:
+        text += " " + {1: "FormErr", 2: "ServFail", 3: "NXDomain", 4: "NotImp",
+                       5: "Refused"}.get(rcode, f"Resp{rcode}")
+    if verbose > 1:
+        text += "".join(f" q: {_DNS_TYPES.get(qtype, f'Type{qtype}')}? {name}"
+                        for name, qtype in questions)
+    text += f" {an}/{ns}/{ar}"
+    answers = []
+    for _ in range(an):
+        owner, offset = _dns_name(data, offset)
+        _need(data, offset + 10, "domain")
+        rtype, _, _, rdlen = struct.unpack_from("!HHIH", data, offset)
+        offset += 10
+        rdata = data[offset:offset + rdlen]
+        _need(data, offset + rdlen, "domain")
+        who = f"{owner} " if verbose else ""
+        if rtype == 1 and rdlen == 4:
+            answers.append(f"{who}A {_ip4(rdata)}")
+        elif rtype == 28 and rdlen == 16:
+            answers.append(f"{who}AAAA {_ip6(rdata)}")
+        elif rtype in (5, 12, 2):
+            target, _ = _dns_name(data, offset)
+            answers.append(f"{who}{_DNS_TYPES[rtype]} {target}")
+        else:
+            answers.append(who + _DNS_TYPES.get(rtype, f"Type{rtype}"))
+        offset += rdlen
+    if answers:
+        text += " " + ", ".join(answers)
+    return text + f" ({length})"
+
+
+def _dns_name(data: bytes, offset: int) -> tuple[str, int]:
+    labels: list[str] = []
+    end = None
+    hops = 0
+    while True:
+        _need(data, offset + 1, "domain")
+        size = data[offset]
+        if size == 0:
+            offset += 1
+            break
+        if size & 0xC0 == 0xC0:
+            _need(data, offset + 2, "domain")
+            if end is None:
+                end = offset + 2
+            offset = struct.unpack_from("!H", data, offset)[0] & 0x3FFF
+            hops += 1
+            if hops > 32:
+                raise _Truncated("domain")
+            continue
+        _need(data, offset + 1 + size, "domain")
+        labels.append(data[offset + 1:offset + 1 + size].decode("ascii", "replace"))
+        offset += 1 + size
+    return (".".join(labels) + "." if labels else "."), (end if end is not None else offset)
+
+
+def _bootp(data: bytes, length: int) -> str:
+    _need(data, 34, "bootp")
+    op = data[0]
+    chaddr = data[28:34]
+    if op == 1:
+        return f"BOOTP/DHCP, Request from {_mac(chaddr)}, length {length}"
+    return f"BOOTP/DHCP, Reply, length {length}"
+
+
+def _ntp(data: bytes, length: int) -> str:
+    _need(data, 1, "ntp")
+    version, mode = (data[0] >> 3) & 7, data[0] & 7
+    return f"NTPv{version}, {_NTP_MODES.get(mode, 'Unknown')}, length {length}"
+
+
+def _ip_options(raw: bytes) -> str:
+    words = []
+    i = 0
+    while i < len(raw):
+        kind = raw[i]
+        if kind == 0:
+            words.append("EOL")
+            break
+        if kind == 1:
+            words.append("NOP")
+            i += 1
+            continue
+        size = raw[i + 1] if i + 1 < len(raw) else 0
+        if size < 2 or i + size > len(raw):
+            words.append("[bad length]" if size < 2 else "[|ip]")
+            break
+        name = {7: "RR", 0x94: "RA", 0x83: "LSRR", 0x89: "SSRR", 0x44: "TS"}.get(
+            kind, f"unknown {kind}")
+        if kind == 0x94:
+            words.append("RA" if raw[i + 2:i + 4] == b"\0\0" else
+                         f"RA value {struct.unpack_from('!H', raw, i + 2)[0]}")
+        elif kind == 7:
+            addrs = [_ip4(raw[j:j + 4]) for j in range(i + 3, i + size - 3, 4)]
+            words.append("RR " + ", ".join(addrs))
+        else:
+            words.append(name)
+        i += size
+    return ",".join(words)
+
+
+def _tcp_options(raw: bytes, seq_base: int) -> str:
+    """The options in tcpdump's words (print-tcp.c)."""
+    words = []
+    i = 0
+    while i < len(raw):
+        kind = raw[i]
+        if kind == 0:
+            words.append("eol")
+            break
+        if kind == 1:
+            words.append("nop")
+            i += 1
+            continue
+        if i + 1 >= len(raw):
+            words.append("[|tcp]")
+            break
+        size = raw[i + 1]
+        if size < 2 or i + size > len(raw):
+            words.append(f"opt-{kind}:" if size < 2 else "[|tcp]")
+            break
+        body = raw[i + 2:i + size]
+        if kind == 2 and size == 4:
+            words.append(f"mss {struct.unpack('!H', body)[0]}")
+        elif kind == 3 and size == 3:
+            words.append(f"wscale {body[0]}")
+        elif kind == 4 and size == 2:
+            words.append("sackOK")
+        elif kind == 5:
+            count = len(body) // 8
+            edges = [(struct.unpack_from("!I", body, 4 * j)[0] - seq_base) & 0xFFFFFFFF
+                     for j in range(2 * count)]
+            words.append(f"sack {count} " + "".join(
+                f"{{{edges[j]}:{edges[j + 1]}}}" for j in range(0, 2 * count, 2)))
+        elif kind == 8 and size == 10:
+            tsval, tsecr = struct.unpack("!II", body)
+            words.append(f"TS val {tsval} ecr {tsecr}")
+        elif kind == 19 and size == 18:
+            words.append("md5 shared secret not supplied with -M, can't check - "
+                         + body.hex())
+        elif kind == 28 and size == 4:
+            value = struct.unpack("!H", body)[0]
+            # tcpdump reads the granularity from the lowest bit (not RFC 5482's highest)
+            words.append(f"uto 0x{value:x} {(value >> 1) * 60 if value & 1 else value >> 1}")
+        elif kind == 34:
+            words.append("tfo  cookie " + body.hex() if body else "tfo  cookiereq")
+        elif kind == 30:
+            words.append(_mptcp(body, size))
+        elif kind == 254 or kind == 253:
+            words.append(f"exp-{body[:2].hex()}" if len(body) >= 2 else f"opt-{kind}:")
+        else:
+            words.append(f"unknown-{kind} 0x{body.hex()}" if body else f"unknown-{kind}")
+        i += size
+    return ",".join(words)
+
+
+def _mptcp(body: bytes, size: int) -> str:
+    if not body:
+        return "mptcp"
+    subtype, version = body[0] >> 4, body[0] & 0xF
+    names = {0: "capable", 1: "join", 2: "dss", 3: "add-addr", 4: "rem-addr", 5: "prio",
+             6: "fail", 7: "fast-close", 8: "tcprst"}
+    text = f"mptcp {size} {names.get(subtype, f'unknown-{subtype}')}"
+    if subtype == 0:
+        text += f" v{version}"
+        if len(body) >= 2 and body[1] & 0x80:
+            text += " csum"
+        if len(body) >= 10:
+            text += f" {{0x{int.from_bytes(body[2:10], 'big'):x}}}"
+    return text
+
+
+def _quote(value: bytes) -> str:
+    return '"' + "".join(chr(b) if 32 <= b < 127 else "." for b in value) + '"'
+
+
+def _etype_name(etype: int) -> str:
+    return _ETHERTYPES.get(etype, "Unknown")
+
+
+def _etype(etype: int) -> str:
+    return f"{_ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})"
+
+
+_OUIS = {0x00000C: "Cisco", 0x000000: "Ethernet", 0x0080C2: "IEEE 802.1"}
+_SNAP_PIDS = {(0x00000C, 0x2000): "CDP", (0x00000C, 0x2003): "VTP",
+              (0x00000C, 0x010B): "PVST"}
+
+
+def _hex(data: bytes, *, ascii_too: bool) -> str:
+    """tcpdump's -x/-X dump: 16 bytes a line, in groups of two, at a tab."""
+    lines = []
+    for offset in range(0, len(data), 16):
+        chunk = data[offset:offset + 16]
+        groups = " ".join(chunk[j:j + 2].hex() for j in range(0, len(chunk), 2))
+        line = f"\n\t0x{offset:04x}:  {groups}"
+        if ascii_too:
+            line = f"{line:<50}" + "  " + "".join(chr(b) if 32 < b < 127 else "."
+                                                   for b in chunk)
+        lines.append(line)
+    return "".join(lines)
+
+
+def _ascii(data: bytes) -> str:
+    """tcpdump's -A: printable bytes, line feeds and tabs as they are, the rest as '.'."""
+    out = []
+    for i, b in enumerate(data):
+        if b == 0x0D and i + 1 < len(data) and data[i + 1] == 0x0A:
+            continue
+        out.append(chr(b) if 32 <= b < 127 or b in (9, 10) else ".")
+    return "".join(out)

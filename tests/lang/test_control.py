@@ -1,0 +1,171 @@
+"""Control and data beyond constants: arrays indexed by variables (bounds-checked),
+for-loops over ranges known at run time, bpf_loop with a callback, tail calls by program
+name. Each runs in the VM and in the kernel (BPF_PROG_TEST_RUN)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pybpf.errors import CompileError
+from pybpf.lang import (
+    XDP_DROP,
+    XDP_PASS,
+    Array,
+    bpf,
+    bpf_loop,
+    compile_source,
+    struct,
+    tail_call,
+    u32,
+    u64,
+)
+from tests.lang.backends import BACKENDS, load, run
+
+
+class Rec(struct):
+    n: u32
+    vals: u32[8]
+
+
+recs = Array(Rec, max_entries=1)
+
+
+@bpf.xdp
+def indexes(ctx):
+    a = u64[10]()
+    for i in range(10):
+        a[i] = i * i
+    k = (ctx.data_end - ctx.data) // 8    # 8, from the packet: unknown to the compiler
+    r = a[k] + a[k + 5]                   # 64, and 0 for the index past the end
+    a[k + 50] = 7                         # out of range: goes nowhere
+    rec = recs.lookup(0)
+    if rec:
+        n = rec.n
+        rec.vals[n] = 11
+        rec.vals[n + 100] = 12
+        r += rec.vals[n] + rec.vals[n + 100]
+    return r + a[9]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_variable_indexes_are_bounds_checked(backend: str) -> None:
+    with load(bpf.compile(indexes), backend) as coll:
+        coll.maps[recs][0] = Rec(n=3, vals=[0] * 8)
+        assert run(coll, "indexes") == 64 + 11 + 81
+        assert coll.maps[recs][0].vals == [0, 0, 0, 11, 0, 0, 0, 0]
+
+
+STEP = 3
+
+
+@bpf.xdp
+def ranges(ctx):
+    n = (ctx.data_end - ctx.data) // 4    # 16
+    total = 0
+    for i in range(n):
+        total += i                        # 120
+    for i in range(2, n, 5):
+        total += i * 1000                 # 2 + 7 + 12
+    for i in range(n, 0, -STEP):
+        if i == 7:
+            break
+        total += 100000                   # 16, 13, 10
+    a = u32[4]()
+    for i in range(min(n, 6)):
+        a[i] += 1
+    return total + a[0] + a[3]
+
+
+@bpf.xdp
+def indexed_range(ctx):
+    n = (ctx.data_end - ctx.data) // 4    # 16: the loop may go past the array's end
+    a = u32[8]()
+    for i in range(n):
+        a[i] += i                         # the verifier checks this body once, not 16 times
+    return a[0] + a[7] + a[n]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_run_time_range_may_index_arrays(backend: str) -> None:
+    with load(bpf.compile(indexed_range), backend) as coll:
+        assert run(coll, "indexed_range") == 7
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_for_loops_over_ranges_known_at_run_time(backend: str) -> None:
+    with load(bpf.compile(ranges), backend) as coll:
+        assert run(coll, "ranges") == 120 + 21000 + 300000 + 2
+
+
+class Acc(struct):
+    total: u64
+    steps: u32
+
+
+def add_square(i, acc):
+    acc.total += i * i
+    acc.steps += 1
+    if i == 9:
+        return 1                          # stop
+    return 0
+
+
+def nothing(i):
+    return 0
+
+
+@bpf.xdp
+def loops(ctx):
+    acc = Acc()
+    n = bpf_loop(100, add_square, acc)
+    m = bpf_loop(5, nothing)
+    return acc.total + acc.steps * 1000 + n * 100000 + m * 1000000
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bpf_loop_calls_a_python_function_back(backend: str) -> None:
+    compiled = bpf.compile(loops)
+    assert [sub.name for _, sub in compiled.programs["loops"].functions] == \
+        ["add_square", "nothing"]
+    with load(compiled, backend) as coll:
+        assert run(coll, "loops") == 285 + 10 * 1000 + 10 * 100000 + 5 * 1000000
+
+
+hits = Array(u64, max_entries=2)
+
+
+@bpf.xdp
+def second(ctx):
+    hits[1] += 1
+    return XDP_DROP
+
+
+@bpf.xdp
+def first(ctx):
+    hits[0] += 1
+    tail_call(ctx, second)
+    return XDP_PASS
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tail_call_by_program_name(backend: str) -> None:
+    compiled = bpf.compile(first)                 # the target comes along
+    assert set(compiled.programs) == {"first", "second"}
+    assert compiled.tail_calls == {"second": 0}
+    with load(compiled, backend) as coll:
+        assert run(coll, "first") == XDP_DROP
+        assert (coll.maps[hits][0], coll.maps[hits][1]) == (1, 1)
+
+
+def test_a_range_step_must_be_constant() -> None:
+    source = '''
+from pybpf.lang import bpf
+@bpf.xdp
+def prog(ctx):
+    s = ctx.data_end - ctx.data
+    for i in range(0, 10, s):
+        pass
+    return 0
+'''
+    with pytest.raises(CompileError, match=r"<bpf>:6:27: range\(\) step must be a nonzero"):
+        compile_source(source)

@@ -1,0 +1,290 @@
+"""A capture of many protocols, built byte by byte (no scapy), for line-by-line comparison
+of ``pybpf sniff -r`` with ``tcpdump -n -r``: Ethernet II and 802.3/LLC/SNAP, ARP, VLAN and
+QinQ, IPv4 (options, fragments) and IPv6 (extension headers), ICMP and ICMPv6 (echo, ND,
+MLD, errors), TCP with every option, UDP, DNS, DHCP, NTP, IGMP, GRE, IPIP, VXLAN, Geneve,
+MPLS, PPPoE, STP, LLDP. Addresses are from 198.18.0.0/15 and 2001:db8::/32; checksums are
+computed where tcpdump -v checks them."""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+
+MAC_A = bytes.fromhex("020000000001")
+MAC_B = bytes.fromhex("020000000002")
+A4, B4, C4 = "198.18.0.1", "198.18.0.2", "198.19.1.1"
+A6, B6 = "2001:db8::1", "2001:db8::2"
+LL6 = "fe80::1"
+
+
+def checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def ether(payload: bytes, ethertype: int, *, src: bytes = MAC_A, dst: bytes = MAC_B,
+          tags: tuple[tuple[int, int], ...] = (), pad: bool = True) -> bytes:
+    head = dst + src + b"".join(struct.pack("!HH", tpid, tci) for tpid, tci in tags)
+    frame = head + struct.pack("!H", ethertype) + payload
+    return frame + bytes(max(0, 60 - len(frame))) if pad else frame
+
+
+def dot3(payload: bytes, *, dst: bytes = MAC_B, src: bytes = MAC_A) -> bytes:
+    frame = dst + src + struct.pack("!H", len(payload)) + payload
+    return frame + bytes(max(0, 60 - len(frame)))
+
+
+def ipv4(src: str, dst: str, proto: int, payload: bytes, *, ident: int = 1, ttl: int = 64,
+         flags: int = 0x4000, tos: int = 0, options: bytes = b"") -> bytes:
+    ihl = 5 + len(options) // 4
+    header = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, tos, 4 * ihl + len(payload), ident,
+                         flags, ttl, proto, 0, ipaddress.IPv4Address(src).packed,
+                         ipaddress.IPv4Address(dst).packed) + options
+    header = header[:10] + struct.pack("!H", checksum(header)) + header[12:]
+    return header + payload
+
+
+def _pseudo4(src: str, dst: str, proto: int, length: int) -> bytes:
+    return (ipaddress.IPv4Address(src).packed + ipaddress.IPv4Address(dst).packed
+            + struct.pack("!BBH", 0, proto, length))
+
+
+def _pseudo6(src: str, dst: str, proto: int, length: int) -> bytes:
+    return (ipaddress.IPv6Address(src).packed + ipaddress.IPv6Address(dst).packed
+            + struct.pack("!IxxxB", length, proto))
+
+
+def ipv6(src: str, dst: str, next_header: int, payload: bytes, *, hop_limit: int = 64,
+         flow: int = 0) -> bytes:
+    return (struct.pack("!IHBB", 0x60000000 | flow, len(payload), next_header, hop_limit)
+            + ipaddress.IPv6Address(src).packed + ipaddress.IPv6Address(dst).packed + payload)
+
+
+def tcp(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int, *,
+        options: bytes = b"", data: bytes = b"", win: int = 64240, urg: int = 0) -> bytes:
+    offset = (20 + len(options)) // 4
+    seg = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, offset << 4, flags, win, 0,
+                      urg) + options + data
+    pseudo = (_pseudo6 if ":" in src else _pseudo4)(src, dst, 6, len(seg))
+    return seg[:16] + struct.pack("!H", checksum(pseudo + seg)) + seg[18:]
+
+
+def udp(src: str, dst: str, sport: int, dport: int, data: bytes) -> bytes:
+    dgram = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    pseudo = (_pseudo6 if ":" in src else _pseudo4)(src, dst, 17, len(dgram))
+    return dgram[:6] + struct.pack("!H", checksum(pseudo + dgram) or 0xFFFF) + dgram[8:]
+
+
+def icmp(kind: int, code: int, body: bytes) -> bytes:
+    msg = struct.pack("!BBH", kind, code, 0) + body
+    return msg[:2] + struct.pack("!H", checksum(msg)) + msg[4:]
+
+
+def icmp6(src: str, dst: str, kind: int, code: int, body: bytes) -> bytes:
+    msg = struct.pack("!BBH", kind, code, 0) + body
+    pseudo = _pseudo6(src, dst, 58, len(msg))
+    return msg[:2] + struct.pack("!H", checksum(pseudo + msg)) + msg[4:]
+
+
+def arp(op: int, sender_mac: bytes, sender: str, target_mac: bytes, target: str) -> bytes:
+    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sender_mac,
+                       ipaddress.IPv4Address(sender).packed, target_mac,
+                       ipaddress.IPv4Address(target).packed)
+
+
+def dns_name(name: str) -> bytes:
+    return b"".join(bytes([len(p)]) + p.encode() for p in name.split(".") if p) + b"\0"
+
+
+def dns_query(ident: int, name: str, qtype: int, *, rd: bool = True) -> bytes:
+    return struct.pack("!HHHHHH", ident, 0x0100 if rd else 0, 1, 0, 0, 0) + dns_name(
+        name) + struct.pack("!HH", qtype, 1)
+
+
+def dns_answer(ident: int, name: str, addresses: list[str]) -> bytes:
+    head = struct.pack("!HHHHHH", ident, 0x8180, 1, len(addresses), 0, 0)
+    question = dns_name(name) + struct.pack("!HH", 1, 1)
+    answers = b"".join(b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4)
+                       + ipaddress.IPv4Address(a).packed for a in addresses)
+    return head + question + answers
+
+
+SYN_OPTIONS = (bytes([2, 4]) + struct.pack("!H", 1460) + bytes([4, 2, 8, 10])
+               + struct.pack("!II", 1000, 0) + bytes([1, 3, 3, 7]))
+ACK_OPTIONS = bytes([1, 1, 8, 10]) + struct.pack("!II", 1001, 2000)
+SACK_OPTIONS = bytes([1, 1, 5, 18]) + struct.pack("!IIII", 3000000100, 3000000200,
+                                                  3000000300, 3000000400)
+TFO_OPTIONS = bytes([2, 4, 5, 0xB4, 34, 10]) + bytes(range(8)) + bytes([1, 1])
+MPTCP_OPTIONS = bytes([30, 12, 0x00, 0x81]) + bytes(range(8)) + bytes([1, 1, 1, 0])
+ODD_OPTIONS = bytes([19, 18]) + bytes(16) + bytes([28, 4, 0x80, 0x10, 0, 0])
+
+
+def tcp_conversation() -> list[bytes]:
+    c, s = 3_000_000_000, 123_456
+    segs = [
+        (A4, B4, 40000, 80, c, 0, 0x02, SYN_OPTIONS, b"", 64240),
+        (B4, A4, 80, 40000, s, c + 1, 0x12, SYN_OPTIONS, b"", 65160),
+        (A4, B4, 40000, 80, c + 1, s + 1, 0x10, ACK_OPTIONS, b"", 502),
+        (A4, B4, 40000, 80, c + 1, s + 1, 0x18, ACK_OPTIONS,
+         b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 502),
+        (B4, A4, 80, 40000, s + 1, c + 28, 0x18, ACK_OPTIONS,
+         b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 509),
+        (A4, B4, 40000, 80, c + 28, s + 39, 0x10, SACK_OPTIONS, b"", 502),
+        (A4, B4, 40000, 80, c + 28, s + 39, 0x11, b"", b"", 502),
+        (B4, A4, 80, 40000, s + 39, c + 29, 0x14, b"", b"", 0),
+        (A4, B4, 40010, 443, 5, 0, 0xC2, TFO_OPTIONS, b"", 1024),
+        (A4, B4, 40011, 22, 9, 0, 0x02, MPTCP_OPTIONS, b"", 1024),
+        (A4, B4, 40012, 179, 9, 1, 0x38, ODD_OPTIONS, b"\x00" * 4, 1024),
+        (A4, B4, 40013, 25, 0, 0, 0x00, b"", b"", 0),
+        (A4, B4, 40014, 25, 1, 2, 0xFF, b"", b"", 7),
+    ]
+    frames = []
+    for src, dst, sp, dp, seq, ack, flags, opts, data, win in segs:
+        frames.append(ether(ipv4(src, dst, 6, tcp(src, dst, sp, dp, seq, ack, flags,
+                                                    options=opts, data=data, win=win,
+                                                    urg=3 if flags & 0x20 else 0)), 0x0800))
+    frames.append(ether(ipv6(A6, B6, 6, tcp(A6, B6, 41000, 9000, 77, 0, 0x02,
+                                            options=SYN_OPTIONS)), 0x86DD))
+    frames.append(ether(ipv6(B6, A6, 6, tcp(B6, A6, 9000, 41000, 500, 78, 0x12)), 0x86DD))
+    return frames
+
+
+def build_frames() -> list[bytes]:
+    """Every frame of the corpus, in capture order."""
+    frames = tcp_conversation()
+    add = frames.append
+    bcast = b"\xff" * 6
+    # ARP
+    add(ether(arp(1, MAC_A, A4, bytes(6), B4), 0x0806, dst=bcast))
+    add(ether(arp(2, MAC_B, B4, MAC_A, A4), 0x0806))
+    add(ether(arp(1, MAC_A, A4, bytes(6), A4), 0x0806, dst=bcast))  # gratuitous
+    add(ether(arp(3, MAC_A, A4, MAC_A, A4), 0x8035, dst=bcast))  # RARP
+    # UDP, DNS
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 40001, 9999, b"datagram")), 0x0800))
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 40002, 53, dns_query(0x1234, "example.com",
+                                                               1))), 0x0800))
+    add(ether(ipv4(B4, A4, 17, udp(B4, A4, 53, 40002, dns_answer(
+        0x1234, "example.com", ["198.18.9.9", "198.18.9.10"]))), 0x0800))
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 40003, 53, dns_query(7, "example.org", 28))),
+              0x0800))
+    add(ether(ipv6(A6, B6, 17, udp(A6, B6, 40004, 53, dns_query(8, "www.example.net",
+                                                               15))), 0x86DD))
+    # ICMP
+    add(ether(ipv4(A4, B4, 1, icmp(8, 0, struct.pack("!HH", 77, 1) + bytes(56))), 0x0800))
+    add(ether(ipv4(B4, A4, 1, icmp(0, 0, struct.pack("!HH", 77, 1) + bytes(56))), 0x0800))
+    inner = ipv4(A4, B4, 17, udp(A4, B4, 40005, 33434, bytes(12)))
+    add(ether(ipv4(B4, A4, 1, icmp(3, 3, bytes(4) + inner[:28])), 0x0800))
+    add(ether(ipv4(B4, A4, 1, icmp(3, 1, bytes(4) + inner[:28])), 0x0800))
+    add(ether(ipv4(C4, A4, 1, icmp(11, 0, bytes(4) + inner[:28])), 0x0800))
+    # ICMPv6
+    add(ether(ipv6(A6, B6, 58, icmp6(A6, B6, 128, 0, struct.pack("!HH", 5, 9) + bytes(8))),
+              0x86DD))
+    add(ether(ipv6(B6, A6, 58, icmp6(B6, A6, 129, 0, struct.pack("!HH", 5, 9) + bytes(8))),
+              0x86DD))
+    ns_target = ipaddress.IPv6Address(B6).packed
+    add(ether(ipv6(A6, "ff02::1:ff00:2", 58, icmp6(A6, "ff02::1:ff00:2", 135, 0, bytes(4)
+                                                     + ns_target + bytes([1, 1]) + MAC_A),
+                   hop_limit=255), 0x86DD, dst=bytes.fromhex("3333ff000002")))
+    add(ether(ipv6(B6, A6, 58, icmp6(B6, A6, 136, 0, b"\x60\0\0\0" + ns_target
+                                     + bytes([2, 1]) + MAC_B), hop_limit=255), 0x86DD))
+    add(ether(ipv6(LL6, "ff02::2", 58, icmp6(LL6, "ff02::2", 133, 0, bytes(4)),
+                   hop_limit=255), 0x86DD, dst=bytes.fromhex("333300000002")))
+    ra = bytes([64, 0]) + struct.pack("!HII", 1800, 0, 0)
+    add(ether(ipv6(LL6, "ff02::1", 58, icmp6(LL6, "ff02::1", 134, 0, ra), hop_limit=255),
+              0x86DD, dst=bytes.fromhex("333300000001")))
+    hbh = bytes([58, 0, 5, 2, 0, 0, 1, 0])  # hop-by-hop: router alert
+    mld = icmp6(LL6, "ff02::16", 143, 0, struct.pack("!HH", 0, 1) + bytes([4, 0])
+                + struct.pack("!H", 0) + ipaddress.IPv6Address("ff02::fb").packed)
+    add(ether(ipv6(LL6, "ff02::16", 0, hbh + mld, hop_limit=1), 0x86DD,
+              dst=bytes.fromhex("333300000016")))
+    add(ether(ipv6(B6, A6, 58, icmp6(B6, A6, 1, 4, bytes(4) + ipv6(A6, B6, 17, b"")[:40])),
+              0x86DD))
+    # VLAN, QinQ
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 40006, 9998, b"tagged")), 0x0800,
+              tags=((0x8100, 5),)))
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 40007, 9997, b"qinq")), 0x0800,
+              tags=((0x88A8, 100), (0x8100, 0x2005))))
+    # IPv4 fragments and options, IPv6 fragment header
+    add(ether(ipv4(A4, B4, 17, b"later fragment!!", flags=100), 0x0800))
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 40008, 9996, bytes(16)), flags=0x2000,
+                   ident=99), 0x0800))
+    add(ether(ipv4(A4, B4, 1, icmp(8, 0, struct.pack("!HH", 1, 2)), options=bytes(
+        [7, 7, 4, 0, 0, 0, 0, 1])), 0x0800))
+    frag6 = struct.pack("!BBHI", 17, 0, 1, 0xABCD) + udp(A6, B6, 40009, 9995, bytes(8))
+    add(ether(ipv6(A6, B6, 44, frag6), 0x86DD))
+    # IGMP, GRE, IPIP, VXLAN, Geneve, MPLS
+    add(ether(ipv4(A4, "224.0.0.251", 2, struct.pack("!BBH4s", 0x16, 0, 0, ipaddress.
+                                                      IPv4Address("224.0.0.251").packed),
+                   ttl=1, options=bytes([0x94, 4, 0, 0])), 0x0800,
+              dst=bytes.fromhex("01005e0000fb")))
+    add(ether(ipv4(A4, B4, 47, struct.pack("!HH", 0, 0x0800) + ipv4(
+        "10.0.0.1", "10.0.0.2", 1, icmp(8, 0, struct.pack("!HH", 3, 4)))), 0x0800))
+    add(ether(ipv4(A4, B4, 4, ipv4("10.0.0.1", "10.0.0.2", 17, udp(
+        "10.0.0.1", "10.0.0.2", 1000, 2000, b"ipip"))), 0x0800))
+    inner_eth = ether(ipv4("10.0.0.1", "10.0.0.2", 17, udp("10.0.0.1", "10.0.0.2", 1, 2,
+                                                          b"in")), 0x0800, pad=False)
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 50000, 4789, b"\x08\0\0\0\0\0\x2a\0" + inner_eth)),
+              0x0800))
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 50001, 6081, b"\0\0\x65\x58\0\0\x2b\0"
+                                    + inner_eth)), 0x0800))
+    mpls = struct.pack("!I", 16 << 12 | 1 << 8 | 64)
+    add(ether(mpls + ipv4(A4, B4, 17, udp(A4, B4, 1, 2, b"mpls")), 0x8847))
+    # PPPoE
+    add(ether(struct.pack("!BBHH", 0x11, 0x09, 0, 4) + b"\x01\x01\0\0", 0x8863, dst=bcast))
+    ppp = ipv4(A4, B4, 17, udp(A4, B4, 3, 4, b"ppp"))
+    add(ether(struct.pack("!BBHHH", 0x11, 0, 0x1234, len(ppp) + 2, 0x21) + ppp, 0x8864))
+    # DHCP, NTP, SNMP-ish
+    bootp = (struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, 0x3903F326, 0, 0,
+                         bytes(4), bytes(4), bytes(4), bytes(4), MAC_A + bytes(10), bytes(64),
+                         bytes(128)) + b"\x63\x82\x53\x63" + bytes([53, 1, 1, 255]))
+    add(ether(ipv4("0.0.0.0", "255.255.255.255", 17, udp("0.0.0.0", "255.255.255.255", 68,
+                                                         67, bootp)), 0x0800, dst=bcast))
+    ntp = bytes([0x23, 0, 6, 0xEC]) + bytes(44)
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 123, 123, ntp)), 0x0800))
+    # 802.3 / LLC / SNAP, STP, LLDP
+    stp = bytes([0x42, 0x42, 0x03]) + struct.pack("!HBBB", 0, 0, 0, 0) + (
+        struct.pack("!H6sI", 0x8000, MAC_A, 0) + struct.pack("!H6sH", 0x8000, MAC_A, 0x8001)
+        + struct.pack("!HHHH", 0, 20 * 256, 2 * 256, 15 * 256))
+    add(dot3(stp, dst=bytes.fromhex("0180c2000000")))
+    add(dot3(bytes([0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00]) + ipv4(A4, B4, 17, udp(
+        A4, B4, 5, 6, b"snap"))))
+    add(dot3(bytes([0xF0, 0xF0, 0x03]) + bytes(30)))
+    lldp = (struct.pack("!HB", 1 << 9 | 7, 4) + MAC_A + struct.pack("!HB", 2 << 9 | 2, 3)
+            + b"p1" + struct.pack("!HH", 3 << 9 | 2, 120) + struct.pack("!H", 5 << 9 | 4)
+            + b"sw01" + b"\0\0")
+    add(ether(lldp, 0x88CC, dst=bytes.fromhex("0180c200000e")))
+    add(ether(bytes(46), 0x88B5))  # an EtherType nobody knows
+    return frames
+
+
+LINKTYPES = {"LINUX_SLL": 113, "LINUX_SLL2": 276, "RAW": 101, "NULL": 0, "LOOP": 108}
+
+
+def reframe(frames: list[bytes], linktype: str) -> list[bytes]:
+    """The IPv4 and IPv6 packets of Ethernet ``frames`` under another link-layer header
+    (BSD's family numbers for loopback: IPv6 is 24 there)."""
+    out = []
+    for index, frame in enumerate(frames):
+        etype = struct.unpack_from("!H", frame, 12)[0]
+        if etype not in (0x0800, 0x86DD):
+            continue
+        packet = frame[14:]
+        total = (struct.unpack_from("!H", packet, 2)[0] if etype == 0x0800
+                 else 40 + struct.unpack_from("!H", packet, 4)[0])
+        packet = packet[:total]  # no Ethernet padding on the other link types
+        if linktype == "LINUX_SLL":
+            head = struct.pack("!HHH8sH", 4 if index % 2 else 0, 1, 6, MAC_A + b"\0\0", etype)
+        elif linktype == "LINUX_SLL2":
+            head = struct.pack("!HHIHBB8s", etype, 0, 1, 1, 4 if index % 2 else 0, 6,
+                               MAC_A + b"\0\0")
+        elif linktype == "RAW":
+            head = b""
+        else:
+            family = 2 if etype == 0x0800 else 24
+            head = struct.pack("<I" if linktype == "NULL" else ">I", family)
+        out.append(head + packet)
+    return out

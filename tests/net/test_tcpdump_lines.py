@@ -1,0 +1,202 @@
+"""``pybpf sniff -r`` prints what ``tcpdump -n -r`` prints, line for line, on captures this
+test writes itself (tests/net/corpus.py: 58 frames of 30-odd protocols, and the IP ones
+under five other link types), for tcpdump's printing flags; filters select the same
+packets; -w writes pcap and pcapng tcpdump reads; damaged files are one clear error."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pybpf.net.printer import Printer, PrintOptions
+from pybpf.pcap import PcapPacket, write_pcap, write_pcapng
+from tests.cbpf.oracle import TCPDUMP, needs_tcpdump
+from tests.net.corpus import LINKTYPES, build_frames, reframe
+
+pytestmark = needs_tcpdump
+T0_US = 1_700_000_000_000_000
+ENV = {**os.environ, "TZ": "UTC"}
+FLAGS = ["", "-e", "-q", "-e -q", "-x", "-xx", "-X", "-XX", "-A", "-t", "-tt", "-ttt",
+         "-tttt", "-ttttt", "-S", "-e -x"]
+FILTERS = ["tcp", "udp port 53", "vlan", "mpls", "pppoes", "llc", "stp", "not ip and not ip6",
+           "icmp6 and ip6[40] = 135", "tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn",
+           "portrange 4000-7000", "arp or rarp", "ether multicast", "greater 100"]
+
+
+def _packets(frames: list[bytes]) -> list[PcapPacket]:
+    return [PcapPacket(f, len(f), T0_US + i * 1001) for i, f in enumerate(frames)]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("corpus")
+    paths = {"pcap": root / "corpus.pcap", "pcapng": root / "corpus.pcapng"}
+    write_pcap(paths["pcap"], _packets(build_frames()))
+    write_pcapng(paths["pcapng"], _packets(build_frames()))
+    for name, number in LINKTYPES.items():
+        paths[name] = root / f"{name}.pcap"
+        write_pcap(paths[name], _packets(reframe(build_frames(), name)), linktype=number)
+    return paths
+
+
+def _tcpdump(path: Path, flags: str, expression: str = "") -> list[str]:
+    assert TCPDUMP is not None
+    done = subprocess.run([TCPDUMP, "-n", *flags.split(), "-r", str(path), expression],
+                          capture_output=True, text=True, env=ENV, check=True)
+    return done.stdout.splitlines()
+
+
+def _sniff(path: Path, flags: str, expression: str = "") -> list[str]:
+    done = subprocess.run([sys.executable, "-m", "pybpf", "sniff", *flags.split(), "-r",
+                           str(path), expression], capture_output=True, text=True, env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return done.stdout.splitlines()
+
+
+def _in_process(path: Path, options: PrintOptions) -> list[str]:
+    from pybpf.pcap import read_pcap
+    capture = read_pcap(path)
+    printer = Printer(capture.linktype, options)
+    return "\n".join(printer.format(p) for p in capture.packets).splitlines()
+
+
+def _time_flag(flags: str) -> int:
+    return max((len(f) - 1 for f in flags.split() if set(f[1:]) == {"t"}), default=0)
+
+
+@pytest.mark.parametrize("flags", FLAGS)
+def test_same_lines_as_tcpdump(corpus: dict[str, Path], flags: str) -> None:
+    words = flags.split()
+    dump = next((w[1:] for w in words if w in ("-x", "-xx", "-X", "-XX", "-A")), "")
+    options = PrintOptions(link_header="-e" in words, quiet="-q" in words,
+                           absolute_seq="-S" in words, time_format=_time_flag(flags),
+                           dump=dump, utc=True)
+    theirs = _tcpdump(corpus["pcap"], flags)
+    assert len(theirs) > 50
+    assert _in_process(corpus["pcap"], options) == theirs
+
+
+def test_the_command_prints_the_same_from_pcap_and_pcapng(corpus: dict[str, Path]) -> None:
+    theirs = _tcpdump(corpus["pcap"], "")
+    assert _sniff(corpus["pcap"], "") == theirs
+    assert _sniff(corpus["pcapng"], "-n") == theirs
+    assert _sniff(corpus["pcapng"], "-e -c 5") == _tcpdump(corpus["pcap"], "-e -c 5")
+
+
+@pytest.mark.parametrize("linktype", list(LINKTYPES))
+@pytest.mark.parametrize("flags", ["", "-e"])
+def test_other_link_types(corpus: dict[str, Path], linktype: str, flags: str) -> None:
+    options = PrintOptions(link_header=flags == "-e", utc=True)
+    theirs = _tcpdump(corpus[linktype], flags)
+    assert len(theirs) > 40
+    assert _in_process(corpus[linktype], options) == theirs
+
+
+def test_verbose_ip_tcp_udp_icmp_arp(corpus: dict[str, Path]) -> None:
+    # -v has a long tail per protocol; these are the ones it decodes like tcpdump
+    common = "tcp or arp or rarp or udp port 53 or udp port 9999 or icmp"
+    for flags, expression in (
+            ("-v", f"({common} or (icmp6 and ip6[6] = 58 and ip6[40] != 1)) and not vlan"),
+            ("-vv", (f"({common} or (icmp6 and ip6[6] = 58 and ip6[40] > 127 and "
+                     f"ip6[40] < 130)) and not vlan"))):
+        assert _sniff(corpus["pcap"], flags, expression) == _tcpdump(corpus["pcap"], flags,
+                                                                     expression)
+
+
+@pytest.mark.parametrize("expression", FILTERS)
+def test_filters_select_what_tcpdump_selects(corpus: dict[str, Path], expression: str) -> None:
+    theirs = _tcpdump(corpus["pcap"], "", expression)
+    assert theirs, expression
+    assert _sniff(corpus["pcap"], "", expression) == theirs
+    for linktype in LINKTYPES:  # BSD loopback files number IPv6 as BSDs do
+        other = _tcpdump(corpus[linktype], "", "ip6 or tcp port 80")
+        assert _sniff(corpus[linktype], "", "ip6 or tcp port 80") == other
+
+
+@pytest.mark.parametrize("form", ["", "--pcapng"])
+def test_written_files_read_back_in_tcpdump(corpus: dict[str, Path], tmp_path: Path,
+                                            form: str) -> None:
+    out = tmp_path / "kept"
+    done = subprocess.run([sys.executable, "-m", "pybpf", "sniff", "-r", str(corpus["pcap"]),
+                           "-w", str(out), *form.split(), "udp"], capture_output=True,
+                          text=True, env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes()[:4] == (b"\x0a\x0d\x0d\x0a" if form else b"\xd4\xc3\xb2\xa1")
+    assert _tcpdump(out, "") == _tcpdump(corpus["pcap"], "", "udp")
+
+
+def test_cut_frames_print_like_tcpdump_at_header_boundaries(tmp_path: Path) -> None:
+    # a capture cut inside the link, IP or TCP/UDP header: tcpdump's ' [|proto]' endings
+    packets = []
+    for frame in build_frames()[:15] + build_frames()[19:24]:
+        for cut in (6, 20, 30, 36, 40):
+            packets.append(PcapPacket(frame[:cut], len(frame), T0_US + len(packets)))
+    path = tmp_path / "cut.pcap"
+    write_pcap(path, packets)
+    assert _in_process(path, PrintOptions(utc=True)) == _tcpdump(path, "")
+
+
+def test_cut_anywhere_never_raises() -> None:
+    rng = random.Random(13)
+    for frame in build_frames():
+        for flags in (PrintOptions(), PrintOptions(link_header=True, verbose=2)):
+            printer = Printer(1, flags)
+            for cut in range(0, len(frame), max(1, len(frame) // 25)):
+                assert printer.format(PcapPacket(frame[:cut], len(frame), 0))
+        flipped = bytearray(frame)
+        for _ in range(8):
+            flipped[rng.randrange(len(frame))] = rng.randrange(256)
+        assert Printer(1, PrintOptions(verbose=1)).format(PcapPacket(bytes(flipped),
+                                                                     len(frame), 0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=120), st.sampled_from([1, 113, 276, 101, 0, 108]))
+def test_random_bytes_never_raise(data: bytes, linktype: int) -> None:
+    for options in (PrintOptions(), PrintOptions(link_header=True, verbose=2, dump="XX")):
+        assert isinstance(Printer(linktype, options).format(PcapPacket(data, len(data) + 3,
+                                                                       0)), str)
+
+
+@pytest.mark.parametrize("damage", ["cut", "magic", "record", "pcapng"])
+def test_damaged_files_are_one_clear_error(corpus: dict[str, Path], tmp_path: Path,
+                                           damage: str) -> None:
+    raw = corpus["pcapng" if damage == "pcapng" else "pcap"].read_bytes()
+    bad = {"cut": raw[:300], "magic": b"\x00" * 4 + raw[4:],
+           "record": raw[:24] + b"\xff\xff\xff\x7f" * 4 + raw[40:],
+           "pcapng": raw[:200] + b"\x06\x00\x00\x00\xff\xff\x00\x00"}[damage]
+    path = tmp_path / "bad.pcap"
+    path.write_bytes(bad)
+    done = subprocess.run([sys.executable, "-m", "pybpf", "sniff", "-r", str(path)],
+                          capture_output=True, text=True, env=ENV)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith("pybpf sniff: ")
+    if damage == "cut":  # the packets before the damage are printed first, as tcpdump does
+        assert len(done.stdout.splitlines()) >= 2
+
+
+def test_privileges_are_dropped_after_opening(corpus: dict[str, Path], tmp_path: Path) -> None:
+    # -Z: the output file is opened as root, then the process becomes the user
+    out = tmp_path / "out.pcap"
+    script = ("import os, sys\nfrom pybpf.cli import main\nrc = main(sys.argv[1:])\n"
+              "print(os.getuid(), os.geteuid(), file=sys.stderr)\nsys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", script, "sniff", "-r", str(corpus["pcap"]),
+                           "-Z", "nobody", "-w", str(out), "tcp"], capture_output=True,
+                          text=True, env=ENV)
+    assert done.returncode == 0, done.stderr
+    import pwd
+    nobody = pwd.getpwnam("nobody").pw_uid
+    assert done.stderr.splitlines()[-1] == f"{nobody} {nobody}"
+    assert _tcpdump(out, "") == _tcpdump(corpus["pcap"], "", "tcp")
+    bad = subprocess.run([sys.executable, "-m", "pybpf", "sniff", "-r", str(corpus["pcap"]),
+                          "-Z", "no-such-user-here"], capture_output=True, text=True, env=ENV)
+    assert bad.returncode == 1 and "unknown user" in bad.stderr

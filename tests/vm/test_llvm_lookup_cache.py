@@ -1,0 +1,103 @@
+"""The llvm tier's map lookup cache answers as the helper does: after updates and deletes
+by the program in the same run, after changes from user space between runs, and for many
+keys (collisions in the cache), every tier sees the same map contents and the same r0."""
+
+from __future__ import annotations
+
+import pytest
+
+from pybpf import asm
+from pybpf.asm import R0, R1, R2, R3, R6, R7, R10
+from pybpf.vm import ArrayMap, HashMap
+from pybpf.vm.helpers import HelperID
+from tests.vm.unverified import load_unverified
+
+pytest.importorskip("llvmlite", reason="the llvm tier needs the jit extra")
+
+LOOKUP, UPDATE, DELETE = (int(HelperID[n]) for n in
+                          ("MAP_LOOKUP_ELEM", "MAP_UPDATE_ELEM", "MAP_DELETE_ELEM"))
+
+
+def _lookup(key_reg_value: int, miss_label: str) -> list[object]:
+    """r0 = lookup(m, key); to ``miss_label`` when NULL (r6, r7 kept)."""
+    return [asm.mov(R1, key_reg_value), asm.stx(4, R10, R1, -4), asm.ld_map_fd(R1, "m"),
+            asm.mov(R2, R10), asm.add(R2, -4), asm.call(LOOKUP), asm.jeq(R0, 0, miss_label)]
+
+
+def _counter_loop(turns: int, keys: int) -> list[object]:
+    """m[i % keys] += i for i = turns..1, through lookups only."""
+    return asm.link([
+        asm.mov(R6, turns),
+        asm.label("loop"),
+        asm.mov(R7, R6), asm.mod(R7, keys), asm.stx(4, R10, R7, -4),
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4),
+        asm.call(LOOKUP), asm.jeq(R0, 0, "next"),
+        asm.ldx(8, R1, R0, 0), asm.add(R1, R6), asm.stx(8, R0, R1, 0),
+        asm.label("next"),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, 0), asm.exit()])
+
+
+@pytest.mark.parametrize("make_map", [
+    lambda: ArrayMap("m", value_size=8, max_entries=300),
+    lambda: HashMap("m", key_size=4, value_size=8, max_entries=300)])
+def test_many_keys_count_the_same_in_every_tier(make_map) -> None:
+    results = {}
+    for tier in ("interp", "python", "llvm"):
+        m = make_map()
+        for k in range(300):
+            m[k.to_bytes(4, "little")] = bytes(8)
+        prog = load_unverified(_counter_loop(3000, 300), maps={"m": m})
+        prog.run(tier=tier)
+        prog.run(tier=tier)  # a second run starts with the cache emptied
+        results[tier] = sorted(m.items())
+    assert results["llvm"] == results["interp"] == results["python"]
+
+
+def test_a_key_deleted_by_the_program_is_not_found_again_in_the_same_run() -> None:
+    m = HashMap("m", key_size=4, value_size=8, max_entries=4)
+    m[(7).to_bytes(4, "little")] = (5).to_bytes(8, "little")
+    program = asm.link(
+        _lookup(7, "missing")                       # cached now
+        + [asm.ldx(8, R6, R0, 0),                   # r6 = 5
+           asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4), asm.call(DELETE)]
+        + _lookup(7, "gone")                        # must miss: the key was deleted
+        + [asm.mov(R0, 100), asm.exit(),
+           asm.label("gone"), asm.mov(R0, R6), asm.exit(),
+           asm.label("missing"), asm.mov(R0, 200), asm.exit()])
+    prog = load_unverified(program, maps={"m": m})
+    assert prog.run(tier="llvm").r0 == 5
+    assert prog.run(tier="llvm").r0 == 200  # and the next run sees the empty map
+
+
+def test_a_value_replaced_by_the_program_is_read_anew() -> None:
+    m = HashMap("m", key_size=4, value_size=8, max_entries=4)
+    m[(3).to_bytes(4, "little")] = (1).to_bytes(8, "little")
+    program = asm.link(
+        _lookup(3, "missing")
+        + [asm.mov(R3, 42), asm.stx(8, R10, R3, -16),   # the new value, 42
+           asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4),
+           asm.mov(R3, R10), asm.add(R3, -16), asm.mov(asm.R4, 0), asm.call(UPDATE)]
+        + _lookup(3, "missing")
+        + [asm.ldx(8, R0, R0, 0), asm.exit(),
+           asm.label("missing"), asm.mov(R0, 200), asm.exit()])
+    prog = load_unverified(program, maps={"m": m})
+    for tier in ("interp", "llvm"):
+        m[(3).to_bytes(4, "little")] = (1).to_bytes(8, "little")
+        assert prog.run(tier=tier).r0 == 42, tier
+
+
+def test_changes_from_user_space_between_runs_are_seen() -> None:
+    m = HashMap("m", key_size=4, value_size=8, max_entries=4)
+    program = asm.link(_lookup(9, "missing")
+                       + [asm.ldx(8, R0, R0, 0), asm.exit(),
+                          asm.label("missing"), asm.mov(R0, 200), asm.exit()])
+    prog = load_unverified(program, maps={"m": m})
+    key = (9).to_bytes(4, "little")
+    assert prog.run(tier="llvm").r0 == 200
+    m[key] = (11).to_bytes(8, "little")
+    assert prog.run(tier="llvm").r0 == 11
+    m[key] = (12).to_bytes(8, "little")
+    assert prog.run(tier="llvm").r0 == 12
+    del m[key]
+    assert prog.run(tier="llvm").r0 == 200
