@@ -87,8 +87,11 @@ NEW_TOOLS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
     "klockstat": ((), "Tracing", "tracepoint:lock:contention_begin { @[kstack] = count(); }"),
     "compactsnoop": ((), "COMM", "tracepoint:compaction:mm_compaction_begin { @ = count(); }"),
     "tcpsubnet": ((), "Tracing", "tracepoint:sock:sock_send_length { @[comm] = count(); }"),
+    "slabratetop": (("-C",), "Tracing", ("tracepoint:kmem:kmem_cache_alloc { @[args->name] = "
+                    "count(); }")),
 }
 LEFT_OUT = {
+    "biolatpcts": "prints at intervals",
     "dcsnoop": "kprobes only (absent here)", "cachestat": "kprobes only (absent here)",
     "tcpsynbl": "kprobes only (absent here)", "swapin": "kprobes only (absent here)",
     "llcstat": "hardware cache events (no CPU PMU here)",

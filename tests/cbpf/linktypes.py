@@ -65,6 +65,9 @@ def ethernet_extra() -> list[tuple[str, bytes]]:
         ("atalk ethertype", ether(b"\x00" * 40, 0x809B)),
         ("aarp snap", _snap(0xAAAA0300, 0x80F3, b"\x00" * 40)),
         ("decnet", ether(b"\x00" * 40, 0x6003)),
+        ("decnet short", ether(b"\x10\x00\x02\x04\x04\x02\x04" + bytes(40), 0x6003)),
+        ("decnet padded long", ether(b"\x10\x00\x81\x06" + bytes(6) + b"\x04\x04"
+                                     + bytes(6) + b"\x02\x04" + bytes(30), 0x6003)),
         ("lat", ether(b"\x00" * 40, 0x6004)),
         ("mopdl", ether(b"\x00" * 40, 0x6001)),
         ("mpls ipv4", ether(_mpls([5], v4), 0x8847)),
@@ -201,6 +204,8 @@ LANGUAGE = [
     "llc disc", "llc dm", "llc sabme", "llc test", "llc xid", "llc frmr", "stp", "iso",
     "isis", "clnp", "esis", "l1", "l2", "iih", "lsp", "snp", "csnp", "psnp", "decnet",
     "atalk", "aarp", "ipx", "netbeui", "lat", "sca", "mopdl", "moprc",
+    "decnet host 1.2", "decnet src 1.2", "decnet dst 1.1", "decnet dst 1.2",
+    "decnet host 1026", "decnet src 1.2.3", "decnet host 64.1", "decnet dst 1.4",
     "mpls", "mpls 5", "mpls 7", "mpls and ip", "mpls and ip6", "mpls 5 and tcp port 80",
     "mpls and mpls 5 and ip", "mpls and udp", "mpls and host 198.18.0.2",
     "pppoed", "pppoes", "pppoes 3", "pppoes and ip", "pppoes 7 and ip6",

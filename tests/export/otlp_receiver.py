@@ -106,5 +106,8 @@ def attributes(kvs: Any) -> dict[str, str]:
     for kv in kvs:
         value = kv.value
         kind = value.WhichOneof("value")
-        out[kv.key] = str(getattr(value, kind)) if kind else ""
+        if kind == "array_value":   # a list of strings: space-separated here
+            out[kv.key] = " ".join(v.string_value for v in value.array_value.values)
+        else:
+            out[kv.key] = str(getattr(value, kind)) if kind else ""
     return out

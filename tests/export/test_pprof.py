@@ -94,9 +94,10 @@ def test_export_writes_a_profile_each_period(tmp_path: Path) -> None:
         busy.kill()
         busy.wait()
     assert (out / "latest.pb.gz").is_symlink()
-    profile, functions = _parse(gzip.decompress(files[0].read_bytes()))
+    profile, _ = _parse(gzip.decompress(files[0].read_bytes()))
     assert sum(s.value[0] for s in profile.sample) > 0
     table = list(profile.string_table)
     comms = {table[lb.str] for s in profile.sample for lb in s.label if table[lb.key] == "comm"}
     assert "python3" in comms or any(c.startswith("python") for c in comms), comms
-    assert 0 < profile.duration_nanos < 5_000_000_000
+    # about the period (a busy machine may delay the tick that ends it)
+    assert 0 < profile.duration_nanos < 60_000_000_000

@@ -67,3 +67,16 @@ def test_histogram_keyed_by_a_struct_with_the_slot_last() -> None:
         got = MapMetric(config, "p", m, spec, fields, slot).read()
     # pad is dropped: its two series for (cpu 0, slot 3) are summed
     assert got == {("0",): {3: 7, 7: 1}, ("1",): {2: 9}}
+
+
+def test_a_log2hist_array_is_a_histogram_without_labels() -> None:
+    from pybpf.lang import Log2Hist
+
+    spec = Log2Hist().spec("lat")
+    config = MetricConfig("histogram", "lat_seconds", "lat", [], 0)
+    fields, slot = check_metric(config, {"lat": spec}, "p", "c.yaml")
+    assert fields == [] and slot is not None
+    with Map.create(spec) as m:
+        m[(4).to_bytes(4, "little")] = (3).to_bytes(8, "little")
+        m[(9).to_bytes(4, "little")] = (1).to_bytes(8, "little")
+        assert MapMetric(config, "p", m, spec, fields, slot).read() == {(): {4: 3, 9: 1}}

@@ -76,7 +76,9 @@ def test_tools_serve_their_metrics() -> None:
 
         def settled() -> dict[str, Any] | None:
             s = _samples(exporter.metrics())
-            done = _one(s, "pybpf_tcplife_sessions_total") >= 1 and \
+            # other processes' sessions may come first: wait for the bytes of ours
+            done = _one(s, "pybpf_tcplife_rx_bytes_total") >= SENT and \
+                _one(s, "pybpf_tcplife_tx_bytes_total") >= SENT and \
                 _one(s, "pybpf_execsnoop_execs_total", result="ok") >= 3
             return s if done else None
         s = wait_for("the tools to count the workload", settled)

@@ -182,3 +182,21 @@ def test_damaged_files_are_one_clear_error(corpus: dict[str, Path], tmp_path: Pa
     assert done.stderr.splitlines()[-1].startswith("pybpf sniff: ")
     if damage == "cut":  # the packets before the damage are printed first, as tcpdump does
         assert len(done.stdout.splitlines()) >= 2
+
+
+def test_privileges_are_dropped_after_opening(corpus: dict[str, Path], tmp_path: Path) -> None:
+    # -Z: the output file is opened as root, then the process becomes the user
+    out = tmp_path / "out.pcap"
+    script = ("import os, sys\nfrom pybpf.cli import main\nrc = main(sys.argv[1:])\n"
+              "print(os.getuid(), os.geteuid(), file=sys.stderr)\nsys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", script, "sniff", "-r", str(corpus["pcap"]),
+                           "-Z", "nobody", "-w", str(out), "tcp"], capture_output=True,
+                          text=True, env=ENV)
+    assert done.returncode == 0, done.stderr
+    import pwd
+    nobody = pwd.getpwnam("nobody").pw_uid
+    assert done.stderr.splitlines()[-1] == f"{nobody} {nobody}"
+    assert _tcpdump(out, "") == _tcpdump(corpus["pcap"], "", "tcp")
+    bad = subprocess.run([sys.executable, "-m", "pybpf", "sniff", "-r", str(corpus["pcap"]),
+                          "-Z", "no-such-user-here"], capture_output=True, text=True, env=ENV)
+    assert bad.returncode == 1 and "unknown user" in bad.stderr

@@ -542,6 +542,15 @@ class _Parser:
     def address_value(self, quals: Qualifiers) -> Pred:
         token = self.next()
         kind = "host" if quals.kind == "default" else quals.kind
+        if quals.proto == "decnet":
+            if token.kind not in ("ipv4", "num"):
+                raise self.error(f"bad DECnet address {token}", token)
+            parts = token.text.split(".") if token.kind == "ipv4" else [token.text]
+            numbers = [parse_number(p) for p in parts]
+            addr = (numbers[0] << 10 | numbers[1] if len(numbers) > 1 else numbers[0]) \
+                & 0xFFFF
+            return self.build(token, lambda: gen.decnet_host(self.layer, quals.direction,
+                                                             addr))
         if quals.proto == "ether":
             raise self.error(f"'ether {kind}' needs a MAC address", token)
         if token.kind == "ipv6":

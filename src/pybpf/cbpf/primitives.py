@@ -565,3 +565,24 @@ def protochain(layer: Layer, version: int | None, proto: int) -> Pred:
     if version == 6:
         return v6
     return Or(v4, v6)
+
+
+def decnet_host(layer: Layer, direction: str, addr: int) -> Pred:
+    """``decnet [src|dst|host] AREA.NODE``: the address in the four DECnet routing header
+    layouts (short or long, with or without a pad byte), as libpcap lists them."""
+    _refuse_after_geneve(layer, "'decnet host'")
+    value = (addr & 0xFF) << 8 | (addr >> 8 & 0xFF)  # little-endian on the wire
+
+    def at(offsets: tuple[int, int, int, int]) -> Pred:
+        short, padded_short, long, padded_long = offsets
+        flags = _net(layer, 1, 2)
+        flags_pad = _net(layer, 2, 2)
+        return any_of(
+            And(Cmp(flags, "jeq", 0x02, 0x07), Cmp(_net(layer, 2, short), "jeq", value)),
+            And(Cmp(flags_pad, "jeq", 0x8102, 0xFF07),
+                Cmp(_net(layer, 2, padded_short), "jeq", value)),
+            And(Cmp(flags, "jeq", 0x06, 0x07), Cmp(_net(layer, 2, long), "jeq", value)),
+            And(Cmp(flags_pad, "jeq", 0x8106, 0xFF07),
+                Cmp(_net(layer, 2, padded_long), "jeq", value)))
+    return And(ethertype(layer, 0x6003),
+               _by_direction(direction, at((5, 6, 17, 18)), at((3, 4, 9, 10))))

@@ -212,6 +212,13 @@ class Program(KernelObject):
         try:
             fd = bpfsys.prog_load(attr, obj=what)
         except KernelError as first:
+            if first.errno == errno.EPERM and spec.type in (ProgramType.TRACING,
+                                                             ProgramType.LSM) \
+                    and spec.attach_type is not None and spec.section != "probe":
+                # (not for the feature probe's own program: it asks this very question)
+                # how kernels without BPF trampolines or BPF LSM refuse these: say so
+                from .features import default
+                default.have_attach_type(spec.type, spec.attach_type)
             fd, log = _load_with_log(attr, what, 1, spec.name, first_error=first)
             return cls(fd, name=spec.name, type=spec.type, verifier_log=log)  # flaky first try
         return cls(fd, name=spec.name, type=spec.type)
