@@ -45,7 +45,7 @@ def _listing(args: argparse.Namespace) -> int:
         print("pybpf trace: -l is not available yet", file=sys.stderr)
         return 1
     pattern = args.program or args.file or "*"
-    return int(listing.main(pattern, sys.stdout) or 0)
+    return int(listing.main(pattern, sys.stdout, verbose=args.verbose_trace) or 0)
 
 
 def run(args: argparse.Namespace) -> int:

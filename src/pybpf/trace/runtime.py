@@ -130,6 +130,9 @@ class Decoder:
         for vt in action.args:
             values.append(self.value(vt, data[pos:pos + vt.size]))
             pos += vt.size
+        if action.kind == "join":       # the strings up to the array's NULL pointer
+            parts = values[:values.index("")] if "" in values else values
+            return action, [tuple(parts)]
         return action, values
 
     def map_entries(self, name: str) -> list[tuple[tuple[Any, ...], Any]]:
@@ -341,12 +344,12 @@ class Session:
         print the maps. Returns 0."""
         self.load()
         count = self.attach()
-        if not quiet:
-            self.printer.attached(count)
-        self.run_special("BEGIN")
-        if started is not None:
-            started()
-        try:
+        try:    # Ctrl-C/SIGTERM from here on ends the run as exit() does: END, then maps
+            if not quiet:
+                self.printer.attached(count)
+            self.run_special("BEGIN")
+            if started is not None:
+                started()
             while not self.exit_requested and not (stop is not None and stop.is_set()):
                 child = child_getter() if child_getter is not None else None
                 if child is not None and child.poll() is not None:

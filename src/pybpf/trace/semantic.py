@@ -500,6 +500,14 @@ class Checker:
                 raise TraceError("cat() expects a string literal as the first argument",
                                  e.loc)
             return NONE
+        if f == "join":
+            if len(args) not in (1, 2) or (len(args) == 2 and not isinstance(args[1], A.Str)):
+                raise TraceError("join() expects an array of strings and an optional "
+                                 "string literal separator", e.loc)
+            if types[0].kind not in ("ptr", "int"):
+                raise TraceError(f"join() expects an integer or pointer argument, "
+                                 f"{types[0]} provided", e.loc)
+            return NONE
         if f == "exit":
             if args:
                 raise TraceError("exit() takes no arguments in bpftrace 0.17", e.loc)
