@@ -202,3 +202,35 @@ def _src_path() -> str:
     import pybpf  # noqa: PLC0415
 
     return os.path.dirname(os.path.dirname(os.path.abspath(pybpf.__file__)))
+
+
+DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "trace.md")
+
+
+def doc_examples() -> list[tuple[str, str]]:
+    """The ``$ pybpf trace ...`` console blocks of docs/trace.md: (command, output)."""
+    with open(DOC) as f:
+        blocks = re.findall(r"^```console\n(.*?)^```", f.read(), re.S | re.M)
+    examples = []
+    for block in blocks:
+        command, _, output = block.partition("\n")
+        assert command.startswith("$ pybpf trace "), command
+        examples.append((command[2:], output))
+    return examples
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("example", doc_examples(), ids=lambda e: e[0][:40])
+def test_doc_example_as_printed(example: tuple[str, str]) -> None:
+    """docs/trace.md shows what both pybpf trace and bpftrace print."""
+    import shlex  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    command, output = example
+    args = shlex.split(command)[2:]
+    for argv, env in (([sys.executable, "-m", "pybpf.cli", "trace", *args],
+                       {**os.environ, "PYTHONPATH": _src_path()}),
+                      ([BPFTRACE, *args], None)):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == output, argv[0]
