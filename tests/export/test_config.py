@@ -138,6 +138,17 @@ def test_a_good_config_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().out == f"{path}: ok, 1 program(s)\n"
 
 
+def test_a_refused_guard_policy_names_the_program(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("rules:\n  - name: x\n    on: teleport\n    action: log\n")
+    path = _write(tmp_path, f"programs:\n  - name: g\n    guard: {policy}\n")
+    status, err = _export(capsys, path, "--check")
+    assert status == 2
+    assert err.startswith(f"pybpf export: {path}:2: program 'g': the guard policy is "
+                          f"refused: {policy}:3: "), err
+
+
 def test_a_tool_brings_its_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _write(tmp_path, "programs:\n  - {name: a, tool: syscount}\n"
                   "  - {name: b, tool: biolatency}\n  - {name: c, tool: tcplife}\n"

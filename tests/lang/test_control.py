@@ -11,6 +11,7 @@ from pybpf.lang import (
     XDP_DROP,
     XDP_PASS,
     Array,
+    SpinLock,
     bpf,
     bpf_loop,
     compile_source,
@@ -168,4 +169,53 @@ def prog(ctx):
     return 0
 '''
     with pytest.raises(CompileError, match=r"<bpf>:6:27: range\(\) step must be a nonzero"):
+        compile_source(source)
+
+
+class Counter(struct):
+    lock: SpinLock
+    hits: u64
+    total: u64
+
+
+counters = Array(Counter, max_entries=1)
+
+
+@bpf.xdp
+def locked(ctx):
+    c = counters.lookup(0)
+    if c:
+        with c.lock:                      # bpf_spin_lock .. bpf_spin_unlock
+            c.hits += 1
+            c.total += ctx.data_end - ctx.data
+    return 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_with_holds_a_spin_lock_of_a_map_value(backend: str) -> None:
+    compiled = bpf.compile(locked)
+    helpers = [i.imm for i in compiled.instructions() if i.is_helper_call]
+    assert helpers == [1, 93, 94]         # lookup, spin_lock, spin_unlock
+    with load(compiled, backend) as coll:
+        for _ in range(3):
+            run(coll, "locked")
+        assert (coll.maps[counters][0].hits, coll.maps[counters][0].total) == (3, 192)
+
+
+def test_a_locked_block_cannot_return() -> None:
+    source = '''
+from pybpf.lang import Array, SpinLock, bpf, struct, u64
+class V(struct):
+    lock: SpinLock
+    n: u64
+vals = Array(V, max_entries=1)
+@bpf.xdp
+def prog(ctx):
+    v = vals.lookup(0)
+    if v:
+        with v.lock:
+            return 1
+    return 0
+'''
+    with pytest.raises(CompileError, match=r"<bpf>:12:13: a block holding a spin lock"):
         compile_source(source)

@@ -5,7 +5,8 @@ The schema (docs/export.md has it in full)::
     listen: 127.0.0.1:9435
     programs:
       - name: execs
-        python: progs/execs.py      # or object: x.bpf.o, or tool: NAME (args: [...])
+        python: progs/execs.py      # or object: x.bpf.o, tool: NAME (args: [...]),
+                                    # or guard: POLICY.yaml (pybpf guard's events)
         counters:
           - metric: exec_total      # exported as pybpf_exec_total
             map: counts
@@ -41,7 +42,7 @@ DECODERS = ("string", "uint", "ksym", "syscall", "inet_ip", "port", "cgroup", "s
             "errno", "drop")
 BUCKET_TYPES = ("exp2", "linear")
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_SOURCES = ("python", "object", "tool")
+_SOURCES = ("python", "object", "tool", "guard")
 
 
 class ConfigError(InvalidInputError):
@@ -87,8 +88,8 @@ class MetricConfig:
 @dataclass
 class ProgramConfig:
     name: str
-    kind: str          # python | object | tool
-    source: str        # a path made absolute (python, object) or a tool name
+    kind: str          # python | object | tool | guard
+    source: str        # a path made absolute (python, object, guard) or a tool name
     line: int
     args: list[str] = field(default_factory=list)
     metrics: list[MetricConfig] = field(default_factory=list)
@@ -309,8 +310,8 @@ def _parse_program(raw: Any, line: int, check: _Checker, base: str) -> ProgramCo
     name = check.name(m, "name", "a program")
     given = [k for k in _SOURCES if k in m]
     if len(given) != 1:
-        raise check.fail(f"program {name!r} needs exactly one of python:, object:, tool: "
-                         f"(it has {', '.join(given) or 'none'})", m.line)
+        raise check.fail(f"program {name!r} needs exactly one of python:, object:, tool:, "
+                         f"guard: (it has {', '.join(given) or 'none'})", m.line)
     kind = given[0]
     source = check.string(m, kind, f"program {name!r}")
     if kind == "tool":

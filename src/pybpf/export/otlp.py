@@ -24,6 +24,15 @@ def _attributes(labels: dict[str, str]) -> dict[str, str]:
     return dict(labels)
 
 
+def _attribute(value: Any) -> Any:
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    import json  # noqa: PLC0415
+    return json.dumps(value, default=str)
+
+
 class OtlpPusher:
     """Pushes ``registry`` (a prometheus_client registry) as OTLP metrics every
     ``interval`` seconds and accepts log records through :meth:`log`; ``close`` flushes
@@ -62,9 +71,11 @@ class OtlpPusher:
         self._thread.start()
 
     def log(self, program: str, attributes: dict[str, Any]) -> None:
-        """One event record of ``program`` as an OTLP log record."""
+        """One event record of ``program`` as an OTLP log record (values OTLP attributes
+        cannot hold, such as the guard's ancestry list of dicts, as JSON text)."""
         self.logger.emit(timestamp=time.time_ns(), body=program, event_name=program,
-                         attributes={"pybpf.program": program, **attributes})
+                         attributes={"pybpf.program": program,
+                                     **{k: _attribute(v) for k, v in attributes.items()}})
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

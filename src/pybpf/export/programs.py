@@ -1,6 +1,10 @@
 """The configured programs: compiled and checked before anything loads, then loaded and
 attached one by one.
 
+``guard: POLICY.yaml`` runs :class:`pybpf.guard.Guard` over the policy (checked with the
+configuration): its events are counted as ``pybpf_guard_events_total{rule,action,kind}``
+and, with ``--otlp``, sent as log records; a thread polls its rings.
+
 :func:`prepare` turns each :class:`~.config.ProgramConfig` into a :class:`Program` holding
 the compiled collection (a pybpf.lang module, a clang object's spec, or a built-in
 tool's) and its checked metrics: every map named, every key matched to its labels. Only
@@ -39,6 +43,8 @@ class Program:
     ring_readers: list[Any] = field(default_factory=list)
     error: str | None = None
     log_sink: Any = None               # set before start: (program, attributes) -> None
+    _poller: Any = None                # the guard's polling thread
+    _stop_polling: Any = None
 
     @property
     def name(self) -> str:
@@ -62,6 +68,9 @@ class Program:
             print(f"pybpf export: program {self.name!r} is down: {err}", file=sys.stderr)
 
     def _start(self) -> None:
+        if self.config.kind == "guard":
+            self._start_guard()
+            return
         if hasattr(self.compiled, "load"):          # pybpf.lang (a module or a tool)
             self.collection = self.compiled.load()
             raw = self.collection.raw_maps
@@ -82,6 +91,35 @@ class Program:
                                           spec.maps[metric.map], fields, slot))
         if self.tool is not None and self.tool.events is not None:
             self._read_events()
+
+    def _start_guard(self) -> None:
+        import threading  # noqa: PLC0415
+
+        from ..guard import Guard  # noqa: PLC0415
+        [metric] = self.metrics
+        counter = EventMetric(metric, self.name)
+        self.event_metrics[metric.metric] = counter
+        self.readers.append(counter)
+        sink, name = self.log_sink, self.name
+
+        def emit(event: dict[str, Any]) -> None:
+            if event.get("event") == "lost":
+                return      # counted as pybpf_ringbuf_dropped_total
+            counter.add((str(event.get("rule", "")), str(event.get("action", "")),
+                         str(event.get("kind", ""))))
+            if sink is not None:
+                sink(name, event)
+
+        guard = Guard(self.compiled, emit)
+        self.collection = guard.start()
+        stop = self._stop_polling = threading.Event()
+
+        def poll() -> None:
+            while not stop.is_set():
+                guard.poll(100)
+
+        self._poller = threading.Thread(target=poll, name=f"pybpf-guard-{name}", daemon=True)
+        self._poller.start()
 
     def _read_events(self) -> None:
         assert self.tool is not None and self.tool.events is not None
@@ -109,7 +147,11 @@ class Program:
 
     def ring_drops(self) -> dict[str, int]:
         """Records each ring buffer of a pybpf.lang collection could not take."""
-        if self.collection is None or not hasattr(self.collection, "compiled"):
+        if self.collection is None:
+            return {}
+        if self.config.kind == "guard":
+            return {"events": int(self.collection.lost())}
+        if not hasattr(self.collection, "compiled"):
             return {}
         from ..lang import RingBuf  # noqa: PLC0415
         out = {}
@@ -123,6 +165,10 @@ class Program:
 
     def close(self) -> None:
         """Detach and unload (links, readers, programs, maps: the collection's order)."""
+        if self._stop_polling is not None:
+            self._stop_polling.set()
+            self._poller.join(timeout=10)
+            self._stop_polling = self._poller = None
         coll, self.collection = self.collection, None
         self.ring_readers = []
         if coll is not None:
@@ -145,6 +191,12 @@ def _compile(prog: ProgramConfig, path: str) -> tuple[Any, BuiltinTool | None, A
             return load_collection_spec(prog.source), None, None
         except (BPFError, OSError) as err:
             raise fail(f"{prog.source}: {err}") from None
+    if prog.kind == "guard":
+        from ..guard import load_policy  # noqa: PLC0415
+        try:
+            return load_policy(prog.source), None, None
+        except BPFError as err:
+            raise fail(f"the guard policy is refused: {err}") from None
     make = BUILTIN_TOOLS.get(prog.source)
     if make is None:
         raise fail(f"unknown tool {prog.source!r} (known: {', '.join(BUILTIN_TOOLS)})")
@@ -161,6 +213,13 @@ def _compile(prog: ProgramConfig, path: str) -> tuple[Any, BuiltinTool | None, A
         raise fail(f"{prog.source} does not build: {err}") from None
 
 
+def _guard_metric() -> MetricConfig:
+    from .config import LabelConfig  # noqa: PLC0415
+    return MetricConfig("counter", "guard_events_total", "",
+                        [LabelConfig(n, "string", 0) for n in ("rule", "action", "kind")], 0,
+                        help="events of the guard's rules (pybpf guard)")
+
+
 def prepare(config: ExportConfig) -> list[Program]:
     """Compile every program and check every metric against its maps, loading nothing
     (see the module docstring). Raises ConfigError naming the line at fault."""
@@ -169,6 +228,11 @@ def prepare(config: ExportConfig) -> list[Program]:
     for prog in config.programs:
         compiled, tool, module = _compile(prog, config.path)
         metrics = list(prog.metrics)
+        if prog.kind == "guard":
+            if metrics:
+                raise ConfigError(f"program {prog.name!r}: a guard: counts its events; leave "
+                                  "out counters/histograms", path=config.path, line=prog.line)
+            metrics = [_guard_metric()]
         if tool is not None:
             if metrics:
                 raise ConfigError(f"program {prog.name!r}: a tool: brings its own metrics; "

@@ -25,6 +25,7 @@ from .cgroups import CgroupNames, container_id, default_root
 from .gate import OpenGate
 from .policy import Policy, Rule
 from .proctree import ProcessTree
+from .sysctl import sysctl_program
 from .tables import CONFIG_SIZE, Tables, build_tables
 
 __all__ = ["Guard"]
@@ -112,6 +113,8 @@ class Guard:
         kinds, deny = self._needs(policy, tables)
         compiled = bpf_half.build(kinds, deny)
         spec = compiled.spec_with({bpf_half.guard_tgid: os.getpid()})
+        if "sysctl" in kinds:   # written in pybpf.asm: joins the compiled spec
+            spec.programs["guard_sysctl"] = sysctl_program()
         if self.ring_bytes:
             spec.maps["hits"].max_entries = self.ring_bytes
         from ..backends import load
@@ -128,6 +131,8 @@ class Guard:
             for kind in deny:
                 for prog in bpf_half.CGROUP_DENY.get(kind, ()):
                     coll.attach(prog.name, target=self.cgroup)
+            if "sysctl" in kinds:
+                coll.attach("guard_sysctl", target=self.cgroup)
         except BaseException:
             self._coll = previous
             coll.close()
@@ -313,6 +318,8 @@ class Guard:
             base["bpf_cmd"] = ev.arg
         elif kind == "mount":
             base["mount_flags"] = ev.arg
+        elif kind == "sysctl":
+            base["sysctl"] = _text(ev.path)
         base["cgroup"] = cg_path
         base["container"] = container_id(cg_path)
         base["ancestry"] = self.tree.ancestry(ev.pid, ev.ppid)

@@ -23,7 +23,7 @@ __all__ = ["KINDS", "ACTIONS", "MAX_RULES", "Rule", "Policy", "PolicyError", "lo
 
 # event kinds a rule can be ``on``, in the order of their bits in the kernel's masks
 KINDS = ("exec", "open", "connect", "bind", "ptrace", "setuid", "module_load", "bpf",
-         "mount", "kill")
+         "mount", "kill", "sysctl")
 ACTIONS = ("log", "kill", "deny")
 MAX_RULES = 64   # one bit each in the kernel's u64 rule masks
 OPEN_FLAGS = ("read", "write")
@@ -33,6 +33,7 @@ _MATCH_KEYS: dict[str, tuple[str, ...]] = {
     "binary": ("exec",), "binary_prefix": ("exec",),
     "path": ("open",), "path_prefix": ("open",), "flags": ("open",),
     "cidr": ("connect", "bind"), "port": ("connect", "bind"),
+    "sysctl": ("sysctl",), "sysctl_prefix": ("sysctl",),
     "uid": KINDS, "comm": KINDS, "container": KINDS,
 }
 _RULE_KEYS = ("name", "on", "match", "action")
@@ -65,6 +66,8 @@ class Rule:
     uid: tuple[int, ...] = ()
     comm: tuple[str, ...] = ()
     container: tuple[str, ...] = ()
+    sysctl: tuple[str, ...] = ()
+    sysctl_prefix: tuple[str, ...] = ()
 
 
 @dataclass
@@ -227,4 +230,10 @@ def _value(key: str, text: str, line: int, source: str) -> Any:
         if len(text.encode()) > 15:
             raise bad("a command name has at most 15 bytes")
         return text
+    if key in ("sysctl", "sysctl_prefix"):
+        name = text.replace(".", "/") if "/" not in text else text   # kernel.hostname
+        name = name.removeprefix("/proc/sys/").strip("/") + ("/" if text.endswith("/") else "")
+        if not re.fullmatch(r"[A-Za-z0-9_./-]+", name) or len(name) > PATH_MAX:
+            raise bad("a sysctl name: kernel/hostname, kernel.hostname or net/ipv4/")
+        return name
     return text   # container: checked against the cgroup tree when the rules are built

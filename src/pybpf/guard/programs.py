@@ -75,7 +75,7 @@ K_EXEC, K_OPEN, K_CONNECT, K_BIND, K_PTRACE, K_SETUID, K_MODULE, K_BPF, K_MOUNT,
     range(10)
 KIND_BITS = {"exec": K_EXEC, "open": K_OPEN, "connect": K_CONNECT, "bind": K_BIND,
              "ptrace": K_PTRACE, "setuid": K_SETUID, "module_load": K_MODULE, "bpf": K_BPF,
-             "mount": K_MOUNT, "kill": K_KILL}
+             "mount": K_MOUNT, "kill": K_KILL, "sysctl": 10}   # sysctl: see sysctl.py
 
 # Hit.acted bits
 ACT_KILLED, ACT_DENIED, ACT_BLOCKED = 1, 2, 4

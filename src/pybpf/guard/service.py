@@ -43,10 +43,11 @@ def serve(policy_path: str, out: TextIO, status: TextIO, *, pin: str | None = No
             except PolicyError as err:
                 print(f"pybpf guard: {err}", file=status, flush=True)
                 return EXIT_BAD_POLICY
-            for note in guard.notes:
-                print(f"guard: note: {note}", file=status)
-            print(f"guard: {guard.rules_active} rules active", file=status, flush=True)
             try:
+                # inside the try: a signal right after the banner is a normal end too
+                for note in guard.notes:
+                    print(f"guard: note: {note}", file=status)
+                print(f"guard: {guard.rules_active} rules active", file=status, flush=True)
                 while True:
                     guard.poll(200)
                     if hangups:

@@ -15,11 +15,12 @@ from ..errors import BPFError
 from .cgroups import cgroup_ids_for
 from .policy import Policy, Rule
 from .programs import EXEC_PATHS, KIND_BITS, PATH_BYTES
+from .sysctl import SYSCTL_NAMES
 
 __all__ = ["Tables", "build_tables", "DENY_HOOKS", "CONFIG_SIZE"]
 
 # kinds a cgroup hook can refuse (EPERM); a deny elsewhere falls back to kill
-DENY_HOOKS = frozenset({"connect", "bind"})
+DENY_HOOKS = frozenset({"connect", "bind", "sysctl"})
 _CONFIG_FIELDS = ("binary_free", "path_free", "cidr_free", "port_free", "uid_free",
                   "comm_free", "cgroup_free", "need_flags", "read_ok", "write_ok", "dir_rules",
                   "kill", "deny")
@@ -115,6 +116,10 @@ def _effective_action(rule: Rule, notes: list[str], missing: frozenset[str]) -> 
         notes.append(f"rule {rule.name!r} (line {rule.line}): this kernel has no "
                      f"{rule.on} system call to watch (e.g. CONFIG_MODULES unset): it can "
                      "never match")
+    if rule.on == "sysctl" and rule.action == "kill":
+        notes.append(f"rule {rule.name!r} (line {rule.line}): the sysctl hook is a cgroup "
+                     "program, which cannot send signals: the write is refused instead")
+        return "deny"
     if rule.action != "deny" or rule.on in DENY_HOOKS:
         return rule.action
     if have_bpf_lsm():
@@ -156,6 +161,13 @@ def _free_or_fill(rule: Rule, bit: int, gen: int, masks: dict[str, int], add: ob
             path_entries.append((EXEC_PATHS, path.rstrip("/").encode() + b"/", bit))
     else:
         masks["binary_free"] |= bit
+    if rule.on == "sysctl":   # names in their own namespace; no name: every sysctl
+        for name in rule.sysctl:
+            path_entries.append((SYSCTL_NAMES, name.encode() + b"\0", bit))
+        for name in rule.sysctl_prefix:
+            path_entries.append((SYSCTL_NAMES, name.encode(), bit))
+        if not rule.sysctl and not rule.sysctl_prefix:
+            path_entries.append((SYSCTL_NAMES, b"", bit))
     if rule.path or rule.path_prefix:
         for path in rule.path:
             path_entries.append((0, path.encode() + b"\0", bit))

@@ -33,7 +33,7 @@ from ..btf import queries as _btfq
 __all__ = [
     "Type", "IntType", "ArrayType", "PtrType", "StructType", "TupleType", "Field", "VoidType",
     "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "bool_", "char", "void",
-    "bytes16", "bytes32", "bytes64", "bytes128", "bytes256", "string", "array", "ptr",
+    "SpinLock", "bytes16", "bytes32", "bytes64", "bytes128", "bytes256", "string", "array", "ptr",
     "struct", "type_of", "common_type", "promote", "literal_type", "from_btf",
 ]
 
@@ -248,6 +248,23 @@ class StructType(Type):
             obj.__dict__.update(values)
             return obj
         return values
+
+
+class SpinLockType(StructType):
+    """``struct bpf_spin_lock``: a field of a map value that ``with value.lock:`` holds
+    (the map's BTF names the type, as the kernel requires)."""
+
+    def __init__(self) -> None:
+        super().__init__("bpf_spin_lock", 4, 4, [Field("val", u32, 0)])
+
+    def unpack(self, raw: bytes) -> Any:
+        return 0                     # the lock word means nothing to the Python side
+
+    def pack(self, value: Any) -> bytes:
+        return bytes(4)
+
+
+SpinLock = SpinLockType()
 
 
 class TupleType(StructType):

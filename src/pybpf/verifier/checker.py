@@ -68,6 +68,9 @@ _NEVER_NULL = (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.CONST_PTR_T
 MAX_PENDING_BRANCHES = 8192   # the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ
 _MOV64_IMM = Class.ALU64 | ALUOp.MOV      # (BPF_K: the source bit clear)
 _MOV32_IMM = Class.ALU | ALUOp.MOV
+# ALU ops with a constant operand that are defined for every value (BPF_K: no source bit)
+_SCALAR_IMM_OPS = frozenset(cls | op for cls in (Class.ALU, Class.ALU64) for op in (
+    ALUOp.ADD, ALUOp.SUB, ALUOp.MUL, ALUOp.OR, ALUOp.AND, ALUOp.XOR))
 
 
 @dataclass
@@ -513,6 +516,15 @@ class Checker:
             state.frames[-1].regs[insn.dst] = const_scalar(
                 insn.imm if opcode == _MOV64_IMM else insn.imm & 0xFFFFFFFF)
             return pc + 1
+        if opcode in _SCALAR_IMM_OPS and insn.dst < 10:
+            regs = state.frames[-1].regs
+            value = regs[insn.dst]
+            if value.type is _SCALAR:
+                # a number and a constant, by an op that cannot fail (as _alu does it)
+                alu64 = opcode & CLASS_MASK == Class.ALU64
+                regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
+                    insn.imm if alu64 else insn.imm & 0xFFFFFFFF).var, alu64=alu64))
+                return pc + 1
         cls = opcode & CLASS_MASK
         if cls in (Class.ALU, Class.ALU64):
             self._alu(state, insn, cls == Class.ALU64)

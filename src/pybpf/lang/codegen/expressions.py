@@ -20,6 +20,7 @@ from ..types import (
     VoidType,
     bool_,
     common_type,
+    int_type,
     literal_type,
     promote,
     s32,
@@ -136,9 +137,10 @@ class Expressions(Values):
             f = target.field(attr)
             if f is None:
                 raise self._err(node, f"struct {target.name} has no field {attr!r}")
-            if f.bit_size and f.bit_size != 32:
-                raise self._err(node, f"bitfield {target.name}.{attr} is not supported")
             owned = base if base.owned else None
+            if f.bit_size and f.bit_size != 32:
+                return self._bitfield(Mem(f.type, base.reg, f.offset, base.type.space,
+                                          base_reg=owned), f)
             if owned is None and base.reg != FP:
                 # a local's register: address it directly (no copy needed)
                 pass
@@ -150,6 +152,9 @@ class Expressions(Values):
             f = base.type.field(attr)
             if f is None:
                 raise self._err(node, f"struct {base.type.name} has no field {attr!r}")
+            if f.bit_size and f.bit_size != 32:
+                return self._bitfield(Mem(f.type, base.base, base.off + f.offset, base.space,
+                                          base.base_reg), f)
             core = None
             if base.core is not None:
                 # a field of an embedded kernel struct: one access path from the outer root,
@@ -160,6 +165,29 @@ class Expressions(Values):
             return Mem(f.type, base.base, base.off + f.offset, base.space, base.base_reg,
                        load_size=4 if f.bit_size == 32 else 0, core=core)
         raise self._err(node, f"{_describe(base)} has no field {attr!r}")
+
+    def _bitfield(self, at: Mem, f: Any) -> Reg:
+        """The value of bitfield ``f`` whose first byte is ``at``: the smallest load that
+        covers its bits, shifted and masked (sign-extended for a signed field). A value,
+        not a place: bitfields are read, not written. Its offsets are this kernel's (no
+        CO-RE record describes them)."""
+        t = f.type if isinstance(f.type, IntType) else u64
+        span = f.bit_offset + f.bit_size
+        width = next(w for w in (1, 2, 4, 8) if 8 * w >= span)
+        r = self._load(Mem(int_type(width, False), at.base, at.off, at.space, at.base_reg))
+        if t.signed:   # the field's top bit to bit 63, then back down with its sign
+            self.e.alu(ALUOp.LSH, r.reg, imm=64 - span)
+            self.e.alu(ALUOp.ARSH, r.reg, imm=64 - f.bit_size)
+        else:
+            if f.bit_offset:
+                self.e.alu(ALUOp.RSH, r.reg, imm=f.bit_offset)
+            if f.bit_size < 32:
+                self.e.alu(ALUOp.AND, r.reg, imm=(1 << f.bit_size) - 1)
+            else:          # a mask that does not fit an immediate: shift it out instead
+                self.e.alu(ALUOp.LSH, r.reg, imm=64 - f.bit_size)
+                self.e.alu(ALUOp.RSH, r.reg, imm=64 - f.bit_size)
+        r.type = int_type(8, t.signed)
+        return r
 
     def expr_Subscript(self, node: ast.Subscript) -> Any:
         base = self.expr(node.value)

@@ -11,7 +11,7 @@ from ..emitter import FP
 from ..errors import CompileError
 from ..maps import GlobalDecl, MapDecl
 from ..operands import Imm, Local, Mem, PyObj, Reg
-from ..types import IntType, PtrType, literal_type, s32, s64, u32, u64
+from ..types import IntType, PtrType, SpinLockType, literal_type, s32, s64, u32, u64
 from .calls import Calls
 from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
 from .core import _describe
@@ -315,6 +315,27 @@ class Statements(Calls):
             return
         raise self._err(node, "unsupported assignment target (tuple unpacking is not "
                               "supported)")
+
+    def stmt_With(self, node: ast.With) -> None:
+        """``with value.lock:`` holds a ``SpinLock`` field of a map value for the block
+        (bpf_spin_lock/unlock); the block may not leave early nor call helpers."""
+        if len(node.items) != 1 or node.items[0].optional_vars is not None:
+            raise self._err(node, "with takes one SpinLock field: with value.lock:")
+        lock = node.items[0].context_expr
+        leaves = [n for stmt in node.body for n in ast.walk(stmt)
+                  if isinstance(n, (ast.Return, ast.Break, ast.Continue))]
+        if leaves:
+            raise self._err(leaves[0], "a block holding a spin lock must run to its end "
+                                       "(the verifier refuses to leave it locked)")
+        for helper in ("spin_lock", "spin_unlock"):
+            target = self.expr(lock)
+            if not (isinstance(target, Mem) and isinstance(target.type, SpinLockType)):
+                self.e.release(target)
+                raise self._err(lock, "with takes a SpinLock field of a map value "
+                                      "(class V(struct): lock: SpinLock)")
+            self.e.release(self._helper(helper, [self._address_of(target)]))
+            if helper == "spin_lock":
+                self.block(node.body)
 
     def stmt_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
