@@ -179,3 +179,8 @@ def test_the_fast_text_is_what_prometheus_client_writes() -> None:
     expected = generate_latest(registry).decode()
     assert render_text(snapshot) == expected
     assert 'disk="we\\"ird\\\\dev\\nname"' in expected
+    # and OpenMetrics, which Prometheus asks for first (its "# EOF" comes with the rest)
+    from prometheus_client.openmetrics.exposition import generate_latest as openmetrics
+    expected = openmetrics(registry).decode()
+    assert render_text(snapshot, openmetrics=True) + "# EOF\n" == expected
+    assert "# TYPE pybpf_calls counter\npybpf_calls_total{" in expected
