@@ -17,6 +17,7 @@ from ..types import (
     MapRefType,
     PtrType,
     StructType,
+    TimerType,
     Type,
     VoidType,
     bool_,
@@ -130,6 +131,8 @@ class Expressions(Values):
             raise self._err(node, f"{_describe(base)} has no attribute {attr!r}")
         if isinstance(getattr(base, "type", None), MapRefType):   # a run-time map's method
             return PyObj(("method", self._as_map(base), attr))
+        if isinstance(base, Mem) and isinstance(base.type, TimerType):
+            return PyObj(("timer", base, attr))
         # a pointer to a struct, or a struct in memory
         if isinstance(base, Mem) and isinstance(base.type, PtrType):
             base = self._load(base)
