@@ -31,7 +31,8 @@ from .. import btf as _btf
 from ..btf import queries as _btfq
 
 __all__ = [
-    "Type", "IntType", "ArrayType", "PtrType", "StructType", "TupleType", "Field", "VoidType",
+    "Type", "IntType", "ArrayType", "PtrType", "MapRefType", "StructType", "TupleType", "Field",
+    "VoidType",
     "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "bool_", "char", "void",
     "SpinLock", "bytes16", "bytes32", "bytes64", "bytes128", "bytes256", "string", "array", "ptr",
     "struct", "type_of", "common_type", "promote", "literal_type", "from_btf",
@@ -192,6 +193,18 @@ class PtrType(Type):
     @property
     def is_scalar(self) -> bool:
         return True
+
+
+class MapRefType(PtrType):
+    """A map found at run time (the value of a map of maps), used as map ``decl`` is."""
+
+    def __init__(self, decl: Any):
+        super().__init__(u32, "direct")
+        self.decl = decl
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"map like {self.decl!r}"
 
 
 def ptr(target: Any, space: str = "direct") -> PtrType:

@@ -12,7 +12,7 @@ from ..emitter import FP
 from ..errors import CompileError
 from ..maps import MapDecl
 from ..operands import Imm, Mem, PyObj, Reg, StrLit
-from ..types import IntType, PtrType, Type, s64, type_of, u32, u64, void
+from ..types import IntType, MapRefType, PtrType, Type, s64, type_of, u32, u64, void
 from .core import _describe
 from .functions import MAX_REGISTER_ARGS, NotASubprogram, Param
 from .intrinsics import Intrinsics
@@ -112,7 +112,8 @@ class Calls(Intrinsics):
                 or (isinstance(a, Mem) and a.load_size == -1)
                 or (isinstance(a, Imm) and a.value == 0),
                 "addr": isinstance(a, (Imm, Reg)) or (isinstance(a, Mem) and a.load_size == -1),
-                "map": isinstance(a, PyObj) and isinstance(a.value, MapDecl),
+                "map": (isinstance(a, PyObj) and isinstance(a.value, MapDecl))
+                or (isinstance(a, (Reg, Mem)) and isinstance(a.type, MapRefType)),
                 "ctx": isinstance(a, Reg) and isinstance(a.type, PtrType)
                 and a.type.target is self.ctx_type,
             }[kind]

@@ -9,8 +9,8 @@ from ...asm.instruction import Instruction
 from ...asm.opcodes import ALUOp, Class, JumpOp
 from ..emitter import FP
 from ..errors import CompileError
-from ..maps import GlobalDecl, MapDecl
-from ..operands import Imm, Local, Mem, PyObj, Reg
+from ..maps import GlobalDecl
+from ..operands import Imm, Local, Mem, Reg
 from ..types import IntType, PtrType, SpinLockType, literal_type, s32, s64, u32, u64
 from .calls import Calls
 from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
@@ -301,8 +301,9 @@ class Statements(Calls):
             return
         if isinstance(target, ast.Subscript):
             base = self.expr(target.value)
-            if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
-                self._map_store(base.value, target.slice, node.value)
+            m = self._as_map(base)
+            if m is not None:
+                self._map_store(m, target.slice, node.value)
                 return
             dest, skip = self._element_for_write(base, target.slice, target)
             self._store_into(dest, node.value, node)
@@ -341,8 +342,9 @@ class Statements(Calls):
         for target in node.targets:
             if isinstance(target, ast.Subscript):
                 base = self.expr(target.value)
-                if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
-                    self.e.release(self._map_delete(base.value, target.slice))
+                m = self._as_map(base)
+                if m is not None:
+                    self.e.release(self._map_delete(m, target.slice))
                     continue
                 self.e.release(base)
             raise self._err(target, "del works on map entries (del m[k]) only")
@@ -351,11 +353,12 @@ class Statements(Calls):
         target = node.target
         if isinstance(target, ast.Subscript):
             base = self.expr(target.value)
-            if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
+            m = self._as_map(base)
+            if m is not None:
                 if not isinstance(node.op, ast.Add):
                     raise self._err(node, "maps support m[k] += n; other operators need "
                                           "m[k] = m[k] <op> n")
-                self._map_increment(base.value, target.slice, node.value, node)
+                self._map_increment(m, target.slice, node.value, node)
                 return
             self.e.release(base)
         if isinstance(target, (ast.Subscript, ast.Attribute)) and type(node.op) in _ALU:
