@@ -123,7 +123,9 @@ from .errors import CompileError, SourceLocation
 from .loaded import LoadedCollection
 from .maps import (
     Array,
+    ArrayOfMaps,
     Hash,
+    HashOfMaps,
     LinearHist,
     Log2Hist,
     LRUHash,
@@ -136,7 +138,7 @@ from .maps import (
     StackTrace,
 )
 from .programs import ProgramDecl
-from .types import struct
+from .types import SpinLock, Timer, struct
 
 if _typing.TYPE_CHECKING:
     # to a type checker a scalar type is an int, a byte string bytes, and a Const or Global
@@ -220,8 +222,10 @@ __all__ = [
     "bpf", "compile", "compile_source", "CompiledCollection", "CompiledProgram",
     "LoadedCollection", "ProgramDecl", "CompileError", "SourceLocation", "KernelTypes",
     "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "bool_", "char", "array", "ptr",
-    "string", "struct", "bytes16", "bytes32", "bytes64", "bytes128", "bytes256",
-    "Hash", "LRUHash", "LRUPerCPUHash", "PerCPUHash", "Array", "PerCPUArray", "RingBuf",
+    "string", "struct", "SpinLock", "Timer", "bytes16", "bytes32", "bytes64", "bytes128",
+    "bytes256",
+    "Hash", "ArrayOfMaps", "HashOfMaps", "LRUHash", "LRUPerCPUHash", "PerCPUHash", "Array",
+    "PerCPUArray", "RingBuf",
     "PerfEventArray", "StackTrace", "ProgArray", "Log2Hist", "LinearHist", "Global", "Const",
     "pid_tgid", "pid", "tid", "uid_gid", "uid", "gid", "comm", "ktime_ns", "ktime_boot_ns",
     "smp_processor_id", "prandom", "cgroup_id", "current_task", "kernel_struct",

@@ -9,9 +9,9 @@ from ...asm.instruction import Instruction
 from ...asm.opcodes import ALUOp, Class, JumpOp
 from ..emitter import FP
 from ..errors import CompileError
-from ..maps import GlobalDecl, MapDecl
-from ..operands import Imm, Local, Mem, PyObj, Reg
-from ..types import IntType, PtrType, literal_type, s32, s64, u32, u64
+from ..maps import GlobalDecl
+from ..operands import Imm, Local, Mem, Reg
+from ..types import IntType, PtrType, SpinLockType, literal_type, s32, s64, u32, u64
 from .calls import Calls
 from .conditions import _SIGNED_JUMP, _UNSIGNED_JUMP
 from .core import _describe
@@ -301,8 +301,9 @@ class Statements(Calls):
             return
         if isinstance(target, ast.Subscript):
             base = self.expr(target.value)
-            if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
-                self._map_store(base.value, target.slice, node.value)
+            m = self._as_map(base)
+            if m is not None:
+                self._map_store(m, target.slice, node.value)
                 return
             dest, skip = self._element_for_write(base, target.slice, target)
             self._store_into(dest, node.value, node)
@@ -316,12 +317,34 @@ class Statements(Calls):
         raise self._err(node, "unsupported assignment target (tuple unpacking is not "
                               "supported)")
 
+    def stmt_With(self, node: ast.With) -> None:
+        """``with value.lock:`` holds a ``SpinLock`` field of a map value for the block
+        (bpf_spin_lock/unlock); the block may not leave early nor call helpers."""
+        if len(node.items) != 1 or node.items[0].optional_vars is not None:
+            raise self._err(node, "with takes one SpinLock field: with value.lock:")
+        lock = node.items[0].context_expr
+        leaves = [n for stmt in node.body for n in ast.walk(stmt)
+                  if isinstance(n, (ast.Return, ast.Break, ast.Continue))]
+        if leaves:
+            raise self._err(leaves[0], "a block holding a spin lock must run to its end "
+                                       "(the verifier refuses to leave it locked)")
+        for helper in ("spin_lock", "spin_unlock"):
+            target = self.expr(lock)
+            if not (isinstance(target, Mem) and isinstance(target.type, SpinLockType)):
+                self.e.release(target)
+                raise self._err(lock, "with takes a SpinLock field of a map value "
+                                      "(class V(struct): lock: SpinLock)")
+            self.e.release(self._helper(helper, [self._address_of(target)]))
+            if helper == "spin_lock":
+                self.block(node.body)
+
     def stmt_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             if isinstance(target, ast.Subscript):
                 base = self.expr(target.value)
-                if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
-                    self.e.release(self._map_delete(base.value, target.slice))
+                m = self._as_map(base)
+                if m is not None:
+                    self.e.release(self._map_delete(m, target.slice))
                     continue
                 self.e.release(base)
             raise self._err(target, "del works on map entries (del m[k]) only")
@@ -330,11 +353,12 @@ class Statements(Calls):
         target = node.target
         if isinstance(target, ast.Subscript):
             base = self.expr(target.value)
-            if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
+            m = self._as_map(base)
+            if m is not None:
                 if not isinstance(node.op, ast.Add):
                     raise self._err(node, "maps support m[k] += n; other operators need "
                                           "m[k] = m[k] <op> n")
-                self._map_increment(base.value, target.slice, node.value, node)
+                self._map_increment(m, target.slice, node.value, node)
                 return
             self.e.release(base)
         if isinstance(target, (ast.Subscript, ast.Attribute)) and type(node.op) in _ALU:
