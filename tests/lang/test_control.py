@@ -16,6 +16,7 @@ from pybpf.lang import (
     SpinLock,
     Timer,
     bpf,
+    bpf_for,
     bpf_loop,
     compile_source,
     struct,
@@ -265,3 +266,29 @@ def test_a_timer_fires_its_callback() -> None:
         while coll.maps[alarms][0].fired == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert (coll.maps[alarms][0].armed, coll.maps[alarms][0].fired) == (1, 1)
+
+
+@bpf.xdp
+def open_coded(ctx):
+    n = (ctx.data_end - ctx.data) // 4    # 16
+    a = u32[8]()
+    total = 0
+    for i in bpf_for(0, n):
+        if i == 12:
+            break                         # still destroys the iterator
+        a[i] += 1
+        total += i
+    return total * 100 + a[0] + a[7]
+
+
+def test_bpf_for_calls_the_numeric_iterator_kfuncs() -> None:
+    insns = bpf.compile(open_coded).instructions()
+    assert [i.reference for i in insns if i.is_kfunc_call] == [
+        "bpf_iter_num_new", "bpf_iter_num_next", "bpf_iter_num_destroy"]
+
+
+@pytest.mark.kernel
+def test_bpf_for_runs_in_the_kernel() -> None:
+    # kfuncs are the kernel's: the VM does not run them
+    with bpf.compile(open_coded).load() as coll:
+        assert run(coll, "open_coded") == 66 * 100 + 2
