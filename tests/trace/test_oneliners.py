@@ -110,9 +110,6 @@ ONE_LINERS = [
 
 # what pybpf trace cannot do yet: each strict, so it turns into a failure once it works
 NOT_YET: dict[str, str] = {
-    "uretprobe_setlocale": "str(retval) of a uretprobe reads an empty string (bpftrace: C)",
-    "profile_kstacks": "kernel frames print as sym+0xhex; bpftrace prints sym+decimal",
-    "sched_switch_stacks": "kernel frames print as sym+0xhex; bpftrace prints sym+decimal",
     "profile_ustacks": "unresolved user frames print [unknown]; bpftrace prints the address",
 }
 
