@@ -500,6 +500,14 @@ class Checker:
                 raise TraceError("cat() expects a string literal as the first argument",
                                  e.loc)
             return NONE
+        if f == "join":
+            if len(args) not in (1, 2) or (len(args) == 2 and not isinstance(args[1], A.Str)):
+                raise TraceError("join() expects an array of strings and an optional "
+                                 "string literal separator", e.loc)
+            if types[0].kind not in ("ptr", "int"):
+                raise TraceError(f"join() expects an integer or pointer argument, "
+                                 f"{types[0]} provided", e.loc)
+            return NONE
         if f == "exit":
             if args:
                 raise TraceError("exit() takes no arguments in bpftrace 0.17", e.loc)
@@ -544,8 +552,10 @@ class Checker:
                 raise TraceError("ntop() requires 1 or 2 arguments", e.loc)
             return Ty("inet", 24)
         if f == "buf":
-            size = args[1].value if len(args) == 2 and isinstance(args[1], A.Int) else 64
-            return Ty("buf", min(size, STRLEN), False)
+            if len(args) != 2 or not isinstance(args[1], A.Int) or args[1].value <= 0:
+                raise TraceError("buf() needs a pointer and a positive integer literal "
+                                 "length in pybpf trace", e.loc)
+            return Ty("buf", min(args[1].value, STRLEN), False)
         if f == "strncmp":
             return INT
         raise TraceError(f"{f}() is not supported by pybpf trace yet", e.loc)
