@@ -43,9 +43,8 @@ def _file_io(path: Path, tids: list[int]) -> None:
 def test_file_rows(tmp_path: Path) -> None:
     tids: list[int] = []
     path = tmp_path / "pybpf-filetop.dat"
-    run = run_tool(filetop, ["-C", "-p", str(os.getpid()), "2"],
-                   action=lambda: _file_io(path, tids), timeout_s=3.0, leaves_nothing=True,
-                   until=lambda out: path.name in out)
+    run = run_tool(filetop, ["-C", "-p", str(os.getpid()), "30"],
+                   action=lambda: _file_io(path, tids), timeout_s=0.3, leaves_nothing=True)
     assert BCC_HEADER in run.lines
     row = next(ln.split() for ln in run.lines if ln.endswith(path.name))
     assert row[0] == str(tids[0])
@@ -55,9 +54,8 @@ def test_file_rows(tmp_path: Path) -> None:
 
 def test_all_files_json_has_the_socket(tmp_path: Path) -> None:
     tids: list[int] = []
-    run = run_tool(filetop, ["-a", "--json", "-p", str(os.getpid()), "2"],
-                   action=lambda: _file_io(tmp_path / "f", tids), timeout_s=3.0,
-                   until=lambda out: '"type":"S"' in out)
+    run = run_tool(filetop, ["-a", "--json", "-p", str(os.getpid()), "30"],
+                   action=lambda: _file_io(tmp_path / "f", tids), timeout_s=0.3)
     rows = [json.loads(ln) for ln in run.lines]
     sockets = [r for r in rows if r["type"] == "S" and r["tid"] == tids[0]]
     assert sum(r["rbytes"] + r["wbytes"] for r in sockets) == 8

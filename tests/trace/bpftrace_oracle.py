@@ -65,22 +65,33 @@ def _run_workload(workload: Workload) -> None:
                        stderr=subprocess.DEVNULL, timeout=60)
 
 
+def _default_sigint() -> None:
+    # a shell starts background jobs with SIGINT ignored, and the child would inherit that
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_command(argv: Sequence[str], *, workload: Workload = None, interrupt: bool = False,
-                timeout: float = 60.0, env: dict[str, str] | None = None) -> Run:
-    """Run a bpftrace-like command (bpftrace, or ``pybpf trace``) as described above."""
+                timeout: float = 60.0, env: dict[str, str] | None = None,
+                ready: re.Pattern[bytes] | None = None) -> Run:
+    """Run a bpftrace-like command (bpftrace, or ``pybpf trace``) as described above.
+
+    bpftrace prints ``Attaching...`` before it attaches; a script whose workload must not
+    start before every probe is in place prints a line of its own from BEGIN (which runs
+    once all are attached) and passes ``ready``, a pattern for that line.
+    """
     proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=True,
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, **(env or {})}, preexec_fn=_default_sigint)
     out, err = bytearray(), bytearray()
     sel = selectors.DefaultSelector()
     assert proc.stdout is not None and proc.stderr is not None
     sel.register(proc.stdout, selectors.EVENT_READ, out)
     sel.register(proc.stderr, selectors.EVENT_READ, err)
     deadline = time.monotonic() + timeout
-    ready = worked = False
+    attached = worked = False
     try:
         while sel.get_map():
-            if ready and not worked:
+            if attached and not worked:
                 _run_workload(workload)
                 worked = True
                 if interrupt:
@@ -94,7 +105,7 @@ def run_command(argv: Sequence[str], *, workload: Workload = None, interrupt: bo
                     sel.unregister(key.fileobj)
                     continue
                 key.data.extend(chunk)
-            ready = ready or _READY.search(out) is not None
+            attached = attached or (ready or _READY).search(out) is not None
         proc.wait(timeout=max(deadline - time.monotonic(), 1.0))
     finally:
         sel.close()

@@ -285,8 +285,13 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
             left[0] -= 1
             return left[0] <= 0
 
-        common.poll_until_stopped([], stop, duration_s=opts.duration,
-                                  interval_s=opts.interval, on_interval=tick)
+        try:
+            common.poll_until_stopped([], stop, duration_s=opts.duration,
+                                      interval_s=opts.interval, on_interval=tick)
+        finally:
+            # stopped (Ctrl-C, -d) before the last interval: what was counted since
+            if left[0] is None or left[0] > 0:
+                _report(coll, probes, opts, out)
     return 0
 
 

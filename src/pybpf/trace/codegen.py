@@ -15,12 +15,13 @@ from ..btf import Struct, Union, skip_qualifiers
 from . import ast as A
 from .errors import TraceError
 from .plan import Action
-from .semantic import Checker, MapInfo, Scope, find_member
+from .semantic import Checker, MapInfo, Scope, constant, find_member
 from .types import Ty
 
-__all__ = ["Emitter", "MapLayout", "Shared", "helper_id"]
+__all__ = ["Emitter", "MapLayout", "Shared", "helper_id", "JOIN_ARGS", "JOIN_STRLEN"]
 
 _STACK_LIMIT = 512
+JOIN_ARGS, JOIN_STRLEN = 16, 64          # bpftrace 0.17's join(): 16 arguments of 64 bytes
 _PT_REGS_ARGS = (112, 104, 96, 88, 72, 64)          # x86-64 di, si, dx, cx, r8, r9
 _PT_REGS_RET, _PT_REGS_IP = 80, 128
 _SIGNALS = {"SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGILL": 4, "SIGTRAP": 5, "SIGABRT": 6,
@@ -81,6 +82,8 @@ class Emitter:
         self.nlabels = 0
         self.loops: list[tuple[str, str]] = []   # (continue, break) labels
         self.lines: list[tuple[int, int]] = []   # (instruction index, script line)
+        # pointers a uprobe or usdt probe gets point into the traced process
+        self.user_space = self.provider in ("uprobe", "uretprobe", "usdt")
 
     # -- small tools ----------------------------------------------------------------------
     def e(self, *insns: Instruction | Label) -> None:
@@ -385,6 +388,8 @@ class Emitter:
         elif f == "time":
             fmt = e.args[0].value if e.args else "%H:%M:%S\n"  # type: ignore[attr-defined]
             self.record(dict(kind="time", fmt=fmt), [])
+        elif f == "join":
+            self.join(e)
         elif f == "exit":
             self.record(dict(kind="exit"), [])
             self.e(asm.ja("exit"))
@@ -439,6 +444,40 @@ class Emitter:
         self.fp(R2, off)
         self.e(asm.mov(R3, size), asm.mov(R4, 0))
         self.call("ringbuf_output")
+
+    def join(self, e: A.Call) -> None:
+        """join(argv[, sep]): up to JOIN_ARGS strings of an array of pointers, gathered in
+        a per-CPU buffer (they do not fit in the stack) and sent from there."""
+        sep = _literal(e.args[1]) if len(e.args) == 2 else " "
+        aid = self.sh.action(kind="join", fmt=sep, args=tuple(
+            Ty("str", JOIN_STRLEN, False).value_type() for _ in range(JOIN_ARGS)))
+        self.sh.uses.update(("joinbuf", "ringbuf"))
+        user = e.args[0].ty.user or self.user_space
+        argv, buf = self.reg(), self.reg()
+        self.scalar_into(e.args[0], argv)
+        key = self.alloc(8)
+        self.e(asm.st(4, R10, 0, key))
+        self.lookup("joinbuf", key)
+        done, out = self.label(), self.label()
+        self.e(asm.jeq(R0, 0, done), asm.mov_reg(buf, R0), asm.st(8, buf, aid, 0))
+        read, read_str = ("probe_read_user", "probe_read_user_str") if user else \
+            ("probe_read_kernel", "probe_read_kernel_str")
+        for i in range(JOIN_ARGS):
+            slot = 8 + i * JOIN_STRLEN
+            self.e(asm.mov_reg(R1, buf), asm.add(R1, slot), asm.mov(R2, 8),
+                   asm.mov_reg(R3, argv), asm.add(R3, 8 * i))
+            self.call(read)
+            self.e(asm.ldx(8, R3, buf, slot), asm.st(8, buf, 0, slot), asm.jeq(R3, 0, out),
+                   asm.mov_reg(R1, buf), asm.add(R1, slot), asm.mov(R2, JOIN_STRLEN))
+            self.call(read_str)
+        self.e(asm.label(out))
+        self.map_ref(R1, "ringbuf")
+        self.e(asm.mov_reg(R2, buf), asm.mov(R3, 8 + JOIN_ARGS * JOIN_STRLEN),
+               asm.mov(R4, 0))
+        self.call("ringbuf_output")
+        self.e(asm.label(done))
+        self.free(buf)
+        self.free(argv)
 
     def arg_type(self, a: A.Node) -> Ty:
         t: Ty = a.ty
@@ -675,7 +714,11 @@ class Emitter:
             else:
                 self.e(asm.ldx(8, R0, R6, _PT_REGS_ARGS[i]))
         else:
-            raise TraceError(f"cannot use {n} here", e.loc)
+            value = constant(n)
+            if value is None:
+                raise TraceError(f"cannot use {n} here", e.loc)
+            self.const(r, value)
+            return
         self.e(asm.mov_reg(r, R0))
 
     def read_into(self, r: int, off: int, t: Ty, user: bool) -> None:
@@ -686,7 +729,7 @@ class Emitter:
         self.e(asm.mov(R2, min(t.size, 8) or 8), asm.mov_reg(R3, r))
         if off:
             self.e(asm.add(R3, off))
-        self.call("probe_read_user" if user else "probe_read_kernel")
+        self.call("probe_read_user" if user or self.user_space else "probe_read_kernel")
         self.e(asm.ldx(8, r, R10, buf))
         if t.kind == "int" and t.size < 8 and t.signed:
             self.extend(r, t.size, True)
@@ -739,6 +782,12 @@ class Emitter:
         f = e.func
         if f in ("ksym", "kptr", "uptr"):
             self.scalar_into(e.args[0], r)
+        elif f == "bswap":     # the bytes of the operand's own width, reversed
+            size = e.args[0].ty.size if e.args[0].ty.kind == "int" else 8
+            self.scalar_into(e.args[0], r)
+            if size == 1:
+                return
+            self.e(asm.to_be(r, size * 8))
         elif f == "kaddr":
             name = e.args[0].value  # type: ignore[attr-defined]
             syms = self.sh.kallsyms() if self.sh.kallsyms else {}
@@ -794,7 +843,7 @@ class Emitter:
             self.zero(off, t.stored)
             r = self.reg()
             arg = e.args[0]
-            user = arg.ty.user
+            user = arg.ty.user or self.user_space
             if arg.ty.kind == "data_loc":
                 self.scalar_into(arg, r)
                 self.e(asm.and_(r, 0xFFFF), asm.add(r, R6))
@@ -811,6 +860,20 @@ class Emitter:
             self.fp(R1, off)
             self.e(asm.mov(R2, min(size, t.size)), asm.mov_reg(R3, r))
             self.call("probe_read_user_str" if user else "probe_read_kernel_str")
+            self.free(r)
+            return
+        if isinstance(e, A.Call) and e.func == "buf":
+            # buf(ptr, len): the bytes as they are (len a literal here, as the plan's
+            # fixed-size value needs)
+            self.zero(off, t.stored)
+            r = self.reg()
+            self.scalar_into(e.args[0], r)
+            if e.args[0].ty.kind == "data_loc":     # in the tracepoint record itself
+                self.e(asm.and_(r, 0xFFFF), asm.add(r, R6))
+            self.fp(R1, off)
+            self.e(asm.mov(R2, min(src.size, t.size)), asm.mov_reg(R3, r))
+            user = e.args[0].ty.user or self.user_space
+            self.call("probe_read_user" if user else "probe_read_kernel")
             self.free(r)
             return
         if isinstance(e, A.Call) and e.func == "ntop":

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ..kernel.ksyms import read_kallsyms
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
 from . import ast as A
-from .codegen import Emitter, MapLayout, Shared
+from .codegen import JOIN_ARGS, JOIN_STRLEN, Emitter, MapLayout, Shared
 from .errors import TraceError
 from .parser import parse
 from .plan import MapPlan, PrintPlan
@@ -175,6 +175,9 @@ def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
             maps[kind] = MapSpec(kind, MapType.STACK_TRACE, 4, 8 * _STACK_DEPTH,
                                  _MAP_KEYS_MAX)
             stack_maps[kind] = kind
+    if "joinbuf" in shared.uses:
+        maps["joinbuf"] = MapSpec("joinbuf", MapType.PERCPU_ARRAY, 4,
+                                  8 + JOIN_ARGS * JOIN_STRLEN, 1)
     if "elapsed" in shared.uses:
         maps["elapsed"] = MapSpec("elapsed", MapType.ARRAY, 4, 8, 1)
     plan.actions = dict(shared.actions)

@@ -19,12 +19,14 @@ from __future__ import annotations
 import glob
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TextIO
 
 from ..errors import InvalidInputError
 
-__all__ = ["Listing", "list_probes", "match", "function_symbols", "SOFTWARE_EVENTS",
+__all__ = ["Listing", "list_probes", "main", "match", "function_symbols", "SOFTWARE_EVENTS",
            "HARDWARE_EVENTS", "PROBE_TYPES"]
 
 # perf's software and hardware events by bpftrace's names: (alias, default sample period);
@@ -123,6 +125,21 @@ def list_probes(pattern: str | None = None, *, verbose: bool = False,
     for kind in kinds:
         found |= set(_list_for(kind, parts[1:], verbose, tracefs))
     return sorted(found, key=lambda item: item.probe)
+
+
+def main(pattern: str | None, out: TextIO, *, verbose: bool = False,
+         err: TextIO | None = None) -> int:
+    """``-l [PATTERN]``: print the listing to ``out``; a refused pattern is one
+    ``ERROR: ...`` line on ``err`` (stderr) and status 1, as bpftrace."""
+    try:
+        items = list_probes(pattern, verbose=verbose)
+    except InvalidInputError as e:
+        print(f"ERROR: {e}", file=err or sys.stderr)
+        return 1
+    for item in items:
+        out.write("".join(line + "\n" for line in item.lines()))
+    out.flush()
+    return 0
 
 
 def _kinds(word: str) -> list[str]:

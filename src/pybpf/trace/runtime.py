@@ -117,8 +117,9 @@ class Decoder:
         for (addr,) in struct.iter_unpack("<Q", raw):
             if not addr:
                 break
-            if kind == "kstack":
-                frames.append(self.symbols.kernel.name(addr, with_offset=True))
+            if kind == "kstack":      # bpftrace writes offsets in decimal: vfs_read+23
+                name, plus, off = self.symbols.kernel.name(addr, with_offset=True).partition("+")
+                frames.append(f"{name}+{int(off, 16)}" if plus else name)
             else:
                 frames.append(self.symbols.user_name(pid, addr))
         return tuple(frames)
@@ -130,6 +131,9 @@ class Decoder:
         for vt in action.args:
             values.append(self.value(vt, data[pos:pos + vt.size]))
             pos += vt.size
+        if action.kind == "join":       # the strings up to the array's NULL pointer
+            parts = values[:values.index("")] if "" in values else values
+            return action, [tuple(parts)]
         return action, values
 
     def map_entries(self, name: str) -> list[tuple[tuple[Any, ...], Any]]:
@@ -341,12 +345,12 @@ class Session:
         print the maps. Returns 0."""
         self.load()
         count = self.attach()
-        if not quiet:
-            self.printer.attached(count)
-        self.run_special("BEGIN")
-        if started is not None:
-            started()
-        try:
+        try:    # Ctrl-C/SIGTERM from here on ends the run as exit() does: END, then maps
+            if not quiet:
+                self.printer.attached(count)
+            self.run_special("BEGIN")
+            if started is not None:
+                started()
             while not self.exit_requested and not (stop is not None and stop.is_set()):
                 child = child_getter() if child_getter is not None else None
                 if child is not None and child.poll() is not None:

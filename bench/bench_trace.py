@@ -1,0 +1,149 @@
+"""``pybpf trace`` beside bpftrace 0.17 on the same scripts: time until ready, resident
+memory, and the size of the generated programs.
+
+Runnable alone, as root: ``.venv/bin/python bench/bench_trace.py [--runs N]``. Prints one
+markdown table, medians of N runs (default 5) per script and tool:
+
+* *Attaching*: seconds from the process start to its ``Attaching N probes...`` line
+  (bpftrace prints it before attaching, pybpf after);
+* *ready*: seconds to the first line BEGIN prints, which both run once every probe is
+  attached: the fair start-up time;
+* *RSS*: resident memory (VmRSS, MiB) at that moment;
+* *insns*: instruction slots of all the script's programs (lddw counts 2): pybpf's from
+  ``pybpf.trace.compile``, bpftrace's from its ``--emit-elf`` object read by pybpf.elf.
+
+Each run is a fresh process (``python -m pybpf trace``, ``bpftrace``), interrupted with
+SIGINT once ready; process start-up is counted on both sides, as a user would see it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import selectors
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+READY = 'BEGIN { printf("ready\\n"); } '
+SCRIPTS = {
+    "count by comm": ('tracepoint:syscalls:sys_enter_openat /comm == "cat"/ '
+                      "{ @[comm] = count(); }"),
+    "printf + str": ('tracepoint:syscalls:sys_enter_openat '
+                     '{ printf("%s %s\\n", comm, str(args->filename)); }'),
+    "hist of reads": ("tracepoint:syscalls:sys_exit_read /args->ret > 0/ "
+                      "{ @bytes = hist(args->ret); @sum[comm] = sum(args->ret); }"),
+    "wildcard + probe": "tracepoint:syscalls:sys_enter_open* { @[probe, pid] = count(); }",
+    "profile kstack": "profile:hz:99 { @[kstack] = count(); }",
+    "lhist, avg, if": ("tracepoint:sched:sched_switch { $p = args->prev_pid; "
+                       "if ($p > 100) { @l = lhist($p % 1000, 0, 1000, 100); } "
+                       "else { @a[cpu] = avg($p); } }"),
+}
+
+
+def _start(argv: list[str]) -> tuple[float | None, float, float]:
+    """(Attaching, ready, RSS MiB) of one run of ``argv``."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    assert proc.stdout is not None
+    attach = None
+    buf = b""
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    try:
+        while True:
+            if time.monotonic() - t0 > 60:
+                raise TimeoutError(f"{argv[0]} not ready in 60 s: {buf[-300:]!r}")
+            if not sel.select(timeout=1.0):
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                raise RuntimeError(f"{argv[0]} ended before ready: {buf[-300:]!r}")
+            buf += chunk
+            if attach is None and b"Attaching" in buf:
+                attach = time.monotonic() - t0
+            if b"ready\n" in buf:
+                ready = time.monotonic() - t0
+                break
+        with open(f"/proc/{proc.pid}/status") as f:
+            rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)   # bpftrace 0.17 may hang at Ctrl-C
+            proc.wait()
+    finally:
+        sel.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
+    return attach, ready, rss / 1024
+
+
+def _slots(programs: dict) -> int:  # type: ignore[type-arg]
+    return sum(i.slots for p in programs.values() for i in p.instructions)
+
+
+def _bpftrace_slots(bpftrace: str, script: str) -> int:
+    from pybpf.elf import load_collection_spec
+
+    with tempfile.TemporaryDirectory() as d:
+        obj = os.path.join(d, "out.o")
+        subprocess.run([bpftrace, "--emit-elf", obj, "-e", script], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return _slots(load_collection_spec(obj).programs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    bpftrace = shutil.which("bpftrace")
+    if bpftrace is None:
+        print("bpftrace is not installed (scripts/setup.sh installs it)", file=sys.stderr)
+        return 1
+    from pybpf.trace import compile
+
+    env_python = [sys.executable, "-m", "pybpf", "trace", "-e"]
+    os.environ["PYTHONPATH"] = str(ROOT / "src")
+    print("| script | tool | Attaching (s) | ready (s) | RSS (MiB) | insns |")
+    print("|---|---|---:|---:|---:|---:|")
+    ratios: dict[str, list[float]] = {"ready": [], "rss": [], "insns": []}
+    for name, body in SCRIPTS.items():
+        script = READY + body
+        rows = {}
+        for tool, argv in (("bpftrace", [bpftrace, "-e"]), ("pybpf", env_python)):
+            runs = [_start([*argv, script]) for _ in range(args.runs)]
+            attach = statistics.median(r[0] or 0.0 for r in runs)
+            ready = statistics.median(r[1] for r in runs)
+            rss = statistics.median(r[2] for r in runs)
+            insns = _bpftrace_slots(bpftrace, script) if tool == "bpftrace" else \
+                _slots(compile(script).spec.programs)
+            rows[tool] = (attach, ready, rss, insns)
+            print(f"| {name} | {tool} | {attach:.3f} | {ready:.3f} | {rss:.1f} | {insns} |",
+                  flush=True)
+        (_, br, bm, bi), (_, pr, pm, pi) = rows["bpftrace"], rows["pybpf"]
+        ratios["ready"].append(pr / br)
+        ratios["rss"].append(pm / bm)
+        ratios["insns"].append(pi / bi)
+    print()
+    print(f"pybpf / bpftrace, median over scripts: ready "
+          f"{statistics.median(ratios['ready']):.2f}x, RSS "
+          f"{statistics.median(ratios['rss']):.2f}x, instructions "
+          f"{statistics.median(ratios['insns']):.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

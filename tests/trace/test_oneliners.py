@@ -1,0 +1,233 @@
+"""The one-liners of bpftrace's tutorial and one-liner list, run through ``pybpf trace`` and
+through bpftrace 0.17 under the same workload, outputs compared after normalising.
+
+Each one-liner is narrowed to a marker process the test runs (a link to a system binary
+named ``tracemark``, pinned to CPU 0 so its events reach user space in order), and ends
+when that process exits; other work on the machine does not show. Where the count of
+events cannot be the same from run to run (stacks, page faults, scheduler events), the
+comparison is of the output's shape: numbers and stack frames normalised, repeated lines
+folded. One-liners pybpf cannot run yet are xfail(strict=True) with the reason, so they
+fail the day they start to work; those this kernel cannot run (kprobes, PMU counters) must
+fail in both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.trace.bpftrace_oracle import BPFTRACE, Run, normalise, run_command
+
+MARK = "tracemark"
+LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6"
+EXIT = f'tracepoint:sched:sched_process_exit /comm == "{MARK}"/ {{ exit(); }}'
+
+
+@pytest.fixture(scope="module")
+def marker_dir() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="pybpf-oneliners-") as d:
+        yield d
+
+
+def marker(directory: str, binary: str) -> str:
+    """A link named ``tracemark`` to ``binary``: exec'd through it, the process's comm is
+    ``tracemark``."""
+    path = os.path.join(directory, binary.replace("/", "_"), MARK)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if not os.path.lexists(path):
+        os.symlink(shutil.which(binary) or binary, path)
+    return path
+
+
+@dataclass(frozen=True)
+class OneLiner:
+    name: str
+    script: str                            # with {MARK}/{EXIT} filled in
+    binary: str = "cat"                    # what the marker runs
+    args: tuple[str, ...] = ("/etc/hostname",)
+    compare: str = "exact"                 # exact | shape | both_fail
+    interrupt: bool = False                # no exit of its own: SIGINT after the workload
+
+    def text(self) -> str:
+        """The script, with a BEGIN that says when every probe is attached (unless it has
+        its own BEGIN, whose output says so)."""
+        text = self.script.replace("{MARK}", MARK).replace("{EXIT}", EXIT)
+        return text if "BEGIN" in text else 'BEGIN { printf("ready\\n"); } ' + text
+
+
+ONE_LINERS = [
+    OneLiner("hello", 'BEGIN { printf("hello world\\n"); }', interrupt=True),
+    OneLiner("opens", 'tracepoint:syscalls:sys_enter_openat /comm == "{MARK}"/ '
+             '{ printf("%s %s\\n", comm, str(args->filename)); } {EXIT}'),
+    OneLiner("syscalls_by_comm",
+             'tracepoint:raw_syscalls:sys_enter /comm == "{MARK}"/ { @[comm] = count(); } {EXIT}'),
+    OneLiner("syscalls_by_probe", 'tracepoint:syscalls:sys_enter_* /comm == "{MARK}"/ '
+             '{ @[probe] = count(); } {EXIT}'),
+    OneLiner("read_bytes_hist", 'tracepoint:syscalls:sys_exit_read /comm == "{MARK}"/ '
+             '{ @bytes = hist(args->ret); } {EXIT}'),
+    OneLiner("read_bytes_by_comm", 'tracepoint:syscalls:sys_exit_read /comm == "{MARK}" && '
+             'args->ret/ { @[comm] = sum(args->ret); } {EXIT}'),
+    OneLiner("read_size_by_comm", 'tracepoint:syscalls:sys_exit_read /comm == "{MARK}"/ '
+             '{ @[comm] = hist(args->ret); } {EXIT}'),
+    OneLiner("process_events", 'tracepoint:sched:sched* /comm == "{MARK}"/ '
+             '{ @[probe] = count(); } {EXIT}', compare="shape"),
+    OneLiner("sched_switch_stacks", 'tracepoint:sched:sched_switch /comm == "{MARK}"/ '
+             '{ @[kstack] = count(); } {EXIT}', compare="shape"),
+    OneLiner("block_io", 'tracepoint:block:block_rq_issue /comm == "{MARK}"/ '
+             '{ @ = hist(args->bytes); } {EXIT}', binary="dd",
+             args=("if=/dev/zero", "of={TMP}/blk", "bs=4k", "count=4", "oflag=direct")),
+    OneLiner("syscall_rate", 'tracepoint:raw_syscalls:sys_enter /comm == "{MARK}"/ '
+             '{ @ = count(); } interval:s:1 { print(@); clear(@); } {EXIT}', compare="shape"),
+    OneLiner("page_faults", 'software:faults:1 /comm == "{MARK}"/ { @[comm] = count(); } {EXIT}',
+             compare="shape"),
+    OneLiner("profile_kstacks", 'profile:hz:99 /comm == "{MARK}"/ { @[kstack] = count(); } '
+             '{EXIT}', binary="dd", args=("if=/dev/zero", "of=/dev/null", "bs=1k",
+                                          "count=2000000"), compare="shape"),
+    OneLiner("profile_ustacks", 'profile:hz:99 /comm == "{MARK}"/ { @[ustack] = count(); } '
+             '{EXIT}', binary="dd", args=("if=/dev/zero", "of=/dev/null", "bs=1k",
+                                          "count=2000000"), compare="shape"),
+    OneLiner("uprobe_setlocale", f'uprobe:{LIBC}:setlocale /comm == "{{MARK}}"/ '
+             '{ printf("setlocale %d\\n", arg0); } {EXIT}'),
+    OneLiner("uretprobe_setlocale", f'uretprobe:{LIBC}:setlocale /comm == "{{MARK}}"/ '
+             '{ printf("-> %s\\n", str(retval)); } {EXIT}'),
+    OneLiner("vfs_read_lhist", 'kretprobe:vfs_read { @bytes = lhist(retval, 0, 2000, 200); }',
+             compare="both_fail"),
+    OneLiner("nanosleep_timing", 'kprobe:do_nanosleep { @start[tid] = nsecs; } '
+             'kretprobe:do_nanosleep /@start[tid]/ { @ns[comm] = hist(nsecs - @start[tid]); '
+             'delete(@start[tid]); }', compare="both_fail"),
+    OneLiner("vfs_open_struct", 'kprobe:vfs_open { printf("open path: %s\\n", '
+             'str(((struct path *)arg0)->dentry->d_name.name)); }', compare="both_fail"),
+    OneLiner("llc_misses", 'hardware:cache-misses:1000000 { @[comm, pid] = count(); }',
+             compare="both_fail"),
+]
+
+# what pybpf trace cannot do yet: each strict, so it turns into a failure once it works
+NOT_YET: dict[str, str] = {
+    "profile_ustacks": "unresolved user frames print [unknown]; bpftrace prints the address",
+}
+
+
+def _pybpf(script: str) -> list[str]:
+    return [sys.executable, "-m", "pybpf.cli", "trace", "-e", script]
+
+
+def _workload(line: OneLiner, directory: str, tmp: str) -> Callable[[], None]:
+    import subprocess  # noqa: PLC0415
+
+    argv = ["taskset", "-c", "0", marker(directory, line.binary),
+            *(a.replace("{TMP}", tmp) for a in line.args)]
+
+    def run() -> None:
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env={**os.environ, "LC_ALL": "C"}, timeout=60)
+    return run
+
+
+_NUMBER = re.compile(r"\d+")
+_FRAME = re.compile(r"^ {4,}\S.*$")
+_SYM_FRAME = re.compile(r"^ +[^\s+]+\+\d+$")
+_ADDR_FRAME = re.compile(r"^ +0x[0-9a-f]+$")
+
+
+def shape(text: str) -> list[str]:
+    """The distinct lines of an output once every number and stack frame is made alike:
+    what two runs of a non-deterministic one-liner still share."""
+    lines = set()
+    for line in text.split("\n"):
+        if _FRAME.match(line):
+            # a frame keeps its form: symbol+decimal offset, a bare address, or other text
+            line = _SYM_FRAME.sub("    SYMBOL+OFFSET", _ADDR_FRAME.sub("    ADDRESS", line))
+        else:
+            line = _NUMBER.sub("N", line)
+        lines.add(re.sub(r"\|@*\s*\|", "|BAR|", line))
+    return sorted(lines)
+
+
+def _header(run: Run) -> str:
+    return run.stdout.split("\n", 1)[0]
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("line", [
+    pytest.param(o, id=o.name, marks=[pytest.mark.xfail(strict=True, reason=NOT_YET[o.name])]
+                 if o.name in NOT_YET else []) for o in ONE_LINERS])
+def test_one_liner_as_bpftrace(line: OneLiner, marker_dir: str, tmp_path: os.PathLike[str]
+                               ) -> None:
+    script = line.text()
+    work = _workload(line, marker_dir, os.fspath(tmp_path))
+    ready = re.compile(rb"^(ready|hello world)$", re.M)
+    theirs = run_command([BPFTRACE, "-e", script], workload=work, interrupt=line.interrupt,
+                         ready=ready)
+    ours = run_command(_pybpf(script), workload=work, interrupt=line.interrupt,
+                       env={"PYTHONPATH": _src_path()}, ready=ready)
+    if line.compare == "both_fail":
+        assert theirs.returncode != 0 and ours.returncode != 0, (theirs.stderr, ours.stderr)
+        assert "Traceback" not in ours.stderr, ours.stderr
+        return
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours.returncode == 0, ours.stderr
+    assert _header(ours) == _header(theirs)
+    if line.compare == "shape":
+        assert shape(ours.body) == shape(theirs.body)
+    else:
+        assert normalise(ours.body) == normalise(theirs.body)
+
+
+@pytest.mark.kernel
+def test_list_syscall_tracepoints_as_bpftrace() -> None:
+    """Lesson 1: ``-l 'tracepoint:syscalls:sys_enter_*'``."""
+    import subprocess  # noqa: PLC0415
+
+    pattern = "tracepoint:syscalls:sys_enter_*"
+    theirs = subprocess.run([BPFTRACE, "-l", pattern], capture_output=True, text=True,
+                            timeout=120)
+    ours = subprocess.run([sys.executable, "-m", "pybpf.cli", "trace", "-l", pattern],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": _src_path()})
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == theirs.stdout
+
+
+def _src_path() -> str:
+    import pybpf  # noqa: PLC0415
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(pybpf.__file__)))
+
+
+DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "trace.md")
+
+
+def doc_examples() -> list[tuple[str, str]]:
+    """The ``$ pybpf trace ...`` console blocks of docs/trace.md: (command, output)."""
+    with open(DOC) as f:
+        blocks = re.findall(r"^```console\n(.*?)^```", f.read(), re.S | re.M)
+    examples = []
+    for block in blocks:
+        command, _, output = block.partition("\n")
+        assert command.startswith("$ pybpf trace "), command
+        examples.append((command[2:], output))
+    return examples
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("example", doc_examples(), ids=lambda e: e[0][:40])
+def test_doc_example_as_printed(example: tuple[str, str]) -> None:
+    """docs/trace.md shows what both pybpf trace and bpftrace print."""
+    import shlex  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    command, output = example
+    args = shlex.split(command)[2:]
+    for argv, env in (([sys.executable, "-m", "pybpf.cli", "trace", *args],
+                       {**os.environ, "PYTHONPATH": _src_path()}),
+                      ([BPFTRACE, *args], None)):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == output, argv[0]

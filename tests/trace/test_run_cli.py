@@ -1,0 +1,106 @@
+"""``pybpf trace`` as a command: -c, -o, -q, -f json, -d, --dry-run, --unsafe, errors,
+and nothing left in the kernel after SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.kernel.leaks import no_kernel_objects_left
+
+TRACE = [sys.executable, "-m", "pybpf", "trace"]
+
+
+def trace(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*TRACE, *args], capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+def test_dry_run_compiles_and_loads_nothing() -> None:
+    done = trace("--dry-run", "-e", "tracepoint:syscalls:sys_enter_openat { @ = count(); }")
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+
+
+def test_debug_listing_shows_source_lines() -> None:
+    done = trace("-d", "-e", 'BEGIN {\n  @x = 1;\n  printf("%d\\n", 2);\n}')
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("; program BEGIN (BEGIN): ")
+    assert "; 2: @x = 1;" in lines and '; 3: printf("%d\\n", 2);' in lines
+    assert any("call" in line for line in lines)
+
+
+def test_errors_go_to_stderr_with_status_1() -> None:
+    done = trace("-e", "BEGIN { @x = ; }")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("stdin:1:14-15: ERROR: syntax error, unexpected ;\n")
+
+
+def test_script_file_and_positional_parameters(tmp_path: Path) -> None:
+    script = tmp_path / "p.bt"
+    script.write_text('BEGIN { printf("%d %s\\n", $1 + 1, "x"); exit(); }\n')
+    done = trace("--dry-run", str(script), "41")
+    assert done.returncode == 0
+
+
+@pytest.mark.kernel
+def test_quiet_output_file_and_command(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    target = f"/tmp/pbt-cli-{os.getpid()}"
+    Path(target).write_text("x")
+    try:
+        done = trace("-q", "-o", str(out), "-c", f"cat {target}", "-e",
+                     f'tracepoint:syscalls:sys_enter_openat /str(args->filename) == "{target}"/'
+                     ' { @opens = count(); printf("opened\\n"); }')
+    finally:
+        os.unlink(target)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "x"          # the command's own output; the script's goes to -o
+    text = out.read_text()
+    assert "Attaching" not in text
+    assert text.startswith("opened\n") and text.endswith("@opens: 1\n")
+
+
+@pytest.mark.kernel
+def test_json_output() -> None:
+    done = trace("-f", "json", "-e", 'BEGIN { printf("hi\\n"); @c[1] = count(); exit(); }')
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines() if line]
+    assert records[0] == {"type": "attached_probes", "data": {"probes": 1}}
+    assert {"type": "printf", "data": "hi\n"} in records
+    assert any(r.get("type") == "map" for r in records)
+
+
+@pytest.mark.kernel
+def test_unsafe_system_runs_a_command() -> None:
+    done = trace("--unsafe", "-e", 'BEGIN { system("echo from-%s", "system"); exit(); }')
+    assert done.returncode == 0, done.stderr
+    assert "from-system\n" in done.stdout
+
+
+@pytest.mark.kernel
+def test_sigterm_prints_maps_and_leaves_nothing() -> None:
+    with no_kernel_objects_left(lambda n: n.startswith(("tracepoint_", "BEGIN", "END"))):
+        script = ('BEGIN { printf("ready\\n"); @b = 5; } '
+                  "tracepoint:sched:sched_switch { @s = count(); }")
+        proc = subprocess.Popen([*TRACE, "-e", script],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline(), proc.stdout.readline()]
+        assert lines == ["Attaching 2 probes...\n", "ready\n"]
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "@b: 5\n" in out and "@s: " in out
+
+
+def test_listing_delegates_to_the_probe_lister() -> None:
+    done = trace("-l", "tracepoint:syscalls:sys_enter_open*")
+    assert done.returncode == 0
+    assert "tracepoint:syscalls:sys_enter_openat" in done.stdout.splitlines()
