@@ -2,16 +2,21 @@
 
 Runnable alone: ``.venv/bin/python bench/bench_filter.py [PACKETS]``. Medians of 5 runs.
 
-* compile: our ``compile_filter`` per expression beside ``tcpdump -d`` in a subprocess
-  (that includes tcpdump's process start-up, shown alone as ``tcpdump -d ''``);
+* compile: our ``compile_filter`` per expression (optimised, and with ``optimize=False``)
+  beside libpcap's ``pcap_compile`` called in-process through ctypes (libpcap.so, which
+  tcpdump brings), and the program lengths beside libpcap's optimised ones; the mean
+  length ratio over the test corpora (tests/cbpf) closes the table;
 * filter: packets/s of the compiled filter over the same pcap (default 100k packets) in
-  our cBPF interpreter, translated to eBPF in the pybpf VM, and libpcap's ``bpf_filter``
+  our cBPF interpreter (a program run many times runs as its Python translation),
+  translated to eBPF in the pybpf VM, and libpcap's ``bpf_filter``
   via ``tcpdump -r FILE -w /dev/null EXPR`` (minus a run with an empty filter, so file
   reading and start-up are taken out).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import shutil
 import statistics
 import struct
@@ -45,6 +50,43 @@ def median_time(fn) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(times)
 
 
+class _BpfProgram(ctypes.Structure):
+    _fields_ = [("bf_len", ctypes.c_uint), ("bf_insns", ctypes.c_void_p)]
+
+
+def libpcap_compiler():  # type: ignore[no-untyped-def]
+    """pcap_compile on a dead Ethernet handle: expression -> program length (None: no
+    libpcap here)."""
+    name = ctypes.util.find_library("pcap")
+    if name is None:
+        return None
+    lib = ctypes.CDLL(name)
+    lib.pcap_open_dead.restype = ctypes.c_void_p
+    lib.pcap_open_dead.argtypes = [ctypes.c_int, ctypes.c_int]
+    lib.pcap_compile.argtypes = [ctypes.c_void_p, ctypes.POINTER(_BpfProgram),
+                                 ctypes.c_char_p, ctypes.c_int, ctypes.c_uint32]
+    lib.pcap_freecode.argtypes = [ctypes.POINTER(_BpfProgram)]
+    handle = lib.pcap_open_dead(1, 262144)
+
+    def compile_one(expression: str) -> int:
+        program = _BpfProgram()
+        if lib.pcap_compile(handle, ctypes.byref(program), expression.encode(), 1,
+                            0xFFFFFFFF) != 0:
+            return 0
+        length = program.bf_len
+        lib.pcap_freecode(ctypes.byref(program))
+        return int(length)
+    return compile_one
+
+
+def repeat_time(fn, times: int = 50) -> float:  # type: ignore[no-untyped-def]
+    """Median over RUNS of the mean time of ``times`` calls."""
+    def batch() -> None:
+        for _ in range(times):
+            fn()
+    return median_time(batch) / times
+
+
 def tcpdump(*args: str) -> None:
     assert TCPDUMP is not None
     subprocess.run([TCPDUMP, *args], capture_output=True, check=True)
@@ -54,18 +96,39 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     frames = [(d, w) for _, d, w in build_packets() if len(d) == w and d]
     packets = [frames[i % len(frames)] for i in range(count)]
-    print("## compile (median of 5, ms per expression)\n")
-    print("| expression | pybpf compile_filter | tcpdump -d (subprocess) |")
-    print("|---|---:|---:|")
-    startup = median_time(lambda: tcpdump("-y", "EN10MB", "-d", "")) if TCPDUMP else None
+    pcap_compile = libpcap_compiler()
+    print("## compile (median of 5, microseconds per expression; instructions)\n")
+    print("| expression | compile_filter | optimize=False | libpcap pcap_compile | ratio | "
+          "length: ours / libpcap |")
+    print("|---|---:|---:|---:|---:|---:|")
     for expression in EXPRESSIONS:
-        ours = median_time(lambda: compile_filter(expression))
-        theirs = (median_time(lambda: tcpdump("-y", "EN10MB", "-d", "--", expression))
-                  if TCPDUMP else None)
-        print(f"| `{expression}` | {ours * 1e3:.2f} | "
-              f"{'n/a' if theirs is None else f'{theirs * 1e3:.1f}'} |")
-    if startup is not None:
-        print(f"| (tcpdump start-up, empty filter) | | {startup * 1e3:.1f} |")
+        ours = repeat_time(lambda: compile_filter(expression), 20)
+        plain = repeat_time(lambda: compile_filter(expression, optimize=False), 20)
+        if pcap_compile is None:
+            theirs_text, ratio, lengths = "n/a", "n/a", f"{len(compile_filter(expression))}"
+        else:
+            theirs = repeat_time(lambda: pcap_compile(expression), 200)
+            theirs_text, ratio = f"{theirs * 1e6:.1f}", f"{ours / theirs:.0f}x"
+            lengths = f"{len(compile_filter(expression))} / {pcap_compile(expression)}"
+        print(f"| `{expression}` | {ours * 1e6:,.0f} | {plain * 1e6:,.0f} | {theirs_text} | "
+              f"{ratio} | {lengths} |")
+    if pcap_compile is not None:
+        from tests.cbpf.expressions import EXPRESSIONS as CORPUS
+        from tests.cbpf.linktypes import LANGUAGE
+        ratios, plain_ratios = [], []
+        for expression in CORPUS + LANGUAGE:
+            theirs_len = pcap_compile(expression)
+            if not theirs_len:
+                continue  # refused, or proven to reject everything
+            try:
+                ratios.append(len(compile_filter(expression)) / theirs_len)
+                plain_ratios.append(len(compile_filter(expression, optimize=False))
+                                    / theirs_len)
+            except Exception:  # noqa: BLE001 - refused by us: not in the mean
+                continue
+        print(f"\nMean program length over {len(ratios)} corpus expressions, relative to "
+              f"libpcap's optimised program: optimised {statistics.mean(ratios):.2f}x, "
+              f"unoptimised {statistics.mean(plain_ratios):.2f}x.")
 
     print(f"\n## filter {count} packets (median of 5, packets/s)\n")
     print("| expression | pybpf cBPF interpreter | pybpf VM (to_ebpf) | libpcap: whole tcpdump -r |")

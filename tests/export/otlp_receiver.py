@@ -87,6 +87,18 @@ class OtlpReceiver:
                 return found
         return []
 
+    def latest_metric(self, name: str) -> Any:
+        """The metric ``name`` of the latest request that has it (None before one)."""
+        with self.lock:
+            requests = list(self.metrics)
+        for request in reversed(requests):
+            for rm in request.resource_metrics:
+                for sm in rm.scope_metrics:
+                    for metric in sm.metrics:
+                        if metric.name == name:
+                            return metric
+        return None
+
     def log_records(self) -> list[tuple[str, dict[str, str], Any]]:
         """(body, attributes, record) of every log record received."""
         with self.lock:

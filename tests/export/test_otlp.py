@@ -8,6 +8,7 @@ import tempfile
 from typing import Any
 
 import pytest
+from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 from tests.export.helpers import (
     HERE,
@@ -66,9 +67,21 @@ def test_metrics_and_exec_records_reach_an_otlp_receiver() -> None:
             [point] = wait_for("the exec counter over OTLP", counted)
             records = wait_for("the exec records as OTLP logs", logged)
             metrics_text = exporter.metrics()
+            assert receiver.latest_metric("pybpf_program_up").WhichOneof("data") == "gauge"
+            up_while_running = {a["program"]: number(p)
+                                for a, p in receiver.metric_points("pybpf_program_up")}
         assert exporter.proc.returncode == 0, exporter.log()
 
-    # the counter, as Prometheus sees it too
+    # the counter, as Prometheus sees it too: a cumulative monotonic Sum
+    counter = receiver.latest_metric("pybpf_exec_total")
+    assert counter.WhichOneof("data") == "sum"
+    assert counter.sum.is_monotonic
+    assert counter.sum.aggregation_temporality == \
+        metrics_pb2.AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+    assert up_while_running == {"sleeps": 1.0, "execs": 1.0}
+    # the last push, at exit, after the programs were unloaded
+    assert {a["program"]: number(p) for a, p in receiver.metric_points("pybpf_program_up")} \
+        == {"sleeps": 0.0, "execs": 0.0}
     assert number(point) == EXECS
     assert f'pybpf_exec_total{{comm="{mark}"}} {float(EXECS)}' in metrics_text
     # one log record per exec, with execsnoop's fields

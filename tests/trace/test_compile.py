@@ -26,6 +26,14 @@ SCRIPTS = [
     ("BEGIN { @c = curtask->pid; @p = curtask->real_parent->tgid; @u = uid; @g = gid; "
      "@cg = cgroup; @cp = ((struct task_struct *)curtask)->comm; }"),
     'BEGIN { $s = "abc"; if ($s == "abc") { printf("%s\\n", $s); } @[probe] = count(); }',
+    "BEGIN { $i = 0; while ($i < 5) { $i++; if ($i == 3) { break; } } @i = $i; }",
+    "software:cs:100 { @[comm] = count(); } interval:s:1 { @t = nsecs; }",
+    ("tracepoint:sched:sched_process_exec { printf(\"%s %d\\n\", str(args->filename), "
+     "args->pid); @b[comm] = buf(args->filename, 8); }"),
+    ("uprobe:/bin/sh:main { @[usym(arg0), func] = count(); } "
+     "uretprobe:/bin/sh:main { @r = hist(retval); @k = ksym(0); }"),
+    ('tracepoint:syscalls:sys_enter_execve { join(args->argv); } '
+     'BEGIN { printf("%s\\n", ntop(0x0100007f)); @u = username; }'),
 ]
 
 

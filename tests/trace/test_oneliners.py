@@ -114,8 +114,6 @@ ONE_LINERS = [
 
 # what pybpf trace cannot do yet: each strict, so it turns into a failure once it works
 NOT_YET: dict[str, str] = {
-    "profile_kstacks": "kernel frames print as sym+0xhex; bpftrace prints sym+decimal",
-    "sched_switch_stacks": "kernel frames print as sym+0xhex; bpftrace prints sym+decimal",
     "profile_ustacks": "unresolved user frames print [unknown]; bpftrace prints the address",
 }
 

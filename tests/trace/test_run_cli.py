@@ -98,3 +98,9 @@ def test_sigterm_prints_maps_and_leaves_nothing() -> None:
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "@b: 5\n" in out and "@s: " in out
+
+
+def test_listing_delegates_to_the_probe_lister() -> None:
+    done = trace("-l", "tracepoint:syscalls:sys_enter_open*")
+    assert done.returncode == 0
+    assert "tracepoint:syscalls:sys_enter_openat" in done.stdout.splitlines()

@@ -16,7 +16,9 @@ The program is checked and predecoded once (:class:`FilterProgram`), then run ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import struct
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ..errors import AsmError
 from .isa import (
@@ -179,10 +181,23 @@ class FilterProgram:
         length = len(self.program)
         self._code = [_predecode_one(insn, pc, length, name)
                       for pc, insn in enumerate(self.program)]
+        self._runs = 0
+        self._fast: Callable[[bytes | bytearray | memoryview, int], int] | None = None
 
     def run(self, packet: bytes | bytearray | memoryview, wirelen: int | None = None, *,
             ancillary: Mapping[int, int] | None = None) -> int:
         """The filter's return value for ``packet`` (0 means reject)."""
+        if ancillary is None:
+            fast = self._fast
+            if fast is not None:
+                return fast(packet, len(packet) if wirelen is None else wirelen)
+            self._runs += 1
+            if self._runs == _COMPILE_AFTER:
+                self._fast = _to_python(self._code)
+        return self._interpret(packet, wirelen, ancillary)
+
+    def _interpret(self, packet: bytes | bytearray | memoryview, wirelen: int | None,
+                   ancillary: Mapping[int, int] | None) -> int:
         code = self._code
         buflen = len(packet)
         if wirelen is None:
@@ -266,6 +281,160 @@ class FilterProgram:
                 a = -a & M32
             else:  # pragma: no cover - every predecoded op is handled above
                 raise AssertionError(op)
+
+
+# -- the same semantics as Python code, for programs run many times ---------------------------
+
+_COMPILE_AFTER = 32        # runs before a program is worth translating
+_WORD = struct.Struct(">I")
+_MAX_SOURCE_LINES = 4000   # shared tails are copied: give up past this
+_ALU_SOURCE: dict[int, str] = {
+    ALUOp.ADD: "(a + {v}) & 0xFFFFFFFF", ALUOp.SUB: "(a - {v}) & 0xFFFFFFFF",
+    ALUOp.MUL: "(a * {v}) & 0xFFFFFFFF", ALUOp.AND: "a & {v}", ALUOp.OR: "a | {v}",
+    ALUOp.XOR: "a ^ {v}"}
+_JUMP_SOURCE = {_JEQ_K: "a == {k}", _JGT_K: "a > {k}", _JGE_K: "a >= {k}",
+                _JSET_K: "a & {k}", _JEQ_X: "a == x", _JGT_X: "a > x", _JGE_X: "a >= x",
+                _JSET_X: "a & x"}
+
+
+def _load_source(target: str, base: str, size: int) -> str:
+    if size == 1:
+        return f"{target} = p[{base}]"
+    if size == 2:
+        return f"{target} = p[{base}] << 8 | p[{base} + 1]"
+    return f"{target} = W(p, {base})[0]"
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _to_python(code: list[tuple[int, int, int, int]]
+               ) -> Callable[[bytes | bytearray | memoryview, int], int] | None:
+    """``code`` as Python functions of (packet, wirelen): each jump becomes an ``if``; code
+    that several paths reach becomes a function of its own they call (a program only
+    jumps forwards, so this ends). None when the source would be unreasonably long."""
+    preds = [0] * len(code)
+    for pc, (op, _, jt, jf) in enumerate(code):
+        if op in _JUMP_SOURCE:
+            preds[jt] += 1
+            preds[jf] += 1
+        elif op == _JA:
+            preds[jt] += 1
+        elif op not in (_RET_K, _RET_A, _RET_X):
+            preds[pc + 1] += 1
+    rets = (_RET_K, _RET_A, _RET_X)
+    shared = {pc for pc, count in enumerate(preds) if count > 1 and code[pc][0] not in rets}
+    slots = sorted({k for op, k, _, _ in code if op in (_ST, _STX, _LD_MEM, _LDX_MEM)})
+    state = ", ".join(["p", "n", "wirelen", "a", "x"] + [f"m{i}" for i in slots])
+    lines: list[str] = []
+
+    def emit(pc: int, depth: int, entry: int) -> None:
+        pad = " " * depth
+        while True:
+            if len(lines) > _MAX_SOURCE_LINES or depth > 90:
+                raise _TooBig
+            if pc in shared and pc != entry:
+                lines.append(f"{pad}return L{pc}({state})")
+                return
+            op, k, jt, jf = code[pc]
+            if op in (_LD_ABS_W, _LD_ABS_H, _LD_ABS_B):
+                size = 4 if op == _LD_ABS_W else 2 if op == _LD_ABS_H else 1
+                lines.append(f"{pad}if n < {k + size}: return 0")
+                lines.append(pad + _load_source("a", str(k), size))
+            elif op in (_LD_IND_W, _LD_IND_H, _LD_IND_B):
+                size = 4 if op == _LD_IND_W else 2 if op == _LD_IND_H else 1
+                lines.append(f"{pad}o = x + {k}")
+                lines.append(f"{pad}if o + {size} > n: return 0")
+                lines.append(pad + _load_source("a", "o", size))
+            elif op in _JUMP_SOURCE:
+                test = _JUMP_SOURCE[op].format(k=k)
+                if jt == jf:
+                    pc = jt
+                    continue
+                # the branch that is a plain return goes inside the if: less nesting
+                if code[jt][0] in rets or code[jf][0] not in rets:
+                    lines.append(f"{pad}if {test}:")
+                    emit(jt, depth + 1, entry)
+                    pc = jf
+                else:
+                    lines.append(f"{pad}if not ({test}):")
+                    emit(jf, depth + 1, entry)
+                    pc = jt
+                continue
+            elif op == _JA:
+                pc = jt
+                continue
+            elif op == _RET_K:
+                lines.append(f"{pad}return {k}")
+                return
+            elif op == _RET_A:
+                lines.append(f"{pad}return a")
+                return
+            elif op == _RET_X:
+                lines.append(f"{pad}return x")
+                return
+            elif op == _LDX_MSH:
+                lines.append(f"{pad}if n <= {k}: return 0")
+                lines.append(f"{pad}x = (p[{k}] & 15) << 2")
+            elif op == _ALU_K:
+                if k in _ALU_SOURCE:
+                    lines.append(f"{pad}a = " + _ALU_SOURCE[k].format(v=jt))
+                elif k in (ALUOp.LSH, ALUOp.RSH):
+                    shifted = f"(a << {jt}) & 0xFFFFFFFF" if k == ALUOp.LSH else f"a >> {jt}"
+                    lines.append(f"{pad}a = {shifted if jt < 32 else 0}")
+                else:  # div, mod by a constant (never 0: checked at predecode)
+                    lines.append(f"{pad}a = a {'//' if k == ALUOp.DIV else '%'} {jt}")
+            elif op == _ALU_X:
+                if k in _ALU_SOURCE:
+                    lines.append(f"{pad}a = " + _ALU_SOURCE[k].format(v="x"))
+                elif k == ALUOp.LSH:
+                    lines.append(f"{pad}a = (a << x) & 0xFFFFFFFF if x < 32 else 0")
+                elif k == ALUOp.RSH:
+                    lines.append(f"{pad}a = a >> x if x < 32 else 0")
+                else:
+                    lines.append(f"{pad}if not x: return 0")
+                    lines.append(f"{pad}a = a {'//' if k == ALUOp.DIV else '%'} x")
+            elif op == _NEG:
+                lines.append(f"{pad}a = -a & 0xFFFFFFFF")
+            elif op == _TAX:
+                lines.append(f"{pad}x = a")
+            elif op == _TXA:
+                lines.append(f"{pad}a = x")
+            elif op == _LD_IMM:
+                lines.append(f"{pad}a = {k}")
+            elif op == _LDX_IMM:
+                lines.append(f"{pad}x = {k}")
+            elif op == _LD_LEN:
+                lines.append(f"{pad}a = wirelen & 0xFFFFFFFF")
+            elif op == _LDX_LEN:
+                lines.append(f"{pad}x = wirelen & 0xFFFFFFFF")
+            elif op == _LD_MEM:
+                lines.append(f"{pad}a = m{k}")
+            elif op == _LDX_MEM:
+                lines.append(f"{pad}x = m{k}")
+            elif op == _ST:
+                lines.append(f"{pad}m{k} = a")
+            elif op == _STX:
+                lines.append(f"{pad}m{k} = x")
+            else:  # pragma: no cover
+                raise AssertionError(op)
+            pc += 1
+
+    try:
+        for pc in sorted(shared):
+            lines.append(f"def L{pc}({state}):")
+            emit(pc, 1, pc)
+        lines.append("def run(p, wirelen):")
+        lines.append(" n = len(p)")
+        lines.append(" " + " = ".join(["a", "x"] + [f"m{i}" for i in slots] + ["0"]))
+        emit(0, 1, 0)
+    except (_TooBig, RecursionError):
+        return None
+    namespace: dict[str, Any] = {"W": _WORD.unpack_from}
+    exec(compile("\n".join(lines), "<cBPF program>", "exec"), namespace)  # noqa: S102
+    run: Callable[[bytes | bytearray | memoryview, int], int] = namespace["run"]
+    return run
 
 
 def run_filter(program: Sequence[SockFilter], packet: bytes, wirelen: int | None = None

@@ -533,37 +533,41 @@ def _share_tails(insns: list[_Insn]) -> bool:
 def _compact(insns: list[_Insn], gone: Iterable[int]) -> list[_Insn]:
     """Drop ``gone`` and unreachable instructions and jumps to the next one; renumber."""
     removed = set(gone)
-    while True:
-        reachable = {0}
-        for pc in range(len(insns)):
-            if pc in reachable:
-                for succ in _successors(insns, pc):
-                    reachable.add(succ)
-        # a jump to the next kept instruction is no jump
-        keep = [pc for pc in range(len(insns)) if pc in reachable or pc not in removed]
-        keep = [pc for pc in keep if pc in reachable and pc not in removed]
-        new_pos = {pc: position for position, pc in enumerate(keep)}
-        next_kept = len(insns)
-        forward: dict[int, int] = {}
-        for pc in range(len(insns) - 1, -1, -1):
-            if pc in keep:
-                next_kept = pc
-            forward[pc] = next_kept
-        ja_dropped = False
-        for pc in keep:
-            insn = insns[pc]
-            if _is_ja(SockFilter(insn.code)) and forward[insn.jt] == forward.get(pc + 1, -1):
-                removed.add(pc)
-                ja_dropped = True
-        if ja_dropped:
-            continue
-        out = []
-        for pc in keep:
-            insn = insns[pc]
-            jt = new_pos[forward[insn.jt]] if insn.jt >= 0 else -1
-            jf = new_pos[forward[insn.jf]] if insn.jf >= 0 else -1
-            out.append(_Insn(insn.code, insn.k, jt, jf))
-        return out
+    size = len(insns)
+    reachable = [False] * size
+    reachable[0] = True
+    for pc in range(size):
+        if reachable[pc]:
+            for succ in _successors(insns, pc):
+                reachable[succ] = True
+    # back to front: where control lands for each pc (the next kept instruction at or
+    # after it); a ja landing where control goes anyway is dropped too (targets lie
+    # ahead, so theirs is already known)
+    forward = [size] * (size + 1)
+    next_kept = size
+    for pc in range(size - 1, -1, -1):
+        insn = insns[pc]
+        keep = reachable[pc] and pc not in removed
+        if keep and _is_ja_insn(insn) and forward[insn.jt] == next_kept:
+            keep = False
+        if keep:
+            next_kept = pc
+        else:
+            removed.add(pc)
+        forward[pc] = next_kept
+    kept = [pc for pc in range(size) if pc not in removed]
+    new_pos = {pc: position for position, pc in enumerate(kept)}
+    out = []
+    for pc in kept:
+        insn = insns[pc]
+        jt = new_pos[forward[insn.jt]] if insn.jt >= 0 else -1
+        jf = new_pos[forward[insn.jf]] if insn.jf >= 0 else -1
+        out.append(_Insn(insn.code, insn.k, jt, jf))
+    return out
+
+
+def _is_ja_insn(insn: _Insn) -> bool:
+    return insn.code & CLASS_MASK == Class.JMP and insn.code & OP_MASK == JumpOp.JA
 
 
 def _relative(insns: list[_Insn]) -> list[SockFilter] | None:
@@ -600,12 +604,12 @@ def optimize_program(program: list[SockFilter]) -> list[SockFilter]:
     for _ in range(32):
         before = [(i.code, i.k, i.jt, i.jf) for i in insns]
         # each pass sees a CFG its own analysis was made on
-        _pass_thread(insns, _states(insns))
-        insns = _compact(insns, ())
+        if _pass_thread(insns, _states(insns)):
+            insns = _compact(insns, ())
         insns = _compact(insns, _pass_delete(insns, _states(insns), dead=False))
         insns = _compact(insns, _pass_delete(insns, _states(insns), dead=True))
-        _share_tails(insns)
-        insns = _compact(insns, ())
+        if _share_tails(insns):
+            insns = _compact(insns, ())
         if [(i.code, i.k, i.jt, i.jf) for i in insns] == before:
             break
     if all(i.code == Class.RET | RetSrc.K and i.k == 0 for i in insns if _is_ret_insn(i)):

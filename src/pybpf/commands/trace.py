@@ -37,15 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _listing(args: argparse.Namespace) -> int:
-    import importlib
+    from ..trace.listing import main as list_probes
 
-    try:
-        listing = importlib.import_module("pybpf.trace.listing")
-    except ImportError:
-        print("pybpf trace: -l is not available yet", file=sys.stderr)
-        return 1
-    pattern = args.program or args.file or "*"
-    return int(listing.main(pattern, sys.stdout, verbose=args.verbose_trace) or 0)
+    return list_probes(args.program or args.file, sys.stdout, verbose=args.verbose_trace)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -128,7 +128,7 @@ class Agent:
                         prog.log_sink = self.pusher.log
                     prog.start()
                 thread = threading.Thread(target=self.server.serve_forever,
-                                          kwargs={"poll_interval": 0.5},
+                                          kwargs={"poll_interval": 1.0},
                                           name="pybpf-metrics", daemon=True)
                 thread.start()
                 if self.pusher is not None:
@@ -143,6 +143,8 @@ class Agent:
             if thread is not None:
                 self.server.shutdown()
             self.server.server_close()
+            if self.pusher is not None:
+                self.pusher.stop()
             for prog in reversed(self.programs):
                 prog.close()
             if self.pusher is not None:
@@ -159,6 +161,12 @@ class Agent:
         from ..tools import common  # noqa: PLC0415
 
         readers = [r for p in self.programs for r in p.ring_readers]
+        if profiler is None and not readers:
+            # nothing to deliver: the scrapes run on the server's threads; wake once a
+            # second only to notice ``stop`` (a signal interrupts the wait at once)
+            while not stop.wait(1.0):
+                pass
+            return
         if profiler is None:
             common.poll_until_stopped(readers, stop)
             return

@@ -1,11 +1,13 @@
-"""Serving ``/metrics``: prometheus_client's WSGI app, with a fast path for the text format.
+"""Serving ``/metrics``: prometheus_client's WSGI app, with a fast path for the agent's
+own families.
 
 prometheus_client renders a scrape by making one ``Sample`` per series and formatting each
 (about 6 us a series here: 60 ms for 10k series, over the 50 ms a scrape may take). The
-Prometheus text format of the agent's own families is written here instead, in the same
-bytes ``generate_latest`` writes (a test holds them equal): label strings are made once per
-label set and kept. Everything else goes through prometheus_client: the OpenMetrics format
-(chosen by the scraper's ``Accept``), a ``name[]`` filter, and the process metrics.
+agent's families are written here instead, in the same bytes prometheus_client writes
+(tests hold them equal), in the format its ``choose_encoder`` picks from the scraper's
+``Accept``: the Prometheus text format, or OpenMetrics (which Prometheus asks for first).
+Label strings are made once per label set and kept. The process metrics are rendered by
+prometheus_client and appended; a ``name[]`` filter goes to prometheus_client whole.
 Responses are gzipped when the scraper accepts it, as prometheus_client does.
 """
 
@@ -18,8 +20,6 @@ from typing import Any
 from .collector import Family, MapCollector
 
 __all__ = ["render_text", "make_app"]
-
-_TYPE_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def _escape_value(v: str) -> str:
@@ -49,8 +49,10 @@ class _LabelText:
 _LABELS = _LabelText()
 
 
-def render_text(snapshot: Iterable[Family]) -> str:
-    """``snapshot`` in the Prometheus text format (0.0.4), as ``generate_latest``."""
+def render_text(snapshot: Iterable[Family], *, openmetrics: bool = False) -> str:
+    """``snapshot`` in the Prometheus text format (0.0.4), as ``generate_latest`` writes
+    it, or (``openmetrics``) as ``openmetrics.exposition.generate_latest`` does, without
+    its closing ``# EOF``."""
     from prometheus_client.utils import floatToGoString  # noqa: PLC0415
 
     number = floatToGoString
@@ -59,8 +61,12 @@ def render_text(snapshot: Iterable[Family]) -> str:
     labels = _LABELS
     for fam in snapshot:
         name = fam.name + "_total" if fam.kind == "counter" else fam.name
-        doc = fam.help.replace("\\", r"\\").replace("\n", r"\n")
-        add(f"# HELP {name} {doc}\n# TYPE {name} {fam.kind}\n")
+        if openmetrics:
+            doc = _escape_value(fam.help)
+            add(f"# HELP {fam.name} {doc}\n# TYPE {fam.name} {fam.kind}\n")
+        else:
+            doc = fam.help.replace("\\", r"\\").replace("\n", r"\n")
+            add(f"# HELP {name} {doc}\n# TYPE {name} {fam.kind}\n")
         names = tuple(fam.label_names)
         if fam.kind != "histogram":
             for values, value in fam.rows:
@@ -81,18 +87,18 @@ def make_app(registry: Any, collector: MapCollector, others: Any) -> Callable[..
     """The WSGI app of ``/metrics``: ``registry`` (all collectors) through prometheus_client
     for OpenMetrics and filtered requests; for plain text, ``collector`` rendered here and
     ``others`` (the rest: process metrics) by prometheus_client."""
-    from prometheus_client import generate_latest  # noqa: PLC0415
-    from prometheus_client.exposition import make_wsgi_app  # noqa: PLC0415
+    from prometheus_client.exposition import choose_encoder, make_wsgi_app  # noqa: PLC0415
 
     library = make_wsgi_app(registry)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        accept = environ.get("HTTP_ACCEPT", "")
-        if environ.get("PATH_INFO", "/") == "/favicon.ico" or environ.get("QUERY_STRING") \
-                or "application/openmetrics-text" in accept:
+        if environ.get("PATH_INFO", "/") == "/favicon.ico" or environ.get("QUERY_STRING"):
             return list(library(environ, start_response))
-        body = render_text(collector.snapshot()).encode() + generate_latest(others)
-        headers = [("Content-Type", _TYPE_TEXT)]
+        encoder, content_type = choose_encoder(environ.get("HTTP_ACCEPT", ""))
+        openmetrics = content_type.startswith("application/openmetrics-text")
+        body = render_text(collector.snapshot(), openmetrics=openmetrics).encode() + \
+            encoder(others)
+        headers = [("Content-Type", content_type)]
         if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
             body = gzip.compress(body, compresslevel=1)
             headers.append(("Content-Encoding", "gzip"))

@@ -219,6 +219,8 @@ def _context_type(decl: ProgramDecl, kernel: contexts.KernelTypes) -> StructType
         return contexts.btf_context(kernel, decl.context[1])
     if kind == "pt_regs":
         return contexts.pt_regs_context(kernel)
+    if kind == "iter":
+        return contexts.iter_context(kernel, decl.context[1])
     if kind == "args":
         return contexts.args_context()
     return None

@@ -155,6 +155,19 @@ def btf_context(kernel: KernelTypes, struct_name: str) -> StructType:
     return StructType(struct_name, base.size, base.align, list(fields.values()))
 
 
+def iter_context(kernel: KernelTypes, target: str) -> StructType:
+    """``struct bpf_iter__<target>`` (``meta``, ``task``...): its pointers are BTF pointers
+    the program reads with plain loads (space ``"btf"``); each may be NULL."""
+    base = kernel.struct(f"bpf_iter__{target}")
+    fields = []
+    for f in base.fields.values():
+        t = f.type
+        if isinstance(t, PtrType):
+            t = PtrType(t._target, "btf")
+        fields.append(Field(f.name, t, f.offset))
+    return StructType(base.name, base.size, base.align, fields)
+
+
 def args_context(count: int = 12) -> StructType:
     """Raw tracepoint / tp_btf context: an array of u64 arguments (``ctx.arg0``...)."""
     return StructType("bpf_raw_tracepoint_args", 8 * count, 8,

@@ -16,8 +16,8 @@ from ..spec import AttachType, ProgramType
 from ..spec.sections import classify_section
 
 __all__ = ["ProgramDecl", "tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe",
-           "usdt", "kprobe", "kretprobe", "fentry", "fexit", "lsm", "perf_event", "xdp", "tc",
-           "socket_filter", "cgroup_skb", "cgroup_sock_addr"]
+           "usdt", "iter", "kprobe", "kretprobe", "fentry", "fexit", "lsm", "perf_event",
+           "xdp", "tc", "socket_filter", "cgroup_skb", "cgroup_sock_addr"]
 
 
 @dataclass
@@ -102,6 +102,13 @@ def usdt(binary: str, provider: str, name: str) -> Callable[[Callable[..., Any]]
     """``usdt/<binary>:<provider>:<name>``: every site of a USDT probe; read its arguments
     with :func:`pybpf.lang.usdt.usdt_arg` ``(ctx, n)``."""
     return _decl(f"usdt/{binary}:{provider}:{name}", ("pt_regs",))
+
+
+def iter(target: str) -> Callable[[Callable[..., Any]], ProgramDecl]:  # noqa: A001
+    """``iter/<target>`` (``task``, ``bpf_map``...): a BPF iterator, called once per object
+    (``ctx.task``...; NULL once at the end) when its link is read; writes its output with
+    ``seq_print(ctx, ...)``/``seq_write(ctx, value)``."""
+    return _decl(f"iter/{target}", ("iter", target))
 
 
 def kprobe(function: str) -> Callable[[Callable[..., Any]], ProgramDecl]:

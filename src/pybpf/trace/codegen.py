@@ -852,6 +852,20 @@ class Emitter:
             self.call("probe_read_user_str" if user else "probe_read_kernel_str")
             self.free(r)
             return
+        if isinstance(e, A.Call) and e.func == "buf":
+            # buf(ptr, len): the bytes as they are (len a literal here, as the plan's
+            # fixed-size value needs)
+            self.zero(off, t.stored)
+            r = self.reg()
+            self.scalar_into(e.args[0], r)
+            if e.args[0].ty.kind == "data_loc":     # in the tracepoint record itself
+                self.e(asm.and_(r, 0xFFFF), asm.add(r, R6))
+            self.fp(R1, off)
+            self.e(asm.mov(R2, min(src.size, t.size)), asm.mov_reg(R3, r))
+            user = e.args[0].ty.user or self.user_space
+            self.call("probe_read_user" if user else "probe_read_kernel")
+            self.free(r)
+            return
         if isinstance(e, A.Call) and e.func == "ntop":
             self.ntop(e, off)
             return

@@ -117,8 +117,9 @@ class Decoder:
         for (addr,) in struct.iter_unpack("<Q", raw):
             if not addr:
                 break
-            if kind == "kstack":
-                frames.append(self.symbols.kernel.name(addr, with_offset=True))
+            if kind == "kstack":      # bpftrace writes offsets in decimal: vfs_read+23
+                name, plus, off = self.symbols.kernel.name(addr, with_offset=True).partition("+")
+                frames.append(f"{name}+{int(off, 16)}" if plus else name)
             else:
                 frames.append(self.symbols.user_name(pid, addr))
         return tuple(frames)

@@ -552,8 +552,10 @@ class Checker:
                 raise TraceError("ntop() requires 1 or 2 arguments", e.loc)
             return Ty("inet", 24)
         if f == "buf":
-            size = args[1].value if len(args) == 2 and isinstance(args[1], A.Int) else 64
-            return Ty("buf", min(size, STRLEN), False)
+            if len(args) != 2 or not isinstance(args[1], A.Int) or args[1].value <= 0:
+                raise TraceError("buf() needs a pointer and a positive integer literal "
+                                 "length in pybpf trace", e.loc)
+            return Ty("buf", min(args[1].value, STRLEN), False)
         if f == "strncmp":
             return INT
         raise TraceError(f"{f}() is not supported by pybpf trace yet", e.loc)

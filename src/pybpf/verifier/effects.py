@@ -83,8 +83,10 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
         fixed = opcode == LDDW_OPCODE
     elif cls == Class.JMP or cls == Class.JMP32:
         op = opcode & OP_MASK
-        if op == JumpOp.CALL or op == JumpOp.EXIT:
+        if op == JumpOp.CALL:
             fixed = False
+        elif op == JumpOp.EXIT:
+            fixed = f == 0    # the main function's exit reads r0, always the same way
         elif op == JumpOp.JA or op == JumpOp.JCOND:
             fixed = True
         else:   # a conditional jump's effect varies only with linked scalar copies

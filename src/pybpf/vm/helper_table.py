@@ -26,6 +26,8 @@ _IMPLEMENTATIONS: dict[str, Helper] = {
     "trace_printk": core.trace_printk,
     "trace_vprintk": core.trace_vprintk,
     "get_prandom_u32": core.get_prandom_u32,
+    "spin_lock": core.spin_lock,
+    "spin_unlock": core.spin_lock,
     "get_smp_processor_id": core.get_smp_processor_id,
     "get_numa_node_id": core.get_numa_node_id,
     "get_current_pid_tgid": core.get_current_pid_tgid,

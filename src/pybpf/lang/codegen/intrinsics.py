@@ -148,6 +148,12 @@ class Intrinsics(Maps):
             return self._helper("tail_call", ops)
         if name == "bpf_loop":
             return self._bpf_loop(node)
+        if name == "seq_print":
+            if not args:
+                raise self._err(node, "seq_print(ctx, ...) takes the iterator's ctx first")
+            return self._print(node, seq_ctx=args[0])
+        if name == "seq_write":
+            return self._seq_write(node)
         if name == "redirect":
             ops = [self.rvalue(a) for a in args] + [Imm(u64, 0)] * (2 - len(args))
             return self._helper("redirect", ops)
@@ -237,20 +243,53 @@ class Intrinsics(Maps):
                 return Imm(s64, v.type.count)
         raise self._err(node, f"{name}() is not supported in BPF programs")
 
-    def _print(self, node: ast.Call) -> Any:
+    def _seq_file(self, ctx_node: ast.expr) -> Any:
+        """``ctx.meta.seq`` of an iterator program: where its output goes."""
+        meta = self._attribute(self.expr(ctx_node), "meta", ctx_node)
+        if isinstance(meta, Mem):
+            meta = self._load(meta)
+        seq = self._load(self._attribute(meta, "seq", ctx_node)) if isinstance(meta, Reg) \
+            else None
+        if seq is None:
+            raise self._err(ctx_node, "seq_print/seq_write take an iterator's ctx")
+        return seq
+
+    def _seq_write(self, node: ast.Call) -> Any:
+        if len(node.args) != 2:
+            raise self._err(node, "seq_write(ctx, value): a struct, array or integer")
+        seq = self._seq_file(node.args[0])
+        v = self.rvalue(node.args[1])
+        if not (isinstance(v, Mem) and not v.type.is_scalar):
+            t = v.type if isinstance(getattr(v, "type", None), IntType) else u64
+            copy = self._stack_aggregate(t)
+            self._store_value(Mem(t, FP, copy.off), v)
+            v = Mem(t, FP, copy.off)
+        return self._helper("seq_write", [seq, self._address_of(v), Imm(u32, v.type.size)])
+
+    def _store_value(self, dest: Mem, value: Any) -> None:
+        value = self._for_store(value, dest.type)
+        if isinstance(value, Imm) and fits_imm(value.value):
+            self.e.st(dest.type.size, dest.base, dest.off, value.value)
+        else:
+            r = self._to_reg(value)
+            self.e.stx(dest.type.size, dest.base, dest.off, r.reg)
+            self.e.release(r)
+
+    def _print(self, node: ast.Call, seq_ctx: ast.expr | None = None) -> Any:
         """print(...) -> bpf_trace_printk (bpf_trace_vprintk past three values): an f-string,
         a printf format and values, or values alone (separated by spaces, as Python does)."""
         # the format's pieces: literal bytes, or an expression whose conversion its type picks
         pieces: list[bytes | ast.expr] = []
-        first = node.args[0] if node.args else None
+        args = node.args[1:] if seq_ctx is not None else node.args
+        first = args[0] if args else None
         head = first.value if isinstance(first, ast.Constant) else None
         printf = isinstance(head, (str, bytes)) and b"%" in _as_bytes(head)
         if printf:
             assert isinstance(head, (str, bytes))
             pieces.append(_as_bytes(head))
-            pieces.extend(node.args[1:])
+            pieces.extend(args[1:])
         else:
-            for i, arg in enumerate(node.args):
+            for i, arg in enumerate(args):
                 if i:
                     pieces.append(b" ")
                 for part in arg.values if isinstance(arg, ast.JoinedStr) else [arg]:
@@ -263,7 +302,9 @@ class Intrinsics(Maps):
         if count > 12:
             raise self._err(node, "print() can show at most 12 values (bpf_trace_vprintk)")
         # past three values each goes to an array of u64 as soon as it is computed
-        data = self._stack_aggregate(ArrayType(u64, count)) if count > 3 else None
+        # bpf_seq_printf always takes the values as an array
+        data = self._stack_aggregate(ArrayType(u64, count)) if count > 3 or (
+            seq_ctx is not None and count) else None
         fmt, values = b"", []
         for piece in pieces:
             if isinstance(piece, bytes):
@@ -279,8 +320,13 @@ class Intrinsics(Maps):
                 v = self._stack_aggregate(ArrayType(char, len(raw)))
                 self._store_bytes(Mem(v.type, FP, v.off), raw)
             if isinstance(v, Mem) and not v.type.is_scalar:
-                if not printf and not (isinstance(v.type, ArrayType) and v.type.is_string):
+                is_text = isinstance(v.type, ArrayType) and v.type.elem.size == 1
+                if not printf and not is_text:
                     raise self._err(piece, f"cannot print {_describe(v)}")
+                if v.space != "direct":            # kernel memory: a copy on the stack
+                    copy = self._stack_aggregate(v.type)
+                    self._copy(copy, v)
+                    v = copy
                 fmt += b"" if printf else b"%s"
                 v = self._address_of(v)
             elif isinstance(v, (Imm, Reg)):
@@ -305,6 +351,12 @@ class Intrinsics(Maps):
         fmt += b"\n\0"
         mem = self._stack_aggregate(ArrayType(char, len(fmt)))
         self._store_bytes(Mem(mem.type, FP, mem.off), fmt)
+        if seq_ctx is not None:
+            seq = self._seq_file(seq_ctx)
+            return self._helper("seq_printf", [
+                seq, self._address_of(mem), Imm(u32, len(fmt)),
+                self._address_of(data) if data is not None else Imm(u64, 0),
+                Imm(u32, 8 * count)])
         if data is not None:
             return self._helper("trace_vprintk", [
                 self._address_of(mem), Imm(u32, len(fmt)), self._address_of(data),

@@ -149,7 +149,7 @@ class Values(CompilerCore):
         if not t.is_scalar:
             raise self.e.error(f"{t.name} is not a scalar value")
         size = mem.load_size or t.size
-        if mem.space != "direct":
+        if mem.space not in ("direct", "btf"):    # BTF pointers: plain loads (tracing)
             slot = self._scratch_slot("probe", 8)
             self.e.release(self._probe_read_into(Mem(t, FP, slot), mem, size))
             dst = self.e.temp(t, prefer)
