@@ -91,6 +91,8 @@ NEW_TOOLS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
                     "count(); }")),
 }
 LEFT_OUT = {
+    "dirtop": "needs -d directories",
+    "netqtop": "prints at intervals (and needs -n)",
     "biolatpcts": "prints at intervals",
     "dcsnoop": "kprobes only (absent here)", "cachestat": "kprobes only (absent here)",
     "tcpsynbl": "kprobes only (absent here)", "swapin": "kprobes only (absent here)",

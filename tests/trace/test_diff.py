@@ -180,6 +180,12 @@ def test_exit_from_an_interval() -> None:
     "tracepoint:syscalls:sys_enter_openat { @x = args->nofield; }",
     'BEGIN { printf("%d\\n"); }',
     'BEGIN { @x = 1; @x = "a"; }',
+    "BEGIN { @x = ; }",
+    "BEGIN { @x = 1 + ; }",
+    'BEGIN { printf("a" }',
+    "BEGIN { $x = 1 $y = 2; }",
+    "BEGIN { $y = $x; }",
+    "BEGIN { @x = count(); @x = 1; }",
 ])
 def test_errors_as_bpftrace_reports_them(script: str) -> None:
     ours = run_command([sys.executable, "-m", "pybpf", "trace", "-e", script])

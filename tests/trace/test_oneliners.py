@@ -114,7 +114,6 @@ ONE_LINERS = [
 
 # what pybpf trace cannot do yet: each strict, so it turns into a failure once it works
 NOT_YET: dict[str, str] = {
-    "profile_ustacks": "unresolved user frames print [unknown]; bpftrace prints the address",
 }
 
 

@@ -15,7 +15,7 @@ from ..btf import Struct, Union, skip_qualifiers
 from . import ast as A
 from .errors import TraceError
 from .plan import Action
-from .semantic import Checker, MapInfo, Scope, find_member
+from .semantic import Checker, MapInfo, Scope, constant, find_member
 from .types import Ty
 
 __all__ = ["Emitter", "MapLayout", "Shared", "helper_id", "JOIN_ARGS", "JOIN_STRLEN"]
@@ -714,7 +714,11 @@ class Emitter:
             else:
                 self.e(asm.ldx(8, R0, R6, _PT_REGS_ARGS[i]))
         else:
-            raise TraceError(f"cannot use {n} here", e.loc)
+            value = constant(n)
+            if value is None:
+                raise TraceError(f"cannot use {n} here", e.loc)
+            self.const(r, value)
+            return
         self.e(asm.mov_reg(r, R0))
 
     def read_into(self, r: int, off: int, t: Ty, user: bool) -> None:
@@ -778,6 +782,12 @@ class Emitter:
         f = e.func
         if f in ("ksym", "kptr", "uptr"):
             self.scalar_into(e.args[0], r)
+        elif f == "bswap":     # the bytes of the operand's own width, reversed
+            size = e.args[0].ty.size if e.args[0].ty.kind == "int" else 8
+            self.scalar_into(e.args[0], r)
+            if size == 1:
+                return
+            self.e(asm.to_be(r, size * 8))
         elif f == "kaddr":
             name = e.args[0].value  # type: ignore[attr-defined]
             syms = self.sh.kallsyms() if self.sh.kallsyms else {}
