@@ -15,6 +15,7 @@ from ..btf import Struct, Union, skip_qualifiers
 from . import ast as A
 from .errors import TraceError
 from .plan import Action
+from .probes import usdt_arguments
 from .semantic import Checker, MapInfo, Scope, constant, find_member
 from .types import Ty
 
@@ -709,8 +710,8 @@ class Emitter:
             if self.provider == "rawtracepoint":
                 self.e(asm.ldx(8, R0, R6, 8 * i))
             elif self.provider == "usdt":
-                raise TraceError("usdt arguments are not supported by pybpf trace yet",
-                                 e.loc)
+                self.usdt_arg(i, r)
+                return
             else:
                 self.e(asm.ldx(8, R0, R6, _PT_REGS_ARGS[i]))
         else:
@@ -720,6 +721,23 @@ class Emitter:
             self.const(r, value)
             return
         self.e(asm.mov_reg(r, R0))
+
+    def usdt_arg(self, i: int, r: int) -> None:
+        """r := usdt argument i: a constant, a register, or memory at register + offset,
+        as the probe's note says (the same at every site)."""
+        from ..kernel.links.usdt import ARG_CONST, ARG_REG
+
+        a = usdt_arguments(self.scope.probe)[i]
+        if a.kind == ARG_CONST:
+            self.const(r, a.val_off)
+            return
+        self.e(asm.ldx(8, r, R6, a.reg_off))
+        if a.kind == ARG_REG:
+            self.extend(r, a.size, a.signed)
+            return
+        self.read_into(r, a.val_off, Ty("int", a.size, a.signed), True)
+        if not a.signed:
+            self.extend(r, a.size, False)
 
     def read_into(self, r: int, off: int, t: Ty, user: bool) -> None:
         """r := *(t *)(r + off) through a probe read (kernel or user memory)."""

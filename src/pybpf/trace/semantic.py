@@ -448,6 +448,18 @@ class Checker:
             if prov not in ("uprobe", "kprobe", "rawtracepoint", "usdt"):
                 raise TraceError(f"The {n} builtin can only be used with 'kprobes', "
                                  f"'uprobes' and 'usdt' probes ({prov} used here)", e.loc)
+            if prov == "usdt":
+                from .probes import usdt_arguments
+
+                try:
+                    usdt = usdt_arguments(scope.probe)
+                except TraceError as err:
+                    raise TraceError(err.bare, e.loc) from None
+                if int(n[3:]) >= len(usdt):
+                    raise TraceError(f"usdt probe {scope.probe.func} has only {len(usdt)} "
+                                     "arguments", e.loc)
+                a = usdt[int(n[3:])]
+                return Ty("int", 8, a.signed)
             if int(n[3:]) > (11 if prov == "rawtracepoint" else 5):
                 raise TraceError(f"{prov} only has {6} arguments", e.loc)
             return UINT
