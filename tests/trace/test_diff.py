@@ -127,6 +127,8 @@ BEGIN_SCRIPTS = [
      '@c["a"] = count(); @mn = min(5); @mx = max(5); @sm = sum(-3); print(@m); '
      "delete(@m[2]); exit(); }"),
     'BEGIN { printf("%s\\n", "no maps"); exit(); } END { printf("end\\n"); }',
+    ('BEGIN { printf("%d %d %d %d\\n", strncmp("abc", "abd", 2), strncmp("abc", "abd", 3), '
+     'strncmp("ab", "ab", 10), bswap((uint16)0x1234)); exit(); }'),
 ]
 
 

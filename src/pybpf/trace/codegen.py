@@ -800,6 +800,18 @@ class Emitter:
         f = e.func
         if f in ("ksym", "kptr", "uptr"):
             self.scalar_into(e.args[0], r)
+        elif f == "strncmp":   # 0 when the first n bytes (up to a NUL) are the same, else 1
+            a_node, b_node, n_node = e.args
+            assert isinstance(n_node, A.Int)
+            a, b = self.alloc(a_node.ty.size), self.alloc(b_node.ty.size)
+            self.mem(a_node, a, a_node.ty)
+            self.mem(b_node, b, b_node.ty)
+            same, done = self.label(), self.label()
+            self.e(asm.mov(r, 1))
+            for i in range(min(n_node.value, a_node.ty.size, b_node.ty.size)):
+                self.e(asm.ldx(1, R1, R10, a + i), asm.ldx(1, R2, R10, b + i),
+                       asm.jne(R1, R2, done), asm.jeq(R1, 0, same))
+            self.e(asm.label(same), asm.mov(r, 0), asm.label(done))
         elif f == "bswap":     # the bytes of the operand's own width, reversed
             size = e.args[0].ty.size if e.args[0].ty.kind == "int" else 8
             self.scalar_into(e.args[0], r)

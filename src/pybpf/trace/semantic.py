@@ -575,6 +575,10 @@ class Checker:
                                  "length in pybpf trace", e.loc)
             return Ty("buf", min(args[1].value, STRLEN), False)
         if f == "strncmp":
+            if len(args) != 3 or not isinstance(args[2], A.Int) or args[2].value < 0 or \
+                    any(t.kind != "str" for t in types[:2]):
+                raise TraceError("strncmp() expects two strings and an integer literal",
+                                 e.loc)
             return INT
         raise TraceError(f"{f}() is not supported by pybpf trace yet", e.loc)
 
