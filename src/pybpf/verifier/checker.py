@@ -30,7 +30,7 @@ from ..asm.opcodes import (
     Size,
 )
 from ..spec import AttachType, MapSpec, MapType, ProgramType
-from . import access, effects, kptr, prune
+from . import access, btf_walk, effects, kptr, prune
 from . import bounds as B
 from .calls import CallChecker
 from .cfg import Program
@@ -809,7 +809,7 @@ class Checker:
                 raise Reject(f"R{regno} invalid negative or variable access to a kernel "
                              f"object", regs=(regno,), hint="read kernel struct fields at "
                              "constant offsets")
-            value = access.sized_unknown(size)
+            value = btf_walk.load(reg, regno, reg.off + off + B.to_s64(reg.var.value), size)
         else:
             raise Reject(f"R{regno} invalid mem access '{t}'", regs=(regno,),
                          hint=f"a {t} pointer cannot be dereferenced")
