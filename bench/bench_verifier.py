@@ -9,8 +9,8 @@ keeps the rows whose name contains WORD.
 
 ``--corpus NAME`` (repeatable: selftests, handwritten, libbpf-tools, test-objects,
 pybpf.lang; see tests/verifier/kernel_corpus) measures instead every program of those
-corpora that both verifiers accept, one run each: per corpus, our processed instructions
-per second, our processed counts beside the kernel's (ratio), the programs over 100 ms,
+corpora that both verifiers accept, one run each (CPU time): per corpus, our processed
+instructions per second, our processed counts beside the kernel's (ratio), the programs over 100 ms,
 and the slowest programs; also how long we take on the programs the kernel rejects at its
 1M-instruction limit. ``--max-insns``/``--timeout`` are our verifier's budget per program.
 

@@ -20,9 +20,9 @@ PACKAGES = ["pybpf"] + sorted(m.name for m in pkgutil.walk_packages(pybpf.__path
 
 # How many names a package may export. A package over its ceiling is doing too much; raising
 # one is a decision, made here. pybpf.asm exports one builder per RFC 9669 mnemonic and
-# pybpf.lang the vocabulary of a BPF program (types, maps, helpers; round 2 added bpf_loop
-# and the iterators' seq_print/seq_write).
-CEILINGS = {"pybpf": 30, "pybpf.asm": 120, "pybpf.lang": 95}
+# pybpf.lang the vocabulary of a BPF program (types, maps, helpers; round 2 added bpf_loop,
+# bpf_for, seq_print/seq_write, SpinLock, Timer and the maps of maps).
+CEILINGS = {"pybpf": 30, "pybpf.asm": 120, "pybpf.lang": 100}
 DEFAULT_CEILING = 45
 
 

@@ -50,7 +50,8 @@ TOOLS: tuple[str, ...] = (
     "runqslower", "funclatency", "funcslower", "stackcount", "memleak", "sslsniff",
     "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin", "mdflush", "tcprtt",
     "ttysnoop", "wakeuptime", "runqlen", "llcstat", "filetop", "klockstat", "argdist",
-    "compactsnoop", "tcpsubnet", "slabratetop", "biolatpcts",
+    "compactsnoop", "tcpsubnet", "slabratetop", "biolatpcts", "netqtop", "dirtop",
+    "fileslower", "numasched", "vfscount",
 )
 
 

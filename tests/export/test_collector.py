@@ -184,3 +184,20 @@ def test_the_fast_text_is_what_prometheus_client_writes() -> None:
     expected = openmetrics(registry).decode()
     assert render_text(snapshot, openmetrics=True) + "# EOF\n" == expected
     assert "# TYPE pybpf_calls counter\npybpf_calls_total{" in expected
+
+
+def test_a_map_that_cannot_be_read_costs_its_metric_not_the_scrape() -> None:
+    from pybpf.errors import ClosedError
+
+    broken = MetricConfig("counter", "broken_total", "", [], 0)
+    fine = MetricConfig("counter", "fine_total", "", [], 0)
+    prog = _program("p", [broken, fine])
+    prog.event_metrics["fine_total"].add((), 3)
+
+    def refuse() -> Any:
+        raise ClosedError("map closed")
+    prog.event_metrics["broken_total"].read = refuse  # type: ignore[method-assign]
+    got = _scrape(prog)
+    assert got["pybpf_fine_total"] == {(): 3.0}
+    assert "pybpf_broken_total" not in got
+    assert got["pybpf_map_read_errors_total"] == {(): 1.0}

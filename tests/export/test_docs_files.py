@@ -16,6 +16,7 @@ from pybpf.export.config import METRIC_PREFIX
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 AGENT = {"pybpf_program_up", "pybpf_bpf_runs_total", "pybpf_bpf_run_seconds_total",
          "pybpf_ringbuf_dropped_total", "pybpf_scrape_duration_seconds",
+         "pybpf_map_read_errors_total",
          "pybpf_process_cpu_seconds_total", "pybpf_process_resident_memory_bytes"}
 
 

@@ -124,3 +124,33 @@ def test_openmetrics_format_is_served(workdir: str) -> None:
     assert "# TYPE pybpf_sleep_seconds histogram" in text
     assert "# TYPE pybpf_exec counter" in text
     assert os.path.exists(HERE / "progs_sleeps.py")
+
+
+def test_the_dashboard_queries_run_in_prometheus() -> None:
+    """Every query of docs/grafana/pybpf-export.json is valid PromQL to the real server, and
+    those of the tools running here (runqlat's heatmap and quantiles, syscount's top list,
+    the agent's panels) return data."""
+    import json
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "docs" / "grafana" /
+                            "pybpf-export.json").read_text())
+    port = free_port()
+    config = (f"listen: 127.0.0.1:{port}\nprograms:\n  - {{name: runqlat, tool: runqlat}}\n"
+              "  - {name: syscount, tool: syscount}\n")
+    with run_exporter(config, port), run_prometheus([f"127.0.0.1:{port}"]) as prom:
+        # a rate needs two scrapes inside its window
+        wait_for("three scrapes", lambda: True if (prom.value(
+            'count_over_time(pybpf_program_up{program="runqlat"}[1m])') or 0) >= 3 else None)
+        results = {}
+        for panel in dashboard["panels"]:
+            for target in panel.get("targets", []):
+                expr = target["expr"].replace("$instance", ".*") \
+                    .replace("$__rate_interval", "30s")
+                results[expr] = prom.query(expr)      # fails on a PromQL error
+    with_data = {e for e, r in results.items() if r}
+    runqlat_p99 = "histogram_quantile(0.99, sum by (le) (rate(pybpf_runqlat"
+    for needle in ("pybpf_runqlat_seconds_bucket", runqlat_p99, "pybpf_syscount_calls_total",
+                   "pybpf_program_up", "pybpf_bpf_run_seconds_total",
+                   "pybpf_process_cpu_seconds_total"):
+        assert any(needle in e for e in with_data), (needle, sorted(with_data))

@@ -79,9 +79,10 @@ def test_run_reload_and_stop_leaving_nothing(tmp_path, cgroup):
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert "guard: 0 events lost" in err
+    assert "guard: 0 events lost" in err, err
     lines = out.read_text().splitlines()
-    assert len(lines) == 2 and '"action": "kill"' in lines[0] and '"action": "log"' in lines[1]
+    assert len(lines) == 2, lines
+    assert '"action": "kill"' in lines[0] and '"action": "log"' in lines[1], lines
 
 
 def test_pin_keeps_enforcing_until_removed(tmp_path, cgroup):

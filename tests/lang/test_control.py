@@ -4,6 +4,8 @@ name. Each runs in the VM and in the kernel (BPF_PROG_TEST_RUN)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from pybpf.errors import CompileError
@@ -12,7 +14,9 @@ from pybpf.lang import (
     XDP_PASS,
     Array,
     SpinLock,
+    Timer,
     bpf,
+    bpf_for,
     bpf_loop,
     compile_source,
     struct,
@@ -219,3 +223,72 @@ def prog(ctx):
 '''
     with pytest.raises(CompileError, match=r"<bpf>:12:13: a block holding a spin lock"):
         compile_source(source)
+
+
+class Alarm(struct):
+    timer: Timer
+    armed: u64
+    fired: u64
+
+
+alarms = Array(Alarm, max_entries=1)
+
+
+def ring(m, key, value):
+    value.fired += 1                      # the map value the timer lives in, by reference
+    return 0
+
+
+@bpf.xdp
+def arm(ctx):
+    a = alarms.lookup(0)
+    if a:
+        a.timer.init(alarms)
+        a.timer.set_callback(alarms, ring)
+        a.timer.start(1000000)            # 1 ms
+        a.armed += 1
+    return 0
+
+
+def test_a_timer_callback_is_a_subprogram_of_the_map_value() -> None:
+    compiled = bpf.compile(arm)
+    assert [sub.name for _, sub in compiled.programs["arm"].functions] == ["ring"]
+    helpers = [i.imm for i in compiled.instructions() if i.is_helper_call]
+    assert helpers == [1, 169, 170, 171]  # lookup, timer_init, set_callback, start
+
+
+@pytest.mark.kernel
+def test_a_timer_fires_its_callback() -> None:
+    # the VM has no clock that fires: timers are the kernel's alone
+    with bpf.compile(arm).load() as coll:
+        run(coll, "arm")
+        deadline = time.monotonic() + 5
+        while coll.maps[alarms][0].fired == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert (coll.maps[alarms][0].armed, coll.maps[alarms][0].fired) == (1, 1)
+
+
+@bpf.xdp
+def open_coded(ctx):
+    n = (ctx.data_end - ctx.data) // 4    # 16
+    a = u32[8]()
+    total = 0
+    for i in bpf_for(0, n):
+        if i == 12:
+            break                         # still destroys the iterator
+        a[i] += 1
+        total += i
+    return total * 100 + a[0] + a[7]
+
+
+def test_bpf_for_calls_the_numeric_iterator_kfuncs() -> None:
+    insns = bpf.compile(open_coded).instructions()
+    assert [i.reference for i in insns if i.is_kfunc_call] == [
+        "bpf_iter_num_new", "bpf_iter_num_next", "bpf_iter_num_destroy"]
+
+
+@pytest.mark.kernel
+def test_bpf_for_runs_in_the_kernel() -> None:
+    # kfuncs are the kernel's: the VM does not run them
+    with bpf.compile(open_coded).load() as coll:
+        assert run(coll, "open_coded") == 66 * 100 + 2

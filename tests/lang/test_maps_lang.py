@@ -6,7 +6,18 @@ from __future__ import annotations
 
 import pytest
 
-from pybpf.lang import Hash, PerCPUArray, PerCPUHash, bpf, bytes16, comm, pid, u32, u64
+from pybpf.lang import (
+    ArrayOfMaps,
+    Hash,
+    PerCPUArray,
+    PerCPUHash,
+    bpf,
+    bytes16,
+    comm,
+    pid,
+    u32,
+    u64,
+)
 from tests.lang.backends import BACKENDS, load, run
 
 counts = Hash((u32, bytes16), u64, max_entries=64)
@@ -92,3 +103,39 @@ def test_per_cpu_values_are_summed_on_the_python_side(backend: str) -> None:
         assert coll.maps[per_cpu].sums() == {5: 6}
         assert coll.maps[per_cpu_total].sum(0) == 3
         assert isinstance(coll.maps[per_cpu][5], list)   # one value per CPU
+
+
+per_user = Hash(u32, u64, max_entries=16)   # the shape of the inner maps, and one of them
+other_user = Hash(u32, u64, max_entries=16)
+tables = ArrayOfMaps(per_user, max_entries=4)
+
+
+@bpf.xdp
+def map_of_maps(ctx):
+    per_user[0] = 0                         # used here, so both maps are created
+    other_user[0] = 0
+    r = 0
+    for slot in range(2):
+        t = tables.lookup(slot)             # a map, or 0 for an empty slot
+        if t:
+            t[7] += slot + 1
+            if 7 in t:
+                r += t[7] * 10
+            t[8] = 5
+            del t[8]
+    inner = tables[1]
+    if inner:
+        r += inner.get(7, 0) * 1000
+    return r
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_maps_of_maps_hold_maps_used_as_any_map(backend: str) -> None:
+    compiled = bpf.compile(map_of_maps)
+    assert compiled.spec.maps["tables"].inner_map.key_size == 4
+    with load(compiled, backend) as coll:
+        coll.maps[tables][0] = coll.maps[per_user]
+        coll.maps[tables][1] = coll.maps[other_user]
+        assert run(coll, "map_of_maps") == 10 + 20 + 2000
+        assert dict(coll.maps[per_user].items()) == {0: 0, 7: 1}
+        assert dict(coll.maps[other_user].items()) == {0: 0, 7: 2}

@@ -40,4 +40,6 @@ def test_json(loop_device: str) -> None:  # noqa: F811
     run = run_tool(bitesize, ["--json"], action=lambda: direct_io(loop_device, 5, size=4096),
                    timeout_s=0.3)
     mine = [json.loads(ln) for ln in run.lines if f'"comm":"{me}"' in ln]
-    assert {"low": 4, "high": 7, "count": 10} in mine[0]["buckets"]
+    # keyed by process name: other "python" processes' I/O may add to it
+    four_k = [b for b in mine[0]["buckets"] if (b["low"], b["high"]) == (4, 7)]
+    assert four_k and four_k[0]["count"] >= 10

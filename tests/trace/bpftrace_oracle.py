@@ -72,12 +72,15 @@ def _default_sigint() -> None:
 
 def run_command(argv: Sequence[str], *, workload: Workload = None, interrupt: bool = False,
                 timeout: float = 60.0, env: dict[str, str] | None = None,
-                ready: re.Pattern[bytes] | None = None) -> Run:
+                ready: re.Pattern[bytes] | None = None,
+                until: re.Pattern[bytes] | None = None) -> Run:
     """Run a bpftrace-like command (bpftrace, or ``pybpf trace``) as described above.
 
     bpftrace prints ``Attaching...`` before it attaches; a script whose workload must not
     start before every probe is in place prints a line of its own from BEGIN (which runs
-    once all are attached) and passes ``ready``, a pattern for that line.
+    once all are attached) and passes ``ready``, a pattern for that line. With
+    ``interrupt``, ``until`` (a pattern) holds SIGINT back until the output shows the
+    workload's events arrived.
     """
     proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=True,
@@ -88,14 +91,16 @@ def run_command(argv: Sequence[str], *, workload: Workload = None, interrupt: bo
     sel.register(proc.stdout, selectors.EVENT_READ, out)
     sel.register(proc.stderr, selectors.EVENT_READ, err)
     deadline = time.monotonic() + timeout
-    attached = worked = False
+    attached = worked = signalled = False
     try:
         while sel.get_map():
             if attached and not worked:
                 _run_workload(workload)
                 worked = True
-                if interrupt:
-                    proc.send_signal(signal.SIGINT)
+            if worked and interrupt and not signalled and (
+                    until is None or until.search(out) is not None):
+                proc.send_signal(signal.SIGINT)
+                signalled = True
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"{argv[0]} ran past {timeout}s: {bytes(out)[-500:]!r}")

@@ -32,6 +32,8 @@ SCRIPTS = [
      "args->pid); @b[comm] = buf(args->filename, 8); }"),
     ("uprobe:/bin/sh:main { @[usym(arg0), func] = count(); } "
      "uretprobe:/bin/sh:main { @r = hist(retval); @k = ksym(0); }"),
+    ("usdt:/usr/bin/python3:function__entry { @[str(arg0), str(arg1)] = sum(arg2); } "
+     "usdt:/usr/bin/python3:python:function__return { @r = count(); }"),
     ('tracepoint:syscalls:sys_enter_execve { join(args->argv); } '
      'BEGIN { printf("%s\\n", ntop(0x0100007f)); @u = username; }'),
 ]
@@ -105,3 +107,11 @@ def test_errors_in_bpftraces_words(text: str, message: str) -> None:
 def test_unsafe_functions_compile_with_unsafe() -> None:
     c = compile('BEGIN { system("true"); signal("SIGUSR1"); }', unsafe=True)
     assert {a.kind for a in c.plan.actions.values()} == {"system"}
+
+
+def test_usdt_arguments_come_from_the_notes() -> None:
+    c = compile("usdt:/usr/bin/python3:function__entry { @[arg2] = count(); }")
+    (unit,) = c.units
+    assert unit.points[0].func == "python:function__entry"     # provider found
+    with pytest.raises(TraceError, match="has only 3 arguments"):
+        compile("usdt:/usr/bin/python3:function__entry { @[arg5] = count(); }")

@@ -5,13 +5,14 @@ traced exec for join()."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pybpf.trace.output import Printer, format_printf, printf_conversions
-from pybpf.trace.plan import Action, PrintPlan, ValueType
+from pybpf.trace.plan import Action, MapPlan, PrintPlan, ValueType
 from tests.trace.bpftrace_oracle import normalise, run_bpftrace
 
 EXAMPLES = settings(max_examples=15, deadline=None, derandomize=True,
@@ -205,3 +206,28 @@ def test_printf_edges() -> None:
 def test_printf_conversions_count_as_bpftrace() -> None:
     assert printf_conversions("%d %s %% %i %-5.2llx %r %5r %c %p %o %rx %+d %#x") == \
         ["d", "s", "llx", "r", "r", "c", "p", "o", "rx"]
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("json", [False, True])
+def test_strftime_values_as_bpftrace(json: bool) -> None:
+    """strftime() values: printf %s, print() and a map value (unquoted in JSON, as
+    bpftrace writes them); %f is the microseconds."""
+    import time  # noqa: PLC0415
+
+    run = run_bpftrace('BEGIN { printf("%s|\\n", strftime("%Y|%%|%f", nsecs)); '
+                       'print(strftime("%Y", nsecs)); @t = strftime("%Y", nsecs); exit(); }',
+                       json=json)
+    assert run.returncode == 0, run.stderr
+    now = time.time_ns()
+    stamp = ValueType("timestamp", fmt="%Y|%%|%f")
+    year = ValueType("timestamp", fmt="%Y")
+    plan = PrintPlan(maps={"@t": MapPlan("@t", (), "none", year)}, print_at_exit=["@t"])
+    out = io.StringIO()
+    printer = Printer(plan, out, json=json)
+    printer.printf(Action(1, "printf", "%s|\n", (stamp,)), [now])
+    printer.value(now, year)
+    printer.exit({"@t": [((), now)]})
+    micros = re.compile(r"\|%\|\d{6}\|")
+    assert micros.search(run.body), run.body
+    assert micros.sub("|%|US|", run.body) == micros.sub("|%|US|", out.getvalue())

@@ -43,7 +43,7 @@ CI_BUDGET = Budget()
 # name -> (accepts accepted, rejects rejected, unjudged at most, same fault class), as
 # measured (small corpora: a case of slack); goals: 0.97, 0.95, 0.03, (all)
 FLOORS: dict[str, tuple[float, float, float, float]] = {
-    "selftests": (0.97, 0.955, 0.03, 0.93),
+    "selftests": (0.97, 0.955, 0.03, 0.96),
     "handwritten": (0.99, 0.99, 0.01, 0.95),
     "libbpf-tools": (0.85, 0.66, 0.14, 0.66),
     "test-objects": (0.89, 0.50, 0.12, 0.50),

@@ -143,6 +143,8 @@ class Agent:
             if thread is not None:
                 self.server.shutdown()
             self.server.server_close()
+            if self.pusher is not None:
+                self.pusher.stop()
             for prog in reversed(self.programs):
                 prog.close()
             if self.pusher is not None:

@@ -13,7 +13,9 @@ Beside the configured metrics: ``pybpf_program_up{program}``, per BPF program it
 time and run count (``pybpf_bpf_run_seconds_total``, ``pybpf_bpf_runs_total``, from the
 kernel's bpf_stats), ring buffer drops (``pybpf_ringbuf_dropped_total``), and the agent
 process itself (``pybpf_process_*`` from prometheus_client's process collector) with
-``pybpf_scrape_duration_seconds``, the time the previous scrape of the maps took.
+``pybpf_scrape_duration_seconds``, the time the previous scrape of the maps took, and
+``pybpf_map_read_errors_total`` (a map that cannot be read costs its metric's series in
+that scrape, not the scrape).
 
 A scrape is first a :class:`Snapshot` (plain tuples); :meth:`MapCollector.collect` turns it
 into prometheus_client metric families (OpenMetrics, OTLP), and
@@ -28,6 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import BPFError
 from .config import MetricConfig
 from .programs import Program
 
@@ -73,6 +76,8 @@ class MapCollector:
         self._top: dict[str, int] = {}
         self._le_text: dict[float, str] = {}
         self.last_scrape_s = 0.0
+        self.read_errors = 0
+        self.last_error = ""
 
     def describe(self) -> list[Any]:
         return []   # metric names come and go with the programs: no registration check
@@ -110,7 +115,14 @@ class MapCollector:
                 drops.rows.append(((prog.name, ring), n))
             for reader in prog.readers:
                 config = reader.config
-                values = reader.read()
+                try:
+                    values = reader.read()
+                except (BPFError, OSError) as err:
+                    # one map that cannot be read (being unloaded at exit) costs its
+                    # own series in this scrape, not the scrape
+                    self.read_errors += 1
+                    self.last_error = f"{prog.name}: {config.full_name}: {err}"
+                    continue
                 if config.kind == "counter":
                     name = config.full_name.removesuffix("_total")
                     family = Family(name, "counter", config.help or config.metric,
@@ -124,7 +136,10 @@ class MapCollector:
         scrape = Family("pybpf_scrape_duration_seconds", "gauge",
                         "time the previous scrape took to read the maps", [],
                         [((), self.last_scrape_s)])
-        out += [up, runs, run_time, drops, scrape]
+        errors = Family("pybpf_map_read_errors", "counter", "metric reads that failed (the "
+                        "series of that metric were left out of that scrape)", [],
+                        [((), self.read_errors)])
+        out += [up, runs, run_time, drops, errors, scrape]
         self.last_scrape_s = time.perf_counter() - started
         return out
 

@@ -84,9 +84,9 @@ class OtlpPusher:
     def push(self) -> bool:
         """Collect and export the metrics once; whether the collector took them."""
         from opentelemetry.sdk.metrics.export import MetricExportResult  # noqa: PLC0415
-        data = self.metrics_data()
         try:
-            ok = self.metric_exporter.export(data) == MetricExportResult.SUCCESS
+            ok = self.metric_exporter.export(self.metrics_data()) == \
+                MetricExportResult.SUCCESS
         except Exception:  # noqa: BLE001 - a collector that is down must not stop the agent
             ok = False
         self.pushes += 1
@@ -160,11 +160,15 @@ class OtlpPusher:
                                      entry["sum"], counts, bounds, None, None))
         return points
 
-    def close(self) -> None:
-        """Stop pushing; one last metrics push and the pending logs go out first."""
+    def stop(self) -> None:
+        """Stop the periodic pushes (before the programs unload)."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
+
+    def close(self) -> None:
+        """Stop pushing; one last metrics push and the pending logs go out first."""
+        self.stop()
         self.push()
         self.logs.force_flush(timeout_millis=5000)
         self.logs.shutdown()

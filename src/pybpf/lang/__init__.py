@@ -82,6 +82,7 @@ from .builtins import (
     XDP_TX,
     addressof,
     attach_cookie,
+    bpf_for,
     bpf_loop,
     cast,
     cgroup_id,
@@ -123,7 +124,9 @@ from .errors import CompileError, SourceLocation
 from .loaded import LoadedCollection
 from .maps import (
     Array,
+    ArrayOfMaps,
     Hash,
+    HashOfMaps,
     LinearHist,
     Log2Hist,
     LRUHash,
@@ -136,7 +139,7 @@ from .maps import (
     StackTrace,
 )
 from .programs import ProgramDecl
-from .types import SpinLock, struct
+from .types import SpinLock, Timer, struct
 
 if _typing.TYPE_CHECKING:
     # to a type checker a scalar type is an int, a byte string bytes, and a Const or Global
@@ -220,15 +223,18 @@ __all__ = [
     "bpf", "compile", "compile_source", "CompiledCollection", "CompiledProgram",
     "LoadedCollection", "ProgramDecl", "CompileError", "SourceLocation", "KernelTypes",
     "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "bool_", "char", "array", "ptr",
-    "string", "struct", "SpinLock", "bytes16", "bytes32", "bytes64", "bytes128", "bytes256",
-    "Hash", "LRUHash", "LRUPerCPUHash", "PerCPUHash", "Array", "PerCPUArray", "RingBuf",
+    "string", "struct", "SpinLock", "Timer", "bytes16", "bytes32", "bytes64", "bytes128",
+    "bytes256",
+    "Hash", "ArrayOfMaps", "HashOfMaps", "LRUHash", "LRUPerCPUHash", "PerCPUHash", "Array",
+    "PerCPUArray", "RingBuf",
     "PerfEventArray", "StackTrace", "ProgArray", "Log2Hist", "LinearHist", "Global", "Const",
     "pid_tgid", "pid", "tid", "uid_gid", "uid", "gid", "comm", "ktime_ns", "ktime_boot_ns",
     "smp_processor_id", "prandom", "cgroup_id", "current_task", "kernel_struct",
     "probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str",
     "send_signal", "tail_call", "redirect", "skb_load_bytes", "skb_store_bytes",
     "xdp_adjust_head", "xdp_adjust_tail", "l3_csum_replace", "l4_csum_replace", "csum_diff",
-    "cast", "sizeof", "addressof", "attach_cookie", "bpf_loop", "seq_print", "seq_write",
+    "cast", "sizeof", "addressof", "attach_cookie", "bpf_loop", "bpf_for", "seq_print",
+    "seq_write",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT", "TC_ACT_OK",
     "TC_ACT_SHOT", "TC_ACT_REDIRECT", "BPF_ANY", "BPF_NOEXIST", "BPF_EXIST",
     "BPF_F_CURRENT_CPU", "BPF_F_USER_STACK",

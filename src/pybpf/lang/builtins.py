@@ -23,7 +23,7 @@ __all__ = ["Helper", "HELPERS", "BUILTIN_NAMES", "HELPER_BUILTINS", "POINTER_BUI
            "probe_read_user_str", "send_signal", "tail_call", "redirect", "skb_load_bytes",
            "skb_store_bytes", "xdp_adjust_head", "xdp_adjust_tail", "l3_csum_replace",
            "l4_csum_replace", "csum_diff", "cast", "sizeof", "addressof", "attach_cookie",
-           "bpf_loop", "seq_print", "seq_write",
+           "bpf_loop", "bpf_for", "seq_print", "seq_write",
            "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
            "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_REDIRECT", "BPF_ANY", "BPF_NOEXIST",
            "BPF_EXIST", "BPF_F_CURRENT_CPU", "BPF_F_USER_STACK"]
@@ -152,6 +152,9 @@ sizeof = _stub("sizeof", "sizeof(T): the size of a type in bytes (a constant).")
 attach_cookie = _stub("attach_cookie", "attach_cookie(ctx): u64 the attachment was given "
                                        "(bpf_get_attach_cookie; Linux 5.15).")
 addressof = _stub("addressof", "addressof(local): a pointer to a local aggregate.")
+bpf_for = _stub("bpf_for", "for i in bpf_for(start, stop): an open-coded numeric iterator "
+                           "(bpf_iter_num kfuncs, Linux 6.4; the kernel only): the verifier "
+                           "checks the body once, whatever the bounds.")
 seq_print = _stub("seq_print", "seq_print(ctx, ...): an iterator's output line, as print() "
                                "formats it (bpf_seq_printf).")
 seq_write = _stub("seq_write", "seq_write(ctx, value): the bytes of a struct, array or "

@@ -191,7 +191,8 @@ class Emitter:
     # -- helper calls ----------------------------------------------------------------------
 
     def call(self, helper_id: int, args: list[Any], result_type: Type | None,
-             materialize: Any, *, function: str | None = None) -> Reg | None:
+             materialize: Any, *, function: str | None = None, kfunc: str | None = None
+             ) -> Reg | None:
         """Call helper ``helper_id`` with ``args`` in r1..r5; returns r0 as a temporary.
 
         ``args`` are Reg temporaries (moved into place), or anything ``materialize(op,
@@ -200,7 +201,8 @@ class Emitter:
         the stack across the call and restored into the same registers (so the result
         is in r0 unless a restored temporary owns r0). Raises CompileError when no
         register is left for the result. With ``function`` (a label) it is a BPF-to-BPF
-        call of the subprogram there, which clobbers the same registers.
+        call of the subprogram there, with ``kfunc`` a call of that kernel function; they
+        clobber the same registers.
         """
         if len(args) > 5:
             raise self.error("a helper takes at most 5 arguments")
@@ -225,6 +227,9 @@ class Emitter:
         if function is not None:
             self.emit(Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.PSEUDO_CALL, 0, 0,
                                   reference=function))
+        elif kfunc is not None:    # the loader puts the kernel BTF id of kfunc in imm
+            self.emit(Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.KFUNC, 0, 0,
+                                  reference=kfunc))
         else:
             self.emit(Instruction(Class.JMP | JumpOp.CALL, 0, CallSrc.HELPER, 0, helper_id))
         for a in arg_regs:

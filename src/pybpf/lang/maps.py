@@ -26,7 +26,8 @@ from .types import ArrayType, IntType, StructType, Type, pack_value, to_btf, typ
 
 __all__ = ["MapDecl", "Hash", "Array", "PerCPUHash", "PerCPUArray", "LRUHash",
            "LRUPerCPUHash", "RingBuf", "PerfEventArray", "StackTrace", "ProgArray",
-           "Log2Hist", "LinearHist", "Global", "Const", "GlobalDecl"]
+           "Log2Hist", "LinearHist", "Global", "Const", "GlobalDecl", "ArrayOfMaps",
+           "HashOfMaps"]
 
 BPF_F_NO_PREALLOC = MapFlags.NO_PREALLOC
 _VIEW_ATTRS = frozenset({"items", "keys", "values", "clear", "live", "reader", "dropped",
@@ -158,6 +159,43 @@ class ProgArray(MapDecl[int, Any]):
 
     def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.ProgArrayView:
         return views.ProgArrayView(self, raw, name)
+
+
+class _MapOfMaps(MapDecl[K, Any]):
+    """A map whose values are maps shaped like ``inner`` (a declaration used as the
+    template: its types and size). Compiled: ``m = outer.lookup(k)`` (or ``outer[k]``)
+    is the inner map or 0, used as any map (``m[k2] += 1``, ``k2 in m``...). Python:
+    ``coll.maps[outer][k] = coll.maps[some_map]`` puts a live map in slot ``k``."""
+
+    def __init__(self, key: Any, inner: MapDecl[Any, Any], *, max_entries: int,
+                 name: str | None = None):
+        super().__init__(key, u32, max_entries=max_entries, name=name)
+        self.inner = inner
+
+    def spec(self, name: str | None = None) -> MapSpec:
+        spec = super().spec(name)
+        spec.key_type = spec.value_type = None   # the kernel takes no BTF for these
+        spec.inner_map = self.inner.spec(f"{spec.name}.inner")
+        return spec
+
+    def view(self, raw: Any, maps: Mapping[str, Any], name: str) -> views.MapOfMapsView:
+        return views.MapOfMapsView(self, raw, name)
+
+
+class ArrayOfMaps(_MapOfMaps[int]):
+    """``BPF_MAP_TYPE_ARRAY_OF_MAPS``: ``ArrayOfMaps(inner, max_entries=N)``."""
+
+    map_type = MapType.ARRAY_OF_MAPS
+
+    def __init__(self, inner: MapDecl[Any, Any], *, max_entries: int,
+                 name: str | None = None):
+        super().__init__(u32, inner, max_entries=max_entries, name=name)
+
+
+class HashOfMaps(_MapOfMaps[K]):
+    """``BPF_MAP_TYPE_HASH_OF_MAPS``: ``HashOfMaps(key, inner, max_entries=N)``."""
+
+    map_type = MapType.HASH_OF_MAPS
 
 
 class RingBuf(MapDecl[Any, Any]):

@@ -31,9 +31,11 @@ from .. import btf as _btf
 from ..btf import queries as _btfq
 
 __all__ = [
-    "Type", "IntType", "ArrayType", "PtrType", "StructType", "TupleType", "Field", "VoidType",
+    "Type", "IntType", "ArrayType", "PtrType", "MapRefType", "StructType", "TupleType", "Field",
+    "VoidType",
     "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "bool_", "char", "void",
-    "SpinLock", "bytes16", "bytes32", "bytes64", "bytes128", "bytes256", "string", "array", "ptr",
+    "SpinLock", "Timer", "bytes16", "bytes32", "bytes64", "bytes128", "bytes256", "string",
+    "array", "ptr",
     "struct", "type_of", "common_type", "promote", "literal_type", "from_btf",
 ]
 
@@ -194,6 +196,18 @@ class PtrType(Type):
         return True
 
 
+class MapRefType(PtrType):
+    """A map found at run time (the value of a map of maps), used as map ``decl`` is."""
+
+    def __init__(self, decl: Any):
+        super().__init__(u32, "direct")
+        self.decl = decl
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"map like {self.decl!r}"
+
+
 def ptr(target: Any, space: str = "direct") -> PtrType:
     return PtrType(target, space)
 
@@ -265,6 +279,24 @@ class SpinLockType(StructType):
 
 
 SpinLock = SpinLockType()
+
+
+class TimerType(StructType):
+    """``struct bpf_timer``: a field of a map value; compiled, ``v.timer.init(m)``,
+    ``v.timer.set_callback(m, fn)``, ``v.timer.start(ns)``, ``v.timer.cancel()``."""
+
+    def __init__(self) -> None:
+        super().__init__("bpf_timer", 16, 8, [Field("opaque0", u64, 0),
+                                               Field("opaque1", u64, 8)])
+
+    def unpack(self, raw: bytes) -> Any:
+        return 0                     # kernel state, nothing for the Python side
+
+    def pack(self, value: Any) -> bytes:
+        return bytes(16)
+
+
+Timer = TimerType()
 
 
 class TupleType(StructType):

@@ -24,8 +24,8 @@ from .types import Type, pack_value, unpack_value
 if TYPE_CHECKING:
     from .maps import LinearHist, Log2Hist, MapDecl, RingBuf
 
-__all__ = ["MapView", "StackTraceView", "ProgArrayView", "RingBufView", "Log2HistView",
-           "LinearHistView"]
+__all__ = ["MapView", "StackTraceView", "ProgArrayView", "MapOfMapsView", "RingBufView",
+           "Log2HistView", "LinearHistView"]
 
 
 K = TypeVar("K")
@@ -187,6 +187,16 @@ class ProgArrayView(MapView[int, Any]):
 
     def update(self, key: Any, value: Any, *, flags: int = 0) -> None:
         self.raw.update(self._encode_key(key), value, flags=flags)
+
+
+class MapOfMapsView(MapView[Any, Any]):
+    """``outer[k] = coll.maps[inner]`` puts a live map (a view or a raw map) in slot k."""
+
+    def update(self, key: Any, value: Any, *, flags: int = 0) -> None:
+        self.raw.update(self._encode_key(key), getattr(value, "raw", value), flags=flags)
+
+    def lookup(self, key: Any) -> Any:
+        return self.raw.lookup(self._encode_key(key))   # the kernel gives the map's id
 
 
 class RingBufView(MapView[Any, Any]):

@@ -15,7 +15,8 @@ from ..btf import Struct, Union, skip_qualifiers
 from . import ast as A
 from .errors import TraceError
 from .plan import Action
-from .semantic import Checker, MapInfo, Scope, find_member
+from .probes import usdt_arguments
+from .semantic import Checker, MapInfo, Scope, constant, find_member
 from .types import Ty
 
 __all__ = ["Emitter", "MapLayout", "Shared", "helper_id", "JOIN_ARGS", "JOIN_STRLEN"]
@@ -709,13 +710,34 @@ class Emitter:
             if self.provider == "rawtracepoint":
                 self.e(asm.ldx(8, R0, R6, 8 * i))
             elif self.provider == "usdt":
-                raise TraceError("usdt arguments are not supported by pybpf trace yet",
-                                 e.loc)
+                self.usdt_arg(i, r)
+                return
             else:
                 self.e(asm.ldx(8, R0, R6, _PT_REGS_ARGS[i]))
         else:
-            raise TraceError(f"cannot use {n} here", e.loc)
+            value = constant(n)
+            if value is None:
+                raise TraceError(f"cannot use {n} here", e.loc)
+            self.const(r, value)
+            return
         self.e(asm.mov_reg(r, R0))
+
+    def usdt_arg(self, i: int, r: int) -> None:
+        """r := usdt argument i: a constant, a register, or memory at register + offset,
+        as the probe's note says (the same at every site)."""
+        from ..kernel.links.usdt import ARG_CONST, ARG_REG
+
+        a = usdt_arguments(self.scope.probe)[i]
+        if a.kind == ARG_CONST:
+            self.const(r, a.val_off)
+            return
+        self.e(asm.ldx(8, r, R6, a.reg_off))
+        if a.kind == ARG_REG:
+            self.extend(r, a.size, a.signed)
+            return
+        self.read_into(r, a.val_off, Ty("int", a.size, a.signed), True)
+        if not a.signed:
+            self.extend(r, a.size, False)
 
     def read_into(self, r: int, off: int, t: Ty, user: bool) -> None:
         """r := *(t *)(r + off) through a probe read (kernel or user memory)."""
@@ -778,6 +800,24 @@ class Emitter:
         f = e.func
         if f in ("ksym", "kptr", "uptr"):
             self.scalar_into(e.args[0], r)
+        elif f == "strncmp":   # 0 when the first n bytes (up to a NUL) are the same, else 1
+            a_node, b_node, n_node = e.args
+            assert isinstance(n_node, A.Int)
+            a, b = self.alloc(a_node.ty.size), self.alloc(b_node.ty.size)
+            self.mem(a_node, a, a_node.ty)
+            self.mem(b_node, b, b_node.ty)
+            same, done = self.label(), self.label()
+            self.e(asm.mov(r, 1))
+            for i in range(min(n_node.value, a_node.ty.size, b_node.ty.size)):
+                self.e(asm.ldx(1, R1, R10, a + i), asm.ldx(1, R2, R10, b + i),
+                       asm.jne(R1, R2, done), asm.jeq(R1, 0, same))
+            self.e(asm.label(same), asm.mov(r, 0), asm.label(done))
+        elif f == "bswap":     # the bytes of the operand's own width, reversed
+            size = e.args[0].ty.size if e.args[0].ty.kind == "int" else 8
+            self.scalar_into(e.args[0], r)
+            if size == 1:
+                return
+            self.e(asm.to_be(r, size * 8))
         elif f == "kaddr":
             name = e.args[0].value  # type: ignore[attr-defined]
             syms = self.sh.kallsyms() if self.sh.kallsyms else {}

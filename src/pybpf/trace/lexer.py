@@ -45,9 +45,41 @@ def _int_value(text: str) -> int:
     return int(t)
 
 
+# what bpftrace defines for the C preprocessor of a script when the kernel has BTF
+_DEFINED = frozenset({"BPFTRACE_HAVE_BTF"})
+_DIRECTIVE = re.compile(r"^\s*#\s*(\w+)\s*(.*)$")
+
+
+def preprocess(text: str) -> str:
+    """Blank the lines ``#if``/``#ifdef``/``#ifndef`` blocks leave out (bpftrace's tools
+    declare structs only when BTF is missing) and every directive line, keeping the line
+    numbering."""
+    out, live = [], [True]
+    for line in text.split("\n"):
+        m = _DIRECTIVE.match(line)
+        if m is None:
+            out.append(line if all(live) else "")
+            continue
+        word, rest = m.group(1), m.group(2).strip()
+        if word in ("ifdef", "ifndef"):
+            have = rest.split()[0] in _DEFINED if rest else False
+            live.append(have if word == "ifdef" else not have)
+        elif word == "if":
+            names = re.findall(r"defined\s*\(?\s*(\w+)", rest)
+            live.append(bool(names) and all(n in _DEFINED for n in names)
+                        and "!" not in rest)
+        elif word == "else" and len(live) > 1:
+            live[-1] = not live[-1]
+        elif word == "endif" and len(live) > 1:
+            live.pop()
+        out.append("")
+    return "\n".join(out)
+
+
 def tokenize(text: str) -> list[Token]:
     """The tokens of ``text``. Outside probe bodies, attach points come as single "probe"
     tokens (their names hold ``/``, ``:``, ``*`` and paths)."""
+    text = preprocess(text)
     tokens: list[Token] = []
     i, line, line_start, depth = 0, 1, 0, 0
     n = len(text)

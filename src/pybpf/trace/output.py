@@ -94,7 +94,7 @@ def format_value(value: Any, vt: ValueType, *, indent: int = 8) -> str:
         return "(" + ", ".join(format_value(v, f, indent=indent)
                                for v, f in zip(value, vt.fields)) + ")"
     if kind == "timestamp":
-        return format_strftime("%H:%M:%S", int(value)) if isinstance(value, int) else value
+        return format_strftime(vt.fmt, int(value)) if isinstance(value, int) else str(value)
     if kind == "none":
         return ""
     return str(value)

@@ -14,6 +14,8 @@ _BINARY_LEVELS: list[tuple[str, ...]] = [
 ]
 _ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=")
 _INT_TYPES = {f"{s}int{b}" for s in ("", "u") for b in (8, 16, 32, 64)}
+_TOKEN_NAMES = {"eof": "end of file", "var": "variable", "map": "map", "int": "integer",
+                "str": "string", "ident": "identifier"}
 
 
 def _span(a: A.Loc, b: A.Loc) -> A.Loc:
@@ -42,16 +44,18 @@ class _Parser:
         self.pos += 1
         return t
 
-    def unexpected(self) -> TraceError:
+    def what(self) -> str:
+        """The lookahead as bpftrace's grammar names it in a syntax error."""
         t = self.tok
-        what = "end of file" if t.kind == "eof" else t.text
-        return TraceError(f"syntax error, unexpected {what}", t.loc)
+        return _TOKEN_NAMES.get(t.kind, t.text)
 
-    def expect(self, text: str) -> Token:
+    def unexpected(self) -> TraceError:
+        return TraceError(f"syntax error, unexpected {self.what()}", self.tok.loc)
+
+    def expect(self, text: str, expecting: str | None = None) -> Token:
         if not self.at(text):
-            t = self.tok
-            what = "end of file" if t.kind == "eof" else t.text
-            raise TraceError(f"syntax error, unexpected {what}, expecting {text}", t.loc)
+            raise TraceError(f"syntax error, unexpected {self.what()}, expecting "
+                             f"{expecting or text}", self.tok.loc)
         return self.take()
 
     # -- script and probes --------------------------------------------------------------
@@ -116,7 +120,7 @@ class _Parser:
             if self.at("}"):
                 break
             if needs_semi:
-                self.expect(";")
+                self.expect(";", "}")
         self.take()
         return stmts
 
@@ -259,7 +263,7 @@ class _Parser:
         while not self.at(")"):
             args.append(self.expr())
             if not self.at(")"):
-                self.expect(",")
+                self.expect(",", ') or ","')
         self.no_div = saved
         return args, self.take()
 

@@ -54,6 +54,7 @@ class ValueType:
     size: int = 8                                 # bytes the value takes in a record or key
     fields: tuple[ValueType, ...] = ()            # tuple elements, in order
     signed: bool = True                           # for int: how bpftrace prints it
+    fmt: str = ""                                 # timestamp: its strftime() format
 
 
 @dataclass(frozen=True)

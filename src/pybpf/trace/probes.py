@@ -8,12 +8,14 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass
+from typing import Any
 
+from ..errors import BPFError
 from ..kernel.tracefs import tracefs_root
 from .ast import AttachPoint
 from .errors import TraceError
 
-__all__ = ["Probe", "TracepointField", "resolve", "tracepoint_fields"]
+__all__ = ["Probe", "TracepointField", "resolve", "tracepoint_fields", "usdt_arguments"]
 
 _ALIASES = {
     "t": "tracepoint", "tracepoint": "tracepoint", "rawtracepoint": "rawtracepoint",
@@ -143,6 +145,40 @@ def _rate(ap: AttachPoint, provider: str, parts: list[str]) -> Probe:
     return Probe(provider, unit, "", count)
 
 
+def _usdt(ap: AttachPoint, path: str, provider: str, name: str) -> Probe:
+    """A usdt probe with its provider found in the binary's notes when not written."""
+    from ..kernel.links.uprobe import resolve_binary
+    from ..kernel.links.usdt import read_usdt_probes
+
+    try:
+        binary = resolve_binary(path)
+        sites = read_usdt_probes(binary)
+    except (OSError, BPFError) as err:
+        raise TraceError(f"usdt target file {path} cannot be read: {err}", ap.loc) from None
+    found = [s for s in sites if s.name == name and (not provider or s.provider == provider)]
+    if not found:
+        raise TraceError(f"No probes to attach (usdt:{path}:{provider}:{name} matched none)",
+                         ap.loc)
+    return Probe("usdt", binary, f"{found[0].provider}:{name}")
+
+
+def usdt_arguments(probe: Probe) -> list[Any]:
+    """Where each argument of a usdt probe lives (:class:`~pybpf.kernel.links.usdt.UsdtArg`),
+    the same at every site: one program serves them all."""
+    from ..kernel.links.usdt import parse_usdt_args, read_usdt_probes
+
+    provider, _, name = probe.func.partition(":")
+    texts = {s.arguments for s in read_usdt_probes(probe.target)
+             if s.provider == provider and s.name == name}
+    if len(texts) != 1:
+        raise TraceError(f"usdt {probe.func}: its sites keep the arguments in different "
+                         "places; pybpf trace reads arguments of such probes not yet")
+    try:
+        return parse_usdt_args(texts.pop())
+    except BPFError as err:
+        raise TraceError(f"usdt {probe.func}: {err}") from None
+
+
 def resolve(ap: AttachPoint) -> list[Probe]:
     """The concrete probes of one attach point; TraceError for unknown ones."""
     parts = _split(ap.text)
@@ -172,7 +208,7 @@ def resolve(ap: AttachPoint) -> list[Probe]:
     if provider == "usdt":
         if len(parts) not in (3, 4):
             raise TraceError("usdt probe type requires 2 or 3 arguments", ap.loc)
-        return [Probe(provider, parts[1], ":".join(parts[2:]))]
+        return [_usdt(ap, parts[1], parts[2] if len(parts) == 4 else "", parts[-1])]
     if provider in ("software", "hardware"):
         if len(parts) == 2:
             parts = [*parts, "0"]

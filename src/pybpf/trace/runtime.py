@@ -53,6 +53,8 @@ class Decoder:
         self.compiled = compiled
         self.coll = coll
         self._symbols: Any = None
+        self._maps: dict[int, list[Any]] = {}
+        self._elfs: dict[str, Any] = {}
 
     @property
     def symbols(self) -> Any:
@@ -121,8 +123,32 @@ class Decoder:
                 name, plus, off = self.symbols.kernel.name(addr, with_offset=True).partition("+")
                 frames.append(f"{name}+{int(off, 16)}" if plus else name)
             else:
-                frames.append(self.symbols.user_name(pid, addr))
+                frames.append(self.user_frame(pid, addr))
         return tuple(frames)
+
+    def user_frame(self, pid: int, addr: int) -> str:
+        """A user frame as bpftrace writes it: ``func+decimal offset``, else the address."""
+        from ..tools.symbols import ElfSymbols, read_maps
+
+        maps = self._maps.get(pid)
+        if maps is None:
+            try:
+                maps = self._maps[pid] = read_maps(pid)
+            except OSError:
+                maps = self._maps[pid] = []
+        for m in maps:
+            if m.start <= addr < m.end and m.path.startswith("/"):
+                elf = self._elfs.get(m.path)
+                if elf is None:
+                    root = f"/proc/{pid}/root{m.path}"
+                    elf = self._elfs[m.path] = ElfSymbols(
+                        root if os.path.exists(root) else m.path)
+                vaddr = elf.vaddr_of(addr - m.start + m.offset)
+                found = elf._table.find(vaddr) if vaddr is not None else None
+                if found is not None:
+                    return f"{found[0]}+{found[1]}"
+                break
+        return hex(addr)
 
     def record(self, data: bytes) -> tuple[Any, list[Any]]:
         aid = struct.unpack_from("<Q", data)[0]

@@ -307,9 +307,9 @@ class Checker:
         if isinstance(e, A.Unary):
             t = self.expr(e.operand, scope)
             if e.op == "*":
-                if t.kind != "ptr":
+                if t.kind not in ("ptr", "int"):
                     raise TraceError(f"Can not dereference type '{t}'", e.loc)
-                return _btf_ty(t.btf) if t.btf is not None else INT
+                return _btf_ty(t.btf) if t.kind == "ptr" and t.btf is not None else INT
             if t.kind not in ("int", "ptr", "bool"):
                 raise TraceError(f"The {e.op} operator can not be used on expressions of "
                                  f"type '{t}'", e.loc)
@@ -448,9 +448,23 @@ class Checker:
             if prov not in ("uprobe", "kprobe", "rawtracepoint", "usdt"):
                 raise TraceError(f"The {n} builtin can only be used with 'kprobes', "
                                  f"'uprobes' and 'usdt' probes ({prov} used here)", e.loc)
+            if prov == "usdt":
+                from .probes import usdt_arguments
+
+                try:
+                    usdt = usdt_arguments(scope.probe)
+                except TraceError as err:
+                    raise TraceError(err.bare, e.loc) from None
+                if int(n[3:]) >= len(usdt):
+                    raise TraceError(f"usdt probe {scope.probe.func} has only {len(usdt)} "
+                                     "arguments", e.loc)
+                a = usdt[int(n[3:])]
+                return Ty("int", 8, a.signed)
             if int(n[3:]) > (11 if prov == "rawtracepoint" else 5):
                 raise TraceError(f"{prov} only has {6} arguments", e.loc)
             return UINT
+        if constant(n) is not None:
+            return INT
         raise TraceError(f"Unknown identifier: '{n}'", e.loc)
 
     def call(self, e: A.Call, scope: Scope, statement: bool) -> Ty:
@@ -526,6 +540,10 @@ class Checker:
             if len(args) == 2 and isinstance(args[1], A.Int):
                 size = min(STRLEN, args[1].value + 1)
             return str_ty(size)
+        if f == "bswap":
+            if len(args) != 1 or types[0].kind not in ("int", "ptr"):
+                raise TraceError("bswap() expects one integer argument", e.loc)
+            return Ty("int", types[0].size if types[0].kind == "int" else 8, False)
         if f in ("ksym", "kaddr", "usym", "uaddr", "ntop", "buf", "join", "strftime",
                  "reg", "cgroupid", "macaddr", "strncmp", "sizeof", "kptr", "uptr"):
             return self.value_function(e, types)
@@ -557,8 +575,50 @@ class Checker:
                                  "length in pybpf trace", e.loc)
             return Ty("buf", min(args[1].value, STRLEN), False)
         if f == "strncmp":
+            if len(args) != 3 or not isinstance(args[2], A.Int) or args[2].value < 0 or \
+                    any(t.kind != "str" for t in types[:2]):
+                raise TraceError("strncmp() expects two strings and an integer literal",
+                                 e.loc)
             return INT
         raise TraceError(f"{f}() is not supported by pybpf trace yet", e.loc)
+
+
+# #defines of the uapi/kernel headers bpftrace's tools name (facts of those headers);
+# enum values come from the kernel's BTF
+DEFINES = {"AF_UNSPEC": 0, "AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16,
+           "AF_PACKET": 17, "TASK_RUNNING": 0, "TASK_INTERRUPTIBLE": 1,
+           "TASK_UNINTERRUPTIBLE": 2, "O_RDONLY": 0, "O_WRONLY": 1, "O_RDWR": 2,
+           "O_CREAT": 0o100, "O_TRUNC": 0o1000, "O_APPEND": 0o2000}
+
+
+def constant(name: str) -> int | None:
+    """The value of an identifier that names a constant: a header #define above, or an
+    enumerator of the kernel's BTF; None otherwise."""
+    if name in DEFINES:
+        return DEFINES[name]
+    if not name.isupper() and not name[:1].isupper():
+        return None
+    from ..btf.kernel_btf import DEFAULT_KERNEL_BTF
+
+    value = _enumerators(DEFAULT_KERNEL_BTF.spec).get(name)
+    return value
+
+
+_ENUMS: dict[int, dict[str, int]] = {}
+
+
+def _enumerators(spec: Any) -> dict[str, int]:
+    key = id(spec)
+    if key not in _ENUMS:
+        from ..btf import Enum64
+
+        table: dict[str, int] = {}
+        for t in spec:
+            if isinstance(t, Enum | Enum64):
+                for v in t.values:
+                    table.setdefault(v.name, v.value)
+        _ENUMS[key] = table
+    return _ENUMS[key]
 
 
 def _find_member(record: Any, name: str, base: int = 0) -> tuple[Any, int] | None:

@@ -92,6 +92,9 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     # instructions are
     if isinstance(program, ProgramSpec) and program.license:
         opts.gpl_compatible = gpl_compatible(program.license)
+    if isinstance(program, ProgramSpec) and program.flags & ProgFlags.STRICT_ALIGNMENT and \
+            not program.flags & ProgFlags.ANY_ALIGNMENT:
+        opts.strict_alignment = True
     try:
         if _needs_link(insns):
             insns = link(insns, source=f"program '{name}'")

@@ -30,7 +30,7 @@ from ..asm.opcodes import (
     Size,
 )
 from ..spec import AttachType, MapSpec, MapType, ProgramType
-from . import access, effects, kptr, prune
+from . import access, btf_walk, effects, kptr, prune
 from . import bounds as B
 from .calls import CallChecker
 from .cfg import Program
@@ -86,6 +86,9 @@ class Options:
     # the kernel's rules for a loader without CAP_BPF/CAP_PERFMON (no pointer leaks, no
     # uninitialised stack, no variable stack offsets, no bpf-to-bpf calls...)
     unprivileged: bool = False
+    # BPF_F_STRICT_ALIGNMENT: every load and store aligned to its size (x86 needs it only
+    # when the loader asks)
+    strict_alignment: bool = False
 
 
 class Checkpoint:
@@ -753,6 +756,8 @@ class Checker:
     def load(self, state: State, regno: int, off: int, size: int, *, signed: bool = False,
              atomic: bool = False) -> Reg:
         reg = self._mem_target(state, regno)
+        if self.options.strict_alignment:
+            _strictly_aligned(reg, regno, off, size)
         t = reg.type
         if t is RegType.PTR_TO_STACK:
             value = access.stack_read(state, reg, regno, off, size,
@@ -804,7 +809,7 @@ class Checker:
                 raise Reject(f"R{regno} invalid negative or variable access to a kernel "
                              f"object", regs=(regno,), hint="read kernel struct fields at "
                              "constant offsets")
-            value = access.sized_unknown(size)
+            value = btf_walk.load(reg, regno, reg.off + off + B.to_s64(reg.var.value), size)
         else:
             raise Reject(f"R{regno} invalid mem access '{t}'", regs=(regno,),
                          hint=f"a {t} pointer cannot be dereferenced")
@@ -826,6 +831,8 @@ class Checker:
     def store(self, state: State, regno: int, off: int, size: int, value: Reg | None,
               value_regno: int | None, *, atomic: bool = False) -> None:
         reg = self._mem_target(state, regno)
+        if self.options.strict_alignment:
+            _strictly_aligned(reg, regno, off, size)
         t = reg.type
         if t is RegType.PTR_TO_STACK:
             access.stack_write(state, reg, regno, off, size, value,
@@ -1275,6 +1282,20 @@ def _widen_changed_scalars(prev: State, cur: State) -> None:
                     old.spilled.type is RegType.SCALAR and old.spilled.var != slot.spilled.var:
                 cf.stack[idx] = replace(slot, spilled=UNKNOWN_SCALAR if slot.spill_size == 8
                                         else access.sized_unknown(slot.spill_size))
+
+
+_ALIGN_WHAT = {RegType.PTR_TO_MAP_VALUE: "value", RegType.PTR_TO_CTX: "context",
+               RegType.PTR_TO_STACK: "stack", RegType.PTR_TO_SOCKET: "sock"}
+NET_IP_ALIGN = 2   # where the kernel puts a packet's start: its IP header lands aligned
+
+
+def _strictly_aligned(reg: Reg, regno: int, off: int, size: int) -> None:
+    """The kernel's check_ptr_alignment under BPF_F_STRICT_ALIGNMENT: the whole offset
+    (variable part included) a multiple of the size; a packet's counted from NET_IP_ALIGN."""
+    if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+        access.check_alignment(reg, regno, off + NET_IP_ALIGN, size, "packet")
+    else:
+        access.check_alignment(reg, regno, off, size, _ALIGN_WHAT.get(reg.type, ""))
 
 
 def _is_packet_start(reg: Reg) -> bool:

@@ -12,7 +12,7 @@ from ..emitter import FP
 from ..errors import CompileError
 from ..maps import MapDecl
 from ..operands import Imm, Mem, PyObj, Reg, StrLit
-from ..types import IntType, PtrType, Type, s64, type_of, u32, u64, void
+from ..types import IntType, MapRefType, PtrType, Type, s64, type_of, u32, u64, void
 from .core import _describe
 from .functions import MAX_REGISTER_ARGS, NotASubprogram, Param
 from .intrinsics import Intrinsics
@@ -31,6 +31,8 @@ class Calls(Intrinsics):
         value = func.value
         if isinstance(value, tuple) and value[0] == "method":
             return self._map_method(value[1], value[2], node)
+        if isinstance(value, tuple) and value[0] == "timer":
+            return self._timer_method(value[1], value[2], node)
         if isinstance(value, tuple) and value[0] == "builtin":
             return self._python_builtin(value[1], node)
         if isinstance(value, IntType):
@@ -66,6 +68,54 @@ class Calls(Intrinsics):
             return self._call_function(self.subprograms.source(value), node,
                                        bool(getattr(value, "__pybpf_global__", False)))
         raise self._err(node, f"cannot call {_describe(func)} from a BPF program")
+
+    def _timer_method(self, timer: Mem, method: str, node: ast.Call) -> Any:
+        """A ``Timer`` field's methods: bpf_timer_init/set_callback/start/cancel."""
+        args = node.args
+        if method == "init":
+            if len(args) not in (1, 2):
+                raise self._err(node, "timer.init(map, clock=CLOCK_MONOTONIC)")
+            m = self.expr(args[0])
+            clock = self.rvalue(args[1]) if len(args) == 2 else Imm(u64, 1)
+            return self._helper("timer_init", [self._address_of(timer), m, clock])
+        if method == "set_callback":
+            if len(args) != 2:
+                raise self._err(node, "timer.set_callback(map, fn): fn(map, key, value) runs "
+                                      "when the timer fires")
+            m = self.expr(args[0])
+            fn = self.expr(args[1])
+            decl = m.value if isinstance(m, PyObj) else None
+            if not isinstance(decl, MapDecl) or decl.key_type is None or \
+                    decl.value_type is None or not isinstance(fn, PyObj) or \
+                    not isinstance(fn.value, pytypes.FunctionType) or self.subprograms is None:
+                raise self._err(node, "timer.set_callback(map, fn): the map the timer's value "
+                                      "lives in, and a function of the module")
+            src = self.subprograms.source(fn.value)
+            names = [a.arg for a in src.node.args.args]
+            if len(names) != 3:
+                raise self._err(args[1], f"{src.node.name}: a timer callback takes (map, key, "
+                                         "value)")
+            params = [Param(names[0], "value", MapRefType(decl)),
+                      Param(names[1], "ref", decl.key_type),
+                      Param(names[2], "ref", decl.value_type)]
+            try:
+                sub = self.subprograms.get(src, params, False)
+            except NotASubprogram:
+                raise self._err(args[1], f"{src.node.name}: a callback returns an "
+                                         "integer") from None
+            callback = self.e.temp(PtrType(u64))
+            self.e.ld_function(callback.reg, sub.label)
+            return self._helper("timer_set_callback", [self._address_of(timer), callback])
+        if method == "start":
+            if len(args) not in (1, 2):
+                raise self._err(node, "timer.start(nanoseconds, flags=0)")
+            ns = self.rvalue(args[0])
+            flags = self.rvalue(args[1]) if len(args) == 2 else Imm(u64, 0)
+            return self._helper("timer_start", [self._address_of(timer), ns, flags])
+        if method == "cancel":
+            return self._helper("timer_cancel", [self._address_of(timer)])
+        raise self._err(node, f"Timer has no method {method!r} (init, set_callback, start, "
+                              "cancel)")
 
     def _no_keywords(self, node: ast.Call) -> None:
         if node.keywords:
@@ -112,7 +162,8 @@ class Calls(Intrinsics):
                 or (isinstance(a, Mem) and a.load_size == -1)
                 or (isinstance(a, Imm) and a.value == 0),
                 "addr": isinstance(a, (Imm, Reg)) or (isinstance(a, Mem) and a.load_size == -1),
-                "map": isinstance(a, PyObj) and isinstance(a.value, MapDecl),
+                "map": (isinstance(a, PyObj) and isinstance(a.value, MapDecl))
+                or (isinstance(a, (Reg, Mem)) and isinstance(a.type, MapRefType)),
                 "ctx": isinstance(a, Reg) and isinstance(a.type, PtrType)
                 and a.type.target is self.ctx_type,
             }[kind]

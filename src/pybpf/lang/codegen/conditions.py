@@ -7,8 +7,7 @@ from typing import Any
 
 from ...asm.opcodes import JumpOp
 from ..emitter import fits_imm
-from ..maps import MapDecl
-from ..operands import Imm, Mem, PyObj, Reg
+from ..operands import Imm, Mem, Reg
 from ..types import ArrayType, IntType, PtrType, common_type, s32, s64, u64
 from .core import _describe
 from .expressions import Expressions
@@ -201,10 +200,11 @@ class Conditions(Expressions):
     def _membership_jump(self, node: ast.Compare, present: bool, false_label: str) -> None:
         """``k in m`` / ``k not in m``: jump to ``false_label`` when it does not hold."""
         container = self.expr(node.comparators[0])
-        if not (isinstance(container, PyObj) and isinstance(container.value, MapDecl)):
+        m = self._as_map(container)
+        if m is None:
             self.e.release(container)
             raise self._err(node, "'in' tests a map: k in m")
-        p = self._map_contains(container.value, node.left)
+        p = self._map_contains(m, node.left)
         self.e.jump(JumpOp.JEQ if present else JumpOp.JNE, p.reg, false_label, imm=0)
         self.e.release(p)
 

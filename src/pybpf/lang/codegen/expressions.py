@@ -14,8 +14,10 @@ from ..operands import Imm, Mem, PyObj, Reg, StrLit
 from ..types import (
     ArrayType,
     IntType,
+    MapRefType,
     PtrType,
     StructType,
+    TimerType,
     Type,
     VoidType,
     bool_,
@@ -127,6 +129,10 @@ class Expressions(Values):
                     raise self._err(node, f"{_describe(base)} has no attribute {attr!r}")
                 return self._wrap_python(getattr(value, attr), node)
             raise self._err(node, f"{_describe(base)} has no attribute {attr!r}")
+        if isinstance(getattr(base, "type", None), MapRefType):   # a run-time map's method
+            return PyObj(("method", self._as_map(base), attr))
+        if isinstance(base, Mem) and isinstance(base.type, TimerType):
+            return PyObj(("timer", base, attr))
         # a pointer to a struct, or a struct in memory
         if isinstance(base, Mem) and isinstance(base.type, PtrType):
             base = self._load(base)
@@ -191,8 +197,9 @@ class Expressions(Values):
 
     def expr_Subscript(self, node: ast.Subscript) -> Any:
         base = self.expr(node.value)
-        if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
-            return self._map_read(base.value, node.slice, default=Imm(s32, 0))
+        m = self._as_map(base)
+        if m is not None:
+            return self._map_read(m, node.slice, default=Imm(s32, 0))
         if isinstance(base, PyObj) and isinstance(base.value, Type):
             count = self.expr(node.slice)
             if not isinstance(count, Imm):

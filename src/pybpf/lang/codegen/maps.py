@@ -8,14 +8,67 @@ from typing import Any
 from ...asm.opcodes import ALUOp, JumpOp
 from .. import builtins as bi
 from ..emitter import FP, fits_imm
-from ..maps import LinearHist, Log2Hist, MapDecl, PerfEventArray, ProgArray, RingBuf, StackTrace
+from ..maps import (
+    LinearHist,
+    Log2Hist,
+    MapDecl,
+    PerfEventArray,
+    ProgArray,
+    RingBuf,
+    StackTrace,
+    _MapOfMaps,
+)
 from ..operands import Imm, Mem, PyObj, Reg
-from ..types import IntType, PtrType, StructType, Type, s32, s64, type_of, u32, u64
+from ..types import (
+    IntType,
+    MapRefType,
+    PtrType,
+    StructType,
+    Type,
+    s32,
+    s64,
+    type_of,
+    u32,
+    u64,
+)
 from .conditions import Conditions
+
+
+class RuntimeMap:
+    """A map known at run time (``inner = outer.lookup(k)``): the declaration it is shaped
+    like (``decl``, whose attributes it answers for) and the operand holding it."""
+
+    def __init__(self, decl: MapDecl, operand: Any):
+        self.decl = decl
+        self.operand = operand
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.decl, attr)
 
 
 class Maps(Conditions):
     """Map reads, writes, increments and methods."""
+
+    def _map_operand(self, decl: Any) -> Any:
+        """What a helper takes as the map: the declaration's map, or a run-time map."""
+        return decl.operand if isinstance(decl, RuntimeMap) else PyObj(decl)
+
+    def _as_map(self, op: Any) -> Any:
+        """The map ``op`` names (a declaration or a :class:`RuntimeMap`), else None. A map
+        held in a temporary goes to a stack slot first: operations use it more than once."""
+        if isinstance(op, PyObj) and isinstance(op.value, MapDecl):
+            return op.value
+        if isinstance(op, (Reg, Mem)) and isinstance(op.type, MapRefType):
+            if isinstance(op, Reg) and op.owned:
+                slot = self.e.alloc_stack(8)
+                self.e.stx(8, FP, slot, op.reg)
+                self.e.release(op)
+                op = Mem(op.type, FP, slot)
+            elif isinstance(op, Mem) and op.base_reg is not None:
+                op = self._load(op)
+                return self._as_map(op)
+            return RuntimeMap(op.type.decl, op)
+        return None
 
     def _stack_copy_of(self, value: Any, t: Type, slot_name: str) -> Any:
         """A pointer to ``value`` (of map key/value type ``t``) on the stack."""
@@ -63,11 +116,15 @@ class Maps(Conditions):
         if decl.key_type is None or decl.value_type is None:
             raise self.e.error(f"{type(decl).__name__} maps have no lookup")
         key_ptr = self._operand_ptr(decl.key_type, key_node, "key")
-        r = self._helper("map_lookup_elem", [PyObj(decl), key_ptr])
-        r.type = PtrType(decl.value_type)
+        r = self._helper("map_lookup_elem", [self._map_operand(decl), key_ptr])
+        r.type = MapRefType(decl.inner) if isinstance(decl, _MapOfMaps) else \
+            PtrType(decl.value_type)
         return r, key_ptr
 
     def _map_read(self, decl: MapDecl, key_node: ast.expr, default: Any) -> Any:
+        if isinstance(decl, _MapOfMaps):         # the inner map, or 0
+            self.e.release(default)
+            return self._map_lookup(decl, key_node)
         vt = decl.value_type
         if not (vt is not None and vt.is_scalar):
             self.e.release(default)
@@ -97,7 +154,7 @@ class Maps(Conditions):
             raise self.e.error(f"{type(decl).__name__} maps cannot be assigned to")
         key_ptr = self._operand_ptr(decl.key_type, key_node, "key")
         value_ptr = self._operand_ptr(decl.value_type, value_node, "value")
-        r = self._helper("map_update_elem", [PyObj(decl), key_ptr, value_ptr,
+        r = self._helper("map_update_elem", [self._map_operand(decl), key_ptr, value_ptr,
                                              flags if flags is not None else Imm(u64, 0)])
         self.e.release(r)
         return None
@@ -106,7 +163,7 @@ class Maps(Conditions):
         if decl.key_type is None or isinstance(decl, (RingBuf, PerfEventArray)):
             raise self._err(key_node, f"{type(decl).__name__} maps have no delete")
         key_ptr = self._operand_ptr(decl.key_type, key_node, "key")
-        return self._helper("map_delete_elem", [PyObj(decl), key_ptr])
+        return self._helper("map_delete_elem", [self._map_operand(decl), key_ptr])
 
     def _map_setdefault(self, decl: MapDecl, key_node: ast.expr, value_node: ast.expr | None
                         ) -> Any:
@@ -128,9 +185,9 @@ class Maps(Conditions):
         found = self.e.new_label("found")
         self.e.jump(JumpOp.JNE, p.reg, found, imm=0)
         self.e.release(p)
-        self.e.release(self._helper("map_update_elem", [PyObj(decl), key_ptr, value_ptr,
+        self.e.release(self._helper("map_update_elem", [self._map_operand(decl), key_ptr, value_ptr,
                                                         Imm(u64, 1)]))
-        p2 = self._helper("map_lookup_elem", [PyObj(decl), key_ptr])
+        p2 = self._helper("map_lookup_elem", [self._map_operand(decl), key_ptr])
         if p2.reg != p.reg:  # both paths meet with the pointer in one register
             self.e.mov(p.reg, p2.reg)
             self.e.release(p2)
@@ -180,7 +237,7 @@ class Maps(Conditions):
         self.e.release(rb)
         if not isinstance(key_ptr, Mem):
             raise self._err(node, "increment needs a key on the stack")
-        r = self._helper("map_update_elem", [PyObj(decl), key_ptr,
+        r = self._helper("map_update_elem", [self._map_operand(decl), key_ptr,
                                              Mem(vt, FP, vslot, load_size=-1), Imm(u64, 1)])
         self.e.release(r)
         self.e.label(end)
@@ -195,13 +252,13 @@ class Maps(Conditions):
             ctx, v = self.rvalue(args[0]), self.expr(args[1])
             if not isinstance(v, Mem):
                 raise self._err(args[1], "output() sends a struct or array")
-            return self._helper("perf_event_output", [ctx, PyObj(decl),
+            return self._helper("perf_event_output", [ctx, self._map_operand(decl),
                                                       Imm(u64, bi.BPF_F_CURRENT_CPU),
                                                       self._address_of(v), Imm(u32, v.type.size)])
         if isinstance(decl, StackTrace) and method == "get_stackid":
             ctx = self.rvalue(args[0])
             flags = self.rvalue(args[1]) if len(args) > 1 else Imm(u64, 0)
-            return self._helper("get_stackid", [ctx, PyObj(decl), flags])
+            return self._helper("get_stackid", [ctx, self._map_operand(decl), flags])
         if isinstance(decl, Log2Hist) and method in ("log2_increment", "increment"):
             return self._log2_increment(decl, args[0], node)
         if isinstance(decl, LinearHist) and method in ("linear_increment", "increment"):
@@ -238,7 +295,7 @@ class Maps(Conditions):
             v = self.expr(args[0])
             if not isinstance(v, Mem):
                 raise self._err(args[0], "output() sends a struct or array")
-            r = self._helper("ringbuf_output", [PyObj(decl), self._address_of(v),
+            r = self._helper("ringbuf_output", [self._map_operand(decl), self._address_of(v),
                                                 Imm(u32, v.type.size), Imm(u64, 0)])
             self._count_ringbuf_drop(decl, r, JumpOp.JEQ, node)  # 0 is success
             return r
@@ -247,7 +304,8 @@ class Maps(Conditions):
             if not isinstance(target, PyObj):
                 raise self._err(args[0], "reserve(T) takes the record's type")
             t = type_of(target.value)
-            r = self._helper("ringbuf_reserve", [PyObj(decl), Imm(u32, t.size), Imm(u64, 0)])
+            r = self._helper("ringbuf_reserve", [self._map_operand(decl), Imm(u32, t.size),
+                                                 Imm(u64, 0)])
             self._count_ringbuf_drop(decl, r, JumpOp.JNE, node)  # NULL is failure
             r.type = PtrType(t)
             return r
@@ -309,7 +367,8 @@ class Maps(Conditions):
         off = self._scratch_slot("key", 8)
         self.e.stx(4, FP, off, slot.reg)
         self.e.release(slot)
-        r = self._helper("map_lookup_elem", [PyObj(decl), Mem(u32, FP, off, load_size=-1)])
+        r = self._helper("map_lookup_elem", [self._map_operand(decl),
+                                             Mem(u32, FP, off, load_size=-1)])
         skip = self.e.new_label("nobucket")
         self.e.jump(JumpOp.JEQ, r.reg, skip, imm=0)
         one = self.e.temp(u64)

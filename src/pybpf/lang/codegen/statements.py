@@ -9,7 +9,7 @@ from ...asm.instruction import Instruction
 from ...asm.opcodes import ALUOp, Class, JumpOp
 from ..emitter import FP
 from ..errors import CompileError
-from ..maps import GlobalDecl, MapDecl
+from ..maps import GlobalDecl
 from ..operands import Imm, Local, Mem, PyObj, Reg
 from ..types import IntType, PtrType, SpinLockType, literal_type, s32, s64, u32, u64
 from .calls import Calls
@@ -130,6 +130,9 @@ class Statements(Calls):
         if node.orelse:
             raise self._err(node, "for/else is not supported")
         it = node.iter
+        if isinstance(it, ast.Call) and self._is_builtin(it.func, "bpf_for"):
+            self._open_coded_for(node, it)
+            return
         if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
                 and it.func.id == "range" and 1 <= len(it.args) <= 3 and not it.keywords):
             raise self._err(node, "only 'for NAME in range(N)' loops are supported (N a "
@@ -169,6 +172,50 @@ class Statements(Calls):
         self.e.release(cur)
         self.e.ja(top)
         self.e.label(end)
+
+    def _is_builtin(self, node: ast.expr, name: str) -> bool:
+        if not isinstance(node, (ast.Name, ast.Attribute)):
+            return False
+        try:
+            v = self.expr(node)
+        except CompileError:
+            return False
+        return isinstance(v, PyObj) and getattr(v.value, "__pybpf_builtin__", None) == name
+
+    def _open_coded_for(self, node: ast.For, it: ast.Call) -> None:
+        """``for i in bpf_for(start, stop)``: bpf_iter_num_new/next/destroy around the body
+        (kfuncs, Linux 6.4). ``break`` still destroys the iterator; ``return`` inside is
+        refused, as the verifier would refuse the iterator left alive."""
+        if len(it.args) != 2 or not isinstance(node.target, ast.Name):
+            raise self._err(it, "for NAME in bpf_for(start, stop)")
+        leaves = [n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Return)]
+        if leaves:
+            raise self._err(leaves[0], "return inside a bpf_for loop would leave its iterator "
+                                       "alive: break out of the loop first")
+        state = self._stack_aggregate(u64)       # struct bpf_iter_num: 8 opaque bytes
+        address = Mem(u64, FP, state.off, load_size=-1)
+        start = self._convert(self.rvalue(it.args[0]), s32)
+        stop = self._convert(self.rvalue(it.args[1]), s32)
+        self.e.release(self.e.call(0, [address, start, stop], s64, self._materialize,
+                                   kfunc="bpf_iter_num_new"))
+        var = self._lookup_local(node.target.id) or self._new_local(node.target.id, s64)
+        top, end = self.e.new_label("ifor"), self.e.new_label("ifend")
+        self.e.label(top)
+        p = self.e.call(0, [address], PtrType(s32), self._materialize,
+                        kfunc="bpf_iter_num_next")
+        assert p is not None
+        self.e.jump(JumpOp.JEQ, p.reg, end, imm=0)
+        self.e.ldx(4, p.reg, p.reg, 0, signed=True)
+        p.type = s64
+        self._store_local(var, p)
+        self.e.release(p)
+        self.loops.append((top, end))
+        self.block(node.body)
+        self.loops.pop()
+        self.e.ja(top)
+        self.e.label(end)
+        self.e.release(self.e.call(0, [address], s64, self._materialize,
+                                   kfunc="bpf_iter_num_destroy"))
 
     def _peek_constant(self, node: ast.expr) -> Any:
         """``node``'s value when it is a compile-time constant (emitting nothing), else
@@ -301,8 +348,9 @@ class Statements(Calls):
             return
         if isinstance(target, ast.Subscript):
             base = self.expr(target.value)
-            if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
-                self._map_store(base.value, target.slice, node.value)
+            m = self._as_map(base)
+            if m is not None:
+                self._map_store(m, target.slice, node.value)
                 return
             dest, skip = self._element_for_write(base, target.slice, target)
             self._store_into(dest, node.value, node)
@@ -341,8 +389,9 @@ class Statements(Calls):
         for target in node.targets:
             if isinstance(target, ast.Subscript):
                 base = self.expr(target.value)
-                if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
-                    self.e.release(self._map_delete(base.value, target.slice))
+                m = self._as_map(base)
+                if m is not None:
+                    self.e.release(self._map_delete(m, target.slice))
                     continue
                 self.e.release(base)
             raise self._err(target, "del works on map entries (del m[k]) only")
@@ -351,11 +400,12 @@ class Statements(Calls):
         target = node.target
         if isinstance(target, ast.Subscript):
             base = self.expr(target.value)
-            if isinstance(base, PyObj) and isinstance(base.value, MapDecl):
+            m = self._as_map(base)
+            if m is not None:
                 if not isinstance(node.op, ast.Add):
                     raise self._err(node, "maps support m[k] += n; other operators need "
                                           "m[k] = m[k] <op> n")
-                self._map_increment(base.value, target.slice, node.value, node)
+                self._map_increment(m, target.slice, node.value, node)
                 return
             self.e.release(base)
         if isinstance(target, (ast.Subscript, ast.Attribute)) and type(node.op) in _ALU:

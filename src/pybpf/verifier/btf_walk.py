@@ -1,0 +1,170 @@
+"""Loads through a pointer to a kernel object (PTR_TO_BTF_ID), by the kernel's own BTF.
+
+The kernel lets a program read a kernel struct it holds a typed pointer to (a task from
+bpf_get_current_task_btf()...) within the struct's size: the bytes of a number read as a
+number, a whole pointer to a struct as a pointer to that struct (the kernel's
+btf_struct_walk). The layout is the running kernel's (/sys/kernel/btf/vmlinux, through
+:mod:`pybpf.btf.kernel_btf`). Whatever is not plainly one of those (an access across
+members, a bitfield, a tagged pointer, a union whose members disagree, a struct the BTF
+lacks) is "unsupported": pybpf says neither safe nor unsafe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..btf import Array, Enum, Int, Ptr, Struct, Union, sizeof, skip_qualifiers
+from ..btf.types import Float, TypeTag
+from . import bounds as B
+from .reject import Reject
+from .state import Reg, RegType
+
+UNTRUSTED = "~"   # btf_name prefix of a pointer read from a kernel struct (a walked one)
+_MAX_DEPTH = 32
+
+
+class _Unknown(Exception):
+    """An access this module does not model."""
+
+
+def _spec() -> Any:
+    from ..btf.kernel_btf import DEFAULT_KERNEL_BTF
+    return DEFAULT_KERNEL_BTF.spec
+
+
+def struct_name(reg: Reg) -> str:
+    return reg.btf_name.removeprefix(UNTRUSTED)
+
+
+def load(reg: Reg, regno: int, off: int, size: int) -> Reg:
+    """What loading ``size`` bytes at byte ``off`` of ``reg``'s kernel struct gives."""
+    name = struct_name(reg)
+    try:
+        struct = _spec().find(name, Struct) if name else None
+    except KeyError:
+        struct = None
+    except Exception:   # noqa: BLE001 - no kernel BTF here: nothing known
+        struct = None
+    if struct is None:
+        raise _unsupported(f"a load through a pointer to kernel object '{reg.btf_name}', "
+                           f"whose type pybpf does not find in the kernel's BTF", regno)
+    total = sizeof(struct)
+    if off + size > total:
+        raise Reject(f"access beyond struct {name} at off {off} size {size}: the struct "
+                     f"is {total} bytes", regs=(regno,),
+                     hint=f"read fields of struct {name} within its size")
+    try:
+        got = _walk(struct, off, size, 0)
+    except _Unknown as why:
+        raise _unsupported(f"a load of bytes {off}..{off + size - 1} of struct {name} "
+                           f"({why})", regno) from None
+    if got is None:
+        value = B.unsigned_range(0, (1 << (8 * size)) - 1) if size < 8 else B.UNKNOWN
+        return Reg(RegType.SCALAR, value)
+    return Reg(RegType.PTR_TO_BTF_ID, B.const(0), btf_name=UNTRUSTED + got)
+
+
+def _unsupported(what: str, regno: int) -> Reject:
+    return Reject(f"unsupported: {what}", regs=(regno,), kernel_rejects=False,
+                  hint="verify this program with the kernel")
+
+
+def _walk(t: Any, off: int, size: int, depth: int) -> str | None:
+    """None for a number, or the name of the struct a whole pointer points to."""
+    if depth > _MAX_DEPTH:
+        raise _Unknown("nested too deep")
+    t = skip_qualifiers(t)
+    if isinstance(t, Union):
+        results = {_walk_member(m.type, off - m.bit_offset // 8, size, depth)
+                   for m in t.members if _contains(m, off, size)}
+        if len(results) != 1 or any(m.bitfield_size for m in t.members
+                                    if _overlaps(m, off, size)):
+            raise _Unknown("a union's members disagree")
+        return results.pop()
+    if isinstance(t, Struct):
+        hits = [m for m in t.members if _overlaps(m, off, size)]
+        if len(hits) != 1:
+            raise _Unknown("not within one member")
+        m = hits[0]
+        if m.bitfield_size or not _contains(m, off, size):
+            if m.bitfield_size:
+                raise _Unknown("a bitfield")
+            _check_ptr_member(m.type, m.name, off - m.bit_offset // 8, size)
+            raise _Unknown("not within one member")
+        return _walk_member(m.type, off - m.bit_offset // 8, size, depth)
+    return _walk_member(t, off, size, depth)
+
+
+def _check_ptr_member(mtype: Any, name: str, off: int, size: int) -> None:
+    """The kernel refuses a partial access of a pointer member."""
+    if isinstance(skip_qualifiers(mtype), Ptr):
+        raise Reject(f"cannot access ptr member {name} with off {off} size {size}: a "
+                     f"pointer field is read whole", hint="read pointer fields with one "
+                     "8-byte load at their own offset")
+
+
+def _walk_member(mt: Any, off: int, size: int, depth: int) -> str | None:
+    raw = mt
+    mt = skip_qualifiers(mt)
+    if isinstance(mt, (Struct, Union)):
+        return _walk(mt, off, size, depth + 1)
+    if isinstance(mt, Array):
+        elem = skip_qualifiers(mt.type)
+        step = sizeof(mt.type)
+        if step <= 0:
+            raise _Unknown("an array of unsized elements")
+        if isinstance(elem, (Int, Enum, Float)):
+            return None     # numbers, possibly several at once (a char array read whole)
+        inner = off % step
+        if inner + size > step:
+            raise _Unknown("across array elements")
+        return _walk_member(mt.type, inner, size, depth + 1)
+    if isinstance(mt, Ptr):
+        if off != 0 or size != 8:
+            _check_ptr_member(mt, "?", off, size)
+        if _tagged(raw) or _tagged(mt.target):
+            raise _Unknown("a tagged pointer (__rcu, __user, __percpu...)")
+        target = skip_qualifiers(mt.target) if mt.target is not None else None
+        if isinstance(target, Struct) and target.name:
+            return str(target.name)
+        if isinstance(target, (Struct, Union)):
+            raise _Unknown("a pointer to an anonymous struct or a union")
+        return None         # a pointer to a number or to void reads as a number
+    if isinstance(mt, (Int, Enum, Float)):
+        return None
+    raise _Unknown(f"a member of kind {type(mt).__name__}")
+
+
+def _tagged(t: Any) -> bool:
+    for _ in range(_MAX_DEPTH):
+        if t is None:
+            return False
+        if isinstance(t, TypeTag):
+            return True
+        if isinstance(t, (Struct, Union, Ptr, Int, Enum, Array, Float)) or \
+                not hasattr(t, "type"):
+            return False
+        t = t.type
+    return True
+
+
+def _overlaps(m: Any, off: int, size: int) -> bool:
+    start: int = m.bit_offset // 8
+    try:
+        end: int = (-(-(m.bit_offset + m.bitfield_size) // 8) if m.bitfield_size
+                    else start + sizeof(m.type))
+    except Exception:   # noqa: BLE001 - a member without a size
+        raise _Unknown("a member without a size") from None
+    return off < end and start < off + size
+
+
+def _contains(m: Any, off: int, size: int) -> bool:
+    start: int = m.bit_offset // 8
+    try:
+        end: int = start + sizeof(m.type)
+    except Exception:   # noqa: BLE001 - a member without a size
+        raise _Unknown("a member without a size") from None
+    return start <= off and off + size <= end
+
+
+__all__: list[str] = []
