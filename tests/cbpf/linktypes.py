@@ -190,7 +190,8 @@ LANGUAGE = [
     "ether proto \\aarp", "ether proto \\decnet", "ether proto \\netbeui",
     "ether proto \\lat", "ether proto \\sca", "ether proto \\mopdl", "ether proto \\moprc",
     "host localhost", "src host localhost", "ip host localhost", "ip6 host ip6-localhost",
-    "host localhost or 198.18.0.1",
+    "host localhost or 198.18.0.1", "net loopback", "src net link-local", "net default",
+    "ip net loopback",
     # addresses
     "host 2001:db8::1/128", "ip6 host 2001:db8::2/128", "net 2001:db8::1/128",
     "net 10.1 mask 255.255", "net 198.18 mask 255.254", "net 198.18.0.0 mask 255.254.0.0",

@@ -403,7 +403,7 @@ def vlan(layer: Layer, vlan_id: int | None) -> tuple[Pred, Layer]:
 def mpls(layer: Layer, label: int | None) -> tuple[Pred, Layer]:
     """An MPLS label stack entry here; later protocols look past it."""
     _refuse_after_geneve(layer, "'mpls'")
-    if layer.linktype != "ether":
+    if layer.linktype != "ether" and layer.encap == "link":
         raise PrimitiveError(f"no MPLS support for {layer.title}")
     if layer.encap == "mpls":
         pred: Pred = _mpls_bos(layer, False)
