@@ -230,3 +230,10 @@ def test_kernel_stacks(marker: Callable[..., None], known_file: str) -> None:
     # which depends on whatever else traces the machine at the time
     ours, theirs = (re.sub(r" *__traceiter_\w+\+\d+\n", "", t) for t in (ours, theirs))
     assert ours == theirs
+
+
+def test_uprobe_wildcard(marker: Callable[..., None], known_file: str) -> None:
+    script = f'uprobe:{LIBC}:setlocale* /comm == "{MARK}"/ {{ @[probe] = count(); }}'
+    ours, theirs = both_live(script, lambda: marker(known_file))
+    assert f"@[uprobe:{LIBC}:setlocale]: 1" in ours
+    assert ours == theirs
