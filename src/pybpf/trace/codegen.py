@@ -241,6 +241,9 @@ class Emitter:
 
     def store(self, e: A.Node, off: int, t: Ty) -> None:
         """The value of ``e`` into the stack at ``off``, stored as type ``t``."""
+        if isinstance(e, A.Int) and -(1 << 31) <= e.value < (1 << 31):
+            self.e(asm.st(8, R10, e.value, off))
+            return
         if t.scalar or t.kind == "int":
             r = self.reg()
             self.scalar_into(e, r)
