@@ -17,6 +17,7 @@ from ..spec import AttachType, CollectionSpec, MapSpec, ProgFlags, ProgramSpec, 
 from .cfg import CfgReject, build, check_abnormal_exits, check_unprivileged
 from .checker import Checker, Failure, Options
 from .contexts import SUPPORTED_TYPES
+from .ctx_btf import BtfArgs, btf_args
 from .ctx_sock import SOCK_TYPES, attach_problem
 from .encoding import EncodingReject, check_encodings
 from .funcs import FuncSig, signatures
@@ -112,7 +113,16 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
                                  prog_type, attach)
     if problem:   # the kernel checks this before it looks at a single instruction
         raise VerifierError(problem, program=name)
-    if prog_type not in SUPPORTED_TYPES and prog_type not in SOCK_TYPES:
+    typed_args = None
+    if prog_type == ProgramType.TRACING:
+        got = btf_args(prog_type, attach,
+                       program.attach_to if isinstance(program, ProgramSpec) else "")
+        if isinstance(got, str):
+            unsupported = VerifierError(f"unsupported: {got}", program=name)
+            unsupported.kernel_may_accept = True
+            raise unsupported
+        typed_args = got
+    elif prog_type not in SUPPORTED_TYPES and prog_type not in SOCK_TYPES:
         unsupported = VerifierError(
             f"pybpf's verifier does not support {prog_type.name.lower()} programs (it knows "
             f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES + SOCK_TYPES)})", program=name)
@@ -128,13 +138,13 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
         if opts.unprivileged:
             check_unprivileged(prog)
         checker = Checker(prog, prog_type=prog_type, maps=resolved, options=opts,
-                          funcs=funcs, attach_type=attach)
+                          funcs=funcs, attach_type=attach, btf_args=typed_args)
         stats = checker.run()
     except (CfgReject, EncodingReject) as rej:
         raise _error(name, insns, rej.slot, rej, None, []) from None
     except Failure as fail:
         trail = checker.log if opts.log else _relog(insns, prog_type, resolved, opts, funcs,
-                                                             attach)
+                                                             attach, typed_args)
         raise _error(name, insns, fail.slot, fail.reject, fail.state, trail) from None
     elapsed = time.perf_counter() - start
     return VerifierResult(name, Instructions(insns).slot_count, stats.insns_processed,
@@ -179,11 +189,12 @@ _MAYBE_SLEEPABLE = (ProgramType.TRACING, ProgramType.KPROBE, ProgramType.LSM,
 
 def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, MapSpec],
            opts: Options, funcs: Mapping[int, FuncSig] | None,
-           attach: AttachType | None = None) -> list[str]:
+           attach: AttachType | None = None, typed_args: BtfArgs | None = None
+           ) -> list[str]:
     """Run again with the state log on (as loaders redo a failed load with a log)."""
     logged = replace(opts, log=True, max_insns=min(opts.max_insns, 20_000))
     checker = Checker(build(insns), prog_type=prog_type, maps=maps, options=logged,
-                      funcs=funcs, attach_type=attach)
+                      funcs=funcs, attach_type=attach, btf_args=typed_args)
     try:
         checker.run()
     except Failure as fail:

@@ -49,6 +49,13 @@ _MEMORY_ARGS = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_P
                 RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MEM)
 
 
+# helpers whose availability to a tracing program depends on its attach type or target
+# (the kernel's tracing_prog_func_proto): seq_printf, seq_write, seq_printf_btf (iterators),
+# d_path (listed functions), sk_storage_get/delete, get_func_arg/ret/arg_cnt (trampolines),
+# get_attach_cookie
+_TRACING_BY_TARGET = frozenset({126, 127, 150, 147, 107, 108, 183, 184, 185, 174})
+
+
 class CallChecker:
     def __init__(self, checker: Checker):
         self.c = checker
@@ -60,6 +67,11 @@ class CallChecker:
         if insn.is_pseudo_call:
             return self._subprog_call(state, pc, insn.jump_target(pc))
         if insn.is_kfunc_call:
+            if insn.imm == 0 and insn.reference:
+                # named, not resolved yet: pybpf's loader gives it its kernel BTF id
+                raise Reject(f"unsupported: a call of kfunc {insn.reference}, which pybpf's "
+                             f"verifier does not model", kernel_rejects=False,
+                             hint="verify this program with the kernel")
             if insn.imm == 0:
                 # the kernel walks past a kfunc call of BTF id 0 (one its loader could not
                 # resolve) without touching a register, and refuses the program at the end
@@ -243,6 +255,12 @@ class CallChecker:
         if allowed is None:
             raise Reject(f"pybpf's verifier does not support "
                          f"{self.c.prog_type.name.lower()} programs", kernel_rejects=False)
+        if self.c.btf_args is not None and helper_id in _TRACING_BY_TARGET:
+            # available to some tracing programs only (iterators, fentry on listed
+            # functions...): pybpf does not keep those lists
+            raise Reject(f"unsupported: {name} in a tracing program (the kernel allows it "
+                         f"for some attach types or targets only)", kernel_rejects=False,
+                         hint="verify this program with the kernel")
         if helper_id not in allowed:
             raise Reject(f"program of this type cannot use helper {name}#{helper_id}",
                          hint=f"{self.c.prog_type.name.lower()} programs may not call {name}")

@@ -30,11 +30,12 @@ from ..asm.opcodes import (
     Size,
 )
 from ..spec import AttachType, MapSpec, MapType, ProgramType
-from . import access, btf_walk, effects, kptr, prune
+from . import access, btf_walk, ctx_btf, effects, kptr, prune
 from . import bounds as B
 from .calls import CallChecker
 from .cfg import Program
 from .contexts import PACKET_TYPES, return_range
+from .ctx_btf import BtfArgs
 from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
 from .liveness import FRAME_KEYS, SLOT_BASE, Demand, Effect, back, merge
@@ -168,7 +169,7 @@ class Checker:
     def __init__(self, prog: Program, *, prog_type: ProgramType,
                  maps: Mapping[str, MapSpec], options: Options,
                  funcs: Mapping[int, FuncSig] | None = None,
-                 attach_type: AttachType | None = None):
+                 attach_type: AttachType | None = None, btf_args: BtfArgs | None = None):
         if options.unprivileged:   # the kernel's allow_uninit_stack is root's only
             options = replace(options, uninit_stack_loads=False, uninit_helper_memory=False)
         self.prog = prog
@@ -176,6 +177,7 @@ class Checker:
         self.global_queue: list[int] = []
         self.prog_type = prog_type
         self.attach_type = attach_type   # the expected attach type, if known
+        self.btf_args = btf_args    # a tracing program's BTF-typed context
         self.maps = maps
         self.options = options
         self.stats = Stats()
@@ -763,6 +765,8 @@ class Checker:
             value = access.stack_read(state, reg, regno, off, size,
                                       uninit_ok=self.options.uninit_stack_loads,
                                       depth=self.depth(state, reg.frameno))
+        elif t is RegType.PTR_TO_CTX and self.btf_args is not None:
+            value = self.btf_args.load(reg, regno, off, size, state.new_id)
         elif t is RegType.PTR_TO_CTX:
             got = access.ctx_access(self.prog_type, reg, regno, off, size, write=False,
                                     attach=self.attach_type)
@@ -841,6 +845,10 @@ class Checker:
         if t is RegType.PTR_TO_CTX:
             if value is not None and value.is_pointer:   # root may store a pointer's bits
                 self._no_leak(f"R{value_regno} leaks addr into ctx", value_regno or 0)
+            if self.btf_args is not None:
+                raise Reject(f"invalid bpf_context access off={off} size={size}: the "
+                             f"arguments of '{self.btf_args.name}' are read-only",
+                             regs=(regno,), hint="copy the argument to the stack first")
             access.ctx_access(self.prog_type, reg, regno, off, size, write=True,
                               attach=self.attach_type)
             return
@@ -1231,6 +1239,7 @@ class Checker:
                              hint="global functions return numbers")
             return
         span = return_range(self.prog_type, self.attach_type) or \
+            (ctx_btf.return_range(self.attach_type) if self.btf_args else None) or \
             sock_return_range(self.prog_type, self.attach_type)
         if span is None:
             return

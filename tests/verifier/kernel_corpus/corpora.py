@@ -169,7 +169,23 @@ def kernel_verdict_program(spec: CollectionSpec, program: str) -> KernelVerdict:
 
 
 def _verify_program(prog: ProgramSpec, spec: CollectionSpec, options: Options) -> object:
-    return verify(prog, maps=spec.maps, options=options)
+    return verify(prog, maps=_as_loaded(spec), options=options)
+
+
+def _as_loaded(spec: CollectionSpec) -> Mapping[str, MapSpec]:
+    """The maps as pybpf's loader gives them to the kernel where that decides a verdict:
+    ``.kconfig`` holds this kernel's values (LINUX_KERNEL_VERSION...), which the kernel
+    folds as constants, pruning the branches written for other kernels."""
+    from pybpf.kernel.kconfig import KernelConfig, fill_kconfig, needs_config_file
+    from pybpf.spec import ExternKind
+    m = spec.maps.get(".kconfig")
+    if m is None:
+        return spec.maps
+    externs = [e for e in spec.externs.values() if e.kind == ExternKind.KCONFIG]
+    config = KernelConfig.running() if needs_config_file(externs) else \
+        KernelConfig.version_only()
+    data = fill_kconfig(m.value_size, externs, config)
+    return {**spec.maps, ".kconfig": dataclasses.replace(m, data=data)}
 
 
 def collection_rows(corpus: str, specs: Iterable[tuple[str, CollectionSpec | str]],

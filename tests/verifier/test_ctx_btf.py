@@ -1,0 +1,126 @@
+"""tp_btf and iterator programs: their context is u64 argument slots typed by the kernel's
+BTF. Each case is judged by the running kernel and by our verifier, which must agree:
+pointer arguments read whole and walked as kernel structs, arguments the kernel marks maybe
+NULL (its per-tracepoint table; an iterator's object) compared with NULL first, no writes,
+no slot past the prototype's arguments."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from pybpf import asm
+from pybpf.asm import R0, R1, R2, R6
+from pybpf.btf import Struct
+from pybpf.btf.kernel_btf import DEFAULT_KERNEL_BTF
+from pybpf.errors import BPFError, VerifierError
+from pybpf.spec import AttachType, ProgramSpec, ProgramType
+from pybpf.verifier import verify
+
+pytestmark = pytest.mark.kernel
+
+RET = [asm.mov(R0, 0), asm.exit()]
+
+
+def _off(struct: str, member: str) -> int:
+    t = DEFAULT_KERNEL_BTF.spec.find(struct, Struct)
+    return next(m.bit_offset // 8 for m in t.members if m.name == member)
+
+
+def _spec(attach: AttachType, target: str, body: list) -> ProgramSpec:
+    section = ("tp_btf/" if attach == AttachType.TRACE_RAW_TP else "iter/") + target
+    return ProgramSpec(name="case", section=section, type=ProgramType.TRACING,
+                       attach_type=attach, attach_to=target, license="GPL",
+                       instructions=asm.link([*body, *RET]))
+
+
+def _kernel(spec: ProgramSpec) -> str:
+    from pybpf.kernel import Program
+    from pybpf.kernel.kernel_btf import DEFAULT_KERNEL_BTF as KERNEL
+    from pybpf.kernel.kernel_btf import attach_btf_id
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(Program.load(spec, maps={},
+                                             attach_btf_id=attach_btf_id(spec, KERNEL)))
+    except VerifierError:
+        return "reject"
+    except BPFError as err:
+        pytest.fail(f"the kernel gave no verdict: {err}")
+    return "accept"
+
+
+def _ours(spec: ProgramSpec) -> str:
+    try:
+        verify(spec)
+    except VerifierError as err:
+        return "unsupported" if err.kernel_may_accept else "reject"
+    return "accept"
+
+
+def _cases() -> list[tuple[str, AttachType, str, list, str]]:
+    pid = _off("task_struct", "pid")
+    sk_family = _off("sock_common", "skc_family")
+    skb_len = _off("sk_buff", "len")
+    A = AttachType
+    return [
+        # sched_switch(preempt, prev, next, prev_state): prev is never NULL
+        ("pointer arg walked", A.TRACE_RAW_TP, "sched_switch",
+         [asm.ldx(8, R2, R1, 8), asm.ldx(4, R0, R2, pid)], "accept"),
+        ("number arg any size", A.TRACE_RAW_TP, "sched_switch",
+         [asm.ldx(1, R2, R1, 0)], "accept"),
+        ("pointer arg read in part", A.TRACE_RAW_TP, "sched_switch",
+         [asm.ldx(4, R2, R1, 8)], "reject"),
+        ("offset not a slot", A.TRACE_RAW_TP, "sched_switch",
+         [asm.ldx(4, R2, R1, 4)], "reject"),
+        ("past the last argument", A.TRACE_RAW_TP, "sched_switch",
+         [asm.ldx(8, R2, R1, 32)], "reject"),
+        ("written", A.TRACE_RAW_TP, "sched_switch",
+         [asm.st(8, R1, 0, 0)], "reject"),
+        ("walk past the struct", A.TRACE_RAW_TP, "sched_switch",
+         [asm.ldx(8, R2, R1, 8),
+          asm.ldx(8, R0, R2, DEFAULT_KERNEL_BTF.spec.find("task_struct", Struct).size)],
+         "reject"),
+        # kfree_skb(skb, location, reason, rx_sk): rx_sk may be NULL (the kernel's table)
+        ("maybe-NULL arg dereferenced", A.TRACE_RAW_TP, "kfree_skb",
+         [asm.ldx(8, R2, R1, 24), asm.ldx(2, R0, R2, sk_family)], "reject"),
+        ("maybe-NULL arg checked", A.TRACE_RAW_TP, "kfree_skb",
+         [asm.ldx(8, R2, R1, 24), asm.jeq(R2, 0, "out"), asm.ldx(2, R0, R2, sk_family),
+          asm.Label("out")], "accept"),
+        ("the always-there arg", A.TRACE_RAW_TP, "kfree_skb",
+         [asm.ldx(8, R2, R1, 0), asm.ldx(4, R0, R2, skb_len)], "accept"),
+        # an iterator's object is NULL at the end of the walk
+        ("iterator object dereferenced", A.TRACE_ITER, "task",
+         [asm.ldx(8, R2, R1, 8), asm.ldx(4, R0, R2, pid)], "reject"),
+        ("iterator object checked", A.TRACE_ITER, "task",
+         [asm.ldx(8, R6, R1, 8), asm.jeq(R6, 0, "out"), asm.ldx(4, R0, R6, pid),
+          asm.Label("out")], "accept"),
+        ("iterator meta", A.TRACE_ITER, "task",
+         [asm.ldx(8, R2, R1, 0), asm.ldx(8, R0, R2, 0)], "accept"),
+    ]
+
+
+def test_agrees_with_the_kernel() -> None:
+    disagreements = []
+    for label, attach, target, body, expected in _cases():
+        spec = _spec(attach, target, body)
+        kernel, ours = _kernel(spec), _ours(spec)
+        if kernel != expected or ours != expected:
+            disagreements.append(f"{label}: kernel {kernel}, ours {ours}, "
+                                 f"expected {expected}")
+    assert not disagreements, "\n".join(disagreements)
+
+
+def test_iterator_return_range() -> None:
+    spec = _spec(AttachType.TRACE_ITER, "task", [])
+    spec.instructions = asm.link([asm.mov(R0, 2), asm.exit()])
+    assert _kernel(spec) == _ours(spec) == "reject"
+
+
+def test_unknown_targets_are_unjudged() -> None:
+    spec = _spec(AttachType.TRACE_RAW_TP, "pybpf_no_such_tracepoint", [])
+    assert _ours(spec) == "unsupported"
+    fentry = ProgramSpec(name="case", section="fentry/vfs_read", type=ProgramType.TRACING,
+                         attach_type=AttachType.TRACE_FENTRY, attach_to="vfs_read",
+                         license="GPL", instructions=asm.link(RET))
+    assert _ours(fentry) == "unsupported"
