@@ -45,11 +45,11 @@ CI_BUDGET = Budget()
 FLOORS: dict[str, tuple[float, float, float, float]] = {
     "selftests": (0.97, 0.955, 0.03, 0.96),
     "handwritten": (0.99, 0.99, 0.01, 0.95),
-    "libbpf-tools": (0.85, 0.66, 0.14, 0.66),
-    "test-objects": (0.89, 0.50, 0.12, 0.50),
-    # (0.92 / 0.08 before eight tp_btf programs of the tools came in: tracing programs
-    # with BTF-typed arguments are not supported yet)
-    "pybpf.lang": (0.91, 1.0, 0.09, 1.0),
+    "libbpf-tools": (0.99, 0.66, 0.01, 0.66),
+    # (same fault class 0.50 before two tp_btf programs with a CO-RE-poisoned call came in
+    # judged: the kernel first refuses a subprogram's BTF signature, we the poisoned call)
+    "test-objects": (0.93, 0.50, 0.07, 0.33),
+    "pybpf.lang": (0.99, 1.0, 0.01, 1.0),
 }
 
 # kernel rejects we accept today, by name: each is a bug of ours to fix (issue 12)

@@ -52,8 +52,8 @@ _MEMORY_ARGS = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_P
 # helpers whose availability to a tracing program depends on its attach type or target
 # (the kernel's tracing_prog_func_proto): seq_printf, seq_write, seq_printf_btf (iterators),
 # d_path (listed functions), sk_storage_get/delete, get_func_arg/ret/arg_cnt (trampolines),
-# get_attach_cookie
-_TRACING_BY_TARGET = frozenset({126, 127, 150, 147, 107, 108, 183, 184, 185, 174})
+# get_attach_cookie, get_func_ip (trampolines only, in check_get_func_ip)
+_TRACING_BY_TARGET = frozenset({126, 127, 150, 147, 107, 108, 183, 184, 185, 174, 173})
 
 
 class CallChecker:
