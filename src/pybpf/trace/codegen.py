@@ -803,6 +803,8 @@ class Emitter:
         f = e.func
         if f in ("ksym", "kptr", "uptr"):
             self.scalar_into(e.args[0], r)
+        elif f == "strftime":      # the nanoseconds; the runtime makes them wall-clock
+            self.scalar_into(e.args[1], r)
         elif f == "strncmp":   # 0 when the first n bytes (up to a NUL) are the same, else 1
             a_node, b_node, n_node = e.args
             assert isinstance(n_node, A.Int)
