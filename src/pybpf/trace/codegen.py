@@ -842,6 +842,10 @@ class Emitter:
                 self.store(x, pos, ft)
                 pos += ft.stored
             return
+        if isinstance(e, A.Var) and e.name[1:].isdigit():     # a positional parameter
+            params = self.sh.checker.params
+            n = int(e.name[1:])
+            e = A.Str(e.loc, params[n - 1] if 0 < n <= len(params) else "")
         if isinstance(e, A.Str):
             data = e.value.encode()[:t.size - 1].ljust(t.stored, b"\0")
             for i in range(0, len(data), 4):
