@@ -93,6 +93,7 @@ NEW_TOOLS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
                     "count(); }")),
 }
 LEFT_OUT = {
+    "vfscount": "kprobes only (absent here)",
     "dirtop": "needs -d directories",
     "netqtop": "prints at intervals (and needs -n)",
     "biolatpcts": "prints at intervals",
