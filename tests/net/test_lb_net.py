@@ -149,7 +149,27 @@ def _plug(bridge: Netns, ns: Netns, port: str, addr: str, mtu: int) -> None:
 
 
 @contextlib.contextmanager
-def topology() -> Iterator[Topology]:
+def _decap_command(ns: Netns) -> Iterator[None]:
+    """``pybpf lb eth0 --decap`` running in ``ns`` until the block ends."""
+    proc = subprocess.Popen(["ip", "netns", "exec", ns.name, sys.executable, "-m", "pybpf",
+                             "lb", "eth0", "--decap", "--mode", "skb"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        banner = proc.stdout.readline()
+        assert banner.startswith("decapsulating IPIP on eth0"), proc.stderr.read()
+        yield
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def topology(*, decap_command: bool = False) -> Iterator[Topology]:
+    """``decap_command``: the backends run ``pybpf lb --decap`` (else the Decap class)."""
     with contextlib.ExitStack() as stack:
         bridge = stack.enter_context(netns())
         client = stack.enter_context(netns())
@@ -167,7 +187,10 @@ def topology() -> Iterator[Topology]:
             ns.ip("addr", "add", f"{VIP_ADDR}/32", "dev", "lo")
             # the decapsulated packets arrive on eth0 for an address of lo
             _sysctl(ns, "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.eth0.rp_filter=0")
-            stack.enter_context(in_netns(ns, lambda: Decap("eth0", mode="skb")))
+            if decap_command:
+                stack.enter_context(_decap_command(ns))
+            else:
+                stack.enter_context(in_netns(ns, lambda: Decap("eth0", mode="skb")))
             listener = ns.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.bind((VIP_ADDR, VIP_PORT))
             listener.listen(128)
@@ -277,7 +300,7 @@ def test_command_balances_reloads_on_sighup_and_leaves_nothing(tmp_path) -> None
         config.write_text("\n".join(lines) + "\n")
 
     write(BACKENDS[:1])
-    with topology() as top:
+    with topology(decap_command=True) as top:
         proc = subprocess.Popen(["ip", "netns", "exec", top.balancer.name, sys.executable,
                                  "-m", "pybpf", "lb", "eth0", "--config", str(config),
                                  "--mode", "skb"],
@@ -289,6 +312,12 @@ def test_command_balances_reloads_on_sighup_and_leaves_nothing(tmp_path) -> None
             with contextlib.ExitStack() as stack:
                 held = stack.enter_context(_connect(top, 52000))
                 assert _ask(held, b"a") == "be0"
+                config.write_text("source: 198.18.0.2\nvips: {198.19.0.10:80/sctp: []}\n")
+                proc.send_signal(signal.SIGHUP)                 # refused: the config stays
+                assert proc.stderr is not None
+                refusal = proc.stderr.readline()
+                assert "keeping the current config" in refusal and "/tcp or /udp" in refusal
+                assert _ask(held, b"a2") == "be0"
                 write(BACKENDS[1:])                      # be0 out, be1 and be2 in
                 proc.send_signal(signal.SIGHUP)
                 assert proc.stdout.readline().startswith("config reloaded: 1 VIPs, 2 backends")
