@@ -158,3 +158,16 @@ def test_decap_strips_the_outer_header() -> None:
         plain = coll.programs[DECAP_PROGRAM].test_run(inner)
         assert plain.data_out == inner
     assert BALANCER_PROGRAM == "net_lb"
+
+
+@pytest.mark.kernel
+def test_the_vm_balances_byte_for_byte_like_the_kernel() -> None:
+    frames = [_frame("198.18.0.1", port) for port in range(44000, 44030)]
+    frames += [_frame("198.18.0.7", 1234, dport=VIP.port, proto=17), frames[0],
+               _frame("198.18.0.1", 1, dport=81)]
+    outputs = []
+    for backend in ("kernel", "vm"):
+        with Balancer(None, CONFIG, attach=False, backend=backend) as lb:
+            runs = [lb.program.test_run(f) for f in frames]
+            outputs.append(([(r.retval, r.data_out) for r in runs], lb.counters()))
+    assert outputs[0] == outputs[1]

@@ -82,19 +82,21 @@ def _sum(raw: Any) -> Counts:
 class Balancer:
     """The balancer live on ``iface`` (``mode`` as :func:`~pybpf.kernel.links.xdp.attach_xdp`;
     ``skb`` makes XDP_TX work on veth). ``attach=False`` only loads it (for test runs).
-    A context manager; ``close()`` detaches and unloads, leaving nothing in the kernel.
+    ``backend="vm"`` loads it into pybpf's VM instead (with ``iface=None``: the same
+    maps and verdicts, for tests). A context manager; ``close()`` detaches and unloads,
+    leaving nothing in the kernel.
 
     Raises InvalidInputError (unknown interface, too many VIPs or backends),
     VerifierError, KernelError (an XDP program already attached...).
     """
 
     def __init__(self, iface: str | int | None, config: LbConfig, *, mode: str = "auto",
-                 attach: bool = True):
+                 attach: bool = True, backend: str = "kernel"):
         self.config = LbConfig(config.source, {})
         self._vip_rows: dict[Vip, int] = {}
         self._slots: dict[str, int] = {}          # backend address -> slot
         self._slot_owner: dict[int, BackendAddr] = {}
-        self._coll = compile_balancer().load()
+        self._coll = compile_balancer().load(backend=backend)
         self._link = None
         try:
             self._cpus = len(self._per_cpu(self.maps["vip_stats"].lookup(_U32.pack(0))))
