@@ -88,6 +88,7 @@ NEW_TOOLS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
     "compactsnoop": ((), "COMM", "tracepoint:compaction:mm_compaction_begin { @ = count(); }"),
     "tcpsubnet": ((), "Tracing", "tracepoint:sock:sock_send_length { @[comm] = count(); }"),
     "numasched": ((), "TIME", "tracepoint:sched:sched_migrate_task { @ = count(); }"),
+    "filegone": ((), "TIME", "tracepoint:syscalls:sys_enter_unlinkat { @ = count(); }"),
     "fileslower": ((), "Tracing", "tracepoint:syscalls:sys_exit_read { @[comm] = count(); }"),
     "slabratetop": (("-C",), "Tracing", ("tracepoint:kmem:kmem_cache_alloc { @[args->name] = "
                     "count(); }")),

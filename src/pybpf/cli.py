@@ -52,7 +52,7 @@ TOOLS: tuple[str, ...] = (
     "vfsstat", "dcsnoop", "cachestat", "tcpsynbl", "swapin", "mdflush", "tcprtt",
     "ttysnoop", "wakeuptime", "runqlen", "llcstat", "filetop", "klockstat", "argdist",
     "compactsnoop", "tcpsubnet", "slabratetop", "biolatpcts", "netqtop", "dirtop",
-    "fileslower", "numasched", "vfscount",
+    "fileslower", "numasched", "vfscount", "filegone",
 )
 
 
