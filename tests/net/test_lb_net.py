@@ -305,7 +305,7 @@ def test_command_balances_reloads_on_sighup_and_leaves_nothing(tmp_path) -> None
     with topology(decap_command=True) as top:
         proc = subprocess.Popen(["ip", "netns", "exec", top.balancer.name, sys.executable,
                                  "-m", "pybpf", "lb", "eth0", "--config", str(config),
-                                 "--mode", "skb"],
+                                 "--mode", "skb", "--interval", "0.5"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert proc.stdout is not None
@@ -322,20 +322,26 @@ def test_command_balances_reloads_on_sighup_and_leaves_nothing(tmp_path) -> None
                 assert _ask(held, b"a2") == "be0"
                 write(BACKENDS[1:])                      # be0 out, be1 and be2 in
                 proc.send_signal(signal.SIGHUP)
-                assert proc.stdout.readline().startswith("config reloaded: 1 VIPs, 2 backends")
+                while not (line := proc.stdout.readline()).startswith("config reloaded"):
+                    assert line, "pybpf lb ended"
+                assert line.startswith("config reloaded: 1 VIPs, 2 backends")
                 assert _ask(held, b"b") == "be0"         # the open flow stays
                 fresh = set()
                 for port in range(52100, 52120):
                     with _connect(top, port) as sock:
                         fresh.add(_ask(sock, b"c"))
                 assert fresh == {"be1", "be2"}
+            # the counters come every --interval seconds while it runs
+            while "PACKETS" not in (line := proc.stdout.readline()):
+                assert line, "pybpf lb ended"
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=20)
         finally:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, err
-    rows = [line.split() for line in out.splitlines() if "vip" in line or "backend" in line]
+    tables = out.split("PACKETS")
+    rows = [line.split() for line in tables[-1].splitlines()[1:] if line.strip()]
     vip_row = next(r for r in rows if r[2] == "vip")
     assert vip_row[3] == str(TCP_VIP) and int(vip_row[0]) >= 20 * 3
     drained = next(r for r in rows if r[2] == "backend" and r[3] == BACKENDS[0].addr)
