@@ -87,11 +87,14 @@ NEW_TOOLS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
     "klockstat": ((), "Tracing", "tracepoint:lock:contention_begin { @[kstack] = count(); }"),
     "compactsnoop": ((), "COMM", "tracepoint:compaction:mm_compaction_begin { @ = count(); }"),
     "tcpsubnet": ((), "Tracing", "tracepoint:sock:sock_send_length { @[comm] = count(); }"),
+    "numasched": ((), "TIME", "tracepoint:sched:sched_migrate_task { @ = count(); }"),
+    "filegone": ((), "TIME", "tracepoint:syscalls:sys_enter_unlinkat { @ = count(); }"),
     "fileslower": ((), "Tracing", "tracepoint:syscalls:sys_exit_read { @[comm] = count(); }"),
     "slabratetop": (("-C",), "Tracing", ("tracepoint:kmem:kmem_cache_alloc { @[args->name] = "
                     "count(); }")),
 }
 LEFT_OUT = {
+    "vfscount": "kprobes only (absent here)",
     "dirtop": "needs -d directories",
     "netqtop": "prints at intervals (and needs -n)",
     "biolatpcts": "prints at intervals",

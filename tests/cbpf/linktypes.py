@@ -190,7 +190,8 @@ LANGUAGE = [
     "ether proto \\aarp", "ether proto \\decnet", "ether proto \\netbeui",
     "ether proto \\lat", "ether proto \\sca", "ether proto \\mopdl", "ether proto \\moprc",
     "host localhost", "src host localhost", "ip host localhost", "ip6 host ip6-localhost",
-    "host localhost or 198.18.0.1",
+    "host localhost or 198.18.0.1", "net loopback", "src net link-local", "net default",
+    "ip net loopback",
     # addresses
     "host 2001:db8::1/128", "ip6 host 2001:db8::2/128", "net 2001:db8::1/128",
     "net 10.1 mask 255.255", "net 198.18 mask 255.254", "net 198.18.0.0 mask 255.254.0.0",
@@ -218,6 +219,8 @@ LANGUAGE = [
     "geneve and ip[9] = 6", "geneve and tcp[13] & 2 != 0", "geneve and ether[12:2] = 0x800",
     "geneve and ip6 net 2001:db8::/32", "geneve or tcp", "vlan and geneve and tcp",
     "not geneve and udp", "geneve and ether proto 0x86dd", "geneve and ip[2:2] - ip[0] > 10",
+    "geneve and ether host 00:00:00:00:00:00", "geneve and ether src 02:00:00:00:00:01",
+    "geneve and ether broadcast", "geneve and ether multicast", "geneve and multicast",
     "ah", "esp", "pim", "vrrp", "carp", "igrp", "ip6 proto 50", "ip proto 51",
     "ah or esp", "pim and ip6", "vrrp or carp",
     # bytes, lengths, metadata

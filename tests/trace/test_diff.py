@@ -127,6 +127,10 @@ BEGIN_SCRIPTS = [
      '@c["a"] = count(); @mn = min(5); @mx = max(5); @sm = sum(-3); print(@m); '
      "delete(@m[2]); exit(); }"),
     'BEGIN { printf("%s\\n", "no maps"); exit(); } END { printf("end\\n"); }',
+    ('BEGIN { printf("%d %d %d %d\\n", strncmp("abc", "abd", 2), strncmp("abc", "abd", 3), '
+     'strncmp("ab", "ab", 10), bswap((uint16)0x1234)); exit(); }'),
+    ('BEGIN { printf("%s|\\n", strftime("%H:%M:%S", nsecs)); @y = strftime("%Y", nsecs); '
+     "exit(); }"),
 ]
 
 
@@ -227,4 +231,11 @@ def test_kernel_stacks(marker: Callable[..., None], known_file: str) -> None:
     # a tracepoint's callers go through __traceiter_* only while it has several probes,
     # which depends on whatever else traces the machine at the time
     ours, theirs = (re.sub(r" *__traceiter_\w+\+\d+\n", "", t) for t in (ours, theirs))
+    assert ours == theirs
+
+
+def test_uprobe_wildcard(marker: Callable[..., None], known_file: str) -> None:
+    script = f'uprobe:{LIBC}:setlocale* /comm == "{MARK}"/ {{ @[probe] = count(); }}'
+    ours, theirs = both_live(script, lambda: marker(known_file))
+    assert f"@[uprobe:{LIBC}:setlocale]: 1" in ours
     assert ours == theirs

@@ -4,9 +4,11 @@ compiler, and the translation to eBPF.
 * :class:`SockFilter` (``struct sock_filter``), :func:`encode_program`;
 * :func:`format_listing` / :func:`format_c_array` / :func:`format_decimal`
   (``tcpdump -d``/``-dd``/``-ddd``), :func:`parse_listing`, :func:`parse_decimal`;
-* :class:`FilterProgram` / :func:`run_filter`: libpcap's ``bpf_filter`` semantics;
-* :func:`compile_filter`: pcap-filter expressions for Ethernet, raising
-  :class:`FilterSyntaxError` with the column;
+* :class:`FilterProgram` / :func:`run_filter`: libpcap's ``bpf_filter`` semantics (a
+  program run many times runs as its Python translation);
+* :func:`compile_filter`: all of pcap-filter(7) for Ethernet, Linux cooked v1/v2, raw IP
+  and BSD/OpenBSD loopback, optimised (``optimize=False``: libpcap's unoptimised order),
+  raising :class:`FilterSyntaxError` with the column;
 * :func:`to_ebpf`: the kernel's cBPF-to-eBPF conversion for socket, XDP and tc programs.
 """
 

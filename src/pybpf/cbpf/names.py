@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import socket
 
-__all__ = ["ip_protocol_number", "resolve_host", "service_port"]
+__all__ = ["ip_protocol_number", "network_number", "resolve_host", "service_port"]
 
 
 def service_port(name: str) -> tuple[int, str] | None:
@@ -46,3 +46,25 @@ def resolve_host(name: str) -> list[str]:
             if address not in found:
                 found.append(address)
     return found
+
+
+def network_number(name: str, path: str = "/etc/networks") -> int | None:
+    """The number of network ``name`` in /etc/networks as getnetbyname gives it
+    (``127.0.0.0`` -> 0x7f000000, ``10`` -> 10), or None when unknown."""
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        words = line.split("#", 1)[0].split()
+        if len(words) >= 2 and name in (words[0], *words[2:]):
+            try:
+                parts = [int(p, 0) for p in words[1].split(".")]
+            except ValueError:
+                return None
+            value = 0
+            for part in parts:
+                value = value << 8 | (part & 0xFF)
+            return value
+    return None

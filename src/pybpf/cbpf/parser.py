@@ -24,7 +24,7 @@ from typing import TypeVar
 from . import primitives as gen
 from .errors import FilterSyntaxError
 from .lexer import Token, parse_number, tokenize
-from .names import ip_protocol_number, resolve_host, service_port
+from .names import ip_protocol_number, network_number, resolve_host, service_port
 from .predicates import (
     Always,
     And,
@@ -517,8 +517,17 @@ class _Parser:
             raise self.error(f"unknown ether host '{token.text}' (/etc/ethers is not read)",
                              token)
         if kind == "net":
-            raise self.error(f"unknown network '{token.text}' (network names are not looked "
-                             f"up)", token)
+            number = network_number(token.text)
+            if not number or quals.proto not in ("default", "ip", "arp", "rarp"):
+                raise self.error(f"unknown network '{token.text}'", token)
+            # libpcap (for which 0 is "unknown"): shift the number up to its top byte
+            mask = 0xFFFF_FFFF
+            while number and not number & 0xFF00_0000:
+                number <<= 8
+                mask = mask << 8 & 0xFFFF_FFFF
+            net = number
+            return self.build(token, lambda: gen.ipv4_host(self.layer, quals.proto,
+                                                           quals.direction, net, mask))
         try:
             addresses = self.resolve(token.text)
         except OSError as err:

@@ -31,7 +31,8 @@
 
 **Programs**: ``bpf.tracepoint("cat/name")`` (``ctx`` fields from tracefs, or ``ctx=Struct``
 offline), ``bpf.raw_tracepoint``, ``bpf.tp_btf`` (``ctx.arg0``..), ``bpf.uprobe`` /
-``bpf.uretprobe`` (``ctx.arg1``..``arg6``, ``ctx.ret``), ``bpf.perf_event``, ``bpf.xdp``,
+``bpf.uretprobe`` (``ctx.arg1``..``arg6``, ``ctx.ret``), ``bpf.usdt`` (arguments with
+:func:`.usdt.usdt_arg`), ``bpf.iter("task")``, ``bpf.perf_event``, ``bpf.xdp``,
 ``bpf.tc``, ``bpf.socket_filter``, ``bpf.cgroup_skb``, ``bpf.cgroup_sock_addr``;
 ``bpf.kprobe``/``fentry``/``lsm`` compile (loading says when the kernel lacks them).
 
@@ -42,7 +43,8 @@ offline), ``bpf.raw_tracepoint``, ``bpf.tp_btf`` (``ctx.arg0``..), ``bpf.uprobe`
 ``kernel_struct("name", addr)`` (fields read with bpf_probe_read_kernel).
 
 **Statements**: assignment (``x: u32 = 0`` to fix a type), augmented assignment,
-if/elif/else, ``while`` (must be able to end), ``for i in range(N)`` (constant N),
+if/elif/else, ``while`` (must be able to end), ``for i in range(...)`` (constant or
+run-time bounds), ``with value.lock:``,
 break/continue, return. A plain function a program calls is a BPF-to-BPF subprogram
 (compiled once per map/constant it is given; structs go by reference), ``@bpf.inline``
 inlines it, ``@bpf.global_function`` has the kernel verify it on its own. Module-level ints are
@@ -50,14 +52,21 @@ constants; ``Const(u32, 0)`` is ``.rodata``, set per load (``prog.load(constants
 5})``, on a copy of the spec: two loads can differ); ``Global(u64)`` is ``.data``/``.bss``
 (``coll.variables[decl]`` reads it after load).
 
-**Maps** (:mod:`.maps`): Hash, LRUHash, PerCPUHash, Array, PerCPUArray, RingBuf,
+**Maps** (:mod:`.maps`), used as dicts (``m[k] += 1``, ``del m[k]``, ``k in m``,
+``m.get(k, d)``, ``m.setdefault(k, v)``; tuple keys and values ``m[pid(), comm()]``): Hash,
+LRUHash, PerCPUHash, Array, PerCPUArray, ArrayOfMaps/HashOfMaps, RingBuf,
 PerfEventArray, StackTrace, ProgArray, Log2Hist/LinearHist (``hist.log2_increment(v)``,
 ``coll.maps[hist].print_log2_hist()``; the text is BCC's, from :func:`.hist.format_log2_hist` and
 :func:`.hist.format_linear_hist`, which also take plain lists of counts).
 
 **Helpers** (:mod:`.builtins`): pid/tid/pid_tgid, uid/gid, comm, ktime_ns, probe reads,
-``print`` (bpf_trace_printk), send_signal, tail_call, redirect, skb/xdp helpers, csum;
-checked against prototypes at compile time.
+``print`` (bpf_trace_printk, bpf_trace_vprintk past three values), send_signal,
+``tail_call(ctx, program)``, ``bpf_loop(n, fn, data)``, ``for i in bpf_for(a, b)``,
+redirect, skb/xdp helpers, csum, ``seq_print``/``seq_write`` (``bpf.iter``), USDT
+arguments (:mod:`.usdt`); checked against prototypes at compile time. Byte strings compare
+as C strings (``comm() == b"bash"``, ``name.startswith(b"/tmp/")``); arrays take run-time
+indexes (bounds-checked); ``SpinLock`` and ``Timer`` map-value fields. The whole language,
+with examples that run: docs/lang.md.
 
 Errors: :class:`CompileError` (file, line, column); a verifier rejection at load is a
 :class:`~pybpf.errors.VerifierError` whose ``source_line`` is the Python line.

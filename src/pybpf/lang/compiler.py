@@ -214,7 +214,7 @@ def _context_type(decl: ProgramDecl, kernel: contexts.KernelTypes) -> StructType
     kind = decl.context[0]
     if kind == "tracepoint":
         category, _, name = decl.context[1].partition("/")
-        return contexts.tracepoint_context(category, name)
+        return kernel.tracepoint(category, name)
     if kind == "btf":
         return contexts.btf_context(kernel, decl.context[1])
     if kind == "pt_regs":

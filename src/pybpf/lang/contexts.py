@@ -49,6 +49,17 @@ class KernelTypes:
         self.btf = btf if btf is not None else KernelBTF(path, spec=spec)
         self.path = self.btf.path
         self._structs: dict[str, StructType] = {}
+        self._tracepoints: dict[str, StructType] = {}
+
+    def tracepoint(self, category: str, name: str) -> StructType:
+        """:func:`tracepoint_context` of ``category/name``, read from tracefs once (a
+        tracepoint's layout is fixed while the kernel runs; tracefs reads are slow on a
+        busy machine)."""
+        key = f"{category}/{name}"
+        got = self._tracepoints.get(key)
+        if got is None:
+            got = self._tracepoints[key] = tracepoint_context(category, name)
+        return got
 
     @property
     def spec(self) -> Spec:
@@ -56,9 +67,10 @@ class KernelTypes:
         return self.btf.spec
 
     def clear(self) -> None:
-        """Forget the parsed BTF and the struct types made from it."""
+        """Forget the parsed BTF, the struct types made from it and the tracepoints."""
         self.btf.clear()
         self._structs.clear()
+        self._tracepoints.clear()
 
     def struct(self, name: str) -> StructType:
         """The kernel's ``struct name`` (or union) as a language type; CompileError when the

@@ -1,7 +1,7 @@
-"""For the tools whose only probes are kprobes (dcsnoop, cachestat, tcpsynbl, swapin):
-they compile and would run where kprobes exist; where the kernel has none (CONFIG_KPROBES
-unset, as on this project's test machines) :func:`require_kprobes` says at start which
-kernel functions they needed.
+"""For the tools whose only probes are kprobes (dcsnoop, cachestat, tcpsynbl, swapin,
+vfscount): they compile and would run where kprobes exist; where the kernel has none
+(CONFIG_KPROBES unset, as on this project's test machines) :func:`require_kprobes` says
+at start which kernel functions they needed.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from ..lang import (
     u32,
     u64,
 )
+from ..spec import MapFlags
 from . import common
 from .symbols import Symbolizer
 from .uprobes import attach_offsets, function_offsets, library_path
@@ -61,7 +62,8 @@ class PendingAlloc(struct):
 
 
 sizes = Hash(u32, PendingAlloc, max_entries=10240)
-allocs = Hash(u64, AllocInfo, max_entries=1000000)
+# not preallocated: a million entries would cost ~40 ms and ~50 MB at every start
+allocs = Hash(u64, AllocInfo, max_entries=1000000, flags=MapFlags.NO_PREALLOC)
 alloc_stacks = StackTrace(max_entries=10240, depth=127)
 only_pid = Const(u32, 0)
 min_size = Const(u64, 0)

@@ -1,9 +1,9 @@
 """sslsniff: print the plaintext of OpenSSL reads and writes, like BCC's sslsniff.
 
-Uprobes on libssl's ``SSL_write``/``SSL_read`` (and their ``_ex`` forms, which Python's
-ssl module calls) keep the buffer per thread; the uretprobes copy the bytes that were
-actually written or read (up to 1024 per call, in 16 chunks of 64: this compiler
-reads constant sizes only)::
+One uprobe program on libssl's ``SSL_write``/``SSL_read`` and their ``_ex`` forms (which
+Python's ssl module calls) keeps the buffer per thread, one uretprobe program copies the
+bytes actually written or read (up to 1024 per call, in 16 chunks of 64: this compiler
+reads constant sizes only); each attachment's bpf cookie says which function it is::
 
     FUNC         TIME(s)            COMM             PID     LEN
     WRITE/SEND   0.000000000        curl             12915   75
@@ -24,6 +24,7 @@ from ..lang import (
     Const,
     Hash,
     RingBuf,
+    attach_cookie,
     bpf,
     bytes16,
     comm,
@@ -45,7 +46,7 @@ __all__ = ["parse_args", "build", "run", "main"]
 
 CHUNK = 64
 MAX_DATA = 16 * CHUNK
-READ, WRITE = 0, 1
+READ, WRITE = 0, 1     # SslEvent.rw
 
 
 class Pending(struct):
@@ -88,19 +89,6 @@ only_pid = Const(u32, 0)
 only_uid = Const(u32, 0xFFFFFFFF)
 
 
-def remember(buf, size_ptr):  # noqa: ANN001, ANN201 - inlined into the entry probes
-    if only_pid != 0 and pid() != only_pid:
-        return 0
-    if only_uid != 0xFFFFFFFF and uid() != only_uid:
-        return 0
-    p = Pending()
-    p.buf = buf
-    p.size_ptr = size_ptr
-    p.ts = ktime_ns()
-    pending[tid()] = p
-    return 0
-
-
 def copy_data(ev, buf, n):  # noqa: ANN001, ANN201 - inlined
     # each chunk is read whole: the last may read up to 63 bytes past the data (within
     # the caller's buffer as a rule; a read that faults leaves zeros)
@@ -139,13 +127,36 @@ def copy_data(ev, buf, n):  # noqa: ANN001, ANN201 - inlined
     return 0
 
 
-def send(ctx, rw, ex):  # noqa: ANN001, ANN201 - inlined into the return probes
+# each attachment's cookie says which function it is: WRITE_BIT set for SSL_write*,
+# EX_BIT for the _ex forms (the byte count is then written to *arg4, not returned)
+WRITE_BIT, EX_BIT = 1, 2
+
+
+@bpf.uprobe()
+def sslsniff_enter(ctx):
+    if only_pid != 0 and pid() != only_pid:
+        return 0
+    if only_uid != 0xFFFFFFFF and uid() != only_uid:
+        return 0
+    p = Pending()
+    p.buf = ctx.arg2
+    p.size_ptr = 0
+    if (attach_cookie(ctx) & EX_BIT) != 0:
+        p.size_ptr = ctx.arg4
+    p.ts = ktime_ns()
+    pending[tid()] = p
+    return 0
+
+
+@bpf.uretprobe()
+def sslsniff_return(ctx):
     key = tid()
     p = pending.lookup(key)
     if not p:
         return 0
+    kind = attach_cookie(ctx)
     n: s32 = s32(ctx.ret)
-    if ex != 0:
+    if (kind & EX_BIT) != 0:
         if n != 1:
             pending.delete(key)
             return 0
@@ -162,7 +173,7 @@ def send(ctx, rw, ex):  # noqa: ANN001, ANN201 - inlined into the return probes
         ev.tid = tid()
         ev.uid = uid()
         ev.length = n
-        ev.rw = rw
+        ev.rw = u32(kind & WRITE_BIT)
         ev.comm = comm()
         copy_data(ev, p[0].buf, n)
         events.submit(ev)
@@ -170,41 +181,9 @@ def send(ctx, rw, ex):  # noqa: ANN001, ANN201 - inlined into the return probes
     return 0
 
 
-@bpf.uprobe()
-def sslsniff_enter(ctx):
-    return remember(ctx.arg2, 0)
-
-
-@bpf.uprobe()
-def sslsniff_enter_ex(ctx):
-    return remember(ctx.arg2, ctx.arg4)
-
-
-@bpf.uretprobe()
-def sslsniff_read_ret(ctx):
-    return send(ctx, READ, 0)
-
-
-@bpf.uretprobe()
-def sslsniff_write_ret(ctx):
-    return send(ctx, WRITE, 0)
-
-
-@bpf.uretprobe()
-def sslsniff_read_ex_ret(ctx):
-    return send(ctx, READ, 1)
-
-
-@bpf.uretprobe()
-def sslsniff_write_ex_ret(ctx):
-    return send(ctx, WRITE, 1)
-
-
-PROBES = {  # function -> (entry program, return program)
-    "SSL_read": ("sslsniff_enter", "sslsniff_read_ret"),
-    "SSL_write": ("sslsniff_enter", "sslsniff_write_ret"),
-    "SSL_read_ex": ("sslsniff_enter_ex", "sslsniff_read_ex_ret"),
-    "SSL_write_ex": ("sslsniff_enter_ex", "sslsniff_write_ex_ret"),
+PROBES = {  # function -> its cookie
+    "SSL_read": 0, "SSL_write": WRITE_BIT, "SSL_read_ex": EX_BIT,
+    "SSL_write_ex": WRITE_BIT | EX_BIT,
 }
 
 EXAMPLES = """\
@@ -234,10 +213,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def build(opts: argparse.Namespace) -> Any:
-    return bpf.compile(sslsniff_enter, sslsniff_enter_ex, sslsniff_read_ret,
-                       sslsniff_write_ret, sslsniff_read_ex_ret, sslsniff_write_ex_ret
-                       ).with_constants({only_pid: opts.pid or 0,
-                                         only_uid: 0xFFFFFFFF if opts.uid is None else opts.uid})
+    return bpf.compile(sslsniff_enter, sslsniff_return).with_constants(
+        {only_pid: opts.pid or 0, only_uid: 0xFFFFFFFF if opts.uid is None else opts.uid})
 
 
 def _data(ev: Any, limit: int) -> bytes:
@@ -282,10 +259,11 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         writer.event(fields, text)
 
     with build(opts).load() as coll:
-        for func, (entry, ret) in PROBES.items():
+        for func, cookie in PROBES.items():
             if func in offsets:
-                attach_offsets(coll, entry, library, [offsets[func]], retprogram=ret,
-                               pid=opts.pid)
+                attach_offsets(coll, "sslsniff_enter", library, [offsets[func]],
+                               retprogram="sslsniff_return", pid=opts.pid,
+                               first_cookie=cookie)
         with common.ring_reader(coll, events, SslEvent, show, writer=writer) as reader:
             header = f"{'FUNC':<12} {'TIME(s)':<18} {'COMM':<16} {'PID':<7} {'LEN':<6}"
             if opts.extra:

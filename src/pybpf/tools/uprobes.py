@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import glob
 import os
-import struct
 from typing import Any
 
 from ..errors import InvalidInputError
@@ -68,75 +67,23 @@ def attach_functions(coll: Any, program: str, binary: str, functions: list[str],
     return done
 
 
-_ELF_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")
-_SECTION = struct.Struct("<IIQQQQIIQQ")
-_SYMBOL = struct.Struct("<IBBHQQ")
-_SHT_SYMTAB, _SHT_DYNSYM, _SHT_GNU_VERSYM = 2, 11, 0x6FFFFFFF
-_STT_FUNC, _VERSYM_HIDDEN = 2, 0x8000
-
-
 @functools.cache
 def _function_offsets(binary: str, size: int, mtime_ns: int) -> dict[str, int]:
     # keyed by size and mtime too: a library replaced on disk is read again
     del size, mtime_ns
-    with open(binary, "rb") as f:
-        data = f.read()
+    from ..errors import ELFError  # noqa: PLC0415
+    from ..kernel.links.elf_symbols import function_offsets as read  # noqa: PLC0415
+
     try:
-        return _read_functions(data)
-    except (struct.error, IndexError, ValueError):
-        raise InvalidInputError(f"{binary}: not a 64-bit little-endian ELF file (or a "
-                                "corrupt one)") from None
-
-
-def _read_functions(data: bytes) -> dict[str, int]:
-    """Function name -> file offset from an ELF64 image: .symtab (else .dynsym), default
-    symbol versions preferred."""
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        raise ValueError("not ELF64 LSB")
-    header = _ELF_HEADER.unpack_from(data, 0)
-    shoff, shentsize, shnum = header[6], header[11], header[12]
-    sections = [_SECTION.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
-    by_type: dict[int, int] = {}
-    for index, sec in enumerate(sections):
-        by_type.setdefault(sec[1], index)
-    table = by_type.get(_SHT_SYMTAB, by_type.get(_SHT_DYNSYM))
-    if table is None:
-        return {}
-    _, _, _, _, sym_off, sym_size, strtab_index, _, _, entsize = sections[table]
-    str_off = sections[strtab_index][4]
-    versym_off = None
-    if sections[table][1] == _SHT_DYNSYM and _SHT_GNU_VERSYM in by_type:
-        versym_off = sections[by_type[_SHT_GNU_VERSYM]][4]
-    offsets: dict[str, int] = {}
-    defaults: dict[str, bool] = {}
-    count = sym_size // (entsize or _SYMBOL.size)
-    for i in range(count):
-        name_off, info, _, shndx, value, _ = _SYMBOL.unpack_from(data, sym_off + i * entsize)
-        if info & 0xF != _STT_FUNC or shndx == 0 or shndx >= len(sections) or not value:
-            continue
-        end = data.index(b"\0", str_off + name_off)
-        name = data[str_off + name_off:end].decode("utf-8", "replace").split("@", 1)[0]
-        if not name:
-            continue
-        default = True
-        if versym_off is not None:
-            default = not int.from_bytes(data[versym_off + 2 * i:versym_off + 2 * i + 2],
-                                         "little") & _VERSYM_HIDDEN
-        # a default version wins over an old one of the same name
-        if name in offsets and (defaults[name] or not default):
-            continue
-        sec = sections[shndx]
-        sh_addr, sh_offset, sh_size = sec[3], sec[4], sec[5]
-        if sh_addr <= value < sh_addr + sh_size:
-            offsets[name] = value - sh_addr + sh_offset
-            defaults[name] = default
-    return offsets
+        return read(binary)
+    except ELFError as err:
+        raise InvalidInputError(f"{binary}: {err}") from None
 
 
 def function_offsets(binary: str) -> dict[str, int]:
     """Every function defined in ``binary`` (``.symtab``, else ``.dynsym``) -> the file
-    offset of its code, read in one pass of the file's symbol table (a few ms for libc,
-    where pyelftools takes most of a second), cached per process. Aliases (several names
+    offset of its code (kernel.links.elf_symbols: one pass of the symbol table), cached
+    per process. Aliases (several names
     at one address) are all there (:func:`match_functions` keeps one); of two versions of
     one name the default wins; IFUNC resolvers are left out (their code is not the
     function's)."""

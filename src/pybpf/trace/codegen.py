@@ -241,6 +241,9 @@ class Emitter:
 
     def store(self, e: A.Node, off: int, t: Ty) -> None:
         """The value of ``e`` into the stack at ``off``, stored as type ``t``."""
+        if isinstance(e, A.Int) and -(1 << 31) <= e.value < (1 << 31):
+            self.e(asm.st(8, R10, e.value, off))
+            return
         if t.scalar or t.kind == "int":
             r = self.reg()
             self.scalar_into(e, r)
@@ -800,6 +803,20 @@ class Emitter:
         f = e.func
         if f in ("ksym", "kptr", "uptr"):
             self.scalar_into(e.args[0], r)
+        elif f == "strftime":      # the nanoseconds; the runtime makes them wall-clock
+            self.scalar_into(e.args[1], r)
+        elif f == "strncmp":   # 0 when the first n bytes (up to a NUL) are the same, else 1
+            a_node, b_node, n_node = e.args
+            assert isinstance(n_node, A.Int)
+            a, b = self.alloc(a_node.ty.size), self.alloc(b_node.ty.size)
+            self.mem(a_node, a, a_node.ty)
+            self.mem(b_node, b, b_node.ty)
+            same, done = self.label(), self.label()
+            self.e(asm.mov(r, 1))
+            for i in range(min(n_node.value, a_node.ty.size, b_node.ty.size)):
+                self.e(asm.ldx(1, R1, R10, a + i), asm.ldx(1, R2, R10, b + i),
+                       asm.jne(R1, R2, done), asm.jeq(R1, 0, same))
+            self.e(asm.label(same), asm.mov(r, 0), asm.label(done))
         elif f == "bswap":     # the bytes of the operand's own width, reversed
             size = e.args[0].ty.size if e.args[0].ty.kind == "int" else 8
             self.scalar_into(e.args[0], r)
@@ -825,6 +842,10 @@ class Emitter:
                 self.store(x, pos, ft)
                 pos += ft.stored
             return
+        if isinstance(e, A.Var) and e.name[1:].isdigit():     # a positional parameter
+            params = self.sh.checker.params
+            n = int(e.name[1:])
+            e = A.Str(e.loc, params[n - 1] if 0 < n <= len(params) else "")
         if isinstance(e, A.Str):
             data = e.value.encode()[:t.size - 1].ljust(t.stored, b"\0")
             for i in range(0, len(data), 4):

@@ -24,7 +24,10 @@ def debug_listing(compiled: Compiled) -> str:
                 line = starts[i]
                 text = script[line - 1].strip() if 0 < line <= len(script) else ""
                 out.append(f"; {line}: {text}")
-            out.append(f"{slot:6}: {format_instruction(insn)}")
-            slot += insn.slots if hasattr(insn, "slots") else 1
+            text = format_instruction(insn)
+            if insn.is_wide and insn.reference:  # a map the loader fills in
+                text += f"  ; map {insn.reference}"
+            out.append(f"{slot:6}: {text}")
+            slot += insn.slots
         out.append("")
     return "\n".join(out) + "\n"

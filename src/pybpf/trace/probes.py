@@ -145,6 +145,24 @@ def _rate(ap: AttachPoint, provider: str, parts: list[str]) -> Probe:
     return Probe(provider, unit, "", count)
 
 
+def _expand_functions(ap: AttachPoint, provider: str, path: str, pattern: str
+                      ) -> list[Probe]:
+    """uprobe:/bin/bash:read* : every function symbol of the binary the pattern matches."""
+    from ..kernel.links.uprobe import resolve_binary
+    from .listing import function_symbols
+
+    try:
+        binary = resolve_binary(path)
+        names = function_symbols(binary)
+    except (OSError, BPFError) as err:
+        raise TraceError(f"uprobe target file {path} cannot be read: {err}", ap.loc) from None
+    found = sorted(n for n in names if fnmatch.fnmatchcase(n, pattern))
+    if not found:
+        raise TraceError(f"No probes to attach ({provider}:{path}:{pattern} matched none)",
+                         ap.loc)
+    return [Probe(provider, path, name) for name in found]
+
+
 def _usdt(ap: AttachPoint, path: str, provider: str, name: str) -> Probe:
     """A usdt probe with its provider found in the binary's notes when not written."""
     from ..kernel.links.uprobe import resolve_binary
@@ -204,6 +222,8 @@ def resolve(ap: AttachPoint) -> list[Probe]:
     if provider in ("uprobe", "uretprobe"):
         if len(parts) != 3 or not parts[1] or not parts[2]:
             raise TraceError(f"{provider} probe type requires 2 arguments", ap.loc)
+        if any(c in parts[2] for c in "*?["):
+            return _expand_functions(ap, provider, parts[1], parts[2])
         return [Probe(provider, parts[1], parts[2])]
     if provider == "usdt":
         if len(parts) not in (3, 4):

@@ -574,7 +574,16 @@ class Checker:
                 raise TraceError("buf() needs a pointer and a positive integer literal "
                                  "length in pybpf trace", e.loc)
             return Ty("buf", min(args[1].value, STRLEN), False)
+        if f == "strftime":
+            if len(args) != 2 or not isinstance(args[0], A.Str) or types[1].kind != "int":
+                raise TraceError("strftime() expects a string literal and an integer "
+                                 "(nanoseconds, as nsecs gives)", e.loc)
+            return Ty("timestamp", 8, False, fmt=args[0].value)
         if f == "strncmp":
+            if len(args) != 3 or not isinstance(args[2], A.Int) or args[2].value < 0 or \
+                    any(t.kind != "str" for t in types[:2]):
+                raise TraceError("strncmp() expects two strings and an integer literal",
+                                 e.loc)
             return INT
         raise TraceError(f"{f}() is not supported by pybpf trace yet", e.loc)
 

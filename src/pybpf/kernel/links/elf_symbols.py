@@ -1,4 +1,6 @@
-"""Function symbols of an ELF binary, found in a few milliseconds.
+"""Function symbols of an ELF binary, found in a few milliseconds: one by name
+(:func:`find_function`, for a uprobe) or all of them (:func:`function_offsets`, for
+wildcards).
 
 A uprobe needs the file offset of one function. pyelftools builds an object per symbol
 (libc: ~3,000 of them, ~50 ms); here the file is mapped, the name is searched for in the
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 from ...errors import ELFError
 
-__all__ = ["FunctionSymbol", "find_function", "address_to_offset"]
+__all__ = ["FunctionSymbol", "find_function", "function_offsets", "address_to_offset"]
 
 _NATIVE = "<" if sys.byteorder == "little" else ">"
 
@@ -163,3 +165,68 @@ def address_to_offset(path: str, address: int, section_index: int) -> int | None
             if p_type == PT_LOAD and p_vaddr <= address < p_vaddr + p_filesz:
                 return int(address - p_vaddr + p_offset)
     return None
+
+
+def function_offsets(path: str) -> dict[str, int]:
+    """Every function defined in ``path`` -> the file offset of its code, from .symtab
+    (else .dynsym), in one pass of the table. Versioned names lose their ``@VERSION``; of
+    two versions of one name the default wins; IFUNC resolvers are left out (their code is
+    not the function's). Raises ELFError when the file is not ELF."""
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return _all_functions(data, path)
+    except (ValueError, OSError) as err:
+        raise ELFError(f"cannot read as ELF: {err}", source=path) from None
+    except struct.error as err:
+        raise ELFError(f"corrupt ELF file: {err}", source=path) from None
+
+
+def _all_functions(data: mmap.mmap, path: str) -> dict[str, int]:
+    if data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+        raise ELFError("not an ELF file", source=path)
+    layout = _Layout(data[4] == 2, "<" if data[5] == 1 else ">")
+    (_, _, _, _, _, shoff, _, _, _, _, shentsize, shnum, _) = layout.header.unpack_from(data)
+    if shoff == 0 or shentsize < layout.section.size:
+        return {}
+    sections = [layout.section.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
+    by_type: dict[int, int] = {}
+    for index, section in enumerate(sections):
+        by_type.setdefault(section[1], index)
+    table_index = by_type.get(SHT_SYMTAB, by_type.get(SHT_DYNSYM))
+    if table_index is None:
+        return {}
+    table = sections[table_index]
+    offset, size, link, entsize = table[4], table[5], table[6], table[9]
+    if not entsize or link >= len(sections):
+        return {}
+    str_start = sections[link][4]
+    versym = sections[by_type[SHT_GNU_VERSYM]] \
+        if table[1] == SHT_DYNSYM and SHT_GNU_VERSYM in by_type else None
+    offsets: dict[str, int] = {}
+    defaults: dict[str, bool] = {}
+    for index in range(size // entsize):
+        entry = offset + index * entsize
+        if layout.is64:
+            st_name, info, _, shndx, value, _ = layout.symbol.unpack_from(data, entry)
+        else:
+            st_name, value, _, info, _, shndx = layout.symbol.unpack_from(data, entry)
+        if info & 0xF != STT_FUNC or shndx == SHN_UNDEF or shndx >= len(sections) \
+                or not value:
+            continue
+        start = str_start + st_name
+        name = data[start:data.find(b"\0", start)].decode("utf-8", "replace")
+        name = name.split("@", 1)[0]
+        if not name:
+            continue
+        default = True
+        if versym is not None:
+            ndx = struct.unpack_from(layout.u16, data, versym[4] + 2 * index)[0]
+            default = not ndx & VERSYM_HIDDEN
+        if name in offsets and (defaults[name] or not default):
+            continue  # a default version wins over an old one of the same name
+        section = sections[shndx]
+        sh_addr, sh_offset, sh_size = section[3], section[4], section[5]
+        if sh_addr <= value < sh_addr + sh_size:
+            offsets[name] = value - sh_addr + sh_offset
+            defaults[name] = default
+    return offsets

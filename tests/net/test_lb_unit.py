@@ -1,0 +1,173 @@
+"""pybpf lb without a network: the Maglev rings, the config format, and the balancer and
+decap programs run by BPF_PROG_TEST_RUN on crafted frames (encapsulation byte for byte,
+the connection table, the counters)."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+import pytest
+
+from pybpf.errors import InvalidInputError
+from pybpf.net.lb import BALANCER_PROGRAM, DECAP_PROGRAM, Balancer, compile_decap
+from pybpf.net.lb_config import BackendAddr, LbConfig, Vip, parse_config
+from pybpf.net.lb_maglev import maglev_table
+from pybpf.net.lb_prog import RING
+
+XDP_PASS, XDP_TX = 2, 3
+BALANCER_MAC = bytes.fromhex("020000000002")
+CLIENT_MAC = bytes.fromhex("020000000001")
+VIP = Vip("198.19.0.10", 80, 6)
+BACKENDS = tuple(BackendAddr(f"198.18.0.{10 + i}", f"02:00:00:00:00:{10 + i:02x}")
+                 for i in range(3))
+
+
+def _checksum(header: bytes) -> int:
+    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _frame(src: str, sport: int, dst: str = VIP.addr, dport: int = VIP.port,
+           proto: int = 6, payload: bytes = b"hello") -> bytes:
+    l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 0x50, 0x02, 65535, 0, 0) \
+        if proto == 6 else struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    body = l4 + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0x10, 20 + len(body), 7, 0x4000, 64, proto, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
+    return BALANCER_MAC + CLIENT_MAC + b"\x08\x00" + ip + body
+
+
+# -- Maglev ----------------------------------------------------------------------------------
+
+def test_maglev_spreads_evenly_and_a_leaving_backend_moves_about_its_share() -> None:
+    names = [f"b{i}" for i in range(5)]
+    before = maglev_table(names, RING)
+    counts = [before.count(i) for i in range(5)]
+    assert max(counts) - min(counts) <= 1             # the fill takes turns
+    after = maglev_table(names[:2] + names[3:], RING)
+    rename = [0, 1, 3, 4]
+    moved = [s for s in range(RING) if names[before[s]] != names[rename[after[s]]]]
+    leaving = [s for s in moved if before[s] == 2]
+    assert len(leaving) == counts[2]                  # every slot of b2 changed hands
+    others = len(moved) - len(leaving)
+    assert others < RING // 100, others               # and hardly any other slot
+    assert len(moved) < RING / 5 * 1.05
+    # a backend joining takes about 1/N, from everyone
+    grown = maglev_table(names + ["b5"], RING)
+    assert abs(grown.count(5) - RING / 6) <= 1
+    assert sum(1 for s in range(RING) if grown[s] != 5 and grown[s] != before[s]) < RING // 100
+
+
+def test_maglev_refuses_bad_input() -> None:
+    with pytest.raises(InvalidInputError, match="prime"):
+        maglev_table(["a"], 4096)
+    with pytest.raises(InvalidInputError, match="distinct"):
+        maglev_table(["a", "a"], RING)
+    assert maglev_table([], RING) == []
+
+
+# -- config ----------------------------------------------------------------------------------
+
+def test_config_parses_and_refuses_clearly() -> None:
+    cfg = parse_config({"source": "198.18.0.2", "vips": {
+        "198.19.0.10:80/tcp": [{"ip": "198.18.0.10", "mac": "02:00:00:00:00:0A"}],
+        "198.19.0.10:53/udp": None}})
+    assert cfg.vips[VIP] == (BackendAddr("198.18.0.10", "02:00:00:00:00:0a"),)
+    assert cfg.vips[Vip("198.19.0.10", 53, 17)] == ()
+    assert str(VIP) == "198.19.0.10:80/tcp"
+    for doc, message in [({"vips": {}}, "needs 'source'"),
+                         ({"source": "x", "vips": {}}, "not an IPv4"),
+                         ({"source": "198.18.0.2", "vips": {"1.2.3.4:80": []}}, "/tcp"),
+                         ({"source": "198.18.0.2", "vips": {"1.2.3.4:0/tcp": []}}, "port"),
+                         ({"source": "198.18.0.2", "vips": {"1.2.3.4:80/tcp": [{"ip": "1.1.1.1"}]}},
+                          "ip and mac"),
+                         ({"source": "198.18.0.2", "vips": {"1.2.3.4:80/tcp": [
+                             {"ip": "1.1.1.1", "mac": "zz"}]}}, "MAC"),
+                         ({"source": "198.18.0.2", "vips": {}, "extra": 1}, "unknown")]:
+        with pytest.raises(InvalidInputError, match=message):
+            parse_config(doc, "lb.yaml")
+
+
+# -- the programs in the kernel --------------------------------------------------------------
+
+CONFIG = LbConfig("198.18.0.2", {VIP: BACKENDS})
+
+
+@pytest.mark.kernel
+def test_balancer_encapsulates_to_the_backend_and_counts() -> None:
+    with Balancer(None, CONFIG, attach=False) as lb:
+        frame = _frame("198.18.0.1", 40000)
+        result = lb.program.test_run(frame)
+        assert result.retval == XDP_TX
+        out = result.data_out
+        assert len(out) == len(frame) + 20
+        backend = next(b for b in BACKENDS if out[:6] == b.mac_bytes)
+        assert out[6:12] == BALANCER_MAC and out[12:14] == b"\x08\x00"
+        outer = out[14:34]
+        assert _checksum(outer) == 0                  # the header checksum is right
+        ver, tos, total, _, frag, ttl, proto, _, src, dst = struct.unpack(
+            "!BBHHHBBH4s4s", outer)
+        assert (ver, tos, total, frag, ttl, proto) == (0x45, 0x10, len(frame) - 14 + 20,
+                                                      0x4000, 64, 4)
+        assert socket.inet_ntoa(src) == "198.18.0.2" and socket.inet_ntoa(dst) == backend.addr
+        assert out[34:] == frame[14:]                 # the inner packet untouched
+        # the same flow again: the same backend; other flows spread over all three
+        assert lb.program.test_run(frame).data_out[:6] == backend.mac_bytes
+        seen = {lb.program.test_run(_frame("198.18.0.1", port)).data_out[:6]
+                for port in range(41000, 41060)}
+        assert seen == {b.mac_bytes for b in BACKENDS}
+        # not a VIP (another port, UDP, not IPv4): passed untouched
+        for other in (_frame("198.18.0.1", 1, dport=81), _frame("198.18.0.1", 1, proto=17),
+                      frame[:12] + b"\x86\xdd" + frame[14:]):
+            r = lb.program.test_run(other)
+            assert r.retval == XDP_PASS and r.data_out == other
+        counts = lb.counters()
+        assert counts.vips[VIP].packets == 62
+        assert counts.vips[VIP].bytes == 62 * len(frame)
+        assert sum(c.packets for c in counts.backends.values()) == 62
+        assert counts.backends[backend].packets >= 2
+
+
+@pytest.mark.kernel
+def test_flows_keep_their_backend_when_the_ring_changes() -> None:
+    with Balancer(None, CONFIG, attach=False) as lb:
+        frames = [_frame("198.18.0.1", port) for port in range(42000, 42090)]
+        first = [lb.program.test_run(f).data_out[:6] for f in frames]
+        lb.apply(LbConfig(CONFIG.source, {VIP: BACKENDS[:2]}))   # backend 3 leaves
+        assert [lb.program.test_run(f).data_out[:6] for f in frames] == first
+        fresh = {lb.program.test_run(_frame("198.18.0.5", p)).data_out[:6]
+                 for p in range(43000, 43060)}
+        assert fresh == {b.mac_bytes for b in BACKENDS[:2]}     # new flows avoid it
+        lb.apply(LbConfig(CONFIG.source, {}))                    # the VIP goes
+        assert lb.program.test_run(frames[0]).retval == XDP_PASS
+
+
+@pytest.mark.kernel
+def test_decap_strips_the_outer_header() -> None:
+    inner = _frame("198.18.0.1", 40000)
+    with Balancer(None, CONFIG, attach=False) as lb:
+        encapsulated = lb.program.test_run(inner).data_out
+    with compile_decap().load() as coll:
+        r = coll.programs[DECAP_PROGRAM].test_run(encapsulated)
+        assert r.retval == XDP_PASS
+        assert r.data_out == encapsulated[:14] + inner[14:]
+        plain = coll.programs[DECAP_PROGRAM].test_run(inner)
+        assert plain.data_out == inner
+    assert BALANCER_PROGRAM == "net_lb"
+
+
+@pytest.mark.kernel
+def test_the_vm_balances_byte_for_byte_like_the_kernel() -> None:
+    frames = [_frame("198.18.0.1", port) for port in range(44000, 44030)]
+    frames += [_frame("198.18.0.7", 1234, dport=VIP.port, proto=17), frames[0],
+               _frame("198.18.0.1", 1, dport=81)]
+    outputs = []
+    for backend in ("kernel", "vm"):
+        with Balancer(None, CONFIG, attach=False, backend=backend) as lb:
+            runs = [lb.program.test_run(f) for f in frames]
+            outputs.append(([(r.retval, r.data_out) for r in runs], lb.counters()))
+    assert outputs[0] == outputs[1]
