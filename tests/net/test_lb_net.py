@@ -168,7 +168,7 @@ def _decap_command(ns: Netns) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def topology(*, decap_command: bool = False) -> Iterator[Topology]:
+def topology(*, decap_command: bool = False, gue_port: int = 0) -> Iterator[Topology]:
     """``decap_command``: the backends run ``pybpf lb --decap`` (else the Decap class)."""
     with contextlib.ExitStack() as stack:
         bridge = stack.enter_context(netns())
@@ -190,7 +190,8 @@ def topology(*, decap_command: bool = False) -> Iterator[Topology]:
             if decap_command:
                 stack.enter_context(_decap_command(ns))
             else:
-                stack.enter_context(in_netns(ns, lambda: Decap("eth0", mode="skb")))
+                stack.enter_context(in_netns(ns, lambda: Decap("eth0", mode="skb",
+                                                               gue_port=gue_port)))
             listener = ns.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.bind((VIP_ADDR, VIP_PORT))
             listener.listen(128)
@@ -203,8 +204,8 @@ def topology(*, decap_command: bool = False) -> Iterator[Topology]:
         yield Topology(bridge, client, balancer, backends, servers)
 
 
-def _config(backends: list[BackendAddr]) -> LbConfig:
-    return LbConfig(BALANCER, {TCP_VIP: tuple(backends), UDP_VIP: tuple(backends)})
+def _config(backends: list[BackendAddr], gue_port: int = 0) -> LbConfig:
+    return LbConfig(BALANCER, {TCP_VIP: tuple(backends), UDP_VIP: tuple(backends)}, gue_port)
 
 
 def _connect(top: Topology, port: int) -> socket.socket:
@@ -231,9 +232,10 @@ def _client_tcp_segments(top: Topology) -> int:
     return int(row["OutSegs"]) + int(row["RetransSegs"])
 
 
-def test_connections_spread_and_counters_match_what_was_sent() -> None:
-    with topology() as top:
-        lb: Any = in_netns(top.balancer, lambda: Balancer("eth0", _config(BACKENDS),
+@pytest.mark.parametrize("gue_port", [0, 6080], ids=["ipip", "gue"])
+def test_connections_spread_and_counters_match_what_was_sent(gue_port: int) -> None:
+    with topology(gue_port=gue_port) as top:
+        lb: Any = in_netns(top.balancer, lambda: Balancer("eth0", _config(BACKENDS, gue_port),
                                                           mode="skb"))
         with lb:
             names = []

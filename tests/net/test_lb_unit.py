@@ -79,6 +79,8 @@ def test_config_parses_and_refuses_clearly() -> None:
     assert cfg.vips[VIP] == (BackendAddr("198.18.0.10", "02:00:00:00:00:0a"),)
     assert cfg.vips[Vip("198.19.0.10", 53, 17)] == ()
     assert str(VIP) == "198.19.0.10:80/tcp"
+    assert cfg.gue_port == 0
+    assert parse_config({"source": "198.18.0.2", "vips": {}, "encap": "gue"}).gue_port == 6080
     for doc, message in [({"vips": {}}, "needs 'source'"),
                          ({"source": "x", "vips": {}}, "not an IPv4"),
                          ({"source": "198.18.0.2", "vips": {"1.2.3.4:80": []}}, "/tcp"),
@@ -87,7 +89,11 @@ def test_config_parses_and_refuses_clearly() -> None:
                           "ip and mac"),
                          ({"source": "198.18.0.2", "vips": {"1.2.3.4:80/tcp": [
                              {"ip": "1.1.1.1", "mac": "zz"}]}}, "MAC"),
-                         ({"source": "198.18.0.2", "vips": {}, "extra": 1}, "unknown")]:
+                         ({"source": "198.18.0.2", "vips": {}, "extra": 1}, "unknown"),
+                         ({"source": "198.18.0.2", "vips": {}, "encap": "gre"}, "ipip or gue"),
+                         ({"source": "198.18.0.2", "vips": {}, "gue_port": 1}, "needs"),
+                         ({"source": "198.18.0.2", "vips": {}, "encap": "gue",
+                           "gue_port": 0}, "not a port")]:
         with pytest.raises(InvalidInputError, match=message):
             parse_config(doc, "lb.yaml")
 
@@ -144,6 +150,28 @@ def test_flows_keep_their_backend_when_the_ring_changes() -> None:
         assert fresh == {b.mac_bytes for b in BACKENDS[:2]}     # new flows avoid it
         lb.apply(LbConfig(CONFIG.source, {}))                    # the VIP goes
         assert lb.program.test_run(frames[0]).retval == XDP_PASS
+
+
+@pytest.mark.kernel
+def test_gue_encapsulation_and_its_decap() -> None:
+    inner = _frame("198.18.0.1", 40000)
+    with Balancer(None, LbConfig(CONFIG.source, CONFIG.vips, 6080), attach=False) as lb:
+        out = lb.program.test_run(inner).data_out
+    assert len(out) == len(inner) + 28
+    outer, udp = out[14:34], out[34:42]
+    assert _checksum(outer) == 0 and outer[9] == 17
+    assert struct.unpack("!H", outer[2:4])[0] == len(inner) - 14 + 28
+    sport, dport, length, check = struct.unpack("!HHHH", udp)
+    assert sport >= 0xC000 and dport == 6080 and length == len(inner) - 14 + 8 and check == 0
+    assert out[42:] == inner[14:]
+    with compile_decap().load() as coll:
+        prog = coll.programs[DECAP_PROGRAM]
+        assert prog.test_run(out).data_out == out    # GUE not configured: left alone
+        coll.raw_maps["decap_config"].update(bytes(4), bytes(4) + (6080).to_bytes(2, "big")
+                                             + bytes(2))
+        assert prog.test_run(out).data_out == out[:14] + inner[14:]
+        other = out[:36] + (6081).to_bytes(2, "big") + out[38:]
+        assert prog.test_run(other).data_out == other
 
 
 @pytest.mark.kernel

@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--decap", action="store_true",
                       help="run on a backend: strip the IPIP header of packets from the "
                            "balancer")
+    parser.add_argument("--gue-port", type=int, default=0, metavar="PORT",
+                        help="with --decap: also strip GUE (UDP to PORT) as the balancer's "
+                             "'encap: gue' sends it")
     parser.add_argument("--interval", type=float, default=0.0, metavar="SECONDS",
                         help="print the counters this often (default: only at exit)")
     parser.add_argument("--mode", choices=tuple(XDP_MODES), default="auto",
@@ -47,9 +50,13 @@ def _summary(config: LbConfig) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.decap:
-        with exit_on_signals(), Decap(args.interface, mode=args.mode):
+        if not 0 <= args.gue_port < 65536:
+            raise InvalidInputError(f"--gue-port {args.gue_port} is not a port")
+        with exit_on_signals(), Decap(args.interface, mode=args.mode, gue_port=args.gue_port):
             try:
-                print(f"decapsulating IPIP on {args.interface} (Ctrl-C ends)", flush=True)
+                gue = f" and GUE to port {args.gue_port}" if args.gue_port else ""
+                print(f"decapsulating IPIP{gue} on {args.interface} (Ctrl-C ends)",
+                      flush=True)
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
