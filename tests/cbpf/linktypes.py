@@ -219,6 +219,8 @@ LANGUAGE = [
     "geneve and ip[9] = 6", "geneve and tcp[13] & 2 != 0", "geneve and ether[12:2] = 0x800",
     "geneve and ip6 net 2001:db8::/32", "geneve or tcp", "vlan and geneve and tcp",
     "not geneve and udp", "geneve and ether proto 0x86dd", "geneve and ip[2:2] - ip[0] > 10",
+    "geneve and ether host 00:00:00:00:00:00", "geneve and ether src 02:00:00:00:00:01",
+    "geneve and ether broadcast", "geneve and ether multicast", "geneve and multicast",
     "ah", "esp", "pim", "vrrp", "carp", "igrp", "ip6 proto 50", "ip proto 51",
     "ah or esp", "pim and ip6", "vrrp or carp",
     # bytes, lengths, metadata

@@ -129,6 +129,8 @@ BEGIN_SCRIPTS = [
     'BEGIN { printf("%s\\n", "no maps"); exit(); } END { printf("end\\n"); }',
     ('BEGIN { printf("%d %d %d %d\\n", strncmp("abc", "abd", 2), strncmp("abc", "abd", 3), '
      'strncmp("ab", "ab", 10), bswap((uint16)0x1234)); exit(); }'),
+    ('BEGIN { printf("%s|\\n", strftime("%H:%M:%S", nsecs)); @y = strftime("%Y", nsecs); '
+     "exit(); }"),
 ]
 
 

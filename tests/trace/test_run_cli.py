@@ -104,3 +104,12 @@ def test_listing_delegates_to_the_probe_lister() -> None:
     done = trace("-l", "tracepoint:syscalls:sys_enter_open*")
     assert done.returncode == 0
     assert "tracepoint:syscalls:sys_enter_openat" in done.stdout.splitlines()
+
+
+@pytest.mark.kernel
+def test_positional_parameters_as_numbers_and_strings() -> None:
+    done = trace("-e", 'BEGIN { printf("%s %d\\n", $1, $2 + 1); @[$1] = $2; exit(); }',
+                 "hello", "41")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == "hello 42"
+    assert "@[hello]: 41" in done.stdout

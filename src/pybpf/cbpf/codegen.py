@@ -29,6 +29,7 @@ from .predicates import (
     Pred,
     ProtoChain,
     Relation,
+    Scratch,
     arith_guards,
 )
 
@@ -264,6 +265,8 @@ class _Emitter:
             self.stmt(Class.LD | Size.W | Mode.IMM, value.value)
         elif isinstance(value, PacketLen):
             self.stmt(Class.LD | Size.W | Mode.LEN)
+        elif isinstance(value, Scratch):
+            self.stmt(Class.LD | Size.W | Mode.MEM, value.slot)
         elif isinstance(value, Negate):
             self.arith(value.inner, depth)
             self.stmt(Class.ALU | ALUOp.NEG)

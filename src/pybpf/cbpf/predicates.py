@@ -69,6 +69,13 @@ class Num:
 
 
 @dataclass(frozen=True, slots=True)
+class Scratch:
+    """``M[slot]``: an offset an earlier primitive (``geneve``) left in scratch memory."""
+
+    slot: int
+
+
+@dataclass(frozen=True, slots=True)
 class PacketLen:
     """``len``: the packet's length on the wire."""
 
@@ -137,7 +144,7 @@ class ProtoChain:
 
 
 Pred = Cmp | And | Or | Not | Always | Relation | GeneveSetup | ProtoChain
-Arith = Num | PacketLen | PacketLoad | BinOp | Negate
+Arith = Num | PacketLen | PacketLoad | BinOp | Negate | Scratch
 
 
 def arith_guards(value: Arith) -> list[Pred]:

@@ -29,6 +29,8 @@ from .predicates import (
     PacketLoad,
     Pred,
     ProtoChain,
+    Relation,
+    Scratch,
     all_of,
     any_of,
 )
@@ -309,31 +311,44 @@ def ipv6_host(layer: Layer, direction: str, addr: bytes, mask: bytes) -> Pred:
     return And(ethertype(layer, ETHERTYPE_IPV6), _by_direction(direction, words(8), words(24)))
 
 
-def _mac_equals(offset: int, mac: bytes) -> Pred:
-    return And(Cmp(_abs(4, offset + 2), "jeq", int.from_bytes(mac[2:], "big")),
-               Cmp(_abs(2, offset), "jeq", int.from_bytes(mac[:2], "big")))
+def _link(layer: Layer, size: int, offset: int) -> Load:
+    """``size`` bytes at ``offset`` into the link-layer header (past geneve: its inner
+    Ethernet header)."""
+    if layer.var:
+        return Load("memind", size, offset, GENEVE_LINK_SLOT)
+    return _abs(size, offset)
+
+
+def _inner_ethernet(layer: Layer, test: Pred) -> Pred:
+    """Past geneve, a link-layer test needs an Ethernet frame inside (M[1] != M[2])."""
+    if not layer.var:
+        return test
+    return And(Not(Relation("=", Scratch(GENEVE_LINK_SLOT), Scratch(GENEVE_NET_SLOT))), test)
+
+
+def _mac_equals(layer: Layer, offset: int, mac: bytes) -> Pred:
+    return And(Cmp(_link(layer, 4, offset + 2), "jeq", int.from_bytes(mac[2:], "big")),
+               Cmp(_link(layer, 2, offset), "jeq", int.from_bytes(mac[:2], "big")))
 
 
 def ether_host(layer: Layer, direction: str, mac: bytes) -> Pred:
-    _refuse_after_geneve(layer, "'ether host'")
-    if layer.linktype != "ether":
+    if layer.linktype != "ether" and not layer.var:
         raise PrimitiveError("ethernet addresses supported only on ethernet/FDDI/token "
                              "ring/802.11/ATM LANE/Fibre Channel")
-    return _by_direction(direction, _mac_equals(6, mac), _mac_equals(0, mac))
+    return _inner_ethernet(layer, _by_direction(direction, _mac_equals(layer, 6, mac),
+                                                _mac_equals(layer, 0, mac)))
 
 
 def ether_broadcast(layer: Layer) -> Pred:
-    _refuse_after_geneve(layer, "'broadcast'")
-    if layer.linktype != "ether":
+    if layer.linktype != "ether" and not layer.var:
         raise PrimitiveError("not a broadcast link")
-    return _mac_equals(0, b"\xff" * 6)
+    return _inner_ethernet(layer, _mac_equals(layer, 0, b"\xff" * 6))
 
 
 def ether_multicast(layer: Layer) -> Pred:
-    _refuse_after_geneve(layer, "'multicast'")
-    if layer.linktype != "ether":
+    if layer.linktype != "ether" and not layer.var:
         raise PrimitiveError("not a broadcast link")
-    return Cmp(_abs(1, 0), "jset", 1)
+    return _inner_ethernet(layer, Cmp(_link(layer, 1, 0), "jset", 1))
 
 
 def ip_multicast(layer: Layer) -> Pred:

@@ -803,6 +803,8 @@ class Emitter:
         f = e.func
         if f in ("ksym", "kptr", "uptr"):
             self.scalar_into(e.args[0], r)
+        elif f == "strftime":      # the nanoseconds; the runtime makes them wall-clock
+            self.scalar_into(e.args[1], r)
         elif f == "strncmp":   # 0 when the first n bytes (up to a NUL) are the same, else 1
             a_node, b_node, n_node = e.args
             assert isinstance(n_node, A.Int)
@@ -840,6 +842,10 @@ class Emitter:
                 self.store(x, pos, ft)
                 pos += ft.stored
             return
+        if isinstance(e, A.Var) and e.name[1:].isdigit():     # a positional parameter
+            params = self.sh.checker.params
+            n = int(e.name[1:])
+            e = A.Str(e.loc, params[n - 1] if 0 < n <= len(params) else "")
         if isinstance(e, A.Str):
             data = e.value.encode()[:t.size - 1].ljust(t.stored, b"\0")
             for i in range(0, len(data), 4):
@@ -892,7 +898,10 @@ class Emitter:
                                  e.args[1].loc)
             self.fp(R1, off)
             self.e(asm.mov(R2, min(size, t.size)), asm.mov_reg(R3, r))
-            self.call("probe_read_user_str" if user else "probe_read_kernel_str")
+            # an address of unknown origin (an integer, a map value): the helper that tells
+            # user from kernel addresses itself, as bpftrace's str() does
+            self.call("probe_read_user_str" if user else "probe_read_kernel_str"
+                      if arg.ty.kind in ("ptr", "data_loc") else "probe_read_str")
             self.free(r)
             return
         if isinstance(e, A.Call) and e.func == "buf":

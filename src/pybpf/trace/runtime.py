@@ -54,6 +54,7 @@ class Decoder:
         self.coll = coll
         self._symbols: Any = None
         self._maps: dict[int, list[Any]] = {}
+        self.epoch_offset = time.time_ns() - time.monotonic_ns()
         self._elfs: dict[str, Any] = {}
 
     @property
@@ -68,7 +69,9 @@ class Decoder:
         k = vt.kind
         if k == "int":
             return struct.unpack_from("<q", data)[0]
-        if k in ("uint", "kaddr", "uaddr", "cgroup_path", "timestamp"):
+        if k == "timestamp":       # nsecs (CLOCK_MONOTONIC) -> nanoseconds since the epoch
+            return struct.unpack_from("<Q", data)[0] + self.epoch_offset
+        if k in ("uint", "kaddr", "uaddr", "cgroup_path"):
             return struct.unpack_from("<Q", data)[0]
         if k == "bool":
             return bool(struct.unpack_from("<Q", data)[0])

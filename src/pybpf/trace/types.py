@@ -25,6 +25,7 @@ class Ty:
     btf: Any = field(default=None, compare=False)
     user: bool = False            # a pointer into user memory (tracepoint syscall args)
     agg: str = ""                 # read from a count()/sum()... map: no arithmetic on it
+    fmt: str = ""                 # timestamp: the strftime() format
 
     @property
     def scalar(self) -> bool:
@@ -49,7 +50,7 @@ class Ty:
             self.kind, self.kind)
         return ValueType(kind, self.stored,  # type: ignore[arg-type]
                          tuple(f.value_type() for f in self.fields),
-                         self.signed if self.kind == "int" else False)
+                         self.signed if self.kind == "int" else False, fmt=self.fmt)
 
     def __str__(self) -> str:
         if self.agg:
