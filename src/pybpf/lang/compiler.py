@@ -234,7 +234,27 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
     default). ``with_btf`` gives the spec program BTF with func_info and Python line_info
     (the kernel's log and ``bpftool prog dump xlated`` then show Python lines).
     Raises :class:`CompileError` with the Python file, line and column.
+
+    With the running kernel's types, the result comes from (and goes to) the compiled
+    collection cache when it can (:mod:`.cache`: nothing compiles on a second start).
     """
+    if kernel is not None:
+        return _compile(programs, kernel, with_btf)
+    from . import cache  # noqa: PLC0415 - cheap, and only where the cache can serve
+
+    def fresh() -> CompiledCollection:
+        return _compile(programs, None, with_btf)
+
+    hit, key = cache.lookup(programs, with_btf, fresh)
+    if hit is not None:
+        return hit
+    out = fresh()
+    cache.store(key, programs, out)
+    return out
+
+
+def _compile(programs: tuple[ProgramDecl, ...], kernel: contexts.KernelTypes | None,
+             with_btf: bool) -> CompiledCollection:
     kernel = kernel or contexts.DEFAULT_KERNEL_TYPES
     if not programs:
         raise CompileError("compile() needs at least one @bpf.<type> function")
