@@ -115,7 +115,7 @@ def down(n):
 def prog(ctx):
     return down(3)
 '''
-    with pytest.raises(CompileError, match="down: recursion is not supported"):
+    with pytest.raises(CompileError, match=r"<bpf>:6:12: down: recursion is not supported"):
         compile_source(source)
 
 

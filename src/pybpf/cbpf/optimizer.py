@@ -23,7 +23,7 @@ programs agree on every packet, complete or not.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .isa import (
     CLASS_MASK,
@@ -45,8 +45,10 @@ __all__ = ["optimize_program"]
 
 M32 = 0xFFFF_FFFF
 Sym = tuple[object, ...]
-# a fact: (symbol, jump op, k) -> outcome
-Facts = frozenset[tuple[Sym, int, int, bool]]
+# what tests said of each symbol: symbol -> {(jump op, k, outcome)}; never mutated once
+# built (a new state gets a new mapping)
+Facts = dict[Sym, frozenset[tuple[int, int, bool]]]
+_NO_FACTS: Facts = {}
 _FOLD: dict[int, Callable[[int, int], int | None]] = {
          ALUOp.ADD: lambda a, b: a + b, ALUOp.SUB: lambda a, b: a - b,
          ALUOp.MUL: lambda a, b: a * b, ALUOp.OR: lambda a, b: a | b,
@@ -64,13 +66,27 @@ class _State:
     a: Sym | None = None
     x: Sym | None = None
     mem: tuple[Sym | None, ...] = (None,) * 16
-    facts: Facts = frozenset()
+    facts: Facts = field(default_factory=lambda: _NO_FACTS)
 
     def meet(self, other: _State) -> _State:
         return _State(self.a if self.a == other.a else None,
                       self.x if self.x == other.x else None,
                       tuple(m if m == n else None for m, n in zip(self.mem, other.mem)),
-                      self.facts & other.facts)
+                      _meet_facts(self.facts, other.facts))
+
+
+def _meet_facts(left: Facts, right: Facts) -> Facts:
+    """What both sides know."""
+    if left is right:
+        return left
+    out: Facts = {}
+    for sym, known in left.items():
+        other = right.get(sym)
+        if other is not None:
+            both = known & other
+            if both:
+                out[sym] = both
+    return out
 
 
 def _is_cond(insn: SockFilter) -> bool:
@@ -201,9 +217,7 @@ def _decide(state: _State, insn: _Insn) -> bool | None:
     lo, hi, zeros = 0, M32, 0
     excluded: set[int] = set()
     some_bits: list[int] = []
-    for sym, fop, fk, outcome in state.facts:
-        if sym != a:
-            continue
+    for fop, fk, outcome in state.facts.get(a, ()):
         if fop == JumpOp.JEQ:
             if outcome:
                 lo, hi = max(lo, fk), min(hi, fk)
@@ -250,11 +264,12 @@ def _edge_state(state: _State, insn: _Insn, taken: bool) -> _State:
     if insn.code & SRC_MASK:
         if state.x is None or state.x[0] != "imm":
             return state
-        k = state.x[1]
+        k = int(state.x[1])  # type: ignore[call-overload]
     else:
         k = insn.k
-    fact = (state.a, insn.code & OP_MASK, k, taken)
-    return _State(state.a, state.x, state.mem, state.facts | {fact})  # type: ignore[arg-type]
+    facts = dict(state.facts)
+    facts[state.a] = facts.get(state.a, frozenset()) | {(insn.code & OP_MASK, k, taken)}
+    return _State(state.a, state.x, state.mem, facts)
 
 
 def _states(insns: list[_Insn]) -> list[_State | None]:
@@ -313,7 +328,7 @@ def _proven(sym: Sym | None, state: _State) -> bool:
         return False
     if sym[0] in ("imm", "len"):
         return True
-    return sym in (state.a, state.x) or any(fact[0] == sym for fact in state.facts)
+    return sym in (state.a, state.x) or sym in state.facts
 
 
 def _thread(insns: list[_Insn], target: int, state: _State, limit: int,

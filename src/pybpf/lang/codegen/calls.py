@@ -228,9 +228,11 @@ class Calls(Intrinsics):
             sub = self.subprograms.get(src, params, is_global)
         except NotASubprogram:
             return self._inline(src, node, values)
-        except CompileError:
+        except CompileError as err:
             for op in passed:
                 self.e.release(op)
+            if err.line is None:         # raised without a place: the call is the place
+                raise self._err(node, str(err).removeprefix("<source>: ")) from None
             raise
         result = self.e.call(0, passed, sub.returns or s64, self._materialize,
                              function=sub.label)

@@ -226,7 +226,8 @@ class Conditions(Expressions):
         a, b = self.rvalue(left), self.rvalue(right)
         for v in (a, b):
             if not isinstance(v, (Imm, Reg)):
-                raise self._err(node, f"cannot compare {_describe(v)}")
+                hint = _STRING_HINT if isinstance(getattr(v, "type", None), ArrayType) else ""
+                raise self._err(node, f"cannot compare {_describe(v)}{hint}")
         if isinstance(a.type, PtrType) or isinstance(b.type, PtrType):
             return a, b, u64
         t = common_type(a.type, b.type)
@@ -255,6 +256,10 @@ class Conditions(Expressions):
             self.e.jump(jumps[op], a.reg, target, src=rb.reg, is64=is64)
             if rb is not b:
                 self.e.release(rb)
+
+
+_STRING_HINT = ("; a byte string compares with a bytes literal (name == b\"bash\"), two "
+                "buffers byte by byte in a loop")
 
 
 _SIGNED_JUMP: dict[type, JumpOp] = {ast.Lt: JumpOp.JSLT, ast.LtE: JumpOp.JSLE, ast.Gt: JumpOp.JSGT,

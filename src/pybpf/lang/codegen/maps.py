@@ -287,7 +287,8 @@ class Maps(Conditions):
             self._map_increment(decl, args[0], args[1] if len(args) > 1 else kw.get("n"), node)
             return Imm(s64, 0)
         raise self._err(node, f"{type(decl).__name__} has no method {method!r} in compiled "
-                              "code")
+                              "code; it has lookup, get, setdefault, update, delete, "
+                              "increment, and m[k], m[k] = v, m[k] += n, del m[k], k in m")
 
     def _ringbuf_method(self, decl: RingBuf, method: str, node: ast.Call) -> Any:
         args = node.args
