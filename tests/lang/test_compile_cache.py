@@ -250,3 +250,13 @@ def test_the_oldest_entries_are_evicted(cache_dir: Path, program: Path,
         compile_file(str(program))
         assert len(_entries(cache_dir)) == min(limit + 1, 2)
     assert _cached(compile_file(str(program)))   # the newest stayed
+
+
+def test_an_entry_names_nothing_but_pybpf_classes() -> None:
+    import pickle
+    import subprocess
+
+    for smuggled in (print, os.system, subprocess.Popen, cache.store):
+        entry = cache.FORMAT + pickle.dumps(([], pickle.dumps(smuggled)))
+        with pytest.raises(pickle.UnpicklingError):
+            cache._decode(entry)

@@ -10,8 +10,8 @@ own declaration objects again.
 **Key**: everything that decides the output and can be known without compiling: this
 pybpf (the path, size and mtime of every source file of the packages that compile: lang,
 asm, btf, spec, helpers; an upgrade or an edit changes them), the running kernel's BTF
-(boot id, size and mtime of /sys/kernel/btf/vmlinux, as :mod:`pybpf.btf.index_cache`
-names it), and per program its
+(boot id and size of /sys/kernel/btf/vmlinux, see :func:`_kernel_identity`), and per
+program its
 declaration (section, context, options...), its function's file name and bytes, and the
 plain values of its closure and module (a constant set at run time changes the key).
 What the key cannot know before compiling (helpers and structs in other modules) is
@@ -32,6 +32,7 @@ asking for them compiles the collection once, then.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -59,6 +60,7 @@ MAX_BYTES = 64 << 20
 _PLAIN = (int, bool, str, bytes, float, type(None))
 _COMPILER_PACKAGES = ("lang", "asm", "btf", "spec", "helpers")
 _compiler_hash: str | None = None
+_BUILTINS = frozenset({"set", "frozenset", "bytearray", "slice", "range", "complex"})
 
 
 def cache_directory() -> Path | None:
@@ -92,13 +94,16 @@ def _compiler_identity() -> str:
 
 
 def _kernel_identity() -> str | None:
+    """The boot and the size of /sys/kernel/btf/vmlinux: the kernel's BTF cannot change
+    while it runs (sysfs may give the file a new mtime when its inode is made again, which
+    says nothing about the bytes: not part of the key)."""
     try:
         with open("/proc/sys/kernel/random/boot_id") as f:
             boot = f.read().strip()
         st = os.stat("/sys/kernel/btf/vmlinux")
     except OSError:
         return None
-    return f"{boot}-{st.st_size}-{st.st_mtime_ns}"
+    return f"{boot}-{st.st_size}"
 
 
 def _plain(value: Any) -> bool:
@@ -282,6 +287,26 @@ def _resolve(where: Any, programs: Sequence[ProgramDecl], modules: _Modules) -> 
 
 # ---- serialising the spec ---------------------------------------------------------------
 
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _positional_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields ``cls(*values)`` takes, for a slotted dataclass whose __init__ takes them
+    all positionally and does nothing else; else None."""
+    try:
+        return _FIELDS[cls]
+    except KeyError:
+        pass
+    found: tuple[str, ...] | None = None
+    if dataclasses.is_dataclass(cls) and "__slots__" in vars(cls) and \
+            not hasattr(cls, "__post_init__"):
+        fields = dataclasses.fields(cls)
+        if all(f.init and not f.kw_only for f in fields):
+            found = tuple(f.name for f in fields)
+    _FIELDS[cls] = found
+    return found
+
+
 class _Pickler(pickle.Pickler):
     """BTF specs hold views of their blob: each goes as its encoded bytes, and every BTF
     type as (spec, id) into it, so the types maps and func_info point at stay shared."""
@@ -300,6 +325,14 @@ class _Pickler(pickle.Pickler):
             self.blobs.append(spec.encode())
             self._specs[id(spec)] = got
         return got[0]
+
+    def reducer_override(self, obj: Any) -> Any:
+        # a slotted dataclass pickles as a state dict restored field by field (slow for
+        # thousands of instructions): rebuild it by calling the class with its fields
+        fields = _positional_fields(type(obj))
+        if fields is None:
+            return NotImplemented
+        return type(obj), tuple(getattr(obj, name) for name in fields)
 
     def persistent_id(self, obj: Any) -> Any:
         if isinstance(obj, BTFSpec):
@@ -335,10 +368,12 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"unknown reference {pid!r}")
 
     def find_class(self, module: str, name: str) -> Any:
-        # only the model's own classes (and builtins) can come out of an entry
-        if module.split(".")[0] not in ("pybpf", "builtins", "enum", "collections"):
-            raise pickle.UnpicklingError(f"{module}.{name} is not part of a spec")
-        return super().find_class(module, name)
+        # only pybpf's own classes and plain containers can come out of an entry
+        if (module == "builtins" and name in _BUILTINS) or module.startswith("pybpf."):
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a spec")
 
 
 def _encode(payload: dict[str, Any], spec: Any) -> bytes:
