@@ -33,17 +33,22 @@ asking for them compiles the collection once, then.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import os
 import pickle
 import stat
 import sys
 import tempfile
+import time
 import types
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+try:  # hashlib would load OpenSSL first (~2.5 ms of a tool's start) for what _blake2 has
+    from _blake2 import blake2b
+except ImportError:  # another Python: the same function through hashlib
+    from hashlib import blake2b
 
 from ..btf import Spec as BTFSpec
 from ..btf import Type as BTFType
@@ -78,7 +83,7 @@ def _compiler_identity() -> str:
     metadata for the version ~50 ms)."""
     global _compiler_hash
     if _compiler_hash is None:
-        h = hashlib.blake2b(FORMAT, digest_size=16)
+        h = blake2b(FORMAT, digest_size=16)
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         todo = [os.path.join(root, package) for package in _COMPILER_PACKAGES]
         while todo:
@@ -114,7 +119,7 @@ def _plain(value: Any) -> bool:
 
 def _namespace_digest(namespace: dict[str, Any]) -> str:
     """The plain values of a module's namespace (a constant computed at run time is one)."""
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     for name, value in namespace.items():
         if not name.startswith("__") and _plain(value):
             h.update(f"{name}={value!r}\0".encode())
@@ -124,7 +129,7 @@ def _namespace_digest(namespace: dict[str, Any]) -> str:
 def _file_digest(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
-            return hashlib.blake2b(f.read(), digest_size=16).hexdigest()
+            return blake2b(f.read(), digest_size=16).hexdigest()
     except OSError:
         return None
 
@@ -185,7 +190,7 @@ def _key(programs: Sequence[ProgramDecl], with_btf: bool) -> str | None:
         if one is None:
             return None
         parts.append(one)
-    return hashlib.blake2b("\0\0".join(parts).encode(), digest_size=20).hexdigest()
+    return blake2b("\0\0".join(parts).encode(), digest_size=20).hexdigest()
 
 
 # ---- where declarations live -----------------------------------------------------------
@@ -597,12 +602,15 @@ def _flatten(where: Any) -> list[Any]:
 
 def _evict(directory: Path) -> None:
     """Remove the least recently used entries beyond MAX_ENTRIES files or MAX_BYTES."""
+    entries = []
+    stale = time.time_ns() - 3600 * 10**9   # a temporary file a crashed writer left
     try:
-        entries = []
         for entry in os.scandir(directory):
+            st = entry.stat()
             if entry.name.endswith(".bin"):
-                st = entry.stat()
                 entries.append((st.st_mtime_ns, st.st_size, entry.path))
+            elif entry.name.startswith(".tmp-") and st.st_mtime_ns < stale:
+                os.unlink(entry.path)
     except OSError:
         return
     entries.sort(reverse=True)
