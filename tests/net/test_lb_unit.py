@@ -79,6 +79,8 @@ def test_config_parses_and_refuses_clearly() -> None:
     assert cfg.vips[VIP] == (BackendAddr("198.18.0.10", "02:00:00:00:00:0a"),)
     assert cfg.vips[Vip("198.19.0.10", 53, 17)] == ()
     assert str(VIP) == "198.19.0.10:80/tcp"
+    assert cfg.gue_port == 0
+    assert parse_config({"source": "198.18.0.2", "vips": {}, "encap": "gue"}).gue_port == 6080
     for doc, message in [({"vips": {}}, "needs 'source'"),
                          ({"source": "x", "vips": {}}, "not an IPv4"),
                          ({"source": "198.18.0.2", "vips": {"1.2.3.4:80": []}}, "/tcp"),
@@ -87,7 +89,11 @@ def test_config_parses_and_refuses_clearly() -> None:
                           "ip and mac"),
                          ({"source": "198.18.0.2", "vips": {"1.2.3.4:80/tcp": [
                              {"ip": "1.1.1.1", "mac": "zz"}]}}, "MAC"),
-                         ({"source": "198.18.0.2", "vips": {}, "extra": 1}, "unknown")]:
+                         ({"source": "198.18.0.2", "vips": {}, "extra": 1}, "unknown"),
+                         ({"source": "198.18.0.2", "vips": {}, "encap": "gre"}, "ipip or gue"),
+                         ({"source": "198.18.0.2", "vips": {}, "gue_port": 1}, "needs"),
+                         ({"source": "198.18.0.2", "vips": {}, "encap": "gue",
+                           "gue_port": 0}, "not a port")]:
         with pytest.raises(InvalidInputError, match=message):
             parse_config(doc, "lb.yaml")
 
@@ -147,6 +153,28 @@ def test_flows_keep_their_backend_when_the_ring_changes() -> None:
 
 
 @pytest.mark.kernel
+def test_gue_encapsulation_and_its_decap() -> None:
+    inner = _frame("198.18.0.1", 40000)
+    with Balancer(None, LbConfig(CONFIG.source, CONFIG.vips, 6080), attach=False) as lb:
+        out = lb.program.test_run(inner).data_out
+    assert len(out) == len(inner) + 28
+    outer, udp = out[14:34], out[34:42]
+    assert _checksum(outer) == 0 and outer[9] == 17
+    assert struct.unpack("!H", outer[2:4])[0] == len(inner) - 14 + 28
+    sport, dport, length, check = struct.unpack("!HHHH", udp)
+    assert sport >= 0xC000 and dport == 6080 and length == len(inner) - 14 + 8 and check == 0
+    assert out[42:] == inner[14:]
+    with compile_decap().load() as coll:
+        prog = coll.programs[DECAP_PROGRAM]
+        assert prog.test_run(out).data_out == out    # GUE not configured: left alone
+        coll.raw_maps["decap_config"].update(bytes(4), bytes(4) + (6080).to_bytes(2, "big")
+                                             + bytes(2))
+        assert prog.test_run(out).data_out == out[:14] + inner[14:]
+        other = out[:36] + (6081).to_bytes(2, "big") + out[38:]
+        assert prog.test_run(other).data_out == other
+
+
+@pytest.mark.kernel
 def test_decap_strips_the_outer_header() -> None:
     inner = _frame("198.18.0.1", 40000)
     with Balancer(None, CONFIG, attach=False) as lb:
@@ -158,3 +186,16 @@ def test_decap_strips_the_outer_header() -> None:
         plain = coll.programs[DECAP_PROGRAM].test_run(inner)
         assert plain.data_out == inner
     assert BALANCER_PROGRAM == "net_lb"
+
+
+@pytest.mark.kernel
+def test_the_vm_balances_byte_for_byte_like_the_kernel() -> None:
+    frames = [_frame("198.18.0.1", port) for port in range(44000, 44030)]
+    frames += [_frame("198.18.0.7", 1234, dport=VIP.port, proto=17), frames[0],
+               _frame("198.18.0.1", 1, dport=81)]
+    outputs = []
+    for backend in ("kernel", "vm"):
+        with Balancer(None, CONFIG, attach=False, backend=backend) as lb:
+            runs = [lb.program.test_run(f) for f in frames]
+            outputs.append(([(r.retval, r.data_out) for r in runs], lb.counters()))
+    assert outputs[0] == outputs[1]

@@ -18,7 +18,6 @@ TOOLS = sorted(glob.glob("/usr/sbin/*.bt"))
 # what these tools need that pybpf trace or this kernel lacks, by tool
 NOT_HERE = {
     "loads.bt": "Failed to resolve kernel symbol: avenrun",    # no CONFIG_KALLSYMS_ALL
-    "naptime.bt": "Can not access field 'tv_sec'",             # struct from C headers
     "runqlen.bt": "does not contain a field named 'nr_running'",  # renamed in 6.x
     "undump.bt": "buf() needs a pointer and a positive integer literal",
 }

@@ -82,19 +82,21 @@ def _sum(raw: Any) -> Counts:
 class Balancer:
     """The balancer live on ``iface`` (``mode`` as :func:`~pybpf.kernel.links.xdp.attach_xdp`;
     ``skb`` makes XDP_TX work on veth). ``attach=False`` only loads it (for test runs).
-    A context manager; ``close()`` detaches and unloads, leaving nothing in the kernel.
+    ``backend="vm"`` loads it into pybpf's VM instead (with ``iface=None``: the same
+    maps and verdicts, for tests). A context manager; ``close()`` detaches and unloads,
+    leaving nothing in the kernel.
 
     Raises InvalidInputError (unknown interface, too many VIPs or backends),
     VerifierError, KernelError (an XDP program already attached...).
     """
 
     def __init__(self, iface: str | int | None, config: LbConfig, *, mode: str = "auto",
-                 attach: bool = True):
-        self.config = LbConfig(config.source, {})
+                 attach: bool = True, backend: str = "kernel"):
+        self.config = LbConfig(config.source, {}, config.gue_port)
         self._vip_rows: dict[Vip, int] = {}
         self._slots: dict[str, int] = {}          # backend address -> slot
         self._slot_owner: dict[int, BackendAddr] = {}
-        self._coll = compile_balancer().load()
+        self._coll = compile_balancer().load(backend=backend)
         self._link = None
         try:
             self._cpus = len(self._per_cpu(self.maps["vip_stats"].lookup(_U32.pack(0))))
@@ -159,7 +161,8 @@ class Balancer:
         from ..errors import InvalidInputError
         if len(config.vips) > prog.MAX_VIPS:
             raise InvalidInputError(f"more than {prog.MAX_VIPS} VIPs")
-        self.maps["config"].update(_U32.pack(0), socket.inet_aton(config.source))
+        self.maps["config"].update(_U32.pack(0), socket.inet_aton(config.source) +
+                                   config.gue_port.to_bytes(2, "big") + bytes(2))
         wanted = {b.addr for bs in config.vips.values() for b in bs}
         vips_map = self.maps["vips"]
         for vip in [v for v in self._vip_rows if v not in config.vips]:
@@ -215,11 +218,14 @@ def format_counters(counters: Counters, config: LbConfig | None = None) -> list[
 
 
 class Decap:
-    """The IPIP decapsulation program on a backend's ``iface``; ``close()`` removes it."""
+    """The decapsulation program on a backend's ``iface``: IPIP, and GUE to ``gue_port``
+    when given; ``close()`` removes it."""
 
-    def __init__(self, iface: str | int, *, mode: str = "auto"):
+    def __init__(self, iface: str | int, *, mode: str = "auto", gue_port: int = 0):
         self._coll = compile_decap().load()
         try:
+            self._coll.raw_maps["decap_config"].update(
+                _U32.pack(0), bytes(4) + gue_port.to_bytes(2, "big") + bytes(2))
             self._link = attach_xdp(self._coll.programs[DECAP_PROGRAM], iface, mode=mode)
         except BaseException:
             self._coll.close()

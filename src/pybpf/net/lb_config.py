@@ -3,6 +3,7 @@
 ::
 
     source: 198.18.0.2              # the balancer's address: outer source of IPIP packets
+    encap: ipip                     # or gue (IPv4 + UDP to gue_port, default 6080)
     vips:
       198.19.0.10:80/tcp:           # address:port/protocol (tcp or udp)
         - ip: 198.18.0.11
@@ -21,7 +22,7 @@ from typing import Any
 
 from ..errors import InvalidInputError
 
-__all__ = ["Vip", "BackendAddr", "LbConfig", "parse_config", "read_config"]
+__all__ = ["Vip", "BackendAddr", "LbConfig", "GUE_PORT", "parse_config", "read_config"]
 
 PROTOS = {"tcp": 6, "udp": 17}
 _VIP = re.compile(r"^\s*([0-9.]+):(\d+)/(tcp|udp)\s*$")
@@ -53,6 +54,10 @@ class BackendAddr:
 class LbConfig:
     source: str
     vips: dict[Vip, tuple[BackendAddr, ...]]
+    gue_port: int = 0                 # 0: IPIP; else GUE to this UDP port
+
+
+GUE_PORT = 6080
 
 
 def _ipv4(text: object, where: str) -> str:
@@ -87,7 +92,7 @@ def parse_config(doc: Any, source: str = "config") -> LbConfig:
         if not isinstance(doc, dict) or "source" not in doc or "vips" not in doc:
             raise InvalidInputError("the config needs 'source' (the balancer's address) "
                                     "and 'vips'")
-        unknown = set(doc) - {"source", "vips"}
+        unknown = set(doc) - {"source", "vips", "encap", "gue_port"}
         if unknown:
             raise InvalidInputError(f"unknown keys {sorted(unknown)}")
         vips_doc = doc["vips"] or {}
@@ -102,7 +107,15 @@ def parse_config(doc: Any, source: str = "config") -> LbConfig:
             if len({b.addr for b in backends}) != len(backends):
                 raise InvalidInputError(f"VIP {vip}: a backend is listed twice")
             vips[vip] = backends
-        return LbConfig(_ipv4(doc["source"], "source"), vips)
+        encap = doc.get("encap", "ipip")
+        if encap not in ("ipip", "gue"):
+            raise InvalidInputError(f"encap must be ipip or gue, not {encap!r}")
+        gue_port = doc.get("gue_port", GUE_PORT if encap == "gue" else 0)
+        if encap == "ipip" and "gue_port" in doc:
+            raise InvalidInputError("gue_port needs 'encap: gue'")
+        if encap == "gue" and not (isinstance(gue_port, int) and 0 < gue_port < 65536):
+            raise InvalidInputError(f"gue_port {gue_port!r} is not a port (1-65535)")
+        return LbConfig(_ipv4(doc["source"], "source"), vips, gue_port)
     except InvalidInputError as err:
         raise InvalidInputError(err.message, source=source) from None
 

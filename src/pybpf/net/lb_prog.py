@@ -8,9 +8,14 @@ header in front of the packet's IP header (IPIP: protocol 4, source the balancer
 the backend), sends the frame to the backend's MAC address from the MAC it arrived on, and
 returns XDP_TX. Everything else passes to the stack untouched.
 
-``net_lb_decap`` runs on each backend: an IPIP packet loses its outer header (the Ethernet
-header moves forward 20 bytes, then the head does) and passes on as the inner packet,
-which the backend's stack delivers to the VIP on its loopback.
+With ``gue_port`` set in ``config``, the outer headers are IPv4 and UDP to that port
+instead (GUE "variant 1" as Katran sends it: the inner IP packet straight after the UDP
+header, 28 bytes in all), the UDP source port taken from the flow's hash.
+
+``net_lb_decap`` runs on each backend: an IPIP packet (or a UDP one to ``gue_port`` of
+``decap_config``) loses its outer headers (the Ethernet header moves forward over them,
+then the head does) and passes on as the inner packet, which the backend's stack
+delivers to the VIP on its loopback.
 
 Multi-byte fields are raw little-endian loads of network-order bytes (see
 :mod:`pybpf.net.headers`); addresses and ports stay in that form in every map.
@@ -31,7 +36,7 @@ from pybpf.lang import (
     u64,
     xdp_adjust_head,
 )
-from pybpf.net.headers import ETH_IPV4_RAW, EthHdr, IPv4Hdr, Ports
+from pybpf.net.headers import ETH_IPV4_RAW, IPPROTO_UDP, EthHdr, IPv4Hdr, Ports
 
 __all__ = ["RING", "MAX_VIPS", "MAX_BACKENDS", "MAX_FLOWS", "net_lb", "net_lb_decap"]
 
@@ -75,6 +80,15 @@ class Counter(struct):
 
 class Config(struct):
     source: u32          # outer source address: the balancer's
+    gue_port: u16        # raw; 0: IPIP, else GUE (UDP to this port) as Katran's variant 1
+    pad: u16
+
+
+class UdpHdr(struct):
+    sport: u16
+    dport: u16
+    length: u16
+    check: u16
 
 
 class Words(struct):
@@ -98,6 +112,7 @@ flows = LRUHash(FlowKey, u32, max_entries=MAX_FLOWS)
 vip_stats = PerCPUArray(Counter, max_entries=MAX_VIPS)
 backend_stats = PerCPUArray(Counter, max_entries=MAX_BACKENDS)
 config = Array(Config, max_entries=1)
+decap_config = Array(Config, max_entries=1)     # the backends' program: gue_port only
 
 
 @bpf.inline
@@ -143,6 +158,7 @@ def net_lb(ctx):
     fk.dport = ports.dport
     fk.proto = ip.proto
     vindex = vip.index
+    h = flow_hash(ip.saddr, ip.daddr, ports.sport + (ports.dport << 16), ip.proto)
     slot: u32 = 0xFFFFFFFF
     known = flows.lookup(fk)
     if known:
@@ -154,7 +170,6 @@ def net_lb(ctx):
     if slot >= MAX_BACKENDS:
         if not vip.flags & 1:
             return XDP_PASS
-        h = flow_hash(ip.saddr, ip.daddr, ports.sport + (ports.dport << 16), ip.proto)
         picked = ring.lookup(vindex * RING + h % RING)
         if not picked:
             return XDP_PASS
@@ -176,11 +191,17 @@ def net_lb(ctx):
     be_lo = be.mac_lo
     be_hi = be.mac_hi
     source = cfg.source
-    if xdp_adjust_head(ctx, -20):
+    gue_port = cfg.gue_port
+    extra: u32 = 20
+    if gue_port:
+        extra = 28
+        if xdp_adjust_head(ctx, -28):
+            return XDP_PASS
+    elif xdp_adjust_head(ctx, -20):
         return XDP_PASS
     data = ctx.data
     end = ctx.data_end
-    if data + 14 + 20 + 20 > end:
+    if data + 14 + 28 + 20 > end:
         return XDP_PASS
     neth = cast(EthHdr, data)
     neth.dst_lo = be_lo
@@ -191,12 +212,22 @@ def net_lb(ctx):
     outer = cast(IPv4Hdr, data + 14)
     outer.ver_ihl = 0x45
     outer.tos = tos
-    total: u32 = ((inner_len & 0xFF) << 8 | inner_len >> 8) + 20
+    total: u32 = ((inner_len & 0xFF) << 8 | inner_len >> 8) + extra
     outer.total_len = (total & 0xFF) << 8 | (total >> 8) & 0xFF
     outer.ident = 0
     outer.frag = 0x0040                         # DF, as the raw load sees 0x4000
     outer.ttl = 64
     outer.proto = IPPROTO_IPIP
+    if gue_port:
+        outer.proto = IPPROTO_UDP
+        udp = cast(UdpHdr, data + 34)
+        # the source port carries the flow's hash, for the backends' receive-side scaling
+        sport: u32 = 0xC000 | (h & 0x3FFF)
+        udp.sport = (sport & 0xFF) << 8 | sport >> 8
+        udp.dport = gue_port
+        ulen: u32 = total - 20
+        udp.length = (ulen & 0xFF) << 8 | (ulen >> 8) & 0xFF
+        udp.check = 0                           # none: allowed over IPv4
     outer.check = 0
     outer.saddr = source
     outer.daddr = be_addr
@@ -220,25 +251,39 @@ def net_lb(ctx):
 def net_lb_decap(ctx):
     data = ctx.data
     end = ctx.data_end
-    if data + 14 + 20 + 20 > end:
+    if data + 14 + 28 + 20 > end:
         return XDP_PASS
     eth = cast(EthHdr, data)
     if eth.proto != ETH_IPV4_RAW:
         return XDP_PASS
     ip = cast(IPv4Hdr, data + 14)
-    if ip.proto != IPPROTO_IPIP or ip.ver_ihl != 0x45 or ip.frag & 0xFF3F:
+    if ip.ver_ihl != 0x45 or ip.frag & 0xFF3F:
         return XDP_PASS
-    # the Ethernet header moves 20 bytes forward, over the outer IP header
+    strip = 0
+    if ip.proto == IPPROTO_IPIP:
+        strip = 20
+    elif ip.proto == IPPROTO_UDP:
+        cfg = decap_config.lookup(0)
+        if cfg and cfg.gue_port:
+            udp = cast(UdpHdr, data + 34)
+            if udp.dport == cfg.gue_port:
+                strip = 28
+    if strip == 0:
+        return XDP_PASS
+    # the Ethernet header moves forward over the outer headers, then the head follows
     dst_lo = eth.dst_lo
     dst_hi = eth.dst_hi
     src_lo = eth.src_lo
     src_hi = eth.src_hi
-    moved = cast(EthHdr, data + 20)
+    if strip == 20:
+        moved = cast(EthHdr, data + 20)
+    else:
+        moved = cast(EthHdr, data + 28)
     moved.dst_lo = dst_lo
     moved.dst_hi = dst_hi
     moved.src_lo = src_lo
     moved.src_hi = src_hi
     moved.proto = ETH_IPV4_RAW
-    if xdp_adjust_head(ctx, 20):
+    if xdp_adjust_head(ctx, strip):
         return XDP_PASS
     return XDP_PASS

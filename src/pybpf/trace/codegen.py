@@ -898,7 +898,10 @@ class Emitter:
                                  e.args[1].loc)
             self.fp(R1, off)
             self.e(asm.mov(R2, min(size, t.size)), asm.mov_reg(R3, r))
-            self.call("probe_read_user_str" if user else "probe_read_kernel_str")
+            # an address of unknown origin (an integer, a map value): the helper that tells
+            # user from kernel addresses itself, as bpftrace's str() does
+            self.call("probe_read_user_str" if user else "probe_read_kernel_str"
+                      if arg.ty.kind in ("ptr", "data_loc") else "probe_read_str")
             self.free(r)
             return
         if isinstance(e, A.Call) and e.func == "buf":

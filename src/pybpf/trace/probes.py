@@ -5,6 +5,7 @@ from their tracefs ``format`` files."""
 from __future__ import annotations
 
 import fnmatch
+import glob
 import os
 import re
 from dataclasses import dataclass
@@ -145,6 +146,32 @@ def _rate(ap: AttachPoint, provider: str, parts: list[str]) -> Probe:
     return Probe(provider, unit, "", count)
 
 
+_LIBRARY_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+                 "/lib", "/usr/lib", "/usr/local/lib")
+
+
+def library_path(target: str) -> str:
+    """A library named as bpftrace allows (``libc``, ``c``): its file in the system's
+    library directories; any other target as written."""
+    if "/" in target:
+        return target
+    stem = target if target.startswith("lib") else f"lib{target}"
+    for directory in _LIBRARY_DIRS:
+        found = sorted(glob.glob(os.path.join(directory, f"{stem}.so*")), key=len)
+        for path in found:
+            if _is_elf(path):                    # not a linker script (libc.so)
+                return path
+    return target
+
+
+def _is_elf(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
 def _expand_functions(ap: AttachPoint, provider: str, path: str, pattern: str
                       ) -> list[Probe]:
     """uprobe:/bin/bash:read* : every function symbol of the binary the pattern matches."""
@@ -222,6 +249,7 @@ def resolve(ap: AttachPoint) -> list[Probe]:
     if provider in ("uprobe", "uretprobe"):
         if len(parts) != 3 or not parts[1] or not parts[2]:
             raise TraceError(f"{provider} probe type requires 2 arguments", ap.loc)
+        parts[1] = library_path(parts[1])
         if any(c in parts[2] for c in "*?["):
             return _expand_functions(ap, provider, parts[1], parts[2])
         return [Probe(provider, parts[1], parts[2])]

@@ -61,6 +61,20 @@ def _btf_ty(t: Any) -> Ty:
     return Ty("int", getattr(t, "size", 8) or 8, False)
 
 
+def _pointee(ctype: str) -> Any:
+    """The kernel BTF struct a tracepoint field of type ``struct X *`` points to, if any."""
+    words = ctype.replace("*", " ").split()
+    words = [w for w in words if w not in ("const", "volatile", "__user")]
+    if ctype.count("*") != 1 or len(words) != 2 or words[0] not in ("struct", "union"):
+        return None
+    from ..btf.kernel_btf import DEFAULT_KERNEL_BTF
+
+    try:
+        return DEFAULT_KERNEL_BTF.spec.find(words[1], Struct if words[0] == "struct" else Union)
+    except KeyError:
+        return None
+
+
 def _merge(a: Ty, b: Ty) -> Ty | None:
     """The type that holds both, or None when they cannot mix."""
     if a.kind != b.kind:
@@ -391,7 +405,8 @@ class Checker:
             if fl.array_len and "char" in fl.ctype:
                 return str_ty(fl.array_len)
             if fl.is_pointer:
-                return Ty("ptr", 8, False, user=scope.probe.target == "syscalls")
+                return Ty("ptr", 8, False, btf=_pointee(fl.ctype),
+                          user=scope.probe.target == "syscalls")
             return Ty("int", fl.size, fl.signed)
         if base.kind == "tuple" and not e.arrow:
             if not e.name.isdigit() or int(e.name) >= len(base.fields):

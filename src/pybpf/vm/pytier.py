@@ -241,6 +241,21 @@ class _Writer:
             e(f"    stack.low += {ip.STACK_BYTES_PER_FRAME}")
             e("left = m.budget_left")
             e(f"r1 = r2 = r3 = r4 = r5 = {CLOBBERED}")
+        elif h is ip._ld_packet:
+            # legacy LD_ABS/LD_IND inline (classic filters are made of them): a big-endian
+            # packet load into r0; out of bounds ends the program with r0 = 0 (see the
+            # interpreter's _ld_packet, which this mirrors)
+            size, indirect = a
+            if indirect:
+                e(f"o_ = (r{s} + {i}) & {MASK32}")
+                e("if o_ & 0x80000000: o_ -= 0x100000000")
+                off = "o_"
+            else:
+                off = str(alu.to_signed(i & MASK32, 32))
+            e("pk = m.packet")
+            e(f"if pk is None or {off} < 0 or pk.data + {off} + {size} > len(pk.region.buf):")
+            e("    m.budget_left = left; raise Halt")
+            e(f"s_ = pk.data + {off}; r0 = from_bytes(pk.region.buf[s_:s_ + {size}], 'big')")
         elif h is ip._exit:
             e("m.budget_left = left")
             e("return r0")
@@ -364,7 +379,8 @@ def translate(program: Any) -> TranslatedProgram:
     namespace: dict[str, Any] = {
         "C": code, "OPS64": alu.OPS64, "OPS32": alu.OPS32, "to_signed": alu.to_signed,
         "budget_exceeded": budget_exceeded, "call_too_deep": call_too_deep,
-        "TailCall": TailCall, "sb_view": sb_view,
+        "TailCall": TailCall, "sb_view": sb_view, "Halt": ip._Halt,
+        "from_bytes": int.from_bytes,
     }
     for size, fmt in ((1, "<B"), (2, "<H"), (4, "<I"), (8, "<Q")):
         namespace[f"U{size}"] = struct.Struct(fmt).unpack_from

@@ -1,0 +1,98 @@
+"""``pybpf lb IFACE --config FILE``: an XDP layer-4 load balancer on IFACE (the VIPs and
+backends of FILE: :mod:`pybpf.net.lb_config`); ``pybpf lb IFACE --decap`` runs the
+backends' IPIP decapsulation instead. How it works: docs/lb.md.
+
+SIGHUP re-reads the config and updates the maps live (established flows keep their
+backends); a config that no longer parses is reported and the one in force stays.
+Counters are printed every ``--interval`` seconds (0: only at exit) and at the end; on
+exit nothing is left in the kernel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from ..errors import InvalidInputError
+from ..kernel.links.xdp import XDP_MODES
+from ..kernel.signals import exit_on_signals
+from ..net.lb import Balancer, Decap, format_counters
+from ..net.lb_config import LbConfig, read_config
+
+POLL_S = 0.2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("interface", help="the interface the VIPs' packets arrive on "
+                                          "(and leave by, encapsulated)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--config", metavar="FILE",
+                      help="YAML: 'source: BALANCER_IP' and 'vips: {IP:PORT/tcp|udp: "
+                           "[{ip: BACKEND_IP, mac: BACKEND_MAC}, ...]}'")
+    what.add_argument("--decap", action="store_true",
+                      help="run on a backend: strip the IPIP header of packets from the "
+                           "balancer")
+    parser.add_argument("--gue-port", type=int, default=0, metavar="PORT",
+                        help="with --decap: also strip GUE (UDP to PORT) as the balancer's "
+                             "'encap: gue' sends it")
+    parser.add_argument("--interval", type=float, default=0.0, metavar="SECONDS",
+                        help="print the counters this often (default: only at exit)")
+    parser.add_argument("--mode", choices=tuple(XDP_MODES), default="auto",
+                        help="XDP attach mode (default auto; skb makes XDP_TX work on veth)")
+
+
+def _summary(config: LbConfig) -> str:
+    backends = {b for bs in config.vips.values() for b in bs}
+    return f"{len(config.vips)} VIPs, {len(backends)} backends"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.decap:
+        if not 0 <= args.gue_port < 65536:
+            raise InvalidInputError(f"--gue-port {args.gue_port} is not a port")
+        with exit_on_signals(), Decap(args.interface, mode=args.mode, gue_port=args.gue_port):
+            try:
+                gue = f" and GUE to port {args.gue_port}" if args.gue_port else ""
+                print(f"decapsulating IPIP{gue} on {args.interface} (Ctrl-C ends)",
+                      flush=True)
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+        return 0
+    config = read_config(args.config)
+    hangups = []
+    previous = signal.signal(signal.SIGHUP, lambda signum, frame: hangups.append(signum))
+    try:
+        with exit_on_signals(), Balancer(args.interface, config, mode=args.mode) as lb:
+            try:
+                print(f"balancing on {args.interface}: {_summary(config)} from {args.config}"
+                      " (SIGHUP reloads; Ctrl-C ends)", flush=True)
+                next_print = time.monotonic() + args.interval
+                while True:
+                    time.sleep(POLL_S)
+                    if hangups:
+                        hangups.clear()
+                        _reload(lb, args.config)
+                    if args.interval and time.monotonic() >= next_print:
+                        next_print += args.interval
+                        print("\n".join(format_counters(lb.counters(), lb.config)) + "\n",
+                              flush=True)
+            except KeyboardInterrupt:
+                pass
+            print("\n".join(format_counters(lb.counters(), lb.config)), flush=True)
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    return 0
+
+
+def _reload(lb: Balancer, path: str) -> None:
+    try:
+        config = read_config(path)
+        lb.apply(config)
+    except InvalidInputError as err:
+        print(f"pybpf lb: keeping the current config: {err}", file=sys.stderr, flush=True)
+        return
+    print(f"config reloaded: {_summary(config)}", flush=True)
