@@ -260,3 +260,19 @@ def test_an_entry_names_nothing_but_pybpf_classes() -> None:
         entry = cache.FORMAT + pickle.dumps(([], pickle.dumps(smuggled)))
         with pytest.raises(pickle.UnpicklingError):
             cache._decode(entry)
+
+
+def test_a_cached_start_does_not_load_the_code_generator(cache_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom pybpf.lang import bpf\nfrom pybpf.tools import killsnoop as k\n"
+              "c = bpf.compile(k.killsnoop_enter, k.killsnoop_exit)\n"
+              "print(type(c.programs['killsnoop_enter']).__name__, "
+              "sorted(m for m in sys.modules if m.startswith('pybpf.lang.codegen')))\n")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = dict(os.environ, PYTHONPATH=src)
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                           text=True, check=True).stdout.split(" ", 1) for _ in range(2)]
+    assert runs[0][0] == "CompiledProgram" and "pybpf.lang.codegen.core" in runs[0][1]
+    assert runs[1] == ["_CachedProgram", "[]\n"]
