@@ -74,6 +74,7 @@ Errors: :class:`CompileError` (file, line, column); a verifier rejection at load
 
 import typing as _typing
 
+from . import markers as _markers
 from . import programs as _programs
 from .builtins import (
     BPF_ANY,
@@ -126,7 +127,6 @@ from .builtins import (
     xdp_adjust_head,
     xdp_adjust_tail,
 )
-from .codegen import functions as _functions
 from .compiler import CompiledCollection, CompiledProgram, compile, compile_source
 from .contexts import KernelTypes
 from .errors import CompileError, SourceLocation
@@ -220,8 +220,8 @@ class _BPF:
     socket_filter = staticmethod(_programs.socket_filter)
     cgroup_skb = staticmethod(_programs.cgroup_skb)
     cgroup_sock_addr = staticmethod(_programs.cgroup_sock_addr)
-    inline = staticmethod(_functions.inline)
-    global_function = staticmethod(_functions.global_function)
+    inline = staticmethod(_markers.inline)
+    global_function = staticmethod(_markers.global_function)
     compile = staticmethod(compile)
     compile_source = staticmethod(compile_source)
 

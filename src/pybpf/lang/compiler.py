@@ -13,7 +13,7 @@ import linecache
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..asm.builder import Label
 from ..asm.instruction import Instruction
@@ -24,14 +24,14 @@ from ..btf import Datasec, Var, VarSecinfo
 from ..errors import AsmError, InvalidInputError, VerifierError
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec
 from . import contexts
-from .btfgen import build_program_btf
-from .codegen import FunctionCompiler, source_of
-from .codegen.functions import Subprogram, Subprograms
 from .errors import CompileError, SourceLocation
 from .loaded import LoadedCollection
 from .maps import GlobalDecl, MapDecl, ProgArray
 from .programs import ProgramDecl
 from .types import IntType, StructType, pack_value, to_btf, type_of
+
+if TYPE_CHECKING:
+    from .codegen.functions import Subprogram, Subprograms
 
 __all__ = ["compile", "compile_source", "CompiledCollection", "CompiledProgram"]
 
@@ -234,7 +234,31 @@ def compile(*programs: ProgramDecl, kernel: contexts.KernelTypes | None = None,
     default). ``with_btf`` gives the spec program BTF with func_info and Python line_info
     (the kernel's log and ``bpftool prog dump xlated`` then show Python lines).
     Raises :class:`CompileError` with the Python file, line and column.
+
+    With the running kernel's types, the result comes from (and goes to) the compiled
+    collection cache when it can (:mod:`.cache`: nothing compiles on a second start).
     """
+    if kernel is not None:
+        return _compile(programs, kernel, with_btf)
+    from . import cache  # noqa: PLC0415 - cheap, and only where the cache can serve
+
+    def fresh() -> CompiledCollection:
+        return _compile(programs, None, with_btf)
+
+    hit, key = cache.lookup(programs, with_btf, fresh)
+    if hit is not None:
+        return hit
+    out = fresh()
+    cache.store(key, programs, out)
+    return out
+
+
+def _compile(programs: tuple[ProgramDecl, ...], kernel: contexts.KernelTypes | None,
+             with_btf: bool) -> CompiledCollection:
+    # the code generator loads here, not with the package: a cached compile never needs it
+    from .codegen import FunctionCompiler, source_of
+    from .codegen.functions import Subprograms
+
     kernel = kernel or contexts.DEFAULT_KERNEL_TYPES
     if not programs:
         raise CompileError("compile() needs at least one @bpf.<type> function")
@@ -355,6 +379,8 @@ def _core_indexes(kept: list[Any], core_insns: list[Any]) -> list[tuple[int, Any
 def _attach_btf(spec: CollectionSpec, compiled: dict[str, CompiledProgram]) -> None:
     """Give ``spec`` program BTF: func_info and Python line_info per program, map types
     from the same BTF (see :mod:`.btfgen`)."""
+    from .btfgen import build_program_btf  # with the code generator: not on a cached start
+
     program_btf = build_program_btf(compiled, spec.maps)
     spec.btf = program_btf.spec
     for name, prog in compiled.items():

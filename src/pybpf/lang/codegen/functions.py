@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import CompileError
+from ..markers import global_function, inline
 from ..types import Type
 from .source import FunctionSource, source_of
 
@@ -125,16 +126,3 @@ class Subprograms:
         return sub
 
 
-def inline(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``@bpf.inline``: compile calls of ``fn`` into the caller's body instead of as a
-    BPF-to-BPF call."""
-    fn.__pybpf_inline__ = True  # type: ignore[attr-defined]
-    return fn
-
-
-def global_function(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``@bpf.global_function``: a subprogram with global linkage, which the kernel
-    verifies once on its own (not per call site) from its BTF signature: integer
-    parameters and an integer result only."""
-    fn.__pybpf_global__ = True  # type: ignore[attr-defined]
-    return fn
