@@ -124,3 +124,40 @@ def test_unknown_targets_are_unjudged() -> None:
                          attach_type=AttachType.TRACE_FENTRY, attach_to="vfs_read",
                          license="GPL", instructions=asm.link(RET))
     assert _ours(fentry) == "unsupported"
+
+
+def test_every_tracepoint_nullable_arg_as_the_kernel_says() -> None:
+    """Each struct pointer argument of every tracepoint of this kernel's BTF, dereferenced
+    without a NULL check: the kernel refuses exactly those its maybe-NULL table names, and
+    our table must refuse at least those (never accept one the kernel refuses)."""
+    from pybpf.btf import Int, skip_qualifiers
+    from pybpf.btf.types import Typedef
+    from pybpf.verifier.ctx_btf import btf_args
+    unsound, false_rejects, seen = [], [], 0
+    for t in DEFAULT_KERNEL_BTF.spec:
+        if not (isinstance(t, Typedef) and t.name.startswith("btf_trace_")):
+            continue
+        tp = t.name.removeprefix("btf_trace_")
+        typed = btf_args(ProgramType.TRACING, AttachType.TRACE_RAW_TP, tp)
+        if isinstance(typed, str):
+            continue
+        for i, slot in enumerate(typed.slots):
+            if not slot.struct:
+                continue
+            struct = DEFAULT_KERNEL_BTF.spec.find(slot.struct, Struct)
+            off = next((m.bit_offset // 8 for m in struct.members
+                        if not m.bitfield_size and m.bit_offset % 8 == 0
+                        and isinstance(skip_qualifiers(m.type), Int)), None)
+            if off is None:
+                continue
+            spec = _spec(AttachType.TRACE_RAW_TP, tp,
+                         [asm.ldx(8, R2, R1, 8 * i), asm.ldx(1, R0, R2, off)])
+            kernel, ours = _kernel(spec), _ours(spec)
+            seen += 1
+            if kernel == "reject" and ours != "reject":
+                unsound.append(f"{tp} arg {i}: ours {ours}")
+            elif kernel == "accept" and ours != "accept":
+                false_rejects.append(f"{tp} arg {i}: ours {ours}")
+    assert seen > 100, "too few tracepoints with struct pointer arguments"
+    assert not unsound, unsound
+    assert not false_rejects, false_rejects
