@@ -108,3 +108,29 @@ def test_a_short_copy_is_ignored_and_written_again(cache: Path):
     spec = load_kernel_spec(VMLINUX)
     assert spec.find("task_struct").name == "task_struct"
     assert copy.read_bytes() == Path(VMLINUX).read_bytes()
+
+
+@needs_vmlinux
+def test_one_copy_of_vmlinux_whatever_its_mtime_and_older_boots_are_forgotten(
+        cache: Path, monkeypatch: pytest.MonkeyPatch):
+    # sysfs renews vmlinux's mtime when it recreates the inode: that must not add a copy
+    # (it once piled up 134 copies of 5 MB); files of another boot are removed
+    stale = [cache / "btf-blob-00000000-0000-0000-0000-000000000000-vmlinux-5.bin",
+             cache / "btf-index-00000000-0000-0000-0000-000000000000-vmlinux-5.bin"]
+    cache.mkdir(parents=True, exist_ok=True)
+    for path in stale:
+        path.write_bytes(b"old")
+    load_kernel_spec(VMLINUX)
+    real_stat = os.stat
+
+    class Renewed:  # vmlinux as sysfs shows it after recreating the inode
+        def __init__(self, st: os.stat_result):
+            self.st_size, self.st_mtime_ns = st.st_size, st.st_mtime_ns + 10**9
+
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: Renewed(real_stat(path, *a, **k))
+                        if str(path) == VMLINUX else real_stat(path, *a, **k))
+    load_kernel_spec(VMLINUX)
+    monkeypatch.undo()
+    assert len(list(cache.glob("btf-blob-*.bin"))) == 1
+    assert len(list(cache.glob("btf-index-*vmlinux*.bin"))) == 1
+    assert not any(path.exists() for path in stale)

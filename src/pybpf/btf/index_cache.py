@@ -37,8 +37,9 @@ def cache_dir() -> Path | None:
 
 def _kernel_key(source: str) -> tuple[str, int] | None:
     """The name of one of the kernel's own BTF files and its size, or None for any other
-    file. Those files cannot change while the kernel runs, and a module loaded again gets a
-    new file (a new mtime): the boot, the file's size and its mtime name its bytes."""
+    file. vmlinux cannot change while the kernel runs: the boot and its size name its bytes
+    (not its mtime, which sysfs renews whenever it recreates the inode). A module loaded
+    again gets a new file, so a module's mtime is part of its name."""
     if not source.startswith(_KERNEL_BTF_DIR):
         return None
     try:
@@ -47,7 +48,23 @@ def _kernel_key(source: str) -> tuple[str, int] | None:
         st = os.stat(source)
     except OSError:
         return None
-    return f"{boot}-{Path(source).name}-{st.st_size}-{st.st_mtime_ns}", st.st_size
+    name = Path(source).name
+    if name == "vmlinux":
+        return f"{boot}-{name}-{st.st_size}", st.st_size
+    return f"{boot}-{name}-{st.st_size}-{st.st_mtime_ns}", st.st_size
+
+
+def _forget_other_copies(directory: Path, source: str, key: str) -> None:
+    """Remove the copies and indexes of the same kernel file under other keys (an older
+    boot, a module loaded before): one copy per kernel file, never a pile of them."""
+    name = Path(source).name
+    try:
+        stale = [p for p in directory.glob(f"btf-*-{name}-*.bin")
+                 if not p.name.endswith(f"-{key}.bin")]
+        for path in stale:
+            path.unlink(missing_ok=True)
+    except OSError:
+        return
 
 
 def _key(data: bytes, source: str) -> str:
@@ -95,6 +112,7 @@ def store_kernel_copy(source: str, data: bytes) -> None:
     """Keep a copy of one of the kernel's own BTF files for :func:`open_kernel_copy`."""
     directory, kernel = cache_dir(), _kernel_key(source)
     if directory is not None and kernel is not None and kernel[1] == len(data):
+        _forget_other_copies(directory, source, kernel[0])
         _write(directory / f"btf-blob-{kernel[0]}.bin", data)
 
 
