@@ -92,8 +92,12 @@ ONE_LINERS = [
     # (sched:sched* as in the tutorial would count wakeups that come and go with the load)
     OneLiner("process_events", 'tracepoint:sched:sched_process_* /comm == "{MARK}"/ '
              '{ @[probe] = count(); } {EXIT}'),
+    # the marker sleeps, so it is switched out at least once before its exit ends the
+    # script (a cat may never be switched out before exit: then one tool saw a stack and
+    # the other none)
     OneLiner("sched_switch_stacks", 'tracepoint:sched:sched_switch /comm == "{MARK}"/ '
-             '{ @[kstack] = count(); } {EXIT}', compare="shape"),
+             '{ @[kstack] = count(); } {EXIT}', binary="sleep", args=("0.05",),
+             compare="shape"),
     OneLiner("block_io", 'tracepoint:block:block_rq_issue /comm == "{MARK}"/ '
              '{ @ = hist(args->bytes); } {EXIT}', binary="dd",
              args=("if=/dev/zero", "of={TMP}/blk", "bs=4k", "count=4", "oflag=direct"),
