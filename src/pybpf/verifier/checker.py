@@ -407,13 +407,17 @@ class Checker:
                             else:
                                 keep.append(old)
                         same[:] = keep
-        if len(looping) > 256 and len(trace) < 64:
-            # a long loop: remember a state only now and then (as the kernel, after 20
-            # jumps or 100 instructions), or it piles up one per iteration; an infinite
-            # loop still meets one of them again. But at least every 64 instructions of a
-            # path, so that the effects to walk back (liveness) stay few.
-            if (self._jmps - self._prev_jmps < 20
-                    and stats.insns_processed - self._prev_insns < 100):
+        # as the kernel (is_state_visited): a state is remembered only after 2 jumps and 8
+        # instructions since the last one (most prune points are a few instructions apart,
+        # and a state per point costs more than it prunes), and inside a loop (a state at
+        # this point still being explored) only after 20 jumps or 100 instructions, or one
+        # piles up per iteration; an infinite loop still meets one of them again. Always at
+        # a may_goto (its convergence compares iterations) and every 64 instructions of a
+        # path, so that the effects to walk back (liveness) stay few.
+        if len(trace) < 64 and pc not in self._may_gotos:
+            jmps = self._jmps - self._prev_jmps
+            insns = stats.insns_processed - self._prev_insns
+            if jmps < 2 or insns < 8 or (looping and jmps < 20 and insns < 100):
                 return cp
         self._prev_jmps = self._jmps
         self._prev_insns = stats.insns_processed

@@ -26,7 +26,7 @@ from ..asm.opcodes import (
 )
 from ..spec import MapType
 from .access import offset_span
-from .helpers import PROTOS
+from .helpers import PROTOS, Arg, Proto
 from .liveness import EVERYTHING, NOTHING, SLOTS, Effect, all_slot_keys, reg_key, slot_key
 from .state import RegType, State
 
@@ -251,12 +251,68 @@ def _helper(state: State, insn: Instruction, f: int) -> Effect:
         if reg.type is RegType.PTR_TO_FUNC:
             return EVERYTHING   # bpf_loop & co: the callback's frames resume the caller
         if reg.type is RegType.PTR_TO_STACK:
-            # the helper may read from the pointer up to the frame's top
-            lo, _ = offset_span(reg, 0)
-            slots = all_slot_keys(reg.frameno, (512 + lo) // 8)
+            size = _arg_bytes(state, proto, i) if proto is not None else None
+            if size is None:
+                # the helper may read from the pointer up to the frame's top
+                lo, _ = offset_span(reg, 0)
+                slots = all_slot_keys(reg.frameno, (512 + lo) // 8)
+            else:
+                slots = _stack_slots(state, i, 0, max(size, 1))
             (precise if array_key else uses).extend(slots)
     return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=tuple(uses),
                   precise=tuple(precise))
 
 
-__all__ = ["before", "decided"]
+_MAP_MEM = (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE)
+_SIZED_MEM = (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM, Arg.RW_MEM, Arg.RW_MEM_OR_NULL)
+
+
+def _arg_bytes(state: State, proto: Proto, regno: int) -> int | None:
+    """How many bytes the helper may touch at argument ``regno`` (a stack pointer), as its
+    prototype says: the map's key or value size, or the next argument's largest size;
+    None when not known (then everything up to the frame's top)."""
+    if regno > len(proto.args):
+        return None
+    kind = proto.args[regno - 1]
+    regs = state.regs
+    if kind in _MAP_MEM:
+        maps = [regs[i].map for i in range(1, len(proto.args) + 1)
+                if regs[i].type is RegType.CONST_PTR_TO_MAP]
+        if len(maps) != 1 or maps[0] is None:
+            return None
+        m = maps[0]
+        if kind is Arg.MAP_KEY and m.type != MapType.BLOOM_FILTER:
+            return int(m.key_size)
+        return int(m.value_size)
+    if kind in _SIZED_MEM and regno < len(proto.args) and \
+            proto.args[regno] in (Arg.SIZE, Arg.SIZE_OR_ZERO):
+        size = regs[regno + 1]
+        if size.type is RegType.SCALAR and size.var.umax < 1 << 29:
+            return int(size.var.umax)
+    return None
+
+
+def global_call(state: State, params: tuple[Any, ...]) -> Effect:
+    """A call of a global function (verified on its own, from its prototype): reads its
+    arguments and the stack they point to, clobbers r0-r5. A number argument is judged by
+    its type, so only a "mem" argument's value must be exact (0 is NULL); as the kernel's
+    backtracking, which stops at a global call."""
+    f = len(state.frames) - 1
+    uses: list[int] = []
+    precise: list[int] = []
+    flows: list[tuple[int, tuple[int, ...]]] = []
+    for i, param in enumerate(params, start=1):
+        uses.append(reg_key(f, i))
+        if param.kind == "mem":
+            precise.append(reg_key(f, i))
+            reg = state.regs[i]
+            if reg.type is RegType.PTR_TO_STACK:
+                # the function may read and write ``size`` bytes there
+                slots = _stack_slots(state, i, 0, max(param.size, 1))
+                uses.extend(slots)
+                flows.extend((k, (k,)) for k in slots)
+    return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=tuple(uses),
+                  precise=tuple(precise), flows=tuple(flows))
+
+
+__all__ = ["before", "decided", "global_call"]
