@@ -25,9 +25,10 @@ from ..asm.opcodes import (
     Size,
 )
 from ..spec import MapType
-from .access import offset_span
+from .access import offset_span, stack_read
 from .helpers import PROTOS, Arg, Proto
 from .liveness import EVERYTHING, NOTHING, SLOTS, Effect, all_slot_keys, reg_key, slot_key
+from .reject import Reject
 from .state import RegType, State
 
 _R0_TO_R5 = tuple(range(6))
@@ -160,7 +161,13 @@ def _before(state: State, insn: Instruction, f: int) -> Effect:
     if cls == Class.LD:
         if insn.opcode == LDDW_OPCODE:
             return Effect(kills=(d,))
-        return EVERYTHING   # legacy packet loads: r6, an offset register, clobbers
+        # a legacy packet load reads r6 (the context) and its offset register (checked at
+        # run time: its value decides nothing here), clobbers r0-r5; when out of the
+        # packet it ends the program with 0, which reads nothing of the state
+        uses: tuple[int, ...] = (reg_key(f, 6),)
+        if insn.opcode & MODE_MASK == Mode.IND:
+            uses += (reg_key(f, insn.src),)
+        return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=uses)
     return _jump(state, insn, f, d)
 
 
@@ -246,6 +253,9 @@ def _helper(state: State, insn: Instruction, f: int) -> Effect:
     # (see calls._const_key): then the key's bytes are precise, else only read
     array_key = any(regs[i].type is RegType.CONST_PTR_TO_MAP
                     and regs[i].map.type in _ARRAYS for i in range(1, nargs + 1))
+    if array_key and proto is not None:
+        keys = [i for i, kind in enumerate(proto.args, start=1) if kind is Arg.MAP_KEY]
+        array_key = any(_const_key(state, i) for i in keys)
     for i in range(1, nargs + 1):
         reg = regs[i]
         if reg.type is RegType.PTR_TO_FUNC:
@@ -261,6 +271,18 @@ def _helper(state: State, insn: Instruction, f: int) -> Effect:
             (precise if array_key else uses).extend(slots)
     return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=tuple(uses),
                   precise=tuple(precise))
+
+
+def _const_key(state: State, regno: int) -> bool:
+    """Is the 4-byte key at ``regs[regno]`` a constant (as calls._const_key)?"""
+    reg = state.regs[regno]
+    if reg.type is not RegType.PTR_TO_STACK or not reg.var.is_const:
+        return False
+    try:
+        value = stack_read(state, reg, 0, 0, 4, uninit_ok=False, depth=[0])
+    except Reject:
+        return False
+    return value.is_scalar and value.var.is_const
 
 
 _MAP_MEM = (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE)
