@@ -87,7 +87,7 @@ def pim_text(payload: bytes, length: int, verbose: int, pseudo_header: bytes = b
 
 
 def _pim_hello_options(body: bytes, verbose: int) -> str:
-    out = []
+    out: list[str] = []
     while body:
         if len(body) < 4:
             return "".join(out) + "[|pim]"
