@@ -102,7 +102,8 @@ def test_other_link_types(corpus: dict[str, Path], linktype: str, flags: str) ->
 
 def test_verbose_ip_tcp_udp_icmp_arp(corpus: dict[str, Path]) -> None:
     # -v has a long tail per protocol; these are the ones it decodes like tcpdump
-    common = "tcp or arp or rarp or udp port 53 or udp port 9999 or icmp"
+    common = ("tcp or arp or rarp or udp port 53 or udp port 9999 or icmp or ip proto 51 or "
+              "ip6 proto 51 or ip proto 9 or ip proto 112 or (ip proto 103 and ip[20] = 0x20)")
     for flags, expression in (
             ("-v", f"({common} or (icmp6 and ip6[6] = 58 and ip6[40] != 1)) and not vlan"),
             ("-vv", (f"({common} or (icmp6 and ip6[6] = 58 and ip6[40] > 127 and "

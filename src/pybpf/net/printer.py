@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 
 from ..pcap import PcapPacket
+from .printer_routing import ah_header, igrp_text, pim_text, vrrp_text
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -46,7 +47,7 @@ _TCP_PAYLOAD_NAMES = {179: "BGP", 80: "HTTP", 8080: "HTTP", 3128: "HTTP", 443: N
                       21: "FTP", 23: None, 25: "SMTP", 110: "POP3", 143: "IMAP",
                       554: "RTSP", 5060: "SIP", 1723: None, 3306: None}
 _IP_PROTOS = {1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE",
-              50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP",
+              9: "IGRP", 50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP",
               132: "SCTP"}
 _NEXT_HEADERS = {**_IP_PROTOS, 0: "Options", 43: "Routing", 44: "Fragment", 60: "DSTOPT"}
 _DNS_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
@@ -123,6 +124,7 @@ class Printer:
         self._first_us: int | None = None
         self._addresses = (b"", b"")
         self._fragment = False  # the transport header is in a fragment: no checksums
+        self._ttl = 0           # the innermost IP header's TTL or hop limit (VRRP shows it)
 
     # -- whole packets --------------------------------------------------------------------------
 
@@ -508,6 +510,7 @@ class Printer:
             return head + " [|ip]"
         ihl = (packet[0] & 0x0F) * 4
         tos, total, ident, frag, ttl, proto = struct.unpack_from("!xBHHHBB", packet)
+        self._ttl = ttl
         src, dst = packet[12:16], packet[16:20]
         src_text, dst_text = _ip4(src), _ip4(dst)
         verbose = ""
@@ -542,6 +545,7 @@ class Printer:
         if len(packet) < 40:
             return " [|ip6]"
         flow_word, payload_len, next_header, hop_limit = struct.unpack_from("!IHBB", packet)
+        self._ttl = hop_limit
         src, dst = packet[8:24], packet[24:40]
         src_text, dst_text = _ip6(src), _ip6(dst)
         if self.options.verbose:
@@ -626,6 +630,23 @@ class Printer:
                 return addresses + " [|sctp]"
             sport, dport = struct.unpack_from("!HH", payload)
             return f"{src_text}.{sport} > {dst_text}.{dport}: sctp" + _sctp_chunks(payload[12:])
+        if proto == 51:
+            header, size = ah_header(payload, self.options.verbose)
+            if not size:
+                return addresses + header
+            inner = self._transport(payload[0], src, dst, src_text, dst_text, payload[size:],
+                                    length - size, frag, v6=v6)
+            return addresses + header + self._strip_addresses(inner, src_text, dst_text)
+        if proto == 103:   # PIM's checksum covers IPv6's pseudo-header, not IPv4's
+            pseudo = src + dst + struct.pack("!IxxxB", length, 103) if v6 else b""
+            return addresses + pim_text(payload, length, self.options.verbose, pseudo)
+        if proto == 112:
+            pseudo = src + dst + (struct.pack("!IxxxB", length, 112) if v6
+                                  else struct.pack("!xBH", 112, length))
+            return addresses + vrrp_text(payload, length, self.options.verbose, self._ttl,
+                                         pseudo)
+        if proto == 9 and not v6:
+            return addresses + igrp_text(payload, self.options.verbose)
         if proto == 50 and len(payload) >= 8:
             spi, seq = struct.unpack_from("!II", payload)
             return addresses + f"ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {length}"
