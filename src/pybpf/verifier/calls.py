@@ -13,6 +13,7 @@ from ..spec import MapType, ProgramType
 from . import access, kptr, prune
 from . import bounds as B
 from .ctx_sock import PKT_HELPER_TYPES, helper_problem
+from .ctx_tracing import btf_arg, tracing_helper_problem
 from .funcs import FuncSig
 from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
 from .liveness import EVERYTHING
@@ -255,13 +256,21 @@ class CallChecker:
         if allowed is None:
             raise Reject(f"pybpf's verifier does not support "
                          f"{self.c.prog_type.name.lower()} programs", kernel_rejects=False)
-        if self.c.btf_args is not None and helper_id in _TRACING_BY_TARGET:
-            # available to some tracing programs only (iterators, fentry on listed
-            # functions...): pybpf does not keep those lists
-            raise Reject(f"unsupported: {name} in a tracing program (the kernel allows it "
-                         f"for some attach types or targets only)", kernel_rejects=False,
-                         hint="verify this program with the kernel")
-        if helper_id not in allowed:
+        tracing = self.c.btf_args is not None or self.c.prog_type == ProgramType.SYSCALL
+        by_attach: str | None = None
+        if tracing and helper_id in _TRACING_BY_TARGET:
+            by_attach = tracing_helper_problem(helper_id, self.c.prog_type, self.c.attach_type)
+            if by_attach is None:
+                # available to some tracing programs only (fentry on listed functions...):
+                # pybpf does not keep those lists
+                raise Reject(f"unsupported: {name} in a tracing program (the kernel allows "
+                             f"it for some attach types or targets only)",
+                             kernel_rejects=False, hint="verify this program with the kernel")
+            if by_attach:
+                raise Reject(by_attach.replace("#", f"{name}#{helper_id}", 1),
+                             hint=f"{name} is for other tracing programs (iterators, "
+                                  f"fentry/fexit...)")
+        if helper_id not in allowed and by_attach != "":   # "": allowed for this attach type
             raise Reject(f"program of this type cannot use helper {name}#{helper_id}",
                          hint=f"{self.c.prog_type.name.lower()} programs may not call {name}")
         hook = helper_problem(self.c.prog_type, self.c.attach_type, helper_id)
@@ -277,6 +286,10 @@ class CallChecker:
                          "program", hint=f"{name} is GPL-only: license the program \"GPL\" "
                          "(or \"Dual BSD/GPL\"...)")
         proto = proto_for(helper_id, self.c.prog_type)
+        if proto is not None and proto.might_sleep and not self.c.options.sleepable:
+            raise Reject("helper call might sleep in a non-sleepable prog",
+                         hint=f"{name} may sleep: only programs loaded with BPF_F_SLEEPABLE "
+                              f"(fentry.s, lsm.s, uprobe.s, iter.s, syscall) may call it")
         if helper_id == _KPTR_XCHG:
             for regno in (1, 2):
                 self.c.read(state, regno)
@@ -448,6 +461,21 @@ class CallChecker:
             return
         if kind is Arg.CONST_STR:
             self._const_str(reg, regno, name)
+            return
+        if kind in (Arg.BTF_ID, Arg.BTF_ID_OR_NULL):
+            struct = proto.btf_types[regno - 1] or ""
+            if kind is Arg.BTF_ID_OR_NULL and reg.is_scalar and reg.var.is_const \
+                    and reg.var.value == 0:
+                return
+            btf_arg(reg, regno, struct, name)
+            return
+        if kind is Arg.MAP_VALUE_OR_NULL:
+            if reg.is_scalar and reg.var.is_const and reg.var.value == 0:
+                return
+            self.memory_arg(regno, reg, meta, f"{name}'s map value")
+            m = meta["map"]
+            self.memory(state, regno, reg, m.value_size, write=False,
+                        what=f"map value ({m.value_size} bytes) for {name}")
             return
         raise AssertionError(kind)
 
