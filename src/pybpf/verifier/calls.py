@@ -10,7 +10,7 @@ from ..asm.instruction import Instruction
 from ..asm.opcodes import MODE_MASK, SIZE_MASK, Mode, Size
 from ..helpers import helpers
 from ..spec import MapType, ProgramType
-from . import access, kptr, prune
+from . import access, kfuncs, kptr, prune
 from . import bounds as B
 from .ctx_sock import PKT_HELPER_TYPES, helper_problem
 from .ctx_tracing import btf_arg, tracing_helper_problem
@@ -68,21 +68,38 @@ class CallChecker:
         if insn.is_pseudo_call:
             return self._subprog_call(state, pc, insn.jump_target(pc))
         if insn.is_kfunc_call:
-            if insn.imm == 0 and insn.reference:
-                # named, not resolved yet: pybpf's loader gives it its kernel BTF id
-                raise Reject(f"unsupported: a call of kfunc {insn.reference}, which pybpf's "
-                             f"verifier does not model", kernel_rejects=False,
-                             hint="verify this program with the kernel")
-            if insn.imm == 0:
+            if insn.imm == 0 and not insn.reference:
                 # the kernel walks past a kfunc call of BTF id 0 (one its loader could not
                 # resolve) without touching a register, and refuses the program at the end
                 # if the call was reachable
                 self.c.unresolved_kfunc.append(pc)
                 return pc + 1
-            raise Reject(f"kfunc call (btf id {insn.imm}) is not supported by pybpf's "
-                         f"verifier", hint="verify this program with the kernel",
-                         kernel_rejects=False)
+            return self._kfunc(state, pc, insn)
         return self._helper(state, pc, insn)
+
+    def _kfunc(self, state: State, pc: int, insn: Instruction) -> int:
+        """A kfunc call: by name (pybpf's loader gives it its BTF id) or by vmlinux id."""
+        if insn.off:
+            raise Reject(f"unsupported: a kfunc of a kernel module (BTF fd index "
+                         f"{insn.off})", kernel_rejects=False,
+                         hint="verify this program with the kernel")
+        if self.c.options.unprivileged:
+            raise Reject("loading/calling other bpf or kernel functions are allowed for "
+                         "CAP_BPF and CAP_SYS_ADMIN", hint="kfuncs need a privileged loader")
+        if not self.c.options.gpl_compatible:
+            raise Reject("cannot call kernel function from non-GPL compatible program",
+                         hint="license the program \"GPL\" to call kfuncs")
+        k = kfuncs.resolve(insn.reference if insn.imm == 0 else None, insn.imm,
+                           self.c.prog_type)
+        released = kfuncs.check_args(state, k, lambda regno: self.c.read(state, regno))
+        if released:
+            state.refs = tuple(r for r in state.refs if r != released)
+            state.replace_all(lambda r: r.ref_obj_id == released, lambda r: UNKNOWN_SCALAR)
+        regs = state.regs
+        for i in range(1, 6):
+            regs[i] = NOT_INIT
+        regs[0] = kfuncs.result(state, k)
+        return pc + 1
 
     def exit(self, state: State, pc: int) -> int | None:
         c = self.c
@@ -93,9 +110,10 @@ class CallChecker:
         if len(state.frames) == 1:
             if state.refs:
                 raise Reject(f"Unreleased reference id={state.refs[0]}: a ring buffer record "
-                             f"reserved on this path is neither submitted nor discarded",
-                             hint="call bpf_ringbuf_submit() or bpf_ringbuf_discard() on "
-                                  "every path after a successful bpf_ringbuf_reserve()")
+                             f"or kernel object acquired on this path is not released",
+                             hint="call bpf_ringbuf_submit() or bpf_ringbuf_discard() after "
+                                  "a successful bpf_ringbuf_reserve(), the release kfunc "
+                                  "(bpf_task_release...) after an acquire, on every path")
             c.check_return(state)
             return None
         if r0.type is RegType.PTR_TO_STACK and r0.frameno == len(state.frames) - 1:

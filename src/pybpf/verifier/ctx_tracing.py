@@ -53,14 +53,14 @@ def _spec() -> Any:
     return DEFAULT_KERNEL_BTF.spec
 
 
-def _struct(name: str) -> Any:
+def kernel_struct(name: str) -> Any:
     try:
         return _spec().find(name, Struct)
     except Exception:   # noqa: BLE001 - not in (or no) kernel BTF
         return None
 
 
-def _embeds_at_zero(t: Any, want: str) -> bool:
+def embeds_at_zero(t: Any, want: str) -> bool:
     """btf_struct_ids_match at offset 0: ``t`` is ``want``, or its first member is (the
     kernel walks the members at offset 0, as a pointer to them is one to the struct)."""
     for _ in range(32):
@@ -94,7 +94,7 @@ def btf_arg(reg: Reg, regno: int, struct: str, helper: str) -> None:
         raise Reject(f"variable ptr_ access var_off={reg.var} disallowed: R{regno} passed "
                      f"to {helper}", regs=(regno,), hint="pass the object pointer itself")
     have = struct_name(reg)
-    t = _struct(have)
+    t = kernel_struct(have)
     if t is None or not struct:
         raise Reject(f"unsupported: a kernel object '{have}' passed to {helper}, whose type "
                      f"pybpf does not find in the kernel's BTF", regs=(regno,),
@@ -104,7 +104,7 @@ def btf_arg(reg: Reg, regno: int, struct: str, helper: str) -> None:
                      f"{reg.off + B.to_s64(reg.var.value)}) passed to {helper}",
                      regs=(regno,), kernel_rejects=False,
                      hint="verify this program with the kernel")
-    if not _embeds_at_zero(t, struct):
+    if not embeds_at_zero(t, struct):
         raise Reject(f"R{regno} is of type {have} but {struct} is expected", regs=(regno,),
                      hint=f"{helper} takes a struct {struct} pointer")
 
