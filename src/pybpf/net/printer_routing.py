@@ -8,6 +8,8 @@ from __future__ import annotations
 import ipaddress
 import struct
 
+from .inet_checksum import ones_sum
+
 __all__ = ["pim_text", "vrrp_text", "igrp_text", "ah_header"]
 
 _PIM_TYPES = {0: "Hello", 1: "Register", 2: "Register Stop", 3: "Join / Prune",
@@ -22,15 +24,6 @@ _VRRP_TYPES = {1: "Advertisement"}
 _VRRP_AUTH = {0: "none", 1: "simple", 2: "ah"}
 _IGRP_OPS = {1: "update", 2: "request"}
 _INVALID = " (invalid)"
-
-
-def _ones_complement(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
 
 
 def relative_time(secs: int) -> str:
@@ -77,9 +70,9 @@ def pim_text(payload: bytes, length: int, verbose: int, pseudo_header: bytes = b
     if cksum == 0 or len(covered) < (8 if kind == 1 else length):
         text += "(unverified)"
     else:
-        good = _ones_complement(pseudo_header + covered) == 0xFFFF
+        good = ones_sum(pseudo_header + covered) == 0xFFFF
         if not good and kind == 1:   # a Register checksummed over the whole message
-            good = _ones_complement(pseudo_header + payload[:length]) == 0xFFFF
+            good = ones_sum(pseudo_header + payload[:length]) == 0xFFFF
         text += "(correct)" if good else "(incorrect)"
     if kind == 0:
         text += _pim_hello_options(payload[4:length], verbose)
@@ -151,7 +144,7 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
     if not verbose:
         return text
     covered = (b"" if version == 2 else pseudo_header) + payload[:length]
-    if len(payload) >= length and _ones_complement(covered) != 0xFFFF:
+    if len(payload) >= length and ones_sum(covered) != 0xFFFF:
         text += f", (bad vrrp cksum {struct.unpack_from('!H', payload, 6)[0]:x})"
     count = payload[3]
     text += ", addrs" + (f"({count})" if count > 1 else "") + ":"
