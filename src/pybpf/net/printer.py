@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
-from .printer_routing import ah_header, igrp_text, pim_text, vrrp_text
+from .printer_routing import ah_header, igrp_text, pim_text, unknown_data_lines, vrrp_text
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -581,7 +581,12 @@ class Printer:
                     return head + f"{src_text} > {dst_text}: " + " ".join(words)
                 continue
             ext_len = (packet[offset + 1] + 1) * 8
-            words.append({0: "HBH", 43: "srcrt", 60: "DSTOPT"}[next_header])
+            word = {0: "HBH", 43: "srcrt", 60: "DSTOPT"}[next_header]
+            if self.options.verbose and next_header != 43:
+                # "HBH (rtalert: 0x0000) (padn) ": the join below adds the last space
+                word += " " + _ip6_option_words(packet[offset + 2:offset + ext_len],
+                                                payload_len)
+            words.append(word)
             next_header = packet[offset]
             offset += ext_len
             remaining -= ext_len
@@ -724,7 +729,8 @@ class Printer:
             _need(payload, 24, "icmp6")
             if self.options.verbose:
                 return (sum_words + f"ICMP6, neighbor solicitation, length {length}, who has "
-                     f"{_ip6(payload[8:24])}" + _nd_options(payload[24:length]))
+                        f"{_ip6(payload[8:24])}"
+                        + _nd_options(payload[24:length], self.options.verbose))
             return (f"ICMP6, neighbor solicitation, who has {_ip6(payload[8:24])}, length "
                  f"{length}")
         if kind == 136:
@@ -734,7 +740,7 @@ class Printer:
                                           (0x20, "override")) if payload[4] & bit]
                 return (sum_words + f"ICMP6, neighbor advertisement, length {length}, tgt is "
                      f"{_ip6(payload[8:24])}, Flags [{', '.join(flags) or 'none'}]" +
-                     _nd_options(payload[24:length]))
+                     _nd_options(payload[24:length], self.options.verbose))
             return (f"ICMP6, neighbor advertisement, tgt is {_ip6(payload[8:24])}, length "
                  f"{length}")
         if kind == 134 and self.options.verbose and len(payload) >= 16:
@@ -746,10 +752,14 @@ class Printer:
             return (sum_words + f"ICMP6, router advertisement, length {length}\n\thop limit "
                     f"{hop}, Flags [{', '.join(flags) or 'none'}], pref {pref}, router "
                     f"lifetime {lifetime}s, reachable time {reachable}ms, retrans timer "
-                    f"{retrans}ms" + _nd_options(payload[16:length]))
+                    f"{retrans}ms" + _nd_options(payload[16:length], self.options.verbose))
         if kind == 143:
             _need(payload, 8, "icmp6")
             records = struct.unpack_from("!H", payload, 6)[0]
+            if self.options.verbose:
+                return (sum_words + f"ICMP6, multicast listener report v2, {records} group "
+                        f"record(s)" + _mldv2_records(payload[:length], records,
+                                                       self.options.verbose))
             return (f"ICMP6, multicast listener report v2, {records} group record(s), "
                  f"length {length}")
         if kind in (130, 131, 132):
@@ -762,7 +772,7 @@ class Printer:
                 if kind == 130 else "") + f" addr: {_ip6(payload[8:24])}, length {length}"
         if kind == 133 and self.options.verbose:
             return sum_words + f"ICMP6, router solicitation, length {length}" + \
-                _nd_options(payload[8:length])
+                _nd_options(payload[8:length], self.options.verbose)
         if kind in _ICMP6_NAMES and kind != 143:
             return sum_words + f"ICMP6, {_ICMP6_NAMES[kind]}, length {length}"
         if kind == 1:
@@ -989,8 +999,64 @@ class Printer:
         return text
 
 
-def _nd_options(raw: bytes) -> str:
-    """The neighbour-discovery options tcpdump -v lists, one per line."""
+_MLDV2_RECORD_TYPES = {1: "is_in", 2: "is_ex", 3: "to_in", 4: "to_ex", 5: "allow", 6: "block"}
+
+
+def _mldv2_records(message: bytes, count: int, verbose: int) -> str:
+    """-v lists each group record of an MLDv2 report (its sources' count; -vv the sources)."""
+    out: list[str] = []
+    at = 8
+    for _ in range(count):
+        if len(message) < at + 20:
+            return "".join(out) + " [invalid number of groups]"
+        kind, _aux, sources = struct.unpack_from("!BBH", message, at)
+        out.append(f" [gaddr {_ip6(message[at + 4:at + 20])} "
+                   + _MLDV2_RECORD_TYPES.get(kind, f" [v2-report-#{kind}]"))
+        if len(message) < at + 20 + 16 * sources:
+            return "".join(out) + f" [invalid number of sources {sources}]"
+        if verbose == 1:
+            out.append(f", {sources} source(s)")
+        else:
+            out.append(" {" + "".join(" " + _ip6(message[at + 20 + 16 * j:at + 36 + 16 * j])
+                                      for j in range(sources)) + " }")
+        at += 20 + 16 * sources
+        out.append("]")
+    return "".join(out)
+
+
+def _ip6_option_words(raw: bytes, payload_len: int) -> str:
+    """The options of a hop-by-hop or destination header as tcpdump -v shows them, each
+    in parentheses (rtalert and jumbo with a space after)."""
+    out = []
+    at = 0
+    while at < len(raw):
+        kind = raw[at]
+        if kind == 0:
+            out.append("(pad1)")
+            at += 1
+            continue
+        if at + 2 > len(raw) or at + 2 + raw[at + 1] > len(raw):
+            return "".join(out) + " (invalid)"
+        size = raw[at + 1]
+        value = raw[at + 2:at + 2 + size]
+        if kind == 1:
+            out.append("(padn)")
+        elif kind == 5 and size == 2:
+            out.append(f"(rtalert: 0x{struct.unpack('!H', value)[0]:04x}) ")
+        elif kind == 0xC2 and size == 4:
+            jumbo = struct.unpack("!I", value)[0]
+            why = (" - payload len != 0" if payload_len else " - < 65536" if jumbo < 65536
+                   else "")
+            out.append(f"(jumbo: {jumbo}{why}) ")
+        else:
+            out.append(f"(unknown opt-type 0x{kind:02x} len={size})")
+        at += 2 + size
+    return "".join(out)
+
+
+def _nd_options(raw: bytes, verbose: int) -> str:
+    """The neighbour-discovery options tcpdump -v lists, one per line (-vv: each one's
+    bytes in hex after it)."""
     names = {1: "source link-address", 2: "destination link-address", 3: "prefix info",
              5: "mtu", 25: "rdnss"}
     out = []
@@ -1006,6 +1072,8 @@ def _nd_options(raw: bytes) -> str:
             text += _mac(body[:6])
         elif kind == 5 and len(body) >= 6:
             text += str(struct.unpack_from("!I", body, 2)[0])
+        if verbose > 1:
+            text += unknown_data_lines(body, "\n\t    ")
         out.append(text)
         offset += 8 * units
     return "".join(out)
