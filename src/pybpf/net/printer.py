@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
+from .printer_bootp import Truncated as _AppTruncated
+from .printer_bootp import bootp_text, ntp_text
 from .printer_routing import ah_header, igrp_text, pim_text, unknown_data_lines, vrrp_text
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
@@ -54,8 +56,6 @@ _NEXT_HEADERS = {**_IP_PROTOS, 0: "Options", 43: "Routing", 44: "Fragment", 60: 
 _DNS_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
               28: "AAAA", 33: "SRV", 35: "NAPTR", 43: "DS", 46: "RRSIG", 47: "NSEC",
               48: "DNSKEY", 64: "SVCB", 65: "HTTPS", 255: "ANY", 257: "CAA"}
-_NTP_MODES = {1: "Symmetric Active", 2: "Symmetric Passive", 3: "Client", 4: "Server",
-              5: "Broadcast", 6: "Control Message", 7: "Reserved"}
 _ICMP6_NAMES = {133: "router solicitation", 134: "router advertisement",
                 135: "neighbor solicitation", 136: "neighbor advertisement",
                 137: "redirect", 130: "multicast listener query",
@@ -88,6 +88,11 @@ def _need(data: bytes, size: int, proto: str) -> None:
 
 def _mac(raw: bytes) -> str:
     return ":".join(f"{b:02x}" for b in raw)
+
+
+def _bridge_id(raw: bytes) -> str:
+    """An STP bridge id: priority in hex, then the MAC address."""
+    return f"{raw[:2].hex()}.{_mac(raw[2:8])}"
 
 
 def _ip4(raw: bytes) -> str:
@@ -378,23 +383,36 @@ class Printer:
 
     def _stp(self, bpdu: bytes, length: int) -> str:
         _need(bpdu, 4, "stp")
+        if bpdu[:2] != b"\0\0":
+            return f"unknown STP version, length {length}"
         version, kind = bpdu[2], bpdu[3]
-        if kind == 0x80:
-            return f"STP 802.1d, Topology Change, length {length}"
-        names = {0: "802.1d", 2: "802.1w", 3: "802.1s"}
-        text = f"STP {names.get(version, f'v{version}')}, "
-        if kind == 0x00 and len(bpdu) >= 35:
-            flags = bpdu[4]
-            flag_words = [w for bit, w in ((0x01, "Topology change"),
-                                           (0x80, "Topology change ACK")) if flags & bit]
-            root_prio, root = struct.unpack_from("!H6s", bpdu, 5)
-            bridge_prio, bridge, port_id = struct.unpack_from("!H6sH", bpdu, 17)
-            del root_prio, root
-            return (text + f"Config, Flags [{', '.join(flag_words) or 'none'}], bridge-id "
-                    f"{bridge_prio:04x}.{_mac(bridge)}.{port_id:04x}, length {length}")
-        if kind == 0x02:
-            return text + f"Rapid STP, length {length}"
-        return text + f"type 0x{kind:02x}, length {length}"
+        if version not in _STP_VERSIONS:
+            return f"STP Unknown STP protocol (0x{version:02x})"
+        text = f"STP {_STP_VERSIONS[version]}, " + _STP_TYPES.get(
+            kind, f"Unknown BPDU Type (0x{kind:02x})")
+        if kind == 0 or (kind == 2 and version == 2):
+            if length < 35 + (kind == 2):
+                return text + " (invalid)"
+            _need(bpdu, 35, "stp")
+            return text + self._stp_config(bpdu, length, rapid=version == 2)
+        return text
+
+    def _stp_config(self, bpdu: bytes, length: int, *, rapid: bool) -> str:
+        """A configuration (or 802.1w) BPDU: bridge and port, and -v's timers and root."""
+        flags = bpdu[4]
+        names = ", ".join(w for bit, w in _STP_FLAGS if flags & bit) or "none"
+        root_cost, = struct.unpack_from("!I", bpdu, 13)
+        port_id, age, max_age, hello, delay = struct.unpack_from("!HHHHH", bpdu, 25)
+        text = (f", Flags [{names}], bridge-id {_bridge_id(bpdu[17:25])}.{port_id:04x}, "
+                f"length {length}")
+        if not self.options.verbose:
+            return text
+        text += (f"\n\tmessage-age {age / 256:.2f}s, max-age {max_age / 256:.2f}s, "
+                 f"hello-time {hello / 256:.2f}s, forwarding-delay {delay / 256:.2f}s"
+                 f"\n\troot-id {_bridge_id(bpdu[5:13])}, root-pathcost {root_cost}")
+        if rapid:
+            text += ", port-role " + _RSTP_ROLES[(flags >> 2) & 3]
+        return text
 
     def _lldp(self, payload: bytes, length: int) -> str:
         """tcpdump without -v: the system name (TLV 5) when there is one."""
@@ -969,9 +987,9 @@ class Printer:
             if 53 in (sport, dport) or 5353 in (sport, dport):
                 return head + _dns(data, data_len, self.options.verbose)
             if {sport, dport} & {67, 68}:
-                return head + _bootp(data, data_len)
+                return head + bootp_text(data, data_len, self.options.verbose)
             if 123 in (sport, dport):
-                return head + _ntp(data, data_len)
+                return head + ntp_text(data, data_len, self.options.verbose)
             if dport == 4789:
                 inner = data[8:]
                 vni = int.from_bytes(data[4:7], "big") if len(data) >= 8 else 0
@@ -979,7 +997,7 @@ class Printer:
                 return head + f"VXLAN, flags [I] (0x{data[0]:02x}), vni {vni}\n" + text
             if dport == 6081:
                 return head + self._geneve(data, data_len)
-        except _Truncated as cut:
+        except (_Truncated, _AppTruncated) as cut:
             return head + f" [|{cut.proto}]"
         return head + f"UDP, length {data_len}"
 
@@ -1216,21 +1234,6 @@ def _dns_name(data: bytes, offset: int) -> tuple[str, int]:
     return (".".join(labels) + "." if labels else "."), (end if end is not None else offset)
 
 
-def _bootp(data: bytes, length: int) -> str:
-    _need(data, 34, "bootp")
-    op = data[0]
-    chaddr = data[28:34]
-    if op == 1:
-        return f"BOOTP/DHCP, Request from {_mac(chaddr)}, length {length}"
-    return f"BOOTP/DHCP, Reply, length {length}"
-
-
-def _ntp(data: bytes, length: int) -> str:
-    _need(data, 1, "ntp")
-    version, mode = (data[0] >> 3) & 7, data[0] & 7
-    return f"NTPv{version}, {_NTP_MODES.get(mode, 'Unknown')}, length {length}"
-
-
 def _ip_options(raw: bytes) -> str:
     words = []
     i = 0
@@ -1349,6 +1352,11 @@ _MPLS_RESERVED = {0: "IPv4 explicit NULL", 1: "router alert", 2: "IPv6 explicit 
 _GRE_FLAGS = ((0x8000, "checksum present"), (0x4000, "routing present"),
               (0x2000, "key present"), (0x1000, "sequence# present"),
               (0x0800, "source routing present"), (0x0080, "ack present"))
+_STP_VERSIONS = {0: "802.1d", 2: "802.1w", 3: "802.1s", 4: "802.1aq"}
+_STP_TYPES = {0x00: "Config", 0x02: "Rapid STP", 0x80: "Topology Change"}
+_STP_FLAGS = ((0x01, "Topology change"), (0x02, "Proposal"), (0x10, "Learn"),
+              (0x20, "Forward"), (0x40, "Agreement"), (0x80, "Topology change ACK"))
+_RSTP_ROLES = ("Unknown", "Alternate", "Root", "Designated")
 _OUIS = {0x00000C: "Cisco", 0x000000: "Ethernet", 0x0080C2: "IEEE 802.1"}
 _SNAP_PIDS = {(0x00000C, 0x2000): "CDP", (0x00000C, 0x2003): "VTP",
               (0x00000C, 0x010B): "PVST"}
