@@ -266,7 +266,18 @@ class VMProgram:
             machine, regs, results = self.prepare(data, ctx)
             entry = list(regs)
             elapsed = 0
-            for _ in range(repeat):
+            native = self._compiled_for(tier) if tier == "llvm" and repeat > 1 else None
+            if native is not None and getattr(native, "repeatable", False):
+                # the llvm tier loops in native code (see CompiledProgram.run_repeat)
+                machine.helper_state.call_function = self.function_caller(tier, machine,
+                                                                          budget)
+                start = time.perf_counter_ns()
+                native.run_repeat(regs, machine, budget, repeat)  # type: ignore[attr-defined]
+                elapsed = time.perf_counter_ns() - start
+                repeat_in_python = 0
+            else:
+                repeat_in_python = repeat
+            for _ in range(repeat_in_python):
                 regs[:] = entry
                 machine.may_goto_left = MAY_GOTO_LOOPS
                 machine.helper_state.tail_calls_left = MAX_TAIL_CALL_CNT
