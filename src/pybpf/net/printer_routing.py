@@ -8,7 +8,9 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-__all__ = ["pim_text", "vrrp_text", "igrp_text", "ah_header"]
+from .inet_checksum import ones_sum
+
+__all__ = ["pim_text", "vrrp_text", "igrp_text", "ah_header", "unknown_data_lines"]
 
 _PIM_TYPES = {0: "Hello", 1: "Register", 2: "Register Stop", 3: "Join / Prune",
               4: "Bootstrap", 5: "Assert", 6: "Graft", 7: "Graft Acknowledgement",
@@ -24,15 +26,6 @@ _IGRP_OPS = {1: "update", 2: "request"}
 _INVALID = " (invalid)"
 
 
-def _ones_complement(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
-
-
 def relative_time(secs: int) -> str:
     """A duration as tcpdump writes one: ``1m45s``, ``2h``, ``0s``."""
     if secs == 0:
@@ -46,7 +39,7 @@ def relative_time(secs: int) -> str:
     return "".join(parts)
 
 
-def _hex_lines(data: bytes, indent: str) -> str:
+def unknown_data_lines(data: bytes, indent: str) -> str:
     """tcpdump's dump of bytes it does not decode (-vv), 16 bytes a line."""
     out = []
     for offset in range(0, len(data), 16):
@@ -77,9 +70,9 @@ def pim_text(payload: bytes, length: int, verbose: int, pseudo_header: bytes = b
     if cksum == 0 or len(covered) < (8 if kind == 1 else length):
         text += "(unverified)"
     else:
-        good = _ones_complement(pseudo_header + covered) == 0xFFFF
+        good = ones_sum(pseudo_header + covered) == 0xFFFF
         if not good and kind == 1:   # a Register checksummed over the whole message
-            good = _ones_complement(pseudo_header + payload[:length]) == 0xFFFF
+            good = ones_sum(pseudo_header + payload[:length]) == 0xFFFF
         text += "(correct)" if good else "(incorrect)"
     if kind == 0:
         text += _pim_hello_options(payload[4:length], verbose)
@@ -121,10 +114,10 @@ def _pim_hello_options(body: bytes, verbose: int) -> str:
             if value[2:4] != b"\0\0":
                 out.append(f" ?0x{struct.unpack_from('!H', value, 2)[0]:04x}?")
         elif kind not in (22, 24, 65001):
-            out.append(_hex_lines(value, "\n\t    ") if verbose > 1 else "")
+            out.append(unknown_data_lines(value, "\n\t    ") if verbose > 1 else "")
             continue
         if verbose > 1:
-            out.append(_hex_lines(value, "\n\t    "))
+            out.append(unknown_data_lines(value, "\n\t    "))
     return "".join(out)
 
 
@@ -151,7 +144,7 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
     if not verbose:
         return text
     covered = (b"" if version == 2 else pseudo_header) + payload[:length]
-    if len(payload) >= length and _ones_complement(covered) != 0xFFFF:
+    if len(payload) >= length and ones_sum(covered) != 0xFFFF:
         text += f", (bad vrrp cksum {struct.unpack_from('!H', payload, 6)[0]:x})"
     count = payload[3]
     text += ", addrs" + (f"({count})" if count > 1 else "") + ":"

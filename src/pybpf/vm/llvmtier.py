@@ -48,6 +48,8 @@ GENERIC_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64)
 FAIL_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64)
 NATIVE_FUNCTION = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64, _u64, _u64,
                                    ctypes.c_void_p)
+REPEAT_FUNCTION = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64, _u64, _u64,
+                                   _u64, ctypes.c_void_p, _u64)
 
 _STATE = {name: index for index, name in enumerate(STATE_FIELDS)}
 _ENTRY = {name: index for index, name in enumerate(ENTRY_FIELDS)}
@@ -235,7 +237,7 @@ class CompiledProgram:
         # plain hash and array maps with keys the native code can read in one load: their
         # lookups go through the lookup cache (LRU and per-CPU maps do not: a lookup
         # changes an LRU map's order, and a per-CPU value depends on the CPU)
-        cached_maps = {handle: m.key_size
+        cached_maps = {handle: (m.key_size, m.max_entries if type(m) is ArrayMap else 0)
                        for handle, m in getattr(program, "_maps_by_address", {}).items()
                        if type(m) in (HashMap, ArrayMap) and m.key_size in (1, 2, 4, 8)}
         self._cached_sites: dict[int, int] = {}
@@ -257,6 +259,8 @@ class CompiledProgram:
         self._functions = {
             int(fn.name[1:]): NATIVE_FUNCTION(self._engine.get_function_address(fn.name))
             for fn in module.functions if fn.name.startswith("f") and not fn.is_declaration}
+        self._repeat = REPEAT_FUNCTION(self._engine.get_function_address("repeat"))
+        self.repeatable = _repeatable(self.code)
         self._runs: dict[int, _Run] = {}
         self._active: list[_Run] = []
         self._callbacks = [HELPER_CB(self._helper), LOAD_CB(self._load),
@@ -294,6 +298,41 @@ class CompiledProgram:
             assert error is not None
             raise error
         regs[0] = r0
+        return count
+
+    def run_repeat(self, regs: list[int], machine: ip.Machine, budget: int,
+                   repeat: int) -> int:
+        """``repeat`` runs with the same ``regs`` (BPF_PROG_TEST_RUN's loop) in native code,
+        for a :attr:`repeatable` program; r0 of the last goes to ``regs[0]``. Returns the
+        instructions of the last run. The first failing run raises, as in :meth:`run`."""
+        done = count = 0
+        while done < repeat:
+            run = self._spare.pop() if self._spare else _Run(self._callback_addresses)
+            run.start(machine, budget)
+            run.state[_STATE["runs_done"]] = 0
+            stack_low = machine.stack.low
+            self._runs[run.address] = run
+            self._active.append(run)
+            try:
+                r0 = self._repeat(run.address, repeat - done, regs[1], regs[2], regs[3],
+                                  regs[4], regs[5], regs[10], run.frame_host(regs[10]),
+                                  budget)
+            finally:
+                self._active.pop()
+                del self._runs[run.address]
+                machine.stack.low = stack_low
+                self._spare.append(run)
+            done += run.state[_STATE["runs_done"]]
+            count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
+            if run.state[_STATE["status"]] == STATUS_OK:
+                regs[0] = r0
+                continue
+            error = run.error
+            if not isinstance(error, ip._Halt):
+                assert error is not None
+                raise error
+            regs[0] = 0  # LD_ABS/LD_IND out of bounds ended this run: on to the next
+            done += 1
         return count
 
     def caller(self, machine: ip.Machine, budget: int) -> Any:
@@ -393,6 +432,19 @@ class CompiledProgram:
         return run.fail(CallDepthError(
             f"bpf-to-bpf call would need frame {ip.MAX_FRAMES + 1}, more than the "
             f"{ip.MAX_FRAMES} allowed", insn=slot))
+
+
+_NOT_REPEATABLE_HELPERS = frozenset(int(HelperID[name]) for name in (
+    "RINGBUF_RESERVE", "TAIL_CALL") if name in HelperID.__members__)
+
+
+def _repeatable(code: ip.Code) -> bool:
+    """Whether runs may follow each other in native code with nothing done between them:
+    no tail calls (the runner switches programs), no may_goto (its count is reset per run),
+    no ring buffer reservations (a leaked one is discarded after each run)."""
+    return not any(insn[0] in (ip._call_tail, ip._may_goto)
+                   or (insn[0] is ip._call_helper and insn[4] in _NOT_REPEATABLE_HELPERS)
+                   for insn in code)
 
 
 def compile_program(program: Any) -> CompiledProgram:
