@@ -245,11 +245,16 @@ def build_frames() -> list[bytes]:
                                                          67, bootp)), 0x0800, dst=bcast))
     ntp = bytes([0x23, 0, 6, 0xEC]) + bytes(44)
     add(ether(ipv4(A4, B4, 17, udp(A4, B4, 123, 123, ntp)), 0x0800))
+    add(ether(ipv4(B4, A4, 17, udp(B4, A4, 67, 68, dhcp_ack())), 0x0800))
+    add(ether(ipv4(B4, A4, 17, udp(B4, A4, 123, 123, ntp_server_reply())), 0x0800))
     # 802.3 / LLC / SNAP, STP, LLDP
     stp = bytes([0x42, 0x42, 0x03]) + struct.pack("!HBBB", 0, 0, 0, 0) + (
         struct.pack("!H6sI", 0x8000, MAC_A, 0) + struct.pack("!H6sH", 0x8000, MAC_A, 0x8001)
         + struct.pack("!HHHH", 0, 20 * 256, 2 * 256, 15 * 256))
     add(dot3(stp, dst=bytes.fromhex("0180c2000000")))
+    rstp = bytes([0, 0, 2, 2, 0x3C]) + stp[8:] + b"\0"   # designated, learning, forwarding
+    add(dot3(bytes([0x42, 0x42, 0x03]) + rstp, dst=bytes.fromhex("0180c2000000")))
+    add(dot3(bytes([0x42, 0x42, 0x03, 0, 0, 0, 0x80]), dst=bytes.fromhex("0180c2000000")))
     add(dot3(bytes([0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00]) + ipv4(A4, B4, 17, udp(
         A4, B4, 5, 6, b"snap"))))
     add(dot3(bytes([0xF0, 0xF0, 0x03]) + bytes(30)))
@@ -260,6 +265,35 @@ def build_frames() -> list[bytes]:
     add(ether(bytes(46), 0x88B5))  # an EtherType nobody knows
     frames.extend(routing_frames())
     return frames
+
+
+def dhcp_ack() -> bytes:
+    """A DHCP ACK with the options a server usually sends."""
+    def option(tag: int, value: bytes) -> bytes:
+        return bytes([tag, len(value)]) + value
+    addr = ipaddress.IPv4Address
+    options = (option(53, b"\x05") + option(54, addr(B4).packed)
+               + option(51, struct.pack("!I", 86400)) + option(1, addr("255.254.0.0").packed)
+               + option(3, addr(B4).packed) + option(6, addr(B4).packed + addr(C4).packed)
+               + option(15, b"example.test") + option(12, b"host-a")
+               + option(55, bytes([1, 3, 6, 15, 28, 42, 119]))
+               + option(61, b"\x01" + MAC_A) + option(57, struct.pack("!H", 1500))
+               + option(19, b"\x00") + option(240, b"\x01\x02\x03") + b"\xff")
+    return (struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 2, 1, 6, 1, 0x3903F326, 3, 0x8000,
+                        bytes(4), addr(A4).packed, addr(B4).packed, bytes(4),
+                        MAC_A + bytes(10), b"boot-server".ljust(64, b"\0"),
+                        b"pxelinux.0".ljust(128, b"\0"))
+            + b"\x63\x82\x53\x63" + options)
+
+
+def ntp_server_reply() -> bytes:
+    """An NTPv4 server reply, stratum 2, with every timestamp set."""
+    def stamp(seconds: int, fraction: int) -> bytes:
+        return struct.pack("!II", seconds, fraction)
+    era = 3_900_000_000
+    return (bytes([0x24, 2, 10, 0xE9]) + struct.pack("!HHHH", 0, 0x1234, 1, 0x8000)
+            + ipaddress.IPv4Address(C4).packed + stamp(era - 60, 1 << 31)
+            + stamp(era, 0x40000000) + stamp(era, 0x50000000) + stamp(era + 1, 0x10000000))
 
 
 def _with_checksum(message: bytes, at: int) -> bytes:

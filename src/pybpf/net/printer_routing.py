@@ -10,7 +10,7 @@ import struct
 
 from .inet_checksum import ones_sum
 
-__all__ = ["pim_text", "vrrp_text", "igrp_text", "ah_header"]
+__all__ = ["pim_text", "vrrp_text", "igrp_text", "ah_header", "unknown_data_lines"]
 
 _PIM_TYPES = {0: "Hello", 1: "Register", 2: "Register Stop", 3: "Join / Prune",
               4: "Bootstrap", 5: "Assert", 6: "Graft", 7: "Graft Acknowledgement",
@@ -39,7 +39,7 @@ def relative_time(secs: int) -> str:
     return "".join(parts)
 
 
-def _hex_lines(data: bytes, indent: str) -> str:
+def unknown_data_lines(data: bytes, indent: str) -> str:
     """tcpdump's dump of bytes it does not decode (-vv), 16 bytes a line."""
     out = []
     for offset in range(0, len(data), 16):
@@ -114,10 +114,10 @@ def _pim_hello_options(body: bytes, verbose: int) -> str:
             if value[2:4] != b"\0\0":
                 out.append(f" ?0x{struct.unpack_from('!H', value, 2)[0]:04x}?")
         elif kind not in (22, 24, 65001):
-            out.append(_hex_lines(value, "\n\t    ") if verbose > 1 else "")
+            out.append(unknown_data_lines(value, "\n\t    ") if verbose > 1 else "")
             continue
         if verbose > 1:
-            out.append(_hex_lines(value, "\n\t    "))
+            out.append(unknown_data_lines(value, "\n\t    "))
     return "".join(out)
 
 

@@ -21,6 +21,7 @@ from .ctx_btf import BtfArgs, btf_args
 from .ctx_sock import SOCK_TYPES, attach_problem
 from .encoding import EncodingReject, check_encodings
 from .funcs import FuncSig, signatures
+from .ksyms import unresolved_ksym
 from .messages import build_error
 from .reject import Reject
 from .state import State
@@ -96,6 +97,8 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     if isinstance(program, ProgramSpec) and program.flags & ProgFlags.STRICT_ALIGNMENT and \
             not program.flags & ProgFlags.ANY_ALIGNMENT:
         opts.strict_alignment = True
+    if isinstance(program, ProgramSpec) and program.flags & ProgFlags.SLEEPABLE:
+        opts.sleepable = True
     try:
         if _needs_link(insns):
             insns = link(insns, source=f"program '{name}'")
@@ -128,6 +131,11 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
             f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES + SOCK_TYPES)})", program=name)
         unsupported.kernel_may_accept = True
         raise unsupported
+    missing = unresolved_ksym(insns)
+    if missing is not None:   # the kernel looks these up before the walk
+        raise VerifierError(f"ldimm64 failed to find the address for kernel symbol "
+                            f"'{missing[1]}' (instruction {missing[0]}): the running kernel's "
+                            f"kallsyms does not list it", program=name)
     start = time.perf_counter()
     funcs = signatures(func_info, btf, prog_type)
     try:
