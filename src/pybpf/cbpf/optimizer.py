@@ -718,8 +718,9 @@ def _share_tails(insns: list[_Insn]) -> bool:
     return changed
 
 
-def _compact(insns: list[_Insn], gone: Iterable[int]) -> list[_Insn]:
-    """Drop ``gone`` and unreachable instructions and jumps to the next one; renumber."""
+def _compact(insns: list[_Insn], gone: Iterable[int]) -> tuple[list[_Insn], list[int]]:
+    """Drop ``gone`` and unreachable instructions and jumps to the next one; renumber.
+    Also gives the old position of each instruction kept."""
     removed = set(gone)
     size = len(insns)
     reachable = [False] * size
@@ -751,7 +752,7 @@ def _compact(insns: list[_Insn], gone: Iterable[int]) -> list[_Insn]:
         jt = new_pos[forward[insn.jt]] if insn.jt >= 0 else -1
         jf = new_pos[forward[insn.jf]] if insn.jf >= 0 else -1
         out.append(_Insn(insn.code, insn.k, jt, jf))
-    return out
+    return out, kept
 
 
 def _is_ja_insn(insn: _Insn) -> bool:
@@ -791,13 +792,16 @@ def optimize_program(program: list[SockFilter]) -> list[SockFilter]:
     insns = _absolute(program)
     for _ in range(32):
         before = [(i.code, i.k, i.jt, i.jf) for i in insns]
-        # each pass sees a CFG its own analysis was made on
-        if _pass_thread(insns, _states(insns)):
-            insns = _compact(insns, ())
-        insns = _compact(insns, _pass_delete(insns, _states(insns)))
-        insns = _compact(insns, _pass_dead(insns))
+        # one dataflow run per round: deleting redundant instructions leaves the states of
+        # the others true (a decided test only takes paths away), so threading reuses them
+        states = _states(insns)
+        insns, kept = _compact(insns, _pass_delete(insns, states))
+        states = [states[pc] for pc in kept]
+        if _pass_thread(insns, states):
+            insns = _compact(insns, ())[0]
+        insns = _compact(insns, _pass_dead(insns))[0]
         if _share_tails(insns):
-            insns = _compact(insns, ())
+            insns = _compact(insns, ())[0]
         if [(i.code, i.k, i.jt, i.jf) for i in insns] == before:
             break
     returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
