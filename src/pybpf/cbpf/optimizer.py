@@ -32,7 +32,6 @@ accepts every complete packet becomes one ``ret #snaplen`` (which also accepts s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from .isa import (
     CLASS_MASK,
@@ -161,15 +160,14 @@ def _is_ret(insn: SockFilter) -> bool:
     return insn.code & CLASS_MASK == _C_RET
 
 
-@dataclass
 class _Insn:
     """An instruction with absolute targets (``jt``/``jf`` for conditional jumps, ``jt``
     for ``ja``)."""
 
-    code: int
-    k: int
-    jt: int = -1
-    jf: int = -1
+    __slots__ = ("code", "jf", "jt", "k")
+
+    def __init__(self, code: int, k: int, jt: int = -1, jf: int = -1) -> None:
+        self.code, self.k, self.jt, self.jf = code, k, jt, jf
 
 
 def _absolute(program: list[SockFilter]) -> list[_Insn]:
@@ -719,39 +717,47 @@ def _share_tails(insns: list[_Insn]) -> bool:
 
 
 def _compact(insns: list[_Insn], gone: Iterable[int]) -> tuple[list[_Insn], list[int]]:
-    """Drop ``gone`` and unreachable instructions and jumps to the next one; renumber.
-    Also gives the old position of each instruction kept."""
-    removed = set(gone)
+    """Drop ``gone`` and unreachable instructions and jumps to the next one; renumber (the
+    instructions kept are reused). Also gives the old position of each instruction kept."""
     size = len(insns)
-    reachable = [False] * size
-    reachable[0] = True
-    for pc in range(size):
-        if reachable[pc]:
-            for succ in _successors(insns, pc):
-                reachable[succ] = True
+    keep = [False] * size
+    keep[0] = True
+    for pc, insn in enumerate(insns):  # reachable
+        if keep[pc]:
+            cls = insn.code & CLASS_MASK
+            if cls == _C_JMP:
+                keep[insn.jt] = True
+                if insn.jf >= 0:
+                    keep[insn.jf] = True
+            elif cls != _C_RET:
+                keep[pc + 1] = True
+    for pc in gone:
+        keep[pc] = False
     # back to front: where control lands for each pc (the next kept instruction at or
     # after it); a ja landing where control goes anyway is dropped too (targets lie
     # ahead, so theirs is already known)
     forward = [size] * (size + 1)
     next_kept = size
     for pc in range(size - 1, -1, -1):
-        insn = insns[pc]
-        keep = reachable[pc] and pc not in removed
-        if keep and _is_ja_insn(insn) and forward[insn.jt] == next_kept:
-            keep = False
-        if keep:
-            next_kept = pc
-        else:
-            removed.add(pc)
+        if keep[pc]:
+            insn = insns[pc]
+            if insn.code == _C_JMP and forward[insn.jt] == next_kept:  # ja
+                keep[pc] = False
+            else:
+                next_kept = pc
         forward[pc] = next_kept
-    kept = [pc for pc in range(size) if pc not in removed]
-    new_pos = {pc: position for position, pc in enumerate(kept)}
+    kept = [pc for pc in range(size) if keep[pc]]
+    new_pos = [0] * (size + 1)
+    for position, pc in enumerate(kept):
+        new_pos[pc] = position
     out = []
     for pc in kept:
         insn = insns[pc]
-        jt = new_pos[forward[insn.jt]] if insn.jt >= 0 else -1
-        jf = new_pos[forward[insn.jf]] if insn.jf >= 0 else -1
-        out.append(_Insn(insn.code, insn.k, jt, jf))
+        if insn.jt >= 0:
+            insn.jt = new_pos[forward[insn.jt]]
+            if insn.jf >= 0:
+                insn.jf = new_pos[forward[insn.jf]]
+        out.append(insn)
     return out, kept
 
 
