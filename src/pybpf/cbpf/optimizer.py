@@ -9,15 +9,24 @@ until nothing changes:
 
 * **jump threading**: an edge whose target re-loads a value ``A`` already holds, or tests
   something the edge already knows, is sent straight past them (libpcap's main trick:
-  ``ip or ip6 and tcp`` tests the EtherType once per path);
-* a load of the value ``A`` (or ``X``) already holds, or a test known on every path into
-  it, is deleted; so are stores never read and computations into a dead ``A``;
+  ``ip or ip6 and tcp`` tests the EtherType once per path); a test the edge cannot decide
+  is followed both ways, and when both lead to the same place so does the edge. Facts
+  include the values a symbol may have after a meet (``[12]`` is 0x800 or 0x86dd after
+  ``port 22``, so ``and rarp`` is decided);
+* a load of the value ``A`` (or ``X``) already holds, an ALU operation that leaves ``A`` as
+  it is (``add #0``), or a test known on every path into it, is deleted; so are stores
+  never read and computations into a dead ``A``; constants fold (``and #0``), ``op x``
+  with a known ``X`` becomes ``op #k``, and ``and #k; jeq #0`` becomes ``jset #k``;
+* a packet load whose value nobody reads (``ld [26]; and #0``) goes when every path on to
+  an accepting return loads as far into the packet anyway (it only rejected short
+  captures, which the later load still does);
 * unreachable code is dropped and identical tails (``ret #0``...) are shared.
 
 What it never does is what libpcap's optimiser does and what makes its verdicts differ on
 captures cut short: move a packet load before or after another test. A load that may fall
 beyond the captured bytes runs exactly when it ran before, so optimised and unoptimised
-programs agree on every packet, complete or not.
+programs agree on every packet, complete or not; except, as with libpcap, a program that
+accepts every complete packet becomes one ``ret #snaplen`` (which also accepts short ones).
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from .isa import (
     MODE_MASK,
     OP_MASK,
     RVAL_MASK,
+    SIZE_BYTES,
     SIZE_MASK,
     SRC_MASK,
     ALUOp,
@@ -38,17 +48,22 @@ from .isa import (
     MiscOp,
     Mode,
     RetSrc,
+    Size,
     SockFilter,
+    Src,
 )
 
 __all__ = ["optimize_program"]
 
 M32 = 0xFFFF_FFFF
 Sym = tuple[object, ...]
-# what tests said of each symbol: symbol -> {(jump op, k, outcome)}; never mutated once
-# built (a new state gets a new mapping)
-Facts = dict[Sym, frozenset[tuple[int, int, bool]]]
+# what tests said of each symbol: symbol -> (the values it may have, when a meet of
+# ``jeq`` edges bounds them, else None; {(jump op, k, outcome)}); never mutated once built
+# (a new state gets a new mapping)
+Known = tuple[frozenset[int] | None, frozenset[tuple[int, int, bool]]]
+Facts = dict[Sym, Known]
 _NO_FACTS: Facts = {}
+_UNKNOWN: Known = (None, frozenset())
 _FOLD: dict[int, Callable[[int, int], int | None]] = {
          ALUOp.ADD: lambda a, b: a + b, ALUOp.SUB: lambda a, b: a - b,
          ALUOp.MUL: lambda a, b: a * b, ALUOp.OR: lambda a, b: a | b,
@@ -80,12 +95,14 @@ def _meet_facts(left: Facts, right: Facts) -> Facts:
     if left is right:
         return left
     out: Facts = {}
-    for sym, known in left.items():
+    for sym, (values, known) in left.items():
         other = right.get(sym)
         if other is not None:
-            both = known & other
-            if both:
-                out[sym] = both
+            both = known & other[1]
+            either = values | other[0] if values is not None and other[0] is not None \
+                else None
+            if both or either is not None:
+                out[sym] = (either, both)
     return out
 
 
@@ -186,6 +203,14 @@ def _step(insn: _Insn, state: _State) -> _State:
         operand = ("imm", k) if code & SRC_MASK == 0 else state.x
         if state.a is None or operand is None:
             return _State(None, state.x, state.mem, state.facts)
+        if operand[0] == "imm":
+            k = int(operand[1])  # type: ignore[call-overload]
+            if (k == 0 and op in (ALUOp.ADD, ALUOp.SUB, ALUOp.OR, ALUOp.XOR, ALUOp.LSH,
+                                  ALUOp.RSH)) or (k == 1 and op in (ALUOp.MUL, ALUOp.DIV)) \
+                    or (k == M32 and op == ALUOp.AND):
+                return state  # A unchanged
+            if (k == 0 and op in (ALUOp.AND, ALUOp.MUL)) or (k == 1 and op == ALUOp.MOD):
+                return _State(("imm", 0), state.x, state.mem, state.facts)
         if state.a[0] == "imm" and operand[0] == "imm" and op in _FOLD:
             value = _FOLD[op](int(state.a[1]), int(operand[1]))  # type: ignore[call-overload]
             if value is not None:
@@ -213,11 +238,15 @@ def _decide(state: _State, insn: _Insn) -> bool | None:
     assert isinstance(k, int)
     if a[0] == "imm":
         return _evaluate(op, a[1], k)  # type: ignore[arg-type]
+    values, known = state.facts.get(a, _UNKNOWN)
+    if values is not None:  # empty: no path gets here, either answer will do
+        outcomes = {_evaluate(op, v, k) for v in values}
+        return outcomes.pop() if len(outcomes) == 1 else None
     # what the facts say of A: lo <= A <= hi, A not in excluded, A & zeros == 0
     lo, hi, zeros = 0, M32, 0
     excluded: set[int] = set()
     some_bits: list[int] = []
-    for fop, fk, outcome in state.facts.get(a, ()):
+    for fop, fk, outcome in known:
         if fop == JumpOp.JEQ:
             if outcome:
                 lo, hi = max(lo, fk), min(hi, fk)
@@ -267,8 +296,14 @@ def _edge_state(state: _State, insn: _Insn, taken: bool) -> _State:
         k = int(state.x[1])  # type: ignore[call-overload]
     else:
         k = insn.k
+    op = insn.code & OP_MASK
+    values, known = state.facts.get(state.a, _UNKNOWN)
+    if values is not None:
+        values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
+    elif op == JumpOp.JEQ and taken:
+        values = frozenset((k,))
     facts = dict(state.facts)
-    facts[state.a] = facts.get(state.a, frozenset()) | {(insn.code & OP_MASK, k, taken)}
+    facts[state.a] = (values, known | {(op, k, taken)})
     return _State(state.a, state.x, state.mem, facts)
 
 
@@ -315,6 +350,8 @@ def _redundant(insn: _Insn, state: _State) -> bool:
         return after.x is not None and after.x == state.x
     if cls in (Class.ST, Class.STX):
         return _step(insn, state).mem == state.mem and state.mem[insn.k] is not None
+    if cls == Class.ALU:
+        return state.a is not None and _step(insn, state).a is state.a
     if cls == Class.MISC:
         after = _step(insn, state)
         return after.a == state.a and after.x == state.x and state.a is not None \
@@ -332,16 +369,22 @@ def _proven(sym: Sym | None, state: _State) -> bool:
 
 
 def _thread(insns: list[_Insn], target: int, state: _State, limit: int,
-            live_in: Liveness) -> int:
+            live_in: Liveness, dirty_a: bool = False, dirty_x: bool = False,
+            budget: list[int] | None = None) -> int | None:
     """Where an edge arriving at ``target`` with ``state`` may go instead: past loads of
-    values already known and tests already decided (at most ``limit`` instructions on).
+    values already known and tests already decided (at most ``limit`` instructions on);
+    None when nowhere (a register the edge changed is read at ``target``).
 
     A load that is not redundant may be stepped over when it cannot fail and the register
-    it set is dead where the edge lands.
+    it set is dead where the edge lands. A test the edge cannot decide is followed both
+    ways (within ``budget`` instructions): when both ways lead to the same place, so does
+    the edge (``ip6 and (tcp or udp) ... or ... (tcp or udp)`` tests the protocol once).
     """
-    best = target
-    dirty_a = dirty_x = False
-    while target < len(insns) and target <= limit:
+    if budget is None:
+        budget = [48]
+    best = None
+    while target < len(insns) and target <= limit and budget[0] > 0:
+        budget[0] -= 1
         a_live, x_live, _ = live_in[target]
         if not ((dirty_a and a_live) or (dirty_x and x_live)):
             best = target
@@ -353,6 +396,12 @@ def _thread(insns: list[_Insn], target: int, state: _State, limit: int,
             else:
                 decided = _decide(state, insn)
                 if decided is None:
+                    taken = _thread(insns, insn.jt, _edge_state(state, insn, True), limit,
+                                    live_in, dirty_a, dirty_x, budget)
+                    if taken is not None and taken == _thread(
+                            insns, insn.jf, _edge_state(state, insn, False), limit, live_in,
+                            dirty_a, dirty_x, budget):
+                        best = taken
                     break
                 state = _edge_state(state, insn, decided)
                 nxt = insn.jt if decided else insn.jf
@@ -384,7 +433,7 @@ def _pass_thread(insns: list[_Insn], states: list[_State | None]) -> bool:
         for taken in (True, False):
             old = insn.jt if taken else insn.jf
             new = _thread(insns, old, _edge_state(state, insn, taken), limit, live_in)
-            if new != old:
+            if new is not None and new != old:
                 changed = True
                 if taken:
                     insn.jt = new
@@ -478,6 +527,12 @@ def _pass_delete(insns: list[_Insn], states: list[_State | None], *, dead: bool
     nobody reads (``dead=True``). Never both at once: deleting a redundant load makes the
     load before it live."""
     live = _live_after(insns)
+    bounds_only = _bounds_only(insns, live) if dead else set()
+    entries = [0] * (len(insns) + 1)  # edges into each instruction
+    if dead:
+        for pc in range(len(insns)):
+            for succ in _successors(insns, pc):
+                entries[succ] += 1
     gone: set[int] = set()
     for pc, insn in enumerate(insns):
         state = states[pc]
@@ -486,6 +541,8 @@ def _pass_delete(insns: list[_Insn], states: list[_State | None], *, dead: bool
             continue
         cls = insn.code & CLASS_MASK
         if _is_cond_insn(insn):
+            if insn.code & SRC_MASK and state.x is not None and state.x[0] == "imm":
+                insn.code, insn.k = insn.code & ~SRC_MASK, int(state.x[1])  # type: ignore[call-overload]
             decided = _decide(state, insn)
             if decided is not None or insn.jt == insn.jf:
                 # becomes a ja to the branch taken (jt == jf: either)
@@ -497,8 +554,18 @@ def _pass_delete(insns: list[_Insn], states: list[_State | None], *, dead: bool
         if not dead:
             if _redundant(insn, state):
                 gone.add(pc)
+            elif cls == Class.ALU and insn.code & SRC_MASK and state.x is not None \
+                    and state.x[0] == "imm" and insn.code & OP_MASK != ALUOp.NEG:
+                k = int(state.x[1])  # type: ignore[call-overload]
+                if k or insn.code & OP_MASK not in (ALUOp.DIV, ALUOp.MOD):
+                    insn.code, insn.k = insn.code & ~SRC_MASK, k  # 'and x' -> 'and #k'
+            continue
+        if cls == Class.ALU and _to_jset(insns, pc, live, entries):
+            gone.add(pc)
             continue
         if _may_fail(insn):
+            if pc in bounds_only:
+                gone.add(pc)
             continue
         a_live, x_live, mem_live = live[pc]
         unread = ((cls in (Class.LD, Class.ALU) and not a_live)
@@ -511,6 +578,58 @@ def _pass_delete(insns: list[_Insn], states: list[_State | None], *, dead: bool
             if (writes_a and not a_live) or (not writes_a and not x_live):
                 gone.add(pc)
     return gone
+
+
+def _to_jset(insns: list[_Insn], pc: int, live: Liveness, entries: list[int]) -> bool:
+    """``and #k; jeq #0`` (or ``jgt #0``, or ``jeq #k`` of a one-bit ``k``) whose A nobody
+    reads after becomes ``jset #k`` in place of the jump (the ``and`` is to go)."""
+    insn, nxt = insns[pc], insns[pc + 1]
+    if insn.code != Class.ALU | ALUOp.AND | Src.K or not insn.k or entries[pc + 1] != 1 \
+            or nxt.code & (CLASS_MASK | SRC_MASK) != Class.JMP or live[pc + 1][0]:
+        return False
+    op, k = nxt.code & OP_MASK, insn.k
+    if op == JumpOp.JEQ and nxt.k == 0:
+        nxt.jt, nxt.jf = nxt.jf, nxt.jt
+    elif not ((op == JumpOp.JGT and nxt.k == 0)
+              or (op == JumpOp.JEQ and nxt.k == k and not k & (k - 1))):
+        return False
+    nxt.code, nxt.k = Class.JMP | JumpOp.JSET | Src.K, k
+    return True
+
+
+def _bounds_only(insns: list[_Insn], live: Liveness) -> set[int]:
+    """Packet loads whose value nobody reads and whose only effect, rejecting a packet
+    captured too short for them, a later load does anyway on every path that could accept.
+
+    ``need[pc]``: every path from ``pc`` to an accepting return loads at least that many
+    bytes from the start of the packet (paths ending in ``ret #0`` count as anything).
+    """
+    size = len(insns)
+    need = [0] * size
+    out: set[int] = set()
+    for pc in range(size - 1, -1, -1):
+        insn = insns[pc]
+        code = insn.code
+        cls = code & CLASS_MASK
+        if cls == Class.RET:
+            need[pc] = M32 if code == Class.RET | RetSrc.K and insn.k == 0 else 0
+            continue
+        if cls == Class.JMP:
+            need[pc] = need[insn.jt] if code & OP_MASK == JumpOp.JA else \
+                min(need[insn.jt], need[insn.jf])
+            continue
+        after = need[pc + 1]
+        extent = 0
+        if cls == Class.LD and code & MODE_MASK == Mode.ABS and insn.k < 0x8000_0000:
+            extent = insn.k + SIZE_BYTES[Size(code & SIZE_MASK)]
+            if extent <= after and not live[pc][0]:
+                out.add(pc)
+        elif cls == Class.LDX and code & MODE_MASK == Mode.MSH and insn.k < 0x8000_0000:
+            extent = insn.k + 1
+            if extent <= after and not live[pc][1]:
+                out.add(pc)
+        need[pc] = max(extent, after)
+    return out
 
 
 def _share_tails(insns: list[_Insn]) -> bool:
@@ -627,8 +746,11 @@ def optimize_program(program: list[SockFilter]) -> list[SockFilter]:
             insns = _compact(insns, ())
         if [(i.code, i.k, i.jt, i.jf) for i in insns] == before:
             break
-    if all(i.code == Class.RET | RetSrc.K and i.k == 0 for i in insns if _is_ret_insn(i)):
-        return [SockFilter(Class.RET | RetSrc.K, 0, 0, 0)]  # every path rejects
+    returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
+    if len(returns) == 1 and next(iter(returns))[0] == Class.RET | RetSrc.K:
+        # every path rejects, or every complete packet is accepted: one return, as libpcap
+        # gives (which then accepts packets captured too short for the loads too)
+        return [SockFilter(Class.RET | RetSrc.K, 0, 0, next(iter(returns))[1])]
     return _relative(insns) or program
 
 
