@@ -17,7 +17,7 @@ from ..spec import AttachType, CollectionSpec, MapSpec, ProgFlags, ProgramSpec, 
 from .cfg import CfgReject, build, check_abnormal_exits, check_unprivileged
 from .checker import Checker, Failure, Options
 from .contexts import SUPPORTED_TYPES
-from .ctx_btf import BtfArgs, btf_args
+from .ctx_btf import BtfArgs, TargetRefused, btf_args
 from .ctx_sock import SOCK_TYPES, attach_problem
 from .encoding import EncodingReject, check_encodings
 from .funcs import FuncSig, signatures
@@ -117,9 +117,13 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     if problem:   # the kernel checks this before it looks at a single instruction
         raise VerifierError(problem, program=name)
     typed_args = None
-    if prog_type == ProgramType.TRACING:
-        got = btf_args(prog_type, attach,
-                       program.attach_to if isinstance(program, ProgramSpec) else "")
+    if prog_type in (ProgramType.TRACING, ProgramType.LSM):
+        try:
+            got = btf_args(prog_type, attach,
+                           program.attach_to if isinstance(program, ProgramSpec) else "",
+                           sleepable=opts.sleepable)
+        except TargetRefused as refused:
+            raise VerifierError(str(refused), program=name) from None
         if isinstance(got, str):
             unsupported = VerifierError(f"unsupported: {got}", program=name)
             unsupported.kernel_may_accept = True

@@ -31,7 +31,10 @@ def tracing_helper_problem(helper_id: int, prog_type: ProgramType,
     iterator = tracing and attach == A.TRACE_ITER
     trampoline = tracing and attach in _TRAMPOLINES
     if trampoline:
-        return None
+        if helper_id in _SEQ:
+            return "unknown func #"
+        # get_func_arg_cnt, get_func_ip, get_attach_cookie: any trampoline program
+        return "" if helper_id in (185, _GET_FUNC_IP, _COOKIE) else None
     if helper_id in _SEQ:
         return "" if iterator else "unknown func #"
     if helper_id in _TRAMPOLINE_ONLY:

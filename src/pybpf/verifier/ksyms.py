@@ -24,6 +24,12 @@ def _names() -> frozenset[str] | None:
         return None
 
 
+def has_address(name: str) -> bool | None:
+    """Whether the running kernel's kallsyms lists ``name`` (None: cannot tell)."""
+    names = _names()
+    return None if names is None else name in names
+
+
 def unresolved_ksym(insns: Sequence[Instruction]) -> tuple[int, str] | None:
     """(slot, name) of the first typed ksym the running kernel has no address for, or
     None (also when there is no /proc/kallsyms to tell: nothing is claimed then)."""
