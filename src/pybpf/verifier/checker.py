@@ -92,6 +92,8 @@ class Options:
     # BPF_F_STRICT_ALIGNMENT: every load and store aligned to its size (x86 needs it only
     # when the loader asks)
     strict_alignment: bool = False
+    # BPF_F_SLEEPABLE: helpers that might sleep may be called
+    sleepable: bool = False
 
 
 class Checkpoint:
