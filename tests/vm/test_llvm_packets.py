@@ -69,6 +69,7 @@ def test_every_run_of_a_batch_starts_fresh() -> None:
     assert want[:3] == [3, 5, 7] and want[-1] == 0
     assert run_packets(prog, packets, b"\x03").tolist() == want
     assert run_packets(prog, PacketBatch(packets), b"\x03").tolist() == want  # packed once
+    assert prog.run_many(packets, b"\x03") == want  # VMProgram's batches go native too
 
 
 def test_a_fault_in_a_batch_raises_the_error_of_that_packets_run() -> None:
