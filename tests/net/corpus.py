@@ -2,7 +2,7 @@
 of ``pybpf sniff -r`` with ``tcpdump -n -r``: Ethernet II and 802.3/LLC/SNAP, ARP, VLAN and
 QinQ, IPv4 (options, fragments) and IPv6 (extension headers), ICMP and ICMPv6 (echo, ND,
 MLD, errors), TCP with every option, UDP, DNS, DHCP, NTP, IGMP, GRE, IPIP, VXLAN, Geneve,
-MPLS, PPPoE, STP, LLDP, AH, PIMv2, VRRP, IGRP. Addresses are from 198.18.0.0/15 and
+MPLS, PPPoE, STP, LLDP, AH, PIMv2, VRRP, IGRP, SNMP. Addresses are from 198.18.0.0/15 and
 2001:db8::/32; checksums are computed where tcpdump -v checks them."""
 
 from __future__ import annotations
@@ -264,7 +264,70 @@ def build_frames() -> list[bytes]:
     add(ether(lldp, 0x88CC, dst=bytes.fromhex("0180c200000e")))
     add(ether(bytes(46), 0x88B5))  # an EtherType nobody knows
     frames.extend(routing_frames())
+    frames.extend(snmp_frames())
     return frames
+
+
+def _ber(tag: int, value: bytes) -> bytes:
+    assert len(value) < 128
+    return bytes([tag, len(value)]) + value
+
+
+def _ber_oid(text: str) -> bytes:
+    parts = [int(x) for x in text.split(".")]
+    out = bytes([40 * parts[0] + parts[1]])
+    for part in parts[2:]:
+        encoded = [part & 0x7F]
+        part >>= 7
+        while part:
+            encoded.append(0x80 | (part & 0x7F))
+            part >>= 7
+        out += bytes(reversed(encoded))
+    return _ber(6, out)
+
+
+def _ber_int(n: int) -> bytes:
+    return _ber(2, n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big", signed=True))
+
+
+def _snmp(version: int, community: bytes, pdu: int, request: int,
+          bindings: list[tuple[str, bytes]], error: int = 0, index: int = 0) -> bytes:
+    body = b"".join(_ber(0x30, _ber_oid(name) + value) for name, value in bindings)
+    inner = _ber_int(request) + _ber_int(error) + _ber_int(index) + _ber(0x30, body)
+    return _ber(0x30, _ber_int(version) + _ber(4, community) + _ber(pdu, inner))
+
+
+def snmp_frames() -> list[bytes]:
+    """SNMP v1/v2c requests, responses (one with an error), a bulk get, traps of both
+    versions and a damaged message."""
+    null = b"\x05\x00"
+    ticks = _ber(0x43, (123456).to_bytes(3, "big"))
+    messages = [
+        (161, _snmp(0, b"public", 0xA0, 1234, [("1.3.6.1.2.1.1.5.0", null)])),
+        (161, _snmp(0, b"public", 0xA2, 1234, [("1.3.6.1.2.1.1.5.0", _ber(4, b"router1")),
+                                               ("1.3.6.1.2.1.1.3.0", ticks)])),
+        (161, _snmp(1, b"private", 0xA1, 7, [("1.3.6.1.2.1.2.2.1.10.2", null)])),
+        (161, _snmp(1, b"public", 0xA3, 9, [
+            ("1.3.6.1.4.1.9999.1", _ber_int(-5)),
+            ("1.3.6.1.2.1.4.20.1.1.198.18.0.1", _ber(0x40, bytes([198, 18, 0, 1]))),
+            ("1.3.6.1.4.1.9999.2", _ber(4, b"\x00\xff"))])),
+        (161, _snmp(1, b"public", 0xA5, 11, [("1.3.6.1.2.1.1", null)], index=10)),
+        (162, _snmp(1, b"public", 0xA7, 12, [("1.3.6.1.2.1.1.3.0", _ber(0x43, b"\x05")),
+                                             ("1.3.6.1.6.3.1.1.4.1.0",
+                                              _ber_oid("1.3.6.1.6.3.1.1.5.3"))])),
+        (161, _snmp(1, b"public", 0xA2, 13, [
+            ("1.3.6.1.2.1.1.9.9", _ber(0x80, b"")),
+            ("1.3.6.1.2.1.31.1.1.1.6.1", _ber(0x46, (2**40).to_bytes(6, "big")))],
+            error=2, index=1)),
+        (162, _ber(0x30, _ber_int(0) + _ber(4, b"public") + _ber(0xA4, (
+            _ber_oid("1.3.6.1.4.1.9999") + _ber(0x40, bytes([198, 18, 0, 2]))
+            + _ber_int(6) + _ber_int(42) + _ber(0x43, b"\x10\x00")
+            + _ber(0x30, _ber(0x30, _ber_oid("1.3.6.1.4.1.9999.3") + _ber_int(1))))))),
+        (161, bytes.fromhex("302602010104067075626c6963a01902040001e240020100020100300b3009"
+                            "06052b06010201050500")),
+    ]
+    return [ether(ipv4(A4, B4, 17, udp(A4, B4, 40100 + i, port, message)), 0x0800)
+            for i, (port, message) in enumerate(messages)]
 
 
 def dhcp_ack() -> bytes:

@@ -225,26 +225,25 @@ class _Emitter:
                 self.branch("jeq", proto, extension, steps[2 + index])
                 self.place(steps[2 + index])
             self.branch("jeq", 51, ah, end)
+            # both blocks leave X at the next header and A the protocol: A = its next
+            # header (kept in M[slot]), then X from its length byte
+            tail = self.label()
             if chained:
-                self.place(extension)  # next header, then X += (length + 1) * 8
+                self.place(extension)  # X += (length + 1) * 8
                 self.stmt(Class.LD | Size.B | Mode.IND, net)
                 self.stmt(Class.ST, slot)
                 self.stmt(Class.LD | Size.B | Mode.IND, net + 1)
                 self.stmt(Class.ALU | ALUOp.ADD | Src.K, 1)
                 self.stmt(Class.ALU | ALUOp.MUL | Src.K, 8)
                 self.stmt(Class.ALU | ALUOp.ADD | Src.X)
-                self.stmt(Class.MISC | MiscOp.TAX)
-                self.stmt(Class.LD | Size.W | Mode.MEM, slot)
-                self.goto(following)
+                self.goto(tail)
             self.place(ah)  # AH: libpcap sets X to (length + 2) * 4, not X plus it
             self.stmt(Class.LD | Size.B | Mode.IND, net)
             self.stmt(Class.ST, slot)
-            self.stmt(Class.MISC | MiscOp.TXA)
-            self.stmt(Class.ALU | ALUOp.ADD | Src.K, 1)
-            self.stmt(Class.MISC | MiscOp.TAX)
-            self.stmt(Class.LD | Size.B | Mode.IND, net)
+            self.stmt(Class.LD | Size.B | Mode.IND, net + 1)
             self.stmt(Class.ALU | ALUOp.ADD | Src.K, 2)
             self.stmt(Class.ALU | ALUOp.MUL | Src.K, 4)
+            self.place(tail)
             self.stmt(Class.MISC | MiscOp.TAX)
             self.stmt(Class.LD | Size.W | Mode.MEM, slot)
             self.place(following)

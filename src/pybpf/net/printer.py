@@ -26,6 +26,7 @@ from .inet_checksum import ones_sum
 from .printer_bootp import Truncated as _AppTruncated
 from .printer_bootp import bootp_text, ntp_text
 from .printer_routing import ah_header, igrp_text, pim_text, unknown_data_lines, vrrp_text
+from .printer_snmp import snmp_text
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -530,9 +531,19 @@ class Printer:
     def _ipv4(self, packet: bytes, length: int, *, prefix: bool) -> str:
         head = "IP " if prefix else ""
         self._fragment = False
+        if packet and packet[0] >> 4 != 4:
+            version = packet[0] >> 4
+            return ("IP6, wrong link-layer encapsulation" if version == 6
+                    else f"IP{version}") + " (invalid)"
         if len(packet) < 20:
             return head + " [|ip]"
         ihl = (packet[0] & 0x0F) * 4
+        if length < 20:
+            return head + f"truncated-ip {length}"
+        if ihl < 20:    # also keeps a header that claims no length from nesting forever
+            return head + f"bad-hlen {ihl}"
+        if struct.unpack_from("!H", packet, 2)[0] < ihl:
+            return head + f"bad-len {struct.unpack_from('!H', packet, 2)[0]}"
         tos, total, ident, frag, ttl, proto = struct.unpack_from("!xBHHHBB", packet)
         self._ttl = ttl
         src, dst = packet[12:16], packet[16:20]
@@ -990,6 +1001,8 @@ class Printer:
                 return head + bootp_text(data, data_len, self.options.verbose)
             if 123 in (sport, dport):
                 return head + ntp_text(data, data_len, self.options.verbose)
+            if {sport, dport} & {161, 162}:
+                return head + snmp_text(data[:data_len], self.options.verbose)
             if dport == 4789:
                 inner = data[8:]
                 vni = int.from_bytes(data[4:7], "big") if len(data) >= 8 else 0
