@@ -11,7 +11,8 @@ Consumers:
   the ring itself (no copy), summing the ``seq`` column;
 * pybpf read_array (NumPy extra): one packed structured array per read (one copy);
 * pybpf batch: ``read_batch(N)`` in a loop, records as ``struct.Struct`` tuples of the
-  whole record (``=QII48s``), as ctypes structures, or as bytes;
+  whole record (``=QII48s``) or of its first three fields (``=QII48x``: the payload
+  skipped as pad bytes, one object fewer), as ctypes structures, or as bytes;
 * pybpf callback: ``consume()`` calling a Python function per record (tuples, ctypes);
 * C: a program written here, compiled at bench time against libbpf (``gcc -lbpf``), that
   opens the map by id and times ``ring_buffer__consume`` with a callback summing ``seq``.
@@ -58,6 +59,8 @@ class Event(ctypes.Structure):
 
 
 EVENT_STRUCT = struct.Struct("=QII48s")
+# the fields a consumer reads, the payload skipped as pad bytes: fewer objects per record
+EVENT_HEAD = struct.Struct("=QII48x")
 
 C_CONSUMER = r"""
 #include <stdio.h>
@@ -231,11 +234,15 @@ def main() -> None:
         consumers += [
             (f"pybpf read_batch({BATCH}), struct.Struct tuples of the whole record",
              batch_consumer(reader(EVENT_STRUCT), operator.itemgetter(0))),
+            (f"pybpf read_batch({BATCH}), struct.Struct tuples, payload skipped (=QII48x)",
+             batch_consumer(reader(EVENT_HEAD), operator.itemgetter(0))),
             (f"pybpf read_batch({BATCH}), ctypes Structure",
              batch_consumer(reader(Event), operator.attrgetter("seq"))),
             (f"pybpf read_batch({BATCH}), bytes (copied, not decoded)", batch_consumer(reader(None), None)),
             ("pybpf callback, struct.Struct tuples",
              callback_consumer(reader(EVENT_STRUCT, add_tuple), state)),
+            ("pybpf callback, struct.Struct tuples, payload skipped (=QII48x)",
+             callback_consumer(reader(EVENT_HEAD, add_tuple), state)),
             ("pybpf callback, ctypes Structure",
              callback_consumer(reader(Event, add_ctypes), state)),
         ]

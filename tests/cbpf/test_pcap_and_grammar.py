@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pybpf.cbpf import FilterProgram, FilterSyntaxError, compile_filter
+from pybpf.cbpf import FilterProgram, FilterSyntaxError, compile_filter, compiler
 from pybpf.cli import main
 from pybpf.pcap import PcapPacket, read_pcap, write_pcap
 
@@ -151,3 +151,15 @@ def test_filter_command_error_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err == ("pybpf filter: filter 'tcp port 80 and': column 16: unexpected end of "
                    "expression\n")
+
+
+def test_compiled_programs_are_remembered_unless_a_name_was_looked_up(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first = compile_filter("udp port 4789 and ip[8] > 1")
+    first.append(first[0])  # the caller's copy: the cache keeps its own
+    assert compile_filter("udp port 4789 and ip[8] > 1") == \
+        compile_filter("udp port 4789 and ip[8] > 1", cache=False) == first[:-1]
+    # a host name's addresses can change between calls: never remembered
+    answers = iter([["198.18.0.1"], ["198.18.0.2"]])
+    monkeypatch.setattr(compiler, "resolve_host", lambda name: next(answers))
+    assert compile_filter("host example.test") != compile_filter("host example.test")

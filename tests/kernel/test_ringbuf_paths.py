@@ -290,3 +290,19 @@ def test_without_numpy_the_object_paths_work_and_arrays_say_what_is_missing(monk
             with rb.view_array(dtype=np.dtype(Event)):
                 pass
         assert [r[0] for r in rb.read_batch()] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("record_type", [EVENT_STRUCT, Event, None])
+def test_a_callback_may_close_its_reader(record_type):
+    seen: list = []
+
+    def callback(record) -> None:
+        seen.append(record)
+        if len(seen) == 3:
+            rb.close()
+
+    with Producers() as producers:
+        rb = RingBuffer(producers.maps["rb"], callback, record_type=record_type)
+        producers.run("rb_output", 6)
+        rb.consume()  # the run is decoded in place: the close waits for it to end
+        assert len(seen) >= 3 and rb.closed

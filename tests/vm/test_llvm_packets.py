@@ -37,7 +37,7 @@ def test_filter_batches_give_the_cbpf_interpreters_verdicts() -> None:
         cbpf = compile_filter(expression)
         reference = FilterProgram(cbpf)
         want = [reference.run(data, WIRELEN) for data in PACKETS]
-        got = run_packets(load_unverified(to_ebpf(cbpf), tier="llvm"), batch, SKB)
+        got = run_packets(load_unverified(to_ebpf(cbpf), tier="llvm"), batch, SKB).tolist()
         wrong += [(expression, PACKETS[i].hex()) for i, (w, g) in enumerate(zip(want, got))
                   if w != g]
     assert wrong == []
@@ -67,8 +67,9 @@ def test_every_run_of_a_batch_starts_fresh() -> None:
     want = [load_unverified(program, tier="interp").run(b"\x03", packet=p).r0
             for p in packets]
     assert want[:3] == [3, 5, 7] and want[-1] == 0
-    assert run_packets(prog, packets, b"\x03") == want
-    assert run_packets(prog, PacketBatch(packets), b"\x03") == want  # and packed once
+    assert run_packets(prog, packets, b"\x03").tolist() == want
+    assert run_packets(prog, PacketBatch(packets), b"\x03").tolist() == want  # packed once
+    assert prog.run_many(packets, b"\x03") == want  # VMProgram's batches go native too
 
 
 def test_a_fault_in_a_batch_raises_the_error_of_that_packets_run() -> None:
@@ -104,7 +105,7 @@ def test_filter_batches_give_the_kernels_verdicts() -> None:
     for expression in [e for e in EXPRESSIONS[::5]
                        if not any(word in e for word in ("len", "greater", "less"))]:
         program = to_ebpf(compile_filter(expression))
-        got = run_packets(load_unverified(program, tier="llvm"), batch, SKB)
+        got = run_packets(load_unverified(program, tier="llvm"), batch, SKB).tolist()
         spec = ProgramSpec(name="llvm_batch", section="cbpf", type=ProgramType.SCHED_CLS,
                            instructions=program, license="GPL")
         with Program.load(spec) as prog:

@@ -225,6 +225,8 @@ class RingBuffer(ReaderLifetime):
 
     def _commit(self, position: int, discarded_at: list[int]) -> None:
         """Give the space before ``position`` back to the producer (release store)."""
+        if self._fd is None:
+            return  # a callback closed the reader: nothing left to give back
         if discarded_at:
             self.discarded += sum(1 for at in discarded_at if at < position)
         self._consumer_pos[0] = position

@@ -211,6 +211,7 @@ class _FunctionWriter:
         self.cached_sites = cached_sites if cached_sites is not None else {}
         self.block_start = start
         self.block_slots: list[int] = []
+        self.packet_loads = False
         # registers known to hold r10 + offset in the current block (register -> offset):
         # accesses through them inside the frame need no region check, as through r10
         self.frame: dict[int, int] = {}
@@ -275,6 +276,15 @@ class _FunctionWriter:
             self.set(n, f"%a{n}" if 1 <= n <= 5 else "0")
         tab_p = self.field("table")
         self.emit(f"%tab = load ptr, ptr {tab_p}")
+        # the packet's table entry and LD_ABS origin, kept in locals: they change only in
+        # callbacks that may refresh the table (helpers, generic instructions, calls)
+        self.packet_loads = any(self.code[pc][0] is ip._ld_packet
+                                for slots in _blocks(self.code, self.start).values()
+                                for pc in slots)
+        if self.packet_loads:
+            for name in ("pkkey", "pkhost", "pklen", "pkdata"):
+                self.emit(f"%{name} = alloca i64")
+            self.reload_packet()
         # the budget lives in a local (a register after mem2reg) and goes back to the state
         # around calls that may run instructions (helpers, subprograms) and on the way out
         self.emit("%bl = alloca i64")
@@ -303,6 +313,20 @@ class _FunctionWriter:
         self.emit("ret i64 0")
         self.lines.append("}")
         return "\n".join(self.lines)
+
+    def reload_packet(self) -> None:
+        """Copy the packet's table entry and data offset into their locals."""
+        if not self.packet_loads:
+            return
+        for name, index in (("pkkey", 0), ("pkhost", ENTRY_FIELDS.index("host")),
+                            ("pklen", ENTRY_FIELDS.index("length"))):
+            p, v = self.tmp(), self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr %tab, i64 {index}")
+            self.emit(f"{v} = load i64, ptr {p}")
+            self.emit(f"store i64 {v}, ptr %{name}")
+        p, v = self.field("packet_data"), self.tmp()
+        self.emit(f"{v} = load i64, ptr {p}")
+        self.emit(f"store i64 {v}, ptr %pkdata")
 
     def budget_in(self) -> None:
         p, v = self.field("budget_left"), self.tmp()
@@ -536,15 +560,11 @@ class _FunctionWriter:
         self.emit(f"{summed} = add i64 {base}, {_const(imm, 64)}")
         self.emit(f"{narrow} = trunc i64 {summed} to i32")
         self.emit(f"{off} = sext i32 {narrow} to i64")
-        key, host_p, host, length_p, length = (self.tmp() for _ in range(5))
-        self.emit(f"{key} = load i64, ptr %tab")
-        self.emit(f"{host_p} = getelementptr i64, ptr %tab, i64 {ENTRY_FIELDS.index('host')}")
-        self.emit(f"{host} = load i64, ptr {host_p}")
-        self.emit(f"{length_p} = getelementptr i64, ptr %tab, "
-                  f"i64 {ENTRY_FIELDS.index('length')}")
-        self.emit(f"{length} = load i64, ptr {length_p}")
-        data_p, data = self.field("packet_data"), self.tmp()
-        self.emit(f"{data} = load i64, ptr {data_p}")
+        key, host, length, data = (self.tmp() for _ in range(4))
+        self.emit(f"{key} = load i64, ptr %pkkey")
+        self.emit(f"{host} = load i64, ptr %pkhost")
+        self.emit(f"{length} = load i64, ptr %pklen")
+        self.emit(f"{data} = load i64, ptr %pkdata")
         start, end = self.tmp(), self.tmp()
         self.emit(f"{start} = add i64 {data}, {off}")
         self.emit(f"{end} = add i64 {start}, {size}")
@@ -659,6 +679,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 {cb}(ptr %st, i64 {pc}, i64 {sub_r10}, {args})")
         self.budget_in()
+        self.reload_packet()
         self.set(0, r0)
         self.clobber_arguments()
         status = self.tmp()
@@ -696,6 +717,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 @f{target}(ptr %st, {args}, i64 {r10}, ptr {fh})")
         self.budget_in()
+        self.reload_packet()
         after, raised = self.tmp(), self.tmp()
         self.emit(f"{after} = load i64, ptr {low_p}")
         self.emit(f"{raised} = add i64 {after}, {ip.STACK_BYTES_PER_FRAME}")
@@ -716,6 +738,7 @@ class _FunctionWriter:
         self.emit(f"{cb} = load ptr, ptr {p}")
         self.emit(f"{nxt} = call i64 {cb}(ptr %st, i64 {pc})")
         self.check_status()
+        self.reload_packet()
         for n in range(10):
             p, v = self.tmp(), self.tmp()
             self.emit(f"{p} = getelementptr i64, ptr {regs}, i64 {n}")
@@ -821,11 +844,22 @@ def _batch_function() -> str:
         "  store i64 0, ptr %wp",
         "  store i64 0, ptr %dp",
         "  store i64 %i, ptr %ip",
+        "  %copy = icmp ne i64 %ctxlen, 0",
+        "  br i1 %copy, label %copying, label %copied",
+        "copying:",
         "  call void @llvm.memcpy.p0.p0.i64(ptr %ctx, ptr %tmpl, i64 %ctxlen, i1 false)",
+        "  br label %copied",
+        "copied:",
+        "  %zero = icmp ne i64 %clearlen, 0",
+        "  br i1 %zero, label %zeroing, label %zeroed",
+        "zeroing:",
         "  call void @llvm.memset.p0.i64(ptr %clear, i8 0, i64 %clearlen, i1 false)",
+        "  br label %zeroed",
+        "zeroed:",
         "  store i64 %budget, ptr %bp",
+        # the program's body in the loop itself: no call and no prologue per packet
         ("  %r0 = call i64 @f0(ptr %st, i64 %a1, i64 %a2, i64 0, i64 0, i64 0, i64 %a10, "
-         "ptr %fh)"),
+         "ptr %fh) #0"),
         f"  %sp = getelementptr i64, ptr %st, i64 {f['status']}",
         "  %s = load i64, ptr %sp",
         f"  %halted = icmp eq i64 %s, {STATUS_HALT}",

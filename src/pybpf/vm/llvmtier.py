@@ -23,6 +23,7 @@ from typing import Any
 
 from . import context as contexts
 from . import interpreter as ip
+from . import llvm_ir
 from .alu import MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
 from .event_helpers import TailCall
@@ -311,6 +312,10 @@ class CompiledProgram:
             insn[0] in (ip._call_helper, ip._call_tail) for insn in self.code)
         self._batch = BATCH_FUNCTION(self._engine.get_function_address("batch"))
         self._stack_reach = _stack_reach(self.code)
+        # a batch copies the run's memory back only when the program may write it
+        self._writes_memory = any(
+            (insn[0] in (ip._st, ip._stx) and insn[1] != 10)
+            or insn[0] not in llvm_ir._NATIVE_HANDLERS for insn in self.code)
         self._runs: dict[int, _Run] = {}
         self._active: list[_Run] = []
         self._callbacks = [HELPER_CB(self._helper), LOAD_CB(self._load),
@@ -390,15 +395,15 @@ class CompiledProgram:
         return count
 
     def run_packets(self, packets: Sequence[bytes] | PacketBatch, memory: bytes | None,
-                    budget: int) -> list[int]:
+                    budget: int) -> array[int]:
         """r0 of ``run(memory, packet=p)`` for each packet, the runs looping in native code
         (for a :attr:`batchable` program; else one run after the other). Raises what
         ``run`` raises, at the first failing packet."""
         program = self.program
         batch = packets if isinstance(packets, PacketBatch) else PacketBatch(packets)
         if not self.batchable or not batch.packets:
-            return [program.run(memory, packet=p, budget=budget, tier="llvm").r0
-                    for p in batch.packets]
+            return array("Q", [program.run(memory, packet=p, budget=budget, tier="llvm").r0
+                               for p in batch.packets])
         space = Memory()
         machine, regs = program._machine(space, contexts.raw_packet(space, b""))
         data = bytearray(memory) if memory is not None else bytearray()
@@ -418,17 +423,18 @@ class CompiledProgram:
         try:
             run.start(machine, budget)
             if run.table[0] not in (_NO_KEY, 0):  # the packet's slot is taken: no batch
-                return [program.run(memory, packet=p, budget=budget, tier="llvm").r0
-                        for p in batch.packets]
+                return array("Q", [program.run(memory, packet=p, budget=budget,
+                                               tier="llvm").r0 for p in batch.packets])
             run.state[_STATE["runs_done"]] = 0
             while True:
                 self._batch(run.address, ctypes.addressof(run.table), count,
-                            batch.desc.buffer_info()[0], ctx, template, len(data), regs[1],
+                            batch.desc.buffer_info()[0], ctx, template,
+                            len(data) if self._writes_memory else 0, regs[1],
                             regs[2], regs[10], run.frame_host(regs[10]), clear,
                             self._stack_reach, budget, out.buffer_info()[0])
                 done = run.state[_STATE["runs_done"]]
                 if done == count:
-                    return out.tolist()
+                    return out
                 error = run.error
                 if not isinstance(error, ip._Halt):
                     assert error is not None
@@ -577,11 +583,12 @@ def _stack_reach(code: ip.Code) -> int:
 
 
 def run_packets(program: Any, packets: Sequence[bytes] | PacketBatch,
-                memory: bytes | None = None, *, budget: int = 10_000_000) -> list[int]:
-    """r0 of ``program.run(memory, packet=p, tier="llvm")`` for each packet, with the runs
-    looping in native code when the program calls no helpers (a packet filter: classic BPF
-    through :func:`pybpf.cbpf.to_ebpf`). ``packets`` may be a :class:`PacketBatch` made
-    once. Raises what ``run`` raises, at the first failing packet."""
+                memory: bytes | None = None, *, budget: int = 10_000_000) -> array[int]:
+    """r0 of ``program.run(memory, packet=p, tier="llvm")`` for each packet, as an
+    ``array('Q')`` (no Python int per packet), with the runs looping in native code when
+    the program calls no helpers (a packet filter: classic BPF through
+    :func:`pybpf.cbpf.to_ebpf`). ``packets`` may be a :class:`PacketBatch` made once.
+    Raises what ``run`` raises, at the first failing packet."""
     return program._compiled_for("llvm").run_packets(packets, memory, budget)  # type: ignore[no-any-return]
 
 
