@@ -23,7 +23,10 @@ from dataclasses import dataclass
 
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
+from .printer_bootp import Truncated as _AppTruncated
+from .printer_bootp import bootp_text, ntp_text
 from .printer_routing import ah_header, igrp_text, pim_text, unknown_data_lines, vrrp_text
+from .printer_snmp import snmp_text
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -54,8 +57,6 @@ _NEXT_HEADERS = {**_IP_PROTOS, 0: "Options", 43: "Routing", 44: "Fragment", 60: 
 _DNS_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
               28: "AAAA", 33: "SRV", 35: "NAPTR", 43: "DS", 46: "RRSIG", 47: "NSEC",
               48: "DNSKEY", 64: "SVCB", 65: "HTTPS", 255: "ANY", 257: "CAA"}
-_NTP_MODES = {1: "Symmetric Active", 2: "Symmetric Passive", 3: "Client", 4: "Server",
-              5: "Broadcast", 6: "Control Message", 7: "Reserved"}
 _ICMP6_NAMES = {133: "router solicitation", 134: "router advertisement",
                 135: "neighbor solicitation", 136: "neighbor advertisement",
                 137: "redirect", 130: "multicast listener query",
@@ -88,6 +89,11 @@ def _need(data: bytes, size: int, proto: str) -> None:
 
 def _mac(raw: bytes) -> str:
     return ":".join(f"{b:02x}" for b in raw)
+
+
+def _bridge_id(raw: bytes) -> str:
+    """An STP bridge id: priority in hex, then the MAC address."""
+    return f"{raw[:2].hex()}.{_mac(raw[2:8])}"
 
 
 def _ip4(raw: bytes) -> str:
@@ -378,23 +384,36 @@ class Printer:
 
     def _stp(self, bpdu: bytes, length: int) -> str:
         _need(bpdu, 4, "stp")
+        if bpdu[:2] != b"\0\0":
+            return f"unknown STP version, length {length}"
         version, kind = bpdu[2], bpdu[3]
-        if kind == 0x80:
-            return f"STP 802.1d, Topology Change, length {length}"
-        names = {0: "802.1d", 2: "802.1w", 3: "802.1s"}
-        text = f"STP {names.get(version, f'v{version}')}, "
-        if kind == 0x00 and len(bpdu) >= 35:
-            flags = bpdu[4]
-            flag_words = [w for bit, w in ((0x01, "Topology change"),
-                                           (0x80, "Topology change ACK")) if flags & bit]
-            root_prio, root = struct.unpack_from("!H6s", bpdu, 5)
-            bridge_prio, bridge, port_id = struct.unpack_from("!H6sH", bpdu, 17)
-            del root_prio, root
-            return (text + f"Config, Flags [{', '.join(flag_words) or 'none'}], bridge-id "
-                    f"{bridge_prio:04x}.{_mac(bridge)}.{port_id:04x}, length {length}")
-        if kind == 0x02:
-            return text + f"Rapid STP, length {length}"
-        return text + f"type 0x{kind:02x}, length {length}"
+        if version not in _STP_VERSIONS:
+            return f"STP Unknown STP protocol (0x{version:02x})"
+        text = f"STP {_STP_VERSIONS[version]}, " + _STP_TYPES.get(
+            kind, f"Unknown BPDU Type (0x{kind:02x})")
+        if kind == 0 or (kind == 2 and version == 2):
+            if length < 35 + (kind == 2):
+                return text + " (invalid)"
+            _need(bpdu, 35, "stp")
+            return text + self._stp_config(bpdu, length, rapid=version == 2)
+        return text
+
+    def _stp_config(self, bpdu: bytes, length: int, *, rapid: bool) -> str:
+        """A configuration (or 802.1w) BPDU: bridge and port, and -v's timers and root."""
+        flags = bpdu[4]
+        names = ", ".join(w for bit, w in _STP_FLAGS if flags & bit) or "none"
+        root_cost, = struct.unpack_from("!I", bpdu, 13)
+        port_id, age, max_age, hello, delay = struct.unpack_from("!HHHHH", bpdu, 25)
+        text = (f", Flags [{names}], bridge-id {_bridge_id(bpdu[17:25])}.{port_id:04x}, "
+                f"length {length}")
+        if not self.options.verbose:
+            return text
+        text += (f"\n\tmessage-age {age / 256:.2f}s, max-age {max_age / 256:.2f}s, "
+                 f"hello-time {hello / 256:.2f}s, forwarding-delay {delay / 256:.2f}s"
+                 f"\n\troot-id {_bridge_id(bpdu[5:13])}, root-pathcost {root_cost}")
+        if rapid:
+            text += ", port-role " + _RSTP_ROLES[(flags >> 2) & 3]
+        return text
 
     def _lldp(self, payload: bytes, length: int) -> str:
         """tcpdump without -v: the system name (TLV 5) when there is one."""
@@ -512,9 +531,19 @@ class Printer:
     def _ipv4(self, packet: bytes, length: int, *, prefix: bool) -> str:
         head = "IP " if prefix else ""
         self._fragment = False
+        if packet and packet[0] >> 4 != 4:
+            version = packet[0] >> 4
+            return ("IP6, wrong link-layer encapsulation" if version == 6
+                    else f"IP{version}") + " (invalid)"
         if len(packet) < 20:
             return head + " [|ip]"
         ihl = (packet[0] & 0x0F) * 4
+        if length < 20:
+            return head + f"truncated-ip {length}"
+        if ihl < 20:    # also keeps a header that claims no length from nesting forever
+            return head + f"bad-hlen {ihl}"
+        if struct.unpack_from("!H", packet, 2)[0] < ihl:
+            return head + f"bad-len {struct.unpack_from('!H', packet, 2)[0]}"
         tos, total, ident, frag, ttl, proto = struct.unpack_from("!xBHHHBB", packet)
         self._ttl = ttl
         src, dst = packet[12:16], packet[16:20]
@@ -891,11 +920,12 @@ class Printer:
         if flags & 0x20:
             parts.append(f"urg {urg}")
         if header_len > 20:
-            if len(segment) < header_len:
-                return head + ", ".join(parts) + ", options [|tcp]"
-            options = _tcp_options(segment[20:header_len], self._seq_base(src, sport, dst,
-                                                                          dport))
-            parts.append(f"options [{options}]")
+            options, whole = _tcp_options(segment[20:header_len], header_len - 20,
+                                          self._seq_base(src, sport, dst, dport), flags,
+                                          len(segment) >= segment_len)
+            parts.append(options)
+            if not whole:   # tcpdump ends the line inside the options
+                return head + ", ".join(parts)
         parts.append(f"length {data_len}")
         line = head + ", ".join(parts)
         if data_len > 0 and not self._fragment:
@@ -969,9 +999,11 @@ class Printer:
             if 53 in (sport, dport) or 5353 in (sport, dport):
                 return head + _dns(data, data_len, self.options.verbose)
             if {sport, dport} & {67, 68}:
-                return head + _bootp(data, data_len)
+                return head + bootp_text(data, data_len, self.options.verbose)
             if 123 in (sport, dport):
-                return head + _ntp(data, data_len)
+                return head + ntp_text(data, data_len, self.options.verbose)
+            if {sport, dport} & {161, 162}:
+                return head + snmp_text(data[:data_len], self.options.verbose)
             if dport == 4789:
                 inner = data[8:]
                 vni = int.from_bytes(data[4:7], "big") if len(data) >= 8 else 0
@@ -979,7 +1011,7 @@ class Printer:
                 return head + f"VXLAN, flags [I] (0x{data[0]:02x}), vni {vni}\n" + text
             if dport == 6081:
                 return head + self._geneve(data, data_len)
-        except _Truncated as cut:
+        except (_Truncated, _AppTruncated) as cut:
             return head + f" [|{cut.proto}]"
         return head + f"UDP, length {data_len}"
 
@@ -1216,21 +1248,6 @@ def _dns_name(data: bytes, offset: int) -> tuple[str, int]:
     return (".".join(labels) + "." if labels else "."), (end if end is not None else offset)
 
 
-def _bootp(data: bytes, length: int) -> str:
-    _need(data, 34, "bootp")
-    op = data[0]
-    chaddr = data[28:34]
-    if op == 1:
-        return f"BOOTP/DHCP, Request from {_mac(chaddr)}, length {length}"
-    return f"BOOTP/DHCP, Reply, length {length}"
-
-
-def _ntp(data: bytes, length: int) -> str:
-    _need(data, 1, "ntp")
-    version, mode = (data[0] >> 3) & 7, data[0] & 7
-    return f"NTPv{version}, {_NTP_MODES.get(mode, 'Unknown')}, length {length}"
-
-
 def _ip_options(raw: bytes) -> str:
     words = []
     i = 0
@@ -1261,69 +1278,161 @@ def _ip_options(raw: bytes) -> str:
     return ",".join(words)
 
 
-def _tcp_options(raw: bytes, seq_base: int) -> str:
-    """The options in tcpdump's words (print-tcp.c)."""
-    words = []
-    i = 0
-    while i < len(raw):
-        kind = raw[i]
-        if kind == 0:
-            words.append("eol")
-            break
-        if kind == 1:
-            words.append("nop")
-            i += 1
-            continue
-        if i + 1 >= len(raw):
-            words.append("[|tcp]")
-            break
-        size = raw[i + 1]
-        if size < 2 or i + size > len(raw):
-            words.append(f"opt-{kind}:" if size < 2 else "[|tcp]")
-            break
-        body = raw[i + 2:i + size]
-        if kind == 2 and size == 4:
-            words.append(f"mss {struct.unpack('!H', body)[0]}")
-        elif kind == 3 and size == 3:
-            words.append(f"wscale {body[0]}")
-        elif kind == 4 and size == 2:
-            words.append("sackOK")
-        elif kind == 5:
-            count = len(body) // 8
-            edges = [(struct.unpack_from("!I", body, 4 * j)[0] - seq_base) & 0xFFFFFFFF
-                     for j in range(2 * count)]
-            words.append(f"sack {count} " + "".join(
-                f"{{{edges[j]}:{edges[j + 1]}}}" for j in range(0, 2 * count, 2)))
-        elif kind == 8 and size == 10:
-            tsval, tsecr = struct.unpack("!II", body)
-            words.append(f"TS val {tsval} ecr {tsecr}")
-        elif kind == 19 and size == 18:
-            words.append("md5 shared secret not supplied with -M, can't check - "
-                         + body.hex())
-        elif kind == 28 and size == 4:
-            value = struct.unpack("!H", body)[0]
-            # tcpdump reads the granularity from the lowest bit (not RFC 5482's highest)
-            words.append(f"uto 0x{value:x} {(value >> 1) * 60 if value & 1 else value >> 1}")
-        elif kind == 34:
-            words.append("tfo  cookie " + body.hex() if body else "tfo  cookiereq")
-        elif kind == 30:
-            words.append(_mptcp(body, size))
-        elif kind == 254 or kind == 253:
-            words.append(f"exp-{body[:2].hex()}" if len(body) >= 2 else f"opt-{kind}:")
-        else:
-            words.append(f"unknown-{kind} 0x{body.hex()}" if body else f"unknown-{kind}")
-        i += size
-    return ",".join(words)
+_TCP_OPTION_NAMES = {0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack",
+                     6: "echo", 7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: "",
+                     19: "md5", 20: "scps", 28: "uto", 29: "tcp-ao", 30: "mptcp", 34: "tfo",
+                     254: "exp"}
+_TCP_OPTION_SIZES = {2: 2, 3: 1, 6: 4, 7: 4, 11: 4, 12: 4, 13: 4, 8: 8, 19: 16, 20: 2, 28: 2}
 
 
-def _mptcp(body: bytes, size: int) -> str:
-    if not body:
-        return "mptcp"
+class _OptionsEnd(Exception):
+    """tcpdump stops printing the segment inside its options: ``text`` ends the line."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class _OptionCursor:
+    """Where tcpdump's option loop is: ``need`` is its LENCHECK (read the value's first
+    bytes, or end the line as a cut or a malformed option)."""
+
+    def __init__(self, raw: bytes, size: int) -> None:
+        self.raw, self.at, self.left = raw, 0, size
+        self.separator = ""
+        self.protocol = "tcp"   # after an MPTCP option tcpdump names cuts "mptcp"
+
+    def byte(self) -> int:
+        if self.at >= len(self.raw):
+            raise _OptionsEnd(f" [|{self.protocol}]")
+        self.at += 1
+        return self.raw[self.at - 1]
+
+    def bad(self, prefix: str = "") -> _OptionsEnd:
+        return _OptionsEnd(prefix + "[bad opt]" + ("]" if self.separator else ""))
+
+    def need(self, count: int, prefix: str = "") -> bytes:
+        if count > self.left:
+            raise self.bad(prefix)
+        if self.at + count > len(self.raw):
+            raise _OptionsEnd(prefix + f" [|{self.protocol}]"
+                              + (">" if self.separator else ""))
+        return self.raw[self.at:self.at + count]
+
+
+def _tcp_options(raw: bytes, size: int, seq_base: int, flags: int,
+                 segment_captured: bool) -> tuple[str, bool]:
+    """The options as tcpdump prints them (print-tcp.c), from ``size`` header bytes of
+    which ``raw`` were captured: the text from ``options [``, and whether the line goes
+    on (False when tcpdump stops at a cut or a malformed option)."""
+    out = ["options ["]
+    cursor = _OptionCursor(raw, size)
+    try:
+        while cursor.left > 0:
+            out.append(cursor.separator)
+            kind = cursor.byte()
+            if kind in (0, 1):
+                length = 1
+            else:
+                length = cursor.byte()
+                if length < 2 or length > cursor.left:
+                    raise cursor.bad()
+                cursor.left -= 1
+            cursor.left -= 1
+            out.append(_TCP_OPTION_NAMES.get(kind, f"unknown-{kind}"))
+            value_size = _TCP_OPTION_SIZES.get(kind, 0 if kind in (0, 1, 4) else length - 2)
+            out.append(_tcp_option_value(kind, value_size, cursor, seq_base, flags,
+                                         segment_captured))
+            if kind == 30:
+                cursor.protocol = "mptcp"
+            cursor.at += value_size
+            cursor.left -= value_size
+            if value_size + (1 if kind in (0, 1) else 2) != length:
+                out.append(f"[len {length}]")
+            cursor.separator = ","
+            if kind == 0:
+                break
+    except _OptionsEnd as end:
+        return "".join(out) + end.text, False
+    return "".join(out) + "]", True
+
+
+def _tcp_option_value(kind: int, size: int, cursor: _OptionCursor, seq_base: int,
+                      flags: int, segment_captured: bool) -> str:
+    """The text after an option's name, its value read through ``cursor``."""
+    need = cursor.need
+    if kind in (0, 1, 4):
+        return ""
+    if kind == 2:
+        return f" {struct.unpack('!H', need(2))[0]}"
+    if kind == 3:
+        return f" {need(1)[0]}"
+    if kind in (6, 7, 11, 12, 13):
+        return f" {struct.unpack('!I', need(4))[0]}"
+    if kind == 8:
+        tsval, tsecr = struct.unpack("!II", need(8))
+        return f" val {tsval} ecr {tsecr}"
+    if kind == 5:
+        if size % 8:
+            return " invalid sack"
+        text = f" {size // 8} "
+        for offset in range(0, size, 8):
+            start = struct.unpack_from("!I", need(offset + 4, text), offset)[0]
+            end = struct.unpack_from("!I", need(offset + 8, text), offset + 4)[0]
+            text += f"{{{(start - seq_base) & 0xFFFFFFFF}:{(end - seq_base) & 0xFFFFFFFF}}}"
+        return text
+    if kind == 19:
+        value = need(16)
+        why = "shared secret not supplied with -M" if segment_captured else "snaplen too short"
+        return f" {why}, can't check - " + value.hex()
+    if kind == 20:
+        value = need(2)
+        return f" cap {value[0]:02x} id {value[1]}"
+    if kind == 28:
+        value = struct.unpack("!H", need(2))[0]
+        # tcpdump reads the granularity from the lowest bit (not RFC 5482's highest)
+        return f" 0x{value:x} {(value >> 1) * 60 if value & 1 else value >> 1}"
+    if kind == 30:
+        value = need(size)
+        if size + 2 < 3:
+            raise cursor.bad()
+        mptcp = _mptcp(value, size + 2, flags)
+        if mptcp is None:    # a malformed MP_CAPABLE: tcpdump has printed its name
+            raise cursor.bad(f" {size + 2} capable")
+        return mptcp
+    if kind == 34:
+        return " " + _fastopen(need(size))
+    if kind == 254:
+        value = need(size)
+        if size < 2:
+            raise cursor.bad()
+        magic = struct.unpack_from("!H", value)[0]
+        return "-" + ("tfo" + _fastopen(value[2:]) if magic == 0xF989 else f"{magic:04x}")
+    text = " 0x" if size else ""
+    for index in range(size):
+        text += f"{need(index + 1, text)[index]:02x}"
+    return text
+
+
+def _fastopen(cookie: bytes) -> str:
+    if not cookie:
+        return " cookiereq"
+    if len(cookie) % 2 or not 4 <= len(cookie) <= 16:
+        return " (invalid)"
+    return " cookie " + cookie.hex()
+
+
+def _mptcp(body: bytes, size: int, flags: int) -> str | None:
+    """An MPTCP option after its name, or None for an MP_CAPABLE tcpdump finds malformed."""
     subtype, version = body[0] >> 4, body[0] & 0xF
     names = {0: "capable", 1: "join", 2: "dss", 3: "add-addr", 4: "rem-addr", 5: "prio",
              6: "fail", 7: "fast-close", 8: "tcprst"}
-    text = f"mptcp {size} {names.get(subtype, f'unknown-{subtype}')}"
+    text = f" {size} {names.get(subtype, f'unknown-{subtype}')}"
     if subtype == 0:
+        syn_ok = size in (12, 4) and flags & 0x02
+        ack_ok = size in (20, 22) and flags & 0x12 == 0x10
+        if not (syn_ok or ack_ok):
+            return None
         text += f" v{version}"
         if len(body) >= 2 and body[1] & 0x80:
             text += " csum"
@@ -1349,6 +1458,11 @@ _MPLS_RESERVED = {0: "IPv4 explicit NULL", 1: "router alert", 2: "IPv6 explicit 
 _GRE_FLAGS = ((0x8000, "checksum present"), (0x4000, "routing present"),
               (0x2000, "key present"), (0x1000, "sequence# present"),
               (0x0800, "source routing present"), (0x0080, "ack present"))
+_STP_VERSIONS = {0: "802.1d", 2: "802.1w", 3: "802.1s", 4: "802.1aq"}
+_STP_TYPES = {0x00: "Config", 0x02: "Rapid STP", 0x80: "Topology Change"}
+_STP_FLAGS = ((0x01, "Topology change"), (0x02, "Proposal"), (0x10, "Learn"),
+              (0x20, "Forward"), (0x40, "Agreement"), (0x80, "Topology change ACK"))
+_RSTP_ROLES = ("Unknown", "Alternate", "Root", "Designated")
 _OUIS = {0x00000C: "Cisco", 0x000000: "Ethernet", 0x0080C2: "IEEE 802.1"}
 _SNAP_PIDS = {(0x00000C, 0x2000): "CDP", (0x00000C, 0x2003): "VTP",
               (0x00000C, 0x010B): "PVST"}

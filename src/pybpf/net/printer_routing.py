@@ -60,6 +60,8 @@ def pim_text(payload: bytes, length: int, verbose: int, pseudo_header: bytes = b
     if not verbose:
         return f"PIMv2, {name}, length {length}"
     text = f"PIMv2, length {length}\n\t{name}"
+    if len(payload) < 2:
+        return text + " [|pimv2]"
     if payload[1] & 0x0F:
         text += ", RFC2117-encoding"
     if length < 4 or len(payload) < 4:
@@ -143,6 +145,8 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
         text += f", intvl {(payload[4] & 0x0F) << 8 | payload[5]}cs, length {length}"
     if not verbose:
         return text
+    if len(payload) < 8:
+        return text + " [|vrrp]"
     covered = (b"" if version == 2 else pseudo_header) + payload[:length]
     if len(payload) >= length and ones_sum(covered) != 0xFFFF:
         text += f", (bad vrrp cksum {struct.unpack_from('!H', payload, 6)[0]:x})"

@@ -38,6 +38,9 @@ def run_batch(program: VMProgram, packets: Iterable[bytes], *, ctx: bytes | None
     ``test_run(p, ctx)``, the low 32 bits)."""
     from .program import _run_chain, _tail_in_frame
 
+    if raw and tier == "llvm":  # the whole batch in native code (see llvmtier)
+        from .llvmtier import run_packets
+        return run_packets(program, list(packets), ctx, budget=budget).tolist()
     memory = Memory()
     if raw:
         reuse = None

@@ -14,8 +14,8 @@ the access through ``Memory`` -- so a real fault raises the very error the inter
 raises. Calling back for every access would cost a ctypes round trip (about a microsecond)
 per load; the inline check costs a few instructions, hence this choice. Accesses at a
 constant offset of r10 inside the function's own 512-byte frame need no check, as in the
-Python tier. Helpers, the budget, rare instructions (atomics, LD_ABS/LD_IND, map-value
-lddw, may_goto) call back into Python too.
+Python tier. Helpers, the budget, rare instructions (atomics, map-value lddw, may_goto) and
+LD_ABS/LD_IND past the packet call back into Python too.
 
 Every function is ``i64 f<slot>(ptr state, i64 r1..r5, i64 r10, ptr frame)``: ``frame`` is
 the host address r10 stands for. ``state`` is an array of i64 (see ``STATE_FIELDS``); a
@@ -30,17 +30,20 @@ from typing import Any
 from . import alu
 from . import interpreter as ip
 from .helpers import CLOBBERED
+from .memory import LOW_REGION_BASE
 from .pytier import _blocks, _function_starts, _successors
 
 # i64 slots of the state array shared by native code and the runner
 STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1", "regs2",
                 "regs3", "regs4", "regs5", "regs6", "regs7", "regs8", "regs9", "regs10",
                 "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
-                "lookup_generation", "runs_done")
+                "lookup_generation", "runs_done", "packet_data", "batch_index")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
-STATUS_OK, STATUS_ERROR, STATUS_RETURN = 0, 1, 2   # RETURN: a subprogram's tail call ended
+# RETURN: a subprogram's tail call ended; HALT: LD_ABS/LD_IND past the packet ended the run
+# with r0 = 0 (the interpreter's _Halt)
+STATUS_OK, STATUS_ERROR, STATUS_RETURN, STATUS_HALT = 0, 1, 2, 3
 FAIL_BUDGET, FAIL_CALL_DEPTH = 0, 1
 # the map lookup cache: sets of two entries (map handle, key, value address, generation),
 # the set chosen by a hash of handle and key; an entry counts only while its generation is
@@ -207,6 +210,8 @@ class _FunctionWriter:
         self.cached_maps = cached_maps or {}
         self.cached_sites = cached_sites if cached_sites is not None else {}
         self.block_start = start
+        self.block_slots: list[int] = []
+        self.packet_loads = False
         # registers known to hold r10 + offset in the current block (register -> offset):
         # accesses through them inside the frame need no region check, as through r10
         self.frame: dict[int, int] = {}
@@ -271,6 +276,15 @@ class _FunctionWriter:
             self.set(n, f"%a{n}" if 1 <= n <= 5 else "0")
         tab_p = self.field("table")
         self.emit(f"%tab = load ptr, ptr {tab_p}")
+        # the packet's table entry and LD_ABS origin, kept in locals: they change only in
+        # callbacks that may refresh the table (helpers, generic instructions, calls)
+        self.packet_loads = any(self.code[pc][0] is ip._ld_packet
+                                for slots in _blocks(self.code, self.start).values()
+                                for pc in slots)
+        if self.packet_loads:
+            for name in ("pkkey", "pkhost", "pklen", "pkdata"):
+                self.emit(f"%{name} = alloca i64")
+            self.reload_packet()
         # the budget lives in a local (a register after mem2reg) and goes back to the state
         # around calls that may run instructions (helpers, subprograms) and on the way out
         self.emit("%bl = alloca i64")
@@ -281,6 +295,7 @@ class _FunctionWriter:
             self.block(f"b{leader}")
             self.block_start = leader
             self.frame = {}
+            self.block_slots = slots
             self.count_budget(leader, len(slots))
             for pc in slots:
                 self.insn(pc)
@@ -298,6 +313,20 @@ class _FunctionWriter:
         self.emit("ret i64 0")
         self.lines.append("}")
         return "\n".join(self.lines)
+
+    def reload_packet(self) -> None:
+        """Copy the packet's table entry and data offset into their locals."""
+        if not self.packet_loads:
+            return
+        for name, index in (("pkkey", 0), ("pkhost", ENTRY_FIELDS.index("host")),
+                            ("pklen", ENTRY_FIELDS.index("length"))):
+            p, v = self.tmp(), self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr %tab, i64 {index}")
+            self.emit(f"{v} = load i64, ptr {p}")
+            self.emit(f"store i64 {v}, ptr %{name}")
+        p, v = self.field("packet_data"), self.tmp()
+        self.emit(f"{v} = load i64, ptr {p}")
+        self.emit(f"store i64 {v}, ptr %pkdata")
 
     def budget_in(self) -> None:
         p, v = self.field("budget_left"), self.tmp()
@@ -323,6 +352,14 @@ class _FunctionWriter:
         self.fail(leader, FAIL_BUDGET)
         self.block(body)
 
+    def adjust_budget(self, insns: int) -> None:
+        """Give back ``insns`` of the budget (take them when negative)."""
+        if insns:
+            left, new = self.tmp(), self.tmp()
+            self.emit(f"{left} = load i64, ptr %bl")
+            self.emit(f"{new} = add i64 {left}, {insns}")
+            self.emit(f"store i64 {new}, ptr %bl")
+
     def fail(self, slot: int, kind: int) -> None:
         p = self.field("fail_cb")
         cb = self.tmp()
@@ -341,7 +378,7 @@ class _FunctionWriter:
         elif h in (ip._call_helper, ip._call_tail, ip._call_local):
             for n in range(6):
                 frame.pop(n, None)  # r6-r9 survive calls in every tier
-        elif self.is_generic(h):
+        elif self.is_generic(h) or h is ip._ld_packet:
             frame.clear()  # the interpreter's handler may write any register
         elif h not in (ip._st, ip._stx, ip._exit, ip._ja, ip._gotol) and h not in _JUMPS:
             frame.pop(d, None)
@@ -392,6 +429,8 @@ class _FunctionWriter:
             self.call_helper(pc)
         elif h is ip._call_local:
             self.call_local(pc, i)
+        elif h is ip._ld_packet:
+            self.ld_packet(pc, s, i, a)
         elif h is ip._exit:
             self.budget_out()
             self.emit(f"ret i64 {self.reg(0)}")
@@ -510,6 +549,60 @@ class _FunctionWriter:
                   f"i64 {value})")
         self.continue_if(fine)
 
+    def ld_packet(self, pc: int, s: int, imm: int, aux: tuple[int, bool]) -> None:
+        """Legacy LD_ABS/LD_IND: a big-endian load from the packet into r0, natively when
+        the packet (region key 0) holds the bytes; otherwise the interpreter's handler runs
+        it (no packet, out of bounds: it ends the run with r0 = 0)."""
+        size, indirect = aux
+        ty = f"i{8 * size}"
+        base = self.reg(s) if indirect else "0"
+        summed, narrow, off = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{summed} = add i64 {base}, {_const(imm, 64)}")
+        self.emit(f"{narrow} = trunc i64 {summed} to i32")
+        self.emit(f"{off} = sext i32 {narrow} to i64")
+        key, host, length, data = (self.tmp() for _ in range(4))
+        self.emit(f"{key} = load i64, ptr %pkkey")
+        self.emit(f"{host} = load i64, ptr %pkhost")
+        self.emit(f"{length} = load i64, ptr %pklen")
+        self.emit(f"{data} = load i64, ptr %pkdata")
+        start, end = self.tmp(), self.tmp()
+        self.emit(f"{start} = add i64 {data}, {off}")
+        self.emit(f"{end} = add i64 {start}, {size}")
+        c1, c2, c3, ok = (self.tmp() for _ in range(4))
+        self.emit(f"{c1} = icmp eq i64 {key}, 0")
+        self.emit(f"{c2} = icmp sge i64 {off}, 0")
+        self.emit(f"{c3} = icmp sle i64 {end}, {length}")
+        self.emit(f"{ok} = and i1 {c2}, {c3}")
+        fast, slow, join = self.label("pkt"), self.label("pktslow"), self.label("pktdone")
+        halt, present = self.label("halt"), self.label("present")
+        self.emit(f"br i1 {c1}, label %{present}, label %{slow}")
+        self.block(present)
+        self.emit(f"br i1 {ok}, label %{fast}, label %{halt}")
+        # the block was counted whole on entry; a run this load ends counts the
+        # instructions up to it, as in the interpreter
+        rest = len(self.block_slots) - 1 - self.block_slots.index(pc)
+        self.block(halt)
+        self.adjust_budget(rest)
+        self.emit(f"store i64 {STATUS_HALT}, ptr %st")
+        self.emit("br label %bail")
+        self.block(fast)
+        at, p, v = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{at} = add i64 {host}, {start}")
+        self.emit(f"{p} = inttoptr i64 {at} to ptr")
+        self.emit(f"{v} = load {ty}, ptr {p}, align 1")
+        if size > 1:
+            swapped = self.tmp()
+            self.emit(f"{swapped} = call {ty} @llvm.bswap.{ty}({ty} {v})")
+            v = swapped
+        self.set(0, self.widen(v, 8 * size))
+        self.emit(f"br label %{join}")
+        self.block(slow)  # no packet here, or its table slot went to another region
+        self.adjust_budget(rest)
+        self.generic(pc)
+        self.adjust_budget(-rest)
+        self.emit(f"br label %{join}")
+        self.block(join)
+
     def jump(self, pc: int, h: Any, d: int, s: int, off: int, i: int, test: Any) -> None:
         name = _JUMP_NAME[id(test)]
         wide = h in (ip._jmp64_k, ip._jmp64_x)
@@ -586,6 +679,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 {cb}(ptr %st, i64 {pc}, i64 {sub_r10}, {args})")
         self.budget_in()
+        self.reload_packet()
         self.set(0, r0)
         self.clobber_arguments()
         status = self.tmp()
@@ -623,6 +717,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 @f{target}(ptr %st, {args}, i64 {r10}, ptr {fh})")
         self.budget_in()
+        self.reload_packet()
         after, raised = self.tmp(), self.tmp()
         self.emit(f"{after} = load i64, ptr {low_p}")
         self.emit(f"{raised} = add i64 {after}, {ip.STACK_BYTES_PER_FRAME}")
@@ -643,6 +738,7 @@ class _FunctionWriter:
         self.emit(f"{cb} = load ptr, ptr {p}")
         self.emit(f"{nxt} = call i64 {cb}(ptr %st, i64 {pc})")
         self.check_status()
+        self.reload_packet()
         for n in range(10):
             p, v = self.tmp(), self.tmp()
             self.emit(f"{p} = getelementptr i64, ptr {regs}, i64 {n}")
@@ -663,7 +759,7 @@ _NATIVE_HANDLERS = frozenset({
     ip._mov64_k, ip._mov64_x, ip._add64_k, ip._add64_x, ip._alu64_k, ip._alu64_x,
     ip._alu32_k, ip._alu32_x, ip._movsx, ip._end, ip._lddw, ip._ldx, ip._ldxsx, ip._st,
     ip._stx, ip._ja, ip._gotol, *_JUMPS, ip._call_helper, ip._call_tail, ip._call_local,
-    ip._exit})
+    ip._exit, ip._ld_packet})
 
 
 def _in_frame(off: int, size: int) -> bool:
@@ -672,8 +768,8 @@ def _in_frame(off: int, size: int) -> bool:
 
 def _repeat_function() -> str:
     """``@repeat``: BPF_PROG_TEST_RUN's loop in native code, ``%n`` runs of the program with
-    the same arguments, each with the whole ``%budget``; stops after a run that did not end
-    with STATUS_OK (the runner deals with it). ``runs_done`` counts the runs that did;
+    the same arguments, each with the whole ``%budget``; stops after a run that failed (the
+    runner deals with it; a halted run's r0 is 0). ``runs_done`` counts the runs that did;
     returns the last run's r0. Runs share the state, so lookups cached by one run serve
     the next (nothing outside the program changes maps between them)."""
     budget, status, runs = _F["budget_left"], _F["status"], _F["runs_done"]
@@ -691,15 +787,96 @@ def _repeat_function() -> str:
          "i64 %a10, ptr %fh)"),
         f"  %sp = getelementptr i64, ptr %st, i64 {status}",
         "  %s = load i64, ptr %sp",
-        "  %bad = icmp ne i64 %s, 0",
-        "  br i1 %bad, label %out, label %next",
+        f"  %halted = icmp eq i64 %s, {STATUS_HALT}",
+        "  %ok = icmp eq i64 %s, 0",
+        "  %fine = or i1 %ok, %halted",
+        "  br i1 %fine, label %next, label %out",
         "next:",
+        "  store i64 0, ptr %sp",
+        "  %r0h = select i1 %halted, i64 0, i64 %r0",
         "  %i1 = add i64 %i, 1",
         "  store i64 %i1, ptr %rp",
         "  %more = icmp ult i64 %i1, %n",
-        "  br i1 %more, label %loop, label %out",
+        "  br i1 %more, label %loop, label %last",
+        "last:",
+        "  ret i64 %r0h",
         "out:",
         "  ret i64 %r0",
+        "}"])
+
+
+def _batch_function() -> str:
+    """``@batch``: one run per packet of ``%desc`` (pairs of host address and length),
+    each as a fresh ``run(memory, packet=p)``: the packet becomes region key 0 (read-only,
+    at LOW_REGION_BASE), the raw memory is copied back from its template, the stack bytes a
+    run can reach are zeroed; r0 goes to ``%out`` (0 after STATUS_HALT). Stops after a run
+    that failed; ``runs_done`` counts the runs that did not."""
+    f = _F
+    e = {name: n for n, name in enumerate(ENTRY_FIELDS)}
+    return "\n".join([
+        ("define void @batch(ptr %st, ptr %tab, i64 %n, ptr %desc, ptr %ctx, ptr %tmpl, "
+         "i64 %ctxlen, i64 %a1, i64 %a2, i64 %a10, ptr %fh, ptr %clear, i64 %clearlen, "
+         "i64 %budget, ptr %out) {"),
+        "entry:",
+        f"  %bp = getelementptr i64, ptr %st, i64 {f['budget_left']}",
+        f"  %rp = getelementptr i64, ptr %st, i64 {f['runs_done']}",
+        f"  %dp = getelementptr i64, ptr %st, i64 {f['packet_data']}",
+        f"  %ip = getelementptr i64, ptr %st, i64 {f['batch_index']}",
+        f"  %hostp = getelementptr i64, ptr %tab, i64 {e['host']}",
+        f"  %lenp = getelementptr i64, ptr %tab, i64 {e['length']}",
+        f"  %lowp = getelementptr i64, ptr %tab, i64 {e['low']}",
+        f"  %basep = getelementptr i64, ptr %tab, i64 {e['base']}",
+        f"  %wp = getelementptr i64, ptr %tab, i64 {e['writable']}",
+        "  %start = load i64, ptr %rp",
+        "  %any = icmp ult i64 %start, %n",
+        "  br i1 %any, label %loop, label %done",
+        "loop:",
+        "  %i = phi i64 [ %start, %entry ], [ %i1, %next ]",
+        "  %d0 = getelementptr [2 x i64], ptr %desc, i64 %i, i64 0",
+        "  %d1 = getelementptr [2 x i64], ptr %desc, i64 %i, i64 1",
+        "  %host = load i64, ptr %d0",
+        "  %len = load i64, ptr %d1",
+        "  store i64 0, ptr %tab",
+        f"  store i64 {LOW_REGION_BASE}, ptr %basep",
+        "  store i64 %host, ptr %hostp",
+        "  store i64 0, ptr %lowp",
+        "  store i64 %len, ptr %lenp",
+        "  store i64 0, ptr %wp",
+        "  store i64 0, ptr %dp",
+        "  store i64 %i, ptr %ip",
+        "  %copy = icmp ne i64 %ctxlen, 0",
+        "  br i1 %copy, label %copying, label %copied",
+        "copying:",
+        "  call void @llvm.memcpy.p0.p0.i64(ptr %ctx, ptr %tmpl, i64 %ctxlen, i1 false)",
+        "  br label %copied",
+        "copied:",
+        "  %zero = icmp ne i64 %clearlen, 0",
+        "  br i1 %zero, label %zeroing, label %zeroed",
+        "zeroing:",
+        "  call void @llvm.memset.p0.i64(ptr %clear, i8 0, i64 %clearlen, i1 false)",
+        "  br label %zeroed",
+        "zeroed:",
+        "  store i64 %budget, ptr %bp",
+        # the program's body in the loop itself: no call and no prologue per packet
+        ("  %r0 = call i64 @f0(ptr %st, i64 %a1, i64 %a2, i64 0, i64 0, i64 0, i64 %a10, "
+         "ptr %fh) #0"),
+        f"  %sp = getelementptr i64, ptr %st, i64 {f['status']}",
+        "  %s = load i64, ptr %sp",
+        f"  %halted = icmp eq i64 %s, {STATUS_HALT}",
+        "  %ok = icmp eq i64 %s, 0",
+        "  %fine = or i1 %ok, %halted",
+        "  br i1 %fine, label %next, label %done",
+        "next:",
+        "  store i64 0, ptr %sp",
+        "  %o = getelementptr i64, ptr %out, i64 %i",
+        "  %r0h = select i1 %halted, i64 0, i64 %r0",
+        "  store i64 %r0h, ptr %o",
+        "  %i1 = add i64 %i, 1",
+        "  store i64 %i1, ptr %rp",
+        "  %more = icmp ult i64 %i1, %n",
+        "  br i1 %more, label %loop, label %done",
+        "done:",
+        "  ret void",
         "}"])
 
 
@@ -714,7 +891,9 @@ def module_ir(code: ip.Code, name: str,
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
     parts += [_FunctionWriter(code, start, cached_maps, cached_sites).function()
               for start in _function_starts(code)]
-    parts += [_repeat_function()]
+    parts += [_repeat_function(), _batch_function(),
+              "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
+              "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)"]
     parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
               "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]
     return "\n\n".join(parts) + "\n"
