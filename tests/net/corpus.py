@@ -359,6 +359,29 @@ def ntp_server_reply() -> bytes:
             + stamp(era, 0x40000000) + stamp(era, 0x50000000) + stamp(era + 1, 0x10000000))
 
 
+def tcp_option_frames() -> list[bytes]:
+    """SYNs, ACKs and SYN-ACKs carrying every kind of TCP option, some malformed (MPTCP
+    with a wrong length, SACK of an odd size), for cutting at every byte."""
+    option_sets = [
+        bytes([2, 4, 5, 0xB4, 4, 2, 8, 10]) + struct.pack("!II", 1000, 0)
+        + bytes([1, 3, 3, 7, 5, 10]) + struct.pack("!II", 5, 10)
+        + bytes([1, 1, 30, 6, 0x00, 0x81, 1, 2, 3, 4]),
+        bytes([2, 4, 5, 0xB4, 30, 12, 0x00, 0x81]) + bytes(range(8))
+        + bytes([34, 2, 254, 4, 0xF9, 0x89, 253, 3, 7, 99, 5, 1]),
+        bytes([1, 1, 19, 18]) + bytes(16)
+        + bytes([28, 4, 0x81, 0x2C, 20, 4, 1, 2, 6, 6, 0, 0, 0, 9, 0]),
+        bytes([2, 3, 1, 8, 10, 0, 0, 0, 1]),
+        bytes([5, 9]) + bytes(7) + bytes([1, 1, 1]),
+    ]
+    frames = []
+    for flags in (0x02, 0x10, 0x12):
+        for options in option_sets:
+            options = (options + bytes(-len(options) % 4))[:40]
+            frames.append(ether(ipv4(A4, B4, 6, tcp(A4, B4, 5000, 80, 1, 0, flags,
+                                                    options=options)), 0x0800))
+    return frames
+
+
 def _with_checksum(message: bytes, at: int) -> bytes:
     return message[:at] + struct.pack("!H", checksum(message)) + message[at + 2:]
 

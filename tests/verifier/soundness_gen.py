@@ -23,7 +23,9 @@ them safe and some not; the kernel's verdict and the checked VM then judge ours
   release, and trusted, walked or numeric arguments;
 - ``tracing_helpers``: tp_btf, iterator, syscall and kprobe programs calling the helpers
   handed out per attach type, kernel-object arguments (seq_file or not, maybe NULL), and
-  helpers that may sleep from sleepable programs or not.
+  helpers that may sleep from sleepable programs or not;
+- ``sock_refs``: sk_lookup programs holding a socket from a sockmap lookup: checked or
+  not, assigned, read, released never, once, twice or on one path.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ MAPS: dict[str, MapSpec] = {m.name: m for m in (
     MapSpec("wo", MapType.ARRAY, 4, 48, 1, flags=WRONLY_PROG),
     MapSpec("rb", MapType.RINGBUF, 0, 0, 4096),
     MapSpec("ev", MapType.PERF_EVENT_ARRAY, 4, 4, 0),
+    MapSpec("socks", MapType.SOCKMAP, 4, 8, 1),
     MapSpec("outer", MapType.ARRAY_OF_MAPS, 4, 4, 1,
             inner_map=MapSpec("inner", MapType.ARRAY, 4, 16, 1)),
 )}
@@ -597,6 +600,33 @@ def tracing_helpers(rng: random.Random) -> Generated:
     return ret
 
 
+# -- socket references ---------------------------------------------------------------------
+
+def sock_refs(rng: random.Random) -> Generated:
+    g = _Gen(rng, ProgramType.SK_LOOKUP)
+    g.emit(asm.ldx(4, R8, R6, 4 * rng.randrange(4)))   # a field to branch on
+    g.lookup(R7, "socks", exit_on_null=False)
+    out = g.label()
+    if rng.random() < 0.8:
+        g.emit(asm.jeq(R7, 0, out))
+    for _ in range(rng.choice((0, 1, 1, 1, 2))):
+        step = rng.choice(("release", "release", "read", "assign", "branch_release"))
+        if step == "read":
+            g.emit(asm.ldx(4, R0, R7, rng.choice((0, 4, 2))))
+        elif step == "assign":
+            g.emit(asm.mov_reg(R1, R6), asm.mov_reg(R2, R7), asm.mov(R3, 0), asm.call(124))
+        elif step == "branch_release":
+            skip = g.label()
+            g.emit(asm.jset(R8, 1, skip), asm.mov_reg(R1, R7), asm.call(86),
+                   asm.label(skip))
+        else:
+            g.emit(asm.mov_reg(R1, R7), asm.call(86))
+    g.emit(asm.label(out))
+    got = g.finish("sock_refs")
+    got.attach = AttachType.SK_LOOKUP
+    return got
+
+
 FAMILIES: dict[str, Callable[[random.Random], Generated]] = {
     "pointer_mix": pointer_mix,
     "packet_invalidation": packet_invalidation,
@@ -608,6 +638,7 @@ FAMILIES: dict[str, Callable[[random.Random], Generated]] = {
     "loops": loops,
     "kfunc_refs": kfunc_refs,
     "tracing_helpers": tracing_helpers,
+    "sock_refs": sock_refs,
 }
 # families that take seconds per program on both sides: the long mode only
 SLOW_FAMILIES: dict[str, Callable[[random.Random], Generated]] = {"loops_slow": loops_slow}

@@ -73,6 +73,8 @@ def records_view(run: memoryview, dtype: Any, head: int, stride: int) -> Any:
 
 
 def records_copy(run: memoryview, dtype: Any, head: int, stride: int) -> Any:
-    """The records of ``run`` copied once into a packed array of ``dtype``."""
+    """The records of ``run`` copied once into a packed array of ``dtype``: as opaque
+    items of its size (one memcpy each, 2.5x a byte matrix copy), then seen as ``dtype``."""
     np = numpy_if_installed()
-    return np.ascontiguousarray(_rows(run, dtype, head, stride)).view(dtype)[:, 0]
+    blobs = _rows(run, dtype, head, stride).view(np.dtype((np.void, dtype.itemsize)))
+    return blobs[:, 0].copy().view(dtype)

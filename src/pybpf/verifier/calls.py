@@ -10,13 +10,12 @@ from ..asm.instruction import Instruction
 from ..asm.opcodes import MODE_MASK, SIZE_MASK, Mode, Size
 from ..helpers import helpers
 from ..spec import MapType, ProgramType
-from . import access, kfuncs, kptr, prune
+from . import access, effects, kfuncs, kptr, prune
 from . import bounds as B
 from .ctx_sock import PKT_HELPER_TYPES, helper_problem
 from .ctx_tracing import btf_arg, tracing_helper_problem
 from .funcs import FuncSig
 from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
-from .liveness import EVERYTHING
 from .reject import Reject
 from .state import (
     MAX_CALL_FRAMES,
@@ -190,7 +189,7 @@ class CallChecker:
         if c.prog.changes_packet(target):
             self.invalidate_packet(state)
         c.global_queue.append(target)
-        c.effect_override = EVERYTHING   # arguments are judged by their types
+        c.effect_override = effects.global_call(state, sig.params)   # (before r1-r5 go)
         regs = state.regs
         for i in range(1, 6):
             regs[i] = NOT_INIT
@@ -366,6 +365,13 @@ class CallChecker:
                                  hint="give the MapSpec its inner_map", kernel_rejects=False)
                 return Reg(RegType.CONST_PTR_TO_MAP, B.const(0), nullable=True,
                            id=state.new_id(), map=m.inner_map)
+            if m.type in (MapType.SOCKMAP, MapType.SOCKHASH):
+                # a referenced socket, once checked against NULL (the kernel's
+                # is_acquire_function and mark_ptr_or_null_reg): released by bpf_sk_release
+                ref = state.new_id()
+                state.refs = state.refs + (ref,)
+                return Reg(RegType.PTR_TO_SOCKET, B.const(0), nullable=True, id=ref,
+                           ref_obj_id=ref)
             # an array lookup with a constant key below max_entries cannot fail (the
             # kernel knows this too since Linux 6.x)
             key = meta.get("key_const")
@@ -486,6 +492,25 @@ class CallChecker:
                     and reg.var.value == 0:
                 return
             btf_arg(reg, regno, struct, name)
+            return
+        if kind in (Arg.SOCKET, Arg.SOCKET_OR_NULL, Arg.RELEASE_SOCKET):
+            if kind is Arg.SOCKET_OR_NULL and reg.is_scalar and reg.var.is_const \
+                    and reg.var.value == 0:
+                return
+            if reg.type is not RegType.PTR_TO_SOCKET:
+                raise Reject(f"R{regno} type={reg.describe()} expected=sock: {name} takes a "
+                             f"socket", regs=(regno,),
+                             hint="pass the socket a lookup returned (checked against NULL)")
+            # a maybe-NULL socket goes where NULL may (check_reg_type drops the flag)
+            if reg.nullable and kind is not Arg.SOCKET_OR_NULL:
+                raise Reject(f"R{regno} type={reg.describe()} expected=sock: it may be NULL "
+                             f"here", regs=(regno,), hint=f"compare R{regno} with NULL first")
+            if kind is Arg.RELEASE_SOCKET:
+                if not reg.ref_obj_id:
+                    raise Reject(f"R{regno} must be referenced when passed to release "
+                                 f"function", regs=(regno,),
+                                 hint=f"{name} releases a socket a lookup acquired")
+                meta["release"] = reg.ref_obj_id
             return
         if kind is Arg.MAP_VALUE_OR_NULL:
             if reg.is_scalar and reg.var.is_const and reg.var.value == 0:

@@ -45,6 +45,9 @@ class Arg(Enum):
     BTF_ID = auto()            # a kernel object of the prototype's struct (btf_types)
     BTF_ID_OR_NULL = auto()    # the same, or NULL
     MAP_VALUE_OR_NULL = auto()  # readable memory of the map's value_size, or NULL
+    SOCKET = auto()            # a struct bpf_sock (PTR_TO_SOCKET)
+    SOCKET_OR_NULL = auto()    # the same, or NULL
+    RELEASE_SOCKET = auto()    # a referenced socket, released by the call
     UNSUPPORTED = auto()       # a kind this verifier cannot check yet
 
 
@@ -83,7 +86,7 @@ _UPDATABLE = (MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_A
 # takes more: socket maps, devmaps...; those calls are refused as unsupported). Every other
 # helper takes the map types the table says (check_map_func_compatibility).
 MODELLED_MAP_TYPES: dict[str, tuple[MapType, ...]] = {
-    "map_lookup_elem": _HASHLIKE,
+    "map_lookup_elem": (*_HASHLIKE, MapType.SOCKMAP, MapType.SOCKHASH),
     "map_update_elem": _UPDATABLE,
     "map_delete_elem": _UPDATABLE,
 }
@@ -119,6 +122,10 @@ def _arg(kind: ArgType, flags: TypeFlag, size: int | None, helper_id: int,
         return Arg.RW_MEM_OR_NULL if nullable else Arg.RW_MEM
     if kind is ArgType.PTR_TO_RINGBUF_MEM and flags == F.OBJ_RELEASE:
         return Arg.RELEASE_MEM
+    if kind is ArgType.PTR_TO_SOCKET and flags in (F.NONE, F.PTR_MAYBE_NULL):
+        return Arg.SOCKET_OR_NULL if nullable else Arg.SOCKET
+    if kind is ArgType.PTR_TO_BTF_ID_SOCK_COMMON and flags == F.OBJ_RELEASE:
+        return Arg.RELEASE_SOCKET   # (sockets of the other kinds: not modelled)
     if helper_id == _LOOP and kind is ArgType.PTR_TO_FUNC:
         return Arg.FUNC
     if helper_id == _LOOP and kind is ArgType.PTR_TO_STACK:
