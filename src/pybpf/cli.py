@@ -76,14 +76,28 @@ def _chosen_command(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+def _command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of one command alone, for ``pybpf NAME ...`` (the usual case): the
+    same options, usage and errors as its subparser in :func:`build_parser`, without
+    making (and formatting the usage of) a subparser per command."""
+    module, help_text = COMMANDS[name]
+    parser = argparse.ArgumentParser(prog=f"pybpf {name}", description=help_text)
+    mod = importlib.import_module(f"pybpf.commands.{module}")
+    mod.add_arguments(parser)
+    parser.set_defaults(_run=mod.run, command=name, verbose=False)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     if argv and argv[0] in TOOLS:
         tool = importlib.import_module(f"pybpf.tools.{argv[0]}")
         return int(tool.main(argv[1:]) or 0)
-    parser = build_parser(_chosen_command(argv))
-    args = parser.parse_args(argv)
+    if argv and argv[0] in COMMANDS:
+        args = _command_parser(argv[0]).parse_args(argv[1:])
+    else:
+        args = build_parser(_chosen_command(argv)).parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except BPFError as err:
