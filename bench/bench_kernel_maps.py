@@ -1,6 +1,6 @@
 """Map operations from Python: pybpf's Map beside a raw ctypes loop and libbpf (C).
 
-Columns, all on the same 100k-entry hash map (u32 keys, u64 values), medians of 5 runs:
+Columns, all on the same 100k-entry hash map (u32 keys, u64 values), medians of the runs:
 
 * pybpf Map: ``m[i] = i``, ``m[i]``, ``update_batch``, ``lookup_batch`` (bytes values),
   ``lookup_batch_packed`` (keys and values as two packed buffers, no object per element);
@@ -12,12 +12,19 @@ Columns, all on the same 100k-entry hash map (u32 keys, u64 values), medians of 
   (``bpf_map_update_elem``/``bpf_map_lookup_elem``/``bpf_map_*_batch``), opening the map by
   id and timing each run with CLOCK_MONOTONIC (process start-up not counted).
 
-Run as root: .venv/bin/python bench/bench_kernel_maps.py
+Runs are interleaved (one run of every column, then the next...) so that other load on
+the machine falls on all columns alike, and each is timed by the wall clock and by its own
+CPU time (``--clock cpu``: what the process itself spent, not the time other work took the
+core), the C program too.
+
+Run as root: .venv/bin/python bench/bench_kernel_maps.py [--runs N] [--quick] [--clock cpu]
 """
 
 from __future__ import annotations
 
+import argparse
 import ctypes
+import os
 import shutil
 import statistics
 import struct
@@ -35,16 +42,13 @@ from pybpf.kernel.maps import Map, TypedMap  # noqa: E402
 from pybpf.spec import MapSpec, MapType  # noqa: E402
 
 N = 100_000
-RUNS = 5
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def _median_ops(fn, n: int) -> float:
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return n / statistics.median(times)
+def _timed(fn, clock) -> float:
+    start = clock()
+    fn()
+    return clock() - start
 
 
 # -- pybpf ---------------------------------------------------------------------------------
@@ -101,10 +105,12 @@ C_SOURCE = r"""
 #include <time.h>
 #include <bpf/bpf.h>
 
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now(void)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(clock_id, &t);
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
@@ -112,6 +118,8 @@ int main(int argc, char **argv)
 {
 	int fd = bpf_map_get_fd_by_id(atoi(argv[1]));
 	int n = atoi(argv[2]), runs = atoi(argv[3]), chunk = 4096;
+	if (argc > 4 && argv[4][0] == 'c')
+		clock_id = CLOCK_PROCESS_CPUTIME_ID;
 	__u32 *keys = calloc(n, sizeof(*keys));
 	__u64 *values = calloc(n, sizeof(*values));
 	if (fd < 0 || !keys || !values) { perror("setup"); return 1; }
@@ -167,22 +175,25 @@ int main(int argc, char **argv)
 """
 
 
-def libbpf_ops(map_id: int) -> dict[str, float] | None:
-    """Operations per second by the C program, per operation (None without gcc/libbpf)."""
-    compiler = shutil.which("gcc") or shutil.which("cc")
-    if compiler is None or not Path("/usr/include/bpf/bpf.h").exists():
-        return None
-    with tempfile.TemporaryDirectory(prefix="pybpf-bench-maps-") as tmp:
-        src, exe = Path(tmp) / "maps.c", Path(tmp) / "maps"
+class Libbpf:
+    """The C program, built once; ``run(map_id, clock)`` times each operation once."""
+
+    def __init__(self, workdir: str):
+        self.exe: Path | None = None
+        compiler = shutil.which("gcc") or shutil.which("cc")
+        if compiler is None or not Path("/usr/include/bpf/bpf.h").exists():
+            return
+        src, self.exe = Path(workdir) / "maps.c", Path(workdir) / "maps"
         src.write_text(C_SOURCE)
-        subprocess.run([compiler, "-O2", str(src), "-o", str(exe), "-lbpf"], check=True)
-        out = subprocess.run([str(exe), str(map_id), str(N), str(RUNS)], check=True,
+        subprocess.run([compiler, "-O2", str(src), "-o", str(self.exe), "-lbpf"], check=True)
+
+    def run(self, map_id: int, clock: str) -> dict[str, float]:
+        """Seconds per operation (of N elements)."""
+        assert self.exe is not None
+        out = subprocess.run([str(self.exe), str(map_id), str(N), "1", clock], check=True,
                              capture_output=True, text=True).stdout
-    samples: dict[str, list[float]] = {}
-    for line in out.splitlines():
-        op, seconds = line.split()
-        samples.setdefault(op, []).append(float(seconds))
-    return {op: N / statistics.median(times) for op, times in samples.items()}
+        return {op: float(seconds) for op, seconds in
+                (line.split() for line in out.splitlines())}
 
 
 # -- raw ctypes: one attr, one syscall per element ------------------------------------------
@@ -260,11 +271,17 @@ def raw_lookup_batch(fd: int):
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per cell (median)")
+    parser.add_argument("--quick", action="store_true", help="3 runs")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
+    args = parser.parse_args()
+    runs = 3 if args.quick else args.runs
+    clock = CLOCKS[args.clock]
     # BTF types on the spec give the typed view its codecs (no kernel BTF needed for that)
     spec = MapSpec("bench", MapType.HASH, 4, 8, N, key_type=Int("__u32", 4),
                    value_type=Int("__u64", 8))
-    rows = []
-    with Map.create(spec) as m:
+    with Map.create(spec) as m, tempfile.TemporaryDirectory(prefix="pybpf-bench-") as tmp:
         fd = m.fileno()
         typed = m.typed()
         cases = [
@@ -275,29 +292,46 @@ def main() -> None:
             ("update_batch (100k in 1 syscall)", "update_batch",
              lambda: pybpf_update_batch(m), lambda: typed_update_batch(typed),
              raw_update_batch(fd)),
-            ("lookup_batch (4096/syscall)", "lookup_batch", lambda: pybpf_lookup_batch(m),
-             lambda: typed_lookup_batch(typed), raw_lookup_batch(fd)),
+            ("lookup_batch, (key, value) tuples (4096/syscall)", "lookup_batch",
+             lambda: pybpf_lookup_batch(m), lambda: typed_lookup_batch(typed),
+             raw_lookup_batch(fd)),
             # two packed buffers, no object per element (the NumPy path); the typed column
-            # is the typed lookup_batch again, which reads this way for int maps
+            # is the typed lookup_batch again (int tuples)
             ("lookup_batch packed (4096/syscall)", "lookup_batch",
              lambda: pybpf_lookup_batch_packed(m), lambda: typed_lookup_batch(typed),
              raw_lookup_batch(fd)),
         ]
-        for name, op, ours_fn, typed_fn, raw_fn in cases:
-            rows.append((name, op, _median_ops(ours_fn, N), _median_ops(typed_fn, N),
-                         _median_ops(raw_fn, N)))
+        c = Libbpf(tmp)
+        samples: dict[tuple[str, int], list[float]] = {}
+        c_samples: dict[str, list[float]] = {}
+        for round_ in range(runs + 1):  # round 0 warms up (buffers, caches)
+            for name, _op, *fns in cases:
+                for column, fn in enumerate(fns):
+                    seconds = _timed(fn, clock)
+                    if round_:
+                        samples.setdefault((name, column), []).append(seconds)
+            if c.exe is not None:
+                for op, seconds in c.run(m.id, args.clock).items():
+                    if round_:
+                        c_samples.setdefault(op, []).append(seconds)
         assert m[N - 1] == struct.pack("=Q", N - 1) and typed[N - 1] == N - 1
-        c_ops = libbpf_ops(m.id)
-    print(f"Map operations, {N} entries HASH u32->u64, ops/s, median of {RUNS} runs\n")
-    print("| operation | pybpf Map | pybpf typed (BTF) | raw ctypes loop | libbpf 1.1 (C) "
-          "| pybpf / raw | pybpf / libbpf |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, op, ours_ops, typed_ops, raw_ops in rows:
-        c = c_ops.get(op) if c_ops else None
-        c_text, ratio = (f"{c:,.0f}", f"{ours_ops / c:.2f}") if c else ("(no gcc/libbpf)", "")
-        print(f"| {name} | {ours_ops:,.0f} | {typed_ops:,.0f} | {raw_ops:,.0f} | {c_text} | "
-              f"{ours_ops / raw_ops:.2f} | {ratio} |")
+        load = os.getloadavg()[0]
 
+    def ops(times: list[float]) -> float:
+        return N / statistics.median(times)
+
+    print(f"Map operations, {N} entries HASH u32->u64, ops/s ({args.clock} clock), median "
+          f"of {runs} interleaved runs, load average {load:.1f}\n")
+    print("| operation | pybpf Map | pybpf typed (BTF) | raw ctypes loop | libbpf 1.1 (C) "
+          "| pybpf / raw | typed / Map time | pybpf / libbpf | typed / libbpf |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, op, *_fns in cases:
+        ours, typed_ops, raw = (ops(samples[(name, col)]) for col in range(3))
+        c_ops = ops(c_samples[op]) if op in c_samples else None
+        c_text = f"{c_ops:,.0f}" if c_ops else "(no gcc/libbpf)"
+        vs_c = f"{ours / c_ops:.2f} | {typed_ops / c_ops:.2f}" if c_ops else " | "
+        print(f"| {name} | {ours:,.0f} | {typed_ops:,.0f} | {raw:,.0f} | {c_text} | "
+              f"{ours / raw:.2f} | {ours / typed_ops:.2f}x | {vs_c} |")
 
 if __name__ == "__main__":
     main()

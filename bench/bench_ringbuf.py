@@ -3,22 +3,28 @@
 Producer (same for every consumer): the XDP program ``rb_output`` of
 tests/bpf/readers_producers.bpf.c, run by BPF_PROG_TEST_RUN with a repeat count that fills
 a 32 MiB ring exactly (one 64-byte ``struct event`` per run, 72 bytes with its header).
-Only the draining is timed; the ring is refilled before each run.
+Only the draining is timed; the ring is refilled before each drain. Every consumer reads
+``seq`` of every record and sums it, as the C callback does.
 
 Consumers:
-* pybpf batch: ``read_batch(8192)`` in a loop, records as ctypes structures or as
-  ``struct.Struct`` tuples whose ``seq`` is summed (as the C callback does), or as bytes;
-* pybpf callback: ``consume()`` calling a Python function per ctypes record;
-* pybpf array: ``read_array()`` (NumPy extra), one structured array per read, summing the
-  ``seq`` column;
+* pybpf view_array (NumPy extra): ``with rb.view_array() as arr``, a structured array over
+  the ring itself (no copy), summing the ``seq`` column;
+* pybpf read_array (NumPy extra): one packed structured array per read (one copy);
+* pybpf batch: ``read_batch(N)`` in a loop, records as ``struct.Struct`` tuples of the
+  whole record (``=QII48s``) or of its first three fields (``=QII48x``: the payload
+  skipped as pad bytes, one object fewer), as ctypes structures, or as bytes;
+* pybpf callback: ``consume()`` calling a Python function per record (tuples, ctypes);
 * C: a program written here, compiled at bench time against libbpf (``gcc -lbpf``), that
   opens the map by id and times ``ring_buffer__consume`` with a callback summing ``seq``.
 
-Medians of 5 runs. Run as root: .venv/bin/python bench/bench_ringbuf.py
+Runs are interleaved (run 1 of every consumer, then run 2...) so that other load on the
+machine falls on all of them alike; the table gives medians, the ratio is C / this.
+Run as root: .venv/bin/python bench/bench_ringbuf.py [--runs N] [--quick]
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ctypes
 import dataclasses
@@ -40,11 +46,10 @@ from pybpf.kernel import Map, Program  # noqa: E402
 from pybpf.kernel.ringbuf import RingBuffer  # noqa: E402
 from tests.bpfobjs import build_object  # noqa: E402
 
-RUNS = 5
 RING_SIZE = 32 << 20
 RECORD_STRIDE = 72  # 64-byte event + 8-byte header
 EVENTS = RING_SIZE // RECORD_STRIDE
-BATCH = 8192
+BATCH = 2048  # records per read_batch: a batch of objects that stays in L2
 PACKET = bytes(64)
 
 
@@ -54,6 +59,8 @@ class Event(ctypes.Structure):
 
 
 EVENT_STRUCT = struct.Struct("=QII48s")
+# the fields a consumer reads, the payload skipped as pad bytes: fewer objects per record
+EVENT_HEAD = struct.Struct("=QII48x")
 
 C_CONSUMER = r"""
 #include <stdio.h>
@@ -80,13 +87,16 @@ int main(int argc, char **argv)
 	if (fd < 0) { perror("bpf_map_get_fd_by_id"); return 1; }
 	struct ring_buffer *rb = ring_buffer__new(fd, on_event, NULL, NULL);
 	if (!rb) { perror("ring_buffer__new"); return 1; }
-	struct timespec a, b;
+	struct timespec a, b, ca, cb;
 	clock_gettime(CLOCK_MONOTONIC, &a);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
 	int n = ring_buffer__consume(rb);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (n < 0) { fprintf(stderr, "consume: %d\n", n); return 1; }
 	long long ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
-	printf("%llu %lld %llu\n", count, ns, total);
+	long long cpu_ns = (cb.tv_sec - ca.tv_sec) * 1000000000LL + (cb.tv_nsec - ca.tv_nsec);
+	printf("%llu %lld %llu %lld\n", count, ns, total, cpu_ns);
 	ring_buffer__free(rb);
 	return 0;
 }
@@ -111,118 +121,161 @@ class Bench(contextlib.ExitStack):
         self.producer.test_run(PACKET, repeat=EVENTS)
 
 
-def python_batch(bench: Bench, record_type, seq_of) -> float:
-    """Drain in batches; like the C consumer, read ``seq`` of every record (``seq_of``:
-    a C-level getter; None for bytes records, which are only copied out)."""
-    times = []
-    total = 0
-    with RingBuffer(bench.maps["rb"], record_type=record_type) as rb:
-        for _ in range(RUNS):
-            bench.fill()
-            drained = 0
-            start = time.perf_counter()
-            while True:
-                records = rb.read_batch(BATCH)
-                if not records:
-                    break
-                drained += len(records)
-                if seq_of is not None:
-                    total += sum(map(seq_of, records))
-            times.append(time.perf_counter() - start)
-            assert drained == EVENTS, drained
-    assert seq_of is None or total > 0
-    return EVENTS / statistics.median(times)
+def _timed(drain) -> tuple[float, float]:
+    """(wall, CPU) seconds of one drain."""
+    start, cpu = time.perf_counter(), time.process_time()
+    total = drain()
+    elapsed = time.perf_counter() - start, time.process_time() - cpu
+    # seq runs on across fills: the sum of EVENTS consecutive numbers (bytes count -1 each)
+    first, rest = divmod(total - EVENTS * (EVENTS - 1) // 2, EVENTS)
+    assert total == -EVENTS or (rest == 0 and first >= 0), total
+    return elapsed
 
 
-def python_array(bench: Bench) -> float | None:
-    """Drain as NumPy structured arrays (``read_array``), summing the ``seq`` column."""
-    try:
-        import numpy  # noqa: F401
-    except ImportError:
-        return None
-    times = []
-    total = 0
-    with RingBuffer(bench.maps["rb"], record_type=Event) as rb:
-        for _ in range(RUNS):
-            bench.fill()
-            drained = 0
-            start = time.perf_counter()
-            while True:
-                arr = rb.read_array(BATCH * 8)
+def batch_consumer(rb: RingBuffer, seq_of):
+    """Drain with read_batch; ``seq_of`` is a C-level getter (None: bytes records, only
+    copied out and counted, as -1 each)."""
+    def drain() -> int:
+        total = 0
+        while True:
+            records = rb.read_batch(BATCH)
+            if not records:
+                return total
+            total += sum(map(seq_of, records)) if seq_of is not None else -len(records)
+    return drain
+
+
+def array_consumer(rb: RingBuffer):
+    def drain() -> int:
+        total = 0
+        while True:
+            arr = rb.read_array(BATCH * 32)
+            if not len(arr):
+                return total
+            total += int(arr["seq"].sum())
+    return drain
+
+
+def view_consumer(rb: RingBuffer):
+    def drain() -> int:
+        total = 0
+        while True:
+            with rb.view_array(BATCH * 32) as arr:
                 if not len(arr):
-                    break
-                drained += len(arr)
+                    return total
                 total += int(arr["seq"].sum())
-            times.append(time.perf_counter() - start)
-            assert drained == EVENTS, drained
-    assert total > 0
-    return EVENTS / statistics.median(times)
+    return drain
 
 
-def python_callback(bench: Bench) -> float:
-    times = []
-    state = {"sum": 0}
-
-    def on_event(event: Event) -> None:
-        state["sum"] += event.seq
-
-    with RingBuffer(bench.maps["rb"], on_event, record_type=Event) as rb:
-        for _ in range(RUNS):
-            bench.fill()
-            start = time.perf_counter()
-            drained = rb.consume()
-            times.append(time.perf_counter() - start)
-            assert drained == EVENTS, drained
-    return EVENTS / statistics.median(times)
+def callback_consumer(rb: RingBuffer, state: dict):
+    def drain() -> int:
+        state["sum"] = 0
+        assert rb.consume() == EVENTS
+        return state["sum"]
+    return drain
 
 
-def c_libbpf(bench: Bench, workdir: Path) -> float | None:
-    gcc = shutil.which("gcc") or shutil.which("cc")
-    if gcc is None or not Path("/usr/include/bpf/libbpf.h").exists():
-        return None
-    src = workdir / "consumer.c"
-    src.write_text(C_CONSUMER)
-    exe = workdir / "consumer"
-    subprocess.run([gcc, "-O2", str(src), "-o", str(exe), "-lbpf"], check=True)
-    times = []
-    for _ in range(RUNS):
-        bench.fill()
-        out = subprocess.run([str(exe), str(bench.maps["rb"].id)], check=True,
-                             capture_output=True, text=True).stdout.split()
-        count, ns = int(out[0]), int(out[1])
-        assert count == EVENTS, count
-        times.append(ns / 1e9)
-    return EVENTS / statistics.median(times)
+class CConsumer:
+    """The libbpf consumer, built once."""
+
+    def __init__(self, workdir: Path):
+        gcc = shutil.which("gcc") or shutil.which("cc")
+        self.exe: Path | None = None
+        if gcc is None or not Path("/usr/include/bpf/libbpf.h").exists():
+            return
+        src = workdir / "consumer.c"
+        src.write_text(C_CONSUMER)
+        self.exe = workdir / "consumer"
+        subprocess.run([gcc, "-O2", str(src), "-o", str(self.exe), "-lbpf"], check=True)
+
+    def time(self, map_id: int) -> tuple[float, float]:
+        assert self.exe is not None
+        out = subprocess.run([str(self.exe), str(map_id)], check=True, capture_output=True,
+                             text=True).stdout.split()
+        count, ns, cpu_ns = int(out[0]), int(out[1]), int(out[3])
+        assert count == EVENTS, out
+        return ns / 1e9, cpu_ns / 1e9
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per consumer (median)")
+    parser.add_argument("--quick", action="store_true", help="3 runs")
+    args = parser.parse_args()
+    runs = 3 if args.quick else args.runs
     if os.geteuid() != 0:
         sys.exit("run as root: the bench loads BPF programs")
-    with Bench() as bench, tempfile.TemporaryDirectory() as tmp:
-        rows = [
-            ("pybpf batch, ctypes Structure",
-             python_batch(bench, Event, operator.attrgetter("seq"))),
-            ("pybpf batch, struct.Struct tuples",
-             python_batch(bench, EVENT_STRUCT, operator.itemgetter(0))),
-            ("pybpf batch, bytes (copied, not decoded)", python_batch(bench, None, None)),
-            ("pybpf callback, ctypes Structure", python_callback(bench)),
-        ]
-        array_rate = python_array(bench)
-        if array_rate is not None:
-            rows.insert(0, ("pybpf read_array, NumPy structured array", array_rate))
-        c_rate = c_libbpf(bench, Path(tmp))
-    print(f"Ring buffer drain, {EVENTS:,} events of 64 bytes (32 MiB ring, XDP test-run "
-          f"producer), median of {RUNS} runs\n")
-    print("| consumer | events/s | C libbpf / this |")
-    print("|---|---:|---:|")
-    for name, rate in rows:
-        ratio = f"{c_rate / rate:.1f}x" if c_rate else "n/a"
-        print(f"| {name} | {rate:,.0f} | {ratio} |")
-    if c_rate:
-        print(f"| C, libbpf ring_buffer__consume | {c_rate:,.0f} | 1.0x |")
-    else:
-        print("| C, libbpf ring_buffer__consume | (gcc or libbpf-dev missing) | |")
+    try:
+        import numpy  # noqa: F401
+        have_numpy = True
+    except ImportError:
+        have_numpy = False
+    with Bench() as bench, tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as st:
+        ring = bench.maps["rb"]
 
+        def reader(record_type, callback=None) -> RingBuffer:
+            return st.enter_context(RingBuffer(ring, callback, record_type=record_type,
+                                               batch_size=BATCH))
+        state = {"sum": 0}
+
+        def add_tuple(event) -> None:
+            state["sum"] += event[0]
+
+        def add_ctypes(event) -> None:
+            state["sum"] += event.seq
+
+        consumers = []
+        if have_numpy:
+            consumers += [
+                ("pybpf view_array, NumPy view over the ring (no copy)",
+                 view_consumer(reader(Event))),
+                ("pybpf read_array, NumPy structured array (one copy)",
+                 array_consumer(reader(Event)))]
+        consumers += [
+            (f"pybpf read_batch({BATCH}), struct.Struct tuples of the whole record",
+             batch_consumer(reader(EVENT_STRUCT), operator.itemgetter(0))),
+            (f"pybpf read_batch({BATCH}), struct.Struct tuples, payload skipped (=QII48x)",
+             batch_consumer(reader(EVENT_HEAD), operator.itemgetter(0))),
+            (f"pybpf read_batch({BATCH}), ctypes Structure",
+             batch_consumer(reader(Event), operator.attrgetter("seq"))),
+            (f"pybpf read_batch({BATCH}), bytes (copied, not decoded)", batch_consumer(reader(None), None)),
+            ("pybpf callback, struct.Struct tuples",
+             callback_consumer(reader(EVENT_STRUCT, add_tuple), state)),
+            ("pybpf callback, struct.Struct tuples, payload skipped (=QII48x)",
+             callback_consumer(reader(EVENT_HEAD, add_tuple), state)),
+            ("pybpf callback, ctypes Structure",
+             callback_consumer(reader(Event, add_ctypes), state)),
+        ]
+        c = CConsumer(Path(tmp))
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in consumers}
+        c_times: list[tuple[float, float]] = []
+        for _ in range(runs + 1):  # the first round warms up (page tables, caches)
+            for name, drain in consumers:
+                bench.fill()
+                times[name].append(_timed(drain))
+            if c.exe is not None:
+                bench.fill()
+                c_times.append(c.time(ring.id))
+        load = os.getloadavg()[0]
+    def rate(samples: list[tuple[float, float]], which: int) -> float:
+        return EVENTS / statistics.median(sample[which] for sample in samples[1:])
+
+    rows = [(name, rate(t, 0), rate(t, 1)) for name, t in times.items()]
+    if c_times:
+        rows.append(("C, libbpf ring_buffer__consume", rate(c_times, 0), rate(c_times, 1)))
+    c_wall, c_cpu = (rows[-1][1], rows[-1][2]) if c_times else (None, None)
+    print(f"Ring buffer drain, {EVENTS:,} events of 64 bytes (32 MiB ring, XDP test-run "
+          f"producer), median of {runs} interleaved runs, load average {load:.1f}; "
+          "CPU: the consumer's own CPU time (not counting time other work took the core)\n")
+    print("| consumer | events/s (wall) | events/s (CPU) | C libbpf / this (wall) | "
+          "C libbpf / this (CPU) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, wall, cpu in rows:
+        ratios = f"{c_wall / wall:.2f}x | {c_cpu / cpu:.2f}x" if c_wall and c_cpu \
+            else "n/a | n/a"
+        print(f"| {name} | {wall:,.0f} | {cpu:,.0f} | {ratios} |")
+    if not c_times:
+        print("| C, libbpf ring_buffer__consume | (gcc or libbpf-dev missing) | | | |")
 
 if __name__ == "__main__":
     main()

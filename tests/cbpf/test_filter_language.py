@@ -14,7 +14,13 @@ from pybpf.cbpf import FilterProgram, FilterSyntaxError, compile_filter
 from pybpf.pcap import PcapPacket, read_pcap, write_pcap
 
 from .linktypes import LANGUAGE, LINKTYPES, REFUSED, frames_for, random_compounds
-from .oracle import TCPDUMP, LibpcapRefused, libpcap_program, needs_tcpdump
+from .oracle import (
+    TCPDUMP,
+    LibpcapRefused,
+    libpcap_program,
+    needs_tcpdump,
+    truncated_verdict,
+)
 
 pytestmark = needs_tcpdump
 CASES = [(lt, e) for lt in LINKTYPES for e in LANGUAGE + random_compounds(lt, 40)]
@@ -27,7 +33,8 @@ def _verdict_mismatches(linktype: str, expression: str) -> list[str]:
     unoptimised = FilterProgram(libpcap_program(expression, optimize=False,
                                                 linktype=linktype))
     ours = FilterProgram(compile_filter(expression, linktype=linktype, optimize=False))
-    ours_optimised = FilterProgram(compile_filter(expression, linktype=linktype))
+    program = compile_filter(expression, linktype=linktype)
+    ours_optimised = FilterProgram(program)
     # Linux's ancillary loads (inbound/outbound/ifindex off cooked captures) fail on a file
     # as a load past the captured bytes does: libpcap's optimiser then has its own mind
     ancillary = linktype not in ("LINUX_SLL", "LINUX_SLL2") and any(
@@ -36,8 +43,9 @@ def _verdict_mismatches(linktype: str, expression: str) -> list[str]:
     for name, data, wirelen in _FRAMES[linktype]:
         theirs = optimised if len(data) == wirelen and not ancillary else unoptimised
         reference = theirs.run(data, wirelen)
+        expected = truncated_verdict(program, reference) if len(data) < wirelen else reference
         mine, mine_optimised = ours.run(data, wirelen), ours_optimised.run(data, wirelen)
-        if (mine, mine_optimised) != (reference, reference):
+        if (mine, mine_optimised) != (reference, expected):
             out.append(f"{name}: ours {mine} (optimised {mine_optimised}), "
                        f"libpcap {reference}")
     return out

@@ -126,3 +126,97 @@ def test_typed_views_take_ints_straight_and_keep_codec_errors() -> None:
             t[1 << 40] = 1
         with pytest.raises(InvalidInputError, match="__u32"):
             t.update_batch([1 << 40], [1])
+
+
+# -- typed views on the raw map's fast path: the same answers as the checked path ------------
+
+def _typed_ops(t, keys):
+    """What a typed view answers for ``keys``: each value, or the error class."""
+    out = []
+    for k in keys:
+        try:
+            out.append(("ok", t[k]))
+        except Exception as err:
+            out.append(("err", type(err)))
+    return out
+
+
+@pytest.mark.parametrize("view", ["btf", "ctypes"])
+def test_typed_elements_agree_between_fast_and_checked_paths(view) -> None:
+    import ctypes
+
+    with _hash(n=8) as m:
+        t = m.typed() if view == "btf" else m.typed(key=ctypes.c_uint32, value=ctypes.c_uint64)
+        t[1] = 10                       # builds the scratch (the first call is checked)
+        t[2] = 1 << 63                  # on the fast path from here on
+        t[0xFFFFFFFF] = 0
+        assert m[2] == (1 << 63).to_bytes(8, "little")  # the kernel holds what was written
+        keys = [1, 2, 0xFFFFFFFF, 3] + ([b"\x01\0\0\0"] if view == "btf" else [])
+        fast = _typed_ops(t, keys)
+        assert fast[:3] == [("ok", 10), ("ok", 1 << 63), ("ok", 0)] and \
+            fast[3] == ("err", KeyError)
+        assert _in_thread(_typed_ops, t, keys) == ("ok", fast)
+        for k in range(3, 8):           # fill it up: the refusal is the checked path's
+            t[k] = k
+        with pytest.raises(MapError) as refused:
+            t[100] = 1
+        assert _in_thread(t.update, 100, 1) == ("err", type(refused.value))
+        with pytest.raises(MapError):
+            t.update(1, 11, flags=UpdateFlags.NOEXIST)
+        assert t[1] == 10
+    with pytest.raises(ClosedError):
+        t[1]
+    with pytest.raises(ClosedError):
+        t[1] = 1
+
+
+def test_typed_struct_values_on_the_fast_path_reach_the_kernel() -> None:
+    import ctypes
+
+    class Pair(ctypes.Structure):
+        _fields_ = [("a", ctypes.c_uint32), ("b", ctypes.c_int32)]
+
+    with Map.create(MapSpec("pairs", MapType.ARRAY, 4, 8, 4)) as m:
+        t = m.typed(key=ctypes.c_uint32, value=Pair)
+        for i in range(4):              # the first builds the scratch, the rest go fast
+            t[i] = Pair(i, -i)
+        assert [m[i] for i in range(4)] == [bytes(Pair(i, -i)) for i in range(4)]
+        assert [(t[i].a, t[i].b) for i in range(4)] == [(i, -i) for i in range(4)]
+        assert _in_thread(lambda: (t[3].a, t[3].b)) == ("ok", (3, -3))
+
+
+# -- batches as (key, value) tuples: decoded per chunk, the same as element by element -------
+
+@pytest.mark.parametrize("map_type, n", [(MapType.HASH, 150), (MapType.ARRAY, 150),
+                                         (MapType.PERCPU_HASH, 40),
+                                         (MapType.PERCPU_ARRAY, 40)])
+def test_batch_tuples_agree_with_lookups_and_packed_reads(map_type, n) -> None:
+    spec = MapSpec("batch", map_type, 4, 8, n, key_type=Int("__u32", 4),
+                   value_type=Int("__u64", 8))
+    with Map.create(spec) as m:
+        for i in range(n):
+            m[i] = i * 7 + 1
+        expected = {k: m[k] for k in m}  # one lookup per key (GET_NEXT_KEY order)
+        for chunk in (16, 64, 4096):    # chunks that end mid-map, a last short one, one
+            got = m.lookup_batch(chunk=chunk)
+            assert len(got) == n and dict(got) == expected
+            assert all(type(k) is bytes and len(k) == 4 for k, _ in got)
+            typed = m.typed().lookup_batch(chunk=chunk)
+            assert dict(typed) == {int.from_bytes(k, "little"):
+                                   [int.from_bytes(x, "little") for x in v] if m.percpu
+                                   else int.from_bytes(v, "little")
+                                   for k, v in expected.items()}
+        if not m.percpu:
+            kraw, vraw, count = m.lookup_batch_packed(chunk=16)
+            assert count == n
+            assert dict(zip((kraw[i:i + 4] for i in range(0, 4 * n, 4)),
+                            (vraw[i:i + 8] for i in range(0, 8 * n, 8)))) == expected
+
+
+def test_lookup_and_delete_batch_drains_as_tuples() -> None:
+    with _hash(n=64) as m:
+        m.update_batch(list(range(40)), list(range(100, 140)))
+        drained = m.lookup_and_delete_batch(chunk=8)
+        assert sorted((int.from_bytes(k, "little"), int.from_bytes(v, "little"))
+                      for k, v in drained) == [(i, 100 + i) for i in range(40)]
+        assert list(m.keys()) == []

@@ -2,8 +2,8 @@
 of ``pybpf sniff -r`` with ``tcpdump -n -r``: Ethernet II and 802.3/LLC/SNAP, ARP, VLAN and
 QinQ, IPv4 (options, fragments) and IPv6 (extension headers), ICMP and ICMPv6 (echo, ND,
 MLD, errors), TCP with every option, UDP, DNS, DHCP, NTP, IGMP, GRE, IPIP, VXLAN, Geneve,
-MPLS, PPPoE, STP, LLDP. Addresses are from 198.18.0.0/15 and 2001:db8::/32; checksums are
-computed where tcpdump -v checks them."""
+MPLS, PPPoE, STP, LLDP, AH, PIMv2, VRRP, IGRP, SNMP. Addresses are from 198.18.0.0/15 and
+2001:db8::/32; checksums are computed where tcpdump -v checks them."""
 
 from __future__ import annotations
 
@@ -245,11 +245,16 @@ def build_frames() -> list[bytes]:
                                                          67, bootp)), 0x0800, dst=bcast))
     ntp = bytes([0x23, 0, 6, 0xEC]) + bytes(44)
     add(ether(ipv4(A4, B4, 17, udp(A4, B4, 123, 123, ntp)), 0x0800))
+    add(ether(ipv4(B4, A4, 17, udp(B4, A4, 67, 68, dhcp_ack())), 0x0800))
+    add(ether(ipv4(B4, A4, 17, udp(B4, A4, 123, 123, ntp_server_reply())), 0x0800))
     # 802.3 / LLC / SNAP, STP, LLDP
     stp = bytes([0x42, 0x42, 0x03]) + struct.pack("!HBBB", 0, 0, 0, 0) + (
         struct.pack("!H6sI", 0x8000, MAC_A, 0) + struct.pack("!H6sH", 0x8000, MAC_A, 0x8001)
         + struct.pack("!HHHH", 0, 20 * 256, 2 * 256, 15 * 256))
     add(dot3(stp, dst=bytes.fromhex("0180c2000000")))
+    rstp = bytes([0, 0, 2, 2, 0x3C]) + stp[8:] + b"\0"   # designated, learning, forwarding
+    add(dot3(bytes([0x42, 0x42, 0x03]) + rstp, dst=bytes.fromhex("0180c2000000")))
+    add(dot3(bytes([0x42, 0x42, 0x03, 0, 0, 0, 0x80]), dst=bytes.fromhex("0180c2000000")))
     add(dot3(bytes([0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00]) + ipv4(A4, B4, 17, udp(
         A4, B4, 5, 6, b"snap"))))
     add(dot3(bytes([0xF0, 0xF0, 0x03]) + bytes(30)))
@@ -258,6 +263,165 @@ def build_frames() -> list[bytes]:
             + b"sw01" + b"\0\0")
     add(ether(lldp, 0x88CC, dst=bytes.fromhex("0180c200000e")))
     add(ether(bytes(46), 0x88B5))  # an EtherType nobody knows
+    frames.extend(routing_frames())
+    frames.extend(snmp_frames())
+    return frames
+
+
+def _ber(tag: int, value: bytes) -> bytes:
+    assert len(value) < 128
+    return bytes([tag, len(value)]) + value
+
+
+def _ber_oid(text: str) -> bytes:
+    parts = [int(x) for x in text.split(".")]
+    out = bytes([40 * parts[0] + parts[1]])
+    for part in parts[2:]:
+        encoded = [part & 0x7F]
+        part >>= 7
+        while part:
+            encoded.append(0x80 | (part & 0x7F))
+            part >>= 7
+        out += bytes(reversed(encoded))
+    return _ber(6, out)
+
+
+def _ber_int(n: int) -> bytes:
+    return _ber(2, n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big", signed=True))
+
+
+def _snmp(version: int, community: bytes, pdu: int, request: int,
+          bindings: list[tuple[str, bytes]], error: int = 0, index: int = 0) -> bytes:
+    body = b"".join(_ber(0x30, _ber_oid(name) + value) for name, value in bindings)
+    inner = _ber_int(request) + _ber_int(error) + _ber_int(index) + _ber(0x30, body)
+    return _ber(0x30, _ber_int(version) + _ber(4, community) + _ber(pdu, inner))
+
+
+def snmp_frames() -> list[bytes]:
+    """SNMP v1/v2c requests, responses (one with an error), a bulk get, traps of both
+    versions and a damaged message."""
+    null = b"\x05\x00"
+    ticks = _ber(0x43, (123456).to_bytes(3, "big"))
+    messages = [
+        (161, _snmp(0, b"public", 0xA0, 1234, [("1.3.6.1.2.1.1.5.0", null)])),
+        (161, _snmp(0, b"public", 0xA2, 1234, [("1.3.6.1.2.1.1.5.0", _ber(4, b"router1")),
+                                               ("1.3.6.1.2.1.1.3.0", ticks)])),
+        (161, _snmp(1, b"private", 0xA1, 7, [("1.3.6.1.2.1.2.2.1.10.2", null)])),
+        (161, _snmp(1, b"public", 0xA3, 9, [
+            ("1.3.6.1.4.1.9999.1", _ber_int(-5)),
+            ("1.3.6.1.2.1.4.20.1.1.198.18.0.1", _ber(0x40, bytes([198, 18, 0, 1]))),
+            ("1.3.6.1.4.1.9999.2", _ber(4, b"\x00\xff"))])),
+        (161, _snmp(1, b"public", 0xA5, 11, [("1.3.6.1.2.1.1", null)], index=10)),
+        (162, _snmp(1, b"public", 0xA7, 12, [("1.3.6.1.2.1.1.3.0", _ber(0x43, b"\x05")),
+                                             ("1.3.6.1.6.3.1.1.4.1.0",
+                                              _ber_oid("1.3.6.1.6.3.1.1.5.3"))])),
+        (161, _snmp(1, b"public", 0xA2, 13, [
+            ("1.3.6.1.2.1.1.9.9", _ber(0x80, b"")),
+            ("1.3.6.1.2.1.31.1.1.1.6.1", _ber(0x46, (2**40).to_bytes(6, "big")))],
+            error=2, index=1)),
+        (162, _ber(0x30, _ber_int(0) + _ber(4, b"public") + _ber(0xA4, (
+            _ber_oid("1.3.6.1.4.1.9999") + _ber(0x40, bytes([198, 18, 0, 2]))
+            + _ber_int(6) + _ber_int(42) + _ber(0x43, b"\x10\x00")
+            + _ber(0x30, _ber(0x30, _ber_oid("1.3.6.1.4.1.9999.3") + _ber_int(1))))))),
+        (161, bytes.fromhex("302602010104067075626c6963a01902040001e240020100020100300b3009"
+                            "06052b06010201050500")),
+    ]
+    return [ether(ipv4(A4, B4, 17, udp(A4, B4, 40100 + i, port, message)), 0x0800)
+            for i, (port, message) in enumerate(messages)]
+
+
+def dhcp_ack() -> bytes:
+    """A DHCP ACK with the options a server usually sends."""
+    def option(tag: int, value: bytes) -> bytes:
+        return bytes([tag, len(value)]) + value
+    addr = ipaddress.IPv4Address
+    options = (option(53, b"\x05") + option(54, addr(B4).packed)
+               + option(51, struct.pack("!I", 86400)) + option(1, addr("255.254.0.0").packed)
+               + option(3, addr(B4).packed) + option(6, addr(B4).packed + addr(C4).packed)
+               + option(15, b"example.test") + option(12, b"host-a")
+               + option(55, bytes([1, 3, 6, 15, 28, 42, 119]))
+               + option(61, b"\x01" + MAC_A) + option(57, struct.pack("!H", 1500))
+               + option(19, b"\x00") + option(240, b"\x01\x02\x03") + b"\xff")
+    return (struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 2, 1, 6, 1, 0x3903F326, 3, 0x8000,
+                        bytes(4), addr(A4).packed, addr(B4).packed, bytes(4),
+                        MAC_A + bytes(10), b"boot-server".ljust(64, b"\0"),
+                        b"pxelinux.0".ljust(128, b"\0"))
+            + b"\x63\x82\x53\x63" + options)
+
+
+def ntp_server_reply() -> bytes:
+    """An NTPv4 server reply, stratum 2, with every timestamp set."""
+    def stamp(seconds: int, fraction: int) -> bytes:
+        return struct.pack("!II", seconds, fraction)
+    era = 3_900_000_000
+    return (bytes([0x24, 2, 10, 0xE9]) + struct.pack("!HHHH", 0, 0x1234, 1, 0x8000)
+            + ipaddress.IPv4Address(C4).packed + stamp(era - 60, 1 << 31)
+            + stamp(era, 0x40000000) + stamp(era, 0x50000000) + stamp(era + 1, 0x10000000))
+
+
+def tcp_option_frames() -> list[bytes]:
+    """SYNs, ACKs and SYN-ACKs carrying every kind of TCP option, some malformed (MPTCP
+    with a wrong length, SACK of an odd size), for cutting at every byte."""
+    option_sets = [
+        bytes([2, 4, 5, 0xB4, 4, 2, 8, 10]) + struct.pack("!II", 1000, 0)
+        + bytes([1, 3, 3, 7, 5, 10]) + struct.pack("!II", 5, 10)
+        + bytes([1, 1, 30, 6, 0x00, 0x81, 1, 2, 3, 4]),
+        bytes([2, 4, 5, 0xB4, 30, 12, 0x00, 0x81]) + bytes(range(8))
+        + bytes([34, 2, 254, 4, 0xF9, 0x89, 253, 3, 7, 99, 5, 1]),
+        bytes([1, 1, 19, 18]) + bytes(16)
+        + bytes([28, 4, 0x81, 0x2C, 20, 4, 1, 2, 6, 6, 0, 0, 0, 9, 0]),
+        bytes([2, 3, 1, 8, 10, 0, 0, 0, 1]),
+        bytes([5, 9]) + bytes(7) + bytes([1, 1, 1]),
+    ]
+    frames = []
+    for flags in (0x02, 0x10, 0x12):
+        for options in option_sets:
+            options = (options + bytes(-len(options) % 4))[:40]
+            frames.append(ether(ipv4(A4, B4, 6, tcp(A4, B4, 5000, 80, 1, 0, flags,
+                                                    options=options)), 0x0800))
+    return frames
+
+
+def _with_checksum(message: bytes, at: int) -> bytes:
+    return message[:at] + struct.pack("!H", checksum(message)) + message[at + 2:]
+
+
+def routing_frames() -> list[bytes]:
+    """AH (around UDP and TCP), PIMv2, VRRP v2/v3 and IGRP."""
+    frames = []
+    add = frames.append
+    ah = struct.pack("!BBHII", 17, 4, 0, 0x1000, 7) + bytes(12)
+    add(ether(ipv4(A4, B4, 51, ah + udp(A4, B4, 1, 2, b"ah")), 0x0800))
+    ah6 = struct.pack("!BBHII", 6, 4, 0, 0x2000, 9) + bytes(12)
+    add(ether(ipv6(A6, B6, 51, ah6 + tcp(A6, B6, 5000, 80, 1, 0, 0x02)), 0x86DD))
+    pim_group = bytes.fromhex("01005e00000d")
+    hello = _with_checksum(bytes([0x20, 0, 0, 0]) + struct.pack("!HHH", 1, 2, 105), 2)
+    add(ether(ipv4(A4, "224.0.0.13", 103, hello, ttl=1), 0x0800, dst=pim_group))
+    options = (struct.pack("!HHH", 1, 2, 3600 * 17 + 61) + struct.pack("!HHI", 19, 4, 7)
+               + struct.pack("!HHI", 20, 4, 0xDEADBEEF)
+               + struct.pack("!HHHH", 2, 4, 0x8000 | 500, 2500))
+    add(ether(ipv4(A4, "224.0.0.13", 103, bytes([0x20, 0, 0, 0]) + options, ttl=1), 0x0800,
+              dst=pim_group))
+    for kind in (3, 1, 5):  # join/prune, register, assert
+        add(ether(ipv4(A4, B4, 103, _with_checksum(bytes([0x20 | kind]) + bytes(15), 2)),
+                  0x0800))
+    vrrp_group = bytes.fromhex("01005e000012")
+    v2 = _with_checksum(struct.pack("!BBBBBBH4s", 0x21, 7, 100, 1, 0, 1, 0,
+                                    ipaddress.IPv4Address(C4).packed) + bytes(8), 6)
+    add(ether(ipv4(A4, "224.0.0.18", 112, v2, ttl=255), 0x0800, dst=vrrp_group))
+    simple = _with_checksum(struct.pack("!BBBBBBH4s4s", 0x21, 9, 200, 2, 1, 3, 0,
+                                        ipaddress.IPv4Address(C4).packed,
+                                        ipaddress.IPv4Address(B4).packed) + b"secret\0\0", 6)
+    add(ether(ipv4(A4, "224.0.0.18", 112, simple, ttl=64), 0x0800, dst=vrrp_group))
+    v3 = struct.pack("!BBBBHH4s", 0x31, 3, 100, 1, 100, 0, ipaddress.IPv4Address(C4).packed)
+    add(ether(ipv4(A4, "224.0.0.18", 112, v3, ttl=255), 0x0800, dst=vrrp_group))
+
+    def route(net: list[int]) -> bytes:
+        return (bytes(net) + (1000).to_bytes(3, "big") + (100).to_bytes(3, "big")
+                + struct.pack("!HBBB", 1500, 255, 1, 2))
+    add(ether(ipv4(A4, B4, 9, bytes([0x11, 0, 0, 1]) + bytes(8)), 0x0800))
+    add(ether(ipv4(A4, B4, 9, struct.pack("!BBHHHHH", 0x11, 3, 100, 1, 1, 0, 0)
+                   + route([10, 1, 2]) + route([198, 18, 5])), 0x0800))
     return frames
 
 

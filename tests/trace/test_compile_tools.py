@@ -19,7 +19,6 @@ TOOLS = sorted(glob.glob("/usr/sbin/*.bt"))
 NOT_HERE = {
     "loads.bt": "Failed to resolve kernel symbol: avenrun",    # no CONFIG_KALLSYMS_ALL
     "runqlen.bt": "does not contain a field named 'nr_running'",  # renamed in 6.x
-    "undump.bt": "buf() needs a pointer and a positive integer literal",
 }
 
 

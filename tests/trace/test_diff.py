@@ -21,6 +21,7 @@ from tests.trace.bpftrace_oracle import BPFTRACE, normalise, run_bpftrace, run_c
 pytestmark = pytest.mark.kernel
 
 MARK = "pbtdiff"
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
 
 
 # the run ends when the marker exits; the marker runs on CPU 0 only, so its events and
@@ -55,14 +56,15 @@ def _until_ready_then(argv: list[str], workload: Callable[[], object]) -> str:
     return out.decode(errors="surrogateescape")
 
 
-def both_live(script: str, workload: Callable[[], object]) -> tuple[str, str]:
+def both_live(script: str, workload: Callable[[], object], *, preamble: str = ""
+              ) -> tuple[str, str]:
     """The outputs of a script of probes that fire under ``workload``, both tools.
 
     The workload runs once before either: a string the kernel probe reads from a page not
     yet faulted in reads as empty, and only the first tool would see that.
     """
     workload()
-    script = READY + script + UNTIL_MARKER_EXITS
+    script = preamble + READY + script + UNTIL_MARKER_EXITS
     ours = _until_ready_then([sys.executable, "-m", "pybpf", "trace", "-e", script],
                              workload)
     theirs = _until_ready_then([BPFTRACE, "-e", script], workload)
@@ -131,6 +133,11 @@ BEGIN_SCRIPTS = [
      'strncmp("ab", "ab", 10), bswap((uint16)0x1234)); exit(); }'),
     ('BEGIN { printf("%s|\\n", strftime("%H:%M:%S", nsecs)); @y = strftime("%Y", nsecs); '
      "exit(); }"),
+    # pointers: hex as map keys, signed as values; casts to integer pointers; the cgroup
+    # of the tool itself in every hierarchy (both tools start from the test's cgroup)
+    ('BEGIN { @y[(struct task_struct *)1] = 1; @z = (uint8 *)5; @n = (int16 *)-1; '
+     'printf("%s|%s\\n", cgroup_path(cgroup), cgroup_path(cgroup, "c*")); '
+     'printf("%s\\n", macaddr(0)); exit(); }'),
 ]
 
 
@@ -190,6 +197,11 @@ def test_exit_from_an_interval() -> None:
     "BEGIN { $x = 1 $y = 2; }",
     "BEGIN { $y = $x; }",
     "BEGIN { @x = count(); @x = 1; }",
+    "BEGIN { exit(); } struct foo { int a; };",
+    "BEGIN { foo(); }",
+    "BEGIN { @x = offsetof(struct task_struct, pid); }",
+    'BEGIN { printf("%s\\n", macaddr(comm)); }',
+    f'uprobe:{LIBC}:setlocale {{ printf("%lx\\n", uaddr("nosuchsym")); }}',
 ])
 def test_errors_as_bpftrace_reports_them(script: str) -> None:
     ours = run_command([sys.executable, "-m", "pybpf", "trace", "-e", script])
@@ -205,9 +217,6 @@ def test_join_of_execve_arguments(marker: Callable[..., None], marker_path: Path
     ours, theirs = both_live(script, lambda: marker(known_file, "-u", "two words"))
     assert f"{marker_path} {known_file} -u two words" in ours
     assert ours == theirs
-
-
-LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
 
 
 def test_uprobe_and_uretprobe_on_libc(marker: Callable[..., None], known_file: str) -> None:
@@ -238,4 +247,42 @@ def test_uprobe_wildcard(marker: Callable[..., None], known_file: str) -> None:
     script = f'uprobe:{LIBC}:setlocale* /comm == "{MARK}"/ {{ @[probe] = count(); }}'
     ours, theirs = both_live(script, lambda: marker(known_file))
     assert f"@[uprobe:{LIBC}:setlocale]: 1" in ours
+    assert ours == theirs
+
+
+def test_struct_definitions_casts_and_sizeof(marker: Callable[..., None],
+                                             known_file: str) -> None:
+    """A script's own C structs: laid out as C lays them out, cast onto a syscall's user
+    buffer (cat writes the known file's "0123456789..."), their sizes."""
+    structs = ("struct foo { int a; char b[8]; short c; }; "
+               "struct bar { struct foo f; char *p; long x[2]; unsigned char u; } ")
+    script = (f'tracepoint:syscalls:sys_enter_write /comm == "{MARK}"/ '
+              "{ $f = (struct foo *)args->buf; "
+              'printf("%x %s %x %d %d\\n", $f->a, $f->b, ((struct bar *)args->buf)->f.c, '
+              "sizeof(struct foo), sizeof($f->c)); "
+              "@sizes = (sizeof(struct bar), sizeof(int32), sizeof(comm), sizeof(uint8)); }")
+    ours, theirs = both_live(script, lambda: marker(known_file), preamble=structs)
+    assert "33323130 45678901 3332 16 2" in ours
+    assert "@sizes: (48, 4, 16, 1)" in ours
+    assert ours == theirs
+
+
+def test_buf_macaddr_of_a_user_buffer(marker: Callable[..., None], known_file: str) -> None:
+    """buf() with a literal and a run-time length, macaddr() of a pointer, as values, map
+    keys and printf arguments (cat writes the known file's "0123456789...")."""
+    script = (f'tracepoint:syscalls:sys_enter_write /comm == "{MARK}"/ '
+              '{ printf("%r|%r|%s\\n", buf(args->buf, args->count), buf(args->buf, 3), '
+              "macaddr(args->buf)); @m[macaddr(args->buf)] = count(); "
+              "@b[buf(args->buf, 4)] = count(); $n = 5; @v = buf(args->buf, $n); }")
+    ours, theirs = both_live(script, lambda: marker(known_file))
+    assert "|012|" in ours and "@v: 01234\n" in ours
+    assert ours == theirs
+
+
+def test_uaddr_of_libc_symbols(marker: Callable[..., None], known_file: str) -> None:
+    script = (f'uprobe:{LIBC}:setlocale /comm == "{MARK}"/ '
+              '{ printf("%lx %d\\n", uaddr("program_invocation_name"), '
+              'sizeof(uaddr("__libc_single_threaded"))); @[uaddr("environ")] = count(); }')
+    ours, theirs = both_live(script, lambda: marker(known_file))
+    assert ours.endswith("@[ADDR]: 1\n")
     assert ours == theirs

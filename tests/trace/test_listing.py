@@ -45,6 +45,15 @@ SAME = [
     f"uprobe:{LIBC}:*",
     "uprobe:/usr/bin/python3*:Py_Init*",
     "uprobe:/bin/true:*",
+    # libraries by name (ld.so.cache's file, not the -dev symlink), uretprobes
+    "uprobe:libc:*",
+    "uretprobe:libc:mall*",
+    "uprobe:libcrypto:RSA_*",
+    "uretprobe:libpthread:*",
+    "uprobe:bash:readline*",
+    # C++ names matched again demangled: "Py_*main" finds no C++; "*:main" finds
+    # toplev::main(int, char**) and v8 members named main_*
+    "uprobe:/usr/bin/*:main",
 ]
 
 

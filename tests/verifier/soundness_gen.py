@@ -17,7 +17,15 @@ them safe and some not; the kernel's verdict and the checked VM then judge ours
   context or not;
 - ``helper_sets``: helpers of every family called from program types that may or may not
   call them;
-- ``loops``: back-edges with bounded, unbounded and never-ending conditions.
+- ``loops``: back-edges with bounded, unbounded and never-ending conditions;
+- ``kfunc_refs``: kernel objects acquired by kfuncs (bpf_task_acquire, bpf_task_from_pid),
+  NULL-checked or not, released never, once, twice or on one path only, used after their
+  release, and trusted, walked or numeric arguments;
+- ``tracing_helpers``: tp_btf, iterator, syscall and kprobe programs calling the helpers
+  handed out per attach type, kernel-object arguments (seq_file or not, maybe NULL), and
+  helpers that may sleep from sleepable programs or not;
+- ``sock_refs``: sk_lookup programs holding a socket from a sockmap lookup: checked or
+  not, assigned, read, released never, once, twice or on one path.
 """
 
 from __future__ import annotations
@@ -25,10 +33,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, Instruction, Label
-from pybpf.spec import MapSpec, MapType, ProgramType
+from pybpf.spec import AttachType, MapSpec, MapType, ProgramType
 
 RDONLY_PROG = 1 << 7
 WRONLY_PROG = 1 << 8
@@ -41,6 +50,7 @@ MAPS: dict[str, MapSpec] = {m.name: m for m in (
     MapSpec("wo", MapType.ARRAY, 4, 48, 1, flags=WRONLY_PROG),
     MapSpec("rb", MapType.RINGBUF, 0, 0, 4096),
     MapSpec("ev", MapType.PERF_EVENT_ARRAY, 4, 4, 0),
+    MapSpec("socks", MapType.SOCKMAP, 4, 8, 1),
     MapSpec("outer", MapType.ARRAY_OF_MAPS, 4, 4, 1,
             inner_map=MapSpec("inner", MapType.ARRAY, 4, 16, 1)),
 )}
@@ -55,6 +65,9 @@ class Generated:
     family: str
     insns: list[Instruction | Label]
     prog_type: ProgramType
+    attach: AttachType | None = None    # tracing programs: attach type and target
+    attach_to: str = ""
+    sleepable: bool = False
 
     @property
     def maps(self) -> dict[str, MapSpec]:
@@ -479,6 +492,141 @@ def loops_slow(rng: random.Random) -> Generated:
     return loops(rng, slow=True)
 
 
+# -- kfunc references -----------------------------------------------------------------------
+
+def _kfunc(name: str) -> Instruction:
+    from pybpf.btf.kernel_btf import DEFAULT_KERNEL_BTF
+    from pybpf.btf.types import Func
+    spec = DEFAULT_KERNEL_BTF.spec
+    return asm.call_kfunc(spec.type_id(spec.find(name, Func)))
+
+
+def _member_off(struct: str, member: str) -> int:
+    from pybpf.btf import Struct
+    from pybpf.btf.kernel_btf import DEFAULT_KERNEL_BTF
+    t: Any = DEFAULT_KERNEL_BTF.spec.find(struct, Struct)
+    return next(m.bit_offset // 8 for m in t.members if m.name == member)
+
+
+def kfunc_refs(rng: random.Random) -> Generated:
+    """R6 = an acquired task (maybe NULL), then releases and uses in random places; R8
+    is an unknown number (the clone flags, or a random one) to branch on."""
+    tracing = rng.random() < 0.7
+    g = _Gen(rng, ProgramType.TRACING if tracing else TC)
+    pid = _member_off("task_struct", "pid")
+    if tracing:
+        g.emit(asm.ldx(8, R8, R6, 8))
+        source = rng.choice(("arg", "arg", "walked", "number", "ctx"))
+        if source == "arg":
+            g.emit(asm.ldx(8, R1, R6, 0))
+        elif source == "walked":
+            g.emit(asm.ldx(8, R1, R6, 0),
+                   asm.ldx(8, R1, R1, _member_off("task_struct", "last_wakee")))
+        elif source == "number":
+            g.emit(asm.mov(R1, 0))
+        else:
+            g.emit(asm.mov_reg(R1, R6))
+        g.emit(_kfunc("bpf_task_acquire"))
+    else:
+        g.emit(asm.call(7), asm.mov_reg(R8, R0), asm.mov(R1, rng.choice((0, 1))))
+        g.emit(_kfunc("bpf_task_from_pid"))
+    g.emit(asm.mov_reg(R9, R6), asm.mov_reg(R6, R0))
+    out = g.label()
+    if rng.random() < 0.8:
+        g.emit(asm.jeq(R6, 0, out))
+    for _ in range(rng.choice((0, 1, 1, 1, 2))):
+        step = rng.choice(("release", "release", "use", "branch_release", "release_arg"))
+        if step == "use":
+            g.emit(asm.ldx(4, R0, R6, pid))
+        elif step == "branch_release":
+            skip = g.label()
+            g.emit(asm.jset(R8, 1, skip), asm.mov_reg(R1, R6),
+                   _kfunc("bpf_task_release"), asm.label(skip))
+        elif step == "release_arg" and tracing:
+            g.emit(asm.ldx(8, R1, R9, 0) if rng.random() < 0.5 else asm.mov_reg(R1, R9),
+                   _kfunc("bpf_task_release"))
+        else:
+            g.emit(asm.mov_reg(R1, R6), _kfunc("bpf_task_release"))
+    if rng.random() < 0.3:
+        g.emit(asm.ldx(4, R0, R6, pid))
+    g.emit(asm.label(out))
+    got = g.finish("kfunc_refs")
+    if tracing:
+        got.attach, got.attach_to = AttachType.TRACE_RAW_TP, "task_newtask"
+    return got
+
+
+# -- helpers of tracing programs -----------------------------------------------------------
+
+_TRACING_HELPERS = (126, 127, 150, 173, 174, 183, 184, 185, 147, 148, 141, 158, 14)
+
+
+def tracing_helpers(rng: random.Random) -> Generated:
+    kind = rng.choice(("tp_btf", "iter", "syscall", "kprobe"))
+    prog_type = {"syscall": ProgramType.SYSCALL, "kprobe": ProgramType.KPROBE}.get(
+        kind, ProgramType.TRACING)
+    g = _Gen(rng, prog_type)
+    g.init_stack(16)
+    helper = rng.choice(_TRACING_HELPERS)
+    # R1: the helper's first argument, a seq_file or something else
+    first = rng.choice(("seq", "seq", "task", "number", "ctx", "maybe_null"))
+    if first == "seq" and kind == "iter":
+        g.emit(asm.ldx(8, R1, R6, 0), asm.ldx(8, R1, R1, 0))
+    elif first == "task" or (first == "seq" and kind != "iter"):
+        g.emit(asm.call(158), asm.mov_reg(R1, R0))   # get_current_task_btf
+    elif first == "maybe_null" and kind == "iter":
+        g.emit(asm.ldx(8, R1, R6, 8))
+    elif first == "ctx":
+        g.emit(asm.mov_reg(R1, R6))
+    else:
+        g.emit(asm.mov(R1, 0))
+    if helper in (126, 127, 150, 141):      # (seq, buf, size, ...) / (task, buf, size, f)
+        g.emit(asm.mov_reg(R2, R10), asm.add(R2, -16), asm.mov(R3, rng.choice((8, 16, 24))),
+               asm.mov(R4, 0), asm.mov(R5, 0))
+    elif helper in (147, 148):              # d_path(path, buf, sz), copy_from_user(dst, ..)
+        g.emit(asm.mov_reg(R2, R10), asm.add(R2, -16), asm.mov(R3, 8))
+        if helper == 148:
+            g.emit(asm.mov_reg(R1, R10), asm.add(R1, -16), asm.mov(R2, 8), asm.mov(R3, 0))
+    elif helper in (183, 184):
+        g.emit(asm.mov_reg(R1, R6), asm.mov(R2, 0), asm.mov_reg(R3, R10), asm.add(R3, -8))
+        if helper == 184:
+            g.emit(asm.mov_reg(R2, R10), asm.add(R2, -8))
+    g.emit(asm.call(helper))
+    ret = g.finish("tracing_helpers")
+    if kind in ("tp_btf", "iter"):
+        ret.attach = AttachType.TRACE_RAW_TP if kind == "tp_btf" else AttachType.TRACE_ITER
+        ret.attach_to = "sched_switch" if kind == "tp_btf" else "task"
+    ret.sleepable = kind == "syscall" or (kind == "iter" and rng.random() < 0.5)
+    return ret
+
+
+# -- socket references ---------------------------------------------------------------------
+
+def sock_refs(rng: random.Random) -> Generated:
+    g = _Gen(rng, ProgramType.SK_LOOKUP)
+    g.emit(asm.ldx(4, R8, R6, 4 * rng.randrange(4)))   # a field to branch on
+    g.lookup(R7, "socks", exit_on_null=False)
+    out = g.label()
+    if rng.random() < 0.8:
+        g.emit(asm.jeq(R7, 0, out))
+    for _ in range(rng.choice((0, 1, 1, 1, 2))):
+        step = rng.choice(("release", "release", "read", "assign", "branch_release"))
+        if step == "read":
+            g.emit(asm.ldx(4, R0, R7, rng.choice((0, 4, 2))))
+        elif step == "assign":
+            g.emit(asm.mov_reg(R1, R6), asm.mov_reg(R2, R7), asm.mov(R3, 0), asm.call(124))
+        elif step == "branch_release":
+            skip = g.label()
+            g.emit(asm.jset(R8, 1, skip), asm.mov_reg(R1, R7), asm.call(86),
+                   asm.label(skip))
+        else:
+            g.emit(asm.mov_reg(R1, R7), asm.call(86))
+    g.emit(asm.label(out))
+    got = g.finish("sock_refs")
+    got.attach = AttachType.SK_LOOKUP
+    return got
+
+
 FAMILIES: dict[str, Callable[[random.Random], Generated]] = {
     "pointer_mix": pointer_mix,
     "packet_invalidation": packet_invalidation,
@@ -488,6 +636,9 @@ FAMILIES: dict[str, Callable[[random.Random], Generated]] = {
     "legacy_loads": legacy_loads,
     "helper_sets": helper_sets,
     "loops": loops,
+    "kfunc_refs": kfunc_refs,
+    "tracing_helpers": tracing_helpers,
+    "sock_refs": sock_refs,
 }
 # families that take seconds per program on both sides: the long mode only
 SLOW_FAMILIES: dict[str, Callable[[random.Random], Generated]] = {"loops_slow": loops_slow}

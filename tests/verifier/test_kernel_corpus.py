@@ -46,9 +46,9 @@ FLOORS: dict[str, tuple[float, float, float, float]] = {
     "selftests": (0.97, 0.955, 0.03, 0.96),
     "handwritten": (0.99, 0.99, 0.01, 0.95),
     "libbpf-tools": (0.99, 0.66, 0.01, 0.66),
-    # (same fault class 0.50 before two tp_btf programs with a CO-RE-poisoned call came in
-    # judged: the kernel first refuses a subprogram's BTF signature, we the poisoned call)
-    "test-objects": (0.93, 0.50, 0.07, 0.33),
+    # (the kernel's warning about a main program's unsizable BTF argument is not taken
+    # for its error line: the poisoned CO-RE calls are "invalid func" on both sides)
+    "test-objects": (0.98, 0.95, 0.02, 0.75),
     "pybpf.lang": (0.99, 1.0, 0.01, 1.0),
 }
 

@@ -30,6 +30,7 @@ from pybpf import vm
 from pybpf.asm import encode_all, link
 from pybpf.asm.formatter import format_instruction
 from pybpf.errors import BPFError, MemoryAccessError, VerifierError, VMError
+from pybpf.spec import ProgFlags, ProgramSpec
 from pybpf.verifier import Options, verify
 from tests.verifier.kernel_corpus.classes import kernel_class
 from tests.verifier.kernel_corpus.judge import _WallClock, kernel_load, wall_clock
@@ -70,10 +71,21 @@ def live_maps() -> Iterator[_LiveMaps]:
         yield _LiveMaps(stack)
 
 
+def _spec(g: Generated) -> ProgramSpec:
+    """The generated program as a spec: tracing programs carry their attach point."""
+    return ProgramSpec(name="fuzz", section="x", type=g.prog_type,
+                       instructions=link(g.insns), license="GPL", attach_type=g.attach,
+                       attach_to=g.attach_to,
+                       flags=ProgFlags.SLEEPABLE if g.sleepable else ProgFlags(0))
+
+
 def _ours(g: Generated) -> str:
     try:
         with wall_clock(20.0):
-            verify(g.insns, maps=g.maps, prog_type=g.prog_type, options=BUDGET)  # type: ignore[arg-type]
+            if g.attach is not None or g.sleepable:
+                verify(_spec(g), maps=g.maps, options=BUDGET)
+            else:
+                verify(g.insns, maps=g.maps, prog_type=g.prog_type, options=BUDGET)  # type: ignore[arg-type]
     except VerifierError as err:
         return "unsupported" if getattr(err, "kernel_may_accept", False) else "reject"
     except _WallClock:
@@ -84,7 +96,13 @@ def _ours(g: Generated) -> str:
 def _kernel(g: Generated, live: _LiveMaps) -> tuple[str, str]:
     from pybpf.kernel.programs import resolve_maps
     code = encode_all(resolve_maps(link(g.insns), live.for_type(int(g.prog_type))))
-    k = kernel_load(code, prog_type=int(g.prog_type))
+    btf_id = 0
+    if g.attach is not None:
+        from pybpf.kernel.kernel_btf import DEFAULT_KERNEL_BTF, attach_btf_id
+        btf_id = attach_btf_id(_spec(g), DEFAULT_KERNEL_BTF)
+    k = kernel_load(code, prog_type=int(g.prog_type), attach_btf_id=btf_id,
+                    expected_attach_type=int(g.attach or 0),
+                    prog_flags=int(ProgFlags.SLEEPABLE) if g.sleepable else 0)
     return k.verdict, k.message
 
 

@@ -85,3 +85,58 @@ def test_unprivileged_program_types() -> None:
     verify(xdp, prog_type=ProgramType.XDP)
     with pytest.raises(VerifierError, match="unprivileged loader may not load xdp"):
         verify(xdp, prog_type=ProgramType.XDP, unprivileged=True)
+
+
+def _load_as_nobody(code: bytes) -> tuple[str, str]:
+    """BPF_PROG_LOAD of a socket filter from a forked child that gave up root (uid and gid
+    nobody: no capabilities left), as an unprivileged loader; (verdict, errno name)."""
+    import os
+
+    from tests.verifier.kernel_corpus.judge import kernel_load
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # the child: never returns into pytest
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            got = kernel_load(code, prog_type=int(ProgramType.SOCKET_FILTER))
+            os.write(write_end, f"{got.verdict}\t{got.errno}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        answer = f.read().decode()
+    os.waitpid(pid, 0)
+    verdict, _, errno_name = answer.partition("\t")
+    return verdict, errno_name
+
+
+@pytest.mark.kernel
+def test_unprivileged_verdicts_beside_the_kernel() -> None:
+    """Where the kernel lets an unprivileged loader in (unprivileged_bpf_disabled 0), it
+    judges each case from a child without capabilities: every case refused, the plain
+    program accepted. Where it does not (1 or 2, as the sysctl says on this project's
+    machines), the child's load must be refused outright (EPERM, no verdict), which is why
+    the rules above stand in for the kernel."""
+    import contextlib
+    from pathlib import Path
+
+    from pybpf.asm import link
+    from pybpf.asm.instruction import encode_all
+    from pybpf.kernel import Map
+    from pybpf.kernel.programs import resolve_maps
+    disabled = int(Path("/proc/sys/kernel/unprivileged_bpf_disabled").read_text())
+    plain = [*LOOKUP, asm.ldx(8, R0, R0, 0), asm.exit()]
+    with contextlib.ExitStack() as stack:
+        live = {"arr": stack.enter_context(Map.create(ARR))}
+
+        def code(insns: list) -> bytes:
+            return encode_all(resolve_maps(link(list(insns)), live))
+        if disabled:
+            assert _load_as_nobody(code(plain)) == ("error", "EPERM")
+            return
+        assert _load_as_nobody(code(plain))[0] == "accept"
+        for name, insns, _ in CASES:
+            assert _load_as_nobody(code(insns))[0] == "reject", name

@@ -124,7 +124,7 @@ class _Emitter:
             self.stmt(Class.LD | _SIZES[load.size] | Mode.IND, load.offset)
             return
         if load.kind == "memtransport":  # past the IPv4 header starting at M[slot]
-            self.ip_header_end(load.msh_offset)
+            self.ip_header_end(load.msh_offset, load.header)
             self.stmt(Class.LD | _SIZES[load.size] | Mode.IND, load.offset)
             return
         if load.kind == "len":
@@ -153,10 +153,10 @@ class _Emitter:
         self.stmt(Class.LD | Size.W | Mode.MEM, self.scratch(0))
         self.branch(op, 0, if_true, if_false, on_x=True)
 
-    def ip_header_end(self, slot: int) -> None:
-        """X = M[slot] + the length of the IPv4 header starting there."""
+    def ip_header_end(self, slot: int, header: int = 0) -> None:
+        """X = M[slot] + the length of the IPv4 header starting at M[slot] + header."""
         self.stmt(Class.LDX | Size.W | Mode.MEM, slot)
-        self.stmt(Class.LD | Size.B | Mode.IND, 0)
+        self.stmt(Class.LD | Size.B | Mode.IND, header)
         self.stmt(Class.ALU | ALUOp.AND | Src.K, 0x0F)
         self.stmt(Class.ALU | ALUOp.LSH | Src.K, 2)
         self.stmt(Class.ALU | ALUOp.ADD | Src.X)
@@ -225,26 +225,25 @@ class _Emitter:
                 self.branch("jeq", proto, extension, steps[2 + index])
                 self.place(steps[2 + index])
             self.branch("jeq", 51, ah, end)
+            # both blocks leave X at the next header and A the protocol: A = its next
+            # header (kept in M[slot]), then X from its length byte
+            tail = self.label()
             if chained:
-                self.place(extension)  # next header, then X += (length + 1) * 8
+                self.place(extension)  # X += (length + 1) * 8
                 self.stmt(Class.LD | Size.B | Mode.IND, net)
                 self.stmt(Class.ST, slot)
                 self.stmt(Class.LD | Size.B | Mode.IND, net + 1)
                 self.stmt(Class.ALU | ALUOp.ADD | Src.K, 1)
                 self.stmt(Class.ALU | ALUOp.MUL | Src.K, 8)
                 self.stmt(Class.ALU | ALUOp.ADD | Src.X)
-                self.stmt(Class.MISC | MiscOp.TAX)
-                self.stmt(Class.LD | Size.W | Mode.MEM, slot)
-                self.goto(following)
+                self.goto(tail)
             self.place(ah)  # AH: libpcap sets X to (length + 2) * 4, not X plus it
             self.stmt(Class.LD | Size.B | Mode.IND, net)
             self.stmt(Class.ST, slot)
-            self.stmt(Class.MISC | MiscOp.TXA)
-            self.stmt(Class.ALU | ALUOp.ADD | Src.K, 1)
-            self.stmt(Class.MISC | MiscOp.TAX)
-            self.stmt(Class.LD | Size.B | Mode.IND, net)
+            self.stmt(Class.LD | Size.B | Mode.IND, net + 1)
             self.stmt(Class.ALU | ALUOp.ADD | Src.K, 2)
             self.stmt(Class.ALU | ALUOp.MUL | Src.K, 4)
+            self.place(tail)
             self.stmt(Class.MISC | MiscOp.TAX)
             self.stmt(Class.LD | Size.W | Mode.MEM, slot)
             self.place(following)
@@ -295,7 +294,7 @@ class _Emitter:
             if value.transport_msh is None:
                 self.stmt(Class.LDX | Size.W | Mode.MEM, value.base_mem)
             else:
-                self.ip_header_end(value.base_mem)
+                self.ip_header_end(value.base_mem, value.transport_msh)
             self.stmt(Class.LD | Size.W | Mode.MEM, self.scratch(depth))
             self.stmt(Class.ALU | ALUOp.ADD | Src.X)
             self.stmt(Class.MISC | MiscOp.TAX)

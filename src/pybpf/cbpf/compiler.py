@@ -7,11 +7,14 @@ straight translation, which keeps libpcap's unoptimised evaluation order.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 
 from .codegen import DEFAULT_SNAPLEN, CodegenError, generate
 from .errors import FilterSyntaxError
 from .isa import SockFilter
+from .names import resolve_host
+from .optimizer import optimize_program
 from .parser import parse_filter
 from .primitives import LINKTYPE_NUMBERS, LINKTYPES
 
@@ -39,18 +42,43 @@ def linktype_key(linktype: int | str) -> str:
                      f"and 276, raw IP 12/14/101, loopback 0 and 108)")
 
 
+# the last programs compiled without a host name lookup (whose answer may change)
+_CACHE: OrderedDict[tuple[object, ...], tuple[SockFilter, ...]] = OrderedDict()
+_CACHE_SIZE = 64
+
+
 def compile_filter(expression: str, *, snaplen: int = DEFAULT_SNAPLEN,
                    linktype: int | str = DLT_EN10MB, optimize: bool = True,
                    resolve: Callable[[str], list[str]] | None = None,
-                   savefile: bool = False) -> list[SockFilter]:
+                   savefile: bool = False, cache: bool = True) -> list[SockFilter]:
     """Compile ``expression``; accepted packets return ``snaplen``, others 0.
 
     ``linktype``: a DLT number or tcpdump's name for it (EN10MB, LINUX_SLL, LINUX_SLL2,
     RAW, NULL, LOOP). ``savefile``: the program filters a saved file (libpcap then tests
-    BSD loopback IPv6 by the BSDs' address-family numbers). Raises FilterSyntaxError (an
-    InvalidInputError) naming the column of the problem, or the whole expression when it is
-    too complex for cBPF's 16 scratch words.
+    BSD loopback IPv6 by the BSDs' address-family numbers). The last 64 programs that
+    needed no host name lookup are remembered (``cache=False``: compile anyway). Raises
+    FilterSyntaxError (an InvalidInputError) naming the column of the problem, or the whole
+    expression when it is too complex for cBPF's 16 scratch words.
     """
+    key = (expression, snaplen, linktype, optimize, savefile)
+    if cache and resolve is None and key in _CACHE:
+        _CACHE.move_to_end(key)
+        return list(_CACHE[key])
+    looked_up: list[str] = []
+
+    def lookup(name: str) -> list[str]:
+        looked_up.append(name)
+        return (resolve or resolve_host)(name)
+    program = _compile(expression, snaplen, linktype, optimize, lookup, savefile)
+    if cache and resolve is None and not looked_up:
+        _CACHE[key] = tuple(program)
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return program
+
+
+def _compile(expression: str, snaplen: int, linktype: int | str, optimize: bool,
+             resolve: Callable[[str], list[str]], savefile: bool) -> list[SockFilter]:
     try:
         key = linktype_key(linktype)
     except ValueError as err:
@@ -64,6 +92,5 @@ def compile_filter(expression: str, *, snaplen: int = DEFAULT_SNAPLEN,
     except CodegenError as err:
         raise FilterSyntaxError(str(err), expression=expression) from None
     if optimize:
-        from .optimizer import optimize_program
         program = optimize_program(program)
     return program

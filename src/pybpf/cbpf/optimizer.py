@@ -9,27 +9,36 @@ until nothing changes:
 
 * **jump threading**: an edge whose target re-loads a value ``A`` already holds, or tests
   something the edge already knows, is sent straight past them (libpcap's main trick:
-  ``ip or ip6 and tcp`` tests the EtherType once per path);
-* a load of the value ``A`` (or ``X``) already holds, or a test known on every path into
-  it, is deleted; so are stores never read and computations into a dead ``A``;
+  ``ip or ip6 and tcp`` tests the EtherType once per path); a test the edge cannot decide
+  is followed both ways, and when both lead to the same place so does the edge. Facts
+  include the values a symbol may have after a meet (``[12]`` is 0x800 or 0x86dd after
+  ``port 22``, so ``and rarp`` is decided);
+* a load of the value ``A`` (or ``X``) already holds, an ALU operation that leaves ``A`` as
+  it is (``add #0``), or a test known on every path into it, is deleted; so are stores
+  never read and computations into a dead ``A``; constants fold (``and #0``), ``op x``
+  with a known ``X`` becomes ``op #k``, and ``and #k; jeq #0`` becomes ``jset #k``;
+* a packet load whose value nobody reads (``ld [26]; and #0``) goes when every path on to
+  an accepting return loads as far into the packet anyway (it only rejected short
+  captures, which the later load still does);
 * unreachable code is dropped and identical tails (``ret #0``...) are shared.
 
 What it never does is what libpcap's optimiser does and what makes its verdicts differ on
 captures cut short: move a packet load before or after another test. A load that may fall
 beyond the captured bytes runs exactly when it ran before, so optimised and unoptimised
-programs agree on every packet, complete or not.
+programs agree on every packet, complete or not; except, as with libpcap, a program that
+accepts every complete packet becomes one ``ret #snaplen`` (which also accepts short ones).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from .isa import (
     CLASS_MASK,
     MODE_MASK,
     OP_MASK,
     RVAL_MASK,
+    SIZE_BYTES,
     SIZE_MASK,
     SRC_MASK,
     ALUOp,
@@ -39,40 +48,88 @@ from .isa import (
     Mode,
     RetSrc,
     SockFilter,
+    Src,
 )
 
 __all__ = ["optimize_program"]
 
 M32 = 0xFFFF_FFFF
+# plain ints: enum members cost an attribute lookup each on the hot paths
+_ALU_ADD = int(ALUOp.ADD)
+_ALU_AND = int(ALUOp.AND)
+_ALU_DIV = int(ALUOp.DIV)
+_ALU_LSH = int(ALUOp.LSH)
+_ALU_MOD = int(ALUOp.MOD)
+_ALU_MUL = int(ALUOp.MUL)
+_ALU_NEG = int(ALUOp.NEG)
+_ALU_OR = int(ALUOp.OR)
+_ALU_RSH = int(ALUOp.RSH)
+_ALU_SUB = int(ALUOp.SUB)
+_ALU_XOR = int(ALUOp.XOR)
+_C_ALU = int(Class.ALU)
+_C_JMP = int(Class.JMP)
+_C_LD = int(Class.LD)
+_C_LDX = int(Class.LDX)
+_C_MISC = int(Class.MISC)
+_C_RET = int(Class.RET)
+_C_ST = int(Class.ST)
+_C_STX = int(Class.STX)
+_J_JA = int(JumpOp.JA)
+_J_JEQ = int(JumpOp.JEQ)
+_J_JGE = int(JumpOp.JGE)
+_J_JGT = int(JumpOp.JGT)
+_J_JSET = int(JumpOp.JSET)
+_MISC_TAX = int(MiscOp.TAX)
+_MISC_TXA = int(MiscOp.TXA)
+_MODE_ABS = int(Mode.ABS)
+_MODE_IMM = int(Mode.IMM)
+_MODE_IND = int(Mode.IND)
+_MODE_LEN = int(Mode.LEN)
+_MODE_MEM = int(Mode.MEM)
+_MODE_MSH = int(Mode.MSH)
+_RET_A = int(RetSrc.A)
+_RET_K = int(RetSrc.K)
+_RET_X = int(RetSrc.X)
+_SRC_K = int(Src.K)
+_BYTES = {int(size): n for size, n in SIZE_BYTES.items()}
 Sym = tuple[object, ...]
-# what tests said of each symbol: symbol -> {(jump op, k, outcome)}; never mutated once
-# built (a new state gets a new mapping)
-Facts = dict[Sym, frozenset[tuple[int, int, bool]]]
+# what tests said of each symbol: symbol -> (the values it may have, when a meet of
+# ``jeq`` edges bounds them, else None; {(jump op, k, outcome)}); never mutated once built
+# (a new state gets a new mapping)
+Known = tuple[frozenset[int] | None, frozenset[tuple[int, int, bool]]]
+Facts = dict[Sym, Known]
 _NO_FACTS: Facts = {}
+_UNKNOWN: Known = (None, frozenset())
 _FOLD: dict[int, Callable[[int, int], int | None]] = {
-         ALUOp.ADD: lambda a, b: a + b, ALUOp.SUB: lambda a, b: a - b,
-         ALUOp.MUL: lambda a, b: a * b, ALUOp.OR: lambda a, b: a | b,
-         ALUOp.AND: lambda a, b: a & b, ALUOp.XOR: lambda a, b: a ^ b,
-         ALUOp.LSH: lambda a, b: a << b if b < 32 else 0,
-         ALUOp.RSH: lambda a, b: a >> b if b < 32 else 0,
-         ALUOp.DIV: lambda a, b: a // b if b else None,
-         ALUOp.MOD: lambda a, b: a % b if b else None}
+         _ALU_ADD: lambda a, b: a + b, _ALU_SUB: lambda a, b: a - b,
+         _ALU_MUL: lambda a, b: a * b, _ALU_OR: lambda a, b: a | b,
+         _ALU_AND: lambda a, b: a & b, _ALU_XOR: lambda a, b: a ^ b,
+         _ALU_LSH: lambda a, b: a << b if b < 32 else 0,
+         _ALU_RSH: lambda a, b: a >> b if b < 32 else 0,
+         _ALU_DIV: lambda a, b: a // b if b else None,
+         _ALU_MOD: lambda a, b: a % b if b else None}
 
 
-@dataclass(frozen=True)
+_NO_MEM: tuple[Sym | None, ...] = (None,) * 16
+
+
 class _State:
-    """What holds when control reaches an instruction along some edge(s)."""
+    """What holds when control reaches an instruction along some edge(s); never mutated
+    (a plain class: frozen dataclasses cost too much on this path)."""
 
-    a: Sym | None = None
-    x: Sym | None = None
-    mem: tuple[Sym | None, ...] = (None,) * 16
-    facts: Facts = field(default_factory=lambda: _NO_FACTS)
+    __slots__ = ("a", "facts", "mem", "x")
+
+    def __init__(self, a: Sym | None = None, x: Sym | None = None,
+                 mem: tuple[Sym | None, ...] = _NO_MEM, facts: Facts | None = None) -> None:
+        self.a, self.x, self.mem = a, x, mem
+        self.facts: Facts = _NO_FACTS if facts is None else facts
 
     def meet(self, other: _State) -> _State:
+        mem = self.mem if self.mem == other.mem else tuple(
+            m if m == n else None for m, n in zip(self.mem, other.mem))
         return _State(self.a if self.a == other.a else None,
                       self.x if self.x == other.x else None,
-                      tuple(m if m == n else None for m, n in zip(self.mem, other.mem)),
-                      _meet_facts(self.facts, other.facts))
+                      mem, _meet_facts(self.facts, other.facts))
 
 
 def _meet_facts(left: Facts, right: Facts) -> Facts:
@@ -80,36 +137,37 @@ def _meet_facts(left: Facts, right: Facts) -> Facts:
     if left is right:
         return left
     out: Facts = {}
-    for sym, known in left.items():
+    for sym, (values, known) in left.items():
         other = right.get(sym)
         if other is not None:
-            both = known & other
-            if both:
-                out[sym] = both
+            both = known & other[1]
+            either = values | other[0] if values is not None and other[0] is not None \
+                else None
+            if both or either is not None:
+                out[sym] = (either, both)
     return out
 
 
 def _is_cond(insn: SockFilter) -> bool:
-    return insn.code & CLASS_MASK == Class.JMP and insn.code & OP_MASK != JumpOp.JA
+    return insn.code & CLASS_MASK == _C_JMP and insn.code & OP_MASK != _J_JA
 
 
 def _is_ja(insn: SockFilter) -> bool:
-    return insn.code & CLASS_MASK == Class.JMP and insn.code & OP_MASK == JumpOp.JA
+    return insn.code & CLASS_MASK == _C_JMP and insn.code & OP_MASK == _J_JA
 
 
 def _is_ret(insn: SockFilter) -> bool:
-    return insn.code & CLASS_MASK == Class.RET
+    return insn.code & CLASS_MASK == _C_RET
 
 
-@dataclass
 class _Insn:
     """An instruction with absolute targets (``jt``/``jf`` for conditional jumps, ``jt``
     for ``ja``)."""
 
-    code: int
-    k: int
-    jt: int = -1
-    jf: int = -1
+    __slots__ = ("code", "jf", "jt", "k")
+
+    def __init__(self, code: int, k: int, jt: int = -1, jf: int = -1) -> None:
+        self.code, self.k, self.jt, self.jf = code, k, jt, jf
 
 
 def _absolute(program: list[SockFilter]) -> list[_Insn]:
@@ -127,10 +185,10 @@ def _absolute(program: list[SockFilter]) -> list[_Insn]:
 def _successors(insns: list[_Insn], pc: int) -> tuple[int, ...]:
     insn = insns[pc]
     cls = insn.code & CLASS_MASK
-    if cls == Class.RET:
+    if cls == _C_RET:
         return ()
-    if cls == Class.JMP:
-        if insn.code & OP_MASK == JumpOp.JA:
+    if cls == _C_JMP:
+        if insn.code & OP_MASK == _J_JA:
             return (insn.jt,)
         return (insn.jt, insn.jf)
     return (pc + 1,)
@@ -142,43 +200,43 @@ def _step(insn: _Insn, state: _State) -> _State:
     """The state after a non-jump instruction (symbols name the computation)."""
     code, k = insn.code, insn.k
     cls = code & CLASS_MASK
-    if cls == Class.LD:
+    if cls == _C_LD:
         mode, size = code & MODE_MASK, code & SIZE_MASK
         sym: Sym | None
-        if mode == Mode.IMM:
+        if mode == _MODE_IMM:
             sym = ("imm", k)
-        elif mode == Mode.ABS:
+        elif mode == _MODE_ABS:
             sym = ("abs", size, k)
-        elif mode == Mode.IND:
+        elif mode == _MODE_IND:
             sym = ("ind", size, k, state.x) if state.x is not None else None
-        elif mode == Mode.LEN:
+        elif mode == _MODE_LEN:
             sym = ("len",)
-        elif mode == Mode.MEM:
+        elif mode == _MODE_MEM:
             sym = state.mem[k] if k < 16 else None
         else:
             sym = None
         return _State(sym, state.x, state.mem, state.facts)
-    if cls == Class.LDX:
+    if cls == _C_LDX:
         mode = code & MODE_MASK
-        if mode == Mode.IMM:
+        if mode == _MODE_IMM:
             xsym: Sym | None = ("imm", k)
-        elif mode == Mode.MSH:
+        elif mode == _MODE_MSH:
             xsym = ("msh", k)
-        elif mode == Mode.LEN:
+        elif mode == _MODE_LEN:
             xsym = ("len",)
-        elif mode == Mode.MEM:
+        elif mode == _MODE_MEM:
             xsym = state.mem[k] if k < 16 else None
         else:
             xsym = None
         return _State(state.a, xsym, state.mem, state.facts)
-    if cls in (Class.ST, Class.STX):
+    if cls in (_C_ST, _C_STX):
         mem = list(state.mem)
         if k < 16:
-            mem[k] = state.a if cls == Class.ST else state.x
+            mem[k] = state.a if cls == _C_ST else state.x
         return _State(state.a, state.x, tuple(mem), state.facts)
-    if cls == Class.ALU:
+    if cls == _C_ALU:
         op = code & OP_MASK
-        if op == ALUOp.NEG:
+        if op == _ALU_NEG:
             a: Sym | None = ("neg", state.a) if state.a is not None else None
             if state.a is not None and state.a[0] == "imm":
                 a = ("imm", -state.a[1] & M32)  # type: ignore[operator]
@@ -186,13 +244,21 @@ def _step(insn: _Insn, state: _State) -> _State:
         operand = ("imm", k) if code & SRC_MASK == 0 else state.x
         if state.a is None or operand is None:
             return _State(None, state.x, state.mem, state.facts)
+        if operand[0] == "imm":
+            k = int(operand[1])  # type: ignore[call-overload]
+            if (k == 0 and op in (_ALU_ADD, _ALU_SUB, _ALU_OR, _ALU_XOR, _ALU_LSH,
+                                  _ALU_RSH)) or (k == 1 and op in (_ALU_MUL, _ALU_DIV)) \
+                    or (k == M32 and op == _ALU_AND):
+                return state  # A unchanged
+            if (k == 0 and op in (_ALU_AND, _ALU_MUL)) or (k == 1 and op == _ALU_MOD):
+                return _State(("imm", 0), state.x, state.mem, state.facts)
         if state.a[0] == "imm" and operand[0] == "imm" and op in _FOLD:
             value = _FOLD[op](int(state.a[1]), int(operand[1]))  # type: ignore[call-overload]
             if value is not None:
                 return _State(("imm", value & M32), state.x, state.mem, state.facts)
         return _State(("alu", op, state.a, operand), state.x, state.mem, state.facts)
-    if cls == Class.MISC:
-        if code & 0xF8 == MiscOp.TAX:
+    if cls == _C_MISC:
+        if code & 0xF8 == _MISC_TAX:
             return _State(state.a, state.a, state.mem, state.facts)
         return _State(state.x, state.x, state.mem, state.facts)
     return state
@@ -213,19 +279,23 @@ def _decide(state: _State, insn: _Insn) -> bool | None:
     assert isinstance(k, int)
     if a[0] == "imm":
         return _evaluate(op, a[1], k)  # type: ignore[arg-type]
+    values, known = state.facts.get(a, _UNKNOWN)
+    if values is not None:  # empty: no path gets here, either answer will do
+        outcomes = {_evaluate(op, v, k) for v in values}
+        return outcomes.pop() if len(outcomes) == 1 else None
     # what the facts say of A: lo <= A <= hi, A not in excluded, A & zeros == 0
     lo, hi, zeros = 0, M32, 0
     excluded: set[int] = set()
     some_bits: list[int] = []
-    for fop, fk, outcome in state.facts.get(a, ()):
-        if fop == JumpOp.JEQ:
+    for fop, fk, outcome in known:
+        if fop == _J_JEQ:
             if outcome:
                 lo, hi = max(lo, fk), min(hi, fk)
             else:
                 excluded.add(fk)
-        elif fop == JumpOp.JGT:
+        elif fop == _J_JGT:
             lo, hi = (max(lo, fk + 1), hi) if outcome else (lo, min(hi, fk))
-        elif fop == JumpOp.JGE:
+        elif fop == _J_JGE:
             lo, hi = (max(lo, fk), hi) if outcome else (lo, min(hi, fk - 1))
         elif outcome:
             some_bits.append(fk)
@@ -233,13 +303,13 @@ def _decide(state: _State, insn: _Insn) -> bool | None:
             zeros |= fk
     if lo == hi:
         return _evaluate(op, lo, k)
-    if op == JumpOp.JEQ:
+    if op == _J_JEQ:
         if k < lo or k > hi or k in excluded or k & zeros:
             return False
         return None
-    if op == JumpOp.JGT:
+    if op == _J_JGT:
         return True if lo > k else False if hi <= k else None
-    if op == JumpOp.JGE:
+    if op == _J_JGE:
         return True if lo >= k else False if hi < k else None
     if not k & ~zeros & M32:
         return False
@@ -249,11 +319,11 @@ def _decide(state: _State, insn: _Insn) -> bool | None:
 
 
 def _evaluate(op: int, a: int, k: int) -> bool:
-    if op == JumpOp.JEQ:
+    if op == _J_JEQ:
         return a == k
-    if op == JumpOp.JGT:
+    if op == _J_JGT:
         return a > k
-    if op == JumpOp.JGE:
+    if op == _J_JGE:
         return a >= k
     return bool(a & k)
 
@@ -267,8 +337,17 @@ def _edge_state(state: _State, insn: _Insn, taken: bool) -> _State:
         k = int(state.x[1])  # type: ignore[call-overload]
     else:
         k = insn.k
+    op = insn.code & OP_MASK
+    values, known = state.facts.get(state.a, _UNKNOWN)
+    fact = (op, k, taken)
+    if fact in known:
+        return state
+    if values is not None:
+        values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
+    elif op == _J_JEQ and taken:
+        values = frozenset((k,))
     facts = dict(state.facts)
-    facts[state.a] = facts.get(state.a, frozenset()) | {(insn.code & OP_MASK, k, taken)}
+    facts[state.a] = (values, known | {fact})
     return _State(state.a, state.x, state.mem, facts)
 
 
@@ -286,10 +365,10 @@ def _states(insns: list[_Insn]) -> list[_State | None]:
         if state is None:
             continue
         cls = insn.code & CLASS_MASK
-        if cls == Class.RET:
+        if cls == _C_RET:
             continue
-        if cls == Class.JMP:
-            if insn.code & OP_MASK == JumpOp.JA:
+        if cls == _C_JMP:
+            if insn.code & OP_MASK == _J_JA:
                 flow(insn.jt, state)
                 continue
             decided = _decide(state, insn)
@@ -307,15 +386,17 @@ def _states(insns: list[_Insn]) -> list[_State | None]:
 def _redundant(insn: _Insn, state: _State) -> bool:
     """``insn`` recomputes what its register already holds."""
     cls = insn.code & CLASS_MASK
-    if cls == Class.LD:
+    if cls == _C_LD:
         after = _step(insn, state)
         return after.a is not None and after.a == state.a
-    if cls == Class.LDX:
+    if cls == _C_LDX:
         after = _step(insn, state)
         return after.x is not None and after.x == state.x
-    if cls in (Class.ST, Class.STX):
+    if cls in (_C_ST, _C_STX):
         return _step(insn, state).mem == state.mem and state.mem[insn.k] is not None
-    if cls == Class.MISC:
+    if cls == _C_ALU:
+        return state.a is not None and _step(insn, state).a is state.a
+    if cls == _C_MISC:
         after = _step(insn, state)
         return after.a == state.a and after.x == state.x and state.a is not None \
             and state.x is not None
@@ -332,39 +413,50 @@ def _proven(sym: Sym | None, state: _State) -> bool:
 
 
 def _thread(insns: list[_Insn], target: int, state: _State, limit: int,
-            live_in: Liveness) -> int:
+            live_in: Liveness, dirty_a: bool = False, dirty_x: bool = False,
+            budget: list[int] | None = None) -> int | None:
     """Where an edge arriving at ``target`` with ``state`` may go instead: past loads of
-    values already known and tests already decided (at most ``limit`` instructions on).
+    values already known and tests already decided (at most ``limit`` instructions on);
+    None when nowhere (a register the edge changed is read at ``target``).
 
     A load that is not redundant may be stepped over when it cannot fail and the register
-    it set is dead where the edge lands.
+    it set is dead where the edge lands. A test the edge cannot decide is followed both
+    ways (within ``budget`` instructions): when both ways lead to the same place, so does
+    the edge (``ip6 and (tcp or udp) ... or ... (tcp or udp)`` tests the protocol once).
     """
-    best = target
-    dirty_a = dirty_x = False
-    while target < len(insns) and target <= limit:
-        a_live, x_live, _ = live_in[target]
-        if not ((dirty_a and a_live) or (dirty_x and x_live)):
+    if budget is None:
+        budget = [48]
+    best = None
+    while target < len(insns) and target <= limit and budget[0] > 0:
+        budget[0] -= 1
+        if not ((dirty_a and live_in[target] & _A) or (dirty_x and live_in[target] & _X)):
             best = target
         insn = insns[target]
         cls = insn.code & CLASS_MASK
-        if cls == Class.JMP:
-            if insn.code & OP_MASK == JumpOp.JA:
+        if cls == _C_JMP:
+            if insn.code & OP_MASK == _J_JA:
                 nxt = insn.jt
             else:
                 decided = _decide(state, insn)
                 if decided is None:
+                    taken = _thread(insns, insn.jt, _edge_state(state, insn, True), limit,
+                                    live_in, dirty_a, dirty_x, budget)
+                    if taken is not None and taken == _thread(
+                            insns, insn.jf, _edge_state(state, insn, False), limit, live_in,
+                            dirty_a, dirty_x, budget):
+                        best = taken
                     break
                 state = _edge_state(state, insn, decided)
                 nxt = insn.jt if decided else insn.jf
-        elif cls in (Class.LD, Class.LDX, Class.MISC) and _redundant(insn, state):
+        elif cls in (_C_LD, _C_LDX, _C_MISC) and _redundant(insn, state):
             nxt = target + 1
-        elif cls in (Class.LD, Class.LDX):
+        elif cls in (_C_LD, _C_LDX):
             after = _step(insn, state)
-            sym = after.a if cls == Class.LD else after.x
-            if not _proven(sym, state) and insn.code & MODE_MASK != Mode.MEM:
+            sym = after.a if cls == _C_LD else after.x
+            if not _proven(sym, state) and insn.code & MODE_MASK != _MODE_MEM:
                 break
-            dirty_a |= cls == Class.LD
-            dirty_x |= cls == Class.LDX
+            dirty_a |= cls == _C_LD
+            dirty_x |= cls == _C_LDX
             state = after
             nxt = target + 1
         else:
@@ -384,7 +476,7 @@ def _pass_thread(insns: list[_Insn], states: list[_State | None]) -> bool:
         for taken in (True, False):
             old = insn.jt if taken else insn.jf
             new = _thread(insns, old, _edge_state(state, insn, taken), limit, live_in)
-            if new != old:
+            if new is not None and new != old:
                 changed = True
                 if taken:
                     insn.jt = new
@@ -394,10 +486,13 @@ def _pass_thread(insns: list[_Insn], states: list[_State | None]) -> bool:
 
 
 def _is_cond_insn(insn: _Insn) -> bool:
-    return insn.code & CLASS_MASK == Class.JMP and insn.code & OP_MASK != JumpOp.JA
+    return insn.code & CLASS_MASK == _C_JMP and insn.code & OP_MASK != _J_JA
 
 
-Liveness = list[tuple[bool, bool, frozenset[int]]]
+# per instruction, a bit mask of what is read later on some path: bit 0 A, bit 1 X, bit
+# 2 + i M[i]
+Liveness = list[int]
+_A, _X = 1, 2
 
 
 def _live_after(insns: list[_Insn]) -> Liveness:
@@ -407,52 +502,52 @@ def _live_after(insns: list[_Insn]) -> Liveness:
 
 def _liveness(insns: list[_Insn]) -> tuple[Liveness, Liveness]:
     """(live after, live before) each instruction: A, X, and the M[i] read later."""
-    live: list[tuple[bool, bool, frozenset[int]]] = [(False, False, frozenset())] * len(insns)
-    live_in: list[tuple[bool, bool, frozenset[int]]] = [(False, False, frozenset())] * len(
-        insns)
-    for pc in range(len(insns) - 1, -1, -1):
+    size = len(insns)
+    live = [0] * size
+    live_in = [0] * size
+    for pc in range(size - 1, -1, -1):
         insn = insns[pc]
-        a, x, mem = False, False, frozenset[int]()
-        for succ in _successors(insns, pc):
-            sa, sx, smem = live_in[succ]
-            a, x, mem = a or sa, x or sx, mem | smem
-        live[pc] = (a, x, mem)
-        a_in, x_in, mem_in = a, x, mem
-        code, k = insn.code, insn.k
+        code = insn.code
         cls = code & CLASS_MASK
-        if cls == Class.LD:
-            a_in = False
-            if code & MODE_MASK == Mode.IND:
-                x_in = True
-            if code & MODE_MASK == Mode.MEM:
-                mem_in = mem | {k}
-        elif cls == Class.LDX:
-            x_in = False
-            if code & MODE_MASK == Mode.MEM:
-                mem_in = mem | {k}
-        elif cls == Class.ST:
-            a_in, mem_in = True, mem - {k}
-            a_in = a or True
-        elif cls == Class.STX:
-            x_in, mem_in = True, mem - {k}
-        elif cls == Class.ALU:
-            a_in = True
-            if code & SRC_MASK and code & OP_MASK != ALUOp.NEG:
-                x_in = True
-        elif cls == Class.JMP:
-            if code & OP_MASK != JumpOp.JA:
-                a_in = True
-                if code & SRC_MASK:
-                    x_in = True
-        elif cls == Class.RET:
-            a_in = code & RVAL_MASK == RetSrc.A
-            x_in = code & RVAL_MASK == RetSrc.X
-        elif cls == Class.MISC:
-            if code & 0xF8 == MiscOp.TAX:
-                a_in, x_in = True, False
-            else:
-                a_in, x_in = False, True
-        live_in[pc] = (a_in, x_in, mem_in)
+        if cls == _C_RET:
+            rval = code & RVAL_MASK
+            live_in[pc] = _A if rval == _RET_A else _X if rval == _RET_X else 0
+            continue
+        if cls == _C_JMP:
+            if code & OP_MASK == _J_JA:
+                after = live_in[insn.jt]
+                live[pc] = live_in[pc] = after
+                continue
+            after = live_in[insn.jt] | live_in[insn.jf]
+            live[pc] = after
+            live_in[pc] = after | _A | (_X if code & SRC_MASK else 0)
+            continue
+        after = live_in[pc + 1]
+        live[pc] = after
+        mode = code & MODE_MASK
+        if cls == _C_LD:
+            before = after & ~_A
+            if mode == _MODE_IND:
+                before |= _X
+            elif mode == _MODE_MEM:
+                before |= 4 << insn.k
+        elif cls == _C_LDX:
+            before = after & ~_X
+            if mode == _MODE_MEM:
+                before |= 4 << insn.k
+        elif cls == _C_ST:
+            before = (after & ~(4 << insn.k)) | _A
+        elif cls == _C_STX:
+            before = (after & ~(4 << insn.k)) | _X
+        elif cls == _C_ALU:
+            before = after | _A
+            if code & SRC_MASK and code & OP_MASK != _ALU_NEG:
+                before |= _X
+        elif code & 0xF8 == _MISC_TAX:
+            before = (after & ~_X) | _A
+        else:
+            before = (after & ~_A) | _X
+        live_in[pc] = before
     return live, live_in
 
 
@@ -460,24 +555,21 @@ def _may_fail(insn: _Insn) -> bool:
     """Whether ``insn`` can end the program (a packet load, a division by X)."""
     code = insn.code
     cls = code & CLASS_MASK
-    if cls == Class.LD:
-        return code & MODE_MASK in (Mode.ABS, Mode.IND)
-    if cls == Class.LDX:
-        return code & MODE_MASK == Mode.MSH
-    if cls == Class.ALU:
-        return code & SRC_MASK == Src_X and code & OP_MASK in (ALUOp.DIV, ALUOp.MOD)
+    if cls == _C_LD:
+        return code & MODE_MASK in (_MODE_ABS, _MODE_IND)
+    if cls == _C_LDX:
+        return code & MODE_MASK == _MODE_MSH
+    if cls == _C_ALU:
+        return code & SRC_MASK == Src_X and code & OP_MASK in (_ALU_DIV, _ALU_MOD)
     return False
 
 
 Src_X = SRC_MASK
 
 
-def _pass_delete(insns: list[_Insn], states: list[_State | None], *, dead: bool
-                 ) -> set[int]:
-    """Instructions that can go: redundant or decided (``dead=False``), or computing what
-    nobody reads (``dead=True``). Never both at once: deleting a redundant load makes the
-    load before it live."""
-    live = _live_after(insns)
+def _pass_delete(insns: list[_Insn], states: list[_State | None]) -> set[int]:
+    """Instructions that can go as redundant or decided (never in the same pass as dead
+    ones: deleting a redundant load makes the load before it live)."""
     gone: set[int] = set()
     for pc, insn in enumerate(insns):
         state = states[pc]
@@ -486,31 +578,110 @@ def _pass_delete(insns: list[_Insn], states: list[_State | None], *, dead: bool
             continue
         cls = insn.code & CLASS_MASK
         if _is_cond_insn(insn):
+            if insn.code & SRC_MASK and state.x is not None and state.x[0] == "imm":
+                insn.code, insn.k = insn.code & ~SRC_MASK, int(state.x[1])  # type: ignore[call-overload]
             decided = _decide(state, insn)
             if decided is not None or insn.jt == insn.jf:
                 # becomes a ja to the branch taken (jt == jf: either)
                 target = insn.jt if decided is not False else insn.jf
-                insn.code, insn.k, insn.jt, insn.jf = Class.JMP | JumpOp.JA, 0, target, -1
+                insn.code, insn.k, insn.jt, insn.jf = _C_JMP | _J_JA, 0, target, -1
             continue
-        if cls in (Class.JMP, Class.RET):
+        if cls in (_C_JMP, _C_RET):
             continue
-        if not dead:
-            if _redundant(insn, state):
-                gone.add(pc)
+        if _redundant(insn, state):
+            gone.add(pc)
+        elif cls == _C_ALU and insn.code & SRC_MASK and state.x is not None \
+                and state.x[0] == "imm" and insn.code & OP_MASK != _ALU_NEG:
+            k = int(state.x[1])  # type: ignore[call-overload]
+            if k or insn.code & OP_MASK not in (_ALU_DIV, _ALU_MOD):
+                insn.code, insn.k = insn.code & ~SRC_MASK, k  # 'and x' -> 'and #k'
+    return gone
+
+
+def _pass_dead(insns: list[_Insn]) -> set[int]:
+    """Instructions computing what nobody reads (and ``and #k`` folded into a ``jset``)."""
+    live = _live_after(insns)
+    bounds_only = _bounds_only(insns, live)
+    entries = [0] * (len(insns) + 1)  # edges into each instruction
+    for pc in range(len(insns)):
+        for succ in _successors(insns, pc):
+            entries[succ] += 1
+    gone: set[int] = set()
+    for pc, insn in enumerate(insns):
+        cls = insn.code & CLASS_MASK
+        if cls in (_C_JMP, _C_RET):
+            continue
+        if cls == _C_ALU and _to_jset(insns, pc, live, entries):
+            gone.add(pc)
             continue
         if _may_fail(insn):
+            if pc in bounds_only:
+                gone.add(pc)
             continue
-        a_live, x_live, mem_live = live[pc]
-        unread = ((cls in (Class.LD, Class.ALU) and not a_live)
-                  or (cls == Class.LDX and not x_live)
-                  or (cls in (Class.ST, Class.STX) and insn.k not in mem_live))
+        after = live[pc]
+        a_live, x_live = after & _A, after & _X
+        unread = ((cls in (_C_LD, _C_ALU) and not a_live)
+                  or (cls == _C_LDX and not x_live)
+                  or (cls in (_C_ST, _C_STX) and not after & 4 << insn.k))
         if unread:
             gone.add(pc)
-        elif cls == Class.MISC:
-            writes_a = insn.code & 0xF8 == MiscOp.TXA
+        elif cls == _C_MISC:
+            writes_a = insn.code & 0xF8 == _MISC_TXA
             if (writes_a and not a_live) or (not writes_a and not x_live):
                 gone.add(pc)
     return gone
+
+
+def _to_jset(insns: list[_Insn], pc: int, live: Liveness, entries: list[int]) -> bool:
+    """``and #k; jeq #0`` (or ``jgt #0``, or ``jeq #k`` of a one-bit ``k``) whose A nobody
+    reads after becomes ``jset #k`` in place of the jump (the ``and`` is to go)."""
+    insn, nxt = insns[pc], insns[pc + 1]
+    if insn.code != _C_ALU | _ALU_AND | _SRC_K or not insn.k or entries[pc + 1] != 1 \
+            or nxt.code & (CLASS_MASK | SRC_MASK) != _C_JMP or live[pc + 1] & _A:
+        return False
+    op, k = nxt.code & OP_MASK, insn.k
+    if op == _J_JEQ and nxt.k == 0:
+        nxt.jt, nxt.jf = nxt.jf, nxt.jt
+    elif not ((op == _J_JGT and nxt.k == 0)
+              or (op == _J_JEQ and nxt.k == k and not k & (k - 1))):
+        return False
+    nxt.code, nxt.k = _C_JMP | _J_JSET | _SRC_K, k
+    return True
+
+
+def _bounds_only(insns: list[_Insn], live: Liveness) -> set[int]:
+    """Packet loads whose value nobody reads and whose only effect, rejecting a packet
+    captured too short for them, a later load does anyway on every path that could accept.
+
+    ``need[pc]``: every path from ``pc`` to an accepting return loads at least that many
+    bytes from the start of the packet (paths ending in ``ret #0`` count as anything).
+    """
+    size = len(insns)
+    need = [0] * size
+    out: set[int] = set()
+    for pc in range(size - 1, -1, -1):
+        insn = insns[pc]
+        code = insn.code
+        cls = code & CLASS_MASK
+        if cls == _C_RET:
+            need[pc] = M32 if code == _C_RET | _RET_K and insn.k == 0 else 0
+            continue
+        if cls == _C_JMP:
+            need[pc] = need[insn.jt] if code & OP_MASK == _J_JA else \
+                min(need[insn.jt], need[insn.jf])
+            continue
+        after = need[pc + 1]
+        extent = 0
+        if cls == _C_LD and code & MODE_MASK == _MODE_ABS and insn.k < 0x8000_0000:
+            extent = insn.k + _BYTES[code & SIZE_MASK]
+            if extent <= after and not live[pc] & _A:
+                out.add(pc)
+        elif cls == _C_LDX and code & MODE_MASK == _MODE_MSH and insn.k < 0x8000_0000:
+            extent = insn.k + 1
+            if extent <= after and not live[pc] & _X:
+                out.add(pc)
+        need[pc] = max(extent, after)
+    return out
 
 
 def _share_tails(insns: list[_Insn]) -> bool:
@@ -521,10 +692,10 @@ def _share_tails(insns: list[_Insn]) -> bool:
     for pc in range(len(insns) - 1, -1, -1):
         insn = insns[pc]
         cls = insn.code & CLASS_MASK
-        if cls == Class.RET:
+        if cls == _C_RET:
             key: tuple[object, ...] = (insn.code, insn.k)
-        elif cls == Class.JMP:
-            if insn.code & OP_MASK == JumpOp.JA:
+        elif cls == _C_JMP:
+            if insn.code & OP_MASK == _J_JA:
                 ident[pc] = ident[insn.jt]
                 continue
             key = (insn.code, insn.k, ident[insn.jt], ident[insn.jf])
@@ -532,7 +703,7 @@ def _share_tails(insns: list[_Insn]) -> bool:
             key = (insn.code, insn.k, ident[pc + 1])
         ident[pc] = canonical.setdefault(key, pc)
     for pc, insn in enumerate(insns):
-        if insn.code & CLASS_MASK != Class.JMP:
+        if insn.code & CLASS_MASK != _C_JMP:
             continue
         for attr in ("jt", "jf"):
             old = getattr(insn, attr)
@@ -545,44 +716,53 @@ def _share_tails(insns: list[_Insn]) -> bool:
     return changed
 
 
-def _compact(insns: list[_Insn], gone: Iterable[int]) -> list[_Insn]:
-    """Drop ``gone`` and unreachable instructions and jumps to the next one; renumber."""
-    removed = set(gone)
+def _compact(insns: list[_Insn], gone: Iterable[int]) -> tuple[list[_Insn], list[int]]:
+    """Drop ``gone`` and unreachable instructions and jumps to the next one; renumber (the
+    instructions kept are reused). Also gives the old position of each instruction kept."""
     size = len(insns)
-    reachable = [False] * size
-    reachable[0] = True
-    for pc in range(size):
-        if reachable[pc]:
-            for succ in _successors(insns, pc):
-                reachable[succ] = True
+    keep = [False] * size
+    keep[0] = True
+    for pc, insn in enumerate(insns):  # reachable
+        if keep[pc]:
+            cls = insn.code & CLASS_MASK
+            if cls == _C_JMP:
+                keep[insn.jt] = True
+                if insn.jf >= 0:
+                    keep[insn.jf] = True
+            elif cls != _C_RET:
+                keep[pc + 1] = True
+    for pc in gone:
+        keep[pc] = False
     # back to front: where control lands for each pc (the next kept instruction at or
     # after it); a ja landing where control goes anyway is dropped too (targets lie
     # ahead, so theirs is already known)
     forward = [size] * (size + 1)
     next_kept = size
     for pc in range(size - 1, -1, -1):
-        insn = insns[pc]
-        keep = reachable[pc] and pc not in removed
-        if keep and _is_ja_insn(insn) and forward[insn.jt] == next_kept:
-            keep = False
-        if keep:
-            next_kept = pc
-        else:
-            removed.add(pc)
+        if keep[pc]:
+            insn = insns[pc]
+            if insn.code == _C_JMP and forward[insn.jt] == next_kept:  # ja
+                keep[pc] = False
+            else:
+                next_kept = pc
         forward[pc] = next_kept
-    kept = [pc for pc in range(size) if pc not in removed]
-    new_pos = {pc: position for position, pc in enumerate(kept)}
+    kept = [pc for pc in range(size) if keep[pc]]
+    new_pos = [0] * (size + 1)
+    for position, pc in enumerate(kept):
+        new_pos[pc] = position
     out = []
     for pc in kept:
         insn = insns[pc]
-        jt = new_pos[forward[insn.jt]] if insn.jt >= 0 else -1
-        jf = new_pos[forward[insn.jf]] if insn.jf >= 0 else -1
-        out.append(_Insn(insn.code, insn.k, jt, jf))
-    return out
+        if insn.jt >= 0:
+            insn.jt = new_pos[forward[insn.jt]]
+            if insn.jf >= 0:
+                insn.jf = new_pos[forward[insn.jf]]
+        out.append(insn)
+    return out, kept
 
 
 def _is_ja_insn(insn: _Insn) -> bool:
-    return insn.code & CLASS_MASK == Class.JMP and insn.code & OP_MASK == JumpOp.JA
+    return insn.code & CLASS_MASK == _C_JMP and insn.code & OP_MASK == _J_JA
 
 
 def _relative(insns: list[_Insn]) -> list[SockFilter] | None:
@@ -593,7 +773,7 @@ def _relative(insns: list[_Insn]) -> list[SockFilter] | None:
             if not (0 <= jt <= 255 and 0 <= jf <= 255):
                 return None
             out.append(SockFilter(insn.code, jt, jf, insn.k))
-        elif insn.code & CLASS_MASK == Class.JMP:
+        elif insn.code & CLASS_MASK == _C_JMP:
             out.append(SockFilter(insn.code, 0, 0, insn.jt - pc - 1))
         else:
             out.append(SockFilter(insn.code, 0, 0, insn.k))
@@ -618,19 +798,25 @@ def optimize_program(program: list[SockFilter]) -> list[SockFilter]:
     insns = _absolute(program)
     for _ in range(32):
         before = [(i.code, i.k, i.jt, i.jf) for i in insns]
-        # each pass sees a CFG its own analysis was made on
-        if _pass_thread(insns, _states(insns)):
-            insns = _compact(insns, ())
-        insns = _compact(insns, _pass_delete(insns, _states(insns), dead=False))
-        insns = _compact(insns, _pass_delete(insns, _states(insns), dead=True))
+        # one dataflow run per round: deleting redundant instructions leaves the states of
+        # the others true (a decided test only takes paths away), so threading reuses them
+        states = _states(insns)
+        insns, kept = _compact(insns, _pass_delete(insns, states))
+        states = [states[pc] for pc in kept]
+        if _pass_thread(insns, states):
+            insns = _compact(insns, ())[0]
+        insns = _compact(insns, _pass_dead(insns))[0]
         if _share_tails(insns):
-            insns = _compact(insns, ())
+            insns = _compact(insns, ())[0]
         if [(i.code, i.k, i.jt, i.jf) for i in insns] == before:
             break
-    if all(i.code == Class.RET | RetSrc.K and i.k == 0 for i in insns if _is_ret_insn(i)):
-        return [SockFilter(Class.RET | RetSrc.K, 0, 0, 0)]  # every path rejects
+    returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
+    if len(returns) == 1 and next(iter(returns))[0] == _C_RET | _RET_K:
+        # every path rejects, or every complete packet is accepted: one return, as libpcap
+        # gives (which then accepts packets captured too short for the loads too)
+        return [SockFilter(_C_RET | _RET_K, 0, 0, next(iter(returns))[1])]
     return _relative(insns) or program
 
 
 def _is_ret_insn(insn: _Insn) -> bool:
-    return insn.code & CLASS_MASK == Class.RET
+    return insn.code & CLASS_MASK == _C_RET

@@ -607,8 +607,10 @@ class Map(KernelObject):
 
     # batch operations (Linux 5.6) ----------------------------------------------------------
 
-    def _batch_read(self, cmd: Any, chunk: int) -> tuple[bytes, bytes, int]:
-        """Run a batch lookup command to the end: (keys packed, values packed, count)."""
+    def _batch_chunks(self, cmd: Any, chunk: int) -> Iterator[tuple[Any, Any, int]]:
+        """Run a batch lookup command to the end, yielding ``(keys, values, count)`` per
+        syscall: two ctypes buffers holding ``count`` packed keys and values, reused by
+        the next syscall (so read them before asking for the next chunk)."""
         fd = int(self._fd)
         # the batch token is a u32 bucket for hash maps, a key for arrays
         token_size = max(self.key_size, 8)
@@ -617,9 +619,6 @@ class Map(KernelObject):
         ks, vs = self.key_size, self._value_buf_size
         keys = ctypes.create_string_buffer(ks * chunk)
         values = ctypes.create_string_buffer(vs * chunk)
-        key_parts: list[bytes] = []
-        value_parts: list[bytes] = []
-        total = 0
         while True:
             try:
                 count, done = cmd(fd, in_batch=in_batch, out_batch=out_batch, keys=keys,
@@ -632,23 +631,38 @@ class Map(KernelObject):
                     values = ctypes.create_string_buffer(vs * chunk)
                     continue
                 raise
-            key_parts.append(ctypes.string_at(keys, count * ks))
-            value_parts.append(ctypes.string_at(values, count * vs))
-            total += count
+            if count:
+                yield keys, values, count
             if done:
-                return b"".join(key_parts), b"".join(value_parts), total
+                return
             if in_batch is None:
                 in_batch = ctypes.create_string_buffer(token_size)
             ctypes.memmove(in_batch, out_batch, token_size)
 
-    def _batch_lookup(self, cmd: Any, chunk: int) -> list[tuple[bytes, Any]]:
-        kraw, vraw, count = self._batch_read(cmd, chunk)
+    def _batch_read(self, cmd: Any, chunk: int) -> tuple[bytes, bytes, int]:
+        """Run a batch lookup command to the end: (keys packed, values packed, count)."""
         ks, vs = self.key_size, self._value_buf_size
-        keys = [kraw[i:i + ks] for i in range(0, count * ks, ks)]
-        values: list[Any] = [vraw[i:i + vs] for i in range(0, count * vs, vs)]
-        if self.percpu:
-            values = [self._decode_value(v) for v in values]
-        return list(zip(keys, values))
+        key_parts: list[bytes] = []
+        value_parts: list[bytes] = []
+        total = 0
+        for keys, values, count in self._batch_chunks(cmd, chunk):
+            key_parts.append(ctypes.string_at(keys, count * ks))
+            value_parts.append(ctypes.string_at(values, count * vs))
+            total += count
+        return b"".join(key_parts), b"".join(value_parts), total
+
+    def _batch_lookup(self, cmd: Any, chunk: int) -> list[tuple[bytes, Any]]:
+        """Every (key, value) as bytes: each chunk's keys and values cut into bytes objects
+        by one struct call per column, paired by zip (no per-element Python code)."""
+        ks, vs = self.key_size, self._value_buf_size
+        out: list[tuple[bytes, Any]] = []
+        for keys, values, count in self._batch_chunks(cmd, chunk):
+            key_list = _fields_of(ks, count).unpack_from(keys)
+            value_list: Any = _fields_of(vs, count).unpack_from(values)
+            if self.percpu:
+                value_list = map(self._decode_value, value_list)
+            out += zip(key_list, value_list)
+        return out
 
     def lookup_batch(self, *, chunk: int = 256) -> list[tuple[bytes, Any]]:
         """Every (key, value), read ``chunk`` elements per syscall (BPF_MAP_LOOKUP_BATCH)."""
@@ -781,6 +795,11 @@ class Codec(Protocol):
     def decode(self, data: bytes) -> Any: ...
 
 
+_NATIVE_UINTS = frozenset({ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64,
+                           ctypes.c_ubyte, ctypes.c_ushort, ctypes.c_uint, ctypes.c_ulong,
+                           ctypes.c_ulonglong, ctypes.c_size_t})
+
+
 class CtypesCodec:
     """A ctypes type as a codec: structures decode to structure objects, simple types
     (``c_uint32``...) to plain Python values."""
@@ -789,6 +808,8 @@ class CtypesCodec:
         self.ctype = ctype
         self.size = ctypes.sizeof(ctype)
         self._simple = issubclass(ctype, ctypes._SimpleCData)
+        # as BTFCodec's: a whole unsigned int in native order goes to the map as an int
+        self.uint_max = (1 << (8 * self.size)) - 1 if ctype in _NATIVE_UINTS else -1
 
     def encode(self, obj: Any) -> bytes:
         if isinstance(obj, self.ctype):
@@ -843,6 +864,19 @@ def _btf_codec(raw: Map, btf_type: BTFType | None, size: int) -> Any:
     return codec if codec.size == size else _RawCodec(size)
 
 
+@functools.lru_cache(maxsize=16)
+def _fields_of(size: int, count: int) -> struct.Struct:
+    """``count`` back-to-back ``size``-byte fields: one unpack cuts a packed batch into a
+    tuple of bytes (compiled once per batch shape: chunks mostly come full)."""
+    return struct.Struct(f"{size}s" * count)
+
+
+@functools.lru_cache(maxsize=16)
+def _ints_of(code: str, count: int) -> struct.Struct:
+    """``count`` packed native ints of struct code ``code``, unpacked in one call."""
+    return struct.Struct(f"={count}{code}")
+
+
 def _pack_uints(items: Sequence[Any], size: int) -> memoryview | None:
     """Whole unsigned ints packed in one struct call, as a view of ``len(items)``
     elements; None when one is negative, too large or not an int (the codec says which)."""
@@ -895,9 +929,32 @@ class TypedMap:
             return [self.value_codec.encode(v) for v in value]
         return self.value_codec.encode(value)
 
-    def lookup(self, key: Any, *, flags: int = 0) -> Any:
-        k = key if type(key) is int and 0 <= key <= self._key_max \
+    def _key_bytes(self, key: Any) -> Any:
+        """What the raw map takes for ``key``: whole unsigned ints as they are, the rest
+        through the key codec."""
+        return key if type(key) is int and 0 <= key <= self._key_max \
             else self.key_codec.encode(key)
+
+    def lookup(self, key: Any, *, flags: int = 0) -> Any:
+        raw = self.raw
+        s = raw._scratch
+        if raw._fd._fd == s.fd and not flags and _fast.get_ident() == s.owner:
+            # the raw map's fast path (see elem_scratch), with the value decoded from its
+            # buffer: an int straight from the buffer's int view, no bytes in between
+            if type(key) is int and 0 <= key <= self._key_max:
+                s.key_int.value = key
+            else:
+                k = self.key_codec.encode(key)
+                if type(k) is not bytes or len(k) != s.key_size:
+                    return self._lookup(key, k, flags)
+                s.key.raw = k
+            if _fast.syscall(_fast.NR_BPF, _fast.LOOKUP, s.attr_addr, s.attr_size) >= 0:
+                return s.value_int.value if self._value_max >= 0 else self._decode(s.value.raw)
+            if ctypes.get_errno() == errno.ENOENT:
+                raise KeyError(key)
+        return self._lookup(key, self._key_bytes(key), flags)
+
+    def _lookup(self, key: Any, k: Any, flags: int) -> Any:
         try:
             raw_value = self.raw.lookup(k, flags=flags)
         except KeyError:
@@ -915,11 +972,33 @@ class TypedMap:
             return default
 
     def update(self, key: Any, value: Any, *, flags: int = UpdateFlags.ANY) -> None:
-        k = key if type(key) is int and 0 <= key <= self._key_max \
-            else self.key_codec.encode(key)
+        raw = self.raw
+        s = raw._scratch
+        if raw._fd._fd == s.fd and not flags and _fast.get_ident() == s.owner:
+            fast = True
+            if type(key) is int and 0 <= key <= self._key_max:
+                s.key_int.value = key
+            else:
+                k = self.key_codec.encode(key)
+                if type(k) is bytes and len(k) == s.key_size:
+                    s.key.raw = k
+                else:
+                    fast = False
+            if type(value) is int and 0 <= value <= self._value_max:
+                s.value_int.value = value
+            else:
+                v = self.value_codec.encode(value)
+                if type(v) is bytes and len(v) == s.value_size:
+                    s.value.raw = v
+                else:
+                    fast = False
+            # a refusal is raised by the checked path below, which asks again
+            if fast and _fast.syscall(_fast.NR_BPF, _fast.UPDATE, s.attr_addr,
+                                      s.attr_size) >= 0:
+                return
         v = value if type(value) is int and 0 <= value <= self._value_max \
-            and not self.raw.percpu else self._ev(value)
-        self.raw.update(k, v, flags=flags)
+            and not raw.percpu else self._ev(value)
+        raw.update(self._key_bytes(key), v, flags=flags)
 
     def delete(self, key: Any) -> None:
         try:
@@ -950,13 +1029,17 @@ class TypedMap:
     def lookup_batch(self, *, chunk: int = 256) -> list[tuple[Any, Any]]:
         raw = self.raw
         if self._key_max >= 0 and self._value_max >= 0 and not raw.percpu:
-            # whole unsigned ints both sides: one C conversion per column
-            kraw, vraw, _ = raw.lookup_batch_packed(chunk=chunk)
-            keys = memoryview(kraw).cast(_UINT_FORMATS[raw.key_size]).tolist()
-            values = memoryview(vraw).cast(_UINT_FORMATS[raw.value_size]).tolist()
-            return list(zip(keys, values))
-        return [(self.key_codec.decode(k), self._dv(v))
-                for k, v in raw.lookup_batch(chunk=chunk)]
+            # whole unsigned ints both sides: one C conversion per column and chunk,
+            # straight from the syscall's buffers
+            key_format = _UINT_FORMATS[raw.key_size]
+            value_format = _UINT_FORMATS[raw.value_size]
+            out: list[tuple[Any, Any]] = []
+            for keys, values, count in raw._batch_chunks(bpfsys.map_lookup_batch, chunk):
+                out += zip(_ints_of(key_format, count).unpack_from(keys),
+                           _ints_of(value_format, count).unpack_from(values))
+            return out
+        key_decode, value_decode = self.key_codec.decode, self._dv
+        return [(key_decode(k), value_decode(v)) for k, v in raw.lookup_batch(chunk=chunk)]
 
     def update_batch(self, keys: Sequence[Any], values: Sequence[Any], *,
                      flags: int = UpdateFlags.ANY) -> int:

@@ -10,34 +10,43 @@ the record is still being written (``BPF_RINGBUF_BUSY_BIT``) or was discarded
 
 Reading follows the kernel's protocol: load ``producer_pos`` (acquire), then each header
 (acquire: the producer commits by clearing the busy bit), stop at the first busy record,
-skip and count discarded ones, copy the data out, then store ``consumer_pos`` (release) so
-the producer may reuse the space. On x86-64 (TSO) ordinary aligned 8-byte loads and stores
+skip and count discarded ones, read the data, then store ``consumer_pos`` (release) so the
+producer may reuse the space. On x86-64 (TSO) ordinary aligned 8-byte loads and stores
 already have acquire/release order, and every access here is a separate C call the
 interpreter makes in program order, so no fence is needed; other architectures would need
 one, which pure Python cannot issue (see the note in :class:`RingBuffer`).
 
-Two ways to read: a callback per record (:meth:`RingBuffer.poll`, :meth:`consume`) or
-batches (:meth:`RingBuffer.read_batch`, iteration). Records decode through ``record_type``
-(:class:`RecordDecoder`). Batches of equally sized records — the common case — are checked
-and decoded by C loops: one strided read of all headers, one copy, one ``iter_unpack`` or
-``from_buffer_copy`` per record.
+Records of one size follow each other at a fixed stride, so a batch is a few *runs*: the
+headers of a run are checked in one C operation (one NumPy comparison, or one strided
+copy and compare), and its records are decoded straight from the mapping (one
+``iter_unpack`` per run for ``struct.Struct`` records; see :class:`RecordDecoder`), with
+the consumer position stored once per batch. Thanks to the double mapping a run is
+contiguous even across the end of the ring, so nothing is ever copied to unwrap it.
+
+Ways to read: a callback per record (:meth:`RingBuffer.poll`, :meth:`~RingBuffer.consume`),
+lists (:meth:`~RingBuffer.read_batch`, iteration), and with NumPy columns:
+:meth:`~RingBuffer.read_array` (one copy per run) or :meth:`~RingBuffer.view_array` (a
+structured array over the ring itself, valid inside a ``with`` block). Discarded records are
+counted in ``discarded`` by every path alike.
 """
 
 from __future__ import annotations
 
-import ctypes
+import collections
+import contextlib
 import mmap as _mmap
+import operator
 import struct
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..btf.types import Type as BTFType
-from ..btf.values import BTFCodec
-from ..errors import BPFError, ClosedError, InvalidInputError, KernelError
+from ..errors import ClosedError, InvalidInputError, KernelError
 from ..spec import MapType
+from . import ring_arrays
 from .epoll import Epoll
 from .fd import FD
 from .reader_lifetime import ReaderLifetime
+from .record_decoder import RecordDecoder
 
 __all__ = ["RingBuffer", "RingBufferPoller", "RecordDecoder", "BUSY_BIT", "DISCARD_BIT",
            "RECORD_HEADER_SIZE"]
@@ -50,178 +59,45 @@ _LENGTH_MASK = DISCARD_BIT - 1
 _U32 = struct.Struct("=I")
 
 
-_CTYPES_BASES = (ctypes.Structure, ctypes.Union, ctypes.Array,
-                 ctypes._SimpleCData)
-_STRUCT_PREFIXES = ("@", "=", "<", ">", "!")
+def _count_same_headers(run: memoryview, stride: int, header: int) -> int:
+    """How many of the ``len(run) // stride`` slots of ``run`` start with ``header``."""
+    if ring_arrays.loaded_numpy() is not None:
+        return ring_arrays.count_same_headers(run, stride, header)
+    count = len(run) // stride
+    with run.cast("I") as words, words[::stride >> 2] as headers:
+        if headers.tobytes() == _U32.pack(header) * count:  # a strided copy and a memcmp
+            return count
+        return next(i for i, h in enumerate(headers.tolist()) if h != header)
 
 
-# -- decoding ---------------------------------------------------------------------------------
-
-class RecordDecoder:
-    """Turns the bytes of one record into the object a reader hands out.
-
-    ``record_type`` is one of:
-
-    * ``None``: ``bytes``, exactly as the program wrote them;
-    * a ctypes ``Structure``/``Union``/array/simple type: a fresh instance (a copy, valid
-      after the ring moves on; simple types give their Python value);
-    * a ``struct.Struct``: the tuple it unpacks;
-    * a BTF type (``spec.btf.find("event", Struct)``): the Python object
-      :class:`pybpf.btf.values.BTFCodec` decodes (a struct with attribute access...);
-    * a codec with ``size`` and ``decode(bytes)`` (see :class:`pybpf.kernel.maps.Codec`).
-
-    A record longer than the type is decoded from its first ``size`` bytes; a shorter one
-    raises :class:`~pybpf.errors.InvalidInputError`. Also used by the perf buffer.
-    """
-
-    def __init__(self, record_type: Any = None, *, source: str = "reader"):
-        self.record_type = record_type
-        self.source = source
-        self._struct: struct.Struct | None = None
-        self._ctype: Any = None
-        self._simple = False
-        self._codec_decode: Callable[[bytes], Any] | None = None
-        self.size: int | None
-        if isinstance(record_type, BTFType):
-            try:
-                record_type = BTFCodec(record_type)
-            except BPFError as err:
-                raise InvalidInputError(f"record_type {record_type!r} has no size to decode: "
-                                        f"{err}", source=source) from None
-        if record_type is None:
-            self.size = None
-        elif isinstance(record_type, struct.Struct):
-            self._struct = record_type
-            self.size = record_type.size
-        elif isinstance(record_type, type) and issubclass(record_type, _CTYPES_BASES):
-            self._ctype = record_type
-            self._simple = issubclass(record_type, ctypes._SimpleCData)
-            self.size = ctypes.sizeof(record_type)
-        elif callable(getattr(record_type, "decode", None)) and \
-                isinstance(getattr(record_type, "size", None), int):
-            self._codec_decode = record_type.decode
-            self.size = record_type.size
-        else:
-            raise InvalidInputError(
-                "record_type must be None, a ctypes type, a struct.Struct, a BTF type or a "
-                f"codec with size and decode(), not {record_type!r}", source=source)
-        self._framed: dict[tuple[int, int], struct.Struct | None] = {}
-
-    def check_length(self, length: int, *, position: int | None = None) -> None:
-        """Raise InvalidInputError when a record of ``length`` bytes is too short to decode."""
-        if self.size is not None and length < self.size:
-            where = f" at position {position}" if position is not None else ""
-            name = getattr(self.record_type, "__name__", None) or \
-                getattr(self.record_type, "name", None) or type(self.record_type).__name__
-            raise InvalidInputError(f"record{where} has {length} bytes, fewer than the "
-                                    f"{self.size} of {name}", source=self.source)
-
-    def decode(self, data: bytes | memoryview) -> Any:
-        """One record from its bytes (the caller checked the length)."""
-        if self.size is None:
-            return bytes(data)
-        if self._ctype is not None:
-            obj = self._ctype.from_buffer_copy(data[:self.size])
-            return obj.value if self._simple else obj
-        if self._struct is not None:
-            return self._struct.unpack_from(data)
-        assert self._codec_decode is not None
-        return self._codec_decode(bytes(data[:self.size]))
-
-    def decode_strided(self, raw: bytes, head: int, stride: int, count: int,
-                       length: int) -> list[Any]:
-        """``count`` records of ``length`` bytes: record k at ``raw[k * stride + head:]``.
-
-        The hot path of batch reading: the loops run in C where the type allows.
-        """
-        stop = stride * count
-        if self._ctype is not None and not self._simple:
-            copy = self._ctype.from_buffer_copy
-            return [copy(raw, at) for at in range(head, stop, stride)]
-        if self._struct is not None:
-            framed = self._framed_struct(head, stride)
-            if framed is not None:
-                return list(framed.iter_unpack(raw[:stop]))
-            unpack = self._struct.unpack_from
-            return [unpack(raw, at) for at in range(head, stop, stride)]
-        if self.size is None:
-            return [raw[at:at + length] for at in range(head, stop, stride)]
-        size, decode = self.size, self.decode
-        return [decode(raw[at:at + size]) for at in range(head, stop, stride)]
-
-    def _framed_struct(self, head: int, stride: int) -> struct.Struct | None:
-        """The record struct with ``head`` pad bytes before and the rest of the stride
-        after, so one ``iter_unpack`` walks every record; None when native alignment
-        would change its size."""
-        key = (head, stride)
-        if key not in self._framed:
-            assert self._struct is not None
-            fmt = self._struct.format
-            prefix, body = (fmt[0], fmt[1:]) if fmt[:1] in _STRUCT_PREFIXES else ("@", fmt)
-            tail = stride - head - self._struct.size
-            framed = None
-            if tail >= 0:
-                candidate = struct.Struct(f"{prefix}{head}x{body}{tail}x")
-                if candidate.size == stride:
-                    framed = candidate
-            self._framed[key] = framed
-        return self._framed[key]
-
-
-# -- one ring buffer --------------------------------------------------------------------------
-
-def _numpy(source: str) -> Any:
-    try:
-        import numpy
-    except ImportError:
-        raise InvalidInputError("reading records as arrays needs NumPy: pip install "
-                                "'pybpf[numpy]'", source=source) from None
-    return numpy
-
-
-def _copy_records(ring: memoryview, dtype: Any, stride: int, count: int) -> Any:
-    """``count`` records of ``dtype`` at ``ring[k * stride + header]``, copied once, in C,
-    from the ring into a packed array: the dtype framed with the header before and the
-    padding after reads the ring in place."""
-    np = _numpy("ring buffer")
-    names = dtype.names
-    framed = np.dtype({
-        "names": list(names) if names else ["f0"],
-        "formats": [dtype.fields[n][0] for n in names] if names else [dtype],
-        "offsets": [RECORD_HEADER_SIZE + dtype.fields[n][1] for n in names] if names
-        else [RECORD_HEADER_SIZE],
-        "itemsize": stride})
-    in_place = np.frombuffer(ring, dtype=framed, count=count)
-    try:
-        packed = np.empty(count, dtype=dtype)
-        if names:
-            packed[...] = in_place  # field by field, by name
-        else:
-            packed[...] = in_place["f0"]
-        return packed
-    finally:
-        del in_place  # drop the export of the ring's view before it is released
+def _release(view: memoryview) -> None:
+    """Release a view of the ring unless something still holds it (a NumPy view handed
+    out): then the mapping stays alive until that goes, and nothing is freed under it."""
+    with contextlib.suppress(BufferError):
+        view.release()
 
 
 class _Batch:
-    """Records gathered but not yet committed: where they sit and which were discarded.
+    """Records found but not yet committed: where they sit and which were discarded.
 
-    ``runs`` holds ``(position, stride, count)`` for each stretch of equally sized records
-    in ``records``, so the position just past record k is known without a list of ends.
+    ``runs`` holds ``(position, stride, length, count)`` for each stretch of equally sized
+    records, so the position just past record k is known without a list of ends.
     """
 
-    __slots__ = ("records", "runs", "discarded_at", "end")
+    __slots__ = ("runs", "discarded_at", "end", "taken")
 
-    def __init__(self, records: list[Any], runs: list[tuple[int, int, int]],
-                 discarded_at: list[int], end: int):
-        self.records = records
+    def __init__(self, runs: list[tuple[int, int, int, int]], discarded_at: list[int],
+                 end: int, taken: int):
         self.runs = runs
         self.discarded_at = discarded_at  # positions of discarded records passed over
-        self.end = end  # consumer position past everything gathered
+        self.end = end  # consumer position past everything found
+        self.taken = taken  # records in the runs
 
     def end_of(self, index: int) -> int:
-        """The consumer position just past ``records[index]``."""
-        for position, stride, count in self.runs:
+        """The consumer position just past record ``index`` (-1: before the first)."""
+        if index < 0:
+            return self.runs[0][0] if self.runs else self.end
+        for position, stride, _length, count in self.runs:
             if index < count:
                 return position + (index + 1) * stride
             index -= count
@@ -234,7 +110,9 @@ class RingBuffer(ReaderLifetime):
 
     The reader keeps its own duplicate of the map's fd, so closing the map does not stop it;
     use it as a context manager (or :meth:`close`). ``discarded`` counts records the program
-    discarded (``bpf_ringbuf_discard``), ``received`` the records handed out.
+    discarded (``bpf_ringbuf_discard``), ``received`` the records handed out. (Records the
+    program could not reserve because the ring was full never reach the ring: only the
+    program can count those.)
 
     On architectures with weaker memory ordering than x86-64 the consumer could in theory
     read a header or data before the producer's stores are visible; the kernel's busy bit
@@ -261,6 +139,7 @@ class RingBuffer(ReaderLifetime):
         self.discarded = 0
         self.received = 0
         self._mask = self.size - 1
+        self._viewing = False
         self._fd: FD | None = ring_map.fd.dup()
         self._consumer_mm: _mmap.mmap | None = None
         self._producer_mm: _mmap.mmap | None = None
@@ -286,25 +165,30 @@ class RingBuffer(ReaderLifetime):
         self._data = memoryview(self._producer_mm)[PAGE_SIZE:]
         self._data_u32 = self._data.cast("I")
 
-    # reading -------------------------------------------------------------------------------
+    # finding records -----------------------------------------------------------------------
 
     def available_bytes(self) -> int:
         """How many bytes the producer has reserved that we have not consumed yet."""
         self._check_open()
         return self._producer_pos[0] - self._consumer_pos[0]
 
-    def _gather(self, limit: int, array_of: Any = None) -> _Batch:
-        """Decode up to ``limit`` committed records from the consumer position on, without
-        moving it. Stops at the first busy record. With ``array_of`` (a NumPy dtype), each
-        run of equally sized records becomes one structured array instead of objects."""
+    def _scan(self, limit: int, check: Callable[[int, int], None], *,
+              one_run: bool = False) -> _Batch:
+        """Find up to ``limit`` committed records from the consumer position on, without
+        moving it: stop at the first busy record, pass over discarded ones. ``check(length,
+        position)`` raises InvalidInputError for a record the caller cannot decode: the
+        records before it are returned, and when there are none the reader moves past it
+        and raises. ``one_run`` stops after the first run of equally sized records."""
         self._check_open()
-        data, data_u32, decoder, mask = self._data, self._data_u32, self.decoder, self._mask
+        if self._viewing:
+            raise InvalidInputError("read while a view_array() block is open: its records "
+                                    "are not consumed yet", source=self._what)
+        data, data_u32, mask = self._data, self._data_u32, self._mask
         position = self._consumer_pos[0]
         producer = self._producer_pos[0]  # acquire: see the module docstring
-        records: list[Any] = []
-        taken = 0
-        runs: list[tuple[int, int, int]] = []
+        runs: list[tuple[int, int, int, int]] = []
         discarded_at: list[int] = []
+        taken = 0
         while position < producer and taken < limit:
             offset = position & mask
             header = data_u32[offset >> 2]
@@ -317,126 +201,200 @@ class RingBuffer(ReaderLifetime):
                 position += stride
                 continue
             try:
-                if array_of is None:
-                    decoder.check_length(length, position=position)
-                elif length < array_of.itemsize:
-                    raise InvalidInputError(f"record at position {position} has {length} "
-                                            f"bytes, fewer than the {array_of.itemsize} of "
-                                            "the array's dtype", source=self._what)
+                check(length, position)
             except InvalidInputError:
                 if taken:
                     break  # hand out what came before; the next read raises
                 self._commit(position + stride, discarded_at)
                 raise
-            # How many records from here have this very header (same length, committed,
-            # kept)? One strided read of the headers answers it in C.
+            # how many records from here have this very header (same length, committed,
+            # kept): one C operation over every header of the stretch
             count = min((producer - position) // stride, limit - taken)
             if count > 1:
-                with data[offset:offset + count * stride] as run, \
-                        run.cast("I") as run_u32, run_u32[::stride >> 2] as headers:
-                    if headers.tobytes() != _U32.pack(header) * count:  # memcmp, in C
-                        found = headers.tolist()
-                        count = next(i for i, h in enumerate(found) if h != header)
-            if array_of is not None:
-                count = max(count, 1)
-                with data[offset:offset + count * stride] as run:
-                    records.append(_copy_records(run, array_of, stride, count))
-            elif count > 1:
-                with data[offset:offset + count * stride] as run:
-                    raw = run.tobytes()
-                records += decoder.decode_strided(raw, RECORD_HEADER_SIZE, stride, count,
-                                                  length)
-            else:
-                count = 1
-                start = offset + RECORD_HEADER_SIZE
-                with data[start:start + length] as body:
-                    records.append(decoder.decode(body))
-            runs.append((position, stride, count))
+                run = data[offset:offset + count * stride]
+                try:
+                    count = _count_same_headers(run, stride, header)
+                finally:
+                    _release(run)
+            runs.append((position, stride, length, count))
             taken += count
             position += count * stride
-        return _Batch(records, runs, discarded_at, position)
+            if one_run:
+                break
+        return _Batch(runs, discarded_at, position, taken)
 
     def _commit(self, position: int, discarded_at: list[int]) -> None:
         """Give the space before ``position`` back to the producer (release store)."""
+        if self._fd is None:
+            return  # a callback closed the reader: nothing left to give back
         if discarded_at:
             self.discarded += sum(1 for at in discarded_at if at < position)
         self._consumer_pos[0] = position
 
+    def _check_record(self, length: int, position: int) -> None:
+        self.decoder.check_length(length, position=position)
+
+    def _decode(self, batch: _Batch, sink: Callable[[Iterator[Any]], Any],
+                handed: list[int]) -> None:
+        """Feed each run's records, decoded in place, to ``sink``, which consumes the
+        iterator it is given. ``handed[0]`` counts the records the sinks took, also when
+        one raises (the record it raised on included), for the caller to commit."""
+        data, mask, decoder = self._data, self._mask, self.decoder
+        for position, stride, length, count in batch.runs:
+            offset = position & mask
+            run = data[offset:offset + count * stride]
+            records, progress = decoder.strided(run, RECORD_HEADER_SIZE, stride, length)
+            try:
+                sink(records)
+            finally:
+                handed[0] += count - operator.length_hint(progress)
+                del records, progress  # they read the ring: drop them before releasing it
+                _release(run)
+
+    # reading -------------------------------------------------------------------------------
+
     def read_batch(self, max_records: int | None = None) -> list[Any]:
         """Every committed record available now (at most ``max_records``), decoded; the
         space they used is returned to the producer. Does not wait."""
-        batch = self._gather(max_records if max_records is not None else self.size)
+        batch = self._scan(max_records if max_records is not None else self.size,
+                           self._check_record)
+        records: list[Any] = []
+        self._decode(batch, records.extend, [0])
         self._commit(batch.end, batch.discarded_at)
-        self.received += len(batch.records)
-        return batch.records
-
-    def read_array(self, max_records: int | None = None, *, dtype: Any = None) -> Any:
-        """Every committed record available now (at most ``max_records``) as one NumPy
-        structured array, with no Python object per record: for fixed-size records and
-        analysis (``pandas.DataFrame(arr)``). ``dtype`` defaults to the reader's ctypes
-        ``record_type``; a record longer than the dtype keeps its first ``itemsize``
-        bytes. Needs NumPy (``pip install pybpf[numpy]``). Does not wait."""
-        np = _numpy(self._what)
-        if dtype is None:
-            ctype = self.decoder._ctype
-            if ctype is None or self.decoder._simple:
-                raise InvalidInputError("read_array needs a dtype, or a ctypes structure as "
-                                        "the reader's record_type", source=self._what)
-            dtype = np.dtype(ctype)
-        dtype = np.dtype(dtype)
-        batch = self._gather(max_records if max_records is not None else self.size,
-                             array_of=dtype)
-        self._commit(batch.end, batch.discarded_at)
-        arrays = batch.records
-        result = arrays[0] if len(arrays) == 1 else \
-            np.concatenate(arrays) if arrays else np.empty(0, dtype)
-        self.received += len(result)
-        return result
+        self.received += len(records)
+        return records
 
     def __iter__(self) -> Iterator[Any]:
         """The records available now, one by one, without waiting; a record counts as
         consumed once it has been yielded."""
         while True:
-            batch = self._gather(self.batch_size)
-            if not batch.records:
+            batch = self._scan(self.batch_size, self._check_record)
+            records: list[Any] = []
+            self._decode(batch, records.extend, [0])
+            if not records:
                 self._commit(batch.end, batch.discarded_at)
                 return
             handed = 0
             try:
-                for record in batch.records:
+                for record in records:
                     handed += 1
                     yield record
             finally:
-                done = batch.end if handed == len(batch.records) else batch.end_of(handed - 1)
+                done = batch.end if handed == len(records) else batch.end_of(handed - 1)
                 self._commit(done, batch.discarded_at)
                 self.received += handed
 
     def consume(self) -> int:
         """Call the callback with every record available now; returns how many.
 
-        If the callback raises, the records before it and the one it raised on count as
-        consumed and the exception propagates.
+        The records are decoded in place and handed to the callback by a C loop. If the
+        callback raises, the records before it and the one it raised on count as consumed
+        and the exception propagates.
         """
         callback = self.callback
         if callback is None:
             raise InvalidInputError("no callback was given: use read_batch() or iterate",
                                     source=self._what)
+
+        def sink(records: Iterator[Any]) -> None:
+            collections.deque(map(callback, records), maxlen=0)
+
         total = 0
         while True:
-            batch = self._gather(self.batch_size)
-            records = batch.records
-            handed = 0
+            batch = self._scan(self.batch_size, self._check_record)
+            handed = [0]
             try:
-                for record in records:
-                    handed += 1
-                    callback(record)
+                self._decode(batch, sink, handed)
             finally:
-                done = batch.end if handed == len(records) else batch.end_of(handed - 1)
-                self._commit(done, batch.discarded_at)
-                self.received += handed
-            total += handed
-            if len(records) < self.batch_size:
+                self._commit(batch.end if handed[0] == batch.taken else
+                             batch.end_of(handed[0] - 1), batch.discarded_at)
+                self.received += handed[0]
+            total += handed[0]
+            if batch.taken < self.batch_size:
                 return total
+
+    # reading as NumPy arrays -----------------------------------------------------------------
+
+    def _dtype(self, dtype: Any, np: Any) -> Any:
+        if dtype is None:
+            ctype = self.decoder.ctype
+            if ctype is None or self.decoder._simple:
+                raise InvalidInputError("reading arrays needs a dtype, or a ctypes structure "
+                                        "as the reader's record_type", source=self._what)
+            dtype = ctype
+        return np.dtype(dtype)
+
+    def _array_check(self, dtype: Any) -> Callable[[int, int], None]:
+        def check(length: int, position: int) -> None:
+            if length < dtype.itemsize:
+                raise InvalidInputError(f"record at position {position} has {length} bytes, "
+                                        f"fewer than the {dtype.itemsize} of the array's "
+                                        "dtype", source=self._what)
+        return check
+
+    def read_array(self, max_records: int | None = None, *, dtype: Any = None) -> Any:
+        """Every committed record available now (at most ``max_records``) as one NumPy
+        structured array, with no Python object per record: for fixed-size records and
+        analysis (``pandas.DataFrame(arr)``). Each run of records is copied once, in C,
+        from the ring. ``dtype`` defaults to the reader's ctypes ``record_type``; a record
+        longer than the dtype keeps its first ``itemsize`` bytes. Needs NumPy (``pip
+        install pybpf[numpy]``). Does not wait."""
+        np = ring_arrays.numpy(self._what)
+        dtype = self._dtype(dtype, np)
+        batch = self._scan(max_records if max_records is not None else self.size,
+                           self._array_check(dtype))
+        data, mask = self._data, self._mask
+        arrays = []
+        for position, stride, _length, count in batch.runs:
+            offset = position & mask
+            run = data[offset:offset + count * stride]
+            try:
+                arrays.append(ring_arrays.records_copy(run, dtype, RECORD_HEADER_SIZE,
+                                                       stride))
+            finally:
+                _release(run)
+        self._commit(batch.end, batch.discarded_at)
+        result = arrays[0] if len(arrays) == 1 else \
+            np.concatenate(arrays) if arrays else np.empty(0, dtype)
+        self.received += len(result)
+        return result
+
+    @contextlib.contextmanager
+    def view_array(self, max_records: int | None = None, *,
+                   dtype: Any = None) -> Iterator[Any]:
+        """``with rb.view_array() as arr:`` the next run of equally sized records as a
+        read-only NumPy structured array over the ring itself: nothing is copied. The
+        records are consumed when the block ends (an exception in it included); until then
+        the producer cannot reuse their space and this reader reads nothing else. The array
+        is valid only inside the block: after it the producer may overwrite it.
+
+        One run: the array stops before a discarded record, a busy one or one of another
+        size (the next call goes on from there; an empty array means nothing is ready).
+        ``dtype`` as for :meth:`read_array`. Needs NumPy."""
+        np = ring_arrays.numpy(self._what)
+        dtype = self._dtype(dtype, np)
+        batch = self._scan(max_records if max_records is not None else self.size,
+                           self._array_check(dtype), one_run=True)
+        if not batch.runs:
+            self._commit(batch.end, batch.discarded_at)
+            empty = np.empty(0, dtype)
+            empty.flags.writeable = False
+            yield empty
+            return
+        position, stride, _length, count = batch.runs[0]
+        offset = position & self._mask
+        run = self._data[offset:offset + count * stride]
+        self._viewing = True
+        try:
+            yield ring_arrays.records_view(run, dtype, RECORD_HEADER_SIZE, stride)
+        finally:
+            self._viewing = False
+            _release(run)  # still held if the caller keeps the array: see _release
+            if not self.closed:
+                self._commit(batch.end, batch.discarded_at)
+                self.received += count
+
+    # waiting -------------------------------------------------------------------------------
 
     def poll(self, timeout_ms: int | None = -1) -> int:
         """Wait up to ``timeout_ms`` (-1/None: forever, 0: not at all) for records, then
@@ -463,16 +421,18 @@ class RingBuffer(ReaderLifetime):
         return self._open_fd()
 
     def close(self) -> None:
-        """Unmap the ring and close the reader's fds; idempotent."""
+        """Unmap the ring and close the reader's fds; idempotent. A NumPy view still held
+        keeps its pages mapped until it goes."""
         for view_name in ("_data_u32", "_data", "_consumer_pos", "_producer_pos"):
             view = self.__dict__.pop(view_name, None)
             if view is not None:
-                view.release()
+                _release(view)
         for mm_name in ("_consumer_mm", "_producer_mm"):
             mm = getattr(self, mm_name, None)
             setattr(self, mm_name, None)
             if mm is not None:
-                mm.close()
+                with contextlib.suppress(BufferError):  # exported: unmapped when freed
+                    mm.close()
         epoll, self._epoll = getattr(self, "_epoll", None), None
         if epoll is not None:
             epoll.close()

@@ -22,6 +22,11 @@ import time
 from dataclasses import dataclass
 
 from ..pcap import PcapPacket
+from .inet_checksum import ones_sum
+from .printer_bootp import Truncated as _AppTruncated
+from .printer_bootp import bootp_text, ntp_text
+from .printer_routing import ah_header, igrp_text, pim_text, unknown_data_lines, vrrp_text
+from .printer_snmp import snmp_text
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -46,14 +51,12 @@ _TCP_PAYLOAD_NAMES = {179: "BGP", 80: "HTTP", 8080: "HTTP", 3128: "HTTP", 443: N
                       21: "FTP", 23: None, 25: "SMTP", 110: "POP3", 143: "IMAP",
                       554: "RTSP", 5060: "SIP", 1723: None, 3306: None}
 _IP_PROTOS = {1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE",
-              50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP",
+              9: "IGRP", 50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP",
               132: "SCTP"}
 _NEXT_HEADERS = {**_IP_PROTOS, 0: "Options", 43: "Routing", 44: "Fragment", 60: "DSTOPT"}
 _DNS_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
               28: "AAAA", 33: "SRV", 35: "NAPTR", 43: "DS", 46: "RRSIG", 47: "NSEC",
               48: "DNSKEY", 64: "SVCB", 65: "HTTPS", 255: "ANY", 257: "CAA"}
-_NTP_MODES = {1: "Symmetric Active", 2: "Symmetric Passive", 3: "Client", 4: "Server",
-              5: "Broadcast", 6: "Control Message", 7: "Reserved"}
 _ICMP6_NAMES = {133: "router solicitation", 134: "router advertisement",
                 135: "neighbor solicitation", 136: "neighbor advertisement",
                 137: "redirect", 130: "multicast listener query",
@@ -86,6 +89,11 @@ def _need(data: bytes, size: int, proto: str) -> None:
 
 def _mac(raw: bytes) -> str:
     return ":".join(f"{b:02x}" for b in raw)
+
+
+def _bridge_id(raw: bytes) -> str:
+    """An STP bridge id: priority in hex, then the MAC address."""
+    return f"{raw[:2].hex()}.{_mac(raw[2:8])}"
 
 
 def _ip4(raw: bytes) -> str:
@@ -123,6 +131,7 @@ class Printer:
         self._first_us: int | None = None
         self._addresses = (b"", b"")
         self._fragment = False  # the transport header is in a fragment: no checksums
+        self._ttl = 0           # the innermost IP header's TTL or hop limit (VRRP shows it)
 
     # -- whole packets --------------------------------------------------------------------------
 
@@ -375,23 +384,36 @@ class Printer:
 
     def _stp(self, bpdu: bytes, length: int) -> str:
         _need(bpdu, 4, "stp")
+        if bpdu[:2] != b"\0\0":
+            return f"unknown STP version, length {length}"
         version, kind = bpdu[2], bpdu[3]
-        if kind == 0x80:
-            return f"STP 802.1d, Topology Change, length {length}"
-        names = {0: "802.1d", 2: "802.1w", 3: "802.1s"}
-        text = f"STP {names.get(version, f'v{version}')}, "
-        if kind == 0x00 and len(bpdu) >= 35:
-            flags = bpdu[4]
-            flag_words = [w for bit, w in ((0x01, "Topology change"),
-                                           (0x80, "Topology change ACK")) if flags & bit]
-            root_prio, root = struct.unpack_from("!H6s", bpdu, 5)
-            bridge_prio, bridge, port_id = struct.unpack_from("!H6sH", bpdu, 17)
-            del root_prio, root
-            return (text + f"Config, Flags [{', '.join(flag_words) or 'none'}], bridge-id "
-                    f"{bridge_prio:04x}.{_mac(bridge)}.{port_id:04x}, length {length}")
-        if kind == 0x02:
-            return text + f"Rapid STP, length {length}"
-        return text + f"type 0x{kind:02x}, length {length}"
+        if version not in _STP_VERSIONS:
+            return f"STP Unknown STP protocol (0x{version:02x})"
+        text = f"STP {_STP_VERSIONS[version]}, " + _STP_TYPES.get(
+            kind, f"Unknown BPDU Type (0x{kind:02x})")
+        if kind == 0 or (kind == 2 and version == 2):
+            if length < 35 + (kind == 2):
+                return text + " (invalid)"
+            _need(bpdu, 35, "stp")
+            return text + self._stp_config(bpdu, length, rapid=version == 2)
+        return text
+
+    def _stp_config(self, bpdu: bytes, length: int, *, rapid: bool) -> str:
+        """A configuration (or 802.1w) BPDU: bridge and port, and -v's timers and root."""
+        flags = bpdu[4]
+        names = ", ".join(w for bit, w in _STP_FLAGS if flags & bit) or "none"
+        root_cost, = struct.unpack_from("!I", bpdu, 13)
+        port_id, age, max_age, hello, delay = struct.unpack_from("!HHHHH", bpdu, 25)
+        text = (f", Flags [{names}], bridge-id {_bridge_id(bpdu[17:25])}.{port_id:04x}, "
+                f"length {length}")
+        if not self.options.verbose:
+            return text
+        text += (f"\n\tmessage-age {age / 256:.2f}s, max-age {max_age / 256:.2f}s, "
+                 f"hello-time {hello / 256:.2f}s, forwarding-delay {delay / 256:.2f}s"
+                 f"\n\troot-id {_bridge_id(bpdu[5:13])}, root-pathcost {root_cost}")
+        if rapid:
+            text += ", port-role " + _RSTP_ROLES[(flags >> 2) & 3]
+        return text
 
     def _lldp(self, payload: bytes, length: int) -> str:
         """tcpdump without -v: the system name (TLV 5) when there is one."""
@@ -410,6 +432,7 @@ class Printer:
         return f"LLDP, length {length} [|lldp]"
 
     def _mpls(self, payload: bytes, length: int) -> str:
+        verbose = self.options.verbose
         parts = []
         offset = 0
         while True:
@@ -417,17 +440,21 @@ class Printer:
             entry = struct.unpack_from("!I", payload, offset)[0]
             label, tc, bottom, ttl = entry >> 12, (entry >> 9) & 7, (entry >> 8) & 1, \
                 entry & 0xFF
-            parts.append(f"(label {label}, tc {tc}{', [S]' if bottom else ''}, ttl {ttl})")
+            name = f" ({_MPLS_RESERVED.get(label, 'rsvd')})" if verbose and label < 16 else ""
+            parts.append(f"(label {label}{name}, tc {tc}{', [S]' if bottom else ''}, "
+                         f"ttl {ttl})")
             offset += 4
             if bottom:
                 break
         inner = payload[offset:]
-        text = "MPLS " + ", ".join(parts)
+        # -v puts each further label, and the packet inside, on a line of its own
+        gap = "\n\t" if verbose else " "
+        text = "MPLS " + ("\n\t" if verbose else ", ").join(parts)
         prefix = not self.options.link_header
         if inner and inner[0] >> 4 == 4:
-            return text + " " + self._ipv4(inner, length - offset, prefix=prefix)
+            return text + gap + self._ipv4(inner, length - offset, prefix=prefix)
         if inner and inner[0] >> 4 == 6:
-            return text + " " + self._ipv6(inner, length - offset, prefix=prefix)
+            return text + gap + self._ipv6(inner, length - offset, prefix=prefix)
         return text
 
     def _pppoe_discovery(self, payload: bytes) -> str:
@@ -504,10 +531,21 @@ class Printer:
     def _ipv4(self, packet: bytes, length: int, *, prefix: bool) -> str:
         head = "IP " if prefix else ""
         self._fragment = False
+        if packet and packet[0] >> 4 != 4:
+            version = packet[0] >> 4
+            return ("IP6, wrong link-layer encapsulation" if version == 6
+                    else f"IP{version}") + " (invalid)"
         if len(packet) < 20:
             return head + " [|ip]"
         ihl = (packet[0] & 0x0F) * 4
+        if length < 20:
+            return head + f"truncated-ip {length}"
+        if ihl < 20:    # also keeps a header that claims no length from nesting forever
+            return head + f"bad-hlen {ihl}"
+        if struct.unpack_from("!H", packet, 2)[0] < ihl:
+            return head + f"bad-len {struct.unpack_from('!H', packet, 2)[0]}"
         tos, total, ident, frag, ttl, proto = struct.unpack_from("!xBHHHBB", packet)
+        self._ttl = ttl
         src, dst = packet[12:16], packet[16:20]
         src_text, dst_text = _ip4(src), _ip4(dst)
         verbose = ""
@@ -542,6 +580,7 @@ class Printer:
         if len(packet) < 40:
             return " [|ip6]"
         flow_word, payload_len, next_header, hop_limit = struct.unpack_from("!IHBB", packet)
+        self._ttl = hop_limit
         src, dst = packet[8:24], packet[24:40]
         src_text, dst_text = _ip6(src), _ip6(dst)
         if self.options.verbose:
@@ -571,7 +610,12 @@ class Printer:
                     return head + f"{src_text} > {dst_text}: " + " ".join(words)
                 continue
             ext_len = (packet[offset + 1] + 1) * 8
-            words.append({0: "HBH", 43: "srcrt", 60: "DSTOPT"}[next_header])
+            word = {0: "HBH", 43: "srcrt", 60: "DSTOPT"}[next_header]
+            if self.options.verbose and next_header != 43:
+                # "HBH (rtalert: 0x0000) (padn) ": the join below adds the last space
+                word += " " + _ip6_option_words(packet[offset + 2:offset + ext_len],
+                                                payload_len)
+            words.append(word)
             next_header = packet[offset]
             offset += ext_len
             remaining -= ext_len
@@ -626,6 +670,23 @@ class Printer:
                 return addresses + " [|sctp]"
             sport, dport = struct.unpack_from("!HH", payload)
             return f"{src_text}.{sport} > {dst_text}.{dport}: sctp" + _sctp_chunks(payload[12:])
+        if proto == 51:
+            header, size = ah_header(payload, self.options.verbose)
+            if not size:
+                return addresses + header
+            inner = self._transport(payload[0], src, dst, src_text, dst_text, payload[size:],
+                                    length - size, frag, v6=v6)
+            return addresses + header + self._strip_addresses(inner, src_text, dst_text)
+        if proto == 103:   # PIM's checksum covers IPv6's pseudo-header, not IPv4's
+            pseudo = src + dst + struct.pack("!IxxxB", length, 103) if v6 else b""
+            return addresses + pim_text(payload, length, self.options.verbose, pseudo)
+        if proto == 112:
+            pseudo = src + dst + (struct.pack("!IxxxB", length, 112) if v6
+                                  else struct.pack("!xBH", 112, length))
+            return addresses + vrrp_text(payload, length, self.options.verbose, self._ttl,
+                                         pseudo)
+        if proto == 9 and not v6:
+            return addresses + igrp_text(payload, self.options.verbose)
         if proto == 50 and len(payload) >= 8:
             spi, seq = struct.unpack_from("!II", payload)
             return addresses + f"ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {length}"
@@ -683,7 +744,7 @@ class Printer:
         if self.options.verbose and len(payload) >= length:
             src, dst = self._addresses
             pseudo = src + dst + struct.pack("!IxxxB", length, 58)
-            good = _ones_sum(pseudo + payload[:length]) == 0xFFFF
+            good = ones_sum(pseudo + payload[:length]) == 0xFFFF
             sum_words = "[icmp6 sum ok] " if good else \
                 f"[bad icmp6 cksum 0x{struct.unpack_from('!H', payload, 2)[0]:04x}!] "
         if kind in (128, 129):
@@ -697,7 +758,8 @@ class Printer:
             _need(payload, 24, "icmp6")
             if self.options.verbose:
                 return (sum_words + f"ICMP6, neighbor solicitation, length {length}, who has "
-                     f"{_ip6(payload[8:24])}" + _nd_options(payload[24:length]))
+                        f"{_ip6(payload[8:24])}"
+                        + _nd_options(payload[24:length], self.options.verbose))
             return (f"ICMP6, neighbor solicitation, who has {_ip6(payload[8:24])}, length "
                  f"{length}")
         if kind == 136:
@@ -707,7 +769,7 @@ class Printer:
                                           (0x20, "override")) if payload[4] & bit]
                 return (sum_words + f"ICMP6, neighbor advertisement, length {length}, tgt is "
                      f"{_ip6(payload[8:24])}, Flags [{', '.join(flags) or 'none'}]" +
-                     _nd_options(payload[24:length]))
+                     _nd_options(payload[24:length], self.options.verbose))
             return (f"ICMP6, neighbor advertisement, tgt is {_ip6(payload[8:24])}, length "
                  f"{length}")
         if kind == 134 and self.options.verbose and len(payload) >= 16:
@@ -719,10 +781,14 @@ class Printer:
             return (sum_words + f"ICMP6, router advertisement, length {length}\n\thop limit "
                     f"{hop}, Flags [{', '.join(flags) or 'none'}], pref {pref}, router "
                     f"lifetime {lifetime}s, reachable time {reachable}ms, retrans timer "
-                    f"{retrans}ms" + _nd_options(payload[16:length]))
+                    f"{retrans}ms" + _nd_options(payload[16:length], self.options.verbose))
         if kind == 143:
             _need(payload, 8, "icmp6")
             records = struct.unpack_from("!H", payload, 6)[0]
+            if self.options.verbose:
+                return (sum_words + f"ICMP6, multicast listener report v2, {records} group "
+                        f"record(s)" + _mldv2_records(payload[:length], records,
+                                                       self.options.verbose))
             return (f"ICMP6, multicast listener report v2, {records} group record(s), "
                  f"length {length}")
         if kind in (130, 131, 132):
@@ -735,7 +801,7 @@ class Printer:
                 if kind == 130 else "") + f" addr: {_ip6(payload[8:24])}, length {length}"
         if kind == 133 and self.options.verbose:
             return sum_words + f"ICMP6, router solicitation, length {length}" + \
-                _nd_options(payload[8:length])
+                _nd_options(payload[8:length], self.options.verbose)
         if kind in _ICMP6_NAMES and kind != 143:
             return sum_words + f"ICMP6, {_ICMP6_NAMES[kind]}, length {length}"
         if kind == 1:
@@ -756,6 +822,13 @@ class Printer:
         return f"ICMP6, type-#{kind}, length {length}"
 
     def _igmp(self, payload: bytes, length: int) -> str:
+        text = self._igmp_message(payload, length)
+        if self.options.verbose and not self.options.quiet and 4 <= length <= len(payload) \
+                and ones_sum(payload[:length]) != 0xFFFF:
+            text += f" bad igmp cksum {struct.unpack_from('!H', payload, 2)[0]:x}!"
+        return text
+
+    def _igmp_message(self, payload: bytes, length: int) -> str:
         _need(payload, 8, "igmp")
         kind = payload[0]
         group = _ip4(payload[4:8])
@@ -783,13 +856,21 @@ class Printer:
         _need(payload, 4, "gre")
         flags, proto = struct.unpack_from("!HH", payload)
         version = flags & 7
-        offset = 4 + 4 * bool(flags & 0x8000) + 4 * bool(flags & 0x2000) + 4 * bool(
+        offset = 4 + 4 * bool(flags & 0xC000) + 4 * bool(flags & 0x2000) + 4 * bool(
             flags & 0x1000)
         inner = payload[offset:]
         head = f"GREv{version}"
         words = []
+        if self.options.verbose:
+            words.append("Flags [" + (", ".join(name for bit, name in _GRE_FLAGS if flags & bit)
+                                      or "none") + "]")
+        if flags & 0xC000 and len(payload) >= 8:
+            checksum, routing_offset = struct.unpack_from("!HH", payload, 4)
+            if self.options.verbose:
+                words.append(f"sum 0x{checksum:x}")
+            words.append(f"off 0x{routing_offset:x}")
         if flags & 0x2000 and len(payload) >= offset:
-            key_at = 4 + 4 * bool(flags & 0x8000)
+            key_at = 4 + 4 * bool(flags & 0xC000)
             words.append(f"key=0x{struct.unpack_from('!I', payload, key_at)[0]:x}")
         if flags & 0x1000:
             seq_at = offset - 4
@@ -797,7 +878,7 @@ class Printer:
         text = head + (", " + ", ".join(words) if words else "")
         if self.options.link_header:
             text += f", proto {_etype(proto)}"
-        text += f", length {length}: "
+        text += f", length {length}" + ("\n\t" if self.options.verbose else ": ")
         if proto == 0x0800:
             return text + self._ipv4(inner, length - offset, prefix=not
                                      self.options.link_header)
@@ -839,11 +920,12 @@ class Printer:
         if flags & 0x20:
             parts.append(f"urg {urg}")
         if header_len > 20:
-            if len(segment) < header_len:
-                return head + ", ".join(parts) + ", options [|tcp]"
-            options = _tcp_options(segment[20:header_len], self._seq_base(src, sport, dst,
-                                                                          dport))
-            parts.append(f"options [{options}]")
+            options, whole = _tcp_options(segment[20:header_len], header_len - 20,
+                                          self._seq_base(src, sport, dst, dport), flags,
+                                          len(segment) >= segment_len)
+            parts.append(options)
+            if not whole:   # tcpdump ends the line inside the options
+                return head + ", ".join(parts)
         parts.append(f"length {data_len}")
         line = head + ", ".join(parts)
         if data_len > 0 and not self._fragment:
@@ -917,9 +999,11 @@ class Printer:
             if 53 in (sport, dport) or 5353 in (sport, dport):
                 return head + _dns(data, data_len, self.options.verbose)
             if {sport, dport} & {67, 68}:
-                return head + _bootp(data, data_len)
+                return head + bootp_text(data, data_len, self.options.verbose)
             if 123 in (sport, dport):
-                return head + _ntp(data, data_len)
+                return head + ntp_text(data, data_len, self.options.verbose)
+            if {sport, dport} & {161, 162}:
+                return head + snmp_text(data[:data_len], self.options.verbose)
             if dport == 4789:
                 inner = data[8:]
                 vni = int.from_bytes(data[4:7], "big") if len(data) >= 8 else 0
@@ -927,7 +1011,7 @@ class Printer:
                 return head + f"VXLAN, flags [I] (0x{data[0]:02x}), vni {vni}\n" + text
             if dport == 6081:
                 return head + self._geneve(data, data_len)
-        except _Truncated as cut:
+        except (_Truncated, _AppTruncated) as cut:
             return head + f" [|{cut.proto}]"
         return head + f"UDP, length {data_len}"
 
@@ -943,12 +1027,68 @@ class Printer:
         inner = data[8 + opt_len:]
         if proto == 0x6558:
             body, _ = self._ethernet(inner, length - 8 - opt_len)
-            return text + ": " + body
+            return text + ("\n\t" if self.options.verbose else ": ") + body
         return text
 
 
-def _nd_options(raw: bytes) -> str:
-    """The neighbour-discovery options tcpdump -v lists, one per line."""
+_MLDV2_RECORD_TYPES = {1: "is_in", 2: "is_ex", 3: "to_in", 4: "to_ex", 5: "allow", 6: "block"}
+
+
+def _mldv2_records(message: bytes, count: int, verbose: int) -> str:
+    """-v lists each group record of an MLDv2 report (its sources' count; -vv the sources)."""
+    out: list[str] = []
+    at = 8
+    for _ in range(count):
+        if len(message) < at + 20:
+            return "".join(out) + " [invalid number of groups]"
+        kind, _aux, sources = struct.unpack_from("!BBH", message, at)
+        out.append(f" [gaddr {_ip6(message[at + 4:at + 20])} "
+                   + _MLDV2_RECORD_TYPES.get(kind, f" [v2-report-#{kind}]"))
+        if len(message) < at + 20 + 16 * sources:
+            return "".join(out) + f" [invalid number of sources {sources}]"
+        if verbose == 1:
+            out.append(f", {sources} source(s)")
+        else:
+            out.append(" {" + "".join(" " + _ip6(message[at + 20 + 16 * j:at + 36 + 16 * j])
+                                      for j in range(sources)) + " }")
+        at += 20 + 16 * sources
+        out.append("]")
+    return "".join(out)
+
+
+def _ip6_option_words(raw: bytes, payload_len: int) -> str:
+    """The options of a hop-by-hop or destination header as tcpdump -v shows them, each
+    in parentheses (rtalert and jumbo with a space after)."""
+    out = []
+    at = 0
+    while at < len(raw):
+        kind = raw[at]
+        if kind == 0:
+            out.append("(pad1)")
+            at += 1
+            continue
+        if at + 2 > len(raw) or at + 2 + raw[at + 1] > len(raw):
+            return "".join(out) + " (invalid)"
+        size = raw[at + 1]
+        value = raw[at + 2:at + 2 + size]
+        if kind == 1:
+            out.append("(padn)")
+        elif kind == 5 and size == 2:
+            out.append(f"(rtalert: 0x{struct.unpack('!H', value)[0]:04x}) ")
+        elif kind == 0xC2 and size == 4:
+            jumbo = struct.unpack("!I", value)[0]
+            why = (" - payload len != 0" if payload_len else " - < 65536" if jumbo < 65536
+                   else "")
+            out.append(f"(jumbo: {jumbo}{why}) ")
+        else:
+            out.append(f"(unknown opt-type 0x{kind:02x} len={size})")
+        at += 2 + size
+    return "".join(out)
+
+
+def _nd_options(raw: bytes, verbose: int) -> str:
+    """The neighbour-discovery options tcpdump -v lists, one per line (-vv: each one's
+    bytes in hex after it)."""
     names = {1: "source link-address", 2: "destination link-address", 3: "prefix info",
              5: "mtu", 25: "rdnss"}
     out = []
@@ -964,18 +1104,11 @@ def _nd_options(raw: bytes) -> str:
             text += _mac(body[:6])
         elif kind == 5 and len(body) >= 6:
             text += str(struct.unpack_from("!I", body, 2)[0])
+        if verbose > 1:
+            text += unknown_data_lines(body, "\n\t    ")
         out.append(text)
         offset += 8 * units
     return "".join(out)
-
-
-def _ones_sum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
 
 
 def _pseudo_header(src: bytes, dst: bytes, proto: int, length: int) -> bytes:
@@ -987,22 +1120,22 @@ def _pseudo_header(src: bytes, dst: bytes, proto: int, length: int) -> bytes:
 def _checksum_words(src: bytes, dst: bytes, proto: int, segment: bytes, at: int) -> str:
     """tcpdump -v's ``cksum 0x1234 (correct)`` / ``(incorrect -> 0xabcd)``."""
     stored = struct.unpack_from("!H", segment, at)[0]
-    total = _ones_sum(_pseudo_header(src, dst, proto, len(segment)) + segment)
+    total = ones_sum(_pseudo_header(src, dst, proto, len(segment)) + segment)
     if total == 0xFFFF:
         return f"cksum 0x{stored:04x} (correct)"
     zeroed = segment[:at] + b"\0\0" + segment[at + 2:]
-    right = ~_ones_sum(_pseudo_header(src, dst, proto, len(segment)) + zeroed) & 0xFFFF
+    right = ~ones_sum(_pseudo_header(src, dst, proto, len(segment)) + zeroed) & 0xFFFF
     return f"cksum 0x{stored:04x} (incorrect -> 0x{right:04x})"
 
 
 def _udp_checksum_words(addresses: tuple[bytes, bytes], dgram: bytes) -> str:
     src, dst = addresses
-    total = _ones_sum(_pseudo_header(src, dst, 17, len(dgram)) + dgram)
+    total = ones_sum(_pseudo_header(src, dst, 17, len(dgram)) + dgram)
     if total == 0xFFFF:
         return "[udp sum ok] "
     stored = struct.unpack_from("!H", dgram, 6)[0]
     zeroed = dgram[:6] + b"\0\0" + dgram[8:]
-    right = ~_ones_sum(_pseudo_header(src, dst, 17, len(dgram)) + zeroed) & 0xFFFF
+    right = ~ones_sum(_pseudo_header(src, dst, 17, len(dgram)) + zeroed) & 0xFFFF
     return f"[bad udp cksum 0x{stored:04x} -> 0x{right:04x}!] "
 
 
@@ -1115,21 +1248,6 @@ def _dns_name(data: bytes, offset: int) -> tuple[str, int]:
     return (".".join(labels) + "." if labels else "."), (end if end is not None else offset)
 
 
-def _bootp(data: bytes, length: int) -> str:
-    _need(data, 34, "bootp")
-    op = data[0]
-    chaddr = data[28:34]
-    if op == 1:
-        return f"BOOTP/DHCP, Request from {_mac(chaddr)}, length {length}"
-    return f"BOOTP/DHCP, Reply, length {length}"
-
-
-def _ntp(data: bytes, length: int) -> str:
-    _need(data, 1, "ntp")
-    version, mode = (data[0] >> 3) & 7, data[0] & 7
-    return f"NTPv{version}, {_NTP_MODES.get(mode, 'Unknown')}, length {length}"
-
-
 def _ip_options(raw: bytes) -> str:
     words = []
     i = 0
@@ -1160,69 +1278,161 @@ def _ip_options(raw: bytes) -> str:
     return ",".join(words)
 
 
-def _tcp_options(raw: bytes, seq_base: int) -> str:
-    """The options in tcpdump's words (print-tcp.c)."""
-    words = []
-    i = 0
-    while i < len(raw):
-        kind = raw[i]
-        if kind == 0:
-            words.append("eol")
-            break
-        if kind == 1:
-            words.append("nop")
-            i += 1
-            continue
-        if i + 1 >= len(raw):
-            words.append("[|tcp]")
-            break
-        size = raw[i + 1]
-        if size < 2 or i + size > len(raw):
-            words.append(f"opt-{kind}:" if size < 2 else "[|tcp]")
-            break
-        body = raw[i + 2:i + size]
-        if kind == 2 and size == 4:
-            words.append(f"mss {struct.unpack('!H', body)[0]}")
-        elif kind == 3 and size == 3:
-            words.append(f"wscale {body[0]}")
-        elif kind == 4 and size == 2:
-            words.append("sackOK")
-        elif kind == 5:
-            count = len(body) // 8
-            edges = [(struct.unpack_from("!I", body, 4 * j)[0] - seq_base) & 0xFFFFFFFF
-                     for j in range(2 * count)]
-            words.append(f"sack {count} " + "".join(
-                f"{{{edges[j]}:{edges[j + 1]}}}" for j in range(0, 2 * count, 2)))
-        elif kind == 8 and size == 10:
-            tsval, tsecr = struct.unpack("!II", body)
-            words.append(f"TS val {tsval} ecr {tsecr}")
-        elif kind == 19 and size == 18:
-            words.append("md5 shared secret not supplied with -M, can't check - "
-                         + body.hex())
-        elif kind == 28 and size == 4:
-            value = struct.unpack("!H", body)[0]
-            # tcpdump reads the granularity from the lowest bit (not RFC 5482's highest)
-            words.append(f"uto 0x{value:x} {(value >> 1) * 60 if value & 1 else value >> 1}")
-        elif kind == 34:
-            words.append("tfo  cookie " + body.hex() if body else "tfo  cookiereq")
-        elif kind == 30:
-            words.append(_mptcp(body, size))
-        elif kind == 254 or kind == 253:
-            words.append(f"exp-{body[:2].hex()}" if len(body) >= 2 else f"opt-{kind}:")
-        else:
-            words.append(f"unknown-{kind} 0x{body.hex()}" if body else f"unknown-{kind}")
-        i += size
-    return ",".join(words)
+_TCP_OPTION_NAMES = {0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack",
+                     6: "echo", 7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: "",
+                     19: "md5", 20: "scps", 28: "uto", 29: "tcp-ao", 30: "mptcp", 34: "tfo",
+                     254: "exp"}
+_TCP_OPTION_SIZES = {2: 2, 3: 1, 6: 4, 7: 4, 11: 4, 12: 4, 13: 4, 8: 8, 19: 16, 20: 2, 28: 2}
 
 
-def _mptcp(body: bytes, size: int) -> str:
-    if not body:
-        return "mptcp"
+class _OptionsEnd(Exception):
+    """tcpdump stops printing the segment inside its options: ``text`` ends the line."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class _OptionCursor:
+    """Where tcpdump's option loop is: ``need`` is its LENCHECK (read the value's first
+    bytes, or end the line as a cut or a malformed option)."""
+
+    def __init__(self, raw: bytes, size: int) -> None:
+        self.raw, self.at, self.left = raw, 0, size
+        self.separator = ""
+        self.protocol = "tcp"   # after an MPTCP option tcpdump names cuts "mptcp"
+
+    def byte(self) -> int:
+        if self.at >= len(self.raw):
+            raise _OptionsEnd(f" [|{self.protocol}]")
+        self.at += 1
+        return self.raw[self.at - 1]
+
+    def bad(self, prefix: str = "") -> _OptionsEnd:
+        return _OptionsEnd(prefix + "[bad opt]" + ("]" if self.separator else ""))
+
+    def need(self, count: int, prefix: str = "") -> bytes:
+        if count > self.left:
+            raise self.bad(prefix)
+        if self.at + count > len(self.raw):
+            raise _OptionsEnd(prefix + f" [|{self.protocol}]"
+                              + (">" if self.separator else ""))
+        return self.raw[self.at:self.at + count]
+
+
+def _tcp_options(raw: bytes, size: int, seq_base: int, flags: int,
+                 segment_captured: bool) -> tuple[str, bool]:
+    """The options as tcpdump prints them (print-tcp.c), from ``size`` header bytes of
+    which ``raw`` were captured: the text from ``options [``, and whether the line goes
+    on (False when tcpdump stops at a cut or a malformed option)."""
+    out = ["options ["]
+    cursor = _OptionCursor(raw, size)
+    try:
+        while cursor.left > 0:
+            out.append(cursor.separator)
+            kind = cursor.byte()
+            if kind in (0, 1):
+                length = 1
+            else:
+                length = cursor.byte()
+                if length < 2 or length > cursor.left:
+                    raise cursor.bad()
+                cursor.left -= 1
+            cursor.left -= 1
+            out.append(_TCP_OPTION_NAMES.get(kind, f"unknown-{kind}"))
+            value_size = _TCP_OPTION_SIZES.get(kind, 0 if kind in (0, 1, 4) else length - 2)
+            out.append(_tcp_option_value(kind, value_size, cursor, seq_base, flags,
+                                         segment_captured))
+            if kind == 30:
+                cursor.protocol = "mptcp"
+            cursor.at += value_size
+            cursor.left -= value_size
+            if value_size + (1 if kind in (0, 1) else 2) != length:
+                out.append(f"[len {length}]")
+            cursor.separator = ","
+            if kind == 0:
+                break
+    except _OptionsEnd as end:
+        return "".join(out) + end.text, False
+    return "".join(out) + "]", True
+
+
+def _tcp_option_value(kind: int, size: int, cursor: _OptionCursor, seq_base: int,
+                      flags: int, segment_captured: bool) -> str:
+    """The text after an option's name, its value read through ``cursor``."""
+    need = cursor.need
+    if kind in (0, 1, 4):
+        return ""
+    if kind == 2:
+        return f" {struct.unpack('!H', need(2))[0]}"
+    if kind == 3:
+        return f" {need(1)[0]}"
+    if kind in (6, 7, 11, 12, 13):
+        return f" {struct.unpack('!I', need(4))[0]}"
+    if kind == 8:
+        tsval, tsecr = struct.unpack("!II", need(8))
+        return f" val {tsval} ecr {tsecr}"
+    if kind == 5:
+        if size % 8:
+            return " invalid sack"
+        text = f" {size // 8} "
+        for offset in range(0, size, 8):
+            start = struct.unpack_from("!I", need(offset + 4, text), offset)[0]
+            end = struct.unpack_from("!I", need(offset + 8, text), offset + 4)[0]
+            text += f"{{{(start - seq_base) & 0xFFFFFFFF}:{(end - seq_base) & 0xFFFFFFFF}}}"
+        return text
+    if kind == 19:
+        value = need(16)
+        why = "shared secret not supplied with -M" if segment_captured else "snaplen too short"
+        return f" {why}, can't check - " + value.hex()
+    if kind == 20:
+        value = need(2)
+        return f" cap {value[0]:02x} id {value[1]}"
+    if kind == 28:
+        value = struct.unpack("!H", need(2))[0]
+        # tcpdump reads the granularity from the lowest bit (not RFC 5482's highest)
+        return f" 0x{value:x} {(value >> 1) * 60 if value & 1 else value >> 1}"
+    if kind == 30:
+        value = need(size)
+        if size + 2 < 3:
+            raise cursor.bad()
+        mptcp = _mptcp(value, size + 2, flags)
+        if mptcp is None:    # a malformed MP_CAPABLE: tcpdump has printed its name
+            raise cursor.bad(f" {size + 2} capable")
+        return mptcp
+    if kind == 34:
+        return " " + _fastopen(need(size))
+    if kind == 254:
+        value = need(size)
+        if size < 2:
+            raise cursor.bad()
+        magic = struct.unpack_from("!H", value)[0]
+        return "-" + ("tfo" + _fastopen(value[2:]) if magic == 0xF989 else f"{magic:04x}")
+    text = " 0x" if size else ""
+    for index in range(size):
+        text += f"{need(index + 1, text)[index]:02x}"
+    return text
+
+
+def _fastopen(cookie: bytes) -> str:
+    if not cookie:
+        return " cookiereq"
+    if len(cookie) % 2 or not 4 <= len(cookie) <= 16:
+        return " (invalid)"
+    return " cookie " + cookie.hex()
+
+
+def _mptcp(body: bytes, size: int, flags: int) -> str | None:
+    """An MPTCP option after its name, or None for an MP_CAPABLE tcpdump finds malformed."""
     subtype, version = body[0] >> 4, body[0] & 0xF
     names = {0: "capable", 1: "join", 2: "dss", 3: "add-addr", 4: "rem-addr", 5: "prio",
              6: "fail", 7: "fast-close", 8: "tcprst"}
-    text = f"mptcp {size} {names.get(subtype, f'unknown-{subtype}')}"
+    text = f" {size} {names.get(subtype, f'unknown-{subtype}')}"
     if subtype == 0:
+        syn_ok = size in (12, 4) and flags & 0x02
+        ack_ok = size in (20, 22) and flags & 0x12 == 0x10
+        if not (syn_ok or ack_ok):
+            return None
         text += f" v{version}"
         if len(body) >= 2 and body[1] & 0x80:
             text += " csum"
@@ -1243,6 +1453,16 @@ def _etype(etype: int) -> str:
     return f"{_ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})"
 
 
+_MPLS_RESERVED = {0: "IPv4 explicit NULL", 1: "router alert", 2: "IPv6 explicit NULL",
+                  3: "implicit NULL"}
+_GRE_FLAGS = ((0x8000, "checksum present"), (0x4000, "routing present"),
+              (0x2000, "key present"), (0x1000, "sequence# present"),
+              (0x0800, "source routing present"), (0x0080, "ack present"))
+_STP_VERSIONS = {0: "802.1d", 2: "802.1w", 3: "802.1s", 4: "802.1aq"}
+_STP_TYPES = {0x00: "Config", 0x02: "Rapid STP", 0x80: "Topology Change"}
+_STP_FLAGS = ((0x01, "Topology change"), (0x02, "Proposal"), (0x10, "Learn"),
+              (0x20, "Forward"), (0x40, "Agreement"), (0x80, "Topology change ACK"))
+_RSTP_ROLES = ("Unknown", "Alternate", "Root", "Designated")
 _OUIS = {0x00000C: "Cisco", 0x000000: "Ethernet", 0x0080C2: "IEEE 802.1"}
 _SNAP_PIDS = {(0x00000C, 0x2000): "CDP", (0x00000C, 0x2003): "VTP",
               (0x00000C, 0x010B): "PVST"}

@@ -26,16 +26,15 @@ from ..lang import (
     Const,
     Hash,
     bpf,
-    current_task,
     kernel_struct,
     pid_tgid,
-    probe_read_kernel,
     s64,
     struct,
     u32,
     u64,
 )
 from . import common
+from .fileio import NOT_READ_OR_WRITE, file_of_fd, read_or_write
 from .histkit import run_interval_reports
 
 __all__ = ["parse_args", "build", "run", "main"]
@@ -63,62 +62,23 @@ only_pid = Const(u32, 0)
 
 @bpf.tracepoint("raw_syscalls/sys_enter")
 def dirtop_enter(ctx):
-    nr: s64 = ctx.id
-    writing: u64 = 0
-    if nr == 1 or nr == 18 or nr == 20 or nr == 296:
-        writing = 1
-    elif nr != 0 and nr != 17 and nr != 19 and nr != 295:
+    writing: u64 = read_or_write(ctx.id)
+    if writing == NOT_READ_OR_WRITE:
         return 0
     tg = pid_tgid()
     if only_pid != 0 and (tg >> 32) != only_pid:
         return 0
-    fd: u64 = ctx.args[0]
-    fd_array = current_task().files.fdt.fd
-    file_addr = probe_read_kernel(u64, u64(fd_array) + fd * 8)
+    file_addr = file_of_fd(ctx.args[0])
     if file_addr == 0:
         return 0
     d = kernel_struct("dentry", kernel_struct("file", file_addr).f_path.dentry)
     found: u64 = 0
-    if found == 0:
-        d = kernel_struct("dentry", d.d_parent)
-        hit = watched.lookup(kernel_struct("inode", d.d_inode).i_ino)
-        if hit:
-            found = hit[0]
-    if found == 0:
-        d = kernel_struct("dentry", d.d_parent)
-        hit = watched.lookup(kernel_struct("inode", d.d_inode).i_ino)
-        if hit:
-            found = hit[0]
-    if found == 0:
-        d = kernel_struct("dentry", d.d_parent)
-        hit = watched.lookup(kernel_struct("inode", d.d_inode).i_ino)
-        if hit:
-            found = hit[0]
-    if found == 0:
-        d = kernel_struct("dentry", d.d_parent)
-        hit = watched.lookup(kernel_struct("inode", d.d_inode).i_ino)
-        if hit:
-            found = hit[0]
-    if found == 0:
-        d = kernel_struct("dentry", d.d_parent)
-        hit = watched.lookup(kernel_struct("inode", d.d_inode).i_ino)
-        if hit:
-            found = hit[0]
-    if found == 0:
-        d = kernel_struct("dentry", d.d_parent)
-        hit = watched.lookup(kernel_struct("inode", d.d_inode).i_ino)
-        if hit:
-            found = hit[0]
-    if found == 0:
-        d = kernel_struct("dentry", d.d_parent)
-        hit = watched.lookup(kernel_struct("inode", d.d_inode).i_ino)
-        if hit:
-            found = hit[0]
-    if found == 0:
-        d = kernel_struct("dentry", d.d_parent)
-        hit = watched.lookup(kernel_struct("inode", d.d_inode).i_ino)
-        if hit:
-            found = hit[0]
+    for _ in range(LEVELS):
+        if found == 0:
+            d = kernel_struct("dentry", d.d_parent)
+            hit = watched.lookup(kernel_struct("inode", d.d_inode).i_ino)
+            if hit:
+                found = hit[0]
     if found == 0:
         return 0
     p = Pending()

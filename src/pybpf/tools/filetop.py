@@ -25,10 +25,8 @@ from ..lang import (
     bpf,
     bytes16,
     comm,
-    current_task,
     kernel_struct,
     pid_tgid,
-    probe_read_kernel,
     probe_read_kernel_str,
     s64,
     string,
@@ -37,6 +35,7 @@ from ..lang import (
     u64,
 )
 from . import common
+from .fileio import NOT_READ_OR_WRITE, file_of_fd, read_or_write
 from .histkit import run_interval_reports
 
 __all__ = ["parse_args", "build", "run", "main"]
@@ -77,18 +76,13 @@ regular_only = Const(u32, 1)
 
 @bpf.tracepoint("raw_syscalls/sys_enter")
 def filetop_enter(ctx):
-    nr: s64 = ctx.id
-    writing: u64 = 0
-    if nr == 1 or nr == 18 or nr == 20 or nr == 296:
-        writing = 1
-    elif nr != 0 and nr != 17 and nr != 19 and nr != 295:
+    writing: u64 = read_or_write(ctx.id)
+    if writing == NOT_READ_OR_WRITE:
         return 0
     tg = pid_tgid()
     if only_pid != 0 and (tg >> 32) != only_pid:
         return 0
-    fd: u64 = ctx.args[0]
-    fd_array = current_task().files.fdt.fd
-    file_addr = probe_read_kernel(u64, u64(fd_array) + fd * 8)
+    file_addr = file_of_fd(ctx.args[0])
     if file_addr == 0:
         return 0
     f = kernel_struct("file", file_addr)

@@ -51,6 +51,7 @@ class MapRef(Node):
 class Call(Node):
     func: str
     args: list[Node] = field(default_factory=list)
+    resolved: int = 0             # what the semantic pass found (uaddr(): the address)
 
 
 @dataclass(eq=False)
@@ -90,6 +91,18 @@ class Index(Node):
 class Cast(Node):
     type_name: str                # "uint32", "struct task_struct *", ...
     operand: Node
+    record: Any = None            # the script's own struct of that name, if it defines one
+
+
+@dataclass(eq=False)
+class SizeOf(Node):
+    """``sizeof(TYPE)`` (``ctype`` the BTF type, or None for a kernel struct to find) or
+    ``sizeof(EXPR)``."""
+
+    type_name: str = ""
+    ctype: Any = None
+    operand: Node | None = None
+    value: int = 0                # the size, once the semantic pass knows it
 
 
 @dataclass(eq=False)
@@ -151,3 +164,4 @@ class Probe(Node):
 class Script(Node):
     probes: list[Probe]
     config: dict[str, str] = field(default_factory=dict)
+    structs: dict[str, Any] = field(default_factory=dict)    # the script's C definitions

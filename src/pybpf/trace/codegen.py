@@ -642,6 +642,8 @@ class Emitter:
             self.index_into(e, r)
         elif isinstance(e, A.Call):
             self.call_into(e, r)
+        elif isinstance(e, A.SizeOf):
+            self.const(r, e.value)
         else:
             raise TraceError(f"cannot use a {t} value here", e.loc)
 
@@ -801,8 +803,10 @@ class Emitter:
 
     def call_into(self, e: A.Call, r: int) -> None:
         f = e.func
-        if f in ("ksym", "kptr", "uptr"):
+        if f in ("ksym", "kptr", "uptr") or f == "cgroup_path":
             self.scalar_into(e.args[0], r)
+        elif f == "uaddr":         # the symbol's address, found by the semantic pass
+            self.const(r, e.resolved)
         elif f == "strftime":      # the nanoseconds; the runtime makes them wall-clock
             self.scalar_into(e.args[1], r)
         elif f == "strncmp":   # 0 when the first n bytes (up to a NUL) are the same, else 1
@@ -905,18 +909,10 @@ class Emitter:
             self.free(r)
             return
         if isinstance(e, A.Call) and e.func == "buf":
-            # buf(ptr, len): the bytes as they are (len a literal here, as the plan's
-            # fixed-size value needs)
-            self.zero(off, t.stored)
-            r = self.reg()
-            self.scalar_into(e.args[0], r)
-            if e.args[0].ty.kind == "data_loc":     # in the tracepoint record itself
-                self.e(asm.and_(r, 0xFFFF), asm.add(r, R6))
-            self.fp(R1, off)
-            self.e(asm.mov(R2, min(src.size, t.size)), asm.mov_reg(R3, r))
-            user = e.args[0].ty.user or self.user_space
-            self.call("probe_read_user" if user else "probe_read_kernel")
-            self.free(r)
+            self.buf(e, off, t)
+            return
+        if isinstance(e, A.Call) and e.func == "macaddr":
+            self.macaddr(e, off)
             return
         if isinstance(e, A.Call) and e.func == "ntop":
             self.ntop(e, off)
@@ -955,7 +951,8 @@ class Emitter:
                 self.free(r)
             self.fp(R1, off)
             self.e(asm.mov(R2, min(src.size, t.size)))
-            self.call("probe_read_kernel")
+            self.call("probe_read_user" if e.base.ty.user or self.user_space
+                      else "probe_read_kernel")
             return
         if isinstance(e, A.Ternary):
             other, end = self.label(), self.label()
@@ -988,6 +985,54 @@ class Emitter:
             self.free(r)
             return
         raise TraceError(f"pybpf trace cannot yet produce a {src} value here", e.loc)
+
+    def buf(self, e: A.Call, off: int, t: Ty) -> None:
+        """buf(src[, len]): the length (8 bytes), then the bytes as they are; a length
+        known only at run time is clamped to the buffer, as the verifier needs."""
+        src: Ty = e.ty
+        arg = e.args[0]
+        cap = min(src.size, t.size)
+        self.zero(off, t.stored)
+        n = self.reg()
+        if len(e.args) == 2:
+            self.scalar_into(e.args[1], n)
+            keep = self.label()
+            self.e(asm.jle(n, cap, keep), asm.mov(n, cap), asm.label(keep))
+        else:
+            self.const(n, cap)
+        self.e(asm.stx(8, R10, n, off))
+        if arg.ty.kind == "str":            # a char array (comm, a struct's member)
+            tmp = self.alloc(arg.ty.stored)
+            self.mem(arg, tmp, arg.ty)
+            self.copy(R10, off + 8, R10, tmp, min(cap, arg.ty.stored) // 8 * 8 or 8)
+            self.free(n)
+            return
+        r = self.reg()
+        self.scalar_into(arg, r)
+        if arg.ty.kind == "data_loc":     # in the tracepoint record itself
+            self.e(asm.and_(r, 0xFFFF), asm.add(r, R6))
+        self.fp(R1, off + 8)
+        self.e(asm.mov_reg(R2, n), asm.mov_reg(R3, r))
+        self.call("probe_read_user" if arg.ty.user or self.user_space else "probe_read_kernel")
+        self.free(r)
+        self.free(n)
+
+    def macaddr(self, e: A.Call, off: int) -> None:
+        """macaddr(addr or 6-byte array): its 6 bytes, in an 8-byte slot."""
+        arg = e.args[0]
+        self.zero(off, 8)
+        if arg.ty.kind == "str":
+            tmp = self.alloc(arg.ty.stored)
+            self.mem(arg, tmp, arg.ty)
+            self.copy(R10, off, R10, tmp, 8)
+            self.e(asm.st(2, R10, 0, off + 6))
+            return
+        r = self.reg()
+        self.scalar_into(arg, r)
+        self.fp(R1, off)
+        self.e(asm.mov(R2, 6), asm.mov_reg(R3, r))
+        self.call("probe_read_user" if arg.ty.user or self.user_space else "probe_read_kernel")
+        self.free(r)
 
     def ntop(self, e: A.Call, off: int) -> None:
         args = e.args

@@ -48,6 +48,7 @@ def _int_value(text: str) -> int:
 # what bpftrace defines for the C preprocessor of a script when the kernel has BTF
 _DEFINED = frozenset({"BPFTRACE_HAVE_BTF"})
 _DIRECTIVE = re.compile(r"^\s*#\s*(\w+)\s*(.*)$")
+_CDEF = re.compile(r"(?:struct|union)\s+[A-Za-z_]\w*\s*\{")
 
 
 def preprocess(text: str) -> str:
@@ -94,7 +95,8 @@ def tokenize(text: str) -> list[Token]:
         if not tokens:
             return True
         last = tokens[-1]
-        return (last.text in ("}", ",") and last.kind == "op") or last.kind == "config_end"
+        return (last.text in ("}", ",") and last.kind == "op") or \
+            last.kind in ("config_end", "cdef")
 
     while i < n:
         c = text[i]
@@ -124,6 +126,27 @@ def tokenize(text: str) -> list[Token]:
                 i += 1
             continue
         start = i
+        cdef = _CDEF.match(text, i) if expects_probe() else None
+        if cdef is not None:
+            # a C struct/union definition before or between probes: one token to its
+            # closing brace (and ";"), for the parser's C reader
+            j, level = cdef.end(), 1
+            while j < n and level:
+                level += {"{": 1, "}": -1}.get(text[j], 0)
+                j += 1
+            if level:
+                raise TraceError("syntax error, unexpected end of file", loc(i, i + 6))
+            m = re.compile(r"\s*;").match(text, j)
+            end = m.end() if m else j
+            if any(t.kind == "probe" for t in tokens):   # C comes before the first probe
+                raise TraceError("syntax error, unexpected struct definition, expecting {",
+                                 loc(i, end))
+            tokens.append(Token("cdef", text[i:end], loc(i, end)))
+            line += text.count("\n", i, end)
+            if "\n" in text[i:end]:
+                line_start = text.rfind("\n", i, end) + 1
+            i = end
+            continue
         if expects_probe() and (c.isalpha() or c in "_*"):
             j = i
             in_path = False

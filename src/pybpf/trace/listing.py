@@ -20,7 +20,7 @@ import glob
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -159,7 +159,7 @@ def _list_for(kind: str, rest: list[str], verbose: bool,
     if kind in ("uprobe", "uretprobe"):
         if len(rest) < 2:
             raise InvalidInputError(f"{kind} probe type requires 2 arguments")
-        yield from _uprobes(":".join(rest[:-1]), rest[-1])
+        yield from _uprobes(kind, ":".join(rest[:-1]), rest[-1])
     elif kind == "usdt":
         if len(rest) == 2:
             yield from _usdts(rest[0], "*", rest[1])
@@ -244,10 +244,13 @@ def _tracepoint_params(root: str, category: str, event: str) -> tuple[str, ...]:
 
 
 def _binaries(target: str) -> list[str]:
-    """The files a target names: itself, or the ELF files its wildcard matches."""
+    """The files a target names: itself (a program on $PATH or a library ``libNAME`` when
+    it has no slash, as bpftrace resolves it), or the ELF files its wildcard matches."""
     if "*" in target:
         return sorted(p for p in glob.glob(target) if os.path.isfile(p) and _is_elf(p))
-    return [target]
+    from .probes import library_path  # noqa: PLC0415
+
+    return [library_path(target)]
 
 
 def _is_elf(path: str) -> bool:
@@ -258,11 +261,48 @@ def _is_elf(path: str) -> bool:
         return False
 
 
-def _uprobes(target: str, name: str) -> Iterator[Listing]:
+def _uprobes(kind: str, target: str, name: str) -> Iterator[Listing]:
+    found: set[tuple[str, str]] = set()
+    mangled: list[tuple[str, str]] = []
     for path in _binaries(target):
-        for sym in function_symbols(_resolve(path)):
-            if match(name, sym) and ".part." not in sym:
-                yield Listing(f"uprobe:{path}:{sym}")
+        symbols = function_symbols(_resolve(path))
+        hits = {sym for sym in symbols if match(name, sym)}
+        found |= {(path, sym) for sym in hits}
+        mangled += [(path, sym) for sym in symbols - hits if sym.startswith(("_Z", "____Z"))]
+    # as bpftrace: a C++ name the pattern misses is matched again demangled, the whole
+    # "path:name" pattern anywhere in "path:demangled" ("main" finds toplev::main(...)); one
+    # c++filt for them all
+    if mangled:
+        tokens = [t for t in f"{target}:{name}".split("*") if t]
+        plain = demangle([sym for _, sym in mangled])
+        found |= {(path, sym) for (path, sym), text in zip(mangled, plain, strict=True)
+                  if _in_order(tokens, f"{path}:{text}")}
+    for path, sym in found:
+        if ".part." not in sym:
+            yield Listing(f"{kind}:{path}:{sym}")
+
+
+def demangle(names: list[str]) -> list[str]:
+    """The C++ names demangled by binutils' c++filt (as written where it is missing)."""
+    import subprocess  # noqa: PLC0415
+
+    try:
+        done = subprocess.run(["c++filt"], input="\n".join(names) + "\n", text=True,
+                              capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return names
+    out = done.stdout.split("\n")[:len(names)]
+    return out if len(out) == len(names) else names
+
+
+def _in_order(tokens: list[str], text: str) -> bool:
+    at = 0
+    for token in tokens:
+        at = text.find(token, at)
+        if at < 0:
+            return False
+        at += len(token)
+    return True
 
 
 def _usdts(target: str, provider: str, name: str) -> Iterator[Listing]:
@@ -284,43 +324,21 @@ def function_symbols(path: str) -> set[str]:
     """The names of the function symbols of ELF file ``path`` with an address (imports
     through the PLT count, as they do for BCC), from .symtab, .dynsym and the separate debug
     file found by build id under /usr/lib/debug/.build-id."""
-    names: set[str] = set()
-    build_id = _scan(path, names)
+    names, build_id = _scan(path)
     if build_id:
         debug = f"/usr/lib/debug/.build-id/{build_id[:2]}/{build_id[2:]}.debug"
         if os.path.isfile(debug):
-            _scan(debug, names)
+            names |= _scan(debug)[0]
     return names
 
 
-def _scan(path: str, names: set[str]) -> str | None:
-    from elftools.common.exceptions import ELFError as PyELFError  # noqa: PLC0415
-    from elftools.elf.elffile import ELFFile  # noqa: PLC0415
+def _scan(path: str) -> tuple[set[str], str | None]:
+    from ..errors import ELFError  # noqa: PLC0415
+    from ..kernel.links.elf_symbols import function_names  # noqa: PLC0415
 
-    build_id = None
+    if not os.path.exists(path):
+        raise InvalidInputError("cannot open: No such file or directory", source=path)
     try:
-        with open(path, "rb") as f:
-            elf = ELFFile(f)
-            for section in elf.iter_sections():
-                kind = section["sh_type"]
-                if kind == "SHT_NOTE":
-                    for note in section.iter_notes():  # type: ignore[attr-defined]
-                        if note["n_type"] == "NT_GNU_BUILD_ID":
-                            build_id = str(note["n_desc"])
-                elif kind in ("SHT_SYMTAB", "SHT_DYNSYM"):
-                    names.update(_functions(section.iter_symbols()))  # type: ignore[attr-defined]
-    except OSError as err:
-        raise InvalidInputError(f"cannot open: {err.strerror}", source=path) from None
-    except PyELFError as err:
+        return function_names(path)
+    except ELFError as err:
         raise InvalidInputError(f"not an ELF file: {err}", source=path) from None
-    return build_id
-
-
-def _functions(symbols: Iterable[object]) -> Iterator[str]:
-    for sym in symbols:
-        info = sym["st_info"]  # type: ignore[index]
-        # STT_LOOS is how pyelftools names STT_GNU_IFUNC (10)
-        if info["type"] in ("STT_FUNC", "STT_LOOS") and sym["st_value"]:  # type: ignore[index]
-            name = sym.name  # type: ignore[attr-defined]
-            if name:
-                yield name

@@ -79,10 +79,22 @@ def _int(value: int, vt: ValueType) -> int:
     return value
 
 
+def decode_text(vt: ValueType, data: bytes) -> str:
+    """The text of a value the kernel sends as a number or bytes and bpftrace prints as
+    words: a ``macaddr()`` (6 bytes) or a ``cgroup_path()`` (a cgroup id)."""
+    if vt.kind == "macaddr":
+        return ":".join(f"{b:02X}" for b in data[:6])
+    from .cgroups import cgroup_path
+
+    return cgroup_path(int.from_bytes(data[:8], "little"), vt.fmt or "*")
+
+
 def format_value(value: Any, vt: ValueType, *, indent: int = 8) -> str:
     """One decoded value as bpftrace's text output shows it (print(), map values/keys)."""
     kind = vt.kind
-    if kind in ("int", "uint", "kaddr", "uaddr"):
+    if kind == "uaddr":             # a pointer as a map key
+        return f"0x{int(value):x}"
+    if kind in ("int", "uint", "kaddr"):
         return str(_int(int(value), vt))
     if kind == "bool":
         return "1" if value else "0"

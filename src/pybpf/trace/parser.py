@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import ast as A
+from .cdefs import c_type, read_definitions
 from .errors import TraceError
 from .lexer import Token, tokenize
 
@@ -27,6 +30,7 @@ class _Parser:
         self.toks = tokens
         self.pos = 0
         self.no_div = False
+        self.structs: dict[str, Any] = {}       # the script's C definitions by name
 
     # -- token helpers ------------------------------------------------------------------
     @property
@@ -76,11 +80,15 @@ class _Parser:
             self.expect("}")
         probes = []
         while self.tok.kind != "eof":
+            if self.tok.kind == "cdef":
+                t = self.take()
+                read_definitions(t.text, t.loc, self.structs)
+                continue
             probes.append(self.probe())
         if not probes:
             raise TraceError("syntax error, unexpected end of file, expecting {",
                              self.tok.loc)
-        return A.Script(first, probes, config)
+        return A.Script(first, probes, config, self.structs)
 
     def probe(self) -> A.Probe:
         if self.tok.kind != "probe":
@@ -236,7 +244,9 @@ class _Parser:
             type_name = self._cast_type()
             if type_name is not None:
                 operand = self.unary()
-                return A.Cast(_span(t.loc, operand.loc), type_name, operand)
+                words = type_name.replace("*", "").split()
+                return A.Cast(_span(t.loc, operand.loc), type_name, operand,
+                              c_type(words, self.structs) if "*" in type_name else None)
         return self.postfix(self.primary())
 
     def postfix(self, node: A.Node) -> A.Node:
@@ -291,6 +301,17 @@ class _Parser:
                 end = self.expect("]")
                 return A.MapRef(_span(t.loc, end.loc), t.text, keys)
             return A.MapRef(t.loc, t.text)
+        if t.kind == "ident" and t.text == "sizeof" and self.peek().text == "(":
+            return self.sizeof()
+        if t.kind == "ident" and t.text == "offsetof" and self.peek().text == "(":
+            # bpftrace 0.17 parses offsetof(struct X, field) and knows no such function
+            self.take()
+            depth = 0
+            while not (depth == 1 and self.at(")")) and self.tok.kind != "eof":
+                depth += 1 if self.at("(") else -1 if self.at(")") else 0
+                self.take()
+            end = self.expect(")")
+            return A.Call(_span(t.loc, end.loc), t.text, [])
         if t.kind == "ident":
             self.take()
             if self.at("("):
@@ -313,6 +334,21 @@ class _Parser:
             self.no_div = saved
             return first
         raise self.unexpected()
+
+
+    def sizeof(self) -> A.SizeOf:
+        """``sizeof(TYPE)`` or ``sizeof(EXPR)``."""
+        t = self.take()
+        type_name = self._cast_type()      # "(TYPE)" taken whole when it names a type
+        if type_name is not None:
+            words = type_name.replace("*", "").split()
+            ctype = None if "*" in type_name else c_type(words, self.structs)
+            end = self.toks[self.pos - 1]
+            return A.SizeOf(_span(t.loc, end.loc), type_name, ctype)
+        self.expect("(")
+        operand = self.expr()
+        end = self.expect(")")
+        return A.SizeOf(_span(t.loc, end.loc), operand=operand)
 
 
 def parse(text: str, filename: str = "stdin") -> A.Script:

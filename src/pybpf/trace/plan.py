@@ -18,20 +18,22 @@ __all__ = ["ValueType", "MapPlan", "Action", "PrintPlan"]
 #   int, uint     -> int
 #   bool          -> bool
 #   str           -> str (bytes up to the first NUL, decoded as bpftrace does)
-#   buf           -> bytes (printed with \x escapes for unprintable bytes)
+#   buf           -> bytes (printed with \x escapes for unprintable bytes); in a record,
+#                    an 8-byte length, then the bytes
+#   macaddr       -> str, "AB:CD:01:7A:0A:00"
 #   ksym, usym    -> str, the symbol already resolved ("vfs_read", "0x7f12..." if unknown)
-#   kaddr, uaddr  -> int
+#   kaddr, uaddr  -> int (uaddr: a pointer as a map key, printed 0x...)
 #   kstack, ustack-> tuple[str, ...], frames already resolved, innermost first
 #   inet          -> str, already through ntop ("198.18.0.1", "::1")
 #   username      -> str
 #   probe         -> str, the full probe name ("tracepoint:syscalls:sys_enter_openat")
-#   cgroup_path   -> str
+#   cgroup_path   -> str, "unified:/a,cpu:/b" (fmt: the filter of the hierarchies)
 #   timestamp     -> int, nanoseconds since the epoch (strftime)
 #   tuple         -> tuple of the decoded fields
 #   none          -> None (a statement with no value)
 ValueKind = Literal["int", "uint", "bool", "str", "buf", "ksym", "usym", "kaddr", "uaddr",
                     "kstack", "ustack", "inet", "username", "probe", "cgroup_path",
-                    "timestamp", "tuple", "none"]
+                    "timestamp", "tuple", "macaddr", "none"]
 
 # How a map's values are kept, and the Python value the runtime decodes each entry to:
 #   none (plain @x = expr)  -> the decoded ValueType value

@@ -153,13 +153,21 @@ _LIBRARY_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
 
 
 def library_path(target: str) -> str:
-    """A library named as bpftrace allows (``libc``, ``c``): its file in the system's
-    library directories; any other target as written."""
+    """A target as bpftrace resolves one without a slash: a program on ``$PATH``, else a
+    library named ``libNAME`` (``libc``, ``libssl``): its file in the system's library
+    directories (the first as ld.so.cache orders them); any other target as written."""
     if "/" in target:
         return target
-    stem = target if target.startswith("lib") else f"lib{target}"
+    import shutil  # noqa: PLC0415
+
+    program = shutil.which(target)
+    if program is not None:
+        return program
+    if not target.startswith("lib"):
+        return target
     for directory in _LIBRARY_DIRS:
-        found = sorted(glob.glob(os.path.join(directory, f"{stem}.so*")), key=len)
+        found = sorted(glob.glob(os.path.join(directory, f"{target}.so.*")), key=len) \
+            or glob.glob(os.path.join(directory, f"{target}.so"))
         for path in found:
             if _is_elf(path):                    # not a linker script (libc.so)
                 return path

@@ -67,14 +67,17 @@ class Decoder:
             return struct.unpack_from("<q", data)[0]
         if k == "timestamp":       # nsecs (CLOCK_MONOTONIC) -> nanoseconds since the epoch
             return struct.unpack_from("<Q", data)[0] + self.epoch_offset
-        if k in ("uint", "kaddr", "uaddr", "cgroup_path"):
+        if k in ("uint", "kaddr", "uaddr"):
             return struct.unpack_from("<Q", data)[0]
+        if k in ("cgroup_path", "macaddr"):
+            from .output import decode_text
+            return decode_text(vt, data)
         if k == "bool":
             return bool(struct.unpack_from("<Q", data)[0])
         if k == "str":
             return data[:vt.size].split(b"\0", 1)[0].decode(errors="surrogateescape")
-        if k == "buf":
-            return bytes(data[:vt.size])
+        if k == "buf":      # its length, then its bytes
+            return bytes(data[8:8 + min(struct.unpack_from("<Q", data)[0], vt.size - 8)])
         if k == "tuple":
             out, pos = [], 0
             for f in vt.fields:

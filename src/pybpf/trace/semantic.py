@@ -3,6 +3,7 @@ them; errors in its words."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,12 +96,13 @@ def _merge(a: Ty, b: Ty) -> Ty | None:
     return a
 
 
-def _stored(t: Ty) -> Ty:
-    """How a value is kept in a map: ints widen to 64 bits."""
+def _stored(t: Ty, *, key: bool = False) -> Ty:
+    """How a value is kept in a map: ints widen to 64 bits; a pointer is a signed integer
+    as a value and an address (printed 0x...) as a key, as bpftrace prints them."""
     if t.kind in ("int", "bool"):
         return Ty("int", 8, t.signed)
     if t.kind == "ptr":
-        return UINT
+        return Ty("uaddr", 8, False) if key else INT
     if t.kind == "tuple":
         return tuple_ty([_stored(f) for f in t.fields])
     return t
@@ -124,7 +126,7 @@ class Checker:
 
     def map_keys(self, ref: A.MapRef, scope: Scope) -> None:
         info = self.map_info(ref)
-        keys = [_stored(self.expr(k, scope)) for k in ref.keys]
+        keys = [_stored(self.expr(k, scope), key=True) for k in ref.keys]
         if len(keys) == 1 and keys[0].kind == "tuple":
             keys = list(keys[0].fields)
         if info.keys is None:
@@ -371,22 +373,51 @@ class Checker:
                              f"of type '{bt}'", e.loc)
         if isinstance(e, A.Call):
             return self.call(e, scope, statement)
+        if isinstance(e, A.SizeOf):
+            e.value = self.sizeof(e, scope)
+            return UINT
         raise TraceError("unexpected expression", e.loc)
 
+    def sizeof(self, e: A.SizeOf, scope: Scope) -> int:
+        """The bytes of a type or of an expression's type, as bpftrace counts them."""
+        from ..btf import sizeof
+
+        if e.operand is not None:
+            t = self.expr(e.operand, scope)
+            if t.kind in ("record", "array") and t.btf is not None:
+                return int(sizeof(t.btf))
+            return t.size
+        if e.ctype is not None:
+            return int(sizeof(e.ctype))
+        if "*" in e.type_name:
+            return 8
+        if e.type_name in _INT_CASTS:
+            return _INT_CASTS[e.type_name].size
+        return int(sizeof(self.record_type(e.type_name, e.loc)))
+
     def pointer_cast(self, e: A.Cast) -> Ty:
+        base = e.type_name.replace("*", "").strip()
+        if base in _INT_CASTS:                       # (uint8 *)addr
+            it = _INT_CASTS[base]
+            t: Any = Int(base, it.size, 1 if it.signed else 0)
+        else:
+            t = e.record if e.record is not None else self.record_type(e.type_name, e.loc)
+        if not e.type_name.count("*"):
+            raise TraceError(f"Cannot cast to '{e.type_name}'", e.loc)
+        # a user pointer (a syscall's argument) stays one through the cast, as in bpftrace
+        return Ty("ptr", 8, False, btf=t, user=e.operand.ty.user)
+
+    def record_type(self, type_name: str, loc: A.Loc) -> Any:
+        """The kernel's BTF struct or union a type name names."""
         from ..btf.kernel_btf import DEFAULT_KERNEL_BTF
 
-        words = e.type_name.split()
-        stars = e.type_name.count("*")
+        words = type_name.replace("*", " ").split()
         name = words[1] if words[0] in ("struct", "union") and len(words) > 1 else words[0]
         try:
-            t = DEFAULT_KERNEL_BTF.spec.find(name, Struct if words[0] != "union" else Union)
+            return DEFAULT_KERNEL_BTF.spec.find(name, Struct if words[0] != "union" else Union)
         except KeyError:
             raise TraceError(f"Unknown struct/union: '{' '.join(words[:2])}'",
-                             e.loc) from None
-        if not stars:
-            raise TraceError(f"Cannot cast to '{e.type_name}'", e.loc)
-        return Ty("ptr", 8, False, btf=t)
+                             loc) from None
 
     def field(self, e: A.Field, scope: Scope) -> Ty:
         base = self.expr(e.base, scope)
@@ -422,7 +453,10 @@ class Checker:
         if member is None:
             raise TraceError(f"Struct/union of type 'struct {record.name}' does not contain "
                              f"a field named '{e.name}'", e.loc)
-        return _btf_ty(member[0].type)
+        t = _btf_ty(member[0].type)
+        if base.user and t.kind in ("ptr", "record", "array", "str"):
+            t = dataclasses.replace(t, user=True)       # in user memory as its struct is
+        return t
 
     def builtin(self, e: A.Builtin, scope: Scope) -> Ty:
         n = e.name
@@ -560,12 +594,32 @@ class Checker:
                 raise TraceError("bswap() expects one integer argument", e.loc)
             return Ty("int", types[0].size if types[0].kind == "int" else 8, False)
         if f in ("ksym", "kaddr", "usym", "uaddr", "ntop", "buf", "join", "strftime",
-                 "reg", "cgroupid", "macaddr", "strncmp", "sizeof", "kptr", "uptr"):
-            return self.value_function(e, types)
-        raise TraceError(f"Unknown function: '{f}'", e.loc)
+                 "reg", "cgroupid", "macaddr", "strncmp", "sizeof", "kptr", "uptr",
+                 "cgroup_path"):
+            return self.value_function(e, types, scope)
+        # bpftrace points at the name alone
+        raise TraceError(f"Unknown function: {f}",
+                         A.Loc(e.loc.line, e.loc.col, e.loc.col + len(f)))
 
-    def value_function(self, e: A.Call, types: list[Ty]) -> Ty:
+    def value_function(self, e: A.Call, types: list[Ty], scope: Scope) -> Ty:
         f, args = e.func, e.args
+        if f == "uaddr":
+            return self.uaddr(e, scope)
+        if f == "macaddr":
+            if len(args) != 1:
+                raise TraceError("macaddr() requires one argument", e.loc)
+            t = types[0]
+            if (t.kind in ("str", "array", "buf") and t.size != 6) or \
+                    t.kind not in ("str", "array", "buf", "int", "ptr"):
+                raise TraceError("macaddr() argument must be 6 bytes in size", e.loc)
+            return Ty("macaddr", 8, False)
+        if f == "cgroup_path":
+            if len(args) not in (1, 2) or types[0].kind != "int" or \
+                    (len(args) == 2 and not isinstance(args[1], A.Str)):
+                raise TraceError("cgroup_path() expects an integer and an optional string "
+                                 "literal filter", e.loc)
+            return Ty("cgroup_path", 8, False,
+                      fmt=args[1].value if len(args) == 2 else "*")  # type: ignore[attr-defined]
         if f == "ksym":
             if len(args) != 1:
                 raise TraceError("ksym() requires one argument", e.loc)
@@ -585,10 +639,21 @@ class Checker:
                 raise TraceError("ntop() requires 1 or 2 arguments", e.loc)
             return Ty("inet", 24)
         if f == "buf":
-            if len(args) != 2 or not isinstance(args[1], A.Int) or args[1].value <= 0:
-                raise TraceError("buf() needs a pointer and a positive integer literal "
-                                 "length in pybpf trace", e.loc)
-            return Ty("buf", min(args[1].value, STRLEN), False)
+            if len(args) not in (1, 2):
+                raise TraceError("buf() requires 1 or 2 arguments", e.loc)
+            if len(args) == 2 and isinstance(args[1], A.Int):
+                if args[1].value <= 0:
+                    raise TraceError("buf() length must be positive", args[1].loc)
+                return Ty("buf", min(args[1].value, STRLEN), False)
+            if len(args) == 2 and types[1].kind != "int":
+                raise TraceError(f"buf() expects an integer length ({types[1]} provided)",
+                                 e.loc)
+            # a length known at run time: the buffer holds the most it may be (bpftrace's
+            # strlen, 64), the record the length read
+            if len(args) == 1 and types[0].kind not in ("str", "array"):
+                raise TraceError("buf() expects a length argument for a pointer", e.loc)
+            size = types[0].size if len(args) == 1 else STRLEN
+            return Ty("buf", min(size, STRLEN), False)
         if f == "strftime":
             if len(args) != 2 or not isinstance(args[0], A.Str) or types[1].kind != "int":
                 raise TraceError("strftime() expects a string literal and an integer "
@@ -601,6 +666,30 @@ class Checker:
                                  e.loc)
             return INT
         raise TraceError(f"{f}() is not supported by pybpf trace yet", e.loc)
+
+
+    def uaddr(self, e: A.Call, scope: Scope) -> Ty:
+        """uaddr("sym"): the symbol's address in the probed binary, a pointer to an
+        integer as wide as the symbol (bpftrace: 1, 2, 4 bytes, else 8)."""
+        prov = scope.probe.provider
+        if len(e.args) != 1 or not isinstance(e.args[0], A.Str):
+            raise TraceError("uaddr() expects a string literal", e.loc)
+        if prov not in ("uprobe", "uretprobe", "usdt"):
+            raise TraceError(f'uaddr can not be used with "{prov}" probes', e.loc)
+        from ..kernel.links.elf_symbols import find_function
+        from ..kernel.links.uprobe import resolve_binary
+
+        name = e.args[0].value
+        try:
+            found = [s for s in find_function(resolve_binary(scope.probe.target), name)
+                     if s.section and s.address]
+        except Exception:                    # an unreadable binary resolves nothing
+            found = []
+        if not found:
+            raise TraceError(f"Could not resolve symbol: {scope.probe.target}:{name}", e.loc)
+        size = found[0].size if found[0].size in (1, 2, 4) else 8
+        e.resolved = found[0].address
+        return Ty("ptr", 8, False, btf=Int(f"uint{size * 8}", size, 0), user=True)
 
 
 # #defines of the uapi/kernel headers bpftrace's tools name (facts of those headers);

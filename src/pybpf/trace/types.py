@@ -36,8 +36,10 @@ class Ty:
         """Bytes the value takes in a key, value or record (8-aligned)."""
         if self.kind == "tuple":
             return sum(f.stored for f in self.fields)
-        if self.kind in ("str", "buf"):
+        if self.kind == "str":
             return (self.size + 7) // 8 * 8
+        if self.kind == "buf":                    # its length, then its bytes
+            return 8 + (self.size + 7) // 8 * 8
         if self.kind in ("usym", "ustack"):
             return 16
         if self.kind == "inet":

@@ -17,10 +17,11 @@ from ..spec import AttachType, CollectionSpec, MapSpec, ProgFlags, ProgramSpec, 
 from .cfg import CfgReject, build, check_abnormal_exits, check_unprivileged
 from .checker import Checker, Failure, Options
 from .contexts import SUPPORTED_TYPES
-from .ctx_btf import BtfArgs, btf_args
+from .ctx_btf import BtfArgs, TargetRefused, btf_args
 from .ctx_sock import SOCK_TYPES, attach_problem
 from .encoding import EncodingReject, check_encodings
 from .funcs import FuncSig, signatures
+from .ksyms import unresolved_ksym
 from .messages import build_error
 from .reject import Reject
 from .state import State
@@ -96,6 +97,8 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     if isinstance(program, ProgramSpec) and program.flags & ProgFlags.STRICT_ALIGNMENT and \
             not program.flags & ProgFlags.ANY_ALIGNMENT:
         opts.strict_alignment = True
+    if isinstance(program, ProgramSpec) and program.flags & ProgFlags.SLEEPABLE:
+        opts.sleepable = True
     try:
         if _needs_link(insns):
             insns = link(insns, source=f"program '{name}'")
@@ -114,9 +117,13 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     if problem:   # the kernel checks this before it looks at a single instruction
         raise VerifierError(problem, program=name)
     typed_args = None
-    if prog_type == ProgramType.TRACING:
-        got = btf_args(prog_type, attach,
-                       program.attach_to if isinstance(program, ProgramSpec) else "")
+    if prog_type in (ProgramType.TRACING, ProgramType.LSM):
+        try:
+            got = btf_args(prog_type, attach,
+                           program.attach_to if isinstance(program, ProgramSpec) else "",
+                           sleepable=opts.sleepable)
+        except TargetRefused as refused:
+            raise VerifierError(str(refused), program=name) from None
         if isinstance(got, str):
             unsupported = VerifierError(f"unsupported: {got}", program=name)
             unsupported.kernel_may_accept = True
@@ -128,6 +135,11 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
             f"{', '.join(t.name.lower() for t in SUPPORTED_TYPES + SOCK_TYPES)})", program=name)
         unsupported.kernel_may_accept = True
         raise unsupported
+    missing = unresolved_ksym(insns)
+    if missing is not None:   # the kernel looks these up before the walk
+        raise VerifierError(f"ldimm64 failed to find the address for kernel symbol "
+                            f"'{missing[1]}' (instruction {missing[0]}): the running kernel's "
+                            f"kallsyms does not list it", program=name)
     start = time.perf_counter()
     funcs = signatures(func_info, btf, prog_type)
     try:

@@ -10,12 +10,12 @@ from ..asm.instruction import Instruction
 from ..asm.opcodes import MODE_MASK, SIZE_MASK, Mode, Size
 from ..helpers import helpers
 from ..spec import MapType, ProgramType
-from . import access, kptr, prune
+from . import access, effects, kfuncs, kptr, prune
 from . import bounds as B
 from .ctx_sock import PKT_HELPER_TYPES, helper_problem
+from .ctx_tracing import btf_arg, tracing_helper_problem
 from .funcs import FuncSig
 from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
-from .liveness import EVERYTHING
 from .reject import Reject
 from .state import (
     MAX_CALL_FRAMES,
@@ -67,21 +67,38 @@ class CallChecker:
         if insn.is_pseudo_call:
             return self._subprog_call(state, pc, insn.jump_target(pc))
         if insn.is_kfunc_call:
-            if insn.imm == 0 and insn.reference:
-                # named, not resolved yet: pybpf's loader gives it its kernel BTF id
-                raise Reject(f"unsupported: a call of kfunc {insn.reference}, which pybpf's "
-                             f"verifier does not model", kernel_rejects=False,
-                             hint="verify this program with the kernel")
-            if insn.imm == 0:
+            if insn.imm == 0 and not insn.reference:
                 # the kernel walks past a kfunc call of BTF id 0 (one its loader could not
                 # resolve) without touching a register, and refuses the program at the end
                 # if the call was reachable
                 self.c.unresolved_kfunc.append(pc)
                 return pc + 1
-            raise Reject(f"kfunc call (btf id {insn.imm}) is not supported by pybpf's "
-                         f"verifier", hint="verify this program with the kernel",
-                         kernel_rejects=False)
+            return self._kfunc(state, pc, insn)
         return self._helper(state, pc, insn)
+
+    def _kfunc(self, state: State, pc: int, insn: Instruction) -> int:
+        """A kfunc call: by name (pybpf's loader gives it its BTF id) or by vmlinux id."""
+        if insn.off:
+            raise Reject(f"unsupported: a kfunc of a kernel module (BTF fd index "
+                         f"{insn.off})", kernel_rejects=False,
+                         hint="verify this program with the kernel")
+        if self.c.options.unprivileged:
+            raise Reject("loading/calling other bpf or kernel functions are allowed for "
+                         "CAP_BPF and CAP_SYS_ADMIN", hint="kfuncs need a privileged loader")
+        if not self.c.options.gpl_compatible:
+            raise Reject("cannot call kernel function from non-GPL compatible program",
+                         hint="license the program \"GPL\" to call kfuncs")
+        k = kfuncs.resolve(insn.reference if insn.imm == 0 else None, insn.imm,
+                           self.c.prog_type)
+        released = kfuncs.check_args(state, k, lambda regno: self.c.read(state, regno))
+        if released:
+            state.refs = tuple(r for r in state.refs if r != released)
+            state.replace_all(lambda r: r.ref_obj_id == released, lambda r: UNKNOWN_SCALAR)
+        regs = state.regs
+        for i in range(1, 6):
+            regs[i] = NOT_INIT
+        regs[0] = kfuncs.result(state, k)
+        return pc + 1
 
     def exit(self, state: State, pc: int) -> int | None:
         c = self.c
@@ -92,9 +109,10 @@ class CallChecker:
         if len(state.frames) == 1:
             if state.refs:
                 raise Reject(f"Unreleased reference id={state.refs[0]}: a ring buffer record "
-                             f"reserved on this path is neither submitted nor discarded",
-                             hint="call bpf_ringbuf_submit() or bpf_ringbuf_discard() on "
-                                  "every path after a successful bpf_ringbuf_reserve()")
+                             f"or kernel object acquired on this path is not released",
+                             hint="call bpf_ringbuf_submit() or bpf_ringbuf_discard() after "
+                                  "a successful bpf_ringbuf_reserve(), the release kfunc "
+                                  "(bpf_task_release...) after an acquire, on every path")
             c.check_return(state)
             return None
         if r0.type is RegType.PTR_TO_STACK and r0.frameno == len(state.frames) - 1:
@@ -171,7 +189,7 @@ class CallChecker:
         if c.prog.changes_packet(target):
             self.invalidate_packet(state)
         c.global_queue.append(target)
-        c.effect_override = EVERYTHING   # arguments are judged by their types
+        c.effect_override = effects.global_call(state, sig.params)   # (before r1-r5 go)
         regs = state.regs
         for i in range(1, 6):
             regs[i] = NOT_INIT
@@ -255,13 +273,21 @@ class CallChecker:
         if allowed is None:
             raise Reject(f"pybpf's verifier does not support "
                          f"{self.c.prog_type.name.lower()} programs", kernel_rejects=False)
-        if self.c.btf_args is not None and helper_id in _TRACING_BY_TARGET:
-            # available to some tracing programs only (iterators, fentry on listed
-            # functions...): pybpf does not keep those lists
-            raise Reject(f"unsupported: {name} in a tracing program (the kernel allows it "
-                         f"for some attach types or targets only)", kernel_rejects=False,
-                         hint="verify this program with the kernel")
-        if helper_id not in allowed:
+        tracing = self.c.btf_args is not None or self.c.prog_type == ProgramType.SYSCALL
+        by_attach: str | None = None
+        if tracing and helper_id in _TRACING_BY_TARGET:
+            by_attach = tracing_helper_problem(helper_id, self.c.prog_type, self.c.attach_type)
+            if by_attach is None:
+                # available to some tracing programs only (fentry on listed functions...):
+                # pybpf does not keep those lists
+                raise Reject(f"unsupported: {name} in a tracing program (the kernel allows "
+                             f"it for some attach types or targets only)",
+                             kernel_rejects=False, hint="verify this program with the kernel")
+            if by_attach:
+                raise Reject(by_attach.replace("#", f"{name}#{helper_id}", 1),
+                             hint=f"{name} is for other tracing programs (iterators, "
+                                  f"fentry/fexit...)")
+        if helper_id not in allowed and by_attach != "":   # "": allowed for this attach type
             raise Reject(f"program of this type cannot use helper {name}#{helper_id}",
                          hint=f"{self.c.prog_type.name.lower()} programs may not call {name}")
         hook = helper_problem(self.c.prog_type, self.c.attach_type, helper_id)
@@ -277,6 +303,10 @@ class CallChecker:
                          "program", hint=f"{name} is GPL-only: license the program \"GPL\" "
                          "(or \"Dual BSD/GPL\"...)")
         proto = proto_for(helper_id, self.c.prog_type)
+        if proto is not None and proto.might_sleep and not self.c.options.sleepable:
+            raise Reject("helper call might sleep in a non-sleepable prog",
+                         hint=f"{name} may sleep: only programs loaded with BPF_F_SLEEPABLE "
+                              f"(fentry.s, lsm.s, uprobe.s, iter.s, syscall) may call it")
         if helper_id == _KPTR_XCHG:
             for regno in (1, 2):
                 self.c.read(state, regno)
@@ -335,6 +365,13 @@ class CallChecker:
                                  hint="give the MapSpec its inner_map", kernel_rejects=False)
                 return Reg(RegType.CONST_PTR_TO_MAP, B.const(0), nullable=True,
                            id=state.new_id(), map=m.inner_map)
+            if m.type in (MapType.SOCKMAP, MapType.SOCKHASH):
+                # a referenced socket, once checked against NULL (the kernel's
+                # is_acquire_function and mark_ptr_or_null_reg): released by bpf_sk_release
+                ref = state.new_id()
+                state.refs = state.refs + (ref,)
+                return Reg(RegType.PTR_TO_SOCKET, B.const(0), nullable=True, id=ref,
+                           ref_obj_id=ref)
             # an array lookup with a constant key below max_entries cannot fail (the
             # kernel knows this too since Linux 6.x)
             key = meta.get("key_const")
@@ -448,6 +485,40 @@ class CallChecker:
             return
         if kind is Arg.CONST_STR:
             self._const_str(reg, regno, name)
+            return
+        if kind in (Arg.BTF_ID, Arg.BTF_ID_OR_NULL):
+            struct = proto.btf_types[regno - 1] or ""
+            if kind is Arg.BTF_ID_OR_NULL and reg.is_scalar and reg.var.is_const \
+                    and reg.var.value == 0:
+                return
+            btf_arg(reg, regno, struct, name)
+            return
+        if kind in (Arg.SOCKET, Arg.SOCKET_OR_NULL, Arg.RELEASE_SOCKET):
+            if kind is Arg.SOCKET_OR_NULL and reg.is_scalar and reg.var.is_const \
+                    and reg.var.value == 0:
+                return
+            if reg.type is not RegType.PTR_TO_SOCKET:
+                raise Reject(f"R{regno} type={reg.describe()} expected=sock: {name} takes a "
+                             f"socket", regs=(regno,),
+                             hint="pass the socket a lookup returned (checked against NULL)")
+            # a maybe-NULL socket goes where NULL may (check_reg_type drops the flag)
+            if reg.nullable and kind is not Arg.SOCKET_OR_NULL:
+                raise Reject(f"R{regno} type={reg.describe()} expected=sock: it may be NULL "
+                             f"here", regs=(regno,), hint=f"compare R{regno} with NULL first")
+            if kind is Arg.RELEASE_SOCKET:
+                if not reg.ref_obj_id:
+                    raise Reject(f"R{regno} must be referenced when passed to release "
+                                 f"function", regs=(regno,),
+                                 hint=f"{name} releases a socket a lookup acquired")
+                meta["release"] = reg.ref_obj_id
+            return
+        if kind is Arg.MAP_VALUE_OR_NULL:
+            if reg.is_scalar and reg.var.is_const and reg.var.value == 0:
+                return
+            self.memory_arg(regno, reg, meta, f"{name}'s map value")
+            m = meta["map"]
+            self.memory(state, regno, reg, m.value_size, write=False,
+                        what=f"map value ({m.value_size} bytes) for {name}")
             return
         raise AssertionError(kind)
 

@@ -18,6 +18,7 @@ XDP_MD_SIZE = 20  # egress_ifindex (20..23) only for devmap programs
 PT_REGS_SIZE = 168           # x86-64 struct pt_regs
 PERF_EVENT_DATA_SIZE = 184   # pt_regs, sample_period, addr
 RAW_TP_ARGS_SIZE = 8 * 12    # MAX_BPF_FUNC_ARGS u64 arguments
+SYSCALL_CTX_MAX = 0xFFFF        # U16_MAX
 TRACEPOINT_MAX = 8192        # PERF_MAX_TRACE_SIZE; the first 8 bytes (common fields) hidden
 
 _SKB_CB = (48, 68)
@@ -161,6 +162,14 @@ def check_ctx_access(prog_type: ProgramType, off: int, size: int, *, write: bool
             return _read_only_window("perf event", PT_REGS_SIZE, PERF_EVENT_DATA_SIZE, off,
                                      size, write)
         return _read_only_window("perf event", 0, PT_REGS_SIZE, off, size, write, whole=8)
+    if prog_type == ProgramType.SYSCALL:
+        # the caller's BPF_PROG_RUN ctx_in, copied in: any naturally aligned offset below
+        # U16_MAX, read or written (the kernel compares the furthest one with ctx_size_in
+        # at run time: syscall_prog_is_valid_access)
+        if off < 0 or off >= SYSCALL_CTX_MAX or off % size:
+            return CtxAccess(f"a syscall program's context is read at aligned offsets below "
+                             f"{SYSCALL_CTX_MAX}")
+        return CtxAccess()
     return CtxAccess(f"pybpf's verifier does not know the context of "
                      f"{prog_type.name.lower()} programs")
 
@@ -168,7 +177,7 @@ def check_ctx_access(prog_type: ProgramType, off: int, size: int, *, write: bool
 SUPPORTED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.SCHED_CLS, ProgramType.SCHED_ACT,
                    ProgramType.CGROUP_SKB, ProgramType.SK_SKB, ProgramType.XDP,
                    ProgramType.TRACEPOINT, ProgramType.RAW_TRACEPOINT, ProgramType.KPROBE,
-                   ProgramType.PERF_EVENT, *_LWT)
+                   ProgramType.PERF_EVENT, ProgramType.SYSCALL, *_LWT)
 
 PACKET_TYPES = (ProgramType.SCHED_CLS, ProgramType.SCHED_ACT, ProgramType.XDP,
                 ProgramType.SK_SKB)

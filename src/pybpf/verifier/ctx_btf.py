@@ -10,9 +10,14 @@ only whole (8 bytes). A pointer to void or to an integer reads as a number; a po
 struct becomes a trusted pointer to that kernel object, walked by :mod:`.btf_walk`; one
 the kernel says may be NULL must be compared with NULL before it is dereferenced.
 
-fentry/fexit/fmod_ret and LSM programs share these rules but cannot be loaded by this
-kernel (no trampolines here), so nothing checks our reading of them: they stay
-"unsupported".
+fentry/fexit and LSM programs share these rules, with the traced function's (the LSM
+hook's ``bpf_lsm_<hook>``) prototype and, for fexit, one more slot holding its return
+value; their pointer arguments are not trusted (the kernel's prog_args_trusted: LSM hooks
+are taken as untrusted here too, the stricter reading). Kernels without BPF trampolines
+(this one: see pybpf.kernel.features) cannot load them, so there our reading is checked
+against hand-written expectations (tests/verifier/test_trampolines.py), not the kernel.
+Sleepable ones and fmod_ret depend on lists pybpf does not keep (error-injectable
+functions, sleepable hooks): unsupported.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from ..btf import Enum, Int, Ptr, Struct, Union, skip_qualifiers
 from ..btf.types import FuncProto, Typedef, TypeTag, Void
 from ..spec import AttachType, ProgramType
 from . import bounds as B
+from .btf_walk import UNTRUSTED
 from .reject import Reject
 from .state import Reg, RegType
 
@@ -196,9 +202,79 @@ def _proto(name: str, kind: type) -> FuncProto | None:
     return t if isinstance(t, FuncProto) else None
 
 
-def btf_args(prog_type: ProgramType, attach: AttachType | None, target: str
-             ) -> BtfArgs | str:
-    """The typed context of a tracing program, or why pybpf does not judge it."""
+# functions no tracing program may attach to (the kernel's btf_id_deny), and those fexit
+# may not (noreturn_deny)
+_DENY = frozenset({"migrate_disable", "migrate_enable", "rcu_read_unlock_strict",
+                   "preempt_count_add", "preempt_count_sub", "__rcu_read_lock",
+                   "__rcu_read_unlock"})
+_NORETURN = frozenset({"__ia32_sys_exit", "__ia32_sys_exit_group", "__kunit_abort",
+                       "kunit_try_catch_throw", "__module_put_and_kthread_exit",
+                       "__x64_sys_exit", "__x64_sys_exit_group", "do_exit", "do_group_exit",
+                       "kthread_complete_and_exit", "kthread_exit", "make_task_dead"})
+
+
+class TargetRefused(Exception):
+    """The kernel refuses the program's attach target at load (not an unjudged case)."""
+
+
+def _trampoline_args(prog_type: ProgramType, attach: AttachType, target: str,
+                     sleepable: bool) -> BtfArgs | str:
+    from ..btf.types import Func
+    from .ksyms import has_address
+    if sleepable:
+        return "a sleepable trampoline program (whether its target may sleep)"
+    lsm = prog_type == ProgramType.LSM
+    func = f"bpf_lsm_{target}" if lsm else target
+    proto = _proto(func, Func)
+    if proto is None:
+        return f"'{func}' is not a function of the kernel's BTF (a module's?)"
+    if not lsm:
+        if func in _DENY:
+            raise TargetRefused(f"Attaching tracing programs to function '{func}' is "
+                                f"rejected.")
+        if attach == AttachType.TRACE_FEXIT and func in _NORETURN:
+            raise TargetRefused("Attaching fexit/fmod_ret to __noreturn functions is "
+                                "rejected.")
+        if has_address(func) is False:
+            raise TargetRefused(f"The address of function {func} cannot be found")
+    if len(proto.params) > MAX_ARGS or any(not p.name and isinstance(p.type, Void)
+                                           for p in proto.params):
+        return f"'{func}' has more than {MAX_ARGS} or variable arguments"
+    types = [p.type for p in proto.params]
+    if attach == AttachType.TRACE_FEXIT or lsm:
+        types.append(proto.return_type)
+    slots = []
+    for t in types:
+        bare = skip_qualifiers(t)
+        if isinstance(bare, Void):
+            slots.append(Slot())
+            continue
+        if not isinstance(bare, (Int, Enum, Ptr)) or (isinstance(bare, Int)
+                                                      and bare.size > 8):
+            # a struct by value takes two slots, moving the others: not modelled
+            return f"'{func}' takes or returns a {type(bare).__name__} by value"
+        slot = _slot(t, False, False)
+        if slot.struct:   # not trusted: the kernel's plain PTR_TO_BTF_ID
+            slot = Slot(struct=UNTRUSTED + slot.struct)
+        slots.append(slot)
+    return BtfArgs(func, tuple(slots))
+
+
+def btf_args(prog_type: ProgramType, attach: AttachType | None, target: str, *,
+             sleepable: bool = False) -> BtfArgs | str:
+    """The typed context of a tracing program, or why pybpf does not judge it (raises
+    TargetRefused when the kernel refuses the target itself)."""
+    if (prog_type == ProgramType.TRACING and attach in (AttachType.TRACE_FENTRY,
+                                                        AttachType.TRACE_FEXIT)) or \
+            (prog_type == ProgramType.LSM and attach == AttachType.LSM_MAC):
+        if not target:
+            return "a tracing program without its attach target"
+        try:
+            return _trampoline_args(prog_type, attach, target, sleepable)
+        except TargetRefused:
+            raise
+        except Exception as err:   # noqa: BLE001 - no kernel BTF here
+            return f"the kernel's BTF is unavailable ({err})"
     if prog_type != ProgramType.TRACING or attach not in (AttachType.TRACE_RAW_TP,
                                                           AttachType.TRACE_ITER):
         kind = attach.name.lower() if attach is not None else "unknown attach"
@@ -237,9 +313,14 @@ def btf_args(prog_type: ProgramType, attach: AttachType | None, target: str
 
 
 # The range R0 must lie in at exit (the kernel's check_return_code): iterators 0 or 1,
-# tp_btf any value
+# fentry/fexit 0, tp_btf any value; an LSM hook -MAX_ERRNO..0 (0..1 for some, any for
+# void ones): 0, which all of them take
 def return_range(attach: AttachType | None) -> tuple[int, int] | None:
-    return (0, 1) if attach == AttachType.TRACE_ITER else None
+    if attach == AttachType.TRACE_ITER:
+        return (0, 1)
+    if attach in (AttachType.TRACE_FENTRY, AttachType.TRACE_FEXIT, AttachType.LSM_MAC):
+        return (0, 0)
+    return None
 
 
 __all__: list[str] = []

@@ -42,6 +42,12 @@ class Arg(Enum):
     FUNC = auto()              # a callback (ld_func)
     CALLBACK_CTX = auto()      # anything passed through to the callback
     CONST_STR = auto()         # a NUL-terminated string in a read-only map value
+    BTF_ID = auto()            # a kernel object of the prototype's struct (btf_types)
+    BTF_ID_OR_NULL = auto()    # the same, or NULL
+    MAP_VALUE_OR_NULL = auto()  # readable memory of the map's value_size, or NULL
+    SOCKET = auto()            # a struct bpf_sock (PTR_TO_SOCKET)
+    SOCKET_OR_NULL = auto()    # the same, or NULL
+    RELEASE_SOCKET = auto()    # a referenced socket, released by the call
     UNSUPPORTED = auto()       # a kind this verifier cannot check yet
 
 
@@ -64,6 +70,8 @@ class Proto:
     kernel_map_types: frozenset[MapType] = frozenset()  # ... and the kernel takes these
     unsupported: str = ""               # why this verifier cannot check calls to it
     gpl_only: bool = False              # only GPL-compatible programs may call it
+    btf_types: tuple[str | None, ...] = ()  # per argument: the struct a BTF_ID names
+    might_sleep: bool = False           # sleepable programs only
 
 
 _LOOP = 181  # bpf_loop: the one callback helper whose callback frame calls.py models
@@ -78,13 +86,14 @@ _UPDATABLE = (MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_A
 # takes more: socket maps, devmaps...; those calls are refused as unsupported). Every other
 # helper takes the map types the table says (check_map_func_compatibility).
 MODELLED_MAP_TYPES: dict[str, tuple[MapType, ...]] = {
-    "map_lookup_elem": _HASHLIKE,
+    "map_lookup_elem": (*_HASHLIKE, MapType.SOCKMAP, MapType.SOCKHASH),
     "map_update_elem": _UPDATABLE,
     "map_delete_elem": _UPDATABLE,
 }
 
 
-def _arg(kind: ArgType, flags: TypeFlag, size: int | None, helper_id: int) -> Arg:
+def _arg(kind: ArgType, flags: TypeFlag, size: int | None, helper_id: int,
+         btf_type: str | None = None) -> Arg:
     F = TypeFlag
     nullable = bool(flags & F.PTR_MAYBE_NULL)
     if kind in (ArgType.ANYTHING, ArgType.SCALAR):
@@ -100,6 +109,11 @@ def _arg(kind: ArgType, flags: TypeFlag, size: int | None, helper_id: int) -> Ar
         return simple[kind]
     if kind is ArgType.PTR_TO_MAP_VALUE and not nullable:
         return Arg.UNINIT_MAP_VALUE if flags & F.MEM_UNINIT else Arg.MAP_VALUE
+    if kind is ArgType.PTR_TO_MAP_VALUE and flags == F.PTR_MAYBE_NULL:
+        return Arg.MAP_VALUE_OR_NULL
+    if kind is ArgType.PTR_TO_BTF_ID and flags in (F.NONE, F.PTR_MAYBE_NULL) and btf_type \
+            and btf_type != "*":
+        return Arg.BTF_ID_OR_NULL if nullable else Arg.BTF_ID
     if kind is ArgType.PTR_TO_MEM:
         if flags & F.MEM_UNINIT:
             return Arg.UNSUPPORTED if nullable else Arg.UNINIT_MEM
@@ -108,6 +122,10 @@ def _arg(kind: ArgType, flags: TypeFlag, size: int | None, helper_id: int) -> Ar
         return Arg.RW_MEM_OR_NULL if nullable else Arg.RW_MEM
     if kind is ArgType.PTR_TO_RINGBUF_MEM and flags == F.OBJ_RELEASE:
         return Arg.RELEASE_MEM
+    if kind is ArgType.PTR_TO_SOCKET and flags in (F.NONE, F.PTR_MAYBE_NULL):
+        return Arg.SOCKET_OR_NULL if nullable else Arg.SOCKET
+    if kind is ArgType.PTR_TO_BTF_ID_SOCK_COMMON and flags == F.OBJ_RELEASE:
+        return Arg.RELEASE_SOCKET   # (sockets of the other kinds: not modelled)
     if helper_id == _LOOP and kind is ArgType.PTR_TO_FUNC:
         return Arg.FUNC
     if helper_id == _LOOP and kind is ArgType.PTR_TO_STACK:
@@ -133,7 +151,7 @@ def _ret(p: TableProto) -> Ret:
 
 def _translate(helper_id: int, p: TableProto) -> Proto:
     name = helpers()[helper_id].name
-    args = tuple(_arg(a.type, a.flags, a.size, helper_id) for a in p.args)
+    args = tuple(_arg(a.type, a.flags, a.size, helper_id, a.btf_type) for a in p.args)
     ret = _ret(p)
     why = []
     for i, (a, kind) in enumerate(zip(p.args, args), start=1):
@@ -144,7 +162,8 @@ def _translate(helper_id: int, p: TableProto) -> Proto:
     kernel_maps = helpers()[helper_id].map_types
     maps = kernel_maps & frozenset(MODELLED_MAP_TYPES.get(name, kernel_maps))
     return Proto(name, args, ret, helpers()[helper_id].changes_pkt_data, maps, kernel_maps,
-                 ", ".join(why), p.gpl_only)
+                 ", ".join(why), p.gpl_only, tuple(a.btf_type for a in p.args),
+                 p.might_sleep)
 
 
 def _build() -> tuple[dict[int, Proto], dict[tuple[int, ProgramType], Proto]]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from ..spec import ProgramType
 from .errors import VMError
+from .memory import LOW_REGION_BASE as LOW_BASE
 from .memory import Memory, Region
 
 ETH_HLEN = 14
@@ -63,6 +64,7 @@ class Packet:
     ctx: bytearray | None
     xdp: bool
     hard_end: int = 0  # the furthest data_end may grow to (XDP)
+    moved: bool = False  # an edge moved since set-up (a batch must clear the headroom)
 
     @property
     def buf(self) -> bytearray:
@@ -78,6 +80,7 @@ class Packet:
 
     def sync(self) -> None:
         """Bounds and context fields after the edges moved."""
+        self.moved = True
         self.region.low = self.meta
         if self.ctx is None:
             return
@@ -194,3 +197,85 @@ def skb_results(packet: Packet, ctx: bytearray, ctx_given: bool, prog_type: Prog
 _SKB_OUT_FIELDS = ((SKB_MARK, 4), (SKB_PRIORITY, 4), (SKB_INGRESS_IFINDEX, 4), (SKB_IFINDEX, 4),
                    (SKB_CB, 20), (SKB_TSTAMP, 8), (SKB_WIRE_LEN, 4), (SKB_GSO_SEGS, 4),
                    (SKB_GSO_SIZE, 4), (184, 8))
+
+
+class PacketReuse:
+    """One packet region and one context refilled for each packet of a batch
+    (``VMProgram.test_run_many``): after :meth:`load` the packet and context are what
+    :func:`xdp_context`/:func:`skb_context` would build for that packet, with no new
+    objects, so a run costs the program and little more.
+
+    :meth:`load` raises VMError for a packet the one-at-a-time set-up refuses, with its
+    message.
+    """
+
+    def __init__(self, memory: Memory, prog_type: ProgramType, ctx_in: bytes | None):
+        self.xdp = prog_type == ProgramType.XDP
+        self.ctx_in = ctx_in
+        given = bytes(ctx_in or b"")
+        if self.xdp:
+            fields = given[:XDP_MD_BYTES].ljust(XDP_MD_BYTES, b"\0")
+            self.meta_len, self.data_end_in, self.data_meta_in = struct.unpack_from(
+                "<III", fields, XDP_DATA)
+            if not ctx_in:
+                self.meta_len = self.data_end_in = self.data_meta_in = 0
+            # a template from a valid stand-in packet; each load checks its own packet
+            stand_in_meta = self.meta_len if (self.meta_len % 4 == 0 and self.meta_len
+                                              <= XDP_METADATA_MAX) else 0
+            stand_in = bytearray(fields)
+            _U32.pack_into(stand_in, XDP_DATA, stand_in_meta)
+            _U32.pack_into(stand_in, XDP_DATA_END, 0)
+            _U32.pack_into(stand_in, XDP_DATA_META, 0)
+            self.packet, self.ctx = xdp_context(memory, bytes(stand_in_meta + ETH_HLEN),
+                                                bytes(stand_in) if ctx_in else None)
+            self.start = self.packet.meta
+        else:
+            self.packet, self.ctx = skb_context(memory, prog_type, bytes(ETH_HLEN), ctx_in)
+            self.start = self.packet.data
+            wire = given[SKB_WIRE_LEN:SKB_WIRE_LEN + 4].ljust(4, b"\0")
+            self.wire_len_given = _U32.unpack(wire)[0] != 0
+        self.template = bytes(self.ctx)
+        self.region = self.packet.region
+        self.headroom = bytes(self.start)
+
+    def load(self, data: bytes) -> None:
+        """Make ``data`` the packet, and a fresh context, for the next run."""
+        packet, ctx, region = self.packet, self.ctx, self.region
+        n = len(data)
+        if self.xdp:
+            meta_len = self.meta_len
+            if (n - meta_len < ETH_HLEN or n - meta_len > _XDP_MAX_DATA or self.data_meta_in
+                    or self.data_end_in not in (0, n) or meta_len % 4
+                    or meta_len > XDP_METADATA_MAX):
+                xdp_context(Memory(), data, self.ctx_in)  # raises the one-shot error
+            buf = region.buf
+            if packet.moved:  # the headroom may hold bytes of the last run
+                buf[:self.start] = self.headroom
+            buf[self.start:] = data
+            packet.meta = region.low = self.start
+            packet.data = XDP_PACKET_HEADROOM
+            packet.moved = False
+            ctx[:] = self.template
+            _U32.pack_into(ctx, XDP_DATA_END, LOW_BASE + self.start + n)
+            return
+        if n < ETH_HLEN:
+            raise VMError(f"an skb test packet needs at least {ETH_HLEN} bytes "
+                          f"(Ethernet header)")
+        region.buf[:] = data
+        packet.meta = packet.data = region.low = self.start
+        packet.moved = False
+        ctx[:] = self.template
+        if data[0] & 1:
+            pkt_type = PACKET_BROADCAST if data[:6] == _BROADCAST else PACKET_MULTICAST
+        else:
+            pkt_type = PACKET_HOST if data[:6] == _ZERO_MAC else PACKET_OTHERHOST
+        _U32x2.pack_into(ctx, SKB_LEN, n - self.start, pkt_type)
+        _U32.pack_into(ctx, SKB_PROTOCOL, data[12] | data[13] << 8)  # __be16 as is
+        _U32.pack_into(ctx, SKB_DATA_END, LOW_BASE + n)
+        if not self.wire_len_given:
+            _U32.pack_into(ctx, SKB_WIRE_LEN, n)
+
+
+_XDP_MAX_DATA = XDP_FRAME_BYTES - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_BYTES
+_U32x2 = struct.Struct("<II")
+_BROADCAST, _ZERO_MAC = b"\xff" * 6, bytes(6)

@@ -14,8 +14,8 @@ the access through ``Memory`` -- so a real fault raises the very error the inter
 raises. Calling back for every access would cost a ctypes round trip (about a microsecond)
 per load; the inline check costs a few instructions, hence this choice. Accesses at a
 constant offset of r10 inside the function's own 512-byte frame need no check, as in the
-Python tier. Helpers, the budget, rare instructions (atomics, LD_ABS/LD_IND, map-value
-lddw, may_goto) call back into Python too.
+Python tier. Helpers, the budget, rare instructions (atomics, map-value lddw, may_goto) and
+LD_ABS/LD_IND past the packet call back into Python too.
 
 Every function is ``i64 f<slot>(ptr state, i64 r1..r5, i64 r10, ptr frame)``: ``frame`` is
 the host address r10 stands for. ``state`` is an array of i64 (see ``STATE_FIELDS``); a
@@ -30,17 +30,20 @@ from typing import Any
 from . import alu
 from . import interpreter as ip
 from .helpers import CLOBBERED
+from .memory import LOW_REGION_BASE
 from .pytier import _blocks, _function_starts, _successors
 
 # i64 slots of the state array shared by native code and the runner
 STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1", "regs2",
                 "regs3", "regs4", "regs5", "regs6", "regs7", "regs8", "regs9", "regs10",
                 "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
-                "lookup_generation")
+                "lookup_generation", "runs_done", "packet_data", "batch_index")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
-STATUS_OK, STATUS_ERROR, STATUS_RETURN = 0, 1, 2   # RETURN: a subprogram's tail call ended
+# RETURN: a subprogram's tail call ended; HALT: LD_ABS/LD_IND past the packet ended the run
+# with r0 = 0 (the interpreter's _Halt)
+STATUS_OK, STATUS_ERROR, STATUS_RETURN, STATUS_HALT = 0, 1, 2, 3
 FAIL_BUDGET, FAIL_CALL_DEPTH = 0, 1
 # the map lookup cache: sets of two entries (map handle, key, value address, generation),
 # the set chosen by a hash of handle and key; an entry counts only while its generation is
@@ -71,7 +74,9 @@ def _access_function(size: int, kind: str) -> str:
     write = kind == "st"
     name = f"st{size}" if write else f"ld{size}{kind}"
     args = "ptr %st, ptr %tab, i64 %a, i64 %slot" + (", i64 %v" if write else "")
-    lines = [f"define internal {'void' if write else 'i64'} @{name}({args}) #0 {{",
+    # a load gives {value, ok}, a store ok: ok is a constant true on the fast path, so once
+    # inlined the caller checks the run's status only after the slow path's callback
+    lines = [f"define internal {'i1' if write else '{i64, i1}'} @{name}({args}) #0 {{",
              "  %k = lshr i64 %a, 32", "  %h = lshr i64 %k, 12", "  %i0 = add i64 %k, %h",
              f"  %i = and i64 %i0, {TABLE_ENTRIES - 1}",
              "  %e = getelementptr [6 x i64], ptr %tab, i64 %i", "  %ek = load i64, ptr %e"]
@@ -88,26 +93,34 @@ def _access_function(size: int, kind: str) -> str:
               "  %ha = add i64 %host, %off", "  %p = inttoptr i64 %ha to ptr"]
     if write:
         narrow = f"  %tv = trunc i64 %v to {ty}" if size < 8 else "  %tv = add i64 %v, 0"
-        lines += [narrow, f"  store {ty} %tv, ptr %p, align 1", "  ret void", "slow:",
+        lines += [narrow, f"  store {ty} %tv, ptr %p, align 1", "  ret i1 true", "slow:",
                   f"  %cbp = getelementptr i64, ptr %st, i64 {_F['store_cb']}",
                   "  %cb = load ptr, ptr %cbp",
                   f"  %ignored = call i64 %cb(ptr %st, i64 %slot, i64 %a, i64 {size}, i64 %v)",
-                  "  ret void", "}"]
+                  "  %status = load i64, ptr %st", "  %fine = icmp eq i64 %status, 0",
+                  "  ret i1 %fine", "}"]
     else:
         ext = "sext" if kind == "s" else "zext"
         widen = f"  %x = {ext} {ty} %v to i64" if size < 8 else "  %x = add i64 %v, 0"
-        lines += [f"  %v = load {ty}, ptr %p, align 1", widen, "  ret i64 %x", "slow:",
+        lines += [f"  %v = load {ty}, ptr %p, align 1", widen,
+                  "  %pair = insertvalue {i64, i1} { i64 0, i1 true }, i64 %x, 0",
+                  "  ret {i64, i1} %pair", "slow:",
                   f"  %cbp = getelementptr i64, ptr %st, i64 {_F['load_cb']}",
                   "  %cb = load ptr, ptr %cbp",
                   (f"  %r = call i64 %cb(ptr %st, i64 %slot, i64 %a, i64 {size}, "
-                   f"i64 {int(kind == 's')})"), "  ret i64 %r", "}"]
+                   f"i64 {int(kind == 's')})"),
+                  "  %status = load i64, ptr %st", "  %fine = icmp eq i64 %status, 0",
+                  "  %r1 = insertvalue {i64, i1} undef, i64 %r, 0",
+                  "  %r2 = insertvalue {i64, i1} %r1, i1 %fine, 1",
+                  "  ret {i64, i1} %r2", "}"]
     return "\n".join(lines)
 
 
 def _access_functions() -> str:
     return "\n\n".join([_access_function(size, kind) for size in _NATIVE_ACCESS_SIZES
                          for kind in ("u", "s", "st")]
-                        + [_cached_lookup(size) for size in _NATIVE_ACCESS_SIZES])
+                        + [_cached_lookup(size) for size in _NATIVE_ACCESS_SIZES]
+                        + [_cache_probe()])
 
 
 def _cached_lookup(size: int) -> str:
@@ -117,7 +130,7 @@ def _cached_lookup(size: int) -> str:
     caller to the helper itself, which faults or answers exactly as in the other tiers."""
     ty = f"i{8 * size}"
     lines = [(f"define internal i64 @cached_lookup{size}(ptr %st, ptr %tab, i64 %handle, "
-             "i64 %a) #0 {"),
+             "i64 %a, i64 %limit) #0 {"),
              "  %k = lshr i64 %a, 32", "  %h = lshr i64 %k, 12", "  %i0 = add i64 %k, %h",
              f"  %i = and i64 %i0, {TABLE_ENTRIES - 1}",
              "  %e = getelementptr [6 x i64], ptr %tab, i64 %i", "  %ek = load i64, ptr %e"]
@@ -131,6 +144,20 @@ def _cached_lookup(size: int) -> str:
               "  %ha = add i64 %host, %off", "  %p = inttoptr i64 %ha to ptr",
               f"  %kv = load {ty}, ptr %p, align 1",
               f"  %key = zext {ty} %kv to i64" if size < 8 else "  %key = add i64 %kv, 0",
+              "  %found = call i64 @cache_probe(ptr %st, i64 %handle, i64 %key, i64 %limit)",
+              "  ret i64 %found", "miss:", "  ret i64 -1", "}"]
+    return "\n".join(lines)
+
+
+def _cache_probe() -> str:
+    """``@cache_probe``: the value address the lookup cache holds for ``%key`` of map
+    ``%handle``, -1 when it holds none; 0 (NULL, the helper's answer) for an array map's
+    index at or past ``%limit`` (0: no limit, a hash map)."""
+    lines = [("define internal i64 @cache_probe(ptr %st, i64 %handle, i64 %key, "
+              "i64 %limit) #0 {"),
+             "  %limited = icmp ne i64 %limit, 0", "  %past = icmp uge i64 %key, %limit",
+             "  %outside = and i1 %limited, %past",
+             "  br i1 %outside, label %null, label %probe", "null:", "  ret i64 0", "probe:",
               "  %mix = xor i64 %key, %handle",
               "  %hash = mul i64 %mix, -7046029254386353131",  # 0x9E3779B97F4A7C15
               f"  %set = lshr i64 %hash, {64 - (LOOKUP_CACHE_SETS.bit_length() - 1)}",
@@ -169,10 +196,12 @@ class _FunctionWriter:
     """The IR of the eBPF function starting at ``start``.
 
     ``cached_maps`` maps the handle of every map whose lookups may be served by the lookup
-    cache to its key size; the call sites that use it are added to ``cached_sites``.
+    cache to its key size and index limit (max_entries of an array map, else 0); the call
+    sites that use it are added to ``cached_sites``.
     """
 
-    def __init__(self, code: ip.Code, start: int, cached_maps: dict[int, int] | None = None,
+    def __init__(self, code: ip.Code, start: int,
+                 cached_maps: dict[int, tuple[int, int]] | None = None,
                  cached_sites: dict[int, int] | None = None):
         self.code = code
         self.start = start
@@ -181,6 +210,11 @@ class _FunctionWriter:
         self.cached_maps = cached_maps or {}
         self.cached_sites = cached_sites if cached_sites is not None else {}
         self.block_start = start
+        self.block_slots: list[int] = []
+        self.packet_loads = False
+        # registers known to hold r10 + offset in the current block (register -> offset):
+        # accesses through them inside the frame need no region check, as through r10
+        self.frame: dict[int, int] = {}
 
     def tmp(self) -> str:
         self.counter += 1
@@ -220,6 +254,12 @@ class _FunctionWriter:
         self.emit(f"br i1 {bad}, label %bail, label %{ok}")
         self.block(ok)
 
+    def continue_if(self, fine: str) -> None:
+        """On to a new block when ``fine`` (an i1), else out through ``bail``."""
+        ok = self.label("ok")
+        self.emit(f"br i1 {fine}, label %{ok}, label %bail")
+        self.block(ok)
+
     def clobber_arguments(self) -> None:
         for n in range(1, 6):
             self.set(n, _const(CLOBBERED, 64))
@@ -236,6 +276,15 @@ class _FunctionWriter:
             self.set(n, f"%a{n}" if 1 <= n <= 5 else "0")
         tab_p = self.field("table")
         self.emit(f"%tab = load ptr, ptr {tab_p}")
+        # the packet's table entry and LD_ABS origin, kept in locals: they change only in
+        # callbacks that may refresh the table (helpers, generic instructions, calls)
+        self.packet_loads = any(self.code[pc][0] is ip._ld_packet
+                                for slots in _blocks(self.code, self.start).values()
+                                for pc in slots)
+        if self.packet_loads:
+            for name in ("pkkey", "pkhost", "pklen", "pkdata"):
+                self.emit(f"%{name} = alloca i64")
+            self.reload_packet()
         # the budget lives in a local (a register after mem2reg) and goes back to the state
         # around calls that may run instructions (helpers, subprograms) and on the way out
         self.emit("%bl = alloca i64")
@@ -245,9 +294,12 @@ class _FunctionWriter:
         for leader, slots in blocks.items():
             self.block(f"b{leader}")
             self.block_start = leader
+            self.frame = {}
+            self.block_slots = slots
             self.count_budget(leader, len(slots))
             for pc in slots:
                 self.insn(pc)
+                self.track_frame(pc)
             last = slots[-1]
             h = self.code[last][0]
             ended = h in (ip._exit, ip._ja, ip._gotol) or h in _JUMPS or (
@@ -261,6 +313,20 @@ class _FunctionWriter:
         self.emit("ret i64 0")
         self.lines.append("}")
         return "\n".join(self.lines)
+
+    def reload_packet(self) -> None:
+        """Copy the packet's table entry and data offset into their locals."""
+        if not self.packet_loads:
+            return
+        for name, index in (("pkkey", 0), ("pkhost", ENTRY_FIELDS.index("host")),
+                            ("pklen", ENTRY_FIELDS.index("length"))):
+            p, v = self.tmp(), self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr %tab, i64 {index}")
+            self.emit(f"{v} = load i64, ptr {p}")
+            self.emit(f"store i64 {v}, ptr %{name}")
+        p, v = self.field("packet_data"), self.tmp()
+        self.emit(f"{v} = load i64, ptr {p}")
+        self.emit(f"store i64 {v}, ptr %pkdata")
 
     def budget_in(self) -> None:
         p, v = self.field("budget_left"), self.tmp()
@@ -286,12 +352,44 @@ class _FunctionWriter:
         self.fail(leader, FAIL_BUDGET)
         self.block(body)
 
+    def adjust_budget(self, insns: int) -> None:
+        """Give back ``insns`` of the budget (take them when negative)."""
+        if insns:
+            left, new = self.tmp(), self.tmp()
+            self.emit(f"{left} = load i64, ptr %bl")
+            self.emit(f"{new} = add i64 {left}, {insns}")
+            self.emit(f"store i64 {new}, ptr %bl")
+
     def fail(self, slot: int, kind: int) -> None:
         p = self.field("fail_cb")
         cb = self.tmp()
         self.emit(f"{cb} = load ptr, ptr {p}")
         self.emit(f"call i64 {cb}(ptr %st, i64 {slot}, i64 {kind})")
         self.emit("br label %bail")
+
+    def track_frame(self, pc: int) -> None:
+        """Update :attr:`frame` after the instruction at ``pc``."""
+        h, d, s, _, i, _ = self.code[pc]
+        frame = self.frame
+        if h is ip._mov64_x and (s == 10 or s in frame):
+            frame[d] = frame.get(s, 0)
+        elif h is ip._add64_k and d in frame:
+            frame[d] += alu.to_signed(i & alu.MASK64, 64)
+        elif h in (ip._call_helper, ip._call_tail, ip._call_local):
+            for n in range(6):
+                frame.pop(n, None)  # r6-r9 survive calls in every tier
+        elif self.is_generic(h) or h is ip._ld_packet:
+            frame.clear()  # the interpreter's handler may write any register
+        elif h not in (ip._st, ip._stx, ip._exit, ip._ja, ip._gotol) and h not in _JUMPS:
+            frame.pop(d, None)
+
+    def frame_offset(self, n: int, off: int, size: int) -> int | None:
+        """The offset from r10 of ``size`` bytes at register ``n`` + ``off`` when they are
+        inside the function's own frame, else None."""
+        base = 0 if n == 10 else self.frame.get(n)
+        if base is None or not _in_frame(base + off, size):
+            return None
+        return base + off
 
     @staticmethod
     def is_generic(h: Any) -> bool:
@@ -331,6 +429,8 @@ class _FunctionWriter:
             self.call_helper(pc)
         elif h is ip._call_local:
             self.call_local(pc, i)
+        elif h is ip._ld_packet:
+            self.ld_packet(pc, s, i, a)
         elif h is ip._exit:
             self.budget_out()
             self.emit(f"ret i64 {self.reg(0)}")
@@ -417,32 +517,91 @@ class _FunctionWriter:
 
     def load(self, pc: int, d: int, s: int, off: int, size: int, *, signed: bool) -> None:
         ty = f"i{8 * size}"
-        if s == 10 and _in_frame(off, size):
+        at = self.frame_offset(s, off, size)
+        if at is not None:
             p, v = self.tmp(), self.tmp()
-            self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {off}")
+            self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {at}")
             self.emit(f"{v} = load {ty}, ptr {p}, align 1")
             self.set(d, self.widen(v, 8 * size, signed=signed))
             return
         address = self.tmp()
         self.emit(f"{address} = add i64 {self.reg(s)}, {off}")
-        value = self.tmp()
-        self.emit(f"{value} = call i64 @ld{size}{'s' if signed else 'u'}(ptr %st, ptr %tab, "
-                  f"i64 {address}, i64 {pc})")
+        pair, value, fine = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{pair} = call {{i64, i1}} @ld{size}{'s' if signed else 'u'}(ptr %st, "
+                  f"ptr %tab, i64 {address}, i64 {pc})")
+        self.emit(f"{value} = extractvalue {{i64, i1}} {pair}, 0")
+        self.emit(f"{fine} = extractvalue {{i64, i1}} {pair}, 1")
         self.set(d, value)
-        self.check_status()
+        self.continue_if(fine)
 
     def store(self, pc: int, d: int, off: int, size: int, value: str) -> None:
         ty = f"i{8 * size}"
-        if d == 10 and _in_frame(off, size):
+        at = self.frame_offset(d, off, size)
+        if at is not None:
             p = self.tmp()
-            self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {off}")
+            self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {at}")
             self.emit(f"store {ty} {self.narrow(value, 8 * size)}, ptr {p}, align 1")
             return
         address = self.tmp()
         self.emit(f"{address} = add i64 {self.reg(d)}, {off}")
-        self.emit(f"call void @st{size}(ptr %st, ptr %tab, i64 {address}, i64 {pc}, "
+        fine = self.tmp()
+        self.emit(f"{fine} = call i1 @st{size}(ptr %st, ptr %tab, i64 {address}, i64 {pc}, "
                   f"i64 {value})")
-        self.check_status()
+        self.continue_if(fine)
+
+    def ld_packet(self, pc: int, s: int, imm: int, aux: tuple[int, bool]) -> None:
+        """Legacy LD_ABS/LD_IND: a big-endian load from the packet into r0, natively when
+        the packet (region key 0) holds the bytes; otherwise the interpreter's handler runs
+        it (no packet, out of bounds: it ends the run with r0 = 0)."""
+        size, indirect = aux
+        ty = f"i{8 * size}"
+        base = self.reg(s) if indirect else "0"
+        summed, narrow, off = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{summed} = add i64 {base}, {_const(imm, 64)}")
+        self.emit(f"{narrow} = trunc i64 {summed} to i32")
+        self.emit(f"{off} = sext i32 {narrow} to i64")
+        key, host, length, data = (self.tmp() for _ in range(4))
+        self.emit(f"{key} = load i64, ptr %pkkey")
+        self.emit(f"{host} = load i64, ptr %pkhost")
+        self.emit(f"{length} = load i64, ptr %pklen")
+        self.emit(f"{data} = load i64, ptr %pkdata")
+        start, end = self.tmp(), self.tmp()
+        self.emit(f"{start} = add i64 {data}, {off}")
+        self.emit(f"{end} = add i64 {start}, {size}")
+        c1, c2, c3, ok = (self.tmp() for _ in range(4))
+        self.emit(f"{c1} = icmp eq i64 {key}, 0")
+        self.emit(f"{c2} = icmp sge i64 {off}, 0")
+        self.emit(f"{c3} = icmp sle i64 {end}, {length}")
+        self.emit(f"{ok} = and i1 {c2}, {c3}")
+        fast, slow, join = self.label("pkt"), self.label("pktslow"), self.label("pktdone")
+        halt, present = self.label("halt"), self.label("present")
+        self.emit(f"br i1 {c1}, label %{present}, label %{slow}")
+        self.block(present)
+        self.emit(f"br i1 {ok}, label %{fast}, label %{halt}")
+        # the block was counted whole on entry; a run this load ends counts the
+        # instructions up to it, as in the interpreter
+        rest = len(self.block_slots) - 1 - self.block_slots.index(pc)
+        self.block(halt)
+        self.adjust_budget(rest)
+        self.emit(f"store i64 {STATUS_HALT}, ptr %st")
+        self.emit("br label %bail")
+        self.block(fast)
+        at, p, v = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{at} = add i64 {host}, {start}")
+        self.emit(f"{p} = inttoptr i64 {at} to ptr")
+        self.emit(f"{v} = load {ty}, ptr {p}, align 1")
+        if size > 1:
+            swapped = self.tmp()
+            self.emit(f"{swapped} = call {ty} @llvm.bswap.{ty}({ty} {v})")
+            v = swapped
+        self.set(0, self.widen(v, 8 * size))
+        self.emit(f"br label %{join}")
+        self.block(slow)  # no packet here, or its table slot went to another region
+        self.adjust_budget(rest)
+        self.generic(pc)
+        self.adjust_budget(-rest)
+        self.emit(f"br label %{join}")
+        self.block(join)
 
     def jump(self, pc: int, h: Any, d: int, s: int, off: int, i: int, test: Any) -> None:
         name = _JUMP_NAME[id(test)]
@@ -477,14 +636,25 @@ class _FunctionWriter:
     def call_helper(self, pc: int) -> None:
         handle = self.map_in_r1(pc) if self.code[pc][0] is ip._call_helper \
             and self.code[pc][4] == MAP_LOOKUP_ELEM else None
-        key_size = self.cached_maps.get(handle) if handle is not None else None
+        cached = self.cached_maps.get(handle) if handle is not None else None
         done = None
-        if key_size is not None:
+        if cached is not None:
             # a lookup in a plain hash or array map: try the cache first (see llvmtier)
+            key_size, limit = cached
             self.cached_sites[pc] = key_size
             value, hit = self.tmp(), self.tmp()
-            self.emit(f"{value} = call i64 @cached_lookup{key_size}(ptr %st, ptr %tab, "
-                      f"i64 {handle}, i64 {self.reg(2)})")
+            at = self.frame_offset(2, 0, key_size)
+            if at is not None:  # the key is in this frame: read it directly
+                p, raw, key = self.tmp(), self.tmp(), self.tmp()
+                self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {at}")
+                self.emit(f"{raw} = load i{8 * key_size}, ptr {p}, align 1")
+                self.emit(f"{key} = {'zext' if key_size < 8 else 'add'} i{8 * key_size} "
+                          f"{raw} {'to i64' if key_size < 8 else ', 0'}")
+                self.emit(f"{value} = call i64 @cache_probe(ptr %st, i64 {handle}, "
+                          f"i64 {key}, i64 {limit})")
+            else:
+                self.emit(f"{value} = call i64 @cached_lookup{key_size}(ptr %st, ptr %tab, "
+                          f"i64 {handle}, i64 {self.reg(2)}, i64 {limit})")
             self.emit(f"{hit} = icmp ne i64 {value}, -1")
             found, slow, done = self.label("cached"), self.label("lookup"), self.label("done")
             self.emit(f"br i1 {hit}, label %{found}, label %{slow}")
@@ -509,6 +679,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 {cb}(ptr %st, i64 {pc}, i64 {sub_r10}, {args})")
         self.budget_in()
+        self.reload_packet()
         self.set(0, r0)
         self.clobber_arguments()
         status = self.tmp()
@@ -546,6 +717,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 @f{target}(ptr %st, {args}, i64 {r10}, ptr {fh})")
         self.budget_in()
+        self.reload_packet()
         after, raised = self.tmp(), self.tmp()
         self.emit(f"{after} = load i64, ptr {low_p}")
         self.emit(f"{raised} = add i64 {after}, {ip.STACK_BYTES_PER_FRAME}")
@@ -566,6 +738,7 @@ class _FunctionWriter:
         self.emit(f"{cb} = load ptr, ptr {p}")
         self.emit(f"{nxt} = call i64 {cb}(ptr %st, i64 {pc})")
         self.check_status()
+        self.reload_packet()
         for n in range(10):
             p, v = self.tmp(), self.tmp()
             self.emit(f"{p} = getelementptr i64, ptr {regs}, i64 {n}")
@@ -586,23 +759,141 @@ _NATIVE_HANDLERS = frozenset({
     ip._mov64_k, ip._mov64_x, ip._add64_k, ip._add64_x, ip._alu64_k, ip._alu64_x,
     ip._alu32_k, ip._alu32_x, ip._movsx, ip._end, ip._lddw, ip._ldx, ip._ldxsx, ip._st,
     ip._stx, ip._ja, ip._gotol, *_JUMPS, ip._call_helper, ip._call_tail, ip._call_local,
-    ip._exit})
+    ip._exit, ip._ld_packet})
 
 
 def _in_frame(off: int, size: int) -> bool:
     return off >= -ip.STACK_BYTES_PER_FRAME and off + size <= 0
 
 
-def module_ir(code: ip.Code, name: str, cached_maps: dict[int, int] | None = None,
+def _repeat_function() -> str:
+    """``@repeat``: BPF_PROG_TEST_RUN's loop in native code, ``%n`` runs of the program with
+    the same arguments, each with the whole ``%budget``; stops after a run that failed (the
+    runner deals with it; a halted run's r0 is 0). ``runs_done`` counts the runs that did;
+    returns the last run's r0. Runs share the state, so lookups cached by one run serve
+    the next (nothing outside the program changes maps between them)."""
+    budget, status, runs = _F["budget_left"], _F["status"], _F["runs_done"]
+    return "\n".join([
+        ("define i64 @repeat(ptr %st, i64 %n, i64 %a1, i64 %a2, i64 %a3, i64 %a4, i64 %a5, "
+         "i64 %a10, ptr %fh, i64 %budget) {"),
+        "entry:",
+        f"  %bp = getelementptr i64, ptr %st, i64 {budget}",
+        f"  %rp = getelementptr i64, ptr %st, i64 {runs}",
+        "  br label %loop",
+        "loop:",
+        "  %i = phi i64 [ 0, %entry ], [ %i1, %next ]",
+        "  store i64 %budget, ptr %bp",
+        ("  %r0 = call i64 @f0(ptr %st, i64 %a1, i64 %a2, i64 %a3, i64 %a4, i64 %a5, "
+         "i64 %a10, ptr %fh)"),
+        f"  %sp = getelementptr i64, ptr %st, i64 {status}",
+        "  %s = load i64, ptr %sp",
+        f"  %halted = icmp eq i64 %s, {STATUS_HALT}",
+        "  %ok = icmp eq i64 %s, 0",
+        "  %fine = or i1 %ok, %halted",
+        "  br i1 %fine, label %next, label %out",
+        "next:",
+        "  store i64 0, ptr %sp",
+        "  %r0h = select i1 %halted, i64 0, i64 %r0",
+        "  %i1 = add i64 %i, 1",
+        "  store i64 %i1, ptr %rp",
+        "  %more = icmp ult i64 %i1, %n",
+        "  br i1 %more, label %loop, label %last",
+        "last:",
+        "  ret i64 %r0h",
+        "out:",
+        "  ret i64 %r0",
+        "}"])
+
+
+def _batch_function() -> str:
+    """``@batch``: one run per packet of ``%desc`` (pairs of host address and length),
+    each as a fresh ``run(memory, packet=p)``: the packet becomes region key 0 (read-only,
+    at LOW_REGION_BASE), the raw memory is copied back from its template, the stack bytes a
+    run can reach are zeroed; r0 goes to ``%out`` (0 after STATUS_HALT). Stops after a run
+    that failed; ``runs_done`` counts the runs that did not."""
+    f = _F
+    e = {name: n for n, name in enumerate(ENTRY_FIELDS)}
+    return "\n".join([
+        ("define void @batch(ptr %st, ptr %tab, i64 %n, ptr %desc, ptr %ctx, ptr %tmpl, "
+         "i64 %ctxlen, i64 %a1, i64 %a2, i64 %a10, ptr %fh, ptr %clear, i64 %clearlen, "
+         "i64 %budget, ptr %out) {"),
+        "entry:",
+        f"  %bp = getelementptr i64, ptr %st, i64 {f['budget_left']}",
+        f"  %rp = getelementptr i64, ptr %st, i64 {f['runs_done']}",
+        f"  %dp = getelementptr i64, ptr %st, i64 {f['packet_data']}",
+        f"  %ip = getelementptr i64, ptr %st, i64 {f['batch_index']}",
+        f"  %hostp = getelementptr i64, ptr %tab, i64 {e['host']}",
+        f"  %lenp = getelementptr i64, ptr %tab, i64 {e['length']}",
+        f"  %lowp = getelementptr i64, ptr %tab, i64 {e['low']}",
+        f"  %basep = getelementptr i64, ptr %tab, i64 {e['base']}",
+        f"  %wp = getelementptr i64, ptr %tab, i64 {e['writable']}",
+        "  %start = load i64, ptr %rp",
+        "  %any = icmp ult i64 %start, %n",
+        "  br i1 %any, label %loop, label %done",
+        "loop:",
+        "  %i = phi i64 [ %start, %entry ], [ %i1, %next ]",
+        "  %d0 = getelementptr [2 x i64], ptr %desc, i64 %i, i64 0",
+        "  %d1 = getelementptr [2 x i64], ptr %desc, i64 %i, i64 1",
+        "  %host = load i64, ptr %d0",
+        "  %len = load i64, ptr %d1",
+        "  store i64 0, ptr %tab",
+        f"  store i64 {LOW_REGION_BASE}, ptr %basep",
+        "  store i64 %host, ptr %hostp",
+        "  store i64 0, ptr %lowp",
+        "  store i64 %len, ptr %lenp",
+        "  store i64 0, ptr %wp",
+        "  store i64 0, ptr %dp",
+        "  store i64 %i, ptr %ip",
+        "  %copy = icmp ne i64 %ctxlen, 0",
+        "  br i1 %copy, label %copying, label %copied",
+        "copying:",
+        "  call void @llvm.memcpy.p0.p0.i64(ptr %ctx, ptr %tmpl, i64 %ctxlen, i1 false)",
+        "  br label %copied",
+        "copied:",
+        "  %zero = icmp ne i64 %clearlen, 0",
+        "  br i1 %zero, label %zeroing, label %zeroed",
+        "zeroing:",
+        "  call void @llvm.memset.p0.i64(ptr %clear, i8 0, i64 %clearlen, i1 false)",
+        "  br label %zeroed",
+        "zeroed:",
+        "  store i64 %budget, ptr %bp",
+        # the program's body in the loop itself: no call and no prologue per packet
+        ("  %r0 = call i64 @f0(ptr %st, i64 %a1, i64 %a2, i64 0, i64 0, i64 0, i64 %a10, "
+         "ptr %fh) #0"),
+        f"  %sp = getelementptr i64, ptr %st, i64 {f['status']}",
+        "  %s = load i64, ptr %sp",
+        f"  %halted = icmp eq i64 %s, {STATUS_HALT}",
+        "  %ok = icmp eq i64 %s, 0",
+        "  %fine = or i1 %ok, %halted",
+        "  br i1 %fine, label %next, label %done",
+        "next:",
+        "  store i64 0, ptr %sp",
+        "  %o = getelementptr i64, ptr %out, i64 %i",
+        "  %r0h = select i1 %halted, i64 0, i64 %r0",
+        "  store i64 %r0h, ptr %o",
+        "  %i1 = add i64 %i, 1",
+        "  store i64 %i1, ptr %rp",
+        "  %more = icmp ult i64 %i1, %n",
+        "  br i1 %more, label %loop, label %done",
+        "done:",
+        "  ret void",
+        "}"])
+
+
+def module_ir(code: ip.Code, name: str,
+              cached_maps: dict[int, tuple[int, int]] | None = None,
               cached_sites: dict[int, int] | None = None) -> str:
     """The whole module: access functions, intrinsics, one function per eBPF function.
 
-    ``cached_maps`` (handle -> key size) names the maps whose lookups may be served by the
-    lookup cache; the slots of the call sites that use it go into ``cached_sites``.
+    ``cached_maps`` (handle -> key size, array limit) names the maps whose lookups may be
+    served by the lookup cache; the slots of the call sites that use it go into ``cached_sites``.
     """
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
     parts += [_FunctionWriter(code, start, cached_maps, cached_sites).function()
               for start in _function_starts(code)]
+    parts += [_repeat_function(), _batch_function(),
+              "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
+              "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)"]
     parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
               "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]
     return "\n\n".join(parts) + "\n"

@@ -16,9 +16,14 @@ An exception raised in a callback cannot cross the native frames: it is kept on 
 from __future__ import annotations
 
 import ctypes
+import itertools
+from array import array
+from collections.abc import Sequence
 from typing import Any
 
+from . import context as contexts
 from . import interpreter as ip
+from . import llvm_ir
 from .alu import MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
 from .event_helpers import TailCall
@@ -31,6 +36,7 @@ from .llvm_ir import (
     LOOKUP_ENTRY_WORDS,
     STATE_FIELDS,
     STATUS_ERROR,
+    STATUS_HALT,
     STATUS_OK,
     STATUS_RETURN,
     TABLE_ENTRIES,
@@ -38,7 +44,7 @@ from .llvm_ir import (
     module_ir,
 )
 from .maps import ArrayMap, HashMap
-from .memory import Region
+from .memory import Memory, Region
 
 _u64 = ctypes.c_uint64
 HELPER_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64, _u64, _u64, _u64)
@@ -48,6 +54,12 @@ GENERIC_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64)
 FAIL_CB = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64)
 NATIVE_FUNCTION = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64, _u64, _u64,
                                    ctypes.c_void_p)
+BATCH_FUNCTION = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, _u64, ctypes.c_void_p,
+                                  ctypes.c_void_p, ctypes.c_void_p, _u64, _u64, _u64, _u64,
+                                  ctypes.c_void_p, ctypes.c_void_p, _u64, _u64,
+                                  ctypes.c_void_p)
+REPEAT_FUNCTION = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64, _u64, _u64,
+                                   _u64, ctypes.c_void_p, _u64)
 
 _STATE = {name: index for index, name in enumerate(STATE_FIELDS)}
 _ENTRY = {name: index for index, name in enumerate(ENTRY_FIELDS)}
@@ -102,6 +114,10 @@ class _Run:
         self.cache: Any = (_u64 * (LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
                                    * LOOKUP_ENTRY_WORDS))()
         self.cache_used = False
+        # the packets of a batch (CompiledProgram.run_packets): native code moves the packet
+        # region from one to the next; Python's copy of it follows when a callback needs it
+        self.batch: Sequence[bytes] | None = None
+        self.synced = -1
         state = self.state
         state[_STATE["lookup_generation"]] = 1
         state[_STATE["table"]] = ctypes.addressof(self.table)
@@ -121,6 +137,14 @@ class _Run:
         self.signature = (-1, -1)
         self.clear_cache()
         self.refresh()
+
+    def sync_packet(self) -> None:
+        """Give Python's packet region the packet native code is running on (batches)."""
+        if self.batch is not None:
+            index = self.state[_STATE["batch_index"]]
+            if index != self.synced:
+                self.machine.memory._regions[0].buf[:] = self.batch[index]
+                self.synced = index
 
     def clear_cache(self) -> None:
         """Forget every cached lookup: entries of older generations never match."""
@@ -182,6 +206,9 @@ class _Run:
         low_region = memory._regions.get(0)
         if low_region is not None:
             self._fill(0, low_region)
+        packet = self.machine.packet
+        # where LD_ABS offset 0 is in the packet region (helpers may move it)
+        self.state[_STATE["packet_data"]] = packet.data if packet is not None else 0
         self.table[self.stack_index * _ENTRY_WORDS + _ENTRY["low"]] = self.stack.low
 
     def _rebuild(self) -> None:
@@ -223,6 +250,26 @@ class _Run:
         return _host_address(self.stack.buf) + (r10 - self.stack.base)
 
 
+class PacketBatch:
+    """Packets packed once for :func:`run_packets`: their bytes end to end in one native
+    buffer and a (host address, length) pair each, so that the same packets can be run
+    through many programs (or many times) with no per-packet work in Python."""
+
+    def __init__(self, packets: Sequence[bytes]):
+        self.packets = [bytes(p) for p in packets]
+        lengths = array("Q", map(len, self.packets))
+        self._blob = ctypes.create_string_buffer(b"".join(self.packets),
+                                                 max(1, sum(lengths)))
+        starts = array("Q", itertools.accumulate(lengths, initial=ctypes.addressof(
+            self._blob)))
+        self.desc = array("Q", bytes(16 * len(lengths)))
+        self.desc[0::2] = starts[:-1]
+        self.desc[1::2] = lengths
+
+    def __len__(self) -> int:
+        return len(self.packets)
+
+
 class CompiledProgram:
     """A program's native functions (``ir`` keeps the LLVM IR it came from)."""
 
@@ -235,7 +282,7 @@ class CompiledProgram:
         # plain hash and array maps with keys the native code can read in one load: their
         # lookups go through the lookup cache (LRU and per-CPU maps do not: a lookup
         # changes an LRU map's order, and a per-CPU value depends on the CPU)
-        cached_maps = {handle: m.key_size
+        cached_maps = {handle: (m.key_size, m.max_entries if type(m) is ArrayMap else 0)
                        for handle, m in getattr(program, "_maps_by_address", {}).items()
                        if type(m) in (HashMap, ArrayMap) and m.key_size in (1, 2, 4, 8)}
         self._cached_sites: dict[int, int] = {}
@@ -257,6 +304,18 @@ class CompiledProgram:
         self._functions = {
             int(fn.name[1:]): NATIVE_FUNCTION(self._engine.get_function_address(fn.name))
             for fn in module.functions if fn.name.startswith("f") and not fn.is_declaration}
+        self._repeat = REPEAT_FUNCTION(self._engine.get_function_address("repeat"))
+        self.repeatable = _repeatable(self.code)
+        # batches run helper-free programs only: a helper could map memory (map values)
+        # whose address a fresh run would give differently
+        self.batchable = self.repeatable and not any(
+            insn[0] in (ip._call_helper, ip._call_tail) for insn in self.code)
+        self._batch = BATCH_FUNCTION(self._engine.get_function_address("batch"))
+        self._stack_reach = _stack_reach(self.code)
+        # a batch copies the run's memory back only when the program may write it
+        self._writes_memory = any(
+            (insn[0] in (ip._st, ip._stx) and insn[1] != 10)
+            or insn[0] not in llvm_ir._NATIVE_HANDLERS for insn in self.code)
         self._runs: dict[int, _Run] = {}
         self._active: list[_Run] = []
         self._callbacks = [HELPER_CB(self._helper), LOAD_CB(self._load),
@@ -284,7 +343,11 @@ class CompiledProgram:
             machine.stack.low = stack_low
             self._spare.append(run)
         count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
-        if run.state[_STATE["status"]] != STATUS_OK:
+        status = run.state[_STATE["status"]]
+        if status == STATUS_HALT:  # LD_ABS/LD_IND past the packet: r0 = 0, done
+            regs[0] = 0
+            return count
+        if status != STATUS_OK:
             error = run.error
             if isinstance(error, ip._Halt):  # LD_ABS/LD_IND out of bounds: r0 = 0, done
                 regs[0] = 0
@@ -295,6 +358,97 @@ class CompiledProgram:
             raise error
         regs[0] = r0
         return count
+
+    def run_repeat(self, regs: list[int], machine: ip.Machine, budget: int,
+                   repeat: int) -> int:
+        """``repeat`` runs with the same ``regs`` (BPF_PROG_TEST_RUN's loop) in native code,
+        for a :attr:`repeatable` program; r0 of the last goes to ``regs[0]``. Returns the
+        instructions of the last run. The first failing run raises, as in :meth:`run`."""
+        done = count = 0
+        while done < repeat:
+            run = self._spare.pop() if self._spare else _Run(self._callback_addresses)
+            run.start(machine, budget)
+            run.state[_STATE["runs_done"]] = 0
+            stack_low = machine.stack.low
+            self._runs[run.address] = run
+            self._active.append(run)
+            try:
+                r0 = self._repeat(run.address, repeat - done, regs[1], regs[2], regs[3],
+                                  regs[4], regs[5], regs[10], run.frame_host(regs[10]),
+                                  budget)
+            finally:
+                self._active.pop()
+                del self._runs[run.address]
+                machine.stack.low = stack_low
+                self._spare.append(run)
+            done += run.state[_STATE["runs_done"]]
+            count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
+            if run.state[_STATE["status"]] == STATUS_OK:
+                regs[0] = r0
+                continue
+            error = run.error
+            if not isinstance(error, ip._Halt):
+                assert error is not None
+                raise error
+            regs[0] = 0  # LD_ABS/LD_IND out of bounds ended this run: on to the next
+            done += 1
+        return count
+
+    def run_packets(self, packets: Sequence[bytes] | PacketBatch, memory: bytes | None,
+                    budget: int) -> array[int]:
+        """r0 of ``run(memory, packet=p)`` for each packet, the runs looping in native code
+        (for a :attr:`batchable` program; else one run after the other). Raises what
+        ``run`` raises, at the first failing packet."""
+        program = self.program
+        batch = packets if isinstance(packets, PacketBatch) else PacketBatch(packets)
+        if not self.batchable or not batch.packets:
+            return array("Q", [program.run(memory, packet=p, budget=budget, tier="llvm").r0
+                               for p in batch.packets])
+        space = Memory()
+        machine, regs = program._machine(space, contexts.raw_packet(space, b""))
+        data = bytearray(memory) if memory is not None else bytearray()
+        if memory is not None:
+            regs[1], regs[2] = space.add("memory", data).base, len(data)
+        template = ctypes.create_string_buffer(bytes(data), max(len(data), 1))
+        count = len(batch.packets)
+        out = array("Q", bytes(8 * count))
+        stack = machine.stack
+        clear = _host_address(stack.buf) + len(stack.buf) - self._stack_reach
+        ctx = _host_address(data) if data else ctypes.addressof(template)
+        run = self._spare.pop() if self._spare else _Run(self._callback_addresses)
+        run.batch, run.synced = batch.packets, -1
+        stack_low = stack.low
+        self._runs[run.address] = run
+        self._active.append(run)
+        try:
+            run.start(machine, budget)
+            if run.table[0] not in (_NO_KEY, 0):  # the packet's slot is taken: no batch
+                return array("Q", [program.run(memory, packet=p, budget=budget,
+                                               tier="llvm").r0 for p in batch.packets])
+            run.state[_STATE["runs_done"]] = 0
+            while True:
+                self._batch(run.address, ctypes.addressof(run.table), count,
+                            batch.desc.buffer_info()[0], ctx, template,
+                            len(data) if self._writes_memory else 0, regs[1],
+                            regs[2], regs[10], run.frame_host(regs[10]), clear,
+                            self._stack_reach, budget, out.buffer_info()[0])
+                done = run.state[_STATE["runs_done"]]
+                if done == count:
+                    return out
+                error = run.error
+                if not isinstance(error, ip._Halt):
+                    assert error is not None
+                    raise error
+                out[done] = 0  # LD_ABS/LD_IND past the packet ended this run: r0 = 0
+                stack.low = stack_low
+                run.start(machine, budget)
+                run.state[_STATE["runs_done"]] = done + 1
+        finally:
+            self._active.pop()
+            del self._runs[run.address]
+            stack.low = stack_low
+            run.batch = None
+            self._spare.append(run)
 
     def caller(self, machine: ip.Machine, budget: int) -> Any:
         """bpf_loop's way to call a function at ``slot`` with r1-r5 in a fresh frame."""
@@ -313,8 +467,11 @@ class CompiledProgram:
             finally:
                 stack.low += ip.STACK_BYTES_PER_FRAME
                 run.refresh()
-            if run.state[_STATE["status"]] != STATUS_OK:
+            status = run.state[_STATE["status"]]
+            if status != STATUS_OK:
                 run.state[_STATE["status"]] = STATUS_OK
+                if status == STATUS_HALT:  # ends the whole run, through the helper
+                    raise ip._Halt
                 error, run.error = run.error, None
                 assert error is not None
                 raise error  # back through the helper that called us, into its callback
@@ -327,6 +484,7 @@ class CompiledProgram:
                 r4: int, r5: int) -> int:
         run = self._runs[state]
         run.stack_low_from_native()
+        run.sync_packet()
         machine = run.machine
         try:
             try:
@@ -354,6 +512,7 @@ class CompiledProgram:
     def _load(self, state: int, slot: int, address: int, size: int, signed: int) -> int:
         run = self._runs[state]
         run.stack_low_from_native()
+        run.sync_packet()
         try:
             if signed:
                 return run.machine.load_signed(address, size, slot)
@@ -364,6 +523,7 @@ class CompiledProgram:
     def _store(self, state: int, slot: int, address: int, size: int, value: int) -> int:
         run = self._runs[state]
         run.stack_low_from_native()
+        run.sync_packet()
         try:
             run.machine.store(address, size, value, slot)
         except BaseException as err:  # noqa: BLE001
@@ -373,6 +533,7 @@ class CompiledProgram:
     def _generic(self, state: int, slot: int) -> int:
         run = self._runs[state]
         run.stack_low_from_native()
+        run.sync_packet()
         base = _STATE["regs0"]
         regs = list(run.state[base:base + 11])
         h, d, s, o, i, a = self.code[slot]
@@ -393,6 +554,42 @@ class CompiledProgram:
         return run.fail(CallDepthError(
             f"bpf-to-bpf call would need frame {ip.MAX_FRAMES + 1}, more than the "
             f"{ip.MAX_FRAMES} allowed", insn=slot))
+
+
+_NOT_REPEATABLE_HELPERS = frozenset(int(HelperID[name]) for name in (
+    "RINGBUF_RESERVE", "TAIL_CALL") if name in HelperID.__members__)
+
+
+def _repeatable(code: ip.Code) -> bool:
+    """Whether runs may follow each other in native code with nothing done between them:
+    no tail calls (the runner switches programs), no may_goto (its count is reset per run),
+    no ring buffer reservations (a leaked one is discarded after each run)."""
+    return not any(insn[0] in (ip._call_tail, ip._may_goto)
+                   or (insn[0] is ip._call_helper and insn[4] in _NOT_REPEATABLE_HELPERS)
+                   for insn in code)
+
+
+def _stack_reach(code: ip.Code) -> int:
+    """How many bytes below the top of the stack a run can touch: those of the
+    constant-offset r10 accesses, or the whole stack when r10 goes anywhere else (into a
+    register, a helper, a subprogram's frame)."""
+    reach = 0
+    for h, d, s, o, _, _ in code:
+        if (h in (ip._ldx, ip._ldxsx) and s == 10) or (h in (ip._st, ip._stx) and d == 10):
+            reach = max(reach, -o)
+        elif d == 10 or s == 10 or h is ip._call_local:
+            return ip.STACK_BYTES
+    return min(reach, ip.STACK_BYTES)
+
+
+def run_packets(program: Any, packets: Sequence[bytes] | PacketBatch,
+                memory: bytes | None = None, *, budget: int = 10_000_000) -> array[int]:
+    """r0 of ``program.run(memory, packet=p, tier="llvm")`` for each packet, as an
+    ``array('Q')`` (no Python int per packet), with the runs looping in native code when
+    the program calls no helpers (a packet filter: classic BPF through
+    :func:`pybpf.cbpf.to_ebpf`). ``packets`` may be a :class:`PacketBatch` made once.
+    Raises what ``run`` raises, at the first failing packet."""
+    return program._compiled_for("llvm").run_packets(packets, memory, budget)  # type: ignore[no-any-return]
 
 
 def compile_program(program: Any) -> CompiledProgram:

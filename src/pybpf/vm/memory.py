@@ -99,6 +99,18 @@ class Memory:
             self._by_buffer[id(buf)] = region
         return region.base
 
+    def checkpoint(self) -> int:
+        """A mark for :meth:`rewind`: the regions mapped so far."""
+        return self._next_key
+
+    def rewind(self, mark: int) -> None:
+        """Unmap every region mapped after ``mark`` and hand out the same bases again, as
+        a fresh address space would (a batch of runs reuses one)."""
+        if self._next_key != mark:
+            for key in [k for k in self._regions if k >= mark]:
+                self.remove(key << REGION_SHIFT)
+            self._next_key = mark
+
     def regions(self) -> list[Region]:
         return list(self._regions.values())
 

@@ -11,7 +11,7 @@ shaped like the kernel backend's. Both run in the tier chosen at load or per cal
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -266,7 +266,18 @@ class VMProgram:
             machine, regs, results = self.prepare(data, ctx)
             entry = list(regs)
             elapsed = 0
-            for _ in range(repeat):
+            native = self._compiled_for(tier) if tier == "llvm" and repeat > 1 else None
+            if native is not None and getattr(native, "repeatable", False):
+                # the llvm tier loops in native code (see CompiledProgram.run_repeat)
+                machine.helper_state.call_function = self.function_caller(tier, machine,
+                                                                          budget)
+                start = time.perf_counter_ns()
+                native.run_repeat(regs, machine, budget, repeat)  # type: ignore[attr-defined]
+                elapsed = time.perf_counter_ns() - start
+                repeat_in_python = 0
+            else:
+                repeat_in_python = repeat
+            for _ in range(repeat_in_python):
                 regs[:] = entry
                 machine.may_goto_left = MAY_GOTO_LOOPS
                 machine.helper_state.tail_calls_left = MAX_TAIL_CALL_CNT
@@ -277,6 +288,24 @@ class VMProgram:
             self.env.cpu = saved_cpu
         data_out, ctx_out = results()
         return TestRunResult(regs[0] & 0xFFFF_FFFF, data_out, ctx_out, elapsed // repeat)
+
+    def run_many(self, packets: Iterable[bytes], memory: bytes | None = None, *,
+                 budget: int = DEFAULT_BUDGET, tier: str | None = None) -> list[int]:
+        """r0 of one run per packet, each exactly ``run(memory, packet=p).r0``, on one
+        reused machine (no per-run set-up; see :mod:`pybpf.vm.batch`). Raises what
+        :meth:`run` raises, at the first failing run."""
+        from .batch import run_batch
+        return run_batch(self, packets, ctx=memory, raw=True, budget=budget,
+                         tier=_check_tier(tier or self.tier, self.name))
+
+    def test_run_many(self, packets: Iterable[bytes], ctx: bytes | None = None, *,
+                      budget: int = DEFAULT_BUDGET, tier: str | None = None) -> list[int]:
+        """The retval of one run per packet, each exactly ``test_run(p, ctx).retval``
+        (a fresh context and packet each time), on one reused machine. Raises what
+        :meth:`test_run` raises, at the first failing packet."""
+        from .batch import run_batch
+        return run_batch(self, packets, ctx=ctx, raw=False, budget=budget,
+                         tier=_check_tier(tier or self.tier, self.name))
 
     def debugger(self, data: bytes = b"", ctx: bytes | None = None, *,
                  memory: bytes | None = None) -> Any:

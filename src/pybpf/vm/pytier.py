@@ -342,6 +342,13 @@ class TranslatedProgram:
         self._namespace = namespace
         self._entry = namespace["f0"]
 
+    @property
+    def entry(self) -> Any:
+        """The program's function: ``(machine, r1, r2, r3, r4, r5, r10) -> r0``; it
+        raises the interpreter's halt for LD_ABS/LD_IND past the end (r0 = 0) and
+        TailCall for a tail call, and needs ``machine.budget_left`` set."""
+        return self._entry
+
     def run(self, regs: list[int], machine: ip.Machine, budget: int) -> int:
         """Run from slot 0 with ``regs``; r0 goes to ``regs[0]``; returns insns run."""
         machine.budget_left = budget

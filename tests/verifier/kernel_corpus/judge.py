@@ -35,8 +35,11 @@ LOG_SIZE = 1 << 22
 ENOTSUPP = 524
 _PROCESSED = re.compile(r"processed (\d+) insns")
 _USEC = re.compile(r"verification time (\d+) usec")
+# besides statistics: the kernel's warning about a main program's BTF argument it cannot
+# size (the program loads anyway), which precedes the real error
 _NOISE = re.compile(r"^(processed \d+ insns|verification time|stack depth|mark_precise|"
-                    r"-- END PROG LOAD LOG --|\s*$)")
+                    r"-- END PROG LOAD LOG --|arg#\d+ reference type\('.*'\) size cannot "
+                    r"be determined|\s*$)")
 _STATS_TAIL = re.compile(r"(verification time \d+ usec|processed \d+ insns).*$")
 _STATE_DUMP = re.compile(r"^(cur|old) state:")
 _GLUED = re.compile(r"(infinite loop detected|back-edge from insn).*$")

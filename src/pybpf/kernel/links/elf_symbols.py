@@ -19,11 +19,13 @@ from dataclasses import dataclass
 
 from ...errors import ELFError
 
-__all__ = ["FunctionSymbol", "find_function", "function_offsets", "address_to_offset"]
+__all__ = ["FunctionSymbol", "find_function", "function_offsets", "function_names",
+           "address_to_offset"]
 
 _NATIVE = "<" if sys.byteorder == "little" else ">"
 
 SHT_SYMTAB = 2
+SHT_NOTE = 7
 SHT_NOBITS = 8
 SHT_DYNSYM = 11
 SHT_GNU_VERSYM = 0x6FFFFFFF
@@ -31,6 +33,7 @@ SHN_UNDEF = 0
 STT_FUNC = 2
 STT_GNU_IFUNC = 10
 PT_LOAD = 1
+NT_GNU_BUILD_ID = 3
 VERSYM_HIDDEN = 0x8000
 
 
@@ -230,3 +233,62 @@ def _all_functions(data: mmap.mmap, path: str) -> dict[str, int]:
             offsets[name] = value - sh_addr + sh_offset
             defaults[name] = default
     return offsets
+
+
+def function_names(path: str) -> tuple[set[str], str | None]:
+    """The names of every FUNC and IFUNC symbol with an address in .symtab and .dynsym, as
+    the tables spell them (what BCC's symbol reader lists: imports with a PLT address
+    count), and the file's GNU build id in hex (None without one). Raises ELFError when
+    the file is not ELF."""
+    try:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return _names(data, path)
+    except (ValueError, OSError) as err:
+        raise ELFError(f"cannot read as ELF: {err}", source=path) from None
+    except struct.error as err:
+        raise ELFError(f"corrupt ELF file: {err}", source=path) from None
+
+
+def _names(data: mmap.mmap, path: str) -> tuple[set[str], str | None]:
+    if data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+        raise ELFError("not an ELF file", source=path)
+    layout = _Layout(data[4] == 2, "<" if data[5] == 1 else ">")
+    (_, _, _, _, _, shoff, _, _, _, _, shentsize, shnum, _) = layout.header.unpack_from(data)
+    if shoff == 0 or shentsize < layout.section.size:
+        return set(), None
+    sections = [layout.section.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
+    names: set[str] = set()
+    build_id = None
+    for section in sections:
+        kind, offset, size, link, entsize = section[1], section[4], section[5], section[6], \
+            section[9]
+        if kind == SHT_NOTE:
+            build_id = _build_id(data, layout, offset, size) or build_id
+            continue
+        if kind not in (SHT_SYMTAB, SHT_DYNSYM) or entsize != layout.symbol.size \
+                or link >= len(sections):
+            continue
+        strings = sections[link][4]
+        for entry in layout.symbol.iter_unpack(data[offset:offset + size // entsize * entsize]):
+            if layout.is64:
+                st_name, info, _, _, value, _ = entry
+            else:
+                st_name, value, _, info, _, _ = entry
+            if info & 0xF not in (STT_FUNC, STT_GNU_IFUNC) or not value or not st_name:
+                continue
+            start = strings + st_name
+            names.add(data[start:data.find(b"\0", start)].decode("utf-8", "replace"))
+    return names, build_id
+
+
+def _build_id(data: mmap.mmap, layout: _Layout, offset: int, size: int) -> str | None:
+    """The NT_GNU_BUILD_ID of one note section, in hex."""
+    end = offset + size
+    while offset + 12 <= end:
+        namesz, descsz, kind = struct.unpack_from(layout.order + "III", data, offset)
+        name_at = offset + 12
+        desc_at = name_at + (namesz + 3) // 4 * 4
+        if kind == NT_GNU_BUILD_ID and data[name_at:name_at + namesz] == b"GNU\0":
+            return data[desc_at:desc_at + descsz].hex()
+        offset = desc_at + (descsz + 3) // 4 * 4
+    return None

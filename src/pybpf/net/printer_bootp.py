@@ -1,0 +1,294 @@
+"""tcpdump's lines for BOOTP/DHCP (UDP 67/68) and NTP (UDP 123), with what -v and -vv add:
+BOOTP's fixed fields and the RFC 1048 options, NTP's time fields. Called by
+:mod:`pybpf.net.printer`; each function returns the text after the ports.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import struct
+
+__all__ = ["bootp_text", "ntp_text"]
+
+# option number -> (how its value prints, name), after RFC 2132 and tcpdump's names:
+# a ASCII, i IPv4 addresses, l/L unsigned/signed 32-bit, s 16-bit, b bytes, x hex bytes,
+# B booleans, p address pairs, $ special
+_OPTIONS: dict[int, tuple[str, str]] = {
+    0: (" ", "PAD"), 1: ("i", "Subnet-Mask"), 2: ("L", "Time-Zone"),
+    3: ("i", "Default-Gateway"), 4: ("i", "Time-Server"), 5: ("i", "IEN-Name-Server"),
+    6: ("i", "Domain-Name-Server"), 7: ("i", "LOG"), 8: ("i", "CS"), 9: ("i", "LPR-Server"),
+    10: ("i", "IM"), 11: ("i", "RL"), 12: ("a", "Hostname"), 13: ("s", "BS"),
+    14: ("a", "DP"), 15: ("a", "Domain-Name"), 16: ("i", "SS"), 17: ("a", "RP"),
+    18: ("a", "EP"), 19: ("B", "IPF"), 20: ("B", "SRT"), 21: ("p", "PF"), 22: ("s", "RSZ"),
+    23: ("b", "TTL"), 24: ("l", "MTU-Timeout"), 25: ("s", "MTU-Table"), 26: ("s", "MTU"),
+    27: ("B", "LSN"), 28: ("i", "BR"), 29: ("B", "MD"), 30: ("B", "MS"),
+    31: ("B", "Router-Discovery"), 32: ("i", "RSA"), 33: ("p", "Static-Route"),
+    34: ("B", "UT"), 35: ("l", "AT"), 36: ("B", "IE"), 37: ("b", "TT"), 38: ("l", "KI"),
+    39: ("B", "KG"), 40: ("a", "YD"), 41: ("i", "YS"), 42: ("i", "NTP"),
+    43: ("b", "Vendor-Option"), 44: ("i", "Netbios-Name-Server"), 45: ("i", "WDD"),
+    47: ("a", "Netbios-Scope"), 48: ("i", "XFS"), 49: ("i", "XDM"),
+    50: ("i", "Requested-IP"), 51: ("l", "Lease-Time"), 53: (" ", "DHCP-Message"),
+    54: ("i", "Server-ID"), 55: ("b", "Parameter-Request"), 56: ("a", "MSG"),
+    57: ("s", "MSZ"), 58: ("l", "RN"), 59: ("l", "RB"), 60: ("a", "Vendor-Class"),
+    61: ("$", "Client-ID"), 62: ("a", "NDS-Domain"), 63: ("b", "NDS-Info"),
+    64: ("s", "N+D"), 65: ("i", "N+S"), 66: ("a", "TFTP"), 67: ("a", "BF"), 68: ("i", "MH"),
+    69: ("i", "SMTP"), 70: ("i", "POP3"), 71: ("i", "NNTP"), 72: ("i", "WWW"),
+    73: ("i", "FG"), 74: ("i", "IRC"), 75: ("i", "STS"), 76: ("i", "STDA"),
+    78: ("b", "SLP-DA"), 79: ("b", "SLP-SCOPE"), 80: ("a", "SLP-NA"), 83: ("b", "ARMT"),
+    85: ("i", "NDS"), 86: ("a", "NDS-Tree"), 87: ("a", "NDS-Context"), 88: ("a", "TZSTR"),
+    89: ("b", "FQDNS"), 90: ("b", "AUTH"), 91: ("L", "Last-Transaction-Time"),
+    92: ("i", "Associated-IP"), 93: ("s", "ARCH"), 94: ("b", "NDI"), 95: ("a", "LDAP"),
+    97: ("b", "GUID"), 98: ("a", "UAP"), 100: ("a", "POSIX-TZ"), 101: ("a", "TZ-Name"),
+    112: ("i", "NetInfo-Parent"), 113: ("a", "NetInfo-Parent-Tag"), 114: ("a", "URL"),
+    116: ("B", "NOAUTO"), 117: ("s", "NSSEARCH"), 118: ("i", "SUBNET"),
+    150: ("i", "TFTP-Server-Address"), 161: ("a", "MUDURL"), 255: (" ", "END"),
+}
+_DHCP_MESSAGES = {1: "Discover", 2: "Offer", 3: "Request", 4: "Decline", 5: "ACK",
+                  6: "NACK", 7: "Release", 8: "Inform", 10: "LeaseQuery",
+                  11: "LeaseUnassigned", 12: "LeaseUnknown", 13: "LeaseActive"}
+_HARDWARE = {1: "ether", 6: "ieee802", 7: "arcnet", 15: "frelay", 23: "strip",
+             24: "ieee1394"}
+_RFC1048_COOKIE = b"\x63\x82\x53\x63"
+_NTP_MODES = {0: "unspecified", 1: "Symmetric Active", 2: "Symmetric Passive",
+              3: "Client", 4: "Server", 5: "Broadcast", 6: "Control Message",
+              7: "Reserved"}
+_NTP_LEAP = {0x00: "", 0x40: "+1s", 0x80: "-1s", 0xC0: "clock unsynchronized"}
+_NTP_TIME_MODES = (0, 1, 2, 3, 4, 5)
+_NTP_EPOCH_OFFSET = 2208988800      # 1900-01-01 to 1970-01-01, in seconds
+
+
+class Truncated(Exception):
+    """The captured bytes end inside the message of ``proto``."""
+
+    def __init__(self, proto: str) -> None:
+        super().__init__(proto)
+        self.proto = proto
+
+
+def _mac(raw: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+def _ip4(raw: bytes) -> str:
+    return str(ipaddress.IPv4Address(raw))
+
+
+def _printable(raw: bytes) -> str:
+    """tcpdump's rendering of text from the wire: printable ASCII as is, else M-/^ escapes."""
+    out = []
+    for b in raw:
+        if b >= 0x80:
+            out.append("M-")
+            b &= 0x7F
+        out.append(chr(b) if 32 <= b < 127 else "^" + chr(b ^ 0x40))
+    return "".join(out)
+
+
+def bootp_text(data: bytes, length: int, verbose: int) -> str:
+    """A BOOTP/DHCP message."""
+    if len(data) < 34:
+        raise Truncated("bootp")
+    op, htype, hlen, hops, xid, secs, flags = struct.unpack_from("!BBBBIHH", data)
+    text = "BOOTP/DHCP, " + {1: "Request", 2: "Reply"}.get(op, f"unknown (0x{op:02x})")
+    ethernet = htype == 1 and hlen == 6
+    if ethernet and op == 1:
+        text += f" from {_mac(data[28:34])}"
+    text += f", length {length}"
+    if not verbose:
+        return text
+    if htype != 1:
+        text += f", htype {htype}"
+    if not ethernet:
+        text += f", hlen {hlen}"
+    if hops:
+        text += f", hops {hops}"
+    if xid:
+        text += f", xid 0x{xid:x}"
+    if secs:
+        text += f", secs {secs}"
+    text += f", Flags [{'Broadcast' if flags & 0x8000 else 'none'}]"
+    if verbose > 1:
+        text += f" (0x{flags:04x})"
+    for at, name in ((12, "Client-IP"), (16, "Your-IP"), (20, "Server-IP"),
+                     (24, "Gateway-IP")):
+        if data[at:at + 4] != b"\0\0\0\0":
+            text += f"\n\t  {name} {_ip4(data[at:at + 4])}"
+    if ethernet:
+        text += f"\n\t  Client-Ethernet-Address {_mac(data[28:34])}"
+    for at, size, name in ((44, 64, "sname"), (108, 128, "file")):
+        if len(data) > at and data[at]:
+            text += f'\n\t  {name} "' + _printable(data[at:at + size].split(b"\0", 1)[0]) + '"'
+    vendor = data[236:]
+    if len(vendor) < 4:
+        return text + " [|bootp]"
+    if vendor[:4] == _RFC1048_COOKIE:
+        return text + _rfc1048(vendor, verbose)
+    if vendor[:4] != b"\0\0\0\0" and vendor[:4] != b"\x63\x6d\x75\0":
+        text += f"\n\t  Vendor-#0x{struct.unpack_from('!I', vendor)[0]:x}"
+    return text
+
+
+def _rfc1048(vendor: bytes, verbose: int) -> str:
+    out = ["\n\t  Vendor-rfc1048 Extensions",
+           f"\n\t    Magic Cookie 0x{struct.unpack_from('!I', vendor)[0]:08x}"]
+    at = 4
+    while at < len(vendor):
+        tag = vendor[at]
+        at += 1
+        if tag in (0, 255) and verbose < 3:
+            if tag == 255:
+                break
+            continue
+        kind, name = _OPTIONS.get(tag, ("?", "Unknown"))
+        size = 0
+        if tag not in (0, 255):
+            if at >= len(vendor):
+                out.append(" [|bootp]")
+                break
+            size = vendor[at]
+            at += 1
+        out.append(f"\n\t    {name} ({tag}), length {size}{': ' if size else ''}")
+        value = vendor[at:at + size]
+        if len(value) < size:
+            out.append(" [|bootp]")
+            break
+        at += size
+        out.append(_option_value(tag, kind, value))
+    return "".join(out)
+
+
+def _option_value(tag: int, kind: str, value: bytes) -> str:
+    size = len(value)
+    if tag == 53 and size == 1:
+        return _DHCP_MESSAGES.get(value[0], f"Unknown ({value[0]})")
+    if tag == 55:   # the options asked for, four a line
+        return "".join(("\n\t      " if index % 4 == 0 else ", ")
+                       + f"{_OPTIONS.get(inner, ('?', 'Unknown'))[1]} ({inner})"
+                       for index, inner in enumerate(value))
+    if kind == "?":
+        kind = "b" if size & 1 else "s" if size & 2 else "l"
+    rest = b""
+    if kind == "a":
+        text = '"' + _printable(value) + '"'
+    elif kind in "ilL":
+        words, rest = value[:size - size % 4], value[size - size % 4:]
+        items = [words[i:i + 4] for i in range(0, len(words), 4)]
+        text = ",".join(_ip4(w) if kind == "i" else str(struct.unpack("!i" if kind == "L"
+                                                                       else "!I", w)[0])
+                        for w in items)
+    elif kind == "p":
+        words, rest = value[:size - size % 8], value[size - size % 8:]
+        text = ",".join(f"({_ip4(words[i:i + 4])}:{_ip4(words[i + 4:i + 8])})"
+                        for i in range(0, len(words), 8))
+    elif kind == "s":
+        words, rest = value[:size - size % 2], value[size - size % 2:]
+        text = ",".join(str(struct.unpack_from("!H", words, i)[0])
+                        for i in range(0, len(words), 2))
+    elif kind == "B":
+        text = ",".join({0: "N", 1: "Y"}.get(b, f"{b}?") for b in value)
+    elif kind == "$" and tag == 61:
+        if not value:
+            return "[ERROR: length < 1 bytes]"
+        if value[0] == 0:
+            text = '"' + _printable(value[1:]) + '"'
+        else:
+            text = (_HARDWARE.get(value[0], f"hardware-type {value[0]},") + " "
+                    + ":".join(f"{b:02x}" for b in value[1:]))
+    else:
+        text = (":" if kind == "x" else ".").join(
+            f"{b:02x}" if kind == "x" else str(b) for b in value)
+    if rest:
+        text += f"\n\t  trailing data length {len(rest)}"
+    return text
+
+
+def ntp_text(data: bytes, length: int, verbose: int) -> str:
+    """An NTP message: version and mode, and -v's time fields."""
+    if not data:
+        raise Truncated("ntp")
+    status = data[0]
+    version, mode = (status >> 3) & 7, status & 7
+    name = _NTP_MODES.get(mode, "Unknown mode")
+    if not verbose:
+        return f"NTPv{version}, {name}, length {length}"
+    leap = status & 0xC0
+    text = f"NTPv{version}, {name}, length {length}\n\tLeap indicator: {_NTP_LEAP[leap]} ({leap})"
+    if mode not in _NTP_TIME_MODES:
+        return text
+    if length < 48:
+        return text + " (invalid)"
+    if len(data) < 48:
+        raise Truncated("ntp")
+    stratum, poll, precision = struct.unpack_from("!Bbb", data, 1)
+    stratum_name = {0: "unspecified", 1: "primary reference"}.get(
+        stratum, "secondary reference" if 2 <= stratum <= 15 else "reserved")
+    text += f", Stratum {stratum} ({stratum_name}), poll {poll}"
+    if -32 < poll < 32:
+        text += f" ({1 << poll}s)" if poll >= 0 else f" (1/{1 << -poll}s)"
+    text += (f", precision {precision}\n\tRoot Delay: {_short_fixed(data[4:8])}, "
+             f"Root dispersion: {_short_fixed(data[8:12])}, Reference-ID: ")
+    refid = data[12:16]
+    if stratum == 0:
+        text += "(unspec)"
+    elif stratum == 1:
+        text += _printable(refid.split(b"\0", 1)[0])
+    elif stratum == 16:
+        return text + f"{_ip4(refid)} INFO_QUERY"
+    elif stratum == 17:
+        return text + f"{_ip4(refid)} INFO_REPLY"
+    else:
+        text += f"0x{struct.unpack('!I', refid)[0]:08x}"
+    ref, origin, receive, transmit = (data[at:at + 8] for at in (16, 24, 32, 40))
+    text += (f"\n\t  Reference Timestamp:  {_ntp_time(ref)}"
+             f"\n\t  Originator Timestamp: {_ntp_time(origin)}"
+             f"\n\t  Receive Timestamp:    {_ntp_time(receive)}"
+             f"\n\t  Transmit Timestamp:   {_ntp_time(transmit)}"
+             f"\n\t    Originator - Receive Timestamp:  {_ntp_delta(origin, receive)}"
+             f"\n\t    Originator - Transmit Timestamp: {_ntp_delta(origin, transmit)}")
+    if length == 52 and len(data) >= 52:
+        text += f"\n\tKey id: {struct.unpack_from('!I', data, 48)[0]}"
+    elif length == 68 and len(data) >= 68:
+        text += (f"\n\tKey id: {struct.unpack_from('!I', data, 48)[0]}"
+                 f"\n\tAuthentication: {data[52:68].hex()}")
+    elif length > 48:
+        text += "\n\t(%u more bytes after the header)" % (length - 48)
+    return text
+
+
+def _short_fixed(raw: bytes) -> str:
+    whole, fraction = struct.unpack("!HH", raw)
+    return f"{whole}.{int(fraction / 65536.0 * 1000000.0):06d}"
+
+
+def _billionths(fraction: int) -> int:
+    return int(fraction / 4294967296.0 * 1000000000.0)
+
+
+def _ntp_time(raw: bytes) -> str:
+    seconds, fraction = struct.unpack("!II", raw)
+    text = f"{seconds}.{_billionths(fraction):09d}"
+    if seconds:
+        moment = (datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+                  + datetime.timedelta(seconds=seconds - _NTP_EPOCH_OFFSET))
+        text += f" ({moment:%Y-%m-%dT%H:%M:%SZ})"
+    return text
+
+
+def _ntp_delta(origin: bytes, other: bytes) -> str:
+    """``other - origin`` as tcpdump writes it, or ``other`` alone when origin is zero."""
+    old_s, old_f = struct.unpack("!II", origin)
+    new_s, new_f = struct.unpack("!II", other)
+    if old_s == 0 and old_f == 0:
+        return _ntp_time(other)
+    if new_s > old_s:
+        negative, whole, fraction = False, new_s - old_s, (new_f - old_f) & 0xFFFFFFFF
+        whole -= old_f > new_f
+    elif new_s < old_s:
+        negative, whole, fraction = True, old_s - new_s, (old_f - new_f) & 0xFFFFFFFF
+        whole -= new_f > old_f
+    else:
+        whole = 0
+        negative = not new_f > old_f
+        fraction = (new_f - old_f) if new_f > old_f else (old_f - new_f)
+    return f"{'-' if negative else '+'}{whole}.{_billionths(fraction):09d}"

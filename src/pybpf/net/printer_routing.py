@@ -1,0 +1,222 @@
+"""tcpdump's lines for the small IP protocols of routers and gateways: PIMv2, VRRP, IGRP
+and the IPsec authentication header (AH). Kept apart from :mod:`pybpf.net.printer`,
+which calls these from its IP demultiplexer; each returns the text after ``A > B: ``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+
+from .inet_checksum import ones_sum
+
+__all__ = ["pim_text", "vrrp_text", "igrp_text", "ah_header", "unknown_data_lines"]
+
+_PIM_TYPES = {0: "Hello", 1: "Register", 2: "Register Stop", 3: "Join / Prune",
+              4: "Bootstrap", 5: "Assert", 6: "Graft", 7: "Graft Acknowledgement",
+              8: "Candidate RP Advertisement", 9: "Prune Refresh", 10: "DF Election",
+              11: "ECMP Redirect"}
+_HELLO_OPTIONS = {1: "Hold Time", 2: "LAN Prune Delay", 18: "DR Priority (Old)",
+                  19: "DR Priority", 20: "Generation ID", 21: "State Refresh Capability",
+                  22: "Bi-Directional Capability", 24: "Address List",
+                  65001: "Address List (Old)"}
+_VRRP_TYPES = {1: "Advertisement"}
+_VRRP_AUTH = {0: "none", 1: "simple", 2: "ah"}
+_IGRP_OPS = {1: "update", 2: "request"}
+_INVALID = " (invalid)"
+
+
+def relative_time(secs: int) -> str:
+    """A duration as tcpdump writes one: ``1m45s``, ``2h``, ``0s``."""
+    if secs == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("y", 31536000), ("w", 604800), ("d", 86400), ("h", 3600),
+                       ("m", 60), ("s", 1)):
+        if secs >= size:
+            parts.append(f"{secs // size}{unit}")
+            secs %= size
+    return "".join(parts)
+
+
+def unknown_data_lines(data: bytes, indent: str) -> str:
+    """tcpdump's dump of bytes it does not decode (-vv), 16 bytes a line."""
+    out = []
+    for offset in range(0, len(data), 16):
+        chunk = data[offset:offset + 16]
+        groups = " ".join(chunk[j:j + 2].hex() for j in range(0, len(chunk), 2))
+        out.append(f"{indent}0x{offset:04x}:  {groups}")
+    return "".join(out)
+
+
+def pim_text(payload: bytes, length: int, verbose: int, pseudo_header: bytes = b"") -> str:
+    """PIM (protocol 103); ``pseudo_header`` is IPv6's, which its checksum covers."""
+    if not payload:
+        return " [|pim]"
+    version, kind = payload[0] >> 4, payload[0] & 0x0F
+    name = _PIM_TYPES.get(kind, "Unknown Type")
+    if version != 2:
+        return f"PIMv{version}, length {length}"
+    if not verbose:
+        return f"PIMv2, {name}, length {length}"
+    text = f"PIMv2, length {length}\n\t{name}"
+    if len(payload) < 2:
+        return text + " [|pimv2]"
+    if payload[1] & 0x0F:
+        text += ", RFC2117-encoding"
+    if length < 4 or len(payload) < 4:
+        return text + f"[length {length} < 4]" + _INVALID
+    cksum = struct.unpack_from("!H", payload, 2)[0]
+    text += f", cksum 0x{cksum:04x} "
+    covered = payload[:8] if kind == 1 else payload[:length]
+    if cksum == 0 or len(covered) < (8 if kind == 1 else length):
+        text += "(unverified)"
+    else:
+        good = ones_sum(pseudo_header + covered) == 0xFFFF
+        if not good and kind == 1:   # a Register checksummed over the whole message
+            good = ones_sum(pseudo_header + payload[:length]) == 0xFFFF
+        text += "(correct)" if good else "(incorrect)"
+    if kind == 0:
+        text += _pim_hello_options(payload[4:length], verbose)
+    return text
+
+
+def _pim_hello_options(body: bytes, verbose: int) -> str:
+    out: list[str] = []
+    while body:
+        if len(body) < 4:
+            return "".join(out) + "[|pim]"
+        kind, size = struct.unpack_from("!HH", body)
+        out.append(f"\n\t  {_HELLO_OPTIONS.get(kind, 'Unknown')} Option ({kind}), length "
+                   f"{size}, Value: ")
+        value, body = body[4:4 + size], body[4 + size:]
+        if len(value) < size:
+            return "".join(out) + "[|pim]"
+        wanted = {1: 2, 2: 4, 20: 4, 21: 4}.get(kind)
+        if kind in (18, 19):
+            wanted = 0 if size == 0 else 4
+        if wanted is not None and size != wanted:
+            out.append(f"[option length {size} != {wanted or 4}]{_INVALID}")
+            return "".join(out)
+        if kind == 1:
+            out.append(relative_time(struct.unpack("!H", value)[0]))
+        elif kind == 2:
+            delay, override = struct.unpack("!HH", value)
+            out.append(f"\n\t    T-bit={delay >> 15}, LAN delay {delay & 0x7FFF}ms, "
+                       f"Override interval {override}ms")
+        elif kind in (18, 19):
+            out.append("Bi-Directional Capability (Old)" if size == 0
+                       else str(struct.unpack("!I", value)[0]))
+        elif kind == 20:
+            out.append(f"0x{struct.unpack('!I', value)[0]:08x}")
+        elif kind == 21:
+            out.append(f"v{value[0]}")
+            if value[1]:
+                out.append(", interval " + relative_time(value[1]))
+            if value[2:4] != b"\0\0":
+                out.append(f" ?0x{struct.unpack_from('!H', value, 2)[0]:04x}?")
+        elif kind not in (22, 24, 65001):
+            out.append(unknown_data_lines(value, "\n\t    ") if verbose > 1 else "")
+            continue
+        if verbose > 1:
+            out.append(unknown_data_lines(value, "\n\t    "))
+    return "".join(out)
+
+
+def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
+              pseudo_header: bytes = b"") -> str:
+    """VRRP (protocol 112; tcpdump reads it as VRRP unless told CARP). Version 3's
+    checksum covers the IP ``pseudo_header`` too; version 2's only the message."""
+    if not payload:
+        return "VRRP [|vrrp]"
+    version, kind = payload[0] >> 4, payload[0] & 0x0F
+    text = f"VRRPv{version}, {_VRRP_TYPES.get(kind, f'unknown type ({kind})')}"
+    if ttl != 255:
+        text += f", (ttl {ttl})"
+    if version not in (2, 3) or kind != 1:
+        return text
+    if len(payload) < 6:
+        return text + " [|vrrp]"
+    text += f", vrid {payload[1]}, prio {payload[2]}"
+    if version == 2:
+        auth = payload[4]
+        text += f", authtype {_VRRP_AUTH.get(auth, '')}, intvl {payload[5]}s, length {length}"
+    else:
+        text += f", intvl {(payload[4] & 0x0F) << 8 | payload[5]}cs, length {length}"
+    if not verbose:
+        return text
+    if len(payload) < 8:
+        return text + " [|vrrp]"
+    covered = (b"" if version == 2 else pseudo_header) + payload[:length]
+    if len(payload) >= length and ones_sum(covered) != 0xFFFF:
+        text += f", (bad vrrp cksum {struct.unpack_from('!H', payload, 6)[0]:x})"
+    count = payload[3]
+    text += ", addrs" + (f"({count})" if count > 1 else "") + ":"
+    size = 4   # IPv4 only here: the printer sends VRRP over IPv6 through the same path
+    separator = " "
+    at = 8
+    for _ in range(count):
+        if len(payload) < at + size:
+            return text + " [|vrrp]"
+        text += separator + str(ipaddress.IPv4Address(payload[at:at + size]))
+        separator = ","
+        at += size
+    if version == 2 and payload[4] == 1:
+        secret = payload[at:at + 8].split(b"\0", 1)[0]
+        text += ' auth "' + "".join(chr(b) if 32 <= b < 127 else f"\\{b:03o}"
+                                    for b in secret) + '"'
+    return text
+
+
+def igrp_text(payload: bytes, verbose: int) -> str:
+    """Cisco IGRP (protocol 9): the header, then each route entry."""
+    if len(payload) < 12:
+        return "igrp: [|igrp]"
+    vop, edit, asys, interior, system, exterior, cksum = struct.unpack_from("!BBHHHHH", payload)
+    op = vop & 0x0F
+    text = (f"igrp: {_IGRP_OPS.get(op, f'op-#{op}')} V{vop >> 4} edit={edit} AS={asys} "
+            f"({interior}/{system}/{exterior})")
+    if verbose:
+        text += f" checksum=0x{cksum:04x}"
+    rest = payload[12:]
+    while len(rest) >= 14:
+        net = rest[:3]
+        if interior:
+            text += f" *.{net[0]}.{net[1]}.{net[2]}"
+            interior -= 1
+        elif system:
+            text += f" {net[0]}.{net[1]}.{net[2]}.0"
+            system -= 1
+        elif exterior:
+            text += f" X{net[0]}.{net[1]}.{net[2]}.0"
+            exterior -= 1
+        else:
+            text += f" [extra bytes {len(rest)}]"
+            break
+        delay = int.from_bytes(rest[3:6], "big")
+        bandwidth = int.from_bytes(rest[6:9], "big")
+        mtu, reliability, load, hops = struct.unpack_from("!HBBB", rest, 9)
+        text += (f" d={10 * delay} b={10000000 // bandwidth if bandwidth else 0} "
+                 f"r={reliability} l={load} M={min(bandwidth + delay, 0xFFFFFF)} mtu={mtu} "
+                 f"in {hops} hops")
+        rest = rest[14:]
+    if interior or system or exterior or rest:
+        text += _INVALID
+    return text
+
+
+def ah_header(payload: bytes, verbose: int) -> tuple[str, int]:
+    """The AH header's text and its size in bytes (what follows is the next protocol)."""
+    if len(payload) < 12:
+        return "AH [|ah]", 0
+    _next, words, reserved, spi, seq = struct.unpack_from("!BBHII", payload)
+    size = (words + 2) * 4
+    text = "AH("
+    if verbose:
+        text += f"length={words}({size}-bytes),"
+    if reserved:
+        text += f"reserved=0x{reserved:x}[MustBeZero],"
+    text += f"spi=0x{spi:08x},seq=0x{seq:x},icv=0x{payload[12:size].hex()}): "
+    if len(payload) < size:
+        return text[:-3] + " [|ah]", 0
+    return text, size
