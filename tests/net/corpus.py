@@ -262,6 +262,7 @@ def build_frames() -> list[bytes]:
             + b"p1" + struct.pack("!HH", 3 << 9 | 2, 120) + struct.pack("!H", 5 << 9 | 4)
             + b"sw01" + b"\0\0")
     add(ether(lldp, 0x88CC, dst=bytes.fromhex("0180c200000e")))
+    add(ether(lldp_frame(), 0x88CC, dst=bytes.fromhex("0180c200000e")))
     add(ether(bytes(46), 0x88B5))  # an EtherType nobody knows
     frames.extend(routing_frames())
     frames.extend(snmp_frames())
@@ -328,6 +329,18 @@ def snmp_frames() -> list[bytes]:
     ]
     return [ether(ipv4(A4, B4, 17, udp(A4, B4, 40100 + i, port, message)), 0x0800)
             for i, (port, message) in enumerate(messages)]
+
+
+def lldp_frame() -> bytes:
+    """A switch's LLDPDU: every standard TLV and an unknown organisation's."""
+    def tlv(kind: int, value: bytes) -> bytes:
+        return struct.pack("!H", kind << 9 | len(value)) + value
+    management = (bytes([5, 1]) + ipaddress.IPv4Address(B4).packed + bytes([2])
+                  + struct.pack("!I", 7) + bytes([0]))
+    return (tlv(1, b"\x04" + MAC_B) + tlv(2, b"\x05ge-0/0/7") + tlv(3, b"\x00\x78")
+            + tlv(4, b"uplink to core") + tlv(5, b"switch-b")
+            + tlv(6, b"Example OS 1.2\x01") + tlv(7, b"\x00\x14\x00\x04")
+            + tlv(8, management) + tlv(127, b"\x00\x00\x0c\x01\x02") + tlv(0, b""))
 
 
 def dhcp_ack() -> bytes:

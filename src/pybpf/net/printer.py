@@ -25,6 +25,7 @@ from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_bootp import Truncated as _AppTruncated
 from .printer_bootp import bootp_text, ntp_text
+from .printer_lldp import lldp_text
 from .printer_routing import ah_header, igrp_text, pim_text, unknown_data_lines, vrrp_text
 from .printer_snmp import snmp_text
 
@@ -416,20 +417,7 @@ class Printer:
         return text
 
     def _lldp(self, payload: bytes, length: int) -> str:
-        """tcpdump without -v: the system name (TLV 5) when there is one."""
-        offset = 0
-        name = ""
-        while offset + 2 <= len(payload):
-            head = struct.unpack_from("!H", payload, offset)[0]
-            kind, size = head >> 9, head & 0x1FF
-            if kind == 0:
-                return f"LLDP, length {length}" + (f": {name}" if name else "")
-            if offset + 2 + size > len(payload):
-                break
-            if kind == 5:
-                name = payload[offset + 2:offset + 2 + size].decode("ascii", "replace")
-            offset += 2 + size
-        return f"LLDP, length {length} [|lldp]"
+        return lldp_text(payload, length, self.options.verbose)
 
     def _mpls(self, payload: bytes, length: int) -> str:
         verbose = self.options.verbose

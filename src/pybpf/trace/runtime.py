@@ -88,11 +88,14 @@ class Decoder:
                 out.append(self.value(f, data[pos:pos + f.size]))
                 pos += f.size
             return tuple(out)
-        if k == "ksym":
-            return self.symbols.kernel_name(struct.unpack_from("<Q", data)[0])
+        if k == "ksym":     # an unknown address prints as itself, as bpftrace's
+            addr = struct.unpack_from("<Q", data)[0]
+            name = self.symbols.kernel_name(addr)
+            return name if name != "[unknown]" else f"{addr:#x}" if addr else "0"
         if k == "usym":
             addr, pid = struct.unpack_from("<QQ", data)
-            return self.symbols.user_name(pid, addr)
+            name = self.symbols.user_name(pid, addr)
+            return name if name != "[unknown]" else f"{addr:#x}" if addr else "0"
         if k == "probe":
             return self.compiled.probe_names[struct.unpack_from("<Q", data)[0]]
         if k == "username":
