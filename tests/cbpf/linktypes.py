@@ -98,6 +98,15 @@ def ethernet_extra() -> list[tuple[str, bytes]]:
         ("geneve version 1", ether(ipv4(a, b, 17, udp(
             40000, 6081, b"\x40\x00\x65\x58\x00\x00\x05\x00" + bytes(12) + b"\x08\x00"
             + v4)), 0x800)),
+        ("geneve vlan", ether(ipv4(a, b, 17, udp(
+            40000, 6081, b"\x00\x00\x65\x58\x00\x00\x05\x00" + bytes(12)
+            + b"\x81\x00\x00\x0a\x08\x00" + v4)), 0x800)),
+        ("geneve vlan ipv6", ether(ipv6("2001:db8::1", "2001:db8::2", 17, udp(
+            40000, 6081, b"\x00\x00\x65\x58\x00\x00\x05\x00" + bytes(12)
+            + b"\x88\xa8\x00\x05\x86\xdd" + v6)), 0x86DD)),
+        ("geneve mpls", ether(ipv4(a, b, 17, udp(
+            40000, 6081, b"\x00\x00\x65\x58\x00\x00\x05\x00" + bytes(12) + b"\x88\x47"
+            + _mpls([7, 5], v4))), 0x800)),
         ("vxlan", ether(ipv4(a, b, 17, udp(40000, 4789, b"\x08\x00\x00\x00\x00\x00\x05\x00"
                                              + bytes(12) + b"\x08\x00" + v4)), 0x800)),
         ("ip6 hbh tcp", ether(ipv6("2001:db8::1", "2001:db8::2", 0, bytes([6, 0]) + bytes(6)
@@ -221,6 +230,11 @@ LANGUAGE = [
     "not geneve and udp", "geneve and ether proto 0x86dd", "geneve and ip[2:2] - ip[0] > 10",
     "geneve and ether host 00:00:00:00:00:00", "geneve and ether src 02:00:00:00:00:01",
     "geneve and ether broadcast", "geneve and ether multicast", "geneve and multicast",
+    "geneve and vlan", "geneve and vlan 10", "geneve and vlan 5 and ip6",
+    "geneve and vlan 10 and tcp port 80", "geneve and vlan and ip[2:2] > 3",
+    "geneve and vlan and tcp[13] = 2", "geneve and vlan and vlan", "geneve and mpls",
+    "geneve and mpls 7", "geneve and mpls and mpls 5 and ip", "geneve and mpls 5",
+    "geneve and mpls and mpls and tcp port 80", "geneve and vlan and host 198.18.0.2",
     "ah", "esp", "pim", "vrrp", "carp", "igrp", "ip6 proto 50", "ip proto 51",
     "ah or esp", "pim and ip6", "vrrp or carp",
     # bytes, lengths, metadata
@@ -279,8 +293,8 @@ REFUSED = [
 
 def random_compounds(linktype: str, count: int) -> list[str]:
     rng = random.Random(f"compound {linktype}")
-    # past 'geneve' we refuse link-layer primitives (ether host, vlan, mpls...) that
-    # libpcap accepts: geneve atoms go last
+    # past 'geneve' we refuse some primitives libpcap accepts (pppoes, llc, a second
+    # geneve): geneve atoms go last
     atoms = [a for a in LANGUAGE if "geneve" not in a]
     tails = [a for a in LANGUAGE if "geneve" in a]
     out = []

@@ -17,7 +17,7 @@ class Load:
     ``kind``: ``"abs"`` (``size`` bytes at ``offset``), ``"transport"`` (IPv4 header length
     from ``ldxb 4*([msh_offset]&0xf)``, then ``size`` bytes at ``x + offset``), ``"len"``
     (the length on the wire), ``"memind"`` (``size`` bytes at ``M[msh_offset] + offset``),
-    ``"memtransport"`` (past the IPv4 header that starts at ``M[msh_offset]``) or
+    ``"memtransport"`` (past the IPv4 header that starts at ``M[msh_offset] + header``) or
     ``"none"`` (A as it is).
     """
 
@@ -25,6 +25,7 @@ class Load:
     size: int = 4
     offset: int = 0
     msh_offset: int = 0
+    header: int = 0
 
 
 @dataclass(frozen=True, slots=True)

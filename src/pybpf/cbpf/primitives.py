@@ -116,21 +116,21 @@ GENEVE_PORT = 6081
 def _net(layer: Layer, size: int, offset: int) -> Load:
     """``size`` bytes at ``offset`` into the network header."""
     if layer.var:
-        return Load("memind", size, offset, GENEVE_NET_SLOT)
+        return Load("memind", size, layer.net + offset, GENEVE_NET_SLOT)
     return _abs(size, layer.net + offset)
 
 
 def _field(layer: Layer) -> Load:
     """The 16-bit protocol field (EtherType, PPP protocol) saying what follows."""
     if layer.var:
-        return Load("memind", 2, 0, GENEVE_PROTO_SLOT)
+        return Load("memind", 2, layer.proto_off, GENEVE_PROTO_SLOT)
     return _abs(2, layer.proto_off)
 
 
 def _transport(layer: Layer, size: int, offset: int) -> Load:
     """``size`` bytes at ``offset`` past the IPv4 header (its length from IHL)."""
     if layer.var:
-        return Load("memtransport", size, offset, GENEVE_NET_SLOT)
+        return Load("memtransport", size, layer.net + offset, GENEVE_NET_SLOT, layer.net)
     return Load("transport", size, layer.net + offset, layer.net)
 
 
@@ -141,18 +141,18 @@ def _refuse_after_geneve(layer: Layer, what: str) -> None:
 
 def _mpls_bos(layer: Layer, bottom: bool) -> Pred:
     """The last label read has its bottom-of-stack bit set (or not)."""
-    return Cmp(_abs(1, layer.net - 2), "jeq", int(bottom), 1)
+    return Cmp(_net(layer, 1, -2), "jeq", int(bottom), 1)
 
 
 def link_proto(layer: Layer, ethertype: int) -> Pred:
     """The packet carries ``ethertype`` (> 1500) next, wherever the expression stands."""
-    if layer.var:
-        return Cmp(_field(layer), "jeq", ethertype)
     if layer.encap == "mpls":
         version = {ETHERTYPE_IP: 0x40, ETHERTYPE_IPV6: 0x60}.get(ethertype)
         if version is None:
             raise PrimitiveError("unsupported protocol over mpls")
         return And(_mpls_bos(layer, True), Cmp(_net(layer, 1, 0), "jeq", version, 0xF0))
+    if layer.var:
+        return Cmp(_field(layer), "jeq", ethertype)
     if layer.encap == "ppp":
         return Cmp(_field(layer), "jeq", _PPP_PROTOS.get(ethertype, ethertype))
     kind = layer.linktype
@@ -402,7 +402,6 @@ def port(layer: Layer, protos: tuple[int, ...], direction: str, low: int,
 
 def vlan(layer: Layer, vlan_id: int | None) -> tuple[Pred, Layer]:
     """An 802.1Q/802.1ad tag at the current link-type offset (and its VLAN ID)."""
-    _refuse_after_geneve(layer, "'vlan'")
     if layer.linktype != "ether":
         raise PrimitiveError(f"no VLAN support for {layer.title}")
     if layer.encap == "mpls":
@@ -417,7 +416,6 @@ def vlan(layer: Layer, vlan_id: int | None) -> tuple[Pred, Layer]:
 
 def mpls(layer: Layer, label: int | None) -> tuple[Pred, Layer]:
     """An MPLS label stack entry here; later protocols look past it."""
-    _refuse_after_geneve(layer, "'mpls'")
     if layer.linktype != "ether" and layer.encap == "link":
         raise PrimitiveError(f"no MPLS support for {layer.title}")
     if layer.encap == "mpls":
@@ -527,7 +525,7 @@ LINK_ALIASES = ("ether", "link", "fddi", "tr", "wlan", "ppp", "slip")
 
 def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad:
     """``proto[index:size]`` with the guards libpcap puts before it."""
-    base = 0 if layer.var else layer.net
+    base = layer.net  # past geneve: what vlan and mpls add to M[2]
     mem = GENEVE_NET_SLOT if layer.var else None
     if proto in LINK_ALIASES:
         if layer.var:
@@ -566,7 +564,7 @@ def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
                 not_ip_fragment(layer), *header(lambda size, off: _transport(layer, size, off)))
     v6 = all_of(ethertype(layer, ETHERTYPE_IPV6), Cmp(_net(layer, 1, 6), "jeq", udp),
                 *header(lambda size, off: _net(layer, size, IPV6_HEADER_BYTES + off)))
-    inner = Layer(layer.linktype, 0, 0, encap="geneve", var=True)
+    inner = Layer("ether", 0, 0, encap="geneve", var=True)  # libpcap's view, any link type
     return GeneveSetup(v4, v6, layer.net), inner
 
 

@@ -41,7 +41,13 @@ def sized_unknown(size: int) -> Reg:
     """An unknown value loaded with ``size`` bytes (zero-extended)."""
     if size >= 8:
         return UNKNOWN_SCALAR
-    return scalar(B.unsigned_range(0, (1 << (8 * size)) - 1))
+    reg = _SIZED.get(size)
+    if reg is None:   # registers are never changed: one per size will do
+        reg = _SIZED[size] = scalar(B.unsigned_range(0, (1 << (8 * size)) - 1))
+    return reg
+
+
+_SIZED: dict[int, Reg] = {}
 
 
 def offset_span(reg: Reg, insn_off: int) -> tuple[int, int]:

@@ -132,7 +132,9 @@ def full_range(width: int) -> Range:
 def const(value: int) -> Bounds:
     v = value & U64
     low = v & U32
-    return Bounds(v, v, to_s64(v), to_s64(v), low, low, to_s32(low), to_s32(low), (v, 0))
+    sv = v - _2_64 if v >> 63 else v
+    slow = low - _2_32 if low >> 31 else low
+    return _new_bounds(Bounds, (v, v, sv, sv, low, low, slow, slow, (v, 0)))
 
 
 def unsigned_range(lo: int, hi: int) -> Bounds:

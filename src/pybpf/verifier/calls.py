@@ -10,13 +10,12 @@ from ..asm.instruction import Instruction
 from ..asm.opcodes import MODE_MASK, SIZE_MASK, Mode, Size
 from ..helpers import helpers
 from ..spec import MapType, ProgramType
-from . import access, kfuncs, kptr, prune
+from . import access, effects, kfuncs, kptr, prune
 from . import bounds as B
 from .ctx_sock import PKT_HELPER_TYPES, helper_problem
 from .ctx_tracing import btf_arg, percpu_arg, tracing_helper_problem
 from .funcs import FuncSig
 from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
-from .liveness import EVERYTHING
 from .reject import Reject
 from .state import (
     MAX_CALL_FRAMES,
@@ -191,7 +190,7 @@ class CallChecker:
         if c.prog.changes_packet(target):
             self.invalidate_packet(state)
         c.global_queue.append(target)
-        c.effect_override = EVERYTHING   # arguments are judged by their types
+        c.effect_override = effects.global_call(state, sig.params)   # (before r1-r5 go)
         regs = state.regs
         for i in range(1, 6):
             regs[i] = NOT_INIT

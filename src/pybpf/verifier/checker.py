@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Any
 
 from ..asm.instruction import Instruction
@@ -21,6 +22,7 @@ from ..asm.opcodes import (
     MODE_MASK,
     OP_MASK,
     SIZE_MASK,
+    SOURCE_MASK,
     ALUOp,
     AtomicOp,
     Class,
@@ -38,9 +40,9 @@ from .contexts import PACKET_TYPES, return_range
 from .ctx_btf import BtfArgs
 from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
-from .liveness import FRAME_KEYS, SLOT_BASE, Demand, Effect, back, merge
+from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, back, merge
 from .reject import Reject
-from .scalar_ops import SWAPPED, alu, byte_swap, movsx, refine
+from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine
 from .state import (
     MAX_CALL_FRAMES,
     NOT_INIT,
@@ -110,7 +112,7 @@ class Checkpoint:
         self.parent = parent
         self.branches = 1
         self.trace = trace
-        self.demand: Demand | None = Demand()
+        self.demand: Demand | None = NO_DEMAND
         self.consts: tuple[tuple[int, int], ...] | None = None
         self.pc = -1
         self.loop_key: tuple[Any, ...] = ()
@@ -200,6 +202,14 @@ class Checker:
         self.ptr_types: dict[int, RegType] = {}   # slot -> pointer type a load/store saw
         self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
         self.unresolved_kfunc: list[int] = []   # reachable kfunc calls of BTF id 0
+        self._targets: dict[int, int] = {}   # slot -> where its jump goes
+        # effects that depend on the instruction and the frame depth only, by slot; and
+        # the effects of jumps that compared two numbers and went one way only
+        self._static_pcs = _static_effect_slots(prog.code)
+        self._static_fx: dict[int, tuple[int, Effect]] = {}
+        self._decided_fx: dict[int, tuple[Effect, Effect]] = {}
+        self._decided = 0
+        self._return_span: Any = ()   # the main function's return range (() not known yet)
 
     # --- the walk -----------------------------------------------------------------------
 
@@ -285,6 +295,9 @@ class Checker:
         forked = self._forked
         before = effects.before
         step = self._step
+        static_pcs = self._static_pcs
+        static_fx = self._static_fx
+        decided_fx = self._decided_fx
         while True:
             self._pc = pc
             if pc in prune_points:
@@ -309,12 +322,28 @@ class Checker:
                                   "bpf_loop)")
             if log:
                 self._log_insn(state, pc, insn)
-            effect = before(state, insn, effect_cache)
-            self._decided = False
+            fixed = static_fx.get(pc)
+            if fixed is not None and fixed[0] == len(state.frames):
+                effect = fixed[1]
+            else:
+                effect = before(state, insn, effect_cache)
+                if pc in static_pcs:
+                    static_fx[pc] = (len(state.frames), effect)
+            self._decided = 0
             self.effect_override: Effect | None = None
             nxt = step(state, pc, insn, cp, pending)
             if self._decided:
-                effect = effects.decided(state, insn, effect)
+                if self._decided == _SCALARS_DECIDED:
+                    # two numbers compared: the same change of the same effect every time
+                    got = decided_fx.get(pc)
+                    if got is not None and got[0] is effect:
+                        effect = got[1]
+                    else:
+                        new = effects.decided(state, insn, effect)
+                        decided_fx[pc] = (effect, new)
+                        effect = new
+                else:
+                    effect = effects.decided(state, insn, effect)
             if self.effect_override is not None:   # e.g. a global function call
                 effect = self.effect_override
             trace.append(effect)
@@ -331,7 +360,7 @@ class Checker:
                 cp = junction
                 trace = []
             if nxt is None:
-                self._end_path(cp, trace, Demand())
+                self._end_path(cp, trace, NO_DEMAND)
                 return
             pc = nxt
 
@@ -345,13 +374,14 @@ class Checker:
         which only a loop can meet again, in :attr:`looping` by :func:`_loop_key`, so
         that neither search compares with states that cannot match."""
         stats = self.stats
-        key = _loop_key(state)
+        key = None
         looping = self.looping.get(pc)
         if looping is None:
             looping = self.looping[pc] = {}
-        else:
+        elif looping:
             if pc in self._may_gotos and self._may_goto_converged(looping, state):
                 return None
+            key = _loop_key(state)
             for old in looping.get(key, ()):
                 assert old.state is not None
                 if old.state.may_goto_depth == state.may_goto_depth and \
@@ -409,16 +439,22 @@ class Checker:
                             else:
                                 keep.append(old)
                         same[:] = keep
-        if len(looping) > 256 and len(trace) < 64:
-            # a long loop: remember a state only now and then (as the kernel, after 20
-            # jumps or 100 instructions), or it piles up one per iteration; an infinite
-            # loop still meets one of them again. But at least every 64 instructions of a
-            # path, so that the effects to walk back (liveness) stay few.
-            if (self._jmps - self._prev_jmps < 20
-                    and stats.insns_processed - self._prev_insns < 100):
+        # as the kernel (is_state_visited): a state is remembered only after 2 jumps and 8
+        # instructions since the last one (most prune points are a few instructions apart,
+        # and a state per point costs more than it prunes), and inside a loop (a state at
+        # this point still being explored) only after 20 jumps or 100 instructions, or one
+        # piles up per iteration; an infinite loop still meets one of them again. Always at
+        # a may_goto (its convergence compares iterations) and every 64 instructions of a
+        # path, so that the effects to walk back (liveness) stay few.
+        if len(trace) < 64 and pc not in self._may_gotos:
+            jmps = self._jmps - self._prev_jmps
+            insns = stats.insns_processed - self._prev_insns
+            if jmps < 2 or insns < 8 or (looping and jmps < 20 and insns < 100):
                 return cp
         self._prev_jmps = self._jmps
         self._prev_insns = stats.insns_processed
+        if key is None:
+            key = _loop_key(state)
         new = Checkpoint(state.copy(), cp, trace)
         new.pc = pc
         new.loop_key = key
@@ -1018,7 +1054,7 @@ class Checker:
         jmp32 = insn.opcode & CLASS_MASK == Class.JMP32
         self._jmps += 1
         if op == JumpOp.JA:
-            return insn.jump_target(pc)
+            return self._target(pc, insn)
         if op == JumpOp.CALL:
             return self.calls.call(state, pc, insn, cp, pending)
         if op == JumpOp.EXIT:
@@ -1048,7 +1084,7 @@ class Checker:
         fall = self._branch(state, insn, a, b, op, jmp32, False)
         target = insn.jump_target(pc)
         if taken is None or fall is None:
-            self._decided = True   # the values compared ruled a side out: they matter
+            self._decided = 1   # the values compared ruled a side out: they matter
             if self.options.unprivileged and (taken is not None or fall is not None):
                 # without CAP_BPF the kernel also checks the side no run takes, as a CPU
                 # may run it speculatively (Spectre v1): same state, unrefined
@@ -1069,25 +1105,38 @@ class Checker:
         # neither side can happen: this path itself is impossible (should not occur)
         return None
 
+    def _target(self, pc: int, insn: Instruction) -> int:
+        target = self._targets.get(pc)
+        if target is None:
+            target = self._targets[pc] = insn.jump_target(pc)
+        return target
+
     def _scalar_jump(self, state: State, pc: int, insn: Instruction, a: Reg, b: Reg, op: int,
                      jmp32: bool, cp: Checkpoint, pending: list[Pending]) -> int | None:
         """A jump comparing two numbers: as :meth:`_branch` for both sides, but refining
         ``state`` in place for the side walked now (one copy, and only for a fork)."""
+        ta = a.var[8]
+        tb = b.var[8]
+        if not ta[1] and not tb[1]:
+            # two constants: one side only, and nothing learnt (as refine would say)
+            self._decided = _SCALARS_DECIDED
+            return self._target(pc, insn) if holds(op, ta[0], tb[0], jmp32) else pc + 1
         taken = refine(op, a.var, b.var, True, jmp32=jmp32)
         fall = refine(op, a.var, b.var, False, jmp32=jmp32)
         src = insn.src if insn.uses_src_register else None
         if taken is None or fall is None:
-            self._decided = True   # the values compared ruled a side out: they matter
+            # the values compared ruled a side out: they matter
+            self._decided = _SCALARS_DECIDED
         if taken is not None:
             if fall is not None:
                 other = state.copy()
                 self._refined(other, insn.dst, a, taken[0], src, b, taken[1])
                 other.path = state.path[-15:] + (pc,)
-                self.fork(other, insn.jump_target(pc), cp, pending)
+                self.fork(other, self._target(pc, insn), cp, pending)
                 self._refined(state, insn.dst, a, fall[0], src, b, fall[1])
                 return pc + 1
             self._refined(state, insn.dst, a, taken[0], src, b, taken[1])
-            return insn.jump_target(pc)
+            return self._target(pc, insn)
         if fall is not None:
             self._refined(state, insn.dst, a, fall[0], src, b, fall[1])
             return pc + 1
@@ -1239,11 +1288,17 @@ class Checker:
                 raise Reject(f"At subprogram exit the register R0 is not a scalar value "
                              f"({r0.describe()})", regs=(0,),
                              hint="global functions return numbers")
+            self.effect_override = _EXIT_READS_R0
             return
-        span = return_range(self.prog_type, self.attach_type) or \
-            (ctx_btf.return_range(self.attach_type) if self.btf_args else None) or \
-            sock_return_range(self.prog_type, self.attach_type)
+        span = self._return_span
+        if span == ():   # (worked out at the first exit: the same for every path)
+            span = self._return_span = return_range(self.prog_type, self.attach_type) or \
+                (ctx_btf.return_range(self.attach_type) if self.btf_args else None) or \
+                sock_return_range(self.prog_type, self.attach_type)
         if span is None:
+            # no range to check: R0's value decides nothing (the kernel marks it precise
+            # only to check a range)
+            self.effect_override = _EXIT_READS_R0
             return
         lo, hi = span
         if not r0.is_scalar or r0.var.umin < lo or r0.var.umax > hi:
@@ -1277,6 +1332,29 @@ class Checker:
     def _log_insn(self, state: State, pc: int, insn: Instruction) -> None:
         from .messages import describe_regs, format_insn
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
+
+
+_EXIT_READS_R0 = Effect(uses=(0,))   # the main frame's exit, R0 read but not precise
+_SCALARS_DECIDED = 2   # Checker._decided: a jump between two numbers went one way only
+_STATIC_ALU_OPS = (ALUOp.MOV, ALUOp.END, ALUOp.NEG)
+
+
+def _static_effect_slots(code: Mapping[int, Instruction]) -> frozenset[int]:
+    """Slots whose effect (:func:`.effects.before`) depends on the instruction and the
+    frame depth only: ALU with a constant, moves, swaps and negations, lddw, gotos."""
+    out = []
+    for pc, insn in code.items():
+        opcode = insn.opcode
+        cls = opcode & CLASS_MASK
+        if cls == Class.ALU or cls == Class.ALU64:
+            if not opcode & SOURCE_MASK or opcode & OP_MASK in _STATIC_ALU_OPS:
+                out.append(pc)
+        elif opcode == LDDW_OPCODE:
+            out.append(pc)
+        elif cls == Class.JMP or cls == Class.JMP32:
+            if opcode & OP_MASK in (JumpOp.JA, JumpOp.JCOND):
+                out.append(pc)
+    return frozenset(out)
 
 
 def _widen_changed_scalars(prev: State, cur: State) -> None:
@@ -1318,7 +1396,10 @@ def _is_packet_start(reg: Reg) -> bool:
 def _loop_key(state: State) -> tuple[Any, ...]:
     """The values of the current frame's registers: two states that differ here are not
     the same (the cheap first test of the infinite loop check)."""
-    return (len(state.frames), *[r.var for r in state.regs])
+    return (len(state.frames), *map(_VAR, state.frames[-1].regs))
+
+
+_VAR = attrgetter("var")
 
 
 def frames_for_call(state: State) -> int:

@@ -25,9 +25,10 @@ from ..asm.opcodes import (
     Size,
 )
 from ..spec import MapType
-from .access import offset_span
-from .helpers import PROTOS
+from .access import offset_span, stack_read
+from .helpers import PROTOS, Arg, Proto
 from .liveness import EVERYTHING, NOTHING, SLOTS, Effect, all_slot_keys, reg_key, slot_key
+from .reject import Reject
 from .state import RegType, State
 
 _R0_TO_R5 = tuple(range(6))
@@ -160,7 +161,13 @@ def _before(state: State, insn: Instruction, f: int) -> Effect:
     if cls == Class.LD:
         if insn.opcode == LDDW_OPCODE:
             return Effect(kills=(d,))
-        return EVERYTHING   # legacy packet loads: r6, an offset register, clobbers
+        # a legacy packet load reads r6 (the context) and its offset register (checked at
+        # run time: its value decides nothing here), clobbers r0-r5; when out of the
+        # packet it ends the program with 0, which reads nothing of the state
+        uses: tuple[int, ...] = (reg_key(f, 6),)
+        if insn.opcode & MODE_MASK == Mode.IND:
+            uses += (reg_key(f, insn.src),)
+        return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=uses)
     return _jump(state, insn, f, d)
 
 
@@ -246,17 +253,88 @@ def _helper(state: State, insn: Instruction, f: int) -> Effect:
     # (see calls._const_key): then the key's bytes are precise, else only read
     array_key = any(regs[i].type is RegType.CONST_PTR_TO_MAP
                     and regs[i].map.type in _ARRAYS for i in range(1, nargs + 1))
+    if array_key and proto is not None:
+        keys = [i for i, kind in enumerate(proto.args, start=1) if kind is Arg.MAP_KEY]
+        array_key = any(_const_key(state, i) for i in keys)
     for i in range(1, nargs + 1):
         reg = regs[i]
         if reg.type is RegType.PTR_TO_FUNC:
             return EVERYTHING   # bpf_loop & co: the callback's frames resume the caller
         if reg.type is RegType.PTR_TO_STACK:
-            # the helper may read from the pointer up to the frame's top
-            lo, _ = offset_span(reg, 0)
-            slots = all_slot_keys(reg.frameno, (512 + lo) // 8)
+            size = _arg_bytes(state, proto, i) if proto is not None else None
+            if size is None:
+                # the helper may read from the pointer up to the frame's top
+                lo, _ = offset_span(reg, 0)
+                slots = all_slot_keys(reg.frameno, (512 + lo) // 8)
+            else:
+                slots = _stack_slots(state, i, 0, max(size, 1))
             (precise if array_key else uses).extend(slots)
     return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=tuple(uses),
                   precise=tuple(precise))
 
 
-__all__ = ["before", "decided"]
+def _const_key(state: State, regno: int) -> bool:
+    """Is the 4-byte key at ``regs[regno]`` a constant (as calls._const_key)?"""
+    reg = state.regs[regno]
+    if reg.type is not RegType.PTR_TO_STACK or not reg.var.is_const:
+        return False
+    try:
+        value = stack_read(state, reg, 0, 0, 4, uninit_ok=False, depth=[0])
+    except Reject:
+        return False
+    return value.is_scalar and value.var.is_const
+
+
+_MAP_MEM = (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE)
+_SIZED_MEM = (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM, Arg.RW_MEM, Arg.RW_MEM_OR_NULL)
+
+
+def _arg_bytes(state: State, proto: Proto, regno: int) -> int | None:
+    """How many bytes the helper may touch at argument ``regno`` (a stack pointer), as its
+    prototype says: the map's key or value size, or the next argument's largest size;
+    None when not known (then everything up to the frame's top)."""
+    if regno > len(proto.args):
+        return None
+    kind = proto.args[regno - 1]
+    regs = state.regs
+    if kind in _MAP_MEM:
+        maps = [regs[i].map for i in range(1, len(proto.args) + 1)
+                if regs[i].type is RegType.CONST_PTR_TO_MAP]
+        if len(maps) != 1 or maps[0] is None:
+            return None
+        m = maps[0]
+        if kind is Arg.MAP_KEY and m.type != MapType.BLOOM_FILTER:
+            return int(m.key_size)
+        return int(m.value_size)
+    if kind in _SIZED_MEM and regno < len(proto.args) and \
+            proto.args[regno] in (Arg.SIZE, Arg.SIZE_OR_ZERO):
+        size = regs[regno + 1]
+        if size.type is RegType.SCALAR and size.var.umax < 1 << 29:
+            return int(size.var.umax)
+    return None
+
+
+def global_call(state: State, params: tuple[Any, ...]) -> Effect:
+    """A call of a global function (verified on its own, from its prototype): reads its
+    arguments and the stack they point to, clobbers r0-r5. A number argument is judged by
+    its type, so only a "mem" argument's value must be exact (0 is NULL); as the kernel's
+    backtracking, which stops at a global call."""
+    f = len(state.frames) - 1
+    uses: list[int] = []
+    precise: list[int] = []
+    flows: list[tuple[int, tuple[int, ...]]] = []
+    for i, param in enumerate(params, start=1):
+        uses.append(reg_key(f, i))
+        if param.kind == "mem":
+            precise.append(reg_key(f, i))
+            reg = state.regs[i]
+            if reg.type is RegType.PTR_TO_STACK:
+                # the function may read and write ``size`` bytes there
+                slots = _stack_slots(state, i, 0, max(param.size, 1))
+                uses.extend(slots)
+                flows.extend((k, (k,)) for k in slots)
+    return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=tuple(uses),
+                  precise=tuple(precise), flows=tuple(flows))
+
+
+__all__ = ["before", "decided", "global_call"]

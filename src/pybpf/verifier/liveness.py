@@ -113,10 +113,16 @@ def back(effects: list[Effect], demand: Demand | None) -> Demand | None:
     return Demand(live, precise)
 
 
+NO_DEMAND = Demand()   # shared: never changed (merge gives a new one instead)
+
+
 def merge(into: Demand | None, more: Demand | None) -> Demand | None:
-    """The union of two demands (None absorbs)."""
+    """The union of two demands (None absorbs); changes ``into`` unless it is
+    :data:`NO_DEMAND`, and may give ``more`` itself back (:func:`back` made it)."""
     if into is None or more is None:
         return None
+    if into is NO_DEMAND:
+        return more
     into.live |= more.live
     into.precise |= more.precise
     return into

@@ -9,6 +9,8 @@ x % 0 == x, so a zero divisor is no error.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..asm.opcodes import ALUOp, JumpOp
 from . import tnum
 from .bounds import (
@@ -186,8 +188,30 @@ def _concrete(op: int, a: int, b: int, width: int, signed: bool) -> int:
     raise ValueError(op)
 
 
+# results of alu() and refine() by their arguments: a walk computes the same ones again and
+# again (paths that share code and values); emptied when large
+_MEMO: dict[tuple[object, ...], object] = {}
+_MEMO_MAX = 1 << 16
+
+
 def alu(op: int, dst: Bounds, src: Bounds, *, alu64: bool, signed: bool = False) -> Bounds:
     """The bounds of ``dst op src`` (``src`` unused for NEG)."""
+    if not dst[8][1] and not src[8][1] and op != ALUOp.NEG:
+        # two constants: the concrete result (what the general path below gives, faster)
+        if alu64:
+            return const(_concrete(op, dst[8][0], src[8][0], 64, signed))
+        return const(_concrete(op, dst[8][0] & U32, src[8][0] & U32, 32, signed))
+    key = (op, dst, src, alu64, signed)
+    out = _MEMO.get(key)
+    if out is None:
+        out = _alu(op, dst, src, alu64, signed)
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO[key] = out
+    return out  # type: ignore[return-value]
+
+
+def _alu(op: int, dst: Bounds, src: Bounds, alu64: bool, signed: bool) -> Bounds:
     if op == ALUOp.NEG:
         src = const(0)
     if not dst[8][1] and not src[8][1]:
@@ -312,7 +336,7 @@ def _exclude(a: Range, b: Range, width: int) -> Range:
     return Range(umin, umax, smin, smax, a.t)
 
 
-def _holds(op: int, x: int, y: int, jmp32: bool) -> bool:
+def holds(op: int, x: int, y: int, jmp32: bool) -> bool:
     """``x op y`` for two concrete values (unsigned 64-bit, or their low 32 bits)."""
     if jmp32:
         x &= U32
@@ -353,7 +377,35 @@ def refine(op: int, a: Bounds, b: Bounds, taken: bool, *, jmp32: bool
     if not ta[1] and not tb[1]:
         # two constants: the comparison is decided and teaches nothing (what the general
         # path below gives, faster)
-        return (a, b) if _holds(op, ta[0], tb[0], jmp32) == taken else None
+        return (a, b) if holds(op, ta[0], tb[0], jmp32) == taken else None
+    if not jmp32 and (op == JumpOp.JEQ or op == JumpOp.JNE) and (not ta[1] or not tb[1]):
+        # a number against a constant (what the general path below gives, faster): equal,
+        # the number is that constant if it may be; unequal, it learns something only when
+        # the constant is one of its ends
+        c, x = (b, a) if not tb[1] else (a, b)
+        if (op == JumpOp.JEQ) == taken:
+            return (c, c) if x.contains(c) else None
+        v = c[0]
+        sv = c[2]
+        if v != x[0] and v != x[1] and sv != x[2] and sv != x[3]:
+            return a, b
+    key = (op, a, b, taken, jmp32, 0)
+    got: Any = _MEMO.get(key, key)
+    if got is key:
+        got = _refine(op, a, b, taken, jmp32)
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO[key] = got
+    if got is None:
+        return None
+    na: Bounds = got[0]
+    nb: Bounds = got[1]
+    # an operand the jump taught nothing is given back itself (callers test identity)
+    return (a if na == a else na), (b if nb == b else nb)
+
+
+def _refine(op: int, a: Bounds, b: Bounds, taken: bool, jmp32: bool
+            ) -> tuple[Bounds, Bounds] | None:
     width = 32 if jmp32 else 64
     wa = a.width_range(width)
     wb = b.width_range(width)

@@ -157,7 +157,9 @@ class _Run:
         moves out of the way (the older one goes)."""
         generation = self.state[_STATE["lookup_generation"]]
         first = lookup_cache_set(handle, key) * LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS
-        entry = [handle, key, address, generation]
+        region = self.machine.memory._regions.get(address >> 32)
+        host = 0 if region is None else _host_address(region.buf) + address - region.base
+        entry = [handle, key, address, generation, host]
         cache, words = self.cache, LOOKUP_ENTRY_WORDS
         for way in range(LOOKUP_CACHE_WAYS):
             at = first + way * words
@@ -282,7 +284,8 @@ class CompiledProgram:
         # plain hash and array maps with keys the native code can read in one load: their
         # lookups go through the lookup cache (LRU and per-CPU maps do not: a lookup
         # changes an LRU map's order, and a per-CPU value depends on the CPU)
-        cached_maps = {handle: (m.key_size, m.max_entries if type(m) is ArrayMap else 0)
+        cached_maps = {handle: (m.key_size, m.max_entries if type(m) is ArrayMap else 0,
+                                m.value_size)
                        for handle, m in getattr(program, "_maps_by_address", {}).items()
                        if type(m) in (HashMap, ArrayMap) and m.key_size in (1, 2, 4, 8)}
         self._cached_sites: dict[int, int] = {}
