@@ -353,16 +353,25 @@ class _Writer:
 
     def goto(self, depth: int, target: int) -> None:
         fn = self.fn
-        slots = fn.blocks[target]
-        tiny_exit = len(slots) <= 2 and self.code[slots[-1]][0] is ip._exit
         if target != self.start and depth < MAX_INLINE_DEPTH and (
-                fn.preds[target] == 1 or tiny_exit):
+                fn.preds[target] == 1 or self.tiny_exit(target, 3)):
             self.block(depth, target)
         else:
             self.flush(depth)
             self.emit(depth, f"b = {target}")
             self.dispatches = True
             self.arms_wanted.append(target)
+
+    def tiny_exit(self, leader: int, most: int) -> bool:
+        """The block and the blocks it jumps to unconditionally end in an exit within
+        ``most`` instructions (a verdict: worth copying rather than dispatching to)."""
+        slots = self.fn.blocks[leader]
+        h, _, _, o, _, _ = self.code[slots[-1]]
+        if len(slots) > most:
+            return False
+        if h is ip._exit:
+            return True
+        return h is ip._ja and self.tiny_exit(slots[-1] + 1 + o, most - len(slots))
 
     def block(self, depth: int, leader: int) -> None:
         slots = self.fn.blocks[leader]
