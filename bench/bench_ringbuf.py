@@ -225,12 +225,12 @@ def main() -> None:
             state["sum"] += event.seq
 
         consumers = []
+        if have_numpy and hasattr(RingBuffer, "view_array"):  # (not in older pybpf)
+            consumers.append(("pybpf view_array, NumPy view over the ring (no copy)",
+                              view_consumer(reader(Event))))
         if have_numpy:
-            consumers += [
-                ("pybpf view_array, NumPy view over the ring (no copy)",
-                 view_consumer(reader(Event))),
-                ("pybpf read_array, NumPy structured array (one copy)",
-                 array_consumer(reader(Event)))]
+            consumers.append(("pybpf read_array, NumPy structured array (one copy)",
+                              array_consumer(reader(Event))))
         consumers += [
             (f"pybpf read_batch({BATCH}), struct.Struct tuples of the whole record",
              batch_consumer(reader(EVENT_STRUCT), operator.itemgetter(0))),

@@ -303,6 +303,7 @@ def test_a_callback_may_close_its_reader(record_type):
 
     with Producers() as producers:
         rb = RingBuffer(producers.maps["rb"], callback, record_type=record_type)
-        producers.run("rb_output", 6)
+        producers.run("rb_output", 6)           # one run: seq 0-6 (6 is kept by...
+        producers.run("rb_discard_odd", 4)      # ...rb_discard_odd), then 8 alone
         rb.consume()  # the run is decoded in place: the close waits for it to end
-        assert len(seen) >= 3 and rb.closed
+        assert len(seen) == 7 and rb.closed    # and no run is read after it

@@ -262,6 +262,7 @@ def build_frames() -> list[bytes]:
             + b"p1" + struct.pack("!HH", 3 << 9 | 2, 120) + struct.pack("!H", 5 << 9 | 4)
             + b"sw01" + b"\0\0")
     add(ether(lldp, 0x88CC, dst=bytes.fromhex("0180c200000e")))
+    add(ether(lldp_frame(), 0x88CC, dst=bytes.fromhex("0180c200000e")))
     add(ether(bytes(46), 0x88B5))  # an EtherType nobody knows
     frames.extend(routing_frames())
     frames.extend(snmp_frames())
@@ -330,6 +331,18 @@ def snmp_frames() -> list[bytes]:
             for i, (port, message) in enumerate(messages)]
 
 
+def lldp_frame() -> bytes:
+    """A switch's LLDPDU: every standard TLV and an unknown organisation's."""
+    def tlv(kind: int, value: bytes) -> bytes:
+        return struct.pack("!H", kind << 9 | len(value)) + value
+    management = (bytes([5, 1]) + ipaddress.IPv4Address(B4).packed + bytes([2])
+                  + struct.pack("!I", 7) + bytes([0]))
+    return (tlv(1, b"\x04" + MAC_B) + tlv(2, b"\x05ge-0/0/7") + tlv(3, b"\x00\x78")
+            + tlv(4, b"uplink to core") + tlv(5, b"switch-b")
+            + tlv(6, b"Example OS 1.2\x01") + tlv(7, b"\x00\x14\x00\x04")
+            + tlv(8, management) + tlv(127, b"\x00\x00\x0c\x01\x02") + tlv(0, b""))
+
+
 def dhcp_ack() -> bytes:
     """A DHCP ACK with the options a server usually sends."""
     def option(tag: int, value: bytes) -> bytes:
@@ -357,6 +370,29 @@ def ntp_server_reply() -> bytes:
     return (bytes([0x24, 2, 10, 0xE9]) + struct.pack("!HHHH", 0, 0x1234, 1, 0x8000)
             + ipaddress.IPv4Address(C4).packed + stamp(era - 60, 1 << 31)
             + stamp(era, 0x40000000) + stamp(era, 0x50000000) + stamp(era + 1, 0x10000000))
+
+
+def tcp_option_frames() -> list[bytes]:
+    """SYNs, ACKs and SYN-ACKs carrying every kind of TCP option, some malformed (MPTCP
+    with a wrong length, SACK of an odd size), for cutting at every byte."""
+    option_sets = [
+        bytes([2, 4, 5, 0xB4, 4, 2, 8, 10]) + struct.pack("!II", 1000, 0)
+        + bytes([1, 3, 3, 7, 5, 10]) + struct.pack("!II", 5, 10)
+        + bytes([1, 1, 30, 6, 0x00, 0x81, 1, 2, 3, 4]),
+        bytes([2, 4, 5, 0xB4, 30, 12, 0x00, 0x81]) + bytes(range(8))
+        + bytes([34, 2, 254, 4, 0xF9, 0x89, 253, 3, 7, 99, 5, 1]),
+        bytes([1, 1, 19, 18]) + bytes(16)
+        + bytes([28, 4, 0x81, 0x2C, 20, 4, 1, 2, 6, 6, 0, 0, 0, 9, 0]),
+        bytes([2, 3, 1, 8, 10, 0, 0, 0, 1]),
+        bytes([5, 9]) + bytes(7) + bytes([1, 1, 1]),
+    ]
+    frames = []
+    for flags in (0x02, 0x10, 0x12):
+        for options in option_sets:
+            options = (options + bytes(-len(options) % 4))[:40]
+            frames.append(ether(ipv4(A4, B4, 6, tcp(A4, B4, 5000, 80, 1, 0, flags,
+                                                    options=options)), 0x0800))
+    return frames
 
 
 def _with_checksum(message: bytes, at: int) -> bytes:

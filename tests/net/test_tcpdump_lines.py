@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pybpf.net.printer import Printer, PrintOptions
 from pybpf.pcap import PcapPacket, write_pcap, write_pcapng
 from tests.cbpf.oracle import TCPDUMP, needs_tcpdump
-from tests.net.corpus import LINKTYPES, build_frames, reframe
+from tests.net.corpus import LINKTYPES, build_frames, reframe, tcp_option_frames
 
 pytestmark = needs_tcpdump
 T0_US = 1_700_000_000_000_000
@@ -105,7 +105,7 @@ def test_verbose_lines(corpus: dict[str, Path]) -> None:
     common = ("tcp or arp or rarp or udp port 53 or udp port 9999 or icmp or ip proto 51 or "
               "ip6 proto 51 or ip proto 9 or ip proto 112 or (ip proto 103 and ip[20] = 0x20) or "
               "igmp or ip proto 47 or udp port 6081 or udp port 67 or udp port 123 or "
-              "udp port 161 or udp port 162")
+              "udp port 161 or udp port 162 or ether proto 0x88cc")
     for flags, expression in (("-v", "mpls"), ("-vv", "mpls"), ("-v", "stp"), ("-vv", "stp"),
             ("-v", f"({common} or ip6) and not vlan"),
             ("-vv", f"({common} or ip6) and not vlan")):
@@ -144,6 +144,17 @@ def test_cut_frames_print_like_tcpdump_at_header_boundaries(tmp_path: Path) -> N
     path = tmp_path / "cut.pcap"
     write_pcap(path, packets)
     assert _in_process(path, PrintOptions(utc=True)) == _tcpdump(path, "")
+
+
+def test_tcp_options_cut_at_every_byte(tmp_path: Path) -> None:
+    # tcpdump prints the options it could read, then ' [|tcp]' (or '[bad opt]') and stops
+    packets = [PcapPacket(frame[:cut], len(frame), T0_US + i * 100 + cut)
+               for i, frame in enumerate(tcp_option_frames())
+               for cut in range(54, len(frame) + 1)]
+    path = tmp_path / "cut_options.pcap"
+    write_pcap(path, packets)
+    for flags in ("-S", "-S -v"):
+        assert _sniff(path, flags) == _tcpdump(path, flags)
 
 
 def test_cut_anywhere_never_raises() -> None:

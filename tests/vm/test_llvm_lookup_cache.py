@@ -8,7 +8,13 @@ import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R6, R7, R10
-from pybpf.vm import ArrayMap, HashMap
+from pybpf.vm import (
+    ArrayMap,
+    HashMap,
+    MemoryAccessError,
+    PercpuArrayMap,
+    PercpuHashMap,
+)
 from pybpf.vm.helpers import HelperID
 from tests.vm.unverified import load_unverified
 
@@ -40,7 +46,9 @@ def _counter_loop(turns: int, keys: int) -> list[object]:
 
 @pytest.mark.parametrize("make_map", [
     lambda: ArrayMap("m", value_size=8, max_entries=300),
-    lambda: HashMap("m", key_size=4, value_size=8, max_entries=300)])
+    lambda: HashMap("m", key_size=4, value_size=8, max_entries=300),
+    lambda: PercpuArrayMap("m", value_size=8, max_entries=300, ncpus=4),
+    lambda: PercpuHashMap("m", key_size=4, value_size=8, max_entries=300, ncpus=4)])
 def test_many_keys_count_the_same_in_every_tier(make_map) -> None:
     results = {}
     for tier in ("interp", "python", "llvm"):
@@ -50,6 +58,9 @@ def test_many_keys_count_the_same_in_every_tier(make_map) -> None:
         prog = load_unverified(_counter_loop(3000, 300), maps={"m": m})
         prog.run(tier=tier)
         prog.run(tier=tier)  # a second run starts with the cache emptied
+        prog.env.cpu = 2  # per-CPU maps: the next runs count in another CPU's values
+        prog.run(tier=tier)
+        prog.test_run(repeat=3, tier=tier, cpu=3)
         results[tier] = sorted(m.items())
     assert results["llvm"] == results["interp"] == results["python"]
 
@@ -101,3 +112,65 @@ def test_changes_from_user_space_between_runs_are_seen() -> None:
     assert prog.run(tier="llvm").r0 == 12
     del m[key]
     assert prog.run(tier="llvm").r0 == 200
+
+
+def _same_in_every_tier(program: list[object], make_map) -> list[object]:  # type: ignore[no-untyped-def]
+    """Run ``program`` twice per tier on a fresh map; r0s (or the error text) and the map
+    contents must match the interpreter's."""
+    outcomes = []
+    for tier in ("interp", "llvm"):
+        m = make_map()
+        prog = load_unverified(asm.link(program), maps={"m": m})
+        seen: list[object] = []
+        for _ in range(2):
+            try:
+                seen.append(prog.run(tier=tier).r0)
+            except MemoryAccessError as err:
+                seen.append(str(err))
+        outcomes.append((seen, sorted(m.items())))
+    assert outcomes[1] == outcomes[0]
+    return outcomes[0][0]
+
+
+def _array16() -> ArrayMap:
+    return ArrayMap("m", value_size=16, max_entries=4)
+
+
+def test_value_pointers_kept_across_blocks_read_and_write_the_value() -> None:
+    # r6 = &m[1] (+8 after a copy), then through another lookup's blocks: writes at both
+    # offsets, a read back through r0 of the second lookup of the same key
+    seen = _same_in_every_tier(
+        _lookup(1, "missing")
+        + [asm.mov(R6, R0), asm.add(R6, 8), asm.st(8, R0, 5, 0), asm.st(8, R6, 7, 0)]
+        + _lookup(1, "missing")
+        + [asm.ldx(8, R7, R6, 0), asm.ldx(8, R0, R0, 0), asm.add(R0, R7),
+           asm.stx(8, R6, R0, -8), asm.exit(),
+           asm.label("missing"), asm.mov(R0, 200), asm.exit()], _array16)
+    assert seen == [12, 12]
+
+
+def test_an_access_past_a_known_value_faults_as_in_the_interpreter() -> None:
+    for offset, size in ((16, 1), (12, 8), (-1, 1)):
+        seen = _same_in_every_tier(
+            _lookup(2, "missing")
+            + [asm.ldx(size, R0, R0, offset), asm.exit(),
+               asm.label("missing"), asm.mov(R0, 200), asm.exit()], _array16)
+        assert "outside" in str(seen[0])
+
+
+def test_a_pointer_into_a_replaced_value_keeps_the_old_bytes() -> None:
+    # the program replaces m[3] while holding a pointer to it: the pointer sees the old
+    # value, the next lookup the new one (the kernel swaps in a new element)
+    def make() -> HashMap:
+        m = HashMap("m", key_size=4, value_size=8, max_entries=4)
+        m[(3).to_bytes(4, "little")] = (1).to_bytes(8, "little")
+        return m
+    seen = _same_in_every_tier(
+        _lookup(3, "missing")
+        + [asm.mov(R6, R0), asm.st(8, R10, 9, -16), asm.ld_map_fd(R1, "m"),
+           asm.mov(R2, R10), asm.add(R2, -4), asm.mov(R3, R10), asm.add(R3, -16),
+           asm.mov(asm.R4, 0), asm.call(UPDATE)]
+        + _lookup(3, "missing")
+        + [asm.ldx(8, R0, R0, 0), asm.ldx(8, R7, R6, 0), asm.lsh(R0, 8), asm.add(R0, R7),
+           asm.exit(), asm.label("missing"), asm.mov(R0, 200), asm.exit()], make)
+    assert seen == [9 << 8 | 1, 9 << 8 | 9]  # the second run starts from 9

@@ -241,6 +241,8 @@ class RingBuffer(ReaderLifetime):
         one raises (the record it raised on included), for the caller to commit."""
         data, mask, decoder = self._data, self._mask, self.decoder
         for position, stride, length, count in batch.runs:
+            if self._fd is None:
+                return  # a callback closed the reader: its views are released
             offset = position & mask
             run = data[offset:offset + count * stride]
             records, progress = decoder.strided(run, RECORD_HEADER_SIZE, stride, length)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import alu
+from . import helpers as core
 from . import interpreter as ip
 from .helpers import CLOBBERED
 from .memory import LOW_REGION_BASE
@@ -37,7 +38,8 @@ from .pytier import _blocks, _function_starts, _successors
 STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1", "regs2",
                 "regs3", "regs4", "regs5", "regs6", "regs7", "regs8", "regs9", "regs10",
                 "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
-                "lookup_generation", "runs_done", "packet_data", "batch_index")
+                "lookup_generation", "runs_done", "packet_data", "batch_index",
+                "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -45,13 +47,20 @@ TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 2
 # with r0 = 0 (the interpreter's _Halt)
 STATUS_OK, STATUS_ERROR, STATUS_RETURN, STATUS_HALT = 0, 1, 2, 3
 FAIL_BUDGET, FAIL_CALL_DEPTH = 0, 1
-# the map lookup cache: sets of two entries (map handle, key, value address, generation),
+# the map lookup cache: sets of two entries (map handle, key, value address, generation,
+# the value's host address),
 # the set chosen by a hash of handle and key; an entry counts only while its generation is
 # the run's current one, so emptying the cache is one increment
 LOOKUP_CACHE_SETS = 2048
 LOOKUP_CACHE_WAYS = 2
-LOOKUP_ENTRY_WORDS = 4
+LOOKUP_ENTRY_WORDS = 5
 MAP_LOOKUP_ELEM = 1  # helper id
+CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
+# helpers answered in native code from the state (the runner copies the run's Environment
+# there): helper implementation -> the state field its answer is in
+_ENV_HELPERS = {core.get_current_pid_tgid: "env_pid_tgid",
+                core.get_current_uid_gid: "env_uid_gid",
+                core.get_smp_processor_id: "env_cpu", core.get_numa_node_id: None}
 
 _JUMP_NAME = {id(fn): name for name, fn in alu.JUMP_TESTS.items()}
 _ALU_NAME = {id(fn): name for name, fn in alu.OPS64.items()}
@@ -130,7 +139,7 @@ def _cached_lookup(size: int) -> str:
     caller to the helper itself, which faults or answers exactly as in the other tiers."""
     ty = f"i{8 * size}"
     lines = [(f"define internal i64 @cached_lookup{size}(ptr %st, ptr %tab, i64 %handle, "
-             "i64 %a, i64 %limit) #0 {"),
+             "i64 %a, i64 %limit, ptr %hostout) #0 {"),
              "  %k = lshr i64 %a, 32", "  %h = lshr i64 %k, 12", "  %i0 = add i64 %k, %h",
              f"  %i = and i64 %i0, {TABLE_ENTRIES - 1}",
              "  %e = getelementptr [6 x i64], ptr %tab, i64 %i", "  %ek = load i64, ptr %e"]
@@ -144,7 +153,8 @@ def _cached_lookup(size: int) -> str:
               "  %ha = add i64 %host, %off", "  %p = inttoptr i64 %ha to ptr",
               f"  %kv = load {ty}, ptr %p, align 1",
               f"  %key = zext {ty} %kv to i64" if size < 8 else "  %key = add i64 %kv, 0",
-              "  %found = call i64 @cache_probe(ptr %st, i64 %handle, i64 %key, i64 %limit)",
+              ("  %found = call i64 @cache_probe(ptr %st, i64 %handle, i64 %key, "
+               "i64 %limit, ptr %hostout)"),
               "  ret i64 %found", "miss:", "  ret i64 -1", "}"]
     return "\n".join(lines)
 
@@ -152,12 +162,14 @@ def _cached_lookup(size: int) -> str:
 def _cache_probe() -> str:
     """``@cache_probe``: the value address the lookup cache holds for ``%key`` of map
     ``%handle``, -1 when it holds none; 0 (NULL, the helper's answer) for an array map's
-    index at or past ``%limit`` (0: no limit, a hash map)."""
+    index at or past ``%limit`` (0: no limit, a hash map). A hit's host address goes to
+    ``%hostout`` (0 for NULL)."""
     lines = [("define internal i64 @cache_probe(ptr %st, i64 %handle, i64 %key, "
-              "i64 %limit) #0 {"),
+              "i64 %limit, ptr %hostout) #0 {"),
              "  %limited = icmp ne i64 %limit, 0", "  %past = icmp uge i64 %key, %limit",
              "  %outside = and i1 %limited, %past",
-             "  br i1 %outside, label %null, label %probe", "null:", "  ret i64 0", "probe:",
+             "  br i1 %outside, label %null, label %probe", "null:",
+             "  store i64 0, ptr %hostout", "  ret i64 0", "probe:",
               "  %mix = xor i64 %key, %handle",
               "  %hash = mul i64 %mix, -7046029254386353131",  # 0x9E3779B97F4A7C15
               f"  %set = lshr i64 %hash, {64 - (LOOKUP_CACHE_SETS.bit_length() - 1)}",
@@ -172,7 +184,7 @@ def _cache_probe() -> str:
         nxt = f"way{way + 1}" if way + 1 < LOOKUP_CACHE_WAYS else "miss"
         base = way * LOOKUP_ENTRY_WORDS
         lines += [f"way{way}:"]
-        for n, field in enumerate(("h", "k", "v", "g")):
+        for n, field in enumerate(("h", "k", "v", "g", "x")):
             lines += [f"  %{field}{way}p = getelementptr i64, ptr %s, i64 {base + n}",
                       f"  %{field}{way} = load i64, ptr %{field}{way}p"]
         lines += [f"  %m{way}a = icmp eq i64 %h{way}, %handle",
@@ -181,7 +193,8 @@ def _cache_probe() -> str:
                   f"  %m{way}ab = and i1 %m{way}a, %m{way}b",
                   f"  %m{way} = and i1 %m{way}ab, %m{way}c",
                   f"  br i1 %m{way}, label %found{way}, label %{nxt}",
-                  f"found{way}:", f"  ret i64 %v{way}"]
+                  f"found{way}:", f"  store i64 %x{way}, ptr %hostout",
+                  f"  ret i64 %v{way}"]
     lines += ["miss:", "  ret i64 -1", "}"]
     return "\n".join(lines)
 
@@ -196,12 +209,13 @@ class _FunctionWriter:
     """The IR of the eBPF function starting at ``start``.
 
     ``cached_maps`` maps the handle of every map whose lookups may be served by the lookup
-    cache to its key size and index limit (max_entries of an array map, else 0); the call
+    cache to its key size, index limit (max_entries of an array map, else 0) and value
+    size; the call
     sites that use it are added to ``cached_sites``.
     """
 
     def __init__(self, code: ip.Code, start: int,
-                 cached_maps: dict[int, tuple[int, int]] | None = None,
+                 cached_maps: dict[int, tuple[int, int, int]] | None = None,
                  cached_sites: dict[int, int] | None = None):
         self.code = code
         self.start = start
@@ -212,6 +226,13 @@ class _FunctionWriter:
         self.block_start = start
         self.block_slots: list[int] = []
         self.packet_loads = False
+        # registers known to hold a map value's address from a cached lookup site (register
+        # -> (the site's host-address local, value size, offset added since)): accesses
+        # inside the value go straight to its host memory when the local is not 0
+        self.values: dict[int, tuple[str, int, int]] = {}
+        self.pending_value: tuple[str, int, int] | None = None
+        self.exit_values: dict[int, dict[int, tuple[str, int, int]]] = {}
+        self.entry_allocas: list[str] = []
         # registers known to hold r10 + offset in the current block (register -> offset):
         # accesses through them inside the frame need no region check, as through r10
         self.frame: dict[int, int] = {}
@@ -270,6 +291,7 @@ class _FunctionWriter:
         self.lines.append(f"define i64 @f{self.start}(ptr %st, i64 %a1, i64 %a2, i64 %a3, "
                           f"i64 %a4, i64 %a5, i64 %a10, ptr %fh) {{")
         self.block("entry")
+        entry_at = len(self.lines)  # where the allocas of lookup sites go, once known
         for n in range(10):
             self.emit(f"%r{n} = alloca i64")
         for n in range(10):
@@ -291,15 +313,25 @@ class _FunctionWriter:
         self.budget_in()
         self.emit(f"br label %b{self.start}")
         blocks = _blocks(self.code, self.start)
+        preds: dict[int, list[int]] = {}
+        for leader, slots in blocks.items():
+            for nxt in _successors(self.code, slots[-1]):
+                preds.setdefault(nxt, []).append(leader)
         for leader, slots in blocks.items():
             self.block(f"b{leader}")
             self.block_start = leader
             self.frame = {}
+            only = preds.get(leader, [])
+            # a value's address known at the end of the one block leading here stays known
+            self.values = (dict(self.exit_values.get(only[0], {}))
+                           if len(only) == 1 and leader != self.start else {})
             self.block_slots = slots
             self.count_budget(leader, len(slots))
             for pc in slots:
                 self.insn(pc)
                 self.track_frame(pc)
+                self.track_values(pc)
+            self.exit_values[leader] = self.values
             last = slots[-1]
             h = self.code[last][0]
             ended = h in (ip._exit, ip._ja, ip._gotol) or h in _JUMPS or (
@@ -312,6 +344,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit("ret i64 0")
         self.lines.append("}")
+        self.lines[entry_at:entry_at] = ["  " + line for line in self.entry_allocas]
         return "\n".join(self.lines)
 
     def reload_packet(self) -> None:
@@ -382,6 +415,54 @@ class _FunctionWriter:
             frame.clear()  # the interpreter's handler may write any register
         elif h not in (ip._st, ip._stx, ip._exit, ip._ja, ip._gotol) and h not in _JUMPS:
             frame.pop(d, None)
+
+    def track_values(self, pc: int) -> None:
+        """Update :attr:`values` after the instruction at ``pc``."""
+        h, d, s, _, i, _ = self.code[pc]
+        values = self.values
+        if h in (ip._call_helper, ip._call_tail, ip._call_local):
+            for n in range(6):
+                values.pop(n, None)
+            if self.pending_value is not None:
+                values[0], self.pending_value = self.pending_value, None
+        elif h is ip._mov64_x and s in values:
+            values[d] = values[s]
+        elif h is ip._add64_k and d in values:
+            local, size, delta = values[d]
+            values[d] = (local, size, delta + alu.to_signed(i & alu.MASK64, 64))
+        elif self.is_generic(h) or h is ip._ld_packet:
+            values.clear()
+        elif h not in (ip._st, ip._stx, ip._exit, ip._ja, ip._gotol) and h not in _JUMPS:
+            values.pop(d, None)
+
+    def value_access(self, n: int, off: int, size: int) -> tuple[str, int] | None:
+        """(host-address local, offset) when register ``n`` + ``off`` is ``size`` bytes
+        inside a map value known here, else None."""
+        known = self.values.get(n)
+        if known is None:
+            return None
+        local, value_size, delta = known
+        at = delta + off
+        return (local, at) if at >= 0 and at + size <= value_size else None
+
+    def direct_or_checked(self, n: int, off: int, size: int) -> tuple[str, str] | None:
+        """For an access through a known map value: branch to a direct access when its
+        host address is known at run time; returns (host pointer, label of the checked
+        path) with the direct block open, or None."""
+        found = self.value_access(n, off, size)
+        if found is None:
+            return None
+        local, at = found
+        host, known = self.tmp(), self.tmp()
+        self.emit(f"{host} = load i64, ptr {local}")
+        self.emit(f"{known} = icmp ne i64 {host}, 0")
+        direct, checked = self.label("direct"), self.label("checked")
+        self.emit(f"br i1 {known}, label %{direct}, label %{checked}")
+        self.block(direct)
+        address, p = self.tmp(), self.tmp()
+        self.emit(f"{address} = add i64 {host}, {at}")
+        self.emit(f"{p} = inttoptr i64 {address} to ptr")
+        return p, checked
 
     def frame_offset(self, n: int, off: int, size: int) -> int | None:
         """The offset from r10 of ``size`` bytes at register ``n`` + ``off`` when they are
@@ -524,6 +605,15 @@ class _FunctionWriter:
             self.emit(f"{v} = load {ty}, ptr {p}, align 1")
             self.set(d, self.widen(v, 8 * size, signed=signed))
             return
+        done = None
+        direct = self.direct_or_checked(s, off, size)
+        if direct is not None:
+            p, checked = direct
+            v, done = self.tmp(), self.label("loaded")
+            self.emit(f"{v} = load {ty}, ptr {p}, align 1")
+            self.set(d, self.widen(v, 8 * size, signed=signed))
+            self.emit(f"br label %{done}")
+            self.block(checked)
         address = self.tmp()
         self.emit(f"{address} = add i64 {self.reg(s)}, {off}")
         pair, value, fine = self.tmp(), self.tmp(), self.tmp()
@@ -533,6 +623,9 @@ class _FunctionWriter:
         self.emit(f"{fine} = extractvalue {{i64, i1}} {pair}, 1")
         self.set(d, value)
         self.continue_if(fine)
+        if done is not None:
+            self.emit(f"br label %{done}")
+            self.block(done)
 
     def store(self, pc: int, d: int, off: int, size: int, value: str) -> None:
         ty = f"i{8 * size}"
@@ -542,12 +635,23 @@ class _FunctionWriter:
             self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {at}")
             self.emit(f"store {ty} {self.narrow(value, 8 * size)}, ptr {p}, align 1")
             return
+        done = None
+        direct = self.direct_or_checked(d, off, size)
+        if direct is not None:
+            p, checked = direct
+            done = self.label("stored")
+            self.emit(f"store {ty} {self.narrow(value, 8 * size)}, ptr {p}, align 1")
+            self.emit(f"br label %{done}")
+            self.block(checked)
         address = self.tmp()
         self.emit(f"{address} = add i64 {self.reg(d)}, {off}")
         fine = self.tmp()
         self.emit(f"{fine} = call i1 @st{size}(ptr %st, ptr %tab, i64 {address}, i64 {pc}, "
                   f"i64 {value})")
         self.continue_if(fine)
+        if done is not None:
+            self.emit(f"br label %{done}")
+            self.block(done)
 
     def ld_packet(self, pc: int, s: int, imm: int, aux: tuple[int, bool]) -> None:
         """Legacy LD_ABS/LD_IND: a big-endian load from the packet into r0, natively when
@@ -634,15 +738,20 @@ class _FunctionWriter:
         return None
 
     def call_helper(self, pc: int) -> None:
+        if self.inline_helper(pc):
+            return
         handle = self.map_in_r1(pc) if self.code[pc][0] is ip._call_helper \
             and self.code[pc][4] == MAP_LOOKUP_ELEM else None
         cached = self.cached_maps.get(handle) if handle is not None else None
         done = None
         if cached is not None:
             # a lookup in a plain hash or array map: try the cache first (see llvmtier)
-            key_size, limit = cached
+            key_size, limit, value_size = cached
             self.cached_sites[pc] = key_size
             value, hit = self.tmp(), self.tmp()
+            host = f"%vh{pc}"
+            self.entry_allocas.append(f"{host} = alloca i64")
+            self.pending_value = (host, value_size, 0)
             at = self.frame_offset(2, 0, key_size)
             if at is not None:  # the key is in this frame: read it directly
                 p, raw, key = self.tmp(), self.tmp(), self.tmp()
@@ -651,10 +760,10 @@ class _FunctionWriter:
                 self.emit(f"{key} = {'zext' if key_size < 8 else 'add'} i{8 * key_size} "
                           f"{raw} {'to i64' if key_size < 8 else ', 0'}")
                 self.emit(f"{value} = call i64 @cache_probe(ptr %st, i64 {handle}, "
-                          f"i64 {key}, i64 {limit})")
+                          f"i64 {key}, i64 {limit}, ptr {host})")
             else:
                 self.emit(f"{value} = call i64 @cached_lookup{key_size}(ptr %st, ptr %tab, "
-                          f"i64 {handle}, i64 {self.reg(2)}, i64 {limit})")
+                          f"i64 {handle}, i64 {self.reg(2)}, i64 {limit}, ptr {host})")
             self.emit(f"{hit} = icmp ne i64 {value}, -1")
             found, slow, done = self.label("cached"), self.label("lookup"), self.label("done")
             self.emit(f"br i1 {hit}, label %{found}, label %{slow}")
@@ -663,10 +772,56 @@ class _FunctionWriter:
             self.clobber_arguments()
             self.emit(f"br label %{done}")
             self.block(slow)
+            self.emit(f"store i64 0, ptr {host}")  # the helper's answer: checked accesses
         self.call_helper_slow(pc)
         if done is not None:
             self.emit(f"br label %{done}")
             self.block(done)
+
+    def inline_helper(self, pc: int) -> bool:
+        """The current task's ids, the CPU, the NUMA node and the default clock (ktime) in
+        native code, when the program uses the VM's own implementations of them."""
+        h, _, _, _, _, fn = self.code[pc]
+        if h is not ip._call_helper:
+            return False
+        if fn in _ENV_HELPERS:
+            field = _ENV_HELPERS[fn]
+            if field is None:
+                self.set(0, "0")
+            else:
+                p, v = self.field(field), self.tmp()
+                self.emit(f"{v} = load i64, ptr {p}")
+                self.set(0, v)
+            self.clobber_arguments()
+            return True
+        if fn is not core.ktime_get_ns:
+            return False
+        # clock_gettime(CLOCK_MONOTONIC) when the run's clock is time.monotonic_ns (the
+        # runner leaves clock_gettime 0 otherwise: the helper's callback asks the clock)
+        p, fp = self.field("clock_gettime"), self.tmp()
+        self.emit(f"{fp} = load ptr, ptr {p}")
+        native = self.tmp()
+        self.emit(f"{native} = icmp ne ptr {fp}, null")
+        fast, slow, done = self.label("clock"), self.label("clockcb"), self.label("clocked")
+        self.emit(f"br i1 {native}, label %{fast}, label %{slow}")
+        self.block(fast)
+        sec_p, nsec_p, sec, nsec, ns, total = (self.tmp() for _ in range(6))
+        self.entry_allocas.append(f"%ts{pc} = alloca [2 x i64]")
+        self.emit(f"call i32 {fp}(i32 {CLOCK_MONOTONIC}, ptr %ts{pc})")
+        self.emit(f"{sec_p} = getelementptr [2 x i64], ptr %ts{pc}, i64 0, i64 0")
+        self.emit(f"{nsec_p} = getelementptr [2 x i64], ptr %ts{pc}, i64 0, i64 1")
+        self.emit(f"{sec} = load i64, ptr {sec_p}")
+        self.emit(f"{nsec} = load i64, ptr {nsec_p}")
+        self.emit(f"{ns} = mul i64 {sec}, 1000000000")
+        self.emit(f"{total} = add i64 {ns}, {nsec}")
+        self.set(0, total)
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
+        return True
 
     def call_helper_slow(self, pc: int) -> None:
         p = self.field("helper_cb")
@@ -881,12 +1036,13 @@ def _batch_function() -> str:
 
 
 def module_ir(code: ip.Code, name: str,
-              cached_maps: dict[int, tuple[int, int]] | None = None,
+              cached_maps: dict[int, tuple[int, int, int]] | None = None,
               cached_sites: dict[int, int] | None = None) -> str:
     """The whole module: access functions, intrinsics, one function per eBPF function.
 
-    ``cached_maps`` (handle -> key size, array limit) names the maps whose lookups may be
-    served by the lookup cache; the slots of the call sites that use it go into ``cached_sites``.
+    ``cached_maps`` (handle -> key size, array limit, value size) names the maps whose
+    lookups may be served by the lookup cache; the slots of the call sites that use it go
+    into ``cached_sites``.
     """
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
     parts += [_FunctionWriter(code, start, cached_maps, cached_sites).function()

@@ -16,6 +16,7 @@ and a subprogram's tail call returns the target's r0, as in the interpreter.
 
 from __future__ import annotations
 
+import re
 import struct
 import sys
 from typing import Any, Literal
@@ -89,55 +90,331 @@ def _blocks(code: ip.Code, start: int) -> dict[int, list[int]]:
     return blocks
 
 
-class _Writer:
-    """Python source for one eBPF function."""
+_TERMINATORS = (ip._ja, ip._gotol, ip._may_goto, *_JUMP_HANDLERS)
+_CALLS = (ip._call_helper, ip._call_tail, ip._call_local)
+_COUNTABLE = (ip._mov64_k, ip._mov64_x, ip._add64_k, ip._add64_x, ip._alu64_k, ip._alu64_x,
+              ip._alu32_k, ip._alu32_x, ip._lddw, ip._ldx, ip._st, ip._stx, ip._end)
+MAX_INLINE_DEPTH = 24  # nested blocks per arm: Python's parser allows about 100 levels
+LOW = 0x1000_0000      # the packet region's base (memory.LOW_REGION_BASE)
+
+
+def _bits(value: int) -> int:
+    return value.bit_length()
+
+
+class _Function:
+    """What the writer needs to know of one eBPF function: blocks, edges, register widths.
+
+    Widths: ``w[r]`` bounds register r below ``2**w[r]`` at a block's entry (a forward
+    dataflow over the blocks, joined by max: the lattice is finite, so it ends). They let
+    the writer drop the ``& MASK`` an operation cannot need (a 32-bit operand already below
+    2**32, a sum that cannot carry out of 64 bits), the main cost of 32-bit filter code.
+    """
 
     def __init__(self, code: ip.Code, start: int):
         self.code = code
         self.start = start
+        self.blocks = _blocks(code, start)
+        self.succ = {leader: _successors(code, slots[-1])
+                     for leader, slots in self.blocks.items()}
+        self.preds: dict[int, int] = dict.fromkeys(self.blocks, 0)
+        for targets in self.succ.values():
+            for target in targets:
+                self.preds[target] += 1
+        self.has_local_calls = any(code[pc][0] is ip._call_local
+                                   for slots in self.blocks.values() for pc in slots)
+        self.order = self._topological()
+        self.acyclic = self.order is not None
+        self.widths = self._widths()
+        # registers that may hold the context pointer (r1 at entry, copies of it) or a
+        # packet pointer (loaded from the context, moved, offset), anywhere in the
+        # function: loads through them try that region inline before the checked path
+        self.ctx_regs = {1}
+        self.packet_regs: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            for slots in self.blocks.values():
+                for pc in slots:
+                    h, d, s = code[pc][:3]
+                    for regs, source in ((self.ctx_regs, self.ctx_regs),
+                                         (self.packet_regs, self.packet_regs)):
+                        if h is ip._mov64_x and s in source and d not in regs:
+                            regs.add(d)
+                            changed = True
+                    if h is ip._ldx and s in self.ctx_regs and d not in self.packet_regs:
+                        self.packet_regs.add(d)
+                        changed = True
+
+    def _topological(self) -> list[int] | None:
+        """Blocks in an order where each comes after its predecessors, or None (a loop)."""
+        indegree = dict(self.preds)
+        ready = [self.start] if indegree[self.start] == 0 else []
+        order = []
+        while ready:
+            leader = ready.pop()
+            order.append(leader)
+            for target in self.succ[leader]:
+                indegree[target] -= 1
+                if indegree[target] == 0:
+                    ready.append(target)
+        return order if len(order) == len(self.blocks) else None
+
+    def longest_path(self) -> int:
+        """The most instructions one call can run (an acyclic function)."""
+        assert self.order is not None
+        most: dict[int, int] = {}
+        for leader in reversed(self.order):
+            most[leader] = len(self.blocks[leader]) + max(
+                (most[t] for t in self.succ[leader]), default=0)
+        return most[self.start]
+
+    def _widths(self) -> dict[int, list[int]]:
+        entry = [64] * 11
+        entry[0] = entry[6] = entry[7] = entry[8] = entry[9] = 0
+        widths = {self.start: entry}
+        todo = [self.start]
+        while todo:
+            leader = todo.pop()
+            w = list(widths[leader])
+            for pc in self.blocks[leader]:
+                step(self.code, pc, w)
+            for target in self.succ[leader]:
+                old = widths.get(target)
+                new = w if old is None else [max(a, b) for a, b in zip(old, w)]
+                if new != old:
+                    widths[target] = list(new)
+                    todo.append(target)
+        return widths
+
+
+def step(code: ip.Code, pc: int, w: list[int]) -> None:  # noqa: C901 (one case per kind)
+    """Register widths after slot ``pc`` (see _Function): must agree with _Writer."""
+    h, d, s, _, i, a = code[pc]
+    if h is ip._mov64_k or h is ip._lddw:
+        w[d] = _bits(i)
+    elif h is ip._mov64_x:
+        w[d] = w[s]
+    elif h is ip._add64_k:
+        w[d] = min(max(w[d], _bits(i)) + 1, 64)
+    elif h is ip._add64_x:
+        w[d] = min(max(w[d], w[s]) + 1, 64)
+    elif h in (ip._alu64_k, ip._alu64_x, ip._alu32_k, ip._alu32_x):
+        w[d] = _alu_width(h, _ALU_NAME.get(id(a)), w[d],
+                          w[s] if h in (ip._alu64_x, ip._alu32_x) else _bits(i), i)
+    elif h is ip._end:
+        w[d] = min(w[d], i) if a is alu.truncate else i
+    elif h is ip._ldx:
+        w[d] = 8 * a
+    elif h is ip._ld_packet:
+        w[0] = 8 * a[0]
+    elif h is ip._ldxsx:
+        w[d] = 64
+    elif h in (ip._call_helper, ip._call_tail, ip._call_local):
+        for r in range(6):
+            w[r] = 64
+    elif h in (ip._st, ip._stx, ip._exit) or h in _TERMINATORS:
+        pass
+    else:  # generic handlers may write any register
+        for r in range(10):
+            w[r] = 64
+
+
+def _alu_width(h: Any, name: str | None, wd: int, wx: int, i: int) -> int:
+    """Width of an ALU result (operand widths wd, wx; i the immediate)."""
+    bits = 64 if h in (ip._alu64_k, ip._alu64_x) else 32
+    if bits == 32:
+        wd, wx = min(wd, 32), min(wx, 32)
+    by_imm = h in (ip._alu64_k, ip._alu32_k)
+    if name == "add":
+        out = max(wd, wx) + 1
+    elif name == "mul":
+        out = wd + wx
+    elif name in ("or", "xor"):
+        out = max(wd, wx)
+    elif name == "and":
+        out = min(wd, wx)
+    elif name == "mov":
+        out = wx
+    elif name == "lsh" and by_imm:
+        out = wd + (i & (bits - 1))
+    elif name == "rsh":
+        out = max(wd - (i & (bits - 1)), 0) if by_imm else wd
+    elif name in ("div", "mod"):
+        out = wd
+    else:
+        out = bits
+    return min(out, bits)
+
+
+class _Writer:
+    """Python source for one eBPF function.
+
+    Blocks reached from one place only are written inline where they are jumped to, as
+    ``if``/``else`` branches; so are tiny exit blocks (``r0 = k; exit``), copied. The
+    others (merge points, loop heads) are arms of a ``while True`` dispatch on ``b``; a
+    block looping on itself runs in a ``for`` over its remaining instruction allowance. An
+    acyclic function without bpf-to-bpf calls checks its budget once, on entry, against its
+    longest path (``checked=False``), and calls its checked twin when that may not fit.
+    """
+
+    def __init__(self, fn: _Function, *, checked: bool, name: str):
+        self.fn = fn
+        self.code = fn.code
+        self.start = fn.start
+        self.checked = checked
+        self.name = name
         self.lines: list[str] = []
         # aligned accesses to the function's own frame, as (offset, size): they read and
         # write typed views of the stack by an index computed once per call
         self.frame_slots: set[tuple[int, int]] = set()
+        self.arms_wanted: list[int] = []
+        self.dispatches = False
+        # instructions run since ``left`` was last lowered (unchecked functions lower it
+        # only where it is read: exits, calls, the dispatch)
+        self.acc = 0
+        self.ahead = 0  # instructions of the current block after the one being written
+        self.uses_packet = any(self.code[pc][0] is ip._ld_packet or (
+            self.code[pc][0] is ip._ldx and self.code[pc][2] in fn.packet_regs)
+            for slots in fn.blocks.values() for pc in slots)
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
 
-    def generic(self, depth: int, pc: int) -> None:
+    def flush(self, depth: int) -> None:
+        if self.acc:
+            self.emit(depth, f"left -= {self.acc}")
+            self.acc = 0
+
+    def spent(self) -> str:
+        return f"left - {self.acc}" if self.acc else "left"
+
+    def generic(self, depth: int, pc: int, w: list[int]) -> None:
         """Run the interpreter's handler for slot ``pc`` on a register list."""
+        self.flush(depth)
         self.emit(depth, "R = [r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10]")
         self.emit(depth, f"m.budget_left = left; C[{pc}][0](R, m, {pc}, *C[{pc}][1:])")
         self.emit(depth, "r0, r1, r2, r3, r4, r5, r6, r7, r8, r9 = R[:10]")
+        self.refresh(depth)
+        step(self.code, pc, w)
+
+    def refresh(self, depth: int) -> None:
+        """After anything that may move the packet's edges: the packet view again."""
+        if self.uses_packet:
+            self.emit(depth, "pb, pd, pn, plo, phi = pview(m.packet)")
 
     def function(self) -> str:
-        self.emit(0, f"def f{self.start}(m, r1, r2, r3, r4, r5, r10):")
-        self.emit(1, "ld = m.load; lds = m.load_signed; st = m.store; hs = m.helper_state")
-        self.emit(1, "sb = m.stack.buf; so = r10 - m.stack.base")
-        self.emit(1, "r0 = r6 = r7 = r8 = r9 = 0")
-        self.emit(1, "left = m.budget_left")
-        self.emit(1, f"b = {self.start}")
-        self.emit(1, "while True:")
-        for n, (leader, slots) in enumerate(_blocks(self.code, self.start).items()):
-            self.emit(2, f"{'if' if n == 0 else 'elif'} b == {leader}:")
-            if self.self_loop(leader, slots):
+        fn = self.fn
+        body_start = len(self.lines)
+        emitted: set[int] = set()
+        self.arms_wanted = [self.start]
+        arms = 0
+        while self.arms_wanted:
+            leader = self.arms_wanted.pop(0)
+            if leader in emitted:
                 continue
-            self.emit(3, f"left -= {len(slots)}")
-            self.emit(3, f"if left < 0: budget_exceeded({leader})")
-            for pc in slots:
-                self.insn(3, pc)
-            last = slots[-1]
-            nexts = _successors(self.code, last)
-            if len(nexts) == 1 and self.code[last][0] not in (ip._ja, ip._gotol):
-                self.emit(3, f"b = {nexts[0]}")
-        self.emit(2, "else:")
-        self.emit(3, "raise AssertionError(b)")
-        # the views and slot indexes used above, set up once per call (after `so`)
-        setup = [f"    v{size} = sb_view(sb, {size!r})"
+            emitted.add(leader)
+            self.emit(2, f"{'if' if arms == 0 else 'elif'} b == {leader}:")
+            arms += 1
+            self.acc = 0
+            self.block(3, leader)
+        dispatch = arms > 1 or self.dispatches
+        body = self.lines[body_start:]
+        if dispatch:
+            body = ["    while True:", *body, "        else:",
+                    "            raise AssertionError(b)"]
+        else:  # one arm and no jumps back to the dispatch: straight-line code
+            body = [line[8:] for line in body[1:]]
+        text = "\n".join(body)
+        head = [f"def {self.name}(m, r1, r2, r3, r4, r5, r10):", "    left = m.budget_left"]
+        if not self.checked:
+            head.append(f"    if left < {fn.longest_path()}: "
+                        f"return f{self.start}_checked(m, r1, r2, r3, r4, r5, r10)")
+        for name, setup in (("ld", "ld = m.load"), ("lds", "lds = m.load_signed"),
+                            ("st", "st = m.store"), ("hs", "hs = m.helper_state")):
+            if re.search(rf"\b{name}\(|\b{name}\b,", text):
+                head.append("    " + setup)
+        if re.search(r"\b(sb|so|v\d)\b", text) or self.frame_slots:
+            head.append("    sb = m.stack.buf; so = r10 - m.stack.base")
+        head += [f"    v{size} = sb_view(sb, {size!r})"
                  for size in sorted({size for _, size in self.frame_slots})]
-        setup += [f"    {_slot_name(off, size)} = (so + {off}) // {size}"
-                  for off, size in sorted(self.frame_slots)]
-        self.lines[3:3] = setup
-        return "\n".join(self.lines)
+        head += [f"    {_slot_name(off, size)} = (so + {off}) // {size}"
+                 for off, size in sorted(self.frame_slots)]
+        if re.search(r"\b(pb|pd|pn|plo|phi)\b", text):
+            head.append("    pb, pd, pn, plo, phi = pview(m.packet)")
+        if re.search(r"\b(cb|cbase|clo|chi)\b", text):
+            head.append("    cb, cbase, clo, chi = rview(m.memory, r1)")
+        zeroed = [f"r{r}" for r in (0, 6, 7, 8, 9) if re.search(rf"\br{r}\b", text)]
+        if zeroed:
+            head.append(f"    {' = '.join(zeroed)} = 0")
+        if dispatch:
+            head.append(f"    b = {self.start}")
+        return "\n".join(head) + "\n" + text
+
+    def goto(self, depth: int, target: int) -> None:
+        fn = self.fn
+        if target != self.start and depth < MAX_INLINE_DEPTH and (
+                fn.preds[target] == 1 or self.tiny_exit(target, 3)):
+            self.block(depth, target)
+        else:
+            self.flush(depth)
+            self.emit(depth, f"b = {target}")
+            self.dispatches = True
+            self.arms_wanted.append(target)
+
+    def tiny_exit(self, leader: int, most: int) -> bool:
+        """The block and the blocks it jumps to unconditionally end in an exit within
+        ``most`` instructions (a verdict: worth copying rather than dispatching to)."""
+        slots = self.fn.blocks[leader]
+        h, _, _, o, _, _ = self.code[slots[-1]]
+        if len(slots) > most:
+            return False
+        if h is ip._exit:
+            return True
+        return h is ip._ja and self.tiny_exit(slots[-1] + 1 + o, most - len(slots))
+
+    def block(self, depth: int, leader: int) -> None:
+        slots = self.fn.blocks[leader]
+        w = list(self.fn.widths[leader])
+        if self.self_loop(depth, leader, slots, w):
+            return
+        if self.checked:
+            self.emit(depth, f"left -= {len(slots)}")
+            self.emit(depth, f"if left < 0: budget_exceeded({leader})")
+        else:
+            self.acc += len(slots)
+        last = slots[-1]
+        h = self.code[last][0]
+        for n, pc in enumerate(slots[:-1] if h in _TERMINATORS else slots):
+            self.ahead = len(slots) - n - 1
+            self.insn(depth, pc, w)
+        self.terminate(depth, last, w)
+
+    def terminate(self, depth: int, last: int, w: list[int]) -> None:
+        h, d, s, o, i, a = self.code[last]
+        if h is ip._ja:
+            self.goto(depth, last + 1 + o)
+        elif h is ip._gotol:
+            self.goto(depth, last + 1 + i)
+        elif h in _JUMP_HANDLERS:
+            acc = self.acc
+            self.emit(depth, f"if {self.condition(h, d, s, i, a, w)}:")
+            self.goto(depth + 1, last + 1 + o)
+            self.emit(depth, "else:")
+            self.acc = acc
+            self.goto(depth + 1, last + 1)
+        elif h is ip._may_goto:
+            acc = self.acc
+            self.emit(depth, "if m.may_goto_left:")
+            self.emit(depth + 1, "m.may_goto_left -= 1")
+            self.goto(depth + 1, last + 1)
+            self.emit(depth, "else:")
+            self.acc = acc
+            self.goto(depth + 1, last + 1 + o)
+        else:
+            nexts = _successors(self.code, last)
+            if nexts:  # the block ends because the next slot starts another
+                self.goto(depth, nexts[0])
 
     def frame_slot(self, off: int, size: int) -> str | None:
         """``v{size}[index]`` for an aligned access to the own frame, else None. Registers
@@ -147,51 +424,91 @@ class _Writer:
         self.frame_slots.add((off, size))
         return f"v{size}[{_slot_name(off, size)}]"
 
-    def self_loop(self, leader: int, slots: list[int]) -> bool:
+    def self_loop(self, depth: int, leader: int, slots: list[int], w: list[int]) -> bool:
         """A block ending in a conditional jump back to itself (the body of most loops)
-        runs in a Python ``while`` of its own, so each turn skips the block dispatch."""
+        runs in a Python loop of its own, so each turn skips the block dispatch: a ``for``
+        over the turns the budget allows, unless a bpf-to-bpf call in it spends budget."""
         last = slots[-1]
         h, d, s, o, i, a = self.code[last]
         if h not in _JUMP_HANDLERS or leader not in (last + 1 + o, last + 1):
             return False
         taken, fallthrough = last + 1 + o, last + 1
-        condition = self.condition(h, d, s, i, a)
-        self.emit(3, "while True:")
-        self.emit(4, f"left -= {len(slots)}")
-        self.emit(4, f"if left < 0: budget_exceeded({leader})")
-        for pc in slots[:-1]:
-            self.insn(4, pc)
-        if taken == leader:
-            self.emit(4, f"if {condition}: continue")
-            self.emit(4, f"b = {fallthrough}")
+        n = len(slots)
+        # only a body that never reads ``left`` (no calls, no packet loads that may end
+        # the run, no handler called generically) counts its turns by the ``for``
+        counted = all(self.code[pc][0] in _COUNTABLE for pc in slots[:-1])
+        if counted:
+            self.emit(depth, f"for it_ in range(left // {n}):")
         else:
-            self.emit(4, f"if not ({condition}): continue")
-            self.emit(4, f"b = {taken}")
-        self.emit(4, "break")
+            self.emit(depth, "while True:")
+            self.emit(depth + 1, f"left -= {n}")
+            self.emit(depth + 1, f"if left < 0: budget_exceeded({leader})")
+        for k, pc in enumerate(slots[:-1]):
+            self.ahead = len(slots) - k - 1
+            self.insn(depth + 1, pc, w)
+        condition = self.condition(h, d, s, i, a, w)
+        if taken == leader:
+            self.emit(depth + 1, f"if not ({condition}): break")
+        else:
+            self.emit(depth + 1, f"if {condition}: break")
+        if counted:
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"budget_exceeded({leader})")
+            self.emit(depth, f"left -= {n} * it_ + {n}")
+        self.goto(depth, fallthrough if taken == leader else taken)
         return True
 
-    def insn(self, depth: int, pc: int) -> None:  # noqa: C901 (one branch per kind)
+    def load(self, pc: int, d: int, s: int, o: int, size: int) -> str:
+        """``rd = ...`` for a load through a pointer that is not the frame's: the packet
+        (or, for context registers, the context) region inline when the address lies in
+        it, else the checked ``ld`` (faults and every other region)."""
+        address = f"r{s} + {o}" if o else f"r{s}"
+        if self.start == 0 and s in self.fn.ctx_regs:
+            base, buf, low, high = "cbase", "cb", "clo", "chi"
+        elif s in self.fn.packet_regs:
+            base, buf, low, high = str(LOW), "pb", "plo", "phi"
+        else:
+            return f"r{d} = ld(({address}) & {MASK64}, {size}, {pc})"
+        read = f"{buf}[t_]" if size == 1 else f"U{size}({buf}, t_)[0]"
+        return (f"t_ = {address} - {base}; r{d} = {read} if {low} <= t_ <= {high} - {size} "
+                f"else ld(({address}) & {MASK64}, {size}, {pc})")
+
+    def insn(self, depth: int, pc: int, w: list[int]) -> None:  # noqa: C901
         h, d, s, o, i, a = self.code[pc]
         def e(text: str) -> None:
             self.emit(depth, text)
 
         rd, rs = f"r{d}", f"r{s}"
+        if h in _CALLS:  # a call reads the budget: ``left`` must be up to date
+            self.flush(depth)
         if h is ip._mov64_k:
             e(f"{rd} = {i}")
         elif h is ip._mov64_x:
             e(f"{rd} = {rs}")
         elif h is ip._add64_k:
-            e(f"{rd} = ({rd} + {i}) & {MASK64}")
+            e(f"{rd} = {rd} + {i}" if max(w[d], _bits(i)) < 64
+              else f"{rd} = ({rd} + {i}) & {MASK64}")
         elif h is ip._add64_x:
-            e(f"{rd} = ({rd} + {rs}) & {MASK64}")
+            e(f"{rd} = {rd} + {rs}" if max(w[d], w[s]) < 64
+              else f"{rd} = ({rd} + {rs}) & {MASK64}")
         elif h in (ip._alu64_k, ip._alu64_x, ip._alu32_k, ip._alu32_x):
-            self.alu(e, h, d, s, i, a, pc)
+            self.alu(e, h, d, s, i, a, w)
+        elif h is ip._end:
+            if a is alu.truncate:
+                if w[d] > i:
+                    e(f"{rd} = {rd} & {(1 << i) - 1}")
+            elif i == 16:
+                e(f"{rd} = (({rd} & 255) << 8) | (({rd} >> 8) & 255)")
+            else:
+                e(f"{rd} = bswap{i}({rd})")
         elif h is ip._lddw:
             e(f"{rd} = {i}")
         elif h is ip._ldx and s == 10 and _in_frame(o, a) and self.frame_slot(o, a):
             e(f"{rd} = {self.frame_slot(o, a)}")
         elif h is ip._ldx and s == 10 and _in_frame(o, a):
             e(f"{rd} = U{a}(sb, so + {o})[0]")  # own frame: always in bounds, see _in_frame
+        elif h is ip._ldx and s != 10:
+            e(self.load(pc, d, s, o, a))
         elif h is ip._ldx:
             e(f"{rd} = ld(({rs} + {o}) & {MASK64}, {a}, {pc})")
         elif h is ip._ldxsx:
@@ -199,7 +516,7 @@ class _Writer:
         elif h is ip._st and d == 10 and _in_frame(o, a) and self.frame_slot(o, a):
             e(f"{self.frame_slot(o, a)} = {i & ((1 << 8 * a) - 1)}")
         elif h is ip._stx and d == 10 and _in_frame(o, a) and self.frame_slot(o, a):
-            value = rs if a == 8 else f"{rs} & {(1 << 8 * a) - 1}"
+            value = rs if a == 8 or w[s] <= 8 * a else f"{rs} & {(1 << 8 * a) - 1}"
             e(f"{self.frame_slot(o, a)} = {value}")
         elif h is ip._st and d == 10 and _in_frame(o, a):
             e(f"P{a}(sb, so + {o}, {i & ((1 << 8 * a) - 1)})")
@@ -209,16 +526,6 @@ class _Writer:
             e(f"st(({rd} + {o}) & {MASK64}, {a}, {i}, {pc})")
         elif h is ip._stx:
             e(f"st(({rd} + {o}) & {MASK64}, {a}, {rs}, {pc})")
-        elif h is ip._ja:
-            e(f"b = {pc + 1 + o}")
-        elif h is ip._gotol:
-            e(f"b = {pc + 1 + i}")
-        elif h in _JUMP_HANDLERS:
-            e(f"b = {pc + 1 + o} if {self.condition(h, d, s, i, a)} else {pc + 1}")
-        elif h is ip._may_goto:
-            e("if m.may_goto_left:")
-            e(f"    m.may_goto_left -= 1; b = {pc + 1}")
-            e(f"else: b = {pc + 1 + o}")
         elif h is ip._call_tail and self.start != 0:
             # a tail call in a subprogram: the target runs in this frame and its r0 is
             # what this function returns (see the interpreter's _call_tail)
@@ -228,9 +535,11 @@ class _Writer:
             e("except TailCall as tail:")
             e(f"    return m.run_tail_in_frame(tail, r1, r10) & {MASK64}")
             e(f"r1 = r2 = r3 = r4 = r5 = {CLOBBERED}")
+            self.refresh(depth)
         elif h is ip._call_helper or h is ip._call_tail:
             e(f"m.budget_left = left; r0 = C[{pc}][5](hs, {pc}, r1, r2, r3, r4, r5) & {MASK64}")
             e(f"r1 = r2 = r3 = r4 = r5 = {CLOBBERED}")
+            self.refresh(depth)
         elif h is ip._call_local:
             e("stack = m.stack")
             e(f"if stack.low < {ip.STACK_BYTES_PER_FRAME}: call_too_deep({pc})")
@@ -241,57 +550,95 @@ class _Writer:
             e(f"    stack.low += {ip.STACK_BYTES_PER_FRAME}")
             e("left = m.budget_left")
             e(f"r1 = r2 = r3 = r4 = r5 = {CLOBBERED}")
+            self.refresh(depth)
         elif h is ip._ld_packet:
-            # legacy LD_ABS/LD_IND inline (classic filters are made of them): a big-endian
-            # packet load into r0; out of bounds ends the program with r0 = 0 (see the
-            # interpreter's _ld_packet, which this mirrors)
-            size, indirect = a
-            if indirect:
-                e(f"o_ = (r{s} + {i}) & {MASK32}")
-                e("if o_ & 0x80000000: o_ -= 0x100000000")
-                off = "o_"
-            else:
-                off = str(alu.to_signed(i & MASK32, 32))
-            e("pk = m.packet")
-            e(f"if pk is None or {off} < 0 or pk.data + {off} + {size} > len(pk.region.buf):")
-            e("    m.budget_left = left; raise Halt")
-            e(f"s_ = pk.data + {off}; r0 = from_bytes(pk.region.buf[s_:s_ + {size}], 'big')")
+            self.ld_packet(e, s, i, a, w)
         elif h is ip._exit:
-            e("m.budget_left = left")
+            e(f"m.budget_left = {self.spent()}")
             e("return r0")
         else:  # rare kinds: the interpreter's handler does it (may raise for bad slots)
-            self.generic(depth, pc)
+            self.generic(depth, pc, w)
+            return
+        step(self.code, pc, w)
 
-    def alu(self, e: Any, h: Any, d: int, s: int, i: int, fn: Any, pc: int) -> None:
+    def ld_packet(self, e: Any, s: int, i: int, a: Any, w: list[int]) -> None:
+        """Legacy LD_ABS/LD_IND (classic filters are made of them): a big-endian packet
+        load into r0; out of bounds ends the program with r0 = 0 (the interpreter's
+        _ld_packet). ``pn`` is the bytes from data to the end, below 2**31, so an offset
+        that is negative as s32 is out of bounds as well."""
+        size, indirect = a
+        # the count includes this instruction but not the rest of its block
+        spent = f"left - {self.acc - self.ahead}" if self.acc != self.ahead else "left"
+        if self.acc < self.ahead:
+            spent = f"left + {self.ahead - self.acc}"
+        halt = f"m.budget_left = {spent}; raise Halt"
+        if indirect:
+            offset = f"r{s} + {i}" if i else f"r{s}"
+            if max(w[s], _bits(i)) >= 32:
+                offset = f"({offset}) & {MASK32}"
+            e(f"o_ = {offset}")
+            e(f"if o_ > pn - {size}: {halt}")
+            at = "pd + o_"
+        else:
+            off = alu.to_signed(i & MASK32, 32)
+            if off < 0:
+                e(halt)
+                return
+            e(f"if pn < {off + size}: {halt}")
+            at = f"pd + {off}" if off else "pd"
+        e(f"r0 = pb[{at}]" if size == 1 else f"r0 = BE{size}(pb, {at})[0]")
+
+    def alu(self, e: Any, h: Any, d: int, s: int, i: int, fn: Any, w: list[int]) -> None:
         name = _ALU_NAME.get(id(fn))
         wide = h in (ip._alu64_k, ip._alu64_x)
         mask = MASK64 if wide else MASK32
         bits = 64 if wide else 32
-        rd = f"r{d}" if wide else f"(r{d} & {MASK32})"
-        x = (f"r{s}" if wide else f"(r{s} & {MASK32})") if h in (ip._alu64_x, ip._alu32_x) \
-            else str(i)
+        by_reg = h in (ip._alu64_x, ip._alu32_x)
+        rd = f"r{d}" if wide or w[d] <= 32 else f"(r{d} & {MASK32})"
+        if by_reg:
+            x = f"r{s}" if wide or w[s] <= 32 else f"(r{s} & {MASK32})"
+            wx = min(w[s], bits)
+        else:
+            x, wx = str(i), _bits(i)
+        wd = min(w[d], bits)
+        fits = _alu_width(h, name, wd, wx, i) < bits or (
+            name in ("add", "mul", "lsh") and
+            {"add": max(wd, wx) + 1, "mul": wd + wx,
+             "lsh": wd + (i & (bits - 1))}[name] <= bits and (name != "lsh" or not by_reg))
         out = f"r{d}"
-        simple = {"add": f"({rd} + {x}) & {mask}", "sub": f"({rd} - {x}) & {mask}",
-                  "mul": f"({rd} * {x}) & {mask}", "or": f"{rd} | {x}",
-                  "and": f"{rd} & {x}", "xor": f"{rd} ^ {x}", "mov": x,
-                  "neg": f"-{rd} & {mask}",
-                  "lsh": f"({rd} << ({x} & {bits - 1})) & {mask}",
-                  "rsh": f"{rd} >> ({x} & {bits - 1})",
-                  "div": f"({rd} // {x} if {x} else 0)",
-                  "mod": f"({rd} % {x} if {x} else {rd})"}
-        if name in simple:
-            e(f"{out} = {simple[name]}")
-        else:  # sdiv, smod, arsh: the shared pure functions
+        if name == "add":
+            text = f"{rd} + {x}" if fits else f"({rd} + {x}) & {mask}"
+        elif name == "mul":
+            text = f"{rd} * {x}" if fits else f"({rd} * {x}) & {mask}"
+        elif name == "lsh" and not by_reg:
+            k = i & (bits - 1)
+            text = f"{rd} << {k}" if fits else f"({rd} << {k}) & {mask}"
+        elif name == "rsh" and not by_reg:
+            text = f"{rd} >> {i & (bits - 1)}"
+        elif name == "div" and not by_reg:
+            text = f"{rd} // {i}" if i else "0"
+        elif name == "mod" and not by_reg:
+            text = f"{rd} % {i}" if i else rd
+        else:
+            text = {"sub": f"({rd} - {x}) & {mask}", "or": f"{rd} | {x}",
+                    "and": f"{rd} & {x}", "xor": f"{rd} ^ {x}", "mov": x,
+                    "neg": f"-{rd} & {mask}",
+                    "lsh": f"({rd} << ({x} & {bits - 1})) & {mask}",
+                    "rsh": f"{rd} >> ({x} & {bits - 1})",
+                    "div": f"({rd} // {x} if {x} else 0)",
+                    "mod": f"({rd} % {x} if {x} else {rd})"}.get(name or "", "")
+        if not text:  # sdiv, smod, arsh: the shared pure functions
             table = "OPS64" if wide else "OPS32"
-            e(f"{out} = {table}[{name!r}]({rd}, {x})")
+            text = f"{table}[{name!r}]({rd}, {x})"
+        e(f"{out} = {text}")
 
-    def condition(self, h: Any, d: int, s: int, i: int, test: Any) -> str:
+    def condition(self, h: Any, d: int, s: int, i: int, test: Any, w: list[int]) -> str:
         name = _JUMP_NAME[id(test)]
         wide = h in (ip._jmp64_k, ip._jmp64_x)
         by_reg = h in (ip._jmp64_x, ip._jmp32_x)
         bits = 64 if wide else 32
-        a = f"r{d}" if wide else f"(r{d} & {MASK32})"
-        b = (f"r{s}" if wide else f"(r{s} & {MASK32})") if by_reg else str(i)
+        a = f"r{d}" if wide or w[d] <= 32 else f"(r{d} & {MASK32})"
+        b = (f"r{s}" if wide or w[s] <= 32 else f"(r{s} & {MASK32})") if by_reg else str(i)
         if name == "jset":
             return f"{a} & {b}"
         if name.startswith("js"):
@@ -322,6 +669,23 @@ def _in_frame(off: int, size: int) -> bool:
     within a function and that frame is always inside the stack region, so such an access
     needs no run-time check (the interpreter's check would always pass)."""
     return off >= -ip.STACK_BYTES_PER_FRAME and off + size <= 0
+
+
+def pview(packet: Any) -> tuple[Any, int, int, int, int]:
+    """The packet as generated code reads it: (buffer, data offset, bytes from data to the
+    end, lowest and end offsets of the region); an empty view without a packet."""
+    if packet is None:
+        return b"", 0, 0, 1, 0
+    buf = packet.region.buf
+    return buf, packet.data, len(buf) - packet.data, packet.region.low, len(buf)
+
+
+def rview(memory: Any, address: int) -> tuple[Any, int, int, int]:
+    """The region holding ``address`` (the context) as (buffer, base, low, end offset)."""
+    region = memory._regions.get(address >> 32)
+    if region is None:
+        return b"", 0, 1, 0
+    return region.buf, region.base, region.low, len(region.buf)
 
 
 def budget_exceeded(slot: int) -> None:
@@ -382,13 +746,24 @@ class TranslatedProgram:
 def translate(program: Any) -> TranslatedProgram:
     """Python source for every function of ``program`` (a VMProgram), compiled."""
     code: ip.Code = program._code
-    source = "\n\n".join(_Writer(code, start).function() for start in _function_starts(code))
+    functions = []
+    for start in _function_starts(code):
+        fn = _Function(code, start)
+        if fn.acyclic and not fn.has_local_calls:
+            functions.append(_Writer(fn, checked=True, name=f"f{start}_checked").function())
+            functions.append(_Writer(fn, checked=False, name=f"f{start}").function())
+        else:
+            functions.append(_Writer(fn, checked=True, name=f"f{start}").function())
+    source = "\n\n".join(functions)
     namespace: dict[str, Any] = {
         "C": code, "OPS64": alu.OPS64, "OPS32": alu.OPS32, "to_signed": alu.to_signed,
         "budget_exceeded": budget_exceeded, "call_too_deep": call_too_deep,
         "TailCall": TailCall, "sb_view": sb_view, "Halt": ip._Halt,
-        "from_bytes": int.from_bytes,
+        "pview": pview, "rview": rview,
+        "bswap32": lambda v: alu.byte_swap(v, 32), "bswap64": lambda v: alu.byte_swap(v, 64),
     }
+    for size, fmt in ((2, ">H"), (4, ">I")):
+        namespace[f"BE{size}"] = struct.Struct(fmt).unpack_from
     for size, fmt in ((1, "<B"), (2, "<H"), (4, "<I"), (8, "<Q")):
         namespace[f"U{size}"] = struct.Struct(fmt).unpack_from
         namespace[f"P{size}"] = struct.Struct(fmt).pack_into
