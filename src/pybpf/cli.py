@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .errors import BPFError, VerifierError
@@ -76,14 +77,53 @@ def _chosen_command(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, given the terminal's width as shutil would find it:
+    argparse imports shutil for that (with bz2, lzma: ~3 ms of every start-up)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None):
+        if width is None:
+            width = _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
+def _command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of one command alone, for ``pybpf NAME ...`` (the usual case): the
+    same options, usage and errors as its subparser in :func:`build_parser`, without
+    making (and formatting the usage of) a subparser per command."""
+    module, help_text = COMMANDS[name]
+    parser = argparse.ArgumentParser(prog=f"pybpf {name}", description=help_text,
+                                     formatter_class=_Formatter)
+    mod = importlib.import_module(f"pybpf.commands.{module}")
+    mod.add_arguments(parser)
+    parser.set_defaults(_run=mod.run, command=name, verbose=False)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     if argv and argv[0] in TOOLS:
         tool = importlib.import_module(f"pybpf.tools.{argv[0]}")
         return int(tool.main(argv[1:]) or 0)
-    parser = build_parser(_chosen_command(argv))
-    args = parser.parse_args(argv)
+    if argv and argv[0] in COMMANDS:
+        args = _command_parser(argv[0]).parse_args(argv[1:])
+    else:
+        args = build_parser(_chosen_command(argv)).parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except BPFError as err:

@@ -91,10 +91,12 @@ def test_wildcards_expand_and_share_one_program_without_args() -> None:
     ("BEGIN { $y = $x; }", "ERROR: Undefined or undeclared variable: $x"),
     ("BEGIN { system(\"ls\"); }",
      "ERROR: system() is an unsafe function being used in safe mode"),
-    ("BEGIN { @x = count(1); }", "ERROR: count() requires 0 arguments (1 provided)"),
-    ("kprobe:foo { @ = retval; }",
+    ("BEGIN { @x = count(1); }", "ERROR: count() requires no arguments (1 provided)"),
+    ("tracepoint:sched:sched_switch { @ = retval; }",
      ("ERROR: The retval builtin can only be used with 'kretprobe' and 'uretprobe' and "
-      "'kfunc' probes (kprobe used here)")),
+      "'kfunc' probes (try to use args->ret instead)")),
+    ("struct foo { int a; }; BEGIN { @ = sizeof(struct foo); } struct bar { int b; }",
+     "ERROR: syntax error, unexpected struct definition, expecting {"),
 ])
 def test_errors_in_bpftraces_words(text: str, message: str) -> None:
     with pytest.raises(TraceError) as info:

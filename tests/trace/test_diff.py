@@ -138,6 +138,11 @@ BEGIN_SCRIPTS = [
     ('BEGIN { @y[(struct task_struct *)1] = 1; @z = (uint8 *)5; @n = (int16 *)-1; '
      'printf("%s|%s\\n", cgroup_path(cgroup), cgroup_path(cgroup, "c*")); '
      'printf("%s\\n", macaddr(0)); exit(); }'),
+    # hist: every value from 2^31 on in [2G, 4G); unknown symbols print as addresses;
+    # division by zero is 0
+    ('BEGIN { @h = hist(1 << 40); @h = hist(5000000000); @h = hist(0x7fffffff); '
+     '@h = hist(-5); printf("%s %s %s|%d %d\\n", ksym(1), usym(1), ksym(0), 7 / 0, 7 % 0); '
+     "exit(); }"),
 ]
 
 
@@ -201,6 +206,20 @@ def test_exit_from_an_interval() -> None:
     "BEGIN { foo(); }",
     "BEGIN { @x = offsetof(struct task_struct, pid); }",
     'BEGIN { printf("%s\\n", macaddr(comm)); }',
+    "BEGIN { @ = count(1); }",
+    "BEGIN { @ = sum(); }",
+    "BEGIN { @ = lhist(1); }",
+    "BEGIN { exit(1); }",
+    "BEGIN { @a[1, 2] = 1; @a[1] = 2; }",
+    'BEGIN { @a["x"] = 1; @a[1] = 2; }',
+    "BEGIN { print(@nosuch); }",
+    'BEGIN { printf("%d\\n", sizeof(struct nosuch)); }',
+    'BEGIN { printf("%d\\n", retval); }',
+    'BEGIN { printf("%d\\n", arg0); }',
+    "BEGIN { $x = args->foo; }",
+    "BEGIN { @x = count(); @x++; }",
+    "BEGIN { @x = sum(1); @x -= 1; }",
+    'BEGIN { printf("%d\\n", kaddr("nosuch_symbol_x")); }',
     f'uprobe:{LIBC}:setlocale {{ printf("%lx\\n", uaddr("nosuchsym")); }}',
 ])
 def test_errors_as_bpftrace_reports_them(script: str) -> None:

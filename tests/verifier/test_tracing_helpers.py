@@ -103,6 +103,11 @@ def _cases() -> list[tuple[str, ProgramSpec, str]]:
         ("kprobe copy_from_user", _spec(P.KPROBE, None, "", [
             asm.mov_reg(R1, R10), asm.add(R1, -8), asm.mov(R2, 8), asm.mov(R3, 0),
             asm.call(COPY_FROM_USER)]), "reject"),
+        # get_stack's sleepable prototype is for sleepable programs only: this one gets
+        # the other
+        ("kprobe get_stack", _spec(P.KPROBE, None, "", [
+            asm.st(8, R10, 0, -8), asm.st(8, R10, 0, -16), asm.mov_reg(R2, R10),
+            asm.add(R2, -16), asm.mov(R3, 16), asm.mov(R4, 0), asm.call(67)]), "accept"),
         ("syscall copy_from_user", _spec(P.SYSCALL, None, "", [
             asm.mov_reg(R1, R10), asm.add(R1, -8), asm.mov(R2, 8), asm.mov(R3, 0),
             asm.call(COPY_FROM_USER)], sleepable=True), "accept"),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import mmap
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -140,6 +139,8 @@ def _write(path: Path, content: bytes) -> None:
     nothing where the cache cannot be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # writing is rare: not part of every start-up
+
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
             tmp.write(content)
         os.replace(tmp.name, path)

@@ -11,9 +11,13 @@ loads). Reading the file needs no bpf() call: it lives here, beside the parser.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import InvalidInputError
-from .spec import Spec, load_kernel_spec
 from .types import Type
+
+if TYPE_CHECKING:   # the reader is imported when the BTF is first parsed, not at start-up
+    from .spec import Spec
 
 __all__ = ["KernelBTF", "DEFAULT_KERNEL_BTF", "as_kernel_btf", "VMLINUX_PATH"]
 
@@ -31,6 +35,8 @@ class KernelBTF:
     def spec(self) -> Spec:
         """The parsed BTF. Raises :class:`BTFError` when it cannot be read."""
         if self._spec is None:
+            from .spec import load_kernel_spec
+
             self._spec = load_kernel_spec(self.path)
         return self._spec
 

@@ -34,7 +34,16 @@ from .predicates import (
 )
 
 DEFAULT_SNAPLEN = 262144  # what tcpdump returns for an accepted packet
-_JUMPS = {"jeq": JumpOp.JEQ, "jgt": JumpOp.JGT, "jge": JumpOp.JGE, "jset": JumpOp.JSET}
+# opcodes as plain ints (an enum member costs a lookup each, on every instruction made)
+_JUMPS = {name: int(Class.JMP | op) for name, op in (
+    ("jeq", JumpOp.JEQ), ("jgt", JumpOp.JGT), ("jge", JumpOp.JGE), ("jset", JumpOp.JSET))}
+_JUMP_X = int(Src.X)
+_LD_ABS = {size: int(Class.LD | code | Mode.ABS) for size, code in (
+    (1, Size.B), (2, Size.H), (4, Size.W))}
+_LD_IND = {size: int(Class.LD | code | Mode.IND) for size, code in (
+    (1, Size.B), (2, Size.H), (4, Size.W))}
+_LDX_MSH = int(Class.LDX | Size.B | Mode.MSH)
+_AND_K = int(Class.ALU | ALUOp.AND | Src.K)
 _ALU = {"+": ALUOp.ADD, "-": ALUOp.SUB, "*": ALUOp.MUL, "/": ALUOp.DIV, "%": ALUOp.MOD,
         "&": ALUOp.AND, "|": ALUOp.OR, "^": ALUOp.XOR, "<<": ALUOp.LSH, ">>": ALUOp.RSH}
 _SIZES = {1: Size.B, 2: Size.H, 4: Size.W}
@@ -47,7 +56,7 @@ class CodegenError(Exception):
     """Raised for programs cBPF cannot express (the compiler names the expression)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Insn:
     code: int
     k: int = 0
@@ -56,7 +65,7 @@ class _Insn:
     target: str | None = None  # label (ja)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Label:
     name: str
 
@@ -79,7 +88,7 @@ class _Emitter:
 
     def branch(self, op: str, k: int, if_true: str, if_false: str, *, on_x: bool = False
                ) -> None:
-        code = Class.JMP | _JUMPS[op] | (Src.X if on_x else Src.K)
+        code = _JUMPS[op] | _JUMP_X if on_x else _JUMPS[op]
         self.items.append(_Insn(code, k & 0xFFFF_FFFF, jt=if_true, jf=if_false))
 
     def goto(self, target: str) -> None:
@@ -103,7 +112,7 @@ class _Emitter:
         elif isinstance(pred, Cmp):
             self.load(pred.load)
             if pred.mask is not None:
-                self.stmt(Class.ALU | ALUOp.AND | Src.K, pred.mask)
+                self.stmt(_AND_K, pred.mask)
             self.branch(pred.op, pred.k, if_true, if_false)
         elif isinstance(pred, Relation):
             self.relation(pred, if_true, if_false)
@@ -117,7 +126,15 @@ class _Emitter:
             raise AssertionError(pred)
 
     def load(self, load: Load) -> None:
-        if load.kind == "none":  # libpcap's 'byte N & V' tests A as it is
+        kind = load.kind
+        if kind == "abs":  # the usual case first
+            self.items.append(_Insn(_LD_ABS[load.size], load.offset & 0xFFFF_FFFF))
+            return
+        if kind == "transport":  # X = IPv4 header length
+            self.items.append(_Insn(_LDX_MSH, load.msh_offset))
+            self.items.append(_Insn(_LD_IND[load.size], load.offset))
+            return
+        if kind == "none":  # libpcap's 'byte N & V' tests A as it is
             return
         if load.kind == "memind":  # size bytes at M[slot] + offset
             self.stmt(Class.LDX | Size.W | Mode.MEM, load.msh_offset)

@@ -30,6 +30,10 @@ _IPV4 = re.compile(r"\d+(?:\.\d+){1,3}(?![0-9A-Za-z.])")
 _RANGE = re.compile(r"\d+-\d+(?![0-9A-Za-z])")
 _NUMBER = re.compile(r"0[xX][0-9A-Fa-f]+(?![0-9A-Za-z_])|\d+(?![0-9A-Za-z_.])")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
+# fast paths: a word starting with a letter no address or number can start with, and an
+# operator character other than ':' (which may start an IPv6 address)
+_WORD_ONLY = frozenset("ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_")
+_OPERATOR_ONLY = frozenset("&|<>=!()[]+-*/%^")
 
 
 def parse_number(text: str) -> int:
@@ -51,12 +55,27 @@ def tokenize(expression: str) -> list[Token]:
     depth = 0  # inside [...]
     length = len(expression)
     while pos < length:
-        space = _SPACE.match(expression, pos)
-        if space:
-            pos = space.end()
+        char = expression[pos]
+        if char.isspace():
+            pos = _SPACE.match(expression, pos).end()  # type: ignore[union-attr]
             continue
         column = pos + 1
-        escaped = expression[pos] == "\\"
+        if char in _WORD_ONLY:
+            match = _WORD.match(expression, pos)
+            assert match is not None
+            tokens.append(Token("word", match.group(), column))
+            pos = match.end()
+            continue
+        if char in _OPERATOR_ONLY:
+            op = expression[pos:pos + 2]
+            if op not in _OPERATORS:
+                op = char
+            depth += op == "["
+            depth -= op == "]" and depth > 0
+            tokens.append(Token("op", op, column))
+            pos += len(op)
+            continue
+        escaped = char == "\\"
         if escaped:  # '\\tcp': a name, not the keyword (as in 'proto \\tcp')
             pos += 1
             if pos >= length or expression[pos].isspace():

@@ -4,13 +4,15 @@ in-process by :mod:`pybpf.trace`, with bpftrace's options and output."""
 from __future__ import annotations
 
 import argparse
-import shlex
 import signal
-import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import BPFError
 from ..kernel.signals import exit_on_signals
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         print("USAGE: pybpf trace [options] (-e 'PROGRAM' | FILE.bt)", file=sys.stderr)
         return 1
     try:
-        compiled = compile(text, filename=filename, unsafe=args.unsafe, params=params)
+        compiled = compile(text, filename=filename, unsafe=args.unsafe, params=params,
+                           cache=True)
     except TraceError as err:
         print(str(err), file=sys.stderr)
         return 1
@@ -80,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
     def start_child() -> None:
         nonlocal child
         if args.cmd:
+            import shlex
+            import subprocess
+
             child = subprocess.Popen(shlex.split(args.cmd))
 
     try:

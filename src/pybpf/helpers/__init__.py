@@ -13,19 +13,41 @@ scripts/gen_helper_table.py into :mod:`._data`; nothing here is kept by hand.
     (1, ['ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY'])
 """
 
-from .kfuncs import Kfunc, KfuncParam, KfuncTable, kernel_kfuncs
+import typing as _typing
+
 from .table import (
-                    Arg,
-                    ArgType,
-                    Helper,
-                    HelperTable,
-                    Proto,
-                    Ret,
-                    RetType,
-                    TypeFlag,
-                    gpl_compatible,
-                    helpers,
+    Arg,
+    ArgType,
+    Helper,
+    HelperTable,
+    Proto,
+    Ret,
+    RetType,
+    TypeFlag,
+    gpl_compatible,
+    helpers,
 )
+
+if _typing.TYPE_CHECKING:
+    from .kfuncs import Kfunc, KfuncParam, KfuncTable, kernel_kfuncs
+
+# kfuncs come from the kernel's BTF: their module (and the BTF reader) is imported on
+# first use (PEP 562), not by every compiler's start-up
+_KFUNCS = ("Kfunc", "KfuncParam", "KfuncTable", "kernel_kfuncs")
 
 __all__ = ["helpers", "HelperTable", "Helper", "Proto", "Arg", "Ret", "ArgType", "RetType",
            "TypeFlag", "gpl_compatible", "kernel_kfuncs", "KfuncTable", "Kfunc", "KfuncParam"]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _KFUNCS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import kfuncs
+
+    value = getattr(kfuncs, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

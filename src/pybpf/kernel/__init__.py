@@ -5,16 +5,35 @@
 ``Features()`` for probing; ``pybpf.kernel.sys`` holds the raw commands and attr layouts.
 """
 
-from ..spec import MapFlags, ProgFlags, UpdateFlags
-from .collection import Collection, CollectionOptions, load
-from .fd import FD
-from .maps import CtypesCodec, Map, MapInfo, TypedMap, possible_cpus
-from .mounts import ensure_bpffs, ensure_tracefs
-from .programs import Program, ProgramInfo, TestRunResult, resolve_maps
-from .ringbuf import RingBuffer, RingBufferPoller
+import typing as _typing
 
-# imported on first use (PEP 562): a tool's start-up needs none of these
-_LAZY = {"Features": "features", "PerfBuffer": "perfbuf", "TracePipe": "trace_pipe"}
+if _typing.TYPE_CHECKING:
+    from ..spec import MapFlags, ProgFlags, UpdateFlags
+    from .collection import Collection, CollectionOptions, load
+    from .fd import FD
+    from .features import Features
+    from .maps import CtypesCodec, Map, MapInfo, TypedMap, possible_cpus
+    from .mounts import ensure_bpffs, ensure_tracefs
+    from .perfbuf import PerfBuffer
+    from .programs import Program, ProgramInfo, TestRunResult, resolve_maps
+    from .ringbuf import RingBuffer, RingBufferPoller
+    from .trace_pipe import TracePipe
+
+# every name is imported on first use (PEP 562): importing one submodule (a tool needs
+# kernel.signals, pybpf trace no BTF loader) must not import the whole backend (~25 ms)
+_LAZY = {
+    "MapFlags": "..spec", "ProgFlags": "..spec", "UpdateFlags": "..spec",
+    "Collection": ".collection", "CollectionOptions": ".collection", "load": ".collection",
+    "FD": ".fd", "Features": ".features", "CtypesCodec": ".maps", "Map": ".maps",
+    "MapInfo": ".maps", "TypedMap": ".maps", "possible_cpus": ".maps",
+    "ensure_bpffs": ".mounts", "ensure_tracefs": ".mounts", "PerfBuffer": ".perfbuf",
+    "Program": ".programs", "ProgramInfo": ".programs", "TestRunResult": ".programs",
+    "resolve_maps": ".programs", "RingBuffer": ".ringbuf", "RingBufferPoller": ".ringbuf",
+    "TracePipe": ".trace_pipe",
+}
+
+# kernel.globals (a submodule) shadows the builtin here once imported
+_NAMESPACE = globals()
 
 __all__ = ["load", "Collection", "CollectionOptions", "FD", "Features", "CtypesCodec", "Map",
            "MapInfo", "TypedMap", "possible_cpus",
@@ -28,8 +47,10 @@ def __getattr__(name: str) -> object:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(importlib.import_module(module, __name__), name)
+    _NAMESPACE[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(__all__) | set(_LAZY))
+    return sorted(set(_NAMESPACE) | set(__all__))

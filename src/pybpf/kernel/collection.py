@@ -39,12 +39,10 @@ import mmap as _mmap
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
-from ..btf.core import CORERelocationResult, relocate_collection
 from ..errors import (
     BPFError,
     ClosedError,
@@ -53,19 +51,24 @@ from ..errors import (
     NotSupportedError,
 )
 from ..spec import CollectionSpec, ExternKind, MapFlags, MapSpec, MapType, Pinning, ProgramSpec
-from . import btf_load
 from .fd import FD
-from .globals import GlobalVariables, variables_of
-from .kconfig import KernelConfig, fill_kconfig, needs_config_file
 from .kernel_btf import DEFAULT_KERNEL_BTF, KernelBTF, attach_btf_id
 from .ksyms import has_kernel_externs, read_kallsyms, resolve_kernel_externs
-from .links.base import Link
-from .links.usdt import SPECS_MAP, UsdtSpecTable
 from .maps import LOCAL_STORAGE_TYPES, Map, TypedMap, _create_attr
 from .mounts import BPFFS_PATH, ensure_bpffs
-from .perfbuf import PerfBuffer
 from .programs import Program
-from .ringbuf import RingBuffer
+
+# what only some collections need is imported when needed: CO-RE, object BTF, Kconfig
+# externs, USDT spec tables and the readers (a tool's start-up pays for what it uses)
+if TYPE_CHECKING:
+    from ..btf.core import CORERelocationResult
+    from . import btf_load
+    from .globals import GlobalVariables
+    from .kconfig import KernelConfig
+    from .links.base import Link
+    from .links.usdt import UsdtSpecTable
+    from .perfbuf import PerfBuffer
+    from .ringbuf import RingBuffer
 
 __all__ = ["Collection", "CollectionOptions", "load"]
 
@@ -112,7 +115,7 @@ def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> C
         return spec_or_path
     from ..elf import load_collection_spec
 
-    if isinstance(spec_or_path, Path):
+    if isinstance(spec_or_path, os.PathLike):
         spec_or_path = str(spec_or_path)
     spec: CollectionSpec = load_collection_spec(spec_or_path)
     return spec
@@ -148,6 +151,8 @@ class Collection:
         # initial images of global data, editable before load; the spec stays untouched
         self._images = {name: bytearray(m.data or b"") for name, m in spec.maps.items()
                         if m.section is not None and m.name != KCONFIG_MAP}
+        from .globals import variables_of  # BTF-typed globals: most spec have none
+
         self._variables = {name: variables_of(spec.maps[name].value_type)
                            for name in self._images
                            if spec.maps[name].value_type is not None}
@@ -190,6 +195,8 @@ class Collection:
     def globals(self) -> Mapping[str, GlobalVariables]:
         """A variable view per global-data section with BTF (``.data``, ``.rodata``,
         ``.bss``, ``.data.custom``...)."""
+        from .globals import GlobalVariables
+
         return {name: GlobalVariables(name, variables,
                                       self._accessor(name))
                 for name, variables in self._variables.items()}
@@ -310,6 +317,8 @@ class Collection:
 
     def _usdt_specs(self) -> UsdtSpecTable | None:
         """The table of ``__bpf_usdt_specs`` (programs built with libbpf's usdt.bpf.h)."""
+        from .links.usdt import SPECS_MAP, UsdtSpecTable
+
         if self._usdt_table is None and SPECS_MAP in self.raw_maps:
             self._usdt_table = UsdtSpecTable(self.raw_maps[SPECS_MAP])
         return self._usdt_table
@@ -327,6 +336,8 @@ class Collection:
         """A :class:`~.ringbuf.RingBuffer` over the ring buffer map ``name``, owned by the
         collection (see :meth:`own`); ``callback`` and ``record_type`` as RingBuffer takes
         them. KeyError for a map the collection lacks."""
+        from .ringbuf import RingBuffer
+
         return self.own(RingBuffer(self.raw_maps[name], callback, record_type=record_type))
 
     def perf_reader(self, name: str, callback: Callable[[int, Any], Any] | None = None,
@@ -335,6 +346,8 @@ class Collection:
         """A :class:`~.perfbuf.PerfBuffer` over the perf event array ``name`` (``callback(
         cpu, record)``), owned by the collection (see :meth:`own`). KeyError for a map the
         collection lacks."""
+        from .perfbuf import PerfBuffer
+
         return self.own(PerfBuffer(self.raw_maps[name], callback, lost_callback,
                                    record_type=record_type, page_count=page_count))
 
@@ -457,6 +470,8 @@ class _Loader:
     def _relocated_programs(self) -> dict[str, ProgramSpec]:
         if not any(p.core_relos for p in self.spec.programs.values()):
             return dict(self.spec.programs)
+        from ..btf.core import relocate_collection
+
         relocated, results = relocate_collection(self.spec, self.kernel_btf.spec)
         self.coll.core_results = results
         return dict(relocated.programs)
@@ -476,6 +491,8 @@ class _Loader:
         return out
 
     def _kconfig_value(self, m: MapSpec) -> bytes:
+        from .kconfig import KernelConfig, fill_kconfig, needs_config_file
+
         externs = [e for e in self.spec.externs.values() if e.kind == ExternKind.KCONFIG]
         config = self.options.kernel_config
         if config is None:
@@ -489,6 +506,8 @@ class _Loader:
         btf = self.spec.btf
         if btf is None or not self.options.load_btf:
             return None
+        from . import btf_load
+
         loadable = btf_load.prepare_btf(btf, btf_load.line_strings(programs.values()))
         try:
             fd = btf_load.load_btf(loadable, what="object BTF")
@@ -583,6 +602,8 @@ class _Loader:
             kwargs: dict[str, Any] = {}
             btf = prog.btf if prog.btf is not None else self.spec.btf
             if btf_fd is not None and loadable is not None and btf is not None:
+                from . import btf_load
+
                 kwargs = {
                     "btf_fd": btf_fd,
                     "func_info": btf_load.pack_func_info(prog.func_info, btf),

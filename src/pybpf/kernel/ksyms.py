@@ -13,6 +13,7 @@ reports with the instruction). Modules' BTF is not searched (vmlinux only).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..asm.instruction import Instruction
 from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
@@ -20,7 +21,9 @@ from ..btf import Func, Var
 from ..btf.core_patch import POISON_HELPER
 from ..errors import InvalidInputError
 from ..spec import CollectionSpec, ExternKind
-from .kernel_btf import KernelBTF
+
+if TYPE_CHECKING:
+    from .kernel_btf import KernelBTF
 
 __all__ = ["resolve_kernel_externs", "read_kallsyms", "has_kernel_externs"]
 

@@ -38,7 +38,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 import time
 import types
 from collections.abc import Callable, Iterable, Sequence
@@ -541,6 +540,8 @@ def store(key: str | None, programs: Sequence[ProgramDecl],
         return
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        import tempfile  # writing is rare: not part of every start-up
+
         with tempfile.NamedTemporaryFile(dir=directory, delete=False, prefix=".tmp-") as tmp:
             tmp.write(data)
         os.replace(tmp.name, directory / f"{key}.bin")

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..btf import Spec, Struct, Union
+from ..btf import Struct, Union
 from ..btf.kernel_btf import DEFAULT_KERNEL_BTF, VMLINUX_PATH, KernelBTF
 from .errors import CompileError
 from .types import ArrayType, Field, PtrType, StructType, char, from_btf, int_type, u8, u64
+
+if TYPE_CHECKING:
+    from ..btf import Spec
 
 __all__ = ["KernelTypes", "tracepoint_context", "btf_context", "args_context",
            "PT_REGS_ARGS"]

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import sys as _sys
+import typing as _typing
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
-from ..btf import Spec as BTFSpec
-from ..btf import Type
-from ..btf.ext import CORERelo, FuncInfo, LineInfo
 from ..errors import InvalidInputError
+
+if _typing.TYPE_CHECKING:   # annotations only: importing pybpf.btf costs ~10 ms of every start-up
+    from ..btf import Spec as BTFSpec
+    from ..btf import Type
+    from ..btf.ext import CORERelo, FuncInfo, LineInfo
 
 # an initial element of a map: a key (an index or key bytes) and a value (bytes, an integer,
 # or for a prog array or map of maps the name of a program or map, resolved at load)

@@ -11,12 +11,36 @@ instead load, attach and read the maps as data::
 
 from __future__ import annotations
 
-from .compiler import Compiled
-from .compiler import compile_script as compile  # noqa: A004 - the library's verb
-from .errors import TraceError
-from .listing_debug import debug_listing
-from .plan import Action, MapPlan, PrintPlan, ValueType
-from .runtime import Session
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from .compiler import Compiled
+    from .compiler import compile_script as compile  # noqa: A004 - the library's verb
+    from .errors import TraceError
+    from .listing_debug import debug_listing
+    from .plan import Action, MapPlan, PrintPlan, ValueType
+    from .runtime import Session
+
+# imported on first use (PEP 562): ``pybpf trace`` with a cached compile never imports
+# the compiler, and ``-l`` never imports the runtime
+_LAZY = {"Compiled": ".compiler", "compile": ".compiler", "TraceError": ".errors",
+         "debug_listing": ".listing_debug", "Action": ".plan", "MapPlan": ".plan",
+         "PrintPlan": ".plan", "ValueType": ".plan", "Session": ".runtime"}
 
 __all__ = ["compile", "Compiled", "Session", "TraceError", "debug_listing", "Action",
            "MapPlan", "PrintPlan", "ValueType"]
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(module, __name__),
+                    "compile_script" if name == "compile" else name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -122,6 +122,7 @@ class Assign(Node):
     target: Node                  # Var or MapRef
     value: Node
     op: str = "="                 # "=", "+=", ...; "++"/"--" have an Int(1) value
+    increment: bool = False       # written "++"/"--"
 
 
 @dataclass(eq=False)

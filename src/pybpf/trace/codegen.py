@@ -366,6 +366,8 @@ class Emitter:
         for shift in (32, 16, 8, 4, 2, 1):
             self.e(asm.mov_reg(R1, r), asm.rsh(R1, shift), asm.jeq(R1, 0, 2),
                    asm.mov_reg(r, R1), asm.add(R0, shift))
+        # bpftrace 0.17 counts every value from 2^31 on in [2G, 4G) (bucket 33)
+        self.e(asm.jle(R0, 33, done), asm.mov(R0, 33))
         self.e(asm.label(done), asm.mov_reg(r, R0))
 
     def linear_bucket(self, r: int, lo: int, hi: int, step: int) -> None:
@@ -663,8 +665,9 @@ class Emitter:
                  ">>": asm.rsh}
         build = table[op]
         if isinstance(right, A.Int) and -(1 << 31) <= right.value < (1 << 31):
-            if op in ("/", "%") and right.value == 0:
-                raise TraceError("Divide or modulo by zero detected", right.loc)
+            if op in ("/", "%") and right.value == 0:   # 0 at run time, as in bpftrace
+                self.e(asm.mov(r, 0))
+                return
             self.e(build(r, right.value))
             return
         r2 = self.reg()
@@ -831,7 +834,8 @@ class Emitter:
             name = e.args[0].value  # type: ignore[attr-defined]
             syms = self.sh.kallsyms() if self.sh.kallsyms else {}
             if name not in syms:
-                raise TraceError(f"Failed to resolve kernel symbol: {name}", e.loc)
+                # bpftrace finds this out while generating code: no location
+                raise TraceError(f"Failed to compile: Failed to resolve kernel symbol: {name}")
             self.const(r, syms[name])
         else:
             raise TraceError(f"{f}() has no value here", e.loc)

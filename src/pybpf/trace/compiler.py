@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..kernel.ksyms import read_kallsyms
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
-from . import ast as A
-from .codegen import JOIN_ARGS, JOIN_STRLEN, Emitter, MapLayout, Shared
 from .errors import TraceError
-from .parser import parse
 from .plan import MapPlan, PrintPlan
-from .probes import Probe, resolve
-from .semantic import Checker, Scope
+from .probes import Probe
+
+# the front end and code generator are imported by _compile: a script served from the
+# compile cache (pybpf.trace.cache) needs only the classes of what it holds
+if TYPE_CHECKING:
+    from . import ast as A
 
 __all__ = ["Compiled", "Unit", "compile_script"]
 
@@ -39,7 +40,7 @@ class Unit:
     """One program: the probe it compiles and the attach points it serves."""
 
     name: str
-    probe: A.Probe
+    probe: A.Probe | None       # None when served from the compile cache
     points: list[Probe]
     source_line: int
 
@@ -71,6 +72,8 @@ class Compiled:
 
 def _uses(node: A.Node, names: set[str]) -> bool:
     """Whether the builtin ``names`` appear anywhere under ``node``."""
+    from . import ast as A
+
     if isinstance(node, A.Builtin) and node.name in names:
         return True
     for value in vars(node).values():
@@ -82,6 +85,8 @@ def _uses(node: A.Node, names: set[str]) -> bool:
 
 
 def _units(script: A.Script) -> list[Unit]:
+    from .probes import resolve
+
     units: list[Unit] = []
     for probe in script.probes:
         resolved: list[Probe] = []
@@ -102,8 +107,9 @@ def _units(script: A.Script) -> list[Unit]:
     names = [u.name for u in units]
     for special in ("BEGIN", "END"):
         if names.count(special) > 1:
+            extra = units[names.index(special, names.index(special) + 1)].probe
             raise TraceError(f"Only one {special} probe is allowed",
-                             units[names.index(special, names.index(special) + 1)].probe.loc)
+                             extra.loc if extra is not None else None)
     return units
 
 
@@ -113,22 +119,39 @@ def _map_name(name: str, index: int) -> str:
 
 
 def compile_script(text: str, *, filename: str = "stdin", unsafe: bool = False,
-                   params: list[str] | None = None) -> Compiled:
+                   params: list[str] | None = None, cache: bool = False) -> Compiled:
     """Compile bpftrace ``text``; :class:`TraceError` (bpftrace's message) when it is
-    wrong. Resolving attach points reads tracefs; nothing is loaded."""
+    wrong. Resolving attach points reads tracefs; nothing is loaded. With ``cache``, a
+    script compiled before on this kernel comes from :mod:`pybpf.trace.cache` (units
+    then carry no AST: ``Unit.probe`` is None)."""
+    if cache:
+        from . import cache as compile_cache
+
+        found = compile_cache.lookup(text, unsafe=unsafe, params=params)
+        if found is not None:
+            return found
     try:
-        return _compile(text, unsafe=unsafe, params=params)
+        compiled = _compile(text, unsafe=unsafe, params=params)
     except TraceError as err:
         raise err.located(text, filename) from None
+    if cache:
+        compile_cache.store(compiled, unsafe=unsafe, params=params)
+    return compiled
 
 
 def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
+    from ..kernel.ksyms import read_kallsyms
+    from .codegen import JOIN_ARGS, JOIN_STRLEN, Emitter, MapLayout, Shared
+    from .parser import parse
+    from .semantic import Checker, Scope
+
     script = parse(text)
     units = _units(script)
     checker = Checker(unsafe=unsafe, params=params)
     probe_names = [p.name for u in units for p in u.points]
     scopes = [Scope(u.points[0]) for u in units]
     for u, scope in zip(units, scopes, strict=True):      # pass 1: learn the maps' types
+        assert u.probe is not None
         checker.probe(u.probe, scope)
     checker.final = True
     for info in checker.maps.values():
@@ -157,6 +180,7 @@ def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
     lines: dict[str, list[tuple[int, int]]] = {}
     for index, (u, scope) in enumerate(zip(units, scopes, strict=True)):
         scope.vars.clear()
+        assert u.probe is not None
         checker.probe(u.probe, scope)                     # pass 2: final types
         first = u.points[0]
         emitter = Emitter(shared, scope, probe_names.index(first.name))

@@ -3,8 +3,12 @@ then the line and a row of ``~`` under the culprit."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import InvalidInputError
-from .ast import Loc
+
+if TYPE_CHECKING:   # annotations only: the AST is the compiler's, not the runtime's
+    from .ast import Loc
 
 __all__ = ["TraceError"]
 

@@ -168,7 +168,7 @@ class _Parser:
             if not isinstance(target, A.Var | A.MapRef):
                 raise TraceError(f"syntax error, unexpected {op.text}", op.loc)
             return A.Assign(_span(target.loc, op.loc), target, A.Int(op.loc, 1),
-                            "+=" if op.text == "++" else "-="), True
+                            "+=" if op.text == "++" else "-=", True), True
         return A.ExprStmt(target.loc, target), True
 
     def if_stmt(self) -> A.If:

@@ -9,12 +9,14 @@ import glob
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BPFError
 from ..kernel.tracefs import tracefs_root
-from .ast import AttachPoint
 from .errors import TraceError
+
+if TYPE_CHECKING:   # annotations only: the AST is the compiler's, not the runtime's
+    from .ast import AttachPoint
 
 __all__ = ["Probe", "TracepointField", "resolve", "tracepoint_fields", "usdt_arguments"]
 

@@ -7,31 +7,27 @@ import ctypes
 import os
 import select
 import signal
-import socket
 import struct
-import subprocess
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
 from ..kernel import sys as bpfsys
 from ..kernel.collection import Collection, CollectionOptions
-from ..kernel.links import (
-    Link,
-    attach_kprobe,
-    attach_perf_event,
-    attach_raw_tracepoint,
-    attach_tracepoint,
-    attach_uprobe,
-    attach_usdt,
-)
-from ..kernel.ringbuf import RingBuffer
-from .compiler import Compiled
 from .output import Printer
 from .plan import ValueType
 from .probes import Probe
+
+# each attach family, the ring buffer reader and socket are imported when a script uses
+# them: a tracepoint script's start-up imports no uprobe, usdt or perf code
+if TYPE_CHECKING:
+    import subprocess
+
+    from ..kernel.links import Link
+    from ..kernel.ringbuf import RingBuffer
+    from .compiler import Compiled
 
 __all__ = ["Session", "Decoder"]
 
@@ -88,11 +84,14 @@ class Decoder:
                 out.append(self.value(f, data[pos:pos + f.size]))
                 pos += f.size
             return tuple(out)
-        if k == "ksym":
-            return self.symbols.kernel_name(struct.unpack_from("<Q", data)[0])
+        if k == "ksym":     # an unknown address prints as itself, as bpftrace's
+            addr = struct.unpack_from("<Q", data)[0]
+            name = self.symbols.kernel_name(addr)
+            return name if name != "[unknown]" else f"{addr:#x}" if addr else "0"
         if k == "usym":
             addr, pid = struct.unpack_from("<QQ", data)
-            return self.symbols.user_name(pid, addr)
+            name = self.symbols.user_name(pid, addr)
+            return name if name != "[unknown]" else f"{addr:#x}" if addr else "0"
         if k == "probe":
             return self.compiled.probe_names[struct.unpack_from("<Q", data)[0]]
         if k == "username":
@@ -104,6 +103,8 @@ class Decoder:
             except KeyError:
                 return str(uid)
         if k == "inet":
+            import socket
+
             family = struct.unpack_from("<Q", data)[0]
             if family == socket.AF_INET6:
                 return socket.inet_ntop(socket.AF_INET6, bytes(data[8:24]))
@@ -279,24 +280,36 @@ class Session:
     def _attach(self, prog: Any, p: Probe) -> Link:
         prov = p.provider
         if prov == "tracepoint":
+            from ..kernel.links.tracepoint import attach_tracepoint
+
             return attach_tracepoint(prog, p.target, p.func)
         if prov == "rawtracepoint":
+            from ..kernel.links.raw_tracepoint import attach_raw_tracepoint
+
             return attach_raw_tracepoint(prog, p.func)
         if prov in ("uprobe", "uretprobe"):
+            from ..kernel.links.uprobe import attach_uprobe
+
             if p.func.startswith("0x") or p.func.isdigit():
                 return attach_uprobe(prog, p.target, None, offset=int(p.func, 0),
                                      retprobe=prov == "uretprobe", pid=self.pid)
             return attach_uprobe(prog, p.target, p.func, retprobe=prov == "uretprobe",
                                  pid=self.pid)
         if prov == "usdt":
+            from ..kernel.links.usdt import attach_usdt
+
             provider, _, name = p.func.rpartition(":")
             return attach_usdt(prog, p.target, provider or os.path.basename(p.target), name,
                                pid=self.pid)
         if prov in ("kprobe", "kretprobe"):
+            from ..kernel.links.kprobe import attach_kprobe
+
             return attach_kprobe(prog, p.func, retprobe=prov == "kretprobe")
         if prov in ("kfunc", "kretfunc"):
             raise NotSupportedError(f"{prov} {p.func}", hint="fentry/fexit programs do not "
                                     "load on this kernel")
+        from ..kernel.links.perf_event import attach_perf_event
+
         if prov == "profile":
             if p.target == "hz":
                 return attach_perf_event(prog, sample_freq=p.count, pid=self.pid)
@@ -344,6 +357,8 @@ class Session:
         elif kind == "cat":
             self.printer.cat(_cat(action.fmt, values))
         elif kind == "system":
+            import subprocess
+
             from .formats_py import c_format
 
             cmd = c_format(action.fmt, values)

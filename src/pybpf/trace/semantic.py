@@ -20,6 +20,12 @@ AGGREGATIONS = ("count", "sum", "min", "max", "avg", "stats", "hist", "lhist")
 _ACTIONS = ("printf", "print", "time", "exit", "clear", "zero", "delete", "join", "cat",
             "system", "signal", "override")
 _UNSAFE = ("system", "signal", "override")
+# bpftrace's names of probe types in its messages
+_KIND = {"BEGIN": "special", "END": "special", "tracepoint": "tracepoint",
+         "rawtracepoint": "rawtracepoint", "uprobe": "uprobe", "uretprobe": "uretprobe",
+         "usdt": "usdt", "profile": "profile", "interval": "interval",
+         "software": "software", "hardware": "hardware", "kprobe": "kprobe",
+         "kretprobe": "kretprobe", "kfunc": "kfunc", "kretfunc": "kretfunc"}
 _INT_CASTS = {f"{s}int{b}": Ty("int", b // 8, s == "") for s in ("", "u")
               for b in (8, 16, 32, 64)}
 
@@ -96,6 +102,11 @@ def _merge(a: Ty, b: Ty) -> Ty | None:
     return a
 
 
+def _key_names(keys: list[Ty]) -> str:
+    """Map key types as bpftrace's messages name them (integer keys are unsigned)."""
+    return ", ".join(f"unsigned int{k.size * 8}" if k.kind == "int" else str(k) for k in keys)
+
+
 def _stored(t: Ty, *, key: bool = False) -> Ty:
     """How a value is kept in a map: ints widen to 64 bits; a pointer is a signed integer
     as a value and an address (printed 0x...) as a key, as bpftrace prints them."""
@@ -134,14 +145,14 @@ class Checker:
             return
         if len(info.keys) != len(keys):
             raise TraceError(f"Argument mismatch for {ref.name}: trying to access with "
-                             f"{len(keys)} arguments when map expects {len(info.keys)} "
-                             "arguments", ref.loc)
+                             f"arguments: [{_key_names(keys)}] when map expects arguments: "
+                             f"[{_key_names(info.keys)}]", ref.loc)
         merged = [_merge(a, b) for a, b in zip(info.keys, keys, strict=True)]
         for m, k, old in zip(merged, keys, info.keys, strict=True):
             if m is None:
                 raise TraceError(f"Argument mismatch for {ref.name}: trying to access with "
-                                 f"arguments: [{k}] when map expects arguments: [{old}]",
-                                 ref.loc)
+                                 f"arguments: [{_key_names([k])}] when map expects "
+                                 f"arguments: [{_key_names([old])}]", ref.loc)
         info.keys = [m for m in merged if m is not None]
 
     def set_value(self, ref: A.MapRef, agg: str, value: Ty, loc: A.Loc) -> None:
@@ -215,10 +226,10 @@ class Checker:
                 if vt.kind != "int":
                     raise TraceError(f"Type mismatch for {target.name}: {s.op} needs an "
                                      "integer", s.loc)
-                if info.agg in ("count", "sum") and s.op in ("+=", "-="):
-                    self.set_value(target, info.agg, INT, s.loc)
-                    s.ty = NONE
-                    return
+                if info.agg not in ("", "none") and s.increment:
+                    op = {"+=": "++", "-=": "--"}[s.op]
+                    raise TraceError(f"The {op} operator can not be used on expressions of "
+                                     f"type '{info.agg}'", s.loc)
                 self.set_value(target, "none", INT, s.loc)
                 s.ty = NONE
                 return
@@ -251,8 +262,8 @@ class Checker:
         want = {"count": 0, "sum": 1, "min": 1, "max": 1, "avg": 1, "stats": 1, "hist": 1,
                 "lhist": 4}[call.func]
         if len(call.args) != want:
-            raise TraceError(f"{call.func}() requires {want} argument"
-                             f"{'s' if want != 1 else ''} ({len(call.args)} provided)",
+            words = {0: "no arguments", 1: "one argument"}.get(want, f"{want} arguments")
+            raise TraceError(f"{call.func}() requires {words} ({len(call.args)} provided)",
                              call.loc)
         for a in call.args:
             t = self.expr(a, scope)
@@ -393,7 +404,10 @@ class Checker:
             return 8
         if e.type_name in _INT_CASTS:
             return _INT_CASTS[e.type_name].size
-        return int(sizeof(self.record_type(e.type_name, e.loc)))
+        try:
+            return int(sizeof(self.record_type(e.type_name, e.loc)))
+        except TraceError:
+            raise TraceError(f"Unknown identifier: '{e.type_name}'", e.loc) from None
 
     def pointer_cast(self, e: A.Cast) -> Ty:
         base = e.type_name.replace("*", "").strip()
@@ -423,8 +437,9 @@ class Checker:
         base = self.expr(e.base, scope)
         if base.kind == "ctx":
             if scope.probe.provider != "tracepoint":
-                raise TraceError("The args builtin can only be used with tracepoint probes"
-                                 f" ({scope.probe.provider} used here)", e.base.loc)
+                raise TraceError("The args builtin can only be used with tracepoint/kfunc/"
+                                 f"uprobeprobes ({_KIND.get(scope.probe.provider, '')} used "
+                                 "here)", e.base.loc)
             fl = scope.fields.get(e.name)
             if fl is None:
                 p = scope.probe
@@ -479,13 +494,14 @@ class Checker:
             return Ty("ptr", 8, False, btf=DEFAULT_KERNEL_BTF.spec.find("task_struct", Struct))
         if n == "args":
             if prov != "tracepoint":
-                raise TraceError(f"The args builtin can only be used with tracepoint probes "
-                                 f"({prov} used here)", e.loc)
+                raise TraceError("The args builtin can only be used with tracepoint/kfunc/"
+                             f"uprobeprobes ({_KIND.get(prov, prov)} used here)", e.loc)
             return Ty("ctx")
         if n == "retval":
             if prov not in ("uretprobe", "kretprobe", "kretfunc"):
-                raise TraceError(f"The retval builtin can only be used with 'kretprobe' and "
-                                 f"'uretprobe' and 'kfunc' probes ({prov} used here)", e.loc)
+                hint = " (try to use args->ret instead)" if prov == "tracepoint" else ""
+                raise TraceError("The retval builtin can only be used with 'kretprobe' and "
+                                 f"'uretprobe' and 'kfunc' probes{hint}", e.loc)
             return INT
         if n == "func":
             if prov in ("uprobe", "uretprobe"):
@@ -496,7 +512,7 @@ class Checker:
         if n.startswith("arg") and n[3:].isdigit():
             if prov not in ("uprobe", "kprobe", "rawtracepoint", "usdt"):
                 raise TraceError(f"The {n} builtin can only be used with 'kprobes', "
-                                 f"'uprobes' and 'usdt' probes ({prov} used here)", e.loc)
+                                 "'uprobes' and 'usdt' probes", e.loc)
             if prov == "usdt":
                 from .probes import usdt_arguments
 
@@ -539,7 +555,10 @@ class Checker:
             if len(args) not in (1, 2, 3):
                 raise TraceError("print() requires 1 to 3 arguments", e.loc)
             if isinstance(args[0], A.MapRef) and not args[0].keys:
-                self.map_info(args[0])
+                if args[0].name not in self.maps:    # bpftrace points at the print()
+                    where = A.Loc(e.loc.line, e.loc.col, args[0].loc.end)
+                    self.maps[args[0].name] = MapInfo(args[0].name, where,
+                                                      index=len(self.maps))
                 return NONE
             self.expr(args[0], scope)
             return NONE
@@ -573,7 +592,8 @@ class Checker:
             return NONE
         if f == "exit":
             if args:
-                raise TraceError("exit() takes no arguments in bpftrace 0.17", e.loc)
+                raise TraceError(f"exit() requires no arguments ({len(args)} provided)",
+                                 e.loc)
             return NONE
         if f == "signal":
             if len(args) != 1:

@@ -16,6 +16,7 @@ from typing import Any
 from ..btf import Array, Enum, Int, Ptr, Struct, Union, sizeof, skip_qualifiers
 from ..btf.types import Float, TypeTag
 from . import bounds as B
+from .kptr import KPTR_PREFIX, kptr_parts
 from .reject import Reject
 from .state import Reg, RegType
 
@@ -33,6 +34,8 @@ def _spec() -> Any:
 
 
 def struct_name(reg: Reg) -> str:
+    if reg.btf_name.startswith(KPTR_PREFIX):
+        return kptr_parts(reg.btf_name)[1]
     return reg.btf_name.removeprefix(UNTRUSTED)
 
 
@@ -61,6 +64,9 @@ def load(reg: Reg, regno: int, off: int, size: int) -> Reg:
     if got is None:
         value = B.unsigned_range(0, (1 << (8 * size)) - 1) if size < 8 else B.UNKNOWN
         return Reg(RegType.SCALAR, value)
+    if reg.btf_name.startswith(KPTR_PREFIX):   # walked from a kptr: untrusted still
+        return Reg(RegType.PTR_TO_BTF_ID, B.const(0),
+                   btf_name=f"{KPTR_PREFIX}{kptr_parts(reg.btf_name)[0]} {got}")
     return Reg(RegType.PTR_TO_BTF_ID, B.const(0), btf_name=UNTRUSTED + got)
 
 

@@ -13,7 +13,7 @@ from ..spec import MapType, ProgramType
 from . import access, effects, kfuncs, kptr, prune
 from . import bounds as B
 from .ctx_sock import PKT_HELPER_TYPES, helper_problem
-from .ctx_tracing import btf_arg, tracing_helper_problem
+from .ctx_tracing import btf_arg, percpu_arg, tracing_helper_problem
 from .funcs import FuncSig
 from .helpers import ALLOWED, MAX_HELPER_ID, Arg, Proto, Ret, gpl_only, helper_name, proto_for
 from .reject import Reject
@@ -45,6 +45,7 @@ UNPRIVILEGED_HELPERS = frozenset({
 # helpers that write into the map they are given (refused on a BPF_F_RDONLY_PROG map)
 _MAP_WRITERS = frozenset({2, 3, 87, 88})
 _KPTR_XCHG = 194
+_PERCPU_PTR = (153, 154)   # per_cpu_ptr, this_cpu_ptr
 _MEMORY_ARGS = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_PACKET,
                 RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MEM)
 
@@ -307,6 +308,8 @@ class CallChecker:
             raise Reject("helper call might sleep in a non-sleepable prog",
                          hint=f"{name} may sleep: only programs loaded with BPF_F_SLEEPABLE "
                               f"(fentry.s, lsm.s, uprobe.s, iter.s, syscall) may call it")
+        if helper_id in _PERCPU_PTR:   # its argument before its result (not modelled)
+            percpu_arg(self.c.read(state, 1), 1, f"bpf_{name}")
         if helper_id == _KPTR_XCHG:
             for regno in (1, 2):
                 self.c.read(state, regno)

@@ -78,6 +78,29 @@ def embeds_at_zero(t: Any, want: str) -> bool:
     return False
 
 
+def _kernel_var(name: str) -> bool:
+    from ..btf.types import Var
+    try:
+        _spec().find(name, Var)
+    except Exception:   # noqa: BLE001 - not a variable (or no kernel BTF)
+        return False
+    return True
+
+
+def percpu_arg(reg: Reg, regno: int, helper: str) -> None:
+    """ARG_PTR_TO_PERCPU_BTF_ID: a per-CPU kernel object. pybpf makes none but typed
+    ksyms (``lddw`` of a kernel variable, which may be per-CPU): those are unsupported,
+    anything else refused as the kernel does."""
+    if reg.type is RegType.PTR_TO_BTF_ID and (_kernel_var(reg.btf_name)
+                                             or kernel_struct(struct_name(reg)) is None):
+        raise Reject(f"unsupported: a kernel variable '{reg.btf_name}' passed to {helper} "
+                     f"(whether it is per-CPU)", regs=(regno,), kernel_rejects=False,
+                     hint="verify this program with the kernel")
+    raise Reject(f"R{regno} type={reg.describe()} expected=percpu_ptr_, percpu_rcu_ptr_, "
+                 f"percpu_trusted_ptr_: {helper} takes a per-CPU kernel variable",
+                 regs=(regno,), hint="pass &a_percpu_variable (an extern __ksym)")
+
+
 def btf_arg(reg: Reg, regno: int, struct: str, helper: str) -> None:
     """A helper's ARG_PTR_TO_BTF_ID argument: a pointer to a kernel ``struct`` (raises
     Reject). Pointers of every trust level but untrusted ones are taken."""

@@ -163,7 +163,9 @@ def _translate(helper_id: int, p: TableProto) -> Proto:
     maps = kernel_maps & frozenset(MODELLED_MAP_TYPES.get(name, kernel_maps))
     return Proto(name, args, ret, helpers()[helper_id].changes_pkt_data, maps, kernel_maps,
                  ", ".join(why), p.gpl_only, tuple(a.btf_type for a in p.args),
-                 p.might_sleep)
+                 # a "_sleepable" prototype is the one sleepable programs get; the others
+                 # get its non-sleeping twin (get_stack, get_task_stack)
+                 p.might_sleep and not p.key.endswith("_sleepable"))
 
 
 def _build() -> tuple[dict[int, Proto], dict[tuple[int, ProgramType], Proto]]:

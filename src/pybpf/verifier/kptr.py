@@ -6,10 +6,11 @@ pointer tagged ``__kptr``/``__kptr_untrusted``) may be loaded and stored as a wh
 one 8-byte access at its own constant offset (check_map_access, check_map_kptr_access).
 
 What pybpf models of kptrs: every refusal of those rules, a load of an unreferenced or
-referenced kptr (a maybe-NULL pointer to a kernel object) and storing NULL into an
-unreferenced one. What it does not: dereferencing a loaded kptr (that needs the kernel's
-BTF for the object's layout), storing a kernel object pointer into one (type matching),
-``bpf_kptr_xchg`` past its argument checks; those say "unsupported".
+referenced kptr (a maybe-NULL pointer to a kernel object, walked by :mod:`.btf_walk` as an
+untrusted one: helpers and kfuncs refuse it, or say unsupported where the kernel would
+take a referenced kptr's RCU pointer), storing NULL into an unreferenced one, and the
+type of a kernel object pointer stored into one. What it does not: ``bpf_kptr_xchg`` past
+its argument checks, pointers into an object stored into a kptr; those say "unsupported".
 """
 
 from __future__ import annotations
@@ -24,7 +25,45 @@ UNREF = "kptr_untrusted"
 REF = "kptr"
 PERCPU = "percpu_kptr"
 _KPTR_TAGS = (UNREF, REF, PERCPU, "uptr")
-KPTR_PREFIX = "kptr "   # btf_name of a loaded kptr: ``kptr <tag>``
+KPTR_PREFIX = "kptr "   # btf_name of a loaded kptr: ``kptr <tag> <struct>``
+
+
+def kptr_parts(btf_name: str) -> tuple[str, str]:
+    """(tag, struct) of a pointer loaded from a kptr (or walked from one)."""
+    tag, _, struct = btf_name.removeprefix(KPTR_PREFIX).partition(" ")
+    return tag, struct
+
+
+def _pointee(m: Any, start: int) -> str:
+    """The struct a kptr field at byte ``start`` of ``m``'s value points to ("" unknown)."""
+    from ..btf import Array, Ptr, Struct, Union, sizeof, skip_qualifiers
+    from ..btf.types import TypeTag
+    t: Any = getattr(m, "value_type", None)
+    base = 0
+    for _ in range(32):
+        t = skip_qualifiers(t)
+        if isinstance(t, Ptr):
+            target = t.target
+            while isinstance(target, TypeTag):
+                target = target.type
+            target = skip_qualifiers(target)
+            return str(target.name) if base == start and isinstance(target, Struct) \
+                and target.name else ""
+        if isinstance(t, (Struct, Union)):
+            inner = [mem for mem in t.members
+                     if base + mem.bit_offset // 8 <= start
+                     < base + mem.bit_offset // 8 + max(sizeof(mem.type), 1)]
+            if len(inner) != 1:
+                return ""
+            base += inner[0].bit_offset // 8
+            t = inner[0].type
+        elif isinstance(t, Array) and t.nelems:
+            step = sizeof(t.type)
+            base += (start - base) // step * step
+            t = t.type
+        else:
+            return ""
+    return ""
 
 
 def _fields(m: Any) -> list[tuple[int, int, str]]:
@@ -39,7 +78,7 @@ def _unsupported(what: str, regno: int) -> Reject:
 
 
 def check_access(reg: Reg, regno: int, off: int, size: int, lo: int, hi: int, *,
-                 helper: bool = False) -> tuple[int, str] | None:
+                 helper: bool = False) -> tuple[int, str, str] | None:
     """Bytes [lo, hi) of ``reg``'s map value are accessed (``off``: the instruction's
     offset; ``helper``: by a helper rather than a load or store). Refuses what the kernel
     refuses; returns (offset, tag) of the kptr field a load or store reaches whole."""
@@ -68,21 +107,28 @@ def check_access(reg: Reg, regno: int, off: int, size: int, lo: int, hi: int, *,
             raise Reject("kptr access size must be BPF_DW", regs=(regno,),
                          hint="load or store a kptr with an 8-byte access")
         found = (start, name)
+    if found is not None:
+        try:
+            pointee = _pointee(reg.map, found[0])
+        except Exception:   # noqa: BLE001 - malformed BTF: the object is not known
+            pointee = ""
+        return (found[0], found[1], pointee)
     return found
 
 
-def load(state: State, field: tuple[int, str], regno: int) -> Reg:
+def load(state: State, field: tuple[int, str, str], regno: int) -> Reg:
     """A load of a whole kptr field: a maybe-NULL pointer to the kernel object."""
-    _, tag = field
+    _, tag, pointee = field
     if tag not in (UNREF, REF):
         raise _unsupported(f"a load of a {tag} field", regno)
     return Reg(RegType.PTR_TO_BTF_ID, B.const(0), nullable=True, id=state.new_id(),
-               btf_name=KPTR_PREFIX + tag)
+               btf_name=f"{KPTR_PREFIX}{tag} {pointee}")
 
 
-def store(field: tuple[int, str], regno: int, value: Reg, value_regno: int | None) -> None:
+def store(field: tuple[int, str, str], regno: int, value: Reg, value_regno: int | None
+          ) -> None:
     """A store of a whole kptr field (``value_regno`` None: BPF_ST of a constant)."""
-    start, tag = field
+    start, tag, pointee = field
     if tag != UNREF:
         raise Reject("store to referenced kptr disallowed", regs=(regno,),
                      hint="exchange a referenced kptr with bpf_kptr_xchg()")
@@ -102,19 +148,31 @@ def store(field: tuple[int, str], regno: int, value: Reg, value_regno: int | Non
         raise Reject(f"variable or negative {value.describe()} access disallowed: R{vr} "
                      f"stored into a kptr", regs=(vr,),
                      hint="store the object pointer itself, not a pointer into it")
+    from .btf_walk import struct_name
+    from .ctx_tracing import embeds_at_zero, kernel_struct
+    have = kernel_struct(struct_name(value))
+    if not pointee or have is None or value.ref_obj_id or \
+            value.off + B.to_s64(value.var.value):
+        raise _unsupported("storing this kernel object pointer into a kptr", vr)
+    if not embeds_at_zero(have, pointee):   # btf_struct_ids_match, not strict for unref
+        raise Reject(f"invalid kptr access, R{vr} type={value.describe()} expected=ptr_"
+                     f"{pointee}", regs=(vr,),
+                     hint=f"store a struct {pointee} pointer into this kptr")
     raise _unsupported("storing a kernel object pointer into a kptr", vr)
 
 
-def atomic(field: tuple[int, str] | None, regno: int) -> None:
+def atomic(field: tuple[int, str, str] | None, regno: int) -> None:
     if field is not None:
         raise Reject("kptr in map can only be accessed using BPF_MEM instruction mode",
                      regs=(regno,), hint="load and store kptrs with plain loads and stores")
 
 
 def deref(reg: Reg, regno: int) -> None:
-    """A load through a loaded kptr: its object's layout is the kernel's BTF."""
-    if reg.btf_name.startswith(KPTR_PREFIX):
-        raise _unsupported("a load through a pointer read from a kptr", regno)
+    """A load through a loaded kptr: its object's layout is the kernel's BTF (btf_walk),
+    when the map's BTF says which object it is."""
+    if reg.btf_name.startswith(KPTR_PREFIX) and not kptr_parts(reg.btf_name)[1]:
+        raise _unsupported("a load through a pointer read from a kptr of unknown type",
+                           regno)
 
 
 def xchg(state: State, regs: list[Reg]) -> None:

@@ -49,6 +49,8 @@ def run_batch(program: VMProgram, packets: Iterable[bytes], *, ctx: bytes | None
         packet = contexts.Packet(packet_region, 0, 0, None, xdp=False)
     elif program.type == ProgramType.XDP or program.type in contexts.SKB_TYPES:
         reuse = contexts.PacketReuse(memory, program.type, ctx)
+        read, written = _context_use_of(program)
+        reuse.restrict(read, writes=written)
         packet = reuse.packet
     else:
         reuse, packet = None, None
@@ -56,7 +58,11 @@ def run_batch(program: VMProgram, packets: Iterable[bytes], *, ctx: bytes | None
     stack.low = STACK_BYTES - STACK_BYTES_PER_FRAME
     # only the frames a run can reach need zeroing: the top one unless it calls functions
     reach = STACK_BYTES if _calls_functions(program._code) else STACK_BYTES_PER_FRAME
+    if not uses_stack(program._code):
+        reach = 0
     zeroes, stack_buf = bytes(reach), stack.buf
+    fields, ctx_writes = _context_use_of(program)
+    copy_back = ctx_writes or fields is None
     state = RunState(memory, dict(program._maps_by_address), program.env, packet=packet,
                      tail_calls_left=MAX_TAIL_CALL_CNT)
     machine = Machine(memory, stack, packet, state)
@@ -107,11 +113,12 @@ def run_batch(program: VMProgram, packets: Iterable[bytes], *, ctx: bytes | None
                 load(data)
             elif raw:
                 packet_region.buf[:] = data
-                if ctx_buf is not None:
+                if ctx_buf is not None and copy_back:
                     ctx_buf[:] = template
-            elif ctx_buf is not None:
+            elif ctx_buf is not None and copy_back:
                 ctx_buf[:] = template
-            stack_buf[-reach:] = zeroes
+            if reach:
+                stack_buf[-reach:] = zeroes
             machine.may_goto_left = MAY_GOTO_LOOPS
             state.tail_calls_left = MAX_TAIL_CALL_CNT
             machine.nested_insns = 0
@@ -135,11 +142,64 @@ def run_batch(program: VMProgram, packets: Iterable[bytes], *, ctx: bytes | None
     return results
 
 
+def _context_use_of(program: VMProgram) -> tuple[set[tuple[int, int]] | None, bool]:
+    """:func:`context_use` of the program (a tail call is a call: everything)."""
+    return context_use(program._code)
+
+
 def _discard_records(state: RunState) -> None:
     # the verifier forbids leaking a ring buffer reservation; a fault may: drop them
     for ring, record in state.ring_records.values():
         ring.commit(record, discard=True)
     state.ring_records.clear()
+
+
+_SAFE_READERS = (ip._ja, ip._gotol, ip._jmp64_k, ip._jmp64_x, ip._jmp32_k, ip._jmp32_x,
+                 ip._exit, ip._mov64_k, ip._lddw)
+_CALLS = (ip._call_helper, ip._call_tail, ip._call_local)
+
+
+def context_use(code: ip.Code) -> tuple[set[tuple[int, int]] | None, bool]:
+    """What a run can see of the context r1 points to: the (offset, size) fields it
+    loads, or None when the pointer may escape where we cannot follow it (a call, pointer
+    arithmetic, a spill, an unusual instruction), and whether it may store there.
+
+    Registers that ever hold a copy of r1 (flow-insensitive: more registers than
+    needed, never fewer) are the context registers; a batch refills only the fields read
+    and copies the context back only when something may write it.
+    """
+    ctx_regs = {1}
+    changed = True
+    while changed:
+        changed = False
+        for h, d, s, _, _, _ in code:
+            if h is ip._mov64_x and s in ctx_regs and d not in ctx_regs:
+                ctx_regs.add(d)
+                changed = True
+    fields: set[tuple[int, int]] = set()
+    writes = False
+    for h, d, s, o, _, a in code:
+        if h in _CALLS:
+            return None, True
+        if h is ip._ldx:
+            if s in ctx_regs:
+                fields.add((o, a))
+        elif h in (ip._st, ip._stx) and d in ctx_regs:
+            writes = True
+            if h is ip._stx and s in ctx_regs:
+                return None, True  # the pointer is stored somewhere
+        elif h is ip._mov64_x or h in _SAFE_READERS:
+            continue
+        elif h is ip._ld_packet and not a[1]:
+            continue  # LD_ABS reads the packet, not the context
+        elif d in ctx_regs or s in ctx_regs:
+            return None, True
+    return fields, writes
+
+
+def uses_stack(code: ip.Code) -> bool:
+    """True when any instruction names r10 (or a call may be handed stack memory)."""
+    return any(d == 10 or s == 10 or h in _CALLS for h, d, s, _, _, _ in code)
 
 
 def _calls_functions(code: ip.Code) -> bool:

@@ -229,6 +229,7 @@ class PacketReuse:
             self.packet, self.ctx = xdp_context(memory, bytes(stand_in_meta + ETH_HLEN),
                                                 bytes(stand_in) if ctx_in else None)
             self.start = self.packet.meta
+            self.wire_len_given = False
         else:
             self.packet, self.ctx = skb_context(memory, prog_type, bytes(ETH_HLEN), ctx_in)
             self.start = self.packet.data
@@ -237,6 +238,19 @@ class PacketReuse:
         self.template = bytes(self.ctx)
         self.region = self.packet.region
         self.headroom = bytes(self.start)
+        self.restrict(None, writes=True)
+
+    def restrict(self, fields: set[tuple[int, int]] | None, *, writes: bool) -> None:
+        """Refill only the context fields a program reads (``fields`` as (offset, size);
+        None: all) and copy the context back only if it may write it."""
+        def read(offset: int) -> bool:
+            return fields is None or any(o < offset + 4 and offset < o + n
+                                         for o, n in fields)
+        self.copy_ctx = writes or fields is None
+        self.fill_len = read(SKB_LEN) or read(SKB_PKT_TYPE)
+        self.fill_protocol = read(SKB_PROTOCOL)
+        self.fill_end = read(XDP_DATA_END if self.xdp else SKB_DATA_END)
+        self.fill_wire = not self.xdp and not self.wire_len_given and read(SKB_WIRE_LEN)
 
     def load(self, data: bytes) -> None:
         """Make ``data`` the packet, and a fresh context, for the next run."""
@@ -255,8 +269,10 @@ class PacketReuse:
             packet.meta = region.low = self.start
             packet.data = XDP_PACKET_HEADROOM
             packet.moved = False
-            ctx[:] = self.template
-            _U32.pack_into(ctx, XDP_DATA_END, LOW_BASE + self.start + n)
+            if self.copy_ctx:
+                ctx[:] = self.template
+            if self.fill_end:
+                _U32.pack_into(ctx, XDP_DATA_END, LOW_BASE + self.start + n)
             return
         if n < ETH_HLEN:
             raise VMError(f"an skb test packet needs at least {ETH_HLEN} bytes "
@@ -264,15 +280,19 @@ class PacketReuse:
         region.buf[:] = data
         packet.meta = packet.data = region.low = self.start
         packet.moved = False
-        ctx[:] = self.template
-        if data[0] & 1:
-            pkt_type = PACKET_BROADCAST if data[:6] == _BROADCAST else PACKET_MULTICAST
-        else:
-            pkt_type = PACKET_HOST if data[:6] == _ZERO_MAC else PACKET_OTHERHOST
-        _U32x2.pack_into(ctx, SKB_LEN, n - self.start, pkt_type)
-        _U32.pack_into(ctx, SKB_PROTOCOL, data[12] | data[13] << 8)  # __be16 as is
-        _U32.pack_into(ctx, SKB_DATA_END, LOW_BASE + n)
-        if not self.wire_len_given:
+        if self.copy_ctx:
+            ctx[:] = self.template
+        if self.fill_len:
+            if data[0] & 1:
+                pkt_type = PACKET_BROADCAST if data[:6] == _BROADCAST else PACKET_MULTICAST
+            else:
+                pkt_type = PACKET_HOST if data[:6] == _ZERO_MAC else PACKET_OTHERHOST
+            _U32x2.pack_into(ctx, SKB_LEN, n - self.start, pkt_type)
+        if self.fill_protocol:
+            _U32.pack_into(ctx, SKB_PROTOCOL, data[12] | data[13] << 8)  # __be16 as is
+        if self.fill_end:
+            _U32.pack_into(ctx, SKB_DATA_END, LOW_BASE + n)
+        if self.fill_wire:
             _U32.pack_into(ctx, SKB_WIRE_LEN, n)
 
 
