@@ -8,7 +8,13 @@ import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R6, R7, R10
-from pybpf.vm import ArrayMap, HashMap, MemoryAccessError
+from pybpf.vm import (
+    ArrayMap,
+    HashMap,
+    MemoryAccessError,
+    PercpuArrayMap,
+    PercpuHashMap,
+)
 from pybpf.vm.helpers import HelperID
 from tests.vm.unverified import load_unverified
 
@@ -40,7 +46,9 @@ def _counter_loop(turns: int, keys: int) -> list[object]:
 
 @pytest.mark.parametrize("make_map", [
     lambda: ArrayMap("m", value_size=8, max_entries=300),
-    lambda: HashMap("m", key_size=4, value_size=8, max_entries=300)])
+    lambda: HashMap("m", key_size=4, value_size=8, max_entries=300),
+    lambda: PercpuArrayMap("m", value_size=8, max_entries=300, ncpus=4),
+    lambda: PercpuHashMap("m", key_size=4, value_size=8, max_entries=300, ncpus=4)])
 def test_many_keys_count_the_same_in_every_tier(make_map) -> None:
     results = {}
     for tier in ("interp", "python", "llvm"):
@@ -50,6 +58,9 @@ def test_many_keys_count_the_same_in_every_tier(make_map) -> None:
         prog = load_unverified(_counter_loop(3000, 300), maps={"m": m})
         prog.run(tier=tier)
         prog.run(tier=tier)  # a second run starts with the cache emptied
+        prog.env.cpu = 2  # per-CPU maps: the next runs count in another CPU's values
+        prog.run(tier=tier)
+        prog.test_run(repeat=3, tier=tier, cpu=3)
         results[tier] = sorted(m.items())
     assert results["llvm"] == results["interp"] == results["python"]
 

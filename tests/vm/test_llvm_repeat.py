@@ -101,3 +101,32 @@ def test_repeated_runs_leave_the_maps_as_the_kernels_test_run() -> None:
         retval = prog.test_run(PACKET, repeat=REPEAT).retval
         kernel = {"arr": sorted(arr.items()), "hash": sorted(hash_map.items())}
     assert _vm_runs(program, "llvm") == (retval, kernel)
+
+
+@pytest.mark.kernel
+def test_per_cpu_counters_sum_as_the_kernels() -> None:
+    # the kernel counts on whichever CPU ran the test: per-CPU values are compared summed
+    from pybpf.kernel.maps import Map
+    from pybpf.kernel.programs import Program
+    from pybpf.vm import PercpuArrayMap
+
+    program = asm.link([
+        asm.st(4, R10, 2, -4), asm.ld_map_fd(R1, "arr"), asm.mov(R2, R10), asm.add(R2, -4),
+        asm.call(LOOKUP), asm.jeq(R0, 0, "out"),
+        asm.ldx(8, R1, R0, 0), asm.add(R1, 7), asm.stx(8, R0, R1, 0),
+        asm.label("out"), asm.mov(R0, 0), asm.exit()])
+    spec = ProgramSpec("percpu", "socket", type=ProgramType.SOCKET_FILTER,
+                       instructions=program, license="GPL")
+    with Map.create(MapSpec("arr", MapType.PERCPU_ARRAY, key_size=4, value_size=8,
+                            max_entries=4)) as arr, \
+            Program.load(spec, maps={"arr": arr}) as prog:
+        prog.test_run(PACKET, repeat=REPEAT)
+        kernel = [sum(int.from_bytes(v, "little") for v in values)
+                  for _, values in sorted(arr.items())]
+    vm_map = PercpuArrayMap("arr", value_size=8, max_entries=4, ncpus=4)
+    vm_prog = load_unverified(program, maps={"arr": vm_map}, type=ProgramType.SOCKET_FILTER,
+                              tier="llvm")
+    vm_prog.test_run(PACKET, repeat=REPEAT, cpu=1)
+    assert [sum(int.from_bytes(v, "little") for v in values)
+            for _, values in sorted(vm_map.items())] == kernel == [0, 0, 7 * REPEAT, 0]
+    assert vm_map[2][1] == (7 * REPEAT).to_bytes(8, "little")  # all on CPU 1

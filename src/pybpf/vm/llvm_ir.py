@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import alu
+from . import helpers as core
 from . import interpreter as ip
 from .helpers import CLOBBERED
 from .memory import LOW_REGION_BASE
@@ -37,7 +38,8 @@ from .pytier import _blocks, _function_starts, _successors
 STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1", "regs2",
                 "regs3", "regs4", "regs5", "regs6", "regs7", "regs8", "regs9", "regs10",
                 "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
-                "lookup_generation", "runs_done", "packet_data", "batch_index")
+                "lookup_generation", "runs_done", "packet_data", "batch_index",
+                "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -53,6 +55,12 @@ LOOKUP_CACHE_SETS = 2048
 LOOKUP_CACHE_WAYS = 2
 LOOKUP_ENTRY_WORDS = 5
 MAP_LOOKUP_ELEM = 1  # helper id
+CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
+# helpers answered in native code from the state (the runner copies the run's Environment
+# there): helper implementation -> the state field its answer is in
+_ENV_HELPERS = {core.get_current_pid_tgid: "env_pid_tgid",
+                core.get_current_uid_gid: "env_uid_gid",
+                core.get_smp_processor_id: "env_cpu", core.get_numa_node_id: None}
 
 _JUMP_NAME = {id(fn): name for name, fn in alu.JUMP_TESTS.items()}
 _ALU_NAME = {id(fn): name for name, fn in alu.OPS64.items()}
@@ -730,6 +738,8 @@ class _FunctionWriter:
         return None
 
     def call_helper(self, pc: int) -> None:
+        if self.inline_helper(pc):
+            return
         handle = self.map_in_r1(pc) if self.code[pc][0] is ip._call_helper \
             and self.code[pc][4] == MAP_LOOKUP_ELEM else None
         cached = self.cached_maps.get(handle) if handle is not None else None
@@ -767,6 +777,51 @@ class _FunctionWriter:
         if done is not None:
             self.emit(f"br label %{done}")
             self.block(done)
+
+    def inline_helper(self, pc: int) -> bool:
+        """The current task's ids, the CPU, the NUMA node and the default clock (ktime) in
+        native code, when the program uses the VM's own implementations of them."""
+        h, _, _, _, _, fn = self.code[pc]
+        if h is not ip._call_helper:
+            return False
+        if fn in _ENV_HELPERS:
+            field = _ENV_HELPERS[fn]
+            if field is None:
+                self.set(0, "0")
+            else:
+                p, v = self.field(field), self.tmp()
+                self.emit(f"{v} = load i64, ptr {p}")
+                self.set(0, v)
+            self.clobber_arguments()
+            return True
+        if fn is not core.ktime_get_ns:
+            return False
+        # clock_gettime(CLOCK_MONOTONIC) when the run's clock is time.monotonic_ns (the
+        # runner leaves clock_gettime 0 otherwise: the helper's callback asks the clock)
+        p, fp = self.field("clock_gettime"), self.tmp()
+        self.emit(f"{fp} = load ptr, ptr {p}")
+        native = self.tmp()
+        self.emit(f"{native} = icmp ne ptr {fp}, null")
+        fast, slow, done = self.label("clock"), self.label("clockcb"), self.label("clocked")
+        self.emit(f"br i1 {native}, label %{fast}, label %{slow}")
+        self.block(fast)
+        sec_p, nsec_p, sec, nsec, ns, total = (self.tmp() for _ in range(6))
+        self.entry_allocas.append(f"%ts{pc} = alloca [2 x i64]")
+        self.emit(f"call i32 {fp}(i32 {CLOCK_MONOTONIC}, ptr %ts{pc})")
+        self.emit(f"{sec_p} = getelementptr [2 x i64], ptr %ts{pc}, i64 0, i64 0")
+        self.emit(f"{nsec_p} = getelementptr [2 x i64], ptr %ts{pc}, i64 0, i64 1")
+        self.emit(f"{sec} = load i64, ptr {sec_p}")
+        self.emit(f"{nsec} = load i64, ptr {nsec_p}")
+        self.emit(f"{ns} = mul i64 {sec}, 1000000000")
+        self.emit(f"{total} = add i64 {ns}, {nsec}")
+        self.set(0, total)
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
+        return True
 
     def call_helper_slow(self, pc: int) -> None:
         p = self.field("helper_cb")

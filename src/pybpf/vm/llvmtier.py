@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import time
 from array import array
 from collections.abc import Sequence
 from typing import Any
@@ -43,7 +44,7 @@ from .llvm_ir import (
     lookup_cache_set,
     module_ir,
 )
-from .maps import ArrayMap, HashMap
+from .maps import ArrayMap, HashMap, PercpuArrayMap, PercpuHashMap
 from .memory import Memory, Region
 
 _u64 = ctypes.c_uint64
@@ -78,6 +79,10 @@ _CACHE_KEEPING_HELPERS = frozenset(int(HelperID[name]) for name in (
     "PROBE_READ_USER", "PROBE_READ_KERNEL", "PROBE_READ_STR", "PROBE_READ_USER_STR",
     "PROBE_READ_KERNEL_STR", "RINGBUF_OUTPUT", "RINGBUF_RESERVE", "RINGBUF_SUBMIT",
     "RINGBUF_DISCARD", "PERF_EVENT_OUTPUT") if name in HelperID.__members__)
+
+
+_CLOCK_GETTIME = ctypes.cast(ctypes.CDLL(None).clock_gettime, ctypes.c_void_p).value or 0
+_CACHED_MAP_TYPES = (HashMap, ArrayMap, PercpuHashMap, PercpuArrayMap)
 
 
 def available() -> bool:
@@ -137,6 +142,14 @@ class _Run:
         self.signature = (-1, -1)
         self.clear_cache()
         self.refresh()
+        # what the inlined helpers answer (see llvm_ir.inline_helper)
+        env = machine.helper_state.env
+        state = self.state
+        state[_STATE["env_pid_tgid"]] = (env.tgid << 32 | env.pid) & MASK64
+        state[_STATE["env_uid_gid"]] = (env.gid << 32 | env.uid) & MASK64
+        state[_STATE["env_cpu"]] = env.cpu & MASK64
+        state[_STATE["clock_gettime"]] = (_CLOCK_GETTIME if env.clock_ns is time.monotonic_ns
+                                          else 0)
 
     def sync_packet(self) -> None:
         """Give Python's packet region the packet native code is running on (batches)."""
@@ -281,13 +294,14 @@ class CompiledProgram:
         self.name = program.name
         self.code: ip.Code = program._code
         self.program = program
-        # plain hash and array maps with keys the native code can read in one load: their
-        # lookups go through the lookup cache (LRU and per-CPU maps do not: a lookup
-        # changes an LRU map's order, and a per-CPU value depends on the CPU)
-        cached_maps = {handle: (m.key_size, m.max_entries if type(m) is ArrayMap else 0,
+        # hash and array maps, per-CPU ones too, with keys the native code can read in one
+        # load: their lookups go through the lookup cache (a run's CPU never changes, and
+        # the cache is emptied before each run). LRU maps do not: a lookup changes their
+        # order, which the cache would skip.
+        cached_maps = {handle: (m.key_size, m.max_entries if isinstance(m, ArrayMap) else 0,
                                 m.value_size)
                        for handle, m in getattr(program, "_maps_by_address", {}).items()
-                       if type(m) in (HashMap, ArrayMap) and m.key_size in (1, 2, 4, 8)}
+                       if type(m) in _CACHED_MAP_TYPES and m.key_size in (1, 2, 4, 8)}
         self._cached_sites: dict[int, int] = {}
         self.ir = module_ir(self.code, program.name, cached_maps, self._cached_sites)
         llvm.initialize_native_target()
