@@ -8,6 +8,8 @@ markdown table, medians of N runs (default 5) per script and tool:
   (bpftrace prints it before attaching, pybpf after);
 * *ready*: seconds to the first line BEGIN prints, which both run once every probe is
   attached: the fair start-up time;
+* *CPU*: CPU seconds the process used until ready (all threads, schedstat): what the
+  start-up costs whatever else the machine runs, where wall times grow with the load;
 * *RSS*: resident memory (VmRSS, MiB) at that moment;
 * *insns*: instruction slots of all the script's programs (lddw counts 2): pybpf's from
   ``pybpf.trace.compile``, bpftrace's from its ``--emit-elf`` object read by pybpf.elf.
@@ -52,9 +54,20 @@ SCRIPTS = {
 }
 
 
+def _cpu_s(pid: int) -> float:
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / 1e9
+
+
 def _start(argv: list[str], env: dict[str, str] | None = None
-           ) -> tuple[float | None, float, float]:
-    """(Attaching, ready, RSS MiB) of one run of ``argv``."""
+           ) -> tuple[float | None, float, float, float]:
+    """(Attaching, ready, CPU s, RSS MiB) of one run of ``argv``."""
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             stdin=subprocess.DEVNULL, start_new_session=True, env=env)
@@ -77,6 +90,7 @@ def _start(argv: list[str], env: dict[str, str] | None = None
                 attach = time.monotonic() - t0
             if b"ready\n" in buf:
                 ready = time.monotonic() - t0
+                cpu = _cpu_s(proc.pid)
                 break
         with open(f"/proc/{proc.pid}/status") as f:
             rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
@@ -92,7 +106,7 @@ def _start(argv: list[str], env: dict[str, str] | None = None
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         proc.stdout.close()
-    return attach, ready, rss / 1024
+    return attach, ready, cpu, rss / 1024
 
 
 def _slots(programs: dict) -> int:  # type: ignore[type-arg]
@@ -131,9 +145,9 @@ def main() -> int:
                PYBPF_CACHE_DIR=f"{tmp.name}/cache")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     scripts = list(SCRIPTS.items())[:3] if args.quick else list(SCRIPTS.items())
-    print("| script | tool | Attaching (s) | ready (s) | RSS (MiB) | insns |")
-    print("|---|---|---:|---:|---:|---:|")
-    ratios: dict[str, list[float]] = {"ready": [], "rss": [], "insns": []}
+    print("| script | tool | Attaching (s) | ready (s) | CPU to ready (s) | RSS (MiB) | insns |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    ratios: dict[str, list[float]] = {"ready": [], "cpu": [], "rss": [], "insns": []}
     for name, body in scripts:
         script = READY + body
         rows = {}
@@ -146,19 +160,22 @@ def main() -> int:
                 runs.append(_start([*argv, script], env))
             attach = statistics.median(r[0] or 0.0 for r in runs)
             ready = statistics.median(r[1] for r in runs)
-            rss = statistics.median(r[2] for r in runs)
+            cpu = statistics.median(r[2] for r in runs)
+            rss = statistics.median(r[3] for r in runs)
             insns = _bpftrace_slots(bpftrace, script) if tool == "bpftrace" else \
                 _slots(compile(script).spec.programs)
-            rows[tool] = (attach, ready, rss, insns)
-            print(f"| {name} | {tool} | {attach:.3f} | {ready:.3f} | {rss:.1f} | {insns} |",
-                  flush=True)
-        (_, br, bm, bi), (_, pr, pm, pi) = rows["bpftrace"], rows["pybpf"]
+            rows[tool] = (attach, ready, cpu, rss, insns)
+            print(f"| {name} | {tool} | {attach:.3f} | {ready:.3f} | {cpu:.3f} | {rss:.1f} | "
+                  f"{insns} |", flush=True)
+        (_, br, bc, bm, bi), (_, pr, pc, pm, pi) = rows["bpftrace"], rows["pybpf"]
         ratios["ready"].append(pr / br)
+        ratios["cpu"].append(pc / bc)
         ratios["rss"].append(pm / bm)
         ratios["insns"].append(pi / bi)
     print()
     print(f"pybpf / bpftrace, median over scripts: ready "
-          f"{statistics.median(ratios['ready']):.2f}x, RSS "
+          f"{statistics.median(ratios['ready']):.2f}x, CPU to ready "
+          f"{statistics.median(ratios['cpu']):.2f}x, RSS "
           f"{statistics.median(ratios['rss']):.2f}x, instructions "
           f"{statistics.median(ratios['insns']):.2f}x")
     tmp.cleanup()

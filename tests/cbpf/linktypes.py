@@ -107,6 +107,9 @@ def ethernet_extra() -> list[tuple[str, bytes]]:
         ("geneve mpls", ether(ipv4(a, b, 17, udp(
             40000, 6081, b"\x00\x00\x65\x58\x00\x00\x05\x00" + bytes(12) + b"\x88\x47"
             + _mpls([7, 5], v4))), 0x800)),
+        ("geneve pppoes", ether(ipv4(a, b, 17, udp(
+            40000, 6081, b"\x00\x00\x65\x58\x00\x00\x05\x00" + bytes(12) + b"\x88\x64"
+            + _pppoe_session(3, 0x21, v4))), 0x800)),
         ("vxlan", ether(ipv4(a, b, 17, udp(40000, 4789, b"\x08\x00\x00\x00\x00\x00\x05\x00"
                                              + bytes(12) + b"\x08\x00" + v4)), 0x800)),
         ("ip6 hbh tcp", ether(ipv6("2001:db8::1", "2001:db8::2", 0, bytes([6, 0]) + bytes(6)
@@ -235,6 +238,8 @@ LANGUAGE = [
     "geneve and vlan and tcp[13] = 2", "geneve and vlan and vlan", "geneve and mpls",
     "geneve and mpls 7", "geneve and mpls and mpls 5 and ip", "geneve and mpls 5",
     "geneve and mpls and mpls and tcp port 80", "geneve and vlan and host 198.18.0.2",
+    "geneve and pppoes", "geneve and pppoes 3 and ip", "geneve and pppoes and tcp port 80",
+    "geneve and vlan and pppoes 3 and ip", "geneve and pppoes and ip6",
     "ah", "esp", "pim", "vrrp", "carp", "igrp", "ip6 proto 50", "ip proto 51",
     "ah or esp", "pim and ip6", "vrrp or carp",
     # bytes, lengths, metadata
@@ -293,8 +298,8 @@ REFUSED = [
 
 def random_compounds(linktype: str, count: int) -> list[str]:
     rng = random.Random(f"compound {linktype}")
-    # past 'geneve' we refuse some primitives libpcap accepts (pppoes, llc, a second
-    # geneve): geneve atoms go last
+    # past 'geneve' we refuse some primitives libpcap accepts (llc and what rides on it, a
+    # second geneve): geneve atoms go last
     atoms = [a for a in LANGUAGE if "geneve" not in a]
     tails = [a for a in LANGUAGE if "geneve" in a]
     out = []

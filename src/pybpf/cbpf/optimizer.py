@@ -355,8 +355,12 @@ def _states(insns: list[_Insn]) -> list[_State | None]:
     """The meet of the states on every edge into each instruction (None: unreachable)."""
     into: list[_State | None] = [None] * len(insns)
     into[0] = _State()
+    reached = _State()  # what a return gets: only that it is reached matters
 
     def flow(target: int, state: _State) -> None:
+        if insns[target].code & CLASS_MASK == _C_RET:
+            into[target] = reached
+            return
         current = into[target]
         into[target] = state if current is None else current.meet(state)
 
@@ -373,9 +377,11 @@ def _states(insns: list[_Insn]) -> list[_State | None]:
                 continue
             decided = _decide(state, insn)
             if decided is not False:
-                flow(insn.jt, _edge_state(state, insn, True))
+                flow(insn.jt, _edge_state(state, insn, True)
+                     if insns[insn.jt].code & CLASS_MASK != _C_RET else state)
             if decided is not True:
-                flow(insn.jf, _edge_state(state, insn, False))
+                flow(insn.jf, _edge_state(state, insn, False)
+                     if insns[insn.jf].code & CLASS_MASK != _C_RET else state)
             continue
         flow(pc + 1, _step(insn, state))
     return into

@@ -91,6 +91,7 @@ class Layer:
     # past 'geneve': offsets are in scratch memory (M[0] the protocol field, M[1] the inner
     # link header, M[2] the network header), as libpcap keeps them
     var: bool = False
+    proto_slot: int = 0  # past geneve, the M[] the protocol field is relative to
     # for a saved file libpcap tests BSD loopback IPv6 as BSDs number it (24, 28, 30),
     # for a capture without one (tcpdump -y NULL -d) as this host does (Linux: 10)
     savefile: bool = False
@@ -123,7 +124,7 @@ def _net(layer: Layer, size: int, offset: int) -> Load:
 def _field(layer: Layer) -> Load:
     """The 16-bit protocol field (EtherType, PPP protocol) saying what follows."""
     if layer.var:
-        return Load("memind", 2, layer.proto_off, GENEVE_PROTO_SLOT)
+        return Load("memind", 2, layer.proto_off, layer.proto_slot)
     return _abs(2, layer.proto_off)
 
 
@@ -151,10 +152,10 @@ def link_proto(layer: Layer, ethertype: int) -> Pred:
         if version is None:
             raise PrimitiveError("unsupported protocol over mpls")
         return And(_mpls_bos(layer, True), Cmp(_net(layer, 1, 0), "jeq", version, 0xF0))
-    if layer.var:
-        return Cmp(_field(layer), "jeq", ethertype)
     if layer.encap == "ppp":
         return Cmp(_field(layer), "jeq", _PPP_PROTOS.get(ethertype, ethertype))
+    if layer.var:
+        return Cmp(_field(layer), "jeq", ethertype)
     kind = layer.linktype
     if kind in ("ether", "sll", "sll2"):
         return Cmp(_field(layer), "jeq", ethertype)
@@ -431,13 +432,14 @@ def mpls(layer: Layer, label: int | None) -> tuple[Pred, Layer]:
 
 def pppoes(layer: Layer, session: int | None) -> tuple[Pred, Layer]:
     """A PPPoE session frame (and its session id); later protocols are PPP's."""
-    _refuse_after_geneve(layer, "'pppoes'")
-    if layer.encap != "link":
+    if layer.encap not in ("link", "geneve"):
         raise PrimitiveError("'pppoes' is supported only directly over Ethernet/VLAN")
     pred: Pred = link_proto(layer, ETHERTYPE_PPPOES)
     if session is not None:
         pred = And(pred, Cmp(_net(layer, 4, 0), "jeq", session, 0xFFFF))
-    return pred, replace(layer, proto_off=layer.net + 6, net=layer.net + 8, encap="ppp")
+    # past geneve the PPP header is where M[2] points, as libpcap moves it
+    return pred, replace(layer, proto_off=layer.net + 6, net=layer.net + 8, encap="ppp",
+                         proto_slot=GENEVE_NET_SLOT)
 
 
 # -- LLC and the protocols that ride on it ----------------------------------------------------

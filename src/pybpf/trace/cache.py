@@ -171,7 +171,7 @@ def store(compiled: Compiled, *, unsafe: bool = False, params: list[str] | None 
                                      protocol=pickle.HIGHEST_PROTOCOL)
         os.makedirs(directory, mode=0o700, exist_ok=True)
         tmp = os.path.join(directory, f".{key}.{os.getpid()}")
-        with open(tmp, "wb") as f:
+        with open(tmp, "wb", opener=lambda p, flags: os.open(p, flags, 0o600)) as f:
             f.write(data)
         os.replace(tmp, os.path.join(directory, key))
         _trim(directory)

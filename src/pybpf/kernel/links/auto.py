@@ -35,15 +35,27 @@ from ...errors import InvalidInputError
 from ...spec import AttachType, ProgramSpec, ProgramType
 from ...spec.sections import classify_section
 from .base import Link
-from .iter import attach_iter
-from .kprobe import attach_kprobe
-from .raw_tracepoint import attach_raw_tracepoint
-from .tracepoint import attach_tracepoint
-from .tracing import attach_tp_btf, attach_tracing
-from .uprobe import attach_uprobe
-from .usdt import attach_usdt
 
 __all__ = ["NotAutoAttachable", "attach_auto", "parse_uprobe_target", "plan_attach"]
+
+
+def _family(module: str, name: str) -> Callable[..., Link]:
+    """The attach function ``name`` of the family ``module``, imported when first called:
+    a collection attaching tracepoints never imports the uprobe, usdt or BTF families."""
+    def call(*args: Any, **kwargs: Any) -> Link:
+        function = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+        return function(*args, **kwargs)  # type: ignore[no-any-return]
+    return call
+
+
+attach_iter = _family("iter", "attach_iter")
+attach_kprobe = _family("kprobe", "attach_kprobe")
+attach_raw_tracepoint = _family("raw_tracepoint", "attach_raw_tracepoint")
+attach_tracepoint = _family("tracepoint", "attach_tracepoint")
+attach_tp_btf = _family("tracing", "attach_tp_btf")
+attach_tracing = _family("tracing", "attach_tracing")
+attach_uprobe = _family("uprobe", "attach_uprobe")
+attach_usdt = _family("usdt", "attach_usdt")
 
 # the prefix of syscall entry points in the kernel (ksyscall/NAME), per architecture
 _SYSCALL_PREFIX = {"x86_64": "__x64_sys_", "aarch64": "__arm64_sys_", "s390x": "__s390x_sys_",
