@@ -24,7 +24,10 @@ def test_exec_tracer_sees_true_with_its_pid_comm_and_parent() -> None:
         child.wait()
         reader.consume()
         counts = dict(coll.maps[progs.exec_counts].items())
-        assert dict(coll.maps["exec_counts"].items()) == counts
+        # by name, the same map: other processes' execs may add keys between two reads,
+        # so compare what this test's child counted
+        by_name = dict(coll.maps["exec_counts"].items())
+        assert by_name.get(child.pid) == counts.get(child.pid) == 1
     assert reader in coll.readers or not coll.readers  # owned, and closed with coll
     mine = [ev for ev in seen if ev.pid == child.pid]
     assert mine, f"no event for pid {child.pid} among {seen[:5]}"

@@ -30,9 +30,11 @@ def test_only_slow_calls_show() -> None:
     assert run.lines[0] == "Tracing function calls slower than 20 ms... Ctrl+C to quit."
     assert run.lines[1].split() == ["COMM", "PID", "LAT(ms)", "RVAL", "FUNC", "ARGS"]
     rows = [ln.split() for ln in run.lines[2:]]
-    # the 30 and 40 ms sleeps; a 100 us one only if the machine held it up past 20 ms
-    assert {"0x7530", "0x9c40"} <= {r[-1] for r in rows}
-    assert all(float(r[2]) >= 20.0 and r[3] == "0" and r[4] == "c:usleep" for r in rows)
+    # the 30 and 40 ms sleeps; a 100 us one, or getppid, only if the machine held it up
+    # past 20 ms (a loaded machine can): every row shown is above the threshold
+    assert {"0x7530", "0x9c40"} <= {r[-1] for r in rows if r[4] == "c:usleep"}
+    assert all(float(r[2]) >= 20.0 and r[4] in ("c:usleep", "c:getppid") for r in rows)
+    assert all(r[3] == "0" for r in rows if r[4] == "c:usleep")
 
 
 def test_arguments_json_in_us() -> None:

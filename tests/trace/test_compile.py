@@ -117,3 +117,19 @@ def test_usdt_arguments_come_from_the_notes() -> None:
     assert unit.points[0].func == "python:function__entry"     # provider found
     with pytest.raises(TraceError, match="has only 3 arguments"):
         compile("usdt:/usr/bin/python3:function__entry { @[arg5] = count(); }")
+
+
+@pytest.mark.parametrize("text", [
+    "BEGIN { if (0) { @c = count(); } $i = 0; while (0) { $i++; } exit(); }",
+    ("struct foo { int a; char b[8]; unsigned long c[2]; struct foo *next; }; "
+     "tracepoint:syscalls:sys_enter_write { $f = (struct foo *)args->buf; "
+     'printf("%d %s %r %s %s\\n", $f->a, $f->b, buf(args->buf, args->count), '
+     "macaddr(args->buf), cgroup_path(cgroup)); @[$f->next->c[1]] = sum(sizeof(*$f)); }"),
+    ('uprobe:libc:setlocale { printf("%lx\\n", uaddr("environ")); '
+     "@[uaddr(\"environ\")] = count(); $n = 3; @b = buf(arg1, $n); $p = (uint16 *)arg1; "
+     "@w = *$p; }"),
+])
+def test_new_functions_pass_the_verifier(text: str) -> None:
+    """C definitions, sizeof, uaddr, macaddr, cgroup_path, buf with a run-time length and
+    constant conditions give programs pybpf's verifier accepts (test_diff loads them)."""
+    assert verify_collection(compile(text).spec)

@@ -143,6 +143,10 @@ BEGIN_SCRIPTS = [
     ('BEGIN { @h = hist(1 << 40); @h = hist(5000000000); @h = hist(0x7fffffff); '
      '@h = hist(-5); printf("%s %s %s|%d %d\\n", ksym(1), usym(1), ksym(0), 7 / 0, 7 % 0); '
      "exit(); }"),
+    # dead code under a constant condition; a count() map without keys left empty
+    # (never counted, or cleared) prints 0, every other kind only its line ending
+    ("BEGIN { if (0) { @c = count(); @s = sum(1); @a = avg(2); @h = hist(1); } "
+     "@z = count(); clear(@z); $i = 0; while (0) { $i++; } exit(); }"),
 ]
 
 

@@ -43,7 +43,7 @@ CI_BUDGET = Budget()
 # name -> (accepts accepted, rejects rejected, unjudged at most, same fault class), as
 # measured (small corpora: a case of slack); goals: 0.97, 0.95, 0.03, (all)
 FLOORS: dict[str, tuple[float, float, float, float]] = {
-    "selftests": (0.97, 0.955, 0.03, 0.96),
+    "selftests": (0.975, 0.98, 0.02, 0.97),
     "handwritten": (0.99, 0.99, 0.01, 0.95),
     "libbpf-tools": (0.99, 0.66, 0.01, 0.66),
     # (the kernel's warning about a main program's unsizable BTF argument is not taken

@@ -43,25 +43,36 @@ def serve(policy_path: str, out: TextIO, status: TextIO, *, pin: str | None = No
             except PolicyError as err:
                 print(f"pybpf guard: {err}", file=status, flush=True)
                 return EXIT_BAD_POLICY
+            # From the banner on, SIGINT/SIGTERM only ask the loop to end: raised inside an
+            # event callback, the exception would lose the event being written (the ring
+            # counts it as consumed). A signal during the rest of the shutdown is ignored.
+            stops: list[int] = []
+            held: dict[int, Any] = {}
             try:
                 # inside the try: a signal right after the banner is a normal end too
                 for note in guard.notes:
                     print(f"guard: note: {note}", file=status)
                 print(f"guard: {guard.rules_active} rules active", file=status, flush=True)
-                while True:
-                    guard.poll(200)
-                    if hangups:
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    held[signum] = signal.signal(signum, lambda s, frame: stops.append(s))
+                while not stops:
+                    guard.poll(200)   # so a stop is seen within 200 ms
+                    if hangups and not stops:
                         hangups.clear()
                         _reload(guard, policy_path, status)
             except KeyboardInterrupt:
                 pass
-            guard.poll(0)
-            if pin:
-                made = guard.pin(pin)
-                print(f"guard: enforcement pinned in {pin} ({len(made)} objects); "
-                      f"remove with: rm -r {pin}", file=status, flush=True)
-            lost = guard.lost()
-            print(f"guard: {lost} events lost", file=status, flush=True)
+            try:
+                guard.poll(0)
+                if pin:
+                    made = guard.pin(pin)
+                    print(f"guard: enforcement pinned in {pin} ({len(made)} objects); "
+                          f"remove with: rm -r {pin}", file=status, flush=True)
+                lost = guard.lost()
+                print(f"guard: {lost} events lost", file=status, flush=True)
+            finally:
+                for held_signum, handler in held.items():
+                    signal.signal(held_signum, handler)
     finally:
         guard.close()
         signal.signal(signal.SIGHUP, previous)

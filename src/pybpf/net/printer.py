@@ -25,9 +25,12 @@ from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_bootp import Truncated as _AppTruncated
 from .printer_bootp import bootp_text, ntp_text
+from .printer_cdp import cdp_text
+from .printer_dns import dns_text
 from .printer_lldp import lldp_text
 from .printer_routing import ah_header, igrp_text, pim_text, unknown_data_lines, vrrp_text
 from .printer_snmp import snmp_text
+from .printer_text import HTTP_COMMANDS, RTSP_COMMANDS, ssh_banner, text_protocol
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -47,17 +50,10 @@ _ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8035: "Reverse A
 _VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
 _TCP_FLAGS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"),
               (0x40, "E"), (0x80, "W"))
-# what tcpdump names after ': ' for TCP payload on well-known ports (its print-tcp.c)
-_TCP_PAYLOAD_NAMES = {179: "BGP", 80: "HTTP", 8080: "HTTP", 3128: "HTTP", 443: None,
-                      21: "FTP", 23: None, 25: "SMTP", 110: "POP3", 143: "IMAP",
-                      554: "RTSP", 5060: "SIP", 1723: None, 3306: None}
 _IP_PROTOS = {1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE",
               9: "IGRP", 50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP",
               132: "SCTP"}
 _NEXT_HEADERS = {**_IP_PROTOS, 0: "Options", 43: "Routing", 44: "Fragment", 60: "DSTOPT"}
-_DNS_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
-              28: "AAAA", 33: "SRV", 35: "NAPTR", 43: "DS", 46: "RRSIG", 47: "NSEC",
-              48: "DNSKEY", 64: "SVCB", 65: "HTTPS", 255: "ANY", 257: "CAA"}
 _ICMP6_NAMES = {133: "router solicitation", 134: "router advertisement",
                 135: "neighbor solicitation", 136: "neighbor advertisement",
                 137: "redirect", 130: "multicast listener query",
@@ -366,6 +362,9 @@ class Printer:
                     return head + body, 8
             text = f"oui {_OUIS.get(oui, 'Unknown')} (0x{oui:06x}), pid "
             text += f"{_SNAP_PIDS.get((oui, pid), 'Unknown')} (0x{pid:04x}), length {length - 8}"
+            if (oui, pid) == (0x00000C, 0x2000):
+                cdp = cdp_text(llc[8:], length - 8, self.options.verbose)
+                return (head + text + ": " if e else "") + cdp, 8
             if not e:
                 return f"{src} > {dst} SNAP, {text}: " + self._unknown(llc[8:]), 8
             return head + text + ": " + self._unknown(llc[8:]), 8
@@ -548,6 +547,10 @@ class Printer:
                        f"({proto}), length {total}")
             if ihl > 20:
                 verbose += ", options (" + _ip_options(packet[20:ihl]) + ")"
+            if len(packet) >= ihl and ones_sum(packet[:ihl]) != 0xFFFF:
+                stored = struct.unpack_from("!H", packet, 10)[0]
+                right = ~ones_sum(packet[:10] + b"\0\0" + packet[12:ihl]) & 0xFFFF
+                verbose += f", bad cksum {stored:x} (->{right:x})!"
             verbose += ")\n    "
             head = head + verbose
         payload_len = min(total, length) - ihl
@@ -917,26 +920,31 @@ class Printer:
         parts.append(f"length {data_len}")
         line = head + ", ".join(parts)
         if data_len > 0 and not self._fragment:
-            name = _TCP_PAYLOAD_NAMES.get(sport) or _TCP_PAYLOAD_NAMES.get(dport)
-            data = segment[header_len:]
-            if name == "HTTP" and (sport in (80, 8080, 3128) or dport in (80, 8080, 3128)):
-                first = data.split(b"\r\n", 1)[0]
-                if self.options.verbose:
-                    text = data.decode("ascii", "replace").replace("\r\n", "\n\t")
-                    if text.endswith("\n\t"):
-                        text = text[:-2]
-                    return line + f": HTTP, length: {data_len}\n\t" + text
-                if _looks_http(first):
-                    return line + ": HTTP: " + first.decode("ascii", "replace")
-                return line + ": HTTP"
-            if name in ("SMTP", "FTP", "POP3", "IMAP", "RTSP", "SIP"):
-                # the first line of a text protocol, as far as it was captured
-                first, crlf, _ = data[:data_len].partition(b"\r\n")
-                text = first.decode("ascii", "replace")
-                return line + f": {name}: {text}" + ("" if crlf else f" [|{name.lower()}]")
-            if name:
-                return line + f": {name}"
+            return line + self._tcp_payload(sport, dport, segment[header_len:], data_len)
         return line
+
+    def _tcp_payload(self, sport: int, dport: int, data: bytes, length: int) -> str:
+        """What tcpdump adds for a payload on a port it knows (print-tcp.c's order)."""
+        ports = (sport, dport)
+        verbose = self.options.verbose
+        data = data[:length]
+        if 25 in ports:
+            return ": " + text_protocol(data, length, "smtp", verbose)
+        if 43 in ports:
+            return ": " + text_protocol(data, length, "whois", verbose)
+        if 179 in ports:
+            return ": BGP"
+        if 22 in ports:
+            return ssh_banner(data, length)
+        if 21 in ports:
+            return ": " + text_protocol(data, length, "ftp", verbose)
+        if 80 in ports or 8080 in ports:
+            return ": " + text_protocol(data, length, "http", verbose, HTTP_COMMANDS, True)
+        if 554 in ports or 8554 in ports:
+            return ": " + text_protocol(data, length, "rtsp", verbose, RTSP_COMMANDS, True)
+        if 53 in ports:
+            return dns_text(data, length, verbose, over_tcp=True)
+        return ""
 
     def _seq_base(self, src: bytes, sport: int, dst: bytes, dport: int) -> int:
         """The peer's sequence base (SACK edges are in its numbering), 0 for absolute."""
@@ -985,7 +993,8 @@ class Printer:
             return head + f"UDP, length {data_len}"
         try:
             if 53 in (sport, dport) or 5353 in (sport, dport):
-                return head + _dns(data, data_len, self.options.verbose)
+                return head + dns_text(data[:data_len], data_len, self.options.verbose,
+                                       mdns=53 not in (sport, dport))
             if {sport, dport} & {67, 68}:
                 return head + bootp_text(data, data_len, self.options.verbose)
             if 123 in (sport, dport):
@@ -1140,100 +1149,6 @@ def _sctp_chunks(raw: bytes) -> str:
             break
         offset += (size + 3) // 4 * 4
     return (" " + "".join(out).rstrip()) if out else ""
-
-
-def _looks_http(line: bytes) -> bool:
-    methods = (b"GET ", b"POST ", b"PUT ", b"HEAD ", b"DELETE ", b"OPTIONS ", b"PATCH ",
-               b"CONNECT ", b"TRACE ", b"HTTP/1.")
-    return line.startswith(methods)
-
-
-def _dns(data: bytes, length: int, verbose: int = 0) -> str:
-    if length < 12:
-        return f"domain [length {length} < 12] (invalid)"
-    _need(data, 12, "domain")
-    ident, flags, qd, an, ns, ar = struct.unpack_from("!HHHHHH", data)
-    response = flags & 0x8000
-    offset = 12
-    questions = []
-    for _ in range(qd):
-        name, offset = _dns_name(data, offset)
-        _need(data, offset + 4, "domain")
-        qtype, _ = struct.unpack_from("!HH", data, offset)
-        offset += 4
-        questions.append((name, qtype))
-    if not response:
-        text = f"{ident}" + ("+" if flags & 0x0100 else "")
-        opcode = (flags >> 11) & 0xF
-        if opcode:
-            text += {4: " notify", 5: " update"}.get(opcode, f" op{opcode}")
-        if an or ns or ar:
-            text += f" [{an}a]" if an else ""
-            text += f" [{ns}n]" if ns else ""
-            text += f" [{ar}au]" if ar else ""
-        for name, qtype in questions:
-            text += f" {_DNS_TYPES.get(qtype, f'Type{qtype}')}? {name}"
-        return text + f" ({length})"
-    rcode = flags & 0xF
-    text = f"{ident}"
-    if flags & 0x0400:
-        text += "*"
-    if not flags & 0x0080:
-        text += "-"
-    if rcode:
-        text += " " + {1: "FormErr", 2: "ServFail", 3: "NXDomain", 4: "NotImp",
-                       5: "Refused"}.get(rcode, f"Resp{rcode}")
-    if verbose > 1:
-        text += "".join(f" q: {_DNS_TYPES.get(qtype, f'Type{qtype}')}? {name}"
-                        for name, qtype in questions)
-    text += f" {an}/{ns}/{ar}"
-    answers = []
-    for _ in range(an):
-        owner, offset = _dns_name(data, offset)
-        _need(data, offset + 10, "domain")
-        rtype, _, _, rdlen = struct.unpack_from("!HHIH", data, offset)
-        offset += 10
-        rdata = data[offset:offset + rdlen]
-        _need(data, offset + rdlen, "domain")
-        who = f"{owner} " if verbose else ""
-        if rtype == 1 and rdlen == 4:
-            answers.append(f"{who}A {_ip4(rdata)}")
-        elif rtype == 28 and rdlen == 16:
-            answers.append(f"{who}AAAA {_ip6(rdata)}")
-        elif rtype in (5, 12, 2):
-            target, _ = _dns_name(data, offset)
-            answers.append(f"{who}{_DNS_TYPES[rtype]} {target}")
-        else:
-            answers.append(who + _DNS_TYPES.get(rtype, f"Type{rtype}"))
-        offset += rdlen
-    if answers:
-        text += " " + ", ".join(answers)
-    return text + f" ({length})"
-
-
-def _dns_name(data: bytes, offset: int) -> tuple[str, int]:
-    labels: list[str] = []
-    end = None
-    hops = 0
-    while True:
-        _need(data, offset + 1, "domain")
-        size = data[offset]
-        if size == 0:
-            offset += 1
-            break
-        if size & 0xC0 == 0xC0:
-            _need(data, offset + 2, "domain")
-            if end is None:
-                end = offset + 2
-            offset = struct.unpack_from("!H", data, offset)[0] & 0x3FFF
-            hops += 1
-            if hops > 32:
-                raise _Truncated("domain")
-            continue
-        _need(data, offset + 1 + size, "domain")
-        labels.append(data[offset + 1:offset + 1 + size].decode("ascii", "replace"))
-        offset += 1 + size
-    return (".".join(labels) + "." if labels else "."), (end if end is not None else offset)
 
 
 def _ip_options(raw: bytes) -> str:

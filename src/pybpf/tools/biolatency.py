@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import BPF_NOEXIST, Const, Hash, bpf, ktime_ns, struct, u32, u64
+from pybpf.lang import Const, Hash, bpf, ktime_ns, struct, u32, u64
 from pybpf.tools import common
 from pybpf.tools.histkit import HistKey, add_interval_args, log2_slot, run_histogram_tool
 
@@ -78,11 +78,7 @@ def biolatency_complete(ctx):
                   | (u64(ctx.rwbs[5]) << 40) | (u64(ctx.rwbs[6]) << 48)
                   | (u64(ctx.rwbs[7]) << 56))
     hk.slot = log2_slot(delta)
-    seen = io_latency.lookup(hk)
-    if seen:
-        seen[0] += 1
-    else:
-        io_latency.update(hk, 1, BPF_NOEXIST)
+    io_latency.increment(hk)
     return 0
 
 

@@ -533,7 +533,12 @@ class Emitter:
             return
         if isinstance(e, A.Int):
             if bool(e.value) == when:
-                self.e(asm.ja(target))
+                # a conditional jump on a constant, not "goto": the kernel refuses code no
+                # edge reaches (if (0) { ... }), and the verifier still skips the dead side
+                r = self.reg()
+                self.const(r, 1)
+                self.e(asm.jne(r, 0, target))
+                self.free(r)
             return
         r = self.reg()
         self.scalar_into(e, r)

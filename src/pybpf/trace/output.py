@@ -486,6 +486,15 @@ def _value_text(plan: MapPlan, value: Any, div: int) -> str:
     return str(_cdiv(_int(int(value), _agg_type(plan)), div))
 
 
+def _counted(plan: MapPlan, entries: Iterable[Entry]) -> list[Entry]:
+    """The entries, with the 0 bpftrace 0.17 shows for a count() map without keys that
+    has none (never counted, or cleared)."""
+    items = list(entries)
+    if not items and plan.aggregation == "count" and not plan.keys:
+        return [((), 0)]
+    return items
+
+
 def format_map(plan: MapPlan, entries: Iterable[Entry], top: int = 0, div: int = 1) -> str:
     """A map as bpftrace's print(@m, top, div) and exit print it, trailing newlines and all.
 
@@ -494,7 +503,7 @@ def format_map(plan: MapPlan, entries: Iterable[Entry], top: int = 0, div: int =
     agg = plan.aggregation
     if agg == "stats":
         top, div = 0, 1
-    items = _top(_sorted(plan, entries), top)
+    items = _top(_sorted(plan, _counted(plan, entries)), top)
     lines = []
     for key, value in items:
         text = _value_text(plan, value, div)
@@ -513,7 +522,7 @@ def format_map_json(plan: MapPlan, entries: Iterable[Entry], top: int = 0,
     agg = plan.aggregation
     if agg == "stats":
         top, div = 0, 1
-    items = _top(_sorted(plan, entries), top)
+    items = _top(_sorted(plan, _counted(plan, entries)), top)
     if not items:
         return ""
     kind = {"hist": "hist", "lhist": "hist", "avg": "stats", "stats": "stats"}.get(agg, "map")

@@ -16,7 +16,7 @@ from typing import Any
 from ..btf import Array, Enum, Int, Ptr, Struct, Union, sizeof, skip_qualifiers
 from ..btf.types import Float, TypeTag
 from . import bounds as B
-from .kptr import KPTR_PREFIX, kptr_parts
+from .kptr import KPTR_PREFIX, kptr_name, kptr_parts
 from .reject import Reject
 from .state import Reg, RegType
 
@@ -66,7 +66,7 @@ def load(reg: Reg, regno: int, off: int, size: int) -> Reg:
         return Reg(RegType.SCALAR, value)
     if reg.btf_name.startswith(KPTR_PREFIX):   # walked from a kptr: untrusted still
         return Reg(RegType.PTR_TO_BTF_ID, B.const(0),
-                   btf_name=f"{KPTR_PREFIX}{kptr_parts(reg.btf_name)[0]} {got}")
+                   btf_name=kptr_name(kptr_parts(reg.btf_name)[0], got))
     return Reg(RegType.PTR_TO_BTF_ID, B.const(0), btf_name=UNTRUSTED + got)
 
 

@@ -25,13 +25,21 @@ UNREF = "kptr_untrusted"
 REF = "kptr"
 PERCPU = "percpu_kptr"
 _KPTR_TAGS = (UNREF, REF, PERCPU, "uptr")
-KPTR_PREFIX = "kptr "   # btf_name of a loaded kptr: ``kptr <tag> <struct>``
+# btf_name of a pointer loaded from a kptr (or walked from one): ``@<kind> <struct>``,
+# kind "untrusted" (a __kptr_untrusted field) or "ref" (a __kptr one); the word "kptr"
+# stays out of it, as messages show it where the kernel says untrusted_ptr_/rcu_ptr_
+KPTR_PREFIX = "@"
+_KIND = {UNREF: "untrusted", REF: "ref"}
 
 
 def kptr_parts(btf_name: str) -> tuple[str, str]:
     """(tag, struct) of a pointer loaded from a kptr (or walked from one)."""
-    tag, _, struct = btf_name.removeprefix(KPTR_PREFIX).partition(" ")
-    return tag, struct
+    kind, _, struct = btf_name.removeprefix(KPTR_PREFIX).partition(" ")
+    return next((t for t, k in _KIND.items() if k == kind), kind), struct
+
+
+def kptr_name(tag: str, struct: str) -> str:
+    return f"{KPTR_PREFIX}{_KIND.get(tag, tag)} {struct}"
 
 
 def _pointee(m: Any, start: int) -> str:
@@ -122,7 +130,7 @@ def load(state: State, field: tuple[int, str, str], regno: int) -> Reg:
     if tag not in (UNREF, REF):
         raise _unsupported(f"a load of a {tag} field", regno)
     return Reg(RegType.PTR_TO_BTF_ID, B.const(0), nullable=True, id=state.new_id(),
-               btf_name=f"{KPTR_PREFIX}{tag} {pointee}")
+               btf_name=kptr_name(tag, pointee))
 
 
 def store(field: tuple[int, str, str], regno: int, value: Reg, value_regno: int | None
@@ -144,8 +152,12 @@ def store(field: tuple[int, str, str], regno: int, value: Reg, value_regno: int 
         raise Reject(f"invalid kptr access, R{vr} type={value.describe()} expected=ptr_ or "
                      f"untrusted_ptr_ of the kptr's type", regs=(vr,),
                      hint="store a kernel object pointer of the kptr's type, or NULL")
-    if not value.var.is_const or value.off + B.to_s64(value.var.value) < 0:
-        raise Reject(f"variable or negative {value.describe()} access disallowed: R{vr} "
+    if not value.var.is_const:
+        raise Reject(f"variable ptr_ access var_off={value.var} disallowed: R{vr} "
+                     f"({value.describe()}) stored into a kptr", regs=(vr,),
+                     hint="store the object pointer itself, not a pointer into it")
+    if value.off + B.to_s64(value.var.value) < 0:
+        raise Reject(f"negative offset ptr_ disallowed: R{vr} ({value.describe()}) "
                      f"stored into a kptr", regs=(vr,),
                      hint="store the object pointer itself, not a pointer into it")
     from .btf_walk import struct_name

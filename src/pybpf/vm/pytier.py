@@ -92,6 +92,8 @@ def _blocks(code: ip.Code, start: int) -> dict[int, list[int]]:
 
 _TERMINATORS = (ip._ja, ip._gotol, ip._may_goto, *_JUMP_HANDLERS)
 _CALLS = (ip._call_helper, ip._call_tail, ip._call_local)
+_SUBSTITUTING = (ip._mov64_k, ip._mov64_x, ip._add64_k, ip._add64_x, ip._alu64_k,
+                 ip._alu64_x, ip._alu32_k, ip._alu32_x, ip._lddw, ip._end)
 _COUNTABLE = (ip._mov64_k, ip._mov64_x, ip._add64_k, ip._add64_x, ip._alu64_k, ip._alu64_x,
               ip._alu32_k, ip._alu32_x, ip._lddw, ip._ldx, ip._st, ip._stx, ip._end)
 MAX_INLINE_DEPTH = 24  # nested blocks per arm: Python's parser allows about 100 levels
@@ -126,6 +128,8 @@ class _Function:
         self.order = self._topological()
         self.acyclic = self.order is not None
         self.widths = self._widths()
+        self.plan = self._plan()
+        self.lower = self._lower_bounds()
         # registers that may hold the context pointer (r1 at entry, copies of it) or a
         # packet pointer (loaded from the context, moved, offset), anywhere in the
         # function: loads through them try that region inline before the checked path
@@ -145,6 +149,59 @@ class _Function:
                     if h is ip._ldx and s in self.ctx_regs and d not in self.packet_regs:
                         self.packet_regs.add(d)
                         changed = True
+
+    def _plan(self) -> dict[int, str]:
+        """Per slot of a pure register write: "dead" (never read: not written at all) or
+        "inline" (read once, later in its block, and not after it: its expression is
+        written into that reader). Registers live at a block's end come from a backward
+        dataflow over the blocks; r0 is live at an exit."""
+        live_in: dict[int, frozenset[int]] = dict.fromkeys(self.blocks, frozenset())
+        changed = True
+        while changed:
+            changed = False
+            for leader in reversed(list(self.blocks)):
+                live = self._live_out(leader, live_in)
+                for pc in reversed(self.blocks[leader]):
+                    reads, writes, pure = _reads_writes(self.code, pc)
+                    if not (pure and not writes & live):
+                        live = (live - writes) | reads
+                if live != live_in[leader]:
+                    live_in[leader] = frozenset(live)
+                    changed = True
+        plan: dict[int, str] = {}
+        for leader, slots in self.blocks.items():
+            live = self._live_out(leader, live_in)
+            kept = []
+            for pc in reversed(slots):
+                reads, writes, pure = _reads_writes(self.code, pc)
+                if pure and not writes & live:
+                    plan[pc] = "dead"
+                    continue
+                kept.append(pc)
+                live = (live - writes) | reads
+            kept.reverse()
+            out = self._live_out(leader, live_in)
+            for n, pc in enumerate(kept):
+                reads, writes, pure = _reads_writes(self.code, pc)
+                if not pure or len(writes) != 1:
+                    continue
+                (d,) = writes
+                uses, escapes = 0, d in out
+                for later in kept[n + 1:]:
+                    later_reads, later_writes, _ = _reads_writes(self.code, later)
+                    uses += d in later_reads
+                    if d in later_writes:
+                        escapes = False
+                        break
+                if uses == 1 and not escapes:
+                    plan[pc] = "inline"
+        return plan
+
+    def _live_out(self, leader: int, live_in: dict[int, frozenset[int]]) -> frozenset[int]:
+        out: frozenset[int] = frozenset()
+        for target in self.succ[leader]:
+            out |= live_in[target]
+        return out
 
     def _topological(self) -> list[int] | None:
         """Blocks in an order where each comes after its predecessors, or None (a loop)."""
@@ -186,6 +243,117 @@ class _Function:
                     widths[target] = list(new)
                     todo.append(target)
         return widths
+
+    def _lower_bounds(self) -> dict[int, list[int]]:
+        """``lb[r]``: r is at least this at a block's entry (unsigned), refined on the
+        edges of a jump against a constant and widened to those constants, so a
+        count-down loop's ``r -= 1`` is known not to wrap."""
+        thresholds = {0}
+        for slots in self.blocks.values():
+            h, _, _, _, i, _ = self.code[slots[-1]]
+            if h in (ip._jmp64_k, ip._jmp32_k):
+                thresholds.update((i, i + 1))
+        ordered = sorted(thresholds)
+        bounds = {self.start: [0] * 11}
+        todo = [self.start]
+        while todo:
+            leader = todo.pop()
+            lb, w = list(bounds[leader]), list(self.widths[leader])
+            slots = self.blocks[leader]
+            for pc in slots:
+                lb_step(self.code, pc, lb, w)
+                step(self.code, pc, w)
+            for target, refined in _refine(self.code, slots[-1], lb, w):
+                old = bounds.get(target)
+                new = refined if old is None else [min(a, b) for a, b in zip(old, refined)]
+                if old is not None and new != old:  # widen: down to a constant
+                    new = [n if n == o else max(t for t in ordered if t <= n)
+                           for n, o in zip(new, old)]
+                if new != old:
+                    bounds[target] = new
+                    todo.append(target)
+        return bounds
+
+
+def lb_step(code: ip.Code, pc: int, lb: list[int], w: list[int]) -> None:
+    """Lower bounds after slot ``pc`` (``w``: widths before it)."""
+    h, d, s, _, i, a = code[pc]
+    name = _ALU_NAME.get(id(a)) if h in (ip._alu64_k, ip._alu32_k, ip._alu32_x) else None
+    if h is ip._mov64_k or h is ip._lddw:
+        lb[d] = i
+    elif h is ip._mov64_x:
+        lb[d] = lb[s]
+    elif h is ip._alu64_k and name == "sub":
+        lb[d] = lb[d] - i if lb[d] >= i else 0
+    elif h is ip._alu32_k and name == "sub":
+        lb[d] = lb[d] - i if w[d] <= 32 and lb[d] >= i else 0
+    elif h is ip._alu32_k and name == "mov":
+        lb[d] = i
+    elif h is ip._alu32_x and name == "mov":
+        lb[d] = lb[s] if w[s] <= 32 else 0
+    elif h is ip._add64_k and max(w[d], _bits(i)) < 64:
+        lb[d] = lb[d] + i
+    else:
+        for r in _reads_writes(code, pc)[1]:
+            lb[r] = 0
+
+
+def _refine(code: ip.Code, last: int, lb: list[int], w: list[int]
+            ) -> list[tuple[int, list[int]]]:
+    """(successor, lower bounds on that edge) for the block ending at ``last``."""
+    h, d, _, o, k, test = code[last]
+    nexts = _successors(code, last)
+    if h not in (ip._jmp64_k, ip._jmp32_k) or (h is ip._jmp32_k and w[d] > 32):
+        return [(target, lb) for target in nexts]
+    name = _JUMP_NAME[id(test)]
+    taken, fall = list(lb), list(lb)
+    low = lb[d]
+    taken[d] = max(low, {"jne": 1 if k == 0 else 0, "jeq": k, "jgt": k + 1,
+                         "jge": k}.get(name, 0))
+    fall[d] = max(low, {"jeq": 1 if k == 0 else 0, "jne": k, "jlt": k,
+                        "jle": k + 1}.get(name, 0))
+    return [(last + 1 + o, taken), (last + 1, fall)]
+
+
+_ALL = frozenset(range(10))
+_ARGS = frozenset(range(1, 6))
+_CLOBBERS = frozenset(range(6))
+
+
+def _reads_writes(code: ip.Code, pc: int) -> tuple[frozenset[int], frozenset[int], bool]:
+    """Registers slot ``pc`` reads and writes, and whether it is a pure register write
+    (no memory, no fault, no call): one the writer may drop or move."""
+    h, d, s, _, _, a = code[pc]
+    one, both = frozenset((d,)), frozenset((d, s))
+    if h is ip._mov64_k or h is ip._lddw:
+        return frozenset(), one, True
+    if h is ip._mov64_x:
+        return frozenset((s,)), one, True
+    if h is ip._add64_k or h is ip._alu64_k or h is ip._alu32_k or h is ip._end:
+        mov = h in (ip._alu64_k, ip._alu32_k) and _ALU_NAME.get(id(a)) == "mov"
+        return (frozenset() if mov else one), one, True
+    if h is ip._add64_x or h is ip._alu64_x or h is ip._alu32_x:
+        mov = h is not ip._add64_x and _ALU_NAME.get(id(a)) == "mov"
+        return (frozenset((s,)) if mov else both), one, True
+    if h in (ip._ldx, ip._ldxsx):
+        return frozenset((s,)), one, False
+    if h is ip._st:
+        return one, frozenset(), False
+    if h is ip._stx:
+        return both, frozenset(), False
+    if h is ip._ld_packet:
+        return (frozenset((s,)) if a[1] else frozenset()), frozenset((0,)), False
+    if h in (ip._jmp64_k, ip._jmp32_k):
+        return one, frozenset(), False
+    if h in (ip._jmp64_x, ip._jmp32_x):
+        return both, frozenset(), False
+    if h in (ip._ja, ip._gotol, ip._may_goto):
+        return frozenset(), frozenset(), False
+    if h is ip._exit:
+        return frozenset((0,)), frozenset(), False
+    if h in (ip._call_helper, ip._call_tail, ip._call_local):
+        return _ARGS, _CLOBBERS, False
+    return _ALL, _ALL, False  # handlers run generically: anything
 
 
 def step(code: ip.Code, pc: int, w: list[int]) -> None:  # noqa: C901 (one case per kind)
@@ -273,6 +441,9 @@ class _Writer:
         # instructions run since ``left`` was last lowered (unchecked functions lower it
         # only where it is read: exits, calls, the dispatch)
         self.acc = 0
+        # register -> expression not yet assigned (plan "inline"): its one reader gets it
+        self.pending: dict[int, str] = {}
+        self.lb = [0] * 11  # lower bounds of the registers at the slot being written
         self.ahead = 0  # instructions of the current block after the one being written
         self.uses_packet = any(self.code[pc][0] is ip._ld_packet or (
             self.code[pc][0] is ip._ldx and self.code[pc][2] in fn.packet_regs)
@@ -280,6 +451,28 @@ class _Writer:
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
+
+    def read(self, r: int) -> str:
+        """The text reading register r: its pending expression (used up) or the local."""
+        expression = self.pending.pop(r, None)
+        return f"r{r}" if expression is None else f"({expression})"
+
+    def materialize(self, depth: int) -> None:
+        """Assign every pending expression, in program order."""
+        for r, expression in self.pending.items():
+            self.emit(depth, f"r{r} = {expression}")
+        self.pending.clear()
+
+    def assign(self, depth: int, pc: int, d: int, text: str) -> None:
+        """``rd = text``, or kept pending for its one reader. Pending expressions that
+        read the old rd are assigned first (all of them, in order: each may read what
+        another writes)."""
+        if any(re.search(rf"\br{d}\b", t) for t in self.pending.values()):
+            self.materialize(depth)
+        if self.fn.plan.get(pc) == "inline":
+            self.pending[d] = text
+        else:
+            self.emit(depth, f"r{d} = {text}")
 
     def flush(self, depth: int) -> None:
         if self.acc:
@@ -385,20 +578,33 @@ class _Writer:
             self.acc += len(slots)
         last = slots[-1]
         h = self.code[last][0]
+        self.lb = list(self.fn.lower.get(leader, [0] * 11))
         for n, pc in enumerate(slots[:-1] if h in _TERMINATORS else slots):
             self.ahead = len(slots) - n - 1
+            before = list(w)
             self.insn(depth, pc, w)
+            lb_step(self.code, pc, self.lb, before)
         self.terminate(depth, last, w)
+
+    def test(self, depth: int, h: Any, d: int, s: int, i: int, a: Any, w: list[int]) -> str:
+        """A jump's condition, with pending expressions it reads written in."""
+        if h in (ip._jmp64_x, ip._jmp32_x) and d == s:
+            self.materialize(depth)
+        condition = self.condition(h, d, s, i, a, w)
+        self.materialize(depth)
+        return condition
 
     def terminate(self, depth: int, last: int, w: list[int]) -> None:
         h, d, s, o, i, a = self.code[last]
+        if h not in _JUMP_HANDLERS:
+            self.materialize(depth)
         if h is ip._ja:
             self.goto(depth, last + 1 + o)
         elif h is ip._gotol:
             self.goto(depth, last + 1 + i)
         elif h in _JUMP_HANDLERS:
             acc = self.acc
-            self.emit(depth, f"if {self.condition(h, d, s, i, a, w)}:")
+            self.emit(depth, f"if {self.test(depth, h, d, s, i, a, w)}:")
             self.goto(depth + 1, last + 1 + o)
             self.emit(depth, "else:")
             self.acc = acc
@@ -443,10 +649,13 @@ class _Writer:
             self.emit(depth, "while True:")
             self.emit(depth + 1, f"left -= {n}")
             self.emit(depth + 1, f"if left < 0: budget_exceeded({leader})")
+        self.lb = list(self.fn.lower.get(leader, [0] * 11))
         for k, pc in enumerate(slots[:-1]):
             self.ahead = len(slots) - k - 1
+            before = list(w)
             self.insn(depth + 1, pc, w)
-        condition = self.condition(h, d, s, i, a, w)
+            lb_step(self.code, pc, self.lb, before)
+        condition = self.test(depth + 1, h, d, s, i, a, w)
         if taken == leader:
             self.emit(depth + 1, f"if not ({condition}): break")
         else:
@@ -479,30 +688,37 @@ class _Writer:
             self.emit(depth, text)
 
         rd, rs = f"r{d}", f"r{s}"
+        plan = self.fn.plan.get(pc)
+        if plan == "dead":  # a register write nothing reads
+            step(self.code, pc, w)
+            return
+        if h not in _SUBSTITUTING or (h is ip._end and i == 16) or (
+                h in (ip._add64_x, ip._alu64_x, ip._alu32_x) and d == s):
+            self.materialize(depth)
         if h in _CALLS:  # a call reads the budget: ``left`` must be up to date
             self.flush(depth)
-        if h is ip._mov64_k:
-            e(f"{rd} = {i}")
+        if h is ip._mov64_k or h is ip._lddw:
+            self.assign(depth, pc, d, str(i))
         elif h is ip._mov64_x:
-            e(f"{rd} = {rs}")
+            self.assign(depth, pc, d, self.read(s))
         elif h is ip._add64_k:
-            e(f"{rd} = {rd} + {i}" if max(w[d], _bits(i)) < 64
-              else f"{rd} = ({rd} + {i}) & {MASK64}")
+            x = self.read(d)
+            self.assign(depth, pc, d, f"{x} + {i}" if max(w[d], _bits(i)) < 64
+                        else f"({x} + {i}) & {MASK64}")
         elif h is ip._add64_x:
-            e(f"{rd} = {rd} + {rs}" if max(w[d], w[s]) < 64
-              else f"{rd} = ({rd} + {rs}) & {MASK64}")
+            x, y = self.read(d), self.read(s)
+            self.assign(depth, pc, d, f"{x} + {y}" if max(w[d], w[s]) < 64
+                        else f"({x} + {y}) & {MASK64}")
         elif h in (ip._alu64_k, ip._alu64_x, ip._alu32_k, ip._alu32_x):
-            self.alu(e, h, d, s, i, a, w)
+            self.alu(depth, pc, h, d, s, i, a, w)
         elif h is ip._end:
+            x = self.read(d)
             if a is alu.truncate:
-                if w[d] > i:
-                    e(f"{rd} = {rd} & {(1 << i) - 1}")
+                self.assign(depth, pc, d, f"{x} & {(1 << i) - 1}" if w[d] > i else x)
             elif i == 16:
-                e(f"{rd} = (({rd} & 255) << 8) | (({rd} >> 8) & 255)")
+                self.assign(depth, pc, d, f"(({x} & 255) << 8) | (({x} >> 8) & 255)")
             else:
-                e(f"{rd} = bswap{i}({rd})")
-        elif h is ip._lddw:
-            e(f"{rd} = {i}")
+                self.assign(depth, pc, d, f"bswap{i}({x})")
         elif h is ip._ldx and s == 10 and _in_frame(o, a) and self.frame_slot(o, a):
             e(f"{rd} = {self.frame_slot(o, a)}")
         elif h is ip._ldx and s == 10 and _in_frame(o, a):
@@ -588,15 +804,22 @@ class _Writer:
             at = f"pd + {off}" if off else "pd"
         e(f"r0 = pb[{at}]" if size == 1 else f"r0 = BE{size}(pb, {at})[0]")
 
-    def alu(self, e: Any, h: Any, d: int, s: int, i: int, fn: Any, w: list[int]) -> None:
+    def alu(self, depth: int, pc: int, h: Any, d: int, s: int, i: int, fn: Any,
+            w: list[int]) -> None:
         name = _ALU_NAME.get(id(fn))
         wide = h in (ip._alu64_k, ip._alu64_x)
         mask = MASK64 if wide else MASK32
         bits = 64 if wide else 32
         by_reg = h in (ip._alu64_x, ip._alu32_x)
-        rd = f"r{d}" if wide or w[d] <= 32 else f"(r{d} & {MASK32})"
+        if (by_reg and name in ("div", "mod")) or (not by_reg and name == "mod" and not i):
+            self.materialize(depth)  # these read an operand twice
+        rd = "" if name == "mov" else self.read(d)
+        if not wide and w[d] > 32:
+            rd = f"({rd} & {MASK32})"
         if by_reg:
-            x = f"r{s}" if wide or w[s] <= 32 else f"(r{s} & {MASK32})"
+            x = self.read(s)
+            if not wide and w[s] > 32:
+                x = f"({x} & {MASK32})"
             wx = min(w[s], bits)
         else:
             x, wx = str(i), _bits(i)
@@ -605,7 +828,6 @@ class _Writer:
             name in ("add", "mul", "lsh") and
             {"add": max(wd, wx) + 1, "mul": wd + wx,
              "lsh": wd + (i & (bits - 1))}[name] <= bits and (name != "lsh" or not by_reg))
-        out = f"r{d}"
         if name == "add":
             text = f"{rd} + {x}" if fits else f"({rd} + {x}) & {mask}"
         elif name == "mul":
@@ -613,6 +835,8 @@ class _Writer:
         elif name == "lsh" and not by_reg:
             k = i & (bits - 1)
             text = f"{rd} << {k}" if fits else f"({rd} << {k}) & {mask}"
+        elif name == "sub" and not by_reg and self.lb[d] >= i and (wide or w[d] <= 32):
+            text = f"{rd} - {i}"  # cannot wrap: rd is at least i
         elif name == "rsh" and not by_reg:
             text = f"{rd} >> {i & (bits - 1)}"
         elif name == "div" and not by_reg:
@@ -630,15 +854,21 @@ class _Writer:
         if not text:  # sdiv, smod, arsh: the shared pure functions
             table = "OPS64" if wide else "OPS32"
             text = f"{table}[{name!r}]({rd}, {x})"
-        e(f"{out} = {text}")
+        self.assign(depth, pc, d, text)
 
     def condition(self, h: Any, d: int, s: int, i: int, test: Any, w: list[int]) -> str:
         name = _JUMP_NAME[id(test)]
         wide = h in (ip._jmp64_k, ip._jmp64_x)
         by_reg = h in (ip._jmp64_x, ip._jmp32_x)
         bits = 64 if wide else 32
-        a = f"r{d}" if wide or w[d] <= 32 else f"(r{d} & {MASK32})"
-        b = (f"r{s}" if wide or w[s] <= 32 else f"(r{s} & {MASK32})") if by_reg else str(i)
+        a = self.read(d)
+        if not wide and w[d] > 32:
+            a = f"({a} & {MASK32})"
+        b = str(i)
+        if by_reg:
+            b = self.read(s)
+            if not wide and w[s] > 32:
+                b = f"({b} & {MASK32})"
         if name == "jset":
             return f"{a} & {b}"
         if name.startswith("js"):

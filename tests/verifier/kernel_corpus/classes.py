@@ -91,9 +91,29 @@ def kernel_class(message: str) -> str:
     return classify(message)
 
 
+def _without_register_details(line: str) -> str:
+    """``type=ptr_btf(id=1,...)`` -> ``type=ptr_btf``: the kernel prints a register's type
+    bare, and the details (a struct named prog_test_ref_kfunc...) must not pick a class."""
+    out, i = [], 0
+    for m in re.finditer(r"type=\w+\(", line):
+        if m.start() < i:
+            continue
+        out.append(line[i:m.end() - 1])
+        depth, j = 0, m.end() - 1
+        while j < len(line):
+            depth += {"(": 1, ")": -1}.get(line[j], 0)
+            j += 1
+            if depth == 0:
+                break
+        i = j
+    out.append(line[i:])
+    return "".join(out)
+
+
 def our_class(problem: str) -> str:
     """The class of our rejection: its first line (the rest is explanation)."""
     first = problem.strip().splitlines()[0] if problem.strip() else ""
+    first = _without_register_details(first)
     # our messages read "<kernel-like words>: <explanation>"; classify the kernel-like part
     # first, the whole line only when that says nothing
     head = first.split(": ", 1)[0]

@@ -3,8 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 __all__ = ["make_parser", "positive_int"]
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """BCC's help layout, given the terminal's width as shutil would find it: argparse
+    imports shutil for that (with bz2 and lzma: ~3 ms of every tool's start), as
+    pybpf.cli's formatter avoids it for the commands."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None):
+        if width is None:
+            width = _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
 
 
 def make_parser(prog: str, description: str, examples: str) -> argparse.ArgumentParser:
@@ -12,7 +39,7 @@ def make_parser(prog: str, description: str, examples: str) -> argparse.Argument
     kept as written, and the ``--json`` flag every tool has."""
     parser = argparse.ArgumentParser(
         prog=prog, description=description,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
         epilog="examples:\n" + examples.strip("\n"))
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per event (or interval) instead of columns")
