@@ -12,6 +12,7 @@ per program.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -69,7 +70,9 @@ def hash_counter(iterations: int) -> list[asm.Instruction]:
 PROGRAMS = {"arithmetic loop (10k turns)": (arithmetic_loop(10_000), "ARRAY"),
             "stack load/store loop (10k turns)": (stack_loop(10_000), "ARRAY"),
             "array map counter (2k lookups)": (hash_counter(2_000), "ARRAY"),
-            "hash map counter (2k lookups)": (hash_counter(2_000), "HASH")}
+            "hash map counter (2k lookups)": (hash_counter(2_000), "HASH"),
+            "per-CPU array counter (2k lookups)": (hash_counter(2_000), "PERCPU_ARRAY"),
+            "LRU hash counter (2k lookups)": (hash_counter(2_000), "LRU_HASH")}
 try:
     import llvmlite  # noqa: F401
     TIERS: tuple[str, ...] = ("interp", "python", "llvm")
@@ -79,10 +82,13 @@ except ImportError:  # the jit extra is optional: its column is left out
 
 def _counts_map(kind: str = "ARRAY"):  # type: ignore[no-untyped-def]
     """The 16 counters, keys 0-15 present (a hash map's are inserted)."""
-    from pybpf.vm import ArrayMap, HashMap
+    from pybpf.vm import ArrayMap, HashMap, LRUHashMap, PercpuArrayMap
     if kind == "ARRAY":
         return ArrayMap("counts", value_size=8, max_entries=16)
-    counts = HashMap("counts", key_size=4, value_size=8, max_entries=16)
+    if kind == "PERCPU_ARRAY":
+        return PercpuArrayMap("counts", value_size=8, max_entries=16, ncpus=os.cpu_count() or 1)
+    counts = (LRUHashMap if kind == "LRU_HASH" else HashMap)(
+        "counts", key_size=4, value_size=8, max_entries=16)
     for key in range(16):
         counts[key] = 0
     return counts
@@ -125,8 +131,9 @@ def bench_kernel(insns: list[asm.Instruction], kind: str = "ARRAY"
         with Map.create(MapSpec("counts", MapType[kind], key_size=4, value_size=8,
                                 max_entries=16)) as counts, \
                 Program.load(spec, maps={"counts": counts}) as prog:
-            for key in range(16):
-                counts[key] = 0
+            if kind != "PERCPU_ARRAY":
+                for key in range(16):
+                    counts[key] = 0
             runs = [prog.test_run(PACKET, repeat=KERNEL_REPEAT) for _ in range(RUNS)]
     except (ImportError, BPFError, OSError) as err:  # no bpf() here: the VM alone
         print(f"(kernel column skipped: {err})", file=sys.stderr)
