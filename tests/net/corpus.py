@@ -2,7 +2,7 @@
 of ``pybpf sniff -r`` with ``tcpdump -n -r``: Ethernet II and 802.3/LLC/SNAP, ARP, VLAN and
 QinQ, IPv4 (options, fragments) and IPv6 (extension headers), ICMP and ICMPv6 (echo, ND,
 MLD, errors), TCP with every option, UDP, DNS, DHCP, NTP, IGMP, GRE, IPIP, VXLAN, Geneve,
-MPLS, PPPoE, STP, LLDP, AH, PIMv2, VRRP, IGRP, SNMP. Addresses are from 198.18.0.0/15 and
+MPLS, PPPoE, STP, LLDP, CDP, AH, PIMv2, VRRP, IGRP, SNMP. Addresses are from 198.18.0.0/15 and
 2001:db8::/32; checksums are computed where tcpdump -v checks them."""
 
 from __future__ import annotations
@@ -263,6 +263,8 @@ def build_frames() -> list[bytes]:
             + b"sw01" + b"\0\0")
     add(ether(lldp, 0x88CC, dst=bytes.fromhex("0180c200000e")))
     add(ether(lldp_frame(), 0x88CC, dst=bytes.fromhex("0180c200000e")))
+    add(dot3(bytes([0xAA, 0xAA, 0x03, 0, 0, 0x0C, 0x20, 0x00]) + cdp_message(),
+             dst=bytes.fromhex("01000ccccccc")))
     add(ether(bytes(46), 0x88B5))  # an EtherType nobody knows
     frames.extend(routing_frames())
     frames.extend(snmp_frames())
@@ -329,6 +331,20 @@ def snmp_frames() -> list[bytes]:
     ]
     return [ether(ipv4(A4, B4, 17, udp(A4, B4, 40100 + i, port, message)), 0x0800)
             for i, (port, message) in enumerate(messages)]
+
+
+def cdp_message() -> bytes:
+    """A Cisco switch's CDPv2 announcement, with a TLV type tcpdump does not know."""
+    def tlv(kind: int, value: bytes) -> bytes:
+        return struct.pack("!HH", kind, len(value) + 4) + value
+    address = (struct.pack("!I", 1) + bytes([1, 1, 0xCC]) + struct.pack("!H", 4)
+               + ipaddress.IPv4Address(B4).packed)
+    return bytes([2, 180, 0, 0]) + (
+        tlv(1, b"switch-b") + tlv(2, address) + tlv(3, b"GigabitEthernet0/7")
+        + tlv(4, struct.pack("!I", 0x28)) + tlv(5, b"Example IOS 15.2\nCopyright (c) 2026")
+        + tlv(6, b"cisco WS-C2960") + tlv(0x0A, struct.pack("!H", 5)) + tlv(0x0B, b"\x01")
+        + tlv(0x1A, b"\x01\x02\x03") + tlv(0x11, struct.pack("!I", 1500))
+        + tlv(7, bytes([198, 18, 0, 0, 15])))
 
 
 def lldp_frame() -> bytes:

@@ -107,7 +107,9 @@ def test_verbose_lines(corpus: dict[str, Path]) -> None:
               "ip6 proto 51 or ip proto 9 or ip proto 112 or (ip proto 103 and ip[20] = 0x20) or "
               "igmp or ip proto 47 or udp port 6081 or udp port 67 or udp port 123 or "
               "udp port 161 or udp port 162 or ether proto 0x88cc")
+    cdp = "ether[20:2] = 0x2000"
     for flags, expression in (("-v", "mpls"), ("-vv", "mpls"), ("-v", "stp"), ("-vv", "stp"),
+                              ("-v", cdp), ("-vv", cdp),
             ("-v", f"({common} or ip6) and not vlan"),
             ("-vv", f"({common} or ip6) and not vlan")):
         assert _sniff(corpus["pcap"], flags, expression) == _tcpdump(corpus["pcap"], flags,

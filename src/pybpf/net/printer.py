@@ -25,6 +25,7 @@ from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_bootp import Truncated as _AppTruncated
 from .printer_bootp import bootp_text, ntp_text
+from .printer_cdp import cdp_text
 from .printer_dns import dns_text
 from .printer_lldp import lldp_text
 from .printer_routing import ah_header, igrp_text, pim_text, unknown_data_lines, vrrp_text
@@ -361,6 +362,9 @@ class Printer:
                     return head + body, 8
             text = f"oui {_OUIS.get(oui, 'Unknown')} (0x{oui:06x}), pid "
             text += f"{_SNAP_PIDS.get((oui, pid), 'Unknown')} (0x{pid:04x}), length {length - 8}"
+            if (oui, pid) == (0x00000C, 0x2000):
+                cdp = cdp_text(llc[8:], length - 8, self.options.verbose)
+                return (head + text + ": " if e else "") + cdp, 8
             if not e:
                 return f"{src} > {dst} SNAP, {text}: " + self._unknown(llc[8:]), 8
             return head + text + ": " + self._unknown(llc[8:]), 8

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..lang import BPF_NOEXIST, Const, Hash, bpf, ktime_ns, struct, u32, u64
+from ..lang import Const, Hash, bpf, ktime_ns, struct, u32, u64
 from . import common
 from .biosnoop import disk_dev
 from .blockio import RequestKey
@@ -95,11 +95,7 @@ def biolatpcts_complete(ctx):
         k.bucket = 200 + us // 100000
     else:
         k.bucket = BUCKETS - 1
-    seen = latencies.lookup(k)
-    if seen:
-        seen[0] += 1
-    else:
-        latencies.update(k, 1, BPF_NOEXIST)
+    latencies.increment(k)
     return 0
 
 

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..lang import BPF_NOEXIST, Hash, bpf, bytes16, comm, struct, u64
+from ..lang import Hash, bpf, bytes16, comm, struct, u64
 from . import common
 from .histkit import SLOTS, add_interval_args, log2_slot, run_interval_reports
 
@@ -37,11 +37,7 @@ def bitesize_issue(ctx):
     k = SizeKey()
     k.name = comm()
     k.slot = log2_slot(u64(ctx.bytes) // 1024)
-    seen = sizes.lookup(k)
-    if seen:
-        seen[0] += 1
-    else:
-        sizes.update(k, 1, BPF_NOEXIST)
+    sizes.increment(k)
     return 0
 
 

@@ -32,33 +32,25 @@ counters = Array(u64, max_entries=4)
 
 @bpf.kprobe("folio_mark_accessed")
 def cachestat_accessed(ctx):
-    c = counters.lookup(ACCESSED)
-    if c:
-        c[0] += 1
+    counters.increment(ACCESSED)
     return 0
 
 
 @bpf.kprobe("filemap_add_folio")
 def cachestat_added(ctx):
-    c = counters.lookup(ADDED)
-    if c:
-        c[0] += 1
+    counters.increment(ADDED)
     return 0
 
 
 @bpf.kprobe("folio_account_dirtied")
 def cachestat_dirtied(ctx):
-    c = counters.lookup(DIRTIED)
-    if c:
-        c[0] += 1
+    counters.increment(DIRTIED)
     return 0
 
 
 @bpf.kprobe("mark_buffer_dirty")
 def cachestat_buffer_dirty(ctx):
-    c = counters.lookup(BUFFER_DIRTIED)
-    if c:
-        c[0] += 1
+    counters.increment(BUFFER_DIRTIED)
     return 0
 
 

@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import BPF_NOEXIST, Const, Hash, bpf, kernel_struct, ktime_ns, u32, u64
+from pybpf.lang import Const, Hash, bpf, kernel_struct, ktime_ns, u32, u64
 from pybpf.tools import common
 from pybpf.tools.histkit import (
     HistKey,
@@ -69,11 +69,7 @@ def cpudist_switch(ctx):
     elif hist_by == BY_TID:
         hk.key = tid
     hk.slot = log2_slot(delta)
-    seen = cpu_time.lookup(hk)
-    if seen:
-        seen[0] += 1
-    else:
-        cpu_time.update(hk, 1, BPF_NOEXIST)
+    cpu_time.increment(hk)
     return 0
 
 

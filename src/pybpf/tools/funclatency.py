@@ -59,21 +59,13 @@ def funclatency_return(ctx):
     if per_function != 0:
         hk.key = attach_cookie(ctx)
     hk.slot = log2_slot(delta)
-    seen = latency.lookup(hk)
-    if seen:
-        seen[0] += 1
-    else:
-        latency.update(hk, 1, BPF_NOEXIST)
+    latency.increment(hk)
     total = totals.lookup(0)
     if total:
         total[0] += delta
     else:
         totals.update(0, delta, BPF_NOEXIST)
-    calls = totals.lookup(1)
-    if calls:
-        calls[0] += 1
-    else:
-        totals.update(1, 1, BPF_NOEXIST)
+    totals.increment(1)
     return 0
 
 

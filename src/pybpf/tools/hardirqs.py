@@ -15,7 +15,6 @@ import threading
 from typing import Any, TextIO
 
 from pybpf.lang import (
-    BPF_NOEXIST,
     Const,
     Hash,
     PerCPUArray,
@@ -84,11 +83,7 @@ def hardirqs_exit(ctx):
     hk = HistKey()
     hk.key = ctx.irq
     hk.slot = log2_slot(delta)
-    seen = irq_dist.lookup(hk)
-    if seen:
-        seen[0] += 1
-    else:
-        irq_dist.update(hk, 1, BPF_NOEXIST)
+    irq_dist.increment(hk)
     return 0
 
 

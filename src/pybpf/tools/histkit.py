@@ -3,8 +3,8 @@
 The BPF half of those tools counts into a ``Hash(HistKey, u64)``: ``key`` says which
 histogram (a disk, a pid, an irq... or 0 when there is one), ``slot`` is the bit length of
 the value (:func:`log2_slot`, inlined by the compiler). Programs count with
-``seen = hist.lookup(k)``, ``seen[0] += 1`` or ``hist.update(k, 1, BPF_NOEXIST)``, as
-``increment`` takes integer keys only and a map cannot be passed to an inlined function.
+``hist.increment(k)``, an atomic add: ``seen[0] += 1`` on a looked-up value is a load and a
+store, and loses counts when another CPU bumps the same key in between.
 The Python half reads that map into one list of counts per key and prints them with
 :func:`pybpf.tools.common.print_log2_hist`, each under BCC's ``\\nSECTION = VALUE`` line
 when there are sections; :func:`run_interval_reports` is the attach/interval/Ctrl-C loop

@@ -23,9 +23,7 @@ forks = Array(u64, max_entries=1)
 
 @bpf.tracepoint("sched/sched_process_fork")
 def pidpersec_fork(ctx):
-    seen = forks.lookup(0)
-    if seen:
-        seen[0] += 1
+    forks.increment(0)
     return 0
 
 

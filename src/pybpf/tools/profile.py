@@ -80,11 +80,7 @@ def profile_sample(ctx):
         key.user_stack_id = sample_stacks.get_stackid(ctx, BPF_F_USER_STACK)
     if want_kernel != 0:
         key.kernel_stack_id = sample_stacks.get_stackid(ctx, 0)
-    seen = sample_counts.lookup(key)
-    if seen:
-        seen[0] += 1
-    else:
-        sample_counts[key] = 1
+    sample_counts.increment(key)
     return 0
 
 

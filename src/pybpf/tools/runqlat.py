@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pybpf.lang import BPF_NOEXIST, Const, Hash, bpf, kernel_struct, ktime_ns, u32, u64
+from pybpf.lang import Const, Hash, bpf, kernel_struct, ktime_ns, u32, u64
 from pybpf.tools import common
 from pybpf.tools.histkit import (
     HistKey,
@@ -82,11 +82,7 @@ def runqlat_switch(ctx):
     elif hist_by == BY_TID:
         hk.key = tid
     hk.slot = log2_slot(delta)
-    seen = runq_latency.lookup(hk)
-    if seen:
-        seen[0] += 1
-    else:
-        runq_latency.update(hk, 1, BPF_NOEXIST)
+    runq_latency.increment(hk)
     return 0
 
 

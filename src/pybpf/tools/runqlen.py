@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ..lang import (
-    BPF_NOEXIST,
     Const,
     Hash,
     bpf,
@@ -61,11 +60,7 @@ def runqlen_sample(ctx):
     if per_cpu != 0:
         hk.key = smp_processor_id()
     hk.slot = n
-    seen = lengths.lookup(hk)
-    if seen:
-        seen[0] += 1
-    else:
-        lengths.update(hk, 1, BPF_NOEXIST)
+    lengths.increment(hk)
     return 0
 
 

@@ -14,7 +14,6 @@ import threading
 from typing import Any, TextIO
 
 from pybpf.lang import (
-    BPF_NOEXIST,
     Const,
     Hash,
     PerCPUArray,
@@ -87,11 +86,7 @@ def softirqs_exit(ctx):
     hk = HistKey()
     hk.key = ctx.vec
     hk.slot = log2_slot(delta)
-    seen = softirq_dist.lookup(hk)
-    if seen:
-        seen[0] += 1
-    else:
-        softirq_dist.update(hk, 1, BPF_NOEXIST)
+    softirq_dist.increment(hk)
     return 0
 
 

@@ -25,7 +25,6 @@ from typing import Any, TextIO
 
 from ..lang import (
     BPF_F_USER_STACK,
-    BPF_NOEXIST,
     Const,
     Hash,
     StackTrace,
@@ -77,11 +76,7 @@ def count_stack(ctx):  # noqa: ANN001, ANN201 - inlined into both programs
         k.user_stack_id = stack_traces.get_stackid(ctx, BPF_F_USER_STACK)
     if want_kernel != 0:
         k.kernel_stack_id = stack_traces.get_stackid(ctx, 0)
-    seen = stack_counts.lookup(k)
-    if seen:
-        seen[0] += 1
-    else:
-        stack_counts.update(k, 1, BPF_NOEXIST)
+    stack_counts.increment(k)
     return 0
 
 

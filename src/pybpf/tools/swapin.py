@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..lang import BPF_NOEXIST, Hash, bpf, bytes16, comm, pid, struct, u32, u64
+from ..lang import Hash, bpf, bytes16, comm, pid, struct, u32, u64
 from . import common
 from .histkit import run_interval_reports
 from .kprobes import require_kprobes
@@ -39,11 +39,7 @@ def swapin_read(ctx):
     k = SwapKey()
     k.pid = pid()
     k.comm = comm()
-    seen = swapins.lookup(k)
-    if seen:
-        seen[0] += 1
-    else:
-        swapins.update(k, 1, BPF_NOEXIST)
+    swapins.increment(k)
     return 0
 
 

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..lang import BPF_NOEXIST, Const, Hash, bpf, u32, u64
+from ..lang import Const, Hash, bpf, u32, u64
 from . import common
 from .histkit import HistKey, log2_slot, run_histogram_tool
 from .tcp import AF_INET
@@ -62,11 +62,7 @@ def tcprtt_probe(ctx):
     elif hist_by == BY_REMOTE:
         hk.key = raddr
     hk.slot = log2_slot(rtt)
-    seen = rtt_hist.lookup(hk)
-    if seen:
-        seen[0] += 1
-    else:
-        rtt_hist.update(hk, 1, BPF_NOEXIST)
+    rtt_hist.increment(hk)
     return 0
 
 

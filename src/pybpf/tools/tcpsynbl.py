@@ -17,7 +17,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..lang import BPF_NOEXIST, Hash, bpf, kernel_struct, u64
+from ..lang import Hash, bpf, kernel_struct, u64
 from . import common
 from .histkit import HistKey, add_interval_args, log2_slot, run_histogram_tool
 from .kprobes import require_kprobes
@@ -32,11 +32,7 @@ def count_backlog(ctx):  # noqa: ANN001, ANN201 - inlined
     hk = HistKey()
     hk.key = sk.sk_max_ack_backlog
     hk.slot = log2_slot(sk.sk_ack_backlog)
-    seen = backlog_hist.lookup(hk)
-    if seen:
-        seen[0] += 1
-    else:
-        backlog_hist.update(hk, 1, BPF_NOEXIST)
+    backlog_hist.increment(hk)
     return 0
 
 

@@ -47,18 +47,14 @@ def vfsstat_enter(ctx):
         return 0
     cls: u32 = kind[0] & 0xFF
     flags_arg: u32 = kind[0] >> 8
-    slot = stats.lookup(cls)
-    if slot:
-        slot[0] += 1
+    stats.increment(cls)
     created = 0
     if flags_arg == 2 and (ctx.args[1] & O_CREAT) != 0:
         created = 1
     if flags_arg == 3 and (ctx.args[2] & O_CREAT) != 0:
         created = 1
     if created != 0:
-        more = stats.lookup(CREATE)
-        if more:
-            more[0] += 1
+        stats.increment(CREATE)
     return 0
 
 

@@ -129,6 +129,7 @@ class _Function:
         self.acyclic = self.order is not None
         self.widths = self._widths()
         self.plan = self._plan()
+        self.lower = self._lower_bounds()
         # registers that may hold the context pointer (r1 at entry, copies of it) or a
         # packet pointer (loaded from the context, moved, offset), anywhere in the
         # function: loads through them try that region inline before the checked path
@@ -242,6 +243,76 @@ class _Function:
                     widths[target] = list(new)
                     todo.append(target)
         return widths
+
+    def _lower_bounds(self) -> dict[int, list[int]]:
+        """``lb[r]``: r is at least this at a block's entry (unsigned), refined on the
+        edges of a jump against a constant and widened to those constants, so a
+        count-down loop's ``r -= 1`` is known not to wrap."""
+        thresholds = {0}
+        for slots in self.blocks.values():
+            h, _, _, _, i, _ = self.code[slots[-1]]
+            if h in (ip._jmp64_k, ip._jmp32_k):
+                thresholds.update((i, i + 1))
+        ordered = sorted(thresholds)
+        bounds = {self.start: [0] * 11}
+        todo = [self.start]
+        while todo:
+            leader = todo.pop()
+            lb, w = list(bounds[leader]), list(self.widths[leader])
+            slots = self.blocks[leader]
+            for pc in slots:
+                lb_step(self.code, pc, lb, w)
+                step(self.code, pc, w)
+            for target, refined in _refine(self.code, slots[-1], lb, w):
+                old = bounds.get(target)
+                new = refined if old is None else [min(a, b) for a, b in zip(old, refined)]
+                if old is not None and new != old:  # widen: down to a constant
+                    new = [n if n == o else max(t for t in ordered if t <= n)
+                           for n, o in zip(new, old)]
+                if new != old:
+                    bounds[target] = new
+                    todo.append(target)
+        return bounds
+
+
+def lb_step(code: ip.Code, pc: int, lb: list[int], w: list[int]) -> None:
+    """Lower bounds after slot ``pc`` (``w``: widths before it)."""
+    h, d, s, _, i, a = code[pc]
+    name = _ALU_NAME.get(id(a)) if h in (ip._alu64_k, ip._alu32_k, ip._alu32_x) else None
+    if h is ip._mov64_k or h is ip._lddw:
+        lb[d] = i
+    elif h is ip._mov64_x:
+        lb[d] = lb[s]
+    elif h is ip._alu64_k and name == "sub":
+        lb[d] = lb[d] - i if lb[d] >= i else 0
+    elif h is ip._alu32_k and name == "sub":
+        lb[d] = lb[d] - i if w[d] <= 32 and lb[d] >= i else 0
+    elif h is ip._alu32_k and name == "mov":
+        lb[d] = i
+    elif h is ip._alu32_x and name == "mov":
+        lb[d] = lb[s] if w[s] <= 32 else 0
+    elif h is ip._add64_k and max(w[d], _bits(i)) < 64:
+        lb[d] = lb[d] + i
+    else:
+        for r in _reads_writes(code, pc)[1]:
+            lb[r] = 0
+
+
+def _refine(code: ip.Code, last: int, lb: list[int], w: list[int]
+            ) -> list[tuple[int, list[int]]]:
+    """(successor, lower bounds on that edge) for the block ending at ``last``."""
+    h, d, _, o, k, test = code[last]
+    nexts = _successors(code, last)
+    if h not in (ip._jmp64_k, ip._jmp32_k) or (h is ip._jmp32_k and w[d] > 32):
+        return [(target, lb) for target in nexts]
+    name = _JUMP_NAME[id(test)]
+    taken, fall = list(lb), list(lb)
+    low = lb[d]
+    taken[d] = max(low, {"jne": 1 if k == 0 else 0, "jeq": k, "jgt": k + 1,
+                         "jge": k}.get(name, 0))
+    fall[d] = max(low, {"jeq": 1 if k == 0 else 0, "jne": k, "jlt": k,
+                        "jle": k + 1}.get(name, 0))
+    return [(last + 1 + o, taken), (last + 1, fall)]
 
 
 _ALL = frozenset(range(10))
@@ -372,6 +443,7 @@ class _Writer:
         self.acc = 0
         # register -> expression not yet assigned (plan "inline"): its one reader gets it
         self.pending: dict[int, str] = {}
+        self.lb = [0] * 11  # lower bounds of the registers at the slot being written
         self.ahead = 0  # instructions of the current block after the one being written
         self.uses_packet = any(self.code[pc][0] is ip._ld_packet or (
             self.code[pc][0] is ip._ldx and self.code[pc][2] in fn.packet_regs)
@@ -506,9 +578,12 @@ class _Writer:
             self.acc += len(slots)
         last = slots[-1]
         h = self.code[last][0]
+        self.lb = list(self.fn.lower.get(leader, [0] * 11))
         for n, pc in enumerate(slots[:-1] if h in _TERMINATORS else slots):
             self.ahead = len(slots) - n - 1
+            before = list(w)
             self.insn(depth, pc, w)
+            lb_step(self.code, pc, self.lb, before)
         self.terminate(depth, last, w)
 
     def test(self, depth: int, h: Any, d: int, s: int, i: int, a: Any, w: list[int]) -> str:
@@ -574,9 +649,12 @@ class _Writer:
             self.emit(depth, "while True:")
             self.emit(depth + 1, f"left -= {n}")
             self.emit(depth + 1, f"if left < 0: budget_exceeded({leader})")
+        self.lb = list(self.fn.lower.get(leader, [0] * 11))
         for k, pc in enumerate(slots[:-1]):
             self.ahead = len(slots) - k - 1
+            before = list(w)
             self.insn(depth + 1, pc, w)
+            lb_step(self.code, pc, self.lb, before)
         condition = self.test(depth + 1, h, d, s, i, a, w)
         if taken == leader:
             self.emit(depth + 1, f"if not ({condition}): break")
@@ -757,6 +835,8 @@ class _Writer:
         elif name == "lsh" and not by_reg:
             k = i & (bits - 1)
             text = f"{rd} << {k}" if fits else f"({rd} << {k}) & {mask}"
+        elif name == "sub" and not by_reg and self.lb[d] >= i and (wide or w[d] <= 32):
+            text = f"{rd} - {i}"  # cannot wrap: rd is at least i
         elif name == "rsh" and not by_reg:
             text = f"{rd} >> {i & (bits - 1)}"
         elif name == "div" and not by_reg:
