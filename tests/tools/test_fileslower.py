@@ -49,7 +49,9 @@ def test_slow_fifo_read_with_all_files(tmp_path: Path) -> None:
                              "TIME(s)  COMM           TID    D BYTES   LAT(ms) FILENAME"]
     row = next(ln.split() for ln in run.lines if ln.endswith("pybpf-fifo"))
     assert row[2:5] == [str(tids[0]), "R", "9"] and float(row[5]) >= 40
-    assert not any(ln.endswith(" quick") for ln in run.lines)
+    # the 100-byte read shows only if the scheduler held it up past 40 ms (a loaded
+    # machine can): whatever shows is above the threshold
+    assert all(float(ln.split()[5]) >= 40 for ln in run.lines[2:] if ln.endswith(" quick"))
 
 
 def test_regular_files_only_by_default(tmp_path: Path) -> None:

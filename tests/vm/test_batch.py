@@ -131,3 +131,20 @@ def test_filter_batches_give_the_kernels_verdicts(target: str) -> None:
         disagreements += [f"{expression!r} on {f.hex()}: vm {b} kernel {k}"
                           for f, b, k in zip(frames, batch, kernel) if b != k]
     assert disagreements == []
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_tail_calls_in_a_batch(tier: str) -> None:
+    # a tail call from a subprogram, with map writes: batch and single runs agree
+    from pybpf.backends import load as load_backend
+    packets = [udp_packet(53), udp_packet(9, b"y" * 40), tcp_packet(80)]
+    results = []
+    for batch in (False, True):
+        with load_backend(build_object("vm_tail_sub"), backend="vm", tier=tier) as coll:
+            coll.maps["targets"][0] = coll.programs["target"]
+            prog = coll.programs["caller"]
+            verdicts = (prog.test_run_many(packets) if batch
+                        else [prog.test_run(data=p).retval for p in packets])
+            results.append((verdicts, sorted(coll.maps["marks"].items())))
+    assert results[0] == results[1]
+    assert results[0][0][0] == 40 + 7 + 2

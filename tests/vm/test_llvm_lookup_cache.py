@@ -11,6 +11,7 @@ from pybpf.asm import R0, R1, R2, R3, R6, R7, R10
 from pybpf.vm import (
     ArrayMap,
     HashMap,
+    LRUHashMap,
     MemoryAccessError,
     PercpuArrayMap,
     PercpuHashMap,
@@ -174,3 +175,47 @@ def test_a_pointer_into_a_replaced_value_keeps_the_old_bytes() -> None:
         + [asm.ldx(8, R0, R0, 0), asm.ldx(8, R7, R6, 0), asm.lsh(R0, 8), asm.add(R0, R7),
            asm.exit(), asm.label("missing"), asm.mov(R0, 200), asm.exit()], make)
     assert seen == [9 << 8 | 1, 9 << 8 | 9]  # the second run starts from 9
+
+
+def test_an_lru_map_keeps_the_interpreters_order_and_evictions() -> None:
+    # 12 keys cycle through an 8-entry LRU map: a hit (cached in the llvm tier) makes a key
+    # the most recent, a miss inserts it and evicts the least recent; the order of items()
+    # is the recency order, so every hit must count, in order
+    program = asm.link([
+        asm.mov(R6, 200),
+        asm.label("loop"),
+        asm.mov(R7, R6), asm.mul(R7, 7), asm.mod(R7, 12), asm.stx(4, R10, R7, -4),
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4), asm.call(LOOKUP),
+        asm.jeq(R0, 0, "insert"),
+        asm.ldx(8, R1, R0, 0), asm.add(R1, 1), asm.stx(8, R0, R1, 0), asm.ja("next"),
+        asm.label("insert"),
+        asm.stx(8, R10, R6, -16), asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4),
+        asm.mov(R3, R10), asm.add(R3, -16), asm.mov(asm.R4, 0), asm.call(UPDATE),
+        asm.label("next"),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, 0), asm.exit()])
+    orders = {}
+    for tier in ("interp", "python", "llvm"):
+        m = LRUHashMap("m", key_size=4, value_size=8, max_entries=8)
+        prog = load_unverified(program, maps={"m": m})
+        prog.run(tier=tier)
+        first = list(m.items())
+        m.lookup(first[0][0])  # user space makes the least recent key the most recent
+        prog.test_run(repeat=4, tier=tier)
+        orders[tier] = (first, list(m.items()))
+    assert orders["llvm"] == orders["interp"] == orders["python"]
+
+
+def test_lru_hits_reorder_by_their_last_hit() -> None:
+    # hits only (no callback in between): 1, 2, 1, 3, 2 leave the order 1, 3, 2
+    keys = (1, 2, 1, 3, 2)
+    program = asm.link([item for key in keys for item in _lookup(key, "out")]
+                       + [asm.label("out"), asm.mov(R0, 0), asm.exit()])
+    for tier in ("interp", "llvm"):
+        m = LRUHashMap("m", key_size=4, value_size=8, max_entries=8)
+        for key in (1, 2, 3):
+            m[key] = 0
+        prog = load_unverified(program, maps={"m": m})
+        # the native repeat keeps the cache: the second run's lookups are all hits
+        prog.test_run(repeat=2, tier=tier)
+        assert [int.from_bytes(k, "little") for k in m] == [1, 3, 2], tier

@@ -92,6 +92,7 @@ def run_batch(program: VMProgram, packets: Iterable[bytes], *, ctx: bytes | None
         assert isinstance(translated, TranslatedProgram)
         entry = translated.entry
     mask = MASK64 if raw else MASK32
+    counters = any(h is ip._may_goto or h is ip._call_tail for h, *_ in program._code)
     results: list[int] = []
     append = results.append
 
@@ -99,6 +100,7 @@ def run_batch(program: VMProgram, packets: Iterable[bytes], *, ctx: bytes | None
         """One run through the general runner (other tiers, or after a tail call)."""
         regs = [0, r1, r2, 0, 0, 0, 0, 0, 0, 0, r10]
         machine.frames = []
+        machine.nested_insns = 0
         saved = state.call_function
         try:
             _run_chain(start, machine, regs, budget, tier)
@@ -119,9 +121,9 @@ def run_batch(program: VMProgram, packets: Iterable[bytes], *, ctx: bytes | None
                 ctx_buf[:] = template
             if reach:
                 stack_buf[-reach:] = zeroes
-            machine.may_goto_left = MAY_GOTO_LOOPS
-            state.tail_calls_left = MAX_TAIL_CALL_CNT
-            machine.nested_insns = 0
+            if counters:  # what only may_goto and tail calls spend
+                machine.may_goto_left = MAY_GOTO_LOOPS
+                state.tail_calls_left = MAX_TAIL_CALL_CNT
             if entry is None:
                 r0 = chain(program, r2)
             else:

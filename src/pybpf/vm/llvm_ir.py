@@ -39,7 +39,8 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "regs3", "regs4", "regs5", "regs6", "regs7", "regs8", "regs9", "regs10",
                 "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
                 "lookup_generation", "runs_done", "packet_data", "batch_index",
-                "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime")
+                "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
+                "lru_count", "lru_epoch", "lru_clock", "last_entry")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -53,8 +54,12 @@ FAIL_BUDGET, FAIL_CALL_DEPTH = 0, 1
 # the run's current one, so emptying the cache is one increment
 LOOKUP_CACHE_SETS = 2048
 LOOKUP_CACHE_WAYS = 2
-LOOKUP_ENTRY_WORDS = 5
+LOOKUP_ENTRY_WORDS = 7  # + the entry's last LRU hit (a clock value) and its log epoch
 MAP_LOOKUP_ELEM = 1  # helper id
+# an LRU map's cached hits stamp their cache entry with the LRU clock, and an entry is
+# logged at its first hit since the last replay: the runner replays the logged entries as
+# lookups (which reorder the map) in stamp order before Python code next looks at it
+LRU_LOG_ENTRIES = LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
 CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
 # helpers answered in native code from the state (the runner copies the run's Environment
 # there): helper implementation -> the state field its answer is in
@@ -184,7 +189,7 @@ def _cache_probe() -> str:
         nxt = f"way{way + 1}" if way + 1 < LOOKUP_CACHE_WAYS else "miss"
         base = way * LOOKUP_ENTRY_WORDS
         lines += [f"way{way}:"]
-        for n, field in enumerate(("h", "k", "v", "g", "x")):
+        for n, field in enumerate(("h", "k", "v", "g", "x")):  # not the LRU words
             lines += [f"  %{field}{way}p = getelementptr i64, ptr %s, i64 {base + n}",
                       f"  %{field}{way} = load i64, ptr %{field}{way}p"]
         lines += [f"  %m{way}a = icmp eq i64 %h{way}, %handle",
@@ -194,6 +199,9 @@ def _cache_probe() -> str:
                   f"  %m{way} = and i1 %m{way}ab, %m{way}c",
                   f"  br i1 %m{way}, label %found{way}, label %{nxt}",
                   f"found{way}:", f"  store i64 %x{way}, ptr %hostout",
+                  f"  %e{way} = getelementptr i64, ptr %s, i64 {base}",
+                  f"  %lp{way} = getelementptr i64, ptr %st, i64 {_F['last_entry']}",
+                  f"  store ptr %e{way}, ptr %lp{way}",
                   f"  ret i64 %v{way}"]
     lines += ["miss:", "  ret i64 -1", "}"]
     return "\n".join(lines)
@@ -209,13 +217,13 @@ class _FunctionWriter:
     """The IR of the eBPF function starting at ``start``.
 
     ``cached_maps`` maps the handle of every map whose lookups may be served by the lookup
-    cache to its key size, index limit (max_entries of an array map, else 0) and value
-    size; the call
+    cache to its key size, index limit (max_entries of an array map, else 0), value size
+    and whether it is an LRU map (hits are logged); the call
     sites that use it are added to ``cached_sites``.
     """
 
     def __init__(self, code: ip.Code, start: int,
-                 cached_maps: dict[int, tuple[int, int, int]] | None = None,
+                 cached_maps: dict[int, tuple[int, int, int, bool]] | None = None,
                  cached_sites: dict[int, int] | None = None):
         self.code = code
         self.start = start
@@ -744,15 +752,19 @@ class _FunctionWriter:
             and self.code[pc][4] == MAP_LOOKUP_ELEM else None
         cached = self.cached_maps.get(handle) if handle is not None else None
         done = None
-        if cached is not None:
-            # a lookup in a plain hash or array map: try the cache first (see llvmtier)
-            key_size, limit, value_size = cached
+        lru = cached is not None and cached[3]
+        if cached is not None and lru and self.frame_offset(2, 0, cached[0]) is None:
+            cached = None  # an LRU hit is logged with its key: only keys read here
+        if cached is not None and handle is not None:
+            # a lookup in a hash or array map: try the cache first (see llvmtier)
+            key_size, limit, value_size, _ = cached
             self.cached_sites[pc] = key_size
             value, hit = self.tmp(), self.tmp()
             host = f"%vh{pc}"
             self.entry_allocas.append(f"{host} = alloca i64")
             self.pending_value = (host, value_size, 0)
             at = self.frame_offset(2, 0, key_size)
+            key = ""
             if at is not None:  # the key is in this frame: read it directly
                 p, raw, key = self.tmp(), self.tmp(), self.tmp()
                 self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {at}")
@@ -766,7 +778,14 @@ class _FunctionWriter:
                           f"i64 {handle}, i64 {self.reg(2)}, i64 {limit}, ptr {host})")
             self.emit(f"{hit} = icmp ne i64 {value}, -1")
             found, slow, done = self.label("cached"), self.label("lookup"), self.label("done")
-            self.emit(f"br i1 {hit}, label %{found}, label %{slow}")
+            if lru:
+                logging = self.label("logging")
+                self.emit(f"br i1 {hit}, label %{logging}, label %{slow}")
+                self.block(logging)
+                self.log_lru_hit(slow)
+                self.emit(f"br label %{found}")
+            else:
+                self.emit(f"br i1 {hit}, label %{found}, label %{slow}")
             self.block(found)
             self.set(0, value)
             self.clobber_arguments()
@@ -777,6 +796,42 @@ class _FunctionWriter:
         if done is not None:
             self.emit(f"br label %{done}")
             self.block(done)
+
+    def log_lru_hit(self, full: str) -> None:
+        """Stamp the hit's cache entry (which holds the map and key) with the LRU clock and
+        log the entry at its first hit since the last replay (a full log sends the lookup
+        to ``full``, the helper)."""
+        entry, epoch, logged, fresh = (self.tmp() for _ in range(4))
+        self.emit(f"{entry} = load ptr, ptr {self.field('last_entry')}")
+        self.emit(f"{epoch} = load i64, ptr {self.field('lru_epoch')}")
+        epoch_p = self.tmp()
+        self.emit(f"{epoch_p} = getelementptr i64, ptr {entry}, i64 6")
+        self.emit(f"{logged} = load i64, ptr {epoch_p}")
+        self.emit(f"{fresh} = icmp ne i64 {logged}, {epoch}")
+        append, stamp = self.label("append"), self.label("stamp")
+        self.emit(f"br i1 {fresh}, label %{append}, label %{stamp}")
+        self.block(append)
+        cp, count, room = self.field("lru_count"), self.tmp(), self.tmp()
+        self.emit(f"{count} = load i64, ptr {cp}")
+        self.emit(f"{room} = icmp ult i64 {count}, {LRU_LOG_ENTRIES}")
+        log = self.label("log")
+        self.emit(f"br i1 {room}, label %{log}, label %{full}")
+        self.block(log)
+        base, slot, more = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{base} = load ptr, ptr {self.field('lru_log')}")
+        self.emit(f"{slot} = getelementptr ptr, ptr {base}, i64 {count}")
+        self.emit(f"store ptr {entry}, ptr {slot}")
+        self.emit(f"{more} = add i64 {count}, 1")
+        self.emit(f"store i64 {more}, ptr {cp}")
+        self.emit(f"store i64 {epoch}, ptr {epoch_p}")
+        self.emit(f"br label %{stamp}")
+        self.block(stamp)
+        clock_p, now, later, stamp_p = self.field("lru_clock"), self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{now} = load i64, ptr {clock_p}")
+        self.emit(f"{later} = add i64 {now}, 1")
+        self.emit(f"store i64 {later}, ptr {clock_p}")
+        self.emit(f"{stamp_p} = getelementptr i64, ptr {entry}, i64 5")
+        self.emit(f"store i64 {later}, ptr {stamp_p}")
 
     def inline_helper(self, pc: int) -> bool:
         """The current task's ids, the CPU, the NUMA node and the default clock (ktime) in
@@ -1036,11 +1091,11 @@ def _batch_function() -> str:
 
 
 def module_ir(code: ip.Code, name: str,
-              cached_maps: dict[int, tuple[int, int, int]] | None = None,
+              cached_maps: dict[int, tuple[int, int, int, bool]] | None = None,
               cached_sites: dict[int, int] | None = None) -> str:
     """The whole module: access functions, intrinsics, one function per eBPF function.
 
-    ``cached_maps`` (handle -> key size, array limit, value size) names the maps whose
+    ``cached_maps`` (handle -> key size, array limit, value size, LRU) names the maps whose
     lookups may be served by the lookup cache; the slots of the call sites that use it go
     into ``cached_sites``.
     """

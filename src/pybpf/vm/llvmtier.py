@@ -11,6 +11,12 @@ code; callbacks copy it to the Python region first, so helpers see the same boun
 
 An exception raised in a callback cannot cross the native frames: it is kept on the run,
 ``status`` is set, native code returns at once from every frame, and the runner raises it.
+
+What stays in native code: ``test_run(repeat=N)``'s loop (``@repeat``); batches of packet
+filter runs (:func:`run_packets`, ``@batch``); lookups in hash, array, per-CPU and LRU maps
+served by the lookup cache, with accesses into the value found going straight to its host
+memory (an LRU hit is logged and replayed as a lookup before Python next sees the map);
+LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers. Everything else calls back.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from .llvm_ir import (
     LOOKUP_CACHE_SETS,
     LOOKUP_CACHE_WAYS,
     LOOKUP_ENTRY_WORDS,
+    LRU_LOG_ENTRIES,
     STATE_FIELDS,
     STATUS_ERROR,
     STATUS_HALT,
@@ -44,7 +51,7 @@ from .llvm_ir import (
     lookup_cache_set,
     module_ir,
 )
-from .maps import ArrayMap, HashMap, PercpuArrayMap, PercpuHashMap
+from .maps import ArrayMap, HashMap, LRUHashMap, PercpuArrayMap, PercpuHashMap
 from .memory import Memory, Region
 
 _u64 = ctypes.c_uint64
@@ -82,7 +89,7 @@ _CACHE_KEEPING_HELPERS = frozenset(int(HelperID[name]) for name in (
 
 
 _CLOCK_GETTIME = ctypes.cast(ctypes.CDLL(None).clock_gettime, ctypes.c_void_p).value or 0
-_CACHED_MAP_TYPES = (HashMap, ArrayMap, PercpuHashMap, PercpuArrayMap)
+_CACHED_MAP_TYPES = (HashMap, ArrayMap, PercpuHashMap, PercpuArrayMap, LRUHashMap)
 
 
 def available() -> bool:
@@ -119,6 +126,7 @@ class _Run:
         self.cache: Any = (_u64 * (LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
                                    * LOOKUP_ENTRY_WORDS))()
         self.cache_used = False
+        self.lru_log = (_u64 * LRU_LOG_ENTRIES)()
         # the packets of a batch (CompiledProgram.run_packets): native code moves the packet
         # region from one to the next; Python's copy of it follows when a callback needs it
         self.batch: Sequence[bytes] | None = None
@@ -127,6 +135,8 @@ class _Run:
         state[_STATE["lookup_generation"]] = 1
         state[_STATE["table"]] = ctypes.addressof(self.table)
         state[_STATE["lookup_cache"]] = ctypes.addressof(self.cache)
+        state[_STATE["lru_log"]] = ctypes.addressof(self.lru_log)
+        state[_STATE["lru_epoch"]] = 1  # a fresh entry's epoch (0) is never current
         for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
                                   "fail_cb"), callback_addresses):
             state[_STATE[name]] = address
@@ -151,6 +161,25 @@ class _Run:
         state[_STATE["clock_gettime"]] = (_CLOCK_GETTIME if env.clock_ns is time.monotonic_ns
                                           else 0)
 
+    def replay_lru(self) -> None:
+        """Make the LRU maps' order what the logged native hits would have made it: each
+        key touched moves to the most recent end, in the order of its last hit."""
+        state = self.state
+        count = state[_STATE["lru_count"]]
+        if not count:
+            return
+        state[_STATE["lru_count"]] = 0
+        state[_STATE["lru_epoch"]] += 1
+        cache, first = self.cache, ctypes.addressof(self.cache)
+        touched = []
+        for address in self.lru_log[:count]:
+            at = (address - first) // 8
+            touched.append((cache[at + 5], cache[at], cache[at + 1]))
+        maps = self.machine.helper_state.maps_by_address
+        for _, handle, key in sorted(touched):
+            m = maps[handle]
+            m.value_buffer(key.to_bytes(m.key_size, "little"))  # a lookup: most recent
+
     def sync_packet(self) -> None:
         """Give Python's packet region the packet native code is running on (batches)."""
         if self.batch is not None:
@@ -172,7 +201,7 @@ class _Run:
         first = lookup_cache_set(handle, key) * LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS
         region = self.machine.memory._regions.get(address >> 32)
         host = 0 if region is None else _host_address(region.buf) + address - region.base
-        entry = [handle, key, address, generation, host]
+        entry = [handle, key, address, generation, host, 0, 0]
         cache, words = self.cache, LOOKUP_ENTRY_WORDS
         for way in range(LOOKUP_CACHE_WAYS):
             at = first + way * words
@@ -294,12 +323,12 @@ class CompiledProgram:
         self.name = program.name
         self.code: ip.Code = program._code
         self.program = program
-        # hash and array maps, per-CPU ones too, with keys the native code can read in one
-        # load: their lookups go through the lookup cache (a run's CPU never changes, and
-        # the cache is emptied before each run). LRU maps do not: a lookup changes their
-        # order, which the cache would skip.
+        # hash and array maps, per-CPU and LRU ones too, with keys the native code can read
+        # in one load: their lookups go through the lookup cache (a run's CPU never
+        # changes, and the cache is emptied before each run; an LRU hit is logged and
+        # replayed as a lookup before Python code next sees the map, see _Run.replay_lru)
         cached_maps = {handle: (m.key_size, m.max_entries if isinstance(m, ArrayMap) else 0,
-                                m.value_size)
+                                m.value_size, isinstance(m, LRUHashMap))
                        for handle, m in getattr(program, "_maps_by_address", {}).items()
                        if type(m) in _CACHED_MAP_TYPES and m.key_size in (1, 2, 4, 8)}
         self._cached_sites: dict[int, int] = {}
@@ -358,6 +387,7 @@ class CompiledProgram:
             self._active.pop()
             del self._runs[run.address]
             machine.stack.low = stack_low
+            run.replay_lru()
             self._spare.append(run)
         count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
         status = run.state[_STATE["status"]]
@@ -397,6 +427,7 @@ class CompiledProgram:
                 self._active.pop()
                 del self._runs[run.address]
                 machine.stack.low = stack_low
+                run.replay_lru()
                 self._spare.append(run)
             done += run.state[_STATE["runs_done"]]
             count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
@@ -502,6 +533,7 @@ class CompiledProgram:
         run = self._runs[state]
         run.stack_low_from_native()
         run.sync_packet()
+        run.replay_lru()
         machine = run.machine
         try:
             try:
@@ -530,6 +562,7 @@ class CompiledProgram:
         run = self._runs[state]
         run.stack_low_from_native()
         run.sync_packet()
+        run.replay_lru()
         try:
             if signed:
                 return run.machine.load_signed(address, size, slot)
@@ -541,6 +574,7 @@ class CompiledProgram:
         run = self._runs[state]
         run.stack_low_from_native()
         run.sync_packet()
+        run.replay_lru()
         try:
             run.machine.store(address, size, value, slot)
         except BaseException as err:  # noqa: BLE001
@@ -551,6 +585,7 @@ class CompiledProgram:
         run = self._runs[state]
         run.stack_low_from_native()
         run.sync_packet()
+        run.replay_lru()
         base = _STATE["regs0"]
         regs = list(run.state[base:base + 11])
         h, d, s, o, i, a = self.code[slot]
