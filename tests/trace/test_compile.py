@@ -30,8 +30,8 @@ SCRIPTS = [
     "software:cs:100 { @[comm] = count(); } interval:s:1 { @t = nsecs; }",
     ("tracepoint:sched:sched_process_exec { printf(\"%s %d\\n\", str(args->filename), "
      "args->pid); @b[comm] = buf(args->filename, 8); }"),
-    ("uprobe:/bin/sh:main { @[usym(arg0), func] = count(); } "
-     "uretprobe:/bin/sh:main { @r = hist(retval); @k = ksym(0); }"),
+    ("uprobe:/bin/bash:readline { @[usym(arg0), func] = count(); } "
+     "uretprobe:/bin/bash:readline { @r = hist(retval); @k = ksym(0); }"),
     ("usdt:/usr/bin/python3:function__entry { @[str(arg0), str(arg1)] = sum(arg2); } "
      "usdt:/usr/bin/python3:python:function__return { @r = count(); }"),
     ('tracepoint:syscalls:sys_enter_execve { join(args->argv); } '

@@ -101,6 +101,8 @@ def _units(script: A.Script) -> list[Unit]:
                 groups.setdefault(p.provider, []).append(p)
         for points in groups.values():
             units.append(Unit("", probe, points, probe.loc.line))
+    if not units:       # every attach point named a function its file lacks
+        raise TraceError("No probes to attach")
     for i, u in enumerate(units):
         u.name = u.provider if u.provider in ("BEGIN", "END") else \
             f"{re.sub(r'[^a-z]', '', u.provider)[:10]}_{i}"
