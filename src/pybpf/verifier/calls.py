@@ -697,6 +697,10 @@ class CallChecker:
             raise Reject(f"at the time of BPF_LD_ABS|IND R6 != pointer to skb (R6 is "
                          f"{r6.describe()})", regs=(6,),
                          hint="keep the context pointer in r6 for legacy packet loads")
+        if r6.off or not r6.var.is_const or r6.var.value:   # (the kernel's check_ptr_off_reg)
+            raise Reject(f"dereference of modified ctx ptr R6 off={r6.off} disallowed",
+                         regs=(6,), hint="keep the unmodified context pointer in r6 for "
+                                         "legacy packet loads")
         if insn.opcode & MODE_MASK == Mode.IND:
             src = c.read(state, insn.src)
             if not src.is_scalar:

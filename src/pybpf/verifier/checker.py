@@ -70,6 +70,10 @@ _NEVER_NULL = (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.CONST_PTR_T
                RegType.PTR_TO_SOCKET)
 MAX_PENDING_BRANCHES = 8192   # the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ
 _MOV64_IMM = Class.ALU64 | ALUOp.MOV      # (BPF_K: the source bit clear)
+# ALU ops between two registers that are defined for every pair of numbers (BPF_X)
+_SCALAR_REG_OPS = frozenset(cls | op | SOURCE_MASK for cls in (Class.ALU, Class.ALU64)
+                            for op in (ALUOp.ADD, ALUOp.SUB, ALUOp.MUL, ALUOp.OR, ALUOp.AND,
+                                       ALUOp.XOR))
 _MOV32_IMM = Class.ALU | ALUOp.MOV
 # ALU ops with a constant operand that are defined for every value (BPF_K: no source bit)
 _SCALAR_IMM_OPS = frozenset(cls | op for cls in (Class.ALU, Class.ALU64) for op in (
@@ -572,6 +576,15 @@ class Checker:
                 alu64 = opcode & CLASS_MASK == Class.ALU64
                 regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
                     insn.imm if alu64 else insn.imm & 0xFFFFFFFF).var, alu64=alu64))
+                return pc + 1
+        if opcode in _SCALAR_REG_OPS and insn.dst < 10 and insn.src <= 10:
+            regs = state.frames[-1].regs
+            value = regs[insn.dst]
+            other = regs[insn.src]
+            if value.type is _SCALAR and other.type is _SCALAR:
+                # two numbers, by an op that cannot fail (as _alu does it)
+                regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, other.var,
+                                            alu64=opcode & CLASS_MASK == Class.ALU64))
                 return pc + 1
         kind = self._fp_access.get(pc)
         if kind is not None:
