@@ -15,7 +15,6 @@ The printer keeps TCP connection state for relative sequence numbers (tcpdump's 
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import struct
 import time
@@ -38,6 +37,9 @@ from .printer_lldp import lldp_text
 from .printer_routing import ah_header, igrp_text, pim_text, vrrp_text
 from .printer_snmp import snmp_text
 from .printer_text import HTTP_COMMANDS, RTSP_COMMANDS, ssh_banner, text_protocol
+from .printer_words import ip4 as _ip4
+from .printer_words import ip6 as _ip6
+from .printer_words import mac as _mac
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -80,21 +82,9 @@ def _need(data: bytes, size: int, proto: str) -> None:
         raise _Truncated(proto)
 
 
-def _mac(raw: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in raw)
-
-
 def _bridge_id(raw: bytes) -> str:
     """An STP bridge id: priority in hex, then the MAC address."""
     return f"{raw[:2].hex()}.{_mac(raw[2:8])}"
-
-
-def _ip4(raw: bytes) -> str:
-    return str(ipaddress.IPv4Address(raw))
-
-
-def _ip6(raw: bytes) -> str:
-    return str(ipaddress.IPv6Address(raw))
 
 
 @dataclass(frozen=True)

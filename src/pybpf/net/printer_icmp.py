@@ -4,11 +4,10 @@ error quotes is printed by the caller (it is an IP packet like any other)."""
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 
 from .inet_checksum import ones_sum
-from .printer_routing import unknown_data_lines
+from .printer_words import ip4, unknown_data_lines
 
 __all__ = ["icmp_text", "ERROR_TYPES"]
 
@@ -34,10 +33,6 @@ _OBJECT_CLASSES = {1: "MPLS Stack Entry", 2: "Interface Identification"}
 
 class Truncated(Exception):
     """The message ends (in the capture) before what tcpdump reads."""
-
-
-def _ip4(raw: bytes) -> str:
-    return str(ipaddress.IPv4Address(raw))
 
 
 def _get(data: bytes, at: int, size: int) -> bytes:
@@ -67,14 +62,14 @@ def _describe(data: bytes) -> str:
         return (f"echo {'request' if kind == 8 else 'reply'}, id {_u16(data, 4)}, "
                 f"seq {_u16(data, 6)}")
     if kind == 3:
-        dst = _ip4(_get(data, 24, 4)) if code != 3 else ""
+        dst = ip4(_get(data, 24, 4)) if code != 3 else ""
         if code == 2:
             return f"{dst} protocol {_get(data, 17, 1)[0]} unreachable"
         if code == 3:
             proto = _get(data, 17, 1)[0]
             header = (_get(data, 8, 1)[0] & 0x0F) * 4
             port = _u16(data, 8 + header + 2)
-            dst = _ip4(_get(data, 24, 4))
+            dst = ip4(_get(data, 24, 4))
             if proto in (6, 17):
                 return f"{dst} {'tcp' if proto == 6 else 'udp'} port {port} unreachable"
             return f"{dst} protocol {proto} port {port} unreachable"
@@ -85,7 +80,7 @@ def _describe(data: bytes) -> str:
             return _UNREACH[code].format(dst)
         return f"{dst} unreachable - #{code}"
     if kind == 5:
-        dst, gateway = _ip4(_get(data, 24, 4)), _ip4(_get(data, 4, 4))
+        dst, gateway = ip4(_get(data, 24, 4)), ip4(_get(data, 4, 4))
         if code in _REDIRECTS:
             return _REDIRECTS[code].format(dst, gateway)
         return f"redirect-#{code} {dst} to {gateway}"
@@ -123,7 +118,7 @@ def _router_advertisement(data: bytes) -> str:
         return text + f" [size {size}]"
     for index in range(count):
         at = 8 + 8 * index
-        text += f" {{{_ip4(_get(data, at, 4))} {_u32(data, at + 4)}}}"
+        text += f" {{{ip4(_get(data, at, 4))} {_u32(data, at + 4)}}}"
     return text
 
 

@@ -8,7 +8,7 @@ import ipaddress
 import struct
 
 from .inet_checksum import ones_sum
-from .printer_routing import unknown_data_lines
+from .printer_words import unknown_data_lines
 
 __all__ = ["icmp6_text"]
 

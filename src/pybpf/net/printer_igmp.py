@@ -7,7 +7,7 @@ import ipaddress
 import struct
 
 from .inet_checksum import ones_sum
-from .printer_routing import relative_time
+from .printer_words import relative_time
 
 __all__ = ["igmp_text"]
 
