@@ -8,6 +8,7 @@ import ipaddress
 import struct
 
 from .inet_checksum import ones_sum
+from .printer_igmp import Truncated, group_records
 from .printer_words import unknown_data_lines
 
 __all__ = ["icmp6_text"]
@@ -32,12 +33,7 @@ _LENGTH_FIRST = (133, 134, 135, 136, 137, 145, 147)   # -v prints the length aft
 _OPTION_NAMES = {1: "source link-address", 2: "destination link-address", 3: "prefix info",
                  4: "redirected header", 5: "mtu", 25: "rdnss", 31: "dnssl",
                  7: "advertisement interval", 8: "homeagent information", 24: "route info"}
-_RECORD_TYPES = {1: "is_in", 2: "is_ex", 3: "to_in", 4: "to_ex", 5: "allow", 6: "block"}
 _PREFERENCES = ("medium", "high", "rsv", "low")
-
-
-class Truncated(Exception):
-    """The capture ends inside what tcpdump reads: ' [|icmp6]'."""
 
 
 class _CutAfter(Truncated):
@@ -238,27 +234,7 @@ def _mldv2_query(data: bytes, length: int, verbose: int) -> str:
 def _mldv2_report(data: bytes, length: int, verbose: int) -> str:
     if length < 8:
         return f" [invalid len {length}]"
-    groups = _u16(data, 6)
-    text = f", {groups} group record(s)"
-    if not verbose:
-        return text
-    at = 8
-    for _ in range(groups):
-        if length < at + 20:
-            return text + " [invalid number of groups]"
-        kind = _get(data, at, 1)[0]
-        text += f" [gaddr {_ip6(data, at + 4)} " + _RECORD_TYPES.get(kind, f" [v2-report-#{kind}]")
-        sources = _u16(data, at + 2)
-        if length < at + 20 + 16 * sources:
-            return text + f" [invalid number of sources {sources}]"
-        if verbose == 1:
-            text += f", {sources} source(s)"
-        else:
-            text += " {" + "".join(f" {_ip6(data, at + 20 + 16 * j)}"
-                                   for j in range(sources)) + " }"
-        at += 20 + 16 * sources
-        text += "]"
-    return text
+    return group_records(data, length, verbose, address_size=16, version=2)
 
 
 def _options(data: bytes, at: int, length: int, verbose: int) -> str:

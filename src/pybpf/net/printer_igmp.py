@@ -9,7 +9,7 @@ import struct
 from .inet_checksum import ones_sum
 from .printer_words import relative_time
 
-__all__ = ["igmp_text"]
+__all__ = ["igmp_text", "group_records", "Truncated"]
 
 _RECORD_TYPES = {1: "is_in", 2: "is_ex", 3: "to_in", 4: "to_ex", 5: "allow", 6: "block"}
 _DVMRP = {1: "Probe", 2: "Report", 3: "Ask-neighbors(old)", 4: "Neighbors(old)",
@@ -100,26 +100,42 @@ def _v3_query(data: bytes, length: int, verbose: int) -> str:
 def _v3_report(data: bytes, length: int, verbose: int) -> str:
     if length < 16 or length & 3:
         return f" [invalid len {length}]"
+    return group_records(data, length, verbose, address_size=4, version=3)
+
+
+def group_records(data: bytes, length: int, verbose: int, *, address_size: int,
+                  version: int) -> str:
+    """The group records of an IGMPv3 report (IPv4 groups) or an MLDv2 report (IPv6): the
+    count, and with -v each group and its sources (their count; -vv the sources)."""
     groups = _u16(data, 6)
     text = f", {groups} group record(s)"
     if not verbose:
         return text
     at = 8
+    head = 4 + address_size
     for _ in range(groups):
-        if length < at + 8:
+        if length < at + head:
             return text + " [invalid number of groups]"
         kind = _get(data, at, 1)[0]
-        text += f" [gaddr {_ip(data, at + 4)} " + _RECORD_TYPES.get(kind, f" [v3-report-#{kind}]")
+        text += (f" [gaddr {_address(data, at + 4, address_size)} "
+                 + _RECORD_TYPES.get(kind, f" [v{version}-report-#{kind}]"))
         sources = _u16(data, at + 2)
-        if length < at + 8 + 4 * sources:
+        if length < at + head + address_size * sources:
             return text + f" [invalid number of sources {sources}]"
         if verbose == 1:
             text += f", {sources} source(s)"
         else:
-            text += " {" + "".join(f" {_ip(data, at + 8 + 4 * j)}" for j in range(sources)) + " }"
-        at += 8 + 4 * sources
+            text += " {" + "".join(
+                f" {_address(data, at + head + address_size * j, address_size)}"
+                for j in range(sources)) + " }"
+        at += head + address_size * sources
         text += "]"
     return text
+
+
+def _address(data: bytes, at: int, size: int) -> str:
+    raw = _get(data, at, size)
+    return str(ipaddress.IPv4Address(raw) if size == 4 else ipaddress.IPv6Address(raw))
 
 
 def _dvmrp(data: bytes) -> str:
