@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 
-__all__ = ["mac", "ip4", "ip6", "safe_text", "relative_time", "unknown_data_lines"]
+__all__ = ["mac", "ip4", "ip6", "safe_text", "relative_time", "unknown_data_lines", "CutShort",
+           "take", "u16", "u32"]
 
 
 def mac(raw: bytes) -> str:
@@ -53,3 +54,22 @@ def unknown_data_lines(data: bytes, indent: str) -> str:
         groups = " ".join(chunk[j:j + 2].hex() for j in range(0, len(chunk), 2))
         out.append(f"{indent}0x{offset:04x}:  {groups}")
     return "".join(out)
+
+
+class CutShort(Exception):  # noqa: N818 - not an error: where tcpdump prints [|proto]
+    """A printer read past the captured bytes; the caller ends the line with ``[|proto]``."""
+
+
+def take(data: bytes, at: int, size: int) -> bytes:
+    """``size`` captured bytes at ``at``, or CutShort."""
+    if len(data) < at + size:
+        raise CutShort
+    return data[at:at + size]
+
+
+def u16(data: bytes, at: int) -> int:
+    return int.from_bytes(take(data, at, 2), "big")
+
+
+def u32(data: bytes, at: int) -> int:
+    return int.from_bytes(take(data, at, 4), "big")
