@@ -388,6 +388,81 @@ def ntp_server_reply() -> bytes:
             + stamp(era, 0x40000000) + stamp(era, 0x50000000) + stamp(era + 1, 0x10000000))
 
 
+def control_message_frames() -> list[bytes]:
+    """ICMP of every type and code tcpdump names, IGMP v1/v2/v3 and DVMRP, and ICMPv6
+    errors, MLD v1/v2 and neighbour discovery with its options."""
+    def ip4(text: str) -> bytes:
+        return ipaddress.IPv4Address(text).packed
+
+    def ip6(text: str) -> bytes:
+        return ipaddress.IPv6Address(text).packed
+
+    frames = []
+    quoted = ipv4(A4, B4, 17, udp(A4, B4, 40005, 33434, bytes(12)))[:28]
+    quoted_tcp = ipv4(A4, B4, 6, tcp(A4, B4, 40005, 80, 1, 0, 2))[:28]
+
+    def icmp4(kind: int, code: int, body: bytes) -> None:
+        frames.append(ether(ipv4(B4, A4, 1, icmp(kind, code, body)), 0x0800))
+    for code in range(16):
+        icmp4(3, code, bytes(4) + quoted)
+    icmp4(3, 4, struct.pack("!HH", 0, 1400) + quoted)
+    icmp4(3, 3, bytes(4) + quoted_tcp)
+    icmp4(5, 1, ip4(C4) + quoted)
+    icmp4(5, 0, ip4(C4) + quoted)
+    icmp4(11, 1, bytes(4) + quoted)
+    icmp4(12, 0, bytes([20, 0, 0, 0]) + quoted)
+    icmp4(13, 0, struct.pack("!HHIII", 1, 2, 1000, 0, 0))
+    icmp4(14, 0, struct.pack("!HHIII", 1, 2, 1000, 2000, 3000))
+    icmp4(17, 0, struct.pack("!HH", 1, 2) + bytes(4))
+    icmp4(18, 0, struct.pack("!HH", 1, 2) + ip4("255.254.0.0"))
+    icmp4(9, 0, struct.pack("!BBH", 1, 2, 1800) + ip4(C4) + bytes(4))
+    icmp4(10, 0, bytes(4))
+    icmp4(4, 0, bytes(4) + quoted)
+    icmp4(15, 0, struct.pack("!HH", 1, 2))
+    icmp4(42, 0, bytes(8))
+
+    def igmp(body: bytes, dst: str = "224.0.0.1") -> None:
+        message = body[:2] + struct.pack("!H", checksum(body)) + body[4:]
+        frames.append(ether(ipv4(A4, dst, 2, message, ttl=1, options=bytes([0x94, 4, 0, 0])),
+                            0x0800, dst=bytes.fromhex("01005e000001")))
+    igmp(bytes([0x11, 100, 0, 0]) + bytes(4))
+    igmp(bytes([0x11, 50, 0, 0]) + ip4("224.1.2.3"))
+    igmp(bytes([0x11, 100, 0, 0]) + bytes(4) + bytes([2, 125, 0, 0]))
+    igmp(bytes([0x11, 100, 0, 0]) + ip4("224.1.2.3") + bytes([2, 125]) + struct.pack("!H", 2)
+         + ip4(A4) + ip4(B4))
+    igmp(bytes([0x22, 0, 0, 0, 0, 0]) + struct.pack("!H", 2) + bytes([1, 0])
+         + struct.pack("!H", 1) + ip4("224.1.2.3") + ip4(A4) + bytes([4, 0, 0, 0])
+         + ip4("239.1.1.1"), dst="224.0.0.22")
+    igmp(bytes([0x17, 0, 0, 0]) + ip4("224.1.2.3"), dst="224.0.0.2")
+    igmp(bytes([0x12, 0, 0, 0]) + ip4("224.1.2.3"))
+    igmp(bytes([0x13, 0, 0, 0]) + bytes(4))
+
+    def icmp_v6(kind: int, code: int, body: bytes, dst: str = A6, hop_limit: int = 64) -> None:
+        frames.append(ether(ipv6(B6, dst, 58, icmp6(B6, dst, kind, code, body),
+                                 hop_limit=hop_limit), 0x86DD))
+    quoted6 = ipv6(A6, B6, 17, udp(A6, B6, 1, 2, b""))[:48]
+    for kind, code, head in ((1, 0, bytes(4)), (1, 1, bytes(4)), (1, 3, bytes(4)),
+                             (2, 0, struct.pack("!I", 1280)), (3, 0, bytes(4)),
+                             (3, 1, bytes(4)), (4, 0, struct.pack("!I", 40)),
+                             (4, 1, struct.pack("!I", 6))):
+        icmp_v6(kind, code, head + quoted6)
+    group = ip6("ff02::fb")
+    icmp_v6(130, 0, struct.pack("!HH", 1000, 0) + bytes(16), dst="ff02::1", hop_limit=1)
+    icmp_v6(130, 0, struct.pack("!HH", 1000, 0) + bytes(16) + bytes([2, 125])
+            + struct.pack("!H", 1) + ip6(A6), dst="ff02::1", hop_limit=1)
+    icmp_v6(131, 0, bytes(4) + group, dst="ff02::fb", hop_limit=1)
+    icmp_v6(132, 0, bytes(4) + group, dst="ff02::2", hop_limit=1)
+    icmp_v6(137, 0, bytes(4) + ip6(A6) + ip6(B6), hop_limit=255)
+    advert = (bytes([64, 0xC0]) + struct.pack("!HII", 1800, 1000, 2000)
+              + bytes([3, 4, 64, 0xC0]) + struct.pack("!III", 86400, 14400, 0)
+              + ip6("2001:db8::") + bytes([5, 1, 0, 0]) + struct.pack("!I", 1500)
+              + bytes([25, 3, 0, 0]) + struct.pack("!I", 600) + ip6(A6))
+    icmp_v6(134, 0, advert, hop_limit=255)
+    icmp_v6(135, 0, bytes(4) + ip6(A6), hop_limit=255)
+    icmp_v6(200, 0, bytes(4))
+    return frames
+
+
 def tcp_option_frames() -> list[bytes]:
     """SYNs, ACKs and SYN-ACKs carrying every kind of TCP option, some malformed (MPTCP
     with a wrong length, SACK of an odd size), for cutting at every byte."""

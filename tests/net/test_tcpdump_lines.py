@@ -19,7 +19,13 @@ from pybpf.net.printer import Printer, PrintOptions
 from pybpf.pcap import PcapPacket, write_pcap, write_pcapng
 from tests.cbpf.oracle import TCPDUMP, needs_tcpdump
 from tests.net import public_captures
-from tests.net.corpus import LINKTYPES, build_frames, reframe, tcp_option_frames
+from tests.net.corpus import (
+    LINKTYPES,
+    build_frames,
+    control_message_frames,
+    reframe,
+    tcp_option_frames,
+)
 
 pytestmark = needs_tcpdump
 T0_US = 1_700_000_000_000_000
@@ -170,6 +176,15 @@ def test_public_captures(flags: str) -> None:
         assert ours.stdout == theirs.stdout, path.name
         assert (ours.returncode == 0) == (theirs.returncode == 0), ours.stderr
         assert "Traceback" not in ours.stderr
+
+
+def test_control_messages(tmp_path: Path) -> None:
+    # ICMP, IGMP and ICMPv6 of every type and code tcpdump names, at each verbosity
+    frames = control_message_frames()
+    path = tmp_path / "control.pcap"
+    write_pcap(path, _packets(frames))
+    for flags in ("", "-v", "-vv"):
+        assert _sniff(path, flags) == _tcpdump(path, flags)
 
 
 def test_tcp_options_cut_at_every_byte(tmp_path: Path) -> None:

@@ -80,3 +80,9 @@ def test_flags_names_follow_bcc():
     assert biolatency.flags_name("RA") == "ReadAhead-Read"
     assert biolatency.flags_name("WFSM") == "ForcedUnitAccess-Metadata-Sync-Write"
     assert biolatency.flags_name("FN") == "Flush"
+
+
+def test_flags_keys_ignore_bytes_after_the_nul():
+    # the tracepoint's rwbs[8] keeps stale bytes after its NUL: one set of flags, one key
+    stale = int.from_bytes(b"RS\0junk!", "little")
+    assert biolatency._rwbs_key(stale) == int.from_bytes(b"RS", "little")

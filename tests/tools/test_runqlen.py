@@ -13,24 +13,31 @@ from tests.tools.conftest import run_tool
 
 pytestmark = pytest.mark.kernel
 
+# spins until killed (a fixed spin time ran out on a loaded machine before the tool,
+# slow to load there, began sampling); says so once it is on CPU 0
 SPIN = """
-import os, time
+import os
 os.sched_setaffinity(0, {0})
-t = time.time()
-while time.time() - t < 3:
+print("spinning", flush=True)
+while True:
     pass
 """
 
 
 @pytest.fixture
 def spinners():  # noqa: ANN201
-    procs = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(3)]
+    procs = [subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE, text=True)
+             for _ in range(3)]
     try:
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline() == "spinning\n"
         yield procs
     finally:
         for p in procs:
             p.kill()
             p.wait()
+            if p.stdout is not None:
+                p.stdout.close()
 
 
 @pytest.mark.usefixtures("spinners")

@@ -15,7 +15,6 @@ The printer keeps TCP connection state for relative sequence numbers (tcpdump's 
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import struct
 import time
@@ -27,10 +26,20 @@ from .printer_bootp import Truncated as _AppTruncated
 from .printer_bootp import bootp_text, ntp_text
 from .printer_cdp import cdp_text
 from .printer_dns import dns_text
+from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
+from .printer_icmp import Truncated as IcmpTruncated
+from .printer_icmp import icmp_text, multipart_text
+from .printer_icmp6 import Truncated as Icmp6Truncated
+from .printer_icmp6 import icmp6_text
+from .printer_igmp import Truncated as IgmpTruncated
+from .printer_igmp import igmp_text
 from .printer_lldp import lldp_text
-from .printer_routing import ah_header, igrp_text, pim_text, unknown_data_lines, vrrp_text
+from .printer_routing import ah_header, igrp_text, pim_text, vrrp_text
 from .printer_snmp import snmp_text
 from .printer_text import HTTP_COMMANDS, RTSP_COMMANDS, ssh_banner, text_protocol
+from .printer_words import ip4 as _ip4
+from .printer_words import ip6 as _ip6
+from .printer_words import mac as _mac
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -54,17 +63,6 @@ _IP_PROTOS = {1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 17: "UDP", 41: "IPv6", 
               9: "IGRP", 50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP",
               132: "SCTP"}
 _NEXT_HEADERS = {**_IP_PROTOS, 0: "Options", 43: "Routing", 44: "Fragment", 60: "DSTOPT"}
-_ICMP6_NAMES = {133: "router solicitation", 134: "router advertisement",
-                135: "neighbor solicitation", 136: "neighbor advertisement",
-                137: "redirect", 130: "multicast listener query",
-                131: "multicast listener report", 132: "multicast listener done",
-                143: "multicast listener report v2"}
-_ICMP6_UNREACH = {0: "unreachable route", 1: "unreachable prohibited",
-                  2: "beyond scope", 3: "unreachable address", 4: "unreachable port"}
-_ICMP_UNREACH = {0: "net {dst} unreachable", 1: "host {dst} unreachable",
-                 2: "{dst} protocol {proto} unreachable",
-                 3: "{dst} {tproto} port {port} unreachable",
-                 13: "host {dst} unreachable - admin prohibited filter"}
 _SAPS = {0x42: "STP", 0xAA: "SNAP", 0xF0: "NetBeui", 0xFE: "OSI", 0xE0: "IPX", 0x06: "IP",
          0x00: "Null"}
 _LLC_U = {0x03: "ui", 0x2F: "sabme", 0x43: "disc", 0x63: "ua", 0x0F: "dm", 0xAF: "xid",
@@ -84,21 +82,9 @@ def _need(data: bytes, size: int, proto: str) -> None:
         raise _Truncated(proto)
 
 
-def _mac(raw: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in raw)
-
-
 def _bridge_id(raw: bytes) -> str:
     """An STP bridge id: priority in hex, then the MAC address."""
     return f"{raw[:2].hex()}.{_mac(raw[2:8])}"
-
-
-def _ip4(raw: bytes) -> str:
-    return str(ipaddress.IPv4Address(raw))
-
-
-def _ip6(raw: bytes) -> str:
-    return str(ipaddress.IPv6Address(raw))
 
 
 @dataclass(frozen=True)
@@ -684,164 +670,40 @@ class Printer:
         return addresses + f"ip-proto-{proto} {length}"
 
     def _icmp(self, payload: bytes, length: int) -> str:
-        _need(payload, 4, "icmp")
-        kind, code = payload[0], payload[1]
-        if kind in (0, 8):
-            _need(payload, 8, "icmp")
-            ident, seq = struct.unpack_from("!HH", payload, 4)
-            name = "echo reply" if kind == 0 else "echo request"
-            return f"ICMP {name}, id {ident}, seq {seq}, length {length}"
-        if kind == 3:
-            _need(payload, 28, "icmp")
-            inner = payload[8:]
-            ihl = (inner[0] & 0x0F) * 4
-            template = _ICMP_UNREACH.get(code, "{dst} unreachable - code " + str(code))
-            port = struct.unpack_from("!H", inner, ihl + 2)[0] if len(inner) >= ihl + 4 \
-                else 0
-            text = template.format(dst=_ip4(inner[16:20]),
-                                   tproto={6: "tcp", 17: "udp"}.get(inner[9], "ip"),
-                                   proto=inner[9], port=port)
-            return f"ICMP {text}, length {length}" + self._icmp_inner(inner)
-        if kind == 11:
-            return (f"ICMP time exceeded in-transit{'' if code == 0 else ' reassembly'}, "
-                 f"length {length}" + self._icmp_inner(payload[8:]))
-        if kind == 5:
-            return f"ICMP redirect, length {length}"
-        if kind in (13, 14) and len(payload) >= 8:
-            ident, seq = struct.unpack_from("!HH", payload, 4)
-            return (f"ICMP time stamp {'query' if kind == 13 else 'reply'} id {ident} seq "
-                 f"{seq}, length {length}")
-        names = {9: "router advertisement",
-                 10: "router solicitation", 4: "source quench", 12: "parameter problem",
-                 17: "address mask request", 18: "address mask reply"}
-        if kind in names:
-            return f"ICMP {names[kind]}, length {length}"
-        return f"ICMP type-#{kind}, length {length}"
+        try:
+            text = icmp_text(payload, length, self.options.verbose, self._fragment)
+            if self.options.verbose and payload[:1] and payload[0] in ICMP_ERROR_TYPES:
+                text += self._icmp_inner(payload[8:])
+                text += multipart_text(payload, length)
+        except IcmpTruncated:
+            raise _Truncated("icmp") from None
+        return text
 
     def _icmp_inner(self, inner: bytes) -> str:
         """tcpdump -v shows the packet an ICMP error quotes, on its own lines."""
-        if not self.options.verbose or len(inner) < 20:
-            return ""
         saved = self._addresses
+        if len(inner) < 4:
+            raise _Truncated("icmp")
         total = struct.unpack_from("!H", inner, 2)[0]
-        text = self._ipv4(inner, total, prefix=True)
+        text = self._ipv4(inner[:total], total, prefix=True)
         self._addresses = saved
         return "\n\t" + text
 
     def _icmp6(self, payload: bytes, length: int) -> str:
-        _need(payload, 4, "icmp6")
-        kind, code = payload[0], payload[1]
-        sum_words = ""
-        if self.options.verbose and len(payload) >= length:
-            src, dst = self._addresses
-            pseudo = src + dst + struct.pack("!IxxxB", length, 58)
-            good = ones_sum(pseudo + payload[:length]) == 0xFFFF
-            sum_words = "[icmp6 sum ok] " if good else \
-                f"[bad icmp6 cksum 0x{struct.unpack_from('!H', payload, 2)[0]:04x}!] "
-        if kind in (128, 129):
-            _need(payload, 8, "icmp6")
-            ident, seq = struct.unpack_from("!HH", payload, 4)
-            name = "echo request" if kind == 128 else "echo reply"
-            if self.options.verbose:
-                return sum_words + f"ICMP6, {name}, id {ident}, seq {seq}"
-            return f"ICMP6, {name}, id {ident}, seq {seq}, length {length}"
-        if kind == 135:
-            _need(payload, 24, "icmp6")
-            if self.options.verbose:
-                return (sum_words + f"ICMP6, neighbor solicitation, length {length}, who has "
-                        f"{_ip6(payload[8:24])}"
-                        + _nd_options(payload[24:length], self.options.verbose))
-            return (f"ICMP6, neighbor solicitation, who has {_ip6(payload[8:24])}, length "
-                 f"{length}")
-        if kind == 136:
-            _need(payload, 24, "icmp6")
-            if self.options.verbose:
-                flags = [w for bit, w in ((0x80, "router"), (0x40, "solicited"),
-                                          (0x20, "override")) if payload[4] & bit]
-                return (sum_words + f"ICMP6, neighbor advertisement, length {length}, tgt is "
-                     f"{_ip6(payload[8:24])}, Flags [{', '.join(flags) or 'none'}]" +
-                     _nd_options(payload[24:length], self.options.verbose))
-            return (f"ICMP6, neighbor advertisement, tgt is {_ip6(payload[8:24])}, length "
-                 f"{length}")
-        if kind == 134 and self.options.verbose and len(payload) >= 16:
-            hop, flag_byte, lifetime, reachable, retrans = struct.unpack_from("!BBHII",
-                                                                             payload, 4)
-            flags = [w for bit, w in ((0x80, "managed"), (0x40, "other stateful"),
-                                      (0x20, "home agent")) if flag_byte & bit]
-            pref = {0: "medium", 1: "high", 2: "reserved", 3: "low"}[(flag_byte >> 3) & 3]
-            return (sum_words + f"ICMP6, router advertisement, length {length}\n\thop limit "
-                    f"{hop}, Flags [{', '.join(flags) or 'none'}], pref {pref}, router "
-                    f"lifetime {lifetime}s, reachable time {reachable}ms, retrans timer "
-                    f"{retrans}ms" + _nd_options(payload[16:length], self.options.verbose))
-        if kind == 143:
-            _need(payload, 8, "icmp6")
-            records = struct.unpack_from("!H", payload, 6)[0]
-            if self.options.verbose:
-                return (sum_words + f"ICMP6, multicast listener report v2, {records} group "
-                        f"record(s)" + _mldv2_records(payload[:length], records,
-                                                       self.options.verbose))
-            return (f"ICMP6, multicast listener report v2, {records} group record(s), "
-                 f"length {length}")
-        if kind in (130, 131, 132):
-            _need(payload, 24, "icmp6")
-            if kind == 130 and length > 24:
-                return (f"ICMP6, multicast listener query v2 [gaddr {_ip6(payload[8:24])}], "
-                     f"length {length}")
-            return f"ICMP6, {_ICMP6_NAMES[kind]}" + (
-                f" max resp delay: {struct.unpack_from('!H', payload, 4)[0]}"
-                if kind == 130 else "") + f" addr: {_ip6(payload[8:24])}, length {length}"
-        if kind == 133 and self.options.verbose:
-            return sum_words + f"ICMP6, router solicitation, length {length}" + \
-                _nd_options(payload[8:length], self.options.verbose)
-        if kind in _ICMP6_NAMES and kind != 143:
-            return sum_words + f"ICMP6, {_ICMP6_NAMES[kind]}, length {length}"
-        if kind == 1:
-            what = _ICMP6_UNREACH.get(code, f"unknown code ({code})")
-            if code == 4 and len(payload) >= 8 + 40 + 4:
-                inner = payload[8:]
-                port = struct.unpack_from("!H", inner, 42)[0]
-                proto = ({6: "tcp", 17: "udp"}.get(inner[6], ""))
-                return (f"ICMP6, destination unreachable, {what} {_ip6(inner[24:40])} "
-                     f"{proto} port {port}, length {length}")
-            return sum_words + f"ICMP6, destination unreachable, {what} [|icmp6]"
-        if kind == 3:
-            return f"ICMP6, time exceeded in-transit, length {length}"
-        if kind == 2:
-            _need(payload, 8, "icmp6")
-            return (f"ICMP6, packet too big, mtu {struct.unpack_from('!I', payload, 4)[0]}, "
-                 f"length {length}")
-        return f"ICMP6, type-#{kind}, length {length}"
+        src, dst = self._addresses
+        pseudo = src + dst + struct.pack("!IxxxB", length, 58)
+        try:
+            return icmp6_text(payload, length, self.options.verbose, self._fragment, pseudo)
+        except Icmp6Truncated:
+            raise _Truncated("icmp6") from None
 
     def _igmp(self, payload: bytes, length: int) -> str:
-        text = self._igmp_message(payload, length)
-        if self.options.verbose and not self.options.quiet and 4 <= length <= len(payload) \
-                and ones_sum(payload[:length]) != 0xFFFF:
-            text += f" bad igmp cksum {struct.unpack_from('!H', payload, 2)[0]:x}!"
-        return text
-
-    def _igmp_message(self, payload: bytes, length: int) -> str:
-        _need(payload, 8, "igmp")
-        kind = payload[0]
-        group = _ip4(payload[4:8])
         if self.options.quiet:
             return "igmp"
-        if kind == 0x16:
-            return f"igmp v2 report {group}"
-        if kind == 0x12:
-            return f"igmp v1 report {group}"
-        if kind == 0x17:
-            return f"igmp leave {group}"
-        if kind == 0x11:
-            if length >= 12:
-                return "igmp query v3" + (f" [gaddr {group}]" if group != "0.0.0.0" else "")
-            max_resp = payload[1]
-            return "igmp query v2" + (f" [max resp time {max_resp / 10:g}s]"
-                                      if max_resp != 100 else "") + (
-                f" [gaddr {group}]" if group != "0.0.0.0" else "")
-        if kind == 0x22:
-            records = struct.unpack_from("!H", payload, 6)[0]
-            return f"igmp v3 report, {records} group record(s)"
-        return f"igmp-{kind}"
+        try:
+            return igmp_text(payload, length, self.options.verbose)
+        except IgmpTruncated:
+            raise _Truncated("igmp") from None
 
     def _gre(self, payload: bytes, length: int) -> str:
         _need(payload, 4, "gre")
@@ -1028,29 +890,6 @@ class Printer:
         return text
 
 
-_MLDV2_RECORD_TYPES = {1: "is_in", 2: "is_ex", 3: "to_in", 4: "to_ex", 5: "allow", 6: "block"}
-
-
-def _mldv2_records(message: bytes, count: int, verbose: int) -> str:
-    """-v lists each group record of an MLDv2 report (its sources' count; -vv the sources)."""
-    out: list[str] = []
-    at = 8
-    for _ in range(count):
-        if len(message) < at + 20:
-            return "".join(out) + " [invalid number of groups]"
-        kind, _aux, sources = struct.unpack_from("!BBH", message, at)
-        out.append(f" [gaddr {_ip6(message[at + 4:at + 20])} "
-                   + _MLDV2_RECORD_TYPES.get(kind, f" [v2-report-#{kind}]"))
-        if len(message) < at + 20 + 16 * sources:
-            return "".join(out) + f" [invalid number of sources {sources}]"
-        if verbose == 1:
-            out.append(f", {sources} source(s)")
-        else:
-            out.append(" {" + "".join(" " + _ip6(message[at + 20 + 16 * j:at + 36 + 16 * j])
-                                      for j in range(sources)) + " }")
-        at += 20 + 16 * sources
-        out.append("]")
-    return "".join(out)
 
 
 def _ip6_option_words(raw: bytes, payload_len: int) -> str:
@@ -1080,31 +919,6 @@ def _ip6_option_words(raw: bytes, payload_len: int) -> str:
         else:
             out.append(f"(unknown opt-type 0x{kind:02x} len={size})")
         at += 2 + size
-    return "".join(out)
-
-
-def _nd_options(raw: bytes, verbose: int) -> str:
-    """The neighbour-discovery options tcpdump -v lists, one per line (-vv: each one's
-    bytes in hex after it)."""
-    names = {1: "source link-address", 2: "destination link-address", 3: "prefix info",
-             5: "mtu", 25: "rdnss"}
-    out = []
-    offset = 0
-    while offset + 2 <= len(raw):
-        kind, units = raw[offset], raw[offset + 1]
-        if units == 0:
-            break
-        body = (raw[offset + 2:offset + 8 * units])
-        text = (f"\n\t  {names.get(kind, 'unknown option')} option ({kind}), length "
-             f"{8 * units} ({units}): ")
-        if kind in (1, 2) and len(body) >= 6:
-            text += _mac(body[:6])
-        elif kind == 5 and len(body) >= 6:
-            text += str(struct.unpack_from("!I", body, 2)[0])
-        if verbose > 1:
-            text += unknown_data_lines(body, "\n\t    ")
-        out.append(text)
-        offset += 8 * units
     return "".join(out)
 
 

@@ -116,6 +116,12 @@ def _rwbs_text(key: int) -> str:
     return key.to_bytes(8, "little").split(b"\0", 1)[0].decode("ascii", "replace")
 
 
+def _rwbs_key(key: int) -> int:
+    """``key`` without the bytes after rwbs's NUL: the tracepoint leaves whatever was there,
+    so one set of flags arrives under several keys (shown as one histogram)."""
+    return int.from_bytes(key.to_bytes(8, "little").split(b"\0", 1)[0], "little")
+
+
 def disk_name(dev: int) -> str:
     """The block device name of kernel ``dev_t`` ``dev`` (major << 20 | minor), from
     /sys/dev/block; ``MAJ:MIN`` when the device is gone."""
@@ -184,7 +190,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     return run_histogram_tool(opts, out, stop, compiled=build(opts), hist_decl=io_latency,
                               banner="Tracing block device I/O... Hit Ctrl-C to end.",
                               unit="msecs" if opts.milliseconds else "usecs",
-                              section=section, label=label)
+                              section=section, label=label,
+                              key_of=_rwbs_key if opts.flags else None)
 
 
 def main(argv: list[str] | None = None) -> int:

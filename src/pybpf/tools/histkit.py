@@ -60,12 +60,15 @@ def log2_slot(value):  # noqa: ANN001, ANN201 - compiled (inlined) into BPF prog
     return slot + v
 
 
-def read_hists(view: Any, *, clear: bool = True) -> dict[int, list[int]]:
+def read_hists(view: Any, *, clear: bool = True,
+               key_of: Callable[[int], int] | None = None) -> dict[int, list[int]]:
     """The live ``Hash(HistKey, u64)`` ``view`` (``coll.maps[decl]``) as ``{key: counts by
-    slot}``; emptied after reading when ``clear`` (BCC's tools clear after each interval)."""
+    slot}``; emptied after reading when ``clear`` (BCC's tools clear after each interval).
+    ``key_of`` maps each kernel key to the key it is shown under (keys it maps together
+    are summed)."""
     hists: dict[int, list[int]] = {}
     for k, count in list(view.items()):
-        slots = hists.setdefault(k.key, [0] * SLOTS)
+        slots = hists.setdefault(k.key if key_of is None else key_of(k.key), [0] * SLOTS)
         if 0 <= k.slot < SLOTS:
             slots[k.slot] += count
     if clear:
@@ -193,12 +196,14 @@ def run_interval_reports(opts: argparse.Namespace, out: TextIO, stop: threading.
 
 def run_histogram_tool(opts: argparse.Namespace, out: TextIO, stop: threading.Event, *,
                        compiled: Any, hist_decl: Any, banner: str, unit: str,
-                       section: str | None, label: Any = str) -> int:
+                       section: str | None, label: Any = str,
+                       key_of: Callable[[int], int] | None = None) -> int:
     """:func:`run_interval_reports` for runqlat, cpudist, biolatency: each report is the
-    histograms of ``hist_decl``'s live map (emptied after each), ``opts.count`` of them."""
+    histograms of ``hist_decl``'s live map (emptied after each), ``opts.count`` of them;
+    ``key_of`` as for :func:`read_hists`."""
 
     def report(coll: Any) -> None:
-        hists = read_hists(coll.maps[hist_decl])
+        hists = read_hists(coll.maps[hist_decl], key_of=key_of)
         show = hist_json if opts.json else print_hists
         show(out, hists, unit, section=section, label=label)
 

@@ -166,7 +166,10 @@ class Failure(Exception):
 
 
 def _ld_size(insn: Instruction) -> int:
-    return Size(insn.opcode & SIZE_MASK).nbytes
+    return _SIZE_BYTES[insn.opcode & SIZE_MASK]
+
+
+_SIZE_BYTES = {int(s): s.nbytes for s in Size}
 
 
 class Checker:
@@ -209,6 +212,8 @@ class Checker:
         self._static_fx: dict[int, tuple[int, Effect]] = {}
         self._decided_fx: dict[int, tuple[Effect, Effect]] = {}
         self._decided = 0
+        # plain loads and stores at r10 + constant, by slot (their fast path in _step)
+        self._fp_access = {} if options.strict_alignment else _fp_accesses(prog.code)
         self._return_span: Any = ()   # the main function's return range (() not known yet)
 
     # --- the walk -----------------------------------------------------------------------
@@ -568,6 +573,22 @@ class Checker:
                 regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
                     insn.imm if alu64 else insn.imm & 0xFFFFFFFF).var, alu64=alu64))
                 return pc + 1
+        kind = self._fp_access.get(pc)
+        if kind is not None:
+            # a load or store at r10 + constant, as load/store would do it
+            regs = state.frames[-1].regs
+            fp = regs[10]
+            depth = self.depth(state, fp.frameno)
+            size = _SIZE_BYTES[opcode & SIZE_MASK]
+            if kind == _FP_LOAD:
+                regs[insn.dst] = access.stack_read(
+                    state, fp, 10, insn.off, size, uninit_ok=self.options.uninit_stack_loads,
+                    depth=depth)
+            else:
+                value = self.read(state, insn.src) if kind == _FP_STORE_REG else \
+                    const_scalar(insn.imm)
+                access.stack_write(state, fp, 10, insn.off, size, value, depth=depth)
+            return pc + 1
         cls = opcode & CLASS_MASK
         if cls in (Class.ALU, Class.ALU64):
             self._alu(state, insn, cls == Class.ALU64)
@@ -1334,6 +1355,27 @@ class Checker:
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
 
 
+_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM = range(3)
+
+
+def _fp_accesses(code: Mapping[int, Instruction]) -> dict[int, int]:
+    """Slot -> kind of the plain loads into r0-r9 and stores at ``r10 + off``: whatever
+    runs them, the base is the frame's own stack pointer (r10 cannot be written)."""
+    out = {}
+    for pc, insn in code.items():
+        opcode = insn.opcode
+        cls = opcode & CLASS_MASK
+        if opcode & MODE_MASK != Mode.MEM:
+            continue
+        if cls == Class.LDX and insn.src == 10 and insn.dst < 10:
+            out[pc] = _FP_LOAD
+        elif cls == Class.STX and insn.dst == 10:
+            out[pc] = _FP_STORE_REG
+        elif cls == Class.ST and insn.dst == 10:
+            out[pc] = _FP_STORE_IMM
+    return out
+
+
 _EXIT_READS_R0 = Effect(uses=(0,))   # the main frame's exit, R0 read but not precise
 _SCALARS_DECIDED = 2   # Checker._decided: a jump between two numbers went one way only
 _STATIC_ALU_OPS = (ALUOp.MOV, ALUOp.END, ALUOp.NEG)
@@ -1341,7 +1383,8 @@ _STATIC_ALU_OPS = (ALUOp.MOV, ALUOp.END, ALUOp.NEG)
 
 def _static_effect_slots(code: Mapping[int, Instruction]) -> frozenset[int]:
     """Slots whose effect (:func:`.effects.before`) depends on the instruction and the
-    frame depth only: ALU with a constant, moves, swaps and negations, lddw, gotos."""
+    frame depth only: ALU with a constant, moves, swaps and negations, lddw, gotos, loads
+    and stores at r10 (the frame's own stack, at a constant offset)."""
     out = []
     for pc, insn in code.items():
         opcode = insn.opcode
@@ -1350,6 +1393,12 @@ def _static_effect_slots(code: Mapping[int, Instruction]) -> frozenset[int]:
             if not opcode & SOURCE_MASK or opcode & OP_MASK in _STATIC_ALU_OPS:
                 out.append(pc)
         elif opcode == LDDW_OPCODE:
+            out.append(pc)
+        elif cls == Class.LDX and insn.src == 10 and opcode & MODE_MASK in (Mode.MEM,
+                                                                          Mode.MEMSX):
+            out.append(pc)   # a load from the frame pointer: the same stack bytes always
+        elif (cls == Class.ST or cls == Class.STX) and insn.dst == 10 and \
+                opcode & MODE_MASK == Mode.MEM:
             out.append(pc)
         elif cls == Class.JMP or cls == Class.JMP32:
             if opcode & OP_MASK in (JumpOp.JA, JumpOp.JCOND):

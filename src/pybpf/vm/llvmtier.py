@@ -11,6 +11,12 @@ code; callbacks copy it to the Python region first, so helpers see the same boun
 
 An exception raised in a callback cannot cross the native frames: it is kept on the run,
 ``status`` is set, native code returns at once from every frame, and the runner raises it.
+
+What stays in native code: ``test_run(repeat=N)``'s loop (``@repeat``); batches of packet
+filter runs (:func:`run_packets`, ``@batch``); lookups in hash, array, per-CPU and LRU maps
+served by the lookup cache, with accesses into the value found going straight to its host
+memory (an LRU hit is logged and replayed as a lookup before Python next sees the map);
+LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers. Everything else calls back.
 """
 
 from __future__ import annotations

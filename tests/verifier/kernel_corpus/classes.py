@@ -12,14 +12,14 @@ import re
 
 # (pattern, class), first match wins; patterns are searched in the whole message
 CLASSES: list[tuple[str, str]] = [
-    ((r"does not decode|unknown opcode|uses reserved fields|invalid BPF_\w+ (opcode|mode)|"
+    ((r"does not decode|unknown opcode|uses reserved|invalid BPF_\w+ (opcode|mode)|"
       r"(invalid|unrecognized) bpf_ld_imm64|invalid (insn|instruction)|unknown insn class|"
       r"BPF_END|invalid (?:src|dst) register|reserved field"), "invalid insn"),
     (r"R\d+ is invalid|invalid register", "invalid register"),
     (r"!read_ok|read before anything was written", "uninitialised register"),
     (r"frame pointer is read only|write to r10|r10 is read[- ]only", "frame pointer write"),
     (r"jump out of range|jump into the middle|jumps? (?:into|to) the middle", "bad jump"),
-    (r"last insn is not an exit or jmp|not an exit or jump|fall off", "falls off the end"),
+    (r"last insn is not an exit or jmp|not an exit|fall off", "falls off the end"),
     (r"call to invalid destination|call to a function at slot|not the start of an insn",
      "bad call target"),
     (r"unreachable insn", "unreachable insn"),
@@ -38,6 +38,10 @@ CLASSES: list[tuple[str, str]] = [
     (r"timer", "timer"),
     (r"dynptr", "dynptr"),
     (r"[Ii]terator|iter_", "iterator"),
+    # (the selftests' unprivileged annotations keep only a few words of these)
+    (r"allowed for CAP_BPF|^allowed for$|calling other bpf or kernel functions",
+     "needs privileges"),
+    (r"pointer comparison", "pointer comparison"),
     (r"invalid kernel function|kernel function|kfunc", "kfunc"),
     (r"unknown func|invalid func|helper .* (?:unknown|does not exist)", "unknown helper"),
     ((r"not allowed in|cannot call|can(?:no|')t use helper|helper call is not allowed|"
