@@ -15,7 +15,6 @@ The printer keeps TCP connection state for relative sequence numbers (tcpdump's 
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import struct
 import time
@@ -28,16 +27,17 @@ from .printer_bootp import bootp_text, ntp_text
 from .printer_cdp import cdp_text
 from .printer_dns import dns_text
 from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
-from .printer_icmp import Truncated as IcmpTruncated
 from .printer_icmp import icmp_text, multipart_text
-from .printer_icmp6 import Truncated as Icmp6Truncated
 from .printer_icmp6 import icmp6_text
-from .printer_igmp import Truncated as IgmpTruncated
 from .printer_igmp import igmp_text
 from .printer_lldp import lldp_text
 from .printer_routing import ah_header, igrp_text, pim_text, vrrp_text
 from .printer_snmp import snmp_text
 from .printer_text import HTTP_COMMANDS, RTSP_COMMANDS, ssh_banner, text_protocol
+from .printer_words import CutShort
+from .printer_words import ip4 as _ip4
+from .printer_words import ip6 as _ip6
+from .printer_words import mac as _mac
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -80,21 +80,9 @@ def _need(data: bytes, size: int, proto: str) -> None:
         raise _Truncated(proto)
 
 
-def _mac(raw: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in raw)
-
-
 def _bridge_id(raw: bytes) -> str:
     """An STP bridge id: priority in hex, then the MAC address."""
     return f"{raw[:2].hex()}.{_mac(raw[2:8])}"
-
-
-def _ip4(raw: bytes) -> str:
-    return str(ipaddress.IPv4Address(raw))
-
-
-def _ip6(raw: bytes) -> str:
-    return str(ipaddress.IPv6Address(raw))
 
 
 @dataclass(frozen=True)
@@ -685,7 +673,7 @@ class Printer:
             if self.options.verbose and payload[:1] and payload[0] in ICMP_ERROR_TYPES:
                 text += self._icmp_inner(payload[8:])
                 text += multipart_text(payload, length)
-        except IcmpTruncated:
+        except CutShort:
             raise _Truncated("icmp") from None
         return text
 
@@ -704,7 +692,7 @@ class Printer:
         pseudo = src + dst + struct.pack("!IxxxB", length, 58)
         try:
             return icmp6_text(payload, length, self.options.verbose, self._fragment, pseudo)
-        except Icmp6Truncated:
+        except CutShort:
             raise _Truncated("icmp6") from None
 
     def _igmp(self, payload: bytes, length: int) -> str:
@@ -712,7 +700,7 @@ class Printer:
             return "igmp"
         try:
             return igmp_text(payload, length, self.options.verbose)
-        except IgmpTruncated:
+        except CutShort:
             raise _Truncated("igmp") from None
 
     def _gre(self, payload: bytes, length: int) -> str:

@@ -6,8 +6,9 @@ BOOTP's fixed fields and the RFC 1048 options, NTP's time fields. Called by
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import struct
+
+from .printer_words import ip4, mac, safe_text
 
 __all__ = ["bootp_text", "ntp_text"]
 
@@ -66,25 +67,6 @@ class Truncated(Exception):
         self.proto = proto
 
 
-def _mac(raw: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in raw)
-
-
-def _ip4(raw: bytes) -> str:
-    return str(ipaddress.IPv4Address(raw))
-
-
-def _printable(raw: bytes) -> str:
-    """tcpdump's rendering of text from the wire: printable ASCII as is, else M-/^ escapes."""
-    out = []
-    for b in raw:
-        if b >= 0x80:
-            out.append("M-")
-            b &= 0x7F
-        out.append(chr(b) if 32 <= b < 127 else "^" + chr(b ^ 0x40))
-    return "".join(out)
-
-
 def bootp_text(data: bytes, length: int, verbose: int) -> str:
     """A BOOTP/DHCP message."""
     if len(data) < 34:
@@ -93,7 +75,7 @@ def bootp_text(data: bytes, length: int, verbose: int) -> str:
     text = "BOOTP/DHCP, " + {1: "Request", 2: "Reply"}.get(op, f"unknown (0x{op:02x})")
     ethernet = htype == 1 and hlen == 6
     if ethernet and op == 1:
-        text += f" from {_mac(data[28:34])}"
+        text += f" from {mac(data[28:34])}"
     text += f", length {length}"
     if not verbose:
         return text
@@ -113,12 +95,12 @@ def bootp_text(data: bytes, length: int, verbose: int) -> str:
     for at, name in ((12, "Client-IP"), (16, "Your-IP"), (20, "Server-IP"),
                      (24, "Gateway-IP")):
         if data[at:at + 4] != b"\0\0\0\0":
-            text += f"\n\t  {name} {_ip4(data[at:at + 4])}"
+            text += f"\n\t  {name} {ip4(data[at:at + 4])}"
     if ethernet:
-        text += f"\n\t  Client-Ethernet-Address {_mac(data[28:34])}"
+        text += f"\n\t  Client-Ethernet-Address {mac(data[28:34])}"
     for at, size, name in ((44, 64, "sname"), (108, 128, "file")):
         if len(data) > at and data[at]:
-            text += f'\n\t  {name} "' + _printable(data[at:at + size].split(b"\0", 1)[0]) + '"'
+            text += f'\n\t  {name} "' + safe_text(data[at:at + size].split(b"\0", 1)[0]) + '"'
     vendor = data[236:]
     if len(vendor) < 4:
         return text + " [|bootp]"
@@ -170,16 +152,16 @@ def _option_value(tag: int, kind: str, value: bytes) -> str:
         kind = "b" if size & 1 else "s" if size & 2 else "l"
     rest = b""
     if kind == "a":
-        text = '"' + _printable(value) + '"'
+        text = '"' + safe_text(value) + '"'
     elif kind in "ilL":
         words, rest = value[:size - size % 4], value[size - size % 4:]
         items = [words[i:i + 4] for i in range(0, len(words), 4)]
-        text = ",".join(_ip4(w) if kind == "i" else str(struct.unpack("!i" if kind == "L"
+        text = ",".join(ip4(w) if kind == "i" else str(struct.unpack("!i" if kind == "L"
                                                                        else "!I", w)[0])
                         for w in items)
     elif kind == "p":
         words, rest = value[:size - size % 8], value[size - size % 8:]
-        text = ",".join(f"({_ip4(words[i:i + 4])}:{_ip4(words[i + 4:i + 8])})"
+        text = ",".join(f"({ip4(words[i:i + 4])}:{ip4(words[i + 4:i + 8])})"
                         for i in range(0, len(words), 8))
     elif kind == "s":
         words, rest = value[:size - size % 2], value[size - size % 2:]
@@ -191,7 +173,7 @@ def _option_value(tag: int, kind: str, value: bytes) -> str:
         if not value:
             return "[ERROR: length < 1 bytes]"
         if value[0] == 0:
-            text = '"' + _printable(value[1:]) + '"'
+            text = '"' + safe_text(value[1:]) + '"'
         else:
             text = (_HARDWARE.get(value[0], f"hardware-type {value[0]},") + " "
                     + ":".join(f"{b:02x}" for b in value[1:]))
@@ -232,11 +214,11 @@ def ntp_text(data: bytes, length: int, verbose: int) -> str:
     if stratum == 0:
         text += "(unspec)"
     elif stratum == 1:
-        text += _printable(refid.split(b"\0", 1)[0])
+        text += safe_text(refid.split(b"\0", 1)[0])
     elif stratum == 16:
-        return text + f"{_ip4(refid)} INFO_QUERY"
+        return text + f"{ip4(refid)} INFO_QUERY"
     elif stratum == 17:
-        return text + f"{_ip4(refid)} INFO_REPLY"
+        return text + f"{ip4(refid)} INFO_REPLY"
     else:
         text += f"0x{struct.unpack('!I', refid)[0]:08x}"
     ref, origin, receive, transmit = (data[at:at + 8] for at in (16, 24, 32, 40))

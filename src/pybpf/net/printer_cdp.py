@@ -8,7 +8,7 @@ import ipaddress
 import struct
 from collections.abc import Callable
 
-from .printer_routing import unknown_data_lines
+from .printer_words import safe_text, unknown_data_lines
 
 __all__ = ["cdp_text"]
 
@@ -22,16 +22,6 @@ class _Cut(Exception):
     """The capture ends inside the message."""
 
 
-def _chars(raw: bytes) -> str:
-    out = []
-    for b in raw:
-        if b >= 0x80:
-            out.append("M-")
-            b &= 0x7F
-        out.append(chr(b) if 32 <= b < 127 else "^" + chr(b ^ 0x40))
-    return "".join(out)
-
-
 def _need(value: bytes, size: int) -> bytes:
     if len(value) < size:
         raise _Cut
@@ -39,7 +29,7 @@ def _need(value: bytes, size: int) -> bytes:
 
 
 def _string(value: bytes, size: int) -> str:
-    return "'" + _chars(value[:size]) + "'"
+    return "'" + safe_text(value[:size]) + "'"
 
 
 def _power(value: bytes, size: int) -> str:
@@ -53,7 +43,7 @@ def _capability(value: bytes, size: int) -> str:
 
 def _version(value: bytes, size: int) -> str:
     _need(value, size)
-    return "\n\t  " + "".join("\n\t  " if b == 0x0A else _chars(bytes([b]))
+    return "\n\t  " + "".join("\n\t  " if b == 0x0A else safe_text(bytes([b]))
                                for b in value[:size])
 
 
@@ -82,7 +72,7 @@ def _uint8x(value: bytes, size: int) -> str:
 
 def _location(value: bytes, size: int) -> str:
     text = f"0x{_need(value, 1)[0]:02x}"
-    return text + ("/" + _chars(value[1:size]) if size > 1 else "")
+    return text + ("/" + safe_text(value[1:size]) if size > 1 else "")
 
 
 def _prefixes(value: bytes, size: int) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import struct
 
+from .printer_words import relative_time, safe_text
+
 __all__ = ["dns_text"]
 
 _OPS = ("", " inv_q", " stat", " op3", " notify", " update", " op6", " op7", " op8",
@@ -47,25 +49,6 @@ class _Cut(Exception):
     """A read past the capture: tcpdump ends the line with ' [|domain]'."""
 
 
-def _safe_char(b: int) -> str:
-    text = ""
-    if b >= 0x80:
-        text, b = "M-", b & 0x7F
-    return text + (chr(b) if 32 <= b < 127 else "^" + chr(b ^ 0x40))
-
-
-def _relative_time(secs: int) -> str:
-    if secs == 0:
-        return "0s"
-    out = []
-    for unit, size in (("y", 31536000), ("w", 604800), ("d", 86400), ("h", 3600),
-                       ("m", 60), ("s", 1)):
-        if secs >= size:
-            out.append(f"{secs // size}{unit}")
-            secs %= size
-    return "".join(out)
-
-
 class _Message:
     def __init__(self, data: bytes, verbose: int, mdns: bool) -> None:
         self.data, self.snap = data, len(data)
@@ -97,7 +80,7 @@ class _Message:
     def print_n(self, at: int, count: int) -> bool:
         """nd_printn: up to ``count`` characters; False when the capture ends first."""
         end = min(at + count, self.snap)
-        self.write("".join(_safe_char(b) for b in self.data[at:end]))
+        self.write(safe_text(self.data[at:end]))
         return at + count <= self.snap
 
     # -- names ------------------------------------------------------------------------
@@ -269,7 +252,7 @@ class _Message:
         if kind == _T_OPT:
             flags = self.u16(at + 2)
         elif self.verbose > 2:
-            self.write(f" [{_relative_time(self.u32(at))}]")
+            self.write(f" [{relative_time(self.u32(at))}]")
         at += 4
         size = self.u16(at)
         at += 2

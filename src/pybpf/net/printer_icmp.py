@@ -4,13 +4,10 @@ error quotes is printed by the caller (it is an IP packet like any other)."""
 
 from __future__ import annotations
 
-import ipaddress
-import struct
-
 from .inet_checksum import ones_sum
-from .printer_routing import unknown_data_lines
+from .printer_words import ip4, take, u16, u32, unknown_data_lines
 
-__all__ = ["icmp_text", "ERROR_TYPES"]
+__all__ = ["icmp_text", "multipart_text", "ERROR_TYPES"]
 
 ERROR_TYPES = (3, 4, 5, 11, 12)        # the types that quote an IP packet
 _MULTIPART_TYPES = (3, 11, 12)
@@ -32,28 +29,6 @@ _REDIRECTS = {0: "redirect {} to net {}", 1: "redirect {} to host {}",
 _OBJECT_CLASSES = {1: "MPLS Stack Entry", 2: "Interface Identification"}
 
 
-class Truncated(Exception):
-    """The message ends (in the capture) before what tcpdump reads."""
-
-
-def _ip4(raw: bytes) -> str:
-    return str(ipaddress.IPv4Address(raw))
-
-
-def _get(data: bytes, at: int, size: int) -> bytes:
-    if len(data) < at + size:
-        raise Truncated
-    return data[at:at + size]
-
-
-def _u16(data: bytes, at: int) -> int:
-    return int(struct.unpack("!H", _get(data, at, 2))[0])
-
-
-def _u32(data: bytes, at: int) -> int:
-    return int(struct.unpack("!I", _get(data, at, 4))[0])
-
-
 def _clock(ms: int) -> str:
     seconds, msec = divmod(ms, 1000)
     minutes, seconds = divmod(seconds, 60)
@@ -62,56 +37,56 @@ def _clock(ms: int) -> str:
 
 
 def _describe(data: bytes) -> str:
-    kind, code = _get(data, 0, 2)
+    kind, code = take(data, 0, 2)
     if kind in (0, 8):
-        return (f"echo {'request' if kind == 8 else 'reply'}, id {_u16(data, 4)}, "
-                f"seq {_u16(data, 6)}")
+        return (f"echo {'request' if kind == 8 else 'reply'}, id {u16(data, 4)}, "
+                f"seq {u16(data, 6)}")
     if kind == 3:
-        dst = _ip4(_get(data, 24, 4)) if code != 3 else ""
+        dst = ip4(take(data, 24, 4)) if code != 3 else ""
         if code == 2:
-            return f"{dst} protocol {_get(data, 17, 1)[0]} unreachable"
+            return f"{dst} protocol {take(data, 17, 1)[0]} unreachable"
         if code == 3:
-            proto = _get(data, 17, 1)[0]
-            header = (_get(data, 8, 1)[0] & 0x0F) * 4
-            port = _u16(data, 8 + header + 2)
-            dst = _ip4(_get(data, 24, 4))
+            proto = take(data, 17, 1)[0]
+            header = (take(data, 8, 1)[0] & 0x0F) * 4
+            port = u16(data, 8 + header + 2)
+            dst = ip4(take(data, 24, 4))
             if proto in (6, 17):
                 return f"{dst} {'tcp' if proto == 6 else 'udp'} port {port} unreachable"
             return f"{dst} protocol {proto} port {port} unreachable"
         if code == 4:
-            mtu = _u16(data, 6)
+            mtu = u16(data, 6)
             return f"{dst} unreachable - need to frag" + (f" (mtu {mtu})" if mtu else "")
         if code in _UNREACH:
             return _UNREACH[code].format(dst)
         return f"{dst} unreachable - #{code}"
     if kind == 5:
-        dst, gateway = _ip4(_get(data, 24, 4)), _ip4(_get(data, 4, 4))
+        dst, gateway = ip4(take(data, 24, 4)), ip4(take(data, 4, 4))
         if code in _REDIRECTS:
             return _REDIRECTS[code].format(dst, gateway)
         return f"redirect-#{code} {dst} to {gateway}"
     if kind == 9:
         return _router_advertisement(data)
     if kind == 11:
-        _get(data, 24, 4)
+        take(data, 24, 4)
         return {0: "time exceeded in-transit", 1: "ip reassembly time exceeded"}.get(
             code, f"time exceeded-#{code}")
     if kind == 12:
         return (f"parameter problem - code {code}" if code
-                else f"parameter problem - octet {_get(data, 4, 1)[0]}")
+                else f"parameter problem - octet {take(data, 4, 1)[0]}")
     if kind == 18:
-        return f"address mask is 0x{_u32(data, 8):08x}"
+        return f"address mask is 0x{u32(data, 8):08x}"
     if kind == 13:
-        return f"time stamp query id {_u16(data, 4)} seq {_u16(data, 6)}"
+        return f"time stamp query id {u16(data, 4)} seq {u16(data, 6)}"
     if kind == 14:
-        _get(data, 16, 4)
-        return (f"time stamp reply id {_u16(data, 4)} seq {_u16(data, 6)}: org "
-                f"{_clock(_u32(data, 8))}, recv {_clock(_u32(data, 12))}, "
-                f"xmit {_clock(_u32(data, 16))}")
+        take(data, 16, 4)
+        return (f"time stamp reply id {u16(data, 4)} seq {u16(data, 6)}: org "
+                f"{_clock(u32(data, 8))}, recv {_clock(u32(data, 12))}, "
+                f"xmit {_clock(u32(data, 16))}")
     return _NAMES.get(kind, f"type-#{kind}")
 
 
 def _router_advertisement(data: bytes) -> str:
-    count, size, lifetime = _get(data, 4, 1)[0], _get(data, 5, 1)[0], _u16(data, 6)
+    count, size, lifetime = take(data, 4, 1)[0], take(data, 5, 1)[0], u16(data, 6)
     if lifetime < 60:
         life = str(lifetime)
     elif lifetime < 3600:
@@ -123,17 +98,17 @@ def _router_advertisement(data: bytes) -> str:
         return text + f" [size {size}]"
     for index in range(count):
         at = 8 + 8 * index
-        text += f" {{{_ip4(_get(data, at, 4))} {_u32(data, at + 4)}}}"
+        text += f" {{{ip4(take(data, at, 4))} {u32(data, at + 4)}}}"
     return text
 
 
 def icmp_text(data: bytes, length: int, verbose: int, fragmented: bool) -> str:
     """The message's line (from ``ICMP``); the quoted packet and extensions are not
-    included (see :func:`multipart_text`). Raises Truncated where tcpdump prints
+    included (see :func:`multipart_text`). Raises CutShort where tcpdump prints
     ``[|icmp]``."""
     text = f"ICMP {_describe(data)}, length {length}"
     if verbose and not fragmented and len(data) >= length and ones_sum(data[:length]) != 0xFFFF:
-        stored = _u16(data, 2)
+        stored = u16(data, 2)
         right = ~ones_sum(data[:2] + b"\0\0" + data[4:length]) & 0xFFFF
         text += f" (wrong icmp cksum {stored:x} (->{right:x})!)"
     return text
@@ -144,24 +119,24 @@ def multipart_text(data: bytes, length: int) -> str:
     none)."""
     if length <= _EXTENSION_START or data[0] not in _MULTIPART_TYPES:
         return ""
-    _get(data, 0, 8)
+    take(data, 0, 8)
     tail = data[_EXTENSION_START:length]
     if data[5] == 0 and len(data) >= length and ones_sum(tail) != 0xFFFF:
         return ""
-    version = _get(data, _EXTENSION_START, 1)[0] >> 4
+    version = take(data, _EXTENSION_START, 1)[0] >> 4
     text = f"\n\tICMP Multi-Part extension v{version}"
     if version != 2:
         return text + " packet not supported"
     size = length - _EXTENSION_START
     if len(data) >= length:
-        checksum = _u16(data, _EXTENSION_START + 2)
+        checksum = u16(data, _EXTENSION_START + 2)
         text += (f", checksum 0x{checksum:04x} ({'in' if ones_sum(tail) != 0xFFFF else ''}"
                  f"correct), length {size}")
     size -= 4
     at = _EXTENSION_START + 4
     while size > 4:
-        object_size, klass, ctype = _u16(data, at), _get(data, at + 2, 1)[0], \
-            _get(data, at + 3, 1)[0]
+        object_size, klass, ctype = u16(data, at), take(data, at + 2, 1)[0], \
+            take(data, at + 3, 1)[0]
         at += 4
         text += (f"\n\t  {_OBJECT_CLASSES.get(klass, 'unknown')} Object ({klass}), "
                  f"Class-Type: {ctype}, length {object_size}")
@@ -170,7 +145,7 @@ def multipart_text(data: bytes, length: int) -> str:
             return text
         object_size -= 4
         if klass == 1 and ctype == 1:
-            entry = _u32(data, at)
+            entry = u32(data, at)
             text += (f"\n\t    label {entry >> 12}, tc {(entry >> 9) & 7}"
                      + (", [S]" if entry & 0x100 else "") + f", ttl {entry & 0xFF}")
         else:

@@ -5,10 +5,10 @@ pseudo-header) and -vv's hex of each ND option."""
 from __future__ import annotations
 
 import ipaddress
-import struct
 
 from .inet_checksum import ones_sum
-from .printer_routing import unknown_data_lines
+from .printer_igmp import group_records
+from .printer_words import CutShort, take, u16, u32, unknown_data_lines
 
 __all__ = ["icmp6_text"]
 
@@ -32,38 +32,19 @@ _LENGTH_FIRST = (133, 134, 135, 136, 137, 145, 147)   # -v prints the length aft
 _OPTION_NAMES = {1: "source link-address", 2: "destination link-address", 3: "prefix info",
                  4: "redirected header", 5: "mtu", 25: "rdnss", 31: "dnssl",
                  7: "advertisement interval", 8: "homeagent information", 24: "route info"}
-_RECORD_TYPES = {1: "is_in", 2: "is_ex", 3: "to_in", 4: "to_ex", 5: "allow", 6: "block"}
 _PREFERENCES = ("medium", "high", "rsv", "low")
 
 
-class Truncated(Exception):
-    """The capture ends inside what tcpdump reads: ' [|icmp6]'."""
-
-
-class _CutAfter(Truncated):
-    """Truncated after tcpdump had printed ``text``."""
+class _CutAfter(CutShort):
+    """CutShort after tcpdump had printed ``text``."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
 
 
-def _get(data: bytes, at: int, size: int) -> bytes:
-    if len(data) < at + size:
-        raise Truncated
-    return data[at:at + size]
-
-
-def _u16(data: bytes, at: int) -> int:
-    return int(struct.unpack("!H", _get(data, at, 2))[0])
-
-
-def _u32(data: bytes, at: int) -> int:
-    return int(struct.unpack("!I", _get(data, at, 4))[0])
-
-
 def _ip6(data: bytes, at: int) -> str:
-    return str(ipaddress.IPv6Address(_get(data, at, 16)))
+    return str(ipaddress.IPv6Address(take(data, at, 16)))
 
 
 def _flags(value: int, table: tuple[tuple[int, str], ...]) -> str:
@@ -82,21 +63,21 @@ def icmp6_text(data: bytes, length: int, verbose: int, fragmented: bool,
     out = []
     if verbose and not fragmented and len(data) >= length:
         if ones_sum(pseudo_header + data[:length]) != 0xFFFF:
-            stored = _u16(data, 2)
+            stored = u16(data, 2)
             right = ~ones_sum(pseudo_header + data[:2] + b"\0\0" + data[4:length]) & 0xFFFF
             out.append(f"[bad icmp6 cksum 0x{stored:04x} -> 0x{right:04x}!] ")
         else:
             out.append("[icmp6 sum ok] ")
-    kind = _get(data, 0, 1)[0]
+    kind = take(data, 0, 1)[0]
     out.append("ICMP6, " + _TYPES.get(kind, f"unknown icmp6 type ({kind})"))
     if verbose and kind in _LENGTH_FIRST:
         out.append(f", length {length}")
-    code = _get(data, 1, 1)[0]
+    code = take(data, 1, 1)[0]
     try:
         body = _body(data, length, verbose, kind, code)
     except _CutAfter as cut:
         return "".join(out) + cut.text + " [|icmp6]"
-    except Truncated:
+    except CutShort:
         return "".join(out) + " [|icmp6]"
     if body is None:    # tcpdump ended the message itself (a hex dump)
         return "".join(out) + _tail(data, length, verbose, kind, code)
@@ -125,22 +106,22 @@ def _body(data: bytes, length: int, verbose: int, kind: int, code: int) -> str |
                 return f"{name} {_ip6(data, 32)}, source address {_ip6(data, 16)}"
             if code == 4:
                 return name + _unreachable_port(data)
-        except Truncated:
+        except CutShort:
             raise _CutAfter(name) from None
         return None if verbose <= 1 else name
     if kind == 2:
-        return f", mtu {_u32(data, 4)}"
+        return f", mtu {u32(data, 4)}"
     if kind == 3:
         if code == 0:
             return f" for {_ip6(data, 32)}"
         return " (reassembly)" if code == 1 else f", unknown code ({code})"
     if kind == 4:
-        _get(data, 32, 16)
+        take(data, 32, 16)
         if code in _PARAM_PROBLEMS:
-            return f", {_PARAM_PROBLEMS[code]} - octet {_u32(data, 4)}"
+            return f", {_PARAM_PROBLEMS[code]} - octet {u32(data, 4)}"
         return f", code-#{code}"
     if kind in (128, 129):
-        return f", id {_u16(data, 4)}, seq {_u16(data, 6)}"
+        return f", id {u16(data, 4)}, seq {u16(data, 6)}"
     if kind == 130:
         if length == 24:
             return _mld(data)
@@ -154,12 +135,12 @@ def _body(data: bytes, length: int, verbose: int, kind: int, code: int) -> str |
     if kind == 134:
         if not verbose:
             return ""
-        hops, flags, lifetime = _get(data, 4, 1)[0], _get(data, 5, 1)[0], _u16(data, 6)
+        hops, flags, lifetime = take(data, 4, 1)[0], take(data, 5, 1)[0], u16(data, 6)
         ra_flags = ((0x80, "managed"), (0x40, "other stateful"), (0x20, "home agent"),
                     (0x02, "ipv6 only"))
         return (f"\n\thop limit {hops}, Flags [{_flags(flags, ra_flags)}], pref "
                 f"{_PREFERENCES[(flags & 0x18) >> 3]}, router lifetime {lifetime}s, "
-                f"reachable time {_u32(data, 8)}ms, retrans timer {_u32(data, 12)}ms"
+                f"reachable time {u32(data, 8)}ms, retrans timer {u32(data, 12)}ms"
                 + _options(data, 16, length, verbose))
     if kind == 135:
         text = f", who has {_ip6(data, 8)}"
@@ -169,7 +150,7 @@ def _body(data: bytes, length: int, verbose: int, kind: int, code: int) -> str |
         if verbose:
             na_flags = ((0x80000000, "router"), (0x40000000, "solicited"),
                         (0x20000000, "override"))
-            text += f", Flags [{_flags(_u32(data, 4), na_flags)}]"
+            text += f", Flags [{_flags(u32(data, 4), na_flags)}]"
             text += _options(data, 24, length, verbose)
         return text
     if kind == 137:
@@ -178,7 +159,7 @@ def _body(data: bytes, length: int, verbose: int, kind: int, code: int) -> str |
     if kind == 143:
         return _mldv2_report(data, length, verbose)
     if kind in (144, 146):
-        return f", id 0x{_u16(data, 4):04x}"
+        return f", id 0x{u16(data, 4):04x}"
     if kind in (141, 142):
         return ""
     return None
@@ -186,16 +167,16 @@ def _body(data: bytes, length: int, verbose: int, kind: int, code: int) -> str |
 
 def _unreachable_port(data: bytes) -> str:
     """The quoted packet's destination and port (its extension headers skipped)."""
-    next_header = _get(data, 14, 1)[0]
+    next_header = take(data, 14, 1)[0]
     at = 48
     while next_header in (0, 43, 60, 44, 51):
         if next_header == 44:
-            next_header, at = _get(data, at, 1)[0], at + 8
+            next_header, at = take(data, at, 1)[0], at + 8
         elif next_header == 51:
-            next_header, at = _get(data, at, 1)[0], at + (_get(data, at + 1, 1)[0] + 2) * 4
+            next_header, at = take(data, at, 1)[0], at + (take(data, at + 1, 1)[0] + 2) * 4
         else:
-            next_header, at = _get(data, at, 1)[0], at + (_get(data, at + 1, 1)[0] + 1) * 8
-    port = _u16(data, at + 2)
+            next_header, at = take(data, at, 1)[0], at + (take(data, at + 1, 1)[0] + 1) * 8
+    port = u16(data, at + 2)
     dst = _ip6(data, 32)
     if next_header in (6, 17):
         return f", {dst} {'tcp' if next_header == 6 else 'udp'} port {port}"
@@ -205,18 +186,18 @@ def _unreachable_port(data: bytes) -> str:
 def _mld(data: bytes) -> str:
     if len(data) < 24:
         return ""
-    return f"max resp delay: {_u16(data, 4)} addr: {_ip6(data, 8)}"
+    return f"max resp delay: {u16(data, 4)} addr: {_ip6(data, 8)}"
 
 
 def _mldv2_query(data: bytes, length: int, verbose: int) -> str:
     if length < 28:
         return f" [invalid len {length}]"
-    code = _u16(data, 4)
+    code = u16(data, 4)
     delay = code if code < 32768 else ((code & 0x0FFF) | 0x1000) << (((code & 0x7000) >> 12) + 3)
     text = f" [max resp delay={delay}]" if verbose else ""
     text += f" [gaddr {_ip6(data, 8)}"
     if verbose:
-        flags, interval = _get(data, 24, 1)[0], _get(data, 25, 1)[0]
+        flags, interval = take(data, 24, 1)[0], take(data, 25, 1)[0]
         if flags & 0x08:
             text += " sflag"
         if flags & 0x07:
@@ -224,7 +205,7 @@ def _mldv2_query(data: bytes, length: int, verbose: int) -> str:
         if interval >= 128:
             interval = ((interval & 0x0F) | 0x10) << (((interval & 0x70) >> 4) + 3)
         text += f" qqi={interval}"
-    sources = _u16(data, 26)
+    sources = u16(data, 26)
     if sources:
         if length < 28 + 16 * sources:
             text += " [invalid number of sources]"
@@ -238,27 +219,7 @@ def _mldv2_query(data: bytes, length: int, verbose: int) -> str:
 def _mldv2_report(data: bytes, length: int, verbose: int) -> str:
     if length < 8:
         return f" [invalid len {length}]"
-    groups = _u16(data, 6)
-    text = f", {groups} group record(s)"
-    if not verbose:
-        return text
-    at = 8
-    for _ in range(groups):
-        if length < at + 20:
-            return text + " [invalid number of groups]"
-        kind = _get(data, at, 1)[0]
-        text += f" [gaddr {_ip6(data, at + 4)} " + _RECORD_TYPES.get(kind, f" [v2-report-#{kind}]")
-        sources = _u16(data, at + 2)
-        if length < at + 20 + 16 * sources:
-            return text + f" [invalid number of sources {sources}]"
-        if verbose == 1:
-            text += f", {sources} source(s)"
-        else:
-            text += " {" + "".join(f" {_ip6(data, at + 20 + 16 * j)}"
-                                   for j in range(sources)) + " }"
-        at += 20 + 16 * sources
-        text += "]"
-    return text
+    return group_records(data, length, verbose, address_size=16, version=2)
 
 
 def _options(data: bytes, at: int, length: int, verbose: int) -> str:
@@ -267,12 +228,12 @@ def _options(data: bytes, at: int, length: int, verbose: int) -> str:
     first = at
     left = length - at
     while at < len(data):
-        _get(data, at, 2)
+        take(data, at, 2)
         if left <= 0:
             break
         kind, units = data[at], data[at + 1]
         if units == 0 or at + 8 * units > len(data):
-            raise Truncated
+            raise CutShort
         size = 8 * units
         out.append(f"\n\t  {_OPTION_NAMES.get(kind, 'unknown')} option ({kind}), length "
                    f"{size} ({units}): ")
@@ -280,23 +241,23 @@ def _options(data: bytes, at: int, length: int, verbose: int) -> str:
         if kind in (1, 2):
             out.append(":".join(f"{b:02x}" for b in value))
         elif kind == 3:
-            flags = _get(data, at + 3, 1)[0]
+            flags = take(data, at + 3, 1)[0]
             pi_flags = ((0x80, "onlink"), (0x40, "auto"), (0x20, "router"))
             out.append(f"{_ip6(data, at + 16)}/{data[at + 2]}{'badlen' if units != 4 else ''}, "
                        f"Flags [{_flags(flags, pi_flags)}], valid time "
-                       f"{_lifetime(_u32(data, at + 4))}, pref. time "
-                       f"{_lifetime(_u32(data, at + 8))}")
+                       f"{_lifetime(u32(data, at + 4))}, pref. time "
+                       f"{_lifetime(u32(data, at + 8))}")
         elif kind == 4:     # tcpdump dumps from the first option, not this one
             out.append(unknown_data_lines(data[first:first + size], "\n\t    "))
         elif kind == 5:
-            out.append(f" {_u32(data, at + 4)}{'bad option length' if units != 1 else ''}")
+            out.append(f" {u32(data, at + 4)}{'bad option length' if units != 1 else ''}")
         elif kind == 25:
-            out.append(f" lifetime {_u32(data, at + 4)}s," + "".join(
+            out.append(f" lifetime {u32(data, at + 4)}s," + "".join(
                 f" addr: {_ip6(data, at + 8 + 16 * i)}" for i in range((units - 1) // 2)))
         elif kind == 7:
-            out.append(f" {_u32(data, at + 4)}ms")
+            out.append(f" {u32(data, at + 4)}ms")
         elif kind == 8:
-            out.append(f" preference {_u16(data, at + 4)}, lifetime {_u16(data, at + 6)}")
+            out.append(f" preference {u16(data, at + 4)}, lifetime {u16(data, at + 6)}")
         elif verbose <= 1:
             out.append(unknown_data_lines(value, "\n\t  "))
             return "".join(out)

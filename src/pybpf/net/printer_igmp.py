@@ -4,54 +4,35 @@ with -v's group records and checksum check. PIMv1 and mtrace print only their na
 from __future__ import annotations
 
 import ipaddress
-import struct
 
 from .inet_checksum import ones_sum
-from .printer_routing import relative_time
+from .printer_words import relative_time, take, u16, u32
 
-__all__ = ["igmp_text"]
+__all__ = ["igmp_text", "group_records"]
 
 _RECORD_TYPES = {1: "is_in", 2: "is_ex", 3: "to_in", 4: "to_ex", 5: "allow", 6: "block"}
 _DVMRP = {1: "Probe", 2: "Report", 3: "Ask-neighbors(old)", 4: "Neighbors(old)",
           5: "Ask-neighbors2", 6: "Neighbors2", 7: "Prune", 8: "Graft", 9: "Graft-ACK"}
 
 
-class Truncated(Exception):
-    """The capture ends inside what tcpdump reads."""
-
-
-def _get(data: bytes, at: int, size: int) -> bytes:
-    if len(data) < at + size:
-        raise Truncated
-    return data[at:at + size]
-
-
 def _ip(data: bytes, at: int) -> str:
-    return str(ipaddress.IPv4Address(_get(data, at, 4)))
-
-
-def _u16(data: bytes, at: int) -> int:
-    return int(struct.unpack("!H", _get(data, at, 2))[0])
-
-
-def _u32(data: bytes, at: int) -> int:
-    return int(struct.unpack("!I", _get(data, at, 4))[0])
+    return str(ipaddress.IPv4Address(take(data, at, 4)))
 
 
 def igmp_text(data: bytes, length: int, verbose: int) -> str:
     """An IGMP message of ``length`` bytes (``data`` as captured)."""
-    kind = _get(data, 0, 1)[0]
+    kind = take(data, 0, 1)[0]
     if kind == 0x11:
         text = "igmp query"
         if length >= 12:
             text += _v3_query(data, length, verbose)
         else:
-            code = _get(data, 1, 1)[0]
+            code = take(data, 1, 1)[0]
             if code:
                 text += " v2" + (f" [max resp time {code}]" if code != 100 else "")
             else:
                 text += " v1"
-            if _u32(data, 4):
+            if u32(data, 4):
                 text += f" [gaddr {_ip(data, 4)}]"
             if length != 8:
                 text += f" [len {length}]"
@@ -70,7 +51,7 @@ def igmp_text(data: bytes, length: int, verbose: int) -> str:
     else:
         text = f"igmp-{kind}"
     if verbose and length >= 4 and len(data) >= length and ones_sum(data[:length]) != 0xFFFF:
-        text += f" bad igmp cksum {_u16(data, 2):x}!"
+        text += f" bad igmp cksum {u16(data, 2):x}!"
     return text
 
 
@@ -78,15 +59,15 @@ def _v3_query(data: bytes, length: int, verbose: int) -> str:
     text = " v3"
     if length < 12 or length & 3:
         return text + f" [invalid len {length}]"
-    code = _get(data, 1, 1)[0]
+    code = take(data, 1, 1)[0]
     time = code if code < 128 else ((code & 0x0F) | 0x10) << (((code & 0x70) >> 4) + 3)
     if code != 100:
         text += " [max resp time " + (f"{time * 0.1:.1f}s" if time < 600
                                       else relative_time(time // 10)) + "]"
-    if _u32(data, 4) == 0:
+    if u32(data, 4) == 0:
         return text
     text += f" [gaddr {_ip(data, 4)}"
-    sources = _u16(data, 10)
+    sources = u16(data, 10)
     if sources:
         if length < 12 + 4 * sources:
             text += " [invalid number of sources]"
@@ -100,33 +81,49 @@ def _v3_query(data: bytes, length: int, verbose: int) -> str:
 def _v3_report(data: bytes, length: int, verbose: int) -> str:
     if length < 16 or length & 3:
         return f" [invalid len {length}]"
-    groups = _u16(data, 6)
+    return group_records(data, length, verbose, address_size=4, version=3)
+
+
+def group_records(data: bytes, length: int, verbose: int, *, address_size: int,
+                  version: int) -> str:
+    """The group records of an IGMPv3 report (IPv4 groups) or an MLDv2 report (IPv6): the
+    count, and with -v each group and its sources (their count; -vv the sources)."""
+    groups = u16(data, 6)
     text = f", {groups} group record(s)"
     if not verbose:
         return text
     at = 8
+    head = 4 + address_size
     for _ in range(groups):
-        if length < at + 8:
+        if length < at + head:
             return text + " [invalid number of groups]"
-        kind = _get(data, at, 1)[0]
-        text += f" [gaddr {_ip(data, at + 4)} " + _RECORD_TYPES.get(kind, f" [v3-report-#{kind}]")
-        sources = _u16(data, at + 2)
-        if length < at + 8 + 4 * sources:
+        kind = take(data, at, 1)[0]
+        text += (f" [gaddr {_address(data, at + 4, address_size)} "
+                 + _RECORD_TYPES.get(kind, f" [v{version}-report-#{kind}]"))
+        sources = u16(data, at + 2)
+        if length < at + head + address_size * sources:
             return text + f" [invalid number of sources {sources}]"
         if verbose == 1:
             text += f", {sources} source(s)"
         else:
-            text += " {" + "".join(f" {_ip(data, at + 8 + 4 * j)}" for j in range(sources)) + " }"
-        at += 8 + 4 * sources
+            text += " {" + "".join(
+                f" {_address(data, at + head + address_size * j, address_size)}"
+                for j in range(sources)) + " }"
+        at += head + address_size * sources
         text += "]"
     return text
 
 
+def _address(data: bytes, at: int, size: int) -> str:
+    raw = take(data, at, size)
+    return str(ipaddress.IPv4Address(raw) if size == 4 else ipaddress.IPv6Address(raw))
+
+
 def _dvmrp(data: bytes) -> str:
-    kind = _get(data, 1, 1)[0]
+    kind = take(data, 1, 1)[0]
     text = " " + _DVMRP.get(kind, f"[type {kind}]")
     if kind in (7, 8, 9):
         text += f" src {_ip(data, 8)} grp {_ip(data, 12)}"
         if kind == 7:
-            text += " timer " + relative_time(_u32(data, 16))
+            text += " timer " + relative_time(u32(data, 16))
     return text

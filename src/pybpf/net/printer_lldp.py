@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from .printer_routing import unknown_data_lines
+from .printer_words import mac, safe_text, unknown_data_lines
 
 __all__ = ["lldp_text"]
 
@@ -49,18 +49,8 @@ class _Cut(Exception):
 
 
 def _text(raw: bytes) -> str:
-    """nd_printjnp: up to the first NUL, control and high bytes escaped."""
-    out = []
-    for b in raw.split(b"\0", 1)[0]:
-        if b >= 0x80:
-            out.append("M-")
-            b &= 0x7F
-        out.append(chr(b) if 32 <= b < 127 else "^" + chr(b ^ 0x40))
-    return "".join(out)
-
-
-def _mac(raw: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in raw)
+    """nd_printjnp: up to the first NUL, escaped."""
+    return safe_text(raw.split(b"\0", 1)[0])
 
 
 def _network_address(raw: bytes) -> str:
@@ -75,7 +65,7 @@ def _network_address(raw: bytes) -> str:
         raise _Cut
     value = value[:sizes[family]]
     text = (str(ipaddress.IPv4Address(value)) if family == 1 else
-            str(ipaddress.IPv6Address(value)) if family == 2 else _mac(value))
+            str(ipaddress.IPv6Address(value)) if family == 2 else mac(value))
     return f"{name}: {text}"
 
 
@@ -124,7 +114,7 @@ def _tlv(out: list[str], kind: int, body: bytes, verbose: int) -> bool:
         if subtype == _MAC_SUBTYPE[kind]:
             if len(body) < 7:
                 raise _Cut
-            out.append(_mac(body[1:7]))
+            out.append(mac(body[1:7]))
         elif subtype in _TEXT_SUBTYPES[kind]:
             out.append(_text(body[1:]))
         elif subtype == _ADDRESS_SUBTYPE[kind]:

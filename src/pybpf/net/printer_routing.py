@@ -9,8 +9,9 @@ import ipaddress
 import struct
 
 from .inet_checksum import ones_sum
+from .printer_words import relative_time, unknown_data_lines
 
-__all__ = ["pim_text", "vrrp_text", "igrp_text", "ah_header", "unknown_data_lines"]
+__all__ = ["pim_text", "vrrp_text", "igrp_text", "ah_header"]
 
 _PIM_TYPES = {0: "Hello", 1: "Register", 2: "Register Stop", 3: "Join / Prune",
               4: "Bootstrap", 5: "Assert", 6: "Graft", 7: "Graft Acknowledgement",
@@ -24,29 +25,6 @@ _VRRP_TYPES = {1: "Advertisement"}
 _VRRP_AUTH = {0: "none", 1: "simple", 2: "ah"}
 _IGRP_OPS = {1: "update", 2: "request"}
 _INVALID = " (invalid)"
-
-
-def relative_time(secs: int) -> str:
-    """A duration as tcpdump writes one: ``1m45s``, ``2h``, ``0s``."""
-    if secs == 0:
-        return "0s"
-    parts = []
-    for unit, size in (("y", 31536000), ("w", 604800), ("d", 86400), ("h", 3600),
-                       ("m", 60), ("s", 1)):
-        if secs >= size:
-            parts.append(f"{secs // size}{unit}")
-            secs %= size
-    return "".join(parts)
-
-
-def unknown_data_lines(data: bytes, indent: str) -> str:
-    """tcpdump's dump of bytes it does not decode (-vv), 16 bytes a line."""
-    out = []
-    for offset in range(0, len(data), 16):
-        chunk = data[offset:offset + 16]
-        groups = " ".join(chunk[j:j + 2].hex() for j in range(0, len(chunk), 2))
-        out.append(f"{indent}0x{offset:04x}:  {groups}")
-    return "".join(out)
 
 
 def pim_text(payload: bytes, length: int, verbose: int, pseudo_header: bytes = b"") -> str:
