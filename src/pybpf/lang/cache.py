@@ -606,12 +606,13 @@ def _evict(directory: Path) -> None:
     entries = []
     stale = time.time_ns() - 3600 * 10**9   # a temporary file a crashed writer left
     try:
-        for entry in os.scandir(directory):
-            st = entry.stat()
-            if entry.name.endswith(".bin"):
-                entries.append((st.st_mtime_ns, st.st_size, entry.path))
-            elif entry.name.startswith(".tmp-") and st.st_mtime_ns < stale:
-                os.unlink(entry.path)
+        with os.scandir(directory) as listing:   # closed even when a stat fails
+            for entry in listing:
+                st = entry.stat()
+                if entry.name.endswith(".bin"):
+                    entries.append((st.st_mtime_ns, st.st_size, entry.path))
+                elif entry.name.startswith(".tmp-") and st.st_mtime_ns < stale:
+                    os.unlink(entry.path)
     except OSError:
         return
     entries.sort(reverse=True)
