@@ -48,6 +48,7 @@ _IMPLEMENTATIONS: dict[str, Helper] = {
     "xdp_adjust_head": pkt.xdp_adjust_head,
     "xdp_adjust_meta": pkt.xdp_adjust_meta,
     "xdp_adjust_tail": pkt.xdp_adjust_tail,
+    "xdp_get_buff_len": pkt.xdp_get_buff_len,
     "ringbuf_reserve": ev.ringbuf_reserve,
     "ringbuf_submit": ev.ringbuf_submit,
     "ringbuf_discard": ev.ringbuf_discard,

@@ -107,6 +107,13 @@ def xdp_adjust_tail(run: RunState, insn: int, r1: int, r2: int, *_: int) -> int:
     return 0
 
 
+def xdp_get_buff_len(run: RunState, insn: int, r1: int, *_: int) -> int:
+    """bpf_xdp_get_buff_len(xdp): the bytes from data to data_end (the VM's XDP packets
+    have no fragments); cBPF's `len` on the XDP target reads it."""
+    packet = _packet(run, insn, "bpf_xdp_get_buff_len")
+    return len(packet.buf) - packet.data
+
+
 # --- checksums: one's complement sums (RFC 1071, incremental update RFC 1624) ------------
 
 def csum_add(a: int, b: int) -> int:
