@@ -247,6 +247,15 @@ def build_frames() -> list[bytes]:
     add(ether(ipv4(A4, B4, 17, udp(A4, B4, 123, 123, ntp)), 0x0800))
     add(ether(ipv4(B4, A4, 17, udp(B4, A4, 67, 68, dhcp_ack())), 0x0800))
     add(ether(ipv4(B4, A4, 17, udp(B4, A4, 123, 123, ntp_server_reply())), 0x0800))
+    # SIP (a request and a response) and syslog (RFC 3164, and a damaged priority)
+    invite = (b"INVITE sip:bob@example.test SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.1:5060\r\n"
+              b"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 5060, 5060, invite)), 0x0800))
+    add(ether(ipv4(B4, A4, 17, udp(B4, A4, 5060, 5060, b"SIP/2.0 180 Ringing\r\n"
+                                                       b"Content-Length: 0\r\n\r\n")), 0x0800))
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 40200, 514, b"<34>Oct 11 22:14:15 host su: "
+                                                       b"'su root' failed\n")), 0x0800))
+    add(ether(ipv4(A4, B4, 17, udp(A4, B4, 40201, 514, b"<1x>broken")), 0x0800))
     # 802.3 / LLC / SNAP, STP, LLDP
     stp = bytes([0x42, 0x42, 0x03]) + struct.pack("!HBBB", 0, 0, 0, 0) + (
         struct.pack("!H6sI", 0x8000, MAC_A, 0) + struct.pack("!H6sH", 0x8000, MAC_A, 0x8001)

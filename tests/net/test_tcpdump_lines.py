@@ -112,7 +112,8 @@ def test_verbose_lines(corpus: dict[str, Path]) -> None:
     common = ("tcp or arp or rarp or udp port 53 or udp port 9999 or icmp or ip proto 51 or "
               "ip6 proto 51 or ip proto 9 or ip proto 112 or (ip proto 103 and ip[20] = 0x20) or "
               "igmp or ip proto 47 or udp port 6081 or udp port 67 or udp port 123 or "
-              "udp port 161 or udp port 162 or ether proto 0x88cc")
+              "udp port 161 or udp port 162 or ether proto 0x88cc or udp port 5060 or "
+              "udp port 514")
     cdp = "ether[20:2] = 0x2000"
     for flags, expression in (("-v", "mpls"), ("-vv", "mpls"), ("-v", "stp"), ("-vv", "stp"),
                               ("-v", cdp), ("-vv", cdp),

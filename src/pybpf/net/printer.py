@@ -33,7 +33,14 @@ from .printer_igmp import igmp_text
 from .printer_lldp import lldp_text
 from .printer_routing import ah_header, igrp_text, pim_text, vrrp_text
 from .printer_snmp import snmp_text
-from .printer_text import HTTP_COMMANDS, RTSP_COMMANDS, ssh_banner, text_protocol
+from .printer_text import (
+    HTTP_COMMANDS,
+    RTSP_COMMANDS,
+    SIP_COMMANDS,
+    ssh_banner,
+    syslog_text,
+    text_protocol,
+)
 from .printer_words import CutShort
 from .printer_words import ip4 as _ip4
 from .printer_words import ip6 as _ip6
@@ -861,6 +868,11 @@ class Printer:
                 return head + ntp_text(data, data_len, self.options.verbose)
             if {sport, dport} & {161, 162}:
                 return head + snmp_text(data[:data_len], self.options.verbose)
+            if 5060 in (sport, dport):
+                return head + text_protocol(data[:data_len], data_len, "sip",
+                                            self.options.verbose, SIP_COMMANDS, True)
+            if 514 in (sport, dport):
+                return head + syslog_text(data[:data_len], data_len, self.options.verbose)
             if dport == 4789:
                 inner = data[8:]
                 vni = int.from_bytes(data[4:7], "big") if len(data) >= 8 else 0

@@ -1,10 +1,13 @@
-"""tcpdump's printing of text protocols over TCP (HTTP, RTSP, SMTP, FTP, WHOIS) and of the
-SSH version banner: without -v the first line, with -v every line as long as the payload
-stays printable text (its txtproto_print and print_txt_line)."""
+"""tcpdump's printing of text protocols (HTTP, RTSP, SMTP, FTP, WHOIS over TCP; SIP and
+syslog over UDP) and of the SSH version banner: without -v the first line, with -v every
+line as long as the payload stays printable text (its txtproto_print and print_txt_line)."""
 
 from __future__ import annotations
 
-__all__ = ["text_protocol", "ssh_banner", "HTTP_COMMANDS", "RTSP_COMMANDS"]
+from .printer_words import safe_text, unknown_data_lines
+
+__all__ = ["text_protocol", "ssh_banner", "syslog_text", "HTTP_COMMANDS", "RTSP_COMMANDS",
+           "SIP_COMMANDS"]
 
 HTTP_COMMANDS = frozenset((
     "GET", "PUT", "COPY", "HEAD", "LOCK", "MOVE", "POLL", "POST", "BCOPY", "BMOVE", "MKCOL",
@@ -15,6 +18,16 @@ HTTP_COMMANDS = frozenset((
 RTSP_COMMANDS = frozenset((
     "DESCRIBE", "ANNOUNCE", "GET_PARAMETER", "OPTIONS", "PAUSE", "PLAY", "RECORD",
     "REDIRECT", "SETUP", "SET_PARAMETER", "TEARDOWN"))
+
+SIP_COMMANDS = frozenset((
+    "ACK", "BYE", "CANCEL", "DO", "INFO", "INVITE", "MESSAGE", "NOTIFY", "OPTIONS", "PRACK",
+    "QAUTH", "REFER", "REGISTER", "SPRACK", "SUBSCRIBE", "UPDATE", "PUBLISH"))
+_SYSLOG_FACILITIES = ("kernel", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+                      "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "cron",
+                      "local0", "local1", "local2", "local3", "local4", "local5", "local6",
+                      "local7")
+_SYSLOG_SEVERITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "info",
+                      "debug")
 
 
 class _Cut(Exception):
@@ -126,3 +139,33 @@ def ssh_banner(data: bytes, length: int) -> str:
         return ""
     except _Cut:
         return " [|ssh]"
+
+
+def syslog_text(data: bytes, length: int, verbose: int) -> str:
+    """A syslog message (UDP 514): facility and severity from its ``<PRI>``, and with -v
+    the message itself (-vv: and its bytes in hex)."""
+    try:
+        if _byte(data, 0) != ord("<"):
+            return " (invalid)"
+        at, priority = 1, 0
+        while at <= 3 and 0x30 <= _byte(data, at) <= 0x39:
+            priority = priority * 10 + _byte(data, at) - 0x30
+            at += 1
+        if _byte(data, at) != ord(">"):
+            return " (invalid)"
+        at += 1
+    except _Cut:
+        return " [|syslog]"
+    facility, severity = (priority & 0x3F8) >> 3, priority & 7
+    facility_name = (_SYSLOG_FACILITIES[facility] if facility < len(_SYSLOG_FACILITIES)
+                     else f"unknown ({facility})")
+    severity_name = _SYSLOG_SEVERITIES[severity]
+    if not verbose:
+        return f"SYSLOG {facility_name}.{severity_name}, length: {length}"
+    text = (f"SYSLOG, length: {length}\n\tFacility {facility_name} ({facility}), Severity "
+            f"{severity_name} ({severity})\n\tMsg: ")
+    if length > at:
+        text += safe_text(data[at:length])
+    if verbose > 1:
+        text += unknown_data_lines(data[:length], "\n\t")
+    return text
