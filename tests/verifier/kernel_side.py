@@ -59,3 +59,33 @@ def kernel_verdict(insns: Sequence[Instruction], prog_type: ProgramType,
             return KernelVerdict("error", str(err))
         with prog:
             return KernelVerdict("accept", "", prog.verifier_log)
+
+
+def spec_verdict(spec: ProgramSpec) -> str:
+    """The kernel's verdict on a whole ProgramSpec ("accept" or "reject"), with its attach
+    BTF id for tracing and LSM programs; an error that is not the verifier's fails the test."""
+    import pytest
+
+    from pybpf.kernel import Program
+    from pybpf.kernel.kernel_btf import DEFAULT_KERNEL_BTF, attach_btf_id
+    typed = spec.type in (ProgramType.TRACING, ProgramType.LSM)
+    btf_id = attach_btf_id(spec, DEFAULT_KERNEL_BTF) if typed else 0
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(Program.load(spec, maps={}, attach_btf_id=btf_id))
+    except VerifierError:
+        return "reject"
+    except BPFError as err:
+        pytest.fail(f"the kernel gave no verdict: {err}")
+    return "accept"
+
+
+def pybpf_spec_verdict(spec: ProgramSpec) -> str:
+    """pybpf's verdict on the same spec: "accept", "reject", or "unsupported" where it
+    says the kernel may accept."""
+    from pybpf.verifier import verify
+    try:
+        verify(spec)
+    except VerifierError as err:
+        return "unsupported" if err.kernel_may_accept else "reject"
+    return "accept"

@@ -6,17 +6,15 @@ no slot past the prototype's arguments."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R6
 from pybpf.btf import Struct
 from pybpf.btf.kernel_btf import DEFAULT_KERNEL_BTF
-from pybpf.errors import BPFError, VerifierError
 from pybpf.spec import AttachType, ProgramSpec, ProgramType
-from pybpf.verifier import verify
+from tests.verifier.kernel_side import pybpf_spec_verdict as _ours
+from tests.verifier.kernel_side import spec_verdict as _kernel
 
 pytestmark = pytest.mark.kernel
 
@@ -33,29 +31,6 @@ def _spec(attach: AttachType, target: str, body: list) -> ProgramSpec:
     return ProgramSpec(name="case", section=section, type=ProgramType.TRACING,
                        attach_type=attach, attach_to=target, license="GPL",
                        instructions=asm.link([*body, *RET]))
-
-
-def _kernel(spec: ProgramSpec) -> str:
-    from pybpf.kernel import Program
-    from pybpf.kernel.kernel_btf import DEFAULT_KERNEL_BTF as KERNEL
-    from pybpf.kernel.kernel_btf import attach_btf_id
-    try:
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(Program.load(spec, maps={},
-                                             attach_btf_id=attach_btf_id(spec, KERNEL)))
-    except VerifierError:
-        return "reject"
-    except BPFError as err:
-        pytest.fail(f"the kernel gave no verdict: {err}")
-    return "accept"
-
-
-def _ours(spec: ProgramSpec) -> str:
-    try:
-        verify(spec)
-    except VerifierError as err:
-        return "unsupported" if err.kernel_may_accept else "reject"
-    return "accept"
 
 
 def _cases() -> list[tuple[str, AttachType, str, list, str]]:

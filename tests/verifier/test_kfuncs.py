@@ -4,8 +4,6 @@ the running kernel and by our verifier, which must agree."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
 from pybpf import asm
@@ -13,9 +11,11 @@ from pybpf.asm import R0, R1, R2, R6, R7
 from pybpf.btf import Struct
 from pybpf.btf.kernel_btf import DEFAULT_KERNEL_BTF
 from pybpf.btf.types import Func
-from pybpf.errors import BPFError, VerifierError
+from pybpf.errors import VerifierError
 from pybpf.spec import AttachType, ProgramSpec, ProgramType
 from pybpf.verifier import verify
+from tests.verifier.kernel_side import pybpf_spec_verdict as _ours
+from tests.verifier.kernel_side import spec_verdict as _kernel
 
 pytestmark = pytest.mark.kernel
 
@@ -39,29 +39,6 @@ def _spec(body: list, prog_type: ProgramType = ProgramType.TRACING) -> ProgramSp
                        attach_type=AttachType.TRACE_RAW_TP if tracing else None,
                        attach_to="task_newtask" if tracing else "",
                        instructions=asm.link([*body, *RET]))
-
-
-def _kernel(spec: ProgramSpec) -> str:
-    from pybpf.kernel import Program
-    from pybpf.kernel.kernel_btf import DEFAULT_KERNEL_BTF as KERNEL
-    from pybpf.kernel.kernel_btf import attach_btf_id
-    btf_id = attach_btf_id(spec, KERNEL) if spec.type == ProgramType.TRACING else 0
-    try:
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(Program.load(spec, maps={}, attach_btf_id=btf_id))
-    except VerifierError:
-        return "reject"
-    except BPFError as err:
-        pytest.fail(f"the kernel gave no verdict: {err}")
-    return "accept"
-
-
-def _ours(spec: ProgramSpec) -> str:
-    try:
-        verify(spec)
-    except VerifierError as err:
-        return "unsupported" if err.kernel_may_accept else "reject"
-    return "accept"
 
 
 def _cases() -> list[tuple[str, ProgramSpec, str]]:

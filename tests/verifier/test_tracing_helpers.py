@@ -5,17 +5,15 @@ must agree."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
 from pybpf import asm
 from pybpf.asm import R0, R1, R2, R3, R4, R5, R6, R10
 from pybpf.btf import Struct
 from pybpf.btf.kernel_btf import DEFAULT_KERNEL_BTF
-from pybpf.errors import BPFError, VerifierError
 from pybpf.spec import AttachType, ProgFlags, ProgramSpec, ProgramType
-from pybpf.verifier import verify
+from tests.verifier.kernel_side import pybpf_spec_verdict as _ours
+from tests.verifier.kernel_side import spec_verdict as _kernel
 
 pytestmark = pytest.mark.kernel
 
@@ -36,29 +34,6 @@ def _spec(prog_type: ProgramType, attach: AttachType | None, target: str, body: 
                        attach_to=target, license="GPL",
                        flags=ProgFlags.SLEEPABLE if sleepable else ProgFlags(0),
                        instructions=asm.link([*body, *RET]))
-
-
-def _kernel(spec: ProgramSpec) -> str:
-    from pybpf.kernel import Program
-    from pybpf.kernel.kernel_btf import DEFAULT_KERNEL_BTF as KERNEL
-    from pybpf.kernel.kernel_btf import attach_btf_id
-    btf_id = attach_btf_id(spec, KERNEL) if spec.type == P.TRACING else 0
-    try:
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(Program.load(spec, maps={}, attach_btf_id=btf_id))
-    except VerifierError:
-        return "reject"
-    except BPFError as err:
-        pytest.fail(f"the kernel gave no verdict: {err}")
-    return "accept"
-
-
-def _ours(spec: ProgramSpec) -> str:
-    try:
-        verify(spec)
-    except VerifierError as err:
-        return "unsupported" if err.kernel_may_accept else "reject"
-    return "accept"
 
 
 # "hi" on the stack, then seq_printf(seq in R1, fmt, 8, NULL, 0)

@@ -7,8 +7,6 @@ check_attach_btf_id, the kfunc trust rules) stand in for it."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
 from pybpf import asm
@@ -18,7 +16,8 @@ from pybpf.btf.kernel_btf import DEFAULT_KERNEL_BTF
 from pybpf.btf.types import Func
 from pybpf.errors import BPFError, VerifierError
 from pybpf.spec import AttachType, ProgFlags, ProgramSpec, ProgramType
-from pybpf.verifier import verify
+from tests.verifier.kernel_side import pybpf_spec_verdict as _ours
+from tests.verifier.kernel_side import spec_verdict as _kernel
 
 pytestmark = pytest.mark.kernel
 
@@ -40,29 +39,6 @@ def _spec(attach: AttachType, target: str, body: list, *, ret: list = RET,
                        attach_type=attach, attach_to=target, license="GPL",
                        flags=ProgFlags.SLEEPABLE if sleepable else ProgFlags(0),
                        instructions=asm.link([*body, *ret]))
-
-
-def _kernel(spec: ProgramSpec) -> str:
-    from pybpf.kernel import Program
-    from pybpf.kernel.kernel_btf import DEFAULT_KERNEL_BTF as KERNEL
-    from pybpf.kernel.kernel_btf import attach_btf_id
-    try:
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(Program.load(spec, maps={},
-                                             attach_btf_id=attach_btf_id(spec, KERNEL)))
-    except VerifierError:
-        return "reject"
-    except BPFError as err:
-        pytest.fail(f"the kernel gave no verdict: {err}")
-    return "accept"
-
-
-def _ours(spec: ProgramSpec) -> str:
-    try:
-        verify(spec)
-    except VerifierError as err:
-        return "unsupported" if err.kernel_may_accept else "reject"
-    return "accept"
 
 
 def _kf(name: str) -> asm.Instruction:
