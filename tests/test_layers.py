@@ -21,6 +21,8 @@ _BASE = {"errors", "asm", "btf", "spec"}
 # layer -> the pybpf layers it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    # the terminal's width for help text (argparse would import shutil for it)
+    "console": set(),
     "pcap": {"errors"},
     "asm": {"errors"},
     "btf": {"errors", "asm"},
@@ -37,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     "backends": _BASE | {"elf", "kernel", "vm", "verifier"},
     "lang": _BASE | {"elf", "backends", "helpers"},
     # tools and net read live objects (ring buffers, signals) from the kernel backend
-    "tools": _BASE | {"elf", "lang", "cbpf", "backends", "kernel"},
+    "tools": _BASE | {"elf", "lang", "cbpf", "backends", "kernel", "console"},
     "net": _BASE | {"elf", "lang", "cbpf", "pcap", "backends", "kernel"},
     # the bpftrace language: its own front end and code generator, loaded through backends
     "trace": _BASE | {"elf", "helpers", "verifier", "backends", "kernel", "tools"},

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
+
+from ...console import help_width
 
 __all__ = ["make_parser", "positive_int"]
 
@@ -17,21 +17,8 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
                  width: int | None = None):
         if width is None:
-            width = _terminal_columns() - 2
+            width = help_width()
         super().__init__(prog, indent_increment, max_help_position, width)
-
-
-def _terminal_columns() -> int:
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns if columns > 0 else 80
 
 
 def make_parser(prog: str, description: str, examples: str) -> argparse.ArgumentParser:
