@@ -23,6 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     # the terminal's width for help text (argparse would import shutil for it)
     "console": set(),
+    # which pybpf is running (its sources' fingerprint), for the compile caches' keys
+    "source_identity": set(),
     "pcap": {"errors"},
     "asm": {"errors"},
     "btf": {"errors", "asm"},
@@ -37,12 +39,13 @@ ALLOWED: dict[str, set[str]] = {
     "verifier": _BASE | {"helpers"},
     # the one module that knows both backends: pybpf.load(spec, backend="kernel"|"vm")
     "backends": _BASE | {"elf", "kernel", "vm", "verifier"},
-    "lang": _BASE | {"elf", "backends", "helpers"},
+    "lang": _BASE | {"elf", "backends", "helpers", "source_identity"},
     # tools and net read live objects (ring buffers, signals) from the kernel backend
     "tools": _BASE | {"elf", "lang", "cbpf", "backends", "kernel", "console"},
     "net": _BASE | {"elf", "lang", "cbpf", "pcap", "backends", "kernel"},
     # the bpftrace language: its own front end and code generator, loaded through backends
-    "trace": _BASE | {"elf", "helpers", "verifier", "backends", "kernel", "tools"},
+    "trace": _BASE | {"elf", "helpers", "verifier", "backends", "kernel", "tools",
+                      "source_identity"},
     # the security guard and the metrics exporter: agents built on programs, maps and readers
     "guard": _BASE | {"elf", "lang", "helpers", "backends", "kernel", "tools"},
     "export": _BASE | {"elf", "lang", "backends", "kernel", "tools", "guard"},

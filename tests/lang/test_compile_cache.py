@@ -207,7 +207,7 @@ def test_a_changed_compiler_or_kernel_misses(cache_dir: Path, program: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     compile_file(str(program))
     assert _cached(compile_file(str(program)))
-    monkeypatch.setattr(cache, "_compiler_hash", "another pybpf")
+    monkeypatch.setattr(cache, "_compiler_identity", lambda: "another pybpf")
     assert not _cached(compile_file(str(program)))
     assert _cached(compile_file(str(program)))
     monkeypatch.setattr(cache, "_kernel_identity", lambda: "another boot")

@@ -52,6 +52,7 @@ except ImportError:  # another Python: the same function through hashlib
 from ..btf import Spec as BTFSpec
 from ..btf import Type as BTFType
 from ..btf import index_cache
+from ..source_identity import source_fingerprint
 from .compiler import CompiledCollection, CompiledProgram
 from .maps import GlobalDecl, MapDecl, ProgArray
 from .programs import ProgramDecl
@@ -63,7 +64,6 @@ MAX_ENTRIES = 512
 MAX_BYTES = 64 << 20
 _PLAIN = (int, bool, str, bytes, float, type(None))
 _COMPILER_PACKAGES = ("lang", "asm", "btf", "spec", "helpers")
-_compiler_hash: str | None = None
 _BUILTINS = frozenset({"set", "frozenset", "bytearray", "slice", "range", "complex"})
 
 
@@ -76,25 +76,8 @@ def cache_directory() -> Path | None:
 # ---- the key ---------------------------------------------------------------------------
 
 def _compiler_identity() -> str:
-    """The compiling packages' source files by path, size and mtime, as Python's own
-    bytecode cache checks a source: another pybpf (an upgrade, an edit) has other files.
-    Once a process: ~0.3 ms, where reading them all takes several (and asking the package
-    metadata for the version ~50 ms)."""
-    global _compiler_hash
-    if _compiler_hash is None:
-        h = blake2b(FORMAT, digest_size=16)
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        todo = [os.path.join(root, package) for package in _COMPILER_PACKAGES]
-        while todo:
-            folder = todo.pop()
-            for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-                if entry.is_dir() and entry.name != "__pycache__":
-                    todo.append(entry.path)
-                elif entry.name.endswith(".py"):
-                    st = entry.stat()
-                    h.update(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-        _compiler_hash = h.hexdigest()
-    return _compiler_hash
+    """The compiling packages' sources (see :mod:`pybpf.source_identity`)."""
+    return source_fingerprint(FORMAT, _COMPILER_PACKAGES)
 
 
 def _kernel_identity() -> str | None:

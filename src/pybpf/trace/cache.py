@@ -32,6 +32,7 @@ try:  # hashlib would load OpenSSL first (~2.5 ms of a start) for what _blake2 h
 except ImportError:  # another Python: the same function through hashlib
     from hashlib import blake2b
 
+from ..source_identity import source_fingerprint
 from .compiler import Compiled, Unit
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ MAX_ENTRIES = 256
 # the packages whose code decides what a script compiles to
 _COMPILER_PACKAGES = ("trace", "asm", "spec", "helpers", "kernel", "btf")
 _FILE_PROVIDERS = ("uprobe", "uretprobe", "usdt")
-_compiler_hash: str | None = None
 
 
 def cache_directory() -> str | None:
@@ -57,22 +57,8 @@ def cache_directory() -> str | None:
 
 
 def _compiler_identity() -> str:
-    """The compiling packages' source files by path, size and mtime (~0.5 ms)."""
-    global _compiler_hash
-    if _compiler_hash is None:
-        h = blake2b(FORMAT, digest_size=16)
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        todo = [os.path.join(root, package) for package in _COMPILER_PACKAGES]
-        while todo:
-            folder = todo.pop()
-            for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-                if entry.is_dir() and entry.name != "__pycache__":
-                    todo.append(entry.path)
-                elif entry.name.endswith(".py"):
-                    st = entry.stat()
-                    h.update(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-        _compiler_hash = h.hexdigest()
-    return _compiler_hash
+    """The compiling packages' sources (see :mod:`pybpf.source_identity`)."""
+    return source_fingerprint(FORMAT, _COMPILER_PACKAGES)
 
 
 def _kernel_identity() -> str | None:
