@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+from collections.abc import Callable
 
 from .printer_words import relative_time, safe_text
 
@@ -395,31 +396,34 @@ class _Message:
         return at + size
 
     # -- the message ----------------------------------------------------------------------
+    def repeated(self, at: int, count: int, step: Callable[[int], int | None],
+                 separator: str) -> tuple[int | None, int]:
+        """tcpdump's loop over ``count`` items: the first, then more while captured bytes
+        remain. Where the next item starts (None on a cut) and how many were left."""
+        done = 0
+        while done < count and (done == 0 or at < self.snap):
+            if done:
+                self.write(separator)
+            next_at = step(at)
+            if next_at is None:
+                return None, count - done
+            at = next_at
+            done += 1
+        return at, count - done
+
     def sections(self, at: int, counts: list[int], labels: tuple[str, ...]) -> int | None:
         """Records of each section in turn, with tcpdump's separators; None on a cut."""
-        for index, label in enumerate(labels):
-            if label and not (at < self.snap and counts[index]):
-                if counts[index]:
+        for count, label in zip(counts, labels):
+            if not count or (label and at >= self.snap):
+                if count:
                     return None
                 continue
-            if counts[index]:
-                self.write(label)
-                next_at = self.record(at)
-                if next_at is None:
-                    return None
-                at = next_at
-                counts[index] -= 1
-                while at < self.snap and counts[index]:
-                    self.write(",")
-                    next_at = self.record(at)
-                    if next_at is None:
-                        return None
-                    at = next_at
-                    counts[index] -= 1
-            if counts[index]:
+            self.write(label)
+            next_at, left = self.repeated(at, count, self.record, ",")
+            if next_at is None or left:
                 return None
+            at = next_at
         return at
-
 
 def _edns_value(code: int, value: bytes) -> str:
     size = len(value)
@@ -533,20 +537,10 @@ def _message(m: _Message, length: int) -> None:
             m.write(f" [{ns}n]")
         if ar:
             m.write(f" [{ar}au]")
-        at = 12
-        if qd:
-            at = m.question(at)
-            if at is None:
-                raise _Cut
-            qd -= 1
-            while at < m.snap and qd:
-                at = m.question(at)
-                if at is None:
-                    raise _Cut
-                qd -= 1
-        if qd:
+        after, left = m.repeated(12, qd, m.question, "")
+        if after is None or left:
             raise _Cut
-        if m.verbose > 1 and m.sections(at, [an, ns, ar], ("", " ns:", " ar:")) is None:
+        if m.verbose > 1 and m.sections(after, [an, ns, ar], ("", " ns:", " ar:")) is None:
             raise _Cut
     m.write(f" ({length})")
 
