@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 
 from .inet_checksum import ones_sum
-from .printer_igmp import group_records
+from .printer_igmp import group_records, query_sources
 from .printer_words import CutShort, take, u16, u32, unknown_data_lines
 
 __all__ = ["icmp6_text"]
@@ -205,15 +205,7 @@ def _mldv2_query(data: bytes, length: int, verbose: int) -> str:
         if interval >= 128:
             interval = ((interval & 0x0F) | 0x10) << (((interval & 0x70) >> 4) + 3)
         text += f" qqi={interval}"
-    sources = u16(data, 26)
-    if sources:
-        if length < 28 + 16 * sources:
-            text += " [invalid number of sources]"
-        elif verbose > 1:
-            text += " {" + "".join(f" {_ip6(data, 28 + 16 * i)}" for i in range(sources)) + " }"
-        else:
-            text += f", {sources} source(s)"
-    return text + "]"
+    return text + query_sources(data, length, verbose, at=26, address_size=16) + "]"
 
 
 def _mldv2_report(data: bytes, length: int, verbose: int) -> str:

@@ -8,7 +8,7 @@ import ipaddress
 from .inet_checksum import ones_sum
 from .printer_words import relative_time, take, u16, u32
 
-__all__ = ["igmp_text", "group_records"]
+__all__ = ["igmp_text", "group_records", "query_sources"]
 
 _RECORD_TYPES = {1: "is_in", 2: "is_ex", 3: "to_in", 4: "to_ex", 5: "allow", 6: "block"}
 _DVMRP = {1: "Probe", 2: "Report", 3: "Ask-neighbors(old)", 4: "Neighbors(old)",
@@ -67,15 +67,23 @@ def _v3_query(data: bytes, length: int, verbose: int) -> str:
     if u32(data, 4) == 0:
         return text
     text += f" [gaddr {_ip(data, 4)}"
-    sources = u16(data, 10)
-    if sources:
-        if length < 12 + 4 * sources:
-            text += " [invalid number of sources]"
-        elif verbose > 1:
-            text += " {" + "".join(f" {_ip(data, 12 + 4 * i)}" for i in range(sources)) + " }"
-        else:
-            text += f", {sources} source(s)"
-    return text + "]"
+    return text + query_sources(data, length, verbose, at=10, address_size=4) + "]"
+
+
+def query_sources(data: bytes, length: int, verbose: int, *, at: int,
+                  address_size: int) -> str:
+    """An IGMPv3 or MLDv2 query's source count at ``at`` and its sources after it: their
+    count, with -vv the addresses."""
+    sources = u16(data, at)
+    first = at + 2
+    if not sources:
+        return ""
+    if length < first + address_size * sources:
+        return " [invalid number of sources]"
+    if verbose > 1:
+        return " {" + "".join(f" {_address(data, first + address_size * i, address_size)}"
+                              for i in range(sources)) + " }"
+    return f", {sources} source(s)"
 
 
 def _v3_report(data: bytes, length: int, verbose: int) -> str:
