@@ -4,10 +4,10 @@
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
 extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, TCP with its
-options, UDP, DNS, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and the payload names tcpdump adds on
-well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps. What it does not
-decode it shows as tcpdump does for unknown data. A frame cut short ends its line with
-``[|proto]``; no input makes it raise.
+options, UDP, DNS, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and the payload names
+tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps.
+What it does not decode it shows as tcpdump does for unknown data. A frame cut short ends
+its line with ``[|proto]``; no input makes it raise.
 
 The printer keeps TCP connection state for relative sequence numbers (tcpdump's default;
 ``-S`` turns it off) and the previous timestamp for ``-ttt``: one printer per capture.
