@@ -40,7 +40,7 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
                 "lookup_generation", "runs_done", "packet_data", "batch_index",
                 "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
-                "lru_count", "lru_epoch", "lru_clock", "last_entry")
+                "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -60,6 +60,12 @@ MAP_LOOKUP_ELEM = 1  # helper id
 # logged at its first hit since the last replay: the runner replays the logged entries as
 # lookups (which reorder the map) in stamp order before Python code next looks at it
 LRU_LOG_ENTRIES = LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
+# array and per-CPU array maps up to this many entries are indexed directly: a table per map
+# of (value address, host address) pairs by index, 0 until the helper mapped the value in
+# this run (a value's address is handed out at its first lookup, as in the interpreter, and
+# never moves or vanishes for the rest of the run)
+DIRECT_ARRAY_LIMIT = 1 << 16
+DIRECT_ENTRY_WORDS = 2
 CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
 # helpers answered in native code from the state (the runner copies the run's Environment
 # there): helper implementation -> the state field its answer is in
@@ -133,18 +139,16 @@ def _access_function(size: int, kind: str) -> str:
 def _access_functions() -> str:
     return "\n\n".join([_access_function(size, kind) for size in _NATIVE_ACCESS_SIZES
                          for kind in ("u", "s", "st")]
+                        + [_peek(size) for size in _NATIVE_ACCESS_SIZES]
                         + [_cached_lookup(size) for size in _NATIVE_ACCESS_SIZES]
                         + [_cache_probe()])
 
 
-def _cached_lookup(size: int) -> str:
-    """``@cached_lookup<size>``: the value address the lookup cache holds for the
-    ``size``-byte key at address ``%a`` of map ``%handle``, or -1 when the key cannot be
-    read natively (not in the region table) or the cache does not hold it. -1 sends the
-    caller to the helper itself, which faults or answers exactly as in the other tiers."""
+def _peek(size: int) -> str:
+    """``@peek<size>``: {the ``size``-byte little-endian integer at ``%a``, true} when the
+    region table holds those bytes, else {0, false} (no callback: the caller decides)."""
     ty = f"i{8 * size}"
-    lines = [(f"define internal i64 @cached_lookup{size}(ptr %st, ptr %tab, i64 %handle, "
-             "i64 %a, i64 %limit, ptr %hostout) #0 {"),
+    lines = [f"define internal {{i64, i1}} @peek{size}(ptr %tab, i64 %a) #0 {{",
              "  %k = lshr i64 %a, 32", "  %h = lshr i64 %k, 12", "  %i0 = add i64 %k, %h",
              f"  %i = and i64 %i0, {TABLE_ENTRIES - 1}",
              "  %e = getelementptr [6 x i64], ptr %tab, i64 %i", "  %ek = load i64, ptr %e"]
@@ -158,10 +162,26 @@ def _cached_lookup(size: int) -> str:
               "  %ha = add i64 %host, %off", "  %p = inttoptr i64 %ha to ptr",
               f"  %kv = load {ty}, ptr %p, align 1",
               f"  %key = zext {ty} %kv to i64" if size < 8 else "  %key = add i64 %kv, 0",
-              ("  %found = call i64 @cache_probe(ptr %st, i64 %handle, i64 %key, "
-               "i64 %limit, ptr %hostout)"),
-              "  ret i64 %found", "miss:", "  ret i64 -1", "}"]
+              "  %pair = insertvalue {i64, i1} { i64 0, i1 true }, i64 %key, 0",
+              "  ret {i64, i1} %pair", "miss:", "  ret {i64, i1} { i64 0, i1 false }", "}"]
     return "\n".join(lines)
+
+
+def _cached_lookup(size: int) -> str:
+    """``@cached_lookup<size>``: the value address the lookup cache holds for the
+    ``size``-byte key at address ``%a`` of map ``%handle``, or -1 when the key cannot be
+    read natively (not in the region table) or the cache does not hold it. -1 sends the
+    caller to the helper itself, which faults or answers exactly as in the other tiers."""
+    return "\n".join([
+        (f"define internal i64 @cached_lookup{size}(ptr %st, ptr %tab, i64 %handle, "
+         "i64 %a, i64 %limit, ptr %hostout) #0 {"),
+        f"  %pair = call {{i64, i1}} @peek{size}(ptr %tab, i64 %a)",
+        "  %ok = extractvalue {i64, i1} %pair, 1",
+        "  br i1 %ok, label %read, label %miss", "read:",
+        "  %key = extractvalue {i64, i1} %pair, 0",
+        ("  %found = call i64 @cache_probe(ptr %st, i64 %handle, i64 %key, "
+         "i64 %limit, ptr %hostout)"),
+        "  ret i64 %found", "miss:", "  ret i64 -1", "}"])
 
 
 def _cache_probe() -> str:
@@ -219,17 +239,21 @@ class _FunctionWriter:
     ``cached_maps`` maps the handle of every map whose lookups may be served by the lookup
     cache to its key size, index limit (max_entries of an array map, else 0), value size
     and whether it is an LRU map (hits are logged); the call
-    sites that use it are added to ``cached_sites``.
+    sites that use it are added to ``cached_sites``. ``direct_maps`` (handle -> the map's
+    place in the state's ``array_tables``) names the array maps among them indexed directly
+    (see DIRECT_ARRAY_LIMIT).
     """
 
     def __init__(self, code: ip.Code, start: int,
                  cached_maps: dict[int, tuple[int, int, int, bool]] | None = None,
-                 cached_sites: dict[int, int] | None = None):
+                 cached_sites: dict[int, int] | None = None,
+                 direct_maps: dict[int, int] | None = None):
         self.code = code
         self.start = start
         self.lines: list[str] = []
         self.counter = 0
         self.cached_maps = cached_maps or {}
+        self.direct_maps = direct_maps or {}
         self.cached_sites = cached_sites if cached_sites is not None else {}
         self.block_start = start
         self.block_slots: list[int] = []
@@ -306,6 +330,13 @@ class _FunctionWriter:
             self.set(n, f"%a{n}" if 1 <= n <= 5 else "0")
         tab_p = self.field("table")
         self.emit(f"%tab = load ptr, ptr {tab_p}")
+        if self.direct_maps:  # the direct tables never move during a run: loaded once
+            tables = self.tmp()
+            self.emit(f"{tables} = load ptr, ptr {self.field('array_tables')}")
+            for place in sorted(set(self.direct_maps.values())):
+                p = self.tmp()
+                self.emit(f"{p} = getelementptr ptr, ptr {tables}, i64 {place}")
+                self.emit(f"%array{place} = load ptr, ptr {p}")
         # the packet's table entry and LD_ABS origin, kept in locals: they change only in
         # callbacks that may refresh the table (helpers, generic instructions, calls)
         self.packet_loads = any(self.code[pc][0] is ip._ld_packet
@@ -755,6 +786,10 @@ class _FunctionWriter:
         lru = cached is not None and cached[3]
         if cached is not None and lru and self.frame_offset(2, 0, cached[0]) is None:
             cached = None  # an LRU hit is logged with its key: only keys read here
+        if (cached is not None and handle is not None and handle in self.direct_maps
+                and self.code[pc][5] is core.map_lookup_elem):
+            self.direct_lookup(pc, handle, cached[1], cached[2])
+            return
         if cached is not None and handle is not None:
             # a lookup in a hash or array map: try the cache first (see llvmtier)
             key_size, limit, value_size, _ = cached
@@ -796,6 +831,66 @@ class _FunctionWriter:
         if done is not None:
             self.emit(f"br label %{done}")
             self.block(done)
+
+    def direct_lookup(self, pc: int, handle: int, entries: int, value_size: int) -> None:
+        """A lookup in an array map through its direct table: NULL past ``entries``, the
+        value's addresses when this run mapped it already, else the helper (which maps it;
+        the runner fills the table entry, see llvmtier)."""
+        self.cached_sites[pc] = 4
+        host = f"%vh{pc}"
+        self.entry_allocas.append(f"{host} = alloca i64")
+        self.pending_value = (host, value_size, 0)
+        slow, done = self.label("lookup"), self.label("done")
+        at = self.frame_offset(2, 0, 4)
+        key = self.tmp()
+        if at is not None:  # the key is in this frame: read it directly
+            p, raw = self.tmp(), self.tmp()
+            self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {at}")
+            self.emit(f"{raw} = load i32, ptr {p}, align 1")
+            self.emit(f"{key} = zext i32 {raw} to i64")
+        else:  # anywhere else natively readable, or the helper reads (or faults on) it
+            pair, ok = self.tmp(), self.tmp()
+            self.emit(f"{pair} = call {{i64, i1}} @peek4(ptr %tab, i64 {self.reg(2)})")
+            self.emit(f"{ok} = extractvalue {{i64, i1}} {pair}, 1")
+            self.emit(f"{key} = extractvalue {{i64, i1}} {pair}, 0")
+            self.continue_or(ok, slow)
+        past = self.tmp()
+        self.emit(f"{past} = icmp uge i64 {key}, {entries}")
+        null, inside = self.label("null"), self.label("inside")
+        self.emit(f"br i1 {past}, label %{null}, label %{inside}")
+        self.block(null)
+        self.emit(f"store i64 0, ptr {host}")
+        self.set(0, "0")
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(inside)
+        place = self.direct_maps[handle]
+        entry, value, mapped = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{entry} = getelementptr [{DIRECT_ENTRY_WORDS} x i64], ptr %array{place}, "
+                  f"i64 {key}")
+        self.emit(f"{value} = load i64, ptr {entry}")
+        self.emit(f"{mapped} = icmp ne i64 {value}, 0")
+        found = self.label("mapped")
+        self.emit(f"br i1 {mapped}, label %{found}, label %{slow}")
+        self.block(found)
+        host_p, address = self.tmp(), self.tmp()
+        self.emit(f"{host_p} = getelementptr i64, ptr {entry}, i64 1")
+        self.emit(f"{address} = load i64, ptr {host_p}")
+        self.emit(f"store i64 {address}, ptr {host}")
+        self.set(0, value)
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.emit(f"store i64 0, ptr {host}")  # the helper's answer: checked accesses
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
+
+    def continue_or(self, fine: str, other: str) -> None:
+        """On to a new block when ``fine`` (an i1), else to the block ``other``."""
+        ok = self.label("ok")
+        self.emit(f"br i1 {fine}, label %{ok}, label %{other}")
+        self.block(ok)
 
     def log_lru_hit(self, full: str) -> None:
         """Stamp the hit's cache entry (which holds the map and key) with the LRU clock and
@@ -1092,15 +1187,17 @@ def _batch_function() -> str:
 
 def module_ir(code: ip.Code, name: str,
               cached_maps: dict[int, tuple[int, int, int, bool]] | None = None,
-              cached_sites: dict[int, int] | None = None) -> str:
+              cached_sites: dict[int, int] | None = None,
+              direct_maps: dict[int, int] | None = None) -> str:
     """The whole module: access functions, intrinsics, one function per eBPF function.
 
     ``cached_maps`` (handle -> key size, array limit, value size, LRU) names the maps whose
-    lookups may be served by the lookup cache; the slots of the call sites that use it go
-    into ``cached_sites``.
+    lookups may be served by the lookup cache, ``direct_maps`` (handle -> place in
+    ``array_tables``) the array maps among them indexed directly; the slots of the call
+    sites that use either go into ``cached_sites``.
     """
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
-    parts += [_FunctionWriter(code, start, cached_maps, cached_sites).function()
+    parts += [_FunctionWriter(code, start, cached_maps, cached_sites, direct_maps).function()
               for start in _function_starts(code)]
     parts += [_repeat_function(), _batch_function(),
               "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
