@@ -367,10 +367,13 @@ def _edge_state(state: State, insn: _Insn, taken: bool) -> State:
     return (a, state[1], state[2], facts)
 
 
-def _states(insns: list[_Insn]) -> list[State | None]:
-    """The meet of the states on every edge into each instruction (None: unreachable)."""
+def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
+    """The meet of the states on every edge into each instruction (None: unreachable), and
+    for each what that state says of it: a conditional jump's outcome if decided, else
+    whether the instruction recomputes what its register already holds."""
     size = len(insns)
     into: list[State | None] = [None] * size
+    notes: list[bool | None] = [None] * size
     into[0] = _START
     is_ret = [insn.code & 0x07 == _C_RET for insn in insns]
     for pc in range(size):
@@ -386,7 +389,7 @@ def _states(insns: list[_Insn]) -> list[State | None]:
             if code & 0xF0 == _J_JA:
                 outs: tuple[tuple[int, State], ...] = ((insn.jt, state),)
             else:
-                decided = _decide(state, insn)
+                decided = notes[pc] = _decide(state, insn)
                 if decided is None:
                     jt, jf = insn.jt, insn.jf
                     outs = ((jt, state if is_ret[jt] else _edge_state(state, insn, True)),
@@ -398,36 +401,40 @@ def _states(insns: list[_Insn]) -> list[State | None]:
                     jf = insn.jf
                     outs = ((jf, state if is_ret[jf] else _edge_state(state, insn, False)),)
         else:
-            outs = ((pc + 1, _step(insn, state)),)
+            after = _step(insn, state)
+            notes[pc] = _same(cls, insn.k, state, after)
+            outs = ((pc + 1, after),)
         for target, out in outs:
             if is_ret[target]:
                 into[target] = _START  # what a return gets: only that it is reached matters
                 continue
             current = into[target]
             into[target] = out if current is None else _meet(current, out)
-    return into
+    return into, notes
+
+
+def _same(cls: int, k: int, state: State, after: State) -> bool:
+    """An instruction of class ``cls`` that took ``state`` to ``after`` recomputed what its
+    register already held."""
+    if cls == _C_LD:
+        return after[0] is not None and after[0] == state[0]
+    if cls == _C_LDX:
+        return after[1] is not None and after[1] == state[1]
+    if cls in (_C_ST, _C_STX):
+        return after[2] == state[2] and state[2][k] is not None
+    if cls == _C_ALU:
+        return state[0] is not None and after[0] is state[0]
+    if cls == _C_MISC:
+        return after[0] == state[0] and after[1] == state[1] and state[0] is not None \
+            and state[1] is not None
+    return False
 
 
 # -- passes ---------------------------------------------------------------------------------
 
 def _redundant(insn: _Insn, state: State) -> bool:
     """``insn`` recomputes what its register already holds."""
-    cls = insn.code & 0x07
-    if cls == _C_LD:
-        a = _step(insn, state)[0]
-        return a is not None and a == state[0]
-    if cls == _C_LDX:
-        x = _step(insn, state)[1]
-        return x is not None and x == state[1]
-    if cls in (_C_ST, _C_STX):
-        return _step(insn, state)[2] == state[2] and state[2][insn.k] is not None
-    if cls == _C_ALU:
-        return state[0] is not None and _step(insn, state)[0] is state[0]
-    if cls == _C_MISC:
-        after = _step(insn, state)
-        return after[0] == state[0] and after[1] == state[1] and state[0] is not None \
-            and state[1] is not None
-    return False
+    return _same(insn.code & 0x07, insn.k, state, _step(insn, state))
 
 
 def _proven(sym: Sym | None, state: State) -> bool:
@@ -509,16 +516,38 @@ def _pass_thread(insns: list[_Insn], states: list[State | None]) -> bool:
             continue
         limit = pc + 256
         old = insn.jt
-        new = _thread(insns, old, _edge_state(state, insn, True), limit, live_in)
-        if new is not None and new != old:
-            changed = True
-            insn.jt = new
+        if not _stuck(insns[old], state):
+            new = _thread(insns, old, _edge_state(state, insn, True), limit, live_in)
+            if new is not None and new != old:
+                changed = True
+                insn.jt = new
         old = insn.jf
-        new = _thread(insns, old, _edge_state(state, insn, False), limit, live_in)
-        if new is not None and new != old:
-            changed = True
-            insn.jf = new
+        if not _stuck(insns[old], state):
+            new = _thread(insns, old, _edge_state(state, insn, False), limit, live_in)
+            if new is not None and new != old:
+                changed = True
+                insn.jf = new
     return changed
+
+
+def _stuck(insn: _Insn, state: State) -> bool:
+    """An edge leaving with ``state`` cannot be threaded past ``insn`` (what the edge's
+    test adds to the facts does not matter here): a return, a store or ALU operation, a
+    new value into a register, or a packet load not proven to succeed. Saves building the
+    edge's state for most edges."""
+    code = insn.code
+    cls = code & 0x07
+    if cls == _C_JMP:
+        return False
+    if cls in (_C_LD, _C_LDX):
+        after = _step(insn, state)
+        sym, old = (after[0], state[0]) if cls == _C_LD else (after[1], state[1])
+        if sym is not None and sym == old:
+            return False
+        return not _proven(sym, state) and code & 0xE0 != _MODE_MEM
+    if cls == _C_MISC:
+        return not _redundant(insn, state)
+    return True
 
 
 def _is_cond_insn(insn: _Insn) -> bool:
@@ -603,36 +632,45 @@ def _may_fail(insn: _Insn) -> bool:
 Src_X = SRC_MASK
 
 
-def _pass_delete(insns: list[_Insn], states: list[State | None]) -> set[int]:
+def _pass_delete(insns: list[_Insn], states: list[State | None], notes: list[bool | None]
+                 ) -> tuple[set[int], bool]:
     """Instructions that can go as redundant or decided (never in the same pass as dead
-    ones: deleting a redundant load makes the load before it live)."""
+    ones: deleting a redundant load makes the load before it live), and whether any other
+    instruction was rewritten."""
     gone: set[int] = set()
+    rewritten = False
     for pc, insn in enumerate(insns):
         state = states[pc]
         if state is None:
             gone.add(pc)
             continue
-        cls = insn.code & CLASS_MASK
-        if _is_cond_insn(insn):
+        code = insn.code
+        cls = code & 0x07
+        if cls == _C_JMP:
+            if code & 0xF0 == _J_JA:
+                continue
             x = state[1]
-            if insn.code & SRC_MASK and x is not None and x[0] == "imm":
-                insn.code, insn.k = insn.code & ~SRC_MASK, int(x[1])  # type: ignore[call-overload]
-            decided = _decide(state, insn)
+            if code & 0x08 and x is not None and x[0] == "imm":
+                insn.code, insn.k = code & ~SRC_MASK, int(x[1])  # type: ignore[call-overload]
+                rewritten = True
+            decided = notes[pc]
             if decided is not None or insn.jt == insn.jf:
                 # becomes a ja to the branch taken (jt == jf: either)
                 target = insn.jt if decided is not False else insn.jf
                 insn.code, insn.k, insn.jt, insn.jf = _C_JMP | _J_JA, 0, target, -1
+                rewritten = True
             continue
-        if cls in (_C_JMP, _C_RET):
+        if cls == _C_RET:
             continue
-        if _redundant(insn, state):
+        if notes[pc]:
             gone.add(pc)
-        elif cls == _C_ALU and insn.code & SRC_MASK and state[1] is not None \
-                and state[1][0] == "imm" and insn.code & OP_MASK != _ALU_NEG:
+        elif cls == _C_ALU and code & 0x08 and state[1] is not None \
+                and state[1][0] == "imm" and code & 0xF0 != _ALU_NEG:
             k = int(state[1][1])  # type: ignore[call-overload]
-            if k or insn.code & OP_MASK not in (_ALU_DIV, _ALU_MOD):
-                insn.code, insn.k = insn.code & ~SRC_MASK, k  # 'and x' -> 'and #k'
-    return gone
+            if k or code & 0xF0 not in (_ALU_DIV, _ALU_MOD):
+                insn.code, insn.k = code & ~SRC_MASK, k  # 'and x' -> 'and #k'
+                rewritten = True
+    return gone, rewritten
 
 
 def _pass_dead(insns: list[_Insn]) -> set[int]:
@@ -846,20 +884,46 @@ def optimize_absolute(program: list[tuple[int, int, int, int]],
 
 def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
               ) -> list[SockFilter]:
+    # Rounds of four passes until one changes nothing (at most 32). A pass is a function of
+    # the program alone, so once each has left the current program unchanged, in a row, the
+    # rest of the round would too: stop there (threading must follow a dataflow run on the
+    # same program, which a delete pass that changed nothing gives).
+    quiet = 0  # passes in a row that left the program as it was
+    first = True  # the code generator's program may hold unreachable code or a ja to the next
     for _ in range(32):
-        before = [(i.code, i.k, i.jt, i.jf) for i in insns]
         # one dataflow run per round: deleting redundant instructions leaves the states of
         # the others true (a decided test only takes paths away), so threading reuses them
-        states = _states(insns)
-        insns, kept = _compact(insns, _pass_delete(insns, states))
-        states = [states[pc] for pc in kept]
+        states, notes = _states(insns)
+        gone, rewritten = _pass_delete(insns, states, notes)
+        if gone or rewritten or first:
+            insns, kept = _compact(insns, gone)
+            states = [states[pc] for pc in kept]
+            quiet = 0
+            first = False
+        else:  # a compact program left as it was
+            quiet += 1
         if _pass_thread(insns, states):
             insns = _compact(insns, ())[0]
-        insns = _compact(insns, _pass_dead(insns))[0]
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet >= 4:
+                break
+        gone = _pass_dead(insns)
+        if gone:
+            insns = _compact(insns, gone)[0]
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet >= 4:
+                break
         if _share_tails(insns):
             insns = _compact(insns, ())[0]
-        if [(i.code, i.k, i.jt, i.jf) for i in insns] == before:
-            break
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet >= 4:
+                break
     returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
     if len(returns) == 1 and next(iter(returns))[0] == _C_RET | _RET_K:
         # every path rejects, or every complete packet is accepted: one return, as libpcap
