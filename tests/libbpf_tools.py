@@ -13,7 +13,6 @@ adjustments on both sides: only that program is loaded, and a map declared with
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 import struct
 import subprocess
@@ -21,8 +20,8 @@ import tempfile
 from pathlib import Path
 
 from pybpf.spec import CollectionSpec
+from tests.debian_packages import CACHE_DIR, download
 
-CACHE_DIR = Path(os.environ.get("PYBPF_CORPUS_CACHE", "/var/cache/pybpf-corpus"))
 PACKAGE = "libbpf-tools"
 EM_BPF = 247
 
@@ -113,17 +112,6 @@ int main(int argc, char **argv)
 """
 
 
-def download(cache_dir: Path = CACHE_DIR) -> Path:
-    """The libbpf-tools .deb in the cache, downloaded with apt-get when absent."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    found = sorted(cache_dir.glob(f"{PACKAGE}_*.deb"))
-    if not found:
-        subprocess.run(["apt-get", "download", PACKAGE], cwd=cache_dir, check=True,
-                       capture_output=True)
-        found = sorted(cache_dir.glob(f"{PACKAGE}_*.deb"))
-    return found[-1]
-
-
 def embedded_objects(data: bytes) -> list[bytes]:
     """Every 64-bit little-endian ELF with e_machine EM_BPF inside ``data``: from its
     header to the end of its section header table (where the ELF's bytes end)."""
@@ -146,7 +134,7 @@ def embedded_objects(data: bytes) -> list[bytes]:
 
 def objects(cache_dir: Path = CACHE_DIR) -> list[Path]:
     """The embedded objects, one file per tool (``<tool>.bpf.o``), cut out once."""
-    deb = download(cache_dir)
+    deb = download(PACKAGE, cache_dir)
     out = cache_dir / f"{deb.stem}-objects"
     if not out.is_dir():
         with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:

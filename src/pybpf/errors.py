@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+from collections.abc import Callable
 
 
 class BPFError(Exception):
@@ -80,21 +81,33 @@ class VerifierError(BPFError):
 
     ``errno`` is the kernel's (None from pybpf's verifier); ``kernel_may_accept`` is True
     when pybpf's verifier refused something the kernel's may accept (a helper it does not
-    model...)."""
+    model...). ``log`` may be given as a function that makes it: pybpf's verifier walks
+    the program again to write its log, which is then done only when the log is read."""
 
     errno: int | None = None
     kernel_may_accept: bool = False
 
-    def __init__(self, message: str, *, program: str | None = None, log: list[str] | None = None,
+    def __init__(self, message: str, *, program: str | None = None,
+                 log: list[str] | Callable[[], list[str]] | None = None,
                  insn: int | None = None, source_line: str | None = None):
         self.program = program
-        self.log = log or []
+        self._log: list[str] | Callable[[], list[str]] = log or []
         self.insn = insn
         self.source_line = source_line
         text = f"program '{program}': {message}" if program else message
         if source_line:
             text += f" (at {source_line})"
         super().__init__(text)
+
+    @property
+    def log(self) -> list[str]:
+        if callable(self._log):
+            self._log = self._log()
+        return self._log
+
+    @log.setter
+    def log(self, lines: list[str]) -> None:
+        self._log = lines
 
 
 class KernelError(BPFError, OSError):

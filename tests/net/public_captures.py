@@ -5,11 +5,11 @@ into the corpus cache at test time and unpacked there; nothing of them is commit
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
-CACHE_DIR = Path(os.environ.get("PYBPF_CORPUS_CACHE", "/var/cache/pybpf-corpus"))
+from tests.debian_packages import CACHE_DIR, download
+
 PACKAGE = "python3-dpkt"
 _DATA = "usr/share/doc/python3-dpkt/examples/data"
 
@@ -18,12 +18,6 @@ def captures(cache_dir: Path = CACHE_DIR) -> list[Path]:
     """The package's .pcap files, downloading and unpacking it when absent."""
     unpacked = cache_dir / f"{PACKAGE}-files"
     if not (unpacked / _DATA).is_dir():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        debs = sorted(cache_dir.glob(f"{PACKAGE}_*.deb"))
-        if not debs:
-            subprocess.run(["apt-get", "download", PACKAGE], cwd=cache_dir, check=True,
-                           capture_output=True)
-            debs = sorted(cache_dir.glob(f"{PACKAGE}_*.deb"))
-        subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(unpacked)], check=True,
-                       capture_output=True)
+        subprocess.run(["dpkg-deb", "-x", str(download(PACKAGE, cache_dir)), str(unpacked)],
+                       check=True, capture_output=True)
     return sorted((unpacked / _DATA).glob("*.pcap"))

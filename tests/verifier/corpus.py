@@ -148,6 +148,11 @@ for size in (1, 2, 4, 8):
     if size > 1:
         case(f"misaligned stack u{size * 8}", "reject", [asm.st(size, R10, 1, -8 - 1),
                                                          *RET0])
+for size in (1, 4, 8):
+    # root may read never-written stack, but it holds what was there before, not 0
+    case(f"uninit stack u{size * 8} is not zero", "reject", [
+        asm.ldx(size, R1, R10, -8), asm.jeq(R1, 0, "ok"), asm.ldx(8, R0, R0, 0),
+        asm.label("ok"), *RET0])
 case("spill and fill ctx", "accept", [asm.stx(8, R10, R1, -8), asm.ldx(8, R2, R10, -8),
                                       asm.ldx(4, R0, R2, 0), asm.exit()])
 case("fill ctx then deref as u32 of spill", "reject", [

@@ -15,23 +15,35 @@ from __future__ import annotations
 import mmap
 import os
 import zlib
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .record_index import RecordIndex
 
-__all__ = ["cache_dir", "read_index", "write_index", "open_kernel_copy", "store_kernel_copy"]
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["cache_dir", "cache_root", "read_index", "write_index", "open_kernel_copy",
+           "store_kernel_copy"]
 
 _KERNEL_BTF_DIR = "/sys/kernel/btf/"
 
 
-def cache_dir() -> Path | None:
-    """The directory the indexes are kept in, or None when caching is off."""
+def cache_root() -> str | None:
+    """The directory pybpf's caches are kept in, as a string (what a tool's start-up
+    needs, without pathlib), or None when caching is off."""
     configured = os.environ.get("PYBPF_CACHE_DIR")
     if configured is not None:
-        return Path(configured) if configured else None
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "pybpf"
+        return configured or None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "pybpf")
+
+
+def cache_dir() -> Path | None:
+    """The directory the indexes are kept in, or None when caching is off."""
+    from pathlib import Path  # noqa: PLC0415 - pathlib costs ~3 ms of a tool's start-up
+
+    root = cache_root()
+    return None if root is None else Path(root)
 
 
 def _kernel_key(source: str) -> tuple[str, int] | None:
@@ -47,7 +59,7 @@ def _kernel_key(source: str) -> tuple[str, int] | None:
         st = os.stat(source)
     except OSError:
         return None
-    name = Path(source).name
+    name = os.path.basename(source)
     if name == "vmlinux":
         return f"{boot}-{name}-{st.st_size}", st.st_size
     return f"{boot}-{name}-{st.st_size}-{st.st_mtime_ns}", st.st_size
@@ -56,7 +68,7 @@ def _kernel_key(source: str) -> tuple[str, int] | None:
 def _forget_other_copies(directory: Path, source: str, key: str) -> None:
     """Remove the copies and indexes of the same kernel file under other keys (an older
     boot, a module loaded before): one copy per kernel file, never a pile of them."""
-    name = Path(source).name
+    name = os.path.basename(source)
     try:
         stale = [p for p in directory.glob(f"btf-*-{name}-*.bin")
                  if not p.name.endswith(f"-{key}.bin")]

@@ -9,9 +9,8 @@ than 255 instructions ahead goes through a ``ja`` (32-bit offset) placed after t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .isa import MEMWORDS, ALUOp, Class, JumpOp, MiscOp, Mode, RetSrc, Size, SockFilter, Src
+from .optimizer import optimize_absolute
 from .predicates import (
     Always,
     And,
@@ -56,64 +55,60 @@ class CodegenError(Exception):
     """Raised for programs cBPF cannot express (the compiler names the expression)."""
 
 
-@dataclass(slots=True)
-class _Insn:
-    code: int
-    k: int = 0
-    jt: str | None = None   # label (conditional jumps)
-    jf: str | None = None
-    target: str | None = None  # label (ja)
-
-
-@dataclass(frozen=True, slots=True)
-class _Label:
-    name: str
+# The emitter's items: a label is an int; an instruction is a tuple (code, k, jt, jf) whose
+# jt/jf are labels (both for a conditional jump, jt alone for ``ja``, neither for the rest).
+# Plain ints and tuples: a compile makes hundreds of these.
+_Item = int | tuple[int, int, int | None, int | None]
+_JA = int(Class.JMP | JumpOp.JA)
+ACCEPT, REJECT = 0, 1  # the labels of the two returns
 
 
 class _Emitter:
     def __init__(self, reserved: int = 0) -> None:
-        self.items: list[_Insn | _Label] = []
-        self.count = 0
+        self.items: list[_Item] = []
+        self.count = REJECT
         self.reserved = reserved  # scratch words held for the whole program (geneve)
 
-    def label(self) -> str:
+    def label(self) -> int:
         self.count += 1
-        return f"L{self.count}"
+        return self.count
 
-    def place(self, name: str) -> None:
-        self.items.append(_Label(name))
+    def place(self, name: int) -> None:
+        self.items.append(name)
 
     def stmt(self, code: int, k: int = 0) -> None:
-        self.items.append(_Insn(code, k & 0xFFFF_FFFF))
+        self.items.append((code, k & 0xFFFF_FFFF, None, None))
 
-    def branch(self, op: str, k: int, if_true: str, if_false: str, *, on_x: bool = False
+    def branch(self, op: str, k: int, if_true: int, if_false: int, *, on_x: bool = False
                ) -> None:
         code = _JUMPS[op] | _JUMP_X if on_x else _JUMPS[op]
-        self.items.append(_Insn(code, k & 0xFFFF_FFFF, jt=if_true, jf=if_false))
+        self.items.append((code, k & 0xFFFF_FFFF, if_true, if_false))
 
-    def goto(self, target: str) -> None:
-        self.items.append(_Insn(Class.JMP | JumpOp.JA, target=target))
+    def goto(self, target: int) -> None:
+        self.items.append((_JA, 0, target, None))
 
     # -- predicates ----------------------------------------------------------------------------
 
-    def predicate(self, pred: Pred, if_true: str, if_false: str) -> None:
-        if isinstance(pred, And):
-            middle = self.label()
-            self.predicate(pred.left, middle, if_false)
-            self.place(middle)
-            self.predicate(pred.right, if_true, if_false)
-        elif isinstance(pred, Or):
-            middle = self.label()
-            self.predicate(pred.left, if_true, middle)
-            self.place(middle)
-            self.predicate(pred.right, if_true, if_false)
-        elif isinstance(pred, Not):
-            self.predicate(pred.inner, if_false, if_true)
-        elif isinstance(pred, Cmp):
+    def predicate(self, pred: Pred, if_true: int, if_false: int) -> None:
+        if isinstance(pred, Cmp):  # the commonest first
             self.load(pred.load)
             if pred.mask is not None:
                 self.stmt(_AND_K, pred.mask)
-            self.branch(pred.op, pred.k, if_true, if_false)
+            self.items.append((_JUMPS[pred.op], pred.k & 0xFFFF_FFFF, if_true, if_false))
+        elif isinstance(pred, And):
+            self.count += 1
+            middle = self.count
+            self.predicate(pred.left, middle, if_false)
+            self.items.append(middle)
+            self.predicate(pred.right, if_true, if_false)
+        elif isinstance(pred, Or):
+            self.count += 1
+            middle = self.count
+            self.predicate(pred.left, if_true, middle)
+            self.items.append(middle)
+            self.predicate(pred.right, if_true, if_false)
+        elif isinstance(pred, Not):
+            self.predicate(pred.inner, if_false, if_true)
         elif isinstance(pred, Relation):
             self.relation(pred, if_true, if_false)
         elif isinstance(pred, Always):
@@ -128,11 +123,11 @@ class _Emitter:
     def load(self, load: Load) -> None:
         kind = load.kind
         if kind == "abs":  # the usual case first
-            self.items.append(_Insn(_LD_ABS[load.size], load.offset & 0xFFFF_FFFF))
+            self.items.append((_LD_ABS[load.size], load.offset & 0xFFFF_FFFF, None, None))
             return
         if kind == "transport":  # X = IPv4 header length
-            self.items.append(_Insn(_LDX_MSH, load.msh_offset))
-            self.items.append(_Insn(_LD_IND[load.size], load.offset))
+            self.items.append((_LDX_MSH, load.msh_offset & 0xFFFF_FFFF, None, None))
+            self.items.append((_LD_IND[load.size], load.offset & 0xFFFF_FFFF, None, None))
             return
         if kind == "none":  # libpcap's 'byte N & V' tests A as it is
             return
@@ -152,7 +147,7 @@ class _Emitter:
             self.stmt(Class.LDX | Size.B | Mode.MSH, load.msh_offset)
             self.stmt(Class.LD | _SIZES[load.size] | Mode.IND, load.offset)
 
-    def relation(self, rel: Relation, if_true: str, if_false: str) -> None:
+    def relation(self, rel: Relation, if_true: int, if_false: int) -> None:
         for guard in arith_guards(rel.left) + arith_guards(rel.right):
             passed = self.label()
             self.predicate(guard, passed, if_false)
@@ -179,7 +174,7 @@ class _Emitter:
         self.stmt(Class.ALU | ALUOp.ADD | Src.X)
         self.stmt(Class.MISC | MiscOp.TAX)
 
-    def geneve(self, pred: GeneveSetup, if_true: str, if_false: str) -> None:
+    def geneve(self, pred: GeneveSetup, if_true: int, if_false: int) -> None:
         """libpcap's Geneve code: check the outer headers, then keep the offsets of what
         the Geneve header carries in M[0] (protocol field), M[1] (link), M[2] (network)."""
         over_v4, try_v6, over_v6, join = self.label(), self.label(), self.label(), \
@@ -218,7 +213,7 @@ class _Emitter:
         self.stmt(Class.STX, 2)
         self.goto(if_true)
 
-    def protochain(self, pred: ProtoChain, if_true: str, if_false: str) -> None:
+    def protochain(self, pred: ProtoChain, if_true: int, if_false: int) -> None:
         """Walk the header chain as libpcap's code does (A: the next protocol, X: the offset
         of its header in the network layer), unrolled ``pred.limit`` times."""
         net, slot = pred.net, self.scratch(0)
@@ -340,53 +335,79 @@ class _Emitter:
         self.stmt(Class.LD | size | Mode.IND, value.base)
 
 
-def _link(items: list[_Insn | _Label]) -> list[SockFilter]:
+def _positions(items: list[_Item]) -> dict[int, int]:
+    """Where each label lands: the index of the instruction after it."""
+    positions: dict[int, int] = {}
+    index = 0
+    for item in items:
+        if item.__class__ is int:
+            positions[item] = index
+        else:
+            index += 1
+    return positions
+
+
+def _link(items: list[_Item]) -> list[SockFilter]:
     """Resolve labels to jt/jf/k offsets, routing far branches through ``ja``."""
     while True:
-        positions: dict[str, int] = {}
-        index = 0
-        for item in items:
-            if isinstance(item, _Label):
-                positions[item.name] = index
-            else:
-                index += 1
+        positions = _positions(items)
         program: list[SockFilter] = []
         far: int | None = None
         index = 0
         for item_pos, item in enumerate(items):
-            if isinstance(item, _Label):
+            if item.__class__ is int:
                 continue
-            if item.target is not None:
-                program.append(SockFilter(item.code, 0, 0, positions[item.target] - index - 1))
-            elif item.jt is not None and item.jf is not None:
-                jt = positions[item.jt] - index - 1
-                jf = positions[item.jf] - index - 1
-                if jt > 0xFF or jf > 0xFF:
+            code, k, jt, jf = item  # type: ignore[misc]
+            if jt is None:
+                program.append(SockFilter(code, 0, 0, k))
+            elif jf is None:
+                program.append(SockFilter(code, 0, 0, positions[jt] - index - 1))
+            else:
+                jt_off = positions[jt] - index - 1
+                jf_off = positions[jf] - index - 1
+                if jt_off > 0xFF or jf_off > 0xFF:
                     far = item_pos
                     break
-                program.append(SockFilter(item.code, jt, jf, item.k))
-            else:
-                program.append(SockFilter(item.code, 0, 0, item.k))
+                program.append(SockFilter(code, jt_off, jf_off, k))
             index += 1
         if far is None:
             return program
-        branch = items[far]
-        assert isinstance(branch, _Insn) and branch.jt and branch.jf
-        to_true, to_false = f"{branch.jt}.far{far}", f"{branch.jf}.far{far}"
-        items[far + 1:far + 1] = [
-            _Label(to_true), _Insn(Class.JMP | JumpOp.JA, target=branch.jt),
-            _Label(to_false), _Insn(Class.JMP | JumpOp.JA, target=branch.jf)]
-        items[far] = _Insn(branch.code, branch.k, jt=to_true, jf=to_false)
+        code, k, jt, jf = items[far]  # type: ignore[misc]
+        to_true, to_false = len(items) + 2, len(items) + 3  # labels no other item has
+        items[far + 1:far + 1] = [to_true, (_JA, 0, jt, None), to_false, (_JA, 0, jf, None)]
+        items[far] = (code, k, to_true, to_false)
+
+
+def _absolute(items: list[_Item]) -> list[tuple[int, int, int, int]]:
+    """The instructions with labels resolved to absolute indexes (-1: none), as the
+    optimiser takes them (it has no 255-instruction reach to keep)."""
+    positions = _positions(items)
+    out = []
+    for item in items:
+        if item.__class__ is int:
+            continue
+        code, k, jt, jf = item  # type: ignore[misc]
+        out.append((code, k, -1 if jt is None else positions[jt],
+                    -1 if jf is None else positions[jf]))
+    return out
 
 
 def _has_geneve(pred: Pred) -> bool:
-    if isinstance(pred, GeneveSetup):
-        return True
     if isinstance(pred, (And, Or)):
         return _has_geneve(pred.left) or _has_geneve(pred.right)
     if isinstance(pred, Not):
         return _has_geneve(pred.inner)
-    return False
+    return isinstance(pred, GeneveSetup)
+
+
+def _emit(pred: Pred, snaplen: int) -> list[_Item]:
+    emitter = _Emitter(reserved=3 if _has_geneve(pred) else 0)
+    emitter.predicate(pred, ACCEPT, REJECT)
+    emitter.place(ACCEPT)
+    emitter.stmt(Class.RET | RetSrc.K, snaplen)
+    emitter.place(REJECT)
+    emitter.stmt(Class.RET | RetSrc.K, 0)
+    return emitter.items
 
 
 def generate(pred: Pred, *, snaplen: int = DEFAULT_SNAPLEN) -> list[SockFilter]:
@@ -394,10 +415,11 @@ def generate(pred: Pred, *, snaplen: int = DEFAULT_SNAPLEN) -> list[SockFilter]:
 
     Raises CodegenError when arithmetic needs more than 16 scratch words.
     """
-    emitter = _Emitter(reserved=3 if _has_geneve(pred) else 0)
-    emitter.predicate(pred, "accept", "reject")
-    emitter.place("accept")
-    emitter.stmt(Class.RET | RetSrc.K, snaplen)
-    emitter.place("reject")
-    emitter.stmt(Class.RET | RetSrc.K, 0)
-    return _link(emitter.items)
+    return _link(_emit(pred, snaplen))
+
+
+def generate_optimized(pred: Pred, *, snaplen: int = DEFAULT_SNAPLEN) -> list[SockFilter]:
+    """:func:`generate`, then :func:`~.optimizer.optimize_program`, without linking the
+    unoptimised program (the optimiser takes absolute jump targets)."""
+    items = _emit(pred, snaplen)
+    return optimize_absolute(_absolute(items), lambda: _link(items))

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from .codegen import DEFAULT_SNAPLEN, CodegenError, generate
+from .codegen import DEFAULT_SNAPLEN, CodegenError, generate, generate_optimized
 from .errors import FilterSyntaxError
 from .isa import SockFilter
 from .names import resolve_host
-from .optimizer import optimize_program
 from .parser import parse_filter
 from .primitives import LINKTYPE_NUMBERS, LINKTYPES
 
@@ -88,9 +87,8 @@ def _compile(expression: str, snaplen: int, linktype: int | str, optimize: bool,
                                 expression=expression)
     pred = parse_filter(expression, key, resolve, savefile=savefile)
     try:
-        program = generate(pred, snaplen=snaplen)
+        if optimize:
+            return generate_optimized(pred, snaplen=snaplen)
+        return generate(pred, snaplen=snaplen)
     except CodegenError as err:
         raise FilterSyntaxError(str(err), expression=expression) from None
-    if optimize:
-        program = optimize_program(program)
-    return program

@@ -51,7 +51,7 @@ from .isa import (
     Src,
 )
 
-__all__ = ["optimize_program"]
+__all__ = ["optimize_absolute", "optimize_program"]
 
 M32 = 0xFFFF_FFFF
 # plain ints: enum members cost an attribute lookup each on the hot paths
@@ -113,23 +113,21 @@ _FOLD: dict[int, Callable[[int, int], int | None]] = {
 _NO_MEM: tuple[Sym | None, ...] = (None,) * 16
 
 
-class _State:
-    """What holds when control reaches an instruction along some edge(s); never mutated
-    (a plain class: frozen dataclasses cost too much on this path)."""
+# A state: what holds when control reaches an instruction along some edge(s), as the tuple
+# (A's symbol, X's symbol, the symbols of M[0..15], facts); never mutated. Plain tuples:
+# this is the optimiser's hottest path, and an object per step costs several times more.
+State = tuple[Sym | None, Sym | None, tuple[Sym | None, ...], Facts]
+_START: State = (None, None, _NO_MEM, _NO_FACTS)
 
-    __slots__ = ("a", "facts", "mem", "x")
 
-    def __init__(self, a: Sym | None = None, x: Sym | None = None,
-                 mem: tuple[Sym | None, ...] = _NO_MEM, facts: Facts | None = None) -> None:
-        self.a, self.x, self.mem = a, x, mem
-        self.facts: Facts = _NO_FACTS if facts is None else facts
-
-    def meet(self, other: _State) -> _State:
-        mem = self.mem if self.mem == other.mem else tuple(
-            m if m == n else None for m, n in zip(self.mem, other.mem))
-        return _State(self.a if self.a == other.a else None,
-                      self.x if self.x == other.x else None,
-                      mem, _meet_facts(self.facts, other.facts))
+def _meet(left: State, right: State) -> State:
+    """What holds on both sides."""
+    a, x, mem, facts = left
+    a2, x2, mem2, facts2 = right
+    if mem != mem2:
+        mem = tuple(m if m == n else None for m, n in zip(mem, mem2))
+    return (a if a == a2 else None, x if x == x2 else None, mem,
+            _meet_facts(facts, facts2))
 
 
 def _meet_facts(left: Facts, right: Facts) -> Facts:
@@ -196,90 +194,98 @@ def _successors(insns: list[_Insn], pc: int) -> tuple[int, ...]:
 
 # -- symbolic execution ---------------------------------------------------------------------
 
-def _step(insn: _Insn, state: _State) -> _State:
+_UNCHANGED_BY_ZERO = frozenset((_ALU_ADD, _ALU_SUB, _ALU_OR, _ALU_XOR, _ALU_LSH, _ALU_RSH))
+
+
+def _step(insn: _Insn, state: State) -> State:
     """The state after a non-jump instruction (symbols name the computation)."""
-    code, k = insn.code, insn.k
-    cls = code & CLASS_MASK
+    code = insn.code
+    cls = code & 0x07
     if cls == _C_LD:
-        mode, size = code & MODE_MASK, code & SIZE_MASK
+        mode, k = code & 0xE0, insn.k
         sym: Sym | None
-        if mode == _MODE_IMM:
-            sym = ("imm", k)
-        elif mode == _MODE_ABS:
-            sym = ("abs", size, k)
+        if mode == _MODE_ABS:  # the usual case first
+            sym = ("abs", code & 0x18, k)
         elif mode == _MODE_IND:
-            sym = ("ind", size, k, state.x) if state.x is not None else None
+            x = state[1]
+            sym = ("ind", code & 0x18, k, x) if x is not None else None
+        elif mode == _MODE_IMM:
+            sym = ("imm", k)
         elif mode == _MODE_LEN:
             sym = ("len",)
         elif mode == _MODE_MEM:
-            sym = state.mem[k] if k < 16 else None
+            sym = state[2][k] if k < 16 else None
         else:
             sym = None
-        return _State(sym, state.x, state.mem, state.facts)
+        return (sym, state[1], state[2], state[3])
     if cls == _C_LDX:
-        mode = code & MODE_MASK
-        if mode == _MODE_IMM:
-            xsym: Sym | None = ("imm", k)
-        elif mode == _MODE_MSH:
-            xsym = ("msh", k)
+        mode, k = code & 0xE0, insn.k
+        if mode == _MODE_MSH:
+            xsym: Sym | None = ("msh", k)
+        elif mode == _MODE_IMM:
+            xsym = ("imm", k)
         elif mode == _MODE_LEN:
             xsym = ("len",)
         elif mode == _MODE_MEM:
-            xsym = state.mem[k] if k < 16 else None
+            xsym = state[2][k] if k < 16 else None
         else:
             xsym = None
-        return _State(state.a, xsym, state.mem, state.facts)
+        return (state[0], xsym, state[2], state[3])
     if cls in (_C_ST, _C_STX):
-        mem = list(state.mem)
+        a, x, mem, facts = state
+        k = insn.k
         if k < 16:
-            mem[k] = state.a if cls == _C_ST else state.x
-        return _State(state.a, state.x, tuple(mem), state.facts)
+            mem = (*mem[:k], a if cls == _C_ST else x, *mem[k + 1:])
+        return (a, x, mem, facts)
     if cls == _C_ALU:
-        op = code & OP_MASK
+        a, x, mem, facts = state
+        op = code & 0xF0
         if op == _ALU_NEG:
-            a: Sym | None = ("neg", state.a) if state.a is not None else None
-            if state.a is not None and state.a[0] == "imm":
-                a = ("imm", -state.a[1] & M32)  # type: ignore[operator]
-            return _State(a, state.x, state.mem, state.facts)
-        operand = ("imm", k) if code & SRC_MASK == 0 else state.x
-        if state.a is None or operand is None:
-            return _State(None, state.x, state.mem, state.facts)
+            if a is None:
+                return state
+            if a[0] == "imm":
+                return (("imm", -a[1] & M32), x, mem, facts)  # type: ignore[operator]
+            return (("neg", a), x, mem, facts)
+        operand = ("imm", insn.k) if not code & 0x08 else x
+        if a is None or operand is None:
+            return (None, x, mem, facts)
         if operand[0] == "imm":
-            k = int(operand[1])  # type: ignore[call-overload]
-            if (k == 0 and op in (_ALU_ADD, _ALU_SUB, _ALU_OR, _ALU_XOR, _ALU_LSH,
-                                  _ALU_RSH)) or (k == 1 and op in (_ALU_MUL, _ALU_DIV)) \
+            k = operand[1]  # type: ignore[assignment]
+            if (k == 0 and op in _UNCHANGED_BY_ZERO) or (k == 1 and op in (_ALU_MUL, _ALU_DIV)) \
                     or (k == M32 and op == _ALU_AND):
                 return state  # A unchanged
             if (k == 0 and op in (_ALU_AND, _ALU_MUL)) or (k == 1 and op == _ALU_MOD):
-                return _State(("imm", 0), state.x, state.mem, state.facts)
-        if state.a[0] == "imm" and operand[0] == "imm" and op in _FOLD:
-            value = _FOLD[op](int(state.a[1]), int(operand[1]))  # type: ignore[call-overload]
-            if value is not None:
-                return _State(("imm", value & M32), state.x, state.mem, state.facts)
-        return _State(("alu", op, state.a, operand), state.x, state.mem, state.facts)
+                return (("imm", 0), x, mem, facts)
+            if a[0] == "imm" and op in _FOLD:
+                value = _FOLD[op](a[1], k)  # type: ignore[arg-type]
+                if value is not None:
+                    return (("imm", value & M32), x, mem, facts)
+        return (("alu", op, a, operand), x, mem, facts)
     if cls == _C_MISC:
+        a, x, mem, facts = state
         if code & 0xF8 == _MISC_TAX:
-            return _State(state.a, state.a, state.mem, state.facts)
-        return _State(state.x, state.x, state.mem, state.facts)
+            return (a, a, mem, facts)
+        return (x, x, mem, facts)
     return state
 
 
-def _decide(state: _State, insn: _Insn) -> bool | None:
+def _decide(state: State, insn: _Insn) -> bool | None:
     """The outcome of conditional jump ``insn`` if ``state`` settles it."""
-    a = state.a
+    a = state[0]
     if a is None:
         return None
-    op = insn.code & OP_MASK
-    if insn.code & SRC_MASK:
-        if state.x is None or state.x[0] != "imm":
+    code = insn.code
+    op = code & 0xF0
+    if code & 0x08:
+        x = state[1]
+        if x is None or x[0] != "imm":
             return None
-        k = state.x[1]
+        k: int = x[1]  # type: ignore[assignment]
     else:
         k = insn.k
-    assert isinstance(k, int)
     if a[0] == "imm":
         return _evaluate(op, a[1], k)  # type: ignore[arg-type]
-    values, known = state.facts.get(a, _UNKNOWN)
+    values, known = state[3].get(a, _UNKNOWN)
     if values is not None:  # empty: no path gets here, either answer will do
         outcomes = {_evaluate(op, v, k) for v in values}
         return outcomes.pop() if len(outcomes) == 1 else None
@@ -328,97 +334,119 @@ def _evaluate(op: int, a: int, k: int) -> bool:
     return bool(a & k)
 
 
-def _edge_state(state: _State, insn: _Insn, taken: bool) -> _State:
-    if state.a is None:
+def _edge_state(state: State, insn: _Insn, taken: bool) -> State:
+    a = state[0]
+    if a is None:
         return state
-    if insn.code & SRC_MASK:
-        if state.x is None or state.x[0] != "imm":
+    code = insn.code
+    if code & 0x08:
+        x = state[1]
+        if x is None or x[0] != "imm":
             return state
-        k = int(state.x[1])  # type: ignore[call-overload]
+        k: int = x[1]  # type: ignore[assignment]
     else:
         k = insn.k
-    op = insn.code & OP_MASK
-    values, known = state.facts.get(state.a, _UNKNOWN)
+    op = code & 0xF0
+    facts = state[3]
     fact = (op, k, taken)
-    if fact in known:
-        return state
-    if values is not None:
-        values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
-    elif op == _J_JEQ and taken:
-        values = frozenset((k,))
-    facts = dict(state.facts)
-    facts[state.a] = (values, known | {fact})
-    return _State(state.a, state.x, state.mem, facts)
+    found = facts.get(a)
+    if found is None:
+        values = frozenset((k,)) if op == _J_JEQ and taken else None
+        known = frozenset((fact,))
+    else:
+        values, known = found
+        if fact in known:
+            return state
+        if values is not None:
+            values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
+        elif op == _J_JEQ and taken:
+            values = frozenset((k,))
+        known = known | {fact}
+    facts = facts.copy()
+    facts[a] = (values, known)
+    return (a, state[1], state[2], facts)
 
 
-def _states(insns: list[_Insn]) -> list[_State | None]:
-    """The meet of the states on every edge into each instruction (None: unreachable)."""
-    into: list[_State | None] = [None] * len(insns)
-    into[0] = _State()
-    reached = _State()  # what a return gets: only that it is reached matters
-
-    def flow(target: int, state: _State) -> None:
-        if insns[target].code & CLASS_MASK == _C_RET:
-            into[target] = reached
-            return
-        current = into[target]
-        into[target] = state if current is None else current.meet(state)
-
-    for pc, insn in enumerate(insns):
+def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
+    """The meet of the states on every edge into each instruction (None: unreachable), and
+    for each what that state says of it: a conditional jump's outcome if decided, else
+    whether the instruction recomputes what its register already holds."""
+    size = len(insns)
+    into: list[State | None] = [None] * size
+    notes: list[bool | None] = [None] * size
+    into[0] = _START
+    is_ret = [insn.code & 0x07 == _C_RET for insn in insns]
+    for pc in range(size):
         state = into[pc]
         if state is None:
             continue
-        cls = insn.code & CLASS_MASK
+        insn = insns[pc]
+        code = insn.code
+        cls = code & 0x07
         if cls == _C_RET:
             continue
         if cls == _C_JMP:
-            if insn.code & OP_MASK == _J_JA:
-                flow(insn.jt, state)
+            if code & 0xF0 == _J_JA:
+                outs: tuple[tuple[int, State], ...] = ((insn.jt, state),)
+            else:
+                decided = notes[pc] = _decide(state, insn)
+                if decided is None:
+                    jt, jf = insn.jt, insn.jf
+                    outs = ((jt, state if is_ret[jt] else _edge_state(state, insn, True)),
+                            (jf, state if is_ret[jf] else _edge_state(state, insn, False)))
+                elif decided:
+                    jt = insn.jt
+                    outs = ((jt, state if is_ret[jt] else _edge_state(state, insn, True)),)
+                else:
+                    jf = insn.jf
+                    outs = ((jf, state if is_ret[jf] else _edge_state(state, insn, False)),)
+        else:
+            after = _step(insn, state)
+            notes[pc] = _same(cls, insn.k, state, after)
+            outs = ((pc + 1, after),)
+        for target, out in outs:
+            if is_ret[target]:
+                into[target] = _START  # what a return gets: only that it is reached matters
                 continue
-            decided = _decide(state, insn)
-            if decided is not False:
-                flow(insn.jt, _edge_state(state, insn, True)
-                     if insns[insn.jt].code & CLASS_MASK != _C_RET else state)
-            if decided is not True:
-                flow(insn.jf, _edge_state(state, insn, False)
-                     if insns[insn.jf].code & CLASS_MASK != _C_RET else state)
-            continue
-        flow(pc + 1, _step(insn, state))
-    return into
+            current = into[target]
+            into[target] = out if current is None else _meet(current, out)
+    return into, notes
+
+
+def _same(cls: int, k: int, state: State, after: State) -> bool:
+    """An instruction of class ``cls`` that took ``state`` to ``after`` recomputed what its
+    register already held."""
+    if cls == _C_LD:
+        return after[0] is not None and after[0] == state[0]
+    if cls == _C_LDX:
+        return after[1] is not None and after[1] == state[1]
+    if cls in (_C_ST, _C_STX):
+        return after[2] == state[2] and state[2][k] is not None
+    if cls == _C_ALU:
+        return state[0] is not None and after[0] is state[0]
+    if cls == _C_MISC:
+        return after[0] == state[0] and after[1] == state[1] and state[0] is not None \
+            and state[1] is not None
+    return False
 
 
 # -- passes ---------------------------------------------------------------------------------
 
-def _redundant(insn: _Insn, state: _State) -> bool:
+def _redundant(insn: _Insn, state: State) -> bool:
     """``insn`` recomputes what its register already holds."""
-    cls = insn.code & CLASS_MASK
-    if cls == _C_LD:
-        after = _step(insn, state)
-        return after.a is not None and after.a == state.a
-    if cls == _C_LDX:
-        after = _step(insn, state)
-        return after.x is not None and after.x == state.x
-    if cls in (_C_ST, _C_STX):
-        return _step(insn, state).mem == state.mem and state.mem[insn.k] is not None
-    if cls == _C_ALU:
-        return state.a is not None and _step(insn, state).a is state.a
-    if cls == _C_MISC:
-        after = _step(insn, state)
-        return after.a == state.a and after.x == state.x and state.a is not None \
-            and state.x is not None
-    return False
+    return _same(insn.code & 0x07, insn.k, state, _step(insn, state))
 
 
-def _proven(sym: Sym | None, state: _State) -> bool:
+def _proven(sym: Sym | None, state: State) -> bool:
     """Loading ``sym`` cannot fail here: it is a constant or was loaded on this path."""
     if sym is None:
         return False
     if sym[0] in ("imm", "len"):
         return True
-    return sym in (state.a, state.x) or sym in state.facts
+    return sym == state[0] or sym == state[1] or sym in state[3]
 
 
-def _thread(insns: list[_Insn], target: int, state: _State, limit: int,
+def _thread(insns: list[_Insn], target: int, state: State, limit: int,
             live_in: Liveness, dirty_a: bool = False, dirty_x: bool = False,
             budget: list[int] | None = None) -> int | None:
     """Where an edge arriving at ``target`` with ``state`` may go instead: past loads of
@@ -433,14 +461,16 @@ def _thread(insns: list[_Insn], target: int, state: _State, limit: int,
     if budget is None:
         budget = [48]
     best = None
-    while target < len(insns) and target <= limit and budget[0] > 0:
+    size = len(insns)
+    while target < size and target <= limit and budget[0] > 0:
         budget[0] -= 1
         if not ((dirty_a and live_in[target] & _A) or (dirty_x and live_in[target] & _X)):
             best = target
         insn = insns[target]
-        cls = insn.code & CLASS_MASK
+        code = insn.code
+        cls = code & 0x07
         if cls == _C_JMP:
-            if insn.code & OP_MASK == _J_JA:
+            if code & 0xF0 == _J_JA:
                 nxt = insn.jt
             else:
                 decided = _decide(state, insn)
@@ -454,16 +484,22 @@ def _thread(insns: list[_Insn], target: int, state: _State, limit: int,
                     break
                 state = _edge_state(state, insn, decided)
                 nxt = insn.jt if decided else insn.jf
-        elif cls in (_C_LD, _C_LDX, _C_MISC) and _redundant(insn, state):
-            nxt = target + 1
         elif cls in (_C_LD, _C_LDX):
             after = _step(insn, state)
-            sym = after.a if cls == _C_LD else after.x
-            if not _proven(sym, state) and insn.code & MODE_MASK != _MODE_MEM:
-                break
-            dirty_a |= cls == _C_LD
-            dirty_x |= cls == _C_LDX
-            state = after
+            if cls == _C_LD:
+                sym, old = after[0], state[0]
+            else:
+                sym, old = after[1], state[1]
+            if sym is None or sym != old:  # not redundant
+                if not _proven(sym, state) and code & 0xE0 != _MODE_MEM:
+                    break
+                if cls == _C_LD:
+                    dirty_a = True
+                else:
+                    dirty_x = True
+                state = after
+            nxt = target + 1
+        elif cls == _C_MISC and _redundant(insn, state):
             nxt = target + 1
         else:
             break
@@ -471,24 +507,47 @@ def _thread(insns: list[_Insn], target: int, state: _State, limit: int,
     return best
 
 
-def _pass_thread(insns: list[_Insn], states: list[_State | None]) -> bool:
+def _pass_thread(insns: list[_Insn], states: list[State | None]) -> bool:
     changed = False
-    _, live_in = _liveness(insns)
+    live_in = _liveness(insns)[1]
     for pc, insn in enumerate(insns):
         state = states[pc]
-        if state is None or not _is_cond_insn(insn):
+        if state is None or insn.code & 0x07 != _C_JMP or insn.code & 0xF0 == _J_JA:
             continue
         limit = pc + 256
-        for taken in (True, False):
-            old = insn.jt if taken else insn.jf
-            new = _thread(insns, old, _edge_state(state, insn, taken), limit, live_in)
+        old = insn.jt
+        if not _stuck(insns[old], state):
+            new = _thread(insns, old, _edge_state(state, insn, True), limit, live_in)
             if new is not None and new != old:
                 changed = True
-                if taken:
-                    insn.jt = new
-                else:
-                    insn.jf = new
+                insn.jt = new
+        old = insn.jf
+        if not _stuck(insns[old], state):
+            new = _thread(insns, old, _edge_state(state, insn, False), limit, live_in)
+            if new is not None and new != old:
+                changed = True
+                insn.jf = new
     return changed
+
+
+def _stuck(insn: _Insn, state: State) -> bool:
+    """An edge leaving with ``state`` cannot be threaded past ``insn`` (what the edge's
+    test adds to the facts does not matter here): a return, a store or ALU operation, a
+    new value into a register, or a packet load not proven to succeed. Saves building the
+    edge's state for most edges."""
+    code = insn.code
+    cls = code & 0x07
+    if cls == _C_JMP:
+        return False
+    if cls in (_C_LD, _C_LDX):
+        after = _step(insn, state)
+        sym, old = (after[0], state[0]) if cls == _C_LD else (after[1], state[1])
+        if sym is not None and sym == old:
+            return False
+        return not _proven(sym, state) and code & 0xE0 != _MODE_MEM
+    if cls == _C_MISC:
+        return not _redundant(insn, state)
+    return True
 
 
 def _is_cond_insn(insn: _Insn) -> bool:
@@ -573,35 +632,45 @@ def _may_fail(insn: _Insn) -> bool:
 Src_X = SRC_MASK
 
 
-def _pass_delete(insns: list[_Insn], states: list[_State | None]) -> set[int]:
+def _pass_delete(insns: list[_Insn], states: list[State | None], notes: list[bool | None]
+                 ) -> tuple[set[int], bool]:
     """Instructions that can go as redundant or decided (never in the same pass as dead
-    ones: deleting a redundant load makes the load before it live)."""
+    ones: deleting a redundant load makes the load before it live), and whether any other
+    instruction was rewritten."""
     gone: set[int] = set()
+    rewritten = False
     for pc, insn in enumerate(insns):
         state = states[pc]
         if state is None:
             gone.add(pc)
             continue
-        cls = insn.code & CLASS_MASK
-        if _is_cond_insn(insn):
-            if insn.code & SRC_MASK and state.x is not None and state.x[0] == "imm":
-                insn.code, insn.k = insn.code & ~SRC_MASK, int(state.x[1])  # type: ignore[call-overload]
-            decided = _decide(state, insn)
+        code = insn.code
+        cls = code & 0x07
+        if cls == _C_JMP:
+            if code & 0xF0 == _J_JA:
+                continue
+            x = state[1]
+            if code & 0x08 and x is not None and x[0] == "imm":
+                insn.code, insn.k = code & ~SRC_MASK, int(x[1])  # type: ignore[call-overload]
+                rewritten = True
+            decided = notes[pc]
             if decided is not None or insn.jt == insn.jf:
                 # becomes a ja to the branch taken (jt == jf: either)
                 target = insn.jt if decided is not False else insn.jf
                 insn.code, insn.k, insn.jt, insn.jf = _C_JMP | _J_JA, 0, target, -1
+                rewritten = True
             continue
-        if cls in (_C_JMP, _C_RET):
+        if cls == _C_RET:
             continue
-        if _redundant(insn, state):
+        if notes[pc]:
             gone.add(pc)
-        elif cls == _C_ALU and insn.code & SRC_MASK and state.x is not None \
-                and state.x[0] == "imm" and insn.code & OP_MASK != _ALU_NEG:
-            k = int(state.x[1])  # type: ignore[call-overload]
-            if k or insn.code & OP_MASK not in (_ALU_DIV, _ALU_MOD):
-                insn.code, insn.k = insn.code & ~SRC_MASK, k  # 'and x' -> 'and #k'
-    return gone
+        elif cls == _C_ALU and code & 0x08 and state[1] is not None \
+                and state[1][0] == "imm" and code & 0xF0 != _ALU_NEG:
+            k = int(state[1][1])  # type: ignore[call-overload]
+            if k or code & 0xF0 not in (_ALU_DIV, _ALU_MOD):
+                insn.code, insn.k = code & ~SRC_MASK, k  # 'and x' -> 'and #k'
+                rewritten = True
+    return gone, rewritten
 
 
 def _pass_dead(insns: list[_Insn]) -> set[int]:
@@ -801,27 +870,66 @@ def optimize_program(program: list[SockFilter]) -> list[SockFilter]:
             return program
     if not program or not _is_ret(program[-1]):
         return program
-    insns = _absolute(program)
+    return _optimize(_absolute(program), lambda: program)
+
+
+def optimize_absolute(program: list[tuple[int, int, int, int]],
+                      unoptimised: Callable[[], list[SockFilter]]) -> list[SockFilter]:
+    """:func:`optimize_program` of a program given as ``(code, k, jt, jf)`` with absolute
+    jump targets (-1: none; ``ja``'s in ``jt``), forwards only and ending in a return, as
+    the code generator makes it; ``unoptimised()`` gives the program when the optimised one
+    cannot be encoded (a jump beyond cBPF's reach)."""
+    return _optimize([_Insn(*insn) for insn in program], unoptimised)
+
+
+def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
+              ) -> list[SockFilter]:
+    # Rounds of four passes until one changes nothing (at most 32). A pass is a function of
+    # the program alone, so once each has left the current program unchanged, in a row, the
+    # rest of the round would too: stop there (threading must follow a dataflow run on the
+    # same program, which a delete pass that changed nothing gives).
+    quiet = 0  # passes in a row that left the program as it was
+    first = True  # the code generator's program may hold unreachable code or a ja to the next
     for _ in range(32):
-        before = [(i.code, i.k, i.jt, i.jf) for i in insns]
         # one dataflow run per round: deleting redundant instructions leaves the states of
         # the others true (a decided test only takes paths away), so threading reuses them
-        states = _states(insns)
-        insns, kept = _compact(insns, _pass_delete(insns, states))
-        states = [states[pc] for pc in kept]
+        states, notes = _states(insns)
+        gone, rewritten = _pass_delete(insns, states, notes)
+        if gone or rewritten or first:
+            insns, kept = _compact(insns, gone)
+            states = [states[pc] for pc in kept]
+            quiet = 0
+            first = False
+        else:  # a compact program left as it was
+            quiet += 1
         if _pass_thread(insns, states):
             insns = _compact(insns, ())[0]
-        insns = _compact(insns, _pass_dead(insns))[0]
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet >= 4:
+                break
+        gone = _pass_dead(insns)
+        if gone:
+            insns = _compact(insns, gone)[0]
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet >= 4:
+                break
         if _share_tails(insns):
             insns = _compact(insns, ())[0]
-        if [(i.code, i.k, i.jt, i.jf) for i in insns] == before:
-            break
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet >= 4:
+                break
     returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
     if len(returns) == 1 and next(iter(returns))[0] == _C_RET | _RET_K:
         # every path rejects, or every complete packet is accepted: one return, as libpcap
         # gives (which then accepts packets captured too short for the loads too)
         return [SockFilter(_C_RET | _RET_K, 0, 0, next(iter(returns))[1])]
-    return _relative(insns) or program
+    return _relative(insns) or unoptimised()
 
 
 def _is_ret_insn(insn: _Insn) -> bool:

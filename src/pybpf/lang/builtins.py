@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BPFError
-from ..helpers import ArgType, helpers
+
+if TYPE_CHECKING:
+    from ..helpers import HelperTable
 
 __all__ = ["Helper", "HELPERS", "BUILTIN_NAMES", "HELPER_BUILTINS", "POINTER_BUILTINS",
            "pid_tgid", "pid", "tid", "uid_gid", "uid", "gid", "comm", "ktime_ns",
@@ -44,20 +46,35 @@ class Helper:
     returns: str = "s64"   # "s64", "u64", "u32", "ptr", "void"
 
 
-_KINDS = {ArgType.CONST_MAP_PTR: "map", ArgType.PTR_TO_CTX: "ctx",
-          ArgType.CONST_ALLOC_SIZE_OR_ZERO: "const", ArgType.ANYTHING: "int",
-          ArgType.SCALAR: "int", ArgType.CONST_SIZE: "int", ArgType.CONST_SIZE_OR_ZERO: "int"}
 _RETURNS = {"u64": "u64", "u32": "u32", "void": "void"}
+
+
+def _table() -> HelperTable:
+    # the helper table (~4 ms to import) is for compiling: a tool whose programs come from
+    # the compile cache never loads it
+    from ..helpers import helpers  # noqa: PLC0415
+
+    return helpers()
+
+
+@cache
+def _kinds() -> dict[Any, str]:
+    from ..helpers import ArgType  # noqa: PLC0415 - see _table
+
+    return {ArgType.CONST_MAP_PTR: "map", ArgType.PTR_TO_CTX: "ctx",
+            ArgType.CONST_ALLOC_SIZE_OR_ZERO: "const", ArgType.ANYTHING: "int",
+            ArgType.SCALAR: "int", ArgType.CONST_SIZE: "int", ArgType.CONST_SIZE_OR_ZERO: "int"}
 
 
 @cache
 def _helper(name: str) -> Helper:
-    h = helpers().by_name(name)
+    h = _table().by_name(name)
     if h.proto is None:
         raise KeyError(name)
     params = []
+    kinds = _kinds()
     for arg, pname in zip(h.proto.args, h.param_names + ("",) * 5):
-        kind = _KINDS.get(arg.type, "ptr")
+        kind = kinds.get(arg.type, "ptr")
         if kind == "int" and pname == "unsafe_ptr":
             kind = "addr"  # an address the helper reads safely: integer or pointer
         params.append(kind)
@@ -74,7 +91,7 @@ class _Helpers(Mapping[str, Helper]):
         return _helper(name)
 
     def __iter__(self) -> Iterator[str]:
-        return (h.name for i, h in helpers().items() if i and h.proto is not None)
+        return (h.name for i, h in _table().items() if i and h.proto is not None)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)

@@ -41,8 +41,7 @@ import sys
 import time
 import types
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:  # hashlib would load OpenSSL first (~2.5 ms of a tool's start) for what _blake2 has
     from _blake2 import blake2b
@@ -57,6 +56,9 @@ from .compiler import CompiledCollection, CompiledProgram
 from .maps import GlobalDecl, MapDecl, ProgArray
 from .programs import ProgramDecl
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 __all__ = ["lookup", "store", "cache_directory", "MAX_ENTRIES", "MAX_BYTES"]
 
 FORMAT = b"pybpf-compiled-1\n"
@@ -69,8 +71,15 @@ _BUILTINS = frozenset({"set", "frozenset", "bytearray", "slice", "range", "compl
 
 def cache_directory() -> Path | None:
     """Where compiled collections are kept, or None when caching is off."""
-    root = index_cache.cache_dir()
-    return None if root is None else root / "compiled"
+    from pathlib import Path  # noqa: PLC0415 - not on a tool's start-up path (_directory)
+
+    directory = _directory()
+    return None if directory is None else Path(directory)
+
+
+def _directory() -> str | None:
+    root = index_cache.cache_root()
+    return None if root is None else os.path.join(root, "compiled")
 
 
 # ---- the key ---------------------------------------------------------------------------
@@ -402,7 +411,7 @@ def lookup(programs: Sequence[ProgramDecl], with_btf: bool,
                                                                  str | None]:
     """The collection stored for ``programs`` (or None) and the key to :func:`store` a
     fresh compile under (None when these programs cannot be cached)."""
-    directory = cache_directory()
+    directory = _directory()
     if directory is None:
         return None, None
     try:
@@ -411,7 +420,7 @@ def lookup(programs: Sequence[ProgramDecl], with_btf: bool,
         return None, None
     if key is None:
         return None, None
-    path = directory / f"{key}.bin"
+    path = os.path.join(directory, f"{key}.bin")
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
@@ -512,7 +521,7 @@ def store(key: str | None, programs: Sequence[ProgramDecl],
           compiled: CompiledCollection) -> None:
     """Keep ``compiled`` under ``key`` (from :func:`lookup`); quietly nothing when it
     cannot be described (a declaration found nowhere) or written."""
-    directory = cache_directory()
+    directory = _directory()
     if key is None or directory is None:
         return
     try:
@@ -522,12 +531,12 @@ def store(key: str | None, programs: Sequence[ProgramDecl],
     if data is None:
         return
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        os.makedirs(directory, exist_ok=True)
         import tempfile  # writing is rare: not part of every start-up
 
         with tempfile.NamedTemporaryFile(dir=directory, delete=False, prefix=".tmp-") as tmp:
             tmp.write(data)
-        os.replace(tmp.name, directory / f"{key}.bin")
+        os.replace(tmp.name, os.path.join(directory, f"{key}.bin"))
     except OSError:
         return
     _evict(directory)
@@ -584,7 +593,7 @@ def _flatten(where: Any) -> list[Any]:
     return [where]
 
 
-def _evict(directory: Path) -> None:
+def _evict(directory: str) -> None:
     """Remove the least recently used entries beyond MAX_ENTRIES files or MAX_BYTES."""
     entries = []
     stale = time.time_ns() - 3600 * 10**9   # a temporary file a crashed writer left

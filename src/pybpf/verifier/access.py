@@ -200,6 +200,7 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
                              "struct, e.g. with `= {}` / __builtin_memset) before reading it",
                              regs=(regno,))
             all_zero = False
+            spilled_zero = False   # never-written bytes hold whatever was there before
         elif kind is Byte.SPILL:
             if slot.spilled is not None and slot.spilled.is_pointer and (
                     lo != hi or size != 8):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from ..asm.instruction import Instruction
@@ -155,8 +156,9 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     except (CfgReject, EncodingReject) as rej:
         raise _error(name, insns, rej.slot, rej, None, []) from None
     except Failure as fail:
-        trail = checker.log if opts.log else _relog(insns, prog_type, resolved, opts, funcs,
-                                                             attach, typed_args)
+        # without a log kept, the log is a second walk: made only if someone reads it
+        trail: list[str] | Callable[[], list[str]] = checker.log if opts.log else partial(
+            _relog, insns, prog_type, resolved, opts, funcs, attach, typed_args)
         raise _error(name, insns, fail.slot, fail.reject, fail.state, trail) from None
     elapsed = time.perf_counter() - start
     return VerifierResult(name, Instructions(insns).slot_count, stats.insns_processed,
@@ -215,7 +217,7 @@ def _relog(insns: list[Instruction], prog_type: ProgramType, maps: Mapping[str, 
 
 
 def _error(name: str, insns: list[Instruction], slot: int, rej: Reject, state: State | None,
-           log: list[str]) -> VerifierError:
+           log: list[str] | Callable[[], list[str]]) -> VerifierError:
     by_slot = Instructions(insns).by_slot()
     err = build_error(program=name, slot=slot, insn=by_slot.get(slot), problem=rej.problem,
                       hint=rej.hint, state=state, regs=rej.regs, log=log)

@@ -228,12 +228,16 @@ class Checker:
 
         Python's cycle collector is paused meanwhile: the walk makes millions of short-lived
         objects and keeps many states, none of them in reference cycles, and the collector
-        would scan them all again and again."""
+        would scan them all again and again. The remembered states are let go before it
+        resumes, so that reference counting frees them at once: left for the collector,
+        its first pass would scan every object of every one of them."""
         paused = gc.isenabled()
         gc.disable()
         try:
             return self._run()
         finally:
+            self.done = {}
+            self.looping = {}
             if paused:
                 gc.enable()
 

@@ -11,6 +11,7 @@ inline with their callers' registers.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,13 +85,33 @@ def _is_scalar(t: Any) -> bool:
 
 
 def _arg_tags(btf: Any, func: Func) -> dict[int, list[str]]:
-    tags: dict[int, list[str]] = {}
     if btf is None:
-        return tags
+        return {}
+    return _all_arg_tags(btf).get(id(func), {})
+
+
+# btf -> id(func) -> argument index -> its "arg:" decl tags: found in one pass over the
+# types of an object, which all its programs share (a scan per function cost more than
+# verifying a small program)
+_TAGS: weakref.WeakKeyDictionary[Any, dict[int, dict[int, list[str]]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _all_arg_tags(btf: Any) -> dict[int, dict[int, list[str]]]:
+    try:
+        return _TAGS[btf]
+    except (KeyError, TypeError):
+        pass
+    found: dict[int, dict[int, list[str]]] = {}
     for t in btf:
-        if isinstance(t, DeclTag) and t.type is func and t.value.startswith("arg:"):
-            tags.setdefault(t.component_idx, []).append(t.value[4:])
-    return tags
+        if isinstance(t, DeclTag) and t.value.startswith("arg:"):
+            found.setdefault(id(t.type), {}).setdefault(t.component_idx, []).append(
+                t.value[4:])
+    try:
+        _TAGS[btf] = found
+    except TypeError:   # a BTF that cannot be weakly referenced is scanned every time
+        pass
+    return found
 
 
 def _is_ctx_pointer(ptr: Ptr, prog_type: ProgramType) -> bool:

@@ -3,6 +3,7 @@ there, the registers that make it unsafe, and what to do about it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..asm.formatter import format_instruction
@@ -66,8 +67,8 @@ def describe_path(path: tuple[int, ...], slot: int) -> str:
 
 
 def build_error(*, program: str, slot: int, insn: Instruction | None, problem: str,
-                hint: str, state: State | None, regs: tuple[int, ...], log: list[str]
-                ) -> VerifierError:
+                hint: str, state: State | None, regs: tuple[int, ...],
+                log: list[str] | Callable[[], list[str]]) -> VerifierError:
     lines = []
     where = f"insn {slot}"
     if insn is not None:

@@ -40,7 +40,7 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
                 "lookup_generation", "runs_done", "packet_data", "batch_index",
                 "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
-                "lru_count", "lru_epoch", "lru_clock", "last_entry")
+                "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -60,6 +60,12 @@ MAP_LOOKUP_ELEM = 1  # helper id
 # logged at its first hit since the last replay: the runner replays the logged entries as
 # lookups (which reorder the map) in stamp order before Python code next looks at it
 LRU_LOG_ENTRIES = LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
+# array and per-CPU array maps up to this many entries are indexed directly: a table per map
+# of (value address, host address) pairs by index, 0 until the helper mapped the value in
+# this run (a value's address is handed out at its first lookup, as in the interpreter, and
+# never moves or vanishes for the rest of the run)
+DIRECT_ARRAY_LIMIT = 1 << 16
+DIRECT_ENTRY_WORDS = 2
 CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
 # helpers answered in native code from the state (the runner copies the run's Environment
 # there): helper implementation -> the state field its answer is in
@@ -133,18 +139,16 @@ def _access_function(size: int, kind: str) -> str:
 def _access_functions() -> str:
     return "\n\n".join([_access_function(size, kind) for size in _NATIVE_ACCESS_SIZES
                          for kind in ("u", "s", "st")]
+                        + [_peek(size) for size in _NATIVE_ACCESS_SIZES]
                         + [_cached_lookup(size) for size in _NATIVE_ACCESS_SIZES]
                         + [_cache_probe()])
 
 
-def _cached_lookup(size: int) -> str:
-    """``@cached_lookup<size>``: the value address the lookup cache holds for the
-    ``size``-byte key at address ``%a`` of map ``%handle``, or -1 when the key cannot be
-    read natively (not in the region table) or the cache does not hold it. -1 sends the
-    caller to the helper itself, which faults or answers exactly as in the other tiers."""
+def _peek(size: int) -> str:
+    """``@peek<size>``: {the ``size``-byte little-endian integer at ``%a``, true} when the
+    region table holds those bytes, else {0, false} (no callback: the caller decides)."""
     ty = f"i{8 * size}"
-    lines = [(f"define internal i64 @cached_lookup{size}(ptr %st, ptr %tab, i64 %handle, "
-             "i64 %a, i64 %limit, ptr %hostout) #0 {"),
+    lines = [f"define internal {{i64, i1}} @peek{size}(ptr %tab, i64 %a) #0 {{",
              "  %k = lshr i64 %a, 32", "  %h = lshr i64 %k, 12", "  %i0 = add i64 %k, %h",
              f"  %i = and i64 %i0, {TABLE_ENTRIES - 1}",
              "  %e = getelementptr [6 x i64], ptr %tab, i64 %i", "  %ek = load i64, ptr %e"]
@@ -158,10 +162,26 @@ def _cached_lookup(size: int) -> str:
               "  %ha = add i64 %host, %off", "  %p = inttoptr i64 %ha to ptr",
               f"  %kv = load {ty}, ptr %p, align 1",
               f"  %key = zext {ty} %kv to i64" if size < 8 else "  %key = add i64 %kv, 0",
-              ("  %found = call i64 @cache_probe(ptr %st, i64 %handle, i64 %key, "
-               "i64 %limit, ptr %hostout)"),
-              "  ret i64 %found", "miss:", "  ret i64 -1", "}"]
+              "  %pair = insertvalue {i64, i1} { i64 0, i1 true }, i64 %key, 0",
+              "  ret {i64, i1} %pair", "miss:", "  ret {i64, i1} { i64 0, i1 false }", "}"]
     return "\n".join(lines)
+
+
+def _cached_lookup(size: int) -> str:
+    """``@cached_lookup<size>``: the value address the lookup cache holds for the
+    ``size``-byte key at address ``%a`` of map ``%handle``, or -1 when the key cannot be
+    read natively (not in the region table) or the cache does not hold it. -1 sends the
+    caller to the helper itself, which faults or answers exactly as in the other tiers."""
+    return "\n".join([
+        (f"define internal i64 @cached_lookup{size}(ptr %st, ptr %tab, i64 %handle, "
+         "i64 %a, i64 %limit, ptr %hostout) #0 {"),
+        f"  %pair = call {{i64, i1}} @peek{size}(ptr %tab, i64 %a)",
+        "  %ok = extractvalue {i64, i1} %pair, 1",
+        "  br i1 %ok, label %read, label %miss", "read:",
+        "  %key = extractvalue {i64, i1} %pair, 0",
+        ("  %found = call i64 @cache_probe(ptr %st, i64 %handle, i64 %key, "
+         "i64 %limit, ptr %hostout)"),
+        "  ret i64 %found", "miss:", "  ret i64 -1", "}"])
 
 
 def _cache_probe() -> str:
@@ -219,17 +239,23 @@ class _FunctionWriter:
     ``cached_maps`` maps the handle of every map whose lookups may be served by the lookup
     cache to its key size, index limit (max_entries of an array map, else 0), value size
     and whether it is an LRU map (hits are logged); the call
-    sites that use it are added to ``cached_sites``.
+    sites that use it are added to ``cached_sites``. ``direct_maps`` (handle -> the map's
+    place in the state's ``array_tables``) names the array maps among them indexed directly
+    (see DIRECT_ARRAY_LIMIT).
     """
 
     def __init__(self, code: ip.Code, start: int,
                  cached_maps: dict[int, tuple[int, int, int, bool]] | None = None,
-                 cached_sites: dict[int, int] | None = None):
+                 cached_sites: dict[int, int] | None = None,
+                 direct_maps: dict[int, int] | None = None, batch: bool = False):
         self.code = code
         self.start = start
+        # @p0, the program for @batch: the packet and the budget come as arguments
+        self.batch = batch
         self.lines: list[str] = []
         self.counter = 0
         self.cached_maps = cached_maps or {}
+        self.direct_maps = direct_maps or {}
         self.cached_sites = cached_sites if cached_sites is not None else {}
         self.block_start = start
         self.block_slots: list[int] = []
@@ -241,6 +267,8 @@ class _FunctionWriter:
         self.pending_value: tuple[str, int, int] | None = None
         self.exit_values: dict[int, dict[int, tuple[str, int, int]]] = {}
         self.entry_allocas: list[str] = []
+        # the label prefix of the blocks being written, and whether they check the budget
+        self.prefix, self.checks = "b", True
         # registers known to hold r10 + offset in the current block (register -> offset):
         # accesses through them inside the frame need no region check, as through r10
         self.frame: dict[int, int] = {}
@@ -296,9 +324,15 @@ class _FunctionWriter:
     # --- the function -----------------------------------------------------------------
 
     def function(self) -> str:
-        self.lines.append(f"define i64 @f{self.start}(ptr %st, i64 %a1, i64 %a2, i64 %a3, "
-                          f"i64 %a4, i64 %a5, i64 %a10, ptr %fh) {{")
-        self.block("entry")
+        if self.batch:
+            self.lines.append("define internal i64 @p0(ptr %st, i64 %a1, i64 %a2, i64 %a10, "
+                              "ptr %fh, i64 %pkthost, i64 %pktlen, i64 %budget) #0 {")
+            self.block("entry")
+            self.lines += [f"  %a{n} = add i64 0, 0" for n in (3, 4, 5)]
+        else:
+            self.lines.append(f"define i64 @f{self.start}(ptr %st, i64 %a1, i64 %a2, "
+                              f"i64 %a3, i64 %a4, i64 %a5, i64 %a10, ptr %fh) {{")
+            self.block("entry")
         entry_at = len(self.lines)  # where the allocas of lookup sites go, once known
         for n in range(10):
             self.emit(f"%r{n} = alloca i64")
@@ -306,6 +340,14 @@ class _FunctionWriter:
             self.set(n, f"%a{n}" if 1 <= n <= 5 else "0")
         tab_p = self.field("table")
         self.emit(f"%tab = load ptr, ptr {tab_p}")
+        tab_at = len(self.lines)
+        if self.direct_maps:  # the direct tables never move during a run: loaded once
+            tables = self.tmp()
+            self.emit(f"{tables} = load ptr, ptr {self.field('array_tables')}")
+            for place in sorted(set(self.direct_maps.values())):
+                p = self.tmp()
+                self.emit(f"{p} = getelementptr ptr, ptr {tables}, i64 {place}")
+                self.emit(f"%array{place} = load ptr, ptr {p}")
         # the packet's table entry and LD_ABS origin, kept in locals: they change only in
         # callbacks that may refresh the table (helpers, generic instructions, calls)
         self.packet_loads = any(self.code[pc][0] is ip._ld_packet
@@ -314,19 +356,64 @@ class _FunctionWriter:
         if self.packet_loads:
             for name in ("pkkey", "pkhost", "pklen", "pkdata"):
                 self.emit(f"%{name} = alloca i64")
-            self.reload_packet()
+            if self.batch:  # the packet's entry is written lazily (see below)
+                for name, value in (("pkkey", "0"), ("pkhost", "%pkthost"),
+                                    ("pklen", "%pktlen"), ("pkdata", "0")):
+                    self.emit(f"store i64 {value}, ptr %{name}")
+            else:
+                self.reload_packet()
         # the budget lives in a local (a register after mem2reg) and goes back to the state
         # around calls that may run instructions (helpers, subprograms) and on the way out
         self.emit("%bl = alloca i64")
-        self.budget_in()
-        self.emit(f"br label %b{self.start}")
+        if self.batch:
+            self.emit("store i64 %budget, ptr %bl")
+        else:
+            self.budget_in()
         blocks = _blocks(self.code, self.start)
         preds: dict[int, list[int]] = {}
         for leader, slots in blocks.items():
             for nxt in _successors(self.code, slots[-1]):
                 preds.setdefault(nxt, []).append(leader)
+        if _straight(self.code, blocks):
+            # no loop and no call: no path runs more than all the function's instructions,
+            # so when the budget covers them all, a copy of the blocks without budget
+            # checks runs (packet filters); else the checked copy, which fails exactly
+            left, enough = self.tmp(), self.tmp()
+            self.emit(f"{left} = load i64, ptr %bl")
+            self.emit(f"{enough} = icmp sge i64 {left}, "
+                      f"{sum(len(slots) for slots in blocks.values())}")
+            self.emit(f"br i1 {enough}, label %n{self.start}, label %b{self.start}")
+            self.prefix, self.checks = "n", False
+            self.write_blocks(blocks, preds)
+            self.prefix, self.checks = "b", True
+        else:
+            self.emit(f"br label %b{self.start}")
+        self.write_blocks(blocks, preds)
+        self.block("bail")
+        self.budget_out()
+        self.emit("ret i64 0")
+        self.lines.append("}")
+        if self.batch and any(" call " in line and "@llvm." not in line
+                              and not line.endswith("; fails") for line in self.lines):
+            # the region table or Python code may look at the packet: its entry first
+            # (@batch wrote the entry's other words once)
+            e = {name: n for n, name in enumerate(ENTRY_FIELDS)}
+            self.entry_allocas += [
+                f"%pkhost.p = getelementptr i64, ptr %tab, i64 {e['host']}",
+                "store i64 %pkthost, ptr %pkhost.p",
+                f"%pklen.p = getelementptr i64, ptr %tab, i64 {e['length']}",
+                "store i64 %pktlen, ptr %pklen.p"]
+            entry_at = tab_at
+        self.lines[entry_at:entry_at] = ["  " + line for line in dict.fromkeys(
+            self.entry_allocas)]
+        return "\n".join(self.lines)
+
+    def write_blocks(self, blocks: dict[int, list[int]], preds: dict[int, list[int]]
+                     ) -> None:
+        """The function's blocks, labelled ``<prefix><leader>``."""
+        self.exit_values = {}
         for leader, slots in blocks.items():
-            self.block(f"b{leader}")
+            self.block(f"{self.prefix}{leader}")
             self.block_start = leader
             self.frame = {}
             only = preds.get(leader, [])
@@ -347,13 +434,7 @@ class _FunctionWriter:
             if ended:
                 continue  # the instruction ended the block itself
             nexts = _successors(self.code, last)
-            self.emit(f"br label %b{nexts[0]}")
-        self.block("bail")
-        self.budget_out()
-        self.emit("ret i64 0")
-        self.lines.append("}")
-        self.lines[entry_at:entry_at] = ["  " + line for line in self.entry_allocas]
-        return "\n".join(self.lines)
+            self.emit(f"br label %{self.prefix}{nexts[0]}")
 
     def reload_packet(self) -> None:
         """Copy the packet's table entry and data offset into their locals."""
@@ -385,6 +466,8 @@ class _FunctionWriter:
         new = self.tmp()
         self.emit(f"{new} = sub i64 {left}, {count}")
         self.emit(f"store i64 {new}, ptr %bl")
+        if not self.checks:
+            return
         over = self.tmp()
         self.emit(f"{over} = icmp slt i64 {new}, 0")
         spent, body = self.label("over"), self.label("body")
@@ -405,7 +488,8 @@ class _FunctionWriter:
         p = self.field("fail_cb")
         cb = self.tmp()
         self.emit(f"{cb} = load ptr, ptr {p}")
-        self.emit(f"call i64 {cb}(ptr %st, i64 {slot}, i64 {kind})")
+        # (ends the run: the packet's table entry need not be written for it, see function)
+        self.emit(f"call i64 {cb}(ptr %st, i64 {slot}, i64 {kind}) ; fails")
         self.emit("br label %bail")
 
     def track_frame(self, pc: int) -> None:
@@ -509,9 +593,9 @@ class _FunctionWriter:
             value = _const(i, 64) if h is ip._st else self.reg(s)
             self.store(pc, d, o, a, value)
         elif h is ip._ja:
-            self.emit(f"br label %b{pc + 1 + o}")
+            self.emit(f"br label %{self.prefix}{pc + 1 + o}")
         elif h is ip._gotol:
-            self.emit(f"br label %b{pc + 1 + i}")
+            self.emit(f"br label %{self.prefix}{pc + 1 + i}")
         elif h in _JUMPS:
             self.jump(pc, h, d, s, o, i, a)
         elif h is ip._call_helper or h is ip._call_tail:
@@ -521,7 +605,8 @@ class _FunctionWriter:
         elif h is ip._ld_packet:
             self.ld_packet(pc, s, i, a)
         elif h is ip._exit:
-            self.budget_out()
+            if not self.batch:  # nobody counts a batch's instructions
+                self.budget_out()
             self.emit(f"ret i64 {self.reg(0)}")
         else:
             self.generic(pc)
@@ -729,7 +814,8 @@ class _FunctionWriter:
             self.emit(f"{taken} = icmp ne i{bits} {both}, 0")
         else:
             self.emit(f"{taken} = icmp {_ICMP[name]} i{bits} {a}, {b}")
-        self.emit(f"br i1 {taken}, label %b{pc + 1 + off}, label %b{pc + 1}")
+        self.emit(f"br i1 {taken}, label %{self.prefix}{pc + 1 + off}, "
+                  f"label %{self.prefix}{pc + 1}")
 
     def map_in_r1(self, pc: int) -> int | None:
         """The handle of the map r1 holds at ``pc``, when the same block loaded it with
@@ -755,6 +841,10 @@ class _FunctionWriter:
         lru = cached is not None and cached[3]
         if cached is not None and lru and self.frame_offset(2, 0, cached[0]) is None:
             cached = None  # an LRU hit is logged with its key: only keys read here
+        if (cached is not None and handle is not None and handle in self.direct_maps
+                and self.code[pc][5] is core.map_lookup_elem):
+            self.direct_lookup(pc, handle, cached[1], cached[2])
+            return
         if cached is not None and handle is not None:
             # a lookup in a hash or array map: try the cache first (see llvmtier)
             key_size, limit, value_size, _ = cached
@@ -796,6 +886,66 @@ class _FunctionWriter:
         if done is not None:
             self.emit(f"br label %{done}")
             self.block(done)
+
+    def direct_lookup(self, pc: int, handle: int, entries: int, value_size: int) -> None:
+        """A lookup in an array map through its direct table: NULL past ``entries``, the
+        value's addresses when this run mapped it already, else the helper (which maps it;
+        the runner fills the table entry, see llvmtier)."""
+        self.cached_sites[pc] = 4
+        host = f"%vh{pc}"
+        self.entry_allocas.append(f"{host} = alloca i64")
+        self.pending_value = (host, value_size, 0)
+        slow, done = self.label("lookup"), self.label("done")
+        at = self.frame_offset(2, 0, 4)
+        key = self.tmp()
+        if at is not None:  # the key is in this frame: read it directly
+            p, raw = self.tmp(), self.tmp()
+            self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {at}")
+            self.emit(f"{raw} = load i32, ptr {p}, align 1")
+            self.emit(f"{key} = zext i32 {raw} to i64")
+        else:  # anywhere else natively readable, or the helper reads (or faults on) it
+            pair, ok = self.tmp(), self.tmp()
+            self.emit(f"{pair} = call {{i64, i1}} @peek4(ptr %tab, i64 {self.reg(2)})")
+            self.emit(f"{ok} = extractvalue {{i64, i1}} {pair}, 1")
+            self.emit(f"{key} = extractvalue {{i64, i1}} {pair}, 0")
+            self.continue_or(ok, slow)
+        past = self.tmp()
+        self.emit(f"{past} = icmp uge i64 {key}, {entries}")
+        null, inside = self.label("null"), self.label("inside")
+        self.emit(f"br i1 {past}, label %{null}, label %{inside}")
+        self.block(null)
+        self.emit(f"store i64 0, ptr {host}")
+        self.set(0, "0")
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(inside)
+        place = self.direct_maps[handle]
+        entry, value, mapped = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{entry} = getelementptr [{DIRECT_ENTRY_WORDS} x i64], ptr %array{place}, "
+                  f"i64 {key}")
+        self.emit(f"{value} = load i64, ptr {entry}")
+        self.emit(f"{mapped} = icmp ne i64 {value}, 0")
+        found = self.label("mapped")
+        self.emit(f"br i1 {mapped}, label %{found}, label %{slow}")
+        self.block(found)
+        host_p, address = self.tmp(), self.tmp()
+        self.emit(f"{host_p} = getelementptr i64, ptr {entry}, i64 1")
+        self.emit(f"{address} = load i64, ptr {host_p}")
+        self.emit(f"store i64 {address}, ptr {host}")
+        self.set(0, value)
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.emit(f"store i64 0, ptr {host}")  # the helper's answer: checked accesses
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
+
+    def continue_or(self, fine: str, other: str) -> None:
+        """On to a new block when ``fine`` (an i1), else to the block ``other``."""
+        ok = self.label("ok")
+        self.emit(f"br i1 {fine}, label %{ok}, label %{other}")
+        self.block(ok)
 
     def log_lru_hit(self, full: str) -> None:
         """Stamp the hit's cache entry (which holds the map and key) with the LRU clock and
@@ -962,7 +1112,8 @@ class _FunctionWriter:
         else:
             first = self.tmp()
             self.emit(f"{first} = icmp eq i64 {nxt}, {nexts[0]}")
-            self.emit(f"br i1 {first}, label %b{nexts[0]}, label %b{nexts[1]}")
+            self.emit(f"br i1 {first}, label %{self.prefix}{nexts[0]}, "
+                      f"label %{self.prefix}{nexts[1]}")
 
 
 _NATIVE_HANDLERS = frozenset({
@@ -970,6 +1121,20 @@ _NATIVE_HANDLERS = frozenset({
     ip._alu32_k, ip._alu32_x, ip._movsx, ip._end, ip._lddw, ip._ldx, ip._ldxsx, ip._st,
     ip._stx, ip._ja, ip._gotol, *_JUMPS, ip._call_helper, ip._call_tail, ip._call_local,
     ip._exit, ip._ld_packet})
+
+
+def _straight(code: ip.Code, blocks: dict[int, list[int]]) -> bool:
+    """Whether a function runs each of its instructions at most once and calls nothing that
+    could spend the budget (every jump goes forward; no calls, no may_goto)."""
+    for slots in blocks.values():
+        for pc in slots:
+            h = code[pc][0]
+            if h in (ip._call_helper, ip._call_tail, ip._call_local, ip._may_goto):
+                return False
+        last = slots[-1]
+        if any(nxt <= last for nxt in _successors(code, last)):
+            return False
+    return True
 
 
 def _in_frame(off: int, size: int) -> bool:
@@ -1020,7 +1185,11 @@ def _batch_function() -> str:
     each as a fresh ``run(memory, packet=p)``: the packet becomes region key 0 (read-only,
     at LOW_REGION_BASE), the raw memory is copied back from its template, the stack bytes a
     run can reach are zeroed; r0 goes to ``%out`` (0 after STATUS_HALT). Stops after a run
-    that failed; ``runs_done`` counts the runs that did not."""
+    that failed; ``runs_done`` counts the runs that did not.
+
+    Per packet, only what differs goes to memory: the packet and the budget reach @p0 as
+    arguments (it writes the packet's table entry itself when it may need it), and the
+    state's status is written back only after a halted run."""
     f = _F
     e = {name: n for n, name in enumerate(ENTRY_FIELDS)}
     return "\n".join([
@@ -1028,31 +1197,27 @@ def _batch_function() -> str:
          "i64 %ctxlen, i64 %a1, i64 %a2, i64 %a10, ptr %fh, ptr %clear, i64 %clearlen, "
          "i64 %budget, ptr %out) {"),
         "entry:",
-        f"  %bp = getelementptr i64, ptr %st, i64 {f['budget_left']}",
         f"  %rp = getelementptr i64, ptr %st, i64 {f['runs_done']}",
         f"  %dp = getelementptr i64, ptr %st, i64 {f['packet_data']}",
         f"  %ip = getelementptr i64, ptr %st, i64 {f['batch_index']}",
-        f"  %hostp = getelementptr i64, ptr %tab, i64 {e['host']}",
-        f"  %lenp = getelementptr i64, ptr %tab, i64 {e['length']}",
+        f"  %sp = getelementptr i64, ptr %st, i64 {f['status']}",
         f"  %lowp = getelementptr i64, ptr %tab, i64 {e['low']}",
         f"  %basep = getelementptr i64, ptr %tab, i64 {e['base']}",
         f"  %wp = getelementptr i64, ptr %tab, i64 {e['writable']}",
+        "  store i64 0, ptr %tab",
+        f"  store i64 {LOW_REGION_BASE}, ptr %basep",
+        "  store i64 0, ptr %lowp",
+        "  store i64 0, ptr %wp",
+        "  store i64 0, ptr %dp",
         "  %start = load i64, ptr %rp",
         "  %any = icmp ult i64 %start, %n",
-        "  br i1 %any, label %loop, label %done",
+        "  br i1 %any, label %loop, label %finished",
         "loop:",
         "  %i = phi i64 [ %start, %entry ], [ %i1, %next ]",
         "  %d0 = getelementptr [2 x i64], ptr %desc, i64 %i, i64 0",
         "  %d1 = getelementptr [2 x i64], ptr %desc, i64 %i, i64 1",
         "  %host = load i64, ptr %d0",
         "  %len = load i64, ptr %d1",
-        "  store i64 0, ptr %tab",
-        f"  store i64 {LOW_REGION_BASE}, ptr %basep",
-        "  store i64 %host, ptr %hostp",
-        "  store i64 0, ptr %lowp",
-        "  store i64 %len, ptr %lenp",
-        "  store i64 0, ptr %wp",
-        "  store i64 0, ptr %dp",
         "  store i64 %i, ptr %ip",
         "  %copy = icmp ne i64 %ctxlen, 0",
         "  br i1 %copy, label %copying, label %copied",
@@ -1066,44 +1231,54 @@ def _batch_function() -> str:
         "  call void @llvm.memset.p0.i64(ptr %clear, i8 0, i64 %clearlen, i1 false)",
         "  br label %zeroed",
         "zeroed:",
-        "  store i64 %budget, ptr %bp",
         # the program's body in the loop itself: no call and no prologue per packet
-        ("  %r0 = call i64 @f0(ptr %st, i64 %a1, i64 %a2, i64 0, i64 0, i64 0, i64 %a10, "
-         "ptr %fh) #0"),
-        f"  %sp = getelementptr i64, ptr %st, i64 {f['status']}",
+        ("  %r0 = call i64 @p0(ptr %st, i64 %a1, i64 %a2, i64 %a10, ptr %fh, i64 %host, "
+         "i64 %len, i64 %budget)"),
         "  %s = load i64, ptr %sp",
-        f"  %halted = icmp eq i64 %s, {STATUS_HALT}",
         "  %ok = icmp eq i64 %s, 0",
-        "  %fine = or i1 %ok, %halted",
-        "  br i1 %fine, label %next, label %done",
-        "next:",
+        "  br i1 %ok, label %next, label %stopped",
+        "stopped:",
+        f"  %halted = icmp eq i64 %s, {STATUS_HALT}",
+        "  br i1 %halted, label %halt, label %failed",
+        "halt:",
         "  store i64 0, ptr %sp",
+        "  br label %next",
+        "next:",
+        "  %r0h = phi i64 [ %r0, %zeroed ], [ 0, %halt ]",
         "  %o = getelementptr i64, ptr %out, i64 %i",
-        "  %r0h = select i1 %halted, i64 0, i64 %r0",
         "  store i64 %r0h, ptr %o",
         "  %i1 = add i64 %i, 1",
-        "  store i64 %i1, ptr %rp",
         "  %more = icmp ult i64 %i1, %n",
-        "  br i1 %more, label %loop, label %done",
-        "done:",
+        "  br i1 %more, label %loop, label %finished",
+        "failed:",
+        "  store i64 %i, ptr %rp",
+        "  ret void",
+        "finished:",
+        "  store i64 %n, ptr %rp",
         "  ret void",
         "}"])
 
 
 def module_ir(code: ip.Code, name: str,
               cached_maps: dict[int, tuple[int, int, int, bool]] | None = None,
-              cached_sites: dict[int, int] | None = None) -> str:
+              cached_sites: dict[int, int] | None = None,
+              direct_maps: dict[int, int] | None = None, batch: bool = False) -> str:
     """The whole module: access functions, intrinsics, one function per eBPF function.
 
     ``cached_maps`` (handle -> key size, array limit, value size, LRU) names the maps whose
-    lookups may be served by the lookup cache; the slots of the call sites that use it go
-    into ``cached_sites``.
+    lookups may be served by the lookup cache, ``direct_maps`` (handle -> place in
+    ``array_tables``) the array maps among them indexed directly; the slots of the call
+    sites that use either go into ``cached_sites``. ``batch``: the module has ``@batch``
+    (for a program that calls no helpers, see llvmtier.run_packets).
     """
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
-    parts += [_FunctionWriter(code, start, cached_maps, cached_sites).function()
+    parts += [_FunctionWriter(code, start, cached_maps, cached_sites, direct_maps).function()
               for start in _function_starts(code)]
-    parts += [_repeat_function(), _batch_function(),
-              "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
+    parts.append(_repeat_function())
+    if batch:
+        parts += [_FunctionWriter(code, 0, cached_maps, {}, direct_maps, batch=True).function(),
+                  _batch_function()]
+    parts += ["declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
               "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)"]
     parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
               "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]

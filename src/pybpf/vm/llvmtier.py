@@ -13,9 +13,11 @@ An exception raised in a callback cannot cross the native frames: it is kept on 
 ``status`` is set, native code returns at once from every frame, and the runner raises it.
 
 What stays in native code: ``test_run(repeat=N)``'s loop (``@repeat``); batches of packet
-filter runs (:func:`run_packets`, ``@batch``); lookups in hash, array, per-CPU and LRU maps
-served by the lookup cache, with accesses into the value found going straight to its host
-memory (an LRU hit is logged and replayed as a lookup before Python next sees the map);
+filter runs (:func:`run_packets`, ``@batch``); lookups in array and per-CPU array maps
+through a direct table by index (each entry filled at the value's first lookup in the run),
+lookups in hash, per-CPU and LRU maps served by the lookup cache, with accesses into the
+value found going straight to its host memory (an LRU hit is logged and replayed as a
+lookup before Python next sees the map);
 LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers. Everything else calls back.
 """
 
@@ -34,8 +36,10 @@ from . import llvm_ir
 from .alu import MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
 from .event_helpers import TailCall
-from .helpers import HelperID
+from .helpers import HelperID, map_lookup_elem
 from .llvm_ir import (
+    DIRECT_ARRAY_LIMIT,
+    DIRECT_ENTRY_WORDS,
     ENTRY_FIELDS,
     FAIL_BUDGET,
     LOOKUP_CACHE_SETS,
@@ -114,7 +118,7 @@ def _table_index(key: int) -> int:
 class _Run:
     """One engine invocation: its state array, region table and pending exception."""
 
-    def __init__(self, callback_addresses: list[int]):
+    def __init__(self, callback_addresses: list[int], array_sizes: Sequence[int] = ()):
         self.state = (_u64 * len(STATE_FIELDS))()
         self.table = (_u64 * (TABLE_ENTRIES * _ENTRY_WORDS))()
         ctypes.memset(self.table, 0xFF, ctypes.sizeof(self.table))  # every key _NO_KEY
@@ -127,6 +131,12 @@ class _Run:
                                    * LOOKUP_ENTRY_WORDS))()
         self.cache_used = False
         self.lru_log = (_u64 * LRU_LOG_ENTRIES)()
+        # the direct tables of the program's array maps (see llvm_ir.DIRECT_ARRAY_LIMIT) and
+        # the entries filled since the run started
+        self.arrays = [(_u64 * (DIRECT_ENTRY_WORDS * size))() for size in array_sizes]
+        self.array_tables = (_u64 * max(1, len(self.arrays)))(
+            *[ctypes.addressof(table) for table in self.arrays])
+        self.arrays_filled: list[tuple[int, int]] = []
         # the packets of a batch (CompiledProgram.run_packets): native code moves the packet
         # region from one to the next; Python's copy of it follows when a callback needs it
         self.batch: Sequence[bytes] | None = None
@@ -137,6 +147,7 @@ class _Run:
         state[_STATE["lookup_cache"]] = ctypes.addressof(self.cache)
         state[_STATE["lru_log"]] = ctypes.addressof(self.lru_log)
         state[_STATE["lru_epoch"]] = 1  # a fresh entry's epoch (0) is never current
+        state[_STATE["array_tables"]] = ctypes.addressof(self.array_tables)
         for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
                                   "fail_cb"), callback_addresses):
             state[_STATE[name]] = address
@@ -151,6 +162,7 @@ class _Run:
         self.state[_STATE["budget_left"]] = budget
         self.signature = (-1, -1)
         self.clear_cache()
+        self.clear_arrays()
         self.refresh()
         # what the inlined helpers answer (see llvm_ir.inline_helper)
         env = machine.helper_state.env
@@ -193,6 +205,24 @@ class _Run:
         if self.cache_used:
             self.state[_STATE["lookup_generation"]] += 1
             self.cache_used = False
+
+    def clear_arrays(self) -> None:
+        """Empty the direct tables: a new run maps values afresh (and may run on another
+        CPU, or in another address space)."""
+        for place, index in self.arrays_filled:
+            self.arrays[place][DIRECT_ENTRY_WORDS * index] = 0
+        self.arrays_filled = []
+
+    def remember_array(self, place: int, index: int, address: int) -> None:
+        """Fill the direct table entry of array ``place``'s ``index`` with the value address
+        the helper gave and its host address (values never move during a run)."""
+        region = self.machine.memory._regions.get(address >> 32)
+        if region is None or not region.buf:
+            return
+        table, at = self.arrays[place], DIRECT_ENTRY_WORDS * index
+        table[at] = address
+        table[at + 1] = _host_address(region.buf) + address - region.base
+        self.arrays_filled.append((place, index))
 
     def remember(self, handle: int, key: int, address: int) -> None:
         """Cache a lookup's answer in its set: a free (stale) entry, else the first entry
@@ -331,8 +361,20 @@ class CompiledProgram:
                                 m.value_size, isinstance(m, LRUHashMap))
                        for handle, m in getattr(program, "_maps_by_address", {}).items()
                        if type(m) in _CACHED_MAP_TYPES and m.key_size in (1, 2, 4, 8)}
+        # the array maps among them small enough for a direct table: handle -> place
+        arrays = [handle for handle, m in getattr(program, "_maps_by_address", {}).items()
+                  if handle in cached_maps and type(m) in (ArrayMap, PercpuArrayMap)
+                  and m.max_entries <= DIRECT_ARRAY_LIMIT]
+        self._direct_maps = {handle: place for place, handle in enumerate(arrays)}
+        self._array_sizes = [cached_maps[handle][1] for handle in arrays]
         self._cached_sites: dict[int, int] = {}
-        self.ir = module_ir(self.code, program.name, cached_maps, self._cached_sites)
+        self.repeatable = _repeatable(self.code)
+        # batches run helper-free programs only: a helper could map memory (map values)
+        # whose address a fresh run would give differently
+        self.batchable = self.repeatable and not any(
+            insn[0] in (ip._call_helper, ip._call_tail) for insn in self.code)
+        self.ir = module_ir(self.code, program.name, cached_maps, self._cached_sites,
+                            self._direct_maps, batch=self.batchable)
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         try:
@@ -351,12 +393,8 @@ class CompiledProgram:
             int(fn.name[1:]): NATIVE_FUNCTION(self._engine.get_function_address(fn.name))
             for fn in module.functions if fn.name.startswith("f") and not fn.is_declaration}
         self._repeat = REPEAT_FUNCTION(self._engine.get_function_address("repeat"))
-        self.repeatable = _repeatable(self.code)
-        # batches run helper-free programs only: a helper could map memory (map values)
-        # whose address a fresh run would give differently
-        self.batchable = self.repeatable and not any(
-            insn[0] in (ip._call_helper, ip._call_tail) for insn in self.code)
-        self._batch = BATCH_FUNCTION(self._engine.get_function_address("batch"))
+        self._batch = (BATCH_FUNCTION(self._engine.get_function_address("batch"))
+                       if self.batchable else None)
         self._stack_reach = _stack_reach(self.code)
         # a batch copies the run's memory back only when the program may write it
         self._writes_memory = any(
@@ -371,11 +409,14 @@ class CompiledProgram:
                                     for cb in self._callbacks]
         self._spare: list[_Run] = []
 
+    def _new_run(self) -> _Run:
+        return _Run(self._callback_addresses, self._array_sizes)
+
     # --- the engine interface of VMProgram -------------------------------------------
 
     def run(self, regs: list[int], machine: ip.Machine, budget: int) -> int:
         """Run from slot 0 with ``regs``; r0 goes to ``regs[0]``; returns insns run."""
-        run = self._spare.pop() if self._spare else _Run(self._callback_addresses)
+        run = self._spare.pop() if self._spare else self._new_run()
         run.start(machine, budget)
         stack_low = machine.stack.low
         self._runs[run.address] = run
@@ -413,7 +454,7 @@ class CompiledProgram:
         instructions of the last run. The first failing run raises, as in :meth:`run`."""
         done = count = 0
         while done < repeat:
-            run = self._spare.pop() if self._spare else _Run(self._callback_addresses)
+            run = self._spare.pop() if self._spare else self._new_run()
             run.start(machine, budget)
             run.state[_STATE["runs_done"]] = 0
             stack_low = machine.stack.low
@@ -463,7 +504,7 @@ class CompiledProgram:
         stack = machine.stack
         clear = _host_address(stack.buf) + len(stack.buf) - self._stack_reach
         ctx = _host_address(data) if data else ctypes.addressof(template)
-        run = self._spare.pop() if self._spare else _Run(self._callback_addresses)
+        run = self._spare.pop() if self._spare else self._new_run()
         run.batch, run.synced = batch.packets, -1
         stack_low = stack.low
         self._runs[run.address] = run
@@ -474,6 +515,7 @@ class CompiledProgram:
                 return array("Q", [program.run(memory, packet=p, budget=budget,
                                                tier="llvm").r0 for p in batch.packets])
             run.state[_STATE["runs_done"]] = 0
+            assert self._batch is not None
             while True:
                 self._batch(run.address, ctypes.addressof(run.table), count,
                             batch.desc.buffer_info()[0], ctx, template,
@@ -549,8 +591,13 @@ class CompiledProgram:
             run.refresh()
             key_size = self._cached_sites.get(slot)
             if key_size is not None and result:
-                key = machine.helper_state.memory.read(r2, key_size, slot)
-                run.remember(r1, int.from_bytes(key, "little"), result & MASK64)
+                key = int.from_bytes(machine.helper_state.memory.read(r2, key_size, slot),
+                                     "little")
+                place = self._direct_maps.get(r1)
+                if place is None or self.code[slot][5] is not map_lookup_elem:
+                    run.remember(r1, key, result & MASK64)
+                else:
+                    run.remember_array(place, key, result & MASK64)
             elif self.code[slot][4] not in _CACHE_KEEPING_HELPERS:
                 run.clear_cache()
             return result & MASK64

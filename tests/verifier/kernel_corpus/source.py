@@ -10,9 +10,7 @@ its JSON lines in the cache, keyed by the package's version.
 
 from __future__ import annotations
 
-import glob
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +18,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-CACHE_DIR = Path(os.environ.get("PYBPF_CORPUS_CACHE", "/var/cache/pybpf-corpus"))
+from tests import debian_packages
+from tests.debian_packages import CACHE_DIR
+
 PACKAGE = "linux-source-6.12"
 _HERE = Path(__file__).resolve().parent
 _SELFTESTS = "tools/testing/selftests/bpf"
@@ -35,19 +35,10 @@ class CorpusUnavailable(RuntimeError):
 
 def download(package: str, cache_dir: Path = CACHE_DIR) -> Path:
     """The cached .deb of ``package``, fetched with ``apt-get download`` when absent."""
-    found = sorted(glob.glob(str(cache_dir / f"{package}_*.deb")))
-    if found:
-        return Path(found[-1])
-    cache_dir.mkdir(parents=True, exist_ok=True)
     try:
-        subprocess.run(["apt-get", "download", package], cwd=cache_dir, check=True,
-                       capture_output=True, timeout=1800)
-    except (OSError, subprocess.SubprocessError) as err:
-        raise CorpusUnavailable(f"apt-get download {package} failed: {err}") from err
-    found = sorted(glob.glob(str(cache_dir / f"{package}_*.deb")))
-    if not found:
-        raise CorpusUnavailable(f"apt-get download {package} left no .deb in {cache_dir}")
-    return Path(found[-1])
+        return debian_packages.download(package, cache_dir)
+    except debian_packages.PackageUnavailable as err:
+        raise CorpusUnavailable(str(err)) from err
 
 
 def deb_version(deb: Path) -> str:
