@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sniff": ("sniff", "capture packets matching a pcap filter (like tcpdump)"),
     "xdp-filter": ("xdp_filter", "drop or pass packets by rules, in XDP"),
     "flowcount": ("flowcount", "count bytes and packets per flow on tc"),
-    "lb": ("lb", "XDP layer-4 load balancer: VIPs to backends (Maglev, IPIP)"),
+    "lb": ("lb", "XDP layer-4 load balancer: VIPs to backends (Maglev, IPIP/GUE, IPv4/IPv6)"),
     "filter": ("filter", "compile a pcap-filter expression to classic BPF (like tcpdump -d)"),
     "prog": ("prog", "list, show and dump the programs loaded in the kernel (like bpftool)"),
     "map": ("map", "list, dump, look up, update and delete kernel maps (like bpftool)"),
