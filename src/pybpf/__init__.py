@@ -5,9 +5,8 @@ to read and write programs. Live objects come from the backends (``pybpf.kernel`
 ``pybpf.vm``).
 """
 
-from typing import Any as _Any
+import typing as _typing
 
-from .asm.instruction import Instruction
 from .errors import (
     AsmError,
     BPFError,
@@ -23,17 +22,20 @@ from .errors import (
     VerifierError,
     VMError,
 )
-from .spec import (
-    AttachType,
-    CollectionSpec,
-    ExternKind,
-    ExternSpec,
-    MapSpec,
-    MapType,
-    Pinning,
-    ProgramSpec,
-    ProgramType,
-)
+
+if _typing.TYPE_CHECKING:
+    from .asm.instruction import Instruction
+    from .spec import (
+        AttachType,
+        CollectionSpec,
+        ExternKind,
+        ExternSpec,
+        MapSpec,
+        MapType,
+        Pinning,
+        ProgramSpec,
+        ProgramType,
+    )
 
 __all__ = [
     "Instruction", "assemble", "disassemble", "load", "load_collection_spec",
@@ -46,15 +48,21 @@ __all__ = [
 
 
 # loaded on first use, so that `import pybpf` (and every `pybpf` command) starts fast:
-# the ELF reader pulls in pyelftools, the assembler its grammar
+# the ELF reader pulls in pyelftools, the assembler its grammar; and `python -m pybpf`
+# imports nothing before __main__ has postponed garbage collection (see there)
 _LAZY = {"assemble": "pybpf.asm", "disassemble": "pybpf.asm",
-         "load_collection_spec": "pybpf.elf", "load": "pybpf.backends"}
+         "load_collection_spec": "pybpf.elf", "load": "pybpf.backends",
+         "Instruction": "pybpf.asm.instruction",
+         **dict.fromkeys(("AttachType", "CollectionSpec", "ExternKind", "ExternSpec", "MapSpec",
+                          "MapType", "Pinning", "ProgramSpec", "ProgramType"), "pybpf.spec")}
 
 
-def __getattr__(name: str) -> _Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
         import importlib
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'pybpf' has no attribute {name!r}")
 
 

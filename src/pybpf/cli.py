@@ -8,6 +8,7 @@ details); a traceback means a bug in pybpf.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 
@@ -26,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sniff": ("sniff", "capture packets matching a pcap filter (like tcpdump)"),
     "xdp-filter": ("xdp_filter", "drop or pass packets by rules, in XDP"),
     "flowcount": ("flowcount", "count bytes and packets per flow on tc"),
-    "lb": ("lb", "XDP layer-4 load balancer: VIPs to backends (Maglev, IPIP)"),
+    "lb": ("lb", "XDP layer-4 load balancer: VIPs to backends (Maglev, IPIP/GUE, IPv4/IPv6)"),
     "filter": ("filter", "compile a pcap-filter expression to classic BPF (like tcpdump -d)"),
     "prog": ("prog", "list, show and dump the programs loaded in the kernel (like bpftool)"),
     "map": ("map", "list, dump, look up, update and delete kernel maps (like bpftool)"),
@@ -101,16 +102,27 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _collect_from_now_on() -> None:
+    """Garbage collection again, if ``python -m pybpf`` postponed it over the imports
+    (see __main__): what exists now lives as long as the command, so it is frozen out of
+    every later collection."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     if argv and argv[0] in TOOLS:
         tool = importlib.import_module(f"pybpf.tools.{argv[0]}")
+        _collect_from_now_on()
         return int(tool.main(argv[1:]) or 0)
     if argv and argv[0] in COMMANDS:
         args = _command_parser(argv[0]).parse_args(argv[1:])
     else:
         args = build_parser(_chosen_command(argv)).parse_args(argv)
+    _collect_from_now_on()
     try:
         return int(args._run(args) or 0)
     except BPFError as err:

@@ -495,6 +495,26 @@ def tcp_option_frames() -> list[bytes]:
     return frames
 
 
+def tcp_restart_frames() -> list[bytes]:
+    """Connections whose numbering tcpdump restarts: a SYN-ACK from the side that sent the
+    SYN, a SYN again on a known connection, SACKs before and after, and ports either way
+    round (tcpdump keys a connection from its lower port's side)."""
+    sack = bytes([1, 1, 5, 10]) + struct.pack("!II", 7000, 7100)
+    segments = [
+        (A4, B4, 40020, 80, 100, 0, 0x02, b""), (A4, B4, 40020, 80, 500, 101, 0x12, b""),
+        (B4, A4, 80, 40020, 101, 501, 0x10, sack), (A4, B4, 40020, 80, 501, 101, 0x18, sack),
+        (A4, B4, 40020, 80, 9000, 800, 0x12, b""), (B4, A4, 80, 40020, 800, 9001, 0x10, sack),
+        (B4, A4, 80, 40020, 6000, 9001, 0x02, sack), (A4, B4, 40020, 80, 9001, 6001, 0x10, b""),
+        (A4, B4, 80, 40021, 1, 2, 0x10, sack), (B4, A4, 40021, 80, 2, 1, 0x12, b""),
+        (B4, A4, 40021, 80, 3, 5, 0x10, sack), (A4, B4, 80, 40021, 5, 3, 0x11, b""),
+        (A4, B4, 7, 7, 10, 20, 0x10, b""), (B4, A4, 7, 7, 20, 11, 0x10, sack),
+        (B4, A4, 7, 7, 30, 40, 0x12, b""), (A4, B4, 7, 7, 41, 31, 0x10, sack),
+    ]
+    return [ether(ipv4(src, dst, 6, tcp(src, dst, sp, dp, seq, ack, flags, options=opts,
+                                        data=b"x" if flags & 0x08 else b"")), 0x0800)
+            for src, dst, sp, dp, seq, ack, flags, opts in segments]
+
+
 def _with_checksum(message: bytes, at: int) -> bytes:
     return message[:at] + struct.pack("!H", checksum(message)) + message[at + 2:]
 

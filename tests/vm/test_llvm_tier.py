@@ -103,6 +103,31 @@ def test_budget_and_call_depth_stop_native_code() -> None:
         recurse.run(tier="llvm")
 
 
+def test_a_budget_short_of_a_loop_free_program_stops_it_as_in_the_interpreter() -> None:
+    # loop-free programs run without budget checks when the budget covers every instruction:
+    # any smaller budget takes the checked code, which must stop the runs the interpreter
+    # stops (at the start of the block that overran: the llvm tier counts whole blocks)
+    rng = random.Random(77)
+
+    def outcome(prog, tier: str, budget: int) -> object:  # type: ignore[no-untyped-def]
+        try:
+            got = prog.run(tier=tier, budget=budget)
+        except BudgetExceededError:
+            return "over"
+        return got.r0, got.insns
+
+    stopped = 0
+    for _ in range(12):
+        insns = random_program(rng, length=rng.randint(10, 30))
+        prog = load_unverified(insns)
+        needed = prog.run(tier="interp").insns
+        for budget in range(max(0, needed - 4), len(insns) + 2):
+            expected = outcome(prog, "interp", budget)
+            assert outcome(prog, "llvm", budget) == expected, budget
+            stopped += expected == "over"
+    assert stopped >= 12
+
+
 def test_arguments_are_clobbered_after_calls_in_every_tier() -> None:
     prog = load_unverified(asm.link([asm.mov(R1, 7), asm.call(HelperID.KTIME_GET_NS),
                           asm.mov(R0, R1), asm.exit()]))

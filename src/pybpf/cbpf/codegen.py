@@ -90,23 +90,25 @@ class _Emitter:
     # -- predicates ----------------------------------------------------------------------------
 
     def predicate(self, pred: Pred, if_true: int, if_false: int) -> None:
-        if isinstance(pred, And):
-            middle = self.label()
-            self.predicate(pred.left, middle, if_false)
-            self.place(middle)
-            self.predicate(pred.right, if_true, if_false)
-        elif isinstance(pred, Or):
-            middle = self.label()
-            self.predicate(pred.left, if_true, middle)
-            self.place(middle)
-            self.predicate(pred.right, if_true, if_false)
-        elif isinstance(pred, Not):
-            self.predicate(pred.inner, if_false, if_true)
-        elif isinstance(pred, Cmp):
+        if isinstance(pred, Cmp):  # the commonest first
             self.load(pred.load)
             if pred.mask is not None:
                 self.stmt(_AND_K, pred.mask)
-            self.branch(pred.op, pred.k, if_true, if_false)
+            self.items.append((_JUMPS[pred.op], pred.k & 0xFFFF_FFFF, if_true, if_false))
+        elif isinstance(pred, And):
+            self.count += 1
+            middle = self.count
+            self.predicate(pred.left, middle, if_false)
+            self.items.append(middle)
+            self.predicate(pred.right, if_true, if_false)
+        elif isinstance(pred, Or):
+            self.count += 1
+            middle = self.count
+            self.predicate(pred.left, if_true, middle)
+            self.items.append(middle)
+            self.predicate(pred.right, if_true, if_false)
+        elif isinstance(pred, Not):
+            self.predicate(pred.inner, if_false, if_true)
         elif isinstance(pred, Relation):
             self.relation(pred, if_true, if_false)
         elif isinstance(pred, Always):
@@ -391,13 +393,11 @@ def _absolute(items: list[_Item]) -> list[tuple[int, int, int, int]]:
 
 
 def _has_geneve(pred: Pred) -> bool:
-    if isinstance(pred, GeneveSetup):
-        return True
     if isinstance(pred, (And, Or)):
         return _has_geneve(pred.left) or _has_geneve(pred.right)
     if isinstance(pred, Not):
         return _has_geneve(pred.inner)
-    return False
+    return isinstance(pred, GeneveSetup)
 
 
 def _emit(pred: Pred, snaplen: int) -> list[_Item]:

@@ -119,7 +119,9 @@ _BINARY_PRECEDENCE = {"|": 1, "&": 2, "<<": 3, ">>": 3, "+": 4, "-": 4, "*": 5, 
                       "%": 5}
 
 
-@dataclass(frozen=True)
+# Value classes here are hashable but not frozen: a frozen dataclass's __init__ costs about
+# four times as much, and a compile makes hundreds of them (nothing mutates them).
+@dataclass(slots=True, unsafe_hash=True)
 class Qualifiers:
     """``proto dir kind`` of a primitive; "default" where the expression left it out."""
 
@@ -141,7 +143,10 @@ class _Parser:
     # -- token helpers ----------------------------------------------------------------------
 
     def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+        try:
+            return self.tokens[self.pos + ahead]
+        except IndexError:  # past the end: the end token
+            return self.tokens[-1]
 
     def next(self) -> Token:
         token = self.tokens[self.pos]

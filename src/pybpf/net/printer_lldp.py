@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from .printer_words import mac, safe_text, unknown_data_lines
+from .printer_words import OUI_NAMES, mac, safe_text, unknown_data_lines
 
 __all__ = ["lldp_text"]
 
@@ -27,17 +27,6 @@ _CAPABILITIES = ((0x01, "Other"), (0x02, "Repeater"), (0x04, "Bridge"), (0x08, "
                  (0x80, "Station Only"))
 _ADDRESS_FAMILIES = {1: "IPv4", 2: "IPv6", 6: "802"}
 _NUMBERINGS = {2: "Interface Index", 3: "System Port Number"}
-# tcpdump's names of organisations (0x0080c2 is both RFC 2684 and 802.1: the first wins)
-_OUIS = {0x000000: "Ethernet", 0x00000C: "Cisco", 0x00005E: "IANA",
-         0x000081: "Nortel Networks SONMP", 0x0000F8: "Cisco bridged",
-         0x0080C2: "Ethernet bridged", 0x00A03E: "ATM Forum", 0x00E02F: "DOCSIS Spanning Tree",
-         0x080007: "Appletalk", 0x009069: "Juniper", 0x080009: "Hewlett-Packard",
-         0x00120F: "IEEE 802.3 Private", 0x0012BB: "ANSI/TIA", 0x001B21: "DCBX",
-         0x002320: "Nicira Networks", 0x5C16C7: "Big Switch Networks",
-         0xB0D2F5: "Vello Systems", 0x002481: "HP", 0x0004EA: "HP-Labs",
-         0x748771: "Infoblox Inc", 0xA42305: "Open Networking Lab", 0x00049F: "Freescale",
-         0x0015AD: "Netronome", 0x001018: "Broadcom", 0x00E004: "PMC-Sierra",
-         0xD0F0DB: "Ericsson"}
 # (chassis/port) subtypes whose value is text
 _TEXT_SUBTYPES = {1: (1, 2, 3, 6, 7), 2: (1, 2, 5, 6, 7)}
 _MAC_SUBTYPE = {1: 4, 2: 3}
@@ -149,7 +138,7 @@ def _tlv(out: list[str], kind: int, body: bytes, verbose: int) -> bool:
         if len(body) < 3:
             raise _Cut
         oui = int.from_bytes(body[:3], "big")
-        out.append(f": OUI {_OUIS.get(oui, 'Unknown')} (0x{oui:06x})")
+        out.append(f": OUI {OUI_NAMES.get(oui, 'Unknown')} (0x{oui:06x})")
         return True
     return True
 
