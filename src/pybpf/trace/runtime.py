@@ -330,13 +330,15 @@ class Session:
         raise InvalidInputError(f"cannot attach {p.name}")
 
     # -- running ----------------------------------------------------------------------------
-    def run_special(self, name: str) -> None:
-        """Run BEGIN or END once, on this CPU, by BPF_PROG_TEST_RUN."""
+    def run_special(self, name: str, *, drain: bool = True) -> None:
+        """Run BEGIN or END once, on this CPU, by BPF_PROG_TEST_RUN; print what it sent
+        unless ``drain`` is False (BEGIN's output waits for the probes, as bpftrace's)."""
         assert self.coll is not None
         prog = self.coll.programs.get(name)
         if prog is not None:
             prog.test_run(ctx=bytes(8), repeat=0, ctx_size_out=0)
-        self.drain()
+        if drain:
+            self.drain()
 
     def drain(self) -> None:
         if self.ring is not None:
@@ -388,14 +390,19 @@ class Session:
     def run(self, stop: threading.Event | None = None, *, quiet: bool = False,
             started: Callable[[], None] | None = None,
             child_getter: Callable[[], subprocess.Popen[bytes] | None] | None = None) -> int:
-        """Load, attach, BEGIN, print events until exit()/``stop``/the child ends, END,
-        print the maps. Returns 0."""
+        """Load, BEGIN, attach, print events until exit()/``stop``/the child ends, END,
+        print the maps. Returns 0.
+
+        BEGIN runs before the probes attach, as in bpftrace 0.17, so what it prints comes
+        first in the ring buffer, before any event; it prints once every probe is attached
+        (a script's "ready" line from BEGIN still means every probe is in place)."""
         self.load()
+        self.run_special("BEGIN", drain=False)
         count = self.attach()
         try:    # Ctrl-C/SIGTERM from here on ends the run as exit() does: END, then maps
             if not quiet:
                 self.printer.attached(count)
-            self.run_special("BEGIN")
+            self.drain()
             if started is not None:
                 started()
             while not self.exit_requested and not (stop is not None and stop.is_set()):
