@@ -29,7 +29,9 @@ from .access import offset_span, stack_read
 from .helpers import PROTOS, Arg, Proto
 from .liveness import EVERYTHING, NOTHING, SLOTS, Effect, all_slot_keys, reg_key, slot_key
 from .reject import Reject
-from .state import RegType, State
+from .state import NOT_POINTER, RegType, State
+
+_SCALAR = RegType.SCALAR
 
 _R0_TO_R5 = tuple(range(6))
 _ARRAYS = (MapType.ARRAY, MapType.PERCPU_ARRAY)
@@ -51,17 +53,15 @@ def _is_stack(state: State, regno: int) -> bool:
 def _linked(state: State, regno: int) -> tuple[int, ...]:
     """Keys of every register and spill sharing ``regno``'s scalar id (refined together)."""
     reg = state.regs[regno]
-    if not reg.is_scalar or reg.id == 0:
+    if reg.type is not _SCALAR or reg.id == 0:
         return ()
-    keys = []
+    rid = reg.id
+    keys: list[int] = []
     for f, frame in enumerate(state.frames):
-        for i, r in enumerate(frame.regs):
-            if r.is_scalar and r.id == reg.id:
-                keys.append(reg_key(f, i))
-        for index, slot in frame.stack.items():
-            if slot.spilled is not None and slot.spilled.is_scalar and \
-                    slot.spilled.id == reg.id:
-                keys.append(slot_key(f, index))
+        keys += [reg_key(f, i) for i, r in enumerate(frame.regs)
+                 if r.id == rid and r.type is _SCALAR]
+        keys += [slot_key(f, index) for index, slot in frame.stack.items()
+                 if (r := slot.spilled) is not None and r.id == rid and r.type is _SCALAR]
     return tuple(keys)
 
 
@@ -92,10 +92,10 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
             fixed = True
         else:   # a conditional jump's effect varies only with linked scalar copies
             regs = state.regs
-            fixed = insn.dst > 10 or regs[insn.dst].id == 0 or not regs[insn.dst].is_scalar
+            fixed = insn.dst > 10 or regs[insn.dst].id == 0 or regs[insn.dst].type is not _SCALAR
             if fixed and insn.uses_src_register:
                 fixed = (insn.src > 10 or regs[insn.src].id == 0
-                         or not regs[insn.src].is_scalar)
+                         or regs[insn.src].type is not _SCALAR)
     else:
         # a load or store: its effect varies only with where the base pointer points when
         # that is the stack
@@ -144,9 +144,9 @@ def _before(state: State, insn: Instruction, f: int) -> Effect:
         precise: tuple[int, ...] = ()
         if insn.dst <= 10 and insn.src <= 10:
             a, b = regs[insn.dst], regs[insn.src]
-            if a.is_pointer and b.is_scalar:
+            if a.type not in NOT_POINTER and b.type is _SCALAR:
                 precise = (s,)       # the number moves a pointer: its range decides access
-            elif a.is_scalar and b.is_pointer:
+            elif a.type is _SCALAR and b.type not in NOT_POINTER:
                 precise = (d,)
         return Effect(kills=(d,), uses=(d, s), flows=((d, (d, s)),), precise=precise)
     if cls == Class.LDX:
@@ -236,7 +236,7 @@ def decided(state: State, insn: Instruction, effect: Effect) -> Effect:
     f = len(state.frames) - 1
     keys = []
     for regno in (insn.dst, insn.src) if insn.uses_src_register else (insn.dst,):
-        if regno <= 10 and state.regs[regno].is_scalar:
+        if regno <= 10 and state.regs[regno].type is _SCALAR:
             keys.append(reg_key(f, regno))
     return Effect(kills=effect.kills, uses=effect.uses, precise=tuple(keys),
                   flows=effect.flows, moves=effect.moves)
@@ -282,7 +282,7 @@ def _const_key(state: State, regno: int) -> bool:
         value = stack_read(state, reg, 0, 0, 4, uninit_ok=False, depth=[0])
     except Reject:
         return False
-    return value.is_scalar and value.var.is_const
+    return value.type is _SCALAR and value.var.is_const
 
 
 _MAP_MEM = (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE)

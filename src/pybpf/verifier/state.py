@@ -37,6 +37,11 @@ class RegType(Enum):
         return self.value
 
 
+# the register types that are no pointer (``reg.type not in NOT_POINTER``: the property
+# is_pointer without a call, on hot paths)
+NOT_POINTER = (RegType.SCALAR, RegType.NOT_INIT)
+
+
 @dataclass(slots=True, unsafe_hash=True)
 class Reg:
     """Never changed once made (states share them): ``dataclasses.replace`` or
@@ -63,13 +68,25 @@ class Reg:
                    self.map, self.mem_size, self.range, self.frameno, self.readonly,
                    self.target, self.btf_name)
 
+    def with_off(self, off: int) -> Reg:
+        """This register with fixed offset ``off`` (a fast ``replace(self, off=off)``)."""
+        return Reg(self.type, self.var, off, self.nullable, self.id, self.ref_obj_id,
+                   self.map, self.mem_size, self.range, self.frameno, self.readonly,
+                   self.target, self.btf_name)
+
+    def with_id(self, id: int) -> Reg:  # noqa: A002 - the field's name
+        """This register with ``id`` (a fast ``replace(self, id=id)``)."""
+        return Reg(self.type, self.var, self.off, self.nullable, id, self.ref_obj_id,
+                   self.map, self.mem_size, self.range, self.frameno, self.readonly,
+                   self.target, self.btf_name)
+
     @property
     def is_scalar(self) -> bool:
         return self.type is RegType.SCALAR
 
     @property
     def is_pointer(self) -> bool:
-        return self.type not in (RegType.SCALAR, RegType.NOT_INIT)
+        return self.type not in NOT_POINTER
 
     def describe(self) -> str:
         """The register as the kernel's log shows it, e.g. ``map_value_or_null(id=1,...)``."""
@@ -202,6 +219,7 @@ class State:
             for i, r in enumerate(regs):
                 if match(r):
                     regs[i] = change(r)
-            for k, slot in list(frame.stack.items()):
+            stack = frame.stack
+            for k, slot in stack.items():   # (values change, keys do not: no copy needed)
                 if slot.spilled is not None and match(slot.spilled):
-                    frame.stack[k] = replace(slot, spilled=change(slot.spilled))
+                    stack[k] = replace(slot, spilled=change(slot.spilled))
