@@ -850,15 +850,16 @@ def _is_ja_insn(insn: _Insn) -> bool:
 def _relative(insns: list[_Insn]) -> list[SockFilter] | None:
     out = []
     for pc, insn in enumerate(insns):
-        if _is_cond_insn(insn):
+        code = insn.code
+        if code & 0x07 != _C_JMP:
+            out.append(SockFilter(code, 0, 0, insn.k))
+        elif code & 0xF0 == _J_JA:
+            out.append(SockFilter(code, 0, 0, insn.jt - pc - 1))
+        else:
             jt, jf = insn.jt - pc - 1, insn.jf - pc - 1
             if not (0 <= jt <= 255 and 0 <= jf <= 255):
                 return None
-            out.append(SockFilter(insn.code, jt, jf, insn.k))
-        elif insn.code & CLASS_MASK == _C_JMP:
-            out.append(SockFilter(insn.code, 0, 0, insn.jt - pc - 1))
-        else:
-            out.append(SockFilter(insn.code, 0, 0, insn.k))
+            out.append(SockFilter(code, jt, jf, insn.k))
     return out
 
 
