@@ -155,6 +155,7 @@ def test_a_value_pending_on_a_rewritten_register_fuses_into_its_reader() -> None
     source = translate(prog).source
     assert "r0 = ((r0 ^ r2) + (r2 >> 7))" in source
     assert "for r1 in range(r1, 0, -1):" in source  # the count-down loop
+    assert "while True" not in source  # entered from one place: written inline, no dispatch
     _, insns = _same(prog)
     for budget in (insns - 8, insns - 1, insns, 7, 0):
         _same(prog, budget=budget)

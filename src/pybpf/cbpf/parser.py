@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 from . import primitives as gen
@@ -137,7 +137,7 @@ class _Parser:
         self.tokens = tokenize(expression)
         self.pos = 0
         # moves past vlan, mpls, pppoes, geneve
-        self.layer = replace(gen.Layer.of(linktype), savefile=savefile)
+        self.layer = gen.Layer.of(linktype, savefile)
         self.resolve = resolve or resolve_host
 
     # -- token helpers ----------------------------------------------------------------------
