@@ -24,6 +24,8 @@ from tests.net.corpus import (
     build_frames,
     control_message_frames,
     reframe,
+    snmp_frames,
+    snmpv3_frames,
     tcp_option_frames,
     tcp_restart_frames,
 )
@@ -239,6 +241,24 @@ def test_pim_messages(tmp_path: Path) -> None:
         assert _sniff(path, flags) == _tcpdump(path, flags), flags
 
 
+def test_snmp_v3_and_cut_snmp(tmp_path: Path) -> None:
+    # SNMPv3 (USM, scoped PDU, damaged headers); every SNMP message cut at every byte:
+    # a cut inside a length ends with ' [|snmp]' and the braces still close, a cut
+    # inside a tag or length byte ends the line there
+    path = tmp_path / "snmp.pcap"
+    write_pcap(path, _packets(snmpv3_frames()))
+    for flags in ("", "-v", "-vv"):
+        theirs = _tcpdump(path, flags)
+        assert "U=\"admin\"" in "\n".join(theirs)
+        assert _sniff(path, flags) == theirs, flags
+    cut = [PcapPacket(frame[:size], len(frame), T0_US + 100 * i + size)
+           for i, frame in enumerate(snmp_frames() + snmpv3_frames())
+           for size in range(42, len(frame))]
+    write_pcap(path, cut)
+    for flags in ("", "-v"):
+        assert _sniff(path, flags) == _tcpdump(path, flags), flags
+
+
 def test_tcp_numbering_restarts_where_tcpdump_restarts_it(tmp_path: Path) -> None:
     # a SYN-ACK from the SYN's side, a SYN on a known connection, equal ports
     path = tmp_path / "restart.pcap"
@@ -251,7 +271,8 @@ def test_tcp_numbering_restarts_where_tcpdump_restarts_it(tmp_path: Path) -> Non
 
 def test_cut_anywhere_never_raises() -> None:
     rng = random.Random(13)
-    for frame in build_frames() + l2tp_frames() + pppoe_frames() + pim_frames():
+    for frame in (build_frames() + l2tp_frames() + pppoe_frames() + pim_frames()
+                  + snmpv3_frames()):
         for flags in (PrintOptions(), PrintOptions(link_header=True, verbose=2)):
             printer = Printer(1, flags)
             for cut in range(0, len(frame), max(1, len(frame) // 25)):

@@ -20,7 +20,7 @@ about a packet a VIP sent goes to the backend of that flow, found from the quote
 (its addresses and ports swapped), so the backend's own stack learns of it. A VIP packet
 that would exceed ``mtu`` once encapsulated is not forwarded: the client is told
 "fragmentation needed" (ICMPv6 "packet too big") with the size that fits, from the VIP's
-address, quoting the packet's first bytes.
+address, quoting the packet's first bytes. A ping to a VIP's address is answered.
 
 ``net_lb_decap`` runs on each backend: an IPv4 or IPv6 packet carrying IPv4 (4) or IPv6
 (41), or UDP to ``gue_port`` of ``decap_config``, loses its outer headers (the Ethernet
@@ -66,6 +66,8 @@ QUOTE4 = 64              # bytes of a refused packet its "fragmentation needed" 
 QUOTE6 = 128             # ... and its "packet too big"
 STAT_TOO_BIG = 0         # rows of lb_stats
 STAT_ICMP_ERRORS = 1
+STAT_ECHO = 2
+ECHO6 = 1 << 30          # parse6: a ping
 
 
 class VipKey(struct):
@@ -81,6 +83,13 @@ class Vip6Key(struct):
     a3: u32
     port: u16
     proto: u16
+
+
+class Addr6(struct):
+    a0: u32
+    a1: u32
+    a2: u32
+    a3: u32
 
 
 class VipInfo(struct):
@@ -198,14 +207,16 @@ flows = LRUHash(FlowKey, u32, max_entries=MAX_FLOWS)
 flows6 = LRUHash(Flow6Key, u32, max_entries=MAX_FLOWS)
 vip_stats = PerCPUArray(Counter, max_entries=MAX_VIPS)
 backend_stats = PerCPUArray(Counter, max_entries=MAX_BACKENDS)
-lb_stats = PerCPUArray(Counter, max_entries=2)  # STAT_TOO_BIG, STAT_ICMP_ERRORS
+lb_stats = PerCPUArray(Counter, max_entries=3)  # STAT_TOO_BIG, STAT_ICMP_ERRORS, STAT_ECHO
+vip_addrs = Hash(u32, u32, max_entries=MAX_VIPS)     # the VIPs' addresses: pings answered
+vip_addrs6 = Hash(Addr6, u32, max_entries=MAX_VIPS)
 config = Array(Settings, max_entries=1)
 decap_config = Array(Config, max_entries=1)     # the backends' program: gue_port only
 
 
-def flow_hash(saddr: u32, daddr: u32, ports: u32, proto: u32) -> u32:
-    # murmur3's 32-bit finaliser over a mix of the tuple: well spread, cheap (a subprogram:
-    # inlined twice it would take stack net_lb needs)
+@bpf.inline
+def flow_hash(saddr, daddr, ports, proto):
+    # murmur3's 32-bit finaliser over a mix of the tuple: well spread, cheap
     h: u32 = saddr * 0x9E3779B1
     h ^= daddr + 0x7F4A7C15 + (h << 6) + (h >> 2)
     h ^= ports * 0x85EBCA77 + proto
@@ -218,7 +229,7 @@ def flow_hash(saddr: u32, daddr: u32, ports: u32, proto: u32) -> u32:
 
 
 def swap16(x: u32) -> u32:
-    # a subprogram, not inlined: each inlined call would take stack slots net_lb lacks
+    # a subprogram (net_lb's stack is short): net_lb writes its hot path's swaps out
     return (x & 0xFF) << 8 | (x >> 8) & 0xFF
 
 
@@ -253,10 +264,27 @@ def reply_macs(neth, old):
     neth.src_hi = (dst_lo >> 16) | (dst_hi << 16)
 
 
+@bpf.inline
+def count_echo(length):
+    st = lb_stats.lookup(STAT_ECHO)
+    if st:
+        st.packets += 1
+        st.bytes += length
+
+
+@bpf.inline
+def count_too_big(length):
+    st = lb_stats.lookup(STAT_TOO_BIG)
+    if st:
+        st.packets += 1
+        st.bytes += length
+
+
 def too_big4(ctx, mtu):
     """Turn the frame into an ICMP "fragmentation needed" to its sender (QUOTE4 bytes of
     the packet quoted, ``mtu`` the size that fits) and send it back."""
     length = ctx.data_end - ctx.data
+    count_too_big(length)
     if xdp_adjust_tail(ctx, 14 + QUOTE4 - length):
         return XDP_DROP
     if xdp_adjust_head(ctx, -28):
@@ -293,6 +321,7 @@ def too_big4(ctx, mtu):
 def too_big6(ctx, mtu):
     """The same as an ICMPv6 "packet too big" (QUOTE6 bytes quoted)."""
     length = ctx.data_end - ctx.data
+    count_too_big(length)
     if xdp_adjust_tail(ctx, 14 + QUOTE6 - length):
         return XDP_DROP
     if xdp_adjust_head(ctx, -48):
@@ -330,6 +359,213 @@ def too_big6(ctx, mtu):
     return XDP_TX
 
 
+def echo4(ctx) -> u32:
+    """A ping to a VIP's address answered in place, as Katran does (XDP_TX); XDP_PASS for
+    another address. (net_lb checked the headers up to the ICMP one.)"""
+    data = ctx.data
+    end = ctx.data_end
+    if data + 14 + 20 + 8 > end:
+        return XDP_PASS
+    ip = cast(IPv4Hdr, data + 14)
+    target: u32 = ip.daddr
+    if not vip_addrs.lookup(target):
+        return XDP_PASS
+    eth = cast(EthHdr, data)
+    reply_macs(eth, eth)
+    ip.daddr = ip.saddr
+    ip.saddr = target
+    ip.ttl = 64
+    ip.check = 0
+    ip.check = ipv4_check(cast(Words, data + 14))
+    icmp = cast(IcmpHdr, data + 34)
+    icmp.type = 0
+    # the type's word fell by 0x0800: the checksum rises by as much (raw: 0x0008)
+    c: u32 = icmp.check + 0x0008
+    icmp.check = (c & 0xFFFF) + (c >> 16)
+    count_echo(end - data)
+    return XDP_TX
+
+
+def echo6(ctx) -> u32:
+    """The same for IPv6 (parse6 checked the headers)."""
+    data = ctx.data
+    end = ctx.data_end
+    if data + 14 + 40 + 8 > end:
+        return XDP_PASS
+    ip6 = cast(Ip6Hdr, data + 14)
+    target = Addr6()
+    target.a0 = ip6.d0
+    target.a1 = ip6.d1
+    target.a2 = ip6.d2
+    target.a3 = ip6.d3
+    if not vip_addrs6.lookup(target):
+        return XDP_PASS
+    eth = cast(EthHdr, data)
+    reply_macs(eth, eth)
+    ip6.d0 = ip6.s0
+    ip6.d1 = ip6.s1
+    ip6.d2 = ip6.s2
+    ip6.d3 = ip6.s3
+    ip6.s0 = target.a0
+    ip6.s1 = target.a1
+    ip6.s2 = target.a2
+    ip6.s3 = target.a3
+    ip6.hop_limit = 64
+    icmp = cast(IcmpHdr, data + 54)
+    icmp.type = 129
+    # the type's word rose by 0x0100: the checksum falls by as much (raw: 1)
+    c: u32 = icmp.check + 0xFFFE
+    icmp.check = (c & 0xFFFF) + (c >> 16)
+    count_echo(end - data)
+    return XDP_TX
+
+
+def icmp4(ctx, fk: FlowKey) -> u32:
+    """For an ICMP "destination unreachable" to a VIP about a TCP or UDP packet the VIP
+    sent: the flow is the quoted one, reversed; written to ``fk``, 1 returned (0: not one
+    to forward); 2 for a ping (to be answered by echo4). A subprogram, as parse6 is."""
+    data = ctx.data
+    end = ctx.data_end
+    if data + 14 + 20 + 8 > end:
+        return 0
+    ip = cast(IPv4Hdr, data + 14)
+    icmp = cast(IcmpHdr, data + 34)
+    if icmp.type == 8 and icmp.code == 0:
+        return 2                                # a ping: net_lb calls echo4
+    if icmp.type != 3:
+        return 0
+    if data + 14 + 20 + 8 + 20 + 4 > end:
+        return 0
+    quoted = cast(IPv4Hdr, data + 42)
+    if quoted.ver_ihl != 0x45 or quoted.saddr != ip.daddr:
+        return 0
+    if quoted.proto != 6 and quoted.proto != 17:
+        return 0
+    qports = cast(Ports, data + 62)
+    fk.saddr = quoted.daddr
+    fk.daddr = quoted.saddr
+    fk.sport = qports.dport
+    fk.dport = qports.sport
+    fk.proto = quoted.proto
+    return 1
+
+
+def parse6(ctx, fk6: Flow6Key, vk6: Vip6Key) -> u32:
+    """An IPv6 packet's flow and VIP key, as net_lb's IPv4 part reads them; 0: not one to
+    balance, else its length (bits 0-19), traffic class (20-27) and whether it is an ICMP
+    error (28), with bit 29 set; ECHO6 for a ping (to be answered by echo6).
+    A subprogram: inlined, its many names would take net_lb's registers from the IPv4
+    path."""
+    data = ctx.data
+    end = ctx.data_end
+    if data + 14 + 40 + 4 > end:
+        return 0
+    ip6 = cast(Ip6Hdr, data + 14)
+    if ip6.ver_flow & 0xF0 != 0x60:
+        return 0
+    is_icmp: u32 = 0
+    nh = ip6.next_header
+    if nh == 6 or nh == 17:          # anything else first (extension headers): the stack's
+        ports = cast(Ports, data + 54)
+        fk6.s0 = ip6.s0
+        fk6.s1 = ip6.s1
+        fk6.s2 = ip6.s2
+        fk6.s3 = ip6.s3
+        fk6.d0 = ip6.d0
+        fk6.d1 = ip6.d1
+        fk6.d2 = ip6.d2
+        fk6.d3 = ip6.d3
+        fk6.sport = ports.sport
+        fk6.dport = ports.dport
+        fk6.proto = nh
+    elif nh == 58:
+        if data + 14 + 40 + 8 > end:
+            return 0
+        icmp = cast(IcmpHdr, data + 54)
+        if icmp.type == 128 and icmp.code == 0:
+            return ECHO6                        # a ping: net_lb calls echo6
+        # an error about a packet the VIP sent: the flow is the quoted one, reversed
+        if data + 14 + 40 + 8 + 40 + 4 > end:
+            return 0
+        if icmp.type != 1 and icmp.type != 2:    # unreachable, packet too big
+            return 0
+        quoted = cast(Ip6Hdr, data + 62)
+        if quoted.next_header != 6 and quoted.next_header != 17:
+            return 0
+        if quoted.s0 != ip6.d0 or quoted.s1 != ip6.d1 or quoted.s2 != ip6.d2 \
+                or quoted.s3 != ip6.d3:
+            return 0
+        qports = cast(Ports, data + 102)
+        fk6.s0 = quoted.d0
+        fk6.s1 = quoted.d1
+        fk6.s2 = quoted.d2
+        fk6.s3 = quoted.d3
+        fk6.d0 = quoted.s0
+        fk6.d1 = quoted.s1
+        fk6.d2 = quoted.s2
+        fk6.d3 = quoted.s3
+        fk6.sport = qports.dport
+        fk6.dport = qports.sport
+        fk6.proto = quoted.next_header
+        is_icmp = 1
+    else:
+        return 0
+    vk6.a0 = fk6.d0
+    vk6.a1 = fk6.d1
+    vk6.a2 = fk6.d2
+    vk6.a3 = fk6.d3
+    vk6.port = fk6.dport
+    vk6.proto = fk6.proto
+    vf = ip6.ver_flow
+    tos = (vf & 0x0F) << 4 | (vf >> 12) & 0x0F
+    length: u32 = swap16(ip6.payload_len) + 40
+    return 1 << 29 | is_icmp << 28 | tos << 20 | length
+
+
+def hash6(fk6: Flow6Key) -> u32:
+    # the addresses folded to a word each, then mixed as an IPv4 tuple is
+    return flow_hash(fk6.s0 ^ fk6.s1 ^ fk6.s2 ^ fk6.s3, fk6.d0 ^ fk6.d1 ^ fk6.d2 ^ fk6.d3,
+                     fk6.sport + (fk6.dport << 16), fk6.proto)
+
+
+def outer6(ctx, be: Backend, cfg: Settings, h: u32, rest: u64) -> u32:
+    """Write the outer IPv6 header (and UDP for GUE) in the room net_lb made for the flow
+    of hash ``h``: ``rest`` is the payload length (bits 0-19), next header (20-27) and
+    inner traffic class (28-35). Returns 1 when written. A subprogram for the same reason
+    as parse6."""
+    data = ctx.data
+    if data + 14 + 48 > ctx.data_end:
+        return 0
+    o6 = cast(Ip6Hdr, data + 14)
+    # traffic class copied from the inner packet, flow label from the flow's hash (for
+    # ECMP on the way, RFC 6438)
+    tos: u32 = rest >> 28 & 0xFF
+    fl: u32 = h & 0xFFFFF
+    o6.ver_flow = 0x60 | tos >> 4 | (tos & 0xF) << 12 | (fl >> 16) << 8 \
+        | ((fl >> 8) & 0xFF) << 16 | (fl & 0xFF) << 24
+    payload: u32 = rest & 0xFFFFF
+    o6.payload_len = swap16(payload)
+    o6.next_header = rest >> 20 & 0xFF
+    o6.hop_limit = 64
+    o6.s0 = cfg.s0
+    o6.s1 = cfg.s1
+    o6.s2 = cfg.s2
+    o6.s3 = cfg.s3
+    o6.d0 = be.a0
+    o6.d1 = be.a1
+    o6.d2 = be.a2
+    o6.d3 = be.a3
+    if cfg.gue_port:
+        o6.next_header = IPPROTO_UDP
+        udp = cast(UdpHdr, data + 54)
+        sport: u32 = 0xC000 | (h & 0x3FFF)     # as net_lb's, for GUE over IPv4
+        udp.sport = swap16(sport)
+        udp.dport = cfg.gue_port
+        udp.length = swap16(payload)
+        udp.check = 0                           # none, as Katran sends it (RFC 6935)
+    return 1
+
+
 @bpf.xdp
 def net_lb(ctx):
     data = ctx.data
@@ -343,7 +579,6 @@ def net_lb(ctx):
     tos: u32 = 0
     h: u32 = 0
     fk = FlowKey()
-    fk6 = Flow6Key()
     if eth.proto == ETH_IPV4_RAW:
         ip = cast(IPv4Hdr, data + 14)
         if ip.ver_ihl != 0x45 or ip.frag & 0xFF3F:    # options or a fragment: the stack's
@@ -356,28 +591,15 @@ def net_lb(ctx):
             fk.dport = ports.dport
             fk.proto = ip.proto
         elif ip.proto == 1:
-            # an error about a packet the VIP sent: the flow is the quoted one, reversed
-            if data + 14 + 20 + 8 + 20 + 4 > end:
+            is_icmp = icmp4(ctx, fk)
+            if is_icmp == 2:
+                return echo4(ctx)
+            if not is_icmp:
                 return XDP_PASS
-            icmp = cast(IcmpHdr, data + 34)
-            if icmp.type != 3:
-                return XDP_PASS
-            quoted = cast(IPv4Hdr, data + 42)
-            if quoted.ver_ihl != 0x45 or quoted.saddr != ip.daddr:
-                return XDP_PASS
-            if quoted.proto != 6 and quoted.proto != 17:
-                return XDP_PASS
-            qports = cast(Ports, data + 62)
-            fk.saddr = quoted.daddr
-            fk.daddr = quoted.saddr
-            fk.sport = qports.dport
-            fk.dport = qports.sport
-            fk.proto = quoted.proto
-            is_icmp = 1
         else:
             return XDP_PASS
         tos = ip.tos
-        inner_len = swap16(ip.total_len)
+        inner_len = (ip.total_len & 0xFF) << 8 | ip.total_len >> 8
         vk = VipKey()
         vk.addr = fk.daddr
         vk.port = fk.dport
@@ -385,73 +607,23 @@ def net_lb(ctx):
         vip = vips.lookup(vk)
         h = flow_hash(fk.saddr, fk.daddr, fk.sport + (fk.dport << 16), fk.proto)
     elif eth.proto == ETH_IPV6_RAW:
-        if data + 14 + 40 + 4 > end:
-            return XDP_PASS
-        ip6 = cast(Ip6Hdr, data + 14)
-        if ip6.ver_flow & 0xF0 != 0x60:
-            return XDP_PASS
-        family = 6
-        nh = ip6.next_header
-        if nh == 6 or nh == 17:          # anything else first (extension headers): the stack's
-            ports = cast(Ports, data + 54)
-            fk6.s0 = ip6.s0
-            fk6.s1 = ip6.s1
-            fk6.s2 = ip6.s2
-            fk6.s3 = ip6.s3
-            fk6.d0 = ip6.d0
-            fk6.d1 = ip6.d1
-            fk6.d2 = ip6.d2
-            fk6.d3 = ip6.d3
-            fk6.sport = ports.sport
-            fk6.dport = ports.dport
-            fk6.proto = nh
-        elif nh == 58:
-            if data + 14 + 40 + 8 + 40 + 4 > end:
-                return XDP_PASS
-            icmp = cast(IcmpHdr, data + 54)
-            if icmp.type != 1 and icmp.type != 2:    # unreachable, packet too big
-                return XDP_PASS
-            quoted6 = cast(Ip6Hdr, data + 62)
-            if quoted6.next_header != 6 and quoted6.next_header != 17:
-                return XDP_PASS
-            if quoted6.s0 != ip6.d0 or quoted6.s1 != ip6.d1 or quoted6.s2 != ip6.d2 \
-                    or quoted6.s3 != ip6.d3:
-                return XDP_PASS
-            qports = cast(Ports, data + 102)
-            fk6.s0 = quoted6.d0
-            fk6.s1 = quoted6.d1
-            fk6.s2 = quoted6.d2
-            fk6.s3 = quoted6.d3
-            fk6.d0 = quoted6.s0
-            fk6.d1 = quoted6.s1
-            fk6.d2 = quoted6.s2
-            fk6.d3 = quoted6.s3
-            fk6.sport = qports.dport
-            fk6.dport = qports.sport
-            fk6.proto = quoted6.next_header
-            is_icmp = 1
-        else:
-            return XDP_PASS
-        vf = ip6.ver_flow
-        tos = (vf & 0x0F) << 4 | (vf >> 12) & 0x0F
-        inner_len = swap16(ip6.payload_len) + 40
+        fk6 = Flow6Key()
         vk6 = Vip6Key()
-        vk6.a0 = fk6.d0
-        vk6.a1 = fk6.d1
-        vk6.a2 = fk6.d2
-        vk6.a3 = fk6.d3
-        vk6.port = fk6.dport
-        vk6.proto = fk6.proto
+        info = parse6(ctx, fk6, vk6)
+        if not info:
+            return XDP_PASS
+        if info == ECHO6:
+            return echo6(ctx)
+        family = 6
+        inner_len = info & 0xFFFFF
+        tos = info >> 20 & 0xFF
+        is_icmp = info >> 28 & 1
         vip = vips6.lookup(vk6)
-        # the addresses folded to a word each, then mixed as an IPv4 tuple is
-        h = flow_hash(fk6.s0 ^ fk6.s1 ^ fk6.s2 ^ fk6.s3, fk6.d0 ^ fk6.d1 ^ fk6.d2 ^ fk6.d3,
-                      fk6.sport + (fk6.dport << 16), fk6.proto)
+        h = hash6(fk6)
     else:
         return XDP_PASS
     if not vip:
         return XDP_PASS
-    vindex = vip.index
-    vflags = vip.flags
     slot: u32 = 0xFFFFFFFF
     if family == 4:
         known = flows.lookup(fk)
@@ -466,9 +638,9 @@ def net_lb(ctx):
         if not held or held.kind == 0:
             slot = 0xFFFFFFFF                   # its backend is gone: choose again
     if slot >= MAX_BACKENDS:
-        if not vflags & 1:
+        if not vip.flags & 1:
             return XDP_PASS
-        picked = ring.lookup(vindex * RING + h % RING)
+        picked = ring.lookup(vip.index * RING + h % RING)
         if not picked:
             return XDP_PASS
         slot = picked[0]
@@ -483,20 +655,15 @@ def net_lb(ctx):
     cfg = config.lookup(0)
     if not cfg:
         return XDP_PASS
-    kind = be.kind
     gue_port = cfg.gue_port
     extra: u32 = 20
-    if kind == KIND_IPV6:
+    if be.kind == KIND_IPV6:
         extra = 40
     if gue_port:
         extra += 8
     mtu = cfg.mtu
     length = end - data
     if mtu and not is_icmp and inner_len + extra > mtu:
-        st = lb_stats.lookup(STAT_TOO_BIG)
-        if st:
-            st.packets += 1
-            st.bytes += length
         if family == 4:
             return too_big4(ctx, mtu - extra)
         return too_big6(ctx, mtu - extra)
@@ -519,13 +686,13 @@ def net_lb(ctx):
         inner_proto = IPPROTO_IPV6
     # the source port carries the flow's hash, for the backends' receive-side scaling
     sport: u32 = 0xC000 | (h & 0x3FFF)
-    if kind == KIND_IPV4:
+    if be.kind == KIND_IPV4:
         neth.proto = ETH_IPV4_RAW
         outer = cast(IPv4Hdr, data + 14)
         outer.ver_ihl = 0x45
         outer.tos = tos
         total: u32 = inner_len + extra
-        outer.total_len = swap16(total)
+        outer.total_len = (total & 0xFF) << 8 | (total >> 8) & 0xFF
         outer.ident = 0
         outer.frag = 0x0040                     # DF, as the raw load sees 0x4000
         outer.ttl = 64
@@ -543,37 +710,15 @@ def net_lb(ctx):
         outer.check = ipv4_check(cast(Words, data + 14))
     else:
         neth.proto = ETH_IPV6_RAW
-        o6 = cast(Ip6Hdr, data + 14)
-        # traffic class copied from the inner packet, flow label from the flow's hash (for
-        # ECMP on the way, RFC 6438)
-        fl: u32 = h & 0xFFFFF
-        o6.ver_flow = 0x60 | tos >> 4 | (tos & 0xF) << 12 | (fl >> 16) << 8 \
-            | ((fl >> 8) & 0xFF) << 16 | (fl & 0xFF) << 24
-        payload: u32 = inner_len + extra - 40
-        o6.payload_len = swap16(payload)
-        o6.next_header = inner_proto
-        o6.hop_limit = 64
-        o6.s0 = cfg.s0
-        o6.s1 = cfg.s1
-        o6.s2 = cfg.s2
-        o6.s3 = cfg.s3
-        o6.d0 = be.a0
-        o6.d1 = be.a1
-        o6.d2 = be.a2
-        o6.d3 = be.a3
-        if gue_port:
-            o6.next_header = IPPROTO_UDP
-            udp = cast(UdpHdr, data + 54)
-            udp.sport = swap16(sport)
-            udp.dport = gue_port
-            udp.length = swap16(payload)
-            udp.check = 0                      # none, as Katran sends it (RFC 6935)
+        rest: u64 = tos
+        if not outer6(ctx, be, cfg, h, rest << 28 | inner_proto << 20 | inner_len + extra - 40):
+            return XDP_DROP
     if is_icmp:
         si = lb_stats.lookup(STAT_ICMP_ERRORS)
         if si:
             si.packets += 1
             si.bytes += length
-    vs = vip_stats.lookup(vindex)
+    vs = vip_stats.lookup(vip.index)
     if vs:
         vs.packets += 1
         vs.bytes += length

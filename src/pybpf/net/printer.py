@@ -918,7 +918,8 @@ class Printer:
             if 123 in (sport, dport):
                 return head + ntp_text(data, data_len, self.options.verbose)
             if {sport, dport} & {161, 162}:
-                return head + snmp_text(data[:data_len], self.options.verbose)
+                return head + snmp_text(data, min(data_len, length - 8),
+                                        self.options.verbose)
             if 1701 in (sport, dport):
                 return head + l2tp_text(data, min(data_len, length - 8), self._ppp)
             if 5060 in (sport, dport):
