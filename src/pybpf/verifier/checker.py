@@ -63,6 +63,12 @@ DEFAULT_MAX_INSNS = 1_000_000
 AT_PKT_END = -1
 BEYOND_PKT_END = -2
 _SCALAR = RegType.SCALAR
+# opcode fields as plain ints on the hot paths (_step, _jump): reading a member off an
+# IntEnum class costs four times a global in Python 3.11
+_ALU, _ALU64, _LD, _LDX, _ST, _STX, _JMP32 = (int(c) for c in (
+    Class.ALU, Class.ALU64, Class.LD, Class.LDX, Class.ST, Class.STX, Class.JMP32))
+_JA, _CALL, _EXIT, _JCOND = (int(j) for j in (JumpOp.JA, JumpOp.CALL, JumpOp.EXIT,
+                                               JumpOp.JCOND))
 _ALU_OPS = frozenset(ALUOp)
 _MISSES = 8   # a remembered state that misses more than 8 times per hit (+8) is forgotten
 # pointer types the kernel knows are never NULL (others, the context or a packet pointer,
@@ -578,7 +584,7 @@ class Checker:
             value = regs[insn.dst]
             if value.type is _SCALAR:
                 # a number and a constant, by an op that cannot fail (as _alu does it)
-                alu64 = opcode & CLASS_MASK == Class.ALU64
+                alu64 = opcode & CLASS_MASK == _ALU64
                 regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
                     insn.imm if alu64 else insn.imm & 0xFFFFFFFF).var, alu64=alu64))
                 return pc + 1
@@ -589,7 +595,7 @@ class Checker:
             if value.type is _SCALAR and other.type is _SCALAR:
                 # two numbers, by an op that cannot fail (as _alu does it)
                 regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, other.var,
-                                            alu64=opcode & CLASS_MASK == Class.ALU64))
+                                            alu64=opcode & CLASS_MASK == _ALU64))
                 return pc + 1
         kind = self._fp_access.get(pc)
         if kind is not None:
@@ -608,16 +614,16 @@ class Checker:
                 access.stack_write(state, fp, 10, insn.off, size, value, depth=depth)
             return pc + 1
         cls = opcode & CLASS_MASK
-        if cls in (Class.ALU, Class.ALU64):
+        if cls in (_ALU, _ALU64):
             self._alu(state, insn, cls == Class.ALU64)
             return pc + 1
-        if cls == Class.LDX:
+        if cls == _LDX:
             self._ldx(state, insn)
             return pc + 1
-        if cls in (Class.ST, Class.STX):
+        if cls in (_STX, _ST):
             self._store(state, insn, pc)
             return pc + 1
-        if cls == Class.LD:
+        if cls == _LD:
             self._ld(state, insn, pc)
             return pc + insn.slots
         return self._jump(state, pc, insn, cp, pending)
@@ -1090,15 +1096,15 @@ class Checker:
     def _jump(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
               pending: list[Pending]) -> int | None:
         op = insn.opcode & OP_MASK
-        jmp32 = insn.opcode & CLASS_MASK == Class.JMP32
+        jmp32 = insn.opcode & CLASS_MASK == _JMP32
         self._jmps += 1
-        if op == JumpOp.JA:
+        if op == _JA:
             return self._target(pc, insn)
-        if op == JumpOp.CALL:
+        if op == _CALL:
             return self.calls.call(state, pc, insn, cp, pending)
-        if op == JumpOp.EXIT:
+        if op == _EXIT:
             return self.calls.exit(state, pc)
-        if op == JumpOp.JCOND:
+        if op == _JCOND:
             # may_goto: the jump is taken once the loop's budget runs out; the fall-through
             # is one more iteration, with numbers that changed since the previous one
             # widened (the kernel's widen_imprecise_scalars) so that iterations converge

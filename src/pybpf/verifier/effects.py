@@ -65,6 +65,17 @@ def _linked(state: State, regno: int) -> tuple[int, ...]:
     return tuple(keys)
 
 
+# the opcode fields ``before`` tests, as plain ints: reading a member off an IntEnum class
+# costs four times a global in Python 3.11, and ``before`` runs for every instruction
+_ALU, _ALU64, _LD, _LDX, _JMP, _JMP32 = (int(c) for c in (
+    Class.ALU, Class.ALU64, Class.LD, Class.LDX, Class.JMP, Class.JMP32))
+_MOV, _END, _NEG = int(ALUOp.MOV), int(ALUOp.END), int(ALUOp.NEG)
+_CALL, _EXIT, _JA, _JCOND = (int(j) for j in (JumpOp.CALL, JumpOp.EXIT, JumpOp.JA,
+                                               JumpOp.JCOND))
+_ATOMIC, _LOAD_ACQ = int(Mode.ATOMIC), int(AtomicOp.LOAD_ACQ)
+_PTR_TO_STACK = RegType.PTR_TO_STACK
+
+
 def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = None
            ) -> Effect:
     """The effect of ``insn``, from the state just before it runs.
@@ -77,30 +88,31 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
         return _before(state, insn, f)
     opcode = insn.opcode
     cls = opcode & CLASS_MASK
-    if cls == Class.ALU or cls == Class.ALU64:
+    if cls in (_ALU, _ALU64):
         op = opcode & OP_MASK
-        fixed = op == ALUOp.MOV or not insn.uses_src_register or op in (ALUOp.END, ALUOp.NEG)
-    elif cls == Class.LD:
+        fixed = op == _MOV or not insn.uses_src_register or op in (_END, _NEG)
+    elif cls == _LD:
         fixed = opcode == LDDW_OPCODE
-    elif cls == Class.JMP or cls == Class.JMP32:
+    elif cls in (_JMP, _JMP32):
         op = opcode & OP_MASK
-        if op == JumpOp.CALL:
+        if op == _CALL:
             fixed = False
-        elif op == JumpOp.EXIT:
+        elif op == _EXIT:
             fixed = f == 0    # the main function's exit reads r0, always the same way
-        elif op == JumpOp.JA or op == JumpOp.JCOND:
+        elif op in (_JA, _JCOND):
             fixed = True
         else:   # a conditional jump's effect varies only with linked scalar copies
             regs = state.regs
-            fixed = insn.dst > 10 or regs[insn.dst].id == 0 or regs[insn.dst].type is not _SCALAR
+            fixed = (insn.dst > 10 or regs[insn.dst].id == 0
+                     or regs[insn.dst].type is not _SCALAR)
             if fixed and insn.uses_src_register:
                 fixed = (insn.src > 10 or regs[insn.src].id == 0
                          or regs[insn.src].type is not _SCALAR)
     else:
         # a load or store: its effect varies only with where the base pointer points when
         # that is the stack
-        if cls == Class.LDX or (opcode & MODE_MASK == Mode.ATOMIC
-                                and insn.imm == AtomicOp.LOAD_ACQ):
+        if cls == _LDX or (opcode & MODE_MASK == _ATOMIC
+                                and insn.imm == _LOAD_ACQ):
             base = insn.src
         else:
             base = insn.dst
@@ -108,7 +120,7 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
             return _before(state, insn, f)
         reg = state.regs[base]
         mkey: Any = (opcode, insn.dst, insn.src, insn.off, insn.imm, f)
-        if reg.type is RegType.PTR_TO_STACK:
+        if reg.type is _PTR_TO_STACK:
             mkey = (mkey, reg.frameno, reg.off, reg.var)
         else:
             mkey = (mkey,)
