@@ -142,7 +142,8 @@ def topology(*, gue_port: int = 0, balancer_mtu: int = 1600) -> Iterator[Topolog
         client.ip("route", "add", f"{VIP4}/32", "via", BALANCER4)
         client.ip("-6", "route", "add", f"{VIP6}/128", "via", BALANCER6)
         # the client's ICMP errors in the ICMP test come in quick succession
-        _sysctl(client, "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0")
+        _sysctl(client, "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0",
+                "net.ipv4.ping_group_range=0 0")      # ping sockets, for root too
         top = Topology(client, balancer, backends, [], {VIP4: [], VIP6: []}, [])
         for i, ns in enumerate(backends):
             _plug(bridge, ns, f"be{i}", BACKEND4[i], BACKEND6[i], _mac(0x11 + i), 1600)
@@ -353,3 +354,26 @@ def test_icmp_errors_reach_the_backend_that_owns_the_flow(vip: str) -> None:
                 assert refused == [owner], (port, owner, refused, lb.counters().icmp_errors)
             counts = lb.counters()
     assert counts.icmp_errors.packets == 3 * len(owners)
+
+
+@pytest.mark.parametrize("vip", [VIP4, VIP6], ids=["ipv4", "ipv6"])
+def test_the_balancer_answers_pings_to_a_vip(vip: str) -> None:
+    """As Katran does; no backend and not the balancer's stack (which has no such
+    address) would."""
+    v6 = ":" in vip
+    with topology() as top:
+        lb: Any = in_netns(top.balancer, lambda: Balancer(
+            "eth0", _config(vip, 6 if v6 else 4), mode="skb"))
+        with lb:
+            proto = socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP
+            with in_netns(top.client, lambda: socket.socket(_family(vip), socket.SOCK_DGRAM,
+                                                              proto)) as ping:
+                ping.settimeout(5)
+                request = bytes([128 if v6 else 8, 0, 0, 0, 0, 0, 0, 1]) + b"pybpf lb ping"
+                ping.sendto(request, (vip, 0))
+                reply, peer = ping.recvfrom(200)
+            counts = lb.counters()
+    assert reply[0] == (129 if v6 else 0) and reply[8:] == request[8:]
+    assert peer[0] == vip
+    assert counts.echo_replies.packets == 1
+    assert all(c.packets == 0 for c in counts.backends.values())

@@ -11,8 +11,8 @@ import struct
 import pytest
 
 from pybpf.errors import InvalidInputError
-from pybpf.net.lb import Balancer, compile_decap
-from pybpf.net.lb_config import BackendAddr, LbConfig, Vip, parse_config
+from pybpf.net.lb import Balancer, Counters, Counts, compile_decap, format_counters
+from pybpf.net.lb_config import BackendAddr, LbConfig, Vip, parse_config, read_config
 from pybpf.net.lb_prog import QUOTE4, QUOTE6
 
 XDP_PASS, XDP_TX = 2, 3
@@ -261,7 +261,10 @@ def _icmp4_error(sport: int, kind: int = 3, code: int = 4) -> bytes:
 def _icmp6_error(sport: int, kind: int = 2) -> bytes:
     quoted = _ip6(VIP6.addr, CLIENT6, 6, _l4(6, VIP6.port, sport, b"answer" * 10))[:QUOTE6]
     body = struct.pack("!BBHI", kind, 0, 0, 1300) + quoted
-    return BALANCER_MAC + CLIENT_MAC + b"\x86\xdd" + _ip6("2001:db8::99", VIP6.addr, 58, body)
+    ip6 = _ip6("2001:db8::99", VIP6.addr, 58, body)
+    check = _icmp6_checksum(ip6)
+    return BALANCER_MAC + CLIENT_MAC + b"\x86\xdd" + ip6[:42] + struct.pack("!H", check) + \
+        ip6[44:]
 
 
 @pytest.mark.kernel
@@ -286,23 +289,51 @@ def test_icmp_errors_go_to_the_backend_of_their_flow() -> None:
             fresh = lb.program.test_run(error(43000)).data_out[:6]
             assert len(list(flows.keys())) == entries
             assert lb.program.test_run(frame(43000)).data_out[:6] == fresh
-        # other ICMP to the VIP (echo, or an error quoting another address) passes
-        echo = bytearray(_icmp4_error(42000, kind=8, code=0))
-        assert lb.program.test_run(bytes(echo)).retval == XDP_PASS
+        # an error quoting another address, or other ICMP types, pass
         other = bytearray(_icmp4_error(42000))
         other[14 + 20 + 8 + 12:14 + 20 + 8 + 16] = socket.inet_aton("198.19.0.11")
         assert lb.program.test_run(bytes(other)).retval == XDP_PASS
-        assert lb.program.test_run(_icmp6_error(42000, kind=128)).retval == XDP_PASS
+        assert lb.program.test_run(_icmp4_error(42000, kind=11, code=0)).retval == XDP_PASS
+        assert lb.program.test_run(_icmp6_error(42000, kind=3)).retval == XDP_PASS
         counts = lb.counters()
         assert counts.icmp_errors.packets == 62
         assert counts.too_big.packets == 0
 
 
 @pytest.mark.kernel
+def test_pings_to_a_vip_address_are_answered() -> None:
+    with Balancer(None, _config({VIP4: BACKENDS4, VIP6: BACKENDS6}), attach=False) as lb:
+        echo = _icmp4_error(42000, kind=8, code=0)
+        r = lb.program.test_run(echo)
+        assert r.retval == XDP_TX
+        out = r.data_out
+        assert out[:6] == CLIENT_MAC and out[6:12] == BALANCER_MAC and len(out) == len(echo)
+        ip, icmp = out[14:34], out[34:]
+        assert _checksum(ip) == 0 and ip[8] == 64
+        assert ip[12:16] == socket.inet_aton(VIP4.addr) and ip[16:20] == echo[26:30]
+        assert icmp[0] == 0 and _checksum(icmp) == 0 and icmp[4:] == echo[38:]
+        echo6 = _icmp6_error(42000, kind=128)
+        out = lb.program.test_run(echo6).data_out
+        assert out[:6] == CLIENT_MAC and out[12:14] == b"\x86\xdd"
+        ip6 = out[14:]
+        assert ip6[7] == 64 and ip6[40] == 129 and _icmp6_checksum(ip6) == 0
+        assert ip6[8:24] == echo6[38:54] and ip6[24:40] == echo6[22:38]
+        # pings to other addresses, or to a VIP gone, are the stack's
+        other = bytearray(echo)
+        other[30:34] = socket.inet_aton("198.19.0.11")
+        assert lb.program.test_run(bytes(other)).retval == XDP_PASS
+        lb.apply(_config({VIP4: BACKENDS4}))
+        assert lb.program.test_run(echo).retval == XDP_TX
+        assert lb.program.test_run(echo6).retval == XDP_PASS
+        assert lb.counters().echo_replies.packets == 3
+
+
+@pytest.mark.kernel
 def test_the_vm_handles_ipv6_and_icmp_byte_for_byte_like_the_kernel() -> None:
     frames = [frame6(port) for port in range(44000, 44020)]
     frames += [frame4(44000, Vip(VIP4.addr, 81, 6)), frame6(1, nh=44), _icmp6_error(44001),
-               _icmp4_error(44002), frame6(44100, payload=b"x" * 1500),
+               _icmp4_error(44002), _icmp4_error(1, kind=8, code=0), _icmp6_error(1, kind=128),
+               frame6(44100, payload=b"x" * 1500),
                frame4(44100, payload=b"x" * 1500)]
     vips = {VIP4: BACKENDS4, VIP6: BACKENDS6, Vip(VIP4.addr, 81, 6): BACKENDS6}
     outputs = []
@@ -344,3 +375,22 @@ def test_config_takes_ipv6_vips_backends_source6_and_mtu() -> None:
                          ({"vips": {}, "source": "198.18.0.2", "mtu": "big"}, "mtu")]:
         with pytest.raises(InvalidInputError, match=message):
             parse_config(doc, "lb.yaml")
+
+
+def test_a_yaml_config_with_ipv6_reads_and_its_counters_print(tmp_path) -> None:
+    path = tmp_path / "lb.yaml"
+    path.write_text('source6: "2001:db8::2"\nmtu: 1400\nvips:\n'
+                    '  "[2001:db8:1::10]:80/tcp":\n'
+                    '    - {ip: "2001:db8::11", mac: "02:00:00:00:00:11"}\n')
+    cfg = read_config(path)
+    backend = BackendAddr("2001:db8::11", "02:00:00:00:00:11")
+    assert cfg == LbConfig("", {VIP6: (backend,)}, 0, "2001:db8::2", 1400)
+    lines = format_counters(Counters({VIP6: Counts(3, 300)}, {backend: Counts(3, 300)},
+                                     too_big=Counts(1, 1514)), cfg)
+    assert [line.split() for line in lines[1:]] == [
+        ["3", "300", "vip", "[2001:db8:1::10]:80/tcp"],
+        ["3", "300", "backend", "2001:db8::11", "02:00:00:00:00:11"],
+        ["1", "1514", "answered", "ICMP", "too", "big"]]          # errors: none, no line
+    path.write_text("source: 198.18.0.2\nvips:\n  [2001:db8:1::10]:80/tcp: []\n")
+    with pytest.raises(InvalidInputError, match="is quoted"):    # unquoted: a YAML list
+        read_config(path)

@@ -49,6 +49,7 @@ from .isa import (
     RetSrc,
     SockFilter,
     Src,
+    sock_filter_unchecked,
 )
 
 __all__ = ["optimize_absolute", "optimize_program"]
@@ -273,7 +274,16 @@ def _decide(state: State, insn: _Insn) -> bool | None:
         k = insn.k
     if a[0] == "imm":
         return _evaluate(op, a[1], k)  # type: ignore[arg-type]
-    values, known = state[3].get(a, _UNKNOWN)
+    found = state[3].get(a)
+    if found is None:  # nothing known of A: only what holds of every 32-bit value
+        if op == _J_JGT:
+            return False if k == M32 else None
+        if op == _J_JGE:
+            return True if k == 0 else None
+        if op == _J_JSET:
+            return False if k == 0 else None
+        return None
+    values, known = found
     if values is not None:  # empty: no path gets here, either answer will do
         outcomes = {_evaluate(op, v, k) for v in values}
         return outcomes.pop() if len(outcomes) == 1 else None
@@ -374,8 +384,13 @@ def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
         if cls == _C_RET:
             continue
         if cls != _C_JMP:
-            after = _step(insn, state)
-            notes[pc] = _same(cls, insn.k, state, after)
+            if code & 0xE7 == _C_LD | _MODE_ABS:  # the commonest, inline
+                sym: Sym = ("abs", code & 0x18, insn.k)
+                notes[pc] = sym == state[0]
+                after: State = (sym, state[1], state[2], state[3])
+            else:
+                after = _step(insn, state)
+                notes[pc] = _same(cls, insn.k, state, after)
             target = pc + 1
             if is_ret[target]:
                 into[target] = _START  # a return: only that it is reached matters
@@ -530,6 +545,9 @@ def _stuck(insn: _Insn, state: State) -> bool:
     new value into a register, or a packet load not proven to succeed. Saves building the
     edge's state for most edges."""
     code = insn.code
+    if code & 0xE7 == _C_LD | _MODE_ABS:  # the commonest: moves only over a value known
+        abs_sym: Sym = ("abs", code & 0x18, insn.k)
+        return abs_sym != state[0] and abs_sym != state[1] and abs_sym not in state[3]
     cls = code & 0x07
     if cls == _C_JMP:
         return False
@@ -852,14 +870,14 @@ def _relative(insns: list[_Insn]) -> list[SockFilter] | None:
     for pc, insn in enumerate(insns):
         code = insn.code
         if code & 0x07 != _C_JMP:
-            out.append(SockFilter(code, 0, 0, insn.k))
+            out.append(sock_filter_unchecked(code, 0, 0, insn.k))
         elif code & 0xF0 == _J_JA:
-            out.append(SockFilter(code, 0, 0, insn.jt - pc - 1))
+            out.append(sock_filter_unchecked(code, 0, 0, insn.jt - pc - 1))
         else:
             jt, jf = insn.jt - pc - 1, insn.jf - pc - 1
             if not (0 <= jt <= 255 and 0 <= jf <= 255):
                 return None
-            out.append(SockFilter(code, jt, jf, insn.k))
+            out.append(sock_filter_unchecked(code, jt, jf, insn.k))
     return out
 
 

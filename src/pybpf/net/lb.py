@@ -67,6 +67,7 @@ class Counters:
     backends: dict[BackendAddr, Counts]
     too_big: Counts = Counts(0, 0)        # VIP packets answered with ICMP "too big"
     icmp_errors: Counts = Counts(0, 0)    # ICMP errors about VIP flows sent to backends
+    echo_replies: Counts = Counts(0, 0)   # pings to VIP addresses answered
 
 
 def _addr(addr: str) -> bytes:
@@ -203,6 +204,13 @@ class Balancer:
         for vip in [v for v in self._vip_rows if v not in config.vips]:
             vips_map(vip).delete(_vip_key(vip))
             del self._vip_rows[vip]
+        # the VIPs' addresses, whose pings the program answers
+        addrs, old = {v.addr for v in config.vips}, {v.addr for v in self.config.vips}
+        for addr in old - addrs:
+            self.maps["vip_addrs6" if ":" in addr else "vip_addrs"].delete(_addr(addr))
+        for addr in addrs - old:
+            self.maps["vip_addrs6" if ":" in addr else "vip_addrs"].update(_addr(addr),
+                                                                          _U32.pack(1))
         for vip, backends in config.vips.items():
             # rings are keyed by slot number, so a backend keeps its place in every ring
             slots = [self._slot_for(b, wanted) for b in backends]
@@ -226,8 +234,8 @@ class Balancer:
         bs = {b: _sum(self.maps["backend_stats"].lookup(_U32.pack(slot)))
               for slot, b in sorted(self._slot_owner.items())}
         stats = self.maps["lb_stats"]
-        return Counters(vs, bs, _sum(stats.lookup(_U32.pack(prog.STAT_TOO_BIG))),
-                        _sum(stats.lookup(_U32.pack(prog.STAT_ICMP_ERRORS))))
+        return Counters(vs, bs, *(_sum(stats.lookup(_U32.pack(row))) for row in
+                                  (prog.STAT_TOO_BIG, prog.STAT_ICMP_ERRORS, prog.STAT_ECHO)))
 
     def close(self) -> None:
         if self._link is not None:
@@ -252,7 +260,8 @@ def format_counters(counters: Counters, config: LbConfig | None = None) -> list[
         note = " (draining)" if wanted is not None and b not in wanted else ""
         lines.append(f"{c.packets:>10} {c.bytes:>12}  backend {b.addr} {b.mac}{note}")
     for c, what in ((counters.too_big, "answered ICMP too big"),
-                    (counters.icmp_errors, "ICMP errors forwarded")):
+                    (counters.icmp_errors, "ICMP errors forwarded"),
+                    (counters.echo_replies, "pings answered")):
         if c.packets:
             lines.append(f"{c.packets:>10} {c.bytes:>12}  {what}")
     return lines

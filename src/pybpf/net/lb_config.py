@@ -181,5 +181,6 @@ def read_config(path: str | Path) -> LbConfig:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise InvalidInputError(f"not YAML: {err}", source=str(path)) from None
+        hint = " (an IPv6 VIP's key is quoted: \"[ADDRESS]:PORT/tcp\")" if "[" in text else ""
+        raise InvalidInputError(f"not YAML: {err}{hint}", source=str(path)) from None
     return parse_config(doc, str(path))

@@ -20,7 +20,7 @@ about a packet a VIP sent goes to the backend of that flow, found from the quote
 (its addresses and ports swapped), so the backend's own stack learns of it. A VIP packet
 that would exceed ``mtu`` once encapsulated is not forwarded: the client is told
 "fragmentation needed" (ICMPv6 "packet too big") with the size that fits, from the VIP's
-address, quoting the packet's first bytes.
+address, quoting the packet's first bytes. A ping to a VIP's address is answered.
 
 ``net_lb_decap`` runs on each backend: an IPv4 or IPv6 packet carrying IPv4 (4) or IPv6
 (41), or UDP to ``gue_port`` of ``decap_config``, loses its outer headers (the Ethernet
@@ -66,6 +66,8 @@ QUOTE4 = 64              # bytes of a refused packet its "fragmentation needed" 
 QUOTE6 = 128             # ... and its "packet too big"
 STAT_TOO_BIG = 0         # rows of lb_stats
 STAT_ICMP_ERRORS = 1
+STAT_ECHO = 2
+ECHO6 = 1 << 30          # parse6: a ping
 
 
 class VipKey(struct):
@@ -81,6 +83,13 @@ class Vip6Key(struct):
     a3: u32
     port: u16
     proto: u16
+
+
+class Addr6(struct):
+    a0: u32
+    a1: u32
+    a2: u32
+    a3: u32
 
 
 class VipInfo(struct):
@@ -198,7 +207,9 @@ flows = LRUHash(FlowKey, u32, max_entries=MAX_FLOWS)
 flows6 = LRUHash(Flow6Key, u32, max_entries=MAX_FLOWS)
 vip_stats = PerCPUArray(Counter, max_entries=MAX_VIPS)
 backend_stats = PerCPUArray(Counter, max_entries=MAX_BACKENDS)
-lb_stats = PerCPUArray(Counter, max_entries=2)  # STAT_TOO_BIG, STAT_ICMP_ERRORS
+lb_stats = PerCPUArray(Counter, max_entries=3)  # STAT_TOO_BIG, STAT_ICMP_ERRORS, STAT_ECHO
+vip_addrs = Hash(u32, u32, max_entries=MAX_VIPS)     # the VIPs' addresses: pings answered
+vip_addrs6 = Hash(Addr6, u32, max_entries=MAX_VIPS)
 config = Array(Settings, max_entries=1)
 decap_config = Array(Config, max_entries=1)     # the backends' program: gue_port only
 
@@ -253,10 +264,27 @@ def reply_macs(neth, old):
     neth.src_hi = (dst_lo >> 16) | (dst_hi << 16)
 
 
+@bpf.inline
+def count_echo(length):
+    st = lb_stats.lookup(STAT_ECHO)
+    if st:
+        st.packets += 1
+        st.bytes += length
+
+
+@bpf.inline
+def count_too_big(length):
+    st = lb_stats.lookup(STAT_TOO_BIG)
+    if st:
+        st.packets += 1
+        st.bytes += length
+
+
 def too_big4(ctx, mtu):
     """Turn the frame into an ICMP "fragmentation needed" to its sender (QUOTE4 bytes of
     the packet quoted, ``mtu`` the size that fits) and send it back."""
     length = ctx.data_end - ctx.data
+    count_too_big(length)
     if xdp_adjust_tail(ctx, 14 + QUOTE4 - length):
         return XDP_DROP
     if xdp_adjust_head(ctx, -28):
@@ -293,6 +321,7 @@ def too_big4(ctx, mtu):
 def too_big6(ctx, mtu):
     """The same as an ICMPv6 "packet too big" (QUOTE6 bytes quoted)."""
     length = ctx.data_end - ctx.data
+    count_too_big(length)
     if xdp_adjust_tail(ctx, 14 + QUOTE6 - length):
         return XDP_DROP
     if xdp_adjust_head(ctx, -48):
@@ -330,16 +359,82 @@ def too_big6(ctx, mtu):
     return XDP_TX
 
 
+def echo4(ctx) -> u32:
+    """A ping to a VIP's address answered in place, as Katran does (XDP_TX); XDP_PASS for
+    another address. (net_lb checked the headers up to the ICMP one.)"""
+    data = ctx.data
+    end = ctx.data_end
+    if data + 14 + 20 + 8 > end:
+        return XDP_PASS
+    ip = cast(IPv4Hdr, data + 14)
+    target: u32 = ip.daddr
+    if not vip_addrs.lookup(target):
+        return XDP_PASS
+    eth = cast(EthHdr, data)
+    reply_macs(eth, eth)
+    ip.daddr = ip.saddr
+    ip.saddr = target
+    ip.ttl = 64
+    ip.check = 0
+    ip.check = ipv4_check(cast(Words, data + 14))
+    icmp = cast(IcmpHdr, data + 34)
+    icmp.type = 0
+    # the type's word fell by 0x0800: the checksum rises by as much (raw: 0x0008)
+    c: u32 = icmp.check + 0x0008
+    icmp.check = (c & 0xFFFF) + (c >> 16)
+    count_echo(end - data)
+    return XDP_TX
+
+
+def echo6(ctx) -> u32:
+    """The same for IPv6 (parse6 checked the headers)."""
+    data = ctx.data
+    end = ctx.data_end
+    if data + 14 + 40 + 8 > end:
+        return XDP_PASS
+    ip6 = cast(Ip6Hdr, data + 14)
+    target = Addr6()
+    target.a0 = ip6.d0
+    target.a1 = ip6.d1
+    target.a2 = ip6.d2
+    target.a3 = ip6.d3
+    if not vip_addrs6.lookup(target):
+        return XDP_PASS
+    eth = cast(EthHdr, data)
+    reply_macs(eth, eth)
+    ip6.d0 = ip6.s0
+    ip6.d1 = ip6.s1
+    ip6.d2 = ip6.s2
+    ip6.d3 = ip6.s3
+    ip6.s0 = target.a0
+    ip6.s1 = target.a1
+    ip6.s2 = target.a2
+    ip6.s3 = target.a3
+    ip6.hop_limit = 64
+    icmp = cast(IcmpHdr, data + 54)
+    icmp.type = 129
+    # the type's word rose by 0x0100: the checksum falls by as much (raw: 1)
+    c: u32 = icmp.check + 0xFFFE
+    icmp.check = (c & 0xFFFF) + (c >> 16)
+    count_echo(end - data)
+    return XDP_TX
+
+
 def icmp4(ctx, fk: FlowKey) -> u32:
     """For an ICMP "destination unreachable" to a VIP about a TCP or UDP packet the VIP
     sent: the flow is the quoted one, reversed; written to ``fk``, 1 returned (0: not one
-    to forward). A subprogram, as parse6 is."""
+    to forward); 2 for a ping (to be answered by echo4). A subprogram, as parse6 is."""
     data = ctx.data
-    if data + 14 + 20 + 8 + 20 + 4 > ctx.data_end:
+    end = ctx.data_end
+    if data + 14 + 20 + 8 > end:
         return 0
     ip = cast(IPv4Hdr, data + 14)
     icmp = cast(IcmpHdr, data + 34)
+    if icmp.type == 8 and icmp.code == 0:
+        return 2                                # a ping: net_lb calls echo4
     if icmp.type != 3:
+        return 0
+    if data + 14 + 20 + 8 + 20 + 4 > end:
         return 0
     quoted = cast(IPv4Hdr, data + 42)
     if quoted.ver_ihl != 0x45 or quoted.saddr != ip.daddr:
@@ -358,8 +453,9 @@ def icmp4(ctx, fk: FlowKey) -> u32:
 def parse6(ctx, fk6: Flow6Key, vk6: Vip6Key) -> u32:
     """An IPv6 packet's flow and VIP key, as net_lb's IPv4 part reads them; 0: not one to
     balance, else its length (bits 0-19), traffic class (20-27) and whether it is an ICMP
-    error (28), with bit 29 set. A subprogram: inlined, its many names would take net_lb's
-    registers from the IPv4 path."""
+    error (28), with bit 29 set; ECHO6 for a ping (to be answered by echo6).
+    A subprogram: inlined, its many names would take net_lb's registers from the IPv4
+    path."""
     data = ctx.data
     end = ctx.data_end
     if data + 14 + 40 + 4 > end:
@@ -383,10 +479,14 @@ def parse6(ctx, fk6: Flow6Key, vk6: Vip6Key) -> u32:
         fk6.dport = ports.dport
         fk6.proto = nh
     elif nh == 58:
+        if data + 14 + 40 + 8 > end:
+            return 0
+        icmp = cast(IcmpHdr, data + 54)
+        if icmp.type == 128 and icmp.code == 0:
+            return ECHO6                        # a ping: net_lb calls echo6
         # an error about a packet the VIP sent: the flow is the quoted one, reversed
         if data + 14 + 40 + 8 + 40 + 4 > end:
             return 0
-        icmp = cast(IcmpHdr, data + 54)
         if icmp.type != 1 and icmp.type != 2:    # unreachable, packet too big
             return 0
         quoted = cast(Ip6Hdr, data + 62)
@@ -428,18 +528,24 @@ def hash6(fk6: Flow6Key) -> u32:
                      fk6.sport + (fk6.dport << 16), fk6.proto)
 
 
-def outer6(ctx, be: Backend, cfg: Settings, ver_flow: u32, rest: u64) -> u32:
-    """Write the outer IPv6 header (and UDP for GUE) in the room net_lb made: ``rest`` is
-    the payload length (bits 0-15), next header (16-23) and GUE source port (32-47).
-    Returns 1 when written. A subprogram for the same reason as parse6."""
+def outer6(ctx, be: Backend, cfg: Settings, h: u32, rest: u64) -> u32:
+    """Write the outer IPv6 header (and UDP for GUE) in the room net_lb made for the flow
+    of hash ``h``: ``rest`` is the payload length (bits 0-19), next header (20-27) and
+    inner traffic class (28-35). Returns 1 when written. A subprogram for the same reason
+    as parse6."""
     data = ctx.data
     if data + 14 + 48 > ctx.data_end:
         return 0
     o6 = cast(Ip6Hdr, data + 14)
-    o6.ver_flow = ver_flow
-    payload: u32 = rest & 0xFFFF
+    # traffic class copied from the inner packet, flow label from the flow's hash (for
+    # ECMP on the way, RFC 6438)
+    tos: u32 = rest >> 28 & 0xFF
+    fl: u32 = h & 0xFFFFF
+    o6.ver_flow = 0x60 | tos >> 4 | (tos & 0xF) << 12 | (fl >> 16) << 8 \
+        | ((fl >> 8) & 0xFF) << 16 | (fl & 0xFF) << 24
+    payload: u32 = rest & 0xFFFFF
     o6.payload_len = swap16(payload)
-    o6.next_header = rest >> 16 & 0xFF
+    o6.next_header = rest >> 20 & 0xFF
     o6.hop_limit = 64
     o6.s0 = cfg.s0
     o6.s1 = cfg.s1
@@ -452,7 +558,7 @@ def outer6(ctx, be: Backend, cfg: Settings, ver_flow: u32, rest: u64) -> u32:
     if cfg.gue_port:
         o6.next_header = IPPROTO_UDP
         udp = cast(UdpHdr, data + 54)
-        sport: u32 = rest >> 32 & 0xFFFF
+        sport: u32 = 0xC000 | (h & 0x3FFF)     # as net_lb's, for GUE over IPv4
         udp.sport = swap16(sport)
         udp.dport = cfg.gue_port
         udp.length = swap16(payload)
@@ -485,14 +591,15 @@ def net_lb(ctx):
             fk.dport = ports.dport
             fk.proto = ip.proto
         elif ip.proto == 1:
-            if not icmp4(ctx, fk):
+            is_icmp = icmp4(ctx, fk)
+            if is_icmp == 2:
+                return echo4(ctx)
+            if not is_icmp:
                 return XDP_PASS
-            is_icmp = 1
         else:
             return XDP_PASS
         tos = ip.tos
-        raw_len = ip.total_len
-        inner_len = (raw_len & 0xFF) << 8 | raw_len >> 8
+        inner_len = (ip.total_len & 0xFF) << 8 | ip.total_len >> 8
         vk = VipKey()
         vk.addr = fk.daddr
         vk.port = fk.dport
@@ -505,6 +612,8 @@ def net_lb(ctx):
         info = parse6(ctx, fk6, vk6)
         if not info:
             return XDP_PASS
+        if info == ECHO6:
+            return echo6(ctx)
         family = 6
         inner_len = info & 0xFFFFF
         tos = info >> 20 & 0xFF
@@ -515,8 +624,6 @@ def net_lb(ctx):
         return XDP_PASS
     if not vip:
         return XDP_PASS
-    vindex = vip.index
-    vflags = vip.flags
     slot: u32 = 0xFFFFFFFF
     if family == 4:
         known = flows.lookup(fk)
@@ -531,9 +638,9 @@ def net_lb(ctx):
         if not held or held.kind == 0:
             slot = 0xFFFFFFFF                   # its backend is gone: choose again
     if slot >= MAX_BACKENDS:
-        if not vflags & 1:
+        if not vip.flags & 1:
             return XDP_PASS
-        picked = ring.lookup(vindex * RING + h % RING)
+        picked = ring.lookup(vip.index * RING + h % RING)
         if not picked:
             return XDP_PASS
         slot = picked[0]
@@ -548,20 +655,15 @@ def net_lb(ctx):
     cfg = config.lookup(0)
     if not cfg:
         return XDP_PASS
-    kind = be.kind
     gue_port = cfg.gue_port
     extra: u32 = 20
-    if kind == KIND_IPV6:
+    if be.kind == KIND_IPV6:
         extra = 40
     if gue_port:
         extra += 8
     mtu = cfg.mtu
     length = end - data
     if mtu and not is_icmp and inner_len + extra > mtu:
-        st = lb_stats.lookup(STAT_TOO_BIG)
-        if st:
-            st.packets += 1
-            st.bytes += length
         if family == 4:
             return too_big4(ctx, mtu - extra)
         return too_big6(ctx, mtu - extra)
@@ -584,7 +686,7 @@ def net_lb(ctx):
         inner_proto = IPPROTO_IPV6
     # the source port carries the flow's hash, for the backends' receive-side scaling
     sport: u32 = 0xC000 | (h & 0x3FFF)
-    if kind == KIND_IPV4:
+    if be.kind == KIND_IPV4:
         neth.proto = ETH_IPV4_RAW
         outer = cast(IPv4Hdr, data + 14)
         outer.ver_ihl = 0x45
@@ -608,21 +710,15 @@ def net_lb(ctx):
         outer.check = ipv4_check(cast(Words, data + 14))
     else:
         neth.proto = ETH_IPV6_RAW
-        # traffic class copied from the inner packet, flow label from the flow's hash (for
-        # ECMP on the way, RFC 6438)
-        fl: u32 = h & 0xFFFFF
-        vf: u32 = 0x60 | tos >> 4 | (tos & 0xF) << 12 | (fl >> 16) << 8 \
-            | ((fl >> 8) & 0xFF) << 16 | (fl & 0xFF) << 24
-        rest: u64 = sport
-        rest = rest << 32 | inner_proto << 16 | inner_len + extra - 40
-        if not outer6(ctx, be, cfg, vf, rest):
+        rest: u64 = tos
+        if not outer6(ctx, be, cfg, h, rest << 28 | inner_proto << 20 | inner_len + extra - 40):
             return XDP_DROP
     if is_icmp:
         si = lb_stats.lookup(STAT_ICMP_ERRORS)
         if si:
             si.packets += 1
             si.bytes += length
-    vs = vip_stats.lookup(vindex)
+    vs = vip_stats.lookup(vip.index)
     if vs:
         vs.packets += 1
         vs.bytes += length
