@@ -32,8 +32,9 @@ from .printer_icmp6 import icmp6_text
 from .printer_igmp import igmp_text
 from .printer_l2tp import l2tp_text
 from .printer_lldp import lldp_text
+from .printer_pim import pim_text
 from .printer_ppp import ppp_text
-from .printer_routing import ah_header, igrp_text, pim_text, vrrp_text
+from .printer_routing import ah_header, igrp_text, vrrp_text
 from .printer_snmp import snmp_text
 from .printer_text import (
     HTTP_COMMANDS,
@@ -488,6 +489,13 @@ class Printer:
         return ppp_text(frame, length, self.options.verbose, self.options.link_header,
                         self._ppp_network)
 
+    def _inner_ip(self, version: int, packet: bytes, length: int) -> str:
+        """A packet another protocol carries (PIM's Register)."""
+        prefix = not self.options.link_header
+        if version == 4:
+            return self._ipv4(packet, length, prefix=prefix)
+        return self._ipv6(packet, length, prefix=prefix)
+
     def _ppp_network(self, family: int, packet: bytes, length: int) -> str | None:
         prefix = not self.options.link_header
         self._left_packet = ""
@@ -698,8 +706,9 @@ class Printer:
                                     length - size, frag, v6=v6)
             return addresses + header + self._strip_addresses(inner, src_text, dst_text)
         if proto == 103:   # PIM's checksum covers IPv6's pseudo-header, not IPv4's
-            pseudo = src + dst + struct.pack("!IxxxB", length, 103) if v6 else b""
-            return addresses + pim_text(payload, length, self.options.verbose, pseudo)
+            pseudo = src + dst if v6 else b""
+            return addresses + pim_text(payload, length, self.options.verbose, pseudo,
+                                        self._inner_ip)
         if proto == 112:
             pseudo = src + dst + (struct.pack("!IxxxB", length, 112) if v6
                                   else struct.pack("!xBH", 112, length))
@@ -801,7 +810,8 @@ class Printer:
         if self.options.quiet:
             return head + f"tcp {max(data_len, 0)}"
         if header_len < 20:
-            return head + f"tcp {segment_len} [bad hdr length {header_len} - too short, < 20]"
+            return head + (f" tcp {segment_len - header_len} [bad hdr length {header_len}"
+                           " - too short, < 20]")
         letters = "".join(c for bit, c in _TCP_FLAGS if flags & bit) or "none"
         seq, ack, sack_base = self._relative(src, sport, dst, dport, flags, seq, ack)
         parts = [f"Flags [{letters}]"]
@@ -881,6 +891,10 @@ class Printer:
             return f"{src_text} > {dst_text}:  [|udp]"
         sport, dport, udp_len = struct.unpack_from("!HHH", payload)
         head = f"{src_text}.{sport} > {dst_text}.{dport}: "
+        if length < 8:
+            return head + f"truncated-udp {length}"
+        if udp_len < 8:
+            return head + f"truncated-udplength {udp_len}"
         v6 = ":" in src_text
         if (self.options.verbose > 1 or (v6 and self.options.verbose)) and \
                 not self._fragment:
@@ -905,7 +919,8 @@ class Printer:
             if 123 in (sport, dport):
                 return head + ntp_text(data, data_len, self.options.verbose)
             if {sport, dport} & {161, 162}:
-                return head + snmp_text(data[:data_len], self.options.verbose)
+                return head + snmp_text(data, min(data_len, length - 8),
+                                        self.options.verbose)
             if 1701 in (sport, dport):
                 return head + l2tp_text(data, min(data_len, length - 8), self._ppp)
             if 5060 in (sport, dport):

@@ -128,6 +128,11 @@ class _Function:
         for targets in self.succ.values():
             for target in targets:
                 self.preds[target] += 1
+        # blocks ending in a conditional jump back to themselves: the writer runs them as a
+        # Python loop of their own (see _Writer.self_loop), so that edge is no way in
+        self.self_loops = {leader for leader, slots in self.blocks.items()
+                           if code[slots[-1]][0] in _JUMP_HANDLERS
+                           and slots[-1] + 1 + code[slots[-1]][3] == leader}
         self.has_local_calls = any(code[pc][0] is ip._call_local
                                    for slots in self.blocks.values() for pc in slots)
         self.order = self._topological()
@@ -571,8 +576,9 @@ class _Writer:
 
     def goto(self, depth: int, target: int) -> None:
         fn = self.fn
+        entries = fn.preds[target] - (target in fn.self_loops)
         if target != self.start and depth < MAX_INLINE_DEPTH and (
-                fn.preds[target] == 1 or self.tiny_exit(target, 3)):
+                entries == 1 or self.tiny_exit(target, 3)):
             self.block(depth, target)
         else:
             self.flush(depth)
