@@ -29,6 +29,7 @@ from tests.net.corpus import (
     tcp_option_frames,
     tcp_restart_frames,
 )
+from tests.net.corpus_lldp import lldp_org_frames
 from tests.net.corpus_pim import pim_frames
 from tests.net.corpus_ppp import l2tp_frames, pppoe_frames
 
@@ -259,6 +260,43 @@ def test_snmp_v3_and_cut_snmp(tmp_path: Path) -> None:
         assert _sniff(path, flags) == _tcpdump(path, flags), flags
 
 
+def test_lldp_organisation_tlvs(tmp_path: Path) -> None:
+    # 802.1, 802.3, LLDP-MED, IANA and DCBX sub-fields, whole and cut at every byte
+    frames = lldp_org_frames()
+    path = tmp_path / "lldp.pcap"
+    write_pcap(path, _packets(frames))
+    for flags in ("", "-v", "-vv"):
+        theirs = _tcpdump(path, flags)
+        assert len(theirs) >= (150 if flags else len(frames))
+        assert _sniff(path, flags) == theirs, flags
+    cut = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+           for i, frame in enumerate(frames) for size in range(14, len(frame))]
+    write_pcap(path, cut)
+    assert _sniff(path, "-v") == _tcpdump(path, "-v")
+
+
+def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
+    # PIM, SNMP and LLDP messages with a few bytes changed at random (and some cut):
+    # whatever tcpdump makes of them, so do we
+    rng = random.Random(2026)
+    # (frame, first byte to damage): the message, not the IP and UDP headers before it
+    frames = ([(f, 34) for f in pim_frames()] + [(f, 42) for f in snmp_frames()
+                                                  + snmpv3_frames()]
+              + [(f, 14) for f in lldp_org_frames()])
+    packets = []
+    for index in range(1500):
+        chosen, start = rng.choice(frames)
+        frame = bytearray(chosen)
+        for _ in range(rng.randrange(1, 4)):
+            frame[rng.randrange(start, len(frame))] = rng.randrange(256)
+        size = len(frame) if rng.random() < 0.7 else rng.randrange(14, len(frame) + 1)
+        packets.append(PcapPacket(bytes(frame[:size]), len(frame), T0_US + index))
+    path = tmp_path / "damaged.pcap"
+    write_pcap(path, packets)
+    for flags in ("", "-v", "-vv"):
+        assert _sniff(path, flags) == _tcpdump(path, flags), flags
+
+
 def test_tcp_numbering_restarts_where_tcpdump_restarts_it(tmp_path: Path) -> None:
     # a SYN-ACK from the SYN's side, a SYN on a known connection, equal ports
     path = tmp_path / "restart.pcap"
@@ -272,7 +310,7 @@ def test_tcp_numbering_restarts_where_tcpdump_restarts_it(tmp_path: Path) -> Non
 def test_cut_anywhere_never_raises() -> None:
     rng = random.Random(13)
     for frame in (build_frames() + l2tp_frames() + pppoe_frames() + pim_frames()
-                  + snmpv3_frames()):
+                  + snmpv3_frames() + lldp_org_frames()):
         for flags in (PrintOptions(), PrintOptions(link_header=True, verbose=2)):
             printer = Printer(1, flags)
             for cut in range(0, len(frame), max(1, len(frame) // 25)):

@@ -112,6 +112,11 @@ _OPS = ["add", "sub", "mul", "xor", "or_", "and_", "rsh", "lsh", "mov"]
 def _dense_op(rng: random.Random) -> asm.Instruction:
     """An ALU op over four registers only, so that values are often pending on a register
     that is rewritten next (``r0 ^= r2; r2 >>= 7``)."""
+    if rng.random() < 0.15:  # the frame: loads and stores end any pending value
+        size, off = rng.choice([(8, -8), (8, -16), (4, -4), (1, -9)])
+        reg = rng.choice(_FEW)
+        return asm.ldx(size, reg, R10, off) if rng.random() < 0.5 else \
+            asm.stx(size, R10, reg, off)
     name = rng.choice(_OPS)
     wide = rng.random() < 0.75
     build = getattr(asm, name if wide else name.rstrip("_") + "32")

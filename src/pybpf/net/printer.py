@@ -810,7 +810,8 @@ class Printer:
         if self.options.quiet:
             return head + f"tcp {max(data_len, 0)}"
         if header_len < 20:
-            return head + f"tcp {segment_len} [bad hdr length {header_len} - too short, < 20]"
+            return head + (f" tcp {segment_len - header_len} [bad hdr length {header_len}"
+                           " - too short, < 20]")
         letters = "".join(c for bit, c in _TCP_FLAGS if flags & bit) or "none"
         seq, ack, sack_base = self._relative(src, sport, dst, dport, flags, seq, ack)
         parts = [f"Flags [{letters}]"]
