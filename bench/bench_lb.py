@@ -10,6 +10,8 @@ refuses it with EPERM.) The balancer end runs, in native (driver) mode:
 
 * ``lb``: the balancer, the frame a UDP packet to a VIP with three backends (an
   established flow: a connection-table hit, then IPIP encapsulation and XDP_TX);
+* ``lb6``: the same for an IPv6 VIP and IPv6 backends (ip6ip6), an 80-byte frame;
+* ``lb4in6``: the IPv4 frame to IPv6 backends (IPv4 in IPv6);
 * ``xdp_tx``: a plain forwarder (swap the MAC addresses, XDP_TX);
 * ``xdp_pass``: count and hand to the stack (which drops the frame: not for it).
 
@@ -136,11 +138,32 @@ def veth_setup() -> Iterator[tuple[str, str]]:
         ip("netns", "delete", gen)
 
 
-def frame() -> bytes:
+VIP6 = "2001:db8:1::10"
+
+
+def frame(family: int = 4) -> bytes:
     udp = struct.pack("!HHHH", 40000, 53, 8 + 18, 0) + bytes(18)
+    macs = bytes.fromhex("020000000002020000000001")
+    if family == 6:
+        hdr6 = struct.pack("!IHBB16s16s", 6 << 28, len(udp), 17, 64,
+                           socket.inet_pton(socket.AF_INET6, "2001:db8::1"),
+                           socket.inet_pton(socket.AF_INET6, VIP6))
+        return macs + b"\x86\xdd" + hdr6 + udp
     hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
                       socket.inet_aton("198.18.0.1"), socket.inet_aton("198.19.0.10"))
-    return bytes.fromhex("020000000002020000000001") + b"\x08\x00" + hdr + udp
+    return macs + b"\x08\x00" + hdr + udp
+
+
+def lb_config(case: str) -> LbConfig:
+    """``lb``: IPv4 to IPv4 backends; ``lb6``: IPv6 to IPv6; ``lb4in6``: IPv4 to IPv6."""
+    if case == "lb":
+        backends = tuple(BackendAddr(f"198.18.0.{10 + i}", f"02:00:00:00:00:{10 + i:02x}")
+                         for i in range(3))
+    else:
+        backends = tuple(BackendAddr(f"2001:db8::{10 + i:x}", f"02:00:00:00:00:{10 + i:02x}")
+                         for i in range(3))
+    vip = Vip(VIP6, 53, 17) if case == "lb6" else Vip("198.19.0.10", 53, 17)
+    return LbConfig("198.18.0.2", {vip: backends}, source6="2001:db8::2")
 
 
 def total(coll: Any) -> int:
@@ -155,10 +178,8 @@ def run_case(gen_ns: str, lb_ns: str, case: str, mode: str
         sink = stack.enter_context(bpf.compile(bench_sink).load())
         stack.enter_context(in_netns(gen_ns, lambda: attach_xdp(
             sink.programs["bench_sink"], "eth0", mode=mode)))
-        if case == "lb":
-            backends = tuple(BackendAddr(f"198.18.0.{10 + i}", f"02:00:00:00:00:{10 + i:02x}")
-                             for i in range(3))
-            config = LbConfig("198.18.0.2", {Vip("198.19.0.10", 53, 17): backends})
+        if case.startswith("lb"):
+            config = lb_config(case)
             balancer = stack.enter_context(in_netns(
                 lb_ns, lambda: Balancer("eth0", config, mode=mode)))
 
@@ -177,7 +198,7 @@ def run_case(gen_ns: str, lb_ns: str, case: str, mode: str
             tested_prog = tested.programs[name]
         sender = stack.enter_context(in_netns(gen_ns, packet_socket))
         with enable_stats():
-            sent, seconds = send_for(sender, frame(), SECONDS)
+            sent, seconds = send_for(sender, frame(6 if case == "lb6" else 4), SECONDS)
             time.sleep(0.05)                               # the last NAPI polls
             info = tested_prog.info()
         ns = info.run_time_ns / max(info.run_cnt, 1)
@@ -233,14 +254,14 @@ def main() -> int:
         print("bench_lb needs root", file=sys.stderr)
         return 1
     mode = sys.argv[1] if len(sys.argv) > 1 else "drv"     # drv (native) or skb (generic)
-    cases = ["xdp_pass", "xdp_tx", "lb"]
+    cases = ["xdp_pass", "xdp_tx", "lb", "lb6", "lb4in6"]
     results: dict[str, list[tuple[float, float, float, float]]] = {c: [] for c in cases}
     with veth_setup() as (gen_ns, lb_ns):
         for _ in range(RUNS):
             for case in cases:
                 results[case].append(run_case(gen_ns, lb_ns, case, mode))
-    print(f"veth pair, XDP in {mode} mode at both ends, 60-byte UDP frames (one flow: for "
-          f"lb a connection-table hit) sent for {SECONDS} s per run by sendmmsg ({BATCH} a "
+    print(f"veth pair, XDP in {mode} mode at both ends, 60-byte UDP frames (80 for lb6; one "
+          f"flow: for lb a connection-table hit) sent for {SECONDS} s per run by sendmmsg ({BATCH} a "
           f"call), median of {RUNS} runs\n")
     print("| program | sent (Mpps) | handled (Mpps) | back at the generator (Mpps) "
           "| handled vs xdp_pass | program ns/packet |")

@@ -290,6 +290,7 @@ class FakeRing:
         struct.pack_into("=I", self.data, offset, length | flags)
 
     def restore(self) -> None:
+        self.rb._arrays = None  # NumPy arrays over the fake ring hold its views
         for name in ("_data_u32", "_data", "_consumer_pos", "_producer_pos"):
             self.rb.__dict__[name].release()
         self.rb.__dict__.update(self.saved)

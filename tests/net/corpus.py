@@ -342,6 +342,55 @@ def snmp_frames() -> list[bytes]:
             for i, (port, message) in enumerate(messages)]
 
 
+def snmpv3_frames() -> list[bytes]:
+    """SNMPv3 messages: a discovery request, an authenticated response and a report, a
+    private (encrypted) one, other security models and damaged headers."""
+    def message(flags: bytes, model: int, usm: bytes, scoped: bytes, *,
+                header_extra: bytes = b"", msg_id: bytes | None = None) -> bytes:
+        header = _ber(0x30, (msg_id if msg_id is not None else _ber_int(91))
+                      + _ber_int(65507) + _ber(4, flags) + _ber_int(model) + header_extra)
+        return _ber(0x30, _ber_int(3) + header + _ber(4, usm) + scoped)
+
+    def usm(engine: bytes, boots: int, clock: int, user: bytes, auth: bytes = b"",
+            extra: bytes = b"") -> bytes:
+        return _ber(0x30, _ber(4, engine) + _ber_int(boots) + _ber_int(clock)
+                    + _ber(4, user) + _ber(4, auth) + _ber(4, b"") + extra)
+
+    def scoped(engine: bytes, context: bytes, pdu: int, request: int,
+               bindings: list[tuple[str, bytes]]) -> bytes:
+        body = b"".join(_ber(0x30, _ber_oid(name) + value) for name, value in bindings)
+        inner = _ber_int(request) + _ber_int(0) + _ber_int(0) + _ber(0x30, body)
+        return _ber(0x30, _ber(4, engine) + _ber(4, context) + _ber(pdu, inner))
+    engine = bytes.fromhex("80001f888059dc486145a26322")
+    null = b"\x05\x00"
+    messages = [
+        message(b"\x04", 3, usm(b"", 0, 0, b""), scoped(b"", b"", 0xA0, 1, [])),
+        message(b"\x00", 3, usm(engine, 3, 12345, b""),
+                scoped(engine, b"", 0xA8, 1, [("1.3.6.1.6.3.15.1.1.4.0",
+                                               _ber(0x41, b"\x07"))])),
+        message(b"\x05", 3, usm(engine, 3, 12346, b"admin", bytes(12)),
+                scoped(engine, b"ctx", 0xA0, 2, [("1.3.6.1.2.1.1.5.0", null)])),
+        message(b"\x01", 3, usm(engine, 3, 12347, b"admin", bytes(12)),
+                scoped(engine, b"\x01ctx", 0xA2, 2, [("1.3.6.1.2.1.1.5.0",
+                                                    _ber(4, b"router1"))])),
+        message(b"\x07", 3, usm(engine, 3, 12348, b"admin", bytes(12)),
+                _ber(4, bytes(range(20)))),
+        message(b"\x00", 2, usm(b"", 0, 0, b""), scoped(b"", b"", 0xA0, 1, [])),
+        message(b"\x02", 3, usm(b"", 0, 0, b""), scoped(b"", b"", 0xA0, 1, [])),
+        message(b"\x00\x00", 3, usm(b"", 0, 0, b""), scoped(b"", b"", 0xA0, 1, [])),
+        message(b"\x04", 3, usm(b"", 0, 0, b"", extra=_ber_int(1)),
+                scoped(b"", b"", 0xA1, 1, []), header_extra=_ber_int(5)),
+        message(b"\x04", 3, usm(b"", 0, 0, b""), scoped(b"", b"", 0xA0, 1, []),
+                msg_id=_ber(4, b"x")),
+        message(b"\x04", 3, _ber_int(5), scoped(b"", b"", 0xA0, 1, [])),
+        message(b"\x04", 3, usm(b"", 0, 0, b"\xff"), _ber_int(9)),
+        message(b"\x04", 3, usm(b"", 0, 0, b"u"), scoped(b"", b"", 0xA7, 4, [
+            ("1.3.6.1.2.1.1.3.0", _ber(0x43, b"\x05"))])),
+    ]
+    return [ether(ipv4(A4, B4, 17, udp(A4, B4, 40300 + i, 161, m)), 0x0800)
+            for i, m in enumerate(messages)]
+
+
 def cdp_message() -> bytes:
     """A Cisco switch's CDPv2 announcement, with a TLV type tcpdump does not know."""
     def tlv(kind: int, value: bytes) -> bytes:
@@ -493,6 +542,26 @@ def tcp_option_frames() -> list[bytes]:
             frames.append(ether(ipv4(A4, B4, 6, tcp(A4, B4, 5000, 80, 1, 0, flags,
                                                     options=options)), 0x0800))
     return frames
+
+
+def tcp_restart_frames() -> list[bytes]:
+    """Connections whose numbering tcpdump restarts: a SYN-ACK from the side that sent the
+    SYN, a SYN again on a known connection, SACKs before and after, and ports either way
+    round (tcpdump keys a connection from its lower port's side)."""
+    sack = bytes([1, 1, 5, 10]) + struct.pack("!II", 7000, 7100)
+    segments = [
+        (A4, B4, 40020, 80, 100, 0, 0x02, b""), (A4, B4, 40020, 80, 500, 101, 0x12, b""),
+        (B4, A4, 80, 40020, 101, 501, 0x10, sack), (A4, B4, 40020, 80, 501, 101, 0x18, sack),
+        (A4, B4, 40020, 80, 9000, 800, 0x12, b""), (B4, A4, 80, 40020, 800, 9001, 0x10, sack),
+        (B4, A4, 80, 40020, 6000, 9001, 0x02, sack), (A4, B4, 40020, 80, 9001, 6001, 0x10, b""),
+        (A4, B4, 80, 40021, 1, 2, 0x10, sack), (B4, A4, 40021, 80, 2, 1, 0x12, b""),
+        (B4, A4, 40021, 80, 3, 5, 0x10, sack), (A4, B4, 80, 40021, 5, 3, 0x11, b""),
+        (A4, B4, 7, 7, 10, 20, 0x10, b""), (B4, A4, 7, 7, 20, 11, 0x10, sack),
+        (B4, A4, 7, 7, 30, 40, 0x12, b""), (A4, B4, 7, 7, 41, 31, 0x10, sack),
+    ]
+    return [ether(ipv4(src, dst, 6, tcp(src, dst, sp, dp, seq, ack, flags, options=opts,
+                                        data=b"x" if flags & 0x08 else b"")), 0x0800)
+            for src, dst, sp, dp, seq, ack, flags, opts in segments]
 
 
 def _with_checksum(message: bytes, at: int) -> bytes:

@@ -37,6 +37,16 @@ def test_filter_count_printf_begin_end(tmp_path: Path, request: pytest.FixtureRe
     assert key == ("pbtmark",) and count == sum(files.values())
 
 
+def test_begin_prints_before_any_event() -> None:
+    """bpftrace 0.17 runs BEGIN before it attaches the probes, so BEGIN's output comes
+    before every event, even of a probe that fires all the time (this process's own
+    write of ``Attaching...`` is a syscall too)."""
+    out, _ = run_script('BEGIN { printf("begin\\n"); } '
+                        'tracepoint:raw_syscalls:sys_enter { printf("ev\\n"); exit(); }',
+                        until_exit=True)
+    assert out.splitlines()[:3] == ["Attaching 2 probes...", "begin", "ev"]
+
+
 def test_exit_stops_the_run_and_end_runs() -> None:
     out, maps = run_script("interval:ms:50 { @ticks = count(); exit(); } "
                            "END { printf(\"end %d\\n\", 7); }", until_exit=True)

@@ -14,7 +14,7 @@ from pybpf import asm
 from pybpf.asm import R0, R1, R2, R10
 from pybpf.cbpf import FilterProgram, compile_filter, to_ebpf
 from pybpf.spec import ProgramSpec, ProgramType
-from pybpf.vm import MemoryAccessError
+from pybpf.vm import BudgetExceededError, MemoryAccessError
 from pybpf.vm.memory import LOW_REGION_BASE
 from tests.cbpf.expressions import ATOMS, COMPOUNDS
 from tests.cbpf.packets import build_packets
@@ -70,6 +70,41 @@ def test_every_run_of_a_batch_starts_fresh() -> None:
     assert run_packets(prog, packets, b"\x03").tolist() == want
     assert run_packets(prog, PacketBatch(packets), b"\x03").tolist() == want  # packed once
     assert prog.run_many(packets, b"\x03") == want  # VMProgram's batches go native too
+
+
+def test_packets_read_through_memory_after_a_callback_in_a_batch() -> None:
+    # an atomic add (run by the interpreter's handler, a callback) on some packets, then
+    # packet bytes read through the region table: the next packets must not see the
+    # packet Python's copy held during the callback
+    program = asm.link([
+        asm.ld_abs(1, 0), asm.jne(R0, 3, "read"),
+        asm.st(8, R10, 5, -8), asm.mov(R2, 1), asm.atomic_add(8, R10, R2, -8),
+        asm.label("read"),
+        asm.lddw(R2, LOW_REGION_BASE), asm.ldx(1, R0, R2, 1), asm.ldx(8, R2, R10, -8),
+        asm.add(R0, R2), asm.exit()])
+    packets = [bytes([n % 5, n]) for n in range(30)]
+    want = [load_unverified(program, tier="interp").run(packet=p).r0 for p in packets]
+    assert want[3] == 3 + 6 and want[4] == 4
+    assert run_packets(load_unverified(program, tier="llvm"), packets).tolist() == want
+
+
+def test_loops_and_short_budgets_in_a_batch_as_in_single_runs() -> None:
+    # r0 = the sum of the packet's first packet[0] bytes, in a loop
+    program = asm.link([
+        asm.ld_abs(1, 0), asm.mov(asm.R6, R0), asm.mov(asm.R7, 0),
+        asm.label("loop"), asm.jeq(asm.R6, 0, "out"), asm.ld_ind(1, asm.R6, 0),
+        asm.add(asm.R7, R0), asm.sub(asm.R6, 1), asm.ja("loop"),
+        asm.label("out"), asm.mov(R0, asm.R7), asm.exit()])
+    packets = [bytes([n % 7]) + bytes(range(1, 9)) for n in range(20)]
+    interp = load_unverified(program, tier="interp")
+    prog = load_unverified(program, tier="llvm")
+    assert run_packets(prog, packets).tolist() == [interp.run(packet=p).r0 for p in packets]
+    straight = load_unverified(asm.link([asm.ld_abs(1, 0), asm.ld_abs(1, 1), asm.exit()]),
+                               tier="llvm")
+    assert run_packets(straight, packets, budget=3).tolist() == [1] * 20
+    for short in (prog, straight):
+        with pytest.raises(BudgetExceededError):
+            run_packets(short, packets, budget=2)
 
 
 def test_a_fault_in_a_batch_raises_the_error_of_that_packets_run() -> None:

@@ -101,3 +101,78 @@ def test_loads_through_context_and_stack_pointers() -> None:
     with pytest.raises(Exception, match="outside") as interp:
         prog.run(memory[:5], tier="interp")
     assert str(python.value) == str(interp.value)
+
+
+# -- single-use fusion across a register's rewrite, and count-down loops ----------------------
+
+_FEW = [R0, R1, R2, R3]
+_OPS = ["add", "sub", "mul", "xor", "or_", "and_", "rsh", "lsh", "mov"]
+
+
+def _dense_op(rng: random.Random) -> asm.Instruction:
+    """An ALU op over four registers only, so that values are often pending on a register
+    that is rewritten next (``r0 ^= r2; r2 >>= 7``)."""
+    if rng.random() < 0.15:  # the frame: loads and stores end any pending value
+        size, off = rng.choice([(8, -8), (8, -16), (4, -4), (1, -9)])
+        reg = rng.choice(_FEW)
+        return asm.ldx(size, reg, R10, off) if rng.random() < 0.5 else \
+            asm.stx(size, R10, reg, off)
+    name = rng.choice(_OPS)
+    wide = rng.random() < 0.75
+    build = getattr(asm, name if wide else name.rstrip("_") + "32")
+    dst = rng.choice(_FEW)
+    if rng.random() < 0.6:
+        return build(dst, rng.choice(_FEW))
+    imm = rng.randrange(64 if wide else 32) if name in ("rsh", "lsh") else \
+        rng.choice([1, 7, -1, 0x9E37_79B1, rng.randint(-(1 << 31), (1 << 31) - 1)])
+    return build(dst, imm)
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2**32))
+def test_fused_rewrites_agree_in_straight_code_and_in_count_down_loops(seed: int) -> None:
+    rng = random.Random(seed)
+    body = [_dense_op(rng) for _ in range(rng.randint(2, 12))]
+    setup = [asm.lddw(r, rng.randrange(1 << rng.choice([3, 31, 64]))) for r in _FEW]
+    straight = load_unverified(asm.link([*setup, *body, asm.exit()]))
+    _same(straight)
+    # the same body in a loop counted down by r6 (which it never writes)
+    turns = rng.choice([0, 1, 2, 5, 33])
+    loop = load_unverified(asm.link([
+        *setup, asm.mov(R6, turns), asm.label("loop"), *body,
+        asm.sub(R6, 1) if rng.random() < 0.5 else asm.add(R6, -1),
+        (asm.jne if rng.random() < 0.5 else asm.jgt)(R6, 0, "loop"), asm.exit()]))
+    if turns:
+        _, insns = _same(loop)
+        for budget in (insns - 1, insns, insns - len(body) - 2):
+            _same(loop, budget=max(budget, 0))
+    else:  # r6 wraps to 2**64 - 1: the budget ends it on both tiers
+        _same(loop, budget=5000)
+
+
+def test_a_value_pending_on_a_rewritten_register_fuses_into_its_reader() -> None:
+    # the bench's hash step: r0 ^ r2 is still pending when r2 is shifted; the shifted r2
+    # is pending too, and both end up in the one assignment of r0
+    prog = load_unverified(asm.link([
+        asm.mov(R0, 0), asm.mov(R1, 100), asm.label("loop"), asm.mov(R2, R1),
+        asm.mul(R2, 0x9E37_79B1), asm.xor(R0, R2), asm.rsh(R2, 7), asm.add(R0, R2),
+        asm.sub(R1, 1), asm.jne(R1, 0, "loop"), asm.exit()]))
+    source = translate(prog).source
+    assert "r0 = ((r0 ^ r2) + (r2 >> 7))" in source
+    assert "for r1 in range(r1, 0, -1):" in source  # the count-down loop
+    assert "while True" not in source  # entered from one place: written inline, no dispatch
+    _, insns = _same(prog)
+    for budget in (insns - 8, insns - 1, insns, 7, 0):
+        _same(prog, budget=budget)
+
+
+def test_a_rewrite_with_pending_readers_of_its_old_value_assigns_them_together() -> None:
+    # r0 + r1 is pending on the old r1 and r2 >> 3 on the old r2 when r1 = r2 ^ r1 (read
+    # twice: assigned) is written: assigning r2 first would feed r1 the new r2, so all
+    # three are one tuple assignment of the old values
+    prog = load_unverified(asm.link([
+        asm.lddw(R0, 0x1234_5678_9ABC), asm.lddw(R1, 77), asm.lddw(R2, 0xFFFF_0000_1111),
+        asm.mov(R3, R2), asm.xor(R3, R1), asm.add(R0, R1), asm.rsh(R2, 3),
+        asm.mov(R1, R3), asm.add(R0, R2), asm.add(R0, R1), asm.add(R0, R1), asm.exit()]))
+    assert "r0, r2, r1 = " in translate(prog).source
+    _same(prog)

@@ -9,7 +9,19 @@ than 255 instructions ahead goes through a ``ja`` (32-bit offset) placed after t
 
 from __future__ import annotations
 
-from .isa import MEMWORDS, ALUOp, Class, JumpOp, MiscOp, Mode, RetSrc, Size, SockFilter, Src
+from .isa import (
+    MEMWORDS,
+    ALUOp,
+    Class,
+    JumpOp,
+    MiscOp,
+    Mode,
+    RetSrc,
+    Size,
+    SockFilter,
+    Src,
+    sock_filter_unchecked,
+)
 from .optimizer import optimize_absolute
 from .predicates import (
     Always,
@@ -359,16 +371,16 @@ def _link(items: list[_Item]) -> list[SockFilter]:
                 continue
             code, k, jt, jf = item  # type: ignore[misc]
             if jt is None:
-                program.append(SockFilter(code, 0, 0, k))
+                program.append(sock_filter_unchecked(code, 0, 0, k))
             elif jf is None:
-                program.append(SockFilter(code, 0, 0, positions[jt] - index - 1))
+                program.append(sock_filter_unchecked(code, 0, 0, positions[jt] - index - 1))
             else:
                 jt_off = positions[jt] - index - 1
                 jf_off = positions[jf] - index - 1
                 if jt_off > 0xFF or jf_off > 0xFF:
                     far = item_pos
                     break
-                program.append(SockFilter(code, jt_off, jf_off, k))
+                program.append(sock_filter_unchecked(code, jt_off, jf_off, k))
             index += 1
         if far is None:
             return program

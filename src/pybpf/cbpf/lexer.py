@@ -36,6 +36,11 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
 # operator character other than ':' (which may start an IPv6 address)
 _WORD_ONLY = frozenset("ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_")
 _OPERATOR_ONLY = frozenset("&|<>=!()[]+-*/%^")
+# and digits or letters not followed by what makes an address, a range, a number or a name
+_DIGITS = frozenset("0123456789")
+_HEX_LETTERS = frozenset("abcdefABCDEF")
+_LETTERS = re.compile(r"[A-Za-z]+(?![0-9A-Za-z_.:\-])")
+_PLAIN_NUMBER = re.compile(r"\d+(?![0-9A-Za-z_.:\-])")
 
 
 def parse_number(text: str) -> int:
@@ -45,6 +50,18 @@ def parse_number(text: str) -> int:
     if len(text) > 1 and text[0] == "0":
         return int(text, 8)
     return int(text)
+
+
+def _number(text: str, expression: str, column: int) -> int:
+    try:
+        value = parse_number(text)
+    except ValueError:
+        raise FilterSyntaxError(f"bad number {text!r}", expression=expression,
+                                column=column) from None
+    if value > 0xFFFF_FFFF:
+        raise FilterSyntaxError(f"number {text} does not fit in 32 bits",
+                                expression=expression, column=column)
+    return value
 
 
 def tokenize(expression: str) -> list[Token]:
@@ -77,6 +94,19 @@ def tokenize(expression: str) -> list[Token]:
             tokens.append(Token("op", op, column))
             pos += len(op)
             continue
+        if char in _HEX_LETTERS:  # 'and', 'dst', 'ether': letters alone are no address
+            match = _LETTERS.match(expression, pos)
+            if match:
+                tokens.append(Token("word", match.group(), column))
+                pos = match.end()
+                continue
+        if char in _DIGITS:  # a plain number: no address or range form can start here
+            match = _PLAIN_NUMBER.match(expression, pos)
+            if match:
+                text = match.group()
+                tokens.append(Token("num", text, column, _number(text, expression, column)))
+                pos = match.end()
+                continue
         escaped = char == "\\"
         if escaped:  # '\\tcp': a name, not the keyword (as in 'proto \\tcp')
             pos += 1
@@ -100,16 +130,7 @@ def tokenize(expression: str) -> list[Token]:
             if match:
                 text = match.group()
                 if kind == "num":
-                    try:
-                        value = parse_number(text)
-                    except ValueError:
-                        raise FilterSyntaxError(f"bad number {text!r}",
-                                                expression=expression,
-                                                column=column) from None
-                    if value > 0xFFFF_FFFF:
-                        raise FilterSyntaxError(f"number {text} does not fit in 32 bits",
-                                                expression=expression, column=column)
-                    tokens.append(Token(kind, text, column, value))
+                    tokens.append(Token(kind, text, column, _number(text, expression, column)))
                 else:
                     tokens.append(Token("name" if escaped and kind == "word" else kind,
                                         text, column))

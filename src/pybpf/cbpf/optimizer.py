@@ -49,6 +49,7 @@ from .isa import (
     RetSrc,
     SockFilter,
     Src,
+    sock_filter_unchecked,
 )
 
 __all__ = ["optimize_absolute", "optimize_program"]
@@ -180,18 +181,6 @@ def _absolute(program: list[SockFilter]) -> list[_Insn]:
     return out
 
 
-def _successors(insns: list[_Insn], pc: int) -> tuple[int, ...]:
-    insn = insns[pc]
-    cls = insn.code & CLASS_MASK
-    if cls == _C_RET:
-        return ()
-    if cls == _C_JMP:
-        if insn.code & OP_MASK == _J_JA:
-            return (insn.jt,)
-        return (insn.jt, insn.jf)
-    return (pc + 1,)
-
-
 # -- symbolic execution ---------------------------------------------------------------------
 
 _UNCHANGED_BY_ZERO = frozenset((_ALU_ADD, _ALU_SUB, _ALU_OR, _ALU_XOR, _ALU_LSH, _ALU_RSH))
@@ -285,7 +274,16 @@ def _decide(state: State, insn: _Insn) -> bool | None:
         k = insn.k
     if a[0] == "imm":
         return _evaluate(op, a[1], k)  # type: ignore[arg-type]
-    values, known = state[3].get(a, _UNKNOWN)
+    found = state[3].get(a)
+    if found is None:  # nothing known of A: only what holds of every 32-bit value
+        if op == _J_JGT:
+            return False if k == M32 else None
+        if op == _J_JGE:
+            return True if k == 0 else None
+        if op == _J_JSET:
+            return False if k == 0 else None
+        return None
+    values, known = found
     if values is not None:  # empty: no path gets here, either answer will do
         outcomes = {_evaluate(op, v, k) for v in values}
         return outcomes.pop() if len(outcomes) == 1 else None
@@ -367,10 +365,13 @@ def _edge_state(state: State, insn: _Insn, taken: bool) -> State:
     return (a, state[1], state[2], facts)
 
 
-def _states(insns: list[_Insn]) -> list[State | None]:
-    """The meet of the states on every edge into each instruction (None: unreachable)."""
+def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
+    """The meet of the states on every edge into each instruction (None: unreachable), and
+    for each what that state says of it: a conditional jump's outcome if decided, else
+    whether the instruction recomputes what its register already holds."""
     size = len(insns)
     into: list[State | None] = [None] * size
+    notes: list[bool | None] = [None] * size
     into[0] = _START
     is_ret = [insn.code & 0x07 == _C_RET for insn in insns]
     for pc in range(size):
@@ -382,52 +383,66 @@ def _states(insns: list[_Insn]) -> list[State | None]:
         cls = code & 0x07
         if cls == _C_RET:
             continue
-        if cls == _C_JMP:
-            if code & 0xF0 == _J_JA:
-                outs: tuple[tuple[int, State], ...] = ((insn.jt, state),)
+        if cls != _C_JMP:
+            if code & 0xE7 == _C_LD | _MODE_ABS:  # the commonest, inline
+                sym: Sym = ("abs", code & 0x18, insn.k)
+                notes[pc] = sym == state[0]
+                after: State = (sym, state[1], state[2], state[3])
             else:
-                decided = _decide(state, insn)
-                if decided is None:
-                    jt, jf = insn.jt, insn.jf
-                    outs = ((jt, state if is_ret[jt] else _edge_state(state, insn, True)),
-                            (jf, state if is_ret[jf] else _edge_state(state, insn, False)))
-                elif decided:
-                    jt = insn.jt
-                    outs = ((jt, state if is_ret[jt] else _edge_state(state, insn, True)),)
-                else:
-                    jf = insn.jf
-                    outs = ((jf, state if is_ret[jf] else _edge_state(state, insn, False)),)
-        else:
-            outs = ((pc + 1, _step(insn, state)),)
-        for target, out in outs:
+                after = _step(insn, state)
+                notes[pc] = _same(cls, insn.k, state, after)
+            target = pc + 1
             if is_ret[target]:
-                into[target] = _START  # what a return gets: only that it is reached matters
-                continue
-            current = into[target]
-            into[target] = out if current is None else _meet(current, out)
-    return into
+                into[target] = _START  # a return: only that it is reached matters
+            else:
+                current = into[target]
+                into[target] = after if current is None else _meet(current, after)
+            continue
+        if code & 0xF0 == _J_JA:
+            decided: bool | None = True
+        else:
+            decided = notes[pc] = _decide(state, insn)
+        if decided is not False:
+            target = insn.jt
+            if is_ret[target]:
+                into[target] = _START
+            else:
+                out = state if code & 0xF0 == _J_JA else _edge_state(state, insn, True)
+                current = into[target]
+                into[target] = out if current is None else _meet(current, out)
+        if decided is not True:
+            target = insn.jf
+            if is_ret[target]:
+                into[target] = _START
+            else:
+                out = _edge_state(state, insn, False)
+                current = into[target]
+                into[target] = out if current is None else _meet(current, out)
+    return into, notes
+
+
+def _same(cls: int, k: int, state: State, after: State) -> bool:
+    """An instruction of class ``cls`` that took ``state`` to ``after`` recomputed what its
+    register already held."""
+    if cls == _C_LD:
+        return after[0] is not None and after[0] == state[0]
+    if cls == _C_LDX:
+        return after[1] is not None and after[1] == state[1]
+    if cls in (_C_ST, _C_STX):
+        return after[2] == state[2] and state[2][k] is not None
+    if cls == _C_ALU:
+        return state[0] is not None and after[0] is state[0]
+    if cls == _C_MISC:
+        return after[0] == state[0] and after[1] == state[1] and state[0] is not None \
+            and state[1] is not None
+    return False
 
 
 # -- passes ---------------------------------------------------------------------------------
 
 def _redundant(insn: _Insn, state: State) -> bool:
     """``insn`` recomputes what its register already holds."""
-    cls = insn.code & 0x07
-    if cls == _C_LD:
-        a = _step(insn, state)[0]
-        return a is not None and a == state[0]
-    if cls == _C_LDX:
-        x = _step(insn, state)[1]
-        return x is not None and x == state[1]
-    if cls in (_C_ST, _C_STX):
-        return _step(insn, state)[2] == state[2] and state[2][insn.k] is not None
-    if cls == _C_ALU:
-        return state[0] is not None and _step(insn, state)[0] is state[0]
-    if cls == _C_MISC:
-        after = _step(insn, state)
-        return after[0] == state[0] and after[1] == state[1] and state[0] is not None \
-            and state[1] is not None
-    return False
+    return _same(insn.code & 0x07, insn.k, state, _step(insn, state))
 
 
 def _proven(sym: Sym | None, state: State) -> bool:
@@ -470,7 +485,9 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
                 if decided is None:
                     taken = _thread(insns, insn.jt, _edge_state(state, insn, True), limit,
                                     live_in, dirty_a, dirty_x, budget)
-                    if taken is not None and taken == _thread(
+                    # the false way lands at or after insn.jf: no use walking it when the
+                    # true way landed before
+                    if taken is not None and taken >= insn.jf and taken == _thread(
                             insns, insn.jf, _edge_state(state, insn, False), limit, live_in,
                             dirty_a, dirty_x, budget):
                         best = taken
@@ -500,25 +517,49 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
     return best
 
 
-def _pass_thread(insns: list[_Insn], states: list[State | None]) -> bool:
+def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Liveness) -> bool:
     changed = False
-    live_in = _liveness(insns)[1]
     for pc, insn in enumerate(insns):
         state = states[pc]
         if state is None or insn.code & 0x07 != _C_JMP or insn.code & 0xF0 == _J_JA:
             continue
         limit = pc + 256
         old = insn.jt
-        new = _thread(insns, old, _edge_state(state, insn, True), limit, live_in)
-        if new is not None and new != old:
-            changed = True
-            insn.jt = new
+        if not _stuck(insns[old], state):
+            new = _thread(insns, old, _edge_state(state, insn, True), limit, live_in)
+            if new is not None and new != old:
+                changed = True
+                insn.jt = new
         old = insn.jf
-        new = _thread(insns, old, _edge_state(state, insn, False), limit, live_in)
-        if new is not None and new != old:
-            changed = True
-            insn.jf = new
+        if not _stuck(insns[old], state):
+            new = _thread(insns, old, _edge_state(state, insn, False), limit, live_in)
+            if new is not None and new != old:
+                changed = True
+                insn.jf = new
     return changed
+
+
+def _stuck(insn: _Insn, state: State) -> bool:
+    """An edge leaving with ``state`` cannot be threaded past ``insn`` (what the edge's
+    test adds to the facts does not matter here): a return, a store or ALU operation, a
+    new value into a register, or a packet load not proven to succeed. Saves building the
+    edge's state for most edges."""
+    code = insn.code
+    if code & 0xE7 == _C_LD | _MODE_ABS:  # the commonest: moves only over a value known
+        abs_sym: Sym = ("abs", code & 0x18, insn.k)
+        return abs_sym != state[0] and abs_sym != state[1] and abs_sym not in state[3]
+    cls = code & 0x07
+    if cls == _C_JMP:
+        return False
+    if cls in (_C_LD, _C_LDX):
+        after = _step(insn, state)
+        sym, old = (after[0], state[0]) if cls == _C_LD else (after[1], state[1])
+        if sym is not None and sym == old:
+            return False
+        return not _proven(sym, state) and code & 0xE0 != _MODE_MEM
+    if cls == _C_MISC:
+        return not _redundant(insn, state)
+    return True
 
 
 def _is_cond_insn(insn: _Insn) -> bool:
@@ -529,11 +570,6 @@ def _is_cond_insn(insn: _Insn) -> bool:
 # 2 + i M[i]
 Liveness = list[int]
 _A, _X = 1, 2
-
-
-def _live_after(insns: list[_Insn]) -> Liveness:
-    """For each instruction: are A, X, and which M[i] read after it on some path."""
-    return _liveness(insns)[0]
 
 
 def _liveness(insns: list[_Insn]) -> tuple[Liveness, Liveness]:
@@ -587,86 +623,107 @@ def _liveness(insns: list[_Insn]) -> tuple[Liveness, Liveness]:
     return live, live_in
 
 
-def _may_fail(insn: _Insn) -> bool:
-    """Whether ``insn`` can end the program (a packet load, a division by X)."""
-    code = insn.code
-    cls = code & CLASS_MASK
-    if cls == _C_LD:
-        return code & MODE_MASK in (_MODE_ABS, _MODE_IND)
-    if cls == _C_LDX:
-        return code & MODE_MASK == _MODE_MSH
-    if cls == _C_ALU:
-        return code & SRC_MASK == Src_X and code & OP_MASK in (_ALU_DIV, _ALU_MOD)
-    return False
-
-
-Src_X = SRC_MASK
-
-
-def _pass_delete(insns: list[_Insn], states: list[State | None]) -> set[int]:
+def _pass_delete(insns: list[_Insn], states: list[State | None], notes: list[bool | None]
+                 ) -> tuple[set[int], bool]:
     """Instructions that can go as redundant or decided (never in the same pass as dead
-    ones: deleting a redundant load makes the load before it live)."""
+    ones: deleting a redundant load makes the load before it live), and whether any other
+    instruction was rewritten."""
     gone: set[int] = set()
+    rewritten = False
     for pc, insn in enumerate(insns):
         state = states[pc]
         if state is None:
             gone.add(pc)
             continue
-        cls = insn.code & CLASS_MASK
-        if _is_cond_insn(insn):
+        code = insn.code
+        cls = code & 0x07
+        if cls == _C_JMP:
+            if code & 0xF0 == _J_JA:
+                continue
             x = state[1]
-            if insn.code & SRC_MASK and x is not None and x[0] == "imm":
-                insn.code, insn.k = insn.code & ~SRC_MASK, int(x[1])  # type: ignore[call-overload]
-            decided = _decide(state, insn)
+            if code & 0x08 and x is not None and x[0] == "imm":
+                insn.code, insn.k = code & ~SRC_MASK, int(x[1])  # type: ignore[call-overload]
+                rewritten = True
+            decided = notes[pc]
             if decided is not None or insn.jt == insn.jf:
                 # becomes a ja to the branch taken (jt == jf: either)
                 target = insn.jt if decided is not False else insn.jf
                 insn.code, insn.k, insn.jt, insn.jf = _C_JMP | _J_JA, 0, target, -1
+                rewritten = True
             continue
-        if cls in (_C_JMP, _C_RET):
+        if cls == _C_RET:
             continue
-        if _redundant(insn, state):
+        if notes[pc]:
             gone.add(pc)
-        elif cls == _C_ALU and insn.code & SRC_MASK and state[1] is not None \
-                and state[1][0] == "imm" and insn.code & OP_MASK != _ALU_NEG:
+        elif cls == _C_ALU and code & 0x08 and state[1] is not None \
+                and state[1][0] == "imm" and code & 0xF0 != _ALU_NEG:
             k = int(state[1][1])  # type: ignore[call-overload]
-            if k or insn.code & OP_MASK not in (_ALU_DIV, _ALU_MOD):
-                insn.code, insn.k = insn.code & ~SRC_MASK, k  # 'and x' -> 'and #k'
-    return gone
+            if k or code & 0xF0 not in (_ALU_DIV, _ALU_MOD):
+                insn.code, insn.k = code & ~SRC_MASK, k  # 'and x' -> 'and #k'
+                rewritten = True
+    return gone, rewritten
 
 
-def _pass_dead(insns: list[_Insn]) -> set[int]:
-    """Instructions computing what nobody reads (and ``and #k`` folded into a ``jset``)."""
-    live = _live_after(insns)
-    bounds_only = _bounds_only(insns, live)
-    entries = [0] * (len(insns) + 1)  # edges into each instruction
-    for pc in range(len(insns)):
-        for succ in _successors(insns, pc):
-            entries[succ] += 1
+def _pass_dead(insns: list[_Insn], live: Liveness) -> set[int]:
+    """Instructions computing what nobody reads (and ``and #k`` folded into a ``jset``);
+    ``live``: what is live after each instruction. A packet load or a division by X can
+    end the program, so goes only when a later load rejects the same short packets."""
     gone: set[int] = set()
+    entries: list[int] | None = None  # edges into each instruction, when first needed
+    bounded = []  # packet loads into a dead register
     for pc, insn in enumerate(insns):
-        cls = insn.code & CLASS_MASK
-        if cls in (_C_JMP, _C_RET):
-            continue
-        if cls == _C_ALU and _to_jset(insns, pc, live, entries):
-            gone.add(pc)
-            continue
-        if _may_fail(insn):
-            if pc in bounds_only:
-                gone.add(pc)
-            continue
+        code = insn.code
+        cls = code & 0x07
         after = live[pc]
-        a_live, x_live = after & _A, after & _X
-        unread = ((cls in (_C_LD, _C_ALU) and not a_live)
-                  or (cls == _C_LDX and not x_live)
-                  or (cls in (_C_ST, _C_STX) and not after & 4 << insn.k))
-        if unread:
-            gone.add(pc)
-        elif cls == _C_MISC:
-            writes_a = insn.code & 0xF8 == _MISC_TXA
-            if (writes_a and not a_live) or (not writes_a and not x_live):
+        if cls == _C_LD:
+            mode = code & 0xE0
+            if mode in (_MODE_ABS, _MODE_IND):
+                if not after & _A:
+                    bounded.append(pc)
+            elif not after & _A:
                 gone.add(pc)
+        elif cls == _C_LDX:
+            if after & _X:
+                continue
+            if code & 0xE0 == _MODE_MSH:
+                bounded.append(pc)
+            else:
+                gone.add(pc)
+        elif cls == _C_ALU:
+            if code == _C_ALU | _ALU_AND | _SRC_K:
+                if entries is None:
+                    entries = _entries(insns)
+                if _to_jset(insns, pc, live, entries):
+                    gone.add(pc)
+                    continue
+            if code & 0x08 and code & 0xF0 in (_ALU_DIV, _ALU_MOD):
+                continue
+            if not after & _A:
+                gone.add(pc)
+        elif cls in (_C_ST, _C_STX):
+            if not after & 4 << insn.k:
+                gone.add(pc)
+        elif cls == _C_MISC:
+            writes_a = code & 0xF8 == _MISC_TXA
+            if (writes_a and not after & _A) or (not writes_a and not after & _X):
+                gone.add(pc)
+    if bounded:
+        gone.update(_bounds_only(insns, live).intersection(bounded))
     return gone
+
+
+def _entries(insns: list[_Insn]) -> list[int]:
+    """How many edges lead into each instruction."""
+    entries = [0] * (len(insns) + 1)
+    for pc, insn in enumerate(insns):
+        cls = insn.code & 0x07
+        if cls == _C_JMP:
+            entries[insn.jt] += 1
+            if insn.jf >= 0:
+                entries[insn.jf] += 1
+        elif cls != _C_RET:
+            entries[pc + 1] += 1
+    return entries
 
 
 def _to_jset(insns: list[_Insn], pc: int, live: Liveness, entries: list[int]) -> bool:
@@ -740,15 +797,18 @@ def _share_tails(insns: list[_Insn]) -> bool:
             key = (insn.code, insn.k, ident[pc + 1])
         ident[pc] = canonical.setdefault(key, pc)
     for pc, insn in enumerate(insns):
-        if insn.code & CLASS_MASK != _C_JMP:
+        if insn.code & 0x07 != _C_JMP:
             continue
-        for attr in ("jt", "jf"):
-            old = getattr(insn, attr)
-            if old < 0:
-                continue
+        old = insn.jt
+        new = ident[old]
+        if new != old and pc < new <= pc + 256:
+            insn.jt = new
+            changed = True
+        old = insn.jf
+        if old >= 0:
             new = ident[old]
-            if new != old and new - pc - 1 <= 255 and new > pc:
-                setattr(insn, attr, new)
+            if new != old and pc < new <= pc + 256:
+                insn.jf = new
                 changed = True
     return changed
 
@@ -757,11 +817,12 @@ def _compact(insns: list[_Insn], gone: Iterable[int]) -> tuple[list[_Insn], list
     """Drop ``gone`` and unreachable instructions and jumps to the next one; renumber (the
     instructions kept are reused). Also gives the old position of each instruction kept."""
     size = len(insns)
-    keep = [False] * size
+    keep = [False] * (size + 1)
     keep[0] = True
-    for pc, insn in enumerate(insns):  # reachable
+    for pc in range(size):  # reachable
         if keep[pc]:
-            cls = insn.code & CLASS_MASK
+            insn = insns[pc]
+            cls = insn.code & 0x07
             if cls == _C_JMP:
                 keep[insn.jt] = True
                 if insn.jf >= 0:
@@ -775,6 +836,7 @@ def _compact(insns: list[_Insn], gone: Iterable[int]) -> tuple[list[_Insn], list
     # ahead, so theirs is already known)
     forward = [size] * (size + 1)
     next_kept = size
+    kept = []
     for pc in range(size - 1, -1, -1):
         if keep[pc]:
             insn = insns[pc]
@@ -782,8 +844,9 @@ def _compact(insns: list[_Insn], gone: Iterable[int]) -> tuple[list[_Insn], list
                 keep[pc] = False
             else:
                 next_kept = pc
+                kept.append(pc)
         forward[pc] = next_kept
-    kept = [pc for pc in range(size) if keep[pc]]
+    kept.reverse()
     new_pos = [0] * (size + 1)
     for position, pc in enumerate(kept):
         new_pos[pc] = position
@@ -805,15 +868,16 @@ def _is_ja_insn(insn: _Insn) -> bool:
 def _relative(insns: list[_Insn]) -> list[SockFilter] | None:
     out = []
     for pc, insn in enumerate(insns):
-        if _is_cond_insn(insn):
+        code = insn.code
+        if code & 0x07 != _C_JMP:
+            out.append(sock_filter_unchecked(code, 0, 0, insn.k))
+        elif code & 0xF0 == _J_JA:
+            out.append(sock_filter_unchecked(code, 0, 0, insn.jt - pc - 1))
+        else:
             jt, jf = insn.jt - pc - 1, insn.jf - pc - 1
             if not (0 <= jt <= 255 and 0 <= jf <= 255):
                 return None
-            out.append(SockFilter(insn.code, jt, jf, insn.k))
-        elif insn.code & CLASS_MASK == _C_JMP:
-            out.append(SockFilter(insn.code, 0, 0, insn.jt - pc - 1))
-        else:
-            out.append(SockFilter(insn.code, 0, 0, insn.k))
+            out.append(sock_filter_unchecked(code, jt, jf, insn.k))
     return out
 
 
@@ -846,20 +910,49 @@ def optimize_absolute(program: list[tuple[int, int, int, int]],
 
 def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
               ) -> list[SockFilter]:
+    # Rounds of four passes until one changes nothing (at most 32). A pass is a function of
+    # the program alone, so once each has left the current program unchanged, in a row, the
+    # rest of the round would too: stop there (threading must follow a dataflow run on the
+    # same program, which a delete pass that changed nothing gives).
+    quiet = 0  # passes in a row that left the program as it was
+    first = True  # the code generator's program may hold unreachable code or a ja to the next
     for _ in range(32):
-        before = [(i.code, i.k, i.jt, i.jf) for i in insns]
         # one dataflow run per round: deleting redundant instructions leaves the states of
         # the others true (a decided test only takes paths away), so threading reuses them
-        states = _states(insns)
-        insns, kept = _compact(insns, _pass_delete(insns, states))
-        states = [states[pc] for pc in kept]
-        if _pass_thread(insns, states):
+        states, notes = _states(insns)
+        gone, rewritten = _pass_delete(insns, states, notes)
+        if gone or rewritten or first:
+            insns, kept = _compact(insns, gone)
+            states = [states[pc] for pc in kept]
+            quiet = 0
+            first = False
+        else:  # a compact program left as it was
+            quiet += 1
+        liveness: tuple[Liveness, Liveness] | None = _liveness(insns)
+        assert liveness is not None
+        if _pass_thread(insns, states, liveness[1]):
             insns = _compact(insns, ())[0]
-        insns = _compact(insns, _pass_dead(insns))[0]
+            liveness = None
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet >= 4:
+                break
+        gone = _pass_dead(insns, (liveness or _liveness(insns))[0])
+        if gone:
+            insns = _compact(insns, gone)[0]
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet >= 4:
+                break
         if _share_tails(insns):
             insns = _compact(insns, ())[0]
-        if [(i.code, i.k, i.jt, i.jf) for i in insns] == before:
-            break
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet >= 4:
+                break
     returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
     if len(returns) == 1 and next(iter(returns))[0] == _C_RET | _RET_K:
         # every path rejects, or every complete packet is accepted: one return, as libpcap

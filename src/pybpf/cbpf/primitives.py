@@ -99,9 +99,9 @@ class Layer:
     savefile: bool = False
 
     @staticmethod
-    def of(linktype: str) -> Layer:
+    def of(linktype: str, savefile: bool = False) -> Layer:
         proto_off, net = _FIXED[linktype]
-        return Layer(linktype, proto_off, net)
+        return Layer(linktype, proto_off, net, savefile=savefile)
 
     @property
     def title(self) -> str:

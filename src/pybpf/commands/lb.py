@@ -1,6 +1,7 @@
 """``pybpf lb IFACE --config FILE``: an XDP layer-4 load balancer on IFACE (the VIPs and
 backends of FILE: :mod:`pybpf.net.lb_config`); ``pybpf lb IFACE --decap`` runs the
-backends' IPIP decapsulation instead. How it works: docs/lb.md.
+backends' decapsulation instead (IPv4 or IPv6 in IPv4 or IPv6, GUE). How it works:
+docs/lb.md.
 
 SIGHUP re-reads the config and updates the maps live (established flows keep their
 backends); a config that no longer parses is reported and the one in force stays.
@@ -29,11 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                           "(and leave by, encapsulated)")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--config", metavar="FILE",
-                      help="YAML: 'source: BALANCER_IP' and 'vips: {IP:PORT/tcp|udp: "
-                           "[{ip: BACKEND_IP, mac: BACKEND_MAC}, ...]}'")
+                      help="YAML: 'source: BALANCER_IP' ('source6: BALANCER_IPV6' for IPv6 "
+                           "backends) and 'vips: {IP:PORT/tcp|udp: [{ip: BACKEND_IP, mac: "
+                           "BACKEND_MAC}, ...]}' ('[IPV6]:PORT/tcp' for IPv6 VIPs)")
     what.add_argument("--decap", action="store_true",
-                      help="run on a backend: strip the IPIP header of packets from the "
-                           "balancer")
+                      help="run on a backend: strip the outer header (IPIP, ip6ip6, IPv4 in "
+                           "IPv6, IPv6 in IPv4) of packets from the balancer")
     parser.add_argument("--gue-port", type=int, default=0, metavar="PORT",
                         help="with --decap: also strip GUE (UDP to PORT) as the balancer's "
                              "'encap: gue' sends it")

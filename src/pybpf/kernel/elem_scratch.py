@@ -7,6 +7,12 @@ the buffer, makes the syscall and copies the value out: no attr, buffer or bytes
 built per call beyond the result. Anything unusual (flags, negative or oversized ints,
 per-CPU values, another thread, an error other than ENOENT) takes the map's checked path.
 
+The syscalls themselves are prebuilt too: a ``functools.partial`` of libc's ``syscall``
+over ctypes objects made once (the bpf number, the command, the attr's address and size).
+Declared ``argtypes`` would have ctypes convert each Python int to a new C object on every
+call (``from_param``); ready-made ctypes arguments are passed as they are, which takes a
+third off the call.
+
 The buffers belong to the thread that built them: the syscall releases the GIL, so two
 threads sharing them could swap each other's keys. Other threads take the checked path,
 which allocates per call.
@@ -15,20 +21,24 @@ which allocates per call.
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 from typing import Any
 
 from . import sys as bpfsys
 
-__all__ = ["Scratch", "UNBUILT", "UNSERVED", "LOOKUP", "UPDATE", "DELETE", "syscall",
-           "NR_BPF", "get_ident"]
+__all__ = ["Scratch", "UNBUILT", "UNSERVED", "LOOKUP", "UPDATE", "DELETE", "get_ident"]
 
 LOOKUP = int(bpfsys.Cmd.MAP_LOOKUP_ELEM)
 UPDATE = int(bpfsys.Cmd.MAP_UPDATE_ELEM)
 DELETE = int(bpfsys.Cmd.MAP_DELETE_ELEM)
-NR_BPF = bpfsys.NR_BPF
-syscall = bpfsys._syscall
 get_ident = threading.get_ident
+# libc's syscall() as a function object of its own, without argtypes: its callers pass
+# ctypes objects only (see the module docstring), so no conversion is declared or done
+_bare_syscall = bpfsys._libc["syscall"]
+_bare_syscall.restype = ctypes.c_long
+_NR_BPF = ctypes.c_long(bpfsys.NR_BPF)
+_COMMANDS = {cmd: ctypes.c_long(cmd) for cmd in (LOOKUP, UPDATE, DELETE)}
 
 _UINT_VIEWS = {1: ctypes.c_uint8, 2: ctypes.c_uint16, 4: ctypes.c_uint32, 8: ctypes.c_uint64}
 
@@ -37,7 +47,8 @@ class Scratch:
     """The reused attr and buffers of one map, for one fd and one thread."""
 
     __slots__ = ("fd", "owner", "attr", "attr_addr", "attr_size", "key", "value",
-                 "key_size", "value_size", "key_int", "value_int", "key_max", "value_max")
+                 "key_size", "value_size", "key_int", "value_int", "key_max", "value_max",
+                 "lookup", "update", "delete")
 
     # ctypes views (None where the size has none: key_max/value_max are -1 then)
     key_int: Any
@@ -53,6 +64,13 @@ class Scratch:
                                        value=ctypes.addressof(self.value))
         self.attr_addr = ctypes.addressof(self.attr)
         self.attr_size = ctypes.sizeof(self.attr)
+        # the three commands, each a call with no arguments returning bpf()'s result
+        # (errno in ctypes.get_errno()); the partials hold the attr's address, and
+        # ``self.attr`` keeps the attr alive as long as they are
+        attr_p, size = ctypes.c_void_p(self.attr_addr), ctypes.c_ulong(self.attr_size)
+        self.lookup, self.update, self.delete = (
+            functools.partial(_bare_syscall, _NR_BPF, _COMMANDS[cmd], attr_p, size)
+            for cmd in (LOOKUP, UPDATE, DELETE))
         # ints go straight into the buffers through views of the buffer's own size; a key
         # or value of another size has no view and a max of -1, so ints take the slow path
         key_view, value_view = _UINT_VIEWS.get(key_size), _UINT_VIEWS.get(value_size)

@@ -49,6 +49,7 @@ __all__ = ["Map", "MapInfo", "TypedMap", "Codec", "CtypesCodec", "FROM_BTF",
            "possible_cpus", "PERCPU_TYPES", "minimal_spec"]
 
 PAGE_SIZE = _mmap.PAGESIZE
+_get_ident = _fast.get_ident  # the fast paths' thread check, one global lookup
 # struct formats of whole unsigned ints, by size: batches of int keys pack in one call
 _UINT_FORMATS: dict[int, Literal["B", "H", "I", "Q"]] = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
@@ -447,7 +448,7 @@ class Map(KernelObject):
     def lookup(self, key: Key, *, flags: int = 0) -> bytes | list[bytes]:
         """The value at ``key`` (a list per CPU for per-CPU maps); KeyError when missing."""
         s = self._scratch
-        if self._fd._fd == s.fd and flags == 0 and _fast.get_ident() == s.owner:
+        if self._fd._fd == s.fd and flags == 0 and _get_ident() == s.owner:
             # the fast path: see elem_scratch; anything it does not handle falls through
             fast = True
             if type(key) is int and 0 <= key <= s.key_max:
@@ -457,7 +458,7 @@ class Map(KernelObject):
             else:
                 fast = False
             if fast:
-                if _fast.syscall(_fast.NR_BPF, _fast.LOOKUP, s.attr_addr, s.attr_size) >= 0:
+                if s.lookup() >= 0:
                     return s.value.raw
                 if ctypes.get_errno() == errno.ENOENT:
                     raise KeyError(key)
@@ -484,7 +485,7 @@ class Map(KernelObject):
         """Set ``key`` to ``value`` (BPF_ANY); a refusal raises a MapError subclass
         (MapFullError, MapKeyExistsError for NOEXIST, MapKeyNotFoundError for EXIST...)."""
         s = self._scratch
-        if self._fd._fd == s.fd and flags == 0 and _fast.get_ident() == s.owner:
+        if self._fd._fd == s.fd and flags == 0 and _get_ident() == s.owner:
             fast = True
             if type(key) is int and 0 <= key <= s.key_max:
                 s.key_int.value = key
@@ -499,8 +500,7 @@ class Map(KernelObject):
             else:
                 fast = False
             # a refusal is raised by the checked path below, which asks again
-            if fast and _fast.syscall(_fast.NR_BPF, _fast.UPDATE, s.attr_addr,
-                                   s.attr_size) >= 0:
+            if fast and s.update() >= 0:
                 return
         elif s is _fast.UNBUILT:
             self._scratch = self._make_scratch()
@@ -527,7 +527,7 @@ class Map(KernelObject):
     def delete(self, key: Key) -> None:
         """Remove ``key``; KeyError when it is not there."""
         s = self._scratch
-        if self._fd._fd == s.fd and _fast.get_ident() == s.owner:
+        if self._fd._fd == s.fd and _get_ident() == s.owner:
             fast = True
             if type(key) is int and 0 <= key <= s.key_max:
                 s.key_int.value = key
@@ -536,7 +536,7 @@ class Map(KernelObject):
             else:
                 fast = False
             if fast:
-                if _fast.syscall(_fast.NR_BPF, _fast.DELETE, s.attr_addr, s.attr_size) >= 0:
+                if s.delete() >= 0:
                     return
                 if ctypes.get_errno() == errno.ENOENT:
                     raise KeyError(key)
@@ -984,7 +984,7 @@ class TypedMap:
     def lookup(self, key: Any, *, flags: int = 0) -> Any:
         raw = self.raw
         s = raw._scratch
-        if raw._fd._fd == s.fd and not flags and _fast.get_ident() == s.owner:
+        if raw._fd._fd == s.fd and not flags and _get_ident() == s.owner:
             # the raw map's fast path (see elem_scratch), with the value decoded from its
             # buffer: an int straight from the buffer's int view, no bytes in between
             if type(key) is int and 0 <= key <= self._key_max:
@@ -994,7 +994,7 @@ class TypedMap:
                 if type(k) is not bytes or len(k) != s.key_size:
                     return self._lookup(key, k, flags)
                 s.key.raw = k
-            if _fast.syscall(_fast.NR_BPF, _fast.LOOKUP, s.attr_addr, s.attr_size) >= 0:
+            if s.lookup() >= 0:
                 return s.value_int.value if self._value_max >= 0 else self._decode(s.value.raw)
             if ctypes.get_errno() == errno.ENOENT:
                 raise KeyError(key)
@@ -1020,7 +1020,7 @@ class TypedMap:
     def update(self, key: Any, value: Any, *, flags: int = UpdateFlags.ANY) -> None:
         raw = self.raw
         s = raw._scratch
-        if raw._fd._fd == s.fd and not flags and _fast.get_ident() == s.owner:
+        if raw._fd._fd == s.fd and not flags and _get_ident() == s.owner:
             fast = True
             if type(key) is int and 0 <= key <= self._key_max:
                 s.key_int.value = key
@@ -1039,8 +1039,7 @@ class TypedMap:
                 else:
                     fast = False
             # a refusal is raised by the checked path below, which asks again
-            if fast and _fast.syscall(_fast.NR_BPF, _fast.UPDATE, s.attr_addr,
-                                      s.attr_size) >= 0:
+            if fast and s.update() >= 0:
                 return
         v = value if type(value) is int and 0 <= value <= self._value_max \
             and not raw.percpu else self._ev(value)

@@ -5,8 +5,8 @@ bytes), and the ring's data area is mapped twice in a row, so even a run that wr
 its end is one contiguous stretch of our mapping. Such a run *is* a NumPy array already: a
 ``(count, stride)`` byte matrix whose columns ``[header, header + itemsize)`` viewed as the
 record's dtype give a structured array over the ring itself, with no copy
-(:func:`records_view`); one copy of that slice makes it a packed array of its own
-(:func:`records_copy`). Headers, one per row, are checked with one comparison.
+(:meth:`RingArrays.view`); one copy of that slice makes it a packed array of its own
+(:meth:`RingArrays.copy`). Headers, one per row, are checked with one comparison.
 
 Nothing here imports NumPy until it is called: the core runs without it.
 """
@@ -19,8 +19,7 @@ from typing import Any
 
 from ..errors import InvalidInputError
 
-__all__ = ["numpy", "numpy_if_installed", "loaded_numpy", "count_same_headers",
-           "records_view", "records_copy"]
+__all__ = ["numpy", "numpy_if_installed", "loaded_numpy", "RingArrays"]
 
 
 def loaded_numpy() -> Any:
@@ -48,33 +47,40 @@ def numpy(source: str) -> Any:
     return np
 
 
-def count_same_headers(run: memoryview, stride: int, header: int) -> int:
-    """(NumPy loaded) How many records from the start of ``run`` (``len(run) // stride`` slots of
-    ``stride`` bytes) have exactly the 32-bit header ``header``: one vectorised
-    comparison of every slot's first word."""
-    np = loaded_numpy()
-    words = np.frombuffer(run, np.uint32)
-    differ = np.flatnonzero(words[::stride >> 2] != header)
-    return int(differ[0]) if len(differ) else len(run) // stride
+class RingArrays:
+    """NumPy arrays over one ring's data area (``data``: the reader's memoryview of it),
+    made once per reader, so a read slices them instead of wrapping the buffer again.
+    Offsets are into the data area; a run never passes the end of its second mapping."""
 
+    __slots__ = ("data", "bytes", "words")
 
-def _rows(run: memoryview, dtype: Any, head: int, stride: int) -> Any:
-    np = numpy_if_installed()
-    matrix = np.frombuffer(run, np.uint8).reshape(-1, stride)
-    return matrix[:, head:head + dtype.itemsize]
+    def __init__(self, data: memoryview):
+        np = numpy_if_installed()
+        self.data = data
+        self.bytes = np.frombuffer(data, np.uint8)
+        self.words = self.bytes.view(np.uint32)
 
+    def count_same_headers(self, offset: int, count: int, stride: int, header: int) -> int:
+        """How many of the ``count`` records from ``offset`` on (``stride`` bytes apart)
+        have exactly the 32-bit header ``header``: one vectorised comparison of every
+        record's first word (a strided view, nothing copied)."""
+        start, step = offset >> 2, stride >> 2
+        same = self.words[start:start + count * step:step] == header
+        return count if same.all() else int(same.argmin())
 
-def records_view(run: memoryview, dtype: Any, head: int, stride: int) -> Any:
-    """The records of ``run`` as a structured array of ``dtype`` over the ring itself
-    (read-only; valid until the ring's consumer position moves past them)."""
-    view = _rows(run, dtype, head, stride).view(dtype)[:, 0]
-    view.flags.writeable = False
-    return view
+    def view(self, offset: int, count: int, stride: int, dtype: Any, head: int) -> Any:
+        """The ``count`` records from ``offset`` as a read-only structured array of
+        ``dtype`` over the ring itself (valid until the consumer position passes them)."""
+        np = numpy_if_installed()
+        view = np.ndarray((count,), dtype, buffer=self.bytes, offset=offset + head,
+                          strides=(stride,))
+        view.flags.writeable = False
+        return view
 
-
-def records_copy(run: memoryview, dtype: Any, head: int, stride: int) -> Any:
-    """The records of ``run`` copied once into a packed array of ``dtype``: as opaque
-    items of its size (one memcpy each, 2.5x a byte matrix copy), then seen as ``dtype``."""
-    np = numpy_if_installed()
-    blobs = _rows(run, dtype, head, stride).view(np.dtype((np.void, dtype.itemsize)))
-    return blobs[:, 0].copy().view(dtype)
+    def copy(self, offset: int, count: int, stride: int, dtype: Any, head: int) -> Any:
+        """The records copied once into a packed array of ``dtype``: as opaque items of its
+        size (one memcpy each, 2.5x a byte matrix copy), then seen as ``dtype``."""
+        np = numpy_if_installed()
+        blobs = np.ndarray((count,), np.dtype((np.void, dtype.itemsize)), buffer=self.bytes,
+                           offset=offset + head, strides=(stride,))
+        return blobs.copy().view(dtype)

@@ -60,9 +60,8 @@ _U32 = struct.Struct("=I")
 
 
 def _count_same_headers(run: memoryview, stride: int, header: int) -> int:
-    """How many of the ``len(run) // stride`` slots of ``run`` start with ``header``."""
-    if ring_arrays.loaded_numpy() is not None:
-        return ring_arrays.count_same_headers(run, stride, header)
+    """How many of the ``len(run) // stride`` slots of ``run`` start with ``header``
+    (without NumPy: see :meth:`ring_arrays.RingArrays.count_same_headers` for it)."""
     count = len(run) // stride
     with run.cast("I") as words, words[::stride >> 2] as headers:
         if headers.tobytes() == _U32.pack(header) * count:  # a strided copy and a memcmp
@@ -140,6 +139,9 @@ class RingBuffer(ReaderLifetime):
         self.received = 0
         self._mask = self.size - 1
         self._viewing = False
+        self._arrays: ring_arrays.RingArrays | None = None
+        # the last dtype argument of read_array/view_array: (argument, dtype, check)
+        self._array_type: tuple[Any, Any, Callable[[int, int], None]] | None = None
         self._fd: FD | None = ring_map.fd.dup()
         self._consumer_mm: _mmap.mmap | None = None
         self._producer_mm: _mmap.mmap | None = None
@@ -210,7 +212,10 @@ class RingBuffer(ReaderLifetime):
             # how many records from here have this very header (same length, committed,
             # kept): one C operation over every header of the stretch
             count = min((producer - position) // stride, limit - taken)
-            if count > 1:
+            if count > 1 and ring_arrays.loaded_numpy() is not None:
+                count = self._numpy_arrays().count_same_headers(offset, count, stride,
+                                                                header)
+            elif count > 1:
                 run = data[offset:offset + count * stride]
                 try:
                     count = _count_same_headers(run, stride, header)
@@ -317,22 +322,37 @@ class RingBuffer(ReaderLifetime):
 
     # reading as NumPy arrays -----------------------------------------------------------------
 
-    def _dtype(self, dtype: Any, np: Any) -> Any:
+    def _numpy_arrays(self) -> ring_arrays.RingArrays:
+        """NumPy arrays over the data area, made once (again if a test swapped it)."""
+        arrays = self._arrays
+        if arrays is None or arrays.data is not self._data:
+            arrays = self._arrays = ring_arrays.RingArrays(self._data)
+        return arrays
+
+    def _dtype(self, dtype: Any, np: Any) -> tuple[Any, Callable[[int, int], None]]:
+        """The NumPy dtype for ``dtype`` (None: the ctypes record_type) and the length
+        check of its records; the last one is kept, as making a dtype from a ctypes
+        structure costs more than a whole read of a few records."""
+        last = self._array_type
+        if last is not None and last[0] is dtype:
+            return last[1], last[2]
+        argument = dtype
         if dtype is None:
             ctype = self.decoder.ctype
             if ctype is None or self.decoder._simple:
                 raise InvalidInputError("reading arrays needs a dtype, or a ctypes structure "
                                         "as the reader's record_type", source=self._what)
             dtype = ctype
-        return np.dtype(dtype)
+        dtype = np.dtype(dtype)
+        itemsize = dtype.itemsize
 
-    def _array_check(self, dtype: Any) -> Callable[[int, int], None]:
         def check(length: int, position: int) -> None:
-            if length < dtype.itemsize:
+            if length < itemsize:
                 raise InvalidInputError(f"record at position {position} has {length} bytes, "
-                                        f"fewer than the {dtype.itemsize} of the array's "
+                                        f"fewer than the {itemsize} of the array's "
                                         "dtype", source=self._what)
-        return check
+        self._array_type = (argument, dtype, check)
+        return dtype, check
 
     def read_array(self, max_records: int | None = None, *, dtype: Any = None) -> Any:
         """Every committed record available now (at most ``max_records``) as one NumPy
@@ -342,19 +362,11 @@ class RingBuffer(ReaderLifetime):
         longer than the dtype keeps its first ``itemsize`` bytes. Needs NumPy (``pip
         install pybpf[numpy]``). Does not wait."""
         np = ring_arrays.numpy(self._what)
-        dtype = self._dtype(dtype, np)
-        batch = self._scan(max_records if max_records is not None else self.size,
-                           self._array_check(dtype))
-        data, mask = self._data, self._mask
-        arrays = []
-        for position, stride, _length, count in batch.runs:
-            offset = position & mask
-            run = data[offset:offset + count * stride]
-            try:
-                arrays.append(ring_arrays.records_copy(run, dtype, RECORD_HEADER_SIZE,
-                                                       stride))
-            finally:
-                _release(run)
+        dtype, check = self._dtype(dtype, np)
+        batch = self._scan(max_records if max_records is not None else self.size, check)
+        numpy_arrays, mask = self._numpy_arrays(), self._mask
+        arrays = [numpy_arrays.copy(position & mask, count, stride, dtype, RECORD_HEADER_SIZE)
+                  for position, stride, _length, count in batch.runs]
         self._commit(batch.end, batch.discarded_at)
         result = arrays[0] if len(arrays) == 1 else \
             np.concatenate(arrays) if arrays else np.empty(0, dtype)
@@ -374,9 +386,9 @@ class RingBuffer(ReaderLifetime):
         size (the next call goes on from there; an empty array means nothing is ready).
         ``dtype`` as for :meth:`read_array`. Needs NumPy."""
         np = ring_arrays.numpy(self._what)
-        dtype = self._dtype(dtype, np)
-        batch = self._scan(max_records if max_records is not None else self.size,
-                           self._array_check(dtype), one_run=True)
+        dtype, check = self._dtype(dtype, np)
+        batch = self._scan(max_records if max_records is not None else self.size, check,
+                           one_run=True)
         if not batch.runs:
             self._commit(batch.end, batch.discarded_at)
             empty = np.empty(0, dtype)
@@ -384,14 +396,14 @@ class RingBuffer(ReaderLifetime):
             yield empty
             return
         position, stride, _length, count = batch.runs[0]
-        offset = position & self._mask
-        run = self._data[offset:offset + count * stride]
+        view = self._numpy_arrays().view(position & self._mask, count, stride, dtype,
+                                         RECORD_HEADER_SIZE)
         self._viewing = True
         try:
-            yield ring_arrays.records_view(run, dtype, RECORD_HEADER_SIZE, stride)
+            yield view
         finally:
             self._viewing = False
-            _release(run)  # still held if the caller keeps the array: see _release
+            del view  # the caller may keep it: then the mapping stays, see close()
             if not self.closed:
                 self._commit(batch.end, batch.discarded_at)
                 self.received += count
@@ -425,6 +437,7 @@ class RingBuffer(ReaderLifetime):
     def close(self) -> None:
         """Unmap the ring and close the reader's fds; idempotent. A NumPy view still held
         keeps its pages mapped until it goes."""
+        self._arrays = None
         for view_name in ("_data_u32", "_data", "_consumer_pos", "_producer_pos"):
             view = self.__dict__.pop(view_name, None)
             if view is not None:

@@ -28,7 +28,7 @@ from typing import Any
 from ..kernel.links.xdp import attach_xdp
 from ..lang import CompiledCollection, bpf
 from . import lb_prog as prog
-from .lb_config import BackendAddr, LbConfig, Vip
+from .lb_config import MIN_MTU6, BackendAddr, LbConfig, Vip
 from .lb_maglev import maglev_table
 
 __all__ = ["Balancer", "Decap", "Counts", "Counters", "compile_balancer", "compile_decap",
@@ -63,11 +63,24 @@ class Counts:
 class Counters:
     vips: dict[Vip, Counts]
     backends: dict[BackendAddr, Counts]
+    too_big: Counts = Counts(0, 0)        # VIP packets answered with ICMP "too big"
+    icmp_errors: Counts = Counts(0, 0)    # ICMP errors about VIP flows sent to backends
+    echo_replies: Counts = Counts(0, 0)   # pings to VIP addresses answered
+
+
+def _addr(addr: str) -> bytes:
+    return socket.inet_pton(socket.AF_INET6 if ":" in addr else socket.AF_INET, addr)
 
 
 def _vip_key(vip: Vip) -> bytes:
-    return socket.inet_aton(vip.addr) + vip.port.to_bytes(2, "big") + \
-        vip.proto.to_bytes(2, "little")
+    return _addr(vip.addr) + vip.port.to_bytes(2, "big") + vip.proto.to_bytes(2, "little")
+
+
+def _backend_entry(b: BackendAddr) -> bytes:
+    """prog.Backend: the IPv4 address, the MAC, the kind (4, 6), the IPv6 address."""
+    if b.family == 6:
+        return bytes(4) + b.mac_bytes + (prog.KIND_IPV6).to_bytes(2, "little") + _addr(b.addr)
+    return _addr(b.addr) + b.mac_bytes + (prog.KIND_IPV4).to_bytes(2, "little") + bytes(16)
 
 
 def _sum(raw: Any) -> Counts:
@@ -92,7 +105,7 @@ class Balancer:
 
     def __init__(self, iface: str | int | None, config: LbConfig, *, mode: str = "auto",
                  attach: bool = True, backend: str = "kernel"):
-        self.config = LbConfig(config.source, {}, config.gue_port)
+        self.config = LbConfig(config.source, {}, config.gue_port, config.source6, config.mtu)
         self._vip_rows: dict[Vip, int] = {}
         self._slots: dict[str, int] = {}          # backend address -> slot
         self._slot_owner: dict[int, BackendAddr] = {}
@@ -138,8 +151,7 @@ class Balancer:
             self._slots[backend.addr] = slot
             self.maps["backend_stats"].update(_U32.pack(slot), [bytes(16)] * self._cpus)
         self._slot_owner[slot] = backend
-        self.maps["backends"].update(_U32.pack(slot), socket.inet_aton(backend.addr) +
-                                     backend.mac_bytes + bytes(2))
+        self.maps["backends"].update(_U32.pack(slot), _backend_entry(backend))
         return slot
 
     def _write_ring(self, row: int, slots: list[int]) -> None:
@@ -161,13 +173,28 @@ class Balancer:
         from ..errors import InvalidInputError
         if len(config.vips) > prog.MAX_VIPS:
             raise InvalidInputError(f"more than {prog.MAX_VIPS} VIPs")
-        self.maps["config"].update(_U32.pack(0), socket.inet_aton(config.source) +
-                                   config.gue_port.to_bytes(2, "big") + bytes(2))
+        mtu = config.mtu
+        if mtu and mtu < MIN_MTU6 and any(v.family == 6 for v in config.vips):
+            raise InvalidInputError(f"an MTU of {mtu} leaves IPv6 VIPs less than 1280 bytes "
+                                    f"once encapsulated: set mtu to at least {MIN_MTU6}")
+        self.maps["config"].update(_U32.pack(0), _addr(config.source or "0.0.0.0") +
+                                   config.gue_port.to_bytes(2, "big") + bytes(2) +
+                                   _U32.pack(mtu) + _addr(config.source6 or "::"))
         wanted = {b.addr for bs in config.vips.values() for b in bs}
-        vips_map = self.maps["vips"]
+
+        def vips_map(vip: Vip) -> Any:
+            return self.maps["vips6" if vip.family == 6 else "vips"]
+
         for vip in [v for v in self._vip_rows if v not in config.vips]:
-            vips_map.delete(_vip_key(vip))
+            vips_map(vip).delete(_vip_key(vip))
             del self._vip_rows[vip]
+        # the VIPs' addresses, whose pings the program answers
+        addrs, old = {v.addr for v in config.vips}, {v.addr for v in self.config.vips}
+        for addr in old - addrs:
+            self.maps["vip_addrs6" if ":" in addr else "vip_addrs"].delete(_addr(addr))
+        for addr in addrs - old:
+            self.maps["vip_addrs6" if ":" in addr else "vip_addrs"].update(_addr(addr),
+                                                                          _U32.pack(1))
         for vip, backends in config.vips.items():
             # rings are keyed by slot number, so a backend keeps its place in every ring
             slots = [self._slot_for(b, wanted) for b in backends]
@@ -179,7 +206,7 @@ class Balancer:
                 self.maps["vip_stats"].update(_U32.pack(row), [bytes(16)] * self._cpus)
             if fresh or backends != self.config.vips.get(vip):
                 self._write_ring(row, slots)
-            vips_map.update(_vip_key(vip), _VIP_INFO.pack(row, 1 if slots else 0))
+            vips_map(vip).update(_vip_key(vip), _VIP_INFO.pack(row, 1 if slots else 0))
         self.config = config
 
     # -- counters -----------------------------------------------------------------------------
@@ -190,7 +217,9 @@ class Balancer:
               for vip, row in sorted(self._vip_rows.items())}
         bs = {b: _sum(self.maps["backend_stats"].lookup(_U32.pack(slot)))
               for slot, b in sorted(self._slot_owner.items())}
-        return Counters(vs, bs)
+        stats = self.maps["lb_stats"]
+        return Counters(vs, bs, *(_sum(stats.lookup(_U32.pack(row))) for row in
+                                  (prog.STAT_TOO_BIG, prog.STAT_ICMP_ERRORS, prog.STAT_ECHO)))
 
     def close(self) -> None:
         if self._link is not None:
@@ -214,6 +243,11 @@ def format_counters(counters: Counters, config: LbConfig | None = None) -> list[
     for b, c in counters.backends.items():
         note = " (draining)" if wanted is not None and b not in wanted else ""
         lines.append(f"{c.packets:>10} {c.bytes:>12}  backend {b.addr} {b.mac}{note}")
+    for c, what in ((counters.too_big, "answered ICMP too big"),
+                    (counters.icmp_errors, "ICMP errors forwarded"),
+                    (counters.echo_replies, "pings answered")):
+        if c.packets:
+            lines.append(f"{c.packets:>10} {c.bytes:>12}  {what}")
     return lines
 
 

@@ -2,13 +2,18 @@
 
 ::
 
-    source: 198.18.0.2              # the balancer's address: outer source of IPIP packets
-    encap: ipip                     # or gue (IPv4 + UDP to gue_port, default 6080)
+    source: 198.18.0.2              # the balancer's address: outer source to IPv4 backends
+    source6: "2001:db8::2"          # ... and to IPv6 backends (needed only for those)
+    encap: ipip                     # or gue (IP + UDP to gue_port, default 6080)
+    mtu: 1500                       # optional: largest packet to a backend (default: no
+                                    # limit); bigger ones get ICMP "too big"
     vips:
       198.19.0.10:80/tcp:           # address:port/protocol (tcp or udp)
         - ip: 198.18.0.11
           mac: "02:00:00:00:00:11"  # the backend's MAC on the balancer's network
-        - {ip: 198.18.0.12, mac: "02:00:00:00:00:12"}
+        - {ip: "2001:db8::12", mac: "02:00:00:00:00:12"}   # IPv4 in IPv6 to this one
+      "[2001:db8:1::10]:443/tcp":   # an IPv6 VIP: brackets, quoted for YAML
+        - {ip: "2001:db8::11", mac: "02:00:00:00:00:11"}
       198.19.0.10:53/udp: []        # no backends: its packets pass to the balancer's stack
 """
 
@@ -25,7 +30,7 @@ from ..errors import InvalidInputError
 __all__ = ["Vip", "BackendAddr", "LbConfig", "GUE_PORT", "parse_config", "read_config"]
 
 PROTOS = {"tcp": 6, "udp": 17}
-_VIP = re.compile(r"^\s*([0-9.]+):(\d+)/(tcp|udp)\s*$")
+_VIP = re.compile(r"^\s*(?:([0-9.]+)|\[([0-9a-fA-F:.]+)\]):(\d+)/(tcp|udp)\s*$")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 
@@ -35,9 +40,14 @@ class Vip:
     port: int
     proto: int
 
+    @property
+    def family(self) -> int:
+        return 6 if ":" in self.addr else 4
+
     def __str__(self) -> str:
         name = {v: k for k, v in PROTOS.items()}[self.proto]
-        return f"{self.addr}:{self.port}/{name}"
+        addr = f"[{self.addr}]" if self.family == 6 else self.addr
+        return f"{addr}:{self.port}/{name}"
 
 
 @dataclass(frozen=True, order=True)
@@ -46,18 +56,26 @@ class BackendAddr:
     mac: str
 
     @property
+    def family(self) -> int:
+        return 6 if ":" in self.addr else 4
+
+    @property
     def mac_bytes(self) -> bytes:
         return bytes.fromhex(self.mac.replace(":", ""))
 
 
 @dataclass(frozen=True)
 class LbConfig:
-    source: str
+    source: str                       # IPv4 outer source ("" when no backend is IPv4)
     vips: dict[Vip, tuple[BackendAddr, ...]]
     gue_port: int = 0                 # 0: IPIP; else GUE to this UDP port
+    source6: str = ""                 # IPv6 outer source, for IPv6 backends
+    mtu: int = 0                      # largest packet to a backend; 0: no limit
 
 
 GUE_PORT = 6080
+MIN_MTU = 576
+MIN_MTU6 = 1280 + 48
 
 
 def _ipv4(text: object, where: str) -> str:
@@ -67,14 +85,32 @@ def _ipv4(text: object, where: str) -> str:
         raise InvalidInputError(f"{where}: {text!r} is not an IPv4 address") from None
 
 
+def _ipv6(text: object, where: str) -> str:
+    try:
+        return str(ipaddress.IPv6Address(str(text)))
+    except ValueError:
+        raise InvalidInputError(f"{where}: {text!r} is not an IPv6 address") from None
+
+
+def _ip(text: object, where: str) -> str:
+    try:
+        return str(ipaddress.ip_address(str(text)))
+    except ValueError:
+        raise InvalidInputError(f"{where}: {text!r} is not an IPv4 or IPv6 address "
+                                "(quote IPv6 addresses in YAML)") from None
+
+
 def _vip(text: object) -> Vip:
     m = _VIP.match(str(text))
     if not m:
-        raise InvalidInputError(f"VIP {text!r}: write it as ADDRESS:PORT/tcp or /udp")
-    port = int(m.group(2))
+        raise InvalidInputError(f"VIP {text!r}: write it as ADDRESS:PORT/tcp or /udp "
+                                "(an IPv6 address in brackets: [ADDRESS]:PORT/tcp)")
+    port = int(m.group(3))
     if not 0 < port < 65536:
         raise InvalidInputError(f"VIP {text!r}: port outside 1-65535")
-    return Vip(_ipv4(m.group(1), f"VIP {text!r}"), port, PROTOS[m.group(3)])
+    addr = _ipv4(m.group(1), f"VIP {text!r}") if m.group(1) else \
+        _ipv6(m.group(2), f"VIP {text!r}")
+    return Vip(addr, port, PROTOS[m.group(4)])
 
 
 def _backend(entry: object, vip: Vip) -> BackendAddr:
@@ -83,16 +119,17 @@ def _backend(entry: object, vip: Vip) -> BackendAddr:
     mac = str(entry["mac"])
     if not _MAC.match(mac):
         raise InvalidInputError(f"VIP {vip}: backend MAC {mac!r} is not like 02:00:00:00:00:01")
-    return BackendAddr(_ipv4(entry["ip"], f"VIP {vip} backend"), mac.lower())
+    return BackendAddr(_ip(entry["ip"], f"VIP {vip} backend"), mac.lower())
 
 
 def parse_config(doc: Any, source: str = "config") -> LbConfig:
     """Check and convert a loaded YAML document; InvalidInputError names what is wrong."""
     try:
-        if not isinstance(doc, dict) or "source" not in doc or "vips" not in doc:
-            raise InvalidInputError("the config needs 'source' (the balancer's address) "
-                                    "and 'vips'")
-        unknown = set(doc) - {"source", "vips", "encap", "gue_port"}
+        if not isinstance(doc, dict) or not {"source", "source6"} & set(doc) \
+                or "vips" not in doc:
+            raise InvalidInputError("the config needs 'source' (the balancer's address; "
+                                    "'source6' for IPv6 backends) and 'vips'")
+        unknown = set(doc) - {"source", "source6", "vips", "encap", "gue_port", "mtu"}
         if unknown:
             raise InvalidInputError(f"unknown keys {sorted(unknown)}")
         vips_doc = doc["vips"] or {}
@@ -115,7 +152,22 @@ def parse_config(doc: Any, source: str = "config") -> LbConfig:
             raise InvalidInputError("gue_port needs 'encap: gue'")
         if encap == "gue" and not (isinstance(gue_port, int) and 0 < gue_port < 65536):
             raise InvalidInputError(f"gue_port {gue_port!r} is not a port (1-65535)")
-        return LbConfig(_ipv4(doc["source"], "source"), vips, gue_port)
+        source = _ipv4(doc["source"], "source") if "source" in doc else ""
+        source6 = _ipv6(doc["source6"], "source6") if "source6" in doc else ""
+        families = {b.family for bs in vips.values() for b in bs}
+        if 4 in families and not source:
+            raise InvalidInputError("IPv4 backends need 'source' (the balancer's IPv4 "
+                                    "address)")
+        if 6 in families and not source6:
+            raise InvalidInputError("IPv6 backends need 'source6' (the balancer's IPv6 "
+                                    "address)")
+        mtu = doc.get("mtu", 0)
+        # an IPv6 "packet too big" may not offer less than 1280 (RFC 8200), after the
+        # largest encapsulation (48 bytes)
+        least = MIN_MTU6 if any(v.family == 6 for v in vips) else MIN_MTU
+        if "mtu" in doc and not (isinstance(mtu, int) and least <= mtu < 65536):
+            raise InvalidInputError(f"mtu {mtu!r} is not a size from {least} to 65535")
+        return LbConfig(source, vips, gue_port, source6, mtu)
     except InvalidInputError as err:
         raise InvalidInputError(err.message, source=source) from None
 
@@ -129,5 +181,6 @@ def read_config(path: str | Path) -> LbConfig:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise InvalidInputError(f"not YAML: {err}", source=str(path)) from None
+        hint = " (an IPv6 VIP's key is quoted: \"[ADDRESS]:PORT/tcp\")" if "[" in text else ""
+        raise InvalidInputError(f"not YAML: {err}{hint}", source=str(path)) from None
     return parse_config(doc, str(path))

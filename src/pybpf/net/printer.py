@@ -4,10 +4,10 @@
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
 extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, TCP with its
-options, UDP, DNS, BOOTP/DHCP, NTP, VXLAN, Geneve) and the payload names tcpdump adds on
-well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps. What it does not
-decode it shows as tcpdump does for unknown data. A frame cut short ends its line with
-``[|proto]``; no input makes it raise.
+options, UDP, DNS, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and the payload names
+tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps.
+What it does not decode it shows as tcpdump does for unknown data. A frame cut short ends
+its line with ``[|proto]``; no input makes it raise.
 
 The printer keeps TCP connection state for relative sequence numbers (tcpdump's default;
 ``-S`` turns it off) and the previous timestamp for ``-ttt``: one printer per capture.
@@ -30,8 +30,11 @@ from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
 from .printer_icmp6 import icmp6_text
 from .printer_igmp import igmp_text
+from .printer_l2tp import l2tp_text
 from .printer_lldp import lldp_text
-from .printer_routing import ah_header, igrp_text, pim_text, vrrp_text
+from .printer_pim import pim_text
+from .printer_ppp import ppp_text
+from .printer_routing import ah_header, igrp_text, vrrp_text
 from .printer_snmp import snmp_text
 from .printer_text import (
     HTTP_COMMANDS,
@@ -41,7 +44,7 @@ from .printer_text import (
     syslog_text,
     text_protocol,
 )
-from .printer_words import CutShort
+from .printer_words import CutShort, LongJump
 from .printer_words import ip4 as _ip4
 from .printer_words import ip6 as _ip6
 from .printer_words import mac as _mac
@@ -64,10 +67,12 @@ _ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8035: "Reverse A
 _VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
 _TCP_FLAGS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"),
               (0x40, "E"), (0x80, "W"))
-_IP_PROTOS = {1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE",
-              9: "IGRP", 50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP",
-              132: "SCTP"}
-_NEXT_HEADERS = {**_IP_PROTOS, 0: "Options", 43: "Routing", 44: "Fragment", 60: "DSTOPT"}
+_IP_PROTOS = {0: "Options", 1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 8: "EGP", 9: "IGRP",
+              17: "UDP", 33: "DCCP", 41: "IPv6", 43: "Routing", 44: "Fragment", 46: "RSVP",
+              47: "GRE", 50: "ESP", 51: "AH", 55: "Mobile IP", 58: "ICMPv6",
+              62: "Mobile IP (old)", 88: "EIGRP", 89: "OSPF", 103: "PIM", 108: "Compressed IP",
+              112: "VRRP", 113: "PGM", 132: "SCTP", 135: "Mobility", 143: "Ethernet"}
+_NEXT_HEADERS = {**_IP_PROTOS, 60: "DSTOPT"}
 _SAPS = {0x42: "STP", 0xAA: "SNAP", 0xF0: "NetBeui", 0xFE: "OSI", 0xE0: "IPX", 0x06: "IP",
          0x00: "Null"}
 _LLC_U = {0x03: "ui", 0x2F: "sabme", 0x43: "disc", 0x63: "ua", 0x0F: "dm", 0xAF: "xid",
@@ -120,6 +125,7 @@ class Printer:
         self._addresses = (b"", b"")
         self._fragment = False  # the transport header is in a fragment: no checksums
         self._ttl = 0           # the innermost IP header's TTL or hop limit (VRRP shows it)
+        self._left_packet = ""  # where tcpdump abandoned the packet (a bounds-checked read)
 
     # -- whole packets --------------------------------------------------------------------------
 
@@ -462,23 +468,48 @@ class Printer:
         return text + (" " + " ".join(tags) if tags else "")
 
     def _pppoe_session(self, payload: bytes, length: int) -> str:
-        _need(payload, 8, "pppoe")
-        session, body_len, proto = struct.unpack_from("!HHH", payload, 2)
-        inner = payload[8:6 + body_len]
-        text = f"PPPoE  [ses 0x{session:x}] "
-        if self.options.link_header:
-            name = {0x21: "IP", 0x57: "IPv6"}.get(proto, "unknown")
-            text += f"{name} (0x{proto:04x}), length {body_len}: "
-            if proto == 0x21:
-                return text + self._ipv4(inner, body_len - 2, prefix=False)
-            if proto == 0x57:
-                return text + self._ipv6(inner, body_len - 2, prefix=False)
-            return text
-        if proto == 0x21:
-            return text + self._ipv4(inner, body_len - 2, prefix=True)
-        if proto == 0x57:
-            return text + self._ipv6(inner, body_len - 2, prefix=True)
-        return text + f"unknown PPP protocol (0x{proto:04x})"
+        _need(payload, 6, "pppoe")
+        session, body_len = struct.unpack_from("!HH", payload, 2)
+        text = "".join(f" [{word} {value}]" for word, value in (("ver", payload[0] >> 4),
+                                                                ("type", payload[0] & 0xF))
+                       if value != 1)
+        text += "PPPoE "
+        if body_len > length - 6:
+            text += f" [len {body_len} > {length - 6}!]"
+            body_len = length - 6
+        if session:
+            text += f" [ses 0x{session:x}]"
+        try:
+            return text + " " + self._ppp(payload[6:], body_len)
+        except LongJump as jump:
+            return text + " " + jump.text + f" [|{jump.proto}]"
+
+    def _ppp(self, frame: bytes, length: int) -> str:
+        """A PPP frame (PPPoE's, L2TP's): its network protocols come back to this printer."""
+        return ppp_text(frame, length, self.options.verbose, self.options.link_header,
+                        self._ppp_network)
+
+    def _inner_ip(self, version: int, packet: bytes, length: int) -> str:
+        """A packet another protocol carries (PIM's Register)."""
+        prefix = not self.options.link_header
+        if version == 4:
+            return self._ipv4(packet, length, prefix=prefix)
+        return self._ipv6(packet, length, prefix=prefix)
+
+    def _ppp_network(self, family: int, packet: bytes, length: int) -> str | None:
+        prefix = not self.options.link_header
+        self._left_packet = ""
+        if family == 0x21:
+            text = self._ipv4(packet, length, prefix=prefix)
+        elif family == 0x57:
+            text = self._ipv6(packet, length, prefix=prefix)
+        else:
+            text = self._mpls(packet, length)
+        marker = f" [|{self._left_packet}]"
+        if self._left_packet and text.endswith(marker):
+            # tcpdump left the whole packet there: nothing of L2TP's follows
+            raise LongJump(text[:-len(marker)], self._left_packet)
+        return text
 
     def _arp(self, packet: bytes, length: int, *, prefix: bool) -> str:
         head = "ARP, " if prefix else ""
@@ -513,6 +544,9 @@ class Printer:
             version = packet[0] >> 4
             return ("IP6, wrong link-layer encapsulation" if version == 6
                     else f"IP{version}") + " (invalid)"
+        if not packet:   # tcpdump names the protocol only once it has a byte of it
+            self._left_packet = "ip"
+            return " [|ip]"
         if len(packet) < 20:
             return head + " [|ip]"
         ihl = (packet[0] & 0x0F) * 4
@@ -520,21 +554,24 @@ class Printer:
             return head + f"truncated-ip {length}"
         if ihl < 20:    # also keeps a header that claims no length from nesting forever
             return head + f"bad-hlen {ihl}"
-        if struct.unpack_from("!H", packet, 2)[0] < ihl:
-            return head + f"bad-len {struct.unpack_from('!H', packet, 2)[0]}"
+        total = struct.unpack_from("!H", packet, 2)[0]
+        if length < total:   # tcpdump goes on with the header's length
+            head += f"truncated-ip - {total - length} bytes missing! "
+        if total < ihl:
+            return head + f"bad-len {total}"
         tos, total, ident, frag, ttl, proto = struct.unpack_from("!xBHHHBB", packet)
         self._ttl = ttl
         src, dst = packet[12:16], packet[16:20]
         src_text, dst_text = _ip4(src), _ip4(dst)
         verbose = ""
         if self.options.verbose:
-            flags = [w for bit, w in ((0x8000, "rsvd"), (0x4000, "DF"), (0x2000, "+"))
+            flags = [w for bit, w in ((0x2000, "+"), (0x4000, "DF"), (0x8000, "rsvd"))
                      if frag & bit]
             proto_name = _IP_PROTOS.get(proto, "unknown")
-            verbose = (f"(tos 0x{tos:x}" + (f",ECT({tos & 3 - 1})" if tos & 3 in (1, 2)
-                                             else ",CE" if tos & 3 == 3 else "")
-                       + f", ttl {ttl}, id {ident}, offset {(frag & 0x1FFF) * 8}, flags "
-                       f"[{'|'.join(flags) if flags else 'none'}], proto {proto_name} "
+            verbose = (f"(tos 0x{tos:x}" + ("", ",ECT(1)", ",ECT(0)", ",CE")[tos & 3]
+                       + (f", ttl {ttl}" if ttl else "")
+                       + f", id {ident}, offset {(frag & 0x1FFF) * 8}, flags "
+                       f"[{', '.join(flags) if flags else 'none'}], proto {proto_name} "
                        f"({proto}), length {total}")
             if ihl > 20:
                 verbose += ", options (" + _ip_options(packet[20:ihl]) + ")"
@@ -544,7 +581,7 @@ class Printer:
                 verbose += f", bad cksum {stored:x} (->{right:x})!"
             verbose += ")\n    "
             head = head + verbose
-        payload_len = min(total, length) - ihl
+        payload_len = total - ihl
         payload = packet[ihl:min(total, len(packet))]
         self._fragment = bool(frag & 0x3FFF & ~0x4000 & 0xFFFF) and bool(frag & 0x2000 or
                                                                       frag & 0x1FFF)
@@ -561,12 +598,18 @@ class Printer:
         self._fragment = False
         if len(packet) < 40:
             return " [|ip6]"
+        if length < 40:
+            return f"truncated-ip6 {length}"
+        if packet[0] >> 4 != 6:
+            return head + f"version error: {packet[0] >> 4} != 6"
         flow_word, payload_len, next_header, hop_limit = struct.unpack_from("!IHBB", packet)
+        if payload_len and length < payload_len + 40:
+            head += f"truncated-ip6 - {payload_len + 40 - length} bytes missing!"
         self._ttl = hop_limit
         src, dst = packet[8:24], packet[24:40]
         src_text, dst_text = _ip6(src), _ip6(dst)
         if self.options.verbose:
-            head += ("(" + (f"class 0x{(flow_word >> 20) & 0xFF:x}, "
+            head += ("(" + (f"class 0x{(flow_word >> 20) & 0xFF:02x}, "
                              if (flow_word >> 20) & 0xFF else "")
                      + (f"flowlabel 0x{flow_word & 0xFFFFF:05x}, "
                         if flow_word & 0xFFFFF else "")
@@ -646,7 +689,10 @@ class Printer:
             if proto == 41:
                 return addresses + self._ipv6(payload, length, prefix=True)
         except _Truncated as cut:
+            self._left_packet = cut.proto
             return addresses + f" [|{cut.proto}]"
+        if proto == 59 and v6:
+            return addresses + "no next header"
         if proto == 132:
             if len(payload) < 12:
                 return addresses + " [|sctp]"
@@ -660,8 +706,9 @@ class Printer:
                                     length - size, frag, v6=v6)
             return addresses + header + self._strip_addresses(inner, src_text, dst_text)
         if proto == 103:   # PIM's checksum covers IPv6's pseudo-header, not IPv4's
-            pseudo = src + dst + struct.pack("!IxxxB", length, 103) if v6 else b""
-            return addresses + pim_text(payload, length, self.options.verbose, pseudo)
+            pseudo = src + dst if v6 else b""
+            return addresses + pim_text(payload, length, self.options.verbose, pseudo,
+                                        self._inner_ip)
         if proto == 112:
             pseudo = src + dst + (struct.pack("!IxxxB", length, 112) if v6
                                   else struct.pack("!xBH", 112, length))
@@ -672,7 +719,7 @@ class Printer:
         if proto == 50 and len(payload) >= 8:
             spi, seq = struct.unpack_from("!II", payload)
             return addresses + f"ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {length}"
-        return addresses + f"ip-proto-{proto} {length}"
+        return addresses + f" ip-proto-{proto} {length}"
 
     def _icmp(self, payload: bytes, length: int) -> str:
         try:
@@ -690,7 +737,7 @@ class Printer:
         if len(inner) < 4:
             raise _Truncated("icmp")
         total = struct.unpack_from("!H", inner, 2)[0]
-        text = self._ipv4(inner[:total], total, prefix=True)
+        text = self._ipv4(inner[:total], total, prefix=not self.options.link_header)
         self._addresses = saved
         return "\n\t" + text
 
@@ -763,9 +810,10 @@ class Printer:
         if self.options.quiet:
             return head + f"tcp {max(data_len, 0)}"
         if header_len < 20:
-            return head + f"tcp {segment_len} [bad hdr length {header_len} - too short, < 20]"
+            return head + (f" tcp {segment_len - header_len} [bad hdr length {header_len}"
+                           " - too short, < 20]")
         letters = "".join(c for bit, c in _TCP_FLAGS if flags & bit) or "none"
-        seq, ack = self._relative(src, sport, dst, dport, flags, seq, ack)
+        seq, ack, sack_base = self._relative(src, sport, dst, dport, flags, seq, ack)
         parts = [f"Flags [{letters}]"]
         if self.options.verbose and len(segment) >= segment_len:
             parts.append(_checksum_words(src, dst, 6, segment[:segment_len], 16))
@@ -779,7 +827,7 @@ class Printer:
             parts.append(f"urg {urg}")
         if header_len > 20:
             options, whole = _tcp_options(segment[20:header_len], header_len - 20,
-                                          self._seq_base(src, sport, dst, dport), flags,
+                                          sack_base, flags,
                                           len(segment) >= segment_len)
             parts.append(options)
             if not whole:   # tcpdump ends the line inside the options
@@ -813,33 +861,27 @@ class Printer:
             return dns_text(data, length, verbose, over_tcp=True)
         return ""
 
-    def _seq_base(self, src: bytes, sport: int, dst: bytes, dport: int) -> int:
-        """The peer's sequence base (SACK edges are in its numbering), 0 for absolute."""
-        if self.options.absolute_seq:
-            return 0
-        reverse = (sport, src) > (dport, dst) if sport != dport else src > dst
-        key = (dst, dport, src, sport) if reverse else (src, sport, dst, dport)
-        bases = self._connections.get(key)
-        if bases is None:
-            return 0
-        return bases[0] if reverse else bases[1]
-
     def _relative(self, src: bytes, sport: int, dst: bytes, dport: int, flags: int, seq: int,
-                  ack: int) -> tuple[int, int]:
-        """tcpdump's relative numbering: the first ACK-carrying packet of a connection sets
-        the bases (and prints absolute numbers); later ones print the difference."""
+                  ack: int) -> tuple[int, int, int]:
+        """tcpdump's relative numbering: an ACK-carrying packet of a connection not seen yet,
+        or any SYN among them, sets the bases (and prints absolute numbers); later ones
+        print the difference. Also the base of the peer's numbering, which SACK edges are
+        in (0 when absolute)."""
         if self.options.absolute_seq or not flags & 0x10:
-            return seq, ack
-        reverse = (sport, src) > (dport, dst) if sport != dport else src > dst
+            return seq, ack, 0
+        # one entry for both directions, keyed from the lower port's side
+        reverse = sport > dport or (sport == dport and src > dst)
         key = (dst, dport, src, sport) if reverse else (src, sport, dst, dport)
         bases = self._connections.get(key)
-        if bases is None:
-            self._connections[key] = [(ack - 1) & 0xFFFFFFFF, seq] if reverse \
+        if bases is None or flags & 0x02:
+            bases = [(ack - 1) & 0xFFFFFFFF, seq] if reverse \
                 else [seq, (ack - 1) & 0xFFFFFFFF]
-            return seq, ack
-        if reverse:
-            return (seq - bases[1]) & 0xFFFFFFFF, (ack - bases[0]) & 0xFFFFFFFF
-        return (seq - bases[0]) & 0xFFFFFFFF, (ack - bases[1]) & 0xFFFFFFFF
+            self._connections[key] = bases
+        elif reverse:
+            seq, ack = (seq - bases[1]) & 0xFFFFFFFF, (ack - bases[0]) & 0xFFFFFFFF
+        else:
+            seq, ack = (seq - bases[0]) & 0xFFFFFFFF, (ack - bases[1]) & 0xFFFFFFFF
+        return seq, ack, bases[0] if reverse else bases[1]
 
     def _udp(self, src_text: str, dst_text: str, payload: bytes, length: int) -> str:
         if len(payload) < 8:
@@ -849,15 +891,25 @@ class Printer:
             return f"{src_text} > {dst_text}:  [|udp]"
         sport, dport, udp_len = struct.unpack_from("!HHH", payload)
         head = f"{src_text}.{sport} > {dst_text}.{dport}: "
+        if length < 8:
+            return head + f"truncated-udp {length}"
+        if udp_len < 8:
+            return head + f"truncated-udplength {udp_len}"
         v6 = ":" in src_text
         if (self.options.verbose > 1 or (v6 and self.options.verbose)) and \
-                not self._fragment and \
-                len(payload) >= udp_len >= 8 and (v6 or payload[6:8] != b"\0\0"):
-            head += _udp_checksum_words(self._addresses, payload[:udp_len])
+                not self._fragment:
+            if not v6 and payload[6:8] == b"\0\0":
+                head += "[no cksum] "
+            elif udp_len >= 8 and len(payload) >= min(udp_len, length):
+                # over what both the UDP and the IP length hold, as tcpdump sums it
+                head += _udp_checksum_words(self._addresses, payload[:min(udp_len, length)])
         data = payload[8:]
         data_len = udp_len - 8
+        # a UDP length beyond the IP packet's: tcpdump says so unless it is a fragment
+        plain = (f"UDP, bad length {data_len} > {length - 8}"
+                 if data_len > length - 8 and not self._fragment else f"UDP, length {data_len}")
         if self.options.quiet:
-            return head + f"UDP, length {data_len}"
+            return head + plain
         try:
             if 53 in (sport, dport) or 5353 in (sport, dport):
                 return head + dns_text(data[:data_len], data_len, self.options.verbose,
@@ -867,7 +919,10 @@ class Printer:
             if 123 in (sport, dport):
                 return head + ntp_text(data, data_len, self.options.verbose)
             if {sport, dport} & {161, 162}:
-                return head + snmp_text(data[:data_len], self.options.verbose)
+                return head + snmp_text(data, min(data_len, length - 8),
+                                        self.options.verbose)
+            if 1701 in (sport, dport):
+                return head + l2tp_text(data, min(data_len, length - 8), self._ppp)
             if 5060 in (sport, dport):
                 return head + text_protocol(data[:data_len], data_len, "sip",
                                             self.options.verbose, SIP_COMMANDS, True)
@@ -882,7 +937,9 @@ class Printer:
                 return head + self._geneve(data, data_len)
         except (_Truncated, _AppTruncated) as cut:
             return head + f" [|{cut.proto}]"
-        return head + f"UDP, length {data_len}"
+        except LongJump as jump:
+            return head + jump.text + f" [|{jump.proto}]"
+        return head + plain
 
     def _geneve(self, data: bytes, length: int) -> str:
         _need(data, 8, "geneve")

@@ -1,7 +1,7 @@
 """tcpdump's lines for LLDP (EtherType 0x88cc): the system name without -v; with -v every
 TLV (chassis and port ids, time to live, descriptions, capabilities, management
 addresses, and the organisation of a private TLV), with -vv each TLV's bytes as well.
-Organisation-specific TLVs print their OUI and their bytes, not their sub-fields.
+Organisation-specific TLVs' sub-fields are :mod:`pybpf.net.printer_lldp_org`'s.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from .printer_words import mac, safe_text, unknown_data_lines
+from .printer_lldp_org import organisation_text
+from .printer_words import OUI_NAMES, mac, safe_text, unknown_data_lines
 
 __all__ = ["lldp_text"]
 
@@ -25,19 +26,11 @@ _PORT_SUBTYPES = {1: "Interface alias", 2: "Port component", 3: "MAC address",
 _CAPABILITIES = ((0x01, "Other"), (0x02, "Repeater"), (0x04, "Bridge"), (0x08, "WLAN AP"),
                  (0x10, "Router"), (0x20, "Telephone"), (0x40, "Docsis"),
                  (0x80, "Station Only"))
-_ADDRESS_FAMILIES = {1: "IPv4", 2: "IPv6", 6: "802"}
+_ADDRESS_FAMILIES = {0: "Reserved", 1: "IPv4", 2: "IPv6", 3: "NSAP", 4: "HDLC", 5: "BBN 1822",
+                     6: "802", 7: "E.163", 8: "E.164", 9: "F.69", 10: "X.121",
+                     11: "Novell IPX", 12: "Appletalk", 13: "Decnet IV", 14: "Banyan Vines",
+                     15: "E.164 with NSAP subaddress", 25: "VPLS", 196: "Layer-2 VPN"}
 _NUMBERINGS = {2: "Interface Index", 3: "System Port Number"}
-# tcpdump's names of organisations (0x0080c2 is both RFC 2684 and 802.1: the first wins)
-_OUIS = {0x000000: "Ethernet", 0x00000C: "Cisco", 0x00005E: "IANA",
-         0x000081: "Nortel Networks SONMP", 0x0000F8: "Cisco bridged",
-         0x0080C2: "Ethernet bridged", 0x00A03E: "ATM Forum", 0x00E02F: "DOCSIS Spanning Tree",
-         0x080007: "Appletalk", 0x009069: "Juniper", 0x080009: "Hewlett-Packard",
-         0x00120F: "IEEE 802.3 Private", 0x0012BB: "ANSI/TIA", 0x001B21: "DCBX",
-         0x002320: "Nicira Networks", 0x5C16C7: "Big Switch Networks",
-         0xB0D2F5: "Vello Systems", 0x002481: "HP", 0x0004EA: "HP-Labs",
-         0x748771: "Infoblox Inc", 0xA42305: "Open Networking Lab", 0x00049F: "Freescale",
-         0x0015AD: "Netronome", 0x001018: "Broadcom", 0x00E004: "PMC-Sierra",
-         0xD0F0DB: "Ericsson"}
 # (chassis/port) subtypes whose value is text
 _TEXT_SUBTYPES = {1: (1, 2, 3, 6, 7), 2: (1, 2, 5, 6, 7)}
 _MAC_SUBTYPE = {1: 4, 2: 3}
@@ -149,8 +142,10 @@ def _tlv(out: list[str], kind: int, body: bytes, verbose: int) -> bool:
         if len(body) < 3:
             raise _Cut
         oui = int.from_bytes(body[:3], "big")
-        out.append(f": OUI {_OUIS.get(oui, 'Unknown')} (0x{oui:06x})")
-        return True
+        out.append(f": OUI {OUI_NAMES.get(oui, 'Unknown')} (0x{oui:06x})")
+        text, hexdump = organisation_text(oui, body, verbose)
+        out.append(text)
+        return hexdump
     return True
 
 

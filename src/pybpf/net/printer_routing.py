@@ -1,6 +1,7 @@
-"""tcpdump's lines for the small IP protocols of routers and gateways: PIMv2, VRRP, IGRP
-and the IPsec authentication header (AH). Kept apart from :mod:`pybpf.net.printer`,
-which calls these from its IP demultiplexer; each returns the text after ``A > B: ``.
+"""tcpdump's lines for the small IP protocols of routers and gateways: VRRP, IGRP and the
+IPsec authentication header (AH) (PIM has :mod:`pybpf.net.printer_pim`). Kept apart from
+:mod:`pybpf.net.printer`, which calls these from its IP demultiplexer; each returns the
+text after ``A > B: ``.
 """
 
 from __future__ import annotations
@@ -9,96 +10,13 @@ import ipaddress
 import struct
 
 from .inet_checksum import ones_sum
-from .printer_words import relative_time, unknown_data_lines
 
-__all__ = ["pim_text", "vrrp_text", "igrp_text", "ah_header"]
+__all__ = ["vrrp_text", "igrp_text", "ah_header"]
 
-_PIM_TYPES = {0: "Hello", 1: "Register", 2: "Register Stop", 3: "Join / Prune",
-              4: "Bootstrap", 5: "Assert", 6: "Graft", 7: "Graft Acknowledgement",
-              8: "Candidate RP Advertisement", 9: "Prune Refresh", 10: "DF Election",
-              11: "ECMP Redirect"}
-_HELLO_OPTIONS = {1: "Hold Time", 2: "LAN Prune Delay", 18: "DR Priority (Old)",
-                  19: "DR Priority", 20: "Generation ID", 21: "State Refresh Capability",
-                  22: "Bi-Directional Capability", 24: "Address List",
-                  65001: "Address List (Old)"}
 _VRRP_TYPES = {1: "Advertisement"}
 _VRRP_AUTH = {0: "none", 1: "simple", 2: "ah"}
 _IGRP_OPS = {1: "update", 2: "request"}
 _INVALID = " (invalid)"
-
-
-def pim_text(payload: bytes, length: int, verbose: int, pseudo_header: bytes = b"") -> str:
-    """PIM (protocol 103); ``pseudo_header`` is IPv6's, which its checksum covers."""
-    if not payload:
-        return " [|pim]"
-    version, kind = payload[0] >> 4, payload[0] & 0x0F
-    name = _PIM_TYPES.get(kind, "Unknown Type")
-    if version != 2:
-        return f"PIMv{version}, length {length}"
-    if not verbose:
-        return f"PIMv2, {name}, length {length}"
-    text = f"PIMv2, length {length}\n\t{name}"
-    if len(payload) < 2:
-        return text + " [|pimv2]"
-    if payload[1] & 0x0F:
-        text += ", RFC2117-encoding"
-    if length < 4 or len(payload) < 4:
-        return text + f"[length {length} < 4]" + _INVALID
-    cksum = struct.unpack_from("!H", payload, 2)[0]
-    text += f", cksum 0x{cksum:04x} "
-    covered = payload[:8] if kind == 1 else payload[:length]
-    if cksum == 0 or len(covered) < (8 if kind == 1 else length):
-        text += "(unverified)"
-    else:
-        good = ones_sum(pseudo_header + covered) == 0xFFFF
-        if not good and kind == 1:   # a Register checksummed over the whole message
-            good = ones_sum(pseudo_header + payload[:length]) == 0xFFFF
-        text += "(correct)" if good else "(incorrect)"
-    if kind == 0:
-        text += _pim_hello_options(payload[4:length], verbose)
-    return text
-
-
-def _pim_hello_options(body: bytes, verbose: int) -> str:
-    out: list[str] = []
-    while body:
-        if len(body) < 4:
-            return "".join(out) + "[|pim]"
-        kind, size = struct.unpack_from("!HH", body)
-        out.append(f"\n\t  {_HELLO_OPTIONS.get(kind, 'Unknown')} Option ({kind}), length "
-                   f"{size}, Value: ")
-        value, body = body[4:4 + size], body[4 + size:]
-        if len(value) < size:
-            return "".join(out) + "[|pim]"
-        wanted = {1: 2, 2: 4, 20: 4, 21: 4}.get(kind)
-        if kind in (18, 19):
-            wanted = 0 if size == 0 else 4
-        if wanted is not None and size != wanted:
-            out.append(f"[option length {size} != {wanted or 4}]{_INVALID}")
-            return "".join(out)
-        if kind == 1:
-            out.append(relative_time(struct.unpack("!H", value)[0]))
-        elif kind == 2:
-            delay, override = struct.unpack("!HH", value)
-            out.append(f"\n\t    T-bit={delay >> 15}, LAN delay {delay & 0x7FFF}ms, "
-                       f"Override interval {override}ms")
-        elif kind in (18, 19):
-            out.append("Bi-Directional Capability (Old)" if size == 0
-                       else str(struct.unpack("!I", value)[0]))
-        elif kind == 20:
-            out.append(f"0x{struct.unpack('!I', value)[0]:08x}")
-        elif kind == 21:
-            out.append(f"v{value[0]}")
-            if value[1]:
-                out.append(", interval " + relative_time(value[1]))
-            if value[2:4] != b"\0\0":
-                out.append(f" ?0x{struct.unpack_from('!H', value, 2)[0]:04x}?")
-        elif kind not in (22, 24, 65001):
-            out.append(unknown_data_lines(value, "\n\t    ") if verbose > 1 else "")
-            continue
-        if verbose > 1:
-            out.append(unknown_data_lines(value, "\n\t    "))
-    return "".join(out)
 
 
 def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,

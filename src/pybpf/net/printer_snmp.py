@@ -1,6 +1,7 @@
-"""tcpdump -n's line for SNMP v1 and v2c (UDP 161 and 162): the PDU type and length, the
-community when it is not "public", request ids (-v), error status, and each variable
-binding with numeric object ids. SNMPv3 messages print only their version.
+"""tcpdump -n's line for SNMP (UDP 161 and 162): the PDU type and length, the community
+when it is not "public", request ids (-v), error status, and each variable binding with
+numeric object ids; for SNMPv3 the message flags, the user-based security model's engine
+boots and time (-v) and user, and the scoped PDU's context engine and name.
 
 The BER reader below follows what tcpdump's reader accepts and prints on damage
 (``[len5<asnlen9]`` and the like), so damaged messages print the same too.
@@ -24,12 +25,16 @@ _UNIVERSAL = ("U-0", "Boolean", "Integer", "Bitstring", "String", "Null", "ObjID
               "ObjectDes", "U-8", "U-9", "U-10", "U-11", "U-12", "U-13", "U-14", "U-15",
               "Sequence", "Set")
 _APPLICATION = ("IpAddress", "Counter", "Gauge", "TimeTicks", "Opaque", "C-5", "Counter64")
-_CLASSES = (("U", _UNIVERSAL), ("A", _APPLICATION), ("C", _CONTEXT_PDUS), ("P", ("P-0",)))
+_CLASSES = (_UNIVERSAL, _APPLICATION, _CONTEXT_PDUS, ("P-0",))
 _VERSIONS = {0: "SNMPv1", 1: "SNMPv2c", 3: "SNMPv3"}
 
 
 class _Stop(Exception):
     """The message cannot be read further; what was printed so far stands."""
+
+
+class _Jump(Exception):  # noqa: N818 - tcpdump leaving the packet, not an error
+    """A read past the captured bytes: ' [|snmp]' ends the line, nothing follows."""
 
 
 class _Element:
@@ -48,42 +53,60 @@ class _Reader:
     def write(self, text: str) -> None:
         self.out.append(text)
 
-    def parse(self, data: bytes) -> _Element:
-        """The element at the start of ``data`` (prints and stops on damage)."""
-        if not data:
+    def parse(self, data: bytes, length: int | None = None) -> _Element:
+        """The element at the start of ``data`` (prints and stops on damage). ``length``
+        is the message's length when more than the captured ``data`` (only the outer
+        element can be cut short: once it is read whole, so is all inside it)."""
+        left = len(data) if length is None else length
+
+        def byte(at: int) -> int:
+            if at >= len(data):   # tcpdump's bounds-checked read: the packet ends here
+                raise _Jump
+            return data[at]
+        if left < 1:
             self.write("[nothing to parse]")
             raise _Stop
-        first = data[0]
+        first = byte(0)
         constructed, klass, tag = first & 0x20, first >> 6, first & 0x1F
         at = 1
         if tag == 0x1F:
             tag = 0
-            while at < len(data) and data[at] & 0x80:
-                tag = (tag << 7) | (data[at] & 0x7F)
+            while byte(at) & 0x80:
+                if left - at < 1:
+                    self.write("[Xtagfield?]")
+                    raise _Stop
+                tag = (tag << 7) | (byte(at) & 0x7F)
                 at += 1
-            if at >= len(data):
+            if left - at < 1:
                 self.write("[Xtagfield?]")
                 raise _Stop
-            tag = (tag << 7) | data[at]
+            tag = ((tag << 7) | byte(at)) & 0xFF
             at += 1
-        if at >= len(data):
+        if left - at < 1:
             self.write("[no asnlen]")
             raise _Stop
-        size = data[at]
+        size = byte(at)
         at += 1
         if size & 0x80:
             count = size & 0x7F
-            if len(data) - at < count:
-                self.write(f"[asnlen? {len(data) - at}<{count}]")
+            if left - at < count:
+                self.write(f"[asnlen? {left - at}<{count}]")
                 raise _Stop
-            size = int.from_bytes(data[at:at + count], "big")
+            if len(data) < at + count:
+                self.write(" [|snmp]")
+                raise _Stop
+            size = int.from_bytes(data[at:at + count], "big") & 0xFFFFFFFF
             at += count
-        if len(data) - at < size:
-            self.write(f"[len{len(data) - at}<asnlen{size}]")
+        if left - at < size:
+            self.write(f"[len{left - at}<asnlen{size}]")
             raise _Stop
-        name, ids = _CLASSES[klass]
+        ids = _CLASSES[klass]
         if tag >= len(ids):
-            self.write(f"[id?{'C' if constructed else 'P'}/{name}/{tag}]")
+            # tcpdump's class names are all "x" (its table macro does not stringify)
+            self.write(f"[id?{'C' if constructed else 'P'}/x/{tag}]")
+            raise _Stop
+        if len(data) < at + size:
+            self.write(" [|snmp]")
             raise _Stop
         body = data[at:at + size]
         kind, value = self._classify(bool(constructed), klass, tag, body)
@@ -96,8 +119,8 @@ class _Reader:
                 return "seq", 0
             if klass == 2:
                 return "pdu", 0
-            name, ids = _CLASSES[klass]
-            self.write(f"C/{name}/{ids[tag]}")
+            ids = _CLASSES[klass]
+            self.write(f"C/{'U' if klass == 0 else 'x'}/{ids[tag]}")
             return "octets", 0
         if klass == 0:
             if tag == 4:
@@ -125,10 +148,10 @@ class _Reader:
             return "octets", 0
         if klass == 2 and tag < 3:
             return "exception", tag
-        name, ids = _CLASSES[klass]
+        ids = _CLASSES[klass]
         if klass == 2:
             return "any", 0
-        self.write(f"[P/{name}/{ids[tag]}]")
+        self.write(f"[P/x/{ids[tag]}]")
         return "octets", 0
 
     def show(self, element: _Element) -> None:
@@ -180,26 +203,28 @@ def _string_text(body: bytes) -> str:
     return "_".join(f"{b:02x}" for b in body)
 
 
-def snmp_text(data: bytes, verbose: int) -> str:
-    """The text tcpdump prints after the ports for an SNMP message (it starts with a
-    space)."""
+def snmp_text(data: bytes, length: int, verbose: int) -> str:
+    """The text tcpdump prints after the ports for an SNMP message of ``length`` bytes,
+    of which ``data`` were captured (it starts with a space)."""
     reader = _Reader()
     reader.write(" ")
     try:
-        _message(reader, data, verbose)
+        _message(reader, data, length, verbose)
     except _Stop:
         pass
+    except _Jump:
+        reader.write(" [|snmp]")
     return "".join(reader.out)
 
 
-def _message(r: _Reader, data: bytes, verbose: int) -> None:
-    top = r.parse(data)
+def _message(r: _Reader, data: bytes, length: int, verbose: int) -> None:
+    top = r.parse(data, length)
     if top.kind != "seq":
         r.write("[!init SEQ]")
         r.show(top)
         return
-    if top.size < len(data):
-        r.write(f"[{len(data) - top.size} extra after iSEQ]")
+    if top.size < length:
+        r.write(f"[{length - top.size} extra after iSEQ]")
     body = top.body
     version = r.parse(body)
     if version.kind != "int":
@@ -216,13 +241,104 @@ def _message(r: _Reader, data: bytes, verbose: int) -> None:
     # as in tcpdump, damage inside the community or PDU ends only that part
     try:
         if number == 3:
-            r.write("[SNMPv3 message not decoded]")
+            _v3_message(r, body, verbose)
         else:
             _community(r, body, number, verbose)
     except _Stop:
         pass
     if verbose:
         r.write("} ")
+
+
+def _v3_message(r: _Reader, data: bytes, verbose: int) -> None:
+    """The v3 header, the security parameters (USM's), then the scoped PDU."""
+    header = r.parse(data)
+    if header.kind != "seq":
+        r.write("[!message]")
+        r.show(header)
+        return
+    if verbose:
+        r.write("{ ")
+    body = header.body
+    at = _expect(r, body, "int", "[msgID!=INT]").size
+    at += _expect(r, body[at:], "int", "[msgMaxSize!=INT]").size
+    flags = _expect(r, body[at:], "str", "[msgFlags!=STR]")
+    if len(flags.body) != 1:
+        r.write(f"[msgFlags size {len(flags.body)}]")
+        return
+    value = flags.body[0]
+    if value not in (0x00, 0x01, 0x03, 0x04, 0x05, 0x07):
+        r.write(f"[msgFlags=0x{value:02X}]")
+        return
+    at += flags.size
+    r.write("F=" + "".join(c for bit, c in ((1, "a"), (2, "p"), (4, "r")) if value & bit) + " ")
+    model = _expect(r, body[at:], "int", "[msgSecurityModel!=INT]")
+    at += model.size
+    # tcpdump compares the model's size with what is left after it (not the sum)
+    if model.size < len(body) - at:
+        r.write(f"[{len(body) - at - model.size} extra after message SEQ]")
+    if verbose:
+        r.write("} ")
+    if model.value != 3:
+        r.write(f"[security model {model.value}]")
+        return
+    if verbose:
+        r.write("{ USM ")
+    # the security parameters are read from where the header's fields ended
+    rest = data[header.size - len(body) + at:]
+    parameters = _expect(r, rest, "str", "[msgSecurityParameters!=STR]")
+    rest = rest[parameters.size:]
+    try:
+        _usm(r, parameters.body, verbose)
+    except _Stop:
+        pass
+    if verbose:
+        r.write("} ")
+        r.write("{ ScopedPDU ")
+    try:
+        _scoped_pdu(r, rest, verbose)
+    except _Stop:
+        pass
+    if verbose:
+        r.write("} ")
+
+
+def _usm(r: _Reader, data: bytes, verbose: int) -> None:
+    outer = r.parse(data)
+    if outer.kind != "seq":
+        r.write("[!usm]")
+        r.show(outer)
+        return
+    body = outer.body
+    at = _expect(r, body, "str", "[msgAuthoritativeEngineID!=STR]").size
+    for name, letter in (("Boots", "B"), ("Time", "T")):
+        number = _expect(r, body[at:], "int", f"[msgAuthoritativeEngine{name}!=INT]")
+        if verbose:
+            r.write(f"{letter}={number.value} ")
+        at += number.size
+    user = _expect(r, body[at:], "str", "[msgUserName!=STR]")
+    r.write("U=" + _string_text(user.body) + " ")
+    at += user.size
+    at += _expect(r, body[at:], "str", "[msgAuthenticationParameters!=STR]").size
+    privacy = _expect(r, body[at:], "str", "[msgPrivacyParameters!=STR]")
+    at += privacy.size
+    if privacy.size < len(body) - at:
+        r.write(f"[{len(body) - at - privacy.size} extra after usm SEQ]")
+
+
+def _scoped_pdu(r: _Reader, data: bytes, verbose: int) -> None:
+    outer = r.parse(data)
+    if outer.kind != "seq":
+        r.write("[!scoped PDU]")
+        r.show(outer)
+        return
+    body = outer.body
+    engine = _expect(r, body, "str", "[contextEngineID!=STR]")
+    r.write("E=" + "".join(f"_{b:02x}" for b in engine.body) + " ")
+    at = engine.size
+    name = _expect(r, body[at:], "str", "[contextName!=STR]")
+    r.write("C=" + _string_text(name.body) + " ")
+    _pdu(r, body[at + name.size:], 3, verbose)
 
 
 def _community(r: _Reader, data: bytes, version: int, verbose: int) -> None:

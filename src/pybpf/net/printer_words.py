@@ -6,7 +6,19 @@ from __future__ import annotations
 import ipaddress
 
 __all__ = ["mac", "ip4", "ip6", "safe_text", "relative_time", "unknown_data_lines", "CutShort",
-           "take", "u16", "u32"]
+           "LongJump", "take", "u16", "u32", "OUI_NAMES"]
+
+# tcpdump's names of organisations (0x0080c2 is both RFC 2684 and 802.1: the first wins)
+OUI_NAMES = {0x000000: "Ethernet", 0x00000C: "Cisco", 0x00005E: "IANA",
+             0x000081: "Nortel Networks SONMP", 0x0000F8: "Cisco bridged",
+             0x0080C2: "Ethernet bridged", 0x00A03E: "ATM Forum",
+             0x00E02F: "DOCSIS Spanning Tree", 0x080007: "Appletalk", 0x009069: "Juniper",
+             0x080009: "Hewlett-Packard", 0x00120F: "IEEE 802.3 Private", 0x0012BB: "ANSI/TIA",
+             0x001B21: "DCBX", 0x002320: "Nicira Networks", 0x5C16C7: "Big Switch Networks",
+             0xB0D2F5: "Vello Systems", 0x002481: "HP", 0x0004EA: "HP-Labs",
+             0x748771: "Infoblox Inc", 0xA42305: "Open Networking Lab", 0x00049F: "Freescale",
+             0x0015AD: "Netronome", 0x001018: "Broadcom", 0x00E004: "PMC-Sierra",
+             0xD0F0DB: "Ericsson"}
 
 
 def mac(raw: bytes) -> str:
@@ -58,6 +70,16 @@ def unknown_data_lines(data: bytes, indent: str) -> str:
 
 class CutShort(Exception):  # noqa: N818 - not an error: where tcpdump prints [|proto]
     """A printer read past the captured bytes; the caller ends the line with ``[|proto]``."""
+
+
+class LongJump(Exception):  # noqa: N818 - not an error: tcpdump leaving a packet
+    """A printer read past the captured bytes where tcpdump abandons the whole packet:
+    ``text`` is what it had printed, and the line ends with `` [|proto]`` after it (no
+    closing brace or later field follows)."""
+
+    def __init__(self, text: str, proto: str) -> None:
+        super().__init__(text, proto)
+        self.text, self.proto = text, proto
 
 
 def take(data: bytes, at: int, size: int) -> bytes:

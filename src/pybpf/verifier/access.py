@@ -18,6 +18,7 @@ from .ctx_sock import SOCK_TYPES, sock_ctx_access
 from .reject import Reject
 from .state import (
     EMPTY_SLOT,
+    NOT_POINTER,
     STACK_BYTES,
     UNKNOWN_SCALAR,
     Byte,
@@ -28,6 +29,8 @@ from .state import (
     const_scalar,
     scalar,
 )
+
+_SCALAR = RegType.SCALAR
 
 MAX_VAR_OFF = 1 << 29
 RDONLY_PROG = 1 << 7     # BPF_F_RDONLY_PROG: programs may only read the map's values
@@ -104,7 +107,7 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
         check_alignment(reg, regno, insn_off, size, "stack")
     depth[0] = max(depth[0], -lo)
     if lo != hi:
-        if value is not None and value.is_pointer:
+        if value is not None and value.type not in NOT_POINTER:
             raise Reject(f"R{regno} variable-offset stack write of a pointer",
                          hint="spill pointers at constant stack offsets", regs=(regno,))
         for idx, byte in _slot_bytes(state, reg.frameno, lo, hi + size):
@@ -117,7 +120,7 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
         raise Reject("cannot spill pointers to stack into stack frame of the caller",
                      hint="a callee's stack is gone once it returns: store numbers, or a "
                           "pointer into the caller's own stack, there", regs=(regno,))
-    if value is not None and value.is_pointer and size != 8:
+    if value is not None and value.type not in NOT_POINTER and size != 8:
         raise Reject(f"invalid size of register spill: R{regno} stores {size} bytes of a "
                      f"pointer", hint="spill pointers with 8-byte stores", regs=(regno,))
     if size == 8 and value is not None:
@@ -125,10 +128,10 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
         frame.stack[idx] = Slot(_ALL_SPILL, value, 0, 8)
         return
     old = frame.stack.get(idx, EMPTY_SLOT)
-    if value is not None and (size == 8 or value.is_scalar):
+    if value is not None and (size == 8 or value.type is _SCALAR):
         kinds = list(old.kinds)
         spilled = value if size == 8 else scalar(B.truncate(value.var, size))
-        if value.is_scalar and value.var.is_const and value.var.value & (
+        if value.type is _SCALAR and value.var.is_const and value.var.value & (
                 (1 << (8 * size)) - 1) == 0 and size < 8:
             _overwrite(frame.stack, idx, pos, size, Byte.ZERO)
             return
@@ -181,12 +184,20 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
         check_alignment(reg, regno, insn_off, size, "stack")
     if depth[0] < -lo:
         depth[0] = -lo
-    if lo == hi and size == 8:
-        # a whole-slot fill of a whole-slot spill (what the general path below gives)
-        slot = frame.stack.get((STACK_BYTES + lo) // 8)
-        if slot is not None and slot.kinds == _ALL_SPILL and slot.spilled is not None \
-                and slot.spill_size == 8:
-            return slot.spilled
+    if lo == hi:
+        idx, pos = divmod(STACK_BYTES + lo, 8)
+        slot = frame.stack.get(idx)
+        if slot is not None and pos + size <= 8:
+            # what the general path below gives, in the commonest cases: a whole-slot fill
+            # of a whole-slot spill; bytes of one slot that are all numbers (MISC/ZERO)
+            if size == 8 and slot.kinds == _ALL_SPILL and slot.spilled is not None \
+                    and slot.spill_size == 8:
+                return slot.spilled
+            kinds = slot.kinds[pos:pos + size]
+            if Byte.SPILL not in kinds and Byte.INVALID not in kinds:
+                if Byte.MISC in kinds:
+                    return sized_unknown(size)
+                return const_scalar(0)
     all_zero = True
     spilled_zero = lo == hi   # every byte read is of a spilled constant 0 (then 0, too)
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
@@ -202,14 +213,14 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
             all_zero = False
             spilled_zero = False   # never-written bytes hold whatever was there before
         elif kind is Byte.SPILL:
-            if slot.spilled is not None and slot.spilled.is_pointer and (
+            if slot.spilled is not None and slot.spilled.type not in NOT_POINTER and (
                     lo != hi or size != 8):
                 raise Reject(f"invalid size of register fill: R{regno} reads {size} bytes "
                              f"of a spilled pointer", hint="reload spilled pointers with "
                              "8-byte loads", regs=(regno,))
             all_zero = False
             spilled_zero = spilled_zero and slot.spilled is not None and \
-                slot.spilled.is_scalar and slot.spilled.var.is_const and \
+                slot.spilled.type is _SCALAR and slot.spilled.var.is_const and \
                 slot.spilled.var.value == 0
         elif kind is not Byte.ZERO:
             all_zero = False
@@ -222,7 +233,7 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
         if (slot.spilled is not None and slot.spill_pos == pos and slot.spill_size == size
                 and all(k is Byte.SPILL for k in slot.kinds[pos:pos + size])):
             return slot.spilled
-        if (slot.spilled is not None and slot.spilled.is_scalar and slot.spill_pos == pos
+        if (slot.spilled is not None and slot.spilled.type is _SCALAR and slot.spill_pos == pos
                 and size < slot.spill_size
                 and all(k is Byte.SPILL for k in slot.kinds[pos:pos + size])):
             # the low bytes of a spilled number (little-endian): its value cut to ``size``
@@ -250,7 +261,7 @@ def stack_initialised(state: State, reg: Reg, regno: int, size: int, *, uninit_o
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
         slot = frame.stack.get(idx, EMPTY_SLOT)
         if not pointers_ok and slot.kinds[pos] is Byte.SPILL and slot.spilled is not None \
-                and slot.spilled.is_pointer:
+                and slot.spilled.type not in NOT_POINTER:
             raise Reject(f"invalid indirect read from stack R{regno} off {lo}+0 size {size}: "
                          f"fp{idx * 8 + pos - STACK_BYTES:+d} holds a spilled pointer, which "
                          f"an unprivileged program may not hand to a helper", regs=(regno,))
@@ -458,7 +469,7 @@ def widen_stack_scalars(state: State, frames: range) -> None:
     for i in frames:
         stack = state.frames[i].stack
         for idx, slot in list(stack.items()):
-            if slot.spilled is not None and slot.spilled.is_scalar:
+            if slot.spilled is not None and slot.spilled.type is _SCALAR:
                 kinds = tuple(Byte.MISC if k is Byte.SPILL else k for k in slot.kinds)
                 stack[idx] = Slot(kinds)
                 slot = stack[idx]

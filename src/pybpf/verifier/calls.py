@@ -20,6 +20,7 @@ from .reject import Reject
 from .state import (
     MAX_CALL_FRAMES,
     NOT_INIT,
+    NOT_POINTER,
     UNKNOWN_SCALAR,
     Frame,
     Reg,
@@ -27,6 +28,8 @@ from .state import (
     State,
     const_scalar,
 )
+
+_SCALAR = RegType.SCALAR
 
 if TYPE_CHECKING:
     from .checker import Checker, Checkpoint
@@ -171,7 +174,7 @@ class CallChecker:
             regno = i + 1
             reg = c.read(state, regno)
             if param.kind == "scalar":
-                if not reg.is_scalar:
+                if reg.type is not _SCALAR:
                     raise Reject(f"R{regno} is not a scalar: {where}: argument {i} of "
                                  f"{sig.name}() is a number, r{regno} is {reg.describe()}",
                                  regs=(regno,), hint="pass a number (a pointer may not be "
@@ -199,7 +202,7 @@ class CallChecker:
 
     def _global_mem_arg(self, state: State, regno: int, reg: Reg, i: int, param: Any,
                         sig: FuncSig, where: str) -> None:
-        if reg.is_scalar and reg.var.is_const and reg.var.value == 0:
+        if reg.type is _SCALAR and reg.var.is_const and reg.var.value == 0:
             if not param.nullable:
                 raise Reject(f"arg#{i} is expected to be non-NULL: {where}",
                              regs=(regno,), kernel_rejects=False,
@@ -240,7 +243,7 @@ class CallChecker:
 
     def _callback_exit(self, state: State, r0: Reg) -> int:
         frame = state.frame
-        if not r0.is_scalar or r0.var.umax > 1:
+        if r0.type is not _SCALAR or r0.var.umax > 1:
             raise Reject(f"At callback return the register R0 has {r0.describe()}: it should "
                          f"have been in [0, 1]", regs=(0,),
                          hint="return 0 (continue) or 1 (stop) from a bpf_loop callback")
@@ -398,7 +401,7 @@ class CallChecker:
         name = f"bpf_{proto.name}"
         reg = c.read(state, regno)
         if kind is Arg.ANYTHING:
-            if reg.is_pointer:
+            if reg.type not in NOT_POINTER:
                 c._no_leak(f"R{regno} leaks addr into helper function", regno)
             return
         if kind is Arg.CALLBACK_CTX:
@@ -449,7 +452,7 @@ class CallChecker:
                 meta["key_const"] = self._const_key(state, reg, size)
             return
         if kind in (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM, Arg.RW_MEM, Arg.RW_MEM_OR_NULL):
-            if kind in (Arg.MEM_OR_NULL, Arg.RW_MEM_OR_NULL) and reg.is_scalar \
+            if kind in (Arg.MEM_OR_NULL, Arg.RW_MEM_OR_NULL) and reg.type is _SCALAR \
                     and reg.var.is_const and reg.var.value == 0:
                 meta["mem"] = (regno, None, False, False)
                 return
@@ -461,7 +464,7 @@ class CallChecker:
             self._size(state, regno, reg, kind is Arg.SIZE_OR_ZERO, meta, name)
             return
         if kind is Arg.ALLOC_SIZE:
-            if not reg.is_scalar or not reg.var.is_const:
+            if reg.type is not _SCALAR or not reg.var.is_const:
                 raise Reject(f"R{regno} is not a known constant: {name} needs a constant "
                              f"size", regs=(regno,), hint="reserve a constant size "
                              "(sizeof(struct ...))")
@@ -491,13 +494,13 @@ class CallChecker:
             return
         if kind in (Arg.BTF_ID, Arg.BTF_ID_OR_NULL):
             struct = proto.btf_types[regno - 1] or ""
-            if kind is Arg.BTF_ID_OR_NULL and reg.is_scalar and reg.var.is_const \
+            if kind is Arg.BTF_ID_OR_NULL and reg.type is _SCALAR and reg.var.is_const \
                     and reg.var.value == 0:
                 return
             btf_arg(reg, regno, struct, name)
             return
         if kind in (Arg.SOCKET, Arg.SOCKET_OR_NULL, Arg.RELEASE_SOCKET):
-            if kind is Arg.SOCKET_OR_NULL and reg.is_scalar and reg.var.is_const \
+            if kind is Arg.SOCKET_OR_NULL and reg.type is _SCALAR and reg.var.is_const \
                     and reg.var.value == 0:
                 return
             if reg.type is not RegType.PTR_TO_SOCKET:
@@ -516,7 +519,7 @@ class CallChecker:
                 meta["release"] = reg.ref_obj_id
             return
         if kind is Arg.MAP_VALUE_OR_NULL:
-            if reg.is_scalar and reg.var.is_const and reg.var.value == 0:
+            if reg.type is _SCALAR and reg.var.is_const and reg.var.value == 0:
                 return
             self.memory_arg(regno, reg, meta, f"{name}'s map value")
             m = meta["map"]
@@ -527,7 +530,7 @@ class CallChecker:
 
     def _size(self, state: State, regno: int, reg: Reg, zero_ok: bool, meta: dict[str, Any],
               name: str) -> None:
-        if not reg.is_scalar:
+        if reg.type is not _SCALAR:
             raise Reject(f"R{regno} type={reg.describe()} expected=scalar: the size argument "
                          f"of {name} must be a number", regs=(regno,))
         var = reg.var
@@ -633,7 +636,7 @@ class CallChecker:
             value = access.stack_read(state, reg, 0, 0, 4, uninit_ok=False, depth=[0])
         except Reject:
             return None
-        return value.var.value if value.is_scalar and value.var.is_const else None
+        return value.var.value if value.type is _SCALAR and value.var.is_const else None
 
     def _const_str(self, reg: Reg, regno: int, name: str) -> None:
         if reg.type is not RegType.PTR_TO_MAP_VALUE or not reg.readonly:
@@ -703,7 +706,7 @@ class CallChecker:
                                          "legacy packet loads")
         if insn.opcode & MODE_MASK == Mode.IND:
             src = c.read(state, insn.src)
-            if not src.is_scalar:
+            if src.type is not _SCALAR:
                 raise Reject(f"R{insn.src} pointer used as LD_IND offset", regs=(insn.src,))
         regs = state.regs
         for i in range(1, 6):

@@ -46,6 +46,7 @@ from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine
 from .state import (
     MAX_CALL_FRAMES,
     NOT_INIT,
+    NOT_POINTER,
     STACK_BYTES,
     UNKNOWN_SCALAR,
     Byte,
@@ -62,6 +63,12 @@ DEFAULT_MAX_INSNS = 1_000_000
 AT_PKT_END = -1
 BEYOND_PKT_END = -2
 _SCALAR = RegType.SCALAR
+# opcode fields as plain ints on the hot paths (_step, _jump): reading a member off an
+# IntEnum class costs four times a global in Python 3.11
+_ALU, _ALU64, _LD, _LDX, _ST, _STX, _JMP32 = (int(c) for c in (
+    Class.ALU, Class.ALU64, Class.LD, Class.LDX, Class.ST, Class.STX, Class.JMP32))
+_JA, _CALL, _EXIT, _JCOND = (int(j) for j in (JumpOp.JA, JumpOp.CALL, JumpOp.EXIT,
+                                               JumpOp.JCOND))
 _ALU_OPS = frozenset(ALUOp)
 _MISSES = 8   # a remembered state that misses more than 8 times per hit (+8) is forgotten
 # pointer types the kernel knows are never NULL (others, the context or a packet pointer,
@@ -577,7 +584,7 @@ class Checker:
             value = regs[insn.dst]
             if value.type is _SCALAR:
                 # a number and a constant, by an op that cannot fail (as _alu does it)
-                alu64 = opcode & CLASS_MASK == Class.ALU64
+                alu64 = opcode & CLASS_MASK == _ALU64
                 regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
                     insn.imm if alu64 else insn.imm & 0xFFFFFFFF).var, alu64=alu64))
                 return pc + 1
@@ -588,7 +595,7 @@ class Checker:
             if value.type is _SCALAR and other.type is _SCALAR:
                 # two numbers, by an op that cannot fail (as _alu does it)
                 regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, other.var,
-                                            alu64=opcode & CLASS_MASK == Class.ALU64))
+                                            alu64=opcode & CLASS_MASK == _ALU64))
                 return pc + 1
         kind = self._fp_access.get(pc)
         if kind is not None:
@@ -607,16 +614,16 @@ class Checker:
                 access.stack_write(state, fp, 10, insn.off, size, value, depth=depth)
             return pc + 1
         cls = opcode & CLASS_MASK
-        if cls in (Class.ALU, Class.ALU64):
+        if cls in (_ALU, _ALU64):
             self._alu(state, insn, cls == Class.ALU64)
             return pc + 1
-        if cls == Class.LDX:
+        if cls == _LDX:
             self._ldx(state, insn)
             return pc + 1
-        if cls in (Class.ST, Class.STX):
+        if cls in (_STX, _ST):
             self._store(state, insn, pc)
             return pc + 1
-        if cls == Class.LD:
+        if cls == _LD:
             self._ld(state, insn, pc)
             return pc + insn.slots
         return self._jump(state, pc, insn, cp, pending)
@@ -633,7 +640,7 @@ class Checker:
             self.write(state, dst, NOT_INIT)
         if op == ALUOp.END:
             value = self.read(state, dst)
-            if not value.is_scalar:
+            if value.type is not _SCALAR:
                 raise Reject(f"R{dst} byte swap of a pointer", regs=(dst,),
                              hint="byte-swap only numbers")
             bits = insn.imm
@@ -644,7 +651,7 @@ class Checker:
             return
         if op == ALUOp.NEG:
             value = self.read(state, dst)
-            if not value.is_scalar:  # a privileged loader may turn a pointer into a number
+            if value.type is not _SCALAR:  # a privileged loader may turn a pointer into a number
                 self._no_leak(f"R{dst} pointer arithmetic prohibited", dst)
                 self.write(state, dst, UNKNOWN_SCALAR if alu64 else
                            scalar(B.unsigned_range(0, 0xFFFFFFFF)))
@@ -669,11 +676,11 @@ class Checker:
             return
         value = self.read(state, dst)
         signed = insn.off == 1 and op in (ALUOp.DIV, ALUOp.MOD)
-        if value.is_scalar and src.is_scalar:
+        if value.type is _SCALAR and src.type is _SCALAR:
             self.write(state, dst, scalar(alu(op, value.var, src.var, alu64=alu64,
                                               signed=signed)))
             return
-        if value.is_pointer and src.is_pointer:
+        if value.type not in NOT_POINTER and src.type not in NOT_POINTER:
             if op == ALUOp.SUB:  # a privileged loader may take the distance of two pointers
                 self._no_leak(f"R{dst} pointer -= pointer prohibited", dst)
                 self.write(state, dst, UNKNOWN_SCALAR if alu64 else
@@ -683,14 +690,14 @@ class Checker:
                          regs=(dst, insn.src), hint="only a difference of two pointers "
                                                     "is allowed")
         if not alu64:
-            if op == ALUOp.SUB and value.is_pointer:
+            if op == ALUOp.SUB and value.type not in NOT_POINTER:
                 self._no_leak(f"R{dst} 32-bit pointer arithmetic prohibited", dst)
                 self.write(state, dst, scalar(B.unsigned_range(0, 0xFFFFFFFF)))
                 return
             raise Reject(f"R{dst if value.is_pointer else insn.src} 32-bit pointer arithmetic "
                          f"prohibited", regs=(dst, insn.src) if use_reg else (dst,),
                          hint="do pointer arithmetic with 64-bit instructions (r, not w)")
-        if value.is_scalar:  # scalar op pointer
+        if value.type is _SCALAR:  # scalar op pointer
             if op != ALUOp.ADD:
                 what = "subtract pointer from scalar" if op == ALUOp.SUB else \
                     f"apply {ALUOp(op).name.lower()} to a pointer"
@@ -708,7 +715,7 @@ class Checker:
     def _mov(self, state: State, insn: Instruction, src: Reg, alu64: bool) -> None:
         dst = insn.dst
         if insn.uses_src_register and insn.off in (8, 16, 32):
-            if not src.is_scalar:
+            if src.type is not _SCALAR:
                 raise Reject(f"R{insn.src} sign-extending move of a pointer",
                              regs=(insn.src,), hint="sign-extend only numbers")
             self.write(state, dst, scalar(movsx(src.var, insn.off, alu64=alu64)))
@@ -717,17 +724,17 @@ class Checker:
             self.write(state, dst, src)
             return
         if alu64:
-            if src.is_scalar and src.var.is_const:
-                self.write(state, dst, replace(src, id=0))
+            if src.type is _SCALAR and src.var.is_const:
+                self.write(state, dst, src.with_id(0) if src.id else src)
                 return
-            if src.is_scalar:
+            if src.type is _SCALAR:
                 # linked copies: a bound learnt on one holds for the other
                 if src.id == 0:
-                    src = replace(src, id=state.new_id())
+                    src = src.with_id(state.new_id())
                     state.regs[insn.src] = src
             self.write(state, dst, src)
             return
-        if src.is_pointer:
+        if src.type not in NOT_POINTER:
             self._no_leak(f"R{insn.src} partial copy of pointer", insn.src)
             self.write(state, dst, scalar(B.unsigned_range(0, 0xFFFFFFFF)))
             return
@@ -802,7 +809,7 @@ class Checker:
             if ptr.range < 0 and new_off < ptr.off:
                 # moved back from at/past pkt_end: no longer known to be there
                 return replace(ptr, off=new_off, range=0)
-            return replace(ptr, off=new_off)
+            return ptr.with_off(new_off)
         if off.var.smin == B.S64_MIN:
             raise Reject(f"math between {ptr.type} pointer and register with unbounded min "
                          f"value is not allowed", regs=(dst,),
@@ -811,7 +818,7 @@ class Checker:
             raise Reject(f"value {off.var.smin} makes {ptr.type} pointer be out of bounds",
                          regs=(dst,), hint="bound the offset first")
         var = alu(op, ptr.var, off.var, alu64=True)
-        new = replace(ptr, var=var)
+        new = ptr.with_var(var)
         if ptr.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             new = replace(new, id=state.new_id(), range=0)
         return new
@@ -820,7 +827,7 @@ class Checker:
 
     def _mem_target(self, state: State, regno: int) -> Reg:
         reg = self.read(state, regno)
-        if reg.is_scalar:
+        if reg.type is _SCALAR:
             raise Reject(f"R{regno} invalid mem access 'scalar': r{regno} holds a number, "
                          f"not a pointer", regs=(regno,),
                          hint="load or store through a pointer (stack, map value, packet, "
@@ -893,7 +900,7 @@ class Checker:
         else:
             raise Reject(f"R{regno} invalid mem access '{t}'", regs=(regno,),
                          hint=f"a {t} pointer cannot be dereferenced")
-        if signed and value.is_scalar and size < 8:
+        if signed and value.type is _SCALAR and size < 8:
             value = scalar(B.sign_extend(value.var, size * 8))
         return value
 
@@ -928,7 +935,7 @@ class Checker:
             access.ctx_access(self.prog_type, reg, regno, off, size, write=True,
                               attach=self.attach_type)
             return
-        if value is not None and value.is_pointer:  # (stack stores returned above)
+        if value is not None and value.type not in NOT_POINTER:  # (stack stores returned above)
             what = {RegType.PTR_TO_MAP_VALUE: "map", RegType.PTR_TO_PACKET: "packet"}.get(
                 t, "mem")
             self._no_leak(f"R{value_regno} leaks addr into {what}", value_regno or 0)
@@ -1009,7 +1016,7 @@ class Checker:
         if op not in valid:
             raise Reject(f"BPF_ATOMIC uses invalid atomic opcode {op:#x}")
         value = self.read(state, insn.src)
-        if value.is_pointer:   # root may store a pointer's bits
+        if value.type not in NOT_POINTER:   # root may store a pointer's bits
             self._no_leak(f"R{insn.src} leaks addr into mem", insn.src)
         if op == AtomicOp.CMPXCHG and self.read(state, 0).is_pointer:
             self._no_leak("R0 leaks addr into mem", 0)
@@ -1022,7 +1029,7 @@ class Checker:
         # the old value is read as a load would (a spilled pointer comes back as itself),
         # then the memory holds an unknown number
         old = self.load(state, insn.dst, insn.off, size, atomic=True)
-        if old.is_pointer and self.options.unprivileged:
+        if old.type not in NOT_POINTER and self.options.unprivileged:
             raise Reject(f"leaking pointer from stack off {insn.off}: an atomic on a spilled "
                          f"pointer", regs=(insn.dst,))
         self.store(state, insn.dst, insn.off, size, UNKNOWN_SCALAR if size == 8 else None,
@@ -1089,15 +1096,15 @@ class Checker:
     def _jump(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
               pending: list[Pending]) -> int | None:
         op = insn.opcode & OP_MASK
-        jmp32 = insn.opcode & CLASS_MASK == Class.JMP32
+        jmp32 = insn.opcode & CLASS_MASK == _JMP32
         self._jmps += 1
-        if op == JumpOp.JA:
+        if op == _JA:
             return self._target(pc, insn)
-        if op == JumpOp.CALL:
+        if op == _CALL:
             return self.calls.call(state, pc, insn, cp, pending)
-        if op == JumpOp.EXIT:
+        if op == _EXIT:
             return self.calls.exit(state, pc)
-        if op == JumpOp.JCOND:
+        if op == _JCOND:
             # may_goto: the jump is taken once the loop's budget runs out; the fall-through
             # is one more iteration, with numbers that changed since the previous one
             # widened (the kernel's widen_imprecise_scalars) so that iterations converge
@@ -1116,7 +1123,7 @@ class Checker:
             insn.imm if not jmp32 else insn.imm & 0xFFFFFFFF)
         if a.type is _SCALAR and b.type is _SCALAR and not self.options.unprivileged:
             return self._scalar_jump(state, pc, insn, a, b, op, jmp32, cp, pending)
-        if self.options.unprivileged and (a.is_pointer or b.is_pointer):
+        if self.options.unprivileged and (a.type not in NOT_POINTER or b.type not in NOT_POINTER):
             self._unprivileged_compare(insn, a, b, op, jmp32)
         taken = self._branch(state, insn, a, b, op, jmp32, True)
         fall = self._branch(state, insn, a, b, op, jmp32, False)
@@ -1196,10 +1203,10 @@ class Checker:
             return
         # (a pointer known not to be NULL compared with 0 is decided, which is allowed)
         null_check = (not jmp32 and not insn.uses_src_register and insn.imm == 0
-                      and op in (JumpOp.JEQ, JumpOp.JNE) and a.is_pointer)
+                      and op in (JumpOp.JEQ, JumpOp.JNE) and a.type not in NOT_POINTER)
         if null_check:
             return
-        regno = insn.src if b.is_pointer and insn.uses_src_register else insn.dst
+        regno = insn.src if b.type not in NOT_POINTER and insn.uses_src_register else insn.dst
         raise Reject(f"R{regno} pointer comparison prohibited: an unprivileged program may "
                      f"only compare a maybe-NULL pointer with 0, or packet pointers",
                      regs=(regno,), hint="compare numbers, not pointers")
@@ -1213,7 +1220,7 @@ class Checker:
                 taken: bool) -> State | None:
         """The state on one side of a conditional jump, or None if it cannot happen."""
         dst, src = insn.dst, (insn.src if insn.uses_src_register else None)
-        if a.is_scalar and b.is_scalar:
+        if a.type is _SCALAR and b.type is _SCALAR:
             pair = refine(op, a.var, b.var, taken, jmp32=jmp32)
             if pair is None:
                 return None
@@ -1223,8 +1230,8 @@ class Checker:
                 self._set_scalar(new, src, b, pair[1])
             return new
         if op in (JumpOp.JEQ, JumpOp.JNE) and not jmp32:
-            ptr, other = (a, b) if a.is_pointer else (b, a)
-            if other.is_scalar and other.var.is_const and other.var.value == 0:
+            ptr, other = (a, b) if a.type not in NOT_POINTER else (b, a)
+            if other.type is _SCALAR and other.var.is_const and other.var.value == 0:
                 is_null = (op == JumpOp.JEQ) == taken
                 if ptr.nullable:
                     new = state.copy()
@@ -1234,7 +1241,7 @@ class Checker:
                         -access.MAX_VAR_OFF and ptr.var.smax < access.MAX_VAR_OFF:
                     return None  # these pointers are never NULL (the kernel's reg_not_null)
                 return state.copy()
-        if a.is_pointer and b.is_pointer and not jmp32:
+        if a.type not in NOT_POINTER and b.type not in NOT_POINTER and not jmp32:
             if self._packet_end_decided(op, a, b) is (not taken):
                 return None
             new = state.copy()
@@ -1284,8 +1291,8 @@ class Checker:
 
     def _set_scalar(self, state: State, regno: int, old: Reg, var: B.Bounds) -> None:
         if old.id:
-            state.replace_all(lambda r: r.is_scalar and r.id == old.id,
-                              lambda r: replace(r, var=var))
+            state.replace_all(lambda r: r.type is _SCALAR and r.id == old.id,
+                              lambda r: r.with_var(var))
         else:
             state.regs[regno] = old.with_var(var)
 
@@ -1319,10 +1326,10 @@ class Checker:
 
     def check_return(self, state: State) -> None:
         r0 = self.read(state, 0)
-        if r0.is_pointer and state.frames[0].subprog_start == 0:
+        if r0.type not in NOT_POINTER and state.frames[0].subprog_start == 0:
             self._no_leak("R0 leaks addr as return value", 0)
         if state.frames[0].subprog_start != 0:   # a global function returns to its caller
-            if not r0.is_scalar:
+            if r0.type is not _SCALAR:
                 raise Reject(f"At subprogram exit the register R0 is not a scalar value "
                              f"({r0.describe()})", regs=(0,),
                              hint="global functions return numbers")
@@ -1339,7 +1346,7 @@ class Checker:
             self.effect_override = _EXIT_READS_R0
             return
         lo, hi = span
-        if not r0.is_scalar or r0.var.umin < lo or r0.var.umax > hi:
+        if r0.type is not _SCALAR or r0.var.umin < lo or r0.var.umax > hi:
             raise Reject(f"At program exit the register R0 has {r0.describe()}: it should "
                          f"have been in [{lo}, {hi}]", regs=(0,),
                          hint=f"return a value in [{lo}, {hi}] on every path")

@@ -29,7 +29,9 @@ from .access import offset_span, stack_read
 from .helpers import PROTOS, Arg, Proto
 from .liveness import EVERYTHING, NOTHING, SLOTS, Effect, all_slot_keys, reg_key, slot_key
 from .reject import Reject
-from .state import RegType, State
+from .state import NOT_POINTER, RegType, State
+
+_SCALAR = RegType.SCALAR
 
 _R0_TO_R5 = tuple(range(6))
 _ARRAYS = (MapType.ARRAY, MapType.PERCPU_ARRAY)
@@ -51,18 +53,27 @@ def _is_stack(state: State, regno: int) -> bool:
 def _linked(state: State, regno: int) -> tuple[int, ...]:
     """Keys of every register and spill sharing ``regno``'s scalar id (refined together)."""
     reg = state.regs[regno]
-    if not reg.is_scalar or reg.id == 0:
+    if reg.type is not _SCALAR or reg.id == 0:
         return ()
-    keys = []
+    rid = reg.id
+    keys: list[int] = []
     for f, frame in enumerate(state.frames):
-        for i, r in enumerate(frame.regs):
-            if r.is_scalar and r.id == reg.id:
-                keys.append(reg_key(f, i))
-        for index, slot in frame.stack.items():
-            if slot.spilled is not None and slot.spilled.is_scalar and \
-                    slot.spilled.id == reg.id:
-                keys.append(slot_key(f, index))
+        keys += [reg_key(f, i) for i, r in enumerate(frame.regs)
+                 if r.id == rid and r.type is _SCALAR]
+        keys += [slot_key(f, index) for index, slot in frame.stack.items()
+                 if (r := slot.spilled) is not None and r.id == rid and r.type is _SCALAR]
     return tuple(keys)
+
+
+# the opcode fields ``before`` tests, as plain ints: reading a member off an IntEnum class
+# costs four times a global in Python 3.11, and ``before`` runs for every instruction
+_ALU, _ALU64, _LD, _LDX, _JMP, _JMP32 = (int(c) for c in (
+    Class.ALU, Class.ALU64, Class.LD, Class.LDX, Class.JMP, Class.JMP32))
+_MOV, _END, _NEG = int(ALUOp.MOV), int(ALUOp.END), int(ALUOp.NEG)
+_CALL, _EXIT, _JA, _JCOND = (int(j) for j in (JumpOp.CALL, JumpOp.EXIT, JumpOp.JA,
+                                               JumpOp.JCOND))
+_ATOMIC, _LOAD_ACQ = int(Mode.ATOMIC), int(AtomicOp.LOAD_ACQ)
+_PTR_TO_STACK = RegType.PTR_TO_STACK
 
 
 def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = None
@@ -77,30 +88,31 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
         return _before(state, insn, f)
     opcode = insn.opcode
     cls = opcode & CLASS_MASK
-    if cls == Class.ALU or cls == Class.ALU64:
+    if cls in (_ALU, _ALU64):
         op = opcode & OP_MASK
-        fixed = op == ALUOp.MOV or not insn.uses_src_register or op in (ALUOp.END, ALUOp.NEG)
-    elif cls == Class.LD:
+        fixed = op == _MOV or not insn.uses_src_register or op in (_END, _NEG)
+    elif cls == _LD:
         fixed = opcode == LDDW_OPCODE
-    elif cls == Class.JMP or cls == Class.JMP32:
+    elif cls in (_JMP, _JMP32):
         op = opcode & OP_MASK
-        if op == JumpOp.CALL:
+        if op == _CALL:
             fixed = False
-        elif op == JumpOp.EXIT:
+        elif op == _EXIT:
             fixed = f == 0    # the main function's exit reads r0, always the same way
-        elif op == JumpOp.JA or op == JumpOp.JCOND:
+        elif op in (_JA, _JCOND):
             fixed = True
         else:   # a conditional jump's effect varies only with linked scalar copies
             regs = state.regs
-            fixed = insn.dst > 10 or regs[insn.dst].id == 0 or not regs[insn.dst].is_scalar
+            fixed = (insn.dst > 10 or regs[insn.dst].id == 0
+                     or regs[insn.dst].type is not _SCALAR)
             if fixed and insn.uses_src_register:
                 fixed = (insn.src > 10 or regs[insn.src].id == 0
-                         or not regs[insn.src].is_scalar)
+                         or regs[insn.src].type is not _SCALAR)
     else:
         # a load or store: its effect varies only with where the base pointer points when
         # that is the stack
-        if cls == Class.LDX or (opcode & MODE_MASK == Mode.ATOMIC
-                                and insn.imm == AtomicOp.LOAD_ACQ):
+        if cls == _LDX or (opcode & MODE_MASK == _ATOMIC
+                                and insn.imm == _LOAD_ACQ):
             base = insn.src
         else:
             base = insn.dst
@@ -108,7 +120,7 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
             return _before(state, insn, f)
         reg = state.regs[base]
         mkey: Any = (opcode, insn.dst, insn.src, insn.off, insn.imm, f)
-        if reg.type is RegType.PTR_TO_STACK:
+        if reg.type is _PTR_TO_STACK:
             mkey = (mkey, reg.frameno, reg.off, reg.var)
         else:
             mkey = (mkey,)
@@ -144,9 +156,9 @@ def _before(state: State, insn: Instruction, f: int) -> Effect:
         precise: tuple[int, ...] = ()
         if insn.dst <= 10 and insn.src <= 10:
             a, b = regs[insn.dst], regs[insn.src]
-            if a.is_pointer and b.is_scalar:
+            if a.type not in NOT_POINTER and b.type is _SCALAR:
                 precise = (s,)       # the number moves a pointer: its range decides access
-            elif a.is_scalar and b.is_pointer:
+            elif a.type is _SCALAR and b.type not in NOT_POINTER:
                 precise = (d,)
         return Effect(kills=(d,), uses=(d, s), flows=((d, (d, s)),), precise=precise)
     if cls == Class.LDX:
@@ -236,7 +248,7 @@ def decided(state: State, insn: Instruction, effect: Effect) -> Effect:
     f = len(state.frames) - 1
     keys = []
     for regno in (insn.dst, insn.src) if insn.uses_src_register else (insn.dst,):
-        if regno <= 10 and state.regs[regno].is_scalar:
+        if regno <= 10 and state.regs[regno].type is _SCALAR:
             keys.append(reg_key(f, regno))
     return Effect(kills=effect.kills, uses=effect.uses, precise=tuple(keys),
                   flows=effect.flows, moves=effect.moves)
@@ -282,7 +294,7 @@ def _const_key(state: State, regno: int) -> bool:
         value = stack_read(state, reg, 0, 0, 4, uninit_ok=False, depth=[0])
     except Reject:
         return False
-    return value.is_scalar and value.var.is_const
+    return value.type is _SCALAR and value.var.is_const
 
 
 _MAP_MEM = (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE)

@@ -41,8 +41,11 @@ class EncodingReject(Reject):
 
 
 def check_encodings(insns: list[Instruction]) -> None:
-    # the verdict depends on the five fields only, and large programs repeat instructions
-    seen: dict[tuple[int, int, int, int, int], str] = {}
+    # the verdict depends on the five fields only, and programs repeat instructions (large
+    # ones within themselves, the programs of an object and of a corpus among each other)
+    seen = _SEEN
+    if len(seen) > _SEEN_MAX:
+        seen.clear()
     for slot, insn in Instructions(insns).iterate():
         key = (insn.opcode, insn.dst, insn.src, insn.off, insn.imm)
         problem = seen.get(key)
@@ -50,6 +53,10 @@ def check_encodings(insns: list[Instruction]) -> None:
             problem = seen[key] = _problem(insn)
         if problem:
             raise EncodingReject(slot, problem)
+
+
+_SEEN: dict[tuple[int, int, int, int, int], str] = {}
+_SEEN_MAX = 1 << 16
 
 
 def _problem(insn: Instruction) -> str:

@@ -15,6 +15,7 @@ its argument checks, pointers into an object stored into a kptr; those say "unsu
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from . import bounds as B
@@ -75,8 +76,15 @@ def _pointee(m: Any, start: int) -> str:
 
 
 def _fields(m: Any) -> list[tuple[int, int, str]]:
-    from .access import special_fields
-    return special_fields(m)
+    return _access().special_fields(m)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _access() -> Any:
+    """The access module, imported late (it imports modules that import this one): an
+    import statement on every load and store cost more than the check itself."""
+    from . import access
+    return access
 
 
 def _unsupported(what: str, regno: int) -> Reject:

@@ -87,6 +87,15 @@ def back(effects: list[Effect], demand: Demand | None) -> Demand | None:
     for kills, uses, eff_precise, flows, moves, drop_from, everything in reversed(effects):
         if everything:
             return None
+        if not (flows or moves or eff_precise) and drop_from < 0:
+            # the commonest effect: writes and reads only
+            if kills:
+                live.difference_update(kills)
+                if precise:
+                    precise.difference_update(kills)
+            if uses:
+                live.update(uses)
+            continue
         more: list[int] = []
         if flows and precise:
             more = [b for a, bs in flows if a in precise for b in bs]

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from .liveness import Demand, reg_key, slot_key
-from .state import EMPTY_SLOT, Byte, Frame, Reg, RegType, Slot, State
+from .state import EMPTY_SLOT, NOT_POINTER, Byte, Frame, Reg, RegType, Slot, State
+
+_SCALAR = RegType.SCALAR
 
 
 class _IdMap:
@@ -56,7 +58,7 @@ def _reg_covers(old: Reg, new: Reg, ids: _IdMap, precise: bool = True) -> bool:
 
 
 def _slot_covers(old: Slot, new: Slot, ids: _IdMap, uninit_ok: bool) -> bool:
-    if (old.spilled is not None and new.spilled is not None and old.spilled.is_scalar
+    if (old.spilled is not None and new.spilled is not None and old.spilled.type is _SCALAR
             and Byte.SPILL in old.kinds and old.spill_pos == new.spill_pos
             and old.spill_size == new.spill_size
             and [k is Byte.SPILL for k in old.kinds] == [k is Byte.SPILL for k in new.kinds]):
@@ -91,7 +93,7 @@ def _bytes_cover(old: Slot, new: Slot, uninit_ok: bool, spill_compared: bool = F
                 return False
         elif ok is Byte.ZERO:
             if nk is not Byte.ZERO:
-                if nk is Byte.SPILL and new.spilled is not None and new.spilled.is_scalar \
+                if nk is Byte.SPILL and new.spilled is not None and new.spilled.type is _SCALAR \
                         and new.spilled.var.is_const and new.spilled.var.value == 0:
                     continue
                 return False
@@ -107,14 +109,26 @@ def _scalar_bytes(slot: Slot) -> list[bool | None]:
         if k is Byte.INVALID:
             out.append(None)
         elif k is Byte.SPILL:
-            out.append(slot.spilled is not None and slot.spilled.is_scalar)
+            out.append(slot.spilled is not None and slot.spilled.type is _SCALAR)
         else:
             out.append(True)
     return out
 
 
+def _numbers_only(slot: Slot) -> bool:
+    """No byte of ``slot`` reads as part of a pointer."""
+    r = slot.spilled
+    if r is None:
+        return Byte.SPILL not in slot.kinds
+    return r.type is _SCALAR
+
+
 def _loose_slot_covers(old: Slot, new: Slot, uninit_ok: bool) -> bool:
     """A live slot whose contents need not be precise: numbers cover numbers."""
+    if _numbers_only(old) and _numbers_only(new):
+        # (what the loop below gives then: only a byte set before and unset now matters)
+        return uninit_ok or all(n is not Byte.INVALID for o, n in zip(old.kinds, new.kinds)
+                                if o is not Byte.INVALID)
     for o, n in zip(_scalar_bytes(old), _scalar_bytes(new)):
         if o is None:
             continue
@@ -172,7 +186,8 @@ def _frame_covers(old: Frame, new: Frame, ids: _IdMap, uninit_ok: bool,
 
 
 def _has_pointer(slot: Slot) -> bool:
-    return slot.spilled is not None and slot.spilled.is_pointer and Byte.SPILL in slot.kinds
+    return (slot.spilled is not None and slot.spilled.type not in NOT_POINTER
+            and Byte.SPILL in slot.kinds)
 
 
 def covers(old: State, new: State, *, uninit_ok: bool = False,
@@ -277,6 +292,8 @@ def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = 
                     last_miss[:] = (frameno, True, index, exact)
                 return False
         frameno += 1
+    if not old.refs:   # (and so none on the new side: the counts were compared)
+        return True
     return all(ids.match(o, n) for o, n in zip(sorted(old.refs), sorted(new.refs)))
 
 

@@ -8,8 +8,7 @@ one (``var``, a :class:`~.bounds.Bounds`); scalars keep their value in ``var``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from . import bounds as B
 from .bounds import Bounds
@@ -18,23 +17,64 @@ STACK_BYTES = 512
 MAX_CALL_FRAMES = 8
 
 
-class RegType(Enum):
-    NOT_INIT = "not init"
-    SCALAR = "scalar"
-    PTR_TO_CTX = "ctx"
-    CONST_PTR_TO_MAP = "map_ptr"
-    PTR_TO_MAP_VALUE = "map_value"
-    PTR_TO_STACK = "fp"
-    PTR_TO_PACKET_META = "pkt_meta"
-    PTR_TO_PACKET = "pkt"
-    PTR_TO_PACKET_END = "pkt_end"
-    PTR_TO_MEM = "mem"          # a ring buffer record, a helper-returned buffer
-    PTR_TO_BTF_ID = "ptr_btf"   # a kernel object typed by BTF (task_struct...)
-    PTR_TO_FUNC = "func"
-    PTR_TO_SOCKET = "sock"
+class Named:
+    """A named constant compared by identity, as an Enum member is, without an Enum's cost:
+    in Python 3.11 reading a member off an Enum class goes through EnumType.__getattr__
+    and costs four times a plain class attribute, and the walk reads register types and
+    stack byte kinds millions of times."""
+
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: str):
+        self.name = name
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}.{self.name}: {self.value!r}>"
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __reduce__(self) -> tuple[Any, ...]:   # the one instance, also when unpickled
+        return getattr, (type(self), self.name)
+
+
+class RegType(Named):
+    """What a register holds (the kernel's enum bpf_reg_type); ``str()`` is the kernel
+    log's name."""
+
+    __slots__ = ()
+
+    NOT_INIT: ClassVar[RegType]
+    SCALAR: ClassVar[RegType]
+    PTR_TO_CTX: ClassVar[RegType]
+    CONST_PTR_TO_MAP: ClassVar[RegType]
+    PTR_TO_MAP_VALUE: ClassVar[RegType]
+    PTR_TO_STACK: ClassVar[RegType]
+    PTR_TO_PACKET_META: ClassVar[RegType]
+    PTR_TO_PACKET: ClassVar[RegType]
+    PTR_TO_PACKET_END: ClassVar[RegType]
+    PTR_TO_MEM: ClassVar[RegType]       # a ring buffer record, a helper-returned buffer
+    PTR_TO_BTF_ID: ClassVar[RegType]    # a kernel object typed by BTF (task_struct...)
+    PTR_TO_FUNC: ClassVar[RegType]
+    PTR_TO_SOCKET: ClassVar[RegType]
 
     def __str__(self) -> str:
         return self.value
+
+
+for _name, _value in (("NOT_INIT", "not init"), ("SCALAR", "scalar"), ("PTR_TO_CTX", "ctx"),
+                      ("CONST_PTR_TO_MAP", "map_ptr"), ("PTR_TO_MAP_VALUE", "map_value"),
+                      ("PTR_TO_STACK", "fp"), ("PTR_TO_PACKET_META", "pkt_meta"),
+                      ("PTR_TO_PACKET", "pkt"), ("PTR_TO_PACKET_END", "pkt_end"),
+                      ("PTR_TO_MEM", "mem"), ("PTR_TO_BTF_ID", "ptr_btf"),
+                      ("PTR_TO_FUNC", "func"), ("PTR_TO_SOCKET", "sock")):
+    setattr(RegType, _name, RegType(_name, _value))
+
+
+# the register types that are no pointer (``reg.type not in NOT_POINTER``: the property
+# is_pointer without a call, on hot paths)
+NOT_POINTER = (RegType.SCALAR, RegType.NOT_INIT)
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -63,13 +103,25 @@ class Reg:
                    self.map, self.mem_size, self.range, self.frameno, self.readonly,
                    self.target, self.btf_name)
 
+    def with_off(self, off: int) -> Reg:
+        """This register with fixed offset ``off`` (a fast ``replace(self, off=off)``)."""
+        return Reg(self.type, self.var, off, self.nullable, self.id, self.ref_obj_id,
+                   self.map, self.mem_size, self.range, self.frameno, self.readonly,
+                   self.target, self.btf_name)
+
+    def with_id(self, id: int) -> Reg:  # noqa: A002 - the field's name
+        """This register with ``id`` (a fast ``replace(self, id=id)``)."""
+        return Reg(self.type, self.var, self.off, self.nullable, id, self.ref_obj_id,
+                   self.map, self.mem_size, self.range, self.frameno, self.readonly,
+                   self.target, self.btf_name)
+
     @property
     def is_scalar(self) -> bool:
         return self.type is RegType.SCALAR
 
     @property
     def is_pointer(self) -> bool:
-        return self.type not in (RegType.SCALAR, RegType.NOT_INIT)
+        return self.type not in NOT_POINTER
 
     def describe(self) -> str:
         """The register as the kernel's log shows it, e.g. ``map_value_or_null(id=1,...)``."""
@@ -125,13 +177,19 @@ def const_scalar(value: int) -> Reg:
 _CONSTS: dict[int, Reg] = {}   # registers are never changed: one per constant will do
 
 
-class Byte(Enum):
+class Byte(Named):
     """What one stack byte holds (the kernel's STACK_INVALID/MISC/ZERO/SPILL)."""
 
-    INVALID = "?"
-    MISC = "m"
-    ZERO = "0"
-    SPILL = "r"
+    __slots__ = ()
+
+    INVALID: ClassVar[Byte]
+    MISC: ClassVar[Byte]
+    ZERO: ClassVar[Byte]
+    SPILL: ClassVar[Byte]
+
+
+for _name, _value in (("INVALID", "?"), ("MISC", "m"), ("ZERO", "0"), ("SPILL", "r")):
+    setattr(Byte, _name, Byte(_name, _value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +260,7 @@ class State:
             for i, r in enumerate(regs):
                 if match(r):
                     regs[i] = change(r)
-            for k, slot in list(frame.stack.items()):
+            stack = frame.stack
+            for k, slot in stack.items():   # (values change, keys do not: no copy needed)
                 if slot.spilled is not None and match(slot.spilled):
-                    frame.stack[k] = replace(slot, spilled=change(slot.spilled))
+                    stack[k] = replace(slot, spilled=change(slot.spilled))

@@ -247,9 +247,11 @@ class _FunctionWriter:
     def __init__(self, code: ip.Code, start: int,
                  cached_maps: dict[int, tuple[int, int, int, bool]] | None = None,
                  cached_sites: dict[int, int] | None = None,
-                 direct_maps: dict[int, int] | None = None):
+                 direct_maps: dict[int, int] | None = None, batch: bool = False):
         self.code = code
         self.start = start
+        # @p0, the program for @batch: the packet and the budget come as arguments
+        self.batch = batch
         self.lines: list[str] = []
         self.counter = 0
         self.cached_maps = cached_maps or {}
@@ -265,6 +267,9 @@ class _FunctionWriter:
         self.pending_value: tuple[str, int, int] | None = None
         self.exit_values: dict[int, dict[int, tuple[str, int, int]]] = {}
         self.entry_allocas: list[str] = []
+        # the label prefix of the blocks being written, and whether they check the budget
+        self.prefix, self.checks = "b", True
+        self.reach: dict[int, int] = {}
         # registers known to hold r10 + offset in the current block (register -> offset):
         # accesses through them inside the frame need no region check, as through r10
         self.frame: dict[int, int] = {}
@@ -320,9 +325,15 @@ class _FunctionWriter:
     # --- the function -----------------------------------------------------------------
 
     def function(self) -> str:
-        self.lines.append(f"define i64 @f{self.start}(ptr %st, i64 %a1, i64 %a2, i64 %a3, "
-                          f"i64 %a4, i64 %a5, i64 %a10, ptr %fh) {{")
-        self.block("entry")
+        if self.batch:
+            self.lines.append("define internal i64 @p0(ptr %st, i64 %a1, i64 %a2, i64 %a10, "
+                              "ptr %fh, i64 %pkthost, i64 %pktlen, i64 %budget) #0 {")
+            self.block("entry")
+            self.lines += [f"  %a{n} = add i64 0, 0" for n in (3, 4, 5)]
+        else:
+            self.lines.append(f"define i64 @f{self.start}(ptr %st, i64 %a1, i64 %a2, "
+                              f"i64 %a3, i64 %a4, i64 %a5, i64 %a10, ptr %fh) {{")
+            self.block("entry")
         entry_at = len(self.lines)  # where the allocas of lookup sites go, once known
         for n in range(10):
             self.emit(f"%r{n} = alloca i64")
@@ -330,6 +341,7 @@ class _FunctionWriter:
             self.set(n, f"%a{n}" if 1 <= n <= 5 else "0")
         tab_p = self.field("table")
         self.emit(f"%tab = load ptr, ptr {tab_p}")
+        tab_at = len(self.lines)
         if self.direct_maps:  # the direct tables never move during a run: loaded once
             tables = self.tmp()
             self.emit(f"{tables} = load ptr, ptr {self.field('array_tables')}")
@@ -345,19 +357,60 @@ class _FunctionWriter:
         if self.packet_loads:
             for name in ("pkkey", "pkhost", "pklen", "pkdata"):
                 self.emit(f"%{name} = alloca i64")
-            self.reload_packet()
+            if self.batch:  # the packet's entry is written lazily (see below)
+                for name, value in (("pkkey", "0"), ("pkhost", "%pkthost"),
+                                    ("pklen", "%pktlen"), ("pkdata", "0")):
+                    self.emit(f"store i64 {value}, ptr %{name}")
+            else:
+                self.reload_packet()
         # the budget lives in a local (a register after mem2reg) and goes back to the state
         # around calls that may run instructions (helpers, subprograms) and on the way out
         self.emit("%bl = alloca i64")
-        self.budget_in()
-        self.emit(f"br label %b{self.start}")
+        self.emit("%short = alloca i1")
+        if self.batch:
+            self.emit("store i64 %budget, ptr %bl")
+        else:
+            self.budget_in()
         blocks = _blocks(self.code, self.start)
         preds: dict[int, list[int]] = {}
         for leader, slots in blocks.items():
             for nxt in _successors(self.code, slots[-1]):
                 preds.setdefault(nxt, []).append(leader)
+        # two copies of the blocks: "n" blocks check the budget only where a loop may come
+        # back (and after calls, which may spend it), against the most the blocks up to the
+        # next such point can take; when it is short they go on in the "b" blocks, which
+        # check it at every block as the interpreter would stop the run
+        self.reach = _budget_reach(self.code, blocks)
+        self.emit(f"br label %n{self.start}")
+        self.prefix, self.checks = "n", False
+        self.write_blocks(blocks, preds)
+        self.prefix, self.checks = "b", True
+        self.write_blocks(blocks, preds)
+        self.block("bail")
+        self.budget_out()
+        self.emit("ret i64 0")
+        self.lines.append("}")
+        if self.batch and any(" call " in line and "@llvm." not in line
+                              and not line.endswith("; fails") for line in self.lines):
+            # the region table or Python code may look at the packet: its entry first
+            # (@batch wrote the entry's other words once)
+            e = {name: n for n, name in enumerate(ENTRY_FIELDS)}
+            self.entry_allocas += [
+                f"%pkhost.p = getelementptr i64, ptr %tab, i64 {e['host']}",
+                "store i64 %pkthost, ptr %pkhost.p",
+                f"%pklen.p = getelementptr i64, ptr %tab, i64 {e['length']}",
+                "store i64 %pktlen, ptr %pklen.p"]
+            entry_at = tab_at
+        self.lines[entry_at:entry_at] = ["  " + line for line in dict.fromkeys(
+            self.entry_allocas)]
+        return "\n".join(self.lines)
+
+    def write_blocks(self, blocks: dict[int, list[int]], preds: dict[int, list[int]]
+                     ) -> None:
+        """The function's blocks, labelled ``<prefix><leader>``."""
+        self.exit_values = {}
         for leader, slots in blocks.items():
-            self.block(f"b{leader}")
+            self.block(f"{self.prefix}{leader}")
             self.block_start = leader
             self.frame = {}
             only = preds.get(leader, [])
@@ -365,11 +418,25 @@ class _FunctionWriter:
             self.values = (dict(self.exit_values.get(only[0], {}))
                            if len(only) == 1 and leader != self.start else {})
             self.block_slots = slots
+            if not self.checks and leader in self.reach:  # a loop head: enough for a turn?
+                self.go_checked_if_short(self.reach[leader], f"b{leader}")
             self.count_budget(leader, len(slots))
             for pc in slots:
+                if not self.checks and self.code[pc][0] in _CALLS:
+                    self.emit("store i1 false, ptr %short")  # see note_short
                 self.insn(pc)
                 self.track_frame(pc)
                 self.track_values(pc)
+                if self.code[pc][0] in _CALLS:
+                    # after a call, the rest of the block may go on in either copy
+                    after = f"bafter{pc}"
+                    if self.checks:
+                        self.emit(f"br label %{after}")
+                        self.block(after)
+                    elif self.reach[-pc] > 0:
+                        short = self.tmp()
+                        self.emit(f"{short} = load i1, ptr %short")
+                        self.continue_or(short, after, negate=True)
             self.exit_values[leader] = self.values
             last = slots[-1]
             h = self.code[last][0]
@@ -378,13 +445,7 @@ class _FunctionWriter:
             if ended:
                 continue  # the instruction ended the block itself
             nexts = _successors(self.code, last)
-            self.emit(f"br label %b{nexts[0]}")
-        self.block("bail")
-        self.budget_out()
-        self.emit("ret i64 0")
-        self.lines.append("}")
-        self.lines[entry_at:entry_at] = ["  " + line for line in self.entry_allocas]
-        return "\n".join(self.lines)
+            self.emit(f"br label %{self.prefix}{nexts[0]}")
 
     def reload_packet(self) -> None:
         """Copy the packet's table entry and data offset into their locals."""
@@ -410,12 +471,35 @@ class _FunctionWriter:
         self.emit(f"{v} = load i64, ptr %bl")
         self.emit(f"store i64 {v}, ptr {p}")
 
+    def note_short(self, pc: int) -> None:
+        """In the unchecked copy, after a callback that may have spent budget: whether too
+        little is left for the blocks up to the next check (``%short``, read once the
+        call's instruction is done; a call served natively leaves it false)."""
+        need = self.reach.get(-pc, 0)
+        if self.checks or need <= 0:
+            return
+        left, short = self.tmp(), self.tmp()
+        self.emit(f"{left} = load i64, ptr %bl")
+        self.emit(f"{short} = icmp slt i64 {left}, {need}")
+        self.emit(f"store i1 {short}, ptr %short")
+
+    def go_checked_if_short(self, need: int, checked: str) -> None:
+        """To the checked block ``checked`` when the budget left is under ``need``."""
+        if need <= 0:
+            return
+        left, short = self.tmp(), self.tmp()
+        self.emit(f"{left} = load i64, ptr %bl")
+        self.emit(f"{short} = icmp slt i64 {left}, {need}")
+        self.continue_or(short, checked, negate=True)
+
     def count_budget(self, leader: int, count: int) -> None:
         left = self.tmp()
         self.emit(f"{left} = load i64, ptr %bl")
         new = self.tmp()
         self.emit(f"{new} = sub i64 {left}, {count}")
         self.emit(f"store i64 {new}, ptr %bl")
+        if not self.checks:
+            return
         over = self.tmp()
         self.emit(f"{over} = icmp slt i64 {new}, 0")
         spent, body = self.label("over"), self.label("body")
@@ -436,7 +520,8 @@ class _FunctionWriter:
         p = self.field("fail_cb")
         cb = self.tmp()
         self.emit(f"{cb} = load ptr, ptr {p}")
-        self.emit(f"call i64 {cb}(ptr %st, i64 {slot}, i64 {kind})")
+        # (ends the run: the packet's table entry need not be written for it, see function)
+        self.emit(f"call i64 {cb}(ptr %st, i64 {slot}, i64 {kind}) ; fails")
         self.emit("br label %bail")
 
     def track_frame(self, pc: int) -> None:
@@ -540,9 +625,9 @@ class _FunctionWriter:
             value = _const(i, 64) if h is ip._st else self.reg(s)
             self.store(pc, d, o, a, value)
         elif h is ip._ja:
-            self.emit(f"br label %b{pc + 1 + o}")
+            self.emit(f"br label %{self.prefix}{pc + 1 + o}")
         elif h is ip._gotol:
-            self.emit(f"br label %b{pc + 1 + i}")
+            self.emit(f"br label %{self.prefix}{pc + 1 + i}")
         elif h in _JUMPS:
             self.jump(pc, h, d, s, o, i, a)
         elif h is ip._call_helper or h is ip._call_tail:
@@ -552,7 +637,8 @@ class _FunctionWriter:
         elif h is ip._ld_packet:
             self.ld_packet(pc, s, i, a)
         elif h is ip._exit:
-            self.budget_out()
+            if not self.batch:  # nobody counts a batch's instructions
+                self.budget_out()
             self.emit(f"ret i64 {self.reg(0)}")
         else:
             self.generic(pc)
@@ -760,7 +846,8 @@ class _FunctionWriter:
             self.emit(f"{taken} = icmp ne i{bits} {both}, 0")
         else:
             self.emit(f"{taken} = icmp {_ICMP[name]} i{bits} {a}, {b}")
-        self.emit(f"br i1 {taken}, label %b{pc + 1 + off}, label %b{pc + 1}")
+        self.emit(f"br i1 {taken}, label %{self.prefix}{pc + 1 + off}, "
+                  f"label %{self.prefix}{pc + 1}")
 
     def map_in_r1(self, pc: int) -> int | None:
         """The handle of the map r1 holds at ``pc``, when the same block loaded it with
@@ -875,7 +962,7 @@ class _FunctionWriter:
         self.block(found)
         host_p, address = self.tmp(), self.tmp()
         self.emit(f"{host_p} = getelementptr i64, ptr {entry}, i64 1")
-        self.emit(f"{address} = load i64, ptr {host_p}")
+        self.emit(f"{address} = load i64, ptr {host_p}, !range !{{i64 1, i64 0}}")
         self.emit(f"store i64 {address}, ptr {host}")
         self.set(0, value)
         self.clobber_arguments()
@@ -886,10 +973,14 @@ class _FunctionWriter:
         self.emit(f"br label %{done}")
         self.block(done)
 
-    def continue_or(self, fine: str, other: str) -> None:
-        """On to a new block when ``fine`` (an i1), else to the block ``other``."""
+    def continue_or(self, fine: str, other: str, *, negate: bool = False) -> None:
+        """On to a new block when ``fine`` (an i1; not ``fine`` when ``negate``), else to
+        the block ``other``."""
         ok = self.label("ok")
-        self.emit(f"br i1 {fine}, label %{ok}, label %{other}")
+        if negate:
+            self.emit(f"br i1 {fine}, label %{other}, label %{ok}")
+        else:
+            self.emit(f"br i1 {fine}, label %{ok}, label %{other}")
         self.block(ok)
 
     def log_lru_hit(self, full: str) -> None:
@@ -984,6 +1075,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 {cb}(ptr %st, i64 {pc}, i64 {sub_r10}, {args})")
         self.budget_in()
+        self.note_short(pc)
         self.reload_packet()
         self.set(0, r0)
         self.clobber_arguments()
@@ -1022,6 +1114,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 @f{target}(ptr %st, {args}, i64 {r10}, ptr {fh})")
         self.budget_in()
+        self.note_short(pc)
         self.reload_packet()
         after, raised = self.tmp(), self.tmp()
         self.emit(f"{after} = load i64, ptr {low_p}")
@@ -1057,7 +1150,8 @@ class _FunctionWriter:
         else:
             first = self.tmp()
             self.emit(f"{first} = icmp eq i64 {nxt}, {nexts[0]}")
-            self.emit(f"br i1 {first}, label %b{nexts[0]}, label %b{nexts[1]}")
+            self.emit(f"br i1 {first}, label %{self.prefix}{nexts[0]}, "
+                      f"label %{self.prefix}{nexts[1]}")
 
 
 _NATIVE_HANDLERS = frozenset({
@@ -1065,6 +1159,31 @@ _NATIVE_HANDLERS = frozenset({
     ip._alu32_k, ip._alu32_x, ip._movsx, ip._end, ip._lddw, ip._ldx, ip._ldxsx, ip._st,
     ip._stx, ip._ja, ip._gotol, *_JUMPS, ip._call_helper, ip._call_tail, ip._call_local,
     ip._exit, ip._ld_packet})
+
+
+_CALLS = (ip._call_helper, ip._call_tail, ip._call_local)
+
+
+def _budget_reach(code: ip.Code, blocks: dict[int, list[int]]) -> dict[int, int]:
+    """Where the unchecked copy of a function checks its budget, and against what: the
+    leader of the function's first block and of every block a jump goes back to (each loop
+    has one) -> the most instructions the blocks from there can take before the next such
+    block, an exit or a call; ``-pc`` of a call -> the same from the blocks after its block.
+    A jump forward only goes to a later leader, so one pass from the last block does."""
+    heads = {min(blocks)} | {nxt for slots in blocks.values()
+                             for nxt in _successors(code, slots[-1]) if nxt <= slots[-1]}
+    reach: dict[int, int] = {}  # leader -> most instructions from its start
+    checks: dict[int, int] = {}
+    for leader in sorted(blocks, reverse=True):
+        slots = blocks[leader]
+        after = max([0] + [reach[nxt] for nxt in _successors(code, slots[-1])
+                           if nxt > slots[-1] and nxt not in heads])
+        calls = [pc for pc in slots if code[pc][0] in _CALLS]
+        for pc in calls:
+            checks[-pc] = after
+        reach[leader] = len(slots) + (0 if calls else after)
+    checks.update({head: reach[head] for head in heads})
+    return checks
 
 
 def _in_frame(off: int, size: int) -> bool:
@@ -1115,7 +1234,11 @@ def _batch_function() -> str:
     each as a fresh ``run(memory, packet=p)``: the packet becomes region key 0 (read-only,
     at LOW_REGION_BASE), the raw memory is copied back from its template, the stack bytes a
     run can reach are zeroed; r0 goes to ``%out`` (0 after STATUS_HALT). Stops after a run
-    that failed; ``runs_done`` counts the runs that did not."""
+    that failed; ``runs_done`` counts the runs that did not.
+
+    Per packet, only what differs goes to memory: the packet and the budget reach @p0 as
+    arguments (it writes the packet's table entry itself when it may need it), and the
+    state's status is written back only after a halted run."""
     f = _F
     e = {name: n for n, name in enumerate(ENTRY_FIELDS)}
     return "\n".join([
@@ -1123,31 +1246,27 @@ def _batch_function() -> str:
          "i64 %ctxlen, i64 %a1, i64 %a2, i64 %a10, ptr %fh, ptr %clear, i64 %clearlen, "
          "i64 %budget, ptr %out) {"),
         "entry:",
-        f"  %bp = getelementptr i64, ptr %st, i64 {f['budget_left']}",
         f"  %rp = getelementptr i64, ptr %st, i64 {f['runs_done']}",
         f"  %dp = getelementptr i64, ptr %st, i64 {f['packet_data']}",
         f"  %ip = getelementptr i64, ptr %st, i64 {f['batch_index']}",
-        f"  %hostp = getelementptr i64, ptr %tab, i64 {e['host']}",
-        f"  %lenp = getelementptr i64, ptr %tab, i64 {e['length']}",
+        f"  %sp = getelementptr i64, ptr %st, i64 {f['status']}",
         f"  %lowp = getelementptr i64, ptr %tab, i64 {e['low']}",
         f"  %basep = getelementptr i64, ptr %tab, i64 {e['base']}",
         f"  %wp = getelementptr i64, ptr %tab, i64 {e['writable']}",
+        "  store i64 0, ptr %tab",
+        f"  store i64 {LOW_REGION_BASE}, ptr %basep",
+        "  store i64 0, ptr %lowp",
+        "  store i64 0, ptr %wp",
+        "  store i64 0, ptr %dp",
         "  %start = load i64, ptr %rp",
         "  %any = icmp ult i64 %start, %n",
-        "  br i1 %any, label %loop, label %done",
+        "  br i1 %any, label %loop, label %finished",
         "loop:",
         "  %i = phi i64 [ %start, %entry ], [ %i1, %next ]",
         "  %d0 = getelementptr [2 x i64], ptr %desc, i64 %i, i64 0",
         "  %d1 = getelementptr [2 x i64], ptr %desc, i64 %i, i64 1",
         "  %host = load i64, ptr %d0",
         "  %len = load i64, ptr %d1",
-        "  store i64 0, ptr %tab",
-        f"  store i64 {LOW_REGION_BASE}, ptr %basep",
-        "  store i64 %host, ptr %hostp",
-        "  store i64 0, ptr %lowp",
-        "  store i64 %len, ptr %lenp",
-        "  store i64 0, ptr %wp",
-        "  store i64 0, ptr %dp",
         "  store i64 %i, ptr %ip",
         "  %copy = icmp ne i64 %ctxlen, 0",
         "  br i1 %copy, label %copying, label %copied",
@@ -1161,26 +1280,30 @@ def _batch_function() -> str:
         "  call void @llvm.memset.p0.i64(ptr %clear, i8 0, i64 %clearlen, i1 false)",
         "  br label %zeroed",
         "zeroed:",
-        "  store i64 %budget, ptr %bp",
         # the program's body in the loop itself: no call and no prologue per packet
-        ("  %r0 = call i64 @f0(ptr %st, i64 %a1, i64 %a2, i64 0, i64 0, i64 0, i64 %a10, "
-         "ptr %fh) #0"),
-        f"  %sp = getelementptr i64, ptr %st, i64 {f['status']}",
+        ("  %r0 = call i64 @p0(ptr %st, i64 %a1, i64 %a2, i64 %a10, ptr %fh, i64 %host, "
+         "i64 %len, i64 %budget)"),
         "  %s = load i64, ptr %sp",
-        f"  %halted = icmp eq i64 %s, {STATUS_HALT}",
         "  %ok = icmp eq i64 %s, 0",
-        "  %fine = or i1 %ok, %halted",
-        "  br i1 %fine, label %next, label %done",
-        "next:",
+        "  br i1 %ok, label %next, label %stopped",
+        "stopped:",
+        f"  %halted = icmp eq i64 %s, {STATUS_HALT}",
+        "  br i1 %halted, label %halt, label %failed",
+        "halt:",
         "  store i64 0, ptr %sp",
+        "  br label %next",
+        "next:",
+        "  %r0h = phi i64 [ %r0, %zeroed ], [ 0, %halt ]",
         "  %o = getelementptr i64, ptr %out, i64 %i",
-        "  %r0h = select i1 %halted, i64 0, i64 %r0",
         "  store i64 %r0h, ptr %o",
         "  %i1 = add i64 %i, 1",
-        "  store i64 %i1, ptr %rp",
         "  %more = icmp ult i64 %i1, %n",
-        "  br i1 %more, label %loop, label %done",
-        "done:",
+        "  br i1 %more, label %loop, label %finished",
+        "failed:",
+        "  store i64 %i, ptr %rp",
+        "  ret void",
+        "finished:",
+        "  store i64 %n, ptr %rp",
         "  ret void",
         "}"])
 
@@ -1188,19 +1311,23 @@ def _batch_function() -> str:
 def module_ir(code: ip.Code, name: str,
               cached_maps: dict[int, tuple[int, int, int, bool]] | None = None,
               cached_sites: dict[int, int] | None = None,
-              direct_maps: dict[int, int] | None = None) -> str:
+              direct_maps: dict[int, int] | None = None, batch: bool = False) -> str:
     """The whole module: access functions, intrinsics, one function per eBPF function.
 
     ``cached_maps`` (handle -> key size, array limit, value size, LRU) names the maps whose
     lookups may be served by the lookup cache, ``direct_maps`` (handle -> place in
     ``array_tables``) the array maps among them indexed directly; the slots of the call
-    sites that use either go into ``cached_sites``.
+    sites that use either go into ``cached_sites``. ``batch``: the module has ``@batch``
+    (for a program that calls no helpers, see llvmtier.run_packets).
     """
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
     parts += [_FunctionWriter(code, start, cached_maps, cached_sites, direct_maps).function()
               for start in _function_starts(code)]
-    parts += [_repeat_function(), _batch_function(),
-              "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
+    parts.append(_repeat_function())
+    if batch:
+        parts += [_FunctionWriter(code, 0, cached_maps, {}, direct_maps, batch=True).function(),
+                  _batch_function()]
+    parts += ["declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
               "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)"]
     parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
               "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]

@@ -368,8 +368,13 @@ class CompiledProgram:
         self._direct_maps = {handle: place for place, handle in enumerate(arrays)}
         self._array_sizes = [cached_maps[handle][1] for handle in arrays]
         self._cached_sites: dict[int, int] = {}
+        self.repeatable = _repeatable(self.code)
+        # batches run helper-free programs only: a helper could map memory (map values)
+        # whose address a fresh run would give differently
+        self.batchable = self.repeatable and not any(
+            insn[0] in (ip._call_helper, ip._call_tail) for insn in self.code)
         self.ir = module_ir(self.code, program.name, cached_maps, self._cached_sites,
-                            self._direct_maps)
+                            self._direct_maps, batch=self.batchable)
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         try:
@@ -388,12 +393,8 @@ class CompiledProgram:
             int(fn.name[1:]): NATIVE_FUNCTION(self._engine.get_function_address(fn.name))
             for fn in module.functions if fn.name.startswith("f") and not fn.is_declaration}
         self._repeat = REPEAT_FUNCTION(self._engine.get_function_address("repeat"))
-        self.repeatable = _repeatable(self.code)
-        # batches run helper-free programs only: a helper could map memory (map values)
-        # whose address a fresh run would give differently
-        self.batchable = self.repeatable and not any(
-            insn[0] in (ip._call_helper, ip._call_tail) for insn in self.code)
-        self._batch = BATCH_FUNCTION(self._engine.get_function_address("batch"))
+        self._batch = (BATCH_FUNCTION(self._engine.get_function_address("batch"))
+                       if self.batchable else None)
         self._stack_reach = _stack_reach(self.code)
         # a batch copies the run's memory back only when the program may write it
         self._writes_memory = any(
@@ -514,6 +515,7 @@ class CompiledProgram:
                 return array("Q", [program.run(memory, packet=p, budget=budget,
                                                tier="llvm").r0 for p in batch.packets])
             run.state[_STATE["runs_done"]] = 0
+            assert self._batch is not None
             while True:
                 self._batch(run.address, ctypes.addressof(run.table), count,
                             batch.desc.buffer_info()[0], ctx, template,
@@ -549,10 +551,15 @@ class CompiledProgram:
             r10 = stack.base + stack.low
             stack.low -= ip.STACK_BYTES_PER_FRAME
             run.refresh()
+            # as in the interpreter, a callback runs on a budget of its own and its
+            # instructions do not count in the run's
+            left = run.state[_STATE["budget_left"]]
+            run.state[_STATE["budget_left"]] = budget
             try:
                 r0: int = self._functions[slot](run.address, a1, a2, a3, a4, a5, r10,
                                                 run.frame_host(r10))
             finally:
+                run.state[_STATE["budget_left"]] = left
                 stack.low += ip.STACK_BYTES_PER_FRAME
                 run.refresh()
             status = run.state[_STATE["status"]]

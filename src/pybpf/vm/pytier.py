@@ -100,6 +100,11 @@ MAX_INLINE_DEPTH = 24  # nested blocks per arm: Python's parser allows about 100
 LOW = 0x1000_0000      # the packet region's base (memory.LOW_REGION_BASE)
 
 
+def _reads(text: str, r: int) -> bool:
+    """The Python expression ``text`` reads the local of register r."""
+    return re.search(rf"\br{r}\b", text) is not None
+
+
 def _bits(value: int) -> int:
     return value.bit_length()
 
@@ -123,6 +128,11 @@ class _Function:
         for targets in self.succ.values():
             for target in targets:
                 self.preds[target] += 1
+        # blocks ending in a conditional jump back to themselves: the writer runs them as a
+        # Python loop of their own (see _Writer.self_loop), so that edge is no way in
+        self.self_loops = {leader for leader, slots in self.blocks.items()
+                           if code[slots[-1]][0] in _JUMP_HANDLERS
+                           and slots[-1] + 1 + code[slots[-1]][3] == leader}
         self.has_local_calls = any(code[pc][0] is ip._call_local
                                    for slots in self.blocks.values() for pc in slots)
         self.order = self._topological()
@@ -458,19 +468,39 @@ class _Writer:
         return f"r{r}" if expression is None else f"({expression})"
 
     def materialize(self, depth: int) -> None:
-        """Assign every pending expression, in program order."""
-        for r, expression in self.pending.items():
-            self.emit(depth, f"r{r} = {expression}")
+        """Assign every pending expression. Each reads the locals as they are now (a
+        local is never written while a pending expression reads it: see assign), but one
+        may read the old value of a register another assigns (``r7 - r8`` was taken into
+        a new value of r7 pending after r8's): in order when no expression reads a
+        register assigned before it, else all at once, as one tuple assignment."""
+        pending = list(self.pending.items())
         self.pending.clear()
+        self.assign_all(depth, pending)
+
+    def assign_all(self, depth: int, pending: list[tuple[int, str]]) -> None:
+        written: set[int] = set()
+        for r, text in pending:
+            if any(_reads(text, w) for w in written):
+                targets = ", ".join(f"r{r}" for r, _ in pending)
+                self.emit(depth, f"{targets} = {', '.join(t for _, t in pending)}")
+                return
+            written.add(r)
+        for r, text in pending:
+            self.emit(depth, f"r{r} = {text}")
 
     def assign(self, depth: int, pc: int, d: int, text: str) -> None:
-        """``rd = text``, or kept pending for its one reader. Pending expressions that
-        read the old rd are assigned first (all of them, in order: each may read what
-        another writes)."""
-        if any(re.search(rf"\br{d}\b", t) for t in self.pending.values()):
-            self.materialize(depth)
+        """``rd = text``, or kept pending for its one reader. A pending value of rd leaves
+        the local rd untouched, so expressions pending on the old rd (``r0 ^ r2`` then
+        ``r2 >> 7``) stay as they are and fuse on. Writing rd while some read the old one
+        writes them and rd together (see materialize): ``text`` may itself read the old
+        value of a register whose new value is pending."""
         if self.fn.plan.get(pc) == "inline":
             self.pending[d] = text
+            return
+        if any(_reads(t, d) for t in self.pending.values()):
+            pending = [(r, t) for r, t in self.pending.items() if r != d]
+            self.pending.clear()
+            self.assign_all(depth, [*pending, (d, text)])
         else:
             self.emit(depth, f"r{d} = {text}")
 
@@ -546,8 +576,9 @@ class _Writer:
 
     def goto(self, depth: int, target: int) -> None:
         fn = self.fn
+        entries = fn.preds[target] - (target in fn.self_loops)
         if target != self.start and depth < MAX_INLINE_DEPTH and (
-                fn.preds[target] == 1 or self.tiny_exit(target, 3)):
+                entries == 1 or self.tiny_exit(target, 3)):
             self.block(depth, target)
         else:
             self.flush(depth)
@@ -591,6 +622,9 @@ class _Writer:
         if h in (ip._jmp64_x, ip._jmp32_x) and d == s:
             self.materialize(depth)
         condition = self.condition(h, d, s, i, a, w)
+        if any(_reads(condition, r) for r in self.pending):
+            self.emit(depth, f"c_ = {condition}")  # before the values pending are written
+            condition = "c_"
         self.materialize(depth)
         return condition
 
@@ -633,7 +667,11 @@ class _Writer:
     def self_loop(self, depth: int, leader: int, slots: list[int], w: list[int]) -> bool:
         """A block ending in a conditional jump back to itself (the body of most loops)
         runs in a Python loop of its own, so each turn skips the block dispatch: a ``for``
-        over the turns the budget allows, unless a bpf-to-bpf call in it spends budget."""
+        over the turns the budget allows, unless a bpf-to-bpf call in it spends budget.
+
+        A counted body ending in ``rX -= 1; if rX != 0: loop`` whose other slots leave rX
+        alone runs, when its rX turns fit the budget, as ``for rX in range(rX, 0, -1)``:
+        the decrement, the test and the turn count become the ``for``'s own."""
         last = slots[-1]
         h, d, s, o, i, a = self.code[last]
         if h not in _JUMP_HANDLERS or leader not in (last + 1 + o, last + 1):
@@ -643,29 +681,69 @@ class _Writer:
         # only a body that never reads ``left`` (no calls, no packet loads that may end
         # the run, no handler called generically) counts its turns by the ``for``
         counted = all(self.code[pc][0] in _COUNTABLE for pc in slots[:-1])
+        counter = self.count_down(leader, slots) if counted else None
+        inner = depth
+        if counter is not None:
+            entry_w, entry_lb = list(w), list(self.fn.lower.get(leader, [0] * 11))
+            x = f"r{counter}"
+            self.emit(depth, f"if 0 < {x} <= left // {n}:")
+            self.emit(depth + 1, f"left -= {n} * {x}")
+            self.emit(depth + 1, f"for {x} in range({x}, 0, -1):")
+            self.lb = list(entry_lb)
+            written = len(self.lines)
+            for k, pc in enumerate(slots[:-2]):
+                self.ahead = len(slots) - k - 1
+                before = list(w)
+                self.insn(depth + 2, pc, w)
+                lb_step(self.code, pc, self.lb, before)
+            self.materialize(depth + 2)
+            if len(self.lines) == written:
+                self.emit(depth + 2, "pass")
+            self.emit(depth + 1, f"{x} = 0")
+            self.emit(depth, "else:")
+            w[:] = entry_w
+            inner = depth + 1
         if counted:
-            self.emit(depth, f"for it_ in range(left // {n}):")
+            self.emit(inner, f"for it_ in range(left // {n}):")
         else:
-            self.emit(depth, "while True:")
-            self.emit(depth + 1, f"left -= {n}")
-            self.emit(depth + 1, f"if left < 0: budget_exceeded({leader})")
+            self.emit(inner, "while True:")
+            self.emit(inner + 1, f"left -= {n}")
+            self.emit(inner + 1, f"if left < 0: budget_exceeded({leader})")
         self.lb = list(self.fn.lower.get(leader, [0] * 11))
         for k, pc in enumerate(slots[:-1]):
             self.ahead = len(slots) - k - 1
             before = list(w)
-            self.insn(depth + 1, pc, w)
+            self.insn(inner + 1, pc, w)
             lb_step(self.code, pc, self.lb, before)
-        condition = self.test(depth + 1, h, d, s, i, a, w)
+        condition = self.test(inner + 1, h, d, s, i, a, w)
         if taken == leader:
-            self.emit(depth + 1, f"if not ({condition}): break")
+            self.emit(inner + 1, f"if not ({condition}): break")
         else:
-            self.emit(depth + 1, f"if {condition}: break")
+            self.emit(inner + 1, f"if {condition}: break")
         if counted:
-            self.emit(depth, "else:")
-            self.emit(depth + 1, f"budget_exceeded({leader})")
-            self.emit(depth, f"left -= {n} * it_ + {n}")
+            self.emit(inner, "else:")
+            self.emit(inner + 1, f"budget_exceeded({leader})")
+            self.emit(inner, f"left -= {n} * it_ + {n}")
         self.goto(depth, fallthrough if taken == leader else taken)
         return True
+
+    def count_down(self, leader: int, slots: list[int]) -> int | None:
+        """The register rX of a self-loop ending in ``rX -= 1`` (64-bit) and a jump back
+        while ``rX != 0`` (or ``> 0``), when no other slot of it writes rX; else None."""
+        if len(slots) < 2:
+            return None
+        h, d, _, o, i, test = self.code[slots[-1]]
+        if h is not ip._jmp64_k or i != 0 or slots[-1] + 1 + o != leader or \
+                _JUMP_NAME[id(test)] not in ("jne", "jgt"):
+            return None
+        hs, ds, _, _, k, op = self.code[slots[-2]]
+        decrement = (hs is ip._alu64_k and _ALU_NAME.get(id(op)) == "sub" and k == 1) or \
+            (hs is ip._add64_k and k == MASK64)
+        if ds != d or not decrement or self.fn.plan.get(slots[-2]) == "dead":
+            return None
+        if any(d in _reads_writes(self.code, pc)[1] for pc in slots[:-2]):
+            return None
+        return d
 
     def load(self, pc: int, d: int, s: int, o: int, size: int) -> str:
         """``rd = ...`` for a load through a pointer that is not the frame's: the packet
