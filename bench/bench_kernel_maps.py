@@ -6,8 +6,9 @@ Columns, all on the same 100k-entry hash map (u32 keys, u64 values), medians of 
   ``lookup_batch_packed`` (keys and values as two packed buffers, no object per element);
 * pybpf typed: the same through ``m.typed()``, whose codecs come from the map's BTF key and
   value types (``__u32``/``__u64``), so values come back as ints;
-* raw ctypes: the floor for any pure-Python bpf() user (one prebuilt attr, one syscall per
-  element, no checks); pybpf / raw is the overhead of our layer;
+* raw ctypes: the floor for any pure-Python bpf() user (one prebuilt attr and prebuilt
+  ctypes arguments, one syscall per element, no checks); pybpf / raw is the overhead of
+  our layer;
 * libbpf (C): a program written here and compiled at bench time against libbpf-dev
   (``bpf_map_update_elem``/``bpf_map_lookup_elem``/``bpf_map_*_batch``), opening the map by
   id and timing each run with CLOCK_MONOTONIC (process start-up not counted).
@@ -217,17 +218,25 @@ class BatchAttr(ctypes.Structure):
                 ("elem_flags", ctypes.c_uint64), ("flags", ctypes.c_uint64)]
 
 
+# the fastest bare call ctypes allows: libc's syscall without argtypes, given ctypes
+# objects made once, so nothing is converted per call (with argtypes each int becomes a
+# new C object, about a third more per call); pybpf's own fast paths call the same way
+bare_syscall = libc["syscall"]
+bare_syscall.restype = ctypes.c_long
+
+
 def raw_elem(fd: int, cmd: int):
     key, value = ctypes.c_uint32(), ctypes.c_uint64()
     attr = ElemAttr(map_fd=fd, key=ctypes.addressof(key), value=ctypes.addressof(value))
-    attr_p, size = ctypes.addressof(attr), ctypes.sizeof(attr)
+    args = (ctypes.c_long(NR), ctypes.c_long(cmd), ctypes.c_void_p(ctypes.addressof(attr)),
+            ctypes.c_ulong(ctypes.sizeof(attr)))
 
     def run() -> None:
         assert attr.map_fd == fd  # keeps attr alive for as long as run is
         for i in range(N):
             key.value = i
             value.value = i
-            if syscall(NR, cmd, attr_p, size) < 0:
+            if bare_syscall(*args) < 0:
                 raise OSError(ctypes.get_errno(), "raw bpf()")
     return run
 

@@ -7,13 +7,17 @@ details); a traceback means a bug in pybpf.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
-from .console import help_width
 from .errors import BPFError, VerifierError
+
+# argparse and the help formatter are imported when a command line is parsed: `pybpf
+# trace` served from its compile cache parses its own few options
+if TYPE_CHECKING:
+    import argparse
 
 # command name -> (module under pybpf.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -60,6 +64,8 @@ TOOLS: tuple[str, ...] = (
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; only the chosen command's module is imported (fast start-up)."""
+    import argparse
+
     parser = argparse.ArgumentParser(prog="pybpf", description="eBPF for Python")
     parser.add_argument("-v", "--verbose", action="store_true", help="print error details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -78,24 +84,33 @@ def _chosen_command(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help formatter, given the terminal's width as shutil would find it:
-    argparse imports shutil for that (with bz2, lzma: ~3 ms of every start-up)."""
+def _formatter() -> type[argparse.HelpFormatter]:
+    import argparse
 
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None):
-        if width is None:
-            width = help_width()
-        super().__init__(prog, indent_increment, max_help_position, width)
+    from .console import help_width
+
+    class Formatter(argparse.HelpFormatter):
+        """argparse's help formatter, given the terminal's width as shutil would find it:
+        argparse imports shutil for that (with bz2, lzma: ~3 ms of every start-up)."""
+
+        def __init__(self, prog: str, indent_increment: int = 2,
+                     max_help_position: int = 24, width: int | None = None):
+            if width is None:
+                width = help_width()
+            super().__init__(prog, indent_increment, max_help_position, width)
+
+    return Formatter
 
 
 def _command_parser(name: str) -> argparse.ArgumentParser:
     """The parser of one command alone, for ``pybpf NAME ...`` (the usual case): the
     same options, usage and errors as its subparser in :func:`build_parser`, without
     making (and formatting the usage of) a subparser per command."""
+    import argparse
+
     module, help_text = COMMANDS[name]
     parser = argparse.ArgumentParser(prog=f"pybpf {name}", description=help_text,
-                                     formatter_class=_Formatter)
+                                     formatter_class=_formatter())
     mod = importlib.import_module(f"pybpf.commands.{module}")
     mod.add_arguments(parser)
     parser.set_defaults(_run=mod.run, command=name, verbose=False)
@@ -118,6 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         tool = importlib.import_module(f"pybpf.tools.{argv[0]}")
         _collect_from_now_on()
         return int(tool.main(argv[1:]) or 0)
+    if argv and argv[0] == "trace":
+        from .trace.quickstart import run_cached
+
+        # a script compiled before, on the fast path
+        status = run_cached(argv[1:], on_ready=_collect_from_now_on)
+        if status is not None:
+            return status
     if argv and argv[0] in COMMANDS:
         args = _command_parser(argv[0]).parse_args(argv[1:])
     else:

@@ -22,15 +22,12 @@ from typing import Any
 from ..errors import KernelError
 from ..spec.flags import MapFlags, ProgFlags, UpdateFlags  # noqa: F401 - as kernel.sys knew them
 from .fd import FD
+from .syscall_numbers import NR_BPF as NR_BPF
+from .syscall_numbers import NR_PERF_EVENT_OPEN as NR_PERF_EVENT_OPEN
+from .syscall_numbers import PERF_EVENT_OPEN_NUMBERS as PERF_EVENT_OPEN_NUMBERS
+from .syscall_numbers import SYSCALL_NUMBERS as SYSCALL_NUMBERS
 
 # -- the syscall ---------------------------------------------------------------------------
-
-# __NR_bpf per architecture (arch/*/include/uapi/asm/unistd*.h; the generic table is 280).
-SYSCALL_NUMBERS = {
-    "x86_64": 321, "aarch64": 280, "arm64": 280, "riscv64": 280, "loongarch64": 280,
-    "s390x": 351, "ppc64le": 361, "ppc64": 361, "armv7l": 386, "i686": 357, "i386": 357,
-}
-NR_BPF = SYSCALL_NUMBERS.get(os.uname().machine, 280)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _syscall = _libc.syscall
@@ -689,13 +686,6 @@ def mount(source: str, target: str, fstype: str, *, flags: int = 0) -> None:
 
 
 # -- perf_event_open(2): the perf buffer and perf-event links both need it --------------------
-
-# __NR_perf_event_open per architecture (the generic table is 241).
-PERF_EVENT_OPEN_NUMBERS = {
-    "x86_64": 298, "aarch64": 241, "arm64": 241, "riscv64": 241, "loongarch64": 241,
-    "s390x": 331, "ppc64le": 319, "ppc64": 319, "armv7l": 364, "i686": 336, "i386": 336,
-}
-NR_PERF_EVENT_OPEN = PERF_EVENT_OPEN_NUMBERS.get(os.uname().machine, 241)
 
 
 class PerfType(IntEnum):

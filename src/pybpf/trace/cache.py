@@ -27,12 +27,7 @@ import pickle
 import stat
 from typing import TYPE_CHECKING
 
-try:  # hashlib would load OpenSSL first (~2.5 ms of a start) for what _blake2 has
-    from _blake2 import blake2b
-except ImportError:  # another Python: the same function through hashlib
-    from hashlib import blake2b
-
-from ..source_identity import source_fingerprint
+from .cache_key import FORMAT, cache_directory, entry_key
 from .compiler import Compiled, Unit
 
 if TYPE_CHECKING:
@@ -40,49 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["lookup", "store", "cache_directory", "MAX_ENTRIES"]
 
-FORMAT = b"pybpf-trace-compiled-1\n"
 MAX_ENTRIES = 256
-# the packages whose code decides what a script compiles to
-_COMPILER_PACKAGES = ("trace", "asm", "spec", "helpers", "kernel", "btf")
 _FILE_PROVIDERS = ("uprobe", "uretprobe", "usdt")
-
-
-def cache_directory() -> str | None:
-    """Where compiled scripts are kept, or None when caching is off."""
-    configured = os.environ.get("PYBPF_CACHE_DIR")
-    if configured is not None:
-        return os.path.join(configured, "trace") if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "pybpf", "trace")
-
-
-def _compiler_identity() -> str:
-    """The compiling packages' sources (see :mod:`pybpf.source_identity`)."""
-    return source_fingerprint(FORMAT, _COMPILER_PACKAGES)
-
-
-def _kernel_identity() -> str | None:
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            boot = f.read().strip()
-    except OSError:
-        return None
-    try:
-        with open("/proc/modules", "rb") as f:
-            modules = blake2b(f.read(), digest_size=16).hexdigest()
-    except FileNotFoundError:    # a kernel built without modules
-        modules = "-"
-    except OSError:
-        return None
-    return f"{boot}-{modules}"
-
-
-def _key(text: str, unsafe: bool, params: list[str] | None) -> str | None:
-    kernel = _kernel_identity()
-    if kernel is None:
-        return None
-    parts = [_compiler_identity(), kernel, str(unsafe), *(params or []), "\0", text]
-    return blake2b("\0".join(parts).encode(), digest_size=20).hexdigest()
 
 
 def _files_of(units: Iterable[Unit]) -> list[tuple[str, int, int]]:
@@ -117,7 +71,7 @@ def lookup(text: str, *, unsafe: bool = False, params: list[str] | None = None
            ) -> Compiled | None:
     """The script compiled before on this kernel with this pybpf, or None."""
     directory = cache_directory()
-    key = _key(text, unsafe, params) if directory is not None else None
+    key = entry_key(text, unsafe, params) if directory is not None else None
     if directory is None or key is None:
         return None
     path = os.path.join(directory, key)
@@ -145,7 +99,7 @@ def store(compiled: Compiled, *, unsafe: bool = False, params: list[str] | None 
           ) -> None:
     """Keep ``compiled`` for the next run; any failure leaves the cache as it was."""
     directory = cache_directory()
-    key = _key(compiled.text, unsafe, params) if directory is not None else None
+    key = entry_key(compiled.text, unsafe, params) if directory is not None else None
     if directory is None or key is None:
         return
     bare = Compiled(compiled.spec, compiled.plan,
@@ -160,18 +114,40 @@ def store(compiled: Compiled, *, unsafe: bool = False, params: list[str] | None 
         with open(tmp, "wb", opener=lambda p, flags: os.open(p, flags, 0o600)) as f:
             f.write(data)
         os.replace(tmp, os.path.join(directory, key))
+        _store_lean(compiled, directory, key)
         _trim(directory)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         pass    # an optimisation only: a read-only or full disk compiles every time
 
 
+def _store_lean(compiled: Compiled, directory: str, key: str) -> None:
+    """Beside the entry, the flat one :mod:`.quickstart` starts from, for a script whose
+    probes it attaches (no uprobes or usdt: their files are checked on a hit)."""
+    from .quickstart import LEAN_SUFFIX, lean_entry
+
+    path = os.path.join(directory, key + LEAN_SUFFIX)
+    data = lean_entry(compiled)
+    if data is None:
+        if os.path.exists(path):
+            os.unlink(path)
+        return
+    tmp = os.path.join(directory, f".{key}{LEAN_SUFFIX}.{os.getpid()}")
+    with open(tmp, "wb", opener=lambda p, flags: os.open(p, flags, 0o600)) as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
 def _trim(directory: str) -> None:
-    entries = [e for e in os.scandir(directory) if not e.name.startswith(".")]
+    from .quickstart import LEAN_SUFFIX
+
+    entries = [e for e in os.scandir(directory)
+               if not e.name.startswith(".") and not e.name.endswith(LEAN_SUFFIX)]
     if len(entries) <= MAX_ENTRIES:
         return
     entries.sort(key=lambda e: e.stat().st_mtime_ns)
     for e in entries[:len(entries) - MAX_ENTRIES]:
-        try:
-            os.unlink(e.path)
-        except OSError:
-            pass
+        for path in (e.path, e.path + LEAN_SUFFIX):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass

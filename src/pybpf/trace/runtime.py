@@ -14,20 +14,20 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
-from ..kernel import sys as bpfsys
-from ..kernel.collection import Collection, CollectionOptions
 from .output import Printer
-from .plan import ValueType
-from .probes import Probe
 
 # each attach family, the ring buffer reader and socket are imported when a script uses
-# them: a tracepoint script's start-up imports no uprobe, usdt or perf code
+# them: a tracepoint script's start-up imports no uprobe, usdt or perf code, and one
+# served by .quickstart not the kernel backend's collection either
 if TYPE_CHECKING:
     import subprocess
 
+    from ..kernel.collection import Collection
     from ..kernel.links import Link
     from ..kernel.ringbuf import RingBuffer
     from .compiler import Compiled
+    from .plan import ValueType
+    from .probes import Probe
 
 __all__ = ["Session", "Decoder"]
 
@@ -40,6 +40,7 @@ _HARDWARE = {"cpu-cycles": 0, "cycles": 0, "instructions": 1, "cache-references"
              "branch-misses": 5, "bus-cycles": 6, "frontend-stalls": 7,
              "backend-stalls": 8, "ref-cycles": 9}
 _DEFAULT_COUNT = 1_000_000 // 10   # bpftrace's default sample period for software events
+PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE = 0, 1     # enum perf_type_id
 
 
 class Decoder:
@@ -120,7 +121,7 @@ class Decoder:
             return ()
         try:
             raw = bytes(self.coll.raw_maps[kind].lookup(struct.pack("<I", stack_id)))  # type: ignore[arg-type]
-        except (KeyError, BPFError):
+        except (KeyError, OSError, BPFError):
             return ()
         frames = []
         for (addr,) in struct.iter_unpack("<Q", raw):
@@ -233,6 +234,8 @@ class Session:
 
     # -- lifetime ---------------------------------------------------------------------------
     def load(self) -> Session:
+        from ..kernel.collection import Collection, CollectionOptions
+
         coll = Collection.open(self.compiled.spec, options=CollectionOptions(load_btf=False))
         self.coll = coll.load()
         self.decoder.coll = self.coll
@@ -324,8 +327,8 @@ class Session:
             if p.target not in table:
                 raise InvalidInputError(f"{p.target} is not a {prov} event")
             return attach_perf_event(
-                prog, type=bpfsys.PerfType.SOFTWARE if prov == "software"
-                else bpfsys.PerfType.HARDWARE, config=table[p.target],
+                prog, type=PERF_TYPE_SOFTWARE if prov == "software" else PERF_TYPE_HARDWARE,
+                config=table[p.target],
                 sample_period=p.count or _DEFAULT_COUNT, pid=self.pid)
         raise InvalidInputError(f"cannot attach {p.name}")
 
@@ -396,7 +399,8 @@ class Session:
         BEGIN runs before the probes attach, as in bpftrace 0.17, so what it prints comes
         first in the ring buffer, before any event; it prints once every probe is attached
         (a script's "ready" line from BEGIN still means every probe is in place)."""
-        self.load()
+        if self.coll is None:
+            self.load()
         self.run_special("BEGIN", drain=False)
         count = self.attach()
         try:    # Ctrl-C/SIGTERM from here on ends the run as exit() does: END, then maps

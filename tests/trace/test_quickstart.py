@@ -1,0 +1,103 @@
+"""The fast start of ``pybpf trace`` (pybpf.trace.quickstart): a script run before runs
+from its lean entry and prints what the full path prints; every other command line, and
+any entry it cannot trust, goes the full way. Each test has its own PYBPF_CACHE_DIR."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pybpf.trace import compile
+from pybpf.trace.quickstart import LEAN_SUFFIX, run_cached
+from tests.kernel.leaks import no_kernel_objects_left
+
+pytestmark = pytest.mark.kernel
+
+# deterministic but for @s, and every kind of value the printer takes from maps and records
+SCRIPT = ('BEGIN { printf("begin %d %s\\n", 7, "x"); @b[1, "x"] = sum(3); @h = hist(100); '
+          '@l = lhist(5, 0, 10, 2); @st = stats(4); @t = (1, "a"); } '
+          "tracepoint:sched:sched_switch { @s = count(); } "
+          'interval:ms:100 { printf("tick\\n"); exit(); } END { printf("end\\n"); }')
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PYBPF_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "trace"
+
+
+def _full(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pybpf", "trace", *args], text=True,
+                          capture_output=True, timeout=60, check=False, env=os.environ)
+
+
+def _ours(name: str) -> bool:
+    return name.startswith(("tracepoint_", "interval_", "BEGIN", "END", "AT_"))
+
+
+def _steady(text: str) -> str:
+    return re.sub(r'(@s"?: )\d+', r"\1N", text)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_cached_script_prints_what_the_full_path_prints(cache_dir: Path, tmp_path: Path,
+                                                          fmt: str) -> None:
+    full = _full("-f", fmt, "-e", SCRIPT)         # compiles, stores both entries
+    assert full.returncode == 0, full.stderr
+    assert any(n.endswith(LEAN_SUFFIX) for n in os.listdir(cache_dir))
+    out = tmp_path / "out.txt"
+    with no_kernel_objects_left(_ours):
+        assert run_cached(["-f", fmt, "-o", str(out), "-e", SCRIPT]) == 0
+    assert _steady(out.read_text()) == _steady(full.stdout)
+    again = _full("-f", fmt, "-e", SCRIPT)         # the command takes the same path
+    assert again.returncode == 0, again.stderr
+    assert _steady(again.stdout) == _steady(full.stdout)
+
+
+def test_quiet_and_a_script_file_with_parameters(cache_dir: Path, tmp_path: Path) -> None:
+    script = tmp_path / "s.bt"
+    script.write_text('BEGIN { printf("%d %s\\n", $1, str($2)); @x = $1; exit(); }')
+    full = _full("-q", str(script), "42", "hello")
+    assert full.returncode == 0, full.stderr
+    assert full.stdout.startswith("42 hello\n") and "Attaching" not in full.stdout
+    out = tmp_path / "out.txt"
+    assert run_cached(["-q", "-o", str(out), str(script), "42", "hello"]) == 0
+    assert out.read_text() == full.stdout
+    assert run_cached(["-q", str(script), "43", "hello"]) is None      # another $1
+
+
+def test_what_it_does_not_serve_goes_the_full_way(cache_dir: Path, tmp_path: Path) -> None:
+    script = 'BEGIN { printf("hi\\n"); exit(); }'
+    assert run_cached(["-e", script]) is None                 # nothing cached yet
+    assert _full("-e", script).returncode == 0
+    for options in (["-d"], ["-v"], ["--dry-run"], ["-p", "1"], ["-c", "true"], ["-l"],
+                    ["-f", "yaml"]):
+        assert run_cached([*options, "-e", script]) is None, options
+    (lean,) = [cache_dir / n for n in os.listdir(cache_dir) if n.endswith(LEAN_SUFFIX)]
+    lean.write_bytes(b"\xff damaged")
+    assert run_cached(["-e", script]) is None
+    assert _full("-e", script).stdout == "Attaching 1 probe...\nhi\n\n\n"
+
+
+def test_uprobe_scripts_have_no_lean_entry(cache_dir: Path) -> None:
+    compile("uprobe:/lib/x86_64-linux-gnu/libc.so.6:getpid { @ = count(); }", cache=True)
+    names = os.listdir(cache_dir)
+    assert len(names) == 1 and not names[0].endswith(LEAN_SUFFIX)
+
+
+@pytest.mark.skipif(os.path.exists("/sys/bus/event_source/devices/cpu"),
+                    reason="this machine has the hardware counters whose absence is tested")
+def test_a_failure_before_attaching_leaves_the_message_to_the_full_path(cache_dir: Path
+                                                                         ) -> None:
+    script = "hardware:cache-misses:1000 { @ = count(); }"
+    compile(script, cache=True)            # an entry, for an event no PMU here offers
+    with no_kernel_objects_left(lambda n: n.startswith("hardware_")):
+        assert run_cached(["-e", script]) is None
+    done = _full("-e", script)
+    assert done.returncode == 1 and "lacks hardware probes" in done.stderr
+    assert done.stdout == ""
