@@ -36,8 +36,10 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
 # operator character other than ':' (which may start an IPv6 address)
 _WORD_ONLY = frozenset("ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_")
 _OPERATOR_ONLY = frozenset("&|<>=!()[]+-*/%^")
-# and digits not followed by what makes an address, a range, a hex number or a name
+# and digits or letters not followed by what makes an address, a range, a number or a name
 _DIGITS = frozenset("0123456789")
+_HEX_LETTERS = frozenset("abcdefABCDEF")
+_LETTERS = re.compile(r"[A-Za-z]+(?![0-9A-Za-z_.:\-])")
 _PLAIN_NUMBER = re.compile(r"\d+(?![0-9A-Za-z_.:\-])")
 
 
@@ -92,6 +94,12 @@ def tokenize(expression: str) -> list[Token]:
             tokens.append(Token("op", op, column))
             pos += len(op)
             continue
+        if char in _HEX_LETTERS:  # 'and', 'dst', 'ether': letters alone are no address
+            match = _LETTERS.match(expression, pos)
+            if match:
+                tokens.append(Token("word", match.group(), column))
+                pos = match.end()
+                continue
         if char in _DIGITS:  # a plain number: no address or range form can start here
             match = _PLAIN_NUMBER.match(expression, pos)
             if match:

@@ -45,9 +45,9 @@ from .predicates import (
 
 T = TypeVar("T")
 
-PROTO_NAMES = ("ether", "link", "fddi", "tr", "wlan", "ppp", "slip", "ip", "ip6", "arp",
-               "rarp", "tcp", "udp", "sctp", "icmp", "icmp6", "igmp", "igrp", "pim", "vrrp",
-               "carp", "decnet")
+PROTO_NAMES = frozenset((
+    "ether", "link", "fddi", "tr", "wlan", "ppp", "slip", "ip", "ip6", "arp", "rarp", "tcp",
+    "udp", "sctp", "icmp", "icmp6", "igmp", "igrp", "pim", "vrrp", "carp", "decnet"))
 # protocols that stand alone ('pim', 'stp') and what they test
 ALONE_ETHER = {"atalk": 0x809B, "aarp": 0x80F3, "decnet": 0x6003, "lat": 0x6004,
                "sca": 0x6007, "mopdl": 0x6001, "moprc": 0x6002, "ipx": 0xE0, "stp": 0x42,
@@ -62,8 +62,8 @@ KEYWORDS = frozenset(PROTO_NAMES) | frozenset(ALONE_ETHER) | frozenset(ALONE_IP)
     "ah", "esp", "stp", "iso", "isis", "clnp", "esis", "llc", "mpls", "pppoes", "vlan",
     "host", "net", "port", "portrange", "proto", "src", "dst", "and", "or", "not", "len",
     "length", "byte", "broadcast", "multicast", "inbound", "outbound", "less", "greater"}
-KIND_NAMES = ("host", "net", "port", "portrange", "proto", "protochain")
-VALUE_KINDS = ("num", "ipv4", "ipv6", "mac", "range", "name")
+KIND_NAMES = frozenset(("host", "net", "port", "portrange", "proto", "protochain"))
+VALUE_KINDS = frozenset(("num", "ipv4", "ipv6", "mac", "range", "name"))
 RELOPS = ("=", "==", "!=", ">", ">=", "<", "<=")
 UNSUPPORTED = {"gateway": "'gateway' not supported in this configuration",
                "ifname": "'ifname' supported only on PFLOG captures",

@@ -28,6 +28,9 @@ from .reject import Reject
 from .state import State
 
 UNPRIVILEGED_TYPES = (ProgramType.SOCKET_FILTER, ProgramType.CGROUP_SKB)
+_STRICT_ALIGNMENT = int(ProgFlags.STRICT_ALIGNMENT)
+_ANY_ALIGNMENT = int(ProgFlags.ANY_ALIGNMENT)
+_SLEEPABLE = int(ProgFlags.SLEEPABLE)
 
 
 @dataclass
@@ -95,10 +98,11 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     # instructions are
     if isinstance(program, ProgramSpec) and program.license:
         opts.gpl_compatible = gpl_compatible(program.license)
-    if isinstance(program, ProgramSpec) and program.flags & ProgFlags.STRICT_ALIGNMENT and \
-            not program.flags & ProgFlags.ANY_ALIGNMENT:
+    # (flags as a plain int: each operation on a Flag builds a new member, slowly)
+    flags = int(program.flags) if isinstance(program, ProgramSpec) else 0
+    if flags & _STRICT_ALIGNMENT and not flags & _ANY_ALIGNMENT:
         opts.strict_alignment = True
-    if isinstance(program, ProgramSpec) and program.flags & ProgFlags.SLEEPABLE:
+    if flags & _SLEEPABLE:
         opts.sleepable = True
     try:
         if _needs_link(insns):
@@ -113,8 +117,7 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
     attach = program.attach_type if isinstance(program, ProgramSpec) else None
     if attach_problem(prog_type, attach):
         raise VerifierError(attach_problem(prog_type, attach), program=name)
-    problem = _sleepable_problem(program.flags if isinstance(program, ProgramSpec) else 0,
-                                 prog_type, attach)
+    problem = _sleepable_problem(flags, prog_type, attach)
     if problem:   # the kernel checks this before it looks at a single instruction
         raise VerifierError(problem, program=name)
     typed_args = None
@@ -183,7 +186,7 @@ def _sleepable_problem(flags: int, prog_type: ProgramType, attach: AttachType | 
     """The kernel's rule on BPF_F_SLEEPABLE (check_attach_btf_id): syscall programs must
     be sleepable; besides them only tracing (not raw tracepoints), uprobe, LSM and
     struct_ops programs may be."""
-    sleepable = bool(flags & ProgFlags.SLEEPABLE)
+    sleepable = bool(flags & _SLEEPABLE)
     if prog_type == ProgramType.SYSCALL:
         return "" if sleepable else ("Syscall programs can only be sleepable: load it with "
                                      "BPF_F_SLEEPABLE")

@@ -264,6 +264,20 @@ def btf_args(prog_type: ProgramType, attach: AttachType | None, target: str, *,
              sleepable: bool = False) -> BtfArgs | str:
     """The typed context of a tracing program, or why pybpf does not judge it (raises
     TargetRefused when the kernel refuses the target itself)."""
+    # the same for every program of the same target: the kernel's BTF does not change,
+    # and reading a prototype through it costs more than verifying a small program
+    key = (prog_type, attach, target, sleepable)
+    got = _ARGS.get(key)
+    if got is None:
+        got = _ARGS[key] = _btf_args(prog_type, attach, target, sleepable)
+    return got
+
+
+_ARGS: dict[tuple[ProgramType, AttachType | None, str, bool], BtfArgs | str] = {}
+
+
+def _btf_args(prog_type: ProgramType, attach: AttachType | None, target: str,
+              sleepable: bool) -> BtfArgs | str:
     if (prog_type == ProgramType.TRACING and attach in (AttachType.TRACE_FENTRY,
                                                         AttachType.TRACE_FEXIT)) or \
             (prog_type == ProgramType.LSM and attach == AttachType.LSM_MAC):

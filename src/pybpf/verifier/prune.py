@@ -115,8 +115,20 @@ def _scalar_bytes(slot: Slot) -> list[bool | None]:
     return out
 
 
+def _numbers_only(slot: Slot) -> bool:
+    """No byte of ``slot`` reads as part of a pointer."""
+    r = slot.spilled
+    if r is None:
+        return Byte.SPILL not in slot.kinds
+    return r.type is _SCALAR
+
+
 def _loose_slot_covers(old: Slot, new: Slot, uninit_ok: bool) -> bool:
     """A live slot whose contents need not be precise: numbers cover numbers."""
+    if _numbers_only(old) and _numbers_only(new):
+        # (what the loop below gives then: only a byte set before and unset now matters)
+        return uninit_ok or all(n is not Byte.INVALID for o, n in zip(old.kinds, new.kinds)
+                                if o is not Byte.INVALID)
     for o, n in zip(_scalar_bytes(old), _scalar_bytes(new)):
         if o is None:
             continue
@@ -280,6 +292,8 @@ def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = 
                     last_miss[:] = (frameno, True, index, exact)
                 return False
         frameno += 1
+    if not old.refs:   # (and so none on the new side: the counts were compared)
+        return True
     return all(ids.match(o, n) for o, n in zip(sorted(old.refs), sorted(new.refs)))
 
 

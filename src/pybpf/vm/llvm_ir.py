@@ -269,6 +269,7 @@ class _FunctionWriter:
         self.entry_allocas: list[str] = []
         # the label prefix of the blocks being written, and whether they check the budget
         self.prefix, self.checks = "b", True
+        self.reach: dict[int, int] = {}
         # registers known to hold r10 + offset in the current block (register -> offset):
         # accesses through them inside the frame need no region check, as through r10
         self.frame: dict[int, int] = {}
@@ -365,6 +366,7 @@ class _FunctionWriter:
         # the budget lives in a local (a register after mem2reg) and goes back to the state
         # around calls that may run instructions (helpers, subprograms) and on the way out
         self.emit("%bl = alloca i64")
+        self.emit("%short = alloca i1")
         if self.batch:
             self.emit("store i64 %budget, ptr %bl")
         else:
@@ -374,20 +376,15 @@ class _FunctionWriter:
         for leader, slots in blocks.items():
             for nxt in _successors(self.code, slots[-1]):
                 preds.setdefault(nxt, []).append(leader)
-        if _straight(self.code, blocks):
-            # no loop and no call: no path runs more than all the function's instructions,
-            # so when the budget covers them all, a copy of the blocks without budget
-            # checks runs (packet filters); else the checked copy, which fails exactly
-            left, enough = self.tmp(), self.tmp()
-            self.emit(f"{left} = load i64, ptr %bl")
-            self.emit(f"{enough} = icmp sge i64 {left}, "
-                      f"{sum(len(slots) for slots in blocks.values())}")
-            self.emit(f"br i1 {enough}, label %n{self.start}, label %b{self.start}")
-            self.prefix, self.checks = "n", False
-            self.write_blocks(blocks, preds)
-            self.prefix, self.checks = "b", True
-        else:
-            self.emit(f"br label %b{self.start}")
+        # two copies of the blocks: "n" blocks check the budget only where a loop may come
+        # back (and after calls, which may spend it), against the most the blocks up to the
+        # next such point can take; when it is short they go on in the "b" blocks, which
+        # check it at every block as the interpreter would stop the run
+        self.reach = _budget_reach(self.code, blocks)
+        self.emit(f"br label %n{self.start}")
+        self.prefix, self.checks = "n", False
+        self.write_blocks(blocks, preds)
+        self.prefix, self.checks = "b", True
         self.write_blocks(blocks, preds)
         self.block("bail")
         self.budget_out()
@@ -421,11 +418,25 @@ class _FunctionWriter:
             self.values = (dict(self.exit_values.get(only[0], {}))
                            if len(only) == 1 and leader != self.start else {})
             self.block_slots = slots
+            if not self.checks and leader in self.reach:  # a loop head: enough for a turn?
+                self.go_checked_if_short(self.reach[leader], f"b{leader}")
             self.count_budget(leader, len(slots))
             for pc in slots:
+                if not self.checks and self.code[pc][0] in _CALLS:
+                    self.emit("store i1 false, ptr %short")  # see note_short
                 self.insn(pc)
                 self.track_frame(pc)
                 self.track_values(pc)
+                if self.code[pc][0] in _CALLS:
+                    # after a call, the rest of the block may go on in either copy
+                    after = f"bafter{pc}"
+                    if self.checks:
+                        self.emit(f"br label %{after}")
+                        self.block(after)
+                    elif self.reach[-pc] > 0:
+                        short = self.tmp()
+                        self.emit(f"{short} = load i1, ptr %short")
+                        self.continue_or(short, after, negate=True)
             self.exit_values[leader] = self.values
             last = slots[-1]
             h = self.code[last][0]
@@ -459,6 +470,27 @@ class _FunctionWriter:
         p, v = self.field("budget_left"), self.tmp()
         self.emit(f"{v} = load i64, ptr %bl")
         self.emit(f"store i64 {v}, ptr {p}")
+
+    def note_short(self, pc: int) -> None:
+        """In the unchecked copy, after a callback that may have spent budget: whether too
+        little is left for the blocks up to the next check (``%short``, read once the
+        call's instruction is done; a call served natively leaves it false)."""
+        need = self.reach.get(-pc, 0)
+        if self.checks or need <= 0:
+            return
+        left, short = self.tmp(), self.tmp()
+        self.emit(f"{left} = load i64, ptr %bl")
+        self.emit(f"{short} = icmp slt i64 {left}, {need}")
+        self.emit(f"store i1 {short}, ptr %short")
+
+    def go_checked_if_short(self, need: int, checked: str) -> None:
+        """To the checked block ``checked`` when the budget left is under ``need``."""
+        if need <= 0:
+            return
+        left, short = self.tmp(), self.tmp()
+        self.emit(f"{left} = load i64, ptr %bl")
+        self.emit(f"{short} = icmp slt i64 {left}, {need}")
+        self.continue_or(short, checked, negate=True)
 
     def count_budget(self, leader: int, count: int) -> None:
         left = self.tmp()
@@ -930,7 +962,7 @@ class _FunctionWriter:
         self.block(found)
         host_p, address = self.tmp(), self.tmp()
         self.emit(f"{host_p} = getelementptr i64, ptr {entry}, i64 1")
-        self.emit(f"{address} = load i64, ptr {host_p}")
+        self.emit(f"{address} = load i64, ptr {host_p}, !range !{{i64 1, i64 0}}")
         self.emit(f"store i64 {address}, ptr {host}")
         self.set(0, value)
         self.clobber_arguments()
@@ -941,10 +973,14 @@ class _FunctionWriter:
         self.emit(f"br label %{done}")
         self.block(done)
 
-    def continue_or(self, fine: str, other: str) -> None:
-        """On to a new block when ``fine`` (an i1), else to the block ``other``."""
+    def continue_or(self, fine: str, other: str, *, negate: bool = False) -> None:
+        """On to a new block when ``fine`` (an i1; not ``fine`` when ``negate``), else to
+        the block ``other``."""
         ok = self.label("ok")
-        self.emit(f"br i1 {fine}, label %{ok}, label %{other}")
+        if negate:
+            self.emit(f"br i1 {fine}, label %{other}, label %{ok}")
+        else:
+            self.emit(f"br i1 {fine}, label %{ok}, label %{other}")
         self.block(ok)
 
     def log_lru_hit(self, full: str) -> None:
@@ -1039,6 +1075,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 {cb}(ptr %st, i64 {pc}, i64 {sub_r10}, {args})")
         self.budget_in()
+        self.note_short(pc)
         self.reload_packet()
         self.set(0, r0)
         self.clobber_arguments()
@@ -1077,6 +1114,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 @f{target}(ptr %st, {args}, i64 {r10}, ptr {fh})")
         self.budget_in()
+        self.note_short(pc)
         self.reload_packet()
         after, raised = self.tmp(), self.tmp()
         self.emit(f"{after} = load i64, ptr {low_p}")
@@ -1123,18 +1161,29 @@ _NATIVE_HANDLERS = frozenset({
     ip._exit, ip._ld_packet})
 
 
-def _straight(code: ip.Code, blocks: dict[int, list[int]]) -> bool:
-    """Whether a function runs each of its instructions at most once and calls nothing that
-    could spend the budget (every jump goes forward; no calls, no may_goto)."""
-    for slots in blocks.values():
-        for pc in slots:
-            h = code[pc][0]
-            if h in (ip._call_helper, ip._call_tail, ip._call_local, ip._may_goto):
-                return False
-        last = slots[-1]
-        if any(nxt <= last for nxt in _successors(code, last)):
-            return False
-    return True
+_CALLS = (ip._call_helper, ip._call_tail, ip._call_local)
+
+
+def _budget_reach(code: ip.Code, blocks: dict[int, list[int]]) -> dict[int, int]:
+    """Where the unchecked copy of a function checks its budget, and against what: the
+    leader of the function's first block and of every block a jump goes back to (each loop
+    has one) -> the most instructions the blocks from there can take before the next such
+    block, an exit or a call; ``-pc`` of a call -> the same from the blocks after its block.
+    A jump forward only goes to a later leader, so one pass from the last block does."""
+    heads = {min(blocks)} | {nxt for slots in blocks.values()
+                             for nxt in _successors(code, slots[-1]) if nxt <= slots[-1]}
+    reach: dict[int, int] = {}  # leader -> most instructions from its start
+    checks: dict[int, int] = {}
+    for leader in sorted(blocks, reverse=True):
+        slots = blocks[leader]
+        after = max([0] + [reach[nxt] for nxt in _successors(code, slots[-1])
+                           if nxt > slots[-1] and nxt not in heads])
+        calls = [pc for pc in slots if code[pc][0] in _CALLS]
+        for pc in calls:
+            checks[-pc] = after
+        reach[leader] = len(slots) + (0 if calls else after)
+    checks.update({head: reach[head] for head in heads})
+    return checks
 
 
 def _in_frame(off: int, size: int) -> bool:
