@@ -100,7 +100,6 @@ Sym = tuple[object, ...]
 Known = tuple[frozenset[int] | None, frozenset[tuple[int, int, bool]]]
 Facts = dict[Sym, Known]
 _NO_FACTS: Facts = {}
-_UNKNOWN: Known = (None, frozenset())
 _FOLD: dict[int, Callable[[int, int], int | None]] = {
          _ALU_ADD: lambda a, b: a + b, _ALU_SUB: lambda a, b: a - b,
          _ALU_MUL: lambda a, b: a * b, _ALU_OR: lambda a, b: a | b,
@@ -562,10 +561,6 @@ def _stuck(insn: _Insn, state: State) -> bool:
     return True
 
 
-def _is_cond_insn(insn: _Insn) -> bool:
-    return insn.code & CLASS_MASK == _C_JMP and insn.code & OP_MASK != _J_JA
-
-
 # per instruction, a bit mask of what is read later on some path: bit 0 A, bit 1 X, bit
 # 2 + i M[i]
 Liveness = list[int]
@@ -859,10 +854,6 @@ def _compact(insns: list[_Insn], gone: Iterable[int]) -> tuple[list[_Insn], list
                 insn.jf = new_pos[forward[insn.jf]]
         out.append(insn)
     return out, kept
-
-
-def _is_ja_insn(insn: _Insn) -> bool:
-    return insn.code & CLASS_MASK == _C_JMP and insn.code & OP_MASK == _J_JA
 
 
 def _relative(insns: list[_Insn]) -> list[SockFilter] | None:
