@@ -5,8 +5,6 @@ to read and write programs. Live objects come from the backends (``pybpf.kernel`
 ``pybpf.vm``).
 """
 
-import typing as _typing
-
 from .errors import (
     AsmError,
     BPFError,
@@ -23,7 +21,11 @@ from .errors import (
     VMError,
 )
 
-if _typing.TYPE_CHECKING:
+# not typing's constant: `pybpf trace` starts without importing typing (trace.quickstart)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any as _Any
+
     from .asm.instruction import Instruction
     from .spec import (
         AttachType,
@@ -36,6 +38,8 @@ if _typing.TYPE_CHECKING:
         ProgramSpec,
         ProgramType,
     )
+
+del TYPE_CHECKING
 
 __all__ = [
     "Instruction", "assemble", "disassemble", "load", "load_collection_spec",
@@ -57,7 +61,7 @@ _LAZY = {"assemble": "pybpf.asm", "disassemble": "pybpf.asm",
                           "MapType", "Pinning", "ProgramSpec", "ProgramType"), "pybpf.spec")}
 
 
-def __getattr__(name: str) -> _typing.Any:
+def __getattr__(name: str) -> "_Any":
     if name in _LAZY:
         import importlib
         value = getattr(importlib.import_module(_LAZY[name]), name)

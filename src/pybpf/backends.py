@@ -21,7 +21,6 @@ is imported only when asked for, so ``backend="vm"`` works where bpf() does not.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -96,8 +95,7 @@ def load(spec_or_path: SpecOrPath, *, backend: str = "kernel",
     from .kernel import CollectionOptions
     from .kernel import load as kernel_load
 
-    fields = tuple(f.name for f in dataclasses.fields(CollectionOptions))
-    _check_options(backend, options, fields)
+    _check_options(backend, options, CollectionOptions.__match_args__)
     return kernel_load(spec, options=CollectionOptions(**options))
 
 

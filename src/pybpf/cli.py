@@ -10,12 +10,12 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
-from typing import TYPE_CHECKING
 
 from .errors import BPFError, VerifierError
 
 # argparse and the help formatter are imported when a command line is parsed: `pybpf
-# trace` served from its compile cache parses its own few options
+# trace` served from its compile cache parses its own few options (and imports no typing)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 

@@ -178,12 +178,12 @@ def topology(*, gue_port: int = 0, balancer_mtu: int = 1600) -> Iterator[Topolog
 
 
 def _config(vip: str, family: int, gue_port: int = 0,
-            backends: tuple[BackendAddr, ...] | None = None) -> LbConfig:
+            backends: tuple[BackendAddr, ...] | None = None, mtu: int = 0) -> LbConfig:
     chosen = _backends(family) if backends is None else backends
     vips = {Vip(vip, port, proto): chosen
             for port, proto in ((TCP_PORT, 6), (UDP_PORT, 17), (BULK_PORT, 6),
                                 (ECHO_PORT, 17))}
-    return LbConfig(BALANCER4, vips, gue_port, BALANCER6)
+    return LbConfig(BALANCER4, vips, gue_port, BALANCER6, mtu)
 
 
 def _client(vip: str) -> str:
@@ -288,17 +288,17 @@ def test_open_ipv6_connections_keep_their_backend_when_backends_come_and_go() ->
 @pytest.mark.parametrize("vip,family", [(VIP4, 4), (VIP6, 6), (VIP4, 6)],
                          ids=["ipip", "ip6ip6", "ipv4-in-ipv6"])
 def test_a_client_learns_the_path_mtu_from_the_balancer(vip: str, family: int) -> None:
-    """The balancer's link has the client's MTU (1500): a full-sized client packet no
-    longer fits once encapsulated. The balancer answers "too big" with what fits (the
-    MTU of its interface less the outer header), the client's TCP lowers its segments
-    and the upload arrives whole; without the answer it would stall."""
+    """The balancer's link has the client's MTU (1500, its config's ``mtu``): a
+    full-sized client packet no longer fits once encapsulated. The balancer answers "too
+    big" with what fits (1500 less the outer header), the client's TCP lowers its
+    segments and the upload arrives whole; without the answer it would stall."""
     overhead = 40 if family == 6 else 20
     with topology(balancer_mtu=1500) as top:
         # one segment per packet, as a NIC puts them on the wire: veth would otherwise hand
         # the balancer's generic XDP whole 64 KB TSO packets, too big whatever the MTU
         top.client.ip("link", "set", "eth0", "gso_max_segs", "1")
         lb: Any = in_netns(top.balancer, lambda: Balancer(
-            "eth0", _config(vip, family), mode="skb"))
+            "eth0", _config(vip, family, mtu=1500), mode="skb"))
         with lb, _connect(top, vip, 54000, BULK_PORT) as sock:
             sock.sendall(b"u" * 200_000)
             sock.shutdown(socket.SHUT_WR)

@@ -23,6 +23,7 @@ from tests.net.corpus import (
     LINKTYPES,
     build_frames,
     control_message_frames,
+    ip_option_frames,
     reframe,
     snmp_frames,
     snmpv3_frames,
@@ -295,6 +296,20 @@ def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
     write_pcap(path, packets)
     for flags in ("", "-v", "-vv"):
         assert _sniff(path, flags) == _tcpdump(path, flags), flags
+
+
+def test_ip_options_whole_and_cut(tmp_path: Path) -> None:
+    # -v's IPv4 options; a capture ending inside them, or inside a TCP header after its
+    # options, ends the line where tcpdump ends it
+    frames = ip_option_frames()
+    packets = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+               for i, frame in enumerate(frames) for size in range(34, len(frame) + 1)]
+    path = tmp_path / "ip_options.pcap"
+    write_pcap(path, packets)
+    for flags in ("", "-v"):
+        theirs = _tcpdump(path, flags)
+        assert any("[remaining caplen(" in line for line in theirs)
+        assert _sniff(path, flags) == theirs, flags
 
 
 def test_tcp_numbering_restarts_where_tcpdump_restarts_it(tmp_path: Path) -> None:

@@ -128,6 +128,42 @@ def test_a_budget_short_of_a_loop_free_program_stops_it_as_in_the_interpreter() 
     assert stopped >= 12
 
 
+def test_loops_with_calls_stop_on_a_short_budget_as_in_the_interpreter() -> None:
+    # loops check the budget once per turn while it covers a turn, and after calls (a
+    # bpf_loop callback spends it too): any budget around the run's needs must stop the
+    # runs the interpreter stops, and count the same instructions in those it does not
+    loop, lookup = int(HelperID["LOOP"]), int(HelperID["MAP_LOOKUP_ELEM"])
+    program = asm.link([
+        asm.mov(R6, 6),
+        asm.label("turn"),
+        asm.mov(R1, R6), asm.and_(R1, 3), asm.stx(4, R10, R1, -4),
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4), asm.call(lookup),
+        asm.jeq(R0, 0, "skip"), asm.ldx(8, R1, R0, 0), asm.add(R1, R6), asm.stx(8, R0, R1, 0),
+        asm.label("skip"),
+        asm.mov(R1, R6), asm.ld_func(R2, "body"), asm.mov(R3, 0), asm.mov(asm.R4, 0),
+        asm.call(loop), asm.add(R6, -1), asm.jne(R6, 0, "turn"),
+        asm.mov(R0, 5), asm.exit(),
+        asm.label("body"), asm.mov(R0, R1), asm.mul(R0, 3), asm.and_(R0, 1), asm.exit()])
+
+    def outcome(tier: str, budget: int) -> object:
+        m = ArrayMap("m", value_size=8, max_entries=3)
+        prog = load_unverified(program, maps={"m": m})
+        try:
+            got = prog.run(tier=tier, budget=budget)
+        except BudgetExceededError:  # (the llvm tier stops at the start of the block)
+            return "over"
+        return got.r0, got.insns, sorted(m.items())
+
+    needed = load_unverified(program, maps={"m": ArrayMap("m", value_size=8, max_entries=3)}
+                             ).run(tier="interp").insns
+    stopped = 0
+    for budget in [*range(40), *range(needed - 60, needed + 3)]:
+        expected = outcome("interp", budget)
+        assert outcome("llvm", budget) == expected, budget
+        stopped += expected == "over"
+    assert stopped == 40 + 60  # all but the three with budget >= needed
+
+
 def test_arguments_are_clobbered_after_calls_in_every_tier() -> None:
     prog = load_unverified(asm.link([asm.mov(R1, 7), asm.call(HelperID.KTIME_GET_NS),
                           asm.mov(R0, R1), asm.exit()]))

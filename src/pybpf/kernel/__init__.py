@@ -5,9 +5,9 @@
 ``Features()`` for probing; ``pybpf.kernel.sys`` holds the raw commands and attr layouts.
 """
 
-import typing as _typing
-
-if _typing.TYPE_CHECKING:
+# not typing's constant: `pybpf trace` starts without importing typing (trace.quickstart)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     from ..spec import MapFlags, ProgFlags, UpdateFlags
     from .collection import Collection, CollectionOptions, load
     from .fd import FD
@@ -18,6 +18,7 @@ if _typing.TYPE_CHECKING:
     from .programs import Program, ProgramInfo, TestRunResult, resolve_maps
     from .ringbuf import RingBuffer, RingBufferPoller
     from .trace_pipe import TracePipe
+del TYPE_CHECKING
 
 # every name is imported on first use (PEP 562): importing one submodule (a tool needs
 # kernel.signals, pybpf trace no BTF loader) must not import the whole backend (~25 ms)

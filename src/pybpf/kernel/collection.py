@@ -33,16 +33,15 @@ made here) unless the whole load succeeds.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import mmap as _mmap
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
+from ..dataclass_compat import DataclassFields, replace
 from ..errors import (
     BPFError,
     ClosedError,
@@ -85,7 +84,6 @@ _NO_BTF_TYPES = frozenset({
     MapType.STACK, MapType.RINGBUF, MapType.USER_RINGBUF, MapType.BLOOM_FILTER})
 
 
-@dataclass
 class CollectionOptions:
     """How to load a collection.
 
@@ -100,14 +98,45 @@ class CollectionOptions:
     of the bytes-speaking :class:`~.maps.Map`.
     """
 
-    pin_path: str = BPFFS_PATH
-    kernel_btf: KernelBTF | None = None
-    kernel_config: KernelConfig | None = None
-    log_level: int = 0
-    load_btf: bool = True
+    pin_path: str
+    kernel_btf: KernelBTF | None
+    kernel_config: KernelConfig | None
+    log_level: int
+    load_btf: bool
     # False until the callers that read coll.maps as bytes (tests/kernel, pybpf.lang's
     # map binding) move to coll.raw_maps; then this default becomes True
-    typed_maps: bool = False
+    typed_maps: bool
+
+    __match_args__ = ("pin_path", "kernel_btf", "kernel_config", "log_level", "load_btf",
+                      "typed_maps")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, pin_path: str = BPFFS_PATH, kernel_btf: KernelBTF | None = None,
+                       kernel_config: KernelConfig | None = None, log_level: int = 0,
+                       load_btf: bool = True, typed_maps: bool = False) -> None:
+        self.pin_path = pin_path
+        self.kernel_btf = kernel_btf
+        self.kernel_config = kernel_config
+        self.log_level = log_level
+        self.load_btf = load_btf
+        self.typed_maps = typed_maps
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"pin_path={self.pin_path!r}, kernel_btf={self.kernel_btf!r}, "
+                f"kernel_config={self.kernel_config!r}, "
+                f"log_level={self.log_level!r}, load_btf={self.load_btf!r}, "
+                f"typed_maps={self.typed_maps!r})")
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.pin_path, self.kernel_btf, self.kernel_config, self.log_level,
+                self.load_btf, self.typed_maps) == (
+                other.pin_path, other.kernel_btf, other.kernel_config, other.log_level,
+                other.load_btf, other.typed_maps)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> CollectionSpec:
@@ -487,7 +516,7 @@ class _Loader:
                 flags |= MapFlags.RDONLY_PROG
             data = self._kconfig_value(m) if name == KCONFIG_MAP else bytes(
                 self.coll._images[name])
-            out[name] = dataclasses.replace(m, flags=flags, data=data)
+            out[name] = replace(m, flags=flags, data=data)
         return out
 
     def _kconfig_value(self, m: MapSpec) -> bytes:
@@ -611,7 +640,7 @@ class _Loader:
                     "line_info": btf_load.pack_line_info(prog.line_info,
                                                          loadable.string_offsets),
                     "line_info_rec_size": btf_load.LINE_INFO_REC_SIZE}
-            final = dataclasses.replace(prog, instructions=insns)
+            final = replace(prog, instructions=insns)
             loaded = Program.load(final, maps=self.coll.maps, log_level=self.options.log_level,
                                   attach_btf_id=attach_btf_id(prog, self.kernel_btf), **kwargs)
             self.coll.programs[name] = self.stack.enter_context(loaded)

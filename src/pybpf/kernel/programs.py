@@ -14,12 +14,12 @@ import errno
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..asm.instruction import Instruction, encode_all
 from ..asm.instructions import Instructions
 from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
+from ..dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
 from ..errors import InvalidInputError, KernelError, VerifierError
 from ..spec import ProgramSpec, ProgramType
 from . import sys as bpfsys
@@ -112,7 +112,6 @@ def _failing_insn_and_source(lines: list[str]) -> tuple[int | None, str | None]:
 
 # -- program info and test runs --------------------------------------------------------------
 
-@dataclass(frozen=True)
 class ProgramInfo:
     """What the kernel says about a program (BPF_OBJ_GET_INFO_BY_FD)."""
 
@@ -132,8 +131,67 @@ class ProgramInfo:
     recursion_misses: int
     verified_insns: int
 
+    __match_args__ = ("id", "name", "type", "tag", "xlated_prog_len", "jited_prog_len",
+                      "load_time_ns", "created_by_uid", "map_ids", "btf_id", "gpl_compatible",
+                      "run_time_ns", "run_cnt", "recursion_misses", "verified_insns")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
 
-@dataclass(frozen=True)
+    def __init__(self, id: int, name: str, type: ProgramType | int, tag: str,
+                       xlated_prog_len: int, jited_prog_len: int, load_time_ns: int,
+                       created_by_uid: int, map_ids: tuple[int, ...], btf_id: int,
+                       gpl_compatible: bool, run_time_ns: int, run_cnt: int,
+                       recursion_misses: int, verified_insns: int) -> None:
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "tag", tag)
+        object.__setattr__(self, "xlated_prog_len", xlated_prog_len)
+        object.__setattr__(self, "jited_prog_len", jited_prog_len)
+        object.__setattr__(self, "load_time_ns", load_time_ns)
+        object.__setattr__(self, "created_by_uid", created_by_uid)
+        object.__setattr__(self, "map_ids", map_ids)
+        object.__setattr__(self, "btf_id", btf_id)
+        object.__setattr__(self, "gpl_compatible", gpl_compatible)
+        object.__setattr__(self, "run_time_ns", run_time_ns)
+        object.__setattr__(self, "run_cnt", run_cnt)
+        object.__setattr__(self, "recursion_misses", recursion_misses)
+        object.__setattr__(self, "verified_insns", verified_insns)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"id={self.id!r}, name={self.name!r}, type={self.type!r}, "
+                f"tag={self.tag!r}, xlated_prog_len={self.xlated_prog_len!r}, "
+                f"jited_prog_len={self.jited_prog_len!r}, "
+                f"load_time_ns={self.load_time_ns!r}, "
+                f"created_by_uid={self.created_by_uid!r}, "
+                f"map_ids={self.map_ids!r}, btf_id={self.btf_id!r}, "
+                f"gpl_compatible={self.gpl_compatible!r}, "
+                f"run_time_ns={self.run_time_ns!r}, run_cnt={self.run_cnt!r}, "
+                f"recursion_misses={self.recursion_misses!r}, "
+                f"verified_insns={self.verified_insns!r})")
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.id, self.name, self.type, self.tag, self.xlated_prog_len,
+                self.jited_prog_len, self.load_time_ns, self.created_by_uid, self.map_ids,
+                self.btf_id, self.gpl_compatible, self.run_time_ns, self.run_cnt,
+                self.recursion_misses, self.verified_insns) == (
+                other.id, other.name, other.type, other.tag, other.xlated_prog_len,
+                other.jited_prog_len, other.load_time_ns, other.created_by_uid, other.map_ids,
+                other.btf_id, other.gpl_compatible, other.run_time_ns, other.run_cnt,
+                other.recursion_misses, other.verified_insns)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.name, self.type, self.tag, self.xlated_prog_len,
+                     self.jited_prog_len, self.load_time_ns, self.created_by_uid, self.map_ids,
+                     self.btf_id, self.gpl_compatible, self.run_time_ns, self.run_cnt,
+                     self.recursion_misses, self.verified_insns))
+
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+
 class TestRunResult:
     """What BPF_PROG_TEST_RUN gave back; ``duration_ns`` is the mean over ``repeat`` runs."""
 
@@ -143,6 +201,33 @@ class TestRunResult:
     data_out: bytes
     ctx_out: bytes | None
     duration_ns: int
+
+    __match_args__ = ("retval", "data_out", "ctx_out", "duration_ns")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, retval: int, data_out: bytes, ctx_out: bytes | None,
+                       duration_ns: int) -> None:
+        object.__setattr__(self, "retval", retval)
+        object.__setattr__(self, "data_out", data_out)
+        object.__setattr__(self, "ctx_out", ctx_out)
+        object.__setattr__(self, "duration_ns", duration_ns)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"retval={self.retval!r}, data_out={self.data_out!r}, "
+                f"ctx_out={self.ctx_out!r}, duration_ns={self.duration_ns!r})")
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.retval, self.data_out, self.ctx_out, self.duration_ns) == (
+                other.retval, other.data_out, other.ctx_out, other.duration_ns)
+
+    def __hash__(self) -> int:
+        return hash((self.retval, self.data_out, self.ctx_out, self.duration_ns))
+
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
 
 
 # -- the program ------------------------------------------------------------------------------

@@ -32,7 +32,6 @@ asking for them compiles the collection once, then.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import pickle
@@ -293,6 +292,8 @@ def _positional_fields(cls: type) -> tuple[str, ...] | None:
         return _FIELDS[cls]
     except KeyError:
         pass
+    import dataclasses  # noqa: PLC0415 - storing only (a tool's start reads)
+
     found: tuple[str, ...] | None = None
     if dataclasses.is_dataclass(cls) and "__slots__" in vars(cls) and \
             not hasattr(cls, "__post_init__"):

@@ -9,10 +9,8 @@ from the kernel BTF, for CO-RE records in an object file.
 
 from __future__ import annotations
 
-import linecache
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..asm.builder import Label
@@ -21,6 +19,7 @@ from ..asm.instructions import Instructions
 from ..asm.linker import link
 from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
 from ..btf import Datasec, Var, VarSecinfo
+from ..dataclass_compat import DataclassFields
 from ..errors import AsmError, InvalidInputError, VerifierError
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec
 from . import contexts
@@ -36,12 +35,36 @@ if TYPE_CHECKING:
 __all__ = ["compile", "compile_source", "CompiledCollection", "CompiledProgram"]
 
 
-@dataclass
 class CompiledProgram:
     decl: ProgramDecl
     spec: ProgramSpec
-    core_accesses: list[tuple[int, Any, str]] = field(default_factory=list)
-    functions: list[tuple[int, Subprogram]] = field(default_factory=list)
+    core_accesses: list[tuple[int, Any, str]]
+    functions: list[tuple[int, Subprogram]]
+
+    __match_args__ = ("decl", "spec", "core_accesses", "functions")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, decl: ProgramDecl, spec: ProgramSpec,
+                       core_accesses: list[tuple[int, Any, str]] | None = None,
+                       functions: list[tuple[int, Subprogram]] | None = None) -> None:
+        self.decl = decl
+        self.spec = spec
+        self.core_accesses = list() if core_accesses is None else core_accesses
+        self.functions = list() if functions is None else functions
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"decl={self.decl!r}, spec={self.spec!r}, "
+                f"core_accesses={self.core_accesses!r}, "
+                f"functions={self.functions!r})")
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.decl, self.spec, self.core_accesses, self.functions) == (
+                other.decl, other.spec, other.core_accesses, other.functions)
+
+    __hash__ = None  # type: ignore[assignment]
     """the subprograms after the program: (first slot, subprogram)"""
 
     def source_of_insn(self, index: int) -> SourceLocation | None:
@@ -397,6 +420,8 @@ def compile_source(text: str, filename: str = "<bpf>", *,
 
     The text is registered with ``linecache`` so messages quote its lines.
     """
+    import linecache  # noqa: PLC0415 - it imports tokenize: not on a tool's start-up
+
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace: dict[str, Any] = {"__name__": "__pybpf_source__", "__file__": filename}
     try:

@@ -9,9 +9,9 @@ and a later ELF writer agree with clang-built objects.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..dataclass_compat import DataclassFields
 from ..spec import AttachType, ProgramType
 from ..spec.sections import classify_section
 
@@ -20,7 +20,6 @@ __all__ = ["ProgramDecl", "tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "u
            "xdp", "tc", "socket_filter", "cgroup_skb", "cgroup_sock_addr"]
 
 
-@dataclass
 class ProgramDecl:
     """A Python function declared as a BPF program.
 
@@ -35,9 +34,45 @@ class ProgramDecl:
     attach_type: AttachType | None
     attach_to: str
     context: tuple[str, ...]
-    ctx_struct: Any = None
-    license: str = "GPL"
-    options: dict[str, Any] = field(default_factory=dict)
+    ctx_struct: Any
+    license: str
+    options: dict[str, Any]
+
+    __match_args__ = ("fn", "section", "type", "attach_type", "attach_to", "context", "ctx_struct",
+                      "license", "options")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, fn: Callable[..., Any], section: str, type: ProgramType,
+                       attach_type: AttachType | None, attach_to: str,
+                       context: tuple[str, ...], ctx_struct: Any = None, license: str = "GPL",
+                       options: dict[str, Any] | None = None) -> None:
+        self.fn = fn
+        self.section = section
+        self.type = type
+        self.attach_type = attach_type
+        self.attach_to = attach_to
+        self.context = context
+        self.ctx_struct = ctx_struct
+        self.license = license
+        self.options = dict() if options is None else options
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"fn={self.fn!r}, section={self.section!r}, "
+                f"type={self.type!r}, attach_type={self.attach_type!r}, "
+                f"attach_to={self.attach_to!r}, context={self.context!r}, "
+                f"ctx_struct={self.ctx_struct!r}, license={self.license!r}, "
+                f"options={self.options!r})")
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.fn, self.section, self.type, self.attach_type, self.attach_to,
+                self.context, self.ctx_struct, self.license, self.options) == (
+                other.fn, other.section, other.type, other.attach_type, other.attach_to,
+                other.context, other.ctx_struct, other.license, other.options)
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def name(self) -> str:

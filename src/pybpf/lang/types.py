@@ -22,13 +22,12 @@ sign-extended for signed ones; the code generator relies on that.
 
 from __future__ import annotations
 
-import inspect
 import sys
-from dataclasses import dataclass
 from typing import Annotated, Any, get_origin
 
 from .. import btf as _btf
 from ..btf import queries as _btfq
+from ..dataclass_compat import DataclassFields
 
 __all__ = [
     "Type", "IntType", "ArrayType", "PtrType", "MapRefType", "StructType", "TupleType", "Field",
@@ -212,13 +211,37 @@ def ptr(target: Any, space: str = "direct") -> PtrType:
     return PtrType(target, space)
 
 
-@dataclass
 class Field:
     name: str
     type: Type
     offset: int
-    bit_offset: int = 0     # bitfields (kernel types only)
-    bit_size: int = 0
+    bit_offset: int  # bitfields (kernel types only)
+    bit_size: int
+
+    __match_args__ = ("name", "type", "offset", "bit_offset", "bit_size")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, name: str, type: Type, offset: int, bit_offset: int = 0,
+                       bit_size: int = 0) -> None:
+        self.name = name
+        self.type = type
+        self.offset = offset
+        self.bit_offset = bit_offset
+        self.bit_size = bit_size
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"name={self.name!r}, type={self.type!r}, "
+                f"offset={self.offset!r}, bit_offset={self.bit_offset!r}, "
+                f"bit_size={self.bit_size!r})")
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.name, self.type, self.offset, self.bit_offset, self.bit_size) == (
+                other.name, other.type, other.offset, other.bit_offset, other.bit_size)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class StructType(Type):
@@ -401,7 +424,7 @@ def _layout_class(cls: type) -> StructType:
     fields: list[Field] = []
     offset = 0
     align = 1
-    for name, annotation in inspect.get_annotations(cls).items():
+    for name, annotation in dict(vars(cls).get("__annotations__", {})).items():
         if isinstance(annotation, str):
             try:
                 annotation = eval(annotation, namespace)  # noqa: S307 - the user's own module

@@ -20,7 +20,6 @@ slot is left.
 
 from __future__ import annotations
 
-import fcntl
 import socket
 import struct
 from dataclasses import dataclass
@@ -40,7 +39,6 @@ DECAP_PROGRAM = "net_lb_decap"
 _U32 = struct.Struct("<I")
 _VIP_INFO = struct.Struct("<II")
 _COUNTER = struct.Struct("<QQ")
-_SIOCGIFMTU = 0x8921
 
 
 def compile_balancer() -> CompiledCollection:
@@ -85,18 +83,6 @@ def _backend_entry(b: BackendAddr) -> bytes:
     return _addr(b.addr) + b.mac_bytes + (prog.KIND_IPV4).to_bytes(2, "little") + bytes(16)
 
 
-def interface_mtu(iface: str | int) -> int:
-    """The MTU of ``iface`` in the calling thread's network namespace."""
-    from ..errors import InvalidInputError
-    try:
-        name = socket.if_indextoname(iface) if isinstance(iface, int) else iface
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            raw = fcntl.ioctl(sock, _SIOCGIFMTU, struct.pack("16sI12x", name.encode(), 0))
-    except OSError as err:
-        raise InvalidInputError(f"no interface {iface!r}: {err.strerror}") from None
-    return int(struct.unpack("16sI12x", raw)[1])
-
-
 def _sum(raw: Any) -> Counts:
     per_cpu = [raw] if isinstance(raw, (bytes, bytearray)) else raw
     packets = bytes_ = 0
@@ -120,8 +106,6 @@ class Balancer:
     def __init__(self, iface: str | int | None, config: LbConfig, *, mode: str = "auto",
                  attach: bool = True, backend: str = "kernel"):
         self.config = LbConfig(config.source, {}, config.gue_port, config.source6, config.mtu)
-        # packets bigger than this once encapsulated get ICMP "too big" (config.mtu wins)
-        self._iface_mtu = interface_mtu(iface) if attach and iface is not None else 0
         self._vip_rows: dict[Vip, int] = {}
         self._slots: dict[str, int] = {}          # backend address -> slot
         self._slot_owner: dict[int, BackendAddr] = {}
@@ -189,7 +173,7 @@ class Balancer:
         from ..errors import InvalidInputError
         if len(config.vips) > prog.MAX_VIPS:
             raise InvalidInputError(f"more than {prog.MAX_VIPS} VIPs")
-        mtu = config.mtu or self._iface_mtu
+        mtu = config.mtu
         if mtu and mtu < MIN_MTU6 and any(v.family == 6 for v in config.vips):
             raise InvalidInputError(f"an MTU of {mtu} leaves IPv6 VIPs less than 1280 bytes "
                                     f"once encapsulated: set mtu to at least {MIN_MTU6}")

@@ -5,8 +5,8 @@
     source: 198.18.0.2              # the balancer's address: outer source to IPv4 backends
     source6: "2001:db8::2"          # ... and to IPv6 backends (needed only for those)
     encap: ipip                     # or gue (IP + UDP to gue_port, default 6080)
-    mtu: 1500                       # optional: largest packet to a backend (default: the
-                                    # interface's MTU); bigger ones get ICMP "too big"
+    mtu: 1500                       # optional: largest packet to a backend (default: no
+                                    # limit); bigger ones get ICMP "too big"
     vips:
       198.19.0.10:80/tcp:           # address:port/protocol (tcp or udp)
         - ip: 198.18.0.11
@@ -70,7 +70,7 @@ class LbConfig:
     vips: dict[Vip, tuple[BackendAddr, ...]]
     gue_port: int = 0                 # 0: IPIP; else GUE to this UDP port
     source6: str = ""                 # IPv6 outer source, for IPv6 backends
-    mtu: int = 0                      # largest packet to a backend; 0: the interface's
+    mtu: int = 0                      # largest packet to a backend; 0: no limit
 
 
 GUE_PORT = 6080

@@ -3,14 +3,13 @@ kinds (``enum bpf_map_type``...) they are made of. See the package docstring."""
 
 from __future__ import annotations
 
-import dataclasses
 import sys as _sys
 import typing as _typing
-from dataclasses import dataclass, field
 from enum import IntEnum
 
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
+from ..dataclass_compat import DataclassFields, replace
 from ..errors import InvalidInputError
 
 if _typing.TYPE_CHECKING:   # annotations only: importing pybpf.btf costs ~10 ms of every start-up
@@ -173,7 +172,6 @@ class Pinning(IntEnum):
     BY_NAME = 1
 
 
-@dataclass
 class MapSpec:
     """A map as declared: everything BPF_MAP_CREATE needs, plus initial contents.
 
@@ -186,25 +184,80 @@ class MapSpec:
 
     name: str
     type: MapType
-    key_size: int = 0
-    value_size: int = 0
-    max_entries: int = 0
-    flags: int = 0  # MapFlags
-    pinning: Pinning = Pinning.NONE
-    numa_node: int = 0
-    map_extra: int = 0
-    key_type: Type | None = None
-    value_type: Type | None = None
-    inner_map: MapSpec | None = None
-    contents: list[tuple[MapKey, MapValue]] = field(default_factory=list)
-    data: bytes | None = None
-    section: str | None = None
-    readonly: bool = False  # freeze after load (.rodata, .kconfig)
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int  # MapFlags
+    pinning: Pinning
+    numa_node: int
+    map_extra: int
+    key_type: Type | None
+    value_type: Type | None
+    inner_map: MapSpec | None
+    contents: list[tuple[MapKey, MapValue]]
+    data: bytes | None
+    section: str | None
+    readonly: bool  # freeze after load (.rodata, .kconfig)
+
+    __match_args__ = ("name", "type", "key_size", "value_size", "max_entries", "flags", "pinning",
+                      "numa_node", "map_extra", "key_type", "value_type", "inner_map", "contents",
+                      "data", "section", "readonly")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, name: str, type: MapType, key_size: int = 0, value_size: int = 0,
+                       max_entries: int = 0, flags: int = 0, pinning: Pinning = Pinning.NONE,
+                       numa_node: int = 0, map_extra: int = 0, key_type: Type | None = None,
+                       value_type: Type | None = None, inner_map: MapSpec | None = None,
+                       contents: list[tuple[MapKey, MapValue]] | None = None,
+                       data: bytes | None = None, section: str | None = None,
+                       readonly: bool = False) -> None:
+        self.name = name
+        self.type = type
+        self.key_size = key_size
+        self.value_size = value_size
+        self.max_entries = max_entries
+        self.flags = flags
+        self.pinning = pinning
+        self.numa_node = numa_node
+        self.map_extra = map_extra
+        self.key_type = key_type
+        self.value_type = value_type
+        self.inner_map = inner_map
+        self.contents = list() if contents is None else contents
+        self.data = data
+        self.section = section
+        self.readonly = readonly
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"name={self.name!r}, type={self.type!r}, "
+                f"key_size={self.key_size!r}, value_size={self.value_size!r}, "
+                f"max_entries={self.max_entries!r}, flags={self.flags!r}, "
+                f"pinning={self.pinning!r}, numa_node={self.numa_node!r}, "
+                f"map_extra={self.map_extra!r}, key_type={self.key_type!r}, "
+                f"value_type={self.value_type!r}, "
+                f"inner_map={self.inner_map!r}, contents={self.contents!r}, "
+                f"data={self.data!r}, section={self.section!r}, "
+                f"readonly={self.readonly!r})")
+
+    def __eq__(self, other: _typing.Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.name, self.type, self.key_size, self.value_size, self.max_entries,
+                self.flags, self.pinning, self.numa_node, self.map_extra, self.key_type,
+                self.value_type, self.inner_map, self.contents, self.data, self.section,
+                self.readonly) == (
+                other.name, other.type, other.key_size, other.value_size, other.max_entries,
+                other.flags, other.pinning, other.numa_node, other.map_extra, other.key_type,
+                other.value_type, other.inner_map, other.contents, other.data, other.section,
+                other.readonly)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def copy(self) -> MapSpec:
         """A copy whose contents, data and inner map can change apart from this one; BTF
         types are shared (they are read-only, and a BTF spec knows its types by identity)."""
-        return dataclasses.replace(
+        return replace(
             self, contents=list(self.contents),
             inner_map=self.inner_map.copy() if self.inner_map is not None else None)
 
@@ -226,7 +279,6 @@ class MapSpec:
         return f"map {self.name}: " + " ".join(parts)
 
 
-@dataclass
 class ProgramSpec:
     """A program as compiled: instructions with symbolic references, and its metadata.
 
@@ -237,22 +289,72 @@ class ProgramSpec:
 
     name: str
     section: str
-    type: ProgramType = ProgramType.UNSPEC
-    attach_type: AttachType | None = None
-    attach_to: str = ""  # e.g. "syscalls/sys_enter_execve" for a tracepoint
-    instructions: list[Instruction] = field(default_factory=list)
-    license: str = ""
-    kernel_version: int = 0
-    flags: int = 0  # ProgFlags
-    btf: BTFSpec | None = None  # the collection's BTF spec
-    func_info: list[FuncInfo] = field(default_factory=list)
-    line_info: list[LineInfo] = field(default_factory=list)
-    core_relos: list[CORERelo] = field(default_factory=list)
+    type: ProgramType
+    attach_type: AttachType | None
+    attach_to: str  # e.g. "syscalls/sys_enter_execve" for a tracepoint
+    instructions: list[Instruction]
+    license: str
+    kernel_version: int
+    flags: int  # ProgFlags
+    btf: BTFSpec | None  # the collection's BTF spec
+    func_info: list[FuncInfo]
+    line_info: list[LineInfo]
+    core_relos: list[CORERelo]
+
+    __match_args__ = ("name", "section", "type", "attach_type", "attach_to", "instructions",
+                      "license", "kernel_version", "flags", "btf", "func_info", "line_info",
+                      "core_relos")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, name: str, section: str, type: ProgramType = ProgramType.UNSPEC,
+                       attach_type: AttachType | None = None, attach_to: str = "",
+                       instructions: list[Instruction] | None = None, license: str = "",
+                       kernel_version: int = 0, flags: int = 0, btf: BTFSpec | None = None,
+                       func_info: list[FuncInfo] | None = None,
+                       line_info: list[LineInfo] | None = None,
+                       core_relos: list[CORERelo] | None = None) -> None:
+        self.name = name
+        self.section = section
+        self.type = type
+        self.attach_type = attach_type
+        self.attach_to = attach_to
+        self.instructions = list() if instructions is None else instructions
+        self.license = license
+        self.kernel_version = kernel_version
+        self.flags = flags
+        self.btf = btf
+        self.func_info = list() if func_info is None else func_info
+        self.line_info = list() if line_info is None else line_info
+        self.core_relos = list() if core_relos is None else core_relos
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"name={self.name!r}, section={self.section!r}, "
+                f"type={self.type!r}, attach_type={self.attach_type!r}, "
+                f"attach_to={self.attach_to!r}, "
+                f"instructions={self.instructions!r}, "
+                f"license={self.license!r}, "
+                f"kernel_version={self.kernel_version!r}, "
+                f"flags={self.flags!r}, btf={self.btf!r}, "
+                f"func_info={self.func_info!r}, line_info={self.line_info!r}, "
+                f"core_relos={self.core_relos!r})")
+
+    def __eq__(self, other: _typing.Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.name, self.section, self.type, self.attach_type, self.attach_to,
+                self.instructions, self.license, self.kernel_version, self.flags, self.btf,
+                self.func_info, self.line_info, self.core_relos) == (
+                other.name, other.section, other.type, other.attach_type, other.attach_to,
+                other.instructions, other.license, other.kernel_version, other.flags,
+                other.btf, other.func_info, other.line_info, other.core_relos)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def copy(self) -> ProgramSpec:
         """A copy with its own lists (instructions are immutable values; BTF is shared, as
         for :meth:`MapSpec.copy`)."""
-        return dataclasses.replace(
+        return replace(
             self, instructions=list(self.instructions), func_info=list(self.func_info),
             line_info=list(self.line_info), core_relos=list(self.core_relos))
 
@@ -281,7 +383,6 @@ class ExternKind(IntEnum):
     KFUNC = 3    # an extern function called as a kfunc: call src=KFUNC, resolved at load
 
 
-@dataclass
 class ExternSpec:
     """An extern the object needs from its loader.
 
@@ -293,10 +394,36 @@ class ExternSpec:
 
     name: str
     kind: ExternKind
-    type: Type | None = None
-    offset: int = 0
-    size: int = 0
-    weak: bool = False
+    type: Type | None
+    offset: int
+    size: int
+    weak: bool
+
+    __match_args__ = ("name", "kind", "type", "offset", "size", "weak")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, name: str, kind: ExternKind, type: Type | None = None, offset: int = 0,
+                       size: int = 0, weak: bool = False) -> None:
+        self.name = name
+        self.kind = kind
+        self.type = type
+        self.offset = offset
+        self.size = size
+        self.weak = weak
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"name={self.name!r}, kind={self.kind!r}, type={self.type!r}, "
+                f"offset={self.offset!r}, size={self.size!r}, "
+                f"weak={self.weak!r})")
+
+    def __eq__(self, other: _typing.Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.name, self.kind, self.type, self.offset, self.size, self.weak) == (
+                other.name, other.kind, other.type, other.offset, other.size, other.weak)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __str__(self) -> str:
         where = f" offset={self.offset} size={self.size}" if self.kind == ExternKind.KCONFIG else ""
@@ -304,7 +431,6 @@ class ExternSpec:
         return f"extern {self.name}: {self.kind.name}{where}{weak}"
 
 
-@dataclass
 class VariableSpec:
     """A global variable of a global-data map (``.rodata``, ``.data``, ``.bss``...): where
     its bytes lie in the map's single value, as ``CollectionSpec.Variables`` in cilium/ebpf.
@@ -320,8 +446,34 @@ class VariableSpec:
     map: str
     offset: int
     size: int
-    type: Type | None = None
-    map_spec: MapSpec | None = field(default=None, repr=False, compare=False)
+    type: Type | None
+    map_spec: MapSpec | None
+
+    __match_args__ = ("name", "map", "offset", "size", "type", "map_spec")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, name: str, map: str, offset: int, size: int, type: Type | None = None,
+                       map_spec: MapSpec | None = None) -> None:
+        self.name = name
+        self.map = map
+        self.offset = offset
+        self.size = size
+        self.type = type
+        self.map_spec = map_spec
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"name={self.name!r}, map={self.map!r}, "
+                f"offset={self.offset!r}, size={self.size!r}, "
+                f"type={self.type!r})")
+
+    def __eq__(self, other: _typing.Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.name, self.map, self.offset, self.size, self.type) == (
+                other.name, other.map, other.offset, other.size, other.type)
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def constant(self) -> bool:
@@ -378,24 +530,54 @@ def _variables_of(maps: dict[str, MapSpec]) -> dict[str, VariableSpec]:
     return out
 
 
-@dataclass
 class CollectionSpec:
     """Every program and map of one object, plus its BTF and the externs it needs."""
 
-    programs: dict[str, ProgramSpec] = field(default_factory=dict)
-    maps: dict[str, MapSpec] = field(default_factory=dict)
-    btf: BTFSpec | None = None
-    license: str = ""
-    kernel_version: int = 0
-    externs: dict[str, ExternSpec] = field(default_factory=dict)
+    programs: dict[str, ProgramSpec]
+    maps: dict[str, MapSpec]
+    btf: BTFSpec | None
+    license: str
+    kernel_version: int
+    externs: dict[str, ExternSpec]
+
+    __match_args__ = ("programs", "maps", "btf", "license", "kernel_version", "externs")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, programs: dict[str, ProgramSpec] | None = None,
+                       maps: dict[str, MapSpec] | None = None, btf: BTFSpec | None = None,
+                       license: str = "", kernel_version: int = 0,
+                       externs: dict[str, ExternSpec] | None = None) -> None:
+        self.programs = dict() if programs is None else programs
+        self.maps = dict() if maps is None else maps
+        self.btf = btf
+        self.license = license
+        self.kernel_version = kernel_version
+        self.externs = dict() if externs is None else externs
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"programs={self.programs!r}, maps={self.maps!r}, "
+                f"btf={self.btf!r}, license={self.license!r}, "
+                f"kernel_version={self.kernel_version!r}, "
+                f"externs={self.externs!r})")
+
+    def __eq__(self, other: _typing.Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.programs, self.maps, self.btf, self.license, self.kernel_version,
+                self.externs) == (
+                other.programs, other.maps, other.btf, other.license, other.kernel_version,
+                other.externs)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def copy(self) -> CollectionSpec:
         """A copy to set variables or edit maps and programs on, leaving this one as it was
         (as ``CollectionSpec.Copy`` in cilium/ebpf). BTF is shared: it is read-only."""
-        return dataclasses.replace(
+        return replace(
             self, programs={n: p.copy() for n, p in self.programs.items()},
             maps={n: m.copy() for n, m in self.maps.items()},
-            externs={n: dataclasses.replace(e) for n, e in self.externs.items()})
+            externs={n: replace(e) for n, e in self.externs.items()})
 
     @property
     def variables(self) -> dict[str, VariableSpec]:

@@ -11,15 +11,16 @@ instead load, attach and read the maps as data::
 
 from __future__ import annotations
 
-import typing as _typing
-
-if _typing.TYPE_CHECKING:
+# not typing's constant: `pybpf trace` starts without importing typing (trace.quickstart)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     from .compiler import Compiled
     from .compiler import compile_script as compile  # noqa: A004 - the library's verb
     from .errors import TraceError
     from .listing_debug import debug_listing
     from .plan import Action, MapPlan, PrintPlan, ValueType
     from .runtime import Session
+del TYPE_CHECKING
 
 # imported on first use (PEP 562): ``pybpf trace`` with a cached compile never imports
 # the compiler, and ``-l`` never imports the runtime

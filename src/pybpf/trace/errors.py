@@ -3,10 +3,9 @@ then the line and a row of ``~`` under the culprit."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..errors import InvalidInputError
 
+TYPE_CHECKING = False     # not typing's: `pybpf trace` starts without it (.quickstart)
 if TYPE_CHECKING:   # annotations only: the AST is the compiler's, not the runtime's
     from .ast import Loc
 

@@ -27,10 +27,13 @@ from __future__ import annotations
 import re
 import struct
 import time as _time
-from collections.abc import Callable, Iterable, Sequence
-from typing import IO, Any
 
 from .plan import Action, MapPlan, PrintPlan, ValueType
+
+TYPE_CHECKING = False     # typing is not imported by `pybpf trace`'s start (.quickstart)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import IO, Any
 
 __all__ = [
     "Printer", "format_value", "format_map", "format_map_json", "format_hist",
@@ -40,7 +43,8 @@ __all__ = [
 
 # One decoded map entry: the key's values (() for a map without keys) and the value as
 # the aggregation decodes it (plan.py); entries come in the kernel's iteration order.
-Entry = tuple[tuple[Any, ...], Any]
+if TYPE_CHECKING:
+    Entry = tuple[tuple[Any, ...], Any]
 
 _BAR_WIDTH = 52
 _U64 = (1 << 64) - 1

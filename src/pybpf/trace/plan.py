@@ -9,10 +9,11 @@ time it decodes map entries and ring-buffer records into the Python values liste
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .quickstart)
+if TYPE_CHECKING:
+    from typing import Any, Literal
 
-__all__ = ["ValueType", "MapPlan", "Action", "PrintPlan"]
+__all__ = ["ValueType", "MapPlan", "Action", "PrintPlan", "plan_data", "plan_from_data"]
 
 # The kinds of value a script can produce, and the Python value the runtime decodes each to:
 #   int, uint     -> int
@@ -31,9 +32,10 @@ __all__ = ["ValueType", "MapPlan", "Action", "PrintPlan"]
 #   timestamp     -> int, nanoseconds since the epoch (strftime)
 #   tuple         -> tuple of the decoded fields
 #   none          -> None (a statement with no value)
-ValueKind = Literal["int", "uint", "bool", "str", "buf", "ksym", "usym", "kaddr", "uaddr",
-                    "kstack", "ustack", "inet", "username", "probe", "cgroup_path",
-                    "timestamp", "tuple", "macaddr", "none"]
+if TYPE_CHECKING:
+    ValueKind = Literal["int", "uint", "bool", "str", "buf", "ksym", "usym", "kaddr",
+                        "uaddr", "kstack", "ustack", "inet", "username", "probe",
+                        "cgroup_path", "timestamp", "tuple", "macaddr", "none"]
 
 # How a map's values are kept, and the Python value the runtime decodes each entry to:
 #   none (plain @x = expr)  -> the decoded ValueType value
@@ -43,48 +45,130 @@ ValueKind = Literal["int", "uint", "bool", "str", "buf", "ksym", "usym", "kaddr"
 #                              numbering (0: negative, 1: zero, 2: [1], 3: [2, 4), ...)
 #   lhist                   -> list[int], the count of each linear bucket: 0 is below min,
 #                              1..n are [min + (i-1)*step, min + i*step), the last is >= max
-Aggregation = Literal["none", "count", "sum", "min", "max", "avg", "stats", "hist", "lhist"]
+if TYPE_CHECKING:
+    Aggregation = Literal["none", "count", "sum", "min", "max", "avg", "stats", "hist",
+                          "lhist"]
 
 # What one ring-buffer record asks the user side to do
-ActionKind = Literal["printf", "print_map", "print_value", "time", "join", "cat", "system",
-                     "exit", "clear", "zero"]
+if TYPE_CHECKING:
+    ActionKind = Literal["printf", "print_map", "print_value", "time", "join", "cat",
+                         "system", "exit", "clear", "zero"]
 
 
-@dataclass(frozen=True)
-class ValueType:
-    kind: ValueKind
-    size: int = 8                                 # bytes the value takes in a record or key
-    fields: tuple[ValueType, ...] = ()            # tuple elements, in order
-    signed: bool = True                           # for int: how bpftrace prints it
-    fmt: str = ""                                 # timestamp: its strftime() format
+class _Record:
+    """A record compared, hashed and shown by its fields (what a frozen dataclass gives,
+    without importing dataclasses and inspect: ~5 ms of `pybpf trace`'s start)."""
+
+    _fields: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{self.__class__.__name__}({inner})"
 
 
-@dataclass(frozen=True)
-class MapPlan:
-    name: str                                     # "@" or "@name", as the script spells it
-    keys: tuple[ValueType, ...]                   # () for a map with no key (@x = 1)
-    aggregation: Aggregation
-    value: ValueType = ValueType("int")           # for aggregation "none"
-    lhist: tuple[int, int, int] | None = None     # min, max, step of lhist()
+class ValueType(_Record):
+    _fields = ("kind", "size", "fields", "signed", "fmt")
+
+    def __init__(self, kind: ValueKind, size: int = 8, fields: tuple[ValueType, ...] = (),
+                 signed: bool = True, fmt: str = ""):
+        self.kind = kind
+        self.size = size              # bytes the value takes in a record or key
+        self.fields = fields          # tuple elements, in order
+        self.signed = signed          # for int: how bpftrace prints it
+        self.fmt = fmt                # timestamp: its strftime() format
 
 
-@dataclass(frozen=True)
-class Action:
-    id: int                                       # the record's tag in the ring buffer
-    kind: ActionKind
-    fmt: str = ""                                 # printf/time/system format, join separator
-    args: tuple[ValueType, ...] = ()              # the record's values, in order
-    map: str = ""                                 # print_map/clear/zero: the map's name
-    top: int = 0                                  # print(@m, top, div)
-    div: int = 1
+class MapPlan(_Record):
+    _fields = ("name", "keys", "aggregation", "value", "lhist")
+    value = ValueType("int")          # the default, for aggregation "none"
+
+    def __init__(self, name: str, keys: tuple[ValueType, ...], aggregation: Aggregation,
+                 value: ValueType | None = None, lhist: tuple[int, int, int] | None = None):
+        self.name = name              # "@" or "@name", as the script spells it
+        self.keys = keys              # () for a map with no key (@x = 1)
+        self.aggregation = aggregation
+        self.value = value if value is not None else MapPlan.value
+        self.lhist = lhist            # min, max, step of lhist()
 
 
-@dataclass
+class Action(_Record):
+    _fields = ("id", "kind", "fmt", "args", "map", "top", "div")
+
+    def __init__(self, id: int, kind: ActionKind, fmt: str = "",  # noqa: A002
+                 args: tuple[ValueType, ...] = (), map: str = "",  # noqa: A002
+                 top: int = 0, div: int = 1):
+        self.id = id                  # the record's tag in the ring buffer
+        self.kind = kind
+        self.fmt = fmt                # printf/time/system format, join separator
+        self.args = args              # the record's values, in order
+        self.map = map                # print_map/clear/zero: the map's name
+        self.top = top                # print(@m, top, div)
+        self.div = div
+
+
 class PrintPlan:
     """Everything the user side of one script needs besides the programs."""
 
-    maps: dict[str, MapPlan] = field(default_factory=dict)
-    actions: dict[int, Action] = field(default_factory=dict)
-    # maps printed at exit (all of them unless the script cleared or printed them itself,
-    # as bpftrace does), in the order bpftrace prints them
-    print_at_exit: list[str] = field(default_factory=list)
+    def __init__(self, maps: dict[str, MapPlan] | None = None,
+                 actions: dict[int, Action] | None = None,
+                 print_at_exit: list[str] | None = None):
+        self.maps = maps if maps is not None else {}
+        self.actions = actions if actions is not None else {}
+        # maps printed at exit (all of them unless the script cleared or printed them
+        # itself, as bpftrace does), in the order bpftrace prints them
+        self.print_at_exit = print_at_exit if print_at_exit is not None else []
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PrintPlan):
+            return NotImplemented
+        return (self.maps, self.actions, self.print_at_exit) == \
+            (other.maps, other.actions, other.print_at_exit)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass with eq
+
+    def __repr__(self) -> str:
+        return (f"PrintPlan(maps={self.maps!r}, actions={self.actions!r}, "
+                f"print_at_exit={self.print_at_exit!r})")
+
+
+# -- as plain data (tuples, strings, ints): what marshal stores for .quickstart ------------
+
+def _type_data(vt: ValueType) -> tuple[Any, ...]:
+    return (vt.kind, vt.size, tuple(_type_data(f) for f in vt.fields), vt.signed, vt.fmt)
+
+
+def _type_from(data: tuple[Any, ...]) -> ValueType:
+    kind, size, fields, signed, fmt = data
+    return ValueType(kind, size, tuple(_type_from(f) for f in fields), signed, fmt)
+
+
+def plan_data(plan: PrintPlan) -> tuple[Any, ...]:
+    """``plan`` as nested tuples of plain values (:func:`plan_from_data` reverses it)."""
+    maps = tuple((m.name, tuple(_type_data(k) for k in m.keys), m.aggregation,
+                  _type_data(m.value), m.lhist) for m in plan.maps.values())
+    actions = tuple((a.id, a.kind, a.fmt, tuple(_type_data(t) for t in a.args), a.map,
+                     a.top, a.div) for a in plan.actions.values())
+    return maps, actions, tuple(plan.print_at_exit)
+
+
+def plan_from_data(data: tuple[Any, ...]) -> PrintPlan:
+    maps, actions, print_at_exit = data
+    plan = PrintPlan(print_at_exit=list(print_at_exit))
+    for name, keys, agg, value, lhist in maps:
+        plan.maps[name] = MapPlan(name, tuple(_type_from(k) for k in keys), agg,
+                                  _type_from(value), lhist)
+    for aid, kind, fmt, args, map_name, top, div in actions:
+        plan.actions[aid] = Action(aid, kind, fmt, tuple(_type_from(t) for t in args),
+                                   map_name, top, div)
+    return plan

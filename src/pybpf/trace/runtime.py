@@ -10,17 +10,19 @@ import signal
 import struct
 import threading
 import time
-from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
 from .output import Printer
+
+TYPE_CHECKING = False     # typing is not imported by `pybpf trace`'s start (.quickstart)
 
 # each attach family, the ring buffer reader and socket are imported when a script uses
 # them: a tracepoint script's start-up imports no uprobe, usdt or perf code, and one
 # served by .quickstart not the kernel backend's collection either
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Callable
+    from typing import IO, Any
 
     from ..kernel.collection import Collection
     from ..kernel.links import Link

@@ -16,7 +16,6 @@ that run unsafe bytecode on purpose to exercise the VM's own run-time checks.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,7 +149,7 @@ def _as_collection(instructions: list[Instruction], name: str, type: ProgramType
                                        if isinstance(key, int)}
     if by_number:
         instructions = [
-            dataclasses.replace(insn, reference=by_number[insn.imm])
+            insn.with_(reference=by_number[insn.imm])
             if insn.is_wide and insn.src in (_PSEUDO_MAP_FD, _PSEUDO_MAP_VALUE)
             and insn.reference is None and insn.imm in by_number else insn
             for insn in instructions]

@@ -269,6 +269,8 @@ class _FunctionWriter:
         self.entry_allocas: list[str] = []
         # the label prefix of the blocks being written, and whether they check the budget
         self.prefix, self.checks = "b", True
+        self.reach: dict[int, int] = {}
+        self.head_checks: list[tuple[str, int]] = []  # (label, loop head) of the checks
         # registers known to hold r10 + offset in the current block (register -> offset):
         # accesses through them inside the frame need no region check, as through r10
         self.frame: dict[int, int] = {}
@@ -365,6 +367,7 @@ class _FunctionWriter:
         # the budget lives in a local (a register after mem2reg) and goes back to the state
         # around calls that may run instructions (helpers, subprograms) and on the way out
         self.emit("%bl = alloca i64")
+        self.emit("%short = alloca i1")
         if self.batch:
             self.emit("store i64 %budget, ptr %bl")
         else:
@@ -374,20 +377,21 @@ class _FunctionWriter:
         for leader, slots in blocks.items():
             for nxt in _successors(self.code, slots[-1]):
                 preds.setdefault(nxt, []).append(leader)
-        if _straight(self.code, blocks):
-            # no loop and no call: no path runs more than all the function's instructions,
-            # so when the budget covers them all, a copy of the blocks without budget
-            # checks runs (packet filters); else the checked copy, which fails exactly
-            left, enough = self.tmp(), self.tmp()
-            self.emit(f"{left} = load i64, ptr %bl")
-            self.emit(f"{enough} = icmp sge i64 {left}, "
-                      f"{sum(len(slots) for slots in blocks.values())}")
-            self.emit(f"br i1 {enough}, label %n{self.start}, label %b{self.start}")
-            self.prefix, self.checks = "n", False
-            self.write_blocks(blocks, preds)
-            self.prefix, self.checks = "b", True
-        else:
-            self.emit(f"br label %b{self.start}")
+        # two copies of the blocks: "n" blocks check the budget only where a loop may come
+        # back (and after calls, which may spend it), against the most the blocks up to the
+        # next such point can take; when it is short they go on in the "b" blocks, which
+        # check it at every block as the interpreter would stop the run
+        self.reach = _budget_reach(self.code, blocks)
+        self.prefix, self.checks = "n", False
+        self.emit(f"br label %{self.target(self.start)}")
+        self.write_blocks(blocks, preds)
+        # the checks on the way into loop heads, on each edge: a loop's exit to the checked
+        # copy is then at its end, after the turn's stores (LLVM can keep those out of it)
+        for label, head in self.head_checks:
+            self.block(label)
+            self.go_checked_if_short(self.reach[head], f"b{head}")
+            self.emit(f"br label %n{head}")
+        self.prefix, self.checks = "b", True
         self.write_blocks(blocks, preds)
         self.block("bail")
         self.budget_out()
@@ -423,9 +427,21 @@ class _FunctionWriter:
             self.block_slots = slots
             self.count_budget(leader, len(slots))
             for pc in slots:
+                if not self.checks and self.code[pc][0] in _CALLS:
+                    self.emit("store i1 false, ptr %short")  # see note_short
                 self.insn(pc)
                 self.track_frame(pc)
                 self.track_values(pc)
+                if self.code[pc][0] in _CALLS:
+                    # after a call, the rest of the block may go on in either copy
+                    after = f"bafter{pc}"
+                    if self.checks:
+                        self.emit(f"br label %{after}")
+                        self.block(after)
+                    elif self.reach[-pc] > 0:
+                        short = self.tmp()
+                        self.emit(f"{short} = load i1, ptr %short")
+                        self.continue_or(short, after, negate=True)
             self.exit_values[leader] = self.values
             last = slots[-1]
             h = self.code[last][0]
@@ -434,7 +450,7 @@ class _FunctionWriter:
             if ended:
                 continue  # the instruction ended the block itself
             nexts = _successors(self.code, last)
-            self.emit(f"br label %{self.prefix}{nexts[0]}")
+            self.emit(f"br label %{self.target(nexts[0])}")
 
     def reload_packet(self) -> None:
         """Copy the packet's table entry and data offset into their locals."""
@@ -459,6 +475,36 @@ class _FunctionWriter:
         p, v = self.field("budget_left"), self.tmp()
         self.emit(f"{v} = load i64, ptr %bl")
         self.emit(f"store i64 {v}, ptr {p}")
+
+    def note_short(self, pc: int) -> None:
+        """In the unchecked copy, after a callback that may have spent budget: whether too
+        little is left for the blocks up to the next check (``%short``, read once the
+        call's instruction is done; a call served natively leaves it false)."""
+        need = self.reach.get(-pc, 0)
+        if self.checks or need <= 0:
+            return
+        left, short = self.tmp(), self.tmp()
+        self.emit(f"{left} = load i64, ptr %bl")
+        self.emit(f"{short} = icmp slt i64 {left}, {need}")
+        self.emit(f"store i1 {short}, ptr %short")
+
+    def target(self, leader: int) -> str:
+        """The label a jump to the block at ``leader`` goes to: in the unchecked copy, a
+        loop head's is a budget check of its own (see function)."""
+        if self.checks or leader not in self.reach:
+            return f"{self.prefix}{leader}"
+        label = f"c{leader}.{len(self.head_checks)}"
+        self.head_checks.append((label, leader))
+        return label
+
+    def go_checked_if_short(self, need: int, checked: str) -> None:
+        """To the checked block ``checked`` when the budget left is under ``need``."""
+        if need <= 0:
+            return
+        left, short = self.tmp(), self.tmp()
+        self.emit(f"{left} = load i64, ptr %bl")
+        self.emit(f"{short} = icmp slt i64 {left}, {need}")
+        self.continue_or(short, checked, negate=True)
 
     def count_budget(self, leader: int, count: int) -> None:
         left = self.tmp()
@@ -593,9 +639,9 @@ class _FunctionWriter:
             value = _const(i, 64) if h is ip._st else self.reg(s)
             self.store(pc, d, o, a, value)
         elif h is ip._ja:
-            self.emit(f"br label %{self.prefix}{pc + 1 + o}")
+            self.emit(f"br label %{self.target(pc + 1 + o)}")
         elif h is ip._gotol:
-            self.emit(f"br label %{self.prefix}{pc + 1 + i}")
+            self.emit(f"br label %{self.target(pc + 1 + i)}")
         elif h in _JUMPS:
             self.jump(pc, h, d, s, o, i, a)
         elif h is ip._call_helper or h is ip._call_tail:
@@ -814,8 +860,8 @@ class _FunctionWriter:
             self.emit(f"{taken} = icmp ne i{bits} {both}, 0")
         else:
             self.emit(f"{taken} = icmp {_ICMP[name]} i{bits} {a}, {b}")
-        self.emit(f"br i1 {taken}, label %{self.prefix}{pc + 1 + off}, "
-                  f"label %{self.prefix}{pc + 1}")
+        self.emit(f"br i1 {taken}, label %{self.target(pc + 1 + off)}, "
+                  f"label %{self.target(pc + 1)}")
 
     def map_in_r1(self, pc: int) -> int | None:
         """The handle of the map r1 holds at ``pc``, when the same block loaded it with
@@ -930,7 +976,7 @@ class _FunctionWriter:
         self.block(found)
         host_p, address = self.tmp(), self.tmp()
         self.emit(f"{host_p} = getelementptr i64, ptr {entry}, i64 1")
-        self.emit(f"{address} = load i64, ptr {host_p}")
+        self.emit(f"{address} = load i64, ptr {host_p}, !range !{{i64 1, i64 0}}")
         self.emit(f"store i64 {address}, ptr {host}")
         self.set(0, value)
         self.clobber_arguments()
@@ -941,10 +987,14 @@ class _FunctionWriter:
         self.emit(f"br label %{done}")
         self.block(done)
 
-    def continue_or(self, fine: str, other: str) -> None:
-        """On to a new block when ``fine`` (an i1), else to the block ``other``."""
+    def continue_or(self, fine: str, other: str, *, negate: bool = False) -> None:
+        """On to a new block when ``fine`` (an i1; not ``fine`` when ``negate``), else to
+        the block ``other``."""
         ok = self.label("ok")
-        self.emit(f"br i1 {fine}, label %{ok}, label %{other}")
+        if negate:
+            self.emit(f"br i1 {fine}, label %{other}, label %{ok}")
+        else:
+            self.emit(f"br i1 {fine}, label %{ok}, label %{other}")
         self.block(ok)
 
     def log_lru_hit(self, full: str) -> None:
@@ -1039,6 +1089,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 {cb}(ptr %st, i64 {pc}, i64 {sub_r10}, {args})")
         self.budget_in()
+        self.note_short(pc)
         self.reload_packet()
         self.set(0, r0)
         self.clobber_arguments()
@@ -1077,6 +1128,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 @f{target}(ptr %st, {args}, i64 {r10}, ptr {fh})")
         self.budget_in()
+        self.note_short(pc)
         self.reload_packet()
         after, raised = self.tmp(), self.tmp()
         self.emit(f"{after} = load i64, ptr {low_p}")
@@ -1112,8 +1164,8 @@ class _FunctionWriter:
         else:
             first = self.tmp()
             self.emit(f"{first} = icmp eq i64 {nxt}, {nexts[0]}")
-            self.emit(f"br i1 {first}, label %{self.prefix}{nexts[0]}, "
-                      f"label %{self.prefix}{nexts[1]}")
+            self.emit(f"br i1 {first}, label %{self.target(nexts[0])}, "
+                      f"label %{self.target(nexts[1])}")
 
 
 _NATIVE_HANDLERS = frozenset({
@@ -1123,18 +1175,29 @@ _NATIVE_HANDLERS = frozenset({
     ip._exit, ip._ld_packet})
 
 
-def _straight(code: ip.Code, blocks: dict[int, list[int]]) -> bool:
-    """Whether a function runs each of its instructions at most once and calls nothing that
-    could spend the budget (every jump goes forward; no calls, no may_goto)."""
-    for slots in blocks.values():
-        for pc in slots:
-            h = code[pc][0]
-            if h in (ip._call_helper, ip._call_tail, ip._call_local, ip._may_goto):
-                return False
-        last = slots[-1]
-        if any(nxt <= last for nxt in _successors(code, last)):
-            return False
-    return True
+_CALLS = (ip._call_helper, ip._call_tail, ip._call_local)
+
+
+def _budget_reach(code: ip.Code, blocks: dict[int, list[int]]) -> dict[int, int]:
+    """Where the unchecked copy of a function checks its budget, and against what: the
+    leader of the function's first block and of every block a jump goes back to (each loop
+    has one) -> the most instructions the blocks from there can take before the next such
+    block, an exit or a call; ``-pc`` of a call -> the same from the blocks after its block.
+    A jump forward only goes to a later leader, so one pass from the last block does."""
+    heads = {min(blocks)} | {nxt for slots in blocks.values()
+                             for nxt in _successors(code, slots[-1]) if nxt <= slots[-1]}
+    reach: dict[int, int] = {}  # leader -> most instructions from its start
+    checks: dict[int, int] = {}
+    for leader in sorted(blocks, reverse=True):
+        slots = blocks[leader]
+        after = max([0] + [reach[nxt] for nxt in _successors(code, slots[-1])
+                           if nxt > slots[-1] and nxt not in heads])
+        calls = [pc for pc in slots if code[pc][0] in _CALLS]
+        for pc in calls:
+            checks[-pc] = after
+        reach[leader] = len(slots) + (0 if calls else after)
+    checks.update({head: reach[head] for head in heads})
+    return checks
 
 
 def _in_frame(off: int, size: int) -> bool:

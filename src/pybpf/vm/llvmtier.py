@@ -551,10 +551,15 @@ class CompiledProgram:
             r10 = stack.base + stack.low
             stack.low -= ip.STACK_BYTES_PER_FRAME
             run.refresh()
+            # as in the interpreter, a callback runs on a budget of its own and its
+            # instructions do not count in the run's
+            left = run.state[_STATE["budget_left"]]
+            run.state[_STATE["budget_left"]] = budget
             try:
                 r0: int = self._functions[slot](run.address, a1, a2, a3, a4, a5, r10,
                                                 run.frame_host(r10))
             finally:
+                run.state[_STATE["budget_left"]] = left
                 stack.low += ip.STACK_BYTES_PER_FRAME
                 run.refresh()
             status = run.state[_STATE["status"]]
