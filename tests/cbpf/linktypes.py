@@ -39,6 +39,13 @@ def _pppoe_session(session: int, ppp_proto: int, inner: bytes) -> bytes:
     return struct.pack("!BBHHH", 0x11, 0, session, len(inner) + 2, ppp_proto) + inner
 
 
+def _geneve(protocol: int, inner: bytes, vni: int = 5) -> bytes:
+    """An Ethernet frame of IPv4/UDP to Geneve's port carrying ``inner``."""
+    header = struct.pack("!BBHI", 0, 0, protocol, vni << 8)
+    return ether(ipv4("198.18.0.1", "198.18.0.2", 17, udp(40000, 6081, header + inner)),
+                 0x800)
+
+
 def ethernet_extra() -> list[tuple[str, bytes]]:
     """Ethernet frames of the non-IP protocols pcap-filter(7) names."""
     a, b = "198.18.0.1", "198.18.0.2"
@@ -110,6 +117,22 @@ def ethernet_extra() -> list[tuple[str, bytes]]:
         ("geneve pppoes", ether(ipv4(a, b, 17, udp(
             40000, 6081, b"\x00\x00\x65\x58\x00\x00\x05\x00" + bytes(12) + b"\x88\x64"
             + _pppoe_session(3, 0x21, v4))), 0x800)),
+        # geneve's inner Ethernet carrying 802.2 LLC (and a bare payload whose protocol
+        # type is a length: libpcap reads a lone SAP two bytes past that field, the VNI)
+        *[(f"geneve {name}", _geneve(0x6558, frame)) for name, frame in (
+            ("stp", _llc(0x42, 0x42, 0x03, b"\x00" * 35)),
+            ("llc i-frame", _llc(0x06, 0x06, 0x00, b"\x00" * 40)),
+            ("llc u-frame xid", _llc(0x10, 0x10, 0xAF, b"\x00" * 40)),
+            ("isis l1 lsp", _llc(0xFE, 0xFE, 0x03, b"\x83\x1b\x01\x00\x12" + bytes(40))),
+            ("ipx raw 802.3", MAC_B + MAC_A + struct.pack("!H", 40) + b"\xff\xff"
+             + bytes(38)),
+            ("atalk snap", _snap(0xAAAA0308, 0x809B, b"\x00" * 40)),
+            ("vlan stp", MAC_B + MAC_A + b"\x81\x00\x00\x05" + _llc(0x42, 0x42, 0x03,
+                                                                    bytes(35))[12:]))],
+        ("geneve bare length", _geneve(0x0100, b"\xfe\xfe\x03\x83\x1b\x01\x00\x12"
+                                       + bytes(40), vni=0x424242)),
+        ("pppoes in pppoes", ether(_pppoe_session(3, 0x8864, _pppoe_session(
+            5, 0x21, v4)), 0x8864)),
         ("vxlan", ether(ipv4(a, b, 17, udp(40000, 4789, b"\x08\x00\x00\x00\x00\x00\x05\x00"
                                              + bytes(12) + b"\x08\x00" + v4)), 0x800)),
         ("ip6 hbh tcp", ether(ipv6("2001:db8::1", "2001:db8::2", 0, bytes([6, 0]) + bytes(6)
@@ -176,11 +199,15 @@ def frames_for(linktype: str) -> list[tuple[str, bytes, int]]:
                 head = struct.pack(">I" if linktype == "LOOP" else "<I", family)
             frames.append((name, head + packet))
         if linktype in ("LINUX_SLL", "LINUX_SLL2"):
-            frames.append(("cooked 802.2 stp", (struct.pack("!HHH8sH", 0, 1, 6, MAC_A + b"\0\0",
-                                                           4) if linktype == "LINUX_SLL" else
-                                               struct.pack("!HHIHBB8s", 0x42, 0, 1, 1, 0, 6,
-                                                           MAC_A + b"\0\0"))
-                           + b"\x42\x42\x03" + bytes(35)))
+            # libpcap reads an OSI protocol id right at the cooked payload (no 802.2 skip)
+            for name, sap, payload in (
+                    ("stp", 0x42, b"\x42\x42\x03" + bytes(35)),
+                    ("isis l1 lsp", 0xFE, b"\xfe\xfe\x03\x83\x1b\x01\x00\x12" + bytes(32)),
+                    ("isis nlpid first", 0xFE, b"\x83\x1b\x01\x00\x12" + bytes(35))):
+                head = (struct.pack("!HHH8sH", 0, 1, 6, MAC_A + b"\0\0", 4)
+                        if linktype == "LINUX_SLL" else
+                        struct.pack("!HHIHBB8s", sap, 0, 1, 1, 0, 6, MAC_A + b"\0\0"))
+                frames.append((f"cooked 802.2 {name}", head + payload))
     packets = [(name, frame, len(frame)) for name, frame in frames]
     rng = random.Random(linktype)
     for name, frame in rng.sample(frames, min(len(frames), 25)):
@@ -240,6 +267,18 @@ LANGUAGE = [
     "geneve and mpls and mpls and tcp port 80", "geneve and vlan and host 198.18.0.2",
     "geneve and pppoes", "geneve and pppoes 3 and ip", "geneve and pppoes and tcp port 80",
     "geneve and vlan and pppoes 3 and ip", "geneve and pppoes and ip6",
+    # 802.2 LLC inside geneve's Ethernet, after mpls (never true: libpcap reads the outer
+    # length field), a session inside a session
+    "geneve and llc", "geneve and llc i", "geneve and llc s", "geneve and llc u",
+    "geneve and llc rr", "geneve and llc ui", "geneve and llc xid", "geneve and stp",
+    "geneve and ipx", "geneve and iso", "geneve and isis", "geneve and clnp",
+    "geneve and esis", "geneve and netbeui", "geneve and atalk", "geneve and aarp",
+    "geneve and l1", "geneve and lsp", "geneve and psnp", "geneve and ether proto 100",
+    "geneve and vlan and stp", "geneve and vlan and llc", "geneve and vlan and isis",
+    "geneve 5 and llc u", "geneve and mpls and llc", "mpls and llc", "mpls and llc i",
+    "mpls and llc ui", "vlan and mpls and llc", "vlan and mpls and llc rr", "vlan and llc",
+    "vlan and stp", "vlan and isis", "pppoes and pppoes", "pppoes and pppoes 5",
+    "pppoes 3 and pppoes and ip", "pppoes and pppoes and tcp port 80",
     "ah", "esp", "pim", "vrrp", "carp", "igrp", "ip6 proto 50", "ip proto 51",
     "ah or esp", "pim and ip6", "vrrp or carp",
     # bytes, lengths, metadata
@@ -293,13 +332,17 @@ REFUSED = [
     "mpls 1048576", "pppoes 65536", "ether host ab.CD.ef.0.0.1.2", "ether host 1:2:3:4:5",
     "proto \\nosuch", "\\", "tcp \\", "port 1-2-3", "icmp6[0] = icmp6-nosuch",
     "isis l1", "llc nosuch", "type mgt", "vpi 1", "on eth0",
+    # past pppoes the link layer is PPP's
+    "pppoes and ether broadcast", "pppoes and ether host 1:2:3:4:5:6",
+    "pppoes and ether src 1:2:3:4:5:6", "pppoes and ether multicast", "pppoes and llc",
+    "pppoes and multicast", "pppoes and vlan", "geneve and pppoes and ether broadcast",
+    "geneve and pppoes and llc i", "mpls and pppoes", "geneve and mpls and stp",
 ]
 
 
 def random_compounds(linktype: str, count: int) -> list[str]:
     rng = random.Random(f"compound {linktype}")
-    # past 'geneve' we refuse some primitives libpcap accepts (llc and what rides on it, a
-    # second geneve): geneve atoms go last
+    # past 'geneve' we refuse a second geneve, which libpcap accepts: geneve atoms go last
     atoms = [a for a in LANGUAGE if "geneve" not in a]
     tails = [a for a in LANGUAGE if "geneve" in a]
     out = []

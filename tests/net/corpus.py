@@ -544,6 +544,25 @@ def tcp_option_frames() -> list[bytes]:
     return frames
 
 
+def ip_option_frames() -> list[bytes]:
+    """IPv4 options of every kind tcpdump -v decodes, with wrong lengths and pointers,
+    around an ICMP echo and a TCP segment with data (for cutting at every byte)."""
+    options = [bytes([7, 11, 4]) + bytes(8), bytes([7, 7, 8, 1, 2, 3, 4, 0]),
+               bytes([7, 2, 0, 0]), bytes([0x83, 7, 4, 1, 2, 3, 4, 1]),
+               bytes([0x89, 11, 12]) + bytes(8), bytes([0x44, 12, 5, 0]) + bytes(8),
+               bytes([0x44, 12, 13, 1]) + bytes(8), bytes([0x44, 12, 5, 0x33]) + bytes(8),
+               bytes([0x44, 8, 5, 0x22]) + bytes(4), bytes([0x44, 3, 0, 0]),
+               bytes([0x94, 4, 1, 2]), bytes([0x94, 3, 1, 0]), bytes([0x82, 4, 0, 0]),
+               bytes([1, 1, 0x52, 4, 0, 0, 0, 0]), bytes([1, 1, 1, 9]), bytes([9, 1, 0, 0]),
+               bytes([0, 1, 1, 1]), bytes([0x44, 16, 5, 1]) + bytes(12)]
+    frames = [ether(ipv4(A4, B4, 1, icmp(8, 0, b"\0\1\0\2"), options=o), 0x0800)
+              for o in options]
+    frames.append(ether(ipv4(A4, B4, 6, tcp(A4, B4, 5000, 7000, 1, 2, 0x18,
+                                            options=bytes([2, 4, 5, 0xB4, 0, 0, 0, 0]),
+                                            data=b"data"), options=options[0]), 0x0800))
+    return frames
+
+
 def tcp_restart_frames() -> list[bytes]:
     """Connections whose numbering tcpdump restarts: a SYN-ACK from the side that sent the
     SYN, a SYN again on a known connection, SACKs before and after, and ports either way

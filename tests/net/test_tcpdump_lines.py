@@ -23,6 +23,7 @@ from tests.net.corpus import (
     LINKTYPES,
     build_frames,
     control_message_frames,
+    ip_option_frames,
     reframe,
     snmp_frames,
     snmpv3_frames,
@@ -292,6 +293,36 @@ def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
         size = len(frame) if rng.random() < 0.7 else rng.randrange(14, len(frame) + 1)
         packets.append(PcapPacket(bytes(frame[:size]), len(frame), T0_US + index))
     path = tmp_path / "damaged.pcap"
+    write_pcap(path, packets)
+    for flags in ("", "-v", "-vv"):
+        assert _sniff(path, flags) == _tcpdump(path, flags), flags
+
+
+def test_ip_options_whole_and_cut(tmp_path: Path) -> None:
+    # -v's IPv4 options; a capture ending inside them, or inside a TCP header after its
+    # options, ends the line where tcpdump ends it
+    frames = ip_option_frames()
+    packets = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+               for i, frame in enumerate(frames) for size in range(34, len(frame) + 1)]
+    path = tmp_path / "ip_options.pcap"
+    write_pcap(path, packets)
+    for flags in ("", "-v"):
+        theirs = _tcpdump(path, flags)
+        assert any("[remaining caplen(" in line for line in theirs)
+        assert _sniff(path, flags) == theirs, flags
+
+
+def test_udp_applications_cut_at_every_byte(tmp_path: Path) -> None:
+    # DHCP, NTP and syslog messages cut anywhere: what tcpdump printed before it met the
+    # end of the capture, then ' [|proto]'
+    def port(frame: bytes) -> int:
+        return int.from_bytes(frame[36:38], "big")
+    frames = [f for f in build_frames() if f[12:14] == b"\x08\x00" and f[23] == 17
+              and port(f) in (67, 68, 123, 514)]
+    assert len(frames) >= 6
+    packets = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+               for i, frame in enumerate(frames) for size in range(42, len(frame))]
+    path = tmp_path / "cut_udp.pcap"
     write_pcap(path, packets)
     for flags in ("", "-v", "-vv"):
         assert _sniff(path, flags) == _tcpdump(path, flags), flags

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
-from .printer_bootp import Truncated as _AppTruncated
 from .printer_bootp import bootp_text, ntp_text
 from .printer_cdp import cdp_text
 from .printer_dns import dns_text
@@ -30,6 +29,7 @@ from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
 from .printer_icmp6 import icmp6_text
 from .printer_igmp import igmp_text
+from .printer_ipopt import OptionsCut, ip_options_text
 from .printer_l2tp import l2tp_text
 from .printer_lldp import lldp_text
 from .printer_pim import pim_text
@@ -574,7 +574,15 @@ class Printer:
                        f"[{', '.join(flags) if flags else 'none'}], proto {proto_name} "
                        f"({proto}), length {total}")
             if ihl > 20:
-                verbose += ", options (" + _ip_options(packet[20:ihl]) + ")"
+                try:
+                    verbose += ", options (" + ip_options_text(packet[20:], ihl - 20) + ")"
+                except OptionsCut as cut:
+                    if not cut.checked:   # tcpdump left the packet inside an option
+                        self._left_packet = "ip"
+                        return head + verbose + ", options (" + cut.text + " [|ip]"
+                    self._left_packet = "ip"
+                    return (head + verbose + ", options (" + cut.text + "))\n    "
+                            + f"{src_text} > {dst_text}:  [|ip]")
             if len(packet) >= ihl and ones_sum(packet[:ihl]) != 0xFFFF:
                 stored = struct.unpack_from("!H", packet, 10)[0]
                 right = ~ones_sum(packet[:10] + b"\0\0" + packet[12:ihl]) & 0xFFFF
@@ -587,9 +595,11 @@ class Printer:
                                                                       frag & 0x1FFF)
         if frag & 0x1FFF:
             return head + f"{src_text} > {dst_text}: ip-proto-{proto}"
-        if not self.options.verbose and frag & 0x2000 and proto != 6 and proto != 17 and \
-                proto != 1:
-            pass
+        if len(packet) < ihl:   # options cut short: tcpdump leaves the packet here
+            self._left_packet = "ip"
+            names = "" if proto in (6, 17, 33, 132) else f"{src_text} > {dst_text}: "
+            return head + (f"{names} [remaining caplen({len(packet)}) < header length({ihl})]"
+                           " [|ip]")
         return head + self._transport(proto, src, dst, src_text, dst_text, payload,
                                       payload_len, frag)
 
@@ -834,6 +844,10 @@ class Printer:
                 return head + ", ".join(parts)
         parts.append(f"length {data_len}")
         line = head + ", ".join(parts)
+        if data_len > 0 and len(segment) < header_len:
+            self._left_packet = "tcp"
+            return line + (f" [remaining caplen({len(segment)}) < header length({header_len})]"
+                           " [|tcp]")
         if data_len > 0 and not self._fragment:
             return line + self._tcp_payload(sport, dport, segment[header_len:], data_len)
         return line
@@ -935,7 +949,7 @@ class Printer:
                 return head + f"VXLAN, flags [I] (0x{data[0]:02x}), vni {vni}\n" + text
             if dport == 6081:
                 return head + self._geneve(data, data_len)
-        except (_Truncated, _AppTruncated) as cut:
+        except _Truncated as cut:
             return head + f" [|{cut.proto}]"
         except LongJump as jump:
             return head + jump.text + f" [|{jump.proto}]"
@@ -1030,36 +1044,6 @@ def _sctp_chunks(raw: bytes) -> str:
             break
         offset += (size + 3) // 4 * 4
     return (" " + "".join(out).rstrip()) if out else ""
-
-
-def _ip_options(raw: bytes) -> str:
-    words = []
-    i = 0
-    while i < len(raw):
-        kind = raw[i]
-        if kind == 0:
-            words.append("EOL")
-            break
-        if kind == 1:
-            words.append("NOP")
-            i += 1
-            continue
-        size = raw[i + 1] if i + 1 < len(raw) else 0
-        if size < 2 or i + size > len(raw):
-            words.append("[bad length]" if size < 2 else "[|ip]")
-            break
-        name = {7: "RR", 0x94: "RA", 0x83: "LSRR", 0x89: "SSRR", 0x44: "TS"}.get(
-            kind, f"unknown {kind}")
-        if kind == 0x94:
-            words.append("RA" if raw[i + 2:i + 4] == b"\0\0" else
-                         f"RA value {struct.unpack_from('!H', raw, i + 2)[0]}")
-        elif kind == 7:
-            addrs = [_ip4(raw[j:j + 4]) for j in range(i + 3, i + size - 3, 4)]
-            words.append("RR " + ", ".join(addrs))
-        else:
-            words.append(name)
-        i += size
-    return ",".join(words)
 
 
 _TCP_OPTION_NAMES = {0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack",
