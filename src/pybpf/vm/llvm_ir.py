@@ -270,6 +270,7 @@ class _FunctionWriter:
         # the label prefix of the blocks being written, and whether they check the budget
         self.prefix, self.checks = "b", True
         self.reach: dict[int, int] = {}
+        self.head_checks: list[tuple[str, int]] = []  # (label, loop head) of the checks
         # registers known to hold r10 + offset in the current block (register -> offset):
         # accesses through them inside the frame need no region check, as through r10
         self.frame: dict[int, int] = {}
@@ -381,9 +382,15 @@ class _FunctionWriter:
         # next such point can take; when it is short they go on in the "b" blocks, which
         # check it at every block as the interpreter would stop the run
         self.reach = _budget_reach(self.code, blocks)
-        self.emit(f"br label %n{self.start}")
         self.prefix, self.checks = "n", False
+        self.emit(f"br label %{self.target(self.start)}")
         self.write_blocks(blocks, preds)
+        # the checks on the way into loop heads, on each edge: a loop's exit to the checked
+        # copy is then at its end, after the turn's stores (LLVM can keep those out of it)
+        for label, head in self.head_checks:
+            self.block(label)
+            self.go_checked_if_short(self.reach[head], f"b{head}")
+            self.emit(f"br label %n{head}")
         self.prefix, self.checks = "b", True
         self.write_blocks(blocks, preds)
         self.block("bail")
@@ -418,8 +425,6 @@ class _FunctionWriter:
             self.values = (dict(self.exit_values.get(only[0], {}))
                            if len(only) == 1 and leader != self.start else {})
             self.block_slots = slots
-            if not self.checks and leader in self.reach:  # a loop head: enough for a turn?
-                self.go_checked_if_short(self.reach[leader], f"b{leader}")
             self.count_budget(leader, len(slots))
             for pc in slots:
                 if not self.checks and self.code[pc][0] in _CALLS:
@@ -445,7 +450,7 @@ class _FunctionWriter:
             if ended:
                 continue  # the instruction ended the block itself
             nexts = _successors(self.code, last)
-            self.emit(f"br label %{self.prefix}{nexts[0]}")
+            self.emit(f"br label %{self.target(nexts[0])}")
 
     def reload_packet(self) -> None:
         """Copy the packet's table entry and data offset into their locals."""
@@ -482,6 +487,15 @@ class _FunctionWriter:
         self.emit(f"{left} = load i64, ptr %bl")
         self.emit(f"{short} = icmp slt i64 {left}, {need}")
         self.emit(f"store i1 {short}, ptr %short")
+
+    def target(self, leader: int) -> str:
+        """The label a jump to the block at ``leader`` goes to: in the unchecked copy, a
+        loop head's is a budget check of its own (see function)."""
+        if self.checks or leader not in self.reach:
+            return f"{self.prefix}{leader}"
+        label = f"c{leader}.{len(self.head_checks)}"
+        self.head_checks.append((label, leader))
+        return label
 
     def go_checked_if_short(self, need: int, checked: str) -> None:
         """To the checked block ``checked`` when the budget left is under ``need``."""
@@ -625,9 +639,9 @@ class _FunctionWriter:
             value = _const(i, 64) if h is ip._st else self.reg(s)
             self.store(pc, d, o, a, value)
         elif h is ip._ja:
-            self.emit(f"br label %{self.prefix}{pc + 1 + o}")
+            self.emit(f"br label %{self.target(pc + 1 + o)}")
         elif h is ip._gotol:
-            self.emit(f"br label %{self.prefix}{pc + 1 + i}")
+            self.emit(f"br label %{self.target(pc + 1 + i)}")
         elif h in _JUMPS:
             self.jump(pc, h, d, s, o, i, a)
         elif h is ip._call_helper or h is ip._call_tail:
@@ -846,8 +860,8 @@ class _FunctionWriter:
             self.emit(f"{taken} = icmp ne i{bits} {both}, 0")
         else:
             self.emit(f"{taken} = icmp {_ICMP[name]} i{bits} {a}, {b}")
-        self.emit(f"br i1 {taken}, label %{self.prefix}{pc + 1 + off}, "
-                  f"label %{self.prefix}{pc + 1}")
+        self.emit(f"br i1 {taken}, label %{self.target(pc + 1 + off)}, "
+                  f"label %{self.target(pc + 1)}")
 
     def map_in_r1(self, pc: int) -> int | None:
         """The handle of the map r1 holds at ``pc``, when the same block loaded it with
@@ -1150,8 +1164,8 @@ class _FunctionWriter:
         else:
             first = self.tmp()
             self.emit(f"{first} = icmp eq i64 {nxt}, {nexts[0]}")
-            self.emit(f"br i1 {first}, label %{self.prefix}{nexts[0]}, "
-                      f"label %{self.prefix}{nexts[1]}")
+            self.emit(f"br i1 {first}, label %{self.target(nexts[0])}, "
+                      f"label %{self.target(nexts[1])}")
 
 
 _NATIVE_HANDLERS = frozenset({
