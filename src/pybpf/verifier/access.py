@@ -287,8 +287,19 @@ def stack_filled(state: State, reg: Reg, regno: int, size: int, *, depth: list[i
                      f"outside fp-512 .. fp-1", hint="the buffer must lie within the 512-byte "
                      "stack: make it smaller or check its size", regs=(regno,))
     depth[0] = max(depth[0], -lo)
-    for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
-        _set_byte(frame.stack, idx, pos, Byte.MISC)
+    # byte by byte as a store of each would be, one slot at a time: the first byte's write
+    # un-spills the slot, the rest of its bytes then simply become MISC
+    stack = frame.stack
+    at, end = STACK_BYTES + lo, STACK_BYTES + hi + size
+    while at < end:
+        idx, pos = divmod(at, 8)
+        stop = min(end, idx * 8 + 8)
+        _set_byte(stack, idx, pos, Byte.MISC)
+        if stop - at > 1:
+            kinds = list(stack[idx].kinds)
+            kinds[pos + 1:stop - idx * 8] = [Byte.MISC] * (stop - at - 1)
+            stack[idx] = Slot(tuple(kinds))
+        at = stop
 
 
 # -- the other memories -----------------------------------------------------------------------

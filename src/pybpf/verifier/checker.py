@@ -223,6 +223,7 @@ class Checker:
         self._static_fx: dict[int, tuple[int, Effect]] = {}
         self._decided_fx: dict[int, tuple[Effect, Effect]] = {}
         self._decided = 0
+        self.effect_override: Effect | None = None
         # plain loads and stores at r10 + constant, by slot (their fast path in _step)
         self._fp_access = {} if options.strict_alignment else _fp_accesses(prog.code)
         self._return_span: Any = ()   # the main function's return range (() not known yet)
@@ -349,8 +350,8 @@ class Checker:
                 effect = before(state, insn, effect_cache)
                 if pc in static_pcs:
                     static_fx[pc] = (len(state.frames), effect)
-            self._decided = 0
-            self.effect_override: Effect | None = None
+            # (_decided and effect_override are set by the few instructions that need
+            # them, and put back after use: resetting both for every instruction cost more)
             nxt = step(state, pc, insn, cp, pending)
             if self._decided:
                 if self._decided == _SCALARS_DECIDED:
@@ -364,8 +365,10 @@ class Checker:
                         effect = new
                 else:
                     effect = effects.decided(state, insn, effect)
+                self._decided = 0
             if self.effect_override is not None:   # e.g. a global function call
                 effect = self.effect_override
+                self.effect_override = None
             trace.append(effect)
             if forked:
                 # a junction: the effects so far are walked back once for every path
