@@ -312,6 +312,22 @@ def test_ip_options_whole_and_cut(tmp_path: Path) -> None:
         assert _sniff(path, flags) == theirs, flags
 
 
+def test_udp_applications_cut_at_every_byte(tmp_path: Path) -> None:
+    # DHCP, NTP and syslog messages cut anywhere: what tcpdump printed before it met the
+    # end of the capture, then ' [|proto]'
+    def port(frame: bytes) -> int:
+        return int.from_bytes(frame[36:38], "big")
+    frames = [f for f in build_frames() if f[12:14] == b"\x08\x00" and f[23] == 17
+              and port(f) in (67, 68, 123, 514)]
+    assert len(frames) >= 6
+    packets = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+               for i, frame in enumerate(frames) for size in range(42, len(frame))]
+    path = tmp_path / "cut_udp.pcap"
+    write_pcap(path, packets)
+    for flags in ("", "-v", "-vv"):
+        assert _sniff(path, flags) == _tcpdump(path, flags), flags
+
+
 def test_tcp_numbering_restarts_where_tcpdump_restarts_it(tmp_path: Path) -> None:
     # a SYN-ACK from the SYN's side, a SYN on a known connection, equal ports
     path = tmp_path / "restart.pcap"

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
-from .printer_bootp import Truncated as _AppTruncated
 from .printer_bootp import bootp_text, ntp_text
 from .printer_cdp import cdp_text
 from .printer_dns import dns_text
@@ -950,7 +949,7 @@ class Printer:
                 return head + f"VXLAN, flags [I] (0x{data[0]:02x}), vni {vni}\n" + text
             if dport == 6081:
                 return head + self._geneve(data, data_len)
-        except (_Truncated, _AppTruncated) as cut:
+        except _Truncated as cut:
             return head + f" [|{cut.proto}]"
         except LongJump as jump:
             return head + jump.text + f" [|{jump.proto}]"
