@@ -147,6 +147,13 @@ BEGIN_SCRIPTS = [
     # (never counted, or cleared) prints 0, every other kind only its line ending
     ("BEGIN { if (0) { @c = count(); @s = sum(1); @a = avg(2); @h = hist(1); } "
      "@z = count(); clear(@z); $i = 0; while (0) { $i++; } exit(); }"),
+    # the other side of a constant condition is dead too: an else after if (1), the end
+    # of while (1) reached only by break
+    ('BEGIN { if (1) { printf("a\\n"); } else if (2) { printf("b\\n"); } $i = 0; '
+     'while (1) { $i++; if ($i > 3) { break; } } printf("%d\\n", $i); exit(); }'),
+    # a tuple's fields read from a variable, as printf arguments, map keys and values
+    ('BEGIN { $t = (1, "x", (int8)-3); printf("%d %s %d\\n", $t.0, $t.1, $t.2); '
+     "@m[$t.1] = $t.0; @v = $t.1; exit(); }"),
 ]
 
 

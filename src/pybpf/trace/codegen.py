@@ -532,13 +532,13 @@ class Emitter:
             self.free(r)
             return
         if isinstance(e, A.Int):
-            if bool(e.value) == when:
-                # a conditional jump on a constant, not "goto": the kernel refuses code no
-                # edge reaches (if (0) { ... }), and the verifier still skips the dead side
-                r = self.reg()
-                self.const(r, 1)
-                self.e(asm.jne(r, 0, target))
-                self.free(r)
+            # a conditional jump on a constant, taken or not, never "goto" or nothing: the
+            # kernel refuses code no edge reaches (the then side of if (0), the else side of
+            # if (1)), and the verifier still skips the dead side
+            r = self.reg()
+            self.const(r, 1 if bool(e.value) == when else 0)
+            self.e(asm.jne(r, 0, target))
+            self.free(r)
             return
         r = self.reg()
         self.scalar_into(e, r)
@@ -779,7 +779,12 @@ class Emitter:
                 self.extend(r, size, True)
             return
         if base.kind == "tuple":
-            raise TraceError("tuple fields are only readable from variables", e.loc)
+            if not isinstance(e.base, A.Var):
+                raise TraceError("tuple fields are only readable from variables", e.loc)
+            voff, vt = self.var_slot(e.base.name)
+            idx = int(e.name)
+            self.e(asm.ldx(8, r, R10, voff + sum(f.stored for f in vt.fields[:idx])))
+            return
         record = skip_qualifiers(base.btf)
         assert isinstance(record, Struct | Union)
         found = find_member(record, e.name)
@@ -947,7 +952,7 @@ class Emitter:
                 self.zero(off + n, t.stored - n)
             self.e(asm.label(end))
             return
-        if isinstance(e, A.Field) and src.kind == "str":
+        if isinstance(e, A.Field) and src.kind == "str" and e.base.ty.kind != "tuple":
             # a char array: in a tracepoint record, or a kernel struct member
             self.zero(off, t.stored)
             if e.base.ty.kind == "ctx":

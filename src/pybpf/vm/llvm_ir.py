@@ -141,7 +141,7 @@ def _access_functions() -> str:
                          for kind in ("u", "s", "st")]
                         + [_peek(size) for size in _NATIVE_ACCESS_SIZES]
                         + [_cached_lookup(size) for size in _NATIVE_ACCESS_SIZES]
-                        + [_cache_probe()])
+                        + [_cache_probe(), _span()])
 
 
 def _peek(size: int) -> str:
@@ -182,6 +182,29 @@ def _cached_lookup(size: int) -> str:
         ("  %found = call i64 @cache_probe(ptr %st, i64 %handle, i64 %key, "
          "i64 %limit, ptr %hostout)"),
         "  ret i64 %found", "miss:", "  ret i64 -1", "}"])
+
+
+def _span() -> str:
+    """``@span``: the host address of the ``%n`` bytes at ``%a`` when the region table
+    holds them all (and they are writable, for ``%write``), else 0."""
+    lines = ["define internal i64 @span(ptr %tab, i64 %a, i64 %n, i1 %write) #0 {",
+             "  %k = lshr i64 %a, 32", "  %h = lshr i64 %k, 12", "  %i0 = add i64 %k, %h",
+             f"  %i = and i64 %i0, {TABLE_ENTRIES - 1}",
+             "  %e = getelementptr [6 x i64], ptr %tab, i64 %i", "  %ek = load i64, ptr %e"]
+    for n, field in enumerate(ENTRY_FIELDS[1:], start=1):
+        lines += [f"  %{field}.p = getelementptr i64, ptr %e, i64 {n}",
+                  f"  %{field} = load i64, ptr %{field}.p"]
+    # a region spans less than 4 GiB: a larger %n never fits (and cannot overflow %end)
+    lines += ["  %off = sub i64 %a, %base", "  %c1 = icmp eq i64 %ek, %k",
+              "  %c2 = icmp sge i64 %off, %low", "  %c5 = icmp ult i64 %n, 4294967296",
+              "  %end = add i64 %off, %n", "  %c3 = icmp sle i64 %end, %length",
+              "  %locked = icmp eq i64 %writable, 0", "  %c4 = and i1 %write, %locked",
+              "  %c12 = and i1 %c1, %c2", "  %c35 = and i1 %c3, %c5",
+              "  %in = and i1 %c12, %c35", "  %allowed = xor i1 %c4, true",
+              "  %fine = and i1 %in, %allowed",
+              "  br i1 %fine, label %found, label %none", "found:",
+              "  %ha = add i64 %host, %off", "  ret i64 %ha", "none:", "  ret i64 0", "}"]
+    return "\n".join(lines)
 
 
 def _cache_probe() -> str:
@@ -1049,6 +1072,9 @@ class _FunctionWriter:
                 self.set(0, v)
             self.clobber_arguments()
             return True
+        if fn is core.probe_read:
+            self.probe_read(pc)
+            return True
         if fn is not core.ktime_get_ns:
             return False
         # clock_gettime(CLOCK_MONOTONIC) when the run's clock is time.monotonic_ns (the
@@ -1077,6 +1103,35 @@ class _FunctionWriter:
         self.emit(f"br label %{done}")
         self.block(done)
         return True
+
+    def probe_read(self, pc: int) -> None:
+        """bpf_probe_read(dst, size, src) as a native copy when the region table holds
+        both spans (dst writable); anything else (a fault, an -EFAULT, size 0) goes to the
+        helper, which answers as in the other tiers."""
+        size, dst, src = self.reg(2), self.tmp(), self.tmp()
+        self.emit(f"{dst} = call i64 @span(ptr %tab, i64 {self.reg(1)}, i64 {size}, i1 true)")
+        self.emit(f"{src} = call i64 @span(ptr %tab, i64 {self.reg(3)}, i64 {size}, i1 false)")
+        a, b, c, ab, ok = (self.tmp() for _ in range(5))
+        self.emit(f"{a} = icmp ne i64 {dst}, 0")
+        self.emit(f"{b} = icmp ne i64 {src}, 0")
+        self.emit(f"{c} = icmp ne i64 {size}, 0")
+        self.emit(f"{ab} = and i1 {a}, {b}")
+        self.emit(f"{ok} = and i1 {ab}, {c}")
+        fast, slow, done = self.label("copy"), self.label("probe"), self.label("copied")
+        self.emit(f"br i1 {ok}, label %{fast}, label %{slow}")
+        self.block(fast)
+        to, frm = self.tmp(), self.tmp()
+        self.emit(f"{to} = inttoptr i64 {dst} to ptr")
+        self.emit(f"{frm} = inttoptr i64 {src} to ptr")
+        self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {size}, "
+                  "i1 false)")
+        self.set(0, "0")
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
 
     def call_helper_slow(self, pc: int) -> None:
         p = self.field("helper_cb")
@@ -1342,6 +1397,7 @@ def module_ir(code: ip.Code, name: str,
         parts += [_FunctionWriter(code, 0, cached_maps, {}, direct_maps, batch=True).function(),
                   _batch_function()]
     parts += ["declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
+              "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)",
               "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)"]
     parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
               "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]

@@ -18,7 +18,8 @@ through a direct table by index (each entry filled at the value's first lookup i
 lookups in hash, per-CPU and LRU maps served by the lookup cache, with accesses into the
 value found going straight to its host memory (an LRU hit is logged and replayed as a
 lookup before Python next sees the map);
-LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers. Everything else calls back.
+LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers; bpf_probe_read between memory
+the region table holds. Everything else calls back.
 """
 
 from __future__ import annotations
