@@ -198,6 +198,14 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
                 if Byte.MISC in kinds:
                     return sized_unknown(size)
                 return const_scalar(0)
+            spilled = slot.spilled
+            if spilled is not None and spilled.type is _SCALAR and pos == slot.spill_pos \
+                    and kinds == _ALL_SPILL[:size]:
+                # a fill of a narrow number spill, whole or its low bytes
+                if size == slot.spill_size:
+                    return spilled
+                if size < slot.spill_size:
+                    return scalar(B.truncate(spilled.var, size))
     all_zero = True
     spilled_zero = lo == hi   # every byte read is of a spilled constant 0 (then 0, too)
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
