@@ -84,8 +84,9 @@ _ENTRY_WORDS = len(ENTRY_FIELDS)
 _NO_KEY = MASK64  # an empty table slot: no region key is this large
 
 # The lookup cache (see CompiledProgram) serves map_lookup_elem natively for plain hash and
-# array maps: a hit gives the address the helper gave before in this run. A map's values
-# only move or vanish through an update or delete, so the cache is emptied at the start of
+# array maps: a hit gives the answer the helper gave before in this run (an address or
+# NULL). A map's values only come, move or vanish through an update or delete (an LRU
+# map's evictions too), so the cache is emptied at the start of
 # every run (user space may have changed the maps) and after any helper call not in this
 # list of helpers that leave map contents alone.
 _CACHE_KEEPING_HELPERS = frozenset(int(HelperID[name]) for name in (
@@ -267,7 +268,7 @@ class _Run:
         moves out of the way (the older one goes)."""
         generation = self.state[_STATE["lookup_generation"]]
         first = lookup_cache_set(handle, key) * LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS
-        region = self.machine.memory._regions.get(address >> 32)
+        region = self.machine.memory._regions.get(address >> 32) if address else None
         host = 0 if region is None else _host_address(region.buf) + address - region.base
         entry = [handle, key, address, generation, host, 0, 0]
         cache, words = self.cache, LOOKUP_ENTRY_WORDS
@@ -639,13 +640,15 @@ class CompiledProgram:
             if helper is get_prandom_u32:
                 run.load_rng()
             key_size = self._cached_sites.get(slot)
-            if key_size is not None and result:
+            if key_size is not None:
+                # a NULL is cached too (a key looked up and absent stays absent until an
+                # update or delete, which empties the cache)
                 key = int.from_bytes(machine.helper_state.memory.read(r2, key_size, slot),
                                      "little")
                 place = self._direct_maps.get(r1)
-                if place is None or self.code[slot][5] is not map_lookup_elem:
+                if place is None or helper is not map_lookup_elem:
                     run.remember(r1, key, result & MASK64)
-                else:
+                elif result:
                     run.remember_array(place, key, result & MASK64)
             elif self.code[slot][4] not in _CACHE_KEEPING_HELPERS:
                 run.clear_cache()
