@@ -324,7 +324,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         with build(opts, target).load() as coll:
             if target:
                 library = library_path(opts.obj)
-                offsets = function_offsets(library)
+                offsets = function_offsets(library, names=[*USER_PROBES, "free"])
                 done: set[int] = set()      # aliases (memalign, aligned_alloc) once
                 for func, (entry, ret) in USER_PROBES.items():
                     if func in offsets and offsets[func] not in done:

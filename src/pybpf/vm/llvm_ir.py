@@ -40,7 +40,8 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
                 "lookup_generation", "runs_done", "packet_data", "batch_index",
                 "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
-                "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables")
+                "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables",
+                "mt_words", "mt_index")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -67,6 +68,11 @@ LRU_LOG_ENTRIES = LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
 DIRECT_ARRAY_LIMIT = 1 << 16
 DIRECT_ENTRY_WORDS = 2
 CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
+# get_prandom_u32 draws from the run's random.Random (a Mersenne Twister, MT19937): once
+# the runner has copied its state into ``mt_words`` (624 words) and ``mt_index``, native
+# code draws the same numbers; MT_UNLOADED in ``mt_index`` sends draws to the helper
+MT_WORDS = 624
+MT_UNLOADED = 1 << 32
 # helpers answered in native code from the state (the runner copies the run's Environment
 # there): helper implementation -> the state field its answer is in
 _ENV_HELPERS = {core.get_current_pid_tgid: "env_pid_tgid",
@@ -141,7 +147,7 @@ def _access_functions() -> str:
                          for kind in ("u", "s", "st")]
                         + [_peek(size) for size in _NATIVE_ACCESS_SIZES]
                         + [_cached_lookup(size) for size in _NATIVE_ACCESS_SIZES]
-                        + [_cache_probe()])
+                        + [_cache_probe(), _span(), _mersenne_twister()])
 
 
 def _peek(size: int) -> str:
@@ -182,6 +188,71 @@ def _cached_lookup(size: int) -> str:
         ("  %found = call i64 @cache_probe(ptr %st, i64 %handle, i64 %key, "
          "i64 %limit, ptr %hostout)"),
         "  ret i64 %found", "miss:", "  ret i64 -1", "}"])
+
+
+def _span() -> str:
+    """``@span``: the host address of the ``%n`` bytes at ``%a`` when the region table
+    holds them all (and they are writable, for ``%write``), else 0."""
+    lines = ["define internal i64 @span(ptr %tab, i64 %a, i64 %n, i1 %write) #0 {",
+             "  %k = lshr i64 %a, 32", "  %h = lshr i64 %k, 12", "  %i0 = add i64 %k, %h",
+             f"  %i = and i64 %i0, {TABLE_ENTRIES - 1}",
+             "  %e = getelementptr [6 x i64], ptr %tab, i64 %i", "  %ek = load i64, ptr %e"]
+    for n, field in enumerate(ENTRY_FIELDS[1:], start=1):
+        lines += [f"  %{field}.p = getelementptr i64, ptr %e, i64 {n}",
+                  f"  %{field} = load i64, ptr %{field}.p"]
+    # a region spans less than 4 GiB: a larger %n never fits (and cannot overflow %end)
+    lines += ["  %off = sub i64 %a, %base", "  %c1 = icmp eq i64 %ek, %k",
+              "  %c2 = icmp sge i64 %off, %low", "  %c5 = icmp ult i64 %n, 4294967296",
+              "  %end = add i64 %off, %n", "  %c3 = icmp sle i64 %end, %length",
+              "  %locked = icmp eq i64 %writable, 0", "  %c4 = and i1 %write, %locked",
+              "  %c12 = and i1 %c1, %c2", "  %c35 = and i1 %c3, %c5",
+              "  %in = and i1 %c12, %c35", "  %allowed = xor i1 %c4, true",
+              "  %fine = and i1 %in, %allowed",
+              "  br i1 %fine, label %found, label %none", "found:",
+              "  %ha = add i64 %host, %off", "  ret i64 %ha", "none:", "  ret i64 0", "}"]
+    return "\n".join(lines)
+
+
+def _mersenne_twister() -> str:
+    """``@mt_next``: MT19937's next 32-bit output (CPython's genrand_uint32, which
+    ``random.getrandbits(32)`` returns), regenerating the 624 words when ``%index`` reached
+    them, and the index moved on."""
+    n, m = MT_WORDS, 397
+    return "\n".join([
+        "define internal i64 @mt_next(ptr %mt, ptr %indexp, i64 %index) {",
+        "entry:",
+        f"  %spent = icmp uge i64 %index, {n}",
+        "  br i1 %spent, label %twist, label %draw",
+        "twist:",
+        "  %i = phi i64 [ 0, %entry ], [ %i1, %twist ]",
+        "  %i1 = add i64 %i, 1",
+        f"  %next = urem i64 %i1, {n}",
+        f"  %im = add i64 %i, {m}",
+        f"  %far = urem i64 %im, {n}",
+        "  %pi = getelementptr i32, ptr %mt, i64 %i",
+        "  %pn = getelementptr i32, ptr %mt, i64 %next",
+        "  %pf = getelementptr i32, ptr %mt, i64 %far",
+        "  %wi = load i32, ptr %pi", "  %wn = load i32, ptr %pn", "  %wf = load i32, ptr %pf",
+        "  %upper = and i32 %wi, -2147483648", "  %lower = and i32 %wn, 2147483647",
+        "  %y = or i32 %upper, %lower", "  %half = lshr i32 %y, 1",
+        "  %odd = and i32 %y, 1", "  %isodd = icmp ne i32 %odd, 0",
+        "  %mag = select i1 %isodd, i32 -1727483681, i32 0",  # 0x9908b0df
+        "  %x1 = xor i32 %wf, %half", "  %x2 = xor i32 %x1, %mag",
+        "  store i32 %x2, ptr %pi",
+        f"  %more = icmp ult i64 %i1, {n}",
+        "  br i1 %more, label %twist, label %draw",
+        "draw:",
+        "  %at = phi i64 [ %index, %entry ], [ 0, %twist ]",
+        "  %pw = getelementptr i32, ptr %mt, i64 %at",
+        "  %w = load i32, ptr %pw",
+        "  %after = add i64 %at, 1", "  store i64 %after, ptr %indexp",
+        "  %s1 = lshr i32 %w, 11", "  %t1 = xor i32 %w, %s1",
+        "  %s2 = shl i32 %t1, 7", "  %m2 = and i32 %s2, -1658038656",  # 0x9d2c5680
+        "  %t2 = xor i32 %t1, %m2",
+        "  %s3 = shl i32 %t2, 15", "  %m3 = and i32 %s3, -272236544",  # 0xefc60000
+        "  %t3 = xor i32 %t2, %m3",
+        "  %s4 = lshr i32 %t3, 18", "  %t4 = xor i32 %t3, %s4",
+        "  %out = zext i32 %t4 to i64", "  ret i64 %out", "}"])
 
 
 def _cache_probe() -> str:
@@ -1049,6 +1120,12 @@ class _FunctionWriter:
                 self.set(0, v)
             self.clobber_arguments()
             return True
+        if fn is core.probe_read:
+            self.probe_read(pc)
+            return True
+        if fn is core.get_prandom_u32:
+            self.prandom(pc)
+            return True
         if fn is not core.ktime_get_ns:
             return False
         # clock_gettime(CLOCK_MONOTONIC) when the run's clock is time.monotonic_ns (the
@@ -1077,6 +1154,55 @@ class _FunctionWriter:
         self.emit(f"br label %{done}")
         self.block(done)
         return True
+
+    def prandom(self, pc: int) -> None:
+        """bpf_get_prandom_u32: the next number of the run's Mersenne Twister, natively
+        once the runner loaded its state (see MT_WORDS), else from the helper."""
+        index_p, index, loaded = self.field("mt_index"), self.tmp(), self.tmp()
+        self.emit(f"{index} = load i64, ptr {index_p}")
+        self.emit(f"{loaded} = icmp ule i64 {index}, {MT_WORDS}")
+        fast, slow, done = self.label("mt"), self.label("mtcb"), self.label("drawn")
+        self.emit(f"br i1 {loaded}, label %{fast}, label %{slow}")
+        self.block(fast)
+        words, value = self.tmp(), self.tmp()
+        self.emit(f"{words} = load ptr, ptr {self.field('mt_words')}")
+        self.emit(f"{value} = call i64 @mt_next(ptr {words}, ptr {index_p}, i64 {index})")
+        self.set(0, value)
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
+
+    def probe_read(self, pc: int) -> None:
+        """bpf_probe_read(dst, size, src) as a native copy when the region table holds
+        both spans (dst writable); anything else (a fault, an -EFAULT, size 0) goes to the
+        helper, which answers as in the other tiers."""
+        size, dst, src = self.reg(2), self.tmp(), self.tmp()
+        self.emit(f"{dst} = call i64 @span(ptr %tab, i64 {self.reg(1)}, i64 {size}, i1 true)")
+        self.emit(f"{src} = call i64 @span(ptr %tab, i64 {self.reg(3)}, i64 {size}, i1 false)")
+        a, b, c, ab, ok = (self.tmp() for _ in range(5))
+        self.emit(f"{a} = icmp ne i64 {dst}, 0")
+        self.emit(f"{b} = icmp ne i64 {src}, 0")
+        self.emit(f"{c} = icmp ne i64 {size}, 0")
+        self.emit(f"{ab} = and i1 {a}, {b}")
+        self.emit(f"{ok} = and i1 {ab}, {c}")
+        fast, slow, done = self.label("copy"), self.label("probe"), self.label("copied")
+        self.emit(f"br i1 {ok}, label %{fast}, label %{slow}")
+        self.block(fast)
+        to, frm = self.tmp(), self.tmp()
+        self.emit(f"{to} = inttoptr i64 {dst} to ptr")
+        self.emit(f"{frm} = inttoptr i64 {src} to ptr")
+        self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {size}, "
+                  "i1 false)")
+        self.set(0, "0")
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
 
     def call_helper_slow(self, pc: int) -> None:
         p = self.field("helper_cb")
@@ -1342,6 +1468,7 @@ def module_ir(code: ip.Code, name: str,
         parts += [_FunctionWriter(code, 0, cached_maps, {}, direct_maps, batch=True).function(),
                   _batch_function()]
     parts += ["declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
+              "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)",
               "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)"]
     parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
               "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]
