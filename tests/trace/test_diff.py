@@ -196,6 +196,19 @@ def test_probe_builtin_over_a_wildcard(marker: Callable[..., None], known_file: 
     assert ours == theirs
 
 
+def test_stacks_with_a_mode_and_a_limit(marker: Callable[..., None], known_file: str
+                                         ) -> None:
+    """kstack(limit), kstack(perf, limit): as many frames, the perf mode's with their
+    address (bare hex) and a tab; stacks of one limit count together in a map."""
+    script = (f'tracepoint:syscalls:sys_enter_openat /comm == "{MARK}"/ '
+              '{ printf("%s|%s\\n", kstack(2), kstack(perf, 2)); @k[kstack(3)] = count(); '
+              "@p[kstack(perf, 1)] = count(); }")
+    ours, theirs = (re.sub(r"\b[0-9a-f]{16}\b", "ADDR", text)
+                    for text in both_live(script, lambda: marker(known_file)))
+    assert "\tADDR perf_syscall_enter+" in ours
+    assert ours == theirs
+
+
 def test_exit_from_an_interval() -> None:
     ours, theirs = both("interval:ms:100 { @i++; if (@i == 3) { exit(); } }")
     assert ours == theirs

@@ -14,7 +14,7 @@ from ..asm import R0, R1, R2, R3, R4, R6, R10, Instruction, Label
 from ..btf import Struct, Union, skip_qualifiers
 from . import ast as A
 from .errors import TraceError
-from .plan import Action
+from .plan import Action, stack_form
 from .probes import usdt_arguments
 from .semantic import Checker, MapInfo, Scope, constant, find_member
 from .types import Ty
@@ -709,11 +709,7 @@ class Emitter:
         elif n == "probe":
             self.e(asm.mov(R0, self.probe_index))
         elif n == "kstack":
-            self.sh.uses.add("kstack")
-            self.e(asm.mov_reg(R1, R6))
-            self.map_ref(R2, "kstack")
-            self.e(asm.mov(R3, 0))
-            self.call("get_stackid")
+            self.stack_id(e.ty)
         elif n == "retval":
             self.e(asm.ldx(8, R0, R6, _PT_REGS_RET))
         elif n == "func":
@@ -847,8 +843,20 @@ class Emitter:
                 # bpftrace finds this out while generating code: no location
                 raise TraceError(f"Failed to compile: Failed to resolve kernel symbol: {name}")
             self.const(r, syms[name])
+        elif f == "kstack":
+            self.stack_id(e.ty)
+            self.e(asm.mov_reg(r, R0))
         else:
             raise TraceError(f"{f}() has no value here", e.loc)
+
+    def stack_id(self, t: Ty) -> None:
+        """R0 := the id of this kernel or user stack in the stack map of its frame limit."""
+        name = stack_form(t.kind, t.fmt)[2]
+        self.sh.uses.add(name)
+        self.e(asm.mov_reg(R1, R6))
+        self.map_ref(R2, name)
+        self.e(asm.mov(R3, 1 << 8 if t.kind == "ustack" else 0))    # BPF_F_USER_STACK
+        self.call("get_stackid")
 
     # -- values in memory -----------------------------------------------------------------
     def mem(self, e: A.Node, off: int, t: Ty) -> None:
@@ -878,18 +886,14 @@ class Emitter:
             self.call("get_current_comm")
             return
         if (isinstance(e, A.Builtin) and e.name in ("ustack", "func")) or \
-                (isinstance(e, A.Call) and e.func == "usym"):
+                (isinstance(e, A.Call) and e.func in ("usym", "ustack")):
             r = self.reg()
-            if isinstance(e, A.Call):
+            if isinstance(e, A.Call) and e.func == "usym":
                 self.scalar_into(e.args[0], r)
-            elif e.name == "func":
+            elif isinstance(e, A.Builtin) and e.name == "func":
                 self.e(asm.ldx(8, r, R6, _PT_REGS_IP))
             else:
-                self.sh.uses.add("ustack")
-                self.e(asm.mov_reg(R1, R6))
-                self.map_ref(R2, "ustack")
-                self.e(asm.mov(R3, 1 << 8))                 # BPF_F_USER_STACK
-                self.call("get_stackid")
+                self.stack_id(e.ty)
                 self.e(asm.mov_reg(r, R0))
             self.e(asm.stx(8, R10, r, off))
             self.call("get_current_pid_tgid")
