@@ -10,8 +10,15 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.kernel_probe import bpf_syscall_works
+
+# Property tests judge results, never speed: on a loaded machine Hypothesis's per-example
+# deadline (200 ms) and its "input generation is slow" check fail tests that are right.
+# Tests that set their own settings keep these unless they say otherwise.
+settings.register_profile("pybpf", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("pybpf")
 
 _REQUIRE_KERNEL = os.environ.get("PYBPF_REQUIRE_KERNEL") == "1"
 _kernel_ok: bool | None = None

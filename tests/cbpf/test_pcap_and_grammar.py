@@ -15,6 +15,7 @@ from pybpf.cli import main
 from pybpf.pcap import PcapPacket, read_pcap, write_pcap
 
 from .oracle import (
+    REJECT_ALL,
     TCPDUMP,
     LibpcapRefused,
     libpcap_program,
@@ -163,3 +164,26 @@ def test_compiled_programs_are_remembered_unless_a_name_was_looked_up(
     answers = iter([["198.18.0.1"], ["198.18.0.2"]])
     monkeypatch.setattr(compiler, "resolve_host", lambda name: next(answers))
     assert compile_filter("host example.test") != compile_filter("host example.test")
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("expression", ["ip and ip6", "pppoed and ip", "tcp and arp"])
+def test_commands_refuse_what_rejects_every_packet_unless_O(
+        expression: str, capture: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert TCPDUMP is not None
+    refused = subprocess.run([TCPDUMP, "-d", expression], capture_output=True, text=True)
+    assert refused.returncode != 0 and "expression rejects all packets" in refused.stderr
+    assert main(["filter", expression]) == 1
+    assert capsys.readouterr().err == (f"pybpf filter: filter {expression!r}: expression "
+                                       "rejects all packets\n")
+    assert main(["sniff", "-r", str(capture), expression]) == 1
+    assert "expression rejects all packets" in capsys.readouterr().err
+    # -O: no optimiser to prove it, so the program runs (and keeps nothing)
+    unoptimised = subprocess.run([TCPDUMP, "-O", "-d", expression], capture_output=True,
+                                 text=True, check=True).stdout
+    assert main(["filter", "-O", expression]) == 0
+    assert capsys.readouterr().out == unoptimised
+    assert main(["sniff", "-O", "-r", str(capture), expression]) == 0
+    assert capsys.readouterr().out == ""
+    # the library gives the program that rejects everything
+    assert compile_filter(expression) == list(REJECT_ALL)

@@ -277,13 +277,15 @@ def test_lldp_organisation_tlvs(tmp_path: Path) -> None:
 
 
 def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
-    # PIM, SNMP and LLDP messages with a few bytes changed at random (and some cut):
+    # PIM, SNMP, LLDP, LLC and STP messages with a few bytes changed at random (some cut):
     # whatever tcpdump makes of them, so do we
     rng = random.Random(2026)
     # (frame, first byte to damage): the message, not the IP and UDP headers before it
+    llc = [f for f in build_frames()   # 802.2 frames but SNAP's (it carries IP)
+           if int.from_bytes(f[12:14], "big") <= 1500 and f[14:15] != b"\xaa"]
     frames = ([(f, 34) for f in pim_frames()] + [(f, 42) for f in snmp_frames()
                                                   + snmpv3_frames()]
-              + [(f, 14) for f in lldp_org_frames()])
+              + [(f, 14) for f in lldp_org_frames() + llc])
     packets = []
     for index in range(1500):
         chosen, start = rng.choice(frames)
@@ -294,7 +296,7 @@ def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
         packets.append(PcapPacket(bytes(frame[:size]), len(frame), T0_US + index))
     path = tmp_path / "damaged.pcap"
     write_pcap(path, packets)
-    for flags in ("", "-v", "-vv"):
+    for flags in ("", "-e", "-v", "-vv"):
         assert _sniff(path, flags) == _tcpdump(path, flags), flags
 
 
@@ -310,6 +312,34 @@ def test_ip_options_whole_and_cut(tmp_path: Path) -> None:
         theirs = _tcpdump(path, flags)
         assert any("[remaining caplen(" in line for line in theirs)
         assert _sniff(path, flags) == theirs, flags
+
+
+def test_udp_applications_cut_at_every_byte(tmp_path: Path) -> None:
+    # DHCP, NTP and syslog messages cut anywhere: what tcpdump printed before it met the
+    # end of the capture, then ' [|proto]'
+    def port(frame: bytes) -> int:
+        return int.from_bytes(frame[36:38], "big")
+    frames = [f for f in build_frames() if f[12:14] == b"\x08\x00" and f[23] == 17
+              and port(f) in (67, 68, 123, 514)]
+    assert len(frames) >= 6
+    packets = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+               for i, frame in enumerate(frames) for size in range(42, len(frame))]
+    path = tmp_path / "cut_udp.pcap"
+    write_pcap(path, packets)
+    for flags in ("", "-v", "-vv"):
+        assert _sniff(path, flags) == _tcpdump(path, flags), flags
+
+
+def test_control_messages_and_bpdus_cut_at_every_byte(tmp_path: Path) -> None:
+    # ICMP, IGMP, ICMPv6 (MLD too) and spanning-tree BPDUs cut anywhere: the fields tcpdump
+    # read before the end of the capture, then ' [|proto]'
+    bpdus = [f for f in build_frames() if f[14:17] == b"\x42\x42\x03"]
+    frames = control_message_frames() + bpdus
+    packets = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+               for i, frame in enumerate(frames) for size in range(14, len(frame))]
+    path = tmp_path / "cut_control.pcap"
+    write_pcap(path, packets)
+    assert _sniff(path, "") == _tcpdump(path, "")
 
 
 def test_tcp_numbering_restarts_where_tcpdump_restarts_it(tmp_path: Path) -> None:

@@ -147,6 +147,13 @@ BEGIN_SCRIPTS = [
     # (never counted, or cleared) prints 0, every other kind only its line ending
     ("BEGIN { if (0) { @c = count(); @s = sum(1); @a = avg(2); @h = hist(1); } "
      "@z = count(); clear(@z); $i = 0; while (0) { $i++; } exit(); }"),
+    # the other side of a constant condition is dead too: an else after if (1), the end
+    # of while (1) reached only by break
+    ('BEGIN { if (1) { printf("a\\n"); } else if (2) { printf("b\\n"); } $i = 0; '
+     'while (1) { $i++; if ($i > 3) { break; } } printf("%d\\n", $i); exit(); }'),
+    # a tuple's fields read from a variable, as printf arguments, map keys and values
+    ('BEGIN { $t = (1, "x", (int8)-3); printf("%d %s %d\\n", $t.0, $t.1, $t.2); '
+     "@m[$t.1] = $t.0; @v = $t.1; exit(); }"),
 ]
 
 
@@ -186,6 +193,19 @@ def test_probe_builtin_over_a_wildcard(marker: Callable[..., None], known_file: 
               "{ @[probe] = count(); }")
     ours, theirs = both_live(script, lambda: marker(known_file))
     assert "tracepoint:syscalls:sys_enter_openat" in ours
+    assert ours == theirs
+
+
+def test_stacks_with_a_mode_and_a_limit(marker: Callable[..., None], known_file: str
+                                         ) -> None:
+    """kstack(limit), kstack(perf, limit): as many frames, the perf mode's with their
+    address (bare hex) and a tab; stacks of one limit count together in a map."""
+    script = (f'tracepoint:syscalls:sys_enter_openat /comm == "{MARK}"/ '
+              '{ printf("%s|%s\\n", kstack(2), kstack(perf, 2)); @k[kstack(3)] = count(); '
+              "@p[kstack(perf, 1)] = count(); }")
+    ours, theirs = (re.sub(r"\b[0-9a-f]{16}\b", "ADDR", text)
+                    for text in both_live(script, lambda: marker(known_file)))
+    assert "\tADDR perf_syscall_enter+" in ours
     assert ours == theirs
 
 

@@ -76,7 +76,7 @@ def test_what_it_does_not_serve_goes_the_full_way(cache_dir: Path, tmp_path: Pat
     assert run_cached(["-e", script]) is None                 # nothing cached yet
     assert _full("-e", script).returncode == 0
     for options in (["-d"], ["-v"], ["--dry-run"], ["-p", "1"], ["-c", "true"], ["-l"],
-                    ["-f", "yaml"]):
+                    ["-f", "yaml"], ["-o", str(tmp_path / "no" / "such" / "dir")]):
         assert run_cached([*options, "-e", script]) is None, options
     (lean,) = [cache_dir / n for n in os.listdir(cache_dir) if n.endswith(LEAN_SUFFIX)]
     lean.write_bytes(b"\xff damaged")

@@ -808,50 +808,51 @@ def _share_tails(insns: list[_Insn]) -> bool:
     return changed
 
 
-def _compact(insns: list[_Insn], gone: Iterable[int]) -> tuple[list[_Insn], list[int]]:
+def _compact(insns: list[_Insn], gone: Iterable[int], *, reachable: bool = False
+             ) -> tuple[list[_Insn], list[int]]:
     """Drop ``gone`` and unreachable instructions and jumps to the next one; renumber (the
-    instructions kept are reused). Also gives the old position of each instruction kept."""
+    instructions kept are reused). Also gives the old position of each instruction kept.
+    ``reachable``: the caller knows every instruction is (it only removes non-jumps)."""
     size = len(insns)
-    keep = [False] * (size + 1)
-    keep[0] = True
-    for pc in range(size):  # reachable
-        if keep[pc]:
-            insn = insns[pc]
-            cls = insn.code & 0x07
-            if cls == _C_JMP:
-                keep[insn.jt] = True
-                if insn.jf >= 0:
-                    keep[insn.jf] = True
-            elif cls != _C_RET:
-                keep[pc + 1] = True
+    if reachable:
+        keep = [True] * (size + 1)
+    else:
+        keep = [False] * (size + 1)
+        keep[0] = True
+        for pc in range(size):
+            if keep[pc]:
+                insn = insns[pc]
+                cls = insn.code & 0x07
+                if cls == _C_JMP:
+                    keep[insn.jt] = True
+                    if insn.jf >= 0:
+                        keep[insn.jf] = True
+                elif cls != _C_RET:
+                    keep[pc + 1] = True
     for pc in gone:
         keep[pc] = False
     # back to front: where control lands for each pc (the next kept instruction at or
-    # after it); a ja landing where control goes anyway is dropped too (targets lie
-    # ahead, so theirs is already known)
-    forward = [size] * (size + 1)
-    next_kept = size
-    kept = []
+    # after it, counted from the end); a ja landing where control goes anyway is dropped
+    # too (targets lie ahead, so theirs is already known)
+    land = [0] * (size + 1)
+    next_rank = -1
+    kept: list[int] = []
     for pc in range(size - 1, -1, -1):
         if keep[pc]:
             insn = insns[pc]
-            if insn.code == _C_JMP and forward[insn.jt] == next_kept:  # ja
-                keep[pc] = False
-            else:
-                next_kept = pc
+            if insn.code != _C_JMP or land[insn.jt] != next_rank:  # not a ja to the next
+                next_rank = len(kept)
                 kept.append(pc)
-        forward[pc] = next_kept
+        land[pc] = next_rank
     kept.reverse()
-    new_pos = [0] * (size + 1)
-    for position, pc in enumerate(kept):
-        new_pos[pc] = position
+    last = len(kept) - 1
     out = []
     for pc in kept:
         insn = insns[pc]
         if insn.jt >= 0:
-            insn.jt = new_pos[forward[insn.jt]]
+            insn.jt = last - land[insn.jt]
             if insn.jf >= 0:
-                insn.jf = new_pos[forward[insn.jf]]
+                insn.jf = last - land[insn.jf]
         out.append(insn)
     return out, kept
 
@@ -930,8 +931,8 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
             if quiet >= 4:
                 break
         gone = _pass_dead(insns, (liveness or _liveness(insns))[0])
-        if gone:
-            insns = _compact(insns, gone)[0]
+        if gone:  # non-jumps only: what was reachable still is
+            insns = _compact(insns, gone, reachable=True)[0]
             quiet = 0
         else:
             quiet += 1

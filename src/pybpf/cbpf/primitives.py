@@ -97,11 +97,15 @@ class Layer:
     # for a saved file libpcap tests BSD loopback IPv6 as BSDs number it (24, 28, 30),
     # for a capture without one (tcpdump -y NULL -d) as this host does (Linux: 10)
     savefile: bool = False
+    # where an OSI protocol id sits in the link payload: past the 3-byte 802.2 header on
+    # Ethernet, at once on the others (libpcap's off_nl_nosnap; geneve keeps the outer one)
+    nlpid_off: int = 3
 
     @staticmethod
     def of(linktype: str, savefile: bool = False) -> Layer:
         proto_off, net = _FIXED[linktype]
-        return Layer(linktype, proto_off, net, savefile=savefile)
+        return Layer(linktype, proto_off, net, savefile=savefile,
+                     nlpid_off=3 if linktype == "ether" else 0)
 
     @property
     def title(self) -> str:
@@ -128,6 +132,12 @@ def _field(layer: Layer) -> Load:
     if layer.var:
         return Load("memind", 2, layer.proto_off, layer.proto_slot)
     return _abs(2, layer.proto_off)
+
+
+def _link_payload(layer: Layer, size: int, offset: int) -> Load:
+    """``size`` bytes at ``offset`` past the link header (where an 802.2 LLC header is):
+    ``mpls`` moves the network header, not this (libpcap's OR_LLC)."""
+    return _net(layer, size, offset - 4 * layer.labels)
 
 
 def _transport(layer: Layer, size: int, offset: int) -> Load:
@@ -179,25 +189,28 @@ def ethertype(layer: Layer, value: int) -> Pred:
 
 
 def _llc_sap(layer: Layer, value: int) -> Pred:
-    """The 802.2 LLC header right after the link header starts with SAP ``value``."""
+    """The 802.2 LLC header right after the link header starts with SAP ``value``.
+
+    libpcap reads a lone SAP two bytes past the protocol field, a paired one in the link
+    payload: the same byte, except past geneve when the inner frame is not Ethernet."""
     if value in _LLC_PAIRED_SAPS:
-        return Cmp(_net(layer, 2, 0), "jeq", value << 8 | value)
-    return Cmp(_net(layer, 1, 0), "jeq", value)
+        return Cmp(_link_payload(layer, 2, 0), "jeq", value << 8 | value)
+    if layer.var:
+        return Cmp(Load("memind", 1, layer.proto_off + 2, layer.proto_slot), "jeq", value)
+    return Cmp(_abs(1, layer.proto_off + 2), "jeq", value)
 
 
 def _snap(layer: Layer, oui_and_ctl: int, etype: int) -> Pred:
-    return And(Cmp(_net(layer, 4, 4), "jeq", etype),
-               Cmp(_net(layer, 4, 0), "jeq", oui_and_ctl))
+    return And(Cmp(_link_payload(layer, 4, 4), "jeq", etype),
+               Cmp(_link_payload(layer, 4, 0), "jeq", oui_and_ctl))
 
 
 def ether_proto(layer: Layer, value: int) -> Pred:
     """``ether proto N``: an EtherType above 1500, else an 802.2 LLC SAP (and the ways
     IPX, AppleTalk and AARP travel), per link type as libpcap's gen_linktype."""
-    if layer.var:
-        if value <= ETHERMTU:
-            raise PrimitiveError("802.2 LLC protocols after 'geneve' are not supported")
-        return link_proto(layer, value)
-    if layer.encap != "link" or layer.linktype in ("raw", "null", "loop", "sll2"):
+    # past geneve the inner frame is Ethernet's (libpcap switches to it), until mpls/pppoes
+    if layer.encap not in ("link", "geneve") or layer.linktype in ("raw", "null", "loop",
+                                                                   "sll2"):
         if layer.linktype == "sll2" and layer.encap == "link":
             return Cmp(_field(layer), "jeq", value)
         return link_proto(layer, value)
@@ -207,8 +220,9 @@ def ether_proto(layer: Layer, value: int) -> Pred:
         is_llc = Not(Cmp(field, "jgt", ETHERMTU))
         if value == LLCSAP_IPX:
             return Or(Cmp(field, "jeq", ETHERTYPE_IPX), And(is_llc, any_of(
-                _snap(layer, 0xAAAA0300, ETHERTYPE_IPX), Cmp(_net(layer, 1, 0), "jeq", 0xE0),
-                Cmp(_net(layer, 2, 0), "jeq", 0xFFFF))))
+                _snap(layer, 0xAAAA0300, ETHERTYPE_IPX),
+                Cmp(_link_payload(layer, 1, 0), "jeq", 0xE0),
+                Cmp(_link_payload(layer, 2, 0), "jeq", 0xFFFF))))
         if value == ETHERTYPE_ATALK:
             return Or(Cmp(field, "jeq", value),
                       And(is_llc, _snap(layer, _SNAP_ATALK, 0x7809B)))
@@ -322,6 +336,23 @@ def _link(layer: Layer, size: int, offset: int) -> Load:
     return _abs(size, offset)
 
 
+def _link_header(layer: Layer) -> tuple[int, int | None]:
+    """Where ``link[]``, ``ether[]`` and ``byte`` count from, as (offset, scratch slot it
+    is relative to): the packet's start, geneve's inner frame, or past ``pppoes`` the PPP
+    header (where libpcap moves its link header)."""
+    if layer.encap == "ppp":
+        return layer.proto_off, layer.proto_slot if layer.var else None
+    return 0, GENEVE_LINK_SLOT if layer.var else None
+
+
+def byte_load(layer: Layer, offset: int) -> Load:
+    """The byte ``byte OFFSET`` compares: counted from the link header."""
+    base, slot = _link_header(layer)
+    if slot is not None:
+        return Load("memind", 1, base + offset, slot)
+    return _abs(1, base + offset)
+
+
 def _inner_ethernet(layer: Layer, test: Pred) -> Pred:
     """Past geneve, a link-layer test needs an Ethernet frame inside (M[1] != M[2])."""
     if not layer.var:
@@ -334,8 +365,13 @@ def _mac_equals(layer: Layer, offset: int, mac: bytes) -> Pred:
                Cmp(_link(layer, 2, offset), "jeq", int.from_bytes(mac[:2], "big")))
 
 
+def _has_ethernet_header(layer: Layer) -> bool:
+    """Ethernet, or geneve's inner Ethernet; past ``pppoes`` libpcap's link layer is PPP."""
+    return (layer.linktype == "ether" or layer.var) and layer.encap != "ppp"
+
+
 def ether_host(layer: Layer, direction: str, mac: bytes) -> Pred:
-    if layer.linktype != "ether" and not layer.var:
+    if not _has_ethernet_header(layer):
         raise PrimitiveError("ethernet addresses supported only on ethernet/FDDI/token "
                              "ring/802.11/ATM LANE/Fibre Channel")
     return _inner_ethernet(layer, _by_direction(direction, _mac_equals(layer, 6, mac),
@@ -343,14 +379,15 @@ def ether_host(layer: Layer, direction: str, mac: bytes) -> Pred:
 
 
 def ether_broadcast(layer: Layer) -> Pred:
-    if layer.linktype != "ether" and not layer.var:
+    if not _has_ethernet_header(layer):
         raise PrimitiveError("not a broadcast link")
     return _inner_ethernet(layer, _mac_equals(layer, 0, b"\xff" * 6))
 
 
 def ether_multicast(layer: Layer) -> Pred:
-    if layer.linktype != "ether" and not layer.var:
-        raise PrimitiveError("not a broadcast link")
+    if not _has_ethernet_header(layer):
+        raise PrimitiveError("link-layer multicast filters supported only on ethernet/FDDI/"
+                             "token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
     return _inner_ethernet(layer, Cmp(_link(layer, 1, 0), "jset", 1))
 
 
@@ -434,8 +471,8 @@ def mpls(layer: Layer, label: int | None) -> tuple[Pred, Layer]:
 
 def pppoes(layer: Layer, session: int | None) -> tuple[Pred, Layer]:
     """A PPPoE session frame (and its session id); later protocols are PPP's."""
-    if layer.encap not in ("link", "geneve"):
-        raise PrimitiveError("'pppoes' is supported only directly over Ethernet/VLAN")
+    if layer.encap == "mpls":
+        raise PrimitiveError("unsupported protocol over mpls")
     pred: Pred = link_proto(layer, ETHERTYPE_PPPOES)
     if session is not None:
         pred = And(pred, Cmp(_net(layer, 4, 0), "jeq", session, 0xFFFF))
@@ -455,15 +492,17 @@ LLC_KINDS = {"i": (0x01, "i"), "s": (0x03, 0x01), "u": (0x03, 0x03),
 
 def llc(layer: Layer, kind: str | None) -> Pred:
     """An 802.2 LLC frame (not Novell raw 802.3), optionally of one frame type."""
-    _refuse_after_geneve(layer, "'llc'")
-    if layer.linktype != "ether" or layer.encap != "link":
+    if layer.encap == "ppp":
+        raise PrimitiveError("'llc' not supported for PPP")
+    if layer.linktype != "ether":
         raise PrimitiveError(f"'llc' not supported for {layer.title}")
+    # after mpls too: libpcap tests the Ethernet header's length field (never true then)
     base = And(Not(Cmp(_field(layer), "jgt", ETHERMTU)),
-               Not(Cmp(_net(layer, 2, 0), "jeq", 0xFFFF)))
+               Not(Cmp(_link_payload(layer, 2, 0), "jeq", 0xFFFF)))
     if kind is None:
         return base
     mask, value = LLC_KINDS[kind]
-    control = _net(layer, 1, 2)
+    control = _link_payload(layer, 1, 2)
     if value == "i":
         return And(base, Not(Cmp(control, "jset", 1)))
     assert isinstance(value, int)
@@ -478,7 +517,8 @@ ISIS_PDUS = {"l1": (0x0F, 0x11, 0x12, 0x18, 0x1A), "l2": (0x10, 0x11, 0x14, 0x19
 
 def iso_proto(layer: Layer, nlpid: int) -> Pred:
     """An OSI network-layer protocol id inside an ISO (0xfefe) LLC frame."""
-    return And(ether_proto(layer, LLCSAP_ISONS), Cmp(_net(layer, 1, 3), "jeq", nlpid))
+    return And(ether_proto(layer, LLCSAP_ISONS),
+               Cmp(_link_payload(layer, 1, layer.nlpid_off), "jeq", nlpid))
 
 
 def isis_pdu(layer: Layer, name: str) -> Pred:
@@ -487,7 +527,8 @@ def isis_pdu(layer: Layer, name: str) -> Pred:
              "iih": (0x11, 0x10, 0x0F), "lsp": (0x14, 0x12), "snp": (0x1B, 0x1A, 0x19, 0x18),
              "csnp": (0x19, 0x18), "psnp": (0x1B, 0x1A)}[name]
     isis = iso_proto(layer, ISO_PROTOS["isis"])
-    return any_of(*(And(isis, Cmp(_net(layer, 1, 7), "jeq", pdu)) for pdu in order))
+    pdu_type = _link_payload(layer, 1, layer.nlpid_off + 4)
+    return any_of(*(And(isis, Cmp(pdu_type, "jeq", pdu)) for pdu in order))
 
 
 # -- lengths, metadata -------------------------------------------------------------------------
@@ -502,10 +543,12 @@ def length_at_most(n: int) -> Pred:
 
 def direction(layer: Layer, inbound: bool) -> Pred:
     """``inbound``/``outbound``: the cooked header's packet type, else Linux's ancillary
-    packet type (which a saved file does not have: libpcap then rejects every packet)."""
-    if layer.linktype == "sll":
+    packet type (which a saved file does not have: libpcap then rejects every packet).
+    Past pppoes the link type is PPP's: no cooked header to read."""
+    cooked = layer.encap != "ppp"
+    if layer.linktype == "sll" and cooked:
         outgoing = Cmp(_abs(2, 0), "jeq", PACKET_OUTGOING)
-    elif layer.linktype == "sll2":
+    elif layer.linktype == "sll2" and cooked:
         outgoing = Cmp(_abs(1, 10), "jeq", PACKET_OUTGOING)
     else:
         outgoing = Cmp(_abs(2, (SKF_AD_OFF + SKF_AD_PKTTYPE) & 0xFFFF_FFFF), "jeq",
@@ -514,7 +557,7 @@ def direction(layer: Layer, inbound: bool) -> Pred:
 
 
 def ifindex(layer: Layer, index: int) -> Pred:
-    if layer.linktype == "sll2":
+    if layer.linktype == "sll2" and layer.encap != "ppp":
         return Cmp(_abs(4, 4), "jeq", index)
     return Cmp(_abs(4, (SKF_AD_OFF + SKF_AD_IFINDEX) & 0xFFFF_FFFF), "jeq", index)
 
@@ -532,9 +575,8 @@ def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad
     base = layer.net  # past geneve: what vlan and mpls add to M[2]
     mem = GENEVE_NET_SLOT if layer.var else None
     if proto in LINK_ALIASES:
-        if layer.var:
-            return PacketLoad(size, 0, index, base_mem=GENEVE_LINK_SLOT)
-        return PacketLoad(size, 0, index)
+        link_base, slot = _link_header(layer)
+        return PacketLoad(size, link_base, index, base_mem=slot)
     if proto in NETWORK_PROTOS:
         return PacketLoad(size, base, index, base_mem=mem,
                           guards_after=(ethertype(layer, NETWORK_PROTOS[proto]),))
@@ -568,7 +610,10 @@ def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
                 not_ip_fragment(layer), *header(lambda size, off: _transport(layer, size, off)))
     v6 = all_of(ethertype(layer, ETHERTYPE_IPV6), Cmp(_net(layer, 1, 6), "jeq", udp),
                 *header(lambda size, off: _net(layer, size, IPV6_HEADER_BYTES + off)))
-    inner = Layer("ether", 0, 0, encap="geneve", var=True)  # libpcap's view, any link type
+    # libpcap's view on any link type: an Ethernet frame inside, but an MPLS label stack
+    # before geneve still counts (what follows is tested as MPLS's payload, no vlan)
+    inner = Layer("ether", 0, 0, encap="mpls" if layer.labels else "geneve", var=True,
+                  nlpid_off=layer.nlpid_off)
     return GeneveSetup(v4, v6, layer.net), inner
 
 
@@ -587,7 +632,6 @@ def protochain(layer: Layer, version: int | None, proto: int) -> Pred:
 def decnet_host(layer: Layer, direction: str, addr: int) -> Pred:
     """``decnet [src|dst|host] AREA.NODE``: the address in the four DECnet routing header
     layouts (short or long, with or without a pad byte), as libpcap lists them."""
-    _refuse_after_geneve(layer, "'decnet host'")
     value = (addr & 0xFF) << 8 | (addr >> 8 & 0xFF)  # little-endian on the wire
 
     def at(offsets: tuple[int, int, int, int]) -> Pred:

@@ -1,6 +1,7 @@
 """``pybpf filter EXPR``: compile a pcap-filter expression and print the program as
 ``tcpdump -d`` does (``-dd``: C array, ``-ddd``: decimal; ``--ebpf``: the eBPF translation;
-``-y``: link type; ``-O``: unoptimised).
+``-y``: link type; ``-O``: unoptimised). As tcpdump, an expression the optimiser proves
+false is refused ("expression rejects all packets"), unless ``-O``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,24 @@ import argparse
 import sys
 
 from ..asm import disassemble
-from ..cbpf import compile_filter, format_c_array, format_decimal, format_listing, to_ebpf
+from ..cbpf import (
+    FilterSyntaxError,
+    SockFilter,
+    compile_filter,
+    format_c_array,
+    format_decimal,
+    format_listing,
+    to_ebpf,
+)
+from ..cbpf.isa import Class, RetSrc
+
+
+def refuse_rejecting_all(program: list[SockFilter], expression: str) -> None:
+    """Raise FilterSyntaxError when the optimised ``program`` is the lone ``ret #0``: tcpdump
+    refuses such an expression, while compile_filter returns the program (a library caller
+    may build expressions that happen to match nothing)."""
+    if len(program) == 1 and program[0].code == Class.RET | RetSrc.K and program[0].k == 0:
+        raise FilterSyntaxError("expression rejects all packets", expression=expression)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    program = compile_filter(" ".join(args.expression), snaplen=args.snaplen,
-                             linktype=args.linktype, optimize=args.optimize)
+    expression = " ".join(args.expression)
+    program = compile_filter(expression, snaplen=args.snaplen, linktype=args.linktype,
+                             optimize=args.optimize)
+    if args.optimize:
+        refuse_rejecting_all(program, expression)
     if args.ebpf:
         sys.stdout.write(disassemble(to_ebpf(program, target=args.ebpf)) + "\n")
         return 0

@@ -13,10 +13,12 @@ import argparse
 import sys
 from collections.abc import Iterator
 
+from ..cbpf import compile_filter
 from ..kernel.signals import exit_on_signals
 from ..net.capture import Capture, drop_privileges, filter_file
 from ..net.printer import LINKTYPE_NAMES, Printer, PrintOptions
 from ..pcap import CaptureWriter, PcapPacket
+from .filter import refuse_rejecting_all
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     if args.read:
         capture, packets = filter_file(args.read, expression, count=args.count,
                                        optimize=args.optimize)
+        if expression and args.optimize:  # the program filter_file compiled (cached)
+            refuse_rejecting_all(compile_filter(expression, linktype=capture.linktype,
+                                                savefile=True), expression)
         name, title = LINKTYPE_NAMES.get(capture.linktype, (str(capture.linktype), "?"))
         print(f"reading from file {args.read}, link-type {name} ({title}), snapshot length "
               f"{capture.snaplen}", file=sys.stderr, flush=True)
@@ -107,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
             if writer is not None:
                 writer.close()
         return 0
+    if expression and args.optimize:  # as tcpdump, before opening the interface
+        refuse_rejecting_all(compile_filter(expression, snaplen=args.snaplen), expression)
     seen = 0
     with exit_on_signals(), Capture(args.interface, expression,
                                     kind="ebpf" if args.ebpf else "classic",

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
-from .printer_bootp import Truncated as _AppTruncated
 from .printer_bootp import bootp_text, ntp_text
 from .printer_cdp import cdp_text
 from .printer_dns import dns_text
@@ -45,7 +44,7 @@ from .printer_text import (
     syslog_text,
     text_protocol,
 )
-from .printer_words import CutShort, LongJump
+from .printer_words import OUI_NAMES, CutShort, LongJump, take, u16, u32
 from .printer_words import ip4 as _ip4
 from .printer_words import ip6 as _ip6
 from .printer_words import mac as _mac
@@ -58,13 +57,21 @@ LINKTYPE_NAMES = {1: ("EN10MB", "Ethernet"), 113: ("LINUX_SLL", "Linux cooked v1
                   101: ("RAW", "Raw IP"), 0: ("NULL", "BSD loopback"),
                   108: ("LOOP", "OpenBSD loopback")}
 
-_ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8035: "Reverse ARP",
-               0x8100: "802.1Q", 0x88A8: "802.1Q-QinQ", 0x9100: "802.1Q-9100",
-               0x8847: "MPLS unicast", 0x8848: "MPLS multicast", 0x8863: "PPPoE D",
-               0x8864: "PPPoE S", 0x88CC: "LLDP", 0x6558: "TEB", 0x88E5: "MACsec",
-               0x8809: "Slow Protocols", 0x888E: "EAPOL", 0x9000: "Loopback",
-               0x6003: "DN", 0x809B: "Appletalk", 0x80F3: "AARP", 0x8137: "IPX",
-               0x22F0: "AVTP", 0x88F7: "PTP", 0x8906: "FCoE"}
+# tcpdump's EtherType names (its table's order: for 0x9100 the first name wins)
+_ETHERTYPES = {0x0800: "IPv4", 0x8847: "MPLS unicast", 0x8848: "MPLS multicast",
+               0x86DD: "IPv6", 0x8100: "802.1Q", 0x9100: "802.1Q-9100", 0x88A8: "802.1Q-QinQ",
+               0x9200: "802.1Q-9200", 0x88E5: "802.1AE MACsec", 0x0200: "PUP", 0x0806: "ARP",
+               0x8035: "Reverse ARP", 0x0600: "NS", 0x0500: "Sprite", 0x1000: "Trail",
+               0x6001: "MOP DL", 0x6002: "MOP RC", 0x6003: "DN", 0x6004: "LAT", 0x6007: "SCA",
+               0x6558: "TEB", 0x8038: "Lanbridge", 0x803C: "DEC DNS", 0x803E: "DEC DTS",
+               0x805B: "VEXP", 0x805C: "VPROD", 0x809B: "Appletalk", 0x80F3: "Appletalk ARP",
+               0x8137: "IPX", 0x880B: "PPP", 0x8808: "MPCP", 0x8809: "Slow Protocols",
+               0x8863: "PPPoE D", 0x8864: "PPPoE S", 0x888E: "EAPOL",
+               0x8899: "Realtek protocols", 0x886F: "MS NLB heartbeat", 0x8870: "Jumbo",
+               0x894F: "NSH", 0x9000: "Loopback", 0xFEFE: "OSI", 0x00FE: "GRE-OSI",
+               0xABCD: "CFM (old)", 0x8902: "CFM", 0x893A: "IEEE1905.1", 0x88CC: "LLDP",
+               0x88CA: "TIPC", 0x0707: "GeoNet (old)", 0x8947: "GeoNet", 0x1111: "CALM FAST",
+               0x88A2: "AoE", 0x88F7: "PTP", 0xD28B: "Arista Vendor Specific Protocol"}
 _VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
 _TCP_FLAGS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"),
               (0x40, "E"), (0x80, "W"))
@@ -74,9 +81,10 @@ _IP_PROTOS = {0: "Options", 1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 8: "EGP",
               62: "Mobile IP (old)", 88: "EIGRP", 89: "OSPF", 103: "PIM", 108: "Compressed IP",
               112: "VRRP", 113: "PGM", 132: "SCTP", 135: "Mobility", 143: "Ethernet"}
 _NEXT_HEADERS = {**_IP_PROTOS, 60: "DSTOPT"}
-_SAPS = {0x42: "STP", 0xAA: "SNAP", 0xF0: "NetBeui", 0xFE: "OSI", 0xE0: "IPX", 0x06: "IP",
-         0x00: "Null"}
-_LLC_U = {0x03: "ui", 0x2F: "sabme", 0x43: "disc", 0x63: "ua", 0x0F: "dm", 0xAF: "xid",
+_SAPS = {0x00: "Null", 0xFF: "Global", 0x02: "802.1B I", 0x03: "802.1B G", 0x06: "IP",
+         0x04: "SNA", 0x0E: "ProWay NM", 0x42: "STP", 0x4E: "RS511", 0x7E: "ISO8208",
+         0x8E: "ProWay", 0xAA: "SNAP", 0xE0: "IPX", 0xF0: "NetBeui", 0xFE: "OSI"}
+_LLC_U = {0x03: "ui", 0x6F: "sabme", 0x43: "disc", 0x63: "ua", 0x0F: "dm", 0xAF: "xid",
           0xE3: "test", 0x87: "frmr"}
 
 
@@ -335,83 +343,141 @@ class Printer:
         """An 802.2 frame: its text, and the bytes of LLC (and SNAP) header (which -x
         counts as link layer)."""
         e = self.options.link_header
-        if len(llc) < 3:
-            return "[|llc]", 0
-        dsap, ssap, control = llc[0], llc[1], llc[2]
-        if dsap == 0xFF and ssap == 0xFF:
+        if len(llc) < 3 or length < 3:
+            return " [|llc]" + _hex(llc, ascii_too=True), min(len(llc), length)
+        dsap_field, ssap_field, control = llc[0], llc[1], llc[2]
+        size = 3
+        if control & 3 != 3:   # I and S frames have a 2-byte control field
+            if len(llc) < 4 or length < 4:
+                return " [|llc]" + _hex(llc, ascii_too=True), min(len(llc), length)
+            control |= llc[3] << 8
+            size = 4
+        if dsap_field == 0xFF and ssap_field == 0xFF:
             return "IPX 802.3", 0
+        dsap, ssap = dsap_field & 0xFE, ssap_field & 0xFE
         head = ""
         if e:
-            head = (f"LLC, dsap {_SAPS.get(dsap & 0xFE, 'Unknown')} (0x{dsap & 0xFE:02x}) "
-                    f"{'Group' if dsap & 1 else 'Individual'}, ssap "
-                    f"{_SAPS.get(ssap & 0xFE, 'Unknown')} (0x{ssap & 0xFE:02x}) "
-                    f"{'Response' if ssap & 1 else 'Command'}, ctrl 0x{control:02x}: ")
-        if dsap == 0x42 and ssap == 0x42 and control == 0x03:
+            head = (f"LLC, dsap {_SAPS.get(dsap, 'Unknown')} (0x{dsap:02x}) "
+                    f"{'Group' if dsap_field & 1 else 'Individual'}, ssap "
+                    f"{_SAPS.get(ssap, 'Unknown')} (0x{ssap:02x}) "
+                    f"{'Response' if ssap_field & 1 else 'Command'}, ctrl "
+                    + (f"0x{control:02x}: " if size == 3 else f"0x{control:04x}: "))
+        if dsap == ssap == 0xAA and control == 0x03:
+            return self._snap(llc, length, src, dst, head)
+        if dsap == ssap == 0x42 and control == 0x03:
             return head + self._stp(llc[3:], length - 3), 3
-        if dsap == 0xAA and ssap == 0xAA and control == 0x03 and len(llc) >= 8:
-            oui = int.from_bytes(llc[3:6], "big")
-            pid = struct.unpack_from("!H", llc, 6)[0]
-            if oui == 0:
-                body = self._ethertype(pid, llc[8:], length - 8, llc, 8)
-                if body is not None:
-                    if e:
-                        head += (f"oui Ethernet (0x000000), ethertype {_etype(pid)}, length "
-                                 f"{length - 8}: ")
-                    return head + body, 8
-            text = f"oui {_OUIS.get(oui, 'Unknown')} (0x{oui:06x}), pid "
-            text += f"{_SNAP_PIDS.get((oui, pid), 'Unknown')} (0x{pid:04x}), length {length - 8}"
-            if (oui, pid) == (0x00000C, 0x2000):
-                cdp = cdp_text(llc[8:], length - 8, self.options.verbose)
-                return (head + text + ": " if e else "") + cdp, 8
-            if not e:
-                return f"{src} > {dst} SNAP, {text}: " + self._unknown(llc[8:]), 8
-            return head + text + ": " + self._unknown(llc[8:]), 8
-        name = _SAPS.get(dsap, "")
-        kind = ""
-        if control & 0x03 == 0x03:
-            kind = (f"Unnumbered, {_LLC_U.get(control & 0xEF, 'unknown')}, Flags "
-                    f"[{'Response' if ssap & 1 else 'Command'}], length {length}")
-        elif control & 1 == 0:
-            kind = f"Information, send seq {control >> 1}, length {length}"
-        else:
-            kind = f"Supervisory, length {length}"
+        if dsap == ssap == 0x06 and control == 0x03:
+            return head + self._ipv4(llc[3:], length - 3, prefix=not e), 3
+        text = head
+        if not e:
+            if ssap == dsap:
+                text = f"{src} > {dst} {_SAPS.get(dsap, f'Unknown DSAP 0x{dsap:02x}')} "
+            else:
+                text = (f"{src} {_SAPS.get(ssap, f'Unknown SSAP 0x{ssap:02x}')} > {dst} "
+                        f"{_SAPS.get(dsap, f'Unknown DSAP 0x{dsap:02x}')} ")
+        response = ssap_field & 1
+        if size == 3:
+            flags = {0: "Command", 1: "Response", 0x10: "Poll", 0x11: "Final"}[
+                response | (control & 0x10)]
+            command = _LLC_U.get(control & 0xEF, f"{control & 0xEF:02x}")
+            text += f"Unnumbered, {command}, Flags [{flags}], length {length}"
+            if control & ~0x10 == 0xAF and length > 3:   # XID
+                if len(llc) < 4:
+                    return text + " [|llc]", 3
+                if llc[3] == 0x81:
+                    if len(llc) < 6 or length < 6:
+                        return text + " [|llc]" + _hex(llc[3:], ascii_too=True), 3
+                    return text + f": {llc[4]:02x} {llc[5]:02x}", 3
+            elif control & ~0x10 == 0xAF:
+                return text, 3
+            return text + self._unknown(llc[:length]), 3
+        flags = {0: "Command", 1: "Response", 0x100: "Poll", 0x101: "Final"}[
+            response | (control & 0x100)]
+        if control & 1:
+            kind = {0: "Receiver Ready", 1: "Receiver not Ready", 2: "Reject"}.get(
+                (control >> 2) & 3, "?")
+            return (text + f"Supervisory, {kind}, rcv seq {(control >> 9) & 0x7F}, Flags "
+                    f"[{flags}], length {length}"), 4
+        return (text + f"Information, send seq {(control >> 1) & 0x7F}, rcv seq "
+                f"{(control >> 9) & 0x7F}, Flags [{flags}], length {length}"
+                + self._unknown(llc[:length])), 4
+
+    def _snap(self, llc: bytes, length: int, src: str, dst: str,
+              head: str) -> tuple[str, int]:
+        """The SNAP header after LLC: an EtherType, or an organisation's protocol."""
+        e = self.options.link_header
+        if len(llc) < 8 or length < 8:
+            return head + " [|snap]", 3
+        oui = int.from_bytes(llc[3:6], "big")
+        pid = struct.unpack_from("!H", llc, 6)[0]
+        if e:
+            kind = ("ethertype " + _etype(pid) if oui == 0 else
+                    f"pid {_snap_pid(oui, pid)} (0x{pid:04x})")
+            head += (f"oui {OUI_NAMES.get(oui, 'Unknown')} (0x{oui:06x}), {kind}, "
+                     f"length {length - 8}: ")
+        if oui in (0, 0xF8):
+            body = self._ethertype(pid, llc[8:], length - 8, llc, 8)
+            if body is not None:
+                return head + body, 8
+        if (oui, pid) == (0x00000C, 0x2000):
+            return head + cdp_text(llc[8:], length - 8, self.options.verbose), 8
+        # tcpdump dumps an unknown payload from the LLC header on
         dump = self._unknown(llc[:length])
         if e:
-            return head + kind + dump, 3
-        return f"{src} > {dst} {name + ' ' if name else ''}{kind}{dump}", 3
+            return head + dump, 8
+        if oui == 0:
+            return (f"{src} > {dst} SNAP, ethertype {_etype(pid)}, length {length - 8}: "
+                    + dump), 8
+        text = (f"oui {OUI_NAMES.get(oui, 'Unknown')} (0x{oui:06x}), pid "
+                f"{_snap_pid(oui, pid)} (0x{pid:04x}), length {length - 8}")
+        return f"{src} > {dst} SNAP, {text}: " + dump, 8
 
     def _stp(self, bpdu: bytes, length: int) -> str:
-        _need(bpdu, 4, "stp")
-        if bpdu[:2] != b"\0\0":
-            return f"unknown STP version, length {length}"
-        version, kind = bpdu[2], bpdu[3]
+        """A BPDU, read field by field as tcpdump reads it (a cut ends with [|stp])."""
+        if length < 4:
+            return " (invalid)"
+        out: list[str] = []
+        try:
+            self._stp_fields(out, bpdu, length)
+        except CutShort:
+            out.append(" [|stp]")
+        return "".join(out)
+
+    def _stp_fields(self, out: list[str], bpdu: bytes, length: int) -> None:
+        if take(bpdu, 0, 2) != b"\0\0":
+            out.append(f"unknown STP version, length {length}")
+            return
+        version = take(bpdu, 2, 1)[0]
         if version not in _STP_VERSIONS:
-            return f"STP Unknown STP protocol (0x{version:02x})"
-        text = f"STP {_STP_VERSIONS[version]}, " + _STP_TYPES.get(
-            kind, f"Unknown BPDU Type (0x{kind:02x})")
+            out.append(f"STP Unknown STP protocol (0x{version:02x})")
+            return
+        out.append(f"STP {_STP_VERSIONS[version]}")
+        kind = take(bpdu, 3, 1)[0]
+        out.append(", " + _STP_TYPES.get(kind, f"Unknown BPDU Type (0x{kind:02x})"))
         if kind == 0 or (kind == 2 and version == 2):
             if length < 35 + (kind == 2):
-                return text + " (invalid)"
-            _need(bpdu, 35, "stp")
-            return text + self._stp_config(bpdu, length, rapid=version == 2)
-        return text
+                out.append(" (invalid)")
+                return
+            self._stp_config(out, bpdu, length, rapid=version == 2)
+        elif kind == 2 and length < 102:   # MSTP and SPB BPDUs (not decoded further)
+            out.append(" (invalid)")
 
-    def _stp_config(self, bpdu: bytes, length: int, *, rapid: bool) -> str:
+    def _stp_config(self, out: list[str], bpdu: bytes, length: int, *, rapid: bool) -> None:
         """A configuration (or 802.1w) BPDU: bridge and port, and -v's timers and root."""
-        flags = bpdu[4]
-        names = ", ".join(w for bit, w in _STP_FLAGS if flags & bit) or "none"
-        root_cost, = struct.unpack_from("!I", bpdu, 13)
-        port_id, age, max_age, hello, delay = struct.unpack_from("!HHHHH", bpdu, 25)
-        text = (f", Flags [{names}], bridge-id {_bridge_id(bpdu[17:25])}.{port_id:04x}, "
-                f"length {length}")
+        flags = take(bpdu, 4, 1)[0]
+        out.append(", Flags [" + (", ".join(w for bit, w in _STP_FLAGS if flags & bit)
+                                  or "none") + "]")
+        bridge, port_id = _bridge_id(take(bpdu, 17, 8)), u16(bpdu, 25)
+        out.append(f", bridge-id {bridge}.{port_id:04x}, length {length}")
         if not self.options.verbose:
-            return text
-        text += (f"\n\tmessage-age {age / 256:.2f}s, max-age {max_age / 256:.2f}s, "
-                 f"hello-time {hello / 256:.2f}s, forwarding-delay {delay / 256:.2f}s"
-                 f"\n\troot-id {_bridge_id(bpdu[5:13])}, root-pathcost {root_cost}")
+            return
+        age, max_age, hello, delay = struct.unpack("!HHHH", take(bpdu, 27, 8))
+        out.append(f"\n\tmessage-age {age / 256:.2f}s, max-age {max_age / 256:.2f}s, "
+                   f"hello-time {hello / 256:.2f}s, forwarding-delay {delay / 256:.2f}s")
+        out.append(f"\n\troot-id {_bridge_id(take(bpdu, 5, 8))}, root-pathcost "
+                   f"{u32(bpdu, 13)}")
         if rapid:
-            text += ", port-role " + _RSTP_ROLES[(flags >> 2) & 3]
-        return text
+            out.append(", port-role " + _RSTP_ROLES[(flags >> 2) & 3])
 
     def _lldp(self, payload: bytes, length: int) -> str:
         return lldp_text(payload, length, self.options.verbose)
@@ -765,8 +831,9 @@ class Printer:
             return "igmp"
         try:
             return igmp_text(payload, length, self.options.verbose)
-        except CutShort:
-            raise _Truncated("igmp") from None
+        except LongJump as jump:
+            self._left_packet = jump.proto
+            return jump.text + f" [|{jump.proto}]"
 
     def _gre(self, payload: bytes, length: int) -> str:
         _need(payload, 4, "gre")
@@ -950,7 +1017,7 @@ class Printer:
                 return head + f"VXLAN, flags [I] (0x{data[0]:02x}), vni {vni}\n" + text
             if dport == 6081:
                 return head + self._geneve(data, data_len)
-        except (_Truncated, _AppTruncated) as cut:
+        except _Truncated as cut:
             return head + f" [|{cut.proto}]"
         except LongJump as jump:
             return head + jump.text + f" [|{jump.proto}]"
@@ -1232,9 +1299,15 @@ _STP_TYPES = {0x00: "Config", 0x02: "Rapid STP", 0x80: "Topology Change"}
 _STP_FLAGS = ((0x01, "Topology change"), (0x02, "Proposal"), (0x10, "Learn"),
               (0x20, "Forward"), (0x40, "Agreement"), (0x80, "Topology change ACK"))
 _RSTP_ROLES = ("Unknown", "Alternate", "Root", "Designated")
-_OUIS = {0x00000C: "Cisco", 0x000000: "Ethernet", 0x0080C2: "IEEE 802.1"}
 _SNAP_PIDS = {(0x00000C, 0x2000): "CDP", (0x00000C, 0x2003): "VTP",
               (0x00000C, 0x010B): "PVST"}
+
+
+def _snap_pid(oui: int, pid: int) -> str:
+    """A SNAP protocol id's name in its organisation's table (EtherTypes for two)."""
+    if oui in (0, 0xF8):
+        return _ETHERTYPES.get(pid, "Unknown")
+    return _SNAP_PIDS.get((oui, pid), "Unknown")
 
 
 def _hex(data: bytes, *, ascii_too: bool) -> str:

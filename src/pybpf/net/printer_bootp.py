@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import struct
 
-from .printer_words import ip4, mac, safe_text
+from .printer_words import CutShort, LongJump, ip4, mac, safe_text, take, u16, u32
 
 __all__ = ["bootp_text", "ntp_text"]
 
@@ -59,56 +59,68 @@ _NTP_TIME_MODES = (0, 1, 2, 3, 4, 5)
 _NTP_EPOCH_OFFSET = 2208988800      # 1900-01-01 to 1970-01-01, in seconds
 
 
-class Truncated(Exception):
-    """The captured bytes end inside the message of ``proto``."""
-
-    def __init__(self, proto: str) -> None:
-        super().__init__(proto)
-        self.proto = proto
-
-
 def bootp_text(data: bytes, length: int, verbose: int) -> str:
-    """A BOOTP/DHCP message."""
-    if len(data) < 34:
-        raise Truncated("bootp")
-    op, htype, hlen, hops, xid, secs, flags = struct.unpack_from("!BBBBIHH", data)
-    text = "BOOTP/DHCP, " + {1: "Request", 2: "Reply"}.get(op, f"unknown (0x{op:02x})")
+    """A BOOTP/DHCP message; a capture that ends inside it ends the line as tcpdump's
+    does (:class:`LongJump` with what was printed, or ' [|bootp]' after a check)."""
+    out: list[str] = []
+    try:
+        _bootp(out, data, length, verbose)
+    except CutShort:
+        raise LongJump("".join(out), "bootp") from None
+    return "".join(out)
+
+
+def _bootp(out: list[str], data: bytes, length: int, verbose: int) -> None:
+    op = take(data, 0, 1)[0]
+    out.append("BOOTP/DHCP, " + {1: "Request", 2: "Reply"}.get(op, f"unknown (0x{op:02x})"))
+    htype, hlen = take(data, 1, 2)
     ethernet = htype == 1 and hlen == 6
     if ethernet and op == 1:
-        text += f" from {mac(data[28:34])}"
-    text += f", length {length}"
+        out.append(f" from {mac(take(data, 28, 6))}")
+    out.append(f", length {length}")
     if not verbose:
-        return text
+        return
+    if len(data) < 10:
+        out.append(" [|bootp]")
+        return
     if htype != 1:
-        text += f", htype {htype}"
+        out.append(f", htype {htype}")
     if not ethernet:
-        text += f", hlen {hlen}"
+        out.append(f", hlen {hlen}")
+    hops, xid, secs = data[3], u32(data, 4), u16(data, 8)
     if hops:
-        text += f", hops {hops}"
+        out.append(f", hops {hops}")
     if xid:
-        text += f", xid 0x{xid:x}"
+        out.append(f", xid 0x{xid:x}")
     if secs:
-        text += f", secs {secs}"
-    text += f", Flags [{'Broadcast' if flags & 0x8000 else 'none'}]"
+        out.append(f", secs {secs}")
+    flags = u16(data, 10)
+    out.append(f", Flags [{'Broadcast' if flags & 0x8000 else 'none'}]")
     if verbose > 1:
-        text += f" (0x{flags:04x})"
+        out.append(f" (0x{flags:04x})")
     for at, name in ((12, "Client-IP"), (16, "Your-IP"), (20, "Server-IP"),
                      (24, "Gateway-IP")):
-        if data[at:at + 4] != b"\0\0\0\0":
-            text += f"\n\t  {name} {ip4(data[at:at + 4])}"
+        if take(data, at, 4) != b"\0\0\0\0":
+            out.append(f"\n\t  {name} {ip4(data[at:at + 4])}")
     if ethernet:
-        text += f"\n\t  Client-Ethernet-Address {mac(data[28:34])}"
+        out.append(f"\n\t  Client-Ethernet-Address {mac(take(data, 28, 6))}")
     for at, size, name in ((44, 64, "sname"), (108, 128, "file")):
-        if len(data) > at and data[at]:
-            text += f'\n\t  {name} "' + safe_text(data[at:at + size].split(b"\0", 1)[0]) + '"'
+        if take(data, at, 1)[0]:
+            field = data[at:at + size]
+            text = field.split(b"\0", 1)[0]
+            out.append(f'\n\t  {name} "' + safe_text(text) + '"')
+            # no NUL in the field, or the capture ends first: tcpdump calls it cut short
+            if len(text) == len(field):
+                out.append(" [|bootp]")
+                return
+    if len(data) < 240:
+        out.append(" [|bootp]")
+        return
     vendor = data[236:]
-    if len(vendor) < 4:
-        return text + " [|bootp]"
     if vendor[:4] == _RFC1048_COOKIE:
-        return text + _rfc1048(vendor, verbose)
-    if vendor[:4] != b"\0\0\0\0" and vendor[:4] != b"\x63\x6d\x75\0":
-        text += f"\n\t  Vendor-#0x{struct.unpack_from('!I', vendor)[0]:x}"
-    return text
+        out.append(_rfc1048(vendor, verbose))
+    elif vendor[:4] != b"\x63\x6d\x75\0" and vendor[:4] != b"\0\0\0\0":
+        out.append(f"\n\t  Vendor-#0x{struct.unpack_from('!I', vendor)[0]:x}")
 
 
 def _rfc1048(vendor: bytes, verbose: int) -> str:
@@ -186,56 +198,67 @@ def _option_value(tag: int, kind: str, value: bytes) -> str:
 
 
 def ntp_text(data: bytes, length: int, verbose: int) -> str:
-    """An NTP message: version and mode, and -v's time fields."""
-    if not data:
-        raise Truncated("ntp")
-    status = data[0]
+    """An NTP message: version and mode, and -v's time fields (cut short as tcpdump
+    cuts them: what was printed, then ' [|ntp]')."""
+    out: list[str] = []
+    try:
+        _ntp(out, data, length, verbose)
+    except CutShort:
+        raise LongJump("".join(out), "ntp") from None
+    return "".join(out)
+
+
+def _ntp(out: list[str], data: bytes, length: int, verbose: int) -> None:
+    status = take(data, 0, 1)[0]
     version, mode = (status >> 3) & 7, status & 7
     name = _NTP_MODES.get(mode, "Unknown mode")
     if not verbose:
-        return f"NTPv{version}, {name}, length {length}"
+        out.append(f"NTPv{version}, {name}, length {length}")
+        return
     leap = status & 0xC0
-    text = f"NTPv{version}, {name}, length {length}\n\tLeap indicator: {_NTP_LEAP[leap]} ({leap})"
+    out.append(f"NTPv{version}, {name}, length {length}\n\tLeap indicator: {_NTP_LEAP[leap]} "
+               f"({leap})")
     if mode not in _NTP_TIME_MODES:
-        return text
+        return
     if length < 48:
-        return text + " (invalid)"
-    if len(data) < 48:
-        raise Truncated("ntp")
-    stratum, poll, precision = struct.unpack_from("!Bbb", data, 1)
+        out.append(" (invalid)")
+        take(data, 0, length)
+        return
+    stratum = take(data, 1, 1)[0]
     stratum_name = {0: "unspecified", 1: "primary reference"}.get(
         stratum, "secondary reference" if 2 <= stratum <= 15 else "reserved")
-    text += f", Stratum {stratum} ({stratum_name}), poll {poll}"
+    out.append(f", Stratum {stratum} ({stratum_name})")
+    poll = struct.unpack("!b", take(data, 2, 1))[0]
+    out.append(f", poll {poll}")
     if -32 < poll < 32:
-        text += f" ({1 << poll}s)" if poll >= 0 else f" (1/{1 << -poll}s)"
-    text += (f", precision {precision}\n\tRoot Delay: {_short_fixed(data[4:8])}, "
-             f"Root dispersion: {_short_fixed(data[8:12])}, Reference-ID: ")
-    refid = data[12:16]
+        out.append(f" ({1 << poll}s)" if poll >= 0 else f" (1/{1 << -poll}s)")
+    out.append(f", precision {struct.unpack('!b', take(data, 3, 1))[0]}")
+    out.append(f"\n\tRoot Delay: {_short_fixed(take(data, 4, 4))}")
+    out.append(f", Root dispersion: {_short_fixed(take(data, 8, 4))}")
+    refid = take(data, 12, 4)
+    out.append(", Reference-ID: ")
     if stratum == 0:
-        text += "(unspec)"
+        out.append("(unspec)")
     elif stratum == 1:
-        text += safe_text(refid.split(b"\0", 1)[0])
-    elif stratum == 16:
-        return text + f"{ip4(refid)} INFO_QUERY"
-    elif stratum == 17:
-        return text + f"{ip4(refid)} INFO_REPLY"
+        out.append(safe_text(refid))
+    elif stratum in (16, 17):
+        out.append(f"{ip4(refid)} {'INFO_QUERY' if stratum == 16 else 'INFO_REPLY'}")
+        return
     else:
-        text += f"0x{struct.unpack('!I', refid)[0]:08x}"
-    ref, origin, receive, transmit = (data[at:at + 8] for at in (16, 24, 32, 40))
-    text += (f"\n\t  Reference Timestamp:  {_ntp_time(ref)}"
-             f"\n\t  Originator Timestamp: {_ntp_time(origin)}"
-             f"\n\t  Receive Timestamp:    {_ntp_time(receive)}"
-             f"\n\t  Transmit Timestamp:   {_ntp_time(transmit)}"
-             f"\n\t    Originator - Receive Timestamp:  {_ntp_delta(origin, receive)}"
-             f"\n\t    Originator - Transmit Timestamp: {_ntp_delta(origin, transmit)}")
-    if length == 52 and len(data) >= 52:
-        text += f"\n\tKey id: {struct.unpack_from('!I', data, 48)[0]}"
-    elif length == 68 and len(data) >= 68:
-        text += (f"\n\tKey id: {struct.unpack_from('!I', data, 48)[0]}"
-                 f"\n\tAuthentication: {data[52:68].hex()}")
+        out.append(f"0x{struct.unpack('!I', refid)[0]:08x}")
+    for at, label in ((16, "Reference Timestamp:  "), (24, "Originator Timestamp: "),
+                      (32, "Receive Timestamp:    "), (40, "Transmit Timestamp:   ")):
+        out.append(f"\n\t  {label}{_ntp_time(take(data, at, 8))}")
+    origin, receive, transmit = data[24:32], data[32:40], data[40:48]
+    out.append(f"\n\t    Originator - Receive Timestamp:  {_ntp_delta(origin, receive)}"
+               f"\n\t    Originator - Transmit Timestamp: {_ntp_delta(origin, transmit)}")
+    if length in (52, 68, 72):
+        out.append(f"\n\tKey id: {u32(data, 48)}")
+        if length > 52:
+            digest = take(data, 52, length - 52)
+            out.append("\n\tAuthentication: " + digest.hex())
     elif length > 48:
-        text += "\n\t(%u more bytes after the header)" % (length - 48)
-    return text
+        out.append("\n\t(%u more bytes after the header)" % (length - 48))
 
 
 def _short_fixed(raw: bytes) -> str:

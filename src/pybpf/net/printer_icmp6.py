@@ -72,8 +72,8 @@ def icmp6_text(data: bytes, length: int, verbose: int, fragmented: bool,
     out.append("ICMP6, " + _TYPES.get(kind, f"unknown icmp6 type ({kind})"))
     if verbose and kind in _LENGTH_FIRST:
         out.append(f", length {length}")
-    code = take(data, 1, 1)[0]
     try:
+        code = take(data, 1, 1)[0]
         body = _body(data, length, verbose, kind, code)
     except _CutAfter as cut:
         return "".join(out) + cut.text + " [|icmp6]"
@@ -126,7 +126,7 @@ def _body(data: bytes, length: int, verbose: int, kind: int, code: int) -> str |
         if length == 24:
             return _mld(data)
         if length >= 28:
-            return " v2" + _mldv2_query(data, length, verbose)
+            return _mldv2_query(data, length, verbose)
         return f" unknown-version (len {length}) "
     if kind in (131, 132):
         return _mld(data)
@@ -190,28 +190,46 @@ def _mld(data: bytes) -> str:
 
 
 def _mldv2_query(data: bytes, length: int, verbose: int) -> str:
+    out = [" v2"]
+    try:
+        _mldv2_query_fields(out, data, length, verbose)
+    except CutShort:
+        raise _CutAfter("".join(out)) from None
+    return "".join(out)
+
+
+def _mldv2_query_fields(out: list[str], data: bytes, length: int, verbose: int) -> None:
     if length < 28:
-        return f" [invalid len {length}]"
+        out.append(f" [invalid len {length}]")
+        return
     code = u16(data, 4)
     delay = code if code < 32768 else ((code & 0x0FFF) | 0x1000) << (((code & 0x7000) >> 12) + 3)
-    text = f" [max resp delay={delay}]" if verbose else ""
-    text += f" [gaddr {_ip6(data, 8)}"
     if verbose:
-        flags, interval = take(data, 24, 1)[0], take(data, 25, 1)[0]
+        out.append(f" [max resp delay={delay}]")
+    out.append(f" [gaddr {_ip6(data, 8)}")
+    if verbose:
+        flags = take(data, 24, 1)[0]
         if flags & 0x08:
-            text += " sflag"
+            out.append(" sflag")
         if flags & 0x07:
-            text += f" robustness={flags & 0x07}"
+            out.append(f" robustness={flags & 0x07}")
+        interval = take(data, 25, 1)[0]
         if interval >= 128:
             interval = ((interval & 0x0F) | 0x10) << (((interval & 0x70) >> 4) + 3)
-        text += f" qqi={interval}"
-    return text + query_sources(data, length, verbose, at=26, address_size=16) + "]"
+        out.append(f" qqi={interval}")
+    query_sources(out, data, length, verbose, at=26, address_size=16)
+    out.append("]")
 
 
 def _mldv2_report(data: bytes, length: int, verbose: int) -> str:
     if length < 8:
         return f" [invalid len {length}]"
-    return group_records(data, length, verbose, address_size=16, version=2)
+    out: list[str] = []
+    try:
+        group_records(out, data, length, verbose, address_size=16, version=2)
+    except CutShort:
+        raise _CutAfter("".join(out)) from None
+    return "".join(out)
 
 
 def _options(data: bytes, at: int, length: int, verbose: int) -> str:

@@ -166,6 +166,8 @@ def syslog_text(data: bytes, length: int, verbose: int) -> str:
             f"{severity_name} ({severity})\n\tMsg: ")
     if length > at:
         text += safe_text(data[at:length])
+        if len(data) < length:   # tcpdump reads the message byte by byte to its end
+            return text + " [|syslog]"
     if verbose > 1:
         text += unknown_data_lines(data[:length], "\n\t")
     return text

@@ -23,7 +23,6 @@ argdist writes them into a pybpf.lang program, one per specifier, compiled with
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import threading
 from collections.abc import Sequence
@@ -233,6 +232,7 @@ def _report(coll: Any, probes: list[Probe], opts: argparse.Namespace, out: TextI
                 record["buckets"] = [{"slot": s, "count": c} for s, c in sorted(values.items())]
             else:
                 record["counts"] = {str(_signed(v, ctype)): c for v, c in values.items()}
+            import json  # noqa: PLC0415 - only --json needs it
             out.write(json.dumps(record, separators=(",", ":")) + "\n")
             continue
         out.write(f"{probe.text}\n")

@@ -14,7 +14,6 @@ the upper bound of its bucket)::
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -200,6 +199,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                 record: dict[str, Any] = {"ts": common.wall_clock_hms()}
                 for op, c in zip(OPS, counts, strict=True):
                     record[op] = dict(zip(labels, percentiles(c, opts.pcts), strict=True))
+                import json  # noqa: PLC0415 - only --json needs it
                 out.write(json.dumps(record, separators=(",", ":")) + "\n")
             else:
                 out.write(f"{common.wall_clock_hms():<8}" + "".join(f"{x:>7}" for x in labels)

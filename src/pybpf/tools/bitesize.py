@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -75,6 +74,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                             "count": c} for i, c in enumerate(hists[name]) if c and i]
                 if hists[name][0]:
                     buckets.insert(0, {"low": 0, "high": 0, "count": hists[name][0]})
+                import json  # noqa: PLC0415 - only --json needs it
                 out.write(json.dumps({"ts": common.wall_clock_hms(), "comm": name,
                                       "unit": "Kbytes", "buckets": buckets},
                                      separators=(",", ":")) + "\n")

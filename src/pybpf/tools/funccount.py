@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import json
 import os
 import re
 import sys
@@ -139,6 +138,7 @@ def print_counts(coll: Any, opts: argparse.Namespace, out: TextIO,
     view.clear()
     if opts.json:
         for name, n in counts:
+            import json  # noqa: PLC0415 - only --json needs it
             out.write(json.dumps({"ts": time.strftime("%H:%M:%S"), "func": name, "count": n},
                                  separators=(",", ":")) + "\n")
         out.flush()

@@ -17,7 +17,6 @@ patterns name ``LIB:FUNC`` (``c:read``, ``/usr/bin/bash:readline``, wildcards or
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -138,6 +137,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                 if opts.function:
                     record["function"] = names[key] if key < len(names) else str(key)
                 record.update(buckets=buckets, total=total, count=calls)
+                import json  # noqa: PLC0415 - only --json needs it
                 out.write(json.dumps(record, separators=(",", ":")) + "\n")
         else:
             out.write("\n")

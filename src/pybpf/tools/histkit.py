@@ -14,7 +14,6 @@ around the reports (a histogram set, or hardirqs' and softirqs' totals table).
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -109,6 +108,7 @@ def hist_json(out: TextIO, hists: dict[int, list[int]], val_type: str, *,
         if section is not None:
             record[section] = label(key)
         record["buckets"] = buckets
+        import json  # noqa: PLC0415 - only --json needs it
         out.write(json.dumps(record, separators=(",", ":")) + "\n")
     out.flush()
 
@@ -121,6 +121,7 @@ def print_totals(out: TextIO, totals: dict[int, int], label: str, names: dict[in
                   key=lambda kv: kv[1])
     if as_json:
         for name, value in rows:
+            import json  # noqa: PLC0415 - only --json needs it
             out.write(json.dumps({"ts": common.wall_clock_hms(), title.lower(): name,
                                   f"total_{label}": value}, separators=(",", ":")) + "\n")
         return

@@ -14,7 +14,6 @@ not shown::
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -170,6 +169,7 @@ def _report(coll: Any, opts: argparse.Namespace, out: TextIO, symbols: Symbolize
     rows = rows[:opts.locks]
     if opts.json:
         for frames, s in rows:
+            import json  # noqa: PLC0415 - only --json needs it
             out.write(json.dumps({"caller": frames[0], "stack": frames,
                                   "avg_wait_ns": s.total_ns // max(s.count, 1),
                                   "count": s.count, "max_wait_ns": s.max_ns,

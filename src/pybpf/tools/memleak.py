@@ -18,13 +18,11 @@ its size, time and stack; each interval prints the stacks holding the most bytes
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
-import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..lang import (
     BPF_F_USER_STACK,
@@ -45,6 +43,9 @@ from ..spec import MapFlags
 from . import common
 from .symbols import Symbolizer
 from .uprobes import attach_offsets, function_offsets, library_path
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -291,6 +292,7 @@ def _report(coll: Any, opts: argparse.Namespace, out: TextIO, symbols: Symbolize
     top = sorted(by_stack.items(), key=lambda kv: kv[1][0], reverse=True)[:opts.top]
     if opts.json:
         for stack_id, (total, count) in top:
+            import json  # noqa: PLC0415 - only --json needs it
             out.write(json.dumps({"ts": common.wall_clock_hms(), "bytes": total,
                                   "allocations": count,
                                   "stack": _frames(coll, stack_id, symbols, pid_)},
@@ -315,12 +317,14 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     target = opts.pid
     try:
         if opts.command:
+            import subprocess  # noqa: PLC0415 - only for -c: ~2 ms of the start
+
             child = subprocess.Popen(shlex.split(opts.command))
             target = child.pid
         with build(opts, target).load() as coll:
             if target:
                 library = library_path(opts.obj)
-                offsets = function_offsets(library)
+                offsets = function_offsets(library, names=[*USER_PROBES, "free"])
                 done: set[int] = set()      # aliases (memalign, aligned_alloc) once
                 for func, (entry, ret) in USER_PROBES.items():
                     if func in offsets and offsets[func] not in done:

@@ -16,7 +16,6 @@ prints one table per direction::
 from __future__ import annotations
 
 import argparse
-import json
 import socket
 import threading
 import time
@@ -173,6 +172,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                 for direction, rows in by_dir.items():
                     for queue, v in sorted(rows.items()):
                         sizes = [v.s0, v.s1, v.s2, v.s3, v.s4]
+                        import json  # noqa: PLC0415 - only --json needs it
                         out.write(json.dumps({
                             "ts": common.wall_clock_hms(), "dir": "TX" if direction == TX
                             else "RX", "queue": queue, "bytes": v.total_bytes,

@@ -16,7 +16,6 @@ less the running task, as BCC does::
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -116,6 +115,7 @@ def _report(coll: Any, opts: argparse.Namespace, out: TextIO) -> None:
                 record["cpu"] = key
             record.update(runqlen={str(i): c for i, c in enumerate(counts) if c},
                           runqocc_pct=round(occupancy, 2))
+            import json  # noqa: PLC0415 - only --json needs it
             out.write(json.dumps(record, separators=(",", ":")) + "\n")
             continue
         if opts.cpus:

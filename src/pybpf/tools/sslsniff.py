@@ -235,7 +235,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     writer = common.EventWriter(out, as_json=opts.json)
     clock = common.RelativeClock()
     library = library_path(opts.lib)
-    offsets = function_offsets(library)
+    offsets = function_offsets(library, names=PROBES)
 
     def show(ev: Any) -> None:
         name = common.decode_str(ev.comm)

@@ -18,7 +18,6 @@ this kernel lacks, so patterns are ``t:CATEGORY:EVENT`` or ``LIB:FUNC`` (wildcar
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -144,6 +143,7 @@ def _report(coll: Any, opts: argparse.Namespace, out: TextIO, symbols: Symbolize
                                       "count": count}
             if opts.perpid:
                 record.update(comm=name, pid=pid)
+            import json  # noqa: PLC0415 - only --json needs it
             out.write(json.dumps(record, separators=(",", ":")) + "\n")
         out.flush()
         return

@@ -6,8 +6,6 @@ tracepoint carries.
 from __future__ import annotations
 
 import argparse
-import ipaddress
-import socket
 from typing import Any
 
 __all__ = ["AF_INET", "AF_INET6", "IPPROTO_TCP", "TCP_STATES", "format_address",
@@ -27,8 +25,10 @@ TCP_CLOSE, TCP_LAST_ACK = 7, 9
 def format_address(family: int, raw: Any) -> str:
     """The address text of a 4- or 16-byte address (as bytes or a list of ints)."""
     data = bytes(raw)
-    if family == AF_INET:
-        return socket.inet_ntop(socket.AF_INET, data[:4])
+    if family == AF_INET:   # as inet_ntop writes it, without importing socket (~1 ms)
+        return "%d.%d.%d.%d" % tuple(data[:4])
+    import ipaddress  # noqa: PLC0415 - IPv6 only: ~1 ms of a tcp tool's start
+
     return str(ipaddress.IPv6Address(data[:16]))
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import threading
 import time
 from collections.abc import Sequence
@@ -112,6 +111,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
             values = {net: (n * 8 if bits else n) // divisor for net, n in totals.items()}
             stamp = time.strftime("%m/%d/%y %H:%M:%S")
             if opts.json:
+                import json  # noqa: PLC0415 - only --json needs it
                 out.write(json.dumps({"date": stamp, "time": time.strftime("%H:%M:%S"),
                                       "entries": values}, separators=(",", ":")) + "\n")
             elif values:

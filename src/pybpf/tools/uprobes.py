@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import glob
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import InvalidInputError
@@ -55,7 +56,7 @@ def attach_functions(coll: Any, program: str, binary: str, functions: list[str],
     """Attach ``program`` (and ``retprogram`` as a uretprobe) to each of ``functions`` in
     ``binary``; the collection owns the links. Returns the functions attached (with
     ``missing_ok``, those the binary lacks are skipped; else InvalidInputError)."""
-    offsets = function_offsets(binary)
+    offsets = function_offsets(binary, names=functions)
     done = []
     for func in functions:
         if func not in offsets:
@@ -68,27 +69,29 @@ def attach_functions(coll: Any, program: str, binary: str, functions: list[str],
 
 
 @functools.cache
-def _function_offsets(binary: str, size: int, mtime_ns: int) -> dict[str, int]:
+def _function_offsets(binary: str, size: int, mtime_ns: int,
+                      names: frozenset[str] | None) -> dict[str, int]:
     # keyed by size and mtime too: a library replaced on disk is read again
     del size, mtime_ns
     from ..errors import ELFError  # noqa: PLC0415
     from ..kernel.links.elf_symbols import function_offsets as read  # noqa: PLC0415
 
     try:
-        return read(binary)
+        return read(binary, names)
     except ELFError as err:
         raise InvalidInputError(f"{binary}: {err}") from None
 
 
-def function_offsets(binary: str) -> dict[str, int]:
+def function_offsets(binary: str, names: Iterable[str] | None = None) -> dict[str, int]:
     """Every function defined in ``binary`` (``.symtab``, else ``.dynsym``) -> the file
     offset of its code (kernel.links.elf_symbols: one pass of the symbol table), cached
     per process. Aliases (several names
     at one address) are all there (:func:`match_functions` keeps one); of two versions of
     one name the default wins; IFUNC resolvers are left out (their code is not the
-    function's)."""
+    function's). With ``names``, only those of them, found without reading every symbol."""
     st = os.stat(binary)
-    return _function_offsets(os.path.realpath(binary), st.st_size, st.st_mtime_ns)
+    return _function_offsets(os.path.realpath(binary), st.st_size, st.st_mtime_ns,
+                             None if names is None else frozenset(names))
 
 
 def match_functions(binary: str, pattern: str, *, regexp: bool = False) -> dict[str, int]:
@@ -98,14 +101,14 @@ def match_functions(binary: str, pattern: str, *, regexp: bool = False) -> dict[
     import fnmatch  # noqa: PLC0415
     import re  # noqa: PLC0415
 
-    offsets = function_offsets(binary)
     if regexp:
         rx = re.compile(pattern)
-        found = {n: o for n, o in offsets.items() if rx.search(n)}
+        found = {n: o for n, o in function_offsets(binary).items() if rx.search(n)}
     elif any(c in pattern for c in "*?["):
-        found = {n: o for n, o in offsets.items() if fnmatch.fnmatchcase(n, pattern)}
+        found = {n: o for n, o in function_offsets(binary).items()
+                 if fnmatch.fnmatchcase(n, pattern)}
     else:
-        found = {pattern: offsets[pattern]} if pattern in offsets else {}
+        found = function_offsets(binary, names=[pattern])
     if not found:
         raise InvalidInputError(f"no function of {binary} matches {pattern!r}")
     # aliases (one address, several names) once, under the shortest name: a probe there

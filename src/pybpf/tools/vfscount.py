@@ -14,7 +14,6 @@ system calls behind the VFS are counted by ``vfsstat`` and ``syscount``)::
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -85,6 +84,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
             for index, n in counts:
                 address, name = functions[index] if index < len(functions) else (0, "?")
                 if opts.json:
+                    import json  # noqa: PLC0415 - only --json needs it
                     out.write(json.dumps({"addr": f"{address:x}", "func": name, "count": n},
                                          separators=(",", ":")) + "\n")
                 else:

@@ -16,7 +16,6 @@ and adds the time slept to a (waker, target, stack) counter::
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -146,6 +145,7 @@ def _report(coll: Any, opts: argparse.Namespace, out: TextIO) -> None:
             frames.pop(0)
         target, waker = common.decode_str(k.target), common.decode_str(k.waker)
         if opts.json:
+            import json  # noqa: PLC0415 - only --json needs it
             out.write(json.dumps({"target": target, "waker": waker, "stack": frames,
                                   "us": total}, separators=(",", ":")) + "\n")
         elif opts.folded:

@@ -116,7 +116,7 @@ def store(compiled: Compiled, *, unsafe: bool = False, params: list[str] | None 
         os.replace(tmp, os.path.join(directory, key))
         _store_lean(compiled, directory, key)
         _trim(directory)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+    except (OSError, ValueError, pickle.PicklingError, TypeError, AttributeError):
         pass    # an optimisation only: a read-only or full disk compiles every time
 
 

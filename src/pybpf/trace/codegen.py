@@ -14,7 +14,7 @@ from ..asm import R0, R1, R2, R3, R4, R6, R10, Instruction, Label
 from ..btf import Struct, Union, skip_qualifiers
 from . import ast as A
 from .errors import TraceError
-from .plan import Action
+from .plan import Action, stack_form
 from .probes import usdt_arguments
 from .semantic import Checker, MapInfo, Scope, constant, find_member
 from .types import Ty
@@ -532,13 +532,13 @@ class Emitter:
             self.free(r)
             return
         if isinstance(e, A.Int):
-            if bool(e.value) == when:
-                # a conditional jump on a constant, not "goto": the kernel refuses code no
-                # edge reaches (if (0) { ... }), and the verifier still skips the dead side
-                r = self.reg()
-                self.const(r, 1)
-                self.e(asm.jne(r, 0, target))
-                self.free(r)
+            # a conditional jump on a constant, taken or not, never "goto" or nothing: the
+            # kernel refuses code no edge reaches (the then side of if (0), the else side of
+            # if (1)), and the verifier still skips the dead side
+            r = self.reg()
+            self.const(r, 1 if bool(e.value) == when else 0)
+            self.e(asm.jne(r, 0, target))
+            self.free(r)
             return
         r = self.reg()
         self.scalar_into(e, r)
@@ -709,11 +709,7 @@ class Emitter:
         elif n == "probe":
             self.e(asm.mov(R0, self.probe_index))
         elif n == "kstack":
-            self.sh.uses.add("kstack")
-            self.e(asm.mov_reg(R1, R6))
-            self.map_ref(R2, "kstack")
-            self.e(asm.mov(R3, 0))
-            self.call("get_stackid")
+            self.stack_id(e.ty)
         elif n == "retval":
             self.e(asm.ldx(8, R0, R6, _PT_REGS_RET))
         elif n == "func":
@@ -779,7 +775,12 @@ class Emitter:
                 self.extend(r, size, True)
             return
         if base.kind == "tuple":
-            raise TraceError("tuple fields are only readable from variables", e.loc)
+            if not isinstance(e.base, A.Var):
+                raise TraceError("tuple fields are only readable from variables", e.loc)
+            voff, vt = self.var_slot(e.base.name)
+            idx = int(e.name)
+            self.e(asm.ldx(8, r, R10, voff + sum(f.stored for f in vt.fields[:idx])))
+            return
         record = skip_qualifiers(base.btf)
         assert isinstance(record, Struct | Union)
         found = find_member(record, e.name)
@@ -842,8 +843,20 @@ class Emitter:
                 # bpftrace finds this out while generating code: no location
                 raise TraceError(f"Failed to compile: Failed to resolve kernel symbol: {name}")
             self.const(r, syms[name])
+        elif f == "kstack":
+            self.stack_id(e.ty)
+            self.e(asm.mov_reg(r, R0))
         else:
             raise TraceError(f"{f}() has no value here", e.loc)
+
+    def stack_id(self, t: Ty) -> None:
+        """R0 := the id of this kernel or user stack in the stack map of its frame limit."""
+        name = stack_form(t.kind, t.fmt)[2]
+        self.sh.uses.add(name)
+        self.e(asm.mov_reg(R1, R6))
+        self.map_ref(R2, name)
+        self.e(asm.mov(R3, 1 << 8 if t.kind == "ustack" else 0))    # BPF_F_USER_STACK
+        self.call("get_stackid")
 
     # -- values in memory -----------------------------------------------------------------
     def mem(self, e: A.Node, off: int, t: Ty) -> None:
@@ -873,18 +886,14 @@ class Emitter:
             self.call("get_current_comm")
             return
         if (isinstance(e, A.Builtin) and e.name in ("ustack", "func")) or \
-                (isinstance(e, A.Call) and e.func == "usym"):
+                (isinstance(e, A.Call) and e.func in ("usym", "ustack")):
             r = self.reg()
-            if isinstance(e, A.Call):
+            if isinstance(e, A.Call) and e.func == "usym":
                 self.scalar_into(e.args[0], r)
-            elif e.name == "func":
+            elif isinstance(e, A.Builtin) and e.name == "func":
                 self.e(asm.ldx(8, r, R6, _PT_REGS_IP))
             else:
-                self.sh.uses.add("ustack")
-                self.e(asm.mov_reg(R1, R6))
-                self.map_ref(R2, "ustack")
-                self.e(asm.mov(R3, 1 << 8))                 # BPF_F_USER_STACK
-                self.call("get_stackid")
+                self.stack_id(e.ty)
                 self.e(asm.mov_reg(r, R0))
             self.e(asm.stx(8, R10, r, off))
             self.call("get_current_pid_tgid")
@@ -947,7 +956,7 @@ class Emitter:
                 self.zero(off + n, t.stored - n)
             self.e(asm.label(end))
             return
-        if isinstance(e, A.Field) and src.kind == "str":
+        if isinstance(e, A.Field) and src.kind == "str" and e.base.ty.kind != "tuple":
             # a char array: in a tracepoint record, or a kernel struct member
             self.zero(off, t.stored)
             if e.base.ty.kind == "ctx":

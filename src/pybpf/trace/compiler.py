@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
 from .errors import TraceError
-from .plan import MapPlan, PrintPlan
+from .plan import STACK_DEPTH, MapPlan, PrintPlan
 from .probes import Probe
 
 # the front end and code generator are imported by _compile: a script served from the
@@ -32,7 +32,6 @@ _PROG_TYPES = {
 }
 _MAP_KEYS_MAX = 4096
 _RINGBUF_SIZE = 1 << 20
-_STACK_DEPTH = 127
 
 
 @dataclass
@@ -59,7 +58,7 @@ class Compiled:
     units: list[Unit]
     probe_names: list[str]
     map_names: dict[str, str]             # script name "@x" -> kernel map name
-    stack_maps: dict[str, str] = field(default_factory=dict)   # "kstack"/"ustack" -> map
+    stack_maps: dict[str, str] = field(default_factory=dict)   # "kstack", "ustack_3"...
     text: str = ""
     # program -> (instruction index, script line) where each statement's code starts
     lines: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
@@ -196,11 +195,11 @@ def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
     stack_maps: dict[str, str] = {}
     if "ringbuf" in shared.uses:
         maps["ringbuf"] = MapSpec("ringbuf", MapType.RINGBUF, 0, 0, _RINGBUF_SIZE)
-    for kind in ("kstack", "ustack"):
-        if kind in shared.uses:
-            maps[kind] = MapSpec(kind, MapType.STACK_TRACE, 4, 8 * _STACK_DEPTH,
-                                 _MAP_KEYS_MAX)
-            stack_maps[kind] = kind
+    for name in sorted(shared.uses):
+        if name.startswith(("kstack", "ustack")):     # one map per frame limit
+            depth = int(name.partition("_")[2] or STACK_DEPTH)
+            maps[name] = MapSpec(name, MapType.STACK_TRACE, 4, 8 * depth, _MAP_KEYS_MAX)
+            stack_maps[name] = name
     if "joinbuf" in shared.uses:
         maps["joinbuf"] = MapSpec("joinbuf", MapType.PERCPU_ARRAY, 4,
                                   8 + JOIN_ARGS * JOIN_STRLEN, 1)

@@ -66,11 +66,11 @@ def format_buf(data: bytes) -> str:
     return "".join(chr(b) if 32 <= b <= 126 else f"\\x{b:02x}" for b in data)
 
 
-def _stack(frames: Sequence[str], indent: int) -> str:
+def _stack(frames: Sequence[str], indent: int, perf: bool = False) -> str:
     # no frames: the stack could not be read (bpftrace prints nothing then)
     if not frames:
         return ""
-    pad = " " * indent
+    pad = "\t" if perf else " " * indent      # perf mode: a tab, as perf script does
     return "\n" + "".join(f"{pad}{frame}\n" for frame in frames)
 
 
@@ -103,7 +103,7 @@ def format_value(value: Any, vt: ValueType, *, indent: int = 8) -> str:
     if kind == "bool":
         return "1" if value else "0"
     if kind in ("kstack", "ustack"):
-        return _stack(value, indent)
+        return _stack(value, indent, vt.fmt.startswith("perf"))
     if kind == "buf":
         return format_buf(value)
     if kind == "tuple":

@@ -13,7 +13,19 @@ TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .qu
 if TYPE_CHECKING:
     from typing import Any, Literal
 
-__all__ = ["ValueType", "MapPlan", "Action", "PrintPlan", "plan_data", "plan_from_data"]
+__all__ = ["ValueType", "MapPlan", "Action", "PrintPlan", "plan_data", "plan_from_data",
+           "stack_form", "STACK_DEPTH"]
+
+STACK_DEPTH = 127       # frames a stack keeps, as bpftrace's default
+
+
+def stack_form(kind: str, fmt: str) -> tuple[str, int, str]:
+    """A kstack/ustack value's (mode, frame limit, stack map): ``fmt`` is "" for
+    ``kstack`` itself, else "mode:limit" (``kstack(perf, 3)``); stacks of one limit share a
+    map whose values hold that many frames."""
+    mode, _, limit = fmt.partition(":") if fmt else ("bpftrace", "", "")
+    depth = int(limit) if limit else STACK_DEPTH
+    return mode, depth, kind if depth == STACK_DEPTH else f"{kind}_{depth}"
 
 # The kinds of value a script can produce, and the Python value the runtime decodes each to:
 #   int, uint     -> int
@@ -86,7 +98,7 @@ class ValueType(_Record):
         self.size = size              # bytes the value takes in a record or key
         self.fields = fields          # tuple elements, in order
         self.signed = signed          # for int: how bpftrace prints it
-        self.fmt = fmt                # timestamp: its strftime() format
+        self.fmt = fmt                # timestamp: its strftime() format; stacks: mode:limit
 
 
 class MapPlan(_Record):

@@ -27,7 +27,7 @@ from .cache_key import cache_directory, entry_key
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import IO, Any
 
     from .compiler import Compiled
     from .plan import PrintPlan
@@ -292,19 +292,28 @@ def run_cached(argv: list[str], on_ready: Callable[[], None] | None = None) -> i
         return None
     coll = _Collection()
     try:
+        out = open(o.output, "w") if o.output else sys.stdout  # noqa: SIM115
+    except OSError:
+        return None
+    try:
         _load(entry, coll)
         ring_size = next((m[4] for m in entry[2] if m[1] == _RINGBUF), 0)
         from .plan import plan_from_data
 
         data, probe_names, map_names, attach_count = entry[4]
         plan = _Plan(plan_from_data(data), probe_names, map_names, attach_count)
+    except KeyboardInterrupt:        # Ctrl-C before anything was attached
+        coll.close()
+        return 130
     except Exception:  # noqa: BLE001 - whatever it was, the full path says it properly
         coll.close()
+        if out is not sys.stdout:
+            out.close()
         return None
-    return _run(o, entry, coll, plan, ring_size, on_ready)
+    return _run(o, out, entry, coll, plan, ring_size, on_ready)
 
 
-def _run(o: _Options, entry: tuple[Any, ...], coll: _Collection, plan: _Plan,
+def _run(o: _Options, out: IO[str], entry: tuple[Any, ...], coll: _Collection, plan: _Plan,
          ring_size: int, on_ready: Callable[[], None] | None) -> int | None:
     import signal
 
@@ -312,7 +321,6 @@ def _run(o: _Options, entry: tuple[Any, ...], coll: _Collection, plan: _Plan,
     from ..kernel.signals import exit_on_signals
     from .errors import TraceError
 
-    out = open(o.output, "w") if o.output else sys.stdout  # noqa: SIM115
     session = _session_class()(plan, out, json=o.json)
     try:
         with exit_on_signals(signal.SIGINT, signal.SIGTERM), session:

@@ -113,16 +113,22 @@ class Decoder:
                 return socket.inet_ntop(socket.AF_INET6, bytes(data[8:24]))
             return socket.inet_ntop(socket.AF_INET, bytes(data[8:12]))
         if k in ("kstack", "ustack"):
-            return self.stack(k, data)
+            return self.stack(vt, data)
         return None
 
-    def stack(self, kind: str, data: bytes) -> tuple[str, ...]:
+    def stack(self, vt: ValueType, data: bytes) -> tuple[str, ...]:
+        """The frames of a stack, innermost first: ``vfs_read+23`` (bpftrace mode), or
+        with the address first, and a user frame's file after (perf mode)."""
+        from .plan import stack_form
+
+        kind = vt.kind
+        mode, _, map_name = stack_form(kind, vt.fmt)
         stack_id = struct.unpack_from("<q", data)[0]
         pid = struct.unpack_from("<Q", data, 8)[0] if kind == "ustack" else 0
         if stack_id < 0 or self.coll is None:
             return ()
         try:
-            raw = bytes(self.coll.raw_maps[kind].lookup(struct.pack("<I", stack_id)))  # type: ignore[arg-type]
+            raw = bytes(self.coll.raw_maps[map_name].lookup(struct.pack("<I", stack_id)))  # type: ignore[arg-type]
         except (KeyError, OSError, BPFError):
             return ()
         frames = []
@@ -131,13 +137,18 @@ class Decoder:
                 break
             if kind == "kstack":      # bpftrace writes offsets in decimal: vfs_read+23
                 name, plus, off = self.symbols.kernel.name(addr, with_offset=True).partition("+")
-                frames.append(f"{name}+{int(off, 16)}" if plus else name)
+                frame = f"{name}+{int(off, 16)}" if plus else name
+                frames.append(f"{addr:x} {frame}" if mode == "perf" else frame)
+            elif mode == "perf":
+                frame, path = self.user_frame(pid, addr, with_path=True)
+                frames.append(f"{addr:x} {frame} ({path})")
             else:
                 frames.append(self.user_frame(pid, addr))
         return tuple(frames)
 
-    def user_frame(self, pid: int, addr: int) -> str:
-        """A user frame as bpftrace writes it: ``func+decimal offset``, else the address."""
+    def user_frame(self, pid: int, addr: int, *, with_path: bool = False) -> Any:
+        """A user frame as bpftrace writes it: ``func+decimal offset``, else the address;
+        ``with_path``: with the file it is in (``[unknown]``) as a pair."""
         from ..tools.symbols import ElfSymbols, read_maps
 
         maps = self._maps.get(pid)
@@ -156,9 +167,10 @@ class Decoder:
                 vaddr = elf.vaddr_of(addr - m.start + m.offset)
                 found = elf._table.find(vaddr) if vaddr is not None else None
                 if found is not None:
-                    return f"{found[0]}+{found[1]}"
+                    frame = f"{found[0]}+{found[1]}"
+                    return (frame, m.path) if with_path else frame
                 break
-        return hex(addr)
+        return (hex(addr), "[unknown]") if with_path else hex(addr)
 
     def record(self, data: bytes) -> tuple[Any, list[Any]]:
         aid = struct.unpack_from("<Q", data)[0]

@@ -11,7 +11,7 @@ from ..btf import Array, Enum, Int, Ptr, Struct, Union, skip_qualifiers
 from . import ast as A
 from .errors import TraceError
 from .probes import Probe, TracepointField, tracepoint_fields
-from .types import INT, NONE, UINT, Ty, str_ty, tuple_ty
+from .types import INT, NONE, STACK_DEPTH, UINT, Ty, stack_ty, str_ty, tuple_ty
 
 __all__ = ["MapInfo", "Scope", "Checker", "AGGREGATIONS", "STRLEN"]
 
@@ -532,12 +532,33 @@ class Checker:
             return INT
         raise TraceError(f"Unknown identifier: '{n}'", e.loc)
 
+    @staticmethod
+    def stack_args(e: A.Call) -> tuple[str, int]:
+        """kstack([mode,] [limit]): the mode (bpftrace or perf) and the number of frames."""
+        mode, limit = "bpftrace", STACK_DEPTH
+        args = list(e.args)
+        if args and isinstance(args[0], A.Builtin):
+            if args[0].name not in ("bpftrace", "perf"):
+                raise TraceError(f"Unknown identifier: '{args[0].name}'", args[0].loc)
+            mode = args.pop(0).name      # type: ignore[attr-defined]
+        if args:
+            if len(args) > 1 or not isinstance(args[0], A.Int):
+                raise TraceError(f"{e.func}() takes a stack mode and an integer limit",
+                                 e.loc)
+            limit = args[0].value
+            if not 1 <= limit <= STACK_DEPTH:
+                raise TraceError(f"{e.func}: limit must be between 1 and {STACK_DEPTH}",
+                                 args[0].loc)
+        return mode, limit
+
     def call(self, e: A.Call, scope: Scope, statement: bool) -> Ty:
         f, args = e.func, e.args
         if f in AGGREGATIONS:
             raise TraceError(f"{f}() should be directly assigned to a map", e.loc)
         if f in _UNSAFE and not self.unsafe:
             raise TraceError(f"{f}() is an unsafe function being used in safe mode", e.loc)
+        if f in ("kstack", "ustack"):
+            return stack_ty(f, self.stack_args(e))
         if f in ("clear", "zero"):
             if len(args) != 1 or not isinstance(args[0], A.MapRef) or args[0].keys:
                 raise TraceError(f"{f}() expects a map to be provided", e.loc)

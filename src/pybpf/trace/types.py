@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .plan import ValueType
+from .plan import STACK_DEPTH, ValueType
 
-__all__ = ["Ty", "INT", "UINT", "NONE", "str_ty", "tuple_ty"]
+__all__ = ["Ty", "INT", "UINT", "NONE", "str_ty", "tuple_ty", "stack_ty", "STACK_DEPTH"]
 
 # kinds held in a register (8 bytes); the rest live in stack memory
 _SCALARS = frozenset({"int", "ksym", "kaddr", "uaddr", "kstack", "probe", "username",
@@ -73,6 +73,12 @@ NONE = Ty("none", 0)
 
 def str_ty(size: int) -> Ty:
     return Ty("str", size, False)
+
+
+def stack_ty(kind: str, form: tuple[str, int]) -> Ty:
+    """kstack/ustack in ``mode`` with ``limit`` frames (plain ``kstack``: bpftrace, 127)."""
+    mode, limit = form
+    return Ty(kind, fmt="" if form == ("bpftrace", STACK_DEPTH) else f"{mode}:{limit}")
 
 
 def tuple_ty(fields: list[Ty]) -> Ty:

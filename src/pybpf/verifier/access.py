@@ -7,6 +7,7 @@ unsafe.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -198,6 +199,14 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
                 if Byte.MISC in kinds:
                     return sized_unknown(size)
                 return const_scalar(0)
+            spilled = slot.spilled
+            if spilled is not None and spilled.type is _SCALAR and pos == slot.spill_pos \
+                    and kinds == _ALL_SPILL[:size]:
+                # a fill of a narrow number spill, whole or its low bytes
+                if size == slot.spill_size:
+                    return spilled
+                if size < slot.spill_size:
+                    return scalar(B.truncate(spilled.var, size))
     all_zero = True
     spilled_zero = lo == hi   # every byte read is of a spilled constant 0 (then 0, too)
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
@@ -287,22 +296,35 @@ def stack_filled(state: State, reg: Reg, regno: int, size: int, *, depth: list[i
                      f"outside fp-512 .. fp-1", hint="the buffer must lie within the 512-byte "
                      "stack: make it smaller or check its size", regs=(regno,))
     depth[0] = max(depth[0], -lo)
-    for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
-        _set_byte(frame.stack, idx, pos, Byte.MISC)
+    # byte by byte as a store of each would be, one slot at a time: the first byte's write
+    # un-spills the slot, the rest of its bytes then simply become MISC
+    stack = frame.stack
+    at, end = STACK_BYTES + lo, STACK_BYTES + hi + size
+    while at < end:
+        idx, pos = divmod(at, 8)
+        stop = min(end, idx * 8 + 8)
+        _set_byte(stack, idx, pos, Byte.MISC)
+        if stop - at > 1:
+            kinds = list(stack[idx].kinds)
+            kinds[pos + 1:stop - idx * 8] = [Byte.MISC] * (stop - at - 1)
+            stack[idx] = Slot(tuple(kinds))
+        at = stop
 
 
 # -- the other memories -----------------------------------------------------------------------
 
 def check_region(reg: Reg, regno: int, insn_off: int, size: int, limit: int, what: str,
-                 hint: str) -> tuple[int, int]:
-    """A fixed-size region (map value, ring buffer record): every byte in [0, limit)."""
+                 hint: str | Callable[[], str]) -> tuple[int, int]:
+    """A fixed-size region (map value, ring buffer record): every byte in [0, limit).
+    ``hint`` may be a function that writes it (formatted only for a rejection)."""
     _check_var_bounds(reg, regno, what)
     lo, _ = offset_span(reg, insn_off)
     high = reg.off + insn_off + (B.to_s64(reg.var.value) if reg.var.is_const
                                  else reg.var.umax)
     if lo < 0 or high + size > limit:
         raise Reject(f"invalid access to {what}: {what} size={limit}, R{regno} off={lo}.."
-                     f"{high} size={size}", hint=hint, regs=(regno,))
+                     f"{high} size={size}", hint=hint if isinstance(hint, str) else hint(),
+                     regs=(regno,))
     return lo, high
 
 
@@ -417,6 +439,8 @@ def check_map_rights(reg: Reg, regno: int, off: int, size: int, *, read: bool = 
                      write: bool = False) -> None:
     """The map's BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG rights (kernel check_map_access_type)."""
     m = reg.map
+    if not ((write and not map_may_write(m)) or (read and not map_may_read(m))):
+        return
     where = f"value_size={m.value_size} off={reg.off + off} size={size}"
     if write and not map_may_write(m):
         raise Reject(f"write into map forbidden, {where}: map '{m.name}' is read-only for "

@@ -74,6 +74,7 @@ _CALL, _EXIT, _JA, _JCOND = (int(j) for j in (JumpOp.CALL, JumpOp.EXIT, JumpOp.J
                                                JumpOp.JCOND))
 _ATOMIC, _LOAD_ACQ = int(Mode.ATOMIC), int(AtomicOp.LOAD_ACQ)
 _PTR_TO_STACK = RegType.PTR_TO_STACK
+_CONST_PTR_TO_MAP = RegType.CONST_PTR_TO_MAP
 
 
 def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = None
@@ -96,6 +97,13 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
     elif cls in (_JMP, _JMP32):
         op = opcode & OP_MASK
         if op == _CALL:
+            if insn.src == 0:   # a helper: its effect varies only with its arguments
+                hkey = _helper_key(state, insn, f)
+                if hkey is not None:
+                    eff = cache.get(hkey)
+                    if eff is None:
+                        eff = cache[hkey] = _before(state, insn, f)
+                    return eff
             fixed = False
         elif op == _EXIT:
             fixed = f == 0    # the main function's exit reads r0, always the same way
@@ -252,6 +260,29 @@ def decided(state: State, insn: Instruction, effect: Effect) -> Effect:
             keys.append(reg_key(f, regno))
     return Effect(kills=effect.kills, uses=effect.uses, precise=tuple(keys),
                   flows=effect.flows, moves=effect.moves)
+
+
+def _helper_key(state: State, insn: Instruction, f: int) -> tuple[Any, ...] | None:
+    """What :func:`_helper`'s effect depends on: the helper, the frame, and per argument
+    its type and what of it _helper reads (where a stack pointer points, a number's
+    range, which map); None when it also depends on stack contents (an array map's key
+    that may be a constant)."""
+    proto = PROTOS.get(insn.imm)
+    nargs = len(proto.args) if proto is not None else 5
+    parts: list[Any] = ["call", insn.imm, f]
+    for r in state.regs[1:nargs + 1]:
+        t = r.type
+        if t is _PTR_TO_STACK:
+            parts.append((r.frameno, r.off, r.var))
+        elif t is _SCALAR:
+            parts.append(r.var)
+        elif t is _CONST_PTR_TO_MAP:
+            if r.map is None or r.map.type in _ARRAYS:
+                return None
+            parts.append(id(r.map))   # (the walk's maps live as long as its cache)
+        else:
+            parts.append(t)
+    return tuple(parts)
 
 
 def _helper(state: State, insn: Instruction, f: int) -> Effect:

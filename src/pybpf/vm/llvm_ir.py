@@ -40,7 +40,8 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
                 "lookup_generation", "runs_done", "packet_data", "batch_index",
                 "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
-                "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables")
+                "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables",
+                "mt_words", "mt_index")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -67,6 +68,11 @@ LRU_LOG_ENTRIES = LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
 DIRECT_ARRAY_LIMIT = 1 << 16
 DIRECT_ENTRY_WORDS = 2
 CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
+# get_prandom_u32 draws from the run's random.Random (a Mersenne Twister, MT19937): once
+# the runner has copied its state into ``mt_words`` (624 words) and ``mt_index``, native
+# code draws the same numbers; MT_UNLOADED in ``mt_index`` sends draws to the helper
+MT_WORDS = 624
+MT_UNLOADED = 1 << 32
 # helpers answered in native code from the state (the runner copies the run's Environment
 # there): helper implementation -> the state field its answer is in
 _ENV_HELPERS = {core.get_current_pid_tgid: "env_pid_tgid",
@@ -141,7 +147,7 @@ def _access_functions() -> str:
                          for kind in ("u", "s", "st")]
                         + [_peek(size) for size in _NATIVE_ACCESS_SIZES]
                         + [_cached_lookup(size) for size in _NATIVE_ACCESS_SIZES]
-                        + [_cache_probe()])
+                        + [_cache_probe(), _span(), _mersenne_twister()])
 
 
 def _peek(size: int) -> str:
@@ -182,6 +188,71 @@ def _cached_lookup(size: int) -> str:
         ("  %found = call i64 @cache_probe(ptr %st, i64 %handle, i64 %key, "
          "i64 %limit, ptr %hostout)"),
         "  ret i64 %found", "miss:", "  ret i64 -1", "}"])
+
+
+def _span() -> str:
+    """``@span``: the host address of the ``%n`` bytes at ``%a`` when the region table
+    holds them all (and they are writable, for ``%write``), else 0."""
+    lines = ["define internal i64 @span(ptr %tab, i64 %a, i64 %n, i1 %write) #0 {",
+             "  %k = lshr i64 %a, 32", "  %h = lshr i64 %k, 12", "  %i0 = add i64 %k, %h",
+             f"  %i = and i64 %i0, {TABLE_ENTRIES - 1}",
+             "  %e = getelementptr [6 x i64], ptr %tab, i64 %i", "  %ek = load i64, ptr %e"]
+    for n, field in enumerate(ENTRY_FIELDS[1:], start=1):
+        lines += [f"  %{field}.p = getelementptr i64, ptr %e, i64 {n}",
+                  f"  %{field} = load i64, ptr %{field}.p"]
+    # a region spans less than 4 GiB: a larger %n never fits (and cannot overflow %end)
+    lines += ["  %off = sub i64 %a, %base", "  %c1 = icmp eq i64 %ek, %k",
+              "  %c2 = icmp sge i64 %off, %low", "  %c5 = icmp ult i64 %n, 4294967296",
+              "  %end = add i64 %off, %n", "  %c3 = icmp sle i64 %end, %length",
+              "  %locked = icmp eq i64 %writable, 0", "  %c4 = and i1 %write, %locked",
+              "  %c12 = and i1 %c1, %c2", "  %c35 = and i1 %c3, %c5",
+              "  %in = and i1 %c12, %c35", "  %allowed = xor i1 %c4, true",
+              "  %fine = and i1 %in, %allowed",
+              "  br i1 %fine, label %found, label %none", "found:",
+              "  %ha = add i64 %host, %off", "  ret i64 %ha", "none:", "  ret i64 0", "}"]
+    return "\n".join(lines)
+
+
+def _mersenne_twister() -> str:
+    """``@mt_next``: MT19937's next 32-bit output (CPython's genrand_uint32, which
+    ``random.getrandbits(32)`` returns), regenerating the 624 words when ``%index`` reached
+    them, and the index moved on."""
+    n, m = MT_WORDS, 397
+    return "\n".join([
+        "define internal i64 @mt_next(ptr %mt, ptr %indexp, i64 %index) {",
+        "entry:",
+        f"  %spent = icmp uge i64 %index, {n}",
+        "  br i1 %spent, label %twist, label %draw",
+        "twist:",
+        "  %i = phi i64 [ 0, %entry ], [ %i1, %twist ]",
+        "  %i1 = add i64 %i, 1",
+        f"  %next = urem i64 %i1, {n}",
+        f"  %im = add i64 %i, {m}",
+        f"  %far = urem i64 %im, {n}",
+        "  %pi = getelementptr i32, ptr %mt, i64 %i",
+        "  %pn = getelementptr i32, ptr %mt, i64 %next",
+        "  %pf = getelementptr i32, ptr %mt, i64 %far",
+        "  %wi = load i32, ptr %pi", "  %wn = load i32, ptr %pn", "  %wf = load i32, ptr %pf",
+        "  %upper = and i32 %wi, -2147483648", "  %lower = and i32 %wn, 2147483647",
+        "  %y = or i32 %upper, %lower", "  %half = lshr i32 %y, 1",
+        "  %odd = and i32 %y, 1", "  %isodd = icmp ne i32 %odd, 0",
+        "  %mag = select i1 %isodd, i32 -1727483681, i32 0",  # 0x9908b0df
+        "  %x1 = xor i32 %wf, %half", "  %x2 = xor i32 %x1, %mag",
+        "  store i32 %x2, ptr %pi",
+        f"  %more = icmp ult i64 %i1, {n}",
+        "  br i1 %more, label %twist, label %draw",
+        "draw:",
+        "  %at = phi i64 [ %index, %entry ], [ 0, %twist ]",
+        "  %pw = getelementptr i32, ptr %mt, i64 %at",
+        "  %w = load i32, ptr %pw",
+        "  %after = add i64 %at, 1", "  store i64 %after, ptr %indexp",
+        "  %s1 = lshr i32 %w, 11", "  %t1 = xor i32 %w, %s1",
+        "  %s2 = shl i32 %t1, 7", "  %m2 = and i32 %s2, -1658038656",  # 0x9d2c5680
+        "  %t2 = xor i32 %t1, %m2",
+        "  %s3 = shl i32 %t2, 15", "  %m3 = and i32 %s3, -272236544",  # 0xefc60000
+        "  %t3 = xor i32 %t2, %m3",
+        "  %s4 = lshr i32 %t3, 18", "  %t4 = xor i32 %t3, %s4",
+        "  %out = zext i32 %t4 to i64", "  ret i64 %out", "}"])
 
 
 def _cache_probe() -> str:
@@ -270,6 +341,7 @@ class _FunctionWriter:
         # the label prefix of the blocks being written, and whether they check the budget
         self.prefix, self.checks = "b", True
         self.reach: dict[int, int] = {}
+        self.head_checks: list[tuple[str, int]] = []  # (label, loop head) of the checks
         # registers known to hold r10 + offset in the current block (register -> offset):
         # accesses through them inside the frame need no region check, as through r10
         self.frame: dict[int, int] = {}
@@ -381,9 +453,15 @@ class _FunctionWriter:
         # next such point can take; when it is short they go on in the "b" blocks, which
         # check it at every block as the interpreter would stop the run
         self.reach = _budget_reach(self.code, blocks)
-        self.emit(f"br label %n{self.start}")
         self.prefix, self.checks = "n", False
+        self.emit(f"br label %{self.target(self.start)}")
         self.write_blocks(blocks, preds)
+        # the checks on the way into loop heads, on each edge: a loop's exit to the checked
+        # copy is then at its end, after the turn's stores (LLVM can keep those out of it)
+        for label, head in self.head_checks:
+            self.block(label)
+            self.go_checked_if_short(self.reach[head], f"b{head}")
+            self.emit(f"br label %n{head}")
         self.prefix, self.checks = "b", True
         self.write_blocks(blocks, preds)
         self.block("bail")
@@ -418,8 +496,6 @@ class _FunctionWriter:
             self.values = (dict(self.exit_values.get(only[0], {}))
                            if len(only) == 1 and leader != self.start else {})
             self.block_slots = slots
-            if not self.checks and leader in self.reach:  # a loop head: enough for a turn?
-                self.go_checked_if_short(self.reach[leader], f"b{leader}")
             self.count_budget(leader, len(slots))
             for pc in slots:
                 if not self.checks and self.code[pc][0] in _CALLS:
@@ -445,7 +521,7 @@ class _FunctionWriter:
             if ended:
                 continue  # the instruction ended the block itself
             nexts = _successors(self.code, last)
-            self.emit(f"br label %{self.prefix}{nexts[0]}")
+            self.emit(f"br label %{self.target(nexts[0])}")
 
     def reload_packet(self) -> None:
         """Copy the packet's table entry and data offset into their locals."""
@@ -482,6 +558,15 @@ class _FunctionWriter:
         self.emit(f"{left} = load i64, ptr %bl")
         self.emit(f"{short} = icmp slt i64 {left}, {need}")
         self.emit(f"store i1 {short}, ptr %short")
+
+    def target(self, leader: int) -> str:
+        """The label a jump to the block at ``leader`` goes to: in the unchecked copy, a
+        loop head's is a budget check of its own (see function)."""
+        if self.checks or leader not in self.reach:
+            return f"{self.prefix}{leader}"
+        label = f"c{leader}.{len(self.head_checks)}"
+        self.head_checks.append((label, leader))
+        return label
 
     def go_checked_if_short(self, need: int, checked: str) -> None:
         """To the checked block ``checked`` when the budget left is under ``need``."""
@@ -625,9 +710,9 @@ class _FunctionWriter:
             value = _const(i, 64) if h is ip._st else self.reg(s)
             self.store(pc, d, o, a, value)
         elif h is ip._ja:
-            self.emit(f"br label %{self.prefix}{pc + 1 + o}")
+            self.emit(f"br label %{self.target(pc + 1 + o)}")
         elif h is ip._gotol:
-            self.emit(f"br label %{self.prefix}{pc + 1 + i}")
+            self.emit(f"br label %{self.target(pc + 1 + i)}")
         elif h in _JUMPS:
             self.jump(pc, h, d, s, o, i, a)
         elif h is ip._call_helper or h is ip._call_tail:
@@ -846,8 +931,8 @@ class _FunctionWriter:
             self.emit(f"{taken} = icmp ne i{bits} {both}, 0")
         else:
             self.emit(f"{taken} = icmp {_ICMP[name]} i{bits} {a}, {b}")
-        self.emit(f"br i1 {taken}, label %{self.prefix}{pc + 1 + off}, "
-                  f"label %{self.prefix}{pc + 1}")
+        self.emit(f"br i1 {taken}, label %{self.target(pc + 1 + off)}, "
+                  f"label %{self.target(pc + 1)}")
 
     def map_in_r1(self, pc: int) -> int | None:
         """The handle of the map r1 holds at ``pc``, when the same block loaded it with
@@ -1035,6 +1120,12 @@ class _FunctionWriter:
                 self.set(0, v)
             self.clobber_arguments()
             return True
+        if fn is core.probe_read:
+            self.probe_read(pc)
+            return True
+        if fn is core.get_prandom_u32:
+            self.prandom(pc)
+            return True
         if fn is not core.ktime_get_ns:
             return False
         # clock_gettime(CLOCK_MONOTONIC) when the run's clock is time.monotonic_ns (the
@@ -1063,6 +1154,55 @@ class _FunctionWriter:
         self.emit(f"br label %{done}")
         self.block(done)
         return True
+
+    def prandom(self, pc: int) -> None:
+        """bpf_get_prandom_u32: the next number of the run's Mersenne Twister, natively
+        once the runner loaded its state (see MT_WORDS), else from the helper."""
+        index_p, index, loaded = self.field("mt_index"), self.tmp(), self.tmp()
+        self.emit(f"{index} = load i64, ptr {index_p}")
+        self.emit(f"{loaded} = icmp ule i64 {index}, {MT_WORDS}")
+        fast, slow, done = self.label("mt"), self.label("mtcb"), self.label("drawn")
+        self.emit(f"br i1 {loaded}, label %{fast}, label %{slow}")
+        self.block(fast)
+        words, value = self.tmp(), self.tmp()
+        self.emit(f"{words} = load ptr, ptr {self.field('mt_words')}")
+        self.emit(f"{value} = call i64 @mt_next(ptr {words}, ptr {index_p}, i64 {index})")
+        self.set(0, value)
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
+
+    def probe_read(self, pc: int) -> None:
+        """bpf_probe_read(dst, size, src) as a native copy when the region table holds
+        both spans (dst writable); anything else (a fault, an -EFAULT, size 0) goes to the
+        helper, which answers as in the other tiers."""
+        size, dst, src = self.reg(2), self.tmp(), self.tmp()
+        self.emit(f"{dst} = call i64 @span(ptr %tab, i64 {self.reg(1)}, i64 {size}, i1 true)")
+        self.emit(f"{src} = call i64 @span(ptr %tab, i64 {self.reg(3)}, i64 {size}, i1 false)")
+        a, b, c, ab, ok = (self.tmp() for _ in range(5))
+        self.emit(f"{a} = icmp ne i64 {dst}, 0")
+        self.emit(f"{b} = icmp ne i64 {src}, 0")
+        self.emit(f"{c} = icmp ne i64 {size}, 0")
+        self.emit(f"{ab} = and i1 {a}, {b}")
+        self.emit(f"{ok} = and i1 {ab}, {c}")
+        fast, slow, done = self.label("copy"), self.label("probe"), self.label("copied")
+        self.emit(f"br i1 {ok}, label %{fast}, label %{slow}")
+        self.block(fast)
+        to, frm = self.tmp(), self.tmp()
+        self.emit(f"{to} = inttoptr i64 {dst} to ptr")
+        self.emit(f"{frm} = inttoptr i64 {src} to ptr")
+        self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {size}, "
+                  "i1 false)")
+        self.set(0, "0")
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
 
     def call_helper_slow(self, pc: int) -> None:
         p = self.field("helper_cb")
@@ -1150,8 +1290,8 @@ class _FunctionWriter:
         else:
             first = self.tmp()
             self.emit(f"{first} = icmp eq i64 {nxt}, {nexts[0]}")
-            self.emit(f"br i1 {first}, label %{self.prefix}{nexts[0]}, "
-                      f"label %{self.prefix}{nexts[1]}")
+            self.emit(f"br i1 {first}, label %{self.target(nexts[0])}, "
+                      f"label %{self.target(nexts[1])}")
 
 
 _NATIVE_HANDLERS = frozenset({
@@ -1328,6 +1468,7 @@ def module_ir(code: ip.Code, name: str,
         parts += [_FunctionWriter(code, 0, cached_maps, {}, direct_maps, batch=True).function(),
                   _batch_function()]
     parts += ["declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)",
+              "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)",
               "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)"]
     parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
               "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]

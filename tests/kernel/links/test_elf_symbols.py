@@ -55,6 +55,20 @@ def test_every_symbol_matches_pyelftools(binary: str) -> None:
         assert got == expected, name
 
 
+@pytest.mark.parametrize("binary", ["libc.so.6", "bash", "python"])
+def test_offsets_by_name_are_those_of_the_whole_table(binary: str) -> None:
+    # function_offsets(path, names) finds the names' strings first and unpacks only the
+    # symbols naming them: the same answer as the whole table's, one name or all of them,
+    # versioned names (NAME@VERSION in .symtab) and suffix-shared strings included
+    path = os.path.realpath(sys.executable) if binary == "python" else resolve_binary(binary)
+    every = elf_symbols.function_offsets(path)
+    assert len(every) > 5
+    assert elf_symbols.function_offsets(path, every) == every
+    for name in sorted(every)[::7] + ["no_such_function_here"]:
+        expected = {name: every[name]} if name in every else {}
+        assert elf_symbols.function_offsets(path, [name]) == expected, name
+
+
 def test_offsets_match_pyelftools_segments() -> None:
     from pybpf.kernel.links.uprobe import symbol_offset
     path = resolve_binary("libc.so.6")

@@ -15,8 +15,10 @@ import array
 import mmap
 import struct
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterable
+from typing import Any
 
+from ...dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
 from ...errors import ELFError
 
 __all__ = ["FunctionSymbol", "find_function", "function_offsets", "function_names",
@@ -37,16 +39,48 @@ NT_GNU_BUILD_ID = 3
 VERSYM_HIDDEN = 0x8000
 
 
-@dataclass(frozen=True)
 class FunctionSymbol:
     """One definition of a symbol: where it is and whether it is usable as a probe."""
 
     address: int
     size: int
-    section: int       # st_shndx
-    kind: int          # STT_*
-    default: bool      # not a hidden symbol version
-    table: str         # ".symtab" or ".dynsym"
+    section: int  # st_shndx
+    kind: int  # STT_*
+    default: bool  # not a hidden symbol version
+    table: str  # ".symtab" or ".dynsym"
+
+    __match_args__ = ("address", "size", "section", "kind", "default", "table")
+    __dataclass_fields__ = DataclassFields(*__match_args__)
+
+    def __init__(self, address: int, size: int, section: int, kind: int, default: bool,
+                       table: str) -> None:
+        object.__setattr__(self, "address", address)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "section", section)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "default", default)
+        object.__setattr__(self, "table", table)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}("
+                f"address={self.address!r}, size={self.size!r}, "
+                f"section={self.section!r}, kind={self.kind!r}, "
+                f"default={self.default!r}, table={self.table!r})")
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.address, self.size, self.section, self.kind, self.default,
+                self.table) == (
+                other.address, other.size, other.section, other.kind, other.default,
+                other.table)
+
+    def __hash__(self) -> int:
+        return hash((self.address, self.size, self.section, self.kind, self.default,
+                     self.table))
+
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
 
 
 class _Layout:
@@ -170,21 +204,26 @@ def address_to_offset(path: str, address: int, section_index: int) -> int | None
     return None
 
 
-def function_offsets(path: str) -> dict[str, int]:
+def function_offsets(path: str, names: Iterable[str] | None = None) -> dict[str, int]:
     """Every function defined in ``path`` -> the file offset of its code, from .symtab
     (else .dynsym), in one pass of the table. Versioned names lose their ``@VERSION``; of
     two versions of one name the default wins; IFUNC resolvers are left out (their code is
-    not the function's). Raises ELFError when the file is not ELF."""
+    not the function's). Raises ELFError when the file is not ELF.
+
+    With ``names``, only those of them (what the whole table gives for them): their
+    strings are searched for first, so only the symbols naming them are unpacked (a few
+    instead of libc's ~3,000: a tool probing libc functions by name starts ~10 ms sooner).
+    """
     try:
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            return _all_functions(data, path)
+            return _all_functions(data, path, None if names is None else set(names))
     except (ValueError, OSError) as err:
         raise ELFError(f"cannot read as ELF: {err}", source=path) from None
     except struct.error as err:
         raise ELFError(f"corrupt ELF file: {err}", source=path) from None
 
 
-def _all_functions(data: mmap.mmap, path: str) -> dict[str, int]:
+def _all_functions(data: mmap.mmap, path: str, names: set[str] | None) -> dict[str, int]:
     if data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
         raise ELFError("not an ELF file", source=path)
     layout = _Layout(data[4] == 2, "<" if data[5] == 1 else ">")
@@ -207,7 +246,11 @@ def _all_functions(data: mmap.mmap, path: str) -> dict[str, int]:
         if table[1] == SHT_DYNSYM and SHT_GNU_VERSYM in by_type else None
     offsets: dict[str, int] = {}
     defaults: dict[str, bool] = {}
-    for index in range(size // entsize):
+    indexes: Iterable[int] = range(size // entsize)
+    if names is not None:
+        indexes = _naming(data, layout, (offset, size, entsize),
+                          (str_start, sections[link][5]), names)
+    for index in indexes:
         entry = offset + index * entsize
         if layout.is64:
             st_name, info, _, shndx, value, _ = layout.symbol.unpack_from(data, entry)
@@ -232,7 +275,36 @@ def _all_functions(data: mmap.mmap, path: str) -> dict[str, int]:
         if sh_addr <= value < sh_addr + sh_size:
             offsets[name] = value - sh_addr + sh_offset
             defaults[name] = default
+    if names is not None:
+        return {name: found for name, found in offsets.items() if name in names}
     return offsets
+
+
+def _naming(data: mmap.mmap, layout: _Layout, table: tuple[int, int, int],
+            strings: tuple[int, int], names: set[str]) -> list[int]:
+    """The indexes, in table order, of the symbols whose name is one of ``names`` or
+    ``NAME@VERSION`` of one: the offsets where those strings lie in the string table (they
+    may end a longer name: tables share suffixes), matched against every st_name at once."""
+    str_start, str_size = strings
+    str_end = str_start + str_size
+    wanted: set[int] = set()
+    for name in names:
+        for needle in (name.encode() + b"\0", name.encode() + b"@"):
+            at = data.find(needle, str_start, str_end)
+            while at >= 0:
+                wanted.add(at - str_start)
+                at = data.find(needle, at + 1, str_end)
+    offset, size, entsize = table
+    count = size // entsize
+    if not wanted or entsize % 4:   # (no ELF has such entries: then read them all)
+        return [] if not wanted else list(range(count))
+    # st_name is the first word of every entry: one strided read gives them all
+    with memoryview(data)[offset:offset + count * entsize] as table_bytes, \
+            table_bytes.cast("I") as words, words[::entsize // 4] as column:
+        st_names = array.array("I", column.tobytes())
+    if layout.order != _NATIVE:
+        st_names.byteswap()
+    return [index for index, st_name in enumerate(st_names) if st_name in wanted]
 
 
 def function_names(path: str) -> tuple[set[str], str | None]:
