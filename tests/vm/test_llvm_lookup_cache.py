@@ -219,3 +219,37 @@ def test_lru_hits_reorder_by_their_last_hit() -> None:
         # the native repeat keeps the cache: the second run's lookups are all hits
         prog.test_run(repeat=2, tier=tier)
         assert [int.from_bytes(k, "little") for k in m] == [1, 3, 2], tier
+
+
+@pytest.mark.parametrize("make_map", [
+    lambda: HashMap("m", key_size=4, value_size=8, max_entries=8),
+    lambda: PercpuHashMap("m", key_size=4, value_size=8, max_entries=8, ncpus=2),
+    lambda: LRUHashMap("m", key_size=4, value_size=8, max_entries=4)])
+def test_a_missing_key_is_found_once_the_program_or_user_space_inserts_it(make_map) -> None:  # type: ignore[no-untyped-def]
+    # keys 0-5 looked up 30 times (misses cached as NULL), key 3 inserted by the program
+    # half way through; user space inserts key 5 between runs; an LRU map evicts
+    program = asm.link([
+        asm.mov(R6, 30), asm.mov(R7, 0),
+        asm.label("loop"),
+        asm.mov(R1, R6), asm.mod(R1, 6), asm.stx(4, R10, R1, -4),
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4), asm.call(LOOKUP),
+        asm.jeq(R0, 0, "absent"), asm.ldx(8, R1, R0, 0), asm.add(R7, R1), asm.add(R7, 1000),
+        asm.label("absent"),
+        asm.jne(R6, 15, "next"),
+        asm.st(4, R10, 3, -4), asm.st(8, R10, 7, -16), asm.ld_map_fd(R1, "m"),
+        asm.mov(R2, R10), asm.add(R2, -4), asm.mov(R3, R10), asm.add(R3, -16),
+        asm.mov(asm.R4, 0), asm.call(UPDATE),
+        asm.label("next"),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, R7), asm.exit()])
+    seen = {}
+    for tier in ("interp", "python", "llvm"):
+        m = make_map()
+        m[1] = 2
+        prog = load_unverified(program, maps={"m": m})
+        r0s = [prog.run(tier=tier).r0]
+        m[5] = 9
+        r0s += [prog.run(tier=tier).r0, prog.test_run(repeat=3, tier=tier).retval]
+        seen[tier] = (r0s, list(m.items()))
+    assert seen["llvm"] == seen["interp"] == seen["python"]
+    assert len(set(seen["llvm"][0])) == 2  # key 5 counts from the second run on

@@ -7,6 +7,7 @@ unsafe.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -313,15 +314,17 @@ def stack_filled(state: State, reg: Reg, regno: int, size: int, *, depth: list[i
 # -- the other memories -----------------------------------------------------------------------
 
 def check_region(reg: Reg, regno: int, insn_off: int, size: int, limit: int, what: str,
-                 hint: str) -> tuple[int, int]:
-    """A fixed-size region (map value, ring buffer record): every byte in [0, limit)."""
+                 hint: str | Callable[[], str]) -> tuple[int, int]:
+    """A fixed-size region (map value, ring buffer record): every byte in [0, limit).
+    ``hint`` may be a function that writes it (formatted only for a rejection)."""
     _check_var_bounds(reg, regno, what)
     lo, _ = offset_span(reg, insn_off)
     high = reg.off + insn_off + (B.to_s64(reg.var.value) if reg.var.is_const
                                  else reg.var.umax)
     if lo < 0 or high + size > limit:
         raise Reject(f"invalid access to {what}: {what} size={limit}, R{regno} off={lo}.."
-                     f"{high} size={size}", hint=hint, regs=(regno,))
+                     f"{high} size={size}", hint=hint if isinstance(hint, str) else hint(),
+                     regs=(regno,))
     return lo, high
 
 
@@ -436,6 +439,8 @@ def check_map_rights(reg: Reg, regno: int, off: int, size: int, *, read: bool = 
                      write: bool = False) -> None:
     """The map's BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG rights (kernel check_map_access_type)."""
     m = reg.map
+    if not ((write and not map_may_write(m)) or (read and not map_may_read(m))):
+        return
     where = f"value_size={m.value_size} off={reg.off + off} size={size}"
     if write and not map_may_write(m):
         raise Reject(f"write into map forbidden, {where}: map '{m.name}' is read-only for "

@@ -613,7 +613,7 @@ class CallChecker:
         if t is RegType.PTR_TO_MAP_VALUE:
             access.check_map_rights(reg, regno, 0, size, read=not write, write=write)
             lo, high = access.check_region(reg, regno, 0, size, reg.map.value_size,
-                                           "map value", f"{what} must fit in the "
+                                           "map value", lambda: f"{what} must fit in the "
                                            f"{reg.map.value_size}-byte value")
             kptr.check_access(reg, regno, 0, size, lo, high + size, helper=True)
             return
@@ -622,7 +622,8 @@ class CallChecker:
             return
         if t is RegType.PTR_TO_MEM:
             access.check_region(reg, regno, 0, size, reg.mem_size, "memory",
-                                f"{what} must fit in the {reg.mem_size} bytes reserved")
+                                lambda: f"{what} must fit in the {reg.mem_size} bytes "
+                                        f"reserved")
             return
         raise Reject(f"R{regno} type={reg.describe()} expected=fp, pkt, map_value, mem: "
                      f"{what} must point to memory", regs=(regno,),

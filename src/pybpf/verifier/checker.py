@@ -866,10 +866,10 @@ class Checker:
                 value = Reg(got.result, B.const(0), nullable=got.nullable,
                             id=state.new_id() if got.nullable else 0)
         elif t is RegType.PTR_TO_MAP_VALUE:
-            lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
-                                           "map value",
-                                           f"keep accesses within the {reg.map.value_size}-"
-                                           f"byte value of map '{reg.map.name}'")
+            lo, high = access.check_region(
+                reg, regno, off, size, reg.map.value_size, "map value",
+                lambda: f"keep accesses within the {reg.map.value_size}-byte value of map "
+                        f"'{reg.map.name}'")
             access.check_map_rights(reg, regno, off, size, read=True)
             field = kptr.check_access(reg, regno, off, size, lo, high + size)
             if atomic:
@@ -884,7 +884,8 @@ class Checker:
             value = access.sized_unknown(size)
         elif t is RegType.PTR_TO_MEM:
             access.check_region(reg, regno, off, size, reg.mem_size, "memory",
-                                f"keep accesses within the {reg.mem_size} bytes reserved")
+                                lambda: f"keep accesses within the {reg.mem_size} bytes "
+                                        f"reserved")
             value = access.sized_unknown(size)
         elif t is RegType.PTR_TO_SOCKET:   # never moved: arithmetic on it is refused
             why = sock_field_problem(off, size, write=False)
@@ -944,10 +945,10 @@ class Checker:
             self._no_leak(f"R{value_regno} leaks addr into {what}", value_regno or 0)
         if t is RegType.PTR_TO_MAP_VALUE:
             access.check_map_rights(reg, regno, off, size, write=True)
-            lo, high = access.check_region(reg, regno, off, size, reg.map.value_size,
-                                           "map value", f"keep accesses within the "
-                                           f"{reg.map.value_size}-byte value of map "
-                                           f"'{reg.map.name}'")
+            lo, high = access.check_region(
+                reg, regno, off, size, reg.map.value_size, "map value",
+                lambda: f"keep accesses within the {reg.map.value_size}-byte value of map "
+                        f"'{reg.map.name}'")
             field = kptr.check_access(reg, regno, off, size, lo, high + size)
             if atomic or value is None:
                 kptr.atomic(field, regno)
@@ -962,7 +963,8 @@ class Checker:
             return
         if t is RegType.PTR_TO_MEM:
             access.check_region(reg, regno, off, size, reg.mem_size, "memory",
-                                f"keep accesses within the {reg.mem_size} bytes reserved")
+                                lambda: f"keep accesses within the {reg.mem_size} bytes "
+                                        f"reserved")
             return
         raise Reject(f"R{regno} cannot write into {t}", regs=(regno,),
                      hint=f"a {t} pointer cannot be written through")

@@ -40,7 +40,8 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "helper_cb", "load_cb", "store_cb", "generic_cb", "fail_cb", "lookup_cache",
                 "lookup_generation", "runs_done", "packet_data", "batch_index",
                 "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
-                "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables")
+                "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables",
+                "mt_words", "mt_index")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -67,6 +68,11 @@ LRU_LOG_ENTRIES = LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
 DIRECT_ARRAY_LIMIT = 1 << 16
 DIRECT_ENTRY_WORDS = 2
 CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
+# get_prandom_u32 draws from the run's random.Random (a Mersenne Twister, MT19937): once
+# the runner has copied its state into ``mt_words`` (624 words) and ``mt_index``, native
+# code draws the same numbers; MT_UNLOADED in ``mt_index`` sends draws to the helper
+MT_WORDS = 624
+MT_UNLOADED = 1 << 32
 # helpers answered in native code from the state (the runner copies the run's Environment
 # there): helper implementation -> the state field its answer is in
 _ENV_HELPERS = {core.get_current_pid_tgid: "env_pid_tgid",
@@ -141,7 +147,7 @@ def _access_functions() -> str:
                          for kind in ("u", "s", "st")]
                         + [_peek(size) for size in _NATIVE_ACCESS_SIZES]
                         + [_cached_lookup(size) for size in _NATIVE_ACCESS_SIZES]
-                        + [_cache_probe(), _span()])
+                        + [_cache_probe(), _span(), _mersenne_twister()])
 
 
 def _peek(size: int) -> str:
@@ -205,6 +211,48 @@ def _span() -> str:
               "  br i1 %fine, label %found, label %none", "found:",
               "  %ha = add i64 %host, %off", "  ret i64 %ha", "none:", "  ret i64 0", "}"]
     return "\n".join(lines)
+
+
+def _mersenne_twister() -> str:
+    """``@mt_next``: MT19937's next 32-bit output (CPython's genrand_uint32, which
+    ``random.getrandbits(32)`` returns), regenerating the 624 words when ``%index`` reached
+    them, and the index moved on."""
+    n, m = MT_WORDS, 397
+    return "\n".join([
+        "define internal i64 @mt_next(ptr %mt, ptr %indexp, i64 %index) {",
+        "entry:",
+        f"  %spent = icmp uge i64 %index, {n}",
+        "  br i1 %spent, label %twist, label %draw",
+        "twist:",
+        "  %i = phi i64 [ 0, %entry ], [ %i1, %twist ]",
+        "  %i1 = add i64 %i, 1",
+        f"  %next = urem i64 %i1, {n}",
+        f"  %im = add i64 %i, {m}",
+        f"  %far = urem i64 %im, {n}",
+        "  %pi = getelementptr i32, ptr %mt, i64 %i",
+        "  %pn = getelementptr i32, ptr %mt, i64 %next",
+        "  %pf = getelementptr i32, ptr %mt, i64 %far",
+        "  %wi = load i32, ptr %pi", "  %wn = load i32, ptr %pn", "  %wf = load i32, ptr %pf",
+        "  %upper = and i32 %wi, -2147483648", "  %lower = and i32 %wn, 2147483647",
+        "  %y = or i32 %upper, %lower", "  %half = lshr i32 %y, 1",
+        "  %odd = and i32 %y, 1", "  %isodd = icmp ne i32 %odd, 0",
+        "  %mag = select i1 %isodd, i32 -1727483681, i32 0",  # 0x9908b0df
+        "  %x1 = xor i32 %wf, %half", "  %x2 = xor i32 %x1, %mag",
+        "  store i32 %x2, ptr %pi",
+        f"  %more = icmp ult i64 %i1, {n}",
+        "  br i1 %more, label %twist, label %draw",
+        "draw:",
+        "  %at = phi i64 [ %index, %entry ], [ 0, %twist ]",
+        "  %pw = getelementptr i32, ptr %mt, i64 %at",
+        "  %w = load i32, ptr %pw",
+        "  %after = add i64 %at, 1", "  store i64 %after, ptr %indexp",
+        "  %s1 = lshr i32 %w, 11", "  %t1 = xor i32 %w, %s1",
+        "  %s2 = shl i32 %t1, 7", "  %m2 = and i32 %s2, -1658038656",  # 0x9d2c5680
+        "  %t2 = xor i32 %t1, %m2",
+        "  %s3 = shl i32 %t2, 15", "  %m3 = and i32 %s3, -272236544",  # 0xefc60000
+        "  %t3 = xor i32 %t2, %m3",
+        "  %s4 = lshr i32 %t3, 18", "  %t4 = xor i32 %t3, %s4",
+        "  %out = zext i32 %t4 to i64", "  ret i64 %out", "}"])
 
 
 def _cache_probe() -> str:
@@ -1075,6 +1123,9 @@ class _FunctionWriter:
         if fn is core.probe_read:
             self.probe_read(pc)
             return True
+        if fn is core.get_prandom_u32:
+            self.prandom(pc)
+            return True
         if fn is not core.ktime_get_ns:
             return False
         # clock_gettime(CLOCK_MONOTONIC) when the run's clock is time.monotonic_ns (the
@@ -1103,6 +1154,26 @@ class _FunctionWriter:
         self.emit(f"br label %{done}")
         self.block(done)
         return True
+
+    def prandom(self, pc: int) -> None:
+        """bpf_get_prandom_u32: the next number of the run's Mersenne Twister, natively
+        once the runner loaded its state (see MT_WORDS), else from the helper."""
+        index_p, index, loaded = self.field("mt_index"), self.tmp(), self.tmp()
+        self.emit(f"{index} = load i64, ptr {index_p}")
+        self.emit(f"{loaded} = icmp ule i64 {index}, {MT_WORDS}")
+        fast, slow, done = self.label("mt"), self.label("mtcb"), self.label("drawn")
+        self.emit(f"br i1 {loaded}, label %{fast}, label %{slow}")
+        self.block(fast)
+        words, value = self.tmp(), self.tmp()
+        self.emit(f"{words} = load ptr, ptr {self.field('mt_words')}")
+        self.emit(f"{value} = call i64 @mt_next(ptr {words}, ptr {index_p}, i64 {index})")
+        self.set(0, value)
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
 
     def probe_read(self, pc: int) -> None:
         """bpf_probe_read(dst, size, src) as a native copy when the region table holds

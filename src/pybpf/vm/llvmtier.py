@@ -19,7 +19,8 @@ lookups in hash, per-CPU and LRU maps served by the lookup cache, with accesses 
 value found going straight to its host memory (an LRU hit is logged and replayed as a
 lookup before Python next sees the map);
 LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers; bpf_probe_read between memory
-the region table holds. Everything else calls back.
+the region table holds; get_prandom_u32 from a copy of the run's Mersenne Twister (given
+back before Python code may draw). Everything else calls back.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from . import llvm_ir
 from .alu import MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
 from .event_helpers import TailCall
-from .helpers import HelperID, map_lookup_elem
+from .helper_table import DEFAULT_HELPERS
+from .helpers import HelperID, get_prandom_u32, map_lookup_elem
 from .llvm_ir import (
     DIRECT_ARRAY_LIMIT,
     DIRECT_ENTRY_WORDS,
@@ -47,6 +49,8 @@ from .llvm_ir import (
     LOOKUP_CACHE_WAYS,
     LOOKUP_ENTRY_WORDS,
     LRU_LOG_ENTRIES,
+    MT_UNLOADED,
+    MT_WORDS,
     STATE_FIELDS,
     STATUS_ERROR,
     STATUS_HALT,
@@ -80,8 +84,9 @@ _ENTRY_WORDS = len(ENTRY_FIELDS)
 _NO_KEY = MASK64  # an empty table slot: no region key is this large
 
 # The lookup cache (see CompiledProgram) serves map_lookup_elem natively for plain hash and
-# array maps: a hit gives the address the helper gave before in this run. A map's values
-# only move or vanish through an update or delete, so the cache is emptied at the start of
+# array maps: a hit gives the answer the helper gave before in this run (an address or
+# NULL). A map's values only come, move or vanish through an update or delete (an LRU
+# map's evictions too), so the cache is emptied at the start of
 # every run (user space may have changed the maps) and after any helper call not in this
 # list of helpers that leave map contents alone.
 _CACHE_KEEPING_HELPERS = frozenset(int(HelperID[name]) for name in (
@@ -138,6 +143,12 @@ class _Run:
         self.array_tables = (_u64 * max(1, len(self.arrays)))(
             *[ctypes.addressof(table) for table in self.arrays])
         self.arrays_filled: list[tuple[int, int]] = []
+        # the Mersenne Twister native get_prandom_u32 draws from (see llvm_ir.MT_WORDS):
+        # a copy of the state of ``rng`` while loaded
+        self.mt = (ctypes.c_uint32 * MT_WORDS)()
+        self.rng: Any = None
+        self.gauss_next: Any = None
+        self.helper_draws = 0
         # the packets of a batch (CompiledProgram.run_packets): native code moves the packet
         # region from one to the next; Python's copy of it follows when a callback needs it
         self.batch: Sequence[bytes] | None = None
@@ -149,6 +160,8 @@ class _Run:
         state[_STATE["lru_log"]] = ctypes.addressof(self.lru_log)
         state[_STATE["lru_epoch"]] = 1  # a fresh entry's epoch (0) is never current
         state[_STATE["array_tables"]] = ctypes.addressof(self.array_tables)
+        state[_STATE["mt_words"]] = ctypes.addressof(self.mt)
+        state[_STATE["mt_index"]] = MT_UNLOADED
         for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
                                   "fail_cb"), callback_addresses):
             state[_STATE[name]] = address
@@ -164,6 +177,7 @@ class _Run:
         self.signature = (-1, -1)
         self.clear_cache()
         self.clear_arrays()
+        self.helper_draws = 0
         self.refresh()
         # what the inlined helpers answer (see llvm_ir.inline_helper)
         env = machine.helper_state.env
@@ -207,6 +221,30 @@ class _Run:
             self.state[_STATE["lookup_generation"]] += 1
             self.cache_used = False
 
+    def load_rng(self) -> None:
+        """Copy the run's random.Random state in for native draws (after the helper drew
+        twice: loading costs more than a few callbacks)."""
+        self.helper_draws += 1
+        if self.helper_draws < 2:
+            return
+        rng = self.machine.helper_state.env.rng
+        version, internal, self.gauss_next = rng.getstate()
+        if version != 3 or len(internal) != MT_WORDS + 1:
+            return  # not CPython's Mersenne Twister: the helper keeps drawing
+        self.mt[:] = internal[:MT_WORDS]
+        self.rng = rng
+        self.state[_STATE["mt_index"]] = internal[MT_WORDS]
+
+    def store_rng(self) -> None:
+        """Give the draws made natively back to the run's random.Random (before Python
+        code that may draw from it runs, and when the run ends)."""
+        index = self.state[_STATE["mt_index"]]
+        if index == MT_UNLOADED:
+            return
+        self.state[_STATE["mt_index"]] = MT_UNLOADED
+        self.rng.setstate((3, (*self.mt, index), self.gauss_next))
+        self.rng = None
+
     def clear_arrays(self) -> None:
         """Empty the direct tables: a new run maps values afresh (and may run on another
         CPU, or in another address space)."""
@@ -230,7 +268,7 @@ class _Run:
         moves out of the way (the older one goes)."""
         generation = self.state[_STATE["lookup_generation"]]
         first = lookup_cache_set(handle, key) * LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS
-        region = self.machine.memory._regions.get(address >> 32)
+        region = self.machine.memory._regions.get(address >> 32) if address else None
         host = 0 if region is None else _host_address(region.buf) + address - region.base
         entry = [handle, key, address, generation, host, 0, 0]
         cache, words = self.cache, LOOKUP_ENTRY_WORDS
@@ -426,6 +464,7 @@ class CompiledProgram:
             r0 = self._functions[0](run.address, regs[1], regs[2], regs[3], regs[4],
                                     regs[5], regs[10], run.frame_host(regs[10]))
         finally:
+            run.store_rng()
             self._active.pop()
             del self._runs[run.address]
             machine.stack.low = stack_low
@@ -466,6 +505,7 @@ class CompiledProgram:
                                   regs[4], regs[5], regs[10], run.frame_host(regs[10]),
                                   budget)
             finally:
+                run.store_rng()
                 self._active.pop()
                 del self._runs[run.address]
                 machine.stack.low = stack_low
@@ -583,10 +623,12 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         machine = run.machine
+        helper = self.code[slot][5]
+        if helper not in _RNG_FREE_HELPERS:
+            run.store_rng()  # a tail call's program or a helper of the caller's may draw
         try:
             try:
-                result: int = self.code[slot][5](machine.helper_state, slot, r1, r2, r3, r4,
-                                                 r5)
+                result: int = helper(machine.helper_state, slot, r1, r2, r3, r4, r5)
             except TailCall as tail:
                 if not sub_r10:
                     raise
@@ -595,14 +637,18 @@ class CompiledProgram:
                 result = machine.run_tail_in_frame(tail, r1, sub_r10)
                 run.state[_STATE["status"]] = STATUS_RETURN
             run.refresh()
+            if helper is get_prandom_u32:
+                run.load_rng()
             key_size = self._cached_sites.get(slot)
-            if key_size is not None and result:
+            if key_size is not None:
+                # a NULL is cached too (a key looked up and absent stays absent until an
+                # update or delete, which empties the cache)
                 key = int.from_bytes(machine.helper_state.memory.read(r2, key_size, slot),
                                      "little")
                 place = self._direct_maps.get(r1)
-                if place is None or self.code[slot][5] is not map_lookup_elem:
+                if place is None or helper is not map_lookup_elem:
                     run.remember(r1, key, result & MASK64)
-                else:
+                elif result:
                     run.remember_array(place, key, result & MASK64)
             elif self.code[slot][4] not in _CACHE_KEEPING_HELPERS:
                 run.clear_cache()
@@ -660,6 +706,11 @@ class CompiledProgram:
             f"bpf-to-bpf call would need frame {ip.MAX_FRAMES + 1}, more than the "
             f"{ip.MAX_FRAMES} allowed", insn=slot))
 
+
+# the VM's own helpers but bpf_tail_call (it runs another program): none of them draws from
+# the run's random.Random, so native draws need not be given back before them
+_RNG_FREE_HELPERS = frozenset(fn for helper_id, fn in DEFAULT_HELPERS.items()
+                              if helper_id != HelperID["TAIL_CALL"])
 
 _NOT_REPEATABLE_HELPERS = frozenset(int(HelperID[name]) for name in (
     "RINGBUF_RESERVE", "TAIL_CALL") if name in HelperID.__members__)
