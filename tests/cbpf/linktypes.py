@@ -127,10 +127,16 @@ def ethernet_extra() -> list[tuple[str, bytes]]:
             ("ipx raw 802.3", MAC_B + MAC_A + struct.pack("!H", 40) + b"\xff\xff"
              + bytes(38)),
             ("atalk snap", _snap(0xAAAA0308, 0x809B, b"\x00" * 40)),
+            ("decnet short", ether(b"\x10\x00\x02\x04\x04\x02\x04" + bytes(40), 0x6003)),
             ("vlan stp", MAC_B + MAC_A + b"\x81\x00\x00\x05" + _llc(0x42, 0x42, 0x03,
                                                                     bytes(35))[12:]))],
         ("geneve bare length", _geneve(0x0100, b"\xfe\xfe\x03\x83\x1b\x01\x00\x12"
                                        + bytes(40), vni=0x424242)),
+        # past mpls, libpcap tests what geneve carries as a label's payload (VNI 1: the
+        # byte it reads as bottom of stack)
+        *[(f"mpls geneve {name}", ether(_mpls([5], _geneve(proto, inner, vni=1)[14:]), 0x8847))
+          for name, proto, inner in (("bare ipv4", 0x0800, v4), ("ipv4", 0x6558, ether(
+              v4, 0x800)))],
         ("pppoes in pppoes", ether(_pppoe_session(3, 0x8864, _pppoe_session(
             5, 0x21, v4)), 0x8864)),
         ("vxlan", ether(ipv4(a, b, 17, udp(40000, 4789, b"\x08\x00\x00\x00\x00\x00\x05\x00"
@@ -278,6 +284,15 @@ LANGUAGE = [
     "geneve 5 and llc u", "geneve and mpls and llc", "mpls and llc", "mpls and llc i",
     "mpls and llc ui", "vlan and mpls and llc", "vlan and mpls and llc rr", "vlan and llc",
     "vlan and stp", "vlan and isis", "pppoes and pppoes", "pppoes and pppoes 5",
+    "geneve and decnet host 1.2", "geneve and decnet src 1.2", "geneve and decnet dst 1.1",
+    # link[], ether[] and byte count from the PPP header past pppoes, geneve's inner frame
+    "pppoes and ppp[1] = 0x21", "pppoes and ppp[0:2] = 0x57", "pppoes and ether[0] = 0",
+    "pppoes and link[0] = 2", "pppoes and pppoes and link[1] = 0x21", "pppoes 3 and ppp[0] = 0",
+    "pppoes and byte 1 = 0x21", "vlan and pppoes and byte 1 = 0x21", "geneve and byte 9 = 6",
+    "geneve and byte 23 = 6", "geneve and pppoes and ether[1] = 0x21",
+    "geneve and pppoes and byte 1 = 0x21", "geneve and link[12:2] = 0x800",
+    "mpls and geneve and ip", "mpls and geneve and tcp port 80", "mpls and geneve and llc",
+    "mpls and geneve and mpls", "mpls and geneve and ether host 02:00:00:00:00:01",
     "pppoes 3 and pppoes and ip", "pppoes and pppoes and tcp port 80",
     "ah", "esp", "pim", "vrrp", "carp", "igrp", "ip6 proto 50", "ip proto 51",
     "ah or esp", "pim and ip6", "vrrp or carp",
@@ -285,7 +300,8 @@ LANGUAGE = [
     "byte 2 = 3", "byte 0 = 0x45", "byte 13 > 2", "byte 20 < 8", "byte 1 | 4",
     "length > 60", "length <= 64", "len >= 80", "length - 14 > 40", "less 60",
     "greater 80", "inbound", "outbound", "ifindex 2", "ifindex 3 and udp",
-    "not inbound and ip6",
+    "not inbound and ip6", "pppoes or not inbound", "pppoes and ifindex 3",
+    "pppoes or ifindex 3", "geneve or inbound", "geneve and outbound",
     # ICMP/ICMPv6/TCP names
     "icmp[icmptype] = icmp-tstamp", "icmp[icmptype] = icmp-unreach",
     "icmp[icmpcode] != 0", "icmp[icmptype] = icmp-sourcequench or icmp[0] = icmp-redirect",
@@ -337,6 +353,7 @@ REFUSED = [
     "pppoes and ether src 1:2:3:4:5:6", "pppoes and ether multicast", "pppoes and llc",
     "pppoes and multicast", "pppoes and vlan", "geneve and pppoes and ether broadcast",
     "geneve and pppoes and llc i", "mpls and pppoes", "geneve and mpls and stp",
+    "mpls and arp[7] = 1", "geneve and mpls and rarp[0] = 0", "mpls and geneve and vlan",
 ]
 
 

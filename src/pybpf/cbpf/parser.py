@@ -322,9 +322,9 @@ class _Parser:
         if op.kind != "op" or op.text not in ("=", "==", "<", ">", "&", "|"):
             raise self.error(f"'byte' needs one of = < > & |, found {op}", op)
         value = self.expect_number(f"'byte {offset} {op.text}' needs a value")
-        # libpcap reads the byte from the start of the packet, and for '&' and '|' tests
+        # libpcap reads the byte from the link header, and for '&' and '|' tests
         # whatever A holds without loading it (so 'byte N & V' alone never matches)
-        cmp_load = Load("abs", 1, offset)
+        cmp_load = gen.byte_load(self.layer, offset)
         del keyword
         if op.text in ("=", "=="):
             return Cmp(cmp_load, "jeq", value)
@@ -714,7 +714,8 @@ class _Parser:
         raise self.error(f"expected a number, len or proto[offset], found {token}")
 
     def parse_packet_load(self) -> Arith:
-        proto = self.next().text
+        proto_token = self.next()
+        proto = proto_token.text
         self.expect_op("[")
         index = self.parse_arith(0)
         size = 1
@@ -725,7 +726,7 @@ class _Parser:
             if size not in (1, 2, 4):
                 raise self.error("data size must be 1, 2, or 4", size_token)
         self.expect_op("]")
-        return gen.packet_load(self.layer, proto, index, size)
+        return self.build(proto_token, lambda: gen.packet_load(self.layer, proto, index, size))
 
 
 def _first_constant(value: Arith) -> int | None:

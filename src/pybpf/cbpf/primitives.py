@@ -336,6 +336,23 @@ def _link(layer: Layer, size: int, offset: int) -> Load:
     return _abs(size, offset)
 
 
+def _link_header(layer: Layer) -> tuple[int, int | None]:
+    """Where ``link[]``, ``ether[]`` and ``byte`` count from, as (offset, scratch slot it
+    is relative to): the packet's start, geneve's inner frame, or past ``pppoes`` the PPP
+    header (where libpcap moves its link header)."""
+    if layer.encap == "ppp":
+        return layer.proto_off, layer.proto_slot if layer.var else None
+    return 0, GENEVE_LINK_SLOT if layer.var else None
+
+
+def byte_load(layer: Layer, offset: int) -> Load:
+    """The byte ``byte OFFSET`` compares: counted from the link header."""
+    base, slot = _link_header(layer)
+    if slot is not None:
+        return Load("memind", 1, base + offset, slot)
+    return _abs(1, base + offset)
+
+
 def _inner_ethernet(layer: Layer, test: Pred) -> Pred:
     """Past geneve, a link-layer test needs an Ethernet frame inside (M[1] != M[2])."""
     if not layer.var:
@@ -526,10 +543,12 @@ def length_at_most(n: int) -> Pred:
 
 def direction(layer: Layer, inbound: bool) -> Pred:
     """``inbound``/``outbound``: the cooked header's packet type, else Linux's ancillary
-    packet type (which a saved file does not have: libpcap then rejects every packet)."""
-    if layer.linktype == "sll":
+    packet type (which a saved file does not have: libpcap then rejects every packet).
+    Past pppoes the link type is PPP's: no cooked header to read."""
+    cooked = layer.encap != "ppp"
+    if layer.linktype == "sll" and cooked:
         outgoing = Cmp(_abs(2, 0), "jeq", PACKET_OUTGOING)
-    elif layer.linktype == "sll2":
+    elif layer.linktype == "sll2" and cooked:
         outgoing = Cmp(_abs(1, 10), "jeq", PACKET_OUTGOING)
     else:
         outgoing = Cmp(_abs(2, (SKF_AD_OFF + SKF_AD_PKTTYPE) & 0xFFFF_FFFF), "jeq",
@@ -538,7 +557,7 @@ def direction(layer: Layer, inbound: bool) -> Pred:
 
 
 def ifindex(layer: Layer, index: int) -> Pred:
-    if layer.linktype == "sll2":
+    if layer.linktype == "sll2" and layer.encap != "ppp":
         return Cmp(_abs(4, 4), "jeq", index)
     return Cmp(_abs(4, (SKF_AD_OFF + SKF_AD_IFINDEX) & 0xFFFF_FFFF), "jeq", index)
 
@@ -556,9 +575,8 @@ def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad
     base = layer.net  # past geneve: what vlan and mpls add to M[2]
     mem = GENEVE_NET_SLOT if layer.var else None
     if proto in LINK_ALIASES:
-        if layer.var:
-            return PacketLoad(size, 0, index, base_mem=GENEVE_LINK_SLOT)
-        return PacketLoad(size, 0, index)
+        link_base, slot = _link_header(layer)
+        return PacketLoad(size, link_base, index, base_mem=slot)
     if proto in NETWORK_PROTOS:
         return PacketLoad(size, base, index, base_mem=mem,
                           guards_after=(ethertype(layer, NETWORK_PROTOS[proto]),))
@@ -592,8 +610,10 @@ def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
                 not_ip_fragment(layer), *header(lambda size, off: _transport(layer, size, off)))
     v6 = all_of(ethertype(layer, ETHERTYPE_IPV6), Cmp(_net(layer, 1, 6), "jeq", udp),
                 *header(lambda size, off: _net(layer, size, IPV6_HEADER_BYTES + off)))
-    # libpcap's view on any link type: an Ethernet frame inside
-    inner = Layer("ether", 0, 0, encap="geneve", var=True, nlpid_off=layer.nlpid_off)
+    # libpcap's view on any link type: an Ethernet frame inside, but an MPLS label stack
+    # before geneve still counts (what follows is tested as MPLS's payload, no vlan)
+    inner = Layer("ether", 0, 0, encap="mpls" if layer.labels else "geneve", var=True,
+                  nlpid_off=layer.nlpid_off)
     return GeneveSetup(v4, v6, layer.net), inner
 
 
@@ -612,7 +632,6 @@ def protochain(layer: Layer, version: int | None, proto: int) -> Pred:
 def decnet_host(layer: Layer, direction: str, addr: int) -> Pred:
     """``decnet [src|dst|host] AREA.NODE``: the address in the four DECnet routing header
     layouts (short or long, with or without a pad byte), as libpcap lists them."""
-    _refuse_after_geneve(layer, "'decnet host'")
     value = (addr & 0xFF) << 8 | (addr >> 8 & 0xFF)  # little-endian on the wire
 
     def at(offsets: tuple[int, int, int, int]) -> Pred:

@@ -222,20 +222,21 @@ class Printer:
             text, llc_bytes = self._llc(llc, etype, src, dst)
             return head + text, 14 + llc_bytes
         offset = 14
-        text = ""
+        text = suffix = ""
         while etype in _VLAN_TPIDS:
             if len(frame) < offset + 4:
-                return head + f"ethertype {_etype(etype)}, [|vlan]", offset
+                # the last tag's EtherType words come only once the next tag is read
+                return head + text[:len(text) - len(suffix)] + " [|vlan]", offset
             tci, inner = struct.unpack_from("!HH", frame, offset)
             if e:
                 quiet = self.options.quiet
                 if not text:
                     head += (f"{_etype_name(etype)}, length {wirelen}: " if quiet else
                              f"ethertype {_etype(etype)}, length {wirelen}: ")
+                suffix = (f"{_etype_name(inner)}, " if quiet else
+                          f"ethertype {_etype(inner)}, ")
                 text += (f"vlan {tci & 0xFFF}, p {tci >> 13}"
-                         + (", DEI" if tci & 0x1000 else "")
-                         + (f", {_etype_name(inner)}, " if quiet else
-                            f", ethertype {_etype(inner)}, "))
+                         + (", DEI" if tci & 0x1000 else "") + ", " + suffix)
             etype = inner
             offset += 4
         if e and not text:
@@ -693,13 +694,22 @@ class Printer:
                      + f"hlim {hop_limit}, next-header {_NEXT_HEADERS.get(next_header, 'unknown')}"
                      f" ({next_header}) payload length: {payload_len}) ")
         offset = 40
-        words = []
+        words: list[str] = []
         remaining = payload_len
+        after_fragment = False
         while next_header in (0, 43, 60, 44):
-            if len(packet) < offset + 8:
-                return head + f"{src_text} > {dst_text}: [|ip6]"
+            names = f"{src_text} > {dst_text}: " + "".join(w + " " for w in words)
+            if after_fragment and len(packet) <= offset:   # tcpdump stops there quietly
+                return head + names
+            needed = (4 + 4 * bool(self.options.verbose) if next_header == 44 else
+                      8 if len(packet) < offset + 2 else (packet[offset + 1] + 1) * 8)
+            if len(packet) < offset + needed:
+                self._left_packet = {0: "hbhopt", 43: "srcrt", 60: "dstopt", 44: "frag6"}[
+                    next_header]
+                return head + names + f" [|{self._left_packet}]"
             if next_header == 44:
-                inner, _, frag_word, ident = struct.unpack_from("!BBHI", packet, offset)
+                inner, _, frag_word = struct.unpack_from("!BBH", packet, offset)
+                ident = u32(packet, offset + 4) if self.options.verbose else 0
                 frag_off = frag_word & 0xFFF8
                 words.append(f"frag (0x{ident:08x}:{frag_off}|{remaining - 8})"
                              if self.options.verbose else
@@ -707,7 +717,7 @@ class Printer:
                 offset += 8
                 remaining -= 8
                 next_header = inner
-                self._fragment = True
+                self._fragment = after_fragment = True
                 if frag_off:
                     return head + f"{src_text} > {dst_text}: " + " ".join(words)
                 continue
@@ -718,9 +728,12 @@ class Printer:
                 word += " " + _ip6_option_words(packet[offset + 2:offset + ext_len],
                                                 payload_len)
             words.append(word)
+            after_fragment = False
             next_header = packet[offset]
             offset += ext_len
             remaining -= ext_len
+        if after_fragment and len(packet) <= offset:
+            return head + f"{src_text} > {dst_text}: " + "".join(w + " " for w in words)
         payload = packet[offset:offset + max(remaining, 0)]
         text = self._transport(next_header, src, dst, src_text, dst_text, payload, remaining, 0,
                                v6=True)
@@ -792,7 +805,7 @@ class Printer:
             return addresses + vrrp_text(payload, length, self.options.verbose, self._ttl,
                                          pseudo)
         if proto == 9 and not v6:
-            return addresses + igrp_text(payload, self.options.verbose)
+            return addresses + igrp_text(payload, length, self.options.verbose)
         if proto == 50 and len(payload) >= 8:
             spi, seq = struct.unpack_from("!II", payload)
             return addresses + f"ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {length}"
@@ -836,7 +849,13 @@ class Printer:
             return jump.text + f" [|{jump.proto}]"
 
     def _gre(self, payload: bytes, length: int) -> str:
-        _need(payload, 4, "gre")
+        _need(payload, 2, "gre")
+        if len(payload) < 4:   # tcpdump names the version (and -v the flags) first
+            flags = u16(payload, 0)
+            self._left_packet = "gre"
+            named = ", ".join(name for bit, name in _GRE_FLAGS if flags & bit)
+            return (f"GREv{flags & 7}" + (f", Flags [{named or 'none'}]"
+                                          if self.options.verbose else "") + " [|gre]")
         flags, proto = struct.unpack_from("!HH", payload)
         version = flags & 7
         offset = 4 + 4 * bool(flags & 0xC000) + 4 * bool(flags & 0x2000) + 4 * bool(
@@ -1011,10 +1030,7 @@ class Printer:
             if 514 in (sport, dport):
                 return head + syslog_text(data[:data_len], data_len, self.options.verbose)
             if dport == 4789:
-                inner = data[8:]
-                vni = int.from_bytes(data[4:7], "big") if len(data) >= 8 else 0
-                text, _ = self._ethernet(inner, data_len - 8)
-                return head + f"VXLAN, flags [I] (0x{data[0]:02x}), vni {vni}\n" + text
+                return head + self._vxlan(data, min(data_len, length - 8))
             if dport == 6081:
                 return head + self._geneve(data, data_len)
         except _Truncated as cut:
@@ -1023,8 +1039,27 @@ class Printer:
             return head + jump.text + f" [|{jump.proto}]"
         return head + plain
 
+    def _vxlan(self, data: bytes, length: int) -> str:
+        """VXLAN's header, then the Ethernet frame inside (a cut names VXLAN)."""
+        if length < 8:
+            return "VXLAN (invalid)"
+        if not data:
+            return "VXLAN [|vxlan]"
+        flags = data[0]
+        text = f"VXLAN, flags [{'I' if flags & 8 else 'invalid'}] (0x{flags:02x}), "
+        if len(data) < 7:
+            return text + " [|vxlan]"
+        text += f"vni {int.from_bytes(data[4:7], 'big')}\n"
+        if len(data) < 8:
+            return text + " [|vxlan]"
+        body, _ = self._ethernet(data[8:], length - 8)
+        return text + body
+
     def _geneve(self, data: bytes, length: int) -> str:
-        _need(data, 8, "geneve")
+        if length < 8:
+            return f"Geneve [length {length} < 8] (invalid)"
+        if len(data) < 8:
+            return "Geneve [|geneve]"
         opt_len = (data[0] & 0x3F) * 4
         flags = [w for bit, w in ((0x80, "O"), (0x40, "C")) if data[1] & bit]
         proto = struct.unpack_from("!H", data, 2)[0]

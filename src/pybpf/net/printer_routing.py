@@ -10,6 +10,7 @@ import ipaddress
 import struct
 
 from .inet_checksum import ones_sum
+from .printer_words import CutShort, take, u16
 
 __all__ = ["vrrp_text", "igrp_text", "ah_header"]
 
@@ -64,41 +65,51 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
     return text
 
 
-def igrp_text(payload: bytes, verbose: int) -> str:
-    """Cisco IGRP (protocol 9): the header, then each route entry."""
-    if len(payload) < 12:
-        return "igrp: [|igrp]"
-    vop, edit, asys, interior, system, exterior, cksum = struct.unpack_from("!BBHHHHH", payload)
+def igrp_text(payload: bytes, length: int, verbose: int) -> str:
+    """Cisco IGRP (protocol 9): the header, then each route entry, as far as captured."""
+    out = ["igrp:"]
+    try:
+        _igrp(out, payload, length, verbose)
+    except CutShort:
+        out.append(" [|igrp]")
+    return "".join(out)
+
+
+def _igrp(out: list[str], payload: bytes, length: int, verbose: int) -> None:
+    interior, system, exterior = u16(payload, 4), u16(payload, 6), u16(payload, 8)
+    vop, edit = take(payload, 0, 2)
     op = vop & 0x0F
-    text = (f"igrp: {_IGRP_OPS.get(op, f'op-#{op}')} V{vop >> 4} edit={edit} AS={asys} "
-            f"({interior}/{system}/{exterior})")
+    out.append(f" {_IGRP_OPS.get(op, f'op-#{op}')} V{vop >> 4} edit={edit} "
+               f"AS={u16(payload, 2)} ({interior}/{system}/{exterior})")
+    cksum = u16(payload, 10)
     if verbose:
-        text += f" checksum=0x{cksum:04x}"
-    rest = payload[12:]
-    while len(rest) >= 14:
-        net = rest[:3]
+        out.append(f" checksum=0x{cksum:04x}")
+    left, at = length - 12, 12
+    while left >= 14:
+        net = take(payload, at, 3)
         if interior:
-            text += f" *.{net[0]}.{net[1]}.{net[2]}"
+            out.append(f" *.{net[0]}.{net[1]}.{net[2]}")
             interior -= 1
         elif system:
-            text += f" {net[0]}.{net[1]}.{net[2]}.0"
+            out.append(f" {net[0]}.{net[1]}.{net[2]}.0")
             system -= 1
         elif exterior:
-            text += f" X{net[0]}.{net[1]}.{net[2]}.0"
+            out.append(f" X{net[0]}.{net[1]}.{net[2]}.0")
             exterior -= 1
         else:
-            text += f" [extra bytes {len(rest)}]"
+            out.append(f" [extra bytes {left}]")
             break
-        delay = int.from_bytes(rest[3:6], "big")
-        bandwidth = int.from_bytes(rest[6:9], "big")
-        mtu, reliability, load, hops = struct.unpack_from("!HBBB", rest, 9)
-        text += (f" d={10 * delay} b={10000000 // bandwidth if bandwidth else 0} "
-                 f"r={reliability} l={load} M={min(bandwidth + delay, 0xFFFFFF)} mtu={mtu} "
-                 f"in {hops} hops")
-        rest = rest[14:]
-    if interior or system or exterior or rest:
-        text += _INVALID
-    return text
+        entry = take(payload, at, 14)
+        delay = int.from_bytes(entry[3:6], "big")
+        bandwidth = int.from_bytes(entry[6:9], "big")
+        mtu, reliability, load, hops = struct.unpack_from("!HBBB", entry, 9)
+        out.append(f" d={10 * delay} b={10000000 // bandwidth if bandwidth else 0} "
+                   f"r={reliability} l={load} M={min(bandwidth + delay, 0xFFFFFF)} mtu={mtu} "
+                   f"in {hops} hops")
+        at += 14
+        left -= 14
+    if interior or system or exterior or left:
+        out.append(_INVALID)
 
 
 def ah_header(payload: bytes, verbose: int) -> tuple[str, int]:
