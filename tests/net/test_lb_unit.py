@@ -10,7 +10,15 @@ import struct
 import pytest
 
 from pybpf.errors import InvalidInputError
-from pybpf.net.lb import BALANCER_PROGRAM, DECAP_PROGRAM, Balancer, compile_decap
+from pybpf.net.lb import (
+    BALANCER_PROGRAM,
+    DECAP_PROGRAM,
+    Balancer,
+    Counters,
+    Counts,
+    compile_decap,
+    format_counters,
+)
 from pybpf.net.lb_config import BackendAddr, LbConfig, Vip, VipOptions, parse_config
 from pybpf.net.lb_maglev import maglev_table
 from pybpf.net.lb_prog import RING
@@ -104,6 +112,9 @@ def test_config_reads_weights_and_vip_options() -> None:
     assert cfg.vips[Vip("198.19.0.10", 53, 17)][0].weight == 1
     assert cfg.options == {Vip("198.19.0.10", 53, 17): VipOptions(False, False),
                            Vip("198.19.0.10", 54, 17): VipOptions()}
+    # a backend left only with weight 0 is shown draining
+    lines = format_counters(Counters({}, {b: Counts(1, 60) for b in cfg.vips[VIP]}), cfg)
+    assert [line.endswith("(draining)") for line in lines[1:]] == [False, True]
     for entry, message in [([{**be, "weight": -1}], "weight -1"),
                            ([{**be, "weight": "2"}], "weight '2'"),
                            ([{**be, "weight": 1001}], "to 1000"),

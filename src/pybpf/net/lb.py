@@ -240,13 +240,15 @@ class Balancer:
 
 
 def format_counters(counters: Counters, config: LbConfig | None = None) -> list[str]:
-    """A table of VIPs, then backends (``(draining)`` when not in ``config``)."""
+    """A table of VIPs, then backends (``(draining)`` when not in ``config`` or only
+    with weight 0 there)."""
     lines = [f"{'PACKETS':>10} {'BYTES':>12}  TARGET"]
     for vip, c in counters.vips.items():
         lines.append(f"{c.packets:>10} {c.bytes:>12}  vip {vip}")
-    wanted = None if config is None else {b for bs in config.vips.values() for b in bs}
+    wanted = None if config is None else \
+        {(b.addr, b.mac) for bs in config.vips.values() for b in bs if b.weight}
     for b, c in counters.backends.items():
-        note = " (draining)" if wanted is not None and b not in wanted else ""
+        note = " (draining)" if wanted is not None and (b.addr, b.mac) not in wanted else ""
         lines.append(f"{c.packets:>10} {c.bytes:>12}  backend {b.addr} {b.mac}{note}")
     for c, what in ((counters.too_big, "answered ICMP too big"),
                     (counters.icmp_errors, "ICMP errors forwarded"),

@@ -1208,7 +1208,10 @@ class _FunctionWriter:
         p = self.field("helper_cb")
         cb = self.tmp()
         self.emit(f"{cb} = load ptr, ptr {p}")
-        args = ", ".join(f"i64 {self.reg(n)}" for n in range(1, 6))
+        # (a lookup reads r1 and r2 only: not passing the others keeps them out of the
+        # registers a loop of lookups carries)
+        used = 2 if self.code[pc][5] is core.map_lookup_elem else 5
+        args = ", ".join(f"i64 {self.reg(n) if n <= used else 0}" for n in range(1, 6))
         # a subprogram passes its r10, so that a tail call there can run in its frame
         sub_r10 = "0" if self.start == 0 else "%a10"
         r0 = self.tmp()
