@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import socket
 import struct
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from pybpf.errors import InvalidInputError
 from pybpf.net.lb import Balancer, Counters, Counts, compile_decap, format_counters
-from pybpf.net.lb_config import BackendAddr, LbConfig, Vip, parse_config, read_config
+from pybpf.net.lb_config import (
+    BackendAddr,
+    LbConfig,
+    Vip,
+    VipOptions,
+    parse_config,
+    read_config,
+)
 from pybpf.net.lb_prog import QUOTE4, QUOTE6
 
 XDP_PASS, XDP_TX = 2, 3
@@ -344,6 +353,42 @@ def test_the_vm_handles_ipv6_and_icmp_byte_for_byte_like_the_kernel() -> None:
             outputs.append(([(r.retval, r.data_out) for r in runs], lb.counters()))
     assert outputs[0] == outputs[1]
     assert outputs[0][1].too_big.packets == 2
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("backend", ["kernel", "vm"])
+def test_weights_and_vip_options_on_crafted_frames(backend: str) -> None:
+    vips = {VIP4: BACKENDS4, VIP6: BACKENDS6}
+    ports = range(41000, 41090)
+
+    def config(options: VipOptions, count: int = 3, weights: tuple[int, ...] = (1, 1, 1)
+               ) -> LbConfig:
+        return LbConfig(SOURCE4, {v: tuple(replace(b, weight=w) for b, w in
+                                           zip(bs[:count], weights)) for v, bs in vips.items()},
+                        0, SOURCE6, options=dict.fromkeys(vips, options))
+
+    def macs(lb: Balancer, make: Any) -> list[bytes]:
+        return [lb.program.test_run(make(p)).data_out[:6] for p in ports]
+
+    with Balancer(None, config(VipOptions(hash_source_port=False)), attach=False,
+                  backend=backend) as lb:
+        for make in (frame4, frame6):
+            assert len(set(macs(lb, make))) == 1             # one client: one backend
+        # the table still holds each 5-tuple
+        assert len(list(lb.maps["flows"].keys())) == len(list(lb.maps["flows6"].keys())) == 90
+    with Balancer(None, config(VipOptions(connection_table=False), 2), attach=False,
+                  backend=backend) as lb:
+        first = {make: macs(lb, make) for make in (frame4, frame6)}
+        assert not list(lb.maps["flows"].keys()) and not list(lb.maps["flows6"].keys())
+        lb.apply(config(VipOptions(connection_table=False)))
+        for make, bs in ((frame4, BACKENDS4), (frame6, BACKENDS6)):
+            again = macs(lb, make)
+            moved = [i for i in range(len(ports)) if again[i] != first[make][i]]
+            assert moved and all(again[i] == bs[2].mac_bytes for i in moved)
+        # a weight of 0: no flow goes there, the others share its flows
+        lb.apply(config(VipOptions(connection_table=False), weights=(1, 0, 1)))
+        for make, bs in ((frame4, BACKENDS4), (frame6, BACKENDS6)):
+            assert set(macs(lb, make)) == {bs[0].mac_bytes, bs[2].mac_bytes}
 
 
 # -- the config ------------------------------------------------------------------------------

@@ -10,8 +10,16 @@ import struct
 import pytest
 
 from pybpf.errors import InvalidInputError
-from pybpf.net.lb import BALANCER_PROGRAM, DECAP_PROGRAM, Balancer, compile_decap
-from pybpf.net.lb_config import BackendAddr, LbConfig, Vip, parse_config
+from pybpf.net.lb import (
+    BALANCER_PROGRAM,
+    DECAP_PROGRAM,
+    Balancer,
+    Counters,
+    Counts,
+    compile_decap,
+    format_counters,
+)
+from pybpf.net.lb_config import BackendAddr, LbConfig, Vip, VipOptions, parse_config
 from pybpf.net.lb_maglev import maglev_table
 from pybpf.net.lb_prog import RING
 
@@ -70,7 +78,53 @@ def test_maglev_refuses_bad_input() -> None:
     assert maglev_table([], RING) == []
 
 
+def test_maglev_shares_follow_the_weights() -> None:
+    names = ["a", "b", "c"]
+    table = maglev_table(names, RING, [1, 2, 3])
+    for i, weight in enumerate([1, 2, 3]):
+        assert abs(table.count(i) - RING * weight / 6) <= 2
+    drained = maglev_table(names, RING, [0, 1, 1])
+    assert drained.count(0) == 0 and abs(drained.count(1) - drained.count(2)) <= 1
+    # weights all alike are the unweighted ring; none at all, no ring
+    assert maglev_table(names, RING, [7, 7, 7]) == maglev_table(names, RING)
+    assert maglev_table(names, RING, [0, 0, 0]) == []
+    # a weight rising from 1 to 2 takes its new slots mostly from the others' surplus
+    grown = maglev_table(names, RING, [1, 1, 2])
+    base = maglev_table(names, RING)
+    assert abs(grown.count(2) - RING / 2) <= 2
+    assert sum(1 for s in range(RING) if base[s] == 2 and grown[s] != 2) < RING // 50
+    with pytest.raises(InvalidInputError, match="weight"):
+        maglev_table(names, RING, [1, -1, 1])
+
+
 # -- config ----------------------------------------------------------------------------------
+
+def test_config_reads_weights_and_vip_options() -> None:
+    be = {"ip": "198.18.0.10", "mac": "02:00:00:00:00:0a"}
+    cfg = parse_config({"source": "198.18.0.2", "vips": {
+        "198.19.0.10:80/tcp": [{**be, "weight": 3}, {**be, "ip": "198.18.0.11", "weight": 0}],
+        "198.19.0.10:53/udp": {"backends": [be], "hash_source_port": False,
+                               "connection_table": False},
+        "198.19.0.10:54/udp": {"backends": [be]}}})
+    assert [b.weight for b in cfg.vips[VIP]] == [3, 0]
+    assert cfg.vips[Vip("198.19.0.10", 53, 17)] == (BackendAddr("198.18.0.10",
+                                                                "02:00:00:00:00:0a"),)
+    assert cfg.vips[Vip("198.19.0.10", 53, 17)][0].weight == 1
+    assert cfg.options == {Vip("198.19.0.10", 53, 17): VipOptions(False, False),
+                           Vip("198.19.0.10", 54, 17): VipOptions()}
+    # a backend left only with weight 0 is shown draining
+    lines = format_counters(Counters({}, {b: Counts(1, 60) for b in cfg.vips[VIP]}), cfg)
+    assert [line.endswith("(draining)") for line in lines[1:]] == [False, True]
+    for entry, message in [([{**be, "weight": -1}], "weight -1"),
+                           ([{**be, "weight": "2"}], "weight '2'"),
+                           ([{**be, "weight": 1001}], "to 1000"),
+                           ([{**be, "color": 1}], "optionally weight"),
+                           ({"backends": [be], "sticky": True}, "unknown keys"),
+                           ({"backends": [be], "connection_table": "no"}, "true or false"),
+                           ({"backends": {"ip": 1}}, "must be a list")]:
+        with pytest.raises(InvalidInputError, match=message):
+            parse_config({"source": "198.18.0.2", "vips": {"198.19.0.10:80/tcp": entry}})
+
 
 def test_config_parses_and_refuses_clearly() -> None:
     cfg = parse_config({"source": "198.18.0.2", "vips": {

@@ -151,6 +151,12 @@ BEGIN_SCRIPTS = [
     # of while (1) reached only by break
     ('BEGIN { if (1) { printf("a\\n"); } else if (2) { printf("b\\n"); } $i = 0; '
      'while (1) { $i++; if ($i > 3) { break; } } printf("%d\\n", $i); exit(); }'),
+    # one unsigned operand makes arithmetic and comparisons unsigned, as in C; averages
+    # and totals of negative values stay negative
+    ("BEGIN { @a = (uint64)-1 + 0; @c = -1 + (uint64)0; @d = (uint64)-1 >> 1; "
+     '@e = 1 << 63; @h = -1 >> 60; printf("%d %d\\n", (uint64)-1 + 0 > 0, -1 < (uint64)0); '
+     "@v[1] = avg(-10); @v[2] = avg(5); @v[1] = avg(3); @st = stats(-1); @st = stats(-4); "
+     "exit(); }"),
     # a tuple's fields read from a variable, as printf arguments, map keys and values
     ('BEGIN { $t = (1, "x", (int8)-3); printf("%d %s %d\\n", $t.0, $t.1, $t.2); '
      "@m[$t.1] = $t.0; @v = $t.1; exit(); }"),

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import io
 import os
-import pickle
 import stat
 import sys
 import time
@@ -42,6 +41,10 @@ import types
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+try:  # pickle.py re-exports these C classes (importing it costs ~1 ms of a tool's start)
+    import _pickle as pickle
+except ImportError:  # another Python: the same classes through pickle
+    import pickle  # type: ignore[no-redef]
 try:  # hashlib would load OpenSSL first (~2.5 ms of a tool's start) for what _blake2 has
     from _blake2 import blake2b
 except ImportError:  # another Python: the same function through hashlib
@@ -116,6 +119,15 @@ def _namespace_digest(namespace: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
+def _module_digest(namespace: dict[str, Any], digests: dict[Any, str | None]) -> str:
+    """:func:`_namespace_digest`, once per module however many of its programs a key
+    has (a tool's programs share one)."""
+    digest = digests.get(id(namespace))
+    if digest is None:
+        digest = digests[id(namespace)] = _namespace_digest(namespace)
+    return digest
+
+
 def _file_digest(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
@@ -124,17 +136,19 @@ def _file_digest(path: str) -> str | None:
         return None
 
 
-def _program_key(decl: ProgramDecl) -> str | None:
+def _program_key(decl: ProgramDecl, digests: dict[Any, str | None]) -> str | None:
     fn = decl.fn
     code = getattr(fn, "__code__", None)
     if not isinstance(code, types.CodeType):
         return None
-    digest = _file_digest(code.co_filename)
+    if code.co_filename not in digests:   # a tool's programs share one file
+        digests[code.co_filename] = _file_digest(code.co_filename)
+    digest = digests[code.co_filename]
     if digest is None:   # source given as text (compile_source without a file): no cache
         return None
     parts = [code.co_filename, digest, fn.__qualname__, decl.section, str(decl.type),
              str(decl.attach_type), decl.attach_to, repr(decl.context), decl.license,
-             repr(sorted(decl.options.items())), _namespace_digest(fn.__globals__)]
+             repr(sorted(decl.options.items())), _module_digest(fn.__globals__, digests)]
     if decl.ctx_struct is not None:
         parts.append(f"{decl.ctx_struct.__module__}.{decl.ctx_struct.__qualname__}")
     closure = _closure_key(fn, 0)
@@ -173,10 +187,11 @@ def _key(programs: Sequence[ProgramDecl], with_btf: bool) -> str | None:
     if kernel is None:
         return None
     parts = [_compiler_identity(), kernel, str(with_btf)]
+    digests: dict[Any, str | None] = {}   # of files and modules, once each
     for decl in programs:
         if not isinstance(decl, ProgramDecl):
             return None
-        one = _program_key(decl)
+        one = _program_key(decl, digests)
         if one is None:
             return None
         parts.append(one)

@@ -28,7 +28,7 @@ from typing import Any
 from ..kernel.links.xdp import attach_xdp
 from ..lang import CompiledCollection, bpf
 from . import lb_prog as prog
-from .lb_config import MIN_MTU6, BackendAddr, LbConfig, Vip
+from .lb_config import MIN_MTU6, BackendAddr, LbConfig, Vip, VipOptions
 from .lb_maglev import maglev_table
 
 __all__ = ["Balancer", "Decap", "Counts", "Counters", "compile_balancer", "compile_decap",
@@ -154,10 +154,10 @@ class Balancer:
         self.maps["backends"].update(_U32.pack(slot), _backend_entry(backend))
         return slot
 
-    def _write_ring(self, row: int, slots: list[int]) -> None:
+    def _write_ring(self, row: int, slots: list[int], weights: list[int]) -> None:
         ring = self.maps["ring"]
         keys = [row * prog.RING + i for i in range(prog.RING)]
-        table = maglev_table([str(s) for s in slots], prog.RING) if slots else []
+        table = maglev_table([str(s) for s in slots], prog.RING, weights)
         values = [slots[i] for i in table]
         if not values:
             return
@@ -204,9 +204,14 @@ class Balancer:
                 row = min(set(range(prog.MAX_VIPS)) - set(self._vip_rows.values()))
                 self._vip_rows[vip] = row
                 self.maps["vip_stats"].update(_U32.pack(row), [bytes(16)] * self._cpus)
+            # (a backend's weight is part of it: a new weight rewrites the ring)
             if fresh or backends != self.config.vips.get(vip):
-                self._write_ring(row, slots)
-            vips_map(vip).update(_vip_key(vip), _VIP_INFO.pack(row, 1 if slots else 0))
+                self._write_ring(row, slots, [b.weight for b in backends])
+            opts = config.options.get(vip, VipOptions())
+            flags = (prog.VIP_RING if any(b.weight for b in backends) else 0) \
+                | (0 if opts.hash_source_port else prog.VIP_NO_SOURCE_PORT) \
+                | (0 if opts.connection_table else prog.VIP_NO_FLOWS)
+            vips_map(vip).update(_vip_key(vip), _VIP_INFO.pack(row, flags))
         self.config = config
 
     # -- counters -----------------------------------------------------------------------------
@@ -235,13 +240,15 @@ class Balancer:
 
 
 def format_counters(counters: Counters, config: LbConfig | None = None) -> list[str]:
-    """A table of VIPs, then backends (``(draining)`` when not in ``config``)."""
+    """A table of VIPs, then backends (``(draining)`` when not in ``config`` or only
+    with weight 0 there)."""
     lines = [f"{'PACKETS':>10} {'BYTES':>12}  TARGET"]
     for vip, c in counters.vips.items():
         lines.append(f"{c.packets:>10} {c.bytes:>12}  vip {vip}")
-    wanted = None if config is None else {b for bs in config.vips.values() for b in bs}
+    wanted = None if config is None else \
+        {(b.addr, b.mac) for bs in config.vips.values() for b in bs if b.weight}
     for b, c in counters.backends.items():
-        note = " (draining)" if wanted is not None and b not in wanted else ""
+        note = " (draining)" if wanted is not None and (b.addr, b.mac) not in wanted else ""
         lines.append(f"{c.packets:>10} {c.bytes:>12}  backend {b.addr} {b.mac}{note}")
     for c, what in ((counters.too_big, "answered ICMP too big"),
                     (counters.icmp_errors, "ICMP errors forwarded"),

@@ -15,19 +15,26 @@
       "[2001:db8:1::10]:443/tcp":   # an IPv6 VIP: brackets, quoted for YAML
         - {ip: "2001:db8::11", mac: "02:00:00:00:00:11"}
       198.19.0.10:53/udp: []        # no backends: its packets pass to the balancer's stack
+      198.19.0.10:443/tcp:          # a VIP with options: a mapping, its backends under
+        backends:                   # 'backends' ('weight': share of new flows, default 1;
+          - {ip: 198.18.0.11, mac: "02:00:00:00:00:11", weight: 3}   # 0: drain)
+          - {ip: 198.18.0.12, mac: "02:00:00:00:00:12", weight: 1}
+        hash_source_port: false     # a client's connections all go to one backend
+        connection_table: false     # no flow remembered: the ring alone decides
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
 
-__all__ = ["Vip", "BackendAddr", "LbConfig", "GUE_PORT", "parse_config", "read_config"]
+__all__ = ["Vip", "BackendAddr", "VipOptions", "LbConfig", "GUE_PORT", "parse_config",
+           "read_config"]
 
 PROTOS = {"tcp": 6, "udp": 17}
 _VIP = re.compile(r"^\s*(?:([0-9.]+)|\[([0-9a-fA-F:.]+)\]):(\d+)/(tcp|udp)\s*$")
@@ -54,6 +61,7 @@ class Vip:
 class BackendAddr:
     addr: str
     mac: str
+    weight: int = 1                   # share of the VIP's new flows; 0: drain
 
     @property
     def family(self) -> int:
@@ -65,15 +73,28 @@ class BackendAddr:
 
 
 @dataclass(frozen=True)
+class VipOptions:
+    """Katran's per-VIP flags: F_HASH_NO_SRC_PORT (``hash_source_port=False``: the
+    client's address alone picks the backend, so all its connections share one) and
+    F_LRU_BYPASS (``connection_table=False``: flows are not remembered, the ring alone
+    decides; a backend change then moves open flows too)."""
+
+    hash_source_port: bool = True
+    connection_table: bool = True
+
+
+@dataclass(frozen=True)
 class LbConfig:
     source: str                       # IPv4 outer source ("" when no backend is IPv4)
     vips: dict[Vip, tuple[BackendAddr, ...]]
     gue_port: int = 0                 # 0: IPIP; else GUE to this UDP port
     source6: str = ""                 # IPv6 outer source, for IPv6 backends
     mtu: int = 0                      # largest packet to a backend; 0: no limit
+    options: dict[Vip, VipOptions] = field(default_factory=dict)   # absent: the defaults
 
 
 GUE_PORT = 6080
+MAX_WEIGHT = 1000       # a share, not a count: the ring has 4099 slots
 MIN_MTU = 576
 MIN_MTU6 = 1280 + 48
 
@@ -114,12 +135,37 @@ def _vip(text: object) -> Vip:
 
 
 def _backend(entry: object, vip: Vip) -> BackendAddr:
-    if not isinstance(entry, dict) or set(entry) != {"ip", "mac"}:
-        raise InvalidInputError(f"VIP {vip}: each backend is a mapping of ip and mac")
+    if not isinstance(entry, dict) or not {"ip", "mac"} <= set(entry) <= {"ip", "mac",
+                                                                          "weight"}:
+        raise InvalidInputError(f"VIP {vip}: each backend is a mapping of ip and mac "
+                                "(and optionally weight)")
     mac = str(entry["mac"])
     if not _MAC.match(mac):
         raise InvalidInputError(f"VIP {vip}: backend MAC {mac!r} is not like 02:00:00:00:00:01")
-    return BackendAddr(_ip(entry["ip"], f"VIP {vip} backend"), mac.lower())
+    weight = entry.get("weight", 1)
+    if type(weight) is not int or not 0 <= weight <= MAX_WEIGHT:
+        raise InvalidInputError(f"VIP {vip}: backend weight {weight!r} is not a whole number "
+                                f"from 0 (drain) to {MAX_WEIGHT}")
+    return BackendAddr(_ip(entry["ip"], f"VIP {vip} backend"), mac.lower(), weight)
+
+
+_OPTIONS = {"hash_source_port", "connection_table"}
+
+
+def _vip_entry(vip: Vip, entry: object) -> tuple[object, VipOptions | None]:
+    """A VIP's backends and options: a list of backends, or a mapping of 'backends' and
+    options."""
+    if not isinstance(entry, dict):
+        return entry, None
+    unknown = set(entry) - _OPTIONS - {"backends"}
+    if unknown:
+        raise InvalidInputError(f"VIP {vip}: unknown keys {sorted(unknown)} (a VIP maps to a "
+                                f"list of backends or to 'backends' and {sorted(_OPTIONS)})")
+    for key in _OPTIONS & set(entry):
+        if not isinstance(entry[key], bool):
+            raise InvalidInputError(f"VIP {vip}: {key} is true or false, not {entry[key]!r}")
+    return entry.get("backends"), VipOptions(entry.get("hash_source_port", True),
+                                             entry.get("connection_table", True))
 
 
 def parse_config(doc: Any, source: str = "config") -> LbConfig:
@@ -136,8 +182,12 @@ def parse_config(doc: Any, source: str = "config") -> LbConfig:
         if not isinstance(vips_doc, dict):
             raise InvalidInputError("'vips' maps ADDRESS:PORT/PROTO to a list of backends")
         vips: dict[Vip, tuple[BackendAddr, ...]] = {}
-        for key, entries in vips_doc.items():
+        options: dict[Vip, VipOptions] = {}
+        for key, entry in vips_doc.items():
             vip = _vip(key)
+            entries, opts = _vip_entry(vip, entry)
+            if opts is not None:
+                options[vip] = opts
             if not isinstance(entries, list | type(None)):
                 raise InvalidInputError(f"VIP {vip}: backends must be a list")
             backends = tuple(_backend(e, vip) for e in entries or [])
@@ -167,7 +217,7 @@ def parse_config(doc: Any, source: str = "config") -> LbConfig:
         least = MIN_MTU6 if any(v.family == 6 for v in vips) else MIN_MTU
         if "mtu" in doc and not (isinstance(mtu, int) and least <= mtu < 65536):
             raise InvalidInputError(f"mtu {mtu!r} is not a size from {least} to 65535")
-        return LbConfig(source, vips, gue_port, source6, mtu)
+        return LbConfig(source, vips, gue_port, source6, mtu, options)
     except InvalidInputError as err:
         raise InvalidInputError(err.message, source=source) from None
 

@@ -68,6 +68,9 @@ STAT_TOO_BIG = 0         # rows of lb_stats
 STAT_ICMP_ERRORS = 1
 STAT_ECHO = 2
 ECHO6 = 1 << 30          # parse6: a ping
+VIP_RING = 1             # VipInfo.flags: the ring is filled (a VIP without backends passes)
+VIP_NO_SOURCE_PORT = 2   # the hash leaves the source port out (Katran's F_HASH_NO_SRC_PORT)
+VIP_NO_FLOWS = 4         # no connection table: the ring alone decides (F_LRU_BYPASS)
 
 
 class VipKey(struct):
@@ -94,7 +97,7 @@ class Addr6(struct):
 
 class VipInfo(struct):
     index: u32           # row of the VIP in the ring and counter arrays
-    flags: u32           # bit 0: the ring is filled (a VIP without backends passes)
+    flags: u32           # VIP_RING, VIP_NO_SOURCE_PORT, VIP_NO_FLOWS
 
 
 class FlowKey(struct):
@@ -522,10 +525,13 @@ def parse6(ctx, fk6: Flow6Key, vk6: Vip6Key) -> u32:
     return 1 << 29 | is_icmp << 28 | tos << 20 | length
 
 
-def hash6(fk6: Flow6Key) -> u32:
+def hash6(fk6: Flow6Key, no_sport: u32) -> u32:
     # the addresses folded to a word each, then mixed as an IPv4 tuple is
+    sport: u32 = fk6.sport
+    if no_sport:
+        sport = 0
     return flow_hash(fk6.s0 ^ fk6.s1 ^ fk6.s2 ^ fk6.s3, fk6.d0 ^ fk6.d1 ^ fk6.d2 ^ fk6.d3,
-                     fk6.sport + (fk6.dport << 16), fk6.proto)
+                     sport + (fk6.dport << 16), fk6.proto)
 
 
 def outer6(ctx, be: Backend, cfg: Settings, h: u32, rest: u64) -> u32:
@@ -605,7 +611,12 @@ def net_lb(ctx):
         vk.port = fk.dport
         vk.proto = fk.proto
         vip = vips.lookup(vk)
-        h = flow_hash(fk.saddr, fk.daddr, fk.sport + (fk.dport << 16), fk.proto)
+        if not vip:
+            return XDP_PASS
+        sport: u32 = fk.sport
+        if vip.flags & VIP_NO_SOURCE_PORT:
+            sport = 0
+        h = flow_hash(fk.saddr, fk.daddr, sport + (fk.dport << 16), fk.proto)
     elif eth.proto == ETH_IPV6_RAW:
         fk6 = Flow6Key()
         vk6 = Vip6Key()
@@ -619,13 +630,16 @@ def net_lb(ctx):
         tos = info >> 20 & 0xFF
         is_icmp = info >> 28 & 1
         vip = vips6.lookup(vk6)
-        h = hash6(fk6)
+        if not vip:
+            return XDP_PASS
+        h = hash6(fk6, vip.flags & VIP_NO_SOURCE_PORT)
     else:
         return XDP_PASS
-    if not vip:
-        return XDP_PASS
     slot: u32 = 0xFFFFFFFF
-    if family == 4:
+    no_flows = vip.flags & VIP_NO_FLOWS
+    if no_flows:
+        pass
+    elif family == 4:
         known = flows.lookup(fk)
         if known:
             slot = known[0]
@@ -638,13 +652,13 @@ def net_lb(ctx):
         if not held or held.kind == 0:
             slot = 0xFFFFFFFF                   # its backend is gone: choose again
     if slot >= MAX_BACKENDS:
-        if not vip.flags & 1:
+        if not vip.flags & VIP_RING:
             return XDP_PASS
         picked = ring.lookup(vip.index * RING + h % RING)
         if not picked:
             return XDP_PASS
         slot = picked[0]
-        if not is_icmp:                         # an ICMP error makes no flow
+        if not is_icmp and not no_flows:        # an ICMP error makes no flow
             if family == 4:
                 flows.update(fk, slot)
             else:
@@ -685,7 +699,7 @@ def net_lb(ctx):
     if family == 6:
         inner_proto = IPPROTO_IPV6
     # the source port carries the flow's hash, for the backends' receive-side scaling
-    sport: u32 = 0xC000 | (h & 0x3FFF)
+    sport = 0xC000 | (h & 0x3FFF)
     if be.kind == KIND_IPV4:
         neth.proto = ETH_IPV4_RAW
         outer = cast(IPv4Hdr, data + 14)

@@ -222,20 +222,21 @@ class Printer:
             text, llc_bytes = self._llc(llc, etype, src, dst)
             return head + text, 14 + llc_bytes
         offset = 14
-        text = ""
+        text = suffix = ""
         while etype in _VLAN_TPIDS:
             if len(frame) < offset + 4:
-                return head + f"ethertype {_etype(etype)}, [|vlan]", offset
+                # the last tag's EtherType words come only once the next tag is read
+                return head + text[:len(text) - len(suffix)] + " [|vlan]", offset
             tci, inner = struct.unpack_from("!HH", frame, offset)
             if e:
                 quiet = self.options.quiet
                 if not text:
                     head += (f"{_etype_name(etype)}, length {wirelen}: " if quiet else
                              f"ethertype {_etype(etype)}, length {wirelen}: ")
+                suffix = (f"{_etype_name(inner)}, " if quiet else
+                          f"ethertype {_etype(inner)}, ")
                 text += (f"vlan {tci & 0xFFF}, p {tci >> 13}"
-                         + (", DEI" if tci & 0x1000 else "")
-                         + (f", {_etype_name(inner)}, " if quiet else
-                            f", ethertype {_etype(inner)}, "))
+                         + (", DEI" if tci & 0x1000 else "") + ", " + suffix)
             etype = inner
             offset += 4
         if e and not text:
@@ -327,7 +328,7 @@ class Printer:
             if etype in (0x8847, 0x8848):
                 return self._mpls(payload, length)
             if etype == 0x8863:
-                return self._pppoe_discovery(payload)
+                return self._pppoe_discovery(payload, length)
             if etype == 0x8864:
                 return self._pppoe_session(payload, length)
             if etype == 0x6558:
@@ -484,10 +485,13 @@ class Printer:
 
     def _mpls(self, payload: bytes, length: int) -> str:
         verbose = self.options.verbose
-        parts = []
+        parts: list[str] = []
         offset = 0
         while True:
-            _need(payload, offset + 4, "mpls")
+            if len(payload) < offset + 4:   # the labels read so far, then tcpdump's mark
+                self._left_packet = "mpls"
+                return ("MPLS " + ("\n\t" if verbose else ", ").join(parts)).rstrip(" ") + \
+                    " [|mpls]"
             entry = struct.unpack_from("!I", payload, offset)[0]
             label, tc, bottom, ttl = entry >> 12, (entry >> 9) & 7, (entry >> 8) & 1, \
                 entry & 0xFF
@@ -502,39 +506,65 @@ class Printer:
         gap = "\n\t" if verbose else " "
         text = "MPLS " + ("\n\t" if verbose else ", ").join(parts)
         prefix = not self.options.link_header
+        if not inner:
+            self._left_packet = "mpls"
+            return text + " [|mpls]"
         if inner and inner[0] >> 4 == 4:
             return text + gap + self._ipv4(inner, length - offset, prefix=prefix)
         if inner and inner[0] >> 4 == 6:
             return text + gap + self._ipv6(inner, length - offset, prefix=prefix)
         return text
 
-    def _pppoe_discovery(self, payload: bytes) -> str:
+    def _pppoe_discovery(self, payload: bytes, length: int) -> str:
+        """A PPPoE discovery packet: code, session and tags (text when mostly printable)."""
+        if length < 6:
+            return f" (length {length} < 6) (invalid)"
         _need(payload, 6, "pppoe")
-        code = payload[1]
-        names = {0x09: "PADI", 0x07: "PADO", 0x19: "PADR", 0x65: "PADS", 0xA7: "PADT"}
-        tags = []
-        offset = 6
-        body_len = struct.unpack_from("!H", payload, 4)[0]
-        end = min(len(payload), 6 + body_len)
-        tag_names = {0x0101: "Service-Name", 0x0102: "AC-Name", 0x0103: "Host-Uniq",
-                     0x0104: "AC-Cookie", 0x0105: "Vendor-Specific", 0x0110: "Relay-Session-ID",
-                     0x0201: "Service-Name-Error", 0x0202: "AC-System-Error",
-                     0x0203: "Generic-Error", 0x0000: "EOL"}
-        while offset + 4 <= end:
-            tag, tag_len = struct.unpack_from("!HH", payload, offset)
-            value = payload[offset + 4:offset + 4 + tag_len]
-            name = tag_names.get(tag, f"unknown tag 0x{tag:04x}")
-            tags.append(f"[{name}{' ' + _quote(value) if value else ''}]")
-            offset += 4 + tag_len
-            if tag == 0:
-                break
-        session = struct.unpack_from("!H", payload, 2)[0]
-        text = f"PPPoE {names.get(code, f'unknown code 0x{code:02x}')}"
+        code, session, body_len = payload[1], *struct.unpack_from("!HH", payload, 2)
+        text = "".join(f" [{word} {value}]" for word, value in (("ver", payload[0] >> 4),
+                                                                ("type", payload[0] & 0xF))
+                       if value != 1)
+        names = {0x09: "PADI", 0x07: "PADO", 0x19: "PADR", 0x65: "PADS", 0xA7: "PADT", 0: ""}
+        text += "PPPoE " + names.get(code, f"PAD-{code:x}")
+        if code == 0x09 and body_len > 1484 - 6:
+            text += f" [len {body_len}!]"
+        if body_len > length - 6:
+            text += f" [len {body_len} > {length - 6}!]"
+            body_len = length - 6
+        if not code:   # session data, whichever EtherType carried it
+            return self._pppoe_session(payload, length)
         if session:
             text += f" [ses 0x{session:x}]"
-        return text + (" " + " ".join(tags) if tags else "")
+        tag_names = {0x0101: "Service-Name", 0x0102: "AC-Name", 0x0103: "Host-Uniq",
+                     0x0104: "AC-Cookie", 0x0105: "Vendor-Specific", 0x0110: "Relay-Session-ID",
+                     0x0120: "PPP-Max-Payload", 0x0201: "Service-Name-Error",
+                     0x0202: "AC-System-Error", 0x0203: "Generic-Error", 0x0000: "EOL"}
+        tag, at, end = 0xFFFF, 6, 6 + body_len
+        while tag and at < end:
+            if len(payload) < at + 4:
+                return text + " [|pppoe]"
+            tag, size = struct.unpack_from("!HH", payload, at)
+            at += 4
+            name = tag_names.get(tag, f"TAG-0x{tag:x}")
+            if not size:
+                text += f" [{name}]"
+                continue
+            if len(payload) < at + size:
+                return text + " [|pppoe]"
+            value = payload[at:at + size]
+            shown = value[:79]   # tcpdump judges (and shows) at most 79 characters
+            printable = sum(1 for b in shown if 32 <= b < 127)
+            if printable > len(shown) - printable:
+                text += f' [{name} "' + "".join(chr(b) if 32 <= b < 127 else "."
+                                                for b in shown) + '"]'
+            else:
+                text += f" [{name} 0x{value.hex().upper()}]"
+            at += size
+        return text
 
     def _pppoe_session(self, payload: bytes, length: int) -> str:
+        if len(payload) >= 2 and payload[1]:   # a discovery code: tags, not PPP
+            return self._pppoe_discovery(payload, length)
         _need(payload, 6, "pppoe")
         session, body_len = struct.unpack_from("!HH", payload, 2)
         text = "".join(f" [{word} {value}]" for word, value in (("ver", payload[0] >> 4),
@@ -693,13 +723,22 @@ class Printer:
                      + f"hlim {hop_limit}, next-header {_NEXT_HEADERS.get(next_header, 'unknown')}"
                      f" ({next_header}) payload length: {payload_len}) ")
         offset = 40
-        words = []
+        words: list[str] = []
         remaining = payload_len
+        after_fragment = False
         while next_header in (0, 43, 60, 44):
-            if len(packet) < offset + 8:
-                return head + f"{src_text} > {dst_text}: [|ip6]"
+            names = f"{src_text} > {dst_text}: " + "".join(w + " " for w in words)
+            if after_fragment and len(packet) <= offset:   # tcpdump stops there quietly
+                return head + names
+            needed = (4 + 4 * bool(self.options.verbose) if next_header == 44 else
+                      8 if len(packet) < offset + 2 else (packet[offset + 1] + 1) * 8)
+            if len(packet) < offset + needed:
+                self._left_packet = {0: "hbhopt", 43: "srcrt", 60: "dstopt", 44: "frag6"}[
+                    next_header]
+                return head + names + f" [|{self._left_packet}]"
             if next_header == 44:
-                inner, _, frag_word, ident = struct.unpack_from("!BBHI", packet, offset)
+                inner, _, frag_word = struct.unpack_from("!BBH", packet, offset)
+                ident = u32(packet, offset + 4) if self.options.verbose else 0
                 frag_off = frag_word & 0xFFF8
                 words.append(f"frag (0x{ident:08x}:{frag_off}|{remaining - 8})"
                              if self.options.verbose else
@@ -707,7 +746,7 @@ class Printer:
                 offset += 8
                 remaining -= 8
                 next_header = inner
-                self._fragment = True
+                self._fragment = after_fragment = True
                 if frag_off:
                     return head + f"{src_text} > {dst_text}: " + " ".join(words)
                 continue
@@ -718,9 +757,12 @@ class Printer:
                 word += " " + _ip6_option_words(packet[offset + 2:offset + ext_len],
                                                 payload_len)
             words.append(word)
+            after_fragment = False
             next_header = packet[offset]
             offset += ext_len
             remaining -= ext_len
+        if after_fragment and len(packet) <= offset:
+            return head + f"{src_text} > {dst_text}: " + "".join(w + " " for w in words)
         payload = packet[offset:offset + max(remaining, 0)]
         text = self._transport(next_header, src, dst, src_text, dst_text, payload, remaining, 0,
                                v6=True)
@@ -735,6 +777,8 @@ class Printer:
         """``a.p > b.q: X`` -> ``p > q: X``; ``a > b: X`` -> ``X`` (after a fragment or
         extension header tcpdump names only the ports)."""
         plain = f"{src} > {dst}: "
+        if text.startswith(plain + "[|"):
+            return text   # TCP cut short before its ports: tcpdump names the addresses
         if text.startswith(plain):
             return text[len(plain):]
         if text.startswith(src + "."):
@@ -792,7 +836,7 @@ class Printer:
             return addresses + vrrp_text(payload, length, self.options.verbose, self._ttl,
                                          pseudo)
         if proto == 9 and not v6:
-            return addresses + igrp_text(payload, self.options.verbose)
+            return addresses + igrp_text(payload, length, self.options.verbose)
         if proto == 50 and len(payload) >= 8:
             spi, seq = struct.unpack_from("!II", payload)
             return addresses + f"ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {length}"
@@ -836,7 +880,13 @@ class Printer:
             return jump.text + f" [|{jump.proto}]"
 
     def _gre(self, payload: bytes, length: int) -> str:
-        _need(payload, 4, "gre")
+        _need(payload, 2, "gre")
+        if len(payload) < 4:   # tcpdump names the version (and -v the flags) first
+            flags = u16(payload, 0)
+            self._left_packet = "gre"
+            named = ", ".join(name for bit, name in _GRE_FLAGS if flags & bit)
+            return (f"GREv{flags & 7}" + (f", Flags [{named or 'none'}]"
+                                          if self.options.verbose else "") + " [|gre]")
         flags, proto = struct.unpack_from("!HH", payload)
         version = flags & 7
         offset = 4 + 4 * bool(flags & 0xC000) + 4 * bool(flags & 0x2000) + 4 * bool(
@@ -1011,10 +1061,7 @@ class Printer:
             if 514 in (sport, dport):
                 return head + syslog_text(data[:data_len], data_len, self.options.verbose)
             if dport == 4789:
-                inner = data[8:]
-                vni = int.from_bytes(data[4:7], "big") if len(data) >= 8 else 0
-                text, _ = self._ethernet(inner, data_len - 8)
-                return head + f"VXLAN, flags [I] (0x{data[0]:02x}), vni {vni}\n" + text
+                return head + self._vxlan(data, min(data_len, length - 8))
             if dport == 6081:
                 return head + self._geneve(data, data_len)
         except _Truncated as cut:
@@ -1023,8 +1070,27 @@ class Printer:
             return head + jump.text + f" [|{jump.proto}]"
         return head + plain
 
+    def _vxlan(self, data: bytes, length: int) -> str:
+        """VXLAN's header, then the Ethernet frame inside (a cut names VXLAN)."""
+        if length < 8:
+            return "VXLAN (invalid)"
+        if not data:
+            return "VXLAN [|vxlan]"
+        flags = data[0]
+        text = f"VXLAN, flags [{'I' if flags & 8 else 'invalid'}] (0x{flags:02x}), "
+        if len(data) < 7:
+            return text + " [|vxlan]"
+        text += f"vni {int.from_bytes(data[4:7], 'big')}\n"
+        if len(data) < 8:
+            return text + " [|vxlan]"
+        body, _ = self._ethernet(data[8:], length - 8)
+        return text + body
+
     def _geneve(self, data: bytes, length: int) -> str:
-        _need(data, 8, "geneve")
+        if length < 8:
+            return f"Geneve [length {length} < 8] (invalid)"
+        if len(data) < 8:
+            return "Geneve [|geneve]"
         opt_len = (data[0] & 0x3F) * 4
         flags = [w for bit, w in ((0x80, "O"), (0x40, "C")) if data[1] & bit]
         proto = struct.unpack_from("!H", data, 2)[0]

@@ -28,7 +28,18 @@ def _need(value: bytes, size: int) -> bytes:
     return value
 
 
+class _CutAfter(_Cut):
+    """Cut short after tcpdump had printed ``text``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 def _string(value: bytes, size: int) -> str:
+    """A quoted string, printed byte by byte (a cut leaves the quote open)."""
+    if len(value) < size:
+        raise _CutAfter("'" + safe_text(value))
     return "'" + safe_text(value[:size]) + "'"
 
 
@@ -153,8 +164,9 @@ def cdp_text(data: bytes, length: int, verbose: int) -> str:
     try:
         if length < 4:
             return f" (packet length {length} < 4) (invalid)"
-        _need(data, 4)
+        _need(data, 2)
         out.append(f"CDPv{data[0]}, ttl: {data[1]}s")
+        _need(data, 4)
         if verbose:
             out.append(f", checksum: 0x{struct.unpack_from('!H', data, 2)[0]:04x} "
                        f"(unverified), length {length}")
@@ -200,6 +212,8 @@ def cdp_text(data: bytes, length: int, verbose: int) -> str:
             left -= size
         if not verbose:
             out.append(f", length {length}")
+    except _CutAfter as cut:
+        out.append(cut.text + " [|cdp]")
     except _Cut:
         out.append(" [|cdp]")
     return "".join(out)

@@ -10,6 +10,7 @@ import ipaddress
 import struct
 
 from .inet_checksum import ones_sum
+from .printer_words import CutShort, take, u16, u32
 
 __all__ = ["vrrp_text", "igrp_text", "ah_header"]
 
@@ -31,13 +32,19 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
         text += f", (ttl {ttl})"
     if version not in (2, 3) or kind != 1:
         return text
-    if len(payload) < 6:
+    if len(payload) < 3:
         return text + " [|vrrp]"
     text += f", vrid {payload[1]}, prio {payload[2]}"
+    if len(payload) < 5:
+        return text + " [|vrrp]"
     if version == 2:
-        auth = payload[4]
-        text += f", authtype {_VRRP_AUTH.get(auth, '')}, intvl {payload[5]}s, length {length}"
+        text += f", authtype {_VRRP_AUTH.get(payload[4], '')}"
+        if len(payload) < 6:
+            return text + " [|vrrp]"
+        text += f", intvl {payload[5]}s, length {length}"
     else:
+        if len(payload) < 6:
+            return text + " [|vrrp]"
         text += f", intvl {(payload[4] & 0x0F) << 8 | payload[5]}cs, length {length}"
     if not verbose:
         return text
@@ -64,55 +71,73 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
     return text
 
 
-def igrp_text(payload: bytes, verbose: int) -> str:
-    """Cisco IGRP (protocol 9): the header, then each route entry."""
-    if len(payload) < 12:
-        return "igrp: [|igrp]"
-    vop, edit, asys, interior, system, exterior, cksum = struct.unpack_from("!BBHHHHH", payload)
+def igrp_text(payload: bytes, length: int, verbose: int) -> str:
+    """Cisco IGRP (protocol 9): the header, then each route entry, as far as captured."""
+    out = ["igrp:"]
+    try:
+        _igrp(out, payload, length, verbose)
+    except CutShort:
+        out.append(" [|igrp]")
+    return "".join(out)
+
+
+def _igrp(out: list[str], payload: bytes, length: int, verbose: int) -> None:
+    interior, system, exterior = u16(payload, 4), u16(payload, 6), u16(payload, 8)
+    vop, edit = take(payload, 0, 2)
     op = vop & 0x0F
-    text = (f"igrp: {_IGRP_OPS.get(op, f'op-#{op}')} V{vop >> 4} edit={edit} AS={asys} "
-            f"({interior}/{system}/{exterior})")
+    out.append(f" {_IGRP_OPS.get(op, f'op-#{op}')} V{vop >> 4} edit={edit} "
+               f"AS={u16(payload, 2)} ({interior}/{system}/{exterior})")
+    cksum = u16(payload, 10)
     if verbose:
-        text += f" checksum=0x{cksum:04x}"
-    rest = payload[12:]
-    while len(rest) >= 14:
-        net = rest[:3]
+        out.append(f" checksum=0x{cksum:04x}")
+    left, at = length - 12, 12
+    while left >= 14:
+        net = take(payload, at, 3)
         if interior:
-            text += f" *.{net[0]}.{net[1]}.{net[2]}"
+            out.append(f" *.{net[0]}.{net[1]}.{net[2]}")
             interior -= 1
         elif system:
-            text += f" {net[0]}.{net[1]}.{net[2]}.0"
+            out.append(f" {net[0]}.{net[1]}.{net[2]}.0")
             system -= 1
         elif exterior:
-            text += f" X{net[0]}.{net[1]}.{net[2]}.0"
+            out.append(f" X{net[0]}.{net[1]}.{net[2]}.0")
             exterior -= 1
         else:
-            text += f" [extra bytes {len(rest)}]"
+            out.append(f" [extra bytes {left}]")
             break
-        delay = int.from_bytes(rest[3:6], "big")
-        bandwidth = int.from_bytes(rest[6:9], "big")
-        mtu, reliability, load, hops = struct.unpack_from("!HBBB", rest, 9)
-        text += (f" d={10 * delay} b={10000000 // bandwidth if bandwidth else 0} "
-                 f"r={reliability} l={load} M={min(bandwidth + delay, 0xFFFFFF)} mtu={mtu} "
-                 f"in {hops} hops")
-        rest = rest[14:]
-    if interior or system or exterior or rest:
-        text += _INVALID
-    return text
+        entry = take(payload, at, 14)
+        delay = int.from_bytes(entry[3:6], "big")
+        bandwidth = int.from_bytes(entry[6:9], "big")
+        mtu, reliability, load, hops = struct.unpack_from("!HBBB", entry, 9)
+        out.append(f" d={10 * delay} b={10000000 // bandwidth if bandwidth else 0} "
+                   f"r={reliability} l={load} M={min(bandwidth + delay, 0xFFFFFF)} mtu={mtu} "
+                   f"in {hops} hops")
+        at += 14
+        left -= 14
+    if interior or system or exterior or left:
+        out.append(_INVALID)
 
 
 def ah_header(payload: bytes, verbose: int) -> tuple[str, int]:
-    """The AH header's text and its size in bytes (what follows is the next protocol)."""
-    if len(payload) < 12:
-        return "AH [|ah]", 0
-    _next, words, reserved, spi, seq = struct.unpack_from("!BBHII", payload)
-    size = (words + 2) * 4
-    text = "AH("
-    if verbose:
-        text += f"length={words}({size}-bytes),"
-    if reserved:
-        text += f"reserved=0x{reserved:x}[MustBeZero],"
-    text += f"spi=0x{spi:08x},seq=0x{seq:x},icv=0x{payload[12:size].hex()}): "
-    if len(payload) < size:
-        return text[:-3] + " [|ah]", 0
-    return text, size
+    """The AH header's text and its size in bytes (what follows is the next protocol);
+    size 0 when the capture ends inside it (the text then ends with ' [|ah]')."""
+    if not payload:
+        return " [|ah]", 0
+    out = ["AH"]
+    try:
+        words = take(payload, 1, 1)[0]
+        size = (words + 2) * 4
+        out.append("(")
+        if verbose:
+            out.append(f"length={words}({size}-bytes),")
+        reserved = u16(payload, 2)
+        if reserved:
+            out.append(f"reserved=0x{reserved:x}[MustBeZero],")
+        out.append(f"spi=0x{u32(payload, 4):08x},")
+        out.append(f"seq=0x{u32(payload, 8):x},")
+        out.append("icv=0x")
+        for at in range(12, size):
+            out.append(f"{take(payload, at, 1)[0]:02x}")
+    except CutShort:
+        return "".join(out) + " [|ah]", 0
+    return "".join(out) + "): ", size

@@ -519,7 +519,7 @@ class Emitter:
                 self.str_compare(e, target, when)
                 return
             op = e.op if when else _NEGATE[e.op]
-            signed = lt.signed or rt.signed
+            signed = lt.signed and rt.signed        # one unsigned side: unsigned, as C
             r = self.reg()
             self.scalar_into(e.left, r)
             if isinstance(e.right, A.Int) and -(1 << 31) <= e.right.value < (1 << 31):

@@ -220,8 +220,8 @@ class Decoder:
 
     def map_value(self, plan: Any, data: bytes) -> Any:
         agg = plan.aggregation
-        if agg in ("avg", "stats"):
-            return struct.unpack_from("<QQ", data)
+        if agg in ("avg", "stats"):     # the count, then the (signed) total
+            return struct.unpack_from("<Qq", data)
         if agg in ("count", "sum"):
             return struct.unpack_from("<Q", data)[0]
         if agg in ("min", "max"):

@@ -351,7 +351,9 @@ class Checker:
                                      f"'{rt}'", e.loc)
             if e.op in ("+", "-") and lt.kind == "ptr" and rt.kind == "int":
                 return lt
-            unsigned = not lt.signed and not rt.signed
+            # as C's conversions of 64-bit operands (and bpftrace's): one unsigned operand
+            # makes the operation unsigned
+            unsigned = not lt.signed or not rt.signed
             return UINT if unsigned and e.op not in ("==", "!=", "<", ">", "<=", ">=",
                                                      "&&", "||") else INT
         if isinstance(e, A.Ternary):
