@@ -452,7 +452,7 @@ class _FunctionWriter:
         # back (and after calls, which may spend it), against the most the blocks up to the
         # next such point can take; when it is short they go on in the "b" blocks, which
         # check it at every block as the interpreter would stop the run
-        self.reach = _budget_reach(self.code, blocks)
+        self.reach = _budget_reach(self.code, self.start, blocks)
         self.prefix, self.checks = "n", False
         self.emit(f"br label %{self.target(self.start)}")
         self.write_blocks(blocks, preds)
@@ -1307,13 +1307,14 @@ _NATIVE_HANDLERS = frozenset({
 _CALLS = (ip._call_helper, ip._call_tail, ip._call_local)
 
 
-def _budget_reach(code: ip.Code, blocks: dict[int, list[int]]) -> dict[int, int]:
+def _budget_reach(code: ip.Code, start: int, blocks: dict[int, list[int]]
+                  ) -> dict[int, int]:
     """Where the unchecked copy of a function checks its budget, and against what: the
-    leader of the function's first block and of every block a jump goes back to (each loop
+    function's entry (``start``) and the leader of every block a jump goes back to (each loop
     has one) -> the most instructions the blocks from there can take before the next such
     block, an exit or a call; ``-pc`` of a call -> the same from the blocks after its block.
     A jump forward only goes to a later leader, so one pass from the last block does."""
-    heads = {min(blocks)} | {nxt for slots in blocks.values()
+    heads = {start} | {nxt for slots in blocks.values()
                              for nxt in _successors(code, slots[-1]) if nxt <= slots[-1]}
     reach: dict[int, int] = {}  # leader -> most instructions from its start
     checks: dict[int, int] = {}
