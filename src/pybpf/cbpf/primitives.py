@@ -100,6 +100,8 @@ class Layer:
     # where an OSI protocol id sits in the link payload: past the 3-byte 802.2 header on
     # Ethernet, at once on the others (libpcap's off_nl_nosnap; geneve keeps the outer one)
     nlpid_off: int = 3
+    # past pppoes (even after mpls) the link layer is PPP's: no MACs, no LLC, no cooked header
+    ppp_link: bool = False
 
     @staticmethod
     def of(linktype: str, savefile: bool = False) -> Layer:
@@ -340,7 +342,7 @@ def _link_header(layer: Layer) -> tuple[int, int | None]:
     """Where ``link[]``, ``ether[]`` and ``byte`` count from, as (offset, scratch slot it
     is relative to): the packet's start, geneve's inner frame, or past ``pppoes`` the PPP
     header (where libpcap moves its link header)."""
-    if layer.encap == "ppp":
+    if layer.ppp_link:
         return layer.proto_off, layer.proto_slot if layer.var else None
     return 0, GENEVE_LINK_SLOT if layer.var else None
 
@@ -367,7 +369,7 @@ def _mac_equals(layer: Layer, offset: int, mac: bytes) -> Pred:
 
 def _has_ethernet_header(layer: Layer) -> bool:
     """Ethernet, or geneve's inner Ethernet; past ``pppoes`` libpcap's link layer is PPP."""
-    return (layer.linktype == "ether" or layer.var) and layer.encap != "ppp"
+    return (layer.linktype == "ether" or layer.var) and not layer.ppp_link
 
 
 def ether_host(layer: Layer, direction: str, mac: bytes) -> Pred:
@@ -478,7 +480,7 @@ def pppoes(layer: Layer, session: int | None) -> tuple[Pred, Layer]:
         pred = And(pred, Cmp(_net(layer, 4, 0), "jeq", session, 0xFFFF))
     # past geneve the PPP header is where M[2] points, as libpcap moves it
     return pred, replace(layer, proto_off=layer.net + 6, net=layer.net + 8, encap="ppp",
-                         proto_slot=GENEVE_NET_SLOT)
+                         proto_slot=GENEVE_NET_SLOT, ppp_link=True)
 
 
 # -- LLC and the protocols that ride on it ----------------------------------------------------
@@ -492,7 +494,7 @@ LLC_KINDS = {"i": (0x01, "i"), "s": (0x03, 0x01), "u": (0x03, 0x03),
 
 def llc(layer: Layer, kind: str | None) -> Pred:
     """An 802.2 LLC frame (not Novell raw 802.3), optionally of one frame type."""
-    if layer.encap == "ppp":
+    if layer.ppp_link:
         raise PrimitiveError("'llc' not supported for PPP")
     if layer.linktype != "ether":
         raise PrimitiveError(f"'llc' not supported for {layer.title}")
@@ -541,25 +543,33 @@ def length_at_most(n: int) -> Pred:
     return Not(Cmp(Load("len"), "jgt", n))
 
 
+def _metadata(layer: Layer, what: str, offset: int) -> Load:
+    """Linux's ancillary ``offset`` (a live capture's metadata); a saved file has none, and
+    libpcap refuses to compile for it."""
+    if layer.savefile:
+        title = "PPP" if layer.ppp_link else layer.title
+        raise PrimitiveError(f"{what} not supported on {title} when reading savefiles")
+    return _abs(4 if offset == SKF_AD_IFINDEX else 2, (SKF_AD_OFF + offset) & 0xFFFF_FFFF)
+
+
 def direction(layer: Layer, inbound: bool) -> Pred:
     """``inbound``/``outbound``: the cooked header's packet type, else Linux's ancillary
-    packet type (which a saved file does not have: libpcap then rejects every packet).
-    Past pppoes the link type is PPP's: no cooked header to read."""
-    cooked = layer.encap != "ppp"
+    packet type. Past pppoes the link type is PPP's: no cooked header to read."""
+    cooked = not layer.ppp_link
     if layer.linktype == "sll" and cooked:
         outgoing = Cmp(_abs(2, 0), "jeq", PACKET_OUTGOING)
     elif layer.linktype == "sll2" and cooked:
         outgoing = Cmp(_abs(1, 10), "jeq", PACKET_OUTGOING)
     else:
-        outgoing = Cmp(_abs(2, (SKF_AD_OFF + SKF_AD_PKTTYPE) & 0xFFFF_FFFF), "jeq",
+        outgoing = Cmp(_metadata(layer, "inbound/outbound", SKF_AD_PKTTYPE), "jeq",
                        PACKET_OUTGOING)
     return Not(outgoing) if inbound else outgoing
 
 
 def ifindex(layer: Layer, index: int) -> Pred:
-    if layer.linktype == "sll2" and layer.encap != "ppp":
+    if layer.linktype == "sll2" and not layer.ppp_link:
         return Cmp(_abs(4, 4), "jeq", index)
-    return Cmp(_abs(4, (SKF_AD_OFF + SKF_AD_IFINDEX) & 0xFFFF_FFFF), "jeq", index)
+    return Cmp(_metadata(layer, "ifindex", SKF_AD_IFINDEX), "jeq", index)
 
 
 # -- proto[index:size] ---------------------------------------------------------------------------
@@ -613,7 +623,7 @@ def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
     # libpcap's view on any link type: an Ethernet frame inside, but an MPLS label stack
     # before geneve still counts (what follows is tested as MPLS's payload, no vlan)
     inner = Layer("ether", 0, 0, encap="mpls" if layer.labels else "geneve", var=True,
-                  nlpid_off=layer.nlpid_off)
+                  savefile=layer.savefile, nlpid_off=layer.nlpid_off)
     return GeneveSetup(v4, v6, layer.net), inner
 
 
