@@ -350,7 +350,7 @@ def test_whole_corpus_cut_at_every_byte(tmp_path: Path) -> None:
                for i, frame in enumerate(frames) for size in range(14, len(frame))]
     path = tmp_path / "cut_all.pcap"
     write_pcap(path, packets)
-    for flags in ("", "-e"):
+    for flags in ("", "-e", "-v", "-vv"):
         theirs = _tcpdump(path, flags)
         assert len(theirs) >= len(packets)
         assert _sniff(path, flags) == theirs, flags

@@ -846,6 +846,9 @@ class Printer:
         try:
             text = icmp_text(payload, length, self.options.verbose, self._fragment)
             if self.options.verbose and payload[:1] and payload[0] in ICMP_ERROR_TYPES:
+                if len(payload) < 12:   # the quoted header's length is read first
+                    self._left_packet = "icmp"
+                    return text + "\n\t [|icmp]"
                 text += self._icmp_inner(payload[8:])
                 text += multipart_text(payload, length)
         except CutShort:

@@ -53,9 +53,11 @@ def _capability(value: bytes, size: int) -> str:
 
 
 def _version(value: bytes, size: int) -> str:
-    _need(value, size)
-    return "\n\t  " + "".join("\n\t  " if b == 0x0A else safe_text(bytes([b]))
+    text = "\n\t  " + "".join("\n\t  " if b == 0x0A else safe_text(bytes([b]))
                                for b in value[:size])
+    if len(value) < size:   # printed byte by byte up to the end of the capture
+        raise _CutAfter(text)
+    return text
 
 
 def _uint16(value: bytes, size: int) -> str:
@@ -89,8 +91,12 @@ def _location(value: bytes, size: int) -> str:
 def _prefixes(value: bytes, size: int) -> str:
     if size % 5:
         return f" [length {size} is not a multiple of 5]"
-    _need(value, size)
-    return f" IPv4 Prefixes ({size // 5}):" + "".join(
+    text = f" IPv4 Prefixes ({size // 5}):"
+    if len(value) < size:
+        raise _CutAfter(text + "".join(
+            f" {value[i]}.{value[i + 1]}.{value[i + 2]}.{value[i + 3]}/{value[i + 4]}"
+            for i in range(0, len(value) - 4, 5)))
+    return text + "".join(
         f" {value[i]}.{value[i + 1]}.{value[i + 2]}.{value[i + 3]}/{value[i + 4]}"
         for i in range(0, size, 5))
 

@@ -48,8 +48,6 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
         text += f", intvl {(payload[4] & 0x0F) << 8 | payload[5]}cs, length {length}"
     if not verbose:
         return text
-    if len(payload) < 8:
-        return text + " [|vrrp]"
     covered = (b"" if version == 2 else pseudo_header) + payload[:length]
     if len(payload) >= length and ones_sum(covered) != 0xFFFF:
         text += f", (bad vrrp cksum {struct.unpack_from('!H', payload, 6)[0]:x})"
@@ -65,9 +63,13 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
         separator = ","
         at += size
     if version == 2 and payload[4] == 1:
-        secret = payload[at:at + 8].split(b"\0", 1)[0]
+        raw = payload[at:at + 8]
+        secret = raw.split(b"\0", 1)[0]
         text += ' auth "' + "".join(chr(b) if 32 <= b < 127 else f"\\{b:03o}"
-                                    for b in secret) + '"'
+                                    for b in secret)
+        if len(secret) == len(raw) < 8:   # read byte by byte up to the end of the capture
+            return text + " [|vrrp]"
+        text += '"'
     return text
 
 
