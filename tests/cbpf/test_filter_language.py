@@ -59,16 +59,19 @@ def test_frames_get_both_verdicts() -> None:
         assert verdicts == {True, False}, linktype
 
 
-def _tcpdump_keeps(linktype: str, expression: str, tmp_path: Path) -> list[bool]:
+def _tcpdump_keeps(linktype: str, expression: str, tmp_path: Path) -> list[bool] | str:
     """Which complete frames ``tcpdump -r`` keeps: the judge for protochain, whose libpcap
-    program jumps backwards (which our interpreter, like the kernel, refuses)."""
+    program jumps backwards (which our interpreter, like the kernel, refuses); or its
+    message when it refuses the expression for a file."""
     frames = [(data, wirelen) for _, data, wirelen in _FRAMES[linktype] if len(data) == wirelen]
     source, kept = tmp_path / "in.pcap", tmp_path / "out.pcap"
     write_pcap(source, [PcapPacket(d, w, i) for i, (d, w) in enumerate(frames)],
                linktype=_DLT[linktype])
     assert TCPDUMP is not None
-    subprocess.run([TCPDUMP, "-r", str(source), "-w", str(kept), expression],
-                   capture_output=True, check=True)
+    done = subprocess.run([TCPDUMP, "-r", str(source), "-w", str(kept), expression],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        return done.stderr.strip().splitlines()[-1]
     stamps = {p.timestamp_us for p in read_pcap(kept).packets}
     return [i in stamps for i in range(len(frames))]
 
@@ -85,6 +88,10 @@ def test_same_verdicts_or_refused_like_libpcap(linktype: str, expression: str,
         return
     if "protochain" in expression:
         theirs = _tcpdump_keeps(linktype, expression, tmp_path)
+        if isinstance(theirs, str):
+            with pytest.raises(FilterSyntaxError):
+                compile_filter(expression, linktype=linktype, savefile=True)
+            return
         program = FilterProgram(compile_filter(expression, linktype=linktype, savefile=True))
         complete = [(n, d, w) for n, d, w in _FRAMES[linktype] if len(d) == w]
         ours = [bool(program.run(d, w)) for _, d, w in complete]
@@ -102,3 +109,21 @@ def test_refused_everywhere(expression: str) -> None:
         with pytest.raises(FilterSyntaxError) as info:
             compile_filter(expression, linktype=linktype)
         assert str(info.value)
+
+
+@pytest.mark.parametrize("linktype", LINKTYPES)
+@pytest.mark.parametrize("expression", ["inbound", "outbound", "ifindex 2", "geneve and inbound",
+                                        "pppoes and outbound", "pppoes and ifindex 1",
+                                        "geneve and pppoes and inbound", "tcp or outbound"])
+def test_metadata_refused_for_files_as_tcpdump_r(linktype: str, expression: str,
+                                                  tmp_path: Path) -> None:
+    # a saved file has no packet metadata: tcpdump -r refuses what would need it
+    theirs = _tcpdump_keeps(linktype, expression, tmp_path)
+    if isinstance(theirs, str):
+        with pytest.raises(FilterSyntaxError) as info:
+            compile_filter(expression, linktype=linktype, savefile=True)
+        assert theirs.removeprefix("tcpdump: ") in str(info.value)
+    else:
+        program = FilterProgram(compile_filter(expression, linktype=linktype, savefile=True))
+        complete = [(d, w) for _, d, w in _FRAMES[linktype] if len(d) == w]
+        assert [bool(program.run(d, w)) for d, w in complete] == theirs

@@ -342,6 +342,20 @@ def test_control_messages_and_bpdus_cut_at_every_byte(tmp_path: Path) -> None:
     assert _sniff(path, "") == _tcpdump(path, "")
 
 
+def test_whole_corpus_cut_at_every_byte(tmp_path: Path) -> None:
+    # every frame of the corpus (and every control message) cut after each of its bytes:
+    # a capture with a short snapshot length prints what tcpdump's does, line for line
+    frames = build_frames() + control_message_frames()
+    packets = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+               for i, frame in enumerate(frames) for size in range(14, len(frame))]
+    path = tmp_path / "cut_all.pcap"
+    write_pcap(path, packets)
+    for flags in ("", "-e", "-v", "-vv"):
+        theirs = _tcpdump(path, flags)
+        assert len(theirs) >= len(packets)
+        assert _sniff(path, flags) == theirs, flags
+
+
 def test_tcp_numbering_restarts_where_tcpdump_restarts_it(tmp_path: Path) -> None:
     # a SYN-ACK from the SYN's side, a SYN on a known connection, equal ports
     path = tmp_path / "restart.pcap"

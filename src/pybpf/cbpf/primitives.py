@@ -94,12 +94,15 @@ class Layer:
     # link header, M[2] the network header), as libpcap keeps them
     var: bool = False
     proto_slot: int = 0  # past geneve, the M[] the protocol field is relative to
+    slots: int = 0  # past geneve, the first of its three M[] (a geneve inside: the next 3)
     # for a saved file libpcap tests BSD loopback IPv6 as BSDs number it (24, 28, 30),
     # for a capture without one (tcpdump -y NULL -d) as this host does (Linux: 10)
     savefile: bool = False
     # where an OSI protocol id sits in the link payload: past the 3-byte 802.2 header on
     # Ethernet, at once on the others (libpcap's off_nl_nosnap; geneve keeps the outer one)
     nlpid_off: int = 3
+    # past pppoes (even after mpls) the link layer is PPP's: no MACs, no LLC, no cooked header
+    ppp_link: bool = False
 
     @staticmethod
     def of(linktype: str, savefile: bool = False) -> Layer:
@@ -116,14 +119,14 @@ def _abs(size: int, offset: int) -> Load:
     return Load("abs", size, offset)
 
 
-GENEVE_PROTO_SLOT, GENEVE_LINK_SLOT, GENEVE_NET_SLOT = 0, 1, 2
+GENEVE_PROTO_SLOT, GENEVE_LINK_SLOT, GENEVE_NET_SLOT = 0, 1, 2  # from Layer.slots
 GENEVE_PORT = 6081
 
 
 def _net(layer: Layer, size: int, offset: int) -> Load:
     """``size`` bytes at ``offset`` into the network header."""
     if layer.var:
-        return Load("memind", size, layer.net + offset, GENEVE_NET_SLOT)
+        return Load("memind", size, layer.net + offset, layer.slots + GENEVE_NET_SLOT)
     return _abs(size, layer.net + offset)
 
 
@@ -143,7 +146,8 @@ def _link_payload(layer: Layer, size: int, offset: int) -> Load:
 def _transport(layer: Layer, size: int, offset: int) -> Load:
     """``size`` bytes at ``offset`` past the IPv4 header (its length from IHL)."""
     if layer.var:
-        return Load("memtransport", size, layer.net + offset, GENEVE_NET_SLOT, layer.net)
+        return Load("memtransport", size, layer.net + offset, layer.slots + GENEVE_NET_SLOT,
+                    layer.net)
     return Load("transport", size, layer.net + offset, layer.net)
 
 
@@ -332,7 +336,7 @@ def _link(layer: Layer, size: int, offset: int) -> Load:
     """``size`` bytes at ``offset`` into the link-layer header (past geneve: its inner
     Ethernet header)."""
     if layer.var:
-        return Load("memind", size, offset, GENEVE_LINK_SLOT)
+        return Load("memind", size, offset, layer.slots + GENEVE_LINK_SLOT)
     return _abs(size, offset)
 
 
@@ -340,9 +344,9 @@ def _link_header(layer: Layer) -> tuple[int, int | None]:
     """Where ``link[]``, ``ether[]`` and ``byte`` count from, as (offset, scratch slot it
     is relative to): the packet's start, geneve's inner frame, or past ``pppoes`` the PPP
     header (where libpcap moves its link header)."""
-    if layer.encap == "ppp":
+    if layer.ppp_link:
         return layer.proto_off, layer.proto_slot if layer.var else None
-    return 0, GENEVE_LINK_SLOT if layer.var else None
+    return 0, layer.slots + GENEVE_LINK_SLOT if layer.var else None
 
 
 def byte_load(layer: Layer, offset: int) -> Load:
@@ -357,7 +361,8 @@ def _inner_ethernet(layer: Layer, test: Pred) -> Pred:
     """Past geneve, a link-layer test needs an Ethernet frame inside (M[1] != M[2])."""
     if not layer.var:
         return test
-    return And(Not(Relation("=", Scratch(GENEVE_LINK_SLOT), Scratch(GENEVE_NET_SLOT))), test)
+    return And(Not(Relation("=", Scratch(layer.slots + GENEVE_LINK_SLOT),
+                            Scratch(layer.slots + GENEVE_NET_SLOT))), test)
 
 
 def _mac_equals(layer: Layer, offset: int, mac: bytes) -> Pred:
@@ -367,7 +372,7 @@ def _mac_equals(layer: Layer, offset: int, mac: bytes) -> Pred:
 
 def _has_ethernet_header(layer: Layer) -> bool:
     """Ethernet, or geneve's inner Ethernet; past ``pppoes`` libpcap's link layer is PPP."""
-    return (layer.linktype == "ether" or layer.var) and layer.encap != "ppp"
+    return (layer.linktype == "ether" or layer.var) and not layer.ppp_link
 
 
 def ether_host(layer: Layer, direction: str, mac: bytes) -> Pred:
@@ -478,7 +483,7 @@ def pppoes(layer: Layer, session: int | None) -> tuple[Pred, Layer]:
         pred = And(pred, Cmp(_net(layer, 4, 0), "jeq", session, 0xFFFF))
     # past geneve the PPP header is where M[2] points, as libpcap moves it
     return pred, replace(layer, proto_off=layer.net + 6, net=layer.net + 8, encap="ppp",
-                         proto_slot=GENEVE_NET_SLOT)
+                         proto_slot=layer.slots + GENEVE_NET_SLOT, ppp_link=True)
 
 
 # -- LLC and the protocols that ride on it ----------------------------------------------------
@@ -492,7 +497,7 @@ LLC_KINDS = {"i": (0x01, "i"), "s": (0x03, 0x01), "u": (0x03, 0x03),
 
 def llc(layer: Layer, kind: str | None) -> Pred:
     """An 802.2 LLC frame (not Novell raw 802.3), optionally of one frame type."""
-    if layer.encap == "ppp":
+    if layer.ppp_link:
         raise PrimitiveError("'llc' not supported for PPP")
     if layer.linktype != "ether":
         raise PrimitiveError(f"'llc' not supported for {layer.title}")
@@ -541,25 +546,33 @@ def length_at_most(n: int) -> Pred:
     return Not(Cmp(Load("len"), "jgt", n))
 
 
+def _metadata(layer: Layer, what: str, offset: int) -> Load:
+    """Linux's ancillary ``offset`` (a live capture's metadata); a saved file has none, and
+    libpcap refuses to compile for it."""
+    if layer.savefile:
+        title = "PPP" if layer.ppp_link else layer.title
+        raise PrimitiveError(f"{what} not supported on {title} when reading savefiles")
+    return _abs(4 if offset == SKF_AD_IFINDEX else 2, (SKF_AD_OFF + offset) & 0xFFFF_FFFF)
+
+
 def direction(layer: Layer, inbound: bool) -> Pred:
     """``inbound``/``outbound``: the cooked header's packet type, else Linux's ancillary
-    packet type (which a saved file does not have: libpcap then rejects every packet).
-    Past pppoes the link type is PPP's: no cooked header to read."""
-    cooked = layer.encap != "ppp"
+    packet type. Past pppoes the link type is PPP's: no cooked header to read."""
+    cooked = not layer.ppp_link
     if layer.linktype == "sll" and cooked:
         outgoing = Cmp(_abs(2, 0), "jeq", PACKET_OUTGOING)
     elif layer.linktype == "sll2" and cooked:
         outgoing = Cmp(_abs(1, 10), "jeq", PACKET_OUTGOING)
     else:
-        outgoing = Cmp(_abs(2, (SKF_AD_OFF + SKF_AD_PKTTYPE) & 0xFFFF_FFFF), "jeq",
+        outgoing = Cmp(_metadata(layer, "inbound/outbound", SKF_AD_PKTTYPE), "jeq",
                        PACKET_OUTGOING)
     return Not(outgoing) if inbound else outgoing
 
 
 def ifindex(layer: Layer, index: int) -> Pred:
-    if layer.linktype == "sll2" and layer.encap != "ppp":
+    if layer.linktype == "sll2" and not layer.ppp_link:
         return Cmp(_abs(4, 4), "jeq", index)
-    return Cmp(_abs(4, (SKF_AD_OFF + SKF_AD_IFINDEX) & 0xFFFF_FFFF), "jeq", index)
+    return Cmp(_metadata(layer, "ifindex", SKF_AD_IFINDEX), "jeq", index)
 
 
 # -- proto[index:size] ---------------------------------------------------------------------------
@@ -573,7 +586,7 @@ LINK_ALIASES = ("ether", "link", "fddi", "tr", "wlan", "ppp", "slip")
 def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad:
     """``proto[index:size]`` with the guards libpcap puts before it."""
     base = layer.net  # past geneve: what vlan and mpls add to M[2]
-    mem = GENEVE_NET_SLOT if layer.var else None
+    mem = layer.slots + GENEVE_NET_SLOT if layer.var else None
     if proto in LINK_ALIASES:
         link_base, slot = _link_header(layer)
         return PacketLoad(size, link_base, index, base_mem=slot)
@@ -596,8 +609,8 @@ def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad
 
 def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
     """A Geneve packet (UDP port 6081, version 0, and its VNI) over IPv4 or IPv6; later
-    primitives look at what it carries (its own Ethernet frame, or a bare protocol)."""
-    _refuse_after_geneve(layer, "'geneve'")
+    primitives look at what it carries (its own Ethernet frame, or a bare protocol). A
+    geneve inside one keeps its offsets in the next three scratch words, as libpcap."""
     udp = IPPROTO["udp"]
 
     def header(load: Callable[[int, int], Load]) -> list[Pred]:
@@ -612,9 +625,12 @@ def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
                 *header(lambda size, off: _net(layer, size, IPV6_HEADER_BYTES + off)))
     # libpcap's view on any link type: an Ethernet frame inside, but an MPLS label stack
     # before geneve still counts (what follows is tested as MPLS's payload, no vlan)
-    inner = Layer("ether", 0, 0, encap="mpls" if layer.labels else "geneve", var=True,
+    slots = layer.slots + 3 if layer.var else 0
+    inner = Layer("ether", 0, 0, encap="mpls" if layer.encap == "mpls" else "geneve",
+                  var=True, proto_slot=slots, slots=slots, savefile=layer.savefile,
                   nlpid_off=layer.nlpid_off)
-    return GeneveSetup(v4, v6, layer.net), inner
+    return GeneveSetup(v4, v6, layer.net, layer.slots + GENEVE_NET_SLOT if layer.var else None,
+                       slots), inner
 
 
 def protochain(layer: Layer, version: int | None, proto: int) -> Pred:

@@ -328,7 +328,7 @@ class Printer:
             if etype in (0x8847, 0x8848):
                 return self._mpls(payload, length)
             if etype == 0x8863:
-                return self._pppoe_discovery(payload)
+                return self._pppoe_discovery(payload, length)
             if etype == 0x8864:
                 return self._pppoe_session(payload, length)
             if etype == 0x6558:
@@ -485,10 +485,13 @@ class Printer:
 
     def _mpls(self, payload: bytes, length: int) -> str:
         verbose = self.options.verbose
-        parts = []
+        parts: list[str] = []
         offset = 0
         while True:
-            _need(payload, offset + 4, "mpls")
+            if len(payload) < offset + 4:   # the labels read so far, then tcpdump's mark
+                self._left_packet = "mpls"
+                return ("MPLS " + ("\n\t" if verbose else ", ").join(parts)).rstrip(" ") + \
+                    " [|mpls]"
             entry = struct.unpack_from("!I", payload, offset)[0]
             label, tc, bottom, ttl = entry >> 12, (entry >> 9) & 7, (entry >> 8) & 1, \
                 entry & 0xFF
@@ -503,39 +506,65 @@ class Printer:
         gap = "\n\t" if verbose else " "
         text = "MPLS " + ("\n\t" if verbose else ", ").join(parts)
         prefix = not self.options.link_header
+        if not inner:
+            self._left_packet = "mpls"
+            return text + " [|mpls]"
         if inner and inner[0] >> 4 == 4:
             return text + gap + self._ipv4(inner, length - offset, prefix=prefix)
         if inner and inner[0] >> 4 == 6:
             return text + gap + self._ipv6(inner, length - offset, prefix=prefix)
         return text
 
-    def _pppoe_discovery(self, payload: bytes) -> str:
+    def _pppoe_discovery(self, payload: bytes, length: int) -> str:
+        """A PPPoE discovery packet: code, session and tags (text when mostly printable)."""
+        if length < 6:
+            return f" (length {length} < 6) (invalid)"
         _need(payload, 6, "pppoe")
-        code = payload[1]
-        names = {0x09: "PADI", 0x07: "PADO", 0x19: "PADR", 0x65: "PADS", 0xA7: "PADT"}
-        tags = []
-        offset = 6
-        body_len = struct.unpack_from("!H", payload, 4)[0]
-        end = min(len(payload), 6 + body_len)
-        tag_names = {0x0101: "Service-Name", 0x0102: "AC-Name", 0x0103: "Host-Uniq",
-                     0x0104: "AC-Cookie", 0x0105: "Vendor-Specific", 0x0110: "Relay-Session-ID",
-                     0x0201: "Service-Name-Error", 0x0202: "AC-System-Error",
-                     0x0203: "Generic-Error", 0x0000: "EOL"}
-        while offset + 4 <= end:
-            tag, tag_len = struct.unpack_from("!HH", payload, offset)
-            value = payload[offset + 4:offset + 4 + tag_len]
-            name = tag_names.get(tag, f"unknown tag 0x{tag:04x}")
-            tags.append(f"[{name}{' ' + _quote(value) if value else ''}]")
-            offset += 4 + tag_len
-            if tag == 0:
-                break
-        session = struct.unpack_from("!H", payload, 2)[0]
-        text = f"PPPoE {names.get(code, f'unknown code 0x{code:02x}')}"
+        code, session, body_len = payload[1], *struct.unpack_from("!HH", payload, 2)
+        text = "".join(f" [{word} {value}]" for word, value in (("ver", payload[0] >> 4),
+                                                                ("type", payload[0] & 0xF))
+                       if value != 1)
+        names = {0x09: "PADI", 0x07: "PADO", 0x19: "PADR", 0x65: "PADS", 0xA7: "PADT", 0: ""}
+        text += "PPPoE " + names.get(code, f"PAD-{code:x}")
+        if code == 0x09 and body_len > 1484 - 6:
+            text += f" [len {body_len}!]"
+        if body_len > length - 6:
+            text += f" [len {body_len} > {length - 6}!]"
+            body_len = length - 6
+        if not code:   # session data, whichever EtherType carried it
+            return self._pppoe_session(payload, length)
         if session:
             text += f" [ses 0x{session:x}]"
-        return text + (" " + " ".join(tags) if tags else "")
+        tag_names = {0x0101: "Service-Name", 0x0102: "AC-Name", 0x0103: "Host-Uniq",
+                     0x0104: "AC-Cookie", 0x0105: "Vendor-Specific", 0x0110: "Relay-Session-ID",
+                     0x0120: "PPP-Max-Payload", 0x0201: "Service-Name-Error",
+                     0x0202: "AC-System-Error", 0x0203: "Generic-Error", 0x0000: "EOL"}
+        tag, at, end = 0xFFFF, 6, 6 + body_len
+        while tag and at < end:
+            if len(payload) < at + 4:
+                return text + " [|pppoe]"
+            tag, size = struct.unpack_from("!HH", payload, at)
+            at += 4
+            name = tag_names.get(tag, f"TAG-0x{tag:x}")
+            if not size:
+                text += f" [{name}]"
+                continue
+            if len(payload) < at + size:
+                return text + " [|pppoe]"
+            value = payload[at:at + size]
+            shown = value[:79]   # tcpdump judges (and shows) at most 79 characters
+            printable = sum(1 for b in shown if 32 <= b < 127)
+            if printable > len(shown) - printable:
+                text += f' [{name} "' + "".join(chr(b) if 32 <= b < 127 else "."
+                                                for b in shown) + '"]'
+            else:
+                text += f" [{name} 0x{value.hex().upper()}]"
+            at += size
+        return text
 
     def _pppoe_session(self, payload: bytes, length: int) -> str:
+        if len(payload) >= 2 and payload[1]:   # a discovery code: tags, not PPP
+            return self._pppoe_discovery(payload, length)
         _need(payload, 6, "pppoe")
         session, body_len = struct.unpack_from("!HH", payload, 2)
         text = "".join(f" [{word} {value}]" for word, value in (("ver", payload[0] >> 4),
@@ -748,6 +777,8 @@ class Printer:
         """``a.p > b.q: X`` -> ``p > q: X``; ``a > b: X`` -> ``X`` (after a fragment or
         extension header tcpdump names only the ports)."""
         plain = f"{src} > {dst}: "
+        if text.startswith(plain + "[|"):
+            return text   # TCP cut short before its ports: tcpdump names the addresses
         if text.startswith(plain):
             return text[len(plain):]
         if text.startswith(src + "."):
@@ -815,6 +846,9 @@ class Printer:
         try:
             text = icmp_text(payload, length, self.options.verbose, self._fragment)
             if self.options.verbose and payload[:1] and payload[0] in ICMP_ERROR_TYPES:
+                if len(payload) < 12:   # the quoted header's length is read first
+                    self._left_packet = "icmp"
+                    return text + "\n\t [|icmp]"
                 text += self._icmp_inner(payload[8:])
                 text += multipart_text(payload, length)
         except CutShort:

@@ -28,7 +28,18 @@ def _need(value: bytes, size: int) -> bytes:
     return value
 
 
+class _CutAfter(_Cut):
+    """Cut short after tcpdump had printed ``text``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 def _string(value: bytes, size: int) -> str:
+    """A quoted string, printed byte by byte (a cut leaves the quote open)."""
+    if len(value) < size:
+        raise _CutAfter("'" + safe_text(value))
     return "'" + safe_text(value[:size]) + "'"
 
 
@@ -42,9 +53,11 @@ def _capability(value: bytes, size: int) -> str:
 
 
 def _version(value: bytes, size: int) -> str:
-    _need(value, size)
-    return "\n\t  " + "".join("\n\t  " if b == 0x0A else safe_text(bytes([b]))
+    text = "\n\t  " + "".join("\n\t  " if b == 0x0A else safe_text(bytes([b]))
                                for b in value[:size])
+    if len(value) < size:   # printed byte by byte up to the end of the capture
+        raise _CutAfter(text)
+    return text
 
 
 def _uint16(value: bytes, size: int) -> str:
@@ -78,8 +91,12 @@ def _location(value: bytes, size: int) -> str:
 def _prefixes(value: bytes, size: int) -> str:
     if size % 5:
         return f" [length {size} is not a multiple of 5]"
-    _need(value, size)
-    return f" IPv4 Prefixes ({size // 5}):" + "".join(
+    text = f" IPv4 Prefixes ({size // 5}):"
+    if len(value) < size:
+        raise _CutAfter(text + "".join(
+            f" {value[i]}.{value[i + 1]}.{value[i + 2]}.{value[i + 3]}/{value[i + 4]}"
+            for i in range(0, len(value) - 4, 5)))
+    return text + "".join(
         f" {value[i]}.{value[i + 1]}.{value[i + 2]}.{value[i + 3]}/{value[i + 4]}"
         for i in range(0, size, 5))
 
@@ -153,8 +170,9 @@ def cdp_text(data: bytes, length: int, verbose: int) -> str:
     try:
         if length < 4:
             return f" (packet length {length} < 4) (invalid)"
-        _need(data, 4)
+        _need(data, 2)
         out.append(f"CDPv{data[0]}, ttl: {data[1]}s")
+        _need(data, 4)
         if verbose:
             out.append(f", checksum: 0x{struct.unpack_from('!H', data, 2)[0]:04x} "
                        f"(unverified), length {length}")
@@ -200,6 +218,8 @@ def cdp_text(data: bytes, length: int, verbose: int) -> str:
             left -= size
         if not verbose:
             out.append(f", length {length}")
+    except _CutAfter as cut:
+        out.append(cut.text + " [|cdp]")
     except _Cut:
         out.append(" [|cdp]")
     return "".join(out)

@@ -154,7 +154,8 @@ class _Message:
         i = self.data[at]
         at += 1
         compressed = False
-        after = at + length if i & 0xC0 != 0xC0 else 0
+        # a name that starts with a pointer has no end until the pointer is read
+        after: int | None = at + length if i & 0xC0 != 0xC0 else None
         if i == 0:
             self.write(".")
             return after
@@ -208,7 +209,7 @@ class _Message:
             if length is None:
                 return None
             at += 1
-            if not compressed:
+            if not compressed and after is not None:
                 after += length + 1
         if chars > _MAX_NAME:
             self.write("<DOMAIN NAME TOO LONG>")

@@ -138,24 +138,24 @@ def _body(data: bytes, length: int, verbose: int, kind: int, code: int) -> str |
         hops, flags, lifetime = take(data, 4, 1)[0], take(data, 5, 1)[0], u16(data, 6)
         ra_flags = ((0x80, "managed"), (0x40, "other stateful"), (0x20, "home agent"),
                     (0x02, "ipv6 only"))
-        return (f"\n\thop limit {hops}, Flags [{_flags(flags, ra_flags)}], pref "
-                f"{_PREFERENCES[(flags & 0x18) >> 3]}, router lifetime {lifetime}s, "
-                f"reachable time {u32(data, 8)}ms, retrans timer {u32(data, 12)}ms"
-                + _options(data, 16, length, verbose))
+        return _options(data, 16, length, verbose,
+                        f"\n\thop limit {hops}, Flags [{_flags(flags, ra_flags)}], pref "
+                        f"{_PREFERENCES[(flags & 0x18) >> 3]}, router lifetime {lifetime}s, "
+                        f"reachable time {u32(data, 8)}ms, retrans timer {u32(data, 12)}ms")
     if kind == 135:
         text = f", who has {_ip6(data, 8)}"
-        return text + (_options(data, 24, length, verbose) if verbose else "")
+        return _options(data, 24, length, verbose, text) if verbose else text
     if kind == 136:
         text = f", tgt is {_ip6(data, 8)}"
         if verbose:
             na_flags = ((0x80000000, "router"), (0x40000000, "solicited"),
                         (0x20000000, "override"))
             text += f", Flags [{_flags(u32(data, 4), na_flags)}]"
-            text += _options(data, 24, length, verbose)
+            text = _options(data, 24, length, verbose, text)
         return text
     if kind == 137:
         text = f", {_ip6(data, 24)} to {_ip6(data, 8)}"   # destination, then target
-        return text + (_options(data, 40, length, verbose) if verbose else "")
+        return _options(data, 40, length, verbose, text) if verbose else text
     if kind == 143:
         return _mldv2_report(data, length, verbose)
     if kind in (144, 146):
@@ -232,9 +232,17 @@ def _mldv2_report(data: bytes, length: int, verbose: int) -> str:
     return "".join(out)
 
 
-def _options(data: bytes, at: int, length: int, verbose: int) -> str:
-    """icmp6_opt_print: the ND options from ``at`` on, as far as they were captured."""
-    out = []
+def _options(data: bytes, at: int, length: int, verbose: int, prefix: str = "") -> str:
+    """icmp6_opt_print: ``prefix`` (the message's own fields), then the ND options from
+    ``at`` on; a capture ending inside them raises :class:`_CutAfter` with the text."""
+    out = [prefix]
+    try:
+        return _option_list(out, data, at, length, verbose)
+    except CutShort:
+        raise _CutAfter("".join(out)) from None
+
+
+def _option_list(out: list[str], data: bytes, at: int, length: int, verbose: int) -> str:
     first = at
     left = length - at
     while at < len(data):

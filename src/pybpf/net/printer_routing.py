@@ -10,7 +10,7 @@ import ipaddress
 import struct
 
 from .inet_checksum import ones_sum
-from .printer_words import CutShort, take, u16
+from .printer_words import CutShort, take, u16, u32
 
 __all__ = ["vrrp_text", "igrp_text", "ah_header"]
 
@@ -32,18 +32,22 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
         text += f", (ttl {ttl})"
     if version not in (2, 3) or kind != 1:
         return text
-    if len(payload) < 6:
+    if len(payload) < 3:
         return text + " [|vrrp]"
     text += f", vrid {payload[1]}, prio {payload[2]}"
+    if len(payload) < 5:
+        return text + " [|vrrp]"
     if version == 2:
-        auth = payload[4]
-        text += f", authtype {_VRRP_AUTH.get(auth, '')}, intvl {payload[5]}s, length {length}"
+        text += f", authtype {_VRRP_AUTH.get(payload[4], '')}"
+        if len(payload) < 6:
+            return text + " [|vrrp]"
+        text += f", intvl {payload[5]}s, length {length}"
     else:
+        if len(payload) < 6:
+            return text + " [|vrrp]"
         text += f", intvl {(payload[4] & 0x0F) << 8 | payload[5]}cs, length {length}"
     if not verbose:
         return text
-    if len(payload) < 8:
-        return text + " [|vrrp]"
     covered = (b"" if version == 2 else pseudo_header) + payload[:length]
     if len(payload) >= length and ones_sum(covered) != 0xFFFF:
         text += f", (bad vrrp cksum {struct.unpack_from('!H', payload, 6)[0]:x})"
@@ -59,9 +63,13 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
         separator = ","
         at += size
     if version == 2 and payload[4] == 1:
-        secret = payload[at:at + 8].split(b"\0", 1)[0]
+        raw = payload[at:at + 8]
+        secret = raw.split(b"\0", 1)[0]
         text += ' auth "' + "".join(chr(b) if 32 <= b < 127 else f"\\{b:03o}"
-                                    for b in secret) + '"'
+                                    for b in secret)
+        if len(secret) == len(raw) < 8:   # read byte by byte up to the end of the capture
+            return text + " [|vrrp]"
+        text += '"'
     return text
 
 
@@ -113,17 +121,25 @@ def _igrp(out: list[str], payload: bytes, length: int, verbose: int) -> None:
 
 
 def ah_header(payload: bytes, verbose: int) -> tuple[str, int]:
-    """The AH header's text and its size in bytes (what follows is the next protocol)."""
-    if len(payload) < 12:
-        return "AH [|ah]", 0
-    _next, words, reserved, spi, seq = struct.unpack_from("!BBHII", payload)
-    size = (words + 2) * 4
-    text = "AH("
-    if verbose:
-        text += f"length={words}({size}-bytes),"
-    if reserved:
-        text += f"reserved=0x{reserved:x}[MustBeZero],"
-    text += f"spi=0x{spi:08x},seq=0x{seq:x},icv=0x{payload[12:size].hex()}): "
-    if len(payload) < size:
-        return text[:-3] + " [|ah]", 0
-    return text, size
+    """The AH header's text and its size in bytes (what follows is the next protocol);
+    size 0 when the capture ends inside it (the text then ends with ' [|ah]')."""
+    if not payload:
+        return " [|ah]", 0
+    out = ["AH"]
+    try:
+        words = take(payload, 1, 1)[0]
+        size = (words + 2) * 4
+        out.append("(")
+        if verbose:
+            out.append(f"length={words}({size}-bytes),")
+        reserved = u16(payload, 2)
+        if reserved:
+            out.append(f"reserved=0x{reserved:x}[MustBeZero],")
+        out.append(f"spi=0x{u32(payload, 4):08x},")
+        out.append(f"seq=0x{u32(payload, 8):x},")
+        out.append("icv=0x")
+        for at in range(12, size):
+            out.append(f"{take(payload, at, 1)[0]:02x}")
+    except CutShort:
+        return "".join(out) + " [|ah]", 0
+    return "".join(out) + "): ", size

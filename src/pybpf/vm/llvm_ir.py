@@ -452,7 +452,7 @@ class _FunctionWriter:
         # back (and after calls, which may spend it), against the most the blocks up to the
         # next such point can take; when it is short they go on in the "b" blocks, which
         # check it at every block as the interpreter would stop the run
-        self.reach = _budget_reach(self.code, blocks)
+        self.reach = _budget_reach(self.code, self.start, blocks)
         self.prefix, self.checks = "n", False
         self.emit(f"br label %{self.target(self.start)}")
         self.write_blocks(blocks, preds)
@@ -1040,14 +1040,16 @@ class _FunctionWriter:
         entry, value, mapped = self.tmp(), self.tmp(), self.tmp()
         self.emit(f"{entry} = getelementptr [{DIRECT_ENTRY_WORDS} x i64], ptr %array{place}, "
                   f"i64 {key}")
-        self.emit(f"{value} = load i64, ptr {entry}")
-        self.emit(f"{mapped} = icmp ne i64 {value}, 0")
+        # the entry is mapped when its host address is set; its value address is then set
+        # too (never 0: LLVM may drop the load when only a NULL test reads r0)
+        host_p, address = self.tmp(), self.tmp()
+        self.emit(f"{host_p} = getelementptr i64, ptr {entry}, i64 1")
+        self.emit(f"{address} = load i64, ptr {host_p}")
+        self.emit(f"{mapped} = icmp ne i64 {address}, 0")
         found = self.label("mapped")
         self.emit(f"br i1 {mapped}, label %{found}, label %{slow}")
         self.block(found)
-        host_p, address = self.tmp(), self.tmp()
-        self.emit(f"{host_p} = getelementptr i64, ptr {entry}, i64 1")
-        self.emit(f"{address} = load i64, ptr {host_p}, !range !{{i64 1, i64 0}}")
+        self.emit(f"{value} = load i64, ptr {entry}, !range !{{i64 1, i64 0}}")
         self.emit(f"store i64 {address}, ptr {host}")
         self.set(0, value)
         self.clobber_arguments()
@@ -1208,7 +1210,10 @@ class _FunctionWriter:
         p = self.field("helper_cb")
         cb = self.tmp()
         self.emit(f"{cb} = load ptr, ptr {p}")
-        args = ", ".join(f"i64 {self.reg(n)}" for n in range(1, 6))
+        # (a lookup reads r1 and r2 only: not passing the others keeps them out of the
+        # registers a loop of lookups carries)
+        used = 2 if self.code[pc][5] is core.map_lookup_elem else 5
+        args = ", ".join(f"i64 {self.reg(n) if n <= used else 0}" for n in range(1, 6))
         # a subprogram passes its r10, so that a tail call there can run in its frame
         sub_r10 = "0" if self.start == 0 else "%a10"
         r0 = self.tmp()
@@ -1304,13 +1309,14 @@ _NATIVE_HANDLERS = frozenset({
 _CALLS = (ip._call_helper, ip._call_tail, ip._call_local)
 
 
-def _budget_reach(code: ip.Code, blocks: dict[int, list[int]]) -> dict[int, int]:
+def _budget_reach(code: ip.Code, start: int, blocks: dict[int, list[int]]
+                  ) -> dict[int, int]:
     """Where the unchecked copy of a function checks its budget, and against what: the
-    leader of the function's first block and of every block a jump goes back to (each loop
+    function's entry (``start``) and the leader of every block a jump goes back to (each loop
     has one) -> the most instructions the blocks from there can take before the next such
     block, an exit or a call; ``-pc`` of a call -> the same from the blocks after its block.
     A jump forward only goes to a later leader, so one pass from the last block does."""
-    heads = {min(blocks)} | {nxt for slots in blocks.values()
+    heads = {start} | {nxt for slots in blocks.values()
                              for nxt in _successors(code, slots[-1]) if nxt <= slots[-1]}
     reach: dict[int, int] = {}  # leader -> most instructions from its start
     checks: dict[int, int] = {}

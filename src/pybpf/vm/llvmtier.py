@@ -249,7 +249,8 @@ class _Run:
         """Empty the direct tables: a new run maps values afresh (and may run on another
         CPU, or in another address space)."""
         for place, index in self.arrays_filled:
-            self.arrays[place][DIRECT_ENTRY_WORDS * index] = 0
+            at = DIRECT_ENTRY_WORDS * index
+            self.arrays[place][at:at + DIRECT_ENTRY_WORDS] = [0] * DIRECT_ENTRY_WORDS
         self.arrays_filled = []
 
     def remember_array(self, place: int, index: int, address: int) -> None:
