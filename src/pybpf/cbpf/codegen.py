@@ -188,41 +188,50 @@ class _Emitter:
 
     def geneve(self, pred: GeneveSetup, if_true: int, if_false: int) -> None:
         """libpcap's Geneve code: check the outer headers, then keep the offsets of what
-        the Geneve header carries in M[0] (protocol field), M[1] (link), M[2] (network)."""
+        the Geneve header carries in M[0] (protocol field), M[1] (link), M[2] (network), or
+        the three after a geneve it is inside (whose M[2] is the outer header's base)."""
         over_v4, try_v6, over_v6, join = self.label(), self.label(), self.label(), \
             self.label()
+        first = pred.slots
         self.predicate(pred.over_ipv4, over_v4, try_v6)
         self.place(over_v4)
-        self.stmt(Class.LDX | Size.B | Mode.MSH, pred.net)  # A = X = the IPv4 header's length
+        if pred.net_slot is None:  # A = X = the IPv4 header's length
+            self.stmt(Class.LDX | Size.B | Mode.MSH, pred.net)
+        else:  # A = X = M[net_slot] + the IPv4 header's length
+            self.ip_header_end(pred.net_slot, pred.net)
         self.stmt(Class.MISC | MiscOp.TXA)
         self.goto(join)
         self.place(try_v6)
         self.predicate(pred.over_ipv6, over_v6, if_false)
         self.place(over_v6)
+        if pred.net_slot is not None:
+            self.stmt(Class.LDX | Size.W | Mode.MEM, pred.net_slot)
         self.stmt(Class.LD | Size.W | Mode.IMM, 40)
+        if pred.net_slot is not None:
+            self.stmt(Class.ALU | ALUOp.ADD | Src.X)
         self.place(join)
         self.stmt(Class.ALU | ALUOp.ADD | Src.K, pred.net + 8)  # the Geneve header
         self.stmt(Class.MISC | MiscOp.TAX)
         self.stmt(Class.ALU | ALUOp.ADD | Src.K, 2)
-        self.stmt(Class.ST, 0)                                   # its protocol type
+        self.stmt(Class.ST, first)                               # its protocol type
         self.stmt(Class.LD | Size.B | Mode.IND, 0)
         self.stmt(Class.ALU | ALUOp.AND | Src.K, 0x3F)
         self.stmt(Class.ALU | ALUOp.MUL | Src.K, 4)
         self.stmt(Class.ALU | ALUOp.ADD | Src.K, 8)
         self.stmt(Class.ALU | ALUOp.ADD | Src.X)
-        self.stmt(Class.ST, 1)                                   # what it carries
+        self.stmt(Class.ST, first + 1)                           # what it carries
         self.stmt(Class.LD | Size.H | Mode.IND, 2)
-        self.stmt(Class.LDX | Size.W | Mode.MEM, 1)
+        self.stmt(Class.LDX | Size.W | Mode.MEM, first + 1)
         teb, done = self.label(), self.label()
         self.branch("jeq", 0x6558, teb, done)
         self.place(teb)  # an Ethernet frame: its EtherType and network header
         self.stmt(Class.MISC | MiscOp.TXA)
         self.stmt(Class.ALU | ALUOp.ADD | Src.K, 12)
-        self.stmt(Class.ST, 0)
+        self.stmt(Class.ST, first)
         self.stmt(Class.ALU | ALUOp.ADD | Src.K, 2)
         self.stmt(Class.MISC | MiscOp.TAX)
         self.place(done)
-        self.stmt(Class.STX, 2)
+        self.stmt(Class.STX, first + 2)
         self.goto(if_true)
 
     def protochain(self, pred: ProtoChain, if_true: int, if_false: int) -> None:
@@ -404,16 +413,17 @@ def _absolute(items: list[_Item]) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def _has_geneve(pred: Pred) -> bool:
+def _geneve_slots(pred: Pred) -> int:
+    """How many scratch words geneve offsets hold (3 per geneve level)."""
     if isinstance(pred, (And, Or)):
-        return _has_geneve(pred.left) or _has_geneve(pred.right)
+        return max(_geneve_slots(pred.left), _geneve_slots(pred.right))
     if isinstance(pred, Not):
-        return _has_geneve(pred.inner)
-    return isinstance(pred, GeneveSetup)
+        return _geneve_slots(pred.inner)
+    return pred.slots + 3 if isinstance(pred, GeneveSetup) else 0
 
 
 def _emit(pred: Pred, snaplen: int) -> list[_Item]:
-    emitter = _Emitter(reserved=3 if _has_geneve(pred) else 0)
+    emitter = _Emitter(reserved=_geneve_slots(pred))
     emitter.predicate(pred, ACCEPT, REJECT)
     emitter.place(ACCEPT)
     emitter.stmt(Class.RET | RetSrc.K, snaplen)

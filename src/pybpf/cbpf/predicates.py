@@ -125,12 +125,15 @@ class Relation:
 @dataclass(slots=True, unsafe_hash=True)
 class GeneveSetup:
     """libpcap's ``geneve``: ``over_ipv4`` or else ``over_ipv6`` must hold, then the
-    offsets of the encapsulated protocol field, link and network headers go to M[0..2]
-    (``net`` is the outer network header's offset, for the UDP payload's start)."""
+    offsets of the encapsulated protocol field, link and network headers go to
+    M[slots..slots+2] (``net`` is the outer network header's offset, for the UDP payload's
+    start: from M[net_slot] inside another geneve)."""
 
     over_ipv4: Pred
     over_ipv6: Pred
     net: int
+    net_slot: int | None = None
+    slots: int = 0
 
 
 @dataclass(slots=True, unsafe_hash=True)

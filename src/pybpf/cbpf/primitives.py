@@ -94,6 +94,7 @@ class Layer:
     # link header, M[2] the network header), as libpcap keeps them
     var: bool = False
     proto_slot: int = 0  # past geneve, the M[] the protocol field is relative to
+    slots: int = 0  # past geneve, the first of its three M[] (a geneve inside: the next 3)
     # for a saved file libpcap tests BSD loopback IPv6 as BSDs number it (24, 28, 30),
     # for a capture without one (tcpdump -y NULL -d) as this host does (Linux: 10)
     savefile: bool = False
@@ -118,14 +119,14 @@ def _abs(size: int, offset: int) -> Load:
     return Load("abs", size, offset)
 
 
-GENEVE_PROTO_SLOT, GENEVE_LINK_SLOT, GENEVE_NET_SLOT = 0, 1, 2
+GENEVE_PROTO_SLOT, GENEVE_LINK_SLOT, GENEVE_NET_SLOT = 0, 1, 2  # from Layer.slots
 GENEVE_PORT = 6081
 
 
 def _net(layer: Layer, size: int, offset: int) -> Load:
     """``size`` bytes at ``offset`` into the network header."""
     if layer.var:
-        return Load("memind", size, layer.net + offset, GENEVE_NET_SLOT)
+        return Load("memind", size, layer.net + offset, layer.slots + GENEVE_NET_SLOT)
     return _abs(size, layer.net + offset)
 
 
@@ -145,7 +146,8 @@ def _link_payload(layer: Layer, size: int, offset: int) -> Load:
 def _transport(layer: Layer, size: int, offset: int) -> Load:
     """``size`` bytes at ``offset`` past the IPv4 header (its length from IHL)."""
     if layer.var:
-        return Load("memtransport", size, layer.net + offset, GENEVE_NET_SLOT, layer.net)
+        return Load("memtransport", size, layer.net + offset, layer.slots + GENEVE_NET_SLOT,
+                    layer.net)
     return Load("transport", size, layer.net + offset, layer.net)
 
 
@@ -334,7 +336,7 @@ def _link(layer: Layer, size: int, offset: int) -> Load:
     """``size`` bytes at ``offset`` into the link-layer header (past geneve: its inner
     Ethernet header)."""
     if layer.var:
-        return Load("memind", size, offset, GENEVE_LINK_SLOT)
+        return Load("memind", size, offset, layer.slots + GENEVE_LINK_SLOT)
     return _abs(size, offset)
 
 
@@ -344,7 +346,7 @@ def _link_header(layer: Layer) -> tuple[int, int | None]:
     header (where libpcap moves its link header)."""
     if layer.ppp_link:
         return layer.proto_off, layer.proto_slot if layer.var else None
-    return 0, GENEVE_LINK_SLOT if layer.var else None
+    return 0, layer.slots + GENEVE_LINK_SLOT if layer.var else None
 
 
 def byte_load(layer: Layer, offset: int) -> Load:
@@ -359,7 +361,8 @@ def _inner_ethernet(layer: Layer, test: Pred) -> Pred:
     """Past geneve, a link-layer test needs an Ethernet frame inside (M[1] != M[2])."""
     if not layer.var:
         return test
-    return And(Not(Relation("=", Scratch(GENEVE_LINK_SLOT), Scratch(GENEVE_NET_SLOT))), test)
+    return And(Not(Relation("=", Scratch(layer.slots + GENEVE_LINK_SLOT),
+                            Scratch(layer.slots + GENEVE_NET_SLOT))), test)
 
 
 def _mac_equals(layer: Layer, offset: int, mac: bytes) -> Pred:
@@ -480,7 +483,7 @@ def pppoes(layer: Layer, session: int | None) -> tuple[Pred, Layer]:
         pred = And(pred, Cmp(_net(layer, 4, 0), "jeq", session, 0xFFFF))
     # past geneve the PPP header is where M[2] points, as libpcap moves it
     return pred, replace(layer, proto_off=layer.net + 6, net=layer.net + 8, encap="ppp",
-                         proto_slot=GENEVE_NET_SLOT, ppp_link=True)
+                         proto_slot=layer.slots + GENEVE_NET_SLOT, ppp_link=True)
 
 
 # -- LLC and the protocols that ride on it ----------------------------------------------------
@@ -583,7 +586,7 @@ LINK_ALIASES = ("ether", "link", "fddi", "tr", "wlan", "ppp", "slip")
 def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad:
     """``proto[index:size]`` with the guards libpcap puts before it."""
     base = layer.net  # past geneve: what vlan and mpls add to M[2]
-    mem = GENEVE_NET_SLOT if layer.var else None
+    mem = layer.slots + GENEVE_NET_SLOT if layer.var else None
     if proto in LINK_ALIASES:
         link_base, slot = _link_header(layer)
         return PacketLoad(size, link_base, index, base_mem=slot)
@@ -606,8 +609,8 @@ def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad
 
 def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
     """A Geneve packet (UDP port 6081, version 0, and its VNI) over IPv4 or IPv6; later
-    primitives look at what it carries (its own Ethernet frame, or a bare protocol)."""
-    _refuse_after_geneve(layer, "'geneve'")
+    primitives look at what it carries (its own Ethernet frame, or a bare protocol). A
+    geneve inside one keeps its offsets in the next three scratch words, as libpcap."""
     udp = IPPROTO["udp"]
 
     def header(load: Callable[[int, int], Load]) -> list[Pred]:
@@ -622,9 +625,12 @@ def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
                 *header(lambda size, off: _net(layer, size, IPV6_HEADER_BYTES + off)))
     # libpcap's view on any link type: an Ethernet frame inside, but an MPLS label stack
     # before geneve still counts (what follows is tested as MPLS's payload, no vlan)
-    inner = Layer("ether", 0, 0, encap="mpls" if layer.labels else "geneve", var=True,
-                  savefile=layer.savefile, nlpid_off=layer.nlpid_off)
-    return GeneveSetup(v4, v6, layer.net), inner
+    slots = layer.slots + 3 if layer.var else 0
+    inner = Layer("ether", 0, 0, encap="mpls" if layer.encap == "mpls" else "geneve",
+                  var=True, proto_slot=slots, slots=slots, savefile=layer.savefile,
+                  nlpid_off=layer.nlpid_off)
+    return GeneveSetup(v4, v6, layer.net, layer.slots + GENEVE_NET_SLOT if layer.var else None,
+                       slots), inner
 
 
 def protochain(layer: Layer, version: int | None, proto: int) -> Pred:
