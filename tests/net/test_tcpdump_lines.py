@@ -277,12 +277,14 @@ def test_lldp_organisation_tlvs(tmp_path: Path) -> None:
 
 
 def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
-    # PIM, SNMP, LLDP, LLC and STP messages with a few bytes changed at random (some cut):
+    # PIM, SNMP, LLDP, LLC, STP and ARP messages with a few bytes changed at random (some
+    # cut):
     # whatever tcpdump makes of them, so do we
     rng = random.Random(2026)
     # (frame, first byte to damage): the message, not the IP and UDP headers before it
-    llc = [f for f in build_frames()   # 802.2 frames but SNAP's (it carries IP)
-           if int.from_bytes(f[12:14], "big") <= 1500 and f[14:15] != b"\xaa"]
+    llc = [f for f in build_frames()   # 802.2 frames but SNAP's (it carries IP), and ARP
+           if (int.from_bytes(f[12:14], "big") <= 1500 and f[14:15] != b"\xaa")
+           or f[12:14] in (b"\x08\x06", b"\x80\x35")]
     frames = ([(f, 34) for f in pim_frames()] + [(f, 42) for f in snmp_frames()
                                                   + snmpv3_frames()]
               + [(f, 14) for f in lldp_org_frames() + llc])

@@ -72,6 +72,10 @@ _ETHERTYPES = {0x0800: "IPv4", 0x8847: "MPLS unicast", 0x8848: "MPLS multicast",
                0xABCD: "CFM (old)", 0x8902: "CFM", 0x893A: "IEEE1905.1", 0x88CC: "LLDP",
                0x88CA: "TIPC", 0x0707: "GeoNet (old)", 0x8947: "GeoNet", 0x1111: "CALM FAST",
                0x88A2: "AoE", 0x88F7: "PTP", 0xD28B: "Arista Vendor Specific Protocol"}
+_ARP_HARDWARE = {1: "Ethernet", 6: "TokenRing", 7: "ArcNet", 15: "FrameRelay", 23: "Strip",
+                 24: "IEEE 1394", 19: "ATM", 32: "InfiniBand"}
+_ARP_OPS = {1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply",
+            8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply"}
 _VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
 _TCP_FLAGS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"),
               (0x40, "E"), (0x80, "W"))
@@ -609,28 +613,45 @@ class Printer:
         return text
 
     def _arp(self, packet: bytes, length: int, *, prefix: bool) -> str:
-        head = "ARP, " if prefix else ""
+        """ARP and RARP: the operation with its addresses, of any sizes the header gives."""
         _need(packet, 8, "arp")
         hrd, pro, hln, pln, op = struct.unpack_from("!HHBBH", packet)
-        if hln != 6 or pln != 4 or pro != 0x0800:
-            return head + f"Unknown Hardware ({hrd}), length {length}"
-        _need(packet, 28, "arp")
-        sha, spa, tha, tpa = packet[8:14], packet[14:18], packet[18:24], packet[24:28]
-        if self.options.verbose:
-            head += "Ethernet (len 6), IPv4 (len 4), "
+        _need(packet, 8 + 2 * hln + 2 * pln, "arp")
+        sha, spa = packet[8:8 + hln], packet[8 + hln:8 + hln + pln]
+        tha = packet[8 + hln + pln:8 + 2 * hln + pln]
+        tpa = packet[8 + 2 * hln + pln:8 + 2 * hln + 2 * pln]
+        verbose = self.options.verbose
+        ip_like = pro in (0x0800, 0x1000)
+        text = "ARP, " if prefix else ""
+        if not ip_like or pln != 4 or hln == 0 or verbose:
+            text += (f"{_ARP_HARDWARE.get(hrd, f'Unknown Hardware ({hrd})')} (len {hln}), "
+                     f"{_ETHERTYPES.get(pro, f'Unknown Protocol (0x{pro:04x})')} (len {pln})")
+            if not verbose:
+                return text + f", length {length}"
+
+        def link(raw: bytes) -> str:
+            if not raw:
+                return "<empty>"
+            return _mac(raw) if len(raw) == 6 else ":".join(f"{b:02x}" for b in raw)
+
+        def address(raw: bytes) -> str:
+            return "<wrong proto type>" if not ip_like else "<wrong len>" if pln != 4 \
+                else _ip4(raw)
+        text += (", " if verbose else "") + _ARP_OPS.get(op, f"Unknown ({op})") + " "
         if op == 1:
-            who = f"who-has {_ip4(tpa)}"
-            if tha != bytes(6):
-                who += f" ({_mac(tha)})"
-            return head + f"Request {who} tell {_ip4(spa)}, length {length}"
-        if op == 2:
-            return head + f"Reply {_ip4(spa)} is-at {_mac(sha)}, length {length}"
-        if op == 3:
-            return (head + f"Reverse Request who-is {_mac(tha)} tell {_mac(sha)}, length "
-                 f"{length}")
-        if op == 4:
-            return head + f"Reverse Reply {_mac(tha)} at {_ip4(tpa)}, length {length}"
-        return head + f"Unknown (op {op}), length {length}"
+            text += (f"who-has {address(tpa)}" + (f" ({link(tha)})" if any(tha) else "")
+                     + f" tell {address(spa)}")
+        elif op == 2:
+            text += f"{address(spa)} is-at {link(sha)}"
+        elif op in (3, 8):
+            text += f"who-is {link(tha)} tell {link(sha)}"
+        elif op == 4:
+            text += f"{link(tha)} at {address(tpa)}"
+        elif op == 9:
+            text += f"{link(sha)} at {address(spa)}"
+        else:   # tcpdump dumps the message instead of its length
+            return text + self._unknown(packet)
+        return text + f", length {length}"
 
     # -- IP ---------------------------------------------------------------------------------------
 
@@ -938,13 +959,18 @@ class Printer:
         header_len = (offset_byte >> 4) * 4
         data_len = segment_len - header_len
         head = f"{src_text}.{sport} > {dst_text}.{dport}: "
-        if self.options.quiet:
-            return head + f"tcp {max(data_len, 0)}"
+        if self.options.quiet:   # tcpdump's unsigned difference, then the complaint
+            return head + f"tcp {data_len & 0xFFFFFFFF}" + (
+                f" [bad hdr length {header_len} - too long, > {segment_len}]"
+                if header_len > segment_len else "")
         if header_len < 20:
             return head + (f" tcp {segment_len - header_len} [bad hdr length {header_len}"
                            " - too short, < 20]")
         letters = "".join(c for bit, c in _TCP_FLAGS if flags & bit) or "none"
         seq, ack, sack_base = self._relative(src, sport, dst, dport, flags, seq, ack)
+        if header_len > segment_len:
+            return head + (f"Flags [{letters}] [bad hdr length {header_len} - too long, > "
+                           f"{segment_len}]")
         parts = [f"Flags [{letters}]"]
         if self.options.verbose and len(segment) >= segment_len:
             parts.append(_checksum_words(src, dst, 6, segment[:segment_len], 16))

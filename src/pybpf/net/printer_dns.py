@@ -12,7 +12,7 @@ import ipaddress
 import struct
 from collections.abc import Callable
 
-from .printer_words import relative_time, safe_text
+from .printer_words import ip6, relative_time, safe_text
 
 __all__ = ["dns_text"]
 
@@ -310,7 +310,7 @@ class _Message:
         elif kind == 28:
             if not self.has(at, 16):
                 return False
-            self.write(" " + str(ipaddress.IPv6Address(self.data[at:at + 16])))
+            self.write(" " + ip6(self.data[at:at + 16]))
         elif kind == 38:
             return self._a6(at)
         elif kind == 256:

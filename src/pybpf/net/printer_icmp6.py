@@ -4,11 +4,9 @@ pseudo-header) and -vv's hex of each ND option."""
 
 from __future__ import annotations
 
-import ipaddress
-
 from .inet_checksum import ones_sum
 from .printer_igmp import group_records, query_sources
-from .printer_words import CutShort, take, u16, u32, unknown_data_lines
+from .printer_words import CutShort, ip6, take, u16, u32, unknown_data_lines
 
 __all__ = ["icmp6_text"]
 
@@ -44,7 +42,7 @@ class _CutAfter(CutShort):
 
 
 def _ip6(data: bytes, at: int) -> str:
-    return str(ipaddress.IPv6Address(take(data, at, 16)))
+    return ip6(take(data, at, 16))
 
 
 def _flags(value: int, table: tuple[tuple[int, str], ...]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 from .inet_checksum import ones_sum
-from .printer_words import CutShort, LongJump, relative_time, take, u16, u32
+from .printer_words import CutShort, LongJump, ip6, relative_time, take, u16, u32
 
 __all__ = ["igmp_text", "group_records", "query_sources"]
 
@@ -152,7 +152,7 @@ def group_records(out: list[str], data: bytes, length: int, verbose: int, *,
 
 def _address(data: bytes, at: int, size: int) -> str:
     raw = take(data, at, size)
-    return str(ipaddress.IPv4Address(raw) if size == 4 else ipaddress.IPv6Address(raw))
+    return str(ipaddress.IPv4Address(raw)) if size == 4 else ip6(raw)
 
 
 def _dvmrp(out: list[str], data: bytes) -> None:

@@ -10,7 +10,7 @@ import struct
 from collections.abc import Callable
 
 from .inet_checksum import ones_sum
-from .printer_words import relative_time, unknown_data_lines
+from .printer_words import ip6, relative_time, unknown_data_lines
 
 __all__ = ["pim_text"]
 
@@ -98,7 +98,7 @@ class _Body:
 
 
 def _ip(raw: bytes) -> str:
-    return str(ipaddress.IPv4Address(raw) if len(raw) == 4 else ipaddress.IPv6Address(raw))
+    return str(ipaddress.IPv4Address(raw)) if len(raw) == 4 else ip6(raw)
 
 
 def pim_text(payload: bytes, length: int, verbose: int, addresses: bytes = b"",

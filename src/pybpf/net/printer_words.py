@@ -30,6 +30,10 @@ def ip4(raw: bytes) -> str:
 
 
 def ip6(raw: bytes) -> str:
+    """An IPv6 address as inet_ntop writes it: an IPv4-compatible one (96 zero bits, a
+    non-zero seventh group) ends in dotted decimal, which Python's form does not."""
+    if raw[:12] == bytes(12) and raw[12:14] != b"\0\0":
+        return "::" + ip4(raw[12:])
     return str(ipaddress.IPv6Address(raw))
 
 
