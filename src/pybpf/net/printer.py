@@ -1069,6 +1069,7 @@ class Printer:
         # a UDP length beyond the IP packet's: tcpdump says so unless it is a fragment
         plain = (f"UDP, bad length {data_len} > {length - 8}"
                  if data_len > length - 8 and not self._fragment else f"UDP, length {data_len}")
+        data_len = min(data_len, length - 8)   # what tcpdump passes on to the payload
         if self.options.quiet:
             return head + plain
         try:
@@ -1080,17 +1081,17 @@ class Printer:
             if 123 in (sport, dport):
                 return head + ntp_text(data, data_len, self.options.verbose)
             if {sport, dport} & {161, 162}:
-                return head + snmp_text(data, min(data_len, length - 8),
+                return head + snmp_text(data, data_len,
                                         self.options.verbose)
             if 1701 in (sport, dport):
-                return head + l2tp_text(data, min(data_len, length - 8), self._ppp)
+                return head + l2tp_text(data, data_len, self._ppp)
             if 5060 in (sport, dport):
                 return head + text_protocol(data[:data_len], data_len, "sip",
                                             self.options.verbose, SIP_COMMANDS, True)
             if 514 in (sport, dport):
                 return head + syslog_text(data[:data_len], data_len, self.options.verbose)
             if dport == 4789:
-                return head + self._vxlan(data, min(data_len, length - 8))
+                return head + self._vxlan(data, data_len)
             if dport == 6081:
                 return head + self._geneve(data, data_len)
         except _Truncated as cut:
@@ -1120,18 +1121,32 @@ class Printer:
             return f"Geneve [length {length} < 8] (invalid)"
         if len(data) < 8:
             return "Geneve [|geneve]"
+        if data[0] >> 6:
+            return f"Geneve ERROR: unknown-version {data[0] >> 6}"
         opt_len = (data[0] & 0x3F) * 4
-        flags = [w for bit, w in ((0x80, "O"), (0x40, "C")) if data[1] & bit]
+        flags = "".join(w for bit, w in ((0x80, "O"), (0x40, "C")) if data[1] & bit)
         proto = struct.unpack_from("!H", data, 2)[0]
         vni = int.from_bytes(data[4:7], "big")
-        text = f"Geneve, Flags [{', '.join(flags) or 'none'}], vni 0x{vni:x}"
+        text = f"Geneve, Flags [{flags or 'none'}], vni 0x{vni:x}"
+        if data[7]:
+            text += f", rsvd 0x{data[7]:x}"
         if self.options.link_header:
-            text += f", proto {_etype(proto)}"
-        inner = data[8 + opt_len:]
+            text += f", proto {_ETHERTYPES.get(proto, 'unknown')} (0x{proto:04x})"
+        if length - 8 < opt_len:
+            return text + f" truncated-geneve - {opt_len - (length - 8)} bytes missing"
+        if len(data) < 8 + opt_len:
+            return text + " [|geneve]"
+        if opt_len and not self.options.verbose:
+            text += f", options [{opt_len} bytes]"
+        text += "\n\t" if self.options.verbose else ": "
+        inner, inner_len = data[8 + opt_len:], length - 8 - opt_len
+        body = self._ethertype(proto, inner, inner_len, data, 8 + opt_len,
+                               prefix=True) if proto != 0x6558 else None
+        if body is not None:
+            return text + body
         if proto == 0x6558:
-            body, _ = self._ethernet(inner, length - 8 - opt_len)
-            return text + ("\n\t" if self.options.verbose else ": ") + body
-        return text
+            return text + self._ethernet(inner, inner_len)[0]
+        return text + f"geneve-proto-0x{proto:x}"
 
 
 

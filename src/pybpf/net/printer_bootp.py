@@ -51,7 +51,7 @@ _DHCP_MESSAGES = {1: "Discover", 2: "Offer", 3: "Request", 4: "Decline", 5: "ACK
 _HARDWARE = {1: "ether", 6: "ieee802", 7: "arcnet", 15: "frelay", 23: "strip",
              24: "ieee1394"}
 _RFC1048_COOKIE = b"\x63\x82\x53\x63"
-_NTP_MODES = {0: "unspecified", 1: "Symmetric Active", 2: "Symmetric Passive",
+_NTP_MODES = {0: "unspecified", 1: "symmetric active", 2: "symmetric passive",
               3: "Client", 4: "Server", 5: "Broadcast", 6: "Control Message",
               7: "Reserved"}
 _NTP_LEAP = {0x00: "", 0x40: "+1s", 0x80: "-1s", 0xC0: "clock unsynchronized"}

@@ -38,7 +38,7 @@ def vrrp_text(payload: bytes, length: int, verbose: int, ttl: int,
     if len(payload) < 5:
         return text + " [|vrrp]"
     if version == 2:
-        text += f", authtype {_VRRP_AUTH.get(payload[4], '')}"
+        text += f", authtype {_VRRP_AUTH.get(payload[4], f'#{payload[4]}')}"
         if len(payload) < 6:
             return text + " [|vrrp]"
         text += f", intvl {payload[5]}s, length {length}"
