@@ -821,6 +821,8 @@ class Printer:
                 return addresses + self._icmp(payload, length)
             if proto == 58 and v6:
                 return addresses + self._icmp6(payload, length)
+            if proto == 58:
+                return addresses + "[ICMPv6 requires IPv6] (invalid)"
             if proto == 2 and not v6:
                 return addresses + self._igmp(payload, length)
             if proto == 47:
@@ -1045,17 +1047,20 @@ class Printer:
         return seq, ack, bases[0] if reverse else bases[1]
 
     def _udp(self, src_text: str, dst_text: str, payload: bytes, length: int) -> str:
-        if len(payload) < 8:
-            if len(payload) >= 4:
-                sport, dport = struct.unpack_from("!HH", payload)
-                return f"{src_text}.{sport} > {dst_text}.{dport}:  [|udp]"
+        if len(payload) < 4:
             return f"{src_text} > {dst_text}:  [|udp]"
-        sport, dport, udp_len = struct.unpack_from("!HHH", payload)
+        sport, dport = struct.unpack_from("!HH", payload)
         head = f"{src_text}.{sport} > {dst_text}.{dport}: "
+        # tcpdump's order: the IP length, then the UDP length field, then the rest
         if length < 8:
             return head + f"truncated-udp {length}"
+        if len(payload) < 6:
+            return head + " [|udp]"
+        udp_len = struct.unpack_from("!H", payload, 4)[0]
         if udp_len < 8:
             return head + f"truncated-udplength {udp_len}"
+        if len(payload) < 8:
+            return head + " [|udp]"
         v6 = ":" in src_text
         if (self.options.verbose > 1 or (v6 and self.options.verbose)) and \
                 not self._fragment:
@@ -1373,7 +1378,7 @@ def _mptcp(body: bytes, size: int, flags: int) -> str | None:
     subtype, version = body[0] >> 4, body[0] & 0xF
     names = {0: "capable", 1: "join", 2: "dss", 3: "add-addr", 4: "rem-addr", 5: "prio",
              6: "fail", 7: "fast-close", 8: "tcprst"}
-    text = f" {size} {names.get(subtype, f'unknown-{subtype}')}"
+    text = f" {size} {names.get(subtype, 'unknown')}"
     if subtype == 0:
         syn_ok = size in (12, 4) and flags & 0x02
         ack_ok = size in (20, 22) and flags & 0x12 == 0x10
