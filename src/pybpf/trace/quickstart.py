@@ -315,15 +315,13 @@ def run_cached(argv: list[str], on_ready: Callable[[], None] | None = None) -> i
 
 def _run(o: _Options, out: IO[str], entry: tuple[Any, ...], coll: _Collection, plan: _Plan,
          ring_size: int, on_ready: Callable[[], None] | None) -> int | None:
-    import signal
-
     from ..errors import BPFError
     from ..kernel.signals import exit_on_signals
     from .errors import TraceError
 
     session = _session_class()(plan, out, json=o.json)
     try:
-        with exit_on_signals(signal.SIGINT, signal.SIGTERM), session:
+        with exit_on_signals(), session:        # SIGINT and SIGTERM
             try:
                 session.start(entry, coll, ring_size)
                 return int(session.run(quiet=o.quiet, started=on_ready))

@@ -3,12 +3,9 @@ actions, END, read the maps back as plan values, close everything."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import select
-import signal
 import struct
-import threading
 import time
 
 from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
@@ -21,6 +18,7 @@ TYPE_CHECKING = False     # typing is not imported by `pybpf trace`'s start (.qu
 # served by .quickstart not the kernel backend's collection either
 if TYPE_CHECKING:
     import subprocess
+    import threading
     from collections.abc import Callable
     from typing import IO, Any
 
@@ -458,5 +456,3 @@ def _cat(fmt: str, values: list[Any]) -> str:
     except OSError as err:
         return f"ERROR: failed to open file '{path}': {err.strerror}\n"
 
-
-del ctypes, signal
