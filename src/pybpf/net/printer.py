@@ -36,6 +36,7 @@ from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
 from .printer_snmp import snmp_text
+from .printer_stp import stp_text
 from .printer_tcp_options import tcp_options_text
 from .printer_text import (
     HTTP_COMMANDS,
@@ -45,7 +46,7 @@ from .printer_text import (
     syslog_text,
     text_protocol,
 )
-from .printer_words import OUI_NAMES, CutShort, LongJump, take, u16, u32
+from .printer_words import OUI_NAMES, CutShort, LongJump, u16, u32
 from .printer_words import ip4 as _ip4
 from .printer_words import ip6 as _ip6
 from .printer_words import mac as _mac
@@ -104,11 +105,6 @@ class _Truncated(Exception):
 def _need(data: bytes, size: int, proto: str) -> None:
     if len(data) < size:
         raise _Truncated(proto)
-
-
-def _bridge_id(raw: bytes) -> str:
-    """An STP bridge id: priority in hex, then the MAC address."""
-    return f"{raw[:2].hex()}.{_mac(raw[2:8])}"
 
 
 @dataclass(frozen=True)
@@ -371,7 +367,7 @@ class Printer:
         if dsap == ssap == 0xAA and control == 0x03:
             return self._snap(llc, length, src, dst, head)
         if dsap == ssap == 0x42 and control == 0x03:
-            return head + self._stp(llc[3:], length - 3), 3
+            return head + stp_text(llc[3:], length - 3, self.options.verbose), 3
         if dsap == ssap == 0x06 and control == 0x03:
             return head + self._ipv4(llc[3:], length - 3, prefix=not e), 3
         text = head
@@ -437,53 +433,6 @@ class Printer:
         text = (f"oui {OUI_NAMES.get(oui, 'Unknown')} (0x{oui:06x}), pid "
                 f"{_snap_pid(oui, pid)} (0x{pid:04x}), length {length - 8}")
         return f"{src} > {dst} SNAP, {text}: " + dump, 8
-
-    def _stp(self, bpdu: bytes, length: int) -> str:
-        """A BPDU, read field by field as tcpdump reads it (a cut ends with [|stp])."""
-        if length < 4:
-            return " (invalid)"
-        out: list[str] = []
-        try:
-            self._stp_fields(out, bpdu, length)
-        except CutShort:
-            out.append(" [|stp]")
-        return "".join(out)
-
-    def _stp_fields(self, out: list[str], bpdu: bytes, length: int) -> None:
-        if take(bpdu, 0, 2) != b"\0\0":
-            out.append(f"unknown STP version, length {length}")
-            return
-        version = take(bpdu, 2, 1)[0]
-        if version not in _STP_VERSIONS:
-            out.append(f"STP Unknown STP protocol (0x{version:02x})")
-            return
-        out.append(f"STP {_STP_VERSIONS[version]}")
-        kind = take(bpdu, 3, 1)[0]
-        out.append(", " + _STP_TYPES.get(kind, f"Unknown BPDU Type (0x{kind:02x})"))
-        if kind == 0 or (kind == 2 and version == 2):
-            if length < 35 + (kind == 2):
-                out.append(" (invalid)")
-                return
-            self._stp_config(out, bpdu, length, rapid=version == 2)
-        elif kind == 2 and length < 102:   # MSTP and SPB BPDUs (not decoded further)
-            out.append(" (invalid)")
-
-    def _stp_config(self, out: list[str], bpdu: bytes, length: int, *, rapid: bool) -> None:
-        """A configuration (or 802.1w) BPDU: bridge and port, and -v's timers and root."""
-        flags = take(bpdu, 4, 1)[0]
-        out.append(", Flags [" + (", ".join(w for bit, w in _STP_FLAGS if flags & bit)
-                                  or "none") + "]")
-        bridge, port_id = _bridge_id(take(bpdu, 17, 8)), u16(bpdu, 25)
-        out.append(f", bridge-id {bridge}.{port_id:04x}, length {length}")
-        if not self.options.verbose:
-            return
-        age, max_age, hello, delay = struct.unpack("!HHHH", take(bpdu, 27, 8))
-        out.append(f"\n\tmessage-age {age / 256:.2f}s, max-age {max_age / 256:.2f}s, "
-                   f"hello-time {hello / 256:.2f}s, forwarding-delay {delay / 256:.2f}s")
-        out.append(f"\n\troot-id {_bridge_id(take(bpdu, 5, 8))}, root-pathcost "
-                   f"{u32(bpdu, 13)}")
-        if rapid:
-            out.append(", port-role " + _RSTP_ROLES[(flags >> 2) & 3])
 
     def _lldp(self, payload: bytes, length: int) -> str:
         return lldp_text(payload, length, self.options.verbose)
@@ -1247,11 +1196,6 @@ _MPLS_RESERVED = {0: "IPv4 explicit NULL", 1: "router alert", 2: "IPv6 explicit 
 _GRE_FLAGS = ((0x8000, "checksum present"), (0x4000, "routing present"),
               (0x2000, "key present"), (0x1000, "sequence# present"),
               (0x0800, "source routing present"), (0x0080, "ack present"))
-_STP_VERSIONS = {0: "802.1d", 2: "802.1w", 3: "802.1s", 4: "802.1aq"}
-_STP_TYPES = {0x00: "Config", 0x02: "Rapid STP", 0x80: "Topology Change"}
-_STP_FLAGS = ((0x01, "Topology change"), (0x02, "Proposal"), (0x10, "Learn"),
-              (0x20, "Forward"), (0x40, "Agreement"), (0x80, "Topology change ACK"))
-_RSTP_ROLES = ("Unknown", "Alternate", "Root", "Designated")
 _SNAP_PIDS = {(0x00000C, 0x2000): "CDP", (0x00000C, 0x2003): "VTP",
               (0x00000C, 0x010B): "PVST"}
 
