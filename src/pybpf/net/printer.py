@@ -36,6 +36,8 @@ from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
 from .printer_snmp import snmp_text
+from .printer_stp import stp_text
+from .printer_tcp_options import tcp_options_text
 from .printer_text import (
     HTTP_COMMANDS,
     RTSP_COMMANDS,
@@ -44,7 +46,7 @@ from .printer_text import (
     syslog_text,
     text_protocol,
 )
-from .printer_words import OUI_NAMES, CutShort, LongJump, take, u16, u32
+from .printer_words import OUI_NAMES, CutShort, LongJump, u16, u32
 from .printer_words import ip4 as _ip4
 from .printer_words import ip6 as _ip6
 from .printer_words import mac as _mac
@@ -103,11 +105,6 @@ class _Truncated(Exception):
 def _need(data: bytes, size: int, proto: str) -> None:
     if len(data) < size:
         raise _Truncated(proto)
-
-
-def _bridge_id(raw: bytes) -> str:
-    """An STP bridge id: priority in hex, then the MAC address."""
-    return f"{raw[:2].hex()}.{_mac(raw[2:8])}"
 
 
 @dataclass(frozen=True)
@@ -370,7 +367,7 @@ class Printer:
         if dsap == ssap == 0xAA and control == 0x03:
             return self._snap(llc, length, src, dst, head)
         if dsap == ssap == 0x42 and control == 0x03:
-            return head + self._stp(llc[3:], length - 3), 3
+            return head + stp_text(llc[3:], length - 3, self.options.verbose), 3
         if dsap == ssap == 0x06 and control == 0x03:
             return head + self._ipv4(llc[3:], length - 3, prefix=not e), 3
         text = head
@@ -436,53 +433,6 @@ class Printer:
         text = (f"oui {OUI_NAMES.get(oui, 'Unknown')} (0x{oui:06x}), pid "
                 f"{_snap_pid(oui, pid)} (0x{pid:04x}), length {length - 8}")
         return f"{src} > {dst} SNAP, {text}: " + dump, 8
-
-    def _stp(self, bpdu: bytes, length: int) -> str:
-        """A BPDU, read field by field as tcpdump reads it (a cut ends with [|stp])."""
-        if length < 4:
-            return " (invalid)"
-        out: list[str] = []
-        try:
-            self._stp_fields(out, bpdu, length)
-        except CutShort:
-            out.append(" [|stp]")
-        return "".join(out)
-
-    def _stp_fields(self, out: list[str], bpdu: bytes, length: int) -> None:
-        if take(bpdu, 0, 2) != b"\0\0":
-            out.append(f"unknown STP version, length {length}")
-            return
-        version = take(bpdu, 2, 1)[0]
-        if version not in _STP_VERSIONS:
-            out.append(f"STP Unknown STP protocol (0x{version:02x})")
-            return
-        out.append(f"STP {_STP_VERSIONS[version]}")
-        kind = take(bpdu, 3, 1)[0]
-        out.append(", " + _STP_TYPES.get(kind, f"Unknown BPDU Type (0x{kind:02x})"))
-        if kind == 0 or (kind == 2 and version == 2):
-            if length < 35 + (kind == 2):
-                out.append(" (invalid)")
-                return
-            self._stp_config(out, bpdu, length, rapid=version == 2)
-        elif kind == 2 and length < 102:   # MSTP and SPB BPDUs (not decoded further)
-            out.append(" (invalid)")
-
-    def _stp_config(self, out: list[str], bpdu: bytes, length: int, *, rapid: bool) -> None:
-        """A configuration (or 802.1w) BPDU: bridge and port, and -v's timers and root."""
-        flags = take(bpdu, 4, 1)[0]
-        out.append(", Flags [" + (", ".join(w for bit, w in _STP_FLAGS if flags & bit)
-                                  or "none") + "]")
-        bridge, port_id = _bridge_id(take(bpdu, 17, 8)), u16(bpdu, 25)
-        out.append(f", bridge-id {bridge}.{port_id:04x}, length {length}")
-        if not self.options.verbose:
-            return
-        age, max_age, hello, delay = struct.unpack("!HHHH", take(bpdu, 27, 8))
-        out.append(f"\n\tmessage-age {age / 256:.2f}s, max-age {max_age / 256:.2f}s, "
-                   f"hello-time {hello / 256:.2f}s, forwarding-delay {delay / 256:.2f}s")
-        out.append(f"\n\troot-id {_bridge_id(take(bpdu, 5, 8))}, root-pathcost "
-                   f"{u32(bpdu, 13)}")
-        if rapid:
-            out.append(", port-role " + _RSTP_ROLES[(flags >> 2) & 3])
 
     def _lldp(self, payload: bytes, length: int) -> str:
         return lldp_text(payload, length, self.options.verbose)
@@ -821,6 +771,8 @@ class Printer:
                 return addresses + self._icmp(payload, length)
             if proto == 58 and v6:
                 return addresses + self._icmp6(payload, length)
+            if proto == 58:
+                return addresses + "[ICMPv6 requires IPv6] (invalid)"
             if proto == 2 and not v6:
                 return addresses + self._igmp(payload, length)
             if proto == 47:
@@ -983,7 +935,7 @@ class Printer:
         if flags & 0x20:
             parts.append(f"urg {urg}")
         if header_len > 20:
-            options, whole = _tcp_options(segment[20:header_len], header_len - 20,
+            options, whole = tcp_options_text(segment[20:header_len], header_len - 20,
                                           sack_base, flags,
                                           len(segment) >= segment_len)
             parts.append(options)
@@ -1045,17 +997,20 @@ class Printer:
         return seq, ack, bases[0] if reverse else bases[1]
 
     def _udp(self, src_text: str, dst_text: str, payload: bytes, length: int) -> str:
-        if len(payload) < 8:
-            if len(payload) >= 4:
-                sport, dport = struct.unpack_from("!HH", payload)
-                return f"{src_text}.{sport} > {dst_text}.{dport}:  [|udp]"
+        if len(payload) < 4:
             return f"{src_text} > {dst_text}:  [|udp]"
-        sport, dport, udp_len = struct.unpack_from("!HHH", payload)
+        sport, dport = struct.unpack_from("!HH", payload)
         head = f"{src_text}.{sport} > {dst_text}.{dport}: "
+        # tcpdump's order: the IP length, then the UDP length field, then the rest
         if length < 8:
             return head + f"truncated-udp {length}"
+        if len(payload) < 6:
+            return head + " [|udp]"
+        udp_len = struct.unpack_from("!H", payload, 4)[0]
         if udp_len < 8:
             return head + f"truncated-udplength {udp_len}"
+        if len(payload) < 8:
+            return head + " [|udp]"
         v6 = ":" in src_text
         if (self.options.verbose > 1 or (v6 and self.options.verbose)) and \
                 not self._fragment:
@@ -1224,169 +1179,6 @@ def _sctp_chunks(raw: bytes) -> str:
     return (" " + "".join(out).rstrip()) if out else ""
 
 
-_TCP_OPTION_NAMES = {0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack",
-                     6: "echo", 7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: "",
-                     19: "md5", 20: "scps", 28: "uto", 29: "tcp-ao", 30: "mptcp", 34: "tfo",
-                     254: "exp"}
-_TCP_OPTION_SIZES = {2: 2, 3: 1, 6: 4, 7: 4, 11: 4, 12: 4, 13: 4, 8: 8, 19: 16, 20: 2, 28: 2}
-
-
-class _OptionsEnd(Exception):
-    """tcpdump stops printing the segment inside its options: ``text`` ends the line."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
-class _OptionCursor:
-    """Where tcpdump's option loop is: ``need`` is its LENCHECK (read the value's first
-    bytes, or end the line as a cut or a malformed option)."""
-
-    def __init__(self, raw: bytes, size: int) -> None:
-        self.raw, self.at, self.left = raw, 0, size
-        self.separator = ""
-        self.protocol = "tcp"   # after an MPTCP option tcpdump names cuts "mptcp"
-
-    def byte(self) -> int:
-        if self.at >= len(self.raw):
-            raise _OptionsEnd(f" [|{self.protocol}]")
-        self.at += 1
-        return self.raw[self.at - 1]
-
-    def bad(self, prefix: str = "") -> _OptionsEnd:
-        return _OptionsEnd(prefix + "[bad opt]" + ("]" if self.separator else ""))
-
-    def need(self, count: int, prefix: str = "") -> bytes:
-        if count > self.left:
-            raise self.bad(prefix)
-        if self.at + count > len(self.raw):
-            raise _OptionsEnd(prefix + f" [|{self.protocol}]"
-                              + (">" if self.separator else ""))
-        return self.raw[self.at:self.at + count]
-
-
-def _tcp_options(raw: bytes, size: int, seq_base: int, flags: int,
-                 segment_captured: bool) -> tuple[str, bool]:
-    """The options as tcpdump prints them (print-tcp.c), from ``size`` header bytes of
-    which ``raw`` were captured: the text from ``options [``, and whether the line goes
-    on (False when tcpdump stops at a cut or a malformed option)."""
-    out = ["options ["]
-    cursor = _OptionCursor(raw, size)
-    try:
-        while cursor.left > 0:
-            out.append(cursor.separator)
-            kind = cursor.byte()
-            if kind in (0, 1):
-                length = 1
-            else:
-                length = cursor.byte()
-                if length < 2 or length > cursor.left:
-                    raise cursor.bad()
-                cursor.left -= 1
-            cursor.left -= 1
-            out.append(_TCP_OPTION_NAMES.get(kind, f"unknown-{kind}"))
-            value_size = _TCP_OPTION_SIZES.get(kind, 0 if kind in (0, 1, 4) else length - 2)
-            out.append(_tcp_option_value(kind, value_size, cursor, seq_base, flags,
-                                         segment_captured))
-            if kind == 30:
-                cursor.protocol = "mptcp"
-            cursor.at += value_size
-            cursor.left -= value_size
-            if value_size + (1 if kind in (0, 1) else 2) != length:
-                out.append(f"[len {length}]")
-            cursor.separator = ","
-            if kind == 0:
-                break
-    except _OptionsEnd as end:
-        return "".join(out) + end.text, False
-    return "".join(out) + "]", True
-
-
-def _tcp_option_value(kind: int, size: int, cursor: _OptionCursor, seq_base: int,
-                      flags: int, segment_captured: bool) -> str:
-    """The text after an option's name, its value read through ``cursor``."""
-    need = cursor.need
-    if kind in (0, 1, 4):
-        return ""
-    if kind == 2:
-        return f" {struct.unpack('!H', need(2))[0]}"
-    if kind == 3:
-        return f" {need(1)[0]}"
-    if kind in (6, 7, 11, 12, 13):
-        return f" {struct.unpack('!I', need(4))[0]}"
-    if kind == 8:
-        tsval, tsecr = struct.unpack("!II", need(8))
-        return f" val {tsval} ecr {tsecr}"
-    if kind == 5:
-        if size % 8:
-            return " invalid sack"
-        text = f" {size // 8} "
-        for offset in range(0, size, 8):
-            start = struct.unpack_from("!I", need(offset + 4, text), offset)[0]
-            end = struct.unpack_from("!I", need(offset + 8, text), offset + 4)[0]
-            text += f"{{{(start - seq_base) & 0xFFFFFFFF}:{(end - seq_base) & 0xFFFFFFFF}}}"
-        return text
-    if kind == 19:
-        value = need(16)
-        why = "shared secret not supplied with -M" if segment_captured else "snaplen too short"
-        return f" {why}, can't check - " + value.hex()
-    if kind == 20:
-        value = need(2)
-        return f" cap {value[0]:02x} id {value[1]}"
-    if kind == 28:
-        value = struct.unpack("!H", need(2))[0]
-        # tcpdump reads the granularity from the lowest bit (not RFC 5482's highest)
-        return f" 0x{value:x} {(value >> 1) * 60 if value & 1 else value >> 1}"
-    if kind == 30:
-        value = need(size)
-        if size + 2 < 3:
-            raise cursor.bad()
-        mptcp = _mptcp(value, size + 2, flags)
-        if mptcp is None:    # a malformed MP_CAPABLE: tcpdump has printed its name
-            raise cursor.bad(f" {size + 2} capable")
-        return mptcp
-    if kind == 34:
-        return " " + _fastopen(need(size))
-    if kind == 254:
-        value = need(size)
-        if size < 2:
-            raise cursor.bad()
-        magic = struct.unpack_from("!H", value)[0]
-        return "-" + ("tfo" + _fastopen(value[2:]) if magic == 0xF989 else f"{magic:04x}")
-    text = " 0x" if size else ""
-    for index in range(size):
-        text += f"{need(index + 1, text)[index]:02x}"
-    return text
-
-
-def _fastopen(cookie: bytes) -> str:
-    if not cookie:
-        return " cookiereq"
-    if len(cookie) % 2 or not 4 <= len(cookie) <= 16:
-        return " (invalid)"
-    return " cookie " + cookie.hex()
-
-
-def _mptcp(body: bytes, size: int, flags: int) -> str | None:
-    """An MPTCP option after its name, or None for an MP_CAPABLE tcpdump finds malformed."""
-    subtype, version = body[0] >> 4, body[0] & 0xF
-    names = {0: "capable", 1: "join", 2: "dss", 3: "add-addr", 4: "rem-addr", 5: "prio",
-             6: "fail", 7: "fast-close", 8: "tcprst"}
-    text = f" {size} {names.get(subtype, f'unknown-{subtype}')}"
-    if subtype == 0:
-        syn_ok = size in (12, 4) and flags & 0x02
-        ack_ok = size in (20, 22) and flags & 0x12 == 0x10
-        if not (syn_ok or ack_ok):
-            return None
-        text += f" v{version}"
-        if len(body) >= 2 and body[1] & 0x80:
-            text += " csum"
-        if len(body) >= 10:
-            text += f" {{0x{int.from_bytes(body[2:10], 'big'):x}}}"
-    return text
-
-
 def _quote(value: bytes) -> str:
     return '"' + "".join(chr(b) if 32 <= b < 127 else "." for b in value) + '"'
 
@@ -1404,11 +1196,6 @@ _MPLS_RESERVED = {0: "IPv4 explicit NULL", 1: "router alert", 2: "IPv6 explicit 
 _GRE_FLAGS = ((0x8000, "checksum present"), (0x4000, "routing present"),
               (0x2000, "key present"), (0x1000, "sequence# present"),
               (0x0800, "source routing present"), (0x0080, "ack present"))
-_STP_VERSIONS = {0: "802.1d", 2: "802.1w", 3: "802.1s", 4: "802.1aq"}
-_STP_TYPES = {0x00: "Config", 0x02: "Rapid STP", 0x80: "Topology Change"}
-_STP_FLAGS = ((0x01, "Topology change"), (0x02, "Proposal"), (0x10, "Learn"),
-              (0x20, "Forward"), (0x40, "Agreement"), (0x80, "Topology change ACK"))
-_RSTP_ROLES = ("Unknown", "Alternate", "Root", "Designated")
 _SNAP_PIDS = {(0x00000C, 0x2000): "CDP", (0x00000C, 0x2003): "VTP",
               (0x00000C, 0x010B): "PVST"}
 

@@ -374,6 +374,7 @@ _SPECIAL_STRUCTS = {"bpf_spin_lock", "bpf_res_spin_lock", "bpf_timer", "bpf_wq",
                     "bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node",
                     "bpf_refcount", "bpf_task_work", "bpf_workqueue"}
 _special_cache: dict[int, tuple[Any, list[tuple[int, int, str]]]] = {}
+_SPECIAL_CACHE_SIZE = 256
 
 
 def _special_fields(t: Any, base: int, out: list[tuple[int, int, str]], depth: int = 0
@@ -422,6 +423,8 @@ def special_fields(m: Any) -> list[tuple[int, int, str]]:
         except Exception:   # noqa: BLE001 - malformed BTF: no fields known
             fields = []
         cached = (m, fields)
+        if len(_special_cache) >= _SPECIAL_CACHE_SIZE:
+            _special_cache.clear()   # entries keep their maps (and BTF) alive: stay bounded
         _special_cache[id(m)] = cached
     return cached[1]
 
