@@ -30,6 +30,7 @@ BPFTRACE = shutil.which("bpftrace") or "/usr/bin/bpftrace"
 # bpftrace cannot raise RLIMIT_MEMLOCK in this container and says so on every run; the
 # kernel accounts BPF memory to the cgroup, so it works anyway
 _NOISE = re.compile(r"^ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK.*\n", re.M)
+_SIGINT_AGAIN = 2.0      # seconds before bpftrace is sent SIGINT again (see run_command)
 _READY = re.compile(rb"^(Attaching \d+ probes?\.\.\.|\{\"type\": \"attached_probes\".*)$",
                     re.M)
 
@@ -92,6 +93,12 @@ def run_command(argv: Sequence[str], *, workload: Workload = None, interrupt: bo
     sel.register(proc.stderr, selectors.EVENT_READ, err)
     deadline = time.monotonic() + timeout
     attached = worked = signalled = False
+    # bpftrace 0.17 can miss a SIGINT that lands between its exit check and its wait for
+    # events, and then waits for an event that may never come (bashreadline after its bash
+    # exited hung past the timeout): it gets SIGINT again until it ends. pybpf is not
+    # given a second one (its first SIGINT must be enough).
+    resend = os.path.basename(argv[0]) == "bpftrace"
+    again = 0.0
     try:
         while sel.get_map():
             if attached and not worked:
@@ -101,6 +108,10 @@ def run_command(argv: Sequence[str], *, workload: Workload = None, interrupt: bo
                     until is None or until.search(out) is not None):
                 proc.send_signal(signal.SIGINT)
                 signalled = True
+                again = time.monotonic() + _SIGINT_AGAIN
+            elif signalled and resend and time.monotonic() >= again:
+                proc.send_signal(signal.SIGINT)
+                again = time.monotonic() + _SIGINT_AGAIN
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"{argv[0]} ran past {timeout}s: {bytes(out)[-500:]!r}")
