@@ -162,10 +162,14 @@ class _Insn:
     """An instruction with absolute targets (``jt``/``jf`` for conditional jumps, ``jt``
     for ``ja``)."""
 
-    __slots__ = ("code", "jf", "jt", "k")
+    __slots__ = ("code", "edge_f", "edge_t", "jf", "jt", "k")
 
     def __init__(self, code: int, k: int, jt: int = -1, jf: int = -1) -> None:
         self.code, self.k, self.jt, self.jf = code, k, jt, jf
+        # a conditional jump's states on its true and false edges, as the last dataflow
+        # run found them (None: not computed); threading reuses them
+        self.edge_t: State | None = None
+        self.edge_f: State | None = None
 
 
 def _absolute(program: list[SockFilter]) -> list[_Insn]:
@@ -398,15 +402,21 @@ def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
                 into[target] = after if current is None else _meet(current, after)
             continue
         if code & 0xF0 == _J_JA:
-            decided: bool | None = True
-        else:
-            decided = notes[pc] = _decide(state, insn)
+            target = insn.jt
+            if is_ret[target]:
+                into[target] = _START
+            else:
+                current = into[target]
+                into[target] = state if current is None else _meet(current, state)
+            continue
+        decided = notes[pc] = _decide(state, insn)
+        insn.edge_t = insn.edge_f = None
         if decided is not False:
             target = insn.jt
             if is_ret[target]:
                 into[target] = _START
             else:
-                out = state if code & 0xF0 == _J_JA else _edge_state(state, insn, True)
+                out = insn.edge_t = _edge_state(state, insn, True)
                 current = into[target]
                 into[target] = out if current is None else _meet(current, out)
         if decided is not True:
@@ -414,7 +424,7 @@ def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
             if is_ret[target]:
                 into[target] = _START
             else:
-                out = _edge_state(state, insn, False)
+                out = insn.edge_f = _edge_state(state, insn, False)
                 current = into[target]
                 into[target] = out if current is None else _meet(current, out)
     return into, notes
@@ -493,6 +503,14 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
                     break
                 state = _edge_state(state, insn, decided)
                 nxt = insn.jt if decided else insn.jf
+        elif code & 0xE7 == 0x20:  # ld abs, the commonest load, inline
+            sym: Sym | None = ("abs", code & 0x18, insn.k)
+            if sym != state[0]:  # not redundant: over it only if proven (and A dead there)
+                if sym != state[1] and sym not in state[3]:
+                    break
+                dirty_a = True
+                state = (sym, state[1], state[2], state[3])
+            nxt = target + 1
         elif cls in (_C_LD, _C_LDX):
             after = _step(insn, state)
             if cls == _C_LD:
@@ -525,13 +543,15 @@ def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Livene
         limit = pc + 256
         old = insn.jt
         if not _stuck(insns[old], state):
-            new = _thread(insns, old, _edge_state(state, insn, True), limit, live_in)
+            new = _thread(insns, old, insn.edge_t or _edge_state(state, insn, True), limit,
+                          live_in)
             if new is not None and new != old:
                 changed = True
                 insn.jt = new
         old = insn.jf
         if not _stuck(insns[old], state):
-            new = _thread(insns, old, _edge_state(state, insn, False), limit, live_in)
+            new = _thread(insns, old, insn.edge_f or _edge_state(state, insn, False), limit,
+                          live_in)
             if new is not None and new != old:
                 changed = True
                 insn.jf = new
