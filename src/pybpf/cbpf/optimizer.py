@@ -288,6 +288,8 @@ def _decide(state: State, insn: _Insn) -> bool | None:
         return None
     values, known = found
     if values is not None:  # empty: no path gets here, either answer will do
+        if op == _J_JEQ and values:  # the commonest
+            return (len(values) == 1 or None) if k in values else False
         outcomes = {_evaluate(op, v, k) for v in values}
         return outcomes.pop() if len(outcomes) == 1 else None
     # what the facts say of A: lo <= A <= hi, A not in excluded, A & zeros == 0
@@ -359,7 +361,11 @@ def _edge_state(state: State, insn: _Insn, taken: bool) -> State:
         if fact in known:
             return state
         if values is not None:
-            values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
+            if op == _J_JEQ:  # the commonest
+                values = (frozenset((k,)) if k in values else frozenset()) if taken \
+                    else values - {k}
+            else:
+                values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
         elif op == _J_JEQ and taken:
             values = frozenset((k,))
         known = known | {fact}
@@ -825,6 +831,10 @@ def _share_tails(insns: list[_Insn]) -> bool:
             if new != old and pc < new <= pc + 256:
                 insn.jf = new
                 changed = True
+            if insn.jt == insn.jf:  # both ways to one place: a ja (the dead-code pass
+                # then sees the load before it unread, with no dataflow run in between)
+                insn.code, insn.k, insn.jf = _C_JMP | _J_JA, 0, -1
+                changed = True
     return changed
 
 
@@ -925,7 +935,10 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
     # Rounds of four passes until one changes nothing (at most 32). A pass is a function of
     # the program alone, so once each has left the current program unchanged, in a row, the
     # rest of the round would too: stop there (threading must follow a dataflow run on the
-    # same program, which a delete pass that changed nothing gives).
+    # same program, which a delete pass that changed nothing gives). Dead code and shared
+    # tails take turns within a round while tails keep merging: a shared tail turns a test
+    # into a ja, which leaves the load before it dead, whose removal lets the next tails
+    # merge. Peeling one such layer per round cost a dataflow run and a threading pass each.
     quiet = 0  # passes in a row that left the program as it was
     first = True  # the code generator's program may hold unreachable code or a ja to the next
     for _ in range(32):
@@ -950,21 +963,27 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
             quiet += 1
             if quiet >= 4:
                 break
-        gone = _pass_dead(insns, (liveness or _liveness(insns))[0])
-        if gone:  # non-jumps only: what was reachable still is
-            insns = _compact(insns, gone, reachable=True)[0]
-            quiet = 0
-        else:
+        done = False
+        while True:
+            gone = _pass_dead(insns, (liveness or _liveness(insns))[0])
+            liveness = None
+            if gone:  # non-jumps only: what was reachable still is
+                insns = _compact(insns, gone, reachable=True)[0]
+                quiet = 0
+            else:
+                quiet += 1
+                if quiet >= 4:
+                    done = True
+                    break
+            if _share_tails(insns):
+                insns = _compact(insns, ())[0]
+                quiet = 0
+                continue
             quiet += 1
-            if quiet >= 4:
-                break
-        if _share_tails(insns):
-            insns = _compact(insns, ())[0]
-            quiet = 0
-        else:
-            quiet += 1
-            if quiet >= 4:
-                break
+            done = quiet >= 4
+            break
+        if done:
+            break
     returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
     if len(returns) == 1 and next(iter(returns))[0] == _C_RET | _RET_K:
         # every path rejects, or every complete packet is accepted: one return, as libpcap
