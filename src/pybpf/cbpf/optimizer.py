@@ -462,17 +462,19 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
 
     A load that is not redundant may be stepped over when it cannot fail and the register
     it set is dead where the edge lands. A test the edge cannot decide is followed both
-    ways (within ``budget`` instructions): when both ways lead to the same place, so does
-    the edge (``ip6 and (tcp or udp) ... or ... (tcp or udp)`` tests the protocol once).
+    ways (within ``budget[0]`` instructions): when both ways lead to the same place, so
+    does the edge (``ip6 and (tcp or udp) ... or ... (tcp or udp)`` tests the protocol
+    once). ``budget[1]`` becomes 1 when a landing given steps over a load into ``X``.
     """
     if budget is None:
-        budget = [48]
+        budget = [48, 0]
     best = None
+    best_dirty_x = False
     size = len(insns)
     while target < size and target <= limit and budget[0] > 0:
         budget[0] -= 1
         if not ((dirty_a and live_in[target] & _A) or (dirty_x and live_in[target] & _X)):
-            best = target
+            best, best_dirty_x = target, dirty_x
         insn = insns[target]
         code = insn.code
         cls = code & 0x07
@@ -489,7 +491,7 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
                     if taken is not None and taken >= insn.jf and taken == _thread(
                             insns, insn.jf, _edge_state(state, insn, False), limit, live_in,
                             dirty_a, dirty_x, budget):
-                        best = taken
+                        best, best_dirty_x = taken, False  # the walks noted their own
                     break
                 state = _edge_state(state, insn, decided)
                 nxt = insn.jt if decided else insn.jf
@@ -513,28 +515,52 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
         else:
             break
         target = nxt
+    if best_dirty_x:
+        budget[1] = 1
     return best
 
 
 def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Liveness) -> bool:
+    """Thread every conditional jump's edges (front to back, on the dataflow run before
+    the pass).
+
+    An edge sent past a load into ``X`` arrives where ``X`` is dead, but holding another
+    value than the states from there on say; a later jump that trusted them could skip a
+    reload of ``X`` as redundant and read the stale one. So from the first such landing
+    on, the rest of the pass knows nothing of ``X`` (the next round's dataflow run does).
+    The other registers stay true: ``A`` is reloaded before any test reads it, and stores
+    are never stepped over.
+    """
     changed = False
+    stale_x = len(insns)  # from here on, the states' X may be stale
+    budget = [0, 0]
     for pc, insn in enumerate(insns):
         state = states[pc]
         if state is None or insn.code & 0x07 != _C_JMP or insn.code & 0xF0 == _J_JA:
             continue
+        if pc >= stale_x and state[1] is not None:
+            state = (state[0], None, state[2], state[3])
         limit = pc + 256
         old = insn.jt
         if not _stuck(insns[old], state):
-            new = _thread(insns, old, _edge_state(state, insn, True), limit, live_in)
+            budget[0], budget[1] = 48, 0
+            new = _thread(insns, old, _edge_state(state, insn, True), limit, live_in,
+                          budget=budget)
             if new is not None and new != old:
                 changed = True
                 insn.jt = new
+                if budget[1]:
+                    stale_x = min(stale_x, new)
         old = insn.jf
         if not _stuck(insns[old], state):
-            new = _thread(insns, old, _edge_state(state, insn, False), limit, live_in)
+            budget[0], budget[1] = 48, 0
+            new = _thread(insns, old, _edge_state(state, insn, False), limit, live_in,
+                          budget=budget)
             if new is not None and new != old:
                 changed = True
                 insn.jf = new
+                if budget[1]:
+                    stale_x = min(stale_x, new)
     return changed
 
 
