@@ -65,3 +65,24 @@ def test_peepholes() -> None:
     assert not any(i.code & 0x08 and i.code & 0x07 in (0x04, 0x05) for i in listing)  # no 'x'
     assert [i.code for i in compile_filter("ether[0] & 1 != 0")] == [0x30, 0x45, 0x06, 0x06]
     assert len(compile_filter("ip6 net 2001:db8::/32")) <= 11
+
+
+def test_a_jump_threaded_later_in_a_pass_sees_x_an_earlier_one_left_stale() -> None:
+    # jeq #0x800 is threaded past 'ldx #5' (X is dead after it); in the same pass, jeq #1's
+    # true edge must not then skip the second 'ldx #5' as redundant: on the first path X
+    # is no longer 5 there, and 'ret x' would give 0
+    program = [SockFilter(0x28, 0, 0, 12),     # ldh [12]
+               SockFilter(0x15, 0, 6, 0x800),  # jeq #0x800
+               SockFilter(0x01, 0, 0, 5),      # ldx #5
+               SockFilter(0x30, 0, 0, 14),     # ldb [14]
+               SockFilter(0x15, 1, 0, 1),      # jeq #1
+               SockFilter(0x01, 0, 0, 7),      # ldx #7
+               SockFilter(0x01, 0, 0, 5),      # ldx #5
+               SockFilter(0x0E, 0, 0, 0),      # ret x
+               SockFilter(0x06, 0, 0, 0)]      # ret #0
+    optimised = optimize_program(program)
+    assert len(optimised) < len(program)
+    for byte in (0, 1):
+        packet = bytes(12) + b"\x08\x00" + bytes((byte,)) + bytes(20)
+        assert FilterProgram(optimised).run(packet, len(packet)) \
+            == FilterProgram(program).run(packet, len(packet)) == 5
