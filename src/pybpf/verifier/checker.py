@@ -40,7 +40,7 @@ from .contexts import PACKET_TYPES, return_range
 from .ctx_btf import BtfArgs
 from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
-from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, back, merge
+from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, merge_back
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine
 from .state import (
@@ -144,12 +144,12 @@ class Checkpoint:
             precise = self.demand.precise if self.demand is not None else None
             # (a constant's known bits: var[8] is its tnum, (value, mask 0))
             consts = [(i, r.var[8][0]) for i, r in enumerate(frame.regs)
-                      if (precise is None or base + i in precise) and r.type is _SCALAR
+                      if (precise is None or precise >> (base + i) & 1) and r.type is _SCALAR
                       and not r.var[8][1]]
             for index, slot in sorted(frame.stack.items()):
                 r = slot.spilled
                 if (r is not None and r.type is _SCALAR and not r.var[8][1]
-                        and (precise is None or base + SLOT_BASE + index in precise)
+                        and (precise is None or precise >> (base + SLOT_BASE + index) & 1)
                         and Byte.SPILL in slot.kinds):
                     consts.append((SLOT_BASE + index, r.var[8][0]))
             self.consts = tuple(consts)
@@ -289,7 +289,7 @@ class Checker:
     def _end_path(self, cp: Checkpoint, trace: list[Effect], demand: Demand | None) -> None:
         """A path ends (exit, or pruned by a state that needs ``demand``): carry what it
         needed back to its checkpoint, then count the path done."""
-        cp.demand = merge(cp.demand, back(trace, demand))
+        cp.demand = merge_back(cp.demand, trace, demand)
         self._finish(cp)
 
     def _finish(self, cp: Checkpoint | None) -> None:
@@ -302,7 +302,7 @@ class Checker:
             parent = cp.parent
             if parent is not None and cp.trace is not None:
                 # every path below cp is done: its demand is final, hand it up
-                parent.demand = merge(parent.demand, back(cp.trace, cp.demand))
+                parent.demand = merge_back(parent.demand, cp.trace, cp.demand)
                 cp.trace = None
             cp = parent
 
