@@ -162,10 +162,14 @@ class _Insn:
     """An instruction with absolute targets (``jt``/``jf`` for conditional jumps, ``jt``
     for ``ja``)."""
 
-    __slots__ = ("code", "jf", "jt", "k")
+    __slots__ = ("code", "edge_f", "edge_t", "jf", "jt", "k")
 
     def __init__(self, code: int, k: int, jt: int = -1, jf: int = -1) -> None:
         self.code, self.k, self.jt, self.jf = code, k, jt, jf
+        # a conditional jump's states on its true and false edges, as the last dataflow
+        # run found them (None: not computed); threading reuses them
+        self.edge_t: State | None = None
+        self.edge_f: State | None = None
 
 
 def _absolute(program: list[SockFilter]) -> list[_Insn]:
@@ -284,6 +288,8 @@ def _decide(state: State, insn: _Insn) -> bool | None:
         return None
     values, known = found
     if values is not None:  # empty: no path gets here, either answer will do
+        if op == _J_JEQ and values:  # the commonest
+            return (len(values) == 1 or None) if k in values else False
         outcomes = {_evaluate(op, v, k) for v in values}
         return outcomes.pop() if len(outcomes) == 1 else None
     # what the facts say of A: lo <= A <= hi, A not in excluded, A & zeros == 0
@@ -355,7 +361,11 @@ def _edge_state(state: State, insn: _Insn, taken: bool) -> State:
         if fact in known:
             return state
         if values is not None:
-            values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
+            if op == _J_JEQ:  # the commonest
+                values = (frozenset((k,)) if k in values else frozenset()) if taken \
+                    else values - {k}
+            else:
+                values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
         elif op == _J_JEQ and taken:
             values = frozenset((k,))
         known = known | {fact}
@@ -398,15 +408,21 @@ def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
                 into[target] = after if current is None else _meet(current, after)
             continue
         if code & 0xF0 == _J_JA:
-            decided: bool | None = True
-        else:
-            decided = notes[pc] = _decide(state, insn)
+            target = insn.jt
+            if is_ret[target]:
+                into[target] = _START
+            else:
+                current = into[target]
+                into[target] = state if current is None else _meet(current, state)
+            continue
+        decided = notes[pc] = _decide(state, insn)
+        insn.edge_t = insn.edge_f = None
         if decided is not False:
             target = insn.jt
             if is_ret[target]:
                 into[target] = _START
             else:
-                out = state if code & 0xF0 == _J_JA else _edge_state(state, insn, True)
+                out = insn.edge_t = _edge_state(state, insn, True)
                 current = into[target]
                 into[target] = out if current is None else _meet(current, out)
         if decided is not True:
@@ -414,7 +430,7 @@ def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
             if is_ret[target]:
                 into[target] = _START
             else:
-                out = _edge_state(state, insn, False)
+                out = insn.edge_f = _edge_state(state, insn, False)
                 current = into[target]
                 into[target] = out if current is None else _meet(current, out)
     return into, notes
@@ -495,6 +511,14 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
                     break
                 state = _edge_state(state, insn, decided)
                 nxt = insn.jt if decided else insn.jf
+        elif code & 0xE7 == 0x20:  # ld abs, the commonest load, inline
+            sym: Sym | None = ("abs", code & 0x18, insn.k)
+            if sym != state[0]:  # not redundant: over it only if proven (and A dead there)
+                if sym != state[1] and sym not in state[3]:
+                    break
+                dirty_a = True
+                state = (sym, state[1], state[2], state[3])
+            nxt = target + 1
         elif cls in (_C_LD, _C_LDX):
             after = _step(insn, state)
             if cls == _C_LD:
@@ -538,14 +562,17 @@ def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Livene
         state = states[pc]
         if state is None or insn.code & 0x07 != _C_JMP or insn.code & 0xF0 == _J_JA:
             continue
+        # the edge states the dataflow run built, unless X is forgotten here
+        edge_t, edge_f = insn.edge_t, insn.edge_f
         if pc >= stale_x and state[1] is not None:
             state = (state[0], None, state[2], state[3])
+            edge_t = edge_f = None
         limit = pc + 256
         old = insn.jt
         if not _stuck(insns[old], state):
             budget[0], budget[1] = 48, 0
-            new = _thread(insns, old, _edge_state(state, insn, True), limit, live_in,
-                          budget=budget)
+            new = _thread(insns, old, edge_t or _edge_state(state, insn, True), limit,
+                          live_in, budget=budget)
             if new is not None and new != old:
                 changed = True
                 insn.jt = new
@@ -554,8 +581,8 @@ def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Livene
         old = insn.jf
         if not _stuck(insns[old], state):
             budget[0], budget[1] = 48, 0
-            new = _thread(insns, old, _edge_state(state, insn, False), limit, live_in,
-                          budget=budget)
+            new = _thread(insns, old, edge_f or _edge_state(state, insn, False), limit,
+                          live_in, budget=budget)
             if new is not None and new != old:
                 changed = True
                 insn.jf = new
@@ -831,6 +858,10 @@ def _share_tails(insns: list[_Insn]) -> bool:
             if new != old and pc < new <= pc + 256:
                 insn.jf = new
                 changed = True
+            if insn.jt == insn.jf:  # both ways to one place: a ja (the dead-code pass
+                # then sees the load before it unread, with no dataflow run in between)
+                insn.code, insn.k, insn.jf = _C_JMP | _J_JA, 0, -1
+                changed = True
     return changed
 
 
@@ -931,7 +962,10 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
     # Rounds of four passes until one changes nothing (at most 32). A pass is a function of
     # the program alone, so once each has left the current program unchanged, in a row, the
     # rest of the round would too: stop there (threading must follow a dataflow run on the
-    # same program, which a delete pass that changed nothing gives).
+    # same program, which a delete pass that changed nothing gives). Dead code and shared
+    # tails take turns within a round while tails keep merging: a shared tail turns a test
+    # into a ja, which leaves the load before it dead, whose removal lets the next tails
+    # merge. Peeling one such layer per round cost a dataflow run and a threading pass each.
     quiet = 0  # passes in a row that left the program as it was
     first = True  # the code generator's program may hold unreachable code or a ja to the next
     for _ in range(32):
@@ -956,21 +990,27 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
             quiet += 1
             if quiet >= 4:
                 break
-        gone = _pass_dead(insns, (liveness or _liveness(insns))[0])
-        if gone:  # non-jumps only: what was reachable still is
-            insns = _compact(insns, gone, reachable=True)[0]
-            quiet = 0
-        else:
+        done = False
+        while True:
+            gone = _pass_dead(insns, (liveness or _liveness(insns))[0])
+            liveness = None
+            if gone:  # non-jumps only: what was reachable still is
+                insns = _compact(insns, gone, reachable=True)[0]
+                quiet = 0
+            else:
+                quiet += 1
+                if quiet >= 4:
+                    done = True
+                    break
+            if _share_tails(insns):
+                insns = _compact(insns, ())[0]
+                quiet = 0
+                continue
             quiet += 1
-            if quiet >= 4:
-                break
-        if _share_tails(insns):
-            insns = _compact(insns, ())[0]
-            quiet = 0
-        else:
-            quiet += 1
-            if quiet >= 4:
-                break
+            done = quiet >= 4
+            break
+        if done:
+            break
     returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
     if len(returns) == 1 and next(iter(returns))[0] == _C_RET | _RET_K:
         # every path rejects, or every complete packet is accepted: one return, as libpcap

@@ -8,9 +8,12 @@ where map fds go in them; its attach points with what attaching needs (tracepoin
 which are fixed for the boot the entry's key names); the printing plan. :func:`run_cached`
 serves the common command lines (``-e`` or a file, parameters, ``-q``, ``-o``, ``-f``,
 ``--unsafe``) from it: it creates the maps, loads the programs, runs BEGIN, attaches and
-then runs the script through :class:`~.runtime.Session` as the full path does. Anything
-else (no entry, another option, any failure before ``Attaching...``) returns None, after
-closing what it made, and the full path runs instead, with its own messages.
+then runs the script through :class:`~.runtime.Session` as the full path does. A script
+without an entry is compiled here and runs from the same tuples, made in memory; its
+entries are written once it is attached (off the way to ``Attaching...``). Anything else
+(another option, a script that does not compile, a uprobe, any failure before
+``Attaching...``) returns None, after closing what it made, and the full path runs
+instead, with its own messages.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ _PROVIDERS = ("BEGIN", "END", "tracepoint", "rawtracepoint", "profile", "interva
 _PERF_TYPE_TRACEPOINT = 2
 _RAW_TRACEPOINT_OPEN = 17
 _RINGBUF = 27     # BPF_MAP_TYPE_RINGBUF
+_LDDW, _PSEUDO_MAP_FD = 0x18, 1
 
 
 # -- writing (after a compile, from .cache) -----------------------------------------------
@@ -49,9 +53,13 @@ _RINGBUF = 27     # BPF_MAP_TYPE_RINGBUF
 def lean_entry(compiled: Compiled) -> bytes | None:
     """The lean entry of ``compiled`` (marshal data), or None when a probe needs the full
     path."""
+    entry = _lean_tuple(compiled)
+    return marshal.dumps(entry) if entry is not None else None
+
+
+def _lean_tuple(compiled: Compiled) -> tuple[Any, ...] | None:
     from ..asm.instruction import encode_all
     from ..asm.instructions import Instructions
-    from ..kernel.programs import resolve_maps
     from ..kernel.tracefs import tracepoint_id
 
     if any(u.provider not in _PROVIDERS for u in compiled.units):
@@ -62,10 +70,14 @@ def lean_entry(compiled: Compiled) -> bytes | None:
     progs = []
     for unit in compiled.units:
         prog = spec.programs[unit.name]
-        relocs = [(slot, insn.reference) for slot, insn in
-                  Instructions(prog.instructions).iterate()
-                  if insn.reference is not None and insn.reference in spec.maps]
-        code = encode_all(resolve_maps(prog.instructions, dict.fromkeys(spec.maps, 0)))
+        relocs = []
+        for slot, insn in Instructions(prog.instructions).iterate():
+            if insn.reference is not None and insn.reference in spec.maps:
+                # the code generator loads maps by fd only (ld_map_fd: imm 0 until load)
+                if insn.opcode != _LDDW or insn.src != _PSEUDO_MAP_FD or insn.imm:
+                    return None
+                relocs.append((slot, insn.reference))
+        code = encode_all(prog.instructions)
         points = []
         for p in unit.points:
             tp = tracepoint_id(p.target, p.func) if p.provider == "tracepoint" else 0
@@ -76,7 +88,7 @@ def lean_entry(compiled: Compiled) -> bytes | None:
 
     plan = (plan_data(compiled.plan), compiled.probe_names, compiled.map_names,
             compiled.attach_count)
-    return marshal.dumps((_TAG, compiled.text, maps, progs, plan))
+    return (_TAG, compiled.text, maps, progs, plan)
 
 
 # -- reading and running --------------------------------------------------------------------
@@ -284,12 +296,22 @@ def _raw_tracepoint(coll: _Collection, name: str, prog_fd: int) -> None:
 
 
 def run_cached(argv: list[str], on_ready: Callable[[], None] | None = None) -> int | None:
-    """Run ``pybpf trace ARGV`` from its lean entry; None when the full path must.
-    ``on_ready`` is called once every probe is attached and BEGIN's output printed."""
+    """Run ``pybpf trace ARGV`` from its lean entry, or compiled here when it has none;
+    None when the full path must. ``on_ready`` is called once every probe is attached and
+    BEGIN's output printed."""
     o = _parse(argv)
-    entry = _read_entry(o) if o is not None else None
-    if o is None or entry is None:
+    if o is None:
         return None
+    entry = _read_entry(o)
+    if entry is None:       # compiled here; the cache is written once the probes are in
+        compiled = _compile(o)
+        if compiled is None:
+            return None
+        entry = _lean_tuple(compiled)
+        if entry is None:      # uprobes, usdt: the full path, which finds the compile
+            _store(o, compiled)
+            return None
+        on_ready = _storing(o, compiled, on_ready)
     coll = _Collection()
     try:
         out = open(o.output, "w") if o.output else sys.stdout  # noqa: SIM115
@@ -311,6 +333,46 @@ def run_cached(argv: list[str], on_ready: Callable[[], None] | None = None) -> i
             out.close()
         return None
     return _run(o, out, entry, coll, plan, ring_size, on_ready)
+
+
+def _compile(o: _Options) -> Compiled | None:
+    """The script compiled (no cache lookup: :func:`_read_entry` found none); None when
+    it does not compile, so that the full path, compiling it again, says why."""
+    from .compiler import compile_script
+    from .errors import TraceError
+
+    assert o.text is not None
+    try:
+        return compile_script(o.text, unsafe=o.unsafe, params=o.params)
+    except TraceError:
+        return None
+    except Exception:  # noqa: BLE001 - the full path reports it, with its messages
+        return None
+
+
+def _store(o: _Options, compiled: Compiled) -> None:
+    from .cache import store
+
+    store(compiled, unsafe=o.unsafe, params=o.params)
+
+
+def _storing(o: _Options, compiled: Compiled, on_ready: Callable[[], None] | None
+             ) -> Callable[[], None]:
+    """``on_ready``, then the compile cache's entries written (off the path to ready),
+    with SIGINT and SIGTERM held meanwhile so that a Ctrl-C leaves no half-written file."""
+    import signal
+
+    def ready() -> None:
+        if on_ready is not None:
+            on_ready()
+        held = {signal.SIGINT, signal.SIGTERM}
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            _store(o, compiled)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+    return ready
 
 
 def _run(o: _Options, out: IO[str], entry: tuple[Any, ...], coll: _Collection, plan: _Plan,
