@@ -4,16 +4,16 @@ type, then emit one program per probe (per attach point where the code differs).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
 from .errors import TraceError
 from .plan import STACK_DEPTH, MapPlan, PrintPlan
 from .probes import Probe
+from .record import DICT, Record
 
 # the front end and code generator are imported by _compile: a script served from the
 # compile cache (pybpf.trace.cache) needs only the classes of what it holds
+TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .record)
 if TYPE_CHECKING:
     from . import ast as A
 
@@ -34,8 +34,7 @@ _MAP_KEYS_MAX = 4096
 _RINGBUF_SIZE = 1 << 20
 
 
-@dataclass
-class Unit:
+class Unit(Record):
     """One program: the probe it compiles and the attach points it serves."""
 
     name: str
@@ -48,8 +47,7 @@ class Unit:
         return self.points[0].provider
 
 
-@dataclass
-class Compiled:
+class Compiled(Record):
     """What :func:`compile_script` gives: the spec to load, the plan to print with, and
     where each program attaches."""
 
@@ -58,10 +56,10 @@ class Compiled:
     units: list[Unit]
     probe_names: list[str]
     map_names: dict[str, str]             # script name "@x" -> kernel map name
-    stack_maps: dict[str, str] = field(default_factory=dict)   # "kstack", "ustack_3"...
+    stack_maps: dict[str, str] = DICT   # "kstack", "ustack_3"...
     text: str = ""
     # program -> (instruction index, script line) where each statement's code starts
-    lines: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    lines: dict[str, list[tuple[int, int]]] = DICT
 
     @property
     def attach_count(self) -> int:
@@ -119,6 +117,12 @@ def _map_name(name: str, index: int) -> str:
     return spec_name if len(spec_name) <= 15 else f"AT{index}_{name[1:]}"[:15]
 
 
+def _kallsyms() -> dict[str, int]:
+    from ..kernel.ksyms import read_kallsyms  # when a script asks for a kernel symbol
+
+    return read_kallsyms()
+
+
 def compile_script(text: str, *, filename: str = "stdin", unsafe: bool = False,
                    params: list[str] | None = None, cache: bool = False) -> Compiled:
     """Compile bpftrace ``text``; :class:`TraceError` (bpftrace's message) when it is
@@ -141,7 +145,6 @@ def compile_script(text: str, *, filename: str = "stdin", unsafe: bool = False,
 
 
 def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
-    from ..kernel.ksyms import read_kallsyms
     from .codegen import JOIN_ARGS, JOIN_STRLEN, Emitter, MapLayout, Shared
     from .parser import parse
     from .semantic import Checker, Scope
@@ -158,7 +161,7 @@ def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
     for info in checker.maps.values():
         if not info.agg:
             raise TraceError(f"Undefined map: {info.name}", info.loc)
-    shared = Shared(checker, probe_names=probe_names, kallsyms=read_kallsyms)
+    shared = Shared(checker, probe_names=probe_names, kallsyms=_kallsyms)
     maps: dict[str, MapSpec] = {}
     plan = PrintPlan()
     for info in sorted(checker.maps.values(), key=lambda i: i.index):

@@ -3,15 +3,16 @@ them; errors in its words."""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any
-
 from ..btf import Array, Enum, Int, Ptr, Struct, Union, skip_qualifiers
 from . import ast as A
 from .errors import TraceError
 from .probes import Probe, TracepointField, tracepoint_fields
+from .record import DICT, Record, replace
 from .types import INT, NONE, STACK_DEPTH, UINT, Ty, stack_ty, str_ty, tuple_ty
+
+TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .record)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MapInfo", "Scope", "Checker", "AGGREGATIONS", "STRLEN"]
 
@@ -30,8 +31,7 @@ _INT_CASTS = {f"{s}int{b}": Ty("int", b // 8, s == "") for s in ("", "u")
               for b in (8, 16, 32, 64)}
 
 
-@dataclass
-class MapInfo:
+class MapInfo(Record):
     name: str
     loc: A.Loc
     keys: list[Ty] | None = None
@@ -41,13 +41,12 @@ class MapInfo:
     index: int = 0                # order of first sight
 
 
-@dataclass
-class Scope:
+class Scope(Record):
     """What one program unit knows: its probe, its tracepoint fields, its variables."""
 
     probe: Probe
-    fields: dict[str, TracepointField] = field(default_factory=dict)
-    vars: dict[str, Ty] = field(default_factory=dict)
+    fields: dict[str, TracepointField] = DICT
+    vars: dict[str, Ty] = DICT
 
 
 def _btf_ty(t: Any) -> Ty:
@@ -472,7 +471,7 @@ class Checker:
                              f"a field named '{e.name}'", e.loc)
         t = _btf_ty(member[0].type)
         if base.user and t.kind in ("ptr", "record", "array", "str"):
-            t = dataclasses.replace(t, user=True)       # in user memory as its struct is
+            t = replace(t, user=True)       # in user memory as its struct is
         return t
 
     def builtin(self, e: A.Builtin, scope: Scope) -> Ty:
