@@ -33,13 +33,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchlib import FILTER_EXPRESSIONS, filter_frames  # noqa: E402
+
 from pybpf import vm  # noqa: E402
 from pybpf.cbpf import compile_filter, encode_program, to_ebpf  # noqa: E402
-from tests.cbpf.packets import build_packets  # noqa: E402
 
-EXPRESSIONS = ["tcp port 80", "host 198.18.0.1 or 198.18.0.2", "tcp[13] & 2 != 0",
-               "vlan and udp port 53", "ip6 net 2001:db8::/32 and not icmp6",
-               "(tcp or udp) and not port 22 and net 198.18.0.0/15"]
+EXPRESSIONS = FILTER_EXPRESSIONS
 
 # argv: packets file (u32 length, bytes; repeated), runs, expression or "-" and a program
 # file (struct bpf_insn[]). Prints the median ns per packet and the accepted count.
@@ -175,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     if not available():
         print("the llvm tier needs llvmlite (the jit extra)")
         return 1
-    corpus = [d for _, d, w in build_packets() if len(d) == w >= 14]
-    frames = [corpus[i % len(corpus)] for i in range(count)]
+    frames = filter_frames(count)
     batch = PacketBatch(frames)
     one_count = min(count, 2_000)
     ctx = bytes(192)  # a raw __sk_buff, len 0: the expressions here do not read it
