@@ -17,7 +17,6 @@ Verdicts of every column are checked equal before timing.
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import ctypes.util
 import statistics
@@ -30,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchlib import FILTER_EXPRESSIONS, filter_frames  # noqa: E402
+from benchlib import FILTER_EXPRESSIONS, filter_frames, packets_and_runs  # noqa: E402
 
 from pybpf import vm  # noqa: E402
 from pybpf.cbpf import compile_filter, encode_program, to_ebpf  # noqa: E402
@@ -74,12 +73,7 @@ def libpcap_filter() -> Callable[[str, list[bytes]], Callable[[], list[int]]] | 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--packets", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="2,000 packets, 3 runs")
-    args = parser.parse_args(argv)
-    count, runs = (2_000, 3) if args.quick else (args.packets, args.runs)
+    count, runs = packets_and_runs(argv, __doc__, packets=20_000, quick_packets=2_000)
     frames = filter_frames(count)
     one_count = min(count, 2_000)  # one run at a time is slow: time a slice
     libpcap = libpcap_filter()

@@ -19,7 +19,6 @@ shared: wall time would count other programs' turns). Verdicts are checked equal
 
 from __future__ import annotations
 
-import argparse
 import ctypes.util
 import shutil
 import statistics
@@ -33,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchlib import FILTER_EXPRESSIONS, filter_frames  # noqa: E402
+from benchlib import FILTER_EXPRESSIONS, filter_frames, packets_and_runs  # noqa: E402
 
 from pybpf import vm  # noqa: E402
 from pybpf.cbpf import compile_filter, encode_program, to_ebpf  # noqa: E402
@@ -165,12 +164,7 @@ def median_ns(fn, count: int, runs: int) -> float:  # type: ignore[no-untyped-de
 def main(argv: list[str] | None = None) -> int:
     from pybpf.vm.llvmtier import PacketBatch, available, run_packets
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--packets", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="10,000 packets, 3 runs")
-    args = parser.parse_args(argv)
-    count, runs = (10_000, 3) if args.quick else (args.packets, args.runs)
+    count, runs = packets_and_runs(argv, __doc__, packets=100_000, quick_packets=10_000)
     if not available():
         print("the llvm tier needs llvmlite (the jit extra)")
         return 1

@@ -6,6 +6,7 @@ Imported by the benches beside it (a bench run as a script has bench/ on its pat
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -25,6 +26,18 @@ def filter_frames(count: int) -> list[bytes]:
 
     corpus = [d for _, d, w in build_packets() if len(d) == w >= 14]
     return [corpus[i % len(corpus)] for i in range(count)]
+
+
+def packets_and_runs(argv: list[str] | None, doc: str, *, packets: int,
+                     quick_packets: int) -> tuple[int, int]:
+    """A filter bench's options: ``--packets N``, ``--runs R`` (5), and ``--quick``
+    (``quick_packets``, 3 runs); ``doc`` (the bench's docstring) gives the description."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--packets", type=int, default=packets)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help=f"{quick_packets:,} packets, 3 runs")
+    args = parser.parse_args(argv)
+    return (quick_packets, 3) if args.quick else (args.packets, args.runs)
 
 
 def process_cpu_ns(pid: int) -> int:
