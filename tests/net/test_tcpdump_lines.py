@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ from tests.net.corpus import (
 from tests.net.corpus_lldp import lldp_org_frames
 from tests.net.corpus_pim import pim_frames
 from tests.net.corpus_ppp import l2tp_frames, pppoe_frames
+from tests.net.corpus_sctp import sctp_frames
 
 pytestmark = needs_tcpdump
 T0_US = 1_700_000_000_000_000
@@ -425,3 +427,22 @@ def test_privileges_are_dropped_after_opening(corpus: dict[str, Path], tmp_path:
     bad = subprocess.run([sys.executable, "-m", "pybpf", "sniff", "-r", str(corpus["pcap"]),
                           "-Z", "no-such-user-here"], capture_output=True, text=True, env=ENV)
     assert bad.returncode == 1 and "unknown user" in bad.stderr
+
+
+@pytest.mark.parametrize("frames", [sctp_frames])
+def test_protocol_corpus_whole_and_cut(tmp_path: Path,
+                                       frames: Callable[[], list[bytes]]) -> None:
+    # SCTP's chunks: every flag tcpdump reads at each verbosity (-vv dumps DATA's payload),
+    # damaged lengths, and every packet cut after each of its bytes
+    built = frames()
+    path = tmp_path / "protocol.pcap"
+    write_pcap(path, _packets(built))
+    for flags in ("", "-v", "-vv", "-e", "-q"):
+        theirs = _tcpdump(path, flags)
+        assert len(theirs) >= len(built)
+        assert _sniff(path, flags) == theirs, flags
+    cut = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+           for i, frame in enumerate(built) for size in range(14, len(frame))]
+    write_pcap(path, cut)
+    for flags in ("", "-vv"):
+        assert _sniff(path, flags) == _tcpdump(path, flags), flags

@@ -37,6 +37,7 @@ from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
+from .printer_sctp import sctp_text
 from .printer_snmp import snmp_text
 from .printer_tcp_options import tcp_options_text
 from .printer_text import (
@@ -559,10 +560,7 @@ class Printer:
         if proto == 59 and v6:
             return addresses + "no next header"
         if proto == 132:
-            if len(payload) < 12:
-                return addresses + " [|sctp]"
-            sport, dport = struct.unpack_from("!HH", payload)
-            return f"{src_text}.{sport} > {dst_text}.{dport}: sctp" + _sctp_chunks(payload[12:])
+            return sctp_text(payload, length, self.options.verbose, src_text, dst_text)
         if proto == 51:
             header, size = ah_header(payload, self.options.verbose)
             if not size:
@@ -931,21 +929,6 @@ def _udp_checksum_words(addresses: tuple[bytes, bytes], dgram: bytes) -> str:
     zeroed = dgram[:6] + b"\0\0" + dgram[8:]
     right = ~ones_sum(_pseudo_header(src, dst, 17, len(dgram)) + zeroed) & 0xFFFF
     return f"[bad udp cksum 0x{stored:04x} -> 0x{right:04x}!] "
-
-
-def _sctp_chunks(raw: bytes) -> str:
-    names = {0: "DATA", 1: "INIT", 2: "INIT ACK", 3: "SACK", 4: "HB REQ", 5: "HB ACK",
-             6: "ABORT", 7: "SHUTDOWN", 8: "SHUTDOWN ACK", 9: "OP ERR", 10: "COOKIE ECHO",
-             11: "COOKIE ACK", 14: "SHUTDOWN COMPLETE"}
-    out: list[str] = []
-    offset = 0
-    while offset + 4 <= len(raw):
-        kind, _, size = struct.unpack_from("!BBH", raw, offset)
-        out.append(f"({len(out) + 1}) [{names.get(kind, f'Unknown chunk type: {kind}')}] ")
-        if size < 4:
-            break
-        offset += (size + 3) // 4 * 4
-    return (" " + "".join(out).rstrip()) if out else ""
 
 
 def _quote(value: bytes) -> str:
