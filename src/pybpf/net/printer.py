@@ -3,8 +3,8 @@
 ``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
-extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, TCP with its
-options, UDP, DNS, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and the payload names
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, SCTP, DCCP,
+TCP with its options, UDP, DNS, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and the payload names
 tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps.
 What it does not decode it shows as tcpdump does for unknown data. A frame cut short ends
 its line with ``[|proto]``; no input makes it raise.
@@ -24,6 +24,7 @@ from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_arp import arp_text
 from .printer_bootp import bootp_text, ntp_text
+from .printer_dccp import dccp_text
 from .printer_dns import dns_text
 from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
@@ -559,6 +560,9 @@ class Printer:
             return addresses + f" [|{cut.proto}]"
         if proto == 59 and v6:
             return addresses + "no next header"
+        if proto == 33:
+            return dccp_text(payload, length, self.options.verbose, self.options.quiet,
+                             src_text, dst_text, src + dst)
         if proto == 132:
             return sctp_text(payload, length, self.options.verbose, src_text, dst_text)
         if proto == 51:
