@@ -4,10 +4,10 @@
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
 extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, SCTP, DCCP,
-TCP with its options, UDP, DNS, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and the payload names
-tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps.
-What it does not decode it shows as tcpdump does for unknown data. A frame cut short ends
-its line with ``[|proto]``; no input makes it raise.
+TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and
+the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
+``-x``/``-X``/``-A`` dumps. What it does not decode it shows as tcpdump does for unknown
+data. A frame cut short ends its line with ``[|proto]``; no input makes it raise.
 
 The printer keeps TCP connection state for relative sequence numbers (tcpdump's default;
 ``-S`` turns it off) and the previous timestamp for ``-ttt``: one printer per capture.
@@ -49,6 +49,7 @@ from .printer_text import (
     syslog_text,
     text_protocol,
 )
+from .printer_tftp import tftp_text
 from .printer_words import ETHERTYPES as _ETHERTYPES
 from .printer_words import CutShort, LongJump, u16, u32
 from .printer_words import Truncated as _Truncated
@@ -804,6 +805,8 @@ class Printer:
             if 53 in (sport, dport) or 5353 in (sport, dport):
                 return head + dns_text(data[:data_len], data_len, self.options.verbose,
                                        mdns=53 not in (sport, dport))
+            if 69 in (sport, dport):
+                return head + tftp_text(data, data_len)
             if {sport, dport} & {67, 68}:
                 return head + bootp_text(data, data_len, self.options.verbose)
             if 123 in (sport, dport):
