@@ -33,6 +33,7 @@ from tests.net.corpus import (
 )
 from tests.net.corpus_dccp import dccp_frames
 from tests.net.corpus_lldp import lldp_org_frames
+from tests.net.corpus_ntp import ntp_control_frames
 from tests.net.corpus_pim import pim_frames
 from tests.net.corpus_ppp import l2tp_frames, pppoe_frames
 from tests.net.corpus_sctp import sctp_frames
@@ -437,12 +438,14 @@ def test_privileges_are_dropped_after_opening(corpus: dict[str, Path], tmp_path:
     assert bad.returncode == 1 and "unknown user" in bad.stderr
 
 
-@pytest.mark.parametrize("frames", [sctp_frames, dccp_frames, tftp_frames])
+@pytest.mark.parametrize("frames", [sctp_frames, dccp_frames, tftp_frames,
+                                    ntp_control_frames])
 def test_protocol_corpus_whole_and_cut(tmp_path: Path,
                                        frames: Callable[[], list[bytes]]) -> None:
     # SCTP's chunks (-vv dumps DATA's payload), DCCP's types and options (-v checks the
-    # checksum over its coverage), TFTP's messages: every field tcpdump reads at each
-    # verbosity, damaged lengths, and every packet cut after each of its bytes
+    # checksum over its coverage), TFTP's messages, NTP's control messages (-v): every
+    # field tcpdump reads at each verbosity, damaged lengths, and every packet cut after
+    # each of its bytes
     built = frames()
     path = tmp_path / "protocol.pcap"
     write_pcap(path, _packets(built))
