@@ -66,13 +66,32 @@ def hash_counter(iterations: int) -> list[asm.Instruction]:
         asm.mov(R0, 0), asm.exit()])
 
 
+def hash_churn(iterations: int) -> list[asm.Instruction]:
+    """Hash-map inserts and deletes: update key i % 16 (BPF_ANY) and delete key
+    (i + 7) % 16, ``iterations`` times; r0 sums the answers (0 or -ENOENT)."""
+    from pybpf.asm import R4, R6, R7, R8
+    return asm.link([
+        asm.mov(R6, iterations), asm.mov(R8, 0),
+        asm.label("loop"),
+        asm.mov(R7, R6), asm.and_(R7, 15), asm.stx(4, R10, R7, -4),
+        asm.stx(8, R10, R6, -16),
+        asm.ld_map_fd(R1, "counts"), asm.mov(R2, R10), asm.add(R2, -4), asm.mov(R3, R10),
+        asm.add(R3, -16), asm.mov(R4, 0), asm.call(2), asm.add(R8, R0),
+        asm.mov(R7, R6), asm.add(R7, 7), asm.and_(R7, 15), asm.stx(4, R10, R7, -4),
+        asm.ld_map_fd(R1, "counts"), asm.mov(R2, R10), asm.add(R2, -4), asm.call(3),
+        asm.add(R8, R0),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, R8), asm.exit()])
+
+
 # program -> (instructions, the type of its "counts" map)
 PROGRAMS = {"arithmetic loop (10k turns)": (arithmetic_loop(10_000), "ARRAY"),
             "stack load/store loop (10k turns)": (stack_loop(10_000), "ARRAY"),
             "array map counter (2k lookups)": (hash_counter(2_000), "ARRAY"),
             "hash map counter (2k lookups)": (hash_counter(2_000), "HASH"),
             "per-CPU array counter (2k lookups)": (hash_counter(2_000), "PERCPU_ARRAY"),
-            "LRU hash counter (2k lookups)": (hash_counter(2_000), "LRU_HASH")}
+            "LRU hash counter (2k lookups)": (hash_counter(2_000), "LRU_HASH"),
+            "hash insert/delete churn (1k updates, 1k deletes)": (hash_churn(1_000), "HASH")}
 try:
     import llvmlite  # noqa: F401
     TIERS: tuple[str, ...] = ("interp", "python", "llvm")

@@ -40,7 +40,7 @@ from .contexts import PACKET_TYPES, return_range
 from .ctx_btf import BtfArgs
 from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
-from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, back, merge
+from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, merge_back
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine
 from .state import (
@@ -66,8 +66,8 @@ _SCALAR = RegType.SCALAR
 # opcode fields as plain ints on the hot paths (_step, _jump): reading a member off an
 # IntEnum class costs four times a global in Python 3.11; and the BPF_X bit, the state's
 # registers and a bounds' constness read directly, not through property calls
-_ALU, _ALU64, _LD, _LDX, _ST, _STX, _JMP32 = (int(c) for c in (
-    Class.ALU, Class.ALU64, Class.LD, Class.LDX, Class.ST, Class.STX, Class.JMP32))
+_ALU, _ALU64, _LD, _LDX, _ST, _STX, _JMP, _JMP32 = (int(c) for c in (
+    Class.ALU, Class.ALU64, Class.LD, Class.LDX, Class.ST, Class.STX, Class.JMP, Class.JMP32))
 _JA, _CALL, _EXIT, _JCOND = (int(j) for j in (JumpOp.JA, JumpOp.CALL, JumpOp.EXIT,
                                                JumpOp.JCOND))
 _ALU_OPS = frozenset(ALUOp)
@@ -144,12 +144,12 @@ class Checkpoint:
             precise = self.demand.precise if self.demand is not None else None
             # (a constant's known bits: var[8] is its tnum, (value, mask 0))
             consts = [(i, r.var[8][0]) for i, r in enumerate(frame.regs)
-                      if (precise is None or base + i in precise) and r.type is _SCALAR
+                      if (precise is None or precise >> (base + i) & 1) and r.type is _SCALAR
                       and not r.var[8][1]]
             for index, slot in sorted(frame.stack.items()):
                 r = slot.spilled
                 if (r is not None and r.type is _SCALAR and not r.var[8][1]
-                        and (precise is None or base + SLOT_BASE + index in precise)
+                        and (precise is None or precise >> (base + SLOT_BASE + index) & 1)
                         and Byte.SPILL in slot.kinds):
                     consts.append((SLOT_BASE + index, r.var[8][0]))
             self.consts = tuple(consts)
@@ -226,8 +226,11 @@ class Checker:
         self._decided_fx: dict[int, tuple[Effect, Effect]] = {}
         self._decided = 0
         self.effect_override: Effect | None = None
-        # plain loads and stores at r10 + constant, by slot (their fast path in _step)
-        self._fp_access = {} if options.strict_alignment else _fp_accesses(prog.code)
+        # plain loads and stores at r10 + constant, and conditional jumps, by slot (their
+        # fast paths in _step; the unprivileged rules check every comparison the long way)
+        self._fast_kind = {} if options.strict_alignment else _fp_accesses(prog.code)
+        if not options.unprivileged:
+            self._fast_kind.update(_conditional_jumps(prog.code))
         self._return_span: Any = ()   # the main function's return range (() not known yet)
 
     # --- the walk -----------------------------------------------------------------------
@@ -289,7 +292,7 @@ class Checker:
     def _end_path(self, cp: Checkpoint, trace: list[Effect], demand: Demand | None) -> None:
         """A path ends (exit, or pruned by a state that needs ``demand``): carry what it
         needed back to its checkpoint, then count the path done."""
-        cp.demand = merge(cp.demand, back(trace, demand))
+        cp.demand = merge_back(cp.demand, trace, demand)
         self._finish(cp)
 
     def _finish(self, cp: Checkpoint | None) -> None:
@@ -302,7 +305,7 @@ class Checker:
             parent = cp.parent
             if parent is not None and cp.trace is not None:
                 # every path below cp is done: its demand is final, hand it up
-                parent.demand = merge(parent.demand, back(cp.trace, cp.demand))
+                parent.demand = merge_back(parent.demand, cp.trace, cp.demand)
                 cp.trace = None
             cp = parent
 
@@ -550,7 +553,8 @@ class Checker:
         if len(pending) > MAX_PENDING_BRANCHES:
             raise Reject(f"the sequence of {len(pending)} pending branches is too complex",
                          hint="simplify the control flow")
-        self.stats.peak_pending = max(self.stats.peak_pending, len(pending))
+        if len(pending) > self.stats.peak_pending:
+            self.stats.peak_pending = len(pending)
 
     # --- one instruction ------------------------------------------------------------------
 
@@ -602,7 +606,20 @@ class Checker:
                 regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, other.var,
                                             alu64=opcode & CLASS_MASK == _ALU64))
                 return pc + 1
-        kind = self._fp_access.get(pc)
+        kind = self._fast_kind.get(pc)
+        if kind == _COND_JUMP:
+            # a conditional jump: two numbers compared take _scalar_jump straight away
+            # (anything else goes to _jump, which reads and checks the registers itself)
+            regs = state.frames[-1].regs
+            a = regs[insn.dst]
+            jmp32 = opcode & CLASS_MASK == _JMP32
+            b = regs[insn.src] if opcode & SOURCE_MASK else const_scalar(
+                insn.imm & 0xFFFFFFFF if jmp32 else insn.imm)
+            if a.type is _SCALAR and b.type is _SCALAR:
+                self._jmps += 1
+                return self._scalar_jump(state, pc, insn, a, b, opcode & OP_MASK, jmp32, cp,
+                                         pending)
+            return self._jump(state, pc, insn, cp, pending)
         if kind is not None:
             # a load or store at r10 + constant, as load/store would do it
             regs = state.frames[-1].regs
@@ -1386,7 +1403,18 @@ class Checker:
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
 
 
-_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM = range(3)
+_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM, _COND_JUMP = range(4)
+
+
+def _conditional_jumps(code: Mapping[int, Instruction]) -> dict[int, int]:
+    """Slot -> _COND_JUMP for the conditional jumps whose registers exist (r0-r10)."""
+    out = {}
+    for pc, insn in code.items():
+        opcode = insn.opcode
+        if (opcode & CLASS_MASK in (_JMP, _JMP32) and opcode & OP_MASK in SWAPPED
+                and insn.dst <= 10 and (not opcode & SOURCE_MASK or insn.src <= 10)):
+            out[pc] = _COND_JUMP
+    return out
 
 
 def _fp_accesses(code: Mapping[int, Instruction]) -> dict[int, int]:

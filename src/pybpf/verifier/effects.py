@@ -118,6 +118,16 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
             if fixed and insn.opcode & SOURCE_MASK:
                 fixed = (insn.src > 10 or regs[insn.src].id == 0
                          or regs[insn.src].type is not _SCALAR)
+            if not fixed:
+                # ... so the same copies in the same places give the same effect
+                linked = _linked(state, insn.dst) if insn.dst <= 10 else ()
+                if insn.opcode & SOURCE_MASK and insn.src <= 10:
+                    linked += _linked(state, insn.src)
+                jkey = ("jump", opcode, insn.dst, insn.src, f, linked)
+                eff = cache.get(jkey)
+                if eff is None:
+                    eff = cache[jkey] = _before(state, insn, f)
+                return eff
     else:
         # a load or store: its effect varies only with where the base pointer points when
         # that is the stack
@@ -267,11 +277,11 @@ def decided(state: State, insn: Instruction, effect: Effect) -> Effect:
 def _helper_key(state: State, insn: Instruction, f: int) -> tuple[Any, ...] | None:
     """What :func:`_helper`'s effect depends on: the helper, the frame, and per argument
     its type and what of it _helper reads (where a stack pointer points, a number's
-    range, which map); None when it also depends on stack contents (an array map's key
-    that may be a constant)."""
+    range, which map, whether an array map's key is a constant)."""
     proto = PROTOS.get(insn.imm)
     nargs = len(proto.args) if proto is not None else 5
     parts: list[Any] = ["call", insn.imm, f]
+    array = False
     for r in state.frames[-1].regs[1:nargs + 1]:
         t = r.type
         if t is _PTR_TO_STACK:
@@ -279,11 +289,16 @@ def _helper_key(state: State, insn: Instruction, f: int) -> tuple[Any, ...] | No
         elif t is _SCALAR:
             parts.append(r.var)
         elif t is _CONST_PTR_TO_MAP:
-            if r.map is None or r.map.type in _ARRAYS:
+            if r.map is None:
                 return None
+            array = array or r.map.type in _ARRAYS
             parts.append(id(r.map))   # (the walk's maps live as long as its cache)
         else:
             parts.append(t)
+    if array and proto is not None:
+        # an array map's key: whether it is a constant on the stack, as _helper asks
+        parts.append(any(_const_key(state, i) for i, kind in enumerate(proto.args, start=1)
+                         if kind is Arg.MAP_KEY))
     return tuple(parts)
 
 
