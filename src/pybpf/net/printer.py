@@ -26,6 +26,7 @@ from .printer_arp import arp_text
 from .printer_bootp import bootp_text, ntp_text
 from .printer_dccp import dccp_text
 from .printer_dns import dns_text
+from .printer_geneve import geneve_flags, geneve_options_text
 from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
 from .printer_icmp6 import icmp6_text
@@ -855,10 +856,9 @@ class Printer:
         if data[0] >> 6:
             return f"Geneve ERROR: unknown-version {data[0] >> 6}"
         opt_len = (data[0] & 0x3F) * 4
-        flags = "".join(w for bit, w in ((0x80, "O"), (0x40, "C")) if data[1] & bit)
         proto = struct.unpack_from("!H", data, 2)[0]
         vni = int.from_bytes(data[4:7], "big")
-        text = f"Geneve, Flags [{flags or 'none'}], vni 0x{vni:x}"
+        text = f"Geneve, Flags [{geneve_flags(data[1])}], vni 0x{vni:x}"
         if data[7]:
             text += f", rsvd 0x{data[7]:x}"
         if self.options.link_header:
@@ -867,12 +867,15 @@ class Printer:
             return text + f" truncated-geneve - {opt_len - (length - 8)} bytes missing"
         if len(data) < 8 + opt_len:
             return text + " [|geneve]"
-        if opt_len and not self.options.verbose:
-            text += f", options [{opt_len} bytes]"
+        if opt_len:
+            text += ", options [" + (geneve_options_text(data[8:8 + opt_len],
+                                                         self.options.verbose)
+                                     if self.options.verbose else f"{opt_len} bytes") + "]"
         text += "\n\t" if self.options.verbose else ": "
         inner, inner_len = data[8 + opt_len:], length - 8 - opt_len
-        body = self._ethertype(proto, inner, inner_len, data, 8 + opt_len,
-                               prefix=True) if proto != 0x6558 else None
+        # the packet inside is named ("IP ") unless -e, as on a link of its own
+        body = self._ethertype(proto, inner, inner_len, data,
+                               8 + opt_len) if proto != 0x6558 else None
         if body is not None:
             return text + body
         if proto == 0x6558:
