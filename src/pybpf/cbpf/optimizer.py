@@ -19,7 +19,8 @@ until nothing changes:
   with a known ``X`` becomes ``op #k``, and ``and #k; jeq #0`` becomes ``jset #k``;
 * a packet load whose value nobody reads (``ld [26]; and #0``) goes when every path on to
   an accepting return loads as far into the packet anyway (it only rejected short
-  captures, which the later load still does);
+  captures, which the later load still does), or when no path on accepts; a chain of
+  computations nobody reads goes in one pass (liveness ignores what such a chain reads);
 * unreachable code is dropped and identical tails (``ret #0``...) are shared.
 
 What it never does is what libpcap's optimiser does and what makes its verdicts differ on
@@ -618,28 +619,38 @@ def _liveness(insns: list[_Insn]) -> tuple[Liveness, Liveness]:
         after = live_in[pc + 1]
         live[pc] = after
         mode = code & MODE_MASK
+        # what an instruction the dead-code pass removes reads is not live: a chain of
+        # computations nobody reads goes in one pass, not one instruction per round
         if cls == _C_LD:
-            before = after & ~_A
             if mode == _MODE_IND:
-                before |= _X
-            elif mode == _MODE_MEM:
-                before |= 4 << insn.k
+                before = (after & ~_A) | _X  # a packet load can reject: it stays
+            elif mode == _MODE_ABS or not after & _A:
+                before = after & ~_A
+            else:
+                before = (after & ~_A) | (4 << insn.k if mode == _MODE_MEM else 0)
         elif cls == _C_LDX:
             before = after & ~_X
-            if mode == _MODE_MEM:
+            if mode == _MODE_MEM and after & _X:
                 before |= 4 << insn.k
         elif cls == _C_ST:
-            before = (after & ~(4 << insn.k)) | _A
+            bit = 4 << insn.k
+            before = (after & ~bit) | _A if after & bit else after
         elif cls == _C_STX:
-            before = (after & ~(4 << insn.k)) | _X
+            bit = 4 << insn.k
+            before = (after & ~bit) | _X if after & bit else after
         elif cls == _C_ALU:
-            before = after | _A
-            if code & SRC_MASK and code & OP_MASK != _ALU_NEG:
-                before |= _X
+            if code & SRC_MASK and code & OP_MASK in (_ALU_DIV, _ALU_MOD):
+                before = after | _A | _X  # a division by X = 0 ends the program
+            elif not after & _A:
+                before = after
+            else:
+                before = after | _A
+                if code & SRC_MASK and code & OP_MASK != _ALU_NEG:
+                    before |= _X
         elif code & 0xF8 == _MISC_TAX:
-            before = (after & ~_X) | _A
+            before = (after & ~_X) | _A if after & _X else after
         else:
-            before = (after & ~_A) | _X
+            before = (after & ~_A) | _X if after & _A else after
         live_in[pc] = before
     return live, live_in
 
@@ -787,7 +798,10 @@ def _bounds_only(insns: list[_Insn], live: Liveness) -> set[int]:
             continue
         after = need[pc + 1]
         extent = 0
-        if cls == _C_LD and code & MODE_MASK == _MODE_ABS and insn.k < 0x8000_0000:
+        if after == M32:  # every path on rejects: a load failing changes nothing
+            if (cls == _C_LD and not live[pc] & _A) or (cls == _C_LDX and not live[pc] & _X):
+                out.add(pc)
+        elif cls == _C_LD and code & MODE_MASK == _MODE_ABS and insn.k < 0x8000_0000:
             extent = insn.k + _BYTES[code & SIZE_MASK]
             if extent <= after and not live[pc] & _A:
                 out.add(pc)
