@@ -112,3 +112,25 @@ def test_unrolled_protochain_is_short() -> None:
     # extension header's and AH's lengths and one shared tail each (was 20 and 10)
     assert len(compile_filter("ip6 protochain 17")) <= 8 * 16
     assert len(compile_filter("ip protochain 17")) <= 8 * 8
+
+
+def test_a_value_loaded_through_an_unknown_x_is_tested_once() -> None:
+    # after the meet X is 4 or 8, so 'ldb [x + 14]' has no name but its own; the second
+    # 'jeq #6' on it is decided all the same
+    program = [SockFilter(0x30, 0, 0, 0),      # ldb [0]
+               SockFilter(0x15, 0, 2, 1),      # jeq #1
+               SockFilter(0x01, 0, 0, 4),      # ldx #4
+               SockFilter(0x05, 0, 0, 1),      # ja +1
+               SockFilter(0x01, 0, 0, 8),      # ldx #8
+               SockFilter(0x50, 0, 0, 14),     # ldb [x + 14]
+               SockFilter(0x15, 0, 2, 6),      # jeq #6
+               SockFilter(0x15, 0, 1, 6),      # jeq #6
+               SockFilter(0x06, 0, 0, 65535),  # ret #65535
+               SockFilter(0x06, 0, 0, 0)]      # ret #0
+    optimised = optimize_program(program)
+    assert sum(1 for i in optimised if i.code == 0x15 and i.k == 6) == 1
+    for first in (1, 2):
+        for value in (5, 6):
+            packet = bytes((first,)) + bytes(17) + bytes((value,)) * 8
+            assert FilterProgram(optimised).run(packet, len(packet)) \
+                == FilterProgram(program).run(packet, len(packet))

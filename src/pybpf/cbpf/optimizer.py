@@ -3,9 +3,10 @@
 A cBPF program only jumps forwards and has no effect but its return value, so every value
 it computes is a function of the packet: ``ldh [12]``, ``ldb [x + 23]`` with ``x`` from
 ``ldxb 4*([14]&0xf)``, ``A & 0xf0``... The optimiser names each value by the expression
-that computed it (a *symbol*) and, flowing forwards, learns facts on each edge (after
-``ldh [12]; jeq #0x800`` took its false branch, ``[12]:2 != 0x800``). Then it repeats
-until nothing changes:
+that computed it (a *symbol*; a value it cannot name so, like ``ldb [x + 14]`` after a
+meet of two ``X``, by the instruction that computed it, which runs at most once per
+packet) and, flowing forwards, learns facts on each edge (after ``ldh [12]; jeq #0x800``
+took its false branch, ``[12]:2 != 0x800``). Then it repeats until nothing changes:
 
 * **jump threading**: an edge whose target re-loads a value ``A`` already holds, or tests
   something the edge already knows, is sent straight past them (libpcap's main trick:
@@ -197,13 +198,13 @@ def _step(insn: _Insn, state: State) -> State:
             sym = ("abs", code & 0x18, k)
         elif mode == _MODE_IND:
             x = state[1]
-            sym = ("ind", code & 0x18, k, x) if x is not None else None
+            sym = ("ind", code & 0x18, k, x) if x is not None else ("at", insn)
         elif mode == _MODE_IMM:
             sym = ("imm", k)
         elif mode == _MODE_LEN:
             sym = ("len",)
         elif mode == _MODE_MEM:
-            sym = state[2][k] if k < 16 else None
+            sym = (state[2][k] or ("at", insn)) if k < 16 else None
         else:
             sym = None
         return (sym, state[1], state[2], state[3])
@@ -216,7 +217,7 @@ def _step(insn: _Insn, state: State) -> State:
         elif mode == _MODE_LEN:
             xsym = ("len",)
         elif mode == _MODE_MEM:
-            xsym = state[2][k] if k < 16 else None
+            xsym = (state[2][k] or ("at", insn)) if k < 16 else None
         else:
             xsym = None
         return (state[0], xsym, state[2], state[3])
@@ -231,13 +232,13 @@ def _step(insn: _Insn, state: State) -> State:
         op = code & 0xF0
         if op == _ALU_NEG:
             if a is None:
-                return state
+                return (("at", insn), x, mem, facts)
             if a[0] == "imm":
                 return (("imm", -a[1] & M32), x, mem, facts)  # type: ignore[operator]
             return (("neg", a), x, mem, facts)
         operand = ("imm", insn.k) if not code & 0x08 else x
         if a is None or operand is None:
-            return (None, x, mem, facts)
+            return (("at", insn), x, mem, facts)
         if operand[0] == "imm":
             k = operand[1]  # type: ignore[assignment]
             if (k == 0 and op in _UNCHANGED_BY_ZERO) or (k == 1 and op in (_ALU_MUL, _ALU_DIV)) \
