@@ -33,6 +33,7 @@ from .printer_icmp import icmp_text, multipart_text
 from .printer_icmp6 import icmp6_text
 from .printer_igmp import igmp_text
 from .printer_ipopt import OptionsCut, ip_options_text
+from .printer_ipx import ipx_text
 from .printer_l2tp import l2tp_text
 from .printer_llc import llc_text
 from .printer_lldp import lldp_text
@@ -313,8 +314,13 @@ class Printer:
                 return text
             if etype == 0x88CC:
                 return self._lldp(payload, length)
+            if etype == 0x8137:
+                return "(NOV-ETHII) " + ipx_text(payload, e)
         except _Truncated as cut:
             return f" [|{cut.proto}]"
+        except LongJump as jump:
+            return ("(NOV-ETHII) " if etype == 0x8137 else "") + jump.text + \
+                f" [|{jump.proto}]"
         return None
 
     def _lldp(self, payload: bytes, length: int) -> str:
@@ -371,6 +377,8 @@ class Printer:
             text = self._ipv4(packet, length, prefix=prefix)
         elif family == 0x57:
             text = self._ipv6(packet, length, prefix=prefix)
+        elif family == 0x2B:
+            return ipx_text(packet, self.options.link_header)
         else:
             text = self._mpls(packet, length)
         marker = f" [|{self._left_packet}]"
