@@ -3,8 +3,8 @@
 ``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
-extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, SCTP, DCCP,
-TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, SCTP,
+DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and
 the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
 ``-x``/``-X``/``-A`` dumps. What it does not decode it shows as tcpdump does for unknown
 data. A frame cut short ends its line with ``[|proto]``; no input makes it raise.
@@ -26,6 +26,7 @@ from .printer_arp import arp_text
 from .printer_bootp import bootp_text, ntp_text
 from .printer_dccp import dccp_text
 from .printer_dns import dns_text
+from .printer_egp import egp_text
 from .printer_geneve import geneve_flags, geneve_options_text
 from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
@@ -583,6 +584,8 @@ class Printer:
                                   else struct.pack("!xBH", 112, length))
             return addresses + vrrp_text(payload, length, self.options.verbose, self._ttl,
                                          pseudo)
+        if proto == 8:
+            return addresses + egp_text(payload, length, self.options.verbose)
         if proto == 9 and not v6:
             return addresses + igrp_text(payload, length, self.options.verbose)
         if proto == 50 and len(payload) >= 8:
