@@ -40,6 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchlib import process_cpu_ns  # noqa: E402
 
 READY = 'BEGIN { printf("ready\\n"); } '
 SCRIPTS = {
@@ -55,17 +58,6 @@ SCRIPTS = {
                        "if ($p > 100) { @l = lhist($p % 1000, 0, 1000, 100); } "
                        "else { @a[cpu] = avg($p); } }"),
 }
-
-
-def _cpu_s(pid: int) -> float:
-    total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total / 1e9
 
 
 def _start(argv: list[str], env: dict[str, str] | None = None
@@ -93,7 +85,7 @@ def _start(argv: list[str], env: dict[str, str] | None = None
                 attach = time.monotonic() - t0
             if b"ready\n" in buf:
                 ready = time.monotonic() - t0
-                cpu = _cpu_s(proc.pid)
+                cpu = process_cpu_ns(proc.pid) / 1e9
                 break
         with open(f"/proc/{proc.pid}/status") as f:
             rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))

@@ -712,7 +712,7 @@ def _pass_delete(insns: list[_Insn], states: list[State | None], notes: list[boo
     return gone, rewritten
 
 
-def _pass_dead(insns: list[_Insn], live: Liveness) -> set[int]:
+def _pass_dead(insns: list[_Insn], live: Liveness, unreachable: bool = False) -> set[int]:
     """Instructions computing what nobody reads (and ``and #k`` folded into a ``jset``);
     ``live``: what is live after each instruction. A packet load or a division by X can
     end the program, so goes only when a later load rejects the same short packets."""
@@ -740,7 +740,7 @@ def _pass_dead(insns: list[_Insn], live: Liveness) -> set[int]:
         elif cls == _C_ALU:
             if code == _C_ALU | _ALU_AND | _SRC_K:
                 if entries is None:
-                    entries = _entries(insns)
+                    entries = _entries(insns, unreachable)
                 if _to_jset(insns, pc, live, entries):
                     gone.add(pc)
                     continue
@@ -760,10 +760,13 @@ def _pass_dead(insns: list[_Insn], live: Liveness) -> set[int]:
     return gone
 
 
-def _entries(insns: list[_Insn]) -> list[int]:
-    """How many edges lead into each instruction."""
+def _entries(insns: list[_Insn], unreachable: bool = False) -> list[int]:
+    """How many edges lead into each instruction (``unreachable``: the program may hold
+    unreachable code, whose edges do not count)."""
     entries = [0] * (len(insns) + 1)
     for pc, insn in enumerate(insns):
+        if unreachable and pc and not entries[pc]:
+            continue
         cls = insn.code & 0x07
         if cls == _C_JMP:
             entries[insn.jt] += 1
@@ -838,6 +841,9 @@ def _share_tails(insns: list[_Insn]) -> bool:
             key: tuple[object, ...] = (insn.code, insn.k)
         elif cls == _C_JMP:
             if insn.code & OP_MASK == _J_JA:
+                ident[pc] = ident[insn.jt]
+                continue
+            if ident[insn.jt] == ident[insn.jf]:  # either way, the same: as a ja
                 ident[pc] = ident[insn.jt]
                 continue
             key = (insn.code, insn.k, ident[insn.jt], ident[insn.jf])
@@ -991,11 +997,14 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
             if quiet >= 4:
                 break
         done = False
+        merged = False  # tails merged: code left unreachable, compacted with the dead code
         while True:
-            gone = _pass_dead(insns, (liveness or _liveness(insns))[0])
+            gone = _pass_dead(insns, (liveness or _liveness(insns))[0], merged)
             liveness = None
-            if gone:  # non-jumps only: what was reachable still is
-                insns = _compact(insns, gone, reachable=True)[0]
+            if gone or merged:  # dead code holds no jump: only a merge strands code
+                insns = _compact(insns, gone, reachable=not merged)[0]
+                merged = False
+            if gone:
                 quiet = 0
             else:
                 quiet += 1
@@ -1003,7 +1012,7 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
                     done = True
                     break
             if _share_tails(insns):
-                insns = _compact(insns, ())[0]
+                merged = True
                 quiet = 0
                 continue
             quiet += 1

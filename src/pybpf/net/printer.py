@@ -3,11 +3,11 @@
 ``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
-extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, TCP with its
-options, UDP, DNS, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and the payload names
-tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps.
-What it does not decode it shows as tcpdump does for unknown data. A frame cut short ends
-its line with ``[|proto]``; no input makes it raise.
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, SCTP,
+DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and
+the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
+``-x``/``-X``/``-A`` dumps. What it does not decode it shows as tcpdump does for unknown
+data. A frame cut short ends its line with ``[|proto]``; no input makes it raise.
 
 The printer keeps TCP connection state for relative sequence numbers (tcpdump's default;
 ``-S`` turns it off) and the previous timestamp for ``-ttt``: one printer per capture.
@@ -24,12 +24,16 @@ from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_arp import arp_text
 from .printer_bootp import bootp_text, ntp_text
+from .printer_dccp import dccp_text
 from .printer_dns import dns_text
+from .printer_egp import egp_text
+from .printer_geneve import geneve_flags, geneve_options_text
 from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
 from .printer_icmp6 import icmp6_text
 from .printer_igmp import igmp_text
 from .printer_ipopt import OptionsCut, ip_options_text
+from .printer_ipx import ipx_text
 from .printer_l2tp import l2tp_text
 from .printer_llc import llc_text
 from .printer_lldp import lldp_text
@@ -37,6 +41,7 @@ from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
+from .printer_sctp import sctp_text
 from .printer_snmp import snmp_text
 from .printer_tcp_options import tcp_options_text
 from .printer_text import (
@@ -47,6 +52,7 @@ from .printer_text import (
     syslog_text,
     text_protocol,
 )
+from .printer_tftp import tftp_text
 from .printer_words import ETHERTYPES as _ETHERTYPES
 from .printer_words import CutShort, LongJump, u16, u32
 from .printer_words import Truncated as _Truncated
@@ -308,8 +314,13 @@ class Printer:
                 return text
             if etype == 0x88CC:
                 return self._lldp(payload, length)
+            if etype == 0x8137:
+                return "(NOV-ETHII) " + ipx_text(payload, e)
         except _Truncated as cut:
             return f" [|{cut.proto}]"
+        except LongJump as jump:
+            return ("(NOV-ETHII) " if etype == 0x8137 else "") + jump.text + \
+                f" [|{jump.proto}]"
         return None
 
     def _lldp(self, payload: bytes, length: int) -> str:
@@ -366,6 +377,8 @@ class Printer:
             text = self._ipv4(packet, length, prefix=prefix)
         elif family == 0x57:
             text = self._ipv6(packet, length, prefix=prefix)
+        elif family == 0x2B:
+            return ipx_text(packet, self.options.link_header)
         else:
             text = self._mpls(packet, length)
         marker = f" [|{self._left_packet}]"
@@ -558,11 +571,11 @@ class Printer:
             return addresses + f" [|{cut.proto}]"
         if proto == 59 and v6:
             return addresses + "no next header"
+        if proto == 33:
+            return dccp_text(payload, length, self.options.verbose, self.options.quiet,
+                             src_text, dst_text, src + dst)
         if proto == 132:
-            if len(payload) < 12:
-                return addresses + " [|sctp]"
-            sport, dport = struct.unpack_from("!HH", payload)
-            return f"{src_text}.{sport} > {dst_text}.{dport}: sctp" + _sctp_chunks(payload[12:])
+            return sctp_text(payload, length, self.options.verbose, src_text, dst_text)
         if proto == 51:
             header, size = ah_header(payload, self.options.verbose)
             if not size:
@@ -579,6 +592,8 @@ class Printer:
                                   else struct.pack("!xBH", 112, length))
             return addresses + vrrp_text(payload, length, self.options.verbose, self._ttl,
                                          pseudo)
+        if proto == 8:
+            return addresses + egp_text(payload, length, self.options.verbose)
         if proto == 9 and not v6:
             return addresses + igrp_text(payload, length, self.options.verbose)
         if proto == 50 and len(payload) >= 8:
@@ -802,6 +817,8 @@ class Printer:
             if 53 in (sport, dport) or 5353 in (sport, dport):
                 return head + dns_text(data[:data_len], data_len, self.options.verbose,
                                        mdns=53 not in (sport, dport))
+            if 69 in (sport, dport):
+                return head + tftp_text(data, data_len)
             if {sport, dport} & {67, 68}:
                 return head + bootp_text(data, data_len, self.options.verbose)
             if 123 in (sport, dport):
@@ -850,10 +867,9 @@ class Printer:
         if data[0] >> 6:
             return f"Geneve ERROR: unknown-version {data[0] >> 6}"
         opt_len = (data[0] & 0x3F) * 4
-        flags = "".join(w for bit, w in ((0x80, "O"), (0x40, "C")) if data[1] & bit)
         proto = struct.unpack_from("!H", data, 2)[0]
         vni = int.from_bytes(data[4:7], "big")
-        text = f"Geneve, Flags [{flags or 'none'}], vni 0x{vni:x}"
+        text = f"Geneve, Flags [{geneve_flags(data[1])}], vni 0x{vni:x}"
         if data[7]:
             text += f", rsvd 0x{data[7]:x}"
         if self.options.link_header:
@@ -862,12 +878,15 @@ class Printer:
             return text + f" truncated-geneve - {opt_len - (length - 8)} bytes missing"
         if len(data) < 8 + opt_len:
             return text + " [|geneve]"
-        if opt_len and not self.options.verbose:
-            text += f", options [{opt_len} bytes]"
+        if opt_len:
+            text += ", options [" + (geneve_options_text(data[8:8 + opt_len],
+                                                         self.options.verbose)
+                                     if self.options.verbose else f"{opt_len} bytes") + "]"
         text += "\n\t" if self.options.verbose else ": "
         inner, inner_len = data[8 + opt_len:], length - 8 - opt_len
-        body = self._ethertype(proto, inner, inner_len, data, 8 + opt_len,
-                               prefix=True) if proto != 0x6558 else None
+        # the packet inside is named ("IP ") unless -e, as on a link of its own
+        body = self._ethertype(proto, inner, inner_len, data,
+                               8 + opt_len) if proto != 0x6558 else None
         if body is not None:
             return text + body
         if proto == 0x6558:
@@ -931,21 +950,6 @@ def _udp_checksum_words(addresses: tuple[bytes, bytes], dgram: bytes) -> str:
     zeroed = dgram[:6] + b"\0\0" + dgram[8:]
     right = ~ones_sum(_pseudo_header(src, dst, 17, len(dgram)) + zeroed) & 0xFFFF
     return f"[bad udp cksum 0x{stored:04x} -> 0x{right:04x}!] "
-
-
-def _sctp_chunks(raw: bytes) -> str:
-    names = {0: "DATA", 1: "INIT", 2: "INIT ACK", 3: "SACK", 4: "HB REQ", 5: "HB ACK",
-             6: "ABORT", 7: "SHUTDOWN", 8: "SHUTDOWN ACK", 9: "OP ERR", 10: "COOKIE ECHO",
-             11: "COOKIE ACK", 14: "SHUTDOWN COMPLETE"}
-    out: list[str] = []
-    offset = 0
-    while offset + 4 <= len(raw):
-        kind, _, size = struct.unpack_from("!BBH", raw, offset)
-        out.append(f"({len(out) + 1}) [{names.get(kind, f'Unknown chunk type: {kind}')}] ")
-        if size < 4:
-            break
-        offset += (size + 3) // 4 * 4
-    return (" " + "".join(out).rstrip()) if out else ""
 
 
 def _quote(value: bytes) -> str:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from .. import asm
+from .. import (
+    asm,
+    btf,  # its types on first use (PEP 562): most scripts name none
+)
 from ..asm import R0, R1, R2, R3, R4, R6, R10, Instruction, Label
-from ..btf import Struct, Union, skip_qualifiers
 from . import ast as A
 from .errors import TraceError
 from .plan import Action, stack_form
@@ -787,8 +789,8 @@ class Emitter:
             idx = int(e.name)
             self.e(asm.ldx(8, r, R10, voff + sum(f.stored for f in vt.fields[:idx])))
             return
-        record = skip_qualifiers(base.btf)
-        assert isinstance(record, Struct | Union)
+        record = btf.skip_qualifiers(base.btf)
+        assert isinstance(record, btf.Struct | btf.Union)
         found = find_member(record, e.name)
         assert found is not None
         member, off = found

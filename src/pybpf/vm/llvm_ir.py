@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import alu
+from . import event_helpers as events
 from . import helpers as core
 from . import interpreter as ip
 from .helpers import CLOBBERED
@@ -41,7 +42,8 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "lookup_generation", "runs_done", "packet_data", "batch_index",
                 "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
                 "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables",
-                "mt_words", "mt_index", "write_log", "write_count", "write_places")
+                "mt_words", "mt_index", "write_log", "write_count", "write_places",
+                "ring_log", "ring_count", "ring_staging", "ring_staged", "ring_places")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -76,6 +78,15 @@ DIRECT_ENTRY_WORDS = 2
 WRITE_LOG_ENTRIES = 1024
 WRITE_ENTRY_WORDS = 3
 PLACE_FIELDS = ("count", "max_entries", "pool", "pool_left")
+# bpf_ringbuf_output in native code (see _FunctionWriter.ring_output): the record's bytes
+# are copied to a staging buffer and logged as (place, offset in it, size); the runner
+# replays the log as outputs into the Python ring before Python code next sees it. A ring's
+# place holds its bytes in use (the kernel's accounting: an 8-byte header and the data
+# rounded up to 8 each) and its size. A full log or staging buffer sends the call to the
+# helper.
+RING_LOG_ENTRIES = 1024
+RING_STAGING_BYTES = 1 << 18
+RING_PLACE_WORDS = 2
 CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
 # get_prandom_u32 draws from the run's random.Random (a Mersenne Twister, MT19937): once
 # the runner has copied its state into ``mt_words`` (624 words) and ``mt_index``, native
@@ -329,8 +340,11 @@ class _FunctionWriter:
                  cached_sites: dict[int, int] | None = None,
                  direct_maps: dict[int, int] | None = None, batch: bool = False,
                  write_maps: dict[int, tuple[int, int, int]] | None = None,
-                 write_sites: dict[int, int] | None = None):
+                 write_sites: dict[int, int] | None = None,
+                 ring_maps: dict[int, int] | None = None):
         self.code = code
+        # ring buffers output to natively: handle -> place
+        self.ring_maps = ring_maps or {}
         # hash maps whose updates and deletes may run natively: handle -> (place, key
         # size, value size); their call sites go into write_sites (slot -> handle)
         self.write_maps = write_maps or {}
@@ -973,6 +987,11 @@ class _FunctionWriter:
             if written is not None and written in self.write_maps:
                 self.map_write(pc, written, delete=fn is core.map_delete_elem)
                 return
+        if self.code[pc][0] is ip._call_helper and fn is events.ringbuf_output:
+            ring = self.map_in_r1(pc)
+            if ring is not None and ring in self.ring_maps:
+                self.ring_output(pc, self.ring_maps[ring])
+                return
         handle = self.map_in_r1(pc) if self.code[pc][0] is ip._call_helper \
             and self.code[pc][4] == MAP_LOOKUP_ELEM else None
         cached = self.cached_maps.get(handle) if handle is not None else None
@@ -1174,6 +1193,90 @@ class _FunctionWriter:
         self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {value_size}, "
                   "i1 false)")
         move_entry(address, host_address)
+        self.set(0, "0")
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
+
+    def ring_output(self, pc: int, place: int) -> None:
+        """bpf_ringbuf_output(ring, data, size, flags) in native code: EINVAL for unknown
+        flags, EAGAIN for a ring without room (as RingBufMap counts it), else
+        the bytes staged and logged (see RING_LOG_ENTRIES) and the ring's bytes in use
+        grown. Data outside the region table, a full log or staging buffer: the helper."""
+        slow, done = self.label("ringcb"), self.label("output")
+        size, flags = self.reg(3), self.reg(4)
+        src, readable = self.tmp(), self.tmp()
+        self.emit(f"{src} = call i64 @span(ptr %tab, i64 {self.reg(2)}, i64 {size}, "
+                  "i1 false)")
+        self.emit(f"{readable} = icmp ne i64 {src}, 0")
+        self.continue_or(readable, slow)
+
+        def answer(errno_value: int) -> None:
+            self.set(0, _const(-errno_value, 64))
+            self.clobber_arguments()
+            self.emit(f"br label %{done}")
+
+        known = ~(events.BPF_RB_NO_WAKEUP | events.BPF_RB_FORCE_WAKEUP) & alu.MASK64
+        other, bad = self.tmp(), self.tmp()
+        self.emit(f"{other} = and i64 {flags}, {_const(known, 64)}")
+        self.emit(f"{bad} = icmp ne i64 {other}, 0")
+        einval, fine = self.label("einval"), self.label("flags")
+        self.emit(f"br i1 {bad}, label %{einval}, label %{fine}")
+        self.block(einval)
+        answer(22)  # EINVAL
+        self.block(fine)
+        places, used_p, used, limit_p, limit = (self.tmp() for _ in range(5))
+        self.emit(f"{places} = load ptr, ptr {self.field('ring_places')}")
+        self.emit(f"{used_p} = getelementptr [{RING_PLACE_WORDS} x i64], ptr {places}, "
+                  f"i64 {place}, i64 0")
+        self.emit(f"{limit_p} = getelementptr [{RING_PLACE_WORDS} x i64], ptr {places}, "
+                  f"i64 {place}, i64 1")
+        self.emit(f"{used} = load i64, ptr {used_p}")
+        self.emit(f"{limit} = load i64, ptr {limit_p}")
+        # the record's footprint: 8 + size rounded up to 8 (size < 4 GiB: span checked)
+        # (a ring never fills up completely, see RingBufMap.reserve)
+        up, rounded, footprint, after, refuse = (self.tmp() for _ in range(5))
+        self.emit(f"{up} = add i64 {size}, 7")
+        self.emit(f"{rounded} = and i64 {up}, -8")
+        self.emit(f"{footprint} = add i64 {rounded}, 8")
+        self.emit(f"{after} = add i64 {used}, {footprint}")
+        self.emit(f"{refuse} = icmp uge i64 {after}, {limit}")
+        eagain, room = self.label("eagain"), self.label("room")
+        self.emit(f"br i1 {refuse}, label %{eagain}, label %{room}")
+        self.block(eagain)
+        answer(11)  # EAGAIN
+        self.block(room)
+        n_p, n, logged, staged_p, staged, end, fits, ok = (self.tmp() for _ in range(8))
+        self.emit(f"{n_p} = getelementptr i64, ptr %st, i64 {_F['ring_count']}")
+        self.emit(f"{n} = load i64, ptr {n_p}")
+        self.emit(f"{logged} = icmp ult i64 {n}, {RING_LOG_ENTRIES}")
+        self.emit(f"{staged_p} = getelementptr i64, ptr %st, i64 {_F['ring_staged']}")
+        self.emit(f"{staged} = load i64, ptr {staged_p}")
+        self.emit(f"{end} = add i64 {staged}, {size}")
+        self.emit(f"{fits} = icmp ule i64 {end}, {RING_STAGING_BYTES}")
+        self.emit(f"{ok} = and i1 {logged}, {fits}")
+        self.continue_or(ok, slow)
+        staging, to, frm = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{staging} = load ptr, ptr {self.field('ring_staging')}")
+        self.emit(f"{to} = getelementptr i8, ptr {staging}, i64 {staged}")
+        self.emit(f"{frm} = inttoptr i64 {src} to ptr")
+        self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {size}, "
+                  "i1 false)")
+        logp, at = self.tmp(), self.tmp()
+        self.emit(f"{logp} = load ptr, ptr {self.field('ring_log')}")
+        self.emit(f"{at} = getelementptr [3 x i64], ptr {logp}, i64 {n}")
+        for word, value in enumerate((str(place), staged, size)):
+            p = self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr {at}, i64 {word}")
+            self.emit(f"store i64 {value}, ptr {p}")
+        more = self.tmp()
+        self.emit(f"{more} = add i64 {n}, 1")
+        self.emit(f"store i64 {more}, ptr {n_p}")
+        self.emit(f"store i64 {end}, ptr {staged_p}")
+        self.emit(f"store i64 {after}, ptr {used_p}")
         self.set(0, "0")
         self.clobber_arguments()
         self.emit(f"br label %{done}")
@@ -1637,7 +1740,8 @@ def module_ir(code: ip.Code, name: str,
               cached_sites: dict[int, int] | None = None,
               direct_maps: dict[int, int] | None = None, batch: bool = False,
               write_maps: dict[int, tuple[int, int, int]] | None = None,
-              write_sites: dict[int, int] | None = None) -> str:
+              write_sites: dict[int, int] | None = None,
+              ring_maps: dict[int, int] | None = None) -> str:
     """The whole module: access functions, intrinsics, one function per eBPF function.
 
     ``cached_maps`` (handle -> key size, array limit, value size, LRU) names the maps whose
@@ -1647,10 +1751,12 @@ def module_ir(code: ip.Code, name: str,
     (for a program that calls no helpers, see llvmtier.run_packets). ``write_maps``
     (handle -> place, key size, value size) names the hash maps updated and deleted from
     natively; the slots of those call sites go into ``write_sites`` (slot -> handle).
+    ``ring_maps`` (handle -> place) names the ring buffers output to natively.
     """
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
     parts += [_FunctionWriter(code, start, cached_maps, cached_sites, direct_maps,
-                              write_maps=write_maps, write_sites=write_sites).function()
+                              write_maps=write_maps, write_sites=write_sites,
+                              ring_maps=ring_maps).function()
               for start in _function_starts(code)]
     parts.append(_repeat_function())
     if batch:

@@ -23,13 +23,17 @@ EEXIST, ENOENT, E2BIG): a stored value goes to a *spare* buffer the runner mappe
 beforehand (a fresh buffer, as the helper makes), and every write is logged and replayed
 into the Python map (the spare itself becomes the value) before Python code next sees
 it: at every callback and when the run ends, so the Python map stays the one source of
-truth outside native code;
+truth outside native code; bpf_ringbuf_output, its bytes staged and logged the same way
+and replayed as outputs into the Python ring (room and drops counted natively as
+RingBufMap counts them);
 LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers; bpf_probe_read between memory
 the region table holds; get_prandom_u32 from a copy of the run's Mersenne Twister (given
 back before Python code may draw). Everything else calls back: among map writes, the
 first write of a key in a run (the cache does not know it yet), LRU and per-CPU hash
 maps, stores when the spare pool is empty (the refill maps more, up to _SPARES_PER_RUN a
-run) or the write log full; the ring buffer helpers.
+run) or the write log full; ring buffer reserve, submit and discard (a reservation is a
+region of its own the program writes into), and outputs when the log or staging buffer
+is full.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from . import llvm_ir
 from .alu import MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
 from .event_helpers import TailCall
+from .events import RingBufMap
 from .helper_table import DEFAULT_HELPERS
 from .helpers import HelperID, get_prandom_u32, map_lookup_elem
 from .llvm_ir import (
@@ -61,6 +66,9 @@ from .llvm_ir import (
     MT_UNLOADED,
     MT_WORDS,
     PLACE_FIELDS,
+    RING_LOG_ENTRIES,
+    RING_PLACE_WORDS,
+    RING_STAGING_BYTES,
     STATE_FIELDS,
     STATUS_ERROR,
     STATUS_HALT,
@@ -99,8 +107,8 @@ _PLACE_WORDS = len(PLACE_FIELDS)
 # refill up to the last size; a run (or test_run's native loop of runs) maps at most
 # _SPARES_PER_RUN of them (each is a region of the run's memory until it ends), then
 # stores go to the helper
-_POOL_SIZES = (16, 32, 64, 128, 256)
-_SPARES_PER_RUN = 1 << 14
+_POOL_SIZES = (16, 32, 64, 128, 256, 512)
+_SPARES_PER_RUN = 1 << 16
 
 # The lookup cache (see CompiledProgram) serves map_lookup_elem natively for plain hash and
 # array maps: a hit gives the answer the helper gave before in this run (an address or
@@ -144,7 +152,7 @@ class _Run:
     """One engine invocation: its state array, region table and pending exception."""
 
     def __init__(self, callback_addresses: list[int], array_sizes: Sequence[int] = (),
-                 write_maps: Sequence[HashMap] = ()):
+                 write_maps: Sequence[HashMap] = (), rings: Sequence[RingBufMap] = ()):
         self.state = (_u64 * len(STATE_FIELDS))()
         self.table = (_u64 * (TABLE_ENTRIES * _ENTRY_WORDS))()
         ctypes.memset(self.table, 0xFF, ctypes.sizeof(self.table))  # every key _NO_KEY
@@ -172,6 +180,11 @@ class _Run:
         self.refills = [0] * len(self.write_maps)
         self.spares: dict[int, bytearray] = {}
         self.spares_mapped = 0
+        # native ring buffer output (see llvm_ir.RING_LOG_ENTRIES)
+        self.rings = list(rings)
+        self.ring_log = (_u64 * (RING_LOG_ENTRIES * 3))()
+        self.ring_staging = (ctypes.c_char * (RING_STAGING_BYTES if self.rings else 1))()
+        self.ring_places = (_u64 * (RING_PLACE_WORDS * max(1, len(self.rings))))()
         # the Mersenne Twister native get_prandom_u32 draws from (see llvm_ir.MT_WORDS):
         # a copy of the state of ``rng`` while loaded
         self.mt = (ctypes.c_uint32 * MT_WORDS)()
@@ -193,6 +206,9 @@ class _Run:
         state[_STATE["mt_index"]] = MT_UNLOADED
         state[_STATE["write_log"]] = ctypes.addressof(self.write_log)
         state[_STATE["write_places"]] = ctypes.addressof(self.places)
+        state[_STATE["ring_log"]] = ctypes.addressof(self.ring_log)
+        state[_STATE["ring_staging"]] = ctypes.addressof(self.ring_staging)
+        state[_STATE["ring_places"]] = ctypes.addressof(self.ring_places)
         for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
                                   "fail_cb"), callback_addresses):
             state[_STATE[name]] = address
@@ -245,6 +261,9 @@ class _Run:
         self.spares = {}
         self.spares_mapped = 0
         self.state[_STATE["write_count"]] = 0
+        self.state[_STATE["ring_count"]] = 0
+        self.state[_STATE["ring_staged"]] = 0
+        self.count_keys()
         for place, m in enumerate(self.write_maps):
             at = _PLACE_WORDS * place
             self.places[at:at + _PLACE_WORDS] = [len(m), m.max_entries, 0, 0]
@@ -252,9 +271,31 @@ class _Run:
             self.refills[place] = 0
 
     def count_keys(self) -> None:
-        """The maps' sizes again after Python code (a helper) may have changed them."""
+        """The maps' sizes (and the rings' bytes in use) again after Python code (a
+        helper) may have changed them."""
         for place, m in enumerate(self.write_maps):
             self.places[_PLACE_WORDS * place] = len(m)
+        for place, ring in enumerate(self.rings):
+            at = RING_PLACE_WORDS * place
+            self.ring_places[at:at + RING_PLACE_WORDS] = [ring.available_bytes,
+                                                          ring.max_entries]
+
+    def replay_outputs(self) -> None:
+        """Give the Python rings the records native code output since the last replay, in
+        their order (each fitted when native code counted it: the ring was not read in
+        between)."""
+        state = self.state
+        count = state[_STATE["ring_count"]]
+        if not count:
+            return
+        state[_STATE["ring_count"]] = 0
+        state[_STATE["ring_staged"]] = 0
+        words = memoryview(self.ring_log).cast("B").cast("Q")[:count * 3]
+        staging = memoryview(self.ring_staging).cast("B")
+        rings = self.rings
+        for place, offset, size in zip(words[0::3], words[1::3], words[2::3]):
+            err = rings[place].output(bytes(staging[offset:offset + size]))
+            assert err == 0, "a natively counted ring buffer record did not fit"
 
     def replay_writes(self) -> None:
         """Give the Python maps the updates and deletes native code made since the last
@@ -304,16 +345,6 @@ class _Run:
         self.pools[place] = pool
         self.places[at + 2] = ctypes.addressof(pool)
         self.places[at + 3] = size
-
-    def forget(self, handle: int, key: int) -> None:
-        """Drop the cache's entry for ``key`` of map ``handle``, if it has one."""
-        generation = self.state[_STATE["lookup_generation"]]
-        first = lookup_cache_set(handle, key) * LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS
-        cache = self.cache
-        for way in range(LOOKUP_CACHE_WAYS):
-            at = first + way * LOOKUP_ENTRY_WORDS
-            if cache[at + 3] == generation and cache[at] == handle and cache[at + 1] == key:
-                cache[at + 3] = 0
 
     def sync_packet(self) -> None:
         """Give Python's packet region the packet native code is running on (batches)."""
@@ -529,6 +560,9 @@ class CompiledProgram:
         self._write_maps = {m.handle: (place, m.key_size, m.value_size)
                             for place, m in enumerate(written)}
         self._write_sites: dict[int, int] = {}
+        # ring buffers bpf_ringbuf_output writes to natively (see llvm_ir.ring_output)
+        self._rings = [m for m in getattr(program, "_maps_by_address", {}).values()
+                       if type(m) is RingBufMap]
         self.repeatable = _repeatable(self.code)
         # batches run helper-free programs only: a helper could map memory (map values)
         # whose address a fresh run would give differently
@@ -536,7 +570,9 @@ class CompiledProgram:
             insn[0] in (ip._call_helper, ip._call_tail) for insn in self.code)
         self.ir = module_ir(self.code, program.name, cached_maps, self._cached_sites,
                             self._direct_maps, batch=self.batchable,
-                            write_maps=self._write_maps, write_sites=self._write_sites)
+                            write_maps=self._write_maps, write_sites=self._write_sites,
+                            ring_maps={m.handle: place
+                                       for place, m in enumerate(self._rings)})
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         try:
@@ -572,7 +608,8 @@ class CompiledProgram:
         self._spare: list[_Run] = []
 
     def _new_run(self) -> _Run:
-        return _Run(self._callback_addresses, self._array_sizes, self._write_list)
+        return _Run(self._callback_addresses, self._array_sizes, self._write_list,
+                    self._rings)
 
     # --- the engine interface of VMProgram -------------------------------------------
 
@@ -593,6 +630,7 @@ class CompiledProgram:
             machine.stack.low = stack_low
             run.replay_lru()
             run.replay_writes()
+            run.replay_outputs()
             self._spare.append(run)
         count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
         status = run.state[_STATE["status"]]
@@ -635,6 +673,7 @@ class CompiledProgram:
                 machine.stack.low = stack_low
                 run.replay_lru()
                 run.replay_writes()
+                run.replay_outputs()
                 self._spare.append(run)
             done += run.state[_STATE["runs_done"]]
             count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
@@ -748,6 +787,7 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
+        run.replay_outputs()
         machine = run.machine
         helper = self.code[slot][5]
         if helper not in _RNG_FREE_HELPERS:
@@ -762,8 +802,10 @@ class CompiledProgram:
                 # the subprogram's caller (see the interpreter's _call_tail)
                 result = machine.run_tail_in_frame(tail, r1, sub_r10)
                 run.state[_STATE["status"]] = STATUS_RETURN
-            if self._write_list:
-                run.replay_writes()  # those of native code the helper ran (bpf_loop's)
+            if self._write_list or self._rings:
+                # those of native code the helper ran (bpf_loop's callbacks)
+                run.replay_writes()
+                run.replay_outputs()
                 run.count_keys()
             written = self._write_sites.get(slot)
             if written is not None:
@@ -794,14 +836,16 @@ class CompiledProgram:
         what the key holds now (the next write of it may be native) and the map's pool
         gets spare values when it ran out."""
         place, key_size, _ = self._write_maps[handle]
+        run.refill_pool(place)
+        if not run.places[_PLACE_WORDS * place + 3]:
+            # no spares left in this run: the helper stores from now on, as it did before
+            # there were native writes (an empty cache sends every write to it)
+            run.clear_cache()
+            return
         m = self._write_list[place]
         memory = run.machine.helper_state.memory
         raw = memory.read(r2, key_size, slot)
         key = int.from_bytes(raw, "little")
-        run.refill_pool(place)
-        if not run.places[_PLACE_WORDS * place + 3]:
-            run.forget(handle, key)  # no spares left in this run: the helper stores
-            return
         buf = m.value_buffer(raw)
         address = 0 if buf is None else memory.address_of(f"value of map {m.name}", buf)
         run.remember(handle, key, address)
@@ -812,6 +856,7 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
+        run.replay_outputs()
         try:
             if signed:
                 return run.machine.load_signed(address, size, slot)
@@ -825,6 +870,7 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
+        run.replay_outputs()
         try:
             run.machine.store(address, size, value, slot)
         except BaseException as err:  # noqa: BLE001
@@ -837,6 +883,7 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
+        run.replay_outputs()
         base = _STATE["regs0"]
         regs = list(run.state[base:base + 11])
         h, d, s, o, i, a = self.code[slot]
