@@ -31,15 +31,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchlib import FILTER_EXPRESSIONS  # noqa: E402
+
 from pybpf import vm  # noqa: E402
 from pybpf.cbpf import FilterProgram, compile_filter, to_ebpf  # noqa: E402
 from pybpf.pcap import PcapPacket, write_pcap  # noqa: E402
 from tests.cbpf.packets import build_packets  # noqa: E402
 
 RUNS = 5
-EXPRESSIONS = ["tcp port 80", "host 198.18.0.1 or 198.18.0.2", "tcp[13] & 2 != 0",
-               "vlan and udp port 53", "ip6 net 2001:db8::/32 and not icmp6",
-               "(tcp or udp) and not port 22 and net 198.18.0.0/15"]
+EXPRESSIONS = FILTER_EXPRESSIONS
 TCPDUMP = shutil.which("tcpdump")
 
 

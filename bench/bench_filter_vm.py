@@ -17,7 +17,6 @@ Verdicts of every column are checked equal before timing.
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import ctypes.util
 import statistics
@@ -30,14 +29,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchlib import FILTER_EXPRESSIONS, filter_frames, packets_and_runs  # noqa: E402
+
 from pybpf import vm  # noqa: E402
 from pybpf.cbpf import compile_filter, encode_program, to_ebpf  # noqa: E402
 from pybpf.spec import ProgramType  # noqa: E402
-from tests.cbpf.packets import build_packets  # noqa: E402
 
-EXPRESSIONS = ["tcp port 80", "host 198.18.0.1 or 198.18.0.2", "tcp[13] & 2 != 0",
-               "vlan and udp port 53", "ip6 net 2001:db8::/32 and not icmp6",
-               "(tcp or udp) and not port 22 and net 198.18.0.0/15"]
+EXPRESSIONS = FILTER_EXPRESSIONS
 ACCEPT = {"socket": 262144, "xdp": 2}  # compile_filter's snap length; XDP_PASS
 
 
@@ -75,14 +73,8 @@ def libpcap_filter() -> Callable[[str, list[bytes]], Callable[[], list[int]]] | 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--packets", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="2,000 packets, 3 runs")
-    args = parser.parse_args(argv)
-    count, runs = (2_000, 3) if args.quick else (args.packets, args.runs)
-    corpus = [d for _, d, w in build_packets() if len(d) == w >= 14]
-    frames = [corpus[i % len(corpus)] for i in range(count)]
+    count, runs = packets_and_runs(argv, __doc__, packets=20_000, quick_packets=2_000)
+    frames = filter_frames(count)
     one_count = min(count, 2_000)  # one run at a time is slow: time a slice
     libpcap = libpcap_filter()
     print(f"## pcap filters in the VM's Python tier ({count:,} packets; one at a time: "

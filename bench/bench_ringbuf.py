@@ -14,6 +14,10 @@ Consumers:
   whole record (``=QII48s``) or of its first three fields (``=QII48x``: the payload
   skipped as pad bytes, one object fewer), as ctypes structures, or as bytes;
 * pybpf callback: ``consume()`` calling a Python function per record (tuples, ctypes);
+* the CPython floor of tuple readers (not a reader: no header is checked): the records
+  unpacked in place by one ``iter_unpack`` per batch of a framed ``struct.Struct`` over a
+  mapping of the ring made here, listed and summed as the batch rows do; what the tuples'
+  objects alone cost, for the batch rows to be read against;
 * C: a program written here, compiled at bench time against libbpf (``gcc -lbpf``), that
   opens the map by id and times ``ring_buffer__consume`` with a callback summing ``seq``.
 
@@ -28,6 +32,7 @@ import argparse
 import contextlib
 import ctypes
 import dataclasses
+import mmap
 import operator
 import os
 import shutil
@@ -145,6 +150,33 @@ def batch_consumer(rb: RingBuffer, seq_of):
     return drain
 
 
+def floor_consumer(ring: Map, record: struct.Struct, stack: contextlib.ExitStack):
+    """The floor of any tuple reader (see the module docstring): the ring mapped as the
+    kernel lays it out, every record unpacked in place, no header checked."""
+    page = mmap.PAGESIZE
+    consumer = stack.enter_context(mmap.mmap(ring.fileno(), page, mmap.MAP_SHARED,
+                                             mmap.PROT_READ | mmap.PROT_WRITE))
+    producer = stack.enter_context(mmap.mmap(ring.fileno(), page + 2 * RING_SIZE,
+                                             mmap.MAP_SHARED, mmap.PROT_READ, offset=page))
+    consumer_pos = stack.enter_context(memoryview(consumer)[:8].cast("Q"))
+    producer_pos = stack.enter_context(memoryview(producer)[:8].cast("Q"))
+    data = stack.enter_context(memoryview(producer)[page:])
+    framed = struct.Struct(f"=8x{record.format.lstrip('=')}{RECORD_STRIDE - 8 - record.size}x")
+    seq_of = operator.itemgetter(0)
+
+    def drain() -> int:
+        total, position, end = 0, consumer_pos[0], producer_pos[0]
+        while position < end:
+            offset = position & (RING_SIZE - 1)
+            count = min(BATCH, (end - position) // RECORD_STRIDE)
+            with data[offset:offset + count * RECORD_STRIDE] as run:
+                total += sum(map(seq_of, list(framed.iter_unpack(run))))
+            position += count * RECORD_STRIDE
+        consumer_pos[0] = position
+        return total
+    return drain
+
+
 def array_consumer(rb: RingBuffer):
     def drain() -> int:
         total = 0
@@ -239,6 +271,10 @@ def main() -> None:
             (f"pybpf read_batch({BATCH}), ctypes Structure",
              batch_consumer(reader(Event), operator.attrgetter("seq"))),
             (f"pybpf read_batch({BATCH}), bytes (copied, not decoded)", batch_consumer(reader(None), None)),
+            ("CPython floor (no reader, headers unchecked): iter_unpack, whole record",
+             floor_consumer(ring, EVENT_STRUCT, st)),
+            ("CPython floor (no reader, headers unchecked): iter_unpack, payload skipped",
+             floor_consumer(ring, EVENT_HEAD, st)),
             ("pybpf callback, struct.Struct tuples",
              callback_consumer(reader(EVENT_STRUCT, add_tuple), state)),
             ("pybpf callback, struct.Struct tuples, payload skipped (=QII48x)",

@@ -49,6 +49,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import process_cpu_ns  # noqa: E402
+
 RUNS = 5
 PYTHON = sys.executable
 
@@ -170,18 +173,6 @@ def run_generator(gen: Path, mode: str, rate: int, seconds: float, path: str) ->
     # wait4's rusage includes the generator's waited-for children (the exec'd /bin/true)
     cpu_ns = int((usage.ru_utime + usage.ru_stime) * 1e9)
     return GeneratorRun(int(out), cpu_ns, wall)
-
-
-def process_cpu_ns(pid: int) -> int:
-    """CPU time of every thread of ``pid`` so far (schedstat: ns on a CPU)."""
-    total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total
 
 
 class Tracer:
@@ -336,7 +327,6 @@ def startup_table(workdir: Path, only: set[str] | None = None) -> None:
     cached = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPYCACHEPREFIX=str(workdir / "pyc"))
     cached.pop("PYTHONDONTWRITEBYTECODE", None)
     # the same bpftrace one-liners as the snoop and histogram start-up benchmarks
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_tools_hist import TOOLS as HIST_ONE_LINERS
     from bench_tools_snoop import BPFTRACE as SNOOP_ONE_LINERS
     one_liners = dict(SNOOP_ONE_LINERS)

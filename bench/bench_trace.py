@@ -2,7 +2,9 @@
 memory, and the size of the generated programs.
 
 Runnable alone, as root: ``.venv/bin/python bench/bench_trace.py [--runs N]``. Prints one
-markdown table, medians of N runs (default 5) per script and tool:
+markdown table, medians of N runs (default 5) per script and tool, pybpf twice: with its
+compile cache warm (the script ran before) and cold (never compiled: the cache emptied
+before each run):
 
 * *Attaching*: seconds from the process start to its ``Attaching N probes...`` line
   (bpftrace prints it before attaching, pybpf after);
@@ -16,9 +18,10 @@ markdown table, medians of N runs (default 5) per script and tool:
 
 Each run is a fresh process (``python -m pybpf trace``, ``bpftrace``), interrupted with
 SIGINT once ready; process start-up is counted on both sides, as a user would see it.
-pybpf runs with its bytecode cached (PYTHONPYCACHEPREFIX), as a pip-installed pybpf does,
-and with its compile cache warm (``--cold`` clears it before every run); one warm-up run
-of each tool and script comes first.
+pybpf runs with its bytecode cached (PYTHONPYCACHEPREFIX), as a pip-installed pybpf does;
+its compile cache is a temporary directory of the bench's own (PYBPF_CACHE_DIR), so the
+user's cache is neither read nor changed. One warm-up run of each tool and script comes
+first.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchlib import process_cpu_ns  # noqa: E402
 
 READY = 'BEGIN { printf("ready\\n"); } '
 SCRIPTS = {
@@ -52,17 +58,6 @@ SCRIPTS = {
                        "if ($p > 100) { @l = lhist($p % 1000, 0, 1000, 100); } "
                        "else { @a[cpu] = avg($p); } }"),
 }
-
-
-def _cpu_s(pid: int) -> float:
-    total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total / 1e9
 
 
 def _start(argv: list[str], env: dict[str, str] | None = None
@@ -90,7 +85,7 @@ def _start(argv: list[str], env: dict[str, str] | None = None
                 attach = time.monotonic() - t0
             if b"ready\n" in buf:
                 ready = time.monotonic() - t0
-                cpu = _cpu_s(proc.pid)
+                cpu = process_cpu_ns(proc.pid) / 1e9
                 break
         with open(f"/proc/{proc.pid}/status") as f:
             rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
@@ -127,8 +122,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="3 runs, the first 3 scripts")
-    parser.add_argument("--cold", action="store_true",
-                        help="clear pybpf's compile cache before every run")
     args = parser.parse_args()
     if args.quick:
         args.runs = 3
@@ -141,22 +134,24 @@ def main() -> int:
     env_python = [sys.executable, "-m", "pybpf", "trace", "-e"]
     os.environ["PYTHONPATH"] = str(ROOT / "src")
     tmp = tempfile.TemporaryDirectory()
-    env = dict(os.environ, PYTHONPYCACHEPREFIX=f"{tmp.name}/pyc",
-               PYBPF_CACHE_DIR=f"{tmp.name}/cache")
+    cache_dir = f"{tmp.name}/cache"
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=f"{tmp.name}/pyc", PYBPF_CACHE_DIR=cache_dir)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     scripts = list(SCRIPTS.items())[:3] if args.quick else list(SCRIPTS.items())
     print("| script | tool | Attaching (s) | ready (s) | CPU to ready (s) | RSS (MiB) | insns |")
     print("|---|---|---:|---:|---:|---:|---:|")
-    ratios: dict[str, list[float]] = {"ready": [], "cpu": [], "rss": [], "insns": []}
+    ratios: dict[str, list[float]] = {"ready": [], "cpu": [], "rss": [], "insns": [],
+                                      "cold ready": [], "cold cpu": []}
     for name, body in scripts:
         script = READY + body
         rows = {}
-        for tool, argv in (("bpftrace", [bpftrace, "-e"]), ("pybpf", env_python)):
+        for tool, argv, cold in (("bpftrace", [bpftrace, "-e"], False),
+                                 ("pybpf", env_python, False), ("pybpf cold", env_python, True)):
             _start([*argv, script], env)      # warm-up: bytecode, caches
             runs = []
             for _ in range(args.runs):
-                if args.cold:
-                    shutil.rmtree(f"{tmp.name}/cache", ignore_errors=True)
+                if cold:
+                    shutil.rmtree(cache_dir, ignore_errors=True)
                 runs.append(_start([*argv, script], env))
             attach = statistics.median(r[0] or 0.0 for r in runs)
             ready = statistics.median(r[1] for r in runs)
@@ -172,12 +167,13 @@ def main() -> int:
         ratios["cpu"].append(pc / bc)
         ratios["rss"].append(pm / bm)
         ratios["insns"].append(pi / bi)
+        ratios["cold ready"].append(rows["pybpf cold"][1] / br)
+        ratios["cold cpu"].append(rows["pybpf cold"][2] / bc)
     print()
-    print(f"pybpf / bpftrace, median over scripts: ready "
-          f"{statistics.median(ratios['ready']):.2f}x, CPU to ready "
-          f"{statistics.median(ratios['cpu']):.2f}x, RSS "
-          f"{statistics.median(ratios['rss']):.2f}x, instructions "
-          f"{statistics.median(ratios['insns']):.2f}x")
+    med = {k: statistics.median(v) for k, v in ratios.items()}
+    print(f"pybpf / bpftrace, median over scripts: ready {med['ready']:.2f}x (cold "
+          f"{med['cold ready']:.2f}x), CPU to ready {med['cpu']:.2f}x (cold "
+          f"{med['cold cpu']:.2f}x), RSS {med['rss']:.2f}x, instructions {med['insns']:.2f}x")
     tmp.cleanup()
     return 0
 

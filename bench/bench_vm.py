@@ -66,13 +66,51 @@ def hash_counter(iterations: int) -> list[asm.Instruction]:
         asm.mov(R0, 0), asm.exit()])
 
 
+def hash_churn(iterations: int) -> list[asm.Instruction]:
+    """Hash-map inserts and deletes: update key i % 16 (BPF_ANY) and delete key
+    (i + 7) % 16, ``iterations`` times; r0 sums the answers (0 or -ENOENT)."""
+    from pybpf.asm import R4, R6, R7, R8
+    return asm.link([
+        asm.mov(R6, iterations), asm.mov(R8, 0),
+        asm.label("loop"),
+        asm.mov(R7, R6), asm.and_(R7, 15), asm.stx(4, R10, R7, -4),
+        asm.stx(8, R10, R6, -16),
+        asm.ld_map_fd(R1, "counts"), asm.mov(R2, R10), asm.add(R2, -4), asm.mov(R3, R10),
+        asm.add(R3, -16), asm.mov(R4, 0), asm.call(2), asm.add(R8, R0),
+        asm.mov(R7, R6), asm.add(R7, 7), asm.and_(R7, 15), asm.stx(4, R10, R7, -4),
+        asm.ld_map_fd(R1, "counts"), asm.mov(R2, R10), asm.add(R2, -4), asm.call(3),
+        asm.add(R8, R0),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, R8), asm.exit()])
+
+
+def ring_output(iterations: int) -> list[asm.Instruction]:
+    """bpf_ringbuf_output of 16 bytes (the counter and its square), ``iterations`` times;
+    r0 sums the answers (0, or -EAGAIN for a drop)."""
+    from pybpf.asm import R4, R6, R8
+    return asm.link([
+        asm.mov(R6, iterations), asm.mov(R8, 0),
+        asm.label("loop"),
+        asm.stx(8, R10, R6, -16), asm.mov(R1, R6), asm.mul(R1, R6), asm.stx(8, R10, R1, -8),
+        asm.ld_map_fd(R1, "counts"), asm.mov(R2, R10), asm.add(R2, -16), asm.mov(R3, 16),
+        asm.mov(R4, 0), asm.call(130), asm.add(R8, R0),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, R8), asm.exit()])
+
+
+# a ring buffer big enough for every record of the runs timed (test_run's 1000 runs too):
+# nothing drops; the VM's is drained after each timed run, outside the timing
+RING_BYTES = 1 << 24
+
 # program -> (instructions, the type of its "counts" map)
 PROGRAMS = {"arithmetic loop (10k turns)": (arithmetic_loop(10_000), "ARRAY"),
             "stack load/store loop (10k turns)": (stack_loop(10_000), "ARRAY"),
             "array map counter (2k lookups)": (hash_counter(2_000), "ARRAY"),
             "hash map counter (2k lookups)": (hash_counter(2_000), "HASH"),
             "per-CPU array counter (2k lookups)": (hash_counter(2_000), "PERCPU_ARRAY"),
-            "LRU hash counter (2k lookups)": (hash_counter(2_000), "LRU_HASH")}
+            "LRU hash counter (2k lookups)": (hash_counter(2_000), "LRU_HASH"),
+            "hash insert/delete churn (1k updates, 1k deletes)": (hash_churn(1_000), "HASH"),
+            "ring buffer output (100 records of 16 bytes)": (ring_output(100), "RINGBUF")}
 try:
     import llvmlite  # noqa: F401
     TIERS: tuple[str, ...] = ("interp", "python", "llvm")
@@ -82,7 +120,9 @@ except ImportError:  # the jit extra is optional: its column is left out
 
 def _counts_map(kind: str = "ARRAY"):  # type: ignore[no-untyped-def]
     """The 16 counters, keys 0-15 present (a hash map's are inserted)."""
-    from pybpf.vm import ArrayMap, HashMap, LRUHashMap, PercpuArrayMap
+    from pybpf.vm import ArrayMap, HashMap, LRUHashMap, PercpuArrayMap, RingBufMap
+    if kind == "RINGBUF":
+        return RingBufMap("counts", max_entries=RING_BYTES)
     if kind == "ARRAY":
         return ArrayMap("counts", value_size=8, max_entries=16)
     if kind == "PERCPU_ARRAY":
@@ -97,11 +137,13 @@ def _counts_map(kind: str = "ARRAY"):  # type: ignore[no-untyped-def]
 def bench_vm(insns: list[asm.Instruction], tier: str, kind: str = "ARRAY"
              ) -> tuple[int, float, int]:
     """(r0, median seconds per run, instructions per run)."""
-    prog = load(insns, maps={"counts": _counts_map(kind)}, tier=tier)
+    counts = _counts_map(kind)
+    prog = load(insns, maps={"counts": counts}, tier=tier)
     prog.run()  # translate once (python tier) outside the timing
     times = []
     result = None
     for _ in range(RUNS):
+        _drain(counts)
         start = time.perf_counter()
         result = prog.run()
         times.append(time.perf_counter() - start)
@@ -114,15 +156,24 @@ def bench_test_run(insns: list[asm.Instruction], tier: str, kind: str = "ARRAY")
     kernel's measure, in this thread's CPU time: the kernel's timer stops while its test
     loop is rescheduled, so on a shared machine wall time would count other programs here
     and not there (the call's one-off set-up is included, spread over the runs)."""
-    prog = load(insns, maps={"counts": _counts_map(kind)}, tier=tier,
+    counts = _counts_map(kind)
+    prog = load(insns, maps={"counts": counts}, tier=tier,
                 type=ProgramType.SOCKET_FILTER)
     prog.test_run(PACKET)  # compile once outside the timing
     times = []
     for _ in range(RUNS):
+        _drain(counts)
         start = time.thread_time_ns()
         prog.test_run(PACKET, repeat=KERNEL_REPEAT)
         times.append(time.thread_time_ns() - start)
     return statistics.median(times) / KERNEL_REPEAT / 1e9
+
+
+def _drain(counts: object) -> None:
+    """Empty a ring buffer (outside the timing): every timed run outputs to a fresh ring."""
+    read = getattr(counts, "read", None)
+    if read is not None:
+        read()
 
 
 def bench_kernel(insns: list[asm.Instruction], kind: str = "ARRAY"
@@ -134,10 +185,12 @@ def bench_kernel(insns: list[asm.Instruction], kind: str = "ARRAY"
         from pybpf.spec import MapSpec, MapType
         spec = ProgramSpec("bench_vm", "socket", type=ProgramType.SOCKET_FILTER,
                            instructions=insns, license="GPL")
-        with Map.create(MapSpec("counts", MapType[kind], key_size=4, value_size=8,
-                                max_entries=16)) as counts, \
+        ring = kind == "RINGBUF"
+        with Map.create(MapSpec("counts", MapType[kind], key_size=0 if ring else 4,
+                                value_size=0 if ring else 8,
+                                max_entries=RING_BYTES if ring else 16)) as counts, \
                 Program.load(spec, maps={"counts": counts}) as prog:
-            if kind != "PERCPU_ARRAY":
+            if kind not in ("PERCPU_ARRAY", "RINGBUF"):
                 for key in range(16):
                     counts[key] = 0
             runs = [prog.test_run(PACKET, repeat=KERNEL_REPEAT) for _ in range(RUNS)]

@@ -19,7 +19,6 @@ shared: wall time would count other programs' turns). Verdicts are checked equal
 
 from __future__ import annotations
 
-import argparse
 import ctypes.util
 import shutil
 import statistics
@@ -33,13 +32,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchlib import FILTER_EXPRESSIONS, filter_frames, packets_and_runs  # noqa: E402
+
 from pybpf import vm  # noqa: E402
 from pybpf.cbpf import compile_filter, encode_program, to_ebpf  # noqa: E402
-from tests.cbpf.packets import build_packets  # noqa: E402
 
-EXPRESSIONS = ["tcp port 80", "host 198.18.0.1 or 198.18.0.2", "tcp[13] & 2 != 0",
-               "vlan and udp port 53", "ip6 net 2001:db8::/32 and not icmp6",
-               "(tcp or udp) and not port 22 and net 198.18.0.0/15"]
+EXPRESSIONS = FILTER_EXPRESSIONS
 
 # argv: packets file (u32 length, bytes; repeated), runs, expression or "-" and a program
 # file (struct bpf_insn[]). Prints the median ns per packet and the accepted count.
@@ -166,17 +164,11 @@ def median_ns(fn, count: int, runs: int) -> float:  # type: ignore[no-untyped-de
 def main(argv: list[str] | None = None) -> int:
     from pybpf.vm.llvmtier import PacketBatch, available, run_packets
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--packets", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="10,000 packets, 3 runs")
-    args = parser.parse_args(argv)
-    count, runs = (10_000, 3) if args.quick else (args.packets, args.runs)
+    count, runs = packets_and_runs(argv, __doc__, packets=100_000, quick_packets=10_000)
     if not available():
         print("the llvm tier needs llvmlite (the jit extra)")
         return 1
-    corpus = [d for _, d, w in build_packets() if len(d) == w >= 14]
-    frames = [corpus[i % len(corpus)] for i in range(count)]
+    frames = filter_frames(count)
     batch = PacketBatch(frames)
     one_count = min(count, 2_000)
     ctx = bytes(192)  # a raw __sk_buff, len 0: the expressions here do not read it

@@ -44,3 +44,44 @@ def test_a_missing_or_unreadable_file_is_one_line(argv: list[str], tmp_path: Pat
     err = capsys.readouterr().err
     assert err.startswith(f"pybpf {argv[0]}: {argv[1]}: cannot open: ")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_tool_script_imports_its_tool_without_collecting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``TOOL.pybpf`` gets what ``python -m pybpf TOOL`` gets: no garbage collection over
+    the tool's imports, collection on (past a frozen start-up) once its main runs."""
+    import gc
+    import importlib
+
+    seen: dict[str, object] = {}
+
+    class Tool:
+        @staticmethod
+        def main() -> int:
+            seen["collecting in main"] = gc.isenabled()
+            return 7
+
+    def import_module(name: str) -> type[Tool]:
+        seen["imported"] = name
+        seen["collecting while imported"] = gc.isenabled()
+        return Tool
+
+    monkeypatch.setattr(importlib, "import_module", import_module)
+    try:
+        assert cli.execsnoop() == 7
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    assert seen == {"imported": "pybpf.tools.execsnoop", "collecting while imported": False,
+                    "collecting in main": True}
+
+
+def test_a_tool_script_as_pip_writes_it() -> None:
+    import subprocess
+    import sys
+
+    script = "import sys\nfrom pybpf.cli import execsnoop\nsys.exit(execsnoop())\n"
+    done = subprocess.run([sys.executable, "-c", script, "-h"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage:")

@@ -18,6 +18,7 @@ from .errors import BPFError, VerifierError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
 # command name -> (module under pybpf.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -124,6 +125,26 @@ def _collect_from_now_on() -> None:
     if not gc.isenabled():
         gc.freeze()
         gc.enable()
+
+
+def _tool_script(name: str) -> Callable[[], object]:
+    def script() -> object:
+        gc.disable()   # over the tool's imports, as __main__ does for `python -m pybpf`
+        tool = importlib.import_module(f"pybpf.tools.{name}")
+        _collect_from_now_on()
+        return tool.main()
+
+    script.__name__ = script.__qualname__ = name
+    return script
+
+
+def __getattr__(name: str) -> Callable[[], object]:
+    """``pybpf.cli.TOOL``: the entry point of the console script ``TOOL.pybpf``
+    (pyproject.toml). Its script imports this first, so the tool's own imports run
+    without garbage collection, as under ``python -m pybpf TOOL``."""
+    if name in TOOLS:
+        return _tool_script(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> int:

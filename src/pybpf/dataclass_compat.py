@@ -3,23 +3,28 @@
 The classes every tool's start-up makes (instructions, specs, BTF line info, what the
 kernel says about its objects...) were dataclasses. Making a dataclass compiles its
 generated methods (~0.3 ms a class) and importing :mod:`dataclasses` imports inspect, ast,
-dis and tokenize (~6 ms): together a fifth of a tool's start. These classes write
-``__init__``, ``__repr__``, ``__eq__`` (and ``__hash__``) out instead, and::
+dis and tokenize (~6 ms): together a fifth of a tool's start. These classes write their
+``__init__`` out instead and take the rest from a base here:
 
-    __dataclass_fields__ = DataclassFields("name", "type", ...)
-
-keeps ``dataclasses.replace``, ``fields``, ``asdict`` and ``is_dataclass`` working on them
-as before: the Field objects are made, and dataclasses imported, the first time one of
-those asks. A frozen class takes :func:`frozen_setattr`/:func:`frozen_delattr`, which
-raise ``dataclasses.FrozenInstanceError`` as a frozen dataclass does, and :func:`replace`
-is ``dataclasses.replace`` for them without the import.
+* :class:`Value`: ``__repr__`` and ``__eq__`` (and no hash, as a mutable dataclass) over
+  the class's ``_fields``, which are its ``__match_args__`` (its ``__init__`` parameters,
+  in order) unless the class names fewer;
+* :class:`FrozenValue`: a frozen dataclass's, adding ``__hash__`` over ``_fields``,
+  ``__setattr__``/``__delattr__`` that raise ``dataclasses.FrozenInstanceError``, and
+  ``__reduce__`` (pickle and copy call ``__init__`` again: its own setattr refuses);
+* both give the class a ``__dataclass_fields__`` (:class:`DataclassFields`) that keeps
+  ``dataclasses.replace``, ``fields``, ``asdict`` and ``is_dataclass`` working on them as
+  before: the Field objects are made, and dataclasses imported, the first time one of
+  those asks. :func:`replace` is ``dataclasses.replace`` for them without the import.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn, TypeVar
+from operator import attrgetter
+from typing import Any, ClassVar, NoReturn, TypeVar
 
-__all__ = ["DataclassFields", "frozen_setattr", "frozen_delattr", "replace"]
+__all__ = ["Value", "FrozenValue", "DataclassFields", "frozen_setattr", "frozen_delattr",
+           "replace"]
 
 _T = TypeVar("_T")
 
@@ -62,3 +67,63 @@ def replace(obj: _T, **changes: Any) -> _T:
         raise TypeError(f"{cls.__name__} has no field {sorted(unknown)[0]!r}")
     return cls(**{name: changes[name] if name in changes else getattr(obj, name)
                   for name in cls.__match_args__})   # type: ignore[attr-defined]
+
+
+class Value:
+    """Base of a value class: ``__repr__`` and ``__eq__`` over ``_fields``.
+
+    A subclass sets ``__match_args__`` (every ``__init__`` parameter, in order) and, when
+    some of them are left out of comparison and repr, ``_fields``. Building these here
+    costs a few microseconds a class, where a dataclass compiles its methods."""
+
+    __slots__ = ()
+    __match_args__: ClassVar[tuple[str, ...]] = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = vars(cls)
+        if "__match_args__" in own:
+            if "__dataclass_fields__" not in own:
+                cls.__dataclass_fields__ = DataclassFields(*cls.__match_args__)  # type: ignore[assignment]
+            if "_fields" not in own:
+                cls._fields = cls.__match_args__
+        fields = cls._fields
+        # attrgetter of one name gives the bare value: the key stays a tuple (same hash)
+        cls._key = staticmethod(  # type: ignore[method-assign,assignment]
+            attrgetter(*fields) if len(fields) > 1
+            else lambda obj: tuple([getattr(obj, name) for name in fields]))
+
+    @staticmethod
+    def _key(obj: Any) -> tuple[Any, ...]:
+        """The values of ``obj``'s ``_fields``, as one tuple (made per class)."""
+        return ()
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__qualname__}({inner})"
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        key = self._key
+        return key(self) == key(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class FrozenValue(Value):
+    """Base of a frozen value class: :class:`Value`, hashed over ``_fields``, whose
+    ``__init__`` sets its fields with ``object.__setattr__``."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(self._key(self))
+
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), tuple(getattr(self, name) for name in self.__match_args__)

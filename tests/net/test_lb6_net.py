@@ -28,8 +28,9 @@ import pytest
 
 from pybpf.net.lb import Balancer, Decap
 from pybpf.net.lb_config import BackendAddr, LbConfig, Vip
-from tests.kernel.netns import Netns, kernel_leak_check, netns  # noqa: F401
-from tests.net.test_lb_net import Server, in_netns
+from tests.kernel.netns import Netns, kernel_leak_check  # noqa: F401
+from tests.net import lb_topology
+from tests.net.lb_topology import Server, in_netns, mac, namespaces, sysctl
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("kernel_leak_check")]
 
@@ -43,13 +44,9 @@ IPV6_MTU = 24                                   # from <linux/in6.h>
 IP_MTU = 14
 
 
-def _mac(i: int) -> str:
-    return f"02:00:00:00:00:{i:02x}"
-
-
 def _backends(family: int) -> tuple[BackendAddr, ...]:
     addrs = BACKEND6 if family == 6 else BACKEND4
-    return tuple(BackendAddr(a, _mac(0x11 + i)) for i, a in enumerate(addrs))
+    return tuple(BackendAddr(a, mac(a4)) for a, a4 in zip(addrs, BACKEND4))
 
 
 def _family(addr: str) -> int:
@@ -96,32 +93,9 @@ class Bulk:
 
 
 @dataclass
-class Topology:
-    client: Netns
-    balancer: Netns
-    backends: list[Netns]
-    servers: list[Server]
-    echoes: dict[str, list[Echo]]
-    bulks: list[Bulk]
-
-
-def _plug(bridge: Netns, ns: Netns, port: str, addr4: str, addr6: str, mac: str,
-          mtu: int) -> None:
-    bridge.ip("link", "add", port, "mtu", str(mtu), "type", "veth", "peer", "name", "eth0",
-              "netns", ns.name)
-    bridge.ip("link", "set", port, "master", "br0", "up")
-    # no duplicate address detection on the link-local address either: while it is
-    # tentative the namespace sends no neighbour solicitation, so its first datagram to a
-    # neighbour would wait a second (the retransmit time) for one
-    _sysctl(ns, "net.ipv6.conf.eth0.accept_dad=0")
-    ns.ip("link", "set", "eth0", "address", mac, "mtu", str(mtu), "up")
-    ns.ip("addr", "add", f"{addr4}/24", "dev", "eth0")
-    # nodad: usable at once (duplicate address detection would hold it a second or two)
-    ns.ip("-6", "addr", "add", f"{addr6}/64", "dev", "eth0", "nodad")
-
-
-def _sysctl(ns: Netns, *settings: str) -> None:
-    subprocess.run(["ip", "netns", "exec", ns.name, "sysctl", "-qw", *settings], check=True)
+class Topology(lb_topology.Topology):
+    echoes: dict[str, list[Echo]] = field(default_factory=lambda: {VIP4: [], VIP6: []})
+    bulks: list[Bulk] = field(default_factory=list)
 
 
 def _bound(ns: Netns, family: int, kind: int, addr: str, port: int) -> socket.socket:
@@ -134,27 +108,16 @@ def _bound(ns: Netns, family: int, kind: int, addr: str, port: int) -> socket.so
 @contextlib.contextmanager
 def topology(*, gue_port: int = 0, balancer_mtu: int = 1600) -> Iterator[Topology]:
     with contextlib.ExitStack() as stack:
-        bridge = stack.enter_context(netns())
-        client = stack.enter_context(netns())
-        balancer = stack.enter_context(netns())
-        backends = [stack.enter_context(netns()) for _ in BACKEND4]
-        bridge.ip("link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
-        bridge.ip("link", "set", "br0", "up")
-        _plug(bridge, client, "client", CLIENT4, CLIENT6, _mac(1), 1500)
-        _plug(bridge, balancer, "lb", BALANCER4, BALANCER6, _mac(2), balancer_mtu)
-        client.ip("route", "add", f"{VIP4}/32", "via", BALANCER4)
-        client.ip("-6", "route", "add", f"{VIP6}/128", "via", BALANCER6)
+        shared = namespaces(stack, client=[CLIENT4, CLIENT6], balancer=[BALANCER4, BALANCER6],
+                            backends=list(zip(BACKEND4, BACKEND6)), vips=[VIP4, VIP6],
+                            balancer_mtu=balancer_mtu)
+        top = Topology(shared.bridge, shared.client, shared.balancer, shared.backends)
         # the client's ICMP errors in the ICMP test come in a burst: no limit per peer,
         # and none of the namespace's global budget (50 at once) either (the ratemasks)
-        _sysctl(client, "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0",
-                "net.ipv4.icmp_ratemask=0", "net.ipv6.icmp.ratemask=",
-                "net.ipv4.ping_group_range=0 0")      # ping sockets, for root too
-        top = Topology(client, balancer, backends, [], {VIP4: [], VIP6: []}, [])
-        for i, ns in enumerate(backends):
-            _plug(bridge, ns, f"be{i}", BACKEND4[i], BACKEND6[i], _mac(0x11 + i), 1600)
-            ns.ip("addr", "add", f"{VIP4}/32", "dev", "lo")
-            ns.ip("-6", "addr", "add", f"{VIP6}/128", "dev", "lo")
-            _sysctl(ns, "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.eth0.rp_filter=0")
+        sysctl(top.client, "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0",
+               "net.ipv4.icmp_ratemask=0", "net.ipv6.icmp.ratemask=",
+               "net.ipv4.ping_group_range=0 0")      # ping sockets, for root too
+        for i, ns in enumerate(top.backends):
             stack.enter_context(in_netns(ns, lambda: Decap("eth0", mode="skb",
                                                            gue_port=gue_port)))
             for vip in (VIP4, VIP6):

@@ -11,28 +11,22 @@ name, so the client sees where each connection went.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from pybpf.net.lb import Balancer, Decap
 from pybpf.net.lb_config import BackendAddr, LbConfig, Vip
-from tests.kernel.netns import CLONE_NEWNET, Netns, kernel_leak_check, netns  # noqa: F401
+from tests.kernel.netns import Netns, kernel_leak_check  # noqa: F401
+from tests.net.lb_topology import Server, Topology, in_netns, mac, namespaces
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("kernel_leak_check")]
-
-T = TypeVar("T")
-_libc = ctypes.CDLL(None, use_errno=True)
 
 CLIENT, BALANCER = "198.18.0.1", "198.18.0.2"
 BACKEND_ADDRS = ["198.18.0.11", "198.18.0.12", "198.18.0.13"]
@@ -40,112 +34,7 @@ VIP_ADDR, VIP_PORT, UDP_PORT = "198.19.0.10", 80, 5353
 TCP_VIP, UDP_VIP = Vip(VIP_ADDR, VIP_PORT, 6), Vip(VIP_ADDR, UDP_PORT, 17)
 
 
-def _mac(addr: str) -> str:
-    return f"02:00:00:00:00:{int(addr.rsplit('.', 1)[1]):02x}"
-
-
-BACKENDS = [BackendAddr(a, _mac(a)) for a in BACKEND_ADDRS]
-
-
-def in_netns(ns: Netns, fn: Callable[[], T]) -> T:
-    """``fn()`` run by a thread that entered ``ns`` (setns changes only that thread)."""
-    out: list[T] = []
-    failed: list[BaseException] = []
-
-    def enter_and_run() -> None:
-        try:
-            fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                if _libc.setns(fd, CLONE_NEWNET) != 0:
-                    raise OSError(ctypes.get_errno(), f"setns {ns.path}")
-            finally:
-                os.close(fd)
-            out.append(fn())
-        except BaseException as err:  # handed to the calling thread
-            failed.append(err)
-
-    worker = threading.Thread(target=enter_and_run)
-    worker.start()
-    worker.join()
-    if failed:
-        raise failed[0]
-    return out[0]
-
-
-def _sysctl(ns: Netns, *settings: str) -> None:
-    subprocess.run(["ip", "netns", "exec", ns.name, "sysctl", "-qw", *settings], check=True)
-
-
-@dataclass
-class Server:
-    """A backend's services on the VIP: TCP answers ``NAME:request``, UDP counts."""
-
-    name: str
-    listener: socket.socket
-    udp: socket.socket
-    stop: threading.Event = field(default_factory=threading.Event)
-    udp_received: list[bytes] = field(default_factory=list)
-    threads: list[threading.Thread] = field(default_factory=list)
-
-    def start(self) -> None:
-        for target in (self._accept, self._udp):
-            t = threading.Thread(target=target, daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def _accept(self) -> None:
-        self.listener.settimeout(0.1)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(0.1)
-            while not self.stop.is_set():
-                try:
-                    request = conn.recv(1000)
-                except TimeoutError:
-                    continue
-                if not request:
-                    return
-                conn.sendall(self.name.encode() + b":" + request)
-
-    def _udp(self) -> None:
-        self.udp.settimeout(0.1)
-        while not self.stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                self.udp_received.append(self.udp.recv(2000))
-
-    def close(self) -> None:
-        self.stop.set()
-        for t in self.threads:
-            t.join()
-        self.listener.close()
-        self.udp.close()
-
-
-@dataclass
-class Topology:
-    bridge: Netns
-    client: Netns
-    balancer: Netns
-    backends: list[Netns]
-    servers: list[Server]
-
-
-def _plug(bridge: Netns, ns: Netns, port: str, addr: str, mtu: int) -> None:
-    """``eth0`` in ``ns`` (address ``addr``/24, a MAC from it) on the bridge as ``port``."""
-    bridge.ip("link", "add", port, "mtu", str(mtu), "type", "veth", "peer", "name", "eth0",
-              "netns", ns.name)
-    bridge.ip("link", "set", port, "master", "br0", "up")
-    ns.ip("link", "set", "eth0", "address", _mac(addr), "mtu", str(mtu), "up")
-    ns.ip("addr", "add", f"{addr}/24", "dev", "eth0")
+BACKENDS = [BackendAddr(a, mac(a)) for a in BACKEND_ADDRS]
 
 
 @contextlib.contextmanager
@@ -171,22 +60,9 @@ def _decap_command(ns: Netns) -> Iterator[None]:
 def topology(*, decap_command: bool = False, gue_port: int = 0) -> Iterator[Topology]:
     """``decap_command``: the backends run ``pybpf lb --decap`` (else the Decap class)."""
     with contextlib.ExitStack() as stack:
-        bridge = stack.enter_context(netns())
-        client = stack.enter_context(netns())
-        balancer = stack.enter_context(netns())
-        backends = [stack.enter_context(netns()) for _ in BACKEND_ADDRS]
-        bridge.ip("link", "add", "br0", "type", "bridge")
-        bridge.ip("link", "set", "br0", "up")
-        _plug(bridge, client, "client", CLIENT, 1500)
-        # the balancer's and backends' links carry IPIP: 20 bytes above the client's MTU
-        _plug(bridge, balancer, "lb", BALANCER, 1600)
-        client.ip("route", "add", f"{VIP_ADDR}/32", "via", BALANCER)
-        servers = []
-        for i, (ns, addr) in enumerate(zip(backends, BACKEND_ADDRS)):
-            _plug(bridge, ns, f"be{i}", addr, 1600)
-            ns.ip("addr", "add", f"{VIP_ADDR}/32", "dev", "lo")
-            # the decapsulated packets arrive on eth0 for an address of lo
-            _sysctl(ns, "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.eth0.rp_filter=0")
+        top = namespaces(stack, client=[CLIENT], balancer=[BALANCER],
+                         backends=[[a] for a in BACKEND_ADDRS], vips=[VIP_ADDR])
+        for i, ns in enumerate(top.backends):
             if decap_command:
                 stack.enter_context(_decap_command(ns))
             else:
@@ -200,8 +76,8 @@ def topology(*, decap_command: bool = False, gue_port: int = 0) -> Iterator[Topo
             server = Server(f"be{i}", listener, udp)
             server.start()
             stack.callback(server.close)
-            servers.append(server)
-        yield Topology(bridge, client, balancer, backends, servers)
+            top.servers.append(server)
+        yield top
 
 
 def _config(backends: list[BackendAddr], gue_port: int = 0) -> LbConfig:

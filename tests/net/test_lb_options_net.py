@@ -19,6 +19,7 @@ import pytest
 from pybpf.net.lb import Balancer
 from pybpf.net.lb_config import BackendAddr, LbConfig, VipOptions
 from tests.kernel.netns import kernel_leak_check  # noqa: F401
+from tests.net.lb_topology import Topology, in_netns
 from tests.net.test_lb_net import (
     BACKENDS,
     BALANCER,
@@ -27,10 +28,8 @@ from tests.net.test_lb_net import (
     UDP_PORT,
     UDP_VIP,
     VIP_ADDR,
-    Topology,
     _ask,
     _connect,
-    in_netns,
     topology,
 )
 

@@ -291,7 +291,8 @@ def test_ring_reader_reports_a_full_rings_drops_on_stderr_at_exit(
 
 
 def test_every_tool_has_its_console_script() -> None:
-    """``TOOL.pybpf`` runs ``pybpf.tools.TOOL:main`` for every tool ``pybpf TOOL`` knows."""
+    """``TOOL.pybpf`` runs ``pybpf.cli.TOOL`` (a launcher of ``pybpf.tools.TOOL:main``) for
+    every tool ``pybpf TOOL`` knows."""
     import tomllib
     from pathlib import Path
 
@@ -300,4 +301,7 @@ def test_every_tool_has_its_console_script() -> None:
     pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     scripts = tomllib.loads(pyproject.read_text())["project"]["scripts"]
     for tool in cli.TOOLS:
-        assert scripts.get(f"{tool}.pybpf") == f"pybpf.tools.{tool}:main", tool
+        assert scripts.get(f"{tool}.pybpf") == f"pybpf.cli:{tool}", tool
+        assert callable(getattr(cli, tool))
+    with pytest.raises(AttributeError):
+        cli.nosuchtool  # noqa: B018 - the module's __getattr__ answers tools only

@@ -117,6 +117,8 @@ def _dense_op(rng: random.Random) -> asm.Instruction:
         reg = rng.choice(_FEW)
         return asm.ldx(size, reg, R10, off) if rng.random() < 0.5 else \
             asm.stx(size, R10, reg, off)
+    if rng.random() < 0.1:  # a copy of the loop's counter (never 0 inside the loop)
+        return asm.mov(rng.choice(_FEW), R6)
     name = rng.choice(_OPS)
     wide = rng.random() < 0.75
     build = getattr(asm, name if wide else name.rstrip("_") + "32")
@@ -163,6 +165,26 @@ def test_a_value_pending_on_a_rewritten_register_fuses_into_its_reader() -> None
     assert "while True" not in source  # entered from one place: written inline, no dispatch
     _, insns = _same(prog)
     for budget in (insns - 8, insns - 1, insns, 7, 0):
+        _same(prog, budget=budget)
+
+
+@pytest.mark.parametrize("imm", [-1, -7, 0x9E37_79B1, -(1 << 31)])
+@pytest.mark.parametrize("turns", [1, 2, 100])
+def test_a_multiply_by_a_negative_immediate_of_a_counter_is_a_subtraction(imm: int,
+                                                                          turns: int) -> None:
+    # r1 is 1..turns in the counted loop (its width from outside the loop, not the wrapped
+    # r1 - 1 of its own edge), so r1 * imm is 2**64 - r1 * -imm with no mask; r3 = r1 - 1
+    # may be 0, where 2**64 - 0 would be wrong: it keeps the masked product
+    prog = load_unverified(asm.link([
+        asm.mov(R0, 0), asm.mov(R1, turns), asm.label("loop"), asm.mov(R2, R1),
+        asm.mul(R2, imm), asm.xor(R0, R2), asm.mov(R3, R1), asm.sub(R3, 1),
+        asm.mul(R3, imm), asm.add(R0, R3), asm.sub(R1, 1), asm.jne(R1, 0, "loop"),
+        asm.exit()]))
+    source = translate(prog).source
+    assert f"18446744073709551616 - (r1) * {-imm & 0xFFFF_FFFF}" in source
+    assert source.count("18446744073709551616 - ") == 1  # r3's product stays masked
+    _, insns = _same(prog)
+    for budget in (insns - 1, insns, 5):
         _same(prog, budget=budget)
 
 

@@ -14,9 +14,9 @@ Bad operands raise :class:`~pybpf.errors.AsmError`.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
+from ..dataclass_compat import FrozenValue
 from ..errors import AsmError
 from .instruction import Instruction
 from .opcodes import ALUOp, AtomicOp, CallSrc, Class, JumpOp, Mode, PseudoSrc, Size, Source
@@ -42,36 +42,16 @@ class _AtomicBuilder(Protocol):
                  fetch: bool = False, symbol: str | None = None) -> Instruction: ...
 
 
-class Label:
+class Label(FrozenValue):
     """A label marker in a list given to :func:`pybpf.asm.link`: names the next instruction."""
 
     name: str
 
     __slots__ = ("name",)
     __match_args__ = ("name",)
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, name: str) -> None:
         object.__setattr__(self, "name", name)
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"name={self.name!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.name,) == (
-                other.name,)
-
-    def __hash__(self) -> int:
-        return hash((self.name,))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self.name,)
 
 
 def label(name: str) -> Label:

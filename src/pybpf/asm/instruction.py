@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from ..dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr, replace
+from ..dataclass_compat import FrozenValue, replace
 from ..errors import AsmError
 from .opcodes import CLASS_MASK, LDDW_OPCODE, OP_MASK, SOURCE_MASK, CallSrc, Class, JumpOp
 
@@ -19,7 +19,7 @@ _SLOT = struct.Struct("<BBhi")  # opcode, dst|src<<4, off, imm
 SLOT_BYTES = 8
 
 
-class Instruction:
+class Instruction(FrozenValue):
     """An eBPF instruction (RFC 9669 section 3).
 
     ``imm`` is the signed 32-bit immediate, or for the wide ``lddw`` the whole signed 64-bit
@@ -44,7 +44,6 @@ class Instruction:
 
     __slots__ = ("opcode", "dst", "src", "off", "imm", "symbol", "reference", "source")
     __match_args__ = ("opcode", "dst", "src", "off", "imm", "symbol", "reference", "source")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, opcode: int, dst: int = 0, src: int = 0, off: int = 0, imm: int = 0,
                        symbol: str | None = None, reference: str | None = None,
@@ -57,31 +56,6 @@ class Instruction:
         object.__setattr__(self, "symbol", symbol)
         object.__setattr__(self, "reference", reference)
         object.__setattr__(self, "source", source)
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"opcode={self.opcode!r}, dst={self.dst!r}, src={self.src!r}, "
-                f"off={self.off!r}, imm={self.imm!r}, symbol={self.symbol!r}, "
-                f"reference={self.reference!r}, source={self.source!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.opcode, self.dst, self.src, self.off, self.imm, self.symbol,
-                self.reference, self.source) == (
-                other.opcode, other.dst, other.src, other.off, other.imm, other.symbol,
-                other.reference, other.source)
-
-    def __hash__(self) -> int:
-        return hash((self.opcode, self.dst, self.src, self.off, self.imm, self.symbol,
-                     self.reference, self.source))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self.opcode, self.dst, self.src, self.off, self.imm, self.symbol,
-                            self.reference, self.source)
 
     @property
     def cls(self) -> Class:

@@ -13,11 +13,9 @@ with a message naming that instruction. Both slots of an ``lddw`` are replaced.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..asm.instruction import Instruction
 from ..asm.opcodes import CLASS_MASK, MODE_MASK, SOURCE_MASK, Class, JumpOp, Size, Source
-from ..dataclass_compat import DataclassFields
+from ..dataclass_compat import Value
 from ..errors import CORERelocationError
 
 POISON_HELPER = 0xBAD2310
@@ -26,30 +24,17 @@ S16_MAX = 0x7FFF
 U64 = (1 << 64) - 1
 
 
-class Patch:
+class Patch(Value):
     """What patching did, in words a log line can show (``off 20 -> 1264``)."""
 
     insns: list[Instruction]  # the replacement for the one instruction patched
     description: str
 
     __match_args__ = ("insns", "description")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, insns: list[Instruction], description: str) -> None:
         self.insns = insns
         self.description = description
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"insns={self.insns!r}, description={self.description!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.insns, self.description) == (
-                other.insns, other.description)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def poison(insn: Instruction) -> Patch:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from ..dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
+from ..dataclass_compat import FrozenValue, Value
 from ..errors import BTFError
 from .spec import Spec
 from .types import Func, Type
@@ -50,7 +50,7 @@ class CORERelocKind(IntEnum):
     TYPE_MATCHES = 12
 
 
-class FuncInfo:
+class FuncInfo(FrozenValue):
     """A function starting at byte ``insn_off`` of its section, with its BTF ``Func``."""
 
     insn_off: int
@@ -58,33 +58,13 @@ class FuncInfo:
 
     __slots__ = ("insn_off", "type")
     __match_args__ = ("insn_off", "type")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, insn_off: int, type: Type) -> None:
         object.__setattr__(self, "insn_off", insn_off)
         object.__setattr__(self, "type", type)
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"insn_off={self.insn_off!r}, type={self.type!r})")
 
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.insn_off, self.type) == (
-                other.insn_off, other.type)
-
-    def __hash__(self) -> int:
-        return hash((self.insn_off, self.type))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self.insn_off, self.type)
-
-
-class LineInfo:
+class LineInfo(FrozenValue):
     """Source position of the instruction at byte ``insn_off``."""
 
     insn_off: int
@@ -95,7 +75,6 @@ class LineInfo:
 
     __slots__ = ("insn_off", "file_name", "line_text", "line", "column")
     __match_args__ = ("insn_off", "file_name", "line_text", "line", "column")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, insn_off: int, file_name: str, line_text: str, line: int,
                        column: int) -> None:
@@ -105,30 +84,8 @@ class LineInfo:
         object.__setattr__(self, "line", line)
         object.__setattr__(self, "column", column)
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"insn_off={self.insn_off!r}, file_name={self.file_name!r}, "
-                f"line_text={self.line_text!r}, line={self.line!r}, "
-                f"column={self.column!r})")
 
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.insn_off, self.file_name, self.line_text, self.line, self.column) == (
-                other.insn_off, other.file_name, other.line_text, other.line, other.column)
-
-    def __hash__(self) -> int:
-        return hash((self.insn_off, self.file_name, self.line_text, self.line, self.column))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self.insn_off, self.file_name, self.line_text, self.line,
-                            self.column)
-
-
-class CORERelo:
+class CORERelo(FrozenValue):
     """A CO-RE relocation of the instruction at byte ``insn_off``.
 
     ``type`` is the local root type, ``access_str`` the accessor ("0:1:2" for fields,
@@ -142,7 +99,6 @@ class CORERelo:
 
     __slots__ = ("insn_off", "type", "access_str", "kind")
     __match_args__ = ("insn_off", "type", "access_str", "kind")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, insn_off: int, type: Type, access_str: str,
                        kind: CORERelocKind) -> None:
@@ -151,28 +107,8 @@ class CORERelo:
         object.__setattr__(self, "access_str", access_str)
         object.__setattr__(self, "kind", kind)
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"insn_off={self.insn_off!r}, type={self.type!r}, "
-                f"access_str={self.access_str!r}, kind={self.kind!r})")
 
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.insn_off, self.type, self.access_str, self.kind) == (
-                other.insn_off, other.type, other.access_str, other.kind)
-
-    def __hash__(self) -> int:
-        return hash((self.insn_off, self.type, self.access_str, self.kind))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self.insn_off, self.type, self.access_str, self.kind)
-
-
-class ExtInfo:
+class ExtInfo(Value):
     """Everything of a ``.BTF.ext``, keyed by ELF section name."""
 
     func_infos: dict[str, list[FuncInfo]]
@@ -181,7 +117,6 @@ class ExtInfo:
 
     __slots__ = ("func_infos", "line_infos", "core_relos")
     __match_args__ = ("func_infos", "line_infos", "core_relos")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, func_infos: dict[str, list[FuncInfo]],
                        line_infos: dict[str, list[LineInfo]],
@@ -189,20 +124,6 @@ class ExtInfo:
         self.func_infos = func_infos
         self.line_infos = line_infos
         self.core_relos = core_relos
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"func_infos={self.func_infos!r}, "
-                f"line_infos={self.line_infos!r}, "
-                f"core_relos={self.core_relos!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.func_infos, self.line_infos, self.core_relos) == (
-                other.func_infos, other.line_infos, other.core_relos)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def parse_ext(data: bytes, spec: Spec, *, name: str = ".BTF.ext") -> ExtInfo:

@@ -23,7 +23,7 @@ import struct
 from collections.abc import Iterable
 from typing import Any
 
-from ..dataclass_compat import DataclassFields
+from ..dataclass_compat import Value
 from ..errors import BTFError
 from . import layout
 from .queries import sizeof, skip_qualifiers
@@ -45,7 +45,7 @@ DUMMY_KSYM_NAME = "pybpf_dummy_ksym"
 KSYMS_SECTION = ".ksyms"
 
 
-class LoadableBTF:
+class LoadableBTF(Value):
     """A BTF blob ready for BPF_BTF_LOAD; ``string_offsets`` of the strings appended for
     line info; ``sanitized`` lists what was rewritten (for messages)."""
 
@@ -54,26 +54,12 @@ class LoadableBTF:
     sanitized: list[str]
 
     __match_args__ = ("blob", "string_offsets", "sanitized")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, blob: bytes, string_offsets: dict[str, int] | None = None,
                        sanitized: list[str] | None = None) -> None:
         self.blob = blob
         self.string_offsets = dict() if string_offsets is None else string_offsets
         self.sanitized = list() if sanitized is None else sanitized
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"blob={self.blob!r}, string_offsets={self.string_offsets!r}, "
-                f"sanitized={self.sanitized!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.blob, self.string_offsets, self.sanitized) == (
-                other.blob, other.string_offsets, other.sanitized)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def _typeless(var: Var) -> bool:

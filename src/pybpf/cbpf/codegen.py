@@ -76,10 +76,13 @@ ACCEPT, REJECT = 0, 1  # the labels of the two returns
 
 
 class _Emitter:
-    def __init__(self, reserved: int = 0) -> None:
+    def __init__(self, root: Pred) -> None:
         self.items: list[_Item] = []
         self.count = REJECT
-        self.reserved = reserved  # scratch words held for the whole program (geneve)
+        self.root = root
+        # scratch words held for the whole program (geneve); found when first needed, as
+        # most programs use no scratch memory at all
+        self.reserved: int | None = None
 
     def label(self) -> int:
         self.count += 1
@@ -282,6 +285,8 @@ class _Emitter:
     # -- arithmetic: A = value ---------------------------------------------------------------
 
     def scratch(self, depth: int) -> int:
+        if self.reserved is None:
+            self.reserved = _geneve_slots(self.root)
         depth += self.reserved
         if depth >= MEMWORDS:
             raise CodegenError(f"arithmetic nested deeper than the {MEMWORDS} scratch words")
@@ -418,7 +423,7 @@ def _geneve_slots(pred: Pred) -> int:
 
 
 def _emit(pred: Pred, snaplen: int) -> list[_Item]:
-    emitter = _Emitter(reserved=_geneve_slots(pred))
+    emitter = _Emitter(pred)
     emitter.predicate(pred, ACCEPT, REJECT)
     emitter.place(ACCEPT)
     emitter.stmt(Class.RET | RetSrc.K, snaplen)

@@ -164,10 +164,14 @@ class _Insn:
     """An instruction with absolute targets (``jt``/``jf`` for conditional jumps, ``jt``
     for ``ja``)."""
 
-    __slots__ = ("code", "jf", "jt", "k")
+    __slots__ = ("code", "edge_f", "edge_t", "jf", "jt", "k")
 
     def __init__(self, code: int, k: int, jt: int = -1, jf: int = -1) -> None:
         self.code, self.k, self.jt, self.jf = code, k, jt, jf
+        # a conditional jump's states on its true and false edges, as the last dataflow
+        # run found them (None: not computed); threading reuses them
+        self.edge_t: State | None = None
+        self.edge_f: State | None = None
 
 
 def _absolute(program: list[SockFilter]) -> list[_Insn]:
@@ -286,6 +290,8 @@ def _decide(state: State, insn: _Insn) -> bool | None:
         return None
     values, known = found
     if values is not None:  # empty: no path gets here, either answer will do
+        if op == _J_JEQ and values:  # the commonest
+            return (len(values) == 1 or None) if k in values else False
         outcomes = {_evaluate(op, v, k) for v in values}
         return outcomes.pop() if len(outcomes) == 1 else None
     # what the facts say of A: lo <= A <= hi, A not in excluded, A & zeros == 0
@@ -357,7 +363,11 @@ def _edge_state(state: State, insn: _Insn, taken: bool) -> State:
         if fact in known:
             return state
         if values is not None:
-            values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
+            if op == _J_JEQ:  # the commonest
+                values = (frozenset((k,)) if k in values else frozenset()) if taken \
+                    else values - {k}
+            else:
+                values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
         elif op == _J_JEQ and taken:
             values = frozenset((k,))
         known = known | {fact}
@@ -400,15 +410,21 @@ def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
                 into[target] = after if current is None else _meet(current, after)
             continue
         if code & 0xF0 == _J_JA:
-            decided: bool | None = True
-        else:
-            decided = notes[pc] = _decide(state, insn)
+            target = insn.jt
+            if is_ret[target]:
+                into[target] = _START
+            else:
+                current = into[target]
+                into[target] = state if current is None else _meet(current, state)
+            continue
+        decided = notes[pc] = _decide(state, insn)
+        insn.edge_t = insn.edge_f = None
         if decided is not False:
             target = insn.jt
             if is_ret[target]:
                 into[target] = _START
             else:
-                out = state if code & 0xF0 == _J_JA else _edge_state(state, insn, True)
+                out = insn.edge_t = _edge_state(state, insn, True)
                 current = into[target]
                 into[target] = out if current is None else _meet(current, out)
         if decided is not True:
@@ -416,7 +432,7 @@ def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
             if is_ret[target]:
                 into[target] = _START
             else:
-                out = _edge_state(state, insn, False)
+                out = insn.edge_f = _edge_state(state, insn, False)
                 current = into[target]
                 into[target] = out if current is None else _meet(current, out)
     return into, notes
@@ -497,6 +513,14 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
                     break
                 state = _edge_state(state, insn, decided)
                 nxt = insn.jt if decided else insn.jf
+        elif code & 0xE7 == 0x20:  # ld abs, the commonest load, inline
+            sym: Sym | None = ("abs", code & 0x18, insn.k)
+            if sym != state[0]:  # not redundant: over it only if proven (and A dead there)
+                if sym != state[1] and sym not in state[3]:
+                    break
+                dirty_a = True
+                state = (sym, state[1], state[2], state[3])
+            nxt = target + 1
         elif cls in (_C_LD, _C_LDX):
             after = _step(insn, state)
             if cls == _C_LD:
@@ -540,14 +564,17 @@ def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Livene
         state = states[pc]
         if state is None or insn.code & 0x07 != _C_JMP or insn.code & 0xF0 == _J_JA:
             continue
+        # the edge states the dataflow run built, unless X is forgotten here
+        edge_t, edge_f = insn.edge_t, insn.edge_f
         if pc >= stale_x and state[1] is not None:
             state = (state[0], None, state[2], state[3])
+            edge_t = edge_f = None
         limit = pc + 256
         old = insn.jt
         if not _stuck(insns[old], state):
             budget[0], budget[1] = 48, 0
-            new = _thread(insns, old, _edge_state(state, insn, True), limit, live_in,
-                          budget=budget)
+            new = _thread(insns, old, edge_t or _edge_state(state, insn, True), limit,
+                          live_in, budget=budget)
             if new is not None and new != old:
                 changed = True
                 insn.jt = new
@@ -556,8 +583,8 @@ def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Livene
         old = insn.jf
         if not _stuck(insns[old], state):
             budget[0], budget[1] = 48, 0
-            new = _thread(insns, old, _edge_state(state, insn, False), limit, live_in,
-                          budget=budget)
+            new = _thread(insns, old, edge_f or _edge_state(state, insn, False), limit,
+                          live_in, budget=budget)
             if new is not None and new != old:
                 changed = True
                 insn.jf = new
@@ -697,7 +724,7 @@ def _pass_delete(insns: list[_Insn], states: list[State | None], notes: list[boo
     return gone, rewritten
 
 
-def _pass_dead(insns: list[_Insn], live: Liveness) -> set[int]:
+def _pass_dead(insns: list[_Insn], live: Liveness, unreachable: bool = False) -> set[int]:
     """Instructions computing what nobody reads (and ``and #k`` folded into a ``jset``);
     ``live``: what is live after each instruction. A packet load or a division by X can
     end the program, so goes only when a later load rejects the same short packets."""
@@ -725,7 +752,7 @@ def _pass_dead(insns: list[_Insn], live: Liveness) -> set[int]:
         elif cls == _C_ALU:
             if code == _C_ALU | _ALU_AND | _SRC_K:
                 if entries is None:
-                    entries = _entries(insns)
+                    entries = _entries(insns, unreachable)
                 if _to_jset(insns, pc, live, entries):
                     gone.add(pc)
                     continue
@@ -745,10 +772,13 @@ def _pass_dead(insns: list[_Insn], live: Liveness) -> set[int]:
     return gone
 
 
-def _entries(insns: list[_Insn]) -> list[int]:
-    """How many edges lead into each instruction."""
+def _entries(insns: list[_Insn], unreachable: bool = False) -> list[int]:
+    """How many edges lead into each instruction (``unreachable``: the program may hold
+    unreachable code, whose edges do not count)."""
     entries = [0] * (len(insns) + 1)
     for pc, insn in enumerate(insns):
+        if unreachable and pc and not entries[pc]:
+            continue
         cls = insn.code & 0x07
         if cls == _C_JMP:
             entries[insn.jt] += 1
@@ -828,6 +858,9 @@ def _share_tails(insns: list[_Insn]) -> bool:
             if insn.code & OP_MASK == _J_JA:
                 ident[pc] = ident[insn.jt]
                 continue
+            if ident[insn.jt] == ident[insn.jf]:  # either way, the same: as a ja
+                ident[pc] = ident[insn.jt]
+                continue
             key = (insn.code, insn.k, ident[insn.jt], ident[insn.jf])
         else:
             key = (insn.code, insn.k, ident[pc + 1])
@@ -845,6 +878,10 @@ def _share_tails(insns: list[_Insn]) -> bool:
             new = ident[old]
             if new != old and pc < new <= pc + 256:
                 insn.jf = new
+                changed = True
+            if insn.jt == insn.jf:  # both ways to one place: a ja (the dead-code pass
+                # then sees the load before it unread, with no dataflow run in between)
+                insn.code, insn.k, insn.jf = _C_JMP | _J_JA, 0, -1
                 changed = True
     return changed
 
@@ -946,7 +983,10 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
     # Rounds of four passes until one changes nothing (at most 32). A pass is a function of
     # the program alone, so once each has left the current program unchanged, in a row, the
     # rest of the round would too: stop there (threading must follow a dataflow run on the
-    # same program, which a delete pass that changed nothing gives).
+    # same program, which a delete pass that changed nothing gives). Dead code and shared
+    # tails take turns within a round while tails keep merging: a shared tail turns a test
+    # into a ja, which leaves the load before it dead, whose removal lets the next tails
+    # merge. Peeling one such layer per round cost a dataflow run and a threading pass each.
     quiet = 0  # passes in a row that left the program as it was
     first = True  # the code generator's program may hold unreachable code or a ja to the next
     for _ in range(32):
@@ -971,21 +1011,30 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
             quiet += 1
             if quiet >= 4:
                 break
-        gone = _pass_dead(insns, (liveness or _liveness(insns))[0])
-        if gone:  # non-jumps only: what was reachable still is
-            insns = _compact(insns, gone, reachable=True)[0]
-            quiet = 0
-        else:
+        done = False
+        merged = False  # tails merged: code left unreachable, compacted with the dead code
+        while True:
+            gone = _pass_dead(insns, (liveness or _liveness(insns))[0], merged)
+            liveness = None
+            if gone or merged:  # dead code holds no jump: only a merge strands code
+                insns = _compact(insns, gone, reachable=not merged)[0]
+                merged = False
+            if gone:
+                quiet = 0
+            else:
+                quiet += 1
+                if quiet >= 4:
+                    done = True
+                    break
+            if _share_tails(insns):
+                merged = True
+                quiet = 0
+                continue
             quiet += 1
-            if quiet >= 4:
-                break
-        if _share_tails(insns):
-            insns = _compact(insns, ())[0]
-            quiet = 0
-        else:
-            quiet += 1
-            if quiet >= 4:
-                break
+            done = quiet >= 4
+            break
+        if done:
+            break
     returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
     if len(returns) == 1 and next(iter(returns))[0] == _C_RET | _RET_K:
         # every path rejects, or every complete packet is accepted: one return, as libpcap

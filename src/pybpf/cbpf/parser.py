@@ -226,6 +226,17 @@ class _Parser:
         # '(' opens either a boolean group or an arithmetic operand of a relation:
         # try the relation first and fall back, reporting whichever got further
         start, start_layer = self.pos, self.layer
+        first = self.operand_start()
+        if first is not None:  # no operand starts there: the relation fails at once
+            try:
+                self.next()
+                pred, quals = self.parse_expr(inherited)
+                self.expect_op(")")
+                return pred, quals
+            except FilterSyntaxError as as_group:
+                as_relation = self.error("expected a number, len or proto[offset], found "
+                                         f"{first}", first)
+                raise max(as_group, as_relation, key=lambda e: e.column or 0) from None
         try:
             return self.parse_relation(), None
         except FilterSyntaxError as as_relation:
@@ -238,6 +249,24 @@ class _Parser:
             except FilterSyntaxError as as_group:
                 # the one that got further; on a tie the boolean reading's
                 raise max(as_group, as_relation, key=lambda e: e.column or 0) from None
+
+    def operand_start(self) -> Token | None:
+        """The token :meth:`parse_primary` would refuse first when reading arithmetic from
+        here, past any '(' and '-' (None: one it would take). Spares the relation reading of
+        a boolean group such as '(tcp or udp)' its exception."""
+        tokens, index = self.tokens, self.pos
+        token = tokens[index]
+        while token.kind == "op" and token.text in ("(", "-"):
+            index += 1
+            token = tokens[index]  # the end token stops the walk
+        if token.kind == "num":
+            return None
+        if token.kind == "word" and (
+                token.text in ("len", "length") or token.text in NAMED_CONSTANTS
+                or (token.text in PROTO_NAMES and tokens[index + 1].kind == "op"
+                    and tokens[index + 1].text == "[")):
+            return None
+        return token
 
     def parse_word_term(self, inherited: Qualifiers | None
                         ) -> tuple[Pred, Qualifiers | None]:

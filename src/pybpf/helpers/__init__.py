@@ -13,26 +13,29 @@ scripts/gen_helper_table.py into :mod:`._data`; nothing here is kept by hand.
     (1, ['ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY'])
 """
 
-import typing as _typing
-
-from .table import (
-    Arg,
-    ArgType,
-    Helper,
-    HelperTable,
-    Proto,
-    Ret,
-    RetType,
-    TypeFlag,
-    gpl_compatible,
-    helpers,
-)
-
-if _typing.TYPE_CHECKING:
+# not typing's constant: `pybpf trace` starts without importing typing (trace.quickstart)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     from .kfuncs import Kfunc, KfuncParam, KfuncTable, kernel_kfuncs
+    from .table import (
+        Arg,
+        ArgType,
+        Helper,
+        HelperTable,
+        Proto,
+        Ret,
+        RetType,
+        TypeFlag,
+        gpl_compatible,
+        helpers,
+    )
+del TYPE_CHECKING
 
-# kfuncs come from the kernel's BTF: their module (and the BTF reader) is imported on
-# first use (PEP 562), not by every compiler's start-up
+# imported on first use (PEP 562): the table (dataclasses, enums, ~5 ms to build) by what
+# checks prototypes, not by a compiler that only needs ids (._data.NAMES); kfuncs come from
+# the kernel's BTF, with the BTF reader
+_TABLE = ("Arg", "ArgType", "Helper", "HelperTable", "Proto", "Ret", "RetType", "TypeFlag",
+          "gpl_compatible", "helpers")
 _KFUNCS = ("Kfunc", "KfuncParam", "KfuncTable", "kernel_kfuncs")
 
 __all__ = ["helpers", "HelperTable", "Helper", "Proto", "Arg", "Ret", "ArgType", "RetType",
@@ -40,11 +43,13 @@ __all__ = ["helpers", "HelperTable", "Helper", "Proto", "Arg", "Ret", "ArgType",
 
 
 def __getattr__(name: str) -> object:
-    if name not in _KFUNCS:
+    if name in _TABLE:
+        from . import table as module
+    elif name in _KFUNCS:
+        from . import kfuncs as module  # type: ignore[no-redef]
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import kfuncs
-
-    value = getattr(kfuncs, name)
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

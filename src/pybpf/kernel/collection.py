@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..asm.instruction import Instruction
 from ..asm.linker import link
-from ..dataclass_compat import DataclassFields, replace
+from ..dataclass_compat import Value, replace
 from ..errors import (
     BPFError,
     ClosedError,
@@ -84,7 +84,7 @@ _NO_BTF_TYPES = frozenset({
     MapType.STACK, MapType.RINGBUF, MapType.USER_RINGBUF, MapType.BLOOM_FILTER})
 
 
-class CollectionOptions:
+class CollectionOptions(Value):
     """How to load a collection.
 
     ``pin_path``: where ``LIBBPF_PIN_BY_NAME`` maps live (a bpffs directory).
@@ -109,7 +109,6 @@ class CollectionOptions:
 
     __match_args__ = ("pin_path", "kernel_btf", "kernel_config", "log_level", "load_btf",
                       "typed_maps")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, pin_path: str = BPFFS_PATH, kernel_btf: KernelBTF | None = None,
                        kernel_config: KernelConfig | None = None, log_level: int = 0,
@@ -120,23 +119,6 @@ class CollectionOptions:
         self.log_level = log_level
         self.load_btf = load_btf
         self.typed_maps = typed_maps
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"pin_path={self.pin_path!r}, kernel_btf={self.kernel_btf!r}, "
-                f"kernel_config={self.kernel_config!r}, "
-                f"log_level={self.log_level!r}, load_btf={self.load_btf!r}, "
-                f"typed_maps={self.typed_maps!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.pin_path, self.kernel_btf, self.kernel_config, self.log_level,
-                self.load_btf, self.typed_maps) == (
-                other.pin_path, other.kernel_btf, other.kernel_config, other.log_level,
-                other.load_btf, other.typed_maps)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def _as_spec(spec_or_path: CollectionSpec | str | os.PathLike[str] | bytes) -> CollectionSpec:
@@ -703,4 +685,3 @@ def _check_compatible(m: MapSpec, existing: Map, path: str) -> None:
 def _unlink_quietly(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-

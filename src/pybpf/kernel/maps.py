@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 
 from ..btf.types import Type as BTFType
 from ..btf.values import BTFCodec
-from ..dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
+from ..dataclass_compat import FrozenValue
 from ..errors import (
     BPFError,
     InvalidInputError,
@@ -152,7 +152,7 @@ def _create_attr(spec: MapSpec) -> bpfsys.MapCreateAttr:
 
 # -- info --------------------------------------------------------------------------------
 
-class MapInfo:
+class MapInfo(FrozenValue):
     """What the kernel says about a map (BPF_OBJ_GET_INFO_BY_FD)."""
 
     id: int
@@ -169,7 +169,6 @@ class MapInfo:
 
     __match_args__ = ("id", "name", "type", "key_size", "value_size", "max_entries", "flags",
                       "btf_id", "btf_key_type_id", "btf_value_type_id", "map_extra")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, id: int, name: str, type: MapType | int, key_size: int, value_size: int,
                        max_entries: int, flags: int, btf_id: int, btf_key_type_id: int,
@@ -185,34 +184,6 @@ class MapInfo:
         object.__setattr__(self, "btf_key_type_id", btf_key_type_id)
         object.__setattr__(self, "btf_value_type_id", btf_value_type_id)
         object.__setattr__(self, "map_extra", map_extra)
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"id={self.id!r}, name={self.name!r}, type={self.type!r}, "
-                f"key_size={self.key_size!r}, value_size={self.value_size!r}, "
-                f"max_entries={self.max_entries!r}, flags={self.flags!r}, "
-                f"btf_id={self.btf_id!r}, "
-                f"btf_key_type_id={self.btf_key_type_id!r}, "
-                f"btf_value_type_id={self.btf_value_type_id!r}, "
-                f"map_extra={self.map_extra!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.id, self.name, self.type, self.key_size, self.value_size,
-                self.max_entries, self.flags, self.btf_id, self.btf_key_type_id,
-                self.btf_value_type_id, self.map_extra) == (
-                other.id, other.name, other.type, other.key_size, other.value_size,
-                other.max_entries, other.flags, other.btf_id, other.btf_key_type_id,
-                other.btf_value_type_id, other.map_extra)
-
-    def __hash__(self) -> int:
-        return hash((self.id, self.name, self.type, self.key_size, self.value_size,
-                     self.max_entries, self.flags, self.btf_id, self.btf_key_type_id,
-                     self.btf_value_type_id, self.map_extra))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
 
 
 def _read_info(fd: FD, what: str) -> MapInfo:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 
-from . import sys as bpfsys
-
 __all__ = ["BPFFS_PATH", "TRACEFS_PATH", "mounted_fs_type", "ensure_bpffs", "ensure_tracefs"]
 
 BPFFS_PATH = "/sys/fs/bpf"
@@ -37,6 +35,8 @@ def mounted_fs_type(path: str, *, mounts_file: str = "/proc/self/mounts") -> str
 def _ensure(path: str, fstype: str, source: str) -> str:
     if mounted_fs_type(path) == fstype:
         return path
+    from . import sys as bpfsys  # only to mount: the rest reads files (`pybpf trace`'s start)
+
     os.makedirs(path, exist_ok=True)
     bpfsys.mount(source, path, fstype)
     return path

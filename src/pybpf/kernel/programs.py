@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from ..asm.instruction import Instruction, encode_all
 from ..asm.instructions import Instructions
 from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
-from ..dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
+from ..dataclass_compat import FrozenValue
 from ..errors import InvalidInputError, KernelError, VerifierError
 from ..spec import ProgramSpec, ProgramType
 from . import sys as bpfsys
@@ -112,7 +112,7 @@ def _failing_insn_and_source(lines: list[str]) -> tuple[int | None, str | None]:
 
 # -- program info and test runs --------------------------------------------------------------
 
-class ProgramInfo:
+class ProgramInfo(FrozenValue):
     """What the kernel says about a program (BPF_OBJ_GET_INFO_BY_FD)."""
 
     id: int
@@ -134,7 +134,6 @@ class ProgramInfo:
     __match_args__ = ("id", "name", "type", "tag", "xlated_prog_len", "jited_prog_len",
                       "load_time_ns", "created_by_uid", "map_ids", "btf_id", "gpl_compatible",
                       "run_time_ns", "run_cnt", "recursion_misses", "verified_insns")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, id: int, name: str, type: ProgramType | int, tag: str,
                        xlated_prog_len: int, jited_prog_len: int, load_time_ns: int,
@@ -157,42 +156,8 @@ class ProgramInfo:
         object.__setattr__(self, "recursion_misses", recursion_misses)
         object.__setattr__(self, "verified_insns", verified_insns)
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"id={self.id!r}, name={self.name!r}, type={self.type!r}, "
-                f"tag={self.tag!r}, xlated_prog_len={self.xlated_prog_len!r}, "
-                f"jited_prog_len={self.jited_prog_len!r}, "
-                f"load_time_ns={self.load_time_ns!r}, "
-                f"created_by_uid={self.created_by_uid!r}, "
-                f"map_ids={self.map_ids!r}, btf_id={self.btf_id!r}, "
-                f"gpl_compatible={self.gpl_compatible!r}, "
-                f"run_time_ns={self.run_time_ns!r}, run_cnt={self.run_cnt!r}, "
-                f"recursion_misses={self.recursion_misses!r}, "
-                f"verified_insns={self.verified_insns!r})")
 
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.id, self.name, self.type, self.tag, self.xlated_prog_len,
-                self.jited_prog_len, self.load_time_ns, self.created_by_uid, self.map_ids,
-                self.btf_id, self.gpl_compatible, self.run_time_ns, self.run_cnt,
-                self.recursion_misses, self.verified_insns) == (
-                other.id, other.name, other.type, other.tag, other.xlated_prog_len,
-                other.jited_prog_len, other.load_time_ns, other.created_by_uid, other.map_ids,
-                other.btf_id, other.gpl_compatible, other.run_time_ns, other.run_cnt,
-                other.recursion_misses, other.verified_insns)
-
-    def __hash__(self) -> int:
-        return hash((self.id, self.name, self.type, self.tag, self.xlated_prog_len,
-                     self.jited_prog_len, self.load_time_ns, self.created_by_uid, self.map_ids,
-                     self.btf_id, self.gpl_compatible, self.run_time_ns, self.run_cnt,
-                     self.recursion_misses, self.verified_insns))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
-
-
-class TestRunResult:
+class TestRunResult(FrozenValue):
     """What BPF_PROG_TEST_RUN gave back; ``duration_ns`` is the mean over ``repeat`` runs."""
 
     __test__ = False  # not a pytest test class
@@ -203,7 +168,6 @@ class TestRunResult:
     duration_ns: int
 
     __match_args__ = ("retval", "data_out", "ctx_out", "duration_ns")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, retval: int, data_out: bytes, ctx_out: bytes | None,
                        duration_ns: int) -> None:
@@ -211,23 +175,6 @@ class TestRunResult:
         object.__setattr__(self, "data_out", data_out)
         object.__setattr__(self, "ctx_out", ctx_out)
         object.__setattr__(self, "duration_ns", duration_ns)
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"retval={self.retval!r}, data_out={self.data_out!r}, "
-                f"ctx_out={self.ctx_out!r}, duration_ns={self.duration_ns!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.retval, self.data_out, self.ctx_out, self.duration_ns) == (
-                other.retval, other.data_out, other.ctx_out, other.duration_ns)
-
-    def __hash__(self) -> int:
-        return hash((self.retval, self.data_out, self.ctx_out, self.duration_ns))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
 
 
 # -- the program ------------------------------------------------------------------------------

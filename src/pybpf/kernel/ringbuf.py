@@ -17,11 +17,12 @@ interpreter makes in program order, so no fence is needed; other architectures w
 one, which pure Python cannot issue (see the note in :class:`RingBuffer`).
 
 Records of one size follow each other at a fixed stride, so a batch is a few *runs*: the
-headers of a run are checked in one C operation (one NumPy comparison, or one strided
-copy and compare), and its records are decoded straight from the mapping (one
-``iter_unpack`` per run for ``struct.Struct`` records; see :class:`RecordDecoder`), with
-the consumer position stored once per batch. Thanks to the double mapping a run is
-contiguous even across the end of the ring, so nothing is ever copied to unwrap it.
+headers of a run are checked in one C operation (one NumPy comparison, or one comparison
+of a strided memoryview with a buffer of copies of the header), and its records are
+decoded straight from the mapping (one ``iter_unpack`` per run for ``struct.Struct``
+records; see :class:`RecordDecoder`), with the consumer position stored once per batch.
+Thanks to the double mapping a run is contiguous even across the end of the ring, so
+nothing is ever copied to unwrap it.
 
 Ways to read: a callback per record (:meth:`RingBuffer.poll`, :meth:`~RingBuffer.consume`),
 lists (:meth:`~RingBuffer.read_batch`, iteration), and with NumPy columns:
@@ -59,14 +60,39 @@ _LENGTH_MASK = DISCARD_BIT - 1
 _U32 = struct.Struct("=I")
 
 
-def _count_same_headers(run: memoryview, stride: int, header: int) -> int:
-    """How many of the ``len(run) // stride`` slots of ``run`` start with ``header``
-    (without NumPy: see :meth:`ring_arrays.RingArrays.count_same_headers` for it)."""
-    count = len(run) // stride
-    with run.cast("I") as words, words[::stride >> 2] as headers:
-        if headers.tobytes() == _U32.pack(header) * count:  # a strided copy and a memcmp
-            return count
-        return next(i for i, h in enumerate(headers.tolist()) if h != header)
+class _SameHeaders:
+    """Counts the records of a run that carry one header, without NumPy (see
+    :meth:`ring_arrays.RingArrays.count_same_headers` for it): the run's header words, a
+    strided view, compared with a buffer of ``count`` copies of the header. Two memoryviews
+    of one format compare item by item with memcmp, in C, with no copy (a strided
+    ``tobytes()`` and then a compare cost 3x as much). The buffer is kept for the next run;
+    a longer run is compared ``CHUNK`` headers at a time, so it stays small."""
+
+    __slots__ = ("header", "words")
+    CHUNK = 1 << 16
+
+    def __init__(self) -> None:
+        self.header = -1
+        self.words = memoryview(b"").cast("I")
+
+    def count(self, run: memoryview, stride: int, header: int) -> int:
+        """How many of the ``len(run) // stride`` slots of ``run`` start with ``header``."""
+        count, step = len(run) // stride, stride >> 2
+        if header != self.header or len(self.words) < min(count, self.CHUNK):
+            self.words = memoryview(_U32.pack(header) * min(max(count, 4096),
+                                                            self.CHUNK)).cast("I")
+            self.header = header
+        done = 0
+        with run.cast("I") as words:
+            while done < count:
+                n = min(count - done, self.CHUNK)
+                with words[done * step:(done + n) * step:step] as headers, \
+                        self.words[:n] as expected:
+                    if headers != expected:
+                        return done + next(i for i, h in enumerate(headers.tolist())
+                                           if h != header)
+                done += n
+        return count
 
 
 def _release(view: memoryview) -> None:
@@ -140,6 +166,7 @@ class RingBuffer(ReaderLifetime):
         self._mask = self.size - 1
         self._viewing = False
         self._arrays: ring_arrays.RingArrays | None = None
+        self._same_headers = _SameHeaders()
         # the last dtype argument of read_array/view_array: (argument, dtype, check)
         self._array_type: tuple[Any, Any, Callable[[int, int], None]] | None = None
         self._fd: FD | None = ring_map.fd.dup()
@@ -218,7 +245,7 @@ class RingBuffer(ReaderLifetime):
             elif count > 1:
                 run = data[offset:offset + count * stride]
                 try:
-                    count = _count_same_headers(run, stride, header)
+                    count = self._same_headers.count(run, stride, header)
                 finally:
                     _release(run)
             runs.append((position, stride, length, count))

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from ..dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
+from ..dataclass_compat import FrozenValue
 from ..errors import BPFError
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ __all__ = ["Helper", "HELPERS", "BUILTIN_NAMES", "HELPER_BUILTINS", "POINTER_BUI
            "BPF_EXIST", "BPF_F_CURRENT_CPU", "BPF_F_USER_STACK"]
 
 
-class Helper:
+class Helper(FrozenValue):
     """A kernel helper as the compiler checks a call: uapi ``id``, argument kinds, result.
 
     Kinds: ``int`` (any integer), ``const`` (a compile-time integer), ``ptr`` (a pointer:
@@ -45,7 +45,6 @@ class Helper:
     returns: str  # "s64", "u64", "u32", "ptr", "void"
 
     __match_args__ = ("name", "id", "params", "returns")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, name: str, id: int, params: tuple[str, ...],
                        returns: str = "s64") -> None:
@@ -53,23 +52,6 @@ class Helper:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "params", params)
         object.__setattr__(self, "returns", returns)
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"name={self.name!r}, id={self.id!r}, params={self.params!r}, "
-                f"returns={self.returns!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.name, self.id, self.params, self.returns) == (
-                other.name, other.id, other.params, other.returns)
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.id, self.params, self.returns))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
 
 
 _RETURNS = {"u64": "u64", "u32": "u32", "void": "void"}

@@ -19,7 +19,7 @@ from ..asm.instructions import Instructions
 from ..asm.linker import link
 from ..asm.opcodes import LDDW_OPCODE, PseudoSrc
 from ..btf import Datasec, Var, VarSecinfo
-from ..dataclass_compat import DataclassFields
+from ..dataclass_compat import Value
 from ..errors import AsmError, InvalidInputError, VerifierError
 from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec
 from . import contexts
@@ -35,14 +35,13 @@ if TYPE_CHECKING:
 __all__ = ["compile", "compile_source", "CompiledCollection", "CompiledProgram"]
 
 
-class CompiledProgram:
+class CompiledProgram(Value):
     decl: ProgramDecl
     spec: ProgramSpec
     core_accesses: list[tuple[int, Any, str]]
     functions: list[tuple[int, Subprogram]]
 
     __match_args__ = ("decl", "spec", "core_accesses", "functions")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, decl: ProgramDecl, spec: ProgramSpec,
                        core_accesses: list[tuple[int, Any, str]] | None = None,
@@ -52,19 +51,6 @@ class CompiledProgram:
         self.core_accesses = list() if core_accesses is None else core_accesses
         self.functions = list() if functions is None else functions
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"decl={self.decl!r}, spec={self.spec!r}, "
-                f"core_accesses={self.core_accesses!r}, "
-                f"functions={self.functions!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.decl, self.spec, self.core_accesses, self.functions) == (
-                other.decl, other.spec, other.core_accesses, other.functions)
-
-    __hash__ = None  # type: ignore[assignment]
     """the subprograms after the program: (first slot, subprogram)"""
 
     def source_of_insn(self, index: int) -> SourceLocation | None:

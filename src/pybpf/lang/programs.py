@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..dataclass_compat import DataclassFields
+from ..dataclass_compat import Value
 from ..spec import AttachType, ProgramType
 from ..spec.sections import classify_section
 
@@ -20,7 +20,7 @@ __all__ = ["ProgramDecl", "tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "u
            "xdp", "tc", "socket_filter", "cgroup_skb", "cgroup_sock_addr"]
 
 
-class ProgramDecl:
+class ProgramDecl(Value):
     """A Python function declared as a BPF program.
 
     ``context`` says how the typed ``ctx`` is laid out: ``("tracepoint", "cat/name")``,
@@ -40,7 +40,6 @@ class ProgramDecl:
 
     __match_args__ = ("fn", "section", "type", "attach_type", "attach_to", "context", "ctx_struct",
                       "license", "options")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, fn: Callable[..., Any], section: str, type: ProgramType,
                        attach_type: AttachType | None, attach_to: str,
@@ -55,24 +54,6 @@ class ProgramDecl:
         self.ctx_struct = ctx_struct
         self.license = license
         self.options = dict() if options is None else options
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"fn={self.fn!r}, section={self.section!r}, "
-                f"type={self.type!r}, attach_type={self.attach_type!r}, "
-                f"attach_to={self.attach_to!r}, context={self.context!r}, "
-                f"ctx_struct={self.ctx_struct!r}, license={self.license!r}, "
-                f"options={self.options!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.fn, self.section, self.type, self.attach_type, self.attach_to,
-                self.context, self.ctx_struct, self.license, self.options) == (
-                other.fn, other.section, other.type, other.attach_type, other.attach_to,
-                other.context, other.ctx_struct, other.license, other.options)
-
-    __hash__ = None  # type: ignore[assignment]
 
     @property
     def name(self) -> str:

@@ -27,7 +27,7 @@ from typing import Annotated, Any, get_origin
 
 from .. import btf as _btf
 from ..btf import queries as _btfq
-from ..dataclass_compat import DataclassFields
+from ..dataclass_compat import Value
 
 __all__ = [
     "Type", "IntType", "ArrayType", "PtrType", "MapRefType", "StructType", "TupleType", "Field",
@@ -211,7 +211,7 @@ def ptr(target: Any, space: str = "direct") -> PtrType:
     return PtrType(target, space)
 
 
-class Field:
+class Field(Value):
     name: str
     type: Type
     offset: int
@@ -219,7 +219,6 @@ class Field:
     bit_size: int
 
     __match_args__ = ("name", "type", "offset", "bit_offset", "bit_size")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, name: str, type: Type, offset: int, bit_offset: int = 0,
                        bit_size: int = 0) -> None:
@@ -228,20 +227,6 @@ class Field:
         self.offset = offset
         self.bit_offset = bit_offset
         self.bit_size = bit_size
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"name={self.name!r}, type={self.type!r}, "
-                f"offset={self.offset!r}, bit_offset={self.bit_offset!r}, "
-                f"bit_size={self.bit_size!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.name, self.type, self.offset, self.bit_offset, self.bit_size) == (
-                other.name, other.type, other.offset, other.bit_offset, other.bit_size)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class StructType(Type):
@@ -589,5 +574,3 @@ def to_btf(t: Type, cache: dict[int, Any] | None = None) -> Any:
 
 def describe_value(t: Type) -> str:
     return t.name
-
-

@@ -283,76 +283,65 @@ def count_too_big(length):
         st.bytes += length
 
 
-def too_big4(ctx, mtu):
-    """Turn the frame into an ICMP "fragmentation needed" to its sender (QUOTE4 bytes of
-    the packet quoted, ``mtu`` the size that fits) and send it back."""
+def too_big(ctx, mtu, family):
+    """Turn the frame into an ICMP "fragmentation needed" (``family`` 4: QUOTE4 bytes of
+    the packet quoted) or an ICMPv6 "packet too big" (6: QUOTE6 bytes) to its sender,
+    ``mtu`` the size that fits, and send it back."""
     length = ctx.data_end - ctx.data
     count_too_big(length)
-    if xdp_adjust_tail(ctx, 14 + QUOTE4 - length):
+    quote: u32 = QUOTE6
+    grow: u32 = 48                       # the new IP header and ICMP's 8 bytes
+    if family == 4:
+        quote = QUOTE4
+        grow = 28
+    if xdp_adjust_tail(ctx, 14 + quote - length):
         return XDP_DROP
-    if xdp_adjust_head(ctx, -28):
+    if xdp_adjust_head(ctx, 0 - grow):
         return XDP_DROP
     data = ctx.data
-    if data + 14 + 28 + QUOTE4 > ctx.data_end:
+    if data + 14 + grow + quote > ctx.data_end:
         return XDP_DROP
-    reply_macs(cast(EthHdr, data), cast(EthHdr, data + 28))
-    neth = cast(EthHdr, data)
-    neth.proto = ETH_IPV4_RAW
-    quoted = cast(IPv4Hdr, data + 42)
-    ip = cast(IPv4Hdr, data + 14)
-    ip.ver_ihl = 0x45
-    ip.tos = 0
-    ip.total_len = swap16(28 + QUOTE4)
-    ip.ident = 0
-    ip.frag = 0
-    ip.ttl = 64
-    ip.proto = 1
-    ip.check = 0
-    ip.saddr = quoted.daddr
-    ip.daddr = quoted.saddr
-    ip.check = ipv4_check(cast(Words, data + 14))
-    icmp = cast(IcmpHdr, data + 34)
-    icmp.type = 3
-    icmp.code = 4
+    reply_macs(cast(EthHdr, data), cast(EthHdr, data + grow))
+    icmp = cast(IcmpHdr, data + 6 + grow)
     icmp.check = 0
-    icmp.w1 = 0
-    icmp.w2 = swap16(mtu)
-    icmp.check = fold(csum_diff(0, 0, data + 34, 8 + QUOTE4, 0))
-    return XDP_TX
-
-
-def too_big6(ctx, mtu):
-    """The same as an ICMPv6 "packet too big" (QUOTE6 bytes quoted)."""
-    length = ctx.data_end - ctx.data
-    count_too_big(length)
-    if xdp_adjust_tail(ctx, 14 + QUOTE6 - length):
-        return XDP_DROP
-    if xdp_adjust_head(ctx, -48):
-        return XDP_DROP
-    data = ctx.data
-    if data + 14 + 48 + QUOTE6 > ctx.data_end:
-        return XDP_DROP
-    reply_macs(cast(EthHdr, data), cast(EthHdr, data + 48))
-    neth = cast(EthHdr, data)
-    neth.proto = ETH_IPV6_RAW
-    quoted = cast(Ip6Hdr, data + 62)
-    ip = cast(Ip6Hdr, data + 14)
-    ip.ver_flow = 0x60
-    ip.payload_len = swap16(8 + QUOTE6)
-    ip.next_header = 58
-    ip.hop_limit = 64
-    ip.s0 = quoted.d0
-    ip.s1 = quoted.d1
-    ip.s2 = quoted.d2
-    ip.s3 = quoted.d3
-    ip.d0 = quoted.s0
-    ip.d1 = quoted.s1
-    ip.d2 = quoted.s2
-    ip.d3 = quoted.s3
-    icmp = cast(IcmpHdr, data + 54)
+    if family == 4:
+        cast(EthHdr, data).proto = ETH_IPV4_RAW
+        quoted = cast(IPv4Hdr, data + 42)
+        ip = cast(IPv4Hdr, data + 14)
+        ip.ver_ihl = 0x45
+        ip.tos = 0
+        ip.total_len = swap16(28 + QUOTE4)
+        ip.ident = 0
+        ip.frag = 0
+        ip.ttl = 64
+        ip.proto = 1
+        ip.check = 0
+        ip.saddr = quoted.daddr
+        ip.daddr = quoted.saddr
+        ip.check = ipv4_check(cast(Words, data + 14))
+        icmp.type = 3
+        icmp.code = 4
+        icmp.w1 = 0
+        icmp.w2 = swap16(mtu)
+        icmp.check = fold(csum_diff(0, 0, data + 34, 8 + QUOTE4, 0))
+        return XDP_TX
+    cast(EthHdr, data).proto = ETH_IPV6_RAW
+    quoted6 = cast(Ip6Hdr, data + 62)
+    ip6 = cast(Ip6Hdr, data + 14)
+    ip6.ver_flow = 0x60
+    ip6.payload_len = swap16(8 + QUOTE6)
+    ip6.next_header = 58
+    ip6.hop_limit = 64
+    ip6.s0 = quoted6.d0
+    ip6.s1 = quoted6.d1
+    ip6.s2 = quoted6.d2
+    ip6.s3 = quoted6.d3
+    ip6.d0 = quoted6.s0
+    ip6.d1 = quoted6.s1
+    ip6.d2 = quoted6.s2
+    ip6.d3 = quoted6.s3
     icmp.type = 2
     icmp.code = 0
-    icmp.check = 0
     icmp.w1 = swap16(mtu >> 16)
     icmp.w2 = swap16(mtu & 0xFFFF)
     # the addresses sit right before the message: one sum covers both, then the rest of
@@ -678,9 +667,7 @@ def net_lb(ctx):
     mtu = cfg.mtu
     length = end - data
     if mtu and not is_icmp and inner_len + extra > mtu:
-        if family == 4:
-            return too_big4(ctx, mtu - extra)
-        return too_big6(ctx, mtu - extra)
+        return too_big(ctx, mtu - extra, family)
     # remember the MACs: the frame leaves from the MAC it was sent to
     our_lo = eth.dst_lo
     our_hi = eth.dst_hi

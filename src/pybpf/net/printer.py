@@ -3,11 +3,11 @@
 ``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
-extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, TCP with its
-options, UDP, DNS, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and the payload names
-tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps.
-What it does not decode it shows as tcpdump does for unknown data. A frame cut short ends
-its line with ``[|proto]``; no input makes it raise.
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, SCTP,
+DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and
+the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
+``-x``/``-X``/``-A`` dumps. What it does not decode it shows as tcpdump does for unknown
+data. A frame cut short ends its line with ``[|proto]``; no input makes it raise.
 
 The printer keeps TCP connection state for relative sequence numbers (tcpdump's default;
 ``-S`` turns it off) and the previous timestamp for ``-ttt``: one printer per capture.
@@ -22,21 +22,27 @@ from dataclasses import dataclass
 
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
+from .printer_arp import arp_text
 from .printer_bootp import bootp_text, ntp_text
-from .printer_cdp import cdp_text
+from .printer_dccp import dccp_text
 from .printer_dns import dns_text
+from .printer_egp import egp_text
+from .printer_geneve import geneve_flags, geneve_options_text
 from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
 from .printer_icmp6 import icmp6_text
 from .printer_igmp import igmp_text
 from .printer_ipopt import OptionsCut, ip_options_text
+from .printer_ipx import ipx_text
 from .printer_l2tp import l2tp_text
+from .printer_llc import llc_text
 from .printer_lldp import lldp_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
+from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
+from .printer_sctp import sctp_text
 from .printer_snmp import snmp_text
-from .printer_stp import stp_text
 from .printer_tcp_options import tcp_options_text
 from .printer_text import (
     HTTP_COMMANDS,
@@ -46,10 +52,17 @@ from .printer_text import (
     syslog_text,
     text_protocol,
 )
-from .printer_words import OUI_NAMES, CutShort, LongJump, u16, u32
+from .printer_tftp import tftp_text
+from .printer_words import ETHERTYPES as _ETHERTYPES
+from .printer_words import CutShort, LongJump, u16, u32
+from .printer_words import Truncated as _Truncated
+from .printer_words import etype_name as _etype_name
+from .printer_words import etype_text as _etype
+from .printer_words import hex_dump as _hex
 from .printer_words import ip4 as _ip4
 from .printer_words import ip6 as _ip6
 from .printer_words import mac as _mac
+from .printer_words import need as _need
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -59,25 +72,6 @@ LINKTYPE_NAMES = {1: ("EN10MB", "Ethernet"), 113: ("LINUX_SLL", "Linux cooked v1
                   101: ("RAW", "Raw IP"), 0: ("NULL", "BSD loopback"),
                   108: ("LOOP", "OpenBSD loopback")}
 
-# tcpdump's EtherType names (its table's order: for 0x9100 the first name wins)
-_ETHERTYPES = {0x0800: "IPv4", 0x8847: "MPLS unicast", 0x8848: "MPLS multicast",
-               0x86DD: "IPv6", 0x8100: "802.1Q", 0x9100: "802.1Q-9100", 0x88A8: "802.1Q-QinQ",
-               0x9200: "802.1Q-9200", 0x88E5: "802.1AE MACsec", 0x0200: "PUP", 0x0806: "ARP",
-               0x8035: "Reverse ARP", 0x0600: "NS", 0x0500: "Sprite", 0x1000: "Trail",
-               0x6001: "MOP DL", 0x6002: "MOP RC", 0x6003: "DN", 0x6004: "LAT", 0x6007: "SCA",
-               0x6558: "TEB", 0x8038: "Lanbridge", 0x803C: "DEC DNS", 0x803E: "DEC DTS",
-               0x805B: "VEXP", 0x805C: "VPROD", 0x809B: "Appletalk", 0x80F3: "Appletalk ARP",
-               0x8137: "IPX", 0x880B: "PPP", 0x8808: "MPCP", 0x8809: "Slow Protocols",
-               0x8863: "PPPoE D", 0x8864: "PPPoE S", 0x888E: "EAPOL",
-               0x8899: "Realtek protocols", 0x886F: "MS NLB heartbeat", 0x8870: "Jumbo",
-               0x894F: "NSH", 0x9000: "Loopback", 0xFEFE: "OSI", 0x00FE: "GRE-OSI",
-               0xABCD: "CFM (old)", 0x8902: "CFM", 0x893A: "IEEE1905.1", 0x88CC: "LLDP",
-               0x88CA: "TIPC", 0x0707: "GeoNet (old)", 0x8947: "GeoNet", 0x1111: "CALM FAST",
-               0x88A2: "AoE", 0x88F7: "PTP", 0xD28B: "Arista Vendor Specific Protocol"}
-_ARP_HARDWARE = {1: "Ethernet", 6: "TokenRing", 7: "ArcNet", 15: "FrameRelay", 23: "Strip",
-                 24: "IEEE 1394", 19: "ATM", 32: "InfiniBand"}
-_ARP_OPS = {1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply",
-            8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply"}
 _VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
 _TCP_FLAGS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"),
               (0x40, "E"), (0x80, "W"))
@@ -87,24 +81,6 @@ _IP_PROTOS = {0: "Options", 1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 8: "EGP",
               62: "Mobile IP (old)", 88: "EIGRP", 89: "OSPF", 103: "PIM", 108: "Compressed IP",
               112: "VRRP", 113: "PGM", 132: "SCTP", 135: "Mobility", 143: "Ethernet"}
 _NEXT_HEADERS = {**_IP_PROTOS, 60: "DSTOPT"}
-_SAPS = {0x00: "Null", 0xFF: "Global", 0x02: "802.1B I", 0x03: "802.1B G", 0x06: "IP",
-         0x04: "SNA", 0x0E: "ProWay NM", 0x42: "STP", 0x4E: "RS511", 0x7E: "ISO8208",
-         0x8E: "ProWay", 0xAA: "SNAP", 0xE0: "IPX", 0xF0: "NetBeui", 0xFE: "OSI"}
-_LLC_U = {0x03: "ui", 0x6F: "sabme", 0x43: "disc", 0x63: "ua", 0x0F: "dm", 0xAF: "xid",
-          0xE3: "test", 0x87: "frmr"}
-
-
-class _Truncated(Exception):
-    """The captured bytes end inside the header of ``proto``."""
-
-    def __init__(self, proto: str) -> None:
-        super().__init__(proto)
-        self.proto = proto
-
-
-def _need(data: bytes, size: int, proto: str) -> None:
-    if len(data) < size:
-        raise _Truncated(proto)
 
 
 @dataclass(frozen=True)
@@ -220,7 +196,7 @@ class Printer:
             llc = frame[14:14 + etype]
             if e:
                 head += f"802.3, length {etype}: "
-            text, llc_bytes = self._llc(llc, etype, src, dst)
+            text, llc_bytes = llc_text(self, llc, etype, src, dst)
             return head + text, 14 + llc_bytes
         offset = 14
         text = suffix = ""
@@ -325,114 +301,27 @@ class Printer:
             if etype == 0x86DD:
                 return self._ipv6(payload, length, prefix=not e)
             if etype in (0x0806, 0x8035):
-                return self._arp(payload, length, prefix=not e)
+                return arp_text(payload, length, prefix=not e, verbose=self.options.verbose,
+                                unknown=self._unknown)
             if etype in (0x8847, 0x8848):
                 return self._mpls(payload, length)
             if etype == 0x8863:
-                return self._pppoe_discovery(payload, length)
+                return pppoe_discovery_text(payload, length, self._ppp)
             if etype == 0x8864:
-                return self._pppoe_session(payload, length)
+                return pppoe_session_text(payload, length, self._ppp)
             if etype == 0x6558:
                 text, _ = self._ethernet(payload, length)
                 return text
             if etype == 0x88CC:
                 return self._lldp(payload, length)
+            if etype == 0x8137:
+                return "(NOV-ETHII) " + ipx_text(payload, e)
         except _Truncated as cut:
             return f" [|{cut.proto}]"
+        except LongJump as jump:
+            return ("(NOV-ETHII) " if etype == 0x8137 else "") + jump.text + \
+                f" [|{jump.proto}]"
         return None
-
-    def _llc(self, llc: bytes, length: int, src: str, dst: str) -> tuple[str, int]:
-        """An 802.2 frame: its text, and the bytes of LLC (and SNAP) header (which -x
-        counts as link layer)."""
-        e = self.options.link_header
-        if len(llc) < 3 or length < 3:
-            return " [|llc]" + _hex(llc, ascii_too=True), min(len(llc), length)
-        dsap_field, ssap_field, control = llc[0], llc[1], llc[2]
-        size = 3
-        if control & 3 != 3:   # I and S frames have a 2-byte control field
-            if len(llc) < 4 or length < 4:
-                return " [|llc]" + _hex(llc, ascii_too=True), min(len(llc), length)
-            control |= llc[3] << 8
-            size = 4
-        if dsap_field == 0xFF and ssap_field == 0xFF:
-            return "IPX 802.3", 0
-        dsap, ssap = dsap_field & 0xFE, ssap_field & 0xFE
-        head = ""
-        if e:
-            head = (f"LLC, dsap {_SAPS.get(dsap, 'Unknown')} (0x{dsap:02x}) "
-                    f"{'Group' if dsap_field & 1 else 'Individual'}, ssap "
-                    f"{_SAPS.get(ssap, 'Unknown')} (0x{ssap:02x}) "
-                    f"{'Response' if ssap_field & 1 else 'Command'}, ctrl "
-                    + (f"0x{control:02x}: " if size == 3 else f"0x{control:04x}: "))
-        if dsap == ssap == 0xAA and control == 0x03:
-            return self._snap(llc, length, src, dst, head)
-        if dsap == ssap == 0x42 and control == 0x03:
-            return head + stp_text(llc[3:], length - 3, self.options.verbose), 3
-        if dsap == ssap == 0x06 and control == 0x03:
-            return head + self._ipv4(llc[3:], length - 3, prefix=not e), 3
-        text = head
-        if not e:
-            if ssap == dsap:
-                text = f"{src} > {dst} {_SAPS.get(dsap, f'Unknown DSAP 0x{dsap:02x}')} "
-            else:
-                text = (f"{src} {_SAPS.get(ssap, f'Unknown SSAP 0x{ssap:02x}')} > {dst} "
-                        f"{_SAPS.get(dsap, f'Unknown DSAP 0x{dsap:02x}')} ")
-        response = ssap_field & 1
-        if size == 3:
-            flags = {0: "Command", 1: "Response", 0x10: "Poll", 0x11: "Final"}[
-                response | (control & 0x10)]
-            command = _LLC_U.get(control & 0xEF, f"{control & 0xEF:02x}")
-            text += f"Unnumbered, {command}, Flags [{flags}], length {length}"
-            if control & ~0x10 == 0xAF and length > 3:   # XID
-                if len(llc) < 4:
-                    return text + " [|llc]", 3
-                if llc[3] == 0x81:
-                    if len(llc) < 6 or length < 6:
-                        return text + " [|llc]" + _hex(llc[3:], ascii_too=True), 3
-                    return text + f": {llc[4]:02x} {llc[5]:02x}", 3
-            elif control & ~0x10 == 0xAF:
-                return text, 3
-            return text + self._unknown(llc[:length]), 3
-        flags = {0: "Command", 1: "Response", 0x100: "Poll", 0x101: "Final"}[
-            response | (control & 0x100)]
-        if control & 1:
-            kind = {0: "Receiver Ready", 1: "Receiver not Ready", 2: "Reject"}.get(
-                (control >> 2) & 3, "?")
-            return (text + f"Supervisory, {kind}, rcv seq {(control >> 9) & 0x7F}, Flags "
-                    f"[{flags}], length {length}"), 4
-        return (text + f"Information, send seq {(control >> 1) & 0x7F}, rcv seq "
-                f"{(control >> 9) & 0x7F}, Flags [{flags}], length {length}"
-                + self._unknown(llc[:length])), 4
-
-    def _snap(self, llc: bytes, length: int, src: str, dst: str,
-              head: str) -> tuple[str, int]:
-        """The SNAP header after LLC: an EtherType, or an organisation's protocol."""
-        e = self.options.link_header
-        if len(llc) < 8 or length < 8:
-            return head + " [|snap]", 3
-        oui = int.from_bytes(llc[3:6], "big")
-        pid = struct.unpack_from("!H", llc, 6)[0]
-        if e:
-            kind = ("ethertype " + _etype(pid) if oui == 0 else
-                    f"pid {_snap_pid(oui, pid)} (0x{pid:04x})")
-            head += (f"oui {OUI_NAMES.get(oui, 'Unknown')} (0x{oui:06x}), {kind}, "
-                     f"length {length - 8}: ")
-        if oui in (0, 0xF8):
-            body = self._ethertype(pid, llc[8:], length - 8, llc, 8)
-            if body is not None:
-                return head + body, 8
-        if (oui, pid) == (0x00000C, 0x2000):
-            return head + cdp_text(llc[8:], length - 8, self.options.verbose), 8
-        # tcpdump dumps an unknown payload from the LLC header on
-        dump = self._unknown(llc[:length])
-        if e:
-            return head + dump, 8
-        if oui == 0:
-            return (f"{src} > {dst} SNAP, ethertype {_etype(pid)}, length {length - 8}: "
-                    + dump), 8
-        text = (f"oui {OUI_NAMES.get(oui, 'Unknown')} (0x{oui:06x}), pid "
-                f"{_snap_pid(oui, pid)} (0x{pid:04x}), length {length - 8}")
-        return f"{src} > {dst} SNAP, {text}: " + dump, 8
 
     def _lldp(self, payload: bytes, length: int) -> str:
         return lldp_text(payload, length, self.options.verbose)
@@ -469,72 +358,6 @@ class Printer:
             return text + gap + self._ipv6(inner, length - offset, prefix=prefix)
         return text
 
-    def _pppoe_discovery(self, payload: bytes, length: int) -> str:
-        """A PPPoE discovery packet: code, session and tags (text when mostly printable)."""
-        if length < 6:
-            return f" (length {length} < 6) (invalid)"
-        _need(payload, 6, "pppoe")
-        code, session, body_len = payload[1], *struct.unpack_from("!HH", payload, 2)
-        text = "".join(f" [{word} {value}]" for word, value in (("ver", payload[0] >> 4),
-                                                                ("type", payload[0] & 0xF))
-                       if value != 1)
-        names = {0x09: "PADI", 0x07: "PADO", 0x19: "PADR", 0x65: "PADS", 0xA7: "PADT", 0: ""}
-        text += "PPPoE " + names.get(code, f"PAD-{code:x}")
-        if code == 0x09 and body_len > 1484 - 6:
-            text += f" [len {body_len}!]"
-        if body_len > length - 6:
-            text += f" [len {body_len} > {length - 6}!]"
-            body_len = length - 6
-        if not code:   # session data, whichever EtherType carried it
-            return self._pppoe_session(payload, length)
-        if session:
-            text += f" [ses 0x{session:x}]"
-        tag_names = {0x0101: "Service-Name", 0x0102: "AC-Name", 0x0103: "Host-Uniq",
-                     0x0104: "AC-Cookie", 0x0105: "Vendor-Specific", 0x0110: "Relay-Session-ID",
-                     0x0120: "PPP-Max-Payload", 0x0201: "Service-Name-Error",
-                     0x0202: "AC-System-Error", 0x0203: "Generic-Error", 0x0000: "EOL"}
-        tag, at, end = 0xFFFF, 6, 6 + body_len
-        while tag and at < end:
-            if len(payload) < at + 4:
-                return text + " [|pppoe]"
-            tag, size = struct.unpack_from("!HH", payload, at)
-            at += 4
-            name = tag_names.get(tag, f"TAG-0x{tag:x}")
-            if not size:
-                text += f" [{name}]"
-                continue
-            if len(payload) < at + size:
-                return text + " [|pppoe]"
-            value = payload[at:at + size]
-            shown = value[:79]   # tcpdump judges (and shows) at most 79 characters
-            printable = sum(1 for b in shown if 32 <= b < 127)
-            if printable > len(shown) - printable:
-                text += f' [{name} "' + "".join(chr(b) if 32 <= b < 127 else "."
-                                                for b in shown) + '"]'
-            else:
-                text += f" [{name} 0x{value.hex().upper()}]"
-            at += size
-        return text
-
-    def _pppoe_session(self, payload: bytes, length: int) -> str:
-        if len(payload) >= 2 and payload[1]:   # a discovery code: tags, not PPP
-            return self._pppoe_discovery(payload, length)
-        _need(payload, 6, "pppoe")
-        session, body_len = struct.unpack_from("!HH", payload, 2)
-        text = "".join(f" [{word} {value}]" for word, value in (("ver", payload[0] >> 4),
-                                                                ("type", payload[0] & 0xF))
-                       if value != 1)
-        text += "PPPoE "
-        if body_len > length - 6:
-            text += f" [len {body_len} > {length - 6}!]"
-            body_len = length - 6
-        if session:
-            text += f" [ses 0x{session:x}]"
-        try:
-            return text + " " + self._ppp(payload[6:], body_len)
-        except LongJump as jump:
-            return text + " " + jump.text + f" [|{jump.proto}]"
-
     def _ppp(self, frame: bytes, length: int) -> str:
         """A PPP frame (PPPoE's, L2TP's): its network protocols come back to this printer."""
         return ppp_text(frame, length, self.options.verbose, self.options.link_header,
@@ -554,6 +377,8 @@ class Printer:
             text = self._ipv4(packet, length, prefix=prefix)
         elif family == 0x57:
             text = self._ipv6(packet, length, prefix=prefix)
+        elif family == 0x2B:
+            return ipx_text(packet, self.options.link_header)
         else:
             text = self._mpls(packet, length)
         marker = f" [|{self._left_packet}]"
@@ -561,47 +386,6 @@ class Printer:
             # tcpdump left the whole packet there: nothing of L2TP's follows
             raise LongJump(text[:-len(marker)], self._left_packet)
         return text
-
-    def _arp(self, packet: bytes, length: int, *, prefix: bool) -> str:
-        """ARP and RARP: the operation with its addresses, of any sizes the header gives."""
-        _need(packet, 8, "arp")
-        hrd, pro, hln, pln, op = struct.unpack_from("!HHBBH", packet)
-        _need(packet, 8 + 2 * hln + 2 * pln, "arp")
-        sha, spa = packet[8:8 + hln], packet[8 + hln:8 + hln + pln]
-        tha = packet[8 + hln + pln:8 + 2 * hln + pln]
-        tpa = packet[8 + 2 * hln + pln:8 + 2 * hln + 2 * pln]
-        verbose = self.options.verbose
-        ip_like = pro in (0x0800, 0x1000)
-        text = "ARP, " if prefix else ""
-        if not ip_like or pln != 4 or hln == 0 or verbose:
-            text += (f"{_ARP_HARDWARE.get(hrd, f'Unknown Hardware ({hrd})')} (len {hln}), "
-                     f"{_ETHERTYPES.get(pro, f'Unknown Protocol (0x{pro:04x})')} (len {pln})")
-            if not verbose:
-                return text + f", length {length}"
-
-        def link(raw: bytes) -> str:
-            if not raw:
-                return "<empty>"
-            return _mac(raw) if len(raw) == 6 else ":".join(f"{b:02x}" for b in raw)
-
-        def address(raw: bytes) -> str:
-            return "<wrong proto type>" if not ip_like else "<wrong len>" if pln != 4 \
-                else _ip4(raw)
-        text += (", " if verbose else "") + _ARP_OPS.get(op, f"Unknown ({op})") + " "
-        if op == 1:
-            text += (f"who-has {address(tpa)}" + (f" ({link(tha)})" if any(tha) else "")
-                     + f" tell {address(spa)}")
-        elif op == 2:
-            text += f"{address(spa)} is-at {link(sha)}"
-        elif op in (3, 8):
-            text += f"who-is {link(tha)} tell {link(sha)}"
-        elif op == 4:
-            text += f"{link(tha)} at {address(tpa)}"
-        elif op == 9:
-            text += f"{link(sha)} at {address(spa)}"
-        else:   # tcpdump dumps the message instead of its length
-            return text + self._unknown(packet)
-        return text + f", length {length}"
 
     # -- IP ---------------------------------------------------------------------------------------
 
@@ -787,11 +571,11 @@ class Printer:
             return addresses + f" [|{cut.proto}]"
         if proto == 59 and v6:
             return addresses + "no next header"
+        if proto == 33:
+            return dccp_text(payload, length, self.options.verbose, self.options.quiet,
+                             src_text, dst_text, src + dst)
         if proto == 132:
-            if len(payload) < 12:
-                return addresses + " [|sctp]"
-            sport, dport = struct.unpack_from("!HH", payload)
-            return f"{src_text}.{sport} > {dst_text}.{dport}: sctp" + _sctp_chunks(payload[12:])
+            return sctp_text(payload, length, self.options.verbose, src_text, dst_text)
         if proto == 51:
             header, size = ah_header(payload, self.options.verbose)
             if not size:
@@ -808,6 +592,8 @@ class Printer:
                                   else struct.pack("!xBH", 112, length))
             return addresses + vrrp_text(payload, length, self.options.verbose, self._ttl,
                                          pseudo)
+        if proto == 8:
+            return addresses + egp_text(payload, length, self.options.verbose)
         if proto == 9 and not v6:
             return addresses + igrp_text(payload, length, self.options.verbose)
         if proto == 50 and len(payload) >= 8:
@@ -1031,6 +817,8 @@ class Printer:
             if 53 in (sport, dport) or 5353 in (sport, dport):
                 return head + dns_text(data[:data_len], data_len, self.options.verbose,
                                        mdns=53 not in (sport, dport))
+            if 69 in (sport, dport):
+                return head + tftp_text(data, data_len)
             if {sport, dport} & {67, 68}:
                 return head + bootp_text(data, data_len, self.options.verbose)
             if 123 in (sport, dport):
@@ -1079,10 +867,9 @@ class Printer:
         if data[0] >> 6:
             return f"Geneve ERROR: unknown-version {data[0] >> 6}"
         opt_len = (data[0] & 0x3F) * 4
-        flags = "".join(w for bit, w in ((0x80, "O"), (0x40, "C")) if data[1] & bit)
         proto = struct.unpack_from("!H", data, 2)[0]
         vni = int.from_bytes(data[4:7], "big")
-        text = f"Geneve, Flags [{flags or 'none'}], vni 0x{vni:x}"
+        text = f"Geneve, Flags [{geneve_flags(data[1])}], vni 0x{vni:x}"
         if data[7]:
             text += f", rsvd 0x{data[7]:x}"
         if self.options.link_header:
@@ -1091,19 +878,20 @@ class Printer:
             return text + f" truncated-geneve - {opt_len - (length - 8)} bytes missing"
         if len(data) < 8 + opt_len:
             return text + " [|geneve]"
-        if opt_len and not self.options.verbose:
-            text += f", options [{opt_len} bytes]"
+        if opt_len:
+            text += ", options [" + (geneve_options_text(data[8:8 + opt_len],
+                                                         self.options.verbose)
+                                     if self.options.verbose else f"{opt_len} bytes") + "]"
         text += "\n\t" if self.options.verbose else ": "
         inner, inner_len = data[8 + opt_len:], length - 8 - opt_len
-        body = self._ethertype(proto, inner, inner_len, data, 8 + opt_len,
-                               prefix=True) if proto != 0x6558 else None
+        # the packet inside is named ("IP ") unless -e, as on a link of its own
+        body = self._ethertype(proto, inner, inner_len, data,
+                               8 + opt_len) if proto != 0x6558 else None
         if body is not None:
             return text + body
         if proto == 0x6558:
             return text + self._ethernet(inner, inner_len)[0]
         return text + f"geneve-proto-0x{proto:x}"
-
-
 
 
 def _ip6_option_words(raw: bytes, payload_len: int) -> str:
@@ -1164,31 +952,8 @@ def _udp_checksum_words(addresses: tuple[bytes, bytes], dgram: bytes) -> str:
     return f"[bad udp cksum 0x{stored:04x} -> 0x{right:04x}!] "
 
 
-def _sctp_chunks(raw: bytes) -> str:
-    names = {0: "DATA", 1: "INIT", 2: "INIT ACK", 3: "SACK", 4: "HB REQ", 5: "HB ACK",
-             6: "ABORT", 7: "SHUTDOWN", 8: "SHUTDOWN ACK", 9: "OP ERR", 10: "COOKIE ECHO",
-             11: "COOKIE ACK", 14: "SHUTDOWN COMPLETE"}
-    out: list[str] = []
-    offset = 0
-    while offset + 4 <= len(raw):
-        kind, _, size = struct.unpack_from("!BBH", raw, offset)
-        out.append(f"({len(out) + 1}) [{names.get(kind, f'Unknown chunk type: {kind}')}] ")
-        if size < 4:
-            break
-        offset += (size + 3) // 4 * 4
-    return (" " + "".join(out).rstrip()) if out else ""
-
-
 def _quote(value: bytes) -> str:
     return '"' + "".join(chr(b) if 32 <= b < 127 else "." for b in value) + '"'
-
-
-def _etype_name(etype: int) -> str:
-    return _ETHERTYPES.get(etype, "Unknown")
-
-
-def _etype(etype: int) -> str:
-    return f"{_ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})"
 
 
 _MPLS_RESERVED = {0: "IPv4 explicit NULL", 1: "router alert", 2: "IPv6 explicit NULL",
@@ -1196,31 +961,6 @@ _MPLS_RESERVED = {0: "IPv4 explicit NULL", 1: "router alert", 2: "IPv6 explicit 
 _GRE_FLAGS = ((0x8000, "checksum present"), (0x4000, "routing present"),
               (0x2000, "key present"), (0x1000, "sequence# present"),
               (0x0800, "source routing present"), (0x0080, "ack present"))
-_SNAP_PIDS = {(0x00000C, 0x2000): "CDP", (0x00000C, 0x2003): "VTP",
-              (0x00000C, 0x010B): "PVST"}
-
-
-def _snap_pid(oui: int, pid: int) -> str:
-    """A SNAP protocol id's name in its organisation's table (EtherTypes for two)."""
-    if oui in (0, 0xF8):
-        return _ETHERTYPES.get(pid, "Unknown")
-    return _SNAP_PIDS.get((oui, pid), "Unknown")
-
-
-def _hex(data: bytes, *, ascii_too: bool) -> str:
-    """tcpdump's -x/-X dump: 16 bytes a line, in groups of two, at a tab."""
-    lines = []
-    for offset in range(0, len(data), 16):
-        chunk = data[offset:offset + 16]
-        groups = " ".join(chunk[j:j + 2].hex() for j in range(0, len(chunk), 2))
-        line = f"\n\t0x{offset:04x}:  {groups}"
-        if ascii_too:
-            line = f"{line:<50}" + "  " + "".join(chr(b) if 32 < b < 127 else "."
-                                                   for b in chunk)
-        lines.append(line)
-    return "".join(lines)
-
-
 def _ascii(data: bytes) -> str:
     """tcpdump's -A: printable bytes, line feeds and tabs as they are, the rest as '.'."""
     out = []

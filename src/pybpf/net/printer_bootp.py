@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import struct
 
+from .printer_ntp_control import ntp_control_fields
 from .printer_words import CutShort, LongJump, ip4, mac, safe_text, take, u16, u32
 
 __all__ = ["bootp_text", "ntp_text"]
@@ -218,6 +219,8 @@ def _ntp(out: list[str], data: bytes, length: int, verbose: int) -> None:
     leap = status & 0xC0
     out.append(f"NTPv{version}, {name}, length {length}\n\tLeap indicator: {_NTP_LEAP[leap]} "
                f"({leap})")
+    if mode == 6:
+        ntp_control_fields(out, data, length)
     if mode not in _NTP_TIME_MODES:
         return
     if length < 48:

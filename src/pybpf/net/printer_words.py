@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 
-__all__ = ["mac", "ip4", "ip6", "safe_text", "relative_time", "unknown_data_lines", "CutShort",
-           "LongJump", "take", "u16", "u32", "OUI_NAMES"]
+__all__ = ["mac", "ip4", "ip6", "safe_text", "relative_time", "unknown_data_lines", "hex_dump",
+           "CutShort", "LongJump", "Truncated", "need", "take", "u16", "u32", "OUI_NAMES",
+           "ETHERTYPES", "etype_name", "etype_text"]
 
 # tcpdump's names of organisations (0x0080c2 is both RFC 2684 and 802.1: the first wins)
 OUI_NAMES = {0x000000: "Ethernet", 0x00000C: "Cisco", 0x00005E: "IANA",
@@ -19,6 +20,31 @@ OUI_NAMES = {0x000000: "Ethernet", 0x00000C: "Cisco", 0x00005E: "IANA",
              0x748771: "Infoblox Inc", 0xA42305: "Open Networking Lab", 0x00049F: "Freescale",
              0x0015AD: "Netronome", 0x001018: "Broadcom", 0x00E004: "PMC-Sierra",
              0xD0F0DB: "Ericsson"}
+
+
+# tcpdump's EtherType names (its table's order: for 0x9100 the first name wins)
+ETHERTYPES = {0x0800: "IPv4", 0x8847: "MPLS unicast", 0x8848: "MPLS multicast",
+              0x86DD: "IPv6", 0x8100: "802.1Q", 0x9100: "802.1Q-9100", 0x88A8: "802.1Q-QinQ",
+              0x9200: "802.1Q-9200", 0x88E5: "802.1AE MACsec", 0x0200: "PUP", 0x0806: "ARP",
+              0x8035: "Reverse ARP", 0x0600: "NS", 0x0500: "Sprite", 0x1000: "Trail",
+              0x6001: "MOP DL", 0x6002: "MOP RC", 0x6003: "DN", 0x6004: "LAT", 0x6007: "SCA",
+              0x6558: "TEB", 0x8038: "Lanbridge", 0x803C: "DEC DNS", 0x803E: "DEC DTS",
+              0x805B: "VEXP", 0x805C: "VPROD", 0x809B: "Appletalk", 0x80F3: "Appletalk ARP",
+              0x8137: "IPX", 0x880B: "PPP", 0x8808: "MPCP", 0x8809: "Slow Protocols",
+              0x8863: "PPPoE D", 0x8864: "PPPoE S", 0x888E: "EAPOL",
+              0x8899: "Realtek protocols", 0x886F: "MS NLB heartbeat", 0x8870: "Jumbo",
+              0x894F: "NSH", 0x9000: "Loopback", 0xFEFE: "OSI", 0x00FE: "GRE-OSI",
+              0xABCD: "CFM (old)", 0x8902: "CFM", 0x893A: "IEEE1905.1", 0x88CC: "LLDP",
+              0x88CA: "TIPC", 0x0707: "GeoNet (old)", 0x8947: "GeoNet", 0x1111: "CALM FAST",
+              0x88A2: "AoE", 0x88F7: "PTP", 0xD28B: "Arista Vendor Specific Protocol"}
+
+
+def etype_name(etype: int) -> str:
+    return ETHERTYPES.get(etype, "Unknown")
+
+
+def etype_text(etype: int) -> str:
+    return f"{ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})"
 
 
 def mac(raw: bytes) -> str:
@@ -72,6 +98,20 @@ def unknown_data_lines(data: bytes, indent: str) -> str:
     return "".join(out)
 
 
+def hex_dump(data: bytes, *, ascii_too: bool) -> str:
+    """tcpdump's -x/-X dump: 16 bytes a line, in groups of two, at a tab."""
+    lines = []
+    for offset in range(0, len(data), 16):
+        chunk = data[offset:offset + 16]
+        groups = " ".join(chunk[j:j + 2].hex() for j in range(0, len(chunk), 2))
+        line = f"\n\t0x{offset:04x}:  {groups}"
+        if ascii_too:
+            line = f"{line:<50}" + "  " + "".join(chr(b) if 32 < b < 127 else "."
+                                                   for b in chunk)
+        lines.append(line)
+    return "".join(lines)
+
+
 class CutShort(Exception):  # noqa: N818 - not an error: where tcpdump prints [|proto]
     """A printer read past the captured bytes; the caller ends the line with ``[|proto]``."""
 
@@ -84,6 +124,19 @@ class LongJump(Exception):  # noqa: N818 - not an error: tcpdump leaving a packe
     def __init__(self, text: str, proto: str) -> None:
         super().__init__(text, proto)
         self.text, self.proto = text, proto
+
+
+class Truncated(Exception):  # noqa: N818 - not an error: where tcpdump prints [|proto]
+    """The captured bytes end inside the header of ``proto``."""
+
+    def __init__(self, proto: str) -> None:
+        super().__init__(proto)
+        self.proto = proto
+
+
+def need(data: bytes, size: int, proto: str) -> None:
+    if len(data) < size:
+        raise Truncated(proto)
 
 
 def take(data: bytes, at: int, size: int) -> bytes:

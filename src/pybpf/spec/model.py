@@ -9,7 +9,7 @@ from enum import IntEnum
 
 from ..asm.instruction import Instruction
 from ..asm.instructions import Instructions
-from ..dataclass_compat import DataclassFields, replace
+from ..dataclass_compat import Value, replace
 from ..errors import InvalidInputError
 
 if _typing.TYPE_CHECKING:   # annotations only: importing pybpf.btf costs ~10 ms of every start-up
@@ -172,7 +172,7 @@ class Pinning(IntEnum):
     BY_NAME = 1
 
 
-class MapSpec:
+class MapSpec(Value):
     """A map as declared: everything BPF_MAP_CREATE needs, plus initial contents.
 
     ``key_type``/``value_type`` are BTF types (from ``pybpf.btf``) when the object carries
@@ -202,7 +202,6 @@ class MapSpec:
     __match_args__ = ("name", "type", "key_size", "value_size", "max_entries", "flags", "pinning",
                       "numa_node", "map_extra", "key_type", "value_type", "inner_map", "contents",
                       "data", "section", "readonly")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, name: str, type: MapType, key_size: int = 0, value_size: int = 0,
                        max_entries: int = 0, flags: int = 0, pinning: Pinning = Pinning.NONE,
@@ -227,32 +226,6 @@ class MapSpec:
         self.data = data
         self.section = section
         self.readonly = readonly
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"name={self.name!r}, type={self.type!r}, "
-                f"key_size={self.key_size!r}, value_size={self.value_size!r}, "
-                f"max_entries={self.max_entries!r}, flags={self.flags!r}, "
-                f"pinning={self.pinning!r}, numa_node={self.numa_node!r}, "
-                f"map_extra={self.map_extra!r}, key_type={self.key_type!r}, "
-                f"value_type={self.value_type!r}, "
-                f"inner_map={self.inner_map!r}, contents={self.contents!r}, "
-                f"data={self.data!r}, section={self.section!r}, "
-                f"readonly={self.readonly!r})")
-
-    def __eq__(self, other: _typing.Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.name, self.type, self.key_size, self.value_size, self.max_entries,
-                self.flags, self.pinning, self.numa_node, self.map_extra, self.key_type,
-                self.value_type, self.inner_map, self.contents, self.data, self.section,
-                self.readonly) == (
-                other.name, other.type, other.key_size, other.value_size, other.max_entries,
-                other.flags, other.pinning, other.numa_node, other.map_extra, other.key_type,
-                other.value_type, other.inner_map, other.contents, other.data, other.section,
-                other.readonly)
-
-    __hash__ = None  # type: ignore[assignment]
 
     def copy(self) -> MapSpec:
         """A copy whose contents, data and inner map can change apart from this one; BTF
@@ -279,7 +252,7 @@ class MapSpec:
         return f"map {self.name}: " + " ".join(parts)
 
 
-class ProgramSpec:
+class ProgramSpec(Value):
     """A program as compiled: instructions with symbolic references, and its metadata.
 
     Instructions reference maps by name (``Instruction.reference``) and subprograms by symbol;
@@ -304,7 +277,6 @@ class ProgramSpec:
     __match_args__ = ("name", "section", "type", "attach_type", "attach_to", "instructions",
                       "license", "kernel_version", "flags", "btf", "func_info", "line_info",
                       "core_relos")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, name: str, section: str, type: ProgramType = ProgramType.UNSPEC,
                        attach_type: AttachType | None = None, attach_to: str = "",
@@ -326,30 +298,6 @@ class ProgramSpec:
         self.func_info = list() if func_info is None else func_info
         self.line_info = list() if line_info is None else line_info
         self.core_relos = list() if core_relos is None else core_relos
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"name={self.name!r}, section={self.section!r}, "
-                f"type={self.type!r}, attach_type={self.attach_type!r}, "
-                f"attach_to={self.attach_to!r}, "
-                f"instructions={self.instructions!r}, "
-                f"license={self.license!r}, "
-                f"kernel_version={self.kernel_version!r}, "
-                f"flags={self.flags!r}, btf={self.btf!r}, "
-                f"func_info={self.func_info!r}, line_info={self.line_info!r}, "
-                f"core_relos={self.core_relos!r})")
-
-    def __eq__(self, other: _typing.Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.name, self.section, self.type, self.attach_type, self.attach_to,
-                self.instructions, self.license, self.kernel_version, self.flags, self.btf,
-                self.func_info, self.line_info, self.core_relos) == (
-                other.name, other.section, other.type, other.attach_type, other.attach_to,
-                other.instructions, other.license, other.kernel_version, other.flags,
-                other.btf, other.func_info, other.line_info, other.core_relos)
-
-    __hash__ = None  # type: ignore[assignment]
 
     def copy(self) -> ProgramSpec:
         """A copy with its own lists (instructions are immutable values; BTF is shared, as
@@ -383,7 +331,7 @@ class ExternKind(IntEnum):
     KFUNC = 3    # an extern function called as a kfunc: call src=KFUNC, resolved at load
 
 
-class ExternSpec:
+class ExternSpec(Value):
     """An extern the object needs from its loader.
 
     For ``KCONFIG``, ``offset``/``size`` place the value in the ``.kconfig`` map's single
@@ -400,7 +348,6 @@ class ExternSpec:
     weak: bool
 
     __match_args__ = ("name", "kind", "type", "offset", "size", "weak")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, name: str, kind: ExternKind, type: Type | None = None, offset: int = 0,
                        size: int = 0, weak: bool = False) -> None:
@@ -411,27 +358,13 @@ class ExternSpec:
         self.size = size
         self.weak = weak
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"name={self.name!r}, kind={self.kind!r}, type={self.type!r}, "
-                f"offset={self.offset!r}, size={self.size!r}, "
-                f"weak={self.weak!r})")
-
-    def __eq__(self, other: _typing.Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.name, self.kind, self.type, self.offset, self.size, self.weak) == (
-                other.name, other.kind, other.type, other.offset, other.size, other.weak)
-
-    __hash__ = None  # type: ignore[assignment]
-
     def __str__(self) -> str:
         where = f" offset={self.offset} size={self.size}" if self.kind == ExternKind.KCONFIG else ""
         weak = " weak" if self.weak else ""
         return f"extern {self.name}: {self.kind.name}{where}{weak}"
 
 
-class VariableSpec:
+class VariableSpec(Value):
     """A global variable of a global-data map (``.rodata``, ``.data``, ``.bss``...): where
     its bytes lie in the map's single value, as ``CollectionSpec.Variables`` in cilium/ebpf.
 
@@ -450,7 +383,7 @@ class VariableSpec:
     map_spec: MapSpec | None
 
     __match_args__ = ("name", "map", "offset", "size", "type", "map_spec")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
+    _fields = ("name", "map", "offset", "size", "type")  # map_spec: not compared, not shown
 
     def __init__(self, name: str, map: str, offset: int, size: int, type: Type | None = None,
                        map_spec: MapSpec | None = None) -> None:
@@ -460,20 +393,6 @@ class VariableSpec:
         self.size = size
         self.type = type
         self.map_spec = map_spec
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"name={self.name!r}, map={self.map!r}, "
-                f"offset={self.offset!r}, size={self.size!r}, "
-                f"type={self.type!r})")
-
-    def __eq__(self, other: _typing.Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.name, self.map, self.offset, self.size, self.type) == (
-                other.name, other.map, other.offset, other.size, other.type)
-
-    __hash__ = None  # type: ignore[assignment]
 
     @property
     def constant(self) -> bool:
@@ -530,7 +449,7 @@ def _variables_of(maps: dict[str, MapSpec]) -> dict[str, VariableSpec]:
     return out
 
 
-class CollectionSpec:
+class CollectionSpec(Value):
     """Every program and map of one object, plus its BTF and the externs it needs."""
 
     programs: dict[str, ProgramSpec]
@@ -541,7 +460,6 @@ class CollectionSpec:
     externs: dict[str, ExternSpec]
 
     __match_args__ = ("programs", "maps", "btf", "license", "kernel_version", "externs")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, programs: dict[str, ProgramSpec] | None = None,
                        maps: dict[str, MapSpec] | None = None, btf: BTFSpec | None = None,
@@ -553,23 +471,6 @@ class CollectionSpec:
         self.license = license
         self.kernel_version = kernel_version
         self.externs = dict() if externs is None else externs
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"programs={self.programs!r}, maps={self.maps!r}, "
-                f"btf={self.btf!r}, license={self.license!r}, "
-                f"kernel_version={self.kernel_version!r}, "
-                f"externs={self.externs!r})")
-
-    def __eq__(self, other: _typing.Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.programs, self.maps, self.btf, self.license, self.kernel_version,
-                self.externs) == (
-                other.programs, other.maps, other.btf, other.license, other.kernel_version,
-                other.externs)
-
-    __hash__ = None  # type: ignore[assignment]
 
     def copy(self) -> CollectionSpec:
         """A copy to set variables or edit maps and programs on, leaving this one as it was

@@ -13,9 +13,7 @@ An unknown name gives ``ProgramType.UNSPEC`` (the loader refuses it, the spec st
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
+from ..dataclass_compat import FrozenValue
 from .flags import ProgFlags
 from .model import AttachType as A
 from .model import ProgramType as P
@@ -27,7 +25,7 @@ BPF_F_SLEEPABLE = ProgFlags.SLEEPABLE
 BPF_F_XDP_HAS_FRAGS = ProgFlags.XDP_HAS_FRAGS
 
 
-class SectionKind:
+class SectionKind(FrozenValue):
     """What a section name says about the programs in it."""
 
     type: P
@@ -37,7 +35,6 @@ class SectionKind:
 
     __slots__ = ("type", "attach_type", "flags", "attach_to")
     __match_args__ = ("type", "attach_type", "flags", "attach_to")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, type: P, attach_type: A | None = None, flags: int = 0,
                        attach_to: str = "") -> None:
@@ -45,26 +42,6 @@ class SectionKind:
         object.__setattr__(self, "attach_type", attach_type)
         object.__setattr__(self, "flags", flags)
         object.__setattr__(self, "attach_to", attach_to)
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"type={self.type!r}, attach_type={self.attach_type!r}, "
-                f"flags={self.flags!r}, attach_to={self.attach_to!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.type, self.attach_type, self.flags, self.attach_to) == (
-                other.type, other.attach_type, other.flags, other.attach_to)
-
-    def __hash__(self) -> int:
-        return hash((self.type, self.attach_type, self.flags, self.attach_to))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self.type, self.attach_type, self.flags, self.attach_to)
 
 
 _S = BPF_F_SLEEPABLE

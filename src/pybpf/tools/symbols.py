@@ -18,9 +18,8 @@ from __future__ import annotations
 import bisect
 import os
 from collections.abc import Iterable
-from typing import Any
 
-from ..dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
+from ..dataclass_compat import FrozenValue
 
 __all__ = ["KernelSymbols", "ElfSymbols", "ProcessSymbols", "Symbolizer", "Mapping",
            "read_maps", "UNKNOWN"]
@@ -127,7 +126,7 @@ class ElfSymbols:
         return len(self._table)
 
 
-class Mapping:
+class Mapping(FrozenValue):
     """One line of ``/proc/PID/maps``."""
 
     start: int
@@ -137,7 +136,6 @@ class Mapping:
     path: str
 
     __match_args__ = ("start", "end", "perms", "offset", "path")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, start: int, end: int, perms: str, offset: int, path: str) -> None:
         object.__setattr__(self, "start", start)
@@ -145,24 +143,6 @@ class Mapping:
         object.__setattr__(self, "perms", perms)
         object.__setattr__(self, "offset", offset)
         object.__setattr__(self, "path", path)
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"start={self.start!r}, end={self.end!r}, "
-                f"perms={self.perms!r}, offset={self.offset!r}, "
-                f"path={self.path!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.start, self.end, self.perms, self.offset, self.path) == (
-                other.start, other.end, other.perms, other.offset, other.path)
-
-    def __hash__(self) -> int:
-        return hash((self.start, self.end, self.perms, self.offset, self.path))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
 
 
 def read_maps(pid: int) -> list[Mapping]:

@@ -4,20 +4,25 @@ emitted straight with :mod:`pybpf.asm`: scalars live in the callee-saved registe
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
-from .. import asm
+from .. import (
+    asm,
+    btf,  # its types on first use (PEP 562): most scripts name none
+)
 from ..asm import R0, R1, R2, R3, R4, R6, R10, Instruction, Label
-from ..btf import Struct, Union, skip_qualifiers
 from . import ast as A
 from .errors import TraceError
 from .plan import Action, stack_form
 from .probes import usdt_arguments
+from .record import DICT, LIST, SET, Record
 from .semantic import Checker, MapInfo, Scope, constant, find_member
 from .types import Ty
+
+TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .record)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 __all__ = ["Emitter", "MapLayout", "Shared", "helper_id", "JOIN_ARGS", "JOIN_STRLEN"]
 
@@ -32,16 +37,20 @@ _SIGNALS = {"SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGILL": 4, "SIGTRAP": 5, "
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 
 
-@cache
 def helper_id(name: str) -> int:
-    """The id of helper ``bpf_<name>``, from pybpf's one helper table."""
-    from ..helpers import helpers
+    """The id of helper ``bpf_<name>``, from pybpf's one helper table (its ids alone: the
+    prototypes are the verifier's business)."""
+    return _helper_ids()[name]
 
-    return int(helpers().by_name("bpf_" + name).id)
+
+@cache
+def _helper_ids() -> dict[str, int]:
+    from ..helpers import _data
+
+    return {helper: helper_id for helper_id, helper in _data.NAMES.items()}
 
 
-@dataclass
-class MapLayout:
+class MapLayout(Record):
     """How one script map sits in the kernel: its spec name and byte layout."""
 
     info: MapInfo
@@ -50,16 +59,15 @@ class MapLayout:
     value_size: int
 
 
-@dataclass
-class Shared:
+class Shared(Record):
     """What every unit of a script shares: maps, the action table, probe names."""
 
     checker: Checker
-    layouts: dict[str, MapLayout] = field(default_factory=dict)
-    actions: dict[int, Action] = field(default_factory=dict)
-    probe_names: list[str] = field(default_factory=list)
+    layouts: dict[str, MapLayout] = DICT
+    actions: dict[int, Action] = DICT
+    probe_names: list[str] = LIST
     kallsyms: Callable[[], dict[str, int]] | None = None
-    uses: set[str] = field(default_factory=set)   # ringbuf, kstack, ustack, elapsed
+    uses: set[str] = SET   # ringbuf, kstack, ustack, elapsed
 
     def action(self, **fields: Any) -> int:
         aid = len(self.actions) + 1
@@ -781,8 +789,8 @@ class Emitter:
             idx = int(e.name)
             self.e(asm.ldx(8, r, R10, voff + sum(f.stored for f in vt.fields[:idx])))
             return
-        record = skip_qualifiers(base.btf)
-        assert isinstance(record, Struct | Union)
+        record = btf.skip_qualifiers(base.btf)
+        assert isinstance(record, btf.Struct | btf.Union)
         found = find_member(record, e.name)
         assert found is not None
         member, off = found

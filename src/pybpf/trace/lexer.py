@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from .ast import Loc
 from .errors import TraceError
+from .record import Record
 
 __all__ = ["Token", "tokenize"]
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(Record, frozen=True):
     kind: str        # "int", "str", "ident", "var", "map", "probe", "op", "eof"
     text: str
     loc: Loc

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import ast as A
-from .cdefs import c_type, read_definitions
 from .errors import TraceError
 from .lexer import Token, tokenize
+
+TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .record)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["parse"]
 
@@ -81,6 +82,8 @@ class _Parser:
         probes = []
         while self.tok.kind != "eof":
             if self.tok.kind == "cdef":
+                from .cdefs import read_definitions  # C and BTF types: when a script has them
+
                 t = self.take()
                 read_definitions(t.text, t.loc, self.structs)
                 continue
@@ -245,6 +248,8 @@ class _Parser:
             if type_name is not None:
                 operand = self.unary()
                 words = type_name.replace("*", "").split()
+                from .cdefs import c_type
+
                 return A.Cast(_span(t.loc, operand.loc), type_name, operand,
                               c_type(words, self.structs) if "*" in type_name else None)
         return self.postfix(self.primary())
@@ -341,6 +346,8 @@ class _Parser:
         t = self.take()
         type_name = self._cast_type()      # "(TYPE)" taken whole when it names a type
         if type_name is not None:
+            from .cdefs import c_type
+
             words = type_name.replace("*", "").split()
             ctype = None if "*" in type_name else c_type(words, self.structs)
             end = self.toks[self.pos - 1]

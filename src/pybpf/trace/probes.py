@@ -8,14 +8,16 @@ import fnmatch
 import glob
 import os
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from ..errors import BPFError
 from ..kernel.tracefs import tracefs_root
 from .errors import TraceError
+from .record import Record
 
+TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .record)
 if TYPE_CHECKING:   # annotations only: the AST is the compiler's, not the runtime's
+    from typing import Any
+
     from .ast import AttachPoint
 
 __all__ = ["Probe", "TracepointField", "resolve", "tracepoint_fields", "usdt_arguments"]
@@ -33,8 +35,7 @@ _ALIASES = {
 _TIME_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "hz": 0}
 
 
-@dataclass(frozen=True)
-class Probe:
+class Probe(Record, frozen=True):
     """One concrete attach point."""
 
     provider: str          # tracepoint, uprobe, profile, BEGIN, ...
@@ -56,8 +57,7 @@ class Probe:
         return f"{self.provider}:{self.target}:{self.func}"
 
 
-@dataclass(frozen=True)
-class TracepointField:
+class TracepointField(Record, frozen=True):
     name: str
     offset: int
     size: int

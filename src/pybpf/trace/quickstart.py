@@ -8,9 +8,12 @@ where map fds go in them; its attach points with what attaching needs (tracepoin
 which are fixed for the boot the entry's key names); the printing plan. :func:`run_cached`
 serves the common command lines (``-e`` or a file, parameters, ``-q``, ``-o``, ``-f``,
 ``--unsafe``) from it: it creates the maps, loads the programs, runs BEGIN, attaches and
-then runs the script through :class:`~.runtime.Session` as the full path does. Anything
-else (no entry, another option, any failure before ``Attaching...``) returns None, after
-closing what it made, and the full path runs instead, with its own messages.
+then runs the script through :class:`~.runtime.Session` as the full path does. A script
+without an entry is compiled here and runs from the same tuples, made in memory; its
+entries are written once it has run (off the way to ``Attaching...`` and its events). Anything else
+(another option, a script that does not compile, a uprobe, any failure before
+``Attaching...``) returns None, after closing what it made, and the full path runs
+instead, with its own messages.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ _PROVIDERS = ("BEGIN", "END", "tracepoint", "rawtracepoint", "profile", "interva
 _PERF_TYPE_TRACEPOINT = 2
 _RAW_TRACEPOINT_OPEN = 17
 _RINGBUF = 27     # BPF_MAP_TYPE_RINGBUF
+_LDDW, _PSEUDO_MAP_FD = 0x18, 1
 
 
 # -- writing (after a compile, from .cache) -----------------------------------------------
@@ -49,34 +53,53 @@ _RINGBUF = 27     # BPF_MAP_TYPE_RINGBUF
 def lean_entry(compiled: Compiled) -> bytes | None:
     """The lean entry of ``compiled`` (marshal data), or None when a probe needs the full
     path."""
+    entry = _lean_tuple(compiled)
+    return marshal.dumps(entry) if entry is not None else None
+
+
+def _lean_tuple(compiled: Compiled) -> tuple[Any, ...] | None:
     from ..asm.instruction import encode_all
     from ..asm.instructions import Instructions
-    from ..kernel.programs import resolve_maps
     from ..kernel.tracefs import tracepoint_id
 
     if any(u.provider not in _PROVIDERS for u in compiled.units):
         return None
-    spec = compiled.spec
-    maps = [(m.name, int(m.type), m.key_size, m.value_size, m.max_entries, int(m.flags))
-            for m in spec.maps.values()]
+    draft = compiled.draft
+    if draft is not None:       # compiled here: its plain values, not the spec layer's
+        from .compiler import MAP_TYPE_IDS, PROG_TYPE_IDS
+
+        maps = [(name, MAP_TYPE_IDS[kind], key_size, value_size, max_entries, 0)
+                for name, (kind, key_size, value_size, max_entries) in draft.maps.items()]
+        programs = {name: (PROG_TYPE_IDS[kind], insns, "GPL")
+                    for name, (_, kind, insns) in draft.programs.items()}
+    else:
+        spec = compiled.spec
+        maps = [(m.name, int(m.type), m.key_size, m.value_size, m.max_entries, int(m.flags))
+                for m in spec.maps.values()]
+        programs = {name: (int(p.type), p.instructions, p.license or "GPL")
+                    for name, p in spec.programs.items()}
+    map_names = {m[0] for m in maps}
     progs = []
     for unit in compiled.units:
-        prog = spec.programs[unit.name]
-        relocs = [(slot, insn.reference) for slot, insn in
-                  Instructions(prog.instructions).iterate()
-                  if insn.reference is not None and insn.reference in spec.maps]
-        code = encode_all(resolve_maps(prog.instructions, dict.fromkeys(spec.maps, 0)))
+        prog_type, instructions, license_ = programs[unit.name]
+        relocs = []
+        for slot, insn in Instructions(instructions).iterate():
+            if insn.reference is not None and insn.reference in map_names:
+                # the code generator loads maps by fd only (ld_map_fd: imm 0 until load)
+                if insn.opcode != _LDDW or insn.src != _PSEUDO_MAP_FD or insn.imm:
+                    return None
+                relocs.append((slot, insn.reference))
+        code = encode_all(instructions)
         points = []
         for p in unit.points:
             tp = tracepoint_id(p.target, p.func) if p.provider == "tracepoint" else 0
             points.append((p.provider, p.target, p.func, p.count, tp))
-        progs.append((unit.name, int(prog.type), code, relocs, prog.license or "GPL",
-                      points))
+        progs.append((unit.name, prog_type, code, relocs, license_, points))
     from .plan import plan_data
 
     plan = (plan_data(compiled.plan), compiled.probe_names, compiled.map_names,
             compiled.attach_count)
-    return marshal.dumps((_TAG, compiled.text, maps, progs, plan))
+    return (_TAG, compiled.text, maps, progs, plan)
 
 
 # -- reading and running --------------------------------------------------------------------
@@ -284,12 +307,29 @@ def _raw_tracepoint(coll: _Collection, name: str, prog_fd: int) -> None:
 
 
 def run_cached(argv: list[str], on_ready: Callable[[], None] | None = None) -> int | None:
-    """Run ``pybpf trace ARGV`` from its lean entry; None when the full path must.
-    ``on_ready`` is called once every probe is attached and BEGIN's output printed."""
+    """Run ``pybpf trace ARGV`` from its lean entry, or compiled here when it has none;
+    None when the full path must. ``on_ready`` is called once every probe is attached and
+    BEGIN's output printed."""
     o = _parse(argv)
-    entry = _read_entry(o) if o is not None else None
-    if o is None or entry is None:
+    if o is None:
         return None
+    entry = _read_entry(o)
+    if entry is not None:
+        return _start(o, entry, on_ready)
+    try:
+        compiled = _compile(o)  # never run: compiled here, cached once it has run
+    except KeyboardInterrupt:
+        return 130
+    if compiled is None:
+        return None
+    entry = _lean_tuple(compiled)
+    status = _start(o, entry, on_ready) if entry is not None else None   # uprobes, usdt
+    _store(o, compiled)         # (a None: for the full path, which then finds it)
+    return status
+
+
+def _start(o: _Options, entry: tuple[Any, ...], on_ready: Callable[[], None] | None
+           ) -> int | None:
     coll = _Collection()
     try:
         out = open(o.output, "w") if o.output else sys.stdout  # noqa: SIM115
@@ -311,6 +351,39 @@ def run_cached(argv: list[str], on_ready: Callable[[], None] | None = None) -> i
             out.close()
         return None
     return _run(o, out, entry, coll, plan, ring_size, on_ready)
+
+
+def _compile(o: _Options) -> Compiled | None:
+    """The script compiled (no cache lookup: :func:`_read_entry` found none); None when
+    it does not compile, so that the full path, compiling it again, says why."""
+    from .compiler import compile_script
+    from .errors import TraceError
+
+    assert o.text is not None
+    try:
+        return compile_script(o.text, unsafe=o.unsafe, params=o.params)
+    except TraceError:
+        return None
+    except Exception:  # noqa: BLE001 - the full path reports it, with its messages
+        return None
+
+
+def _store(o: _Options, compiled: Compiled) -> None:
+    """Write the compile cache's entries of ``compiled``, with SIGINT and SIGTERM held
+    meanwhile: a Ctrl-C then (ignored: the run is over) leaves no half-written file."""
+    import signal
+
+    from .cache import store
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            store(compiled, unsafe=o.unsafe, params=o.params)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+    except KeyboardInterrupt:
+        pass
 
 
 def _run(o: _Options, out: IO[str], entry: tuple[Any, ...], coll: _Collection, plan: _Plan,

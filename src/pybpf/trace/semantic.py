@@ -3,15 +3,16 @@ them; errors in its words."""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any
-
-from ..btf import Array, Enum, Int, Ptr, Struct, Union, skip_qualifiers
+from .. import btf  # its types on first use (PEP 562): most scripts name none
 from . import ast as A
 from .errors import TraceError
 from .probes import Probe, TracepointField, tracepoint_fields
+from .record import DICT, Record, replace
 from .types import INT, NONE, STACK_DEPTH, UINT, Ty, stack_ty, str_ty, tuple_ty
+
+TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .record)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MapInfo", "Scope", "Checker", "AGGREGATIONS", "STRLEN"]
 
@@ -30,8 +31,7 @@ _INT_CASTS = {f"{s}int{b}": Ty("int", b // 8, s == "") for s in ("", "u")
               for b in (8, 16, 32, 64)}
 
 
-@dataclass
-class MapInfo:
+class MapInfo(Record):
     name: str
     loc: A.Loc
     keys: list[Ty] | None = None
@@ -41,28 +41,27 @@ class MapInfo:
     index: int = 0                # order of first sight
 
 
-@dataclass
-class Scope:
+class Scope(Record):
     """What one program unit knows: its probe, its tracepoint fields, its variables."""
 
     probe: Probe
-    fields: dict[str, TracepointField] = field(default_factory=dict)
-    vars: dict[str, Ty] = field(default_factory=dict)
+    fields: dict[str, TracepointField] = DICT
+    vars: dict[str, Ty] = DICT
 
 
 def _btf_ty(t: Any) -> Ty:
-    t = skip_qualifiers(t)
-    if isinstance(t, Int):
+    t = btf.skip_qualifiers(t)
+    if isinstance(t, btf.Int):
         return Ty("int", t.size, bool(t.encoding & 1))
-    if isinstance(t, Enum):
+    if isinstance(t, btf.Enum):
         return Ty("int", t.size, False)
-    if isinstance(t, Ptr):
-        return Ty("ptr", 8, False, btf=skip_qualifiers(t.target))
-    if isinstance(t, Struct | Union):
+    if isinstance(t, btf.Ptr):
+        return Ty("ptr", 8, False, btf=btf.skip_qualifiers(t.target))
+    if isinstance(t, btf.Struct | btf.Union):
         return Ty("record", t.size, False, btf=t)
-    if isinstance(t, Array):
-        elem = skip_qualifiers(t.type)
-        if isinstance(elem, Int) and elem.size == 1:
+    if isinstance(t, btf.Array):
+        elem = btf.skip_qualifiers(t.type)
+        if isinstance(elem, btf.Int) and elem.size == 1:
             return str_ty(t.nelems)
         return Ty("array", t.nelems * getattr(elem, "size", 8), False, btf=t)
     return Ty("int", getattr(t, "size", 8) or 8, False)
@@ -77,7 +76,8 @@ def _pointee(ctype: str) -> Any:
     from ..btf.kernel_btf import DEFAULT_KERNEL_BTF
 
     try:
-        return DEFAULT_KERNEL_BTF.spec.find(words[1], Struct if words[0] == "struct" else Union)
+        kind = btf.Struct if words[0] == "struct" else btf.Union
+        return DEFAULT_KERNEL_BTF.spec.find(words[1], kind)
     except KeyError:
         return None
 
@@ -379,7 +379,7 @@ class Checker:
             if bt.kind == "ptr" and bt.btf is not None:
                 return _btf_ty(bt.btf)
             if bt.kind == "array":
-                return _btf_ty(skip_qualifiers(bt.btf.type))
+                return _btf_ty(btf.skip_qualifiers(bt.btf.type))
             if bt.kind == "ptr":
                 return INT
             raise TraceError(f"The array index operator [] can not be used on expressions "
@@ -415,7 +415,7 @@ class Checker:
         base = e.type_name.replace("*", "").strip()
         if base in _INT_CASTS:                       # (uint8 *)addr
             it = _INT_CASTS[base]
-            t: Any = Int(base, it.size, 1 if it.signed else 0)
+            t: Any = btf.Int(base, it.size, 1 if it.signed else 0)
         else:
             t = e.record if e.record is not None else self.record_type(e.type_name, e.loc)
         if not e.type_name.count("*"):
@@ -430,7 +430,8 @@ class Checker:
         words = type_name.replace("*", " ").split()
         name = words[1] if words[0] in ("struct", "union") and len(words) > 1 else words[0]
         try:
-            return DEFAULT_KERNEL_BTF.spec.find(name, Struct if words[0] != "union" else Union)
+            kind = btf.Struct if words[0] != "union" else btf.Union
+            return DEFAULT_KERNEL_BTF.spec.find(name, kind)
         except KeyError:
             raise TraceError(f"Unknown struct/union: '{' '.join(words[:2])}'",
                              loc) from None
@@ -462,8 +463,8 @@ class Checker:
             return base.fields[int(e.name)]
         record = base.btf if (base.kind == "ptr" and e.arrow) or \
             (base.kind == "record" and not e.arrow) else None
-        record = skip_qualifiers(record) if record is not None else None
-        if not isinstance(record, Struct | Union):
+        record = btf.skip_qualifiers(record) if record is not None else None
+        if not isinstance(record, btf.Struct | btf.Union):
             raise TraceError(f"Can not access field '{e.name}' on expression of type "
                              f"'{base}'", e.loc)
         member = _find_member(record, e.name)
@@ -472,7 +473,7 @@ class Checker:
                              f"a field named '{e.name}'", e.loc)
         t = _btf_ty(member[0].type)
         if base.user and t.kind in ("ptr", "record", "array", "str"):
-            t = dataclasses.replace(t, user=True)       # in user memory as its struct is
+            t = replace(t, user=True)       # in user memory as its struct is
         return t
 
     def builtin(self, e: A.Builtin, scope: Scope) -> Ty:
@@ -493,7 +494,7 @@ class Checker:
         if n == "curtask":
             from ..btf.kernel_btf import DEFAULT_KERNEL_BTF
 
-            return Ty("ptr", 8, False, btf=DEFAULT_KERNEL_BTF.spec.find("task_struct", Struct))
+            return Ty("ptr", 8, False, btf=DEFAULT_KERNEL_BTF.spec.find("task_struct", btf.Struct))
         if n == "args":
             if prov != "tracepoint":
                 raise TraceError("The args builtin can only be used with tracepoint/kfunc/"
@@ -732,7 +733,7 @@ class Checker:
             raise TraceError(f"Could not resolve symbol: {scope.probe.target}:{name}", e.loc)
         size = found[0].size if found[0].size in (1, 2, 4) else 8
         e.resolved = found[0].address
-        return Ty("ptr", 8, False, btf=Int(f"uint{size * 8}", size, 0), user=True)
+        return Ty("ptr", 8, False, btf=btf.Int(f"uint{size * 8}", size, 0), user=True)
 
 
 # #defines of the uapi/kernel headers bpftrace's tools name (facts of those headers);
@@ -766,7 +767,7 @@ def _enumerators(spec: Any) -> dict[str, int]:
 
         table: dict[str, int] = {}
         for t in spec:
-            if isinstance(t, Enum | Enum64):
+            if isinstance(t, btf.Enum | Enum64):
                 for v in t.values:
                     table.setdefault(v.name, v.value)
         _ENUMS[key] = table
@@ -779,8 +780,8 @@ def _find_member(record: Any, name: str, base: int = 0) -> tuple[Any, int] | Non
         if m.name == name:
             return m, base + m.bit_offset // 8
         if not m.name:
-            inner = skip_qualifiers(m.type)
-            if isinstance(inner, Struct | Union):
+            inner = btf.skip_qualifiers(m.type)
+            if isinstance(inner, btf.Struct | btf.Union):
                 found = _find_member(inner, name, base + m.bit_offset // 8)
                 if found is not None:
                     return found

@@ -3,10 +3,12 @@ map value or an output record (every scalar takes 8 bytes, as in bpftrace)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from .plan import STACK_DEPTH, ValueType
+from .record import Record, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Ty", "INT", "UINT", "NONE", "str_ty", "tuple_ty", "stack_ty", "STACK_DEPTH"]
 
@@ -15,8 +17,7 @@ _SCALARS = frozenset({"int", "ksym", "kaddr", "uaddr", "kstack", "probe", "usern
                       "cgroup_path", "ptr", "bool", "timestamp"})
 
 
-@dataclass(frozen=True)
-class Ty:
+class Ty(Record, frozen=True):
     kind: str                     # int, str, tuple, ksym, usym, kstack, ustack, ptr, ...
     size: int = 8                 # bytes of the value in memory (str: its buffer)
     signed: bool = True

@@ -57,10 +57,13 @@ _SIZED: dict[int, Reg] = {}
 def offset_span(reg: Reg, insn_off: int) -> tuple[int, int]:
     """Lowest and highest byte offset the pointer plus ``insn_off`` may hold."""
     base = reg.off + insn_off
-    if reg.var.is_const:
-        v = B.to_s64(reg.var.value)
-        return base + v, base + v
-    return base + reg.var.smin, base + reg.var.smax
+    var = reg.var
+    value, mask = var[8]    # (its tnum: Bounds.is_const and .value without property calls)
+    if not mask:
+        if value >> 63:
+            value -= 1 << 64
+        return base + value, base + value
+    return base + var.smin, base + var.smax
 
 
 def _check_var_bounds(reg: Reg, regno: int, what: str) -> None:
@@ -95,7 +98,7 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
     """Store ``size`` bytes of ``value`` (``None``: unknown bytes, e.g. a helper's output)."""
     frame = state.frames[reg.frameno]
     lo, hi = offset_span(reg, insn_off)
-    if not reg.var.is_const:
+    if reg.var[8][1]:   # (not a constant offset)
         _check_var_bounds(reg, regno, "stack")
     if lo < -STACK_BYTES or hi + size > 0:
         raise Reject(f"invalid write to stack R{regno} off={lo} size={size}: the stack is "
@@ -172,7 +175,7 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
     """What loading ``size`` bytes from the stack gives."""
     frame = state.frames[reg.frameno]
     lo, hi = offset_span(reg, insn_off)
-    if not reg.var.is_const:
+    if reg.var[8][1]:   # (not a constant offset)
         _check_var_bounds(reg, regno, "stack")
     if lo < -STACK_BYTES or hi + size > 0:
         raise Reject(f"invalid {what} from stack R{regno} off={lo} size={size}: outside "
@@ -260,7 +263,7 @@ def stack_initialised(state: State, reg: Reg, regno: int, size: int, *, uninit_o
         return
     frame = state.frames[reg.frameno]
     lo, hi = offset_span(reg, 0)
-    if not reg.var.is_const:
+    if reg.var[8][1]:   # (not a constant offset)
         _check_var_bounds(reg, regno, "stack")
     if lo < -STACK_BYTES or hi + size > 0:
         raise Reject(f"invalid indirect access to stack R{regno} off={lo} size={size}: "
@@ -289,7 +292,7 @@ def stack_filled(state: State, reg: Reg, regno: int, size: int, *, depth: list[i
         return
     frame = state.frames[reg.frameno]
     lo, hi = offset_span(reg, 0)
-    if not reg.var.is_const:
+    if reg.var[8][1]:   # (not a constant offset)
         _check_var_bounds(reg, regno, "stack")
     if lo < -STACK_BYTES or hi + size > 0:
         raise Reject(f"invalid indirect access to stack R{regno} off={lo} size={size}: "
@@ -318,9 +321,9 @@ def check_region(reg: Reg, regno: int, insn_off: int, size: int, limit: int, wha
     """A fixed-size region (map value, ring buffer record): every byte in [0, limit).
     ``hint`` may be a function that writes it (formatted only for a rejection)."""
     _check_var_bounds(reg, regno, what)
-    lo, _ = offset_span(reg, insn_off)
-    high = reg.off + insn_off + (B.to_s64(reg.var.value) if reg.var.is_const
-                                 else reg.var.umax)
+    lo, high = offset_span(reg, insn_off)
+    if reg.var[8][1]:   # (not a constant offset)
+        high = reg.off + insn_off + reg.var.umax
     if lo < 0 or high + size > limit:
         raise Reject(f"invalid access to {what}: {what} size={limit}, R{regno} off={lo}.."
                      f"{high} size={size}", hint=hint if isinstance(hint, str) else hint(),

@@ -25,6 +25,7 @@ from .state import (
     Frame,
     Reg,
     RegType,
+    Slot,
     State,
     const_scalar,
 )
@@ -663,14 +664,24 @@ class CallChecker:
     # --- null checks -------------------------------------------------------------------
 
     def mark_null_checked(self, state: State, ptr: Reg, is_null: bool) -> None:
+        """Every copy of the maybe-NULL pointer ``ptr`` (same id) becomes 0 or not NULL.
+        (Walked here, not by State.replace_all: a NULL check is the walk's commonest
+        pointer branch, and two lambdas and a dataclasses.replace per copy cost more.)"""
         pid = ptr.id
-        if is_null:
-            state.replace_all(lambda r: r.nullable and r.id == pid, lambda r: const_scalar(0))
-            if ptr.ref_obj_id:
-                state.refs = tuple(r for r in state.refs if r != ptr.ref_obj_id)
-        else:
-            state.replace_all(lambda r: r.nullable and r.id == pid,
-                              lambda r: replace(r, nullable=False))
+        zero = const_scalar(0)
+        if is_null and ptr.ref_obj_id:
+            state.refs = tuple(r for r in state.refs if r != ptr.ref_obj_id)
+        for frame in state.frames:
+            regs = frame.regs
+            for i, r in enumerate(regs):
+                if r.nullable and r.id == pid:
+                    regs[i] = zero if is_null else _not_null(r)
+            stack = frame.stack
+            for k, slot in stack.items():   # (values change, keys do not: no copy needed)
+                spilled = slot.spilled
+                if spilled is not None and spilled.nullable and spilled.id == pid:
+                    stack[k] = Slot(slot.kinds, zero if is_null else _not_null(spilled),
+                                    slot.spill_pos, slot.spill_size)
 
     @staticmethod
     def null_hint(regno: int, reg: Reg) -> str:
@@ -713,3 +724,9 @@ class CallChecker:
         for i in range(1, 6):
             regs[i] = NOT_INIT
         regs[0] = access.sized_unknown(size)
+
+
+def _not_null(r: Reg) -> Reg:
+    """``r`` known not to be NULL (a fast ``replace(r, nullable=False)``)."""
+    return Reg(r.type, r.var, r.off, False, r.id, r.ref_obj_id, r.map, r.mem_size, r.range,
+               r.frameno, r.readonly, r.target, r.btf_name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from ..asm.instruction import Instruction
@@ -40,7 +40,7 @@ from .contexts import PACKET_TYPES, return_range
 from .ctx_btf import BtfArgs
 from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
-from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, back, merge
+from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, merge_back
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine
 from .state import (
@@ -64,9 +64,10 @@ AT_PKT_END = -1
 BEYOND_PKT_END = -2
 _SCALAR = RegType.SCALAR
 # opcode fields as plain ints on the hot paths (_step, _jump): reading a member off an
-# IntEnum class costs four times a global in Python 3.11
-_ALU, _ALU64, _LD, _LDX, _ST, _STX, _JMP32 = (int(c) for c in (
-    Class.ALU, Class.ALU64, Class.LD, Class.LDX, Class.ST, Class.STX, Class.JMP32))
+# IntEnum class costs four times a global in Python 3.11; and the BPF_X bit, the state's
+# registers and a bounds' constness read directly, not through property calls
+_ALU, _ALU64, _LD, _LDX, _ST, _STX, _JMP, _JMP32 = (int(c) for c in (
+    Class.ALU, Class.ALU64, Class.LD, Class.LDX, Class.ST, Class.STX, Class.JMP, Class.JMP32))
 _JA, _CALL, _EXIT, _JCOND = (int(j) for j in (JumpOp.JA, JumpOp.CALL, JumpOp.EXIT,
                                                JumpOp.JCOND))
 _ALU_OPS = frozenset(ALUOp)
@@ -138,18 +139,19 @@ class Checkpoint:
         since a state with another value there is never covered (loop counters differ)."""
         if self.consts is None:
             assert self.state is not None
-            frame = self.state.frame
+            frame = self.state.frames[-1]
             base = (len(self.state.frames) - 1) * FRAME_KEYS
             precise = self.demand.precise if self.demand is not None else None
-            consts = [(i, r.var.value) for i, r in enumerate(frame.regs)
-                      if r.type is RegType.SCALAR and r.var.is_const
-                      and (precise is None or base + i in precise)]
+            # (a constant's known bits: var[8] is its tnum, (value, mask 0))
+            consts = [(i, r.var[8][0]) for i, r in enumerate(frame.regs)
+                      if (precise is None or precise >> (base + i) & 1) and r.type is _SCALAR
+                      and not r.var[8][1]]
             for index, slot in sorted(frame.stack.items()):
                 r = slot.spilled
-                if (r is not None and r.type is RegType.SCALAR and r.var.is_const
-                        and Byte.SPILL in slot.kinds
-                        and (precise is None or base + SLOT_BASE + index in precise)):
-                    consts.append((SLOT_BASE + index, r.var.value))
+                if (r is not None and r.type is _SCALAR and not r.var[8][1]
+                        and (precise is None or precise >> (base + SLOT_BASE + index) & 1)
+                        and Byte.SPILL in slot.kinds):
+                    consts.append((SLOT_BASE + index, r.var[8][0]))
             self.consts = tuple(consts)
         return self.consts
 
@@ -224,8 +226,11 @@ class Checker:
         self._decided_fx: dict[int, tuple[Effect, Effect]] = {}
         self._decided = 0
         self.effect_override: Effect | None = None
-        # plain loads and stores at r10 + constant, by slot (their fast path in _step)
-        self._fp_access = {} if options.strict_alignment else _fp_accesses(prog.code)
+        # plain loads and stores at r10 + constant, and conditional jumps, by slot (their
+        # fast paths in _step; the unprivileged rules check every comparison the long way)
+        self._fast_kind = {} if options.strict_alignment else _fp_accesses(prog.code)
+        if not options.unprivileged:
+            self._fast_kind.update(_conditional_jumps(prog.code))
         self._return_span: Any = ()   # the main function's return range (() not known yet)
 
     # --- the walk -----------------------------------------------------------------------
@@ -287,7 +292,7 @@ class Checker:
     def _end_path(self, cp: Checkpoint, trace: list[Effect], demand: Demand | None) -> None:
         """A path ends (exit, or pruned by a state that needs ``demand``): carry what it
         needed back to its checkpoint, then count the path done."""
-        cp.demand = merge(cp.demand, back(trace, demand))
+        cp.demand = merge_back(cp.demand, trace, demand)
         self._finish(cp)
 
     def _finish(self, cp: Checkpoint | None) -> None:
@@ -300,7 +305,7 @@ class Checker:
             parent = cp.parent
             if parent is not None and cp.trace is not None:
                 # every path below cp is done: its demand is final, hand it up
-                parent.demand = merge(parent.demand, back(cp.trace, cp.demand))
+                parent.demand = merge_back(parent.demand, cp.trace, cp.demand)
                 cp.trace = None
             cp = parent
 
@@ -415,8 +420,8 @@ class Checker:
                                  "i++)`)")
         groups = self.done.get(pc)
         if groups:
-            regs = state.regs
-            stack = state.frame.stack
+            regs = state.frames[-1].regs
+            stack = state.frames[-1].stack
             uninit_ok = self.options.uninit_stack_loads
             # finished states are grouped by their precise constants (loop counters...):
             # only those whose constants this state has too can cover it
@@ -548,14 +553,15 @@ class Checker:
         if len(pending) > MAX_PENDING_BRANCHES:
             raise Reject(f"the sequence of {len(pending)} pending branches is too complex",
                          hint="simplify the control flow")
-        self.stats.peak_pending = max(self.stats.peak_pending, len(pending))
+        if len(pending) > self.stats.peak_pending:
+            self.stats.peak_pending = len(pending)
 
     # --- one instruction ------------------------------------------------------------------
 
     def read(self, state: State, regno: int) -> Reg:
         if regno > 10:
             raise Reject(f"R{regno} is invalid", hint="registers are r0..r10")
-        r = state.regs[regno]
+        r = state.frames[-1].regs[regno]
         if r.type is RegType.NOT_INIT:
             raise Reject(f"R{regno} !read_ok: r{regno} is read before anything was written "
                          f"to it on this path", regs=(regno,),
@@ -569,7 +575,7 @@ class Checker:
                          hint="copy r10 to another register and change that one")
         if regno > 10:
             raise Reject(f"R{regno} is invalid", hint="registers are r0..r10")
-        state.regs[regno] = value
+        state.frames[-1].regs[regno] = value
 
     def depth(self, state: State, frameno: int) -> list[int]:
         return self.depths.setdefault(state.frames[frameno].subprog_start, [0])
@@ -600,7 +606,20 @@ class Checker:
                 regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, other.var,
                                             alu64=opcode & CLASS_MASK == _ALU64))
                 return pc + 1
-        kind = self._fp_access.get(pc)
+        kind = self._fast_kind.get(pc)
+        if kind == _COND_JUMP:
+            # a conditional jump: two numbers compared take _scalar_jump straight away
+            # (anything else goes to _jump, which reads and checks the registers itself)
+            regs = state.frames[-1].regs
+            a = regs[insn.dst]
+            jmp32 = opcode & CLASS_MASK == _JMP32
+            b = regs[insn.src] if opcode & SOURCE_MASK else const_scalar(
+                insn.imm & 0xFFFFFFFF if jmp32 else insn.imm)
+            if a.type is _SCALAR and b.type is _SCALAR:
+                self._jmps += 1
+                return self._scalar_jump(state, pc, insn, a, b, opcode & OP_MASK, jmp32, cp,
+                                         pending)
+            return self._jump(state, pc, insn, cp, pending)
         if kind is not None:
             # a load or store at r10 + constant, as load/store would do it
             regs = state.frames[-1].regs
@@ -635,7 +654,7 @@ class Checker:
 
     def _alu(self, state: State, insn: Instruction, alu64: bool) -> None:
         op = insn.opcode & OP_MASK
-        use_reg = insn.uses_src_register
+        use_reg = insn.opcode & SOURCE_MASK
         dst = insn.dst
         if op not in _ALU_OPS:
             raise Reject(f"invalid BPF_ALU opcode {insn.opcode:#x}")
@@ -717,13 +736,13 @@ class Checker:
 
     def _mov(self, state: State, insn: Instruction, src: Reg, alu64: bool) -> None:
         dst = insn.dst
-        if insn.uses_src_register and insn.off in (8, 16, 32):
+        if insn.opcode & SOURCE_MASK and insn.off in (8, 16, 32):
             if src.type is not _SCALAR:
                 raise Reject(f"R{insn.src} sign-extending move of a pointer",
                              regs=(insn.src,), hint="sign-extend only numbers")
             self.write(state, dst, scalar(movsx(src.var, insn.off, alu64=alu64)))
             return
-        if not insn.uses_src_register:
+        if not insn.opcode & SOURCE_MASK:
             self.write(state, dst, src)
             return
         if alu64:
@@ -734,7 +753,7 @@ class Checker:
                 # linked copies: a bound learnt on one holds for the other
                 if src.id == 0:
                     src = src.with_id(state.new_id())
-                    state.regs[insn.src] = src
+                    state.frames[-1].regs[insn.src] = src
             self.write(state, dst, src)
             return
         if src.type not in NOT_POINTER:
@@ -991,7 +1010,7 @@ class Checker:
     _REWRITTEN = (RegType.PTR_TO_CTX, RegType.PTR_TO_BTF_ID, RegType.PTR_TO_SOCKET)
 
     def _same_pointer_type(self, state: State, regno: int) -> None:
-        t = state.regs[regno].type
+        t = state.frames[-1].regs[regno].type
         prev = self.ptr_types.setdefault(self._pc, t)
         if prev is not t and (prev in self._REWRITTEN or t in self._REWRITTEN):
             raise Reject(f"same insn cannot be used with different pointers: R{regno} is "
@@ -1045,7 +1064,7 @@ class Checker:
     @staticmethod
     def _atomic_alignment(state: State, regno: int, off: int, size: int) -> None:
         """Atomics are checked for strict alignment, whatever the architecture."""
-        reg = state.regs[regno]
+        reg = state.frames[-1].regs[regno]
         if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             reg = replace(reg, off=reg.off + 2)   # the kernel's NET_IP_ALIGN rule
         access.check_alignment(reg, regno, off, size, {
@@ -1124,7 +1143,7 @@ class Checker:
         if op not in SWAPPED:
             raise Reject(f"invalid BPF_JMP opcode {insn.opcode:#x}")
         a = self.read(state, insn.dst)
-        b = self.read(state, insn.src) if insn.uses_src_register else const_scalar(
+        b = self.read(state, insn.src) if insn.opcode & SOURCE_MASK else const_scalar(
             insn.imm if not jmp32 else insn.imm & 0xFFFFFFFF)
         if a.type is _SCALAR and b.type is _SCALAR and not self.options.unprivileged:
             return self._scalar_jump(state, pc, insn, a, b, op, jmp32, cp, pending)
@@ -1173,7 +1192,7 @@ class Checker:
             return self._target(pc, insn) if holds(op, ta[0], tb[0], jmp32) else pc + 1
         taken = refine(op, a.var, b.var, True, jmp32=jmp32)
         fall = refine(op, a.var, b.var, False, jmp32=jmp32)
-        src = insn.src if insn.uses_src_register else None
+        src = insn.src if insn.opcode & SOURCE_MASK else None
         if taken is None or fall is None:
             # the values compared ruled a side out: they matter
             self._decided = _SCALARS_DECIDED
@@ -1207,11 +1226,11 @@ class Checker:
         if a.type in packet and b.type in packet:
             return
         # (a pointer known not to be NULL compared with 0 is decided, which is allowed)
-        null_check = (not jmp32 and not insn.uses_src_register and insn.imm == 0
+        null_check = (not jmp32 and not insn.opcode & SOURCE_MASK and insn.imm == 0
                       and op in (JumpOp.JEQ, JumpOp.JNE) and a.type not in NOT_POINTER)
         if null_check:
             return
-        regno = insn.src if b.type not in NOT_POINTER and insn.uses_src_register else insn.dst
+        regno = insn.src if b.type not in NOT_POINTER and insn.opcode & SOURCE_MASK else insn.dst
         raise Reject(f"R{regno} pointer comparison prohibited: an unprivileged program may "
                      f"only compare a maybe-NULL pointer with 0, or packet pointers",
                      regs=(regno,), hint="compare numbers, not pointers")
@@ -1224,7 +1243,7 @@ class Checker:
     def _branch(self, state: State, insn: Instruction, a: Reg, b: Reg, op: int, jmp32: bool,
                 taken: bool) -> State | None:
         """The state on one side of a conditional jump, or None if it cannot happen."""
-        dst, src = insn.dst, (insn.src if insn.uses_src_register else None)
+        dst, src = insn.dst, (insn.src if insn.opcode & SOURCE_MASK else None)
         if a.type is _SCALAR and b.type is _SCALAR:
             pair = refine(op, a.var, b.var, taken, jmp32=jmp32)
             if pair is None:
@@ -1299,7 +1318,7 @@ class Checker:
             state.replace_all(lambda r: r.type is _SCALAR and r.id == old.id,
                               lambda r: r.with_var(var))
         else:
-            state.regs[regno] = old.with_var(var)
+            state.frames[-1].regs[regno] = old.with_var(var)
 
     def _packet_compare(self, state: State, op: int, a: Reg, b: Reg, taken: bool) -> None:
         """``pkt op pkt_end``: on the side where pkt <= pkt_end, bytes before pkt exist."""
@@ -1384,7 +1403,18 @@ class Checker:
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
 
 
-_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM = range(3)
+_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM, _COND_JUMP = range(4)
+
+
+def _conditional_jumps(code: Mapping[int, Instruction]) -> dict[int, int]:
+    """Slot -> _COND_JUMP for the conditional jumps whose registers exist (r0-r10)."""
+    out = {}
+    for pc, insn in code.items():
+        opcode = insn.opcode
+        if (opcode & CLASS_MASK in (_JMP, _JMP32) and opcode & OP_MASK in SWAPPED
+                and insn.dst <= 10 and (not opcode & SOURCE_MASK or insn.src <= 10)):
+            out[pc] = _COND_JUMP
+    return out
 
 
 def _fp_accesses(code: Mapping[int, Instruction]) -> dict[int, int]:
@@ -1472,12 +1502,15 @@ def _is_packet_start(reg: Reg) -> bool:
 
 
 def _loop_key(state: State) -> tuple[Any, ...]:
-    """The values of the current frame's registers: two states that differ here are not
-    the same (the cheap first test of the infinite loop check)."""
-    return (len(state.frames), *map(_VAR, state.frames[-1].regs))
+    """The known bits of the current frame's registers: two states that differ here are
+    not the same (the cheap first test of the infinite loop check). Known bits only, not
+    whole bounds: a tuple's hash is not cached, and hashing eleven bounds of nine ints each
+    at every prune point inside a loop cost more than the rare extra :func:`prune.same`."""
+    return (len(state.frames), *map(_TNUM, map(_VAR, state.frames[-1].regs)))
 
 
 _VAR = attrgetter("var")
+_TNUM = itemgetter(8)     # a Bounds' known bits
 
 
 def frames_for_call(state: State) -> int:

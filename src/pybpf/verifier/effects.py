@@ -17,6 +17,7 @@ from ..asm.opcodes import (
     MODE_MASK,
     OP_MASK,
     SIZE_MASK,
+    SOURCE_MASK,
     ALUOp,
     AtomicOp,
     Class,
@@ -39,7 +40,7 @@ _ARRAYS = (MapType.ARRAY, MapType.PERCPU_ARRAY)
 
 def _stack_slots(state: State, regno: int, insn_off: int, size: int) -> tuple[int, ...]:
     """Keys of the stack slots ``size`` bytes at ``regs[regno] + insn_off`` may touch."""
-    reg = state.regs[regno]
+    reg = state.frames[-1].regs[regno]
     lo, hi = offset_span(reg, insn_off)
     first = max((512 + lo) // 8, 0)
     last = min((512 + hi + size - 1) // 8, SLOTS - 1)
@@ -47,12 +48,12 @@ def _stack_slots(state: State, regno: int, insn_off: int, size: int) -> tuple[in
 
 
 def _is_stack(state: State, regno: int) -> bool:
-    return regno <= 10 and state.regs[regno].type is RegType.PTR_TO_STACK
+    return regno <= 10 and state.frames[-1].regs[regno].type is RegType.PTR_TO_STACK
 
 
 def _linked(state: State, regno: int) -> tuple[int, ...]:
     """Keys of every register and spill sharing ``regno``'s scalar id (refined together)."""
-    reg = state.regs[regno]
+    reg = state.frames[-1].regs[regno]
     if reg.type is not _SCALAR or reg.id == 0:
         return ()
     rid = reg.id
@@ -66,7 +67,8 @@ def _linked(state: State, regno: int) -> tuple[int, ...]:
 
 
 # the opcode fields ``before`` tests, as plain ints: reading a member off an IntEnum class
-# costs four times a global in Python 3.11, and ``before`` runs for every instruction
+# costs four times a global in Python 3.11, and ``before`` runs for every instruction (the BPF_X bit
+# likewise: ``opcode & SOURCE_MASK``, not the Instruction.uses_src_register property)
 _ALU, _ALU64, _LD, _LDX, _JMP, _JMP32 = (int(c) for c in (
     Class.ALU, Class.ALU64, Class.LD, Class.LDX, Class.JMP, Class.JMP32))
 _MOV, _END, _NEG = int(ALUOp.MOV), int(ALUOp.END), int(ALUOp.NEG)
@@ -91,7 +93,7 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
     cls = opcode & CLASS_MASK
     if cls in (_ALU, _ALU64):
         op = opcode & OP_MASK
-        fixed = op == _MOV or not insn.uses_src_register or op in (_END, _NEG)
+        fixed = op == _MOV or not insn.opcode & SOURCE_MASK or op in (_END, _NEG)
     elif cls == _LD:
         fixed = opcode == LDDW_OPCODE
     elif cls in (_JMP, _JMP32):
@@ -110,12 +112,22 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
         elif op in (_JA, _JCOND):
             fixed = True
         else:   # a conditional jump's effect varies only with linked scalar copies
-            regs = state.regs
+            regs = state.frames[-1].regs
             fixed = (insn.dst > 10 or regs[insn.dst].id == 0
                      or regs[insn.dst].type is not _SCALAR)
-            if fixed and insn.uses_src_register:
+            if fixed and insn.opcode & SOURCE_MASK:
                 fixed = (insn.src > 10 or regs[insn.src].id == 0
                          or regs[insn.src].type is not _SCALAR)
+            if not fixed:
+                # ... so the same copies in the same places give the same effect
+                linked = _linked(state, insn.dst) if insn.dst <= 10 else ()
+                if insn.opcode & SOURCE_MASK and insn.src <= 10:
+                    linked += _linked(state, insn.src)
+                jkey = ("jump", opcode, insn.dst, insn.src, f, linked)
+                eff = cache.get(jkey)
+                if eff is None:
+                    eff = cache[jkey] = _before(state, insn, f)
+                return eff
     else:
         # a load or store: its effect varies only with where the base pointer points when
         # that is the stack
@@ -126,7 +138,7 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
             base = insn.dst
         if base > 10:
             return _before(state, insn, f)
-        reg = state.regs[base]
+        reg = state.frames[-1].regs[base]
         mkey: Any = (opcode, insn.dst, insn.src, insn.off, insn.imm, f)
         if reg.type is _PTR_TO_STACK:
             mkey = (mkey, reg.frameno, reg.off, reg.var)
@@ -153,14 +165,14 @@ def _before(state: State, insn: Instruction, f: int) -> Effect:
     if cls in (Class.ALU, Class.ALU64):
         op = insn.opcode & OP_MASK
         if op == ALUOp.MOV:
-            if not insn.uses_src_register:
+            if not insn.opcode & SOURCE_MASK:
                 return Effect(kills=(d,))
             s = reg_key(f, insn.src)
             return Effect(kills=(d,), uses=(s,), flows=((d, (s,)),))
-        if not insn.uses_src_register or op in (ALUOp.END, ALUOp.NEG):
+        if not insn.opcode & SOURCE_MASK or op in (ALUOp.END, ALUOp.NEG):
             return Effect(kills=(d,), uses=(d,), flows=((d, (d,)),))
         s = reg_key(f, insn.src)
-        regs = state.regs
+        regs = state.frames[-1].regs
         precise: tuple[int, ...] = ()
         if insn.dst <= 10 and insn.src <= 10:
             a, b = regs[insn.dst], regs[insn.src]
@@ -212,7 +224,7 @@ def _store(state: State, insn: Instruction, f: int, d: int, cls: int) -> Effect:
     if not _is_stack(state, insn.dst):
         return Effect(uses=(d,) + value)
     slots = _stack_slots(state, insn.dst, insn.off, size)
-    reg = state.regs[insn.dst]
+    reg = state.frames[-1].regs[insn.dst]
     lo, hi = offset_span(reg, insn.off)
     if len(slots) == 1 and lo == hi and lo % 8 == 0 and size == 8:
         # the whole slot is overwritten: what it held before cannot matter
@@ -242,9 +254,9 @@ def _jump(state: State, insn: Instruction, f: int, d: int) -> Effect:
                       moves=((caller_r0, r0),))
     # a conditional jump: reads its operands; a scalar refined here also refines its
     # linked copies, so a precise copy needs the others (and the operands) precise
-    operands = (d,) + ((reg_key(f, insn.src),) if insn.uses_src_register else ())
+    operands = (d,) + ((reg_key(f, insn.src),) if insn.opcode & SOURCE_MASK else ())
     linked = _linked(state, insn.dst)
-    if insn.uses_src_register:
+    if insn.opcode & SOURCE_MASK:
         linked += _linked(state, insn.src)
     flows = tuple((k, linked + operands) for k in linked)
     return Effect(uses=operands, flows=flows)
@@ -255,8 +267,8 @@ def decided(state: State, insn: Instruction, effect: Effect) -> Effect:
     that (the other side was never explored), so their values must be precise."""
     f = len(state.frames) - 1
     keys = []
-    for regno in (insn.dst, insn.src) if insn.uses_src_register else (insn.dst,):
-        if regno <= 10 and state.regs[regno].type is _SCALAR:
+    for regno in (insn.dst, insn.src) if insn.opcode & SOURCE_MASK else (insn.dst,):
+        if regno <= 10 and state.frames[-1].regs[regno].type is _SCALAR:
             keys.append(reg_key(f, regno))
     return Effect(kills=effect.kills, uses=effect.uses, precise=tuple(keys),
                   flows=effect.flows, moves=effect.moves)
@@ -265,30 +277,35 @@ def decided(state: State, insn: Instruction, effect: Effect) -> Effect:
 def _helper_key(state: State, insn: Instruction, f: int) -> tuple[Any, ...] | None:
     """What :func:`_helper`'s effect depends on: the helper, the frame, and per argument
     its type and what of it _helper reads (where a stack pointer points, a number's
-    range, which map); None when it also depends on stack contents (an array map's key
-    that may be a constant)."""
+    range, which map, whether an array map's key is a constant)."""
     proto = PROTOS.get(insn.imm)
     nargs = len(proto.args) if proto is not None else 5
     parts: list[Any] = ["call", insn.imm, f]
-    for r in state.regs[1:nargs + 1]:
+    array = False
+    for r in state.frames[-1].regs[1:nargs + 1]:
         t = r.type
         if t is _PTR_TO_STACK:
             parts.append((r.frameno, r.off, r.var))
         elif t is _SCALAR:
             parts.append(r.var)
         elif t is _CONST_PTR_TO_MAP:
-            if r.map is None or r.map.type in _ARRAYS:
+            if r.map is None:
                 return None
+            array = array or r.map.type in _ARRAYS
             parts.append(id(r.map))   # (the walk's maps live as long as its cache)
         else:
             parts.append(t)
+    if array and proto is not None:
+        # an array map's key: whether it is a constant on the stack, as _helper asks
+        parts.append(any(_const_key(state, i) for i, kind in enumerate(proto.args, start=1)
+                         if kind is Arg.MAP_KEY))
     return tuple(parts)
 
 
 def _helper(state: State, insn: Instruction, f: int) -> Effect:
     proto = PROTOS.get(insn.imm)
     nargs = len(proto.args) if proto is not None else 5
-    regs = state.regs
+    regs = state.frames[-1].regs
     args = tuple(reg_key(f, i) for i in range(1, nargs + 1))
     precise = list(args)        # sizes, flags, constant keys: every argument may matter
     uses = list(args)
@@ -318,7 +335,7 @@ def _helper(state: State, insn: Instruction, f: int) -> Effect:
 
 def _const_key(state: State, regno: int) -> bool:
     """Is the 4-byte key at ``regs[regno]`` a constant (as calls._const_key)?"""
-    reg = state.regs[regno]
+    reg = state.frames[-1].regs[regno]
     if reg.type is not RegType.PTR_TO_STACK or not reg.var.is_const:
         return False
     try:
@@ -339,7 +356,7 @@ def _arg_bytes(state: State, proto: Proto, regno: int) -> int | None:
     if regno > len(proto.args):
         return None
     kind = proto.args[regno - 1]
-    regs = state.regs
+    regs = state.frames[-1].regs
     if kind in _MAP_MEM:
         maps = [regs[i].map for i in range(1, len(proto.args) + 1)
                 if regs[i].type is RegType.CONST_PTR_TO_MAP]
@@ -370,7 +387,7 @@ def global_call(state: State, params: tuple[Any, ...]) -> Effect:
         uses.append(reg_key(f, i))
         if param.kind == "mem":
             precise.append(reg_key(f, i))
-            reg = state.regs[i]
+            reg = state.frames[-1].regs[i]
             if reg.type is RegType.PTR_TO_STACK:
                 # the function may read and write ``size`` bytes there
                 slots = _stack_slots(state, i, 0, max(param.size, 1))

@@ -23,8 +23,6 @@ the flow would be hard: callbacks, legacy packet loads).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 FRAME_KEYS = 256
 SLOT_BASE = 16
 SLOTS = 64
@@ -43,7 +41,15 @@ def all_slot_keys(frame: int, first: int = 0) -> tuple[int, ...]:
     return tuple(slot_key(frame, i) for i in range(max(first, 0), SLOTS))
 
 
-class Effect(NamedTuple):
+def key_mask(keys: tuple[int, ...]) -> int:
+    """The bit set of ``keys`` (bit ``k`` for key ``k``)."""
+    mask = 0
+    for k in keys:
+        mask |= 1 << k
+    return mask
+
+
+class Effect:
     """What one executed instruction did to the locations (see the module docstring).
 
     Going backwards: a location in ``kills`` was written, so demand on it stops here;
@@ -52,15 +58,36 @@ class Effect(NamedTuple):
     ``moves`` (after, before) carries both kinds of demand across a frame change (call
     arguments, return value); ``drop_from`` forgets every frame at or above it (a callee's
     frame does not exist before the call); ``everything`` gives up and demands it all.
+
+    Never changed once made (effects are shared between paths); the key tuples are also
+    kept as bit sets, the form :func:`back` works in.
     """
 
-    kills: tuple[int, ...] = ()
-    uses: tuple[int, ...] = ()
-    precise: tuple[int, ...] = ()
-    flows: tuple[tuple[int, tuple[int, ...]], ...] = ()
-    moves: tuple[tuple[int, int], ...] = ()
-    drop_from: int = -1
-    everything: bool = False
+    __slots__ = ("drop_from", "everything", "flow_masks", "flows", "keep_mask", "kills",
+                 "moves", "precise", "precise_mask", "simple", "use_mask", "uses")
+
+    def __init__(self, kills: tuple[int, ...] = (), uses: tuple[int, ...] = (),
+                 precise: tuple[int, ...] = (),
+                 flows: tuple[tuple[int, tuple[int, ...]], ...] = (),
+                 moves: tuple[tuple[int, int], ...] = (), drop_from: int = -1,
+                 everything: bool = False):
+        self.kills = kills
+        self.uses = uses
+        self.precise = precise
+        self.flows = flows
+        self.moves = moves
+        self.drop_from = drop_from
+        self.everything = everything
+        self.keep_mask = ~key_mask(kills)      # live & keep_mask: the kills taken out
+        self.use_mask = key_mask(uses)
+        self.precise_mask = key_mask(precise)
+        self.flow_masks = tuple((a, key_mask(bs)) for a, bs in flows)
+        # the commonest effect: writes and reads only
+        self.simple = not (flows or moves or precise or everything) and drop_from < 0
+
+    def __repr__(self) -> str:
+        fields = ("kills", "uses", "precise", "flows", "moves", "drop_from", "everything")
+        return f"Effect({', '.join(f'{n}={getattr(self, n)!r}' for n in fields)})"
 
 
 NOTHING = Effect()
@@ -68,57 +95,48 @@ EVERYTHING = Effect(everything=True)
 
 
 class Demand:
-    """Locations that are live, and the subset of them whose numbers must be precise."""
+    """Locations that are live, and the subset of them whose numbers must be precise, as
+    bit sets (bit ``k`` for key ``k``): an int needs no copy where a set did, and a union
+    or a difference is one operation."""
 
     __slots__ = ("live", "precise")
 
-    def __init__(self, live: set[int] | None = None, precise: set[int] | None = None):
-        self.live = live if live is not None else set()
-        self.precise = precise if precise is not None else set()
+    def __init__(self, live: int = 0, precise: int = 0):
+        self.live = live
+        self.precise = precise
 
 
 def back(effects: list[Effect], demand: Demand | None) -> Demand | None:
     """The demand before ``effects`` ran, given the demand after them (None: everything)."""
     if demand is None:
         return None
-    precise = set(demand.precise)
-    live = set(demand.live)
-    live |= precise          # kept so below: whatever becomes precise becomes live
-    for kills, uses, eff_precise, flows, moves, drop_from, everything in reversed(effects):
-        if everything:
-            return None
-        if not (flows or moves or eff_precise) and drop_from < 0:
-            # the commonest effect: writes and reads only
-            if kills:
-                live.difference_update(kills)
-                if precise:
-                    precise.difference_update(kills)
-            if uses:
-                live.update(uses)
-            continue
-        more: list[int] = []
-        if flows and precise:
-            more = [b for a, bs in flows if a in precise for b in bs]
-        if moves:
-            moved_live = [b for a, b in moves if a in live]
-            more += [b for a, b in moves if a in precise]
-        if drop_from >= 0:
-            limit = drop_from * FRAME_KEYS
-            live = {k for k in live if k < limit}
-            precise = {k for k in precise if k < limit}
-        if kills:
-            live.difference_update(kills)
+    precise = demand.precise
+    live = demand.live | precise   # kept so below: whatever becomes precise becomes live
+    for e in reversed(effects):
+        if e.simple:
+            live = (live & e.keep_mask) | e.use_mask
             if precise:
-                precise.difference_update(kills)
-        if uses:
-            live.update(uses)
-        if moves:
-            live.update(moved_live)
-        if eff_precise:
-            more += eff_precise
-        if more:
-            precise.update(more)
-            live.update(more)
+                precise &= e.keep_mask
+            continue
+        if e.everything:
+            return None
+        more = e.precise_mask
+        if precise:
+            for a, bs in e.flow_masks:
+                if precise >> a & 1:
+                    more |= bs
+        moved_live = 0
+        for a, b in e.moves:
+            if live >> a & 1:
+                moved_live |= 1 << b
+            if precise >> a & 1:
+                more |= 1 << b
+        if e.drop_from >= 0:
+            below = (1 << (e.drop_from * FRAME_KEYS)) - 1
+            live &= below
+            precise &= below
+        live = ((live & e.keep_mask) | e.use_mask | moved_live | more)
+        precise = (precise & e.keep_mask) | more
     return Demand(live, precise)
 
 
@@ -134,4 +152,17 @@ def merge(into: Demand | None, more: Demand | None) -> Demand | None:
         return more
     into.live |= more.live
     into.precise |= more.precise
+    return into
+
+
+def merge_back(into: Demand | None, effects: list[Effect], demand: Demand | None
+               ) -> Demand | None:
+    """``merge(into, back(effects, demand))``, taking ``demand`` into ``into`` in place
+    when there are no effects to walk back (a path pruned at its first prune point: a
+    third of the ends of xdp_filter's paths) instead of copying it first."""
+    if effects or into is NO_DEMAND or into is None or demand is None:
+        return merge(into, back(effects, demand))
+    into.live |= demand.live
+    into.live |= demand.precise
+    into.precise |= demand.precise
     return into

@@ -156,9 +156,9 @@ def _frame_covers(old: Frame, new: Frame, ids: _IdMap, uninit_ok: bool,
             exact = True
         else:
             key = reg_key(frameno, regno)
-            if key not in live:
+            if not live >> key & 1:
                 continue
-            exact = key in precise  # type: ignore[operator]
+            exact = bool(precise >> key & 1)  # type: ignore[operator]
         if not _reg_covers(o, n, ids, exact):
             return False
     for index, slot in old.stack.items():
@@ -168,9 +168,9 @@ def _frame_covers(old: Frame, new: Frame, ids: _IdMap, uninit_ok: bool,
             continue   # the very same slot, linked to nothing
         if live is not None:
             key = slot_key(frameno, index)
-            if key not in live:
+            if not live >> key & 1:
                 continue
-            if key not in precise and not _has_pointer(slot):  # type: ignore[operator]
+            if not precise >> key & 1 and not _has_pointer(slot):  # type: ignore[operator]
                 if not _loose_slot_covers(slot, other or EMPTY_SLOT, uninit_ok):
                     return False
                 continue
@@ -236,16 +236,16 @@ def plan(old: State, demand: Demand | None) -> Plan:
                 regs.append((regno, True))
                 continue
             key = reg_key(frameno, regno)
-            if key in demand.live:
-                regs.append((regno, key in demand.precise))
+            if demand.live >> key & 1:
+                regs.append((regno, bool(demand.precise >> key & 1)))
         slots = []
         for index, slot in frame.stack.items():
             if demand is None:
                 slots.append((index, True))
                 continue
             key = slot_key(frameno, index)
-            if key in demand.live:
-                slots.append((index, key in demand.precise or _has_pointer(slot)))
+            if demand.live >> key & 1:
+                slots.append((index, bool(demand.precise >> key & 1) or _has_pointer(slot)))
         frames.append((tuple(regs), tuple(slots)))
     return tuple(frames)
 

@@ -238,8 +238,10 @@ class State:
     may_goto_depth: int = 0           # may_goto iterations taken on this path
 
     def copy(self) -> State:
-        return State([f.copy() for f in self.frames], self.refs, self.path, self.next_id,
-                     self.may_goto_depth)
+        frames = self.frames
+        # (most states have one frame: no list comprehension, which is a call of its own)
+        return State([frames[0].copy()] if len(frames) == 1 else [f.copy() for f in frames],
+                     self.refs, self.path, self.next_id, self.may_goto_depth)
 
     @property
     def frame(self) -> Frame:

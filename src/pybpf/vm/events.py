@@ -61,8 +61,10 @@ class RingBufMap(VMMap):
     # --- program side ---
 
     def reserve(self, size: int) -> RingRecord | None:
-        """A fresh busy record of ``size`` bytes, or None when the ring has no room."""
-        if size <= 0 or self._used_bytes + self._footprint(size) > self.max_entries:
+        """A fresh busy record of ``size`` bytes (0 too, as in the kernel), or None when the
+        ring has no room: like the kernel's, the ring never fills up completely (its
+        producer stays less than ``max_entries`` bytes ahead of the consumer)."""
+        if size < 0 or self._used_bytes + self._footprint(size) >= self.max_entries:
             return None
         record = RingRecord(bytearray(size))
         self._records.append(record)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import alu
+from . import event_helpers as events
 from . import helpers as core
 from . import interpreter as ip
 from .helpers import CLOBBERED
@@ -41,7 +42,8 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "lookup_generation", "runs_done", "packet_data", "batch_index",
                 "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
                 "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables",
-                "mt_words", "mt_index")
+                "mt_words", "mt_index", "write_log", "write_count", "write_places",
+                "ring_log", "ring_count", "ring_staging", "ring_staged", "ring_places")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -67,6 +69,24 @@ LRU_LOG_ENTRIES = LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
 # never moves or vanishes for the rest of the run)
 DIRECT_ARRAY_LIMIT = 1 << 16
 DIRECT_ENTRY_WORDS = 2
+# hash map updates and deletes in native code (see _FunctionWriter.map_write): each is
+# logged as (place, key, new value address or 0 for a delete) and the runner replays the
+# log into the Python map before Python code next sees it. A map's place holds the words
+# PLACE_FIELDS: its number of keys, its max_entries, and a pool of spare values (pairs of
+# value address and host address, mapped by the runner; taken from the end) with how many
+# are left. A full log or an empty pool sends the call to the helper.
+WRITE_LOG_ENTRIES = 1024
+WRITE_ENTRY_WORDS = 3
+PLACE_FIELDS = ("count", "max_entries", "pool", "pool_left")
+# bpf_ringbuf_output in native code (see _FunctionWriter.ring_output): the record's bytes
+# are copied to a staging buffer and logged as (place, offset in it, size); the runner
+# replays the log as outputs into the Python ring before Python code next sees it. A ring's
+# place holds its bytes in use (the kernel's accounting: an 8-byte header and the data
+# rounded up to 8 each) and its size. A full log or staging buffer sends the call to the
+# helper.
+RING_LOG_ENTRIES = 1024
+RING_STAGING_BYTES = 1 << 18
+RING_PLACE_WORDS = 2
 CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
 # get_prandom_u32 draws from the run's random.Random (a Mersenne Twister, MT19937): once
 # the runner has copied its state into ``mt_words`` (624 words) and ``mt_index``, native
@@ -318,8 +338,17 @@ class _FunctionWriter:
     def __init__(self, code: ip.Code, start: int,
                  cached_maps: dict[int, tuple[int, int, int, bool]] | None = None,
                  cached_sites: dict[int, int] | None = None,
-                 direct_maps: dict[int, int] | None = None, batch: bool = False):
+                 direct_maps: dict[int, int] | None = None, batch: bool = False,
+                 write_maps: dict[int, tuple[int, int, int]] | None = None,
+                 write_sites: dict[int, int] | None = None,
+                 ring_maps: dict[int, int] | None = None):
         self.code = code
+        # ring buffers output to natively: handle -> place
+        self.ring_maps = ring_maps or {}
+        # hash maps whose updates and deletes may run natively: handle -> (place, key
+        # size, value size); their call sites go into write_sites (slot -> handle)
+        self.write_maps = write_maps or {}
+        self.write_sites = write_sites if write_sites is not None else {}
         self.start = start
         # @p0, the program for @batch: the packet and the budget come as arguments
         self.batch = batch
@@ -951,6 +980,18 @@ class _FunctionWriter:
     def call_helper(self, pc: int) -> None:
         if self.inline_helper(pc):
             return
+        fn = self.code[pc][5]
+        if self.code[pc][0] is ip._call_helper and fn in (core.map_update_elem,
+                                                         core.map_delete_elem):
+            written = self.map_in_r1(pc)
+            if written is not None and written in self.write_maps:
+                self.map_write(pc, written, delete=fn is core.map_delete_elem)
+                return
+        if self.code[pc][0] is ip._call_helper and fn is events.ringbuf_output:
+            ring = self.map_in_r1(pc)
+            if ring is not None and ring in self.ring_maps:
+                self.ring_output(pc, self.ring_maps[ring])
+                return
         handle = self.map_in_r1(pc) if self.code[pc][0] is ip._call_helper \
             and self.code[pc][4] == MAP_LOOKUP_ELEM else None
         cached = self.cached_maps.get(handle) if handle is not None else None
@@ -1003,6 +1044,246 @@ class _FunctionWriter:
         if done is not None:
             self.emit(f"br label %{done}")
             self.block(done)
+
+    def map_write(self, pc: int, handle: int, *, delete: bool) -> None:
+        """bpf_map_update_elem / bpf_map_delete_elem on a hash map in native code when the
+        lookup cache knows whether the key is there (a NULL entry: absent), the key and
+        value are in the region table and (to store) the pool has a spare value: answers
+        and errors as HashMap's, the new value in a spare (a fresh buffer, as the helper
+        makes: pointers to the old value keep seeing it), the cache entry moved to it, the
+        write logged (see WRITE_LOG_ENTRIES). Anything else goes to the helper."""
+        place, key_size, value_size = self.write_maps[handle]
+        self.write_sites[pc] = handle
+        slow, done = self.label("write"), self.label("written")
+        pair, ok, key, found, hit = (self.tmp() for _ in range(5))
+        self.emit(f"{pair} = call {{i64, i1}} @peek{key_size}(ptr %tab, i64 {self.reg(2)})")
+        self.emit(f"{ok} = extractvalue {{i64, i1}} {pair}, 1")
+        self.continue_or(ok, slow)
+        self.emit(f"{key} = extractvalue {{i64, i1}} {pair}, 0")
+        host = f"%wh{pc}"
+        self.entry_allocas.append(f"{host} = alloca i64")
+        self.emit(f"{found} = call i64 @cache_probe(ptr %st, i64 {handle}, i64 {key}, "
+                  f"i64 0, ptr {host})")
+        self.emit(f"{hit} = icmp ne i64 {found}, -1")
+        self.continue_or(hit, slow)
+        entry, exists = self.tmp(), self.tmp()
+        self.emit(f"{entry} = load ptr, ptr {self.field('last_entry')}")
+        self.emit(f"{exists} = icmp ne i64 {found}, 0")
+        places = self.tmp()
+        self.emit(f"{places} = load ptr, ptr {self.field('write_places')}")
+        pw = len(PLACE_FIELDS)
+        count_p, count = self.tmp(), self.tmp()
+        self.emit(f"{count_p} = getelementptr [{pw} x i64], ptr {places}, i64 {place}, "
+                  "i64 0")
+        self.emit(f"{count} = load i64, ptr {count_p}")
+
+        def answer(errno_value: int) -> None:
+            self.set(0, _const(-errno_value, 64))
+            self.clobber_arguments()
+            self.emit(f"br label %{done}")
+
+        def log(address: str, then: str) -> None:
+            """Append (place, key, address) to the log, else to the helper."""
+            n_p, n, room, logp, at = (self.tmp() for _ in range(5))
+            self.emit(f"{n_p} = getelementptr i64, ptr %st, i64 {_F['write_count']}")
+            self.emit(f"{n} = load i64, ptr {n_p}")
+            self.emit(f"{room} = icmp ult i64 {n}, {WRITE_LOG_ENTRIES}")
+            self.continue_or(room, slow)
+            self.emit(f"{then}")
+            self.emit(f"{logp} = load ptr, ptr {self.field('write_log')}")
+            self.emit(f"{at} = getelementptr [{WRITE_ENTRY_WORDS} x i64], ptr {logp}, "
+                      f"i64 {n}")
+            for word, value in enumerate((str(place), key, address)):
+                p = self.tmp()
+                self.emit(f"{p} = getelementptr i64, ptr {at}, i64 {word}")
+                self.emit(f"store i64 {value}, ptr {p}")
+            more = self.tmp()
+            self.emit(f"{more} = add i64 {n}, 1")
+            self.emit(f"store i64 {more}, ptr {n_p}")
+
+        def move_entry(address: str, host_address: str) -> None:
+            for word, value in ((2, address), (4, host_address)):  # the v and x words
+                p = self.tmp()
+                self.emit(f"{p} = getelementptr i64, ptr {entry}, i64 {word}")
+                self.emit(f"store i64 {value}, ptr {p}")
+
+        if delete:
+            gone, there = self.label("absent"), self.label("present")
+            self.emit(f"br i1 {exists}, label %{there}, label %{gone}")
+            self.block(gone)
+            answer(2)  # ENOENT
+            self.block(there)
+            fewer = self.tmp()
+            log("0", f"{fewer} = sub i64 {count}, 1")
+            self.emit(f"store i64 {fewer}, ptr {count_p}")
+            move_entry("0", "0")
+            self.set(0, "0")
+            self.clobber_arguments()
+            self.emit(f"br label %{done}")
+            self.block(slow)
+            self.call_helper_slow(pc)
+            self.emit(f"br label %{done}")
+            self.block(done)
+            return
+        src = self.tmp()
+        self.emit(f"{src} = call i64 @span(ptr %tab, i64 {self.reg(3)}, i64 {value_size}, "
+                  "i1 false)")
+        readable = self.tmp()
+        self.emit(f"{readable} = icmp ne i64 {src}, 0")
+        self.continue_or(readable, slow)
+        flags = self.reg(4)
+        bad = self.tmp()
+        self.emit(f"{bad} = icmp ugt i64 {flags}, 2")  # not ANY, NOEXIST or EXIST
+        invalid, valid = self.label("einval"), self.label("flags")
+        self.emit(f"br i1 {bad}, label %{invalid}, label %{valid}")
+        self.block(invalid)
+        answer(22)  # EINVAL
+        self.block(valid)
+        there, gone, store = self.label("present"), self.label("absent"), self.label("store")
+        self.emit(f"br i1 {exists}, label %{there}, label %{gone}")
+        self.block(there)
+        noexist, eexist = self.tmp(), self.label("eexist")
+        self.emit(f"{noexist} = icmp eq i64 {flags}, 1")
+        self.emit(f"br i1 {noexist}, label %{eexist}, label %{store}")
+        self.block(eexist)
+        answer(17)  # EEXIST
+        self.block(gone)
+        exist, enoent, room = self.tmp(), self.label("enoent"), self.label("room")
+        self.emit(f"{exist} = icmp eq i64 {flags}, 2")
+        self.emit(f"br i1 {exist}, label %{enoent}, label %{room}")
+        self.block(enoent)
+        answer(2)  # ENOENT
+        self.block(room)
+        limit_p, limit, full, e2big = self.tmp(), self.tmp(), self.tmp(), self.label("e2big")
+        self.emit(f"{limit_p} = getelementptr [{pw} x i64], ptr {places}, i64 {place}, "
+                  "i64 1")
+        self.emit(f"{limit} = load i64, ptr {limit_p}")
+        self.emit(f"{full} = icmp uge i64 {count}, {limit}")
+        self.emit(f"br i1 {full}, label %{e2big}, label %{store}")
+        self.block(e2big)
+        answer(7)  # E2BIG
+        self.block(store)
+        pool_p, pool, left_p, left, spare = (self.tmp() for _ in range(5))
+        self.emit(f"{left_p} = getelementptr [{pw} x i64], ptr {places}, i64 {place}, i64 3")
+        self.emit(f"{left} = load i64, ptr {left_p}")
+        self.emit(f"{spare} = icmp ne i64 {left}, 0")
+        self.continue_or(spare, slow)
+        taken, address_p, address, host_p, host_address = (self.tmp() for _ in range(5))
+        log_taken = f"{taken} = sub i64 {left}, 1"
+        self.emit(f"{pool_p} = getelementptr [{pw} x i64], ptr {places}, i64 {place}, i64 2")
+        self.emit(f"{pool} = load ptr, ptr {pool_p}")
+        # the spare taken is known before the log is written: its address is logged
+        self.emit(log_taken)
+        self.emit(f"{address_p} = getelementptr [2 x i64], ptr {pool}, i64 {taken}, i64 0")
+        self.emit(f"{host_p} = getelementptr [2 x i64], ptr {pool}, i64 {taken}, i64 1")
+        self.emit(f"{address} = load i64, ptr {address_p}")
+        self.emit(f"{host_address} = load i64, ptr {host_p}")
+        added = self.tmp()
+        log(address, f"{added} = zext i1 {exists} to i64")
+        self.emit(f"store i64 {taken}, ptr {left_p}")
+        more = self.tmp()
+        # a key that was absent adds one: count + 1 - exists
+        self.emit(f"{more} = sub i64 {count}, {added}")
+        bigger = self.tmp()
+        self.emit(f"{bigger} = add i64 {more}, 1")
+        self.emit(f"store i64 {bigger}, ptr {count_p}")
+        to, frm = self.tmp(), self.tmp()
+        self.emit(f"{to} = inttoptr i64 {host_address} to ptr")
+        self.emit(f"{frm} = inttoptr i64 {src} to ptr")
+        self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {value_size}, "
+                  "i1 false)")
+        move_entry(address, host_address)
+        self.set(0, "0")
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
+
+    def ring_output(self, pc: int, place: int) -> None:
+        """bpf_ringbuf_output(ring, data, size, flags) in native code: EINVAL for unknown
+        flags, EAGAIN for a ring without room (as RingBufMap counts it), else
+        the bytes staged and logged (see RING_LOG_ENTRIES) and the ring's bytes in use
+        grown. Data outside the region table, a full log or staging buffer: the helper."""
+        slow, done = self.label("ringcb"), self.label("output")
+        size, flags = self.reg(3), self.reg(4)
+        src, readable = self.tmp(), self.tmp()
+        self.emit(f"{src} = call i64 @span(ptr %tab, i64 {self.reg(2)}, i64 {size}, "
+                  "i1 false)")
+        self.emit(f"{readable} = icmp ne i64 {src}, 0")
+        self.continue_or(readable, slow)
+
+        def answer(errno_value: int) -> None:
+            self.set(0, _const(-errno_value, 64))
+            self.clobber_arguments()
+            self.emit(f"br label %{done}")
+
+        known = ~(events.BPF_RB_NO_WAKEUP | events.BPF_RB_FORCE_WAKEUP) & alu.MASK64
+        other, bad = self.tmp(), self.tmp()
+        self.emit(f"{other} = and i64 {flags}, {_const(known, 64)}")
+        self.emit(f"{bad} = icmp ne i64 {other}, 0")
+        einval, fine = self.label("einval"), self.label("flags")
+        self.emit(f"br i1 {bad}, label %{einval}, label %{fine}")
+        self.block(einval)
+        answer(22)  # EINVAL
+        self.block(fine)
+        places, used_p, used, limit_p, limit = (self.tmp() for _ in range(5))
+        self.emit(f"{places} = load ptr, ptr {self.field('ring_places')}")
+        self.emit(f"{used_p} = getelementptr [{RING_PLACE_WORDS} x i64], ptr {places}, "
+                  f"i64 {place}, i64 0")
+        self.emit(f"{limit_p} = getelementptr [{RING_PLACE_WORDS} x i64], ptr {places}, "
+                  f"i64 {place}, i64 1")
+        self.emit(f"{used} = load i64, ptr {used_p}")
+        self.emit(f"{limit} = load i64, ptr {limit_p}")
+        # the record's footprint: 8 + size rounded up to 8 (size < 4 GiB: span checked)
+        # (a ring never fills up completely, see RingBufMap.reserve)
+        up, rounded, footprint, after, refuse = (self.tmp() for _ in range(5))
+        self.emit(f"{up} = add i64 {size}, 7")
+        self.emit(f"{rounded} = and i64 {up}, -8")
+        self.emit(f"{footprint} = add i64 {rounded}, 8")
+        self.emit(f"{after} = add i64 {used}, {footprint}")
+        self.emit(f"{refuse} = icmp uge i64 {after}, {limit}")
+        eagain, room = self.label("eagain"), self.label("room")
+        self.emit(f"br i1 {refuse}, label %{eagain}, label %{room}")
+        self.block(eagain)
+        answer(11)  # EAGAIN
+        self.block(room)
+        n_p, n, logged, staged_p, staged, end, fits, ok = (self.tmp() for _ in range(8))
+        self.emit(f"{n_p} = getelementptr i64, ptr %st, i64 {_F['ring_count']}")
+        self.emit(f"{n} = load i64, ptr {n_p}")
+        self.emit(f"{logged} = icmp ult i64 {n}, {RING_LOG_ENTRIES}")
+        self.emit(f"{staged_p} = getelementptr i64, ptr %st, i64 {_F['ring_staged']}")
+        self.emit(f"{staged} = load i64, ptr {staged_p}")
+        self.emit(f"{end} = add i64 {staged}, {size}")
+        self.emit(f"{fits} = icmp ule i64 {end}, {RING_STAGING_BYTES}")
+        self.emit(f"{ok} = and i1 {logged}, {fits}")
+        self.continue_or(ok, slow)
+        staging, to, frm = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{staging} = load ptr, ptr {self.field('ring_staging')}")
+        self.emit(f"{to} = getelementptr i8, ptr {staging}, i64 {staged}")
+        self.emit(f"{frm} = inttoptr i64 {src} to ptr")
+        self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {size}, "
+                  "i1 false)")
+        logp, at = self.tmp(), self.tmp()
+        self.emit(f"{logp} = load ptr, ptr {self.field('ring_log')}")
+        self.emit(f"{at} = getelementptr [3 x i64], ptr {logp}, i64 {n}")
+        for word, value in enumerate((str(place), staged, size)):
+            p = self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr {at}, i64 {word}")
+            self.emit(f"store i64 {value}, ptr {p}")
+        more = self.tmp()
+        self.emit(f"{more} = add i64 {n}, 1")
+        self.emit(f"store i64 {more}, ptr {n_p}")
+        self.emit(f"store i64 {end}, ptr {staged_p}")
+        self.emit(f"store i64 {after}, ptr {used_p}")
+        self.set(0, "0")
+        self.clobber_arguments()
+        self.emit(f"br label %{done}")
+        self.block(slow)
+        self.call_helper_slow(pc)
+        self.emit(f"br label %{done}")
+        self.block(done)
 
     def direct_lookup(self, pc: int, handle: int, entries: int, value_size: int) -> None:
         """A lookup in an array map through its direct table: NULL past ``entries``, the
@@ -1457,17 +1738,25 @@ def _batch_function() -> str:
 def module_ir(code: ip.Code, name: str,
               cached_maps: dict[int, tuple[int, int, int, bool]] | None = None,
               cached_sites: dict[int, int] | None = None,
-              direct_maps: dict[int, int] | None = None, batch: bool = False) -> str:
+              direct_maps: dict[int, int] | None = None, batch: bool = False,
+              write_maps: dict[int, tuple[int, int, int]] | None = None,
+              write_sites: dict[int, int] | None = None,
+              ring_maps: dict[int, int] | None = None) -> str:
     """The whole module: access functions, intrinsics, one function per eBPF function.
 
     ``cached_maps`` (handle -> key size, array limit, value size, LRU) names the maps whose
     lookups may be served by the lookup cache, ``direct_maps`` (handle -> place in
     ``array_tables``) the array maps among them indexed directly; the slots of the call
     sites that use either go into ``cached_sites``. ``batch``: the module has ``@batch``
-    (for a program that calls no helpers, see llvmtier.run_packets).
+    (for a program that calls no helpers, see llvmtier.run_packets). ``write_maps``
+    (handle -> place, key size, value size) names the hash maps updated and deleted from
+    natively; the slots of those call sites go into ``write_sites`` (slot -> handle).
+    ``ring_maps`` (handle -> place) names the ring buffers output to natively.
     """
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
-    parts += [_FunctionWriter(code, start, cached_maps, cached_sites, direct_maps).function()
+    parts += [_FunctionWriter(code, start, cached_maps, cached_sites, direct_maps,
+                              write_maps=write_maps, write_sites=write_sites,
+                              ring_maps=ring_maps).function()
               for start in _function_starts(code)]
     parts.append(_repeat_function())
     if batch:

@@ -17,10 +17,23 @@ filter runs (:func:`run_packets`, ``@batch``); lookups in array and per-CPU arra
 through a direct table by index (each entry filled at the value's first lookup in the run),
 lookups in hash, per-CPU and LRU maps served by the lookup cache, with accesses into the
 value found going straight to its host memory (an LRU hit is logged and replayed as a
-lookup before Python next sees the map);
+lookup before Python next sees the map); updates and deletes in plain hash maps of keys
+the lookup cache knows (present or absent) this run, with the helper's errors (EINVAL,
+EEXIST, ENOENT, E2BIG): a stored value goes to a *spare* buffer the runner mapped
+beforehand (a fresh buffer, as the helper makes), and every write is logged and replayed
+into the Python map (the spare itself becomes the value) before Python code next sees
+it: at every callback and when the run ends, so the Python map stays the one source of
+truth outside native code; bpf_ringbuf_output, its bytes staged and logged the same way
+and replayed as outputs into the Python ring (room and drops counted natively as
+RingBufMap counts them);
 LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers; bpf_probe_read between memory
 the region table holds; get_prandom_u32 from a copy of the run's Mersenne Twister (given
-back before Python code may draw). Everything else calls back.
+back before Python code may draw). Everything else calls back: among map writes, the
+first write of a key in a run (the cache does not know it yet), LRU and per-CPU hash
+maps, stores when the spare pool is empty (the refill maps more, up to _SPARES_PER_RUN a
+run) or the write log full; ring buffer reserve, submit and discard (a reservation is a
+region of its own the program writes into), and outputs when the log or staging buffer
+is full.
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ from . import llvm_ir
 from .alu import MASK64
 from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
 from .event_helpers import TailCall
+from .events import RingBufMap
 from .helper_table import DEFAULT_HELPERS
 from .helpers import HelperID, get_prandom_u32, map_lookup_elem
 from .llvm_ir import (
@@ -51,12 +65,18 @@ from .llvm_ir import (
     LRU_LOG_ENTRIES,
     MT_UNLOADED,
     MT_WORDS,
+    PLACE_FIELDS,
+    RING_LOG_ENTRIES,
+    RING_PLACE_WORDS,
+    RING_STAGING_BYTES,
     STATE_FIELDS,
     STATUS_ERROR,
     STATUS_HALT,
     STATUS_OK,
     STATUS_RETURN,
     TABLE_ENTRIES,
+    WRITE_ENTRY_WORDS,
+    WRITE_LOG_ENTRIES,
     lookup_cache_set,
     module_ir,
 )
@@ -82,6 +102,13 @@ _STATE = {name: index for index, name in enumerate(STATE_FIELDS)}
 _ENTRY = {name: index for index, name in enumerate(ENTRY_FIELDS)}
 _ENTRY_WORDS = len(ENTRY_FIELDS)
 _NO_KEY = MASK64  # an empty table slot: no region key is this large
+_PLACE_WORDS = len(PLACE_FIELDS)
+# spare values mapped for native map writes at the first refill of a run, growing at each
+# refill up to the last size; a run (or test_run's native loop of runs) maps at most
+# _SPARES_PER_RUN of them (each is a region of the run's memory until it ends), then
+# stores go to the helper
+_POOL_SIZES = (16, 32, 64, 128, 256, 512)
+_SPARES_PER_RUN = 1 << 16
 
 # The lookup cache (see CompiledProgram) serves map_lookup_elem natively for plain hash and
 # array maps: a hit gives the answer the helper gave before in this run (an address or
@@ -124,7 +151,8 @@ def _table_index(key: int) -> int:
 class _Run:
     """One engine invocation: its state array, region table and pending exception."""
 
-    def __init__(self, callback_addresses: list[int], array_sizes: Sequence[int] = ()):
+    def __init__(self, callback_addresses: list[int], array_sizes: Sequence[int] = (),
+                 write_maps: Sequence[HashMap] = (), rings: Sequence[RingBufMap] = ()):
         self.state = (_u64 * len(STATE_FIELDS))()
         self.table = (_u64 * (TABLE_ENTRIES * _ENTRY_WORDS))()
         ctypes.memset(self.table, 0xFF, ctypes.sizeof(self.table))  # every key _NO_KEY
@@ -143,6 +171,20 @@ class _Run:
         self.array_tables = (_u64 * max(1, len(self.arrays)))(
             *[ctypes.addressof(table) for table in self.arrays])
         self.arrays_filled: list[tuple[int, int]] = []
+        # native hash map writes (see llvm_ir.WRITE_LOG_ENTRIES): the log, each map's
+        # place, its pool of spare values and the spares by value address
+        self.write_maps = list(write_maps)
+        self.write_log = (_u64 * (WRITE_LOG_ENTRIES * WRITE_ENTRY_WORDS))()
+        self.places = (_u64 * (_PLACE_WORDS * max(1, len(self.write_maps))))()
+        self.pools: list[Any] = [None] * len(self.write_maps)
+        self.refills = [0] * len(self.write_maps)
+        self.spares: dict[int, bytearray] = {}
+        self.spares_mapped = 0
+        # native ring buffer output (see llvm_ir.RING_LOG_ENTRIES)
+        self.rings = list(rings)
+        self.ring_log = (_u64 * (RING_LOG_ENTRIES * 3))()
+        self.ring_staging = (ctypes.c_char * (RING_STAGING_BYTES if self.rings else 1))()
+        self.ring_places = (_u64 * (RING_PLACE_WORDS * max(1, len(self.rings))))()
         # the Mersenne Twister native get_prandom_u32 draws from (see llvm_ir.MT_WORDS):
         # a copy of the state of ``rng`` while loaded
         self.mt = (ctypes.c_uint32 * MT_WORDS)()
@@ -162,6 +204,11 @@ class _Run:
         state[_STATE["array_tables"]] = ctypes.addressof(self.array_tables)
         state[_STATE["mt_words"]] = ctypes.addressof(self.mt)
         state[_STATE["mt_index"]] = MT_UNLOADED
+        state[_STATE["write_log"]] = ctypes.addressof(self.write_log)
+        state[_STATE["write_places"]] = ctypes.addressof(self.places)
+        state[_STATE["ring_log"]] = ctypes.addressof(self.ring_log)
+        state[_STATE["ring_staging"]] = ctypes.addressof(self.ring_staging)
+        state[_STATE["ring_places"]] = ctypes.addressof(self.ring_places)
         for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
                                   "fail_cb"), callback_addresses):
             state[_STATE[name]] = address
@@ -178,6 +225,7 @@ class _Run:
         self.clear_cache()
         self.clear_arrays()
         self.helper_draws = 0
+        self.start_writes()
         self.refresh()
         # what the inlined helpers answer (see llvm_ir.inline_helper)
         env = machine.helper_state.env
@@ -206,6 +254,97 @@ class _Run:
         for _, handle, key in sorted(touched):
             m = maps[handle]
             m.value_buffer(key.to_bytes(m.key_size, "little"))  # a lookup: most recent
+
+    def start_writes(self) -> None:
+        """A run's native writes start with no spare values (they belong to a run's
+        memory) and the maps' sizes as they are."""
+        self.spares = {}
+        self.spares_mapped = 0
+        self.state[_STATE["write_count"]] = 0
+        self.state[_STATE["ring_count"]] = 0
+        self.state[_STATE["ring_staged"]] = 0
+        self.count_keys()
+        for place, m in enumerate(self.write_maps):
+            at = _PLACE_WORDS * place
+            self.places[at:at + _PLACE_WORDS] = [len(m), m.max_entries, 0, 0]
+            self.pools[place] = None
+            self.refills[place] = 0
+
+    def count_keys(self) -> None:
+        """The maps' sizes (and the rings' bytes in use) again after Python code (a
+        helper) may have changed them."""
+        for place, m in enumerate(self.write_maps):
+            self.places[_PLACE_WORDS * place] = len(m)
+        for place, ring in enumerate(self.rings):
+            at = RING_PLACE_WORDS * place
+            self.ring_places[at:at + RING_PLACE_WORDS] = [ring.available_bytes,
+                                                          ring.max_entries]
+
+    def replay_outputs(self) -> None:
+        """Give the Python rings the records native code output since the last replay, in
+        their order (each fitted when native code counted it: the ring was not read in
+        between)."""
+        state = self.state
+        count = state[_STATE["ring_count"]]
+        if not count:
+            return
+        state[_STATE["ring_count"]] = 0
+        state[_STATE["ring_staged"]] = 0
+        words = memoryview(self.ring_log).cast("B").cast("Q")[:count * 3]
+        staging = memoryview(self.ring_staging).cast("B")
+        rings = self.rings
+        for place, offset, size in zip(words[0::3], words[1::3], words[2::3]):
+            err = rings[place].output(bytes(staging[offset:offset + size]))
+            assert err == 0, "a natively counted ring buffer record did not fit"
+
+    def replay_writes(self) -> None:
+        """Give the Python maps the updates and deletes native code made since the last
+        replay, in their order: a stored key gets the very spare buffer native code filled
+        (program pointers into it stay live), a deleted key goes."""
+        state = self.state
+        count = state[_STATE["write_count"]]
+        if not count:
+            return
+        state[_STATE["write_count"]] = 0
+        words = memoryview(self.write_log).cast("B").cast("Q")[:count * WRITE_ENTRY_WORDS]
+        maps, spares = self.write_maps, self.spares
+        for place, key, address in zip(words[0::3], words[1::3], words[2::3]):
+            m = maps[place]
+            raw = key.to_bytes(m.key_size, "little")
+            if address:
+                m.place_value(raw, spares.pop(address))
+            else:
+                m.delete_from_program(raw)
+
+    def refill_pool(self, place: int) -> None:
+        """Map fresh spare values for native stores into map ``place`` (after the helper
+        stored when the pool was empty)."""
+        at = _PLACE_WORDS * place
+        if self.places[at + 3]:
+            return
+        m = self.write_maps[place]
+        size = min(_POOL_SIZES[min(self.refills[place], len(_POOL_SIZES) - 1)],
+                   _SPARES_PER_RUN - self.spares_mapped)
+        if size <= 0:
+            return
+        self.refills[place] += 1
+        self.spares_mapped += size
+        pool = (_u64 * (2 * size))()
+        memory = self.machine.memory
+        current = self.signature == (memory._next_key, len(memory._regions))
+        name = f"value of map {m.name}"
+        for n in range(size):
+            buf = bytearray(m.value_size)
+            address = memory.address_of(name, buf)
+            self.spares[address] = buf
+            pool[2 * n], pool[2 * n + 1] = address, _host_address(buf)
+        if current:
+            # the spares stay out of the region table (native code reaches them through
+            # the pool and the lookup cache; other accesses take the checked path)
+            self.signature = (memory._next_key, len(memory._regions))
+        self.pools[place] = pool
+        self.places[at + 2] = ctypes.addressof(pool)
+        self.places[at + 3] = size
 
     def sync_packet(self) -> None:
         """Give Python's packet region the packet native code is running on (batches)."""
@@ -273,6 +412,12 @@ class _Run:
         host = 0 if region is None else _host_address(region.buf) + address - region.base
         entry = [handle, key, address, generation, host, 0, 0]
         cache, words = self.cache, LOOKUP_ENTRY_WORDS
+        for way in range(LOOKUP_CACHE_WAYS):  # the key's entry, if it has one, first
+            at = first + way * words
+            if cache[at + 3] == generation and cache[at] == handle and cache[at + 1] == key:
+                cache[at:at + words] = entry
+                self.cache_used = True
+                return
         for way in range(LOOKUP_CACHE_WAYS):
             at = first + way * words
             if cache[at + 3] != generation:
@@ -408,13 +553,26 @@ class CompiledProgram:
         self._direct_maps = {handle: place for place, handle in enumerate(arrays)}
         self._array_sizes = [cached_maps[handle][1] for handle in arrays]
         self._cached_sites: dict[int, int] = {}
+        # plain hash maps with such keys are written natively too (see llvm_ir.map_write)
+        written = [m for handle, m in getattr(program, "_maps_by_address", {}).items()
+                   if handle in cached_maps and type(m) is HashMap]
+        self._write_list = written
+        self._write_maps = {m.handle: (place, m.key_size, m.value_size)
+                            for place, m in enumerate(written)}
+        self._write_sites: dict[int, int] = {}
+        # ring buffers bpf_ringbuf_output writes to natively (see llvm_ir.ring_output)
+        self._rings = [m for m in getattr(program, "_maps_by_address", {}).values()
+                       if type(m) is RingBufMap]
         self.repeatable = _repeatable(self.code)
         # batches run helper-free programs only: a helper could map memory (map values)
         # whose address a fresh run would give differently
         self.batchable = self.repeatable and not any(
             insn[0] in (ip._call_helper, ip._call_tail) for insn in self.code)
         self.ir = module_ir(self.code, program.name, cached_maps, self._cached_sites,
-                            self._direct_maps, batch=self.batchable)
+                            self._direct_maps, batch=self.batchable,
+                            write_maps=self._write_maps, write_sites=self._write_sites,
+                            ring_maps={m.handle: place
+                                       for place, m in enumerate(self._rings)})
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         try:
@@ -450,7 +608,8 @@ class CompiledProgram:
         self._spare: list[_Run] = []
 
     def _new_run(self) -> _Run:
-        return _Run(self._callback_addresses, self._array_sizes)
+        return _Run(self._callback_addresses, self._array_sizes, self._write_list,
+                    self._rings)
 
     # --- the engine interface of VMProgram -------------------------------------------
 
@@ -470,6 +629,8 @@ class CompiledProgram:
             del self._runs[run.address]
             machine.stack.low = stack_low
             run.replay_lru()
+            run.replay_writes()
+            run.replay_outputs()
             self._spare.append(run)
         count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
         status = run.state[_STATE["status"]]
@@ -511,6 +672,8 @@ class CompiledProgram:
                 del self._runs[run.address]
                 machine.stack.low = stack_low
                 run.replay_lru()
+                run.replay_writes()
+                run.replay_outputs()
                 self._spare.append(run)
             done += run.state[_STATE["runs_done"]]
             count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
@@ -623,6 +786,8 @@ class CompiledProgram:
         run.stack_low_from_native()
         run.sync_packet()
         run.replay_lru()
+        run.replay_writes()
+        run.replay_outputs()
         machine = run.machine
         helper = self.code[slot][5]
         if helper not in _RNG_FREE_HELPERS:
@@ -637,6 +802,14 @@ class CompiledProgram:
                 # the subprogram's caller (see the interpreter's _call_tail)
                 result = machine.run_tail_in_frame(tail, r1, sub_r10)
                 run.state[_STATE["status"]] = STATUS_RETURN
+            if self._write_list or self._rings:
+                # those of native code the helper ran (bpf_loop's callbacks)
+                run.replay_writes()
+                run.replay_outputs()
+                run.count_keys()
+            written = self._write_sites.get(slot)
+            if written is not None:
+                self._after_write(run, slot, written, r2)
             run.refresh()
             if helper is get_prandom_u32:
                 run.load_rng()
@@ -651,18 +824,39 @@ class CompiledProgram:
                     run.remember(r1, key, result & MASK64)
                 elif result:
                     run.remember_array(place, key, result & MASK64)
-            elif self.code[slot][4] not in _CACHE_KEEPING_HELPERS:
+            elif written is None and self.code[slot][4] not in _CACHE_KEEPING_HELPERS:
                 run.clear_cache()
             return result & MASK64
         except BaseException as err:  # noqa: BLE001 - raised again by run()
             run.clear_cache()
             return run.fail(err)
 
+    def _after_write(self, run: _Run, slot: int, handle: int, r2: int) -> None:
+        """After the helper updated or deleted at a native write site: the cache learns
+        what the key holds now (the next write of it may be native) and the map's pool
+        gets spare values when it ran out."""
+        place, key_size, _ = self._write_maps[handle]
+        run.refill_pool(place)
+        if not run.places[_PLACE_WORDS * place + 3]:
+            # no spares left in this run: the helper stores from now on, as it did before
+            # there were native writes (an empty cache sends every write to it)
+            run.clear_cache()
+            return
+        m = self._write_list[place]
+        memory = run.machine.helper_state.memory
+        raw = memory.read(r2, key_size, slot)
+        key = int.from_bytes(raw, "little")
+        buf = m.value_buffer(raw)
+        address = 0 if buf is None else memory.address_of(f"value of map {m.name}", buf)
+        run.remember(handle, key, address)
+
     def _load(self, state: int, slot: int, address: int, size: int, signed: int) -> int:
         run = self._runs[state]
         run.stack_low_from_native()
         run.sync_packet()
         run.replay_lru()
+        run.replay_writes()
+        run.replay_outputs()
         try:
             if signed:
                 return run.machine.load_signed(address, size, slot)
@@ -675,6 +869,8 @@ class CompiledProgram:
         run.stack_low_from_native()
         run.sync_packet()
         run.replay_lru()
+        run.replay_writes()
+        run.replay_outputs()
         try:
             run.machine.store(address, size, value, slot)
         except BaseException as err:  # noqa: BLE001
@@ -686,6 +882,8 @@ class CompiledProgram:
         run.stack_low_from_native()
         run.sync_packet()
         run.replay_lru()
+        run.replay_writes()
+        run.replay_outputs()
         base = _STATE["regs0"]
         regs = list(run.state[base:base + 11])
         h, d, s, o, i, a = self.code[slot]

@@ -191,6 +191,11 @@ class HashMap(VMMap):
         self._entries[key] = bytearray(value)
         return 0
 
+    def place_value(self, key: bytes, buf: bytearray) -> None:
+        """Make ``buf`` itself the value of ``key`` (an update the LLVM tier made natively,
+        its checks done: the program may hold pointers into ``buf``)."""
+        self._entries[key] = buf
+
     def delete_from_program(self, key: bytes) -> int:
         if self._entries.pop(key, None) is None:
             return -errno.ENOENT

@@ -237,9 +237,15 @@ class _Function:
         return most[self.start]
 
     def _widths(self) -> dict[int, list[int]]:
+        """Widths at each block's entry; ``self.entry_widths`` also gets, for each block
+        looping on itself, the join over its other ways in (the widths its counted
+        ``for`` starts from: see _Writer.self_loop)."""
         entry = [64] * 11
         entry[0] = entry[6] = entry[7] = entry[8] = entry[9] = 0
         widths = {self.start: entry}
+        self.entry_widths: dict[int, list[int]] = {}
+        if self.start in self.self_loops:
+            self.entry_widths[self.start] = list(entry)
         todo = [self.start]
         while todo:
             leader = todo.pop()
@@ -247,6 +253,10 @@ class _Function:
             for pc in self.blocks[leader]:
                 step(self.code, pc, w)
             for target in self.succ[leader]:
+                if target in self.self_loops and target != leader:
+                    seen = self.entry_widths.get(target)
+                    self.entry_widths[target] = list(w) if seen is None else \
+                        [max(a, b) for a, b in zip(seen, w)]
                 old = widths.get(target)
                 new = w if old is None else [max(a, b) for a, b in zip(old, w)]
                 if new != old:
@@ -689,7 +699,12 @@ class _Writer:
             self.emit(depth, f"if 0 < {x} <= left // {n}:")
             self.emit(depth + 1, f"left -= {n} * {x}")
             self.emit(depth + 1, f"for {x} in range({x}, 0, -1):")
+            # each turn's rX is at least 1 and at most its value on the way in: its width
+            # is the one it has coming from outside the loop, not the wrapped ``rX - 1``
+            # the join with the loop's own edge assumed
             self.lb = list(entry_lb)
+            self.lb[counter] = max(self.lb[counter], 1)
+            w[counter] = min(w[counter], self.fn.entry_widths.get(leader, w)[counter])
             written = len(self.lines)
             for k, pc in enumerate(slots[:-2]):
                 self.ahead = len(slots) - k - 1
@@ -908,6 +923,11 @@ class _Writer:
              "lsh": wd + (i & (bits - 1))}[name] <= bits and (name != "lsh" or not by_reg))
         if name == "add":
             text = f"{rd} + {x}" if fits else f"({rd} + {x}) & {mask}"
+        elif name == "mul" and wide and not by_reg and i >> 63 and self.lb[d] >= 1 and \
+                wd + _bits((1 << 64) - i) <= 64:
+            # by a negative immediate -n: 2**64 - rd * n, exact as 1 <= rd * n < 2**64;
+            # narrower operands than rd * (2**64 - n) and no mask
+            text = f"{1 << 64} - {rd} * {(1 << 64) - i}"
         elif name == "mul":
             text = f"{rd} * {x}" if fits else f"({rd} * {x}) & {mask}"
         elif name == "lsh" and not by_reg:

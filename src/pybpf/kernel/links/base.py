@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
-from ...dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
+from ...dataclass_compat import FrozenValue
 from ...errors import ClosedError, InvalidInputError, KernelError
 from .. import sys as bpfsys
 from ..fd import FD
@@ -28,7 +27,7 @@ from ..objects import KernelObject
 __all__ = ["Link", "LinkInfo", "create_link"]
 
 
-class LinkInfo:
+class LinkInfo(FrozenValue):
     """The kernel's view of a bpf link (``struct bpf_link_info`` head)."""
 
     id: int
@@ -36,29 +35,11 @@ class LinkInfo:
     prog_id: int
 
     __match_args__ = ("id", "type", "prog_id")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, id: int, type: int, prog_id: int) -> None:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "type", type)
         object.__setattr__(self, "prog_id", prog_id)
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"id={self.id!r}, type={self.type!r}, "
-                f"prog_id={self.prog_id!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.id, self.type, self.prog_id) == (
-                other.id, other.type, other.prog_id)
-
-    def __hash__(self) -> int:
-        return hash((self.id, self.type, self.prog_id))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
 
 
 class Link(KernelObject):

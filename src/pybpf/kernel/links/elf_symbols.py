@@ -16,9 +16,8 @@ import mmap
 import struct
 import sys
 from collections.abc import Iterable
-from typing import Any
 
-from ...dataclass_compat import DataclassFields, frozen_delattr, frozen_setattr
+from ...dataclass_compat import FrozenValue
 from ...errors import ELFError
 
 __all__ = ["FunctionSymbol", "find_function", "function_offsets", "function_names",
@@ -39,7 +38,7 @@ NT_GNU_BUILD_ID = 3
 VERSYM_HIDDEN = 0x8000
 
 
-class FunctionSymbol:
+class FunctionSymbol(FrozenValue):
     """One definition of a symbol: where it is and whether it is usable as a probe."""
 
     address: int
@@ -50,7 +49,6 @@ class FunctionSymbol:
     table: str  # ".symtab" or ".dynsym"
 
     __match_args__ = ("address", "size", "section", "kind", "default", "table")
-    __dataclass_fields__ = DataclassFields(*__match_args__)
 
     def __init__(self, address: int, size: int, section: int, kind: int, default: bool,
                        table: str) -> None:
@@ -60,27 +58,6 @@ class FunctionSymbol:
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "default", default)
         object.__setattr__(self, "table", table)
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__qualname__}("
-                f"address={self.address!r}, size={self.size!r}, "
-                f"section={self.section!r}, kind={self.kind!r}, "
-                f"default={self.default!r}, table={self.table!r})")
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.address, self.size, self.section, self.kind, self.default,
-                self.table) == (
-                other.address, other.size, other.section, other.kind, other.default,
-                other.table)
-
-    def __hash__(self) -> int:
-        return hash((self.address, self.size, self.section, self.kind, self.default,
-                     self.table))
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
 
 
 class _Layout:
