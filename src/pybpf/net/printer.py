@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_arp import arp_text
+from .printer_atalk import aarp_text, atalk_text
 from .printer_bootp import bootp_text, ntp_text
 from .printer_dccp import dccp_text
 from .printer_dns import dns_text
@@ -314,6 +315,10 @@ class Printer:
                 return text
             if etype == 0x88CC:
                 return self._lldp(payload, length)
+            if etype == 0x809B:   # -v names the encapsulation: EtherTalk phase 1
+                return ("et1 " if self.options.verbose else "") + atalk_text(payload, length, e)
+            if etype == 0x80F3:
+                return aarp_text(payload, length)
             if etype == 0x8137:
                 return "(NOV-ETHII) " + ipx_text(payload, e)
         except _Truncated as cut:
