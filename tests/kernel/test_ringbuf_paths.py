@@ -13,7 +13,7 @@ import struct
 import pytest
 
 from pybpf.errors import InvalidInputError
-from pybpf.kernel import CtypesCodec, ring_arrays
+from pybpf.kernel import CtypesCodec, ring_arrays, ringbuf
 from pybpf.kernel.ringbuf import BUSY_BIT, DISCARD_BIT, PAGE_SIZE, RingBuffer
 from tests.kernel.test_ringbuf import EVENT_STRUCT, Event, FakeRing, Producers, event_bytes
 
@@ -80,11 +80,14 @@ PATHS = {
 }
 
 
-@pytest.fixture(params=["numpy headers", "pure headers"])
+@pytest.fixture(params=["numpy headers", "pure headers", "pure headers, 3 at a time"])
 def header_check(request, monkeypatch):
-    """Run each test with the NumPy header comparison and with the pure-Python one."""
-    if request.param == "pure headers":
+    """Run each test with the NumPy header comparison and with the pure-Python one (also
+    comparing a few headers at a time, as it does for long runs)."""
+    if request.param.startswith("pure headers"):
         monkeypatch.setattr(ring_arrays, "loaded_numpy", lambda: None)
+    if request.param.endswith("at a time"):
+        monkeypatch.setattr(ringbuf._SameHeaders, "CHUNK", 3)
     return request.param
 
 

@@ -31,9 +31,14 @@ from tests.net.corpus import (
     tcp_option_frames,
     tcp_restart_frames,
 )
+from tests.net.corpus_atalk import atalk_frames
+from tests.net.corpus_atmarp import atmarp_frames
 from tests.net.corpus_dccp import dccp_frames
+from tests.net.corpus_egp import egp_frames
 from tests.net.corpus_geneve import geneve_frames
+from tests.net.corpus_ipx import ipx_frames
 from tests.net.corpus_lldp import lldp_org_frames
+from tests.net.corpus_mstp import mstp_frames
 from tests.net.corpus_ntp import ntp_control_frames
 from tests.net.corpus_pim import pim_frames
 from tests.net.corpus_ppp import l2tp_frames, pppoe_frames
@@ -440,13 +445,14 @@ def test_privileges_are_dropped_after_opening(corpus: dict[str, Path], tmp_path:
 
 
 @pytest.mark.parametrize("frames", [sctp_frames, dccp_frames, tftp_frames,
-                                    ntp_control_frames, geneve_frames])
+                                    ntp_control_frames, geneve_frames, mstp_frames,
+                                    egp_frames, ipx_frames, atalk_frames, atmarp_frames])
 def test_protocol_corpus_whole_and_cut(tmp_path: Path,
                                        frames: Callable[[], list[bytes]]) -> None:
-    # SCTP's chunks (-vv dumps DATA's payload), DCCP's types and options (-v checks the
-    # checksum over its coverage), TFTP's messages, NTP's control messages (-v), Geneve's
-    # options (-v, -vv's data) and what it carries under -e: every field tcpdump reads at
-    # each verbosity, damaged lengths, and every packet cut after each of its bytes
+    # one corpus per protocol (tests/net/corpus_*.py): SCTP's chunks, DCCP, TFTP, NTP's
+    # control messages, Geneve's options, MSTP/SPB BPDUs, EGP, IPX (in Ethernet II and
+    # PPP), EtherTalk's DDP (NBP, ATP) and AARP, ATM and Frame Relay ARP. Every field
+    # tcpdump reads at each verbosity, damaged lengths, every packet cut after each byte
     built = frames()
     path = tmp_path / "protocol.pcap"
     write_pcap(path, _packets(built))

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from pybpf.spec import MapType, ProgramType
 from pybpf.trace import compile
-from pybpf.trace.quickstart import LEAN_SUFFIX, run_cached
+from pybpf.trace.compiler import MAP_TYPE_IDS, PROG_TYPE_IDS
+from pybpf.trace.quickstart import LEAN_SUFFIX, lean_entry, run_cached
 from tests.kernel.leaks import no_kernel_objects_left
 
 pytestmark = pytest.mark.kernel
@@ -147,3 +149,24 @@ def test_a_failure_before_attaching_leaves_the_message_to_the_full_path(cache_di
     done = _full("-e", script)
     assert done.returncode == 1 and "lacks hardware probes" in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("script", [
+    SCRIPT,
+    ("tracepoint:syscalls:sys_enter_execve { join(args->argv); printf(\"%d\\n\", elapsed); "
+     "@[kstack(3), ustack] = count(); @h = hist(1); @a[cpu] = avg(2); }"),
+    "profile:hz:99 { @[kstack] = count(); } rawtracepoint:sched_switch { @s = sum(1); }",
+])
+def test_a_fresh_compile_makes_the_lean_entry_its_spec_makes(script: str) -> None:
+    fresh = compile(script)
+    assert fresh.draft is not None            # no spec made yet: the fast start needs none
+    from_draft = lean_entry(fresh)
+    assert fresh.spec.programs and fresh.draft is None     # made when asked for
+    assert lean_entry(fresh) == from_draft is not None
+
+
+def test_the_type_numbers_of_a_fresh_compile_are_the_kernels() -> None:
+    for name, number in MAP_TYPE_IDS.items():
+        assert MapType[name] == number, name
+    for name, number in PROG_TYPE_IDS.items():
+        assert ProgramType[name] == number, name

@@ -65,9 +65,11 @@ class _SameHeaders:
     :meth:`ring_arrays.RingArrays.count_same_headers` for it): the run's header words, a
     strided view, compared with a buffer of ``count`` copies of the header. Two memoryviews
     of one format compare item by item with memcmp, in C, with no copy (a strided
-    ``tobytes()`` and then a compare cost 3x as much). The buffer is kept for the next run."""
+    ``tobytes()`` and then a compare cost 3x as much). The buffer is kept for the next run;
+    a longer run is compared ``CHUNK`` headers at a time, so it stays small."""
 
     __slots__ = ("header", "words")
+    CHUNK = 1 << 16
 
     def __init__(self) -> None:
         self.header = -1
@@ -75,15 +77,22 @@ class _SameHeaders:
 
     def count(self, run: memoryview, stride: int, header: int) -> int:
         """How many of the ``len(run) // stride`` slots of ``run`` start with ``header``."""
-        count = len(run) // stride
-        if header != self.header or len(self.words) < count:
-            self.words = memoryview(_U32.pack(header) * max(count, 4096)).cast("I")
+        count, step = len(run) // stride, stride >> 2
+        if header != self.header or len(self.words) < min(count, self.CHUNK):
+            self.words = memoryview(_U32.pack(header) * min(max(count, 4096),
+                                                            self.CHUNK)).cast("I")
             self.header = header
-        with run.cast("I") as words, words[::stride >> 2] as headers, \
-                self.words[:count] as expected:
-            if headers == expected:
-                return count
-            return next(i for i, h in enumerate(headers.tolist()) if h != header)
+        done = 0
+        with run.cast("I") as words:
+            while done < count:
+                n = min(count - done, self.CHUNK)
+                with words[done * step:(done + n) * step:step] as headers, \
+                        self.words[:n] as expected:
+                    if headers != expected:
+                        return done + next(i for i, h in enumerate(headers.tolist())
+                                           if h != header)
+                done += n
+        return count
 
 
 def _release(view: memoryview) -> None:

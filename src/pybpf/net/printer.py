@@ -3,8 +3,8 @@
 ``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
-extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, SCTP, DCCP,
-TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, SCTP,
+DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and
 the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
 ``-x``/``-X``/``-A`` dumps. What it does not decode it shows as tcpdump does for unknown
 data. A frame cut short ends its line with ``[|proto]``; no input makes it raise.
@@ -23,15 +23,18 @@ from dataclasses import dataclass
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_arp import arp_text
+from .printer_atalk import aarp_text, atalk_text
 from .printer_bootp import bootp_text, ntp_text
 from .printer_dccp import dccp_text
 from .printer_dns import dns_text
+from .printer_egp import egp_text
 from .printer_geneve import geneve_flags, geneve_options_text
 from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
 from .printer_icmp6 import icmp6_text
 from .printer_igmp import igmp_text
 from .printer_ipopt import OptionsCut, ip_options_text
+from .printer_ipx import ipx_text
 from .printer_l2tp import l2tp_text
 from .printer_llc import llc_text
 from .printer_lldp import lldp_text
@@ -312,8 +315,17 @@ class Printer:
                 return text
             if etype == 0x88CC:
                 return self._lldp(payload, length)
+            if etype == 0x809B:   # -v names the encapsulation: EtherTalk phase 1
+                return ("et1 " if self.options.verbose else "") + atalk_text(payload, length, e)
+            if etype == 0x80F3:
+                return aarp_text(payload, length)
+            if etype == 0x8137:
+                return "(NOV-ETHII) " + ipx_text(payload, e)
         except _Truncated as cut:
             return f" [|{cut.proto}]"
+        except LongJump as jump:
+            return ("(NOV-ETHII) " if etype == 0x8137 else "") + jump.text + \
+                f" [|{jump.proto}]"
         return None
 
     def _lldp(self, payload: bytes, length: int) -> str:
@@ -370,6 +382,8 @@ class Printer:
             text = self._ipv4(packet, length, prefix=prefix)
         elif family == 0x57:
             text = self._ipv6(packet, length, prefix=prefix)
+        elif family == 0x2B:
+            return ipx_text(packet, self.options.link_header)
         else:
             text = self._mpls(packet, length)
         marker = f" [|{self._left_packet}]"
@@ -583,6 +597,8 @@ class Printer:
                                   else struct.pack("!xBH", 112, length))
             return addresses + vrrp_text(payload, length, self.options.verbose, self._ttl,
                                          pseudo)
+        if proto == 8:
+            return addresses + egp_text(payload, length, self.options.verbose)
         if proto == 9 and not v6:
             return addresses + igrp_text(payload, length, self.options.verbose)
         if proto == 50 and len(payload) >= 8:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
+from .printer_atmarp import atm_arp_text, q922_text
 from .printer_words import ETHERTYPES, need
 from .printer_words import ip4 as _ip4
 from .printer_words import mac as _mac
@@ -23,6 +24,8 @@ def arp_text(packet: bytes, length: int, *, prefix: bool, verbose: int,
     """ARP and RARP: the operation with its addresses, of any sizes the header gives."""
     need(packet, 8, "arp")
     hrd, pro, hln, pln, op = struct.unpack_from("!HHBBH", packet)
+    if hrd == 19:   # ATMARP: addresses of another layout
+        return atm_arp_text(packet, length, prefix=prefix, verbose=verbose)
     need(packet, 8 + 2 * hln + 2 * pln, "arp")
     sha, spa = packet[8:8 + hln], packet[8 + hln:8 + hln + pln]
     tha = packet[8 + hln + pln:8 + 2 * hln + pln]
@@ -38,6 +41,8 @@ def arp_text(packet: bytes, length: int, *, prefix: bool, verbose: int,
     def link(raw: bytes) -> str:
         if not raw:
             return "<empty>"
+        if hrd == 15:   # Frame Relay: a Q.922 address
+            return q922_text(raw)
         return _mac(raw) if len(raw) == 6 else ":".join(f"{b:02x}" for b in raw)
 
     def address(raw: bytes) -> str:

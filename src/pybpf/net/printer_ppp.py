@@ -164,7 +164,7 @@ def _handle(out: list[str], r: _Reader, at: int, proto: int, length: int, verbos
         out.append("compressed PPP data")
     else:
         family = {0x0800: 0x21, 0x2F: 0x21, 0x21: 0x21, 0x86DD: 0x57, 0x57: 0x57,
-                  0x281: 0x281, 0x283: 0x281}.get(proto)
+                  0x281: 0x281, 0x283: 0x281, 0x2B: 0x2B, 0x8137: 0x2B}.get(proto)
         inner = network(family, r.data[at:], length) if family else None
         if inner is not None:
             out.append(inner)

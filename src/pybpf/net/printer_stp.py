@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 
+from .printer_mstp import mstp_fields
 from .printer_words import CutShort, take, u16, u32
 from .printer_words import mac as _mac
 
@@ -49,8 +50,8 @@ def _stp_fields(out: list[str], bpdu: bytes, length: int, verbose: int) -> None:
             out.append(" (invalid)")
             return
         _stp_config(out, bpdu, length, verbose, rapid=version == 2)
-    elif kind == 2 and length < 102:   # MSTP and SPB BPDUs (not decoded further)
-        out.append(" (invalid)")
+    elif kind == 2 and version in (3, 4):
+        mstp_fields(out, bpdu, length, verbose, version)
 
 def _stp_config(out: list[str], bpdu: bytes, length: int, verbose: int, *,
                 rapid: bool) -> None:

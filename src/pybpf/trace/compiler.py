@@ -5,33 +5,59 @@ from __future__ import annotations
 
 import re
 
-from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
 from .errors import TraceError
 from .plan import STACK_DEPTH, MapPlan, PrintPlan
 from .probes import Probe
-from .record import DICT, Record
+from .record import DICT, Record, field
 
 # the front end and code generator are imported by _compile: a script served from the
 # compile cache (pybpf.trace.cache) needs only the classes of what it holds
 TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .record)
 if TYPE_CHECKING:
+    from typing import Any
+
+    from ..asm import Instruction
+    from ..spec import CollectionSpec
     from . import ast as A
 
 __all__ = ["Compiled", "Unit", "compile_script"]
 
+# program and map types by their uapi names (bpf_prog_type, bpf_map_type without the
+# prefix) and numbers: a script run by `pybpf trace` loads before the spec layer (enums of
+# every type, ~2 ms) is imported; tests check these against pybpf.spec's enums
 _PROG_TYPES = {
-    "tracepoint": ProgramType.TRACEPOINT, "rawtracepoint": ProgramType.RAW_TRACEPOINT,
-    "uprobe": ProgramType.KPROBE, "uretprobe": ProgramType.KPROBE,
-    "usdt": ProgramType.KPROBE, "kprobe": ProgramType.KPROBE,
-    "kretprobe": ProgramType.KPROBE, "kfunc": ProgramType.KPROBE,
-    "kretfunc": ProgramType.KPROBE, "profile": ProgramType.PERF_EVENT,
-    "interval": ProgramType.PERF_EVENT, "software": ProgramType.PERF_EVENT,
-    "hardware": ProgramType.PERF_EVENT,
+    "tracepoint": "TRACEPOINT", "rawtracepoint": "RAW_TRACEPOINT",
+    "uprobe": "KPROBE", "uretprobe": "KPROBE", "usdt": "KPROBE", "kprobe": "KPROBE",
+    "kretprobe": "KPROBE", "kfunc": "KPROBE", "kretfunc": "KPROBE",
+    "profile": "PERF_EVENT", "interval": "PERF_EVENT", "software": "PERF_EVENT",
+    "hardware": "PERF_EVENT",
     # BEGIN and END run once, by BPF_PROG_TEST_RUN, as raw tracepoint programs
-    "BEGIN": ProgramType.RAW_TRACEPOINT, "END": ProgramType.RAW_TRACEPOINT,
+    "BEGIN": "RAW_TRACEPOINT", "END": "RAW_TRACEPOINT",
 }
+PROG_TYPE_IDS = {"KPROBE": 2, "TRACEPOINT": 5, "PERF_EVENT": 7, "RAW_TRACEPOINT": 17}
+MAP_TYPE_IDS = {"HASH": 1, "ARRAY": 2, "PERCPU_ARRAY": 6, "STACK_TRACE": 7, "RINGBUF": 27}
 _MAP_KEYS_MAX = 4096
 _RINGBUF_SIZE = 1 << 20
+
+
+class Draft(Record):
+    """The maps and programs of a fresh compile, as plain values: what the fast start
+    (:mod:`.quickstart`) loads, made into a CollectionSpec only when asked."""
+
+    # name -> (bpf_map_type name, key size, value size, max entries)
+    maps: dict[str, tuple[str, int, int, int]]
+    # name -> (section, bpf_prog_type name, instructions)
+    programs: dict[str, tuple[str, str, list[Instruction]]]
+
+    def spec(self) -> CollectionSpec:
+        from ..spec import CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType
+
+        maps = {name: MapSpec(name, MapType[kind], key, value, count)
+                for name, (kind, key, value, count) in self.maps.items()}
+        programs = {name: ProgramSpec(name, section, ProgramType[kind], instructions=insns,
+                                      license="GPL")
+                    for name, (section, kind, insns) in self.programs.items()}
+        return CollectionSpec(programs=programs, maps=maps, license="GPL")
 
 
 class Unit(Record):
@@ -51,7 +77,7 @@ class Compiled(Record):
     """What :func:`compile_script` gives: the spec to load, the plan to print with, and
     where each program attaches."""
 
-    spec: CollectionSpec
+    spec: CollectionSpec      # made on first use when compiled here (see Draft)
     plan: PrintPlan
     units: list[Unit]
     probe_names: list[str]
@@ -60,6 +86,17 @@ class Compiled(Record):
     text: str = ""
     # program -> (instruction index, script line) where each statement's code starts
     lines: dict[str, list[tuple[int, int]]] = DICT
+
+    # a fresh compile's maps and programs, until .spec is asked for (Draft)
+    draft: Draft | None = field(default=None, init=False)
+
+    def __getattr__(self, name: str) -> Any:      # only for what the instance lacks
+        draft = self.__dict__.get("draft")
+        if name != "spec" or draft is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.spec = draft.spec()
+        self.draft = None
+        return self.spec
 
     @property
     def attach_count(self) -> int:
@@ -162,7 +199,7 @@ def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
         if not info.agg:
             raise TraceError(f"Undefined map: {info.name}", info.loc)
     shared = Shared(checker, probe_names=probe_names, kallsyms=_kallsyms)
-    maps: dict[str, MapSpec] = {}
+    maps: dict[str, tuple[str, int, int, int]] = {}
     plan = PrintPlan()
     for info in sorted(checker.maps.values(), key=lambda i: i.index):
         keys = info.keys or []
@@ -173,14 +210,13 @@ def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
             info.value.stored if info.value is not None and info.agg == "none" else 8
         spec_name = _map_name(info.name, info.index)
         shared.layouts[info.name] = MapLayout(info, spec_name, key_size, value_size)
-        maps[spec_name] = MapSpec(spec_name, MapType.HASH, key_size, value_size,
-                                  _MAP_KEYS_MAX)
+        maps[spec_name] = ("HASH", key_size, value_size, _MAP_KEYS_MAX)
         plan.maps[info.name] = MapPlan(
             info.name, tuple(k.value_type() for k in keys), info.agg,  # type: ignore[arg-type]
             info.value.value_type() if info.value is not None else MapPlan.value,
             info.lhist)
     plan.print_at_exit = sorted(plan.maps)
-    programs: dict[str, ProgramSpec] = {}
+    programs: dict[str, tuple[str, str, list[Instruction]]] = {}
     lines: dict[str, list[tuple[int, int]]] = {}
     for index, (u, scope) in enumerate(zip(units, scopes, strict=True)):
         scope.vars.clear()
@@ -191,25 +227,25 @@ def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
         insns = emitter.emit(u.probe)
         section = f"tracepoint/{first.target}/{first.func}" \
             if first.provider == "tracepoint" else u.provider
-        programs[u.name] = ProgramSpec(u.name, section, _PROG_TYPES[u.provider],
-                                       instructions=insns, license="GPL")
+        programs[u.name] = (section, _PROG_TYPES[u.provider], insns)
         lines[u.name] = emitter.lines
         del index
     stack_maps: dict[str, str] = {}
     if "ringbuf" in shared.uses:
-        maps["ringbuf"] = MapSpec("ringbuf", MapType.RINGBUF, 0, 0, _RINGBUF_SIZE)
+        maps["ringbuf"] = ("RINGBUF", 0, 0, _RINGBUF_SIZE)
     for name in sorted(shared.uses):
         if name.startswith(("kstack", "ustack")):     # one map per frame limit
             depth = int(name.partition("_")[2] or STACK_DEPTH)
-            maps[name] = MapSpec(name, MapType.STACK_TRACE, 4, 8 * depth, _MAP_KEYS_MAX)
+            maps[name] = ("STACK_TRACE", 4, 8 * depth, _MAP_KEYS_MAX)
             stack_maps[name] = name
     if "joinbuf" in shared.uses:
-        maps["joinbuf"] = MapSpec("joinbuf", MapType.PERCPU_ARRAY, 4,
-                                  8 + JOIN_ARGS * JOIN_STRLEN, 1)
+        maps["joinbuf"] = ("PERCPU_ARRAY", 4, 8 + JOIN_ARGS * JOIN_STRLEN, 1)
     if "elapsed" in shared.uses:
-        maps["elapsed"] = MapSpec("elapsed", MapType.ARRAY, 4, 8, 1)
+        maps["elapsed"] = ("ARRAY", 4, 8, 1)
     plan.actions = dict(shared.actions)
-    spec = CollectionSpec(programs=programs, maps=maps, license="GPL")
-    return Compiled(spec, plan, units, probe_names,
-                    {n: lay.spec_name for n, lay in shared.layouts.items()}, stack_maps, text,
-                    lines)
+    compiled = Compiled(None, plan, units, probe_names,  # type: ignore[arg-type]
+                        {n: lay.spec_name for n, lay in shared.layouts.items()}, stack_maps,
+                        text, lines)
+    del compiled.spec           # made from the draft when first asked for
+    compiled.draft = Draft(maps, programs)
+    return compiled

@@ -10,7 +10,7 @@ serves the common command lines (``-e`` or a file, parameters, ``-q``, ``-o``, `
 ``--unsafe``) from it: it creates the maps, loads the programs, runs BEGIN, attaches and
 then runs the script through :class:`~.runtime.Session` as the full path does. A script
 without an entry is compiled here and runs from the same tuples, made in memory; its
-entries are written once it is attached (off the way to ``Attaching...``). Anything else
+entries are written once it has run (off the way to ``Attaching...`` and its events). Anything else
 (another option, a script that does not compile, a uprobe, any failure before
 ``Attaching...``) returns None, after closing what it made, and the full path runs
 instead, with its own messages.
@@ -64,26 +64,37 @@ def _lean_tuple(compiled: Compiled) -> tuple[Any, ...] | None:
 
     if any(u.provider not in _PROVIDERS for u in compiled.units):
         return None
-    spec = compiled.spec
-    maps = [(m.name, int(m.type), m.key_size, m.value_size, m.max_entries, int(m.flags))
-            for m in spec.maps.values()]
+    draft = compiled.draft
+    if draft is not None:       # compiled here: its plain values, not the spec layer's
+        from .compiler import MAP_TYPE_IDS, PROG_TYPE_IDS
+
+        maps = [(name, MAP_TYPE_IDS[kind], key_size, value_size, max_entries, 0)
+                for name, (kind, key_size, value_size, max_entries) in draft.maps.items()]
+        programs = {name: (PROG_TYPE_IDS[kind], insns, "GPL")
+                    for name, (_, kind, insns) in draft.programs.items()}
+    else:
+        spec = compiled.spec
+        maps = [(m.name, int(m.type), m.key_size, m.value_size, m.max_entries, int(m.flags))
+                for m in spec.maps.values()]
+        programs = {name: (int(p.type), p.instructions, p.license or "GPL")
+                    for name, p in spec.programs.items()}
+    map_names = {m[0] for m in maps}
     progs = []
     for unit in compiled.units:
-        prog = spec.programs[unit.name]
+        prog_type, instructions, license_ = programs[unit.name]
         relocs = []
-        for slot, insn in Instructions(prog.instructions).iterate():
-            if insn.reference is not None and insn.reference in spec.maps:
+        for slot, insn in Instructions(instructions).iterate():
+            if insn.reference is not None and insn.reference in map_names:
                 # the code generator loads maps by fd only (ld_map_fd: imm 0 until load)
                 if insn.opcode != _LDDW or insn.src != _PSEUDO_MAP_FD or insn.imm:
                     return None
                 relocs.append((slot, insn.reference))
-        code = encode_all(prog.instructions)
+        code = encode_all(instructions)
         points = []
         for p in unit.points:
             tp = tracepoint_id(p.target, p.func) if p.provider == "tracepoint" else 0
             points.append((p.provider, p.target, p.func, p.count, tp))
-        progs.append((unit.name, int(prog.type), code, relocs, prog.license or "GPL",
-                      points))
+        progs.append((unit.name, prog_type, code, relocs, license_, points))
     from .plan import plan_data
 
     plan = (plan_data(compiled.plan), compiled.probe_names, compiled.map_names,
@@ -303,15 +314,22 @@ def run_cached(argv: list[str], on_ready: Callable[[], None] | None = None) -> i
     if o is None:
         return None
     entry = _read_entry(o)
-    if entry is None:       # compiled here; the cache is written once the probes are in
-        compiled = _compile(o)
-        if compiled is None:
-            return None
-        entry = _lean_tuple(compiled)
-        if entry is None:      # uprobes, usdt: the full path, which finds the compile
-            _store(o, compiled)
-            return None
-        on_ready = _storing(o, compiled, on_ready)
+    if entry is not None:
+        return _start(o, entry, on_ready)
+    try:
+        compiled = _compile(o)  # never run: compiled here, cached once it has run
+    except KeyboardInterrupt:
+        return 130
+    if compiled is None:
+        return None
+    entry = _lean_tuple(compiled)
+    status = _start(o, entry, on_ready) if entry is not None else None   # uprobes, usdt
+    _store(o, compiled)         # (a None: for the full path, which then finds it)
+    return status
+
+
+def _start(o: _Options, entry: tuple[Any, ...], on_ready: Callable[[], None] | None
+           ) -> int | None:
     coll = _Collection()
     try:
         out = open(o.output, "w") if o.output else sys.stdout  # noqa: SIM115
@@ -351,28 +369,21 @@ def _compile(o: _Options) -> Compiled | None:
 
 
 def _store(o: _Options, compiled: Compiled) -> None:
-    from .cache import store
-
-    store(compiled, unsafe=o.unsafe, params=o.params)
-
-
-def _storing(o: _Options, compiled: Compiled, on_ready: Callable[[], None] | None
-             ) -> Callable[[], None]:
-    """``on_ready``, then the compile cache's entries written (off the path to ready),
-    with SIGINT and SIGTERM held meanwhile so that a Ctrl-C leaves no half-written file."""
+    """Write the compile cache's entries of ``compiled``, with SIGINT and SIGTERM held
+    meanwhile: a Ctrl-C then (ignored: the run is over) leaves no half-written file."""
     import signal
 
-    def ready() -> None:
-        if on_ready is not None:
-            on_ready()
-        held = {signal.SIGINT, signal.SIGTERM}
+    from .cache import store
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
         before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
         try:
-            _store(o, compiled)
+            store(compiled, unsafe=o.unsafe, params=o.params)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, before)
-
-    return ready
+    except KeyboardInterrupt:
+        pass
 
 
 def _run(o: _Options, out: IO[str], entry: tuple[Any, ...], coll: _Collection, plan: _Plan,

@@ -296,7 +296,14 @@ def _tool_builder(mod: Any, name: str) -> Callable[[], Any]:
 
 
 # tools whose argument parser needs something to build
-_TOOL_ARGS: dict[str, list[str]] = {"funccount": ["vfs_read"], "flamegraph": []}
+_TOOL_ARGS: dict[str, list[str]] = {
+    "funccount": ["vfs_read"], "flamegraph": [],
+    "argdist": ["-C", "p:c:usleep(unsigned usec):u32:usec:usec < 50#usec",
+                "-H", "p:c:usleep(unsigned usec):u32:usec",
+                "-C", "r:c:getppid():int:$retval"],
+    "dirtop": ["-d", "/tmp"], "funclatency": ["c:usleep"], "funcslower": ["c:usleep"],
+    "netqtop": ["-n", "lo"], "stackcount": ["c:getppid"], "ttysnoop": ["/dev/console"],
+}
 
 
 def _built(make: Callable[[], Any]) -> CollectionSpec | str:
