@@ -86,3 +86,51 @@ def test_a_jump_threaded_later_in_a_pass_sees_x_an_earlier_one_left_stale() -> N
         packet = bytes(12) + b"\x08\x00" + bytes((byte,)) + bytes(20)
         assert FilterProgram(optimised).run(packet, len(packet)) \
             == FilterProgram(program).run(packet, len(packet)) == 5
+
+
+def test_loads_on_paths_that_only_reject_go() -> None:
+    # 'ldb [x + 14]' can only reject a short capture, and every path after it rejects
+    program = [SockFilter(0x28, 0, 0, 12),     # ldh [12]
+               SockFilter(0x15, 0, 5, 0x800),  # jeq #0x800
+               SockFilter(0xB1, 0, 0, 14),     # ldxb 4*([14]&0xf)
+               SockFilter(0x50, 0, 0, 14),     # ldb [x + 14]
+               SockFilter(0x04, 0, 0, 1),      # add #1
+               SockFilter(0x24, 0, 0, 8),      # mul #8
+               SockFilter(0x06, 0, 0, 0),      # ret #0
+               SockFilter(0x06, 0, 0, 65535)]  # ret #65535
+    optimised = optimize_program(program)
+    assert [i.code for i in optimised] == [0x28, 0x15, 0x06, 0x06]
+    for ethertype in (b"\x08\x00", b"\x86\xdd"):
+        packet = bytes(12) + ethertype + b"\x45" + bytes(40)
+        for cut in (13, 14, 15, 40, len(packet)):
+            assert FilterProgram(optimised).run(packet[:cut], len(packet)) \
+                == FilterProgram(program).run(packet[:cut], len(packet))
+
+
+def test_unrolled_protochain_is_short() -> None:
+    # libpcap loops (36 and 24 instructions); we unroll 8 steps: the protocol tests, the
+    # extension header's and AH's lengths and one shared tail each (was 20 and 10)
+    assert len(compile_filter("ip6 protochain 17")) <= 8 * 16
+    assert len(compile_filter("ip protochain 17")) <= 8 * 8
+
+
+def test_a_value_loaded_through_an_unknown_x_is_tested_once() -> None:
+    # after the meet X is 4 or 8, so 'ldb [x + 14]' has no name but its own; the second
+    # 'jeq #6' on it is decided all the same
+    program = [SockFilter(0x30, 0, 0, 0),      # ldb [0]
+               SockFilter(0x15, 0, 2, 1),      # jeq #1
+               SockFilter(0x01, 0, 0, 4),      # ldx #4
+               SockFilter(0x05, 0, 0, 1),      # ja +1
+               SockFilter(0x01, 0, 0, 8),      # ldx #8
+               SockFilter(0x50, 0, 0, 14),     # ldb [x + 14]
+               SockFilter(0x15, 0, 2, 6),      # jeq #6
+               SockFilter(0x15, 0, 1, 6),      # jeq #6
+               SockFilter(0x06, 0, 0, 65535),  # ret #65535
+               SockFilter(0x06, 0, 0, 0)]      # ret #0
+    optimised = optimize_program(program)
+    assert sum(1 for i in optimised if i.code == 0x15 and i.k == 6) == 1
+    for first in (1, 2):
+        for value in (5, 6):
+            packet = bytes((first,)) + bytes(17) + bytes((value,)) * 8
+            assert FilterProgram(optimised).run(packet, len(packet)) \
+                == FilterProgram(program).run(packet, len(packet))

@@ -251,38 +251,33 @@ class _Emitter:
             chained = (0, 60, 43, 44)  # hop-by-hop, destination options, routing, fragment
         end = self.label()
         for _ in range(pred.limit):
-            steps = [self.label() for _ in range(3 + len(chained))]
-            extension, ah, following = self.label(), self.label(), self.label()
+            extension, ah, tail = self.label(), self.label(), self.label()
+            steps = [self.label() for _ in range(1 + len(chained))]
             self.branch("jeq", pred.proto, end, steps[0])
             self.place(steps[0])
-            self.branch("jeq", 59, end, steps[1])  # no next header
-            self.place(steps[1])
+            # no test of 59 (no next header): libpcap sends it to ``end``, where every test
+            # below sends it too
             for index, proto in enumerate(chained):
-                self.branch("jeq", proto, extension, steps[2 + index])
-                self.place(steps[2 + index])
+                self.branch("jeq", proto, extension, steps[1 + index])
+                self.place(steps[1 + index])
             self.branch("jeq", 51, ah, end)
-            # both blocks leave X at the next header and A the protocol: A = its next
-            # header (kept in M[slot]), then X from its length byte
-            tail = self.label()
+            # both blocks leave in A the next header's offset (in the network layer), which
+            # the tail keeps in M[slot] while A gets the next protocol from this header
             if chained:
-                self.place(extension)  # X += (length + 1) * 8
-                self.stmt(Class.LD | Size.B | Mode.IND, net)
-                self.stmt(Class.ST, slot)
+                self.place(extension)  # X + (length + 1) * 8
                 self.stmt(Class.LD | Size.B | Mode.IND, net + 1)
                 self.stmt(Class.ALU | ALUOp.ADD | Src.K, 1)
                 self.stmt(Class.ALU | ALUOp.MUL | Src.K, 8)
                 self.stmt(Class.ALU | ALUOp.ADD | Src.X)
                 self.goto(tail)
             self.place(ah)  # AH: libpcap sets X to (length + 2) * 4, not X plus it
-            self.stmt(Class.LD | Size.B | Mode.IND, net)
-            self.stmt(Class.ST, slot)
             self.stmt(Class.LD | Size.B | Mode.IND, net + 1)
             self.stmt(Class.ALU | ALUOp.ADD | Src.K, 2)
             self.stmt(Class.ALU | ALUOp.MUL | Src.K, 4)
             self.place(tail)
-            self.stmt(Class.MISC | MiscOp.TAX)
-            self.stmt(Class.LD | Size.W | Mode.MEM, slot)
-            self.place(following)
+            self.stmt(Class.ST, slot)
+            self.stmt(Class.LD | Size.B | Mode.IND, net)
+            self.stmt(Class.LDX | Size.W | Mode.MEM, slot)
         self.goto(if_false)  # a chain longer than the unrolled walk
         self.place(end)
         self.branch("jeq", pred.proto, if_true, if_false)

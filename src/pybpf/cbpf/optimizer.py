@@ -3,9 +3,10 @@
 A cBPF program only jumps forwards and has no effect but its return value, so every value
 it computes is a function of the packet: ``ldh [12]``, ``ldb [x + 23]`` with ``x`` from
 ``ldxb 4*([14]&0xf)``, ``A & 0xf0``... The optimiser names each value by the expression
-that computed it (a *symbol*) and, flowing forwards, learns facts on each edge (after
-``ldh [12]; jeq #0x800`` took its false branch, ``[12]:2 != 0x800``). Then it repeats
-until nothing changes:
+that computed it (a *symbol*; a value it cannot name so, like ``ldb [x + 14]`` after a
+meet of two ``X``, by the instruction that computed it, which runs at most once per
+packet) and, flowing forwards, learns facts on each edge (after ``ldh [12]; jeq #0x800``
+took its false branch, ``[12]:2 != 0x800``). Then it repeats until nothing changes:
 
 * **jump threading**: an edge whose target re-loads a value ``A`` already holds, or tests
   something the edge already knows, is sent straight past them (libpcap's main trick:
@@ -19,7 +20,8 @@ until nothing changes:
   with a known ``X`` becomes ``op #k``, and ``and #k; jeq #0`` becomes ``jset #k``;
 * a packet load whose value nobody reads (``ld [26]; and #0``) goes when every path on to
   an accepting return loads as far into the packet anyway (it only rejected short
-  captures, which the later load still does);
+  captures, which the later load still does), or when no path on accepts; a chain of
+  computations nobody reads goes in one pass (liveness ignores what such a chain reads);
 * unreachable code is dropped and identical tails (``ret #0``...) are shared.
 
 What it never does is what libpcap's optimiser does and what makes its verdicts differ on
@@ -200,13 +202,13 @@ def _step(insn: _Insn, state: State) -> State:
             sym = ("abs", code & 0x18, k)
         elif mode == _MODE_IND:
             x = state[1]
-            sym = ("ind", code & 0x18, k, x) if x is not None else None
+            sym = ("ind", code & 0x18, k, x) if x is not None else ("at", insn)
         elif mode == _MODE_IMM:
             sym = ("imm", k)
         elif mode == _MODE_LEN:
             sym = ("len",)
         elif mode == _MODE_MEM:
-            sym = state[2][k] if k < 16 else None
+            sym = (state[2][k] or ("at", insn)) if k < 16 else None
         else:
             sym = None
         return (sym, state[1], state[2], state[3])
@@ -219,7 +221,7 @@ def _step(insn: _Insn, state: State) -> State:
         elif mode == _MODE_LEN:
             xsym = ("len",)
         elif mode == _MODE_MEM:
-            xsym = state[2][k] if k < 16 else None
+            xsym = (state[2][k] or ("at", insn)) if k < 16 else None
         else:
             xsym = None
         return (state[0], xsym, state[2], state[3])
@@ -234,13 +236,13 @@ def _step(insn: _Insn, state: State) -> State:
         op = code & 0xF0
         if op == _ALU_NEG:
             if a is None:
-                return state
+                return (("at", insn), x, mem, facts)
             if a[0] == "imm":
                 return (("imm", -a[1] & M32), x, mem, facts)  # type: ignore[operator]
             return (("neg", a), x, mem, facts)
         operand = ("imm", insn.k) if not code & 0x08 else x
         if a is None or operand is None:
-            return (None, x, mem, facts)
+            return (("at", insn), x, mem, facts)
         if operand[0] == "imm":
             k = operand[1]  # type: ignore[assignment]
             if (k == 0 and op in _UNCHANGED_BY_ZERO) or (k == 1 and op in (_ALU_MUL, _ALU_DIV)) \
@@ -645,28 +647,38 @@ def _liveness(insns: list[_Insn]) -> tuple[Liveness, Liveness]:
         after = live_in[pc + 1]
         live[pc] = after
         mode = code & MODE_MASK
+        # what an instruction the dead-code pass removes reads is not live: a chain of
+        # computations nobody reads goes in one pass, not one instruction per round
         if cls == _C_LD:
-            before = after & ~_A
             if mode == _MODE_IND:
-                before |= _X
-            elif mode == _MODE_MEM:
-                before |= 4 << insn.k
+                before = (after & ~_A) | _X  # a packet load can reject: it stays
+            elif mode == _MODE_ABS or not after & _A:
+                before = after & ~_A
+            else:
+                before = (after & ~_A) | (4 << insn.k if mode == _MODE_MEM else 0)
         elif cls == _C_LDX:
             before = after & ~_X
-            if mode == _MODE_MEM:
+            if mode == _MODE_MEM and after & _X:
                 before |= 4 << insn.k
         elif cls == _C_ST:
-            before = (after & ~(4 << insn.k)) | _A
+            bit = 4 << insn.k
+            before = (after & ~bit) | _A if after & bit else after
         elif cls == _C_STX:
-            before = (after & ~(4 << insn.k)) | _X
+            bit = 4 << insn.k
+            before = (after & ~bit) | _X if after & bit else after
         elif cls == _C_ALU:
-            before = after | _A
-            if code & SRC_MASK and code & OP_MASK != _ALU_NEG:
-                before |= _X
+            if code & SRC_MASK and code & OP_MASK in (_ALU_DIV, _ALU_MOD):
+                before = after | _A | _X  # a division by X = 0 ends the program
+            elif not after & _A:
+                before = after
+            else:
+                before = after | _A
+                if code & SRC_MASK and code & OP_MASK != _ALU_NEG:
+                    before |= _X
         elif code & 0xF8 == _MISC_TAX:
-            before = (after & ~_X) | _A
+            before = (after & ~_X) | _A if after & _X else after
         else:
-            before = (after & ~_A) | _X
+            before = (after & ~_A) | _X if after & _A else after
         live_in[pc] = before
     return live, live_in
 
@@ -817,7 +829,10 @@ def _bounds_only(insns: list[_Insn], live: Liveness) -> set[int]:
             continue
         after = need[pc + 1]
         extent = 0
-        if cls == _C_LD and code & MODE_MASK == _MODE_ABS and insn.k < 0x8000_0000:
+        if after == M32:  # every path on rejects: a load failing changes nothing
+            if (cls == _C_LD and not live[pc] & _A) or (cls == _C_LDX and not live[pc] & _X):
+                out.add(pc)
+        elif cls == _C_LD and code & MODE_MASK == _MODE_ABS and insn.k < 0x8000_0000:
             extent = insn.k + _BYTES[code & SIZE_MASK]
             if extent <= after and not live[pc] & _A:
                 out.add(pc)
