@@ -56,3 +56,18 @@ def ipx_frames() -> list[bytes]:
     ]
     return ([ether(p, 0x8137) for p in packets]
             + [_pppoe(p) for p in packets[:3] + packets[10:13] + packets[-2:]])
+
+
+def ipx_llc_frames() -> list[bytes]:
+    """IPX in Novell's raw 802.3 frames and in 802.2 LLC ones, and DDP and AARP in SNAP."""
+    from tests.net.corpus import dot3
+    from tests.net.corpus_atalk import atalk_frames
+    sap = _ipx(0x0452, struct.pack("!H", 2) + _server(4, b"FS1"))
+    rip = _ipx(0x0453, struct.pack("!HIHH", 1, 0xFFFFFFFF, 0xFFFF, 0xFFFF))
+    frames = [dot3(sap), dot3(rip), dot3(_ipx(0x9001, b"other")),
+              dot3(b"\xe0\xe0\x03" + sap), dot3(b"\xe0\xe0\x03" + rip)]
+    for frame in atalk_frames():
+        etype, payload = frame[12:14], frame[14:]
+        oui = b"\x08\x00\x07" if etype == b"\x80\x9b" else b"\x00\x00\x00"
+        frames.append(dot3(b"\xaa\xaa\x03" + oui + etype + payload[:120]))
+    return frames

@@ -1,6 +1,7 @@
 """SCTP packets built chunk by chunk: an association's handshake, DATA with every flag and
 odd sizes, SACK with gap blocks and duplicate TSNs, bundles, control chunks, chunks of no
-known type, and the damaged lengths tcpdump complains about; over IPv4 and IPv6."""
+known type, the damaged lengths tcpdump complains about, M3UA messages in DATA; over IPv4
+and IPv6."""
 
 from __future__ import annotations
 
@@ -76,4 +77,34 @@ def sctp_frames() -> list[bytes]:
         _packet(_chunk(11, b"") + b"\x0b\x00"),
         _packet(_chunk(10, b"abcde", pad=False)),           # its padding is missing
         _packet(b""),
+        # M3UA in DATA (-vv decodes it): classes, parameters, damaged lengths
+        *[_packet(_data(20 + i, 0, i, 3, message)) for i, message in enumerate(_m3ua_messages())],
+    ]
+
+
+def _m3ua(kind_class: int, kind: int, parameters: bytes, *, version: int = 1,
+          declared: int | None = None) -> bytes:
+    size = 8 + len(parameters) if declared is None else declared
+    return struct.pack("!BBBBI", version, 0, kind_class, kind, size) + parameters
+
+
+def _parameter(tag: int, value: bytes, *, pad: bool = True) -> bytes:
+    raw = struct.pack("!HH", tag, 4 + len(value)) + value
+    return raw + bytes(-len(raw) % 4 if pad else 0)
+
+
+def _m3ua_messages() -> list[bytes]:
+    data = (_parameter(0x0200, struct.pack("!I", 7)) + _parameter(0x0006, struct.pack("!I", 1))
+            + _parameter(0x0210, bytes(range(23))) + _parameter(0x0013, struct.pack("!I", 9)))
+    return [
+        _m3ua(1, 1, data),
+        _m3ua(3, 1, _parameter(0x0011, struct.pack("!I", 1)) + _parameter(0x0004, b"asp-1")),
+        _m3ua(3, 3, _parameter(0x0009, b"beat")), _m3ua(4, 3, b""), _m3ua(0, 0, b""),
+        _m3ua(2, 1, _parameter(0x0012, struct.pack("!I", 0x00010203))),
+        _m3ua(9, 2, _parameter(0x0208, bytes(8))), _m3ua(9, 7, b""), _m3ua(5, 1, b""),
+        _m3ua(1, 1, _parameter(0x0006, b"\x01")),                    # a value too short
+        _m3ua(1, 1, _parameter(0x7777, b"abc", pad=False) + b"xy"),
+        _m3ua(1, 1, struct.pack("!HH", 0x0006, 2) + bytes(4)),
+        _m3ua(1, 1, struct.pack("!HH", 0x0006, 200) + bytes(4)),       # beyond the capture
+        _m3ua(1, 1, b"", declared=99), _m3ua(1, 1, b"", version=2), b"\x01\x00\x00",
     ]

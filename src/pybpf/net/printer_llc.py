@@ -7,8 +7,9 @@ import struct
 from typing import TYPE_CHECKING, Protocol
 
 from .printer_cdp import cdp_text
+from .printer_ipx import ipx_text
 from .printer_stp import stp_text
-from .printer_words import ETHERTYPES, OUI_NAMES, etype_text, hex_dump
+from .printer_words import ETHERTYPES, OUI_NAMES, LongJump, etype_text, hex_dump
 
 if TYPE_CHECKING:
     from .printer import PrintOptions
@@ -26,7 +27,7 @@ _SNAP_PIDS = {(0x00000C, 0x2000): "CDP", (0x00000C, 0x2003): "VTP",
 
 def _snap_pid(oui: int, pid: int) -> str:
     """A SNAP protocol id's name in its organisation's table (EtherTypes for two)."""
-    if oui in (0, 0xF8):
+    if oui in (0, 0xF8, 0x080007):   # Apple's OUI names its ids as EtherTypes too
         return ETHERTYPES.get(pid, "Unknown")
     return _SNAP_PIDS.get((oui, pid), "Unknown")
 
@@ -59,8 +60,8 @@ def llc_text(printer: Host, llc: bytes, length: int, src: str,
             return " [|llc]" + hex_dump(llc, ascii_too=True), min(len(llc), length)
         control |= llc[3] << 8
         size = 4
-    if dsap_field == 0xFF and ssap_field == 0xFF:
-        return "IPX 802.3", 0
+    if dsap_field == 0xFF and ssap_field == 0xFF:   # Novell's raw 802.3: IPX, no LLC
+        return _ipx("IPX 802.3: " if e else "", llc, e), 0
     dsap, ssap = dsap_field & 0xFE, ssap_field & 0xFE
     head = ""
     if e:
@@ -75,6 +76,8 @@ def llc_text(printer: Host, llc: bytes, length: int, src: str,
         return head + stp_text(llc[3:], length - 3, printer.options.verbose), 3
     if dsap == ssap == 0x06 and control == 0x03:
         return head + printer._ipv4(llc[3:], length - 3, prefix=not e), 3
+    if dsap == ssap == 0xE0 and control == 0x03:
+        return head + _ipx("IPX 802.2: " if e else "", llc[3:], e), 3
     text = head
     if not e:
         if ssap == dsap:
@@ -109,6 +112,14 @@ def llc_text(printer: Host, llc: bytes, length: int, src: str,
             f"{(control >> 9) & 0x7F}, Flags [{flags}], length {length}"
             + printer._unknown(llc[:length])), 4
 
+def _ipx(label: str, packet: bytes, link_header: bool) -> str:
+    """IPX in an 802.3 frame (a cut leaves the packet, as tcpdump does)."""
+    try:
+        return label + ipx_text(packet, link_header)
+    except LongJump as jump:
+        return label + jump.text + f" [|{jump.proto}]"
+
+
 def _snap_text(printer: Host, llc: bytes, length: int, src: str, dst: str,
                head: str) -> tuple[str, int]:
     """The SNAP header after LLC: an EtherType, or an organisation's protocol."""
@@ -122,7 +133,7 @@ def _snap_text(printer: Host, llc: bytes, length: int, src: str, dst: str,
                 f"pid {_snap_pid(oui, pid)} (0x{pid:04x})")
         head += (f"oui {OUI_NAMES.get(oui, 'Unknown')} (0x{oui:06x}), {kind}, "
                  f"length {length - 8}: ")
-    if oui in (0, 0xF8):
+    if oui in (0, 0xF8) or (oui, pid) == (0x080007, 0x809B):   # Apple's own OUI for DDP
         body = printer._ethertype(pid, llc[8:], length - 8, llc, 8)
         if body is not None:
             return head + body, 8

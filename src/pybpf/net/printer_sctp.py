@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import struct
 
-from .printer_words import hex_dump
+from .printer_m3ua import m3ua_text
+from .printer_words import LongJump, hex_dump
 
 __all__ = ["sctp_text"]
 
@@ -80,7 +81,7 @@ def _chunks(out: list[str], raw: bytes, length: int, verbose: int) -> None:
         out.append(f"{sep}{number}) [{name}] ")
         body = raw[at + 4:at + size]
         if kind == 0:
-            _data(out, body, flags, size, verbose)
+            _data(out, body, flags, size, verbose, raw[at + 16:])
         elif kind in (1, 2):
             if len(body) < 16:
                 out.append(f"bogus chunk length {size}]")
@@ -102,7 +103,10 @@ def _chunks(out: list[str], raw: bytes, length: int, verbose: int) -> None:
             left = (left - align) & _MASK
 
 
-def _data(out: list[str], body: bytes, flags: int, size: int, verbose: int) -> None:
+def _data(out: list[str], body: bytes, flags: int, size: int, verbose: int,
+          rest: bytes) -> None:
+    """A DATA chunk (``rest``: the captured bytes from its payload on, which M3UA may
+    read past the chunk)."""
     marks = "".join(w for bit, w in ((4, "(U)"), (2, "(B)"), (1, "(E)")) if flags & bit)
     out.append(marks + (" " if marks else ""))
     if len(body) < 12:
@@ -114,7 +118,13 @@ def _data(out: list[str], body: bytes, flags: int, size: int, verbose: int) -> N
     if len(body) == 12:   # the fields, and not one byte of payload
         out.append(f"bogus chunk length {size}]")
         raise _Bogus
-    if verbose >= 2:
+    if verbose >= 2 and ppid == 3:
+        try:
+            out.append(m3ua_text(rest, len(body) - 12))
+        except LongJump as jump:
+            out.append(jump.text + " [|m3ua]")
+            raise _Bogus from None   # tcpdump left the packet there
+    elif verbose >= 2:
         out.append("[Payload:" + hex_dump(body[12:], ascii_too=True) + "]")
 
 
