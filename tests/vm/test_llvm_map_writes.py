@@ -135,6 +135,24 @@ def test_a_churn_loop_stays_native_and_matches_the_interpreter(
     assert 0 < len(calls) < 100, len(calls)
 
 
+def test_writes_go_to_the_helper_once_a_run_mapped_its_spares(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past _SPARES_PER_RUN spare values a run (and test_run's loop of runs) stores
+    through the helper: the same answers and map, and no more spares mapped."""
+    from pybpf.vm import llvmtier
+
+    monkeypatch.setattr(llvmtier, "_SPARES_PER_RUN", 40)
+    ops = [("update", k % 4, k, 0) for k in range(30)] + [
+        ("delete", k % 4) for k in range(0, 30, 7)] + [
+        ("update", k % 4, k * 3, 0) for k in range(30)] + [("lookup", 1), ("add", 2, 5)]
+    assert _vm(ops, [0, 3], "llvm") == _vm(ops, [0, 3], "interp")
+    m = _fresh_map([])
+    prog = load_unverified(_program(ops), maps={"m": m})
+    prog.run(tier="llvm")
+    run = prog._compiled_for("llvm")._spare[-1]
+    assert run.spares_spent and run.spares_mapped == 40
+
+
 def test_errors_are_the_helpers() -> None:
     """EEXIST, ENOENT, E2BIG and EINVAL from native writes (the second write of a key)."""
     ops = [("update", 0, 1, 0), ("update", 0, 2, 1), ("delete", 0), ("delete", 0),

@@ -180,6 +180,7 @@ class _Run:
         self.refills = [0] * len(self.write_maps)
         self.spares: dict[int, bytearray] = {}
         self.spares_mapped = 0
+        self.spares_spent = False  # _SPARES_PER_RUN mapped: the helper stores
         # native ring buffer output (see llvm_ir.RING_LOG_ENTRIES)
         self.rings = list(rings)
         self.ring_log = (_u64 * (RING_LOG_ENTRIES * 3))()
@@ -260,6 +261,7 @@ class _Run:
         memory) and the maps' sizes as they are."""
         self.spares = {}
         self.spares_mapped = 0
+        self.spares_spent = False
         self.state[_STATE["write_count"]] = 0
         self.state[_STATE["ring_count"]] = 0
         self.state[_STATE["ring_staged"]] = 0
@@ -326,6 +328,7 @@ class _Run:
         size = min(_POOL_SIZES[min(self.refills[place], len(_POOL_SIZES) - 1)],
                    _SPARES_PER_RUN - self.spares_mapped)
         if size <= 0:
+            self.spares_spent = True
             return
         self.refills[place] += 1
         self.spares_mapped += size
@@ -809,7 +812,10 @@ class CompiledProgram:
                 run.count_keys()
             written = self._write_sites.get(slot)
             if written is not None:
-                self._after_write(run, slot, written, r2)
+                if run.spares_spent:  # as before native writes: the helper changed the map
+                    run.clear_cache()
+                else:
+                    self._after_write(run, slot, written, r2)
             run.refresh()
             if helper is get_prandom_u32:
                 run.load_rng()
