@@ -34,6 +34,7 @@ from .printer_icmp import icmp_text, multipart_text
 from .printer_icmp6 import icmp6_text
 from .printer_igmp import igmp_text
 from .printer_ipopt import OptionsCut, ip_options_text
+from .printer_ipsec import ipcomp_text, udp_encap_text
 from .printer_ipx import ipx_text
 from .printer_l2tp import l2tp_text
 from .printer_llc import llc_text
@@ -599,6 +600,8 @@ class Printer:
                                          pseudo)
         if proto == 8:
             return addresses + egp_text(payload, length, self.options.verbose)
+        if proto == 108:
+            return addresses + ipcomp_text(payload)
         if proto == 9 and not v6:
             return addresses + igrp_text(payload, length, self.options.verbose)
         if proto == 50 and len(payload) >= 8:
@@ -826,6 +829,10 @@ class Printer:
                 return head + tftp_text(data, data_len)
             if {sport, dport} & {67, 68}:
                 return head + bootp_text(data, data_len, self.options.verbose)
+            if 4500 in (sport, dport):
+                encap = udp_encap_text(data[:data_len], data_len)
+                if encap is not None:
+                    return head + encap
             if 123 in (sport, dport):
                 return head + ntp_text(data, data_len, self.options.verbose)
             if {sport, dport} & {161, 162}:
