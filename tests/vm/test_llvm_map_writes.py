@@ -208,3 +208,37 @@ def test_writes_in_bpf_loop_callbacks_count_with_the_callers() -> None:
         prog = load_unverified(program, maps={"m": m})
         results[tier] = (prog.run(tier=tier).r0, list(m.items()))
     assert results["llvm"] == results["interp"]
+
+
+def test_a_short_budget_stops_at_the_interpreters_instruction() -> None:
+    """Whatever the budget, a run stops at the instruction the interpreter stops at, with
+    the map writes (native or not) and value stores before it done and none after."""
+    from pybpf.vm import BudgetExceededError
+
+    program = asm.link([
+        asm.mov(R8, 0), asm.mov(R9, 5),
+        asm.label("turn"),
+        asm.mov(R1, R9), asm.and_(R1, 3), asm.stx(4, R10, R1, -4),
+        asm.stx(8, R10, R9, -16),
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4), asm.mov(R3, R10),
+        asm.add(R3, -16), asm.mov(R4, 0), asm.call(UPDATE), asm.add(R8, R0),
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4), asm.call(LOOKUP),
+        asm.jeq(R0, 0, "skip"), asm.mov(R1, 77), asm.stx(8, R0, R1, 0), asm.stx(8, R0, R9, 0),
+        asm.label("skip"),
+        asm.mov(R1, R9), asm.add(R1, 2), asm.and_(R1, 3), asm.stx(4, R10, R1, -4),
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4), asm.call(DELETE),
+        asm.add(R8, R0), asm.sub(R9, 1), asm.jne(R9, 0, "turn"),
+        asm.mov(R0, R8), asm.exit()])
+
+    def outcome(tier: str, budget: int) -> object:
+        m = _fresh_map([0, 1])
+        prog = load_unverified(program, maps={"m": m})
+        try:
+            got = prog.run(tier=tier, budget=budget)
+        except BudgetExceededError as err:
+            return "over", err.insn, list(m.items())
+        return got.r0, got.insns, list(m.items())
+
+    needed = load_unverified(program, maps={"m": _fresh_map([0, 1])}).run(tier="interp").insns
+    for budget in range(needed + 2):
+        assert outcome("llvm", budget) == outcome("interp", budget), budget

@@ -371,6 +371,7 @@ class _FunctionWriter:
         self.prefix, self.checks = "b", True
         self.reach: dict[int, int] = {}
         self.head_checks: list[tuple[str, int]] = []  # (label, loop head) of the checks
+        self.deferred: list[str] = []  # blocks written at the end of the function
         # registers known to hold r10 + offset in the current block (register -> offset):
         # accesses through them inside the frame need no region check, as through r10
         self.frame: dict[int, int] = {}
@@ -467,7 +468,6 @@ class _FunctionWriter:
         # the budget lives in a local (a register after mem2reg) and goes back to the state
         # around calls that may run instructions (helpers, subprograms) and on the way out
         self.emit("%bl = alloca i64")
-        self.emit("%short = alloca i1")
         if self.batch:
             self.emit("store i64 %budget, ptr %bl")
         else:
@@ -493,6 +493,7 @@ class _FunctionWriter:
             self.emit(f"br label %n{head}")
         self.prefix, self.checks = "b", True
         self.write_blocks(blocks, preds)
+        self.lines += self.deferred
         self.block("bail")
         self.budget_out()
         self.emit("ret i64 0")
@@ -525,10 +526,13 @@ class _FunctionWriter:
             self.values = (dict(self.exit_values.get(only[0], {}))
                            if len(only) == 1 and leader != self.start else {})
             self.block_slots = slots
-            self.count_budget(leader, len(slots))
+            if not self.checks:
+                self.count_budget(leader, len(slots))
             for pc in slots:
-                if not self.checks and self.code[pc][0] in _CALLS:
-                    self.emit("store i1 false, ptr %short")  # see note_short
+                if self.checks:
+                    # one instruction at a time: a run stops at the very instruction the
+                    # interpreter stops at, its map writes and helper calls before it done
+                    self.count_budget(pc, 1)
                 self.insn(pc)
                 self.track_frame(pc)
                 self.track_values(pc)
@@ -539,9 +543,20 @@ class _FunctionWriter:
                         self.emit(f"br label %{after}")
                         self.block(after)
                     elif self.reach[-pc] > 0:
-                        short = self.tmp()
-                        self.emit(f"{short} = load i1, ptr %short")
-                        self.continue_or(short, after, negate=True)
+                        # into the checked copy, which counts the rest of the block one
+                        # instruction at a time: this copy counted it whole, give it back
+                        # (whether the call was served natively or by a callback that
+                        # spent budget: the budget left must cover the blocks up to the
+                        # next check either way)
+                        left, short, give = self.tmp(), self.tmp(), self.label("give")
+                        self.emit(f"{left} = load i64, ptr %bl")
+                        self.emit(f"{short} = icmp slt i64 {left}, {self.reach[-pc]}")
+                        self.continue_or(short, give, negate=True)
+                        rest = len(slots) - 1 - slots.index(pc)
+                        self.deferred += [f"{give}:", f"  %{give}.l = load i64, ptr %bl",
+                                          f"  %{give}.n = add i64 %{give}.l, {rest}",
+                                          f"  store i64 %{give}.n, ptr %bl",
+                                          f"  br label %{after}"]
             self.exit_values[leader] = self.values
             last = slots[-1]
             h = self.code[last][0]
@@ -575,18 +590,6 @@ class _FunctionWriter:
         p, v = self.field("budget_left"), self.tmp()
         self.emit(f"{v} = load i64, ptr %bl")
         self.emit(f"store i64 {v}, ptr {p}")
-
-    def note_short(self, pc: int) -> None:
-        """In the unchecked copy, after a callback that may have spent budget: whether too
-        little is left for the blocks up to the next check (``%short``, read once the
-        call's instruction is done; a call served natively leaves it false)."""
-        need = self.reach.get(-pc, 0)
-        if self.checks or need <= 0:
-            return
-        left, short = self.tmp(), self.tmp()
-        self.emit(f"{left} = load i64, ptr %bl")
-        self.emit(f"{short} = icmp slt i64 {left}, {need}")
-        self.emit(f"store i1 {short}, ptr %short")
 
     def target(self, leader: int) -> str:
         """The label a jump to the block at ``leader`` goes to: in the unchecked copy, a
@@ -921,9 +924,10 @@ class _FunctionWriter:
         self.emit(f"br i1 {c1}, label %{present}, label %{slow}")
         self.block(present)
         self.emit(f"br i1 {ok}, label %{fast}, label %{halt}")
-        # the block was counted whole on entry; a run this load ends counts the
-        # instructions up to it, as in the interpreter
-        rest = len(self.block_slots) - 1 - self.block_slots.index(pc)
+        # the unchecked copy counted the block whole on entry; a run this load ends counts
+        # the instructions up to it, as in the interpreter (the checked copy counts them
+        # one at a time)
+        rest = 0 if self.checks else len(self.block_slots) - 1 - self.block_slots.index(pc)
         self.block(halt)
         self.adjust_budget(rest)
         self.emit(f"store i64 {STATUS_HALT}, ptr %st")
@@ -1501,7 +1505,6 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 {cb}(ptr %st, i64 {pc}, i64 {sub_r10}, {args})")
         self.budget_in()
-        self.note_short(pc)
         self.reload_packet()
         self.set(0, r0)
         self.clobber_arguments()
@@ -1540,7 +1543,6 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 @f{target}(ptr %st, {args}, i64 {r10}, ptr {fh})")
         self.budget_in()
-        self.note_short(pc)
         self.reload_packet()
         after, raised = self.tmp(), self.tmp()
         self.emit(f"{after} = load i64, ptr {low_p}")
