@@ -29,6 +29,7 @@ from .printer_dccp import dccp_text
 from .printer_dns import dns_text
 from .printer_egp import egp_text
 from .printer_geneve import geneve_flags, geneve_options_text
+from .printer_hsrp import hsrp_text
 from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
 from .printer_icmp6 import icmp6_text
@@ -840,6 +841,8 @@ class Printer:
                                         self.options.verbose)
             if 1701 in (sport, dport):
                 return head + l2tp_text(data, data_len, self._ppp)
+            if dport == 1985:
+                return head + hsrp_text(data[:data_len], data_len, self.options.verbose)
             if 5060 in (sport, dport):
                 return head + text_protocol(data[:data_len], data_len, "sip",
                                             self.options.verbose, SIP_COMMANDS, True)
