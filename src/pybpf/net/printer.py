@@ -24,6 +24,7 @@ from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_arp import arp_text
 from .printer_atalk import aarp_text, atalk_text
+from .printer_bfd import BFD_PORTS, bfd_text
 from .printer_bootp import bootp_text, ntp_text
 from .printer_dccp import dccp_text
 from .printer_dns import dns_text
@@ -843,6 +844,8 @@ class Printer:
                 return head + l2tp_text(data, data_len, self._ppp)
             if dport == 1985:
                 return head + hsrp_text(data[:data_len], data_len, self.options.verbose)
+            if dport in BFD_PORTS:
+                return head + bfd_text(data[:data_len], data_len, self.options.verbose, dport)
             if 5060 in (sport, dport):
                 return head + text_protocol(data[:data_len], data_len, "sip",
                                             self.options.verbose, SIP_COMMANDS, True)
