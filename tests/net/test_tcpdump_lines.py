@@ -37,6 +37,7 @@ from tests.net.corpus_bfd import bfd_frames
 from tests.net.corpus_dccp import dccp_frames
 from tests.net.corpus_egp import egp_frames
 from tests.net.corpus_geneve import geneve_frames
+from tests.net.corpus_gre1 import gre1_frames
 from tests.net.corpus_hsrp import hsrp_frames
 from tests.net.corpus_ipsec import ipsec_frames
 from tests.net.corpus_ipx import ipx_frames, ipx_llc_frames
@@ -450,14 +451,15 @@ def test_privileges_are_dropped_after_opening(corpus: dict[str, Path], tmp_path:
 @pytest.mark.parametrize("frames", [sctp_frames, dccp_frames, tftp_frames,
                                     ntp_control_frames, geneve_frames, mstp_frames,
                                     egp_frames, ipx_frames, ipx_llc_frames, atalk_frames,
-                                    atmarp_frames, ipsec_frames, hsrp_frames, bfd_frames])
+                                    atmarp_frames, ipsec_frames, hsrp_frames, bfd_frames,
+                                    gre1_frames])
 def test_protocol_corpus_whole_and_cut(tmp_path: Path,
                                        frames: Callable[[], list[bytes]]) -> None:
     # one corpus per protocol (tests/net/corpus_*.py): SCTP's chunks, DCCP, TFTP, NTP's
     # control messages, Geneve's options, MSTP/SPB BPDUs, EGP, IPX (in Ethernet II, PPP,
     # raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also in SNAP) and AARP, ATM and
-    # Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD. Every field tcpdump reads at each verbosity,
-    # damaged lengths, every packet cut after each byte
+    # Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's GRE. Every field tcpdump reads
+    # at each verbosity, damaged lengths, every packet cut after each byte
     built = frames()
     path = tmp_path / "protocol.pcap"
     write_pcap(path, _packets(built))

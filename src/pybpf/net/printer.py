@@ -30,6 +30,7 @@ from .printer_dccp import dccp_text
 from .printer_dns import dns_text
 from .printer_egp import egp_text
 from .printer_geneve import geneve_flags, geneve_options_text
+from .printer_gre1 import gre1_text
 from .printer_hsrp import hsrp_text
 from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
@@ -653,6 +654,12 @@ class Printer:
 
     def _gre(self, payload: bytes, length: int) -> str:
         _need(payload, 2, "gre")
+        if u16(payload, 0) & 7:   # PPTP's enhanced GRE, or a version tcpdump refuses
+            version = u16(payload, 0) & 7
+            if version > 1:
+                return f"GREv{version} ERROR: unknown-version"
+            return gre1_text(payload, length, self.options.verbose, self.options.link_header,
+                             self._ppp)
         if len(payload) < 4:   # tcpdump names the version (and -v the flags) first
             flags = u16(payload, 0)
             self._left_packet = "gre"
