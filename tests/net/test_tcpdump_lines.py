@@ -35,6 +35,7 @@ from tests.net.corpus_atalk import atalk_frames
 from tests.net.corpus_atmarp import atmarp_frames
 from tests.net.corpus_bfd import bfd_frames
 from tests.net.corpus_dccp import dccp_frames
+from tests.net.corpus_dhcp6 import dhcp6_frames
 from tests.net.corpus_egp import egp_frames
 from tests.net.corpus_geneve import geneve_frames
 from tests.net.corpus_gre1 import gre1_frames
@@ -472,3 +473,17 @@ def test_protocol_corpus_whole_and_cut(tmp_path: Path,
     write_pcap(path, cut)
     for flags in ("", "-vv"):
         assert _sniff(path, flags) == _tcpdump(path, flags), flags
+
+
+def test_dhcp6_message_types(tmp_path: Path) -> None:
+    # DHCPv6 without -v (its -v options are not decoded yet): the type, whole and cut
+    built = dhcp6_frames()
+    path = tmp_path / "dhcp6.pcap"
+    write_pcap(path, _packets(built))
+    for flags in ("", "-e", "-q"):
+        theirs = _tcpdump(path, flags)
+        assert ("dhcp6 solicit" in "\n".join(theirs)) == (flags != "-q")
+        assert _sniff(path, flags) == theirs, flags
+    write_pcap(path, [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+                      for i, frame in enumerate(built) for size in range(14, len(frame))])
+    assert _sniff(path, "") == _tcpdump(path, "")

@@ -27,6 +27,7 @@ from .printer_atalk import aarp_text, atalk_text
 from .printer_bfd import BFD_PORTS, bfd_text
 from .printer_bootp import bootp_text, ntp_text
 from .printer_dccp import dccp_text
+from .printer_dhcp6 import dhcp6_text
 from .printer_dns import dns_text
 from .printer_egp import egp_text
 from .printer_geneve import geneve_flags, geneve_options_text
@@ -849,6 +850,8 @@ class Printer:
                                         self.options.verbose)
             if 1701 in (sport, dport):
                 return head + l2tp_text(data, data_len, self._ppp)
+            if {sport, dport} & {546, 547}:
+                return head + dhcp6_text(data[:data_len])
             if dport == 1985:
                 return head + hsrp_text(data[:data_len], data_len, self.options.verbose)
             if dport in BFD_PORTS:
