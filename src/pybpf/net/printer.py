@@ -307,8 +307,7 @@ class Printer:
             if etype == 0x86DD:
                 return self._ipv6(payload, length, prefix=not e)
             if etype in (0x0806, 0x8035):
-                return arp_text(payload, length, prefix=not e, verbose=self.options.verbose,
-                                unknown=self._unknown)
+                return arp_text(payload, length, prefix=not e, verbose=self.options.verbose)
             if etype in (0x8847, 0x8848):
                 return self._mpls(payload, length)
             if etype == 0x8863:
