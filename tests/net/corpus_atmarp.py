@@ -51,4 +51,7 @@ def atmarp_frames() -> list[bytes]:
         _frelay(2, bytes([0x18]), b""),
         _frelay(2, bytes([0x18, 0x40, 0x02, 0x02]), bytes(4)),
         _frelay(8, bytes([0x18, 0x41]), bytes([0x04, 0x01]), pln=2),
+        _frelay(5, bytes([0x18, 0x41]), bytes([0x04, 0x01])),
+        ether(struct.pack("!HHBBH", 1, 0x0800, 6, 4, 5) + bytes(6) + _ip(A4) + bytes(6)
+              + _ip(B4), 0x0806),     # an unknown operation: dumped even with -q
     ]

@@ -33,9 +33,14 @@ from tests.net.corpus import (
 )
 from tests.net.corpus_atalk import atalk_frames
 from tests.net.corpus_atmarp import atmarp_frames
+from tests.net.corpus_bfd import bfd_frames
 from tests.net.corpus_dccp import dccp_frames
+from tests.net.corpus_dhcp6 import dhcp6_frames
 from tests.net.corpus_egp import egp_frames
 from tests.net.corpus_geneve import geneve_frames
+from tests.net.corpus_gre1 import gre1_frames
+from tests.net.corpus_hsrp import hsrp_frames
+from tests.net.corpus_ipsec import ipsec_frames
 from tests.net.corpus_ipx import ipx_frames, ipx_llc_frames
 from tests.net.corpus_lldp import lldp_org_frames
 from tests.net.corpus_mstp import mstp_frames
@@ -447,14 +452,15 @@ def test_privileges_are_dropped_after_opening(corpus: dict[str, Path], tmp_path:
 @pytest.mark.parametrize("frames", [sctp_frames, dccp_frames, tftp_frames,
                                     ntp_control_frames, geneve_frames, mstp_frames,
                                     egp_frames, ipx_frames, ipx_llc_frames, atalk_frames,
-                                    atmarp_frames])
+                                    atmarp_frames, ipsec_frames, hsrp_frames, bfd_frames,
+                                    gre1_frames])
 def test_protocol_corpus_whole_and_cut(tmp_path: Path,
                                        frames: Callable[[], list[bytes]]) -> None:
     # one corpus per protocol (tests/net/corpus_*.py): SCTP's chunks, DCCP, TFTP, NTP's
     # control messages, Geneve's options, MSTP/SPB BPDUs, EGP, IPX (in Ethernet II, PPP,
     # raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also in SNAP) and AARP, ATM and
-    # Frame Relay ARP. Every field tcpdump reads at each verbosity, damaged lengths, every
-    # packet cut after each byte
+    # Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's GRE. Every field tcpdump reads
+    # at each verbosity, damaged lengths, every packet cut after each byte
     built = frames()
     path = tmp_path / "protocol.pcap"
     write_pcap(path, _packets(built))
@@ -467,3 +473,17 @@ def test_protocol_corpus_whole_and_cut(tmp_path: Path,
     write_pcap(path, cut)
     for flags in ("", "-vv"):
         assert _sniff(path, flags) == _tcpdump(path, flags), flags
+
+
+def test_dhcp6_message_types(tmp_path: Path) -> None:
+    # DHCPv6 without -v (its -v options are not decoded yet): the type, whole and cut
+    built = dhcp6_frames()
+    path = tmp_path / "dhcp6.pcap"
+    write_pcap(path, _packets(built))
+    for flags in ("", "-e", "-q"):
+        theirs = _tcpdump(path, flags)
+        assert ("dhcp6 solicit" in "\n".join(theirs)) == (flags != "-q")
+        assert _sniff(path, flags) == theirs, flags
+    write_pcap(path, [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
+                      for i, frame in enumerate(built) for size in range(14, len(frame))])
+    assert _sniff(path, "") == _tcpdump(path, "")

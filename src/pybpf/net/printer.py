@@ -24,16 +24,21 @@ from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_arp import arp_text
 from .printer_atalk import aarp_text, atalk_text
+from .printer_bfd import BFD_PORTS, bfd_text
 from .printer_bootp import bootp_text, ntp_text
 from .printer_dccp import dccp_text
+from .printer_dhcp6 import dhcp6_text
 from .printer_dns import dns_text
 from .printer_egp import egp_text
 from .printer_geneve import geneve_flags, geneve_options_text
+from .printer_gre1 import gre1_text
+from .printer_hsrp import hsrp_text
 from .printer_icmp import ERROR_TYPES as ICMP_ERROR_TYPES
 from .printer_icmp import icmp_text, multipart_text
 from .printer_icmp6 import icmp6_text
 from .printer_igmp import igmp_text
 from .printer_ipopt import OptionsCut, ip_options_text
+from .printer_ipsec import ipcomp_text, udp_encap_text
 from .printer_ipx import ipx_text
 from .printer_l2tp import l2tp_text
 from .printer_llc import llc_text
@@ -302,8 +307,7 @@ class Printer:
             if etype == 0x86DD:
                 return self._ipv6(payload, length, prefix=not e)
             if etype in (0x0806, 0x8035):
-                return arp_text(payload, length, prefix=not e, verbose=self.options.verbose,
-                                unknown=self._unknown)
+                return arp_text(payload, length, prefix=not e, verbose=self.options.verbose)
             if etype in (0x8847, 0x8848):
                 return self._mpls(payload, length)
             if etype == 0x8863:
@@ -599,6 +603,8 @@ class Printer:
                                          pseudo)
         if proto == 8:
             return addresses + egp_text(payload, length, self.options.verbose)
+        if proto == 108:
+            return addresses + ipcomp_text(payload)
         if proto == 9 and not v6:
             return addresses + igrp_text(payload, length, self.options.verbose)
         if proto == 50 and len(payload) >= 8:
@@ -648,6 +654,12 @@ class Printer:
 
     def _gre(self, payload: bytes, length: int) -> str:
         _need(payload, 2, "gre")
+        if u16(payload, 0) & 7:   # PPTP's enhanced GRE, or a version tcpdump refuses
+            version = u16(payload, 0) & 7
+            if version > 1:
+                return f"GREv{version} ERROR: unknown-version"
+            return gre1_text(payload, length, self.options.verbose, self.options.link_header,
+                             self._ppp)
         if len(payload) < 4:   # tcpdump names the version (and -v the flags) first
             flags = u16(payload, 0)
             self._left_packet = "gre"
@@ -826,6 +838,10 @@ class Printer:
                 return head + tftp_text(data, data_len)
             if {sport, dport} & {67, 68}:
                 return head + bootp_text(data, data_len, self.options.verbose)
+            if 4500 in (sport, dport):
+                encap = udp_encap_text(data[:data_len], data_len)
+                if encap is not None:
+                    return head + encap
             if 123 in (sport, dport):
                 return head + ntp_text(data, data_len, self.options.verbose)
             if {sport, dport} & {161, 162}:
@@ -833,6 +849,12 @@ class Printer:
                                         self.options.verbose)
             if 1701 in (sport, dport):
                 return head + l2tp_text(data, data_len, self._ppp)
+            if {sport, dport} & {546, 547}:
+                return head + dhcp6_text(data[:data_len])
+            if dport == 1985:
+                return head + hsrp_text(data[:data_len], data_len, self.options.verbose)
+            if dport in BFD_PORTS:
+                return head + bfd_text(data[:data_len], data_len, self.options.verbose, dport)
             if 5060 in (sport, dport):
                 return head + text_protocol(data[:data_len], data_len, "sip",
                                             self.options.verbose, SIP_COMMANDS, True)

@@ -4,10 +4,9 @@ addresses, of whatever sizes the header gives."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 
 from .printer_atmarp import atm_arp_text, q922_text
-from .printer_words import ETHERTYPES, need
+from .printer_words import ETHERTYPES, hex_dump, need
 from .printer_words import ip4 as _ip4
 from .printer_words import mac as _mac
 
@@ -19,8 +18,7 @@ _ARP_OPS = {1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply",
             8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply"}
 
 
-def arp_text(packet: bytes, length: int, *, prefix: bool, verbose: int,
-             unknown: Callable[[bytes], str]) -> str:
+def arp_text(packet: bytes, length: int, *, prefix: bool, verbose: int) -> str:
     """ARP and RARP: the operation with its addresses, of any sizes the header gives."""
     need(packet, 8, "arp")
     hrd, pro, hln, pln, op = struct.unpack_from("!HHBBH", packet)
@@ -61,5 +59,5 @@ def arp_text(packet: bytes, length: int, *, prefix: bool, verbose: int,
     elif op == 9:
         text += f"{link(sha)} at {address(spa)}"
     else:   # tcpdump dumps the message instead of its length
-        return text + unknown(packet)
+        return text + hex_dump(packet, ascii_too=True)   # whatever -q or -x say
     return text + f", length {length}"
