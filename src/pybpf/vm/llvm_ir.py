@@ -468,6 +468,7 @@ class _FunctionWriter:
         # the budget lives in a local (a register after mem2reg) and goes back to the state
         # around calls that may run instructions (helpers, subprograms) and on the way out
         self.emit("%bl = alloca i64")
+        self.emit("%short = alloca i1")
         if self.batch:
             self.emit("store i64 %budget, ptr %bl")
         else:
@@ -533,6 +534,8 @@ class _FunctionWriter:
                     # one instruction at a time: a run stops at the very instruction the
                     # interpreter stops at, its map writes and helper calls before it done
                     self.count_budget(pc, 1)
+                elif self.code[pc][0] in _CALLS:
+                    self.emit("store i1 false, ptr %short")  # see note_short
                 self.insn(pc)
                 self.track_frame(pc)
                 self.track_values(pc)
@@ -543,14 +546,13 @@ class _FunctionWriter:
                         self.emit(f"br label %{after}")
                         self.block(after)
                     elif self.reach[-pc] > 0:
-                        # into the checked copy, which counts the rest of the block one
+                        # after a callback or a subprogram that spent budget (a call
+                        # served natively spends none: the check on the way in covered
+                        # the blocks past it, and LLVM folds its 'false' away), into the
+                        # checked copy, which counts the rest of the block one
                         # instruction at a time: this copy counted it whole, give it back
-                        # (whether the call was served natively or by a callback that
-                        # spent budget: the budget left must cover the blocks up to the
-                        # next check either way)
-                        left, short, give = self.tmp(), self.tmp(), self.label("give")
-                        self.emit(f"{left} = load i64, ptr %bl")
-                        self.emit(f"{short} = icmp slt i64 {left}, {self.reach[-pc]}")
+                        short, give = self.tmp(), self.label("give")
+                        self.emit(f"{short} = load i1, ptr %short")
                         self.continue_or(short, give, negate=True)
                         rest = len(slots) - 1 - slots.index(pc)
                         self.deferred += [f"{give}:", f"  %{give}.l = load i64, ptr %bl",
@@ -608,6 +610,18 @@ class _FunctionWriter:
         self.emit(f"{left} = load i64, ptr %bl")
         self.emit(f"{short} = icmp slt i64 {left}, {need}")
         self.continue_or(short, checked, negate=True)
+
+    def note_short(self, pc: int) -> None:
+        """In the unchecked copy, after a callback or subprogram that may have spent budget:
+        whether too little is left for the blocks up to the next check (``%short``, read
+        once the call's instruction is done; a call served natively leaves it false)."""
+        need = self.reach.get(-pc, 0)
+        if self.checks or need <= 0:
+            return
+        left, short = self.tmp(), self.tmp()
+        self.emit(f"{left} = load i64, ptr %bl")
+        self.emit(f"{short} = icmp slt i64 {left}, {need}")
+        self.emit(f"store i1 {short}, ptr %short")
 
     def count_budget(self, leader: int, count: int) -> None:
         left = self.tmp()
@@ -1505,6 +1519,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 {cb}(ptr %st, i64 {pc}, i64 {sub_r10}, {args})")
         self.budget_in()
+        self.note_short(pc)
         self.reload_packet()
         self.set(0, r0)
         self.clobber_arguments()
@@ -1543,6 +1558,7 @@ class _FunctionWriter:
         self.budget_out()
         self.emit(f"{r0} = call i64 @f{target}(ptr %st, {args}, i64 {r10}, ptr {fh})")
         self.budget_in()
+        self.note_short(pc)
         self.reload_packet()
         after, raised = self.tmp(), self.tmp()
         self.emit(f"{after} = load i64, ptr {low_p}")
@@ -1597,7 +1613,8 @@ def _budget_reach(code: ip.Code, start: int, blocks: dict[int, list[int]]
     """Where the unchecked copy of a function checks its budget, and against what: the
     function's entry (``start``) and the leader of every block a jump goes back to (each loop
     has one) -> the most instructions the blocks from there can take before the next such
-    block, an exit or a call; ``-pc`` of a call -> the same from the blocks after its block.
+    block or an exit (through calls); ``-pc`` of a call -> the same from the blocks after its
+    block.
     A jump forward only goes to a later leader, so one pass from the last block does."""
     heads = {start} | {nxt for slots in blocks.values()
                              for nxt in _successors(code, slots[-1]) if nxt <= slots[-1]}
@@ -1607,10 +1624,12 @@ def _budget_reach(code: ip.Code, start: int, blocks: dict[int, list[int]]
         slots = blocks[leader]
         after = max([0] + [reach[nxt] for nxt in _successors(code, slots[-1])
                            if nxt > slots[-1] and nxt not in heads])
-        calls = [pc for pc in slots if code[pc][0] in _CALLS]
-        for pc in calls:
-            checks[-pc] = after
-        reach[leader] = len(slots) + (0 if calls else after)
+        for pc in slots:
+            if code[pc][0] in _CALLS:
+                checks[-pc] = after
+        # through a call too: one served natively spends no budget and is not checked
+        # after (a callback or a subprogram is: note_short)
+        reach[leader] = len(slots) + after
     checks.update({head: reach[head] for head in heads})
     return checks
 
