@@ -611,6 +611,21 @@ class _FunctionWriter:
         self.emit(f"{short} = icmp slt i64 {left}, {need}")
         self.continue_or(short, checked, negate=True)
 
+    def append_to_log(self, log: str, width: int, n: str, n_p: str,
+                      words: tuple[str | int, ...]) -> None:
+        """Write ``words`` as entry ``n`` of the state's log ``log`` (``width`` words an
+        entry; the caller checked there is room) and count it: ``n + 1`` into ``n_p``."""
+        logp, at = self.tmp(), self.tmp()
+        self.emit(f"{logp} = load ptr, ptr {self.field(log)}")
+        self.emit(f"{at} = getelementptr [{width} x i64], ptr {logp}, i64 {n}")
+        for word, value in enumerate(words):
+            p = self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr {at}, i64 {word}")
+            self.emit(f"store i64 {value}, ptr {p}")
+        more = self.tmp()
+        self.emit(f"{more} = add i64 {n}, 1")
+        self.emit(f"store i64 {more}, ptr {n_p}")
+
     def note_short(self, pc: int) -> None:
         """In the unchecked copy, after a callback or subprogram that may have spent budget:
         whether too little is left for the blocks up to the next check (``%short``, read
@@ -1102,22 +1117,14 @@ class _FunctionWriter:
 
         def log(address: str, then: str) -> None:
             """Append (place, key, address) to the log, else to the helper."""
-            n_p, n, room, logp, at = (self.tmp() for _ in range(5))
+            n_p, n, room = (self.tmp() for _ in range(3))
             self.emit(f"{n_p} = getelementptr i64, ptr %st, i64 {_F['write_count']}")
             self.emit(f"{n} = load i64, ptr {n_p}")
             self.emit(f"{room} = icmp ult i64 {n}, {WRITE_LOG_ENTRIES}")
             self.continue_or(room, slow)
             self.emit(f"{then}")
-            self.emit(f"{logp} = load ptr, ptr {self.field('write_log')}")
-            self.emit(f"{at} = getelementptr [{WRITE_ENTRY_WORDS} x i64], ptr {logp}, "
-                      f"i64 {n}")
-            for word, value in enumerate((str(place), key, address)):
-                p = self.tmp()
-                self.emit(f"{p} = getelementptr i64, ptr {at}, i64 {word}")
-                self.emit(f"store i64 {value}, ptr {p}")
-            more = self.tmp()
-            self.emit(f"{more} = add i64 {n}, 1")
-            self.emit(f"store i64 {more}, ptr {n_p}")
+            self.append_to_log("write_log", WRITE_ENTRY_WORDS, n, n_p,
+                               (str(place), key, address))
 
         def move_entry(address: str, host_address: str) -> None:
             for word, value in ((2, address), (4, host_address)):  # the v and x words
@@ -1283,16 +1290,7 @@ class _FunctionWriter:
         self.emit(f"{frm} = inttoptr i64 {src} to ptr")
         self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {size}, "
                   "i1 false)")
-        logp, at = self.tmp(), self.tmp()
-        self.emit(f"{logp} = load ptr, ptr {self.field('ring_log')}")
-        self.emit(f"{at} = getelementptr [3 x i64], ptr {logp}, i64 {n}")
-        for word, value in enumerate((str(place), staged, size)):
-            p = self.tmp()
-            self.emit(f"{p} = getelementptr i64, ptr {at}, i64 {word}")
-            self.emit(f"store i64 {value}, ptr {p}")
-        more = self.tmp()
-        self.emit(f"{more} = add i64 {n}, 1")
-        self.emit(f"store i64 {more}, ptr {n_p}")
+        self.append_to_log("ring_log", 3, n, n_p, (str(place), staged, size))
         self.emit(f"store i64 {end}, ptr {staged_p}")
         self.emit(f"store i64 {after}, ptr {used_p}")
         self.set(0, "0")
