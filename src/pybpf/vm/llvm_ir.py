@@ -1142,13 +1142,7 @@ class _FunctionWriter:
             log("0", f"{fewer} = sub i64 {count}, 1")
             self.emit(f"store i64 {fewer}, ptr {count_p}")
             move_entry("0", "0")
-            self.set(0, "0")
-            self.clobber_arguments()
-            self.emit(f"br label %{done}")
-            self.block(slow)
-            self.call_helper_slow(pc)
-            self.emit(f"br label %{done}")
-            self.block(done)
+            self.answered_else_helper(pc, "0", slow, done)
             return
         src = self.tmp()
         self.emit(f"{src} = call i64 @span(ptr %tab, i64 {self.reg(3)}, i64 {value_size}, "
@@ -1218,13 +1212,7 @@ class _FunctionWriter:
         self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {value_size}, "
                   "i1 false)")
         move_entry(address, host_address)
-        self.set(0, "0")
-        self.clobber_arguments()
-        self.emit(f"br label %{done}")
-        self.block(slow)
-        self.call_helper_slow(pc)
-        self.emit(f"br label %{done}")
-        self.block(done)
+        self.answered_else_helper(pc, "0", slow, done)
 
     def ring_output(self, pc: int, place: int) -> None:
         """bpf_ringbuf_output(ring, data, size, flags) in native code: EINVAL for unknown
@@ -1293,13 +1281,7 @@ class _FunctionWriter:
         self.append_to_log("ring_log", 3, n, n_p, (str(place), staged, size))
         self.emit(f"store i64 {end}, ptr {staged_p}")
         self.emit(f"store i64 {after}, ptr {used_p}")
-        self.set(0, "0")
-        self.clobber_arguments()
-        self.emit(f"br label %{done}")
-        self.block(slow)
-        self.call_helper_slow(pc)
-        self.emit(f"br label %{done}")
-        self.block(done)
+        self.answered_else_helper(pc, "0", slow, done)
 
     def direct_lookup(self, pc: int, handle: int, entries: int, value_size: int) -> None:
         """A lookup in an array map through its direct table: NULL past ``entries``, the
@@ -1445,13 +1427,7 @@ class _FunctionWriter:
         self.emit(f"{nsec} = load i64, ptr {nsec_p}")
         self.emit(f"{ns} = mul i64 {sec}, 1000000000")
         self.emit(f"{total} = add i64 {ns}, {nsec}")
-        self.set(0, total)
-        self.clobber_arguments()
-        self.emit(f"br label %{done}")
-        self.block(slow)
-        self.call_helper_slow(pc)
-        self.emit(f"br label %{done}")
-        self.block(done)
+        self.answered_else_helper(pc, total, slow, done)
         return True
 
     def prandom(self, pc: int) -> None:
@@ -1466,13 +1442,7 @@ class _FunctionWriter:
         words, value = self.tmp(), self.tmp()
         self.emit(f"{words} = load ptr, ptr {self.field('mt_words')}")
         self.emit(f"{value} = call i64 @mt_next(ptr {words}, ptr {index_p}, i64 {index})")
-        self.set(0, value)
-        self.clobber_arguments()
-        self.emit(f"br label %{done}")
-        self.block(slow)
-        self.call_helper_slow(pc)
-        self.emit(f"br label %{done}")
-        self.block(done)
+        self.answered_else_helper(pc, value, slow, done)
 
     def probe_read(self, pc: int) -> None:
         """bpf_probe_read(dst, size, src) as a native copy when the region table holds
@@ -1495,7 +1465,12 @@ class _FunctionWriter:
         self.emit(f"{frm} = inttoptr i64 {src} to ptr")
         self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {size}, "
                   "i1 false)")
-        self.set(0, "0")
+        self.answered_else_helper(pc, "0", slow, done)
+
+    def answered_else_helper(self, pc: int, r0: str, slow: str, done: str) -> None:
+        """End a helper served natively: ``r0`` is its answer, then block ``slow`` calls
+        the helper in Python instead, and both go on at ``done``."""
+        self.set(0, r0)
         self.clobber_arguments()
         self.emit(f"br label %{done}")
         self.block(slow)
