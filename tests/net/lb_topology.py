@@ -13,7 +13,7 @@ import os
 import socket
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -57,6 +57,17 @@ def mac(ipv4: str) -> str:
     return f"02:00:00:00:00:{int(ipv4.rsplit('.', 1)[1]):02x}"
 
 
+def accepted(listener: socket.socket, stop: threading.Event) -> Iterator[socket.socket]:
+    """The connections ``listener`` accepts until ``stop`` is set (checked every 0.1 s)."""
+    listener.settimeout(0.1)
+    while not stop.is_set():
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        yield conn
+
+
 @dataclass
 class Server:
     """A backend's services on the VIP: TCP answers ``NAME:request``, UDP counts."""
@@ -75,12 +86,7 @@ class Server:
             self.threads.append(t)
 
     def _accept(self) -> None:
-        self.listener.settimeout(0.1)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
+        for conn in accepted(self.listener, self.stop):
             t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             t.start()
             self.threads.append(t)

@@ -30,7 +30,7 @@ from pybpf.net.lb import Balancer, Decap
 from pybpf.net.lb_config import BackendAddr, LbConfig, Vip
 from tests.kernel.netns import Netns, kernel_leak_check  # noqa: F401
 from tests.net import lb_topology
-from tests.net.lb_topology import Server, in_netns, mac, namespaces, sysctl
+from tests.net.lb_topology import Server, accepted, in_netns, mac, namespaces, sysctl
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("kernel_leak_check")]
 
@@ -78,12 +78,7 @@ class Bulk:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        self.listener.settimeout(0.1)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
+        for conn in accepted(self.listener, self.stop):
             with conn:
                 conn.settimeout(10)
                 total = 0

@@ -45,3 +45,20 @@ def vm_tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     from pybpf.vm.program import VMProgram
     monkeypatch.setitem(VMProgram.__init__.__kwdefaults__, "tier", tier)
     return str(tier)
+
+
+@pytest.fixture
+def python_helper_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pc of every helper call the LLVM tier sends back to Python during the test
+    (what a native path should keep few)."""
+    from pybpf.vm.llvmtier import CompiledProgram
+
+    calls: list[int] = []
+    helper = CompiledProgram._helper
+
+    def counting(self: CompiledProgram, *args: int) -> int:
+        calls.append(args[1])
+        return helper(self, *args)
+
+    monkeypatch.setattr(CompiledProgram, "_helper", counting)
+    return calls

@@ -100,19 +100,10 @@ def test_map_op_sequences_match_the_interpreter(ops: list[tuple], start: list[in
 
 
 def test_a_churn_loop_stays_native_and_matches_the_interpreter(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        python_helper_calls: list[int]) -> None:
     """Inserts and deletes of 32 keys, 2 x 700 writes: more than the write log holds and
     the spare pool's first sizes, so both refill mid-run."""
-    from pybpf.vm.llvmtier import CompiledProgram
-
-    calls = []
-    helper = CompiledProgram._helper
-
-    def counting(self: CompiledProgram, *args: int) -> int:
-        calls.append(args[1])
-        return helper(self, *args)
-
-    monkeypatch.setattr(CompiledProgram, "_helper", counting)
+    calls = python_helper_calls
     program = asm.link([
         asm.mov(R6, 700),
         asm.label("loop"),

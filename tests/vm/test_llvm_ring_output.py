@@ -69,19 +69,10 @@ def test_output_sequences_match_the_interpreter(ops: list[tuple], repeat_outputs
     assert _vm(ops, "llvm", repeat_outputs) == _vm(ops, "interp", repeat_outputs)
 
 
-def test_many_outputs_stay_native(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_outputs_stay_native(python_helper_calls: list[int]) -> None:
     """More records than the log holds, in one run: the same records, with few callbacks
     (the full log), and drops counted as the interpreter counts them."""
-    from pybpf.vm.llvmtier import CompiledProgram
-
-    calls = []
-    helper = CompiledProgram._helper
-
-    def counting(self: CompiledProgram, *args: int) -> int:
-        calls.append(args[1])
-        return helper(self, *args)
-
-    monkeypatch.setattr(CompiledProgram, "_helper", counting)
+    calls = python_helper_calls
     results = {}
     for tier in ("interp", "llvm"):
         ring = RingBufMap("ring", max_entries=1 << 16)
