@@ -64,6 +64,7 @@ _TRACING_BY_TARGET = frozenset({126, 127, 150, 147, 107, 108, 183, 184, 185, 174
 class CallChecker:
     def __init__(self, checker: Checker):
         self.c = checker
+        self._allowed: dict[int, Proto] = {}   # helper id -> its prototype, once allowed
 
     # --- entry points from the checker -----------------------------------------------------
 
@@ -268,8 +269,10 @@ class CallChecker:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _helper(self, state: State, pc: int, insn: Instruction) -> int:
-        helper_id = insn.imm
+    def _allowed_proto(self, state: State, helper_id: int) -> Proto:
+        """The prototype of a helper this program may call (or the reason it may not).
+        What depends on the helper and the program only is remembered (``_allowed``) after
+        the first call passes it: a map lookup in a loop is checked once."""
         name = helper_name(helper_id)
         if not 0 <= helper_id <= MAX_HELPER_ID:
             raise Reject(f"invalid func {name}#{helper_id}",
@@ -312,17 +315,31 @@ class CallChecker:
             raise Reject("helper call might sleep in a non-sleepable prog",
                          hint=f"{name} may sleep: only programs loaded with BPF_F_SLEEPABLE "
                               f"(fentry.s, lsm.s, uprobe.s, iter.s, syscall) may call it")
-        if helper_id in _PERCPU_PTR:   # its argument before its result (not modelled)
-            percpu_arg(self.c.read(state, 1), 1, f"bpf_{name}")
-        if helper_id == _KPTR_XCHG:
-            for regno in (1, 2):
-                self.c.read(state, regno)
-            kptr.xchg(state, state.regs)
+        self._helper_args_first(state, helper_id)
         if proto is None or proto.unsupported:
             what = proto.unsupported if proto is not None else "its prototype"
             raise Reject(f"unsupported: pybpf's verifier cannot check calls to "
                          f"{name}#{helper_id} yet ({what})",
                          hint="verify this program with the kernel", kernel_rejects=False)
+        self._allowed[helper_id] = proto
+        return proto
+
+    def _helper_args_first(self, state: State, helper_id: int) -> None:
+        """The helpers whose arguments are checked before everything else."""
+        if helper_id in _PERCPU_PTR:   # its argument before its result (not modelled)
+            percpu_arg(self.c.read(state, 1), 1, f"bpf_{helper_name(helper_id)}")
+        if helper_id == _KPTR_XCHG:
+            for regno in (1, 2):
+                self.c.read(state, regno)
+            kptr.xchg(state, state.regs)
+
+    def _helper(self, state: State, pc: int, insn: Instruction) -> int:
+        helper_id = insn.imm
+        proto = self._allowed.get(helper_id)
+        if proto is None:
+            proto = self._allowed_proto(state, helper_id)
+        elif helper_id in _PERCPU_PTR or helper_id == _KPTR_XCHG:
+            self._helper_args_first(state, helper_id)
         meta: dict[str, Any] = {"helper": helper_id}
         for i, kind in enumerate(proto.args):
             self._arg(state, i + 1, kind, meta, proto)

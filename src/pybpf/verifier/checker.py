@@ -219,18 +219,18 @@ class Checker:
         self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
         self.unresolved_kfunc: list[int] = []   # reachable kfunc calls of BTF id 0
         self._targets: dict[int, int] = {}   # slot -> where its jump goes
+        self._lddw_values: dict[int, Reg] = {}   # slot -> what its lddw loads
         # effects that depend on the instruction and the frame depth only, by slot; and
         # the effects of jumps that compared two numbers and went one way only
         self._static_pcs = _static_effect_slots(prog.code)
-        self._static_fx: dict[int, tuple[int, Effect]] = {}
+        self._static_fx: dict[int, tuple[int, Effect, tuple[int, ...]]] = {}
         self._decided_fx: dict[int, tuple[Effect, Effect]] = {}
         self._decided = 0
         self.effect_override: Effect | None = None
         # plain loads and stores at r10 + constant, and conditional jumps, by slot (their
         # fast paths in _step; the unprivileged rules check every comparison the long way)
-        self._fast_kind = {} if options.strict_alignment else _fp_accesses(prog.code)
-        if not options.unprivileged:
-            self._fast_kind.update(_conditional_jumps(prog.code))
+        self._fast_kind = _fast_kinds(prog.code, fp_accesses=not options.strict_alignment,
+                                      jumps=not options.unprivileged)
         self._return_span: Any = ()   # the main function's return range (() not known yet)
 
     # --- the walk -----------------------------------------------------------------------
@@ -351,10 +351,25 @@ class Checker:
             fixed = static_fx.get(pc)
             if fixed is not None and fixed[0] == len(state.frames):
                 effect = fixed[1]
+                if fixed[2]:
+                    # a conditional jump: the same effect unless it compares a linked copy
+                    regs = state.frames[-1].regs
+                    for regno in fixed[2]:
+                        r = regs[regno]
+                        if r.id and r.type is _SCALAR:
+                            effect = before(state, insn, effect_cache)
+                            break
             else:
                 effect = before(state, insn, effect_cache)
-                if pc in static_pcs:
-                    static_fx[pc] = (len(state.frames), effect)
+                operands = static_pcs.get(pc)
+                if operands is not None:
+                    regs = state.frames[-1].regs
+                    for regno in operands:
+                        r = regs[regno]
+                        if r.id and r.type is _SCALAR:
+                            break
+                    else:
+                        static_fx[pc] = (len(state.frames), effect, operands)
             # (_decided and effect_override are set by the few instructions that need
             # them, and put back after use: resetting both for every instruction cost more)
             nxt = step(state, pc, insn, cp, pending)
@@ -583,58 +598,80 @@ class Checker:
     def _step(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
               pending: list[Pending]) -> int | None:
         opcode = insn.opcode
-        if opcode in (_MOV64_IMM, _MOV32_IMM) and insn.dst < 10:
-            # the commonest instruction, as _alu and _mov would do it
-            state.frames[-1].regs[insn.dst] = const_scalar(
-                insn.imm if opcode == _MOV64_IMM else insn.imm & 0xFFFFFFFF)
-            return pc + 1
-        if opcode in _SCALAR_IMM_OPS and insn.dst < 10:
-            regs = state.frames[-1].regs
-            value = regs[insn.dst]
-            if value.type is _SCALAR:
-                # a number and a constant, by an op that cannot fail (as _alu does it)
-                alu64 = opcode & CLASS_MASK == _ALU64
-                regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
-                    insn.imm if alu64 else insn.imm & 0xFFFFFFFF).var, alu64=alu64))
-                return pc + 1
-        if opcode in _SCALAR_REG_OPS and insn.dst < 10 and insn.src <= 10:
-            regs = state.frames[-1].regs
-            value = regs[insn.dst]
-            other = regs[insn.src]
-            if value.type is _SCALAR and other.type is _SCALAR:
-                # two numbers, by an op that cannot fail (as _alu does it)
-                regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, other.var,
-                                            alu64=opcode & CLASS_MASK == _ALU64))
-                return pc + 1
+        # the commonest instructions, as _alu, _mov, _jump, load and store would do them,
+        # found by one look-up of the slot's kind (see _fast_kinds)
         kind = self._fast_kind.get(pc)
-        if kind == _COND_JUMP:
-            # a conditional jump: two numbers compared take _scalar_jump straight away
-            # (anything else goes to _jump, which reads and checks the registers itself)
-            regs = state.frames[-1].regs
-            a = regs[insn.dst]
-            jmp32 = opcode & CLASS_MASK == _JMP32
-            b = regs[insn.src] if opcode & SOURCE_MASK else const_scalar(
-                insn.imm & 0xFFFFFFFF if jmp32 else insn.imm)
-            if a.type is _SCALAR and b.type is _SCALAR:
-                self._jmps += 1
-                return self._scalar_jump(state, pc, insn, a, b, opcode & OP_MASK, jmp32, cp,
-                                         pending)
-            return self._jump(state, pc, insn, cp, pending)
         if kind is not None:
-            # a load or store at r10 + constant, as load/store would do it
-            regs = state.frames[-1].regs
-            fp = regs[10]
-            depth = self.depth(state, fp.frameno)
-            size = _SIZE_BYTES[opcode & SIZE_MASK]
-            if kind == _FP_LOAD:
-                regs[insn.dst] = access.stack_read(
-                    state, fp, 10, insn.off, size, uninit_ok=self.options.uninit_stack_loads,
-                    depth=depth)
+            if kind == _COND_JUMP:
+                # a conditional jump: two numbers compared take _scalar_jump straight away
+                # (anything else goes to _jump, which reads and checks the registers itself)
+                regs = state.frames[-1].regs
+                a = regs[insn.dst]
+                jmp32 = opcode & CLASS_MASK == _JMP32
+                b = regs[insn.src] if opcode & SOURCE_MASK else const_scalar(
+                    insn.imm & 0xFFFFFFFF if jmp32 else insn.imm)
+                if a.type is _SCALAR and b.type is _SCALAR:
+                    self._jmps += 1
+                    return self._scalar_jump(state, pc, insn, a, b, opcode & OP_MASK, jmp32,
+                                             cp, pending)
+                return self._jump(state, pc, insn, cp, pending)
+            if kind == _MOV_REG:
+                regs = state.frames[-1].regs
+                src = regs[insn.src]
+                t = src.type
+                if t is _SCALAR:
+                    if not src.var[8][1]:   # a constant: copies are not linked
+                        regs[insn.dst] = src.with_id(0) if src.id else src
+                        return pc + 1
+                    if src.id == 0:
+                        # linked copies: a bound learnt on one holds for the other
+                        src = src.with_id(state.new_id())
+                        regs[insn.src] = src
+                    regs[insn.dst] = src
+                    return pc + 1
+                if t is not RegType.NOT_INIT:   # a pointer (NOT_INIT: _alu says why not)
+                    regs[insn.dst] = src
+                    return pc + 1
+            elif kind == _GOTO:
+                self._jmps += 1
+                return self._target(pc, insn)
+            elif kind == _MOV_IMM:
+                state.frames[-1].regs[insn.dst] = const_scalar(
+                    insn.imm if opcode == _MOV64_IMM else insn.imm & 0xFFFFFFFF)
+                return pc + 1
+            elif kind == _ALU_IMM:
+                regs = state.frames[-1].regs
+                value = regs[insn.dst]
+                if value.type is _SCALAR:
+                    # a number and a constant, by an op that cannot fail (as _alu does it)
+                    alu64 = opcode & CLASS_MASK == _ALU64
+                    regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
+                        insn.imm if alu64 else insn.imm & 0xFFFFFFFF).var, alu64=alu64))
+                    return pc + 1
+            elif kind == _ALU_REG:
+                regs = state.frames[-1].regs
+                value = regs[insn.dst]
+                other = regs[insn.src]
+                if value.type is _SCALAR and other.type is _SCALAR:
+                    # two numbers, by an op that cannot fail (as _alu does it)
+                    regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, other.var,
+                                                alu64=opcode & CLASS_MASK == _ALU64))
+                    return pc + 1
             else:
-                value = self.read(state, insn.src) if kind == _FP_STORE_REG else \
-                    const_scalar(insn.imm)
-                access.stack_write(state, fp, 10, insn.off, size, value, depth=depth)
-            return pc + 1
+                # a load or store at r10 + constant, as load/store would do it
+                regs = state.frames[-1].regs
+                fp = regs[10]
+                depth = self.depth(state, fp.frameno)
+                size = _SIZE_BYTES[opcode & SIZE_MASK]
+                if kind == _FP_LOAD:
+                    regs[insn.dst] = access.stack_read(
+                        state, fp, 10, insn.off, size,
+                        uninit_ok=self.options.uninit_stack_loads, depth=depth)
+                else:
+                    value = self.read(state, insn.src) if kind == _FP_STORE_REG else \
+                        const_scalar(insn.imm)
+                    access.stack_write(state, fp, 10, insn.off, size, value, depth=depth)
+                return pc + 1
         cls = opcode & CLASS_MASK
         if cls in (_ALU, _ALU64):
             self._alu(state, insn, cls == Class.ALU64)
@@ -1075,7 +1112,11 @@ class Checker:
     def _ld(self, state: State, insn: Instruction, pc: int) -> None:
         mode = insn.opcode & MODE_MASK
         if insn.opcode == LDDW_OPCODE:
-            self.write(state, insn.dst, self._lddw(state, insn, pc))
+            # (the same register every time: it depends on the instruction and the maps)
+            value = self._lddw_values.get(pc)
+            if value is None:
+                value = self._lddw_values[pc] = self._lddw(state, insn, pc)
+            self.write(state, insn.dst, value)
             return
         if mode in (Mode.ABS, Mode.IND):
             self.calls.legacy_packet_load(state, insn)
@@ -1403,35 +1444,45 @@ class Checker:
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
 
 
-_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM, _COND_JUMP = range(4)
+# kinds of slots _step runs by a fast path (_fast_kinds)
+(_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM, _COND_JUMP, _MOV_REG, _GOTO, _MOV_IMM, _ALU_IMM,
+ _ALU_REG) = range(9)
+_MOV64_REG = Class.ALU64 | ALUOp.MOV | SOURCE_MASK
 
 
-def _conditional_jumps(code: Mapping[int, Instruction]) -> dict[int, int]:
-    """Slot -> _COND_JUMP for the conditional jumps whose registers exist (r0-r10)."""
-    out = {}
-    for pc, insn in code.items():
-        opcode = insn.opcode
-        if (opcode & CLASS_MASK in (_JMP, _JMP32) and opcode & OP_MASK in SWAPPED
-                and insn.dst <= 10 and (not opcode & SOURCE_MASK or insn.src <= 10)):
-            out[pc] = _COND_JUMP
-    return out
-
-
-def _fp_accesses(code: Mapping[int, Instruction]) -> dict[int, int]:
-    """Slot -> kind of the plain loads into r0-r9 and stores at ``r10 + off``: whatever
-    runs them, the base is the frame's own stack pointer (r10 cannot be written)."""
+def _fast_kinds(code: Mapping[int, Instruction], *, fp_accesses: bool, jumps: bool
+                ) -> dict[int, int]:
+    """Slot -> kind of the instructions _step takes a fast path for: moves and ALU ops of
+    numbers (whose registers exist: r0-r9 written), gotos, plain loads into r0-r9 and
+    stores at ``r10 + off`` (whatever runs them, the base is the frame's own stack
+    pointer: r10 cannot be written; not under strict alignment), and conditional jumps
+    whose registers exist (not for an unprivileged loader: it checks every comparison the
+    long way)."""
     out = {}
     for pc, insn in code.items():
         opcode = insn.opcode
         cls = opcode & CLASS_MASK
-        if opcode & MODE_MASK != Mode.MEM:
-            continue
-        if cls == Class.LDX and insn.src == 10 and insn.dst < 10:
-            out[pc] = _FP_LOAD
-        elif cls == Class.STX and insn.dst == 10:
-            out[pc] = _FP_STORE_REG
-        elif cls == Class.ST and insn.dst == 10:
-            out[pc] = _FP_STORE_IMM
+        dst, src = insn.dst, insn.src
+        if opcode in (_MOV64_IMM, _MOV32_IMM) and dst < 10:
+            out[pc] = _MOV_IMM
+        elif opcode in _SCALAR_IMM_OPS and dst < 10:
+            out[pc] = _ALU_IMM
+        elif opcode in _SCALAR_REG_OPS and dst < 10 and src <= 10:
+            out[pc] = _ALU_REG
+        elif opcode == _MOV64_REG and insn.off == 0 and dst < 10 and src <= 10:
+            out[pc] = _MOV_REG
+        elif opcode == Class.JMP | JumpOp.JA:
+            out[pc] = _GOTO
+        elif jumps and cls in (_JMP, _JMP32) and opcode & OP_MASK in SWAPPED and dst <= 10 \
+                and (not opcode & SOURCE_MASK or src <= 10):
+            out[pc] = _COND_JUMP
+        elif fp_accesses and opcode & MODE_MASK == Mode.MEM and cls in (_LDX, _STX, _ST):
+            if cls == Class.LDX and src == 10 and dst < 10:
+                out[pc] = _FP_LOAD
+            elif cls == Class.STX and dst == 10:
+                out[pc] = _FP_STORE_REG
+            elif cls == Class.ST and dst == 10:
+                out[pc] = _FP_STORE_IMM
     return out
 
 
@@ -1440,29 +1491,35 @@ _SCALARS_DECIDED = 2   # Checker._decided: a jump between two numbers went one w
 _STATIC_ALU_OPS = (ALUOp.MOV, ALUOp.END, ALUOp.NEG)
 
 
-def _static_effect_slots(code: Mapping[int, Instruction]) -> frozenset[int]:
+def _static_effect_slots(code: Mapping[int, Instruction]) -> dict[int, tuple[int, ...]]:
     """Slots whose effect (:func:`.effects.before`) depends on the instruction and the
     frame depth only: ALU with a constant, moves, swaps and negations, lddw, gotos, loads
-    and stores at r10 (the frame's own stack, at a constant offset)."""
-    out = []
+    and stores at r10 (the frame's own stack, at a constant offset); and conditional jumps
+    whenever the registers they compare (the slot's value) are no linked scalar copies."""
+    out: dict[int, tuple[int, ...]] = {}
     for pc, insn in code.items():
         opcode = insn.opcode
         cls = opcode & CLASS_MASK
         if cls == Class.ALU or cls == Class.ALU64:
             if not opcode & SOURCE_MASK or opcode & OP_MASK in _STATIC_ALU_OPS:
-                out.append(pc)
+                out[pc] = ()
         elif opcode == LDDW_OPCODE:
-            out.append(pc)
+            out[pc] = ()
         elif cls == Class.LDX and insn.src == 10 and opcode & MODE_MASK in (Mode.MEM,
                                                                           Mode.MEMSX):
-            out.append(pc)   # a load from the frame pointer: the same stack bytes always
+            out[pc] = ()   # a load from the frame pointer: the same stack bytes always
         elif (cls == Class.ST or cls == Class.STX) and insn.dst == 10 and \
                 opcode & MODE_MASK == Mode.MEM:
-            out.append(pc)
+            out[pc] = ()
         elif cls == Class.JMP or cls == Class.JMP32:
             if opcode & OP_MASK in (JumpOp.JA, JumpOp.JCOND):
-                out.append(pc)
-    return frozenset(out)
+                out[pc] = ()
+            elif opcode & OP_MASK in SWAPPED and insn.dst <= 10:
+                if not opcode & SOURCE_MASK:
+                    out[pc] = (insn.dst,)
+                elif insn.src <= 10:
+                    out[pc] = (insn.dst, insn.src)
+    return out
 
 
 def _widen_changed_scalars(prev: State, cur: State) -> None:
