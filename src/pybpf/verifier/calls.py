@@ -61,6 +61,9 @@ _MEMORY_ARGS = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_P
 _TRACING_BY_TARGET = frozenset({126, 127, 150, 147, 107, 108, 183, 184, 185, 174, 173})
 
 
+_MAP_ARG_WORDS: dict[tuple[Any, ...], str] = {}
+
+
 class CallChecker:
     def __init__(self, checker: Checker):
         self.c = checker
@@ -458,14 +461,21 @@ class CallChecker:
                              f"disallowed", regs=(regno,), hint="pass the unmodified context")
             return
         if kind in (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE):
-            self.memory_arg(regno, reg, meta, f"{name}'s map {kind.name.lower()}")
+            # (the words of the messages, made once: a map lookup in a loop is checked often)
+            what = _MAP_ARG_WORDS.get((name, kind))
+            if what is None:
+                what = _MAP_ARG_WORDS[name, kind] = f"{name}'s map {kind.name.lower()}"
+            self.memory_arg(regno, reg, meta, what)
             m = meta["map"]  # the map argument comes first (CONST_MAP_PTR)
             size = m.key_size if kind is Arg.MAP_KEY else m.value_size
             if m.type == MapType.BLOOM_FILTER:
                 size = m.value_size
-            what = "key" if kind is Arg.MAP_KEY else "value"
+            sized = _MAP_ARG_WORDS.get((name, kind, size))
+            if sized is None:
+                sized = _MAP_ARG_WORDS[name, kind, size] = \
+                    f"map {'key' if kind is Arg.MAP_KEY else 'value'} ({size} bytes) for {name}"
             self.memory(state, regno, reg, size, write=kind is Arg.UNINIT_MAP_VALUE,
-                        what=f"map {what} ({size} bytes) for {name}")
+                        what=sized)
             if kind is Arg.MAP_KEY:
                 meta["key_const"] = self._const_key(state, reg, size)
             return

@@ -127,7 +127,7 @@ class Checkpoint:
         self.demand: Demand | None = NO_DEMAND
         self.consts: tuple[tuple[int, int], ...] | None = None
         self.pc = -1
-        self.loop_key: tuple[Any, ...] = ()
+        self.loop_key: tuple[int, int] = (0, 0)
         self.plan: prune.Plan | None = None
         self.last_miss: list[Any] = []
         self.hits = 0
@@ -141,19 +141,59 @@ class Checkpoint:
             assert self.state is not None
             frame = self.state.frames[-1]
             base = (len(self.state.frames) - 1) * FRAME_KEYS
-            precise = self.demand.precise if self.demand is not None else None
-            # (a constant's known bits: var[8] is its tnum, (value, mask 0))
-            consts = [(i, r.var[8][0]) for i, r in enumerate(frame.regs)
-                      if (precise is None or precise >> (base + i) & 1) and r.type is _SCALAR
-                      and not r.var[8][1]]
-            for index, slot in sorted(frame.stack.items()):
-                r = slot.spilled
+            if self.demand is None:
+                # (a constant's known bits: var[8] is its tnum, (value, mask 0))
+                consts = [(i, r.var[8][0]) for i, r in enumerate(frame.regs)
+                          if r.type is _SCALAR and not r.var[8][1]]
+                for index, slot in sorted(frame.stack.items()):
+                    r = slot.spilled
+                    if (r is not None and r.type is _SCALAR and not r.var[8][1]
+                            and Byte.SPILL in slot.kinds):
+                        consts.append((SLOT_BASE + index, r.var[8][0]))
+                self.consts = tuple(consts)
+                return self.consts
+            # the precise keys of the current frame, one set bit at a time (few are)
+            precise = self.demand.precise >> base
+            consts = []
+            regs = frame.regs
+            bits = precise & 0x7FF    # r0-r10
+            while bits:
+                low = bits & -bits
+                bits ^= low
+                r = regs[low.bit_length() - 1]
+                t = r.var[8]
+                if r.type is _SCALAR and not t[1]:
+                    consts.append((low.bit_length() - 1, t[0]))
+            stack = frame.stack
+            bits = precise >> SLOT_BASE & 0xFFFFFFFFFFFFFFFF    # stack slots 0-63
+            while bits:
+                low = bits & -bits
+                bits ^= low
+                index = low.bit_length() - 1
+                spill = stack.get(index)
+                if spill is None:
+                    continue
+                r = spill.spilled
                 if (r is not None and r.type is _SCALAR and not r.var[8][1]
-                        and (precise is None or precise >> (base + SLOT_BASE + index) & 1)
-                        and Byte.SPILL in slot.kinds):
+                        and Byte.SPILL in spill.kinds):
                     consts.append((SLOT_BASE + index, r.var[8][0]))
             self.consts = tuple(consts)
         return self.consts
+
+
+class Junction(Checkpoint):
+    """Where paths fork without a remembered state: it only counts the paths below and
+    gathers their demand (a light :class:`Checkpoint`: a fork makes one)."""
+
+    __slots__ = ()
+
+    def __init__(self, parent: Checkpoint | None, trace: list[Effect] | None = None):
+        self.state = None
+        self.parent = parent
+        self.branches = 1
+        self.trace = trace
+        self.demand = NO_DEMAND
+        self.pc = -1
 
 
 Pending = list[Any]  # [state, pc, checkpoint, trace]: a path waiting to be explored
@@ -203,7 +243,7 @@ class Checker:
         self.stats = Stats()
         # pc -> precise constant registers -> their values -> finished states, newest last
         self.done: dict[int, dict[tuple[int, ...], dict[tuple[int, ...], list[Checkpoint]]]] = {}
-        self.looping: dict[int, dict[tuple[Any, ...], list[Checkpoint]]] = {}
+        self.looping: dict[int, dict[tuple[int, int], list[Checkpoint]]] = {}
         self.log: list[str] = []
         self.depths: dict[int, list[int]] = {}   # subprog start -> [max stack depth]
         self.chains: set[tuple[int, ...]] = set()
@@ -218,7 +258,9 @@ class Checker:
         self.ptr_types: dict[int, RegType] = {}   # slot -> pointer type a load/store saw
         self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
         self.unresolved_kfunc: list[int] = []   # reachable kfunc calls of BTF id 0
-        self._targets: dict[int, int] = {}   # slot -> where its jump goes
+        # slot -> where its jump goes
+        self._targets = {pc: insn.jump_target(pc) for pc, insn in prog.code.items()
+                         if insn.opcode & CLASS_MASK in (_JMP, _JMP32)}
         self._lddw_values: dict[int, Reg] = {}   # slot -> what its lddw loads
         # effects that depend on the instruction and the frame depth only, by slot; and
         # the effects of jumps that compared two numbers and went one way only
@@ -279,7 +321,7 @@ class Checker:
         self.chains.add((start_pc,))
         self.done = {}        # a function's walk prunes only against its own states
         self.looping = {}
-        root = Checkpoint(None, None)
+        root = Junction(None)
         pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
         while pending:
@@ -393,7 +435,7 @@ class Checker:
             if forked:
                 # a junction: the effects so far are walked back once for every path
                 # below it (the demand of a union of paths is the union of their demands)
-                junction = Checkpoint(None, cp, trace)
+                junction = Junction(cp, trace)
                 cp.branches -= len(forked)
                 junction.branches += len(forked)
                 for entry in forked:
@@ -419,9 +461,7 @@ class Checker:
         stats = self.stats
         key = None
         looping = self.looping.get(pc)
-        if looping is None:
-            looping = self.looping[pc] = {}
-        elif looping:
+        if looping:
             if pc in self._may_gotos and self._may_goto_converged(looping, state):
                 return None
             key = _loop_key(state)
@@ -501,6 +541,8 @@ class Checker:
         new = Checkpoint(state.copy(), cp, trace)
         new.pc = pc
         new.loop_key = key
+        if looping is None:
+            looping = self.looping[pc] = {}
         same_key = looping.get(key)
         if same_key is None:
             looping[key] = [new]
@@ -634,7 +676,7 @@ class Checker:
                     return pc + 1
             elif kind == _GOTO:
                 self._jmps += 1
-                return self._target(pc, insn)
+                return self._targets[pc]
             elif kind == _MOV_IMM:
                 state.frames[-1].regs[insn.dst] = const_scalar(
                     insn.imm if opcode == _MOV64_IMM else insn.imm & 0xFFFFFFFF)
@@ -1164,7 +1206,7 @@ class Checker:
         jmp32 = insn.opcode & CLASS_MASK == _JMP32
         self._jmps += 1
         if op == _JA:
-            return self._target(pc, insn)
+            return self._targets[pc]
         if op == _CALL:
             return self.calls.call(state, pc, insn, cp, pending)
         if op == _EXIT:
@@ -1191,8 +1233,21 @@ class Checker:
         if self.options.unprivileged and (a.type not in NOT_POINTER or b.type not in NOT_POINTER):
             self._unprivileged_compare(insn, a, b, op, jmp32)
         taken = self._branch(state, insn, a, b, op, jmp32, True)
+        target = self._targets[pc]
+        if not self.options.unprivileged:
+            # the fall-through side is made in place (it is walked now)
+            fall = self._branch(state, insn, a, b, op, jmp32, False, in_place=True)
+            if taken is None or fall is None:
+                self._decided = 1   # the values compared ruled a side out: they matter
+            if taken is not None:
+                if fall is not None:
+                    taken.path = state.path[-15:] + (pc,)
+                    self.fork(taken, target, cp, pending)
+                    return pc + 1
+                self._replace(state, taken)
+                return target
+            return None if fall is None else pc + 1
         fall = self._branch(state, insn, a, b, op, jmp32, False)
-        target = insn.jump_target(pc)
         if taken is None or fall is None:
             self._decided = 1   # the values compared ruled a side out: they matter
             if self.options.unprivileged and (taken is not None or fall is not None):
@@ -1215,12 +1270,6 @@ class Checker:
         # neither side can happen: this path itself is impossible (should not occur)
         return None
 
-    def _target(self, pc: int, insn: Instruction) -> int:
-        target = self._targets.get(pc)
-        if target is None:
-            target = self._targets[pc] = insn.jump_target(pc)
-        return target
-
     def _scalar_jump(self, state: State, pc: int, insn: Instruction, a: Reg, b: Reg, op: int,
                      jmp32: bool, cp: Checkpoint, pending: list[Pending]) -> int | None:
         """A jump comparing two numbers: as :meth:`_branch` for both sides, but refining
@@ -1230,7 +1279,7 @@ class Checker:
         if not ta[1] and not tb[1]:
             # two constants: one side only, and nothing learnt (as refine would say)
             self._decided = _SCALARS_DECIDED
-            return self._target(pc, insn) if holds(op, ta[0], tb[0], jmp32) else pc + 1
+            return self._targets[pc] if holds(op, ta[0], tb[0], jmp32) else pc + 1
         taken = refine(op, a.var, b.var, True, jmp32=jmp32)
         fall = refine(op, a.var, b.var, False, jmp32=jmp32)
         src = insn.src if insn.opcode & SOURCE_MASK else None
@@ -1242,11 +1291,11 @@ class Checker:
                 other = state.copy()
                 self._refined(other, insn.dst, a, taken[0], src, b, taken[1])
                 other.path = state.path[-15:] + (pc,)
-                self.fork(other, self._target(pc, insn), cp, pending)
+                self.fork(other, self._targets[pc], cp, pending)
                 self._refined(state, insn.dst, a, fall[0], src, b, fall[1])
                 return pc + 1
             self._refined(state, insn.dst, a, taken[0], src, b, taken[1])
-            return self._target(pc, insn)
+            return self._targets[pc]
         if fall is not None:
             self._refined(state, insn.dst, a, fall[0], src, b, fall[1])
             return pc + 1
@@ -1282,14 +1331,15 @@ class Checker:
         state.refs = new.refs
 
     def _branch(self, state: State, insn: Instruction, a: Reg, b: Reg, op: int, jmp32: bool,
-                taken: bool) -> State | None:
-        """The state on one side of a conditional jump, or None if it cannot happen."""
+                taken: bool, in_place: bool = False) -> State | None:
+        """The state on one side of a conditional jump, or None if it cannot happen (then
+        ``state`` is unchanged). ``in_place``: ``state`` itself becomes that side."""
         dst, src = insn.dst, (insn.src if insn.opcode & SOURCE_MASK else None)
         if a.type is _SCALAR and b.type is _SCALAR:
             pair = refine(op, a.var, b.var, taken, jmp32=jmp32)
             if pair is None:
                 return None
-            new = state.copy()
+            new = state if in_place else state.copy()
             self._set_scalar(new, dst, a, pair[0])
             if src is not None:
                 self._set_scalar(new, src, b, pair[1])
@@ -1299,21 +1349,21 @@ class Checker:
             if other.type is _SCALAR and other.var.is_const and other.var.value == 0:
                 is_null = (op == JumpOp.JEQ) == taken
                 if ptr.nullable:
-                    new = state.copy()
+                    new = state if in_place else state.copy()
                     self.calls.mark_null_checked(new, ptr, is_null)
                     return new
                 if is_null and ptr.type in _NEVER_NULL and ptr.var.smin > \
                         -access.MAX_VAR_OFF and ptr.var.smax < access.MAX_VAR_OFF:
                     return None  # these pointers are never NULL (the kernel's reg_not_null)
-                return state.copy()
+                return state if in_place else state.copy()
         if a.type not in NOT_POINTER and b.type not in NOT_POINTER and not jmp32:
             if self._packet_end_decided(op, a, b) is (not taken):
                 return None
-            new = state.copy()
+            new = state if in_place else state.copy()
             self._packet_compare(new, op, a, b, taken)
             self._mark_past_end(new, insn, op, a, b, taken)
             return new
-        return state.copy()
+        return state if in_place else state.copy()
 
     @staticmethod
     def _as_pkt_vs_end(op: int, a: Reg, b: Reg) -> tuple[int, Reg] | None:
@@ -1558,16 +1608,17 @@ def _is_packet_start(reg: Reg) -> bool:
             and reg.var.value == 0)
 
 
-def _loop_key(state: State) -> tuple[Any, ...]:
-    """The known bits of the current frame's registers: two states that differ here are
-    not the same (the cheap first test of the infinite loop check). Known bits only, not
-    whole bounds: a tuple's hash is not cached, and hashing eleven bounds of nine ints each
-    at every prune point inside a loop cost more than the rare extra :func:`prune.same`."""
-    return (len(state.frames), *map(_TNUM, map(_VAR, state.frames[-1].regs)))
+def _loop_key(state: State) -> tuple[int, int]:
+    """A number that two states which are the same share (the cheap first test of the
+    infinite loop check): the frame count and the sum of the current frame's registers'
+    lowest values. Not whole bounds: a tuple's hash is not cached, and hashing eleven
+    bounds at every prune point inside a loop cost more than the rare extra
+    :func:`prune.same` (a loop's counter still changes the sum every time round)."""
+    return (len(state.frames), sum(map(_UMIN, map(_VAR, state.frames[-1].regs))))
 
 
 _VAR = attrgetter("var")
-_TNUM = itemgetter(8)     # a Bounds' known bits
+_UMIN = itemgetter(0)     # a Bounds' umin
 
 
 def frames_for_call(state: State) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .liveness import Demand, reg_key, slot_key
+from .liveness import FRAME_KEYS, SLOT_BASE, SLOTS, Demand, reg_key, slot_key
 from .state import EMPTY_SLOT, NOT_POINTER, Byte, Frame, Reg, RegType, Slot, State
 
 _SCALAR = RegType.SCALAR
@@ -229,25 +229,41 @@ def plan(old: State, demand: Demand | None) -> Plan:
     frames = []
     for frameno, frame in enumerate(old.frames):
         regs = []
-        for regno, r in enumerate(frame.regs):
-            if r.type is RegType.NOT_INIT:
-                continue
-            if demand is None:
-                regs.append((regno, True))
-                continue
-            key = reg_key(frameno, regno)
-            if demand.live >> key & 1:
-                regs.append((regno, bool(demand.precise >> key & 1)))
         slots = []
-        for index, slot in frame.stack.items():
-            if demand is None:
-                slots.append((index, True))
-                continue
-            key = slot_key(frameno, index)
-            if demand.live >> key & 1:
-                slots.append((index, bool(demand.precise >> key & 1) or _has_pointer(slot)))
+        if demand is None:
+            regs = [(regno, True) for regno, r in enumerate(frame.regs)
+                    if r.type is not RegType.NOT_INIT]
+            slots = [(index, True) for index in frame.stack]
+            frames.append((tuple(regs), tuple(slots)))
+            continue
+        # the live keys of this frame, one set bit at a time (few are live)
+        base = frameno * FRAME_KEYS
+        live = demand.live >> base
+        precise = demand.precise >> base
+        bits = live & _REG_BITS
+        fregs = frame.regs
+        while bits:
+            low = bits & -bits
+            bits ^= low
+            regno = low.bit_length() - 1
+            if fregs[regno].type is not RegType.NOT_INIT:
+                regs.append((regno, bool(precise >> regno & 1)))
+        bits = live >> SLOT_BASE & _SLOT_BITS
+        stack = frame.stack
+        while bits:
+            low = bits & -bits
+            bits ^= low
+            index = low.bit_length() - 1
+            slot = stack.get(index)
+            if slot is not None:
+                slots.append((index, bool(precise >> (SLOT_BASE + index) & 1)
+                              or _has_pointer(slot)))
         frames.append((tuple(regs), tuple(slots)))
     return tuple(frames)
+
+
+_REG_BITS = (1 << 11) - 1           # r0-r10's keys in a frame
+_SLOT_BITS = (1 << SLOTS) - 1       # stack slots' keys in a frame, from SLOT_BASE
 
 
 def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = False,
