@@ -262,6 +262,7 @@ class Checker:
         self._targets = {pc: insn.jump_target(pc) for pc, insn in prog.code.items()
                          if insn.opcode & CLASS_MASK in (_JMP, _JMP32)}
         self._lddw_values: dict[int, Reg] = {}   # slot -> what its lddw loads
+        self._fp_loads: dict[int, tuple[int, int]] = {}   # slot -> (stack slot, byte) read
         # effects that depend on the instruction and the frame depth only, by slot; and
         # the effects of jumps that compared two numbers and went one way only
         self._static_pcs = _static_effect_slots(prog.code)
@@ -702,17 +703,30 @@ class Checker:
             else:
                 # a load or store at r10 + constant, as load/store would do it
                 regs = state.frames[-1].regs
-                fp = regs[10]
-                depth = self.depth(state, fp.frameno)
                 size = _SIZE_BYTES[opcode & SIZE_MASK]
                 if kind == _FP_LOAD:
+                    checked = self._fp_loads.get(pc)
+                    if checked is not None:
+                        # the offset was checked here before (and the depth taken): the same
+                        # r10 + off every time, of the function this slot belongs to
+                        filled = access.stack_fill(state.frames[-1].stack, checked[0],
+                                                   checked[1], size)
+                        if filled is not None:
+                            regs[insn.dst] = filled
+                            return pc + 1
+                    fp = regs[10]
                     regs[insn.dst] = access.stack_read(
                         state, fp, 10, insn.off, size,
-                        uninit_ok=self.options.uninit_stack_loads, depth=depth)
-                else:
-                    value = self.read(state, insn.src) if kind == _FP_STORE_REG else \
-                        const_scalar(insn.imm)
-                    access.stack_write(state, fp, 10, insn.off, size, value, depth=depth)
+                        uninit_ok=self.options.uninit_stack_loads,
+                        depth=self.depth(state, fp.frameno))
+                    if checked is None:
+                        self._fp_loads[pc] = divmod(STACK_BYTES + insn.off, 8)
+                    return pc + 1
+                fp = regs[10]
+                value = self.read(state, insn.src) if kind == _FP_STORE_REG else \
+                    const_scalar(insn.imm)
+                access.stack_write(state, fp, 10, insn.off, size, value,
+                                   depth=self.depth(state, fp.frameno))
                 return pc + 1
         cls = opcode & CLASS_MASK
         if cls in (_ALU, _ALU64):
