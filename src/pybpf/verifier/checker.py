@@ -263,6 +263,7 @@ class Checker:
                          if insn.opcode & CLASS_MASK in (_JMP, _JMP32)}
         self._lddw_values: dict[int, Reg] = {}   # slot -> what its lddw loads
         self._fp_loads: dict[int, tuple[int, int]] = {}   # slot -> (stack slot, byte) read
+        self._map_reads: dict[tuple[Any, ...], Reg] = {}   # map value loads that passed
         # effects that depend on the instruction and the frame depth only, by slot; and
         # the effects of jumps that compared two numbers and went one way only
         self._static_pcs = _static_effect_slots(prog.code)
@@ -462,18 +463,8 @@ class Checker:
         stats = self.stats
         key = None
         looping = self.looping.get(pc)
-        if looping:
-            if pc in self._may_gotos and self._may_goto_converged(looping, state):
-                return None
-            key = _loop_key(state)
-            for old in looping.get(key, ()):
-                assert old.state is not None
-                if old.state.may_goto_depth == state.may_goto_depth and \
-                        prune.same(old.state, state):
-                    raise Reject(f"infinite loop detected at insn {pc}: the loop comes back "
-                                 f"to the same state", hint="make the loop variable change "
-                                 "on every iteration and bound it (`for (i = 0; i < N; "
-                                 "i++)`)")
+        if looping and pc in self._may_gotos and self._may_goto_converged(looping, state):
+            return None
         groups = self.done.get(pc)
         if groups:
             regs = state.frames[-1].regs
@@ -523,6 +514,19 @@ class Checker:
                             else:
                                 keep.append(old)
                         same[:] = keep
+        if looping:
+            # (after pruning: a finished state that covers this one is newer than any
+            # unfinished one this state equals, and the kernel, which tries the newest
+            # first, prunes by it)
+            key = _loop_key(state)
+            for old in looping.get(key, ()):
+                assert old.state is not None
+                if old.state.may_goto_depth == state.may_goto_depth and \
+                        prune.same(old.state, state):
+                    raise Reject(f"infinite loop detected at insn {pc}: the loop comes back "
+                                 f"to the same state", hint="make the loop variable change "
+                                 "on every iteration and bound it (`for (i = 0; i < N; "
+                                 "i++)`)")
         # as the kernel (is_state_visited): a state is remembered only after 2 jumps and 8
         # instructions since the last one (most prune points are a few instructions apart,
         # and a state per point costs more than it prunes), and inside a loop (a state at
@@ -978,19 +982,28 @@ class Checker:
                 value = Reg(got.result, B.const(0), nullable=got.nullable,
                             id=state.new_id() if got.nullable else 0)
         elif t is RegType.PTR_TO_MAP_VALUE:
-            lo, high = access.check_region(
-                reg, regno, off, size, reg.map.value_size, "map value",
-                lambda: f"keep accesses within the {reg.map.value_size}-byte value of map "
-                        f"'{reg.map.name}'")
-            access.check_map_rights(reg, regno, off, size, read=True)
-            field = kptr.check_access(reg, regno, off, size, lo, high + size)
-            if atomic:
-                kptr.atomic(field, regno)
-            if field is not None:
-                value = kptr.load(state, field, regno)
+            # the same load of the same place of the same map passes the same checks and
+            # gives the same number (a map value read in a loop: checked once)
+            mkey = (id(reg.map), reg.off, reg.var, reg.readonly, off, size)
+            read = None if atomic else self._map_reads.get(mkey)
+            if read is not None:
+                value = read
             else:
-                value = access.map_value_read(reg, lo, high, size) or \
-                    access.sized_unknown(size)
+                lo, high = access.check_region(
+                    reg, regno, off, size, reg.map.value_size, "map value",
+                    lambda: f"keep accesses within the {reg.map.value_size}-byte value of "
+                            f"map '{reg.map.name}'")
+                access.check_map_rights(reg, regno, off, size, read=True)
+                field = kptr.check_access(reg, regno, off, size, lo, high + size)
+                if atomic:
+                    kptr.atomic(field, regno)
+                if field is not None:
+                    value = kptr.load(state, field, regno)
+                else:
+                    value = access.map_value_read(reg, lo, high, size) or \
+                        access.sized_unknown(size)
+                    if not atomic:
+                        self._map_reads[mkey] = value
         elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             access.check_packet(reg, regno, off, size)
             value = access.sized_unknown(size)
