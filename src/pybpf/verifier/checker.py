@@ -42,7 +42,7 @@ from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
 from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, merge_back
 from .reject import Reject
-from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine
+from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine, refine_both
 from .state import (
     MAX_CALL_FRAMES,
     NOT_INIT,
@@ -250,6 +250,8 @@ class Checker:
         self.calls = CallChecker(self)
         self._effects: dict[Any, Effect] = {}
         self.prune_points = prog.prune_points
+        self._plain = {pc: insn for pc, insn in prog.code.items()
+                       if pc not in prog.prune_points}   # the slots at no prune point
         self._may_gotos = {pc for pc, insn in prog.code.items()
                            if insn.opcode == Class.JMP | JumpOp.JCOND}
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
@@ -368,21 +370,25 @@ class Checker:
         static_pcs = self._static_pcs
         static_fx = self._static_fx
         decided_fx = self._decided_fx
+        plain = self._plain
         while True:
             self._pc = pc
-            if pc in prune_points:
-                verdict = self._visit(state, pc, cp, trace)
-                if verdict is not cp:
-                    if verdict is None or verdict.__class__ is Demand:
-                        stats.states_pruned += 1
-                        self._end_path(cp, trace, verdict)
-                        return
-                    cp = verdict  # type: ignore[assignment]
-                    trace = []
-            insn = code.get(pc)
+            # (one look-up for the instructions at no prune point, most of them)
+            insn = plain.get(pc)
             if insn is None:
-                raise Reject(f"execution runs past the end of the program at slot {pc}",
-                             hint="end the program with exit")
+                if pc in prune_points:
+                    verdict = self._visit(state, pc, cp, trace)
+                    if verdict is not cp:
+                        if verdict is None or verdict.__class__ is Demand:
+                            stats.states_pruned += 1
+                            self._end_path(cp, trace, verdict)
+                            return
+                        cp = verdict  # type: ignore[assignment]
+                        trace = []
+                insn = code.get(pc)
+                if insn is None:
+                    raise Reject(f"execution runs past the end of the program at slot {pc}",
+                                 hint="end the program with exit")
             processed = stats.insns_processed + 1
             stats.insns_processed = processed
             if processed > limit:
@@ -1307,8 +1313,7 @@ class Checker:
             # two constants: one side only, and nothing learnt (as refine would say)
             self._decided = _SCALARS_DECIDED
             return self._targets[pc] if holds(op, ta[0], tb[0], jmp32) else pc + 1
-        taken = refine(op, a.var, b.var, True, jmp32=jmp32)
-        fall = refine(op, a.var, b.var, False, jmp32=jmp32)
+        taken, fall = refine_both(op, a.var, b.var, jmp32)
         src = insn.src if insn.opcode & SOURCE_MASK else None
         if taken is None or fall is None:
             # the values compared ruled a side out: they matter
@@ -1330,9 +1335,10 @@ class Checker:
 
     def _refined(self, state: State, dst: int, a: Reg, avar: B.Bounds, src: int | None,
                  b: Reg, bvar: B.Bounds) -> None:
-        if avar is not a.var:
+        # (bounds the jump taught nothing are equal to the old ones, if not the same)
+        if avar is not a.var and avar != a.var:
             self._set_scalar(state, dst, a, avar)
-        if src is not None and bvar is not b.var:
+        if src is not None and bvar is not b.var and bvar != b.var:
             self._set_scalar(state, src, b, bvar)
 
     @staticmethod

@@ -16,17 +16,18 @@ from .state import EMPTY_SLOT, NOT_POINTER, Byte, Frame, Reg, RegType, Slot, Sta
 _SCALAR = RegType.SCALAR
 
 
-class _IdMap:
-    def __init__(self) -> None:
-        self.old_to_new: dict[int, int] = {}
-        self.new_to_old: dict[int, int] = {}
+class _IdMap(dict[int, int]):
+    """Old id -> new id, and ``~new`` -> old (ids are positive: one dict holds both ways,
+    and a comparison of two states makes one)."""
+
+    __slots__ = ()
 
     def match(self, old: int, new: int) -> bool:
         if old == 0 or new == 0:
             return old == new
-        if self.old_to_new.setdefault(old, new) != new:
+        if self.setdefault(old, new) != new:
             return False
-        return self.new_to_old.setdefault(new, old) == old
+        return self.setdefault(~new, old) == old
 
 
 def _reg_covers(old: Reg, new: Reg, ids: _IdMap, precise: bool = True) -> bool:
