@@ -297,6 +297,9 @@ def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = 
             b = nregs[regno]
             if a is b and a.id == 0 and a.ref_obj_id == 0:
                 continue   # the very same register (states share them), linked to nothing
+            if a.type is _SCALAR and b.type is _SCALAR and (not exact or (a.id == 0 and (
+                    a.var is b.var or a.var.contains(b.var)))):
+                continue   # (_planned_reg's commonest case, without the call)
             if not _planned_reg(a, b, exact, ids):
                 if last_miss is not None:
                     last_miss[:] = (frameno, False, regno, exact)
@@ -304,7 +307,12 @@ def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = 
         ostack = o.stack
         nstack = n.stack
         for index, exact in slots_plan:
-            if not _planned_slot(ostack[index], nstack.get(index), exact, ids, uninit_ok):
+            slot = ostack[index]
+            other = nstack.get(index)
+            if other is slot and ((spilled := slot.spilled) is None or (
+                    spilled.id == 0 and spilled.ref_obj_id == 0)):
+                continue   # the very same slot, linked to nothing (as _planned_slot says)
+            if not _planned_slot(slot, other, exact, ids, uninit_ok):
                 if last_miss is not None:
                     last_miss[:] = (frameno, True, index, exact)
                 return False
