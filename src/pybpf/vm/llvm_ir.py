@@ -1028,7 +1028,6 @@ class _FunctionWriter:
         handle = self.map_in_r1(pc) if self.code[pc][0] is ip._call_helper \
             and self.code[pc][4] == MAP_LOOKUP_ELEM else None
         cached = self.cached_maps.get(handle) if handle is not None else None
-        done = None
         lru = cached is not None and cached[3]
         if cached is not None and lru and self.frame_offset(2, 0, cached[0]) is None:
             cached = None  # an LRU hit is logged with its key: only keys read here
@@ -1068,15 +1067,9 @@ class _FunctionWriter:
             else:
                 self.emit(f"br i1 {hit}, label %{found}, label %{slow}")
             self.block(found)
-            self.set(0, value)
-            self.clobber_arguments()
-            self.emit(f"br label %{done}")
-            self.block(slow)
-            self.emit(f"store i64 0, ptr {host}")  # the helper's answer: checked accesses
+            self.answered_else_helper(pc, value, slow, done, host=host)
+            return
         self.call_helper_slow(pc)
-        if done is not None:
-            self.emit(f"br label %{done}")
-            self.block(done)
 
     def map_write(self, pc: int, handle: int, *, delete: bool) -> None:
         """bpf_map_update_elem / bpf_map_delete_elem on a hash map in native code when the
@@ -1330,14 +1323,7 @@ class _FunctionWriter:
         self.block(found)
         self.emit(f"{value} = load i64, ptr {entry}, !range !{{i64 1, i64 0}}")
         self.emit(f"store i64 {address}, ptr {host}")
-        self.set(0, value)
-        self.clobber_arguments()
-        self.emit(f"br label %{done}")
-        self.block(slow)
-        self.emit(f"store i64 0, ptr {host}")  # the helper's answer: checked accesses
-        self.call_helper_slow(pc)
-        self.emit(f"br label %{done}")
-        self.block(done)
+        self.answered_else_helper(pc, value, slow, done, host=host)
 
     def continue_or(self, fine: str, other: str, *, negate: bool = False) -> None:
         """On to a new block when ``fine`` (an i1; not ``fine`` when ``negate``), else to
@@ -1467,13 +1453,18 @@ class _FunctionWriter:
                   "i1 false)")
         self.answered_else_helper(pc, "0", slow, done)
 
-    def answered_else_helper(self, pc: int, r0: str, slow: str, done: str) -> None:
+    def answered_else_helper(self, pc: int, r0: str, slow: str, done: str,
+                             host: str | None = None) -> None:
         """End a helper served natively: ``r0`` is its answer, then block ``slow`` calls
-        the helper in Python instead, and both go on at ``done``."""
+        the helper in Python instead, and both go on at ``done``. A lookup passes the
+        slot ``host`` of its value's host address: 0 on the helper's path (its answer's
+        accesses are checked)."""
         self.set(0, r0)
         self.clobber_arguments()
         self.emit(f"br label %{done}")
         self.block(slow)
+        if host is not None:
+            self.emit(f"store i64 0, ptr {host}")
         self.call_helper_slow(pc)
         self.emit(f"br label %{done}")
         self.block(done)
