@@ -4,8 +4,8 @@
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
 extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, SCTP,
-DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and
-the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
+DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, RIP, VXLAN, Geneve, L2TP and
+PPP) and the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
 ``-x``/``-X``/``-A`` dumps. What it does not decode it shows as tcpdump does for unknown
 data. A frame cut short ends its line with ``[|proto]``; no input makes it raise.
 
@@ -46,6 +46,7 @@ from .printer_lldp import lldp_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
+from .printer_rip import rip_text, ripng_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
 from .printer_sctp import sctp_text
 from .printer_snmp import snmp_text
@@ -838,6 +839,8 @@ class Printer:
                 return head + tftp_text(data, data_len)
             if {sport, dport} & {67, 68}:
                 return head + bootp_text(data, data_len, self.options.verbose)
+            if 520 in (sport, dport):
+                return head + rip_text(data, data_len, self.options.verbose)
             if 4500 in (sport, dport):
                 encap = udp_encap_text(data[:data_len], data_len)
                 if encap is not None:
@@ -849,6 +852,8 @@ class Printer:
                                         self.options.verbose)
             if 1701 in (sport, dport):
                 return head + l2tp_text(data, data_len, self._ppp)
+            if 521 in (sport, dport):
+                return head + ripng_text(data, data_len, self.options.verbose)
             if {sport, dport} & {546, 547}:
                 return head + dhcp6_text(data[:data_len])
             if dport == 1985:
