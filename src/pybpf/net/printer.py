@@ -3,7 +3,7 @@
 ``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
-extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, SCTP,
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, OSPF, SCTP,
 DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, RIP, VXLAN, Geneve, L2TP and
 PPP) and the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
 ``-x``/``-X``/``-A`` dumps. What it does not decode it shows as tcpdump does for unknown
@@ -43,6 +43,7 @@ from .printer_ipx import ipx_text
 from .printer_l2tp import l2tp_text
 from .printer_llc import llc_text
 from .printer_lldp import lldp_text
+from .printer_ospf import ospf_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
@@ -604,6 +605,8 @@ class Printer:
                                          pseudo)
         if proto == 8:
             return addresses + egp_text(payload, length, self.options.verbose)
+        if proto == 89 and not v6:
+            return addresses + ospf_text(payload, length, self.options.verbose)
         if proto == 108:
             return addresses + ipcomp_text(payload)
         if proto == 9 and not v6:
