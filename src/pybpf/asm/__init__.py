@@ -7,8 +7,6 @@
   symbolic targets :func:`link` resolves last.
 """
 
-from typing import Any as _Any
-
 from .builder import (
     Label,
     add,
@@ -129,7 +127,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> _Any:
+def __getattr__(name: str) -> object:
     # the assembler (a grammar of regular expressions) loads on first use: most users
     # of pybpf.asm build or decode instructions and never parse text
     if name in ("assemble", "parse_instruction"):

@@ -14,8 +14,6 @@ Bad operands raise :class:`~pybpf.errors.AsmError`.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from ..dataclass_compat import FrozenValue
 from ..errors import AsmError
 from .instruction import Instruction
@@ -27,19 +25,24 @@ Target = int | str
 
 
 # the shapes of the generated builders (add, jeq, atomic_add...), for type checkers
-class _AluBuilder(Protocol):
-    def __call__(self, dst: int, src_or_imm: int, *, symbol: str | None = None
-                 ) -> Instruction: ...
+# (typing is not imported at run time: `pybpf trace` compiles a script without it)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class _AluBuilder(Protocol):
+        def __call__(self, dst: int, src_or_imm: int, *, symbol: str | None = None
+                     ) -> Instruction: ...
 
 
-class _JumpBuilder(Protocol):
-    def __call__(self, dst: int, src_or_imm: int, target: Target, *,
-                 symbol: str | None = None) -> Instruction: ...
+    class _JumpBuilder(Protocol):
+        def __call__(self, dst: int, src_or_imm: int, target: Target, *,
+                     symbol: str | None = None) -> Instruction: ...
 
 
-class _AtomicBuilder(Protocol):
-    def __call__(self, size: int | str | Size, dst: int, src: int, off: int = 0, *,
-                 fetch: bool = False, symbol: str | None = None) -> Instruction: ...
+    class _AtomicBuilder(Protocol):
+        def __call__(self, size: int | str | Size, dst: int, src: int, off: int = 0, *,
+                     fetch: bool = False, symbol: str | None = None) -> Instruction: ...
 
 
 class Label(FrozenValue):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import struct
-from typing import Any
 
 from ..dataclass_compat import FrozenValue, replace
 from ..errors import AsmError
 from .opcodes import CLASS_MASK, LDDW_OPCODE, OP_MASK, SOURCE_MASK, CallSrc, Class, JumpOp
+
+# not typing's constant: `pybpf trace` compiles a script without importing typing
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _JMP = int(Class.JMP)
 _JMP32 = int(Class.JMP32)
