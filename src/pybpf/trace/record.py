@@ -13,6 +13,8 @@ assignment after ``__init__``, hashable), ``eq=False`` (identity comparison).
 
 from __future__ import annotations
 
+from ..dataclass_compat import FieldsValue, fields_key
+
 TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .quickstart)
 if TYPE_CHECKING:
     from typing import Any, dataclass_transform
@@ -52,12 +54,11 @@ class _Field:
 
 
 @dataclass_transform(field_specifiers=(field,))
-class Record:
+class Record(FieldsValue):
     """The base of a record class; see the module's description."""
 
     __slots__ = ()
-    _fields: tuple[str, ...] = ()
-    _compared: tuple[str, ...] = ()
+    _compared: tuple[str, ...] = ()       # the fields compared and hashed
     _defaults: tuple[Any, ...] = ()       # of the last fields, as a function's
     _frozen = False
 
@@ -85,6 +86,7 @@ class Record:
                                 "one with a default")
         cls._fields = tuple(fields)
         cls._compared = tuple(n for n in fields if n in compared)
+        cls._key = staticmethod(fields_key(cls._compared))  # type: ignore[method-assign,assignment]
         cls._defaults = tuple(defaults)
         cls._frozen = frozen or cls._frozen
         type.__setattr__(cls, "__match_args__", cls._fields)
@@ -129,21 +131,6 @@ class Record:
         if self._frozen:
             raise AttributeError(f"cannot delete field {name!r}")
         object.__delattr__(self, name)
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, n) for n in self._compared)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
-        return f"{type(self).__name__}({inner})"
 
 
 def replace(obj: Any, **changes: Any) -> Any:
