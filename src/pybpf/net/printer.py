@@ -3,9 +3,9 @@
 ``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
-extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, SCTP,
-DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, VXLAN, Geneve, L2TP and PPP) and
-the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, OSPF, SCTP,
+DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, RIP, VXLAN, Geneve, L2TP and
+PPP) and the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
 ``-x``/``-X``/``-A`` dumps. What it does not decode it shows as tcpdump does for unknown
 data. A frame cut short ends its line with ``[|proto]``; no input makes it raise.
 
@@ -43,9 +43,11 @@ from .printer_ipx import ipx_text
 from .printer_l2tp import l2tp_text
 from .printer_llc import llc_text
 from .printer_lldp import lldp_text
+from .printer_ospf import ospf_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
+from .printer_rip import rip_text, ripng_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
 from .printer_sctp import sctp_text
 from .printer_snmp import snmp_text
@@ -603,6 +605,8 @@ class Printer:
                                          pseudo)
         if proto == 8:
             return addresses + egp_text(payload, length, self.options.verbose)
+        if proto == 89 and not v6:
+            return addresses + ospf_text(payload, length, self.options.verbose)
         if proto == 108:
             return addresses + ipcomp_text(payload)
         if proto == 9 and not v6:
@@ -838,6 +842,8 @@ class Printer:
                 return head + tftp_text(data, data_len)
             if {sport, dport} & {67, 68}:
                 return head + bootp_text(data, data_len, self.options.verbose)
+            if 520 in (sport, dport):
+                return head + rip_text(data, data_len, self.options.verbose)
             if 4500 in (sport, dport):
                 encap = udp_encap_text(data[:data_len], data_len)
                 if encap is not None:
@@ -849,6 +855,8 @@ class Printer:
                                         self.options.verbose)
             if 1701 in (sport, dport):
                 return head + l2tp_text(data, data_len, self._ppp)
+            if 521 in (sport, dport):
+                return head + ripng_text(data, data_len, self.options.verbose)
             if {sport, dport} & {546, 547}:
                 return head + dhcp6_text(data[:data_len])
             if dport == 1985:

@@ -31,6 +31,7 @@ from . import alu
 from . import event_helpers as events
 from . import helpers as core
 from . import interpreter as ip
+from .events import RING_PLACE_FIELDS
 from .helpers import CLOBBERED
 from .memory import LOW_REGION_BASE
 from .pytier import _blocks, _function_starts, _successors
@@ -43,7 +44,7 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
                 "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables",
                 "mt_words", "mt_index", "write_log", "write_count", "write_places",
-                "ring_log", "ring_count", "ring_staging", "ring_staged", "ring_places")
+                "ring_places")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -78,15 +79,9 @@ DIRECT_ENTRY_WORDS = 2
 WRITE_LOG_ENTRIES = 1024
 WRITE_ENTRY_WORDS = 3
 PLACE_FIELDS = ("count", "max_entries", "pool", "pool_left")
-# bpf_ringbuf_output in native code (see _FunctionWriter.ring_output): the record's bytes
-# are copied to a staging buffer and logged as (place, offset in it, size); the runner
-# replays the log as outputs into the Python ring before Python code next sees it. A ring's
-# place holds its bytes in use (the kernel's accounting: an 8-byte header and the data
-# rounded up to 8 each) and its size. A full log or staging buffer sends the call to the
-# helper.
-RING_LOG_ENTRIES = 1024
-RING_STAGING_BYTES = 1 << 18
-RING_PLACE_WORDS = 2
+# bpf_ringbuf_output in native code (see _FunctionWriter.ring_output) writes into the ring's
+# own native area through its place (events.RING_PLACE_FIELDS): the state's ``ring_places``
+# holds the place's address of each ring the program outputs to
 CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
 # get_prandom_u32 draws from the run's random.Random (a Mersenne Twister, MT19937): once
 # the runner has copied its state into ``mt_words`` (624 words) and ``mt_index``, native
@@ -1028,7 +1023,6 @@ class _FunctionWriter:
         handle = self.map_in_r1(pc) if self.code[pc][0] is ip._call_helper \
             and self.code[pc][4] == MAP_LOOKUP_ELEM else None
         cached = self.cached_maps.get(handle) if handle is not None else None
-        done = None
         lru = cached is not None and cached[3]
         if cached is not None and lru and self.frame_offset(2, 0, cached[0]) is None:
             cached = None  # an LRU hit is logged with its key: only keys read here
@@ -1068,15 +1062,9 @@ class _FunctionWriter:
             else:
                 self.emit(f"br i1 {hit}, label %{found}, label %{slow}")
             self.block(found)
-            self.set(0, value)
-            self.clobber_arguments()
-            self.emit(f"br label %{done}")
-            self.block(slow)
-            self.emit(f"store i64 0, ptr {host}")  # the helper's answer: checked accesses
+            self.answered_else_helper(pc, value, slow, done, host=host)
+            return
         self.call_helper_slow(pc)
-        if done is not None:
-            self.emit(f"br label %{done}")
-            self.block(done)
 
     def map_write(self, pc: int, handle: int, *, delete: bool) -> None:
         """bpf_map_update_elem / bpf_map_delete_elem on a hash map in native code when the
@@ -1216,9 +1204,9 @@ class _FunctionWriter:
 
     def ring_output(self, pc: int, place: int) -> None:
         """bpf_ringbuf_output(ring, data, size, flags) in native code: EINVAL for unknown
-        flags, EAGAIN for a ring without room (as RingBufMap counts it), else
-        the bytes staged and logged (see RING_LOG_ENTRIES) and the ring's bytes in use
-        grown. Data outside the region table, a full log or staging buffer: the helper."""
+        flags, EAGAIN for a ring without room (as RingBufMap counts it), else the record
+        written at the end of the ring's native area (see RingBufMap.native_place) and
+        its bytes in use grown. Data outside the region table: the helper."""
         slow, done = self.label("ringcb"), self.label("output")
         size, flags = self.reg(3), self.reg(4)
         src, readable = self.tmp(), self.tmp()
@@ -1241,12 +1229,18 @@ class _FunctionWriter:
         self.block(einval)
         answer(22)  # EINVAL
         self.block(fine)
-        places, used_p, used, limit_p, limit = (self.tmp() for _ in range(5))
+        places, place_p, ring, used, limit = (self.tmp() for _ in range(5))
         self.emit(f"{places} = load ptr, ptr {self.field('ring_places')}")
-        self.emit(f"{used_p} = getelementptr [{RING_PLACE_WORDS} x i64], ptr {places}, "
-                  f"i64 {place}, i64 0")
-        self.emit(f"{limit_p} = getelementptr [{RING_PLACE_WORDS} x i64], ptr {places}, "
-                  f"i64 {place}, i64 1")
+        self.emit(f"{place_p} = getelementptr ptr, ptr {places}, i64 {place}")
+        self.emit(f"{ring} = load ptr, ptr {place_p}")
+
+        def word(name: str) -> str:
+            p = self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr {ring}, i64 "
+                      f"{RING_PLACE_FIELDS.index(name)}")
+            return p
+
+        used_p, limit_p = word("used"), word("max_entries")
         self.emit(f"{used} = load i64, ptr {used_p}")
         self.emit(f"{limit} = load i64, ptr {limit_p}")
         # the record's footprint: 8 + size rounded up to 8 (size < 4 GiB: span checked)
@@ -1262,24 +1256,24 @@ class _FunctionWriter:
         self.block(eagain)
         answer(11)  # EAGAIN
         self.block(room)
-        n_p, n, logged, staged_p, staged, end, fits, ok = (self.tmp() for _ in range(8))
-        self.emit(f"{n_p} = getelementptr i64, ptr %st, i64 {_F['ring_count']}")
-        self.emit(f"{n} = load i64, ptr {n_p}")
-        self.emit(f"{logged} = icmp ult i64 {n}, {RING_LOG_ENTRIES}")
-        self.emit(f"{staged_p} = getelementptr i64, ptr %st, i64 {_F['ring_staged']}")
-        self.emit(f"{staged} = load i64, ptr {staged_p}")
-        self.emit(f"{end} = add i64 {staged}, {size}")
-        self.emit(f"{fits} = icmp ule i64 {end}, {RING_STAGING_BYTES}")
-        self.emit(f"{ok} = and i1 {logged}, {fits}")
-        self.continue_or(ok, slow)
-        staging, to, frm = self.tmp(), self.tmp(), self.tmp()
-        self.emit(f"{staging} = load ptr, ptr {self.field('ring_staging')}")
-        self.emit(f"{to} = getelementptr i8, ptr {staging}, i64 {staged}")
+        # the native area's records end before the bytes in use do: this one fits
+        area, end, count = self.tmp(), self.tmp(), self.tmp()
+        area_p, end_p, count_p = word("area"), word("end"), word("count")
+        self.emit(f"{area} = load ptr, ptr {area_p}")
+        self.emit(f"{end} = load i64, ptr {end_p}")
+        self.emit(f"{count} = load i64, ptr {count_p}")
+        header, to, frm = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{header} = getelementptr i8, ptr {area}, i64 {end}")
+        self.emit(f"store i64 {size}, ptr {header}, align 8")
+        self.emit(f"{to} = getelementptr i8, ptr {header}, i64 8")
         self.emit(f"{frm} = inttoptr i64 {src} to ptr")
         self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {size}, "
                   "i1 false)")
-        self.append_to_log("ring_log", 3, n, n_p, (str(place), staged, size))
-        self.emit(f"store i64 {end}, ptr {staged_p}")
+        later, more = self.tmp(), self.tmp()
+        self.emit(f"{later} = add i64 {end}, {footprint}")
+        self.emit(f"{more} = add i64 {count}, 1")
+        self.emit(f"store i64 {later}, ptr {end_p}")
+        self.emit(f"store i64 {more}, ptr {count_p}")
         self.emit(f"store i64 {after}, ptr {used_p}")
         self.answered_else_helper(pc, "0", slow, done)
 
@@ -1330,14 +1324,7 @@ class _FunctionWriter:
         self.block(found)
         self.emit(f"{value} = load i64, ptr {entry}, !range !{{i64 1, i64 0}}")
         self.emit(f"store i64 {address}, ptr {host}")
-        self.set(0, value)
-        self.clobber_arguments()
-        self.emit(f"br label %{done}")
-        self.block(slow)
-        self.emit(f"store i64 0, ptr {host}")  # the helper's answer: checked accesses
-        self.call_helper_slow(pc)
-        self.emit(f"br label %{done}")
-        self.block(done)
+        self.answered_else_helper(pc, value, slow, done, host=host)
 
     def continue_or(self, fine: str, other: str, *, negate: bool = False) -> None:
         """On to a new block when ``fine`` (an i1; not ``fine`` when ``negate``), else to
@@ -1467,13 +1454,18 @@ class _FunctionWriter:
                   "i1 false)")
         self.answered_else_helper(pc, "0", slow, done)
 
-    def answered_else_helper(self, pc: int, r0: str, slow: str, done: str) -> None:
+    def answered_else_helper(self, pc: int, r0: str, slow: str, done: str,
+                             host: str | None = None) -> None:
         """End a helper served natively: ``r0`` is its answer, then block ``slow`` calls
-        the helper in Python instead, and both go on at ``done``."""
+        the helper in Python instead, and both go on at ``done``. A lookup passes the
+        slot ``host`` of its value's host address: 0 on the helper's path (its answer's
+        accesses are checked)."""
         self.set(0, r0)
         self.clobber_arguments()
         self.emit(f"br label %{done}")
         self.block(slow)
+        if host is not None:
+            self.emit(f"store i64 0, ptr {host}")
         self.call_helper_slow(pc)
         self.emit(f"br label %{done}")
         self.block(done)

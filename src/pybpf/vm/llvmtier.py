@@ -23,17 +23,16 @@ EEXIST, ENOENT, E2BIG): a stored value goes to a *spare* buffer the runner mappe
 beforehand (a fresh buffer, as the helper makes), and every write is logged and replayed
 into the Python map (the spare itself becomes the value) before Python code next sees
 it: at every callback and when the run ends, so the Python map stays the one source of
-truth outside native code; bpf_ringbuf_output, its bytes staged and logged the same way
-and replayed as outputs into the Python ring (room and drops counted natively as
-RingBufMap counts them);
+truth outside native code; bpf_ringbuf_output, written straight into the ring's own
+native area, which the Python ring reads in place (room and drops counted natively as
+RingBufMap counts them, in the ring's own words: no replay);
 LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers; bpf_probe_read between memory
 the region table holds; get_prandom_u32 from a copy of the run's Mersenne Twister (given
 back before Python code may draw). Everything else calls back: among map writes, the
 first write of a key in a run (the cache does not know it yet), LRU and per-CPU hash
 maps, stores when the spare pool is empty (the refill maps more, up to _SPARES_PER_RUN a
 run) or the write log full; ring buffer reserve, submit and discard (a reservation is a
-region of its own the program writes into), and outputs when the log or staging buffer
-is full.
+region of its own the program writes into), and outputs of data outside the region table.
 """
 
 from __future__ import annotations
@@ -66,9 +65,6 @@ from .llvm_ir import (
     MT_UNLOADED,
     MT_WORDS,
     PLACE_FIELDS,
-    RING_LOG_ENTRIES,
-    RING_PLACE_WORDS,
-    RING_STAGING_BYTES,
     STATE_FIELDS,
     STATUS_ERROR,
     STATUS_HALT,
@@ -181,11 +177,9 @@ class _Run:
         self.spares: dict[int, bytearray] = {}
         self.spares_mapped = 0
         self.spares_spent = False  # _SPARES_PER_RUN mapped: the helper stores
-        # native ring buffer output (see llvm_ir.RING_LOG_ENTRIES)
-        self.rings = list(rings)
-        self.ring_log = (_u64 * (RING_LOG_ENTRIES * 3))()
-        self.ring_staging = (ctypes.c_char * (RING_STAGING_BYTES if self.rings else 1))()
-        self.ring_places = (_u64 * (RING_PLACE_WORDS * max(1, len(self.rings))))()
+        # native ring buffer output writes into the rings' own native areas
+        self.ring_places = (_u64 * max(1, len(rings)))(*[ring.native_place()
+                                                         for ring in rings])
         # the Mersenne Twister native get_prandom_u32 draws from (see llvm_ir.MT_WORDS):
         # a copy of the state of ``rng`` while loaded
         self.mt = (ctypes.c_uint32 * MT_WORDS)()
@@ -207,8 +201,6 @@ class _Run:
         state[_STATE["mt_index"]] = MT_UNLOADED
         state[_STATE["write_log"]] = ctypes.addressof(self.write_log)
         state[_STATE["write_places"]] = ctypes.addressof(self.places)
-        state[_STATE["ring_log"]] = ctypes.addressof(self.ring_log)
-        state[_STATE["ring_staging"]] = ctypes.addressof(self.ring_staging)
         state[_STATE["ring_places"]] = ctypes.addressof(self.ring_places)
         for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
                                   "fail_cb"), callback_addresses):
@@ -263,8 +255,6 @@ class _Run:
         self.spares_mapped = 0
         self.spares_spent = False
         self.state[_STATE["write_count"]] = 0
-        self.state[_STATE["ring_count"]] = 0
-        self.state[_STATE["ring_staged"]] = 0
         self.count_keys()
         for place, m in enumerate(self.write_maps):
             at = _PLACE_WORDS * place
@@ -273,31 +263,9 @@ class _Run:
             self.refills[place] = 0
 
     def count_keys(self) -> None:
-        """The maps' sizes (and the rings' bytes in use) again after Python code (a
-        helper) may have changed them."""
+        """The maps' sizes again after Python code (a helper) may have changed them."""
         for place, m in enumerate(self.write_maps):
             self.places[_PLACE_WORDS * place] = len(m)
-        for place, ring in enumerate(self.rings):
-            at = RING_PLACE_WORDS * place
-            self.ring_places[at:at + RING_PLACE_WORDS] = [ring.available_bytes,
-                                                          ring.max_entries]
-
-    def replay_outputs(self) -> None:
-        """Give the Python rings the records native code output since the last replay, in
-        their order (each fitted when native code counted it: the ring was not read in
-        between)."""
-        state = self.state
-        count = state[_STATE["ring_count"]]
-        if not count:
-            return
-        state[_STATE["ring_count"]] = 0
-        state[_STATE["ring_staged"]] = 0
-        words = memoryview(self.ring_log).cast("B").cast("Q")[:count * 3]
-        staging = memoryview(self.ring_staging).cast("B")
-        rings = self.rings
-        for place, offset, size in zip(words[0::3], words[1::3], words[2::3]):
-            err = rings[place].output(bytes(staging[offset:offset + size]))
-            assert err == 0, "a natively counted ring buffer record did not fit"
 
     def replay_writes(self) -> None:
         """Give the Python maps the updates and deletes native code made since the last
@@ -633,7 +601,6 @@ class CompiledProgram:
             machine.stack.low = stack_low
             run.replay_lru()
             run.replay_writes()
-            run.replay_outputs()
             self._spare.append(run)
         count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
         status = run.state[_STATE["status"]]
@@ -676,7 +643,6 @@ class CompiledProgram:
                 machine.stack.low = stack_low
                 run.replay_lru()
                 run.replay_writes()
-                run.replay_outputs()
                 self._spare.append(run)
             done += run.state[_STATE["runs_done"]]
             count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
@@ -790,7 +756,6 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
-        run.replay_outputs()
         machine = run.machine
         helper = self.code[slot][5]
         if helper not in _RNG_FREE_HELPERS:
@@ -805,10 +770,9 @@ class CompiledProgram:
                 # the subprogram's caller (see the interpreter's _call_tail)
                 result = machine.run_tail_in_frame(tail, r1, sub_r10)
                 run.state[_STATE["status"]] = STATUS_RETURN
-            if self._write_list or self._rings:
+            if self._write_list:
                 # those of native code the helper ran (bpf_loop's callbacks)
                 run.replay_writes()
-                run.replay_outputs()
                 run.count_keys()
             written = self._write_sites.get(slot)
             if written is not None:
@@ -862,7 +826,6 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
-        run.replay_outputs()
         try:
             if signed:
                 return run.machine.load_signed(address, size, slot)
@@ -876,7 +839,6 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
-        run.replay_outputs()
         try:
             run.machine.store(address, size, value, slot)
         except BaseException as err:  # noqa: BLE001
@@ -889,7 +851,6 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
-        run.replay_outputs()
         base = _STATE["regs0"]
         regs = list(run.state[base:base + 11])
         h, d, s, o, i, a = self.code[slot]
