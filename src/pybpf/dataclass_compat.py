@@ -87,15 +87,18 @@ def fields_key(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 class FieldsValue:
     """Equality, hash and repr by fields: objects of one class are equal when their
-    :meth:`_key` (set per class, from :func:`fields_key`) is; ``repr`` shows ``_fields``.
-    The one base of :class:`Value` and of pybpf.trace's records and print plan."""
+    :meth:`_key` (set per class: the values of ``_compared``, else of ``_fields``) is;
+    ``repr`` shows ``_fields``. The one base of :class:`Value` and of pybpf.trace's records
+    and print plan."""
 
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
+    _compared: ClassVar[tuple[str, ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._key = staticmethod(fields_key(cls._fields))  # type: ignore[method-assign,assignment]
+        compared = cls._compared if cls._compared is not None else cls._fields
+        cls._key = staticmethod(fields_key(compared))  # type: ignore[method-assign,assignment]
 
     @staticmethod
     def _key(obj: Any) -> tuple[Any, ...]:

@@ -13,11 +13,11 @@ assignment after ``__init__``, hashable), ``eq=False`` (identity comparison).
 
 from __future__ import annotations
 
-from ..dataclass_compat import FieldsValue, fields_key
+from ..dataclass_compat import FieldsValue
 
 TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .quickstart)
 if TYPE_CHECKING:
-    from typing import Any, dataclass_transform
+    from typing import Any, ClassVar, dataclass_transform
 else:
     def dataclass_transform(**_: object) -> object:
         return lambda cls: cls
@@ -58,13 +58,12 @@ class Record(FieldsValue):
     """The base of a record class; see the module's description."""
 
     __slots__ = ()
-    _compared: tuple[str, ...] = ()       # the fields compared and hashed
+    _compared: ClassVar[tuple[str, ...]] = ()    # the fields compared and hashed
     _defaults: tuple[Any, ...] = ()       # of the last fields, as a function's
     _frozen = False
 
     def __init_subclass__(cls, *, frozen: bool = False, eq: bool | None = None, **kw: Any
                           ) -> None:
-        super().__init_subclass__(**kw)
         fields, compared = list(cls._fields), list(cls._compared)
         for name in vars(cls).get("__annotations__", {}):
             spec = vars(cls).get(name)
@@ -86,10 +85,10 @@ class Record(FieldsValue):
                                 "one with a default")
         cls._fields = tuple(fields)
         cls._compared = tuple(n for n in fields if n in compared)
-        cls._key = staticmethod(fields_key(cls._compared))  # type: ignore[method-assign,assignment]
         cls._defaults = tuple(defaults)
         cls._frozen = frozen or cls._frozen
         type.__setattr__(cls, "__match_args__", cls._fields)
+        super().__init_subclass__(**kw)     # the key of _compared
         if eq is False:     # by identity, in this class and those made from it
             cls.__eq__ = object.__eq__      # type: ignore[method-assign]
             cls.__hash__ = object.__hash__  # type: ignore[method-assign]
