@@ -227,28 +227,24 @@ class _Parser:
         # try the relation first and fall back, reporting whichever got further
         start, start_layer = self.pos, self.layer
         first = self.operand_start()
-        if first is not None:  # no operand starts there: the relation fails at once
+        as_relation: FilterSyntaxError | None = None
+        if first is None:  # an operand starts there: the relation reading first
             try:
-                self.next()
-                pred, quals = self.parse_expr(inherited)
-                self.expect_op(")")
-                return pred, quals
-            except FilterSyntaxError as as_group:
+                return self.parse_relation(), None
+            except FilterSyntaxError as err:
+                as_relation = err
+            self.pos, self.layer = start, start_layer
+        try:
+            self.next()
+            pred, quals = self.parse_expr(inherited)
+            self.expect_op(")")
+            return pred, quals
+        except FilterSyntaxError as as_group:
+            if as_relation is None:  # no operand starts there: the relation failed at once
                 as_relation = self.error("expected a number, len or proto[offset], found "
                                          f"{first}", first)
-                raise max(as_group, as_relation, key=lambda e: e.column or 0) from None
-        try:
-            return self.parse_relation(), None
-        except FilterSyntaxError as as_relation:
-            self.pos, self.layer = start, start_layer
-            try:
-                self.next()
-                pred, quals = self.parse_expr(inherited)
-                self.expect_op(")")
-                return pred, quals
-            except FilterSyntaxError as as_group:
-                # the one that got further; on a tie the boolean reading's
-                raise max(as_group, as_relation, key=lambda e: e.column or 0) from None
+            # the one that got further; on a tie the boolean reading's
+            raise max(as_group, as_relation, key=lambda e: e.column or 0) from None
 
     def operand_start(self) -> Token | None:
         """The token :meth:`parse_primary` would refuse first when reading arithmetic from
