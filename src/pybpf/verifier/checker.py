@@ -40,7 +40,15 @@ from .contexts import PACKET_TYPES, return_range
 from .ctx_btf import BtfArgs
 from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
-from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, merge_back
+from .liveness import (
+    FRAME_KEYS,
+    NO_DEMAND,
+    SLOT_BASE,
+    BackMemo,
+    Demand,
+    Effect,
+    merge_back,
+)
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine, refine_both
 from .state import (
@@ -266,6 +274,7 @@ class Checker:
         self._lddw_values: dict[int, Reg] = {}   # slot -> what its lddw loads
         self._fp_loads: dict[int, tuple[int, int]] = {}   # slot -> (stack slot, byte) read
         self._map_reads: dict[tuple[Any, ...], Reg] = {}   # map value loads that passed
+        self._backs: BackMemo = {}   # demands walked back (liveness.back_memo)
         # effects that depend on the instruction and the frame depth only, by slot; and
         # the effects of jumps that compared two numbers and went one way only
         self._static_pcs = _static_effect_slots(prog.code)
@@ -337,7 +346,7 @@ class Checker:
     def _end_path(self, cp: Checkpoint, trace: list[Effect], demand: Demand | None) -> None:
         """A path ends (exit, or pruned by a state that needs ``demand``): carry what it
         needed back to its checkpoint, then count the path done."""
-        cp.demand = merge_back(cp.demand, trace, demand)
+        cp.demand = merge_back(cp.demand, trace, demand, self._backs)
         self._finish(cp)
 
     def _finish(self, cp: Checkpoint | None) -> None:
@@ -350,7 +359,7 @@ class Checker:
             parent = cp.parent
             if parent is not None and cp.trace is not None:
                 # every path below cp is done: its demand is final, hand it up
-                parent.demand = merge_back(parent.demand, cp.trace, cp.demand)
+                parent.demand = merge_back(parent.demand, cp.trace, cp.demand, self._backs)
                 cp.trace = None
             cp = parent
 
