@@ -347,20 +347,25 @@ class Checker:
         """A path ends (exit, or pruned by a state that needs ``demand``): carry what it
         needed back to its checkpoint, then count the path done."""
         cp.demand = merge_back(cp.demand, trace, demand, self._backs)
-        self._finish(cp)
+        cp.branches -= 1
+        if cp.branches <= 0:   # (most often other paths below cp still wait)
+            self._finish(cp)
 
-    def _finish(self, cp: Checkpoint | None) -> None:
-        while cp is not None:
-            cp.branches -= 1
-            if cp.branches > 0:
-                return
+    def _finish(self, cp: Checkpoint) -> None:
+        """Every path below ``cp`` is done (its count reached 0): it may prune from now on,
+        its demand is final and goes up to its parent, which has one path fewer."""
+        while True:
             if cp.pc >= 0:
                 self._explored(cp)
             parent = cp.parent
-            if parent is not None and cp.trace is not None:
-                # every path below cp is done: its demand is final, hand it up
+            if parent is None:
+                return
+            if cp.trace is not None:
                 parent.demand = merge_back(parent.demand, cp.trace, cp.demand, self._backs)
                 cp.trace = None
+            parent.branches -= 1
+            if parent.branches > 0:
+                return
             cp = parent
 
     def _walk(self, pending: list[Pending]) -> None:
