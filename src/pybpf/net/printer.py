@@ -40,6 +40,7 @@ from .printer_igmp import igmp_text
 from .printer_ipopt import OptionsCut, ip_options_text
 from .printer_ipsec import ipcomp_text, udp_encap_text
 from .printer_ipx import ipx_text
+from .printer_krb import krb_text
 from .printer_l2tp import l2tp_text
 from .printer_llc import llc_text
 from .printer_lldp import lldp_text
@@ -853,6 +854,8 @@ class Printer:
             if {sport, dport} & {161, 162}:
                 return head + snmp_text(data, data_len,
                                         self.options.verbose)
+            if {sport, dport} & {88, 750}:
+                return head + krb_text(data)
             if 1701 in (sport, dport):
                 return head + l2tp_text(data, data_len, self._ppp)
             if 521 in (sport, dport):
