@@ -3,11 +3,12 @@
 ``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
-extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, OSPF, SCTP,
-DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, RIP, VXLAN, Geneve, L2TP and
-PPP) and the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
-``-x``/``-X``/``-A`` dumps. What it does not decode it shows as tcpdump does for unknown
-data. A frame cut short ends its line with ``[|proto]``; no input makes it raise.
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, OSPF,
+EIGRP, SCTP, DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, RIP, Kerberos,
+VXLAN, OTV, Geneve, L2TP and PPP) and the payload names tcpdump adds on well-known ports
+(``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps. What it does not decode it shows
+as tcpdump does for unknown data. A frame cut short ends its line with ``[|proto]``; no
+input makes it raise.
 
 The printer keeps TCP connection state for relative sequence numbers (tcpdump's default;
 ``-S`` turns it off) and the previous timestamp for ``-ttt``: one printer per capture.
@@ -30,6 +31,7 @@ from .printer_dccp import dccp_text
 from .printer_dhcp6 import dhcp6_text
 from .printer_dns import dns_text
 from .printer_egp import egp_text
+from .printer_eigrp import eigrp_text
 from .printer_geneve import geneve_flags, geneve_options_text
 from .printer_gre1 import gre1_text
 from .printer_hsrp import hsrp_text
@@ -45,6 +47,7 @@ from .printer_l2tp import l2tp_text
 from .printer_llc import llc_text
 from .printer_lldp import lldp_text
 from .printer_ospf import ospf_text
+from .printer_otv import otv_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
@@ -606,6 +609,8 @@ class Printer:
                                          pseudo)
         if proto == 8:
             return addresses + egp_text(payload, length, self.options.verbose)
+        if proto == 88:
+            return addresses + eigrp_text(payload, length, self.options.verbose)
         if proto == 89 and not v6:
             return addresses + ospf_text(payload, length, self.options.verbose)
         if proto == 108:
@@ -871,6 +876,8 @@ class Printer:
                                             self.options.verbose, SIP_COMMANDS, True)
             if 514 in (sport, dport):
                 return head + syslog_text(data[:data_len], data_len, self.options.verbose)
+            if 8472 in (sport, dport):
+                return head + otv_text(data, data_len, self._inner_ethernet)
             if dport == 4789:
                 return head + self._vxlan(data, data_len)
             if dport == 6081:
@@ -880,6 +887,10 @@ class Printer:
         except LongJump as jump:
             return head + jump.text + f" [|{jump.proto}]"
         return head + plain
+
+    def _inner_ethernet(self, frame: bytes, length: int) -> str:
+        """An Ethernet frame a tunnel carries (OTV's)."""
+        return self._ethernet(frame, length)[0]
 
     def _vxlan(self, data: bytes, length: int) -> str:
         """VXLAN's header, then the Ethernet frame inside (a cut names VXLAN)."""
