@@ -709,7 +709,7 @@ class _Writer:
             self.lb[counter] = max(self.lb[counter], 1)
             w[counter] = min(w[counter], self.fn.entry_widths.get(leader, w)[counter])
             written = len(self.lines)
-            self.loose = self.loose_accumulators(slots[:-2], counter)
+            self.loose = self.loose_accumulators(slots[:-2], {counter})
             for k, pc in enumerate(slots[:-2]):
                 self.ahead = len(slots) - k - 1
                 before = list(w)
@@ -727,6 +727,9 @@ class _Writer:
             inner = depth + 1
         if counted:
             self.emit(inner, f"for it_ in range(left // {n}):")
+            # (the jump's registers are read by its test: exact)
+            self.loose = self.loose_accumulators(slots[:-1], {d, s} if h in (
+                ip._jmp64_x, ip._jmp32_x) else {d})
         else:
             self.emit(inner, "while True:")
             self.emit(inner + 1, f"left -= {n}")
@@ -746,21 +749,26 @@ class _Writer:
             self.emit(inner, "else:")
             self.emit(inner + 1, f"budget_exceeded({leader})")
             self.emit(inner, f"left -= {n} * it_ + {n}")
+            for r in sorted(self.loose):
+                self.emit(inner, f"r{r} = r{r} & {MASK64}")
+            self.loose = frozenset()
         self.goto(depth, fallthrough if taken == leader else taken)
         return True
 
-    def loose_accumulators(self, body: list[int], counter: int) -> frozenset[int]:
-        """Registers the counted loop ``body`` reads only to add, subtract, xor, or or and
-        them into themselves (``r0 += r2; r0 ^= r3``, 64-bit): their masks move out of the
-        loop, after it. Inside, such a local holds an int congruent to the register mod
-        2**64 (maybe negative or past 2**64), which is all those operations need for the low
-        64 bits, and nothing else sees it: each turn moves it by less than 2**64 per
-        operation (its operands are other registers, exact, or immediates), so it stays
-        a few digits long. Only worth it where an add or a subtract would be masked."""
+    def loose_accumulators(self, body: list[int], exact: set[int]) -> frozenset[int]:
+        """Registers but ``exact`` (the counter, the tested registers) that the ``body`` of
+        a loop run by a ``for`` reads only to add, subtract, xor, or or and them into
+        themselves (``r0 += r2; r0 ^= r3``, 64-bit): their masks move out of the loop, after
+        it (its ways out are its test and the budget's exception). Inside, such a local
+        holds an int congruent to the register mod 2**64 (maybe negative or past 2**64),
+        which is all those operations need for the low 64 bits, and nothing else sees it:
+        each turn moves it by less than 2**64 per operation (its operands are other
+        registers, exact, or immediates), so it stays a few digits long. Only worth it where
+        an add or a subtract would be masked."""
         allowed = {"add", "sub", "xor", "or", "and"}
         loose = set()
         for r in range(10):
-            if r == counter:
+            if r in exact:
                 continue
             masked = False
             for pc in body:
