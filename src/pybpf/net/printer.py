@@ -5,7 +5,7 @@ packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the pr
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
 extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, OSPF,
 EIGRP, SCTP, DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, RIP, Kerberos,
-VXLAN, OTV, Geneve, L2TP and PPP) and the payload names tcpdump adds on well-known ports
+VXLAN, OTV, Geneve, LDP, L2TP and PPP) and the payload names tcpdump adds on well-known ports
 (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps. What it does not decode it shows
 as tcpdump does for unknown data. A frame cut short ends its line with ``[|proto]``; no
 input makes it raise.
@@ -44,6 +44,7 @@ from .printer_ipsec import ipcomp_text, udp_encap_text
 from .printer_ipx import ipx_text
 from .printer_krb import krb_text
 from .printer_l2tp import l2tp_text
+from .printer_ldp import ldp_text
 from .printer_llc import llc_text
 from .printer_lldp import lldp_text
 from .printer_ospf import ospf_text
@@ -66,7 +67,7 @@ from .printer_text import (
 )
 from .printer_tftp import tftp_text
 from .printer_words import ETHERTYPES as _ETHERTYPES
-from .printer_words import CutShort, LongJump, u16, u32
+from .printer_words import CutShort, LongJump, safe_text, u16, u32
 from .printer_words import Truncated as _Truncated
 from .printer_words import etype_name as _etype_name
 from .printer_words import etype_text as _etype
@@ -760,6 +761,12 @@ class Printer:
             self._left_packet = "tcp"
             return line + (f" [remaining caplen({len(segment)}) < header length({header_len})]"
                            " [|tcp]")
+        if data_len > 0 and flags & 0x04 and self.options.verbose:
+            # -v shows what a reset carries (the first 30 bytes), "!" when not all captured
+            data = segment[header_len:header_len + min(data_len, 30)]
+            whole = len(segment) >= header_len + data_len
+            return line + (" [RST" if whole else " [!RST") + ("+" if data_len > 30 else "") \
+                + " " + safe_text(data) + "]"
         if data_len > 0 and not self._fragment:
             return line + self._tcp_payload(sport, dport, segment[header_len:], data_len)
         return line
@@ -785,6 +792,8 @@ class Printer:
             return ": " + text_protocol(data, length, "rtsp", verbose, RTSP_COMMANDS, True)
         if 53 in ports:
             return dns_text(data, length, verbose, over_tcp=True)
+        if 646 in ports:
+            return ldp_text(data, length, verbose)
         return ""
 
     def _relative(self, src: bytes, sport: int, dst: bytes, dport: int, flags: int, seq: int,
@@ -867,6 +876,8 @@ class Printer:
                 return head + ripng_text(data, data_len, self.options.verbose)
             if {sport, dport} & {546, 547}:
                 return head + dhcp6_text(data[:data_len])
+            if 646 in (sport, dport):
+                return head + ldp_text(data, data_len, verbose=self.options.verbose)
             if dport == 1985:
                 return head + hsrp_text(data[:data_len], data_len, self.options.verbose)
             if dport in BFD_PORTS:
