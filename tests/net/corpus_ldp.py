@@ -2,8 +2,8 @@
 fault-tolerance parameters), keepalives, address lists (IPv4, IPv6, another family),
 label mappings with prefix, wildcard and pseudowire FECs (interface parameters: MTU,
 description, VCCV, an unknown one), labels, notifications with status, label requests
-(dumped), several PDUs in one segment, resets carrying PDUs; damaged versions and lengths (PDU, message, TLV
-too short or past their end, a message longer than its PDU)."""
+(dumped), several PDUs in one segment, resets carrying PDUs; damaged versions and
+lengths (PDU, message, TLV too short or past their end, a message longer than its PDU)."""
 
 from __future__ import annotations
 

@@ -233,8 +233,8 @@ def test_tcp_options_cut_at_every_byte(tmp_path: Path) -> None:
 
 
 def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
-    # PIM, SNMP, LLDP, LLC, STP, ARP, OSPF, EIGRP, RIP, Kerberos and LDP messages with a
-    # few bytes changed at random (some cut; a TCP reset among them shows its data):
+    # PIM, SNMP, LLDP, LLC, STP, ARP, OSPF, EIGRP, RIP, Kerberos, LDP and DHCPv6 messages
+    # with a few bytes changed at random (some cut; a TCP reset among them shows its data):
     # whatever tcpdump makes of them, so do we
     rng = random.Random(2026)
     # (frame, first byte to damage): the message, not the IP and UDP headers before it
@@ -245,7 +245,8 @@ def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
                                                   + snmpv3_frames()]
               + [(f, 14) for f in lldp_org_frames() + llc]
               + [(f, 34) for f in ospf_frames() + eigrp_frames()]
-              + [(f, 42) for f in rip_frames() + krb_frames() + ldp_frames()])
+              + [(f, 42) for f in rip_frames() + krb_frames() + ldp_frames()]
+              + [(f, 62) for f in dhcp6_frames() if len(f) > 62])
     packets = []
     for index in range(1500):
         chosen, start = rng.choice(frames)
@@ -330,7 +331,8 @@ def test_cut_anywhere_never_raises() -> None:
     rng = random.Random(13)
     for frame in (build_frames() + l2tp_frames() + pppoe_frames() + pim_frames()
                   + snmpv3_frames() + lldp_org_frames() + rip_frames()
-                  + ospf_frames() + krb_frames() + eigrp_frames() + ldp_frames()):
+                  + ospf_frames() + krb_frames() + eigrp_frames() + ldp_frames()
+                  + dhcp6_frames()):
         for flags in (PrintOptions(), PrintOptions(link_header=True, verbose=2)):
             printer = Printer(1, flags)
             for cut in range(0, len(frame), max(1, len(frame) // 25)):
@@ -431,8 +433,8 @@ CORPORA = [
            marker='U="admin"'),
     # LLDP's 802.1, 802.3, LLDP-MED, IANA and DCBX sub-fields
     Corpus(lldp_org_frames, ("", "-v", "-vv"), ("-v",), least=(("-v", 150), ("-vv", 150))),
-    # DHCPv6 without -v (its -v options are not decoded yet): the type
-    Corpus(dhcp6_frames, ("", "-e", "-q"), ("",), marker="dhcp6 solicit"),
+    # DHCPv6: the type, and -v's options
+    Corpus(dhcp6_frames, marker="dhcp6 solicit"),
 ]
 
 

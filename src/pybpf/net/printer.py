@@ -4,11 +4,11 @@
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
 extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, OSPF,
-EIGRP, SCTP, DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, RIP, Kerberos,
-VXLAN, OTV, Geneve, LDP, L2TP and PPP) and the payload names tcpdump adds on well-known ports
-(``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps. What it does not decode it shows
-as tcpdump does for unknown data. A frame cut short ends its line with ``[|proto]``; no
-input makes it raise.
+EIGRP, SCTP, DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, DHCPv6, NTP, RIP,
+Kerberos, VXLAN, OTV, Geneve, LDP, L2TP and PPP) and the payload names tcpdump adds on
+well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps. What it does not
+decode it shows as tcpdump does for unknown data. A frame cut short ends its line with
+``[|proto]``; no input makes it raise.
 
 The printer keeps TCP connection state for relative sequence numbers (tcpdump's default;
 ``-S`` turns it off) and the previous timestamp for ``-ttt``: one printer per capture.
@@ -875,7 +875,7 @@ class Printer:
             if 521 in (sport, dport):
                 return head + ripng_text(data, data_len, self.options.verbose)
             if {sport, dport} & {546, 547}:
-                return head + dhcp6_text(data[:data_len])
+                return head + dhcp6_text(data, data_len, self.options.verbose)
             if 646 in (sport, dport):
                 return head + ldp_text(data, data_len, verbose=self.options.verbose)
             if dport == 1985:
