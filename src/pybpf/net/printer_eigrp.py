@@ -102,11 +102,7 @@ def _tlv(out: Words, kind: int, at: int) -> None:
         out.add(f"\n\t    IPv4 prefix: {ip4(prefix):>15}/{plen}, nexthop: "
                 + (ip4(out.data[at:at + 4]) if get(at, 4) else "self"))
         if external:
-            origin = get(at + 22)
-            out.add(f"\n\t      origin-router {ip4(out.data[at + 4:at + 8])}, origin-as "
-                    f"{get(at + 8, 4)}, origin-proto {_ORIGINS.get(origin, 'unknown')}, "
-                    f"flags [0x{get(at + 23):02x}], tag 0x{get(at + 12, 4):08x}, "
-                    f"metric {get(at + 16, 4)}")
+            _origin(out, ip4(out.data[at + 4:at + 8]), at, at + 22, get(at + 16, 4))
         _metrics(out, metrics)
     elif kind in (0x0202, 0x0203):
         external = kind == 0x0203
@@ -115,15 +111,20 @@ def _tlv(out: Words, kind: int, at: int) -> None:
         out.add(f"\n\t     Cable-Range: {get(cable, 2)}-{get(cable + 2, 2)}, nexthop: "
                 + (f"{get(at, 2)}.{get(at + 2, 2)}" if get(at, 4) else "self"))
         if external:
-            origin = get(at + 16)
-            out.add(f"\n\t      origin-router {get(at + 4, 4)}, origin-as {get(at + 8, 4)}, "
-                    f"origin-proto {_ORIGINS.get(origin, 'unknown')}, flags "
-                    f"[0x{get(at + 17):02x}], tag 0x{get(at + 12, 4):08x}, "
-                    f"metric {get(at + 18, 2)}")
+            _origin(out, str(get(at + 4, 4)), at, at + 16, get(at + 18, 2))
         _metrics(out, metrics)
     else:
         out.add(f"\n\t    Cable-range: {get(at, 2)}-{get(at + 2, 2)}, Router-ID "
                 f"{get(at + 4, 4)}")
+
+
+def _origin(out: Words, router: str, at: int, protocol: int, metric: int) -> None:
+    """An external route's origin (IPv4's and AppleTalk's differ in where the protocol
+    and flags bytes are, and in the router's and metric's forms)."""
+    origin = out.get(protocol)
+    out.add(f"\n\t      origin-router {router}, origin-as {out.get(at + 8, 4)}, origin-proto "
+            f"{_ORIGINS.get(origin, 'unknown')}, flags [0x{out.get(protocol + 1):02x}], tag "
+            f"0x{out.get(at + 12, 4):08x}, metric {metric}")
 
 
 def _metrics(out: Words, at: int) -> None:
