@@ -79,13 +79,28 @@ _PTR_TO_STACK = RegType.PTR_TO_STACK
 _CONST_PTR_TO_MAP = RegType.CONST_PTR_TO_MAP
 
 
+# The effects :func:`before` may cache depend on the instruction's fields, the frame depth
+# and register facts given in their keys, never on the program: every walk shares them, so
+# that a small program finds most of its effects made by the programs before it (a
+# per-walk cache made them again for each). Bounded: emptied when a walk starts on a full one.
+_SHARED: dict[Any, Effect] = {}
+_SHARED_MAX = 1 << 16
+
+
+def shared_cache() -> dict[Any, Effect]:
+    """The cache of effects for a new walk (see :func:`before`)."""
+    if len(_SHARED) > _SHARED_MAX:
+        _SHARED.clear()
+    return _SHARED
+
+
 def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = None
            ) -> Effect:
     """The effect of ``insn``, from the state just before it runs.
 
-    ``cache`` (one per walk) remembers the effects that depend on the instruction's fields
-    and the frame depth only (most of them), and those of loads and stores by where their
-    base register points."""
+    ``cache`` (:func:`shared_cache`) remembers the effects that depend on the instruction's
+    fields and the frame depth only (most of them), those of loads and stores by where their
+    base register points, and those of helper calls by what their arguments are."""
     f = len(state.frames) - 1
     if cache is None:
         return _before(state, insn, f)
@@ -277,7 +292,7 @@ def decided(state: State, insn: Instruction, effect: Effect) -> Effect:
 def _helper_key(state: State, insn: Instruction, f: int) -> tuple[Any, ...] | None:
     """What :func:`_helper`'s effect depends on: the helper, the frame, and per argument
     its type and what of it _helper reads (where a stack pointer points, a number's
-    range, which map, whether an array map's key is a constant)."""
+    range, the map's type and sizes, whether an array map's key is a constant)."""
     proto = PROTOS.get(insn.imm)
     nargs = len(proto.args) if proto is not None else 5
     parts: list[Any] = ["call", insn.imm, f]
@@ -292,7 +307,8 @@ def _helper_key(state: State, insn: Instruction, f: int) -> tuple[Any, ...] | No
             if r.map is None:
                 return None
             array = array or r.map.type in _ARRAYS
-            parts.append(id(r.map))   # (the walk's maps live as long as its cache)
+            m = r.map   # what _helper reads of it (the cache outlives the program)
+            parts.append((m.type, m.key_size, m.value_size))
         else:
             parts.append(t)
     if array and proto is not None:
