@@ -43,6 +43,10 @@ from .funcs import FuncSig
 from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, merge_back
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine
+from .slot_facts import COND_JUMP as _COND_JUMP
+from .slot_facts import FP_LOAD as _FP_LOAD
+from .slot_facts import FP_STORE_REG as _FP_STORE_REG
+from .slot_facts import slot_facts
 from .state import (
     MAX_CALL_FRAMES,
     NOT_INIT,
@@ -210,8 +214,6 @@ class Checker:
         self.calls = CallChecker(self)
         self._effects = effects.shared_cache()
         self.prune_points = prog.prune_points
-        self._may_gotos = {pc for pc, insn in prog.code.items()
-                           if insn.opcode == Class.JMP | JumpOp.JCOND}
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
@@ -219,18 +221,17 @@ class Checker:
         self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
         self.unresolved_kfunc: list[int] = []   # reachable kfunc calls of BTF id 0
         self._targets: dict[int, int] = {}   # slot -> where its jump goes
-        # effects that depend on the instruction and the frame depth only, by slot; and
-        # the effects of jumps that compared two numbers and went one way only
-        self._static_pcs = _static_effect_slots(prog.code)
+        # plain loads and stores at r10 + constant, and conditional jumps, by slot (their
+        # fast paths in _step; the unprivileged rules check every comparison the long way);
+        # the slots whose effect depends on the instruction and the frame depth only
+        self._may_gotos, self._static_pcs, self._fast_kind = slot_facts(
+            prog.code, fp_fast=not options.strict_alignment,
+            jump_fast=not options.unprivileged)
+        # effects of static slots, and of jumps that compared two numbers and went one way
         self._static_fx: dict[int, tuple[int, Effect]] = {}
         self._decided_fx: dict[int, tuple[Effect, Effect]] = {}
         self._decided = 0
         self.effect_override: Effect | None = None
-        # plain loads and stores at r10 + constant, and conditional jumps, by slot (their
-        # fast paths in _step; the unprivileged rules check every comparison the long way)
-        self._fast_kind = {} if options.strict_alignment else _fp_accesses(prog.code)
-        if not options.unprivileged:
-            self._fast_kind.update(_conditional_jumps(prog.code))
         self._return_span: Any = ()   # the main function's return range (() not known yet)
 
     # --- the walk -----------------------------------------------------------------------
@@ -1403,66 +1404,8 @@ class Checker:
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
 
 
-_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM, _COND_JUMP = range(4)
-
-
-def _conditional_jumps(code: Mapping[int, Instruction]) -> dict[int, int]:
-    """Slot -> _COND_JUMP for the conditional jumps whose registers exist (r0-r10)."""
-    out = {}
-    for pc, insn in code.items():
-        opcode = insn.opcode
-        if (opcode & CLASS_MASK in (_JMP, _JMP32) and opcode & OP_MASK in SWAPPED
-                and insn.dst <= 10 and (not opcode & SOURCE_MASK or insn.src <= 10)):
-            out[pc] = _COND_JUMP
-    return out
-
-
-def _fp_accesses(code: Mapping[int, Instruction]) -> dict[int, int]:
-    """Slot -> kind of the plain loads into r0-r9 and stores at ``r10 + off``: whatever
-    runs them, the base is the frame's own stack pointer (r10 cannot be written)."""
-    out = {}
-    for pc, insn in code.items():
-        opcode = insn.opcode
-        cls = opcode & CLASS_MASK
-        if opcode & MODE_MASK != Mode.MEM:
-            continue
-        if cls == Class.LDX and insn.src == 10 and insn.dst < 10:
-            out[pc] = _FP_LOAD
-        elif cls == Class.STX and insn.dst == 10:
-            out[pc] = _FP_STORE_REG
-        elif cls == Class.ST and insn.dst == 10:
-            out[pc] = _FP_STORE_IMM
-    return out
-
-
 _EXIT_READS_R0 = Effect(uses=(0,))   # the main frame's exit, R0 read but not precise
 _SCALARS_DECIDED = 2   # Checker._decided: a jump between two numbers went one way only
-_STATIC_ALU_OPS = (ALUOp.MOV, ALUOp.END, ALUOp.NEG)
-
-
-def _static_effect_slots(code: Mapping[int, Instruction]) -> frozenset[int]:
-    """Slots whose effect (:func:`.effects.before`) depends on the instruction and the
-    frame depth only: ALU with a constant, moves, swaps and negations, lddw, gotos, loads
-    and stores at r10 (the frame's own stack, at a constant offset)."""
-    out = []
-    for pc, insn in code.items():
-        opcode = insn.opcode
-        cls = opcode & CLASS_MASK
-        if cls == Class.ALU or cls == Class.ALU64:
-            if not opcode & SOURCE_MASK or opcode & OP_MASK in _STATIC_ALU_OPS:
-                out.append(pc)
-        elif opcode == LDDW_OPCODE:
-            out.append(pc)
-        elif cls == Class.LDX and insn.src == 10 and opcode & MODE_MASK in (Mode.MEM,
-                                                                          Mode.MEMSX):
-            out.append(pc)   # a load from the frame pointer: the same stack bytes always
-        elif (cls == Class.ST or cls == Class.STX) and insn.dst == 10 and \
-                opcode & MODE_MASK == Mode.MEM:
-            out.append(pc)
-        elif cls == Class.JMP or cls == Class.JMP32:
-            if opcode & OP_MASK in (JumpOp.JA, JumpOp.JCOND):
-                out.append(pc)
-    return frozenset(out)
 
 
 def _widen_changed_scalars(prev: State, cur: State) -> None:
