@@ -3,7 +3,8 @@
 Built from the instruction and the register types *before* it runs (which register is a
 stack pointer, which scalars are linked copies), so the backward pass of
 :mod:`.liveness` never needs the states again. Whatever is hard to follow exactly (a
-callback, a legacy packet load, a kfunc) demands everything, which only costs pruning.
+callback, a legacy packet load, a kfunc outside the few modelled) demands everything,
+which only costs pruning.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..asm.opcodes import (
     Size,
 )
 from ..spec import MapType
+from . import kfuncs
 from .access import offset_span, stack_read
 from .helpers import PROTOS, Arg, Proto
 from .liveness import EVERYTHING, NOTHING, SLOTS, Effect, all_slot_keys, reg_key, slot_key
@@ -256,7 +258,7 @@ def _jump(state: State, insn: Instruction, f: int, d: int) -> Effect:
             moves = tuple((reg_key(f + 1, i), reg_key(f, i)) for i in range(1, 6))
             return Effect(moves=moves, drop_from=f + 1)
         if insn.src != 0:
-            return EVERYTHING   # kfuncs
+            return _kfunc(insn, f)
         return _helper(state, insn, f)
     if op == JumpOp.EXIT:
         r0 = reg_key(f, 0)
@@ -347,6 +349,19 @@ def _helper(state: State, insn: Instruction, f: int) -> Effect:
             (precise if array_key else uses).extend(slots)
     return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=tuple(uses),
                   precise=tuple(precise))
+
+
+def _kfunc(insn: Instruction, f: int) -> Effect:
+    """A kfunc call reads the arguments of its BTF prototype (numbers and kernel object
+    pointers: the kinds kfuncs.check_args models, which read no stack) and clobbers r0-r5;
+    every argument may matter, as a helper's. Any other kfunc (or one of a module, or of
+    BTF id 0, which the walk steps over) demands everything."""
+    nargs = None if insn.off or (insn.imm == 0 and not insn.reference) else \
+        kfuncs.arg_count(insn.reference if insn.imm == 0 else None, insn.imm)
+    if nargs is None:
+        return EVERYTHING
+    args = tuple(reg_key(f, i) for i in range(1, nargs + 1))
+    return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=args, precise=args)
 
 
 def _const_key(state: State, regno: int) -> bool:
