@@ -28,8 +28,9 @@ import re
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pytest
 
@@ -45,6 +46,7 @@ NAME_PREFIX = f"pybpf-{os.getpid()}-"
 IF_PREFIX = f"pb{os.getpid()}"  # pb + 7 digits + h/p + serial: within IFNAMSIZ (15)
 BENCHMARK_NET = ipaddress.ip_network("198.18.0.0/15")
 
+T = TypeVar("T")
 _libc = ctypes.CDLL(None, use_errno=True)
 _serial = itertools.count()
 
@@ -79,13 +81,13 @@ class Netns:
     def ip(self, *args: str) -> str:
         return ip("-n", self.name, *args)
 
-    def socket(self, family: int = socket.AF_INET, kind: int = socket.SOCK_DGRAM
-               ) -> socket.socket:
-        """A socket that belongs to this namespace."""
-        made: list[socket.socket] = []
+    def run(self, fn: Callable[[], T]) -> T:
+        """``fn()`` run by a short-lived thread that entered this namespace (setns(2)
+        changes only the calling thread); its exception is raised here."""
+        out: list[T] = []
         failed: list[BaseException] = []
 
-        def enter_and_open() -> None:
+        def enter_and_run() -> None:
             try:
                 fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
                 try:
@@ -94,16 +96,21 @@ class Netns:
                         raise OSError(err, f"setns {self.path}: {os.strerror(err)}")
                 finally:
                     os.close(fd)
-                made.append(socket.socket(family, kind))
+                out.append(fn())
             except BaseException as err:  # handed to the calling thread
                 failed.append(err)
 
-        worker = threading.Thread(target=enter_and_open, name=f"setns {self.name}")
+        worker = threading.Thread(target=enter_and_run, name=f"setns {self.name}")
         worker.start()
         worker.join()
         if failed:
             raise failed[0]
-        return made[0]
+        return out[0]
+
+    def socket(self, family: int = socket.AF_INET, kind: int = socket.SOCK_DGRAM
+               ) -> socket.socket:
+        """A socket that belongs to this namespace."""
+        return self.run(lambda: socket.socket(family, kind))
 
 
 _STALE_NETNS = re.compile(r"pybpf-(\d+)-\d+$")

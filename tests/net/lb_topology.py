@@ -8,8 +8,6 @@ even on failure; addresses from 198.18.0.0/15 and 2001:db8::/32 only.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import os
 import socket
 import subprocess
 import threading
@@ -17,35 +15,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tests.kernel.netns import CLONE_NEWNET, Netns, netns
+from tests.kernel.netns import Netns, netns
 
 T = TypeVar("T")
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def in_netns(ns: Netns, fn: Callable[[], T]) -> T:
     """``fn()`` run by a thread that entered ``ns`` (setns changes only that thread)."""
-    out: list[T] = []
-    failed: list[BaseException] = []
-
-    def enter_and_run() -> None:
-        try:
-            fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                if _libc.setns(fd, CLONE_NEWNET) != 0:
-                    raise OSError(ctypes.get_errno(), f"setns {ns.path}")
-            finally:
-                os.close(fd)
-            out.append(fn())
-        except BaseException as err:  # handed to the calling thread
-            failed.append(err)
-
-    worker = threading.Thread(target=enter_and_run)
-    worker.start()
-    worker.join()
-    if failed:
-        raise failed[0]
-    return out[0]
+    return ns.run(fn)
 
 
 def sysctl(ns: Netns, *settings: str) -> None:

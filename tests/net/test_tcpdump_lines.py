@@ -10,6 +10,7 @@ import random
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,16 +38,21 @@ from tests.net.corpus_bfd import bfd_frames
 from tests.net.corpus_dccp import dccp_frames
 from tests.net.corpus_dhcp6 import dhcp6_frames
 from tests.net.corpus_egp import egp_frames
+from tests.net.corpus_eigrp import eigrp_frames
 from tests.net.corpus_geneve import geneve_frames
 from tests.net.corpus_gre1 import gre1_frames
 from tests.net.corpus_hsrp import hsrp_frames
 from tests.net.corpus_ipsec import ipsec_frames
 from tests.net.corpus_ipx import ipx_frames, ipx_llc_frames
+from tests.net.corpus_krb import krb_frames
+from tests.net.corpus_ldp import ldp_frames
 from tests.net.corpus_lldp import lldp_org_frames
 from tests.net.corpus_mstp import mstp_frames
 from tests.net.corpus_ntp import ntp_control_frames
+from tests.net.corpus_ospf import ospf_frames
 from tests.net.corpus_pim import pim_frames
 from tests.net.corpus_ppp import l2tp_frames, pppoe_frames
+from tests.net.corpus_rip import rip_frames
 from tests.net.corpus_sctp import sctp_frames
 from tests.net.corpus_tftp import tftp_frames
 
@@ -226,81 +232,9 @@ def test_tcp_options_cut_at_every_byte(tmp_path: Path) -> None:
         assert _sniff(path, flags) == _tcpdump(path, flags)
 
 
-def test_l2tp_and_ppp(tmp_path: Path) -> None:
-    # L2TP control messages and every attribute, PPP's control protocols with every option
-    # (bogus lengths too), CHAP, PAP, multilink, IP inside: in L2TP and in PPPoE
-    path = tmp_path / "ppp.pcap"
-    write_pcap(path, _packets(l2tp_frames() + pppoe_frames()))
-    for flags in ("", "-v", "-vv", "-e", "-e -vv", "-q"):
-        theirs = _tcpdump(path, flags)
-        assert len(theirs) >= 170
-        assert _sniff(path, flags) == theirs, flags
-
-
-def test_l2tp_and_ppp_cut_at_every_byte(tmp_path: Path) -> None:
-    # tcpdump either prints '[|LCP]' and goes on (the closing brace of L2TP follows) or
-    # leaves the packet at a bounds-checked read (' [|ppp]', no brace)
-    packets = [PcapPacket(frame[:cut], len(frame), T0_US + 100 * i + cut)
-               for i, frame in enumerate(l2tp_frames() + pppoe_frames())
-               for cut in range(14, len(frame))]
-    path = tmp_path / "cut_ppp.pcap"
-    write_pcap(path, packets)
-    for flags in ("", "-vv", "-e -v"):
-        assert _sniff(path, flags) == _tcpdump(path, flags), flags
-
-
-def test_pim_messages(tmp_path: Path) -> None:
-    # every PIMv2 message body under -v, whole and cut at every byte
-    frames = pim_frames()
-    path = tmp_path / "pim.pcap"
-    write_pcap(path, _packets(frames))
-    for flags in ("", "-v", "-vv", "-e -v"):
-        theirs = _tcpdump(path, flags)
-        assert len(theirs) >= len(frames)
-        assert _sniff(path, flags) == theirs, flags
-    cut = [PcapPacket(frame[:size], len(frame), T0_US + 100 * i + size)
-           for i, frame in enumerate(frames) for size in range(34, len(frame))]
-    write_pcap(path, cut)
-    for flags in ("-v", "-vv"):
-        assert _sniff(path, flags) == _tcpdump(path, flags), flags
-
-
-def test_snmp_v3_and_cut_snmp(tmp_path: Path) -> None:
-    # SNMPv3 (USM, scoped PDU, damaged headers); every SNMP message cut at every byte:
-    # a cut inside a length ends with ' [|snmp]' and the braces still close, a cut
-    # inside a tag or length byte ends the line there
-    path = tmp_path / "snmp.pcap"
-    write_pcap(path, _packets(snmpv3_frames()))
-    for flags in ("", "-v", "-vv"):
-        theirs = _tcpdump(path, flags)
-        assert "U=\"admin\"" in "\n".join(theirs)
-        assert _sniff(path, flags) == theirs, flags
-    cut = [PcapPacket(frame[:size], len(frame), T0_US + 100 * i + size)
-           for i, frame in enumerate(snmp_frames() + snmpv3_frames())
-           for size in range(42, len(frame))]
-    write_pcap(path, cut)
-    for flags in ("", "-v"):
-        assert _sniff(path, flags) == _tcpdump(path, flags), flags
-
-
-def test_lldp_organisation_tlvs(tmp_path: Path) -> None:
-    # 802.1, 802.3, LLDP-MED, IANA and DCBX sub-fields, whole and cut at every byte
-    frames = lldp_org_frames()
-    path = tmp_path / "lldp.pcap"
-    write_pcap(path, _packets(frames))
-    for flags in ("", "-v", "-vv"):
-        theirs = _tcpdump(path, flags)
-        assert len(theirs) >= (150 if flags else len(frames))
-        assert _sniff(path, flags) == theirs, flags
-    cut = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
-           for i, frame in enumerate(frames) for size in range(14, len(frame))]
-    write_pcap(path, cut)
-    assert _sniff(path, "-v") == _tcpdump(path, "-v")
-
-
 def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
-    # PIM, SNMP, LLDP, LLC, STP and ARP messages with a few bytes changed at random (some
-    # cut):
+    # PIM, SNMP, LLDP, LLC, STP, ARP, OSPF, EIGRP, RIP, Kerberos, LDP and DHCPv6 messages
+    # with a few bytes changed at random (some cut; a TCP reset among them shows its data):
     # whatever tcpdump makes of them, so do we
     rng = random.Random(2026)
     # (frame, first byte to damage): the message, not the IP and UDP headers before it
@@ -309,7 +243,10 @@ def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
            or f[12:14] in (b"\x08\x06", b"\x80\x35")]
     frames = ([(f, 34) for f in pim_frames()] + [(f, 42) for f in snmp_frames()
                                                   + snmpv3_frames()]
-              + [(f, 14) for f in lldp_org_frames() + llc])
+              + [(f, 14) for f in lldp_org_frames() + llc]
+              + [(f, 34) for f in ospf_frames() + eigrp_frames()]
+              + [(f, 42) for f in rip_frames() + krb_frames() + ldp_frames()]
+              + [(f, 62) for f in dhcp6_frames() if len(f) > 62])
     packets = []
     for index in range(1500):
         chosen, start = rng.choice(frames)
@@ -393,7 +330,9 @@ def test_tcp_numbering_restarts_where_tcpdump_restarts_it(tmp_path: Path) -> Non
 def test_cut_anywhere_never_raises() -> None:
     rng = random.Random(13)
     for frame in (build_frames() + l2tp_frames() + pppoe_frames() + pim_frames()
-                  + snmpv3_frames() + lldp_org_frames()):
+                  + snmpv3_frames() + lldp_org_frames() + rip_frames()
+                  + ospf_frames() + krb_frames() + eigrp_frames() + ldp_frames()
+                  + dhcp6_frames()):
         for flags in (PrintOptions(), PrintOptions(link_header=True, verbose=2)):
             printer = Printer(1, flags)
             for cut in range(0, len(frame), max(1, len(frame) // 25)):
@@ -449,41 +388,77 @@ def test_privileges_are_dropped_after_opening(corpus: dict[str, Path], tmp_path:
     assert bad.returncode == 1 and "unknown user" in bad.stderr
 
 
-@pytest.mark.parametrize("frames", [sctp_frames, dccp_frames, tftp_frames,
-                                    ntp_control_frames, geneve_frames, mstp_frames,
-                                    egp_frames, ipx_frames, ipx_llc_frames, atalk_frames,
-                                    atmarp_frames, ipsec_frames, hsrp_frames, bfd_frames,
-                                    gre1_frames])
-def test_protocol_corpus_whole_and_cut(tmp_path: Path,
-                                       frames: Callable[[], list[bytes]]) -> None:
-    # one corpus per protocol (tests/net/corpus_*.py): SCTP's chunks, DCCP, TFTP, NTP's
-    # control messages, Geneve's options, MSTP/SPB BPDUs, EGP, IPX (in Ethernet II, PPP,
-    # raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also in SNAP) and AARP, ATM and
-    # Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's GRE. Every field tcpdump reads
-    # at each verbosity, damaged lengths, every packet cut after each byte
-    built = frames()
+@dataclass(frozen=True)
+class Corpus:
+    """One protocol's frames (tests/net/corpus_*.py) and how they are compared: ``flags``
+    for the whole frames, ``cut_flags`` for every frame cut after each byte from ``cut_from``
+    (``cut_frames`` when the cut ones are others), at least ``least`` lines per flags (the
+    number of frames by default), and a ``marker`` tcpdump's lines hold unless -q."""
+
+    frames: Callable[[], list[bytes]]
+    flags: tuple[str, ...] = ("", "-v", "-vv", "-e", "-q", "-e -vv")
+    cut_flags: tuple[str, ...] = ("", "-vv")
+    cut_from: int = 14
+    cut_frames: Callable[[], list[bytes]] | None = None
+    least: tuple[tuple[str, int], ...] = ()
+    marker: str = ""
+
+
+def _l2tp_and_pppoe() -> list[bytes]:
+    return l2tp_frames() + pppoe_frames()
+
+
+def _all_snmp() -> list[bytes]:
+    return snmp_frames() + snmpv3_frames()
+
+
+CORPORA = [
+    *[Corpus(frames) for frames in (sctp_frames, dccp_frames, tftp_frames, ntp_control_frames,
+                                    geneve_frames, mstp_frames, egp_frames, ipx_frames,
+                                    ipx_llc_frames, atalk_frames, atmarp_frames, ipsec_frames,
+                                    hsrp_frames, bfd_frames, gre1_frames, rip_frames,
+                                    ospf_frames, krb_frames, eigrp_frames, ldp_frames)],
+    # L2TP control messages and every attribute, PPP's control protocols with every option
+    # (bogus lengths too), CHAP, PAP, multilink, IP inside: in L2TP and in PPPoE. Cut,
+    # tcpdump either prints '[|LCP]' and goes on (the closing brace of L2TP follows) or
+    # leaves the packet at a bounds-checked read (' [|ppp]', no brace)
+    Corpus(_l2tp_and_pppoe, ("", "-v", "-vv", "-e", "-e -vv", "-q"), ("", "-vv", "-e -v"),
+           least=tuple((f, 170) for f in ("", "-v", "-vv", "-e", "-e -vv", "-q"))),
+    # every PIMv2 message body under -v
+    Corpus(pim_frames, ("", "-v", "-vv", "-e -v"), ("-v", "-vv"), cut_from=34),
+    # SNMPv3 (USM, scoped PDU, damaged headers); every SNMP message cut: a cut inside a
+    # length ends with ' [|snmp]' and the braces still close, a cut inside a tag or
+    # length byte ends the line there
+    Corpus(snmpv3_frames, ("", "-v", "-vv"), ("", "-v"), cut_from=42, cut_frames=_all_snmp,
+           marker='U="admin"'),
+    # LLDP's 802.1, 802.3, LLDP-MED, IANA and DCBX sub-fields
+    Corpus(lldp_org_frames, ("", "-v", "-vv"), ("-v",), least=(("-v", 150), ("-vv", 150))),
+    # DHCPv6: the type, and -v's options
+    Corpus(dhcp6_frames, marker="dhcp6 solicit"),
+]
+
+
+@pytest.mark.parametrize("case", CORPORA, ids=lambda c: c.frames.__name__.strip("_"))
+def test_protocol_corpus_whole_and_cut(tmp_path: Path, case: Corpus) -> None:
+    # SCTP's chunks, DCCP, TFTP, NTP's control messages, Geneve's options, MSTP/SPB BPDUs,
+    # EGP, IPX (in Ethernet II, PPP, raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also
+    # in SNAP) and AARP, ATM and Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's
+    # GRE, RIP and RIPng, OSPFv2, Kerberos, EIGRP and OTV, LDP, L2TP and PPP, PIM, SNMP,
+    # LLDP, DHCPv6. Every field tcpdump reads at each verbosity, damaged lengths, every packet cut
+    # after each byte
+    built = case.frames()
     path = tmp_path / "protocol.pcap"
     write_pcap(path, _packets(built))
-    for flags in ("", "-v", "-vv", "-e", "-q", "-e -vv"):
+    least = dict(case.least)
+    for flags in case.flags:
         theirs = _tcpdump(path, flags)
-        assert len(theirs) >= len(built)
+        assert len(theirs) >= least.get(flags, len(built)), flags
+        if case.marker:
+            assert (case.marker in "\n".join(theirs)) == (flags != "-q"), flags
         assert _sniff(path, flags) == theirs, flags
     cut = [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
-           for i, frame in enumerate(built) for size in range(14, len(frame))]
+           for i, frame in enumerate((case.cut_frames or case.frames)())
+           for size in range(case.cut_from, len(frame))]
     write_pcap(path, cut)
-    for flags in ("", "-vv"):
+    for flags in case.cut_flags:
         assert _sniff(path, flags) == _tcpdump(path, flags), flags
-
-
-def test_dhcp6_message_types(tmp_path: Path) -> None:
-    # DHCPv6 without -v (its -v options are not decoded yet): the type, whole and cut
-    built = dhcp6_frames()
-    path = tmp_path / "dhcp6.pcap"
-    write_pcap(path, _packets(built))
-    for flags in ("", "-e", "-q"):
-        theirs = _tcpdump(path, flags)
-        assert ("dhcp6 solicit" in "\n".join(theirs)) == (flags != "-q")
-        assert _sniff(path, flags) == theirs, flags
-    write_pcap(path, [PcapPacket(frame[:size], len(frame), T0_US + 1000 * i + size)
-                      for i, frame in enumerate(built) for size in range(14, len(frame))])
-    assert _sniff(path, "") == _tcpdump(path, "")

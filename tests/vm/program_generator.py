@@ -92,6 +92,36 @@ def random_program(rng: random.Random, length: int = 24) -> list[Instruction]:
     return asm.link(body)
 
 
+def random_counted_loop(rng: random.Random, turns: int, *, up: bool = False
+                        ) -> list[Instruction]:
+    """Registers set as in :func:`random_program`, then a loop of ``turns`` turns counted
+    down by r6 (``up``: counted up to ``turns``) whose body mostly adds, subtracts, xors,
+    ors and ands other registers or immediates into r0 and r3 (accumulators, which wrap past
+    0 and 2**64), among a few other ALU operations on the remaining registers; r6 is never
+    written in the body. The accumulators' high bits are folded in too."""
+    body: list[object] = [asm.lddw(r, _value64(rng)) for r in _REGS]
+    body += [asm.mov(asm.R6, 0 if up else turns), asm.label("loop")]
+    others = [r for r in _REGS if r not in (asm.R0, asm.R3, asm.R6)]
+    for _ in range(rng.randint(1, 10)):
+        if rng.random() < 0.7:
+            build = getattr(asm, rng.choice(["add", "sub", "xor", "or_", "and_"]))
+            operand: object = rng.choice(others) if rng.random() < 0.6 else _imm(rng)
+            body.append(build(rng.choice([asm.R0, asm.R3]), operand))
+        else:
+            insn = _alu(rng)
+            while insn.dst == asm.R6:
+                insn = _alu(rng)
+            body.append(insn)
+    # the accumulators' high bits into r9 by right shifts, which the fold's multiplies
+    # would not see if they wrapped
+    step = [asm.add(asm.R6, 1), asm.jlt(asm.R6, turns, "loop")] if up else \
+        [asm.sub(asm.R6, 1), asm.jne(asm.R6, 0, "loop")]
+    body += [*step, asm.mov(asm.R9, asm.R0),
+             asm.rsh(asm.R9, 32), asm.mov(asm.R8, asm.R3), asm.rsh(asm.R8, 29),
+             asm.xor(asm.R9, asm.R8), *fold_registers()]
+    return asm.link(body)
+
+
 def fold_registers() -> list[object]:
     """r0 = a mix of r0..r9, then r0 ^= r0 >> 32, then exit."""
     out: list[object] = []

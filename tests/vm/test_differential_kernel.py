@@ -15,7 +15,7 @@ import pytest
 from pybpf.spec import ProgramSpec, ProgramType
 from tests.vm.unverified import load_unverified
 
-from .program_generator import random_program
+from .program_generator import random_counted_loop, random_program
 
 # The llvm tier compiles every program (~20 ms each, several times that on a loaded
 # machine): CI checks it on the first 200 of the same programs; PYBPF_DIFF_PROGRAMS=N runs N
@@ -44,6 +44,22 @@ def test_random_alu_jmp_programs_match_the_kernel(vm_tier: str) -> None:
     assert not mismatches, (f"{len(mismatches)} of {programs} differ; first: program "
                             f"{mismatches[0][0]} vm {mismatches[0][1]:#x} kernel "
                             f"{mismatches[0][2]:#x}")
+
+
+@pytest.mark.kernel
+def test_counted_loops_with_accumulators_match_the_kernel(vm_tier: str) -> None:
+    # the Python tier keeps accumulators of a loop run by a ``for`` unmasked until it ends
+    # (loops counted down to 0, and up: the budget's ``for``)
+    from pybpf.kernel.programs import Program
+
+    rng = random.Random(20261208)
+    for index in range(60 if vm_tier != "llvm" else 20):
+        insns = random_counted_loop(rng, rng.choice([1, 2, 3, 17]), up=index % 2 == 1)
+        vm_r0 = load_unverified(insns).run().r0 & 0xFFFF_FFFF
+        spec = ProgramSpec(f"loop{index}", "socket", type=ProgramType.SOCKET_FILTER,
+                           instructions=insns, license="GPL")
+        with Program.load(spec) as prog:
+            assert vm_r0 == prog.test_run(PACKET).retval, (index, insns)
 
 
 def test_generated_programs_run_in_the_vm_alone() -> None:

@@ -1,4 +1,4 @@
-"""The llvm tier's native hash map updates and deletes (llvm_ir.map_write, replayed into the
+"""The llvm tier's native hash map updates and deletes (llvm_ir.map_write, synced into the
 Python map by llvmtier) answer as the helpers do: random sequences of updates (every flag),
 deletes, lookups and writes through held pointers give the interpreter's r0 and the same
 map, in the same order; without held pointers, the kernel's r0 and map too."""
@@ -95,6 +95,16 @@ def _vm(ops: list[tuple], start: list[int], tier: str) -> tuple[int, list, int, 
 # a pointer held across a native update keeps reading the old value
 @example(ops=[("update", 1, 5, 0), ("hold", 1), ("update", 1, 6, 0), ("read_held",),
               ("lookup", 1)], start=[])
+# a spare value stored natively, then handed out by a lookup, then deleted: it must not go
+# back to the pool (key 2's next native store would take it and the held pointer see it)
+@example(ops=[("update", 1, 5, 0), ("update", 1, 6, 0), ("hold", 1), ("delete", 1),
+              ("update", 2, 7, 0), ("update", 2, 8, 0), ("read_held",), ("lookup", 2)],
+         start=[])
+# written over in place (a spare no lookup handed out), deleted and inserted again: the
+# map's order is the interpreter's
+@example(ops=[("update", 1, 5, 0), ("update", 3, 1, 0), ("update", 1, 6, 0),
+              ("update", 1, 7, 0), ("delete", 1), ("update", 1, 8, 0), ("update", 3, 2, 0)],
+         start=[0, 1, 2])
 def test_map_op_sequences_match_the_interpreter(ops: list[tuple], start: list[int]) -> None:
     assert _vm(ops, start, "llvm") == _vm(ops, start, "interp")
 
@@ -129,13 +139,19 @@ def test_a_churn_loop_stays_native_and_matches_the_interpreter(
 def test_writes_go_to_the_helper_once_a_run_mapped_its_spares(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Past _SPARES_PER_RUN spare values a run (and test_run's loop of runs) stores
-    through the helper: the same answers and map, and no more spares mapped."""
+    through the helper: the same answers and map, and no more spares mapped. (Each update
+    follows a lookup of its key: a value no lookup handed out is written over in place,
+    taking no spare.)"""
     from pybpf.vm import llvmtier
 
     monkeypatch.setattr(llvmtier, "_SPARES_PER_RUN", 40)
-    ops = [("update", k % 4, k, 0) for k in range(30)] + [
+
+    def looked_up(k: int, value: int) -> list[tuple]:
+        return [("lookup", k % 4), ("update", k % 4, value, 0)]
+
+    ops = [op for k in range(30) for op in looked_up(k, k)] + [
         ("delete", k % 4) for k in range(0, 30, 7)] + [
-        ("update", k % 4, k * 3, 0) for k in range(30)] + [("lookup", 1), ("add", 2, 5)]
+        op for k in range(30) for op in looked_up(k, k * 3)] + [("lookup", 1), ("add", 2, 5)]
     assert _vm(ops, [0, 3], "llvm") == _vm(ops, [0, 3], "interp")
     m = _fresh_map([])
     prog = load_unverified(_program(ops), maps={"m": m})

@@ -1,8 +1,8 @@
-"""The llvm tier's native bpf_ringbuf_output (llvm_ir.ring_output, replayed into the Python
-ring by llvmtier) answers as the helper does and leaves the same records: random sequences
-of outputs (sizes, flags, a ring that fills up and drops), reservations and reads between
-runs give the interpreter's r0, records and bytes in use; and the kernel's r0 and records
-for the same program through BPF_PROG_TEST_RUN."""
+"""The llvm tier's native bpf_ringbuf_output (llvm_ir.ring_output, into the ring's native
+area, which the Python ring reads in place) answers as the helper does and leaves the same
+records: random sequences of outputs (sizes, flags, a ring that fills up and drops),
+reservations and reads between runs give the interpreter's r0, records and bytes in use;
+and the kernel's r0 and records for the same program through BPF_PROG_TEST_RUN."""
 
 from __future__ import annotations
 
@@ -70,8 +70,9 @@ def test_output_sequences_match_the_interpreter(ops: list[tuple], repeat_outputs
 
 
 def test_many_outputs_stay_native(python_helper_calls: list[int]) -> None:
-    """More records than the log holds, in one run: the same records, with few callbacks
-    (the full log), and drops counted as the interpreter counts them."""
+    """Thousands of records in one run: the same records, none through a callback (they
+    go straight into the ring's native area), and drops counted as the interpreter counts
+    them."""
     calls = python_helper_calls
     results = {}
     for tier in ("interp", "llvm"):
@@ -82,7 +83,7 @@ def test_many_outputs_stay_native(python_helper_calls: list[int]) -> None:
         results[tier] = (r0, ring.available_bytes, ring.read())
     assert results["llvm"] == results["interp"]
     assert len(results["llvm"][2]) < 3000  # the ring filled up: some outputs dropped
-    assert 0 < len(calls) < 10, len(calls)
+    assert calls == []
 
 
 @pytest.mark.kernel

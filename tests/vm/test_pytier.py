@@ -154,13 +154,14 @@ def test_fused_rewrites_agree_in_straight_code_and_in_count_down_loops(seed: int
 
 def test_a_value_pending_on_a_rewritten_register_fuses_into_its_reader() -> None:
     # the bench's hash step: r0 ^ r2 is still pending when r2 is shifted; the shifted r2
-    # is pending too, and both end up in the one assignment of r0
+    # is pending too, and both end up in the one assignment of r0 (unmasked: r0 is an
+    # accumulator, masked after the loop)
     prog = load_unverified(asm.link([
         asm.mov(R0, 0), asm.mov(R1, 100), asm.label("loop"), asm.mov(R2, R1),
         asm.mul(R2, 0x9E37_79B1), asm.xor(R0, R2), asm.rsh(R2, 7), asm.add(R0, R2),
         asm.sub(R1, 1), asm.jne(R1, 0, "loop"), asm.exit()]))
     source = translate(prog).source
-    assert "r0 = ((r0 ^ r2) + (r2 >> 7))" in source
+    assert "r0 = (r0 ^ r2) + (r2 >> 7)\n" in source
     assert "for r1 in range(r1, 0, -1):" in source  # the count-down loop
     assert "while True" not in source  # entered from one place: written inline, no dispatch
     _, insns = _same(prog)
@@ -198,3 +199,22 @@ def test_a_rewrite_with_pending_readers_of_its_old_value_assigns_them_together()
         asm.mov(R1, R3), asm.add(R0, R2), asm.add(R0, R1), asm.add(R0, R1), asm.exit()]))
     assert "r0, r2, r1 = " in translate(prog).source
     _same(prog)
+
+
+@pytest.mark.parametrize("turns", [1, 2, 100])
+def test_an_accumulator_of_a_counted_loop_is_masked_once_after_it(turns: int) -> None:
+    # r0 only has r2 added, r1 subtracted and 5 xored into it: its local goes unmasked
+    # through the loop (wrapping below 0 and past 2**64) and is masked after it; r3 is
+    # shifted right too, which needs its exact value: masked every turn
+    prog = load_unverified(asm.link([
+        asm.mov(R0, 3), asm.lddw(R3, (1 << 64) - 5), asm.mov(R1, turns), asm.label("loop"),
+        asm.mov(R2, R1), asm.mul(R2, 0x9E37_79B1), asm.add(R0, R2), asm.sub(R0, R1),
+        asm.sub(R0, 7), asm.xor(R0, 5), asm.add(R3, R2), asm.rsh(R3, 1), asm.sub(R1, 1),
+        asm.jne(R1, 0, "loop"), asm.mov(R2, R0), asm.rsh(R2, 40), asm.add(R0, R2),
+        asm.add(R0, R3), asm.exit()]))
+    source = translate(prog).source
+    assert source.count("r0 = r0 & 18446744073709551615") == 2  # after each branch's loop
+    assert "r3 = r3 & 18446744073709551615" not in source
+    _, insns = _same(prog)
+    for budget in (insns - 1, insns, 9):
+        _same(prog, budget=budget)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..errors import AsmError
+from ._codes import BPF_PSEUDO_FUNC
 from .builder import Label
 from .instruction import Instruction
-from .opcodes import PseudoSrc
 
 _INT16 = range(-(1 << 15), 1 << 15)
 _INT32 = range(-(1 << 31), 1 << 31)
@@ -22,7 +22,7 @@ def _links_to_label(insn: Instruction) -> bool:
     """True for instructions whose ``reference`` is a label inside the program."""
     if insn.is_jump or insn.is_pseudo_call:
         return True
-    return insn.is_wide and insn.src == PseudoSrc.FUNC
+    return insn.is_wide and insn.src == BPF_PSEUDO_FUNC
 
 
 def link(items: Iterable[Instruction | Label], *, source: str | None = None

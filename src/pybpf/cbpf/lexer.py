@@ -23,7 +23,6 @@ class Token:
 
 _OPERATORS = ("&&", "||", "<<", ">>", ">=", "<=", "==", "!=", "!", "(", ")", "[", "]", ":",
               "+", "-", "*", "/", "%", "&", "|", "^", "=", ">", "<")
-_SPACE = re.compile(r"\s+")
 # Address forms are only read outside brackets, where ``2:2`` is an offset and a size.
 _MAC = re.compile(r"[0-9A-Fa-f]{1,2}(?:[:.-][0-9A-Fa-f]{1,2}){5}(?![0-9A-Za-z:.])"
                   r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![0-9A-Za-z:.])")
@@ -32,15 +31,15 @@ _IPV4 = re.compile(r"\d+(?:\.\d+){1,3}(?![0-9A-Za-z.])")
 _RANGE = re.compile(r"\d+-\d+(?![0-9A-Za-z])")
 _NUMBER = re.compile(r"0[xX][0-9A-Fa-f]+(?![0-9A-Za-z_])|\d+(?![0-9A-Za-z_.])")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
-# fast paths: a word starting with a letter no address or number can start with, and an
-# operator character other than ':' (which may start an IPv6 address)
-_WORD_ONLY = frozenset("ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_")
-_OPERATOR_ONLY = frozenset("&|<>=!()[]+-*/%^")
-# and digits or letters not followed by what makes an address, a range, a number or a name
-_DIGITS = frozenset("0123456789")
-_HEX_LETTERS = frozenset("abcdefABCDEF")
-_LETTERS = re.compile(r"[A-Za-z]+(?![0-9A-Za-z_.:\-])")
-_PLAIN_NUMBER = re.compile(r"\d+(?![0-9A-Za-z_.:\-])")
+# The commonest tokens, in one match past any spaces: a word starting with a letter no
+# address or number can start with, an operator other than ':' (which may start an IPv6
+# address), letters or digits not followed by what makes an address, a range, a number or
+# a name. Anything else takes the patterns above one by one.
+_COMMON = re.compile(r"""\s*(?:
+    (?P<word>[g-zG-Z_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?)
+  | (?P<op>&&|\|\||<<|>>|>=|<=|==|!=|[&|<>=!()\[\]+\-*/%^])
+  | (?P<letters>[a-fA-F][A-Za-z]*(?![0-9A-Za-z_.:\-]))
+  | (?P<num>\d+(?![0-9A-Za-z_.:\-])))?""", re.VERBOSE)
 
 
 def parse_number(text: str) -> int:
@@ -73,40 +72,28 @@ def tokenize(expression: str) -> list[Token]:
     pos = 0
     depth = 0  # inside [...]
     length = len(expression)
+    match_common = _COMMON.match
     while pos < length:
-        char = expression[pos]
-        if char.isspace():
-            pos = _SPACE.match(expression, pos).end()  # type: ignore[union-attr]
-            continue
-        column = pos + 1
-        if char in _WORD_ONLY:
-            match = _WORD.match(expression, pos)
-            assert match is not None
-            tokens.append(Token("word", match.group(), column))
-            pos = match.end()
-            continue
-        if char in _OPERATOR_ONLY:
-            op = expression[pos:pos + 2]
-            if op not in _OPERATORS:
-                op = char
-            depth += op == "["
-            depth -= op == "]" and depth > 0
-            tokens.append(Token("op", op, column))
-            pos += len(op)
-            continue
-        if char in _HEX_LETTERS:  # 'and', 'dst', 'ether': letters alone are no address
-            match = _LETTERS.match(expression, pos)
-            if match:
-                tokens.append(Token("word", match.group(), column))
-                pos = match.end()
-                continue
-        if char in _DIGITS:  # a plain number: no address or range form can start here
-            match = _PLAIN_NUMBER.match(expression, pos)
-            if match:
-                text = match.group()
+        match = match_common(expression, pos)
+        kind = match.lastgroup  # type: ignore[union-attr]
+        if kind is not None:
+            text = match.group(kind)  # type: ignore[union-attr]
+            column = match.start(kind) + 1  # type: ignore[union-attr]
+            if kind == "op":
+                depth += text == "["
+                depth -= text == "]" and depth > 0
+                tokens.append(Token("op", text, column))
+            elif kind == "num":
                 tokens.append(Token("num", text, column, _number(text, expression, column)))
-                pos = match.end()
-                continue
+            else:
+                tokens.append(Token("word", text, column))
+            pos = match.end()  # type: ignore[union-attr]
+            continue
+        pos = match.end()  # type: ignore[union-attr]  # past the spaces
+        if pos >= length:
+            break
+        char = expression[pos]
+        column = pos + 1
         escaped = char == "\\"
         if escaped:  # '\\tcp': a name, not the keyword (as in 'proto \\tcp')
             pos += 1

@@ -294,6 +294,27 @@ def _decide(state: State, insn: _Insn) -> bool | None:
             return (len(values) == 1 or None) if k in values else False
         outcomes = {_evaluate(op, v, k) for v in values}
         return outcomes.pop() if len(outcomes) == 1 else None
+    key = (known, op, k)  # a frozenset keeps its hash: a cheap key
+    decided = _DECIDED.get(key, _UNSEEN)
+    if decided is _UNSEEN:
+        decided = _decide_by_facts(known, op, k)
+        if len(_DECIDED) >= 4096:
+            _DECIDED.clear()
+        _DECIDED[key] = decided
+    return decided  # type: ignore[return-value]
+
+
+# what the same facts decided of the same test lately: the same few facts (an EtherType
+# not 0x86dd, a protocol not 6...) meet the same tests at many jumps, and working it out
+# takes several times a look-up
+_DECIDED: dict[tuple[frozenset[tuple[int, int, bool]], int, int], bool | None] = {}
+_UNSEEN = object()
+
+
+def _decide_by_facts(known: frozenset[tuple[int, int, bool]], op: int, k: int
+                     ) -> bool | None:
+    """The outcome of ``op`` against ``k`` on a value of which ``known`` holds (the tests
+    it passed and failed)."""
     # what the facts say of A: lo <= A <= hi, A not in excluded, A & zeros == 0
     lo, hi, zeros = 0, M32, 0
     excluded: set[int] = set()
@@ -353,27 +374,44 @@ def _edge_state(state: State, insn: _Insn, taken: bool) -> State:
         k = insn.k
     op = code & 0xF0
     facts = state[3]
-    fact = (op, k, taken)
     found = facts.get(a)
-    if found is None:
-        values = frozenset((k,)) if op == _J_JEQ and taken else None
-        known = frozenset((fact,))
-    else:
-        values, known = found
-        if fact in known:
-            return state
-        if values is not None:
-            if op == _J_JEQ:  # the commonest
-                values = (frozenset((k,)) if k in values else frozenset()) if taken \
-                    else values - {k}
-            else:
-                values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
-        elif op == _J_JEQ and taken:
-            values = frozenset((k,))
-        known = known | {fact}
+    key = (found, op, k, taken)
+    learnt = _LEARNT.get(key, _UNSEEN)
+    if learnt is _UNSEEN:
+        learnt = _learn(found, op, k, taken)
+        if len(_LEARNT) >= 4096:
+            _LEARNT.clear()
+        _LEARNT[key] = learnt
+    if learnt is None:
+        return state
     facts = facts.copy()
-    facts[a] = (values, known)
+    facts[a] = learnt  # type: ignore[assignment]
     return (a, state[1], state[2], facts)
+
+
+# what the same facts became past the same test lately (as _DECIDED: the same few facts
+# meet the same tests at many edges)
+_LEARNT: dict[tuple[Known | None, int, int, bool], Known | None] = {}
+
+
+def _learn(found: Known | None, op: int, k: int, taken: bool) -> Known | None:
+    """What is known of a value of which ``found`` was known, once it took the ``taken``
+    way of ``op`` against ``k`` (None: nothing new)."""
+    fact = (op, k, taken)
+    if found is None:
+        return (frozenset((k,)) if op == _J_JEQ and taken else None, frozenset((fact,)))
+    values, known = found
+    if fact in known:
+        return None
+    if values is not None:
+        if op == _J_JEQ:  # the commonest
+            values = (frozenset((k,)) if k in values else frozenset()) if taken \
+                else values - {k}
+        else:
+            values = frozenset(v for v in values if _evaluate(op, v, k) == taken)
+    elif op == _J_JEQ and taken:
+        values = frozenset((k,))
+    return (values, known | {fact})
 
 
 def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
@@ -502,13 +540,13 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
             else:
                 decided = _decide(state, insn)
                 if decided is None:
-                    taken = _thread(insns, insn.jt, _edge_state(state, insn, True), limit,
-                                    live_in, dirty_a, dirty_x, budget)
+                    taken = _walk(insns, insn, True, state, limit, live_in, dirty_a, dirty_x,
+                                  budget)
                     # the false way lands at or after insn.jf: no use walking it when the
                     # true way landed before
-                    if taken is not None and taken >= insn.jf and taken == _thread(
-                            insns, insn.jf, _edge_state(state, insn, False), limit, live_in,
-                            dirty_a, dirty_x, budget):
+                    if taken is not None and taken >= insn.jf and taken == _walk(
+                            insns, insn, False, state, limit, live_in, dirty_a, dirty_x,
+                            budget):
                         best, best_dirty_x = taken, False  # the walks noted their own
                     break
                 state = _edge_state(state, insn, decided)
@@ -544,6 +582,26 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
     if best_dirty_x:
         budget[1] = 1
     return best
+
+
+def _walk(insns: list[_Insn], jump: _Insn, taken: bool, state: State, limit: int,
+          live_in: Liveness, dirty_a: bool, dirty_x: bool, budget: list[int]) -> int | None:
+    """:func:`_thread` along one way of the undecided test ``jump`` reached with ``state``;
+    a walk that cannot get past the instruction there (the usual case) is answered without
+    building the edge's state."""
+    target = jump.jt if taken else jump.jf
+    if not _stuck(insns[target], state):
+        return _thread(insns, target, _edge_state(state, jump, taken), limit, live_in,
+                       dirty_a, dirty_x, budget)
+    # what _thread's first step does there before it stops
+    if target > limit or budget[0] <= 0:
+        return None
+    budget[0] -= 1
+    if (dirty_a and live_in[target] & _A) or (dirty_x and live_in[target] & _X):
+        return None
+    if dirty_x:
+        budget[1] = 1
+    return target
 
 
 def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Liveness) -> bool:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from .isa import SKF_AD_OFF
 from .predicates import (
@@ -77,6 +79,31 @@ class PrimitiveError(Exception):
     """A primitive that makes no sense on this link type (the parser adds the column)."""
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_MEMO_SIZE = 2048
+
+
+def _memo(builder: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``builder`` remembering its trees by argument: a builder is a pure function of
+    hashable arguments and nothing mutates a tree, so one tree serves every expression
+    with that primitive (building one costs tens of objects; the look-up, one hash). A
+    refusal (PrimitiveError) is not remembered."""
+    memo: dict[object, _R] = {}
+
+    @wraps(builder)
+    def remembered(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        key = (args, *kwargs.items()) if kwargs else args
+        found = memo.get(key)
+        if found is None:
+            found = builder(*args, **kwargs)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = found
+        return found
+    return remembered
+
+
 # Value classes here are hashable but not frozen: a frozen dataclass's __init__ costs about
 # four times as much, and a compile makes hundreds of them (nothing mutates them).
 @dataclass(slots=True, unsafe_hash=True)
@@ -106,13 +133,23 @@ class Layer:
 
     @staticmethod
     def of(linktype: str, savefile: bool = False) -> Layer:
-        proto_off, net = _FIXED[linktype]
-        return Layer(linktype, proto_off, net, savefile=savefile,
-                     nlpid_off=3 if linktype == "ether" else 0)
+        """Where an expression starts on ``linktype``: one object for each (nothing
+        changes a layer), so the builders' memory finds it by identity, not by comparing
+        eleven fields."""
+        layer = _START_LAYERS.get((linktype, savefile))
+        if layer is None:
+            proto_off, net = _FIXED[linktype]
+            layer = _START_LAYERS[linktype, savefile] = Layer(
+                linktype, proto_off, net, savefile=savefile,
+                nlpid_off=3 if linktype == "ether" else 0)
+        return layer
 
     @property
     def title(self) -> str:
         return LINKTYPE_TITLES[self.linktype]
+
+
+_START_LAYERS: dict[tuple[str, bool], Layer] = {}
 
 
 def _abs(size: int, offset: int) -> Load:
@@ -161,6 +198,7 @@ def _mpls_bos(layer: Layer, bottom: bool) -> Pred:
     return Cmp(_net(layer, 1, -2), "jeq", int(bottom), 1)
 
 
+@_memo
 def link_proto(layer: Layer, ethertype: int) -> Pred:
     """The packet carries ``ethertype`` (> 1500) next, wherever the expression stands."""
     if layer.encap == "mpls":
@@ -209,6 +247,7 @@ def _snap(layer: Layer, oui_and_ctl: int, etype: int) -> Pred:
                Cmp(_link_payload(layer, 4, 0), "jeq", oui_and_ctl))
 
 
+@_memo
 def ether_proto(layer: Layer, value: int) -> Pred:
     """``ether proto N``: an EtherType above 1500, else an 802.2 LLC SAP (and the ways
     IPX, AppleTalk and AARP travel), per link type as libpcap's gen_linktype."""
@@ -250,10 +289,12 @@ def ether_proto(layer: Layer, value: int) -> Pred:
     return And(cooked_llc, _llc_sap(layer, value))
 
 
+@_memo
 def ip_proto(layer: Layer, proto: int) -> Pred:
     return And(ethertype(layer, ETHERTYPE_IP), Cmp(_net(layer, 1, 9), "jeq", proto))
 
 
+@_memo
 def ip6_proto(layer: Layer, proto: int) -> Pred:
     """IPv6 next header, or the next header of a fragment header right after it."""
     next_header = _net(layer, 1, 6)
@@ -263,6 +304,7 @@ def ip6_proto(layer: Layer, proto: int) -> Pred:
     return And(ethertype(layer, ETHERTYPE_IPV6), Or(direct, fragmented))
 
 
+@_memo
 def transport_proto(layer: Layer, name: str) -> Pred:
     """``tcp``, ``udp``, ``sctp``... (IPv4 or IPv6), ``icmp``, ``igmp``... (IPv4),
     ``icmp6``."""
@@ -296,6 +338,7 @@ def _ipv4_word(layer: Layer, offset: int, addr: int, mask: int) -> Pred:
                None if mask == 0xFFFF_FFFF else mask)
 
 
+@_memo
 def ipv4_host(layer: Layer, proto: str, direction: str, addr: int, mask: int) -> Pred:
     """``[ip|arp|rarp] [src|dst] host/net`` for an IPv4 address and mask."""
     # (ethertype, source address offset, destination address offset) in the payload
@@ -320,6 +363,7 @@ def _raise(message: str) -> Pred:
     raise PrimitiveError(message)
 
 
+@_memo
 def ipv6_host(layer: Layer, direction: str, addr: bytes, mask: bytes) -> Pred:
     def words(offset: int) -> Pred:
         tests: list[Pred] = []
@@ -375,6 +419,7 @@ def _has_ethernet_header(layer: Layer) -> bool:
     return (layer.linktype == "ether" or layer.var) and not layer.ppp_link
 
 
+@_memo
 def ether_host(layer: Layer, direction: str, mac: bytes) -> Pred:
     if not _has_ethernet_header(layer):
         raise PrimitiveError("ethernet addresses supported only on ethernet/FDDI/token "
@@ -422,6 +467,7 @@ def _port_test(load: Load, low: int, high: int | None) -> Pred:
     return And(Cmp(load, "jge", low), Not(Cmp(load, "jgt", high)))
 
 
+@_memo
 def port(layer: Layer, protos: tuple[int, ...], direction: str, low: int,
          high: int | None = None) -> Pred:
     """``[tcp|udp|sctp] [src|dst] port N`` (``high``: portrange), over IPv6 and IPv4.
@@ -445,6 +491,7 @@ def port(layer: Layer, protos: tuple[int, ...], direction: str, low: int,
 
 # -- encapsulations that move later offsets ----------------------------------------------------
 
+@_memo
 def vlan(layer: Layer, vlan_id: int | None) -> tuple[Pred, Layer]:
     """An 802.1Q/802.1ad tag at the current link-type offset (and its VLAN ID)."""
     if layer.linktype != "ether":
@@ -459,6 +506,7 @@ def vlan(layer: Layer, vlan_id: int | None) -> tuple[Pred, Layer]:
     return tpid, replace(layer, proto_off=layer.proto_off + 4, net=layer.net + 4)
 
 
+@_memo
 def mpls(layer: Layer, label: int | None) -> tuple[Pred, Layer]:
     """An MPLS label stack entry here; later protocols look past it."""
     if layer.linktype != "ether" and layer.encap == "link":
@@ -474,6 +522,7 @@ def mpls(layer: Layer, label: int | None) -> tuple[Pred, Layer]:
     return pred, replace(layer, net=layer.net + 4, encap="mpls", labels=layer.labels + 1)
 
 
+@_memo
 def pppoes(layer: Layer, session: int | None) -> tuple[Pred, Layer]:
     """A PPPoE session frame (and its session id); later protocols are PPP's."""
     if layer.encap == "mpls":
@@ -495,6 +544,7 @@ LLC_KINDS = {"i": (0x01, "i"), "s": (0x03, 0x01), "u": (0x03, 0x03),
              "xid": (0xEF, 0xAF), "frmr": (0xEF, 0x87)}
 
 
+@_memo
 def llc(layer: Layer, kind: str | None) -> Pred:
     """An 802.2 LLC frame (not Novell raw 802.3), optionally of one frame type."""
     if layer.ppp_link:
@@ -520,12 +570,14 @@ ISIS_PDUS = {"l1": (0x0F, 0x11, 0x12, 0x18, 0x1A), "l2": (0x10, 0x11, 0x14, 0x19
              "csnp": (0x18, 0x19), "psnp": (0x1A, 0x1B)}
 
 
+@_memo
 def iso_proto(layer: Layer, nlpid: int) -> Pred:
     """An OSI network-layer protocol id inside an ISO (0xfefe) LLC frame."""
     return And(ether_proto(layer, LLCSAP_ISONS),
                Cmp(_link_payload(layer, 1, layer.nlpid_off), "jeq", nlpid))
 
 
+@_memo
 def isis_pdu(layer: Layer, name: str) -> Pred:
     """IS-IS PDU types (``l1``, ``lsp``...) in libpcap's order of alternatives."""
     order = {"l1": (0x1A, 0x18, 0x12, 0x0F, 0x11), "l2": (0x1B, 0x19, 0x14, 0x10, 0x11),
@@ -583,6 +635,7 @@ TRANSPORT_V4_PROTOS = ("tcp", "udp", "sctp", "icmp", "igmp", "igrp", "pim", "vrr
 LINK_ALIASES = ("ether", "link", "fddi", "tr", "wlan", "ppp", "slip")
 
 
+@_memo
 def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad:
     """``proto[index:size]`` with the guards libpcap puts before it."""
     base = layer.net  # past geneve: what vlan and mpls add to M[2]
@@ -607,6 +660,7 @@ def packet_load(layer: Layer, proto: str, index: Arith, size: int) -> PacketLoad
     raise KeyError(proto)
 
 
+@_memo
 def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
     """A Geneve packet (UDP port 6081, version 0, and its VNI) over IPv4 or IPv6; later
     primitives look at what it carries (its own Ethernet frame, or a bare protocol). A
@@ -633,6 +687,7 @@ def geneve(layer: Layer, vni: int | None) -> tuple[Pred, Layer]:
                        slots), inner
 
 
+@_memo
 def protochain(layer: Layer, version: int | None, proto: int) -> Pred:
     """``[ip|ip6] protochain PROTO``: ``proto`` anywhere in the header chain."""
     _refuse_after_geneve(layer, "'protochain'")
@@ -645,6 +700,7 @@ def protochain(layer: Layer, version: int | None, proto: int) -> Pred:
     return Or(v4, v6)
 
 
+@_memo
 def decnet_host(layer: Layer, direction: str, addr: int) -> Pred:
     """``decnet [src|dst|host] AREA.NODE``: the address in the four DECnet routing header
     layouts (short or long, with or without a pad byte), as libpcap lists them."""

@@ -7,7 +7,7 @@ having printed what it had; SAP's server names are printed byte by byte up to a 
 
 from __future__ import annotations
 
-from .printer_words import LongJump, mac, safe_text
+from .printer_words import Words, mac, safe_text
 
 __all__ = ["ipx_text"]
 
@@ -16,25 +16,25 @@ _SOCKETS = {0x0451: "ipx-ncp", 0x0455: "ipx-netbios", 0x0456: "ipx-diags",
             0x0553: "ipx-nwlink-dgm"}
 
 
-class _Out:
+class _Out(Words):
     """The words printed so far, and the captured bytes they come from."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.words = data, [""]
-
-    def get(self, at: int, size: int) -> int:
-        if at + size > len(self.data):
-            raise LongJump("".join(self.words), "ipx")
-        return int.from_bytes(self.data[at:at + size], "big")
 
     def address(self, at: int) -> str:
         self.get(at, 10)
         return f"{self.get(at, 4):08x}.{mac(self.data[at + 4:at + 10])}"
 
+    def command(self, at: int, length: int) -> int | None:
+        """The two-byte command of SAP and RIP (None: the message is shorter)."""
+        command = self.get(at, 2)
+        if length < 2:
+            self.add(f" [length {length} < 2] (invalid)")
+            return None
+        return command
+
 
 def ipx_text(data: bytes, link_header: bool) -> str:
     """The text for an IPX packet (LongJump at a cut: tcpdump abandons the packet)."""
-    out = _Out(data)
+    out = _Out(data, "ipx")
     words = out.words
     if not link_header:
         words.append("IPX ")
@@ -57,9 +57,8 @@ def ipx_text(data: bytes, link_header: bool) -> str:
 
 
 def _sap(out: _Out, at: int, length: int) -> None:
-    command = out.get(at, 2)
-    if length < 2:
-        out.words.append(f" [length {length} < 2] (invalid)")
+    command = out.command(at, length)
+    if command is None:
         return
     at, length = at + 2, length - 2
     if command in (1, 3):
@@ -102,9 +101,8 @@ def _sap(out: _Out, at: int, length: int) -> None:
 
 
 def _rip(out: _Out, at: int, length: int) -> None:
-    command = out.get(at, 2)
-    if length < 2:
-        out.words.append(f" [length {length} < 2] (invalid)")
+    command = out.command(at, length)
+    if command is None:
         return
     at, length = at + 2, length - 2
     if command not in (1, 2):

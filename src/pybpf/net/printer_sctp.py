@@ -83,10 +83,7 @@ def _chunks(out: list[str], raw: bytes, length: int, verbose: int) -> None:
         if kind == 0:
             _data(out, body, flags, size, verbose, raw[at + 16:])
         elif kind in (1, 2):
-            if len(body) < 16:
-                out.append(f"bogus chunk length {size}]")
-                return
-            tag, rwnd, streams_out, streams_in, tsn = struct.unpack_from("!IIHHI", body)
+            tag, rwnd, streams_out, streams_in, tsn = _fixed(out, body, size, "!IIHHI")
             out.append(f"[init tag: {tag}] [rwnd: {rwnd}] [OS: {streams_out}] "
                        f"[MIS: {streams_in}] [init TSN: {tsn}] ")
         elif kind == 3:
@@ -109,10 +106,7 @@ def _data(out: list[str], body: bytes, flags: int, size: int, verbose: int,
     read past the chunk)."""
     marks = "".join(w for bit, w in ((4, "(U)"), (2, "(B)"), (1, "(E)")) if flags & bit)
     out.append(marks + (" " if marks else ""))
-    if len(body) < 12:
-        out.append(f"bogus chunk length {size}]")
-        raise _Bogus
-    tsn, sid, sseq, ppid = struct.unpack_from("!IHHI", body)
+    tsn, sid, sseq, ppid = _fixed(out, body, size, "!IHHI")
     out.append(f"[TSN: {tsn}] [SID: {sid}] [SSEQ {sseq}] "
                f"[PPID {_PPIDS.get(ppid, f'0x{ppid:x}')}] ")
     if len(body) == 12:   # the fields, and not one byte of payload
@@ -128,29 +122,28 @@ def _data(out: list[str], body: bytes, flags: int, size: int, verbose: int,
         out.append("[Payload:" + hex_dump(body[12:], ascii_too=True) + "]")
 
 
-def _sack(out: list[str], body: bytes, size: int) -> None:
-    if len(body) < 12:
+def _fixed(out: list[str], body: bytes, size: int, shape: str) -> tuple[int, ...]:
+    """A chunk's fixed fields, or tcpdump's complaint and _Bogus when it is too short."""
+    if len(body) < struct.calcsize(shape):
         out.append(f"bogus chunk length {size}]")
         raise _Bogus
-    cumulative, rwnd, gaps, dups = struct.unpack_from("!IIHH", body)
+    return struct.unpack_from(shape, body)
+
+
+def _sack(out: list[str], body: bytes, size: int) -> None:
+    cumulative, rwnd, gaps, dups = _fixed(out, body, size, "!IIHH")
     out.append(f"[cum ack {cumulative}] [a_rwnd {rwnd}] [#gap acks {gaps}] "
                f"[#dup tsns {dups}] ")
     at = 12
-    for index in range(gaps):
-        if at == len(body):
-            break
-        if at + 4 > len(body):
-            out.append(f"bogus chunk length {size}]")
-            raise _Bogus
-        start, end = struct.unpack_from("!HH", body, at)
-        out.append(f"\n\t\t[gap ack block #{index + 1}: start = {(cumulative + start) & _MASK}"
-                   f", end = {(cumulative + end) & _MASK}] ")
-        at += 4
-    for index in range(dups):
-        if at == len(body):
-            break
-        if at + 4 > len(body):
-            out.append(f"bogus chunk length {size}]")
-            raise _Bogus
-        out.append(f"\n\t\t[dup TSN #{index + 1}: {struct.unpack_from('!I', body, at)[0]}] ")
-        at += 4
+    for gap, count in ((True, gaps), (False, dups)):   # the gap blocks, then the dup TSNs
+        for index in range(count):
+            if at == len(body):
+                break
+            (word,) = _fixed(out, body[at:], size, "!I")
+            if gap:
+                out.append(f"\n\t\t[gap ack block #{index + 1}: start = "
+                           f"{(cumulative + (word >> 16)) & _MASK}, end = "
+                           f"{(cumulative + (word & 0xFFFF)) & _MASK}] ")
+            else:
+                out.append(f"\n\t\t[dup TSN #{index + 1}: {word}] ")
+            at += 4

@@ -15,64 +15,59 @@ _ERRORS = ("EUNDEF", "ENOTFOUND", "EACCESS", "ENOSPACE", "EBADOP", "EBADID", "EE
 _CUT = " [|tftp]"
 
 
+class _Cut(Exception):
+    """The message or the capture ends before a field: `` [|tftp]`` after the text."""
+
+
 def tftp_text(data: bytes, length: int) -> str:
     """The text after the ports for a TFTP message of ``length`` bytes (``data`` is what
     was captured of them)."""
-    raw = data[:length]
-    out = f"TFTP, length {length}"
+    out = [f"TFTP, length {length}"]
+    try:
+        _fields(out, data[:length], length)
+    except _Cut:
+        out.append(_CUT)
+    return "".join(out)
+
+
+def _fields(out: list[str], raw: bytes, length: int) -> None:
     if length < 2 or len(raw) < 2:
-        return out + _CUT
+        raise _Cut
     opcode = int.from_bytes(raw[:2], "big")
     if opcode not in _OPCODES:
-        return out + f", tftp-#{opcode}"
-    out += ", " + _OPCODES[opcode]
+        out.append(f", tftp-#{opcode}")
+        return
+    out.append(", " + _OPCODES[opcode])
     at = 2
-    if opcode in (1, 2):
-        if at == length:
-            return out + _CUT
-        text, at = _string(raw, at)
-        out += f' "{text}"'
-        if at < 0:
-            return out + _CUT
-        if at == length:     # no mode
-            return out + _CUT
-        text, at = _string(raw, at)
-        out += " " + text
-        if at < 0:
-            return out + _CUT
+    if opcode in (1, 2):   # the file name, then the mode
+        at = _string(out, raw, at, length, ' "{}"')
+        at = _string(out, raw, at, length, " {}")
     if opcode in (1, 2, 6):
         while at != length:   # the options: names and values, one string each
             if at >= len(raw):
-                return out + _CUT
-            if raw[at]:
-                out += " "
-            text, at = _string(raw, at)
-            out += text
-            if at < 0:
-                return out + _CUT
+                raise _Cut
+            at = _string(out, raw, at, length, " {}" if raw[at] else "{}")
     elif opcode in (3, 4):
-        if length - at < 2 or len(raw) < at + 2:
-            return out + _CUT
-        out += f" block {int.from_bytes(raw[at:at + 2], 'big')}"
+        out.append(f" block {_number(raw, at, length)}")
     elif opcode == 5:
-        if length - at < 2 or len(raw) < at + 2:
-            return out + _CUT
-        code = int.from_bytes(raw[at:at + 2], "big")
-        out += " " + (_ERRORS[code] if code < len(_ERRORS) else f'tftp-err-#{code} "')
-        at += 2
-        if at == length:
-            return out + _CUT
-        text, at = _string(raw, at)
-        out += f' "{text}"'
-        if at < 0:
-            return out + _CUT
-    return out
+        code = _number(raw, at, length)
+        out.append(" " + (_ERRORS[code] if code < len(_ERRORS) else f'tftp-err-#{code} "'))
+        _string(out, raw, at + 2, length, ' "{}"')
 
 
-def _string(raw: bytes, at: int) -> tuple[str, int]:
-    """A NUL-ended string from ``at``: its text and where the next field starts (-1 when
-    the message or the capture ends before the NUL)."""
+def _number(raw: bytes, at: int, length: int) -> int:
+    if length - at < 2 or len(raw) < at + 2:
+        raise _Cut
+    return int.from_bytes(raw[at:at + 2], "big")
+
+
+def _string(out: list[str], raw: bytes, at: int, length: int, shape: str) -> int:
+    """Prints the NUL-ended string at ``at`` in ``shape``; where the next field starts
+    (_Cut after printing it when the message or the capture ends before the NUL)."""
+    if at == length:
+        raise _Cut
     end = raw.find(b"\0", at)
+    out.append(shape.format(safe_text(raw[at:end] if end >= 0 else raw[at:])))
     if end < 0:
-        return safe_text(raw[at:]), -1
-    return safe_text(raw[at:end]), end + 1
+        raise _Cut
+    return end + 1

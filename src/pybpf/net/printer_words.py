@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 __all__ = ["mac", "ip4", "ip6", "safe_text", "relative_time", "unknown_data_lines", "hex_dump",
-           "CutShort", "LongJump", "Truncated", "need", "take", "u16", "u32", "OUI_NAMES",
+           "CutShort", "LongJump", "Truncated", "Words", "need", "take", "u16", "u32", "OUI_NAMES",
            "ETHERTYPES", "etype_name", "etype_text"]
 
 # tcpdump's names of organisations (0x0080c2 is both RFC 2684 and 802.1: the first wins)
@@ -124,6 +124,36 @@ class LongJump(Exception):  # noqa: N818 - not an error: tcpdump leaving a packe
     def __init__(self, text: str, proto: str) -> None:
         super().__init__(text, proto)
         self.text, self.proto = text, proto
+
+
+class Words:
+    """The words a printer has written so far, over the captured bytes ``data``: a read
+    past them is where tcpdump leaves the whole packet (LongJump with the words, then
+    `` [|proto]``)."""
+
+    def __init__(self, data: bytes, proto: str) -> None:
+        self.data, self.proto, self.words = data, proto, [""]
+
+    def add(self, text: str) -> None:
+        self.words.append(text)
+
+    def get(self, at: int, size: int = 1) -> int:
+        if at < 0 or at + size > len(self.data):
+            raise LongJump(self.text(), self.proto)
+        return int.from_bytes(self.data[at:at + size], "big")
+
+    def text(self) -> str:
+        return "".join(self.words)
+
+    def dump(self, at: int, size: int, indent: str) -> bool:
+        """tcpdump's dump of undecoded bytes (what was captured of them); False when they
+        start beyond the capture, where tcpdump complains instead."""
+        if at > len(self.data):
+            self.add(f"{indent}Dissector error: print_unknown_data called with pointer past "
+                     "end of packet")
+            return False
+        self.add(unknown_data_lines(self.data[at:at + size], indent))
+        return True
 
 
 class Truncated(Exception):  # noqa: N818 - not an error: where tcpdump prints [|proto]

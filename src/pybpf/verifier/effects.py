@@ -111,6 +111,16 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
     if cls in (_ALU, _ALU64):
         op = opcode & OP_MASK
         fixed = op == _MOV or not insn.opcode & SOURCE_MASK or op in (_END, _NEG)
+        if not fixed and insn.dst <= 10 and insn.src <= 10:
+            # two registers: the effect varies only with which of them is a pointer
+            regs = state.frames[-1].regs
+            akey = ("alu", opcode, insn.dst, insn.src, f, regs[insn.dst].type is _SCALAR,
+                    regs[insn.dst].type in NOT_POINTER, regs[insn.src].type is _SCALAR,
+                    regs[insn.src].type in NOT_POINTER)
+            eff = cache.get(akey)
+            if eff is None:
+                eff = cache[akey] = _before(state, insn, f)
+            return eff
     elif cls == _LD:
         fixed = opcode == LDDW_OPCODE
     elif cls in (_JMP, _JMP32):

@@ -7,6 +7,12 @@ consumer: :meth:`RingBufMap.read` returns the submitted records up to the first 
 reserved (busy), skipping discarded ones. Space is accounted as the kernel does (an 8-byte
 header plus the data rounded up to 8), so a full ring makes reserve return NULL.
 
+Records written by native code (the LLVM tier's bpf_ringbuf_output) go straight into the
+ring's *native area* (:meth:`RingBufMap.native_place`), laid out as the kernel's ring is:
+an 8-byte header (the length) and the data rounded up to 8, one after the other. They
+always follow the records held as Python objects: a reservation from Python first takes
+them over (in order), and :meth:`RingBufMap.read` reads them in place after those.
+
 :class:`PerfEventArrayMap` follows BPF_MAP_TYPE_PERF_EVENT_ARRAY: bpf_perf_event_output
 appends ``(cpu, bytes)`` to the list of the CPU given by its flags (BPF_F_CURRENT_CPU for the
 running one); :meth:`PerfEventArrayMap.read` drains them. Each slot is *opened* (a reader's
@@ -16,7 +22,10 @@ another CPU's event -EOPNOTSUPP (a perf event bound to CPU n only takes output o
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import mmap
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -27,6 +36,12 @@ from .maps import VMMap
 RINGBUF_HEADER_BYTES = 8       # BPF_RINGBUF_HDR_SZ
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
 BPF_F_INDEX_MASK = 0xFFFFFFFF
+# the words of a ring's native place, which native code reads and writes: bytes in use
+# (every record not read yet, Python's and native), the ring's size, the native area's
+# host address (0 until made), where its records end and how many it holds
+RING_PLACE_FIELDS = ("used", "max_entries", "area", "end", "count")
+_USED, _SIZE, _AREA, _END, _COUNT = range(len(RING_PLACE_FIELDS))
+_LENGTH = struct.Struct("<I")  # a native record's header starts with its length
 
 
 @dataclass(eq=False)
@@ -48,7 +63,49 @@ class RingBufMap(VMMap):
         super().__init__(name, key_size=key_size, value_size=value_size,
                          max_entries=max_entries)
         self._records: list[RingRecord] = []
-        self._used_bytes = 0
+        self._place = (ctypes.c_uint64 * len(RING_PLACE_FIELDS))()
+        self._place[_SIZE] = max_entries
+        self._area: mmap.mmap | None = None
+
+    @property
+    def _used_bytes(self) -> int:
+        return self._place[_USED]
+
+    @_used_bytes.setter
+    def _used_bytes(self, value: int) -> None:
+        self._place[_USED] = value
+
+    def native_place(self) -> int:
+        """The address of the ring's place (RING_PLACE_FIELDS) for native producers,
+        its native area made first: ``max_entries`` bytes (the records not read yet never
+        take that much; the pages come as they are written)."""
+        if self._area is None:
+            self._area = mmap.mmap(-1, self.max_entries)
+            self._place[_AREA] = ctypes.addressof(ctypes.c_char.from_buffer(self._area))
+        return ctypes.addressof(self._place)
+
+    def _native_records(self) -> list[bytes]:
+        """The records of the native area, which is emptied (their bytes stay in use)."""
+        end = self._place[_END]
+        if not end:
+            return []
+        assert self._area is not None
+        area, at = self._area, 0
+        out: list[bytes] = []
+        append, length = out.append, _LENGTH.unpack_from
+        while at < end:
+            (size,) = length(area, at)
+            at += RINGBUF_HEADER_BYTES
+            append(area[at:at + size])
+            at += (size + 7) & -8
+        self._place[_END] = self._place[_COUNT] = 0
+        return out
+
+    def _take_native(self) -> None:
+        """The native area's records become Python ones (before Python reserves after
+        them), in their order."""
+        for data in self._native_records():
+            self._records.append(RingRecord(bytearray(data), busy=False))
 
     def _sizes_valid(self, key_size: int, value_size: int, max_entries: int) -> bool:
         return (key_size == 0 and value_size == 0 and max_entries > 0
@@ -66,6 +123,7 @@ class RingBufMap(VMMap):
         producer stays less than ``max_entries`` bytes ahead of the consumer)."""
         if size < 0 or self._used_bytes + self._footprint(size) >= self.max_entries:
             return None
+        self._take_native()
         record = RingRecord(bytearray(size))
         self._records.append(record)
         self._used_bytes += self._footprint(size)
@@ -99,13 +157,18 @@ class RingBufMap(VMMap):
             self._used_bytes -= self._footprint(len(record.data))
             if not record.discarded:
                 out.append(bytes(record.data))
+        if not self._records:  # the native area's records follow: read in place
+            end = self._place[_END]
+            out += self._native_records()
+            self._used_bytes -= end
         return out
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.read())
 
     def __len__(self) -> int:
-        return sum(1 for r in self._records if not r.busy and not r.discarded)
+        return (sum(1 for r in self._records if not r.busy and not r.discarded)
+                + self._place[_COUNT])
 
     def value_buffer(self, key: bytes) -> bytearray | None:
         return None

@@ -31,6 +31,7 @@ from . import alu
 from . import event_helpers as events
 from . import helpers as core
 from . import interpreter as ip
+from .events import RING_PLACE_FIELDS
 from .helpers import CLOBBERED
 from .memory import LOW_REGION_BASE
 from .pytier import _blocks, _function_starts, _successors
@@ -43,7 +44,7 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
                 "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables",
                 "mt_words", "mt_index", "write_log", "write_count", "write_places",
-                "ring_log", "ring_count", "ring_staging", "ring_staged", "ring_places")
+                "write_epoch", "write_seq", "ring_places")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -57,7 +58,12 @@ FAIL_BUDGET, FAIL_CALL_DEPTH = 0, 1
 # the run's current one, so emptying the cache is one increment
 LOOKUP_CACHE_SETS = 2048
 LOOKUP_CACHE_WAYS = 2
-LOOKUP_ENTRY_WORDS = 7  # + the entry's last LRU hit (a clock value) and its log epoch
+LOOKUP_ENTRY_WORDS = 8  # + the entry's last LRU hit (a clock value) and its log epoch
+# the words of an entry; an LRU map's use 5 and 6 for its hits, a natively written hash
+# map's for its writes (see WRITE_LOG_ENTRIES), and "unexposed" is 1 while the value is a
+# spare native code stored that no lookup has handed out since
+CACHE_ENTRY_WORDS = {"handle": 0, "key": 1, "value": 2, "generation": 3, "host": 4,
+               "lru_stamp": 5, "inserted": 5, "lru_epoch": 6, "dirty": 6, "unexposed": 7}
 MAP_LOOKUP_ELEM = 1  # helper id
 # an LRU map's cached hits stamp their cache entry with the LRU clock, and an entry is
 # logged at its first hit since the last replay: the runner replays the logged entries as
@@ -69,24 +75,23 @@ LRU_LOG_ENTRIES = LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
 # never moves or vanishes for the rest of the run)
 DIRECT_ARRAY_LIMIT = 1 << 16
 DIRECT_ENTRY_WORDS = 2
-# hash map updates and deletes in native code (see _FunctionWriter.map_write): each is
-# logged as (place, key, new value address or 0 for a delete) and the runner replays the
-# log into the Python map before Python code next sees it. A map's place holds the words
-# PLACE_FIELDS: its number of keys, its max_entries, and a pool of spare values (pairs of
-# value address and host address, mapped by the runner; taken from the end) with how many
-# are left. A full log or an empty pool sends the call to the helper.
+# hash map updates and deletes in native code (see _FunctionWriter.map_write) change the
+# key's lookup cache entry (its value address, host address and the words below), which is
+# the key's truth until the runner syncs the Python map (at every callback and when the run
+# ends): native code lists each entry it changed once (``write_log``: entry pointers, one
+# spare slot past the end; listed when its "dirty" word is the state's ``write_epoch``) and
+# stamps an entry whose key it inserted with a sequence number (``write_seq``, in
+# "inserted": the map's order). The sync sets each listed key's value (or removes it) and
+# moves inserted keys last in stamp order, then starts a new epoch: its cost is one step per
+# key changed, not per write. A full list sends the call to the helper. A map's place
+# holds the words PLACE_FIELDS: its number of keys, its max_entries, and a pool of spare
+# values (pairs of value address and host address, mapped by the runner; taken from and
+# given back at the end) with how many are left and its size.
 WRITE_LOG_ENTRIES = 1024
-WRITE_ENTRY_WORDS = 3
-PLACE_FIELDS = ("count", "max_entries", "pool", "pool_left")
-# bpf_ringbuf_output in native code (see _FunctionWriter.ring_output): the record's bytes
-# are copied to a staging buffer and logged as (place, offset in it, size); the runner
-# replays the log as outputs into the Python ring before Python code next sees it. A ring's
-# place holds its bytes in use (the kernel's accounting: an 8-byte header and the data
-# rounded up to 8 each) and its size. A full log or staging buffer sends the call to the
-# helper.
-RING_LOG_ENTRIES = 1024
-RING_STAGING_BYTES = 1 << 18
-RING_PLACE_WORDS = 2
+PLACE_FIELDS = ("count", "max_entries", "pool", "pool_left", "pool_size")
+# bpf_ringbuf_output in native code (see _FunctionWriter.ring_output) writes into the ring's
+# own native area through its place (events.RING_PLACE_FIELDS): the state's ``ring_places``
+# holds the place's address of each ring the program outputs to
 CLOCK_MONOTONIC = 1  # what time.monotonic_ns reads, the VM's default clock
 # get_prandom_u32 draws from the run's random.Random (a Mersenne Twister, MT19937): once
 # the runner has copied its state into ``mt_words`` (624 words) and ``mt_index``, native
@@ -611,21 +616,6 @@ class _FunctionWriter:
         self.emit(f"{short} = icmp slt i64 {left}, {need}")
         self.continue_or(short, checked, negate=True)
 
-    def append_to_log(self, log: str, width: int, n: str, n_p: str,
-                      words: tuple[str | int, ...]) -> None:
-        """Write ``words`` as entry ``n`` of the state's log ``log`` (``width`` words an
-        entry; the caller checked there is room) and count it: ``n + 1`` into ``n_p``."""
-        logp, at = self.tmp(), self.tmp()
-        self.emit(f"{logp} = load ptr, ptr {self.field(log)}")
-        self.emit(f"{at} = getelementptr [{width} x i64], ptr {logp}, i64 {n}")
-        for word, value in enumerate(words):
-            p = self.tmp()
-            self.emit(f"{p} = getelementptr i64, ptr {at}, i64 {word}")
-            self.emit(f"store i64 {value}, ptr {p}")
-        more = self.tmp()
-        self.emit(f"{more} = add i64 {n}, 1")
-        self.emit(f"store i64 {more}, ptr {n_p}")
-
     def note_short(self, pc: int) -> None:
         """In the unchecked copy, after a callback or subprogram that may have spent budget:
         whether too little is left for the blocks up to the next check (``%short``, read
@@ -1028,7 +1018,6 @@ class _FunctionWriter:
         handle = self.map_in_r1(pc) if self.code[pc][0] is ip._call_helper \
             and self.code[pc][4] == MAP_LOOKUP_ELEM else None
         cached = self.cached_maps.get(handle) if handle is not None else None
-        done = None
         lru = cached is not None and cached[3]
         if cached is not None and lru and self.frame_offset(2, 0, cached[0]) is None:
             cached = None  # an LRU hit is logged with its key: only keys read here
@@ -1068,23 +1057,26 @@ class _FunctionWriter:
             else:
                 self.emit(f"br i1 {hit}, label %{found}, label %{slow}")
             self.block(found)
-            self.set(0, value)
-            self.clobber_arguments()
-            self.emit(f"br label %{done}")
-            self.block(slow)
-            self.emit(f"store i64 0, ptr {host}")  # the helper's answer: checked accesses
+            if handle in self.write_maps:  # the value is handed out: no longer a spare
+                entry, unexposed = self.tmp(), self.tmp()
+                self.emit(f"{entry} = load ptr, ptr {self.field('last_entry')}")
+                self.emit(f"{unexposed} = getelementptr i64, ptr {entry}, "
+                          f"i64 {CACHE_ENTRY_WORDS['unexposed']}")
+                self.emit(f"store i64 0, ptr {unexposed}")
+            self.answered_else_helper(pc, value, slow, done, host=host)
+            return
         self.call_helper_slow(pc)
-        if done is not None:
-            self.emit(f"br label %{done}")
-            self.block(done)
 
     def map_write(self, pc: int, handle: int, *, delete: bool) -> None:
         """bpf_map_update_elem / bpf_map_delete_elem on a hash map in native code when the
         lookup cache knows whether the key is there (a NULL entry: absent), the key and
-        value are in the region table and (to store) the pool has a spare value: answers
-        and errors as HashMap's, the new value in a spare (a fresh buffer, as the helper
-        makes: pointers to the old value keep seeing it), the cache entry moved to it, the
-        write logged (see WRITE_LOG_ENTRIES). Anything else goes to the helper."""
+        value are in the region table and the dirty list has room: answers and errors as
+        HashMap's. The cache entry becomes the key's truth until the runner's next sync
+        (see WRITE_LOG_ENTRIES): a stored value goes to a *spare* (a fresh buffer, as the
+        helper makes: pointers to the old value keep seeing it), but into the value itself
+        when that is a spare no lookup handed out (nobody can tell the difference); a
+        deleted spare no lookup handed out goes back to the pool. Anything else (an empty
+        pool, a full dirty list) goes to the helper."""
         place, key_size, value_size = self.write_maps[handle]
         self.write_sites[pc] = handle
         slow, done = self.label("write"), self.label("written")
@@ -1102,12 +1094,34 @@ class _FunctionWriter:
         entry, exists = self.tmp(), self.tmp()
         self.emit(f"{entry} = load ptr, ptr {self.field('last_entry')}")
         self.emit(f"{exists} = icmp ne i64 {found}, 0")
+
+        def entry_word(name: str) -> str:
+            p = self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr {entry}, i64 {CACHE_ENTRY_WORDS[name]}")
+            return p
+
+        # the key is on the dirty list already (this epoch), or there is room for it
+        epoch, listed_p, listed_epoch, listed = (self.tmp() for _ in range(4))
+        self.emit(f"{epoch} = load i64, ptr {self.field('write_epoch')}")
+        listed_p = entry_word("dirty")
+        self.emit(f"{listed_epoch} = load i64, ptr {listed_p}")
+        self.emit(f"{listed} = icmp eq i64 {listed_epoch}, {epoch}")
+        n_p, n, room, may = self.field("write_count"), self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{n} = load i64, ptr {n_p}")
+        self.emit(f"{room} = icmp ult i64 {n}, {WRITE_LOG_ENTRIES}")
+        self.emit(f"{may} = or i1 {listed}, {room}")
+        self.continue_or(may, slow)
         places = self.tmp()
         self.emit(f"{places} = load ptr, ptr {self.field('write_places')}")
         pw = len(PLACE_FIELDS)
-        count_p, count = self.tmp(), self.tmp()
-        self.emit(f"{count_p} = getelementptr [{pw} x i64], ptr {places}, i64 {place}, "
-                  "i64 0")
+
+        def place_word(name: str) -> str:
+            p = self.tmp()
+            self.emit(f"{p} = getelementptr [{pw} x i64], ptr {places}, i64 {place}, "
+                      f"i64 {PLACE_FIELDS.index(name)}")
+            return p
+
+        count_p, count = place_word("count"), self.tmp()
         self.emit(f"{count} = load i64, ptr {count_p}")
 
         def answer(errno_value: int) -> None:
@@ -1115,23 +1129,30 @@ class _FunctionWriter:
             self.clobber_arguments()
             self.emit(f"br label %{done}")
 
-        def log(address: str, then: str) -> None:
-            """Append (place, key, address) to the log, else to the helper."""
-            n_p, n, room = (self.tmp() for _ in range(3))
-            self.emit(f"{n_p} = getelementptr i64, ptr %st, i64 {_F['write_count']}")
-            self.emit(f"{n} = load i64, ptr {n_p}")
-            self.emit(f"{room} = icmp ult i64 {n}, {WRITE_LOG_ENTRIES}")
-            self.continue_or(room, slow)
-            self.emit(f"{then}")
-            self.append_to_log("write_log", WRITE_ENTRY_WORDS, n, n_p,
-                               (str(place), key, address))
+        def list_dirty() -> None:
+            """Put the entry on the dirty list unless it is there (the list has a spare
+            last slot for the write when it is full and the entry listed)."""
+            logp, slot, more, after = (self.tmp() for _ in range(4))
+            self.emit(f"{logp} = load ptr, ptr {self.field('write_log')}")
+            self.emit(f"{slot} = getelementptr ptr, ptr {logp}, i64 {n}")
+            self.emit(f"store ptr {entry}, ptr {slot}")
+            self.emit(f"{more} = add i64 {n}, 1")
+            self.emit(f"{after} = select i1 {listed}, i64 {n}, i64 {more}")
+            self.emit(f"store i64 {after}, ptr {n_p}")
+            self.emit(f"store i64 {epoch}, ptr {listed_p}")
 
-        def move_entry(address: str, host_address: str) -> None:
-            for word, value in ((2, address), (4, host_address)):  # the v and x words
-                p = self.tmp()
-                self.emit(f"{p} = getelementptr i64, ptr {entry}, i64 {word}")
-                self.emit(f"store i64 {value}, ptr {p}")
+        def set_value(address: str, host_address: str, unexposed: str) -> None:
+            for name, value in (("value", address), ("host", host_address),
+                                ("unexposed", unexposed)):
+                self.emit(f"store i64 {value}, ptr {entry_word(name)}")
 
+        unexposed_p, unexposed, spare_value = entry_word("unexposed"), self.tmp(), self.tmp()
+        self.emit(f"{unexposed} = load i64, ptr {unexposed_p}")
+        self.emit(f"{spare_value} = icmp ne i64 {unexposed}, 0")
+        pool_p, pool, left_p, left = place_word("pool"), self.tmp(), place_word("pool_left"), \
+            self.tmp()
+        self.emit(f"{pool} = load ptr, ptr {pool_p}")
+        self.emit(f"{left} = load i64, ptr {left_p}")
         if delete:
             gone, there = self.label("absent"), self.label("present")
             self.emit(f"br i1 {exists}, label %{there}, label %{gone}")
@@ -1139,9 +1160,29 @@ class _FunctionWriter:
             answer(2)  # ENOENT
             self.block(there)
             fewer = self.tmp()
-            log("0", f"{fewer} = sub i64 {count}, 1")
+            self.emit(f"{fewer} = sub i64 {count}, 1")
             self.emit(f"store i64 {fewer}, ptr {count_p}")
-            move_entry("0", "0")
+            # a spare no lookup handed out goes back to the pool (when it has room: it may
+            # come from an earlier, smaller pool)
+            size, fits, back, old_host = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+            self.emit(f"{size} = load i64, ptr {place_word('pool_size')}")
+            self.emit(f"{fits} = icmp ult i64 {left}, {size}")
+            self.emit(f"{back} = and i1 {fits}, {spare_value}")
+            self.emit(f"{old_host} = load i64, ptr {entry_word('host')}")
+            recycle, forget = self.label("recycle"), self.label("forget")
+            self.emit(f"br i1 {back}, label %{recycle}, label %{forget}")
+            self.block(recycle)
+            address_p, host_p, more = self.tmp(), self.tmp(), self.tmp()
+            self.emit(f"{address_p} = getelementptr [2 x i64], ptr {pool}, i64 {left}, i64 0")
+            self.emit(f"{host_p} = getelementptr [2 x i64], ptr {pool}, i64 {left}, i64 1")
+            self.emit(f"store i64 {found}, ptr {address_p}")
+            self.emit(f"store i64 {old_host}, ptr {host_p}")
+            self.emit(f"{more} = add i64 {left}, 1")
+            self.emit(f"store i64 {more}, ptr {left_p}")
+            self.emit(f"br label %{forget}")
+            self.block(forget)
+            set_value("0", "0", "0")
+            list_dirty()
             self.answered_else_helper(pc, "0", slow, done)
             return
         src = self.tmp()
@@ -1161,64 +1202,74 @@ class _FunctionWriter:
         there, gone, store = self.label("present"), self.label("absent"), self.label("store")
         self.emit(f"br i1 {exists}, label %{there}, label %{gone}")
         self.block(there)
-        noexist, eexist = self.tmp(), self.label("eexist")
+        noexist, eexist, replace = self.tmp(), self.label("eexist"), self.label("replace")
         self.emit(f"{noexist} = icmp eq i64 {flags}, 1")
-        self.emit(f"br i1 {noexist}, label %{eexist}, label %{store}")
+        self.emit(f"br i1 {noexist}, label %{eexist}, label %{replace}")
         self.block(eexist)
         answer(17)  # EEXIST
+        self.block(replace)
+        in_place = self.label("inplace")
+        self.emit(f"br i1 {spare_value}, label %{in_place}, label %{store}")
+        self.block(in_place)
+        # the value is a spare no lookup handed out: written over, nothing to sync
+        to, frm = self.tmp(), self.tmp()
+        self.emit(f"{to} = load ptr, ptr {entry_word('host')}")
+        self.emit(f"{frm} = inttoptr i64 {src} to ptr")
+        self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {value_size}, "
+                  "i1 false)")
+        answer(0)
         self.block(gone)
-        exist, enoent, room = self.tmp(), self.label("enoent"), self.label("room")
+        exist, enoent, room_label = self.tmp(), self.label("enoent"), self.label("room")
         self.emit(f"{exist} = icmp eq i64 {flags}, 2")
-        self.emit(f"br i1 {exist}, label %{enoent}, label %{room}")
+        self.emit(f"br i1 {exist}, label %{enoent}, label %{room_label}")
         self.block(enoent)
         answer(2)  # ENOENT
-        self.block(room)
-        limit_p, limit, full, e2big = self.tmp(), self.tmp(), self.tmp(), self.label("e2big")
-        self.emit(f"{limit_p} = getelementptr [{pw} x i64], ptr {places}, i64 {place}, "
-                  "i64 1")
-        self.emit(f"{limit} = load i64, ptr {limit_p}")
+        self.block(room_label)
+        limit, full, e2big = self.tmp(), self.tmp(), self.label("e2big")
+        self.emit(f"{limit} = load i64, ptr {place_word('max_entries')}")
         self.emit(f"{full} = icmp uge i64 {count}, {limit}")
         self.emit(f"br i1 {full}, label %{e2big}, label %{store}")
         self.block(e2big)
         answer(7)  # E2BIG
         self.block(store)
-        pool_p, pool, left_p, left, spare = (self.tmp() for _ in range(5))
-        self.emit(f"{left_p} = getelementptr [{pw} x i64], ptr {places}, i64 {place}, i64 3")
-        self.emit(f"{left} = load i64, ptr {left_p}")
+        spare = self.tmp()
         self.emit(f"{spare} = icmp ne i64 {left}, 0")
         self.continue_or(spare, slow)
         taken, address_p, address, host_p, host_address = (self.tmp() for _ in range(5))
-        log_taken = f"{taken} = sub i64 {left}, 1"
-        self.emit(f"{pool_p} = getelementptr [{pw} x i64], ptr {places}, i64 {place}, i64 2")
-        self.emit(f"{pool} = load ptr, ptr {pool_p}")
-        # the spare taken is known before the log is written: its address is logged
-        self.emit(log_taken)
+        self.emit(f"{taken} = sub i64 {left}, 1")
         self.emit(f"{address_p} = getelementptr [2 x i64], ptr {pool}, i64 {taken}, i64 0")
         self.emit(f"{host_p} = getelementptr [2 x i64], ptr {pool}, i64 {taken}, i64 1")
         self.emit(f"{address} = load i64, ptr {address_p}")
         self.emit(f"{host_address} = load i64, ptr {host_p}")
-        added = self.tmp()
-        log(address, f"{added} = zext i1 {exists} to i64")
         self.emit(f"store i64 {taken}, ptr {left_p}")
-        more = self.tmp()
-        # a key that was absent adds one: count + 1 - exists
-        self.emit(f"{more} = sub i64 {count}, {added}")
-        bigger = self.tmp()
-        self.emit(f"{bigger} = add i64 {more}, 1")
+        added, bigger = self.tmp(), self.tmp()
+        # a key that was absent adds one, and is inserted: it goes last in the map's order
+        self.emit(f"{added} = select i1 {exists}, i64 0, i64 1")
+        self.emit(f"{bigger} = add i64 {count}, {added}")
         self.emit(f"store i64 {bigger}, ptr {count_p}")
+        seq_p, seq, next_seq, inserted_p, inserted, stamp = (self.tmp() for _ in range(6))
+        seq_p = self.field("write_seq")
+        self.emit(f"{seq} = load i64, ptr {seq_p}")
+        self.emit(f"{next_seq} = add i64 {seq}, {added}")
+        self.emit(f"store i64 {next_seq}, ptr {seq_p}")
+        inserted_p = entry_word("inserted")
+        self.emit(f"{inserted} = load i64, ptr {inserted_p}")
+        self.emit(f"{stamp} = select i1 {exists}, i64 {inserted}, i64 {next_seq}")
+        self.emit(f"store i64 {stamp}, ptr {inserted_p}")
         to, frm = self.tmp(), self.tmp()
         self.emit(f"{to} = inttoptr i64 {host_address} to ptr")
         self.emit(f"{frm} = inttoptr i64 {src} to ptr")
         self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {value_size}, "
                   "i1 false)")
-        move_entry(address, host_address)
+        set_value(address, host_address, "1")
+        list_dirty()
         self.answered_else_helper(pc, "0", slow, done)
 
     def ring_output(self, pc: int, place: int) -> None:
         """bpf_ringbuf_output(ring, data, size, flags) in native code: EINVAL for unknown
-        flags, EAGAIN for a ring without room (as RingBufMap counts it), else
-        the bytes staged and logged (see RING_LOG_ENTRIES) and the ring's bytes in use
-        grown. Data outside the region table, a full log or staging buffer: the helper."""
+        flags, EAGAIN for a ring without room (as RingBufMap counts it), else the record
+        written at the end of the ring's native area (see RingBufMap.native_place) and
+        its bytes in use grown. Data outside the region table: the helper."""
         slow, done = self.label("ringcb"), self.label("output")
         size, flags = self.reg(3), self.reg(4)
         src, readable = self.tmp(), self.tmp()
@@ -1241,12 +1292,18 @@ class _FunctionWriter:
         self.block(einval)
         answer(22)  # EINVAL
         self.block(fine)
-        places, used_p, used, limit_p, limit = (self.tmp() for _ in range(5))
+        places, place_p, ring, used, limit = (self.tmp() for _ in range(5))
         self.emit(f"{places} = load ptr, ptr {self.field('ring_places')}")
-        self.emit(f"{used_p} = getelementptr [{RING_PLACE_WORDS} x i64], ptr {places}, "
-                  f"i64 {place}, i64 0")
-        self.emit(f"{limit_p} = getelementptr [{RING_PLACE_WORDS} x i64], ptr {places}, "
-                  f"i64 {place}, i64 1")
+        self.emit(f"{place_p} = getelementptr ptr, ptr {places}, i64 {place}")
+        self.emit(f"{ring} = load ptr, ptr {place_p}")
+
+        def word(name: str) -> str:
+            p = self.tmp()
+            self.emit(f"{p} = getelementptr i64, ptr {ring}, i64 "
+                      f"{RING_PLACE_FIELDS.index(name)}")
+            return p
+
+        used_p, limit_p = word("used"), word("max_entries")
         self.emit(f"{used} = load i64, ptr {used_p}")
         self.emit(f"{limit} = load i64, ptr {limit_p}")
         # the record's footprint: 8 + size rounded up to 8 (size < 4 GiB: span checked)
@@ -1262,24 +1319,24 @@ class _FunctionWriter:
         self.block(eagain)
         answer(11)  # EAGAIN
         self.block(room)
-        n_p, n, logged, staged_p, staged, end, fits, ok = (self.tmp() for _ in range(8))
-        self.emit(f"{n_p} = getelementptr i64, ptr %st, i64 {_F['ring_count']}")
-        self.emit(f"{n} = load i64, ptr {n_p}")
-        self.emit(f"{logged} = icmp ult i64 {n}, {RING_LOG_ENTRIES}")
-        self.emit(f"{staged_p} = getelementptr i64, ptr %st, i64 {_F['ring_staged']}")
-        self.emit(f"{staged} = load i64, ptr {staged_p}")
-        self.emit(f"{end} = add i64 {staged}, {size}")
-        self.emit(f"{fits} = icmp ule i64 {end}, {RING_STAGING_BYTES}")
-        self.emit(f"{ok} = and i1 {logged}, {fits}")
-        self.continue_or(ok, slow)
-        staging, to, frm = self.tmp(), self.tmp(), self.tmp()
-        self.emit(f"{staging} = load ptr, ptr {self.field('ring_staging')}")
-        self.emit(f"{to} = getelementptr i8, ptr {staging}, i64 {staged}")
+        # the native area's records end before the bytes in use do: this one fits
+        area, end, count = self.tmp(), self.tmp(), self.tmp()
+        area_p, end_p, count_p = word("area"), word("end"), word("count")
+        self.emit(f"{area} = load ptr, ptr {area_p}")
+        self.emit(f"{end} = load i64, ptr {end_p}")
+        self.emit(f"{count} = load i64, ptr {count_p}")
+        header, to, frm = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{header} = getelementptr i8, ptr {area}, i64 {end}")
+        self.emit(f"store i64 {size}, ptr {header}, align 8")
+        self.emit(f"{to} = getelementptr i8, ptr {header}, i64 8")
         self.emit(f"{frm} = inttoptr i64 {src} to ptr")
         self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {to}, ptr {frm}, i64 {size}, "
                   "i1 false)")
-        self.append_to_log("ring_log", 3, n, n_p, (str(place), staged, size))
-        self.emit(f"store i64 {end}, ptr {staged_p}")
+        later, more = self.tmp(), self.tmp()
+        self.emit(f"{later} = add i64 {end}, {footprint}")
+        self.emit(f"{more} = add i64 {count}, 1")
+        self.emit(f"store i64 {later}, ptr {end_p}")
+        self.emit(f"store i64 {more}, ptr {count_p}")
         self.emit(f"store i64 {after}, ptr {used_p}")
         self.answered_else_helper(pc, "0", slow, done)
 
@@ -1330,14 +1387,7 @@ class _FunctionWriter:
         self.block(found)
         self.emit(f"{value} = load i64, ptr {entry}, !range !{{i64 1, i64 0}}")
         self.emit(f"store i64 {address}, ptr {host}")
-        self.set(0, value)
-        self.clobber_arguments()
-        self.emit(f"br label %{done}")
-        self.block(slow)
-        self.emit(f"store i64 0, ptr {host}")  # the helper's answer: checked accesses
-        self.call_helper_slow(pc)
-        self.emit(f"br label %{done}")
-        self.block(done)
+        self.answered_else_helper(pc, value, slow, done, host=host)
 
     def continue_or(self, fine: str, other: str, *, negate: bool = False) -> None:
         """On to a new block when ``fine`` (an i1; not ``fine`` when ``negate``), else to
@@ -1467,13 +1517,18 @@ class _FunctionWriter:
                   "i1 false)")
         self.answered_else_helper(pc, "0", slow, done)
 
-    def answered_else_helper(self, pc: int, r0: str, slow: str, done: str) -> None:
+    def answered_else_helper(self, pc: int, r0: str, slow: str, done: str,
+                             host: str | None = None) -> None:
         """End a helper served natively: ``r0`` is its answer, then block ``slow`` calls
-        the helper in Python instead, and both go on at ``done``."""
+        the helper in Python instead, and both go on at ``done``. A lookup passes the
+        slot ``host`` of its value's host address: 0 on the helper's path (its answer's
+        accesses are checked)."""
         self.set(0, r0)
         self.clobber_arguments()
         self.emit(f"br label %{done}")
         self.block(slow)
+        if host is not None:
+            self.emit(f"store i64 0, ptr {host}")
         self.call_helper_slow(pc)
         self.emit(f"br label %{done}")
         self.block(done)

@@ -20,20 +20,22 @@ value found going straight to its host memory (an LRU hit is logged and replayed
 lookup before Python next sees the map); updates and deletes in plain hash maps of keys
 the lookup cache knows (present or absent) this run, with the helper's errors (EINVAL,
 EEXIST, ENOENT, E2BIG): a stored value goes to a *spare* buffer the runner mapped
-beforehand (a fresh buffer, as the helper makes), and every write is logged and replayed
-into the Python map (the spare itself becomes the value) before Python code next sees
-it: at every callback and when the run ends, so the Python map stays the one source of
-truth outside native code; bpf_ringbuf_output, its bytes staged and logged the same way
-and replayed as outputs into the Python ring (room and drops counted natively as
-RingBufMap counts them);
+beforehand (a fresh buffer, as the helper makes), or over the value itself when that is
+a spare no lookup handed out (a deleted one goes back to the pool); the key's cache entry
+holds its truth and goes on a dirty list, once, and the Python map is synced from the
+listed entries (the spare itself becomes the value; inserted keys go last, in order)
+before Python code next sees it: at every callback and when the run ends, so the Python
+map stays the one source of truth outside native code, at a cost per key changed, not
+per write; bpf_ringbuf_output, written straight into the ring's own
+native area, which the Python ring reads in place (room and drops counted natively as
+RingBufMap counts them, in the ring's own words: no replay);
 LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers; bpf_probe_read between memory
 the region table holds; get_prandom_u32 from a copy of the run's Mersenne Twister (given
 back before Python code may draw). Everything else calls back: among map writes, the
 first write of a key in a run (the cache does not know it yet), LRU and per-CPU hash
 maps, stores when the spare pool is empty (the refill maps more, up to _SPARES_PER_RUN a
-run) or the write log full; ring buffer reserve, submit and discard (a reservation is a
-region of its own the program writes into), and outputs when the log or staging buffer
-is full.
+run) or the dirty list full; ring buffer reserve, submit and discard (a reservation is a
+region of its own the program writes into), and outputs of data outside the region table.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from .events import RingBufMap
 from .helper_table import DEFAULT_HELPERS
 from .helpers import HelperID, get_prandom_u32, map_lookup_elem
 from .llvm_ir import (
+    CACHE_ENTRY_WORDS,
     DIRECT_ARRAY_LIMIT,
     DIRECT_ENTRY_WORDS,
     ENTRY_FIELDS,
@@ -66,16 +69,12 @@ from .llvm_ir import (
     MT_UNLOADED,
     MT_WORDS,
     PLACE_FIELDS,
-    RING_LOG_ENTRIES,
-    RING_PLACE_WORDS,
-    RING_STAGING_BYTES,
     STATE_FIELDS,
     STATUS_ERROR,
     STATUS_HALT,
     STATUS_OK,
     STATUS_RETURN,
     TABLE_ENTRIES,
-    WRITE_ENTRY_WORDS,
     WRITE_LOG_ENTRIES,
     lookup_cache_set,
     module_ir,
@@ -174,18 +173,17 @@ class _Run:
         # native hash map writes (see llvm_ir.WRITE_LOG_ENTRIES): the log, each map's
         # place, its pool of spare values and the spares by value address
         self.write_maps = list(write_maps)
-        self.write_log = (_u64 * (WRITE_LOG_ENTRIES * WRITE_ENTRY_WORDS))()
+        self.write_log = (_u64 * (WRITE_LOG_ENTRIES + 1))()  # + the spare last slot
+        self.write_by_handle = {m.handle: m for m in self.write_maps}
         self.places = (_u64 * (_PLACE_WORDS * max(1, len(self.write_maps))))()
         self.pools: list[Any] = [None] * len(self.write_maps)
         self.refills = [0] * len(self.write_maps)
         self.spares: dict[int, bytearray] = {}
         self.spares_mapped = 0
         self.spares_spent = False  # _SPARES_PER_RUN mapped: the helper stores
-        # native ring buffer output (see llvm_ir.RING_LOG_ENTRIES)
-        self.rings = list(rings)
-        self.ring_log = (_u64 * (RING_LOG_ENTRIES * 3))()
-        self.ring_staging = (ctypes.c_char * (RING_STAGING_BYTES if self.rings else 1))()
-        self.ring_places = (_u64 * (RING_PLACE_WORDS * max(1, len(self.rings))))()
+        # native ring buffer output writes into the rings' own native areas
+        self.ring_places = (_u64 * max(1, len(rings)))(*[ring.native_place()
+                                                         for ring in rings])
         # the Mersenne Twister native get_prandom_u32 draws from (see llvm_ir.MT_WORDS):
         # a copy of the state of ``rng`` while loaded
         self.mt = (ctypes.c_uint32 * MT_WORDS)()
@@ -207,8 +205,7 @@ class _Run:
         state[_STATE["mt_index"]] = MT_UNLOADED
         state[_STATE["write_log"]] = ctypes.addressof(self.write_log)
         state[_STATE["write_places"]] = ctypes.addressof(self.places)
-        state[_STATE["ring_log"]] = ctypes.addressof(self.ring_log)
-        state[_STATE["ring_staging"]] = ctypes.addressof(self.ring_staging)
+        state[_STATE["write_epoch"]] = 1  # a fresh entry's dirty word (0) is never current
         state[_STATE["ring_places"]] = ctypes.addressof(self.ring_places)
         for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
                                   "fail_cb"), callback_addresses):
@@ -263,60 +260,51 @@ class _Run:
         self.spares_mapped = 0
         self.spares_spent = False
         self.state[_STATE["write_count"]] = 0
-        self.state[_STATE["ring_count"]] = 0
-        self.state[_STATE["ring_staged"]] = 0
         self.count_keys()
         for place, m in enumerate(self.write_maps):
             at = _PLACE_WORDS * place
-            self.places[at:at + _PLACE_WORDS] = [len(m), m.max_entries, 0, 0]
+            self.places[at:at + _PLACE_WORDS] = [len(m), m.max_entries, 0, 0, 0]
             self.pools[place] = None
             self.refills[place] = 0
 
     def count_keys(self) -> None:
-        """The maps' sizes (and the rings' bytes in use) again after Python code (a
-        helper) may have changed them."""
+        """The maps' sizes again after Python code (a helper) may have changed them."""
         for place, m in enumerate(self.write_maps):
             self.places[_PLACE_WORDS * place] = len(m)
-        for place, ring in enumerate(self.rings):
-            at = RING_PLACE_WORDS * place
-            self.ring_places[at:at + RING_PLACE_WORDS] = [ring.available_bytes,
-                                                          ring.max_entries]
-
-    def replay_outputs(self) -> None:
-        """Give the Python rings the records native code output since the last replay, in
-        their order (each fitted when native code counted it: the ring was not read in
-        between)."""
-        state = self.state
-        count = state[_STATE["ring_count"]]
-        if not count:
-            return
-        state[_STATE["ring_count"]] = 0
-        state[_STATE["ring_staged"]] = 0
-        words = memoryview(self.ring_log).cast("B").cast("Q")[:count * 3]
-        staging = memoryview(self.ring_staging).cast("B")
-        rings = self.rings
-        for place, offset, size in zip(words[0::3], words[1::3], words[2::3]):
-            err = rings[place].output(bytes(staging[offset:offset + size]))
-            assert err == 0, "a natively counted ring buffer record did not fit"
 
     def replay_writes(self) -> None:
-        """Give the Python maps the updates and deletes native code made since the last
-        replay, in their order: a stored key gets the very spare buffer native code filled
-        (program pointers into it stay live), a deleted key goes."""
+        """Sync the Python maps with the keys native code changed since the last sync
+        (the entries on the dirty list, see llvm_ir.WRITE_LOG_ENTRIES): a key's value is
+        the very spare native code filled (program pointers into it stay live), a removed
+        key goes, and inserted keys go last in the order native code inserted them."""
         state = self.state
         count = state[_STATE["write_count"]]
         if not count:
             return
         state[_STATE["write_count"]] = 0
-        words = memoryview(self.write_log).cast("B").cast("Q")[:count * WRITE_ENTRY_WORDS]
-        maps, spares = self.write_maps, self.spares
-        for place, key, address in zip(words[0::3], words[1::3], words[2::3]):
-            m = maps[place]
-            raw = key.to_bytes(m.key_size, "little")
-            if address:
-                m.place_value(raw, spares.pop(address))
-            else:
+        state[_STATE["write_epoch"]] += 1
+        state[_STATE["write_seq"]] = 0
+        cache, first = self.cache, ctypes.addressof(self.cache)
+        maps, spares = self.write_by_handle, self.spares
+        inserted = []
+        stamp_word, value_word = CACHE_ENTRY_WORDS["inserted"], CACHE_ENTRY_WORDS["value"]
+        for pointer in self.write_log[:count]:
+            at = (pointer - first) >> 3
+            m = maps[cache[at]]
+            raw = cache[at + 1].to_bytes(m.key_size, "little")
+            address, stamp = cache[at + value_word], cache[at + stamp_word]
+            if stamp:
+                cache[at + stamp_word] = 0
+                m.delete_from_program(raw)  # (re)inserted: it goes last
+                if address:
+                    inserted.append((stamp, m, raw, spares[address]))
+            elif not address:
                 m.delete_from_program(raw)
+            else:
+                m.place_value(raw, spares[address])
+        inserted.sort(key=lambda item: item[0])
+        for _, m, raw, buf in inserted:
+            m.place_value(raw, buf)
 
     def refill_pool(self, place: int) -> None:
         """Map fresh spare values for native stores into map ``place`` (after the helper
@@ -348,6 +336,7 @@ class _Run:
         self.pools[place] = pool
         self.places[at + 2] = ctypes.addressof(pool)
         self.places[at + 3] = size
+        self.places[at + 4] = size
 
     def sync_packet(self) -> None:
         """Give Python's packet region the packet native code is running on (batches)."""
@@ -413,7 +402,7 @@ class _Run:
         first = lookup_cache_set(handle, key) * LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS
         region = self.machine.memory._regions.get(address >> 32) if address else None
         host = 0 if region is None else _host_address(region.buf) + address - region.base
-        entry = [handle, key, address, generation, host, 0, 0]
+        entry = [handle, key, address, generation, host, 0, 0, 0]
         cache, words = self.cache, LOOKUP_ENTRY_WORDS
         for way in range(LOOKUP_CACHE_WAYS):  # the key's entry, if it has one, first
             at = first + way * words
@@ -633,7 +622,6 @@ class CompiledProgram:
             machine.stack.low = stack_low
             run.replay_lru()
             run.replay_writes()
-            run.replay_outputs()
             self._spare.append(run)
         count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
         status = run.state[_STATE["status"]]
@@ -676,7 +664,6 @@ class CompiledProgram:
                 machine.stack.low = stack_low
                 run.replay_lru()
                 run.replay_writes()
-                run.replay_outputs()
                 self._spare.append(run)
             done += run.state[_STATE["runs_done"]]
             count = budget - ctypes.c_int64(run.state[_STATE["budget_left"]]).value
@@ -790,7 +777,6 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
-        run.replay_outputs()
         machine = run.machine
         helper = self.code[slot][5]
         if helper not in _RNG_FREE_HELPERS:
@@ -805,10 +791,9 @@ class CompiledProgram:
                 # the subprogram's caller (see the interpreter's _call_tail)
                 result = machine.run_tail_in_frame(tail, r1, sub_r10)
                 run.state[_STATE["status"]] = STATUS_RETURN
-            if self._write_list or self._rings:
+            if self._write_list:
                 # those of native code the helper ran (bpf_loop's callbacks)
                 run.replay_writes()
-                run.replay_outputs()
                 run.count_keys()
             written = self._write_sites.get(slot)
             if written is not None:
@@ -830,7 +815,11 @@ class CompiledProgram:
                     run.remember(r1, key, result & MASK64)
                 elif result:
                     run.remember_array(place, key, result & MASK64)
-            elif written is None and self.code[slot][4] not in _CACHE_KEEPING_HELPERS:
+            elif written is None and (self.code[slot][4] not in _CACHE_KEEPING_HELPERS
+                                      or (helper is map_lookup_elem
+                                          and r1 in self._write_maps)):
+                # (a value of a natively written map handed out where the cache does
+                # not see it: native code must no longer take it for an unexposed spare)
                 run.clear_cache()
             return result & MASK64
         except BaseException as err:  # noqa: BLE001 - raised again by run()
@@ -862,7 +851,6 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
-        run.replay_outputs()
         try:
             if signed:
                 return run.machine.load_signed(address, size, slot)
@@ -876,7 +864,6 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
-        run.replay_outputs()
         try:
             run.machine.store(address, size, value, slot)
         except BaseException as err:  # noqa: BLE001
@@ -889,7 +876,6 @@ class CompiledProgram:
         run.sync_packet()
         run.replay_lru()
         run.replay_writes()
-        run.replay_outputs()
         base = _STATE["regs0"]
         regs = list(run.state[base:base + 11])
         h, d, s, o, i, a = self.code[slot]

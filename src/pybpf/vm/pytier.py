@@ -465,6 +465,9 @@ class _Writer:
         self.pending: dict[int, str] = {}
         self.lb = [0] * 11  # lower bounds of the registers at the slot being written
         self.ahead = 0  # instructions of the current block after the one being written
+        # accumulators of the counted loop being written: their locals may leave 0..2**64-1
+        # (congruent to the value mod 2**64) until the loop ends (see loose_accumulators)
+        self.loose: frozenset[int] = frozenset()
         self.uses_packet = any(self.code[pc][0] is ip._ld_packet or (
             self.code[pc][0] is ip._ldx and self.code[pc][2] in fn.packet_regs)
             for slots in fn.blocks.values() for pc in slots)
@@ -706,6 +709,7 @@ class _Writer:
             self.lb[counter] = max(self.lb[counter], 1)
             w[counter] = min(w[counter], self.fn.entry_widths.get(leader, w)[counter])
             written = len(self.lines)
+            self.loose = self.loose_accumulators(slots[:-2], {counter})
             for k, pc in enumerate(slots[:-2]):
                 self.ahead = len(slots) - k - 1
                 before = list(w)
@@ -714,12 +718,18 @@ class _Writer:
             self.materialize(depth + 2)
             if len(self.lines) == written:
                 self.emit(depth + 2, "pass")
+            for r in sorted(self.loose):
+                self.emit(depth + 1, f"r{r} = r{r} & {MASK64}")
+            self.loose = frozenset()
             self.emit(depth + 1, f"{x} = 0")
             self.emit(depth, "else:")
             w[:] = entry_w
             inner = depth + 1
         if counted:
             self.emit(inner, f"for it_ in range(left // {n}):")
+            # (the jump's registers are read by its test: exact)
+            self.loose = self.loose_accumulators(slots[:-1], {d, s} if h in (
+                ip._jmp64_x, ip._jmp32_x) else {d})
         else:
             self.emit(inner, "while True:")
             self.emit(inner + 1, f"left -= {n}")
@@ -739,8 +749,46 @@ class _Writer:
             self.emit(inner, "else:")
             self.emit(inner + 1, f"budget_exceeded({leader})")
             self.emit(inner, f"left -= {n} * it_ + {n}")
+            for r in sorted(self.loose):
+                self.emit(inner, f"r{r} = r{r} & {MASK64}")
+            self.loose = frozenset()
         self.goto(depth, fallthrough if taken == leader else taken)
         return True
+
+    def loose_accumulators(self, body: list[int], exact: set[int]) -> frozenset[int]:
+        """Registers but ``exact`` (the counter, the tested registers) that the ``body`` of
+        a loop run by a ``for`` reads only to add, subtract, xor, or or and them into
+        themselves (``r0 += r2; r0 ^= r3``, 64-bit): their masks move out of the loop, after
+        it (its ways out are its test and the budget's exception). Inside, such a local
+        holds an int congruent to the register mod 2**64 (maybe negative or past 2**64),
+        which is all those operations need for the low 64 bits, and nothing else sees it:
+        each turn moves it by less than 2**64 per operation (its operands are other
+        registers, exact, or immediates), so it stays a few digits long. Only worth it where
+        an add or a subtract would be masked."""
+        allowed = {"add", "sub", "xor", "or", "and"}
+        loose = set()
+        for r in range(10):
+            if r in exact:
+                continue
+            masked = False
+            for pc in body:
+                h, d, s, _, _, a = self.code[pc]
+                if r not in _reads_writes(self.code, pc)[0]:
+                    continue
+                if h in (ip._add64_k, ip._add64_x):
+                    name = "add"
+                elif h in (ip._alu64_k, ip._alu64_x):
+                    name = _ALU_NAME.get(id(a)) or ""
+                else:
+                    break
+                if d != r or (h in (ip._add64_x, ip._alu64_x) and s == r) or \
+                        name not in allowed:
+                    break
+                masked = masked or name in ("add", "sub")
+            else:
+                if masked:
+                    loose.add(r)
+        return frozenset(loose)
 
     def count_down(self, leader: int, slots: list[int]) -> int | None:
         """The register rX of a self-loop ending in ``rX -= 1`` (64-bit) and a jump back
@@ -797,11 +845,11 @@ class _Writer:
         elif h is ip._add64_k:
             x = self.read(d)
             self.assign(depth, pc, d, f"{x} + {i}" if max(w[d], _bits(i)) < 64
-                        else f"({x} + {i}) & {MASK64}")
+                        or d in self.loose else f"({x} + {i}) & {MASK64}")
         elif h is ip._add64_x:
             x, y = self.read(d), self.read(s)
             self.assign(depth, pc, d, f"{x} + {y}" if max(w[d], w[s]) < 64
-                        else f"({x} + {y}) & {MASK64}")
+                        or d in self.loose else f"({x} + {y}) & {MASK64}")
         elif h in (ip._alu64_k, ip._alu64_x, ip._alu32_k, ip._alu32_x):
             self.alu(depth, pc, h, d, s, i, a, w)
         elif h is ip._end:
@@ -921,7 +969,9 @@ class _Writer:
             name in ("add", "mul", "lsh") and
             {"add": max(wd, wx) + 1, "mul": wd + wx,
              "lsh": wd + (i & (bits - 1))}[name] <= bits and (name != "lsh" or not by_reg))
-        if name == "add":
+        if name in ("add", "sub") and wide and d in self.loose:
+            text = f"{rd} {'+' if name == 'add' else '-'} {x}"  # masked after the loop
+        elif name == "add":
             text = f"{rd} + {x}" if fits else f"({rd} + {x}) & {mask}"
         elif name == "mul" and wide and not by_reg and i >> 63 and self.lb[d] >= 1 and \
                 wd + _bits((1 << 64) - i) <= 64:
