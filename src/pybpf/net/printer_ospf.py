@@ -14,7 +14,7 @@ digest after the packet is taken off both the length and the captured bytes firs
 
 from __future__ import annotations
 
-from .printer_words import LongJump, Words, ip4, safe_text, unknown_data_lines
+from .printer_words import LongJump, Words, ip4, safe_text
 
 __all__ = ["ospf_text"]
 
@@ -56,16 +56,6 @@ class _Out(Words):
     def addr(self, at: int) -> str:
         self.get(at, 4)
         return ip4(self.data[at:at + 4])
-
-    def dump(self, at: int, size: int, indent: str) -> bool:
-        """tcpdump's dump of undecoded bytes (what was captured of them); False when it
-        starts beyond the capture, where tcpdump complains instead."""
-        if at > len(self.data):
-            self.add(f"{indent}Dissector error: print_unknown_data called with pointer past "
-                     "end of packet")
-            return False
-        self.add(unknown_data_lines(self.data[at:at + size], indent))
-        return True
 
 
 class _Cut(Exception):
