@@ -256,7 +256,7 @@ class Checker:
         self.depths: dict[int, list[int]] = {}   # subprog start -> [max stack depth]
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
-        self._effects: dict[Any, Effect] = {}
+        self._effects = effects.shared_cache()
         self.prune_points = prog.prune_points
         self._plain = {pc: insn for pc, insn in prog.code.items()
                        if pc not in prog.prune_points}   # the slots at no prune point
