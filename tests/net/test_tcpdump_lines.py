@@ -48,6 +48,7 @@ from tests.net.corpus_krb import krb_frames
 from tests.net.corpus_ldp import ldp_frames
 from tests.net.corpus_lldp import lldp_org_frames
 from tests.net.corpus_mstp import mstp_frames
+from tests.net.corpus_netbios import netbios_frames
 from tests.net.corpus_ntp import ntp_control_frames
 from tests.net.corpus_ospf import ospf_frames
 from tests.net.corpus_ospf6 import ospf6_frames
@@ -420,7 +421,7 @@ CORPORA = [
                                     ipx_llc_frames, atalk_frames, atmarp_frames, ipsec_frames,
                                     hsrp_frames, bfd_frames, gre1_frames, rip_frames,
                                     ospf_frames, ospf6_frames, krb_frames, eigrp_frames,
-                                    ldp_frames)],
+                                    ldp_frames, netbios_frames)],
     # L2TP control messages and every attribute, PPP's control protocols with every option
     # (bogus lengths too), CHAP, PAP, multilink, IP inside: in L2TP and in PPPoE. Cut,
     # tcpdump either prints '[|LCP]' and goes on (the closing brace of L2TP follows) or
@@ -446,9 +447,9 @@ def test_protocol_corpus_whole_and_cut(tmp_path: Path, case: Corpus) -> None:
     # SCTP's chunks, DCCP, TFTP, NTP's control messages, Geneve's options, MSTP/SPB BPDUs,
     # EGP, IPX (in Ethernet II, PPP, raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also
     # in SNAP) and AARP, ATM and Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's
-    # GRE, RIP and RIPng, OSPFv2 and v3, Kerberos, EIGRP and OTV, LDP, L2TP and PPP, PIM, SNMP,
-    # LLDP, DHCPv6. Every field tcpdump reads at each verbosity, damaged lengths, every packet cut
-    # after each byte
+    # GRE, RIP and RIPng, OSPFv2 and v3, Kerberos, EIGRP and OTV, LDP, NetBIOS, L2TP and
+    # PPP, PIM, SNMP, LLDP, DHCPv6. Every field tcpdump reads at each verbosity, damaged
+    # lengths, every packet cut after each byte
     built = case.frames()
     path = tmp_path / "protocol.pcap"
     write_pcap(path, _packets(built))
