@@ -48,8 +48,10 @@ from tests.net.corpus_krb import krb_frames
 from tests.net.corpus_ldp import ldp_frames
 from tests.net.corpus_lldp import lldp_org_frames
 from tests.net.corpus_mstp import mstp_frames
+from tests.net.corpus_netbios import netbios_frames
 from tests.net.corpus_ntp import ntp_control_frames
 from tests.net.corpus_ospf import ospf_frames
+from tests.net.corpus_ospf6 import ospf6_frames
 from tests.net.corpus_pim import pim_frames
 from tests.net.corpus_ppp import l2tp_frames, pppoe_frames
 from tests.net.corpus_rip import rip_frames
@@ -233,7 +235,7 @@ def test_tcp_options_cut_at_every_byte(tmp_path: Path) -> None:
 
 
 def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
-    # PIM, SNMP, LLDP, LLC, STP, ARP, OSPF, EIGRP, RIP, Kerberos, LDP and DHCPv6 messages
+    # PIM, SNMP, LLDP, LLC, STP, ARP, OSPF (v2, v3), EIGRP, RIP, Kerberos, LDP and DHCPv6 messages
     # with a few bytes changed at random (some cut; a TCP reset among them shows its data):
     # whatever tcpdump makes of them, so do we
     rng = random.Random(2026)
@@ -245,6 +247,7 @@ def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
                                                   + snmpv3_frames()]
               + [(f, 14) for f in lldp_org_frames() + llc]
               + [(f, 34) for f in ospf_frames() + eigrp_frames()]
+              + [(f, 54) for f in ospf6_frames() if len(f) > 54]
               + [(f, 42) for f in rip_frames() + krb_frames() + ldp_frames()]
               + [(f, 62) for f in dhcp6_frames() if len(f) > 62])
     packets = []
@@ -332,7 +335,7 @@ def test_cut_anywhere_never_raises() -> None:
     for frame in (build_frames() + l2tp_frames() + pppoe_frames() + pim_frames()
                   + snmpv3_frames() + lldp_org_frames() + rip_frames()
                   + ospf_frames() + krb_frames() + eigrp_frames() + ldp_frames()
-                  + dhcp6_frames()):
+                  + dhcp6_frames() + ospf6_frames()):
         for flags in (PrintOptions(), PrintOptions(link_header=True, verbose=2)):
             printer = Printer(1, flags)
             for cut in range(0, len(frame), max(1, len(frame) // 25)):
@@ -417,7 +420,8 @@ CORPORA = [
                                     geneve_frames, mstp_frames, egp_frames, ipx_frames,
                                     ipx_llc_frames, atalk_frames, atmarp_frames, ipsec_frames,
                                     hsrp_frames, bfd_frames, gre1_frames, rip_frames,
-                                    ospf_frames, krb_frames, eigrp_frames, ldp_frames)],
+                                    ospf_frames, ospf6_frames, krb_frames, eigrp_frames,
+                                    ldp_frames, netbios_frames)],
     # L2TP control messages and every attribute, PPP's control protocols with every option
     # (bogus lengths too), CHAP, PAP, multilink, IP inside: in L2TP and in PPPoE. Cut,
     # tcpdump either prints '[|LCP]' and goes on (the closing brace of L2TP follows) or
@@ -443,9 +447,9 @@ def test_protocol_corpus_whole_and_cut(tmp_path: Path, case: Corpus) -> None:
     # SCTP's chunks, DCCP, TFTP, NTP's control messages, Geneve's options, MSTP/SPB BPDUs,
     # EGP, IPX (in Ethernet II, PPP, raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also
     # in SNAP) and AARP, ATM and Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's
-    # GRE, RIP and RIPng, OSPFv2, Kerberos, EIGRP and OTV, LDP, L2TP and PPP, PIM, SNMP,
-    # LLDP, DHCPv6. Every field tcpdump reads at each verbosity, damaged lengths, every packet cut
-    # after each byte
+    # GRE, RIP and RIPng, OSPFv2 and v3, Kerberos, EIGRP and OTV, LDP, NetBIOS, L2TP and
+    # PPP, PIM, SNMP, LLDP, DHCPv6. Every field tcpdump reads at each verbosity, damaged
+    # lengths, every packet cut after each byte
     built = case.frames()
     path = tmp_path / "protocol.pcap"
     write_pcap(path, _packets(built))

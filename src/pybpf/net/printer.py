@@ -3,8 +3,8 @@
 ``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
-extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, OSPF,
-EIGRP, SCTP, DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, DHCPv6, NTP, RIP,
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, OSPF
+(v2, v3), EIGRP, SCTP, DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, DHCPv6, NTP, RIP,
 Kerberos, VXLAN, OTV, Geneve, LDP, L2TP and PPP) and the payload names tcpdump adds on
 well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps. What it does not
 decode it shows as tcpdump does for unknown data. A frame cut short ends its line with
@@ -48,6 +48,7 @@ from .printer_ldp import ldp_text
 from .printer_llc import llc_text
 from .printer_lldp import lldp_text
 from .printer_ospf import ospf_text
+from .printer_ospf6 import ospf6_text
 from .printer_otv import otv_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
@@ -612,8 +613,9 @@ class Printer:
             return addresses + egp_text(payload, length, self.options.verbose)
         if proto == 88:
             return addresses + eigrp_text(payload, length, self.options.verbose)
-        if proto == 89 and not v6:
-            return addresses + ospf_text(payload, length, self.options.verbose)
+        if proto == 89:
+            return addresses + (ospf6_text if v6 else ospf_text)(payload, length,
+                                                                 self.options.verbose)
         if proto == 108:
             return addresses + ipcomp_text(payload)
         if proto == 9 and not v6:
