@@ -12,6 +12,8 @@ dis and tokenize (~6 ms): together a fifth of a tool's start. These classes writ
 * :class:`FrozenValue`: a frozen dataclass's, adding ``__hash__`` over ``_fields``,
   ``__setattr__``/``__delattr__`` that raise ``dataclasses.FrozenInstanceError``, and
   ``__reduce__`` (pickle and copy call ``__init__`` again: its own setattr refuses);
+* both stand on :class:`FieldsValue`, which compares, hashes and shows an object by its
+  fields, and which ``pybpf.trace``'s records and print plan stand on too;
 * both give the class a ``__dataclass_fields__`` (:class:`DataclassFields`) that keeps
   ``dataclasses.replace``, ``fields``, ``asdict`` and ``is_dataclass`` working on them as
   before: the Field objects are made, and dataclasses imported, the first time one of
@@ -21,12 +23,18 @@ dis and tokenize (~6 ms): together a fifth of a tool's start. These classes writ
 from __future__ import annotations
 
 from operator import attrgetter
-from typing import Any, ClassVar, NoReturn, TypeVar
 
-__all__ = ["Value", "FrozenValue", "DataclassFields", "frozen_setattr", "frozen_delattr",
-           "replace"]
+# not typing's constant: `pybpf trace` compiles a script (instructions are Values) without
+# importing typing (~2 ms of its start)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, ClassVar, NoReturn, TypeVar
 
-_T = TypeVar("_T")
+    _T = TypeVar("_T")
+
+__all__ = ["FieldsValue", "Value", "FrozenValue", "DataclassFields", "frozen_setattr",
+           "frozen_delattr", "replace", "fields_key"]
 
 
 class DataclassFields:
@@ -69,35 +77,32 @@ def replace(obj: _T, **changes: Any) -> _T:
                   for name in cls.__match_args__})   # type: ignore[attr-defined]
 
 
-class Value:
-    """Base of a value class: ``__repr__`` and ``__eq__`` over ``_fields``.
+def fields_key(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving an object's ``names`` attributes as one tuple."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    # attrgetter of one name gives the bare value: the key stays a tuple (same hash)
+    return lambda obj: tuple([getattr(obj, name) for name in names])
 
-    A subclass sets ``__match_args__`` (every ``__init__`` parameter, in order) and, when
-    some of them are left out of comparison and repr, ``_fields``. Building these here
-    costs a few microseconds a class, where a dataclass compiles its methods."""
+
+class FieldsValue:
+    """Equality, hash and repr by fields: objects of one class are equal when their
+    :meth:`_key` (set per class: the values of ``_compared``, else of ``_fields``) is;
+    ``repr`` shows ``_fields``. The one base of :class:`Value` and of pybpf.trace's records
+    and print plan."""
 
     __slots__ = ()
-    __match_args__: ClassVar[tuple[str, ...]] = ()
-    __dataclass_fields__: ClassVar[dict[str, Any]]
     _fields: ClassVar[tuple[str, ...]] = ()
+    _compared: ClassVar[tuple[str, ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        own = vars(cls)
-        if "__match_args__" in own:
-            if "__dataclass_fields__" not in own:
-                cls.__dataclass_fields__ = DataclassFields(*cls.__match_args__)  # type: ignore[assignment]
-            if "_fields" not in own:
-                cls._fields = cls.__match_args__
-        fields = cls._fields
-        # attrgetter of one name gives the bare value: the key stays a tuple (same hash)
-        cls._key = staticmethod(  # type: ignore[method-assign,assignment]
-            attrgetter(*fields) if len(fields) > 1
-            else lambda obj: tuple([getattr(obj, name) for name in fields]))
+        compared = cls._compared if cls._compared is not None else cls._fields
+        cls._key = staticmethod(fields_key(compared))  # type: ignore[method-assign,assignment]
 
     @staticmethod
     def _key(obj: Any) -> tuple[Any, ...]:
-        """The values of ``obj``'s ``_fields``, as one tuple (made per class)."""
+        """The values ``obj`` is compared and hashed by, as one tuple (made per class)."""
         return ()
 
     def __repr__(self) -> str:
@@ -110,6 +115,30 @@ class Value:
         key = self._key
         return key(self) == key(other)
 
+    def __hash__(self) -> int:
+        return hash(self._key(self))
+
+
+class Value(FieldsValue):
+    """Base of a value class: ``__repr__`` and ``__eq__`` over ``_fields``.
+
+    A subclass sets ``__match_args__`` (every ``__init__`` parameter, in order) and, when
+    some of them are left out of comparison and repr, ``_fields``. Building these here
+    costs a few microseconds a class, where a dataclass compiles its methods."""
+
+    __slots__ = ()
+    __match_args__: ClassVar[tuple[str, ...]] = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        own = vars(cls)
+        if "__match_args__" in own:
+            if "__dataclass_fields__" not in own:
+                cls.__dataclass_fields__ = DataclassFields(*cls.__match_args__)  # type: ignore[assignment]
+            if "_fields" not in own:
+                cls._fields = cls.__match_args__
+        super().__init_subclass__(**kwargs)
+
     __hash__ = None  # type: ignore[assignment]
 
 
@@ -119,8 +148,7 @@ class FrozenValue(Value):
 
     __slots__ = ()
 
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(self._key(self))
+    __hash__ = FieldsValue.__hash__  # type: ignore[assignment]
 
     __setattr__ = frozen_setattr
     __delattr__ = frozen_delattr

@@ -50,6 +50,10 @@ def test_elements_agree_between_fast_and_checked_paths() -> None:
         assert _in_thread(m.lookup, 1) == ("ok", m[1])
         assert _in_thread(m.lookup, 2) == ("ok", (5).to_bytes(8, "little"))
         assert m[3] == (7).to_bytes(8, "little")
+        m.update(6, 60)                # lookup()/update() have fast paths of their own
+        assert m.lookup(6) == m[6] == (60).to_bytes(8, "little")
+        with pytest.raises(KeyError):
+            m.lookup(98)
         assert 2 in m and 99 not in m
         with pytest.raises(KeyError):
             m[99]

@@ -7,8 +7,6 @@
   symbolic targets :func:`link` resolves last.
 """
 
-from typing import Any as _Any
-
 from .builder import (
     Label,
     add,
@@ -100,13 +98,19 @@ from .builder import (
     xor,
     xor32,
 )
-from .formatter import format_instruction
 from .instruction import Instruction, encode_all
 from .instructions import Instructions
 from .linker import link
-from .listing import check_program, disassemble
-from .opcodes import ALUOp, AtomicOp, CallSrc, Class, JumpOp, Mode, PseudoSrc, Size, Source
 from .registers import R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, RFP, Register
+
+# not typing's constant: `pybpf trace` compiles a script without importing typing
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .assembler import assemble, parse_instruction
+    from .formatter import format_instruction
+    from .listing import check_program, disassemble
+    from .opcodes import ALUOp, AtomicOp, CallSrc, Class, JumpOp, Mode, PseudoSrc, Size, Source
+del TYPE_CHECKING
 
 __all__ = [
     "Instruction", "Instructions", "encode_all", "ALUOp", "AtomicOp", "CallSrc", "Class",
@@ -129,10 +133,26 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> _Any:
-    # the assembler (a grammar of regular expressions) loads on first use: most users
-    # of pybpf.asm build or decode instructions and never parse text
-    if name in ("assemble", "parse_instruction"):
-        from . import assembler
-        return getattr(assembler, name)
-    raise AttributeError(f"module 'pybpf.asm' has no attribute {name!r}")
+# loaded on first use (PEP 562): the assembler (a grammar of regular expressions), the
+# disassembler and the opcode enums (enum): most users of pybpf.asm build or decode
+# instructions (a compiler, a loader), and never parse or print text
+_LAZY = {"assemble": ".assembler", "parse_instruction": ".assembler",
+         "format_instruction": ".formatter", "check_program": ".listing",
+         "disassemble": ".listing",
+         **dict.fromkeys(("ALUOp", "AtomicOp", "CallSrc", "Class", "JumpOp", "Mode",
+                          "PseudoSrc", "Size", "Source"), ".opcodes")}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pybpf.asm' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -256,7 +256,7 @@ def _cond_jump(m: re.Match[str]) -> Instruction:
     kind, dst, operator, rhs, target = m.groups()
     op = _JUMP_BY_OPERATOR[operator]
     cls = Class.JMP if kind == "r" else Class.JMP32
-    build = b._make_jump(op, cls)
+    build = b._make_jump(op.name, cls)
     rm = re.fullmatch(_REG, rhs)
     operand: int = _reg(rm.group(1), rm.group(2), kind) if rm else _num(rhs)
     return build(_reg(kind, dst), operand, _target(target))

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import struct
-from typing import Any
 
 from ..dataclass_compat import FrozenValue, replace
 from ..errors import AsmError
-from .opcodes import CLASS_MASK, LDDW_OPCODE, OP_MASK, SOURCE_MASK, CallSrc, Class, JumpOp
+from ._codes import (
+    BPF_CALL,
+    BPF_EXIT,
+    BPF_HELPER_CALL,
+    BPF_JA,
+    BPF_JMP,
+    BPF_JMP32,
+    BPF_PSEUDO_CALL,
+    BPF_PSEUDO_KFUNC_CALL,
+    CLASS_MASK,
+    LDDW_OPCODE,
+    OP_MASK,
+    SOURCE_MASK,
+)
 
-_JMP = int(Class.JMP)
-_JMP32 = int(Class.JMP32)
-_CALL = int(JumpOp.CALL)
-_EXIT = int(JumpOp.EXIT)
-_JA = int(JumpOp.JA)
+# not typing's constant, nor opcodes' enums (enum): `pybpf trace` compiles a script
+# without importing either
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .opcodes import Class
 
 _SLOT = struct.Struct("<BBhi")  # opcode, dst|src<<4, off, imm
 SLOT_BYTES = 8
@@ -59,6 +73,8 @@ class Instruction(FrozenValue):
 
     @property
     def cls(self) -> Class:
+        from .opcodes import Class
+
         return Class(self.opcode & CLASS_MASK)
 
     @property
@@ -73,42 +89,42 @@ class Instruction(FrozenValue):
     @property
     def is_call(self) -> bool:
         """Any call: helper, bpf-to-bpf (``src=1``) or kfunc (``src=2``)."""
-        return self.opcode == _JMP | _CALL
+        return self.opcode == BPF_JMP | BPF_CALL
 
     @property
     def is_helper_call(self) -> bool:
-        return self.opcode == _JMP | _CALL and self.src == CallSrc.HELPER
+        return self.opcode == BPF_JMP | BPF_CALL and self.src == BPF_HELPER_CALL
 
     @property
     def is_pseudo_call(self) -> bool:
         """A bpf-to-bpf call: ``imm`` is the callee's offset from the next instruction."""
-        return self.opcode == _JMP | _CALL and self.src == CallSrc.PSEUDO_CALL
+        return self.opcode == BPF_JMP | BPF_CALL and self.src == BPF_PSEUDO_CALL
 
     @property
     def is_kfunc_call(self) -> bool:
-        return self.opcode == _JMP | _CALL and self.src == CallSrc.KFUNC
+        return self.opcode == BPF_JMP | BPF_CALL and self.src == BPF_PSEUDO_KFUNC_CALL
 
     @property
     def is_exit(self) -> bool:
-        return self.opcode == _JMP | _EXIT
+        return self.opcode == BPF_JMP | BPF_EXIT
 
     @property
     def is_jump(self) -> bool:
         """A pc-relative branch (goto, gotol, may_goto, conditional jumps); not call/exit."""
         cls = self.opcode & CLASS_MASK
-        if cls != _JMP and cls != _JMP32:
+        if cls != BPF_JMP and cls != BPF_JMP32:
             return False
         op = self.opcode & OP_MASK
-        return op != _CALL and op != _EXIT
+        return op != BPF_CALL and op != BPF_EXIT
 
     @property
     def is_long_jump(self) -> bool:
         """``gotol`` (JMP32|JA): its offset lives in ``imm``, not ``off``."""
-        return self.opcode == _JMP32 | _JA
+        return self.opcode == BPF_JMP32 | BPF_JA
 
     @property
     def is_conditional_jump(self) -> bool:
-        return self.is_jump and self.opcode & OP_MASK != _JA
+        return self.is_jump and self.opcode & OP_MASK != BPF_JA
 
     @property
     def jump_offset(self) -> int:

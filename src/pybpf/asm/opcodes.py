@@ -1,5 +1,6 @@
 """Opcode fields of the eBPF instruction set (RFC 9669, uapi linux/bpf.h and bpf_common.h).
 
+The values are :mod:`._codes`' (plain ints under the uapi names, which the builder uses).
 An opcode byte is split differently by instruction class:
 
 * arithmetic and jumps:  ``code (4 bits) | source (1 bit) | class (3 bits)``
@@ -10,16 +11,23 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from . import _codes as c
+from ._codes import CLASS_MASK, LDDW_OPCODE, MODE_MASK, OP_MASK, SIZE_MASK, SOURCE_MASK
+
+__all__ = ["Class", "Source", "ALUOp", "JumpOp", "Size", "Mode", "AtomicOp", "PseudoSrc",
+           "CallSrc", "CLASS_MASK", "SOURCE_MASK", "OP_MASK", "SIZE_MASK", "MODE_MASK",
+           "LDDW_OPCODE", "SIGNED_OFF", "MOVSX_OFFSETS", "ADDR_SPACE_CAST_OFF"]
+
 
 class Class(IntEnum):
-    LD = 0x00
-    LDX = 0x01
-    ST = 0x02
-    STX = 0x03
-    ALU = 0x04
-    JMP = 0x05
-    JMP32 = 0x06
-    ALU64 = 0x07
+    LD = c.BPF_LD
+    LDX = c.BPF_LDX
+    ST = c.BPF_ST
+    STX = c.BPF_STX
+    ALU = c.BPF_ALU
+    JMP = c.BPF_JMP
+    JMP32 = c.BPF_JMP32
+    ALU64 = c.BPF_ALU64
 
     @property
     def is_alu(self) -> bool:
@@ -35,50 +43,50 @@ class Class(IntEnum):
 
 
 class Source(IntEnum):
-    K = 0x00  # use the 32-bit immediate
-    X = 0x08  # use the source register
+    K = c.BPF_K  # use the 32-bit immediate
+    X = c.BPF_X  # use the source register
 
 
 class ALUOp(IntEnum):
-    ADD = 0x00
-    SUB = 0x10
-    MUL = 0x20
-    DIV = 0x30  # off=1: SDIV
-    OR = 0x40
-    AND = 0x50
-    LSH = 0x60
-    RSH = 0x70
-    NEG = 0x80
-    MOD = 0x90  # off=1: SMOD
-    XOR = 0xA0
-    MOV = 0xB0  # off=8/16/32: MOVSX
-    ARSH = 0xC0
-    END = 0xD0  # byte swap; source bit picks TO_LE (0) / TO_BE (1), ALU64 means BSWAP
+    ADD = c.BPF_ADD
+    SUB = c.BPF_SUB
+    MUL = c.BPF_MUL
+    DIV = c.BPF_DIV  # off=1: SDIV
+    OR = c.BPF_OR
+    AND = c.BPF_AND
+    LSH = c.BPF_LSH
+    RSH = c.BPF_RSH
+    NEG = c.BPF_NEG
+    MOD = c.BPF_MOD  # off=1: SMOD
+    XOR = c.BPF_XOR
+    MOV = c.BPF_MOV  # off=8/16/32: MOVSX
+    ARSH = c.BPF_ARSH
+    END = c.BPF_END  # byte swap; source bit picks TO_LE (0) / TO_BE (1), ALU64 means BSWAP
 
 
 class JumpOp(IntEnum):
-    JA = 0x00  # in JMP32 it is "gotol": the offset lives in imm
-    JEQ = 0x10
-    JGT = 0x20
-    JGE = 0x30
-    JSET = 0x40
-    JNE = 0x50
-    JSGT = 0x60
-    JSGE = 0x70
-    CALL = 0x80
-    EXIT = 0x90
-    JLT = 0xA0
-    JLE = 0xB0
-    JSLT = 0xC0
-    JSLE = 0xD0
-    JCOND = 0xE0  # src=0: may_goto (a loop-bounding branch the verifier may take)
+    JA = c.BPF_JA  # in JMP32 it is "gotol": the offset lives in imm
+    JEQ = c.BPF_JEQ
+    JGT = c.BPF_JGT
+    JGE = c.BPF_JGE
+    JSET = c.BPF_JSET
+    JNE = c.BPF_JNE
+    JSGT = c.BPF_JSGT
+    JSGE = c.BPF_JSGE
+    CALL = c.BPF_CALL
+    EXIT = c.BPF_EXIT
+    JLT = c.BPF_JLT
+    JLE = c.BPF_JLE
+    JSLT = c.BPF_JSLT
+    JSLE = c.BPF_JSLE
+    JCOND = c.BPF_JCOND  # src=0: may_goto (a loop-bounding branch the verifier may take)
 
 
 class Size(IntEnum):
-    W = 0x00   # 4 bytes
-    H = 0x08   # 2 bytes
-    B = 0x10   # 1 byte
-    DW = 0x18  # 8 bytes
+    W = c.BPF_W  # 4 bytes
+    H = c.BPF_H  # 2 bytes
+    B = c.BPF_B  # 1 byte
+    DW = c.BPF_DW  # 8 bytes
 
     @property
     def nbytes(self) -> int:
@@ -90,53 +98,45 @@ class Size(IntEnum):
 
 
 class Mode(IntEnum):
-    IMM = 0x00     # only with LD|DW: the 16-byte lddw
-    ABS = 0x20     # legacy packet access
-    IND = 0x40     # legacy packet access
-    MEM = 0x60
-    MEMSX = 0x80   # sign-extending load (LDX only)
-    ATOMIC = 0xC0  # STX only; the operation is in imm
+    IMM = c.BPF_IMM  # only with LD|DW: the 16-byte lddw
+    ABS = c.BPF_ABS  # legacy packet access
+    IND = c.BPF_IND  # legacy packet access
+    MEM = c.BPF_MEM
+    MEMSX = c.BPF_MEMSX  # sign-extending load (LDX only)
+    ATOMIC = c.BPF_ATOMIC  # STX only; the operation is in imm
 
 
 class AtomicOp(IntEnum):
-    ADD = 0x00
-    OR = 0x40
-    AND = 0x50
-    XOR = 0xA0
-    FETCH = 0x01       # flag: also return the old value in src
-    XCHG = 0xE0 | 0x01
-    CMPXCHG = 0xF0 | 0x01
-    LOAD_ACQ = 0x100   # dst = load_acquire(src + off)           (Linux 6.15)
-    STORE_REL = 0x110  # store_release(dst + off, src)           (Linux 6.15)
+    ADD = c.BPF_ADD
+    OR = c.BPF_OR
+    AND = c.BPF_AND
+    XOR = c.BPF_XOR
+    FETCH = c.BPF_FETCH  # flag: also return the old value in src
+    XCHG = c.BPF_XCHG
+    CMPXCHG = c.BPF_CMPXCHG
+    LOAD_ACQ = c.BPF_LOAD_ACQ  # dst = load_acquire(src + off)           (Linux 6.15)
+    STORE_REL = c.BPF_STORE_REL  # store_release(dst + off, src)           (Linux 6.15)
 
 
 class PseudoSrc(IntEnum):
     """``src`` values of an lddw (LD|IMM|DW) saying what its 64-bit immediate means."""
 
-    IMM64 = 0
-    MAP_FD = 1
-    MAP_VALUE = 2
-    BTF_ID = 3
-    FUNC = 4
-    MAP_IDX = 5
-    MAP_IDX_VALUE = 6
+    IMM64 = c.BPF_PSEUDO_IMM64
+    MAP_FD = c.BPF_PSEUDO_MAP_FD
+    MAP_VALUE = c.BPF_PSEUDO_MAP_VALUE
+    BTF_ID = c.BPF_PSEUDO_BTF_ID
+    FUNC = c.BPF_PSEUDO_FUNC
+    MAP_IDX = c.BPF_PSEUDO_MAP_IDX
+    MAP_IDX_VALUE = c.BPF_PSEUDO_MAP_IDX_VALUE
 
 
 class CallSrc(IntEnum):
     """``src`` values of a call instruction."""
 
-    HELPER = 0
-    PSEUDO_CALL = 1  # bpf-to-bpf: imm is the relative instruction offset
-    KFUNC = 2        # imm is a kernel BTF id
+    HELPER = c.BPF_HELPER_CALL
+    PSEUDO_CALL = c.BPF_PSEUDO_CALL  # bpf-to-bpf: imm is the relative instruction offset
+    KFUNC = c.BPF_PSEUDO_KFUNC_CALL  # imm is a kernel BTF id
 
-
-CLASS_MASK = 0x07
-SOURCE_MASK = 0x08
-OP_MASK = 0xF0
-SIZE_MASK = 0x18
-MODE_MASK = 0xE0
-
-LDDW_OPCODE = Class.LD | Size.DW | Mode.IMM  # 0x18
 
 # ALU offsets that select a variant of an operation (RFC 9669 section 4.1)
 SIGNED_OFF = 1                 # DIV/MOD with off=1: signed division and modulo

@@ -5,9 +5,9 @@ Struct)``. Types are the classes of :mod:`pybpf.btf.types`; ``pybpf.btf.ext.pars
 reads ``.BTF.ext``; :class:`Builder` makes BTF bytes from type objects.
 """
 
-import typing as _typing
-
-if _typing.TYPE_CHECKING:
+# not typing's constant: `pybpf trace` compiles a script without importing typing
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     from .builder import Builder
     from .queries import alignof, sizeof, skip_qualifiers
     from .spec import Spec, load_kernel_spec, load_split_spec
@@ -46,6 +46,7 @@ if _typing.TYPE_CHECKING:
                         Void,
                         Volatile,
     )
+del TYPE_CHECKING
 
 # imported on first use (PEP 562): most importers want the type classes, and the BTF
 # reader pulls in its index cache (tempfile, pathlib: ~7 ms of every start-up)

@@ -19,6 +19,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 from . import primitives as gen
@@ -646,10 +647,9 @@ class _Parser:
     def ipv6_value(self, quals: Qualifiers, kind: str, token: Token) -> Pred:
         if quals.proto not in ("default", "ip6"):
             raise self.error(f"'{quals.proto}' cannot qualify an IPv6 {kind}", token)
-        try:
-            addr = ipaddress.IPv6Address(token.text)
-        except ValueError:
-            raise self.error(f"bad IPv6 address {token}", token) from None
+        raw = _ipv6_packed(token.text)
+        if raw is None:
+            raise self.error(f"bad IPv6 address {token}", token)
         prefix = 128
         if self.is_op("/"):
             self.next()
@@ -657,16 +657,12 @@ class _Parser:
             prefix = self.expect_number("expected a prefix length after '/'")
             if prefix > 128:
                 raise self.error(f"mask length {prefix} is above 128", length_token)
-            mask = ((1 << 128) - (1 << (128 - prefix))).to_bytes(16, "big")
-            if any(a & ~m & 0xFF for a, m in zip(addr.packed, mask)):
+            if int.from_bytes(raw, "big") & ((1 << (128 - prefix)) - 1):
                 raise self.error(f"non-network bits set in \"{token.text}/{prefix}\"",
                                  token)
             if kind == "host" and prefix != 128:
                 raise self.error("Mask syntax for networks only", token)
         mask = ((1 << 128) - (1 << (128 - prefix))).to_bytes(16, "big")
-        raw = addr.packed
-        if any(a & ~m & 0xFF for a, m in zip(raw, mask)):
-            raise self.error(f"non-network bits set in {token.text}/{prefix}", token)
         return self.build(token, lambda: gen.ipv6_host(self.layer, quals.direction, raw,
                                                        mask))
 
@@ -752,6 +748,16 @@ class _Parser:
                 raise self.error("data size must be 1, 2, or 4", size_token)
         self.expect_op("]")
         return self.build(proto_token, lambda: gen.packet_load(self.layer, proto, index, size))
+
+
+@lru_cache(maxsize=256)
+def _ipv6_packed(text: str) -> bytes | None:
+    """The 16 bytes of IPv6 address ``text`` (None: not one); ipaddress takes several
+    microseconds to read one, and the same few recur."""
+    try:
+        return ipaddress.IPv6Address(text).packed
+    except ValueError:
+        return None
 
 
 def _first_constant(value: Arith) -> int | None:

@@ -133,13 +133,23 @@ class Layer:
 
     @staticmethod
     def of(linktype: str, savefile: bool = False) -> Layer:
-        proto_off, net = _FIXED[linktype]
-        return Layer(linktype, proto_off, net, savefile=savefile,
-                     nlpid_off=3 if linktype == "ether" else 0)
+        """Where an expression starts on ``linktype``: one object for each (nothing
+        changes a layer), so the builders' memory finds it by identity, not by comparing
+        eleven fields."""
+        layer = _START_LAYERS.get((linktype, savefile))
+        if layer is None:
+            proto_off, net = _FIXED[linktype]
+            layer = _START_LAYERS[linktype, savefile] = Layer(
+                linktype, proto_off, net, savefile=savefile,
+                nlpid_off=3 if linktype == "ether" else 0)
+        return layer
 
     @property
     def title(self) -> str:
         return LINKTYPE_TITLES[self.linktype]
+
+
+_START_LAYERS: dict[tuple[str, bool], Layer] = {}
 
 
 def _abs(size: int, offset: int) -> Load:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 del TYPE_CHECKING
 
 # imported on first use (PEP 562): the table (dataclasses, enums, ~5 ms to build) by what
-# checks prototypes, not by a compiler that only needs ids (._data.NAMES); kfuncs come from
+# checks prototypes, not by a compiler that only needs ids (._names.NAMES); kfuncs come from
 # the kernel's BTF, with the BTF reader
 _TABLE = ("Arg", "ArgType", "Helper", "HelperTable", "Proto", "Ret", "RetType", "TypeFlag",
           "gpl_compatible", "helpers")

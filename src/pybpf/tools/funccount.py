@@ -155,28 +155,29 @@ def print_counts(coll: Any, opts: argparse.Namespace, out: TextIO,
 def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     """Count until ``stop``, Ctrl-C or ``-d``; print every ``-i`` seconds and at the end."""
     from pybpf.kernel.links import attach_tracepoint
+    from pybpf.tools.uprobes import PendingUprobes, match_functions, split_probe_spec
 
     tracing = is_tracepoint_pattern(opts.pattern)
     points: list[tuple[str, str]] = []
     offsets: list[int] = []
+    probes = PendingUprobes(pid=opts.pid)
     if tracing:
         points = match_tracepoints(opts.pattern, regexp=opts.regexp)
         names = {_event_id(c, e): f"{c}:{e}" for c, e in points}
     else:
-        from pybpf.tools.uprobes import match_functions, split_probe_spec
         binary, func_pattern = split_probe_spec(opts.pattern)
         functions = match_functions(binary, func_pattern, regexp=opts.regexp)
         names = dict(enumerate(functions))
         offsets = list(functions.values())
-    with build(opts).load() as coll:
+        probes.add("funccount_uhit", binary, offsets)
+    with probes, build(opts).load() as coll:
         if tracing:
             program = coll.programs["funccount_hit"]
             for category, event in points:
                 coll.links.append(attach_tracepoint(program, category, event,
                                                     cookie=_event_id(category, event)))
         else:
-            from pybpf.tools.uprobes import attach_offsets
-            attach_offsets(coll, "funccount_uhit", binary, offsets, pid=opts.pid)
+            probes.attach(coll)
         if not opts.json:
             out.write(f'Tracing {len(points) + len(offsets)} functions for '
                       f'"{opts.pattern}"... '

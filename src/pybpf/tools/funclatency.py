@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from ..lang import BPF_NOEXIST, Const, Hash, attach_cookie, bpf, ktime_ns, pid, tid, u32, u64
 from . import common
 from .histkit import SLOTS, HistKey, log2_slot, print_hists
-from .uprobes import attach_offsets, match_functions, split_probe_spec
+from .uprobes import PendingUprobes, match_functions, split_probe_spec
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -151,9 +151,11 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         out.flush()
         return False
 
-    with build(opts).load() as coll:
-        attach_offsets(coll, "funclatency_entry", binary, list(functions.values()),
-                       retprogram="funclatency_return", pid=opts.pid)
+    probes = PendingUprobes(pid=opts.pid).add("funclatency_entry", binary,
+                                              functions.values(),
+                                              retprogram="funclatency_return")
+    with probes, build(opts).load() as coll:
+        probes.attach(coll)
         if not opts.json:
             out.write(f'Tracing {len(functions)} functions for "{opts.pattern}"... '
                       "Hit Ctrl-C to end.\n")

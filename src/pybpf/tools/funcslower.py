@@ -33,7 +33,7 @@ from ..lang import (
     u64,
 )
 from . import common
-from .uprobes import attach_offsets, match_functions, split_probe_spec
+from .uprobes import PendingUprobes, match_functions, split_probe_spec
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -168,6 +168,10 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         targets.extend((f"{lib}:{name}", binary, off)
                        for name, off in match_functions(binary, pattern).items())
     in_us = opts.min_us is not None
+    probes = PendingUprobes(pid=opts.pid)
+    for i, (_, binary, offset) in enumerate(targets):
+        probes.add("funcslower_entry", binary, [offset], retprogram="funcslower_return",
+                   first_cookie=i)
 
     def show(ev: Any) -> None:
         name = common.decode_str(ev.comm)
@@ -186,10 +190,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                       "lat_us" if in_us else "lat_ms": lat, "retval": ev.retval,
                       "func": func, "args": args}, text)
 
-    with build(opts).load() as coll:
-        for i, (_, binary, offset) in enumerate(targets):
-            attach_offsets(coll, "funcslower_entry", binary, [offset],
-                           retprogram="funcslower_return", pid=opts.pid, first_cookie=i)
+    with probes, build(opts).load() as coll:
+        probes.attach(coll)
         with common.ring_reader(coll, events, SlowCall, show, writer=writer) as reader:
             unit = "us" if in_us else "ms"
             threshold = opts.min_us if in_us else (opts.min_ms or 1.0)

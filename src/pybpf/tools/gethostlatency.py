@@ -31,7 +31,7 @@ from ..lang import (
     u64,
 )
 from . import common
-from .uprobes import attach_functions, library_path
+from .uprobes import PendingUprobes, library_path
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -114,9 +114,11 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         writer.event({"pid": ev.pid, "comm": name, "lat_ms": ms, "host": host},
                      f"{common.wall_clock_hms():<9} {ev.pid:<7d} {name:<16} {ms:10.2f} {host}")
 
-    with build(opts).load() as coll:
-        attach_functions(coll, "gethostlatency_entry", libc, FUNCTIONS,
-                         retprogram="gethostlatency_return", pid=opts.pid, missing_ok=True)
+    probes = PendingUprobes(pid=opts.pid)
+    probes.add_functions("gethostlatency_entry", libc, FUNCTIONS,
+                         retprogram="gethostlatency_return", missing_ok=True)
+    with probes, build(opts).load() as coll:
+        probes.attach(coll)
         with common.ring_reader(coll, events, LookupEvent, show, writer=writer) as reader:
             writer.header(f"{'TIME':<9} {'PID':<7} {'COMM':<16} {'LATms':>10} HOST")
             common.poll_until_stopped([reader], stop)

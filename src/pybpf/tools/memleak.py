@@ -42,7 +42,7 @@ from ..lang import (
 from ..spec import MapFlags
 from . import common
 from .symbols import Symbolizer
-from .uprobes import attach_offsets, function_offsets, library_path
+from .uprobes import PendingUprobes, function_offsets, library_path
 
 if TYPE_CHECKING:
     import subprocess
@@ -321,17 +321,19 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
 
             child = subprocess.Popen(shlex.split(opts.command))
             target = child.pid
-        with build(opts, target).load() as coll:
+        probes = PendingUprobes(pid=target or None)
+        if target:
+            library = library_path(opts.obj)
+            offsets = function_offsets(library, names=[*USER_PROBES, "free"])
+            done: set[int] = set()      # aliases (memalign, aligned_alloc) once
+            for func, (entry, ret) in USER_PROBES.items():
+                if func in offsets and offsets[func] not in done:
+                    done.add(offsets[func])
+                    probes.add(entry, library, [offsets[func]], retprogram=ret)
+            probes.add("memleak_free", library, [offsets["free"]])
+        with probes, build(opts, target).load() as coll:
             if target:
-                library = library_path(opts.obj)
-                offsets = function_offsets(library, names=[*USER_PROBES, "free"])
-                done: set[int] = set()      # aliases (memalign, aligned_alloc) once
-                for func, (entry, ret) in USER_PROBES.items():
-                    if func in offsets and offsets[func] not in done:
-                        done.add(offsets[func])
-                        attach_offsets(coll, entry, library, [offsets[func]], retprogram=ret,
-                                       pid=target)
-                attach_offsets(coll, "memleak_free", library, [offsets["free"]], pid=target)
+                probes.attach(coll)
                 if not opts.json:
                     out.write(f"Attaching to pid {target}, Ctrl+C to quit.\n")
             else:

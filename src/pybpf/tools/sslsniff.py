@@ -40,7 +40,7 @@ from ..lang import (
     uid,
 )
 from . import common
-from .uprobes import attach_offsets, function_offsets, library_path
+from .uprobes import PendingUprobes, function_offsets, library_path
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -236,6 +236,11 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     clock = common.RelativeClock()
     library = library_path(opts.lib)
     offsets = function_offsets(library, names=PROBES)
+    probes = PendingUprobes(pid=opts.pid)
+    for func, cookie in PROBES.items():
+        if func in offsets:
+            probes.add("sslsniff_enter", library, [offsets[func]],
+                       retprogram="sslsniff_return", first_cookie=cookie)
 
     def show(ev: Any) -> None:
         name = common.decode_str(ev.comm)
@@ -258,12 +263,8 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                   "data": data.decode("utf-8", "backslashreplace")}
         writer.event(fields, text)
 
-    with build(opts).load() as coll:
-        for func, cookie in PROBES.items():
-            if func in offsets:
-                attach_offsets(coll, "sslsniff_enter", library, [offsets[func]],
-                               retprogram="sslsniff_return", pid=opts.pid,
-                               first_cookie=cookie)
+    with probes, build(opts).load() as coll:
+        probes.attach(coll)
         with common.ring_reader(coll, events, SslEvent, show, writer=writer) as reader:
             header = f"{'FUNC':<12} {'TIME(s)':<18} {'COMM':<16} {'PID':<7} {'LEN':<6}"
             if opts.extra:

@@ -40,7 +40,7 @@ from . import common
 from .funccount import TraceEntry, _event_id, is_tracepoint_pattern, match_tracepoints
 from .stacks import collect_stacks
 from .symbols import Symbolizer
-from .uprobes import attach_offsets, match_functions, split_probe_spec
+from .uprobes import PendingUprobes, match_functions, split_probe_spec
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -178,19 +178,21 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     tracing = is_tracepoint_pattern(opts.pattern)
     points: list[tuple[str, str]] = []
     offsets: list[int] = []
+    probes = PendingUprobes(pid=opts.pid)
     if tracing:
         points = match_tracepoints(opts.pattern, regexp=opts.regexp)
     else:
         binary, func_pattern = split_probe_spec(opts.pattern)
         offsets = list(match_functions(binary, func_pattern, regexp=opts.regexp).values())
-    with build(opts).load() as coll:
+        probes.add("stackcount_uprobe", binary, offsets)
+    with probes, build(opts).load() as coll:
         if tracing:
             program = coll.programs["stackcount_tp"]
             for category, event in points:
                 coll.links.append(attach_tracepoint(program, category, event,
                                                     cookie=_event_id(category, event)))
         else:
-            attach_offsets(coll, "stackcount_uprobe", binary, offsets, pid=opts.pid)
+            probes.attach(coll)
         if not opts.json:
             out.write(f'Tracing {len(points) + len(offsets)} functions for '
                       f'"{opts.pattern}"... Hit Ctrl-C to end.\n')

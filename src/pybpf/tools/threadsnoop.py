@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from ..lang import RingBuf, bpf, bytes16, comm, ktime_ns, pid, struct, u32, u64
 from . import common
 from .symbols import Symbolizer
-from .uprobes import attach_functions, library_path
+from .uprobes import PendingUprobes, library_path
 
 __all__ = ["parse_args", "build", "run", "main"]
 
@@ -76,8 +76,10 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         writer.event({"time_ms": int(ms), "pid": ev.pid, "comm": name, "func": func},
                      f"{int(ms):<10d} {ev.pid:<7d} {name:<16} {func}")
 
-    with build(opts).load() as coll:
-        attach_functions(coll, "threadsnoop_create", library, ["pthread_create"])
+    probes = PendingUprobes()
+    probes.add_functions("threadsnoop_create", library, ["pthread_create"])
+    with probes, build(opts).load() as coll:
+        probes.attach(coll)
         with common.ring_reader(coll, events, ThreadEvent, show, writer=writer) as reader:
             writer.header(f"{'TIME(ms)':<10} {'PID':<7} {'COMM':<16} FUNC")
             common.poll_until_stopped([reader], stop)

@@ -1,6 +1,12 @@
 """What the uprobe tools share (threadsnoop, gethostlatency, sslsniff, memleak, funccount,
 funclatency...): BCC's library names (``c`` for libc, ``ssl`` for libssl) resolved to a
 file, and attaching one program to several functions of it.
+
+The kernel makes a tool wait for its first uprobe: registering one takes the writer side
+of a per-CPU semaphore (``dup_mmap_sem``), which waits for an RCU grace period (10-30 ms,
+longer on a busy machine) while the process sleeps. :class:`PendingUprobes` opens the
+probes' perf events in a thread started before the programs are built and loaded, so that
+wait overlaps the tool's own work instead of following it.
 """
 
 from __future__ import annotations
@@ -8,13 +14,14 @@ from __future__ import annotations
 import functools
 import glob
 import os
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 from ..errors import InvalidInputError
 
-__all__ = ["library_path", "attach_functions", "split_probe_spec", "function_offsets",
-           "match_functions", "attach_offsets"]
+__all__ = ["library_path", "split_probe_spec", "function_offsets", "match_functions",
+           "PendingUprobes"]
 
 _LIB_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
              "/lib", "/usr/lib", "/usr/local/lib")
@@ -48,24 +55,6 @@ def split_probe_spec(spec: str) -> tuple[str, str]:
         raise InvalidInputError(f"{spec!r}: expected LIBRARY:FUNCTION, e.g. c:malloc (no "
                                 "kprobes on this kernel: kernel functions cannot be traced)")
     return library_path(parts[0]), parts[1]
-
-
-def attach_functions(coll: Any, program: str, binary: str, functions: list[str], *,
-                     retprogram: str | None = None, pid: int | None = None,
-                     missing_ok: bool = False) -> list[str]:
-    """Attach ``program`` (and ``retprogram`` as a uretprobe) to each of ``functions`` in
-    ``binary``; the collection owns the links. Returns the functions attached (with
-    ``missing_ok``, those the binary lacks are skipped; else InvalidInputError)."""
-    offsets = function_offsets(binary, names=functions)
-    done = []
-    for func in functions:
-        if func not in offsets:
-            if missing_ok:
-                continue
-            raise InvalidInputError(f"function {func} is not in {binary}")
-        attach_offsets(coll, program, binary, [offsets[func]], retprogram=retprogram, pid=pid)
-        done.append(func)
-    return done
 
 
 @functools.cache
@@ -120,18 +109,128 @@ def match_functions(binary: str, pattern: str, *, regexp: bool = False) -> dict[
     return dict(sorted((name, offset) for offset, name in by_offset.items()))
 
 
-def attach_offsets(coll: Any, program: str, binary: str, offsets: list[int], *,
-                   retprogram: str | None = None, pid: int | None = None,
-                   first_cookie: int = 0) -> None:
-    """Attach ``program`` (and ``retprogram`` as a uretprobe) at each file offset of
-    ``binary``, the i-th with bpf cookie ``first_cookie + i`` (``attach_cookie`` says
-    which function fired); the collection owns the links."""
-    from ..kernel.links.uprobe import attach_uprobe  # noqa: PLC0415 - kernel on use
+class PendingUprobes:
+    """uprobes opened in the kernel now, in a thread, and given their programs once the
+    collection is loaded::
 
-    for i, offset in enumerate(offsets):
-        coll.links.append(attach_uprobe(coll.programs[program], binary, offset=offset,
-                                        pid=pid, cookie=first_cookie + i))
-        if retprogram is not None:
-            coll.links.append(attach_uprobe(coll.programs[retprogram], binary, offset=offset,
-                                            pid=pid, cookie=first_cookie + i,
-                                            retprobe=True))
+        probes = PendingUprobes(pid=opts.pid).add("f_entry", libc, offsets,
+                                                  retprogram="f_return")
+        with probes, build(opts).load() as coll:    # entering starts the thread
+            probes.attach(coll)                     # the collection owns the links
+
+    A probe fires before its program is attached without effect (its perf event has no
+    buffer). Leaving the ``with`` closes the events not attached (after a failed load, say).
+    """
+
+    def __init__(self, *, pid: int | None = None) -> None:
+        if pid is not None and (not isinstance(pid, int) or pid <= 0):
+            raise InvalidInputError(f"bad pid {pid!r}: expected a process id > 0 (or None for all)")
+        self._pid = pid
+        # (program, absolute binary, file offset, uretprobe?, cookie), in attach order
+        self._sites: list[tuple[str, str, int, bool, int]] = []
+        self._events: list[Any] = []       # the perf event FDs opened, in _sites' order
+        self._error: BaseException | None = None
+        self._started = False
+        self._thread: threading.Thread | None = None
+
+    def add(self, program: str, binary: str, offsets: Iterable[int], *,
+            retprogram: str | None = None, first_cookie: int = 0) -> PendingUprobes:
+        """``program`` (and ``retprogram`` as a uretprobe) at each file offset of
+        ``binary``, the i-th with bpf cookie ``first_cookie + i``; returns self. Raises
+        InvalidInputError for a missing binary or an offset that is not > 0."""
+        from ..kernel.links.uprobe import resolve_binary  # noqa: PLC0415 - kernel on use
+
+        if self._started:
+            raise InvalidInputError("uprobes added after they were opened")
+        path = resolve_binary(binary)
+        for i, offset in enumerate(offsets):
+            if not isinstance(offset, int) or offset <= 0:
+                raise InvalidInputError(f"bad uprobe offset {offset!r} in {path}: expected "
+                                        "a file offset > 0")
+            self._sites.append((program, path, offset, False, first_cookie + i))
+            if retprogram is not None:
+                self._sites.append((retprogram, path, offset, True, first_cookie + i))
+        return self
+
+    def add_functions(self, program: str, binary: str, functions: list[str], *,
+                      retprogram: str | None = None, missing_ok: bool = False) -> list[str]:
+        """:meth:`add` at each of ``functions`` of ``binary`` (bpf cookie 0); returns the
+        functions added (with ``missing_ok``, those the binary lacks are skipped; else
+        InvalidInputError)."""
+        offsets = function_offsets(binary, names=functions)
+        done = []
+        for func in functions:
+            if func not in offsets:
+                if missing_ok:
+                    continue
+                raise InvalidInputError(f"function {func} is not in {binary}")
+            self.add(program, binary, [offsets[func]], retprogram=retprogram)
+            done.append(func)
+        return done
+
+    def _description(self, path: str, offset: int, retprobe: bool) -> str:
+        kind = "uretprobe" if retprobe else "uprobe"
+        return f"{kind} {path}:{offset:#x}" + (f" pid {self._pid}" if self._pid else "")
+
+    def _open_all(self) -> None:
+        from ..kernel.links.uprobe import open_uprobe_event  # noqa: PLC0415
+
+        try:
+            for _, path, offset, retprobe, _ in self._sites:
+                self._events.append(open_uprobe_event(
+                    path, offset, pid=self._pid, retprobe=retprobe,
+                    description=self._description(path, offset, retprobe)))
+        except BaseException as err:    # noqa: BLE001 - raised again by attach()
+            self._error = err
+
+    def start(self) -> PendingUprobes:
+        """Start opening the perf events (once); returns self."""
+        if not self._started and self._sites:
+            self._thread = threading.Thread(target=self._open_all, name="uprobes",
+                                            daemon=True)
+            self._thread.start()
+        self._started = True
+        return self
+
+    def _wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def attach(self, coll: Any) -> None:
+        """Wait for the events and attach each to its program of ``coll`` (a loaded
+        collection, which then owns the links). Raises what opening them raised
+        (InvalidInputError for a missing process, NotSupportedError, KernelError), or
+        InvalidInputError for a program that is not a uprobe's."""
+        from ..kernel.links.perf import attach_to_perf_event, checked_program_fd  # noqa: PLC0415
+        from ..spec import ProgramType  # noqa: PLC0415
+
+        self.start()
+        self._wait()
+        if self._error is not None:
+            raise self._error
+        fds = {name: checked_program_fd(coll.programs[name], (ProgramType.KPROBE,),
+                                        "a uprobe") for name in {s[0] for s in self._sites}}
+        events, self._events = self._events, []
+        for i, ((program, path, offset, retprobe, cookie), event) in enumerate(
+                zip(self._sites, events)):
+            try:
+                coll.links.append(attach_to_perf_event(
+                    fds[program], event, cookie=cookie,
+                    description=self._description(path, offset, retprobe)))
+            except BaseException:
+                for left in events[i + 1:]:     # attach_to_perf_event closed its own
+                    left.close()
+                raise
+
+    def close(self) -> None:
+        """Close the events not attached (waiting for the thread first)."""
+        self._wait()
+        events, self._events = self._events, []
+        for event in events:
+            event.close()
+
+    def __enter__(self) -> PendingUprobes:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -45,9 +45,9 @@ def helper_id(name: str) -> int:
 
 @cache
 def _helper_ids() -> dict[str, int]:
-    from ..helpers import _data
+    from ..helpers import _names  # the ids alone: not the whole table (_data)
 
-    return {helper: helper_id for helper_id, helper in _data.NAMES.items()}
+    return {helper: helper_id for helper_id, helper in _names.NAMES.items()}
 
 
 class MapLayout(Record):

@@ -3,8 +3,6 @@ type, then emit one program per probe (per attach point where the code differs).
 
 from __future__ import annotations
 
-import re
-
 from .errors import TraceError
 from .plan import STACK_DEPTH, MapPlan, PrintPlan
 from .probes import Probe
@@ -139,7 +137,7 @@ def _units(script: A.Script) -> list[Unit]:
         raise TraceError("No probes to attach")
     for i, u in enumerate(units):
         u.name = u.provider if u.provider in ("BEGIN", "END") else \
-            f"{re.sub(r'[^a-z]', '', u.provider)[:10]}_{i}"
+            f"{''.join(c for c in u.provider if c in _LOWER)[:10]}_{i}"
     names = [u.name for u in units]
     for special in ("BEGIN", "END"):
         if names.count(special) > 1:
@@ -149,8 +147,13 @@ def _units(script: A.Script) -> list[Unit]:
     return units
 
 
+# (character sets, not `re`: a first `pybpf trace` run imports no regular expressions)
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_NAME_CHARS = _LOWER | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
 def _map_name(name: str, index: int) -> str:
-    spec_name = "AT_" + re.sub(r"[^A-Za-z0-9_]", "_", name[1:])
+    spec_name = "AT_" + "".join(c if c in _NAME_CHARS else "_" for c in name[1:])
     return spec_name if len(spec_name) <= 15 else f"AT{index}_{name[1:]}"[:15]
 
 

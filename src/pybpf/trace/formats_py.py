@@ -5,24 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from .formats import SPEC
+from .formats import conversions
 
 __all__ = ["c_format"]
 
 
 def c_format(fmt: str, values: list[Any]) -> str:
     out, last, i = [], 0, 0
-    for m in SPEC.finditer(fmt):
-        out.append(fmt[last:m.start()])
-        last = m.end()
-        conv = m.group("conv")
+    for start, end, flags, width, prec, conv in conversions(fmt):
+        out.append(fmt[last:start])
+        last = end
         if conv == "%":
             out.append("%")
             continue
         v = values[i] if i < len(values) else 0
         i += 1
-        spec = "%" + m.group("flags") + m.group("width") + (
-            "." + m.group("prec") if m.group("prec") else "")
+        spec = "%" + flags + width + ("." + prec if prec else "")
         if conv in "di":
             out.append((spec + "d") % int(v))
         elif conv == "u":

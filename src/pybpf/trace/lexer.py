@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from .ast import Loc
 from .errors import TraceError
 from .record import Record
@@ -22,12 +20,53 @@ _OPS = sorted(["==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "->", "++", "--",
                "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "{", "}", "(", ")", "[", "]",
                ";", ",", "=", "<", ">", "+", "-", "*", "/", "%", "&", "|", "^", "!", "~",
                "?", ":", "."], key=len, reverse=True)
-_INT = re.compile(r"0[xX][0-9a-fA-F_]+|0[bB][01_]+|[0-9][0-9_]*(?:[eE][0-9]+)?")
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Words and numbers are scanned by hand, as the regular expressions
+# [A-Za-z_][A-Za-z0-9_]* and 0[xX][0-9a-fA-F_]+|0[bB][01_]+|[0-9][0-9_]*(?:[eE][0-9]+)?
+# would match: `re` (with enum) is ~3 ms of a first `pybpf trace` run, and a script without
+# preprocessor lines, C definitions or escapes needs no other pattern
+_DIGITS = frozenset("0123456789")
+_IDENT_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_IDENT_CHARS = _IDENT_START | _DIGITS
+_HEX = frozenset("0123456789abcdefABCDEF")
+_HEX_ = _HEX | {"_"}
+_OCTAL = frozenset("01234567")
+_BIN_ = frozenset("01_")
+_DEC_ = _DIGITS | {"_"}
 _SCALE = {"ns": 1, "us": 1000, "ms": 1000_000, "s": 1000_000_000, "m": 60_000_000_000,
           "h": 3600_000_000_000, "d": 86400_000_000_000}
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "r": "\r", "0": "\0", "a": "\a",
             "b": "\b", "f": "\f", "v": "\v", "e": "\x1b"}
+
+
+def _span(text: str, i: int, chars: frozenset[str]) -> int:
+    """The end of the run of ``chars`` starting at ``i``."""
+    n = len(text)
+    while i < n and text[i] in chars:
+        i += 1
+    return i
+
+
+def _ident_end(text: str, i: int) -> int:
+    """The end of the identifier at ``i``, or ``i`` when none starts there."""
+    if i < len(text) and text[i] in _IDENT_START:
+        return _span(text, i + 1, _IDENT_CHARS)
+    return i
+
+
+def _int_end(text: str, i: int) -> int:
+    """The end of the integer literal at ``i`` (which holds an ASCII digit)."""
+    if text[i] == "0" and i + 1 < len(text):
+        for marks, chars in (("xX", _HEX_), ("bB", _BIN_)):
+            if text[i + 1] in marks:
+                j = _span(text, i + 2, chars)
+                if j > i + 2:
+                    return j
+    j = _span(text, i + 1, _DEC_)
+    if j < len(text) and text[j] in "eE":
+        k = _span(text, j + 1, _DIGITS)
+        if k > j + 1:
+            return k
+    return j
 
 
 def _int_value(text: str) -> int:
@@ -46,17 +85,21 @@ def _int_value(text: str) -> int:
 
 # what bpftrace defines for the C preprocessor of a script when the kernel has BTF
 _DEFINED = frozenset({"BPFTRACE_HAVE_BTF"})
-_DIRECTIVE = re.compile(r"^\s*#\s*(\w+)\s*(.*)$")
-_CDEF = re.compile(r"(?:struct|union)\s+[A-Za-z_]\w*\s*\{")
+_DIRECTIVE = r"^\s*#\s*(\w+)\s*(.*)$"
+_CDEF = r"(?:struct|union)\s+[A-Za-z_]\w*\s*\{"
 
 
 def preprocess(text: str) -> str:
     """Blank the lines ``#if``/``#ifdef``/``#ifndef`` blocks leave out (bpftrace's tools
     declare structs only when BTF is missing) and every directive line, keeping the line
     numbering."""
+    if "#" not in text:
+        return text
+    import re
+
     out, live = [], [True]
     for line in text.split("\n"):
-        m = _DIRECTIVE.match(line)
+        m = re.match(_DIRECTIVE, line)
         if m is None:
             out.append(line if all(live) else "")
             continue
@@ -125,7 +168,11 @@ def tokenize(text: str) -> list[Token]:
                 i += 1
             continue
         start = i
-        cdef = _CDEF.match(text, i) if expects_probe() else None
+        cdef = None
+        if text.startswith(("struct", "union"), i) and expects_probe():
+            import re
+
+            cdef = re.compile(_CDEF).match(text, i)
         if cdef is not None:
             # a C struct/union definition before or between probes: one token to its
             # closing brace (and ";"), for the parser's C reader
@@ -175,17 +222,17 @@ def tokenize(text: str) -> list[Token]:
                     raise TraceError("unterminated string", loc(i, j))
                 if text[j] == "\\" and j + 1 < n:
                     e = text[j + 1]
-                    if e == "x":
-                        m = re.match(r"[0-9a-fA-F]{1,2}", text[j + 2:])
-                        if m:
-                            out.append(chr(int(m.group(), 16)))
-                            j += 2 + len(m.group())
+                    if e == "x":        # \xH or \xHH
+                        end = _span(text[:j + 4], j + 2, _HEX)
+                        if end > j + 2:
+                            out.append(chr(int(text[j + 2:end], 16)))
+                            j = end
                             continue
-                    if e.isdigit():
-                        m = re.match(r"[0-7]{1,3}", text[j + 1:])
-                        assert m is not None
-                        out.append(chr(int(m.group(), 8)))
-                        j += 1 + len(m.group())
+                    if e.isdigit():     # \O, \OO or \OOO
+                        end = _span(text[:j + 4], j + 1, _OCTAL)
+                        assert end > j + 1
+                        out.append(chr(int(text[j + 1:end], 8)))
+                        j = end
                         continue
                     if e not in _ESCAPES:
                         raise TraceError(f"invalid escape character '\\{e}'", loc(j, j + 2))
@@ -200,34 +247,29 @@ def tokenize(text: str) -> list[Token]:
             i = j + 1
             continue
         if c.isdigit():
-            m = _INT.match(text, i)
-            assert m is not None
-            j = m.end()
-            value = _int_value(m.group())
-            unit = _IDENT.match(text, j)
-            if unit and unit.group() in _SCALE:
-                value *= _SCALE[unit.group()]
-                j = unit.end()
+            assert c in _DIGITS
+            j = _int_end(text, i)
+            value = _int_value(text[i:j])
+            unit_end = _ident_end(text, j)
+            if text[j:unit_end] in _SCALE:
+                value *= _SCALE[text[j:unit_end]]
+                j = unit_end
             tokens.append(Token("int", text[i:j], loc(i, j), value))
             i = j
             continue
         if c in "$@":
-            m = _IDENT.match(text, i + 1)
-            j = m.end() if m else i + 1
-            if c == "$" and not m:
-                m2 = re.match(r"[0-9]+", text[i + 1:])
-                if m2:    # positional parameter $1
-                    j = i + 1 + len(m2.group())
-                else:
+            j = _ident_end(text, i + 1)
+            if c == "$" and j == i + 1:
+                j = _span(text, i + 1, _DIGITS)    # positional parameter $1
+                if j == i + 1:
                     raise TraceError("syntax error, unexpected $", loc(i, i + 1))
             tokens.append(Token("var" if c == "$" else "map", text[i:j], loc(i, j)))
             i = j
             continue
         if c.isalpha() or c == "_":
-            m = _IDENT.match(text, i)
-            assert m is not None
-            j = m.end()
-            word = m.group()
+            j = _ident_end(text, i)
+            assert j > i
+            word = text[i:j]
             # struct/union/enum type names in casts: "struct task_struct"
             tokens.append(Token("ident", word, loc(i, j)))
             i = j

@@ -9,6 +9,8 @@ time it decodes map entries and ring-buffer records into the Python values liste
 
 from __future__ import annotations
 
+from ..dataclass_compat import FieldsValue
+
 TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .quickstart)
 if TYPE_CHECKING:
     from typing import Any, Literal
@@ -67,29 +69,7 @@ if TYPE_CHECKING:
                          "system", "exit", "clear", "zero"]
 
 
-class _Record:
-    """A record compared, hashed and shown by its fields (what a frozen dataclass gives,
-    without importing dataclasses and inspect: ~5 ms of `pybpf trace`'s start)."""
-
-    _fields: tuple[str, ...] = ()
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f) for f in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
-        return f"{self.__class__.__name__}({inner})"
-
-
-class ValueType(_Record):
+class ValueType(FieldsValue):
     _fields = ("kind", "size", "fields", "signed", "fmt")
 
     def __init__(self, kind: ValueKind, size: int = 8, fields: tuple[ValueType, ...] = (),
@@ -101,7 +81,7 @@ class ValueType(_Record):
         self.fmt = fmt                # timestamp: its strftime() format; stacks: mode:limit
 
 
-class MapPlan(_Record):
+class MapPlan(FieldsValue):
     _fields = ("name", "keys", "aggregation", "value", "lhist")
     value = ValueType("int")          # the default, for aggregation "none"
 
@@ -114,7 +94,7 @@ class MapPlan(_Record):
         self.lhist = lhist            # min, max, step of lhist()
 
 
-class Action(_Record):
+class Action(FieldsValue):
     _fields = ("id", "kind", "fmt", "args", "map", "top", "div")
 
     def __init__(self, id: int, kind: ActionKind, fmt: str = "",  # noqa: A002

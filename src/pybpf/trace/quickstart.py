@@ -357,14 +357,11 @@ def _compile(o: _Options) -> Compiled | None:
     """The script compiled (no cache lookup: :func:`_read_entry` found none); None when
     it does not compile, so that the full path, compiling it again, says why."""
     from .compiler import compile_script
-    from .errors import TraceError
 
     assert o.text is not None
     try:
         return compile_script(o.text, unsafe=o.unsafe, params=o.params)
-    except TraceError:
-        return None
-    except Exception:  # noqa: BLE001 - the full path reports it, with its messages
+    except Exception:  # noqa: BLE001 - a TraceError or not: the full path reports it
         return None
 
 

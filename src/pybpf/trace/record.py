@@ -13,9 +13,11 @@ assignment after ``__init__``, hashable), ``eq=False`` (identity comparison).
 
 from __future__ import annotations
 
+from ..dataclass_compat import FieldsValue
+
 TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .quickstart)
 if TYPE_CHECKING:
-    from typing import Any, dataclass_transform
+    from typing import Any, ClassVar, dataclass_transform
 else:
     def dataclass_transform(**_: object) -> object:
         return lambda cls: cls
@@ -52,18 +54,16 @@ class _Field:
 
 
 @dataclass_transform(field_specifiers=(field,))
-class Record:
+class Record(FieldsValue):
     """The base of a record class; see the module's description."""
 
     __slots__ = ()
-    _fields: tuple[str, ...] = ()
-    _compared: tuple[str, ...] = ()
+    _compared: ClassVar[tuple[str, ...]] = ()    # the fields compared and hashed
     _defaults: tuple[Any, ...] = ()       # of the last fields, as a function's
     _frozen = False
 
     def __init_subclass__(cls, *, frozen: bool = False, eq: bool | None = None, **kw: Any
                           ) -> None:
-        super().__init_subclass__(**kw)
         fields, compared = list(cls._fields), list(cls._compared)
         for name in vars(cls).get("__annotations__", {}):
             spec = vars(cls).get(name)
@@ -88,6 +88,7 @@ class Record:
         cls._defaults = tuple(defaults)
         cls._frozen = frozen or cls._frozen
         type.__setattr__(cls, "__match_args__", cls._fields)
+        super().__init_subclass__(**kw)     # the key of _compared
         if eq is False:     # by identity, in this class and those made from it
             cls.__eq__ = object.__eq__      # type: ignore[method-assign]
             cls.__hash__ = object.__hash__  # type: ignore[method-assign]
@@ -129,21 +130,6 @@ class Record:
         if self._frozen:
             raise AttributeError(f"cannot delete field {name!r}")
         object.__delattr__(self, name)
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, n) for n in self._compared)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
-        return f"{type(self).__name__}({inner})"
 
 
 def replace(obj: Any, **changes: Any) -> Any:

@@ -170,6 +170,32 @@ def _set_byte(stack: dict[int, Slot], idx: int, pos: int, kind: Byte) -> None:
     _overwrite(stack, idx, pos, 1, kind)
 
 
+def stack_fill(stack: dict[int, Slot], idx: int, pos: int, size: int) -> Reg | None:
+    """What :func:`stack_read` gives for ``size`` bytes at byte ``pos`` of slot ``idx`` (a
+    checked, constant offset), in the commonest cases: a whole-slot fill of a whole-slot
+    spill; bytes of one slot that are all numbers (MISC/ZERO); a narrow number spill, whole
+    or its low bytes. None: any other case (stack_read's general path)."""
+    slot = stack.get(idx)
+    if slot is None or pos + size > 8:
+        return None
+    if size == 8 and slot.kinds == _ALL_SPILL and slot.spilled is not None \
+            and slot.spill_size == 8:
+        return slot.spilled
+    kinds = slot.kinds[pos:pos + size]
+    if Byte.SPILL not in kinds and Byte.INVALID not in kinds:
+        if Byte.MISC in kinds:
+            return sized_unknown(size)
+        return const_scalar(0)
+    spilled = slot.spilled
+    if spilled is not None and spilled.type is _SCALAR and pos == slot.spill_pos \
+            and kinds == _ALL_SPILL[:size]:
+        if size == slot.spill_size:
+            return spilled
+        if size < slot.spill_size:
+            return scalar(B.truncate(spilled.var, size))
+    return None
+
+
 def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
                uninit_ok: bool, depth: list[int], what: str = "read") -> Reg:
     """What loading ``size`` bytes from the stack gives."""
@@ -190,26 +216,9 @@ def stack_read(state: State, reg: Reg, regno: int, insn_off: int, size: int, *,
         depth[0] = -lo
     if lo == hi:
         idx, pos = divmod(STACK_BYTES + lo, 8)
-        slot = frame.stack.get(idx)
-        if slot is not None and pos + size <= 8:
-            # what the general path below gives, in the commonest cases: a whole-slot fill
-            # of a whole-slot spill; bytes of one slot that are all numbers (MISC/ZERO)
-            if size == 8 and slot.kinds == _ALL_SPILL and slot.spilled is not None \
-                    and slot.spill_size == 8:
-                return slot.spilled
-            kinds = slot.kinds[pos:pos + size]
-            if Byte.SPILL not in kinds and Byte.INVALID not in kinds:
-                if Byte.MISC in kinds:
-                    return sized_unknown(size)
-                return const_scalar(0)
-            spilled = slot.spilled
-            if spilled is not None and spilled.type is _SCALAR and pos == slot.spill_pos \
-                    and kinds == _ALL_SPILL[:size]:
-                # a fill of a narrow number spill, whole or its low bytes
-                if size == slot.spill_size:
-                    return spilled
-                if size < slot.spill_size:
-                    return scalar(B.truncate(spilled.var, size))
+        got = stack_fill(frame.stack, idx, pos, size)
+        if got is not None:
+            return got
     all_zero = True
     spilled_zero = lo == hi   # every byte read is of a spilled constant 0 (then 0, too)
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):

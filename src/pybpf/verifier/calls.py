@@ -61,9 +61,13 @@ _MEMORY_ARGS = (RegType.PTR_TO_STACK, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_P
 _TRACING_BY_TARGET = frozenset({126, 127, 150, 147, 107, 108, 183, 184, 185, 174, 173})
 
 
+_MAP_ARG_WORDS: dict[tuple[Any, ...], str] = {}
+
+
 class CallChecker:
     def __init__(self, checker: Checker):
         self.c = checker
+        self._allowed: dict[int, Proto] = {}   # helper id -> its prototype, once allowed
 
     # --- entry points from the checker -----------------------------------------------------
 
@@ -268,8 +272,10 @@ class CallChecker:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _helper(self, state: State, pc: int, insn: Instruction) -> int:
-        helper_id = insn.imm
+    def _allowed_proto(self, state: State, helper_id: int) -> Proto:
+        """The prototype of a helper this program may call (or the reason it may not).
+        What depends on the helper and the program only is remembered (``_allowed``) after
+        the first call passes it: a map lookup in a loop is checked once."""
         name = helper_name(helper_id)
         if not 0 <= helper_id <= MAX_HELPER_ID:
             raise Reject(f"invalid func {name}#{helper_id}",
@@ -312,17 +318,31 @@ class CallChecker:
             raise Reject("helper call might sleep in a non-sleepable prog",
                          hint=f"{name} may sleep: only programs loaded with BPF_F_SLEEPABLE "
                               f"(fentry.s, lsm.s, uprobe.s, iter.s, syscall) may call it")
-        if helper_id in _PERCPU_PTR:   # its argument before its result (not modelled)
-            percpu_arg(self.c.read(state, 1), 1, f"bpf_{name}")
-        if helper_id == _KPTR_XCHG:
-            for regno in (1, 2):
-                self.c.read(state, regno)
-            kptr.xchg(state, state.regs)
+        self._helper_args_first(state, helper_id)
         if proto is None or proto.unsupported:
             what = proto.unsupported if proto is not None else "its prototype"
             raise Reject(f"unsupported: pybpf's verifier cannot check calls to "
                          f"{name}#{helper_id} yet ({what})",
                          hint="verify this program with the kernel", kernel_rejects=False)
+        self._allowed[helper_id] = proto
+        return proto
+
+    def _helper_args_first(self, state: State, helper_id: int) -> None:
+        """The helpers whose arguments are checked before everything else."""
+        if helper_id in _PERCPU_PTR:   # its argument before its result (not modelled)
+            percpu_arg(self.c.read(state, 1), 1, f"bpf_{helper_name(helper_id)}")
+        if helper_id == _KPTR_XCHG:
+            for regno in (1, 2):
+                self.c.read(state, regno)
+            kptr.xchg(state, state.regs)
+
+    def _helper(self, state: State, pc: int, insn: Instruction) -> int:
+        helper_id = insn.imm
+        proto = self._allowed.get(helper_id)
+        if proto is None:
+            proto = self._allowed_proto(state, helper_id)
+        elif helper_id in _PERCPU_PTR or helper_id == _KPTR_XCHG:
+            self._helper_args_first(state, helper_id)
         meta: dict[str, Any] = {"helper": helper_id}
         for i, kind in enumerate(proto.args):
             self._arg(state, i + 1, kind, meta, proto)
@@ -441,14 +461,21 @@ class CallChecker:
                              f"disallowed", regs=(regno,), hint="pass the unmodified context")
             return
         if kind in (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE):
-            self.memory_arg(regno, reg, meta, f"{name}'s map {kind.name.lower()}")
+            # (the words of the messages, made once: a map lookup in a loop is checked often)
+            what = _MAP_ARG_WORDS.get((name, kind))
+            if what is None:
+                what = _MAP_ARG_WORDS[name, kind] = f"{name}'s map {kind.name.lower()}"
+            self.memory_arg(regno, reg, meta, what)
             m = meta["map"]  # the map argument comes first (CONST_MAP_PTR)
             size = m.key_size if kind is Arg.MAP_KEY else m.value_size
             if m.type == MapType.BLOOM_FILTER:
                 size = m.value_size
-            what = "key" if kind is Arg.MAP_KEY else "value"
+            sized = _MAP_ARG_WORDS.get((name, kind, size))
+            if sized is None:
+                sized = _MAP_ARG_WORDS[name, kind, size] = \
+                    f"map {'key' if kind is Arg.MAP_KEY else 'value'} ({size} bytes) for {name}"
             self.memory(state, regno, reg, size, write=kind is Arg.UNINIT_MAP_VALUE,
-                        what=f"map {what} ({size} bytes) for {name}")
+                        what=sized)
             if kind is Arg.MAP_KEY:
                 meta["key_const"] = self._const_key(state, reg, size)
             return

@@ -42,7 +42,7 @@ from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
 from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, merge_back
 from .reject import Reject
-from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine
+from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine, refine_both
 from .state import (
     MAX_CALL_FRAMES,
     NOT_INIT,
@@ -127,7 +127,7 @@ class Checkpoint:
         self.demand: Demand | None = NO_DEMAND
         self.consts: tuple[tuple[int, int], ...] | None = None
         self.pc = -1
-        self.loop_key: tuple[Any, ...] = ()
+        self.loop_key: tuple[int, int] = (0, 0)
         self.plan: prune.Plan | None = None
         self.last_miss: list[Any] = []
         self.hits = 0
@@ -141,19 +141,59 @@ class Checkpoint:
             assert self.state is not None
             frame = self.state.frames[-1]
             base = (len(self.state.frames) - 1) * FRAME_KEYS
-            precise = self.demand.precise if self.demand is not None else None
-            # (a constant's known bits: var[8] is its tnum, (value, mask 0))
-            consts = [(i, r.var[8][0]) for i, r in enumerate(frame.regs)
-                      if (precise is None or precise >> (base + i) & 1) and r.type is _SCALAR
-                      and not r.var[8][1]]
-            for index, slot in sorted(frame.stack.items()):
-                r = slot.spilled
+            if self.demand is None:
+                # (a constant's known bits: var[8] is its tnum, (value, mask 0))
+                consts = [(i, r.var[8][0]) for i, r in enumerate(frame.regs)
+                          if r.type is _SCALAR and not r.var[8][1]]
+                for index, slot in sorted(frame.stack.items()):
+                    r = slot.spilled
+                    if (r is not None and r.type is _SCALAR and not r.var[8][1]
+                            and Byte.SPILL in slot.kinds):
+                        consts.append((SLOT_BASE + index, r.var[8][0]))
+                self.consts = tuple(consts)
+                return self.consts
+            # the precise keys of the current frame, one set bit at a time (few are)
+            precise = self.demand.precise >> base
+            consts = []
+            regs = frame.regs
+            bits = precise & 0x7FF    # r0-r10
+            while bits:
+                low = bits & -bits
+                bits ^= low
+                r = regs[low.bit_length() - 1]
+                t = r.var[8]
+                if r.type is _SCALAR and not t[1]:
+                    consts.append((low.bit_length() - 1, t[0]))
+            stack = frame.stack
+            bits = precise >> SLOT_BASE & 0xFFFFFFFFFFFFFFFF    # stack slots 0-63
+            while bits:
+                low = bits & -bits
+                bits ^= low
+                index = low.bit_length() - 1
+                spill = stack.get(index)
+                if spill is None:
+                    continue
+                r = spill.spilled
                 if (r is not None and r.type is _SCALAR and not r.var[8][1]
-                        and (precise is None or precise >> (base + SLOT_BASE + index) & 1)
-                        and Byte.SPILL in slot.kinds):
+                        and Byte.SPILL in spill.kinds):
                     consts.append((SLOT_BASE + index, r.var[8][0]))
             self.consts = tuple(consts)
         return self.consts
+
+
+class Junction(Checkpoint):
+    """Where paths fork without a remembered state: it only counts the paths below and
+    gathers their demand (a light :class:`Checkpoint`: a fork makes one)."""
+
+    __slots__ = ()
+
+    def __init__(self, parent: Checkpoint | None, trace: list[Effect] | None = None):
+        self.state = None
+        self.parent = parent
+        self.branches = 1
+        self.trace = trace
+        self.demand = NO_DEMAND
+        self.pc = -1
 
 
 Pending = list[Any]  # [state, pc, checkpoint, trace]: a path waiting to be explored
@@ -203,34 +243,36 @@ class Checker:
         self.stats = Stats()
         # pc -> precise constant registers -> their values -> finished states, newest last
         self.done: dict[int, dict[tuple[int, ...], dict[tuple[int, ...], list[Checkpoint]]]] = {}
-        self.looping: dict[int, dict[tuple[Any, ...], list[Checkpoint]]] = {}
+        self.looping: dict[int, dict[tuple[int, int], list[Checkpoint]]] = {}
         self.log: list[str] = []
         self.depths: dict[int, list[int]] = {}   # subprog start -> [max stack depth]
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
-        self._effects: dict[Any, Effect] = {}
+        self._effects = effects.shared_cache()
         self.prune_points = prog.prune_points
-        self._may_gotos = {pc for pc, insn in prog.code.items()
-                           if insn.opcode == Class.JMP | JumpOp.JCOND}
+        # the slots at no prune point, the may_goto slots, where each jump goes, the slots
+        # whose effect depends on the instruction and the frame depth only, and the kinds
+        # of _step's fast paths (plain loads and stores at r10 + constant not under strict
+        # alignment; conditional jumps not for the unprivileged rules, which check every
+        # comparison the long way): one pass (_slot_facts)
+        self._plain, self._may_gotos, self._targets, self._static_pcs, self._fast_kind = \
+            _slot_facts(prog.code, prog.prune_points, fp_accesses=not options.strict_alignment,
+                        jumps=not options.unprivileged)
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
         self.ptr_types: dict[int, RegType] = {}   # slot -> pointer type a load/store saw
         self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
         self.unresolved_kfunc: list[int] = []   # reachable kfunc calls of BTF id 0
-        self._targets: dict[int, int] = {}   # slot -> where its jump goes
-        # effects that depend on the instruction and the frame depth only, by slot; and
-        # the effects of jumps that compared two numbers and went one way only
-        self._static_pcs = _static_effect_slots(prog.code)
-        self._static_fx: dict[int, tuple[int, Effect]] = {}
+        self._lddw_values: dict[int, Reg] = {}   # slot -> what its lddw loads
+        self._fp_loads: dict[int, tuple[int, int]] = {}   # slot -> (stack slot, byte) read
+        self._map_reads: dict[tuple[Any, ...], Reg] = {}   # map value loads that passed
+        # effects of the static slots, and of jumps that compared two numbers and went one
+        # way only
+        self._static_fx: dict[int, tuple[int, Effect, tuple[int, ...]]] = {}
         self._decided_fx: dict[int, tuple[Effect, Effect]] = {}
         self._decided = 0
         self.effect_override: Effect | None = None
-        # plain loads and stores at r10 + constant, and conditional jumps, by slot (their
-        # fast paths in _step; the unprivileged rules check every comparison the long way)
-        self._fast_kind = {} if options.strict_alignment else _fp_accesses(prog.code)
-        if not options.unprivileged:
-            self._fast_kind.update(_conditional_jumps(prog.code))
         self._return_span: Any = ()   # the main function's return range (() not known yet)
 
     # --- the walk -----------------------------------------------------------------------
@@ -279,7 +321,7 @@ class Checker:
         self.chains.add((start_pc,))
         self.done = {}        # a function's walk prunes only against its own states
         self.looping = {}
-        root = Checkpoint(None, None)
+        root = Junction(None)
         pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
         while pending:
@@ -324,21 +366,25 @@ class Checker:
         static_pcs = self._static_pcs
         static_fx = self._static_fx
         decided_fx = self._decided_fx
+        plain = self._plain
         while True:
             self._pc = pc
-            if pc in prune_points:
-                verdict = self._visit(state, pc, cp, trace)
-                if verdict is not cp:
-                    if verdict is None or verdict.__class__ is Demand:
-                        stats.states_pruned += 1
-                        self._end_path(cp, trace, verdict)
-                        return
-                    cp = verdict  # type: ignore[assignment]
-                    trace = []
-            insn = code.get(pc)
+            # (one look-up for the instructions at no prune point, most of them)
+            insn = plain.get(pc)
             if insn is None:
-                raise Reject(f"execution runs past the end of the program at slot {pc}",
-                             hint="end the program with exit")
+                if pc in prune_points:
+                    verdict = self._visit(state, pc, cp, trace)
+                    if verdict is not cp:
+                        if verdict is None or verdict.__class__ is Demand:
+                            stats.states_pruned += 1
+                            self._end_path(cp, trace, verdict)
+                            return
+                        cp = verdict  # type: ignore[assignment]
+                        trace = []
+                insn = code.get(pc)
+                if insn is None:
+                    raise Reject(f"execution runs past the end of the program at slot {pc}",
+                                 hint="end the program with exit")
             processed = stats.insns_processed + 1
             stats.insns_processed = processed
             if processed > limit:
@@ -351,10 +397,25 @@ class Checker:
             fixed = static_fx.get(pc)
             if fixed is not None and fixed[0] == len(state.frames):
                 effect = fixed[1]
+                if fixed[2]:
+                    # a conditional jump: the same effect unless it compares a linked copy
+                    regs = state.frames[-1].regs
+                    for regno in fixed[2]:
+                        r = regs[regno]
+                        if r.id and r.type is _SCALAR:
+                            effect = before(state, insn, effect_cache)
+                            break
             else:
                 effect = before(state, insn, effect_cache)
-                if pc in static_pcs:
-                    static_fx[pc] = (len(state.frames), effect)
+                operands = static_pcs.get(pc)
+                if operands is not None:
+                    regs = state.frames[-1].regs
+                    for regno in operands:
+                        r = regs[regno]
+                        if r.id and r.type is _SCALAR:
+                            break
+                    else:
+                        static_fx[pc] = (len(state.frames), effect, operands)
             # (_decided and effect_override are set by the few instructions that need
             # them, and put back after use: resetting both for every instruction cost more)
             nxt = step(state, pc, insn, cp, pending)
@@ -378,7 +439,7 @@ class Checker:
             if forked:
                 # a junction: the effects so far are walked back once for every path
                 # below it (the demand of a union of paths is the union of their demands)
-                junction = Checkpoint(None, cp, trace)
+                junction = Junction(cp, trace)
                 cp.branches -= len(forked)
                 junction.branches += len(forked)
                 for entry in forked:
@@ -404,20 +465,8 @@ class Checker:
         stats = self.stats
         key = None
         looping = self.looping.get(pc)
-        if looping is None:
-            looping = self.looping[pc] = {}
-        elif looping:
-            if pc in self._may_gotos and self._may_goto_converged(looping, state):
-                return None
-            key = _loop_key(state)
-            for old in looping.get(key, ()):
-                assert old.state is not None
-                if old.state.may_goto_depth == state.may_goto_depth and \
-                        prune.same(old.state, state):
-                    raise Reject(f"infinite loop detected at insn {pc}: the loop comes back "
-                                 f"to the same state", hint="make the loop variable change "
-                                 "on every iteration and bound it (`for (i = 0; i < N; "
-                                 "i++)`)")
+        if looping and pc in self._may_gotos and self._may_goto_converged(looping, state):
+            return None
         groups = self.done.get(pc)
         if groups:
             regs = state.frames[-1].regs
@@ -467,6 +516,19 @@ class Checker:
                             else:
                                 keep.append(old)
                         same[:] = keep
+        if looping:
+            # (after pruning: a finished state that covers this one is newer than any
+            # unfinished one this state equals, and the kernel, which tries the newest
+            # first, prunes by it)
+            key = _loop_key(state)
+            for old in looping.get(key, ()):
+                assert old.state is not None
+                if old.state.may_goto_depth == state.may_goto_depth and \
+                        prune.same(old.state, state):
+                    raise Reject(f"infinite loop detected at insn {pc}: the loop comes back "
+                                 f"to the same state", hint="make the loop variable change "
+                                 "on every iteration and bound it (`for (i = 0; i < N; "
+                                 "i++)`)")
         # as the kernel (is_state_visited): a state is remembered only after 2 jumps and 8
         # instructions since the last one (most prune points are a few instructions apart,
         # and a state per point costs more than it prunes), and inside a loop (a state at
@@ -486,6 +548,8 @@ class Checker:
         new = Checkpoint(state.copy(), cp, trace)
         new.pc = pc
         new.loop_key = key
+        if looping is None:
+            looping = self.looping[pc] = {}
         same_key = looping.get(key)
         if same_key is None:
             looping[key] = [new]
@@ -583,58 +647,93 @@ class Checker:
     def _step(self, state: State, pc: int, insn: Instruction, cp: Checkpoint,
               pending: list[Pending]) -> int | None:
         opcode = insn.opcode
-        if opcode in (_MOV64_IMM, _MOV32_IMM) and insn.dst < 10:
-            # the commonest instruction, as _alu and _mov would do it
-            state.frames[-1].regs[insn.dst] = const_scalar(
-                insn.imm if opcode == _MOV64_IMM else insn.imm & 0xFFFFFFFF)
-            return pc + 1
-        if opcode in _SCALAR_IMM_OPS and insn.dst < 10:
-            regs = state.frames[-1].regs
-            value = regs[insn.dst]
-            if value.type is _SCALAR:
-                # a number and a constant, by an op that cannot fail (as _alu does it)
-                alu64 = opcode & CLASS_MASK == _ALU64
-                regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
-                    insn.imm if alu64 else insn.imm & 0xFFFFFFFF).var, alu64=alu64))
-                return pc + 1
-        if opcode in _SCALAR_REG_OPS and insn.dst < 10 and insn.src <= 10:
-            regs = state.frames[-1].regs
-            value = regs[insn.dst]
-            other = regs[insn.src]
-            if value.type is _SCALAR and other.type is _SCALAR:
-                # two numbers, by an op that cannot fail (as _alu does it)
-                regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, other.var,
-                                            alu64=opcode & CLASS_MASK == _ALU64))
-                return pc + 1
+        # the commonest instructions, as _alu, _mov, _jump, load and store would do them,
+        # found by one look-up of the slot's kind (see _fast_kinds)
         kind = self._fast_kind.get(pc)
-        if kind == _COND_JUMP:
-            # a conditional jump: two numbers compared take _scalar_jump straight away
-            # (anything else goes to _jump, which reads and checks the registers itself)
-            regs = state.frames[-1].regs
-            a = regs[insn.dst]
-            jmp32 = opcode & CLASS_MASK == _JMP32
-            b = regs[insn.src] if opcode & SOURCE_MASK else const_scalar(
-                insn.imm & 0xFFFFFFFF if jmp32 else insn.imm)
-            if a.type is _SCALAR and b.type is _SCALAR:
-                self._jmps += 1
-                return self._scalar_jump(state, pc, insn, a, b, opcode & OP_MASK, jmp32, cp,
-                                         pending)
-            return self._jump(state, pc, insn, cp, pending)
         if kind is not None:
-            # a load or store at r10 + constant, as load/store would do it
-            regs = state.frames[-1].regs
-            fp = regs[10]
-            depth = self.depth(state, fp.frameno)
-            size = _SIZE_BYTES[opcode & SIZE_MASK]
-            if kind == _FP_LOAD:
-                regs[insn.dst] = access.stack_read(
-                    state, fp, 10, insn.off, size, uninit_ok=self.options.uninit_stack_loads,
-                    depth=depth)
+            if kind == _COND_JUMP:
+                # a conditional jump: two numbers compared take _scalar_jump straight away
+                # (anything else goes to _jump, which reads and checks the registers itself)
+                regs = state.frames[-1].regs
+                a = regs[insn.dst]
+                jmp32 = opcode & CLASS_MASK == _JMP32
+                b = regs[insn.src] if opcode & SOURCE_MASK else const_scalar(
+                    insn.imm & 0xFFFFFFFF if jmp32 else insn.imm)
+                if a.type is _SCALAR and b.type is _SCALAR:
+                    self._jmps += 1
+                    return self._scalar_jump(state, pc, insn, a, b, opcode & OP_MASK, jmp32,
+                                             cp, pending)
+                return self._jump(state, pc, insn, cp, pending)
+            if kind == _MOV_REG:
+                regs = state.frames[-1].regs
+                src = regs[insn.src]
+                t = src.type
+                if t is _SCALAR:
+                    if not src.var[8][1]:   # a constant: copies are not linked
+                        regs[insn.dst] = src.with_id(0) if src.id else src
+                        return pc + 1
+                    if src.id == 0:
+                        # linked copies: a bound learnt on one holds for the other
+                        src = src.with_id(state.new_id())
+                        regs[insn.src] = src
+                    regs[insn.dst] = src
+                    return pc + 1
+                if t is not RegType.NOT_INIT:   # a pointer (NOT_INIT: _alu says why not)
+                    regs[insn.dst] = src
+                    return pc + 1
+            elif kind == _GOTO:
+                self._jmps += 1
+                return self._targets[pc]
+            elif kind == _MOV_IMM:
+                state.frames[-1].regs[insn.dst] = const_scalar(
+                    insn.imm if opcode == _MOV64_IMM else insn.imm & 0xFFFFFFFF)
+                return pc + 1
+            elif kind == _ALU_IMM:
+                regs = state.frames[-1].regs
+                value = regs[insn.dst]
+                if value.type is _SCALAR:
+                    # a number and a constant, by an op that cannot fail (as _alu does it)
+                    alu64 = opcode & CLASS_MASK == _ALU64
+                    regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
+                        insn.imm if alu64 else insn.imm & 0xFFFFFFFF).var, alu64=alu64))
+                    return pc + 1
+            elif kind == _ALU_REG:
+                regs = state.frames[-1].regs
+                value = regs[insn.dst]
+                other = regs[insn.src]
+                if value.type is _SCALAR and other.type is _SCALAR:
+                    # two numbers, by an op that cannot fail (as _alu does it)
+                    regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, other.var,
+                                                alu64=opcode & CLASS_MASK == _ALU64))
+                    return pc + 1
             else:
+                # a load or store at r10 + constant, as load/store would do it
+                regs = state.frames[-1].regs
+                size = _SIZE_BYTES[opcode & SIZE_MASK]
+                if kind == _FP_LOAD:
+                    checked = self._fp_loads.get(pc)
+                    if checked is not None:
+                        # the offset was checked here before (and the depth taken): the same
+                        # r10 + off every time, of the function this slot belongs to
+                        filled = access.stack_fill(state.frames[-1].stack, checked[0],
+                                                   checked[1], size)
+                        if filled is not None:
+                            regs[insn.dst] = filled
+                            return pc + 1
+                    fp = regs[10]
+                    regs[insn.dst] = access.stack_read(
+                        state, fp, 10, insn.off, size,
+                        uninit_ok=self.options.uninit_stack_loads,
+                        depth=self.depth(state, fp.frameno))
+                    if checked is None:
+                        self._fp_loads[pc] = divmod(STACK_BYTES + insn.off, 8)
+                    return pc + 1
+                fp = regs[10]
                 value = self.read(state, insn.src) if kind == _FP_STORE_REG else \
                     const_scalar(insn.imm)
-                access.stack_write(state, fp, 10, insn.off, size, value, depth=depth)
-            return pc + 1
+                access.stack_write(state, fp, 10, insn.off, size, value,
+                                   depth=self.depth(state, fp.frameno))
+                return pc + 1
         cls = opcode & CLASS_MASK
         if cls in (_ALU, _ALU64):
             self._alu(state, insn, cls == Class.ALU64)
@@ -885,19 +984,28 @@ class Checker:
                 value = Reg(got.result, B.const(0), nullable=got.nullable,
                             id=state.new_id() if got.nullable else 0)
         elif t is RegType.PTR_TO_MAP_VALUE:
-            lo, high = access.check_region(
-                reg, regno, off, size, reg.map.value_size, "map value",
-                lambda: f"keep accesses within the {reg.map.value_size}-byte value of map "
-                        f"'{reg.map.name}'")
-            access.check_map_rights(reg, regno, off, size, read=True)
-            field = kptr.check_access(reg, regno, off, size, lo, high + size)
-            if atomic:
-                kptr.atomic(field, regno)
-            if field is not None:
-                value = kptr.load(state, field, regno)
+            # the same load of the same place of the same map passes the same checks and
+            # gives the same number (a map value read in a loop: checked once)
+            mkey = (id(reg.map), reg.off, reg.var, reg.readonly, off, size)
+            read = None if atomic else self._map_reads.get(mkey)
+            if read is not None:
+                value = read
             else:
-                value = access.map_value_read(reg, lo, high, size) or \
-                    access.sized_unknown(size)
+                lo, high = access.check_region(
+                    reg, regno, off, size, reg.map.value_size, "map value",
+                    lambda: f"keep accesses within the {reg.map.value_size}-byte value of "
+                            f"map '{reg.map.name}'")
+                access.check_map_rights(reg, regno, off, size, read=True)
+                field = kptr.check_access(reg, regno, off, size, lo, high + size)
+                if atomic:
+                    kptr.atomic(field, regno)
+                if field is not None:
+                    value = kptr.load(state, field, regno)
+                else:
+                    value = access.map_value_read(reg, lo, high, size) or \
+                        access.sized_unknown(size)
+                    if not atomic:
+                        self._map_reads[mkey] = value
         elif t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             access.check_packet(reg, regno, off, size)
             value = access.sized_unknown(size)
@@ -1075,7 +1183,11 @@ class Checker:
     def _ld(self, state: State, insn: Instruction, pc: int) -> None:
         mode = insn.opcode & MODE_MASK
         if insn.opcode == LDDW_OPCODE:
-            self.write(state, insn.dst, self._lddw(state, insn, pc))
+            # (the same register every time: it depends on the instruction and the maps)
+            value = self._lddw_values.get(pc)
+            if value is None:
+                value = self._lddw_values[pc] = self._lddw(state, insn, pc)
+            self.write(state, insn.dst, value)
             return
         if mode in (Mode.ABS, Mode.IND):
             self.calls.legacy_packet_load(state, insn)
@@ -1123,7 +1235,7 @@ class Checker:
         jmp32 = insn.opcode & CLASS_MASK == _JMP32
         self._jmps += 1
         if op == _JA:
-            return self._target(pc, insn)
+            return self._targets[pc]
         if op == _CALL:
             return self.calls.call(state, pc, insn, cp, pending)
         if op == _EXIT:
@@ -1150,8 +1262,21 @@ class Checker:
         if self.options.unprivileged and (a.type not in NOT_POINTER or b.type not in NOT_POINTER):
             self._unprivileged_compare(insn, a, b, op, jmp32)
         taken = self._branch(state, insn, a, b, op, jmp32, True)
+        target = self._targets[pc]
+        if not self.options.unprivileged:
+            # the fall-through side is made in place (it is walked now)
+            fall = self._branch(state, insn, a, b, op, jmp32, False, in_place=True)
+            if taken is None or fall is None:
+                self._decided = 1   # the values compared ruled a side out: they matter
+            if taken is not None:
+                if fall is not None:
+                    taken.path = state.path[-15:] + (pc,)
+                    self.fork(taken, target, cp, pending)
+                    return pc + 1
+                self._replace(state, taken)
+                return target
+            return None if fall is None else pc + 1
         fall = self._branch(state, insn, a, b, op, jmp32, False)
-        target = insn.jump_target(pc)
         if taken is None or fall is None:
             self._decided = 1   # the values compared ruled a side out: they matter
             if self.options.unprivileged and (taken is not None or fall is not None):
@@ -1174,12 +1299,6 @@ class Checker:
         # neither side can happen: this path itself is impossible (should not occur)
         return None
 
-    def _target(self, pc: int, insn: Instruction) -> int:
-        target = self._targets.get(pc)
-        if target is None:
-            target = self._targets[pc] = insn.jump_target(pc)
-        return target
-
     def _scalar_jump(self, state: State, pc: int, insn: Instruction, a: Reg, b: Reg, op: int,
                      jmp32: bool, cp: Checkpoint, pending: list[Pending]) -> int | None:
         """A jump comparing two numbers: as :meth:`_branch` for both sides, but refining
@@ -1189,9 +1308,8 @@ class Checker:
         if not ta[1] and not tb[1]:
             # two constants: one side only, and nothing learnt (as refine would say)
             self._decided = _SCALARS_DECIDED
-            return self._target(pc, insn) if holds(op, ta[0], tb[0], jmp32) else pc + 1
-        taken = refine(op, a.var, b.var, True, jmp32=jmp32)
-        fall = refine(op, a.var, b.var, False, jmp32=jmp32)
+            return self._targets[pc] if holds(op, ta[0], tb[0], jmp32) else pc + 1
+        taken, fall = refine_both(op, a.var, b.var, jmp32)
         src = insn.src if insn.opcode & SOURCE_MASK else None
         if taken is None or fall is None:
             # the values compared ruled a side out: they matter
@@ -1201,11 +1319,11 @@ class Checker:
                 other = state.copy()
                 self._refined(other, insn.dst, a, taken[0], src, b, taken[1])
                 other.path = state.path[-15:] + (pc,)
-                self.fork(other, self._target(pc, insn), cp, pending)
+                self.fork(other, self._targets[pc], cp, pending)
                 self._refined(state, insn.dst, a, fall[0], src, b, fall[1])
                 return pc + 1
             self._refined(state, insn.dst, a, taken[0], src, b, taken[1])
-            return self._target(pc, insn)
+            return self._targets[pc]
         if fall is not None:
             self._refined(state, insn.dst, a, fall[0], src, b, fall[1])
             return pc + 1
@@ -1213,9 +1331,10 @@ class Checker:
 
     def _refined(self, state: State, dst: int, a: Reg, avar: B.Bounds, src: int | None,
                  b: Reg, bvar: B.Bounds) -> None:
-        if avar is not a.var:
+        # (bounds the jump taught nothing are equal to the old ones, if not the same)
+        if avar is not a.var and avar != a.var:
             self._set_scalar(state, dst, a, avar)
-        if src is not None and bvar is not b.var:
+        if src is not None and bvar is not b.var and bvar != b.var:
             self._set_scalar(state, src, b, bvar)
 
     @staticmethod
@@ -1241,14 +1360,15 @@ class Checker:
         state.refs = new.refs
 
     def _branch(self, state: State, insn: Instruction, a: Reg, b: Reg, op: int, jmp32: bool,
-                taken: bool) -> State | None:
-        """The state on one side of a conditional jump, or None if it cannot happen."""
+                taken: bool, in_place: bool = False) -> State | None:
+        """The state on one side of a conditional jump, or None if it cannot happen (then
+        ``state`` is unchanged). ``in_place``: ``state`` itself becomes that side."""
         dst, src = insn.dst, (insn.src if insn.opcode & SOURCE_MASK else None)
         if a.type is _SCALAR and b.type is _SCALAR:
             pair = refine(op, a.var, b.var, taken, jmp32=jmp32)
             if pair is None:
                 return None
-            new = state.copy()
+            new = state if in_place else state.copy()
             self._set_scalar(new, dst, a, pair[0])
             if src is not None:
                 self._set_scalar(new, src, b, pair[1])
@@ -1258,21 +1378,21 @@ class Checker:
             if other.type is _SCALAR and other.var.is_const and other.var.value == 0:
                 is_null = (op == JumpOp.JEQ) == taken
                 if ptr.nullable:
-                    new = state.copy()
+                    new = state if in_place else state.copy()
                     self.calls.mark_null_checked(new, ptr, is_null)
                     return new
                 if is_null and ptr.type in _NEVER_NULL and ptr.var.smin > \
                         -access.MAX_VAR_OFF and ptr.var.smax < access.MAX_VAR_OFF:
                     return None  # these pointers are never NULL (the kernel's reg_not_null)
-                return state.copy()
+                return state if in_place else state.copy()
         if a.type not in NOT_POINTER and b.type not in NOT_POINTER and not jmp32:
             if self._packet_end_decided(op, a, b) is (not taken):
                 return None
-            new = state.copy()
+            new = state if in_place else state.copy()
             self._packet_compare(new, op, a, b, taken)
             self._mark_past_end(new, insn, op, a, b, taken)
             return new
-        return state.copy()
+        return state if in_place else state.copy()
 
     @staticmethod
     def _as_pkt_vs_end(op: int, a: Reg, b: Reg) -> tuple[int, Reg] | None:
@@ -1403,36 +1523,14 @@ class Checker:
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
 
 
-_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM, _COND_JUMP = range(4)
-
-
-def _conditional_jumps(code: Mapping[int, Instruction]) -> dict[int, int]:
-    """Slot -> _COND_JUMP for the conditional jumps whose registers exist (r0-r10)."""
-    out = {}
-    for pc, insn in code.items():
-        opcode = insn.opcode
-        if (opcode & CLASS_MASK in (_JMP, _JMP32) and opcode & OP_MASK in SWAPPED
-                and insn.dst <= 10 and (not opcode & SOURCE_MASK or insn.src <= 10)):
-            out[pc] = _COND_JUMP
-    return out
-
-
-def _fp_accesses(code: Mapping[int, Instruction]) -> dict[int, int]:
-    """Slot -> kind of the plain loads into r0-r9 and stores at ``r10 + off``: whatever
-    runs them, the base is the frame's own stack pointer (r10 cannot be written)."""
-    out = {}
-    for pc, insn in code.items():
-        opcode = insn.opcode
-        cls = opcode & CLASS_MASK
-        if opcode & MODE_MASK != Mode.MEM:
-            continue
-        if cls == Class.LDX and insn.src == 10 and insn.dst < 10:
-            out[pc] = _FP_LOAD
-        elif cls == Class.STX and insn.dst == 10:
-            out[pc] = _FP_STORE_REG
-        elif cls == Class.ST and insn.dst == 10:
-            out[pc] = _FP_STORE_IMM
-    return out
+# kinds of slots _step runs by a fast path (_slot_facts)
+(_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM, _COND_JUMP, _MOV_REG, _GOTO, _MOV_IMM, _ALU_IMM,
+ _ALU_REG) = range(9)
+_FP_KINDS = (_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM)
+_MOV64_REG = Class.ALU64 | ALUOp.MOV | SOURCE_MASK
+_GOTO_OPCODE, _GOTOL_OPCODE = _JMP | _JA, _JMP32 | _JA
+_CALL_OPCODE, _MAY_GOTO_OPCODE = _JMP | _CALL, _JMP | _JCOND
+_MEM, _MEMSX = int(Mode.MEM), int(Mode.MEMSX)
 
 
 _EXIT_READS_R0 = Effect(uses=(0,))   # the main frame's exit, R0 read but not precise
@@ -1440,29 +1538,111 @@ _SCALARS_DECIDED = 2   # Checker._decided: a jump between two numbers went one w
 _STATIC_ALU_OPS = (ALUOp.MOV, ALUOp.END, ALUOp.NEG)
 
 
-def _static_effect_slots(code: Mapping[int, Instruction]) -> frozenset[int]:
-    """Slots whose effect (:func:`.effects.before`) depends on the instruction and the
-    frame depth only: ALU with a constant, moves, swaps and negations, lddw, gotos, loads
-    and stores at r10 (the frame's own stack, at a constant offset)."""
-    out = []
+def _encoding_facts(opcode: int, dst: int, src: int
+                    ) -> tuple[int, bool, tuple[int, ...] | None]:
+    """(fast path kind or -1, whether that kind needs ``off`` 0, static effect registers or
+    None) of an instruction of these fields (see _slot_facts)."""
+    cls = opcode & CLASS_MASK
+    kind = -1
+    if opcode in (_MOV64_IMM, _MOV32_IMM) and dst < 10:
+        kind = _MOV_IMM
+    elif opcode in _SCALAR_IMM_OPS and dst < 10:
+        kind = _ALU_IMM
+    elif opcode in _SCALAR_REG_OPS and dst < 10 and src <= 10:
+        kind = _ALU_REG
+    elif opcode == _MOV64_REG and dst < 10 and src <= 10:
+        kind = _MOV_REG      # (with off 0: a sign-extending move is not one)
+    elif opcode == _GOTO_OPCODE:
+        kind = _GOTO
+    elif cls in (_JMP, _JMP32) and opcode & OP_MASK in SWAPPED and dst <= 10 \
+            and (not opcode & SOURCE_MASK or src <= 10):
+        kind = _COND_JUMP
+    elif opcode & MODE_MASK == _MEM and cls in (_LDX, _STX, _ST):
+        if cls == _LDX and src == 10 and dst < 10:
+            kind = _FP_LOAD
+        elif cls == _STX and dst == 10:
+            kind = _FP_STORE_REG
+        elif cls == _ST and dst == 10:
+            kind = _FP_STORE_IMM
+    # effects (.effects.before) that depend on the instruction and the frame depth only:
+    # ALU with a constant, moves, swaps and negations, lddw, gotos, loads and stores at
+    # r10 (the frame's own stack, at a constant offset); and conditional jumps whenever
+    # the registers they compare (the value) are no linked scalar copies
+    static: tuple[int, ...] | None = None
+    if cls in (_ALU, _ALU64):
+        if not opcode & SOURCE_MASK or opcode & OP_MASK in _STATIC_ALU_OPS:
+            static = ()
+    elif opcode == LDDW_OPCODE:
+        static = ()
+    elif cls == _LDX and src == 10 and opcode & MODE_MASK in (_MEM, _MEMSX):
+        static = ()   # a load from the frame pointer: the same stack bytes always
+    elif cls in (_ST, _STX) and dst == 10 and opcode & MODE_MASK == _MEM:
+        static = ()
+    elif cls in (_JMP, _JMP32):
+        if opcode & OP_MASK in (_JA, _JCOND):
+            static = ()
+        elif opcode & OP_MASK in SWAPPED and dst <= 10:
+            if not opcode & SOURCE_MASK:
+                static = (dst,)
+            elif src <= 10:
+                static = (dst, src)
+    return kind, kind == _MOV_REG, static
+
+
+_ENCODING_FACTS: dict[int, tuple[int, bool, tuple[int, ...] | None]] = {}
+
+
+def _slot_facts(code: Mapping[int, Instruction], prune_points: set[int], *,
+                fp_accesses: bool, jumps: bool
+                ) -> tuple[dict[int, Instruction], set[int], dict[int, int],
+                           dict[int, tuple[int, ...]], dict[int, int]]:
+    """What the walk looks up by slot, found in one pass over the code: the slots at no
+    prune point, the may_goto slots, where each jump goes, the slots whose effect depends
+    on the instruction and the frame depth only (with the registers a conditional jump's
+    effect also depends on), and the slots _step runs by a fast path, by kind: moves and
+    ALU ops of numbers (whose registers exist: r0-r9 written), gotos, conditional jumps
+    whose registers exist (when ``jumps``), plain loads into r0-r9 and stores at
+    ``r10 + off`` (whatever runs them, the base is the frame's own stack pointer: r10
+    cannot be written; when ``fp_accesses``).
+
+    All but the jump targets depend on an instruction's opcode and registers only, so they
+    are worked out once per (opcode, dst, src) for every program after: five passes over a
+    small program, each testing every instruction afresh, cost a tenth of its walk."""
+    plain: dict[int, Instruction] = {}
+    may_gotos: set[int] = set()
+    targets: dict[int, int] = {}
+    static: dict[int, tuple[int, ...]] = {}
+    fast: dict[int, int] = {}
+    known = _ENCODING_FACTS
     for pc, insn in code.items():
-        opcode = insn.opcode
-        cls = opcode & CLASS_MASK
-        if cls == Class.ALU or cls == Class.ALU64:
-            if not opcode & SOURCE_MASK or opcode & OP_MASK in _STATIC_ALU_OPS:
-                out.append(pc)
-        elif opcode == LDDW_OPCODE:
-            out.append(pc)
-        elif cls == Class.LDX and insn.src == 10 and opcode & MODE_MASK in (Mode.MEM,
-                                                                          Mode.MEMSX):
-            out.append(pc)   # a load from the frame pointer: the same stack bytes always
-        elif (cls == Class.ST or cls == Class.STX) and insn.dst == 10 and \
-                opcode & MODE_MASK == Mode.MEM:
-            out.append(pc)
-        elif cls == Class.JMP or cls == Class.JMP32:
-            if opcode & OP_MASK in (JumpOp.JA, JumpOp.JCOND):
-                out.append(pc)
-    return frozenset(out)
+        if pc not in prune_points:
+            plain[pc] = insn
+        opcode, dst, src = insn.opcode, insn.dst, insn.src
+        if dst < 16 and src < 16:   # (4-bit fields: anything else is not remembered)
+            key = (opcode << 8) | (dst << 4) | src
+            facts = known.get(key)
+            if facts is None:
+                facts = known[key] = _encoding_facts(opcode, dst, src)
+        else:
+            facts = _encoding_facts(opcode, dst, src)
+        kind, needs_off0, regs = facts
+        if kind == _COND_JUMP:
+            if jumps:
+                fast[pc] = kind
+        elif kind in _FP_KINDS:
+            if fp_accesses:
+                fast[pc] = kind
+        elif kind >= 0 and (not needs_off0 or insn.off == 0):
+            fast[pc] = kind
+        if regs is not None:
+            static[pc] = regs
+        if opcode & CLASS_MASK in (_JMP, _JMP32):
+            # (as Instruction.jump_target: gotol and calls count in imm)
+            targets[pc] = pc + 1 + (insn.imm if opcode in (_GOTOL_OPCODE, _CALL_OPCODE)
+                                    else insn.off)
+            if opcode == _MAY_GOTO_OPCODE:
+                may_gotos.add(pc)
+    return plain, may_gotos, targets, static, fast
 
 
 def _widen_changed_scalars(prev: State, cur: State) -> None:
@@ -1501,16 +1681,17 @@ def _is_packet_start(reg: Reg) -> bool:
             and reg.var.value == 0)
 
 
-def _loop_key(state: State) -> tuple[Any, ...]:
-    """The known bits of the current frame's registers: two states that differ here are
-    not the same (the cheap first test of the infinite loop check). Known bits only, not
-    whole bounds: a tuple's hash is not cached, and hashing eleven bounds of nine ints each
-    at every prune point inside a loop cost more than the rare extra :func:`prune.same`."""
-    return (len(state.frames), *map(_TNUM, map(_VAR, state.frames[-1].regs)))
+def _loop_key(state: State) -> tuple[int, int]:
+    """A number that two states which are the same share (the cheap first test of the
+    infinite loop check): the frame count and the sum of the current frame's registers'
+    lowest values. Not whole bounds: a tuple's hash is not cached, and hashing eleven
+    bounds at every prune point inside a loop cost more than the rare extra
+    :func:`prune.same` (a loop's counter still changes the sum every time round)."""
+    return (len(state.frames), sum(map(_UMIN, map(_VAR, state.frames[-1].regs))))
 
 
 _VAR = attrgetter("var")
-_TNUM = itemgetter(8)     # a Bounds' known bits
+_UMIN = itemgetter(0)     # a Bounds' umin
 
 
 def frames_for_call(state: State) -> int:

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from .liveness import Demand, reg_key, slot_key
+from .liveness import FRAME_KEYS, SLOT_BASE, SLOTS, Demand, reg_key, slot_key
 from .state import EMPTY_SLOT, NOT_POINTER, Byte, Frame, Reg, RegType, Slot, State
 
 _SCALAR = RegType.SCALAR
 
 
-class _IdMap:
-    def __init__(self) -> None:
-        self.old_to_new: dict[int, int] = {}
-        self.new_to_old: dict[int, int] = {}
+class _IdMap(dict[int, int]):
+    """Old id -> new id, and ``~new`` -> old (ids are positive: one dict holds both ways,
+    and a comparison of two states makes one)."""
+
+    __slots__ = ()
 
     def match(self, old: int, new: int) -> bool:
         if old == 0 or new == 0:
             return old == new
-        if self.old_to_new.setdefault(old, new) != new:
+        if self.setdefault(old, new) != new:
             return False
-        return self.new_to_old.setdefault(new, old) == old
+        return self.setdefault(~new, old) == old
 
 
 def _reg_covers(old: Reg, new: Reg, ids: _IdMap, precise: bool = True) -> bool:
@@ -229,25 +230,41 @@ def plan(old: State, demand: Demand | None) -> Plan:
     frames = []
     for frameno, frame in enumerate(old.frames):
         regs = []
-        for regno, r in enumerate(frame.regs):
-            if r.type is RegType.NOT_INIT:
-                continue
-            if demand is None:
-                regs.append((regno, True))
-                continue
-            key = reg_key(frameno, regno)
-            if demand.live >> key & 1:
-                regs.append((regno, bool(demand.precise >> key & 1)))
         slots = []
-        for index, slot in frame.stack.items():
-            if demand is None:
-                slots.append((index, True))
-                continue
-            key = slot_key(frameno, index)
-            if demand.live >> key & 1:
-                slots.append((index, bool(demand.precise >> key & 1) or _has_pointer(slot)))
+        if demand is None:
+            regs = [(regno, True) for regno, r in enumerate(frame.regs)
+                    if r.type is not RegType.NOT_INIT]
+            slots = [(index, True) for index in frame.stack]
+            frames.append((tuple(regs), tuple(slots)))
+            continue
+        # the live keys of this frame, one set bit at a time (few are live)
+        base = frameno * FRAME_KEYS
+        live = demand.live >> base
+        precise = demand.precise >> base
+        bits = live & _REG_BITS
+        fregs = frame.regs
+        while bits:
+            low = bits & -bits
+            bits ^= low
+            regno = low.bit_length() - 1
+            if fregs[regno].type is not RegType.NOT_INIT:
+                regs.append((regno, bool(precise >> regno & 1)))
+        bits = live >> SLOT_BASE & _SLOT_BITS
+        stack = frame.stack
+        while bits:
+            low = bits & -bits
+            bits ^= low
+            index = low.bit_length() - 1
+            slot = stack.get(index)
+            if slot is not None:
+                slots.append((index, bool(precise >> (SLOT_BASE + index) & 1)
+                              or _has_pointer(slot)))
         frames.append((tuple(regs), tuple(slots)))
     return tuple(frames)
+
+
+_REG_BITS = (1 << 11) - 1           # r0-r10's keys in a frame
+_SLOT_BITS = (1 << SLOTS) - 1       # stack slots' keys in a frame, from SLOT_BASE
 
 
 def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = False,
@@ -280,6 +297,9 @@ def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = 
             b = nregs[regno]
             if a is b and a.id == 0 and a.ref_obj_id == 0:
                 continue   # the very same register (states share them), linked to nothing
+            if a.type is _SCALAR and b.type is _SCALAR and (not exact or (a.id == 0 and (
+                    a.var is b.var or a.var.contains(b.var)))):
+                continue   # (_planned_reg's commonest case, without the call)
             if not _planned_reg(a, b, exact, ids):
                 if last_miss is not None:
                     last_miss[:] = (frameno, False, regno, exact)
@@ -287,7 +307,12 @@ def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = 
         ostack = o.stack
         nstack = n.stack
         for index, exact in slots_plan:
-            if not _planned_slot(ostack[index], nstack.get(index), exact, ids, uninit_ok):
+            slot = ostack[index]
+            other = nstack.get(index)
+            if other is slot and ((spilled := slot.spilled) is None or (
+                    spilled.id == 0 and spilled.ref_obj_id == 0)):
+                continue   # the very same slot, linked to nothing (as _planned_slot says)
+            if not _planned_slot(slot, other, exact, ids, uninit_ok):
                 if last_miss is not None:
                     last_miss[:] = (frameno, True, index, exact)
                 return False

@@ -369,6 +369,24 @@ def holds(op: int, x: int, y: int, jmp32: bool) -> bool:
     raise ValueError(op)
 
 
+Refined = tuple[Bounds, Bounds] | None
+_BOTH: dict[tuple[object, ...], tuple[Refined, Refined]] = {}
+
+
+def refine_both(op: int, a: Bounds, b: Bounds, jmp32: bool) -> tuple[Refined, Refined]:
+    """:func:`refine` for both sides of the jump (taken, not taken), remembered: a loop
+    compares the same bounds every time round. A side's bounds that the jump taught
+    nothing are equal to (not always the very) ``a`` or ``b``."""
+    key = (op, a, b, jmp32)
+    got = _BOTH.get(key)
+    if got is None:
+        got = (refine(op, a, b, True, jmp32=jmp32), refine(op, a, b, False, jmp32=jmp32))
+        if len(_BOTH) >= _MEMO_MAX:
+            _BOTH.clear()
+        _BOTH[key] = got
+    return got
+
+
 def refine(op: int, a: Bounds, b: Bounds, taken: bool, *, jmp32: bool
            ) -> tuple[Bounds, Bounds] | None:
     """What ``a op b`` being ``taken`` (or not) says about ``a`` and ``b``; ``None`` when

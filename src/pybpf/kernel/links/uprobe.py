@@ -14,9 +14,9 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
+from ...dataclass_compat import FrozenValue
 from ...errors import ELFError, InvalidInputError, KernelError
 from ...spec import ProgramType
 from .. import sys as bpfsys
@@ -65,14 +65,22 @@ def resolve_binary(path: str | os.PathLike[str]) -> str:
     return os.path.abspath(found)
 
 
-@dataclass(frozen=True)
-class ElfSymbol:
-    """A function symbol of a binary and the file offset its code starts at."""
+class ElfSymbol(FrozenValue):
+    """A function symbol of a binary and the file offset its code starts at. (Not a
+    dataclass: importing dataclasses costs every uprobe tool's start ~10 ms.)"""
 
     name: str
     address: int
     size: int
     file_offset: int
+
+    __match_args__ = ("name", "address", "size", "file_offset")
+
+    def __init__(self, name: str, address: int, size: int, file_offset: int) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "address", address)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "file_offset", file_offset)
 
 
 def _open_elf(path: str) -> tuple[BinaryIO, ELFFile]:
