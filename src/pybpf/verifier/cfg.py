@@ -8,7 +8,7 @@ instruction is unreachable.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from ..asm.instruction import Instruction
@@ -41,6 +41,8 @@ class Program:
     end: int                          # slot count
     subprogs: list[int]               # start slots, sorted (0 first)
     prune_points: set[int]
+    # (slot, callee start) of the bpf-to-bpf calls and callback loads, in slot order
+    calls: list[tuple[int, int]] = field(default_factory=list)
 
     def subprog_of(self, slot: int) -> int:
         start = 0
@@ -65,15 +67,9 @@ class Program:
                 continue
             start = chain[-1]
             stop = self.subprog_end(start)
-            for s in self.order:
+            for s, callee in self.calls:
                 if start <= s < stop:
-                    insn = self.code[s]
-                    if insn.opcode != _CALL and insn.opcode != LDDW_OPCODE:
-                        continue
-                    if insn.is_pseudo_call:
-                        todo.append(chain + (insn.jump_target(s),))
-                    elif insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC:
-                        todo.append(chain + (s + 1 + _s32(insn.imm),))
+                    todo.append(chain + (callee,))
         return out
 
     def has_tail_call(self, start: int) -> bool:
@@ -156,7 +152,7 @@ def build(insns: list[Instruction]) -> Program:
                                "so calls reach their callee")
         subprogs.add(target)
     starts = sorted(subprogs)
-    prog = Program(code, order, slot, starts, points)
+    prog = Program(code, order, slot, starts, points, calls)
     for start in starts:
         stop = prog.subprog_end(start)
         last = order[bisect_left(order, stop) - 1]
