@@ -38,15 +38,20 @@ from tests.net.corpus_bfd import bfd_frames
 from tests.net.corpus_dccp import dccp_frames
 from tests.net.corpus_dhcp6 import dhcp6_frames
 from tests.net.corpus_egp import egp_frames
+from tests.net.corpus_eigrp import eigrp_frames
 from tests.net.corpus_geneve import geneve_frames
 from tests.net.corpus_gre1 import gre1_frames
 from tests.net.corpus_hsrp import hsrp_frames
 from tests.net.corpus_ipsec import ipsec_frames
 from tests.net.corpus_ipx import ipx_frames, ipx_llc_frames
+from tests.net.corpus_krb import krb_frames
+from tests.net.corpus_ldp import ldp_frames
 from tests.net.corpus_lldp import lldp_org_frames
 from tests.net.corpus_mstp import mstp_frames
+from tests.net.corpus_netbios import netbios_frames
 from tests.net.corpus_ntp import ntp_control_frames
 from tests.net.corpus_ospf import ospf_frames
+from tests.net.corpus_ospf6 import ospf6_frames
 from tests.net.corpus_pim import pim_frames
 from tests.net.corpus_ppp import l2tp_frames, pppoe_frames
 from tests.net.corpus_rip import rip_frames
@@ -230,8 +235,8 @@ def test_tcp_options_cut_at_every_byte(tmp_path: Path) -> None:
 
 
 def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
-    # PIM, SNMP, LLDP, LLC, STP, ARP, OSPF and RIP messages with a few bytes changed at
-    # random (some cut):
+    # PIM, SNMP, LLDP, LLC, STP, ARP, OSPF (v2, v3), EIGRP, RIP, Kerberos, LDP and DHCPv6 messages
+    # with a few bytes changed at random (some cut; a TCP reset among them shows its data):
     # whatever tcpdump makes of them, so do we
     rng = random.Random(2026)
     # (frame, first byte to damage): the message, not the IP and UDP headers before it
@@ -241,7 +246,10 @@ def test_damaged_messages_print_like_tcpdump(tmp_path: Path) -> None:
     frames = ([(f, 34) for f in pim_frames()] + [(f, 42) for f in snmp_frames()
                                                   + snmpv3_frames()]
               + [(f, 14) for f in lldp_org_frames() + llc]
-              + [(f, 34) for f in ospf_frames()] + [(f, 42) for f in rip_frames()])
+              + [(f, 34) for f in ospf_frames() + eigrp_frames()]
+              + [(f, 54) for f in ospf6_frames() if len(f) > 54]
+              + [(f, 42) for f in rip_frames() + krb_frames() + ldp_frames()]
+              + [(f, 62) for f in dhcp6_frames() if len(f) > 62])
     packets = []
     for index in range(1500):
         chosen, start = rng.choice(frames)
@@ -326,7 +334,8 @@ def test_cut_anywhere_never_raises() -> None:
     rng = random.Random(13)
     for frame in (build_frames() + l2tp_frames() + pppoe_frames() + pim_frames()
                   + snmpv3_frames() + lldp_org_frames() + rip_frames()
-                  + ospf_frames()):
+                  + ospf_frames() + krb_frames() + eigrp_frames() + ldp_frames()
+                  + dhcp6_frames() + ospf6_frames()):
         for flags in (PrintOptions(), PrintOptions(link_header=True, verbose=2)):
             printer = Printer(1, flags)
             for cut in range(0, len(frame), max(1, len(frame) // 25)):
@@ -411,7 +420,8 @@ CORPORA = [
                                     geneve_frames, mstp_frames, egp_frames, ipx_frames,
                                     ipx_llc_frames, atalk_frames, atmarp_frames, ipsec_frames,
                                     hsrp_frames, bfd_frames, gre1_frames, rip_frames,
-                                    ospf_frames)],
+                                    ospf_frames, ospf6_frames, krb_frames, eigrp_frames,
+                                    ldp_frames, netbios_frames)],
     # L2TP control messages and every attribute, PPP's control protocols with every option
     # (bogus lengths too), CHAP, PAP, multilink, IP inside: in L2TP and in PPPoE. Cut,
     # tcpdump either prints '[|LCP]' and goes on (the closing brace of L2TP follows) or
@@ -427,8 +437,8 @@ CORPORA = [
            marker='U="admin"'),
     # LLDP's 802.1, 802.3, LLDP-MED, IANA and DCBX sub-fields
     Corpus(lldp_org_frames, ("", "-v", "-vv"), ("-v",), least=(("-v", 150), ("-vv", 150))),
-    # DHCPv6 without -v (its -v options are not decoded yet): the type
-    Corpus(dhcp6_frames, ("", "-e", "-q"), ("",), marker="dhcp6 solicit"),
+    # DHCPv6: the type, and -v's options
+    Corpus(dhcp6_frames, marker="dhcp6 solicit"),
 ]
 
 
@@ -437,8 +447,9 @@ def test_protocol_corpus_whole_and_cut(tmp_path: Path, case: Corpus) -> None:
     # SCTP's chunks, DCCP, TFTP, NTP's control messages, Geneve's options, MSTP/SPB BPDUs,
     # EGP, IPX (in Ethernet II, PPP, raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also
     # in SNAP) and AARP, ATM and Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's
-    # GRE, RIP and RIPng, OSPFv2, L2TP and PPP, PIM, SNMP, LLDP, DHCPv6. Every field tcpdump reads
-    # at each verbosity, damaged lengths, every packet cut after each byte
+    # GRE, RIP and RIPng, OSPFv2 and v3, Kerberos, EIGRP and OTV, LDP, NetBIOS, L2TP and
+    # PPP, PIM, SNMP, LLDP, DHCPv6. Every field tcpdump reads at each verbosity, damaged
+    # lengths, every packet cut after each byte
     built = case.frames()
     path = tmp_path / "protocol.pcap"
     write_pcap(path, _packets(built))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pybpf import asm
-from pybpf.asm import R0, R1, R2, R6, R7
+from pybpf.asm import R0, R1, R2, R6, R7, R8, R10
 from pybpf.btf import Struct
 from pybpf.btf.kernel_btf import DEFAULT_KERNEL_BTF
 from pybpf.btf.types import Func
@@ -52,7 +52,24 @@ def _cases() -> list[tuple[str, ProgramSpec, str]]:
     tc = ProgramType.SCHED_CLS
     from_pid = [asm.mov(R1, 1), _kf("bpf_task_from_pid"), asm.mov_reg(R6, R0),
                 asm.jeq(R6, 0, "out")]
+
+    def kept(first: int, second: int) -> list:
+        # r7 is one number or the other, and survives the kfunc call (r6-r9 do) to decide a
+        # stack access after it: a state remembered after the call must not prune the path
+        # with the other number (the call's effect reads r1 and clobbers r0-r5 only)
+        # (enough instructions and jumps before "join" that a state is remembered there)
+        return [asm.call(7), asm.mov(R7, first), *[asm.mov(R8, 0)] * 5,
+                asm.jgt(R0, 5, "join"), asm.mov(R7, second), asm.ja("join"),
+                asm.Label("join"), *from_pid, asm.mov_reg(R1, R6), _kf("bpf_task_release"),
+                asm.Label("out"), asm.mov_reg(R2, R10), asm.add(R2, -16), asm.add(R2, R7),
+                asm.st(8, R2, 0, 0)]
     return [
+        ("a number kept across the call, out of the stack on the jump's path",
+         _spec(kept(1000, 8)), "reject"),
+        ("a number kept across the call, out of the stack on the other path",
+         _spec(kept(8, 1000)), "reject"),
+        ("a number kept across the call, in the stack on both paths", _spec(kept(8, 0)),
+         "accept"),
         ("acquire, check, release", _spec([*checked, *release, *out]), "accept"),
         ("acquired object walked", _spec([*checked, asm.ldx(4, R7, R6, pid), *release,
                                           *out]), "accept"),

@@ -13,7 +13,6 @@ from ..errors import AsmError
 from ._codes import BPF_PSEUDO_FUNC
 from .builder import Label
 from .instruction import Instruction
-from .instructions import Instructions
 
 _INT16 = range(-(1 << 15), 1 << 15)
 _INT32 = range(-(1 << 31), 1 << 31)
@@ -39,6 +38,8 @@ def link(items: Iterable[Instruction | Label], *, source: str | None = None
     """
     insns: list[Instruction] = []
     labels: dict[str, int] = {}   # label -> slot
+    symbol_at: dict[int, str] = {}   # slot -> symbol of the instruction there
+    to_link: list[tuple[int, int]] = []   # (index, slot) of the references to labels
     pending: list[str] = []
     slot = 0
     for item in items:
@@ -57,6 +58,10 @@ def link(items: Iterable[Instruction | Label], *, source: str | None = None
             if item.symbol is None:
                 item = item.with_(symbol=pending[0])
             pending = []
+        if item.symbol is not None:
+            symbol_at[slot] = item.symbol
+        if item.reference is not None and _links_to_label(item):
+            to_link.append((len(insns), slot))
         insns.append(item)
         slot += item.slots
     if pending:
@@ -65,28 +70,26 @@ def link(items: Iterable[Instruction | Label], *, source: str | None = None
 
     # every labelled instruction carries one name, its symbol; a reference to another label
     # of it is renamed to that symbol, so linking the result again gives the same program
-    symbol_at = {slot: insn.symbol for _, slot, insn in Instructions(insns).enumerate()
-                 if insn.symbol is not None}
-    out: list[Instruction] = []
-    for index, slot, insn in Instructions(insns).enumerate():
-        if insn.reference is not None and _links_to_label(insn):
-            target = labels.get(insn.reference)
-            if target is None:
-                raise AsmError(f"instruction {index}: undefined label {insn.reference!r}",
+    # (only the references change: a decoded program is mostly other instructions)
+    for index, slot in to_link:
+        insn = insns[index]
+        target = labels.get(insn.reference)  # type: ignore[arg-type]
+        if target is None:
+            raise AsmError(f"instruction {index}: undefined label {insn.reference!r}",
+                           source=source)
+        if symbol_at.get(target, insn.reference) != insn.reference:
+            insn = insn.with_(reference=symbol_at[target])
+        offset = target - slot - 1
+        if insn.is_wide:
+            # a function address (lddw src=FUNC) keeps its offset in the first slot's
+            # imm only, as clang emits it: the second slot's imm stays zero
+            insn = insn.with_(imm=offset & 0xFFFF_FFFF)
+        else:
+            fits = _INT32 if (insn.is_long_jump or insn.is_call) else _INT16
+            if offset not in fits:
+                raise AsmError(f"instruction {index}: jump to {insn.reference!r} "
+                               f"({offset:+d} slots) does not fit; use gotol",
                                source=source)
-            if symbol_at.get(target, insn.reference) != insn.reference:
-                insn = insn.with_(reference=symbol_at[target])
-            offset = target - slot - 1
-            if insn.is_wide:
-                # a function address (lddw src=FUNC) keeps its offset in the first slot's
-                # imm only, as clang emits it: the second slot's imm stays zero
-                insn = insn.with_(imm=offset & 0xFFFF_FFFF)
-            else:
-                fits = _INT32 if (insn.is_long_jump or insn.is_call) else _INT16
-                if offset not in fits:
-                    raise AsmError(f"instruction {index}: jump to {insn.reference!r} "
-                                   f"({offset:+d} slots) does not fit; use gotol",
-                                   source=source)
-                insn = insn.with_jump_offset(offset)
-        out.append(insn)
-    return out
+            insn = insn.with_jump_offset(offset)
+        insns[index] = insn
+    return insns

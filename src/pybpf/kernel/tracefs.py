@@ -44,16 +44,25 @@ def _is_name(part: str) -> bool:
     return bool(part) and _NAME_CHARS.issuperset(part)
 
 
+_root: str | None = None
+
+
 def tracefs_root() -> str:
-    """Where tracefs is mounted, mounting it at /sys/kernel/tracing first if needed.
+    """Where tracefs is mounted, mounting it at /sys/kernel/tracing first if needed; found
+    once a process (each look reads the mount table: a script's compile and attach asked
+    ~15 times, ~1 ms of a `pybpf trace` wildcard script's first run).
 
     Raises KernelError when it is absent and cannot be mounted (not root).
     """
-    if mounted_fs_type(TRACEFS_PATH) == "tracefs":
-        return TRACEFS_PATH
-    if os.path.isdir(os.path.join(_DEBUGFS_TRACING, "events")):
-        return _DEBUGFS_TRACING
-    return ensure_tracefs()
+    global _root
+    if _root is None:
+        if mounted_fs_type(TRACEFS_PATH) == "tracefs":
+            _root = TRACEFS_PATH
+        elif os.path.isdir(os.path.join(_DEBUGFS_TRACING, "events")):
+            _root = _DEBUGFS_TRACING
+        else:
+            _root = ensure_tracefs()
+    return _root
 
 
 def tracepoint_id(category: str, name: str) -> int:

@@ -3,11 +3,12 @@
 ``Printer(linktype, options).format(packet)`` gives the whole text tcpdump prints for one
 packet: the timestamp (``-t``...``-ttttt``), the link header with ``-e``, the protocols
 (Ethernet II and 802.3/LLC/SNAP, STP, ARP/RARP, 802.1Q/QinQ, MPLS, PPPoE, IPv4/IPv6 with
-extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, OSPF, SCTP,
-DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, NTP, RIP, VXLAN, Geneve, L2TP and
-PPP) and the payload names tcpdump adds on well-known ports (``: HTTP``, ``: BGP``), then
-``-x``/``-X``/``-A`` dumps. What it does not decode it shows as tcpdump does for unknown
-data. A frame cut short ends its line with ``[|proto]``; no input makes it raise.
+extension headers and fragments, ICMP/ICMPv6 with ND and MLD, IGMP, GRE, IPIP, EGP, OSPF
+(v2, v3), EIGRP, SCTP, DCCP, TCP with its options, UDP, DNS, TFTP, BOOTP/DHCP, DHCPv6, NTP, RIP,
+Kerberos, VXLAN, OTV, Geneve, LDP, L2TP and PPP) and the payload names tcpdump adds on
+well-known ports (``: HTTP``, ``: BGP``), then ``-x``/``-X``/``-A`` dumps. What it does not
+decode it shows as tcpdump does for unknown data. A frame cut short ends its line with
+``[|proto]``; no input makes it raise.
 
 The printer keeps TCP connection state for relative sequence numbers (tcpdump's default;
 ``-S`` turns it off) and the previous timestamp for ``-ttt``: one printer per capture.
@@ -30,6 +31,7 @@ from .printer_dccp import dccp_text
 from .printer_dhcp6 import dhcp6_text
 from .printer_dns import dns_text
 from .printer_egp import egp_text
+from .printer_eigrp import eigrp_text
 from .printer_geneve import geneve_flags, geneve_options_text
 from .printer_gre1 import gre1_text
 from .printer_hsrp import hsrp_text
@@ -40,10 +42,14 @@ from .printer_igmp import igmp_text
 from .printer_ipopt import OptionsCut, ip_options_text
 from .printer_ipsec import ipcomp_text, udp_encap_text
 from .printer_ipx import ipx_text
+from .printer_krb import krb_text
 from .printer_l2tp import l2tp_text
+from .printer_ldp import ldp_text
 from .printer_llc import llc_text
 from .printer_lldp import lldp_text
 from .printer_ospf import ospf_text
+from .printer_ospf6 import ospf6_text
+from .printer_otv import otv_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
@@ -62,7 +68,7 @@ from .printer_text import (
 )
 from .printer_tftp import tftp_text
 from .printer_words import ETHERTYPES as _ETHERTYPES
-from .printer_words import CutShort, LongJump, u16, u32
+from .printer_words import CutShort, LongJump, safe_text, u16, u32
 from .printer_words import Truncated as _Truncated
 from .printer_words import etype_name as _etype_name
 from .printer_words import etype_text as _etype
@@ -605,8 +611,11 @@ class Printer:
                                          pseudo)
         if proto == 8:
             return addresses + egp_text(payload, length, self.options.verbose)
-        if proto == 89 and not v6:
-            return addresses + ospf_text(payload, length, self.options.verbose)
+        if proto == 88:
+            return addresses + eigrp_text(payload, length, self.options.verbose)
+        if proto == 89:
+            return addresses + (ospf6_text if v6 else ospf_text)(payload, length,
+                                                                 self.options.verbose)
         if proto == 108:
             return addresses + ipcomp_text(payload)
         if proto == 9 and not v6:
@@ -754,6 +763,12 @@ class Printer:
             self._left_packet = "tcp"
             return line + (f" [remaining caplen({len(segment)}) < header length({header_len})]"
                            " [|tcp]")
+        if data_len > 0 and flags & 0x04 and self.options.verbose:
+            # -v shows what a reset carries (the first 30 bytes), "!" when not all captured
+            data = segment[header_len:header_len + min(data_len, 30)]
+            whole = len(segment) >= header_len + data_len
+            return line + (" [RST" if whole else " [!RST") + ("+" if data_len > 30 else "") \
+                + " " + safe_text(data) + "]"
         if data_len > 0 and not self._fragment:
             return line + self._tcp_payload(sport, dport, segment[header_len:], data_len)
         return line
@@ -779,6 +794,8 @@ class Printer:
             return ": " + text_protocol(data, length, "rtsp", verbose, RTSP_COMMANDS, True)
         if 53 in ports:
             return dns_text(data, length, verbose, over_tcp=True)
+        if 646 in ports:
+            return ldp_text(data, length, verbose)
         return ""
 
     def _relative(self, src: bytes, sport: int, dst: bytes, dport: int, flags: int, seq: int,
@@ -853,12 +870,16 @@ class Printer:
             if {sport, dport} & {161, 162}:
                 return head + snmp_text(data, data_len,
                                         self.options.verbose)
+            if {sport, dport} & {88, 750}:
+                return head + krb_text(data)
             if 1701 in (sport, dport):
                 return head + l2tp_text(data, data_len, self._ppp)
             if 521 in (sport, dport):
                 return head + ripng_text(data, data_len, self.options.verbose)
             if {sport, dport} & {546, 547}:
-                return head + dhcp6_text(data[:data_len])
+                return head + dhcp6_text(data, data_len, self.options.verbose)
+            if 646 in (sport, dport):
+                return head + ldp_text(data, data_len, verbose=self.options.verbose)
             if dport == 1985:
                 return head + hsrp_text(data[:data_len], data_len, self.options.verbose)
             if dport in BFD_PORTS:
@@ -868,6 +889,8 @@ class Printer:
                                             self.options.verbose, SIP_COMMANDS, True)
             if 514 in (sport, dport):
                 return head + syslog_text(data[:data_len], data_len, self.options.verbose)
+            if 8472 in (sport, dport):
+                return head + otv_text(data, data_len, self._inner_ethernet)
             if dport == 4789:
                 return head + self._vxlan(data, data_len)
             if dport == 6081:
@@ -877,6 +900,10 @@ class Printer:
         except LongJump as jump:
             return head + jump.text + f" [|{jump.proto}]"
         return head + plain
+
+    def _inner_ethernet(self, frame: bytes, length: int) -> str:
+        """An Ethernet frame a tunnel carries (OTV's)."""
+        return self._ethernet(frame, length)[0]
 
     def _vxlan(self, data: bytes, length: int) -> str:
         """VXLAN's header, then the Ethernet frame inside (a cut names VXLAN)."""

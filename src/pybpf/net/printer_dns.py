@@ -12,9 +12,9 @@ import ipaddress
 import struct
 from collections.abc import Callable
 
-from .printer_words import ip6, relative_time, safe_text
+from .printer_words import CutShort, ip6, relative_time, safe_text
 
-__all__ = ["dns_text"]
+__all__ = ["dns_text", "fqdn_text"]
 
 _OPS = ("", " inv_q", " stat", " op3", " notify", " update", " op6", " op7", " op8",
         " updateA", " updateD", " updateDA", " updateM", " updateMA", " zoneInit",
@@ -150,7 +150,7 @@ class _Message:
         length = self.label_length(at)
         if length is None or not self.has(at):
             return None
-        max_offset = at - base
+        max_offset = (at - base) & 0xFFFFFFFF   # C's unsigned difference
         i = self.data[at]
         at += 1
         compressed = False
@@ -462,6 +462,18 @@ def _ecs(value: bytes) -> str:
     text = (str(ipaddress.IPv4Address(address)) if family == 1
             else str(ipaddress.IPv6Address(address)))
     return f"{text}/{source}/{scope}"
+
+
+def fqdn_text(data: bytes, at: int, base: int) -> tuple[str, int | None]:
+    """A domain name as tcpdump's fqdn_print prints it for other protocols (DHCPv6):
+    its text and where it ends (None where tcpdump gives up on it); CutShort where
+    tcpdump leaves the packet."""
+    message = _Message(data, 0, False)
+    try:
+        end = message.name(at, base)
+    except _Cut:
+        raise CutShort from None
+    return "".join(message.out), end
 
 
 def dns_text(data: bytes, length: int, verbose: int, *, mdns: bool = False,

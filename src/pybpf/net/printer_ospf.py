@@ -14,9 +14,9 @@ digest after the packet is taken off both the length and the captured bytes firs
 
 from __future__ import annotations
 
-from .printer_words import LongJump, Words, ip4, safe_text, unknown_data_lines
+from .printer_words import LongJump, Words, ip4, safe_text
 
-__all__ = ["ospf_text"]
+__all__ = ["ospf_text", "OspfWords", "grace_tlvs"]
 
 _TYPES = {1: "Hello", 2: "Database Description", 3: "LS-Request", 4: "LS-Update",
           5: "LS-Ack"}
@@ -52,20 +52,12 @@ def _bits(table: tuple[tuple[int, str], ...], value: int, empty: str) -> str:
     return ", ".join(name for bit, name in table if value & bit == bit) or empty
 
 
-class _Out(Words):
+class OspfWords(Words):
+    """The words of an OSPF packet (v2's and v3's), with its addresses."""
+
     def addr(self, at: int) -> str:
         self.get(at, 4)
         return ip4(self.data[at:at + 4])
-
-    def dump(self, at: int, size: int, indent: str) -> bool:
-        """tcpdump's dump of undecoded bytes (what was captured of them); False when it
-        starts beyond the capture, where tcpdump complains instead."""
-        if at > len(self.data):
-            self.add(f"{indent}Dissector error: print_unknown_data called with pointer past "
-                     "end of packet")
-            return False
-        self.add(unknown_data_lines(self.data[at:at + size], indent))
-        return True
 
 
 class _Cut(Exception):
@@ -74,7 +66,7 @@ class _Cut(Exception):
 
 def ospf_text(data: bytes, length: int, verbose: int) -> str:
     """The text after the addresses for an OSPF packet of ``length`` bytes."""
-    out = _Out(data, "ospf2")
+    out = OspfWords(data, "ospf2")
     try:
         _packet(out, length, verbose)
     except LongJump as jump:
@@ -82,7 +74,7 @@ def ospf_text(data: bytes, length: int, verbose: int) -> str:
     return out.text()
 
 
-def _packet(out: _Out, length: int, verbose: int) -> None:
+def _packet(out: OspfWords, length: int, verbose: int) -> None:
     if out.get(14, 2) == 2:   # the MD5 digest follows the packet
         length = (length - 16) & 0xFFFFFFFF
         out.data = out.data[:max(len(out.data) - 16, 0)]
@@ -122,7 +114,7 @@ def _packet(out: _Out, length: int, verbose: int) -> None:
         _lls(out, kind, length)
 
 
-def _body(out: _Out, kind: int, end: int, verbose: int) -> None:
+def _body(out: OspfWords, kind: int, end: int, verbose: int) -> None:
     if kind == 1:
         out.add(f"\n\tOptions [{_bits(_OPTIONS, out.get(30), 'none')}]")
         out.add(f"\n\t  Hello Timer {out.get(28, 2)}s, Dead Timer {out.get(32, 4)}s, "
@@ -169,7 +161,7 @@ def _body(out: _Out, kind: int, end: int, verbose: int) -> None:
             at += _LSA_HEADER
 
 
-def _lsa_header(out: _Out, at: int) -> int:
+def _lsa_header(out: OspfWords, at: int) -> int:
     """Prints an LSA header; its length, or -1 when that is shorter than the header."""
     size = out.get(at + 18, 2)
     if size < _LSA_HEADER:
@@ -189,7 +181,7 @@ def _lsa_header(out: _Out, at: int) -> int:
     return size
 
 
-def _lsa(out: _Out, at: int, verbose: int) -> int:
+def _lsa(out: OspfWords, at: int, verbose: int) -> int:
     """Prints one LSA of an update; where the next one starts."""
     size = _lsa_header(out, at)
     if size < 0:
@@ -233,7 +225,7 @@ def _lsa(out: _Out, at: int, verbose: int) -> int:
     return end
 
 
-def _router_links(out: _Out, body: int) -> None:
+def _router_links(out: OspfWords, body: int) -> None:
     out.add(f"\n\t    Router LSA Options: [{_bits(_ROUTER_FLAGS, out.get(body), 'none')}]")
     count = out.get(body + 2, 2)
     link = body + 4
@@ -254,7 +246,7 @@ def _router_links(out: _Out, body: int) -> None:
         link += 12 + 4 * metrics
 
 
-def _external_metric(out: _Out, at: int) -> None:
+def _external_metric(out: OspfWords, at: int) -> None:
     word = out.get(at, 4)
     topology = (word >> 24) & 0x7F
     metric = word & 0xFFFFFF
@@ -267,14 +259,24 @@ def _external_metric(out: _Out, at: int) -> None:
         out.add(f", tag {out.addr(at + 8)}")
 
 
-def _opaque(out: _Out, opaque: int, at: int, left: int, verbose: int) -> None:
+def _opaque(out: OspfWords, opaque: int, at: int, left: int, verbose: int) -> None:
     if opaque in (3, 4):
         _opaque_tlvs(out, opaque, at, left, verbose)
     elif verbose <= 1 and not out.dump(at, left, "\n\t    "):
         raise _Cut
 
 
-def _opaque_tlvs(out: _Out, opaque: int, at: int, left: int, verbose: int) -> None:
+def grace_tlvs(out: OspfWords, at: int, left: int, verbose: int) -> bool:
+    """A grace LSA's TLVs (OSPFv2's opaque one, OSPFv3's own); False where tcpdump gives
+    up on the LSA."""
+    try:
+        _opaque_tlvs(out, 3, at, left, verbose)
+    except _Cut:
+        return False
+    return True
+
+
+def _opaque_tlvs(out: OspfWords, opaque: int, at: int, left: int, verbose: int) -> None:
     """Graceful restart's and router information's TLVs (a failed check inside the
     former gives up on the LSA only; the latter leaves the packet)."""
     grace = opaque == 3
@@ -321,7 +323,7 @@ def _opaque_tlvs(out: _Out, opaque: int, at: int, left: int, verbose: int) -> No
         at, left = at + size, left - size
 
 
-def _lls(out: _Out, kind: int, length: int) -> None:
+def _lls(out: OspfWords, kind: int, length: int) -> None:
     """The link-local signalling block after a hello or database description."""
     if kind not in (1, 2) or not out.get(30 if kind == 1 else 26) & 0x10:
         return

@@ -145,6 +145,16 @@ class Words:
     def text(self) -> str:
         return "".join(self.words)
 
+    def dump(self, at: int, size: int, indent: str) -> bool:
+        """tcpdump's dump of undecoded bytes (what was captured of them); False when they
+        start beyond the capture, where tcpdump complains instead."""
+        if at > len(self.data):
+            self.add(f"{indent}Dissector error: print_unknown_data called with pointer past "
+                     "end of packet")
+            return False
+        self.add(unknown_data_lines(self.data[at:at + size], indent))
+        return True
+
 
 class Truncated(Exception):  # noqa: N818 - not an error: where tcpdump prints [|proto]
     """The captured bytes end inside the header of ``proto``."""

@@ -165,7 +165,11 @@ def _expand_tracepoints(ap: AttachPoint, cat: str, name: str) -> list[Probe]:
             raise TraceError(f"tracepoint not found: {cat}:{name}", ap.loc)
         return [Probe("tracepoint", cat, name)]
     found = []
-    for c in sorted(os.listdir(events)):
+    if any(w in cat for w in "*?["):
+        categories = sorted(os.listdir(events))
+    else:   # the one directory it names, as listing them all would find it
+        categories = [cat] if "/" not in cat and cat not in (".", "..") else []
+    for c in categories:
         if not matches(c, cat) or not os.path.isdir(os.path.join(events, c)):
             continue
         for n in sorted(os.listdir(os.path.join(events, c))):

@@ -177,9 +177,6 @@ class Checker:
 
     # -- statements -----------------------------------------------------------------------
     def probe(self, probe: A.Probe, scope: Scope) -> None:
-        if scope.probe.provider == "tracepoint":
-            scope.fields = {f.name: f for f in tracepoint_fields(scope.probe.target,
-                                                                 scope.probe.func)}
         if probe.pred is not None:
             self.expr(probe.pred, scope)
         self.block(probe.body, scope)
@@ -443,6 +440,9 @@ class Checker:
                 raise TraceError("The args builtin can only be used with tracepoint/kfunc/"
                                  f"uprobeprobes ({_KIND.get(scope.probe.provider, '')} used "
                                  "here)", e.base.loc)
+            if not scope.fields:    # read on the first args->field: most scripts read none
+                scope.fields = {f.name: f for f in tracepoint_fields(scope.probe.target,
+                                                                     scope.probe.func)}
             fl = scope.fields.get(e.name)
             if fl is None:
                 p = scope.probe

@@ -164,20 +164,28 @@ def verify(program: ProgramSpec | Sequence[Instruction], *,
             _relog, insns, prog_type, resolved, opts, funcs, attach, typed_args)
         raise _error(name, insns, fail.slot, fail.reject, fail.state, trail) from None
     elapsed = time.perf_counter() - start
-    return VerifierResult(name, Instructions(insns).slot_count, stats.insns_processed,
+    return VerifierResult(name, prog.end, stats.insns_processed,
                           stats.states_stored, stats.states_pruned, stats.peak_pending,
                           stats.max_stack_depth, elapsed, checker.log)
 
 
 def _needs_link(insns: Sequence[Instruction | Any]) -> bool:
     """False when linking would give the instructions back unchanged: no labels, no
-    symbols, no references but map names (a large decoded program is a million of them,
-    and linking costs seconds)."""
+    reference to one (a jump, call or function address that names its target), no symbol
+    twice (which link refuses). Map and kfunc names stay for a loader either way. A large
+    decoded program is a million instructions, and a small one's functions carry their
+    names as symbols: linking those cost a tenth of verifying them."""
+    symbols: set[str] = set()
     for insn in insns:
-        if type(insn) is not Instruction or insn.symbol is not None:
+        if type(insn) is not Instruction:
             return True
-        if insn.reference is not None and not (insn.opcode == LDDW_OPCODE
-                                               and insn.src != PseudoSrc.FUNC):
+        if insn.symbol is not None:
+            if insn.symbol in symbols:
+                return True
+            symbols.add(insn.symbol)
+        if insn.reference is not None and (
+                insn.is_jump or insn.is_pseudo_call
+                or (insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC)):
             return True
     return False
 

@@ -7,11 +7,11 @@ instruction is unreachable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, field
 from functools import cache
 
 from ..asm.instruction import Instruction
-from ..asm.instructions import Instructions
 from ..asm.opcodes import (
     CLASS_MASK,
     LDDW_OPCODE,
@@ -41,6 +41,8 @@ class Program:
     end: int                          # slot count
     subprogs: list[int]               # start slots, sorted (0 first)
     prune_points: set[int]
+    # (slot, callee start) of the bpf-to-bpf calls and callback loads, in slot order
+    calls: list[tuple[int, int]] = field(default_factory=list)
 
     def subprog_of(self, slot: int) -> int:
         start = 0
@@ -65,15 +67,9 @@ class Program:
                 continue
             start = chain[-1]
             stop = self.subprog_end(start)
-            for s in self.order:
+            for s, callee in self.calls:
                 if start <= s < stop:
-                    insn = self.code[s]
-                    if insn.opcode != _CALL and insn.opcode != LDDW_OPCODE:
-                        continue
-                    if insn.is_pseudo_call:
-                        todo.append(chain + (insn.jump_target(s),))
-                    elif insn.opcode == LDDW_OPCODE and insn.src == PseudoSrc.FUNC:
-                        todo.append(chain + (s + 1 + _s32(insn.imm),))
+                    todo.append(chain + (callee,))
         return out
 
     def has_tail_call(self, start: int) -> bool:
@@ -108,94 +104,82 @@ class CfgReject(Reject):
 
 
 def build(insns: list[Instruction]) -> Program:
-    listing = Instructions(insns)
-    code = listing.by_slot()
-    order = list(code)
-    end = listing.slot_count
-    if not order:
-        raise CfgReject(0, "the program is empty", "a program needs at least an exit")
-    subprogs = {0}
-    for s in order:
-        insn = code[s]
+    # one pass finds the slots, the functions' starts, the jumps and the prune points; the
+    # checks then refuse in the kernel's order (calls, function ends, jumps)
+    code: dict[int, Instruction] = {}
+    calls: list[tuple[int, int]] = []       # (slot, callee) of calls and callback loads
+    branches: list[tuple[int, int]] = []    # (slot, target) of jumps
+    # prune points, where the kernel compares states (check_cfg's mark_prune_point): every
+    # conditional jump itself (one comparison before both ways), jump targets, the
+    # instruction after a call, and a called function's first instruction
+    points: set[int] = set()
+    slot = 0
+    for insn in insns:
+        code[slot] = insn
         op = insn.opcode
-        if op != _CALL and op != LDDW_OPCODE:
+        if op == LDDW_OPCODE:
+            if insn.src == _FUNC_SRC:
+                target = slot + 1 + _s32(insn.imm)
+                calls.append((slot, target))
+                points.add(target)     # a callback's entry
+            slot += 2
             continue
-        if insn.is_pseudo_call or (op == LDDW_OPCODE and insn.src == PseudoSrc.FUNC):
-            target = s + 1 + (insn.imm if insn.is_pseudo_call else _s32(insn.imm))
-            if target not in code:
-                raise CfgReject(s, f"call to a function at slot {target}, which is not the "
-                                   f"start of an instruction", "link the program (asm.link) "
-                                   "so calls reach their callee")
-            subprogs.add(target)
+        cls = op & CLASS_MASK
+        if cls in (_CLASS_JMP, _CLASS_JMP32):
+            kind = op & OP_MASK
+            if op == _CALL:
+                points.add(slot + 1)
+                if insn.src == _PSEUDO_CALL_SRC:
+                    target = slot + 1 + insn.imm
+                    calls.append((slot, target))
+                    points.add(slot)
+                    points.add(target)
+            elif kind != _OP_EXIT and kind != _OP_CALL:
+                target = slot + 1 + (insn.imm if op == _GOTOL else insn.off)
+                branches.append((slot, target))
+                points.add(target)
+                if kind != _OP_JA:    # conditional jumps and may_goto
+                    points.add(slot)
+        slot += 1
+    if not code:
+        raise CfgReject(0, "the program is empty", "a program needs at least an exit")
+    order = list(code)
+    subprogs = {0}
+    for s, target in calls:
+        if target not in code:
+            raise CfgReject(s, f"call to a function at slot {target}, which is not the "
+                               f"start of an instruction", "link the program (asm.link) "
+                               "so calls reach their callee")
+        subprogs.add(target)
     starts = sorted(subprogs)
-    prog = Program(code, order, end, starts, set())
+    prog = Program(code, order, slot, starts, points, calls)
     for start in starts:
         stop = prog.subprog_end(start)
-        last = max(s for s in order if start <= s < stop)
+        last = order[bisect_left(order, stop) - 1]
         tail = code[last]
         if not (tail.is_exit or (tail.is_jump and not tail.is_conditional_jump)):
             raise CfgReject(last, "last instruction of the function is not an exit or jump: "
                                   "execution would fall off its end",
                             "end every function with `exit` (return)")
-    for s in order:
-        branch = _branch(s, code[s])
-        if branch is not None:
-            target = branch[0]
-            if target not in code or prog.subprog_of(target) != prog.subprog_of(s):
-                raise CfgReject(s, f"jump out of range from insn {s} to {target}",
-                                "jumps must land on an instruction of the same function")
-    prog.prune_points = _prune_points(prog)
+    one_function = len(starts) == 1
+    for s, target in branches:
+        if target not in code or (not one_function
+                                  and prog.subprog_of(target) != prog.subprog_of(s)):
+            raise CfgReject(s, f"jump out of range from insn {s} to {target}",
+                            "jumps must land on an instruction of the same function")
     _check_reachable(prog)
     return prog
 
 
 # raw opcode facts for the passes over every instruction (a large program has a million;
 # Instruction's properties cost a call each)
-_CLASS_JMP, _CLASS_JMP32 = int(Class.JMP), int(Class.JMP32)
+_CLASS_JMP, _CLASS_JMP32, _CLASS_LD = int(Class.JMP), int(Class.JMP32), int(Class.LD)
 _OP_CALL, _OP_EXIT, _OP_JA = int(JumpOp.CALL), int(JumpOp.EXIT), int(JumpOp.JA)
 _CALL = _CLASS_JMP | _OP_CALL
 _EXIT = _CLASS_JMP | _OP_EXIT
 _GOTOL = _CLASS_JMP32 | _OP_JA
 _PSEUDO_CALL_SRC = 1
 _FUNC_SRC = int(PseudoSrc.FUNC)
-
-
-def _branch(s: int, insn: Instruction) -> tuple[int, bool] | None:
-    """(target, conditional) of a pc-relative jump at ``s`` (as Instruction.is_jump,
-    jump_target and is_conditional_jump), or None for any other instruction."""
-    op = insn.opcode
-    cls = op & CLASS_MASK
-    if cls != _CLASS_JMP and cls != _CLASS_JMP32:
-        return None
-    kind = op & OP_MASK
-    if kind in (_OP_CALL, _OP_EXIT):
-        return None
-    return s + 1 + (insn.imm if op == _GOTOL else insn.off), kind != _OP_JA
-
-
-def _prune_points(prog: Program) -> set[int]:
-    """Where the kernel compares states (check_cfg's mark_prune_point): every conditional
-    jump itself (one comparison before both ways), jump targets, the instruction after a
-    call, and a called function's first instruction."""
-    points: set[int] = set()
-    for s, insn in prog.code.items():
-        op = insn.opcode
-        if op == _CALL:
-            points.add(s + 1)
-            if insn.src == _PSEUDO_CALL_SRC:
-                points.add(s)
-                points.add(s + 1 + insn.imm)
-            continue
-        if op == LDDW_OPCODE:
-            if insn.src == _FUNC_SRC:
-                points.add(s + 1 + _s32(insn.imm))     # a callback's entry
-            continue
-        branch = _branch(s, insn)
-        if branch is not None:
-            points.add(branch[0])
-            if branch[1]:    # conditional jumps and may_goto
-                points.add(s)
-    return points
 
 
 def _s32(x: int) -> int:
@@ -223,13 +207,14 @@ def _check_reachable(prog: Program) -> None:
                 todo.append(s + 1 + _s32(insn.imm))
             todo.append(s + 2)
             continue
-        if op == _CALL and insn.src == _PSEUDO_CALL_SRC:
-            todo.append(s + 1 + insn.imm)
-        else:
-            branch = _branch(s, insn)
-            if branch is not None:
-                todo.append(branch[0])
-                if not branch[1]:
+        if op == _CALL:
+            if insn.src == _PSEUDO_CALL_SRC:
+                todo.append(s + 1 + insn.imm)
+        elif op & CLASS_MASK in (_CLASS_JMP, _CLASS_JMP32):
+            kind = op & OP_MASK
+            if kind != _OP_CALL and kind != _OP_EXIT:   # (a jump, as in build)
+                todo.append(s + 1 + (insn.imm if op == _GOTOL else insn.off))
+                if kind == _OP_JA:
                     continue
         todo.append(s + 1)
     if len(seen) == len(prog.order):
@@ -251,25 +236,28 @@ def check_abnormal_exits(prog: Program, returns_int: dict[int, bool] | None) -> 
     Without BTF func_info (``returns_int`` None) the kernel refuses both in any function
     but the main one; with it, only in functions whose prototype returns an integer
     (the kernel's check_abnormal_return / check_btf_func)."""
-    for start in prog.subprogs[1:]:
-        stop = prog.subprog_end(start)
-        for s in prog.order:
-            if not start <= s < stop:
-                continue
-            insn = prog.code[s]
-            legacy = _is_legacy_load(insn)
-            tail = insn.is_call and not insn.is_pseudo_call and insn.src == 0 \
-                and insn.imm == 12
-            if not (legacy or tail):
-                continue
-            what = "LD_ABS" if legacy else "tail_call"
-            if returns_int is None:
-                raise CfgReject(s, f"{what} is not allowed in subprogs without BTF",
-                                "load the program with BTF func_info (as clang -g gives) or "
-                                "move it into the main function")
-            if not returns_int.get(start, True):
-                raise CfgReject(s, f"{what} is only allowed in functions that return 'int'.",
-                                "make the function return an integer type")
+    starts = prog.subprogs
+    if len(starts) < 2:
+        return
+    order = prog.order
+    func = 1    # the index in ``starts`` of the function of slot s
+    for s in order[bisect_left(order, starts[1]):]:
+        while func + 1 < len(starts) and starts[func + 1] <= s:
+            func += 1
+        insn = prog.code[s]
+        op = insn.opcode
+        tail = op == _CALL and insn.src == 0 and insn.imm == 12
+        legacy = not tail and op & CLASS_MASK == _CLASS_LD and _is_legacy_load(insn)
+        if not (legacy or tail):
+            continue
+        what = "LD_ABS" if legacy else "tail_call"
+        if returns_int is None:
+            raise CfgReject(s, f"{what} is not allowed in subprogs without BTF",
+                            "load the program with BTF func_info (as clang -g gives) or "
+                            "move it into the main function")
+        if not returns_int.get(starts[func], True):
+            raise CfgReject(s, f"{what} is only allowed in functions that return 'int'.",
+                            "make the function return an integer type")
 
 
 def check_unprivileged(prog: Program) -> None:

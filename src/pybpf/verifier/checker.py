@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from operator import attrgetter, itemgetter
 from typing import Any
 
 from ..asm.instruction import Instruction
@@ -40,7 +39,15 @@ from .contexts import PACKET_TYPES, return_range
 from .ctx_btf import BtfArgs
 from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
-from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, merge_back
+from .liveness import (
+    FRAME_KEYS,
+    NO_DEMAND,
+    SLOT_BASE,
+    BackMemo,
+    Demand,
+    Effect,
+    merge_back,
+)
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine, refine_both
 from .state import (
@@ -248,35 +255,32 @@ class Checker:
         self.depths: dict[int, list[int]] = {}   # subprog start -> [max stack depth]
         self.chains: set[tuple[int, ...]] = set()
         self.calls = CallChecker(self)
-        self._effects: dict[Any, Effect] = {}
+        self._effects = effects.shared_cache()
         self.prune_points = prog.prune_points
-        self._plain = {pc: insn for pc, insn in prog.code.items()
-                       if pc not in prog.prune_points}   # the slots at no prune point
-        self._may_gotos = {pc for pc, insn in prog.code.items()
-                           if insn.opcode == Class.JMP | JumpOp.JCOND}
+        # the slots at no prune point, the may_goto slots, where each jump goes, the slots
+        # whose effect depends on the instruction and the frame depth only, and the kinds
+        # of _step's fast paths (plain loads and stores at r10 + constant not under strict
+        # alignment; conditional jumps not for the unprivileged rules, which check every
+        # comparison the long way): one pass (_slot_facts)
+        self._plain, self._may_gotos, self._targets, self._static_pcs, self._fast_kind = \
+            _slot_facts(prog.code, prog.prune_points, fp_accesses=not options.strict_alignment,
+                        jumps=not options.unprivileged)
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
         self.ptr_types: dict[int, RegType] = {}   # slot -> pointer type a load/store saw
         self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
         self.unresolved_kfunc: list[int] = []   # reachable kfunc calls of BTF id 0
-        # slot -> where its jump goes
-        self._targets = {pc: insn.jump_target(pc) for pc, insn in prog.code.items()
-                         if insn.opcode & CLASS_MASK in (_JMP, _JMP32)}
         self._lddw_values: dict[int, Reg] = {}   # slot -> what its lddw loads
         self._fp_loads: dict[int, tuple[int, int]] = {}   # slot -> (stack slot, byte) read
         self._map_reads: dict[tuple[Any, ...], Reg] = {}   # map value loads that passed
-        # effects that depend on the instruction and the frame depth only, by slot; and
-        # the effects of jumps that compared two numbers and went one way only
-        self._static_pcs = _static_effect_slots(prog.code)
+        self._backs: BackMemo = {}   # demands walked back (liveness.back_memo)
+        # effects of the static slots, and of jumps that compared two numbers and went one
+        # way only
         self._static_fx: dict[int, tuple[int, Effect, tuple[int, ...]]] = {}
         self._decided_fx: dict[int, tuple[Effect, Effect]] = {}
         self._decided = 0
         self.effect_override: Effect | None = None
-        # plain loads and stores at r10 + constant, and conditional jumps, by slot (their
-        # fast paths in _step; the unprivileged rules check every comparison the long way)
-        self._fast_kind = _fast_kinds(prog.code, fp_accesses=not options.strict_alignment,
-                                      jumps=not options.unprivileged)
         self._return_span: Any = ()   # the main function's return range (() not known yet)
 
     # --- the walk -----------------------------------------------------------------------
@@ -328,35 +332,40 @@ class Checker:
         root = Junction(None)
         pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
-        while pending:
-            state, pc, cp, trace = pending.pop()
-            try:
-                self._walk(state, pc, cp, trace, pending)
-            except Reject as rej:
-                raise Failure(rej, self._pc, state) from None
+        self._state = start   # the state of the path being walked (for a Failure)
+        try:
+            self._walk(pending)
+        except Reject as rej:
+            raise Failure(rej, self._pc, self._state) from None
 
     def _end_path(self, cp: Checkpoint, trace: list[Effect], demand: Demand | None) -> None:
         """A path ends (exit, or pruned by a state that needs ``demand``): carry what it
         needed back to its checkpoint, then count the path done."""
-        cp.demand = merge_back(cp.demand, trace, demand)
-        self._finish(cp)
+        cp.demand = merge_back(cp.demand, trace, demand, self._backs)
+        cp.branches -= 1
+        if cp.branches <= 0:   # (most often other paths below cp still wait)
+            self._finish(cp)
 
-    def _finish(self, cp: Checkpoint | None) -> None:
-        while cp is not None:
-            cp.branches -= 1
-            if cp.branches > 0:
-                return
+    def _finish(self, cp: Checkpoint) -> None:
+        """Every path below ``cp`` is done (its count reached 0): it may prune from now on,
+        its demand is final and goes up to its parent, which has one path fewer."""
+        while True:
             if cp.pc >= 0:
                 self._explored(cp)
             parent = cp.parent
-            if parent is not None and cp.trace is not None:
-                # every path below cp is done: its demand is final, hand it up
-                parent.demand = merge_back(parent.demand, cp.trace, cp.demand)
+            if parent is None:
+                return
+            if cp.trace is not None:
+                parent.demand = merge_back(parent.demand, cp.trace, cp.demand, self._backs)
                 cp.trace = None
+            parent.branches -= 1
+            if parent.branches > 0:
+                return
             cp = parent
 
-    def _walk(self, state: State, pc: int, cp: Checkpoint, trace: list[Effect],
-              pending: list[Pending]) -> None:
+    def _walk(self, pending: list[Pending]) -> None:
+        """Walk the pending paths, newest first, each until it ends (one call for them all:
+        most paths are a few instructions long)."""
         prog = self.prog
         code = prog.code
         prune_points = self.prune_points
@@ -371,91 +380,95 @@ class Checker:
         static_fx = self._static_fx
         decided_fx = self._decided_fx
         plain = self._plain
-        while True:
-            self._pc = pc
-            # (one look-up for the instructions at no prune point, most of them)
-            insn = plain.get(pc)
-            if insn is None:
-                if pc in prune_points:
-                    verdict = self._visit(state, pc, cp, trace)
-                    if verdict is not cp:
-                        if verdict is None or verdict.__class__ is Demand:
-                            stats.states_pruned += 1
-                            self._end_path(cp, trace, verdict)
-                            return
-                        cp = verdict  # type: ignore[assignment]
-                        trace = []
-                insn = code.get(pc)
+        while pending:
+            state, pc, cp, trace = pending.pop()
+            self._state = state
+            while True:
+                self._pc = pc
+                # (one look-up for the instructions at no prune point, most of them)
+                insn = plain.get(pc)
                 if insn is None:
-                    raise Reject(f"execution runs past the end of the program at slot {pc}",
-                                 hint="end the program with exit")
-            processed = stats.insns_processed + 1
-            stats.insns_processed = processed
-            if processed > limit:
-                raise Reject(f"the program is too large or complex: more than {limit} "
-                             f"instructions processed",
-                             hint="bound loops more tightly, or split the work (tail calls, "
-                                  "bpf_loop)")
-            if log:
-                self._log_insn(state, pc, insn)
-            fixed = static_fx.get(pc)
-            if fixed is not None and fixed[0] == len(state.frames):
-                effect = fixed[1]
-                if fixed[2]:
-                    # a conditional jump: the same effect unless it compares a linked copy
-                    regs = state.frames[-1].regs
-                    for regno in fixed[2]:
-                        r = regs[regno]
-                        if r.id and r.type is _SCALAR:
-                            effect = before(state, insn, effect_cache)
-                            break
-            else:
-                effect = before(state, insn, effect_cache)
-                operands = static_pcs.get(pc)
-                if operands is not None:
-                    regs = state.frames[-1].regs
-                    for regno in operands:
-                        r = regs[regno]
-                        if r.id and r.type is _SCALAR:
-                            break
-                    else:
-                        static_fx[pc] = (len(state.frames), effect, operands)
-            # (_decided and effect_override are set by the few instructions that need
-            # them, and put back after use: resetting both for every instruction cost more)
-            nxt = step(state, pc, insn, cp, pending)
-            if self._decided:
-                if self._decided == _SCALARS_DECIDED:
-                    # two numbers compared: the same change of the same effect every time
-                    got = decided_fx.get(pc)
-                    if got is not None and got[0] is effect:
-                        effect = got[1]
-                    else:
-                        new = effects.decided(state, insn, effect)
-                        decided_fx[pc] = (effect, new)
-                        effect = new
+                    if pc in prune_points:
+                        verdict = self._visit(state, pc, cp, trace)
+                        if verdict is not cp:
+                            if verdict is None or verdict.__class__ is Demand:
+                                stats.states_pruned += 1
+                                self._end_path(cp, trace, verdict)
+                                break
+                            cp = verdict
+                            trace = []
+                    insn = code.get(pc)
+                    if insn is None:
+                        raise Reject(f"execution runs past the end of the program at slot "
+                                     f"{pc}", hint="end the program with exit")
+                processed = stats.insns_processed + 1
+                stats.insns_processed = processed
+                if processed > limit:
+                    raise Reject(f"the program is too large or complex: more than {limit} "
+                                 f"instructions processed",
+                                 hint="bound loops more tightly, or split the work (tail "
+                                      "calls, bpf_loop)")
+                if log:
+                    self._log_insn(state, pc, insn)
+                fixed = static_fx.get(pc)
+                if fixed is not None and fixed[0] == len(state.frames):
+                    effect = fixed[1]
+                    if fixed[2]:
+                        # a conditional jump: the same effect unless it compares a linked copy
+                        regs = state.frames[-1].regs
+                        for regno in fixed[2]:
+                            r = regs[regno]
+                            if r.id and r.type is _SCALAR:
+                                effect = before(state, insn, effect_cache)
+                                break
                 else:
-                    effect = effects.decided(state, insn, effect)
-                self._decided = 0
-            if self.effect_override is not None:   # e.g. a global function call
-                effect = self.effect_override
-                self.effect_override = None
-            trace.append(effect)
-            if forked:
-                # a junction: the effects so far are walked back once for every path
-                # below it (the demand of a union of paths is the union of their demands)
-                junction = Junction(cp, trace)
-                cp.branches -= len(forked)
-                junction.branches += len(forked)
-                for entry in forked:
-                    entry[2] = junction
-                    entry[3] = []
-                forked.clear()
-                cp = junction
-                trace = []
-            if nxt is None:
-                self._end_path(cp, trace, NO_DEMAND)
-                return
-            pc = nxt
+                    effect = before(state, insn, effect_cache)
+                    operands = static_pcs.get(pc)
+                    if operands is not None:
+                        regs = state.frames[-1].regs
+                        for regno in operands:
+                            r = regs[regno]
+                            if r.id and r.type is _SCALAR:
+                                break
+                        else:
+                            static_fx[pc] = (len(state.frames), effect, operands)
+                # (_decided and effect_override are set by the few instructions that need
+                # them, and put back after use: resetting both for every instruction cost
+                # more)
+                nxt = step(state, pc, insn, cp, pending)
+                if self._decided:
+                    if self._decided == _SCALARS_DECIDED:
+                        # two numbers compared: the same change of the same effect every time
+                        got = decided_fx.get(pc)
+                        if got is not None and got[0] is effect:
+                            effect = got[1]
+                        else:
+                            new = effects.decided(state, insn, effect)
+                            decided_fx[pc] = (effect, new)
+                            effect = new
+                    else:
+                        effect = effects.decided(state, insn, effect)
+                    self._decided = 0
+                if self.effect_override is not None:   # e.g. a global function call
+                    effect = self.effect_override
+                    self.effect_override = None
+                trace.append(effect)
+                if forked:
+                    # a junction: the effects so far are walked back once for every path
+                    # below it (the demand of a union of paths is the union of their demands)
+                    junction = Junction(cp, trace)
+                    cp.branches -= len(forked)
+                    junction.branches += len(forked)
+                    for entry in forked:
+                        entry[2] = junction
+                        entry[3] = []
+                    forked.clear()
+                    cp = junction
+                    trace = []
+                if nxt is None:
+                    self._end_path(cp, trace, NO_DEMAND)
+                    break
+                pc = nxt
 
     def _visit(self, state: State, pc: int, cp: Checkpoint, trace: list[Effect]
                ) -> Checkpoint | Demand | None:
@@ -1527,46 +1540,14 @@ class Checker:
         self.log.append(f"{pc}: {format_insn(insn)}    ; {describe_regs(state)}")
 
 
-# kinds of slots _step runs by a fast path (_fast_kinds)
+# kinds of slots _step runs by a fast path (_slot_facts)
 (_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM, _COND_JUMP, _MOV_REG, _GOTO, _MOV_IMM, _ALU_IMM,
  _ALU_REG) = range(9)
+_FP_KINDS = (_FP_LOAD, _FP_STORE_REG, _FP_STORE_IMM)
 _MOV64_REG = Class.ALU64 | ALUOp.MOV | SOURCE_MASK
-
-
-def _fast_kinds(code: Mapping[int, Instruction], *, fp_accesses: bool, jumps: bool
-                ) -> dict[int, int]:
-    """Slot -> kind of the instructions _step takes a fast path for: moves and ALU ops of
-    numbers (whose registers exist: r0-r9 written), gotos, plain loads into r0-r9 and
-    stores at ``r10 + off`` (whatever runs them, the base is the frame's own stack
-    pointer: r10 cannot be written; not under strict alignment), and conditional jumps
-    whose registers exist (not for an unprivileged loader: it checks every comparison the
-    long way)."""
-    out = {}
-    for pc, insn in code.items():
-        opcode = insn.opcode
-        cls = opcode & CLASS_MASK
-        dst, src = insn.dst, insn.src
-        if opcode in (_MOV64_IMM, _MOV32_IMM) and dst < 10:
-            out[pc] = _MOV_IMM
-        elif opcode in _SCALAR_IMM_OPS and dst < 10:
-            out[pc] = _ALU_IMM
-        elif opcode in _SCALAR_REG_OPS and dst < 10 and src <= 10:
-            out[pc] = _ALU_REG
-        elif opcode == _MOV64_REG and insn.off == 0 and dst < 10 and src <= 10:
-            out[pc] = _MOV_REG
-        elif opcode == Class.JMP | JumpOp.JA:
-            out[pc] = _GOTO
-        elif jumps and cls in (_JMP, _JMP32) and opcode & OP_MASK in SWAPPED and dst <= 10 \
-                and (not opcode & SOURCE_MASK or src <= 10):
-            out[pc] = _COND_JUMP
-        elif fp_accesses and opcode & MODE_MASK == Mode.MEM and cls in (_LDX, _STX, _ST):
-            if cls == Class.LDX and src == 10 and dst < 10:
-                out[pc] = _FP_LOAD
-            elif cls == Class.STX and dst == 10:
-                out[pc] = _FP_STORE_REG
-            elif cls == Class.ST and dst == 10:
-                out[pc] = _FP_STORE_IMM
-    return out
+_GOTO_OPCODE, _GOTOL_OPCODE = _JMP | _JA, _JMP32 | _JA
+_CALL_OPCODE, _MAY_GOTO_OPCODE = _JMP | _CALL, _JMP | _JCOND
+_MEM, _MEMSX = int(Mode.MEM), int(Mode.MEMSX)
 
 
 _EXIT_READS_R0 = Effect(uses=(0,))   # the main frame's exit, R0 read but not precise
@@ -1574,35 +1555,111 @@ _SCALARS_DECIDED = 2   # Checker._decided: a jump between two numbers went one w
 _STATIC_ALU_OPS = (ALUOp.MOV, ALUOp.END, ALUOp.NEG)
 
 
-def _static_effect_slots(code: Mapping[int, Instruction]) -> dict[int, tuple[int, ...]]:
-    """Slots whose effect (:func:`.effects.before`) depends on the instruction and the
-    frame depth only: ALU with a constant, moves, swaps and negations, lddw, gotos, loads
-    and stores at r10 (the frame's own stack, at a constant offset); and conditional jumps
-    whenever the registers they compare (the slot's value) are no linked scalar copies."""
-    out: dict[int, tuple[int, ...]] = {}
+def _encoding_facts(opcode: int, dst: int, src: int
+                    ) -> tuple[int, bool, tuple[int, ...] | None]:
+    """(fast path kind or -1, whether that kind needs ``off`` 0, static effect registers or
+    None) of an instruction of these fields (see _slot_facts)."""
+    cls = opcode & CLASS_MASK
+    kind = -1
+    if opcode in (_MOV64_IMM, _MOV32_IMM) and dst < 10:
+        kind = _MOV_IMM
+    elif opcode in _SCALAR_IMM_OPS and dst < 10:
+        kind = _ALU_IMM
+    elif opcode in _SCALAR_REG_OPS and dst < 10 and src <= 10:
+        kind = _ALU_REG
+    elif opcode == _MOV64_REG and dst < 10 and src <= 10:
+        kind = _MOV_REG      # (with off 0: a sign-extending move is not one)
+    elif opcode == _GOTO_OPCODE:
+        kind = _GOTO
+    elif cls in (_JMP, _JMP32) and opcode & OP_MASK in SWAPPED and dst <= 10 \
+            and (not opcode & SOURCE_MASK or src <= 10):
+        kind = _COND_JUMP
+    elif opcode & MODE_MASK == _MEM and cls in (_LDX, _STX, _ST):
+        if cls == _LDX and src == 10 and dst < 10:
+            kind = _FP_LOAD
+        elif cls == _STX and dst == 10:
+            kind = _FP_STORE_REG
+        elif cls == _ST and dst == 10:
+            kind = _FP_STORE_IMM
+    # effects (.effects.before) that depend on the instruction and the frame depth only:
+    # ALU with a constant, moves, swaps and negations, lddw, gotos, loads and stores at
+    # r10 (the frame's own stack, at a constant offset); and conditional jumps whenever
+    # the registers they compare (the value) are no linked scalar copies
+    static: tuple[int, ...] | None = None
+    if cls in (_ALU, _ALU64):
+        if not opcode & SOURCE_MASK or opcode & OP_MASK in _STATIC_ALU_OPS:
+            static = ()
+    elif opcode == LDDW_OPCODE:
+        static = ()
+    elif cls == _LDX and src == 10 and opcode & MODE_MASK in (_MEM, _MEMSX):
+        static = ()   # a load from the frame pointer: the same stack bytes always
+    elif cls in (_ST, _STX) and dst == 10 and opcode & MODE_MASK == _MEM:
+        static = ()
+    elif cls in (_JMP, _JMP32):
+        if opcode & OP_MASK in (_JA, _JCOND):
+            static = ()
+        elif opcode & OP_MASK in SWAPPED and dst <= 10:
+            if not opcode & SOURCE_MASK:
+                static = (dst,)
+            elif src <= 10:
+                static = (dst, src)
+    return kind, kind == _MOV_REG, static
+
+
+_ENCODING_FACTS: dict[int, tuple[int, bool, tuple[int, ...] | None]] = {}
+
+
+def _slot_facts(code: Mapping[int, Instruction], prune_points: set[int], *,
+                fp_accesses: bool, jumps: bool
+                ) -> tuple[dict[int, Instruction], set[int], dict[int, int],
+                           dict[int, tuple[int, ...]], dict[int, int]]:
+    """What the walk looks up by slot, found in one pass over the code: the slots at no
+    prune point, the may_goto slots, where each jump goes, the slots whose effect depends
+    on the instruction and the frame depth only (with the registers a conditional jump's
+    effect also depends on), and the slots _step runs by a fast path, by kind: moves and
+    ALU ops of numbers (whose registers exist: r0-r9 written), gotos, conditional jumps
+    whose registers exist (when ``jumps``), plain loads into r0-r9 and stores at
+    ``r10 + off`` (whatever runs them, the base is the frame's own stack pointer: r10
+    cannot be written; when ``fp_accesses``).
+
+    All but the jump targets depend on an instruction's opcode and registers only, so they
+    are worked out once per (opcode, dst, src) for every program after: five passes over a
+    small program, each testing every instruction afresh, cost a tenth of its walk."""
+    plain: dict[int, Instruction] = {}
+    may_gotos: set[int] = set()
+    targets: dict[int, int] = {}
+    static: dict[int, tuple[int, ...]] = {}
+    fast: dict[int, int] = {}
+    known = _ENCODING_FACTS
     for pc, insn in code.items():
-        opcode = insn.opcode
-        cls = opcode & CLASS_MASK
-        if cls == Class.ALU or cls == Class.ALU64:
-            if not opcode & SOURCE_MASK or opcode & OP_MASK in _STATIC_ALU_OPS:
-                out[pc] = ()
-        elif opcode == LDDW_OPCODE:
-            out[pc] = ()
-        elif cls == Class.LDX and insn.src == 10 and opcode & MODE_MASK in (Mode.MEM,
-                                                                          Mode.MEMSX):
-            out[pc] = ()   # a load from the frame pointer: the same stack bytes always
-        elif (cls == Class.ST or cls == Class.STX) and insn.dst == 10 and \
-                opcode & MODE_MASK == Mode.MEM:
-            out[pc] = ()
-        elif cls == Class.JMP or cls == Class.JMP32:
-            if opcode & OP_MASK in (JumpOp.JA, JumpOp.JCOND):
-                out[pc] = ()
-            elif opcode & OP_MASK in SWAPPED and insn.dst <= 10:
-                if not opcode & SOURCE_MASK:
-                    out[pc] = (insn.dst,)
-                elif insn.src <= 10:
-                    out[pc] = (insn.dst, insn.src)
-    return out
+        if pc not in prune_points:
+            plain[pc] = insn
+        opcode, dst, src = insn.opcode, insn.dst, insn.src
+        if dst < 16 and src < 16:   # (4-bit fields: anything else is not remembered)
+            key = (opcode << 8) | (dst << 4) | src
+            facts = known.get(key)
+            if facts is None:
+                facts = known[key] = _encoding_facts(opcode, dst, src)
+        else:
+            facts = _encoding_facts(opcode, dst, src)
+        kind, needs_off0, regs = facts
+        if kind == _COND_JUMP:
+            if jumps:
+                fast[pc] = kind
+        elif kind in _FP_KINDS:
+            if fp_accesses:
+                fast[pc] = kind
+        elif kind >= 0 and (not needs_off0 or insn.off == 0):
+            fast[pc] = kind
+        if regs is not None:
+            static[pc] = regs
+        if opcode & CLASS_MASK in (_JMP, _JMP32):
+            # (as Instruction.jump_target: gotol and calls count in imm)
+            targets[pc] = pc + 1 + (insn.imm if opcode in (_GOTOL_OPCODE, _CALL_OPCODE)
+                                    else insn.off)
+            if opcode == _MAY_GOTO_OPCODE:
+                may_gotos.add(pc)
+    return plain, may_gotos, targets, static, fast
 
 
 def _widen_changed_scalars(prev: State, cur: State) -> None:
@@ -1644,14 +1701,14 @@ def _is_packet_start(reg: Reg) -> bool:
 def _loop_key(state: State) -> tuple[int, int]:
     """A number that two states which are the same share (the cheap first test of the
     infinite loop check): the frame count and the sum of the current frame's registers'
-    lowest values. Not whole bounds: a tuple's hash is not cached, and hashing eleven
-    bounds at every prune point inside a loop cost more than the rare extra
-    :func:`prune.same` (a loop's counter still changes the sum every time round)."""
-    return (len(state.frames), sum(map(_UMIN, map(_VAR, state.frames[-1].regs))))
-
-
-_VAR = attrgetter("var")
-_UMIN = itemgetter(0)     # a Bounds' umin
+    lowest values (r0-r9: r10 is the frame pointer, always the same). Not whole bounds: a
+    tuple's hash is not cached, and hashing eleven bounds at every prune point inside a
+    loop cost more than the rare extra :func:`prune.same` (a loop's counter still changes
+    the sum every time round). Written out: a third faster than sum() over map()s."""
+    r = state.frames[-1].regs
+    return (len(state.frames), r[0].var[0] + r[1].var[0] + r[2].var[0] + r[3].var[0]
+            + r[4].var[0] + r[5].var[0] + r[6].var[0] + r[7].var[0] + r[8].var[0]
+            + r[9].var[0])
 
 
 def frames_for_call(state: State) -> int:

@@ -3,7 +3,8 @@
 Built from the instruction and the register types *before* it runs (which register is a
 stack pointer, which scalars are linked copies), so the backward pass of
 :mod:`.liveness` never needs the states again. Whatever is hard to follow exactly (a
-callback, a legacy packet load, a kfunc) demands everything, which only costs pruning.
+callback, a legacy packet load, a kfunc outside the few modelled) demands everything,
+which only costs pruning.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..asm.opcodes import (
     Size,
 )
 from ..spec import MapType
+from . import kfuncs
 from .access import offset_span, stack_read
 from .helpers import PROTOS, Arg, Proto
 from .liveness import EVERYTHING, NOTHING, SLOTS, Effect, all_slot_keys, reg_key, slot_key
@@ -79,13 +81,28 @@ _PTR_TO_STACK = RegType.PTR_TO_STACK
 _CONST_PTR_TO_MAP = RegType.CONST_PTR_TO_MAP
 
 
+# The effects :func:`before` may cache depend on the instruction's fields, the frame depth
+# and register facts given in their keys, never on the program: every walk shares them, so
+# that a small program finds most of its effects made by the programs before it (a
+# per-walk cache made them again for each). Bounded: emptied when a walk starts on a full one.
+_SHARED: dict[Any, Effect] = {}
+_SHARED_MAX = 1 << 16
+
+
+def shared_cache() -> dict[Any, Effect]:
+    """The cache of effects for a new walk (see :func:`before`)."""
+    if len(_SHARED) > _SHARED_MAX:
+        _SHARED.clear()
+    return _SHARED
+
+
 def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = None
            ) -> Effect:
     """The effect of ``insn``, from the state just before it runs.
 
-    ``cache`` (one per walk) remembers the effects that depend on the instruction's fields
-    and the frame depth only (most of them), and those of loads and stores by where their
-    base register points."""
+    ``cache`` (:func:`shared_cache`) remembers the effects that depend on the instruction's
+    fields and the frame depth only (most of them), those of loads and stores by where their
+    base register points, and those of helper calls by what their arguments are."""
     f = len(state.frames) - 1
     if cache is None:
         return _before(state, insn, f)
@@ -251,7 +268,7 @@ def _jump(state: State, insn: Instruction, f: int, d: int) -> Effect:
             moves = tuple((reg_key(f + 1, i), reg_key(f, i)) for i in range(1, 6))
             return Effect(moves=moves, drop_from=f + 1)
         if insn.src != 0:
-            return EVERYTHING   # kfuncs
+            return _kfunc(insn, f)
         return _helper(state, insn, f)
     if op == JumpOp.EXIT:
         r0 = reg_key(f, 0)
@@ -287,7 +304,7 @@ def decided(state: State, insn: Instruction, effect: Effect) -> Effect:
 def _helper_key(state: State, insn: Instruction, f: int) -> tuple[Any, ...] | None:
     """What :func:`_helper`'s effect depends on: the helper, the frame, and per argument
     its type and what of it _helper reads (where a stack pointer points, a number's
-    range, which map, whether an array map's key is a constant)."""
+    range, the map's type and sizes, whether an array map's key is a constant)."""
     proto = PROTOS.get(insn.imm)
     nargs = len(proto.args) if proto is not None else 5
     parts: list[Any] = ["call", insn.imm, f]
@@ -302,7 +319,8 @@ def _helper_key(state: State, insn: Instruction, f: int) -> tuple[Any, ...] | No
             if r.map is None:
                 return None
             array = array or r.map.type in _ARRAYS
-            parts.append(id(r.map))   # (the walk's maps live as long as its cache)
+            m = r.map   # what _helper reads of it (the cache outlives the program)
+            parts.append((m.type, m.key_size, m.value_size))
         else:
             parts.append(t)
     if array and proto is not None:
@@ -341,6 +359,19 @@ def _helper(state: State, insn: Instruction, f: int) -> Effect:
             (precise if array_key else uses).extend(slots)
     return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=tuple(uses),
                   precise=tuple(precise))
+
+
+def _kfunc(insn: Instruction, f: int) -> Effect:
+    """A kfunc call reads the arguments of its BTF prototype (numbers and kernel object
+    pointers: the kinds kfuncs.check_args models, which read no stack) and clobbers r0-r5;
+    every argument may matter, as a helper's. Any other kfunc (or one of a module, or of
+    BTF id 0, which the walk steps over) demands everything."""
+    nargs = None if insn.off or (insn.imm == 0 and not insn.reference) else \
+        kfuncs.arg_count(insn.reference if insn.imm == 0 else None, insn.imm)
+    if nargs is None:
+        return EVERYTHING
+    args = tuple(reg_key(f, i) for i in range(1, nargs + 1))
+    return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=args, precise=args)
 
 
 def _const_key(state: State, regno: int) -> bool:

@@ -46,13 +46,13 @@ def check_encodings(insns: list[Instruction]) -> None:
     seen = _SEEN
     if len(seen) > _SEEN_MAX:
         seen.clear()
-    for slot, insn in Instructions(insns).iterate():
+    for index, insn in enumerate(insns):
         key = (insn.opcode, insn.dst, insn.src, insn.off, insn.imm)
         problem = seen.get(key)
         if problem is None:
             problem = seen[key] = _problem(insn)
         if problem:
-            raise EncodingReject(slot, problem)
+            raise EncodingReject(Instructions(insns[:index]).slot_count, problem)
 
 
 _SEEN: dict[tuple[int, int, int, int, int], str] = {}

@@ -8,6 +8,7 @@ unsupported: never accepted unchecked."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,31 @@ def resolve(name: str | None, btf_id: int, prog_type: ProgramType) -> Kfunc:
     if not isinstance(proto, FuncProto):
         raise _unsupported(f"kfunc {name} without a prototype")
     return Kfunc(name, proto, FLAGS[name])
+
+
+@functools.lru_cache(maxsize=256)
+def arg_count(name: str | None, btf_id: int) -> int | None:
+    """How many argument registers a call of the kfunc (by ``name``, or by its vmlinux
+    ``btf_id``) reads, for the liveness of the walk: when each of its parameters is a number
+    or a struct pointer, all :func:`check_args` accepts (no memory a kfunc would read through
+    a pointer, no callback); None for any other kfunc, or one not found."""
+    try:
+        spec = _spec()
+        func = spec.find(name, Func) if name else spec.type_by_id(btf_id)
+    except Exception:   # noqa: BLE001 - no kernel BTF, or no such kfunc: not judged here
+        return None
+    proto = func.type if isinstance(func, Func) else None
+    if not isinstance(proto, FuncProto) or len(proto.params) > 5:
+        return None
+    for p in proto.params:
+        t = skip_qualifiers(p.type)
+        if "__" in (p.name or ""):
+            return None
+        if isinstance(t, (Int, Enum)):
+            continue
+        if not isinstance(t, Ptr) or not isinstance(skip_qualifiers(t.target), Struct):
+            return None
+    return len(proto.params)
 
 
 def _trusted(reg: Reg) -> bool:
