@@ -12,8 +12,8 @@ dis and tokenize (~6 ms): together a fifth of a tool's start. These classes writ
 * :class:`FrozenValue`: a frozen dataclass's, adding ``__hash__`` over ``_fields``,
   ``__setattr__``/``__delattr__`` that raise ``dataclasses.FrozenInstanceError``, and
   ``__reduce__`` (pickle and copy call ``__init__`` again: its own setattr refuses);
-* both stand on :class:`FieldsValue`, which compares, hashes and shows an object by its
-  fields, and which ``pybpf.trace``'s records and print plan stand on too;
+* both stand on :class:`~pybpf.value_base.FieldsValue`, which compares, hashes and shows
+  an object by its fields (and which ``pybpf.trace``'s records and print plan stand on);
 * both give the class a ``__dataclass_fields__`` (:class:`DataclassFields`) that keeps
   ``dataclasses.replace``, ``fields``, ``asdict`` and ``is_dataclass`` working on them as
   before: the Field objects are made, and dataclasses imported, the first time one of
@@ -22,19 +22,18 @@ dis and tokenize (~6 ms): together a fifth of a tool's start. These classes writ
 
 from __future__ import annotations
 
-from operator import attrgetter
+from .value_base import FieldsValue
 
 # not typing's constant: `pybpf trace` compiles a script (instructions are Values) without
 # importing typing (~2 ms of its start)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from typing import Any, ClassVar, NoReturn, TypeVar
 
     _T = TypeVar("_T")
 
-__all__ = ["FieldsValue", "Value", "FrozenValue", "DataclassFields", "frozen_setattr",
-           "frozen_delattr", "replace", "fields_key"]
+__all__ = ["Value", "FrozenValue", "DataclassFields", "frozen_setattr", "frozen_delattr",
+           "replace"]
 
 
 class DataclassFields:
@@ -75,48 +74,6 @@ def replace(obj: _T, **changes: Any) -> _T:
         raise TypeError(f"{cls.__name__} has no field {sorted(unknown)[0]!r}")
     return cls(**{name: changes[name] if name in changes else getattr(obj, name)
                   for name in cls.__match_args__})   # type: ignore[attr-defined]
-
-
-def fields_key(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    """A function giving an object's ``names`` attributes as one tuple."""
-    if len(names) > 1:
-        return attrgetter(*names)
-    # attrgetter of one name gives the bare value: the key stays a tuple (same hash)
-    return lambda obj: tuple([getattr(obj, name) for name in names])
-
-
-class FieldsValue:
-    """Equality, hash and repr by fields: objects of one class are equal when their
-    :meth:`_key` (set per class: the values of ``_compared``, else of ``_fields``) is;
-    ``repr`` shows ``_fields``. The one base of :class:`Value` and of pybpf.trace's records
-    and print plan."""
-
-    __slots__ = ()
-    _fields: ClassVar[tuple[str, ...]] = ()
-    _compared: ClassVar[tuple[str, ...] | None] = None
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        compared = cls._compared if cls._compared is not None else cls._fields
-        cls._key = staticmethod(fields_key(compared))  # type: ignore[method-assign,assignment]
-
-    @staticmethod
-    def _key(obj: Any) -> tuple[Any, ...]:
-        """The values ``obj`` is compared and hashed by, as one tuple (made per class)."""
-        return ()
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
-        return f"{type(self).__qualname__}({inner})"
-
-    def __eq__(self, other: Any) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        key = self._key
-        return key(self) == key(other)
-
-    def __hash__(self) -> int:
-        return hash(self._key(self))
 
 
 class Value(FieldsValue):

@@ -160,6 +160,7 @@ def test_typed_elements_agree_between_fast_and_checked_paths(view) -> None:
         assert fast[:3] == [("ok", 10), ("ok", 1 << 63), ("ok", 0)] and \
             fast[3] == ("err", KeyError)
         assert _in_thread(_typed_ops, t, keys) == ("ok", fast)
+        assert [t.lookup(k) for k in keys[:3]] == [v for _, v in fast[:3]]  # its own path
         for k in range(3, 8):           # fill it up: the refusal is the checked path's
             t[k] = k
         with pytest.raises(MapError) as refused:

@@ -136,6 +136,52 @@ def test_a_churn_loop_stays_native_and_matches_the_interpreter(
     assert 0 < len(calls) < 100, len(calls)
 
 
+def _churn_with_lookups(keys: int, mul: int) -> list[object]:
+    """3,000 turns: update key i*mul % keys, every third turn look up key (i+5)*mul % keys
+    and add to its value, every other turn delete key (i+11)*mul % keys; r8 folds every
+    answer and value read."""
+    def key(offset: int) -> list[object]:
+        return [asm.mov(R7, R6), asm.add(R7, offset), asm.mul(R7, mul), asm.mod(R7, keys),
+                asm.stx(4, R10, R7, -4), asm.ld_map_fd(R1, "m"), asm.mov(R2, R10),
+                asm.add(R2, -4)]
+    return asm.link([
+        asm.mov(R6, 3000), asm.mov(R8, 0),
+        asm.label("loop"),
+        asm.stx(8, R10, R6, -16), *key(0), asm.mov(R3, R10), asm.add(R3, -16),
+        asm.mov(R4, 0), asm.call(UPDATE), asm.mul(R8, 3), asm.add(R8, R0),
+        asm.mov(R9, R6), asm.mod(R9, 3), asm.jne(R9, 0, "nolook"),
+        *key(5), asm.call(LOOKUP), asm.jeq(R0, 0, "nolook"), asm.ldx(8, R1, R0, 0),
+        asm.add(R1, 1), asm.stx(8, R0, R1, 0), asm.add(R8, R1),
+        asm.label("nolook"),
+        asm.mov(R9, R6), asm.mod(R9, 2), asm.jne(R9, 0, "nodel"),
+        *key(11), asm.call(DELETE), asm.mul(R8, 5), asm.add(R8, R0),
+        asm.label("nodel"),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, R8), asm.exit()])
+
+
+@pytest.mark.parametrize(("keys", "mul", "max_entries"),
+                         [(40, 1, 30), (1500, 7919, 1200), (3000, 1, 4000)])
+def test_churn_with_lookups_over_many_keys_matches_the_interpreter(
+        keys: int, mul: int, max_entries: int) -> None:
+    """More keys changed than the dirty list holds (a full list syncs through the
+    helper), spares handed out by lookups between writes (written over only while no
+    lookup handed them out), deletes giving spares back to pools refilled since, and a
+    full map (E2BIG): the interpreter's answers and map, in its order, after a run and
+    after test_run's loop."""
+    results = {}
+    for tier in ("interp", "llvm"):
+        m = HashMap("m", key_size=4, value_size=8, max_entries=max_entries)
+        for k in range(0, min(keys, max_entries), 3):
+            m[k] = k
+        prog = load_unverified(_churn_with_lookups(keys, mul), maps={"m": m})
+        first = prog.run(tier=tier).r0
+        after_one = list(m.items())
+        results[tier] = (first, after_one, prog.test_run(repeat=3, tier=tier).retval,
+                         list(m.items()))
+    assert results["llvm"] == results["interp"]
+
+
 def test_writes_go_to_the_helper_once_a_run_mapped_its_spares(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Past _SPARES_PER_RUN spare values a run (and test_run's loop of runs) stores

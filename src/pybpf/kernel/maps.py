@@ -1069,9 +1069,46 @@ class TypedMap:
         except KeyError:
             raise KeyError(key) from None
 
-    __getitem__ = lookup
+    # ``t[key]`` and ``t[key] = value``: the fast paths above once more without flags, as
+    # the raw map's (see Map.__getitem__)
+    def __getitem__(self, key: Any) -> Any:
+        raw = self.raw
+        s = raw._scratch
+        if s.owner == _get_ident() and s.fd == raw._fd._fd:
+            if type(key) is int and 0 <= key <= self._key_max:
+                s.key_int.value = key
+            else:
+                k = self.key_codec.encode(key)
+                if type(k) is not bytes or len(k) != s.key_size:
+                    return self._lookup(key, k, 0)
+                s.key.raw = k
+            if s.call(*s.lookup_args) >= 0:
+                return s.value_int.value if self._value_max >= 0 else self._decode(s.value.raw)
+            if _get_errno() == errno.ENOENT:
+                raise KeyError(key)
+        return self.lookup(key)
 
-    __setitem__ = update
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raw = self.raw
+        s = raw._scratch
+        if s.owner == _get_ident() and s.fd == raw._fd._fd:
+            if type(key) is int and 0 <= key <= self._key_max:
+                s.key_int.value = key
+            else:
+                k = self.key_codec.encode(key)
+                if type(k) is not bytes or len(k) != s.key_size:
+                    return self.update(key, value)
+                s.key.raw = k
+            if type(value) is int and 0 <= value <= self._value_max:
+                s.value_int.value = value
+            else:
+                v = self.value_codec.encode(value)
+                if type(v) is not bytes or len(v) != s.value_size:
+                    return self.update(key, value)
+                s.value.raw = v
+            if s.call(*s.update_args) >= 0:
+                return None
+        return self.update(key, value)
 
     def __delitem__(self, key: Any) -> None:
         self.delete(key)

@@ -9,7 +9,7 @@ time it decodes map entries and ring-buffer records into the Python values liste
 
 from __future__ import annotations
 
-from ..dataclass_compat import FieldsValue
+from ..value_base import FieldsValue
 
 TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .quickstart)
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ assignment after ``__init__``, hashable), ``eq=False`` (identity comparison).
 
 from __future__ import annotations
 
-from ..dataclass_compat import FieldsValue
+from ..value_base import FieldsValue
 
 TYPE_CHECKING = False     # typing costs ~2 ms of `pybpf trace`'s start (see .quickstart)
 if TYPE_CHECKING:

@@ -461,18 +461,19 @@ class CallChecker:
                              f"disallowed", regs=(regno,), hint="pass the unmodified context")
             return
         if kind in (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE):
-            # (the words of the messages, made once: a map lookup in a loop is checked often)
-            what = _MAP_ARG_WORDS.get((name, kind))
+            # (the words of the messages, made once: a map lookup in a loop is checked
+            # often; by id(kind): an Enum member's hash is a Python call)
+            what = _MAP_ARG_WORDS.get((name, id(kind)))
             if what is None:
-                what = _MAP_ARG_WORDS[name, kind] = f"{name}'s map {kind.name.lower()}"
+                what = _MAP_ARG_WORDS[name, id(kind)] = f"{name}'s map {kind.name.lower()}"
             self.memory_arg(regno, reg, meta, what)
             m = meta["map"]  # the map argument comes first (CONST_MAP_PTR)
             size = m.key_size if kind is Arg.MAP_KEY else m.value_size
             if m.type == MapType.BLOOM_FILTER:
                 size = m.value_size
-            sized = _MAP_ARG_WORDS.get((name, kind, size))
+            sized = _MAP_ARG_WORDS.get((name, id(kind), size))
             if sized is None:
-                sized = _MAP_ARG_WORDS[name, kind, size] = \
+                sized = _MAP_ARG_WORDS[name, id(kind), size] = \
                     f"map {'key' if kind is Arg.MAP_KEY else 'value'} ({size} bytes) for {name}"
             self.memory(state, regno, reg, size, write=kind is Arg.UNINIT_MAP_VALUE,
                         what=sized)

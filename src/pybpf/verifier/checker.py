@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from operator import attrgetter, itemgetter
 from typing import Any
 
 from ..asm.instruction import Instruction
@@ -40,7 +39,15 @@ from .contexts import PACKET_TYPES, return_range
 from .ctx_btf import BtfArgs
 from .ctx_sock import sock_field_problem, sock_return_range
 from .funcs import FuncSig
-from .liveness import FRAME_KEYS, NO_DEMAND, SLOT_BASE, Demand, Effect, merge_back
+from .liveness import (
+    FRAME_KEYS,
+    NO_DEMAND,
+    SLOT_BASE,
+    BackMemo,
+    Demand,
+    Effect,
+    merge_back,
+)
 from .reject import Reject
 from .scalar_ops import SWAPPED, alu, byte_swap, holds, movsx, refine, refine_both
 from .state import (
@@ -267,6 +274,7 @@ class Checker:
         self._lddw_values: dict[int, Reg] = {}   # slot -> what its lddw loads
         self._fp_loads: dict[int, tuple[int, int]] = {}   # slot -> (stack slot, byte) read
         self._map_reads: dict[tuple[Any, ...], Reg] = {}   # map value loads that passed
+        self._backs: BackMemo = {}   # demands walked back (liveness.back_memo)
         # effects of the static slots, and of jumps that compared two numbers and went one
         # way only
         self._static_fx: dict[int, tuple[int, Effect, tuple[int, ...]]] = {}
@@ -324,35 +332,40 @@ class Checker:
         root = Junction(None)
         pending: list[Pending] = [[start, start_pc, root, []]]
         self._forked: list[Pending] = []
-        while pending:
-            state, pc, cp, trace = pending.pop()
-            try:
-                self._walk(state, pc, cp, trace, pending)
-            except Reject as rej:
-                raise Failure(rej, self._pc, state) from None
+        self._state = start   # the state of the path being walked (for a Failure)
+        try:
+            self._walk(pending)
+        except Reject as rej:
+            raise Failure(rej, self._pc, self._state) from None
 
     def _end_path(self, cp: Checkpoint, trace: list[Effect], demand: Demand | None) -> None:
         """A path ends (exit, or pruned by a state that needs ``demand``): carry what it
         needed back to its checkpoint, then count the path done."""
-        cp.demand = merge_back(cp.demand, trace, demand)
-        self._finish(cp)
+        cp.demand = merge_back(cp.demand, trace, demand, self._backs)
+        cp.branches -= 1
+        if cp.branches <= 0:   # (most often other paths below cp still wait)
+            self._finish(cp)
 
-    def _finish(self, cp: Checkpoint | None) -> None:
-        while cp is not None:
-            cp.branches -= 1
-            if cp.branches > 0:
-                return
+    def _finish(self, cp: Checkpoint) -> None:
+        """Every path below ``cp`` is done (its count reached 0): it may prune from now on,
+        its demand is final and goes up to its parent, which has one path fewer."""
+        while True:
             if cp.pc >= 0:
                 self._explored(cp)
             parent = cp.parent
-            if parent is not None and cp.trace is not None:
-                # every path below cp is done: its demand is final, hand it up
-                parent.demand = merge_back(parent.demand, cp.trace, cp.demand)
+            if parent is None:
+                return
+            if cp.trace is not None:
+                parent.demand = merge_back(parent.demand, cp.trace, cp.demand, self._backs)
                 cp.trace = None
+            parent.branches -= 1
+            if parent.branches > 0:
+                return
             cp = parent
 
-    def _walk(self, state: State, pc: int, cp: Checkpoint, trace: list[Effect],
-              pending: list[Pending]) -> None:
+    def _walk(self, pending: list[Pending]) -> None:
+        """Walk the pending paths, newest first, each until it ends (one call for them all:
+        most paths are a few instructions long)."""
         prog = self.prog
         code = prog.code
         prune_points = self.prune_points
@@ -367,91 +380,95 @@ class Checker:
         static_fx = self._static_fx
         decided_fx = self._decided_fx
         plain = self._plain
-        while True:
-            self._pc = pc
-            # (one look-up for the instructions at no prune point, most of them)
-            insn = plain.get(pc)
-            if insn is None:
-                if pc in prune_points:
-                    verdict = self._visit(state, pc, cp, trace)
-                    if verdict is not cp:
-                        if verdict is None or verdict.__class__ is Demand:
-                            stats.states_pruned += 1
-                            self._end_path(cp, trace, verdict)
-                            return
-                        cp = verdict  # type: ignore[assignment]
-                        trace = []
-                insn = code.get(pc)
+        while pending:
+            state, pc, cp, trace = pending.pop()
+            self._state = state
+            while True:
+                self._pc = pc
+                # (one look-up for the instructions at no prune point, most of them)
+                insn = plain.get(pc)
                 if insn is None:
-                    raise Reject(f"execution runs past the end of the program at slot {pc}",
-                                 hint="end the program with exit")
-            processed = stats.insns_processed + 1
-            stats.insns_processed = processed
-            if processed > limit:
-                raise Reject(f"the program is too large or complex: more than {limit} "
-                             f"instructions processed",
-                             hint="bound loops more tightly, or split the work (tail calls, "
-                                  "bpf_loop)")
-            if log:
-                self._log_insn(state, pc, insn)
-            fixed = static_fx.get(pc)
-            if fixed is not None and fixed[0] == len(state.frames):
-                effect = fixed[1]
-                if fixed[2]:
-                    # a conditional jump: the same effect unless it compares a linked copy
-                    regs = state.frames[-1].regs
-                    for regno in fixed[2]:
-                        r = regs[regno]
-                        if r.id and r.type is _SCALAR:
-                            effect = before(state, insn, effect_cache)
-                            break
-            else:
-                effect = before(state, insn, effect_cache)
-                operands = static_pcs.get(pc)
-                if operands is not None:
-                    regs = state.frames[-1].regs
-                    for regno in operands:
-                        r = regs[regno]
-                        if r.id and r.type is _SCALAR:
-                            break
-                    else:
-                        static_fx[pc] = (len(state.frames), effect, operands)
-            # (_decided and effect_override are set by the few instructions that need
-            # them, and put back after use: resetting both for every instruction cost more)
-            nxt = step(state, pc, insn, cp, pending)
-            if self._decided:
-                if self._decided == _SCALARS_DECIDED:
-                    # two numbers compared: the same change of the same effect every time
-                    got = decided_fx.get(pc)
-                    if got is not None and got[0] is effect:
-                        effect = got[1]
-                    else:
-                        new = effects.decided(state, insn, effect)
-                        decided_fx[pc] = (effect, new)
-                        effect = new
+                    if pc in prune_points:
+                        verdict = self._visit(state, pc, cp, trace)
+                        if verdict is not cp:
+                            if verdict is None or verdict.__class__ is Demand:
+                                stats.states_pruned += 1
+                                self._end_path(cp, trace, verdict)
+                                break
+                            cp = verdict
+                            trace = []
+                    insn = code.get(pc)
+                    if insn is None:
+                        raise Reject(f"execution runs past the end of the program at slot "
+                                     f"{pc}", hint="end the program with exit")
+                processed = stats.insns_processed + 1
+                stats.insns_processed = processed
+                if processed > limit:
+                    raise Reject(f"the program is too large or complex: more than {limit} "
+                                 f"instructions processed",
+                                 hint="bound loops more tightly, or split the work (tail "
+                                      "calls, bpf_loop)")
+                if log:
+                    self._log_insn(state, pc, insn)
+                fixed = static_fx.get(pc)
+                if fixed is not None and fixed[0] == len(state.frames):
+                    effect = fixed[1]
+                    if fixed[2]:
+                        # a conditional jump: the same effect unless it compares a linked copy
+                        regs = state.frames[-1].regs
+                        for regno in fixed[2]:
+                            r = regs[regno]
+                            if r.id and r.type is _SCALAR:
+                                effect = before(state, insn, effect_cache)
+                                break
                 else:
-                    effect = effects.decided(state, insn, effect)
-                self._decided = 0
-            if self.effect_override is not None:   # e.g. a global function call
-                effect = self.effect_override
-                self.effect_override = None
-            trace.append(effect)
-            if forked:
-                # a junction: the effects so far are walked back once for every path
-                # below it (the demand of a union of paths is the union of their demands)
-                junction = Junction(cp, trace)
-                cp.branches -= len(forked)
-                junction.branches += len(forked)
-                for entry in forked:
-                    entry[2] = junction
-                    entry[3] = []
-                forked.clear()
-                cp = junction
-                trace = []
-            if nxt is None:
-                self._end_path(cp, trace, NO_DEMAND)
-                return
-            pc = nxt
+                    effect = before(state, insn, effect_cache)
+                    operands = static_pcs.get(pc)
+                    if operands is not None:
+                        regs = state.frames[-1].regs
+                        for regno in operands:
+                            r = regs[regno]
+                            if r.id and r.type is _SCALAR:
+                                break
+                        else:
+                            static_fx[pc] = (len(state.frames), effect, operands)
+                # (_decided and effect_override are set by the few instructions that need
+                # them, and put back after use: resetting both for every instruction cost
+                # more)
+                nxt = step(state, pc, insn, cp, pending)
+                if self._decided:
+                    if self._decided == _SCALARS_DECIDED:
+                        # two numbers compared: the same change of the same effect every time
+                        got = decided_fx.get(pc)
+                        if got is not None and got[0] is effect:
+                            effect = got[1]
+                        else:
+                            new = effects.decided(state, insn, effect)
+                            decided_fx[pc] = (effect, new)
+                            effect = new
+                    else:
+                        effect = effects.decided(state, insn, effect)
+                    self._decided = 0
+                if self.effect_override is not None:   # e.g. a global function call
+                    effect = self.effect_override
+                    self.effect_override = None
+                trace.append(effect)
+                if forked:
+                    # a junction: the effects so far are walked back once for every path
+                    # below it (the demand of a union of paths is the union of their demands)
+                    junction = Junction(cp, trace)
+                    cp.branches -= len(forked)
+                    junction.branches += len(forked)
+                    for entry in forked:
+                        entry[2] = junction
+                        entry[3] = []
+                    forked.clear()
+                    cp = junction
+                    trace = []
+                if nxt is None:
+                    self._end_path(cp, trace, NO_DEMAND)
+                    break
+                pc = nxt
 
     def _visit(self, state: State, pc: int, cp: Checkpoint, trace: list[Effect]
                ) -> Checkpoint | Demand | None:
@@ -1684,14 +1701,14 @@ def _is_packet_start(reg: Reg) -> bool:
 def _loop_key(state: State) -> tuple[int, int]:
     """A number that two states which are the same share (the cheap first test of the
     infinite loop check): the frame count and the sum of the current frame's registers'
-    lowest values. Not whole bounds: a tuple's hash is not cached, and hashing eleven
-    bounds at every prune point inside a loop cost more than the rare extra
-    :func:`prune.same` (a loop's counter still changes the sum every time round)."""
-    return (len(state.frames), sum(map(_UMIN, map(_VAR, state.frames[-1].regs))))
-
-
-_VAR = attrgetter("var")
-_UMIN = itemgetter(0)     # a Bounds' umin
+    lowest values (r0-r9: r10 is the frame pointer, always the same). Not whole bounds: a
+    tuple's hash is not cached, and hashing eleven bounds at every prune point inside a
+    loop cost more than the rare extra :func:`prune.same` (a loop's counter still changes
+    the sum every time round). Written out: a third faster than sum() over map()s."""
+    r = state.frames[-1].regs
+    return (len(state.frames), r[0].var[0] + r[1].var[0] + r[2].var[0] + r[3].var[0]
+            + r[4].var[0] + r[5].var[0] + r[6].var[0] + r[7].var[0] + r[8].var[0]
+            + r[9].var[0])
 
 
 def frames_for_call(state: State) -> int:

@@ -55,7 +55,13 @@ from .errors import BudgetExceededError, CallDepthError, ProgramLoadError
 from .event_helpers import TailCall
 from .events import RingBufMap
 from .helper_table import DEFAULT_HELPERS
-from .helpers import HelperID, get_prandom_u32, map_lookup_elem
+from .helpers import (
+    HelperID,
+    get_prandom_u32,
+    map_delete_elem,
+    map_lookup_elem,
+    map_update_elem,
+)
 from .llvm_ir import (
     CACHE_ENTRY_WORDS,
     DIRECT_ARRAY_LIMIT,
@@ -545,9 +551,12 @@ class CompiledProgram:
         self._direct_maps = {handle: place for place, handle in enumerate(arrays)}
         self._array_sizes = [cached_maps[handle][1] for handle in arrays]
         self._cached_sites: dict[int, int] = {}
-        # plain hash maps with such keys are written natively too (see llvm_ir.map_write)
+        # plain hash maps with such keys that the program updates or deletes in are
+        # written natively too (see llvm_ir.map_write; the others' lookups need not mark
+        # the values they hand out)
+        updated = _written_maps(self.code)
         written = [m for handle, m in getattr(program, "_maps_by_address", {}).items()
-                   if handle in cached_maps and type(m) is HashMap]
+                   if handle in cached_maps and type(m) is HashMap and handle in updated]
         self._write_list = written
         self._write_maps = {m.handle: (place, m.key_size, m.value_size)
                             for place, m in enumerate(written)}
@@ -914,6 +923,25 @@ def _repeatable(code: ip.Code) -> bool:
     return not any(insn[0] in (ip._call_tail, ip._may_goto)
                    or (insn[0] is ip._call_helper and insn[4] in _NOT_REPEATABLE_HELPERS)
                    for insn in code)
+
+
+def _written_maps(code: ip.Code) -> set[int]:
+    """The maps the program may update or delete in by a helper whose r1 an ``lddw r1,
+    map`` before it set (a superset of the sites llvm_ir.map_write serves)."""
+    handles = set()
+    for slot, insn in enumerate(code):
+        if insn[0] is not ip._call_helper or insn[5] not in (map_update_elem,
+                                                             map_delete_elem):
+            continue
+        for before in range(slot - 1, -1, -1):
+            h, d, s, _, i, _ = code[before]
+            if h is ip._bad_target:
+                continue  # the second half of a wide instruction
+            if h is ip._lddw and d == 1 and s == 1:  # PseudoSrc.MAP_FD
+                handles.add(int(i))
+            if d == 1 or h in (ip._call_helper, ip._call_tail, ip._call_local):
+                break
+    return handles
 
 
 def _stack_reach(code: ip.Code) -> int:
