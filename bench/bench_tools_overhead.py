@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import process_cpu_ns  # noqa: E402
+from benchlib import process_cpu_ns, runqueue_wait_ns  # noqa: E402
 
 RUNS = 5
 PYTHON = sys.executable
@@ -296,9 +296,11 @@ STARTUP_TOOLS = {
 }
 
 
-def time_to_ready_s(argv: list[str], prefix: str, env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the tool) from spawning to its ready line. The CPU
-    time hardly depends on what else the machine runs; the wall time does."""
+def time_to_ready_s(argv: list[str], prefix: str,
+                    env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of the tool, wall seconds less the time its main thread
+    waited for a CPU) from spawning to its ready line. The CPU time hardly depends on what
+    else the machine runs; the wall time does, the third much less."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True, env=env)
@@ -308,6 +310,7 @@ def time_to_ready_s(argv: list[str], prefix: str, env: dict[str, str]) -> tuple[
             break
     elapsed = time.perf_counter() - start
     cpu_s = process_cpu_ns(proc.pid) / 1e9
+    alone_s = elapsed - runqueue_wait_ns(proc.pid) / 1e9
     # ours unwinds on SIGINT; bpftrace would print its maps first, so it is killed
     proc.send_signal(signal.SIGKILL if argv[0] == "bpftrace" else signal.SIGINT)
     try:
@@ -315,7 +318,7 @@ def time_to_ready_s(argv: list[str], prefix: str, env: dict[str, str]) -> tuple[
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-    return elapsed, cpu_s
+    return elapsed, cpu_s, alone_s
 
 
 def startup_table(workdir: Path, only: set[str] | None = None) -> None:

@@ -40,6 +40,14 @@ def packets_and_runs(argv: list[str] | None, doc: str, *, packets: int,
     return (quick_packets, 3) if args.quick else (args.packets, args.runs)
 
 
+def runqueue_wait_ns(pid: int) -> int:
+    """Time the main thread of ``pid`` has spent runnable but waiting for a CPU
+    (schedstat's second field): on a machine other work keeps busy, wall time less this
+    estimates the wall time the machine would give alone."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[1])
+
+
 def process_cpu_ns(pid: int) -> int:
     """CPU time of every thread of ``pid`` so far (schedstat: ns on a CPU)."""
     total = 0
