@@ -123,6 +123,40 @@ def test_random_expressions_match_libpcap(expression: str) -> None:
         assert ours.run(data, wirelen) in verdicts, name
 
 
+@needs_tcpdump
+@pytest.mark.parametrize("expression", [
+    # past 'jeq #0' our facts know tcp[24] is 0, so 'jset #1' is false and every complete
+    # packet passes; libpcap's optimiser cannot see that, keeps 'ldb [x + 38]' and rejects
+    # a whole TCP segment that ends before tcp[24] (found by the test above)
+    "tcp[24] != 0 or not tcp[24:1] & 1 != 0",
+    # libpcap learns nothing from a relation's test (ip[9] = 5), nor from two jumps that
+    # each found the protocol 6, nor past a test no edge decides ('len <= 10')
+    "not (ip[9] = 5 and (tcp[13] & 2 = 3 and ip[0] < 10 and tcp[24:1] & 3 = 64))",
+    "not ip[0] = 1 or (not ether[60] != 2 or not icmp) or ip[9] != 5",
+    pytest.param(
+        "(ip[0] <= 5 and not port 80 or not tcp or not (tcp[24] < 0 and udp[8] <= 64))",
+        marks=pytest.mark.xfail(strict=True, reason="libpcap keeps 'jeq #17' past the "
+                                "'jeq #6' of tcp[24]'s guard; our weak reasoning does not")),
+    "not (udp and len <= 10 and ip[0] > 2 and tcp[24:1] & 1 != 64 and not tcp[13] & 2 <= 1)",
+    # what libpcap does prove true of every packet stays one 'ret'
+    "not (tcp and arp)", "ip or not ip"])
+def test_accepts_every_packet_only_where_libpcap_proves_it(expression: str) -> None:
+    program = compile_filter(expression)
+    theirs = libpcap_program(expression)
+    assert (len(program) == 1) == (len(theirs) == 1)
+    ours, optimised = FilterProgram(program), FilterProgram(theirs)
+    unoptimised = FilterProgram(libpcap_program(expression, optimize=False))
+    segment = next(data for name, data, wirelen in PACKETS
+                   if name.startswith("tcp4 ") and len(data) == wirelen == 58)
+    assert ours.run(segment, len(segment)) == optimised.run(segment, len(segment))
+    # every complete packet, and every frame as long as one of its first bytes
+    frames = {data[:size] for _, data, wirelen in PACKETS if len(data) == wirelen
+              for size in range(len(data) + 1)}
+    for frame in frames:
+        assert ours.run(frame, len(frame)) in {optimised.run(frame, len(frame)),
+                                               unoptimised.run(frame, len(frame))}, frame
+
+
 @given(st.text(alphabet="tcpudhos 0123456789.:[]()&|!=<>-+*/^%andorvl", max_size=40))
 @settings(max_examples=300, deadline=None)
 def test_any_text_compiles_or_names_a_column(text: str) -> None:

@@ -83,6 +83,9 @@ class _Emitter:
         # scratch words held for the whole program (geneve); found when first needed, as
         # most programs use no scratch memory at all
         self.reserved: int | None = None
+        # the items that are a relation's test ('ip[9] != 5'), which libpcap computes as
+        # 'sub x; jeq #0' and its optimiser decides less of (see optimizer._optimize)
+        self.relations: set[int] = set()
 
     def label(self) -> int:
         self.count += 1
@@ -171,6 +174,7 @@ class _Emitter:
         if negated:
             if_true, if_false = if_false, if_true
         self.arith(rel.left, 0)
+        self.relations.add(len(self.items))
         if isinstance(rel.right, Num):
             self.branch(op, rel.right.value, if_true, if_false)
             return
@@ -178,6 +182,7 @@ class _Emitter:
         self.arith(rel.right, 1)
         self.stmt(Class.MISC | MiscOp.TAX)
         self.stmt(Class.LD | Size.W | Mode.MEM, self.scratch(0))
+        self.relations.add(len(self.items))
         self.branch(op, 0, if_true, if_false, on_x=True)
 
     def ip_header_end(self, slot: int, header: int = 0) -> None:
@@ -423,13 +428,17 @@ def _geneve_slots(pred: Pred) -> int:
 
 
 def _emit(pred: Pred, snaplen: int) -> list[_Item]:
+    return _emitted(pred, snaplen).items
+
+
+def _emitted(pred: Pred, snaplen: int) -> _Emitter:
     emitter = _Emitter(pred)
     emitter.predicate(pred, ACCEPT, REJECT)
     emitter.place(ACCEPT)
     emitter.stmt(Class.RET | RetSrc.K, snaplen)
     emitter.place(REJECT)
     emitter.stmt(Class.RET | RetSrc.K, 0)
-    return emitter.items
+    return emitter
 
 
 def generate(pred: Pred, *, snaplen: int = DEFAULT_SNAPLEN) -> list[SockFilter]:
@@ -443,5 +452,13 @@ def generate(pred: Pred, *, snaplen: int = DEFAULT_SNAPLEN) -> list[SockFilter]:
 def generate_optimized(pred: Pred, *, snaplen: int = DEFAULT_SNAPLEN) -> list[SockFilter]:
     """:func:`generate`, then :func:`~.optimizer.optimize_program`, without linking the
     unoptimised program (the optimiser takes absolute jump targets)."""
-    items = _emit(pred, snaplen)
-    return optimize_absolute(_absolute(items), lambda: _link(items))
+    emitter = _emitted(pred, snaplen)
+    items = emitter.items
+    # the relations' tests, as positions among the instructions (labels take none)
+    relations, at = set(), 0
+    for index, item in enumerate(items):
+        if index in emitter.relations:
+            relations.add(at)
+        if item.__class__ is not int:
+            at += 1
+    return optimize_absolute(_absolute(items), lambda: _link(items), relations)

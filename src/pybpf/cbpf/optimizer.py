@@ -28,12 +28,13 @@ What it never does is what libpcap's optimiser does and what makes its verdicts 
 captures cut short: move a packet load before or after another test. A load that may fall
 beyond the captured bytes runs exactly when it ran before, so optimised and unoptimised
 programs agree on every packet, complete or not; except, as with libpcap, a program that
-accepts every complete packet becomes one ``ret #snaplen`` (which also accepts short ones).
+accepts every complete packet becomes one ``ret #snaplen`` (which also accepts short ones),
+when libpcap's kind of reasoning proves that too (see ``_optimize``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from .isa import (
     CLASS_MASK,
@@ -99,7 +100,8 @@ Sym = tuple[object, ...]
 # what tests said of each symbol: symbol -> (the values it may have, when a meet of
 # ``jeq`` edges bounds them, else None; {(jump op, k, outcome)}); never mutated once built
 # (a new state gets a new mapping)
-Known = tuple[frozenset[int] | None, frozenset[tuple[int, int, bool]]]
+# (libpcap's kind of reasoning tags each fact with the jump that learnt it: see _optimize)
+Known = tuple[frozenset[int] | None, frozenset[tuple[int, ...]]]
 Facts = dict[Sym, Known]
 _NO_FACTS: Facts = {}
 _FOLD: dict[int, Callable[[int, int], int | None]] = {
@@ -164,10 +166,16 @@ class _Insn:
     """An instruction with absolute targets (``jt``/``jf`` for conditional jumps, ``jt``
     for ``ja``)."""
 
-    __slots__ = ("code", "edge_f", "edge_t", "jf", "jt", "k")
+    __slots__ = ("code", "edge_f", "edge_t", "jf", "jt", "k", "origin", "relation")
 
     def __init__(self, code: int, k: int, jt: int = -1, jf: int = -1) -> None:
         self.code, self.k, self.jt, self.jf = code, k, jt, jf
+        # a relation's test ('ip[9] != 5'): libpcap's optimiser decides none by its
+        # facts (it tests 'A - 5' there)
+        self.relation = False
+        # its number in libpcap's kind of reasoning, which knows a fact on the paths
+        # through one edge of one jump only (-1: where it was learnt does not matter)
+        self.origin = -1
         # a conditional jump's states on its true and false edges, as the last dataflow
         # run found them (None: not computed); threading reuses them
         self.edge_t: State | None = None
@@ -307,11 +315,11 @@ def _decide(state: State, insn: _Insn) -> bool | None:
 # what the same facts decided of the same test lately: the same few facts (an EtherType
 # not 0x86dd, a protocol not 6...) meet the same tests at many jumps, and working it out
 # takes several times a look-up
-_DECIDED: dict[tuple[frozenset[tuple[int, int, bool]], int, int], bool | None] = {}
+_DECIDED: dict[tuple[frozenset[tuple[int, ...]], int, int], bool | None] = {}
 _UNSEEN = object()
 
 
-def _decide_by_facts(known: frozenset[tuple[int, int, bool]], op: int, k: int
+def _decide_by_facts(known: frozenset[tuple[int, ...]], op: int, k: int
                      ) -> bool | None:
     """The outcome of ``op`` against ``k`` on a value of which ``known`` holds (the tests
     it passed and failed)."""
@@ -350,6 +358,39 @@ def _decide_by_facts(known: frozenset[tuple[int, int, bool]], op: int, k: int
     return None
 
 
+def _decide_as_libpcap(state: State, insn: _Insn) -> bool | None:
+    """What libpcap's optimiser alone would decide of ``insn``: a test of a constant, the
+    same test of the same value on every path here, or an ``jeq`` of a value some other
+    ``jeq`` found equal to another constant (no ranges, bits or sets of values)."""
+    a = state[0]
+    if a is None:
+        return None
+    code = insn.code
+    op = code & 0xF0
+    if code & 0x08:
+        x = state[1]
+        if x is None or x[0] != "imm":
+            return None
+        k: int = x[1]  # type: ignore[assignment]
+    else:
+        k = insn.k
+    if a[0] == "imm":
+        return _evaluate(op, a[1], k)  # type: ignore[arg-type]
+    found = state[3].get(a)
+    if found is None or insn.relation:
+        return None
+    equal_to_another = False
+    for fop, fk, outcome, _ in found[1]:
+        if fop == op and fk == k:
+            return bool(outcome)
+        if op == _J_JEQ and fop == _J_JEQ and outcome:
+            equal_to_another = True
+    return False if equal_to_another else None
+
+
+Decide = Callable[[State, "_Insn"], "bool | None"]
+
+
 def _evaluate(op: int, a: int, k: int) -> bool:
     if op == _J_JEQ:
         return a == k
@@ -362,7 +403,7 @@ def _evaluate(op: int, a: int, k: int) -> bool:
 
 def _edge_state(state: State, insn: _Insn, taken: bool) -> State:
     a = state[0]
-    if a is None:
+    if a is None or insn.relation:  # libpcap's facts lack what relations test
         return state
     code = insn.code
     if code & 0x08:
@@ -375,10 +416,10 @@ def _edge_state(state: State, insn: _Insn, taken: bool) -> State:
     op = code & 0xF0
     facts = state[3]
     found = facts.get(a)
-    key = (found, op, k, taken)
+    key = (found, op, k, taken, insn.origin)
     learnt = _LEARNT.get(key, _UNSEEN)
     if learnt is _UNSEEN:
-        learnt = _learn(found, op, k, taken)
+        learnt = _learn(found, op, k, taken, insn.origin)
         if len(_LEARNT) >= 4096:
             _LEARNT.clear()
         _LEARNT[key] = learnt
@@ -391,13 +432,15 @@ def _edge_state(state: State, insn: _Insn, taken: bool) -> State:
 
 # what the same facts became past the same test lately (as _DECIDED: the same few facts
 # meet the same tests at many edges)
-_LEARNT: dict[tuple[Known | None, int, int, bool], Known | None] = {}
+_LEARNT: dict[tuple[Known | None, int, int, bool, int], Known | None] = {}
 
 
-def _learn(found: Known | None, op: int, k: int, taken: bool) -> Known | None:
+def _learn(found: Known | None, op: int, k: int, taken: bool, origin: int
+           ) -> Known | None:
     """What is known of a value of which ``found`` was known, once it took the ``taken``
-    way of ``op`` against ``k`` (None: nothing new)."""
-    fact = (op, k, taken)
+    way of ``op`` against ``k`` at the jump numbered ``origin`` (-1: the jump does not
+    matter) (None: nothing new)."""
+    fact = (op, k, taken) if origin < 0 else (op, k, taken, origin)
     if found is None:
         return (frozenset((k,)) if op == _J_JEQ and taken else None, frozenset((fact,)))
     values, known = found
@@ -414,7 +457,8 @@ def _learn(found: Known | None, op: int, k: int, taken: bool) -> Known | None:
     return (values, known | {fact})
 
 
-def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
+def _states(insns: list[_Insn], decide: Decide = _decide
+            ) -> tuple[list[State | None], list[bool | None]]:
     """The meet of the states on every edge into each instruction (None: unreachable), and
     for each what that state says of it: a conditional jump's outcome if decided, else
     whether the instruction recomputes what its register already holds."""
@@ -455,14 +499,17 @@ def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
                 current = into[target]
                 into[target] = state if current is None else _meet(current, state)
             continue
-        decided = notes[pc] = _decide(state, insn)
+        decided = notes[pc] = decide(state, insn)
         insn.edge_t = insn.edge_f = None
+        # libpcap's kind of reasoning sends edges past a test it decides: the test's
+        # edges then lead nowhere and teach nothing
+        learns = decided is None or insn.origin < 0
         if decided is not False:
             target = insn.jt
             if is_ret[target]:
                 into[target] = _START
             else:
-                out = insn.edge_t = _edge_state(state, insn, True)
+                out = insn.edge_t = _edge_state(state, insn, True) if learns else state
                 current = into[target]
                 into[target] = out if current is None else _meet(current, out)
         if decided is not True:
@@ -470,7 +517,7 @@ def _states(insns: list[_Insn]) -> tuple[list[State | None], list[bool | None]]:
             if is_ret[target]:
                 into[target] = _START
             else:
-                out = insn.edge_f = _edge_state(state, insn, False)
+                out = insn.edge_f = _edge_state(state, insn, False) if learns else state
                 current = into[target]
                 into[target] = out if current is None else _meet(current, out)
     return into, notes
@@ -510,7 +557,7 @@ def _proven(sym: Sym | None, state: State) -> bool:
 
 
 def _thread(insns: list[_Insn], target: int, state: State, limit: int,
-            live_in: Liveness, dirty_a: bool = False, dirty_x: bool = False,
+            live_in: Liveness, decide: Decide, dirty_a: bool = False, dirty_x: bool = False,
             budget: list[int] | None = None) -> int | None:
     """Where an edge arriving at ``target`` with ``state`` may go instead: past loads of
     values already known and tests already decided (at most ``limit`` instructions on);
@@ -538,18 +585,21 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
             if code & 0xF0 == _J_JA:
                 nxt = insn.jt
             else:
-                decided = _decide(state, insn)
+                decided = decide(state, insn)
+                if decided is None and decide is _decide_as_libpcap:
+                    break  # libpcap follows an edge past tests it decides only
                 if decided is None:
-                    taken = _walk(insns, insn, True, state, limit, live_in, dirty_a, dirty_x,
-                                  budget)
+                    taken = _walk(insns, insn, True, state, limit, live_in, decide, dirty_a,
+                                  dirty_x, budget)
                     # the false way lands at or after insn.jf: no use walking it when the
                     # true way landed before
                     if taken is not None and taken >= insn.jf and taken == _walk(
-                            insns, insn, False, state, limit, live_in, dirty_a, dirty_x,
-                            budget):
+                            insns, insn, False, state, limit, live_in, decide, dirty_a,
+                            dirty_x, budget):
                         best, best_dirty_x = taken, False  # the walks noted their own
                     break
-                state = _edge_state(state, insn, decided)
+                if insn.origin < 0:  # (as in _states)
+                    state = _edge_state(state, insn, decided)
                 nxt = insn.jt if decided else insn.jf
         elif code & 0xE7 == 0x20:  # ld abs, the commonest load, inline
             sym: Sym | None = ("abs", code & 0x18, insn.k)
@@ -585,14 +635,15 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
 
 
 def _walk(insns: list[_Insn], jump: _Insn, taken: bool, state: State, limit: int,
-          live_in: Liveness, dirty_a: bool, dirty_x: bool, budget: list[int]) -> int | None:
+          live_in: Liveness, decide: Decide, dirty_a: bool, dirty_x: bool,
+          budget: list[int]) -> int | None:
     """:func:`_thread` along one way of the undecided test ``jump`` reached with ``state``;
     a walk that cannot get past the instruction there (the usual case) is answered without
     building the edge's state."""
     target = jump.jt if taken else jump.jf
     if not _stuck(insns[target], state):
         return _thread(insns, target, _edge_state(state, jump, taken), limit, live_in,
-                       dirty_a, dirty_x, budget)
+                       decide, dirty_a, dirty_x, budget)
     # what _thread's first step does there before it stops
     if target > limit or budget[0] <= 0:
         return None
@@ -604,7 +655,8 @@ def _walk(insns: list[_Insn], jump: _Insn, taken: bool, state: State, limit: int
     return target
 
 
-def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Liveness) -> bool:
+def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Liveness,
+                 decide: Decide) -> bool:
     """Thread every conditional jump's edges (front to back, on the dataflow run before
     the pass).
 
@@ -632,7 +684,7 @@ def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Livene
         if not _stuck(insns[old], state):
             budget[0], budget[1] = 48, 0
             new = _thread(insns, old, edge_t or _edge_state(state, insn, True), limit,
-                          live_in, budget=budget)
+                          live_in, decide, budget=budget)
             if new is not None and new != old:
                 changed = True
                 insn.jt = new
@@ -642,7 +694,7 @@ def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Livene
         if not _stuck(insns[old], state):
             budget[0], budget[1] = 48, 0
             new = _thread(insns, old, edge_f or _edge_state(state, insn, False), limit,
-                          live_in, budget=budget)
+                          live_in, decide, budget=budget)
             if new is not None and new != old:
                 changed = True
                 insn.jf = new
@@ -1024,20 +1076,75 @@ def optimize_program(program: list[SockFilter]) -> list[SockFilter]:
             return program
     if not program or not _is_ret(program[-1]):
         return program
-    return _optimize(_absolute(program), lambda: program)
+
+    def make(weak: bool) -> list[_Insn]:
+        insns = _absolute(program)
+        if weak:
+            for pc, insn in enumerate(insns):
+                insn.origin = pc
+        return insns
+    return _optimize(make, lambda: program)
 
 
 def optimize_absolute(program: list[tuple[int, int, int, int]],
-                      unoptimised: Callable[[], list[SockFilter]]) -> list[SockFilter]:
+                      unoptimised: Callable[[], list[SockFilter]],
+                      relations: Collection[int] = ()) -> list[SockFilter]:
     """:func:`optimize_program` of a program given as ``(code, k, jt, jf)`` with absolute
     jump targets (-1: none; ``ja``'s in ``jt``), forwards only and ending in a return, as
     the code generator makes it; ``unoptimised()`` gives the program when the optimised one
-    cannot be encoded (a jump beyond cBPF's reach)."""
-    return _optimize([_Insn(*insn) for insn in program], unoptimised)
+    cannot be encoded (a jump beyond cBPF's reach); ``relations``: the positions of the
+    jumps that test a relation (``ip[9] != 5``)."""
+
+    def make(weak: bool) -> list[_Insn]:
+        insns = [_Insn(*insn) for insn in program]
+        if weak:
+            for pc in relations:
+                insns[pc].relation = True
+            for pc, insn in enumerate(insns):
+                insn.origin = pc
+        return insns
+    return _optimize(make, unoptimised)
 
 
-def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
+def _optimize(make: Callable[[bool], list[_Insn]], unoptimised: Callable[[], list[SockFilter]]
               ) -> list[SockFilter]:
+    """The program ``make(weak)`` gives, optimised (``weak``: marked for libpcap's kind of
+    reasoning, see ``_Insn``).
+
+    Every verdict stays, but for one: a program that accepts every complete packet
+    becomes one ``ret #snaplen``, as libpcap's does, which also accepts packets too short
+    for its loads. Our facts prove that of expressions libpcap's optimiser cannot
+    (``tcp[24] != 0 or not tcp[24] & 1 != 0``: past ``jeq #0``, ``jset #1`` is false),
+    whose libpcap programs keep the loads and reject such packets. So the one return is
+    given only when libpcap's kind of reasoning alone proves it too; else the shorter of
+    the programs both kinds of reasoning give before that step, each keeping its loads.
+
+    That kind (found against tcpdump over random expressions): facts hold on the paths
+    through one edge of one jump (a fact two jumps each learnt is lost where their paths
+    meet), a decided test teaches nothing (libpcap sends its edges past it), a relation's
+    test (``ip[9] != 5``, libpcap's ``sub x; jeq #0``) neither teaches nor is decided,
+    and an edge is threaded past decided tests only, never followed both ways.
+    """
+    insns = _rounds(make(False), _decide)
+    accepts = _accepts_all(insns)
+    if accepts is None:
+        return _relative(insns) or unoptimised()
+    weak = _rounds(make(True), _decide_as_libpcap)
+    if _accepts_all(weak) is not None:
+        return [SockFilter(_C_RET | _RET_K, 0, 0, accepts)]
+    return _relative(min((insns, weak), key=len)) or unoptimised()
+
+
+def _accepts_all(insns: list[_Insn]) -> int | None:
+    """The value of the one nonzero ``ret #k`` every path of ``insns`` ends in, if so."""
+    returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
+    if len(returns) != 1:
+        return None
+    code, k = next(iter(returns))
+    return k if code == _C_RET | _RET_K and k else None
+
+
+def _rounds(insns: list[_Insn], decide: Decide) -> list[_Insn]:
     # Rounds of four passes until one changes nothing (at most 32). A pass is a function of
     # the program alone, so once each has left the current program unchanged, in a row, the
     # rest of the round would too: stop there (threading must follow a dataflow run on the
@@ -1050,7 +1157,7 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
     for _ in range(32):
         # one dataflow run per round: deleting redundant instructions leaves the states of
         # the others true (a decided test only takes paths away), so threading reuses them
-        states, notes = _states(insns)
+        states, notes = _states(insns, decide)
         gone, rewritten = _pass_delete(insns, states, notes)
         if gone or rewritten or first:
             insns, kept = _compact(insns, gone)
@@ -1061,7 +1168,7 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
             quiet += 1
         liveness: tuple[Liveness, Liveness] | None = _liveness(insns)
         assert liveness is not None
-        if _pass_thread(insns, states, liveness[1]):
+        if _pass_thread(insns, states, liveness[1], decide):
             insns = _compact(insns, ())[0]
             liveness = None
             quiet = 0
@@ -1094,11 +1201,10 @@ def _optimize(insns: list[_Insn], unoptimised: Callable[[], list[SockFilter]]
         if done:
             break
     returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
-    if len(returns) == 1 and next(iter(returns))[0] == _C_RET | _RET_K:
-        # every path rejects, or every complete packet is accepted: one return, as libpcap
-        # gives (which then accepts packets captured too short for the loads too)
-        return [SockFilter(_C_RET | _RET_K, 0, 0, next(iter(returns))[1])]
-    return _relative(insns) or unoptimised()
+    if returns == {(_C_RET | _RET_K, 0)}:
+        # every path rejects, on every packet: one return, as libpcap gives
+        return [_Insn(_C_RET | _RET_K, 0)]
+    return insns
 
 
 def _is_ret_insn(insn: _Insn) -> bool:

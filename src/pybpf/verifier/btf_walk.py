@@ -43,24 +43,26 @@ def load(reg: Reg, regno: int, off: int, size: int) -> Reg:
     """What loading ``size`` bytes at byte ``off`` of ``reg``'s kernel struct gives."""
     name = struct_name(reg)
     try:
-        struct = _spec().find(name, Struct) if name else None
-    except KeyError:
-        struct = None
+        spec = _spec()
     except Exception:   # noqa: BLE001 - no kernel BTF here: nothing known
-        struct = None
-    if struct is None:
+        spec = None
+    kind: int
+    detail: Any
+    kind, detail = (_walked(spec, name, off, size) if spec is not None and name else
+                    (_NO_STRUCT, None))
+    if kind == _NO_STRUCT:
         raise _unsupported(f"a load through a pointer to kernel object '{reg.btf_name}', "
                            f"whose type pybpf does not find in the kernel's BTF", regno)
-    total = sizeof(struct)
-    if off + size > total:
+    if kind == _BEYOND:
         raise Reject(f"access beyond struct {name} at off {off} size {size}: the struct "
-                     f"is {total} bytes", regs=(regno,),
+                     f"is {detail} bytes", regs=(regno,),
                      hint=f"read fields of struct {name} within its size")
-    try:
-        got = _walk(struct, off, size, 0)
-    except _Unknown as why:
+    if kind == _UNKNOWN:
         raise _unsupported(f"a load of bytes {off}..{off + size - 1} of struct {name} "
-                           f"({why})", regno) from None
+                           f"({detail})", regno)
+    if kind == _REFUSED:
+        raise Reject(detail[0], hint=detail[1])
+    got = detail
     if got is None:
         value = B.unsigned_range(0, (1 << (8 * size)) - 1) if size < 8 else B.UNKNOWN
         return Reg(RegType.SCALAR, value)
@@ -68,6 +70,44 @@ def load(reg: Reg, regno: int, off: int, size: int) -> Reg:
         return Reg(RegType.PTR_TO_BTF_ID, B.const(0),
                    btf_name=kptr_name(kptr_parts(reg.btf_name)[0], got))
     return Reg(RegType.PTR_TO_BTF_ID, B.const(0), btf_name=UNTRUSTED + got)
+
+
+# what a load of (struct, offset, size) reaches, by the kernel's BTF: the same for every
+# load of it (a tracing program reads the same fields again and again, and finding one
+# among task_struct's members took longer than verifying a small program)
+_NO_STRUCT, _BEYOND, _UNKNOWN, _REFUSED, _FOUND = range(5)
+_WALKED: dict[tuple[str, int, int], tuple[int, Any]] = {}
+_WALKED_SPEC: list[Any] = [None]   # the BTF _WALKED was made from
+_WALKED_MAX = 1 << 14
+
+
+def _walked(spec: Any, name: str, off: int, size: int) -> tuple[int, Any]:
+    if _WALKED_SPEC[0] is not spec or len(_WALKED) > _WALKED_MAX:
+        _WALKED.clear()
+        _WALKED_SPEC[0] = spec
+    key = (name, off, size)
+    got = _WALKED.get(key)
+    if got is None:
+        got = _WALKED[key] = _walk_struct(spec, name, off, size)
+    return got
+
+
+def _walk_struct(spec: Any, name: str, off: int, size: int) -> tuple[int, Any]:
+    try:
+        struct = spec.find(name, Struct)
+    except Exception:   # noqa: BLE001 - not there (KeyError), or a BTF that fails
+        return _NO_STRUCT, None
+    if struct is None:
+        return _NO_STRUCT, None
+    total = sizeof(struct)
+    if off + size > total:
+        return _BEYOND, total
+    try:
+        return _FOUND, _walk(struct, off, size, 0)
+    except _Unknown as why:
+        return _UNKNOWN, str(why)
+    except Reject as refused:
+        return _REFUSED, (refused.problem, refused.hint)
 
 
 def _unsupported(what: str, regno: int) -> Reject:

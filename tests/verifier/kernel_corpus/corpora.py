@@ -168,8 +168,22 @@ def kernel_verdict_program(spec: CollectionSpec, program: str) -> KernelVerdict:
         os.rmdir(pin_dir)
 
 
-def _verify_program(prog: ProgramSpec, spec: CollectionSpec, options: Options) -> object:
-    return verify(prog, maps=_as_loaded(spec), options=options)
+def _verify_program(prog: ProgramSpec, maps: Mapping[str, MapSpec] | Exception,
+                    options: Options) -> object:
+    if isinstance(maps, Exception):   # the loader could not make them: judged as before
+        raise maps
+    return verify(prog, maps=maps, options=options)
+
+
+def _loaded_maps(spec: CollectionSpec) -> Mapping[str, MapSpec] | Exception:
+    """The maps as the loader gives them (:func:`_as_loaded`), made once per object and
+    outside the verifier's timing (the loader's work, as the kernel's verification time
+    leaves it out: parsing /proc/config.gz took longer than verifying a small program),
+    or what making them raised, for each program's verdict to carry."""
+    try:
+        return _as_loaded(spec)
+    except Exception as err:  # noqa: BLE001 - raised again where the verify call was
+        return err
 
 
 def _as_loaded(spec: CollectionSpec) -> Mapping[str, MapSpec]:
@@ -203,6 +217,7 @@ def collection_rows(corpus: str, specs: Iterable[tuple[str, CollectionSpec | str
             why = ""
         except BPFError as err:
             relocated, why = None, f"CO-RE relocation: {err}"
+        maps = _loaded_maps(spec)
         for name in spec.programs:
             full = f"{label}/{name}"
             if only and only not in full:
@@ -214,7 +229,7 @@ def collection_rows(corpus: str, specs: Iterable[tuple[str, CollectionSpec | str
                 ours = OurVerdict("unsupported", why)
             else:
                 prog = relocated.programs[name]
-                ours = judge_ours(functools.partial(_verify_program, prog, spec), budget)
+                ours = judge_ours(functools.partial(_verify_program, prog, maps), budget)
             yield Row(corpus, full, kernel, ours)
 
 
