@@ -25,11 +25,11 @@ import os
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .errors import InvalidInputError
-from .live import Collection
 from .spec import CollectionSpec
 
 if TYPE_CHECKING:
     from .kernel import Collection as KernelCollection
+    from .live import Collection
     from .vm import VMCollection
 
 BACKENDS = ("kernel", "vm")
@@ -100,3 +100,13 @@ def load(spec_or_path: SpecOrPath, *, backend: str = "kernel",
 
 
 __all__ = ["BACKENDS", "Collection", "load"]
+
+
+def __getattr__(name: str) -> object:
+    """``Collection`` (pybpf.live's Protocol) imported when asked: every tool's start
+    imports this module for load(), and making live's Protocol classes cost it ~1 ms."""
+    if name == "Collection":
+        from .live import Collection  # noqa: PLC0415
+
+        return Collection
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

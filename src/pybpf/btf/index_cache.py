@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import mmap
 import os
-import zlib
 from typing import TYPE_CHECKING
-
-from .record_index import RecordIndex
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from .record_index import RecordIndex
+
+# record_index (with zlib and bisect) is imported where an index is read: every tool's
+# start imports this module for cache_root() alone (the compile cache's directory), and
+# importing them cost it ~3 ms
 
 __all__ = ["cache_dir", "cache_root", "read_index", "write_index", "open_kernel_copy",
            "store_kernel_copy"]
@@ -84,6 +87,8 @@ def _key(data: bytes, source: str) -> str:
     kernel = _kernel_key(source)
     if kernel is not None and kernel[1] == len(data):
         return kernel[0]
+    import zlib  # noqa: PLC0415 - see the imports
+
     return f"{len(data)}-{zlib.crc32(data):08x}"
 
 
@@ -113,6 +118,8 @@ def open_kernel_copy(source: str) -> tuple[mmap.mmap, RecordIndex] | None:
     if blob is None or len(blob) != kernel[1]:
         return None
     stored = _map(directory / f"btf-index-{kernel[0]}.bin")
+    from .record_index import RecordIndex  # noqa: PLC0415 - see the imports
+
     index = RecordIndex.from_buffer(stored) if stored is not None else None
     if index is None:
         return None
@@ -136,6 +143,8 @@ def read_index(data: bytes, source: str = "") -> RecordIndex | None:
         stored = path.read_bytes()
     except OSError:
         return None
+    from .record_index import RecordIndex  # noqa: PLC0415 - see the imports
+
     return RecordIndex.from_buffer(stored)
 
 

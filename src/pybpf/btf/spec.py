@@ -25,11 +25,10 @@ import struct
 import sys
 from array import array
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import BTFError
 from . import index_cache, layout
-from .record_index import RecordIndex
 from .types import (
     Array,
     Const,
@@ -60,6 +59,9 @@ from .types import (
     Void,
     Volatile,
 )
+
+if TYPE_CHECKING:
+    from .record_index import RecordIndex
 
 T = TypeVar("T", bound=Type)
 
@@ -165,6 +167,8 @@ class Spec:
         if self.base is not None:
             raise BTFError("a split BTF has no record index of its own", source=self.name)
         if self._record_index is None:
+            from .record_index import RecordIndex  # noqa: PLC0415 - see index_cache
+
             self._record_index = RecordIndex.build(
                 self._offsets, self._words, self._data[self._str_lo:self._str_hi])
         return self._record_index

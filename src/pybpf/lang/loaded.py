@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from .. import live
 from ..errors import InvalidInputError, NotSupportedError
 from ..spec import CollectionSpec
 from .maps import GlobalDecl
 from .types import Type, pack_value, type_of, unpack_value
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # live only names types here: its Protocols cost a tool's start ~1 ms
+    from .. import live
     from .compiler import CompiledCollection
     from .maps import LinearHist, Log2Hist, MapDecl, RingBuf, StackTrace
     from .views import LinearHistView, Log2HistView, MapView, RingBufView, StackTraceView

@@ -279,6 +279,13 @@ def stack_initialised(state: State, reg: Reg, regno: int, size: int, *, uninit_o
                      f"outside fp-512 .. fp-1", hint="the buffer must lie within the 512-byte "
                      "stack: make it smaller or check its size", regs=(regno,))
     depth[0] = max(depth[0], -lo)
+    if lo == hi and pointers_ok:
+        # the commonest case (a map key in one slot, all written): nothing to do
+        idx, pos = divmod(STACK_BYTES + lo, 8)
+        slot = frame.stack.get(idx)
+        if slot is not None and pos + size <= 8 and \
+                Byte.INVALID not in slot.kinds[pos:pos + size]:
+            return
     for idx, pos in _slot_bytes(state, reg.frameno, lo, hi + size):
         slot = frame.stack.get(idx, EMPTY_SLOT)
         if not pointers_ok and slot.kinds[pos] is Byte.SPILL and slot.spilled is not None \

@@ -225,10 +225,6 @@ class Failure(Exception):
         self.state = state
 
 
-def _ld_size(insn: Instruction) -> int:
-    return _SIZE_BYTES[insn.opcode & SIZE_MASK]
-
-
 _SIZE_BYTES = {int(s): s.nbytes for s in Size}
 
 
@@ -1056,7 +1052,7 @@ class Checker:
         mode = insn.opcode & MODE_MASK
         if mode not in (Mode.MEM, Mode.MEMSX):
             raise Reject(f"invalid BPF_LDX mode {mode:#x}")
-        size = _ld_size(insn)
+        size = _SIZE_BYTES[insn.opcode & SIZE_MASK]
         if mode == Mode.MEMSX and size == 8:
             raise Reject("invalid sign-extending 8-byte load")
         value = self.load(state, insn.src, insn.off, size, signed=mode == Mode.MEMSX)
@@ -1115,7 +1111,7 @@ class Checker:
 
     def _store(self, state: State, insn: Instruction, pc: int) -> None:
         mode = insn.opcode & MODE_MASK
-        size = _ld_size(insn)
+        size = _SIZE_BYTES[insn.opcode & SIZE_MASK]
         cls = insn.opcode & CLASS_MASK
         if mode == Mode.ATOMIC and cls == Class.STX:
             self._atomic(state, insn, size)
