@@ -22,15 +22,21 @@ from pybpf.pcap import PcapPacket, write_pcap, write_pcapng
 from tests.cbpf.oracle import TCPDUMP, needs_tcpdump
 from tests.net import public_captures
 from tests.net.corpus import (
+    A4,
+    B4,
     LINKTYPES,
     build_frames,
     control_message_frames,
+    dns_query,
+    ether,
     ip_option_frames,
+    ipv4,
     reframe,
     snmp_frames,
     snmpv3_frames,
     tcp_option_frames,
     tcp_restart_frames,
+    udp,
 )
 from tests.net.corpus_atalk import atalk_frames
 from tests.net.corpus_atmarp import atmarp_frames
@@ -292,6 +298,29 @@ def test_udp_applications_cut_at_every_byte(tmp_path: Path) -> None:
     write_pcap(path, packets)
     for flags in ("", "-v", "-vv"):
         assert _sniff(path, flags) == _tcpdump(path, flags), flags
+
+
+# a port of each UDP protocol we decode (5000: none), for the ordering test below
+_UDP_PORTS = (53, 5353, 69, 67, 520, 4500, 123, 161, 88, 1701, 521, 546, 646, 1985, 3784,
+              5060, 514, 8472, 4789, 6081, 5000)
+
+
+def test_udp_ports_naming_two_protocols_pick_tcpdumps(tmp_path: Path) -> None:
+    # tcpdump tries the protocols in one fixed order, most on either port, a few (HSRP,
+    # BFD) on the destination only: every pair of ports, both ways round, decoded as what
+    # tcpdump picks (SNMP before NTP, HSRP before LDP, VXLAN/Geneve on the source port
+    # too). Two payloads: a DNS query, and an 8-byte tunnel header before an Ethernet frame
+    inner = ether(ipv4(A4, B4, 17, udp(A4, B4, 1000, 2000, b"hi")), 0x0800)
+    payloads = (dns_query(0x1234, "example.com", 1), b"\x08\0\0\0\0\0\x2a\0" + inner)
+    frames = [ether(ipv4(A4, B4, 17, udp(A4, B4, sport, dport, payload)), 0x0800)
+              for payload in payloads for sport in _UDP_PORTS for dport in _UDP_PORTS
+              if sport != dport]
+    path = tmp_path / "udp_ports.pcap"
+    write_pcap(path, _packets(frames))
+    for flags in ("", "-v", "-e"):
+        theirs = _tcpdump(path, flags)
+        assert len(theirs) >= len(frames)
+        assert _sniff(path, flags) == theirs, flags
 
 
 def test_control_messages_and_bpdus_cut_at_every_byte(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_arp import arp_text
 from .printer_atalk import aarp_text, atalk_text
-from .printer_bfd import BFD_PORTS, bfd_text
+from .printer_bfd import bfd_text
 from .printer_bootp import bootp_text, ntp_text
 from .printer_dccp import dccp_text
 from .printer_dhcp6 import dhcp6_text
@@ -77,6 +77,7 @@ from .printer_words import ip4 as _ip4
 from .printer_words import ip6 as _ip6
 from .printer_words import mac as _mac
 from .printer_words import need as _need
+from .udp_ports import udp_protocol
 
 __all__ = ["PrintOptions", "Printer", "LINKTYPE_NAMES"]
 
@@ -207,10 +208,12 @@ class Printer:
         e = self.options.link_header
         head = f"{src} > {dst}, " if e else ""
         if etype <= 1500:  # 802.3: a length, then 802.2 LLC
-            llc = frame[14:14 + etype]
+            # a length beyond the frame's (a tunnel's inner frame can claim any) gives way
+            size = min(etype, wirelen - 14)
+            llc = frame[14:14 + size]
             if e:
-                head += f"802.3, length {etype}: "
-            text, llc_bytes = llc_text(self, llc, etype, src, dst)
+                head += f"802.3, length {size}: "
+            text, llc_bytes = llc_text(self, llc, size, src, dst)
             return head + text, 14 + llc_bytes
         offset = 14
         text = suffix = ""
@@ -851,49 +854,52 @@ class Printer:
         data_len = min(data_len, length - 8)   # what tcpdump passes on to the payload
         if self.options.quiet:
             return head + plain
+        # the protocol tcpdump's port chain picks, in its order (udp_ports.py); one it
+        # picks that we do not decode gets the plain line, not a later one's decoding
+        proto = udp_protocol(sport, dport, data)
+        verbose = self.options.verbose
         try:
-            if 53 in (sport, dport) or 5353 in (sport, dport):
-                return head + dns_text(data[:data_len], data_len, self.options.verbose,
-                                       mdns=53 not in (sport, dport))
-            if 69 in (sport, dport):
+            if proto in ("domain", "mdns"):
+                return head + dns_text(data[:data_len], data_len, verbose,
+                                       mdns=proto == "mdns")
+            if proto == "tftp":
                 return head + tftp_text(data, data_len)
-            if {sport, dport} & {67, 68}:
-                return head + bootp_text(data, data_len, self.options.verbose)
-            if 520 in (sport, dport):
-                return head + rip_text(data, data_len, self.options.verbose)
-            if 4500 in (sport, dport):
+            if proto == "bootp":
+                return head + bootp_text(data, data_len, verbose)
+            if proto == "rip":
+                return head + rip_text(data, data_len, verbose)
+            if proto == "udp-encap":
                 encap = udp_encap_text(data[:data_len], data_len)
                 if encap is not None:
                     return head + encap
-            if 123 in (sport, dport):
-                return head + ntp_text(data, data_len, self.options.verbose)
-            if {sport, dport} & {161, 162}:
-                return head + snmp_text(data, data_len,
-                                        self.options.verbose)
-            if {sport, dport} & {88, 750}:
+            if proto == "ntp":
+                return head + ntp_text(data, data_len, verbose)
+            if proto == "snmp":
+                return head + snmp_text(data, data_len, verbose)
+            if proto == "krb":
                 return head + krb_text(data)
-            if 1701 in (sport, dport):
+            if proto == "l2tp":
                 return head + l2tp_text(data, data_len, self._ppp)
-            if 521 in (sport, dport):
-                return head + ripng_text(data, data_len, self.options.verbose)
-            if {sport, dport} & {546, 547}:
-                return head + dhcp6_text(data, data_len, self.options.verbose)
-            if 646 in (sport, dport):
-                return head + ldp_text(data, data_len, verbose=self.options.verbose)
-            if dport == 1985:
-                return head + hsrp_text(data[:data_len], data_len, self.options.verbose)
-            if dport in BFD_PORTS:
-                return head + bfd_text(data[:data_len], data_len, self.options.verbose, dport)
-            if 5060 in (sport, dport):
+            if proto == "ripng":
+                return head + ripng_text(data, data_len, verbose)
+            if proto == "dhcp6":
+                return head + dhcp6_text(data, data_len, verbose)
+            if proto == "ldp":
+                return head + ldp_text(data, data_len, verbose=verbose)
+            if proto == "hsrp":
+                return head + hsrp_text(data[:data_len], data_len, verbose)
+            if proto == "bfd":
+                return head + bfd_text(data[:data_len], data_len, verbose, dport)
+            if proto == "sip":
                 return head + text_protocol(data[:data_len], data_len, "sip",
-                                            self.options.verbose, SIP_COMMANDS, True)
-            if 514 in (sport, dport):
-                return head + syslog_text(data[:data_len], data_len, self.options.verbose)
-            if 8472 in (sport, dport):
+                                            verbose, SIP_COMMANDS, True)
+            if proto == "syslog":
+                return head + syslog_text(data[:data_len], data_len, verbose)
+            if proto == "otv":
                 return head + otv_text(data, data_len, self._inner_ethernet)
-            if dport == 4789:
+            if proto == "vxlan":
                 return head + self._vxlan(data, data_len)
-            if dport == 6081:
+            if proto == "geneve":
                 return head + self._geneve(data, data_len)
         except _Truncated as cut:
             return head + f" [|{cut.proto}]"
