@@ -62,6 +62,11 @@ def test_integer_literals_and_time_units() -> None:
      "     ~"),
     ('BEGIN { printf("a); }', "stdin:1:16-22: ERROR: unterminated string",
      "               ~~~~~~"),
+    # bpftrace marks the whole call for these two; the message is the same
+    ("BEGIN { print(08); }", "stdin:1:15-17: ERROR: Found trailing non-numeric characters",
+     "              ~~"),
+    ("BEGIN { print(\u0663); }", "stdin:1:15-16: ERROR: invalid character '\u0663'",
+     "              ~"),
 ])
 def test_syntax_errors_read_as_bpftrace_writes_them(text: str, message: str,
                                                     caret: str) -> None:

@@ -502,9 +502,11 @@ def _states(insns: list[_Insn], decide: Decide = _decide
         decided = notes[pc] = decide(state, insn)
         insn.edge_t = insn.edge_f = None
         # libpcap's kind of reasoning sends edges past a test it decides: the test's
-        # edges then lead nowhere and teach nothing
+        # edges then teach nothing; and it learns on the paths as they were when the
+        # round began (its dominators), so both ways still flow until the next round
         learns = decided is None or insn.origin < 0
-        if decided is not False:
+        flows = decided if insn.origin < 0 else None
+        if flows is not False:
             target = insn.jt
             if is_ret[target]:
                 into[target] = _START
@@ -512,7 +514,7 @@ def _states(insns: list[_Insn], decide: Decide = _decide
                 out = insn.edge_t = _edge_state(state, insn, True) if learns else state
                 current = into[target]
                 into[target] = out if current is None else _meet(current, out)
-        if decided is not True:
+        if flows is not True:
             target = insn.jf
             if is_ret[target]:
                 into[target] = _START
@@ -1121,7 +1123,8 @@ def _optimize(make: Callable[[bool], list[_Insn]], unoptimised: Callable[[], lis
 
     That kind (found against tcpdump over random expressions): facts hold on the paths
     through one edge of one jump (a fact two jumps each learnt is lost where their paths
-    meet), a decided test teaches nothing (libpcap sends its edges past it), a relation's
+    meet; what a round learns follows the paths as they were when it began), a decided
+    test teaches nothing (libpcap sends its edges past it), a relation's
     test (``ip[9] != 5``, libpcap's ``sub x; jeq #0``) neither teaches nor is decided,
     and an edge is threaded past decided tests only, never followed both ways.
     """

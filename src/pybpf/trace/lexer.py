@@ -246,10 +246,12 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("str", text[i:j + 1], loc(i, j + 1), "".join(out)))
             i = j + 1
             continue
-        if c.isdigit():
-            assert c in _DIGITS
+        if c in _DIGITS:  # ASCII only: other digits are invalid characters, as in bpftrace
             j = _int_end(text, i)
-            value = _int_value(text[i:j])
+            try:
+                value = _int_value(text[i:j])
+            except ValueError:  # 08: octal, as in C
+                raise TraceError("Found trailing non-numeric characters", loc(i, j)) from None
             unit_end = _ident_end(text, j)
             if text[j:unit_end] in _SCALE:
                 value *= _SCALE[text[j:unit_end]]

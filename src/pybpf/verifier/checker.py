@@ -376,95 +376,100 @@ class Checker:
         static_fx = self._static_fx
         decided_fx = self._decided_fx
         plain = self._plain
-        while pending:
-            state, pc, cp, trace = pending.pop()
-            self._state = state
-            while True:
-                self._pc = pc
-                # (one look-up for the instructions at no prune point, most of them)
-                insn = plain.get(pc)
-                if insn is None:
-                    if pc in prune_points:
-                        verdict = self._visit(state, pc, cp, trace)
-                        if verdict is not cp:
-                            if verdict is None or verdict.__class__ is Demand:
-                                stats.states_pruned += 1
-                                self._end_path(cp, trace, verdict)
-                                break
-                            cp = verdict
-                            trace = []
-                    insn = code.get(pc)
+        # the count of instructions walked, kept here and written back when read
+        processed = stats.insns_processed
+        try:
+            while pending:
+                state, pc, cp, trace = pending.pop()
+                self._state = state
+                while True:
+                    self._pc = pc
+                    # (one look-up for the instructions at no prune point, most of them)
+                    insn = plain.get(pc)
                     if insn is None:
-                        raise Reject(f"execution runs past the end of the program at slot "
-                                     f"{pc}", hint="end the program with exit")
-                processed = stats.insns_processed + 1
-                stats.insns_processed = processed
-                if processed > limit:
-                    raise Reject(f"the program is too large or complex: more than {limit} "
-                                 f"instructions processed",
-                                 hint="bound loops more tightly, or split the work (tail "
-                                      "calls, bpf_loop)")
-                if log:
-                    self._log_insn(state, pc, insn)
-                fixed = static_fx.get(pc)
-                if fixed is not None and fixed[0] == len(state.frames):
-                    effect = fixed[1]
-                    if fixed[2]:
-                        # a conditional jump: the same effect unless it compares a linked copy
-                        regs = state.frames[-1].regs
-                        for regno in fixed[2]:
-                            r = regs[regno]
-                            if r.id and r.type is _SCALAR:
-                                effect = before(state, insn, effect_cache)
-                                break
-                else:
-                    effect = before(state, insn, effect_cache)
-                    operands = static_pcs.get(pc)
-                    if operands is not None:
-                        regs = state.frames[-1].regs
-                        for regno in operands:
-                            r = regs[regno]
-                            if r.id and r.type is _SCALAR:
-                                break
-                        else:
-                            static_fx[pc] = (len(state.frames), effect, operands)
-                # (_decided and effect_override are set by the few instructions that need
-                # them, and put back after use: resetting both for every instruction cost
-                # more)
-                nxt = step(state, pc, insn, cp, pending)
-                if self._decided:
-                    if self._decided == _SCALARS_DECIDED:
-                        # two numbers compared: the same change of the same effect every time
-                        got = decided_fx.get(pc)
-                        if got is not None and got[0] is effect:
-                            effect = got[1]
-                        else:
-                            new = effects.decided(state, insn, effect)
-                            decided_fx[pc] = (effect, new)
-                            effect = new
+                        if pc in prune_points:
+                            stats.insns_processed = processed   # (_visit reads it)
+                            verdict = self._visit(state, pc, cp, trace)
+                            if verdict is not cp:
+                                if verdict is None or verdict.__class__ is Demand:
+                                    stats.states_pruned += 1
+                                    self._end_path(cp, trace, verdict)
+                                    break
+                                cp = verdict
+                                trace = []
+                        insn = code.get(pc)
+                        if insn is None:
+                            raise Reject(f"execution runs past the end of the program at slot "
+                                         f"{pc}", hint="end the program with exit")
+                    processed += 1
+                    if processed > limit:
+                        raise Reject(f"the program is too large or complex: more than {limit} "
+                                     f"instructions processed",
+                                     hint="bound loops more tightly, or split the work (tail "
+                                          "calls, bpf_loop)")
+                    if log:
+                        self._log_insn(state, pc, insn)
+                    fixed = static_fx.get(pc)
+                    if fixed is not None and fixed[0] == len(state.frames):
+                        effect = fixed[1]
+                        if fixed[2]:
+                            # a conditional jump: the same effect unless it compares a linked copy
+                            regs = state.frames[-1].regs
+                            for regno in fixed[2]:
+                                r = regs[regno]
+                                if r.id and r.type is _SCALAR:
+                                    effect = before(state, insn, effect_cache)
+                                    break
                     else:
-                        effect = effects.decided(state, insn, effect)
-                    self._decided = 0
-                if self.effect_override is not None:   # e.g. a global function call
-                    effect = self.effect_override
-                    self.effect_override = None
-                trace.append(effect)
-                if forked:
-                    # a junction: the effects so far are walked back once for every path
-                    # below it (the demand of a union of paths is the union of their demands)
-                    junction = Junction(cp, trace)
-                    cp.branches -= len(forked)
-                    junction.branches += len(forked)
-                    for entry in forked:
-                        entry[2] = junction
-                        entry[3] = []
-                    forked.clear()
-                    cp = junction
-                    trace = []
-                if nxt is None:
-                    self._end_path(cp, trace, NO_DEMAND)
-                    break
-                pc = nxt
+                        effect = before(state, insn, effect_cache)
+                        operands = static_pcs.get(pc)
+                        if operands is not None:
+                            regs = state.frames[-1].regs
+                            for regno in operands:
+                                r = regs[regno]
+                                if r.id and r.type is _SCALAR:
+                                    break
+                            else:
+                                static_fx[pc] = (len(state.frames), effect, operands)
+                    # (_decided and effect_override are set by the few instructions that need
+                    # them, and put back after use: resetting both for every instruction cost
+                    # more)
+                    nxt = step(state, pc, insn, cp, pending)
+                    if self._decided:
+                        if self._decided == _SCALARS_DECIDED:
+                            # two numbers compared: the same change of the same effect every time
+                            got = decided_fx.get(pc)
+                            if got is not None and got[0] is effect:
+                                effect = got[1]
+                            else:
+                                new = effects.decided(state, insn, effect)
+                                decided_fx[pc] = (effect, new)
+                                effect = new
+                        else:
+                            effect = effects.decided(state, insn, effect)
+                        self._decided = 0
+                    if self.effect_override is not None:   # e.g. a global function call
+                        effect = self.effect_override
+                        self.effect_override = None
+                    trace.append(effect)
+                    if forked:
+                        # a junction: the effects so far are walked back once for every path
+                        # below it (the demand of a union of paths is the union of their demands)
+                        junction = Junction(cp, trace)
+                        cp.branches -= len(forked)
+                        junction.branches += len(forked)
+                        for entry in forked:
+                            entry[2] = junction
+                            entry[3] = []
+                        forked.clear()
+                        cp = junction
+                        trace = []
+                    if nxt is None:
+                        self._end_path(cp, trace, NO_DEMAND)
+                        break
+                    pc = nxt
+        finally:
+            stats.insns_processed = processed
 
     def _visit(self, state: State, pc: int, cp: Checkpoint, trace: list[Effect]
                ) -> Checkpoint | Demand | None:
