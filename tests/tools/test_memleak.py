@@ -64,7 +64,7 @@ def _go(proc: subprocess.Popen[str]) -> None:
 def test_outstanding_user_allocations(allocator: subprocess.Popen[str]) -> None:
     run = run_tool(memleak, ["-p", str(allocator.pid), "-o", "0", "-z", "1000", "-Z", "1000",
                              "1"], action=lambda: _go(allocator), leaves_nothing=True,
-                   timeout_s=3.0, until=lambda out: out.count("Top ") >= 2)
+                   timeout_s=10.0, until=lambda out: out.count("Top ") >= 2)
     assert run.lines[0] == f"Attaching to pid {allocator.pid}, Ctrl+C to quit."
     # the last report: every allocation of 1000 bytes still held, by stack (the five
     # calls leave by different return paths of libffi, so stacks may differ)
@@ -84,7 +84,7 @@ def test_kernel_allocations_of_held_pipes() -> None:
 
     try:
         run = run_tool(memleak, ["--json", "-o", "0", "-T", "400", "1"], action=act,
-                       timeout_s=3.0, until=lambda out: "alloc_pipe_info" in out)
+                       timeout_s=10.0, until=lambda out: "alloc_pipe_info" in out)
     finally:
         for r, w in pipes:
             os.close(r)

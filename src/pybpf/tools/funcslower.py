@@ -191,8 +191,9 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                       "func": func, "args": args}, text)
 
     with probes, build(opts).load() as coll:
-        probes.attach(coll)
+        # the reader first: making it overlaps the kernel's first uprobe registration
         with common.ring_reader(coll, events, SlowCall, show, writer=writer) as reader:
+            probes.attach(coll)
             unit = "us" if in_us else "ms"
             threshold = opts.min_us if in_us else (opts.min_ms or 1.0)
             if not opts.json:

@@ -118,8 +118,9 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     probes.add_functions("gethostlatency_entry", libc, FUNCTIONS,
                          retprogram="gethostlatency_return", missing_ok=True)
     with probes, build(opts).load() as coll:
-        probes.attach(coll)
+        # the reader first: making it overlaps the kernel's first uprobe registration
         with common.ring_reader(coll, events, LookupEvent, show, writer=writer) as reader:
+            probes.attach(coll)
             writer.header(f"{'TIME':<9} {'PID':<7} {'COMM':<16} {'LATms':>10} HOST")
             common.poll_until_stopped([reader], stop)
     return 0

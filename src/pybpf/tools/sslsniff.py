@@ -264,8 +264,9 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         writer.event(fields, text)
 
     with probes, build(opts).load() as coll:
-        probes.attach(coll)
+        # the reader first: making it overlaps the kernel's first uprobe registration
         with common.ring_reader(coll, events, SslEvent, show, writer=writer) as reader:
+            probes.attach(coll)
             header = f"{'FUNC':<12} {'TIME(s)':<18} {'COMM':<16} {'PID':<7} {'LEN':<6}"
             if opts.extra:
                 header += f" {'UID':<7} {'TID':<7}"

@@ -79,8 +79,9 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     probes = PendingUprobes()
     probes.add_functions("threadsnoop_create", library, ["pthread_create"])
     with probes, build(opts).load() as coll:
-        probes.attach(coll)
+        # the reader first: making it overlaps the kernel's first uprobe registration
         with common.ring_reader(coll, events, ThreadEvent, show, writer=writer) as reader:
+            probes.attach(coll)
             writer.header(f"{'TIME(ms)':<10} {'PID':<7} {'COMM':<16} FUNC")
             common.poll_until_stopped([reader], stop)
     return 0
