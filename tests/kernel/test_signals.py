@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from pybpf.kernel.signals import SignalExit, exit_on_signals
+from pybpf.kernel.signals import SignalExit, exit_on_signals, flag_on_signals
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -64,3 +64,27 @@ def test_only_the_main_thread_may_use_it():
     t.start()
     t.join()
     assert errors and "main thread" in str(errors[0])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_flag_on_signals_records_the_signal_and_raises_nothing(signum):
+    before = signal.getsignal(signum)
+    with flag_on_signals() as received:
+        os.kill(os.getpid(), signum)
+        os.kill(os.getpid(), signum)
+        total = sum(range(1000))    # bytecodes after the kill: the handler has run
+    assert received == [signum, signum] and total == 499500
+    assert signal.getsignal(signum) is before
+
+
+def test_flag_on_signals_sets_no_handler_outside_the_main_thread():
+    seen: list[object] = []
+
+    def worker() -> None:
+        with flag_on_signals() as received:
+            seen.append(received)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen == [[]]

@@ -22,7 +22,7 @@ try:    # signal's C half, the same calls: the module would import enum (~1.5 ms
 except ImportError:     # another Python
     import signal as _signal
 
-__all__ = ["exit_on_signals", "SignalExit"]
+__all__ = ["exit_on_signals", "flag_on_signals", "SignalExit"]
 
 
 class SignalExit(KeyboardInterrupt):
@@ -62,6 +62,33 @@ def exit_on_signals(*signums: int) -> Iterator[None]:
             except ValueError:      # what signal.signal says outside the main thread
                 raise RuntimeError("exit_on_signals works only in the main thread") from None
         yield
+    finally:
+        for signum, old in previous.items():
+            _signal.signal(signum, old if old is not None else _signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def flag_on_signals(*signums: int) -> Iterator[list[int]]:
+    """Within the block, each of ``signums`` (default SIGINT and SIGTERM) only appends its
+    number to the list yielded, for an event loop to check between events (as bpftrace's
+    does). An exception raised wherever the signal lands can cut a record's handling short
+    inside an import or a class body, where it comes out as another exception. The previous
+    handlers come back on exit. Outside the main thread (no handlers there) it sets none.
+    """
+    chosen = signums or (_signal.SIGINT, _signal.SIGTERM)
+    received: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {}
+    try:
+        for signum in chosen:
+            try:
+                previous[signum] = _signal.signal(signum, handler)
+            except ValueError:      # not the main thread: leave signals as they are
+                break
+        yield received
     finally:
         for signum, old in previous.items():
             _signal.signal(signum, old if old is not None else _signal.SIG_DFL)

@@ -85,10 +85,12 @@ class ElfSymbols:
         self.path = path
         self.segments: list[tuple[int, int, int]] = []   # (file offset, vaddr, file size)
         entries: list[tuple[int, int, str]] = []
+        # imported before the try: a Ctrl-C (SignalExit) during the first, lazy import must
+        # leave as itself, not as an UnboundLocalError of the except clause's PyElfError
+        from elftools.common.exceptions import ELFError as PyElfError  # noqa: PLC0415
+        from elftools.elf.elffile import ELFFile  # noqa: PLC0415
+        from elftools.elf.sections import SymbolTableSection  # noqa: PLC0415
         try:
-            from elftools.common.exceptions import ELFError as PyElfError  # noqa: PLC0415
-            from elftools.elf.elffile import ELFFile  # noqa: PLC0415
-            from elftools.elf.sections import SymbolTableSection  # noqa: PLC0415
             with open(path, "rb") as f:
                 elf = ELFFile(f)
                 for seg in elf.iter_segments():

@@ -9,6 +9,7 @@ import struct
 import time
 
 from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
+from ..kernel.signals import flag_on_signals
 from .output import Printer
 
 TYPE_CHECKING = False     # typing is not imported by `pybpf trace`'s start (.quickstart)
@@ -415,22 +416,26 @@ class Session:
             self.load()
         self.run_special("BEGIN", drain=False)
         count = self.attach()
-        try:    # Ctrl-C/SIGTERM from here on ends the run as exit() does: END, then maps
-            if not quiet:
-                self.printer.attached(count)
-            self.drain()
-            if started is not None:
-                started()
-            while not self.exit_requested and not (stop is not None and stop.is_set()):
-                child = child_getter() if child_getter is not None else None
-                if child is not None and child.poll() is not None:
-                    break
-                if self.ring is not None:
-                    self.ring.poll(100)
-                else:
-                    select.select([], [], [], 0.1)
-        except KeyboardInterrupt:
-            pass
+        # Ctrl-C/SIGTERM from here on ends the run as exit() does: END, then maps; the
+        # loop sees it between polls, so no record's printing is cut short
+        with flag_on_signals() as signalled:
+            try:
+                if not quiet:
+                    self.printer.attached(count)
+                self.drain()
+                if started is not None:
+                    started()
+                while not self.exit_requested and not signalled and \
+                        not (stop is not None and stop.is_set()):
+                    child = child_getter() if child_getter is not None else None
+                    if child is not None and child.poll() is not None:
+                        break
+                    if self.ring is not None:
+                        self.ring.poll(100)
+                    else:
+                        select.select([], [], [], 0.1)
+            except KeyboardInterrupt:   # a SIGINT raised before the flag was set
+                pass
         assert self.coll is not None
         for link in reversed(self.coll.links):    # no more events while the maps print
             link.close()
