@@ -53,6 +53,7 @@ from .printer_otv import otv_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
+from .printer_radius import radius_text
 from .printer_rip import rip_text, ripng_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
 from .printer_sctp import sctp_text
@@ -886,6 +887,8 @@ class Printer:
                 return head + dhcp6_text(data, data_len, verbose)
             if proto == "ldp":
                 return head + ldp_text(data, data_len, verbose=verbose)
+            if proto == "radius":
+                return head + radius_text(data[:data_len], data_len, verbose)
             if proto == "hsrp":
                 return head + hsrp_text(data[:data_len], data_len, verbose)
             if proto == "bfd":
