@@ -218,6 +218,34 @@ def test_a_raising_callback_stops_on_every_record_type(record_type, seq_of):
         assert rb.consume() == 2 and seen == list(range(14))
 
 
+def _ring_mappings() -> int:
+    with open("/proc/self/maps") as maps:
+        return sum("bpf-map" in line for line in maps)
+
+
+@pytest.mark.parametrize("record_type", [EVENT_STRUCT, Event, None, ctypes.c_uint64])
+def test_a_raising_callback_leaves_no_view_of_the_ring_behind(record_type):
+    # the exception is kept (as a caller logging it later would): its traceback must not
+    # hold a decoder still reading the ring, which kept the pages mapped past close()
+    def callback(record) -> None:
+        raise RuntimeError("stop here")
+
+    with Producers() as producers:
+        before = _ring_mappings()
+        rb = RingBuffer(producers.maps["rb"], callback, record_type=record_type)
+        try:
+            producers.run("rb_output", 5)
+            with pytest.raises(RuntimeError, match="stop here") as raised:
+                rb.consume()
+            assert _ring_mappings() == before + 2 and rb.received == 1
+            rb.callback = None
+            assert len(rb.read_batch()) == 4  # read again: the rest is there
+        finally:
+            rb.close()
+        assert _ring_mappings() == before  # unmapped although the exception lives on
+        assert raised.value.__traceback__ is not None
+
+
 # -- the view: over the ring itself, consumed when its block ends ---------------------------
 
 def _address(arr) -> int:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from pybpf import asm
-from pybpf.asm import R0, R1, R2, R6, R7, R8, R10
+from pybpf.asm import R0, R1, R2, R3, R6, R7, R8, R9, R10
 from pybpf.spec import MapSpec, MapType, ProgramSpec, ProgramType
-from pybpf.vm import ArrayMap, MemoryAccessError, PercpuArrayMap
+from pybpf.vm import ArrayMap, HashMap, MemoryAccessError, PercpuArrayMap
 from pybpf.vm.helpers import HelperID
 from tests.vm.unverified import load_unverified
 
@@ -145,3 +145,74 @@ def test_counter_loops_leave_the_kernels_counts(kind: str) -> None:
     vm_prog.test_run(PACKET, repeat=6, cpu=0)
     assert counts(vm_map.items()) == kernel
     assert kernel[1] == 10 * sum(range(1, 501, 20))
+
+
+def test_values_mapped_natively_and_by_helpers_share_the_interpreters_addresses(
+        python_helper_calls: list[int]) -> None:
+    # native code maps m[0], the percpu_elem helper maps m[2] of CPU 0 and a hash lookup a
+    # value of h, then native lookups of m[2] (the helper's region again) and m[3] (the next
+    # key): r0 mixes every address, so a value mapped twice or out of order shows
+    percpu_elem = int(HelperID["MAP_LOOKUP_PERCPU_ELEM"])
+    program = (_lookup(0, R6, "miss")
+               + [asm.st(4, R10, 2, -4), asm.ld_map_fd(R1, "m"), asm.mov(R2, R10),
+                  asm.add(R2, -4), asm.mov(R3, 0), asm.call(percpu_elem),
+                  asm.jeq(R0, 0, "miss"), asm.mov(R7, R0)]
+               + _lookup(5, R8, "miss", m="h")
+               + _lookup(2, R9, "miss") + [asm.sub(R9, R7), asm.lsh(R9, 48)]
+               + _lookup(3, R0, "miss")
+               + [asm.sub(R0, R6), asm.xor(R0, R9), asm.sub(R8, R6), asm.lsh(R8, 8),
+                  asm.xor(R0, R8), asm.exit(), asm.label("miss"), asm.mov(R0, 99),
+                  asm.exit()])
+
+    def make_maps() -> dict[str, object]:
+        h = HashMap("h", key_size=4, value_size=8, max_entries=8)
+        h[5] = 7
+        return {"m": PercpuArrayMap("m", value_size=8, max_entries=4, ncpus=2), "h": h}
+
+    seen = _outcomes(program, make_maps)
+    assert seen["llvm"] == seen["interp"] == seen["python"]
+    assert 99 not in seen["llvm"][0]
+    assert seen["llvm"][0][0] >> 48 == 0  # m[2] natively: the percpu_elem helper's address
+
+
+@pytest.mark.parametrize("entries", [1500, 5000])
+def test_many_values_map_as_in_the_interpreter(entries: int,
+                                               python_helper_calls: list[int]) -> None:
+    # every key of the map once, r0 the sum of the value addresses: 1500 fill the native
+    # mapping log (1024) and go on; 5000 is past what native code maps itself (the helper)
+    program = asm.link([
+        asm.mov(R6, entries), asm.mov(R8, 0),
+        asm.label("loop"),
+        asm.mov(R7, R6), asm.sub(R7, 1), asm.stx(4, R10, R7, -4),
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4),
+        asm.call(LOOKUP), asm.jeq(R0, 0, "next"),
+        asm.add(R8, R0), asm.ldx(8, R1, R0, 0), asm.add(R1, R6), asm.stx(8, R0, R1, 0),
+        asm.label("next"),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, R8), asm.exit()])
+    results = {}
+    for tier in ("interp", "llvm"):
+        m = ArrayMap("m", value_size=8, max_entries=entries)
+        prog = load_unverified(program, maps={"m": m})
+        python_helper_calls.clear()
+        results[tier] = (prog.run(tier=tier).r0, prog.run(tier=tier).r0, list(m.items()))
+    assert results["llvm"] == results["interp"]
+    if entries == 1500:  # only when the log is full: once per run
+        assert 0 < len(python_helper_calls) <= 2, len(python_helper_calls)
+    else:
+        assert len(python_helper_calls) == 2 * entries
+
+
+def test_values_of_two_arrays_map_in_the_interpreters_order() -> None:
+    # n[1], m[2], n[3], m[1] mapped natively from two tables (the runner finds each
+    # logged entry's table when it adds them to the run's memory): r0 mixes the addresses
+    program = (_lookup(1, R6, "miss", m="n") + _lookup(2, R7, "miss") + [asm.sub(R7, R6)]
+               + _lookup(3, R8, "miss", m="n") + [asm.sub(R8, R6), asm.lsh(R8, 16),
+                                                   asm.xor(R7, R8)]
+               + _lookup(1, R0, "miss") + [asm.sub(R0, R6), asm.lsh(R0, 32),
+                                           asm.xor(R0, R7), asm.exit(),
+                                           asm.label("miss"), asm.mov(R0, 99), asm.exit()])
+    seen = _outcomes(program, lambda: {"m": ArrayMap("m", value_size=8, max_entries=4),
+                                       "n": ArrayMap("n", value_size=16, max_entries=8)})
+    assert seen["llvm"] == seen["interp"] == seen["python"]
+    assert 99 not in seen["llvm"][0]

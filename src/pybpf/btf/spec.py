@@ -278,9 +278,6 @@ class Spec:
             needle = name.encode()
         except UnicodeEncodeError:
             return []
-        self._name_lookups += 1
-        if self._name_index is None and self._name_lookups > _NAME_LOOKUPS_BEFORE_INDEX:
-            self._build_name_index()
         string_offs = self._string_offsets_of(needle)
         ids: list[int] = []
         if self._record_index is not None:
@@ -288,6 +285,11 @@ class Spec:
             for soff in string_offs:
                 ids.extend(i + first for i in self._record_index.records_named(soff))
             return sorted(ids)
+        # (counted without a record index only: with one, a name dict built after 16
+        # lookups went unused, and building it for the kernel's BTF cost ~30 ms)
+        self._name_lookups += 1
+        if self._name_index is None and self._name_lookups > _NAME_LOOKUPS_BEFORE_INDEX:
+            self._build_name_index()
         if self._name_index is not None:
             for soff in string_offs:
                 ids.extend(self._name_index.get(soff, ()))

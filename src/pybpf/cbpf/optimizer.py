@@ -1157,6 +1157,14 @@ def _rounds(insns: list[_Insn], decide: Decide) -> list[_Insn]:
     # merge. Peeling one such layer per round cost a dataflow run and a threading pass each.
     quiet = 0  # passes in a row that left the program as it was
     first = True  # the code generator's program may hold unreachable code or a ja to the next
+    # With our own reasoning, a round in which only the delete pass changed the program
+    # is the last: deleting a redundant instruction leaves every state as it was, and so
+    # does a decided test become a ja (the dataflow run already followed its one way), or
+    # a test of a constant X become one of #k; threading, dead code and tails then saw the
+    # program as it is and changed nothing, so a further round would change nothing either
+    # (it cost a dataflow run, a liveness run and a threading pass). libpcap's kind of
+    # reasoning lets both ways of a decided test flow until the next round: not so there.
+    settled_by_delete = decide is _decide
     for _ in range(32):
         # one dataflow run per round: deleting redundant instructions leaves the states of
         # the others true (a decided test only takes paths away), so threading reuses them
@@ -1171,10 +1179,12 @@ def _rounds(insns: list[_Insn], decide: Decide) -> list[_Insn]:
             quiet += 1
         liveness: tuple[Liveness, Liveness] | None = _liveness(insns)
         assert liveness is not None
+        others_changed = False  # a pass other than delete changed the program this round
         if _pass_thread(insns, states, liveness[1], decide):
             insns = _compact(insns, ())[0]
             liveness = None
             quiet = 0
+            others_changed = True
         else:
             quiet += 1
             if quiet >= 4:
@@ -1189,6 +1199,7 @@ def _rounds(insns: list[_Insn], decide: Decide) -> list[_Insn]:
                 merged = False
             if gone:
                 quiet = 0
+                others_changed = True
             else:
                 quiet += 1
                 if quiet >= 4:
@@ -1197,11 +1208,12 @@ def _rounds(insns: list[_Insn], decide: Decide) -> list[_Insn]:
             if _share_tails(insns):
                 merged = True
                 quiet = 0
+                others_changed = True
                 continue
             quiet += 1
             done = quiet >= 4
             break
-        if done:
+        if done or (settled_by_delete and not others_changed):
             break
     returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
     if returns == {(_C_RET | _RET_K, 0)}:

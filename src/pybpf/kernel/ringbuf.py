@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import mmap as _mmap
 import operator
 import struct
@@ -58,6 +59,8 @@ DISCARD_BIT = 1 << 30  # BPF_RINGBUF_DISCARD_BIT
 RECORD_HEADER_SIZE = 8  # BPF_RINGBUF_HDR_SZ
 _LENGTH_MASK = DISCARD_BIT - 1
 _U32 = struct.Struct("=I")
+# runs an iterator to its end in C, keeping nothing: consume()'s sink (see _decode)
+_drain: Callable[[Iterator[Any]], Any] = functools.partial(collections.deque, maxlen=0)
 
 
 class _SameHeaders:
@@ -267,10 +270,16 @@ class RingBuffer(ReaderLifetime):
         self.decoder.check_length(length, position=position)
 
     def _decode(self, batch: _Batch, sink: Callable[[Iterator[Any]], Any],
-                handed: list[int]) -> None:
-        """Feed each run's records, decoded in place, to ``sink``, which consumes the
-        iterator it is given. ``handed[0]`` counts the records the sinks took, also when
-        one raises (the record it raised on included), for the caller to commit."""
+                handed: list[int], callback: Callable[[Any], Any] | None = None) -> None:
+        """Feed each run's records, decoded in place, to ``sink``, a C callable that
+        consumes the iterator it is given (``list.extend``; with ``callback``, a map of it
+        over the records goes to ``sink``). ``handed[0]`` counts the records the sinks took,
+        also when one raises (the record it raised on included), for the caller to commit.
+
+        The decoding iterators hold the ring's pages (a buffer export of the run): only
+        this frame may name them, as it drops them before releasing the run. A Python sink
+        would keep them alive in the frame an exception's traceback holds, and with them
+        the mapping past ``close()`` for as long as the exception is kept."""
         data, mask, decoder = self._data, self._mask, self.decoder
         for position, stride, length, count in batch.runs:
             if self._fd is None:
@@ -279,7 +288,7 @@ class RingBuffer(ReaderLifetime):
             run = data[offset:offset + count * stride]
             records, progress = decoder.strided(run, RECORD_HEADER_SIZE, stride, length)
             try:
-                sink(records)
+                sink(records if callback is None else map(callback, records))
             finally:
                 handed[0] += count - operator.length_hint(progress)
                 del records, progress  # they read the ring: drop them before releasing it
@@ -330,15 +339,12 @@ class RingBuffer(ReaderLifetime):
             raise InvalidInputError("no callback was given: use read_batch() or iterate",
                                     source=self._what)
 
-        def sink(records: Iterator[Any]) -> None:
-            collections.deque(map(callback, records), maxlen=0)
-
         total = 0
         while True:
             batch = self._scan(self.batch_size, self._check_record)
             handed = [0]
             try:
-                self._decode(batch, sink, handed)
+                self._decode(batch, _drain, handed, callback)
             finally:
                 self._commit(batch.end if handed[0] == batch.taken else
                              batch.end_of(handed[0] - 1), batch.discarded_at)

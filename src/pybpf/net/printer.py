@@ -42,6 +42,7 @@ from .printer_igmp import igmp_text
 from .printer_ipopt import OptionsCut, ip_options_text
 from .printer_ipsec import ipcomp_text, udp_encap_text
 from .printer_ipx import ipx_text
+from .printer_isakmp import IsakmpPrinter
 from .printer_krb import krb_text
 from .printer_l2tp import l2tp_text
 from .printer_ldp import ldp_text
@@ -53,6 +54,7 @@ from .printer_otv import otv_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
+from .printer_radius import radius_text
 from .printer_rip import rip_text, ripng_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
 from .printer_sctp import sctp_text
@@ -127,6 +129,7 @@ class Printer:
         self._fragment = False  # the transport header is in a fragment: no checksums
         self._ttl = 0           # the innermost IP header's TTL or hop limit (VRRP shows it)
         self._left_packet = ""  # where tcpdump abandoned the packet (a bounds-checked read)
+        self._isakmp = IsakmpPrinter()   # remembers IKE initiators, as tcpdump does
 
     # -- whole packets --------------------------------------------------------------------------
 
@@ -868,10 +871,14 @@ class Printer:
                 return head + bootp_text(data, data_len, verbose)
             if proto == "rip":
                 return head + rip_text(data, data_len, verbose)
+            if proto == "isakmp":
+                return head + self._isakmp.text(data, data_len, verbose, self._addresses)
             if proto == "udp-encap":
                 encap = udp_encap_text(data[:data_len], data_len)
                 if encap is not None:
                     return head + encap
+                return head + "NONESP-encap: " + self._isakmp.text(
+                    data[4:], data_len - 4, verbose, self._addresses)
             if proto == "ntp":
                 return head + ntp_text(data, data_len, verbose)
             if proto == "snmp":
@@ -886,6 +893,8 @@ class Printer:
                 return head + dhcp6_text(data, data_len, verbose)
             if proto == "ldp":
                 return head + ldp_text(data, data_len, verbose=verbose)
+            if proto == "radius":
+                return head + radius_text(data[:data_len], data_len, verbose)
             if proto == "hsrp":
                 return head + hsrp_text(data[:data_len], data_len, verbose)
             if proto == "bfd":

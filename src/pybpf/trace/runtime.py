@@ -275,18 +275,25 @@ class Session:
     def attach(self) -> int:
         """Attach every probe but BEGIN/END; the number ``Attaching N probes...`` says."""
         assert self.coll is not None
+        index = 0       # of each point in probe_names
         for unit in self.compiled.units:
             if unit.provider in ("BEGIN", "END"):
+                index += len(unit.points)
                 continue
             prog = self.coll.programs[unit.name]
             for p in unit.points:
-                link = self._attach_one(prog, p)
+                link = self._attach_one(prog, p, index if unit.cookies else None)
+                index += 1
                 self.coll.links.append(link)
                 self.coll.links_of.setdefault(unit.name, []).append(link)
         return self.compiled.attach_count
 
-    def _attach_one(self, prog: Any, p: Probe) -> Link:
+    def _attach_one(self, prog: Any, p: Probe, cookie: int | None = None) -> Link:
         try:
+            if cookie is not None:      # Unit.cookies: only tracepoints have them
+                from ..kernel.links.tracepoint import attach_tracepoint
+
+                return attach_tracepoint(prog, p.target, p.func, cookie=cookie)
             return self._attach(prog, p)
         except NotSupportedError as err:
             raise BPFError(f"ERROR: {p.name}: this kernel lacks {p.provider} probes "

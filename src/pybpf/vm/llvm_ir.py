@@ -33,7 +33,7 @@ from . import helpers as core
 from . import interpreter as ip
 from .events import RING_PLACE_FIELDS
 from .helpers import CLOBBERED
-from .memory import LOW_REGION_BASE
+from .memory import LOW_REGION_BASE, REGION_SHIFT
 from .pytier import _blocks, _function_starts, _successors
 
 # i64 slots of the state array shared by native code and the runner
@@ -44,7 +44,8 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "env_pid_tgid", "env_uid_gid", "env_cpu", "clock_gettime", "lru_log",
                 "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables",
                 "mt_words", "mt_index", "write_log", "write_count", "write_places",
-                "write_epoch", "write_seq", "ring_places")
+                "write_epoch", "write_seq", "ring_places", "next_region_key", "mapped_log",
+                "mapped_count")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -72,9 +73,17 @@ LRU_LOG_ENTRIES = LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
 # array and per-CPU array maps up to this many entries are indexed directly: a table per map
 # of (value address, host address) pairs by index, 0 until the helper mapped the value in
 # this run (a value's address is handed out at its first lookup, as in the interpreter, and
-# never moves or vanishes for the rest of the run)
+# never moves or vanishes for the rest of the run). The third word of an entry is the
+# value's host address, which the runner prepares for maps up to NATIVE_MAP_LIMIT entries
+# (array values never move): native code then maps the value itself, as Memory.address_of
+# would, at the region key ``next_region_key`` (the runner's Memory._next_key, which native
+# code advances), and logs the entry in ``mapped_log`` (``mapped_count`` of
+# MAPPED_LOG_ENTRIES); the runner adds the logged values to the run's Memory, in order,
+# before Python code next sees it. An entry left unprepared, or a full log, calls the helper.
 DIRECT_ARRAY_LIMIT = 1 << 16
-DIRECT_ENTRY_WORDS = 2
+DIRECT_ENTRY_WORDS = 3
+NATIVE_MAP_LIMIT = 1 << 12
+MAPPED_LOG_ENTRIES = 1024
 # hash map updates and deletes in native code (see _FunctionWriter.map_write) change the
 # key's lookup cache entry (its value address, host address and the words below), which is
 # the key's truth until the runner syncs the Python map (at every callback and when the run
@@ -1382,12 +1391,47 @@ class _FunctionWriter:
         self.emit(f"{host_p} = getelementptr i64, ptr {entry}, i64 1")
         self.emit(f"{address} = load i64, ptr {host_p}")
         self.emit(f"{mapped} = icmp ne i64 {address}, 0")
-        found = self.label("mapped")
-        self.emit(f"br i1 {mapped}, label %{found}, label %{slow}")
+        found, unmapped = self.label("mapped"), self.label("unmapped")
+        self.emit(f"br i1 {mapped}, label %{found}, label %{unmapped}")
+        self.block(unmapped)
+        self.map_value(entry, slow, found)
         self.block(found)
+        mapped_host = self.tmp()
+        self.emit(f"{mapped_host} = load i64, ptr {host_p}")
         self.emit(f"{value} = load i64, ptr {entry}, !range !{{i64 1, i64 0}}")
-        self.emit(f"store i64 {address}, ptr {host}")
+        self.emit(f"store i64 {mapped_host}, ptr {host}")
         self.answered_else_helper(pc, value, slow, done, host=host)
+
+    def map_value(self, entry: str, slow: str, found: str) -> None:
+        """Map the value of a direct table ``entry`` at the next region key (see
+        NATIVE_MAP_LIMIT) and go on to ``found``; to ``slow`` (the helper) when the entry
+        has no prepared host address or the log is full."""
+        prepared_p, prepared, ready = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{prepared_p} = getelementptr i64, ptr {entry}, i64 2")
+        self.emit(f"{prepared} = load i64, ptr {prepared_p}")
+        self.emit(f"{ready} = icmp ne i64 {prepared}, 0")
+        self.continue_or(ready, slow)
+        count_p, count, room = self.field("mapped_count"), self.tmp(), self.tmp()
+        self.emit(f"{count} = load i64, ptr {count_p}")
+        self.emit(f"{room} = icmp ult i64 {count}, {MAPPED_LOG_ENTRIES}")
+        self.continue_or(room, slow)
+        log, slot, more = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{log} = load ptr, ptr {self.field('mapped_log')}")
+        self.emit(f"{slot} = getelementptr ptr, ptr {log}, i64 {count}")
+        self.emit(f"store ptr {entry}, ptr {slot}")
+        self.emit(f"{more} = add i64 {count}, 1")
+        self.emit(f"store i64 {more}, ptr {count_p}")
+        key_p, key, next_key, address = self.field("next_region_key"), *(
+            self.tmp() for _ in range(3))
+        self.emit(f"{key} = load i64, ptr {key_p}")
+        self.emit(f"{next_key} = add i64 {key}, 1")
+        self.emit(f"store i64 {next_key}, ptr {key_p}")
+        self.emit(f"{address} = shl i64 {key}, {REGION_SHIFT}")
+        host_p = self.tmp()
+        self.emit(f"store i64 {address}, ptr {entry}")
+        self.emit(f"{host_p} = getelementptr i64, ptr {entry}, i64 1")
+        self.emit(f"store i64 {prepared}, ptr {host_p}")
+        self.emit(f"br label %{found}")
 
     def continue_or(self, fine: str, other: str, *, negate: bool = False) -> None:
         """On to a new block when ``fine`` (an i1; not ``fine`` when ``negate``), else to

@@ -14,7 +14,10 @@ An exception raised in a callback cannot cross the native frames: it is kept on 
 
 What stays in native code: ``test_run(repeat=N)``'s loop (``@repeat``); batches of packet
 filter runs (:func:`run_packets`, ``@batch``); lookups in array and per-CPU array maps
-through a direct table by index (each entry filled at the value's first lookup in the run),
+through a direct table by index (each entry filled at the value's first lookup in the run,
+natively for maps up to llvm_ir.NATIVE_MAP_LIMIT entries: native code maps the value at
+the region key the helper would give, and the runner adds it to the run's Memory before
+Python code next sees it),
 lookups in hash, per-CPU and LRU maps served by the lookup cache, with accesses into the
 value found going straight to its host memory (an LRU hit is logged and replayed as a
 lookup before Python next sees the map); updates and deletes in plain hash maps of keys
@@ -72,8 +75,10 @@ from .llvm_ir import (
     LOOKUP_CACHE_WAYS,
     LOOKUP_ENTRY_WORDS,
     LRU_LOG_ENTRIES,
+    MAPPED_LOG_ENTRIES,
     MT_UNLOADED,
     MT_WORDS,
+    NATIVE_MAP_LIMIT,
     PLACE_FIELDS,
     STATE_FIELDS,
     STATUS_ERROR,
@@ -85,7 +90,7 @@ from .llvm_ir import (
     lookup_cache_set,
     module_ir,
 )
-from .maps import ArrayMap, HashMap, LRUHashMap, PercpuArrayMap, PercpuHashMap
+from .maps import ArrayMap, HashMap, LRUHashMap, PercpuArrayMap, PercpuHashMap, VMMap
 from .memory import Memory, Region
 
 _u64 = ctypes.c_uint64
@@ -104,6 +109,10 @@ REPEAT_FUNCTION = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64
                                    _u64, ctypes.c_void_p, _u64)
 
 _STATE = {name: index for index, name in enumerate(STATE_FIELDS)}
+# the four words the environment's inlined helpers answer from, in this order
+_ENV_FIRST = _STATE["env_pid_tgid"]
+assert STATE_FIELDS[_ENV_FIRST:_ENV_FIRST + 4] == ("env_pid_tgid", "env_uid_gid", "env_cpu",
+                                                   "clock_gettime")
 _ENTRY = {name: index for index, name in enumerate(ENTRY_FIELDS)}
 _ENTRY_WORDS = len(ENTRY_FIELDS)
 _NO_KEY = MASK64  # an empty table slot: no region key is this large
@@ -156,9 +165,11 @@ def _table_index(key: int) -> int:
 class _Run:
     """One engine invocation: its state array, region table and pending exception."""
 
-    def __init__(self, callback_addresses: list[int], array_sizes: Sequence[int] = (),
+    def __init__(self, callback_addresses: list[int], array_maps: Sequence[VMMap] = (),
                  write_maps: Sequence[HashMap] = (), rings: Sequence[RingBufMap] = ()):
         self.state = (_u64 * len(STATE_FIELDS))()
+        self.address = ctypes.addressof(self.state)  # the key of this run in _runs
+        self.stack_host = 0  # the stack's host address (see frame_host)
         self.table = (_u64 * (TABLE_ENTRIES * _ENTRY_WORDS))()
         ctypes.memset(self.table, 0xFF, ctypes.sizeof(self.table))  # every key _NO_KEY
         self.filled: list[int] = []
@@ -172,10 +183,17 @@ class _Run:
         self.lru_log = (_u64 * LRU_LOG_ENTRIES)()
         # the direct tables of the program's array maps (see llvm_ir.DIRECT_ARRAY_LIMIT) and
         # the entries filled since the run started
-        self.arrays = [(_u64 * (DIRECT_ENTRY_WORDS * size))() for size in array_sizes]
+        self.array_maps = list(array_maps)
+        self.arrays = [(_u64 * (DIRECT_ENTRY_WORDS * m.max_entries))() for m in array_maps]
         self.array_tables = (_u64 * max(1, len(self.arrays)))(
             *[ctypes.addressof(table) for table in self.arrays])
         self.arrays_filled: list[tuple[int, int]] = []
+        # the values native code may map itself (see llvm_ir.NATIVE_MAP_LIMIT), prepared
+        # for one CPU: each map's buffers by index, and (place, index) by buffer id
+        self.prepared_cpu: int | None = None
+        self.array_bufs: list[list[bytearray]] = [[] for _ in array_maps]
+        self.prepared: dict[int, tuple[int, int]] = {}
+        self.mapped_log = (_u64 * MAPPED_LOG_ENTRIES)()
         # native hash map writes (see llvm_ir.WRITE_LOG_ENTRIES): the log, each map's
         # place, its pool of spare values and the spares by value address
         self.write_maps = list(write_maps)
@@ -213,6 +231,7 @@ class _Run:
         state[_STATE["write_places"]] = ctypes.addressof(self.places)
         state[_STATE["write_epoch"]] = 1  # a fresh entry's dirty word (0) is never current
         state[_STATE["ring_places"]] = ctypes.addressof(self.ring_places)
+        state[_STATE["mapped_log"]] = ctypes.addressof(self.mapped_log)
         for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
                                   "fail_cb"), callback_addresses):
             state[_STATE[name]] = address
@@ -228,17 +247,15 @@ class _Run:
         self.signature = (-1, -1)
         self.clear_cache()
         self.clear_arrays()
+        self.prepare_arrays(machine.helper_state.env.cpu)
         self.helper_draws = 0
         self.start_writes()
         self.refresh()
         # what the inlined helpers answer (see llvm_ir.inline_helper)
         env = machine.helper_state.env
-        state = self.state
-        state[_STATE["env_pid_tgid"]] = (env.tgid << 32 | env.pid) & MASK64
-        state[_STATE["env_uid_gid"]] = (env.gid << 32 | env.uid) & MASK64
-        state[_STATE["env_cpu"]] = env.cpu & MASK64
-        state[_STATE["clock_gettime"]] = (_CLOCK_GETTIME if env.clock_ns is time.monotonic_ns
-                                          else 0)
+        self.state[_ENV_FIRST:_ENV_FIRST + 4] = [
+            (env.tgid << 32 | env.pid) & MASK64, (env.gid << 32 | env.uid) & MASK64,
+            env.cpu & MASK64, _CLOCK_GETTIME if env.clock_ns is time.monotonic_ns else 0]
 
     def replay_lru(self) -> None:
         """Make the LRU maps' order what the logged native hits would have made it: each
@@ -387,8 +404,62 @@ class _Run:
         CPU, or in another address space)."""
         for place, index in self.arrays_filled:
             at = DIRECT_ENTRY_WORDS * index
-            self.arrays[place][at:at + DIRECT_ENTRY_WORDS] = [0] * DIRECT_ENTRY_WORDS
+            self.arrays[place][at:at + 2] = [0, 0]  # (the prepared host address stays)
         self.arrays_filled = []
+
+    def prepare_arrays(self, cpu: int) -> None:
+        """Give the direct table entries of small array maps their values' host addresses
+        on ``cpu`` (array values never move), for native code to map them itself."""
+        if cpu == self.prepared_cpu:
+            return
+        self.prepared_cpu = cpu
+        self.prepared = {}
+        for place, m in enumerate(self.array_maps):
+            if m.max_entries > NATIVE_MAP_LIMIT:
+                continue
+            bufs = [m.program_lookup(index.to_bytes(4, "little"), cpu)
+                    for index in range(m.max_entries)]
+            self.array_bufs[place] = bufs  # type: ignore[assignment]
+            table = self.arrays[place]
+            for index, buf in enumerate(bufs):
+                assert buf is not None
+                table[DIRECT_ENTRY_WORDS * index + 2] = _host_address(buf)
+                self.prepared[id(buf)] = (place, index)
+
+    def replay_mapped(self) -> None:
+        """Add the values native code mapped since the last replay to the run's Memory, in
+        the order it mapped them (at the keys it gave them)."""
+        state = self.state
+        count = state[_STATE["mapped_count"]]
+        if not count:
+            return
+        state[_STATE["mapped_count"]] = 0
+        memory = self.machine.memory
+        starts = [ctypes.addressof(table) for table in self.arrays]
+        for pointer in self.mapped_log[:count]:
+            # (the table that starts last at or before the pointer holds it)
+            place = max((start, p) for p, start in enumerate(starts) if start <= pointer)[1]
+            table = self.arrays[place]
+            index = (pointer - starts[place]) // (8 * DIRECT_ENTRY_WORDS)
+            m = self.array_maps[place]
+            address = memory.address_of(f"value of map {m.name}", self.array_bufs[place][index])
+            assert address == table[DIRECT_ENTRY_WORDS * index], "native mapping out of step"
+            self.arrays_filled.append((place, index))
+
+    def note_mapped(self, region: Region) -> None:
+        """A value Python code mapped (a helper) that native code could map: its direct
+        table entry takes the region's address, so native lookups hand out the same."""
+        found = self.prepared.get(id(region.buf))
+        if found is None:
+            return
+        place, index = found
+        if self.array_bufs[place][index] is not region.buf:
+            return
+        table, at = self.arrays[place], DIRECT_ENTRY_WORDS * index
+        if not table[at + 1]:
+            table[at] = region.base
+            table[at + 1] = table[at + 2]
+            self.arrays_filled.append((place, index))
 
     def remember_array(self, place: int, index: int, address: int) -> None:
         """Fill the direct table entry of array ``place``'s ``index`` with the value address
@@ -427,10 +498,6 @@ class _Run:
             cache[end - words:end] = entry
         self.cache_used = True
 
-    @property
-    def address(self) -> int:
-        return ctypes.addressof(self.state)
-
     def stack_low_from_native(self) -> None:
         """Native calls move the stack's low bound in the table: tell the Python region."""
         if self.stack_index >= 0:
@@ -453,9 +520,12 @@ class _Run:
                 # regions only came (a helper mapped map values): fill in just those
                 self.signature = signature
                 for key in range(old_next, signature[0]):
-                    index = self._fill(key, memory._regions[key])
+                    region = memory._regions[key]
+                    index = self._fill(key, region)
                     if index >= 0:
                         self.filled.append(index)
+                    if self.prepared:
+                        self.note_mapped(region)
             else:
                 self.signature = signature
                 self._rebuild()
@@ -467,6 +537,7 @@ class _Run:
         # where LD_ABS offset 0 is in the packet region (helpers may move it)
         self.state[_STATE["packet_data"]] = packet.data if packet is not None else 0
         self.table[self.stack_index * _ENTRY_WORDS + _ENTRY["low"]] = self.stack.low
+        self.state[_STATE["next_region_key"]] = memory._next_key
 
     def _rebuild(self) -> None:
         table = self.table
@@ -474,16 +545,21 @@ class _Run:
             table[index * _ENTRY_WORDS] = _NO_KEY
         self.filled = []
         self.stack_index = -1
-        for key, region in self.machine.memory._regions.items():
+        memory = self.machine.memory
+        for key, region in memory._regions.items():
+            if self.prepared:
+                self.note_mapped(region)
             index = self._fill(key, region)
             if index >= 0:
                 self.filled.append(index)
                 if region is self.stack:
                     self.stack_index = index
+                    self.stack_host = table[index * _ENTRY_WORDS + _ENTRY["host"]]
                     self.state[_STATE["stack_entry"]] = (ctypes.addressof(table)
                                                          + index * _ENTRY_WORDS * 8)
         if self.stack_index < 0:
             raise ProgramLoadError("the llvm tier found no table slot for the stack")
+        self.state[_STATE["next_region_key"]] = memory._next_key
 
     def _fill(self, key: int, region: Region) -> int:
         """Write ``region``'s entry; -1 when its slot belongs to another region (that one
@@ -504,7 +580,7 @@ class _Run:
 
     def frame_host(self, r10: int) -> int:
         """The host address r10 stands for (the stack bytearray never moves)."""
-        return _host_address(self.stack.buf) + (r10 - self.stack.base)
+        return self.stack_host + (r10 - self.stack.base)
 
 
 class PacketBatch:
@@ -549,7 +625,7 @@ class CompiledProgram:
                   if handle in cached_maps and type(m) in (ArrayMap, PercpuArrayMap)
                   and m.max_entries <= DIRECT_ARRAY_LIMIT]
         self._direct_maps = {handle: place for place, handle in enumerate(arrays)}
-        self._array_sizes = [cached_maps[handle][1] for handle in arrays]
+        self._array_maps = [program._maps_by_address[handle] for handle in arrays]
         self._cached_sites: dict[int, int] = {}
         # plain hash maps with such keys that the program updates or deletes in are
         # written natively too (see llvm_ir.map_write; the others' lookups need not mark
@@ -609,7 +685,7 @@ class CompiledProgram:
         self._spare: list[_Run] = []
 
     def _new_run(self) -> _Run:
-        return _Run(self._callback_addresses, self._array_sizes, self._write_list,
+        return _Run(self._callback_addresses, self._array_maps, self._write_list,
                     self._rings)
 
     # --- the engine interface of VMProgram -------------------------------------------
@@ -629,6 +705,7 @@ class CompiledProgram:
             self._active.pop()
             del self._runs[run.address]
             machine.stack.low = stack_low
+            run.replay_mapped()
             run.replay_lru()
             run.replay_writes()
             self._spare.append(run)
@@ -671,6 +748,7 @@ class CompiledProgram:
                 self._active.pop()
                 del self._runs[run.address]
                 machine.stack.low = stack_low
+                run.replay_mapped()
                 run.replay_lru()
                 run.replay_writes()
                 self._spare.append(run)
@@ -765,6 +843,7 @@ class CompiledProgram:
             finally:
                 run.state[_STATE["budget_left"]] = left
                 stack.low += ip.STACK_BYTES_PER_FRAME
+                run.replay_mapped()
                 run.refresh()
             status = run.state[_STATE["status"]]
             if status != STATUS_OK:
@@ -784,6 +863,7 @@ class CompiledProgram:
         run = self._runs[state]
         run.stack_low_from_native()
         run.sync_packet()
+        run.replay_mapped()
         run.replay_lru()
         run.replay_writes()
         machine = run.machine
@@ -858,6 +938,7 @@ class CompiledProgram:
         run = self._runs[state]
         run.stack_low_from_native()
         run.sync_packet()
+        run.replay_mapped()
         run.replay_lru()
         run.replay_writes()
         try:
@@ -871,6 +952,7 @@ class CompiledProgram:
         run = self._runs[state]
         run.stack_low_from_native()
         run.sync_packet()
+        run.replay_mapped()
         run.replay_lru()
         run.replay_writes()
         try:
@@ -883,6 +965,7 @@ class CompiledProgram:
         run = self._runs[state]
         run.stack_low_from_native()
         run.sync_packet()
+        run.replay_mapped()
         run.replay_lru()
         run.replay_writes()
         base = _STATE["regs0"]
