@@ -57,6 +57,7 @@ from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
 from .printer_radius import radius_text
 from .printer_rip import rip_text, ripng_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
+from .printer_rsvp import rsvp_text
 from .printer_sctp import sctp_text
 from .printer_snmp import snmp_text
 from .printer_tcp_options import tcp_options_text
@@ -617,6 +618,8 @@ class Printer:
                                          pseudo)
         if proto == 8:
             return addresses + egp_text(payload, length, self.options.verbose)
+        if proto == 46:
+            return addresses + rsvp_text(payload, length, self.options.verbose)
         if proto == 88:
             return addresses + eigrp_text(payload, length, self.options.verbose)
         if proto == 89:

@@ -206,6 +206,8 @@ class _Program:
 class _Fd:
     """An attachment: open as long as its fd is (perf events, raw tracepoints)."""
 
+    closes_fds_only = True      # see kernel.closing: closed together with the others
+
     def __init__(self, fd: int):
         self.fd = fd
 
@@ -225,8 +227,9 @@ class _Collection:
         self.ring: Any = None
 
     def close(self) -> None:
-        for link in reversed(self.links):
-            link.close()
+        from ..kernel.closing import close_links
+
+        close_links(reversed(self.links))
         self.links.clear()
         if self.ring is not None:
             self.ring.close()

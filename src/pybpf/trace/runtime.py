@@ -9,6 +9,7 @@ import struct
 import time
 
 from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
+from ..kernel.closing import close_links
 from ..kernel.signals import flag_on_signals
 from .output import Printer
 
@@ -444,8 +445,8 @@ class Session:
             except KeyboardInterrupt:   # a SIGINT raised before the flag was set
                 pass
         assert self.coll is not None
-        for link in reversed(self.coll.links):    # no more events while the maps print
-            link.close()
+        # no more events while the maps print; closed together, their grace periods overlap
+        close_links(reversed(self.coll.links))
         self.coll.links.clear()
         self.drain()
         self.exit_requested = False
