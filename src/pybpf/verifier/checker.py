@@ -1675,8 +1675,9 @@ def _widen_changed_scalars(prev: State, cur: State) -> None:
             if slot.spilled is not None and slot.spilled.type is RegType.SCALAR and \
                     old is not None and old.spilled is not None and \
                     old.spilled.type is RegType.SCALAR and old.spilled.var != slot.spilled.var:
-                cf.stack[idx] = replace(slot, spilled=UNKNOWN_SCALAR if slot.spill_size == 8
-                                        else access.sized_unknown(slot.spill_size))
+                cf.writable_stack()[idx] = replace(
+                    slot, spilled=UNKNOWN_SCALAR if slot.spill_size == 8
+                    else access.sized_unknown(slot.spill_size))
 
 
 _ALIGN_WHAT = {RegType.PTR_TO_MAP_VALUE: "value", RegType.PTR_TO_CTX: "context",
