@@ -109,6 +109,10 @@ REPEAT_FUNCTION = ctypes.CFUNCTYPE(_u64, ctypes.c_void_p, _u64, _u64, _u64, _u64
                                    _u64, ctypes.c_void_p, _u64)
 
 _STATE = {name: index for index, name in enumerate(STATE_FIELDS)}
+# the four words the environment's inlined helpers answer from, in this order
+_ENV_FIRST = _STATE["env_pid_tgid"]
+assert STATE_FIELDS[_ENV_FIRST:_ENV_FIRST + 4] == ("env_pid_tgid", "env_uid_gid", "env_cpu",
+                                                   "clock_gettime")
 _ENTRY = {name: index for index, name in enumerate(ENTRY_FIELDS)}
 _ENTRY_WORDS = len(ENTRY_FIELDS)
 _NO_KEY = MASK64  # an empty table slot: no region key is this large
@@ -164,6 +168,8 @@ class _Run:
     def __init__(self, callback_addresses: list[int], array_maps: Sequence[VMMap] = (),
                  write_maps: Sequence[HashMap] = (), rings: Sequence[RingBufMap] = ()):
         self.state = (_u64 * len(STATE_FIELDS))()
+        self.address = ctypes.addressof(self.state)  # the key of this run in _runs
+        self.stack_host = 0  # the stack's host address (see frame_host)
         self.table = (_u64 * (TABLE_ENTRIES * _ENTRY_WORDS))()
         ctypes.memset(self.table, 0xFF, ctypes.sizeof(self.table))  # every key _NO_KEY
         self.filled: list[int] = []
@@ -247,12 +253,9 @@ class _Run:
         self.refresh()
         # what the inlined helpers answer (see llvm_ir.inline_helper)
         env = machine.helper_state.env
-        state = self.state
-        state[_STATE["env_pid_tgid"]] = (env.tgid << 32 | env.pid) & MASK64
-        state[_STATE["env_uid_gid"]] = (env.gid << 32 | env.uid) & MASK64
-        state[_STATE["env_cpu"]] = env.cpu & MASK64
-        state[_STATE["clock_gettime"]] = (_CLOCK_GETTIME if env.clock_ns is time.monotonic_ns
-                                          else 0)
+        self.state[_ENV_FIRST:_ENV_FIRST + 4] = [
+            (env.tgid << 32 | env.pid) & MASK64, (env.gid << 32 | env.uid) & MASK64,
+            env.cpu & MASK64, _CLOCK_GETTIME if env.clock_ns is time.monotonic_ns else 0]
 
     def replay_lru(self) -> None:
         """Make the LRU maps' order what the logged native hits would have made it: each
@@ -495,10 +498,6 @@ class _Run:
             cache[end - words:end] = entry
         self.cache_used = True
 
-    @property
-    def address(self) -> int:
-        return ctypes.addressof(self.state)
-
     def stack_low_from_native(self) -> None:
         """Native calls move the stack's low bound in the table: tell the Python region."""
         if self.stack_index >= 0:
@@ -555,6 +554,7 @@ class _Run:
                 self.filled.append(index)
                 if region is self.stack:
                     self.stack_index = index
+                    self.stack_host = table[index * _ENTRY_WORDS + _ENTRY["host"]]
                     self.state[_STATE["stack_entry"]] = (ctypes.addressof(table)
                                                          + index * _ENTRY_WORDS * 8)
         if self.stack_index < 0:
@@ -580,7 +580,7 @@ class _Run:
 
     def frame_host(self, r10: int) -> int:
         """The host address r10 stands for (the stack bytearray never moves)."""
-        return _host_address(self.stack.buf) + (r10 - self.stack.base)
+        return self.stack_host + (r10 - self.stack.base)
 
 
 class PacketBatch:
