@@ -9,12 +9,14 @@ not take) and compare, including the errors and a map used after close.
 from __future__ import annotations
 
 import array
+import gc
 import threading
 
 import pytest
 
 from pybpf.btf import Int
-from pybpf.errors import ClosedError, InvalidInputError, MapError
+from pybpf.errors import ClosedError, InvalidInputError, KernelError, MapError
+from pybpf.kernel import sys as bpfsys
 from pybpf.kernel.maps import Map
 from pybpf.spec import MapSpec, MapType, UpdateFlags
 
@@ -225,3 +227,37 @@ def test_lookup_and_delete_batch_drains_as_tuples() -> None:
         assert sorted((int.from_bytes(k, "little"), int.from_bytes(v, "little"))
                       for k, v in drained) == [(i, 100 + i) for i in range(40)]
         assert list(m.keys()) == []
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_batch_tuples_pause_the_cycle_collector_and_restore_it(typed, monkeypatch) -> None:
+    # the pairs are built with the collector paused (kernel/maps.py: _pause_collector);
+    # afterwards it runs again only if it ran before, also when the kernel refuses a chunk
+    real = bpfsys.map_lookup_batch
+    during: list[bool] = []
+    fail = [False]
+
+    def watched(*args, **kw):
+        during.append(gc.isenabled())
+        if fail[0] and len(during) > 1:
+            raise KernelError("BPF_MAP_LOOKUP_BATCH", 22, obj="test")
+        return real(*args, **kw)
+    monkeypatch.setattr(bpfsys, "map_lookup_batch", watched)
+    with _hash(n=64) as m:
+        m.update_batch(list(range(50)), list(range(50)))
+        view = m.typed() if typed else m
+        was = gc.isenabled()
+        try:
+            for enabled in (True, False):
+                (gc.enable if enabled else gc.disable)()
+                during.clear()
+                assert len(view.lookup_batch(chunk=8)) == 50
+                assert during and not any(during) and gc.isenabled() is enabled
+            gc.enable()
+            fail[0] = True
+            during.clear()
+            with pytest.raises(KernelError):
+                view.lookup_batch(chunk=8)
+            assert len(during) == 2 and gc.isenabled()
+        finally:
+            (gc.enable if was else gc.disable)()

@@ -50,6 +50,7 @@ from tests.net.corpus_gre1 import gre1_frames
 from tests.net.corpus_hsrp import hsrp_frames
 from tests.net.corpus_ipsec import ipsec_frames
 from tests.net.corpus_ipx import ipx_frames, ipx_llc_frames
+from tests.net.corpus_isakmp import isakmp_frames
 from tests.net.corpus_krb import krb_frames
 from tests.net.corpus_ldp import ldp_frames
 from tests.net.corpus_lldp import lldp_org_frames
@@ -58,10 +59,12 @@ from tests.net.corpus_netbios import netbios_frames
 from tests.net.corpus_ntp import ntp_control_frames
 from tests.net.corpus_ospf import ospf_frames
 from tests.net.corpus_ospf6 import ospf6_frames
+from tests.net.corpus_pgm import pgm_frames
 from tests.net.corpus_pim import pim_frames
 from tests.net.corpus_ppp import l2tp_frames, pppoe_frames
 from tests.net.corpus_radius import radius_frames
 from tests.net.corpus_rip import rip_frames
+from tests.net.corpus_rsvp import rsvp_frames
 from tests.net.corpus_sctp import sctp_frames
 from tests.net.corpus_tftp import tftp_frames
 
@@ -475,6 +478,16 @@ CORPORA = [
     # header, the attribute headers and the values of each kind
     Corpus(radius_frames, ("", "-v", "-vv", "-q"), ("", "-v", "-vv"), cut_from=42,
            least=(("-v", 230), ("-vv", 380)), marker="RADIUS"),
+    # ISAKMP/IKEv1 and IKEv2: every payload under -v, more of their bytes up to -vvvv;
+    # which side sent a message, as tcpdump's memory of initiators says
+    Corpus(isakmp_frames, ("", "-v", "-vv", "-vvv", "-vvvv", "-q"), ("", "-v", "-vvv"),
+           cut_from=42, least=(("-v", 250),), marker="isakmp"),
+    # RSVP: every object tcpdump decodes under -v, their dumps under -vv; tcpdump checks
+    # each object whole before reading it, so cutting every few bytes finds each boundary
+    Corpus(rsvp_frames, ("", "-v", "-vv", "-q"), ("", "-v", "-vv"), cut_from=34,
+           least=(("-v", 650),), cut_step=5),
+    # PGM: every message type and option under -v, bad option lengths
+    Corpus(pgm_frames, ("", "-v", "-e", "-q"), ("", "-v"), cut_from=34),
 ]
 
 
@@ -492,8 +505,8 @@ def test_protocol_corpus_whole_and_cut(tmp_path: Path, case: Corpus) -> None:
     # EGP, IPX (in Ethernet II, PPP, raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also
     # in SNAP) and AARP, ATM and Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's
     # GRE, RIP and RIPng, OSPFv2 and v3, Kerberos, EIGRP and OTV, LDP, NetBIOS, L2TP and
-    # PPP, PIM, SNMP, LLDP, DHCPv6, RADIUS. Every field tcpdump reads at each verbosity,
-    # damaged lengths, every packet cut after each byte. Printed in this process (the
+    # PPP, PIM, SNMP, LLDP, DHCPv6, RADIUS, ISAKMP, RSVP, PGM. Every field tcpdump reads at each
+    # verbosity, damaged lengths, every packet cut after each byte. Printed in this process (the
     # command's own flags and output are tested above): a subprocess per flags cost most
     # of this test's time
     built = case.frames()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import threading
 
 import pytest
@@ -178,6 +179,62 @@ def test_poll_until_stopped_drains_the_readers_once_more_on_the_way_out() -> Non
         assert reader.calls >= 2   # at least one pass in the loop, then the drain
     finally:
         reader.close()
+
+
+class _SignallingReader:
+    """A readable reader whose first batch gets a SIGINT sent to this process halfway."""
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        os.write(self.write_fd, b"x")       # readable: the first wait returns at once
+        self.calls = 0
+        self.finished_batches = 0
+
+    def fileno(self) -> int:
+        return self.read_fd
+
+    def consume(self) -> int:
+        self.calls += 1
+        os.kill(os.getpid(), signal.SIGINT)
+        total = sum(range(10_000))    # bytecodes after the kill: a raising handler runs here
+        self.finished_batches += total == 49_995_000
+        return 1
+
+    def close(self) -> None:
+        os.close(self.read_fd)
+        os.close(self.write_fd)
+
+
+def test_a_signal_ends_the_loop_after_the_batch_it_landed_in(monkeypatch) -> None:
+    """Under tool_main, Ctrl-C in the middle of an event's handling lets it finish; the
+    loop raises SignalExit at its next check, which the tool's own ``except
+    KeyboardInterrupt`` sees as before (its exit report), and the status is 0."""
+    import argparse
+
+    from pybpf.kernel.signals import SignalExit
+
+    reader = _SignallingReader()
+    seen: list[object] = []
+
+    def run(opts: argparse.Namespace, out: object, stop: threading.Event) -> int:
+        try:
+            common.poll_until_stopped([reader], stop)
+        except KeyboardInterrupt as err:
+            seen.append(err)
+            raise
+        return 0
+
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        status = common.tool_main("t", lambda argv: argparse.Namespace(), run, [])
+    finally:
+        reader.close()
+    assert status == 0
+    assert reader.finished_batches == 1 and reader.calls == 1   # no drain after the signal
+    assert len(seen) == 1 and isinstance(seen[0], SignalExit)
+    assert seen[0].signum == signal.SIGINT
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 # -- lost events: reported on stderr, never silent ------------------------------------------

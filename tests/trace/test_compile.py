@@ -36,6 +36,7 @@ SCRIPTS = [
      "usdt:/usr/bin/python3:python:function__return { @r = count(); }"),
     ('tracepoint:syscalls:sys_enter_execve { join(args->argv); } '
      'BEGIN { printf("%s\\n", ntop(0x0100007f)); @u = username; }'),
+    "tracepoint:syscalls:sys_enter_open*,tracepoint:sched:sched_switch { @[probe] = count(); }",
 ]
 
 
@@ -69,11 +70,15 @@ def test_plan_describes_maps_and_actions() -> None:
 
 def test_wildcards_expand_and_share_one_program_without_args() -> None:
     c = compile("tracepoint:syscalls:sys_enter_open* { @[probe] = count(); } "
-                "tracepoint:syscalls:sys_exit_open* { @n = count(); }")
+                "tracepoint:syscalls:sys_exit_open* { @n = count(); } "
+                "tracepoint:syscalls:sys_exit_read* { @r[args->ret] = count(); }")
     names = {p.name for u in c.units for p in u.points}
     assert "tracepoint:syscalls:sys_enter_openat" in names
-    counted = [u for u in c.units if u.points[0].func.startswith("sys_exit")]
-    assert len(counted) == 1 and len(counted[0].points) >= 2
+    by_probe, counted, *with_args = c.units
+    # `probe` comes from each attachment's cookie (its index in probe_names)
+    assert by_probe.cookies and len(by_probe.points) >= 2
+    assert not counted.cookies and len(counted.points) >= 2
+    assert len(with_args) >= 2 and all(len(u.points) == 1 for u in with_args)
     assert c.attach_count == len(names)
 
 

@@ -22,7 +22,9 @@ took its false branch, ``[12]:2 != 0x800``). Then it repeats until nothing chang
   an accepting return loads as far into the packet anyway (it only rejected short
   captures, which the later load still does), or when no path on accepts; a chain of
   computations nobody reads goes in one pass (liveness ignores what such a chain reads);
-* unreachable code is dropped and identical tails (``ret #0``...) are shared.
+* unreachable code is dropped and identical tails (``ret #0``...) are shared, found in the
+  same backward sweep as dead code (a dead instruction is no part of a tail, a test whose
+  two ways share one is a ja), so layers of them go at once.
 
 What it never does is what libpcap's optimiser does and what makes its verdicts differ on
 captures cut short: move a packet load before or after another test. A load that may fall
@@ -734,10 +736,9 @@ Liveness = list[int]
 _A, _X = 1, 2
 
 
-def _liveness(insns: list[_Insn]) -> tuple[Liveness, Liveness]:
-    """(live after, live before) each instruction: A, X, and the M[i] read later."""
+def _live_in(insns: list[_Insn]) -> Liveness:
+    """What is live before each instruction: A, X, and the M[i] read later."""
     size = len(insns)
-    live = [0] * size
     live_in = [0] * size
     for pc in range(size - 1, -1, -1):
         insn = insns[pc]
@@ -750,14 +751,12 @@ def _liveness(insns: list[_Insn]) -> tuple[Liveness, Liveness]:
         if cls == _C_JMP:
             if code & OP_MASK == _J_JA:
                 after = live_in[insn.jt]
-                live[pc] = live_in[pc] = after
+                live_in[pc] = after
                 continue
             after = live_in[insn.jt] | live_in[insn.jf]
-            live[pc] = after
             live_in[pc] = after | _A | (_X if code & SRC_MASK else 0)
             continue
         after = live_in[pc + 1]
-        live[pc] = after
         mode = code & MODE_MASK
         # what an instruction the dead-code pass removes reads is not live: a chain of
         # computations nobody reads goes in one pass, not one instruction per round
@@ -792,7 +791,7 @@ def _liveness(insns: list[_Insn]) -> tuple[Liveness, Liveness]:
         else:
             before = (after & ~_A) | _X if after & _A else after
         live_in[pc] = before
-    return live, live_in
+    return live_in
 
 
 def _pass_delete(insns: list[_Insn], states: list[State | None], notes: list[bool | None]
@@ -836,61 +835,10 @@ def _pass_delete(insns: list[_Insn], states: list[State | None], notes: list[boo
     return gone, rewritten
 
 
-def _pass_dead(insns: list[_Insn], live: Liveness, unreachable: bool = False) -> set[int]:
-    """Instructions computing what nobody reads (and ``and #k`` folded into a ``jset``);
-    ``live``: what is live after each instruction. A packet load or a division by X can
-    end the program, so goes only when a later load rejects the same short packets."""
-    gone: set[int] = set()
-    entries: list[int] | None = None  # edges into each instruction, when first needed
-    bounded = []  # packet loads into a dead register
-    for pc, insn in enumerate(insns):
-        code = insn.code
-        cls = code & 0x07
-        after = live[pc]
-        if cls == _C_LD:
-            mode = code & 0xE0
-            if mode in (_MODE_ABS, _MODE_IND):
-                if not after & _A:
-                    bounded.append(pc)
-            elif not after & _A:
-                gone.add(pc)
-        elif cls == _C_LDX:
-            if after & _X:
-                continue
-            if code & 0xE0 == _MODE_MSH:
-                bounded.append(pc)
-            else:
-                gone.add(pc)
-        elif cls == _C_ALU:
-            if code == _C_ALU | _ALU_AND | _SRC_K:
-                if entries is None:
-                    entries = _entries(insns, unreachable)
-                if _to_jset(insns, pc, live, entries):
-                    gone.add(pc)
-                    continue
-            if code & 0x08 and code & 0xF0 in (_ALU_DIV, _ALU_MOD):
-                continue
-            if not after & _A:
-                gone.add(pc)
-        elif cls in (_C_ST, _C_STX):
-            if not after & 4 << insn.k:
-                gone.add(pc)
-        elif cls == _C_MISC:
-            writes_a = code & 0xF8 == _MISC_TXA
-            if (writes_a and not after & _A) or (not writes_a and not after & _X):
-                gone.add(pc)
-    if bounded:
-        gone.update(_bounds_only(insns, live).intersection(bounded))
-    return gone
-
-
-def _entries(insns: list[_Insn], unreachable: bool = False) -> list[int]:
-    """How many edges lead into each instruction (``unreachable``: the program may hold
-    unreachable code, whose edges do not count)."""
+def _entries(insns: list[_Insn]) -> list[int]:
+    """How many edges lead into each instruction."""
     entries = [0] * (len(insns) + 1)
     for pc, insn in enumerate(insns):
-        if unreachable and pc and not entries[pc]:
-            continue
         cls = insn.code & 0x07
         if cls == _C_JMP:
             entries[insn.jt] += 1
@@ -901,12 +849,13 @@ def _entries(insns: list[_Insn], unreachable: bool = False) -> list[int]:
     return entries
 
 
-def _to_jset(insns: list[_Insn], pc: int, live: Liveness, entries: list[int]) -> bool:
+def _to_jset(insns: list[_Insn], pc: int, read_after: bool, entries: list[int]) -> bool:
     """``and #k; jeq #0`` (or ``jgt #0``, or ``jeq #k`` of a one-bit ``k``) whose A nobody
-    reads after becomes ``jset #k`` in place of the jump (the ``and`` is to go)."""
+    reads after (``read_after``: someone does) becomes ``jset #k`` in place of the jump
+    (the ``and`` is to go)."""
     insn, nxt = insns[pc], insns[pc + 1]
     if insn.code != _C_ALU | _ALU_AND | _SRC_K or not insn.k or entries[pc + 1] != 1 \
-            or nxt.code & (CLASS_MASK | SRC_MASK) != _C_JMP or live[pc + 1] & _A:
+            or nxt.code & (CLASS_MASK | SRC_MASK) != _C_JMP or read_after:
         return False
     op, k = nxt.code & OP_MASK, insn.k
     if op == _J_JEQ and nxt.k == 0:
@@ -918,67 +867,132 @@ def _to_jset(insns: list[_Insn], pc: int, live: Liveness, entries: list[int]) ->
     return True
 
 
-def _bounds_only(insns: list[_Insn], live: Liveness) -> set[int]:
-    """Packet loads whose value nobody reads and whose only effect, rejecting a packet
-    captured too short for them, a later load does anyway on every path that could accept.
+def _dead_and_tails(insns: list[_Insn]) -> tuple[set[int], bool]:
+    """The dead-code pass and shared tails in one backward sweep over a compact program:
+    instructions computing what nobody reads (gone), and jumps sent to the last of several
+    instructions with identical futures, where a dead instruction is no part of a future
+    and a test whose two ways share one is a ja. Alternating the two passes peeled one
+    layer per turn (a merge leaves the load before a test dead, whose removal lets the
+    next tails merge), each turn a liveness run, a dead pass, a compaction and a tails pass.
 
-    ``need[pc]``: every path from ``pc`` to an accepting return loads at least that many
-    bytes from the start of the packet (paths ending in ``ret #0`` count as anything).
+    Gives the instructions to drop, and whether a jump was rewritten or sent elsewhere.
+    Liveness is :func:`_live_in`'s, on the program as it will be. A packet load or a
+    division by X can end the program, so goes only when a later load rejects the same
+    short packets: ``need[pc]``, every path from ``pc`` to an accepting return loads at
+    least that many bytes from the start of the packet (paths ending in ``ret #0`` count
+    as anything); a load nobody reads goes when it loads no further, or no path on
+    accepts (it could only reject a short capture, as every path on does).
     """
     size = len(insns)
-    need = [0] * size
-    out: set[int] = set()
+    live_in = [0] * size  # what is read from each instruction on, as the program will be
+    need = [0] * size  # bytes every path from here to an accepting return loads
+    ident = [0] * size  # the canonical instruction with the same future
+    canonical: dict[tuple[int, ...], int] = {}
+    gone: set[int] = set()
+    entries: list[int] | None = None
+    changed = False
     for pc in range(size - 1, -1, -1):
         insn = insns[pc]
         code = insn.code
-        cls = code & CLASS_MASK
-        if cls == _C_RET:
+        cls = code & 0x07
+        if cls == 0x06:  # _C_RET
+            rval = code & RVAL_MASK
+            live_in[pc] = _A if rval == _RET_A else _X if rval == _RET_X else 0
             need[pc] = M32 if code == _C_RET | _RET_K and insn.k == 0 else 0
+            ident[pc] = canonical.setdefault((code, insn.k), pc)
             continue
-        if cls == _C_JMP:
-            need[pc] = need[insn.jt] if code & OP_MASK == _J_JA else \
-                min(need[insn.jt], need[insn.jf])
+        if cls == 0x05:  # _C_JMP
+            jt = insn.jt
+            if code & 0xF0 == 0x00:  # ja
+                live_in[pc], need[pc], ident[pc] = live_in[jt], need[jt], ident[jt]
+                continue
+            jf = insn.jf
+            if ident[jt] == ident[jf]:  # either way, the same: a ja
+                live_in[pc], need[pc], ident[pc] = live_in[jt], need[jt], ident[jt]
+                continue
+            if pc and insns[pc - 1].code == _C_ALU | _ALU_AND | _SRC_K \
+                    and not (live_in[jt] | live_in[jf]) & _A:
+                if entries is None:
+                    entries = _entries(insns)
+                if _to_jset(insns, pc - 1, False, entries):
+                    gone.add(pc - 1)
+                    changed = True
+                    code = insn.code
+                    jt, jf = insn.jt, insn.jf
+            live_in[pc] = live_in[jt] | live_in[jf] | _A | (_X if code & SRC_MASK else 0)
+            need[pc] = min(need[jt], need[jf])
+            ident[pc] = canonical.setdefault((code, insn.k, ident[jt], ident[jf]), pc)
             continue
-        after = need[pc + 1]
+        nxt = pc + 1
+        after, need_after = live_in[nxt], need[nxt]
+        k = insn.k
         extent = 0
-        if after == M32:  # every path on rejects: a load failing changes nothing
-            if (cls == _C_LD and not live[pc] & _A) or (cls == _C_LDX and not live[pc] & _X):
-                out.add(pc)
-        elif cls == _C_LD and code & MODE_MASK == _MODE_ABS and insn.k < 0x8000_0000:
-            extent = insn.k + _BYTES[code & SIZE_MASK]
-            if extent <= after and not live[pc] & _A:
-                out.add(pc)
-        elif cls == _C_LDX and code & MODE_MASK == _MODE_MSH and insn.k < 0x8000_0000:
-            extent = insn.k + 1
-            if extent <= after and not live[pc] & _X:
-                out.add(pc)
-        need[pc] = max(extent, after)
-    return out
-
-
-def _share_tails(insns: list[_Insn]) -> bool:
-    """Send jumps to the last of several identical instructions with identical futures."""
-    changed = False
-    canonical: dict[tuple[object, ...], int] = {}
-    ident: list[int] = [0] * len(insns)
-    for pc in range(len(insns) - 1, -1, -1):
-        insn = insns[pc]
-        cls = insn.code & CLASS_MASK
-        if cls == _C_RET:
-            key: tuple[object, ...] = (insn.code, insn.k)
-        elif cls == _C_JMP:
-            if insn.code & OP_MASK == _J_JA:
-                ident[pc] = ident[insn.jt]
-                continue
-            if ident[insn.jt] == ident[insn.jf]:  # either way, the same: as a ja
-                ident[pc] = ident[insn.jt]
-                continue
-            key = (insn.code, insn.k, ident[insn.jt], ident[insn.jf])
+        dead = False
+        if cls == _C_LD:
+            mode = code & 0xE0
+            if after & _A:
+                pass
+            elif mode in (_MODE_ABS, _MODE_IND):
+                # a packet load can reject a short capture: it goes only when no path on
+                # accepts, or every accepting one loads as far
+                dead = need_after == M32 or (
+                    mode == _MODE_ABS and k < 0x8000_0000
+                    and k + _BYTES[code & SIZE_MASK] <= need_after)
+            else:
+                dead = True
+            if not dead and mode == _MODE_ABS and k < 0x8000_0000:
+                extent = k + _BYTES[code & SIZE_MASK]
+        elif cls == _C_LDX:
+            mode = code & 0xE0
+            if after & _X:
+                pass
+            elif mode == _MODE_MSH:
+                dead = need_after == M32 or (k < 0x8000_0000 and k + 1 <= need_after)
+            else:
+                dead = True
+            if not dead and mode == _MODE_MSH and k < 0x8000_0000:
+                extent = k + 1
+        elif cls == _C_ALU:
+            dead = pc in gone or (not after & _A and not (
+                code & 0x08 and code & 0xF0 in (_ALU_DIV, _ALU_MOD)))
+        elif cls in (_C_ST, _C_STX):
+            dead = not after & 4 << k
+        elif code & 0xF8 == _MISC_TAX:
+            dead = not after & _X
         else:
-            key = (insn.code, insn.k, ident[pc + 1])
-        ident[pc] = canonical.setdefault(key, pc)
+            dead = not after & _A
+        if dead:
+            gone.add(pc)
+            live_in[pc], need[pc], ident[pc] = after, need_after, ident[nxt]
+            continue
+        need[pc] = M32 if need_after == M32 else max(extent, need_after)
+        ident[pc] = canonical.setdefault((code, k, ident[nxt]), pc)
+        if cls == _C_LD:
+            mode = code & 0xE0
+            before = after & ~_A
+            if mode == _MODE_IND:
+                before |= _X
+            elif mode == _MODE_MEM:
+                before |= 4 << k
+        elif cls == _C_LDX:
+            before = after & ~_X
+            if code & 0xE0 == _MODE_MEM:
+                before |= 4 << k
+        elif cls == _C_ST:
+            before = (after & ~(4 << k)) | _A
+        elif cls == _C_STX:
+            before = (after & ~(4 << k)) | _X
+        elif cls == _C_ALU:
+            before = after | _A
+            if code & 0x08 and code & 0xF0 != _ALU_NEG:
+                before |= _X
+        elif code & 0xF8 == _MISC_TAX:
+            before = (after & ~_X) | _A
+        else:
+            before = (after & ~_A) | _X
+        live_in[pc] = before
     for pc, insn in enumerate(insns):
-        if insn.code & 0x07 != _C_JMP:
+        if insn.code & 0x07 != _C_JMP or pc in gone:
             continue
         old = insn.jt
         new = ident[old]
@@ -991,11 +1005,10 @@ def _share_tails(insns: list[_Insn]) -> bool:
             if new != old and pc < new <= pc + 256:
                 insn.jf = new
                 changed = True
-            if insn.jt == insn.jf:  # both ways to one place: a ja (the dead-code pass
-                # then sees the load before it unread, with no dataflow run in between)
+            if ident[insn.jt] == ident[insn.jf]:  # both ways to one future: a ja
                 insn.code, insn.k, insn.jf = _C_JMP | _J_JA, 0, -1
                 changed = True
-    return changed
+    return gone, changed
 
 
 def _compact(insns: list[_Insn], gone: Iterable[int], *, reachable: bool = False
@@ -1148,15 +1161,24 @@ def _accepts_all(insns: list[_Insn]) -> int | None:
 
 
 def _rounds(insns: list[_Insn], decide: Decide) -> list[_Insn]:
-    # Rounds of four passes until one changes nothing (at most 32). A pass is a function of
-    # the program alone, so once each has left the current program unchanged, in a row, the
-    # rest of the round would too: stop there (threading must follow a dataflow run on the
-    # same program, which a delete pass that changed nothing gives). Dead code and shared
-    # tails take turns within a round while tails keep merging: a shared tail turns a test
-    # into a ja, which leaves the load before it dead, whose removal lets the next tails
-    # merge. Peeling one such layer per round cost a dataflow run and a threading pass each.
+    # Rounds of passes (delete, thread, dead code with shared tails, which counts as two)
+    # until one round changes nothing (at most 32). A pass is a function of the program
+    # alone, so once each has left the current program unchanged, in a row, the rest of the
+    # round would too: stop there (threading must follow a dataflow run on the same
+    # program, which a delete pass that changed nothing gives). The dead code and tails
+    # sweep is taken as settled by its own run: rerun on its own output it changed a
+    # program 13 times in 2000 (a merge beyond a jump's reach, a test left with one edge
+    # into it), and the final programs of every corpus expression came out the same.
     quiet = 0  # passes in a row that left the program as it was
     first = True  # the code generator's program may hold unreachable code or a ja to the next
+    # With our own reasoning, a round in which only the delete pass changed the program
+    # is the last: deleting a redundant instruction leaves every state as it was, and so
+    # does a decided test become a ja (the dataflow run already followed its one way), or
+    # a test of a constant X become one of #k; threading, dead code and tails then saw the
+    # program as it is and changed nothing, so a further round would change nothing either
+    # (it cost a dataflow run, a liveness run and a threading pass). libpcap's kind of
+    # reasoning lets both ways of a decided test flow until the next round: not so there.
+    settled_by_delete = decide is _decide
     for _ in range(32):
         # one dataflow run per round: deleting redundant instructions leaves the states of
         # the others true (a decided test only takes paths away), so threading reuses them
@@ -1169,39 +1191,25 @@ def _rounds(insns: list[_Insn], decide: Decide) -> list[_Insn]:
             first = False
         else:  # a compact program left as it was
             quiet += 1
-        liveness: tuple[Liveness, Liveness] | None = _liveness(insns)
-        assert liveness is not None
-        if _pass_thread(insns, states, liveness[1], decide):
+        others_changed = False  # a pass other than delete changed the program this round
+        if _pass_thread(insns, states, _live_in(insns), decide):
             insns = _compact(insns, ())[0]
-            liveness = None
             quiet = 0
+            others_changed = True
         else:
             quiet += 1
             if quiet >= 4:
                 break
+        gone, rewritten = _dead_and_tails(insns)
         done = False
-        merged = False  # tails merged: code left unreachable, compacted with the dead code
-        while True:
-            gone = _pass_dead(insns, (liveness or _liveness(insns))[0], merged)
-            liveness = None
-            if gone or merged:  # dead code holds no jump: only a merge strands code
-                insns = _compact(insns, gone, reachable=not merged)[0]
-                merged = False
-            if gone:
-                quiet = 0
-            else:
-                quiet += 1
-                if quiet >= 4:
-                    done = True
-                    break
-            if _share_tails(insns):
-                merged = True
-                quiet = 0
-                continue
-            quiet += 1
+        if gone or rewritten:
+            insns = _compact(insns, gone)[0]
+            quiet = 2
+            others_changed = True
+        else:
+            quiet += 2
             done = quiet >= 4
-            break
-        if done:
+        if done or (settled_by_delete and not others_changed):
             break
     returns = {(i.code, i.k) for i in insns if _is_ret_insn(i)}
     if returns == {(_C_RET | _RET_K, 0)}:

@@ -50,6 +50,7 @@ from ..errors import (
     NotSupportedError,
 )
 from ..spec import CollectionSpec, ExternKind, MapFlags, MapSpec, MapType, Pinning, ProgramSpec
+from .closing import close_links
 from .fd import FD
 from .kernel_btf import DEFAULT_KERNEL_BTF, KernelBTF, attach_btf_id
 from .ksyms import has_kernel_externs, read_kallsyms, resolve_kernel_externs
@@ -376,7 +377,8 @@ class Collection:
         self._state = "closed"
         # one failing close (a detach the kernel refuses) must not leak everything after it
         first_error: BaseException | None = None
-        owned: list[Any] = [*reversed(self.links), *reversed(self.readers),
+        # the links' grace periods overlap when closed together (kernel.closing)
+        owned: list[Any] = [_Links(reversed(self.links)), *reversed(self.readers),
                             *reversed(list(self._mmaps.values())),
                             *reversed(list(self.programs.values())),
                             *reversed(list(self.raw_maps.values() or self.maps.values()))]
@@ -438,6 +440,16 @@ class Collection:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
             del self.pinned[name]
+
+
+class _Links:
+    """A collection's links as one thing to close, together (:func:`close_links`)."""
+
+    def __init__(self, links: Any) -> None:
+        self.links = list(links)
+
+    def close(self) -> None:
+        close_links(self.links)
 
 
 def _typed_view(m: Map) -> Map | TypedMap:

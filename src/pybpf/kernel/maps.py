@@ -21,6 +21,7 @@ import contextlib
 import ctypes
 import errno
 import functools
+import gc as _gc
 import mmap as _mmap
 import os
 import struct
@@ -710,15 +711,21 @@ class Map(KernelObject):
 
     def _batch_lookup(self, cmd: Any, chunk: int) -> list[tuple[bytes, Any]]:
         """Every (key, value) as bytes: each chunk's keys and values cut into bytes objects
-        by one struct call per column, paired by zip (no per-element Python code)."""
+        by one struct call per column, paired by zip (no per-element Python code), with
+        the cycle collector paused (see :func:`_collector_paused`)."""
         ks, vs = self.key_size, self._value_buf_size
         out: list[tuple[bytes, Any]] = []
-        for keys, values, count in self._batch_chunks(cmd, chunk):
-            key_list = _fields_of(ks, count).unpack_from(keys)
-            value_list: Any = _fields_of(vs, count).unpack_from(values)
-            if self.percpu:
-                value_list = map(self._decode_value, value_list)
-            out += zip(key_list, value_list)
+        paused = _pause_collector()
+        try:
+            for keys, values, count in self._batch_chunks(cmd, chunk):
+                key_list = _fields_of(ks, count).unpack_from(keys)
+                value_list: Any = _fields_of(vs, count).unpack_from(values)
+                if self.percpu:
+                    value_list = map(self._decode_value, value_list)
+                out += zip(key_list, value_list)
+        finally:
+            if paused:
+                _gc.enable()
         return out
 
     def lookup_batch(self, *, chunk: int = 256) -> list[tuple[bytes, Any]]:
@@ -918,6 +925,23 @@ def _btf_codec(raw: Map, btf_type: BTFType | None, size: int) -> Any:
     except BPFError:  # void or a function: BTF that describes no value
         return _RawCodec(size)
     return codec if codec.size == size else _RawCodec(size)
+
+
+def _pause_collector() -> bool:
+    """Pause Python's cycle collector while a batch's (key, value) pairs are built; True
+    when it was running, for the caller to enable it again in a ``finally`` (and only
+    then: a program that turned it off keeps it off).
+
+    Why: 100k pairs are 100k new tuples, and every 700 allocations the collector scans the
+    young ones, every 10 scans the older ones too, the growing result list among them:
+    about a third of the time the pairs take to build (3.5 of 9.8 ms here, CPython 3.11).
+    None of it finds anything, as the pairs of bytes or ints are in no cycle and the
+    chunk buffers are freed by reference counting. The first scan after the pause still
+    looks at the new pairs once (it untracks them: ~1.7 ms per 100k), whenever it comes."""
+    if not _gc.isenabled():
+        return False
+    _gc.disable()
+    return True
 
 
 @functools.lru_cache(maxsize=16)
@@ -1134,9 +1158,14 @@ class TypedMap:
             key_format = _UINT_FORMATS[raw.key_size]
             value_format = _UINT_FORMATS[raw.value_size]
             out: list[tuple[Any, Any]] = []
-            for keys, values, count in raw._batch_chunks(bpfsys.map_lookup_batch, chunk):
-                out += zip(_ints_of(key_format, count).unpack_from(keys),
-                           _ints_of(value_format, count).unpack_from(values))
+            paused = _pause_collector()
+            try:
+                for keys, values, count in raw._batch_chunks(bpfsys.map_lookup_batch, chunk):
+                    out += zip(_ints_of(key_format, count).unpack_from(keys),
+                               _ints_of(value_format, count).unpack_from(values))
+            finally:
+                if paused:
+                    _gc.enable()
             return out
         key_decode, value_decode = self.key_codec.decode, self._dv
         return [(key_decode(k), value_decode(v)) for k, v in raw.lookup_batch(chunk=chunk)]

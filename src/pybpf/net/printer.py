@@ -42,6 +42,7 @@ from .printer_igmp import igmp_text
 from .printer_ipopt import OptionsCut, ip_options_text
 from .printer_ipsec import ipcomp_text, udp_encap_text
 from .printer_ipx import ipx_text
+from .printer_isakmp import IsakmpPrinter
 from .printer_krb import krb_text
 from .printer_l2tp import l2tp_text
 from .printer_ldp import ldp_text
@@ -50,12 +51,14 @@ from .printer_lldp import lldp_text
 from .printer_ospf import ospf_text
 from .printer_ospf6 import ospf6_text
 from .printer_otv import otv_text
+from .printer_pgm import pgm_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
 from .printer_radius import radius_text
 from .printer_rip import rip_text, ripng_text
 from .printer_routing import ah_header, igrp_text, vrrp_text
+from .printer_rsvp import rsvp_text
 from .printer_sctp import sctp_text
 from .printer_snmp import snmp_text
 from .printer_tcp_options import tcp_options_text
@@ -128,6 +131,7 @@ class Printer:
         self._fragment = False  # the transport header is in a fragment: no checksums
         self._ttl = 0           # the innermost IP header's TTL or hop limit (VRRP shows it)
         self._left_packet = ""  # where tcpdump abandoned the packet (a bounds-checked read)
+        self._isakmp = IsakmpPrinter()   # remembers IKE initiators, as tcpdump does
 
     # -- whole packets --------------------------------------------------------------------------
 
@@ -615,6 +619,11 @@ class Printer:
                                          pseudo)
         if proto == 8:
             return addresses + egp_text(payload, length, self.options.verbose)
+        if proto == 46:
+            return addresses + rsvp_text(payload, length, self.options.verbose)
+        if proto == 113:
+            return addresses + pgm_text(payload, length, self.options.verbose,
+                                        (src_text, dst_text))
         if proto == 88:
             return addresses + eigrp_text(payload, length, self.options.verbose)
         if proto == 89:
@@ -869,10 +878,14 @@ class Printer:
                 return head + bootp_text(data, data_len, verbose)
             if proto == "rip":
                 return head + rip_text(data, data_len, verbose)
+            if proto == "isakmp":
+                return head + self._isakmp.text(data, data_len, verbose, self._addresses)
             if proto == "udp-encap":
                 encap = udp_encap_text(data[:data_len], data_len)
                 if encap is not None:
                     return head + encap
+                return head + "NONESP-encap: " + self._isakmp.text(
+                    data[4:], data_len - 4, verbose, self._addresses)
             if proto == "ntp":
                 return head + ntp_text(data, data_len, verbose)
             if proto == "snmp":

@@ -103,7 +103,8 @@ def store(compiled: Compiled, *, unsafe: bool = False, params: list[str] | None 
     if directory is None or key is None:
         return
     bare = Compiled(compiled.spec, compiled.plan,
-                    [Unit(u.name, None, u.points, u.source_line) for u in compiled.units],
+                    [Unit(u.name, None, u.points, u.source_line, u.cookies)
+                     for u in compiled.units],
                     compiled.probe_names, compiled.map_names, compiled.stack_maps,
                     compiled.text, compiled.lines)
     try:

@@ -78,11 +78,14 @@ class Shared(Record):
 class Emitter:
     """Emits one program. ``emit(probe)`` returns the linked instructions."""
 
-    def __init__(self, shared: Shared, scope: Scope, probe_index: int):
+    def __init__(self, shared: Shared, scope: Scope, probe_index: int,
+                 cookies: bool = False):
         self.sh = shared
         self.scope = scope
         self.provider = scope.probe.provider
         self.probe_index = probe_index
+        # attached with each probe's index as its bpf cookie: `probe` reads it
+        self.cookies = cookies
         self.out: list[Instruction | Label] = []
         self.sp = 0                     # bytes of stack in use
         self.peak = 0
@@ -715,7 +718,11 @@ class Emitter:
         elif n == "curtask":
             self.call("get_current_task")
         elif n == "probe":
-            self.e(asm.mov(R0, self.probe_index))
+            if self.cookies:    # one program for several tracepoints (compiler._units)
+                self.e(asm.mov_reg(R1, R6))
+                self.call("get_attach_cookie")
+            else:
+                self.e(asm.mov(R0, self.probe_index))
         elif n == "kstack":
             self.stack_id(e.ty)
         elif n == "retval":

@@ -65,6 +65,9 @@ class Unit(Record):
     probe: A.Probe | None       # None when served from the compile cache
     points: list[Probe]
     source_line: int
+    # each point attached with its index in probe_names as its bpf cookie, which the
+    # program reads for `probe` (one program for several tracepoints)
+    cookies: bool = False
 
     @property
     def provider(self) -> str:
@@ -102,18 +105,22 @@ class Compiled(Record):
         return sum(len(u.points) for u in self.units)
 
 
-def _uses(node: A.Node, names: set[str]) -> bool:
-    """Whether the builtin ``names`` appear anywhere under ``node``."""
+def _uses(node: A.Node, names: set[str]) -> set[str]:
+    """Which of the builtin ``names`` appear anywhere under ``node``."""
     from . import ast as A
 
-    if isinstance(node, A.Builtin) and node.name in names:
-        return True
-    for value in vars(node).values():
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, A.Node) and _uses(item, names):
-                return True
-    return False
+    found: set[str] = set()
+
+    def walk(node: A.Node) -> None:
+        if isinstance(node, A.Builtin) and node.name in names:
+            found.add(node.name)
+        for value in vars(node).values():
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, A.Node):
+                    walk(item)
+
+    walk(node)
+    return found
 
 
 def _units(script: A.Script) -> list[Unit]:
@@ -124,15 +131,20 @@ def _units(script: A.Script) -> list[Unit]:
         resolved: list[Probe] = []
         for ap in probe.points:
             resolved.extend(resolve(ap))
-        per_point = _uses(probe, {"args", "probe"})
+        # `args` differs between tracepoints; `probe` too, but tracepoints attached with
+        # their probe's index as cookie share one program that reads it (Unit.cookies)
+        used = _uses(probe, {"args", "probe"})
+        per_point, per_point_probe = "args" in used, "probe" in used
         groups: dict[str, list[Probe]] = {}
         for p in resolved:
-            if per_point or p.provider in ("BEGIN", "END"):
+            if per_point or p.provider in ("BEGIN", "END") or \
+                    (per_point_probe and p.provider != "tracepoint"):
                 units.append(Unit("", probe, [p], probe.loc.line))
             else:
                 groups.setdefault(p.provider, []).append(p)
         for points in groups.values():
-            units.append(Unit("", probe, points, probe.loc.line))
+            units.append(Unit("", probe, points, probe.loc.line,
+                              per_point_probe and len(points) > 1))
     if not units:       # every attach point named a function its file lacks
         raise TraceError("No probes to attach")
     for i, u in enumerate(units):
@@ -226,7 +238,7 @@ def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
         assert u.probe is not None
         checker.probe(u.probe, scope)                     # pass 2: final types
         first = u.points[0]
-        emitter = Emitter(shared, scope, probe_names.index(first.name))
+        emitter = Emitter(shared, scope, probe_names.index(first.name), u.cookies)
         insns = emitter.emit(u.probe)
         section = f"tracepoint/{first.target}/{first.func}" \
             if first.provider == "tracepoint" else u.provider

@@ -38,12 +38,13 @@ if TYPE_CHECKING:
 __all__ = ["lean_entry", "run_cached", "LEAN_SUFFIX"]
 
 LEAN_SUFFIX = ".lean"
-_TAG = "pybpf-trace-lean-1"
+_TAG = "pybpf-trace-lean-2"
 # providers attached here; uprobes and usdt need their binaries checked (the full path)
 _PROVIDERS = ("BEGIN", "END", "tracepoint", "rawtracepoint", "profile", "interval",
               "software", "hardware")
 _PERF_TYPE_TRACEPOINT = 2
 _RAW_TRACEPOINT_OPEN = 17
+_LINK_CREATE, _BPF_PERF_EVENT = 28, 41
 _RINGBUF = 27     # BPF_MAP_TYPE_RINGBUF
 _LDDW, _PSEUDO_MAP_FD = 0x18, 1
 
@@ -80,6 +81,7 @@ def _lean_tuple(compiled: Compiled) -> tuple[Any, ...] | None:
                     for name, p in spec.programs.items()}
     map_names = {m[0] for m in maps}
     progs = []
+    index = 0       # of each point in probe_names: its cookie, for Unit.cookies
     for unit in compiled.units:
         prog_type, instructions, license_ = programs[unit.name]
         relocs = []
@@ -93,7 +95,9 @@ def _lean_tuple(compiled: Compiled) -> tuple[Any, ...] | None:
         points = []
         for p in unit.points:
             tp = tracepoint_id(p.target, p.func) if p.provider == "tracepoint" else 0
-            points.append((p.provider, p.target, p.func, p.count, tp))
+            points.append((p.provider, p.target, p.func, p.count, tp,
+                           index if unit.cookies else -1))
+            index += 1
         progs.append((unit.name, prog_type, code, relocs, license_, points))
     from .plan import plan_data
 
@@ -202,13 +206,17 @@ class _Program:
 class _Fd:
     """An attachment: open as long as its fd is (perf events, raw tracepoints)."""
 
+    closes_fds_only = True      # see kernel.closing: closed together with the others
+
     def __init__(self, fd: int):
         self.fd = fd
 
     def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+        # taken before close(2), which may wait ~50 ms in a close_links thread: a second
+        # close meanwhile (after a second Ctrl-C) must not close the number again
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 class _Collection:
@@ -221,8 +229,9 @@ class _Collection:
         self.ring: Any = None
 
     def close(self) -> None:
-        for link in reversed(self.links):
-            link.close()
+        from ..kernel.closing import close_links
+
+        close_links(reversed(self.links))
         self.links.clear()
         if self.ring is not None:
             self.ring.close()
@@ -268,11 +277,16 @@ def _attach(entry: tuple[Any, ...], coll: _Collection) -> None:
 
     for name, _, _, _, _, points in entry[3]:
         prog_fd = coll.programs[name].fd
-        for provider, target, func, count, tp_id in points:
+        for provider, target, func, count, tp_id, cookie in points:
             if provider in ("BEGIN", "END"):
                 continue
             if provider == "rawtracepoint":
                 _raw_tracepoint(coll, func, prog_fd)
+                continue
+            if provider == "tracepoint" and cookie >= 0:
+                link = _Fd(perf_event_open(_PERF_TYPE_TRACEPOINT, tp_id, period=1, cpu=0))
+                coll.links.append(link)
+                _perf_link(coll, link.fd, prog_fd, cookie)
                 continue
             if provider == "tracepoint":
                 events = [(_PERF_TYPE_TRACEPOINT, tp_id, 1, 0, [0])]
@@ -292,6 +306,19 @@ def _attach(entry: tuple[Any, ...], coll: _Collection) -> None:
                                                cpu=cpu))
                     coll.links.append(link)
                     set_bpf(link.fd, prog_fd)
+
+
+def _perf_link(coll: _Collection, perf_fd: int, prog_fd: int, cookie: int) -> None:
+    """Attach ``prog_fd`` to the perf event with a bpf link carrying ``cookie`` (what
+    bpf_get_attach_cookie returns); the link closes before the event (coll.links)."""
+    import ctypes
+    import struct
+
+    from ..kernel.lean import _bpf
+
+    attr = ctypes.create_string_buffer(128)
+    struct.pack_into("<IIII Q", attr, 0, prog_fd, perf_fd, _BPF_PERF_EVENT, 0, cookie)
+    coll.links.append(_Fd(_bpf(_LINK_CREATE, attr)))
 
 
 def _raw_tracepoint(coll: _Collection, name: str, prog_fd: int) -> None:

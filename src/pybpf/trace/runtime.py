@@ -9,6 +9,7 @@ import struct
 import time
 
 from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
+from ..kernel.closing import close_links
 from ..kernel.signals import flag_on_signals
 from .output import Printer
 
@@ -274,18 +275,25 @@ class Session:
     def attach(self) -> int:
         """Attach every probe but BEGIN/END; the number ``Attaching N probes...`` says."""
         assert self.coll is not None
+        index = 0       # of each point in probe_names
         for unit in self.compiled.units:
             if unit.provider in ("BEGIN", "END"):
+                index += len(unit.points)
                 continue
             prog = self.coll.programs[unit.name]
             for p in unit.points:
-                link = self._attach_one(prog, p)
+                link = self._attach_one(prog, p, index if unit.cookies else None)
+                index += 1
                 self.coll.links.append(link)
                 self.coll.links_of.setdefault(unit.name, []).append(link)
         return self.compiled.attach_count
 
-    def _attach_one(self, prog: Any, p: Probe) -> Link:
+    def _attach_one(self, prog: Any, p: Probe, cookie: int | None = None) -> Link:
         try:
+            if cookie is not None:      # Unit.cookies: only tracepoints have them
+                from ..kernel.links.tracepoint import attach_tracepoint
+
+                return attach_tracepoint(prog, p.target, p.func, cookie=cookie)
             return self._attach(prog, p)
         except NotSupportedError as err:
             raise BPFError(f"ERROR: {p.name}: this kernel lacks {p.provider} probes "
@@ -437,8 +445,8 @@ class Session:
             except KeyboardInterrupt:   # a SIGINT raised before the flag was set
                 pass
         assert self.coll is not None
-        for link in reversed(self.coll.links):    # no more events while the maps print
-            link.close()
+        # no more events while the maps print; closed together, their grace periods overlap
+        close_links(reversed(self.coll.links))
         self.coll.links.clear()
         self.drain()
         self.exit_requested = False

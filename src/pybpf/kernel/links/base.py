@@ -77,6 +77,12 @@ class Link(KernelObject):
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def closes_fds_only(self) -> bool:
+        """True when closing is only closing fds (no detach callable): such links may be
+        closed from any thread, together (:func:`pybpf.kernel.closing.close_links`)."""
+        return self._detach is None
+
     def close(self) -> None:
         """Detach (unless pinned) and release every fd; closing twice is a no-op."""
         if self._closed:

@@ -23,11 +23,13 @@ ROOT_MESSAGE = "must be run as root (it loads eBPF programs: needs CAP_BPF and C
 class Stop(threading.Event):
     """Set it to end a tool's ``run``. ``ready`` is set by :func:`poll_until_stopped` once
     the programs are attached and the header printed, so a caller knows when to cause
-    events."""
+    events. ``signals`` lists the signals :func:`tool_main` received, which
+    :func:`poll_until_stopped` raises as SignalExit between its waits."""
 
     def __init__(self) -> None:
         super().__init__()
         self.ready = threading.Event()
+        self.signals: list[int] = []
 
 
 def tool_main(name: str, parse_args: Callable[[list[str] | None], argparse.Namespace],
@@ -37,8 +39,14 @@ def tool_main(name: str, parse_args: Callable[[list[str] | None], argparse.Names
 
     Returns the exit status: 0 on a clean end or a signal, 1 with one line on stderr when
     not root or for any BPFError (missing hook, verifier refusal...).
+
+    SIGINT and SIGTERM are only recorded (``stop.signals``); the event loop
+    (:func:`poll_until_stopped`) raises the first as SignalExit, a KeyboardInterrupt,
+    between its waits, which unwinds ``run`` as Ctrl-C does in BCC's tools. Raised
+    wherever the signal landed, it could cut an event's handling short inside a lazy
+    import or a class body, where it came out as another exception (or worse).
     """
-    from ...kernel.signals import exit_on_signals  # noqa: PLC0415 - keeps -h fast
+    from ...kernel.signals import flag_on_signals  # noqa: PLC0415 - keeps -h fast
 
     opts = parse_args(list(argv) if argv is not None else None)
     if os.geteuid() != 0:
@@ -46,7 +54,7 @@ def tool_main(name: str, parse_args: Callable[[list[str] | None], argparse.Names
         return 1
     stop = Stop()
     try:
-        with exit_on_signals():
+        with flag_on_signals() as stop.signals:
             return int(run(opts, sys.stdout, stop) or 0)
     except KeyboardInterrupt:
         return 0

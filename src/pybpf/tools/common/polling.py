@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ...kernel.signals import SignalExit
+
 __all__ = ["poll_until_stopped"]
 
 
@@ -31,14 +33,17 @@ def poll_until_stopped(readers: Iterable[Any], stop: threading.Event, *,
 
     ``on_interval`` is called every ``interval_s`` (histogram tools print and clear there);
     it may return True to end the loop (BCC's interval count reached). Sets
-    ``stop.ready`` first when ``stop`` is a :class:`Stop`. A signal arrives as
-    KeyboardInterrupt and unwinds the caller's ``with`` blocks. After a wake-up that
+    ``stop.ready`` first when ``stop`` is a :class:`Stop`. A signal :func:`tool_main`
+    recorded in ``stop.signals`` is raised here as SignalExit (a KeyboardInterrupt) after
+    the wait it landed in, before anything more is read, and unwinds the caller's
+    ``with`` blocks; an event's callback is never cut short by it. After a wake-up that
     delivered events the loop lets more gather for up to 50 ms (``_GATHER_S``), and it
     drains the readers once more on the way out. At each interval tick, readers that
     carry a :class:`DropReporter` (``reader.drops``, set by :func:`ring_reader`) report
     their new drops on stderr before ``on_interval`` prints.
     """
     readers = list(readers)
+    signals: list[int] = getattr(stop, "signals", [])
     ready = getattr(stop, "ready", None)
     if ready is not None:
         ready.set()
@@ -49,6 +54,8 @@ def poll_until_stopped(readers: Iterable[Any], stop: threading.Event, *,
     end = now + duration_s if duration_s else None
     next_tick = now + interval_s if interval_s else None
     while not stop.is_set():
+        if signals:     # recorded during the last wait, or before the loop began
+            raise SignalExit(signals[0])
         now = time.monotonic()
         wait_s = _POLL_SLICE_S
         for deadline in (end, next_tick):
@@ -56,6 +63,8 @@ def poll_until_stopped(readers: Iterable[Any], stop: threading.Event, *,
                 wait_s = min(wait_s, max(deadline - now, 0.0))
         if readers:
             poller.poll(wait_s * 1000)
+            if signals:
+                raise SignalExit(signals[0])
             delivered = 0
             for reader in readers:
                 delivered += reader.consume() or 0
@@ -67,6 +76,8 @@ def poll_until_stopped(readers: Iterable[Any], stop: threading.Event, *,
                 stop.wait(min(_GATHER_S, wait_s))
         else:
             stop.wait(wait_s)
+        if signals:
+            raise SignalExit(signals[0])
         now = time.monotonic()
         if next_tick is not None and on_interval is not None and now >= next_tick:
             next_tick += interval_s  # type: ignore[operator]
