@@ -246,6 +246,28 @@ def test_a_raising_callback_leaves_no_view_of_the_ring_behind(record_type):
         assert raised.value.__traceback__ is not None
 
 
+def test_an_error_before_the_callback_leaves_no_view_of_the_ring_behind(monkeypatch):
+    # as if Ctrl-C landed between slicing the run and decoding it
+    with Producers() as producers:
+        before = _ring_mappings()
+        rb = RingBuffer(producers.maps["rb"], lambda r: None, record_type=EVENT_STRUCT)
+        try:
+            producers.run("rb_output", 3)
+
+            def interrupted(*args):
+                raise KeyboardInterrupt
+            monkeypatch.setattr(rb.decoder, "strided", interrupted)
+            with pytest.raises(KeyboardInterrupt) as raised:
+                rb.consume()
+            assert rb.received == 0
+            monkeypatch.undo()
+            assert rb.consume() == 3  # nothing was taken: all three are still there
+        finally:
+            rb.close()
+        assert _ring_mappings() == before
+        assert raised.value.__traceback__ is not None
+
+
 # -- the view: over the ring itself, consumed when its block ends ---------------------------
 
 def _address(arr) -> int:

@@ -285,14 +285,20 @@ class RingBuffer(ReaderLifetime):
             if self._fd is None:
                 return  # a callback closed the reader: its views are released
             offset = position & mask
-            run = data[offset:offset + count * stride]
-            records, progress = decoder.strided(run, RECORD_HEADER_SIZE, stride, length)
+            # all inside the try: an interrupt (Ctrl-C) may land between any two of these
+            run: memoryview | None = None
+            records: Iterator[Any] | None = None
+            progress: Iterator[Any] | None = None
             try:
+                run = data[offset:offset + count * stride]
+                records, progress = decoder.strided(run, RECORD_HEADER_SIZE, stride, length)
                 sink(records if callback is None else map(callback, records))
             finally:
-                handed[0] += count - operator.length_hint(progress)
-                del records, progress  # they read the ring: drop them before releasing it
-                _release(run)
+                if progress is not None:
+                    handed[0] += count - operator.length_hint(progress)
+                records = progress = None  # they read the ring: drop them before the run
+                if run is not None:
+                    _release(run)
 
     # reading -------------------------------------------------------------------------------
 

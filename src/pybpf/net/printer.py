@@ -51,6 +51,7 @@ from .printer_lldp import lldp_text
 from .printer_ospf import ospf_text
 from .printer_ospf6 import ospf6_text
 from .printer_otv import otv_text
+from .printer_pgm import pgm_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
@@ -620,6 +621,9 @@ class Printer:
             return addresses + egp_text(payload, length, self.options.verbose)
         if proto == 46:
             return addresses + rsvp_text(payload, length, self.options.verbose)
+        if proto == 113:
+            return addresses + pgm_text(payload, length, self.options.verbose,
+                                        (src_text, dst_text))
         if proto == 88:
             return addresses + eigrp_text(payload, length, self.options.verbose)
         if proto == 89:

@@ -105,18 +105,22 @@ class Compiled(Record):
         return sum(len(u.points) for u in self.units)
 
 
-def _uses(node: A.Node, names: set[str]) -> bool:
-    """Whether the builtin ``names`` appear anywhere under ``node``."""
+def _uses(node: A.Node, names: set[str]) -> set[str]:
+    """Which of the builtin ``names`` appear anywhere under ``node``."""
     from . import ast as A
 
-    if isinstance(node, A.Builtin) and node.name in names:
-        return True
-    for value in vars(node).values():
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, A.Node) and _uses(item, names):
-                return True
-    return False
+    found: set[str] = set()
+
+    def walk(node: A.Node) -> None:
+        if isinstance(node, A.Builtin) and node.name in names:
+            found.add(node.name)
+        for value in vars(node).values():
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, A.Node):
+                    walk(item)
+
+    walk(node)
+    return found
 
 
 def _units(script: A.Script) -> list[Unit]:
@@ -129,8 +133,8 @@ def _units(script: A.Script) -> list[Unit]:
             resolved.extend(resolve(ap))
         # `args` differs between tracepoints; `probe` too, but tracepoints attached with
         # their probe's index as cookie share one program that reads it (Unit.cookies)
-        per_point = _uses(probe, {"args"})
-        per_point_probe = _uses(probe, {"probe"})
+        used = _uses(probe, {"args", "probe"})
+        per_point, per_point_probe = "args" in used, "probe" in used
         groups: dict[str, list[Probe]] = {}
         for p in resolved:
             if per_point or p.provider in ("BEGIN", "END") or \

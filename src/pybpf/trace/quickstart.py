@@ -212,9 +212,11 @@ class _Fd:
         self.fd = fd
 
     def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+        # taken before close(2), which may wait ~50 ms in a close_links thread: a second
+        # close meanwhile (after a second Ctrl-C) must not close the number again
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 class _Collection:
