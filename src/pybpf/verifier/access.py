@@ -115,7 +115,7 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
             raise Reject(f"R{regno} variable-offset stack write of a pointer",
                          hint="spill pointers at constant stack offsets", regs=(regno,))
         for idx, byte in _slot_bytes(state, reg.frameno, lo, hi + size):
-            _set_byte(frame.stack, idx, byte, Byte.MISC)
+            _set_byte(frame.writable_stack(), idx, byte, Byte.MISC)
         return
     off = lo
     idx, pos = _index(off)
@@ -129,7 +129,7 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
                      f"pointer", hint="spill pointers with 8-byte stores", regs=(regno,))
     if size == 8 and value is not None:
         # the common whole-slot spill (what the general path below makes of it, faster)
-        frame.stack[idx] = Slot(_ALL_SPILL, value, 0, 8)
+        frame.writable_stack()[idx] = Slot(_ALL_SPILL, value, 0, 8)
         return
     old = frame.stack.get(idx, EMPTY_SLOT)
     if value is not None and (size == 8 or value.type is _SCALAR):
@@ -137,16 +137,16 @@ def stack_write(state: State, reg: Reg, regno: int, insn_off: int, size: int,
         spilled = value if size == 8 else scalar(B.truncate(value.var, size))
         if value.type is _SCALAR and value.var.is_const and value.var.value & (
                 (1 << (8 * size)) - 1) == 0 and size < 8:
-            _overwrite(frame.stack, idx, pos, size, Byte.ZERO)
+            _overwrite(frame.writable_stack(), idx, pos, size, Byte.ZERO)
             return
         # destroy an old spill this store only partly covers
         if old.spilled is not None:
             kinds = [Byte.MISC if k is Byte.SPILL else k for k in kinds]
         for i in range(pos, pos + size):
             kinds[i] = Byte.SPILL
-        frame.stack[idx] = Slot(tuple(kinds), spilled, pos, size)
+        frame.writable_stack()[idx] = Slot(tuple(kinds), spilled, pos, size)
         return
-    _overwrite(frame.stack, idx, pos, size, Byte.MISC)
+    _overwrite(frame.writable_stack(), idx, pos, size, Byte.MISC)
 
 
 _ALL_SPILL = (Byte.SPILL,) * 8
@@ -299,7 +299,7 @@ def stack_initialised(state: State, reg: Reg, regno: int, size: int, *, uninit_o
                              f"{size}: fp{idx * 8 + pos - STACK_BYTES:+d} is uninitialised",
                              hint="initialise the whole buffer (or struct, padding "
                              "included) before passing it to a helper", regs=(regno,))
-            _set_byte(frame.stack, idx, pos, Byte.MISC)
+            _set_byte(frame.writable_stack(), idx, pos, Byte.MISC)
 
 
 def stack_filled(state: State, reg: Reg, regno: int, size: int, *, depth: list[int]) -> None:
@@ -317,7 +317,7 @@ def stack_filled(state: State, reg: Reg, regno: int, size: int, *, depth: list[i
     depth[0] = max(depth[0], -lo)
     # byte by byte as a store of each would be, one slot at a time: the first byte's write
     # un-spills the slot, the rest of its bytes then simply become MISC
-    stack = frame.stack
+    stack = frame.writable_stack()
     at, end = STACK_BYTES + lo, STACK_BYTES + hi + size
     while at < end:
         idx, pos = divmod(at, 8)
@@ -513,7 +513,7 @@ def is_memory(reg: Reg) -> bool:
 def widen_stack_scalars(state: State, frames: range) -> None:
     """Forget scalar values on the stacks of ``frames`` (a callback may change them)."""
     for i in frames:
-        stack = state.frames[i].stack
+        stack = state.frames[i].writable_stack()
         for idx, slot in list(stack.items()):
             if slot.spilled is not None and slot.spilled.type is _SCALAR:
                 kinds = tuple(Byte.MISC if k is Byte.SPILL else k for k in slot.kinds)

@@ -704,10 +704,12 @@ class CallChecker:
             for i, r in enumerate(regs):
                 if r.nullable and r.id == pid:
                     regs[i] = zero if is_null else _not_null(r)
-            stack = frame.stack
-            for k, slot in stack.items():   # (values change, keys do not: no copy needed)
-                spilled = slot.spilled
-                if spilled is not None and spilled.nullable and spilled.id == pid:
+            changed = [(k, slot, spilled) for k, slot in frame.stack.items()
+                       if (spilled := slot.spilled) is not None and spilled.nullable
+                       and spilled.id == pid]
+            if changed:
+                stack = frame.writable_stack()
+                for k, slot, spilled in changed:
                     stack[k] = Slot(slot.kinds, zero if is_null else _not_null(spilled),
                                     slot.spill_pos, slot.spill_size)
 

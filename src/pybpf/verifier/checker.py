@@ -258,9 +258,14 @@ class Checker:
         # of _step's fast paths (plain loads and stores at r10 + constant not under strict
         # alignment; conditional jumps not for the unprivileged rules, which check every
         # comparison the long way): one pass (_slot_facts)
-        self._plain, self._may_gotos, self._targets, self._static_pcs, self._fast_kind = \
+        plain, self._may_gotos, self._targets, self._static_pcs, self._fast_kind = \
             _slot_facts(prog.code, prog.prune_points, fp_accesses=not options.strict_alignment,
                         jumps=not options.unprivileged)
+        # (what the walk reads at every instruction is a list by slot: indexing one costs a
+        # third of a dict's get; the end and one past it are None: running off the end)
+        self._plain: list[Instruction | None] = [None] * (prog.end + 2)
+        for pc, insn in plain.items():
+            self._plain[pc] = insn
         self._jmps = 0          # jump instructions walked (the kernel's jmps_processed)
         self._prev_jmps = 0     # ... and both counts when a state was last remembered
         self._prev_insns = 0
@@ -273,10 +278,12 @@ class Checker:
         self._backs: BackMemo = {}   # demands walked back (liveness.back_memo)
         # effects of the static slots, and of jumps that compared two numbers and went one
         # way only
-        self._static_fx: dict[int, tuple[int, Effect, tuple[int, ...]]] = {}
+        self._static_fx: list[tuple[int, Effect, tuple[int, ...]] | None] = \
+            [None] * (prog.end + 2)
         self._decided_fx: dict[int, tuple[Effect, Effect]] = {}
         self._decided = 0
         self.effect_override: Effect | None = None
+        self._alu_last: dict[int, tuple[B.Bounds, Reg]] = {}   # slot -> (operand, result)
         self._return_span: Any = ()   # the main function's return range (() not known yet)
 
     # --- the walk -----------------------------------------------------------------------
@@ -385,7 +392,7 @@ class Checker:
                 while True:
                     self._pc = pc
                     # (one look-up for the instructions at no prune point, most of them)
-                    insn = plain.get(pc)
+                    insn = plain[pc]
                     if insn is None:
                         if pc in prune_points:
                             stats.insns_processed = processed   # (_visit reads it)
@@ -409,7 +416,7 @@ class Checker:
                                           "calls, bpf_loop)")
                     if log:
                         self._log_insn(state, pc, insn)
-                    fixed = static_fx.get(pc)
+                    fixed = static_fx[pc]
                     if fixed is not None and fixed[0] == len(state.frames):
                         effect = fixed[1]
                         if fixed[2]:
@@ -710,10 +717,18 @@ class Checker:
                 regs = state.frames[-1].regs
                 value = regs[insn.dst]
                 if value.type is _SCALAR:
-                    # a number and a constant, by an op that cannot fail (as _alu does it)
+                    # a number and a constant, by an op that cannot fail (as _alu does it);
+                    # the same bounds as last time here (a loop's body, paths that share
+                    # this code) give the very same result
+                    last = self._alu_last.get(pc)
+                    if last is not None and last[0] is value.var:
+                        regs[insn.dst] = last[1]
+                        return pc + 1
                     alu64 = opcode & CLASS_MASK == _ALU64
-                    regs[insn.dst] = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
+                    result = scalar(alu(opcode & OP_MASK, value.var, const_scalar(
                         insn.imm if alu64 else insn.imm & 0xFFFFFFFF).var, alu64=alu64))
+                    self._alu_last[pc] = (value.var, result)
+                    regs[insn.dst] = result
                     return pc + 1
             elif kind == _ALU_REG:
                 regs = state.frames[-1].regs
@@ -1675,8 +1690,9 @@ def _widen_changed_scalars(prev: State, cur: State) -> None:
             if slot.spilled is not None and slot.spilled.type is RegType.SCALAR and \
                     old is not None and old.spilled is not None and \
                     old.spilled.type is RegType.SCALAR and old.spilled.var != slot.spilled.var:
-                cf.stack[idx] = replace(slot, spilled=UNKNOWN_SCALAR if slot.spill_size == 8
-                                        else access.sized_unknown(slot.spill_size))
+                cf.writable_stack()[idx] = replace(
+                    slot, spilled=UNKNOWN_SCALAR if slot.spill_size == 8
+                    else access.sized_unknown(slot.spill_size))
 
 
 _ALIGN_WHAT = {RegType.PTR_TO_MAP_VALUE: "value", RegType.PTR_TO_CTX: "context",

@@ -218,9 +218,10 @@ def same(old: State, new: State) -> bool:
     return True
 
 
-# a remembered state's comparison plan: per frame, the live registers (regno, exact) and
-# the live stack slots (index, exact), worked out once from its final demand
-Plan = tuple[tuple[tuple[tuple[int, bool], ...], tuple[tuple[int, bool], ...]], ...]
+# a remembered state's comparison plan: per frame, the live registers (regno, exact), the
+# live stack slots (index, exact), and whether those slots hold no spill linked to others
+# (ids), worked out once from its final demand
+Plan = tuple[tuple[tuple[tuple[int, bool], ...], tuple[tuple[int, bool], ...], bool], ...]
 
 
 def plan(old: State, demand: Demand | None) -> Plan:
@@ -235,7 +236,7 @@ def plan(old: State, demand: Demand | None) -> Plan:
             regs = [(regno, True) for regno, r in enumerate(frame.regs)
                     if r.type is not RegType.NOT_INIT]
             slots = [(index, True) for index in frame.stack]
-            frames.append((tuple(regs), tuple(slots)))
+            frames.append((tuple(regs), tuple(slots), _unlinked(frame.stack.values())))
             continue
         # the live keys of this frame, one set bit at a time (few are live)
         base = frameno * FRAME_KEYS
@@ -259,8 +260,19 @@ def plan(old: State, demand: Demand | None) -> Plan:
             if slot is not None:
                 slots.append((index, bool(precise >> (SLOT_BASE + index) & 1)
                               or _has_pointer(slot)))
-        frames.append((tuple(regs), tuple(slots)))
+        frames.append((tuple(regs), tuple(slots),
+                       _unlinked(stack[index] for index, _ in slots)))
     return tuple(frames)
+
+
+def _unlinked(slots: Any) -> bool:
+    """No slot of ``slots`` holds a spill with an id (whose match :class:`_IdMap` checks):
+    the very same slots on the other side then need no look."""
+    for slot in slots:
+        spilled = slot.spilled
+        if spilled is not None and (spilled.id or spilled.ref_obj_id):
+            return False
+    return True
 
 
 _REG_BITS = (1 << 11) - 1           # r0-r10's keys in a frame
@@ -287,7 +299,8 @@ def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = 
         elif not _planned_reg(o.regs[index], n.regs[index], exact, ids):
             return False
     frameno = 0
-    for (o, n), (regs_plan, slots_plan) in zip(zip(old.frames, new.frames), old_plan):
+    for (o, n), (regs_plan, slots_plan, unlinked) in zip(zip(old.frames, new.frames),
+                                                         old_plan):
         if o.callsite != n.callsite:
             return False
         oregs = o.regs
@@ -306,6 +319,9 @@ def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = 
                 return False
         ostack = o.stack
         nstack = n.stack
+        if ostack is nstack and unlinked:
+            frameno += 1
+            continue   # the very same stack (copies share it until written), nothing linked
         for index, exact in slots_plan:
             slot = ostack[index]
             other = nstack.get(index)

@@ -212,7 +212,12 @@ EMPTY_SLOT = Slot((Byte.INVALID,) * 8)
 
 @dataclass(slots=True)
 class Frame:
-    """One function's registers and stack (slot ``i`` covers ``fp-8*(i+1)`` .. ``+7``)."""
+    """One function's registers and stack (slot ``i`` covers ``fp-8*(i+1)`` .. ``+7``).
+
+    A copy shares the stack until one of them writes it (:meth:`writable_stack`): most
+    paths forked at a branch never store to the stack before they end or meet a
+    remembered state, and two states that share their stack dict compare equal there
+    without a look at its slots (:mod:`.prune`)."""
 
     regs: list[Reg]
     stack: dict[int, Slot] = field(default_factory=dict)
@@ -221,10 +226,20 @@ class Frame:
     # a callback's frame (bpf_loop): the caller frames it returns to, their stack scalars
     # widened so that one check covers every number of iterations
     resume: list[Frame] | None = None
+    shared: bool = False    # ``stack`` is another frame's too: copy it before writing
 
     def copy(self) -> Frame:
-        return Frame(list(self.regs), dict(self.stack), self.callsite, self.subprog_start,
-                     self.resume)
+        self.shared = True
+        return Frame(list(self.regs), self.stack, self.callsite, self.subprog_start,
+                     self.resume, True)
+
+    def writable_stack(self) -> dict[int, Slot]:
+        """The stack dict, this frame's own (copied first if shared): every store to the
+        stack goes through this."""
+        if self.shared:
+            self.stack = dict(self.stack)
+            self.shared = False
+        return self.stack
 
 
 @dataclass(slots=True)
@@ -262,7 +277,9 @@ class State:
             for i, r in enumerate(regs):
                 if match(r):
                     regs[i] = change(r)
-            stack = frame.stack
-            for k, slot in stack.items():   # (values change, keys do not: no copy needed)
-                if slot.spilled is not None and match(slot.spilled):
+            changed = [(k, slot) for k, slot in frame.stack.items()
+                       if slot.spilled is not None and match(slot.spilled)]
+            if changed:
+                stack = frame.writable_stack()
+                for k, slot in changed:
                     stack[k] = replace(slot, spilled=change(slot.spilled))
