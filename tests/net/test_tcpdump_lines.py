@@ -38,7 +38,7 @@ from tests.net.corpus import (
     tcp_restart_frames,
     udp,
 )
-from tests.net.corpus_atalk import atalk_frames
+from tests.net.corpus_atalk import atalk_frames, atalk_udp_frames
 from tests.net.corpus_atmarp import atmarp_frames
 from tests.net.corpus_bfd import bfd_frames
 from tests.net.corpus_dccp import dccp_frames
@@ -488,6 +488,8 @@ CORPORA = [
            least=(("-v", 650),), cut_step=5),
     # PGM: every message type and option under -v, bad option lengths
     Corpus(pgm_frames, ("", "-v", "-e", "-q"), ("", "-v"), cut_from=34),
+    # AppleTalk in UDP (KIP): the LocalTalk header's DDP type and a KIP port decide it
+    Corpus(atalk_udp_frames, ("", "-v", "-q"), ("", "-v"), cut_from=42),
 ]
 
 
@@ -505,8 +507,9 @@ def test_protocol_corpus_whole_and_cut(tmp_path: Path, case: Corpus) -> None:
     # EGP, IPX (in Ethernet II, PPP, raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also
     # in SNAP) and AARP, ATM and Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's
     # GRE, RIP and RIPng, OSPFv2 and v3, Kerberos, EIGRP and OTV, LDP, NetBIOS, L2TP and
-    # PPP, PIM, SNMP, LLDP, DHCPv6, RADIUS, ISAKMP, RSVP, PGM. Every field tcpdump reads at each
-    # verbosity, damaged lengths, every packet cut after each byte. Printed in this process (the
+    # PPP, PIM, SNMP, LLDP, DHCPv6, RADIUS, ISAKMP, RSVP, PGM, AppleTalk in UDP. Every
+    # field tcpdump reads at each verbosity, damaged lengths, every packet cut after each
+    # byte. Printed in this process (the
     # command's own flags and output are tested above): a subprocess per flags cost most
     # of this test's time
     built = case.frames()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_arp import arp_text
-from .printer_atalk import aarp_text, atalk_text
+from .printer_atalk import aarp_text, atalk_text, llap_text
 from .printer_bfd import bfd_text
 from .printer_bootp import bootp_text, ntp_text
 from .printer_dccp import dccp_text
@@ -917,6 +917,9 @@ class Printer:
                 return head + self._vxlan(data, data_len)
             if proto == "geneve":
                 return head + self._geneve(data, data_len)
+            if proto == "kip":   # AppleTalk in UDP: a LocalTalk header, then DDP
+                return head + ("kip " if verbose else "") + llap_text(data[:data_len],
+                                                                      data_len)
         except _Truncated as cut:
             return head + f" [|{cut.proto}]"
         except LongJump as jump:
