@@ -1,7 +1,7 @@
 """RSVP messages of every type (and a bundle of two), over IPv4 and IPv6, carrying the
 objects tcpdump decodes in each of their C-Types: sessions, hops, time values, styles,
 filter specs and sender templates, IntServ flowspecs/TSpecs/Adspecs with every parameter,
-label requests, labels, EROs and RROs (and bad subobjects), error specs, hellos, message
+label requests (GMPLS too), labels, EROs and RROs (and bad subobjects), error specs, hellos, message
 IDs, session attributes, fast reroute, detours, class types, properties, admin status,
 label sets, S2L, capability, restart capability, objects without a decoder, unknown
 C-Types; and damaged headers (version, lengths, objects past the message)."""
@@ -74,7 +74,8 @@ def rsvp_frames() -> list[bytes]:
     path = _msg(1, _obj(1, 7, _v4("198.18.0.2") + b"\0\0\0\x05" + _v4("198.18.0.1"))
                 + _obj(3, 1, _v4("198.18.0.1") + struct.pack("!I", 5))
                 + _obj(5, 1, struct.pack("!I", 30000))
-                + _obj(19, 1, b"\0\0\x08\x00") + _obj(19, 1, b"\0\0\x12\x34" + b"\0\0\x86\xdd")
+                + _obj(19, 1, b"\0\0\x08\x00") + _obj(19, 4, b"\x02\x33\x00\x21")
+                + _obj(19, 4, b"\x63\x07\x00\x63") + _obj(19, 1, b"\0\0\x12\x34" + b"\0\0\x86\xdd")
                 + _obj(20, 1, ero) + _obj(207, 7, b"\x07\x07\x16\x05tun-1\0\0\0")
                 + _obj(11, 7, _v4("198.18.0.1") + b"\0\0\0\x01")
                 + _obj(12, 2, tspec) + _obj(13, 2, tspec)
@@ -137,7 +138,7 @@ def rsvp_frames() -> list[bytes]:
         _msg(1, _obj(klass, ctype, b"\0\0\0\0")) for klass, ctype in (
             (1, 1), (1, 2), (1, 8), (1, 14), (1, 13), (1, 7), (15, 2), (16, 3), (11, 1),
             (11, 2), (11, 13), (11, 7), (11, 12), (10, 3), (10, 8), (19, 2), (19, 3),
-            (22, 1), (131, 1), (207, 7), (3, 1), (3, 2), (205, 1), (205, 7), (6, 1),
+            (22, 1), (131, 1), (207, 7), (3, 1), (19, 4), (3, 2), (205, 1), (205, 7), (6, 1),
             (6, 2), (36, 2), (50, 2), (9, 2))]
     damaged = [
         _msg(1, _obj(207, 7, b"\0\0\0\x09abc")), _msg(1, _obj(5, 1, b"", size=6)),

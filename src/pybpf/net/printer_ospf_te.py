@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import struct
 
+from .printer_gmpls import ENCODINGS, SWITCHING
 from .printer_words import Words, ip4
 
 __all__ = ["te_tlvs"]
@@ -23,13 +24,6 @@ _LINK_TYPES = {1: "Point-to-point", 2: "Multi-Access"}
 _PROTECTION = ((0x01, "Extra Traffic"), (0x02, "Unprotected"), (0x04, "Shared"),
                (0x08, "Dedicated 1:1"), (0x10, "Dedicated 1+1"), (0x20, "Enhanced"),
                (0x40, "Reserved"), (0x80, "Reserved"))
-_SWITCHING = {1: "Packet-Switch Capable-1", 2: "Packet-Switch Capable-2",
-              3: "Packet-Switch Capable-3", 4: "Packet-Switch Capable-4",
-              51: "Layer-2 Switch Capable", 100: "Time-Division-Multiplex",
-              150: "Lambda-Switch Capable", 200: "Fiber-Switch Capable"}
-_ENCODINGS = {1: "Packet", 2: "Ethernet V2/DIX", 3: "ANSI/ETSI PDH", 4: "Reserved",
-              5: "SDH ITU-T G.707/SONET ANSI T1.105", 6: "Reserved", 7: "Digital Wrapper",
-              8: "Lambda (photonic)", 9: "Fiber", 10: "Reserved", 11: "FiberChannel"}
 _BC_MODELS = {0: "Russian dolls", 1: "Maximum allocation",
               254: "Maximum allocation with E-LSP support"}
 
@@ -158,8 +152,8 @@ def _subtlv(w: Words, kind: int, at: int, size: int, verbose: int) -> None:
         w.add(", " + (", ".join(n for bit, n in _PROTECTION if flags & bit) or "none"))
     elif kind == 15:
         check(size >= 36, " < 36")
-        w.add(f"\n\t\tInterface Switching Capability: {_SWITCHING.get(w.get(at), 'Unknown')}"
-              f"\n\t\tLSP Encoding: {_ENCODINGS.get(w.get(at + 1), 'Unknown')}"
+        w.add(f"\n\t\tInterface Switching Capability: {SWITCHING.get(w.get(at), 'Unknown')}"
+              f"\n\t\tLSP Encoding: {ENCODINGS.get(w.get(at + 1), 'Unknown')}"
               "\n\t\tMax LSP Bandwidth:")
         for level in range(8):
             w.add(f"\n\t\t  priority level {level}: {_mbps(w, at + 4 + 4 * level)} Mbps")

@@ -4,13 +4,14 @@ message (or of each message in a bundle) with its fields, -vv a hex dump of each
 tcpdump checks that each object was captured whole before decoding it, so a cut ends
 the line with `` [|rsvp]`` after the last whole object's header.
 
-Not decoded like tcpdump (printed as a hex dump instead): GMPLS label requests
-(C-Type 4), the OIF generalized UNI object and the integrity object."""
+Not decoded like tcpdump (printed as a hex dump instead): the OIF generalized UNI object
+and the integrity object."""
 
 from __future__ import annotations
 
 import struct
 
+from .printer_gmpls import ENCODINGS, PAYLOADS, SWITCHING
 from .printer_words import ETHERTYPES, ip4, ip6, safe_text, unknown_data_lines
 
 __all__ = ["rsvp_text"]
@@ -396,7 +397,7 @@ def _object(out: list[str], klass: int, ctype: int, b: bytes, indent: str,
             out.append(f"{i}Sub-LSP destination address: {ip6(b[:16])}")
         else:
             return True
-    elif klass in (4, 229) or (klass == 19 and ctype == 4):
+    elif klass in (4, 229):
         return True   # not decoded here (see the module's docstring)
     elif verbose <= 1:   # objects tcpdump has no decoder for
         out.append(unknown_data_lines(b, _DUMP))
@@ -469,6 +470,11 @@ def _label_request(out: list[str], ctype: int, b: bytes, indent: str) -> bool:
         out.append(f"{i}L3 Protocol ID: {_protocol(u16(2))}"
                    f"{i}Minimum/Maximum DLCI: {u32(4) & 0x7FFFFF}/{u32(8) & 0x7FFFFF}, "
                    f"{'10' if width == 0 else ''}{'23' if width == 2 else ''} bit DLCI")
+    elif ctype == 4:
+        n < 4 and _short(out, indent)
+        out.append(f"{i}LSP Encoding Type: {ENCODINGS.get(b[0], 'Unknown')} ({b[0]})"
+                   f"{i}Switching Type: {SWITCHING.get(b[1], 'Unknown')} ({b[1]}), Payload ID: "
+                   f"{PAYLOADS.get(u16(2), 'Unknown')} (0x{u16(2):04x})")
     else:
         return True
     return False
