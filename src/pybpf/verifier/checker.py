@@ -123,7 +123,7 @@ class Checkpoint:
     once ``branches`` is 0, which is when the checkpoint may prune (None: everything)."""
 
     __slots__ = ("branches", "consts", "demand", "hits", "last_miss", "loop_key", "misses",
-                 "parent", "pc", "plan", "state", "trace")
+                 "parent", "pc", "plan", "state", "trace", "unlinked")
 
     def __init__(self, state: State | None, parent: Checkpoint | None,
                  trace: list[Effect] | None = None):
@@ -136,6 +136,7 @@ class Checkpoint:
         self.pc = -1
         self.loop_key: tuple[int, int] = (0, 0)
         self.plan: prune.Plan | None = None
+        self.unlinked: tuple[bool, ...] = ()
         self.last_miss: list[Any] = []
         self.hits = 0
         self.misses = 0
@@ -529,8 +530,9 @@ class Checker:
                         old_plan = old.plan
                         if old_plan is None:
                             old_plan = old.plan = prune.plan(ostate, old.demand)
-                        if prune.covers_planned(ostate, state, old_plan, uninit_ok=uninit_ok,
-                                                last_miss=old.last_miss):
+                            old.unlinked = prune.unlinked(ostate, old_plan)
+                        if prune.covers_planned(ostate, state, old_plan, old.unlinked,
+                                                uninit_ok=uninit_ok, last_miss=old.last_miss):
                             old.hits += 1
                             return old.demand
                         old.misses += 1
