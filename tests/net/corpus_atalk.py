@@ -63,3 +63,23 @@ def atalk_frames() -> list[bytes]:
         _aarp(3, (65280, 1), (65280, 255)), _aarp(4, (1, 1), (1, 2)),
         _aarp(1, (1, 1), (1, 2), htype=6), _aarp(1, (1, 1), (1, 2), ptype=0),
     ]
+
+
+def atalk_udp_frames() -> list[bytes]:
+    """The DDP packets above in AppleTalk-in-UDP (KIP): a LocalTalk header saying DDP on a
+    KIP port (at the ranges' ends too) decodes; another LAP type, or a port outside the
+    ranges, is plain UDP; a LAP header cut short."""
+    from tests.net.corpus import A4, B4, ipv4, udp
+    ddps = [f[14:14 + int.from_bytes(f[14:16], "big") & 0x3FF] for f in atalk_frames()
+            if f[12:14] == b"\x80\x9b"]
+
+    def kip(payload: bytes, sport: int = 40000, dport: int = 200) -> bytes:
+        return ether(ipv4(A4, B4, 17, udp(A4, B4, sport, dport, payload)), 0x0800)
+
+    frames = [kip(bytes([9, 8, 2]) + ddp, dport=port)
+              for ddp, port in zip(ddps, [200, 327, 768, 895, 16512, 16639] * 10)]
+    frames += [kip(bytes([9, 8, 2]) + ddps[0], sport=300, dport=40001),
+               kip(bytes([9, 8, 1]) + ddps[0]), kip(bytes([9, 8, 2]) + ddps[0], dport=328),
+               kip(bytes([9, 8, 2]) + ddps[0], dport=16640), kip(bytes([9, 8, 2])),
+               kip(bytes([9, 8, 2]) + ddps[0][:10]), kip(b"\x09\x08")]
+    return frames

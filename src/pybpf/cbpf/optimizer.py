@@ -289,7 +289,11 @@ def _decide(state: State, insn: _Insn) -> bool | None:
         k = insn.k
     if a[0] == "imm":
         return _evaluate(op, a[1], k)  # type: ignore[arg-type]
-    found = state[3].get(a)
+    return _decide_known(state[3].get(a), op, k)
+
+
+def _decide_known(found: Known | None, op: int, k: int) -> bool | None:
+    """The outcome of ``op`` against ``k`` on a value of which ``found`` is known."""
     if found is None:  # nothing known of A: only what holds of every 32-bit value
         if op == _J_JGT:
             return False if k == M32 else None
@@ -469,6 +473,9 @@ def _states(insns: list[_Insn], decide: Decide = _decide
     notes: list[bool | None] = [None] * size
     into[0] = _START
     is_ret = [insn.code & 0x07 == _C_RET for insn in insns]
+    # our reasoning (libpcap's kind marks jumps with where facts were learnt)
+    fast = decide is _decide
+    meet = _meet
     for pc in range(size):
         state = into[pc]
         if state is None:
@@ -501,6 +508,51 @@ def _states(insns: list[_Insn], decide: Decide = _decide
                 current = into[target]
                 into[target] = state if current is None else _meet(current, state)
             continue
+        a = state[0]
+        if fast and a is not None and not code & 0x08 and a[0] != "imm":
+            # the commonest: our reasoning, a test of a value by #k; what is decided and
+            # learnt depends on what is known of the value alone (one look-up for three)
+            facts = state[3]
+            found = facts.get(a)
+            key = (found, code & 0xF0, insn.k)
+            branch = _BRANCH.get(key)
+            if branch is None:
+                branch = _branch(found, code & 0xF0, insn.k)
+                if len(_BRANCH) >= 4096:
+                    _BRANCH.clear()
+                _BRANCH[key] = branch
+            decided, learnt_t, learnt_f = branch
+            notes[pc] = decided
+            insn.edge_t = insn.edge_f = None
+            if decided is not False:
+                target = insn.jt
+                if is_ret[target]:
+                    into[target] = _START
+                else:
+                    if learnt_t is None:
+                        out = state
+                    else:
+                        learnt_facts = facts.copy()
+                        learnt_facts[a] = learnt_t
+                        out = (a, state[1], state[2], learnt_facts)
+                    insn.edge_t = out
+                    current = into[target]
+                    into[target] = out if current is None else meet(current, out)
+            if decided is not True:
+                target = insn.jf
+                if is_ret[target]:
+                    into[target] = _START
+                else:
+                    if learnt_f is None:
+                        out = state
+                    else:
+                        learnt_facts = facts.copy()
+                        learnt_facts[a] = learnt_f
+                        out = (a, state[1], state[2], learnt_facts)
+                    insn.edge_f = out
+                    current = into[target]
+                    into[target] = out if current is None else meet(current, out)
+            continue
         decided = notes[pc] = decide(state, insn)
         insn.edge_t = insn.edge_f = None
         # libpcap's kind of reasoning sends edges past a test it decides: the test's
@@ -525,6 +577,21 @@ def _states(insns: list[_Insn], decide: Decide = _decide
                 current = into[target]
                 into[target] = out if current is None else _meet(current, out)
     return into, notes
+
+
+# what a test decided and taught lately, by what was known of the value it tested, its
+# jump op and #k (as _DECIDED and _LEARNT, which it saves a call and a look-up each)
+_BRANCH: dict[tuple[Known | None, int, int],
+              tuple[bool | None, Known | None, Known | None]] = {}
+
+
+def _branch(found: Known | None, op: int, k: int
+            ) -> tuple[bool | None, Known | None, Known | None]:
+    """What a test by our reasoning of ``op`` against ``k``, on a value of which ``found``
+    is known, decides, and what is known of the value on its true and false edges (None:
+    nothing new)."""
+    return (_decide_known(found, op, k), _learn(found, op, k, True, -1),
+            _learn(found, op, k, False, -1))
 
 
 def _same(cls: int, k: int, state: State, after: State) -> bool:
@@ -589,7 +656,21 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
             if code & 0xF0 == _J_JA:
                 nxt = insn.jt
             else:
-                decided = decide(state, insn)
+                a = state[0]
+                branch = None
+                if decide is _decide and a is not None and not code & 0x08 \
+                        and a[0] != "imm":  # (as in _states)
+                    facts = state[3]
+                    key = (facts.get(a), code & 0xF0, insn.k)
+                    branch = _BRANCH.get(key)
+                    if branch is None:
+                        branch = _branch(*key)
+                        if len(_BRANCH) >= 4096:
+                            _BRANCH.clear()
+                        _BRANCH[key] = branch
+                    decided = branch[0]
+                else:
+                    decided = decide(state, insn)
                 if decided is None and decide is _decide_as_libpcap:
                     break  # libpcap follows an edge past tests it decides only
                 if decided is None:
@@ -602,7 +683,13 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
                             dirty_x, budget):
                         best, best_dirty_x = taken, False  # the walks noted their own
                     break
-                if insn.origin < 0:  # (as in _states)
+                if branch is not None:
+                    learnt = branch[1] if decided else branch[2]
+                    if learnt is not None:
+                        learnt_facts = facts.copy()
+                        learnt_facts[a] = learnt  # type: ignore[index]
+                        state = (a, state[1], state[2], learnt_facts)
+                elif insn.origin < 0:  # (as in _states)
                     state = _edge_state(state, insn, decided)
                 nxt = insn.jt if decided else insn.jf
         elif code & 0xE7 == 0x20:  # ld abs, the commonest load, inline

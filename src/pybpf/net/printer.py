@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ..pcap import PcapPacket
 from .inet_checksum import ones_sum
 from .printer_arp import arp_text
-from .printer_atalk import aarp_text, atalk_text
+from .printer_atalk import aarp_text, atalk_text, llap_text
 from .printer_bfd import bfd_text
 from .printer_bootp import bootp_text, ntp_text
 from .printer_dccp import dccp_text
@@ -51,6 +51,7 @@ from .printer_lldp import lldp_text
 from .printer_ospf import ospf_text
 from .printer_ospf6 import ospf6_text
 from .printer_otv import otv_text
+from .printer_pgm import pgm_text
 from .printer_pim import pim_text
 from .printer_ppp import ppp_text
 from .printer_pppoe import pppoe_discovery_text, pppoe_session_text
@@ -620,6 +621,9 @@ class Printer:
             return addresses + egp_text(payload, length, self.options.verbose)
         if proto == 46:
             return addresses + rsvp_text(payload, length, self.options.verbose)
+        if proto == 113:
+            return addresses + pgm_text(payload, length, self.options.verbose,
+                                        (src_text, dst_text))
         if proto == 88:
             return addresses + eigrp_text(payload, length, self.options.verbose)
         if proto == 89:
@@ -913,6 +917,9 @@ class Printer:
                 return head + self._vxlan(data, data_len)
             if proto == "geneve":
                 return head + self._geneve(data, data_len)
+            if proto == "kip":   # AppleTalk in UDP: a LocalTalk header, then DDP
+                return head + ("kip " if verbose else "") + llap_text(data[:data_len],
+                                                                      data_len)
         except _Truncated as cut:
             return head + f" [|{cut.proto}]"
         except LongJump as jump:

@@ -1,7 +1,7 @@
 """AppleTalk on Ethernet II (EtherTalk: DDP, EtherType 0x809b; AARP, 0x80f3) as
 ``tcpdump -n`` 4.99 prints it: DDP's net.node.socket addresses, then NBP's names and
 tuples, ATP's transactions, or the DDP type and length; AARP's requests, replies and
-probes.
+probes; and DDP inside a LocalTalk (LAP) header, as AppleTalk-in-UDP (KIP) carries it.
 
 As in tcpdump, the captured bytes (the Ethernet padding included), not DDP's length field,
 bound what NBP reads: a name running past them ends with `` [|atalk]`` and the line goes on.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .printer_words import mac, safe_text
 
-__all__ = ["atalk_text", "aarp_text"]
+__all__ = ["atalk_text", "aarp_text", "llap_text"]
 
 _DDP = 13
 _TYPES = {1: "rtmp", 5: "rtmpReq", 4: "echo", 22: "IP", 23: "ARP", 0x4B: "KLAP"}
@@ -24,11 +24,16 @@ def _address(net: int, node: int) -> str:
 
 def atalk_text(data: bytes, length: int, link_header: bool) -> str:
     """A DDP packet of ``length`` bytes (``data`` is what was captured of them)."""
+    return "".join(_ddp(data, length, link_header))
+
+
+def _ddp(data: bytes, length: int, link_header: bool) -> list[str]:
+    """atalk_text's words; a cut is its own word, ``_CUT``."""
     out = [] if link_header else ["AT "]
     if length < _DDP:
-        return "".join(out) + f" [|ddp {length}]"
+        return [*out, f" [|ddp {length}]"]
     if len(data) < _DDP:
-        return "".join(out) + " [|ddp]"
+        return [*out, " [|ddp]"]
     dst_net, src_net = int.from_bytes(data[4:6], "big"), int.from_bytes(data[6:8], "big")
     dst_node, src_node, dst_skt, src_skt, kind = data[8:13]
     out.append(f"{_address(src_net, src_node)}.{src_skt} > "
@@ -40,7 +45,19 @@ def atalk_text(data: bytes, length: int, link_header: bool) -> str:
         _atp(out, body, length)
     else:
         out.append(f" at-{_TYPES.get(kind, f'#{kind}')} {length}")
-    return "".join(out)
+    return out
+
+
+def llap_text(data: bytes, length: int) -> str:
+    """A LAP header and the (long) DDP packet after it, as tcpdump prints them in UDP."""
+    if length < 3:
+        return f" [|llap {length}]"
+    if len(data) < 3:
+        return " [|llap]"
+    # the same DDP line as EtherTalk's, but for the space after the addresses' colon and
+    # the protocol a cut names
+    words = _ddp(data[3:], length - 3, True)
+    return "".join(" [|llap]" if w == _CUT else w for w in words).replace(": ", ":", 1)
 
 
 def _atp(out: list[str], body: bytes, length: int) -> None:

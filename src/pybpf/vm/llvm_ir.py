@@ -45,7 +45,7 @@ STATE_FIELDS = ("status", "budget_left", "table", "stack_entry", "regs0", "regs1
                 "lru_count", "lru_epoch", "lru_clock", "last_entry", "array_tables",
                 "mt_words", "mt_index", "write_log", "write_count", "write_places",
                 "write_epoch", "write_seq", "ring_places", "next_region_key", "mapped_log",
-                "mapped_count")
+                "mapped_count", "index_places", "run_stamp")
 _F = {name: index for index, name in enumerate(STATE_FIELDS)}
 ENTRY_FIELDS = ("key", "base", "host", "low", "length", "writable")
 TABLE_ENTRIES = 256        # region table slots; index = (key + (key >> 12)) & 255
@@ -84,6 +84,18 @@ DIRECT_ARRAY_LIMIT = 1 << 16
 DIRECT_ENTRY_WORDS = 3
 NATIVE_MAP_LIMIT = 1 << 12
 MAPPED_LOG_ENTRIES = 1024
+# hash and per-CPU hash maps up to NATIVE_MAP_LIMIT entries that the program only reads
+# have a native index the runner builds from the map (for the run's CPU) and keeps while
+# the map's ``version`` holds: open addressing by INDEX_MULTIPLIER * key >> 32, slots of
+# INDEX_SLOT_FIELDS (used, key, the value's host address, its address in the run while
+# ``stamp`` is the state's ``run_stamp``), at least twice as many slots as max_entries.
+# A lookup the cache misses probes it: an absent key is NULL, a present one's value is
+# mapped as a direct array's is (logged in ``mapped_log``). A map's place in the state's
+# ``index_places`` holds the words INDEX_PLACE_FIELDS; ``valid`` 0 (the map changed in
+# the run: the runner checks after every helper) sends lookups to the helper.
+INDEX_SLOT_FIELDS = ("used", "key", "host", "address", "stamp")
+INDEX_PLACE_FIELDS = ("table", "mask", "valid")
+INDEX_MULTIPLIER = 0x9E3779B97F4A7C15
 # hash map updates and deletes in native code (see _FunctionWriter.map_write) change the
 # key's lookup cache entry (its value address, host address and the words below), which is
 # the key's truth until the runner syncs the Python map (at every callback and when the run
@@ -181,7 +193,8 @@ def _access_functions() -> str:
                          for kind in ("u", "s", "st")]
                         + [_peek(size) for size in _NATIVE_ACCESS_SIZES]
                         + [_cached_lookup(size) for size in _NATIVE_ACCESS_SIZES]
-                        + [_cache_probe(), _span(), _mersenne_twister()])
+                        + [_cache_probe(), _cache_fill(), _index_probe(), _span(),
+                           _mersenne_twister()])
 
 
 def _peek(size: int) -> str:
@@ -332,6 +345,128 @@ def _cache_probe() -> str:
     return "\n".join(lines)
 
 
+def _index_probe() -> str:
+    """``@index_probe``: the value address of ``%key`` in the native index of map
+    ``%place`` (mapping the value at its first lookup in the run), 0 (NULL) when the key
+    is absent, -1 when the index is not current or the mapping log is full (the helper
+    answers). A value's host address goes to ``%hostout``."""
+    words = len(INDEX_SLOT_FIELDS)
+    slot = {name: n for n, name in enumerate(INDEX_SLOT_FIELDS)}
+    return "\n".join([
+        # (out of line: a miss of the cache is rare, the loops around the cache's hits
+        # keep their registers)
+        ("define internal i64 @index_probe(ptr %st, i64 %handle, i64 %place, i64 %key, "
+         "ptr %hostout) #1 {"),
+        f"  %pp = getelementptr i64, ptr %st, i64 {_F['index_places']}",
+        "  %places = load ptr, ptr %pp",
+        f"  %d = getelementptr [{len(INDEX_PLACE_FIELDS)} x i64], ptr %places, i64 %place",
+        "  %validp = getelementptr i64, ptr %d, i64 2",
+        "  %valid = load i64, ptr %validp",
+        "  %current = icmp ne i64 %valid, 0",
+        "  br i1 %current, label %go, label %ask",
+        "go:",
+        "  %tab = load ptr, ptr %d",
+        "  %maskp = getelementptr i64, ptr %d, i64 1",
+        "  %mask = load i64, ptr %maskp",
+        f"  %h = mul i64 %key, {alu.to_signed(INDEX_MULTIPLIER, 64)}",
+        "  %h32 = lshr i64 %h, 32",
+        "  %first = and i64 %h32, %mask",
+        "  br label %loop",
+        "loop:",
+        "  %i = phi i64 [ %first, %go ], [ %inext, %next ]",
+        f"  %slot = getelementptr [{words} x i64], ptr %tab, i64 %i",
+        "  %used = load i64, ptr %slot",
+        "  %empty = icmp eq i64 %used, 0",
+        "  br i1 %empty, label %absent, label %check",
+        "check:",
+        f"  %kp = getelementptr i64, ptr %slot, i64 {slot['key']}",
+        "  %k = load i64, ptr %kp",
+        "  %same = icmp eq i64 %k, %key",
+        "  br i1 %same, label %found, label %next",
+        "next:",
+        "  %i1 = add i64 %i, 1",
+        "  %inext = and i64 %i1, %mask",
+        "  br label %loop",
+        "absent:",
+        "  store i64 0, ptr %hostout",
+        "  call void @cache_fill(ptr %st, i64 %handle, i64 %key, i64 0, i64 0)",
+        "  ret i64 0",
+        "found:",
+        f"  %hp = getelementptr i64, ptr %slot, i64 {slot['host']}",
+        "  %host = load i64, ptr %hp",
+        f"  %ap = getelementptr i64, ptr %slot, i64 {slot['address']}",
+        f"  %sp = getelementptr i64, ptr %slot, i64 {slot['stamp']}",
+        "  %stamp = load i64, ptr %sp",
+        f"  %rsp = getelementptr i64, ptr %st, i64 {_F['run_stamp']}",
+        "  %rs = load i64, ptr %rsp",
+        "  %mapped = icmp eq i64 %stamp, %rs",
+        "  br i1 %mapped, label %known, label %map",
+        "known:",
+        "  %a = load i64, ptr %ap",
+        "  store i64 %host, ptr %hostout",
+        "  call void @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %a, i64 %host)",
+        "  ret i64 %a",
+        "map:",
+        f"  %cp = getelementptr i64, ptr %st, i64 {_F['mapped_count']}",
+        "  %count = load i64, ptr %cp",
+        f"  %room = icmp ult i64 %count, {MAPPED_LOG_ENTRIES}",
+        "  br i1 %room, label %log, label %ask",
+        "log:",
+        f"  %lp = getelementptr i64, ptr %st, i64 {_F['mapped_log']}",
+        "  %logs = load ptr, ptr %lp",
+        "  %entry = getelementptr ptr, ptr %logs, i64 %count",
+        "  store ptr %slot, ptr %entry",
+        "  %more = add i64 %count, 1",
+        "  store i64 %more, ptr %cp",
+        f"  %np = getelementptr i64, ptr %st, i64 {_F['next_region_key']}",
+        "  %rk = load i64, ptr %np",
+        "  %rk1 = add i64 %rk, 1",
+        "  store i64 %rk1, ptr %np",
+        f"  %address = shl i64 %rk, {REGION_SHIFT}",
+        "  store i64 %address, ptr %ap",
+        "  store i64 %rs, ptr %sp",
+        "  store i64 %host, ptr %hostout",
+        "  call void @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %address, i64 %host)",
+        "  ret i64 %address",
+        "ask:",
+        "  ret i64 -1",
+        "}"])
+
+
+def _cache_fill() -> str:
+    """``@cache_fill``: remember an index's answer in the lookup cache, in a way of the
+    key's set that holds nothing current (an entry of the current generation may be a
+    written key's truth: it stays), as the runner's remember() would write it."""
+    lines = [("define internal void @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %value, "
+              "i64 %host) #0 {"),
+             "  %mix = xor i64 %key, %handle",
+             "  %hash = mul i64 %mix, -7046029254386353131",
+             f"  %set = lshr i64 %hash, {64 - (LOOKUP_CACHE_SETS.bit_length() - 1)}",
+             f"  %cp = getelementptr i64, ptr %st, i64 {_F['lookup_cache']}",
+             "  %cache = load ptr, ptr %cp",
+             f"  %gp = getelementptr i64, ptr %st, i64 {_F['lookup_generation']}",
+             "  %gen = load i64, ptr %gp",
+             (f"  %s = getelementptr [{LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS} x i64], "
+              "ptr %cache, i64 %set"),
+             "  br label %way0"]
+    for way in range(LOOKUP_CACHE_WAYS):
+        nxt = f"way{way + 1}" if way + 1 < LOOKUP_CACHE_WAYS else "full"
+        base = way * LOOKUP_ENTRY_WORDS
+        lines += [f"way{way}:",
+                  f"  %g{way}p = getelementptr i64, ptr %s, i64 {base + 3}",
+                  f"  %g{way} = load i64, ptr %g{way}p",
+                  f"  %used{way} = icmp eq i64 %g{way}, %gen",
+                  f"  br i1 %used{way}, label %{nxt}, label %fill{way}",
+                  f"fill{way}:"]
+        for n, word in enumerate(("%handle", "%key", "%value", "%gen", "%host", "0", "0",
+                                  "0")):
+            lines += [f"  %w{way}.{n} = getelementptr i64, ptr %s, i64 {base + n}",
+                      f"  store i64 {word}, ptr %w{way}.{n}"]
+        lines += ["  ret void"]
+    lines += ["full:", "  ret void", "}"]
+    return "\n".join(lines)
+
+
 def lookup_cache_set(handle: int, key: int) -> int:
     """The cache set of (handle, key): the same hash as ``@cached_lookup``."""
     mixed = ((key ^ handle) * 0x9E3779B97F4A7C15) & ((1 << 64) - 1)
@@ -355,8 +490,11 @@ class _FunctionWriter:
                  direct_maps: dict[int, int] | None = None, batch: bool = False,
                  write_maps: dict[int, tuple[int, int, int]] | None = None,
                  write_sites: dict[int, int] | None = None,
-                 ring_maps: dict[int, int] | None = None):
+                 ring_maps: dict[int, int] | None = None,
+                 index_maps: dict[int, int] | None = None):
         self.code = code
+        # hash maps with a native index (see INDEX_SLOT_FIELDS): handle -> place
+        self.index_maps = index_maps or {}
         # ring buffers output to natively: handle -> place
         self.ring_maps = ring_maps or {}
         # hash maps whose updates and deletes may run natively: handle -> (place, key
@@ -1052,6 +1190,25 @@ class _FunctionWriter:
                           f"{raw} {'to i64' if key_size < 8 else ', 0'}")
                 self.emit(f"{value} = call i64 @cache_probe(ptr %st, i64 {handle}, "
                           f"i64 {key}, i64 {limit}, ptr {host})")
+                place = self.index_maps.get(handle)
+                if place is not None and not lru and handle not in self.write_maps:
+                    # the cache missed: the map's native index answers, when current
+                    missed, indexed = self.label("missed"), self.tmp()
+                    probed, cached_value = self.label("probed"), value
+                    hit_cache = self.tmp()
+                    self.emit(f"{hit_cache} = icmp ne i64 {cached_value}, -1")
+                    here = self.label("cachehit")
+                    self.emit(f"br i1 {hit_cache}, label %{here}, label %{missed}")
+                    self.block(here)
+                    self.emit(f"br label %{probed}")
+                    self.block(missed)
+                    self.emit(f"{indexed} = call i64 @index_probe(ptr %st, i64 {handle}, "
+                              f"i64 {place}, i64 {key}, ptr {host})")
+                    self.emit(f"br label %{probed}")
+                    self.block(probed)
+                    value = self.tmp()
+                    self.emit(f"{value} = phi i64 [ {cached_value}, %{here} ], "
+                              f"[ {indexed}, %{missed} ]")
             else:
                 self.emit(f"{value} = call i64 @cached_lookup{key_size}(ptr %st, ptr %tab, "
                           f"i64 {handle}, i64 {self.reg(2)}, i64 {limit}, ptr {host})")
@@ -1834,7 +1991,8 @@ def module_ir(code: ip.Code, name: str,
               direct_maps: dict[int, int] | None = None, batch: bool = False,
               write_maps: dict[int, tuple[int, int, int]] | None = None,
               write_sites: dict[int, int] | None = None,
-              ring_maps: dict[int, int] | None = None) -> str:
+              ring_maps: dict[int, int] | None = None,
+              index_maps: dict[int, int] | None = None) -> str:
     """The whole module: access functions, intrinsics, one function per eBPF function.
 
     ``cached_maps`` (handle -> key size, array limit, value size, LRU) names the maps whose
@@ -1844,12 +2002,13 @@ def module_ir(code: ip.Code, name: str,
     (for a program that calls no helpers, see llvmtier.run_packets). ``write_maps``
     (handle -> place, key size, value size) names the hash maps updated and deleted from
     natively; the slots of those call sites go into ``write_sites`` (slot -> handle).
-    ``ring_maps`` (handle -> place) names the ring buffers output to natively.
+    ``ring_maps`` (handle -> place) names the ring buffers output to natively,
+    ``index_maps`` (handle -> place) the hash maps with a native index.
     """
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
     parts += [_FunctionWriter(code, start, cached_maps, cached_sites, direct_maps,
                               write_maps=write_maps, write_sites=write_sites,
-                              ring_maps=ring_maps).function()
+                              ring_maps=ring_maps, index_maps=index_maps).function()
               for start in _function_starts(code)]
     parts.append(_repeat_function())
     if batch:
@@ -1859,5 +2018,6 @@ def module_ir(code: ip.Code, name: str,
               "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)",
               "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)"]
     parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
-              "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]
+              "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }",
+              "attributes #1 = { noinline cold }"]
     return "\n\n".join(parts) + "\n"

@@ -17,8 +17,12 @@ filter runs (:func:`run_packets`, ``@batch``); lookups in array and per-CPU arra
 through a direct table by index (each entry filled at the value's first lookup in the run,
 natively for maps up to llvm_ir.NATIVE_MAP_LIMIT entries: native code maps the value at
 the region key the helper would give, and the runner adds it to the run's Memory before
-Python code next sees it),
-lookups in hash, per-CPU and LRU maps served by the lookup cache, with accesses into the
+Python code next sees it);
+lookups the cache misses in hash and per-CPU hash maps of up to that many entries the
+program only reads, answered by the map's native index (built from the map at a run's
+start while its version holds, see llvm_ir.INDEX_SLOT_FIELDS: an absent key is NULL, a
+present one's value is mapped as an array's, and the answer fills the cache); lookups in
+hash, per-CPU and LRU maps served by the lookup cache, with accesses into the
 value found going straight to its host memory (an LRU hit is logged and replayed as a
 lookup before Python next sees the map); updates and deletes in plain hash maps of keys
 the lookup cache knows (present or absent) this run, with the helper's errors (EINVAL,
@@ -43,6 +47,7 @@ region of its own the program writes into), and outputs of data outside the regi
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import itertools
 import time
@@ -71,6 +76,9 @@ from .llvm_ir import (
     DIRECT_ENTRY_WORDS,
     ENTRY_FIELDS,
     FAIL_BUDGET,
+    INDEX_MULTIPLIER,
+    INDEX_PLACE_FIELDS,
+    INDEX_SLOT_FIELDS,
     LOOKUP_CACHE_SETS,
     LOOKUP_CACHE_WAYS,
     LOOKUP_ENTRY_WORDS,
@@ -117,6 +125,10 @@ _ENTRY = {name: index for index, name in enumerate(ENTRY_FIELDS)}
 _ENTRY_WORDS = len(ENTRY_FIELDS)
 _NO_KEY = MASK64  # an empty table slot: no region key is this large
 _PLACE_WORDS = len(PLACE_FIELDS)
+_INDEX_PLACE_WORDS = len(INDEX_PLACE_FIELDS)
+_INDEX_SLOT_WORDS = len(INDEX_SLOT_FIELDS)
+_INDEX_ADDRESS = INDEX_SLOT_FIELDS.index("address")  # then "stamp"
+_INDEX_ALWAYS = 32  # keys a native index is rebuilt for at any run start
 # spare values mapped for native map writes at the first refill of a run, growing at each
 # refill up to the last size; a run (or test_run's native loop of runs) maps at most
 # _SPARES_PER_RUN of them (each is a region of the run's memory until it ends), then
@@ -166,7 +178,8 @@ class _Run:
     """One engine invocation: its state array, region table and pending exception."""
 
     def __init__(self, callback_addresses: list[int], array_maps: Sequence[VMMap] = (),
-                 write_maps: Sequence[HashMap] = (), rings: Sequence[RingBufMap] = ()):
+                 write_maps: Sequence[HashMap] = (), rings: Sequence[RingBufMap] = (),
+                 index_maps: Sequence[HashMap] = ()):
         self.state = (_u64 * len(STATE_FIELDS))()
         self.address = ctypes.addressof(self.state)  # the key of this run in _runs
         self.stack_host = 0  # the stack's host address (see frame_host)
@@ -194,6 +207,16 @@ class _Run:
         self.array_bufs: list[list[bytearray]] = [[] for _ in array_maps]
         self.prepared: dict[int, tuple[int, int]] = {}
         self.mapped_log = (_u64 * MAPPED_LOG_ENTRIES)()
+        # the native indexes of hash maps (see llvm_ir.INDEX_SLOT_FIELDS): each one's
+        # table, the value buffers by slot, the (version, cpu) it was built for, and
+        # (place, slot) by buffer id
+        self.index_maps = list(index_maps)
+        self.index_places = (_u64 * (_INDEX_PLACE_WORDS * max(1, len(self.index_maps))))()
+        self.index_tables: list[Any] = [None] * len(self.index_maps)
+        self.index_bufs: list[list[bytearray | None]] = [[] for _ in self.index_maps]
+        self.index_built: list[tuple[int, int] | None] = [None] * len(self.index_maps)
+        self.index_seen: list[tuple[int, int] | None] = [None] * len(self.index_maps)
+        self.index_ids: dict[int, tuple[int, int]] = {}
         # native hash map writes (see llvm_ir.WRITE_LOG_ENTRIES): the log, each map's
         # place, its pool of spare values and the spares by value address
         self.write_maps = list(write_maps)
@@ -232,6 +255,7 @@ class _Run:
         state[_STATE["write_epoch"]] = 1  # a fresh entry's dirty word (0) is never current
         state[_STATE["ring_places"]] = ctypes.addressof(self.ring_places)
         state[_STATE["mapped_log"]] = ctypes.addressof(self.mapped_log)
+        state[_STATE["index_places"]] = ctypes.addressof(self.index_places)
         for name, address in zip(("helper_cb", "load_cb", "store_cb", "generic_cb",
                                   "fail_cb"), callback_addresses):
             state[_STATE[name]] = address
@@ -248,6 +272,8 @@ class _Run:
         self.clear_cache()
         self.clear_arrays()
         self.prepare_arrays(machine.helper_state.env.cpu)
+        self.state[_STATE["run_stamp"]] += 1  # values the indexes mapped are the last run's
+        self.prepare_indexes(machine.helper_state.env.cpu)
         self.helper_draws = 0
         self.start_writes()
         self.refresh()
@@ -370,8 +396,9 @@ class _Run:
                 self.synced = index
 
     def clear_cache(self) -> None:
-        """Forget every cached lookup: entries of older generations never match."""
-        if self.cache_used:
+        """Forget every cached lookup: entries of older generations never match (native
+        code fills entries from the indexes too)."""
+        if self.cache_used or self.index_maps:
             self.state[_STATE["lookup_generation"]] += 1
             self.cache_used = False
 
@@ -426,6 +453,58 @@ class _Run:
                 table[DIRECT_ENTRY_WORDS * index + 2] = _host_address(buf)
                 self.prepared[id(buf)] = (place, index)
 
+    def prepare_indexes(self, cpu: int) -> None:
+        """Make each native index current for the maps as they are and ``cpu``: a map of
+        more than _INDEX_ALWAYS keys only once it went a run unchanged (one that changes
+        every run would cost a rebuild per run: its lookups go to the helper)."""
+        for place, m in enumerate(self.index_maps):
+            current = self.index_built[place] == (m.version, cpu)
+            if not current and (len(m) <= _INDEX_ALWAYS
+                                or self.index_seen[place] == (m.version, cpu)):
+                self.build_index(place, m, cpu)
+                current = True
+            self.index_seen[place] = (m.version, cpu)
+            self.index_places[_INDEX_PLACE_WORDS * place + 2] = int(current)  # valid
+
+    def build_index(self, place: int, m: HashMap, cpu: int) -> None:
+        size = 16
+        while size < 2 * m.max_entries:
+            size *= 2
+        table = self.index_tables[place]
+        if table is None:
+            table = (_u64 * (_INDEX_SLOT_WORDS * size))()
+        else:
+            ctypes.memset(table, 0, ctypes.sizeof(table))
+        bufs: list[bytearray | None] = [None] * size
+        for old in self.index_bufs[place]:
+            if old is not None:
+                self.index_ids.pop(id(old), None)
+        mask = size - 1
+        for raw in list(m.keys()):
+            buf = m.program_lookup(raw, cpu)
+            if buf is None:
+                continue
+            key = int.from_bytes(raw, "little")
+            slot = ((key * INDEX_MULTIPLIER) & MASK64) >> 32 & mask
+            while table[_INDEX_SLOT_WORDS * slot]:
+                slot = (slot + 1) & mask
+            at = _INDEX_SLOT_WORDS * slot
+            table[at:at + 3] = [1, key, _host_address(buf)]
+            bufs[slot] = buf
+            self.index_ids[id(buf)] = (place, slot)
+        self.index_tables[place] = table
+        self.index_bufs[place] = bufs
+        self.index_built[place] = (m.version, cpu)
+        at = _INDEX_PLACE_WORDS * place
+        self.index_places[at:at + 2] = [ctypes.addressof(table), mask]
+
+    def check_indexes(self) -> None:
+        """An index whose map changed in the run (a helper wrote it) is no longer used."""
+        for place, m in enumerate(self.index_maps):
+            built = self.index_built[place]
+            if built is None or built[0] != m.version:
+                self.index_places[_INDEX_PLACE_WORDS * place + 2] = 0
+
     def replay_mapped(self) -> None:
         """Add the values native code mapped since the last replay to the run's Memory, in
         the order it mapped them (at the keys it gave them)."""
@@ -435,22 +514,40 @@ class _Run:
             return
         state[_STATE["mapped_count"]] = 0
         memory = self.machine.memory
-        starts = [ctypes.addressof(table) for table in self.arrays]
+        # (start, place, is an index) of every table; a pointer is in the table that
+        # starts last at or before it
+        starts = sorted([(ctypes.addressof(t), p, False) for p, t in enumerate(self.arrays)]
+                        + [(ctypes.addressof(t), p, True)
+                           for p, t in enumerate(self.index_tables) if t is not None])
+        firsts = [start for start, _, _ in starts]
         for pointer in self.mapped_log[:count]:
-            # (the table that starts last at or before the pointer holds it)
-            place = max((start, p) for p, start in enumerate(starts) if start <= pointer)[1]
-            table = self.arrays[place]
-            index = (pointer - starts[place]) // (8 * DIRECT_ENTRY_WORDS)
-            m = self.array_maps[place]
-            address = memory.address_of(f"value of map {m.name}", self.array_bufs[place][index])
-            assert address == table[DIRECT_ENTRY_WORDS * index], "native mapping out of step"
-            self.arrays_filled.append((place, index))
+            start, place, indexed = starts[bisect.bisect_right(firsts, pointer) - 1]
+            if indexed:
+                slot = (pointer - start) // (8 * _INDEX_SLOT_WORDS)
+                m: VMMap = self.index_maps[place]
+                buf = self.index_bufs[place][slot]
+                given = self.index_tables[place][_INDEX_SLOT_WORDS * slot + _INDEX_ADDRESS]
+            else:
+                slot = (pointer - start) // (8 * DIRECT_ENTRY_WORDS)
+                m = self.array_maps[place]
+                buf = self.array_bufs[place][slot]
+                given = self.arrays[place][DIRECT_ENTRY_WORDS * slot]
+                self.arrays_filled.append((place, slot))
+            assert buf is not None
+            address = memory.address_of(f"value of map {m.name}", buf)
+            assert address == given, "native mapping out of step"
 
     def note_mapped(self, region: Region) -> None:
         """A value Python code mapped (a helper) that native code could map: its direct
         table entry takes the region's address, so native lookups hand out the same."""
         found = self.prepared.get(id(region.buf))
         if found is None:
+            indexed = self.index_ids.get(id(region.buf))
+            if indexed is not None and self.index_bufs[indexed[0]][indexed[1]] is region.buf:
+                table = self.index_tables[indexed[0]]
+                at = _INDEX_SLOT_WORDS * indexed[1]
+                table[at + _INDEX_ADDRESS] = region.base
+                table[at + _INDEX_ADDRESS + 1] = self.state[_STATE["run_stamp"]]
             return
         place, index = found
         if self.array_bufs[place][index] is not region.buf:
@@ -524,7 +621,7 @@ class _Run:
                     index = self._fill(key, region)
                     if index >= 0:
                         self.filled.append(index)
-                    if self.prepared:
+                    if self.prepared or self.index_ids:
                         self.note_mapped(region)
             else:
                 self.signature = signature
@@ -538,6 +635,8 @@ class _Run:
         self.state[_STATE["packet_data"]] = packet.data if packet is not None else 0
         self.table[self.stack_index * _ENTRY_WORDS + _ENTRY["low"]] = self.stack.low
         self.state[_STATE["next_region_key"]] = memory._next_key
+        if self.index_maps:
+            self.check_indexes()
 
     def _rebuild(self) -> None:
         table = self.table
@@ -547,7 +646,7 @@ class _Run:
         self.stack_index = -1
         memory = self.machine.memory
         for key, region in memory._regions.items():
-            if self.prepared:
+            if self.prepared or self.index_ids:
                 self.note_mapped(region)
             index = self._fill(key, region)
             if index >= 0:
@@ -637,6 +736,12 @@ class CompiledProgram:
         self._write_maps = {m.handle: (place, m.key_size, m.value_size)
                             for place, m in enumerate(written)}
         self._write_sites: dict[int, int] = {}
+        # hash maps the program only reads, small enough for a native index (see
+        # llvm_ir.INDEX_SLOT_FIELDS): their lookups the cache misses need no helper
+        self._index_list = [m for handle, m in getattr(program, "_maps_by_address", {}).items()
+                            if handle in cached_maps and type(m) in (HashMap, PercpuHashMap)
+                            and handle not in self._write_maps
+                            and m.max_entries <= NATIVE_MAP_LIMIT]
         # ring buffers bpf_ringbuf_output writes to natively (see llvm_ir.ring_output)
         self._rings = [m for m in getattr(program, "_maps_by_address", {}).values()
                        if type(m) is RingBufMap]
@@ -649,7 +754,9 @@ class CompiledProgram:
                             self._direct_maps, batch=self.batchable,
                             write_maps=self._write_maps, write_sites=self._write_sites,
                             ring_maps={m.handle: place
-                                       for place, m in enumerate(self._rings)})
+                                       for place, m in enumerate(self._rings)},
+                            index_maps={m.handle: place
+                                        for place, m in enumerate(self._index_list)})
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         try:
@@ -686,7 +793,7 @@ class CompiledProgram:
 
     def _new_run(self) -> _Run:
         return _Run(self._callback_addresses, self._array_maps, self._write_list,
-                    self._rings)
+                    self._rings, self._index_list)
 
     # --- the engine interface of VMProgram -------------------------------------------
 

@@ -169,6 +169,9 @@ class HashMap(VMMap):
         super().__init__(name, key_size=key_size, value_size=value_size,
                          max_entries=max_entries)
         self._entries: dict[bytes, bytearray] = {}
+        # counts changes of keys or value buffers (not of value bytes, nor of an LRU
+        # map's order): the LLVM tier's native index of the map is current while it holds
+        self.version = 0
 
     def value_buffer(self, key: bytes) -> bytearray | None:
         return self._entries.get(key)
@@ -183,22 +186,26 @@ class HashMap(VMMap):
             # a fresh buffer, as the kernel swaps in a new element: a pointer the program
             # still holds keeps seeing the old value
             self._entries[key] = bytearray(value)
+            self.version += 1
             return 0
         if flags == BPF_EXIST:
             return -errno.ENOENT
         if len(self._entries) >= self.max_entries:
             return -errno.E2BIG
         self._entries[key] = bytearray(value)
+        self.version += 1
         return 0
 
     def place_value(self, key: bytes, buf: bytearray) -> None:
         """Make ``buf`` itself the value of ``key`` (an update the LLVM tier made natively,
         its checks done: the program may hold pointers into ``buf``)."""
         self._entries[key] = buf
+        self.version += 1
 
     def delete_from_program(self, key: bytes) -> int:
         if self._entries.pop(key, None) is None:
             return -errno.ENOENT
+        self.version += 1
         return 0
 
     def keys(self) -> Iterator[bytes]:
@@ -268,6 +275,7 @@ class LRUHashMap(HashMap):
         if (flags in (BPF_ANY, BPF_NOEXIST) and key not in self._entries
                 and len(self._entries) >= self.max_entries):
             del self._entries[next(iter(self._entries))]  # the least recently used
+            self.version += 1
         err = super().update_from_program(key, value, flags)
         if err == 0:
             self._entries[key] = self._entries.pop(key)  # now the most recently used

@@ -1,0 +1,181 @@
+"""The llvm tier's native index of hash and per-CPU hash maps the program only reads: a
+lookup the cache misses is answered natively (NULL for an absent key, the value mapped at
+the address the helper would give), and the program sees the same addresses, NULLs and
+values as in the interpreter however the map changes: from Python between runs, through
+a helper during the run, on another CPU."""
+
+from __future__ import annotations
+
+import pytest
+
+from pybpf import asm
+from pybpf.asm import R0, R1, R2, R3, R4, R6, R7, R8, R9, R10
+from pybpf.spec import ProgramType
+from pybpf.vm import HashMap, LRUHashMap, PercpuHashMap
+from pybpf.vm.helpers import HelperID
+from tests.vm.unverified import load_unverified
+
+pytest.importorskip("llvmlite", reason="the llvm tier needs the jit extra")
+
+LOOKUP = int(HelperID["MAP_LOOKUP_ELEM"])
+UPDATE = int(HelperID["MAP_UPDATE_ELEM"])
+DELETE = int(HelperID["MAP_DELETE_ELEM"])
+PACKET = bytes(64)
+TIERS = ("interp", "python", "llvm")
+
+
+def _lookup(key: int, into: object, m: str = "m") -> list[object]:
+    """``into`` = lookup(m, key), the key at r10 - 4 (NULL stays in ``into``)."""
+    return [asm.st(4, R10, key, -4), asm.ld_map_fd(R1, m), asm.mov(R2, R10), asm.add(R2, -4),
+            asm.call(LOOKUP), asm.mov(into, R0)]
+
+
+def _hash(keys: dict[int, int], kind: type = HashMap) -> HashMap:
+    m = kind("m", key_size=4, value_size=8, max_entries=8)
+    for key, value in keys.items():
+        m[key] = value
+    return m
+
+
+def _runs(program: list[object], make_maps, between=None, cpus=(0, 0)):  # type: ignore[no-untyped-def]
+    """Per tier: r0 of two runs (``between(maps)`` after the first) and a test_run of 3
+    repeats on each CPU of ``cpus``, and the maps' contents."""
+    seen = {}
+    for tier in TIERS:
+        maps = make_maps()
+        prog = load_unverified(asm.link(program), maps=maps, type=ProgramType.SOCKET_FILTER)
+        results = [prog.run(tier=tier).r0]
+        if between is not None:
+            between(maps)
+        results.append(prog.run(tier=tier).r0)
+        results += [prog.test_run(PACKET, repeat=3, tier=tier, cpu=cpu).retval
+                    for cpu in cpus]
+        seen[tier] = (results, {name: sorted(m.items()) for name, m in maps.items()})
+    return seen
+
+
+def _mix(program: list[object]) -> list[object]:
+    """r0 = r6 ^ r7 << 8 ^ r8 << 16 ^ r9 << 24 (each an address, NULL or a difference)."""
+    return program + [asm.mov(R0, R6), asm.lsh(R7, 8), asm.xor(R0, R7), asm.lsh(R8, 16),
+                      asm.xor(R0, R8), asm.lsh(R9, 24), asm.xor(R0, R9), asm.exit()]
+
+
+def test_lookups_give_the_interpreters_addresses_and_nulls(
+        python_helper_calls: list[int]) -> None:
+    # m[3], absent 2, an LRU map's value (the helper maps it), m[5], m[3] again
+    program = _mix(_lookup(3, R6) + _lookup(2, R7) + _lookup(1, R8, m="lru")
+                   + [asm.sub(R8, R6)] + _lookup(5, R9) + [asm.sub(R9, R6)]
+                   + _lookup(3, R1) + [asm.sub(R1, R6), asm.add(R7, R1)])
+
+    def make_maps() -> dict[str, object]:
+        return {"m": _hash({1: 10, 3: 30, 5: 50}), "lru": _hash({1: 1}, LRUHashMap)}
+
+    python_helper_calls.clear()
+    seen = _runs(program, make_maps)
+    assert seen["llvm"] == seen["interp"] == seen["python"]
+    assert seen["llvm"][0][0] & 0xFF00 == 0  # the key absent: NULL
+    # only the LRU map's lookup called back (once per run, repeats included)
+    assert len(python_helper_calls) == 4
+
+
+def test_changes_from_python_between_runs_are_seen() -> None:
+    # the value of m[3] and whether m[4] is there
+    program = _lookup(3, R6) + _lookup(4, R7) + [
+        asm.mov(R0, 0), asm.jeq(R6, 0, "no3"), asm.ldx(8, R0, R6, 0), asm.label("no3"),
+        asm.jeq(R7, 0, "no4"), asm.ldx(8, R1, R7, 0), asm.lsh(R1, 16), asm.add(R0, R1),
+        asm.label("no4"), asm.exit()]
+
+    def between(maps: dict[str, HashMap]) -> None:
+        maps["m"][3] = 33
+        maps["m"][4] = 44
+
+    seen = _runs(program, lambda: {"m": _hash({3: 30})}, between)
+    assert seen["llvm"] == seen["interp"] == seen["python"]
+    assert seen["llvm"][0][:2] == [30, 33 + (44 << 16)]
+
+
+@pytest.mark.parametrize("kind", [HashMap, PercpuHashMap])
+def test_helper_writes_during_the_run_are_seen(kind: type) -> None:
+    # the map's pointer comes from r6, so its updates are helper calls: lookup m[3], then
+    # update m[3] (a new value), delete m[5], insert m[7]; look all three up again
+    value = [asm.st(8, R10, 99, -16)]
+    update = [asm.mov(R1, R9), asm.mov(R2, R10), asm.add(R2, -4), asm.mov(R3, R10),
+              asm.add(R3, -16), asm.mov(R4, 0), asm.call(UPDATE)]
+    program = _mix([asm.ld_map_fd(R9, "m")] + _lookup(3, R6) + value + update
+                   + [asm.st(4, R10, 5, -4), asm.mov(R1, R9), asm.mov(R2, R10),
+                      asm.add(R2, -4), asm.call(DELETE), asm.st(4, R10, 7, -4)]
+                   + update + _lookup(3, R7) + [asm.sub(R7, R6)] + _lookup(5, R8)
+                   + _lookup(7, R1) + [asm.jeq(R1, 0, "gone"), asm.ldx(8, R1, R1, 0),
+                                       asm.label("gone"), asm.mov(R9, R1)])
+    seen = _runs(program, lambda: {"m": _hash({3: 30, 5: 50}, kind)},
+                 cpus=(1, 0) if kind is PercpuHashMap else (0, 0))
+    assert seen["llvm"] == seen["interp"] == seen["python"]
+
+
+def test_per_cpu_values_follow_the_runs_cpu() -> None:
+    program = _lookup(3, R6) + [asm.jeq(R6, 0, "miss"), asm.ldx(8, R0, R6, 0),
+                                asm.add(R0, 1), asm.stx(8, R6, R0, 0), asm.exit(),
+                                asm.label("miss"), asm.mov(R0, 99), asm.exit()]
+
+    def make_maps() -> dict[str, object]:
+        m = PercpuHashMap("m", key_size=4, value_size=8, max_entries=8, ncpus=2)
+        m[3] = [10, 20]
+        return {"m": m}
+
+    seen = _runs(program, make_maps, cpus=(1, 0, 1))
+    assert seen["llvm"] == seen["interp"] == seen["python"]
+    assert seen["llvm"][0] == [11, 12, 23, 15, 26]  # two runs on CPU 0, then 3 per test_run
+
+
+def test_a_value_the_helper_mapped_keeps_its_address() -> None:
+    # the key of the first lookup of m[3] is in a map value (not the frame: the helper
+    # answers and maps the value), then an update of the LRU map empties the lookup
+    # cache, and the second lookup's key is in the frame (the index answers)
+    program = _mix(_lookup(1, R8, m="keys") + [
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R8), asm.call(LOOKUP), asm.mov(R6, R0),
+        asm.st(4, R10, 2, -4), asm.ld_map_fd(R1, "keys"), asm.mov(R2, R10), asm.add(R2, -4),
+        asm.mov(R3, R10), asm.add(R3, -4), asm.mov(R4, 0), asm.call(UPDATE)]
+        + _lookup(3, R7) + [asm.jeq(R6, 0, "null"), asm.sub(R7, R6), asm.mov(R6, 0),
+                            asm.mov(R8, 0), asm.mov(R9, 0), asm.ja("out"), asm.label("null"),
+                            asm.mov(R0, 99), asm.exit(), asm.label("out")])
+
+    def make_maps() -> dict[str, object]:
+        keys = LRUHashMap("keys", key_size=4, value_size=4, max_entries=2)
+        keys[1] = 3
+        return {"m": _hash({3: 30}), "keys": keys}
+
+    seen = _runs(program, make_maps)
+    assert seen["llvm"] == seen["interp"] == seen["python"]
+    assert seen["llvm"][0] == [0, 0, 0, 0]  # both lookups gave the same address
+
+
+def test_a_larger_map_is_indexed_once_it_goes_a_run_unchanged(
+        python_helper_calls: list[int]) -> None:
+    # 100 keys: the sum of their value addresses and values; the map changes from Python
+    # after the second run (the third goes to the helper, the fourth is native again)
+    program = asm.link([
+        asm.mov(R6, 100), asm.mov(R8, 0),
+        asm.label("loop"),
+        asm.stx(4, R10, R6, -4), asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4),
+        asm.call(LOOKUP), asm.jeq(R0, 0, "next"),
+        asm.add(R8, R0), asm.ldx(8, R1, R0, 0), asm.add(R8, R1),
+        asm.label("next"),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, R8), asm.exit()])
+    seen, calls = {}, []
+    for tier in ("interp", "llvm"):
+        m = HashMap("m", key_size=4, value_size=8, max_entries=128)
+        for key in range(1, 101, 1):
+            m[key] = key
+        prog = load_unverified(program, maps={"m": m})
+        results = []
+        for run in range(4):
+            python_helper_calls.clear()
+            results.append(prog.run(tier=tier).r0)
+            calls.append(len(python_helper_calls))
+            if run == 1:
+                del m[50]
+                m[101] = 5
+        seen[tier] = (results, sorted(m.items()))
+    assert seen["llvm"] == seen["interp"]
+    assert calls[4:] == [100, 0, 100, 0]
