@@ -63,9 +63,14 @@ def _tlvs(w: Words, at: int, left: int, verbose: int) -> bool:
         if not (kind and size):
             return False
         if kind == 2:
-            if not _link(w, at, size, verbose):
+            # tcpdump walks the sub-TLVs with the TLV's own pointer and length: after them
+            # it has moved on, but its LS length still counts the whole link TLV
+            end = _link(w, at, size, verbose)
+            if end is None:
                 return False
-        elif kind == 1:
+            at = end
+            continue
+        if kind == 1:
             if size < 4:
                 w.add(f"\n\t    TLV length {size} < 4")
                 return False
@@ -81,11 +86,12 @@ def _tlvs(w: Words, at: int, left: int, verbose: int) -> bool:
     return True
 
 
-def _link(w: Words, at: int, left: int, verbose: int) -> bool:
+def _link(w: Words, at: int, left: int, verbose: int) -> int | None:
+    """A link TLV's sub-TLVs; where tcpdump's pointer ends, or None where it gives up."""
     while left:
         if left < 4:
             w.add(f"\n\t    Remaining TLV length {left} < 4")
-            return False
+            return None
         kind, size = w.get(at, 2), w.get(at + 2, 2)
         at, left = at + 4, left - 4
         if not (kind and size):
@@ -93,20 +99,20 @@ def _link(w: Words, at: int, left: int, verbose: int) -> bool:
         w.add(f"\n\t      {_SUBTLVS.get(kind, 'unknown')} subTLV ({kind}), length: {size}")
         if left < size:
             w.add(f"\n\t    Remaining TLV length {left + 4} < {size + 4}")
-            return False
+            return None
         if at + size > len(w.data):
-            return False
+            return None
         if kind == 16:   # tcpdump's pointer walks the groups, then skips them once more
             at += size
         _subtlv(w, kind, at - (size if kind == 16 else 0), size, verbose)
         if kind not in _SUBTLVS and verbose <= 1 and not w.dump(at, size, "\n\t\t"):
-            return False
+            return None
         size += -size % 4
         if left < size:
             w.add(f"\n\t    Remaining TLV length {left + 4} < {size + 4}")
-            return False
+            return None
         at, left = at + size, left - size
-    return True
+    return at
 
 
 def _subtlv(w: Words, kind: int, at: int, size: int, verbose: int) -> None:
