@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import struct
 
+from .printer_gmpls import ENCODINGS, SWITCHING
 from .printer_words import Words, ip4
 
 __all__ = ["te_tlvs"]
@@ -23,13 +24,6 @@ _LINK_TYPES = {1: "Point-to-point", 2: "Multi-Access"}
 _PROTECTION = ((0x01, "Extra Traffic"), (0x02, "Unprotected"), (0x04, "Shared"),
                (0x08, "Dedicated 1:1"), (0x10, "Dedicated 1+1"), (0x20, "Enhanced"),
                (0x40, "Reserved"), (0x80, "Reserved"))
-_SWITCHING = {1: "Packet-Switch Capable-1", 2: "Packet-Switch Capable-2",
-              3: "Packet-Switch Capable-3", 4: "Packet-Switch Capable-4",
-              51: "Layer-2 Switch Capable", 100: "Time-Division-Multiplex",
-              150: "Lambda-Switch Capable", 200: "Fiber-Switch Capable"}
-_ENCODINGS = {1: "Packet", 2: "Ethernet V2/DIX", 3: "ANSI/ETSI PDH", 4: "Reserved",
-              5: "SDH ITU-T G.707/SONET ANSI T1.105", 6: "Reserved", 7: "Digital Wrapper",
-              8: "Lambda (photonic)", 9: "Fiber", 10: "Reserved", 11: "FiberChannel"}
 _BC_MODELS = {0: "Russian dolls", 1: "Maximum allocation",
               254: "Maximum allocation with E-LSP support"}
 
@@ -69,9 +63,14 @@ def _tlvs(w: Words, at: int, left: int, verbose: int) -> bool:
         if not (kind and size):
             return False
         if kind == 2:
-            if not _link(w, at, size, verbose):
+            # tcpdump walks the sub-TLVs with the TLV's own pointer and length: after them
+            # it has moved on, but its LS length still counts the whole link TLV
+            end = _link(w, at, size, verbose)
+            if end is None:
                 return False
-        elif kind == 1:
+            at = end
+            continue
+        if kind == 1:
             if size < 4:
                 w.add(f"\n\t    TLV length {size} < 4")
                 return False
@@ -87,11 +86,12 @@ def _tlvs(w: Words, at: int, left: int, verbose: int) -> bool:
     return True
 
 
-def _link(w: Words, at: int, left: int, verbose: int) -> bool:
+def _link(w: Words, at: int, left: int, verbose: int) -> int | None:
+    """A link TLV's sub-TLVs; where tcpdump's pointer ends, or None where it gives up."""
     while left:
         if left < 4:
             w.add(f"\n\t    Remaining TLV length {left} < 4")
-            return False
+            return None
         kind, size = w.get(at, 2), w.get(at + 2, 2)
         at, left = at + 4, left - 4
         if not (kind and size):
@@ -99,20 +99,20 @@ def _link(w: Words, at: int, left: int, verbose: int) -> bool:
         w.add(f"\n\t      {_SUBTLVS.get(kind, 'unknown')} subTLV ({kind}), length: {size}")
         if left < size:
             w.add(f"\n\t    Remaining TLV length {left + 4} < {size + 4}")
-            return False
+            return None
         if at + size > len(w.data):
-            return False
+            return None
         if kind == 16:   # tcpdump's pointer walks the groups, then skips them once more
             at += size
         _subtlv(w, kind, at - (size if kind == 16 else 0), size, verbose)
         if kind not in _SUBTLVS and verbose <= 1 and not w.dump(at, size, "\n\t\t"):
-            return False
+            return None
         size += -size % 4
         if left < size:
             w.add(f"\n\t    Remaining TLV length {left + 4} < {size + 4}")
-            return False
+            return None
         at, left = at + size, left - size
-    return True
+    return at
 
 
 def _subtlv(w: Words, kind: int, at: int, size: int, verbose: int) -> None:
@@ -158,8 +158,8 @@ def _subtlv(w: Words, kind: int, at: int, size: int, verbose: int) -> None:
         w.add(", " + (", ".join(n for bit, n in _PROTECTION if flags & bit) or "none"))
     elif kind == 15:
         check(size >= 36, " < 36")
-        w.add(f"\n\t\tInterface Switching Capability: {_SWITCHING.get(w.get(at), 'Unknown')}"
-              f"\n\t\tLSP Encoding: {_ENCODINGS.get(w.get(at + 1), 'Unknown')}"
+        w.add(f"\n\t\tInterface Switching Capability: {SWITCHING.get(w.get(at), 'Unknown')}"
+              f"\n\t\tLSP Encoding: {ENCODINGS.get(w.get(at + 1), 'Unknown')}"
               "\n\t\tMax LSP Bandwidth:")
         for level in range(8):
             w.add(f"\n\t\t  priority level {level}: {_mbps(w, at + 4 + 4 * level)} Mbps")
