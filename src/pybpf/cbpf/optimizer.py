@@ -656,7 +656,21 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
             if code & 0xF0 == _J_JA:
                 nxt = insn.jt
             else:
-                decided = decide(state, insn)
+                a = state[0]
+                branch = None
+                if decide is _decide and a is not None and not code & 0x08 \
+                        and a[0] != "imm":  # (as in _states)
+                    facts = state[3]
+                    key = (facts.get(a), code & 0xF0, insn.k)
+                    branch = _BRANCH.get(key)
+                    if branch is None:
+                        branch = _branch(*key)
+                        if len(_BRANCH) >= 4096:
+                            _BRANCH.clear()
+                        _BRANCH[key] = branch
+                    decided = branch[0]
+                else:
+                    decided = decide(state, insn)
                 if decided is None and decide is _decide_as_libpcap:
                     break  # libpcap follows an edge past tests it decides only
                 if decided is None:
@@ -669,7 +683,13 @@ def _thread(insns: list[_Insn], target: int, state: State, limit: int,
                             dirty_x, budget):
                         best, best_dirty_x = taken, False  # the walks noted their own
                     break
-                if insn.origin < 0:  # (as in _states)
+                if branch is not None:
+                    learnt = branch[1] if decided else branch[2]
+                    if learnt is not None:
+                        learnt_facts = facts.copy()
+                        learnt_facts[a] = learnt  # type: ignore[index]
+                        state = (a, state[1], state[2], learnt_facts)
+                elif insn.origin < 0:  # (as in _states)
                     state = _edge_state(state, insn, decided)
                 nxt = insn.jt if decided else insn.jf
         elif code & 0xE7 == 0x20:  # ld abs, the commonest load, inline

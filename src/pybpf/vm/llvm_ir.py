@@ -353,8 +353,10 @@ def _index_probe() -> str:
     words = len(INDEX_SLOT_FIELDS)
     slot = {name: n for n, name in enumerate(INDEX_SLOT_FIELDS)}
     return "\n".join([
+        # (out of line: a miss of the cache is rare, the loops around the cache's hits
+        # keep their registers)
         ("define internal i64 @index_probe(ptr %st, i64 %handle, i64 %place, i64 %key, "
-         "ptr %hostout) #0 {"),
+         "ptr %hostout) #1 {"),
         f"  %pp = getelementptr i64, ptr %st, i64 {_F['index_places']}",
         "  %places = load ptr, ptr %pp",
         f"  %d = getelementptr [{len(INDEX_PLACE_FIELDS)} x i64], ptr %places, i64 %place",
@@ -2016,5 +2018,6 @@ def module_ir(code: ip.Code, name: str,
               "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)",
               "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)"]
     parts += ["declare i16 @llvm.bswap.i16(i16)", "declare i32 @llvm.bswap.i32(i32)",
-              "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }"]
+              "declare i64 @llvm.bswap.i64(i64)", "attributes #0 = { alwaysinline }",
+              "attributes #1 = { noinline cold }"]
     return "\n\n".join(parts) + "\n"
