@@ -277,6 +277,9 @@ class Checker:
         # slot -> [stack slot, byte] it reads, and the last stack slot read there and the
         # register that gave
         self._fp_loads: dict[int, list[Any]] = {}
+        # slot -> [stack slot] a store at r10 + constant writes, and last time there: that
+        # Slot before (or None), the register stored, the Slot after
+        self._fp_stores: dict[int, list[Any]] = {}
         self._map_reads: dict[tuple[Any, ...], Reg] = {}   # map value loads that passed
         self._backs: BackMemo = {}   # demands walked back (liveness.back_memo)
         # effects of the static slots, and of jumps that compared two numbers and went one
@@ -775,11 +778,24 @@ class Checker:
                         index, pos = divmod(STACK_BYTES + insn.off, 8)
                         self._fp_loads[pc] = [index, pos, None, None]
                     return pc + 1
-                fp = regs[10]
                 value = self.read(state, insn.src) if kind == _FP_STORE_REG else \
                     const_scalar(insn.imm)
+                # a store at r10 + constant changes one stack slot, as a function of the
+                # slot before and the value alone (its checks passed here before, the depth
+                # taken): the very slot and value (or an equal number) of last time give the
+                # very slot again
+                stored = self._fp_stores.get(pc)
+                if stored is not None and state.frames[-1].stack.get(stored[0]) is stored[1] \
+                        and (value is stored[2] or (value.type is _SCALAR
+                                                    and value == stored[2])):
+                    state.frames[-1].writable_stack()[stored[0]] = stored[3]
+                    return pc + 1
+                fp = regs[10]
+                index = (STACK_BYTES + insn.off) // 8
+                before = state.frames[-1].stack.get(index)
                 access.stack_write(state, fp, 10, insn.off, size, value,
                                    depth=self.depth(state, fp.frameno))
+                self._fp_stores[pc] = [index, before, value, state.frames[-1].stack[index]]
                 return pc + 1
         cls = opcode & CLASS_MASK
         if cls in (_ALU, _ALU64):
