@@ -120,3 +120,41 @@ def ospf_frames() -> list[bytes]:
         _ospf(9, b"\0" * 8), _ospf(1, _hello(), version=3), _ospf(1, _hello(), auth=7),
         _ospf(1, _hello(), declared=30), _ospf(1, b"\xff\xff\xff\x00\x00"),
     ]
+
+
+def ospf_te_frames() -> list[bytes]:
+    """Traffic engineering LSAs (opaque type 1): the router address TLV, a link TLV with
+    every sub-TLV tcpdump decodes (bandwidths as IEEE singles), wrong sub-TLV lengths
+    (each ends the LSA ' (invalid)'), bogus TLV lengths, an unknown TLV and sub-TLV."""
+    def te(body: bytes, lsa_id: str = "1.0.0.1") -> bytes:
+        return _lsa(10, lsa_id, body)
+
+    def f(value: float) -> bytes:
+        return struct.pack("!f", value)
+
+    subs = [_tlv(1, b"\x01"), _tlv(1, b"\x07"), _tlv(2, _ip("198.18.0.2")),
+            _tlv(11, _ip("0.0.0.5") + _ip("0.0.0.6")), _tlv(3, _ip("198.18.0.1")),
+            _tlv(4, _ip("198.18.0.2")), _tlv(5, struct.pack("!I", 10)),
+            _tlv(6, f(1.25e9)), _tlv(7, f(123456.789)),
+            _tlv(8, b"".join(f(1e6 * (i + 1) / 3) for i in range(8))),
+            _tlv(9, struct.pack("!I", 0xF0)), _tlv(14, b"\x14\0\0\0"), _tlv(14, bytes(4)),
+            _tlv(15, b"\x33\x02\0\0" + b"".join(f(1e5 * i) for i in range(8))),
+            _tlv(15, b"\x07\x63\0\0" + bytes(32)), _tlv(17, b"\x00\0\0\0" + f(1e7) + f(2e7)),
+            _tlv(17, b"\xfe\0\0\0"), _tlv(17, b"\x09\0\0\0" + f(1.0)), _tlv(99, b"abcde"),
+            # tcpdump skips a shared risk group's bytes twice: last, what follows is garbage
+            _tlv(16, struct.pack("!III", 1, 2, 3)), _tlv(16, b"")]
+    link = _tlv(2, b"".join(subs))
+    bad_subs = [_tlv(9, b"12"), _tlv(2, b"123456"), _tlv(3, b"12345678"), _tlv(6, b"12"),
+                _tlv(8, bytes(8)), _tlv(17, b"1"), _tlv(17, bytes(6)), _tlv(17, bytes(40)),
+                _tlv(5, b""), _tlv(14, b"1"), _tlv(15, bytes(8)), _tlv(1, b"12"),
+                _tlv(16, b"123"), _tlv(0, b"1234")]
+    return [
+        _ospf(4, _update(te(_tlv(1, _ip("198.18.0.1"))), te(link, "1.0.0.2"),
+                         te(_tlv(1, _ip("198.18.0.9")) + _tlv(7, b"other TLV")))),
+        *[_ospf(4, _update(te(_tlv(2, sub)), te(_tlv(1, _ip("198.18.0.1")))))
+          for sub in bad_subs],
+        _ospf(4, _update(te(_tlv(1, b"12")), te(_tlv(2, b"\0\x01\0\x08\x01")),
+                         te(_tlv(2, b"\0\x01\0\x01\x01\0\0")), te(_tlv(1, b"\1\2\3\4", pad=False)
+                                                                  + b"\0\2\0\x09abc"),
+                         te(b"\0\x01\0\x04"), te(b"\0\x01"), te(_tlv(0, b"1234")))),
+    ]

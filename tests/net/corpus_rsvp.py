@@ -1,10 +1,11 @@
 """RSVP messages of every type (and a bundle of two), over IPv4 and IPv6, carrying the
 objects tcpdump decodes in each of their C-Types: sessions, hops, time values, styles,
 filter specs and sender templates, IntServ flowspecs/TSpecs/Adspecs with every parameter,
-label requests, labels, EROs and RROs (and bad subobjects), error specs, hellos, message
-IDs, session attributes, fast reroute, detours, class types, properties, admin status,
-label sets, S2L, capability, restart capability, objects without a decoder, unknown
-C-Types; and damaged headers (version, lengths, objects past the message)."""
+label requests (GMPLS too), labels, EROs and RROs (and bad subobjects), error specs,
+hellos, message IDs, session attributes, fast reroute, detours, class types, properties,
+admin status, label sets, S2L, the generalized UNI, capability, restart capability,
+objects without a decoder, unknown C-Types; and damaged headers (version, lengths,
+objects past the message)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,8 @@ def rsvp_frames() -> list[bytes]:
     path = _msg(1, _obj(1, 7, _v4("198.18.0.2") + b"\0\0\0\x05" + _v4("198.18.0.1"))
                 + _obj(3, 1, _v4("198.18.0.1") + struct.pack("!I", 5))
                 + _obj(5, 1, struct.pack("!I", 30000))
-                + _obj(19, 1, b"\0\0\x08\x00") + _obj(19, 1, b"\0\0\x12\x34" + b"\0\0\x86\xdd")
+                + _obj(19, 1, b"\0\0\x08\x00") + _obj(19, 4, b"\x02\x33\x00\x21")
+                + _obj(19, 4, b"\x63\x07\x00\x63") + _obj(19, 1, b"\0\0\x12\x34" + b"\0\0\x86\xdd")
                 + _obj(20, 1, ero) + _obj(207, 7, b"\x07\x07\x16\x05tun-1\0\0\0")
                 + _obj(11, 7, _v4("198.18.0.1") + b"\0\0\0\x01")
                 + _obj(12, 2, tspec) + _obj(13, 2, tspec)
@@ -125,6 +127,16 @@ def rsvp_frames() -> list[bytes]:
                       + _obj(10, 13, _v6(_A6) + b"\0\0\0\x01" + _v6(_B6) + b"\0\0\0\x02")
                       + _obj(15, 2, _v6(_B6)) + _obj(195, 1, _v4("198.18.0.3"))
                       + _obj(195, 2, _v6(_A6)) + _obj(195, 3, b""))
+    def uni(kind: int, family: int, body: bytes, size: int | None = None) -> bytes:
+        return struct.pack("!HBB", 4 + len(body) if size is None else size, kind,
+                           family) + body
+    unis = [_msg(1, _obj(229, 1, b"".join(parts))) for parts in (
+        [uni(1, 1, _v4("198.18.0.1")), uni(2, 2, _v6(_B6)), uni(1, 3, bytes(4)),
+         uni(3, 0, b""), uni(4, 0, struct.pack("!III", 0x80000007, 2, 3)),
+         uni(5, 0, b"\x05\0\0\0"), uni(2, 9, b"")],
+        [uni(3, 0, bytes(4))], [uni(9, 0, b"")], [uni(1, 1, b"")], [uni(2, 2, bytes(4))],
+        [uni(4, 0, bytes(4))], [uni(5, 0, b"")], [uni(1, 1, bytes(4), size=2)],
+        [uni(1, 1, bytes(4), size=40)], [b"\0\0"], [])] + [_msg(1, _obj(229, 2, b""))]
     hello = _msg(20, _obj(22, 1, struct.pack("!II", 1, 2)) + _obj(22, 2, struct.pack("!II", 3, 4))
                  + _obj(22, 3, b""))
     ack = _msg(13, _obj(24, 1, b"\x01\0\0\x07" + struct.pack("!II", 100, 101))
@@ -137,7 +149,7 @@ def rsvp_frames() -> list[bytes]:
         _msg(1, _obj(klass, ctype, b"\0\0\0\0")) for klass, ctype in (
             (1, 1), (1, 2), (1, 8), (1, 14), (1, 13), (1, 7), (15, 2), (16, 3), (11, 1),
             (11, 2), (11, 13), (11, 7), (11, 12), (10, 3), (10, 8), (19, 2), (19, 3),
-            (22, 1), (131, 1), (207, 7), (3, 1), (3, 2), (205, 1), (205, 7), (6, 1),
+            (22, 1), (131, 1), (207, 7), (3, 1), (19, 4), (3, 2), (205, 1), (205, 7), (6, 1),
             (6, 2), (36, 2), (50, 2), (9, 2))]
     damaged = [
         _msg(1, _obj(207, 7, b"\0\0\0\x09abc")), _msg(1, _obj(5, 1, b"", size=6)),
@@ -153,7 +165,7 @@ def rsvp_frames() -> list[bytes]:
         _msg(12, _msg(1, b"", flags=0x30)), _msg(12, _msg(1, b"", length=4)),
         _msg(12, _msg(1, bytes(8), length=40)), _msg(12, b"\x10\x01"),
     ]
-    frames = [_frame(m) for m in [path, resv, errors, v6_session, hello, ack, bundle,
+    frames = [_frame(m) for m in [path, resv, errors, v6_session, hello, ack, bundle, *unis,
                                   *short_objects, *damaged]]
     frames += [_frame(_msg(kind, b"")) for kind in (4, 6, 7, 14, 99)]
     return frames + [_frame(path, v6=True), _frame(errors, v6=True)]

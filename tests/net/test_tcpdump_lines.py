@@ -57,11 +57,11 @@ from tests.net.corpus_lldp import lldp_org_frames
 from tests.net.corpus_mstp import mstp_frames
 from tests.net.corpus_netbios import netbios_frames
 from tests.net.corpus_ntp import ntp_control_frames
-from tests.net.corpus_ospf import ospf_frames
+from tests.net.corpus_ospf import ospf_frames, ospf_te_frames
 from tests.net.corpus_ospf6 import ospf6_frames
 from tests.net.corpus_pgm import pgm_frames
 from tests.net.corpus_pim import pim_frames
-from tests.net.corpus_ppp import l2tp_frames, pppoe_frames
+from tests.net.corpus_ppp import l2tp_frames, osi_ppp_frames, pppoe_frames
 from tests.net.corpus_radius import radius_frames
 from tests.net.corpus_rip import rip_frames
 from tests.net.corpus_rsvp import rsvp_frames
@@ -490,6 +490,12 @@ CORPORA = [
     Corpus(pgm_frames, ("", "-v", "-e", "-q"), ("", "-v"), cut_from=34),
     # AppleTalk in UDP (KIP): the LocalTalk header's DDP type and a KIP port decide it
     Corpus(atalk_udp_frames, ("", "-v", "-q"), ("", "-v"), cut_from=42),
+    # OSI in PPP: CLNP, ES-IS and IS-IS one-line forms (not -v's), NULL, IP inside,
+    # unknown NLPIDs and damaged headers
+    Corpus(osi_ppp_frames, ("", "-e"), ("", "-e"), cut_from=22),
+    # OSPF's traffic engineering LSAs: every link sub-TLV, wrong lengths
+    Corpus(ospf_te_frames, ("", "-v", "-vv"), ("-v",), cut_from=38, cut_step=2,
+           least=(("-v", 300),)),
 ]
 
 
@@ -507,11 +513,10 @@ def test_protocol_corpus_whole_and_cut(tmp_path: Path, case: Corpus) -> None:
     # EGP, IPX (in Ethernet II, PPP, raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also
     # in SNAP) and AARP, ATM and Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's
     # GRE, RIP and RIPng, OSPFv2 and v3, Kerberos, EIGRP and OTV, LDP, NetBIOS, L2TP and
-    # PPP, PIM, SNMP, LLDP, DHCPv6, RADIUS, ISAKMP, RSVP, PGM, AppleTalk in UDP. Every
-    # field tcpdump reads at each verbosity, damaged lengths, every packet cut after each
-    # byte. Printed in this process (the
-    # command's own flags and output are tested above): a subprocess per flags cost most
-    # of this test's time
+    # PPP, PIM, SNMP, LLDP, DHCPv6, RADIUS, ISAKMP, RSVP, PGM, AppleTalk in UDP, OSPF TE,
+    # OSI in PPP. Every field tcpdump reads at each verbosity, damaged lengths, every
+    # packet cut after each byte (or every few). Printed in this process (the command's
+    # own flags and output are tested above): a subprocess per flags cost most of its time
     built = case.frames()
     path = tmp_path / "protocol.pcap"
     write_pcap(path, _packets(built))
@@ -528,3 +533,27 @@ def test_protocol_corpus_whole_and_cut(tmp_path: Path, case: Corpus) -> None:
     write_pcap(path, cut)
     for flags in case.cut_flags:
         assert _in_process(path, _options(flags)) == _tcpdump(path, flags), flags
+
+
+@pytest.mark.parametrize("seed", [7, 2026])
+def test_damaged_radius_ike_rsvp_pgm_te_and_kip(tmp_path: Path, seed: int) -> None:
+    # the corpora above with a few bytes of the message changed at random (some cut):
+    # whatever tcpdump makes of them (a class turned into another, lengths gone wrong),
+    # so do we. Printed in this process, as the corpora are
+    rng = random.Random(seed)
+    frames = ([(f, 42) for f in radius_frames() + isakmp_frames() + atalk_udp_frames()]
+              + [(f, 34) for f in rsvp_frames() + pgm_frames() + ospf_te_frames()])
+    packets = []
+    for index in range(1500):
+        chosen, start = rng.choice(frames)
+        frame = bytearray(chosen)
+        for _ in range(rng.randrange(1, 4)):
+            frame[rng.randrange(start, len(frame))] = rng.randrange(256)
+        size = len(frame) if rng.random() < 0.7 else rng.randrange(14, len(frame) + 1)
+        packets.append(PcapPacket(bytes(frame[:size]), len(frame), T0_US + index))
+    path = tmp_path / "damaged_new.pcap"
+    write_pcap(path, packets)
+    for flags in ("", "-v", "-vv"):
+        theirs = _tcpdump(path, flags)
+        assert len(theirs) >= len(packets)
+        assert _in_process(path, _options(flags)) == theirs, flags

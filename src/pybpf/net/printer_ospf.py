@@ -4,8 +4,9 @@ information RFC 7770, link-local signalling RFC 5613) as ``tcpdump -n`` 4.99 pri
 Without -v a packet is its version, type and length; -v adds the router and area, the
 authentication, then each type's fields: a hello's timers and neighbours, a database
 description's LSA headers, a request's LSAs, an update's LSAs with their bodies (router
-links, network, summary, external, NSSA, group membership, and the opaque ones but
-traffic engineering's), an acknowledgement's headers, and the LLS block after the
+links, network, summary, external, NSSA, group membership, and the opaque ones:
+graceful restart, router information and traffic engineering, printer_ospf_te.py), an
+acknowledgement's headers, and the LLS block after the
 packet. -vv adds a dump of each LSA body.
 
 tcpdump reads everything through bounds-checked reads: a read beyond the capture leaves
@@ -14,6 +15,7 @@ digest after the packet is taken off both the length and the captured bytes firs
 
 from __future__ import annotations
 
+from .printer_ospf_te import te_tlvs
 from .printer_words import LongJump, Words, ip4, safe_text
 
 __all__ = ["ospf_text", "OspfWords", "grace_tlvs"]
@@ -260,7 +262,10 @@ def _external_metric(out: OspfWords, at: int) -> None:
 
 
 def _opaque(out: OspfWords, opaque: int, at: int, left: int, verbose: int) -> None:
-    if opaque in (3, 4):
+    if opaque == 1:
+        if not te_tlvs(out, at, left, verbose):
+            raise _Cut
+    elif opaque in (3, 4):
         _opaque_tlvs(out, opaque, at, left, verbose)
     elif verbose <= 1 and not out.dump(at, left, "\n\t    "):
         raise _Cut

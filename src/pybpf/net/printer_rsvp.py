@@ -4,13 +4,14 @@ message (or of each message in a bundle) with its fields, -vv a hex dump of each
 tcpdump checks that each object was captured whole before decoding it, so a cut ends
 the line with `` [|rsvp]`` after the last whole object's header.
 
-Not decoded like tcpdump (printed as a hex dump instead): GMPLS label requests
-(C-Type 4), the OIF generalized UNI object and the integrity object."""
+Not decoded like tcpdump (printed as a hex dump instead): the integrity object, whose
+digest tcpdump checks against a secret."""
 
 from __future__ import annotations
 
 import struct
 
+from .printer_gmpls import ENCODINGS, PAYLOADS, SWITCHING
 from .printer_words import ETHERTYPES, ip4, ip6, safe_text, unknown_data_lines
 
 __all__ = ["rsvp_text"]
@@ -396,11 +397,68 @@ def _object(out: list[str], klass: int, ctype: int, b: bytes, indent: str,
             out.append(f"{i}Sub-LSP destination address: {ip6(b[:16])}")
         else:
             return True
-    elif klass in (4, 229) or (klass == 19 and ctype == 4):
+    elif klass == 229:   # OIF generalized UNI
+        if ctype != 1:
+            return True
+        return _generalized_uni(out, b, indent)
+    elif klass == 4:
         return True   # not decoded here (see the module's docstring)
     elif verbose <= 1:   # objects tcpdump has no decoder for
         out.append(unknown_data_lines(b, _DUMP))
     return False
+
+
+_UNI_SUBOBJECTS = {1: "Source TNA address", 2: "Destination TNA address", 3: "Diversity",
+                   4: "Egress label", 5: "Service level"}
+_FAMILIES = {0: "Reserved", 1: "IPv4", 2: "IPv6", 3: "NSAP", 4: "HDLC", 5: "BBN 1822",
+             6: "802", 7: "E.163", 8: "E.164", 9: "F.69", 10: "X.121", 11: "Novell IPX",
+             12: "Appletalk", 13: "Decnet IV", 14: "Banyan Vines",
+             15: "E.164 with NSAP subaddress", 196: "Layer-2 VPN", 25: "VPLS"}
+
+
+def _generalized_uni(out: list[str], b: bytes, indent: str) -> bool:
+    i = indent + "  "
+    len(b) < 4 and _short(out, indent)
+    hexdump, at, left, tlen = False, 0, len(b), len(b)
+
+    def u32(offset: int) -> int:
+        return int.from_bytes(b[at + offset:at + offset + 4], "big")
+
+    while left > 0:
+        if left < 4:
+            out.append(" (invalid)")
+            raise _Stop
+        size = int.from_bytes(b[at:at + 2], "big")
+        kind, family = b[at + 2], b[at + 3]
+        out.append(f"{i}Subobject Type: {_UNI_SUBOBJECTS.get(kind, 'Unknown')} ({kind}), AF: "
+                   f"{_FAMILIES.get(family, 'Unknown')} ({family}), length: {size}")
+        if size < 4 or size > left or tlen < size:
+            out.append(" (invalid)")
+            raise _Stop
+        if kind in (1, 2):
+            if family == 1:
+                size < 8 and _short(out, indent, "sub-object")
+                out.append(f"{i}  UNI IPv4 TNA address: {ip4(b[at + 4:at + 8])}")
+            elif family == 2:
+                size < 20 and _short(out, indent, "sub-object")
+                out.append(f"{i}  UNI IPv6 TNA address: {ip6(b[at + 4:at + 20])}")
+            elif family == 3:
+                hexdump = True
+        elif kind == 3:
+            hexdump = hexdump or size > 4
+        elif kind == 4:
+            size < 16 and _short(out, indent, "sub-object")
+            out.append(f"{i}  U-bit: {u32(4) >> 31:x}, Label type: {u32(4) & 0xFF}, Logical "
+                       f"port id: {u32(8)}, Label: {u32(12)}")
+        elif kind == 5:
+            size < 8 and _short(out, indent, "sub-object")
+            out.append(f"{i}  Service level: {u32(4) >> 24}")
+        else:
+            hexdump = True
+        left -= size
+        at += size
+        tlen += size   # as tcpdump keeps it: the object's length only grows
+    return hexdump
 
 
 def _sender(out: list[str], klass: int, ctype: int, b: bytes, indent: str) -> bool:
@@ -469,6 +527,11 @@ def _label_request(out: list[str], ctype: int, b: bytes, indent: str) -> bool:
         out.append(f"{i}L3 Protocol ID: {_protocol(u16(2))}"
                    f"{i}Minimum/Maximum DLCI: {u32(4) & 0x7FFFFF}/{u32(8) & 0x7FFFFF}, "
                    f"{'10' if width == 0 else ''}{'23' if width == 2 else ''} bit DLCI")
+    elif ctype == 4:
+        n < 4 and _short(out, indent)
+        out.append(f"{i}LSP Encoding Type: {ENCODINGS.get(b[0], 'Unknown')} ({b[0]})"
+                   f"{i}Switching Type: {SWITCHING.get(b[1], 'Unknown')} ({b[1]}), Payload ID: "
+                   f"{PAYLOADS.get(u16(2), 'Unknown')} (0x{u16(2):04x})")
     else:
         return True
     return False
@@ -524,7 +587,7 @@ def _intserv(out: list[str], b: bytes, indent: str, verbose: int) -> None:
             if not done:
                 break
             left -= done
-            service_len -= done
+            service_len = (service_len - done) & 0xFFFFFFFF   # unsigned, as tcpdump's
             at += done
 
 

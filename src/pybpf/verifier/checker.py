@@ -123,7 +123,7 @@ class Checkpoint:
     once ``branches`` is 0, which is when the checkpoint may prune (None: everything)."""
 
     __slots__ = ("branches", "consts", "demand", "hits", "last_miss", "loop_key", "misses",
-                 "parent", "pc", "plan", "state", "trace")
+                 "parent", "pc", "plan", "state", "trace", "unlinked")
 
     def __init__(self, state: State | None, parent: Checkpoint | None,
                  trace: list[Effect] | None = None):
@@ -136,6 +136,7 @@ class Checkpoint:
         self.pc = -1
         self.loop_key: tuple[int, int] = (0, 0)
         self.plan: prune.Plan | None = None
+        self.unlinked: tuple[bool, ...] = ()
         self.last_miss: list[Any] = []
         self.hits = 0
         self.misses = 0
@@ -273,7 +274,12 @@ class Checker:
         self.alu_paths: dict[int, tuple[Any, ...]] = {}   # unprivileged pointer arithmetic
         self.unresolved_kfunc: list[int] = []   # reachable kfunc calls of BTF id 0
         self._lddw_values: dict[int, Reg] = {}   # slot -> what its lddw loads
-        self._fp_loads: dict[int, tuple[int, int]] = {}   # slot -> (stack slot, byte) read
+        # slot -> [stack slot, byte] it reads, and the last stack slot read there and the
+        # register that gave
+        self._fp_loads: dict[int, list[Any]] = {}
+        # slot -> [stack slot] a store at r10 + constant writes, and last time there: that
+        # Slot before (or None), the register stored, the Slot after
+        self._fp_stores: dict[int, list[Any]] = {}
         self._map_reads: dict[tuple[Any, ...], Reg] = {}   # map value loads that passed
         self._backs: BackMemo = {}   # demands walked back (liveness.back_memo)
         # effects of the static slots, and of jumps that compared two numbers and went one
@@ -284,6 +290,8 @@ class Checker:
         self._decided = 0
         self.effect_override: Effect | None = None
         self._alu_last: dict[int, tuple[B.Bounds, Reg]] = {}   # slot -> (operand, result)
+        # slot -> (the two numbers a jump compared last, what each side writes)
+        self._jump_last: dict[int, tuple[Reg, Reg, tuple[_Sides | None, _Sides | None]]] = {}
         self._return_span: Any = ()   # the main function's return range (() not known yet)
 
     # --- the walk -----------------------------------------------------------------------
@@ -525,8 +533,9 @@ class Checker:
                         old_plan = old.plan
                         if old_plan is None:
                             old_plan = old.plan = prune.plan(ostate, old.demand)
-                        if prune.covers_planned(ostate, state, old_plan, uninit_ok=uninit_ok,
-                                                last_miss=old.last_miss):
+                            old.unlinked = prune.unlinked(ostate, old_plan)
+                        if prune.covers_planned(ostate, state, old_plan, old.unlinked,
+                                                uninit_ok=uninit_ok, last_miss=old.last_miss):
                             old.hits += 1
                             return old.demand
                         old.misses += 1
@@ -747,10 +756,17 @@ class Checker:
                     checked = self._fp_loads.get(pc)
                     if checked is not None:
                         # the offset was checked here before (and the depth taken): the same
-                        # r10 + off every time, of the function this slot belongs to
-                        filled = access.stack_fill(state.frames[-1].stack, checked[0],
-                                                   checked[1], size)
+                        # r10 + off every time, of the function this slot belongs to; the
+                        # very slot read last time here gives the very same register
+                        stack = state.frames[-1].stack
+                        slot = stack.get(checked[0])
+                        if slot is checked[2] and slot is not None:
+                            regs[insn.dst] = checked[3]
+                            return pc + 1
+                        filled = access.stack_fill(stack, checked[0], checked[1], size)
                         if filled is not None:
+                            checked[2] = slot
+                            checked[3] = filled
                             regs[insn.dst] = filled
                             return pc + 1
                     fp = regs[10]
@@ -759,13 +775,27 @@ class Checker:
                         uninit_ok=self.options.uninit_stack_loads,
                         depth=self.depth(state, fp.frameno))
                     if checked is None:
-                        self._fp_loads[pc] = divmod(STACK_BYTES + insn.off, 8)
+                        index, pos = divmod(STACK_BYTES + insn.off, 8)
+                        self._fp_loads[pc] = [index, pos, None, None]
                     return pc + 1
-                fp = regs[10]
                 value = self.read(state, insn.src) if kind == _FP_STORE_REG else \
                     const_scalar(insn.imm)
+                # a store at r10 + constant changes one stack slot, as a function of the
+                # slot before and the value alone (its checks passed here before, the depth
+                # taken): the very slot and value (or an equal number) of last time give the
+                # very slot again
+                stored = self._fp_stores.get(pc)
+                if stored is not None and state.frames[-1].stack.get(stored[0]) is stored[1] \
+                        and (value is stored[2] or (value.type is _SCALAR
+                                                    and value == stored[2])):
+                    state.frames[-1].writable_stack()[stored[0]] = stored[3]
+                    return pc + 1
+                fp = regs[10]
+                index = (STACK_BYTES + insn.off) // 8
+                before = state.frames[-1].stack.get(index)
                 access.stack_write(state, fp, 10, insn.off, size, value,
                                    depth=self.depth(state, fp.frameno))
+                self._fp_stores[pc] = [index, before, value, state.frames[-1].stack[index]]
                 return pc + 1
         cls = opcode & CLASS_MASK
         if cls in (_ALU, _ALU64):
@@ -1342,8 +1372,34 @@ class Checker:
             # two constants: one side only, and nothing learnt (as refine would say)
             self._decided = _SCALARS_DECIDED
             return self._targets[pc] if holds(op, ta[0], tb[0], jmp32) else pc + 1
-        taken, fall = refine_both(op, a.var, b.var, jmp32)
         src = insn.src if insn.opcode & SOURCE_MASK else None
+        if a.id == 0 and (src is None or b.id == 0):
+            # numbers linked to no other register: the very registers compared here last
+            # time give the very same registers on each side (a loop's body, paths that
+            # share this code)
+            last = self._jump_last.get(pc)
+            if last is None or last[0] is not a or last[1] is not b:
+                last = self._jump_last[pc] = self._jump_sides(insn.dst, a, src, b, op,
+                                                              jmp32)
+            sides = last[2]
+            taken_regs, fall_regs = sides
+            if taken_regs is None or fall_regs is None:
+                self._decided = _SCALARS_DECIDED
+            if taken_regs is not None:
+                if fall_regs is not None:
+                    other = state.copy()
+                    _set_sides(other.frames[-1].regs, taken_regs)
+                    other.path = state.path[-15:] + (pc,)
+                    self.fork(other, self._targets[pc], cp, pending)
+                    _set_sides(state.frames[-1].regs, fall_regs)
+                    return pc + 1
+                _set_sides(state.frames[-1].regs, taken_regs)
+                return self._targets[pc]
+            if fall_regs is not None:
+                _set_sides(state.frames[-1].regs, fall_regs)
+                return pc + 1
+            return None   # neither side can happen: this path itself is impossible
+        taken, fall = refine_both(op, a.var, b.var, jmp32)
         if taken is None or fall is None:
             # the values compared ruled a side out: they matter
             self._decided = _SCALARS_DECIDED
@@ -1361,6 +1417,26 @@ class Checker:
             self._refined(state, insn.dst, a, fall[0], src, b, fall[1])
             return pc + 1
         return None   # neither side can happen: this path itself is impossible
+
+    @staticmethod
+    def _jump_sides(dst: int, a: Reg, src: int | None, b: Reg, op: int, jmp32: bool
+                    ) -> tuple[Reg, Reg, tuple[_Sides | None, _Sides | None]]:
+        """(a, b, (taken, fall)): the registers each side writes, as :meth:`_refined` would
+        write them for numbers with no id (None: that side cannot happen)."""
+        both = refine_both(op, a.var, b.var, jmp32)
+        sides: list[_Sides | None] = []
+        for side in both:
+            if side is None:
+                sides.append(None)
+                continue
+            avar, bvar = side
+            writes: list[tuple[int, Reg]] = []
+            if avar is not a.var and avar != a.var:
+                writes.append((dst, a.with_var(avar)))
+            if src is not None and bvar is not b.var and bvar != b.var:
+                writes.append((src, b.with_var(bvar)))
+            sides.append(tuple(writes))
+        return a, b, (sides[0], sides[1])
 
     def _refined(self, state: State, dst: int, a: Reg, avar: B.Bounds, src: int | None,
                  b: Reg, bvar: B.Bounds) -> None:
@@ -1676,6 +1752,14 @@ def _slot_facts(code: Mapping[int, Instruction], prune_points: set[int], *,
             if opcode == _MAY_GOTO_OPCODE:
                 may_gotos.add(pc)
     return plain, may_gotos, targets, static, fast
+
+
+_Sides = tuple[tuple[int, Reg], ...]   # the registers one side of a jump writes, in order
+
+
+def _set_sides(regs: list[Reg], writes: _Sides) -> None:
+    for regno, reg in writes:
+        regs[regno] = reg
 
 
 def _widen_changed_scalars(prev: State, cur: State) -> None:

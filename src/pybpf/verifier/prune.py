@@ -218,70 +218,67 @@ def same(old: State, new: State) -> bool:
     return True
 
 
-# a remembered state's comparison plan: per frame, the live registers (regno, exact), the
-# live stack slots (index, exact), and whether those slots hold no spill linked to others
-# (ids), worked out once from its final demand
-Plan = tuple[tuple[tuple[tuple[int, bool], ...], tuple[tuple[int, bool], ...], bool], ...]
+# a remembered state's comparison plan: per frame, the live registers (regno, exact) and
+# the live stack slots (index, exact), from its final demand alone (so that the states of
+# a loop's iterations, which end with the same few demands, share one); a register the old
+# state never wrote, a slot it does not have, are passed over when compared, and a slot
+# holding a pointer is compared exactly
+Plan = tuple[tuple[tuple[tuple[int, bool], ...], tuple[tuple[int, bool], ...]], ...]
+_PLANS: dict[tuple[int, int, int], Plan] = {}
 
 
 def plan(old: State, demand: Demand | None) -> Plan:
     """What :func:`covers_planned` compares of ``old``: its registers and slots that the
-    paths below it read (``demand``; None: all), and which of them exactly. Registers
-    never written (NOT_INIT) cover anything and are left out."""
-    frames = []
-    for frameno, frame in enumerate(old.frames):
-        regs = []
-        slots = []
-        if demand is None:
-            regs = [(regno, True) for regno, r in enumerate(frame.regs)
-                    if r.type is not RegType.NOT_INIT]
-            slots = [(index, True) for index in frame.stack]
-            frames.append((tuple(regs), tuple(slots), _unlinked(frame.stack.values())))
-            continue
-        # the live keys of this frame, one set bit at a time (few are live)
-        base = frameno * FRAME_KEYS
-        live = demand.live >> base
-        precise = demand.precise >> base
-        bits = live & _REG_BITS
-        fregs = frame.regs
-        while bits:
-            low = bits & -bits
-            bits ^= low
-            regno = low.bit_length() - 1
-            if fregs[regno].type is not RegType.NOT_INIT:
-                regs.append((regno, bool(precise >> regno & 1)))
-        bits = live >> SLOT_BASE & _SLOT_BITS
+    paths below it read (``demand``; None: all), and which of them exactly."""
+    if demand is None:
+        return tuple((tuple((regno, True) for regno in range(len(frame.regs))),
+                      tuple((index, True) for index in frame.stack))
+                     for frame in old.frames)
+    key = (demand.live, demand.precise, len(old.frames))
+    got = _PLANS.get(key)
+    if got is None:
+        frames = []
+        for frameno in range(len(old.frames)):
+            base = frameno * FRAME_KEYS
+            live = demand.live >> base
+            precise = demand.precise >> base
+            regs = tuple((regno, bool(precise >> regno & 1))
+                         for regno in range(11) if live >> regno & 1)
+            slots = tuple((index, bool(precise >> (SLOT_BASE + index) & 1))
+                          for index in range(SLOTS) if live >> (SLOT_BASE + index) & 1)
+            frames.append((regs, slots))
+        got = tuple(frames)
+        if len(_PLANS) >= 4096:
+            _PLANS.clear()
+        _PLANS[key] = got
+    return got
+
+
+def unlinked(old: State, old_plan: Plan) -> tuple[bool, ...]:
+    """Per frame: no live slot of ``old`` holds a spill with an id (whose match
+    :class:`_IdMap` checks), so that the very same stack on the other side needs no look."""
+    out = []
+    for frame, (_, slots) in zip(old.frames, old_plan):
         stack = frame.stack
-        while bits:
-            low = bits & -bits
-            bits ^= low
-            index = low.bit_length() - 1
+        ok = True
+        for index, _ in slots:
             slot = stack.get(index)
-            if slot is not None:
-                slots.append((index, bool(precise >> (SLOT_BASE + index) & 1)
-                              or _has_pointer(slot)))
-        frames.append((tuple(regs), tuple(slots),
-                       _unlinked(stack[index] for index, _ in slots)))
-    return tuple(frames)
+            if slot is not None and (spilled := slot.spilled) is not None and (
+                    spilled.id or spilled.ref_obj_id):
+                ok = False
+                break
+        out.append(ok)
+    return tuple(out)
 
 
-def _unlinked(slots: Any) -> bool:
-    """No slot of ``slots`` holds a spill with an id (whose match :class:`_IdMap` checks):
-    the very same slots on the other side then need no look."""
-    for slot in slots:
-        spilled = slot.spilled
-        if spilled is not None and (spilled.id or spilled.ref_obj_id):
-            return False
-    return True
+_NOT_INIT = RegType.NOT_INIT
+_SPILL = Byte.SPILL
 
 
-_REG_BITS = (1 << 11) - 1           # r0-r10's keys in a frame
-_SLOT_BITS = (1 << SLOTS) - 1       # stack slots' keys in a frame, from SLOT_BASE
-
-
-def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = False,
-                   last_miss: list[Any] | None = None) -> bool:
-    """:func:`covers` with ``old``'s demand worked out beforehand (:func:`plan`).
+def covers_planned(old: State, new: State, old_plan: Plan, old_unlinked: tuple[bool, ...],
+                   *, uninit_ok: bool = False, last_miss: list[Any] | None = None) -> bool:
+    """:func:`covers` with ``old``'s demand worked out beforehand (:func:`plan`,
+    :func:`unlinked`).
 
     ``last_miss`` (a list kept with ``old``) remembers which register or slot differed
     last time, to compare it first: states that reach the same place again mostly
@@ -299,8 +296,7 @@ def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = 
         elif not _planned_reg(o.regs[index], n.regs[index], exact, ids):
             return False
     frameno = 0
-    for (o, n), (regs_plan, slots_plan, unlinked) in zip(zip(old.frames, new.frames),
-                                                         old_plan):
+    for (o, n), (regs_plan, slots_plan) in zip(zip(old.frames, new.frames), old_plan):
         if o.callsite != n.callsite:
             return False
         oregs = o.regs
@@ -313,21 +309,28 @@ def covers_planned(old: State, new: State, old_plan: Plan, *, uninit_ok: bool = 
             if a.type is _SCALAR and b.type is _SCALAR and (not exact or (a.id == 0 and (
                     a.var is b.var or a.var.contains(b.var)))):
                 continue   # (_planned_reg's commonest case, without the call)
+            if a.type is _NOT_INIT:
+                continue   # nothing below the old state read it: anything will do
             if not _planned_reg(a, b, exact, ids):
                 if last_miss is not None:
                     last_miss[:] = (frameno, False, regno, exact)
                 return False
         ostack = o.stack
         nstack = n.stack
-        if ostack is nstack and unlinked:
+        if ostack is nstack and old_unlinked[frameno]:
             frameno += 1
             continue   # the very same stack (copies share it until written), nothing linked
         for index, exact in slots_plan:
-            slot = ostack[index]
+            slot = ostack.get(index)
+            if slot is None:
+                continue   # (live below, but not set in the old state: nothing to compare)
             other = nstack.get(index)
             if other is slot and ((spilled := slot.spilled) is None or (
                     spilled.id == 0 and spilled.ref_obj_id == 0)):
                 continue   # the very same slot, linked to nothing (as _planned_slot says)
+            if not exact and (spilled := slot.spilled) is not None and \
+                    spilled.type not in NOT_POINTER and _SPILL in slot.kinds:
+                exact = True   # a spilled pointer: compared exactly, precise or not
             if not _planned_slot(slot, other, exact, ids, uninit_ok):
                 if last_miss is not None:
                     last_miss[:] = (frameno, True, index, exact)
