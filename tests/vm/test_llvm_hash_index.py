@@ -30,8 +30,8 @@ def _lookup(key: int, into: object, m: str = "m") -> list[object]:
             asm.call(LOOKUP), asm.mov(into, R0)]
 
 
-def _hash(keys: dict[int, int], kind: type = HashMap) -> HashMap:
-    m = kind("m", key_size=4, value_size=8, max_entries=8)
+def _hash(keys: dict[int, int], kind: type = HashMap, entries: int = 8) -> HashMap:
+    m = kind("m", key_size=4, value_size=8, max_entries=entries)
     for key, value in keys.items():
         m[key] = value
     return m
@@ -62,7 +62,7 @@ def _mix(program: list[object]) -> list[object]:
 
 def test_lookups_give_the_interpreters_addresses_and_nulls(
         python_helper_calls: list[int]) -> None:
-    # m[3], absent 2, an LRU map's value (the helper maps it), m[5], m[3] again
+    # m[3], absent 2, an LRU map's value (indexed too), m[5], m[3] again
     program = _mix(_lookup(3, R6) + _lookup(2, R7) + _lookup(1, R8, m="lru")
                    + [asm.sub(R8, R6)] + _lookup(5, R9) + [asm.sub(R9, R6)]
                    + _lookup(3, R1) + [asm.sub(R1, R6), asm.add(R7, R1)])
@@ -74,8 +74,7 @@ def test_lookups_give_the_interpreters_addresses_and_nulls(
     seen = _runs(program, make_maps)
     assert seen["llvm"] == seen["interp"] == seen["python"]
     assert seen["llvm"][0][0] & 0xFF00 == 0  # the key absent: NULL
-    # only the LRU map's lookup called back (once per run, repeats included)
-    assert len(python_helper_calls) == 4
+    assert python_helper_calls == []  # every lookup answered natively
 
 
 def test_changes_from_python_between_runs_are_seen() -> None:
@@ -179,3 +178,39 @@ def test_a_larger_map_is_indexed_once_it_goes_a_run_unchanged(
         seen[tier] = (results, sorted(m.items()))
     assert seen["llvm"] == seen["interp"]
     assert calls[4:] == [100, 0, 100, 0]
+
+
+def test_a_null_from_the_index_faults_as_in_the_interpreter() -> None:
+    from pybpf.vm import MemoryAccessError
+    program = asm.link(_lookup(2, R6) + [asm.ldx(8, R0, R6, 0), asm.exit()])
+    errors = {}
+    for tier in TIERS:
+        prog = load_unverified(program, maps={"m": _hash({1: 10})})
+        with pytest.raises(MemoryAccessError) as err:
+            prog.run(tier=tier)
+        errors[tier] = str(err.value)
+    assert errors["llvm"] == errors["interp"] == errors["python"]
+
+
+def test_lru_lookups_from_the_index_order_evictions_as_in_the_interpreter(
+        python_helper_calls: list[int]) -> None:
+    # keys 1-4 inserted in order; the program looks up 1 and 3 (now the most recent),
+    # inserts 5 (evicting the least recently used, 2) and looks up 2, 4 and 5
+    insert = [asm.st(4, R10, 5, -4), asm.st(8, R10, 55, -16), asm.ld_map_fd(R1, "m"),
+              asm.mov(R2, R10), asm.add(R2, -4), asm.mov(R3, R10), asm.add(R3, -16),
+              asm.mov(R4, 0), asm.call(UPDATE)]
+    program = _mix(_lookup(1, R6) + _lookup(3, R7) + [asm.sub(R7, R6)] + insert
+                   + _lookup(2, R8) + _lookup(4, R9) + [asm.sub(R9, R6)] + _lookup(5, R1)
+                   + [asm.jeq(R1, 0, "gone"), asm.ldx(8, R1, R1, 0), asm.label("gone"),
+                      asm.add(R8, R1)])
+    seen = _runs(program, lambda: {"m": _hash({1: 10, 2: 20, 3: 30, 4: 40}, LRUHashMap, 4)})
+    assert seen["llvm"] == seen["interp"] == seen["python"]
+    calls = len(python_helper_calls)
+    python_helper_calls.clear()
+    m = _hash({1: 10, 2: 20, 3: 30, 4: 40}, LRUHashMap, 4)
+    prog = load_unverified(asm.link(program), maps={"m": m})
+    prog.run(tier="llvm")
+    # the first run: the update, and the lookups after it (the index is off once the
+    # helper changed the map)
+    assert len(python_helper_calls) == 4, (calls, python_helper_calls)
+    assert sorted(int.from_bytes(k, "little") for k in m) == [1, 3, 4, 5]

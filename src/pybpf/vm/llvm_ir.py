@@ -84,7 +84,7 @@ DIRECT_ARRAY_LIMIT = 1 << 16
 DIRECT_ENTRY_WORDS = 3
 NATIVE_MAP_LIMIT = 1 << 12
 MAPPED_LOG_ENTRIES = 1024
-# hash and per-CPU hash maps up to NATIVE_MAP_LIMIT entries that the program only reads
+# hash, per-CPU hash and LRU maps up to NATIVE_MAP_LIMIT entries that the program only reads
 # have a native index the runner builds from the map (for the run's CPU) and keeps while
 # the map's ``version`` holds: open addressing by INDEX_MULTIPLIER * key >> 32, slots of
 # INDEX_SLOT_FIELDS (used, key, the value's host address, its address in the run while
@@ -349,14 +349,16 @@ def _index_probe() -> str:
     """``@index_probe``: the value address of ``%key`` in the native index of map
     ``%place`` (mapping the value at its first lookup in the run), 0 (NULL) when the key
     is absent, -1 when the index is not current or the mapping log is full (the helper
-    answers). A value's host address goes to ``%hostout``."""
+    answers), or when ``%strict`` (an LRU map, whose hits are logged from the cache) and
+    the answer found no room in the cache; with the value's host address (returned, not
+    stored through a pointer: the caller's slot for it stays a register)."""
     words = len(INDEX_SLOT_FIELDS)
     slot = {name: n for n, name in enumerate(INDEX_SLOT_FIELDS)}
     return "\n".join([
         # (out of line: a miss of the cache is rare, the loops around the cache's hits
         # keep their registers)
-        ("define internal i64 @index_probe(ptr %st, i64 %handle, i64 %place, i64 %key, "
-         "ptr %hostout) #1 {"),
+        ("define internal {i64, i64} @index_probe(ptr %st, i64 %handle, i64 %place, "
+         "i64 %key, i1 %strict) #1 {"),
         f"  %pp = getelementptr i64, ptr %st, i64 {_F['index_places']}",
         "  %places = load ptr, ptr %pp",
         f"  %d = getelementptr [{len(INDEX_PLACE_FIELDS)} x i64], ptr %places, i64 %place",
@@ -388,9 +390,14 @@ def _index_probe() -> str:
         "  %inext = and i64 %i1, %mask",
         "  br label %loop",
         "absent:",
-        "  store i64 0, ptr %hostout",
-        "  call void @cache_fill(ptr %st, i64 %handle, i64 %key, i64 0, i64 0)",
-        "  ret i64 0",
+        ("  %f0 = call i1 @cache_fill(ptr %st, i64 %handle, i64 %key, i64 0, "
+         "i64 0)"),
+        "  %nf0 = xor i1 %f0, true",
+        "  %bad0 = and i1 %strict, %nf0",
+        "  %r0 = select i1 %bad0, i64 -1, i64 0",
+        "  %o0a = insertvalue {i64, i64} undef, i64 %r0, 0",
+        "  %o0 = insertvalue {i64, i64} %o0a, i64 0, 1",  # NULL: no host address
+        "  ret {i64, i64} %o0",
         "found:",
         f"  %hp = getelementptr i64, ptr %slot, i64 {slot['host']}",
         "  %host = load i64, ptr %hp",
@@ -403,9 +410,14 @@ def _index_probe() -> str:
         "  br i1 %mapped, label %known, label %map",
         "known:",
         "  %a = load i64, ptr %ap",
-        "  store i64 %host, ptr %hostout",
-        "  call void @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %a, i64 %host)",
-        "  ret i64 %a",
+        ("  %f1 = call i1 @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %a, "
+         "i64 %host)"),
+        "  %nf1 = xor i1 %f1, true",
+        "  %bad1 = and i1 %strict, %nf1",
+        "  %r1 = select i1 %bad1, i64 -1, i64 %a",
+        "  %o1a = insertvalue {i64, i64} undef, i64 %r1, 0",
+        "  %o1 = insertvalue {i64, i64} %o1a, i64 %host, 1",
+        "  ret {i64, i64} %o1",
         "map:",
         f"  %cp = getelementptr i64, ptr %st, i64 {_F['mapped_count']}",
         "  %count = load i64, ptr %cp",
@@ -425,19 +437,26 @@ def _index_probe() -> str:
         f"  %address = shl i64 %rk, {REGION_SHIFT}",
         "  store i64 %address, ptr %ap",
         "  store i64 %rs, ptr %sp",
-        "  store i64 %host, ptr %hostout",
-        "  call void @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %address, i64 %host)",
-        "  ret i64 %address",
+        # (a value mapped here then answered by the helper: it finds the value mapped)
+        ("  %f2 = call i1 @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %address, "
+         "i64 %host)"),
+        "  %nf2 = xor i1 %f2, true",
+        "  %bad2 = and i1 %strict, %nf2",
+        "  %r2 = select i1 %bad2, i64 -1, i64 %address",
+        "  %o2a = insertvalue {i64, i64} undef, i64 %r2, 0",
+        "  %o2 = insertvalue {i64, i64} %o2a, i64 %host, 1",
+        "  ret {i64, i64} %o2",
         "ask:",
-        "  ret i64 -1",
+        "  ret {i64, i64} {i64 -1, i64 0}",
         "}"])
 
 
 def _cache_fill() -> str:
     """``@cache_fill``: remember an index's answer in the lookup cache, in a way of the
     key's set that holds nothing current (an entry of the current generation may be a
-    written key's truth: it stays), as the runner's remember() would write it."""
-    lines = [("define internal void @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %value, "
+    written key's truth: it stays), as the runner's remember() would write it, and make it
+    ``last_entry``; false when both ways are in use."""
+    lines = [("define internal i1 @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %value, "
               "i64 %host) #0 {"),
              "  %mix = xor i64 %key, %handle",
              "  %hash = mul i64 %mix, -7046029254386353131",
@@ -462,8 +481,9 @@ def _cache_fill() -> str:
                                   "0")):
             lines += [f"  %w{way}.{n} = getelementptr i64, ptr %s, i64 {base + n}",
                       f"  store i64 {word}, ptr %w{way}.{n}"]
-        lines += ["  ret void"]
-    lines += ["full:", "  ret void", "}"]
+        lines += [f"  %lp{way} = getelementptr i64, ptr %st, i64 {_F['last_entry']}",
+                  f"  store ptr %w{way}.0, ptr %lp{way}", "  ret i1 true"]
+    lines += ["full:", "  ret i1 false", "}"]
     return "\n".join(lines)
 
 
@@ -1182,6 +1202,7 @@ class _FunctionWriter:
             self.pending_value = (host, value_size, 0)
             at = self.frame_offset(2, 0, key_size)
             key = ""
+            index_place: int | None = None
             if at is not None:  # the key is in this frame: read it directly
                 p, raw, key = self.tmp(), self.tmp(), self.tmp()
                 self.emit(f"{p} = getelementptr i8, ptr %fh, i64 {at}")
@@ -1191,37 +1212,50 @@ class _FunctionWriter:
                 self.emit(f"{value} = call i64 @cache_probe(ptr %st, i64 {handle}, "
                           f"i64 {key}, i64 {limit}, ptr {host})")
                 place = self.index_maps.get(handle)
-                if place is not None and not lru and handle not in self.write_maps:
-                    # the cache missed: the map's native index answers, when current
-                    missed, indexed = self.label("missed"), self.tmp()
-                    probed, cached_value = self.label("probed"), value
-                    hit_cache = self.tmp()
-                    self.emit(f"{hit_cache} = icmp ne i64 {cached_value}, -1")
-                    here = self.label("cachehit")
-                    self.emit(f"br i1 {hit_cache}, label %{here}, label %{missed}")
-                    self.block(here)
-                    self.emit(f"br label %{probed}")
-                    self.block(missed)
-                    self.emit(f"{indexed} = call i64 @index_probe(ptr %st, i64 {handle}, "
-                              f"i64 {place}, i64 {key}, ptr {host})")
-                    self.emit(f"br label %{probed}")
-                    self.block(probed)
-                    value = self.tmp()
-                    self.emit(f"{value} = phi i64 [ {cached_value}, %{here} ], "
-                              f"[ {indexed}, %{missed} ]")
+                if place is not None and handle not in self.write_maps:
+                    index_place = place
             else:
                 self.emit(f"{value} = call i64 @cached_lookup{key_size}(ptr %st, ptr %tab, "
                           f"i64 {handle}, i64 {self.reg(2)}, i64 {limit}, ptr {host})")
             self.emit(f"{hit} = icmp ne i64 {value}, -1")
             found, slow, done = self.label("cached"), self.label("lookup"), self.label("done")
-            if lru:
-                logging = self.label("logging")
-                self.emit(f"br i1 {hit}, label %{logging}, label %{slow}")
-                self.block(logging)
-                self.log_lru_hit(slow)
+            # a hit of the cache (else, when the map has a native index, of the index) goes
+            # on to found, an LRU map's logged first
+            paths = [(hit, value)]
+            if index_place is not None:
+                indexed, index_hit = self.tmp(), self.tmp()
+                paths.append((index_hit, indexed))
+            arrivals = []
+            for n, (hit_now, answer) in enumerate(paths):
+                other = slow if n == len(paths) - 1 else self.label("missed")
+                took = self.label("hit")
+                self.emit(f"br i1 {hit_now}, label %{took}, label %{other}")
+                self.block(took)
+                if lru:
+                    self.log_lru_hit(slow)
+                arrived = self.label("arrived")
+                self.emit(f"br label %{arrived}")
+                self.block(arrived)
                 self.emit(f"br label %{found}")
-            else:
-                self.emit(f"br i1 {hit}, label %{found}, label %{slow}")
+                arrivals.append((answer, arrived))
+                if other != slow:
+                    self.block(other)
+                    # the cache missed: the map's native index answers, when current
+                    pair, index_host = self.tmp(), self.tmp()
+                    self.emit(f"{pair} = call {{i64, i64}} @index_probe(ptr %st, "
+                              f"i64 {handle}, i64 {index_place}, i64 {key}, "
+                              f"i1 {'true' if lru else 'false'})")
+                    self.emit(f"{indexed} = extractvalue {{i64, i64}} {pair}, 0")
+                    self.emit(f"{index_host} = extractvalue {{i64, i64}} {pair}, 1")
+                    self.emit(f"store i64 {index_host}, ptr {host}")
+                    self.emit(f"{index_hit} = icmp ne i64 {indexed}, -1")
+            if len(arrivals) > 1:
+                self.block(found)
+                value = self.tmp()
+                self.emit(f"{value} = phi i64 " + ", ".join(
+                    f"[ {answer}, %{label} ]" for answer, label in arrivals))
+                found = self.label("answered")
+                self.emit(f"br label %{found}")
             self.block(found)
             if handle in self.write_maps:  # the value is handed out: no longer a spare
                 entry, unexposed = self.tmp(), self.tmp()

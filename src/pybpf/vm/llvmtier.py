@@ -18,10 +18,11 @@ through a direct table by index (each entry filled at the value's first lookup i
 natively for maps up to llvm_ir.NATIVE_MAP_LIMIT entries: native code maps the value at
 the region key the helper would give, and the runner adds it to the run's Memory before
 Python code next sees it);
-lookups the cache misses in hash and per-CPU hash maps of up to that many entries the
-program only reads, answered by the map's native index (built from the map at a run's
-start while its version holds, see llvm_ir.INDEX_SLOT_FIELDS: an absent key is NULL, a
-present one's value is mapped as an array's, and the answer fills the cache); lookups in
+lookups the cache misses in hash, per-CPU hash and LRU maps of up to that many entries
+the program only reads (an LRU hit logged as a cached one is), answered by the map's
+native index (built from the map at a run's start while its version holds, see
+llvm_ir.INDEX_SLOT_FIELDS: an absent key is NULL, a present one's value is mapped as an
+array's, and the answer fills the cache); lookups in
 hash, per-CPU and LRU maps served by the lookup cache, with accesses into the
 value found going straight to its host memory (an LRU hit is logged and replayed as a
 lookup before Python next sees the map); updates and deletes in plain hash maps of keys
@@ -480,8 +481,10 @@ class _Run:
             if old is not None:
                 self.index_ids.pop(id(old), None)
         mask = size - 1
+        # (an LRU map's lookups reorder it: its buffers are read as they are)
+        lru = isinstance(m, LRUHashMap)
         for raw in list(m.keys()):
-            buf = m.program_lookup(raw, cpu)
+            buf = m._entries.get(raw) if lru else m.program_lookup(raw, cpu)
             if buf is None:
                 continue
             key = int.from_bytes(raw, "little")
@@ -739,7 +742,8 @@ class CompiledProgram:
         # hash maps the program only reads, small enough for a native index (see
         # llvm_ir.INDEX_SLOT_FIELDS): their lookups the cache misses need no helper
         self._index_list = [m for handle, m in getattr(program, "_maps_by_address", {}).items()
-                            if handle in cached_maps and type(m) in (HashMap, PercpuHashMap)
+                            if handle in cached_maps
+                            and type(m) in (HashMap, PercpuHashMap, LRUHashMap)
                             and handle not in self._write_maps
                             and m.max_entries <= NATIVE_MAP_LIMIT]
         # ring buffers bpf_ringbuf_output writes to natively (see llvm_ir.ring_output)
