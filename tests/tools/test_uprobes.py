@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -174,3 +175,42 @@ def test_pending_uprobes_report_a_missing_process_at_attach(multi: bool | None) 
         probes.attach(coll)
     with pytest.raises(InvalidInputError, match="offset"):
         PendingUprobes().add("pending_entry", libc_path, [0])
+
+
+def _own_program_names() -> list[str]:
+    from pybpf.kernel import inventory  # noqa: PLC0415
+
+    names = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:bpf-prog":
+                continue
+            with open(f"/proc/self/fdinfo/{fd}") as f:
+                prog_id = next(int(ln.split()[1]) for ln in f if ln.startswith("prog_id:"))
+        except (OSError, StopIteration):
+            continue        # closed meanwhile
+        names.append(inventory.program(prog_id).name)
+    return names
+
+
+@pytest.mark.kernel
+def test_pending_uprobe_multi_links_prime_the_registration_and_stop() -> None:
+    # while the programs load, a thread keeps a throw-away uprobe program registering (so
+    # the real links skip the first registration's grace period); it is gone at the end
+    assert features.supports_uprobe_multi_link()
+    libc_path = library_path("c")
+    offset = function_offsets(libc_path, names=["getppid"])["getppid"]
+    probes = PendingUprobes(pid=os.getpid()).add("pending_entry", libc_path, [offset],
+                                                 first_cookie=2)
+    with probes:
+        for _ in range(500):
+            if "uprobe_prime" in _own_program_names():
+                break
+            threading.Event().wait(0.01)
+        else:
+            pytest.fail("no priming program was loaded")
+        with probes.load(bpf.compile(pending_entry)) as coll:
+            probes.attach(coll)
+            ctypes.CDLL("libc.so.6").getppid()
+            assert dict(coll.maps[hits].items()) == {4: 1}
+    assert "uprobe_prime" not in _own_program_names()

@@ -11,9 +11,13 @@ program must be loaded for that (expected attach type TRACE_UPROBE_MULTI), hence
 
 Elsewhere the kernel makes a tool wait for its first uprobe: registering one takes the
 writer side of a per-CPU semaphore (``dup_mmap_sem``), which waits for an RCU grace period
-(10-30 ms, longer on a busy machine) while the process sleeps. There PendingUprobes opens
-the probes' perf events in a thread started before the programs are built and loaded, so
-that wait overlaps the tool's own work instead of following it.
+(10-30 ms, longer on a busy machine) while the process sleeps. PendingUprobes opens the
+probes' perf events in a thread started before the programs are built and loaded, so that
+wait overlaps the tool's own work instead of following it. A uprobe_multi link needs the
+loaded program, so there the thread registers a throw-away uprobe on a file no process
+maps, again every few ms until the links are made: the semaphore stays on its writer's
+fast path (its grace period is waited once, an RCU period after its last writer is it
+needed again), and the real links do not wait.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import InvalidInputError
+from ..errors import BPFError, InvalidInputError
 
 __all__ = ["library_path", "split_probe_spec", "function_offsets", "match_functions",
            "PendingUprobes"]
@@ -116,6 +120,33 @@ def match_functions(binary: str, pattern: str, *, regexp: bool = False) -> dict[
     return dict(sorted((name, offset) for offset, name in by_offset.items()))
 
 
+# how often the priming thread registers its throw-away uprobe: well within an RCU grace
+# period, after which an unused rcu_sync goes back to making its next writer wait
+_PRIME_EVERY_S = 0.003
+
+
+def _keep_registration_primed(until: threading.Event) -> None:
+    from ..asm.instruction import Instruction  # noqa: PLC0415
+    from ..asm.opcodes import ALUOp, Class, JumpOp, Source  # noqa: PLC0415
+    from ..kernel.links.uprobe import attach_uprobe_multi  # noqa: PLC0415
+    from ..kernel.programs import Program  # noqa: PLC0415
+    from ..spec import AttachType, ProgramSpec, ProgramType  # noqa: PLC0415
+
+    spec = ProgramSpec("uprobe_prime", "uprobe.multi", ProgramType.KPROBE,
+                       attach_type=AttachType.TRACE_UPROBE_MULTI, license="GPL",
+                       instructions=[Instruction(Class.ALU64 | ALUOp.MOV | Source.K, dst=0, imm=0),
+                                     Instruction(Class.JMP | JumpOp.EXIT)])
+    unmapped = os.path.realpath(__file__)   # this source file: no process maps it
+    try:
+        with Program.load(spec) as prog:
+            while not until.is_set():
+                attach_uprobe_multi(prog, unmapped, [1],
+                                    description=f"uprobe_multi {unmapped} (priming)").close()
+                until.wait(_PRIME_EVERY_S)
+    except (BPFError, OSError):
+        pass    # only time is at stake: the real links wait as they would have
+
+
 class PendingUprobes:
     """uprobes attached once the collection is loaded: as one uprobe_multi link per
     program, binary and direction where the kernel has them, else as perf events opened
@@ -143,6 +174,7 @@ class PendingUprobes:
         self._error: BaseException | None = None
         self._started = False
         self._thread: threading.Thread | None = None
+        self._primed = threading.Event()    # set once the uprobe_multi links are made
 
     def add(self, program: str, binary: str, offsets: Iterable[int], *,
             retprogram: str | None = None, first_cookie: int = 0) -> PendingUprobes:
@@ -227,15 +259,22 @@ class PendingUprobes:
 
     def start(self) -> PendingUprobes:
         """Start opening the perf events (once; not for uprobe_multi links); returns self."""
-        if not self._started and self._sites and not self.uses_multi():
-            self._thread = threading.Thread(target=self._open_all, name="uprobes",
-                                            daemon=True)
+        if not self._started and self._sites:
+            if self.uses_multi():
+                self._thread = threading.Thread(target=_keep_registration_primed,
+                                                args=(self._primed,), name="uprobes",
+                                                daemon=True)
+            else:
+                self._thread = threading.Thread(target=self._open_all, name="uprobes",
+                                                daemon=True)
             self._thread.start()
         self._started = True
         return self
 
     def _wait(self) -> None:
         if self._thread is not None:
+            if self._multi:
+                self._primed.set()
             self._thread.join()
 
     def attach(self, coll: Any) -> None:
@@ -248,11 +287,14 @@ class PendingUprobes:
 
         self.start()
         if self._loaded_for_multi:
-            self._attach_multi(coll)
+            try:
+                self._attach_multi(coll)
+            finally:
+                self._primed.set()
             return
+        self._wait()
         if self._multi and not self._events:   # loaded without load(): perf events now
             self._open_all()
-        self._wait()
         if self._error is not None:
             raise self._error
         fds = {name: checked_program_fd(coll.programs[name], (ProgramType.KPROBE,),
