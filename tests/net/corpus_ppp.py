@@ -186,3 +186,54 @@ def pppoe_frames() -> list[bytes]:
     frames.append(session(_cp(LCP, 9, 1, bytes(4))[2:], head=0x22))
     frames.append(session(_cp(LCP, 9, 1, bytes(4))[2:], declared=300))
     return frames
+
+
+def osi_ppp_frames() -> list[bytes]:
+    """OSI packets in PPP (protocol 0x0023, in PPPoE sessions): CLNP of each PDU type with
+    NSAPs of several lengths, ES-IS hellos and redirects, IS-IS hellos (LAN and
+    point-to-point), LSPs, CSNPs and PSNPs, NULL and unknown NLPIDs; and damaged headers
+    (versions, length indicators, address lengths, fixed lengths, areas)."""
+    def session(osi: bytes) -> bytes:
+        ppp = b"\x00\x23" + osi
+        return ether(struct.pack("!BBHH", 0x11, 0, 0x1234, len(ppp)) + ppp, 0x8864)
+
+    def clnp(kind: int, dst: bytes, src: bytes, *, li: int | None = None, version: int = 1,
+             tail: bytes = b"payload") -> bytes:
+        header = bytes([len(dst)]) + dst + bytes([len(src)]) + src
+        size = 9 + len(header) if li is None else li
+        return bytes([0x81, size, version, 30, kind, 0, 40, 0, 0]) + header + tail
+
+    def esis(kind: int, *, li: int = 14, version: int = 1) -> bytes:
+        return bytes([0x82, li, version, 0, kind, 0, 30, 0, 0, 5]) + bytes(range(1, 6)) + b"xx"
+
+    def isis(kind: int, fixed: int, body: bytes, *, version: int = 1, id_len: int = 0,
+             pdu_version: int = 1, areas: int = 0) -> bytes:
+        return bytes([0x83, fixed, version, id_len, kind, pdu_version, 0, areas]) + body
+
+    sys_id, lan_id = bytes.fromhex("1921680000010a"), bytes.fromhex("19216800000203")
+    lan = b"\x03" + sys_id[:6] + b"\x00\x1e\x00\x40" + b"\x40" + lan_id + b"tlvs"
+    area = bytes.fromhex("490001")
+    nsap = bytes.fromhex("490001c0a800000100")
+    frames = [clnp(kind, nsap, area + bytes(range(17))) for kind in (1, 28, 29, 30, 31, 7)]
+    frames += [clnp(28, b"\x01", b"\x02\x03"), clnp(28, b"", nsap),
+               clnp(28, bytes(21), nsap), clnp(28, nsap, nsap, version=2),
+               clnp(28, nsap, nsap, li=200), clnp(28, nsap, nsap, li=5),
+               clnp(28, nsap, nsap, li=9), clnp(28, nsap, nsap, li=12),
+               clnp(28, nsap, nsap, li=20)]
+    frames += [esis(kind) for kind in (2, 4, 6, 9)]
+    frames += [esis(2, version=3), esis(2, li=200), esis(2, li=10), b"\x82\x01",
+               b"\x82\x0e\x01"]
+    frames += [isis(15, 27, lan), isis(16, 27, lan, id_len=6), isis(17, 20, b"\x01" + sys_id[:6]
+                                                                  + b"\0\x1e\0\x30\x05tlv"),
+               isis(18, 27, b"\0\x40\x04\xb0" + sys_id + b"\x00" + b"\0\0\0\x07\0\0\x03"),
+               isis(20, 27, b"\0\x40\x00\x05" + sys_id + b"\x01" + b"\x80\0\0\0\0\0\x03"),
+               isis(24, 33, b"\0\x40" + sys_id + bytes(16)), isis(25, 33, b"\0\x40" + sys_id
+                                                                   + bytes(16)),
+               isis(26, 17, b"\0\x40" + sys_id + b"tlv"), isis(27, 17, b"\0\x40" + sys_id),
+               isis(19, 8, b"what"), isis(0x35, 8, b""),
+               isis(15, 27, lan, version=2), isis(15, 27, lan, id_len=4),
+               isis(15, 27, lan, pdu_version=9), isis(15, 99, lan), isis(15, 4, lan),
+               isis(15, 27, lan, areas=255), isis(15, 26, lan), isis(26, 9, bytes(12)),
+               isis(18, 27, b"\0\x40")]
+    frames += [b"\x00\x01\x02", b"\x00", b"\x55\x01\x02\x03", b"\x44", b"\xcc"]
+    return [session(f) for f in frames]

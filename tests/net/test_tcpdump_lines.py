@@ -61,7 +61,7 @@ from tests.net.corpus_ospf import ospf_frames, ospf_te_frames
 from tests.net.corpus_ospf6 import ospf6_frames
 from tests.net.corpus_pgm import pgm_frames
 from tests.net.corpus_pim import pim_frames
-from tests.net.corpus_ppp import l2tp_frames, pppoe_frames
+from tests.net.corpus_ppp import l2tp_frames, osi_ppp_frames, pppoe_frames
 from tests.net.corpus_radius import radius_frames
 from tests.net.corpus_rip import rip_frames
 from tests.net.corpus_rsvp import rsvp_frames
@@ -490,6 +490,9 @@ CORPORA = [
     Corpus(pgm_frames, ("", "-v", "-e", "-q"), ("", "-v"), cut_from=34),
     # AppleTalk in UDP (KIP): the LocalTalk header's DDP type and a KIP port decide it
     Corpus(atalk_udp_frames, ("", "-v", "-q"), ("", "-v"), cut_from=42),
+    # OSI in PPP: CLNP, ES-IS and IS-IS one-line forms (not -v's), NULL, IP inside,
+    # unknown NLPIDs and damaged headers
+    Corpus(osi_ppp_frames, ("", "-e"), ("", "-e"), cut_from=22),
     # OSPF's traffic engineering LSAs: every link sub-TLV, wrong lengths
     Corpus(ospf_te_frames, ("", "-v", "-vv"), ("-v",), cut_from=38, cut_step=2,
            least=(("-v", 300),)),
@@ -510,10 +513,10 @@ def test_protocol_corpus_whole_and_cut(tmp_path: Path, case: Corpus) -> None:
     # EGP, IPX (in Ethernet II, PPP, raw 802.3 and 802.2), AppleTalk's DDP (NBP, ATP; also
     # in SNAP) and AARP, ATM and Frame Relay ARP, ESP in UDP, IPComp, HSRP, BFD, PPTP's
     # GRE, RIP and RIPng, OSPFv2 and v3, Kerberos, EIGRP and OTV, LDP, NetBIOS, L2TP and
-    # PPP, PIM, SNMP, LLDP, DHCPv6, RADIUS, ISAKMP, RSVP, PGM, AppleTalk in UDP, OSPF TE.
-    # Every field tcpdump reads at each verbosity, damaged lengths, every packet cut after
-    # each byte (or every few). Printed in this process (the command's own flags and output
-    # are tested above): a subprocess per flags cost most of this test's time
+    # PPP, PIM, SNMP, LLDP, DHCPv6, RADIUS, ISAKMP, RSVP, PGM, AppleTalk in UDP, OSPF TE,
+    # OSI in PPP. Every field tcpdump reads at each verbosity, damaged lengths, every
+    # packet cut after each byte (or every few). Printed in this process (the command's
+    # own flags and output are tested above): a subprocess per flags cost most of its time
     built = case.frames()
     path = tmp_path / "protocol.pcap"
     write_pcap(path, _packets(built))

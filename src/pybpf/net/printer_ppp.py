@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .printer_osi import osi_prefix, osi_text
 from .printer_words import OUI_NAMES, LongJump, ip4, mac, safe_text, unknown_data_lines
 
 __all__ = ["ppp_text", "PPP_NAMES"]
@@ -166,6 +167,19 @@ def _handle(out: list[str], r: _Reader, at: int, proto: int, length: int, verbos
         family = {0x0800: 0x21, 0x2F: 0x21, 0x21: 0x21, 0x86DD: 0x57, 0x57: 0x57,
                   0x281: 0x281, 0x283: 0x281, 0x2B: 0x2B, 0x8137: 0x2B}.get(proto)
         inner = network(family, r.data[at:], length) if family else None
+        if proto == 0x23:   # OSI: its one-line forms (None under -v), or IP inside
+            nlpid = r.data[at] if len(r.data) > at else None
+            if nlpid in (0xCC, 0x8E):
+                prefix = osi_prefix(nlpid) if link_header else ""
+                try:
+                    inner = network(0x21 if nlpid == 0xCC else 0x57, r.data[at + 1:],
+                                    length - 1)
+                except LongJump as jump:
+                    raise LongJump(prefix + jump.text, jump.proto) from None
+                if inner is not None:
+                    inner = prefix + inner
+            else:
+                inner = osi_text(r.data[at:], length, verbose, link_header, False)
         if inner is not None:
             out.append(inner)
             return

@@ -9,7 +9,6 @@ import struct
 import time
 
 from ..errors import BPFError, InvalidInputError, KernelError, NotSupportedError
-from ..kernel.closing import close_links
 from ..kernel.signals import flag_on_signals
 from .output import Printer
 
@@ -446,6 +445,9 @@ class Session:
                 pass
         assert self.coll is not None
         # no more events while the maps print; closed together, their grace periods overlap
+        # (imported here: it imports typing, ~5 ms of a start that needs it only at exit)
+        from ..kernel.closing import close_links
+
         close_links(reversed(self.coll.links))
         self.coll.links.clear()
         self.drain()
