@@ -51,3 +51,30 @@ def test_kernel_functions_are_refused() -> None:
     opts = funclatency.parse_args(["vfs_read"])
     with pytest.raises(InvalidInputError, match="no kprobes"):
         funclatency.run(opts, None, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("multi", [True, False], ids=["uprobe-multi", "perf-events"])
+def test_the_same_histogram_with_either_kind_of_link(monkeypatch, multi: bool) -> None:
+    # one uprobe_multi link per direction where the kernel has them, else (forced here)
+    # one perf-event uprobe per site
+    from pybpf.kernel import features
+
+    if multi:
+        assert features.default.supports_uprobe_multi_link(), "this kernel lacks them"
+    else:
+        monkeypatch.setattr(features.default, "supports_uprobe_multi_link", lambda: False)
+    link_types: list[int] = []
+
+    def calls_and_links() -> None:
+        from pybpf.kernel import inventory  # noqa: PLC0415
+
+        link_types.extend(int(ln.type) for ln in inventory.links()
+                          if ln.prog_id in inventory.snapshot().programs
+                          and inventory.program(ln.prog_id).name.startswith("funclatency"))
+        _libc_calls()
+
+    run = run_tool(funclatency, ["-p", str(os.getpid()), "c:getppid"],
+                   action=calls_and_links, timeout_s=0.3, leaves_nothing=True)
+    # entry and return: BPF_LINK_TYPE_UPROBE_MULTI, or BPF_LINK_TYPE_PERF_EVENT
+    assert link_types == ([12, 12] if multi else [7, 7])
+    assert _total_count(run.lines) == CALLS

@@ -15,6 +15,7 @@ functions, and ``default.clear()`` forgets everything it learnt.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import functools
 import os
@@ -180,6 +181,14 @@ class Features:
         if not os.path.isdir(os.path.join(_PMU_DIR, "uprobe")):
             raise NotSupportedError("uprobes (CONFIG_UPROBE_EVENTS)")
 
+    def supports_uprobe_multi_link(self) -> bool:
+        """True when LINK_CREATE makes uprobe_multi links (one link for many uprobes, Linux
+        6.6) whose pid filter means a process (kernels before 6.9 and its stable fixes
+        filtered by thread: those read False, as they lack it); KernelError if it cannot
+        tell."""
+        return self._cached(("link", int(AttachType.TRACE_UPROBE_MULTI), 0),
+                            _probe_uprobe_multi_link)
+
     # everything --------------------------------------------------------------------------
 
     def report(self) -> dict[str, dict[str, bool | str]]:
@@ -278,6 +287,41 @@ def _probe_program_type(prog_type: ProgramType, attach_type: AttachType | None =
             # fentry/fexit and LSM are on kernels built without their trampolines/LSM).
             return errno.EPERM
         raise
+
+
+def _uprobe_multi_refusal(prog: Program, pid: int) -> int:
+    # "/" is no regular file: a kernel that reads uprobe_multi refuses it with EBADF after
+    # checking the rest of the attr (so no link is made)
+    path = bpfsys.c_string("/")
+    offsets = (ctypes.c_uint64 * 1)(0)
+    attr = bpfsys.UprobeMultiLinkCreateAttr(
+        prog_fd=int(prog.fileno()), attach_type=AttachType.TRACE_UPROBE_MULTI,
+        path=ctypes.addressof(path), offsets=ctypes.addressof(offsets), cnt=1, pid=pid)
+    try:
+        bpfsys.link_create(attr, obj="uprobe_multi probe").close()
+    except KernelError as err:
+        return err.errno or errno.EINVAL
+    return 0
+
+
+def _probe_uprobe_multi_link() -> int:
+    try:
+        prog = _load_probe(ProgramType.KPROBE, _RETURN_0, AttachType.TRACE_UPROBE_MULTI)
+    except KernelError as err:
+        if err.errno in _ABSENT_ERRNOS:
+            return err.errno
+        raise
+    with prog:
+        refusal = _uprobe_multi_refusal(prog, 0)
+        if refusal in _ABSENT_ERRNOS:     # no such attach type (or no CONFIG_UPROBES)
+            return refusal
+        if refusal not in (0, errno.EBADF):
+            raise KernelError("uprobe_multi link probe", refusal)
+        # pid -1 (as u32): kernels whose filter is per process check pid < 0 before the
+        # path (EINVAL); the first, per-thread ones reach the path (EBADF)
+        if _uprobe_multi_refusal(prog, 0xFFFFFFFF) != errno.EINVAL:
+            return errno.EOPNOTSUPP
+    return 0
 
 
 default = Features()

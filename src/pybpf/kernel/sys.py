@@ -360,6 +360,18 @@ class LinkCreateAttr(_Attr):
         self.target_fd = value
 
 
+class UprobeMultiLinkCreateAttr(_Attr):
+    """LINK_CREATE with its ``uprobe_multi`` member (uapi bpf.h, Linux 6.6): apart from
+    LinkCreateAttr, whose size follows the installed header (older ones lack this member).
+    ``path``, ``offsets``, ``ref_ctr_offsets`` and ``cookies`` are user addresses (the
+    arrays hold ``cnt`` u64 each); ``pid`` 0 means every process."""
+
+    _uapi_ = ("union bpf_attr", "link_create.")
+    _fields_ = [("prog_fd", u32), ("target_fd", u32), ("attach_type", u32), ("flags", u32),
+                ("path", u64), ("offsets", u64), ("ref_ctr_offsets", u64), ("cookies", u64),
+                ("cnt", u32), ("multi_flags", u32), ("pid", u32)]
+
+
 class LinkUpdateAttr(_Attr):
     _uapi_ = ("union bpf_attr", "link_update.")
     _fields_ = [("link_fd", u32), ("new_prog_fd", u32), ("flags", u32), ("old_prog_fd", u32)]
@@ -621,7 +633,7 @@ def btf_load(blob: bytes, *, log_buf: bytearray | None = None, log_level: int = 
     return FD(_bpf(Cmd.BTF_LOAD, attr, obj=obj or "btf"), what=obj or "btf")
 
 
-def link_create(attr: LinkCreateAttr, *, obj: str | None = None) -> FD:
+def link_create(attr: LinkCreateAttr | UprobeMultiLinkCreateAttr, *, obj: str | None = None) -> FD:
     return FD(_bpf(Cmd.LINK_CREATE, attr, obj=obj), what=obj or "link")
 
 

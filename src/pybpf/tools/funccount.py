@@ -170,7 +170,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         names = dict(enumerate(functions))
         offsets = list(functions.values())
         probes.add("funccount_uhit", binary, offsets)
-    with probes, build(opts).load() as coll:
+    with probes, probes.load(build(opts)) as coll:
         if tracing:
             program = coll.programs["funccount_hit"]
             for category, event in points:

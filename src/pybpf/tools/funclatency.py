@@ -154,7 +154,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     probes = PendingUprobes(pid=opts.pid).add("funclatency_entry", binary,
                                               functions.values(),
                                               retprogram="funclatency_return")
-    with probes, build(opts).load() as coll:
+    with probes, probes.load(build(opts)) as coll:
         probes.attach(coll)
         if not opts.json:
             out.write(f'Tracing {len(functions)} functions for "{opts.pattern}"... '

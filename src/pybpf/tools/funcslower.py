@@ -190,7 +190,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                       "lat_us" if in_us else "lat_ms": lat, "retval": ev.retval,
                       "func": func, "args": args}, text)
 
-    with probes, build(opts).load() as coll:
+    with probes, probes.load(build(opts)) as coll:
         # the reader first: making it overlaps the kernel's first uprobe registration
         with common.ring_reader(coll, events, SlowCall, show, writer=writer) as reader:
             probes.attach(coll)

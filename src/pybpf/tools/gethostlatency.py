@@ -117,7 +117,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
     probes = PendingUprobes(pid=opts.pid)
     probes.add_functions("gethostlatency_entry", libc, FUNCTIONS,
                          retprogram="gethostlatency_return", missing_ok=True)
-    with probes, build(opts).load() as coll:
+    with probes, probes.load(build(opts)) as coll:
         # the reader first: making it overlaps the kernel's first uprobe registration
         with common.ring_reader(coll, events, LookupEvent, show, writer=writer) as reader:
             probes.attach(coll)

@@ -331,7 +331,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                     done.add(offsets[func])
                     probes.add(entry, library, [offsets[func]], retprogram=ret)
             probes.add("memleak_free", library, [offsets["free"]])
-        with probes, build(opts, target).load() as coll:
+        with probes, probes.load(build(opts, target)) as coll:
             if target:
                 probes.attach(coll)
                 if not opts.json:

@@ -263,7 +263,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
                   "data": data.decode("utf-8", "backslashreplace")}
         writer.event(fields, text)
 
-    with probes, build(opts).load() as coll:
+    with probes, probes.load(build(opts)) as coll:
         # the reader first: making it overlaps the kernel's first uprobe registration
         with common.ring_reader(coll, events, SslEvent, show, writer=writer) as reader:
             probes.attach(coll)

@@ -185,7 +185,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
         binary, func_pattern = split_probe_spec(opts.pattern)
         offsets = list(match_functions(binary, func_pattern, regexp=opts.regexp).values())
         probes.add("stackcount_uprobe", binary, offsets)
-    with probes, build(opts).load() as coll:
+    with probes, probes.load(build(opts)) as coll:
         if tracing:
             program = coll.programs["stackcount_tp"]
             for category, event in points:

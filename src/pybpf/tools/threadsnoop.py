@@ -78,7 +78,7 @@ def run(opts: argparse.Namespace, out: TextIO, stop: threading.Event) -> int:
 
     probes = PendingUprobes()
     probes.add_functions("threadsnoop_create", library, ["pthread_create"])
-    with probes, build(opts).load() as coll:
+    with probes, probes.load(build(opts)) as coll:
         # the reader first: making it overlaps the kernel's first uprobe registration
         with common.ring_reader(coll, events, ThreadEvent, show, writer=writer) as reader:
             probes.attach(coll)

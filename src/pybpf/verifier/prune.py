@@ -285,8 +285,10 @@ def covers_planned(old: State, new: State, old_plan: Plan, old_unlinked: tuple[b
     differ in the same spot (a loop counter spilled to the stack)."""
     if len(old.frames) != len(new.frames) or len(old.refs) != len(new.refs):
         return False
-    ids = _IdMap()
+    # (made when a comparison first needs it: most are decided by the fast paths below)
+    ids = _NO_IDS
     if last_miss:
+        ids = _IdMap()
         frameno, is_slot, index, exact = last_miss
         o = old.frames[frameno]
         n = new.frames[frameno]
@@ -311,6 +313,8 @@ def covers_planned(old: State, new: State, old_plan: Plan, old_unlinked: tuple[b
                 continue   # (_planned_reg's commonest case, without the call)
             if a.type is _NOT_INIT:
                 continue   # nothing below the old state read it: anything will do
+            if ids is _NO_IDS:
+                ids = _IdMap()
             if not _planned_reg(a, b, exact, ids):
                 if last_miss is not None:
                     last_miss[:] = (frameno, False, regno, exact)
@@ -331,6 +335,8 @@ def covers_planned(old: State, new: State, old_plan: Plan, old_unlinked: tuple[b
             if not exact and (spilled := slot.spilled) is not None and \
                     spilled.type not in NOT_POINTER and _SPILL in slot.kinds:
                 exact = True   # a spilled pointer: compared exactly, precise or not
+            if ids is _NO_IDS:
+                ids = _IdMap()
             if not _planned_slot(slot, other, exact, ids, uninit_ok):
                 if last_miss is not None:
                     last_miss[:] = (frameno, True, index, exact)
@@ -338,7 +344,12 @@ def covers_planned(old: State, new: State, old_plan: Plan, old_unlinked: tuple[b
         frameno += 1
     if not old.refs:   # (and so none on the new side: the counts were compared)
         return True
+    if ids is _NO_IDS:
+        ids = _IdMap()
     return all(ids.match(o, n) for o, n in zip(sorted(old.refs), sorted(new.refs)))
+
+
+_NO_IDS = _IdMap()   # (a stand-in, never matched against: covers_planned makes its own)
 
 
 def _planned_reg(a: Reg, b: Reg, exact: bool, ids: _IdMap) -> bool:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from ...dataclass_compat import FrozenValue
 from ...errors import ELFError, InvalidInputError, KernelError
-from ...spec import ProgramType
+from ...spec import AttachType, ProgramType
 from .. import sys as bpfsys
 from ..fd import FD
 from . import elf_symbols
@@ -231,3 +231,37 @@ def attach_uretprobe(prog: object, path: str | os.PathLike[str], symbol: str | N
                      **options: object) -> Link:
     """:func:`attach_uprobe` with ``retprobe=True``."""
     return attach_uprobe(prog, path, symbol, retprobe=True, **options)  # type: ignore[arg-type]
+
+
+# link_create.uprobe_multi.flags: the programs run at the functions' returns (uapi bpf.h)
+BPF_F_UPROBE_MULTI_RETURN = 1
+
+
+def attach_uprobe_multi(prog: object, path: str, offsets: list[int], *,
+                        cookies: list[int] | None = None, pid: int | None = None,
+                        retprobe: bool = False, description: str) -> Link:
+    """One ``BPF_LINK_TYPE_UPROBE_MULTI`` link running ``prog`` at every file offset of
+    ``path`` (absolute), the i-th with bpf cookie ``cookies[i]``; only in process ``pid``
+    if given. Closing it detaches every site at once, in a few ms, where perf-event uprobes
+    wait for a grace period each. ``prog`` must be loaded with expected attach type
+    TRACE_UPROBE_MULTI (Linux 6.6; ``features.supports_uprobe_multi_link`` says whether
+    the kernel has it). Raises InvalidInputError for a missing process, KernelError
+    otherwise."""
+    prog_fd = checked_program_fd(prog, (ProgramType.KPROBE,), "a uprobe_multi link")
+    if not offsets or (cookies is not None and len(cookies) != len(offsets)):
+        raise InvalidInputError(f"{description}: expected offsets, and one cookie each")
+    name = bpfsys.c_string(path)  # the arrays are read by the kernel during the call only
+    sites = (ctypes.c_uint64 * len(offsets))(*offsets)
+    marks = (ctypes.c_uint64 * len(offsets))(*(cookies or [0] * len(offsets)))
+    attr = bpfsys.UprobeMultiLinkCreateAttr(
+        prog_fd=prog_fd, attach_type=AttachType.TRACE_UPROBE_MULTI,
+        path=ctypes.addressof(name), offsets=ctypes.addressof(sites),
+        cookies=ctypes.addressof(marks), cnt=len(offsets), pid=pid or 0,
+        multi_flags=BPF_F_UPROBE_MULTI_RETURN if retprobe else 0)
+    try:
+        fd = bpfsys.link_create(attr, obj=description)
+    except KernelError as err:
+        if err.errno == errno.ESRCH:
+            raise InvalidInputError(f"{description}: no process with pid {pid}") from err
+        raise
+    return Link(fd, description=description)
