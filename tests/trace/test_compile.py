@@ -139,10 +139,3 @@ def test_new_functions_pass_the_verifier(text: str) -> None:
     constant conditions give programs pybpf's verifier accepts (test_diff loads them)."""
     assert verify_collection(compile(text).spec)
 
-
-def test_the_code_generators_helper_ids_are_pybpfs() -> None:
-    from pybpf.helpers._names import NAMES
-    from pybpf.trace.codegen import _HELPER_IDS
-
-    for name, number in _HELPER_IDS.items():
-        assert NAMES[number] == name

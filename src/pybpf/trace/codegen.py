@@ -37,24 +37,10 @@ _SIGNALS = {"SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGILL": 4, "SIGTRAP": 5, "
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 
 
-# the helpers this code generator calls, by id (uapi's bpf_func_id; a test checks them
-# against pybpf.helpers): a script's first compile then imports no helper table (~0.3 ms)
-_HELPER_IDS = {
-    "map_lookup_elem": 1, "map_update_elem": 2, "map_delete_elem": 3, "ktime_get_ns": 5,
-    "get_prandom_u32": 7, "get_smp_processor_id": 8, "get_current_pid_tgid": 14,
-    "get_current_uid_gid": 15, "get_current_comm": 16, "get_stackid": 27,
-    "get_current_task": 35, "probe_read_str": 45, "get_current_cgroup_id": 80,
-    "send_signal": 109, "probe_read_user": 112, "probe_read_kernel": 113,
-    "probe_read_user_str": 114, "probe_read_kernel_str": 115, "ringbuf_output": 130,
-    "get_attach_cookie": 174,
-}
-
-
 def helper_id(name: str) -> int:
     """The id of helper ``bpf_<name>``, from pybpf's one helper table (its ids alone: the
     prototypes are the verifier's business)."""
-    found = _HELPER_IDS.get(name)
-    return found if found is not None else _helper_ids()[name]
+    return _helper_ids()[name]
 
 
 @cache

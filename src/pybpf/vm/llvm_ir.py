@@ -84,15 +84,16 @@ DIRECT_ARRAY_LIMIT = 1 << 16
 DIRECT_ENTRY_WORDS = 3
 NATIVE_MAP_LIMIT = 1 << 12
 MAPPED_LOG_ENTRIES = 1024
-# hash, per-CPU hash and LRU maps up to NATIVE_MAP_LIMIT entries that the program only reads
-# have a native index the runner builds from the map (for the run's CPU) and keeps while
-# the map's ``version`` holds: open addressing by INDEX_MULTIPLIER * key >> 32, slots of
-# INDEX_SLOT_FIELDS (used, key, the value's host address, its address in the run while
-# ``stamp`` is the state's ``run_stamp``), at least twice as many slots as max_entries.
-# A lookup the cache misses probes it: an absent key is NULL, a present one's value is
+# hash, per-CPU hash and LRU maps up to NATIVE_MAP_LIMIT entries have a native index the runner
+# builds from the map (for the run's CPU) and keeps while the map's ``version`` holds: open
+# addressing by INDEX_MULTIPLIER * key >> 32, slots of INDEX_SLOT_FIELDS (used, key, the value's
+# host address, its address in the run while ``stamp`` is the state's ``run_stamp``; host 0: the
+# key is absent), at least twice as many slots as max_entries; the runner applies the map's
+# changes to it (HashMap's changed_since) after every callback, or gives it up for the run when it
+# cannot. A lookup the cache misses probes it: an absent key is NULL, a present one's value is
 # mapped as a direct array's is (logged in ``mapped_log``). A map's place in the state's
-# ``index_places`` holds the words INDEX_PLACE_FIELDS; ``valid`` 0 (the map changed in
-# the run: the runner checks after every helper) sends lookups to the helper.
+# ``index_places`` holds the words INDEX_PLACE_FIELDS; ``valid`` 0 (given up for the run) sends
+# lookups and writes to the helper.
 INDEX_SLOT_FIELDS = ("used", "key", "host", "address", "stamp")
 INDEX_PLACE_FIELDS = ("table", "mask", "valid")
 INDEX_MULTIPLIER = 0x9E3779B97F4A7C15
@@ -401,6 +402,9 @@ def _index_probe() -> str:
         "found:",
         f"  %hp = getelementptr i64, ptr %slot, i64 {slot['host']}",
         "  %host = load i64, ptr %hp",
+        "  %gone = icmp eq i64 %host, 0",  # a key the runner saw deleted: absent
+        "  br i1 %gone, label %absent, label %present",
+        "present:",
         f"  %ap = getelementptr i64, ptr %slot, i64 {slot['address']}",
         f"  %sp = getelementptr i64, ptr %slot, i64 {slot['stamp']}",
         "  %stamp = load i64, ptr %sp",
@@ -1212,7 +1216,7 @@ class _FunctionWriter:
                 self.emit(f"{value} = call i64 @cache_probe(ptr %st, i64 {handle}, "
                           f"i64 {key}, i64 {limit}, ptr {host})")
                 place = self.index_maps.get(handle)
-                if place is not None and handle not in self.write_maps:
+                if place is not None:
                     index_place = place
             else:
                 self.emit(f"{value} = call i64 @cached_lookup{key_size}(ptr %st, ptr %tab, "
@@ -1222,6 +1226,9 @@ class _FunctionWriter:
             # a hit of the cache (else, when the map has a native index, of the index) goes
             # on to found, an LRU map's logged first
             paths = [(hit, value)]
+            # (an index answer must be in the cache when a hit is logged from there, or
+            # the value marked handed out there)
+            strict = lru or handle in self.write_maps
             if index_place is not None:
                 indexed, index_hit = self.tmp(), self.tmp()
                 paths.append((index_hit, indexed))
@@ -1244,7 +1251,7 @@ class _FunctionWriter:
                     pair, index_host = self.tmp(), self.tmp()
                     self.emit(f"{pair} = call {{i64, i64}} @index_probe(ptr %st, "
                               f"i64 {handle}, i64 {index_place}, i64 {key}, "
-                              f"i1 {'true' if lru else 'false'})")
+                              f"i1 {'true' if strict else 'false'})")
                     self.emit(f"{indexed} = extractvalue {{i64, i64}} {pair}, 0")
                     self.emit(f"{index_host} = extractvalue {{i64, i64}} {pair}, 1")
                     self.emit(f"store i64 {index_host}, ptr {host}")
@@ -1290,7 +1297,30 @@ class _FunctionWriter:
         self.emit(f"{found} = call i64 @cache_probe(ptr %st, i64 {handle}, i64 {key}, "
                   f"i64 0, ptr {host})")
         self.emit(f"{hit} = icmp ne i64 {found}, -1")
-        self.continue_or(hit, slow)
+        index_place = self.index_maps.get(handle)
+        if index_place is not None:
+            # a key the cache does not know: the map's native index tells whether it is
+            # there (its answer goes into the cache, which the write then changes)
+            cached, missed, known = self.label("known"), self.label("unknown"), self.label("k")
+            self.emit(f"br i1 {hit}, label %{cached}, label %{missed}")
+            self.block(cached)
+            self.emit(f"br label %{known}")
+            self.block(missed)
+            pair_i, indexed, index_hit = self.tmp(), self.tmp(), self.tmp()
+            self.emit(f"{pair_i} = call {{i64, i64}} @index_probe(ptr %st, i64 {handle}, "
+                      f"i64 {index_place}, i64 {key}, i1 true)")
+            self.emit(f"{indexed} = extractvalue {{i64, i64}} {pair_i}, 0")
+            self.emit(f"{index_hit} = icmp ne i64 {indexed}, -1")
+            answered = self.label("indexed")
+            self.emit(f"br i1 {index_hit}, label %{answered}, label %{slow}")
+            self.block(answered)
+            self.emit(f"br label %{known}")
+            self.block(known)
+            found_cached, found = found, self.tmp()
+            self.emit(f"{found} = phi i64 [ {found_cached}, %{cached} ], "
+                      f"[ {indexed}, %{answered} ]")
+        else:
+            self.continue_or(hit, slow)
         entry, exists = self.tmp(), self.tmp()
         self.emit(f"{entry} = load ptr, ptr {self.field('last_entry')}")
         self.emit(f"{exists} = icmp ne i64 {found}, 0")

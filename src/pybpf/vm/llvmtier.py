@@ -15,35 +15,33 @@ An exception raised in a callback cannot cross the native frames: it is kept on 
 What stays in native code: ``test_run(repeat=N)``'s loop (``@repeat``); batches of packet
 filter runs (:func:`run_packets`, ``@batch``); lookups in array and per-CPU array maps
 through a direct table by index (each entry filled at the value's first lookup in the run,
-natively for maps up to llvm_ir.NATIVE_MAP_LIMIT entries: native code maps the value at
-the region key the helper would give, and the runner adds it to the run's Memory before
-Python code next sees it);
-lookups the cache misses in hash, per-CPU hash and LRU maps of up to that many entries
-the program only reads (an LRU hit logged as a cached one is), answered by the map's
-native index (built from the map at a run's start while its version holds, see
-llvm_ir.INDEX_SLOT_FIELDS: an absent key is NULL, a present one's value is mapped as an
-array's, and the answer fills the cache); lookups in
-hash, per-CPU and LRU maps served by the lookup cache, with accesses into the
-value found going straight to its host memory (an LRU hit is logged and replayed as a
-lookup before Python next sees the map); updates and deletes in plain hash maps of keys
-the lookup cache knows (present or absent) this run, with the helper's errors (EINVAL,
-EEXIST, ENOENT, E2BIG): a stored value goes to a *spare* buffer the runner mapped
-beforehand (a fresh buffer, as the helper makes), or over the value itself when that is
-a spare no lookup handed out (a deleted one goes back to the pool); the key's cache entry
-holds its truth and goes on a dirty list, once, and the Python map is synced from the
-listed entries (the spare itself becomes the value; inserted keys go last, in order)
-before Python code next sees it: at every callback and when the run ends, so the Python
-map stays the one source of truth outside native code, at a cost per key changed, not
-per write; bpf_ringbuf_output, written straight into the ring's own
-native area, which the Python ring reads in place (room and drops counted natively as
-RingBufMap counts them, in the ring's own words: no replay);
-LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers; bpf_probe_read between memory
-the region table holds; get_prandom_u32 from a copy of the run's Mersenne Twister (given
-back before Python code may draw). Everything else calls back: among map writes, the
-first write of a key in a run (the cache does not know it yet), LRU and per-CPU hash
-maps, stores when the spare pool is empty (the refill maps more, up to _SPARES_PER_RUN a
-run) or the dirty list full; ring buffer reserve, submit and discard (a reservation is a
-region of its own the program writes into), and outputs of data outside the region table.
+natively for maps up to llvm_ir.NATIVE_MAP_LIMIT entries: native code maps the value at the
+region key the helper would give, and the runner adds it to the run's Memory before Python
+code next sees it); lookups (and, in plain hash maps, writes) the cache misses in hash,
+per-CPU hash and LRU maps of up to that many entries (an LRU hit logged as a cached one is),
+answered by the map's native index (built from the map at a run's start while its version
+holds, see llvm_ir.INDEX_SLOT_FIELDS: an absent key is NULL, a present one's value is mapped
+as an array's, and the answer fills the cache); lookups in hash, per-CPU and LRU maps served
+by the lookup cache, with accesses into the value found going straight to its host memory
+(an LRU hit is logged and replayed as a lookup before Python next sees the map); updates and
+deletes in plain hash maps of keys the lookup cache knows (present or absent) this run, with
+the helper's errors (EINVAL, EEXIST, ENOENT, E2BIG): a stored value goes to a *spare* buffer
+the runner mapped beforehand (a fresh buffer, as the helper makes), or over the value itself
+when that is a spare no lookup handed out (a deleted one goes back to the pool); the key's
+cache entry holds its truth and goes on a dirty list, once, and the Python map is synced
+from the listed entries (the spare itself becomes the value; inserted keys go last, in
+order) before Python code next sees it: at every callback and when the run ends, so the
+Python map stays the one source of truth outside native code, at a cost per key changed, not
+per write; bpf_ringbuf_output, written straight into the ring's own native area, which the
+Python ring reads in place (room and drops counted natively as RingBufMap counts them, in
+the ring's own words: no replay); LD_ABS/LD_IND; the task id, CPU, NUMA and ktime helpers;
+bpf_probe_read between memory the region table holds; get_prandom_u32 from a copy of the
+run's Mersenne Twister (given back before Python code may draw). Everything else calls back:
+among map writes, the first write of a key in a run in a map without a current native index
+(the cache does not know the key yet), LRU and per-CPU hash maps, stores when the spare pool
+is empty (the refill maps more, up to _SPARES_PER_RUN a run) or the dirty list full; ring
+buffer reserve, submit and discard (a reservation is a region of its own the program writes
+into), and outputs of data outside the region table.
 """
 
 from __future__ import annotations
@@ -217,6 +215,7 @@ class _Run:
         self.index_bufs: list[list[bytearray | None]] = [[] for _ in self.index_maps]
         self.index_built: list[tuple[int, int] | None] = [None] * len(self.index_maps)
         self.index_seen: list[tuple[int, int] | None] = [None] * len(self.index_maps)
+        self.index_used = [0] * len(self.index_maps)
         self.index_ids: dict[int, tuple[int, int]] = {}
         # native hash map writes (see llvm_ir.WRITE_LOG_ENTRIES): the log, each map's
         # place, its pool of spare values and the spares by value address
@@ -455,10 +454,14 @@ class _Run:
                 self.prepared[id(buf)] = (place, index)
 
     def prepare_indexes(self, cpu: int) -> None:
-        """Make each native index current for the maps as they are and ``cpu``: a map of
-        more than _INDEX_ALWAYS keys only once it went a run unchanged (one that changes
-        every run would cost a rebuild per run: its lookups go to the helper)."""
+        """Make each native index current for the maps as they are and ``cpu``: by the
+        changes since it was, else by a rebuild; a map of more than _INDEX_ALWAYS keys only
+        once it went a run unchanged (one that changes every run would cost a rebuild per
+        run: its lookups go to the helper)."""
         for place, m in enumerate(self.index_maps):
+            built = self.index_built[place]
+            if built is not None and built[1] == cpu and built[0] != m.version:
+                self.follow_changes(place, m)
             current = self.index_built[place] == (m.version, cpu)
             if not current and (len(m) <= _INDEX_ALWAYS
                                 or self.index_seen[place] == (m.version, cpu)):
@@ -495,6 +498,7 @@ class _Run:
             table[at:at + 3] = [1, key, _host_address(buf)]
             bufs[slot] = buf
             self.index_ids[id(buf)] = (place, slot)
+        self.index_used[place] = len(m)
         self.index_tables[place] = table
         self.index_bufs[place] = bufs
         self.index_built[place] = (m.version, cpu)
@@ -505,8 +509,56 @@ class _Run:
         """An index whose map changed in the run (a helper wrote it) is no longer used."""
         for place, m in enumerate(self.index_maps):
             built = self.index_built[place]
-            if built is None or built[0] != m.version:
+            if built is not None and built[0] != m.version:
+                self.follow_changes(place, m)
+                built = self.index_built[place]
+            if built is None:
                 self.index_places[_INDEX_PLACE_WORDS * place + 2] = 0
+
+    def follow_changes(self, place: int, m: HashMap) -> None:
+        """Apply the map's changes since the index was built to it, or give it up (until
+        the next run's rebuild) when the map does not know them all or the table would
+        fill up."""
+        built = self.index_built[place]
+        assert built is not None
+        keys = m.changed_since(built[0])
+        if keys is not None and all(self.index_key(place, m, raw, built[1])
+                                    for raw in dict.fromkeys(keys)):
+            self.index_built[place] = (m.version, built[1])
+        else:
+            self.index_built[place] = None
+
+    def index_key(self, place: int, m: HashMap, raw: bytes, cpu: int) -> bool:
+        """Make the index slot of ``raw`` say what the map holds now; False when a new
+        key would fill the table past three quarters."""
+        table, bufs = self.index_tables[place], self.index_bufs[place]
+        mask = len(bufs) - 1
+        key = int.from_bytes(raw, "little")
+        slot = ((key * INDEX_MULTIPLIER) & MASK64) >> 32 & mask
+        while table[_INDEX_SLOT_WORDS * slot] and table[_INDEX_SLOT_WORDS * slot + 1] != key:
+            slot = (slot + 1) & mask
+        at = _INDEX_SLOT_WORDS * slot
+        if not table[at]:
+            if 4 * (self.index_used[place] + 1) > 3 * len(bufs):
+                return False
+            self.index_used[place] += 1
+            table[at:at + 2] = [1, key]
+        old = bufs[slot]
+        if old is not None:
+            self.index_ids.pop(id(old), None)
+        buf = m._entries.get(raw) if isinstance(m, LRUHashMap) else m.program_lookup(raw, cpu)
+        bufs[slot] = buf
+        if buf is None:
+            table[at + 2:at + 5] = [0, 0, 0]
+            return True
+        self.index_ids[id(buf)] = (place, slot)
+        region = self.machine.memory._by_buffer.get(id(buf))
+        if region is not None and region.buf is buf:  # mapped already (a spare)
+            table[at + 2:at + 5] = [_host_address(buf), region.base,
+                                    self.state[_STATE["run_stamp"]]]
+        else:
+            table[at + 2:at + 5] = [_host_address(buf), 0, 0]
+        return True
 
     def replay_mapped(self) -> None:
         """Add the values native code mapped since the last replay to the run's Memory, in
@@ -739,12 +791,11 @@ class CompiledProgram:
         self._write_maps = {m.handle: (place, m.key_size, m.value_size)
                             for place, m in enumerate(written)}
         self._write_sites: dict[int, int] = {}
-        # hash maps the program only reads, small enough for a native index (see
+        # hash maps small enough for a native index (see
         # llvm_ir.INDEX_SLOT_FIELDS): their lookups the cache misses need no helper
         self._index_list = [m for handle, m in getattr(program, "_maps_by_address", {}).items()
                             if handle in cached_maps
                             and type(m) in (HashMap, PercpuHashMap, LRUHashMap)
-                            and handle not in self._write_maps
                             and m.max_entries <= NATIVE_MAP_LIMIT]
         # ring buffers bpf_ringbuf_output writes to natively (see llvm_ir.ring_output)
         self._rings = [m for m in getattr(program, "_maps_by_address", {}).values()

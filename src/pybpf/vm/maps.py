@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 from ..spec import MapType, UpdateFlags
@@ -170,8 +171,22 @@ class HashMap(VMMap):
                          max_entries=max_entries)
         self._entries: dict[bytes, bytearray] = {}
         # counts changes of keys or value buffers (not of value bytes, nor of an LRU
-        # map's order): the LLVM tier's native index of the map is current while it holds
+        # map's order), the last keys changed kept: the LLVM tier's native index of the map
+        # follows them (see changed_since)
         self.version = 0
+        self._changes: deque[bytes] = deque(maxlen=64)
+
+    def _changed(self, key: bytes) -> None:
+        self.version += 1
+        self._changes.append(key)
+
+    def changed_since(self, version: int) -> list[bytes] | None:
+        """The keys changed since ``version`` (with repeats), or None when more changes
+        than are kept happened."""
+        count = self.version - version
+        if count > len(self._changes) or count < 0:
+            return None
+        return list(self._changes)[len(self._changes) - count:]
 
     def value_buffer(self, key: bytes) -> bytearray | None:
         return self._entries.get(key)
@@ -186,26 +201,26 @@ class HashMap(VMMap):
             # a fresh buffer, as the kernel swaps in a new element: a pointer the program
             # still holds keeps seeing the old value
             self._entries[key] = bytearray(value)
-            self.version += 1
+            self._changed(key)
             return 0
         if flags == BPF_EXIST:
             return -errno.ENOENT
         if len(self._entries) >= self.max_entries:
             return -errno.E2BIG
         self._entries[key] = bytearray(value)
-        self.version += 1
+        self._changed(key)
         return 0
 
     def place_value(self, key: bytes, buf: bytearray) -> None:
         """Make ``buf`` itself the value of ``key`` (an update the LLVM tier made natively,
         its checks done: the program may hold pointers into ``buf``)."""
         self._entries[key] = buf
-        self.version += 1
+        self._changed(key)
 
     def delete_from_program(self, key: bytes) -> int:
         if self._entries.pop(key, None) is None:
             return -errno.ENOENT
-        self.version += 1
+        self._changed(key)
         return 0
 
     def keys(self) -> Iterator[bytes]:
@@ -274,8 +289,9 @@ class LRUHashMap(HashMap):
     def update_from_program(self, key: bytes, value: bytes, flags: int) -> int:
         if (flags in (BPF_ANY, BPF_NOEXIST) and key not in self._entries
                 and len(self._entries) >= self.max_entries):
-            del self._entries[next(iter(self._entries))]  # the least recently used
-            self.version += 1
+            oldest = next(iter(self._entries))  # the least recently used
+            del self._entries[oldest]
+            self._changed(oldest)
         err = super().update_from_program(key, value, flags)
         if err == 0:
             self._entries[key] = self._entries.pop(key)  # now the most recently used
