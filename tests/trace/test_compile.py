@@ -139,3 +139,10 @@ def test_new_functions_pass_the_verifier(text: str) -> None:
     constant conditions give programs pybpf's verifier accepts (test_diff loads them)."""
     assert verify_collection(compile(text).spec)
 
+
+
+def test_cpid_reads_the_value_the_runtime_writes_and_passes_the_verifier() -> None:
+    compiled = compile("tracepoint:syscalls:sys_enter_openat /pid == cpid/ { @ = count(); }",
+                       child=True)
+    assert "cpid" in compiled.spec.maps
+    assert verify_collection(compiled.spec)

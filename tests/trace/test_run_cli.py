@@ -55,7 +55,7 @@ def test_quiet_output_file_and_command(tmp_path: Path) -> None:
     target = f"/tmp/pbt-cli-{os.getpid()}"
     Path(target).write_text("x")
     try:
-        done = trace("-q", "-o", str(out), "-c", f"cat {target}", "-e",
+        done = trace("-q", "-o", str(out), "-c", f"/bin/cat {target}", "-e",
                      f'tracepoint:syscalls:sys_enter_openat /str(args->filename) == "{target}"/'
                      ' { @opens = count(); printf("opened\\n"); }')
     finally:
@@ -113,3 +113,51 @@ def test_positional_parameters_as_numbers_and_strings() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[1] == "hello 42"
     assert "@[hello]: 41" in done.stdout
+
+
+@pytest.mark.kernel
+def test_cpid_is_the_commands_pid_as_in_bpftrace() -> None:
+    """-c's command is spawned before the script loads (cpid) and held until the probes
+    are attached: filtered by cpid, the command's opens are all seen, as bpftrace sees
+    them (ld.so's and cat's)."""
+    from tests.trace.bpftrace_oracle import Run, run_bpftrace, run_command
+
+    target = Path(f"/tmp/pbt-cpid-{os.getpid()}")     # short: str() keeps 64 bytes
+    target.write_text("x")
+    script = ('BEGIN { printf("cpid %d\\n", cpid); }\n'
+              "tracepoint:syscalls:sys_enter_openat /pid == cpid/ "
+              '{ @[str(args->filename)] = count(); }')
+    try:
+        ours = run_command([*TRACE, "-c", f"/bin/cat {target}", "-e", script])
+        theirs = run_bpftrace(script, "-c", f"/bin/cat {target}")
+    finally:
+        target.unlink()
+    for run in (ours, theirs):
+        assert run.returncode == 0, run.stderr
+        assert f"@[{target}]: 1" in run.stdout.splitlines()    # cat's own open, by cpid
+    # bpftrace's map of the command's opens (ld.so's, cat's, its locale's) is ours, in
+    # hash order; either reads a name now and then as "" (a page not yet faulted in:
+    # locale-archive's), and then lacks that one name
+    def opened(run: Run) -> tuple[set[str], int]:
+        lines = {x for x in run.stdout.splitlines() if x.startswith("@")}
+        return lines - {"@[]: 1"}, int("@[]: 1" in lines)
+
+    (ours_named, ours_empty), (theirs_named, theirs_empty) = opened(ours), opened(theirs)
+    assert len(ours_named) > 20
+    assert len(theirs_named - ours_named) <= ours_empty
+    assert len(ours_named - theirs_named) <= theirs_empty
+
+
+def test_cpid_without_a_command_and_a_missing_command_are_bpftraces_errors() -> None:
+    from tests.trace.bpftrace_oracle import run_bpftrace
+
+    script = 'BEGIN { printf("%d\\n", cpid); exit(); }'
+    done, theirs = trace("-e", script), run_bpftrace(script)
+    assert done.returncode == 1 and done.stdout == ""
+    expected = "stdin:1:24-28: ERROR: cpid cannot be used without child command"
+    assert done.stderr.splitlines()[0] == expected == theirs.stderr.splitlines()[0]
+    done = trace("-c", "no-such-command-pbt", "-e", "BEGIN { exit(); }")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == ("ERROR: Failed to fork child: path 'no-such-command-pbt' does "
+                           "not exist or is not executable\n")
+    assert done.stderr in run_bpftrace("BEGIN { exit(); }", "-c", "no-such-command-pbt").stderr

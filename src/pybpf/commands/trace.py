@@ -12,7 +12,7 @@ from ..errors import BPFError
 from ..kernel.signals import exit_on_signals
 
 if TYPE_CHECKING:
-    import subprocess
+    from ..trace.child import HeldCommand
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         compiled = compile(text, filename=filename, unsafe=args.unsafe, params=params,
-                           cache=True)
+                           cache=True, child=bool(args.cmd))
     except TraceError as err:
         print(str(err), file=sys.stderr)
         return 1
@@ -78,21 +78,24 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     out = open(args.output, "w") if args.output else sys.stdout  # noqa: SIM115
-    child: subprocess.Popen[bytes] | None = None
+    child: HeldCommand | None = None
+    if args.cmd:    # spawned now for cpid, held before exec until the probes are attached
+        from ..trace.child import CommandNotFound, HeldCommand
 
-    def start_child() -> None:
-        nonlocal child
-        if args.cmd:
-            import shlex
-            import subprocess
-
-            child = subprocess.Popen(shlex.split(args.cmd))
-
+        try:
+            child = HeldCommand(args.cmd)
+        except CommandNotFound as err:
+            print(f"ERROR: {err}", file=sys.stderr)
+            if out is not sys.stdout:
+                out.close()
+            return 1
     try:
         with exit_on_signals(signal.SIGINT, signal.SIGTERM), \
-                Session(compiled, out, pid=args.pid, json=args.format == "json") as session:
+                Session(compiled, out, pid=args.pid, json=args.format == "json",
+                        cpid=child.pid if child is not None else None) as session:
             try:
-                return session.run(quiet=args.quiet, started=start_child,
+                return session.run(quiet=args.quiet,
+                                   started=child.release if child is not None else None,
                                    child_getter=lambda: child)
             except TraceError as err:
                 print(str(err), file=sys.stderr)

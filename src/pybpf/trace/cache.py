@@ -67,11 +67,11 @@ def _unchanged(files: list[tuple[str, int, int]]) -> bool:
     return True
 
 
-def lookup(text: str, *, unsafe: bool = False, params: list[str] | None = None
-           ) -> Compiled | None:
+def lookup(text: str, *, unsafe: bool = False, params: list[str] | None = None,
+           child: bool = False) -> Compiled | None:
     """The script compiled before on this kernel with this pybpf, or None."""
     directory = cache_directory()
-    key = entry_key(text, unsafe, params) if directory is not None else None
+    key = entry_key(text, unsafe, params, child) if directory is not None else None
     if directory is None or key is None:
         return None
     path = os.path.join(directory, key)
@@ -95,11 +95,11 @@ def lookup(text: str, *, unsafe: bool = False, params: list[str] | None = None
     return compiled
 
 
-def store(compiled: Compiled, *, unsafe: bool = False, params: list[str] | None = None
-          ) -> None:
+def store(compiled: Compiled, *, unsafe: bool = False, params: list[str] | None = None,
+          child: bool = False) -> None:
     """Keep ``compiled`` for the next run; any failure leaves the cache as it was."""
     directory = cache_directory()
-    key = entry_key(compiled.text, unsafe, params) if directory is not None else None
+    key = entry_key(compiled.text, unsafe, params, child) if directory is not None else None
     if directory is None or key is None:
         return
     bare = Compiled(compiled.spec, compiled.plan,

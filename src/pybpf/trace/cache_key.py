@@ -50,11 +50,14 @@ def _kernel_identity() -> str | None:
     return f"{boot}-{modules}"
 
 
-def entry_key(text: str, unsafe: bool, params: list[str] | None) -> str | None:
+def entry_key(text: str, unsafe: bool, params: list[str] | None, child: bool = False
+              ) -> str | None:
     """The name of the entry of ``text`` compiled with these options on this kernel by
-    this pybpf; None when the kernel cannot be identified (no caching then)."""
+    this pybpf; None when the kernel cannot be identified (no caching then). With a child
+    command (``-c``) a script may use cpid, which it may not without one."""
     kernel = _kernel_identity()
     if kernel is None:
         return None
-    parts = [_compiler_identity(), kernel, str(unsafe), *(params or []), "\0", text]
+    parts = [_compiler_identity(), kernel, str(unsafe) + (" child" if child else ""),
+             *(params or []), "\0", text]
     return blake2b("\0".join(parts).encode(), digest_size=20).hexdigest()

@@ -67,7 +67,7 @@ class Shared(Record):
     actions: dict[int, Action] = DICT
     probe_names: list[str] = LIST
     kallsyms: Callable[[], dict[str, int]] | None = None
-    uses: set[str] = SET   # ringbuf, kstack, ustack, elapsed
+    uses: set[str] = SET   # ringbuf, kstack, ustack, elapsed, cpid
 
     def action(self, **fields: Any) -> int:
         aid = len(self.actions) + 1
@@ -709,6 +709,12 @@ class Emitter:
             self.e(asm.mov(r, 0), asm.jeq(R0, 0, 1), asm.ldx(8, r, R0, 0))
             self.call("ktime_get_ns")
             self.e(asm.sub(R0, r))
+        elif n == "cpid":     # written by the runtime once -c's command is spawned
+            self.sh.uses.add("cpid")
+            key = self.alloc(8)
+            self.e(asm.st(4, R10, 0, key))
+            self.lookup("cpid", key)
+            self.e(asm.jeq(R0, 0, 1), asm.ldx(8, R0, R0, 0))     # NULL is 0 as it is
         elif n == "cpu":
             self.call("get_smp_processor_id")
         elif n == "cgroup":

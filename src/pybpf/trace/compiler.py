@@ -176,34 +176,37 @@ def _kallsyms() -> dict[str, int]:
 
 
 def compile_script(text: str, *, filename: str = "stdin", unsafe: bool = False,
-                   params: list[str] | None = None, cache: bool = False) -> Compiled:
+                   params: list[str] | None = None, cache: bool = False,
+                   child: bool = False) -> Compiled:
     """Compile bpftrace ``text``; :class:`TraceError` (bpftrace's message) when it is
     wrong. Resolving attach points reads tracefs; nothing is loaded. With ``cache``, a
     script compiled before on this kernel comes from :mod:`pybpf.trace.cache` (units
-    then carry no AST: ``Unit.probe`` is None)."""
+    then carry no AST: ``Unit.probe`` is None). ``child``: the script runs with a command
+    (``-c``), whose pid is the ``cpid`` builtin."""
     if cache:
         from . import cache as compile_cache
 
-        found = compile_cache.lookup(text, unsafe=unsafe, params=params)
+        found = compile_cache.lookup(text, unsafe=unsafe, params=params, child=child)
         if found is not None:
             return found
     try:
-        compiled = _compile(text, unsafe=unsafe, params=params)
+        compiled = _compile(text, unsafe=unsafe, params=params, child=child)
     except TraceError as err:
         raise err.located(text, filename) from None
     if cache:
-        compile_cache.store(compiled, unsafe=unsafe, params=params)
+        compile_cache.store(compiled, unsafe=unsafe, params=params, child=child)
     return compiled
 
 
-def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
+def _compile(text: str, *, unsafe: bool, params: list[str] | None,
+             child: bool = False) -> Compiled:
     from .codegen import JOIN_ARGS, JOIN_STRLEN, Emitter, MapLayout, Shared
     from .parser import parse
     from .semantic import Checker, Scope
 
     script = parse(text)
     units = _units(script)
-    checker = Checker(unsafe=unsafe, params=params)
+    checker = Checker(unsafe=unsafe, params=params, child=child)
     probe_names = [p.name for u in units for p in u.points]
     scopes = [Scope(u.points[0]) for u in units]
     for u, scope in zip(units, scopes, strict=True):      # pass 1: learn the maps' types
@@ -255,8 +258,9 @@ def _compile(text: str, *, unsafe: bool, params: list[str] | None) -> Compiled:
             stack_maps[name] = name
     if "joinbuf" in shared.uses:
         maps["joinbuf"] = ("PERCPU_ARRAY", 4, 8 + JOIN_ARGS * JOIN_STRLEN, 1)
-    if "elapsed" in shared.uses:
-        maps["elapsed"] = ("ARRAY", 4, 8, 1)
+    for name in ("elapsed", "cpid"):         # one u64 the runtime writes at load
+        if name in shared.uses:
+            maps[name] = ("ARRAY", 4, 8, 1)
     plan.actions = dict(shared.actions)
     compiled = Compiled(None, plan, units, probe_names,  # type: ignore[arg-type]
                         {n: lay.spec_name for n, lay in shared.layouts.items()}, stack_maps,

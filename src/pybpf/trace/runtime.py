@@ -18,7 +18,6 @@ TYPE_CHECKING = False     # typing is not imported by `pybpf trace`'s start (.qu
 # them: a tracepoint script's start-up imports no uprobe, usdt or perf code, and one
 # served by .quickstart not the kernel backend's collection either
 if TYPE_CHECKING:
-    import subprocess
     import threading
     from collections.abc import Callable
     from typing import IO, Any
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from ..kernel.collection import Collection
     from ..kernel.links import Link
     from ..kernel.ringbuf import RingBuffer
+    from .child import HeldCommand
     from .compiler import Compiled
     from .plan import ValueType
     from .probes import Probe
@@ -235,9 +235,10 @@ class Session:
     """
 
     def __init__(self, compiled: Compiled, out: IO[str], *, pid: int | None = None,
-                 json: bool = False, printer: Any = None):
+                 json: bool = False, printer: Any = None, cpid: int | None = None):
         self.compiled = compiled
         self.pid = pid
+        self.cpid = cpid          # -c's command, for the cpid builtin
         self.printer = printer or Printer(compiled.plan, out, json=json)
         self.coll: Collection | None = None
         self.decoder = Decoder(compiled, None)
@@ -255,6 +256,8 @@ class Session:
         if "elapsed" in self.coll.raw_maps:
             self.coll.raw_maps["elapsed"].update(struct.pack("<I", 0),
                                                  struct.pack("<Q", time.monotonic_ns()))
+        if "cpid" in self.coll.raw_maps and self.cpid is not None:
+            self.coll.raw_maps["cpid"].update(struct.pack("<I", 0), struct.pack("<Q", self.cpid))
         if "ringbuf" in self.coll.raw_maps:
             self.ring = self.coll.ring_reader("ringbuf", self._on_record)
         return self
@@ -412,7 +415,7 @@ class Session:
 
     def run(self, stop: threading.Event | None = None, *, quiet: bool = False,
             started: Callable[[], None] | None = None,
-            child_getter: Callable[[], subprocess.Popen[bytes] | None] | None = None) -> int:
+            child_getter: Callable[[], HeldCommand | None] | None = None) -> int:
         """Load, BEGIN, attach, print events until exit()/``stop``/the child ends, END,
         print the maps. Returns 0.
 

@@ -122,9 +122,11 @@ def _stored(t: Ty, *, key: bool = False) -> Ty:
 class Checker:
     """Types a script's probes; map types accumulate over every probe."""
 
-    def __init__(self, *, unsafe: bool = False, params: list[str] | None = None):
+    def __init__(self, *, unsafe: bool = False, params: list[str] | None = None,
+                 child: bool = False):
         self.maps: dict[str, MapInfo] = {}
         self.unsafe = unsafe
+        self.child = child        # -c CMD given: cpid is its pid
         self.params = params or []
         self.final = False        # second pass: every map must be known
 
@@ -480,6 +482,10 @@ class Checker:
         n = e.name
         prov = scope.probe.provider
         if n in ("pid", "tid", "uid", "gid", "cpu", "nsecs", "elapsed", "cgroup", "rand"):
+            return UINT
+        if n == "cpid":
+            if not self.child:
+                raise TraceError("cpid cannot be used without child command", e.loc)
             return UINT
         if n == "comm":
             return str_ty(16)
