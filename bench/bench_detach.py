@@ -3,7 +3,8 @@ overlapping), per link, medians of ``--runs`` (3).
 
 Rows: the first ``--tracepoints`` (100) syscall tracepoints; 16 libc functions as uprobes
 (one perf event each); and, for reference, the same 16 sites as one uprobe_multi link
-(Linux 6.6; pybpf's tools do not use it yet), whose detach waits once for all of them.
+(Linux 6.6; pybpf's uprobe tools attach this way where the kernel can), whose detach
+waits once for all of them.
 Each tracepoint/uprobe detach waits for RCU grace periods in close(2); the perf event's
 part is serial in the kernel (event_mutex), the bpf link's part overlaps.
 

@@ -228,3 +228,47 @@ def test_pins_live_while_running_and_go_at_exit(tmp_path):
     assert os.listdir(pin_dir) == []
     os.rmdir(pin_dir)
     assert not inventory.still_loaded(ours_loaded())
+
+
+def test_sigint_during_a_stream_of_events_ends_between_records():
+    """Ctrl-C lands while exec records stream in (ring, perf buffer, trace_pipe): the loop
+    ends between batches, so every line printed is a whole record, the status is 0 and
+    nothing the run made stays loaded."""
+    import threading
+
+    obj = build_object("cli_exec")
+    proc = subprocess.Popen([*PYBPF, "load", str(obj), "--attach", "--trace-pipe"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            bufsize=1)
+    reader = Reader(proc)
+    done = threading.Event()
+
+    def exec_loop() -> None:
+        while not done.is_set():
+            subprocess.run(["/bin/true"])
+
+    execs = threading.Thread(target=exec_loop)
+    try:
+        reader.wait_for("err", "ready")
+        during = ours_loaded(proc.pid)
+        execs.start()
+        reader.wait_for("out", "cli_perf cpu ")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        reader.wait_for("err", "stopped: everything detached and closed")
+    finally:
+        done.set()
+        if execs.is_alive():
+            execs.join()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        reader.close()
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+    records = [line.partition(": ")[2] for line in reader.lines["out"]
+               if not line.startswith("trace_pipe: ")]
+    assert records and all(json.loads(r)["comm"] for r in records), reader.lines["out"]
+    assert not any("Traceback" in line for line in reader.lines["err"]), reader.lines["err"]
+    assert not inventory.still_loaded(during)
+    assert not ours_loaded().programs

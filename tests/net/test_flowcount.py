@@ -90,3 +90,36 @@ def test_command_counts_real_tcp_and_udp_flows() -> None:
     assert udp[0] == "udp" and udp[4:] == ["5", str(5 * (14 + 20 + 8 + 100))]
     tcp = rows[(f"{pair.peer_addr}:47203", ">", f"{pair.host_addr}:47200")]
     assert tcp[0] == "tcp" and int(tcp[4]) >= 3 and int(tcp[5]) > 1000
+
+
+@pytest.mark.kernel
+@pytest.mark.usefixtures("kernel_leak_check")
+def test_sigint_while_tables_print_ends_with_the_totals() -> None:
+    """Ctrl-C lands while tables print every 10 ms: it ends the loop between two of them,
+    so every table is whole, the totals follow, the status is 0, and nothing is left."""
+    from tests.kernel.netns import veth_pair
+    with veth_pair() as pair:
+        proc = subprocess.Popen([sys.executable, "-m", "pybpf", "flowcount", pair.host,
+                                 "--interval", "0.01"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().startswith("counting flows"), proc.stderr.read()
+            for _ in range(6):      # three interval tables: a header and a blank line each
+                proc.stdout.readline()
+            proc.send_signal(signal.SIGINT)
+            # read(), not communicate(): the lines readline() buffered are part of the rest
+            out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+            proc.wait(timeout=10)
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()  # type: ignore[union-attr]
+            proc.stderr.close()  # type: ignore[union-attr]
+    assert proc.returncode == 0 and err == "", err
+    # what came after the tables read: whole tables (no IPv4 flows here: a header each)
+    # and a blank line after each, then the totals
+    lines = out.splitlines()
+    assert lines and lines[-1].startswith("PROTO"), out
+    assert all(line.startswith("PROTO") for line in lines[::2]), out
+    assert all(line == "" for line in lines[1::2]), out

@@ -222,3 +222,23 @@ def test_command_balances_reloads_on_sighup_and_leaves_nothing(tmp_path) -> None
     assert vip_row[3] == str(TCP_VIP) and int(vip_row[0]) >= 20 * 3
     drained = next(r for r in rows if r[2] == "backend" and r[3] == BACKENDS[0].addr)
     assert drained[-1] == "(draining)" and int(drained[0]) >= 4
+
+
+def test_decap_ends_on_sigint_and_leaves_nothing() -> None:
+    """``lb --decap`` waits for a signal only: Ctrl-C ends it between two waits with
+    status 0, nothing said on stderr, and its XDP program gone (the leak check)."""
+    from tests.kernel.netns import veth_pair
+    with veth_pair() as pair:
+        proc = subprocess.Popen([sys.executable, "-m", "pybpf", "lb", pair.host, "--decap",
+                                 "--mode", "skb"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None and proc.stderr is not None
+            banner = proc.stdout.readline()
+            assert banner.startswith(f"decapsulating IPIP on {pair.host}"), proc.stderr.read()
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            proc.kill()
+            proc.wait()
+    assert (proc.returncode, out, err) == (0, "", "")

@@ -112,3 +112,43 @@ def test_a_classic_program_the_kernel_refuses_is_a_kernel_error() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         with pytest.raises(KernelError, match="SO_ATTACH_FILTER"):
             attach_classic_filter(sock, bytes(8))  # "ld #0" and no ret: refused
+
+
+def test_sigint_during_a_stream_prints_every_packet_it_counted() -> None:
+    """Ctrl-C lands while packets stream in: the capture ends between two packets, so
+    the count tcpdump's way equals the lines printed, the status is 0, nothing is left."""
+    import signal
+    import threading
+
+    with veth_pair() as pair:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pybpf", "sniff", "-i", pair.host, "udp port 47040"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        done = threading.Event()
+
+        def flood() -> None:
+            while not done.is_set():
+                _udp_from_peer(pair, 47040, [b"x" * 20] * 50)
+
+        sender = threading.Thread(target=flood)
+        try:
+            _wait_for_listening(proc)
+            sender.start()
+            assert proc.stdout is not None
+            for _ in range(100):
+                proc.stdout.readline()
+            proc.send_signal(signal.SIGINT)
+            # read(), not communicate(): the lines readline() buffered are part of the rest
+            out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+            proc.wait(timeout=10)
+        finally:
+            done.set()
+            if sender.is_alive():
+                sender.join()
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()  # type: ignore[union-attr]
+            proc.stderr.close()  # type: ignore[union-attr]
+    assert proc.returncode == 0, err
+    assert err.splitlines()[-1] == f"{100 + len(out.splitlines())} packets captured", err
+    assert all(line.endswith(": UDP, length 20") for line in out.splitlines()), out

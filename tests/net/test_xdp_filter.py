@@ -160,3 +160,37 @@ def test_command_drops_real_traffic_and_reloads_on_sighup(tmp_path) -> None:
     assert table[0].split()[:2] == ["8", str(8 * (14 + 20 + 8 + 10))], out
     assert table[0].endswith("drop udp dport 47101")
     assert "(no rule matched: pass)" in table[1]
+
+
+@pytest.mark.kernel
+@pytest.mark.usefixtures("kernel_leak_check")
+def test_sigint_while_counters_print_ends_with_the_counters(tmp_path) -> None:
+    """Ctrl-C lands while counters print every 10 ms (the loop also watches the file):
+    every table is whole, the last follows, the status is 0, and nothing is left."""
+    from tests.kernel.netns import veth_pair
+    rules = tmp_path / "rules.txt"
+    rules.write_text("drop udp dport 47110\n")
+    with veth_pair() as pair:
+        proc = subprocess.Popen([sys.executable, "-m", "pybpf", "xdp-filter", pair.host,
+                                 "--rules", str(rules), "--mode", "skb", "--watch",
+                                 "--interval", "0.01"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_line(proc, "filtering")
+            for _ in range(4 * 2):  # two tables: header, rule, no-rule line, blank
+                assert proc.stdout is not None
+                proc.stdout.readline()
+            proc.send_signal(signal.SIGINT)
+            # read(), not communicate(): the lines readline() buffered are part of the rest
+            out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+            proc.wait(timeout=10)
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()  # type: ignore[union-attr]
+            proc.stderr.close()  # type: ignore[union-attr]
+    assert proc.returncode == 0 and err == "", err
+    tables = out.split("\n\n")
+    assert all(t.splitlines()[0].split() == ["PACKETS", "BYTES", "RULE"] and len(t.splitlines())
+               == 3 for t in tables if t.strip()), out
+    assert out.endswith("(no rule matched: pass)\n"), out

@@ -404,20 +404,6 @@ def _link(items: list[_Item]) -> list[SockFilter]:
         items[far] = (code, k, to_true, to_false)
 
 
-def _absolute(items: list[_Item]) -> list[tuple[int, int, int, int]]:
-    """The instructions with labels resolved to absolute indexes (-1: none), as the
-    optimiser takes them (it has no 255-instruction reach to keep)."""
-    positions = _positions(items)
-    out = []
-    for item in items:
-        if item.__class__ is int:
-            continue
-        code, k, jt, jf = item  # type: ignore[misc]
-        out.append((code, k, -1 if jt is None else positions[jt],
-                    -1 if jf is None else positions[jf]))
-    return out
-
-
 def _geneve_slots(pred: Pred) -> int:
     """How many scratch words geneve offsets hold (3 per geneve level)."""
     if isinstance(pred, (And, Or)):
@@ -454,11 +440,19 @@ def generate_optimized(pred: Pred, *, snaplen: int = DEFAULT_SNAPLEN) -> list[So
     unoptimised program (the optimiser takes absolute jump targets)."""
     emitter = _emitted(pred, snaplen)
     items = emitter.items
-    # the relations' tests, as positions among the instructions (labels take none)
-    relations, at = set(), 0
+    # one pass for where each label lands and the relations' tests as positions among the
+    # instructions (labels take none), then the instructions with absolute targets
+    marked = emitter.relations
+    positions: dict[int, int] = {}
+    relations: set[int] = set()
+    insns: list[tuple[int, int, int | None, int | None]] = []
     for index, item in enumerate(items):
-        if index in emitter.relations:
-            relations.add(at)
-        if item.__class__ is not int:
-            at += 1
-    return optimize_absolute(_absolute(items), lambda: _link(items), relations)
+        if isinstance(item, int):
+            positions[item] = len(insns)
+            continue
+        if index in marked:
+            relations.add(len(insns))
+        insns.append(item)
+    program = [(code, k, -1 if jt is None else positions[jt],
+                -1 if jf is None else positions[jf]) for code, k, jt, jf in insns]
+    return optimize_absolute(program, lambda: _link(items), relations)

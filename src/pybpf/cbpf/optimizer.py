@@ -732,7 +732,14 @@ def _walk(insns: list[_Insn], jump: _Insn, taken: bool, state: State, limit: int
     a walk that cannot get past the instruction there (the usual case) is answered without
     building the edge's state."""
     target = jump.jt if taken else jump.jf
-    if not _stuck(insns[target], state):
+    there = insns[target]
+    code = there.code
+    if code & 0xE7 == 0x20:  # ld abs, the commonest, inline (as in _stuck)
+        sym: Sym = ("abs", code & 0x18, there.k)
+        stuck = sym != state[0] and sym != state[1] and sym not in state[3]
+    else:
+        stuck = _stuck(there, state)
+    if not stuck:
         return _thread(insns, target, _edge_state(state, jump, taken), limit, live_in,
                        decide, dirty_a, dirty_x, budget)
     # what _thread's first step does there before it stops
@@ -772,7 +779,14 @@ def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Livene
             edge_t = edge_f = None
         limit = pc + 256
         old = insn.jt
-        if not _stuck(insns[old], state):
+        there = insns[old]
+        code = there.code
+        if code & 0xE7 == 0x20:  # ld abs, the commonest, inline (as in _stuck)
+            sym: Sym = ("abs", code & 0x18, there.k)
+            stuck = sym != state[0] and sym != state[1] and sym not in state[3]
+        else:
+            stuck = _stuck(there, state)
+        if not stuck:
             budget[0], budget[1] = 48, 0
             new = _thread(insns, old, edge_t or _edge_state(state, insn, True), limit,
                           live_in, decide, budget=budget)
@@ -782,7 +796,14 @@ def _pass_thread(insns: list[_Insn], states: list[State | None], live_in: Livene
                 if budget[1]:
                     stale_x = min(stale_x, new)
         old = insn.jf
-        if not _stuck(insns[old], state):
+        there = insns[old]
+        code = there.code
+        if code & 0xE7 == 0x20:  # ld abs, the commonest, inline (as in _stuck)
+            sym = ("abs", code & 0x18, there.k)
+            stuck = sym != state[0] and sym != state[1] and sym not in state[3]
+        else:
+            stuck = _stuck(there, state)
+        if not stuck:
             budget[0], budget[1] = 48, 0
             new = _thread(insns, old, edge_f or _edge_state(state, insn, False), limit,
                           live_in, decide, budget=budget)

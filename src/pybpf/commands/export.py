@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..export import Agent, AgentOptions, ConfigError  # noqa: PLC0415
-    from ..kernel.signals import exit_on_signals  # noqa: PLC0415
+    from ..kernel.signals import flag_on_signals  # noqa: PLC0415
+    from ..tools.common import Stop  # noqa: PLC0415
 
     options = AgentOptions(args.config, otlp=args.otlp, otlp_interval=args.otlp_interval,
                            pprof_dir=args.pprof_dir, pprof_interval=args.pprof_interval)
@@ -46,10 +47,11 @@ def run(args: argparse.Namespace) -> int:
         agent.server.server_close()
         print(f"{args.config}: ok, {len(agent.programs)} program(s)")
         return 0
-    import threading  # noqa: PLC0415
-
-    with exit_on_signals():
+    # Ctrl-C/SIGTERM are only recorded; the agent's loop raises them between its waits, so
+    # a record's decoding or a profile being written is never cut short
+    stop = Stop()
+    with flag_on_signals() as stop.signals:
         try:
-            return agent.serve(threading.Event())
+            return agent.serve(stop)
         except KeyboardInterrupt:
             return 0

@@ -6,10 +6,10 @@ print them as a table, most bytes first: every ``--interval`` seconds, and at ex
 from __future__ import annotations
 
 import argparse
-import time
 
-from ..kernel.signals import exit_on_signals
+from ..kernel.signals import flag_on_signals
 from ..net.flowcount import FlowCounter, format_flows
+from ..tools import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,21 +25,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with exit_on_signals(), FlowCounter(args.interface, direction=args.direction) as fc:
+    # Ctrl-C/SIGTERM are only recorded; the loop ends at its next check, so a table being
+    # printed is never cut short (an exception raised wherever the signal landed could)
+    stop = common.Stop()
+    with flag_on_signals() as stop.signals, \
+            FlowCounter(args.interface, direction=args.direction) as fc:
         try:
-            # the banner tells a waiting caller to signal us: from it on, a signal is the
-            # normal end, so it is inside the try (outside, one landing just after the
-            # write escaped as KeyboardInterrupt: exit 130)
             print(f"counting flows on {args.interface} {args.direction} (Ctrl-C ends)",
                   flush=True)
-            start = time.monotonic()
-            next_print = start + args.interval
-            while not args.duration or time.monotonic() - start < args.duration:
-                time.sleep(0.1)
-                if args.interval and time.monotonic() >= next_print:
-                    next_print += args.interval
-                    print("\n".join(format_flows(fc.flows(), limit=args.top)) + "\n",
-                          flush=True)
+
+            def tick() -> None:
+                print("\n".join(format_flows(fc.flows(), limit=args.top)) + "\n", flush=True)
+
+            common.poll_until_stopped([], stop, duration_s=args.duration or None,
+                                      interval_s=args.interval or None, on_interval=tick)
         except KeyboardInterrupt:
             pass  # Ctrl-C or SIGTERM ends counting normally: print the totals
         print("\n".join(format_flows(fc.flows(), limit=args.top)), flush=True)

@@ -18,9 +18,10 @@ import time
 
 from ..errors import InvalidInputError
 from ..kernel.links.xdp import XDP_MODES
-from ..kernel.signals import exit_on_signals
+from ..kernel.signals import flag_on_signals
 from ..net.lb import Balancer, Decap, format_counters
 from ..net.lb_config import LbConfig, read_config
+from ..tools import common
 
 POLL_S = 0.2
 
@@ -51,16 +52,19 @@ def _summary(config: LbConfig) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Ctrl-C/SIGTERM are only recorded (stop.signals); the loop ends at its next check, so
+    # a reload or a counter table is never cut short by them
+    stop = common.Stop()
     if args.decap:
         if not 0 <= args.gue_port < 65536:
             raise InvalidInputError(f"--gue-port {args.gue_port} is not a port")
-        with exit_on_signals(), Decap(args.interface, mode=args.mode, gue_port=args.gue_port):
+        with flag_on_signals() as stop.signals, \
+                Decap(args.interface, mode=args.mode, gue_port=args.gue_port):
             try:
                 gue = f" and GUE to port {args.gue_port}" if args.gue_port else ""
                 print(f"decapsulating IPIP{gue} on {args.interface} (Ctrl-C ends)",
                       flush=True)
-                while True:
-                    time.sleep(3600)
+                common.poll_until_stopped([], stop)
             except KeyboardInterrupt:
                 pass
         return 0
@@ -68,13 +72,15 @@ def run(args: argparse.Namespace) -> int:
     hangups = []
     previous = signal.signal(signal.SIGHUP, lambda signum, frame: hangups.append(signum))
     try:
-        with exit_on_signals(), Balancer(args.interface, config, mode=args.mode) as lb:
+        with flag_on_signals() as stop.signals, \
+                Balancer(args.interface, config, mode=args.mode) as lb:
             try:
                 print(f"balancing on {args.interface}: {_summary(config)} from {args.config}"
                       " (SIGHUP reloads; Ctrl-C ends)", flush=True)
                 next_print = time.monotonic() + args.interval
-                while True:
-                    time.sleep(POLL_S)
+
+                def tick() -> None:
+                    nonlocal next_print
                     if hangups:
                         hangups.clear()
                         _reload(lb, args.config)
@@ -82,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
                         next_print += args.interval
                         print("\n".join(format_counters(lb.counters(), lb.config)) + "\n",
                               flush=True)
+
+                common.poll_until_stopped([], stop, interval_s=POLL_S, on_interval=tick)
             except KeyboardInterrupt:
                 pass
             print("\n".join(format_counters(lb.counters(), lb.config)), flush=True)

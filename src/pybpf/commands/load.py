@@ -34,11 +34,9 @@ from typing import IO, Any
 
 from ..btf import Ptr, Struct, Union, Var, sizeof, skip_qualifiers
 from ..errors import InvalidInputError
-from ..kernel.signals import exit_on_signals
+from ..kernel.signals import flag_on_signals
 from ..spec import CollectionSpec, MapType
 from .btf_values import btf_to_python, hex_bytes
-
-_POLL_MS = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,10 +60,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..tools.common import Stop
+
     out = sys.stdout
+    stop = Stop()
     try:
-        with exit_on_signals(signal.SIGINT, signal.SIGTERM):
-            return _load_and_stream(args, out)
+        # Ctrl-C/SIGTERM only recorded: the stream ends between reads, never inside a
+        # record's decoding or printing
+        with flag_on_signals(signal.SIGINT, signal.SIGTERM) as stop.signals:
+            return _load_and_stream(args, out, stop)
     except KeyboardInterrupt:
         # every `with` below has unwound: links detached, readers and fds closed
         _note("stopped: everything detached and closed")
@@ -76,9 +79,7 @@ def _note(text: str) -> None:
     print(f"pybpf load: {text}", file=sys.stderr, flush=True)
 
 
-def _load_and_stream(args: argparse.Namespace, out: IO[str]) -> int:
-    import time
-
+def _load_and_stream(args: argparse.Namespace, out: IO[str], stop: Any) -> int:
     from ..elf import load_collection_spec
     from ..kernel import load
     from ..kernel.perfbuf import PerfBuffer
@@ -125,30 +126,44 @@ def _load_and_stream(args: argparse.Namespace, out: IO[str]) -> int:
 
             readers.append(coll.own(TracePipe()))
         _note("ready (Ctrl-C to stop)")
-        deadline = time.monotonic() + args.duration if args.duration else None
-        _stream(readers, out, deadline)
+        _stream(readers, out, stop, args.duration)
     _note("stopped: everything detached and closed")
     return 0
 
 
-def _stream(readers: list[Any], out: IO[str], deadline: float | None) -> None:
-    """Poll every reader until the deadline (or forever: a signal ends it)."""
-    import time
-
+def _stream(readers: list[Any], out: IO[str], stop: Any, duration: float | None) -> None:
+    """Print what every reader delivers until ``duration`` ends (or a signal does)."""
     from ..kernel.trace_pipe import TracePipe
+    from ..tools.common import poll_until_stopped
 
-    # with one reader it may block in its own poll; several take turns without blocking long
-    wait_ms = _POLL_MS if len(readers) == 1 else _POLL_MS // max(len(readers), 1)
-    while deadline is None or time.monotonic() < deadline:
-        if not readers:
-            time.sleep(_POLL_MS / 1000)
-        for reader in readers:
-            if isinstance(reader, TracePipe):
-                for line in reader.read_lines(timeout_ms=wait_ms):
-                    out.write(f"trace_pipe: {line.message}\n")
-            else:
-                reader.poll(wait_ms)
-        out.flush()
+    poll_until_stopped([_TracePipeLines(r, out) if isinstance(r, TracePipe)
+                        else _Flushed(r, out) for r in readers], stop, duration_s=duration)
+
+
+class _Flushed:
+    """A ring/perf reader whose printed records are flushed after each batch."""
+
+    def __init__(self, reader: Any, out: IO[str]):
+        self.reader, self.out = reader, out
+
+    def fileno(self) -> int:
+        return int(self.reader.fileno())
+
+    def consume(self) -> int:
+        count = int(self.reader.consume())
+        self.out.flush()
+        return count
+
+
+class _TracePipeLines(_Flushed):
+    """trace_pipe's complete lines, as ``trace_pipe: TEXT``."""
+
+    def consume(self) -> int:
+        lines = self.reader.read_lines(timeout_ms=0)
+        for line in lines:
+            self.out.write(f"trace_pipe: {line.message}\n")
+        self.out.flush()
+        return len(lines)
 
 
 class _BTFRecord:

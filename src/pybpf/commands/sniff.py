@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 
 from ..cbpf import compile_filter
-from ..kernel.signals import exit_on_signals
+from ..kernel.signals import flag_on_signals
 from ..net.capture import Capture, drop_privileges, filter_file
 from ..net.printer import LINKTYPE_NAMES, Printer, PrintOptions
 from ..pcap import CaptureWriter, PcapPacket
@@ -115,27 +115,26 @@ def run(args: argparse.Namespace) -> int:
     if expression and args.optimize:  # as tcpdump, before opening the interface
         refuse_rejecting_all(compile_filter(expression, snaplen=args.snaplen), expression)
     seen = 0
-    with exit_on_signals(), Capture(args.interface, expression,
-                                    kind="ebpf" if args.ebpf else "classic",
-                                    snaplen=args.snaplen) as live:
+    # Ctrl-C/SIGTERM are only recorded: the capture ends before the next packet is read,
+    # never between counting a packet and printing or writing it
+    with flag_on_signals() as signals, \
+            Capture(args.interface, expression, kind="ebpf" if args.ebpf else "classic",
+                    snaplen=args.snaplen) as live:
         writer = CaptureWriter(args.write, snaplen=args.snaplen, pcapng=args.pcapng) \
             if args.write else None
         try:
             if args.user:
                 drop_privileges(args.user)
-            # inside the try: a signal right after the banner is a normal end too
             print(f"listening on {args.interface}, link-type EN10MB (Ethernet), snapshot "
                   f"length {args.snaplen} bytes", file=sys.stderr, flush=True)
             printer = Printer(1, _options(args))
-            for packet in live.packets(count=args.count):
+            for packet in live.packets(count=args.count, stop=lambda: bool(signals)):
                 seen += 1
                 if writer is not None:
                     writer.write(packet)
                     writer.flush()
                 else:
                     print(printer.format(packet), flush=True)
-        except KeyboardInterrupt:
-            pass  # Ctrl-C or SIGTERM ends a capture normally: keep what we have
         finally:
             if writer is not None:
                 writer.close()

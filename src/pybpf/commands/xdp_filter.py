@@ -17,9 +17,10 @@ import time
 
 from ..errors import InvalidInputError
 from ..kernel.links.xdp import XDP_MODES
-from ..kernel.signals import exit_on_signals
+from ..kernel.signals import flag_on_signals
 from ..net.rules import read_rules
 from ..net.xdp_filter import XdpFilter, format_counters
+from ..tools import common
 
 POLL_S = 0.2
 
@@ -48,16 +49,18 @@ def run(args: argparse.Namespace) -> int:
     rules = read_rules(args.rules)
     hangups = []
     previous = signal.signal(signal.SIGHUP, lambda signum, frame: hangups.append(signum))
+    stop = common.Stop()    # Ctrl-C/SIGTERM only recorded: the loop ends at its next check
     try:
-        with exit_on_signals(), XdpFilter(args.interface, rules, mode=args.mode) as xf:
+        with flag_on_signals() as stop.signals, \
+                XdpFilter(args.interface, rules, mode=args.mode) as xf:
             try:
-                # inside the try: a signal right after the banner is a normal end too
                 print(f"filtering {args.interface} with {len(rules)} rules from "
                       f"{args.rules} (SIGHUP reloads; Ctrl-C ends)", flush=True)
                 seen_mtime = _mtime(args.rules)
                 next_print = time.monotonic() + args.interval
-                while True:
-                    time.sleep(POLL_S)
+
+                def tick() -> None:
+                    nonlocal seen_mtime, next_print
                     mtime = _mtime(args.rules)
                     if hangups or (args.watch and mtime != seen_mtime):
                         hangups.clear()
@@ -66,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
                     if args.interval and time.monotonic() >= next_print:
                         next_print += args.interval
                         print("\n".join(format_counters(xf.counters())) + "\n", flush=True)
+
+                common.poll_until_stopped([], stop, interval_s=POLL_S, on_interval=tick)
             except KeyboardInterrupt:
                 pass
             print("\n".join(format_counters(xf.counters())), flush=True)

@@ -161,13 +161,9 @@ class Agent:
         from ..tools import common  # noqa: PLC0415
 
         readers = [r for p in self.programs for r in p.ring_readers]
-        if profiler is None and not readers:
-            # nothing to deliver: the scrapes run on the server's threads; wake once a
-            # second only to notice ``stop`` (a signal interrupts the wait at once)
-            while not stop.wait(1.0):
-                pass
-            return
         if profiler is None:
+            # the scrapes run on the server's threads; the loop delivers the records (if
+            # any) and notices ``stop`` and the signals recorded in ``stop.signals``
             common.poll_until_stopped(readers, stop)
             return
         with profiler:

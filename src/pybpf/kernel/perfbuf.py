@@ -228,6 +228,13 @@ class PerfBuffer(ReaderLifetime):
             ready = self._epoll.wait(timeout_ms)
         return sum(self._drain(ring, callback) for ring in ready)
 
+    def fileno(self) -> int:
+        """The buffer's epoll fd: readable while any CPU's ring has samples (for a caller's
+        own poll loop, which then calls :meth:`consume`)."""
+        self._check_open()
+        assert self._epoll is not None
+        return self._epoll.fileno()
+
     def read_batch(self) -> list[tuple[int, Any]]:
         """Every sample available now as ``(cpu, record)``, CPU by CPU. Does not wait."""
         self._check_open()

@@ -544,6 +544,11 @@ class RingBufferPoller:
         """Drain every ring buffer now; returns the number of records handed out."""
         return sum(reader.consume() for reader in self.readers)
 
+    def fileno(self) -> int:
+        """The poller's epoll fd: readable while any of its rings has data (for a caller's
+        own poll loop, which then calls :meth:`consume`)."""
+        return self._epoll.fileno()
+
     def poll(self, timeout_ms: int | None = -1) -> int:
         """Wait up to ``timeout_ms`` for any ring to have data, drain the ready ones."""
         ready = [r for r in self.readers if r.available_bytes()]

@@ -128,7 +128,10 @@ def _walk(t: Any, off: int, size: int, depth: int) -> str | None:
             raise _Unknown("a union's members disagree")
         return results.pop()
     if isinstance(t, Struct):
-        hits = [m for m in t.members if _overlaps(m, off, size)]
+        # a member starting at or past the access's end cannot overlap it: its size (the
+        # first look at its type, decoded lazily) is not needed (task_struct has ~250)
+        end = off + size
+        hits = [m for m in t.members if m.bit_offset // 8 < end and _overlaps(m, off, size)]
         if len(hits) != 1:
             raise _Unknown("not within one member")
         m = hits[0]

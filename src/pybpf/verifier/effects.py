@@ -76,7 +76,10 @@ _ALU, _ALU64, _LD, _LDX, _JMP, _JMP32 = (int(c) for c in (
 _MOV, _END, _NEG = int(ALUOp.MOV), int(ALUOp.END), int(ALUOp.NEG)
 _CALL, _EXIT, _JA, _JCOND = (int(j) for j in (JumpOp.CALL, JumpOp.EXIT, JumpOp.JA,
                                                JumpOp.JCOND))
-_ATOMIC, _LOAD_ACQ = int(Mode.ATOMIC), int(AtomicOp.LOAD_ACQ)
+_ST, _STX = int(Class.ST), int(Class.STX)
+_ATOMIC, _IND = int(Mode.ATOMIC), int(Mode.IND)
+_LOAD_ACQ, _STORE_REL = int(AtomicOp.LOAD_ACQ), int(AtomicOp.STORE_REL)
+_NBYTES = {int(s): s.nbytes for s in Size}   # Size(bits) makes an enum member: slower
 _PTR_TO_STACK = RegType.PTR_TO_STACK
 _CONST_PTR_TO_MAP = RegType.CONST_PTR_TO_MAP
 
@@ -166,11 +169,15 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
         if base > 10:
             return _before(state, insn, f)
         reg = state.frames[-1].regs[base]
-        mkey: Any = (opcode, insn.dst, insn.src, insn.off, insn.imm, f)
+        mkey: Any
         if reg.type is _PTR_TO_STACK:
-            mkey = (mkey, reg.frameno, reg.off, reg.var)
+            mkey = ((opcode, insn.dst, insn.src, insn.off, insn.imm, f), reg.frameno, reg.off,
+                    reg.var)
         else:
-            mkey = (mkey,)
+            # elsewhere, neither the offset nor the immediate matters (the registers do;
+            # an atomic's op, in imm, too): the programs of a corpus share these
+            mkey = ("mem", opcode, insn.dst, insn.src,
+                    insn.imm if opcode & MODE_MASK == _ATOMIC else 0, f)
         eff = cache.get(mkey)
         if eff is None:
             eff = cache[mkey] = _before(state, insn, f)
@@ -189,14 +196,14 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
 def _before(state: State, insn: Instruction, f: int) -> Effect:
     cls = insn.opcode & CLASS_MASK
     d = reg_key(f, insn.dst)
-    if cls in (Class.ALU, Class.ALU64):
+    if cls in (_ALU, _ALU64):
         op = insn.opcode & OP_MASK
-        if op == ALUOp.MOV:
+        if op == _MOV:
             if not insn.opcode & SOURCE_MASK:
                 return Effect(kills=(d,))
             s = reg_key(f, insn.src)
             return Effect(kills=(d,), uses=(s,), flows=((d, (s,)),))
-        if not insn.opcode & SOURCE_MASK or op in (ALUOp.END, ALUOp.NEG):
+        if not insn.opcode & SOURCE_MASK or op in (_END, _NEG):
             return Effect(kills=(d,), uses=(d,), flows=((d, (d,)),))
         s = reg_key(f, insn.src)
         regs = state.frames[-1].regs
@@ -208,40 +215,40 @@ def _before(state: State, insn: Instruction, f: int) -> Effect:
             elif a.type is _SCALAR and b.type not in NOT_POINTER:
                 precise = (d,)
         return Effect(kills=(d,), uses=(d, s), flows=((d, (d, s)),), precise=precise)
-    if cls == Class.LDX:
+    if cls == _LDX:
         s = reg_key(f, insn.src)
         if not _is_stack(state, insn.src):
             return Effect(kills=(d,), uses=(s,))
         slots = _stack_slots(state, insn.src, insn.off,
-                             Size(insn.opcode & SIZE_MASK).nbytes)
+                             _NBYTES[insn.opcode & SIZE_MASK])
         return Effect(kills=(d,), uses=(s,) + slots, flows=((d, slots),))
-    if cls in (Class.ST, Class.STX):
+    if cls in (_ST, _STX):
         return _store(state, insn, f, d, cls)
-    if cls == Class.LD:
+    if cls == _LD:
         if insn.opcode == LDDW_OPCODE:
             return Effect(kills=(d,))
         # a legacy packet load reads r6 (the context) and its offset register (checked at
         # run time: its value decides nothing here), clobbers r0-r5; when out of the
         # packet it ends the program with 0, which reads nothing of the state
         uses: tuple[int, ...] = (reg_key(f, 6),)
-        if insn.opcode & MODE_MASK == Mode.IND:
+        if insn.opcode & MODE_MASK == _IND:
             uses += (reg_key(f, insn.src),)
         return Effect(kills=tuple(reg_key(f, i) for i in _R0_TO_R5), uses=uses)
     return _jump(state, insn, f, d)
 
 
 def _store(state: State, insn: Instruction, f: int, d: int, cls: int) -> Effect:
-    size = Size(insn.opcode & SIZE_MASK).nbytes
+    size = _NBYTES[insn.opcode & SIZE_MASK]
     mode = insn.opcode & MODE_MASK
-    s = reg_key(f, insn.src) if cls == Class.STX else None
+    s = reg_key(f, insn.src) if cls == _STX else None
     value = (s,) if s is not None else ()
-    if mode == Mode.ATOMIC and insn.imm == AtomicOp.LOAD_ACQ:   # dst = *(src + off)
+    if mode == _ATOMIC and insn.imm == _LOAD_ACQ:   # dst = *(src + off)
         src = reg_key(f, insn.src)
         if not _is_stack(state, insn.src):
             return Effect(kills=(d,), uses=(src,))
         slots = _stack_slots(state, insn.src, insn.off, size)
         return Effect(kills=(d,), uses=(src,) + slots, flows=((d, slots),))
-    if mode == Mode.ATOMIC and insn.imm != AtomicOp.STORE_REL:
+    if mode == _ATOMIC and insn.imm != _STORE_REL:
         r0 = reg_key(f, 0)
         slots = _stack_slots(state, insn.dst, insn.off, size) if _is_stack(
             state, insn.dst) else ()
@@ -261,16 +268,16 @@ def _store(state: State, insn: Instruction, f: int, d: int, cls: int) -> Effect:
 
 def _jump(state: State, insn: Instruction, f: int, d: int) -> Effect:
     op = insn.opcode & OP_MASK
-    if op == JumpOp.JA or op == JumpOp.JCOND:
+    if op in (_JA, _JCOND):
         return NOTHING
-    if op == JumpOp.CALL:
+    if op == _CALL:
         if insn.is_pseudo_call:
             moves = tuple((reg_key(f + 1, i), reg_key(f, i)) for i in range(1, 6))
             return Effect(moves=moves, drop_from=f + 1)
         if insn.src != 0:
             return _kfunc(insn, f)
         return _helper(state, insn, f)
-    if op == JumpOp.EXIT:
+    if op == _EXIT:
         r0 = reg_key(f, 0)
         if f == 0:
             return Effect(uses=(r0,), precise=(r0,))   # the return value's range is checked
@@ -339,7 +346,7 @@ def _helper(state: State, insn: Instruction, f: int) -> Effect:
     uses = list(args)
     # an array map's key on the stack may be a constant that makes the lookup non-null
     # (see calls._const_key): then the key's bytes are precise, else only read
-    array_key = any(regs[i].type is RegType.CONST_PTR_TO_MAP
+    array_key = any(regs[i].type is _CONST_PTR_TO_MAP
                     and regs[i].map.type in _ARRAYS for i in range(1, nargs + 1))
     if array_key and proto is not None:
         keys = [i for i, kind in enumerate(proto.args, start=1) if kind is Arg.MAP_KEY]
@@ -348,7 +355,7 @@ def _helper(state: State, insn: Instruction, f: int) -> Effect:
         reg = regs[i]
         if reg.type is RegType.PTR_TO_FUNC:
             return EVERYTHING   # bpf_loop & co: the callback's frames resume the caller
-        if reg.type is RegType.PTR_TO_STACK:
+        if reg.type is _PTR_TO_STACK:
             size = _arg_bytes(state, proto, i) if proto is not None else None
             if size is None:
                 # the helper may read from the pointer up to the frame's top
@@ -377,7 +384,7 @@ def _kfunc(insn: Instruction, f: int) -> Effect:
 def _const_key(state: State, regno: int) -> bool:
     """Is the 4-byte key at ``regs[regno]`` a constant (as calls._const_key)?"""
     reg = state.frames[-1].regs[regno]
-    if reg.type is not RegType.PTR_TO_STACK or not reg.var.is_const:
+    if reg.type is not _PTR_TO_STACK or not reg.var.is_const:
         return False
     try:
         value = stack_read(state, reg, 0, 0, 4, uninit_ok=False, depth=[0])
@@ -400,7 +407,7 @@ def _arg_bytes(state: State, proto: Proto, regno: int) -> int | None:
     regs = state.frames[-1].regs
     if kind in _MAP_MEM:
         maps = [regs[i].map for i in range(1, len(proto.args) + 1)
-                if regs[i].type is RegType.CONST_PTR_TO_MAP]
+                if regs[i].type is _CONST_PTR_TO_MAP]
         if len(maps) != 1 or maps[0] is None:
             return None
         m = maps[0]
@@ -429,7 +436,7 @@ def global_call(state: State, params: tuple[Any, ...]) -> Effect:
         if param.kind == "mem":
             precise.append(reg_key(f, i))
             reg = state.frames[-1].regs[i]
-            if reg.type is RegType.PTR_TO_STACK:
+            if reg.type is _PTR_TO_STACK:
                 # the function may read and write ``size`` bytes there
                 slots = _stack_slots(state, i, 0, max(param.size, 1))
                 uses.extend(slots)

@@ -31,6 +31,15 @@ _ATOMICS = {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR} | {
     AtomicOp.XCHG, AtomicOp.CMPXCHG, AtomicOp.LOAD_ACQ, AtomicOp.STORE_REL}
 _PSEUDO_LDDW = {int(p) for p in PseudoSrc}
 _LAST_REGISTER = 10
+# the opcode fields as plain ints (an IntEnum member read off its class is several times
+# slower than a global): every distinct instruction of a corpus is checked once
+_ABS, _ALU, _ALU64, _ATOMIC = int(Mode.ABS), int(Class.ALU), int(Class.ALU64), int(Mode.ATOMIC)
+_CALL, _DIV, _DW, _END = int(JumpOp.CALL), int(ALUOp.DIV), int(Size.DW), int(ALUOp.END)
+_EXIT, _IND, _JA, _JCOND = int(JumpOp.EXIT), int(Mode.IND), int(JumpOp.JA), int(JumpOp.JCOND)
+_JMP, _JMP32, _LD, _LDX = int(Class.JMP), int(Class.JMP32), int(Class.LD), int(Class.LDX)
+_MAP_FD, _MAP_IDX = int(PseudoSrc.MAP_FD), int(PseudoSrc.MAP_IDX)
+_MEM, _MEMSX = int(Mode.MEM), int(Mode.MEMSX)
+_MOD, _MOV, _NEG, _ST = int(ALUOp.MOD), int(ALUOp.MOV), int(ALUOp.NEG), int(Class.ST)
 
 
 class EncodingReject(Reject):
@@ -64,33 +73,33 @@ def _problem(insn: Instruction) -> str:
     cls = code & CLASS_MASK
     # registers are 4-bit fields but only R0-R10 exist (the kernel: "R%d is invalid"); a
     # call's and an lddw's src field is a pseudo kind, checked below
-    pseudo_src = code == LDDW_OPCODE or (cls == Class.JMP and code & OP_MASK == JumpOp.CALL)
+    pseudo_src = code == LDDW_OPCODE or (cls == _JMP and code & OP_MASK == _CALL)
     for reg in (insn.dst,) if pseudo_src else (insn.dst, insn.src):
         if reg > _LAST_REGISTER:
             return f"R{reg} is invalid"
-    if cls in (Class.ALU, Class.ALU64):
-        return _alu(insn, cls == Class.ALU64)
-    if cls in (Class.JMP, Class.JMP32):
-        return _jump(insn, cls == Class.JMP32)
-    if cls == Class.LD:
+    if cls in (_ALU, _ALU64):
+        return _alu(insn, cls == _ALU64)
+    if cls in (_JMP, _JMP32):
+        return _jump(insn, cls == _JMP32)
+    if cls == _LD:
         return _ld(insn)
     mode = code & MODE_MASK
-    if cls == Class.LDX:
-        if mode not in (Mode.MEM, Mode.MEMSX) or insn.imm != 0:
+    if cls == _LDX:
+        if mode not in (_MEM, _MEMSX) or insn.imm != 0:
             return "BPF_LDX uses reserved fields"
-        if mode == Mode.MEMSX and code & SIZE_MASK == Size.DW:
+        if mode == _MEMSX and code & SIZE_MASK == _DW:
             return f"unknown opcode {code:02x}"
         return ""
-    if cls == Class.ST:
-        if mode != Mode.MEM or insn.src != 0:
+    if cls == _ST:
+        if mode != _MEM or insn.src != 0:
             return "BPF_ST uses reserved fields"
         return ""
     # STX
-    if mode == Mode.ATOMIC:
+    if mode == _ATOMIC:
         if insn.imm not in _ATOMICS:
             return f"BPF_ATOMIC uses invalid atomic opcode {insn.imm:02x}"
         return ""
-    if mode != Mode.MEM or insn.imm != 0:
+    if mode != _MEM or insn.imm != 0:
         return "BPF_STX uses reserved fields"
     return ""
 
@@ -100,15 +109,15 @@ def _alu(insn: Instruction, alu64: bool) -> str:
     x = bool(insn.opcode & _SRC_X)
     if op not in _ALU_OPS:
         return f"unknown opcode {insn.opcode:02x}"
-    if op == ALUOp.NEG:
+    if op == _NEG:
         if x or insn.src or insn.off or insn.imm:
             return "BPF_NEG uses reserved fields"
-    elif op == ALUOp.END:
+    elif op == _END:
         if alu64 and x:
             return f"unknown opcode {insn.opcode:02x}"
         if insn.src or insn.off or insn.imm not in (16, 32, 64):
             return "BPF_END uses reserved fields"
-    elif op == ALUOp.MOV:
+    elif op == _MOV:
         if x:
             offs = (0, 8, 16, 32) if alu64 else (0, 8, 16)
             if alu64 and insn.off == 1:   # addr_space_cast (arena): not modelled
@@ -118,7 +127,7 @@ def _alu(insn: Instruction, alu64: bool) -> str:
         elif insn.src or insn.off:
             return "BPF_MOV uses reserved fields"
     else:
-        signed_ok = insn.off == 0 or (insn.off == 1 and op in (ALUOp.DIV, ALUOp.MOD))
+        signed_ok = insn.off == 0 or (insn.off == 1 and op in (_DIV, _MOD))
         if (x and insn.imm) or (not x and insn.src) or not signed_ok:
             return "BPF_ALU uses reserved fields"
     return ""
@@ -127,19 +136,19 @@ def _alu(insn: Instruction, alu64: bool) -> str:
 def _jump(insn: Instruction, jmp32: bool) -> str:
     op = insn.opcode & OP_MASK
     x = bool(insn.opcode & _SRC_X)
-    if op == JumpOp.CALL:
+    if op == _CALL:
         if jmp32 or x or insn.dst or insn.src not in (0, 1, 2) or (insn.src != 2 and insn.off):
             return "BPF_CALL uses reserved fields"
         return ""
-    if op == JumpOp.EXIT:
+    if op == _EXIT:
         if jmp32 or x or insn.imm or insn.src or insn.dst:
             return "BPF_EXIT uses reserved fields"
         return ""
-    if op == JumpOp.JA:
+    if op == _JA:
         if x or insn.src or insn.dst or (not jmp32 and insn.imm) or (jmp32 and insn.off):
             return "BPF_JA uses reserved fields"
         return ""
-    if op == JumpOp.JCOND:
+    if op == _JCOND:
         if jmp32 or x or insn.src != 0 or insn.dst or insn.imm:
             return f"unknown opcode {insn.opcode:02x}"
         return ""
@@ -158,12 +167,12 @@ def _ld(insn: Instruction) -> str:
             return "BPF_LD_IMM64 uses reserved fields"
         if insn.src not in _PSEUDO_LDDW:
             return "unrecognized bpf_ld_imm64 insn"
-        if insn.src in (PseudoSrc.MAP_FD, PseudoSrc.MAP_IDX) and insn.imm >> 32 & 0xFFFFFFFF:
+        if insn.src in (_MAP_FD, _MAP_IDX) and insn.imm >> 32 & 0xFFFFFFFF:
             return "unrecognized bpf_ld_imm64 insn"
         return ""
-    if mode in (Mode.ABS, Mode.IND):
+    if mode in (_ABS, _IND):
         size = code & SIZE_MASK
-        if size == Size.DW or insn.dst != 0 or insn.off or (mode == Mode.ABS and insn.src):
+        if size == _DW or insn.dst != 0 or insn.off or (mode == _ABS and insn.src):
             return "BPF_LD_[ABS|IND] uses reserved fields"
         return ""
     return f"unknown opcode {code:02x}"

@@ -80,10 +80,11 @@ class Effect:
         self.moves = moves
         self.drop_from = drop_from
         self.everything = everything
-        self.keep_mask = ~key_mask(kills)      # live & keep_mask: the kills taken out
-        self.use_mask = key_mask(uses)
-        self.precise_mask = key_mask(precise)
-        self.flow_masks = tuple((a, key_mask(bs)) for a, bs in flows)
+        # (most effects have no precise, flows or moves: their masks are not worked out)
+        self.keep_mask = ~key_mask(kills) if kills else -1   # live & keep_mask: kills out
+        self.use_mask = key_mask(uses) if uses else 0
+        self.precise_mask = key_mask(precise) if precise else 0
+        self.flow_masks = tuple([(a, key_mask(bs)) for a, bs in flows]) if flows else ()
         # the commonest effect: writes and reads only
         self.simple = not (flows or moves or precise or everything) and drop_from < 0
 

@@ -30,6 +30,16 @@ from .bounds import (
 )
 from .tnum import U32, U64
 
+# the ops as plain ints: an IntEnum member read off its class costs several times a global
+# (the comparisons below run for every result not yet computed)
+_MOV, _ADD, _SUB, _MUL, _AND, _OR, _XOR, _LSH, _RSH, _ARSH, _DIV, _MOD, _NEG = (
+    int(o) for o in (ALUOp.MOV, ALUOp.ADD, ALUOp.SUB, ALUOp.MUL, ALUOp.AND, ALUOp.OR,
+                     ALUOp.XOR, ALUOp.LSH, ALUOp.RSH, ALUOp.ARSH, ALUOp.DIV, ALUOp.MOD,
+                     ALUOp.NEG))
+_JEQ, _JNE, _JGT, _JGE, _JLT, _JLE, _JSGT, _JSGE, _JSLT, _JSLE, _JSET = (
+    int(j) for j in (JumpOp.JEQ, JumpOp.JNE, JumpOp.JGT, JumpOp.JGE, JumpOp.JLT, JumpOp.JLE,
+                     JumpOp.JSGT, JumpOp.JSGE, JumpOp.JSLT, JumpOp.JSLE, JumpOp.JSET))
+
 # ops whose low 32 result bits depend only on the low 32 bits of the operands
 _LOW_BITS_OPS = (ALUOp.ADD, ALUOp.SUB, ALUOp.MUL, ALUOp.AND, ALUOp.OR, ALUOp.XOR,
                  ALUOp.NEG, ALUOp.MOV)
@@ -67,9 +77,9 @@ def alu_range(op: int, a: Range, b: Range, width: int, *, signed: bool = False) 
     b_const = b.t[1] == 0
     if a_const and b_const:
         return _const_range(_concrete(op, a.t[0], b.t[0], width, signed), width)
-    if op == ALUOp.MOV:
+    if op == _MOV:
         return b
-    if op == ALUOp.ADD:
+    if op == _ADD:
         t = tnum.add(a.t, b.t, width)
         umin, umax = a.umin + b.umin, a.umax + b.umax
         if umax > full:
@@ -78,7 +88,7 @@ def alu_range(op: int, a: Range, b: Range, width: int, *, signed: bool = False) 
         if lo < smin or hi > smax:
             lo, hi = smin, smax
         return Range(umin, umax, lo, hi, t)
-    if op == ALUOp.SUB:
+    if op == _SUB:
         t = tnum.sub(a.t, b.t, width)
         if a.umin >= b.umax:
             umin, umax = a.umin - b.umax, a.umax - b.umin
@@ -88,7 +98,7 @@ def alu_range(op: int, a: Range, b: Range, width: int, *, signed: bool = False) 
         if lo < smin or hi > smax:
             lo, hi = smin, smax
         return Range(umin, umax, lo, hi, t)
-    if op == ALUOp.MUL:
+    if op == _MUL:
         t = tnum.mul(a.t, b.t, width)
         if a.umax * b.umax <= full:
             umin, umax = a.umin * b.umin, a.umax * b.umax
@@ -99,53 +109,53 @@ def alu_range(op: int, a: Range, b: Range, width: int, *, signed: bool = False) 
         if lo < smin or hi > smax:
             lo, hi = smin, smax
         return Range(umin, umax, lo, hi, t)
-    if op == ALUOp.AND:
+    if op == _AND:
         t = tnum.and_(a.t, b.t)
         lo, hi = smin, smax
         if a.smin >= 0 or b.smin >= 0:
             lo, hi = 0, min(a.smax if a.smin >= 0 else smax, b.smax if b.smin >= 0 else smax)
         return Range(t[0], min(a.umax, b.umax), lo, hi, t)
-    if op == ALUOp.OR:
+    if op == _OR:
         t = tnum.or_(a.t, b.t)
         lo, hi = smin, smax
         if a.smin >= 0 and b.smin >= 0:
             lo = max(a.smin, b.smin)
         return Range(max(a.umin, b.umin, t[0]), t[0] | t[1], lo, hi, t)
-    if op == ALUOp.XOR:
+    if op == _XOR:
         t = tnum.xor(a.t, b.t)
         return Range(t[0], t[0] | t[1], smin, smax, t)
-    if op in (ALUOp.LSH, ALUOp.RSH, ALUOp.ARSH):
+    if op in (_LSH, _RSH, _ARSH):
         if b.umax >= width:
             return unknown  # the kernel masks the shift at run time; we know nothing
         if not b_const:
-            if op == ALUOp.RSH:
+            if op == _RSH:
                 return _unsigned(a.umin >> b.umax, a.umax >> b.umin,
                                  tnum.from_range(a.umin >> b.umax, a.umax >> b.umin, width),
                                  width)
-            if op == ALUOp.LSH and a.umax << b.umax <= full:
+            if op == _LSH and a.umax << b.umax <= full:
                 return _unsigned(a.umin << b.umin, a.umax << b.umax,
                                  tnum.from_range(a.umin << b.umin, a.umax << b.umax, width),
                                  width)
             return unknown
         k = b.t[0]
-        if op == ALUOp.LSH:
+        if op == _LSH:
             t = tnum.lshift(a.t, k, width)
             if a.umax << k <= full:
                 return _unsigned(a.umin << k, a.umax << k, t, width)
             return Range(0, full, smin, smax, t)
-        if op == ALUOp.RSH:
+        if op == _RSH:
             return _unsigned(a.umin >> k, a.umax >> k, tnum.rshift(a.t, k), width)
         return Range(0, full, a.smin >> k, a.smax >> k, tnum.arshift(a.t, k, width))
-    if op in (ALUOp.DIV, ALUOp.MOD):
+    if op in (_DIV, _MOD):
         if signed:
             return unknown
-        if op == ALUOp.DIV:
+        if op == _DIV:
             hi = a.umax // max(b.umin, 1)
             lo = 0 if b.umin == 0 else a.umin // b.umax
             return _unsigned(lo, hi, tnum.from_range(lo, hi, width), width)
         hi = a.umax if b.umin == 0 else min(a.umax, b.umax - 1)
         return _unsigned(0, hi, tnum.from_range(0, hi, width), width)
-    if op == ALUOp.NEG:
+    if op == _NEG:
         return unknown
     return unknown
 
@@ -153,38 +163,38 @@ def alu_range(op: int, a: Range, b: Range, width: int, *, signed: bool = False) 
 def _concrete(op: int, a: int, b: int, width: int, signed: bool) -> int:
     """The concrete result of one op at ``width`` (RFC 9669 semantics)."""
     full = _full(width)
-    if op == ALUOp.ADD:
+    if op == _ADD:
         return (a + b) & full
-    if op == ALUOp.SUB:
+    if op == _SUB:
         return (a - b) & full
-    if op == ALUOp.MUL:
+    if op == _MUL:
         return (a * b) & full
-    if op == ALUOp.AND:
+    if op == _AND:
         return a & b
-    if op == ALUOp.OR:
+    if op == _OR:
         return a | b
-    if op == ALUOp.XOR:
+    if op == _XOR:
         return a ^ b
-    if op == ALUOp.MOV:
+    if op == _MOV:
         return b
-    if op == ALUOp.NEG:
+    if op == _NEG:
         return (-a) & full
-    if op == ALUOp.LSH:
+    if op == _LSH:
         return (a << (b & (width - 1))) & full
-    if op == ALUOp.RSH:
+    if op == _RSH:
         return a >> (b & (width - 1))
-    if op == ALUOp.ARSH:
+    if op == _ARSH:
         return (to_signed(a, width) >> (b & (width - 1))) & full
-    if op in (ALUOp.DIV, ALUOp.MOD):
+    if op in (_DIV, _MOD):
         if b == 0:
-            return 0 if op == ALUOp.DIV else a
+            return 0 if op == _DIV else a
         if not signed:
-            return a // b if op == ALUOp.DIV else a % b
+            return a // b if op == _DIV else a % b
         sa, sb = to_signed(a, width), to_signed(b, width)
         q = abs(sa) // abs(sb)
         if (sa < 0) != (sb < 0):
             q = -q
-        return (q if op == ALUOp.DIV else sa - q * sb) & full
+        return (q if op == _DIV else sa - q * sb) & full
     raise ValueError(op)
 
 
@@ -196,7 +206,7 @@ _MEMO_MAX = 1 << 16
 
 def alu(op: int, dst: Bounds, src: Bounds, *, alu64: bool, signed: bool = False) -> Bounds:
     """The bounds of ``dst op src`` (``src`` unused for NEG)."""
-    if not dst[8][1] and not src[8][1] and op != ALUOp.NEG:
+    if not dst[8][1] and not src[8][1] and op != _NEG:
         # two constants: the concrete result (what the general path below gives, faster)
         if alu64:
             return const(_concrete(op, dst[8][0], src[8][0], 64, signed))
@@ -212,7 +222,7 @@ def alu(op: int, dst: Bounds, src: Bounds, *, alu64: bool, signed: bool = False)
 
 
 def _alu(op: int, dst: Bounds, src: Bounds, alu64: bool, signed: bool) -> Bounds:
-    if op == ALUOp.NEG:
+    if op == _NEG:
         src = const(0)
     if not dst[8][1] and not src[8][1]:
         # two constants: the concrete result (what the general path below gives, faster)
@@ -275,7 +285,7 @@ SWAPPED: dict[int, JumpOp] = {
 def _refine_range(op: int, a: Range, b: Range, width: int, taken: bool
                   ) -> tuple[Range, Range] | None:
     """Both operands narrowed by ``a op b`` being ``taken`` (true) or not."""
-    if op == JumpOp.JSET:
+    if op == _JSET:
         if taken:
             if (a.t[0] | a.t[1]) & (b.t[0] | b.t[1]) == 0:
                 return None  # no bit can be set in both
@@ -288,31 +298,31 @@ def _refine_range(op: int, a: Range, b: Range, width: int, taken: bool
         return a, b
     if not taken:
         op = _NEGATE[op]
-    if op == JumpOp.JEQ:
+    if op == _JEQ:
         if not tnum.agree(a.t, b.t):
             return None
         t = tnum.intersect(a.t, b.t)
         r = Range(max(a.umin, b.umin), min(a.umax, b.umax), max(a.smin, b.smin),
                   min(a.smax, b.smax), t)
         return r, r
-    if op == JumpOp.JNE:
+    if op == _JNE:
         if a.t[1] == 0 and b.t[1] == 0 and a.t[0] == b.t[0]:
             return None
         return _exclude(a, b, width), _exclude(b, a, width)
-    if op in (JumpOp.JGT, JumpOp.JGE):
-        d = 1 if op == JumpOp.JGT else 0
+    if op in (_JGT, _JGE):
+        d = 1 if op == _JGT else 0
         return (Range(max(a.umin, b.umin + d), a.umax, a.smin, a.smax, a.t),
                 Range(b.umin, min(b.umax, a.umax - d), b.smin, b.smax, b.t))
-    if op in (JumpOp.JLT, JumpOp.JLE):
-        d = 1 if op == JumpOp.JLT else 0
+    if op in (_JLT, _JLE):
+        d = 1 if op == _JLT else 0
         return (Range(a.umin, min(a.umax, b.umax - d), a.smin, a.smax, a.t),
                 Range(max(b.umin, a.umin + d), b.umax, b.smin, b.smax, b.t))
-    if op in (JumpOp.JSGT, JumpOp.JSGE):
-        d = 1 if op == JumpOp.JSGT else 0
+    if op in (_JSGT, _JSGE):
+        d = 1 if op == _JSGT else 0
         return (Range(a.umin, a.umax, max(a.smin, b.smin + d), a.smax, a.t),
                 Range(b.umin, b.umax, b.smin, min(b.smax, a.smax - d), b.t))
-    if op in (JumpOp.JSLT, JumpOp.JSLE):
-        d = 1 if op == JumpOp.JSLT else 0
+    if op in (_JSLT, _JSLE):
+        d = 1 if op == _JSLT else 0
         return (Range(a.umin, a.umax, a.smin, min(a.smax, b.smax - d), a.t),
                 Range(b.umin, b.umax, max(b.smin, a.smin + d), b.smax, b.t))
     raise ValueError(op)
@@ -344,27 +354,27 @@ def holds(op: int, x: int, y: int, jmp32: bool) -> bool:
         sx, sy = to_signed(x, 32), to_signed(y, 32)
     else:
         sx, sy = to_signed(x, 64), to_signed(y, 64)
-    if op == JumpOp.JEQ:
+    if op == _JEQ:
         return x == y
-    if op == JumpOp.JNE:
+    if op == _JNE:
         return x != y
-    if op == JumpOp.JGT:
+    if op == _JGT:
         return x > y
-    if op == JumpOp.JGE:
+    if op == _JGE:
         return x >= y
-    if op == JumpOp.JLT:
+    if op == _JLT:
         return x < y
-    if op == JumpOp.JLE:
+    if op == _JLE:
         return x <= y
-    if op == JumpOp.JSGT:
+    if op == _JSGT:
         return sx > sy
-    if op == JumpOp.JSGE:
+    if op == _JSGE:
         return sx >= sy
-    if op == JumpOp.JSLT:
+    if op == _JSLT:
         return sx < sy
-    if op == JumpOp.JSLE:
+    if op == _JSLE:
         return sx <= sy
-    if op == JumpOp.JSET:
+    if op == _JSET:
         return x & y != 0
     raise ValueError(op)
 
@@ -396,12 +406,12 @@ def refine(op: int, a: Bounds, b: Bounds, taken: bool, *, jmp32: bool
         # two constants: the comparison is decided and teaches nothing (what the general
         # path below gives, faster)
         return (a, b) if holds(op, ta[0], tb[0], jmp32) == taken else None
-    if not jmp32 and (op == JumpOp.JEQ or op == JumpOp.JNE) and (not ta[1] or not tb[1]):
+    if not jmp32 and op in (_JEQ, _JNE) and (not ta[1] or not tb[1]):
         # a number against a constant (what the general path below gives, faster): equal,
         # the number is that constant if it may be; unequal, it learns something only when
         # the constant is one of its ends
         c, x = (b, a) if not tb[1] else (a, b)
-        if (op == JumpOp.JEQ) == taken:
+        if (op == _JEQ) == taken:
             return (c, c) if x.contains(c) else None
         v = c[0]
         sv = c[2]
