@@ -2,7 +2,8 @@
 
 A perf-event uprobe's close waits for an RCU grace period under a kernel mutex, one probe
 after the other, so a tool on many functions took seconds to end; attached as one
-uprobe_multi link per program (Linux 6.6) they detach together. Spawns ``python -m pybpf
+uprobe_multi link per program (Linux 6.6) they detach together. ``pybpf trace`` runs both
+ways: its uprobe_multi links, and perf events as where the kernel lacks them. Spawns ``python -m pybpf
 TOOL ARGS`` (the pybpf on PYTHONPATH: run it once per tree to compare), waits for its
 ready line, lets it trace ``--settle`` s, sends SIGINT and times until the process is
 gone. Medians of ``--runs`` runs.
@@ -20,15 +21,26 @@ import subprocess
 import sys
 import time
 
+# `pybpf trace` with its uprobes as perf events even where uprobe_multi links exist (the
+# fallback), to compare both on one tree
+_PERF_UPROBES = ["-c", ("import runpy, pybpf.trace.uprobes as u; u.uses_multi = lambda: False; "
+                        "runpy.run_module('pybpf', run_name='__main__', alter_sys=True)")]
+_MEM = "uprobe:libc:mem* { @[probe] = count(); }"
+
 CASES = [  # (tool, arguments, the line it prints once attached)
     ("funclatency", ["c:mem*"], "Tracing"),
     ("funccount", ["c:str*"], "Tracing"),
     ("stackcount", ["c:mem*"], "Tracing"),
+    ("trace", ["-e", _MEM], "Attaching"),
+    ("trace", ["-e", _MEM, "(perf events)"], "Attaching"),
 ]
 
 
 def exit_time_s(tool: str, args: list[str], ready: str, settle_s: float) -> float:
-    proc = subprocess.Popen([sys.executable, "-m", "pybpf", tool, *args],
+    start_as = ["-m", "pybpf"]
+    if args[-1] == "(perf events)":
+        start_as, args = _PERF_UPROBES, args[:-1]
+    proc = subprocess.Popen([sys.executable, *start_as, tool, *args],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None
@@ -53,9 +65,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--settle", type=float, default=0.3)
+    parser.add_argument("--only", help="the cases of this tool only (trace, funccount...)")
     args = parser.parse_args()
     rows = []
     for tool, targs, ready in CASES:
+        if args.only and tool != args.only:
+            continue
         times = [exit_time_s(tool, targs, ready, args.settle) for _ in range(args.runs)]
         rows.append((f"{tool} {' '.join(targs)}", statistics.median(times), max(times)))
     print(f"load average {os.getloadavg()[0]:.1f}, pybpf from "

@@ -56,17 +56,26 @@ def _until_ready_then(argv: list[str], workload: Callable[[], object]) -> str:
     return out.decode(errors="surrogateescape")
 
 
-def both_live(script: str, workload: Callable[[], object], *, preamble: str = ""
-              ) -> tuple[str, str]:
-    """The outputs of a script of probes that fire under ``workload``, both tools.
+# pybpf with uprobes attached as perf events even where uprobe_multi links exist (their
+# fallback), for the differential tests of both
+PYBPF_PERF_UPROBES = [sys.executable, "-c", ("import runpy, pybpf.trace.uprobes as u; "
+                                             "u.uses_multi = lambda: False; "
+                                             "runpy.run_module('pybpf', run_name='__main__', "
+                                             "alter_sys=True)")]
+
+
+def both_live(script: str, workload: Callable[[], object], *, preamble: str = "",
+              pybpf: list[str] | None = None) -> tuple[str, str]:
+    """The outputs of a script of probes that fire under ``workload``, both tools
+    (``pybpf``: how ours starts, ``python -m pybpf`` by default).
 
     The workload runs once before either: a string the kernel probe reads from a page not
     yet faulted in reads as empty, and only the first tool would see that.
     """
     workload()
     script = preamble + READY + script + UNTIL_MARKER_EXITS
-    ours = _until_ready_then([sys.executable, "-m", "pybpf", "trace", "-e", script],
-                             workload)
+    ours = _until_ready_then([*(pybpf or [sys.executable, "-m", "pybpf"]), "trace", "-e",
+                              script], workload)
     theirs = _until_ready_then([BPFTRACE, "-e", script], workload)
     return _stable(normalise(ours)), _stable(normalise(theirs))
 
@@ -296,6 +305,23 @@ def test_uprobe_wildcard(marker: Callable[..., None], known_file: str) -> None:
     script = f'uprobe:{LIBC}:setlocale* /comm == "{MARK}"/ {{ @[probe] = count(); }}'
     ours, theirs = both_live(script, lambda: marker(known_file))
     assert f"@[uprobe:{LIBC}:setlocale]: 1" in ours
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("links", ["uprobe_multi", "perf_event"])
+def test_uprobe_wildcards_share_a_program_reading_probe(links: str, marker: Callable[..., None],
+                                                        known_file: str) -> None:
+    """mem* (IFUNC resolvers and functions named only in libc's debug file among them)
+    and setlocale*'s returns, each one program whose sites carry their probe's index as
+    cookie: as one uprobe_multi link per program where the kernel has them, else a perf
+    event each; `probe`, `func` and `ustack` as bpftrace prints them."""
+    script = (f'uprobe:{LIBC}:mem* /comm == "{MARK}"/ {{ @[probe] = count(); }} '
+              f'uretprobe:{LIBC}:setlocale* /comm == "{MARK}"/ '
+              "{ @r[probe, func] = count(); @s[ustack] = count(); }")
+    ours, theirs = both_live(script, lambda: marker(known_file),
+                             pybpf=PYBPF_PERF_UPROBES if links == "perf_event" else None)
+    assert f"@[uprobe:{LIBC}:memchr_ifunc]: " in ours
+    assert f"@r[uretprobe:{LIBC}:setlocale, " in ours
     assert ours == theirs
 
 

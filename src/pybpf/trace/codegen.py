@@ -724,7 +724,7 @@ class Emitter:
         elif n == "curtask":
             self.call("get_current_task")
         elif n == "probe":
-            if self.cookies:    # one program for several tracepoints (compiler._units)
+            if self.cookies:    # one program for several points (compiler._units)
                 self.e(asm.mov_reg(R1, R6))
                 self.call("get_attach_cookie")
             else:

@@ -66,7 +66,7 @@ class Unit(Record):
     points: list[Probe]
     source_line: int
     # each point attached with its index in probe_names as its bpf cookie, which the
-    # program reads for `probe` (one program for several tracepoints)
+    # program reads for `probe` (one program for several tracepoints or uprobes)
     cookies: bool = False
 
     @property
@@ -123,6 +123,10 @@ def _uses(node: A.Node, names: set[str]) -> set[str]:
     return found
 
 
+# providers whose links carry a bpf cookie the program can read (bpf_get_attach_cookie)
+_COOKIE_PROVIDERS = ("tracepoint", "uprobe", "uretprobe")
+
+
 def _units(script: A.Script) -> list[Unit]:
     from .probes import resolve
 
@@ -131,14 +135,15 @@ def _units(script: A.Script) -> list[Unit]:
         resolved: list[Probe] = []
         for ap in probe.points:
             resolved.extend(resolve(ap))
-        # `args` differs between tracepoints; `probe` too, but tracepoints attached with
-        # their probe's index as cookie share one program that reads it (Unit.cookies)
+        # `args` differs between tracepoints; `probe` too, but tracepoints and uprobes
+        # attached with their probe's index as cookie share one program that reads it
+        # (Unit.cookies)
         used = _uses(probe, {"args", "probe"})
         per_point, per_point_probe = "args" in used, "probe" in used
         groups: dict[str, list[Probe]] = {}
         for p in resolved:
             if per_point or p.provider in ("BEGIN", "END") or \
-                    (per_point_probe and p.provider != "tracepoint"):
+                    (per_point_probe and p.provider not in _COOKIE_PROVIDERS):
                 units.append(Unit("", probe, [p], probe.loc.line))
             else:
                 groups.setdefault(p.provider, []).append(p)

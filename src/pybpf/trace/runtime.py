@@ -245,12 +245,22 @@ class Session:
         self.ring: RingBuffer | None = None
         self.exit_requested = False
         self.out = out
+        # uprobes as uprobe_multi links (one per program and binary; .uprobes), decided at
+        # load: their programs then load for those links only
+        self.uprobe_multi = False
 
     # -- lifetime ---------------------------------------------------------------------------
     def load(self) -> Session:
         from ..kernel.collection import Collection, CollectionOptions
 
-        coll = Collection.open(self.compiled.spec, options=CollectionOptions(load_btf=False))
+        spec = self.compiled.spec
+        if any(u.provider in ("uprobe", "uretprobe") for u in self.compiled.units):
+            from . import uprobes
+
+            if uprobes.uses_multi():
+                self.uprobe_multi = True
+                spec = uprobes.for_multi(spec, self.compiled.units)
+        coll = Collection.open(spec, options=CollectionOptions(load_btf=False))
         self.coll = coll.load()
         self.decoder.coll = self.coll
         if "elapsed" in self.coll.raw_maps:
@@ -283,6 +293,12 @@ class Session:
                 index += len(unit.points)
                 continue
             prog = self.coll.programs[unit.name]
+            if self.uprobe_multi and unit.provider in ("uprobe", "uretprobe"):
+                for link in self._attach_multi(prog, unit, index):
+                    self.coll.links.append(link)
+                    self.coll.links_of.setdefault(unit.name, []).append(link)
+                index += len(unit.points)
+                continue
             for p in unit.points:
                 link = self._attach_one(prog, p, index if unit.cookies else None)
                 index += 1
@@ -290,20 +306,32 @@ class Session:
                 self.coll.links_of.setdefault(unit.name, []).append(link)
         return self.compiled.attach_count
 
+    def _attach_multi(self, prog: Any, unit: Any, first_index: int) -> list[Link]:
+        from .uprobes import attach_multi
+
+        try:
+            return attach_multi(prog, unit, first_index, self.pid)
+        except NotSupportedError as err:
+            raise BPFError(f"ERROR: {unit.points[0].name}: this kernel lacks "
+                           f"{unit.provider} probes ({err})") from None
+        except (InvalidInputError, KernelError) as err:
+            raise BPFError(f"ERROR: Error attaching probe: '{unit.points[0].name}': "
+                           f"{err}") from None
+
     def _attach_one(self, prog: Any, p: Probe, cookie: int | None = None) -> Link:
         try:
-            if cookie is not None:      # Unit.cookies: only tracepoints have them
+            if cookie is not None and p.provider == "tracepoint":   # Unit.cookies
                 from ..kernel.links.tracepoint import attach_tracepoint
 
                 return attach_tracepoint(prog, p.target, p.func, cookie=cookie)
-            return self._attach(prog, p)
+            return self._attach(prog, p, cookie or 0)
         except NotSupportedError as err:
             raise BPFError(f"ERROR: {p.name}: this kernel lacks {p.provider} probes "
                            f"({err})") from None
         except (InvalidInputError, KernelError) as err:
             raise BPFError(f"ERROR: Error attaching probe: '{p.name}': {err}") from None
 
-    def _attach(self, prog: Any, p: Probe) -> Link:
+    def _attach(self, prog: Any, p: Probe, cookie: int = 0) -> Link:
         prov = p.provider
         if prov == "tracepoint":
             from ..kernel.links.tracepoint import attach_tracepoint
@@ -315,12 +343,11 @@ class Session:
             return attach_raw_tracepoint(prog, p.func)
         if prov in ("uprobe", "uretprobe"):
             from ..kernel.links.uprobe import attach_uprobe
+            from .uprobes import site
 
-            if p.func.startswith("0x") or p.func.isdigit():
-                return attach_uprobe(prog, p.target, None, offset=int(p.func, 0),
-                                     retprobe=prov == "uretprobe", pid=self.pid)
-            return attach_uprobe(prog, p.target, p.func, retprobe=prov == "uretprobe",
-                                 pid=self.pid)
+            binary, offset = site(p)
+            return attach_uprobe(prog, binary, None, offset=offset, cookie=cookie,
+                                 retprobe=prov == "uretprobe", pid=self.pid)
         if prov == "usdt":
             from ..kernel.links.usdt import attach_usdt
 

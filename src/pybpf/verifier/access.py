@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from ..btf import Array, Ptr, Struct, Union, sizeof, skip_qualifiers
+from ..btf.types import TypeTag
 from ..spec import AttachType, ProgramType
 from . import bounds as B
 from . import tnum
@@ -398,8 +400,6 @@ _SPECIAL_CACHE_SIZE = 256
 
 def _special_fields(t: Any, base: int, out: list[tuple[int, int, str]], depth: int = 0
                     ) -> None:
-    from ..btf import Array, Ptr, Struct, Union, sizeof, skip_qualifiers
-    from ..btf.types import TypeTag
     if depth > 16:
         return
     t0 = t

@@ -169,11 +169,15 @@ def before(state: State, insn: Instruction, cache: dict[Any, Effect] | None = No
         if base > 10:
             return _before(state, insn, f)
         reg = state.frames[-1].regs[base]
-        mkey: Any = (opcode, insn.dst, insn.src, insn.off, insn.imm, f)
+        mkey: Any
         if reg.type is _PTR_TO_STACK:
-            mkey = (mkey, reg.frameno, reg.off, reg.var)
+            mkey = ((opcode, insn.dst, insn.src, insn.off, insn.imm, f), reg.frameno, reg.off,
+                    reg.var)
         else:
-            mkey = (mkey,)
+            # elsewhere, neither the offset nor the immediate matters (the registers do;
+            # an atomic's op, in imm, too): the programs of a corpus share these
+            mkey = ("mem", opcode, insn.dst, insn.src,
+                    insn.imm if opcode & MODE_MASK == _ATOMIC else 0, f)
         eff = cache.get(mkey)
         if eff is None:
             eff = cache[mkey] = _before(state, insn, f)
