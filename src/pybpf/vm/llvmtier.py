@@ -24,8 +24,10 @@ holds, see llvm_ir.INDEX_SLOT_FIELDS: an absent key is NULL, a present one's val
 as an array's, and the answer fills the cache); lookups in hash, per-CPU and LRU maps served
 by the lookup cache, with accesses into the value found going straight to its host memory
 (an LRU hit is logged and replayed as a lookup before Python next sees the map); updates and
-deletes in plain hash maps (and deletes in per-CPU hash maps, whose stores give every CPU a
-fresh buffer) of keys the lookup cache knows (present or absent) this run, with
+deletes in hash and per-CPU hash maps (a per-CPU map's store is the run's CPU's value, the
+other CPUs' values become fresh copies at the sync, as the helper makes them; only its
+deletes when the program may hold another CPU's value) of keys the lookup cache knows
+(present or absent) this run, with
 the helper's errors (EINVAL, EEXIST, ENOENT, E2BIG): a stored value goes to a *spare* buffer
 the runner mapped beforehand (a fresh buffer, as the helper makes), or over the value itself
 when that is a spare no lookup handed out (a deleted one goes back to the pool); the key's
@@ -39,9 +41,9 @@ the ring's own words: no replay); LD_ABS/LD_IND; the task id, CPU, NUMA and ktim
 bpf_probe_read between memory the region table holds; get_prandom_u32 from a copy of the
 run's Mersenne Twister (given back before Python code may draw). Everything else calls back:
 among map writes, the first write of a key in a run in a map without a current native index
-(the cache does not know the key yet), LRU maps, per-CPU hash map updates, stores when the
-spare pool is empty (the refill maps more, up to _SPARES_PER_RUN a run) or the dirty list
-full; ring
+(the cache does not know the key yet), LRU maps, per-CPU hash map updates in programs that
+call bpf_map_lookup_percpu_elem, stores when the spare pool is empty (the first of a run:
+the refill maps more, up to _SPARES_PER_RUN a run) or the dirty list full; ring
 buffer reserve, submit and discard (a reservation is a region of its own the program writes
 into), and outputs of data outside the region table.
 """
@@ -69,6 +71,7 @@ from .helpers import (
     get_prandom_u32,
     map_delete_elem,
     map_lookup_elem,
+    map_lookup_percpu_elem,
     map_update_elem,
 )
 from .llvm_ir import (
@@ -337,6 +340,7 @@ class _Run:
         state[_STATE["write_seq"]] = 0
         cache, first = self.cache, ctypes.addressof(self.cache)
         maps, spares = self.write_by_handle, self.spares
+        cpu = self.machine.helper_state.env.cpu  # whose value a per-CPU map's store is
         inserted = []
         stamp_word, value_word = CACHE_ENTRY_WORDS["inserted"], CACHE_ENTRY_WORDS["value"]
         for pointer in self.write_log[:count]:
@@ -352,10 +356,10 @@ class _Run:
             elif not address:
                 m.delete_from_program(raw)
             else:
-                m.place_value(raw, spares[address])
+                m.place_value(raw, spares[address], cpu)
         inserted.sort(key=lambda item: item[0])
         for _, m, raw, buf in inserted:
-            m.place_value(raw, buf)
+            m.place_value(raw, buf, cpu)
 
     def refill_pool(self, place: int) -> None:
         """Map fresh spare values for native stores into map ``place`` (after the helper
@@ -785,8 +789,10 @@ class CompiledProgram:
         self._cached_sites: dict[int, int] = {}
         # plain hash maps with such keys that the program updates or deletes in are
         # written natively too (see llvm_ir.map_write; the others' lookups need not mark
-        # the values they hand out); per-CPU hash maps are deleted from natively, their
-        # updates go to the helper (a store gives every CPU's value a fresh buffer)
+        # the values they hand out); per-CPU hash maps too (a native store's spare is the
+        # run's CPU's new value, the others' become fresh copies when the map is synced),
+        # but only deleted from natively when the program may hold another CPU's value
+        # (bpf_map_lookup_percpu_elem): a write through it after a store must miss the map
         updated = _written_maps(self.code)
         written = [m for handle, m in getattr(program, "_maps_by_address", {}).items()
                    if handle in cached_maps and type(m) in (HashMap, PercpuHashMap)
@@ -794,7 +800,10 @@ class CompiledProgram:
         self._write_list = written
         self._write_maps = {m.handle: (place, m.key_size, m.value_size)
                             for place, m in enumerate(written)}
-        self._delete_only = frozenset(m.handle for m in written if type(m) is PercpuHashMap)
+        other_cpus = any(insn[0] is ip._call_helper and insn[5] is map_lookup_percpu_elem
+                         for insn in self.code)
+        self._delete_only = frozenset(m.handle for m in written
+                                      if type(m) is PercpuHashMap and other_cpus)
         self._write_sites: dict[int, int] = {}
         # hash maps small enough for a native index (see
         # llvm_ir.INDEX_SLOT_FIELDS): their lookups the cache misses need no helper
@@ -1099,7 +1108,7 @@ class CompiledProgram:
         memory = run.machine.helper_state.memory
         raw = memory.read(r2, key_size, slot)
         key = int.from_bytes(raw, "little")
-        buf = m.value_buffer(raw)
+        buf = m.program_lookup(raw, run.machine.helper_state.env.cpu)
         address = 0 if buf is None else memory.address_of(f"value of map {m.name}", buf)
         run.remember(handle, key, address)
 

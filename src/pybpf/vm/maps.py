@@ -211,9 +211,9 @@ class HashMap(VMMap):
         self._changed(key)
         return 0
 
-    def place_value(self, key: bytes, buf: bytearray) -> None:
-        """Make ``buf`` itself the value of ``key`` (an update the LLVM tier made natively,
-        its checks done: the program may hold pointers into ``buf``)."""
+    def place_value(self, key: bytes, buf: bytearray, cpu: int = 0) -> None:
+        """Make ``buf`` itself the value of ``key`` (on CPU ``cpu``: an update the LLVM tier
+        made natively, its checks done: the program may hold pointers into ``buf``)."""
         self._entries[key] = buf
         self._changed(key)
 
@@ -361,6 +361,15 @@ class PercpuHashMap(_PerCPU, HashMap):
         values = [bytes(v) for v in old] if old else [bytes(self.value_size)] * self.ncpus
         values[cpu % self.ncpus] = value
         return self._store(key, values, flags)
+
+    def place_value(self, key: bytes, buf: bytearray, cpu: int = 0) -> None:
+        # as program_update: the other CPUs' values are fresh copies (zeroed for a new key)
+        old = self._percpu.get(key)
+        values = ([bytearray(v) for v in old] if old
+                  else [bytearray(self.value_size) for _ in range(self.ncpus)])
+        values[cpu % self.ncpus] = buf
+        HashMap.place_value(self, key, bytearray(values[0]))
+        self._percpu[key] = values
 
     def delete_from_program(self, key: bytes) -> int:
         self._percpu.pop(key, None)

@@ -1,7 +1,8 @@
-"""The llvm tier deletes from per-CPU hash maps natively (llvm_ir.map_write, its updates
-still going to the helper): random sequences of updates (every flag), deletes, lookups and
-writes through the found value give the interpreter's r0 and every CPU's values, in the
-same order, and the kernel's r0, keys and values; a delete loop stays native."""
+"""The llvm tier updates and deletes in per-CPU hash maps natively (llvm_ir.map_write): random
+sequences of updates (every flag), deletes, lookups, writes through the found value and
+through held pointers give the interpreter's r0 and every CPU's values, in the same order,
+and the kernel's r0, keys and values; delete and churn loops stay native; a program that
+may hold another CPU's value (bpf_map_lookup_percpu_elem) stores through the helper."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pybpf import asm
-from pybpf.asm import R0, R1, R2, R6, R7, R8, R10
+from pybpf.asm import R0, R1, R2, R3, R4, R6, R7, R8, R10
 from pybpf.vm import Environment, HashMap, PercpuHashMap
 from pybpf.vm.helpers import HelperID
-from tests.vm.test_llvm_map_writes import KEYS, MAX_ENTRIES, _key, _op, _program
+from tests.vm.test_llvm_map_writes import KEYS, MAX_ENTRIES, _held_op, _key, _op, _program
 from tests.vm.unverified import load_unverified
 
 pytest.importorskip("llvmlite", reason="the llvm tier needs the jit extra")
 
-LOOKUP, DELETE = (int(HelperID[n]) for n in ("MAP_LOOKUP_ELEM", "MAP_DELETE_ELEM"))
+LOOKUP, UPDATE, DELETE = (int(HelperID[n]) for n in
+                          ("MAP_LOOKUP_ELEM", "MAP_UPDATE_ELEM", "MAP_DELETE_ELEM"))
 NCPUS = 2
 
 
@@ -41,12 +43,15 @@ def _vm(ops: list[tuple], start: list[int], tier: str, cpu: int) -> tuple:
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ops=st.lists(_op, max_size=40), start=st.lists(_key, max_size=MAX_ENTRIES, unique=True),
-       cpu=st.integers(0, NCPUS - 1))
-# deleted natively, inserted again by the helper, deleted again natively: the order and
-# the other CPU's value (zeroed by the insert) are the interpreter's
+@given(ops=st.lists(_held_op, max_size=40),
+       start=st.lists(_key, max_size=MAX_ENTRIES, unique=True), cpu=st.integers(0, NCPUS - 1))
+# deleted, inserted again, updated natively, deleted again: the order and the other CPU's
+# value (zeroed by the insert) are the interpreter's
 @example(ops=[("lookup", 1), ("delete", 1), ("update", 1, 5, 0), ("add", 1, 3),
-              ("delete", 1), ("delete", 1), ("update", 1, 6, 1), ("lookup", 1)],
+              ("update", 1, 7, 2), ("delete", 1), ("delete", 1), ("update", 1, 6, 1),
+              ("lookup", 1)], start=[0, 1, 2], cpu=1)
+# updated natively (twice: in place the second time): the other CPU's value is kept
+@example(ops=[("update", 0, 5, 0), ("update", 0, 6, 0), ("update", 2, 9, 0), ("update", 2, 8, 2)],
          start=[0, 1, 2], cpu=1)
 def test_op_sequences_match_the_interpreter(ops: list[tuple], start: list[int],
                                             cpu: int) -> None:
@@ -131,3 +136,62 @@ def test_a_native_delete_maps_no_value(kind: type) -> None:
         addresses.append(load_unverified(insns, maps={"m": m}).run(tier=tier).r0)
     assert addresses[0] != 0
     assert addresses[1] == addresses[0]
+
+
+def test_a_churn_loop_stays_native_and_matches_the_interpreter(
+        python_helper_calls: list[int]) -> None:
+    """Updates of key i % 16 and deletes of key (i + 7) % 16 in a map of 12: inserts,
+    in-place stores, E2BIG, ENOENT; only the first store of a run calls back."""
+    program = asm.link([
+        asm.mov(R6, 700), asm.mov(R8, 0),
+        asm.label("loop"),
+        asm.mov(R7, R6), asm.and_(R7, 15), asm.stx(4, R10, R7, -4), asm.stx(8, R10, R6, -16),
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4), asm.mov(R3, R10),
+        asm.add(R3, -16), asm.mov(R4, 0), asm.call(UPDATE), asm.mul(R8, 3), asm.add(R8, R0),
+        asm.mov(R7, R6), asm.add(R7, 7), asm.and_(R7, 15), asm.stx(4, R10, R7, -4),
+        asm.ld_map_fd(R1, "m"), asm.mov(R2, R10), asm.add(R2, -4), asm.call(DELETE),
+        asm.mul(R8, 3), asm.add(R8, R0),
+        asm.sub(R6, 1), asm.jne(R6, 0, "loop"),
+        asm.mov(R0, R8), asm.exit()])
+    results = {}
+    for tier in ("interp", "llvm"):
+        python_helper_calls.clear()
+        m = PercpuHashMap("m", key_size=4, value_size=8, max_entries=12, ncpus=NCPUS)
+        for key in range(0, 16, 2):
+            m.update(key, [bytes([key, cpu]) * 4 for cpu in range(NCPUS)])
+        prog = load_unverified(program, maps={"m": m}, env=Environment(cpu=1))
+        results[tier] = (prog.run(tier=tier).r0, list(m.items()),
+                         prog.test_run(repeat=5, tier=tier).retval, list(m.items()))
+    assert results["llvm"] == results["interp"]
+    assert len(python_helper_calls) == 2  # the first store of run() and of test_run()
+
+
+def test_another_cpus_value_held_keeps_stores_with_the_helper(
+        python_helper_calls: list[int]) -> None:
+    """A pointer to CPU 0's value (bpf_map_lookup_percpu_elem), a store on CPU 1, a write
+    through the pointer: the store gave CPU 0 a fresh copy, so the write misses the map."""
+    percpu_lookup = int(HelperID["MAP_LOOKUP_PERCPU_ELEM"])
+
+    def at_key() -> list[object]:
+        return [asm.mov(R1, 1), asm.stx(4, R10, R1, -4), asm.ld_map_fd(R1, "m"),
+                asm.mov(R2, R10), asm.add(R2, -4)]
+
+    def store(value: int) -> list[object]:
+        return [asm.mov(R1, value), asm.stx(8, R10, R1, -16), *at_key(), asm.mov(R3, R10),
+                asm.add(R3, -16), asm.mov(R4, 0), asm.call(UPDATE)]
+
+    program = asm.link([
+        *store(5), *store(6),  # the second one native, were stores not with the helper
+        *at_key(), asm.mov(R3, 0), asm.call(percpu_lookup), asm.jeq(R0, 0, "out"),
+        asm.mov(R6, R0), *store(7),
+        asm.mov(R1, 99), asm.stx(8, R6, R1, 0),
+        asm.label("out"), asm.mov(R0, 0), asm.exit()])
+    items = {}
+    for tier in ("interp", "llvm"):
+        python_helper_calls.clear()
+        m = PercpuHashMap("m", key_size=4, value_size=8, max_entries=4, ncpus=NCPUS)
+        m.update(1, [bytes(8)] * NCPUS)
+        load_unverified(program, maps={"m": m}, env=Environment(cpu=1)).run(tier=tier)
+        items[tier] = list(m.items())
+    assert items["llvm"] == items["interp"]
+    assert items["interp"][0][1][0] == bytes(8)
