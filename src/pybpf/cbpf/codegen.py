@@ -9,6 +9,8 @@ than 255 instructions ahead goes through a ``ja`` (32-bit offset) placed after t
 
 from __future__ import annotations
 
+from typing import Any
+
 from .isa import (
     MEMWORDS,
     ALUOp,
@@ -20,7 +22,7 @@ from .isa import (
     Size,
     SockFilter,
     Src,
-    sock_filter_unchecked,
+    sock_filters_unchecked,
 )
 from .optimizer import optimize_absolute
 from .predicates import (
@@ -108,26 +110,43 @@ class _Emitter:
     # -- predicates ----------------------------------------------------------------------------
 
     def predicate(self, pred: Pred, if_true: int, if_false: int) -> None:
-        if isinstance(pred, Cmp):  # the commonest first
-            self.load(pred.load)
-            if pred.mask is not None:
-                self.stmt(_AND_K, pred.mask)
-            self.items.append((_JUMPS[pred.op], pred.k & 0xFFFF_FFFF, if_true, if_false))
-        elif isinstance(pred, And):
-            self.count += 1
-            middle = self.count
-            self.predicate(pred.left, middle, if_false)
-            self.items.append(middle)
-            self.predicate(pred.right, if_true, if_false)
-        elif isinstance(pred, Or):
-            self.count += 1
-            middle = self.count
-            self.predicate(pred.left, if_true, middle)
-            self.items.append(middle)
-            self.predicate(pred.right, if_true, if_false)
-        elif isinstance(pred, Not):
-            self.predicate(pred.inner, if_false, if_true)
-        elif isinstance(pred, Relation):
+        # a loop down the right-hand side of and/or/not (a recursion for the left only):
+        # an expression's tree is mostly a chain of them
+        items = self.items
+        node: Any = pred  # its class is tested by identity (no subclasses), not isinstance
+        while True:
+            cls = node.__class__
+            if cls is Cmp:  # the commonest first
+                load = node.load
+                if load.kind == "abs":  # the usual load, inline
+                    items.append((_LD_ABS[load.size], load.offset & 0xFFFF_FFFF, None, None))
+                else:
+                    self.load(load)
+                mask = node.mask
+                if mask is not None:
+                    items.append((_AND_K, mask & 0xFFFF_FFFF, None, None))
+                items.append((_JUMPS[node.op], node.k & 0xFFFF_FFFF,
+                              if_true, if_false))
+                return
+            if cls is And:
+                self.count += 1
+                middle = self.count
+                self.predicate(node.left, middle, if_false)
+                items.append(middle)
+                node = node.right
+            elif cls is Or:
+                self.count += 1
+                middle = self.count
+                self.predicate(node.left, if_true, middle)
+                items.append(middle)
+                node = node.right
+            elif cls is Not:
+                node = node.inner
+                if_true, if_false = if_false, if_true
+            else:
+                break
+        pred = node
+        if isinstance(pred, Relation):
             self.relation(pred, if_true, if_false)
         elif isinstance(pred, Always):
             self.goto(if_true if pred.value else if_false)
@@ -377,7 +396,7 @@ def _link(items: list[_Item]) -> list[SockFilter]:
     """Resolve labels to jt/jf/k offsets, routing far branches through ``ja``."""
     while True:
         positions = _positions(items)
-        program: list[SockFilter] = []
+        rows: list[tuple[int, int, int, int]] = []
         far: int | None = None
         index = 0
         for item_pos, item in enumerate(items):
@@ -385,19 +404,19 @@ def _link(items: list[_Item]) -> list[SockFilter]:
                 continue
             code, k, jt, jf = item  # type: ignore[misc]
             if jt is None:
-                program.append(sock_filter_unchecked(code, 0, 0, k))
+                rows.append((code, 0, 0, k))
             elif jf is None:
-                program.append(sock_filter_unchecked(code, 0, 0, positions[jt] - index - 1))
+                rows.append((code, 0, 0, positions[jt] - index - 1))
             else:
                 jt_off = positions[jt] - index - 1
                 jf_off = positions[jf] - index - 1
                 if jt_off > 0xFF or jf_off > 0xFF:
                     far = item_pos
                     break
-                program.append(sock_filter_unchecked(code, jt_off, jf_off, k))
+                rows.append((code, jt_off, jf_off, k))
             index += 1
         if far is None:
-            return program
+            return sock_filters_unchecked(rows)
         code, k, jt, jf = items[far]  # type: ignore[misc]
         to_true, to_false = len(items) + 2, len(items) + 3  # labels no other item has
         items[far + 1:far + 1] = [to_true, (_JA, 0, jt, None), to_false, (_JA, 0, jf, None)]

@@ -174,6 +174,19 @@ def sock_filter_unchecked(code: int, jt: int, jf: int, k: int) -> SockFilter:
     return insn
 
 
+def sock_filters_unchecked(rows: list[tuple[int, int, int, int]]) -> list[SockFilter]:
+    """:func:`sock_filter_unchecked` of each ``(code, jt, jf, k)`` row: one call for a
+    whole program, whose rows are mostly instructions made lately (a look-up each)."""
+    get = _MADE.get
+    out = []
+    for row in rows:
+        insn = get(row)
+        if insn is None:
+            insn = sock_filter_unchecked(*row)
+        out.append(insn)
+    return out
+
+
 def encode_program(program: list[SockFilter]) -> bytes:
     """The bytes of a whole program (host byte order, as ``struct sock_fprog`` points to)."""
     return b"".join(insn.encode() for insn in program)

@@ -34,12 +34,16 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
 # The commonest tokens, in one match past any spaces: a word starting with a letter no
 # address or number can start with, an operator other than ':' (which may start an IPv6
 # address), letters or digits not followed by what makes an address, a range, a number or
-# a name. Anything else takes the patterns above one by one.
+# a name, or an IPv4 address not followed by what continues a MAC address (_MAC's first
+# form, six parts; its second is ruled out by name) or an IPv6 one (':'). Anything else
+# takes the patterns above one by one.
 _COMMON = re.compile(r"""\s*(?:
     (?P<word>[g-zG-Z_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?)
   | (?P<op>&&|\|\||<<|>>|>=|<=|==|!=|[&|<>=!()\[\]+\-*/%^])
   | (?P<letters>[a-fA-F][A-Za-z]*(?![0-9A-Za-z_.:\-]))
-  | (?P<num>\d+(?![0-9A-Za-z_.:\-])))?""", re.VERBOSE)
+  | (?P<num>\d+(?![0-9A-Za-z_.:\-]))
+  | (?!(?:[0-9A-Fa-f]{4}\.){2}[0-9A-Fa-f]{4}(?![0-9A-Za-z:.]))  # not a MAC (_MAC's 2nd form)
+    (?P<ipv4>\d+(?:\.\d+){1,3}(?![0-9A-Za-z.:\-])))?""", re.VERBOSE)
 
 
 def parse_number(text: str) -> int:
@@ -84,7 +88,12 @@ def tokenize(expression: str) -> list[Token]:
                 depth -= text == "]" and depth > 0
                 tokens.append(Token("op", text, column))
             elif kind == "num":
-                tokens.append(Token("num", text, column, _number(text, expression, column)))
+                # decimal digits: no leading 0 (octal) and under ten fit in 32 bits
+                value = int(text) if text[0] != "0" and len(text) < 10 \
+                    else _number(text, expression, column)
+                tokens.append(Token("num", text, column, value))
+            elif kind == "ipv4":
+                tokens.append(Token("ipv4", text, column))
             else:
                 tokens.append(Token("word", text, column))
             pos = match.end()  # type: ignore[union-attr]

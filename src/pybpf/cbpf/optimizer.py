@@ -54,7 +54,7 @@ from .isa import (
     RetSrc,
     SockFilter,
     Src,
-    sock_filter_unchecked,
+    sock_filters_unchecked,
 )
 
 __all__ = ["optimize_absolute", "optimize_program"]
@@ -1169,19 +1169,19 @@ def _compact(insns: list[_Insn], gone: Iterable[int], *, reachable: bool = False
 
 
 def _relative(insns: list[_Insn]) -> list[SockFilter] | None:
-    out = []
+    rows = []
     for pc, insn in enumerate(insns):
         code = insn.code
         if code & 0x07 != _C_JMP:
-            out.append(sock_filter_unchecked(code, 0, 0, insn.k))
+            rows.append((code, 0, 0, insn.k))
         elif code & 0xF0 == _J_JA:
-            out.append(sock_filter_unchecked(code, 0, 0, insn.jt - pc - 1))
+            rows.append((code, 0, 0, insn.jt - pc - 1))
         else:
             jt, jf = insn.jt - pc - 1, insn.jf - pc - 1
             if not (0 <= jt <= 255 and 0 <= jf <= 255):
                 return None
-            out.append(sock_filter_unchecked(code, jt, jf, insn.k))
-    return out
+            rows.append((code, jt, jf, insn.k))
+    return sock_filters_unchecked(rows)
 
 
 def optimize_program(program: list[SockFilter]) -> list[SockFilter]:

@@ -191,19 +191,27 @@ class _Parser:
 
     def parse_expr(self, inherited: Qualifiers | None) -> tuple[Pred, Qualifiers | None]:
         left, quals = self.parse_term(inherited)
-        while self.is_word("and", "or") or self.is_op("&&", "||"):
+        tokens = self.tokens
+        while True:
+            # (is_word/is_op inline: the parser's commonest questions)
+            token = tokens[self.pos]  # never past the end token (next() stops there)
+            kind, text = token.kind, token.text
+            if not ((kind == "word" and text in ("and", "or"))
+                    or (kind == "op" and text in ("&&", "||"))):
+                break
             is_and = self.next().text in ("and", "&&")
             right, quals = self.parse_term(quals)
             left = And(left, right) if is_and else Or(left, right)
         return left, quals
 
     def parse_term(self, inherited: Qualifiers | None) -> tuple[Pred, Qualifiers | None]:
-        token = self.peek()
-        if self.is_word("not") or self.is_op("!"):
+        token = self.tokens[self.pos]
+        kind, text = token.kind, token.text
+        if (kind == "word" and text == "not") or (kind == "op" and text == "!"):
             self.next()
             inner, quals = self.parse_term(inherited)
             return Not(inner), quals
-        if self.is_op("("):
+        if kind == "op" and text == "(":
             return self.parse_parenthesised(inherited)
         if token.kind in VALUE_KINDS:
             if token.kind == "num" and self.starts_arithmetic_after_number():

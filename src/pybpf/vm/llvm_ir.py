@@ -97,6 +97,10 @@ MAPPED_LOG_ENTRIES = 1024
 INDEX_SLOT_FIELDS = ("used", "key", "host", "address", "stamp")
 INDEX_PLACE_FIELDS = ("table", "mask", "valid")
 INDEX_MULTIPLIER = 0x9E3779B97F4A7C15
+# what a delete's probe of the index answers for a present key it does not map (the helper's
+# delete maps no value: mapping it would take the region key a later lookup gets, and cost a
+# region at the next callback); no region address is this small, and the delete replaces it
+PRESENT_UNMAPPED = 1
 # hash map updates and deletes in native code (see _FunctionWriter.map_write) change the
 # key's lookup cache entry (its value address, host address and the words below), which is
 # the key's truth until the runner syncs the Python map (at every callback and when the run
@@ -359,7 +363,7 @@ def _index_probe() -> str:
         # (out of line: a miss of the cache is rare, the loops around the cache's hits
         # keep their registers)
         ("define internal {i64, i64} @index_probe(ptr %st, i64 %handle, i64 %place, "
-         "i64 %key, i1 %strict) #1 {"),
+         "i64 %key, i1 %strict, i1 %bare) #1 {"),
         f"  %pp = getelementptr i64, ptr %st, i64 {_F['index_places']}",
         "  %places = load ptr, ptr %pp",
         f"  %d = getelementptr [{len(INDEX_PLACE_FIELDS)} x i64], ptr %places, i64 %place",
@@ -411,7 +415,20 @@ def _index_probe() -> str:
         f"  %rsp = getelementptr i64, ptr %st, i64 {_F['run_stamp']}",
         "  %rs = load i64, ptr %rsp",
         "  %mapped = icmp eq i64 %stamp, %rs",
-        "  br i1 %mapped, label %known, label %map",
+        "  br i1 %mapped, label %known, label %unmapped",
+        "unmapped:",
+        "  br i1 %bare, label %barely, label %map",
+        "barely:",
+        # (a delete's probe: the value is not mapped, as the helper's delete does not map
+        # it; the entry's PRESENT_UNMAPPED never outlives the delete, see map_write)
+        (f"  %f3 = call i1 @cache_fill(ptr %st, i64 %handle, i64 %key, i64 {PRESENT_UNMAPPED}, "
+         "i64 %host)"),
+        "  %nf3 = xor i1 %f3, true",
+        "  %bad3 = and i1 %strict, %nf3",
+        f"  %r3 = select i1 %bad3, i64 -1, i64 {PRESENT_UNMAPPED}",
+        "  %o3a = insertvalue {i64, i64} undef, i64 %r3, 0",
+        "  %o3 = insertvalue {i64, i64} %o3a, i64 %host, 1",
+        "  ret {i64, i64} %o3",
         "known:",
         "  %a = load i64, ptr %ap",
         ("  %f1 = call i1 @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %a, "
@@ -515,7 +532,8 @@ class _FunctionWriter:
                  write_maps: dict[int, tuple[int, int, int]] | None = None,
                  write_sites: dict[int, int] | None = None,
                  ring_maps: dict[int, int] | None = None,
-                 index_maps: dict[int, int] | None = None):
+                 index_maps: dict[int, int] | None = None,
+                 delete_only: frozenset[int] = frozenset()):
         self.code = code
         # hash maps with a native index (see INDEX_SLOT_FIELDS): handle -> place
         self.index_maps = index_maps or {}
@@ -525,6 +543,9 @@ class _FunctionWriter:
         # size, value size); their call sites go into write_sites (slot -> handle)
         self.write_maps = write_maps or {}
         self.write_sites = write_sites if write_sites is not None else {}
+        # those of them whose updates go to the helper (per-CPU hash maps: a store gives
+        # every CPU a fresh buffer, more than one spare), their deletes natively
+        self.delete_only = delete_only
         self.start = start
         # @p0, the program for @batch: the packet and the budget come as arguments
         self.batch = batch
@@ -1178,8 +1199,10 @@ class _FunctionWriter:
         if self.code[pc][0] is ip._call_helper and fn in (core.map_update_elem,
                                                          core.map_delete_elem):
             written = self.map_in_r1(pc)
-            if written is not None and written in self.write_maps:
-                self.map_write(pc, written, delete=fn is core.map_delete_elem)
+            delete = fn is core.map_delete_elem
+            if written is not None and written in self.write_maps \
+                    and (delete or written not in self.delete_only):
+                self.map_write(pc, written, delete=delete)
                 return
         if self.code[pc][0] is ip._call_helper and fn is events.ringbuf_output:
             ring = self.map_in_r1(pc)
@@ -1251,7 +1274,7 @@ class _FunctionWriter:
                     pair, index_host = self.tmp(), self.tmp()
                     self.emit(f"{pair} = call {{i64, i64}} @index_probe(ptr %st, "
                               f"i64 {handle}, i64 {index_place}, i64 {key}, "
-                              f"i1 {'true' if strict else 'false'})")
+                              f"i1 {'true' if strict else 'false'}, i1 false)")
                     self.emit(f"{indexed} = extractvalue {{i64, i64}} {pair}, 0")
                     self.emit(f"{index_host} = extractvalue {{i64, i64}} {pair}, 1")
                     self.emit(f"store i64 {index_host}, ptr {host}")
@@ -1308,7 +1331,8 @@ class _FunctionWriter:
             self.block(missed)
             pair_i, indexed, index_hit = self.tmp(), self.tmp(), self.tmp()
             self.emit(f"{pair_i} = call {{i64, i64}} @index_probe(ptr %st, i64 {handle}, "
-                      f"i64 {index_place}, i64 {key}, i1 true)")
+                      f"i64 {index_place}, i64 {key}, i1 true, "
+                      f"i1 {'true' if delete else 'false'})")
             self.emit(f"{indexed} = extractvalue {{i64, i64}} {pair_i}, 0")
             self.emit(f"{index_hit} = icmp ne i64 {indexed}, -1")
             answered = self.label("indexed")
@@ -2056,7 +2080,8 @@ def module_ir(code: ip.Code, name: str,
               write_maps: dict[int, tuple[int, int, int]] | None = None,
               write_sites: dict[int, int] | None = None,
               ring_maps: dict[int, int] | None = None,
-              index_maps: dict[int, int] | None = None) -> str:
+              index_maps: dict[int, int] | None = None,
+              delete_only: frozenset[int] = frozenset()) -> str:
     """The whole module: access functions, intrinsics, one function per eBPF function.
 
     ``cached_maps`` (handle -> key size, array limit, value size, LRU) names the maps whose
@@ -2065,14 +2090,16 @@ def module_ir(code: ip.Code, name: str,
     sites that use either go into ``cached_sites``. ``batch``: the module has ``@batch``
     (for a program that calls no helpers, see llvmtier.run_packets). ``write_maps``
     (handle -> place, key size, value size) names the hash maps updated and deleted from
-    natively; the slots of those call sites go into ``write_sites`` (slot -> handle).
+    natively (only deleted from, those in ``delete_only``); the slots of those call sites
+    go into ``write_sites`` (slot -> handle).
     ``ring_maps`` (handle -> place) names the ring buffers output to natively,
     ``index_maps`` (handle -> place) the hash maps with a native index.
     """
     parts = [f"; pybpf vm llvm tier: {name}", _access_functions()]
     parts += [_FunctionWriter(code, start, cached_maps, cached_sites, direct_maps,
                               write_maps=write_maps, write_sites=write_sites,
-                              ring_maps=ring_maps, index_maps=index_maps).function()
+                              ring_maps=ring_maps, index_maps=index_maps,
+                              delete_only=delete_only).function()
               for start in _function_starts(code)]
     parts.append(_repeat_function())
     if batch:

@@ -24,7 +24,8 @@ holds, see llvm_ir.INDEX_SLOT_FIELDS: an absent key is NULL, a present one's val
 as an array's, and the answer fills the cache); lookups in hash, per-CPU and LRU maps served
 by the lookup cache, with accesses into the value found going straight to its host memory
 (an LRU hit is logged and replayed as a lookup before Python next sees the map); updates and
-deletes in plain hash maps of keys the lookup cache knows (present or absent) this run, with
+deletes in plain hash maps (and deletes in per-CPU hash maps, whose stores give every CPU a
+fresh buffer) of keys the lookup cache knows (present or absent) this run, with
 the helper's errors (EINVAL, EEXIST, ENOENT, E2BIG): a stored value goes to a *spare* buffer
 the runner mapped beforehand (a fresh buffer, as the helper makes), or over the value itself
 when that is a spare no lookup handed out (a deleted one goes back to the pool); the key's
@@ -38,8 +39,9 @@ the ring's own words: no replay); LD_ABS/LD_IND; the task id, CPU, NUMA and ktim
 bpf_probe_read between memory the region table holds; get_prandom_u32 from a copy of the
 run's Mersenne Twister (given back before Python code may draw). Everything else calls back:
 among map writes, the first write of a key in a run in a map without a current native index
-(the cache does not know the key yet), LRU and per-CPU hash maps, stores when the spare pool
-is empty (the refill maps more, up to _SPARES_PER_RUN a run) or the dirty list full; ring
+(the cache does not know the key yet), LRU maps, per-CPU hash map updates, stores when the
+spare pool is empty (the refill maps more, up to _SPARES_PER_RUN a run) or the dirty list
+full; ring
 buffer reserve, submit and discard (a reservation is a region of its own the program writes
 into), and outputs of data outside the region table.
 """
@@ -783,13 +785,16 @@ class CompiledProgram:
         self._cached_sites: dict[int, int] = {}
         # plain hash maps with such keys that the program updates or deletes in are
         # written natively too (see llvm_ir.map_write; the others' lookups need not mark
-        # the values they hand out)
+        # the values they hand out); per-CPU hash maps are deleted from natively, their
+        # updates go to the helper (a store gives every CPU's value a fresh buffer)
         updated = _written_maps(self.code)
         written = [m for handle, m in getattr(program, "_maps_by_address", {}).items()
-                   if handle in cached_maps and type(m) is HashMap and handle in updated]
+                   if handle in cached_maps and type(m) in (HashMap, PercpuHashMap)
+                   and handle in updated]
         self._write_list = written
         self._write_maps = {m.handle: (place, m.key_size, m.value_size)
                             for place, m in enumerate(written)}
+        self._delete_only = frozenset(m.handle for m in written if type(m) is PercpuHashMap)
         self._write_sites: dict[int, int] = {}
         # hash maps small enough for a native index (see
         # llvm_ir.INDEX_SLOT_FIELDS): their lookups the cache misses need no helper
@@ -811,7 +816,8 @@ class CompiledProgram:
                             ring_maps={m.handle: place
                                        for place, m in enumerate(self._rings)},
                             index_maps={m.handle: place
-                                        for place, m in enumerate(self._index_list)})
+                                        for place, m in enumerate(self._index_list)},
+                            delete_only=self._delete_only)
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         try:
@@ -1082,12 +1088,13 @@ class CompiledProgram:
         what the key holds now (the next write of it may be native) and the map's pool
         gets spare values when it ran out."""
         place, key_size, _ = self._write_maps[handle]
-        run.refill_pool(place)
-        if not run.places[_PLACE_WORDS * place + 3]:
-            # no spares left in this run: the helper stores from now on, as it did before
-            # there were native writes (an empty cache sends every write to it)
-            run.clear_cache()
-            return
+        if handle not in self._delete_only:  # (a map only deleted from needs no spares)
+            run.refill_pool(place)
+            if not run.places[_PLACE_WORDS * place + 3]:
+                # no spares left in this run: the helper stores from now on, as it did
+                # before there were native writes (an empty cache sends every write to it)
+                run.clear_cache()
+                return
         m = self._write_list[place]
         memory = run.machine.helper_state.memory
         raw = memory.read(r2, key_size, slot)
