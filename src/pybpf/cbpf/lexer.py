@@ -88,7 +88,10 @@ def tokenize(expression: str) -> list[Token]:
                 depth -= text == "]" and depth > 0
                 tokens.append(Token("op", text, column))
             elif kind == "num":
-                tokens.append(Token("num", text, column, _number(text, expression, column)))
+                # decimal digits: no leading 0 (octal) and under ten fit in 32 bits
+                value = int(text) if text[0] != "0" and len(text) < 10 \
+                    else _number(text, expression, column)
+                tokens.append(Token("num", text, column, value))
             elif kind == "ipv4":
                 tokens.append(Token("ipv4", text, column))
             else:

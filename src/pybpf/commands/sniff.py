@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if expression and args.optimize:  # as tcpdump, before opening the interface
         refuse_rejecting_all(compile_filter(expression, snaplen=args.snaplen), expression)
-    seen = 0
+    seen = received = dropped = 0
     # Ctrl-C/SIGTERM are only recorded: the capture ends before the next packet is read,
     # never between counting a packet and printing or writing it
     with flag_on_signals() as signals, \
@@ -135,8 +135,12 @@ def run(args: argparse.Namespace) -> int:
                     writer.flush()
                 else:
                     print(printer.format(packet), flush=True)
+            received, dropped = live.statistics()
         finally:
             if writer is not None:
                 writer.close()
-    print(f"{seen} packets captured", file=sys.stderr)
+    # tcpdump's closing counts, with its plurals
+    for number, what in ((seen, "captured"), (received, "received by filter"),
+                         (dropped, "dropped by kernel")):
+        print(f"{number} packet{'' if number == 1 else 's'} {what}", file=sys.stderr)
     return 0

@@ -40,6 +40,9 @@ SO_TIMESTAMP = getattr(socket, "SO_TIMESTAMP", 29)
 KINDS = ("classic", "ebpf")
 _DROP_ALL = encode_program([SockFilter(0x06, 0, 0, 0)])  # ret #0
 _TIMEVAL = struct.Struct("@ll")
+SOL_PACKET = 263
+PACKET_STATISTICS = 6   # linux/if_packet.h: struct tpacket_stats, zeroed by each read
+_TPACKET_STATS = struct.Struct("=II")
 _MAX_FRAME = 262144
 
 
@@ -71,11 +74,14 @@ class Capture:
                               hint="packet capture needs CAP_NET_RAW (root)") from err
         self._links: list[Link] = []
         self._prog: Program | None = None
+        self._received = self._dropped = 0
         try:
             self._links.append(attach_classic_filter(self._sock, _DROP_ALL))
             self._sock.bind((iface, ETH_P_ALL, 0, 0, b""))
             self._sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMP, 1)
             self._drain()
+            self._read_kernel_statistics()   # zeroes them: only this filter's packets count
+            self._received = self._dropped = 0
             self._attach_filter()
         except BaseException:
             self.close()
@@ -107,6 +113,19 @@ class Capture:
 
     def fileno(self) -> int:
         return self._sock.fileno()
+
+    def _read_kernel_statistics(self) -> None:
+        packets, drops = _TPACKET_STATS.unpack(
+            self._sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, _TPACKET_STATS.size))
+        self._received += packets    # the kernel counts drops among packets here
+        self._dropped += drops
+
+    def statistics(self) -> tuple[int, int]:
+        """(received by filter, dropped by kernel) since the filter was attached, as
+        tcpdump prints them at the end (libpcap's ps_recv and ps_drop). On loopback each
+        packet passes the filter twice, leaving and arriving, as tcpdump shows too."""
+        self._read_kernel_statistics()
+        return self._received, self._dropped
 
     def receive(self, timeout_s: float | None = None) -> PcapPacket | None:
         """The next packet the filter kept, or None after ``timeout_s`` without one (or for

@@ -64,6 +64,34 @@ _TRACING_BY_TARGET = frozenset({126, 127, 150, 147, 107, 108, 183, 184, 185, 174
 _MAP_ARG_WORDS: dict[tuple[Any, ...], str] = {}
 
 
+# the argument kinds _arg tests, as globals (a member read off an Enum class goes through
+# EnumType.__getattr__: several times a global; _arg runs for every helper argument)
+_ARG_ALLOC_SIZE = Arg.ALLOC_SIZE
+_ARG_ANYTHING = Arg.ANYTHING
+_ARG_BTF_ID = Arg.BTF_ID
+_ARG_BTF_ID_OR_NULL = Arg.BTF_ID_OR_NULL
+_ARG_CALLBACK_CTX = Arg.CALLBACK_CTX
+_ARG_CONST_STR = Arg.CONST_STR
+_ARG_CTX = Arg.CTX
+_ARG_FUNC = Arg.FUNC
+_ARG_MAP_KEY = Arg.MAP_KEY
+_ARG_MAP_PTR = Arg.MAP_PTR
+_ARG_MAP_VALUE = Arg.MAP_VALUE
+_ARG_MAP_VALUE_OR_NULL = Arg.MAP_VALUE_OR_NULL
+_ARG_MEM = Arg.MEM
+_ARG_MEM_OR_NULL = Arg.MEM_OR_NULL
+_ARG_RELEASE_MEM = Arg.RELEASE_MEM
+_ARG_RELEASE_SOCKET = Arg.RELEASE_SOCKET
+_ARG_RW_MEM = Arg.RW_MEM
+_ARG_RW_MEM_OR_NULL = Arg.RW_MEM_OR_NULL
+_ARG_SIZE = Arg.SIZE
+_ARG_SIZE_OR_ZERO = Arg.SIZE_OR_ZERO
+_ARG_SOCKET = Arg.SOCKET
+_ARG_SOCKET_OR_NULL = Arg.SOCKET_OR_NULL
+_ARG_UNINIT_MAP_VALUE = Arg.UNINIT_MAP_VALUE
+_ARG_UNINIT_MEM = Arg.UNINIT_MEM
+
+
 class CallChecker:
     def __init__(self, checker: Checker):
         self.c = checker
@@ -421,14 +449,14 @@ class CallChecker:
         c = self.c
         name = f"bpf_{proto.name}"
         reg = c.read(state, regno)
-        if kind is Arg.ANYTHING:
+        if kind is _ARG_ANYTHING:
             if reg.type not in NOT_POINTER:
                 c._no_leak(f"R{regno} leaks addr into helper function", regno)
             return
-        if kind is Arg.CALLBACK_CTX:
+        if kind is _ARG_CALLBACK_CTX:
             meta["callback_ctx"] = reg
             return
-        if kind is Arg.MAP_PTR:
+        if kind is _ARG_MAP_PTR:
             if reg.type is not RegType.CONST_PTR_TO_MAP:
                 raise Reject(f"R{regno} type={reg.describe()} expected=map_ptr: {name} takes "
                              f"a map as argument {regno}", regs=(regno,),
@@ -450,7 +478,7 @@ class CallChecker:
                                   f"{', '.join(sorted(t.name for t in proto.map_types))}")
             meta["map"] = m
             return
-        if kind is Arg.CTX:
+        if kind is _ARG_CTX:
             if reg.type is not RegType.PTR_TO_CTX:
                 raise Reject(f"R{regno} type={reg.describe()} expected=ctx: {name} needs the "
                              f"program's context", regs=(regno,),
@@ -460,7 +488,7 @@ class CallChecker:
                 raise Reject(f"dereference of modified ctx ptr R{regno} off={reg.off} "
                              f"disallowed", regs=(regno,), hint="pass the unmodified context")
             return
-        if kind in (Arg.MAP_KEY, Arg.MAP_VALUE, Arg.UNINIT_MAP_VALUE):
+        if kind in (_ARG_MAP_KEY, _ARG_MAP_VALUE, _ARG_UNINIT_MAP_VALUE):
             # (the words of the messages, made once: a map lookup in a loop is checked
             # often; by id(kind): an Enum member's hash is a Python call)
             what = _MAP_ARG_WORDS.get((name, id(kind)))
@@ -468,38 +496,38 @@ class CallChecker:
                 what = _MAP_ARG_WORDS[name, id(kind)] = f"{name}'s map {kind.name.lower()}"
             self.memory_arg(regno, reg, meta, what)
             m = meta["map"]  # the map argument comes first (CONST_MAP_PTR)
-            size = m.key_size if kind is Arg.MAP_KEY else m.value_size
+            size = m.key_size if kind is _ARG_MAP_KEY else m.value_size
             if m.type == MapType.BLOOM_FILTER:
                 size = m.value_size
             sized = _MAP_ARG_WORDS.get((name, id(kind), size))
             if sized is None:
                 sized = _MAP_ARG_WORDS[name, id(kind), size] = \
-                    f"map {'key' if kind is Arg.MAP_KEY else 'value'} ({size} bytes) for {name}"
-            self.memory(state, regno, reg, size, write=kind is Arg.UNINIT_MAP_VALUE,
+                    f"map {'key' if kind is _ARG_MAP_KEY else 'value'} ({size} bytes) for {name}"
+            self.memory(state, regno, reg, size, write=kind is _ARG_UNINIT_MAP_VALUE,
                         what=sized)
-            if kind is Arg.MAP_KEY:
+            if kind is _ARG_MAP_KEY:
                 meta["key_const"] = self._const_key(state, reg, size)
             return
-        if kind in (Arg.MEM, Arg.MEM_OR_NULL, Arg.UNINIT_MEM, Arg.RW_MEM, Arg.RW_MEM_OR_NULL):
-            if kind in (Arg.MEM_OR_NULL, Arg.RW_MEM_OR_NULL) and reg.type is _SCALAR \
+        if kind in (_ARG_MEM, _ARG_MEM_OR_NULL, _ARG_UNINIT_MEM, _ARG_RW_MEM, _ARG_RW_MEM_OR_NULL):
+            if kind in (_ARG_MEM_OR_NULL, _ARG_RW_MEM_OR_NULL) and reg.type is _SCALAR \
                     and reg.var.is_const and reg.var.value == 0:
                 meta["mem"] = (regno, None, False, False)
                 return
             self.memory_arg(regno, reg, meta, f"{name}'s buffer")
-            meta["mem"] = (regno, reg, kind is Arg.UNINIT_MEM,
-                           kind in (Arg.RW_MEM, Arg.RW_MEM_OR_NULL))
+            meta["mem"] = (regno, reg, kind is _ARG_UNINIT_MEM,
+                           kind in (_ARG_RW_MEM, _ARG_RW_MEM_OR_NULL))
             return
-        if kind in (Arg.SIZE, Arg.SIZE_OR_ZERO):
-            self._size(state, regno, reg, kind is Arg.SIZE_OR_ZERO, meta, name)
+        if kind in (_ARG_SIZE, _ARG_SIZE_OR_ZERO):
+            self._size(state, regno, reg, kind is _ARG_SIZE_OR_ZERO, meta, name)
             return
-        if kind is Arg.ALLOC_SIZE:
+        if kind is _ARG_ALLOC_SIZE:
             if reg.type is not _SCALAR or not reg.var.is_const:
                 raise Reject(f"R{regno} is not a known constant: {name} needs a constant "
                              f"size", regs=(regno,), hint="reserve a constant size "
                              "(sizeof(struct ...))")
             meta["alloc_size"] = reg.var.value
             return
-        if kind is Arg.RELEASE_MEM:
+        if kind is _ARG_RELEASE_MEM:
             if reg.type is not RegType.PTR_TO_MEM or not reg.ref_obj_id:
                 raise Reject(f"R{regno} type={reg.describe()} expected=ringbuf_mem: {name} "
                              f"takes a record from bpf_ringbuf_reserve", regs=(regno,),
@@ -512,24 +540,24 @@ class CallChecker:
                              regs=(regno,), hint="pass the record pointer unmodified")
             meta["release"] = reg.ref_obj_id
             return
-        if kind is Arg.FUNC:
+        if kind is _ARG_FUNC:
             if reg.type is not RegType.PTR_TO_FUNC:
                 raise Reject(f"R{regno} type={reg.describe()} expected=func", regs=(regno,),
                              hint="pass a static function as the callback")
             meta["callback"] = reg.target
             return
-        if kind is Arg.CONST_STR:
+        if kind is _ARG_CONST_STR:
             self._const_str(reg, regno, name)
             return
-        if kind in (Arg.BTF_ID, Arg.BTF_ID_OR_NULL):
+        if kind in (_ARG_BTF_ID, _ARG_BTF_ID_OR_NULL):
             struct = proto.btf_types[regno - 1] or ""
-            if kind is Arg.BTF_ID_OR_NULL and reg.type is _SCALAR and reg.var.is_const \
+            if kind is _ARG_BTF_ID_OR_NULL and reg.type is _SCALAR and reg.var.is_const \
                     and reg.var.value == 0:
                 return
             btf_arg(reg, regno, struct, name)
             return
-        if kind in (Arg.SOCKET, Arg.SOCKET_OR_NULL, Arg.RELEASE_SOCKET):
-            if kind is Arg.SOCKET_OR_NULL and reg.type is _SCALAR and reg.var.is_const \
+        if kind in (_ARG_SOCKET, _ARG_SOCKET_OR_NULL, _ARG_RELEASE_SOCKET):
+            if kind is _ARG_SOCKET_OR_NULL and reg.type is _SCALAR and reg.var.is_const \
                     and reg.var.value == 0:
                 return
             if reg.type is not RegType.PTR_TO_SOCKET:
@@ -537,17 +565,17 @@ class CallChecker:
                              f"socket", regs=(regno,),
                              hint="pass the socket a lookup returned (checked against NULL)")
             # a maybe-NULL socket goes where NULL may (check_reg_type drops the flag)
-            if reg.nullable and kind is not Arg.SOCKET_OR_NULL:
+            if reg.nullable and kind is not _ARG_SOCKET_OR_NULL:
                 raise Reject(f"R{regno} type={reg.describe()} expected=sock: it may be NULL "
                              f"here", regs=(regno,), hint=f"compare R{regno} with NULL first")
-            if kind is Arg.RELEASE_SOCKET:
+            if kind is _ARG_RELEASE_SOCKET:
                 if not reg.ref_obj_id:
                     raise Reject(f"R{regno} must be referenced when passed to release "
                                  f"function", regs=(regno,),
                                  hint=f"{name} releases a socket a lookup acquired")
                 meta["release"] = reg.ref_obj_id
             return
-        if kind is Arg.MAP_VALUE_OR_NULL:
+        if kind is _ARG_MAP_VALUE_OR_NULL:
             if reg.type is _SCALAR and reg.var.is_const and reg.var.value == 0:
                 return
             self.memory_arg(regno, reg, meta, f"{name}'s map value")

@@ -78,6 +78,14 @@ _ALU, _ALU64, _LD, _LDX, _ST, _STX, _JMP, _JMP32 = (int(c) for c in (
 _JA, _CALL, _EXIT, _JCOND = (int(j) for j in (JumpOp.JA, JumpOp.CALL, JumpOp.EXIT,
                                                JumpOp.JCOND))
 _ALU_OPS = frozenset(ALUOp)
+# ops and modes as plain ints for the instruction handlers (an IntEnum member read off its
+# class costs several times a global)
+_ADD, _SUB, _MOV, _NEG, _END, _DIV, _MOD, _LSH, _RSH, _ARSH = (int(o) for o in (
+    ALUOp.ADD, ALUOp.SUB, ALUOp.MOV, ALUOp.NEG, ALUOp.END, ALUOp.DIV, ALUOp.MOD, ALUOp.LSH,
+    ALUOp.RSH, ALUOp.ARSH))
+_JEQ, _JNE, _JGT, _JGE, _JLT, _JLE = (int(j) for j in (
+    JumpOp.JEQ, JumpOp.JNE, JumpOp.JGT, JumpOp.JGE, JumpOp.JLT, JumpOp.JLE))
+_ATOMIC = int(Mode.ATOMIC)
 _MISSES = 8   # a remembered state that misses more than 8 times per hit (+8) is forgotten
 # pointer types the kernel knows are never NULL (others, the context or a packet pointer,
 # compared with 0 leave both branches possible)
@@ -799,7 +807,7 @@ class Checker:
                 return pc + 1
         cls = opcode & CLASS_MASK
         if cls in (_ALU, _ALU64):
-            self._alu(state, insn, cls == Class.ALU64)
+            self._alu(state, insn, cls == _ALU64)
             return pc + 1
         if cls == _LDX:
             self._ldx(state, insn)
@@ -822,7 +830,7 @@ class Checker:
             raise Reject(f"invalid BPF_ALU opcode {insn.opcode:#x}")
         if dst == 10:
             self.write(state, dst, NOT_INIT)
-        if op == ALUOp.END:
+        if op == _END:
             value = self.read(state, dst)
             if value.type is not _SCALAR:
                 raise Reject(f"R{dst} byte swap of a pointer", regs=(dst,),
@@ -833,7 +841,7 @@ class Checker:
             self.write(state, dst, scalar(byte_swap(value.var, bits, swap=bool(
                 use_reg) or alu64)))
             return
-        if op == ALUOp.NEG:
+        if op == _NEG:
             value = self.read(state, dst)
             if value.type is not _SCALAR:  # a privileged loader may turn a pointer into a number
                 self._no_leak(f"R{dst} pointer arithmetic prohibited", dst)
@@ -847,25 +855,25 @@ class Checker:
         else:
             imm = insn.imm if alu64 else insn.imm & 0xFFFFFFFF
             src = const_scalar(imm)
-            if op in (ALUOp.DIV, ALUOp.MOD) and insn.imm == 0:
+            if op in (_DIV, _MOD) and insn.imm == 0:
                 raise Reject("div by zero: a division or modulo by the constant 0",
                              hint="divide by a nonzero constant (a zero *register* divisor "
                                   "is allowed: the result is defined)")
-            if op in (ALUOp.LSH, ALUOp.RSH, ALUOp.ARSH) and not 0 <= insn.imm < (
+            if op in (_LSH, _RSH, _ARSH) and not 0 <= insn.imm < (
                     64 if alu64 else 32):
                 raise Reject(f"invalid shift {insn.imm}",
                              hint=f"shift by 0..{63 if alu64 else 31}")
-        if op == ALUOp.MOV:
+        if op == _MOV:
             self._mov(state, insn, src, alu64)
             return
         value = self.read(state, dst)
-        signed = insn.off == 1 and op in (ALUOp.DIV, ALUOp.MOD)
+        signed = insn.off == 1 and op in (_DIV, _MOD)
         if value.type is _SCALAR and src.type is _SCALAR:
             self.write(state, dst, scalar(alu(op, value.var, src.var, alu64=alu64,
                                               signed=signed)))
             return
         if value.type not in NOT_POINTER and src.type not in NOT_POINTER:
-            if op == ALUOp.SUB:  # a privileged loader may take the distance of two pointers
+            if op == _SUB:  # a privileged loader may take the distance of two pointers
                 self._no_leak(f"R{dst} pointer -= pointer prohibited", dst)
                 self.write(state, dst, UNKNOWN_SCALAR if alu64 else
                            scalar(B.unsigned_range(0, 0xFFFFFFFF)))
@@ -874,7 +882,7 @@ class Checker:
                          regs=(dst, insn.src), hint="only a difference of two pointers "
                                                     "is allowed")
         if not alu64:
-            if op == ALUOp.SUB and value.type not in NOT_POINTER:
+            if op == _SUB and value.type not in NOT_POINTER:
                 self._no_leak(f"R{dst} 32-bit pointer arithmetic prohibited", dst)
                 self.write(state, dst, scalar(B.unsigned_range(0, 0xFFFFFFFF)))
                 return
@@ -882,14 +890,14 @@ class Checker:
                          f"prohibited", regs=(dst, insn.src) if use_reg else (dst,),
                          hint="do pointer arithmetic with 64-bit instructions (r, not w)")
         if value.type is _SCALAR:  # scalar op pointer
-            if op != ALUOp.ADD:
-                what = "subtract pointer from scalar" if op == ALUOp.SUB else \
+            if op != _ADD:
+                what = "subtract pointer from scalar" if op == _SUB else \
                     f"apply {ALUOp(op).name.lower()} to a pointer"
                 raise Reject(f"R{dst} tried to {what}", regs=(dst, insn.src),
                              hint="only add or subtract numbers to pointers")
             self.write(state, dst, self._ptr_arith(state, src, insn.src, value, op, dst))
             return
-        if op not in (ALUOp.ADD, ALUOp.SUB):
+        if op not in (_ADD, _SUB):
             raise Reject(f"R{dst} bitwise operator {ALUOp(op).name.lower()} on pointer "
                          f"prohibited", regs=(dst,),
                          hint="only add or subtract numbers to pointers; to test alignment, "
@@ -964,7 +972,7 @@ class Checker:
             # offset on every path (the kernel masks it once, with one limit)
             key = (new.type, id(new.map), off.var.is_const, off.var.smin < 0)
             if self.alu_paths.setdefault(self._pc, key) != key:
-                raise Reject(f"R{dst} tried to {'add' if op == ALUOp.ADD else 'sub'} from "
+                raise Reject(f"R{dst} tried to {'add' if op == _ADD else 'sub'} from "
                              f"different maps, paths or scalars, pointer arithmetic with it "
                              f"prohibited for !root", regs=(dst,))
         return new
@@ -986,7 +994,7 @@ class Checker:
             if abs(v) >= access.MAX_VAR_OFF:
                 raise Reject(f"math between {ptr.type} pointer and {v} is not allowed",
                              regs=(dst,), hint="offsets must stay below 2**29")
-            new_off = ptr.off + v if op == ALUOp.ADD else ptr.off - v
+            new_off = ptr.off + v if op == _ADD else ptr.off - v
             if abs(new_off) >= access.MAX_VAR_OFF:
                 raise Reject(f"{ptr.type} pointer offset {new_off} is not allowed",
                              regs=(dst,), hint="offsets must stay below 2**29")
@@ -1100,12 +1108,12 @@ class Checker:
 
     def _ldx(self, state: State, insn: Instruction) -> None:
         mode = insn.opcode & MODE_MASK
-        if mode not in (Mode.MEM, Mode.MEMSX):
+        if mode not in (_MEM, _MEMSX):
             raise Reject(f"invalid BPF_LDX mode {mode:#x}")
         size = _SIZE_BYTES[insn.opcode & SIZE_MASK]
-        if mode == Mode.MEMSX and size == 8:
+        if mode == _MEMSX and size == 8:
             raise Reject("invalid sign-extending 8-byte load")
-        value = self.load(state, insn.src, insn.off, size, signed=mode == Mode.MEMSX)
+        value = self.load(state, insn.src, insn.off, size, signed=mode == _MEMSX)
         self._same_pointer_type(state, insn.src)
         self.write(state, insn.dst, value)
 
@@ -1163,12 +1171,12 @@ class Checker:
         mode = insn.opcode & MODE_MASK
         size = _SIZE_BYTES[insn.opcode & SIZE_MASK]
         cls = insn.opcode & CLASS_MASK
-        if mode == Mode.ATOMIC and cls == Class.STX:
+        if mode == _ATOMIC and cls == _STX:
             self._atomic(state, insn, size)
             return
-        if mode != Mode.MEM:
+        if mode != _MEM:
             raise Reject(f"invalid store mode {mode:#x}")
-        if cls == Class.STX:
+        if cls == _STX:
             value = self.read(state, insn.src)
             self.store(state, insn.dst, insn.off, size, value, insn.src)
         else:
@@ -1455,7 +1463,7 @@ class Checker:
             return
         # (a pointer known not to be NULL compared with 0 is decided, which is allowed)
         null_check = (not jmp32 and not insn.opcode & SOURCE_MASK and insn.imm == 0
-                      and op in (JumpOp.JEQ, JumpOp.JNE) and a.type not in NOT_POINTER)
+                      and op in (_JEQ, _JNE) and a.type not in NOT_POINTER)
         if null_check:
             return
         regno = insn.src if b.type not in NOT_POINTER and insn.opcode & SOURCE_MASK else insn.dst
@@ -1482,10 +1490,10 @@ class Checker:
             if src is not None:
                 self._set_scalar(new, src, b, pair[1])
             return new
-        if op in (JumpOp.JEQ, JumpOp.JNE) and not jmp32:
+        if op in (_JEQ, _JNE) and not jmp32:
             ptr, other = (a, b) if a.type not in NOT_POINTER else (b, a)
             if other.type is _SCALAR and other.var.is_const and other.var.value == 0:
-                is_null = (op == JumpOp.JEQ) == taken
+                is_null = (op == _JEQ) == taken
                 if ptr.nullable:
                     new = state if in_place else state.copy()
                     self.calls.mark_null_checked(new, ptr, is_null)
@@ -1519,10 +1527,10 @@ class Checker:
         if got is None or got[1].range >= 0:
             return None
         op, pkt = got
-        if op in (JumpOp.JGT, JumpOp.JLE) and pkt.range == BEYOND_PKT_END:
-            return op == JumpOp.JGT
-        if op in (JumpOp.JLT, JumpOp.JGE):
-            return op == JumpOp.JGE
+        if op in (_JGT, _JLE) and pkt.range == BEYOND_PKT_END:
+            return op == _JGT
+        if op in (_JLT, _JGE):
+            return op == _JGE
         return None
 
     def _mark_past_end(self, state: State, insn: Instruction, op: int, a: Reg, b: Reg,
@@ -1534,8 +1542,8 @@ class Checker:
             return
         norm, _ = got
         regno = insn.dst if a.type is RegType.PTR_TO_PACKET else insn.src
-        beyond_by_op: dict[int, bool] = {JumpOp.JGT: taken, JumpOp.JLE: not taken}
-        at_by_op: dict[int, bool] = {JumpOp.JGE: taken, JumpOp.JLT: not taken}
+        beyond_by_op: dict[int, bool] = {_JGT: taken, _JLE: not taken}
+        at_by_op: dict[int, bool] = {_JGE: taken, _JLT: not taken}
         beyond, at = beyond_by_op.get(norm), at_by_op.get(norm)
         if beyond:
             state.regs[regno] = replace(state.regs[regno], range=BEYOND_PKT_END)
@@ -1561,8 +1569,8 @@ class Checker:
         elif not (a.type is RegType.PTR_TO_PACKET and b.type is RegType.PTR_TO_PACKET_END):
             return
         # which side knows a <= end (or a < end)?
-        sides: dict[int, bool] = {JumpOp.JGT: not taken, JumpOp.JGE: not taken,
-                                  JumpOp.JLT: taken, JumpOp.JLE: taken}
+        sides: dict[int, bool] = {_JGT: not taken, _JGE: not taken,
+                                  _JLT: taken, _JLE: taken}
         good = sides.get(op)
         if not good:
             return
