@@ -110,6 +110,7 @@ PROGRAMS = {"arithmetic loop (10k turns)": (arithmetic_loop(10_000), "ARRAY"),
             "per-CPU array counter (2k lookups)": (hash_counter(2_000), "PERCPU_ARRAY"),
             "LRU hash counter (2k lookups)": (hash_counter(2_000), "LRU_HASH"),
             "hash insert/delete churn (1k updates, 1k deletes)": (hash_churn(1_000), "HASH"),
+            "per-CPU hash churn (1k updates, 1k deletes)": (hash_churn(1_000), "PERCPU_HASH"),
             "ring buffer output (100 records of 16 bytes)": (ring_output(100), "RINGBUF")}
 try:
     import llvmlite  # noqa: F401
@@ -120,15 +121,19 @@ except ImportError:  # the jit extra is optional: its column is left out
 
 def _counts_map(kind: str = "ARRAY"):  # type: ignore[no-untyped-def]
     """The 16 counters, keys 0-15 present (a hash map's are inserted)."""
-    from pybpf.vm import ArrayMap, HashMap, LRUHashMap, PercpuArrayMap, RingBufMap
+    from pybpf.vm import ArrayMap, HashMap, LRUHashMap, PercpuArrayMap, PercpuHashMap, RingBufMap
     if kind == "RINGBUF":
         return RingBufMap("counts", max_entries=RING_BYTES)
     if kind == "ARRAY":
         return ArrayMap("counts", value_size=8, max_entries=16)
     if kind == "PERCPU_ARRAY":
         return PercpuArrayMap("counts", value_size=8, max_entries=16, ncpus=os.cpu_count() or 1)
-    counts = (LRUHashMap if kind == "LRU_HASH" else HashMap)(
-        "counts", key_size=4, value_size=8, max_entries=16)
+    if kind == "PERCPU_HASH":
+        counts = PercpuHashMap("counts", key_size=4, value_size=8, max_entries=16,
+                               ncpus=os.cpu_count() or 1)
+    else:
+        counts = (LRUHashMap if kind == "LRU_HASH" else HashMap)(
+            "counts", key_size=4, value_size=8, max_entries=16)
     for key in range(16):
         counts[key] = 0
     return counts
