@@ -1,7 +1,8 @@
 """The command of ``pybpf trace -c CMD``: started before the script is loaded, so its pid
 is known (the ``cpid`` builtin), but held before exec until the probes are attached, as
-bpftrace holds its child. The hold is a shell reading a pipe on fd 3, then exec'ing the
-command in the same process: the pid stays, and the command inherits no extra fd."""
+bpftrace holds its child. The hold is a shell reading a line from a pipe on fd 3, then
+exec'ing the command in the same process: the pid stays, and the command inherits no extra
+fd. Without that line (pybpf ended first, even killed) the shell exits instead."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import signal
 
 __all__ = ["HeldCommand", "CommandNotFound"]
 
-# fd 3 is the gate: read blocks until the parent closes its end, then fd 3 is closed and the
-# shell becomes the command
-_GATE = 'read _ <&3; exec 3<&- "$@"'
+# fd 3 is the gate: read blocks until the parent writes a line (go: fd 3 is closed and the
+# shell becomes the command) or its end closes without one (stop)
+_GATE = 'read _ <&3 || exit 127; exec 3<&- "$@"'
 
 
 class CommandNotFound(Exception):
@@ -51,7 +52,12 @@ class HeldCommand:
         self.returncode: int | None = None
 
     def release(self) -> None:
-        """Let the command run (closing the gate: its read ends, and it execs)."""
+        """Let the command run (the line its shell waits for: it execs)."""
+        if self._gate >= 0:
+            os.write(self._gate, b"\n")
+            self._close_gate()
+
+    def _close_gate(self) -> None:
         if self._gate >= 0:
             os.close(self._gate)
             self._gate = -1
@@ -68,7 +74,7 @@ class HeldCommand:
             os.kill(self.pid, signal.SIGTERM)
 
     def wait(self) -> int:
-        self.release()
+        self._close_gate()          # a command still held ends without running
         if self.returncode is None:
             _, status = os.waitpid(self.pid, 0)
             self.returncode = os.waitstatus_to_exitcode(status)
