@@ -388,12 +388,17 @@ class _Message:
                         4: (_IPCOMP, _IPSEC)}.get(proto, (None, None))
         shown = _name(names, ident) if names else str(ident)
         w.add(f" #{w.get(at + 4)} id={shown} ")
+        return self.transform_attributes(at, size, table)
+
+    def transform_attributes(self, at: int, size: int, table: _AttrMap | None) -> int | None:
+        """A transform's attributes after its 8-byte header (IKEv1 and v2 alike): '...' when
+        the capture ends inside it, its own truncation mark when an attribute is cut."""
         cp = self.attributes(at + 8, at + size, table)
         if cp is None:
             self.trunc("t")
             return None
         if self.ep < at + size:
-            w.add("...")
+            self.w.add("...")
         return cp
 
     def v1_hex(self, np: int, at: int, size: int, phase: int, doi: int, proto: int,
@@ -659,13 +664,7 @@ class _Message:
                         4: (_GROUPS, None), 5: (_ESN, None)}.get(kind, (None, None))
         shown = _name(names, ident) if names else str(ident)
         w.add(f" #{count} type={_name(_V2_TRANSFORMS, kind)} id={shown} ")
-        cp = self.attributes(at + 8, at + size, table)
-        if cp is None:
-            self.trunc("t")
-            return None
-        if self.ep < at + size:
-            w.add("...")
-        return cp
+        return self.transform_attributes(at, size, table)
 
     def v2_ke(self, np: int, at: int, size: int, phase: int, doi: int, proto: int,
               depth: int) -> int | None:
