@@ -70,6 +70,18 @@ MAP_LOOKUP_ELEM = 1  # helper id
 # logged at its first hit since the last replay: the runner replays the logged entries as
 # lookups (which reorder the map) in stamp order before Python code next looks at it
 LRU_LOG_ENTRIES = LOOKUP_CACHE_SETS * LOOKUP_CACHE_WAYS
+# the lookup cache's set for (%handle, %key) as %s, its generation as %gen; then way 0
+_CACHE_SET_LINES = [
+    "  %mix = xor i64 %key, %handle",
+    "  %hash = mul i64 %mix, -7046029254386353131",  # 0x9E3779B97F4A7C15
+    f"  %set = lshr i64 %hash, {64 - (LOOKUP_CACHE_SETS.bit_length() - 1)}",
+    f"  %cp = getelementptr i64, ptr %st, i64 {_F['lookup_cache']}",
+    "  %cache = load ptr, ptr %cp",
+    f"  %gp = getelementptr i64, ptr %st, i64 {_F['lookup_generation']}",
+    "  %gen = load i64, ptr %gp",
+    (f"  %s = getelementptr [{LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS} x i64], "
+     "ptr %cache, i64 %set"),
+    "  br label %way0"]
 # array and per-CPU array maps up to this many entries are indexed directly: a table per map
 # of (value address, host address) pairs by index, 0 until the helper mapped the value in
 # this run (a value's address is handed out at its first lookup, as in the interpreter, and
@@ -318,16 +330,7 @@ def _cache_probe() -> str:
              "  %outside = and i1 %limited, %past",
              "  br i1 %outside, label %null, label %probe", "null:",
              "  store i64 0, ptr %hostout", "  ret i64 0", "probe:",
-              "  %mix = xor i64 %key, %handle",
-              "  %hash = mul i64 %mix, -7046029254386353131",  # 0x9E3779B97F4A7C15
-              f"  %set = lshr i64 %hash, {64 - (LOOKUP_CACHE_SETS.bit_length() - 1)}",
-              f"  %cp = getelementptr i64, ptr %st, i64 {_F['lookup_cache']}",
-              "  %cache = load ptr, ptr %cp",
-              f"  %gp = getelementptr i64, ptr %st, i64 {_F['lookup_generation']}",
-              "  %gen = load i64, ptr %gp",
-              (f"  %s = getelementptr [{LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS} x i64], "
-              "ptr %cache, i64 %set"),
-              "  br label %way0"]
+              *_CACHE_SET_LINES]
     for way in range(LOOKUP_CACHE_WAYS):
         nxt = f"way{way + 1}" if way + 1 < LOOKUP_CACHE_WAYS else "miss"
         base = way * LOOKUP_ENTRY_WORDS
@@ -479,16 +482,7 @@ def _cache_fill() -> str:
     ``last_entry``; false when both ways are in use."""
     lines = [("define internal i1 @cache_fill(ptr %st, i64 %handle, i64 %key, i64 %value, "
               "i64 %host) #0 {"),
-             "  %mix = xor i64 %key, %handle",
-             "  %hash = mul i64 %mix, -7046029254386353131",
-             f"  %set = lshr i64 %hash, {64 - (LOOKUP_CACHE_SETS.bit_length() - 1)}",
-             f"  %cp = getelementptr i64, ptr %st, i64 {_F['lookup_cache']}",
-             "  %cache = load ptr, ptr %cp",
-             f"  %gp = getelementptr i64, ptr %st, i64 {_F['lookup_generation']}",
-             "  %gen = load i64, ptr %gp",
-             (f"  %s = getelementptr [{LOOKUP_CACHE_WAYS * LOOKUP_ENTRY_WORDS} x i64], "
-              "ptr %cache, i64 %set"),
-             "  br label %way0"]
+             *_CACHE_SET_LINES]
     for way in range(LOOKUP_CACHE_WAYS):
         nxt = f"way{way + 1}" if way + 1 < LOOKUP_CACHE_WAYS else "full"
         base = way * LOOKUP_ENTRY_WORDS
